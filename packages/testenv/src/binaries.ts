@@ -1,0 +1,50 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+export type ServerBinary = 'etcd' | 'kube-apiserver' | 'vault' | 'helm';
+
+const versionKeys: Record<ServerBinary, string> = {
+  etcd: 'ETCD_VERSION',
+  'kube-apiserver': 'KUBE_VERSION',
+  vault: 'VAULT_VERSION',
+  helm: 'HELM_VERSION',
+};
+
+/** The versions tools/install.sh builds, read from tools/versions.env (the one place they are named). */
+export function toolVersions(): Record<string, string> {
+  const text = fs.readFileSync(path.join(repoRoot, 'tools/versions.env'), 'utf8');
+  const versions: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const match = /^([A-Z_]+)=(\S+)/.exec(line);
+    if (match?.[1] && match[2]) versions[match[1]] = match[2];
+  }
+  return versions;
+}
+
+/**
+ * Path of a Go-built server. `VAULTBRIDGE_BIN_<NAME>` overrides it (as envtest's TEST_ASSET_<NAME> does).
+ */
+export function binaryPath(name: ServerBinary): string {
+  const override = process.env[`VAULTBRIDGE_BIN_${name.toUpperCase().replace('-', '_')}`];
+  if (override) return override;
+  const version = toolVersions()[versionKeys[name]];
+  const file = path.join(repoRoot, '.cache/bin', `${name}-${version}`);
+  if (!fs.existsSync(file)) {
+    throw new Error(`${name} ${version} is not built at ${file}: run 'bash tools/install.sh ${name}' (npm test and npm run demo do it for you)`);
+  }
+  return file;
+}
+
+/** Directory of Debian's PostgreSQL server binaries (initdb, postgres, pg_isready). */
+export function postgresBinDir(): string {
+  const override = process.env.VAULTBRIDGE_PG_BIN;
+  if (override) return override;
+  const base = '/usr/lib/postgresql';
+  const versions = fs.existsSync(base) ? fs.readdirSync(base).filter((v) => fs.existsSync(path.join(base, v, 'bin/postgres'))) : [];
+  const newest = versions.sort((a, b) => Number(b) - Number(a))[0];
+  if (!newest) throw new Error(`PostgreSQL is not installed under ${base}: run 'bash tools/install.sh postgres'`);
+  return path.join(base, newest, 'bin');
+}

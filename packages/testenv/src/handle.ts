@@ -1,0 +1,134 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import { KubeAdmin, type TokenOptions } from './kube-admin.ts';
+import type { ProxyFault, RequestCounts } from './counting-proxy.ts';
+import { proxyAdminPrefix } from './counting-proxy.ts';
+import { VaultAdmin } from './vault-api.ts';
+import type { PostgresConnection, VaultLayout } from './vault-setup.ts';
+
+/** Everything a client needs to use a running stack. Plain JSON, so it can be written to a file. */
+export interface StackHandle {
+  workDir: string;
+  kubeconfigPath: string;
+  apiServer: { url: string; caPem: string };
+  vault: {
+    /** Address through the request-counting proxy: what code under test should use. */
+    addr: string;
+    /** Vault itself, for set-up calls that must not be counted. */
+    directAddr: string;
+    token: string;
+  };
+  postgres?: PostgresConnection;
+  layout: VaultLayout;
+  /** Processes the stack started (empty when it runs against an existing cluster and Vault). */
+  pids: Record<string, number>;
+}
+
+export interface KubernetesRoleOptions {
+  serviceAccounts: string[];
+  namespaces: string[];
+  policies: string[];
+  audience?: string;
+  ttl?: string;
+  maxTtl?: string;
+  mount?: string;
+}
+
+/** Typed access to a running stack, with the helpers tests need. */
+export class TestStack {
+  readonly handle: StackHandle;
+  readonly kube: KubeAdmin;
+  /** Root-token Vault access that bypasses the counting proxy. */
+  readonly vaultAdmin: VaultAdmin;
+
+  constructor(handle: StackHandle) {
+    this.handle = handle;
+    this.kube = new KubeAdmin(handle.kubeconfigPath);
+    this.vaultAdmin = new VaultAdmin(handle.vault.directAddr, handle.vault.token);
+  }
+
+  get vaultAddr(): string {
+    return this.handle.vault.addr;
+  }
+
+  get rootToken(): string {
+    return this.handle.vault.token;
+  }
+
+  get layout(): VaultLayout {
+    return this.handle.layout;
+  }
+
+  get postgres(): PostgresConnection {
+    if (!this.handle.postgres) throw new Error('this stack runs without PostgreSQL (set VAULTBRIDGE_PG_* for an existing stack)');
+    return this.handle.postgres;
+  }
+
+  /** A name no other test in this run uses (namespaces and Vault paths are shared by the whole run). */
+  uniqueName(prefix: string): string {
+    return `${prefix}-${randomBytes(4).toString('hex')}`;
+  }
+
+  createNamespace(name: string): Promise<void> {
+    return this.kube.ensureNamespace(name);
+  }
+
+  createServiceAccount(namespace: string, name: string): Promise<void> {
+    return this.kube.ensureServiceAccount(namespace, name);
+  }
+
+  requestToken(namespace: string, serviceAccount: string, options: TokenOptions = {}): Promise<{ token: string; expiresAt: Date }> {
+    return this.kube.requestToken(namespace, serviceAccount, options);
+  }
+
+  async writePolicy(name: string, hcl: string): Promise<void> {
+    await this.vaultAdmin.request('PUT', `sys/policies/acl/${name}`, { policy: hcl });
+  }
+
+  async writeKubernetesRole(name: string, options: KubernetesRoleOptions): Promise<void> {
+    const mount = options.mount ?? this.layout.kubernetesAuthMount;
+    await this.vaultAdmin.write(`auth/${mount}/role/${name}`, {
+      bound_service_account_names: options.serviceAccounts,
+      bound_service_account_namespaces: options.namespaces,
+      token_policies: options.policies,
+      ...(options.audience ? { audience: options.audience } : {}),
+      ttl: options.ttl ?? '1h',
+      ...(options.maxTtl ? { token_max_ttl: options.maxTtl } : {}),
+    });
+  }
+
+  async requestCounts(): Promise<RequestCounts> {
+    const response = await fetch(`${this.vaultAddr}${proxyAdminPrefix}requests`);
+    if (!response.ok) throw new Error(`counting proxy answered ${response.status}`);
+    return (await response.json()) as RequestCounts;
+  }
+
+  async resetRequestCounts(): Promise<void> {
+    const response = await fetch(`${this.vaultAddr}${proxyAdminPrefix}requests`, { method: 'DELETE' });
+    if (!response.ok) throw new Error(`counting proxy answered ${response.status}`);
+  }
+
+  /** Makes Vault look unavailable (503) or unreachable (connection reset) through the proxy. */
+  async setVaultFault(fault: ProxyFault): Promise<void> {
+    const response = await fetch(`${this.vaultAddr}${proxyAdminPrefix}fault`, { method: 'PUT', body: JSON.stringify({ fault }) });
+    if (!response.ok) throw new Error(`counting proxy answered ${response.status}`);
+  }
+}
+
+export function readHandle(file: string): StackHandle {
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as StackHandle;
+}
+
+/**
+ * The stack this test run shares. `npm test` (and each package's jest global setup) starts one and
+ * names its handle file in VAULTBRIDGE_STACK. Fails loudly when there is none: a test that needs
+ * Vault or the API server never passes without them.
+ */
+export function sharedStack(): TestStack {
+  const file = process.env.VAULTBRIDGE_STACK;
+  if (!file) {
+    throw new Error('No test stack: VAULTBRIDGE_STACK is not set. Run the tests with `npm test`, or start one with `npm run testenv -- up` and export what it prints.');
+  }
+  if (!fs.existsSync(file)) throw new Error(`No test stack: the handle file ${file} named by VAULTBRIDGE_STACK does not exist`);
+  return new TestStack(readHandle(file));
+}

@@ -1,0 +1,9 @@
+export { startStack, useExistingStack, RunningStack, type StartOptions } from './stack.ts';
+export { TestStack, sharedStack, readHandle, type StackHandle, type KubernetesRoleOptions } from './handle.ts';
+export { KubeAdmin, type TokenOptions } from './kube-admin.ts';
+export { VaultAdmin } from './vault-api.ts';
+export type { RequestCounts, ProxyFault } from './counting-proxy.ts';
+export { defaultVaultLayout, type VaultLayout, type PostgresConnection } from './vault-setup.ts';
+export { binaryPath, postgresBinDir, repoRoot, toolVersions } from './binaries.ts';
+export { freeLoopbackPort } from './ports.ts';
+export { createCertificateAuthority, issueCertificate, type CertificateAuthority, type IssuedCertificate } from './certs.ts';

@@ -1,0 +1,28 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { binaryPath } from './binaries.ts';
+import { freeLoopbackPort } from './ports.ts';
+import { startProcess, waitUntilReady, type ManagedProcess } from './processes.ts';
+
+export interface RunningVault {
+  process: ManagedProcess;
+  addr: string;
+  rootToken: string;
+}
+
+/** A dev-mode Vault server (in-memory, unsealed, kv-v2 at secret/) with a fixed root token. */
+export async function startVault(workDir: string, logDir: string): Promise<RunningVault> {
+  const port = await freeLoopbackPort();
+  const home = path.join(workDir, 'vault-home');
+  fs.mkdirSync(home, { recursive: true });
+  const rootToken = 'testenv-root';
+  const addr = `http://127.0.0.1:${port}`;
+  const proc = startProcess('vault', binaryPath('vault'), [
+    'server', '-dev', `-dev-root-token-id=${rootToken}`, `-dev-listen-address=127.0.0.1:${port}`, '-dev-no-store-token',
+  ], logDir, {
+    // A private HOME so the dev server never writes a token helper file into the user's home.
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, VAULT_LOG_LEVEL: 'warn' },
+  });
+  await waitUntilReady(proc, async () => (await fetch(`${addr}/v1/sys/health`)).status === 200, 30_000);
+  return { process: proc, addr, rootToken };
+}

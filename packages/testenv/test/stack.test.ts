@@ -1,0 +1,179 @@
+// Proves the test stack is made of real parts: TokenRequest, TokenReview through Vault's kubernetes
+// auth, admission webhooks over HTTPS, CRDs, dynamic PostgreSQL credentials, PKI and the counting proxy.
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import * as k8s from '@kubernetes/client-node';
+import pg from 'pg';
+import { createCertificateAuthority, issueCertificate, sharedStack, type TestStack } from '../src/index.ts';
+
+let stack: TestStack;
+
+async function vaultLogin(role: string, jwt: string): Promise<Response> {
+  return fetch(`${stack.vaultAddr}/v1/auth/${stack.layout.kubernetesAuthMount}/login`, {
+    method: 'POST',
+    body: JSON.stringify({ role, jwt }),
+  });
+}
+
+beforeAll(() => {
+  stack = sharedStack();
+});
+
+describe('kubernetes service-account tokens', () => {
+  it('TokenRequest returns a signed JWT with the asked audience', async () => {
+    const ns = stack.uniqueName('tokens');
+    await stack.createServiceAccount(ns, 'app');
+    const { token, expiresAt } = await stack.requestToken(ns, 'app', { audiences: ['vault'], expirationSeconds: 600 });
+    const [, payload] = token.split('.');
+    const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString()) as { aud: string[]; sub: string };
+    expect(claims.aud).toEqual(['vault']);
+    expect(claims.sub).toBe(`system:serviceaccount:${ns}:app`);
+    expect(expiresAt.getTime()).toBeGreaterThan(Date.now());
+  });
+
+  it('Vault kubernetes login succeeds for the bound role and fails for a wrong service account or audience', async () => {
+    const ns = stack.uniqueName('login');
+    await stack.createServiceAccount(ns, 'app');
+    await stack.createServiceAccount(ns, 'intruder');
+    await stack.writePolicy(`${ns}-read`, 'path "secret/data/*" { capabilities = ["read"] }');
+    await stack.writeKubernetesRole(ns, { serviceAccounts: ['app'], namespaces: [ns], policies: [`${ns}-read`], audience: 'vault' });
+
+    const good = await stack.requestToken(ns, 'app', { audiences: ['vault'] });
+    const ok = await vaultLogin(ns, good.token);
+    expect(ok.status).toBe(200);
+    const body = (await ok.json()) as { auth: { client_token: string; policies: string[] } };
+    expect(body.auth.client_token).toMatch(/^hvs\.|^s\./);
+    expect(body.auth.policies).toContain(`${ns}-read`);
+
+    const wrongAccount = await stack.requestToken(ns, 'intruder', { audiences: ['vault'] });
+    expect((await vaultLogin(ns, wrongAccount.token)).status).toBe(403);
+
+    const wrongAudience = await stack.requestToken(ns, 'app', { audiences: ['not-vault'] });
+    expect((await vaultLogin(ns, wrongAudience.token)).status).toBe(403);
+  });
+});
+
+describe('admission webhooks', () => {
+  it('the API server calls a MutatingWebhookConfiguration at https://127.0.0.1:<port> when a pod is created', async () => {
+    const ca = await createCertificateAuthority('webhook-test-ca');
+    const serving = await issueCertificate(ca, { commonName: 'webhook', usage: 'server', ipAddresses: ['127.0.0.1'] });
+    const reviews: Array<{ request: { uid: string; namespace: string; object: { metadata: { name: string } } } }> = [];
+    const server = https.createServer({ cert: serving.certPem, key: serving.keyPem }, (req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        const review = JSON.parse(body) as (typeof reviews)[number];
+        reviews.push(review);
+        const patch = [{ op: 'add', path: '/metadata/labels', value: { 'testenv-mutated': 'yes' } }];
+        res.setHeader('Content-Type', 'application/json');
+        res.end(JSON.stringify({
+          apiVersion: 'admission.k8s.io/v1',
+          kind: 'AdmissionReview',
+          response: { uid: review.request.uid, allowed: true, patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(patch)).toString('base64') },
+        }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const ns = stack.uniqueName('webhook');
+    const admission = stack.kube.config.makeApiClient(k8s.AdmissionregistrationV1Api);
+    try {
+      await stack.createNamespace(ns);
+      await stack.kube.core.patchNamespace({ name: ns, body: { metadata: { labels: { 'testenv-webhook': ns } } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+      await admission.createMutatingWebhookConfiguration({
+        body: {
+          metadata: { name: ns },
+          webhooks: [{
+            name: 'mutate.testenv.vaultbridge.dev',
+            admissionReviewVersions: ['v1'],
+            sideEffects: 'None',
+            failurePolicy: 'Fail',
+            namespaceSelector: { matchLabels: { 'testenv-webhook': ns } },
+            clientConfig: { url: `https://127.0.0.1:${port}/mutate`, caBundle: Buffer.from(ca.certPem).toString('base64') },
+            rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }],
+          }],
+        },
+      });
+      // Webhook configurations reach the admission plugin through an informer: retry until it is seen.
+      let created: k8s.V1Pod | undefined;
+      for (let attempt = 0; attempt < 50 && !created?.metadata?.labels?.['testenv-mutated']; attempt++) {
+        const name = `pod-${attempt}`;
+        created = await stack.kube.core.createNamespacedPod({ namespace: ns, body: { metadata: { name }, spec: { containers: [{ name: 'app', image: 'busybox' }] } } });
+        if (!created.metadata?.labels?.['testenv-mutated']) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(created?.metadata?.labels?.['testenv-mutated']).toBe('yes');
+      expect(reviews.some((r) => r.request.namespace === ns && r.request.object.metadata.name === created?.metadata?.name)).toBe(true);
+    } finally {
+      await admission.deleteMutatingWebhookConfiguration({ name: ns }).catch(() => undefined);
+      server.close();
+    }
+  });
+});
+
+describe('custom resources', () => {
+  it('a CRD can be created, becomes established and stores objects', async () => {
+    const ext = stack.kube.config.makeApiClient(k8s.ApiextensionsV1Api);
+    const group = `${stack.uniqueName('g')}.testenv.vaultbridge.dev`;
+    await ext.createCustomResourceDefinition({
+      body: {
+        metadata: { name: `widgets.${group}` },
+        spec: {
+          group,
+          scope: 'Namespaced',
+          names: { plural: 'widgets', singular: 'widget', kind: 'Widget' },
+          versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { size: { type: 'integer' } } } } } } }],
+        },
+      },
+    });
+    const custom = stack.kube.config.makeApiClient(k8s.CustomObjectsApi);
+    let stored: { spec?: { size?: number } } | undefined;
+    for (let attempt = 0; attempt < 100 && !stored; attempt++) {
+      try {
+        stored = (await custom.createNamespacedCustomObject({ group, version: 'v1', namespace: 'default', plural: 'widgets', body: { apiVersion: `${group}/v1`, kind: 'Widget', metadata: { name: 'w' }, spec: { size: 3 } } })) as typeof stored;
+      } catch {
+        await new Promise((r) => setTimeout(r, 100)); // not established yet
+      }
+    }
+    expect(stored?.spec?.size).toBe(3);
+    const read = (await custom.getNamespacedCustomObject({ group, version: 'v1', namespace: 'default', plural: 'widgets', name: 'w' })) as { spec: { size: number } };
+    expect(read.spec.size).toBe(3);
+  });
+});
+
+describe('Vault engines', () => {
+  it('dynamic PostgreSQL credentials from Vault log in to PostgreSQL', async () => {
+    const creds = await stack.vaultAdmin.read<{ lease_id: string; data: { username: string; password: string } }>(`${stack.layout.databaseMount}/creds/${stack.layout.databaseRole}`);
+    expect(creds.lease_id).toContain(`${stack.layout.databaseMount}/creds/${stack.layout.databaseRole}/`);
+    const client = new pg.Client({ host: stack.postgres.host, port: stack.postgres.port, database: stack.postgres.database, user: creds.data.username, password: creds.data.password });
+    await client.connect();
+    const result = await client.query<{ current_user: string }>('select current_user');
+    await client.end();
+    expect(result.rows[0]?.current_user).toBe(creds.data.username);
+
+    const wrong = new pg.Client({ host: stack.postgres.host, port: stack.postgres.port, database: stack.postgres.database, user: creds.data.username, password: 'not-the-password' });
+    await expect(wrong.connect()).rejects.toThrow(/password authentication failed/);
+  });
+
+  it('PKI issues a certificate for the role domain', async () => {
+    const issued = await stack.vaultAdmin.write<{ data: { certificate: string; private_key: string; serial_number: string } }>(`${stack.layout.pkiMount}/issue/${stack.layout.pkiRole}`, { common_name: `svc.${stack.layout.pkiDomain}` });
+    expect(issued.data.certificate).toMatch(/^-----BEGIN CERTIFICATE-----/);
+    expect(issued.data.private_key).toMatch(/PRIVATE KEY-----/);
+    expect(issued.data.serial_number).toMatch(/^[0-9a-f:]+$/);
+  });
+});
+
+describe('counting proxy', () => {
+  it('counts Vault requests by method and path, and resets', async () => {
+    const path = `${stack.uniqueName('counted')}`;
+    await stack.resetRequestCounts();
+    const headers = { 'X-Vault-Token': stack.rootToken };
+    await fetch(`${stack.vaultAddr}/v1/secret/data/${path}`, { method: 'POST', headers, body: JSON.stringify({ data: { a: '1' } }) });
+    await fetch(`${stack.vaultAddr}/v1/secret/data/${path}`, { headers });
+    await fetch(`${stack.vaultAddr}/v1/secret/data/${path}?version=1`, { headers });
+    const counts = await stack.requestCounts();
+    expect(counts.byRoute[`GET /v1/secret/data/${path}`]).toBe(2);
+    expect(counts.byRoute[`POST /v1/secret/data/${path}`]).toBe(1);
+    await stack.resetRequestCounts();
+    expect((await stack.requestCounts()).byRoute[`GET /v1/secret/data/${path}`]).toBeUndefined();
+  });
+});
