@@ -21,7 +21,8 @@ export async function startVault(workDir: string, logDir: string): Promise<Runni
     'server', '-dev', `-dev-root-token-id=${rootToken}`, `-dev-listen-address=127.0.0.1:${port}`, '-dev-no-store-token',
   ], logDir, {
     // A private HOME so the dev server never writes a token helper file into the user's home.
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, VAULT_LOG_LEVEL: 'warn' },
+    // Vault 1.14 links gosnowflake 1.6, whose bundled CA has a negative serial that Go ≥1.23 rejects at init.
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, VAULT_LOG_LEVEL: 'warn', GODEBUG: 'x509negativeserial=1' },
   });
   await waitUntilReady(proc, async () => (await fetch(`${addr}/v1/sys/health`)).status === 200, 30_000);
   return { process: proc, addr, rootToken };
