@@ -120,12 +120,6 @@ export function errorFromResponse(method: string, path: string, status: number, 
   return new VaultError(`Vault rejected ${request} (${status}${describe(errors)})`, details);
 }
 
-/** Node/axios error codes of a request that never got an answer: worth retrying. */
-const networkCodes = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ECONNABORTED', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN',
-  'EAI_AGAIN', 'ENOTFOUND', 'ESOCKETTIMEDOUT', 'ERR_SOCKET_CONNECTION_TIMEOUT', 'UND_ERR_SOCKET', 'ENOENT', 'ERR_NETWORK',
-]);
-
 /** TLS verification failures: the configuration is wrong, retrying does not help. */
 const tlsCodes = new Set([
   'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'SELF_SIGNED_CERT_IN_CHAIN',
@@ -153,10 +147,6 @@ export function errorFromTransport(method: string, path: string, address: string
   }
   const timeout = code === 'ECONNABORTED' || code === 'ETIMEDOUT' ? ' (timed out)' : '';
   return new VaultUnavailableError(`Vault at ${address} is unreachable for ${method} ${path}${timeout} (${code}: ${failure.message})`, details);
-}
-
-export function isNetworkCode(code: string | undefined): boolean {
-  return code !== undefined && networkCodes.has(code);
 }
 
 /** A plain cause without the axios request config, so logging `error.cause` never prints headers. */

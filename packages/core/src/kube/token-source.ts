@@ -1,0 +1,179 @@
+// Where a service-account JWT for Vault's Kubernetes auth comes from: the projected token file the
+// kubelet rotates, the TokenRequest API, or a token handed over by a caller (the CSI driver).
+import fs from 'node:fs/promises';
+import { CoreV1Api, type AuthenticationV1TokenRequest, type KubeConfig, type V1BoundObjectReference } from '@kubernetes/client-node';
+import { ServiceAccountTokenError } from './errors.ts';
+
+export const defaultServiceAccountTokenPath = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+
+export interface ServiceAccountTokenSource {
+  /** Whose token this is (never the token): part of cache keys and messages. */
+  readonly identity: string;
+  /** A current JWT. */
+  token(): Promise<string>;
+}
+
+/** A JWT given by the caller, e.g. the pod token the CSI driver passes in a mount request. */
+export class StaticTokenSource implements ServiceAccountTokenSource {
+  readonly identity: string;
+  private readonly jwt: string;
+
+  constructor(jwt: string, identity: string) {
+    if (!jwt.trim()) throw new ServiceAccountTokenError(`the service-account token for ${identity} is empty`);
+    this.jwt = jwt.trim();
+    this.identity = identity;
+  }
+
+  async token(): Promise<string> {
+    return this.jwt;
+  }
+}
+
+/**
+ * The token in a file, re-read when the file changes. The kubelet rotates projected tokens by
+ * swapping a symlink, so a stat (which follows links) on each use sees the new inode or mtime; the
+ * content is read only then.
+ */
+export class FileTokenSource implements ServiceAccountTokenSource {
+  readonly identity: string;
+  readonly path: string;
+  private cached: { stamp: string; token: string } | undefined;
+
+  constructor(options: { path?: string } = {}) {
+    this.path = options.path ?? defaultServiceAccountTokenPath;
+    this.identity = `file:${this.path}`;
+  }
+
+  async token(): Promise<string> {
+    let stamp: string;
+    try {
+      const stat = await fs.stat(this.path);
+      stamp = `${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeMs}`;
+    } catch (error) {
+      throw this.unreadable(error);
+    }
+    if (this.cached?.stamp === stamp) return this.cached.token;
+    let text: string;
+    try {
+      text = (await fs.readFile(this.path, 'utf8')).trim();
+    } catch (error) {
+      throw this.unreadable(error);
+    }
+    if (!text) throw new ServiceAccountTokenError(`the service-account token file ${this.path} is empty`);
+    this.cached = { stamp, token: text };
+    return text;
+  }
+
+  private unreadable(error: unknown): ServiceAccountTokenError {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    return new ServiceAccountTokenError(
+      `the service-account token file ${this.path} cannot be read (${code}); mount a projected service-account token there or use TokenRequest`,
+      { cause: error },
+    );
+  }
+}
+
+/** The one call TokenRequestSource needs: a seam, so a unit test can stand in for the API server. */
+export interface TokenRequestApi {
+  createNamespacedServiceAccountToken(request: { name: string; namespace: string; body: AuthenticationV1TokenRequest }): Promise<AuthenticationV1TokenRequest>;
+}
+
+export interface TokenRequestSourceOptions {
+  namespace: string;
+  serviceAccount: string;
+  /** Audiences of the token; Vault roles with `audience` set require it. Empty: the API server's default. */
+  audiences?: string[];
+  /** Asked lifetime; the API server may grant another. Default 600 (the TokenRequest minimum). */
+  expirationSeconds?: number;
+  /** Bind the token to an object (a Pod), so it dies with it. */
+  boundObjectRef?: V1BoundObjectReference;
+  /** Fraction of the granted lifetime after which a new token is requested. Default 0.8. */
+  refreshFraction?: number;
+  kubeConfig?: KubeConfig;
+  /** Use this instead of a CoreV1Api made from `kubeConfig`. */
+  api?: TokenRequestApi;
+  now?: () => number;
+}
+
+/**
+ * Tokens from the TokenRequest API (`POST …/serviceaccounts/<name>/token`), cached until
+ * `refreshFraction` of their granted life; concurrent callers share one request.
+ */
+export class TokenRequestSource implements ServiceAccountTokenSource {
+  readonly identity: string;
+  private readonly options: TokenRequestSourceOptions;
+  private readonly api: TokenRequestApi;
+  private readonly now: () => number;
+  private cached: { token: string; refreshAt: number } | undefined;
+  private pending: Promise<string> | undefined;
+
+  constructor(options: TokenRequestSourceOptions) {
+    const api = options.api ?? options.kubeConfig?.makeApiClient(CoreV1Api);
+    if (!api) throw new ServiceAccountTokenError('TokenRequestSource needs a kubeConfig (or an api)');
+    this.options = options;
+    this.api = api;
+    this.now = options.now ?? Date.now;
+    const audiences = options.audiences?.length ? `;aud=${[...options.audiences].sort().join(',')}` : '';
+    this.identity = `serviceaccount:${options.namespace}/${options.serviceAccount}${audiences}`;
+  }
+
+  async token(): Promise<string> {
+    if (this.cached && this.now() < this.cached.refreshAt) return this.cached.token;
+    this.pending ??= this.request().finally(() => {
+      this.pending = undefined;
+    });
+    return this.pending;
+  }
+
+  private async request(): Promise<string> {
+    const { namespace, serviceAccount } = this.options;
+    const expirationSeconds = this.options.expirationSeconds ?? 600;
+    const issuedAt = this.now();
+    let result: AuthenticationV1TokenRequest;
+    try {
+      result = await this.api.createNamespacedServiceAccountToken({
+        namespace,
+        name: serviceAccount,
+        body: {
+          apiVersion: 'authentication.k8s.io/v1',
+          kind: 'TokenRequest',
+          spec: {
+            audiences: this.options.audiences ?? [],
+            expirationSeconds,
+            ...(this.options.boundObjectRef ? { boundObjectRef: this.options.boundObjectRef } : {}),
+          },
+        },
+      });
+    } catch (error) {
+      throw tokenRequestError(namespace, serviceAccount, error);
+    }
+    const token = result.status?.token;
+    if (!token) throw new ServiceAccountTokenError(`the TokenRequest for ${namespace}/${serviceAccount} returned no token`);
+    const expiresAt = result.status?.expirationTimestamp ? new Date(result.status.expirationTimestamp).getTime() : issuedAt + expirationSeconds * 1000;
+    const fraction = this.options.refreshFraction ?? 0.8;
+    this.cached = { token, refreshAt: issuedAt + Math.max(0, expiresAt - issuedAt) * fraction };
+    return token;
+  }
+}
+
+function statusMessage(body: unknown): string | undefined {
+  try {
+    const parsed = typeof body === 'string' ? (JSON.parse(body) as unknown) : body;
+    const message = (parsed as { message?: unknown } | null)?.message;
+    return typeof message === 'string' ? message : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function tokenRequestError(namespace: string, serviceAccount: string, error: unknown): ServiceAccountTokenError {
+  const status = typeof (error as { code?: unknown }).code === 'number' ? ((error as { code: number }).code) : undefined;
+  const reason = statusMessage((error as { body?: unknown }).body) ?? (error as Error).message;
+  const subject = `service account ${namespace}/${serviceAccount}`;
+  const hint = status === 404
+    ? `; the ${subject} does not exist`
+    : status === 403
+      ? '; the caller needs "create" on serviceaccounts/token in that namespace'
+      : '';
+  return new ServiceAccountTokenError(`TokenRequest for ${subject} failed${status ? ` (${status})` : ''}: ${reason}${hint}`, { status });
+}

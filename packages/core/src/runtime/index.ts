@@ -1,0 +1,42 @@
+// Runtime helpers shared by the services: logging with redaction, metrics, health endpoints, graceful
+// shutdown, atomic secret files confined to their volume, and configuration parsing.
+export { createLogger, LOG_LEVELS, type Logger, type LoggerOptions, type LogLevel } from './logger.ts';
+export {
+  REDACTED,
+  SecretRedactor,
+  defaultSecretRedactor,
+  registerSecret,
+  registerSecretData,
+  type SecretRedactorOptions,
+} from './secret-redactor.ts';
+export { REDACT_PATHS, isSensitiveKey, scrubForLog, serializeError } from './log-redaction.ts';
+export { MetricsError, MetricsRegistry, createMetricsRegistry, type MetricsRegistryOptions } from './metrics.ts';
+export {
+  HealthServer,
+  HealthServerError,
+  createHealthServer,
+  type BoundAddress,
+  type HealthCheck,
+  type HealthReport,
+  type HealthServerOptions,
+} from './health.ts';
+export {
+  GracefulShutdown,
+  ShutdownHookError,
+  createShutdown,
+  type ShutdownHook,
+  type ShutdownHookOptions,
+  type ShutdownOptions,
+  type SignalSource,
+} from './shutdown.ts';
+export { AtomicWriteError, writeFileAtomic, type AtomicWriteStep, type WriteFileAtomicOptions } from './atomic-write.ts';
+export { UnsafePathError, resolveInside, validateRelativePath, type UnsafePathReason } from './safe-path.ts';
+export {
+  ConfigError,
+  fromEnv,
+  parseConfig,
+  type ConfigIssue,
+  type FromEnvOptions,
+  type ParseConfigOptions,
+} from './config.ts';
+export { booleanValue, durationMs, fileMode, httpUrl, logLevel, parseBoolean, parseDuration, parseFileMode } from './config-values.ts';

@@ -1,0 +1,77 @@
+import { REDACTED, SecretRedactor } from './secret-redactor.ts';
+
+describe('SecretRedactor', () => {
+  test('replaces a registered value wherever it occurs', () => {
+    const redactor = new SecretRedactor();
+    redactor.register('s3cr3t-value');
+    expect(redactor.redact('{"msg":"x s3cr3t-value y","k":"s3cr3t-value"}')).toBe(`{"msg":"x ${REDACTED} y","k":"${REDACTED}"}`);
+  });
+
+  test('matches the JSON-escaped form and keeps the line valid JSON', () => {
+    const redactor = new SecretRedactor();
+    const secret = 'a"b\\c\nd';
+    redactor.register(secret);
+    const line = JSON.stringify({ msg: `before ${secret} after`, other: '"quoted"' });
+    const redacted = redactor.redact(line);
+    expect(JSON.parse(redacted)).toEqual({ msg: `before ${REDACTED} after`, other: '"quoted"' });
+  });
+
+  test('replaces the longest registered value first', () => {
+    const redactor = new SecretRedactor();
+    redactor.register('abcd');
+    redactor.register('abcdefgh');
+    expect(redactor.redact('abcdefgh')).toBe(REDACTED);
+  });
+
+  test('ignores values shorter than the minimum length and non-strings', () => {
+    const redactor = new SecretRedactor({ minLength: 4 });
+    redactor.register('abc');
+    redactor.register(12345);
+    expect(redactor.size).toBe(0);
+    expect(redactor.redact('abc 12345')).toBe('abc 12345');
+  });
+
+  test('registers the lines of a multi-line secret on their own', () => {
+    const redactor = new SecretRedactor();
+    redactor.register('-----BEGIN KEY-----\nQUJDREVGR0hJSktMTU5PUFFSU1RVVldY\n-----END KEY-----');
+    expect(redactor.redact('line QUJDREVGR0hJSktMTU5PUFFSU1RVVldY')).toBe(`line ${REDACTED}`);
+  });
+
+  test('registerData registers every string leaf, cycles included', () => {
+    const redactor = new SecretRedactor();
+    const data: Record<string, unknown> = { user: 'app-user', nested: { list: ['first-item', 7] } };
+    data.loop = data;
+    redactor.registerData(data);
+    expect(redactor.redact('app-user first-item 7')).toBe(`${REDACTED} ${REDACTED} 7`);
+  });
+
+  test('forget stops scrubbing a value', () => {
+    const redactor = new SecretRedactor();
+    redactor.register('rotated-token');
+    redactor.forget('rotated-token');
+    expect(redactor.redact('rotated-token')).toBe('rotated-token');
+  });
+
+  test('forgets the oldest value beyond maxEntries', () => {
+    const redactor = new SecretRedactor({ maxEntries: 2 });
+    redactor.register('value-one');
+    redactor.register('value-two');
+    redactor.register('value-three');
+    expect(redactor.size).toBe(2);
+    expect(redactor.redact('value-one value-two value-three')).toBe(`value-one ${REDACTED} ${REDACTED}`);
+  });
+
+  test.each([
+    ['Vault service token', 'hvs.CAESIAbCdEfGhIjKlMnOpQrStUvWxYz0123456789'],
+    ['Vault batch token', 'hvb.AAAAAQJxYz0123456789abcdefghijklmnop'],
+    ['legacy token', 's.Ab3De5Gh7Jk9Mn1Pq3St5Vw7'],
+    ['JWT', 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW0ifQ.c2lnbmF0dXJl'],
+  ])('scrubs an unregistered %s by its shape', (_kind, token) => {
+    expect(new SecretRedactor().redact(`{"msg":"got ${token} back"}`)).toBe(`{"msg":"got ${REDACTED} back"}`);
+  });
+
+  test('leaves ordinary text alone', () => {
+    const text = '{"msg":"process.exit called; vault-agent-init done; hosts=a.b.c"}';
+    expect(new SecretRedactor().redact(text)).toBe(text);
+  });
+});

@@ -1,0 +1,148 @@
+import { Connection, normalizeApiPath, type ConnectionOptions, type RawReply } from './connection.ts';
+import { vaultSettingsFromEnv } from './env.ts';
+import { errorFromResponse, VaultProtocolError } from './errors.ts';
+import type { VaultMethod, VaultRequestOptions, VaultResponse } from './types.ts';
+
+/** Supplies the Vault token for each request (e.g. a TokenManager that logs in and renews). */
+export type TokenProvider = () => string | Promise<string>;
+
+/**
+ * Told when Vault answers 403 to a request made with `rejectedToken`. Returning true means "that
+ * token is no longer valid and the provider now has a new one": the request is then retried once.
+ */
+export type PermissionDeniedHandler = (rejectedToken: string) => boolean | Promise<boolean>;
+
+export interface VaultClientOptions extends ConnectionOptions {
+  /** A fixed token. Ignored when `tokenProvider` is set. */
+  token?: string;
+  tokenProvider?: TokenProvider;
+  onPermissionDenied?: PermissionDeniedHandler;
+}
+
+interface ClientAuth {
+  token: string | undefined;
+  tokenProvider: TokenProvider | undefined;
+  onPermissionDenied: PermissionDeniedHandler | undefined;
+}
+
+function asResponse<T>(reply: RawReply, method: string, path: string): VaultResponse<T> | null {
+  if (reply.body === undefined) return null;
+  if (typeof reply.body !== 'object' || reply.body === null) {
+    throw new VaultProtocolError(`Vault's answer to ${method} ${path} is not a JSON object`, { method, path, status: reply.status });
+  }
+  return reply.body as VaultResponse<T>;
+}
+
+/**
+ * A Vault HTTP API client. Paths are given without `/v1/` (`secret/data/app`). Network errors, 429 and
+ * 5xx are retried with capped exponential backoff and full jitter; every failure is a typed VaultError.
+ */
+export class VaultClient {
+  private readonly connection: Connection;
+  private readonly auth: ClientAuth;
+
+  constructor(options: VaultClientOptions) {
+    this.connection = new Connection(options);
+    this.auth = { token: options.token, tokenProvider: options.tokenProvider, onPermissionDenied: options.onPermissionDenied };
+  }
+
+  /**
+   * A client configured from the standard VAULT_* variables (VAULT_ADDR, VAULT_TOKEN, VAULT_NAMESPACE,
+   * VAULT_CACERT, VAULT_CAPATH, VAULT_CLIENT_CERT, VAULT_CLIENT_KEY, VAULT_TLS_SERVER_NAME,
+   * VAULT_SKIP_VERIFY, VAULT_CLIENT_TIMEOUT, VAULT_MAX_RETRIES); `overrides` win over the environment.
+   * Configuration errors name the variable at fault.
+   */
+  static fromEnv(overrides: Partial<VaultClientOptions> = {}, env: NodeJS.ProcessEnv = process.env): VaultClient {
+    const fromEnv = vaultSettingsFromEnv(env);
+    const settingNames = {
+      address: overrides.address === undefined ? 'VAULT_ADDR' : 'address',
+      caFile: overrides.tls?.caFile === undefined ? 'VAULT_CACERT' : 'tls.caFile',
+      caPath: overrides.tls?.caPath === undefined ? 'VAULT_CAPATH' : 'tls.caPath',
+      clientCert: overrides.tls?.clientCert === undefined ? 'VAULT_CLIENT_CERT' : 'tls.clientCert',
+      clientKey: overrides.tls?.clientKey === undefined ? 'VAULT_CLIENT_KEY' : 'tls.clientKey',
+      ...overrides.settingNames,
+    };
+    // An override given as undefined does not erase what the environment says.
+    const given = Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined)) as Partial<VaultClientOptions>;
+    const options: VaultClientOptions = { ...fromEnv, ...given, tls: { ...fromEnv.tls, ...overrides.tls }, settingNames };
+    // A token provider replaces VAULT_TOKEN rather than competing with it.
+    if (overrides.tokenProvider) delete options.token;
+    return new VaultClient(options);
+  }
+
+  /** The address, safe to show (no credentials). */
+  get address(): string {
+    return this.connection.address.display;
+  }
+
+  get namespace(): string | undefined {
+    return this.connection.namespace;
+  }
+
+  /** A client with a fixed token that shares this client's connection pool and caches. */
+  withToken(token: string | undefined): VaultClient {
+    return this.derive({ token, tokenProvider: undefined, onPermissionDenied: undefined });
+  }
+
+  /** A client whose token comes from `provider`, sharing this client's connection pool and caches. */
+  withTokenProvider(provider: TokenProvider, onPermissionDenied?: PermissionDeniedHandler): VaultClient {
+    return this.derive({ token: undefined, tokenProvider: provider, onPermissionDenied });
+  }
+
+  /**
+   * State kept once per connection and shared by every client derived from it (withToken…), created
+   * on first use. Used for caches that do not depend on the token, such as KV mount detection.
+   */
+  sharedState<T>(key: string, create: () => T): T {
+    if (!this.connection.shared.has(key)) this.connection.shared.set(key, create());
+    return this.connection.shared.get(key) as T;
+  }
+
+  /** Any request. Resolves to null when Vault answers without a body (204). Throws a VaultError on any non-2xx. */
+  async request<T = Record<string, unknown>>(method: VaultMethod, path: string, options: VaultRequestOptions = {}): Promise<VaultResponse<T> | null> {
+    const apiPath = normalizeApiPath(path);
+    const token = await this.currentToken();
+    let reply = await this.connection.send(method, apiPath, token, options);
+    if (reply.status === 403 && token && this.auth.onPermissionDenied && (await this.auth.onPermissionDenied(token))) {
+      // The token was revoked or expired under us and the provider has a new one: one more try.
+      const fresh = await this.currentToken();
+      if (fresh && fresh !== token) reply = await this.connection.send(method, apiPath, fresh, options);
+    }
+    const accepted = options.acceptStatuses?.includes(reply.status) === true;
+    if ((reply.status < 200 || reply.status >= 300) && !accepted) throw errorFromResponse(method, apiPath, reply.status, reply.body);
+    return asResponse<T>(reply, method, apiPath);
+  }
+
+  /** GET. Vault must answer with a body. */
+  async read<T = Record<string, unknown>>(path: string, options: Omit<VaultRequestOptions, 'body'> = {}): Promise<VaultResponse<T>> {
+    const response = await this.request<T>('GET', path, options);
+    if (response === null) throw new VaultProtocolError(`Vault answered GET ${path} without a body`, { method: 'GET', path });
+    return response;
+  }
+
+  /** POST (Vault treats PUT the same). Resolves to null when Vault answers 204. */
+  write<T = Record<string, unknown>>(path: string, body: unknown = {}, options: Omit<VaultRequestOptions, 'body'> = {}): Promise<VaultResponse<T> | null> {
+    return this.request<T>('POST', path, { ...options, body });
+  }
+
+  /** LIST (sent as GET ?list=true). Vault answers 404 when there are no keys. */
+  list(path: string, options: Omit<VaultRequestOptions, 'body'> = {}): Promise<VaultResponse<{ keys: string[] }>> {
+    return this.read<{ keys: string[] }>(path, { ...options, query: { ...options.query, list: 'true' } });
+  }
+
+  delete<T = Record<string, unknown>>(path: string, options: VaultRequestOptions = {}): Promise<VaultResponse<T> | null> {
+    return this.request<T>('DELETE', path, options);
+  }
+
+  private async currentToken(): Promise<string | undefined> {
+    if (this.auth.tokenProvider) return await this.auth.tokenProvider();
+    return this.auth.token;
+  }
+
+  private derive(auth: ClientAuth): VaultClient {
+    // Built without the constructor so the connection (agents, caches) is shared, not re-created.
+    const client = Object.create(VaultClient.prototype) as VaultClient;
+    Object.assign(client, { connection: this.connection, auth });
+    return client;
+  }
+}

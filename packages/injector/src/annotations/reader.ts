@@ -1,0 +1,98 @@
+// Layered annotation lookup that collects problems instead of stopping at the first one, so a denied pod
+// lists everything to fix in one go.
+
+import type { AnnotationIssue, ValueSource } from './errors.ts';
+import { ANNOTATION_PREFIX, ANNOTATION_TABLE } from './table.ts';
+import { isRejected, type Parsed } from './values.ts';
+
+export interface Layer {
+  readonly source: ValueSource;
+  readonly values: ReadonlyMap<string, string>;
+}
+
+export interface Found {
+  /** the annotation name the value was stored under */
+  readonly name: string;
+  readonly value: string;
+  readonly source: ValueSource;
+}
+
+const BUILT_IN: Layer = {
+  source: 'built-in',
+  values: new Map(
+    Object.values(ANNOTATION_TABLE)
+      .filter((entry) => entry.scope === 'pod' && entry.default !== undefined)
+      .map((entry) => [ANNOTATION_PREFIX + entry.name, entry.default as string]),
+  ),
+};
+
+export class AnnotationReader {
+  readonly issues: AnnotationIssue[] = [];
+  readonly #layers: readonly Layer[];
+
+  /** @param layers highest precedence first; the built-in table is added last */
+  constructor(layers: readonly Layer[]) {
+    this.#layers = [...layers, BUILT_IN];
+  }
+
+  /** The pod's own annotations. */
+  get pod(): ReadonlyMap<string, string> {
+    return this.#layers[0]?.source === 'pod' ? this.#layers[0].values : new Map();
+  }
+
+  /**
+   * The first value for any of `names`, layer by layer: within a layer the earlier name wins, and any
+   * layer beats the ones below it (so a pod's generic value beats a flag's init-specific one).
+   */
+  find(...names: string[]): Found | undefined {
+    for (const layer of this.#layers) {
+      for (const name of names) {
+        const value = layer.values.get(name);
+        if (value !== undefined) return { name, value, source: layer.source };
+      }
+    }
+    return undefined;
+  }
+
+  /** Whether the pod or the cluster annotation defaults set `name` (flags and built-ins do not count). */
+  setByUser(name: string): boolean {
+    return this.#layers.some((layer) => (layer.source === 'pod' || layer.source === 'cluster default') && layer.values.has(name));
+  }
+
+  /** The raw string, or undefined when no layer has it. */
+  string(name: string): string | undefined {
+    return this.find(name)?.value;
+  }
+
+  /** The raw string, treating "" like unset (upstream checks `!= ""` for these). */
+  nonEmpty(name: string): string | undefined {
+    const value = this.string(name);
+    return value === undefined || value.trim() === '' ? undefined : value;
+  }
+
+  /** Parse the first value found for `names`; on rejection record an issue and return undefined. */
+  parse<T>(names: string | string[], parser: (raw: string) => Parsed<T>): T | undefined {
+    const list = Array.isArray(names) ? names : [names];
+    const found = this.find(...list);
+    return found === undefined ? undefined : this.parseFound(found, parser);
+  }
+
+  /** Parse a value already found (e.g. from a per-secret lookup). */
+  parseFound<T>(found: Found, parser: (raw: string) => Parsed<T>): T | undefined {
+    const result = parser(found.value);
+    if (isRejected(result)) {
+      this.fail(found.name, `expected ${result.expected}`, found);
+      return undefined;
+    }
+    return result;
+  }
+
+  fail(annotation: string, message: string, found?: Found): void {
+    this.issues.push({
+      annotation,
+      source: found?.source ?? 'pod',
+      message,
+      ...(found === undefined ? {} : { value: found.value }),
+    });
+  }
+}

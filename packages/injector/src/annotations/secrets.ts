@@ -1,0 +1,120 @@
+// The per-secret annotation families. A secret is defined by a non-blank `agent-inject-secret-<name>`,
+// `agent-inject-template-file-<name>` or `agent-inject-template-<name>` (upstream's matching order);
+// every other per-secret annotation is looked up as `<family>-<name>` with the name exactly as written.
+
+import { destinationOf, parseMountPath, parseRelativeFile } from './paths.ts';
+import type { AnnotationReader, Found } from './reader.ts';
+import type { DefaultTemplate, SecretSpec } from './spec.ts';
+import { A, annotationFor, SECRET_DEFINING, type AnnotationKey } from './table.ts';
+import { parseBool, parseChoice, parseFileMode } from './values.ts';
+
+export interface PodWideSecretSettings {
+  readonly mountPath: string;
+  readonly defaultTemplate: DefaultTemplate;
+  readonly preserveCase: boolean;
+}
+
+/** Raw names of the secrets the pod defines, sorted so the output never depends on annotation order. */
+export function secretRawNames(annotations: ReadonlyMap<string, string>): string[] {
+  const names = new Set<string>();
+  for (const [key, value] of annotations) {
+    if (value.trim() === '') continue;
+    for (const family of SECRET_DEFINING) {
+      const prefix = `${A[family]}-`;
+      if (!key.startsWith(prefix)) continue;
+      const rawName = key.slice(prefix.length);
+      if (rawName === '') continue;
+      names.add(rawName);
+      break;
+    }
+  }
+  return [...names].sort();
+}
+
+function lookup(reader: AnnotationReader, key: AnnotationKey, rawName: string): Found | undefined {
+  const name = annotationFor(key, rawName);
+  const value = reader.pod.get(name);
+  return value === undefined ? undefined : { name, value, source: 'pod' };
+}
+
+/** A per-secret value, treating "" as unset (upstream falls back to its default for empty values). */
+function lookupNonEmpty(reader: AnnotationReader, key: AnnotationKey, rawName: string): Found | undefined {
+  const found = lookup(reader, key, rawName);
+  return found === undefined || found.value === '' ? undefined : found;
+}
+
+function readSecret(reader: AnnotationReader, rawName: string, podWide: PodWideSecretSettings): SecretSpec | undefined {
+  const issuesBefore = reader.issues.length;
+  const preserveFound = lookup(reader, 'preserveSecretCaseSecret', rawName);
+  const preserveCase = preserveFound === undefined ? podWide.preserveCase : (reader.parseFound(preserveFound, parseBool) ?? false);
+  const name = preserveCase ? rawName : rawName.toLowerCase();
+
+  const vaultPath = lookup(reader, 'agentInjectSecret', rawName)?.value.trim() || undefined;
+  const template = lookup(reader, 'agentInjectTemplate', rawName)?.value;
+  const inlineTemplate = template !== undefined && template.trim() !== '' ? template : undefined;
+  const templateFile = inlineTemplate === undefined ? lookup(reader, 'agentInjectTemplateFile', rawName)?.value.trim() || undefined : undefined;
+
+  const mountFound = lookupNonEmpty(reader, 'secretVolumePathSecret', rawName);
+  const mountPath = mountFound === undefined ? podWide.mountPath : reader.parseFound(mountFound, parseMountPath);
+
+  const fileFound = lookupNonEmpty(reader, 'agentInjectFile', rawName);
+  const file = fileFound === undefined ? reader.parseFound({ name: definingAnnotation(reader, rawName), value: name, source: 'pod' }, parseRelativeFile) : reader.parseFound(fileFound, parseRelativeFile);
+
+  const permsFound = lookupNonEmpty(reader, 'agentInjectPerms', rawName);
+  const perms = permsFound === undefined ? undefined : reader.parseFound(permsFound, parseFileMode);
+
+  const defaultTemplateFound = lookupNonEmpty(reader, 'agentInjectDefaultTemplateSecret', rawName);
+  const defaultTemplate =
+    defaultTemplateFound === undefined ? podWide.defaultTemplate : reader.parseFound(defaultTemplateFound, (raw) => parseChoice(raw, ['map', 'json'] as const));
+
+  const missingKeyFound = lookup(reader, 'errorOnMissingKey', rawName);
+  const errorOnMissingKey = missingKeyFound === undefined ? false : reader.parseFound(missingKeyFound, parseBool);
+
+  if (reader.issues.length > issuesBefore || mountPath === undefined || file === undefined || defaultTemplate === undefined || errorOnMissingKey === undefined) {
+    return undefined;
+  }
+  const command = lookupNonEmpty(reader, 'agentInjectCommand', rawName)?.value;
+  return {
+    rawName,
+    name,
+    ...(vaultPath === undefined ? {} : { vaultPath }),
+    ...(inlineTemplate === undefined ? {} : { template: inlineTemplate }),
+    ...(templateFile === undefined ? {} : { templateFile }),
+    defaultTemplate,
+    mountPath,
+    file,
+    destination: destinationOf(mountPath, file),
+    ...(perms === undefined ? {} : { perms }),
+    ...(command === undefined ? {} : { command }),
+    leftDelimiter: lookupNonEmpty(reader, 'agentTemplateLeftDelim', rawName)?.value ?? '{{',
+    rightDelimiter: lookupNonEmpty(reader, 'agentTemplateRightDelim', rawName)?.value ?? '}}',
+    errorOnMissingKey,
+  };
+}
+
+/** The annotation that defined a secret, for messages about the secret itself. */
+function definingAnnotation(reader: AnnotationReader, rawName: string): string {
+  for (const family of SECRET_DEFINING) {
+    const name = annotationFor(family, rawName);
+    if (reader.pod.has(name)) return name;
+  }
+  return annotationFor('agentInjectSecret', rawName);
+}
+
+export function readSecrets(reader: AnnotationReader, podWide: PodWideSecretSettings): SecretSpec[] {
+  const secrets: SecretSpec[] = [];
+  const byDestination = new Map<string, SecretSpec>();
+  for (const rawName of secretRawNames(reader.pod)) {
+    const secret = readSecret(reader, rawName, podWide);
+    if (secret === undefined) continue;
+    const clash = byDestination.get(secret.destination);
+    if (clash !== undefined) {
+      // Upstream lets both templates write the same file (e.g. FOO and foo after lower-casing).
+      reader.fail(definingAnnotation(reader, rawName), `renders to ${secret.destination}, as secret "${clash.rawName}" does; give one of them another agent-inject-file`);
+      continue;
+    }
+    byDestination.set(secret.destination, secret);
+    secrets.push(secret);
+  }
+  return secrets;
+}

@@ -1,0 +1,141 @@
+// The typed result of reading a pod's annotations: everything the mutation needs, already validated,
+// with defaults applied. Nothing downstream looks at annotation strings again.
+
+import type { Operation } from 'fast-json-patch';
+
+export type DefaultTemplate = 'map' | 'json';
+export type AgentLogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
+export type AgentLogFormat = 'standard' | 'json';
+export type AgentFeature = 'auto-auth' | 'caching' | 'templating';
+export type CacheAutoAuthToken = 'true' | 'false' | 'force';
+
+/** Kubernetes resource quantities, as written; absent keys are not set on the container. */
+export interface ResourceList {
+  readonly cpu?: string;
+  readonly memory?: string;
+  readonly 'ephemeral-storage'?: string;
+}
+
+export interface AgentResources {
+  readonly requests: ResourceList;
+  readonly limits: ResourceList;
+}
+
+export interface SecretSpec {
+  /** the suffix exactly as written after `agent-inject-secret-` (per-secret annotations use it) */
+  readonly rawName: string;
+  /** lower-cased unless `preserve-secret-case` */
+  readonly name: string;
+  /** Vault path from `agent-inject-secret-<name>`; absent when only a template defines the secret */
+  readonly vaultPath?: string;
+  /** inline template */
+  readonly template?: string;
+  /** template file on the agent's file system, used when there is no inline template */
+  readonly templateFile?: string;
+  /** how to render `vaultPath` when there is no template */
+  readonly defaultTemplate: DefaultTemplate;
+  /** directory the file is written in (the pod-wide or per-secret secret-volume-path) */
+  readonly mountPath: string;
+  /** path relative to `mountPath` (no `..`, not absolute) */
+  readonly file: string;
+  /** absolute path of the rendered file */
+  readonly destination: string;
+  /** file mode, e.g. 0o400 */
+  readonly perms?: number;
+  readonly command?: string;
+  readonly leftDelimiter: string;
+  readonly rightDelimiter: string;
+  readonly errorOnMissingKey: boolean;
+}
+
+export interface ServiceAccountTokenSpec {
+  /** pod volume holding the token, mounted read-only into the agents */
+  readonly volumeName: string;
+  /** where the agents mount it */
+  readonly mountPath: string;
+  /** token file the agent logs in with (mountPath + projected path, or `auth-config-token-path`) */
+  readonly tokenPath: string;
+}
+
+export interface VaultConnectionSpec {
+  readonly address: string;
+  readonly namespace?: string;
+  readonly proxyAddress?: string;
+  readonly caCert?: string;
+  /** upstream's `ca-key` annotation, which is really a CA directory */
+  readonly caPath?: string;
+  /** CA PEM from the injector flag `--vault-cacert-bytes` */
+  readonly caCertPem?: string;
+  readonly clientCert?: string;
+  readonly clientKey?: string;
+  readonly tlsSkipVerify: boolean;
+  readonly tlsServerName?: string;
+  readonly maxRetries?: number;
+  readonly timeoutMs?: number;
+}
+
+export interface AuthSpec {
+  readonly type: 'kubernetes';
+  readonly mountPath: string;
+  readonly role?: string;
+  /** `auth-config-<param>` values with `-` turned into `_`, as strings */
+  readonly config: Readonly<Record<string, string>>;
+  readonly minBackoffMs?: number;
+  readonly maxBackoffMs?: number;
+  readonly exitOnError: boolean;
+}
+
+export interface AgentSpec {
+  /** namespace of the admission request */
+  readonly namespace: string;
+  readonly image: string;
+  readonly nativeSidecar: boolean;
+  readonly prePopulate: boolean;
+  readonly prePopulateOnly: boolean;
+  readonly initFirst: boolean;
+  /** app containers that get the secrets volume */
+  readonly injectContainers: readonly string[];
+  /** value for spec.shareProcessNamespace, when the annotation is set */
+  readonly shareProcessNamespace?: boolean;
+  readonly configMap?: string;
+  readonly extraSecret?: string;
+  readonly tlsSecret?: string;
+  /** container whose volume mounts are copied into the agents */
+  readonly copyVolumeMountsFrom?: string;
+  readonly serviceAccountToken: ServiceAccountTokenSpec;
+  readonly resources: { readonly init: AgentResources; readonly sidecar: AgentResources };
+  /** undefined when `agent-set-security-context` is false */
+  readonly securityContext?: { readonly runAsUser: number; readonly runAsGroup: number };
+  readonly jsonPatch: readonly Operation[];
+  readonly initJsonPatch: readonly Operation[];
+  readonly goMaxProcs?: number;
+  readonly log: { readonly level: AgentLogLevel; readonly format: AgentLogFormat };
+  readonly vault: VaultConnectionSpec;
+  readonly auth: AuthSpec;
+  /** pod-wide secret-volume-path */
+  readonly secretVolumePath: string;
+  /** sorted by raw name, so output does not depend on annotation order */
+  readonly secrets: readonly SecretSpec[];
+  readonly injectToken: boolean;
+  readonly revokeOnShutdown: boolean;
+  readonly revokeGraceSeconds: number;
+  readonly enableQuit: boolean;
+  readonly templateConfig: {
+    readonly exitOnRetryFailure: boolean;
+    readonly staticSecretRenderIntervalMs?: number;
+    readonly maxConnectionsPerHost?: number;
+    readonly leaseRenewalThreshold?: number;
+  };
+  readonly cache: {
+    readonly enabled: boolean;
+    readonly useAutoAuthToken: CacheAutoAuthToken;
+    readonly listenerPort: number;
+    readonly exitOnError: boolean;
+  };
+  readonly metricsListenerPort?: number;
+  readonly disableIdleConnections: readonly AgentFeature[];
+  readonly disableKeepAlives: readonly AgentFeature[];
+  readonly telemetry: Readonly<Record<string, unknown>>;
+  /** non-fatal findings (unknown annotations, per-secret annotations for no secret) for the response */
+  readonly warnings: readonly string[];
+}

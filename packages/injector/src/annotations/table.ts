@@ -1,0 +1,189 @@
+// The one table of every `vault.hashicorp.com/*` annotation the injector reads, with its built-in
+// default. Names and defaults match hashicorp/vault-k8s (agent-inject/agent/annotations.go) so existing
+// manifests keep working; rows marked `vaultbridge` are our additions. The parser, the cluster-default
+// checks, the unknown-annotation warnings and the README table are all driven from here.
+
+export const ANNOTATION_PREFIX = 'vault.hashicorp.com/';
+
+/** Upstream's agent image is `hashicorp/vault`; ours runs `vaultbridge-agent` from the injector image. */
+export const DEFAULT_AGENT_IMAGE = 'vaultbridge/injector:0.1.0';
+
+export type AnnotationScope =
+  /** one value for the whole pod */
+  | 'pod'
+  /** `<name>-<secret>`: one value per secret, keyed by the secret's raw name */
+  | 'secret'
+  /** `<name>-<param>`: free-form parameters (auth-config-*, agent-telemetry-*) */
+  | 'param';
+
+export interface AnnotationEntry {
+  /** the part after `vault.hashicorp.com/` (for `secret`/`param` scope: before the `-<suffix>`) */
+  readonly name: string;
+  readonly scope: AnnotationScope;
+  /** built-in default as the annotation string, parsed like a user value; undefined = unset */
+  readonly default: string | undefined;
+  /** where the default comes from when it is not a constant (shown in the README) */
+  readonly defaultNote?: string;
+  readonly origin: 'upstream' | 'vaultbridge';
+  /** cluster-wide annotation defaults may set it (control annotations and per-secret ones may not) */
+  readonly clusterDefault: boolean;
+  readonly summary: string;
+}
+
+function entry(
+  name: string,
+  scope: AnnotationScope,
+  defaultValue: string | undefined,
+  summary: string,
+  extra: { origin?: 'upstream' | 'vaultbridge'; clusterDefault?: boolean; defaultNote?: string } = {},
+): AnnotationEntry {
+  return {
+    name,
+    scope,
+    default: defaultValue,
+    summary,
+    origin: extra.origin ?? 'upstream',
+    clusterDefault: extra.clusterDefault ?? scope === 'pod',
+    ...(extra.defaultNote === undefined ? {} : { defaultNote: extra.defaultNote }),
+  };
+}
+
+const ours = { origin: 'vaultbridge' } as const;
+
+export const ANNOTATION_TABLE = {
+  // Injection control
+  agentInject: entry('agent-inject', 'pod', undefined, 'inject the agent when true; absent or false: pod left alone', { clusterDefault: false }),
+  agentInjectStatus: entry('agent-inject-status', 'pod', undefined, 'set to `injected` by the webhook; `injected` skips the pod, any other value re-injects', { clusterDefault: false }),
+  agentRequestNamespace: entry('agent-request-namespace', 'pod', undefined, 'upstream-internal; ignored (the request namespace is used)', { clusterDefault: false }),
+
+  // Lifecycle
+  agentPrePopulate: entry('agent-pre-populate', 'pod', 'true', 'add the `vault-agent-init` init container that renders secrets before the app starts'),
+  agentPrePopulateOnly: entry('agent-pre-populate-only', 'pod', 'false', 'only the init container, no sidecar (Jobs)'),
+  agentInitFirst: entry('agent-init-first', 'pod', 'false', 'put the agent first among the init containers'),
+  agentNativeSidecar: entry('agent-native-sidecar', 'pod', 'false', 'run the sidecar as a native sidecar (init container with `restartPolicy: Always` and a startup probe that passes after the first render); replaces `vault-agent-init`', { ...ours, defaultNote: 'flag `--native-sidecar`' }),
+  agentInjectContainers: entry('agent-inject-containers', 'pod', undefined, 'comma list of app containers that get the secrets volume (spaces trimmed)', { defaultNote: 'all containers' }),
+  agentShareProcessNamespace: entry('agent-share-process-namespace', 'pod', undefined, 'set `spec.shareProcessNamespace` (for `agent-inject-command` signals)'),
+  agentRevokeOnShutdown: entry('agent-revoke-on-shutdown', 'pod', 'false', 'sidecar revokes its Vault token on shutdown', { defaultNote: 'flag `--revoke-on-shutdown` (false)' }),
+  agentRevokeGrace: entry('agent-revoke-grace', 'pod', '5', 'seconds to wait before revoking (integer seconds, or a duration such as `5s`)'),
+  agentEnableQuit: entry('agent-enable-quit', 'pod', 'false', 'serve `POST /agent/v1/quit` on localhost so a Job can stop the sidecar'),
+
+  // Secrets and templates
+  secretVolumePath: entry('secret-volume-path', 'pod', '/vault/secrets', 'mount path of the `vault-secrets` volume (absolute)'),
+  preserveSecretCase: entry('preserve-secret-case', 'pod', 'false', 'keep the secret name case in file names (otherwise lower-cased)'),
+  agentInjectDefaultTemplate: entry('agent-inject-default-template', 'pod', 'map', '`map` (sorted `key: value` lines) or `json`', { defaultNote: 'flag `--default-template` (map)' }),
+  agentInjectToken: entry('agent-inject-token', 'pod', 'false', 'also write the Vault token to `<secret-volume-path>/token`'),
+
+  // Agent containers
+  agentImage: entry('agent-image', 'pod', DEFAULT_AGENT_IMAGE, 'image of both agent containers (runs `vaultbridge-agent`)', { defaultNote: 'flag `--agent-image`' }),
+  agentLimitsCpu: entry('agent-limits-cpu', 'pod', '500m', 'CPU limit of both agents; `""` removes it'),
+  agentLimitsMem: entry('agent-limits-mem', 'pod', '128Mi', 'memory limit of both agents; `""` removes it'),
+  agentLimitsEphemeral: entry('agent-limits-ephemeral', 'pod', undefined, 'ephemeral-storage limit of both agents'),
+  agentRequestsCpu: entry('agent-requests-cpu', 'pod', '50m', 'CPU request of both agents (upstream 250m; the agent idles near 2m)'),
+  agentRequestsMem: entry('agent-requests-mem', 'pod', '64Mi', 'memory request of both agents'),
+  agentRequestsEphemeral: entry('agent-requests-ephemeral', 'pod', undefined, 'ephemeral-storage request of both agents'),
+  agentInitLimitsCpu: entry('agent-init-limits-cpu', 'pod', undefined, 'CPU limit of `vault-agent-init` only (over `agent-limits-cpu`)', ours),
+  agentInitLimitsMem: entry('agent-init-limits-mem', 'pod', undefined, 'memory limit of `vault-agent-init` only', ours),
+  agentInitLimitsEphemeral: entry('agent-init-limits-ephemeral', 'pod', undefined, 'ephemeral-storage limit of `vault-agent-init` only', ours),
+  agentInitRequestsCpu: entry('agent-init-requests-cpu', 'pod', undefined, 'CPU request of `vault-agent-init` only', ours),
+  agentInitRequestsMem: entry('agent-init-requests-mem', 'pod', undefined, 'memory request of `vault-agent-init` only', ours),
+  agentInitRequestsEphemeral: entry('agent-init-requests-ephemeral', 'pod', undefined, 'ephemeral-storage request of `vault-agent-init` only', ours),
+  agentSetSecurityContext: entry('agent-set-security-context', 'pod', 'true', 'set the agents\' securityContext (non-root, read-only root fs, drop ALL); turned on when a run-as annotation is set', { defaultNote: 'flag `--set-security-context` (true)' }),
+  agentRunAsUser: entry('agent-run-as-user', 'pod', '100', 'agent uid', { defaultNote: 'flag `--run-as-user` (100)' }),
+  agentRunAsGroup: entry('agent-run-as-group', 'pod', '1000', 'agent gid', { defaultNote: 'flag `--run-as-group` (1000)' }),
+  agentRunAsSameUser: entry('agent-run-as-same-user', 'pod', 'false', 'run the agents as `containers[0]`\'s runAsUser (never root)', { defaultNote: 'flag `--run-as-same-user` (false)' }),
+  agentCopyVolumeMounts: entry('agent-copy-volume-mounts', 'pod', undefined, 'copy this container\'s volume mounts (except service-account ones) into the agents'),
+  agentServiceAccountTokenVolumeName: entry('agent-service-account-token-volume-name', 'pod', undefined, 'projected volume with the service-account token (for `automountServiceAccountToken: false`)'),
+  agentExtraSecret: entry('agent-extra-secret', 'pod', undefined, 'Secret mounted read-only at `/vault/custom` in the agents'),
+  agentConfigmap: entry('agent-configmap', 'pod', undefined, 'ConfigMap at `/vault/configs`; the agents read `config-init.json` / `config.json` from it instead of the generated config'),
+  agentJsonPatch: entry('agent-json-patch', 'pod', undefined, 'RFC 6902 patch applied to the generated `vault-agent` container'),
+  agentInitJsonPatch: entry('agent-init-json-patch', 'pod', undefined, 'RFC 6902 patch applied to the generated `vault-agent-init` container'),
+  goMaxProcs: entry('go-max-procs', 'pod', undefined, 'env `GOMAXPROCS` on the agents (kept for compatibility; the Node agent ignores it)'),
+  logLevel: entry('log-level', 'pod', 'info', 'agent log level: trace, debug, info, warn, error'),
+  logFormat: entry('log-format', 'pod', 'standard', 'agent log format: standard or json'),
+
+  // Vault connection and auth
+  service: entry('service', 'pod', undefined, 'Vault address (http or https URL)', { defaultNote: 'flag `--vault-addr` (required)' }),
+  role: entry('role', 'pod', undefined, 'Vault role for Kubernetes auth (required unless `auth-config-role` or `agent-configmap`)'),
+  authType: entry('auth-type', 'pod', 'kubernetes', 'auto-auth method; the vaultbridge agent supports `kubernetes`', { defaultNote: 'flag `--vault-auth-type` (kubernetes)' }),
+  authPath: entry('auth-path', 'pod', 'auth/kubernetes', 'mount path of the auth method', { defaultNote: 'flag `--vault-auth-path` (auth/kubernetes)' }),
+  authConfig: entry('auth-config', 'param', undefined, 'auth method parameter `<param>` (`-` becomes `_`); `auth-config-token-path` overrides the token path'),
+  authMinBackoff: entry('auth-min-backoff', 'pod', undefined, 'minimum auth retry backoff (Go duration)', { defaultNote: 'flag `--auth-min-backoff`' }),
+  authMaxBackoff: entry('auth-max-backoff', 'pod', undefined, 'maximum auth retry backoff (Go duration)', { defaultNote: 'flag `--auth-max-backoff`' }),
+  agentAutoAuthExitOnErr: entry('agent-auto-auth-exit-on-err', 'pod', 'false', 'exit when auth fails instead of retrying forever'),
+  namespace: entry('namespace', 'pod', undefined, 'Vault Enterprise / OpenBao namespace', { defaultNote: 'flag `--vault-namespace`' }),
+  proxyAddress: entry('proxy-address', 'pod', undefined, 'HTTPS proxy to reach Vault (env `HTTPS_PROXY`)', { defaultNote: 'flag `--proxy-address`' }),
+  caCert: entry('ca-cert', 'pod', undefined, 'CA certificate file to verify Vault'),
+  caKey: entry('ca-key', 'pod', undefined, 'CA directory to verify Vault (upstream name; becomes `caPath`)'),
+  clientCert: entry('client-cert', 'pod', undefined, 'client certificate file for Vault TLS'),
+  clientKey: entry('client-key', 'pod', undefined, 'client key file for Vault TLS'),
+  tlsSkipVerify: entry('tls-skip-verify', 'pod', 'false', 'skip Vault certificate verification'),
+  tlsServerName: entry('tls-server-name', 'pod', undefined, 'server name to verify Vault\'s certificate against'),
+  tlsSecret: entry('tls-secret', 'pod', undefined, 'Secret mounted read-only at `/vault/tls` in the agents'),
+  clientMaxRetries: entry('client-max-retries', 'pod', undefined, 'retries on 5xx/429/network errors'),
+  clientTimeout: entry('client-timeout', 'pod', undefined, 'Vault request timeout (Go duration or seconds)'),
+
+  // Agent-global settings
+  templateConfigExitOnRetryFailure: entry('template-config-exit-on-retry-failure', 'pod', 'true', 'exit when rendering fails after all retries', { defaultNote: 'flag (true)' }),
+  templateStaticSecretRenderInterval: entry('template-static-secret-render-interval', 'pod', undefined, 're-read non-leased secrets (KV) this often (Go duration; agent default 5m)'),
+  templateMaxConnectionsPerHost: entry('template-max-connections-per-host', 'pod', undefined, 'connection limit to Vault (0 = unlimited)'),
+  templateLeaseRenewalThreshold: entry('template-lease-renewal-threshold', 'pod', undefined, 'fraction of a lease after which it is renewed (0–1); upstream reads the flag but never applies it'),
+  agentDisableIdleConnections: entry('agent-disable-idle-connections', 'pod', undefined, 'comma list of auto-auth, caching, templating'),
+  agentDisableKeepAlives: entry('agent-disable-keep-alives', 'pod', undefined, 'comma list of auto-auth, caching, templating'),
+  agentMetricsListenerPort: entry('agent-metrics-listener-port', 'pod', undefined, 'port of the agent\'s metrics listener on localhost'),
+  agentTelemetry: entry('agent-telemetry', 'param', undefined, 'agent telemetry parameter `<param>` (`-` becomes `_`; JSON values parsed)'),
+
+  // Cache
+  agentCacheEnable: entry('agent-cache-enable', 'pod', 'false', 'agent cache listener on localhost; persistent (shared init → sidecar) when pre-populating with a sidecar'),
+  agentCacheUseAutoAuthToken: entry('agent-cache-use-auto-auth-token', 'pod', 'true', '`true`, `false` or `force`'),
+  agentCacheListenerPort: entry('agent-cache-listener-port', 'pod', '8200', 'cache listener port'),
+  agentCacheExitOnErr: entry('agent-cache-exit-on-err', 'pod', 'false', 'exit when restoring the persistent cache fails'),
+
+  // Per secret: `<name>-<secret>`
+  agentInjectSecret: entry('agent-inject-secret', 'secret', undefined, 'Vault path of secret `<secret>`; defines a secret'),
+  agentInjectTemplate: entry('agent-inject-template', 'secret', undefined, 'inline template; defines a secret on its own'),
+  agentInjectTemplateFile: entry('agent-inject-template-file', 'secret', undefined, 'template file on the agent\'s file system (used when no inline template); defines a secret'),
+  agentInjectFile: entry('agent-inject-file', 'secret', undefined, 'file name (may contain sub-directories) under the mount path; `..` and absolute paths are rejected', { defaultNote: 'the secret name' }),
+  agentInjectPerms: entry('agent-inject-perms', 'secret', undefined, 'octal file mode such as `0400`'),
+  agentInjectCommand: entry('agent-inject-command', 'secret', undefined, 'command the agent runs after the file changes'),
+  agentTemplateLeftDelim: entry('agent-template-left-delim', 'secret', '{{', 'left template delimiter'),
+  agentTemplateRightDelim: entry('agent-template-right-delim', 'secret', '}}', 'right template delimiter'),
+  errorOnMissingKey: entry('error-on-missing-key', 'secret', 'false', 'fail the render when the template reads a missing key'),
+  secretVolumePathSecret: entry('secret-volume-path', 'secret', undefined, 'directory of this secret; each distinct one gets its own `vault-secrets-custom-<i>` volume', { defaultNote: '`secret-volume-path`' }),
+  preserveSecretCaseSecret: entry('preserve-secret-case', 'secret', undefined, 'keep this secret name\'s case', { defaultNote: '`preserve-secret-case`' }),
+  agentInjectDefaultTemplateSecret: entry('agent-inject-default-template', 'secret', undefined, '`map` or `json` for this secret', { ...ours, defaultNote: '`agent-inject-default-template`' }),
+} as const satisfies Record<string, AnnotationEntry>;
+
+export type AnnotationKey = keyof typeof ANNOTATION_TABLE;
+
+/** Full annotation names by key: `A.agentInject` === 'vault.hashicorp.com/agent-inject'. */
+export const A = Object.fromEntries(
+  Object.entries(ANNOTATION_TABLE).map(([key, value]) => [key, ANNOTATION_PREFIX + value.name]),
+) as { readonly [K in AnnotationKey]: string };
+
+/** The secret-defining families, in upstream's matching order (the longer template-file prefix first). */
+export const SECRET_DEFINING: readonly AnnotationKey[] = ['agentInjectSecret', 'agentInjectTemplateFile', 'agentInjectTemplate'];
+
+/** `vault.hashicorp.com/<family>-<suffix>` for a per-secret or parameter annotation. */
+export function annotationFor(key: AnnotationKey, suffix: string): string {
+  return `${A[key]}-${suffix}`;
+}
+
+const POD_WIDE = new Set(
+  Object.values(ANNOTATION_TABLE)
+    .filter((e) => e.scope === 'pod')
+    .map((e) => ANNOTATION_PREFIX + e.name),
+);
+const FAMILY_PREFIXES = Object.values(ANNOTATION_TABLE)
+  .filter((e) => e.scope !== 'pod')
+  .map((e) => `${ANNOTATION_PREFIX}${e.name}-`);
+
+/** Whether a full annotation name is one we read (pod-wide, per-secret or parameter). */
+export function isKnownAnnotation(name: string): boolean {
+  return POD_WIDE.has(name) || FAMILY_PREFIXES.some((prefix) => name.startsWith(prefix) && name.length > prefix.length);
+}
+
+/** The table entry of a pod-wide annotation by full name. */
+export function podWideEntry(name: string): AnnotationEntry | undefined {
+  if (!POD_WIDE.has(name)) return undefined;
+  return Object.values(ANNOTATION_TABLE).find((e) => e.scope === 'pod' && ANNOTATION_PREFIX + e.name === name);
+}

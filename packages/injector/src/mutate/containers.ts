@@ -1,0 +1,111 @@
+// The two agent containers (vault-k8s container_sidecar.go / container_init_sidecar.go), running
+// `vaultbridge-agent init|sidecar` with the generated config in VAULTBRIDGE_AGENT_CONFIG.
+
+import type { V1Container, V1EnvVar, V1ResourceRequirements, V1SecurityContext, V1VolumeMount } from '@kubernetes/client-node';
+import type { AgentResources, AgentSpec } from '../annotations/spec.ts';
+import { AGENT_CONFIG_ENV, AGENT_CONFIG_FILE_ENV, buildAgentConfig, encodeAgentConfig, type AgentMode } from './agent-config.ts';
+import {
+  AGENT_BINARY,
+  CONFIG_PATH,
+  HOME_INIT_VOLUME,
+  HOME_PATH,
+  HOME_SIDECAR_VOLUME,
+  INIT_CONTAINER_NAME,
+  READY_FILE,
+  SIDECAR_CONTAINER_NAME,
+} from './names.ts';
+
+export interface ContainerOptions {
+  /** the agent executable in the image */
+  readonly agentBinary: string;
+}
+
+export const DEFAULT_CONTAINER_OPTIONS: ContainerOptions = { agentBinary: AGENT_BINARY };
+
+// The probe runs often while the first render is pending; 1 s keeps app start-up latency low, and
+// 300 failures (5 min) leave room for auth back-off before the kubelet restarts the sidecar.
+const STARTUP_PROBE_PERIOD_SECONDS = 1;
+const STARTUP_PROBE_FAILURE_THRESHOLD = 300;
+
+function fieldEnv(name: string, fieldPath: string): V1EnvVar {
+  return { name, valueFrom: { fieldRef: { fieldPath } } };
+}
+
+function env(spec: AgentSpec, mode: AgentMode): V1EnvVar[] {
+  // NAMESPACE/HOST_IP/POD_IP first, as upstream: json-patch annotations address env entries by index.
+  const vars: V1EnvVar[] = [fieldEnv('NAMESPACE', 'metadata.namespace'), fieldEnv('HOST_IP', 'status.hostIP'), fieldEnv('POD_IP', 'status.podIP')];
+  if (spec.goMaxProcs !== undefined) vars.push({ name: 'GOMAXPROCS', value: String(spec.goMaxProcs) });
+  if (spec.vault.proxyAddress !== undefined) vars.push({ name: 'HTTPS_PROXY', value: spec.vault.proxyAddress });
+  if (spec.configMap === undefined) {
+    vars.push({ name: AGENT_CONFIG_ENV, value: encodeAgentConfig(buildAgentConfig(spec, mode)) });
+    return vars;
+  }
+  // ConfigMap mode: the agent reads its config file; VAULT_* fill in what the file leaves out (GH-353).
+  vars.push({ name: AGENT_CONFIG_FILE_ENV, value: `${CONFIG_PATH}/${mode === 'init' ? 'config-init.json' : 'config.json'}` });
+  vars.push({ name: 'VAULT_ADDR', value: spec.vault.address });
+  if (spec.vault.caCert !== undefined) vars.push({ name: 'VAULT_CACERT', value: spec.vault.caCert });
+  if (spec.vault.caPath !== undefined) vars.push({ name: 'VAULT_CAPATH', value: spec.vault.caPath });
+  if (spec.vault.clientCert !== undefined) vars.push({ name: 'VAULT_CLIENT_CERT', value: spec.vault.clientCert });
+  if (spec.vault.clientKey !== undefined) vars.push({ name: 'VAULT_CLIENT_KEY', value: spec.vault.clientKey });
+  vars.push({ name: 'VAULT_SKIP_VERIFY', value: String(spec.vault.tlsSkipVerify) });
+  if (spec.vault.tlsServerName !== undefined) vars.push({ name: 'VAULT_TLS_SERVER_NAME', value: spec.vault.tlsServerName });
+  return vars;
+}
+
+function resources(r: AgentResources): V1ResourceRequirements {
+  const out: V1ResourceRequirements = {};
+  if (Object.keys(r.limits).length > 0) out.limits = { ...r.limits };
+  if (Object.keys(r.requests).length > 0) out.requests = { ...r.requests };
+  return out;
+}
+
+function securityContext(ids: { runAsUser: number; runAsGroup: number }): V1SecurityContext {
+  return {
+    runAsUser: ids.runAsUser,
+    runAsGroup: ids.runAsGroup,
+    runAsNonRoot: ids.runAsUser !== 0 && ids.runAsGroup !== 0,
+    readOnlyRootFilesystem: true,
+    capabilities: { drop: ['ALL'] },
+    allowPrivilegeEscalation: false,
+    // Not set upstream; required by the "restricted" Pod Security Standard.
+    seccompProfile: { type: 'RuntimeDefault' },
+  };
+}
+
+function tokenMount(spec: AgentSpec): V1VolumeMount {
+  return { name: spec.serviceAccountToken.volumeName, mountPath: spec.serviceAccountToken.mountPath, readOnly: true };
+}
+
+function container(spec: AgentSpec, options: ContainerOptions, mode: AgentMode, mounts: V1VolumeMount[]): V1Container {
+  const built: V1Container = {
+    name: mode === 'init' ? INIT_CONTAINER_NAME : SIDECAR_CONTAINER_NAME,
+    image: spec.image,
+    command: [options.agentBinary],
+    args: [mode],
+    env: env(spec, mode),
+    resources: resources(mode === 'init' ? spec.resources.init : spec.resources.sidecar),
+    volumeMounts: mounts,
+  };
+  if (spec.securityContext !== undefined) built.securityContext = securityContext(spec.securityContext);
+  return built;
+}
+
+/** `vault-agent-init`: renders everything once and exits. Home mount first, as upstream. */
+export function initContainer(spec: AgentSpec, options: ContainerOptions, sharedMounts: V1VolumeMount[]): V1Container {
+  return container(spec, options, 'init', [{ name: HOME_INIT_VOLUME, mountPath: HOME_PATH }, tokenMount(spec), ...sharedMounts]);
+}
+
+/** `vault-agent`: keeps secrets fresh; in native mode an init container that restarts and gates start-up. */
+export function sidecarContainer(spec: AgentSpec, options: ContainerOptions, sharedMounts: V1VolumeMount[]): V1Container {
+  const sidecar = container(spec, options, 'sidecar', [tokenMount(spec), { name: HOME_SIDECAR_VOLUME, mountPath: HOME_PATH }, ...sharedMounts]);
+  if (!spec.nativeSidecar) return sidecar;
+  return {
+    ...sidecar,
+    restartPolicy: 'Always',
+    startupProbe: {
+      exec: { command: [options.agentBinary, 'probe', '--ready-file', READY_FILE] },
+      periodSeconds: STARTUP_PROBE_PERIOD_SECONDS,
+      failureThreshold: STARTUP_PROBE_FAILURE_THRESHOLD,
+    },
+  };
+}

@@ -1,0 +1,3 @@
+export type { CertificateSource, ServingCertificate } from './source.ts';
+export { FileCertificateSource, type FileCertificateOptions } from './file-source.ts';
+export { AutoCertificateSource, type AutoCertificateOptions } from './auto-source.ts';
