@@ -34,7 +34,7 @@ it('keeps admission working through leaf and CA rotation with two replicas', asy
   await stack.createNamespace(ns);
   await stack.kube.core.patchNamespace({ name: ns, body: { metadata: { labels: { 'tls-test': ns } } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
   const admission = stack.kube.config.makeApiClient(k8s.AdmissionregistrationV1Api);
-  const logger = pino({ level: 'silent' });
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const replicas = ['replica-a', 'replica-b'].map((identity) => {
     const certificates = new AutoCertificateSource({
       kubeConfig: stack.kube.config, namespace: ns, secretName, webhookConfigName: ns, hosts: ['127.0.0.1', 'localhost'], identity,
@@ -92,7 +92,7 @@ it('keeps admission working through leaf and CA rotation with two replicas', asy
         const pod = await createPod(`pod-${i}`);
         if (pod.metadata?.labels?.['replica-a'] !== 'admitted' || pod.metadata?.labels?.['replica-b'] !== 'admitted') failures.push(`pod-${i}: not admitted by both replicas`);
       } catch (error) {
-        failures.push(`pod-${i}: ${error instanceof k8s.ApiException ? String(error.body).slice(0, 200) : String(error)}`);
+        failures.push(`pod-${i}: ${error instanceof k8s.ApiException ? String(error.body).slice(150, 600) : String(error)}`);
       }
       await new Promise((r) => setTimeout(r, 150));
     }

@@ -10,9 +10,19 @@ x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoPro
 const ecdsa = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const hour = 60 * 60 * 1000;
 
+/** Back-date a little for clock skew, but never so much that a short-lived certificate looks old. */
+function notBeforeFor(now: number, validityHours: number): Date {
+  return new Date(now - Math.min(60_000, (validityHours * hour) / 10));
+}
+
 export interface PemKeyPair {
   certPem: string;
   keyPem: string;
+}
+
+/** PEM blocks must start on a line of their own, or Go (the API server) cannot parse a bundle of them. */
+function withNewline(pem: string): string {
+  return pem.endsWith('\n') ? pem : `${pem}\n`;
 }
 
 function serial(): string {
@@ -36,7 +46,7 @@ export async function generateCertificateAuthority(validityHours: number, now = 
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
     name: 'CN=Vaultbridge Injector CA',
-    notBefore: new Date(now - 60_000),
+    notBefore: notBeforeFor(now, validityHours),
     notAfter: new Date(now + validityHours * hour),
     keys,
     signingAlgorithm: ecdsa,
@@ -46,7 +56,7 @@ export async function generateCertificateAuthority(validityHours: number, now = 
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });
-  return { certPem: cert.toString('pem'), keyPem: await exportKey(keys.privateKey) };
+  return { certPem: withNewline(cert.toString('pem')), keyPem: withNewline(await exportKey(keys.privateKey)) };
 }
 
 /** A serving certificate for the webhook's hosts (DNS names and IPs), signed by `ca`. */
@@ -59,7 +69,7 @@ export async function issueServingCertificate(ca: PemKeyPair, hosts: string[], v
     serialNumber: serial(),
     subject: 'CN=Vaultbridge Injector',
     issuer: caCert.subject,
-    notBefore: new Date(now - 60_000),
+    notBefore: notBeforeFor(now, validityHours),
     notAfter: new Date(now + validityHours * hour),
     signingKey: caKey,
     publicKey: keys.publicKey,
@@ -72,7 +82,7 @@ export async function issueServingCertificate(ca: PemKeyPair, hosts: string[], v
       await x509.AuthorityKeyIdentifierExtension.create(caCert),
     ],
   });
-  return { certPem: cert.toString('pem'), keyPem: await exportKey(keys.privateKey) };
+  return { certPem: withNewline(cert.toString('pem')), keyPem: withNewline(await exportKey(keys.privateKey)) };
 }
 
 export interface CertificateTimes {
