@@ -4,7 +4,7 @@
 import { EventEmitter } from 'node:events';
 import { backoffDelay } from '../retry/index.ts';
 import type { PermissionDeniedHandler, TokenProvider, VaultClient } from '../vault/client.ts';
-import { VaultPermissionError, VaultUnavailableError } from '../vault/errors.ts';
+import { isVaultDown, VaultPermissionError } from '../vault/errors.ts';
 import { renewalDelayMs, unrefTimer, type RenewalTiming } from '../vault/renewal.ts';
 import { TokenManagerStoppedError } from './errors.ts';
 import { loginFromResponse, type VaultAuthMethod, type VaultLogin } from './login.ts';
@@ -49,9 +49,9 @@ interface CurrentToken extends TokenInfo {
   issuedTtlSeconds: number;
 }
 
-/** Vault unreachable, sealed or rate limiting, as opposed to Vault answering that the renewal cannot be done. */
-export function isVaultDown(error: unknown): boolean {
-  return error instanceof VaultUnavailableError && (error.status === undefined || error.status === 429 || error.status === 502 || error.status === 503 || error.status === 504);
+function infoOf(current: CurrentToken): TokenInfo {
+  const { accessor, policies, leaseDurationSeconds, renewable, expiresAt } = current;
+  return { accessor, policies, leaseDurationSeconds, renewable, expiresAt };
 }
 
 /** How long a token that passed lookup-self is trusted when the same token gets another 403. */
@@ -89,9 +89,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
 
   /** About the current token (never the token itself); undefined before the first login. */
   get info(): TokenInfo | undefined {
-    if (!this.current) return undefined;
-    const { accessor, policies, leaseDurationSeconds, renewable, expiresAt } = this.current;
-    return { accessor, policies, leaseDurationSeconds, renewable, expiresAt };
+    return this.current ? infoOf(this.current) : undefined;
   }
 
   /** A valid token: the current one, or a new login shared with every concurrent caller. */
@@ -104,8 +102,9 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
 
   /** Makes sure there is a valid token (logging in if needed) and says about it: to fail fast at start. */
   async authenticate(): Promise<TokenInfo> {
-    await this.token();
-    return this.info!;
+    if (this.stopped) throw new TokenManagerStoppedError(this.identity);
+    const current = this.current && !this.nearExpiry(this.current) ? this.current : await this.login();
+    return infoOf(current);
   }
 
   /** Logs in, coalesced with a login already in flight. */
@@ -148,7 +147,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
     }
     const current = this.adopt(login, login.leaseDurationSeconds);
     this.backgroundFailures = 0;
-    this.emit('login', this.info!);
+    this.emit('login', infoOf(current));
     return current;
   }
 
@@ -183,7 +182,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
   /** Timer callback: renew when possible, else log in again. Never throws. */
   private async refresh(token: CurrentToken): Promise<void> {
     if (this.stopped || this.current !== token) return;
-    if (!token.renewable) {
+    if (!token.renewable || this.now() >= token.expiresAt) {
       await this.backgroundLogin();
       return;
     }
@@ -214,8 +213,8 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
       return;
     }
     this.backgroundFailures = 0;
-    this.adopt({ ...renewed, clientToken: token.token }, asked);
-    this.emit('renewed', this.info!);
+    const adopted = this.adopt({ ...renewed, clientToken: token.token }, asked);
+    this.emit('renewed', infoOf(adopted));
   }
 
   private async backgroundLogin(): Promise<void> {
@@ -237,8 +236,8 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
       maxDelayMs: this.options.retryMaxDelayMs ?? 60_000,
     });
     this.backgroundFailures += 1;
-    const remaining = notAfter - this.now();
-    this.timer = unrefTimer(() => void action(), Math.max(0, Math.min(delay, remaining - 1_000)));
+    // Never sleep past notAfter: from then on the caller takes another route (renew → log in).
+    this.timer = unrefTimer(() => void action(), Math.max(0, Math.min(delay, notAfter - this.now())));
   }
 
   /**

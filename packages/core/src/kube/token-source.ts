@@ -47,8 +47,9 @@ export class FileTokenSource implements ServiceAccountTokenSource {
   async token(): Promise<string> {
     let stamp: string;
     try {
-      const stat = await fs.stat(this.path);
-      stamp = `${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeMs}`;
+      // Nanosecond times (bigint): an in-place rewrite with a same-length JWT still changes the stamp.
+      const stat = await fs.stat(this.path, { bigint: true });
+      stamp = `${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}`;
     } catch (error) {
       throw this.unreadable(error);
     }

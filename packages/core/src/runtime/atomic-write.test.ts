@@ -69,6 +69,13 @@ describe('writeFileAtomic', () => {
     });
   });
 
+  test('creates missing parent directories when asked', async () => {
+    const file = path.join(directory, 'a', 'b', 'c.txt');
+    await writeFileAtomic(file, 'x', { createParents: true, directoryMode: 0o750 });
+    expect(await readFile(file, 'utf8')).toBe('x');
+    expect((await stat(path.join(directory, 'a', 'b'))).isDirectory()).toBe(true);
+  });
+
   test('a concurrent reader only ever sees a complete old or new file', async () => {
     const file = path.join(directory, 'large');
     const size = 4 * 1024 * 1024;

@@ -3,7 +3,7 @@
 // renamed over the target. A reader sees the old file or the new one, never a half-written one. The
 // directory is flushed too, so the rename itself survives a crash.
 import { randomBytes } from 'node:crypto';
-import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 
 export interface WriteFileAtomicOptions {
@@ -12,9 +12,13 @@ export interface WriteFileAtomicOptions {
   /** Owner to set (needs root or CAP_CHOWN unless it is the process's own). */
   uid?: number;
   gid?: number;
+  /** Create missing parent directories first (as consul-template's `create_dest_dirs`). Default false. */
+  createParents?: boolean;
+  /** Mode of directories made by `createParents`. Default 0o755. */
+  directoryMode?: number;
 }
 
-export type AtomicWriteStep = 'open' | 'write' | 'chown' | 'chmod' | 'fsync' | 'rename';
+export type AtomicWriteStep = 'mkdir' | 'open' | 'write' | 'chown' | 'chmod' | 'fsync' | 'rename';
 
 const HINTS: Record<string, string> = {
   ENOENT: 'the directory does not exist; create it first',
@@ -61,6 +65,11 @@ export async function writeFileAtomic(
   // Hidden and random: never mistaken for a real file, never clashing with a concurrent writer.
   // The base name is cut so that the temporary name stays within NAME_MAX.
   const temporary = path.join(directory, `.${path.basename(filePath).slice(0, 200)}.${randomBytes(6).toString('hex')}.tmp`);
+  if (options.createParents === true) {
+    await mkdir(directory, { recursive: true, mode: options.directoryMode ?? 0o755 }).catch((error: unknown) => {
+      throw new AtomicWriteError(filePath, 'mkdir', error);
+    });
+  }
   let handle: FileHandle | undefined;
   let step: AtomicWriteStep = 'open';
   try {

@@ -133,8 +133,11 @@ function describeIssue(issue: z.core.$ZodRawIssue): string | undefined {
       return issue.format === 'regex' && 'pattern' in issue ? `expected text matching ${String(issue.pattern)}` : `expected a valid ${issue.format}`;
     case 'invalid_value':
       return `expected ${issue.values.length === 1 ? '' : 'one of '}${issue.values.map((value) => JSON.stringify(value)).join(', ')}`;
-    case 'unrecognized_keys':
-      return `unknown field${issue.keys.length === 1 ? '' : 's'} ${issue.keys.map((key) => JSON.stringify(key)).join(', ')}; remove or correct ${issue.keys.length === 1 ? 'it' : 'them'}`;
+    case 'unrecognized_keys': {
+      const one = issue.keys.length === 1;
+      const keys = issue.keys.map((key) => JSON.stringify(key)).join(', ');
+      return `unknown field${one ? '' : 's'} ${keys}; remove or correct ${one ? 'it' : 'them'}`;
+    }
     case 'not_multiple_of':
       return `expected a multiple of ${String(issue.divisor)}`;
     case 'invalid_union':

@@ -108,7 +108,9 @@ export class HealthServer {
 
   /** Start serving; resolves with the bound address (port 0 picks a free port). */
   listen(port: number, host = '0.0.0.0'): Promise<BoundAddress> {
-    if (this.#server !== undefined) return Promise.reject(new HealthServerError('HEALTH_SERVER_LISTENING', 'the health server is already listening; close it first'));
+    if (this.#server !== undefined) {
+      return Promise.reject(new HealthServerError('HEALTH_SERVER_LISTENING', 'the health server is already listening; close it first'));
+    }
     const server = http.createServer((request, response) => {
       if (!this.handle(request, response)) send(response, 404, 'text/plain; charset=utf-8', 'not found\n');
     });

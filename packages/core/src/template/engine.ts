@@ -32,7 +32,8 @@ for (const name of Object.keys(HELPERS)) {
 }
 
 const BUILT_IN_HELPERS = ['if', 'unless', 'each', 'with', 'lookup', 'helperMissing', 'blockHelperMissing'];
-const KNOWN_HELPERS = Object.fromEntries([...BUILT_IN_HELPERS, ...Object.keys(HELPERS)].map((name) => [name, true]));
+// handlebars counts `log` as known by default; it has to be switched off here as well.
+const KNOWN_HELPERS = { ...Object.fromEntries([...BUILT_IN_HELPERS, ...Object.keys(HELPERS)].map((name) => [name, true])), log: false };
 
 const RUNTIME_OPTIONS: Handlebars.RuntimeOptions = {
   allowProtoPropertiesByDefault: false,

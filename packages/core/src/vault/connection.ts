@@ -6,7 +6,7 @@ import axios, { type AxiosInstance } from 'axios';
 import { retry } from '../retry/index.ts';
 import { parseVaultAddress, type VaultAddress } from './address.ts';
 import { errorFromResponse, errorFromTransport, VaultConfigError, VaultProtocolError, VaultUnavailableError, type VaultError } from './errors.ts';
-import { loadTlsOptions, type VaultTlsOptions } from './tls.ts';
+import { loadTlsOptions, tlsOptionNames, type VaultTlsOptions } from './tls.ts';
 import type { VaultMethod, VaultRequestOptions } from './types.ts';
 
 export interface VaultRetryEvent {
@@ -50,7 +50,7 @@ export interface RawReply {
   body: unknown;
 }
 
-const defaultNames: VaultSettingNames = { address: 'address', caFile: 'tls.caFile', caPath: 'tls.caPath', clientCert: 'tls.clientCert', clientKey: 'tls.clientKey' };
+const defaultNames: VaultSettingNames = { address: 'address', ...tlsOptionNames };
 
 function parseBody(text: unknown, ok: boolean, method: string, path: string): unknown {
   if (typeof text !== 'string' || text.trim() === '') return undefined;

@@ -149,6 +149,15 @@ export function errorFromTransport(method: string, path: string, address: string
   return new VaultUnavailableError(`Vault at ${address} is unreachable for ${method} ${path}${timeout} (${code}: ${failure.message})`, details);
 }
 
+/**
+ * Vault unreachable, sealed or rate limiting, as opposed to Vault answering (even with a 500, as for
+ * "past the max TTL, cannot renew") that an operation cannot be done. Background loops wait for the
+ * first and take another route (log in again, re-issue) on the second.
+ */
+export function isVaultDown(error: unknown): boolean {
+  return error instanceof VaultUnavailableError && (error.status === undefined || [429, 502, 503, 504].includes(error.status));
+}
+
 /** A plain cause without the axios request config, so logging `error.cause` never prints headers. */
 export class TransportCause extends Error {
   readonly code: string | undefined;

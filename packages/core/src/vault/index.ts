@@ -5,10 +5,20 @@ export { defaultVaultAddress, vaultSettingsFromEnv, type VaultEnvSettings } from
 export type { VaultResponse, VaultAuthInfo, VaultWrapInfo, VaultMethod, VaultRequestOptions } from './types.ts';
 export {
   VaultError, VaultPermissionError, VaultNotFoundError, VaultUnavailableError, VaultConfigError, VaultSecretVersionError,
-  VaultProtocolError, type VaultErrorDetails, type SecretVersionState,
+  VaultProtocolError, isVaultDown, type VaultErrorDetails, type SecretVersionState,
 } from './errors.ts';
 export {
   KvSecrets, type KvVersion, type KvMount, type KvLocation, type KvReadOptions, type KvSecret, type KvVersionMetadata,
   type KvSecretMetadata,
 } from './kv.ts';
 export { renewalDelayMs, defaultRenewFraction, defaultJitterFraction, type RenewalTiming } from './renewal.ts';
+export { readDynamicSecret, writeDynamicSecret, dynamicSecretFromResponse, type DynamicSecret } from './dynamic.ts';
+export {
+  LeaseManager, LeaseTrackingError, type LeaseManagerOptions, type LeaseManagerEvents, type LeaseEvent, type TrackOptions,
+  type TrackedLease,
+} from './leases.ts';
+export {
+  issueCertificate, parseCertificate, splitPemCertificates, type IssueCertificateOptions, type IssuedCertificate, type ParsedCertificate,
+  type PkiIssueData,
+} from './pki.ts';
+export { transitEncrypt, transitDecrypt, type TransitKeyOptions } from './transit.ts';
