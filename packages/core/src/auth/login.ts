@@ -1,6 +1,7 @@
 import type { VaultClient } from '../vault/client.ts';
 import { VaultProtocolError } from '../vault/errors.ts';
 import type { VaultAuthInfo, VaultResponse } from '../vault/types.ts';
+import { registerSecret } from '../runtime/secret-redactor.ts';
 
 /** A Vault token as a login (or renewal) returned it. */
 export interface VaultLogin {
@@ -26,6 +27,8 @@ export interface VaultAuthMethod {
 export function loginFromResponse(response: VaultResponse<unknown> | null, method: string, path: string): VaultLogin {
   const auth: VaultAuthInfo | null | undefined = response?.auth;
   if (!auth?.client_token) throw new VaultProtocolError(`Vault's answer to ${method} ${path} holds no auth.client_token`, { method, path });
+  // Safety net: any log line of this process that ever contains the token has it scrubbed.
+  registerSecret(auth.client_token);
   return {
     clientToken: auth.client_token,
     accessor: auth.accessor,

@@ -1,6 +1,7 @@
 // Secrets with a lease (database credentials, cloud keys, PKI with generate_lease…): the data plus
 // what the LeaseManager needs to keep it alive.
 import type { VaultClient } from './client.ts';
+import { registerSecretData } from '../runtime/secret-redactor.ts';
 import { VaultProtocolError } from './errors.ts';
 import type { VaultRequestOptions, VaultResponse } from './types.ts';
 
@@ -21,6 +22,8 @@ export interface DynamicSecret<T = Record<string, unknown>> {
 }
 
 export function dynamicSecretFromResponse<T>(path: string, response: VaultResponse<T>, now: number = Date.now()): DynamicSecret<T> {
+  // Safety net: issued credentials and keys never survive into a log line of this process.
+  registerSecretData(response.data);
   return {
     path,
     leaseId: response.lease_id ?? '',

@@ -2,6 +2,7 @@
 // which mount holds it and whether it is KV v1 or v2 is asked once per mount from
 // `sys/internal/ui/mounts/<path>` (what the `vault kv` CLI does) and cached on the connection.
 import type { VaultClient } from './client.ts';
+import { registerSecretData } from '../runtime/secret-redactor.ts';
 import { VaultConfigError, VaultError, VaultNotFoundError, VaultPermissionError, VaultSecretVersionError } from './errors.ts';
 import type { VaultResponse } from './types.ts';
 
@@ -146,6 +147,7 @@ export class KvSecrets {
         throw new VaultConfigError(`${logical} is on KV v1 mount ${mount.path}, which has no versions; drop the version`, { setting: 'version', path: logical });
       }
       const response = await this.client.read<T>(logical, signal);
+      registerSecretData(response.data);
       return { path: logical, mount: mount.path, kvVersion: 1, data: response.data, metadata: undefined };
     }
     const apiPath = `${mount.path}data/${relative}`;
@@ -156,6 +158,8 @@ export class KvSecrets {
     });
     const body = response?.data;
     if (body && body.data !== null && body.metadata) {
+      // Safety net: secret values never survive into a log line of this process.
+      registerSecretData(body.data);
       return { path: logical, mount: mount.path, kvVersion: 2, data: body.data, metadata: toMetadata(body.metadata) };
     }
     if (body?.metadata) throw versionError(logical, apiPath, `${mount.path}undelete/${relative}`, body.metadata);
