@@ -88,6 +88,8 @@ export class AnnotationReader {
   }
 
   fail(annotation: string, message: string, found?: Found): void {
+    // Some values are read twice (a generic resource for both agents); report each problem once.
+    if (this.issues.some((i) => i.annotation === annotation && i.message === message && i.value === found?.value)) return;
     this.issues.push({
       annotation,
       source: found?.source ?? 'pod',

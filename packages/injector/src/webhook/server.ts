@@ -18,7 +18,7 @@ export interface AdmissionResult {
 
 /** Thrown by the admission layer for a review that is not a valid request (answered with 400). */
 export interface BadReviewError extends Error {
-  code: 'BAD_REVIEW';
+  httpStatus: 400;
 }
 
 export type AdmissionHandler = (review: unknown) => AdmissionResult;
@@ -34,7 +34,7 @@ export interface WebhookServerOptions {
 }
 
 function isBadReview(error: unknown): error is BadReviewError {
-  return error instanceof Error && (error as { code?: unknown }).code === 'BAD_REVIEW';
+  return error instanceof Error && (error as { httpStatus?: unknown }).httpStatus === 400;
 }
 
 /** Accepts exactly JSON (upstream requires application/json; a charset parameter is allowed). */

@@ -1,0 +1,83 @@
+import type { AddressInfo } from 'node:net';
+import * as k8s from '@kubernetes/client-node';
+import { createLogger, createShutdown, loadKubeConfig, type Logger, type LogLevel } from '@vaultbridge/core';
+import type { InjectorDefaults } from '../annotations/defaults.ts';
+import { admissionHandler } from './admission-adapter.ts';
+import type { ServeConfig } from './config.ts';
+import { InjectorMetrics } from './metrics.ts';
+import { WebhookServer } from './server.ts';
+import { AutoCertificateSource, FileCertificateSource, type CertificateSource } from './tls/index.ts';
+
+export interface RunningWebhook {
+  address: AddressInfo;
+  server: WebhookServer;
+  close(): Promise<void>;
+}
+
+/**
+ * Cluster-wide annotation defaults from a ConfigMap, re-read every `intervalMs`. A bad or missing
+ * ConfigMap keeps the last good defaults and is logged; it never stops admission.
+ */
+function watchAnnotationDefaults(kubeConfig: k8s.KubeConfig, namespace: string, name: string, base: InjectorDefaults, logger: Logger, intervalMs = 30_000) {
+  const core = kubeConfig.makeApiClient(k8s.CoreV1Api);
+  let current = base;
+  const refresh = async (): Promise<void> => {
+    try {
+      const configMap = await core.readNamespacedConfigMap({ namespace, name });
+      current = { ...base, annotations: { ...base.annotations, ...configMap.data } };
+    } catch (error) {
+      logger.warn({ configMap: `${namespace}/${name}`, status: error instanceof k8s.ApiException ? error.code : undefined }, 'could not read the annotation defaults ConfigMap; keeping the last defaults');
+    }
+  };
+  const timer = setInterval(() => void refresh(), intervalMs);
+  timer.unref();
+  return { defaults: () => current, ready: refresh(), stop: () => clearInterval(timer) };
+}
+
+/** Starts the webhook as `vaultbridge-injector serve` does; SIGTERM drains in-flight reviews. */
+export async function serveWebhook(config: ServeConfig, options: { kubeConfig?: k8s.KubeConfig; installSignalHandlers?: boolean } = {}): Promise<RunningWebhook> {
+  const logger = createLogger({ name: 'vaultbridge-injector', level: config.logLevel as LogLevel });
+  const needsKube = config.tls.mode === 'auto' || config.annotationDefaultsConfigMap !== undefined;
+  const kubeConfig = options.kubeConfig ?? (needsKube ? loadKubeConfig() : undefined);
+
+  let certificates: CertificateSource;
+  if (config.tls.mode === 'files') {
+    certificates = new FileCertificateSource({ certFile: config.tls.certFile, keyFile: config.tls.keyFile });
+  } else {
+    certificates = new AutoCertificateSource({
+      kubeConfig: kubeConfig!,
+      namespace: config.namespace,
+      secretName: config.tls.secretName,
+      webhookConfigName: config.tls.webhookConfigName,
+      hosts: config.tls.hosts,
+      identity: config.podName,
+    });
+  }
+  let defaults = (): InjectorDefaults => config.defaults;
+  let stopDefaults = (): void => {};
+  if (config.annotationDefaultsConfigMap && kubeConfig) {
+    const watched = watchAnnotationDefaults(kubeConfig, config.namespace, config.annotationDefaultsConfigMap, config.defaults, logger);
+    await watched.ready;
+    defaults = watched.defaults;
+    stopDefaults = watched.stop;
+  }
+  const server = new WebhookServer({
+    handler: admissionHandler(defaults),
+    certificates,
+    metrics: new InjectorMetrics(),
+    logger,
+    minVersion: config.tlsMinVersion,
+  });
+  const address = await server.listen(config.port, config.host);
+  logger.info({ host: address.address, port: address.port, tls: config.tls.mode }, 'webhook listening');
+  const close = async (): Promise<void> => {
+    stopDefaults();
+    await server.close();
+  };
+  if (options.installSignalHandlers) {
+    const shutdown = createShutdown({ logger });
+    shutdown.onShutdown('webhook', close);
+    shutdown.listen();
+  }
+  return { address, server, close };
+}

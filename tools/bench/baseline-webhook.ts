@@ -1,0 +1,17 @@
+// The benchmark's yardstick: a bare express HTTPS handler that parses the same AdmissionReview and
+// answers with a fixed patch. Our webhook's throughput is reported as a fraction of this one's.
+// Usage: node baseline-webhook.ts <port> <cert.pem> <key.pem>
+import fs from 'node:fs';
+import https from 'node:https';
+import express from 'express';
+
+const [port, certFile, keyFile] = process.argv.slice(2);
+const fixedPatch = Buffer.from(JSON.stringify([{ op: 'add', path: '/metadata/annotations/x', value: 'y' }])).toString('base64');
+const app = express();
+app.get('/health/ready', (_req, res) => res.status(204).end());
+app.post('/mutate', express.json({ limit: '4mb' }), (req, res) => {
+  const review = req.body as { apiVersion: string; request: { uid: string } };
+  res.json({ apiVersion: review.apiVersion, kind: 'AdmissionReview', response: { uid: review.request.uid, allowed: true, patchType: 'JSONPatch', patch: fixedPatch } });
+});
+https.createServer({ cert: fs.readFileSync(certFile!), key: fs.readFileSync(keyFile!) }, app).listen(Number(port), '127.0.0.1');
+process.on('SIGTERM', () => process.exit(0));

@@ -1,0 +1,156 @@
+// Webhook admission benchmark: our injector (the esbuild bundle, one process) against a bare express
+// HTTPS handler, same machine, same run. Saturation throughput at 50 connections, and latency at an
+// offered 1,000 reviews per second. Prints a table and returns the numbers.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import autocannon from 'autocannon';
+import { createCertificateAuthority, freeLoopbackPort, issueCertificate, repoRoot } from '@vaultbridge/testenv';
+
+const connections = 50;
+const durationSeconds = Number(process.env.BENCH_DURATION ?? 10);
+
+/** A pod with three secrets, as a typical annotated workload. */
+export function sampleReview(): object {
+  return {
+    apiVersion: 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    request: {
+      uid: '00000000-0000-0000-0000-000000000001',
+      kind: { group: '', version: 'v1', kind: 'Pod' },
+      resource: { group: '', version: 'v1', resource: 'pods' },
+      namespace: 'apps',
+      operation: 'CREATE',
+      object: {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: {
+          name: 'web',
+          namespace: 'apps',
+          annotations: {
+            'vault.hashicorp.com/agent-inject': 'true',
+            'vault.hashicorp.com/role': 'web',
+            'vault.hashicorp.com/agent-inject-secret-db': 'database/creds/web',
+            'vault.hashicorp.com/agent-inject-secret-api': 'secret/data/web/api',
+            'vault.hashicorp.com/agent-inject-template-api': '{{ with secret "secret/data/web/api" }}{{ .Data.data.key }}{{ end }}',
+            'vault.hashicorp.com/agent-inject-secret-tls': 'pki/issue/web',
+          },
+        },
+        spec: {
+          serviceAccountName: 'web',
+          containers: [{
+            name: 'web',
+            image: 'nginx:1.27',
+            volumeMounts: [{ name: 'kube-api-access', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true }],
+          }],
+          volumes: [{ name: 'kube-api-access', projected: { sources: [{ serviceAccountToken: { path: 'token' } }] } }],
+        },
+      },
+    },
+  };
+}
+
+async function waitReady(port: number, child: ChildProcess, name: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}`);
+    try {
+      const result = await autocannon({ url: `https://127.0.0.1:${port}/health/ready`, amount: 1, connections: 1 });
+      if (result['2xx'] === 1) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(200);
+  }
+  throw new Error(`${name} did not become ready on port ${port}`);
+}
+
+interface LoadResult {
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  non2xx: number;
+  errors: number;
+}
+
+async function load(port: number, body: string, overallRate?: number): Promise<LoadResult> {
+  const result = await autocannon({
+    url: `https://127.0.0.1:${port}/mutate`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+    connections,
+    duration: durationSeconds,
+    ...(overallRate ? { overallRate } : {}),
+  });
+  return {
+    requestsPerSecond: result.requests.average,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+  };
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+export interface WebhookBenchResult {
+  ours: { saturation: LoadResult; at1000: LoadResult };
+  baseline: { saturation: LoadResult; at1000: LoadResult };
+  throughputRatio: number;
+}
+
+export async function benchWebhook(): Promise<WebhookBenchResult> {
+  const bundle = path.join(repoRoot, 'packages/injector/dist/bundle/injector.mjs');
+  if (!fs.existsSync(bundle)) throw new Error(`${bundle} is missing: run 'npx nx run injector:bundle' (npm run bench does)`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vaultbridge-bench-'));
+  const ca = await createCertificateAuthority('bench-ca');
+  const serving = await issueCertificate(ca, { commonName: 'bench', usage: 'server', ipAddresses: ['127.0.0.1'] });
+  const certFile = path.join(dir, 'tls.crt');
+  const keyFile = path.join(dir, 'tls.key');
+  fs.writeFileSync(certFile, serving.certPem);
+  fs.writeFileSync(keyFile, serving.keyPem);
+  const body = JSON.stringify(sampleReview());
+
+  const node = process.execPath;
+  const oursPort = await freeLoopbackPort();
+  const ours = spawn(node, [bundle, 'serve', '--listen', `127.0.0.1:${oursPort}`, '--tls-cert-file', certFile, '--tls-key-file', keyFile,
+    '--vault-address', 'https://vault.vault.svc:8200', '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const basePort = await freeLoopbackPort();
+  const baseline = spawn(node, [path.join(repoRoot, 'tools/bench/baseline-webhook.ts'), String(basePort), certFile, keyFile], { stdio: ['ignore', 'ignore', 'inherit'] });
+  try {
+    await waitReady(oursPort, ours, 'injector');
+    await waitReady(basePort, baseline, 'baseline');
+    // Warm up both (JIT, TLS session setup) before measuring.
+    await autocannon({ url: `https://127.0.0.1:${oursPort}/mutate`, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections, duration: 2 });
+    await autocannon({ url: `https://127.0.0.1:${basePort}/mutate`, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections, duration: 2 });
+    const result: WebhookBenchResult = {
+      ours: { saturation: await load(oursPort, body), at1000: await load(oursPort, body, 1000) },
+      baseline: { saturation: await load(basePort, body), at1000: await load(basePort, body, 1000) },
+      throughputRatio: 0,
+    };
+    result.throughputRatio = result.ours.saturation.requestsPerSecond / result.baseline.saturation.requestsPerSecond;
+    return result;
+  } finally {
+    await Promise.all([stop(ours), stop(baseline)]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function printWebhookTable(r: WebhookBenchResult): void {
+  const row = (name: string, s: LoadResult, f: LoadResult) =>
+    `| ${name.padEnd(22)} | ${s.requestsPerSecond.toFixed(0).padStart(10)} | ${s.p99Ms.toFixed(1).padStart(8)} | ${f.requestsPerSecond.toFixed(0).padStart(9)} | ${f.p50Ms.toFixed(1).padStart(7)} | ${f.p99Ms.toFixed(1).padStart(7)} | ${String(s.non2xx + f.non2xx + s.errors + f.errors).padStart(6)} |`;
+  console.log('\nWebhook admission (pod with 3 secrets, 50 connections, one process each)');
+  console.log('| server                 | sat. req/s | sat. p99 | @1000 r/s | p50 ms  | p99 ms  | errors |');
+  console.log('|------------------------|------------|----------|-----------|---------|---------|--------|');
+  console.log(row('vaultbridge-injector', r.ours.saturation, r.ours.at1000));
+  console.log(row('bare express baseline', r.baseline.saturation, r.baseline.at1000));
+  console.log(`throughput ratio (ours / baseline): ${r.throughputRatio.toFixed(2)}   goals: ≥2000 req/s, p99 ≤20 ms at 1000/s, ratio ≥0.6`);
+}
