@@ -371,6 +371,12 @@ describe('defaults apply under the annotations: pod > cluster annotation default
   });
 });
 
+test('annotation values that are not strings are ignored, not trusted', () => {
+  const p = pod({});
+  (p.metadata!.annotations as Record<string, unknown>)['vault.hashicorp.com/agent-inject-secret-n'] = 42;
+  expect(specOf(p).secrets).toEqual([]);
+});
+
 describe('warnings', () => {
   test('a misspelt annotation and a per-secret annotation for no secret are warned about', () => {
     expect(specOf(pod({ 'agent-inject-secrets-db': 'kv/db', 'agent-inject-file-cache': 'c.txt', 'agent-inject-secret-db': 'kv/db' })).warnings).toEqual([

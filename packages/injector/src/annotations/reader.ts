@@ -77,6 +77,11 @@ export class AnnotationReader {
     return found === undefined ? undefined : this.parseFound(found, parser);
   }
 
+  /** Like `parse`, but a blank value counts as unset (upstream skips these when `== ""`). */
+  parseOptional<T>(name: string, parser: (raw: string) => Parsed<T>): T | undefined {
+    return this.nonEmpty(name) === undefined ? undefined : this.parse(name, parser);
+  }
+
   /** Parse a value already found (e.g. from a per-secret lookup). */
   parseFound<T>(found: Found, parser: (raw: string) => Parsed<T>): T | undefined {
     const result = parser(found.value);

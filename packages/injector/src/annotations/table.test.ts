@@ -1,4 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
+import { readFileSync } from 'node:fs';
 import { A, ANNOTATION_TABLE, isKnownAnnotation, podWideEntry } from './table.ts';
 
 // Names and built-in defaults of vault-k8s 1.7.6 (agent-inject/agent/annotations.go, agent.go,
@@ -134,4 +135,12 @@ describe('known annotations', () => {
     expect(podWideEntry(A.agentLimitsCpu)?.clusterDefault).toBe(true);
     expect(podWideEntry(`${A.agentInjectSecret}-db`)).toBeUndefined();
   });
+});
+
+test('the README documents every annotation of the table', () => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const missing = Object.values(ANNOTATION_TABLE)
+    .map((e) => (e.scope === 'pod' ? `| \`${e.name}\` |` : `| \`${e.name}-<${e.scope === 'secret' ? 'secret' : 'param'}>\` |`))
+    .filter((row) => !readme.includes(row));
+  expect(missing).toEqual([]);
 });

@@ -22,7 +22,7 @@ export interface AnnotationEntry {
   readonly scope: AnnotationScope;
   /** built-in default as the annotation string, parsed like a user value; undefined = unset */
   readonly default: string | undefined;
-  /** where the default comes from when it is not a constant (shown in the README) */
+  /** the injector env var (upstream `AGENT_INJECT_*` name) that can change the default, or how it is computed */
   readonly defaultNote?: string;
   readonly origin: 'upstream' | 'vaultbridge';
   /** cluster-wide annotation defaults may set it (control annotations and per-secret ones may not) */
@@ -60,37 +60,37 @@ export const ANNOTATION_TABLE = {
   agentPrePopulate: entry('agent-pre-populate', 'pod', 'true', 'add the `vault-agent-init` init container that renders secrets before the app starts'),
   agentPrePopulateOnly: entry('agent-pre-populate-only', 'pod', 'false', 'only the init container, no sidecar (Jobs)'),
   agentInitFirst: entry('agent-init-first', 'pod', 'false', 'put the agent first among the init containers'),
-  agentNativeSidecar: entry('agent-native-sidecar', 'pod', 'false', 'run the sidecar as a native sidecar (init container with `restartPolicy: Always` and a startup probe that passes after the first render); replaces `vault-agent-init`', { ...ours, defaultNote: 'flag `--native-sidecar`' }),
+  agentNativeSidecar: entry('agent-native-sidecar', 'pod', 'false', 'run the sidecar as a native sidecar (init container with `restartPolicy: Always` and a startup probe that passes after the first render); replaces `vault-agent-init`', { ...ours, defaultNote: '`AGENT_INJECT_NATIVE_SIDECAR`' }),
   agentInjectContainers: entry('agent-inject-containers', 'pod', undefined, 'comma list of app containers that get the secrets volume (spaces trimmed)', { defaultNote: 'all containers' }),
   agentShareProcessNamespace: entry('agent-share-process-namespace', 'pod', undefined, 'set `spec.shareProcessNamespace` (for `agent-inject-command` signals)'),
-  agentRevokeOnShutdown: entry('agent-revoke-on-shutdown', 'pod', 'false', 'sidecar revokes its Vault token on shutdown', { defaultNote: 'flag `--revoke-on-shutdown` (false)' }),
+  agentRevokeOnShutdown: entry('agent-revoke-on-shutdown', 'pod', 'false', 'sidecar revokes its Vault token on shutdown', { defaultNote: '`AGENT_INJECT_REVOKE_ON_SHUTDOWN`' }),
   agentRevokeGrace: entry('agent-revoke-grace', 'pod', '5', 'seconds to wait before revoking (integer seconds, or a duration such as `5s`)'),
   agentEnableQuit: entry('agent-enable-quit', 'pod', 'false', 'serve `POST /agent/v1/quit` on localhost so a Job can stop the sidecar'),
 
   // Secrets and templates
   secretVolumePath: entry('secret-volume-path', 'pod', '/vault/secrets', 'mount path of the `vault-secrets` volume (absolute)'),
   preserveSecretCase: entry('preserve-secret-case', 'pod', 'false', 'keep the secret name case in file names (otherwise lower-cased)'),
-  agentInjectDefaultTemplate: entry('agent-inject-default-template', 'pod', 'map', '`map` (sorted `key: value` lines) or `json`', { defaultNote: 'flag `--default-template` (map)' }),
+  agentInjectDefaultTemplate: entry('agent-inject-default-template', 'pod', 'map', '`map` (sorted `key: value` lines) or `json`', { defaultNote: '`AGENT_INJECT_DEFAULT_TEMPLATE`' }),
   agentInjectToken: entry('agent-inject-token', 'pod', 'false', 'also write the Vault token to `<secret-volume-path>/token`'),
 
   // Agent containers
-  agentImage: entry('agent-image', 'pod', DEFAULT_AGENT_IMAGE, 'image of both agent containers (runs `vaultbridge-agent`)', { defaultNote: 'flag `--agent-image`' }),
-  agentLimitsCpu: entry('agent-limits-cpu', 'pod', '500m', 'CPU limit of both agents; `""` removes it'),
-  agentLimitsMem: entry('agent-limits-mem', 'pod', '128Mi', 'memory limit of both agents; `""` removes it'),
-  agentLimitsEphemeral: entry('agent-limits-ephemeral', 'pod', undefined, 'ephemeral-storage limit of both agents'),
-  agentRequestsCpu: entry('agent-requests-cpu', 'pod', '50m', 'CPU request of both agents (upstream 250m; the agent idles near 2m)'),
-  agentRequestsMem: entry('agent-requests-mem', 'pod', '64Mi', 'memory request of both agents'),
-  agentRequestsEphemeral: entry('agent-requests-ephemeral', 'pod', undefined, 'ephemeral-storage request of both agents'),
+  agentImage: entry('agent-image', 'pod', DEFAULT_AGENT_IMAGE, 'image of both agent containers (runs `vaultbridge-agent`)', { defaultNote: '`AGENT_INJECT_VAULT_IMAGE`' }),
+  agentLimitsCpu: entry('agent-limits-cpu', 'pod', '500m', 'CPU limit of both agents; `""` removes it', { defaultNote: '`AGENT_INJECT_CPU_LIMIT`' }),
+  agentLimitsMem: entry('agent-limits-mem', 'pod', '128Mi', 'memory limit of both agents; `""` removes it', { defaultNote: '`AGENT_INJECT_MEM_LIMIT`' }),
+  agentLimitsEphemeral: entry('agent-limits-ephemeral', 'pod', undefined, 'ephemeral-storage limit of both agents', { defaultNote: '`AGENT_INJECT_EPHEMERAL_LIMIT`' }),
+  agentRequestsCpu: entry('agent-requests-cpu', 'pod', '50m', 'CPU request of both agents (upstream 250m; the agent idles near 2m)', { defaultNote: '`AGENT_INJECT_CPU_REQUEST`' }),
+  agentRequestsMem: entry('agent-requests-mem', 'pod', '64Mi', 'memory request of both agents', { defaultNote: '`AGENT_INJECT_MEM_REQUEST`' }),
+  agentRequestsEphemeral: entry('agent-requests-ephemeral', 'pod', undefined, 'ephemeral-storage request of both agents', { defaultNote: '`AGENT_INJECT_EPHEMERAL_REQUEST`' }),
   agentInitLimitsCpu: entry('agent-init-limits-cpu', 'pod', undefined, 'CPU limit of `vault-agent-init` only (over `agent-limits-cpu`)', ours),
   agentInitLimitsMem: entry('agent-init-limits-mem', 'pod', undefined, 'memory limit of `vault-agent-init` only', ours),
   agentInitLimitsEphemeral: entry('agent-init-limits-ephemeral', 'pod', undefined, 'ephemeral-storage limit of `vault-agent-init` only', ours),
   agentInitRequestsCpu: entry('agent-init-requests-cpu', 'pod', undefined, 'CPU request of `vault-agent-init` only', ours),
   agentInitRequestsMem: entry('agent-init-requests-mem', 'pod', undefined, 'memory request of `vault-agent-init` only', ours),
   agentInitRequestsEphemeral: entry('agent-init-requests-ephemeral', 'pod', undefined, 'ephemeral-storage request of `vault-agent-init` only', ours),
-  agentSetSecurityContext: entry('agent-set-security-context', 'pod', 'true', 'set the agents\' securityContext (non-root, read-only root fs, drop ALL); turned on when a run-as annotation is set', { defaultNote: 'flag `--set-security-context` (true)' }),
-  agentRunAsUser: entry('agent-run-as-user', 'pod', '100', 'agent uid', { defaultNote: 'flag `--run-as-user` (100)' }),
-  agentRunAsGroup: entry('agent-run-as-group', 'pod', '1000', 'agent gid', { defaultNote: 'flag `--run-as-group` (1000)' }),
-  agentRunAsSameUser: entry('agent-run-as-same-user', 'pod', 'false', 'run the agents as `containers[0]`\'s runAsUser (never root)', { defaultNote: 'flag `--run-as-same-user` (false)' }),
+  agentSetSecurityContext: entry('agent-set-security-context', 'pod', 'true', 'set the agents\' securityContext (non-root, read-only root fs, drop ALL); turned on when a run-as annotation is set', { defaultNote: '`AGENT_INJECT_SET_SECURITY_CONTEXT`' }),
+  agentRunAsUser: entry('agent-run-as-user', 'pod', '100', 'agent uid', { defaultNote: '`AGENT_INJECT_RUN_AS_USER`' }),
+  agentRunAsGroup: entry('agent-run-as-group', 'pod', '1000', 'agent gid', { defaultNote: '`AGENT_INJECT_RUN_AS_GROUP`' }),
+  agentRunAsSameUser: entry('agent-run-as-same-user', 'pod', 'false', 'run the agents as `containers[0]`\'s runAsUser (never root)', { defaultNote: '`AGENT_INJECT_RUN_AS_SAME_USER`' }),
   agentCopyVolumeMounts: entry('agent-copy-volume-mounts', 'pod', undefined, 'copy this container\'s volume mounts (except service-account ones) into the agents'),
   agentServiceAccountTokenVolumeName: entry('agent-service-account-token-volume-name', 'pod', undefined, 'projected volume with the service-account token (for `automountServiceAccountToken: false`)'),
   agentExtraSecret: entry('agent-extra-secret', 'pod', undefined, 'Secret mounted read-only at `/vault/custom` in the agents'),
@@ -102,16 +102,16 @@ export const ANNOTATION_TABLE = {
   logFormat: entry('log-format', 'pod', 'standard', 'agent log format: standard or json'),
 
   // Vault connection and auth
-  service: entry('service', 'pod', undefined, 'Vault address (http or https URL)', { defaultNote: 'flag `--vault-addr` (required)' }),
+  service: entry('service', 'pod', undefined, 'Vault address (http or https URL)', { defaultNote: '`AGENT_INJECT_VAULT_ADDR` (required)' }),
   role: entry('role', 'pod', undefined, 'Vault role for Kubernetes auth (required unless `auth-config-role` or `agent-configmap`)'),
-  authType: entry('auth-type', 'pod', 'kubernetes', 'auto-auth method; the vaultbridge agent supports `kubernetes`', { defaultNote: 'flag `--vault-auth-type` (kubernetes)' }),
-  authPath: entry('auth-path', 'pod', 'auth/kubernetes', 'mount path of the auth method', { defaultNote: 'flag `--vault-auth-path` (auth/kubernetes)' }),
+  authType: entry('auth-type', 'pod', 'kubernetes', 'auto-auth method; the vaultbridge agent supports `kubernetes`', { defaultNote: '`AGENT_INJECT_VAULT_AUTH_TYPE`' }),
+  authPath: entry('auth-path', 'pod', 'auth/kubernetes', 'mount path of the auth method', { defaultNote: '`AGENT_INJECT_VAULT_AUTH_PATH`' }),
   authConfig: entry('auth-config', 'param', undefined, 'auth method parameter `<param>` (`-` becomes `_`); `auth-config-token-path` overrides the token path'),
-  authMinBackoff: entry('auth-min-backoff', 'pod', undefined, 'minimum auth retry backoff (Go duration)', { defaultNote: 'flag `--auth-min-backoff`' }),
-  authMaxBackoff: entry('auth-max-backoff', 'pod', undefined, 'maximum auth retry backoff (Go duration)', { defaultNote: 'flag `--auth-max-backoff`' }),
+  authMinBackoff: entry('auth-min-backoff', 'pod', undefined, 'minimum auth retry backoff (Go duration)', { defaultNote: '`AGENT_INJECT_AUTH_MIN_BACKOFF`' }),
+  authMaxBackoff: entry('auth-max-backoff', 'pod', undefined, 'maximum auth retry backoff (Go duration)', { defaultNote: '`AGENT_INJECT_AUTH_MAX_BACKOFF`' }),
   agentAutoAuthExitOnErr: entry('agent-auto-auth-exit-on-err', 'pod', 'false', 'exit when auth fails instead of retrying forever'),
-  namespace: entry('namespace', 'pod', undefined, 'Vault Enterprise / OpenBao namespace', { defaultNote: 'flag `--vault-namespace`' }),
-  proxyAddress: entry('proxy-address', 'pod', undefined, 'HTTPS proxy to reach Vault (env `HTTPS_PROXY`)', { defaultNote: 'flag `--proxy-address`' }),
+  namespace: entry('namespace', 'pod', undefined, 'Vault Enterprise / OpenBao namespace', { defaultNote: '`AGENT_INJECT_VAULT_NAMESPACE`' }),
+  proxyAddress: entry('proxy-address', 'pod', undefined, 'HTTPS proxy to reach Vault (env `HTTPS_PROXY`)', { defaultNote: '`AGENT_INJECT_PROXY_ADDR`' }),
   caCert: entry('ca-cert', 'pod', undefined, 'CA certificate file to verify Vault'),
   caKey: entry('ca-key', 'pod', undefined, 'CA directory to verify Vault (upstream name; becomes `caPath`)'),
   clientCert: entry('client-cert', 'pod', undefined, 'client certificate file for Vault TLS'),
@@ -123,12 +123,12 @@ export const ANNOTATION_TABLE = {
   clientTimeout: entry('client-timeout', 'pod', undefined, 'Vault request timeout (Go duration or seconds)'),
 
   // Agent-global settings
-  templateConfigExitOnRetryFailure: entry('template-config-exit-on-retry-failure', 'pod', 'true', 'exit when rendering fails after all retries', { defaultNote: 'flag (true)' }),
-  templateStaticSecretRenderInterval: entry('template-static-secret-render-interval', 'pod', undefined, 're-read non-leased secrets (KV) this often (Go duration; agent default 5m)'),
-  templateMaxConnectionsPerHost: entry('template-max-connections-per-host', 'pod', undefined, 'connection limit to Vault (0 = unlimited)'),
-  templateLeaseRenewalThreshold: entry('template-lease-renewal-threshold', 'pod', undefined, 'fraction of a lease after which it is renewed (0–1); upstream reads the flag but never applies it'),
-  agentDisableIdleConnections: entry('agent-disable-idle-connections', 'pod', undefined, 'comma list of auto-auth, caching, templating'),
-  agentDisableKeepAlives: entry('agent-disable-keep-alives', 'pod', undefined, 'comma list of auto-auth, caching, templating'),
+  templateConfigExitOnRetryFailure: entry('template-config-exit-on-retry-failure', 'pod', 'true', 'exit when rendering fails after all retries', { defaultNote: '`AGENT_INJECT_TEMPLATE_CONFIG_EXIT_ON_RETRY_FAILURE`' }),
+  templateStaticSecretRenderInterval: entry('template-static-secret-render-interval', 'pod', undefined, 're-read non-leased secrets (KV) this often (Go duration; agent default 5m)', { defaultNote: '`AGENT_INJECT_TEMPLATE_STATIC_SECRET_RENDER_INTERVAL`' }),
+  templateMaxConnectionsPerHost: entry('template-max-connections-per-host', 'pod', undefined, 'connection limit to Vault (0 = unlimited)', { defaultNote: '`AGENT_INJECT_TEMPLATE_MAX_CONNECTIONS_PER_HOST`' }),
+  templateLeaseRenewalThreshold: entry('template-lease-renewal-threshold', 'pod', undefined, 'fraction of a lease after which it is renewed (0–1); upstream reads the flag but never applies it', { defaultNote: '`AGENT_INJECT_TEMPLATE_LEASE_RENEWAL_THRESHOLD`' }),
+  agentDisableIdleConnections: entry('agent-disable-idle-connections', 'pod', undefined, 'comma list of auto-auth, caching, templating', { defaultNote: '`AGENT_INJECT_DISABLE_IDLE_CONNECTIONS`' }),
+  agentDisableKeepAlives: entry('agent-disable-keep-alives', 'pod', undefined, 'comma list of auto-auth, caching, templating', { defaultNote: '`AGENT_INJECT_DISABLE_KEEP_ALIVES`' }),
   agentMetricsListenerPort: entry('agent-metrics-listener-port', 'pod', undefined, 'port of the agent\'s metrics listener on localhost'),
   agentTelemetry: entry('agent-telemetry', 'param', undefined, 'agent telemetry parameter `<param>` (`-` becomes `_`; JSON values parsed)'),
 

@@ -31,6 +31,11 @@ export function parseBool(raw: string): Parsed<boolean> {
   return reject(`a boolean: one of ${BOOLEAN_SPELLINGS.join(', ')}`);
 }
 
+/** Any text that is not blank, trimmed. */
+export function parseNonEmpty(raw: string): Parsed<string> {
+  return raw.trim() === '' ? reject('a non-empty value') : raw.trim();
+}
+
 /** A decimal integer within [min, max]. */
 export function parseInteger(raw: string, min: number, max: number = Number.MAX_SAFE_INTEGER): Parsed<number> {
   const expected = max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer from ${min} to ${max}`;

@@ -1,14 +1,15 @@
 #!/usr/bin/env node
-// `vaultbridge-injector`: the injector's command line. `render` works offline; `serve` (the webhook) is
-// added beside it.
+// `vaultbridge-injector`: the injector's command line. `render` works offline; `serve` runs the webhook.
 
 import type { Command } from 'commander';
 import { createProgram, runProgram, type CliIo } from './program.ts';
 import { addRenderCommand } from './render.ts';
+import { addServeCommand } from './serve.ts';
 
 export function createInjectorProgram(io: CliIo, setExitCode: (code: number) => void): Command {
   const program = createProgram('vaultbridge-injector', 'Vault secrets for Kubernetes pods: a drop-in for the vault.hashicorp.com agent injector', io);
   addRenderCommand(program, io, setExitCode);
+  addServeCommand(program, io, setExitCode);
   return program;
 }
 

@@ -12,7 +12,7 @@ export interface CliIo {
   readonly stdout: TextSink;
   readonly stderr: TextSink;
   /** read when a file argument is `-` */
-  readonly stdin?: AsyncIterable<string | Uint8Array>;
+  readonly stdin?: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>;
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
 

@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import jsonPatch from 'fast-json-patch';
 import { parseAllDocuments, stringify } from 'yaml';
 import type { InjectorDefaults } from '../annotations/defaults.ts';
+import { formatIssue } from '../annotations/errors.ts';
 import { decide } from '../admission/decide.ts';
 import { findPod } from './pod-templates.ts';
 import { createProgram, runProgram, type CliIo } from './program.ts';
@@ -25,7 +26,8 @@ export interface RenderOptions {
 
 export type RenderOutcome =
   | { readonly ok: true; readonly documents: readonly unknown[]; readonly notes: readonly string[] }
-  | { readonly ok: false; readonly errors: readonly string[] };
+  /** `badInput`: the manifest could not be read as YAML/JSON documents (else: a pod was denied) */
+  | { readonly ok: false; readonly badInput: boolean; readonly errors: readonly string[] };
 
 /** Placeholder address so a bare `render pod.yaml` works: the Helm chart's in-cluster Vault service. */
 export const RENDER_DEFAULT_VAULT_ADDR = 'https://vault.vault.svc:8200';
@@ -40,10 +42,10 @@ function describe(document: unknown, index: number): string {
 /** Render every document of a YAML/JSON manifest. Pure apart from its inputs. */
 export function renderManifest(text: string, options: RenderOptions): RenderOutcome {
   const parsed = parseAllDocuments(text);
-  const yamlErrors = (Array.isArray(parsed) ? parsed : [parsed]).flatMap((d) => d.errors.map((e) => e.message));
-  if (yamlErrors.length > 0 || !Array.isArray(parsed)) return { ok: false, errors: yamlErrors.map((m) => `invalid YAML: ${m}`) };
+  const yamlErrors = parsed.flatMap((d) => d.errors.map((e) => e.message));
+  if (yamlErrors.length > 0) return { ok: false, badInput: true, errors: yamlErrors.map((m) => `invalid YAML: ${m}`) };
   const documents = parsed.map((d) => d.toJS() as unknown).filter((d) => d !== null && d !== undefined);
-  if (documents.length === 0) return { ok: false, errors: ['the manifest holds no documents'] };
+  if (documents.length === 0) return { ok: false, badInput: true, errors: ['the manifest holds no documents'] };
 
   const out: unknown[] = [];
   const notes: string[] = [];
@@ -59,11 +61,13 @@ export function renderManifest(text: string, options: RenderOptions): RenderOutc
     const decision = decide(pod, options.namespace ?? pod.metadata?.namespace ?? 'default', options.defaults);
     switch (decision.kind) {
       case 'deny':
-        errors.push(`${label}: denied: ${decision.message}`);
+        // One line per invalid annotation reads better in a terminal than the webhook's single message.
+        if (decision.issues === undefined) errors.push(`${label}: denied: ${decision.message}`);
+        else errors.push(...decision.issues.map((issue) => `${label}: denied: ${formatIssue(issue)}`));
         break;
       case 'skip':
         notes.push(`${label}: not injected: ${decision.message}`);
-        out.push(slot.put(pod));
+        out.push(document);
         break;
       case 'inject': {
         // Apply the patch rather than print decision.pod: the output is then exactly what the webhook's
@@ -75,7 +79,7 @@ export function renderManifest(text: string, options: RenderOptions): RenderOutc
       }
     }
   }
-  return errors.length > 0 ? { ok: false, errors } : { ok: true, documents: out, notes };
+  return errors.length > 0 ? { ok: false, badInput: false, errors } : { ok: true, documents: out, notes };
 }
 
 export function formatDocuments(documents: readonly unknown[], format: OutputFormat): string {
@@ -84,6 +88,12 @@ export function formatDocuments(documents: readonly unknown[], format: OutputFor
     return `${JSON.stringify(value, null, 2)}\n`;
   }
   return documents.map((d) => stringify(d, { lineWidth: 0 })).join('---\n');
+}
+
+/** The message of anything thrown (node errors may come from another realm, so no instanceof). */
+function messageOf(error: unknown): string {
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : String(error);
 }
 
 async function readInput(file: string, io: CliIo): Promise<string> {
@@ -127,7 +137,7 @@ export function addRenderCommand(program: Command, io: CliIo, setExitCode: (code
       try {
         text = await readInput(file, io);
       } catch (error) {
-        io.stderr.write(`render: cannot read ${file}: ${error instanceof Error ? error.message : String(error)}\n`);
+        io.stderr.write(`render: cannot read ${file}: ${messageOf(error)}\n`);
         setExitCode(2);
         return;
       }
@@ -144,7 +154,7 @@ export function addRenderCommand(program: Command, io: CliIo, setExitCode: (code
       });
       if (!outcome.ok) {
         for (const error of outcome.errors) io.stderr.write(`render: ${error}\n`);
-        setExitCode(1);
+        setExitCode(outcome.badInput ? 2 : 1);
         return;
       }
       for (const note of outcome.notes) io.stderr.write(`render: ${note}\n`);

@@ -124,6 +124,7 @@ describe('what each annotation does to the pod', () => {
       ['app'],
       ['kube-api-access-x1', 'home-init', 'vault-secrets'],
     ]],
+    ['agent-pre-populate-only wins over agent-pre-populate false (upstream injects no agent at all)', { 'agent-pre-populate-only': 'true', 'agent-pre-populate': 'false' }, {}, (a) => names(a.spec?.initContainers), ['vault-agent-init']],
     ['agent-inject-containers limits the app mounts', { 'agent-inject-containers': 'app' }, { containers: [appContainer('app'), appContainer('metrics')] }, (a) => [mountsOf(container(a, 'app')), mountsOf(container(a, 'metrics'))], [
       [TOKEN, 'vault-secrets:/vault/secrets'],
       [TOKEN],

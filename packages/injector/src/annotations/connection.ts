@@ -1,0 +1,72 @@
+// How the agents reach and log in to Vault: address, TLS, namespace, auth method and role.
+
+import type { InjectorDefaults } from './defaults.ts';
+import { withoutUndefined } from './compact.ts';
+import type { AnnotationReader } from './reader.ts';
+import type { AuthSpec, VaultConnectionSpec } from './spec.ts';
+import { A } from './table.ts';
+import { parseBool, parseChoice, parseGoDuration, parseHttpUrl, parseInteger, parseNonEmpty, parseTimeout, type Parsed } from './values.ts';
+
+/** Base64 PEM is accepted as upstream does (`-vault-cacert-bytes`). */
+function caCertPem(bytes: string | undefined): string | undefined {
+  if (bytes === undefined || bytes.trim() === '') return undefined;
+  if (bytes.includes('-----BEGIN')) return bytes;
+  const decoded = Buffer.from(bytes, 'base64').toString('utf8');
+  return decoded.includes('-----BEGIN') ? decoded : bytes;
+}
+
+export function readVault(reader: AnnotationReader, defaults: InjectorDefaults): VaultConnectionSpec {
+  const address = reader.parse(A.service, parseHttpUrl);
+  if (reader.find(A.service) === undefined) {
+    reader.issues.push({
+      annotation: A.service,
+      source: 'flag',
+      message: 'no Vault address: set this annotation on the pod or the injector\'s --vault-addr (AGENT_INJECT_VAULT_ADDR)',
+    });
+  }
+  const optional = (name: string): string | undefined => reader.nonEmpty(name)?.trim();
+  const vault: VaultConnectionSpec = {
+    address: address ?? '',
+    namespace: optional(A.namespace),
+    proxyAddress: optional(A.proxyAddress),
+    caCert: optional(A.caCert),
+    caPath: optional(A.caKey),
+    caCertPem: caCertPem(defaults.vaultCACertBytes),
+    clientCert: optional(A.clientCert),
+    clientKey: optional(A.clientKey),
+    tlsSkipVerify: reader.parse(A.tlsSkipVerify, parseBool) ?? false,
+    tlsServerName: optional(A.tlsServerName),
+    maxRetries: reader.parseOptional(A.clientMaxRetries, (raw) => parseInteger(raw, 0, 100)),
+    timeoutMs: reader.parseOptional(A.clientTimeout, parseTimeout),
+  };
+  return withoutUndefined(vault);
+}
+
+export function readAuth(reader: AnnotationReader, usesConfigMap: boolean): AuthSpec {
+  const type = reader.parse(A.authType, (raw): Parsed<'kubernetes'> => {
+    const choice = parseChoice(raw, ['kubernetes'] as const);
+    return typeof choice === 'string' ? choice : { rejected: true, expected: 'kubernetes (the only auth method the vaultbridge agent implements)' };
+  });
+  const mountPath = reader.parse(A.authPath, parseNonEmpty)?.replace(/^\/+|\/+$/g, '');
+  const config: Record<string, string> = {};
+  const prefix = `${A.authConfig}-`;
+  for (const [name, value] of [...reader.pod].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    if (name.startsWith(prefix) && name.length > prefix.length) config[name.slice(prefix.length).replaceAll('-', '_')] = value;
+  }
+  const role = reader.nonEmpty(A.role)?.trim() ?? (config.role?.trim() || undefined);
+  if (role === undefined && !usesConfigMap) {
+    reader.fail(A.role, `required: the Vault role to log in with (or ${A.authConfig}-role)`);
+  }
+  const minBackoffMs = reader.parseOptional(A.authMinBackoff, parseGoDuration);
+  const maxBackoffMs = reader.parseOptional(A.authMaxBackoff, parseGoDuration);
+  const auth: AuthSpec = {
+    type: type ?? 'kubernetes',
+    mountPath: mountPath ?? 'auth/kubernetes',
+    role,
+    config,
+    minBackoffMs,
+    maxBackoffMs,
+    exitOnError: reader.parse(A.agentAutoAuthExitOnErr, parseBool) ?? false,
+  };
+  return withoutUndefined(auth);
+}
