@@ -42,12 +42,15 @@ status=0
 nx run-many -t test --parallel=1 --outputStyle=stream --skipNxCache "$@" || status=$?
 echo "[test] tests took $((SECONDS - started))s" >&2
 
+# The servers this run started, to prove afterwards that none outlived the tests.
+stack_pids=$(node -e 'console.log(Object.values(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).pids).join(" "))' "$handle")
 stop_stack
 trap - EXIT
-leftovers=$(pgrep -af "$root/.cache/bin/|vaultbridge-stack-" | grep -v pgrep || true)
-if [ -n "$leftovers" ]; then
-  echo "[test] FAILED: processes left running after the tests:" >&2
-  echo "$leftovers" >&2
-  status=1
-fi
+for pid in $stack_pids; do
+  if kill -0 "$pid" 2>/dev/null; then
+    echo "[test] FAILED: a test-stack process is still running after the tests: $(ps -o args= -p "$pid")" >&2
+    status=1
+  fi
+done
+[ $status -ne 0 ] || echo "[test] no test-stack process left running" >&2
 exit $status
