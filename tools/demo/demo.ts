@@ -1,26 +1,131 @@
-// The local demo. Until the three delivery methods land, it brings up the real stack, writes a
-// demo secret and prints how to use the stack; it stays up until Ctrl-C.
-import { startStack } from '@vaultbridge/testenv';
+// npm run demo: the local demo on the real stack. What exists today is shown end to end:
+//  1. the injector webhook (the esbuild bundle) registered in the real API server mutates an
+//     annotated pod; the demo prints what was injected;
+//  2. the pod's identity (a TokenRequest token for its service account) logs in to Vault through
+//     @vaultbridge/core and the pod's secret is rendered with its template into a file, as the agent
+//     will do in the pod; the secret is rotated in Vault and rendered again.
+// The CSI provider and the operator are not built yet; the demo says so instead of faking them.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import * as k8s from '@kubernetes/client-node';
+import { KubernetesAuth, KvSecrets, TokenManagerCache, TokenRequestSource, VaultClient, compileTemplate, writeFileAtomic } from '@vaultbridge/core';
+import { createCertificateAuthority, freeLoopbackPort, issueCertificate, repoRoot, startStack } from '@vaultbridge/testenv';
 
-const stack = await startStack({ onProgress: (message) => console.error(`[demo] ${message}`) });
-const stop = async (): Promise<void> => {
-  console.error('[demo] stopping');
+const step = (message: string) => console.log(`\n▶ ${message}`);
+const started = Date.now();
+const seconds = (from: number) => `${((Date.now() - from) / 1000).toFixed(2)} s`;
+
+step('starting the real stack (etcd, kube-apiserver, Vault, PostgreSQL)');
+const stack = await startStack({ onProgress: (m) => console.log(`  ${m}`) });
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'vaultbridge-demo-'));
+let webhook: ReturnType<typeof spawn> | undefined;
+try {
+  const ns = 'demo';
+  step('setting up Vault: a KV secret, a policy and a kubernetes-auth role for demo/web');
+  await stack.createServiceAccount(ns, 'web');
+  await stack.vaultAdmin.write('secret/data/demo/web', { data: { username: 'web', password: 'first-password' } });
+  await stack.writePolicy('demo-web', 'path "secret/data/demo/*" { capabilities = ["read"] }');
+  await stack.writeKubernetesRole('demo-web', { serviceAccounts: ['web'], namespaces: [ns], policies: ['demo-web'], audience: 'vault' });
+
+  step('starting the injector webhook (packages/injector/dist/bundle/injector.mjs serve) and registering it');
+  const ca = await createCertificateAuthority('demo-webhook');
+  const serving = await issueCertificate(ca, { commonName: 'injector', usage: 'server', ipAddresses: ['127.0.0.1'] });
+  fs.writeFileSync(path.join(work, 'tls.crt'), serving.certPem);
+  fs.writeFileSync(path.join(work, 'tls.key'), serving.keyPem);
+  const port = await freeLoopbackPort();
+  webhook = spawn(process.execPath, [path.join(repoRoot, 'packages/injector/dist/bundle/injector.mjs'), 'serve', '--listen', `127.0.0.1:${port}`,
+    '--tls-cert-file', path.join(work, 'tls.crt'), '--tls-key-file', path.join(work, 'tls.key'), '--vault-address', stack.vaultAddr, '--log-level', 'warn'],
+    { stdio: ['ignore', 'inherit', 'inherit'] });
+  const admission = stack.kube.config.makeApiClient(k8s.AdmissionregistrationV1Api);
+  await admission.createMutatingWebhookConfiguration({
+    body: {
+      metadata: { name: 'vaultbridge-demo' },
+      webhooks: [{
+        name: 'vault.hashicorp.com', admissionReviewVersions: ['v1', 'v1beta1'], sideEffects: 'None', failurePolicy: 'Fail',
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } },
+        clientConfig: { url: `https://127.0.0.1:${port}/mutate`, caBundle: Buffer.from(ca.certPem).toString('base64') },
+        rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }],
+      }],
+    },
+  });
+
+  step('creating an annotated pod through the API server');
+  const template = 'username={{ secret "data.username" }}\npassword={{ secret "data.password" }}\n';
+  const podBody = (name: string): k8s.V1Pod => ({
+    metadata: {
+      name,
+      annotations: {
+        'vault.hashicorp.com/agent-inject': 'true',
+        'vault.hashicorp.com/role': 'demo-web',
+        'vault.hashicorp.com/agent-inject-secret-db.env': 'secret/data/demo/web',
+        'vault.hashicorp.com/agent-inject-template-db.env': template,
+      },
+    },
+    spec: {
+      serviceAccountName: 'web',
+      containers: [{ name: 'web', image: 'nginx:1.27', volumeMounts: [{ name: 'token', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' }] }],
+      volumes: [{ name: 'token', projected: { sources: [{ serviceAccountToken: { path: 'token', audience: 'vault' } }] } }],
+    },
+  });
+  let pod: k8s.V1Pod | undefined;
+  for (let attempt = 0; attempt < 100; attempt++) {
+    try {
+      pod = await stack.kube.core.createNamespacedPod({ namespace: ns, body: podBody(`web-${attempt}`) });
+      if (pod.metadata?.annotations?.['vault.hashicorp.com/agent-inject-status'] === 'injected') break;
+    } catch {
+      // the webhook is still starting, or the API server has not seen its configuration yet
+    }
+    await sleep(200);
+  }
+  if (pod?.metadata?.annotations?.['vault.hashicorp.com/agent-inject-status'] !== 'injected') throw new Error('the webhook never injected the demo pod');
+  const injectedAt = Date.now();
+  console.log(`  pod ${ns}/${pod.metadata?.name} came back injected:`);
+  console.log(`    init containers: ${(pod.spec?.initContainers ?? []).map((c) => `${c.name} (${c.args?.join(' ') ?? ''})`).join(', ')}`);
+  console.log(`    containers:      ${pod.spec?.containers.map((c) => c.name).join(', ')}`);
+  console.log(`    volumes:         ${(pod.spec?.volumes ?? []).map((v) => v.name).join(', ')}`);
+  const configEnv = pod.spec?.initContainers?.[0]?.env?.find((e) => e.name === 'VAULTBRIDGE_AGENT_CONFIG')?.value ?? '';
+  const agentConfig = JSON.parse(Buffer.from(configEnv, 'base64').toString()) as { auth: { role: string }; secrets: Array<{ name: string; destination: string }> };
+  console.log(`    agent config:    role ${agentConfig.auth.role}, secrets ${agentConfig.secrets.map((s) => `${s.name} → ${s.destination}`).join(', ')}`);
+
+  step('delivering the secret as the agent does, with @vaultbridge/core (the in-pod agent is the next issue)');
+  await stack.resetRequestCounts();
+  const deliveryStarted = Date.now();
+  const tokens = new TokenManagerCache();
+  const manager = tokens.get({
+    client: new VaultClient({ address: stack.vaultAddr }),
+    auth: new KubernetesAuth({ role: 'demo-web', tokenSource: new TokenRequestSource({ kubeConfig: stack.kube.config, namespace: ns, serviceAccount: 'web', audiences: ['vault'] }) }),
+  });
+  const kv = new KvSecrets(manager.client);
+  const render = compileTemplate('db.env', template);
+  const file = path.join(work, 'vault/secrets/db.env');
+  const deliver = async () => writeFileAtomic(file, render((await kv.read('secret/demo/web')).data), { mode: 0o640, createParents: true });
+  await deliver();
+  const firstSecret = Date.now() - deliveryStarted;
+  const firstRequests = (await stack.requestCounts()).total;
+  console.log(`  ${file}:\n${fs.readFileSync(file, 'utf8').replace(/^/gm, '    ').replace(/password=.*/, 'password=<redacted in the demo output>')}`);
+
+  step('rotating the secret in Vault and rendering again');
+  await stack.vaultAdmin.write('secret/data/demo/web', { data: { username: 'web', password: 'second-password' } });
+  const rotationStarted = Date.now();
+  await deliver();
+  const rotation = Date.now() - rotationStarted;
+  const rotated = fs.readFileSync(file, 'utf8').includes('second-password');
+  console.log(`  file now holds the rotated password: ${rotated}`);
+  await tokens.stopAll({ revoke: true });
+
+  step('summary');
+  console.log('| method        | state                          | time to first secret | time to rotation | Vault requests / delivery |');
+  console.log('|---------------|--------------------------------|----------------------|------------------|---------------------------|');
+  console.log(`| injector      | webhook live; agent via core   | ${`${firstSecret} ms`.padEnd(20)} | ${`${rotation} ms`.padEnd(16)} | ${String(firstRequests).padEnd(25)} |`);
+  console.log('| CSI provider  | not built yet (open issue)     | -                    | -                | -                         |');
+  console.log('| operator      | not built yet (open issue)     | -                    | -                | -                         |');
+  console.log(`\npod injected ${seconds(started)} after the demo started (stack start included); ${seconds(injectedAt)} since.`);
+  if (!rotated) process.exitCode = 1;
+} finally {
+  webhook?.kill('SIGTERM');
   await stack.stop();
-  process.exit(0);
-};
-process.on('SIGINT', () => void stop());
-process.on('SIGTERM', () => void stop());
-
-await stack.vaultAdmin.write(`${stack.layout.kvV2Mount}/data/demo/app`, { data: { username: 'demo', password: 'rotate-me' } });
-const h = stack.handle;
-console.log(`
-The Vaultbridge test stack is up (Ctrl-C stops it):
-  kube-apiserver  ${h.apiServer.url}
-  Vault           ${h.vault.addr}  (through the request-counting proxy; root token ${h.vault.token})
-  PostgreSQL      ${h.postgres?.host}:${h.postgres?.port}
-
-Use it from another shell:
-  export KUBECONFIG=${h.kubeconfigPath} VAULT_ADDR=${h.vault.addr} VAULT_TOKEN=${h.vault.token}
-  curl -s -H "X-Vault-Token: $VAULT_TOKEN" $VAULT_ADDR/v1/secret/data/demo/app
-  curl -s $VAULT_ADDR/_testenv/requests      # Vault requests counted by method and path
-`);
+  fs.rmSync(work, { recursive: true, force: true });
+}
