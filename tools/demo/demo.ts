@@ -53,7 +53,7 @@ try {
   });
 
   step('creating an annotated pod through the API server');
-  const template = 'username={{ secret "data.username" }}\npassword={{ secret "data.password" }}\n';
+  const template = 'username={{ secret "username" }}\npassword={{ secret "password" }}\n';
   const podBody = (name: string): k8s.V1Pod => ({
     metadata: {
       name,
@@ -120,8 +120,8 @@ try {
   console.log('| method        | state                          | time to first secret | time to rotation | Vault requests / delivery |');
   console.log('|---------------|--------------------------------|----------------------|------------------|---------------------------|');
   console.log(`| injector      | webhook live; agent via core   | ${`${firstSecret} ms`.padEnd(20)} | ${`${rotation} ms`.padEnd(16)} | ${String(firstRequests).padEnd(25)} |`);
-  console.log('| CSI provider  | not built yet (open issue)     | -                    | -                | -                         |');
-  console.log('| operator      | not built yet (open issue)     | -                    | -                | -                         |');
+  console.log('| CSI provider  | not built yet                  | -                    | -                | -                         |');
+  console.log('| operator      | not built yet                  | -                    | -                | -                         |');
   console.log(`\npod injected ${seconds(started)} after the demo started (stack start included); ${seconds(injectedAt)} since.`);
   if (!rotated) process.exitCode = 1;
 } finally {
