@@ -70,7 +70,12 @@ function injectionType(spec: AgentSpec): InjectionType {
  * Decide for one pod. `namespace` is the admission request's namespace. Never throws for anything the
  * pod's author can cause: those become denials with a message naming what to fix.
  */
-export function decide(pod: V1Pod, namespace: string | undefined, defaults: InjectorDefaults = {}, options: MutateOptions = {}): AdmissionDecision {
+export interface DecideOptions extends MutateOptions {
+  /** The pod was parsed from JSON (an AdmissionReview): the patch diff can skip its JSON round trip. */
+  readonly podIsJsonData?: boolean;
+}
+
+export function decide(pod: V1Pod, namespace: string | undefined, defaults: InjectorDefaults = {}, options: DecideOptions = {}): AdmissionDecision {
   const gate = shouldInject(pod);
   if (!gate.inject) return gate.decision;
 
@@ -92,7 +97,7 @@ export function decide(pod: V1Pod, namespace: string | undefined, defaults: Inje
 
   try {
     const mutated = mutatePod(pod, spec, options);
-    return { kind: 'inject', spec, pod: mutated, patch: createPatch(pod, mutated), injectionType: injectionType(spec), warnings: spec.warnings };
+    return { kind: 'inject', spec, pod: mutated, patch: createPatch(pod, mutated, { beforeIsJsonData: options.podIsJsonData === true }), injectionType: injectionType(spec), warnings: spec.warnings };
   } catch (error) {
     if (error instanceof MutationError) return { kind: 'deny', message: `error creating patch for agent: ${error.message}` };
     throw error;

@@ -21,6 +21,6 @@ export function handleAdmissionReview(body: unknown, defaults: InjectorDefaults 
   const decision: AdmissionDecision =
     kind !== undefined && kind !== 'Pod'
       ? { kind: 'skip', reason: 'not-a-pod', message: `the object is a ${kind}, not a Pod` }
-      : decide(review.request.object as V1Pod, review.request.namespace, defaults, options);
+      : decide(review.request.object as V1Pod, review.request.namespace, defaults, { ...options, podIsJsonData: true });
   return { review, decision, response: admissionResponse(review, decision) };
 }
