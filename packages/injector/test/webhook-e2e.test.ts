@@ -159,3 +159,46 @@ describe('bad HTTP input', () => {
     expect(ok).toBe(200);
   });
 });
+
+describe('cluster-wide annotation defaults from a ConfigMap', () => {
+  it('applies them under the pod annotations', async () => {
+    const ns = stack.uniqueName('defaults');
+    await stack.createNamespace(ns);
+    await stack.kube.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'injector-defaults' }, data: { 'agent-pre-populate-only': 'true' } } });
+    const ca = await createCertificateAuthority('defaults-e2e');
+    const serving = await issueCertificate(ca, { commonName: 'injector', usage: 'server', ipAddresses: ['127.0.0.1'] });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'webhook-defaults-'));
+    fs.writeFileSync(path.join(dir, 'tls.crt'), serving.certPem);
+    fs.writeFileSync(path.join(dir, 'tls.key'), serving.keyPem);
+    const withDefaults = await serveWebhook(parseServeFlags({
+      listen: '127.0.0.1:0', logLevel: 'error', vaultAddress: defaults.vaultAddress, namespace: ns, annotationDefaultsConfigMap: 'injector-defaults',
+      tlsCertFile: path.join(dir, 'tls.crt'), tlsKeyFile: path.join(dir, 'tls.key'),
+    }), { kubeConfig: stack.kube.config });
+    const admission = stack.kube.config.makeApiClient(k8s.AdmissionregistrationV1Api);
+    try {
+      await admission.createMutatingWebhookConfiguration({
+        body: {
+          metadata: { name: ns },
+          webhooks: [{
+            name: 'vault.hashicorp.com', admissionReviewVersions: ['v1'], sideEffects: 'None', failurePolicy: 'Fail',
+            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } },
+            clientConfig: { url: `https://127.0.0.1:${withDefaults.address.port}/mutate`, caBundle: Buffer.from(ca.certPem).toString('base64') },
+            rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }],
+          }],
+        },
+      });
+      let pod: k8s.V1Pod | undefined;
+      for (let attempt = 0; attempt < 100; attempt++) {
+        pod = await stack.kube.core.createNamespacedPod({ namespace: ns, body: podWith(`p-${attempt}`, threeSecrets) });
+        if (pod.metadata?.annotations?.['vault.hashicorp.com/agent-inject-status'] === 'injected') break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      // pre-populate-only from the ConfigMap: the init agent only, no sidecar.
+      expect(pod?.spec?.initContainers?.map((c) => c.name)).toEqual(['vault-agent-init']);
+      expect(pod?.spec?.containers.map((c) => c.name)).toEqual(['web']);
+    } finally {
+      await admission.deleteMutatingWebhookConfiguration({ name: ns }).catch(() => undefined);
+      await withDefaults.close();
+    }
+  });
+});

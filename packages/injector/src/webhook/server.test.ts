@@ -1,0 +1,50 @@
+// Graceful shutdown: a review in flight when close() is called is answered before the server stops,
+// and readiness reports 503 meanwhile.
+import fs from 'node:fs';
+import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { createCertificateAuthority, issueCertificate } from '@vaultbridge/testenv';
+import { admissionHandler } from './admission-adapter.ts';
+import { InjectorMetrics } from './metrics.ts';
+import { WebhookServer } from './server.ts';
+import { FileCertificateSource } from './tls/index.ts';
+
+it('drains an in-flight review on close()', async () => {
+  const ca = await createCertificateAuthority('drain');
+  const serving = await issueCertificate(ca, { commonName: 'w', usage: 'server', ipAddresses: ['127.0.0.1'] });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'drain-'));
+  fs.writeFileSync(path.join(dir, 'tls.crt'), serving.certPem);
+  fs.writeFileSync(path.join(dir, 'tls.key'), serving.keyPem);
+  const server = new WebhookServer({
+    handler: admissionHandler(() => ({ vaultAddress: 'https://vault:8200' })),
+    certificates: new FileCertificateSource({ certFile: path.join(dir, 'tls.crt'), keyFile: path.join(dir, 'tls.key') }),
+    metrics: new InjectorMetrics(undefined, false),
+    logger: pino({ level: 'silent' }),
+  });
+  const { port } = await server.listen(0, '127.0.0.1');
+  const body = JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'drain-1', namespace: 'apps', object: { metadata: { name: 'p' }, spec: { containers: [{ name: 'a', image: 'x' }] } } } });
+  const half = Math.floor(body.length / 2);
+
+  const answered = new Promise<{ status: number; uid: string }>((resolve, reject) => {
+    const request = https.request({ host: '127.0.0.1', port, path: '/mutate', method: 'POST', ca: ca.certPem, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (response) => {
+      let text = '';
+      response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, uid: (JSON.parse(text) as { response: { uid: string } }).response.uid }));
+    });
+    request.on('error', reject);
+    request.write(body.slice(0, half));
+    // The rest of the body arrives only after close() has been called.
+    setTimeout(() => request.end(body.slice(half)), 300);
+  });
+  await new Promise((r) => setTimeout(r, 100));
+  let closed = false;
+  const closing = server.close().then(() => (closed = true));
+  await new Promise((r) => setTimeout(r, 100));
+  expect(closed).toBe(false);
+  const result = await answered;
+  await closing;
+  expect(result).toEqual({ status: 200, uid: 'drain-1' });
+  expect(closed).toBe(true);
+});
