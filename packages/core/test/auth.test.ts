@@ -9,10 +9,15 @@ import { FileTokenSource, TokenRequestSource } from '../src/kube/index.ts';
 import { VaultClient, VaultPermissionError } from '../src/vault/index.ts';
 
 let stack: TestStack;
-const loginRoute = 'POST /v1/auth/kubernetes/login';
+// A mount of this file's own: other test files log in concurrently, and these tests count logins.
+let mount: string;
+let loginRoute: string;
 
-beforeAll(() => {
+beforeAll(async () => {
   stack = sharedStack();
+  mount = stack.uniqueName('k8s-auth-test');
+  loginRoute = `POST /v1/auth/${mount}/login`;
+  await stack.enableKubernetesAuth(mount);
 });
 
 async function routeCount(route: string): Promise<number> {
@@ -35,14 +40,14 @@ async function identity(roleOptions: { ttl?: string; maxTtl?: string } = {}): Pr
   const folder = stack.uniqueName('app');
   await stack.createServiceAccount(namespace, serviceAccount);
   await stack.writePolicy(role, `path "${stack.layout.kvV2Mount}/data/${folder}/*" { capabilities = ["read"] }\npath "${stack.layout.kvV2Mount}/metadata/${folder}/*" { capabilities = ["read"] }`);
-  await stack.writeKubernetesRole(role, { serviceAccounts: [serviceAccount], namespaces: [namespace], policies: [role], audience: 'vault', ...roleOptions });
+  await stack.writeKubernetesRole(role, { serviceAccounts: [serviceAccount], namespaces: [namespace], policies: [role], audience: 'vault', mount, ...roleOptions });
   await stack.vaultAdmin.write(`${stack.layout.kvV2Mount}/data/${folder}/config`, { data: { greeting: 'hello' } });
   return { namespace, serviceAccount, role, folder };
 }
 
 function kubernetesAuth(id: Identity): KubernetesAuth {
   const tokenSource = new TokenRequestSource({ kubeConfig: stack.kube.config, namespace: id.namespace, serviceAccount: id.serviceAccount, audiences: ['vault'] });
-  return new KubernetesAuth({ role: id.role, tokenSource });
+  return new KubernetesAuth({ role: id.role, mount, tokenSource });
 }
 
 function manager(id: Identity, options: Partial<ConstructorParameters<typeof TokenManager>[0]> = {}): TokenManager {
@@ -178,7 +183,7 @@ test('a role that does not bind the service account is a VaultAuthError without 
   const id = await identity();
   const other = await identity();
   const tokenSource = new TokenRequestSource({ kubeConfig: stack.kube.config, namespace: other.namespace, serviceAccount: other.serviceAccount, audiences: ['vault'] });
-  const auth = new KubernetesAuth({ role: id.role, tokenSource });
+  const auth = new KubernetesAuth({ role: id.role, mount, tokenSource });
   const error = await auth.login(new VaultClient({ address: stack.vaultAddr })).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(VaultAuthError);
   expect((error as VaultAuthError).message).toContain(`role "${id.role}"`);
@@ -203,7 +208,7 @@ test('logs in with a projected token file, and picks up the rotated file', async
     const source = new FileTokenSource({ path: path.join(dir, 'token') });
     expect(await source.token()).toBe(firstJwt);
 
-    const auth = new KubernetesAuth({ role: id.role, tokenSource: source });
+    const auth = new KubernetesAuth({ role: id.role, mount, tokenSource: source });
     const login = await auth.login(new VaultClient({ address: stack.vaultAddr }));
     expect(login.policies).toContain(id.role);
 

@@ -85,6 +85,22 @@ export class TestStack {
     await this.vaultAdmin.request('PUT', `sys/policies/acl/${name}`, { policy: hcl });
   }
 
+  /**
+   * A Kubernetes auth mount of its own, configured like the stack's default one, so a test that
+   * counts logins (`POST /v1/auth/<mount>/login`) is not disturbed by other tests logging in.
+   */
+  async enableKubernetesAuth(mount: string): Promise<void> {
+    await this.vaultAdmin.write(`sys/auth/${mount}`, { type: 'kubernetes' });
+    const reviewer = this.layout.tokenReviewer;
+    const { token } = await this.kube.requestToken(reviewer.namespace, reviewer.serviceAccount, { expirationSeconds: 24 * 3600 });
+    await this.vaultAdmin.write(`auth/${mount}/config`, {
+      kubernetes_host: this.handle.apiServer.url,
+      kubernetes_ca_cert: this.handle.apiServer.caPem,
+      token_reviewer_jwt: token,
+      disable_local_ca_jwt: true,
+    });
+  }
+
   async writeKubernetesRole(name: string, options: KubernetesRoleOptions): Promise<void> {
     const mount = options.mount ?? this.layout.kubernetesAuthMount;
     await this.vaultAdmin.write(`auth/${mount}/role/${name}`, {
