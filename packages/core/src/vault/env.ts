@@ -1,5 +1,6 @@
 // Reads the standard VAULT_* variables the Vault CLI and Go client use, so a service configured for
 // `vault` works unchanged. Each malformed value is reported with the variable's name.
+import { parseDuration } from '../runtime/config-values.ts';
 import { VaultConfigError } from './errors.ts';
 import type { VaultTlsOptions } from './tls.ts';
 
@@ -15,20 +16,19 @@ export interface VaultEnvSettings {
   maxRetries?: number;
 }
 
-const units: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
 /** A Go duration ("1m30s", "500ms") or a bare number of seconds ("60"), in milliseconds. */
 export function parseDurationMs(text: string, setting: string): number {
-  const value = text.trim();
-  if (/^\d+(\.\d+)?$/.test(value)) return Number(value) * 1000;
-  const parts = [...value.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)];
-  if (value === '' || parts.map((p) => p[0]).join('') !== value) {
-    throw new VaultConfigError(`${setting}="${value}" is not a duration; use seconds ("60") or a Go duration ("1m30s", "500ms")`, { setting });
+  const ms = parseDuration(text);
+  if (ms === undefined) {
+    throw new VaultConfigError(`${setting}="${text.trim()}" is not a duration; use seconds ("60") or a Go duration ("1m30s", "500ms")`, { setting });
   }
-  return parts.reduce((total, part) => total + Number(part[1]) * (units[part[2] ?? 's'] ?? 1000), 0);
+  return ms;
 }
 
-/** Go's strconv.ParseBool, which the Vault CLI uses for VAULT_SKIP_VERIFY. */
+/**
+ * Go's strconv.ParseBool, which the Vault CLI uses for VAULT_SKIP_VERIFY. Deliberately stricter than
+ * the runtime's parseBoolean (no yes/no/on/off): the same variable must mean the same to both CLIs.
+ */
 export function parseGoBool(text: string, setting: string): boolean {
   const value = text.trim();
   if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value)) return true;

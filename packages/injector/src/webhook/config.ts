@@ -89,11 +89,9 @@ export interface ServeConfig {
 
 function bool(key: keyof typeof flags, value: string | undefined): boolean | undefined {
   if (value === undefined || value === '') return undefined;
-  try {
-    return parseBoolean(value);
-  } catch {
-    throw new ServeConfigError(key, 'true or false', value);
-  }
+  const parsed = parseBoolean(value);
+  if (parsed === undefined) throw new ServeConfigError(key, 'true or false', value);
+  return parsed;
 }
 
 function int(key: keyof typeof flags, value: string | undefined): number | undefined {
@@ -104,11 +102,7 @@ function int(key: keyof typeof flags, value: string | undefined): number | undef
 
 function duration(key: keyof typeof flags, value: string | undefined): string | undefined {
   if (value === undefined || value === '') return undefined;
-  try {
-    parseDuration(value);
-  } catch {
-    throw new ServeConfigError(key, 'a duration like 5s or 1m30s', value);
-  }
+  if (parseDuration(value) === undefined) throw new ServeConfigError(key, 'a duration like 5s or 1m30s', value);
   return value;
 }
 
