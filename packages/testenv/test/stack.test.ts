@@ -4,7 +4,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import * as k8s from '@kubernetes/client-node';
 import pg from 'pg';
-import { createCertificateAuthority, issueCertificate, sharedStack, type TestStack } from '../src/index.ts';
+import { createCertificateAuthority, issueCertificate, sharedStack, toolVersions, type TestStack } from '../src/index.ts';
 
 let stack: TestStack;
 
@@ -17,6 +17,22 @@ async function vaultLogin(role: string, jwt: string): Promise<Response> {
 
 beforeAll(() => {
   stack = sharedStack();
+});
+
+describe('the servers', () => {
+  // Against an existing cluster and Vault (VAULTBRIDGE_USE_EXISTING) their versions are whatever they are.
+  const built = (): boolean => Object.keys(stack.handle.pids).length > 0;
+
+  it('kube-apiserver reports the version it was built as (so helm kubeVersion checks work)', async () => {
+    const version = await stack.kube.config.makeApiClient(k8s.VersionApi).getCode();
+    expect(version.gitVersion).toBe(built() ? toolVersions().KUBE_VERSION : expect.stringMatching(/^v1\.\d+/));
+  });
+
+  it('Vault is the MPL-licensed build named in tools/versions.env', async () => {
+    const health = (await (await fetch(`${stack.vaultAddr}/v1/sys/health`)).json()) as { version: string; initialized: boolean; sealed: boolean };
+    expect(`v${health.version}`).toBe(built() ? toolVersions().VAULT_VERSION : expect.stringMatching(/^v\d+\./));
+    expect(health).toMatchObject({ initialized: true, sealed: false });
+  });
 });
 
 describe('kubernetes service-account tokens', () => {
