@@ -26,13 +26,18 @@ build() {
   log "$name $version: building from Go modules in tools/$dir …"
   local started=$SECONDS stats
   stats=$(mktemp)
-  if ! (cd "$root/tools/$dir" && /usr/bin/time -f '%M' -o "$stats" go build -trimpath -o "$out.tmp" "$@"); then
+  # GNU time reports the build's peak memory; without it the build still runs.
+  local timer=()
+  [ -x /usr/bin/time ] && timer=(/usr/bin/time -f '%M' -o "$stats")
+  if ! (cd "$root/tools/$dir" && "${timer[@]}" go build -trimpath -o "$out.tmp" "$@"); then
     rm -f "$out.tmp" "$stats"
     log "FAILED: $name $version (module tools/$dir, see go.mod there). Fix the module version or the build flags above."
     exit 1
   fi
   mv "$out.tmp" "$out"
-  log "$name $version: built in $((SECONDS - started))s, peak RSS $(( $(tail -1 "$stats") / 1024 )) MiB"
+  local peak="unknown"
+  [ -s "$stats" ] && peak="$(( $(tail -1 "$stats") / 1024 )) MiB"
+  log "$name $version: built in $((SECONDS - started))s, peak RSS $peak"
   rm -f "$stats"
 }
 
