@@ -1,0 +1,135 @@
+import { pod } from '../../test/support/pods.ts';
+import { decide } from '../admission/decide.ts';
+import { encodeAgentConfig, type AgentConfig } from '../mutate/agent-config.ts';
+import { AgentConfigError, loadAgentConfig, parseAgentConfig, retryBudgetMs } from './config.ts';
+
+const valid: AgentConfig = {
+  version: 1,
+  mode: 'init',
+  vault: { address: 'https://vault.vault.svc:8200', tlsSkipVerify: false },
+  auth: { type: 'kubernetes', mountPath: 'auth/kubernetes', role: 'app', serviceAccountTokenPath: '/var/run/secrets/kubernetes.io/serviceaccount/token', config: {}, exitOnError: false },
+  tokenSinks: ['/home/vault/.vault-token'],
+  secrets: [{ name: 'db', path: 'database/creds/app', defaultTemplate: 'map', destination: '/vault/secrets/db', leftDelimiter: '{{', rightDelimiter: '}}', errorOnMissingKey: false }],
+  templateConfig: { exitOnRetryFailure: true },
+  pidFile: '/home/vault/.pid',
+  log: { level: 'info', format: 'standard' },
+};
+
+function issuesOf(value: unknown): Array<{ field: string; message: string }> {
+  try {
+    parseAgentConfig(value);
+  } catch (error) {
+    if (error instanceof AgentConfigError) return [...error.issues];
+    throw error;
+  }
+  throw new Error('expected an AgentConfigError');
+}
+
+function withSecret(change: Record<string, unknown>): unknown {
+  return { ...valid, secrets: [{ ...valid.secrets[0], ...change }] };
+}
+
+describe('parseAgentConfig', () => {
+  test('a valid configuration comes back as it is', () => {
+    expect(parseAgentConfig(valid)).toEqual(valid);
+  });
+
+  test.each<[string, unknown, string, RegExp]>([
+    ['a newer config version is named', { ...valid, version: 2 }, 'version', /different releases/],
+    ['an unknown mode', { ...valid, mode: 'daemon' }, 'mode', /init, sidecar/],
+    ['a Vault address without a scheme', { ...valid, vault: { ...valid.vault, address: 'vault:8200' } }, 'vault.address', /https:\/\/vault:8200/],
+    ['a missing role says which annotation sets it', { ...valid, auth: { ...valid.auth, role: undefined } }, 'auth.role', /vault.hashicorp.com\/role/],
+    ['another auth method', { ...valid, auth: { ...valid.auth, type: 'approle' } }, 'auth.type', /kubernetes/],
+    ['a relative token path', { ...valid, auth: { ...valid.auth, serviceAccountTokenPath: 'token' } }, 'auth.serviceAccountTokenPath', /absolute/],
+    ['a token sink with ..', { ...valid, tokenSinks: ['/home/vault/../../etc/passwd'] }, 'tokenSinks.0', /without "\.\."/],
+    ['a destination that escapes its volume', withSecret({ destination: '/vault/secrets/../../etc/shadow' }), 'secrets.0.destination', /without "\.\."/],
+    ['a relative destination', withSecret({ destination: 'db' }), 'secrets.0.destination', /absolute/],
+    ['a secret with neither path nor template', withSecret({ path: undefined }), 'secrets.0.path', /template/],
+    ['file modes above 07777', withSecret({ perms: 0o10000 }), 'secrets.0.perms', /at most/],
+    ['an unknown default template', withSecret({ defaultTemplate: 'yaml' }), 'secrets.0.defaultTemplate', /map, json/],
+    ['a zero render interval', { ...valid, templateConfig: { exitOnRetryFailure: true, staticSecretRenderIntervalMs: 0 } }, 'templateConfig.staticSecretRenderIntervalMs', /at least 1/],
+    ['an unknown log level', { ...valid, log: { level: 'verbose', format: 'json' } }, 'log.level', /trace, debug/],
+  ])('%s', (_name, value, field, message) => {
+    const issue = issuesOf(value).find((i) => i.field === field);
+    expect(issue?.message).toMatch(message);
+  });
+
+  test('two secrets writing the same file are refused', () => {
+    const secret = valid.secrets[0];
+    expect(issuesOf({ ...valid, secrets: [secret, { ...secret, name: 'other' }] })).toEqual([
+      { field: 'secrets.1.destination', message: '/vault/secrets/db is also the destination of secrets.0' },
+    ]);
+  });
+
+  test('every bad field is listed at once, in the message too', () => {
+    const error = (() => {
+      try {
+        parseAgentConfig({ ...valid, mode: 'x', pidFile: 'pid' }, 'VAULTBRIDGE_AGENT_CONFIG');
+      } catch (caught) {
+        return caught as AgentConfigError;
+      }
+      throw new Error('expected an error');
+    })();
+    expect(error.code).toBe('AGENT_CONFIG_INVALID');
+    expect(error.issues.map((i) => i.field)).toEqual(['mode', 'pidFile']);
+    expect(error.message).toMatch(/^invalid agent configuration from VAULTBRIDGE_AGENT_CONFIG:\n {2}mode: .*\n {2}pidFile: /);
+  });
+
+  test('not an object at all', () => {
+    expect(issuesOf([1, 2])).toEqual([{ field: '(root)', message: 'expected an object, got a list' }]);
+  });
+});
+
+describe('loadAgentConfig', () => {
+  const noFile = (): string => {
+    throw Object.assign(new Error('nope'), { code: 'ENOENT' });
+  };
+
+  test('reads the base64 JSON the injector encodes', () => {
+    expect(loadAgentConfig({ VAULTBRIDGE_AGENT_CONFIG: encodeAgentConfig(valid) }, noFile)).toEqual(valid);
+  });
+
+  test('reads VAULTBRIDGE_AGENT_CONFIG_FILE when the env var is absent', () => {
+    expect(loadAgentConfig({ VAULTBRIDGE_AGENT_CONFIG_FILE: '/etc/agent.json' }, (file) => (file === '/etc/agent.json' ? JSON.stringify(valid) : noFile()))).toEqual(valid);
+  });
+
+  test.each<[string, Record<string, string>, string, RegExp]>([
+    ['nothing set', {}, 'VAULTBRIDGE_AGENT_CONFIG', /not set/],
+    ['not base64 JSON', { VAULTBRIDGE_AGENT_CONFIG: 'bm90IGpzb24=' }, 'VAULTBRIDGE_AGENT_CONFIG', /base64 of a JSON object/],
+    ['an unreadable file', { VAULTBRIDGE_AGENT_CONFIG_FILE: '/missing.json' }, 'VAULTBRIDGE_AGENT_CONFIG_FILE', /cannot read \/missing.json \(ENOENT\)/],
+  ])('%s is named', (_name, env, field, message) => {
+    expect(() => loadAgentConfig(env, noFile)).toThrow(AgentConfigError);
+    try {
+      loadAgentConfig(env, noFile);
+    } catch (error) {
+      expect((error as AgentConfigError).issues[0]).toEqual({ field, message: expect.stringMatching(message) });
+    }
+  });
+
+  test('what the webhook injects (init and sidecar, every secret option) parses', () => {
+    const decision = decide(pod({
+      'agent-inject-secret-db': 'database/creds/app',
+      'agent-inject-template-db': '{{username}}',
+      'agent-inject-perms-db': '0400',
+      'agent-inject-command-db': 'kill -HUP 1',
+      'agent-inject-secret-api': 'secret/data/api',
+      'agent-inject-default-template': 'json',
+      'agent-inject-token': 'true',
+      'agent-revoke-on-shutdown': 'true',
+    }), 'app', { vaultAddress: 'https://vault:8200' });
+    if (decision.kind !== 'inject') throw new Error(decision.message);
+    const containers = [...(decision.pod.spec?.initContainers ?? []), ...(decision.pod.spec?.containers ?? [])];
+    const encoded = containers.flatMap((c) => c.env ?? []).filter((e) => e.name === 'VAULTBRIDGE_AGENT_CONFIG').map((e) => e.value ?? '');
+    expect(encoded).toHaveLength(2);
+    const modes = encoded.map((value) => loadAgentConfig({ VAULTBRIDGE_AGENT_CONFIG: value }, noFile).mode);
+    expect(modes.sort()).toEqual(['init', 'sidecar']);
+  });
+});
+
+describe('retryBudgetMs', () => {
+  test('defaults to two minutes, honours the env, rejects nonsense', () => {
+    expect(retryBudgetMs({})).toBe(120_000);
+    expect(retryBudgetMs({ VAULTBRIDGE_AGENT_RETRY_BUDGET_MS: '1500' })).toBe(1500);
+    expect(() => retryBudgetMs({ VAULTBRIDGE_AGENT_RETRY_BUDGET_MS: 'soon' })).toThrow(/VAULTBRIDGE_AGENT_RETRY_BUDGET_MS: expected a number/);
+  });
+});

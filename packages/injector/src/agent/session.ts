@@ -1,0 +1,171 @@
+// What init and the sidecar share: the Vault client and token manager built from the configuration,
+// the compiled renderers, one pass of "log in, write the token sinks, render every secret", and the
+// bounded retry around it. Nothing here logs a value or a token.
+
+import fs from 'node:fs/promises';
+import {
+  FileTokenSource, KubernetesAuth, TemplateError, TokenManager, UnsafePathError, VaultAuthError, VaultClient, registerSecret, retry,
+  type Logger, type VaultClientOptions,
+} from '@vaultbridge/core';
+import type { AgentConfig, AgentSecretConfig } from '../mutate/agent-config.ts';
+import { SecretFetcher, type FetchedSecret } from './fetch.ts';
+import type { AgentPaths } from './paths.ts';
+import { compileSecretRenderer, type SecretRenderer } from './render.ts';
+import { DEFAULT_FILE_MODE, TOKEN_FILE_MODE, writeSecretFile, type WriteResult } from './write.ts';
+
+export const DEFAULT_MIN_BACKOFF_MS = 1_000;
+export const DEFAULT_MAX_BACKOFF_MS = 30_000;
+
+/** A secret that could not be rendered or written; names the secret, its Vault path and its file. */
+export class SecretRenderError extends Error {
+  readonly code = 'AGENT_SECRET_RENDER';
+  readonly secretName: string;
+
+  constructor(secret: AgentSecretConfig, step: 'render' | 'write', cause: unknown) {
+    const where = [secret.path === undefined ? undefined : `Vault path ${secret.path}`, `file ${secret.destination}`].filter(Boolean).join(', ');
+    super(`secret "${secret.name}" (${where}): ${step} failed: ${cause instanceof Error ? cause.message : 'unknown error'}`, { cause });
+    this.name = 'SecretRenderError';
+    this.secretName = secret.name;
+  }
+}
+
+export interface PreparedSecret {
+  readonly config: AgentSecretConfig;
+  readonly render: SecretRenderer;
+  readonly mode: number;
+}
+
+export interface RenderedSecret {
+  readonly secret: PreparedSecret;
+  readonly fetched: FetchedSecret | undefined;
+  readonly result: WriteResult;
+}
+
+export interface AgentSession {
+  readonly config: AgentConfig;
+  readonly paths: AgentPaths;
+  readonly logger: Logger;
+  readonly tokens: TokenManager;
+  readonly fetcher: SecretFetcher;
+  readonly secrets: readonly PreparedSecret[];
+}
+
+export function vaultClientOptions(config: AgentConfig, paths: AgentPaths): VaultClientOptions {
+  const vault = config.vault;
+  const file = (value: string | undefined): string | undefined => (value === undefined ? undefined : paths.hostPath(value));
+  const tls = {
+    ...(vault.caCert === undefined ? {} : { caFile: file(vault.caCert) }),
+    ...(vault.caPath === undefined ? {} : { caPath: file(vault.caPath) }),
+    ...(vault.caCertPem === undefined ? {} : { caPem: vault.caCertPem }),
+    ...(vault.clientCert === undefined ? {} : { clientCert: file(vault.clientCert) }),
+    ...(vault.clientKey === undefined ? {} : { clientKey: file(vault.clientKey) }),
+    ...(vault.tlsServerName === undefined ? {} : { tlsServerName: vault.tlsServerName }),
+    skipVerify: vault.tlsSkipVerify,
+  };
+  return {
+    address: vault.address,
+    ...(vault.namespace === undefined ? {} : { namespace: vault.namespace }),
+    tls,
+    ...(vault.timeoutMs === undefined ? {} : { timeoutMs: vault.timeoutMs }),
+    ...(vault.maxRetries === undefined ? {} : { maxRetries: vault.maxRetries }),
+  };
+}
+
+/** Builds the session; template errors (syntax, unknown helper, unreadable template file) throw here, before any retry. */
+export async function openSession(config: AgentConfig, paths: AgentPaths, logger: Logger): Promise<AgentSession> {
+  const client = new VaultClient(vaultClientOptions(config, paths));
+  // The config requires a role; the type keeps it optional because the injector allows other methods later.
+  const auth = new KubernetesAuth({
+    role: config.auth.role ?? '',
+    mount: config.auth.mountPath,
+    tokenSource: new FileTokenSource({ path: paths.hostPath(config.auth.serviceAccountTokenPath) }),
+  });
+  if (Object.keys(config.auth.config).length > 0) {
+    logger.warn({ parameters: Object.keys(config.auth.config) }, 'auth-config-* parameters are not sent by this agent for Kubernetes auth');
+  }
+  const tokens = new TokenManager({ client, auth });
+  const secrets: PreparedSecret[] = [];
+  for (const secret of config.secrets) {
+    let templateText = secret.template;
+    if (templateText === undefined && secret.templateFile !== undefined) {
+      try {
+        templateText = await fs.readFile(paths.hostPath(secret.templateFile), 'utf8');
+      } catch (error) {
+        throw new SecretRenderError(secret, 'render', new Error(`cannot read template file ${secret.templateFile} (${(error as NodeJS.ErrnoException).code ?? 'error'})`));
+      }
+    }
+    try {
+      secrets.push({ config: secret, render: compileSecretRenderer(secret, templateText), mode: secret.perms ?? DEFAULT_FILE_MODE });
+    } catch (error) {
+      throw new SecretRenderError(secret, 'render', error);
+    }
+  }
+  return { config, paths, logger, tokens, fetcher: new SecretFetcher(tokens.client), secrets };
+}
+
+/** Writes the current Vault token to every sink (mode 0600). */
+export async function writeTokenSinks(session: AgentSession): Promise<void> {
+  const token = await session.tokens.token();
+  registerSecret(token);
+  for (const sink of session.config.tokenSinks) await writeSecretFile(session.paths, sink, token, TOKEN_FILE_MODE);
+}
+
+/** Fetches, renders and writes one secret; `fetched` is given when the caller already has the data (a re-issued lease). */
+export async function renderSecret(session: AgentSession, secret: PreparedSecret, given?: FetchedSecret): Promise<RenderedSecret> {
+  const path = secret.config.path;
+  const fetched = given ?? (path === undefined ? undefined : await session.fetcher.fetch(secret.config.name, path));
+  let content: string;
+  try {
+    content = secret.render(fetched);
+  } catch (error) {
+    throw new SecretRenderError(secret.config, 'render', error);
+  }
+  let result: WriteResult;
+  try {
+    result = await writeSecretFile(session.paths, secret.config.destination, content, secret.mode);
+  } catch (error) {
+    throw new SecretRenderError(secret.config, 'write', error);
+  }
+  session.logger.info(
+    { secretName: secret.config.name, destination: secret.config.destination, result, ...(fetched?.kind === 'kv' ? { version: fetched.version } : {}) },
+    result === 'unchanged' ? 'secret unchanged' : 'secret rendered',
+  );
+  return { secret, fetched, result };
+}
+
+/** One complete pass: log in if needed, write the token sinks, render every secret. */
+export async function renderAll(session: AgentSession): Promise<RenderedSecret[]> {
+  await session.tokens.token();
+  await writeTokenSinks(session);
+  const rendered: RenderedSecret[] = [];
+  for (const secret of session.secrets) rendered.push(await renderSecret(session, secret));
+  return rendered;
+}
+
+/** Errors that no retry can fix. */
+export function isPermanent(error: unknown, config: AgentConfig): boolean {
+  if (error instanceof UnsafePathError) return true;
+  if (error instanceof SecretRenderError && (error.cause instanceof UnsafePathError || (error.cause instanceof TemplateError && error.cause.code === 'TEMPLATE_PARSE'))) return true;
+  // agent-auto-auth-exit-on-err: a refused login ends the agent at once.
+  return config.auth.exitOnError && error instanceof VaultAuthError;
+}
+
+export interface RetryBudget {
+  readonly budgetMs: number;
+  readonly signal?: AbortSignal;
+}
+
+/** `fn` retried with core's capped exponential backoff and full jitter until it succeeds or the budget is spent. */
+export async function withRetryBudget<T>(session: AgentSession, what: string, fn: () => Promise<T>, budget: RetryBudget): Promise<T> {
+  const started = Date.now();
+  const baseDelayMs = Math.max(1, session.config.auth.minBackoffMs ?? DEFAULT_MIN_BACKOFF_MS);
+  const maxDelayMs = Math.max(baseDelayMs, Math.min(session.config.auth.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS, budget.budgetMs));
+  return retry(fn, {
+    maxAttempts: Number.POSITIVE_INFINITY,
+    baseDelayMs: Math.min(baseDelayMs, maxDelayMs),
+    maxDelayMs,
+    isRetryable: (error) => !isPermanent(error, session.config) && Date.now() - started < budget.budgetMs,
+    ...(budget.signal === undefined ? {} : { signal: budget.signal }),
+    onRetry: ({ attempt, delayMs, error }) => session.logger.warn({ attempt, delayMs, err: error }, `${what} failed; retrying`),
+  });
+}

@@ -1,0 +1,128 @@
+// `vaultbridge-agent sidecar`: the first render (as init, within the retry budget), then the ready file;
+// afterwards it keeps the token alive (TokenManager), renews or re-issues dynamic leases (LeaseManager)
+// and re-renders their secrets when re-issued, re-reads KV secrets every static interval, rewrites a
+// file only when its bytes changed and then runs the secret's command. SIGTERM stops it gracefully.
+
+import fs from 'node:fs/promises';
+import { LeaseManager, createShutdown, readDynamicSecret, writeFileAtomic } from '@vaultbridge/core';
+import { DEFAULT_STATIC_SECRET_RENDER_INTERVAL_MS } from './config.ts';
+import { runSecretCommand } from './commands.ts';
+import type { AgentRunOptions } from './init.ts';
+import { openSession, renderAll, renderSecret, withRetryBudget, writeTokenSinks, type AgentSession, type PreparedSecret, type RenderedSecret } from './session.ts';
+
+export async function runSidecar(options: AgentRunOptions): Promise<number> {
+  const { config, logger, paths } = options;
+  let resolveExit: (code: number) => void = () => undefined;
+  const exited = new Promise<number>((resolve) => (resolveExit = resolve));
+  const graceMs = (config.revokeOnShutdown?.graceSeconds ?? 0) * 1000;
+  const shutdown = createShutdown({ logger, timeoutMs: Math.max(25_000, graceMs + 10_000), exit: (code) => resolveExit(code) }).listen();
+
+  let session: AgentSession;
+  try {
+    session = await openSession(config, paths, logger);
+  } catch (error) {
+    logger.error({ err: error }, `sidecar failed: ${(error as Error).message}`);
+    shutdown.unlisten();
+    return 1;
+  }
+  const sidecarSession = session;
+  shutdown.onShutdown('stop token manager', async () => {
+    if (config.revokeOnShutdown) {
+      // Give the application time to finish with the token before it stops working.
+      if (graceMs > 0) await new Promise((resolve) => setTimeout(resolve, graceMs));
+      await sidecarSession.tokens.stop({ revoke: true });
+      logger.info('vault token revoked');
+    } else {
+      await sidecarSession.tokens.stop();
+    }
+  }, { order: 20 });
+
+  const started = Date.now();
+  let first: RenderedSecret[];
+  try {
+    first = await withRetryBudget(session, 'first render', () => renderAll(sidecarSession), { budgetMs: options.retryBudgetMs, signal: shutdown.signal });
+  } catch (error) {
+    if (shutdown.isShuttingDown) return exited;
+    logger.error({ err: error }, `sidecar failed: ${(error as Error).message}`);
+    return shutdown.shutdown('first render failed', 1).then(() => exited);
+  }
+  // The command runs only when a file changed after being there: the init container's files count,
+  // a file the sidecar creates for the first time has nobody to notify yet.
+  for (const rendered of first) if (rendered.result === 'changed') void runCommandOf(sidecarSession, rendered.secret);
+
+  if (config.readyFile !== undefined) {
+    await writeFileAtomic(paths.hostPath(config.readyFile), `${new Date().toISOString()}\n`, { mode: 0o644, createParents: true });
+  }
+  await fs.mkdir(paths.hostPath(dirnameOf(config.pidFile)), { recursive: true }).catch(() => undefined);
+  await fs.writeFile(paths.hostPath(config.pidFile), `${process.pid}\n`).catch((error: unknown) => logger.warn({ err: error }, 'cannot write the pid file'));
+  logger.info({ secrets: first.length, durationMs: Date.now() - started }, 'first render complete; sidecar ready');
+
+  // Token: a new login (renewal refused, max TTL near) means a new token for the sinks.
+  session.tokens.on('login', () => {
+    writeTokenSinks(sidecarSession).catch((error: unknown) => logger.error({ err: error }, 'cannot write the token sinks'));
+  });
+  session.tokens.on('error', ({ operation, error }) => logger.warn({ operation, err: error }, `vault token ${operation} failed`));
+
+  // Dynamic secrets: renewed in the background; a re-issue brings new data to render.
+  const leaseRenewFraction = config.templateConfig.leaseRenewalThreshold;
+  const leases = new LeaseManager({
+    client: session.tokens.client,
+    ...(leaseRenewFraction !== undefined && leaseRenewFraction > 0 && leaseRenewFraction < 1 ? { renewFraction: leaseRenewFraction } : {}),
+  });
+  const byName = new Map(session.secrets.map((secret) => [secret.config.name, secret]));
+  for (const rendered of first) {
+    const fetched = rendered.fetched;
+    const vaultPath = rendered.secret.config.path;
+    if (fetched?.kind !== 'dynamic' || fetched.secret.leaseId === '' || vaultPath === undefined) continue;
+    leases.track(fetched.secret, { id: rendered.secret.config.name, reissue: () => readDynamicSecret<Record<string, unknown>>(sidecarSession.tokens.client, vaultPath) });
+  }
+  leases.on('renewed', ({ id, leaseDurationSeconds }) => logger.debug({ secretName: id, leaseDurationSeconds }, 'lease renewed'));
+  leases.on('expired', ({ id }) => logger.warn({ secretName: id }, 'lease expired without renewal or re-issue'));
+  leases.on('error', ({ id, operation, error }) => logger.warn({ secretName: id, operation, err: error }, `lease ${operation} failed`));
+  leases.on('reissued', ({ id, secret }) => {
+    const prepared = byName.get(id);
+    if (prepared === undefined || prepared.config.path === undefined) return;
+    logger.info({ secretName: id }, 'lease re-issued; re-rendering');
+    const fetched = sidecarSession.fetcher.dynamic(prepared.config.path, secret as Parameters<AgentSession['fetcher']['dynamic']>[1]);
+    void rerender(sidecarSession, prepared, fetched);
+  });
+
+  // Static secrets (KV, and templates without a path) are read again on an interval.
+  const staticSecrets = first.filter((rendered) => rendered.fetched?.kind !== 'dynamic').map((rendered) => rendered.secret);
+  const intervalMs = config.templateConfig.staticSecretRenderIntervalMs ?? DEFAULT_STATIC_SECRET_RENDER_INTERVAL_MS;
+  let pass: Promise<void> | undefined;
+  const timer = setInterval(() => {
+    if (pass !== undefined || staticSecrets.length === 0) return;
+    pass = (async () => {
+      for (const secret of staticSecrets) {
+        if (shutdown.isShuttingDown) return;
+        await rerender(sidecarSession, secret);
+      }
+    })().finally(() => (pass = undefined));
+  }, intervalMs);
+
+  shutdown.onShutdown('stop re-rendering', async () => {
+    clearInterval(timer);
+    await pass;
+  }, { order: 0 });
+  shutdown.onShutdown('stop lease renewal', () => leases.stop(), { order: 10 });
+  return exited;
+}
+
+async function rerender(session: AgentSession, secret: PreparedSecret, fetched?: Parameters<typeof renderSecret>[2]): Promise<void> {
+  try {
+    const rendered = await renderSecret(session, secret, fetched);
+    if (rendered.result !== 'unchanged') await runCommandOf(session, secret);
+  } catch (error) {
+    session.logger.error({ err: error, secretName: secret.config.name }, (error as Error).message);
+  }
+}
+
+async function runCommandOf(session: AgentSession, secret: PreparedSecret): Promise<void> {
+  if (secret.config.command === undefined) return;
+  await runSecretCommand(secret.config.command, { secretName: secret.config.name, logger: session.logger });
+}
+
+function dirnameOf(file: string): string {
+  return file.slice(0, file.lastIndexOf('/')) || '/';
+}

@@ -1,0 +1,229 @@
+// The agent against the real stack, as the kubelet would run it (DESIGN §7): the AgentConfig comes from
+// the webhook's own decision on an annotated pod, the service-account token is a real TokenRequest token
+// (audience vault) at the pod's token path under a temporary root, and the agent runs as a process.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { V1Container } from '@kubernetes/client-node';
+import pg from 'pg';
+import { sharedStack, type TestStack } from '@vaultbridge/testenv';
+import { decide } from '../src/admission/decide.ts';
+import { AGENT_CONFIG_ENV, type AgentConfig } from '../src/mutate/agent-config.ts';
+import { pod } from './support/pods.ts';
+
+const AGENT_CLI = path.join(import.meta.dirname, '../src/cli/agent.ts');
+
+let stack: TestStack;
+let ns: string;
+let role: string;
+let kvPath: string;
+
+beforeAll(async () => {
+  stack = sharedStack();
+  ns = stack.uniqueName('agent');
+  role = `${ns}-app`;
+  kvPath = `${ns}/config`;
+  await stack.createNamespace(ns);
+  await stack.createServiceAccount(ns, 'app');
+  const { kvV2Mount, databaseMount, databaseRole } = stack.layout;
+  await stack.writePolicy(role, `
+path "${kvV2Mount}/data/${ns}/*" { capabilities = ["read"] }
+path "${databaseMount}/creds/${databaseRole}" { capabilities = ["read"] }
+`);
+  await stack.writeKubernetesRole(role, { serviceAccounts: ['app'], namespaces: [ns], policies: [role], audience: 'vault' });
+  await writeKv({ username: 'app-user', password: 'first-password' });
+});
+
+async function writeKv(data: Record<string, string>): Promise<void> {
+  await stack.vaultAdmin.write(`${stack.layout.kvV2Mount}/data/${kvPath}`, { data });
+}
+
+/** What the webhook would inject for these annotations: the container's decoded AgentConfig and its env value. */
+function injectedAgent(annotations: Record<string, string>, container: 'vault-agent-init' | 'vault-agent'): { config: AgentConfig; encoded: string } {
+  const decision = decide(pod(annotations, { serviceAccountName: 'app' }), ns, { vaultAddress: stack.vaultAddr });
+  if (decision.kind !== 'inject') throw new Error(`expected an injection, got ${decision.kind}: ${'message' in decision ? decision.message : ''}`);
+  const containers: V1Container[] = [...(decision.pod.spec?.initContainers ?? []), ...(decision.pod.spec?.containers ?? [])];
+  const agent = containers.find((c) => c.name === container);
+  const encoded = agent?.env?.find((e) => e.name === AGENT_CONFIG_ENV)?.value;
+  if (encoded === undefined) throw new Error(`no ${AGENT_CONFIG_ENV} on ${container}`);
+  return { config: JSON.parse(Buffer.from(encoded, 'base64').toString('utf8')) as AgentConfig, encoded };
+}
+
+/** A fresh root with the pod's service-account token in place, as the kubelet projects it. */
+async function podRoot(config: AgentConfig): Promise<string> {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-e2e-'));
+  await placeToken(root, config);
+  return root;
+}
+
+async function placeToken(root: string, config: AgentConfig): Promise<void> {
+  const { token } = await stack.requestToken(ns, 'app', { audiences: ['vault'] });
+  const tokenFile = path.join(root, config.auth.serviceAccountTokenPath);
+  fs.mkdirSync(path.dirname(tokenFile), { recursive: true });
+  fs.writeFileSync(tokenFile, token);
+}
+
+interface AgentRun {
+  readonly child: ChildProcess;
+  readonly output: () => string;
+  readonly exited: Promise<number | null>;
+}
+
+function startAgent(args: string[], encoded: string, root: string, extraEnv: Record<string, string> = {}): AgentRun {
+  const child = spawn(process.execPath, ['--conditions=@vaultbridge/source', '--disable-warning=ExperimentalWarning', AGENT_CLI, ...args], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', [AGENT_CONFIG_ENV]: encoded, VAULTBRIDGE_AGENT_ROOT: root, ...extraEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
+function mode(file: string): number {
+  return fs.statSync(file).mode & 0o777;
+}
+
+async function waitFor(what: string, check: () => boolean, run: AgentRun, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; agent output:\n${run.output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('vaultbridge-agent init', () => {
+  test('renders a KV v2 secret with a template and a database secret with the default template, then exits 0', async () => {
+    const { config, encoded } = injectedAgent({
+      role,
+      'agent-pre-populate-only': 'true',
+      'agent-inject-secret-config': `${stack.layout.kvV2Mount}/data/${kvPath}`,
+      'agent-inject-template-config': 'user={{secret "username"}}\npassword={{password}}\n',
+      'agent-inject-perms-config': '0400',
+      'agent-inject-secret-db': `${stack.layout.databaseMount}/creds/${stack.layout.databaseRole}`,
+      'agent-inject-perms-db': '0440',
+    }, 'vault-agent-init');
+    expect(config.mode).toBe('init');
+    const root = await podRoot(config);
+    const run = startAgent(['init'], encoded, root);
+    const code = await run.exited;
+    expect({ code, output: run.output() }).toMatchObject({ code: 0 });
+
+    const configFile = path.join(root, '/vault/secrets/config');
+    expect(fs.readFileSync(configFile, 'utf8')).toBe('user=app-user\npassword=first-password\n');
+    expect(mode(configFile)).toBe(0o400);
+
+    const dbFile = path.join(root, '/vault/secrets/db');
+    const db = Object.fromEntries(fs.readFileSync(dbFile, 'utf8').trim().split('\n').map((line) => line.split(': ') as [string, string]));
+    expect(Object.keys(db).sort()).toEqual(['password', 'username']);
+    expect(mode(dbFile)).toBe(0o440);
+
+    const tokenSink = path.join(root, '/home/vault/.vault-token');
+    expect(fs.readFileSync(tokenSink, 'utf8')).toMatch(/^(hv[sb]|s)\./);
+    expect(mode(tokenSink)).toBe(0o600);
+    // Never a value or a token in the logs.
+    expect(run.output()).not.toContain('first-password');
+    expect(run.output()).not.toContain(db.password);
+    expect(run.output()).not.toContain(fs.readFileSync(tokenSink, 'utf8'));
+
+    // The rendered database credentials are real.
+    const client = new pg.Client({ host: stack.postgres.host, port: stack.postgres.port, database: stack.postgres.database, user: db.username, password: db.password });
+    await client.connect();
+    try {
+      const result = await client.query<{ user: string }>('select current_user as user');
+      expect(result.rows[0]?.user).toBe(db.username);
+    } finally {
+      await client.end();
+    }
+  });
+
+  test('exits non-zero with a message naming the role when Vault refuses the login', async () => {
+    const { config, encoded } = injectedAgent({
+      role: `${ns}-not-a-role`,
+      'agent-pre-populate-only': 'true',
+      'agent-inject-secret-config': `${stack.layout.kvV2Mount}/data/${kvPath}`,
+    }, 'vault-agent-init');
+    const root = await podRoot(config);
+    const started = Date.now();
+    const run = startAgent(['init'], encoded, root, { VAULTBRIDGE_AGENT_RETRY_BUDGET_MS: '1500' });
+    const code = await run.exited;
+    expect(code).toBe(1);
+    expect(Date.now() - started).toBeLessThan(30_000);
+    const failure = run.output().split('\n').filter((line) => line.includes('init failed')).map((line) => JSON.parse(line) as { level: string; msg: string });
+    expect(failure).toHaveLength(1);
+    expect(failure[0]?.level).toBe('error');
+    expect(failure[0]?.msg).toContain(`role "${ns}-not-a-role"`);
+    expect(failure[0]?.msg).toContain('auth/kubernetes');
+    expect(fs.existsSync(path.join(root, '/vault/secrets/config'))).toBe(false);
+  });
+
+  test('exits non-zero naming the secret and its Vault path when the policy does not allow it', async () => {
+    const { config, encoded } = injectedAgent({
+      role,
+      'agent-pre-populate-only': 'true',
+      'agent-inject-secret-other': `${stack.layout.kvV2Mount}/data/not-${ns}/other`,
+    }, 'vault-agent-init');
+    const root = await podRoot(config);
+    const run = startAgent(['init'], encoded, root, { VAULTBRIDGE_AGENT_RETRY_BUDGET_MS: '1000' });
+    expect(await run.exited).toBe(1);
+    const failure = run.output().split('\n').find((line) => line.includes('init failed'));
+    expect(failure).toContain(`secret \\"other\\" (Vault path ${stack.layout.kvV2Mount}/data/not-${ns}/other)`);
+  });
+});
+
+describe('vaultbridge-agent sidecar', () => {
+  test('writes the ready file, re-renders a changed KV secret, runs its command, and stops on SIGTERM', async () => {
+    await writeKv({ username: 'app-user', password: 'sidecar-1' });
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-e2e-'));
+    const changed = path.join(root, 'changed');
+    const { config, encoded } = injectedAgent({
+      role,
+      'agent-inject-secret-config': `${stack.layout.kvV2Mount}/data/${kvPath}`,
+      'agent-inject-template-config': 'password={{secret "password"}}\n',
+      'template-static-secret-render-interval': '1s',
+      'agent-inject-command-config': `touch ${changed}`,
+      'agent-revoke-on-shutdown': 'true',
+      'agent-revoke-grace': '0',
+    }, 'vault-agent');
+    expect(config.mode).toBe('sidecar');
+    expect(config.templateConfig.staticSecretRenderIntervalMs).toBe(1000);
+    await placeToken(root, config);
+    const run = startAgent(['sidecar'], encoded, root);
+    try {
+      const readyFile = path.join(root, config.readyFile ?? '/home/vault/.vaultbridge-ready');
+      const secretFile = path.join(root, '/vault/secrets/config');
+      await waitFor('the ready file', () => fs.existsSync(readyFile), run);
+      expect(fs.readFileSync(secretFile, 'utf8')).toBe('password=sidecar-1\n');
+
+      // The startup probe agrees.
+      const probe = startAgent(['probe', '--ready-file', config.readyFile ?? ''], encoded, root);
+      expect(await probe.exited).toBe(0);
+      // A first render of a new file runs no command.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(fs.existsSync(changed)).toBe(false);
+
+      await writeKv({ username: 'app-user', password: 'sidecar-2' });
+      await waitFor('the re-rendered secret', () => fs.readFileSync(secretFile, 'utf8') === 'password=sidecar-2\n', run);
+      await waitFor('the command after the change', () => fs.existsSync(changed), run);
+      expect(run.output()).not.toContain('sidecar-2');
+
+      const token = fs.readFileSync(path.join(root, '/home/vault/.vault-token'), 'utf8');
+      await expect(stack.vaultAdmin.write('auth/token/lookup', { token })).resolves.toBeDefined();
+      run.child.kill('SIGTERM');
+      expect(await run.exited).toBe(0);
+      expect(run.output()).toContain('vault token revoked');
+      // revokeOnShutdown: the token is dead once the sidecar has stopped.
+      await expect(stack.vaultAdmin.write('auth/token/lookup', { token })).rejects.toThrow(/failed with (400|403)/);
+    } finally {
+      run.child.kill('SIGKILL');
+    }
+  });
+
+  test('probe exits 1 when there is no ready file', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-probe-'));
+    const run = startAgent(['probe', '--ready-file', '/home/vault/.vaultbridge-ready'], '', root);
+    expect(await run.exited).toBe(1);
+  });
+});
