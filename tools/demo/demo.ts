@@ -1,9 +1,9 @@
 // npm run demo: the local demo on the real stack. What exists today is shown end to end:
 //  1. the injector webhook (the esbuild bundle) registered in the real API server mutates an
 //     annotated pod; the demo prints what was injected;
-//  2. the pod's identity (a TokenRequest token for its service account) logs in to Vault through
-//     @vaultbridge/core and the pod's secret is rendered with its template into a file, as the agent
-//     will do in the pod; the secret is rotated in Vault and rendered again.
+//  2. the injected vault-agent-init and vault-agent run (the agent bundle) with the pod's env, its
+//     service-account token and its volumes mapped under a temp dir, as the kubelet would run them:
+//     init renders the secret, the sidecar re-renders it after it is rotated in Vault.
 // The CSI provider and the operator are not built yet; the demo says so instead of faking them.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -11,7 +11,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as k8s from '@kubernetes/client-node';
-import { KubernetesAuth, KvSecrets, TokenManagerCache, TokenRequestSource, VaultClient, compileTemplate, writeFileAtomic } from '@vaultbridge/core';
 import { createCertificateAuthority, freeLoopbackPort, issueCertificate, repoRoot, startStack } from '@vaultbridge/testenv';
 
 const step = (message: string) => console.log(`\n▶ ${message}`);
@@ -62,6 +61,8 @@ try {
         'vault.hashicorp.com/role': 'demo-web',
         'vault.hashicorp.com/agent-inject-secret-db.env': 'secret/data/demo/web',
         'vault.hashicorp.com/agent-inject-template-db.env': template,
+        'vault.hashicorp.com/agent-inject-perms-db.env': '0440',
+        'vault.hashicorp.com/template-static-secret-render-interval': '1s',
       },
     },
     spec: {
@@ -90,36 +91,57 @@ try {
   const agentConfig = JSON.parse(Buffer.from(configEnv, 'base64').toString()) as { auth: { role: string }; secrets: Array<{ name: string; destination: string }> };
   console.log(`    agent config:    role ${agentConfig.auth.role}, secrets ${agentConfig.secrets.map((s) => `${s.name} → ${s.destination}`).join(', ')}`);
 
-  step('delivering the secret as the agent does, with @vaultbridge/core (the in-pod agent is the next issue)');
+  step('running the injected agents as the kubelet would: vaultbridge-agent (bundle) with the pod\'s env and volumes under a temp root');
+  // No kubelet runs here, so the demo does its part: the projected service-account token (audience
+  // vault) is written where the pod's volume would mount it, and the agents' absolute paths are mapped
+  // under a temp root with VAULTBRIDGE_AGENT_ROOT.
+  const root = path.join(work, 'pod-root');
+  const tokenFile = path.join(root, 'var/run/secrets/kubernetes.io/serviceaccount/token');
+  fs.mkdirSync(path.dirname(tokenFile), { recursive: true });
+  fs.writeFileSync(tokenFile, (await stack.requestToken(ns, 'web', { audiences: ['vault'] })).token);
+  const agentBundle = path.join(repoRoot, 'packages/injector/dist/bundle/agent.mjs');
+  const agentEnv = (container: k8s.V1Container | undefined) => ({
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    VAULTBRIDGE_AGENT_ROOT: root,
+    VAULTBRIDGE_AGENT_CONFIG: container?.env?.find((e) => e.name === 'VAULTBRIDGE_AGENT_CONFIG')?.value ?? '',
+  });
+  const initContainer = pod.spec?.initContainers?.find((c) => c.name === 'vault-agent-init');
+  const sidecarContainer = pod.spec?.containers.find((c) => c.name === 'vault-agent');
+  const file = path.join(root, 'vault/secrets/db.env');
+
   await stack.resetRequestCounts();
   const deliveryStarted = Date.now();
-  const tokens = new TokenManagerCache();
-  const manager = tokens.get({
-    client: new VaultClient({ address: stack.vaultAddr }),
-    auth: new KubernetesAuth({ role: 'demo-web', tokenSource: new TokenRequestSource({ kubeConfig: stack.kube.config, namespace: ns, serviceAccount: 'web', audiences: ['vault'] }) }),
+  const initExit = await new Promise<number | null>((resolve) => {
+    const init = spawn(process.execPath, [agentBundle, 'init'], { env: agentEnv(initContainer), stdio: ['ignore', 'ignore', 'inherit'] });
+    init.once('exit', resolve);
   });
-  const kv = new KvSecrets(manager.client);
-  const render = compileTemplate('db.env', template);
-  const file = path.join(work, 'vault/secrets/db.env');
-  const deliver = async () => writeFileAtomic(file, render((await kv.read('secret/demo/web')).data), { mode: 0o640, createParents: true });
-  await deliver();
   const firstSecret = Date.now() - deliveryStarted;
   const firstRequests = (await stack.requestCounts()).total;
-  console.log(`  ${file}:\n${fs.readFileSync(file, 'utf8').replace(/^/gm, '    ').replace(/password=.*/, 'password=<redacted in the demo output>')}`);
+  if (initExit !== 0 || !fs.existsSync(file)) throw new Error(`vault-agent-init exited with ${initExit}`);
+  console.log(`  vault-agent-init exited 0 after ${firstSecret} ms; ${path.relative(root, file)} (mode ${(fs.statSync(file).mode & 0o777).toString(8)}):`);
+  console.log(fs.readFileSync(file, 'utf8').replace(/^/gm, '    ').replace(/password=.*/, 'password=<redacted in the demo output>').trimEnd());
 
-  step('rotating the secret in Vault and rendering again');
+  step('starting the vault-agent sidecar, then rotating the secret in Vault');
+  const sidecar = spawn(process.execPath, [agentBundle, 'sidecar'], { env: agentEnv(sidecarContainer), stdio: ['ignore', 'ignore', 'inherit'] });
+  const readyFile = path.join(root, 'home/vault/.vaultbridge-ready');
+  for (let i = 0; i < 100 && !fs.existsSync(readyFile); i++) await sleep(100);
   await stack.vaultAdmin.write('secret/data/demo/web', { data: { username: 'web', password: 'second-password' } });
   const rotationStarted = Date.now();
-  await deliver();
+  let rotated = false;
+  while (!rotated && Date.now() - rotationStarted < 15_000) {
+    await sleep(50);
+    rotated = fs.readFileSync(file, 'utf8').includes('second-password');
+  }
   const rotation = Date.now() - rotationStarted;
-  const rotated = fs.readFileSync(file, 'utf8').includes('second-password');
-  console.log(`  file now holds the rotated password: ${rotated}`);
-  await tokens.stopAll({ revoke: true });
+  console.log(`  the sidecar re-rendered the file with the rotated password: ${rotated} (after ${rotation} ms; render interval 1 s)`);
+  const sidecarExit = new Promise((resolve) => sidecar.once('exit', resolve));
+  sidecar.kill('SIGTERM');
+  await sidecarExit;
 
   step('summary');
   console.log('| method        | state                          | time to first secret | time to rotation | Vault requests / delivery |');
   console.log('|---------------|--------------------------------|----------------------|------------------|---------------------------|');
-  console.log(`| injector      | webhook live; agent via core   | ${`${firstSecret} ms`.padEnd(20)} | ${`${rotation} ms`.padEnd(16)} | ${String(firstRequests).padEnd(25)} |`);
+  console.log(`| injector      | webhook + agent                | ${`${firstSecret} ms`.padEnd(20)} | ${`${rotation} ms`.padEnd(16)} | ${String(firstRequests).padEnd(25)} |`);
   console.log('| CSI provider  | not built yet                  | -                    | -                | -                         |');
   console.log('| operator      | not built yet                  | -                    | -                | -                         |');
   console.log(`\npod injected ${seconds(started)} after the demo started (stack start included); ${seconds(injectedAt)} since.`);
