@@ -2,12 +2,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '@vaultbridge/testenv';
+import { benchAgentInit, printAgentTable } from './agent-init.ts';
 import { benchWebhook, printWebhookTable } from './injector-webhook.ts';
 
 const results: Record<string, unknown> = { date: new Date().toISOString(), node: process.version };
 const webhook = await benchWebhook();
 printWebhookTable(webhook);
 results.injectorWebhook = webhook;
+const agent = await benchAgentInit();
+printAgentTable(agent);
+results.agentInit = agent;
 
 const dir = path.join(repoRoot, 'bench/results');
 fs.mkdirSync(dir, { recursive: true });
