@@ -1,0 +1,159 @@
+#!/usr/bin/env node
+// `vaultbridge-csi-provider`: flags (same names as vault-csi-provider's) → ProviderServer + health/metrics
+// server + SIGTERM handling. Only wiring lives here.
+import { Command, CommanderError, Option } from 'commander';
+import {
+  createHealthServer, createLogger, createMetricsRegistry, createShutdown, loadKubeConfig, LOG_LEVELS, parseBoolean,
+  type LogLevel,
+} from '@vaultbridge/core';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { ProviderFlags } from './config.ts';
+import { defaultEndpoint, ProviderServer, runtimeName, runtimeVersion } from './server.ts';
+
+export interface CliIo {
+  readonly stdout: { write(text: string): unknown };
+  readonly stderr: { write(text: string): unknown };
+  readonly env: NodeJS.ProcessEnv;
+}
+
+interface CliOptions {
+  endpoint: string;
+  healthAddr: string;
+  vaultAddr?: string;
+  vaultMount: string;
+  vaultNamespace?: string;
+  vaultTlsCaCert?: string;
+  vaultTlsCaDirectory?: string;
+  vaultTlsServerName?: string;
+  vaultTlsClientCert?: string;
+  vaultTlsClientKey?: string;
+  vaultTlsSkipVerify?: string | boolean;
+  cacheSize: string;
+  concurrency: string;
+  logLevel: string;
+  kubeconfig?: string;
+  hmacSecretName: string;
+  version?: boolean;
+}
+
+const longFlags = new Set([
+  'endpoint', 'health-addr', 'vault-addr', 'vault-mount', 'vault-namespace', 'vault-tls-ca-cert', 'vault-tls-ca-directory', 'vault-tls-server-name',
+  'vault-tls-client-cert', 'vault-tls-client-key', 'vault-tls-skip-verify', 'cache-size', 'concurrency', 'log-level', 'kubeconfig',
+  'hmac-secret-name', 'version', 'debug',
+]);
+
+/** Go's flag package accepts `-endpoint=…` as well as `--endpoint=…`; existing manifests use the single dash. */
+export function normalizeGoFlags(argv: readonly string[]): string[] {
+  return argv.map((arg) => {
+    const match = /^-([a-z][a-z-]*)(=.*)?$/.exec(arg);
+    return match && longFlags.has(match[1] as string) ? `-${arg}` : arg;
+  });
+}
+
+/** `:8080` → port 8080 on all interfaces. */
+function parseHealthAddr(text: string): { host: string; port: number } {
+  const at = text.lastIndexOf(':');
+  const port = Number(text.slice(at + 1));
+  if (at === -1 || !Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--health-addr: expected [host]:port such as ":8080", got "${text}"`);
+  return { host: text.slice(0, at) || '0.0.0.0', port };
+}
+
+function positiveInt(text: string, flag: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value)) throw new Error(`${flag}: expected an integer, got "${text}"`);
+  return value;
+}
+
+async function serve(options: CliOptions, io: CliIo): Promise<number> {
+  const level = (options.logLevel === 'trace' ? 'trace' : options.logLevel === 'off' ? 'silent' : options.logLevel) as LogLevel;
+  if (!LOG_LEVELS.includes(level)) throw new Error(`--log-level: expected one of ${LOG_LEVELS.join(', ')}, got "${options.logLevel}"`);
+  const logger = createLogger({ name: runtimeName, level });
+  const skipVerify = options.vaultTlsSkipVerify === undefined ? undefined : options.vaultTlsSkipVerify === true || parseBoolean(options.vaultTlsSkipVerify) === true;
+  const flags: ProviderFlags = {
+    vaultAddr: options.vaultAddr,
+    vaultNamespace: options.vaultNamespace,
+    vaultMount: options.vaultMount,
+    tls: Object.fromEntries(
+      Object.entries({
+        caFile: options.vaultTlsCaCert, caPath: options.vaultTlsCaDirectory, tlsServerName: options.vaultTlsServerName,
+        clientCert: options.vaultTlsClientCert, clientKey: options.vaultTlsClientKey, skipVerify,
+      }).filter(([, value]) => value !== undefined),
+    ),
+  };
+  let kubeConfig: KubeConfig | undefined;
+  try {
+    kubeConfig = loadKubeConfig(options.kubeconfig);
+  } catch (error) {
+    // Kubernetes is only needed for TokenRequest when the driver sends no pod token.
+    logger.warn({ err: error }, 'no Kubernetes access: mounts need CSIDriver tokenRequests (audience vault)');
+  }
+  const metrics = createMetricsRegistry({ defaultMetrics: true, defaultLabels: { service: 'csi-provider' } });
+  const server = new ProviderServer({
+    logger, flags, metrics, kubeConfig, env: io.env,
+    cacheSize: positiveInt(options.cacheSize, '--cache-size'),
+    concurrency: Math.max(1, positiveInt(options.concurrency, '--concurrency')),
+  });
+  const health = createHealthServer({ metrics, logger });
+  const shutdown = createShutdown({ logger }).listen();
+  shutdown.onShutdown('health not ready', () => health.setShuttingDown(), { order: 0 });
+  shutdown.onShutdown('grpc server', () => server.close(), { order: 10 });
+  shutdown.onShutdown('health server', () => health.close(), { order: 100 });
+  await server.listen(options.endpoint);
+  const { host, port } = parseHealthAddr(options.healthAddr);
+  const bound = await health.listen(port, host);
+  logger.info({ health: bound.url }, 'health and metrics listening');
+  await new Promise<void>((resolve) => shutdown.signal.addEventListener('abort', () => resolve(), { once: true }));
+  return 0;
+}
+
+export function createCliProgram(io: CliIo, setExitCode: (code: number) => void): Command {
+  const env = io.env;
+  return new Command(runtimeName)
+    .description('Vault secrets for the Secrets Store CSI Driver: a drop-in for hashicorp/vault-csi-provider')
+    .exitOverride()
+    .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
+    .option('--endpoint <path>', 'unix socket to serve the driver on', defaultEndpoint)
+    .option('--health-addr <addr>', 'health (/healthz, /readyz) and /metrics listen address', ':8080')
+    .addOption(new Option('--vault-addr <url>', 'default Vault address (SPC vaultAddress wins)').env('VAULT_ADDR'))
+    .option('--vault-mount <path>', 'default Kubernetes/JWT auth mount (SPC vaultKubernetesMountPath wins)', 'kubernetes')
+    .addOption(new Option('--vault-namespace <ns>', 'default Vault namespace').env('VAULT_NAMESPACE'))
+    .option('--vault-tls-ca-cert <file>', 'CA PEM file for Vault (VAULT_CACERT)')
+    .option('--vault-tls-ca-directory <dir>', 'directory of CA PEM files (VAULT_CAPATH)')
+    .option('--vault-tls-server-name <name>', 'TLS server name (VAULT_TLS_SERVER_NAME)')
+    .option('--vault-tls-client-cert <file>', 'client certificate PEM (VAULT_CLIENT_CERT)')
+    .option('--vault-tls-client-key <file>', 'client key PEM (VAULT_CLIENT_KEY)')
+    .option('--vault-tls-skip-verify [bool]', 'skip Vault TLS verification (VAULT_SKIP_VERIFY)')
+    .option('--cache-size <n>', 'Vault identities (tokens) kept', '1000')
+    .option('--concurrency <n>', 'objects of one mount read from Vault at once', '4')
+    .addOption(new Option('--log-level <level>', 'trace, debug, info, warn, error, off').default('info').env('LOG_LEVEL'))
+    .option('--kubeconfig <file>', 'kubeconfig for TokenRequest (default $KUBECONFIG, ~/.kube/config, in-cluster)')
+    .option('--hmac-secret-name <name>', 'accepted for compatibility; the HMAC key is kept in memory for now', 'vault-csi-provider-hmac-key')
+    .option('--debug', 'deprecated upstream; ignored')
+    .option('--version', 'print the version and exit')
+    .action(async (options: CliOptions) => {
+      if (options.version) {
+        io.stdout.write(`${JSON.stringify({ runtimeName, gitVersion: runtimeVersion, minDriverVersion: 'v1.0.0' })}\n`);
+        setExitCode(0);
+        return;
+      }
+      setExitCode(await serve(options, { ...io, env }));
+    });
+}
+
+/** Runs with `argv` (after the program name); resolves to the exit code once shut down. */
+export async function runCsiProviderCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let exitCode = 0;
+  const program = createCliProgram(io, (code) => (exitCode = code));
+  try {
+    await program.parseAsync(normalizeGoFlags(argv), { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    io.stderr.write(`${runtimeName}: ${(error as Error).message}\n`);
+    return 1;
+  }
+  return exitCode;
+}
+
+if (import.meta.main) {
+  process.exitCode = await runCsiProviderCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env });
+}

@@ -1,0 +1,62 @@
+// Typed errors of the provider, each with a stable `code` and the gRPC status it maps to.
+// Messages name the field or object and the fix; they never carry a secret value or a token.
+import { status } from '@grpc/grpc-js';
+
+export interface ConfigIssue {
+  /** The parameter, e.g. `roleName` or `objects[1].filePermission`. */
+  field: string;
+  message: string;
+}
+
+/** The SecretProviderClass parameters or the mount request cannot be used as given. */
+export class MountConfigError extends Error {
+  readonly code = 'CSI_CONFIG_INVALID';
+  readonly grpcStatus = status.INVALID_ARGUMENT;
+  readonly issues: ConfigIssue[];
+
+  constructor(issues: ConfigIssue[]) {
+    super(`invalid SecretProviderClass parameters: ${issues.map((issue) => `${issue.field}: ${issue.message}`).join('; ')}`);
+    this.name = 'MountConfigError';
+    this.issues = issues;
+  }
+}
+
+/** Vault answered, but what it answered cannot become the object's file (missing key, bad encoding). */
+export class SecretContentError extends Error {
+  readonly code = 'CSI_SECRET_CONTENT';
+  readonly grpcStatus = status.FAILED_PRECONDITION;
+  readonly objectName: string;
+
+  constructor(objectName: string, message: string) {
+    super(`object "${objectName}": ${message}`);
+    this.name = 'SecretContentError';
+    this.objectName = objectName;
+  }
+}
+
+/** Reading one object from Vault failed; `cause` is the core VaultError (or token error). */
+export class ObjectFetchError extends Error {
+  readonly code = 'CSI_FETCH_FAILED';
+  readonly grpcStatus: status;
+  readonly objectName: string;
+  readonly secretPath: string;
+
+  constructor(objectName: string, secretPath: string, grpcStatus: status, message: string, cause: unknown) {
+    super(`couldn't read secret "${objectName}" from ${secretPath}: ${message}`, { cause });
+    this.name = 'ObjectFetchError';
+    this.objectName = objectName;
+    this.secretPath = secretPath;
+    this.grpcStatus = grpcStatus;
+  }
+}
+
+/** The files would exceed what the driver accepts (4 MiB gRPC message by default). */
+export class MountTooLargeError extends Error {
+  readonly code = 'CSI_MOUNT_TOO_LARGE';
+  readonly grpcStatus = status.RESOURCE_EXHAUSTED;
+
+  constructor(message: string) {
+    super(message);
+    this.name = 'MountTooLargeError';
+  }
+}

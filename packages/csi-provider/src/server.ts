@@ -1,0 +1,142 @@
+// The gRPC surface: v1alpha1.CSIDriverProvider (Version, Mount) on a unix socket. Thin: parse at the
+// edge (config), fetch (fetch), build the answer (mount), map errors to gRPC status codes.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { createMetricsRegistry, type Logger, type MetricsRegistry } from '@vaultbridge/core';
+import { parseMountRequest, type ProviderFlags } from './config.ts';
+import { VaultFetcher, type FetcherOptions } from './fetch.ts';
+import { buildMountResult, generateHmacKey, warnMountBytes } from './mount.ts';
+
+export const runtimeName = 'vaultbridge-csi-provider';
+export const runtimeVersion = '0.1.0';
+export const defaultEndpoint = '/var/run/secrets-store-csi-providers/vault.sock';
+
+/** The .proto sits at the package root: `../proto` from src/, `../../proto` from dist/bundle/. */
+function protoPath(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const candidates = [path.join(here, '../proto/v1alpha1/service.proto'), path.join(here, '../../proto/v1alpha1/service.proto')];
+  const found = candidates.find((candidate) => fs.existsSync(candidate));
+  if (!found) throw new Error(`proto/v1alpha1/service.proto not found (looked in ${candidates.join(', ')})`);
+  return found;
+}
+
+export function loadProviderService(): grpc.ServiceDefinition {
+  const definition = protoLoader.loadSync(protoPath(), { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true });
+  const loaded = grpc.loadPackageDefinition(definition) as unknown as { v1alpha1: { CSIDriverProvider: grpc.ServiceClientConstructor } };
+  return loaded.v1alpha1.CSIDriverProvider.service;
+}
+
+interface MountRequestMessage {
+  attributes: string;
+  secrets: string;
+  target_path: string;
+  permission: string;
+}
+
+interface MountResponseMessage {
+  object_version: Array<{ id: string; version: string }>;
+  files: Array<{ path: string; mode: number; contents: Buffer }>;
+}
+
+export interface ProviderServerOptions extends Omit<FetcherOptions, 'onLogin' | 'onRead'> {
+  flags: ProviderFlags;
+  metrics?: MetricsRegistry;
+  /** HMAC key for object versions; default 32 random bytes for this process. */
+  hmacKey?: Buffer;
+}
+
+export class ProviderServer {
+  readonly metrics: MetricsRegistry;
+  private readonly options: ProviderServerOptions;
+  private readonly logger: Logger;
+  private readonly fetcher: VaultFetcher;
+  private readonly hmacKey: Buffer;
+  private readonly grpcServer = new grpc.Server();
+  private socketPath: string | undefined;
+  private readonly mounts;
+  private readonly mountSeconds;
+
+  constructor(options: ProviderServerOptions) {
+    this.options = options;
+    this.logger = options.logger;
+    this.metrics = options.metrics ?? createMetricsRegistry();
+    this.hmacKey = options.hmacKey ?? generateHmacKey();
+    this.mounts = this.metrics.counter({ name: 'vaultbridge_csi_mounts_total', help: 'Mount calls by gRPC status code.', labelNames: ['code'] as const });
+    this.mountSeconds = this.metrics.histogram({ name: 'vaultbridge_csi_mount_seconds', help: 'Mount call duration.', buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
+    const logins = this.metrics.counter({ name: 'vaultbridge_csi_vault_logins_total', help: 'Vault logins (one per identity, then renewals).' });
+    const reads = this.metrics.counter({ name: 'vaultbridge_csi_vault_reads_total', help: 'Vault secret reads after coalescing.', labelNames: ['result'] as const });
+    this.fetcher = new VaultFetcher({ ...options, onLogin: () => logins.inc(), onRead: (result) => reads.inc({ result }) });
+    this.grpcServer.addService(loadProviderService(), {
+      Version: (_call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+        callback(null, { version: 'v1alpha1', runtime_name: runtimeName, runtime_version: runtimeVersion });
+      },
+      Mount: (call: grpc.ServerUnaryCall<MountRequestMessage, MountResponseMessage>, callback: grpc.sendUnaryData<MountResponseMessage>) => {
+        void this.mount(call).then((response) => callback(null, response), (error: grpc.ServiceError) => callback(error));
+      },
+    });
+  }
+
+  private async mount(call: grpc.ServerUnaryCall<MountRequestMessage, MountResponseMessage>): Promise<MountResponseMessage> {
+    const started = performance.now();
+    const request = call.request;
+    const abort = new AbortController();
+    call.on('cancelled', () => abort.abort());
+    let podLabel = '';
+    try {
+      const config = parseMountRequest({ attributes: request.attributes, targetPath: request.target_path, permission: request.permission }, this.options.flags);
+      podLabel = `${config.pod.namespace}/${config.pod.name}`;
+      const responses = await this.fetcher.fetch(config, abort.signal);
+      const result = buildMountResult(config, responses, this.hmacKey);
+      if (result.totalBytes > warnMountBytes) this.logger.warn({ pod: podLabel, bytes: result.totalBytes }, 'mount above 1 MiB: syncing it to a Kubernetes Secret may fail');
+      this.mounts.inc({ code: 'OK' });
+      this.logger.info({ pod: podLabel, targetPath: config.targetPath, files: result.files.map((file) => file.path), ms: Math.round(performance.now() - started) }, 'mount served');
+      return {
+        object_version: result.objectVersions,
+        files: result.files.map((file) => ({ path: file.path, mode: file.mode, contents: file.contents })),
+      };
+    } catch (error) {
+      const code = (error as { grpcStatus?: grpc.status }).grpcStatus ?? grpc.status.INTERNAL;
+      const message = error instanceof Error ? error.message : String(error);
+      this.mounts.inc({ code: grpc.status[code] ?? String(code) });
+      this.logger.warn({ pod: podLabel, code: grpc.status[code], err: error }, 'mount failed');
+      throw Object.assign(new Error(message), { code, details: message }) as grpc.ServiceError;
+    } finally {
+      this.mountSeconds.observe((performance.now() - started) / 1000);
+    }
+  }
+
+  /** Listens on `unix:<socketPath>`, removing a stale socket first (the driver dials the same path after a restart). */
+  async listen(socketPath: string): Promise<void> {
+    await fs.promises.mkdir(path.dirname(socketPath), { recursive: true });
+    const existing = await fs.promises.lstat(socketPath).catch(() => undefined);
+    if (existing) {
+      if (!existing.isSocket()) throw new Error(`${socketPath} exists and is not a socket; remove it or choose another --endpoint`);
+      await fs.promises.unlink(socketPath);
+    }
+    await new Promise<void>((resolve, reject) => {
+      this.grpcServer.bindAsync(`unix:${socketPath}`, grpc.ServerCredentials.createInsecure(), (error) => (error ? reject(error) : resolve()));
+    });
+    this.socketPath = socketPath;
+    this.logger.info({ endpoint: socketPath }, 'serving v1alpha1.CSIDriverProvider');
+  }
+
+  /** Finishes calls in flight (up to `graceMs`), stops token renewal and removes the socket. */
+  async close(graceMs = 10_000): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.grpcServer.forceShutdown();
+        resolve();
+      }, graceMs);
+      timer.unref();
+      this.grpcServer.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    await this.fetcher.stop();
+    if (this.socketPath) await fs.promises.rm(this.socketPath, { force: true });
+  }
+}
