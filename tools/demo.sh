@@ -5,5 +5,5 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 bash tools/setup.sh
 export PATH="$root/node_modules/.bin:$PATH"
-nx run @vaultbridge/injector:bundle --outputStyle=stream
+nx run-many -t bundle --outputStyle=stream
 exec node --conditions=@vaultbridge/source tools/demo/demo.ts "$@"

@@ -4,13 +4,17 @@
 //  2. the injected vault-agent-init and vault-agent run (the agent bundle) with the pod's env, its
 //     service-account token and its volumes mapped under a temp dir, as the kubelet would run them:
 //     init renders the secret, the sidecar re-renders it after it is rotated in Vault.
-// The CSI provider and the operator are not built yet; the demo says so instead of faking them.
+//  3. the CSI provider (its bundle) serves a unix socket; the demo calls Mount exactly as the Secrets
+//     Store CSI Driver does, then again after a rotation (the driver's rotation poll).
+// The operator is not built yet; the demo says so instead of faking it.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import * as grpc from '@grpc/grpc-js';
 import * as k8s from '@kubernetes/client-node';
+import { loadProviderService } from '@vaultbridge/csi-provider';
 import { createCertificateAuthority, freeLoopbackPort, issueCertificate, repoRoot, startStack } from '@vaultbridge/testenv';
 
 const step = (message: string) => console.log(`\n▶ ${message}`);
@@ -21,6 +25,7 @@ step('starting the real stack (etcd, kube-apiserver, Vault, PostgreSQL)');
 const stack = await startStack({ onProgress: (m) => console.log(`  ${m}`) });
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'vaultbridge-demo-'));
 let webhook: ReturnType<typeof spawn> | undefined;
+let provider: ReturnType<typeof spawn> | undefined;
 try {
   const ns = 'demo';
   step('setting up Vault: a KV secret, a policy and a kubernetes-auth role for demo/web');
@@ -138,16 +143,57 @@ try {
   sidecar.kill('SIGTERM');
   await sidecarExit;
 
+
+  step('CSI: starting the provider (packages/csi-provider/dist/bundle/cli.mjs) on a unix socket and mounting as the driver does');
+  const socketPath = path.join(work, 'vault.sock');
+  const healthPort = await freeLoopbackPort();
+  provider = spawn(process.execPath, [path.join(repoRoot, 'packages/csi-provider/dist/bundle/cli.mjs'), '--endpoint', socketPath,
+    '--health-addr', `127.0.0.1:${healthPort}`, '--vault-addr', stack.vaultAddr, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  for (let i = 0; i < 100 && !fs.existsSync(socketPath); i++) await sleep(100);
+  const Service = grpc.makeGenericClientConstructor(loadProviderService(), 'CSIDriverProvider');
+  const driver = new Service(`unix:${socketPath}`, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
+    Mount(request: unknown, callback: (error: grpc.ServiceError | null, response: { object_version: Array<{ id: string; version: string }>; files: Array<{ path: string; mode: number; contents: Buffer }> }) => void): void;
+  };
+  // What the driver sends: the SecretProviderClass parameters, the pod's volume context and the
+  // kubelet's service-account token for the CSIDriver's audience.
+  const csiMount = async () => {
+    const { token, expiresAt } = await stack.requestToken(ns, 'web', { audiences: ['vault'] });
+    const attributes = JSON.stringify({
+      roleName: 'demo-web',
+      objects: '- objectName: password\n  secretPath: secret/data/demo/web\n  secretKey: password\n  filePermission: 0400\n',
+      'csi.storage.k8s.io/pod.name': 'web-csi',
+      'csi.storage.k8s.io/pod.namespace': ns,
+      'csi.storage.k8s.io/serviceAccount.name': 'web',
+      'csi.storage.k8s.io/serviceAccount.tokens': JSON.stringify({ vault: { token, expirationTimestamp: expiresAt.toISOString() } }),
+    });
+    return new Promise<Parameters<Parameters<typeof driver.Mount>[1]>[1]>((resolve, reject) =>
+      driver.Mount({ attributes, secrets: 'null', target_path: path.join(work, 'csi-target'), permission: '420', current_object_version: [] }, (error, response) => (error ? reject(error) : resolve(response))));
+  };
+  await stack.resetRequestCounts();
+  const csiStarted = Date.now();
+  const mounted = await csiMount();
+  const csiFirst = Date.now() - csiStarted;
+  const csiRequests = (await stack.requestCounts()).total;
+  console.log(`  Mount answered in ${csiFirst} ms with ${mounted.files.map((f) => `${f.path} (mode ${f.mode.toString(8)}, ${f.contents.length} bytes)`).join(', ')}; object version ${mounted.object_version[0]?.version.slice(0, 12)}…`);
+  await stack.vaultAdmin.write('secret/data/demo/web', { data: { username: 'web', password: 'third-password' } });
+  const csiRotationStarted = Date.now();
+  const remounted = await csiMount(); // the driver's rotation poll
+  const csiRotation = Date.now() - csiRotationStarted;
+  const csiRotated = remounted.files[0]?.contents.toString() === 'third-password';
+  console.log(`  after rotating in Vault, the driver's next Mount returns the new value: ${csiRotated}; object version ${remounted.object_version[0]?.version.slice(0, 12)}…`);
+  driver.close();
+
   step('summary');
   console.log('| method        | state                          | time to first secret | time to rotation | Vault requests / delivery |');
   console.log('|---------------|--------------------------------|----------------------|------------------|---------------------------|');
   console.log(`| injector      | webhook + agent                | ${`${firstSecret} ms`.padEnd(20)} | ${`${rotation} ms`.padEnd(16)} | ${String(firstRequests).padEnd(25)} |`);
-  console.log('| CSI provider  | not built yet                  | -                    | -                | -                         |');
+  console.log(`| CSI provider  | provider + driver-style Mount  | ${`${csiFirst} ms`.padEnd(20)} | ${`${csiRotation} ms (next poll)`.padEnd(16)} | ${String(csiRequests).padEnd(25)} |`);
   console.log('| operator      | not built yet                  | -                    | -                | -                         |');
   console.log(`\npod injected ${seconds(started)} after the demo started (stack start included); ${seconds(injectedAt)} since.`);
-  if (!rotated) process.exitCode = 1;
+  if (!rotated || !csiRotated) process.exitCode = 1;
 } finally {
   webhook?.kill('SIGTERM');
+  provider?.kill('SIGTERM');
   await stack.stop();
   fs.rmSync(work, { recursive: true, force: true });
 }
