@@ -11,6 +11,12 @@ describe('parseServeFlags', () => {
     expect(config.tls).toEqual({ mode: 'files', certFile: '/tls/tls.crt', keyFile: '/tls/tls.key' });
   });
 
+  it('keeps the init agent resources apart from the sidecar ones', () => {
+    const config = parseServeFlags({ ...tls, cpuRequest: '50m', initCpuRequest: '20m', initMemLimit: '32Mi' });
+    expect(config.defaults.resources).toEqual({ requestsCpu: '50m' });
+    expect(config.defaults.initResources).toEqual({ requestsCpu: '20m', limitsMem: '32Mi' });
+  });
+
   it.each([
     [{ runAsSameUser: 'maybe' }, '--run-as-same-user (AGENT_INJECT_RUN_AS_SAME_USER): expected true or false, got "maybe"'],
     [{ runAsUser: 'root' }, '--run-as-user (AGENT_INJECT_RUN_AS_USER): expected a non-negative integer, got "root"'],

@@ -35,6 +35,10 @@ const flags = {
   memLimit: { flag: '--memory-limit <q>', env: 'AGENT_INJECT_MEM_LIMIT', description: 'agent memory limit' },
   ephemeralRequest: { flag: '--ephemeral-storage-request <q>', env: 'AGENT_INJECT_EPHEMERAL_REQUEST', description: 'agent ephemeral-storage request' },
   ephemeralLimit: { flag: '--ephemeral-storage-limit <q>', env: 'AGENT_INJECT_EPHEMERAL_LIMIT', description: 'agent ephemeral-storage limit' },
+  initCpuRequest: { flag: '--init-cpu-request <q>', env: 'AGENT_INJECT_INIT_CPU_REQUEST', description: 'init agent CPU request (ours; default: the agent one)' },
+  initMemRequest: { flag: '--init-memory-request <q>', env: 'AGENT_INJECT_INIT_MEM_REQUEST', description: 'init agent memory request (ours)' },
+  initCpuLimit: { flag: '--init-cpu-limit <q>', env: 'AGENT_INJECT_INIT_CPU_LIMIT', description: 'init agent CPU limit (ours)' },
+  initMemLimit: { flag: '--init-memory-limit <q>', env: 'AGENT_INJECT_INIT_MEM_LIMIT', description: 'init agent memory limit (ours)' },
   exitOnRetryFailure: { flag: '--template-config-exit-on-retry-failure <bool>', env: 'AGENT_INJECT_TEMPLATE_CONFIG_EXIT_ON_RETRY_FAILURE', description: 'agents exit when rendering keeps failing' },
   staticSecretRenderInterval: { flag: '--template-static-secret-render-interval <dur>', env: 'AGENT_INJECT_TEMPLATE_STATIC_SECRET_RENDER_INTERVAL', description: 'how often agents re-read KV secrets' },
   authMinBackoff: { flag: '--auth-min-backoff <dur>', env: 'AGENT_INJECT_AUTH_MIN_BACKOFF', description: 'agent auth retry minimum backoff' },
@@ -126,6 +130,12 @@ export function parseServeFlags(raw: ServeFlags): ServeConfig {
     limitsMem: raw.memLimit,
     limitsEphemeral: raw.ephemeralLimit,
   });
+  const initResources: ResourceDefaults = compact({
+    requestsCpu: raw.initCpuRequest,
+    requestsMem: raw.initMemRequest,
+    limitsCpu: raw.initCpuLimit,
+    limitsMem: raw.initMemLimit,
+  });
   let annotations: Record<string, string> | undefined;
   if (raw.annotationDefaults) {
     try {
@@ -154,6 +164,7 @@ export function parseServeFlags(raw: ServeFlags): ServeConfig {
     setSecurityContext: bool('setSecurityContext', raw.setSecurityContext),
     defaultTemplate: raw.defaultTemplate,
     resources: Object.keys(resources).length > 0 ? resources : undefined,
+    initResources: Object.keys(initResources).length > 0 ? initResources : undefined,
     exitOnRetryFailure: bool('exitOnRetryFailure', raw.exitOnRetryFailure),
     staticSecretRenderInterval: duration('staticSecretRenderInterval', raw.staticSecretRenderInterval),
     authMinBackoff: duration('authMinBackoff', raw.authMinBackoff),
