@@ -119,7 +119,7 @@ describe('against Vault', () => {
     });
     const before = await routeCount(route);
     let error: unknown;
-    await stack.setVaultFault(fault);
+    await stack.setVaultFault(fault, { pathPrefix: `kv/${name}` });
     try {
       error = await client.read(`kv/${name}`).catch((e: unknown) => e);
     } finally {
@@ -144,7 +144,7 @@ describe('against Vault', () => {
       address: stack.vaultAddr, token: stack.rootToken, maxRetries: 20, retryBaseDelayMs: 100, retryMaxDelayMs: 100, onRetry: () => (retries += 1),
     });
     let pending: Promise<unknown>;
-    await stack.setVaultFault('unavailable');
+    await stack.setVaultFault('unavailable', { pathPrefix: `kv/${name}` });
     try {
       pending = client.read(`kv/${name}`);
       await new Promise((resolve) => setTimeout(resolve, 150));

@@ -17,13 +17,16 @@ export const proxyAdminPrefix = '/_testenv/';
  * can assert how many Vault requests a feature makes. Admin routes (not forwarded):
  *   GET    /_testenv/requests   → RequestCounts
  *   DELETE /_testenv/requests   → reset to zero
- *   PUT    /_testenv/fault      → body {"fault": "none" | "unavailable" | "reset"}
+ *   PUT    /_testenv/fault      → body {"fault": "none" | "unavailable" | "reset", "pathPrefix"?: "kv/x/"}
+ *                                  (only requests under /v1/<pathPrefix> are faulted; all when absent)
  */
 export class CountingProxy {
   private readonly server: http.Server;
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   private counts: RequestCounts = { total: 0, byRoute: {} };
   private fault: ProxyFault = 'none';
+  /** Only requests under this Vault path are faulted, so concurrent tests are not disturbed. */
+  private faultPathPrefix = '';
   private readonly target: URL;
   url = '';
 
@@ -54,11 +57,12 @@ export class CountingProxy {
     const route = `${req.method ?? 'GET'} ${url.split('?')[0]}`;
     this.counts.total += 1;
     this.counts.byRoute[route] = (this.counts.byRoute[route] ?? 0) + 1;
-    if (this.fault === 'reset') {
+    const faulted = this.fault !== 'none' && (url.split('?')[0] ?? '').startsWith(`/v1/${this.faultPathPrefix}`);
+    if (faulted && this.fault === 'reset') {
       req.socket.destroy();
       return;
     }
-    if (this.fault === 'unavailable') {
+    if (faulted && this.fault === 'unavailable') {
       res.writeHead(503, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify({ errors: ['testenv proxy: Vault made unavailable by the test'] }));
       return;
@@ -93,13 +97,18 @@ export class CountingProxy {
       req.on('data', (chunk: string) => (body += chunk));
       req.on('end', () => {
         try {
-          const fault = (JSON.parse(body) as { fault?: unknown }).fault;
+          const { fault, pathPrefix } = JSON.parse(body) as { fault?: unknown; pathPrefix?: unknown };
           if (fault !== 'none' && fault !== 'unavailable' && fault !== 'reset') {
             reply(400, { error: 'fault must be "none", "unavailable" or "reset"' });
             return;
           }
+          if (pathPrefix !== undefined && typeof pathPrefix !== 'string') {
+            reply(400, { error: 'pathPrefix must be a Vault path such as "kv/my-test/"' });
+            return;
+          }
           this.fault = fault;
-          reply(200, { fault });
+          this.faultPathPrefix = (pathPrefix ?? '').replace(/^\/+/, '');
+          reply(200, { fault, pathPrefix: this.faultPathPrefix });
         } catch {
           reply(400, { error: 'body must be JSON {"fault": …}' });
         }

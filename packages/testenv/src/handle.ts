@@ -124,9 +124,13 @@ export class TestStack {
     if (!response.ok) throw new Error(`counting proxy answered ${response.status}`);
   }
 
-  /** Makes Vault look unavailable (503) or unreachable (connection reset) through the proxy. */
-  async setVaultFault(fault: ProxyFault): Promise<void> {
-    const response = await fetch(`${this.vaultAddr}${proxyAdminPrefix}fault`, { method: 'PUT', body: JSON.stringify({ fault }) });
+  /**
+   * Makes Vault look unavailable (503) or unreachable (connection reset) through the proxy, for
+   * requests under `pathPrefix` (a Vault path such as `kv/my-test`). Give one: the proxy is shared by
+   * every test of the run, and an unscoped fault fails whatever runs concurrently.
+   */
+  async setVaultFault(fault: ProxyFault, options: { pathPrefix?: string } = {}): Promise<void> {
+    const response = await fetch(`${this.vaultAddr}${proxyAdminPrefix}fault`, { method: 'PUT', body: JSON.stringify({ fault, ...options }) });
     if (!response.ok) throw new Error(`counting proxy answered ${response.status}`);
   }
 }

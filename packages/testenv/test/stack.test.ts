@@ -179,6 +179,19 @@ describe('Vault engines', () => {
 });
 
 describe('counting proxy', () => {
+  it('faults only the requests under the given path, so concurrent tests are not disturbed', async () => {
+    const scoped = stack.uniqueName('faulted');
+    const headers = { 'X-Vault-Token': stack.rootToken };
+    await stack.setVaultFault('unavailable', { pathPrefix: `secret/data/${scoped}` });
+    try {
+      expect((await fetch(`${stack.vaultAddr}/v1/secret/data/${scoped}`, { headers })).status).toBe(503);
+      expect((await fetch(`${stack.vaultAddr}/v1/sys/health`)).status).toBe(200);
+    } finally {
+      await stack.setVaultFault('none');
+    }
+    expect((await fetch(`${stack.vaultAddr}/v1/secret/data/${scoped}`, { headers })).status).toBe(404);
+  });
+
   it('counts Vault requests by method and path, and resets', async () => {
     const path = `${stack.uniqueName('counted')}`;
     await stack.resetRequestCounts();
