@@ -1,0 +1,135 @@
+// Shapes shared by every kind of the API group: names, object metadata, conditions, the spec error.
+
+export const GROUP = 'secrets.vaultbridge.dev';
+export const VERSION = 'v1beta1';
+export const API_VERSION = `${GROUP}/${VERSION}`;
+
+/** Go `time.ParseDuration` subset VSO accepts in its CRDs (`30s`, `1.5m`, `2h`). */
+export const DURATION_PATTERN = '^([0-9]+(\\.[0-9]+)?(s|m|h))$';
+
+export interface ObjectMeta {
+  name: string;
+  namespace: string;
+  uid: string;
+  generation?: number;
+  resourceVersion?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  deletionTimestamp?: Date;
+}
+
+/** metav1.Condition. */
+export interface Condition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+  observedGeneration?: number;
+  lastTransitionTime: string;
+}
+
+/** A spec that cannot be used, naming the field (`spec.destination.name`) and what to change. */
+export class SpecError extends Error {
+  readonly code = 'INVALID_SPEC';
+  readonly field: string;
+  constructor(field: string, message: string) {
+    super(`${field}: ${message}`);
+    this.name = 'SpecError';
+    this.field = field;
+  }
+}
+
+export interface ObjectRef {
+  namespace: string;
+  name: string;
+}
+
+/**
+ * `name` or `namespace/name`; a bare name is in `defaultNamespace`. Empty gives `default` in
+ * `emptyNamespace` (the operator's namespace), as VSO does.
+ */
+export function parseObjectRef(value: unknown, field: string, defaultNamespace: string, emptyNamespace: string): ObjectRef {
+  if (value === undefined || value === null || value === '') return { namespace: emptyNamespace, name: 'default' };
+  if (typeof value !== 'string') throw new SpecError(field, 'expected a string "name" or "namespace/name"');
+  const parts = value.split('/');
+  const valid = (part: string | undefined): part is string => part !== undefined && /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(part);
+  if (parts.length === 1 && valid(parts[0])) return { namespace: defaultNamespace, name: parts[0] };
+  if (parts.length === 2 && valid(parts[0]) && valid(parts[1])) return { namespace: parts[0], name: parts[1] };
+  throw new SpecError(field, `"${value}" is not a reference; expected "name" or "namespace/name" (lower-case DNS names)`);
+}
+
+// --- small field readers used by the per-kind parsers: each names the field at fault ---
+
+export type Json = Record<string, unknown>;
+
+export function asObject(value: unknown, field: string, required = false): Json | undefined {
+  if (value === undefined || value === null) {
+    if (required) throw new SpecError(field, 'is required');
+    return undefined;
+  }
+  if (typeof value !== 'object' || Array.isArray(value)) throw new SpecError(field, 'expected an object');
+  return value as Json;
+}
+
+export function asString(value: unknown, field: string, required = false): string | undefined {
+  if (value === undefined || value === null || value === '') {
+    if (required) throw new SpecError(field, 'is required');
+    return undefined;
+  }
+  if (typeof value !== 'string') throw new SpecError(field, 'expected a string');
+  return value;
+}
+
+export function asBoolean(value: unknown, field: string, fallback: boolean): boolean {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== 'boolean') throw new SpecError(field, 'expected true or false');
+  return value;
+}
+
+export function asInteger(value: unknown, field: string, minimum: number): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < minimum) throw new SpecError(field, `expected an integer >= ${minimum}`);
+  return value;
+}
+
+export function asStringMap(value: unknown, field: string): Record<string, string> {
+  const object = asObject(value, field) ?? {};
+  for (const [key, item] of Object.entries(object)) {
+    if (typeof item !== 'string') throw new SpecError(`${field}.${key}`, 'expected a string');
+  }
+  return object as Record<string, string>;
+}
+
+export function asStringList(value: unknown, field: string): string[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value) || value.some((item) => typeof item !== 'string')) throw new SpecError(field, 'expected a list of strings');
+  return value as string[];
+}
+
+// --- OpenAPI pieces reused by the schemas ---
+
+export const stringMapSchema = { type: 'object', additionalProperties: { type: 'string' } } as const;
+
+export const conditionsSchema = {
+  type: 'array',
+  items: {
+    type: 'object',
+    required: ['type', 'status', 'reason', 'message', 'lastTransitionTime'],
+    properties: {
+      type: { type: 'string', maxLength: 316, pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$' },
+      status: { type: 'string', enum: ['True', 'False', 'Unknown'] },
+      observedGeneration: { type: 'integer', format: 'int64', minimum: 0 },
+      lastTransitionTime: { type: 'string', format: 'date-time' },
+      reason: { type: 'string', maxLength: 1024, minLength: 1, pattern: '^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$' },
+      message: { type: 'string', maxLength: 32768 },
+    },
+  },
+  'x-kubernetes-list-map-keys': ['type'],
+  'x-kubernetes-list-type': 'map',
+} as const;
+
+export const healthyReadyColumns = [
+  { name: 'Healthy', type: 'string', jsonPath: '.status.conditions[?(@.type=="Healthy")].status' },
+  { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
+  { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+];

@@ -1,0 +1,67 @@
+import YAML from 'yaml';
+import { SpecError } from './common.ts';
+import { crds } from './crds.ts';
+import { parseVaultAuthSpec } from './vault-auth.ts';
+import { parseVaultConnectionSpec } from './vault-connection.ts';
+import { parseVaultStaticSecretSpec } from './vault-static-secret.ts';
+
+test('one CRD per kind, group secrets.vaultbridge.dev v1beta1, status subresource and printer columns', () => {
+  expect(crds.map((crd) => crd.metadata.name)).toEqual([
+    'vaultconnections.secrets.vaultbridge.dev', 'vaultauths.secrets.vaultbridge.dev', 'vaultstaticsecrets.secrets.vaultbridge.dev',
+  ]);
+  for (const crd of crds) {
+    const [version] = crd.spec.versions;
+    expect(crd.spec.versions).toHaveLength(1);
+    expect(version).toMatchObject({ name: 'v1beta1', served: true, storage: true, subresources: { status: {} } });
+    expect(version!.additionalPrinterColumns.map((column) => column.name)).toEqual(expect.arrayContaining(['Healthy', 'Ready', 'Age']));
+    // Round-trips through YAML unchanged (what `npm run crds` writes).
+    expect(YAML.parse(YAML.stringify(crd))).toEqual(crd);
+  }
+  const vss = crds[2]!.spec.versions[0]!;
+  expect(vss.additionalPrinterColumns[0]).toEqual({ name: 'Synced', type: 'string', jsonPath: '.status.conditions[?(@.type=="SecretSynced")].status' });
+  const spec = (vss.schema.openAPIV3Schema as { properties: { spec: { required: string[]; properties: Record<string, { default?: unknown; enum?: string[] }> } } }).properties.spec;
+  expect(spec.required).toEqual(['mount', 'path', 'type', 'destination']);
+  expect(spec.properties.hmacSecretData!.default).toBe(true);
+  expect(spec.properties.type!.enum).toEqual(['kv-v1', 'kv-v2']);
+});
+
+const goodSpec = { mount: 'secret', path: 'app/db', type: 'kv-v2', refreshAfter: '30s', destination: { name: 'db', create: true } };
+
+test('a VSO VaultStaticSecret spec parses with VSO defaults', () => {
+  expect(parseVaultStaticSecretSpec(goodSpec)).toEqual({
+    mount: 'secret', path: 'app/db', type: 'kv-v2', refreshAfterMs: 30_000, hmacSecretData: true, rolloutRestartTargets: [],
+    destination: { name: 'db', create: true, overwrite: false, labels: {}, annotations: {}, type: 'Opaque' },
+  });
+});
+
+test.each([
+  ['missing type', { ...goodSpec, type: undefined }, 'spec.type'],
+  ['unknown type', { ...goodSpec, type: 'kv-v3' }, 'spec.type'],
+  ['bad duration', { ...goodSpec, refreshAfter: '5 minutes' }, 'spec.refreshAfter'],
+  ['traversal in path', { ...goodSpec, path: 'app/../other' }, 'spec.path'],
+  ['version with kv-v1', { ...goodSpec, type: 'kv-v1', version: 2 }, 'spec.version'],
+  ['negative version', { ...goodSpec, version: -1 }, 'spec.version'],
+  ['bad Secret name', { ...goodSpec, destination: { name: 'Not_A_Name' } }, 'spec.destination.name'],
+  ['no destination', { ...goodSpec, destination: undefined }, 'spec.destination'],
+  ['bad rollout kind', { ...goodSpec, rolloutRestartTargets: [{ kind: 'Pod', name: 'x' }] }, 'spec.rolloutRestartTargets[0].kind'],
+])('%s is refused naming %s', (_name, spec, field) => {
+  expect(() => parseVaultStaticSecretSpec(spec)).toThrow(SpecError);
+  try {
+    parseVaultStaticSecretSpec(spec);
+  } catch (error) {
+    expect((error as SpecError).field).toBe(field);
+  }
+});
+
+test('VaultAuth: kubernetes only, tokenExpirationSeconds defaults to 600', () => {
+  expect(parseVaultAuthSpec({ method: 'kubernetes', mount: 'kubernetes', kubernetes: { role: 'r', serviceAccount: 'sa' } }).kubernetes)
+    .toEqual({ role: 'r', serviceAccount: 'sa', audiences: [], tokenExpirationSeconds: 600 });
+  expect(() => parseVaultAuthSpec({ method: 'appRole', mount: 'approle' })).toThrow('spec.method: "appRole" is not supported yet');
+  expect(() => parseVaultAuthSpec({ method: 'kubernetes', mount: 'k', kubernetes: { role: 'r' } })).toThrow('spec.kubernetes.serviceAccount');
+});
+
+test('VaultConnection: address must be a URL and X-Vault-Namespace is refused as a header', () => {
+  expect(parseVaultConnectionSpec({ address: 'http://127.0.0.1:8200' })).toEqual({ address: 'http://127.0.0.1:8200', skipTLSVerify: false, headers: {} });
+  expect(() => parseVaultConnectionSpec({ address: 'vault:8200' })).toThrow('spec.address');
+  expect(() => parseVaultConnectionSpec({ address: 'https://v', headers: { 'x-vault-namespace': 'ns' } })).toThrow('spec.headers');
+});

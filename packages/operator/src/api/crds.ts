@@ -1,0 +1,81 @@
+// The CRDs, generated from the schemas beside each kind (the one source of truth for both).
+import { GROUP, healthyReadyColumns, VERSION } from './common.ts';
+import { vaultAuthSchema } from './vault-auth.ts';
+import { vaultConnectionSchema } from './vault-connection.ts';
+import { vaultStaticSecretSchema } from './vault-static-secret.ts';
+
+export interface KindNames {
+  kind: string;
+  plural: string;
+  singular: string;
+  listKind: string;
+}
+
+export const kinds = {
+  VaultConnection: { kind: 'VaultConnection', plural: 'vaultconnections', singular: 'vaultconnection', listKind: 'VaultConnectionList' },
+  VaultAuth: { kind: 'VaultAuth', plural: 'vaultauths', singular: 'vaultauth', listKind: 'VaultAuthList' },
+  VaultStaticSecret: { kind: 'VaultStaticSecret', plural: 'vaultstaticsecrets', singular: 'vaultstaticsecret', listKind: 'VaultStaticSecretList' },
+} as const satisfies Record<string, KindNames>;
+
+interface PrinterColumn {
+  name: string;
+  type: string;
+  jsonPath: string;
+}
+
+export interface CustomResourceDefinition {
+  apiVersion: 'apiextensions.k8s.io/v1';
+  kind: 'CustomResourceDefinition';
+  metadata: { name: string; labels: Record<string, string> };
+  spec: {
+    group: string;
+    names: KindNames;
+    scope: 'Namespaced';
+    versions: Array<{
+      name: string;
+      served: boolean;
+      storage: boolean;
+      schema: { openAPIV3Schema: object };
+      subresources: { status: Record<string, never> };
+      additionalPrinterColumns: PrinterColumn[];
+    }>;
+  };
+}
+
+function crd(names: KindNames, description: string, schema: { type: string; properties: object }, columns: PrinterColumn[]): CustomResourceDefinition {
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: `${names.plural}.${GROUP}`, labels: { 'app.kubernetes.io/name': 'vaultbridge-operator' } },
+    spec: {
+      group: GROUP,
+      names,
+      scope: 'Namespaced',
+      versions: [
+        {
+          name: VERSION,
+          served: true,
+          storage: true,
+          schema: {
+            openAPIV3Schema: {
+              description,
+              type: 'object',
+              properties: { apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: { type: 'object' }, ...schema.properties },
+            },
+          },
+          subresources: { status: {} },
+          additionalPrinterColumns: columns,
+        },
+      ],
+    },
+  };
+}
+
+export const crds: CustomResourceDefinition[] = [
+  crd(kinds.VaultConnection, 'VaultConnection: how to reach a Vault server.', vaultConnectionSchema, healthyReadyColumns),
+  crd(kinds.VaultAuth, 'VaultAuth: how to log in to Vault.', vaultAuthSchema, healthyReadyColumns),
+  crd(kinds.VaultStaticSecret, 'VaultStaticSecret: a KV secret synced into a Kubernetes Secret.', vaultStaticSecretSchema, [
+    { name: 'Synced', type: 'string', jsonPath: '.status.conditions[?(@.type=="SecretSynced")].status' },
+    ...healthyReadyColumns,
+  ]),
+];

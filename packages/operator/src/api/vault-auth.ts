@@ -1,0 +1,90 @@
+import { asInteger, asObject, asString, asStringList, asStringMap, conditionsSchema, SpecError, stringMapSchema, type Condition, type ObjectMeta } from './common.ts';
+
+export interface VaultAuthKubernetes {
+  role: string;
+  serviceAccount: string;
+  audiences: string[];
+  tokenExpirationSeconds: number;
+}
+
+export interface VaultAuthSpec {
+  /** `name` or `namespace/name`; empty is `default` in the operator's namespace. */
+  vaultConnectionRef?: string;
+  /** Vault namespace to log in to. */
+  namespace?: string;
+  /** Namespaces whose secrets may use this VaultAuth besides its own; `*` is all. */
+  allowedNamespaces: string[];
+  method: 'kubernetes';
+  mount: string;
+  headers: Record<string, string>;
+  kubernetes: VaultAuthKubernetes;
+}
+
+export interface VaultAuth {
+  apiVersion: string;
+  kind: 'VaultAuth';
+  metadata: ObjectMeta;
+  spec: VaultAuthSpec;
+  status?: { valid?: boolean; error?: string; conditions?: Condition[] };
+}
+
+export const vaultAuthSchema = {
+  type: 'object',
+  properties: {
+    spec: {
+      type: 'object',
+      required: ['method', 'mount'],
+      properties: {
+        vaultConnectionRef: { type: 'string', description: 'VaultConnection as name or namespace/name; empty: default in the operator namespace.' },
+        namespace: { type: 'string', description: 'Vault namespace to authenticate in.' },
+        allowedNamespaces: { type: 'array', items: { type: 'string' }, description: 'Namespaces allowed to use this VaultAuth besides its own; "*" for all.' },
+        // Only kubernetes is implemented; the other VSO methods are accepted by name so a manifest
+        // validates, and fail at reconcile time with a message naming spec.method.
+        method: { type: 'string', enum: ['kubernetes', 'jwt', 'appRole', 'aws', 'gcp'] },
+        mount: { type: 'string', minLength: 1, description: 'Auth mount; login is POST auth/<mount>/login.' },
+        params: stringMapSchema,
+        headers: { ...stringMapSchema, description: 'Headers sent on the login request.' },
+        kubernetes: {
+          type: 'object',
+          required: ['role', 'serviceAccount'],
+          properties: {
+            role: { type: 'string', minLength: 1 },
+            serviceAccount: { type: 'string', minLength: 1, description: 'Service account, in the namespace of the secret object, whose token logs in.' },
+            audiences: { type: 'array', items: { type: 'string' } },
+            tokenExpirationSeconds: { type: 'integer', format: 'int64', minimum: 600, default: 600 },
+          },
+        },
+      },
+    },
+    status: { type: 'object', properties: { valid: { type: 'boolean' }, error: { type: 'string' }, conditions: conditionsSchema } },
+  },
+};
+
+export function parseVaultAuthSpec(raw: unknown): VaultAuthSpec {
+  const spec = asObject(raw, 'spec', true)!;
+  const method = asString(spec.method, 'spec.method', true);
+  if (method !== 'kubernetes') throw new SpecError('spec.method', `"${method}" is not supported yet; only "kubernetes" is implemented`);
+  const mount = asString(spec.mount, 'spec.mount', true)!;
+  const kubernetes = asObject(spec.kubernetes, 'spec.kubernetes', true)!;
+  const vaultConnectionRef = asString(spec.vaultConnectionRef, 'spec.vaultConnectionRef');
+  const namespace = asString(spec.namespace, 'spec.namespace');
+  return {
+    ...(vaultConnectionRef ? { vaultConnectionRef } : {}),
+    ...(namespace ? { namespace } : {}),
+    allowedNamespaces: asStringList(spec.allowedNamespaces, 'spec.allowedNamespaces'),
+    method,
+    mount,
+    headers: asStringMap(spec.headers, 'spec.headers'),
+    kubernetes: {
+      role: asString(kubernetes.role, 'spec.kubernetes.role', true)!,
+      serviceAccount: asString(kubernetes.serviceAccount, 'spec.kubernetes.serviceAccount', true)!,
+      audiences: asStringList(kubernetes.audiences, 'spec.kubernetes.audiences'),
+      tokenExpirationSeconds: asInteger(kubernetes.tokenExpirationSeconds, 'spec.kubernetes.tokenExpirationSeconds', 600) ?? 600,
+    },
+  };
+}
+
+/** VSO's rule: same namespace always; others only when listed (or `*`). */
+export function vaultAuthAllows(auth: { metadata: { namespace: string }; spec: { allowedNamespaces: string[] } }, namespace: string): boolean {
+  return auth.metadata.namespace === namespace || auth.spec.allowedNamespaces.includes('*') || auth.spec.allowedNamespaces.includes(namespace);
+}

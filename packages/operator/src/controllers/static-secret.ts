@@ -1,0 +1,207 @@
+// VaultStaticSecret reconcile, in VSO's order: get → deletion → client → validate → read Vault →
+// sync the destination → status → requeue with jitter.
+import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
+import {
+  KvSecrets, VaultAuthError, VaultConfigError, VaultError, VaultNotFoundError, VaultPermissionError, VaultSecretVersionError, VaultUnavailableError,
+  type Logger,
+} from '@vaultbridge/core';
+import { API_VERSION, GROUP, SpecError, VERSION } from '../api/common.ts';
+import { kinds } from '../api/crds.ts';
+import { parseVaultStaticSecretSpec, type VaultStaticSecret, type VaultStaticSecretSpec, type VaultStaticSecretStatus } from '../api/vault-static-secret.ts';
+import type { ReconcileResult } from '../runtime/queue.ts';
+import { sameConditions, setConditions, type ConditionInput } from '../runtime/conditions.ts';
+import { buildSecretData, planWrite, SecretDataError, type Owner } from '../sync/destination.ts';
+import { secretMac } from '../sync/hmac.ts';
+import { describeKubeError, isConflict, isNotFound } from './kube-errors.ts';
+import { ReconcileError, type VaultClientFactory } from './vault-clients.ts';
+
+/** Refresh when hmacSecretData is on and refreshAfter unset, as VSO does. */
+export const DEFAULT_REFRESH_MS = 60_000;
+
+/** VSO's computeHorizonWithJitter: d − 0.1d − random[0, 0.1d), i.e. in (0.8d, 0.9d]. */
+export function horizonWithJitter(durationMs: number, random: () => number = Math.random): number {
+  return Math.round(durationMs * 0.9 - random() * durationMs * 0.1);
+}
+
+export interface StaticSecretControllerOptions {
+  kubeConfig: KubeConfig;
+  logger: Logger;
+  clients: VaultClientFactory;
+  macKey: Buffer;
+  onResult?: (result: 'synced' | 'unchanged' | 'error') => void;
+}
+
+export class StaticSecretController {
+  private readonly custom: CustomObjectsApi;
+  private readonly core: CoreV1Api;
+  private readonly options: StaticSecretControllerOptions;
+
+  constructor(options: StaticSecretControllerOptions) {
+    this.options = options;
+    this.custom = options.kubeConfig.makeApiClient(CustomObjectsApi);
+    this.core = options.kubeConfig.makeApiClient(CoreV1Api);
+  }
+
+  /** `key` is `namespace/name`. Never throws for a bad object: the failure goes to its status. */
+  async reconcile(key: string): Promise<ReconcileResult> {
+    const [namespace, name] = key.split('/') as [string, string];
+    const logger = this.options.logger.child({ kind: 'VaultStaticSecret', namespace, name });
+
+    // 1. Get.
+    let object: VaultStaticSecret;
+    try {
+      object = (await this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: kinds.VaultStaticSecret.plural, name })) as VaultStaticSecret;
+    } catch (error) {
+      if (isNotFound(error)) return {};
+      throw error;
+    }
+    // 2. Deletion: no finalizer, the destination is owned through ownerReferences and GC removes it.
+    if (object.metadata.deletionTimestamp) return {};
+
+    const generation = object.metadata.generation ?? 0;
+    try {
+      // 3. Validate the spec at the edge.
+      let spec: VaultStaticSecretSpec;
+      try {
+        spec = parseVaultStaticSecretSpec(object.spec);
+      } catch (error) {
+        if (error instanceof SpecError) throw new ReconcileError('InvalidSpec', error.message);
+        throw error;
+      }
+      if (spec.namespace) throw new ReconcileError('InvalidSpec', 'spec.namespace: per-secret Vault namespaces are not supported yet; set spec.namespace on the VaultAuth instead');
+
+      // 4. Client (shared per VaultAuth and service account).
+      const { manager, role } = await this.options.clients.get(spec.vaultAuthRef, namespace);
+
+      // 5. Read Vault.
+      const data = await this.readVault(manager.client, spec, role);
+
+      // 6. Sync the destination.
+      const owner: Owner = { apiVersion: API_VERSION, kind: 'VaultStaticSecret', name, uid: object.metadata.uid };
+      const existing = await this.readSecret(namespace, spec.destination.name);
+      const plan = planWrite(spec.destination, namespace, owner, data, existing);
+      if (plan.action === 'refuse') throw new ReconcileError(plan.reason, plan.message);
+      if (plan.action === 'create') await this.core.createNamespacedSecret({ namespace, body: plan.secret });
+      if (plan.action === 'update') await this.core.replaceNamespacedSecret({ name: spec.destination.name, namespace, body: plan.secret });
+      if (plan.action !== 'none') logger.info({ secretName: spec.destination.name, action: plan.action }, 'destination secret written');
+      this.options.onResult?.(plan.action === 'none' ? 'unchanged' : 'synced');
+
+      // 7. Status.
+      const refreshMs = spec.refreshAfterMs ?? (spec.hmacSecretData ? DEFAULT_REFRESH_MS : undefined);
+      const message = plan.action === 'none' ? 'Secret in sync' : 'Secret synced';
+      const status: VaultStaticSecretStatus = {
+        ...object.status,
+        lastGeneration: generation,
+        conditions: setConditions(object.status?.conditions, [
+          { type: 'SecretSynced', status: 'True', reason: 'Synced', message: 'Secret synced', observedGeneration: generation },
+          { type: 'Healthy', status: 'True', reason: 'Healthy', message, observedGeneration: generation },
+          { type: 'Ready', status: 'True', reason: 'Ready', message, observedGeneration: generation },
+        ]),
+      };
+      if (spec.hmacSecretData) status.secretMAC = secretMac(this.options.macKey, data);
+      else delete status.secretMAC;
+      const conflict = await this.writeStatus(object, status);
+      if (conflict) return { requeueAfterMs: 200 };
+
+      // 8. Requeue.
+      return refreshMs === undefined ? {} : { requeueAfterMs: horizonWithJitter(refreshMs) };
+    } catch (error) {
+      const failure = toReconcileError(error);
+      if (!(error instanceof ReconcileError)) logger.warn({ err: error, reason: failure.reason }, 'reconcile failed');
+      else logger.warn({ reason: failure.reason, detail: failure.message }, 'reconcile failed');
+      this.options.onResult?.('error');
+      const conditions: ConditionInput[] = [
+        { type: 'Healthy', status: 'False', reason: failure.reason, message: failure.message, observedGeneration: generation },
+        { type: 'Ready', status: 'False', reason: failure.reason, message: failure.message, observedGeneration: generation },
+      ];
+      // SecretSynced says whether the last write attempt left the Secret in sync; a failure before any
+      // write does not change what is in the Secret, so it only turns False when a previous state was known.
+      if (object.status?.conditions?.some((condition) => condition.type === 'SecretSynced')) {
+        conditions.unshift({ type: 'SecretSynced', status: 'False', reason: failure.reason, message: failure.message, observedGeneration: generation });
+      }
+      try {
+        await this.writeStatus(object, { ...object.status, conditions: setConditions(object.status?.conditions, conditions) });
+      } catch (statusError) {
+        logger.warn({ err: statusError }, 'could not write the failure status');
+      }
+      return { backoff: true };
+    }
+  }
+
+  private async readVault(client: KvSecrets['client'], spec: VaultStaticSecretSpec, role: string): Promise<Record<string, string>> {
+    const kv = new KvSecrets(client);
+    const secret = await kv.read<Record<string, unknown>>(spec.path, {
+      mount: spec.mount,
+      kvVersion: spec.type === 'kv-v2' ? 2 : 1,
+      ...(spec.version ? { version: spec.version } : {}),
+    }).catch((error: unknown) => {
+      throw vaultReadError(error, spec, role);
+    });
+    if (secret.data === null || typeof secret.data !== 'object') {
+      throw new ReconcileError('VaultSecretEmpty', `Vault returned no data at ${spec.mount}/${spec.path} (spec.mount, spec.path)`);
+    }
+    const raw = spec.type === 'kv-v2'
+      ? {
+          data: secret.data,
+          metadata: secret.metadata && {
+            created_time: secret.metadata.createdTime,
+            custom_metadata: secret.metadata.customMetadata,
+            deletion_time: secret.metadata.deletionTime,
+            destroyed: secret.metadata.destroyed,
+            version: secret.metadata.version,
+          },
+        }
+      : secret.data;
+    try {
+      return buildSecretData(secret.data, raw);
+    } catch (error) {
+      if (error instanceof SecretDataError) throw new ReconcileError('SecretDataError', `${spec.mount}/${spec.path}: ${error.message}`);
+      throw error;
+    }
+  }
+
+  private async readSecret(namespace: string, name: string): Promise<V1Secret | undefined> {
+    try {
+      return await this.core.readNamespacedSecret({ name, namespace });
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** Writes status only when it changed. Returns true on a conflict (the object moved on; requeue). */
+  private async writeStatus(object: VaultStaticSecret, status: VaultStaticSecretStatus): Promise<boolean> {
+    const before = object.status ?? {};
+    if (before.lastGeneration === status.lastGeneration && before.secretMAC === status.secretMAC && sameConditions(before.conditions, status.conditions)) return false;
+    try {
+      await this.custom.replaceNamespacedCustomObjectStatus({
+        group: GROUP, version: VERSION, namespace: object.metadata.namespace, plural: kinds.VaultStaticSecret.plural, name: object.metadata.name,
+        body: { ...object, status },
+      });
+      return false;
+    } catch (error) {
+      if (isConflict(error)) return true;
+      if (isNotFound(error)) return false;
+      throw error;
+    }
+  }
+}
+
+function vaultReadError(error: unknown, spec: VaultStaticSecretSpec, role: string): unknown {
+  const where = `${spec.mount}/${spec.path} (spec.mount, spec.path)`;
+  if (error instanceof VaultPermissionError) return new ReconcileError('VaultPermissionDenied', `Vault denied reading ${where} (403): the policies of Vault role "${role}" must allow read on it`);
+  if (error instanceof VaultNotFoundError) return new ReconcileError('VaultSecretNotFound', `no secret at ${where}${spec.version ? ` version ${spec.version} (spec.version)` : ''}`);
+  if (error instanceof VaultSecretVersionError) return new ReconcileError('VaultSecretVersionGone', `${where}: ${error.message}`);
+  return error;
+}
+
+function toReconcileError(error: unknown): ReconcileError {
+  if (error instanceof ReconcileError) return error;
+  if (error instanceof SpecError) return new ReconcileError('InvalidSpec', error.message);
+  if (error instanceof VaultAuthError) return new ReconcileError('VaultLoginFailed', error.message);
+  if (error instanceof VaultUnavailableError) return new ReconcileError('VaultUnavailable', error.message);
+  if (error instanceof VaultConfigError) return new ReconcileError('VaultConfigError', error.message);
+  if (error instanceof VaultError) return new ReconcileError('VaultError', error.message);
+  return new ReconcileError('ReconcileError', describeKubeError(error));
+}
+

@@ -1,0 +1,139 @@
+// One Vault client per (VaultAuth, service account), shared by every secret that uses it.
+import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { KubernetesAuth, TokenManagerCache, TokenRequestSource, VaultClient, type TokenManager } from '@vaultbridge/core';
+import { GROUP, parseObjectRef, SpecError, VERSION, type ObjectRef } from '../api/common.ts';
+import { kinds } from '../api/crds.ts';
+import { parseVaultAuthSpec, vaultAuthAllows, type VaultAuthSpec } from '../api/vault-auth.ts';
+import { parseVaultConnectionSpec, type VaultConnectionSpec } from '../api/vault-connection.ts';
+import { isNotFound } from './kube-errors.ts';
+
+/** A reconcile failure that becomes `Ready=False` with this reason; the message names the field and never a value. */
+export class ReconcileError extends Error {
+  readonly code = 'RECONCILE_FAILED';
+  readonly reason: string;
+  constructor(reason: string, message: string) {
+    super(message);
+    this.name = 'ReconcileError';
+    this.reason = reason;
+  }
+}
+
+export interface ResolvedClient {
+  manager: TokenManager;
+  authRef: ObjectRef;
+  connectionRef: ObjectRef;
+  role: string;
+}
+
+interface Slot {
+  identity: string;
+  client: VaultClient;
+  auth: KubernetesAuth;
+}
+
+export class VaultClientFactory {
+  private readonly kubeConfig: KubeConfig;
+  private readonly operatorNamespace: string;
+  private readonly custom: CustomObjectsApi;
+  private readonly core: CoreV1Api;
+  private readonly tokens = new TokenManagerCache();
+  /** Keyed by VaultAuth and service-account namespace; replaced when the configuration behind it changes. */
+  private readonly slots = new Map<string, Slot>();
+
+  constructor(options: { kubeConfig: KubeConfig; operatorNamespace: string }) {
+    this.kubeConfig = options.kubeConfig;
+    this.operatorNamespace = options.operatorNamespace;
+    this.custom = options.kubeConfig.makeApiClient(CustomObjectsApi);
+    this.core = options.kubeConfig.makeApiClient(CoreV1Api);
+  }
+
+  /** Resolves `vaultAuthRef` (as written in the secret's spec) for a secret in `namespace`. */
+  async get(vaultAuthRef: string | undefined, namespace: string): Promise<ResolvedClient> {
+    const authRef = parseObjectRef(vaultAuthRef, 'spec.vaultAuthRef', namespace, this.operatorNamespace);
+    const authObject = await this.getObject(kinds.VaultAuth.plural, authRef, 'VaultAuthNotFound', `spec.vaultAuthRef: VaultAuth ${authRef.namespace}/${authRef.name} not found`);
+    let auth: VaultAuthSpec;
+    try {
+      auth = parseVaultAuthSpec(authObject.spec);
+    } catch (error) {
+      if (error instanceof SpecError) throw new ReconcileError('InvalidVaultAuth', `VaultAuth ${authRef.namespace}/${authRef.name}: ${error.message}`);
+      throw error;
+    }
+    if (!vaultAuthAllows({ metadata: { namespace: authRef.namespace }, spec: auth }, namespace)) {
+      throw new ReconcileError('VaultAuthNotAllowed', `spec.vaultAuthRef: VaultAuth ${authRef.namespace}/${authRef.name} does not list namespace ${namespace} in spec.allowedNamespaces`);
+    }
+    const connectionRef = parseObjectRef(auth.vaultConnectionRef, 'spec.vaultConnectionRef', authRef.namespace, this.operatorNamespace);
+    const connectionObject = await this.getObject(
+      kinds.VaultConnection.plural, connectionRef, 'VaultConnectionNotFound',
+      `VaultAuth ${authRef.namespace}/${authRef.name} spec.vaultConnectionRef: VaultConnection ${connectionRef.namespace}/${connectionRef.name} not found`,
+    );
+    let connection: VaultConnectionSpec;
+    try {
+      connection = parseVaultConnectionSpec(connectionObject.spec);
+    } catch (error) {
+      if (error instanceof SpecError) throw new ReconcileError('InvalidVaultConnection', `VaultConnection ${connectionRef.namespace}/${connectionRef.name}: ${error.message}`);
+      throw error;
+    }
+    const caPem = connection.caCertSecretRef ? await this.readCa(connectionRef, connection.caCertSecretRef) : undefined;
+
+    // Exactly what makes two clients the same: the connection as configured, the login, the account.
+    const identity = JSON.stringify([connection, caPem ?? '', auth.namespace ?? '', auth.mount, auth.kubernetes, namespace]);
+    const slotKey = `${authRef.namespace}/${authRef.name}|${namespace}`;
+    let slot = this.slots.get(slotKey);
+    if (!slot || slot.identity !== identity) {
+      if (slot) await this.tokens.delete(slot.client, slot.auth);
+      const client = new VaultClient({
+        address: connection.address,
+        ...(auth.namespace ? { namespace: auth.namespace } : {}),
+        headers: connection.headers,
+        tls: {
+          skipVerify: connection.skipTLSVerify,
+          ...(caPem ? { caPem } : {}),
+          ...(connection.tlsServerName ? { tlsServerName: connection.tlsServerName } : {}),
+        },
+        settingNames: { address: `VaultConnection ${connectionRef.namespace}/${connectionRef.name} spec.address` },
+      });
+      const kubeAuth = new KubernetesAuth({
+        role: auth.kubernetes.role,
+        mount: auth.mount,
+        tokenSource: new TokenRequestSource({
+          kubeConfig: this.kubeConfig,
+          namespace,
+          serviceAccount: auth.kubernetes.serviceAccount,
+          audiences: auth.kubernetes.audiences,
+          expirationSeconds: auth.kubernetes.tokenExpirationSeconds,
+        }),
+      });
+      slot = { identity, client, auth: kubeAuth };
+      this.slots.set(slotKey, slot);
+    }
+    return { manager: this.tokens.get({ client: slot.client, auth: slot.auth }), authRef, connectionRef, role: auth.kubernetes.role };
+  }
+
+  async stop(): Promise<void> {
+    await this.tokens.stopAll({ revoke: false });
+    this.slots.clear();
+  }
+
+  private async getObject(plural: string, ref: ObjectRef, reason: string, message: string): Promise<{ spec?: unknown }> {
+    try {
+      return (await this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ref.namespace, plural, name: ref.name })) as { spec?: unknown };
+    } catch (error) {
+      if (isNotFound(error)) throw new ReconcileError(reason, message);
+      throw error;
+    }
+  }
+
+  private async readCa(ref: ObjectRef, secretName: string): Promise<string> {
+    const where = `VaultConnection ${ref.namespace}/${ref.name} spec.caCertSecretRef`;
+    try {
+      const secret = await this.core.readNamespacedSecret({ name: secretName, namespace: ref.namespace });
+      const encoded = secret.data?.['ca.crt'];
+      if (!encoded) throw new ReconcileError('InvalidVaultConnection', `${where}: Secret ${ref.namespace}/${secretName} has no key ca.crt`);
+      return Buffer.from(encoded, 'base64').toString('utf8');
+    } catch (error) {
+      if (isNotFound(error)) throw new ReconcileError('InvalidVaultConnection', `${where}: Secret ${ref.namespace}/${secretName} not found`);
+      throw error;
+    }
+  }
+}
+

@@ -1,0 +1,133 @@
+// Wires informers, the queue and the controller. `startOperator` is what the CLI and the tests run.
+import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesListObject, type V1Secret } from '@kubernetes/client-node';
+import type { Logger, MetricsRegistry } from '@vaultbridge/core';
+import { API_VERSION, GROUP, VERSION } from './api/common.ts';
+import { kinds } from './api/crds.ts';
+import type { VaultStaticSecret } from './api/vault-static-secret.ts';
+import { StaticSecretController } from './controllers/static-secret.ts';
+import { VaultClientFactory } from './controllers/vault-clients.ts';
+import { RestartingInformer } from './runtime/informer.ts';
+import { WorkQueue } from './runtime/queue.ts';
+import { MANAGED_SELECTOR } from './sync/destination.ts';
+import { newMacKey, secretMac } from './sync/hmac.ts';
+
+export interface OperatorOptions {
+  kubeConfig: KubeConfig;
+  logger: Logger;
+  /** Where an empty vaultAuthRef / vaultConnectionRef points (`default` there). */
+  operatorNamespace: string;
+  /** VaultStaticSecrets reconciled at once. Default 10. */
+  concurrency?: number;
+  metrics?: MetricsRegistry;
+  /** Failure backoff of one object. Defaults 1 s doubling to 60 s, full jitter. */
+  backoff?: { baseDelayMs: number; maxDelayMs: number };
+}
+
+export interface RunningOperator {
+  /** True once both informers have listed. */
+  readonly ready: () => boolean;
+  stop(): Promise<void>;
+}
+
+const keyOf = (namespace: string | undefined, name: string | undefined): string => `${namespace}/${name}`;
+
+function interestingChange(previous: VaultStaticSecret | undefined, next: VaultStaticSecret): boolean {
+  // Our own status writes must not wake the object again; spec, labels and annotations changes must.
+  if (!previous) return true;
+  return (
+    previous.metadata.generation !== next.metadata.generation ||
+    JSON.stringify(previous.metadata.labels ?? {}) !== JSON.stringify(next.metadata.labels ?? {}) ||
+    JSON.stringify(previous.metadata.annotations ?? {}) !== JSON.stringify(next.metadata.annotations ?? {})
+  );
+}
+
+export async function startOperator(options: OperatorOptions): Promise<RunningOperator> {
+  const { kubeConfig, logger } = options;
+  const custom = kubeConfig.makeApiClient(CustomObjectsApi);
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+  const macKey = newMacKey();
+  const clients = new VaultClientFactory({ kubeConfig, operatorNamespace: options.operatorNamespace });
+  const reconciles = options.metrics?.counter({
+    name: 'vaultbridge_operator_reconciles_total',
+    help: 'VaultStaticSecret reconciles by result.',
+    labelNames: ['result'] as const,
+  });
+  const controller = new StaticSecretController({ kubeConfig, logger, clients, macKey, onResult: (result) => reconciles?.inc({ result }) });
+  const queue = new WorkQueue({
+    handler: (key) => controller.reconcile(key),
+    concurrency: options.concurrency ?? 10,
+    baseDelayMs: options.backoff?.baseDelayMs ?? 1000,
+    maxDelayMs: options.backoff?.maxDelayMs ?? 60_000,
+    onError: (key, error) => logger.error({ key, err: error }, 'reconcile threw'),
+  });
+
+  // The informer's cache holds the last version seen, so updates can be compared with it.
+  const seen = new Map<string, VaultStaticSecret>();
+  const secrets = new RestartingInformer<VaultStaticSecret>({
+    kubeConfig,
+    logger,
+    path: `/apis/${GROUP}/${VERSION}/${kinds.VaultStaticSecret.plural}`,
+    list: async () => (await custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: kinds.VaultStaticSecret.plural })) as KubernetesListObject<VaultStaticSecret>,
+    onAdd: (object) => {
+      const key = keyOf(object.metadata.namespace, object.metadata.name);
+      seen.set(key, object);
+      queue.add(key);
+    },
+    onUpdate: (object) => {
+      const key = keyOf(object.metadata.namespace, object.metadata.name);
+      const previous = seen.get(key);
+      seen.set(key, object);
+      if (interestingChange(previous, object)) {
+        queue.forget(key);
+        queue.add(key);
+      }
+    },
+    onDelete: (object) => {
+      const key = keyOf(object.metadata.namespace, object.metadata.name);
+      seen.delete(key);
+      queue.remove(key);
+    },
+  });
+
+  // Drift: destination Secrets we manage (label-filtered, never every Secret in the cluster). A change
+  // whose data no longer matches the owner's MAC, or a deletion, requeues the owner; Vault is not polled for it.
+  const ownerKeyOf = (secret: V1Secret): string | undefined => {
+    const ref = secret.metadata?.ownerReferences?.find((owner) => owner.apiVersion === API_VERSION && owner.kind === 'VaultStaticSecret');
+    return ref ? keyOf(secret.metadata?.namespace, ref.name) : undefined;
+  };
+  const destinations = new RestartingInformer<V1Secret>({
+    kubeConfig,
+    logger,
+    path: '/api/v1/secrets',
+    labelSelector: MANAGED_SELECTOR,
+    list: () => core.listSecretForAllNamespaces({ labelSelector: MANAGED_SELECTOR }),
+    onUpdate: (secret) => {
+      const key = ownerKeyOf(secret);
+      if (!key) return;
+      const owner = seen.get(key);
+      const mac = owner?.status?.secretMAC;
+      if (mac && mac === secretMac(macKey, secret.data ?? {})) return;
+      logger.info({ key, secretName: secret.metadata?.name }, 'destination secret changed; repairing');
+      queue.add(key);
+    },
+    onDelete: (secret) => {
+      const key = ownerKeyOf(secret);
+      if (!key) return;
+      logger.info({ key, secretName: secret.metadata?.name }, 'destination secret deleted; repairing');
+      queue.add(key);
+    },
+  });
+
+  await Promise.all([secrets.start(), destinations.start()]);
+  logger.info({ operatorNamespace: options.operatorNamespace }, 'operator started');
+
+  return {
+    ready: () => secrets.hasSynced && destinations.hasSynced,
+    async stop() {
+      await Promise.allSettled([secrets.stop(), destinations.stop()]);
+      await queue.stop();
+      await clients.stop();
+      logger.info('operator stopped');
+    },
+  };
+}

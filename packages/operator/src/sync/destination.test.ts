@@ -1,0 +1,44 @@
+import { createHmac } from 'node:crypto';
+import { buildSecretData, MANAGED_BY_LABEL, planWrite, type Owner } from './destination.ts';
+import { macInput, secretMac } from './hmac.ts';
+import { setConditions } from '../runtime/conditions.ts';
+
+const owner: Owner = { apiVersion: 'secrets.vaultbridge.dev/v1beta1', kind: 'VaultStaticSecret', name: 'app', uid: 'uid-1' };
+const destination = { name: 'app', create: true, overwrite: false, labels: { team: 'web' }, annotations: {}, type: 'Opaque' };
+const b64 = (text: string) => Buffer.from(text).toString('base64');
+
+test('data: strings as-is, others as JSON, plus _raw', () => {
+  const data = buildSecretData({ user: 'u', port: 5432, tags: ['a'] }, { data: { user: 'u' } });
+  expect(data).toEqual({ _raw: b64('{"data":{"user":"u"}}'), user: b64('u'), port: b64('5432'), tags: b64('["a"]') });
+  expect(() => buildSecretData({ _raw: 'x' }, {})).toThrow('_raw');
+});
+
+test('create, no-op when equal, refuse a Secret we do not own, adopt with overwrite', () => {
+  const data = { a: b64('1') };
+  const created = planWrite(destination, 'ns', owner, data, undefined);
+  expect(created.action).toBe('create');
+  const secret = created.action === 'create' ? created.secret : undefined;
+  expect(secret?.metadata?.labels).toEqual({ team: 'web', [MANAGED_BY_LABEL]: 'vaultbridge-operator', 'secrets.vaultbridge.dev/owner-uid': 'uid-1' });
+  expect(planWrite(destination, 'ns', owner, data, { ...secret, type: 'Opaque' }).action).toBe('none');
+  expect(planWrite(destination, 'ns', owner, { a: b64('2') }, secret).action).toBe('update');
+  const foreign = { metadata: { name: 'app', namespace: 'ns' }, data: { keep: b64('me') } };
+  expect(planWrite(destination, 'ns', owner, data, foreign)).toMatchObject({ action: 'refuse', reason: 'DestinationNotOwned' });
+  expect(planWrite({ ...destination, overwrite: true }, 'ns', owner, data, foreign).action).toBe('update');
+  const otherOwners = { metadata: { name: 'app', labels: { [MANAGED_BY_LABEL]: 'vaultbridge-operator' } } };
+  expect(planWrite({ ...destination, overwrite: true }, 'ns', owner, data, otherOwners)).toMatchObject({ action: 'refuse', reason: 'DestinationNotOwned' });
+  expect(planWrite({ ...destination, create: false }, 'ns', owner, data, undefined)).toMatchObject({ action: 'refuse', reason: 'DestinationMissing' });
+});
+
+test('MAC input is Go json.Marshal(map[string][]byte): sorted keys, base64 values, HTML-escaped', () => {
+  expect(macInput({ b: b64('2'), a: b64('1'), '<k>': b64('x') })).toBe('{"\\u003ck\\u003e":"eA==","a":"MQ==","b":"Mg=="}');
+  const key = Buffer.alloc(16, 7);
+  expect(secretMac(key, { a: b64('1') })).toBe(createHmac('sha256', key).update('{"a":"MQ=="}').digest('base64'));
+});
+
+test('lastTransitionTime changes only with the status', () => {
+  const first = setConditions(undefined, [{ type: 'Ready', status: 'True', reason: 'Ready', message: 'm' }], new Date('2026-01-01T00:00:00Z'));
+  const same = setConditions(first, [{ type: 'Ready', status: 'True', reason: 'Ready', message: 'other' }], new Date('2026-01-02T00:00:00Z'));
+  expect(same[0]).toMatchObject({ message: 'other', lastTransitionTime: '2026-01-01T00:00:00Z' });
+  const changed = setConditions(same, [{ type: 'Ready', status: 'False', reason: 'X', message: 'm' }], new Date('2026-01-03T00:00:00Z'));
+  expect(changed[0]?.lastTransitionTime).toBe('2026-01-03T00:00:00Z');
+});

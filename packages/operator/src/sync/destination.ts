@@ -1,0 +1,126 @@
+// Pure: Vault data + spec → the desired Secret, and the decision whether an existing one may be written.
+import type { V1OwnerReference, V1Secret } from '@kubernetes/client-node';
+import { stableJson } from '@vaultbridge/core';
+import type { Destination } from '../api/vault-static-secret.ts';
+
+export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+export const MANAGED_BY = 'vaultbridge-operator';
+export const OWNER_UID_LABEL = 'secrets.vaultbridge.dev/owner-uid';
+export const MANAGED_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
+
+export interface Owner {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+}
+
+/** A Vault field that would clash with the `_raw` key VSO adds. */
+export class SecretDataError extends Error {
+  readonly code = 'SECRET_DATA';
+  constructor(message: string) {
+    super(message);
+    this.name = 'SecretDataError';
+  }
+}
+
+/**
+ * Secret `.data` (base64) as VSO builds it: every top-level field (strings as-is, anything else as
+ * JSON) plus `_raw`, the JSON of the whole Vault data.
+ */
+export function buildSecretData(fields: Record<string, unknown>, raw: unknown): Record<string, string> {
+  if (Object.hasOwn(fields, '_raw')) throw new SecretDataError('the Vault secret has a field named "_raw", which is reserved for the raw data');
+  const data: Record<string, string> = { _raw: Buffer.from(stableJson(raw)).toString('base64') };
+  for (const [key, value] of Object.entries(fields)) {
+    const text = typeof value === 'string' ? value : JSON.stringify(value);
+    data[key] = Buffer.from(text ?? 'null').toString('base64');
+  }
+  return data;
+}
+
+export function ownerReference(owner: Owner): V1OwnerReference {
+  // No controller/blockOwnerDeletion, as VSO: GC deletes the Secret with its owner.
+  return { apiVersion: owner.apiVersion, kind: owner.kind, name: owner.name, uid: owner.uid };
+}
+
+export function ownerLabels(owner: Owner): Record<string, string> {
+  return { [MANAGED_BY_LABEL]: MANAGED_BY, [OWNER_UID_LABEL]: owner.uid };
+}
+
+export function isOwnedBy(secret: V1Secret, owner: Owner): boolean {
+  return (secret.metadata?.ownerReferences ?? []).some((ref) => ref.uid === owner.uid) && secret.metadata?.labels?.[OWNER_UID_LABEL] === owner.uid;
+}
+
+export type WritePlan =
+  | { action: 'create'; secret: V1Secret }
+  | { action: 'update'; secret: V1Secret }
+  | { action: 'none' }
+  | { action: 'refuse'; reason: 'DestinationNotOwned' | 'DestinationMissing' | 'DestinationTypeChange'; message: string };
+
+function sameMap(a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {
+  const left = a ?? {};
+  const right = b ?? {};
+  const keys = Object.keys(left);
+  return keys.length === Object.keys(right).length && keys.every((key) => left[key] === right[key]);
+}
+
+/**
+ * What to do with the destination given what exists. Never writes a Secret another party owns
+ * (unless `overwrite` and it is unlabelled), never deletes one.
+ */
+export function planWrite(destination: Destination, namespace: string, owner: Owner, data: Record<string, string>, existing: V1Secret | undefined): WritePlan {
+  if (!destination.create) {
+    if (!existing) {
+      return { action: 'refuse', reason: 'DestinationMissing', message: `Secret ${namespace}/${destination.name} does not exist and spec.destination.create is false` };
+    }
+    if (sameMap(existing.data, data)) return { action: 'none' };
+    // Only data is ours to set: labels, annotations, type and owners stay the user's.
+    return { action: 'update', secret: { ...existing, data } };
+  }
+  const labels = { ...destination.labels, ...ownerLabels(owner) };
+  const desired: V1Secret = {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: {
+      name: destination.name,
+      namespace,
+      labels,
+      annotations: destination.annotations,
+      ownerReferences: [ownerReference(owner)],
+    },
+    type: destination.type || 'Opaque',
+    data,
+  };
+  if (!existing) return { action: 'create', secret: desired };
+  if (!isOwnedBy(existing, owner)) {
+    const labelledByOther = existing.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY;
+    if (!destination.overwrite || labelledByOther) {
+      return {
+        action: 'refuse',
+        reason: 'DestinationNotOwned',
+        message: labelledByOther
+          ? `Secret ${namespace}/${destination.name} is managed by another object; spec.destination.name must name a Secret no other object syncs`
+          : `Secret ${namespace}/${destination.name} exists and is not owned by this object; set spec.destination.overwrite to take it over`,
+      };
+    }
+  }
+  if ((existing.type ?? 'Opaque') !== desired.type) {
+    return {
+      action: 'refuse',
+      reason: 'DestinationTypeChange',
+      message: `Secret ${namespace}/${destination.name} has type ${existing.type ?? 'Opaque'} but spec.destination.type asks for ${desired.type}; the type of a Secret cannot change, delete the Secret to recreate it`,
+    };
+  }
+  const existingOwners = existing.metadata?.ownerReferences ?? [];
+  const unchanged =
+    sameMap(existing.data, data) &&
+    sameMap(existing.metadata?.labels, labels) &&
+    sameMap(existing.metadata?.annotations, destination.annotations) &&
+    existingOwners.length === 1 &&
+    existingOwners[0]?.uid === owner.uid;
+  if (unchanged) return { action: 'none' };
+  return {
+    action: 'update',
+    secret: { ...desired, metadata: { ...desired.metadata, resourceVersion: existing.metadata?.resourceVersion } },
+  };
+}

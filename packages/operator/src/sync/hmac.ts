@@ -1,0 +1,28 @@
+import { createHmac, randomBytes } from 'node:crypto';
+
+/** Go's json.Marshal escapes these in strings; the MAC input must be byte-identical to VSO's. */
+function goJsonString(text: string): string {
+  return JSON.stringify(text).replace(/[<>&\u2028\u2029]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * The bytes VSO MACs: `json.Marshal(map[string][]byte)`, keys sorted, values as standard base64.
+ * Secret `.data` from the API server is already that base64.
+ */
+export function macInput(base64Data: Record<string, string>): string {
+  const keys = Object.keys(base64Data).sort();
+  return `{${keys.map((key) => `${goJsonString(key)}:${goJsonString(base64Data[key]!)}`).join(',')}}`;
+}
+
+/** HMAC-SHA256 of the data, base64: the value of `status.secretMAC`. */
+export function secretMac(key: Buffer, base64Data: Record<string, string>): string {
+  return createHmac('sha256', key).update(macInput(base64Data)).digest('base64');
+}
+
+/**
+ * The MAC key. VSO keeps it in a Secret so MACs survive restarts; this one lives in memory (a restart
+ * makes every MAC differ once, which costs one extra write per secret, not a wrong answer).
+ */
+export function newMacKey(): Buffer {
+  return randomBytes(16);
+}
