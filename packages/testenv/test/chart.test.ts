@@ -1,0 +1,156 @@
+// charts/vaultbridge: lint, render and install into the real test API server with the repo's helm.
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import * as k8s from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
+import { binaryPath, repoRoot, sharedStack, type TestStack } from '../src/index.ts';
+
+const chart = path.join(repoRoot, 'charts/vaultbridge');
+const components = ['injector', 'csiProvider', 'operator'] as const;
+type Component = (typeof components)[number];
+
+interface RenderedObject {
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  [key: string]: unknown;
+}
+
+function helm(...args: string[]): string {
+  return execFileSync(binaryPath('helm'), args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
+}
+
+function render(...setArgs: string[]): RenderedObject[] {
+  const out = helm('template', 'rel', chart, '--namespace', 'vb-ns', ...setArgs.flatMap((s) => ['--set', s]));
+  return parseAllDocuments(out)
+    .map((doc) => doc.toJS() as RenderedObject | null)
+    .filter((obj): obj is RenderedObject => obj !== null);
+}
+
+function only(component: Component): string[] {
+  return components.map((c) => `${c}.enabled=${c === component}`);
+}
+
+const componentLabel: Record<Component, string> = {
+  injector: 'vaultbridge-injector',
+  csiProvider: 'vaultbridge-csi-provider',
+  operator: 'vaultbridge-operator',
+};
+
+describe('helm lint --strict', () => {
+  it.each([[[] as string[]], ...components.map((c) => [[`${c}.enabled=false`]])])('passes with %j', (setArgs) => {
+    expect(helm('lint', '--strict', chart, ...setArgs.flatMap((s) => ['--set', s]))).toContain('0 chart(s) failed');
+  });
+
+  it('rejects values of the wrong type through values.schema.json', () => {
+    expect(() => helm('template', 'rel', chart, '--set', 'injector.replicas=two')).toThrow(/replicas/);
+    expect(() => helm('template', 'rel', chart, '--set', 'unknownKey=1')).toThrow(/unknownKey/);
+  });
+});
+
+describe('helm template', () => {
+  it('renders every component with all three enabled', () => {
+    const objects = render('global.vault.address=https://vault.example:8200');
+    const names = objects.map((o) => `${o.kind}/${o.metadata.name}`);
+    expect(names).toEqual(expect.arrayContaining([
+      'Deployment/rel-vaultbridge-injector',
+      'Service/rel-vaultbridge-injector',
+      'MutatingWebhookConfiguration/rel-vaultbridge-injector',
+      'PodDisruptionBudget/rel-vaultbridge-injector',
+      'DaemonSet/rel-vaultbridge-csi-provider',
+      'Deployment/rel-vaultbridge-operator',
+      'ClusterRole/rel-vaultbridge-operator',
+    ]));
+    expect(names.filter((n) => n.startsWith('ServiceMonitor/'))).toEqual([]);
+    // The operator runs one replica by default: no PDB for it.
+    expect(names).not.toContain('PodDisruptionBudget/rel-vaultbridge-operator');
+
+    const injector = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'rel-vaultbridge-injector') as unknown as k8s.V1Deployment;
+    expect(injector.spec?.replicas).toBe(2);
+    const env = injector.spec!.template.spec!.containers[0]!.env!;
+    const value = (name: string) => env.find((e) => e.name === name);
+    expect(value('AGENT_INJECT_VAULT_ADDR')?.value).toBe('https://vault.example:8200');
+    expect(value('AGENT_INJECT_TLS_AUTO')?.value).toBe('rel-vaultbridge-injector');
+    expect(value('AGENT_INJECT_TLS_AUTO_HOSTS')?.value).toContain('rel-vaultbridge-injector.vb-ns.svc');
+    expect(value('NAMESPACE')?.valueFrom?.fieldRef?.fieldPath).toBe('metadata.namespace');
+    expect(value('POD_NAME')?.valueFrom?.fieldRef?.fieldPath).toBe('metadata.name');
+
+    const mwc = objects.find((o) => o.kind === 'MutatingWebhookConfiguration') as unknown as k8s.V1MutatingWebhookConfiguration;
+    const webhook = mwc.webhooks![0]!;
+    expect(webhook).toMatchObject({
+      name: 'vault.hashicorp.com',
+      admissionReviewVersions: ['v1', 'v1beta1'],
+      sideEffects: 'None',
+      failurePolicy: 'Ignore',
+      clientConfig: { service: { name: 'rel-vaultbridge-injector', namespace: 'vb-ns', path: '/mutate' } },
+      rules: [{ operations: ['CREATE'], resources: ['pods'] }],
+    });
+    expect(webhook.objectSelector?.matchExpressions).toContainEqual({ key: 'app.kubernetes.io/name', operator: 'NotIn', values: ['vaultbridge-injector'] });
+
+    const operator = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'rel-vaultbridge-operator') as unknown as k8s.V1Deployment;
+    expect(operator.spec!.template.spec!.containers[0]!.args).toContain('--leader-elect');
+  });
+
+  it.each(components)('with only %s enabled renders only its objects', (component) => {
+    const objects = render(...only(component));
+    expect(objects.length).toBeGreaterThan(0);
+    const namespaced = objects.filter((o) => o.kind !== 'CustomResourceDefinition');
+    for (const object of namespaced) {
+      expect(`${object.kind}/${object.metadata.name}`).toMatch(new RegExp(`^\\w+/rel-${componentLabel[component]}`));
+      expect(object.metadata.labels?.['app.kubernetes.io/name']).toBe(componentLabel[component]);
+    }
+  });
+
+  it('renders ServiceMonitors and the operator PDB only when asked', () => {
+    const objects = render('injector.serviceMonitor.enabled=true', 'csiProvider.serviceMonitor.enabled=true', 'operator.serviceMonitor.enabled=true', 'operator.replicas=2');
+    expect(objects.filter((o) => o.kind === 'ServiceMonitor')).toHaveLength(3);
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toContain('PodDisruptionBudget/rel-vaultbridge-operator');
+  });
+});
+
+describe('helm install into the test API server', () => {
+  let stack: TestStack;
+
+  beforeAll(() => {
+    stack = sharedStack();
+  });
+
+  it('creates the release objects and helm uninstall removes them', async () => {
+    const release = stack.uniqueName('vb');
+    const namespace = stack.uniqueName('chart');
+    const kubeconfig = stack.handle.kubeconfigPath;
+    const apps = stack.kube.config.makeApiClient(k8s.AppsV1Api);
+    const admission = stack.kube.config.makeApiClient(k8s.AdmissionregistrationV1Api);
+    const extensions = stack.kube.config.makeApiClient(k8s.ApiextensionsV1Api);
+    const injectorName = `${release}-vaultbridge-injector`;
+
+    try {
+      helm('install', release, chart, '--namespace', namespace, '--create-namespace', '--kubeconfig', kubeconfig, '--no-hooks',
+        '--set', 'global.vault.address=http://127.0.0.1:8200',
+        // The webhook has no endpoints here (no kubelet): keep it to this namespace so no other test's pods see it.
+        '--set', `injector.webhook.namespaceSelector.matchLabels.kubernetes\\.io/metadata\\.name=${namespace}`,
+        '--set', 'injector.webhook.failurePolicy=Ignore');
+
+      const injector = await apps.readNamespacedDeployment({ namespace, name: injectorName });
+      expect(injector.spec?.replicas).toBe(2);
+      await apps.readNamespacedDeployment({ namespace, name: `${release}-vaultbridge-operator` });
+      await apps.readNamespacedDaemonSet({ namespace, name: `${release}-vaultbridge-csi-provider` });
+      const mwc = await admission.readMutatingWebhookConfiguration({ name: injectorName });
+      expect(mwc.webhooks?.[0]?.namespaceSelector?.matchLabels).toEqual({ 'kubernetes.io/metadata.name': namespace });
+      for (const crd of ['vaultconnections', 'vaultauths', 'vaultstaticsecrets']) {
+        const found = await extensions.readCustomResourceDefinition({ name: `${crd}.secrets.vaultbridge.dev` });
+        expect(found.spec.group).toBe('secrets.vaultbridge.dev');
+      }
+    } finally {
+      helm('uninstall', release, '--namespace', namespace, '--kubeconfig', kubeconfig);
+    }
+
+    const deployments = await apps.listNamespacedDeployment({ namespace });
+    expect(deployments.items).toEqual([]);
+    const daemonSets = await apps.listNamespacedDaemonSet({ namespace });
+    expect(daemonSets.items).toEqual([]);
+    await expect(admission.readMutatingWebhookConfiguration({ name: injectorName })).rejects.toMatchObject({ code: 404 });
+    // CRDs stay: helm never deletes what it installed from crds/.
+    await expect(extensions.readCustomResourceDefinition({ name: 'vaultauths.secrets.vaultbridge.dev' })).resolves.toBeDefined();
+    await stack.kube.config.makeApiClient(k8s.CoreV1Api).deleteNamespace({ name: namespace });
+  });
+});
