@@ -150,7 +150,7 @@ try {
   const socketPath = path.join(work, 'vault.sock');
   const healthPort = await freeLoopbackPort();
   provider = spawn(process.execPath, [path.join(repoRoot, 'packages/csi-provider/dist/bundle/cli.mjs'), '--endpoint', socketPath,
-    '--health-addr', `127.0.0.1:${healthPort}`, '--vault-addr', stack.vaultAddr, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    '--health-addr', `127.0.0.1:${healthPort}`, '--vault-addr', stack.vaultAddr, '--kubeconfig', stack.handle.kubeconfigPath, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
   for (let i = 0; i < 100 && !fs.existsSync(socketPath); i++) await sleep(100);
   const Service = grpc.makeGenericClientConstructor(loadProviderService(), 'CSIDriverProvider');
   const driver = new Service(`unix:${socketPath}`, grpc.credentials.createInsecure()) as unknown as grpc.Client & {

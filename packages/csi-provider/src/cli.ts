@@ -2,6 +2,7 @@
 // `vaultbridge-csi-provider`: flags (same names as vault-csi-provider's) → ProviderServer + health/metrics
 // server + SIGTERM handling. Only wiring lives here.
 import { Command, CommanderError, Option } from 'commander';
+import { loadOrCreateHmacKey, providerNamespace } from './hmac-key.ts';
 import {
   createHealthServer, createLogger, createMetricsRegistry, createShutdown, loadKubeConfig, LOG_LEVELS, parseBoolean,
   type LogLevel,
@@ -87,9 +88,21 @@ async function serve(options: CliOptions, io: CliIo): Promise<number> {
     // Kubernetes is only needed for TokenRequest when the driver sends no pod token.
     logger.warn({ err: error }, 'no Kubernetes access: mounts need CSIDriver tokenRequests (audience vault)');
   }
+  let hmacKey: Buffer | undefined;
+  if (kubeConfig) {
+    const namespace = providerNamespace(io.env);
+    try {
+      hmacKey = await loadOrCreateHmacKey(kubeConfig, namespace, options.hmacSecretName, logger);
+    } catch (error) {
+      // Mounting matters more than stable versions: serve with a per-process key and say so.
+      logger.warn({ err: error, secret: `${namespace}/${options.hmacSecretName}` }, 'cannot read or create the HMAC key Secret; object versions use a per-process key');
+    }
+  } else {
+    logger.warn('no Kubernetes access: object versions use a per-process HMAC key and change when the provider restarts');
+  }
   const metrics = createMetricsRegistry({ defaultMetrics: true, defaultLabels: { service: 'csi-provider' } });
   const server = new ProviderServer({
-    logger, flags, metrics, kubeConfig, env: io.env,
+    logger, flags, metrics, kubeConfig, env: io.env, ...(hmacKey ? { hmacKey } : {}),
     cacheSize: positiveInt(options.cacheSize, '--cache-size'),
     concurrency: Math.max(1, positiveInt(options.concurrency, '--concurrency')),
   });
@@ -127,7 +140,7 @@ export function createCliProgram(io: CliIo, setExitCode: (code: number) => void)
     .option('--concurrency <n>', 'objects of one mount read from Vault at once', '4')
     .addOption(new Option('--log-level <level>', 'trace, debug, info, warn, error, off').default('info').env('LOG_LEVEL'))
     .option('--kubeconfig <file>', 'kubeconfig for TokenRequest (default $KUBECONFIG, ~/.kube/config, in-cluster)')
-    .option('--hmac-secret-name <name>', 'accepted for compatibility; the HMAC key is kept in memory for now', 'vault-csi-provider-hmac-key')
+    .option('--hmac-secret-name <name>', 'Secret (in $NAMESPACE or the service account\'s namespace) holding the HMAC key for object versions; created when absent', 'vault-csi-provider-hmac-key')
     .option('--debug', 'deprecated upstream; ignored')
     .option('--version', 'print the version and exit')
     .action(async (options: CliOptions) => {
