@@ -25,7 +25,10 @@ export interface FetcherOptions {
   env?: NodeJS.ProcessEnv;
   /** Told of each Vault login and each Vault read (for metrics). */
   onLogin?: () => void;
-  onRead?: (result: 'ok' | 'error') => void;
+  /** `cached`: a leased answer reused for the same pod volume, no Vault request. */
+  onRead?: (result: 'ok' | 'error' | 'cached') => void;
+  /** Clock, for tests. */
+  now?: () => number;
 }
 
 interface Connection {
@@ -110,6 +113,12 @@ export class VaultFetcher {
   private readonly podJwts: LRUCache<string, PodJwt>;
   private readonly tokenRequests: LRUCache<string, TokenRequestSource>;
   private readonly seenManagers = new WeakSet<TokenManager>();
+  /**
+   * Leased answers (database credentials, certificates…) per pod volume and request, reused until
+   * two thirds of the lease: the driver's rotation polls then do not mint new credentials every
+   * time. Answers without a lease (KV) are never cached, so rotation sees every change.
+   */
+  private readonly leased: LRUCache<string, { response: VaultResponse<unknown>; reuseUntil: number }>;
 
   constructor(options: FetcherOptions) {
     this.options = options;
@@ -120,6 +129,7 @@ export class VaultFetcher {
     });
     this.podJwts = new LRUCache<string, PodJwt>({ max });
     this.tokenRequests = new LRUCache<string, TokenRequestSource>({ max });
+    this.leased = new LRUCache({ max });
   }
 
   private connection(config: MountConfig): Connection {
@@ -180,8 +190,16 @@ export class VaultFetcher {
     const client = manager.client;
     const namespace = config.connection.namespace;
     const inFlight = new Map<string, Promise<VaultResponse<unknown> | null>>();
+    const now = this.options.now?.() ?? Date.now();
     const read = (object: SecretObject): Promise<VaultResponse<unknown> | null> => {
       const key = requestKey(namespace, object);
+      // A pod volume (its uid and target path) under one identity: another pod never gets these credentials.
+      const leaseKey = `${manager.identity}\u0000${config.pod.uid}\u0000${config.targetPath}\u0000${key}`;
+      const cached = this.leased.get(leaseKey);
+      if (cached && now < cached.reuseUntil) {
+        this.options.onRead?.('cached');
+        return Promise.resolve(cached.response);
+      }
       let pending = inFlight.get(key);
       if (!pending) {
         pending = client.request<unknown>(object.method, object.path, {
@@ -190,7 +208,12 @@ export class VaultFetcher {
           body: object.method === 'GET' ? undefined : (object.secretArgs ?? undefined),
           signal,
         });
-        pending.then(() => this.options.onRead?.('ok'), () => this.options.onRead?.('error'));
+        pending.then((response) => {
+          this.options.onRead?.('ok');
+          if (response?.lease_id && (response.lease_duration ?? 0) > 0) {
+            this.leased.set(leaseKey, { response, reuseUntil: now + (response.lease_duration * 1000 * 2) / 3 });
+          }
+        }, () => this.options.onRead?.('error'));
         inFlight.set(key, pending);
       }
       return pending;

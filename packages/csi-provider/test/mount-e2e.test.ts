@@ -191,6 +191,17 @@ describe('vaultbridge-csi-provider over its unix socket', () => {
     expect(logLines.join('\n')).not.toMatch(/hunter2|app-user|v1-key|eyJ/);
   });
 
+  it('a rotation poll of the same pod volume reuses its leased database credential; another pod gets its own', async () => {
+    const credsRoute = `GET /v1/${layout.databaseMount}/creds/${layout.databaseRole}`;
+    const first = fileMap(await mount(await attributes(objects)));
+    const { result: poll, routes: pollRoutes } = await loginDelta(async () => mount(await attributes(objects)));
+    expect(pollRoutes[credsRoute] ?? 0).toBe(0);
+    expect(fileMap(poll)['db-username']?.text).toBe(first['db-username']?.text);
+    const { result: other, routes: otherRoutes } = await loginDelta(async () => mount(await attributes(objects, { 'csi.storage.k8s.io/pod.uid': '6f0c1d2e-0000-4000-8000-000000000002' })));
+    expect(otherRoutes[credsRoute]).toBe(1);
+    expect(fileMap(other)['db-username']?.text).not.toBe(first['db-username']?.text);
+  });
+
   it('a second mount for the same service account reuses the Vault token (no login) and versions follow content', async () => {
     const staticObjects = objects.split('- objectName: db-username')[0] ?? '';
     const { result: unchanged, logins: noLogin } = await loginDelta(async () => mount(await attributes(staticObjects)));
