@@ -1,6 +1,6 @@
 // Wires informers, the queue and the controller. `startOperator` is what the CLI and the tests run.
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesListObject, type V1Secret } from '@kubernetes/client-node';
-import type { Logger, MetricsRegistry } from '@vaultbridge/core';
+import { loadOrCreateSecretKey, type Logger, type MetricsRegistry } from '@vaultbridge/core';
 import { API_VERSION, GROUP, VERSION } from './api/common.ts';
 import { kinds } from './api/crds.ts';
 import type { VaultStaticSecret } from './api/vault-static-secret.ts';
@@ -21,6 +21,8 @@ export interface OperatorOptions {
   metrics?: MetricsRegistry;
   /** Failure backoff of one object. Defaults 1 s doubling to 60 s, full jitter. */
   backoff?: { baseDelayMs: number; maxDelayMs: number };
+  /** Secret in the operator namespace holding the MAC key, so MACs survive restarts. Default `vaultbridge-operator-hmac-key`. */
+  macKeySecretName?: string;
 }
 
 export interface RunningOperator {
@@ -45,7 +47,15 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   const { kubeConfig, logger } = options;
   const custom = kubeConfig.makeApiClient(CustomObjectsApi);
   const core = kubeConfig.makeApiClient(CoreV1Api);
-  const macKey = newMacKey();
+  let macKey: Buffer;
+  const macKeySecret = options.macKeySecretName ?? 'vaultbridge-operator-hmac-key';
+  try {
+    macKey = await loadOrCreateSecretKey(kubeConfig, options.operatorNamespace, macKeySecret, { bytes: 32, managedBy: 'vaultbridge-operator', logger });
+  } catch (error) {
+    // Syncing matters more than stable MACs: a per-process key costs one extra write per secret after a restart.
+    logger.warn({ err: error, secret: `${options.operatorNamespace}/${macKeySecret}` }, 'cannot read or create the MAC key Secret; using a per-process key');
+    macKey = newMacKey();
+  }
   const clients = new VaultClientFactory({ kubeConfig, operatorNamespace: options.operatorNamespace });
   const reconciles = options.metrics?.counter({
     name: 'vaultbridge_operator_reconciles_total',

@@ -6,6 +6,7 @@ import { GROUP, VERSION } from '../src/api/common.ts';
 import type { VaultStaticSecret } from '../src/api/vault-static-secret.ts';
 import { installCrds } from '../src/install-crds.ts';
 import { startOperator, type RunningOperator } from '../src/operator.ts';
+import { secretMac } from '../src/sync/hmac.ts';
 
 const stack = sharedStack();
 const kubeConfig = stack.kube.config;
@@ -89,6 +90,11 @@ test('a KV v2 secret is synced into an owned Secret, status Ready with a MAC', a
   expect(vss.status?.lastGeneration).toBe(vss.metadata.generation);
   expect(condition(vss, 'Ready')).toMatchObject({ reason: 'Ready', observedGeneration: vss.metadata.generation });
   expect(condition(vss, 'SecretSynced')?.status).toBe('True');
+  // The MAC is over the synced data with the key the operator keeps in a Secret (so MACs survive restarts).
+  const keySecret = await readSecret('vaultbridge-operator-hmac-key');
+  const macKey = Buffer.from(keySecret?.data?.key ?? '', 'base64');
+  expect(macKey.length).toBe(32);
+  expect(vss.status?.secretMAC).toBe(secretMac(macKey, secret.data ?? {}));
 });
 
 test('a change in Vault reaches the Secret within refreshAfter', async () => {

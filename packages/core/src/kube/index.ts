@@ -5,3 +5,4 @@ export {
   FileTokenSource, StaticTokenSource, TokenRequestSource, defaultServiceAccountTokenPath, type ServiceAccountTokenSource,
   type TokenRequestApi, type TokenRequestSourceOptions,
 } from './token-source.ts';
+export { loadOrCreateSecretKey, type SecretKeyOptions } from './secret-key.ts';

@@ -20,8 +20,8 @@ export function secretMac(key: Buffer, base64Data: Record<string, string>): stri
 }
 
 /**
- * The MAC key. VSO keeps it in a Secret so MACs survive restarts; this one lives in memory (a restart
- * makes every MAC differ once, which costs one extra write per secret, not a wrong answer).
+ * A per-process MAC key: the fallback when the key Secret (startOperator's `macKeySecretName`) cannot
+ * be read or created. A restart then makes every MAC differ once: one extra write per secret.
  */
 export function newMacKey(): Buffer {
   return randomBytes(16);
