@@ -3,7 +3,7 @@
 // parses it at start-up. Durations are milliseconds, file modes numbers, paths absolute.
 
 import path from 'node:path/posix';
-import type { AgentFeature, AgentLogFormat, AgentLogLevel, AgentSpec, CacheAutoAuthToken, DefaultTemplate } from '../annotations/spec.ts';
+import type { AgentFeature, AgentLogFormat, AgentLogLevel, AgentSpec, CacheAutoAuthToken, DefaultTemplate, VaultConnectionSpec } from '../annotations/spec.ts';
 import { CACHE_PATH, PID_FILE, READY_FILE, TOKEN_FILE } from './names.ts';
 
 /** Env var holding base64(JSON(AgentConfig)). */
@@ -41,19 +41,8 @@ export interface AgentConfig {
   /** init: log in, render every secret once, exit 0 (non-zero after the retry budget).
    *  sidecar: keep the token alive, renew leases, re-render on change, run commands. */
   readonly mode: AgentMode;
-  readonly vault: {
-    readonly address: string;
-    readonly namespace?: string;
-    readonly caCert?: string;
-    readonly caPath?: string;
-    readonly caCertPem?: string;
-    readonly clientCert?: string;
-    readonly clientKey?: string;
-    readonly tlsSkipVerify: boolean;
-    readonly tlsServerName?: string;
-    readonly maxRetries?: number;
-    readonly timeoutMs?: number;
-  };
+  /** The pod's Vault connection, as parsed from its annotations (one definition: `VaultConnectionSpec`). */
+  readonly vault: VaultConnectionSpec;
   readonly auth: {
     readonly type: 'kubernetes';
     /** as in vault-k8s: `auth/kubernetes`; login at `<mountPath>/login` */
