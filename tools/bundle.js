@@ -20,6 +20,9 @@ const result = await build({
   sourcemap: 'linked',
   conditions: ['@vaultbridge/source'],
   outdir: path.resolve('dist/bundle'),
+  // Flat names (dist/bundle/<entry>.mjs) whatever folders the entries are in: the injector finds its
+  // worker thread's bundle next to its own.
+  entryNames: '[name]',
   outExtension: { '.js': '.mjs' },
   // CommonJS dependencies inside an ESM bundle still call require() for Node built-ins.
   banner: { js: "import { createRequire as __vbCreateRequire } from 'node:module'; const require = __vbCreateRequire(import.meta.url);" },

@@ -71,16 +71,28 @@ async function waitReady(port: number, child: ChildProcess, name: string): Promi
 
 interface LoadResult {
   requestsPerSecond: number;
+  /** the server process's CPU time (user + system) per answered request, from /proc */
+  cpuMicrosPerRequest: number;
   p50Ms: number;
   p99Ms: number;
   non2xx: number;
   errors: number;
 }
 
-async function load(port: number, body: string, overallRate?: number): Promise<LoadResult> {
+/** CPU seconds (user + system) a process has used so far. Linux /proc; clock ticks are 1/100 s. */
+function cpuSeconds(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // fields[0] is field 3 (state); utime and stime are fields 14 and 15.
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+async function load(server: ChildProcess, port: number, body: string, overallRate?: number): Promise<LoadResult> {
+  const cpuBefore = cpuSeconds(server.pid!);
   if (overallRate) {
     const r = await constantRate({ port, path: '/mutate', body, ratePerSecond: overallRate, durationSeconds, connections });
-    return { requestsPerSecond: r.completedPerSecond, p50Ms: r.p50Ms, p99Ms: r.p99Ms, non2xx: 0, errors: r.errors };
+    const answered = r.completedPerSecond * durationSeconds;
+    return { requestsPerSecond: r.completedPerSecond, cpuMicrosPerRequest: ((cpuSeconds(server.pid!) - cpuBefore) * 1e6) / answered, p50Ms: r.p50Ms, p99Ms: r.p99Ms, non2xx: 0, errors: r.errors };
   }
   const result = await autocannon({
     url: `https://127.0.0.1:${port}/mutate`,
@@ -92,6 +104,7 @@ async function load(port: number, body: string, overallRate?: number): Promise<L
   });
   return {
     requestsPerSecond: result.requests.average,
+    cpuMicrosPerRequest: ((cpuSeconds(server.pid!) - cpuBefore) * 1e6) / result.requests.total,
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
     non2xx: result.non2xx,
@@ -107,7 +120,10 @@ async function stop(child: ChildProcess): Promise<void> {
 }
 
 export interface WebhookBenchResult {
-  ours: { saturation: LoadResult; at1000: LoadResult };
+  /** `serve` as shipped: `--workers auto` (one admission worker thread per CPU beyond the first). */
+  ours: { saturation: LoadResult; at1000: LoadResult; workers: string };
+  /** `serve --workers 0`: every review on the event loop, one thread in all. */
+  oursInline: { saturation: LoadResult; at1000: LoadResult };
   /** Bare express answering a 150-byte fixed patch. */
   baseline: { saturation: LoadResult; at1000: LoadResult };
   /** Bare express answering our own patch for this pod (computed once): the same bytes on the wire. */
@@ -130,8 +146,12 @@ export async function benchWebhook(): Promise<WebhookBenchResult> {
 
   const node = process.execPath;
   const oursPort = await freeLoopbackPort();
-  const ours = spawn(node, [...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean), bundle, 'serve', '--listen', `127.0.0.1:${oursPort}`, '--tls-cert-file', certFile, '--tls-key-file', keyFile,
-    '--vault-address', 'https://vault.vault.svc:8200', '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const serve = (port: number, extra: string[]) =>
+    spawn(node, [...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean), bundle, 'serve', '--listen', `127.0.0.1:${port}`, '--tls-cert-file', certFile, '--tls-key-file', keyFile,
+      '--vault-address', 'https://vault.vault.svc:8200', '--log-level', 'warn', ...extra], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const ours = serve(oursPort, []);
+  const inlinePort = await freeLoopbackPort();
+  const oursInline = serve(inlinePort, ['--workers', '0']);
   const basePort = await freeLoopbackPort();
   const baseline = spawn(node, [path.join(repoRoot, 'tools/bench/baseline-webhook.ts'), String(basePort), certFile, keyFile], { stdio: ['ignore', 'ignore', 'inherit'] });
   const ourPatch = handleAdmissionReview(sampleReview(), { vaultAddress: 'https://vault.vault.svc:8200' }).response.response.patch ?? '';
@@ -141,16 +161,19 @@ export async function benchWebhook(): Promise<WebhookBenchResult> {
   const baselineSame = spawn(node, [path.join(repoRoot, 'tools/bench/baseline-webhook.ts'), String(samePort), certFile, keyFile, patchFile], { stdio: ['ignore', 'ignore', 'inherit'] });
   try {
     await waitReady(oursPort, ours, 'injector');
+    await waitReady(inlinePort, oursInline, 'injector --workers 0');
     await waitReady(basePort, baseline, 'baseline');
     await waitReady(samePort, baselineSame, 'baseline with our patch');
     // Warm up both (JIT, TLS session setup) before measuring.
     await autocannon({ url: `https://127.0.0.1:${oursPort}/mutate`, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections, duration: 2 });
+    await autocannon({ url: `https://127.0.0.1:${inlinePort}/mutate`, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections, duration: 2 });
     await autocannon({ url: `https://127.0.0.1:${basePort}/mutate`, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections, duration: 2 });
     await autocannon({ url: `https://127.0.0.1:${samePort}/mutate`, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections, duration: 2 });
     const result: WebhookBenchResult = {
-      ours: { saturation: await load(oursPort, body), at1000: await load(oursPort, body, 1000) },
-      baseline: { saturation: await load(basePort, body), at1000: await load(basePort, body, 1000) },
-      baselineSamePatch: { saturation: await load(samePort, body), at1000: await load(samePort, body, 1000) },
+      ours: { saturation: await load(ours, oursPort, body), at1000: await load(ours, oursPort, body, 1000), workers: `auto (${Math.min(4, Math.max(0, os.availableParallelism() - 1))} on ${os.availableParallelism()} CPUs)` },
+      oursInline: { saturation: await load(oursInline, inlinePort, body), at1000: await load(oursInline, inlinePort, body, 1000) },
+      baseline: { saturation: await load(baseline, basePort, body), at1000: await load(baseline, basePort, body, 1000) },
+      baselineSamePatch: { saturation: await load(baselineSame, samePort, body), at1000: await load(baselineSame, samePort, body, 1000) },
       throughputRatio: 0,
       throughputRatioSamePatch: 0,
     };
@@ -158,19 +181,22 @@ export async function benchWebhook(): Promise<WebhookBenchResult> {
     result.throughputRatioSamePatch = result.ours.saturation.requestsPerSecond / result.baselineSamePatch.saturation.requestsPerSecond;
     return result;
   } finally {
-    await Promise.all([stop(ours), stop(baseline), stop(baselineSame)]);
+    await Promise.all([stop(ours), stop(oursInline), stop(baseline), stop(baselineSame)]);
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
 export function printWebhookTable(r: WebhookBenchResult): void {
   const row = (name: string, s: LoadResult, f: LoadResult) =>
-    `| ${name.padEnd(24)} | ${s.requestsPerSecond.toFixed(0).padStart(10)} | ${s.p99Ms.toFixed(1).padStart(8)} | ${f.requestsPerSecond.toFixed(0).padStart(9)} | ${f.p50Ms.toFixed(1).padStart(7)} | ${f.p99Ms.toFixed(1).padStart(7)} | ${String(s.non2xx + f.non2xx + s.errors + f.errors).padStart(6)} |`;
-  console.log('\nWebhook admission (pod with 3 secrets, 50 connections, one process each)');
-  console.log('| server                   | sat. req/s | sat. p99 | @1000 r/s | p50 ms  | p99 ms  | errors |');
-  console.log('|--------------------------|------------|----------|-----------|---------|---------|--------|');
+    `| ${name.padEnd(24)} | ${s.requestsPerSecond.toFixed(0).padStart(10)} | ${s.p99Ms.toFixed(1).padStart(8)} | ${s.cpuMicrosPerRequest.toFixed(0).padStart(11)} | ${f.requestsPerSecond.toFixed(0).padStart(9)} | ${f.p50Ms.toFixed(1).padStart(7)} | ${f.p99Ms.toFixed(1).padStart(7)} | ${String(s.non2xx + f.non2xx + s.errors + f.errors).padStart(6)} |`;
+  console.log('\nWebhook admission (pod with 3 secrets, 50 connections, one process each; CPU = server user+system time per answered review at saturation)');
+  console.log('| server                   | sat. req/s | sat. p99 | CPU µs/req  | @1000 r/s | p50 ms  | p99 ms  | errors |');
+  console.log('|--------------------------|------------|----------|-------------|-----------|---------|---------|--------|');
   console.log(row('vaultbridge-injector', r.ours.saturation, r.ours.at1000));
+  console.log(row('  … --workers 0', r.oursInline.saturation, r.oursInline.at1000));
   console.log(row('bare express, tiny patch', r.baseline.saturation, r.baseline.at1000));
   console.log(row('bare express, our patch', r.baselineSamePatch.saturation, r.baselineSamePatch.at1000));
+  console.log(`vaultbridge-injector workers: ${r.ours.workers}; CPU µs/req counts every thread of the server process`);
   console.log(`throughput ratio ours / bare express with a 150-byte patch: ${r.throughputRatio.toFixed(2)}; with the same answer bytes: ${r.throughputRatioSamePatch.toFixed(2)}   goals: ≥2000 req/s, p99 ≤20 ms at 1000/s, ratio ≥0.6`);
+  console.log(`the same ratios with --workers 0 (one thread): ${(r.oursInline.saturation.requestsPerSecond / r.baseline.saturation.requestsPerSecond).toFixed(2)} (150-byte patch), ${(r.oursInline.saturation.requestsPerSecond / r.baselineSamePatch.saturation.requestsPerSecond).toFixed(2)} (same bytes)`);
 }

@@ -4,7 +4,8 @@ import { sampleReview } from './injector-webhook.ts';
 
 const body = JSON.stringify(sampleReview());
 const iterations = Number(process.argv[2] ?? 5000);
-const defaults = { vaultAddress: 'https://vault.vault.svc:8200' };
+// The defaults `serve` builds from the benchmark's flags (flag defaults included).
+const defaults = { vaultAddress: 'https://vault.vault.svc:8200', authType: 'kubernetes', authPath: 'auth/kubernetes' };
 for (let i = 0; i < 500; i++) handleAdmissionReview(JSON.parse(body), defaults);
 const started = performance.now();
 for (let i = 0; i < iterations; i++) JSON.stringify(handleAdmissionReview(JSON.parse(body), defaults).response);

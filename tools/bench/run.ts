@@ -5,13 +5,27 @@ import { repoRoot } from '@vaultbridge/testenv';
 import { benchAgentInit, printAgentTable } from './agent-init.ts';
 import { benchWebhook, printWebhookTable } from './injector-webhook.ts';
 
+// `npm run bench -- webhook` runs only the named benchmarks (webhook, agent); no names runs all.
+const known = ['webhook', 'agent'];
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((name) => !known.includes(name));
+if (unknown.length > 0) {
+  console.error(`unknown benchmark ${unknown.join(', ')}: choose from ${known.join(', ')}`);
+  process.exit(2);
+}
+const runs = (name: string) => wanted.length === 0 || wanted.includes(name);
+
 const results: Record<string, unknown> = { date: new Date().toISOString(), node: process.version };
-const webhook = await benchWebhook();
-printWebhookTable(webhook);
-results.injectorWebhook = webhook;
-const agent = await benchAgentInit();
-printAgentTable(agent);
-results.agentInit = agent;
+if (runs('webhook')) {
+  const webhook = await benchWebhook();
+  printWebhookTable(webhook);
+  results.injectorWebhook = webhook;
+}
+if (runs('agent')) {
+  const agent = await benchAgentInit();
+  printAgentTable(agent);
+  results.agentInit = agent;
+}
 
 const dir = path.join(repoRoot, 'bench/results');
 fs.mkdirSync(dir, { recursive: true });

@@ -4,7 +4,8 @@ import * as k8s from '@kubernetes/client-node';
 import pino from 'pino';
 import { sharedStack, type TestStack } from '@vaultbridge/testenv';
 import { InjectorMetrics } from '../src/webhook/metrics.ts';
-import { WebhookServer, type AdmissionHandler } from '../src/webhook/server.ts';
+import type { AdmissionHandler } from '../src/webhook/admission-adapter.ts';
+import { WebhookServer } from '../src/webhook/server.ts';
 import { AutoCertificateSource } from '../src/webhook/tls/index.ts';
 
 let stack: TestStack;
@@ -13,17 +14,18 @@ beforeAll(() => {
 });
 
 function labelling(replica: string): AdmissionHandler {
-  return (raw) => {
-    const review = raw as { apiVersion: string; request: { uid: string; namespace: string } };
+  return (body) => {
+    const review = JSON.parse(body) as { apiVersion: string; request: { uid: string; namespace: string } };
     const patch = [{ op: 'add', path: `/metadata/labels/${replica}`, value: 'admitted' }];
     return {
+      status: 200,
       namespace: review.request.namespace,
       outcome: 'injected',
-      review: {
+      payload: JSON.stringify({
         apiVersion: review.apiVersion,
         kind: 'AdmissionReview',
         response: { uid: review.request.uid, allowed: true, patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(patch)).toString('base64') },
-      },
+      }),
     };
   };
 }

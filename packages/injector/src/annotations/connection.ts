@@ -50,9 +50,7 @@ export function readAuth(reader: AnnotationReader, usesConfigMap: boolean): Auth
   const mountPath = reader.parse(A.authPath, parseNonEmpty)?.replace(/^\/+|\/+$/g, '');
   const config: Record<string, string> = {};
   const prefix = `${A.authConfig}-`;
-  for (const [name, value] of [...reader.pod].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    if (name.startsWith(prefix) && name.length > prefix.length) config[name.slice(prefix.length).replaceAll('-', '_')] = value;
-  }
+  for (const [name, value] of reader.podWithPrefix(prefix)) config[name.slice(prefix.length).replaceAll('-', '_')] = value;
   const role = reader.nonEmpty(A.role)?.trim() ?? (config.role?.trim() || undefined);
   if (role === undefined && !usesConfigMap) {
     reader.fail(A.role, `required: the Vault role to log in with (or ${A.authConfig}-role)`);

@@ -34,8 +34,7 @@ function featureList(raw: string): Parsed<AgentFeature[]> {
 function readTelemetry(reader: AnnotationReader): Record<string, unknown> {
   const telemetry: Record<string, unknown> = {};
   const prefix = `${A.agentTelemetry}-`;
-  for (const [name, value] of [...reader.pod].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    if (!name.startsWith(prefix) || name.length === prefix.length) continue;
+  for (const [name, value] of reader.podWithPrefix(prefix)) {
     let parsed: unknown = value;
     try {
       parsed = JSON.parse(value);

@@ -5,7 +5,7 @@
 import { destinationOf, parseMountPath, parseRelativeFile } from './paths.ts';
 import type { AnnotationReader, Found } from './reader.ts';
 import type { DefaultTemplate, SecretSpec } from './spec.ts';
-import { A, annotationFor, SECRET_DEFINING, type AnnotationKey } from './table.ts';
+import { A, ANNOTATION_PREFIX, annotationFor, SECRET_DEFINING, type AnnotationKey } from './table.ts';
 import { parseBool, parseChoice, parseFileMode } from './values.ts';
 
 export interface PodWideSecretSettings {
@@ -15,12 +15,13 @@ export interface PodWideSecretSettings {
 }
 
 /** Raw names of the secrets the pod defines, sorted so the output never depends on annotation order. */
+const DEFINING_PREFIXES = SECRET_DEFINING.map((family) => `${A[family]}-`);
+
 export function secretRawNames(annotations: ReadonlyMap<string, string>): string[] {
   const names = new Set<string>();
   for (const [key, value] of annotations) {
-    if (value.trim() === '') continue;
-    for (const family of SECRET_DEFINING) {
-      const prefix = `${A[family]}-`;
+    if (!key.startsWith(ANNOTATION_PREFIX) || value.trim() === '') continue;
+    for (const prefix of DEFINING_PREFIXES) {
       if (!key.startsWith(prefix)) continue;
       const rawName = key.slice(prefix.length);
       if (rawName === '') continue;

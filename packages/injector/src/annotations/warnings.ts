@@ -4,35 +4,35 @@
 
 import { A, ANNOTATION_PREFIX, ANNOTATION_TABLE, isKnownAnnotation, SECRET_DEFINING, type AnnotationKey } from './table.ts';
 
-const PER_SECRET_KEYS = (Object.keys(ANNOTATION_TABLE) as AnnotationKey[]).filter(
-  (key) => ANNOTATION_TABLE[key].scope === 'secret' && !SECRET_DEFINING.includes(key),
-);
+const PER_SECRET_PREFIXES = (Object.keys(ANNOTATION_TABLE) as AnnotationKey[])
+  .filter((key) => ANNOTATION_TABLE[key].scope === 'secret' && !SECRET_DEFINING.includes(key))
+  .map((key) => `${A[key]}-`);
 
 /** The secret a per-secret annotation refers to, or undefined when `name` is not per-secret. */
 function perSecretTarget(name: string): string | undefined {
   let longest: string | undefined;
-  for (const key of PER_SECRET_KEYS) {
-    const prefix = `${A[key]}-`;
+  for (const prefix of PER_SECRET_PREFIXES) {
     if (name.startsWith(prefix) && (longest === undefined || prefix.length > longest.length)) longest = prefix;
   }
   return longest === undefined ? undefined : name.slice(longest.length);
 }
 
 export function annotationWarnings(annotations: ReadonlyMap<string, string>, secretRawNames: readonly string[]): string[] {
-  const warnings: string[] = [];
+  // [annotation, warning] pairs, sorted by annotation at the end (there are rarely any to sort).
+  const found: [string, string][] = [];
   const secrets = new Set(secretRawNames);
-  for (const name of [...annotations.keys()].sort()) {
-    if (!name.startsWith(ANNOTATION_PREFIX)) continue;
+  for (const name of annotations.keys()) {
+    if (!name.startsWith(ANNOTATION_PREFIX) || isPodWide(name)) continue;
     if (!isKnownAnnotation(name)) {
-      warnings.push(`${name} is not an annotation the Vault injector knows; it is ignored`);
+      found.push([name, `${name} is not an annotation the Vault injector knows; it is ignored`]);
       continue;
     }
     const target = perSecretTarget(name);
-    if (target !== undefined && !secrets.has(target) && !isPodWide(name)) {
-      warnings.push(`${name} refers to secret "${target}", which no ${A.agentInjectSecret}-${target} or ${A.agentInjectTemplate}-${target} defines; it is ignored`);
+    if (target !== undefined && !secrets.has(target)) {
+      found.push([name, `${name} refers to secret "${target}", which no ${A.agentInjectSecret}-${target} or ${A.agentInjectTemplate}-${target} defines; it is ignored`]);
     }
   }
-  return warnings;
+  return found.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, warning]) => warning);
 }
 
 const POD_WIDE_NAMES = new Set(

@@ -87,7 +87,8 @@ export function formatDocuments(documents: readonly unknown[], format: OutputFor
     const value = documents.length === 1 ? documents[0] : { apiVersion: 'v1', kind: 'List', items: documents };
     return `${JSON.stringify(value, null, 2)}\n`;
   }
-  return documents.map((d) => stringify(d, { lineWidth: 0 })).join('---\n');
+  // The agents share mount objects; YAML anchors and aliases for them would be valid but unreadable.
+  return documents.map((d) => stringify(d, { lineWidth: 0, aliasDuplicateObjects: false })).join('---\n');
 }
 
 /** The message of anything thrown (node errors may come from another realm, so no instanceof). */

@@ -25,9 +25,17 @@ describe('parseServeFlags', () => {
     [{ listen: '8080' }, '--listen (AGENT_INJECT_LISTEN): expected host:port or :port, got "8080"'],
     [{ annotationDefaults: '[1]' }, '--annotation-defaults (AGENT_INJECT_ANNOTATION_DEFAULTS): expected a JSON object of annotation name to string value, got "[1]"'],
     [{ tlsMinVersion: 'tls10' }, '--tls-min-version (AGENT_INJECT_TLS_MIN_VERSION): expected "tls12" or "tls13", got "tls10"'],
+    [{ workers: 'many' }, '--workers (AGENT_INJECT_WORKERS): expected auto, or a number of worker threads from 0 to 64, got "many"'],
+    [{ workers: '65' }, '--workers (AGENT_INJECT_WORKERS): expected auto, or a number of worker threads from 0 to 64, got "65"'],
   ])('rejects %o naming the flag, its env var and the accepted form', (flags, message) => {
     expect(() => parseServeFlags({ ...tls, ...flags })).toThrow(ServeConfigError);
     expect(() => parseServeFlags({ ...tls, ...flags })).toThrow(message);
+  });
+
+  it('reads --workers as auto or a count', () => {
+    expect(parseServeFlags({ ...tls }).workers).toBe('auto');
+    expect(parseServeFlags({ ...tls, workers: '0' }).workers).toBe(0);
+    expect(parseServeFlags({ ...tls, workers: '3' }).workers).toBe(3);
   });
 
   it('needs a certificate source', () => {

@@ -53,6 +53,7 @@ const flags = {
   tlsSecretName: { flag: '--tls-secret-name <name>', env: 'AGENT_INJECT_TLS_SECRET_NAME', description: 'Secret in $NAMESPACE holding the shared CA and certificate', defaultValue: 'vaultbridge-injector-certs' },
   tlsMinVersion: { flag: '--tls-min-version <tls12|tls13>', env: 'AGENT_INJECT_TLS_MIN_VERSION', description: 'minimum TLS version', defaultValue: 'tls12' },
   namespace: { flag: '--namespace <ns>', env: 'NAMESPACE', description: 'namespace of the injector (TLS Secret, Lease, ConfigMap)', defaultValue: 'default' },
+  workers: { flag: '--workers <n|auto>', env: 'AGENT_INJECT_WORKERS', description: 'worker threads that answer reviews (ours): auto = one per CPU beyond the first, up to 4; 0 = on the event loop', defaultValue: 'auto' },
   podName: { flag: '--pod-name <name>', env: 'POD_NAME', description: 'this replica identity for leader election' },
 } satisfies Record<string, FlagSpec>;
 
@@ -89,6 +90,8 @@ export interface ServeConfig {
   tlsMinVersion: 'TLSv1.2' | 'TLSv1.3';
   namespace: string;
   podName: string;
+  /** admission worker threads, or `auto` (see resolveWorkerCount) */
+  workers: number | 'auto';
 }
 
 function bool(key: keyof typeof flags, value: string | undefined): boolean | undefined {
@@ -108,6 +111,15 @@ function duration(key: keyof typeof flags, value: string | undefined): string | 
   if (value === undefined || value === '') return undefined;
   if (parseDuration(value) === undefined) throw new ServeConfigError(key, 'a duration like 5s or 1m30s', value);
   return value;
+}
+
+/** Enough threads for any node; more would only be a typo. */
+const MAX_WORKERS = 64;
+
+function workerSetting(value: string): number | 'auto' {
+  if (value === 'auto') return 'auto';
+  if (!/^\d+$/.test(value) || Number(value) > MAX_WORKERS) throw new ServeConfigError('workers', `auto, or a number of worker threads from 0 to ${MAX_WORKERS}`, value);
+  return Number(value);
 }
 
 function listenAddress(value: string): { host: string; port: number } {
@@ -194,5 +206,6 @@ export function parseServeFlags(raw: ServeFlags): ServeConfig {
     tlsMinVersion: minVersion === 'tls13' ? 'TLSv1.3' : 'TLSv1.2',
     namespace: raw.namespace ?? 'default',
     podName: raw.podName ?? `vaultbridge-injector-${process.pid}`,
+    workers: workerSetting(raw.workers ?? 'auto'),
   };
 }

@@ -3,6 +3,7 @@ import * as k8s from '@kubernetes/client-node';
 import { createLogger, createShutdown, loadKubeConfig, type Logger, type LogLevel } from '@vaultbridge/core';
 import type { InjectorDefaults } from '../annotations/defaults.ts';
 import { admissionHandler } from './admission-adapter.ts';
+import { AdmissionWorkerPool, resolveWorkerCount } from './admission-pool.ts';
 import type { ServeConfig } from './config.ts';
 import { InjectorMetrics } from './metrics.ts';
 import { WebhookServer } from './server.ts';
@@ -61,18 +62,27 @@ export async function serveWebhook(config: ServeConfig, options: { kubeConfig?: 
     defaults = watched.defaults;
     stopDefaults = watched.stop;
   }
+  const workers = resolveWorkerCount(config.workers);
+  const pool = workers > 0 ? new AdmissionWorkerPool({ size: workers, logger }) : undefined;
   const server = new WebhookServer({
-    handler: admissionHandler(defaults),
+    handler: pool ? pool.handler(defaults) : admissionHandler(defaults),
     certificates,
     metrics: new InjectorMetrics(),
     logger,
     minVersion: config.tlsMinVersion,
   });
-  const address = await server.listen(config.port, config.host);
-  logger.info({ host: address.address, port: address.port, tls: config.tls.mode }, 'webhook listening');
+  let address: AddressInfo;
+  try {
+    address = await server.listen(config.port, config.host);
+  } catch (error) {
+    await pool?.close();
+    throw error;
+  }
+  logger.info({ host: address.address, port: address.port, tls: config.tls.mode, workers }, 'webhook listening');
   const close = async (): Promise<void> => {
     stopDefaults();
     await server.close();
+    await pool?.close();
   };
   if (options.installSignalHandlers) {
     const shutdown = createShutdown({ logger });

@@ -6,19 +6,33 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { createCertificateAuthority, issueCertificate } from '@vaultbridge/testenv';
-import { admissionHandler } from './admission-adapter.ts';
+import { admissionHandler, type AdmissionHandler } from './admission-adapter.ts';
+import { AdmissionWorkerPool } from './admission-pool.ts';
 import { InjectorMetrics } from './metrics.ts';
 import { WebhookServer } from './server.ts';
 import { FileCertificateSource } from './tls/index.ts';
 
-it('drains an in-flight review on close()', async () => {
+const defaults = () => ({ vaultAddress: 'https://vault:8200' });
+const handlers: [string, () => { handler: AdmissionHandler; close(): Promise<void> }][] = [
+  ['on the event loop', () => ({ handler: admissionHandler(defaults), close: async () => {} })],
+  [
+    'in a worker thread',
+    () => {
+      const pool = new AdmissionWorkerPool({ size: 1, logger: pino({ level: 'silent' }) });
+      return { handler: pool.handler(defaults), close: () => pool.close() };
+    },
+  ],
+];
+
+it.each(handlers)('drains an in-flight review on close() (%s)', async (_name, makeHandler) => {
+  const { handler, close } = makeHandler();
   const ca = await createCertificateAuthority('drain');
   const serving = await issueCertificate(ca, { commonName: 'w', usage: 'server', ipAddresses: ['127.0.0.1'] });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'drain-'));
   fs.writeFileSync(path.join(dir, 'tls.crt'), serving.certPem);
   fs.writeFileSync(path.join(dir, 'tls.key'), serving.keyPem);
   const server = new WebhookServer({
-    handler: admissionHandler(() => ({ vaultAddress: 'https://vault:8200' })),
+    handler,
     certificates: new FileCertificateSource({ certFile: path.join(dir, 'tls.crt'), keyFile: path.join(dir, 'tls.key') }),
     metrics: new InjectorMetrics(undefined, false),
     logger: pino({ level: 'silent' }),
@@ -47,4 +61,5 @@ it('drains an in-flight review on close()', async () => {
   await closing;
   expect(result).toEqual({ status: 200, uid: 'drain-1' });
   expect(closed).toBe(true);
+  await close();
 });
