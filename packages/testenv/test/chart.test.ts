@@ -44,6 +44,7 @@ describe('helm lint --strict', () => {
   it('rejects values of the wrong type through values.schema.json', () => {
     expect(() => helm('template', 'rel', chart, '--set', 'injector.replicas=two')).toThrow(/replicas/);
     expect(() => helm('template', 'rel', chart, '--set', 'unknownKey=1')).toThrow(/unknownKey/);
+    expect(() => helm('template', 'rel', chart, '--set', 'injector.workers=many')).toThrow(/workers/);
   });
 });
 
