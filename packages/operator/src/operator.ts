@@ -4,6 +4,7 @@ import { loadOrCreateSecretKey, type Logger, type MetricsRegistry } from '@vault
 import { API_VERSION, GROUP, VERSION } from './api/common.ts';
 import { kinds } from './api/crds.ts';
 import type { VaultStaticSecret } from './api/vault-static-secret.ts';
+import { EventRecorder } from './runtime/events.ts';
 import { StaticSecretController } from './controllers/static-secret.ts';
 import { VaultClientFactory } from './controllers/vault-clients.ts';
 import { RestartingInformer } from './runtime/informer.ts';
@@ -62,7 +63,8 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     help: 'VaultStaticSecret reconciles by result.',
     labelNames: ['result'] as const,
   });
-  const controller = new StaticSecretController({ kubeConfig, logger, clients, macKey, onResult: (result) => reconciles?.inc({ result }) });
+  const events = new EventRecorder(kubeConfig, 'vaultbridge-operator', logger);
+  const controller = new StaticSecretController({ kubeConfig, logger, clients, macKey, events, onResult: (result) => reconciles?.inc({ result }) });
   const queue = new WorkQueue({
     handler: (key) => controller.reconcile(key),
     concurrency: options.concurrency ?? 10,

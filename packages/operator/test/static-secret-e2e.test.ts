@@ -1,5 +1,5 @@
 // VaultStaticSecret end to end against the real stack: kube-apiserver + OpenBao, the operator in-process.
-import { CoreV1Api, CustomObjectsApi, type V1Secret } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, type V1Deployment, type V1Secret } from '@kubernetes/client-node';
 import { createLogger } from '@vaultbridge/core';
 import { sharedStack } from '@vaultbridge/testenv';
 import { GROUP, VERSION } from '../src/api/common.ts';
@@ -7,11 +7,13 @@ import type { VaultStaticSecret } from '../src/api/vault-static-secret.ts';
 import { installCrds } from '../src/install-crds.ts';
 import { startOperator, type RunningOperator } from '../src/operator.ts';
 import { secretMac } from '../src/sync/hmac.ts';
+import { RESTARTED_AT_ANNOTATION } from '../src/workloads/rollout-restart.ts';
 
 const stack = sharedStack();
 const kubeConfig = stack.kube.config;
 const core = kubeConfig.makeApiClient(CoreV1Api);
 const custom = kubeConfig.makeApiClient(CustomObjectsApi);
+const apps = kubeConfig.makeApiClient(AppsV1Api);
 const namespace = stack.uniqueName('vss');
 const vaultPath = `e2e/${namespace}/app`;
 let operator: RunningOperator;
@@ -181,4 +183,111 @@ test('a 403 from Vault is Ready=False naming the path', async () => {
   expect(condition(object, 'Ready')).toMatchObject({ reason: 'VaultPermissionDenied' });
   expect(condition(object, 'Ready')?.message).toContain(`secret/e2e-forbidden/${namespace}`);
   expect(await readSecret('forbidden')).toBeUndefined();
+});
+
+// Rollout restarts. No kubelet or controller-manager here: the API server stores the workloads, and the
+// restart is the pod-template annotation their controllers would act on.
+function workloadSpec(app: string, paused = false) {
+  return {
+    selector: { matchLabels: { app } },
+    template: { metadata: { labels: { app } }, spec: { containers: [{ name: 'app', image: 'busybox' }] } },
+    ...(paused ? { paused: true } : {}),
+  };
+}
+
+const restartedAt = (workload: V1Deployment | undefined) => workload?.spec?.template?.metadata?.annotations?.[RESTARTED_AT_ANNOTATION];
+
+async function eventsFor(name: string): Promise<{ reason: string; type: string; message: string }[]> {
+  const list = await core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${name}` });
+  return list.items.map((e) => ({ reason: e.reason ?? '', type: e.type ?? '', message: e.message ?? '' }));
+}
+
+test('a change of the Vault data restarts the rollout targets; the first sync and a drift repair do not', async () => {
+  const path = `e2e/${namespace}/restart`;
+  await stack.vaultAdmin.write(`secret/data/${path}`, { data: { token: 'one' } });
+  await apps.createNamespacedDeployment({ namespace, body: { metadata: { name: 'web' }, spec: workloadSpec('web') } });
+  await apps.createNamespacedStatefulSet({ namespace, body: { metadata: { name: 'db' }, spec: { ...workloadSpec('db'), serviceName: 'db' } } });
+  await create('vaultstaticsecrets', 'VaultStaticSecret', 'restarting', {
+    vaultAuthRef: 'auth', mount: 'secret', path, type: 'kv-v2', refreshAfter: '1s',
+    destination: { name: 'restarting-secret', create: true },
+    rolloutRestartTargets: [{ kind: 'Deployment', name: 'web' }, { kind: 'StatefulSet', name: 'db' }],
+  });
+  const first = await waitFor('the first sync', async () => {
+    const object = await readVss('restarting');
+    return object.status?.secretMAC ? object : undefined;
+  });
+  expect(condition(first, 'RolloutRestart')).toBeUndefined();
+
+  // Drift repair restores the Secret; the Vault data did not change, so nothing restarts.
+  const secret = (await readSecret('restarting-secret'))!;
+  await core.replaceNamespacedSecret({ name: 'restarting-secret', namespace, body: { ...secret, data: { token: Buffer.from('tampered').toString('base64') } } });
+  await waitFor('the repaired Secret', async () => decode((await readSecret('restarting-secret'))!, 'token') === 'one');
+  // Several refreshes (refreshAfter 1s) with unchanged data: still no restart.
+  await new Promise((resolve) => setTimeout(resolve, 2500));
+  expect(restartedAt(await apps.readNamespacedDeployment({ name: 'web', namespace }))).toBeUndefined();
+  expect(restartedAt(await apps.readNamespacedStatefulSet({ name: 'db', namespace }) as V1Deployment)).toBeUndefined();
+
+  const changedAt = Date.now();
+  await stack.vaultAdmin.write(`secret/data/${path}`, { data: { token: 'two' } });
+  const deployment = await waitFor('the Deployment restart', async () => {
+    const web = await apps.readNamespacedDeployment({ name: 'web', namespace });
+    return restartedAt(web) ? web : undefined;
+  });
+  expect(Date.parse(restartedAt(deployment)!)).toBeGreaterThanOrEqual(changedAt - 1000);
+  expect(restartedAt(await apps.readNamespacedStatefulSet({ name: 'db', namespace }) as V1Deployment)).toBeDefined();
+  expect(decode((await readSecret('restarting-secret'))!, 'token')).toBe('two');
+  const after = await waitFor('RolloutRestart=True', async () => {
+    const object = await readVss('restarting');
+    return condition(object, 'RolloutRestart')?.status === 'True' && object;
+  });
+  expect(condition(after, 'RolloutRestart')).toMatchObject({ reason: 'RolloutRestartTriggered', message: 'restarted Deployment web, StatefulSet db' });
+  const events = await waitFor('the Events', async () => {
+    const list = await eventsFor('restarting');
+    return list.filter((e) => e.reason === 'RolloutRestartTriggered').length === 2 && list;
+  });
+  expect(events).toEqual(expect.arrayContaining([
+    { reason: 'SecretSynced', type: 'Normal', message: `Secret restarting-secret created from secret/${path}` },
+    { reason: 'SecretSynced', type: 'Normal', message: `Secret restarting-secret updated from secret/${path}` },
+    { reason: 'RolloutRestartTriggered', type: 'Normal', message: 'Rollout restart triggered for Deployment web' },
+    { reason: 'RolloutRestartTriggered', type: 'Normal', message: 'Rollout restart triggered for StatefulSet db' },
+  ]));
+  expect(JSON.stringify(events)).not.toMatch(/\b(one|two)\b/);
+
+  // One restart per change: further refreshes of the same data leave the annotation as it is.
+  await new Promise((resolve) => setTimeout(resolve, 2500));
+  expect(restartedAt(await apps.readNamespacedDeployment({ name: 'web', namespace }))).toBe(restartedAt(deployment));
+});
+
+test('a paused Deployment and a missing target are reported, and the Secret is still synced', async () => {
+  const path = `e2e/${namespace}/restart-failing`;
+  await stack.vaultAdmin.write(`secret/data/${path}`, { data: { token: 'one' } });
+  await apps.createNamespacedDeployment({ namespace, body: { metadata: { name: 'paused-web' }, spec: workloadSpec('paused-web', true) } });
+  await create('vaultstaticsecrets', 'VaultStaticSecret', 'restart-failing', {
+    vaultAuthRef: 'auth', mount: 'secret', path, type: 'kv-v2', refreshAfter: '1s',
+    destination: { name: 'restart-failing-secret', create: true },
+    rolloutRestartTargets: [{ kind: 'Deployment', name: 'paused-web' }, { kind: 'DaemonSet', name: 'ghost' }],
+  });
+  await waitFor('the first sync', async () => (await readVss('restart-failing')).status?.secretMAC);
+  await stack.vaultAdmin.write(`secret/data/${path}`, { data: { token: 'two' } });
+  const object = await waitFor('RolloutRestart=False', async () => {
+    const vss = await readVss('restart-failing');
+    return condition(vss, 'RolloutRestart')?.status === 'False' && vss;
+  });
+  expect(condition(object, 'RolloutRestart')?.reason).toBe('RolloutRestartTriggeredFailed');
+  expect(condition(object, 'RolloutRestart')?.message).toContain('Deployment paused-web: the Deployment is paused');
+  expect(condition(object, 'RolloutRestart')?.message).toContain('DaemonSet ghost: not found in this namespace');
+  expect(condition(object, 'Ready')?.status).toBe('True');
+  expect(decode((await readSecret('restart-failing-secret'))!, 'token')).toBe('two');
+  expect(restartedAt(await apps.readNamespacedDeployment({ name: 'paused-web', namespace }))).toBeUndefined();
+  await waitFor('the Warning Events', async () => (await eventsFor('restart-failing')).filter((e) => e.type === 'Warning' && e.reason === 'RolloutRestartFailed').length === 2);
+});
+
+test('a failure is recorded as one Warning Event, not one per retry', async () => {
+  await waitFor('the 403 Event', async () => (await eventsFor('forbidden')).some((e) => e.reason === 'VaultPermissionDenied'));
+  // The forbidden object keeps failing with back-off (200 ms to 2 s here); its status says so, Events do not repeat.
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  const warnings = (await eventsFor('forbidden')).filter((e) => e.reason === 'VaultPermissionDenied');
+  expect(warnings).toHaveLength(1);
+  expect(warnings[0]).toMatchObject({ type: 'Warning' });
+  expect(warnings[0]?.message).toContain(`secret/e2e-forbidden/${namespace}`);
 });

@@ -12,6 +12,8 @@ import type { ReconcileResult } from '../runtime/queue.ts';
 import { sameConditions, setConditions, type ConditionInput } from '../runtime/conditions.ts';
 import { buildSecretData, planWrite, SecretDataError, type Owner } from '../sync/destination.ts';
 import { secretMac } from '../sync/hmac.ts';
+import type { EventRecorder } from '../runtime/events.ts';
+import { rolloutRestartAll } from '../workloads/rollout-restart.ts';
 import { describeKubeError, isConflict, isNotFound } from './kube-errors.ts';
 import { ReconcileError, type VaultClientFactory } from './vault-clients.ts';
 
@@ -28,6 +30,8 @@ export interface StaticSecretControllerOptions {
   logger: Logger;
   clients: VaultClientFactory;
   macKey: Buffer;
+  /** Events on the VaultStaticSecret; none when absent (unit tests). */
+  events?: EventRecorder;
   onResult?: (result: 'synced' | 'unchanged' | 'error') => void;
 }
 
@@ -83,8 +87,13 @@ export class StaticSecretController {
       if (plan.action === 'refuse') throw new ReconcileError(plan.reason, plan.message);
       if (plan.action === 'create') await this.core.createNamespacedSecret({ namespace, body: plan.secret });
       if (plan.action === 'update') await this.core.replaceNamespacedSecret({ name: spec.destination.name, namespace, body: plan.secret });
-      if (plan.action !== 'none') logger.info({ secretName: spec.destination.name, action: plan.action }, 'destination secret written');
+      if (plan.action !== 'none') {
+        logger.info({ secretName: spec.destination.name, action: plan.action }, 'destination secret written');
+        await this.options.events?.record(object, 'Normal', 'SecretSynced', `Secret ${spec.destination.name} ${plan.action === 'create' ? 'created' : 'updated'} from ${spec.mount}/${spec.path}`);
+      }
       this.options.onResult?.(plan.action === 'none' ? 'unchanged' : 'synced');
+      const mac = spec.hmacSecretData ? secretMac(this.options.macKey, data) : undefined;
+      const restart = await this.restartWorkloads(object, spec, mac, generation);
 
       // 7. Status.
       const refreshMs = spec.refreshAfterMs ?? (spec.hmacSecretData ? DEFAULT_REFRESH_MS : undefined);
@@ -96,9 +105,10 @@ export class StaticSecretController {
           { type: 'SecretSynced', status: 'True', reason: 'Synced', message: 'Secret synced', observedGeneration: generation },
           { type: 'Healthy', status: 'True', reason: 'Healthy', message, observedGeneration: generation },
           { type: 'Ready', status: 'True', reason: 'Ready', message, observedGeneration: generation },
+          ...(restart === undefined ? [] : [restart]),
         ]),
       };
-      if (spec.hmacSecretData) status.secretMAC = secretMac(this.options.macKey, data);
+      if (mac !== undefined) status.secretMAC = mac;
       else delete status.secretMAC;
       const conflict = await this.writeStatus(object, status);
       if (conflict) return { requeueAfterMs: 200 };
@@ -110,6 +120,11 @@ export class StaticSecretController {
       if (!(error instanceof ReconcileError)) logger.warn({ err: error, reason: failure.reason }, 'reconcile failed');
       else logger.warn({ reason: failure.reason, detail: failure.message }, 'reconcile failed');
       this.options.onResult?.('error');
+      // One Event per new failure, not one per retry: retries of the same failure are in the status.
+      const ready = object.status?.conditions?.find((c) => c.type === 'Ready');
+      if (!(ready?.status === 'False' && ready.reason === failure.reason && ready.message === failure.message)) {
+        await this.options.events?.record(object, 'Warning', failure.reason, failure.message);
+      }
       const conditions: ConditionInput[] = [
         { type: 'Healthy', status: 'False', reason: failure.reason, message: failure.message, observedGeneration: generation },
         { type: 'Ready', status: 'False', reason: failure.reason, message: failure.message, observedGeneration: generation },
@@ -126,6 +141,34 @@ export class StaticSecretController {
       }
       return { backoff: true };
     }
+  }
+
+  /**
+   * Rollout restarts when the Vault data changed since the last sync, told by the MAC in status (so not
+   * on the first sync, not when drift repair only restores the Secret, and not on every refresh: VSO
+   * #582, #1124). Returns the RolloutRestart condition, or undefined when there is nothing to say.
+   */
+  private async restartWorkloads(object: VaultStaticSecret, spec: VaultStaticSecretSpec, mac: string | undefined, generation: number): Promise<ConditionInput | undefined> {
+    const targets = spec.rolloutRestartTargets;
+    if (targets.length === 0) return undefined;
+    if (mac === undefined) {
+      return {
+        type: 'RolloutRestart', status: 'False', reason: 'RolloutRestartNeedsHMAC', observedGeneration: generation,
+        message: 'spec.rolloutRestartTargets needs spec.hmacSecretData: true, which tells a change of the Vault data apart from a refresh',
+      };
+    }
+    const previous = object.status?.secretMAC;
+    if (previous === undefined || previous === mac) return undefined;
+    const failures = await rolloutRestartAll(this.options.kubeConfig, object.metadata.namespace ?? '', targets);
+    const failed = new Set(failures.map((failure) => failure.target));
+    for (const target of targets) {
+      if (!failed.has(target)) await this.options.events?.record(object, 'Normal', 'RolloutRestartTriggered', `Rollout restart triggered for ${target.kind} ${target.name}`);
+    }
+    for (const failure of failures) await this.options.events?.record(object, 'Warning', 'RolloutRestartFailed', `Rollout restart failed for ${failure.message}`);
+    this.options.logger.info({ kind: 'VaultStaticSecret', namespace: object.metadata.namespace, name: object.metadata.name, restarted: targets.length - failures.length, failed: failures.length }, 'rollout restart after the Vault data changed');
+    return failures.length === 0
+      ? { type: 'RolloutRestart', status: 'True', reason: 'RolloutRestartTriggered', message: `restarted ${targets.map((t) => `${t.kind} ${t.name}`).join(', ')}`, observedGeneration: generation }
+      : { type: 'RolloutRestart', status: 'False', reason: 'RolloutRestartTriggeredFailed', message: failures.map((f) => f.message).join('; '), observedGeneration: generation };
   }
 
   private async readVault(client: KvSecrets['client'], spec: VaultStaticSecretSpec, role: string): Promise<Record<string, string>> {

@@ -1,0 +1,56 @@
+// Kubernetes Events on the custom resources (what `kubectl describe` shows): syncs that changed a
+// Secret, rollout restarts, failures. Messages carry names and reasons, never secret values. Recording
+// is best effort: a failed Event is logged and never fails a reconcile.
+import { CoreV1Api, type KubeConfig, type CoreV1Event } from '@kubernetes/client-node';
+import type { Logger } from '@vaultbridge/core';
+
+export interface EventSubject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; uid?: string; resourceVersion?: string };
+}
+
+export type EventType = 'Normal' | 'Warning';
+
+/** Event messages are capped (the API server limits them to 1 KiB). */
+const MAX_MESSAGE = 1024;
+
+export class EventRecorder {
+  private readonly core: CoreV1Api;
+  private readonly component: string;
+  private readonly logger: Logger;
+
+  constructor(kubeConfig: KubeConfig, component: string, logger: Logger) {
+    this.core = kubeConfig.makeApiClient(CoreV1Api);
+    this.component = component;
+    this.logger = logger;
+  }
+
+  async record(subject: EventSubject, type: EventType, reason: string, message: string): Promise<void> {
+    const namespace = subject.metadata.namespace ?? 'default';
+    const now = new Date();
+    const body: CoreV1Event = {
+      metadata: { generateName: `${subject.metadata.name}.`, namespace },
+      involvedObject: {
+        apiVersion: subject.apiVersion,
+        kind: subject.kind,
+        name: subject.metadata.name,
+        namespace,
+        ...(subject.metadata.uid ? { uid: subject.metadata.uid } : {}),
+        ...(subject.metadata.resourceVersion ? { resourceVersion: subject.metadata.resourceVersion } : {}),
+      },
+      type,
+      reason,
+      message: message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE - 1)}…` : message,
+      source: { component: this.component },
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+    };
+    try {
+      await this.core.createNamespacedEvent({ namespace, body });
+    } catch (error) {
+      this.logger.warn({ err: error, reason, object: `${subject.kind}/${namespace}/${subject.metadata.name}` }, 'could not record an Event');
+    }
+  }
+}
