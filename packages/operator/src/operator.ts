@@ -3,12 +3,14 @@ import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesListObject
 import { loadOrCreateSecretKey, type Logger, type MetricsRegistry } from '@vaultbridge/core';
 import { API_VERSION, GROUP, VERSION } from './api/common.ts';
 import { kinds } from './api/crds.ts';
+import type { VaultDynamicSecret } from './api/vault-dynamic-secret.ts';
 import type { VaultStaticSecret } from './api/vault-static-secret.ts';
+import { DynamicSecretController } from './controllers/dynamic-secret.ts';
 import { EventRecorder } from './runtime/events.ts';
 import { StaticSecretController } from './controllers/static-secret.ts';
 import { VaultClientFactory } from './controllers/vault-clients.ts';
 import { RestartingInformer } from './runtime/informer.ts';
-import { WorkQueue } from './runtime/queue.ts';
+import { WorkQueue, type ReconcileResult } from './runtime/queue.ts';
 import { MANAGED_SELECTOR } from './sync/destination.ts';
 import { newMacKey, secretMac } from './sync/hmac.ts';
 
@@ -34,11 +36,19 @@ export interface RunningOperator {
 
 const keyOf = (namespace: string | undefined, name: string | undefined): string => `${namespace}/${name}`;
 
-function interestingChange(previous: VaultStaticSecret | undefined, next: VaultStaticSecret): boolean {
+/** What the operator needs of every synced kind. */
+interface SyncedObject {
+  metadata: { name: string; namespace: string; generation?: number; deletionTimestamp?: Date; labels?: Record<string, string>; annotations?: Record<string, string> };
+  status?: { secretMAC?: string };
+}
+
+function interestingChange(previous: SyncedObject | undefined, next: SyncedObject): boolean {
   // Our own status writes must not wake the object again; spec, labels and annotations changes must.
   if (!previous) return true;
   return (
     previous.metadata.generation !== next.metadata.generation ||
+    // Deletion (a finalizer to run) must wake the object even where it does not bump the generation.
+    Boolean(previous.metadata.deletionTimestamp) !== Boolean(next.metadata.deletionTimestamp) ||
     JSON.stringify(previous.metadata.labels ?? {}) !== JSON.stringify(next.metadata.labels ?? {}) ||
     JSON.stringify(previous.metadata.annotations ?? {}) !== JSON.stringify(next.metadata.annotations ?? {})
   );
@@ -63,49 +73,63 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     help: 'VaultStaticSecret reconciles by result.',
     labelNames: ['result'] as const,
   });
+  const dynamicReconciles = options.metrics?.counter({
+    name: 'vaultbridge_operator_dynamic_reconciles_total',
+    help: 'VaultDynamicSecret reconciles by result (issued, renewed, unchanged, error).',
+    labelNames: ['result'] as const,
+  });
   const events = new EventRecorder(kubeConfig, 'vaultbridge-operator', logger);
-  const controller = new StaticSecretController({ kubeConfig, logger, clients, macKey, events, onResult: (result) => reconciles?.inc({ result }) });
-  const queue = new WorkQueue({
-    handler: (key) => controller.reconcile(key),
+  const staticController = new StaticSecretController({ kubeConfig, logger, clients, macKey, events, onResult: (result) => reconciles?.inc({ result }) });
+  const dynamicController = new DynamicSecretController({ kubeConfig, logger, clients, macKey, events, onResult: (result) => dynamicReconciles?.inc({ result }) });
+  const queueOptions = {
     concurrency: options.concurrency ?? 10,
     baseDelayMs: options.backoff?.baseDelayMs ?? 1000,
     maxDelayMs: options.backoff?.maxDelayMs ?? 60_000,
-    onError: (key, error) => logger.error({ key, err: error }, 'reconcile threw'),
-  });
-
-  // The informer's cache holds the last version seen, so updates can be compared with it.
-  const seen = new Map<string, VaultStaticSecret>();
-  const secrets = new RestartingInformer<VaultStaticSecret>({
-    kubeConfig,
-    logger,
-    path: `/apis/${GROUP}/${VERSION}/${kinds.VaultStaticSecret.plural}`,
-    list: async () => (await custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: kinds.VaultStaticSecret.plural })) as KubernetesListObject<VaultStaticSecret>,
-    onAdd: (object) => {
-      const key = keyOf(object.metadata.namespace, object.metadata.name);
-      seen.set(key, object);
-      queue.add(key);
-    },
-    onUpdate: (object) => {
-      const key = keyOf(object.metadata.namespace, object.metadata.name);
-      const previous = seen.get(key);
-      seen.set(key, object);
-      if (interestingChange(previous, object)) {
-        queue.forget(key);
+  };
+  const watchKind = <T extends SyncedObject>(kind: 'VaultStaticSecret' | 'VaultDynamicSecret', reconcile: (key: string) => Promise<ReconcileResult>) => {
+    const queue = new WorkQueue({ ...queueOptions, handler: reconcile, onError: (key, error) => logger.error({ key, kind, err: error }, 'reconcile threw') });
+    // The informer's cache holds the last version seen, so updates can be compared with it.
+    const seen = new Map<string, T>();
+    const informer = new RestartingInformer<T>({
+      kubeConfig,
+      logger,
+      path: `/apis/${GROUP}/${VERSION}/${kinds[kind].plural}`,
+      list: async () => (await custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: kinds[kind].plural })) as KubernetesListObject<T>,
+      onAdd: (object) => {
+        const key = keyOf(object.metadata.namespace, object.metadata.name);
+        seen.set(key, object);
         queue.add(key);
-      }
-    },
-    onDelete: (object) => {
-      const key = keyOf(object.metadata.namespace, object.metadata.name);
-      seen.delete(key);
-      queue.remove(key);
-    },
-  });
+      },
+      onUpdate: (object) => {
+        const key = keyOf(object.metadata.namespace, object.metadata.name);
+        const previous = seen.get(key);
+        seen.set(key, object);
+        if (interestingChange(previous, object)) {
+          queue.forget(key);
+          queue.add(key);
+        }
+      },
+      onDelete: (object) => {
+        const key = keyOf(object.metadata.namespace, object.metadata.name);
+        seen.delete(key);
+        queue.remove(key);
+      },
+    });
+    return { kind, queue, seen, informer };
+  };
+  const watched = [
+    watchKind<VaultStaticSecret>('VaultStaticSecret', (key) => staticController.reconcile(key)),
+    watchKind<VaultDynamicSecret>('VaultDynamicSecret', (key) => dynamicController.reconcile(key)),
+  ];
 
   // Drift: destination Secrets we manage (label-filtered, never every Secret in the cluster). A change
   // whose data no longer matches the owner's MAC, or a deletion, requeues the owner; Vault is not polled for it.
-  const ownerKeyOf = (secret: V1Secret): string | undefined => {
-    const ref = secret.metadata?.ownerReferences?.find((owner) => owner.apiVersion === API_VERSION && owner.kind === 'VaultStaticSecret');
-    return ref ? keyOf(secret.metadata?.namespace, ref.name) : undefined;
+  const ownerOf = (secret: V1Secret): { key: string; watch: (typeof watched)[number] } | undefined => {
+    for (const watch of watched) {
+      const ref = secret.metadata?.ownerReferences?.find((owner) => owner.apiVersion === API_VERSION && owner.kind === watch.kind);
+      if (ref) return { key: keyOf(secret.metadata?.namespace, ref.name), watch };
+    }
+    return undefined;
   };
   const destinations = new RestartingInformer<V1Secret>({
     kubeConfig,
@@ -114,30 +138,29 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     labelSelector: MANAGED_SELECTOR,
     list: () => core.listSecretForAllNamespaces({ labelSelector: MANAGED_SELECTOR }),
     onUpdate: (secret) => {
-      const key = ownerKeyOf(secret);
-      if (!key) return;
-      const owner = seen.get(key);
-      const mac = owner?.status?.secretMAC;
+      const owner = ownerOf(secret);
+      if (!owner) return;
+      const mac = owner.watch.seen.get(owner.key)?.status?.secretMAC;
       if (mac && mac === secretMac(macKey, secret.data ?? {})) return;
-      logger.info({ key, secretName: secret.metadata?.name }, 'destination secret changed; repairing');
-      queue.add(key);
+      logger.info({ key: owner.key, kind: owner.watch.kind, secretName: secret.metadata?.name }, 'destination secret changed; repairing');
+      owner.watch.queue.add(owner.key);
     },
     onDelete: (secret) => {
-      const key = ownerKeyOf(secret);
-      if (!key) return;
-      logger.info({ key, secretName: secret.metadata?.name }, 'destination secret deleted; repairing');
-      queue.add(key);
+      const owner = ownerOf(secret);
+      if (!owner) return;
+      logger.info({ key: owner.key, kind: owner.watch.kind, secretName: secret.metadata?.name }, 'destination secret deleted; repairing');
+      owner.watch.queue.add(owner.key);
     },
   });
 
-  await Promise.all([secrets.start(), destinations.start()]);
+  await Promise.all([...watched.map((w) => w.informer.start()), destinations.start()]);
   logger.info({ operatorNamespace: options.operatorNamespace }, 'operator started');
 
   return {
-    ready: () => secrets.hasSynced && destinations.hasSynced,
+    ready: () => watched.every((w) => w.informer.hasSynced) && destinations.hasSynced,
     async stop() {
-      await Promise.allSettled([secrets.stop(), destinations.stop()]);
-      await queue.stop();
+      await Promise.allSettled([...watched.map((w) => w.informer.stop()), destinations.stop()]);
+      await Promise.all(watched.map((w) => w.queue.stop()));
       await clients.stop();
       logger.info('operator stopped');
     },

@@ -4,10 +4,43 @@ import { crds } from './crds.ts';
 import { parseVaultAuthSpec } from './vault-auth.ts';
 import { parseVaultConnectionSpec } from './vault-connection.ts';
 import { parseVaultStaticSecretSpec } from './vault-static-secret.ts';
+import { parseVaultDynamicSecretSpec } from './vault-dynamic-secret.ts';
+import fs from 'node:fs';
+import path from 'node:path';
+import { crdFileName, crdYaml, CRD_DIRECTORIES } from './crd-files.ts';
+
+test('the CRD files in the package and in the chart are what crds.ts generates (run `npm run crds` after a change)', () => {
+  for (const directory of CRD_DIRECTORIES) {
+    expect(fs.readdirSync(directory).sort()).toEqual(crds.map(crdFileName).sort());
+    for (const definition of crds) expect(fs.readFileSync(path.join(directory, crdFileName(definition)), 'utf8')).toBe(crdYaml(definition));
+  }
+});
+
+describe('VaultDynamicSecret spec', () => {
+  const good = { mount: 'database', path: 'creds/app', destination: { name: 'db', create: true } };
+  test('VSO defaults: GET, renewalPercent 67, no revoke', () => {
+    expect(parseVaultDynamicSecretSpec(good)).toMatchObject({ mount: 'database', path: 'creds/app', requestHTTPMethod: 'GET', params: {}, renewalPercent: 67, revoke: false, rolloutRestartTargets: [] });
+  });
+  test('params make the request a PUT, as VSO does', () => {
+    expect(parseVaultDynamicSecretSpec({ ...good, requestHTTPMethod: 'GET', params: { ttl: '1h' } }).requestHTTPMethod).toBe('PUT');
+  });
+  test.each([
+    [{ ...good, renewalPercent: 95 }, 'spec.renewalPercent: 95 is above 90'],
+    [{ ...good, requestHTTPMethod: 'DELETE' }, 'spec.requestHTTPMethod: "DELETE" is not one of GET, POST, PUT'],
+    [{ ...good, path: '../sys/raw' }, 'spec.path: may not contain "." or ".." segments'],
+    [{ ...good, params: { ttl: 5 } }, 'spec.params.ttl: expected a string'],
+    [{ ...good, refreshAfter: 'soon' }, 'spec.refreshAfter: "soon" is not a duration'],
+    [{ ...good, destination: { name: 'Bad_Name' } }, 'spec.destination.name: "Bad_Name" is not a valid Secret name'],
+  ])('rejects %o naming the field', (spec, message) => {
+    expect(() => parseVaultDynamicSecretSpec(spec)).toThrow(SpecError);
+    expect(() => parseVaultDynamicSecretSpec(spec)).toThrow(message);
+  });
+});
 
 test('one CRD per kind, group secrets.vaultbridge.dev v1beta1, status subresource and printer columns', () => {
   expect(crds.map((crd) => crd.metadata.name)).toEqual([
     'vaultconnections.secrets.vaultbridge.dev', 'vaultauths.secrets.vaultbridge.dev', 'vaultstaticsecrets.secrets.vaultbridge.dev',
+    'vaultdynamicsecrets.secrets.vaultbridge.dev',
   ]);
   for (const crd of crds) {
     const [version] = crd.spec.versions;

@@ -2,6 +2,7 @@
 import { GROUP, healthyReadyColumns, VERSION } from './common.ts';
 import { vaultAuthSchema } from './vault-auth.ts';
 import { vaultConnectionSchema } from './vault-connection.ts';
+import { vaultDynamicSecretSchema } from './vault-dynamic-secret.ts';
 import { vaultStaticSecretSchema } from './vault-static-secret.ts';
 
 export interface KindNames {
@@ -15,6 +16,7 @@ export const kinds = {
   VaultConnection: { kind: 'VaultConnection', plural: 'vaultconnections', singular: 'vaultconnection', listKind: 'VaultConnectionList' },
   VaultAuth: { kind: 'VaultAuth', plural: 'vaultauths', singular: 'vaultauth', listKind: 'VaultAuthList' },
   VaultStaticSecret: { kind: 'VaultStaticSecret', plural: 'vaultstaticsecrets', singular: 'vaultstaticsecret', listKind: 'VaultStaticSecretList' },
+  VaultDynamicSecret: { kind: 'VaultDynamicSecret', plural: 'vaultdynamicsecrets', singular: 'vaultdynamicsecret', listKind: 'VaultDynamicSecretList' },
 } as const satisfies Record<string, KindNames>;
 
 interface PrinterColumn {
@@ -75,6 +77,10 @@ export const crds: CustomResourceDefinition[] = [
   crd(kinds.VaultConnection, 'VaultConnection: how to reach a Vault server.', vaultConnectionSchema, healthyReadyColumns),
   crd(kinds.VaultAuth, 'VaultAuth: how to log in to Vault.', vaultAuthSchema, healthyReadyColumns),
   crd(kinds.VaultStaticSecret, 'VaultStaticSecret: a KV secret synced into a Kubernetes Secret.', vaultStaticSecretSchema, [
+    { name: 'Synced', type: 'string', jsonPath: '.status.conditions[?(@.type=="SecretSynced")].status' },
+    ...healthyReadyColumns,
+  ]),
+  crd(kinds.VaultDynamicSecret, 'VaultDynamicSecret: leased Vault credentials synced into a Kubernetes Secret, renewed and rotated.', vaultDynamicSecretSchema, [
     { name: 'Synced', type: 'string', jsonPath: '.status.conditions[?(@.type=="SecretSynced")].status' },
     ...healthyReadyColumns,
   ]),

@@ -1,23 +1,13 @@
-import { parseDuration } from '@vaultbridge/core';
 import {
-  asBoolean, asInteger, asObject, asString, asStringMap, conditionsSchema, DURATION_PATTERN, SpecError, stringMapSchema,
+  asBoolean, asInteger, asObject, asString, conditionsSchema, DURATION_PATTERN, SpecError,
   type Condition, type ObjectMeta,
 } from './common.ts';
+import {
+  destinationSchema, parseDestination, parseOptionalDuration, parseRolloutRestartTargets, rolloutRestartTargetsSchema,
+  type Destination, type RolloutRestartTarget,
+} from './sync-target.ts';
 
-export interface Destination {
-  name: string;
-  create: boolean;
-  overwrite: boolean;
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-  /** Secret type; Opaque when empty. */
-  type: string;
-}
-
-export interface RolloutRestartTarget {
-  kind: 'Deployment' | 'DaemonSet' | 'StatefulSet' | 'argo.Rollout';
-  name: string;
-}
+export type { Destination, RolloutRestartTarget } from './sync-target.ts';
 
 export interface VaultStaticSecretSpec {
   vaultAuthRef?: string;
@@ -49,20 +39,6 @@ export interface VaultStaticSecret {
   status?: VaultStaticSecretStatus;
 }
 
-export const destinationSchema = {
-  type: 'object',
-  required: ['name'],
-  properties: {
-    name: { type: 'string', minLength: 1, maxLength: 253, description: 'Secret name, in the namespace of this object.' },
-    create: { type: 'boolean', default: false, description: 'Create the Secret and own it (ownerReference, labels).' },
-    overwrite: { type: 'boolean', default: false, description: 'With create, take over an existing Secret this object does not own.' },
-    labels: { ...stringMapSchema, description: 'Labels of the Secret (only with create).' },
-    annotations: { ...stringMapSchema, description: 'Annotations of the Secret (only with create).' },
-    type: { type: 'string', description: 'Secret type (only with create); Opaque when empty.' },
-    transformation: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true, description: 'Accepted for VSO compatibility; not implemented yet.' },
-  },
-} as const;
-
 export const vaultStaticSecretSchema = {
   type: 'object',
   properties: {
@@ -78,14 +54,7 @@ export const vaultStaticSecretSchema = {
         type: { type: 'string', enum: ['kv-v1', 'kv-v2'] },
         refreshAfter: { type: 'string', pattern: DURATION_PATTERN, description: 'Re-read Vault at a jittered 80-90% of this.' },
         hmacSecretData: { type: 'boolean', default: true, description: 'Keep an HMAC of the data in status.secretMAC.' },
-        rolloutRestartTargets: {
-          type: 'array',
-          items: {
-            type: 'object',
-            required: ['kind', 'name'],
-            properties: { kind: { type: 'string', enum: ['Deployment', 'DaemonSet', 'StatefulSet', 'argo.Rollout'] }, name: { type: 'string', minLength: 1 } },
-          },
-        },
+        rolloutRestartTargets: rolloutRestartTargetsSchema,
         syncConfig: { type: 'object', properties: { instantUpdates: { type: 'boolean' } } },
         destination: destinationSchema,
       },
@@ -102,9 +71,6 @@ export const vaultStaticSecretSchema = {
   },
 };
 
-const secretNamePattern = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
-const labelKeyPattern = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
-
 /** The spec as the controller uses it; the API server's schema is not trusted to have run (or to be this version). */
 export function parseVaultStaticSecretSpec(raw: unknown): VaultStaticSecretSpec {
   const spec = asObject(raw, 'spec', true)!;
@@ -119,29 +85,7 @@ export function parseVaultStaticSecretSpec(raw: unknown): VaultStaticSecretSpec 
   }
   const version = asInteger(spec.version, 'spec.version', 0);
   if (version && type === 'kv-v1') throw new SpecError('spec.version', 'is only valid with type kv-v2');
-  const refreshAfterText = asString(spec.refreshAfter, 'spec.refreshAfter');
-  let refreshAfterMs: number | undefined;
-  if (refreshAfterText !== undefined) {
-    refreshAfterMs = new RegExp(DURATION_PATTERN).test(refreshAfterText) ? parseDuration(refreshAfterText) : undefined;
-    if (refreshAfterMs === undefined) throw new SpecError('spec.refreshAfter', `"${refreshAfterText}" is not a duration like 30s, 5m or 1h`);
-  }
-  const destination = asObject(spec.destination, 'spec.destination', true)!;
-  const name = asString(destination.name, 'spec.destination.name', true)!;
-  if (!secretNamePattern.test(name) || name.length > 253) throw new SpecError('spec.destination.name', `"${name}" is not a valid Secret name (lower-case DNS subdomain)`);
-  const labels = asStringMap(destination.labels, 'spec.destination.labels');
-  for (const key of Object.keys(labels)) {
-    if (!labelKeyPattern.test(key)) throw new SpecError(`spec.destination.labels`, `"${key}" is not a valid label key`);
-  }
-  const targets = spec.rolloutRestartTargets ?? [];
-  if (!Array.isArray(targets)) throw new SpecError('spec.rolloutRestartTargets', 'expected a list');
-  const rolloutRestartTargets = targets.map((item, index) => {
-    const target = asObject(item, `spec.rolloutRestartTargets[${index}]`, true)!;
-    const kind = asString(target.kind, `spec.rolloutRestartTargets[${index}].kind`, true)!;
-    if (!['Deployment', 'DaemonSet', 'StatefulSet', 'argo.Rollout'].includes(kind)) {
-      throw new SpecError(`spec.rolloutRestartTargets[${index}].kind`, `"${kind}" is not one of Deployment, DaemonSet, StatefulSet, argo.Rollout`);
-    }
-    return { kind: kind as RolloutRestartTarget['kind'], name: asString(target.name, `spec.rolloutRestartTargets[${index}].name`, true)! };
-  });
+  const refreshAfterMs = parseOptionalDuration(spec.refreshAfter, 'spec.refreshAfter');
   const vaultAuthRef = asString(spec.vaultAuthRef, 'spec.vaultAuthRef');
   const namespace = asString(spec.namespace, 'spec.namespace');
   return {
@@ -153,14 +97,7 @@ export function parseVaultStaticSecretSpec(raw: unknown): VaultStaticSecretSpec 
     type,
     ...(refreshAfterMs !== undefined ? { refreshAfterMs } : {}),
     hmacSecretData: asBoolean(spec.hmacSecretData, 'spec.hmacSecretData', true),
-    destination: {
-      name,
-      create: asBoolean(destination.create, 'spec.destination.create', false),
-      overwrite: asBoolean(destination.overwrite, 'spec.destination.overwrite', false),
-      labels,
-      annotations: asStringMap(destination.annotations, 'spec.destination.annotations'),
-      type: asString(destination.type, 'spec.destination.type') ?? 'Opaque',
-    },
-    rolloutRestartTargets,
+    destination: parseDestination(spec.destination),
+    rolloutRestartTargets: parseRolloutRestartTargets(spec.rolloutRestartTargets),
   };
 }

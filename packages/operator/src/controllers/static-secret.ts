@@ -15,7 +15,7 @@ import { secretMac } from '../sync/hmac.ts';
 import type { EventRecorder } from '../runtime/events.ts';
 import { rolloutRestartAll } from '../workloads/rollout-restart.ts';
 import { describeKubeError, isConflict, isNotFound } from './kube-errors.ts';
-import { ReconcileError, type VaultClientFactory } from './vault-clients.ts';
+import { ReconcileError, toReconcileError, type VaultClientFactory } from './vault-clients.ts';
 
 /** Refresh when hmacSecretData is on and refreshAfter unset, as VSO does. */
 export const DEFAULT_REFRESH_MS = 60_000;
@@ -237,14 +237,3 @@ function vaultReadError(error: unknown, spec: VaultStaticSecretSpec, role: strin
   if (error instanceof VaultSecretVersionError) return new ReconcileError('VaultSecretVersionGone', `${where}: ${error.message}`);
   return error;
 }
-
-function toReconcileError(error: unknown): ReconcileError {
-  if (error instanceof ReconcileError) return error;
-  if (error instanceof SpecError) return new ReconcileError('InvalidSpec', error.message);
-  if (error instanceof VaultAuthError) return new ReconcileError('VaultLoginFailed', error.message);
-  if (error instanceof VaultUnavailableError) return new ReconcileError('VaultUnavailable', error.message);
-  if (error instanceof VaultConfigError) return new ReconcileError('VaultConfigError', error.message);
-  if (error instanceof VaultError) return new ReconcileError('VaultError', error.message);
-  return new ReconcileError('ReconcileError', describeKubeError(error));
-}
-

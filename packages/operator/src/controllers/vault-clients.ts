@@ -1,11 +1,13 @@
 // One Vault client per (VaultAuth, service account), shared by every secret that uses it.
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
-import { KubernetesAuth, TokenManagerCache, TokenRequestSource, VaultClient, type TokenManager } from '@vaultbridge/core';
+import {
+  KubernetesAuth, TokenManagerCache, TokenRequestSource, VaultAuthError, VaultClient, VaultConfigError, VaultError, VaultUnavailableError, type TokenManager,
+} from '@vaultbridge/core';
 import { GROUP, parseObjectRef, SpecError, VERSION, type ObjectRef } from '../api/common.ts';
 import { kinds } from '../api/crds.ts';
 import { parseVaultAuthSpec, vaultAuthAllows, type VaultAuthSpec } from '../api/vault-auth.ts';
 import { parseVaultConnectionSpec, type VaultConnectionSpec } from '../api/vault-connection.ts';
-import { isNotFound } from './kube-errors.ts';
+import { describeKubeError, isNotFound } from './kube-errors.ts';
 
 /** A reconcile failure that becomes `Ready=False` with this reason; the message names the field and never a value. */
 export class ReconcileError extends Error {
@@ -16,6 +18,17 @@ export class ReconcileError extends Error {
     this.name = 'ReconcileError';
     this.reason = reason;
   }
+}
+
+/** Any error of a reconcile as the reason and message its status shows. */
+export function toReconcileError(error: unknown): ReconcileError {
+  if (error instanceof ReconcileError) return error;
+  if (error instanceof SpecError) return new ReconcileError('InvalidSpec', error.message);
+  if (error instanceof VaultAuthError) return new ReconcileError('VaultLoginFailed', error.message);
+  if (error instanceof VaultUnavailableError) return new ReconcileError('VaultUnavailable', error.message);
+  if (error instanceof VaultConfigError) return new ReconcileError('VaultConfigError', error.message);
+  if (error instanceof VaultError) return new ReconcileError('VaultError', error.message);
+  return new ReconcileError('ReconcileError', describeKubeError(error));
 }
 
 export interface ResolvedClient {

@@ -1,0 +1,85 @@
+// What every synced kind shares: the destination Secret, the workloads to restart, and durations.
+import { parseDuration } from '@vaultbridge/core';
+import { asBoolean, asObject, asString, asStringMap, DURATION_PATTERN, SpecError, stringMapSchema } from './common.ts';
+
+export interface Destination {
+  name: string;
+  create: boolean;
+  overwrite: boolean;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  /** Secret type; Opaque when empty. */
+  type: string;
+}
+
+export interface RolloutRestartTarget {
+  kind: 'Deployment' | 'DaemonSet' | 'StatefulSet' | 'argo.Rollout';
+  name: string;
+}
+
+export const destinationSchema = {
+  type: 'object',
+  required: ['name'],
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: 253, description: 'Secret name, in the namespace of this object.' },
+    create: { type: 'boolean', default: false, description: 'Create the Secret and own it (ownerReference, labels).' },
+    overwrite: { type: 'boolean', default: false, description: 'With create, take over an existing Secret this object does not own.' },
+    labels: { ...stringMapSchema, description: 'Labels of the Secret (only with create).' },
+    annotations: { ...stringMapSchema, description: 'Annotations of the Secret (only with create).' },
+    type: { type: 'string', description: 'Secret type (only with create); Opaque when empty.' },
+    transformation: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true, description: 'Accepted for VSO compatibility; not implemented yet.' },
+  },
+} as const;
+
+export const rolloutRestartTargetsSchema = {
+  type: 'array',
+  description: 'Workloads in this namespace to restart when the synced data changes.',
+  items: {
+    type: 'object',
+    required: ['kind', 'name'],
+    properties: { kind: { type: 'string', enum: ['Deployment', 'DaemonSet', 'StatefulSet', 'argo.Rollout'] }, name: { type: 'string', minLength: 1 } },
+  },
+} as const;
+
+const secretNamePattern = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+const labelKeyPattern = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+
+export function parseDestination(raw: unknown): Destination {
+  const destination = asObject(raw, 'spec.destination', true)!;
+  const name = asString(destination.name, 'spec.destination.name', true)!;
+  if (!secretNamePattern.test(name) || name.length > 253) throw new SpecError('spec.destination.name', `"${name}" is not a valid Secret name (lower-case DNS subdomain)`);
+  const labels = asStringMap(destination.labels, 'spec.destination.labels');
+  for (const key of Object.keys(labels)) {
+    if (!labelKeyPattern.test(key)) throw new SpecError(`spec.destination.labels`, `"${key}" is not a valid label key`);
+  }
+  return {
+    name,
+    create: asBoolean(destination.create, 'spec.destination.create', false),
+    overwrite: asBoolean(destination.overwrite, 'spec.destination.overwrite', false),
+    labels,
+    annotations: asStringMap(destination.annotations, 'spec.destination.annotations'),
+    type: asString(destination.type, 'spec.destination.type') ?? 'Opaque',
+  };
+}
+
+export function parseRolloutRestartTargets(raw: unknown): RolloutRestartTarget[] {
+  const targets = raw ?? [];
+  if (!Array.isArray(targets)) throw new SpecError('spec.rolloutRestartTargets', 'expected a list');
+  return targets.map((item, index) => {
+    const target = asObject(item, `spec.rolloutRestartTargets[${index}]`, true)!;
+    const kind = asString(target.kind, `spec.rolloutRestartTargets[${index}].kind`, true)!;
+    if (!['Deployment', 'DaemonSet', 'StatefulSet', 'argo.Rollout'].includes(kind)) {
+      throw new SpecError(`spec.rolloutRestartTargets[${index}].kind`, `"${kind}" is not one of Deployment, DaemonSet, StatefulSet, argo.Rollout`);
+    }
+    return { kind: kind as RolloutRestartTarget['kind'], name: asString(target.name, `spec.rolloutRestartTargets[${index}].name`, true)! };
+  });
+}
+
+/** A duration field (`30s`, `5m`, `1h`) in milliseconds, or undefined when unset. */
+export function parseOptionalDuration(raw: unknown, field: string): number | undefined {
+  const text = asString(raw, field);
+  if (text === undefined) return undefined;
+  const ms = new RegExp(DURATION_PATTERN).test(text) ? parseDuration(text) : undefined;
+  if (ms === undefined) throw new SpecError(field, `"${text}" is not a duration like 30s, 5m or 1h`);
+  return ms;
+}

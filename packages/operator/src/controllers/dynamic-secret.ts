@@ -1,0 +1,356 @@
+// VaultDynamicSecret reconcile: keep leased credentials in a Secret. The lease lives in status, so a
+// reconcile is stateless: before the renewal window it only requeues (no Vault call, so an operator
+// restart does not mint new credentials for every object); in the window it renews, or re-issues when
+// the lease cannot be renewed (not renewable, max TTL reached, revoked). A new secret is also issued
+// when the spec changed, the Secret was deleted or edited, or the token that owns the lease is gone.
+import { createHash } from 'node:crypto';
+import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
+import {
+  readDynamicSecret, renewalDelayMs, VaultNotFoundError, VaultPermissionError, writeDynamicSecret,
+  type DynamicSecret, type Logger, type TokenManager, type VaultClient,
+} from '@vaultbridge/core';
+import { API_VERSION, GROUP, SpecError, VERSION } from '../api/common.ts';
+import { kinds } from '../api/crds.ts';
+import {
+  parseVaultDynamicSecretSpec, type SecretLease, type VaultDynamicSecret, type VaultDynamicSecretSpec, type VaultDynamicSecretStatus,
+} from '../api/vault-dynamic-secret.ts';
+import { sameConditions, setConditions, type ConditionInput } from '../runtime/conditions.ts';
+import type { EventRecorder } from '../runtime/events.ts';
+import type { ReconcileResult } from '../runtime/queue.ts';
+import { buildSecretData, planWrite, SecretDataError, type Owner } from '../sync/destination.ts';
+import { secretMac } from '../sync/hmac.ts';
+import { rolloutRestartAll } from '../workloads/rollout-restart.ts';
+import { isConflict, isNotFound } from './kube-errors.ts';
+import { ReconcileError, toReconcileError, type VaultClientFactory } from './vault-clients.ts';
+
+/** Held while `spec.revoke` is on, so the lease is revoked before the object goes. */
+export const REVOKE_FINALIZER = 'secrets.vaultbridge.dev/revoke-lease';
+
+/** Why a new secret is issued (VSO's sync reasons, plus drift). */
+export type IssueReason =
+  | 'InitialSync' | 'ResourceUpdated' | 'InexistentDestination' | 'DestinationDrift' | 'VaultTokenRotated'
+  | 'LeaseNotRenewable' | 'LeaseTruncated' | 'LeaseRenewalFailed' | 'RefreshAfter';
+
+/** Up to this fraction of the renewal point is taken off at random, so leases issued together spread out. */
+const JITTER = 0.1;
+/** Leases shorter than this are renewed no sooner (a 0 s horizon would spin). */
+const MIN_HORIZON_MS = 1000;
+
+export interface DynamicSecretControllerOptions {
+  kubeConfig: KubeConfig;
+  logger: Logger;
+  clients: VaultClientFactory;
+  macKey: Buffer;
+  events?: EventRecorder;
+  now?: () => number;
+  onResult?: (result: 'issued' | 'renewed' | 'unchanged' | 'error') => void;
+}
+
+/** A short, non-reversible id of the token that owns the leases (VSO's vaultClientMeta.id idea). */
+function tokenId(manager: TokenManager): string | undefined {
+  const accessor = manager.info?.accessor;
+  return accessor ? createHash('sha256').update(accessor).digest('hex').slice(0, 16) : undefined;
+}
+
+/** The earliest moment the lease is renewed: `percent` of its duration after the last issue or renewal, minus the jitter allowance. */
+export function renewalWindowStart(lastRenewalSeconds: number, durationSeconds: number, percent: number): number {
+  return lastRenewalSeconds * 1000 + durationSeconds * 1000 * (percent / 100) * (1 - JITTER);
+}
+
+export class DynamicSecretController {
+  private readonly custom: CustomObjectsApi;
+  private readonly core: CoreV1Api;
+  private readonly options: DynamicSecretControllerOptions;
+  private readonly now: () => number;
+
+  constructor(options: DynamicSecretControllerOptions) {
+    this.options = options;
+    this.custom = options.kubeConfig.makeApiClient(CustomObjectsApi);
+    this.core = options.kubeConfig.makeApiClient(CoreV1Api);
+    this.now = options.now ?? Date.now;
+  }
+
+  async reconcile(key: string): Promise<ReconcileResult> {
+    const [namespace, name] = key.split('/') as [string, string];
+    const logger = this.options.logger.child({ kind: 'VaultDynamicSecret', namespace, name });
+    let object: VaultDynamicSecret;
+    try {
+      object = (await this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: kinds.VaultDynamicSecret.plural, name })) as VaultDynamicSecret;
+    } catch (error) {
+      if (isNotFound(error)) return {};
+      throw error;
+    }
+    if (object.metadata.deletionTimestamp) {
+      await this.finalize(object, logger);
+      return {};
+    }
+
+    const generation = object.metadata.generation ?? 0;
+    try {
+      let spec: VaultDynamicSecretSpec;
+      try {
+        spec = parseVaultDynamicSecretSpec(object.spec);
+      } catch (error) {
+        if (error instanceof SpecError) throw new ReconcileError('InvalidSpec', error.message);
+        throw error;
+      }
+      if (spec.namespace) throw new ReconcileError('InvalidSpec', 'spec.namespace: per-secret Vault namespaces are not supported yet; set spec.namespace on the VaultAuth instead');
+      await this.syncFinalizer(object, spec.revoke);
+
+      const { manager, role } = await this.options.clients.get(spec.vaultAuthRef, namespace);
+      await manager.token();
+      const clientId = tokenId(manager);
+      const status = object.status ?? {};
+      const existing = await this.readSecret(namespace, spec.destination.name);
+
+      let reason = this.issueReason(object, spec, existing, clientId);
+      if (reason === undefined) {
+        const lease = status.secretLease!;
+        const last = status.lastRenewalTime ?? 0;
+        const windowStart = lease.duration > 0
+          ? renewalWindowStart(last, lease.duration, spec.renewalPercent)
+          : spec.refreshAfterMs !== undefined ? last * 1000 + spec.refreshAfterMs * (1 - JITTER) : undefined;
+        // No lease duration and no refreshAfter: the secret does not expire; nothing to do until something changes.
+        if (windowStart === undefined) return {};
+        const now = this.now();
+        if (now < windowStart) {
+          this.options.onResult?.('unchanged');
+          return { requeueAfterMs: this.wakeUp(windowStart - now, manager) };
+        }
+        if (lease.duration > 0 && lease.renewable && lease.id) {
+          const renewed = await this.renew(manager.client, lease, logger);
+          if (renewed.ok) return await this.recordRenewal(object, spec, renewed.lease, generation, manager);
+          reason = renewed.reason;
+          await this.options.events?.record(object, 'Warning', 'SecretLeaseRenewalError', renewed.message);
+        } else {
+          reason = lease.duration > 0 ? 'LeaseNotRenewable' : 'RefreshAfter';
+        }
+      }
+      return await this.issue(object, spec, existing, reason, role, generation, manager, clientId, logger);
+    } catch (error) {
+      const failure = toReconcileError(error);
+      logger.warn({ reason: failure.reason, detail: failure.message }, 'reconcile failed');
+      this.options.onResult?.('error');
+      const ready = object.status?.conditions?.find((c) => c.type === 'Ready');
+      if (!(ready?.status === 'False' && ready.reason === failure.reason && ready.message === failure.message)) {
+        await this.options.events?.record(object, 'Warning', failure.reason, failure.message);
+      }
+      const conditions: ConditionInput[] = [
+        { type: 'Healthy', status: 'False', reason: failure.reason, message: failure.message, observedGeneration: generation },
+        { type: 'Ready', status: 'False', reason: failure.reason, message: failure.message, observedGeneration: generation },
+      ];
+      try {
+        await this.writeStatus(object, { ...object.status, conditions: setConditions(object.status?.conditions, conditions) });
+      } catch (statusError) {
+        logger.warn({ err: statusError }, 'could not write the failure status');
+      }
+      return { backoff: true };
+    }
+  }
+
+  /** Why a new secret is needed now, whatever the lease says; undefined when the lease decides. */
+  private issueReason(object: VaultDynamicSecret, spec: VaultDynamicSecretSpec, existing: V1Secret | undefined, clientId: string | undefined): IssueReason | undefined {
+    const status = object.status ?? {};
+    if (status.secretLease === undefined || status.lastGeneration === undefined) return 'InitialSync';
+    if (status.lastGeneration !== (object.metadata.generation ?? 0)) return 'ResourceUpdated';
+    if (existing === undefined) return 'InexistentDestination';
+    // Credentials are kept nowhere but in the Secret: an edited Secret can only be repaired with new ones.
+    if (status.secretMAC !== undefined && status.secretMAC !== secretMac(this.options.macKey, existing.data ?? {})) return 'DestinationDrift';
+    // Vault revokes a token's leases with the token: credentials from a previous token (an operator
+    // restart, a re-login at the token's max TTL) die when it expires, so new ones are issued.
+    if (status.vaultClientMeta?.id !== undefined && clientId !== undefined && status.vaultClientMeta.id !== clientId) return 'VaultTokenRotated';
+    void spec;
+    return undefined;
+  }
+
+  /** Requeue delay: the renewal point, but no later than the token's own expiry (to notice a re-login). */
+  private wakeUp(untilWindowMs: number, manager: TokenManager): number {
+    const tokenExpiresAt = manager.info?.expiresAt;
+    const untilToken = tokenExpiresAt !== undefined && Number.isFinite(tokenExpiresAt) ? tokenExpiresAt - this.now() : Infinity;
+    return Math.max(MIN_HORIZON_MS, Math.round(Math.min(untilWindowMs + Math.random() * 100, untilToken)));
+  }
+
+  private async renew(client: VaultClient, lease: SecretLease, logger: Logger): Promise<{ ok: true; lease: SecretLease } | { ok: false; reason: IssueReason; message: string }> {
+    try {
+      const response = await client.request<unknown>('PUT', 'sys/leases/renew', { body: { lease_id: lease.id, increment: lease.duration } });
+      const granted = response?.lease_duration ?? 0;
+      if (granted < lease.duration) {
+        return { ok: false, reason: 'LeaseTruncated', message: `Lease renewal was truncated from ${lease.duration}s to ${granted}s (max TTL); requesting new credentials` };
+      }
+      return { ok: true, lease: { ...lease, duration: granted, renewable: response?.renewable ?? false } };
+    } catch (error) {
+      logger.info({ err: error }, 'lease renewal failed; issuing new credentials');
+      return { ok: false, reason: 'LeaseRenewalFailed', message: `Lease renewal failed (${error instanceof Error ? error.message : String(error)}); requesting new credentials` };
+    }
+  }
+
+  private async recordRenewal(object: VaultDynamicSecret, spec: VaultDynamicSecretSpec, lease: SecretLease, generation: number, manager: TokenManager): Promise<ReconcileResult> {
+    const message = `Lease renewed for ${lease.duration}s`;
+    const status: VaultDynamicSecretStatus = {
+      ...object.status,
+      secretLease: lease,
+      lastRenewalTime: Math.floor(this.now() / 1000),
+      conditions: setConditions(object.status?.conditions, [
+        { type: 'LeaseRenewal', status: 'True', reason: 'LeaseRenewed', message, observedGeneration: generation },
+        { type: 'Healthy', status: 'True', reason: 'Healthy', message, observedGeneration: generation },
+        { type: 'Ready', status: 'True', reason: 'Ready', message, observedGeneration: generation },
+      ]),
+    };
+    await this.options.events?.record(object, 'Normal', 'SecretLeaseRenewal', message);
+    this.options.onResult?.('renewed');
+    if (await this.writeStatus(object, status)) return { requeueAfterMs: 200 };
+    return { requeueAfterMs: this.wakeUp(renewalDelayMs(lease.duration, { renewFraction: spec.renewalPercent / 100, jitterFraction: JITTER * (spec.renewalPercent / 100) }), manager) };
+  }
+
+  private async issue(
+    object: VaultDynamicSecret, spec: VaultDynamicSecretSpec, existing: V1Secret | undefined, reason: IssueReason, role: string,
+    generation: number, manager: TokenManager, clientId: string | undefined, logger: Logger,
+  ): Promise<ReconcileResult> {
+    const namespace = object.metadata.namespace;
+    const secret = await this.request(manager.client, spec, role);
+    let data: Record<string, string>;
+    try {
+      data = buildSecretData(secret.data, secret.data);
+    } catch (error) {
+      if (error instanceof SecretDataError) throw new ReconcileError('SecretDataError', `${spec.mount}/${spec.path}: ${error.message}`);
+      throw error;
+    }
+    const owner: Owner = { apiVersion: API_VERSION, kind: 'VaultDynamicSecret', name: object.metadata.name, uid: object.metadata.uid };
+    const plan = planWrite(spec.destination, namespace, owner, data, existing);
+    if (plan.action === 'refuse') throw new ReconcileError(plan.reason, plan.message);
+    if (plan.action === 'create') await this.core.createNamespacedSecret({ namespace, body: plan.secret });
+    if (plan.action === 'update') await this.core.replaceNamespacedSecret({ name: spec.destination.name, namespace, body: plan.secret });
+    const rotated = reason !== 'InitialSync';
+    const lease: SecretLease = { id: secret.leaseId, duration: secret.leaseDurationSeconds, renewable: secret.renewable, requestID: secret.requestId };
+    const horizon = lease.duration > 0 ? `lease ${lease.duration}s, renewed at ${spec.renewalPercent}%` : spec.refreshAfterMs !== undefined ? `re-issued every ${spec.refreshAfterMs / 1000}s` : 'no lease';
+    const message = `Secret ${spec.destination.name} ${rotated ? 'rotated' : 'synced'} from ${spec.mount}/${spec.path} (${horizon}; reason ${reason})`;
+    logger.info({ secretName: spec.destination.name, reason, leaseSeconds: lease.duration }, rotated ? 'new credentials issued' : 'credentials issued');
+    await this.options.events?.record(object, 'Normal', rotated ? 'SecretRotated' : 'SecretSynced', message);
+    this.options.onResult?.('issued');
+
+    // New credentials: restart the workloads that read them at start-up (never on the first sync).
+    const restart = rotated && spec.rolloutRestartTargets.length > 0 ? await this.restart(object, spec, generation) : undefined;
+    const status: VaultDynamicSecretStatus = {
+      ...object.status,
+      lastGeneration: generation,
+      lastRenewalTime: Math.floor(this.now() / 1000),
+      secretLease: lease,
+      secretMAC: secretMac(this.options.macKey, data),
+      ...(clientId === undefined ? {} : { vaultClientMeta: { id: clientId } }),
+      conditions: setConditions(object.status?.conditions, [
+        { type: 'SecretSynced', status: 'True', reason: 'Synced', message, observedGeneration: generation },
+        { type: 'Healthy', status: 'True', reason: 'Healthy', message, observedGeneration: generation },
+        { type: 'Ready', status: 'True', reason: 'Ready', message, observedGeneration: generation },
+        ...(restart === undefined ? [] : [restart]),
+      ]),
+    };
+    if (await this.writeStatus(object, status)) return { requeueAfterMs: 200 };
+    if (lease.duration > 0) {
+      return { requeueAfterMs: this.wakeUp(renewalDelayMs(lease.duration, { renewFraction: spec.renewalPercent / 100, jitterFraction: JITTER * (spec.renewalPercent / 100) }), manager) };
+    }
+    return spec.refreshAfterMs === undefined ? {} : { requeueAfterMs: this.wakeUp(spec.refreshAfterMs * (1 - JITTER * Math.random()), manager) };
+  }
+
+  private async request(client: VaultClient, spec: VaultDynamicSecretSpec, role: string): Promise<DynamicSecret> {
+    const path = `${spec.mount}/${spec.path}`;
+    try {
+      return spec.requestHTTPMethod === 'GET' ? await readDynamicSecret(client, path) : await writeDynamicSecret(client, path, spec.params);
+    } catch (error) {
+      const where = `${path} (spec.mount, spec.path)`;
+      if (error instanceof VaultPermissionError) {
+        throw new ReconcileError('VaultPermissionDenied', `Vault denied ${spec.requestHTTPMethod === 'GET' ? 'reading' : 'writing'} ${where} (403): the policies of Vault role "${role}" must allow ${spec.requestHTTPMethod === 'GET' ? 'read' : 'update'} on it`);
+      }
+      if (error instanceof VaultNotFoundError) throw new ReconcileError('VaultSecretNotFound', `nothing to issue at ${where}: check the mount and the role name`);
+      throw error;
+    }
+  }
+
+  private async restart(object: VaultDynamicSecret, spec: VaultDynamicSecretSpec, generation: number): Promise<ConditionInput> {
+    const targets = spec.rolloutRestartTargets;
+    const failures = await rolloutRestartAll(this.options.kubeConfig, object.metadata.namespace, targets);
+    const failed = new Set(failures.map((failure) => failure.target));
+    for (const target of targets) {
+      if (!failed.has(target)) await this.options.events?.record(object, 'Normal', 'RolloutRestartTriggered', `Rollout restart triggered for ${target.kind} ${target.name}`);
+    }
+    for (const failure of failures) await this.options.events?.record(object, 'Warning', 'RolloutRestartFailed', `Rollout restart failed for ${failure.message}`);
+    return failures.length === 0
+      ? { type: 'RolloutRestart', status: 'True', reason: 'RolloutRestartTriggered', message: `restarted ${targets.map((t) => `${t.kind} ${t.name}`).join(', ')}`, observedGeneration: generation }
+      : { type: 'RolloutRestart', status: 'False', reason: 'RolloutRestartTriggeredFailed', message: failures.map((f) => f.message).join('; '), observedGeneration: generation };
+  }
+
+  /** The finalizer is held exactly while `spec.revoke` is on. */
+  private async syncFinalizer(object: VaultDynamicSecret, revoke: boolean): Promise<void> {
+    const finalizers = object.metadata.finalizers ?? [];
+    const has = finalizers.includes(REVOKE_FINALIZER);
+    if (has === revoke) return;
+    const next = revoke ? [...finalizers, REVOKE_FINALIZER] : finalizers.filter((f) => f !== REVOKE_FINALIZER);
+    await this.patchFinalizers(object, next);
+    object.metadata.finalizers = next;
+  }
+
+  /** Deletion: revoke the lease (best effort, never blocking the deletion for long), then let go. */
+  private async finalize(object: VaultDynamicSecret, logger: Logger): Promise<void> {
+    const finalizers = object.metadata.finalizers ?? [];
+    if (!finalizers.includes(REVOKE_FINALIZER)) return;
+    const leaseId = object.status?.secretLease?.id;
+    if (leaseId) {
+      try {
+        const spec = parseVaultDynamicSecretSpec(object.spec);
+        const { manager } = await this.options.clients.get(spec.vaultAuthRef, object.metadata.namespace);
+        await manager.client.request('PUT', 'sys/leases/revoke', { body: { lease_id: leaseId } });
+        await this.options.events?.record(object, 'Normal', 'SecretLeaseRevoke', 'Lease revoked');
+        logger.info('lease revoked on deletion');
+      } catch (error) {
+        // A lease that cannot be revoked expires on its own; holding the object would not help.
+        logger.warn({ err: error }, 'could not revoke the lease on deletion; it will expire');
+        await this.options.events?.record(object, 'Warning', 'SecretLeaseRevoke', `Failed to revoke the lease: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    await this.patchFinalizers(object, finalizers.filter((f) => f !== REVOKE_FINALIZER));
+  }
+
+  private async patchFinalizers(object: VaultDynamicSecret, finalizers: string[]): Promise<void> {
+    await this.custom.patchNamespacedCustomObject(
+      {
+        group: GROUP, version: VERSION, namespace: object.metadata.namespace, plural: kinds.VaultDynamicSecret.plural, name: object.metadata.name,
+        // resourceVersion makes this a compare-and-swap: a concurrent change of the list is a conflict, not a lost finalizer.
+        body: { metadata: { finalizers, resourceVersion: object.metadata.resourceVersion } },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    ).then((updated) => {
+      object.metadata.resourceVersion = (updated as VaultDynamicSecret).metadata.resourceVersion;
+    }, (error: unknown) => {
+      if (!isNotFound(error)) throw error;
+    });
+  }
+
+  private async readSecret(namespace: string, name: string): Promise<V1Secret | undefined> {
+    try {
+      return await this.core.readNamespacedSecret({ name, namespace });
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** Writes status only when it changed. Returns true on a conflict (requeue). */
+  private async writeStatus(object: VaultDynamicSecret, status: VaultDynamicSecretStatus): Promise<boolean> {
+    const before = object.status ?? {};
+    if (
+      before.lastGeneration === status.lastGeneration && before.secretMAC === status.secretMAC && before.lastRenewalTime === status.lastRenewalTime &&
+      JSON.stringify(before.secretLease) === JSON.stringify(status.secretLease) && sameConditions(before.conditions, status.conditions)
+    ) return false;
+    try {
+      const updated = await this.custom.replaceNamespacedCustomObjectStatus({
+        group: GROUP, version: VERSION, namespace: object.metadata.namespace, plural: kinds.VaultDynamicSecret.plural, name: object.metadata.name,
+        body: { ...object, status },
+      });
+      object.metadata.resourceVersion = (updated as VaultDynamicSecret).metadata.resourceVersion;
+      return false;
+    } catch (error) {
+      if (isConflict(error)) return true;
+      if (isNotFound(error)) return false;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,211 @@
+// VaultDynamicSecret end to end: real kube-apiserver, real Vault database engine, real PostgreSQL, the
+// operator in-process. Short database TTLs make renewal, max-TTL rotation and revocation happen in seconds.
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, type V1Secret } from '@kubernetes/client-node';
+import { createLogger } from '@vaultbridge/core';
+import { sharedStack } from '@vaultbridge/testenv';
+import pg from 'pg';
+import { GROUP, VERSION } from '../src/api/common.ts';
+import type { VaultDynamicSecret } from '../src/api/vault-dynamic-secret.ts';
+import { REVOKE_FINALIZER } from '../src/controllers/dynamic-secret.ts';
+import { installCrds } from '../src/install-crds.ts';
+import { startOperator, type RunningOperator } from '../src/operator.ts';
+import { RESTARTED_AT_ANNOTATION } from '../src/workloads/rollout-restart.ts';
+
+const stack = sharedStack();
+const { layout } = stack;
+const kubeConfig = stack.kube.config;
+const core = kubeConfig.makeApiClient(CoreV1Api);
+const custom = kubeConfig.makeApiClient(CustomObjectsApi);
+const apps = kubeConfig.makeApiClient(AppsV1Api);
+const namespace = stack.uniqueName('vds');
+let operator: RunningOperator;
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const decode = (secret: V1Secret, key: string): string | undefined => {
+  const value = secret.data?.[key];
+  return value === undefined ? undefined : Buffer.from(value, 'base64').toString('utf8');
+};
+const readSecret = (name: string): Promise<V1Secret | undefined> => core.readNamespacedSecret({ name, namespace }).catch(() => undefined);
+const readVds = (name: string): Promise<VaultDynamicSecret> =>
+  custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: 'vaultdynamicsecrets', name }) as Promise<VaultDynamicSecret>;
+const condition = (object: VaultDynamicSecret, type: string) => object.status?.conditions?.find((item) => item.type === type);
+
+async function create(plural: string, kind: string, name: string, spec: object): Promise<void> {
+  await custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, body: { apiVersion: `${GROUP}/${VERSION}`, kind, metadata: { name }, spec } });
+}
+
+/** A database role of its own, so TTLs can be seconds. */
+async function databaseRole(name: string, defaultTtl: string, maxTtl: string): Promise<void> {
+  await stack.vaultAdmin.write(`${layout.databaseMount}/roles/${name}`, {
+    db_name: layout.databaseConnection,
+    default_ttl: defaultTtl,
+    max_ttl: maxTtl,
+    creation_statements: [`CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`],
+  });
+}
+
+async function logsIn(secret: V1Secret): Promise<boolean> {
+  const { host, port, database } = stack.postgres;
+  const client = new pg.Client({ host, port, database, user: decode(secret, 'username'), password: decode(secret, 'password') });
+  try {
+    await client.connect();
+    return (await client.query('SELECT 1 AS one')).rows[0]?.one === 1;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function eventReasons(name: string): Promise<string[]> {
+  const list = await core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${name}` });
+  return list.items.map((e) => e.reason ?? '');
+}
+
+const roles = { renew: `${namespace}-renew`, rotate: `${namespace}-rotate`, revoke: `${namespace}-revoke` };
+
+beforeAll(async () => {
+  await installCrds(kubeConfig);
+  await stack.createNamespace(namespace);
+  await stack.createServiceAccount(namespace, 'app');
+  await stack.writePolicy(namespace, `
+path "${layout.databaseMount}/creds/${namespace}-*" { capabilities = ["read"] }
+path "sys/leases/renew" { capabilities = ["update"] }
+path "sys/leases/revoke" { capabilities = ["update"] }
+`);
+  await stack.writeKubernetesRole(namespace, { serviceAccounts: ['app'], namespaces: [namespace], policies: [namespace], audience: 'vault' });
+  await databaseRole(roles.renew, '6s', '10m');
+  await databaseRole(roles.rotate, '4s', '7s');
+  await databaseRole(roles.revoke, '1h', '2h');
+  await create('vaultconnections', 'VaultConnection', 'vault', { address: stack.vaultAddr });
+  await create('vaultauths', 'VaultAuth', 'auth', {
+    vaultConnectionRef: 'vault', method: 'kubernetes', mount: layout.kubernetesAuthMount,
+    kubernetes: { role: namespace, serviceAccount: 'app', audiences: ['vault'] },
+  });
+  operator = await startOperator({
+    kubeConfig, logger: createLogger({ name: 'operator-vds-e2e', level: 'warn' }), operatorNamespace: namespace,
+    backoff: { baseDelayMs: 200, maxDelayMs: 2000 },
+  });
+});
+
+afterAll(async () => {
+  await operator?.stop();
+});
+
+test('database credentials land in an owned Secret, log in to PostgreSQL, and the lease is renewed (same credentials)', async () => {
+  await create('vaultdynamicsecrets', 'VaultDynamicSecret', 'db', {
+    vaultAuthRef: 'auth', mount: layout.databaseMount, path: `creds/${roles.renew}`, renewalPercent: 50,
+    destination: { name: 'db-creds', create: true },
+  });
+  const secret = await waitFor('the destination Secret', () => readSecret('db-creds'));
+  expect(await logsIn(secret)).toBe(true);
+  expect(JSON.parse(decode(secret, '_raw')!)).toEqual({ username: decode(secret, 'username'), password: decode(secret, 'password') });
+  const issued = await waitFor('Ready=True', async () => {
+    const object = await readVds('db');
+    return condition(object, 'Ready')?.status === 'True' ? object : undefined;
+  });
+  expect(issued.status?.secretLease).toMatchObject({ duration: 6, renewable: true });
+  expect(issued.status?.secretLease?.id).toMatch(new RegExp(`^${layout.databaseMount}/creds/${roles.renew}/`));
+  expect(condition(issued, 'SecretSynced')?.message).toContain(`reason InitialSync`);
+
+  // 50% of 6 s: renewed within ~3 s, keeping the lease and the credentials.
+  const renewed = await waitFor('a renewal', async () => {
+    const object = await readVds('db');
+    return (object.status?.lastRenewalTime ?? 0) > (issued.status?.lastRenewalTime ?? 0) ? object : undefined;
+  }, 15_000);
+  expect(renewed.status?.secretLease?.id).toBe(issued.status?.secretLease?.id);
+  expect(condition(renewed, 'LeaseRenewal')).toMatchObject({ status: 'True', reason: 'LeaseRenewed' });
+  const after = (await readSecret('db-creds'))!;
+  expect(decode(after, 'username')).toBe(decode(secret, 'username'));
+  expect(after.metadata?.resourceVersion).toBe(secret.metadata?.resourceVersion);
+  expect(await logsIn(after)).toBe(true);
+  expect(await eventReasons('db')).toEqual(expect.arrayContaining(['SecretSynced', 'SecretLeaseRenewal']));
+});
+
+test('at the max TTL new credentials are issued and the workloads restart; the first issue restarted nothing', async () => {
+  await apps.createNamespacedDeployment({
+    namespace,
+    body: { metadata: { name: 'api' }, spec: { selector: { matchLabels: { app: 'api' } }, template: { metadata: { labels: { app: 'api' } }, spec: { containers: [{ name: 'api', image: 'busybox' }] } } } },
+  });
+  await create('vaultdynamicsecrets', 'VaultDynamicSecret', 'rotating', {
+    vaultAuthRef: 'auth', mount: layout.databaseMount, path: `creds/${roles.rotate}`, renewalPercent: 50,
+    destination: { name: 'rotating-creds', create: true },
+    rolloutRestartTargets: [{ kind: 'Deployment', name: 'api' }],
+  });
+  const first = await waitFor('the first credentials', () => readSecret('rotating-creds'));
+  const firstLease = (await waitFor('the first lease', async () => (await readVds('rotating')).status?.secretLease)).id;
+  expect((await apps.readNamespacedDeployment({ name: 'api', namespace })).spec?.template?.metadata?.annotations?.[RESTARTED_AT_ANNOTATION]).toBeUndefined();
+
+  // TTL 4 s, max TTL 7 s: a renewal is cut short by the max TTL, so the operator issues new credentials.
+  const second = await waitFor('new credentials', async () => {
+    const secret = await readSecret('rotating-creds');
+    return secret && decode(secret, 'username') !== decode(first, 'username') ? secret : undefined;
+  }, 20_000);
+  expect(await logsIn(second)).toBe(true);
+  const object = await waitFor('the new lease in status', async () => {
+    const vds = await readVds('rotating');
+    return vds.status?.secretLease?.id !== firstLease && condition(vds, 'RolloutRestart')?.status === 'True' ? vds : undefined;
+  });
+  expect(condition(object, 'SecretSynced')?.message).toMatch(/rotated .* reason (LeaseTruncated|LeaseRenewalFailed|LeaseNotRenewable)/);
+  const restartedAt = (await apps.readNamespacedDeployment({ name: 'api', namespace })).spec?.template?.metadata?.annotations?.[RESTARTED_AT_ANNOTATION];
+  expect(restartedAt).toBeDefined();
+  expect(await eventReasons('rotating')).toEqual(expect.arrayContaining(['SecretSynced', 'SecretRotated', 'RolloutRestartTriggered']));
+});
+
+test('a deleted Secret gets new credentials at once, without waiting for the lease', async () => {
+  const old = (await readSecret('db-creds'))!;
+  await core.deleteNamespacedSecret({ name: 'db-creds', namespace });
+  const recreated = await waitFor('the recreated Secret', async () => {
+    const secret = await readSecret('db-creds');
+    return secret && secret.metadata?.uid !== old.metadata?.uid ? secret : undefined;
+  }, 5000);
+  expect(decode(recreated, 'username')).not.toBe(decode(old, 'username'));
+  expect(await logsIn(recreated)).toBe(true);
+});
+
+test('revoke: true holds a finalizer and revokes the lease when the object is deleted', async () => {
+  await create('vaultdynamicsecrets', 'VaultDynamicSecret', 'revoking', {
+    vaultAuthRef: 'auth', mount: layout.databaseMount, path: `creds/${roles.revoke}`, revoke: true,
+    destination: { name: 'revoking-creds', create: true },
+  });
+  const secret = await waitFor('the credentials', () => readSecret('revoking-creds'));
+  expect(await logsIn(secret)).toBe(true);
+  const object = await waitFor('the finalizer and lease', async () => {
+    const vds = await readVds('revoking');
+    return vds.metadata.finalizers?.includes(REVOKE_FINALIZER) && vds.status?.secretLease?.id ? vds : undefined;
+  });
+  const leaseId = object.status!.secretLease!.id;
+  await custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: 'vaultdynamicsecrets', name: 'revoking' });
+  await waitFor('the object to be gone', async () => (await readVds('revoking').catch(() => undefined)) === undefined);
+  await expect(stack.vaultAdmin.write('sys/leases/lookup', { lease_id: leaseId })).rejects.toThrow(/invalid lease|400/);
+  // Revoking a database lease drops the role: the credentials no longer log in.
+  expect(await logsIn(secret)).toBe(false);
+});
+
+test('a path the Vault role may not read is Ready=False naming it, and no Secret is written', async () => {
+  await create('vaultdynamicsecrets', 'VaultDynamicSecret', 'forbidden', {
+    vaultAuthRef: 'auth', mount: layout.databaseMount, path: `creds/${layout.databaseRole}`,
+    destination: { name: 'forbidden-creds', create: true },
+  });
+  const object = await waitFor('Ready=False', async () => {
+    const vds = await readVds('forbidden');
+    return condition(vds, 'Ready')?.status === 'False' ? vds : undefined;
+  });
+  expect(condition(object, 'Ready')).toMatchObject({ reason: 'VaultPermissionDenied' });
+  expect(condition(object, 'Ready')?.message).toContain(`${layout.databaseMount}/creds/${layout.databaseRole}`);
+  expect(await readSecret('forbidden-creds')).toBeUndefined();
+});
