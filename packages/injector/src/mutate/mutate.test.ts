@@ -12,10 +12,6 @@ function mutate(p: V1Pod, defaults: InjectorDefaults = {}): V1Pod {
   return mutatePod(p, parseAnnotations(p, { vaultAddress: VAULT_ADDR, ...defaults }, { namespace: 'app' }));
 }
 
-function opsOf(p: V1Pod): string[] {
-  return createPatch(p, mutate(p)).map((op) => `${op.op} ${op.path}`);
-}
-
 function container(p: V1Pod, name: string): V1Container | undefined {
   return [...(p.spec?.containers ?? []), ...(p.spec?.initContainers ?? [])].find((c) => c.name === name);
 }

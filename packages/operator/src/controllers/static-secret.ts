@@ -2,8 +2,7 @@
 // sync the destination → status → requeue with jitter.
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
 import {
-  KvSecrets, VaultAuthError, VaultConfigError, VaultError, VaultNotFoundError, VaultPermissionError, VaultSecretVersionError, VaultUnavailableError,
-  type Logger,
+  KvSecrets, VaultNotFoundError, VaultPermissionError, VaultSecretVersionError, type Logger,
 } from '@vaultbridge/core';
 import { API_VERSION, GROUP, SpecError, VERSION } from '../api/common.ts';
 import { kinds } from '../api/crds.ts';
@@ -14,7 +13,7 @@ import { buildSecretData, planWrite, SecretDataError, type Owner } from '../sync
 import { secretMac } from '../sync/hmac.ts';
 import type { EventRecorder } from '../runtime/events.ts';
 import { rolloutRestartAll } from '../workloads/rollout-restart.ts';
-import { describeKubeError, isConflict, isNotFound } from './kube-errors.ts';
+import { isConflict, isNotFound } from './kube-errors.ts';
 import { ReconcileError, toReconcileError, type VaultClientFactory } from './vault-clients.ts';
 
 /** Refresh when hmacSecretData is on and refreshAfter unset, as VSO does. */

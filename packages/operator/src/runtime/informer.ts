@@ -19,14 +19,12 @@ export interface WatchOptions<T extends KubernetesObject> {
  */
 export class RestartingInformer<T extends KubernetesObject> {
   private readonly informer: Informer<T> & ObjectCache<T>;
-  private readonly options: WatchOptions<T>;
   private attempt = 0;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private synced = false;
 
   constructor(options: WatchOptions<T>) {
-    this.options = options;
     this.informer = makeInformer(options.kubeConfig, options.path, options.list, options.labelSelector);
     if (options.onAdd) this.informer.on('add', options.onAdd);
     if (options.onUpdate) this.informer.on('update', options.onUpdate);
