@@ -6,6 +6,8 @@ import { kinds } from './api/crds.ts';
 import type { VaultDynamicSecret } from './api/vault-dynamic-secret.ts';
 import type { VaultStaticSecret } from './api/vault-static-secret.ts';
 import { DynamicSecretController } from './controllers/dynamic-secret.ts';
+import { PkiSecretController } from './controllers/pki-secret.ts';
+import type { VaultPkiSecret } from './api/vault-pki-secret.ts';
 import { EventRecorder } from './runtime/events.ts';
 import { StaticSecretController } from './controllers/static-secret.ts';
 import { VaultClientFactory } from './controllers/vault-clients.ts';
@@ -78,15 +80,21 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     help: 'VaultDynamicSecret reconciles by result (issued, renewed, unchanged, error).',
     labelNames: ['result'] as const,
   });
+  const pkiReconciles = options.metrics?.counter({
+    name: 'vaultbridge_operator_pki_reconciles_total',
+    help: 'VaultPKISecret reconciles by result (issued, unchanged, error).',
+    labelNames: ['result'] as const,
+  });
   const events = new EventRecorder(kubeConfig, 'vaultbridge-operator', logger);
   const staticController = new StaticSecretController({ kubeConfig, logger, clients, macKey, events, onResult: (result) => reconciles?.inc({ result }) });
   const dynamicController = new DynamicSecretController({ kubeConfig, logger, clients, macKey, events, onResult: (result) => dynamicReconciles?.inc({ result }) });
+  const pkiController = new PkiSecretController({ kubeConfig, logger, clients, macKey, events, onResult: (result) => pkiReconciles?.inc({ result }) });
   const queueOptions = {
     concurrency: options.concurrency ?? 10,
     baseDelayMs: options.backoff?.baseDelayMs ?? 1000,
     maxDelayMs: options.backoff?.maxDelayMs ?? 60_000,
   };
-  const watchKind = <T extends SyncedObject>(kind: 'VaultStaticSecret' | 'VaultDynamicSecret', reconcile: (key: string) => Promise<ReconcileResult>) => {
+  const watchKind = <T extends SyncedObject>(kind: 'VaultStaticSecret' | 'VaultDynamicSecret' | 'VaultPKISecret', reconcile: (key: string) => Promise<ReconcileResult>) => {
     const queue = new WorkQueue({ ...queueOptions, handler: reconcile, onError: (key, error) => logger.error({ key, kind, err: error }, 'reconcile threw') });
     // The informer's cache holds the last version seen, so updates can be compared with it.
     const seen = new Map<string, T>();
@@ -120,6 +128,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   const watched = [
     watchKind<VaultStaticSecret>('VaultStaticSecret', (key) => staticController.reconcile(key)),
     watchKind<VaultDynamicSecret>('VaultDynamicSecret', (key) => dynamicController.reconcile(key)),
+    watchKind<VaultPkiSecret>('VaultPKISecret', (key) => pkiController.reconcile(key)),
   ];
 
   // Drift: destination Secrets we manage (label-filtered, never every Secret in the cluster). A change

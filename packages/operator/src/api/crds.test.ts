@@ -5,6 +5,7 @@ import { parseVaultAuthSpec } from './vault-auth.ts';
 import { parseVaultConnectionSpec } from './vault-connection.ts';
 import { parseVaultStaticSecretSpec } from './vault-static-secret.ts';
 import { parseVaultDynamicSecretSpec } from './vault-dynamic-secret.ts';
+import { parsePkiDuration, parseVaultPkiSecretSpec, pkiIssueBody, pkiIssuePath } from './vault-pki-secret.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import { crdFileName, crdYaml, CRD_DIRECTORIES } from './crd-files.ts';
@@ -40,7 +41,7 @@ describe('VaultDynamicSecret spec', () => {
 test('one CRD per kind, group secrets.vaultbridge.dev v1beta1, status subresource and printer columns', () => {
   expect(crds.map((crd) => crd.metadata.name)).toEqual([
     'vaultconnections.secrets.vaultbridge.dev', 'vaultauths.secrets.vaultbridge.dev', 'vaultstaticsecrets.secrets.vaultbridge.dev',
-    'vaultdynamicsecrets.secrets.vaultbridge.dev',
+    'vaultdynamicsecrets.secrets.vaultbridge.dev', 'vaultpkisecrets.secrets.vaultbridge.dev',
   ]);
   for (const crd of crds) {
     const [version] = crd.spec.versions;
@@ -97,4 +98,36 @@ test('VaultConnection: address must be a URL and X-Vault-Namespace is refused as
   expect(parseVaultConnectionSpec({ address: 'http://127.0.0.1:8200' })).toEqual({ address: 'http://127.0.0.1:8200', skipTLSVerify: false, headers: {} });
   expect(() => parseVaultConnectionSpec({ address: 'vault:8200' })).toThrow('spec.address');
   expect(() => parseVaultConnectionSpec({ address: 'https://v', headers: { 'x-vault-namespace': 'ns' } })).toThrow('spec.headers');
+});
+
+describe('VaultPKISecret spec', () => {
+  const good = { mount: 'pki', role: 'web', commonName: 'web.example.test', altNames: ['a.example.test', 'b.example.test'], ttl: '7d', destination: { name: 'tls', create: true, type: 'kubernetes.io/tls' } };
+  test('the request is VSO\'s: lists comma-joined, roots removed from the chain, optional fields only when set', () => {
+    const spec = parseVaultPkiSecretSpec(good);
+    expect(pkiIssuePath(spec)).toBe('pki/issue/web');
+    expect(pkiIssueBody(spec)).toEqual({
+      common_name: 'web.example.test', alt_names: 'a.example.test,b.example.test', ip_sans: '', uri_sans: '', other_sans: '', user_ids: '',
+      ttl: '7d', not_after: '', exclude_cn_from_sans: false, remove_roots_from_chain: true,
+    });
+    expect(pkiIssueBody(parseVaultPkiSecretSpec({ ...good, format: 'pem_bundle', privateKeyFormat: 'pkcs8' }))).toMatchObject({ format: 'pem_bundle', private_key_format: 'pkcs8' });
+  });
+  test('issuerRef goes into the path with /issue/ (VSO 1.4.1 left it out)', () => {
+    expect(pkiIssuePath(parseVaultPkiSecretSpec({ ...good, issuerRef: 'intermediate-2026' }))).toBe('pki/issuer/intermediate-2026/issue/web');
+  });
+  test('durations take days', () => {
+    expect(parsePkiDuration('7d', 'f')).toBe(7 * 86_400_000);
+    expect(parsePkiDuration('1.5h', 'f')).toBe(5_400_000);
+    expect(parseVaultPkiSecretSpec({ ...good, expiryOffset: '2d' }).expiryOffsetMs).toBe(2 * 86_400_000);
+  });
+  test.each([
+    [{ ...good, role: '../sys' }, 'spec.role: "../sys" is not a PKI role name'],
+    [{ ...good, ttl: '1w' }, 'spec.ttl: "1w" is not a duration like 30s, 12h or 7d'],
+    [{ ...good, format: 'p12' }, 'spec.format: "p12" is not one of pem, der, pem_bundle'],
+    [{ ...good, notAfter: 'tomorrow' }, 'spec.notAfter: "tomorrow" is not YYYY-MM-ddTHH:MM:SSZ'],
+    [{ ...good, altNames: 'a,b' }, 'spec.altNames: expected a list of strings'],
+    [{ ...good, issuerRef: 'x/../y' }, 'spec.issuerRef'],
+  ])('rejects %o naming the field', (spec, message) => {
+    expect(() => parseVaultPkiSecretSpec(spec)).toThrow(SpecError);
+    expect(() => parseVaultPkiSecretSpec(spec)).toThrow(message);
+  });
 });

@@ -3,6 +3,7 @@ import { GROUP, healthyReadyColumns, VERSION } from './common.ts';
 import { vaultAuthSchema } from './vault-auth.ts';
 import { vaultConnectionSchema } from './vault-connection.ts';
 import { vaultDynamicSecretSchema } from './vault-dynamic-secret.ts';
+import { vaultPkiSecretSchema } from './vault-pki-secret.ts';
 import { vaultStaticSecretSchema } from './vault-static-secret.ts';
 
 export interface KindNames {
@@ -17,6 +18,7 @@ export const kinds = {
   VaultAuth: { kind: 'VaultAuth', plural: 'vaultauths', singular: 'vaultauth', listKind: 'VaultAuthList' },
   VaultStaticSecret: { kind: 'VaultStaticSecret', plural: 'vaultstaticsecrets', singular: 'vaultstaticsecret', listKind: 'VaultStaticSecretList' },
   VaultDynamicSecret: { kind: 'VaultDynamicSecret', plural: 'vaultdynamicsecrets', singular: 'vaultdynamicsecret', listKind: 'VaultDynamicSecretList' },
+  VaultPKISecret: { kind: 'VaultPKISecret', plural: 'vaultpkisecrets', singular: 'vaultpkisecret', listKind: 'VaultPKISecretList' },
 } as const satisfies Record<string, KindNames>;
 
 interface PrinterColumn {
@@ -81,6 +83,10 @@ export const crds: CustomResourceDefinition[] = [
     ...healthyReadyColumns,
   ]),
   crd(kinds.VaultDynamicSecret, 'VaultDynamicSecret: leased Vault credentials synced into a Kubernetes Secret, renewed and rotated.', vaultDynamicSecretSchema, [
+    { name: 'Synced', type: 'string', jsonPath: '.status.conditions[?(@.type=="SecretSynced")].status' },
+    ...healthyReadyColumns,
+  ]),
+  crd(kinds.VaultPKISecret, 'VaultPKISecret: a certificate from a Vault PKI role in a Kubernetes Secret, re-issued before it expires.', vaultPkiSecretSchema, [
     { name: 'Synced', type: 'string', jsonPath: '.status.conditions[?(@.type=="SecretSynced")].status' },
     ...healthyReadyColumns,
   ]),

@@ -4,7 +4,7 @@
 // the lease cannot be renewed (not renewable, max TTL reached, revoked). A new secret is also issued
 // when the spec changed, the Secret was deleted or edited, or the token that owns the lease is gone.
 import { createHash } from 'node:crypto';
-import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
 import {
   readDynamicSecret, renewalDelayMs, VaultNotFoundError, VaultPermissionError, writeDynamicSecret,
   type DynamicSecret, type Logger, type TokenManager, type VaultClient,
@@ -19,8 +19,8 @@ import type { EventRecorder } from '../runtime/events.ts';
 import type { ReconcileResult } from '../runtime/queue.ts';
 import { buildSecretData, planWrite, SecretDataError, type Owner } from '../sync/destination.ts';
 import { secretMac } from '../sync/hmac.ts';
-import { rolloutRestartAll } from '../workloads/rollout-restart.ts';
 import { isConflict, isNotFound } from './kube-errors.ts';
+import { patchFinalizers, readSecretIfExists, recordFailureOnce, restartWorkloads, syncFinalizer } from './shared.ts';
 import { ReconcileError, toReconcileError, type VaultClientFactory } from './vault-clients.ts';
 
 /** Held while `spec.revoke` is on, so the lease is revoked before the object goes. */
@@ -95,13 +95,13 @@ export class DynamicSecretController {
         throw error;
       }
       if (spec.namespace) throw new ReconcileError('InvalidSpec', 'spec.namespace: per-secret Vault namespaces are not supported yet; set spec.namespace on the VaultAuth instead');
-      await this.syncFinalizer(object, spec.revoke);
+      await syncFinalizer(this.custom, kinds.VaultDynamicSecret.plural, object, REVOKE_FINALIZER, spec.revoke);
 
       const { manager, role } = await this.options.clients.get(spec.vaultAuthRef, namespace);
       await manager.token();
       const clientId = tokenId(manager);
       const status = object.status ?? {};
-      const existing = await this.readSecret(namespace, spec.destination.name);
+      const existing = await readSecretIfExists(this.core, namespace, spec.destination.name);
 
       let reason = this.issueReason(object, spec, existing, clientId);
       if (reason === undefined) {
@@ -131,10 +131,7 @@ export class DynamicSecretController {
       const failure = toReconcileError(error);
       logger.warn({ reason: failure.reason, detail: failure.message }, 'reconcile failed');
       this.options.onResult?.('error');
-      const ready = object.status?.conditions?.find((c) => c.type === 'Ready');
-      if (!(ready?.status === 'False' && ready.reason === failure.reason && ready.message === failure.message)) {
-        await this.options.events?.record(object, 'Warning', failure.reason, failure.message);
-      }
+      await recordFailureOnce(this.options.events, object, failure);
       const conditions: ConditionInput[] = [
         { type: 'Healthy', status: 'False', reason: failure.reason, message: failure.message, observedGeneration: generation },
         { type: 'Ready', status: 'False', reason: failure.reason, message: failure.message, observedGeneration: generation },
@@ -229,7 +226,9 @@ export class DynamicSecretController {
     this.options.onResult?.('issued');
 
     // New credentials: restart the workloads that read them at start-up (never on the first sync).
-    const restart = rotated && spec.rolloutRestartTargets.length > 0 ? await this.restart(object, spec, generation) : undefined;
+    const restart = rotated && spec.rolloutRestartTargets.length > 0
+      ? await restartWorkloads(this.options.kubeConfig, this.options.events, object, spec.rolloutRestartTargets, generation)
+      : undefined;
     const status: VaultDynamicSecretStatus = {
       ...object.status,
       lastGeneration: generation,
@@ -265,28 +264,6 @@ export class DynamicSecretController {
     }
   }
 
-  private async restart(object: VaultDynamicSecret, spec: VaultDynamicSecretSpec, generation: number): Promise<ConditionInput> {
-    const targets = spec.rolloutRestartTargets;
-    const failures = await rolloutRestartAll(this.options.kubeConfig, object.metadata.namespace, targets);
-    const failed = new Set(failures.map((failure) => failure.target));
-    for (const target of targets) {
-      if (!failed.has(target)) await this.options.events?.record(object, 'Normal', 'RolloutRestartTriggered', `Rollout restart triggered for ${target.kind} ${target.name}`);
-    }
-    for (const failure of failures) await this.options.events?.record(object, 'Warning', 'RolloutRestartFailed', `Rollout restart failed for ${failure.message}`);
-    return failures.length === 0
-      ? { type: 'RolloutRestart', status: 'True', reason: 'RolloutRestartTriggered', message: `restarted ${targets.map((t) => `${t.kind} ${t.name}`).join(', ')}`, observedGeneration: generation }
-      : { type: 'RolloutRestart', status: 'False', reason: 'RolloutRestartTriggeredFailed', message: failures.map((f) => f.message).join('; '), observedGeneration: generation };
-  }
-
-  /** The finalizer is held exactly while `spec.revoke` is on. */
-  private async syncFinalizer(object: VaultDynamicSecret, revoke: boolean): Promise<void> {
-    const finalizers = object.metadata.finalizers ?? [];
-    const has = finalizers.includes(REVOKE_FINALIZER);
-    if (has === revoke) return;
-    const next = revoke ? [...finalizers, REVOKE_FINALIZER] : finalizers.filter((f) => f !== REVOKE_FINALIZER);
-    await this.patchFinalizers(object, next);
-    object.metadata.finalizers = next;
-  }
 
   /** Deletion: revoke the lease (best effort, never blocking the deletion for long), then let go. */
   private async finalize(object: VaultDynamicSecret, logger: Logger): Promise<void> {
@@ -306,32 +283,10 @@ export class DynamicSecretController {
         await this.options.events?.record(object, 'Warning', 'SecretLeaseRevoke', `Failed to revoke the lease: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
-    await this.patchFinalizers(object, finalizers.filter((f) => f !== REVOKE_FINALIZER));
+    await patchFinalizers(this.custom, kinds.VaultDynamicSecret.plural, object, finalizers.filter((f) => f !== REVOKE_FINALIZER));
   }
 
-  private async patchFinalizers(object: VaultDynamicSecret, finalizers: string[]): Promise<void> {
-    await this.custom.patchNamespacedCustomObject(
-      {
-        group: GROUP, version: VERSION, namespace: object.metadata.namespace, plural: kinds.VaultDynamicSecret.plural, name: object.metadata.name,
-        // resourceVersion makes this a compare-and-swap: a concurrent change of the list is a conflict, not a lost finalizer.
-        body: { metadata: { finalizers, resourceVersion: object.metadata.resourceVersion } },
-      },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    ).then((updated) => {
-      object.metadata.resourceVersion = (updated as VaultDynamicSecret).metadata.resourceVersion;
-    }, (error: unknown) => {
-      if (!isNotFound(error)) throw error;
-    });
-  }
 
-  private async readSecret(namespace: string, name: string): Promise<V1Secret | undefined> {
-    try {
-      return await this.core.readNamespacedSecret({ name, namespace });
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
-    }
-  }
 
   /** Writes status only when it changed. Returns true on a conflict (requeue). */
   private async writeStatus(object: VaultDynamicSecret, status: VaultDynamicSecretStatus): Promise<boolean> {

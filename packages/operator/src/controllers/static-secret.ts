@@ -1,6 +1,6 @@
 // VaultStaticSecret reconcile, in VSO's order: get → deletion → client → validate → read Vault →
 // sync the destination → status → requeue with jitter.
-import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import {
   KvSecrets, VaultNotFoundError, VaultPermissionError, VaultSecretVersionError, type Logger,
 } from '@vaultbridge/core';
@@ -12,8 +12,8 @@ import { sameConditions, setConditions, type ConditionInput } from '../runtime/c
 import { buildSecretData, planWrite, SecretDataError, type Owner } from '../sync/destination.ts';
 import { secretMac } from '../sync/hmac.ts';
 import type { EventRecorder } from '../runtime/events.ts';
-import { rolloutRestartAll } from '../workloads/rollout-restart.ts';
 import { isConflict, isNotFound } from './kube-errors.ts';
+import { readSecretIfExists, recordFailureOnce, restartWorkloads } from './shared.ts';
 import { ReconcileError, toReconcileError, type VaultClientFactory } from './vault-clients.ts';
 
 /** Refresh when hmacSecretData is on and refreshAfter unset, as VSO does. */
@@ -81,7 +81,7 @@ export class StaticSecretController {
 
       // 6. Sync the destination.
       const owner: Owner = { apiVersion: API_VERSION, kind: 'VaultStaticSecret', name, uid: object.metadata.uid };
-      const existing = await this.readSecret(namespace, spec.destination.name);
+      const existing = await readSecretIfExists(this.core, namespace, spec.destination.name);
       const plan = planWrite(spec.destination, namespace, owner, data, existing);
       if (plan.action === 'refuse') throw new ReconcileError(plan.reason, plan.message);
       if (plan.action === 'create') await this.core.createNamespacedSecret({ namespace, body: plan.secret });
@@ -92,7 +92,7 @@ export class StaticSecretController {
       }
       this.options.onResult?.(plan.action === 'none' ? 'unchanged' : 'synced');
       const mac = spec.hmacSecretData ? secretMac(this.options.macKey, data) : undefined;
-      const restart = await this.restartWorkloads(object, spec, mac, generation);
+      const restart = await this.restartIfChanged(object, spec, mac, generation);
 
       // 7. Status.
       const refreshMs = spec.refreshAfterMs ?? (spec.hmacSecretData ? DEFAULT_REFRESH_MS : undefined);
@@ -119,11 +119,7 @@ export class StaticSecretController {
       if (!(error instanceof ReconcileError)) logger.warn({ err: error, reason: failure.reason }, 'reconcile failed');
       else logger.warn({ reason: failure.reason, detail: failure.message }, 'reconcile failed');
       this.options.onResult?.('error');
-      // One Event per new failure, not one per retry: retries of the same failure are in the status.
-      const ready = object.status?.conditions?.find((c) => c.type === 'Ready');
-      if (!(ready?.status === 'False' && ready.reason === failure.reason && ready.message === failure.message)) {
-        await this.options.events?.record(object, 'Warning', failure.reason, failure.message);
-      }
+      await recordFailureOnce(this.options.events, object, failure);
       const conditions: ConditionInput[] = [
         { type: 'Healthy', status: 'False', reason: failure.reason, message: failure.message, observedGeneration: generation },
         { type: 'Ready', status: 'False', reason: failure.reason, message: failure.message, observedGeneration: generation },
@@ -147,7 +143,7 @@ export class StaticSecretController {
    * on the first sync, not when drift repair only restores the Secret, and not on every refresh: VSO
    * #582, #1124). Returns the RolloutRestart condition, or undefined when there is nothing to say.
    */
-  private async restartWorkloads(object: VaultStaticSecret, spec: VaultStaticSecretSpec, mac: string | undefined, generation: number): Promise<ConditionInput | undefined> {
+  private async restartIfChanged(object: VaultStaticSecret, spec: VaultStaticSecretSpec, mac: string | undefined, generation: number): Promise<ConditionInput | undefined> {
     const targets = spec.rolloutRestartTargets;
     if (targets.length === 0) return undefined;
     if (mac === undefined) {
@@ -158,16 +154,8 @@ export class StaticSecretController {
     }
     const previous = object.status?.secretMAC;
     if (previous === undefined || previous === mac) return undefined;
-    const failures = await rolloutRestartAll(this.options.kubeConfig, object.metadata.namespace ?? '', targets);
-    const failed = new Set(failures.map((failure) => failure.target));
-    for (const target of targets) {
-      if (!failed.has(target)) await this.options.events?.record(object, 'Normal', 'RolloutRestartTriggered', `Rollout restart triggered for ${target.kind} ${target.name}`);
-    }
-    for (const failure of failures) await this.options.events?.record(object, 'Warning', 'RolloutRestartFailed', `Rollout restart failed for ${failure.message}`);
-    this.options.logger.info({ kind: 'VaultStaticSecret', namespace: object.metadata.namespace, name: object.metadata.name, restarted: targets.length - failures.length, failed: failures.length }, 'rollout restart after the Vault data changed');
-    return failures.length === 0
-      ? { type: 'RolloutRestart', status: 'True', reason: 'RolloutRestartTriggered', message: `restarted ${targets.map((t) => `${t.kind} ${t.name}`).join(', ')}`, observedGeneration: generation }
-      : { type: 'RolloutRestart', status: 'False', reason: 'RolloutRestartTriggeredFailed', message: failures.map((f) => f.message).join('; '), observedGeneration: generation };
+    this.options.logger.info({ kind: 'VaultStaticSecret', namespace: object.metadata.namespace, name: object.metadata.name, targets: targets.length }, 'rollout restart after the Vault data changed');
+    return restartWorkloads(this.options.kubeConfig, this.options.events, object, targets, generation);
   }
 
   private async readVault(client: KvSecrets['client'], spec: VaultStaticSecretSpec, role: string): Promise<Record<string, string>> {
@@ -198,15 +186,6 @@ export class StaticSecretController {
       return buildSecretData(secret.data, raw);
     } catch (error) {
       if (error instanceof SecretDataError) throw new ReconcileError('SecretDataError', `${spec.mount}/${spec.path}: ${error.message}`);
-      throw error;
-    }
-  }
-
-  private async readSecret(namespace: string, name: string): Promise<V1Secret | undefined> {
-    try {
-      return await this.core.readNamespacedSecret({ name, namespace });
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
       throw error;
     }
   }

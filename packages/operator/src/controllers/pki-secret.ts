@@ -1,0 +1,270 @@
+// VaultPKISecret reconcile, in VSO's order (§2.8 of the reference): a certificate is issued on the first
+// sync, a spec change, a deleted or edited Secret, and when the renewal point comes; between those the
+// reconcile only requeues, with no Vault call. The certificate's serial and expiry live in status.
+import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
+import { VaultError, VaultNotFoundError, VaultPermissionError, type Logger, type VaultClient } from '@vaultbridge/core';
+import { API_VERSION, GROUP, SpecError, VERSION } from '../api/common.ts';
+import { kinds } from '../api/crds.ts';
+import {
+  parseVaultPkiSecretSpec, pkiIssueBody, pkiIssuePath, type VaultPkiSecret, type VaultPkiSecretSpec, type VaultPkiSecretStatus,
+} from '../api/vault-pki-secret.ts';
+import { sameConditions, setConditions, type ConditionInput } from '../runtime/conditions.ts';
+import type { EventRecorder } from '../runtime/events.ts';
+import type { ReconcileResult } from '../runtime/queue.ts';
+import { buildSecretData, planWrite, SecretDataError, type Owner } from '../sync/destination.ts';
+import { secretMac } from '../sync/hmac.ts';
+import { isConflict, isNotFound } from './kube-errors.ts';
+import { patchFinalizers, readSecretIfExists, recordFailureOnce, restartWorkloads, syncFinalizer } from './shared.ts';
+import { ReconcileError, toReconcileError, type VaultClientFactory } from './vault-clients.ts';
+
+/** Held while deletion has work to do: `revoke`, or `clear` of a Secret this object did not create. */
+export const PKI_FINALIZER = 'secrets.vaultbridge.dev/pki-cleanup';
+
+/** Without expiryOffset: re-issue at this fraction of the certificate's life (VSO re-issues at expiry). */
+const DEFAULT_RENEW_FRACTION = 2 / 3;
+/** Up to this fraction of the time to the renewal point is taken off at random (VSO: 5%). */
+const JITTER = 0.05;
+const MIN_HORIZON_MS = 1000;
+
+export type PkiIssueReason = 'InitialSync' | 'ResourceUpdated' | 'InexistentDestination' | 'SecretDataDrift' | 'Expiring';
+
+interface IssueData {
+  certificate: string;
+  issuing_ca?: string;
+  ca_chain?: string[];
+  private_key?: string;
+  private_key_type?: string;
+  serial_number?: string;
+  expiration?: number;
+}
+
+export interface PkiSecretControllerOptions {
+  kubeConfig: KubeConfig;
+  logger: Logger;
+  clients: VaultClientFactory;
+  macKey: Buffer;
+  events?: EventRecorder;
+  now?: () => number;
+  onResult?: (result: 'issued' | 'unchanged' | 'error') => void;
+}
+
+/** When to re-issue, in epoch ms. */
+export function pkiRenewalPoint(lastRotationSeconds: number, expirationSeconds: number, expiryOffsetMs: number | undefined): number {
+  const expiresAt = expirationSeconds * 1000;
+  if (expiryOffsetMs !== undefined) return expiresAt - expiryOffsetMs;
+  const issuedAt = lastRotationSeconds * 1000;
+  return issuedAt + (expiresAt - issuedAt) * DEFAULT_RENEW_FRACTION;
+}
+
+/** The Secret's data: Vault's fields (ca_chain joined), `_raw`, and for kubernetes.io/tls the tls.* keys (as VSO). */
+export function pkiSecretData(data: IssueData, secretType: string): Record<string, string> {
+  const fields: Record<string, unknown> = { ...data, ...(Array.isArray(data.ca_chain) ? { ca_chain: data.ca_chain.join('\n') } : {}) };
+  const out = buildSecretData(fields, data);
+  if (secretType === 'kubernetes.io/tls') {
+    const chain = data.ca_chain?.length ? data.ca_chain.join('\n') : (data.issuing_ca ?? '');
+    out['tls.key'] = Buffer.from(data.private_key ?? '').toString('base64');
+    out['tls.crt'] = Buffer.from(chain ? `${data.certificate}\n${chain}` : data.certificate).toString('base64');
+    if (!data.ca_chain?.length && data.issuing_ca) out['ca.crt'] = Buffer.from(data.issuing_ca).toString('base64');
+  }
+  return out;
+}
+
+export class PkiSecretController {
+  private readonly custom: CustomObjectsApi;
+  private readonly core: CoreV1Api;
+  private readonly options: PkiSecretControllerOptions;
+  private readonly now: () => number;
+
+  constructor(options: PkiSecretControllerOptions) {
+    this.options = options;
+    this.custom = options.kubeConfig.makeApiClient(CustomObjectsApi);
+    this.core = options.kubeConfig.makeApiClient(CoreV1Api);
+    this.now = options.now ?? Date.now;
+  }
+
+  async reconcile(key: string): Promise<ReconcileResult> {
+    const [namespace, name] = key.split('/') as [string, string];
+    const logger = this.options.logger.child({ kind: 'VaultPKISecret', namespace, name });
+    let object: VaultPkiSecret;
+    try {
+      object = (await this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: kinds.VaultPKISecret.plural, name })) as VaultPkiSecret;
+    } catch (error) {
+      if (isNotFound(error)) return {};
+      throw error;
+    }
+    if (object.metadata.deletionTimestamp) {
+      await this.finalize(object, logger);
+      return {};
+    }
+    const generation = object.metadata.generation ?? 0;
+    try {
+      let spec: VaultPkiSecretSpec;
+      try {
+        spec = parseVaultPkiSecretSpec(object.spec);
+      } catch (error) {
+        if (error instanceof SpecError) throw new ReconcileError('InvalidSpec', error.message);
+        throw error;
+      }
+      if (spec.namespace) throw new ReconcileError('InvalidSpec', 'spec.namespace: per-secret Vault namespaces are not supported yet; set spec.namespace on the VaultAuth instead');
+      await syncFinalizer(this.custom, kinds.VaultPKISecret.plural, object, PKI_FINALIZER, spec.revoke || (spec.clear && !spec.destination.create));
+
+      const existing = await readSecretIfExists(this.core, namespace, spec.destination.name);
+      const status = object.status ?? {};
+      let reason: PkiIssueReason | undefined;
+      if (!status.serialNumber || status.expiration === undefined) reason = 'InitialSync';
+      else if (status.lastGeneration !== generation) reason = 'ResourceUpdated';
+      else if (existing === undefined) reason = 'InexistentDestination';
+      else if (status.secretMAC !== undefined && status.secretMAC !== secretMac(this.options.macKey, existing.data ?? {})) reason = 'SecretDataDrift';
+      if (reason === undefined) {
+        const renewAt = pkiRenewalPoint(status.lastRotation ?? 0, status.expiration!, spec.expiryOffsetMs);
+        const now = this.now();
+        if (now < renewAt) {
+          this.options.onResult?.('unchanged');
+          return { requeueAfterMs: Math.max(MIN_HORIZON_MS, Math.round((renewAt - now) * (1 - JITTER * Math.random()))) };
+        }
+        reason = 'Expiring';
+      }
+      return await this.issue(object, spec, existing, reason, generation, logger);
+    } catch (error) {
+      const failure = toReconcileError(error);
+      logger.warn({ reason: failure.reason, detail: failure.message }, 'reconcile failed');
+      this.options.onResult?.('error');
+      await recordFailureOnce(this.options.events, object, failure);
+      const conditions: ConditionInput[] = [
+        { type: 'Healthy', status: 'False', reason: failure.reason, message: failure.message, observedGeneration: generation },
+        { type: 'Ready', status: 'False', reason: failure.reason, message: failure.message, observedGeneration: generation },
+      ];
+      try {
+        await this.writeStatus(object, { ...object.status, valid: false, error: failure.reason, conditions: setConditions(object.status?.conditions, conditions) });
+      } catch (statusError) {
+        logger.warn({ err: statusError }, 'could not write the failure status');
+      }
+      return { backoff: true };
+    }
+  }
+
+  private async issue(object: VaultPkiSecret, spec: VaultPkiSecretSpec, existing: V1Secret | undefined, reason: PkiIssueReason, generation: number, logger: Logger): Promise<ReconcileResult> {
+    const namespace = object.metadata.namespace;
+    const { manager, role } = await this.options.clients.get(spec.vaultAuthRef, namespace);
+    const data = await this.request(manager.client, spec, role);
+    if (!data.serial_number || typeof data.expiration !== 'number') {
+      throw new ReconcileError('VaultProtocolError', `Vault's answer from ${pkiIssuePath(spec)} has no serial_number or expiration`);
+    }
+    let secretData: Record<string, string>;
+    try {
+      secretData = pkiSecretData(data, spec.destination.type);
+    } catch (error) {
+      if (error instanceof SecretDataError) throw new ReconcileError('SecretDataError', `${pkiIssuePath(spec)}: ${error.message}`);
+      throw error;
+    }
+    const owner: Owner = { apiVersion: API_VERSION, kind: 'VaultPKISecret', name: object.metadata.name, uid: object.metadata.uid };
+    const plan = planWrite(spec.destination, namespace, owner, secretData, existing);
+    if (plan.action === 'refuse') throw new ReconcileError(plan.reason, plan.message);
+    if (plan.action === 'create') await this.core.createNamespacedSecret({ namespace, body: plan.secret });
+    if (plan.action === 'update') await this.core.replaceNamespacedSecret({ name: spec.destination.name, namespace, body: plan.secret });
+
+    const previousSerial = object.status?.serialNumber;
+    const rotated = previousSerial !== undefined && previousSerial !== '' && previousSerial !== data.serial_number;
+    const expiresAt = new Date(data.expiration * 1000).toISOString();
+    const message = `Certificate ${rotated ? 'rotated' : 'issued'} into Secret ${spec.destination.name}: serial ${data.serial_number}, expires ${expiresAt} (reason ${reason})`;
+    logger.info({ secretName: spec.destination.name, serial: data.serial_number, expiresAt, reason }, rotated ? 'certificate rotated' : 'certificate issued');
+    await this.options.events?.record(object, 'Normal', rotated ? 'SecretRotated' : 'SecretSynced', message);
+    this.options.onResult?.('issued');
+
+    let restart: ConditionInput | undefined;
+    if (rotated) {
+      if (spec.rolloutRestartTargets.length > 0) restart = await restartWorkloads(this.options.kubeConfig, this.options.events, object, spec.rolloutRestartTargets, generation);
+      // The new certificate is in place; the old one is revoked only now, so nothing serves a revoked one meanwhile.
+      if (spec.revoke) await this.revokeSerial(manager.client, spec, previousSerial!, object, logger);
+    }
+    const now = this.now();
+    const status: VaultPkiSecretStatus = {
+      ...object.status,
+      lastGeneration: generation,
+      serialNumber: data.serial_number,
+      expiration: data.expiration,
+      lastRotation: Math.floor(now / 1000),
+      secretMAC: secretMac(this.options.macKey, secretData),
+      valid: true,
+      error: '',
+      conditions: setConditions(object.status?.conditions, [
+        { type: 'SecretSynced', status: 'True', reason: 'Synced', message, observedGeneration: generation },
+        { type: 'Healthy', status: 'True', reason: 'Healthy', message, observedGeneration: generation },
+        { type: 'Ready', status: 'True', reason: 'Ready', message, observedGeneration: generation },
+        ...(restart === undefined ? [] : [restart]),
+      ]),
+    };
+    if (await this.writeStatus(object, status)) return { requeueAfterMs: 200 };
+    const renewAt = pkiRenewalPoint(status.lastRotation!, data.expiration, spec.expiryOffsetMs);
+    return { requeueAfterMs: Math.max(MIN_HORIZON_MS, Math.round((renewAt - now) * (1 - JITTER * Math.random()))) };
+  }
+
+  private async request(client: VaultClient, spec: VaultPkiSecretSpec, role: string): Promise<IssueData> {
+    const path = pkiIssuePath(spec);
+    try {
+      const response = await client.write<IssueData>(path, pkiIssueBody(spec));
+      if (!response?.data?.certificate) throw new ReconcileError('VaultProtocolError', `Vault's answer from ${path} holds no certificate`);
+      return response.data;
+    } catch (error) {
+      const where = `${path} (spec.mount, spec.role${spec.issuerRef ? ', spec.issuerRef' : ''})`;
+      if (error instanceof VaultPermissionError) throw new ReconcileError('VaultPermissionDenied', `Vault denied issuing from ${where} (403): the policies of Vault role "${role}" must allow update on it`);
+      if (error instanceof VaultNotFoundError) throw new ReconcileError('VaultSecretNotFound', `no PKI role at ${where}`);
+      if (error instanceof VaultError && error.status === 400) {
+        // Vault's 400 says which request field the role refused (a common name outside allowed_domains, a TTL over max_ttl…).
+        throw new ReconcileError('VaultRejectedRequest', `Vault refused to issue from ${where}: ${error.errors.join('; ') || error.message}`);
+      }
+      throw error;
+    }
+  }
+
+  private async revokeSerial(client: VaultClient, spec: VaultPkiSecretSpec, serial: string, object: VaultPkiSecret, logger: Logger): Promise<void> {
+    try {
+      await client.write(`${spec.mount}/revoke`, { serial_number: serial });
+      await this.options.events?.record(object, 'Normal', 'CertificateRevoked', `Certificate ${serial} revoked`);
+    } catch (error) {
+      logger.warn({ err: error, serial }, 'could not revoke the certificate');
+      await this.options.events?.record(object, 'Warning', 'CertificateRevocationError', `Could not revoke certificate ${serial}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  /** Deletion: revoke (with `revoke`), clear a Secret we did not create (with `clear`), then let go. Never blocks for long. */
+  private async finalize(object: VaultPkiSecret, logger: Logger): Promise<void> {
+    const finalizers = object.metadata.finalizers ?? [];
+    if (!finalizers.includes(PKI_FINALIZER)) return;
+    try {
+      const spec = parseVaultPkiSecretSpec(object.spec);
+      const serial = object.status?.serialNumber;
+      if (spec.revoke && serial) {
+        const { manager } = await this.options.clients.get(spec.vaultAuthRef, object.metadata.namespace);
+        await this.revokeSerial(manager.client, spec, serial, object, logger);
+      }
+      if (spec.clear && !spec.destination.create) {
+        const existing = await readSecretIfExists(this.core, object.metadata.namespace, spec.destination.name);
+        if (existing) await this.core.replaceNamespacedSecret({ name: spec.destination.name, namespace: object.metadata.namespace, body: { ...existing, data: {} } });
+      }
+    } catch (error) {
+      logger.warn({ err: error }, 'cleanup on deletion failed; letting the object go');
+    }
+    await patchFinalizers(this.custom, kinds.VaultPKISecret.plural, object, finalizers.filter((f) => f !== PKI_FINALIZER));
+  }
+
+  private async writeStatus(object: VaultPkiSecret, status: VaultPkiSecretStatus): Promise<boolean> {
+    const before = object.status ?? {};
+    if (
+      before.lastGeneration === status.lastGeneration && before.serialNumber === status.serialNumber && before.secretMAC === status.secretMAC &&
+      before.valid === status.valid && before.error === status.error && sameConditions(before.conditions, status.conditions)
+    ) return false;
+    try {
+      const updated = await this.custom.replaceNamespacedCustomObjectStatus({
+        group: GROUP, version: VERSION, namespace: object.metadata.namespace, plural: kinds.VaultPKISecret.plural, name: object.metadata.name,
+        body: { ...object, status },
+      });
+      object.metadata.resourceVersion = (updated as VaultPkiSecret).metadata.resourceVersion;
+      return false;
+    } catch (error) {
+      if (isConflict(error)) return true;
+      if (isNotFound(error)) return false;
+      throw error;
+    }
+  }
+}

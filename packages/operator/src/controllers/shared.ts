@@ -1,0 +1,70 @@
+// What the secret controllers do alike: read the destination, restart workloads, hold finalizers,
+// report a failure once.
+import { PatchStrategy, setHeaderOptions, type CoreV1Api, type CustomObjectsApi, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
+import { GROUP, VERSION } from '../api/common.ts';
+import type { RolloutRestartTarget } from '../api/sync-target.ts';
+import type { ConditionInput } from '../runtime/conditions.ts';
+import type { EventRecorder, EventSubject } from '../runtime/events.ts';
+import { rolloutRestartAll } from '../workloads/rollout-restart.ts';
+import { isNotFound } from './kube-errors.ts';
+import type { ReconcileError } from './vault-clients.ts';
+
+interface Subject extends EventSubject {
+  metadata: EventSubject['metadata'] & { namespace: string; resourceVersion?: string; finalizers?: string[] };
+  status?: { conditions?: { type: string; status: string; reason: string; message: string }[] };
+}
+
+export async function readSecretIfExists(core: CoreV1Api, namespace: string, name: string): Promise<V1Secret | undefined> {
+  try {
+    return await core.readNamespacedSecret({ name, namespace });
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+/** Restarts `targets`, records an Event per target, and returns the RolloutRestart condition. */
+export async function restartWorkloads(
+  kubeConfig: KubeConfig, events: EventRecorder | undefined, object: Subject, targets: readonly RolloutRestartTarget[], generation: number,
+): Promise<ConditionInput> {
+  const failures = await rolloutRestartAll(kubeConfig, object.metadata.namespace, targets);
+  const failed = new Set(failures.map((failure) => failure.target));
+  for (const target of targets) {
+    if (!failed.has(target)) await events?.record(object, 'Normal', 'RolloutRestartTriggered', `Rollout restart triggered for ${target.kind} ${target.name}`);
+  }
+  for (const failure of failures) await events?.record(object, 'Warning', 'RolloutRestartFailed', `Rollout restart failed for ${failure.message}`);
+  return failures.length === 0
+    ? { type: 'RolloutRestart', status: 'True', reason: 'RolloutRestartTriggered', message: `restarted ${targets.map((t) => `${t.kind} ${t.name}`).join(', ')}`, observedGeneration: generation }
+    : { type: 'RolloutRestart', status: 'False', reason: 'RolloutRestartTriggeredFailed', message: failures.map((f) => f.message).join('; '), observedGeneration: generation };
+}
+
+/** One Warning Event per new failure, not one per retry: retries of the same failure show in the status. */
+export async function recordFailureOnce(events: EventRecorder | undefined, object: Subject, failure: ReconcileError): Promise<void> {
+  const ready = object.status?.conditions?.find((c) => c.type === 'Ready');
+  if (ready?.status === 'False' && ready.reason === failure.reason && ready.message === failure.message) return;
+  await events?.record(object, 'Warning', failure.reason, failure.message);
+}
+
+/** Sets the finalizer list, as a compare-and-swap on resourceVersion (a concurrent change is a conflict, not a lost finalizer). */
+export async function patchFinalizers(custom: CustomObjectsApi, plural: string, object: Subject, finalizers: string[]): Promise<void> {
+  try {
+    const updated = (await custom.patchNamespacedCustomObject(
+      {
+        group: GROUP, version: VERSION, namespace: object.metadata.namespace, plural, name: object.metadata.name,
+        body: { metadata: { finalizers, resourceVersion: object.metadata.resourceVersion } },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    )) as Subject;
+    object.metadata.resourceVersion = updated.metadata.resourceVersion;
+    object.metadata.finalizers = finalizers;
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  }
+}
+
+/** Holds `finalizer` exactly while `wanted`. */
+export async function syncFinalizer(custom: CustomObjectsApi, plural: string, object: Subject, finalizer: string, wanted: boolean): Promise<void> {
+  const finalizers = object.metadata.finalizers ?? [];
+  if (finalizers.includes(finalizer) === wanted) return;
+  await patchFinalizers(custom, plural, object, wanted ? [...finalizers, finalizer] : finalizers.filter((f) => f !== finalizer));
+}
