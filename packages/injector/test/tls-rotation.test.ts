@@ -102,7 +102,16 @@ it('keeps admission working through leaf and CA rotation with two replicas', asy
     expect(leaves.size).toBeGreaterThanOrEqual(3); // the leaf rotated at least twice
     expect(caBundles.size).toBeGreaterThanOrEqual(2); // and the CA once
     expect(replicas.filter((r) => r.certificates.isLeader)).toHaveLength(1);
-    expect(replicas[0]!.certificates.current()?.caPem).toBe(replicas[1]!.certificates.current()?.caPem);
+    // Both serve from the one Secret: whatever one just picked up, the other has within a poll or two.
+    // (Compared at one instant this can catch a replica between two polls, up to pollMs behind.)
+    const converged = async (): Promise<boolean> => {
+      for (let attempt = 0; attempt < 50; attempt++) {
+        if (replicas[0]!.certificates.current()?.caPem === replicas[1]!.certificates.current()?.caPem) return true;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return false;
+    };
+    expect(await converged()).toBe(true);
   } finally {
     await Promise.all(replicas.map((r) => r.server.close()));
     await admission.deleteMutatingWebhookConfiguration({ name: ns }).catch(() => undefined);
