@@ -25,8 +25,8 @@ export interface FetcherOptions {
   env?: NodeJS.ProcessEnv;
   /** Told of each Vault login and each Vault read (for metrics). */
   onLogin?: () => void;
-  /** `cached`: a leased answer reused for the same pod volume, no Vault request. */
-  onRead?: (result: 'ok' | 'error' | 'cached') => void;
+  /** `cached`: a leased answer reused for the same pod volume, no Vault request; `renewed`: its lease renewed instead of a new read. */
+  onRead?: (result: 'ok' | 'error' | 'cached' | 'renewed') => void;
   /** Clock, for tests. */
   now?: () => number;
 }
@@ -107,6 +107,21 @@ function grpcStatusOf(error: unknown): { code: status; message: string } {
   return { code: status.INTERNAL, message };
 }
 
+interface LeasedAnswer {
+  response: VaultResponse<unknown>;
+  /** Reuse without asking Vault until then (two thirds of the lease). */
+  reuseUntil: number;
+  /** The lease ends then; it cannot be renewed after. */
+  expiresAt: number;
+}
+
+/** Reuse a lease for two thirds of its duration, as the agent and the operator renew at. */
+const REUSE_FRACTION = 2 / 3;
+
+function leasedAnswer(response: VaultResponse<unknown>, durationSeconds: number, now: number): LeasedAnswer {
+  return { response: { ...response, lease_duration: durationSeconds }, reuseUntil: now + durationSeconds * 1000 * REUSE_FRACTION, expiresAt: now + durationSeconds * 1000 };
+}
+
 export class VaultFetcher {
   private readonly options: FetcherOptions;
   private readonly connections: LRUCache<string, Connection>;
@@ -116,9 +131,11 @@ export class VaultFetcher {
   /**
    * Leased answers (database credentials, certificates…) per pod volume and request, reused until
    * two thirds of the lease: the driver's rotation polls then do not mint new credentials every
-   * time. Answers without a lease (KV) are never cached, so rotation sees every change.
+   * time. Past that point a renewable lease is renewed (same credentials, same files) while Vault
+   * grants the full increment; only a lease cut short by its max TTL, or one that cannot be renewed,
+   * is read again. Answers without a lease (KV) are never cached, so rotation sees every change.
    */
-  private readonly leased: LRUCache<string, { response: VaultResponse<unknown>; reuseUntil: number }>;
+  private readonly leased: LRUCache<string, LeasedAnswer>;
 
   constructor(options: FetcherOptions) {
     this.options = options;
@@ -200,6 +217,18 @@ export class VaultFetcher {
         this.options.onRead?.('cached');
         return Promise.resolve(cached.response);
       }
+      if (cached && cached.response.renewable && now < cached.expiresAt) {
+        // Objects naming the same request share one renewal, as they share one read.
+        let renewal = inFlight.get(`renew\u0000${leaseKey}`);
+        if (!renewal) {
+          renewal = this.renewOrRead(client, cached, leaseKey, now, () => issue(object, key, leaseKey));
+          inFlight.set(`renew\u0000${leaseKey}`, renewal);
+        }
+        return renewal;
+      }
+      return issue(object, key, leaseKey);
+    };
+    const issue = (object: SecretObject, key: string, leaseKey: string): Promise<VaultResponse<unknown> | null> => {
       let pending = inFlight.get(key);
       if (!pending) {
         pending = client.request<unknown>(object.method, object.path, {
@@ -210,9 +239,8 @@ export class VaultFetcher {
         });
         pending.then((response) => {
           this.options.onRead?.('ok');
-          if (response?.lease_id && (response.lease_duration ?? 0) > 0) {
-            this.leased.set(leaseKey, { response, reuseUntil: now + (response.lease_duration * 1000 * 2) / 3 });
-          }
+          // The lease runs from Vault's answer, not from when this mount started (a slow Vault would skew it).
+          if (response?.lease_id && (response.lease_duration ?? 0) > 0) this.leased.set(leaseKey, leasedAnswer(response, response.lease_duration, this.options.now?.() ?? Date.now()));
         }, () => this.options.onRead?.('error'));
         inFlight.set(key, pending);
       }
@@ -233,6 +261,28 @@ export class VaultFetcher {
       }
     });
     return new Map(results);
+  }
+
+  /**
+   * Renews a reused answer's lease; the same credentials stay mounted. Falls back to `read` when Vault
+   * grants less than the lease's duration (the max TTL is near: new credentials are due) or refuses.
+   */
+  private async renewOrRead(client: VaultClient, cached: LeasedAnswer, leaseKey: string, now: number, read: () => Promise<VaultResponse<unknown> | null>): Promise<VaultResponse<unknown> | null> {
+    const duration = cached.response.lease_duration;
+    try {
+      const renewed = await client.request<unknown>('PUT', 'sys/leases/renew', { body: { lease_id: cached.response.lease_id, increment: duration } });
+      const granted = renewed?.lease_duration ?? 0;
+      if (granted >= duration) {
+        this.leased.set(leaseKey, leasedAnswer(cached.response, granted, this.options.now?.() ?? Date.now()));
+        this.options.onRead?.('renewed');
+        return this.leased.get(leaseKey)!.response;
+      }
+    } catch (error) {
+      // Revoked, expired, or the policy lacks sys/leases/renew: new credentials are the way on.
+      this.options.logger.debug({ err: error }, 'lease renewal refused; reading new credentials');
+    }
+    this.leased.delete(leaseKey);
+    return read();
   }
 
   /** Stops token renewal. Tokens are not revoked: mounted pods keep their files, and the tokens expire on their own. */

@@ -47,7 +47,16 @@ beforeAll(async () => {
 path "${layout.kvV2Mount}/data/${appPath}" { capabilities = ["read"] }
 path "${layout.kvV1Mount}/${v1Path}" { capabilities = ["read"] }
 path "${layout.databaseMount}/creds/${layout.databaseRole}" { capabilities = ["read"] }
+path "${layout.databaseMount}/creds/${role}-*" { capabilities = ["read"] }
+path "sys/leases/renew" { capabilities = ["update"] }
 `);
+  // Short-lived database roles: one renewable for an hour, one whose max TTL ends renewal after 4 s.
+  for (const [name, maxTtl] of [[`${role}-renewable`, '1h'], [`${role}-capped`, '4s']] as const) {
+    await stack.vaultAdmin.write(`${layout.databaseMount}/roles/${name}`, {
+      db_name: layout.databaseConnection, default_ttl: '3s', max_ttl: maxTtl,
+      creation_statements: [`CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`],
+    });
+  }
   await stack.writeKubernetesRole(role, { serviceAccounts: [serviceAccount], namespaces: [namespace], policies: [role], audience: 'vault', mount: authMount });
   await stack.vaultAdmin.write(`${layout.kvV2Mount}/data/${appPath}`, { data: { username: 'app-user', password: 'hunter2<&>', port: 5432 } });
   await stack.vaultAdmin.write(`${layout.kvV1Mount}/${v1Path}`, { apiKey: 'v1-key', blob: Buffer.from('decoded!').toString('base64') });
@@ -200,6 +209,57 @@ describe('vaultbridge-csi-provider over its unix socket', () => {
     const { result: other, routes: otherRoutes } = await loginDelta(async () => mount(await attributes(objects, { 'csi.storage.k8s.io/pod.uid': '6f0c1d2e-0000-4000-8000-000000000002' })));
     expect(otherRoutes[credsRoute]).toBe(1);
     expect(fileMap(other)['db-username']?.text).not.toBe(first['db-username']?.text);
+  });
+
+  const dbObjects = (dbRole: string) => `
+- objectName: db-username
+  secretPath: ${layout.databaseMount}/creds/${dbRole}
+  secretKey: username
+- objectName: db-password
+  secretPath: ${layout.databaseMount}/creds/${dbRole}
+  secretKey: password
+`;
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const renewRoute = 'PUT /v1/sys/leases/renew';
+
+  async function logsIn(files: Record<string, { text: string }>): Promise<boolean> {
+    const { host, port, database } = stack.postgres;
+    const db = new pg.Client({ host, port, database, user: files['db-username']?.text, password: files['db-password']?.text });
+    try {
+      await db.connect();
+      return true;
+    } catch {
+      return false;
+    } finally {
+      await db.end().catch(() => undefined);
+    }
+  }
+
+  it('past two thirds of the lease a rotation poll renews it: one renewal for both objects, the same credentials, still valid after the first TTL', async () => {
+    const dbRole = `${role}-renewable`;
+    const volume = { 'csi.storage.k8s.io/pod.uid': '6f0c1d2e-0000-4000-8000-000000000010' };
+    const first = fileMap(await mount(await attributes(dbObjects(dbRole), volume)));
+    await sleep(2300);
+    const { result, routes } = await loginDelta(async () => mount(await attributes(dbObjects(dbRole), volume)));
+    expect(routes[renewRoute]).toBe(1);
+    expect(routes[`GET /v1/${layout.databaseMount}/creds/${dbRole}`] ?? 0).toBe(0);
+    expect(fileMap(result)['db-username']?.text).toBe(first['db-username']?.text);
+    // The first 3 s TTL has run out; the renewal moved the PostgreSQL role's VALID UNTIL on.
+    await sleep(1200);
+    expect(await logsIn(first)).toBe(true);
+  });
+
+  it('when the max TTL cuts a renewal short, the poll reads new credentials', async () => {
+    const dbRole = `${role}-capped`;
+    const volume = { 'csi.storage.k8s.io/pod.uid': '6f0c1d2e-0000-4000-8000-000000000011' };
+    const first = fileMap(await mount(await attributes(dbObjects(dbRole), volume)));
+    await sleep(2300);
+    const { result, routes } = await loginDelta(async () => mount(await attributes(dbObjects(dbRole), volume)));
+    expect(routes[renewRoute]).toBe(1);
+    expect(routes[`GET /v1/${layout.databaseMount}/creds/${dbRole}`]).toBe(1);
+    const second = fileMap(result);
+    expect(second['db-username']?.text).not.toBe(first['db-username']?.text);
+    expect(await logsIn(second)).toBe(true);
   });
 
   it('a second mount for the same service account reuses the Vault token (no login) and versions follow content', async () => {

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { V1Container } from '@kubernetes/client-node';
 import pg from 'pg';
-import { sharedStack, type TestStack } from '@vaultbridge/testenv';
+import { freeLoopbackPort, sharedStack, type TestStack } from '@vaultbridge/testenv';
 import { decide } from '../src/admission/decide.ts';
 import { AGENT_CONFIG_ENV, type AgentConfig } from '../src/mutate/agent-config.ts';
 import { pod } from './support/pods.ts';
@@ -216,6 +216,37 @@ describe('vaultbridge-agent sidecar', () => {
       expect(run.output()).toContain('vault token revoked');
       // revokeOnShutdown: the token is dead once the sidecar has stopped.
       await expect(stack.vaultAdmin.write('auth/token/lookup', { token })).rejects.toThrow(/failed with (400|403)/);
+    } finally {
+      run.child.kill('SIGKILL');
+    }
+  });
+
+  test('serves its metrics on localhost and stops, exit 0, on POST /agent/v1/quit (agent-enable-quit)', async () => {
+    await writeKv({ username: 'app-user', password: 'quit-1' });
+    const [quitPort, metricsPort] = [await freeLoopbackPort(), await freeLoopbackPort()];
+    const { config, encoded } = injectedAgent({
+      role,
+      'agent-inject-secret-config': `${stack.layout.kvV2Mount}/data/${kvPath}`,
+      'agent-enable-quit': 'true',
+      'agent-cache-listener-port': String(quitPort),
+      'agent-metrics-listener-port': String(metricsPort),
+    }, 'vault-agent');
+    expect(config.quit).toEqual({ listenerAddress: `127.0.0.1:${quitPort}` });
+    expect(config.metrics).toEqual({ listenerAddress: `127.0.0.1:${metricsPort}` });
+    const root = await podRoot(config);
+    const run = startAgent(['sidecar'], encoded, root);
+    try {
+      await waitFor('the ready file', () => fs.existsSync(path.join(root, config.readyFile ?? '/home/vault/.vaultbridge-ready')), run);
+      const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/agent/v1/metrics`)).text();
+      expect(metrics).toContain('vaultbridge_agent_renders_total{secret="config",result="created"} 1');
+      expect(metrics).toContain('vaultbridge_agent_ready 1');
+      expect(metrics).toContain('vaultbridge_agent_token_logins_total 1');
+      expect(metrics).not.toContain('quit-1');
+      expect((await fetch(`http://127.0.0.1:${quitPort}/agent/v1/quit`)).status).toBe(405);
+      expect((await fetch(`http://127.0.0.1:${quitPort}/agent/v1/metrics`)).status).toBe(404);
+      expect((await fetch(`http://127.0.0.1:${quitPort}/agent/v1/quit`, { method: 'POST' })).status).toBe(200);
+      expect(await run.exited).toBe(0);
+      expect(run.output()).toContain('quit requested');
     } finally {
       run.child.kill('SIGKILL');
     }

@@ -1,13 +1,15 @@
 // `vaultbridge-agent sidecar`: the first render (as init, within the retry budget), then the ready file;
 // afterwards it keeps the token alive (TokenManager), renews or re-issues dynamic leases (LeaseManager)
 // and re-renders their secrets when re-issued, re-reads KV secrets every static interval, rewrites a
-// file only when its bytes changed and then runs the secret's command. SIGTERM stops it gracefully.
+// file only when its bytes changed and then runs the secret's command. SIGTERM, or POST /agent/v1/quit
+// with agent-enable-quit, stops it gracefully; agent-metrics-listener-port serves its metrics.
 
 import fs from 'node:fs/promises';
 import { LeaseManager, createShutdown, readDynamicSecret, writeFileAtomic } from '@vaultbridge/core';
 import { DEFAULT_STATIC_SECRET_RENDER_INTERVAL_MS } from './config.ts';
 import { runSecretCommand } from './commands.ts';
 import type { AgentRunOptions } from './init.ts';
+import { AgentMetrics, startAgentListeners, type AgentListeners } from './listeners.ts';
 import { openSession, renderAll, renderSecret, withRetryBudget, writeTokenSinks, type AgentSession, type PreparedSecret, type RenderedSecret } from './session.ts';
 
 export async function runSidecar(options: AgentRunOptions): Promise<number> {
@@ -26,6 +28,19 @@ export async function runSidecar(options: AgentRunOptions): Promise<number> {
     return 1;
   }
   const sidecarSession = session;
+  const metrics = new AgentMetrics();
+  // Before the first render: that is where the first login happens.
+  session.tokens.on('login', () => metrics.tokenLogins.inc());
+  let listeners: AgentListeners | undefined;
+  try {
+    listeners = await startAgentListeners(config, { logger, metrics, onQuit: () => void shutdown.shutdown('quit requested', 0) });
+  } catch (error) {
+    logger.error({ err: error }, `sidecar failed: cannot start its listeners: ${(error as Error).message}`);
+    shutdown.unlisten();
+    await session.tokens.stop();
+    return 1;
+  }
+  shutdown.onShutdown('close listeners', () => listeners?.close() ?? Promise.resolve(), { order: 30 });
   shutdown.onShutdown('stop token manager', async () => {
     if (config.revokeOnShutdown) {
       // Give the application time to finish with the token before it stops working.
@@ -49,6 +64,8 @@ export async function runSidecar(options: AgentRunOptions): Promise<number> {
   // The command runs only when a file changed after being there: the init container's files count,
   // a file the sidecar creates for the first time has nobody to notify yet.
   for (const rendered of first) if (rendered.result === 'changed') void runCommandOf(sidecarSession, rendered.secret);
+  for (const rendered of first) metrics.renders.inc({ secret: rendered.secret.config.name, result: rendered.result });
+  metrics.ready.set(1);
 
   if (config.readyFile !== undefined) {
     await writeFileAtomic(paths.hostPath(config.readyFile), `${new Date().toISOString()}\n`, { mode: 0o644, createParents: true });
@@ -76,15 +93,25 @@ export async function runSidecar(options: AgentRunOptions): Promise<number> {
     if (fetched?.kind !== 'dynamic' || fetched.secret.leaseId === '' || vaultPath === undefined) continue;
     leases.track(fetched.secret, { id: rendered.secret.config.name, reissue: () => readDynamicSecret<Record<string, unknown>>(sidecarSession.tokens.client, vaultPath) });
   }
-  leases.on('renewed', ({ id, leaseDurationSeconds }) => logger.debug({ secretName: id, leaseDurationSeconds }, 'lease renewed'));
-  leases.on('expired', ({ id }) => logger.warn({ secretName: id }, 'lease expired without renewal or re-issue'));
-  leases.on('error', ({ id, operation, error }) => logger.warn({ secretName: id, operation, err: error }, `lease ${operation} failed`));
+  leases.on('renewed', ({ id, leaseDurationSeconds }) => {
+    metrics.leaseEvents.inc({ event: 'renewed' });
+    logger.debug({ secretName: id, leaseDurationSeconds }, 'lease renewed');
+  });
+  leases.on('expired', ({ id }) => {
+    metrics.leaseEvents.inc({ event: 'expired' });
+    logger.warn({ secretName: id }, 'lease expired without renewal or re-issue');
+  });
+  leases.on('error', ({ id, operation, error }) => {
+    metrics.leaseEvents.inc({ event: 'error' });
+    logger.warn({ secretName: id, operation, err: error }, `lease ${operation} failed`);
+  });
   leases.on('reissued', ({ id, secret }) => {
+    metrics.leaseEvents.inc({ event: 'reissued' });
     const prepared = byName.get(id);
     if (prepared === undefined || prepared.config.path === undefined) return;
     logger.info({ secretName: id }, 'lease re-issued; re-rendering');
     const fetched = sidecarSession.fetcher.dynamic(prepared.config.path, secret as Parameters<AgentSession['fetcher']['dynamic']>[1]);
-    void rerender(sidecarSession, prepared, fetched);
+    void rerender(sidecarSession, metrics, prepared, fetched);
   });
 
   // Static secrets (KV, and templates without a path) are read again on an interval.
@@ -96,7 +123,7 @@ export async function runSidecar(options: AgentRunOptions): Promise<number> {
     pass = (async () => {
       for (const secret of staticSecrets) {
         if (shutdown.isShuttingDown) return;
-        await rerender(sidecarSession, secret);
+        await rerender(sidecarSession, metrics, secret);
       }
     })().finally(() => (pass = undefined));
   }, intervalMs);
@@ -109,11 +136,13 @@ export async function runSidecar(options: AgentRunOptions): Promise<number> {
   return exited;
 }
 
-async function rerender(session: AgentSession, secret: PreparedSecret, fetched?: Parameters<typeof renderSecret>[2]): Promise<void> {
+async function rerender(session: AgentSession, metrics: AgentMetrics, secret: PreparedSecret, fetched?: Parameters<typeof renderSecret>[2]): Promise<void> {
   try {
     const rendered = await renderSecret(session, secret, fetched);
+    metrics.renders.inc({ secret: secret.config.name, result: rendered.result });
     if (rendered.result !== 'unchanged') await runCommandOf(session, secret);
   } catch (error) {
+    metrics.renders.inc({ secret: secret.config.name, result: 'error' });
     session.logger.error({ err: error, secretName: secret.config.name }, (error as Error).message);
   }
 }
