@@ -4,9 +4,11 @@ import path from 'node:path';
 import { repoRoot } from '@vaultbridge/testenv';
 import { benchAgentInit, printAgentTable } from './agent-init.ts';
 import { benchWebhook, printWebhookTable } from './injector-webhook.ts';
+import { benchCsiMount, printCsiTable } from './csi-mount.ts';
+import { benchOperatorSync, printOperatorTable } from './operator-sync.ts';
 
-// `npm run bench -- webhook` runs only the named benchmarks (webhook, agent); no names runs all.
-const known = ['webhook', 'agent'];
+// `npm run bench -- webhook` runs only the named benchmarks (webhook, agent, csi, operator); no names runs all.
+const known = ['webhook', 'agent', 'csi', 'operator'];
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((name) => !known.includes(name));
 if (unknown.length > 0) {
@@ -25,6 +27,16 @@ if (runs('agent')) {
   const agent = await benchAgentInit();
   printAgentTable(agent);
   results.agentInit = agent;
+}
+if (runs('csi')) {
+  const csi = await benchCsiMount();
+  printCsiTable(csi);
+  results.csiMount = csi;
+}
+if (runs('operator')) {
+  const operator = await benchOperatorSync();
+  printOperatorTable(operator);
+  results.operatorSync = operator;
 }
 
 const dir = path.join(repoRoot, 'bench/results');

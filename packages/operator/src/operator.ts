@@ -1,6 +1,6 @@
 // Wires informers, the queue and the controller. `startOperator` is what the CLI and the tests run.
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesListObject, type V1Secret } from '@kubernetes/client-node';
-import { loadOrCreateSecretKey, type Logger, type MetricsRegistry } from '@vaultbridge/core';
+import { loadOrCreateSecretKey, reuseKubeConnections, type Logger, type MetricsRegistry } from '@vaultbridge/core';
 import { API_VERSION, GROUP, VERSION } from './api/common.ts';
 import { kinds } from './api/crds.ts';
 import type { VaultDynamicSecret } from './api/vault-dynamic-secret.ts';
@@ -57,7 +57,9 @@ function interestingChange(previous: SyncedObject | undefined, next: SyncedObjec
 }
 
 export async function startOperator(options: OperatorOptions): Promise<RunningOperator> {
-  const { kubeConfig, logger } = options;
+  const { logger } = options;
+  // Every controller's API calls then share connections (client-node opens one per request otherwise).
+  const kubeConfig = reuseKubeConnections(options.kubeConfig);
   const custom = kubeConfig.makeApiClient(CustomObjectsApi);
   const core = kubeConfig.makeApiClient(CoreV1Api);
   let macKey: Buffer;

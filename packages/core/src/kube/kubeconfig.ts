@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
+import { reuseKubeConnections } from './connection-reuse.ts';
 import { KubeConfigError } from './errors.ts';
 
 /**
@@ -27,5 +28,5 @@ export function loadKubeConfig(path?: string): KubeConfig {
     const where = path ?? 'the default kubeconfig ($KUBECONFIG, ~/.kube/config, in-cluster)';
     throw new KubeConfigError(`${where} has no current cluster with a server URL; set current-context or pass a kubeconfig path`);
   }
-  return config;
+  return reuseKubeConnections(config);
 }

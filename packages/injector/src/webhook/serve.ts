@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import * as k8s from '@kubernetes/client-node';
-import { createLogger, createShutdown, loadKubeConfig, type Logger, type LogLevel } from '@vaultbridge/core';
+import { createLogger, createShutdown, loadKubeConfig, reuseKubeConnections, type Logger, type LogLevel } from '@vaultbridge/core';
 import type { InjectorDefaults } from '../annotations/defaults.ts';
 import { admissionHandler } from './admission-adapter.ts';
 import { AdmissionWorkerPool, resolveWorkerCount } from './admission-pool.ts';
@@ -39,7 +39,7 @@ function watchAnnotationDefaults(kubeConfig: k8s.KubeConfig, namespace: string, 
 export async function serveWebhook(config: ServeConfig, options: { kubeConfig?: k8s.KubeConfig; installSignalHandlers?: boolean } = {}): Promise<RunningWebhook> {
   const logger = createLogger({ name: 'vaultbridge-injector', level: config.logLevel as LogLevel });
   const needsKube = config.tls.mode === 'auto' || config.annotationDefaultsConfigMap !== undefined;
-  const kubeConfig = options.kubeConfig ?? (needsKube ? loadKubeConfig() : undefined);
+  const kubeConfig = options.kubeConfig ? reuseKubeConnections(options.kubeConfig) : needsKube ? loadKubeConfig() : undefined;
 
   let certificates: CertificateSource;
   if (config.tls.mode === 'files') {

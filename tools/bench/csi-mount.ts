@@ -1,0 +1,130 @@
+// CSI provider benchmark: the provider bundle on a unix socket against the real stack, called as the
+// Secrets Store CSI driver calls it (attributes JSON with the kubelet's token). Mount latency cold (new
+// identity: login + reads) and warm, many pods mounting at once, Vault requests per mount, the rotation
+// polls of a pod with database credentials, and the provider's memory.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import * as grpc from '@grpc/grpc-js';
+import { loadProviderService } from '@vaultbridge/csi-provider';
+import { freeLoopbackPort, repoRoot, startStack } from '@vaultbridge/testenv';
+
+interface MountResponse { files: Array<{ path: string; contents: Buffer }> }
+type Driver = grpc.Client & { Mount(request: unknown, callback: (error: grpc.ServiceError | null, response: MountResponse) => void): void };
+
+export interface CsiBenchResult {
+  coldMountMs: number;
+  coldVaultRequests: number;
+  warm: { mounts: number; p50Ms: number; p99Ms: number; vaultRequestsPerMount: number };
+  concurrent: { pods: number; totalMs: number; p99Ms: number; vaultLogins: number; vaultRequests: number };
+  rotationPolls: { polls: number; databaseReads: number };
+  rssMiB: number;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+function rssMiB(child: ChildProcess): number {
+  const status = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN) / 1024;
+}
+
+export async function benchCsiMount(warmMounts = 200, pods = 50, polls = 20): Promise<CsiBenchResult> {
+  const bundle = path.join(repoRoot, 'packages/csi-provider/dist/bundle/cli.mjs');
+  if (!fs.existsSync(bundle)) throw new Error(`${bundle} is missing: run 'npx nx run @vaultbridge/csi-provider:bundle' (npm run bench does)`);
+  const stack = await startStack();
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'vaultbridge-csi-bench-'));
+  let provider: ChildProcess | undefined;
+  try {
+    const ns = 'csi-bench';
+    const { layout } = stack;
+    await stack.createNamespace(ns);
+    await stack.createServiceAccount(ns, 'app');
+    await stack.writePolicy('csi-bench', `
+path "${layout.kvV2Mount}/data/csi-bench/*" { capabilities = ["read"] }
+path "${layout.databaseMount}/creds/${layout.databaseRole}" { capabilities = ["read"] }
+`);
+    await stack.writeKubernetesRole('csi-bench', { serviceAccounts: ['app'], namespaces: [ns], policies: ['csi-bench'], audience: 'vault' });
+    for (const name of ['db', 'api', 'tls']) await stack.vaultAdmin.write(`${layout.kvV2Mount}/data/csi-bench/${name}`, { data: { user: name, password: `${name}-password` } });
+
+    const socketPath = path.join(work, 'vault.sock');
+    provider = spawn(process.execPath, [bundle, '--endpoint', socketPath, '--health-addr', `127.0.0.1:${await freeLoopbackPort()}`, '--vault-addr', stack.vaultAddr,
+      '--kubeconfig', stack.handle.kubeconfigPath, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    for (let i = 0; i < 100 && !fs.existsSync(socketPath); i++) await sleep(100);
+    const Service = grpc.makeGenericClientConstructor(loadProviderService(), 'CSIDriverProvider');
+    const driver = new Service(`unix:${socketPath}`, grpc.credentials.createInsecure()) as unknown as Driver;
+    const { token, expiresAt } = await stack.requestToken(ns, 'app', { audiences: ['vault'] });
+    const tokens = JSON.stringify({ vault: { token, expirationTimestamp: expiresAt.toISOString() } });
+    const kvObjects = ['db', 'api', 'tls'].map((name) => `- objectName: ${name}\n  secretPath: ${layout.kvV2Mount}/data/csi-bench/${name}\n  secretKey: password\n`).join('');
+    const dbObjects = `- objectName: db-username\n  secretPath: ${layout.databaseMount}/creds/${layout.databaseRole}\n  secretKey: username\n- objectName: db-password\n  secretPath: ${layout.databaseMount}/creds/${layout.databaseRole}\n  secretKey: password\n`;
+    const mount = (objects: string, podUid: string): Promise<number> => {
+      const attributes = JSON.stringify({
+        roleName: 'csi-bench', objects,
+        'csi.storage.k8s.io/pod.name': `web-${podUid}`, 'csi.storage.k8s.io/pod.namespace': ns, 'csi.storage.k8s.io/pod.uid': podUid,
+        'csi.storage.k8s.io/serviceAccount.name': 'app', 'csi.storage.k8s.io/serviceAccount.tokens': tokens,
+      });
+      const started = performance.now();
+      return new Promise((resolve, reject) => driver.Mount({ attributes, secrets: 'null', target_path: path.join(work, podUid), permission: '420', current_object_version: [] }, (error) =>
+        (error ? reject(error) : resolve(performance.now() - started))));
+    };
+    const counts = async () => (await stack.requestCounts());
+
+    // Cold: the identity's first mount logs in, then reads.
+    await stack.resetRequestCounts();
+    const coldMountMs = await mount(kvObjects, 'pod-0');
+    const coldVaultRequests = (await counts()).total;
+
+    // Warm: the same pod's mounts and rotation polls (KV is never cached: every poll reads Vault).
+    await stack.resetRequestCounts();
+    const warm: number[] = [];
+    for (let i = 0; i < warmMounts; i++) warm.push(await mount(kvObjects, 'pod-0'));
+    const warmRequests = (await counts()).total;
+    warm.sort((a, b) => a - b);
+
+    // Many pods of one service account at once (a Deployment scaling up).
+    await stack.resetRequestCounts();
+    const startedAll = performance.now();
+    const concurrent = (await Promise.all(Array.from({ length: pods }, (_, i) => mount(kvObjects, `pod-c${i}`)))).sort((a, b) => a - b);
+    const totalMs = performance.now() - startedAll;
+    const concurrentCounts = await counts();
+    const logins = Object.entries(concurrentCounts.byRoute).filter(([route]) => route.includes('/login')).reduce((sum, [, n]) => sum + n, 0);
+
+    // A pod with database credentials: the driver's rotation polls reuse the leased credential.
+    await stack.resetRequestCounts();
+    for (let i = 0; i < polls; i++) await mount(dbObjects, 'pod-db');
+    const dbReads = (await counts()).byRoute[`GET /v1/${layout.databaseMount}/creds/${layout.databaseRole}`] ?? 0;
+
+    const result: CsiBenchResult = {
+      coldMountMs,
+      coldVaultRequests,
+      warm: { mounts: warmMounts, p50Ms: percentile(warm, 50), p99Ms: percentile(warm, 99), vaultRequestsPerMount: warmRequests / warmMounts },
+      concurrent: { pods, totalMs, p99Ms: percentile(concurrent, 99), vaultLogins: logins, vaultRequests: concurrentCounts.total },
+      rotationPolls: { polls, databaseReads: dbReads },
+      rssMiB: rssMiB(provider),
+    };
+    driver.close();
+    return result;
+  } finally {
+    if (provider && provider.exitCode === null) {
+      const exited = new Promise((resolve) => provider!.once('exit', resolve));
+      provider.kill('SIGTERM');
+      await exited;
+    }
+    await stack.stop();
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+export function printCsiTable(r: CsiBenchResult): void {
+  console.log('\nCSI provider (bundle, unix socket, real Vault; 3 KV objects per mount unless noted)');
+  console.log('| scenario | result |');
+  console.log('|---|---|');
+  console.log(`| first mount of a new identity (login + reads) | ${r.coldMountMs.toFixed(1)} ms, ${r.coldVaultRequests} Vault requests |`);
+  console.log(`| ${r.warm.mounts} mounts of one pod, one after another | p50 ${r.warm.p50Ms.toFixed(1)} ms, p99 ${r.warm.p99Ms.toFixed(1)} ms, ${r.warm.vaultRequestsPerMount.toFixed(2)} Vault requests per mount |`);
+  console.log(`| ${r.concurrent.pods} pods of one service account at once | all in ${r.concurrent.totalMs.toFixed(0)} ms, p99 ${r.concurrent.p99Ms.toFixed(1)} ms, ${r.concurrent.vaultLogins} Vault login(s) (upstream: one per pod), ${r.concurrent.vaultRequests} Vault requests |`);
+  console.log(`| ${r.rotationPolls.polls} rotation polls of a pod with database credentials | ${r.rotationPolls.databaseReads} database credential read(s) (upstream re-issues on every poll, vault-csi-provider #238: ${r.rotationPolls.polls}) |`);
+  console.log(`| provider RSS after the run | ${r.rssMiB.toFixed(0)} MiB |`);
+}
