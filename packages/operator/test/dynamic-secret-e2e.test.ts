@@ -1,14 +1,15 @@
 // VaultDynamicSecret end to end: real kube-apiserver, real Vault database engine, real PostgreSQL, the
 // operator in-process. Short database TTLs make renewal, max-TTL rotation and revocation happen in seconds.
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, type V1Secret } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type V1Secret } from '@kubernetes/client-node';
 import { createLogger } from '@vaultbridge/core';
 import { sharedStack } from '@vaultbridge/testenv';
 import pg from 'pg';
-import { GROUP, VERSION } from '../src/api/common.ts';
+import { FORCE_SYNC_ANNOTATION, GROUP, VERSION } from '../src/api/common.ts';
 import type { VaultDynamicSecret } from '../src/api/vault-dynamic-secret.ts';
 import { REVOKE_FINALIZER } from '../src/controllers/dynamic-secret.ts';
 import { installCrds } from '../src/install-crds.ts';
 import { startOperator, type RunningOperator } from '../src/operator.ts';
+import { deleteSyncedObjects } from './support/cleanup.ts';
 import { RESTARTED_AT_ANNOTATION } from '../src/workloads/rollout-restart.ts';
 
 const stack = sharedStack();
@@ -103,6 +104,7 @@ path "sys/leases/revoke" { capabilities = ["update"] }
 });
 
 afterAll(async () => {
+  if (operator) await deleteSyncedObjects(custom, namespace);
   await operator?.stop();
 });
 
@@ -175,6 +177,27 @@ test('a deleted Secret gets new credentials at once, without waiting for the lea
   }, 5000);
   expect(decode(recreated, 'username')).not.toBe(decode(old, 'username'));
   expect(await logsIn(recreated)).toBe(true);
+});
+
+test('the force-sync annotation issues new credentials now, once per value', async () => {
+  const before = (await readSecret('db-creds'))!;
+  await custom.patchNamespacedCustomObject(
+    { group: GROUP, version: VERSION, namespace, plural: 'vaultdynamicsecrets', name: 'db', body: { metadata: { annotations: { [FORCE_SYNC_ANNOTATION]: 'rotate-1' } } } },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
+  const after = await waitFor('new credentials', async () => {
+    const secret = await readSecret('db-creds');
+    return secret && decode(secret, 'username') !== decode(before, 'username') ? secret : undefined;
+  }, 5000);
+  expect(await logsIn(after)).toBe(true);
+  const object = await waitFor('status.lastForceSync', async () => {
+    const vds = await readVds('db');
+    return vds.status?.lastForceSync === 'rotate-1' ? vds : undefined;
+  });
+  expect(condition(object, 'SecretSynced')?.message).toContain('reason ForceSync');
+  // The same value does not act again.
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  expect(decode((await readSecret('db-creds'))!, 'username')).toBe(decode(after, 'username'));
 });
 
 test('revoke: true holds a finalizer and revokes the lease when the object is deleted', async () => {

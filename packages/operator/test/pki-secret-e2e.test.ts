@@ -1,14 +1,15 @@
 // VaultPKISecret end to end: real kube-apiserver, real Vault PKI engine, the operator in-process. Short
 // TTLs make rotation, revocation of the previous certificate and drift repair happen in seconds.
 import { X509Certificate } from 'node:crypto';
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, type V1Secret } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type V1Secret } from '@kubernetes/client-node';
 import { createLogger } from '@vaultbridge/core';
 import { sharedStack } from '@vaultbridge/testenv';
-import { GROUP, VERSION } from '../src/api/common.ts';
+import { FORCE_SYNC_ANNOTATION, GROUP, VERSION } from '../src/api/common.ts';
 import type { VaultPkiSecret } from '../src/api/vault-pki-secret.ts';
 import { PKI_FINALIZER } from '../src/controllers/pki-secret.ts';
 import { installCrds } from '../src/install-crds.ts';
 import { startOperator, type RunningOperator } from '../src/operator.ts';
+import { deleteSyncedObjects } from './support/cleanup.ts';
 import { RESTARTED_AT_ANNOTATION } from '../src/workloads/rollout-restart.ts';
 
 const stack = sharedStack();
@@ -77,6 +78,7 @@ path "${layout.pkiMount}/revoke" { capabilities = ["update"] }
 });
 
 afterAll(async () => {
+  if (operator) await deleteSyncedObjects(custom, namespace);
   await operator?.stop();
 });
 
@@ -133,6 +135,19 @@ test('an edited Secret gets a new certificate (its key cannot be restored from a
     return current && decode(current, 'serial_number') !== object.status?.serialNumber && decode(current, 'private_key') !== 'tampered' ? current : undefined;
   }, 5000);
   expect(new X509Certificate(decode(repaired, 'certificate')!).subject).toContain(`CN=steady.${domain}`);
+});
+
+test('the force-sync annotation issues a new certificate now', async () => {
+  const before = (await readVps('steady')).status!.serialNumber!;
+  await custom.patchNamespacedCustomObject(
+    { group: GROUP, version: VERSION, namespace, plural: 'vaultpkisecrets', name: 'steady', body: { metadata: { annotations: { [FORCE_SYNC_ANNOTATION]: '2026-11-26' } } } },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
+  const object = await waitFor('a new serial', async () => {
+    const vps = await readVps('steady');
+    return vps.status?.serialNumber !== before && vps.status?.lastForceSync === '2026-11-26' ? vps : undefined;
+  }, 5000);
+  expect(decode((await readSecret('steady-tls'))!, 'serial_number')).toBe(object.status?.serialNumber);
 });
 
 test('a name the PKI role does not allow is Ready=False with Vault\'s reason, and no Secret is written', async () => {

@@ -6,6 +6,7 @@ import { GROUP, VERSION } from '../src/api/common.ts';
 import type { VaultStaticSecret } from '../src/api/vault-static-secret.ts';
 import { installCrds } from '../src/install-crds.ts';
 import { startOperator, type RunningOperator } from '../src/operator.ts';
+import { deleteSyncedObjects } from './support/cleanup.ts';
 import { secretMac } from '../src/sync/hmac.ts';
 import { RESTARTED_AT_ANNOTATION } from '../src/workloads/rollout-restart.ts';
 
@@ -70,6 +71,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  if (operator) await deleteSyncedObjects(custom, namespace);
   await operator?.stop();
 });
 

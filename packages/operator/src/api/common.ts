@@ -4,6 +4,13 @@ export const GROUP = 'secrets.vaultbridge.dev';
 export const VERSION = 'v1beta1';
 export const API_VERSION = `${GROUP}/${VERSION}`;
 
+/**
+ * Set (or change) this annotation to sync an object now: new credentials for a VaultDynamicSecret, a new
+ * certificate for a VaultPKISecret, a fresh read for a VaultStaticSecret. The value handled last is kept
+ * in `status.lastForceSync`, so each new value acts once.
+ */
+export const FORCE_SYNC_ANNOTATION = 'secrets.vaultbridge.dev/force-sync';
+
 /** Go `time.ParseDuration` subset VSO accepts in its CRDs (`30s`, `1.5m`, `2h`). */
 export const DURATION_PATTERN = '^([0-9]+(\\.[0-9]+)?(s|m|h))$';
 

@@ -45,6 +45,8 @@ export interface VaultDynamicSecretStatus {
   secretLease?: SecretLease;
   /** HMAC of the synced data: drift in the Secret is told by it without keeping credentials anywhere else. */
   secretMAC?: string;
+  /** The force-sync annotation value handled last. */
+  lastForceSync?: string;
   /** Which token owns the lease (a hash of its accessor): a different one means the lease dies with the old token. */
   vaultClientMeta?: { id?: string };
   conditions?: Condition[];
@@ -93,6 +95,7 @@ export const vaultDynamicSecretSchema = {
         },
         secretMAC: { type: 'string' },
         vaultClientMeta: { type: 'object', properties: { id: { type: 'string' } } },
+        lastForceSync: { type: 'string' },
         conditions: conditionsSchema,
       },
     },

@@ -51,6 +51,8 @@ export interface VaultPkiSecretStatus {
   secretMAC?: string;
   valid?: boolean;
   error?: string;
+  /** The force-sync annotation value handled last. */
+  lastForceSync?: string;
   conditions?: Condition[];
 }
 
@@ -104,6 +106,7 @@ export const vaultPkiSecretSchema = {
         secretMAC: { type: 'string' },
         valid: { type: 'boolean' },
         error: { type: 'string' },
+        lastForceSync: { type: 'string' },
         conditions: conditionsSchema,
       },
     },

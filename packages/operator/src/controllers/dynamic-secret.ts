@@ -9,7 +9,7 @@ import {
   readDynamicSecret, renewalDelayMs, VaultNotFoundError, VaultPermissionError, writeDynamicSecret,
   type DynamicSecret, type Logger, type TokenManager, type VaultClient,
 } from '@vaultbridge/core';
-import { API_VERSION, GROUP, SpecError, VERSION } from '../api/common.ts';
+import { API_VERSION, FORCE_SYNC_ANNOTATION, GROUP, SpecError, VERSION } from '../api/common.ts';
 import { kinds } from '../api/crds.ts';
 import {
   parseVaultDynamicSecretSpec, type SecretLease, type VaultDynamicSecret, type VaultDynamicSecretSpec, type VaultDynamicSecretStatus,
@@ -20,7 +20,7 @@ import type { ReconcileResult } from '../runtime/queue.ts';
 import { buildSecretData, planWrite, SecretDataError, type Owner } from '../sync/destination.ts';
 import { secretMac } from '../sync/hmac.ts';
 import { isConflict, isNotFound } from './kube-errors.ts';
-import { patchFinalizers, readSecretIfExists, recordFailureOnce, restartWorkloads, syncFinalizer } from './shared.ts';
+import { forceSyncStatus, patchFinalizers, readSecretIfExists, recordFailureOnce, restartWorkloads, syncFinalizer } from './shared.ts';
 import { ReconcileError, toReconcileError, type VaultClientFactory } from './vault-clients.ts';
 
 /** Held while `spec.revoke` is on, so the lease is revoked before the object goes. */
@@ -28,7 +28,7 @@ export const REVOKE_FINALIZER = 'secrets.vaultbridge.dev/revoke-lease';
 
 /** Why a new secret is issued (VSO's sync reasons, plus drift). */
 export type IssueReason =
-  | 'InitialSync' | 'ResourceUpdated' | 'InexistentDestination' | 'DestinationDrift' | 'VaultTokenRotated'
+  | 'InitialSync' | 'ResourceUpdated' | 'ForceSync' | 'InexistentDestination' | 'DestinationDrift' | 'VaultTokenRotated'
   | 'LeaseNotRenewable' | 'LeaseTruncated' | 'LeaseRenewalFailed' | 'RefreshAfter';
 
 /** Up to this fraction of the renewal point is taken off at random, so leases issued together spread out. */
@@ -150,6 +150,8 @@ export class DynamicSecretController {
     const status = object.status ?? {};
     if (status.secretLease === undefined || status.lastGeneration === undefined) return 'InitialSync';
     if (status.lastGeneration !== (object.metadata.generation ?? 0)) return 'ResourceUpdated';
+    const forceSync = object.metadata.annotations?.[FORCE_SYNC_ANNOTATION];
+    if (forceSync !== undefined && forceSync !== status.lastForceSync) return 'ForceSync';
     if (existing === undefined) return 'InexistentDestination';
     // Credentials are kept nowhere but in the Secret: an edited Secret can only be repaired with new ones.
     if (status.secretMAC !== undefined && status.secretMAC !== secretMac(this.options.macKey, existing.data ?? {})) return 'DestinationDrift';
@@ -236,6 +238,7 @@ export class DynamicSecretController {
       secretLease: lease,
       secretMAC: secretMac(this.options.macKey, data),
       ...(clientId === undefined ? {} : { vaultClientMeta: { id: clientId } }),
+      ...forceSyncStatus(object),
       conditions: setConditions(object.status?.conditions, [
         { type: 'SecretSynced', status: 'True', reason: 'Synced', message, observedGeneration: generation },
         { type: 'Healthy', status: 'True', reason: 'Healthy', message, observedGeneration: generation },
@@ -293,7 +296,7 @@ export class DynamicSecretController {
     const before = object.status ?? {};
     if (
       before.lastGeneration === status.lastGeneration && before.secretMAC === status.secretMAC && before.lastRenewalTime === status.lastRenewalTime &&
-      JSON.stringify(before.secretLease) === JSON.stringify(status.secretLease) && sameConditions(before.conditions, status.conditions)
+      JSON.stringify(before.secretLease) === JSON.stringify(status.secretLease) && before.lastForceSync === status.lastForceSync && sameConditions(before.conditions, status.conditions)
     ) return false;
     try {
       const updated = await this.custom.replaceNamespacedCustomObjectStatus({

@@ -3,7 +3,7 @@
 // reconcile only requeues, with no Vault call. The certificate's serial and expiry live in status.
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
 import { VaultError, VaultNotFoundError, VaultPermissionError, type Logger, type VaultClient } from '@vaultbridge/core';
-import { API_VERSION, GROUP, SpecError, VERSION } from '../api/common.ts';
+import { API_VERSION, FORCE_SYNC_ANNOTATION, GROUP, SpecError, VERSION } from '../api/common.ts';
 import { kinds } from '../api/crds.ts';
 import {
   parseVaultPkiSecretSpec, pkiIssueBody, pkiIssuePath, type VaultPkiSecret, type VaultPkiSecretSpec, type VaultPkiSecretStatus,
@@ -14,7 +14,7 @@ import type { ReconcileResult } from '../runtime/queue.ts';
 import { buildSecretData, planWrite, SecretDataError, type Owner } from '../sync/destination.ts';
 import { secretMac } from '../sync/hmac.ts';
 import { isConflict, isNotFound } from './kube-errors.ts';
-import { patchFinalizers, readSecretIfExists, recordFailureOnce, restartWorkloads, syncFinalizer } from './shared.ts';
+import { forceSyncStatus, patchFinalizers, readSecretIfExists, recordFailureOnce, restartWorkloads, syncFinalizer } from './shared.ts';
 import { ReconcileError, toReconcileError, type VaultClientFactory } from './vault-clients.ts';
 
 /** Held while deletion has work to do: `revoke`, or `clear` of a Secret this object did not create. */
@@ -26,7 +26,7 @@ const DEFAULT_RENEW_FRACTION = 2 / 3;
 const JITTER = 0.05;
 const MIN_HORIZON_MS = 1000;
 
-export type PkiIssueReason = 'InitialSync' | 'ResourceUpdated' | 'InexistentDestination' | 'SecretDataDrift' | 'Expiring';
+export type PkiIssueReason = 'InitialSync' | 'ResourceUpdated' | 'ForceSync' | 'InexistentDestination' | 'SecretDataDrift' | 'Expiring';
 
 interface IssueData {
   certificate: string;
@@ -113,6 +113,7 @@ export class PkiSecretController {
       let reason: PkiIssueReason | undefined;
       if (!status.serialNumber || status.expiration === undefined) reason = 'InitialSync';
       else if (status.lastGeneration !== generation) reason = 'ResourceUpdated';
+      else if (object.metadata.annotations?.[FORCE_SYNC_ANNOTATION] !== undefined && object.metadata.annotations[FORCE_SYNC_ANNOTATION] !== status.lastForceSync) reason = 'ForceSync';
       else if (existing === undefined) reason = 'InexistentDestination';
       else if (status.secretMAC !== undefined && status.secretMAC !== secretMac(this.options.macKey, existing.data ?? {})) reason = 'SecretDataDrift';
       if (reason === undefined) {
@@ -187,6 +188,7 @@ export class PkiSecretController {
       secretMAC: secretMac(this.options.macKey, secretData),
       valid: true,
       error: '',
+      ...forceSyncStatus(object),
       conditions: setConditions(object.status?.conditions, [
         { type: 'SecretSynced', status: 'True', reason: 'Synced', message, observedGeneration: generation },
         { type: 'Healthy', status: 'True', reason: 'Healthy', message, observedGeneration: generation },
@@ -252,7 +254,7 @@ export class PkiSecretController {
     const before = object.status ?? {};
     if (
       before.lastGeneration === status.lastGeneration && before.serialNumber === status.serialNumber && before.secretMAC === status.secretMAC &&
-      before.valid === status.valid && before.error === status.error && sameConditions(before.conditions, status.conditions)
+      before.valid === status.valid && before.error === status.error && before.lastForceSync === status.lastForceSync && sameConditions(before.conditions, status.conditions)
     ) return false;
     try {
       const updated = await this.custom.replaceNamespacedCustomObjectStatus({

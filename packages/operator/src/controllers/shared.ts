@@ -1,7 +1,7 @@
 // What the secret controllers do alike: read the destination, restart workloads, hold finalizers,
 // report a failure once.
 import { PatchStrategy, setHeaderOptions, type CoreV1Api, type CustomObjectsApi, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
-import { GROUP, VERSION } from '../api/common.ts';
+import { FORCE_SYNC_ANNOTATION, GROUP, VERSION } from '../api/common.ts';
 import type { RolloutRestartTarget } from '../api/sync-target.ts';
 import type { ConditionInput } from '../runtime/conditions.ts';
 import type { EventRecorder, EventSubject } from '../runtime/events.ts';
@@ -10,7 +10,7 @@ import { isNotFound } from './kube-errors.ts';
 import type { ReconcileError } from './vault-clients.ts';
 
 interface Subject extends EventSubject {
-  metadata: EventSubject['metadata'] & { namespace: string; resourceVersion?: string; finalizers?: string[] };
+  metadata: EventSubject['metadata'] & { namespace: string; resourceVersion?: string; finalizers?: string[]; annotations?: Record<string, string> };
   status?: { conditions?: { type: string; status: string; reason: string; message: string }[] };
 }
 
@@ -67,4 +67,10 @@ export async function syncFinalizer(custom: CustomObjectsApi, plural: string, ob
   const finalizers = object.metadata.finalizers ?? [];
   if (finalizers.includes(finalizer) === wanted) return;
   await patchFinalizers(custom, plural, object, wanted ? [...finalizers, finalizer] : finalizers.filter((f) => f !== finalizer));
+}
+
+/** `{ lastForceSync }` to record that the object's current force-sync value has been acted on. */
+export function forceSyncStatus(object: Subject): { lastForceSync?: string } {
+  const value = object.metadata.annotations?.[FORCE_SYNC_ANNOTATION];
+  return value === undefined ? {} : { lastForceSync: value };
 }

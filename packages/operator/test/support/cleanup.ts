@@ -1,0 +1,22 @@
+// Each e2e file starts an operator that watches every namespace, and the files run one after another
+// against one stack: objects left behind would be reconciled (and retried) by the next file's operator.
+import type { CustomObjectsApi } from '@kubernetes/client-node';
+import { GROUP, VERSION } from '../../src/api/common.ts';
+
+const PLURALS = ['vaultstaticsecrets', 'vaultdynamicsecrets', 'vaultpkisecrets'];
+
+/** Deletes this file's synced objects while its operator still runs (finalizers are handled), then waits for them to go. */
+export async function deleteSyncedObjects(custom: CustomObjectsApi, namespace: string, timeoutMs = 10_000): Promise<void> {
+  for (const plural of PLURALS) {
+    const list = (await custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural })) as { items: { metadata: { name: string } }[] };
+    await Promise.all(list.items.map((item) => custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, name: item.metadata.name }).catch(() => undefined)));
+  }
+  const deadline = Date.now() + timeoutMs;
+  for (const plural of PLURALS) {
+    while (Date.now() < deadline) {
+      const list = (await custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural })) as { items: unknown[] };
+      if (list.items.length === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
