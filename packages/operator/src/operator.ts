@@ -7,6 +7,7 @@ import type { VaultDynamicSecret } from './api/vault-dynamic-secret.ts';
 import type { VaultStaticSecret } from './api/vault-static-secret.ts';
 import { DynamicSecretController } from './controllers/dynamic-secret.ts';
 import { PkiSecretController } from './controllers/pki-secret.ts';
+import { ConnectionStatusController } from './controllers/connection-status.ts';
 import type { VaultPkiSecret } from './api/vault-pki-secret.ts';
 import { EventRecorder } from './runtime/events.ts';
 import { StaticSecretController } from './controllers/static-secret.ts';
@@ -96,7 +97,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     baseDelayMs: options.backoff?.baseDelayMs ?? 1000,
     maxDelayMs: options.backoff?.maxDelayMs ?? 60_000,
   };
-  const watchKind = <T extends SyncedObject>(kind: 'VaultStaticSecret' | 'VaultDynamicSecret' | 'VaultPKISecret', reconcile: (key: string) => Promise<ReconcileResult>) => {
+  const watchKind = <T extends SyncedObject>(kind: 'VaultStaticSecret' | 'VaultDynamicSecret' | 'VaultPKISecret' | 'VaultConnection' | 'VaultAuth', reconcile: (key: string) => Promise<ReconcileResult>) => {
     const queue = new WorkQueue({ ...queueOptions, handler: reconcile, onError: (key, error) => logger.error({ key, kind, err: error }, 'reconcile threw') });
     // The informer's cache holds the last version seen, so updates can be compared with it.
     const seen = new Map<string, T>();
@@ -132,6 +133,13 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     watchKind<VaultDynamicSecret>('VaultDynamicSecret', (key) => dynamicController.reconcile(key)),
     watchKind<VaultPkiSecret>('VaultPKISecret', (key) => pkiController.reconcile(key)),
   ];
+  // Status of the connection objects (Vault answers? login works?); not owners of Secrets.
+  const connectionStatus = new ConnectionStatusController('VaultConnection', { kubeConfig, logger, clients, events });
+  const authStatus = new ConnectionStatusController('VaultAuth', { kubeConfig, logger, clients, events });
+  const statusWatches = [
+    watchKind<SyncedObject>('VaultConnection', (key) => connectionStatus.reconcile(key)),
+    watchKind<SyncedObject>('VaultAuth', (key) => authStatus.reconcile(key)),
+  ];
 
   // Drift: destination Secrets we manage (label-filtered, never every Secret in the cluster). A change
   // whose data no longer matches the owner's MAC, or a deletion, requeues the owner; Vault is not polled for it.
@@ -164,14 +172,14 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     },
   });
 
-  await Promise.all([...watched.map((w) => w.informer.start()), destinations.start()]);
+  await Promise.all([...watched.map((w) => w.informer.start()), ...statusWatches.map((w) => w.informer.start()), destinations.start()]);
   logger.info({ operatorNamespace: options.operatorNamespace }, 'operator started');
 
   return {
-    ready: () => watched.every((w) => w.informer.hasSynced) && destinations.hasSynced,
+    ready: () => [...watched, ...statusWatches].every((w) => w.informer.hasSynced) && destinations.hasSynced,
     async stop() {
-      await Promise.allSettled([...watched.map((w) => w.informer.stop()), destinations.stop()]);
-      await Promise.all(watched.map((w) => w.queue.stop()));
+      await Promise.allSettled([...watched, ...statusWatches].map((w) => w.informer.stop()).concat(destinations.stop()));
+      await Promise.all([...watched, ...statusWatches].map((w) => w.queue.stop()));
       await clients.stop();
       logger.info('operator stopped');
     },

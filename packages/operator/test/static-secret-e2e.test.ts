@@ -293,3 +293,48 @@ test('a failure is recorded as one Warning Event, not one per retry', async () =
   expect(warnings[0]).toMatchObject({ type: 'Warning' });
   expect(warnings[0]?.message).toContain(`secret/e2e-forbidden/${namespace}`);
 });
+
+// Status of the connection objects: what was checked, or why it failed, on the object itself.
+describe('VaultConnection and VaultAuth status', () => {
+  type StatusObject = { status?: { valid?: boolean; error?: string; conditions?: { type: string; status: string; reason: string; message: string }[] } };
+  const read = (plural: string, name: string) =>
+    custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, name }) as Promise<StatusObject>;
+  const ready = (object: StatusObject) => object.status?.conditions?.find((c) => c.type === 'Ready');
+
+  test('a working connection and login are Ready with what was checked', async () => {
+    const connection = await waitFor('VaultConnection Ready', async () => {
+      const object = await read('vaultconnections', 'vault');
+      return ready(object)?.status === 'True' ? object : undefined;
+    });
+    expect(connection.status?.valid).toBe(true);
+    expect(ready(connection)?.message).toMatch(/^Vault answers \(version 1\.13\.0\)$/);
+    expect(connection.status?.conditions?.find((c) => c.type === 'VaultPing')?.status).toBe('True');
+    const auth = await waitFor('VaultAuth Ready', async () => {
+      const object = await read('vaultauths', 'auth');
+      return ready(object)?.status === 'True' ? object : undefined;
+    });
+    expect(auth.status).toMatchObject({ valid: true, error: '' });
+    expect(ready(auth)?.message).toContain(`logged in with role "${namespace}"`);
+    expect(ready(auth)?.message).toContain(namespace);
+  });
+
+  test('an unreachable Vault and a refused login are Ready=False with the reason', async () => {
+    await create('vaultconnections', 'VaultConnection', 'nowhere', { address: 'http://127.0.0.1:1' });
+    await create('vaultauths', 'VaultAuth', 'wrong-role', {
+      vaultConnectionRef: 'vault', method: 'kubernetes', mount: stack.layout.kubernetesAuthMount,
+      kubernetes: { role: 'no-such-role', serviceAccount: 'app', audiences: ['vault'] },
+    });
+    const connection = await waitFor('VaultConnection Ready=False', async () => {
+      const object = await read('vaultconnections', 'nowhere');
+      return ready(object)?.status === 'False' ? object : undefined;
+    });
+    expect(connection.status?.valid).toBe(false);
+    expect(ready(connection)?.reason).toBe('VaultUnavailable');
+    const auth = await waitFor('VaultAuth Ready=False', async () => {
+      const object = await read('vaultauths', 'wrong-role');
+      return ready(object)?.status === 'False' ? object : undefined;
+    });
+    expect(auth.status).toMatchObject({ valid: false, error: 'VaultLoginFailed' });
+    expect(ready(auth)?.message).toContain('no-such-role');
+  });
+});

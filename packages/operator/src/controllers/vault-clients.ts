@@ -44,6 +44,20 @@ interface Slot {
   auth: KubernetesAuth;
 }
 
+function connectionClient(connectionRef: ObjectRef, connection: VaultConnectionSpec, caPem: string | undefined, vaultNamespace: string | undefined): VaultClient {
+  return new VaultClient({
+    address: connection.address,
+    ...(vaultNamespace ? { namespace: vaultNamespace } : {}),
+    headers: connection.headers,
+    tls: {
+      skipVerify: connection.skipTLSVerify,
+      ...(caPem ? { caPem } : {}),
+      ...(connection.tlsServerName ? { tlsServerName: connection.tlsServerName } : {}),
+    },
+    settingNames: { address: `VaultConnection ${connectionRef.namespace}/${connectionRef.name} spec.address` },
+  });
+}
+
 export class VaultClientFactory {
   private readonly kubeConfig: KubeConfig;
   private readonly operatorNamespace: string;
@@ -75,18 +89,7 @@ export class VaultClientFactory {
       throw new ReconcileError('VaultAuthNotAllowed', `spec.vaultAuthRef: VaultAuth ${authRef.namespace}/${authRef.name} does not list namespace ${namespace} in spec.allowedNamespaces`);
     }
     const connectionRef = parseObjectRef(auth.vaultConnectionRef, 'spec.vaultConnectionRef', authRef.namespace, this.operatorNamespace);
-    const connectionObject = await this.getObject(
-      kinds.VaultConnection.plural, connectionRef, 'VaultConnectionNotFound',
-      `VaultAuth ${authRef.namespace}/${authRef.name} spec.vaultConnectionRef: VaultConnection ${connectionRef.namespace}/${connectionRef.name} not found`,
-    );
-    let connection: VaultConnectionSpec;
-    try {
-      connection = parseVaultConnectionSpec(connectionObject.spec);
-    } catch (error) {
-      if (error instanceof SpecError) throw new ReconcileError('InvalidVaultConnection', `VaultConnection ${connectionRef.namespace}/${connectionRef.name}: ${error.message}`);
-      throw error;
-    }
-    const caPem = connection.caCertSecretRef ? await this.readCa(connectionRef, connection.caCertSecretRef) : undefined;
+    const { connection, caPem } = await this.resolveConnection(connectionRef, `VaultAuth ${authRef.namespace}/${authRef.name} spec.vaultConnectionRef: `);
 
     // Exactly what makes two clients the same: the connection as configured, the login, the account.
     const identity = JSON.stringify([connection, caPem ?? '', auth.namespace ?? '', auth.mount, auth.kubernetes, namespace]);
@@ -94,17 +97,7 @@ export class VaultClientFactory {
     let slot = this.slots.get(slotKey);
     if (!slot || slot.identity !== identity) {
       if (slot) await this.tokens.delete(slot.client, slot.auth);
-      const client = new VaultClient({
-        address: connection.address,
-        ...(auth.namespace ? { namespace: auth.namespace } : {}),
-        headers: connection.headers,
-        tls: {
-          skipVerify: connection.skipTLSVerify,
-          ...(caPem ? { caPem } : {}),
-          ...(connection.tlsServerName ? { tlsServerName: connection.tlsServerName } : {}),
-        },
-        settingNames: { address: `VaultConnection ${connectionRef.namespace}/${connectionRef.name} spec.address` },
-      });
+      const client = connectionClient(connectionRef, connection, caPem, auth.namespace);
       const kubeAuth = new KubernetesAuth({
         role: auth.kubernetes.role,
         mount: auth.mount,
@@ -120,6 +113,28 @@ export class VaultClientFactory {
       this.slots.set(slotKey, slot);
     }
     return { manager: this.tokens.get({ client: slot.client, auth: slot.auth }), authRef, connectionRef, role: auth.kubernetes.role };
+  }
+
+  /** The VaultConnection `ref` as a client (no token), for health checks; its errors name the object and field. */
+  async connectionClient(ref: ObjectRef): Promise<VaultClient> {
+    const { connection, caPem } = await this.resolveConnection(ref, '');
+    return connectionClient(ref, connection, caPem, undefined);
+  }
+
+  private async resolveConnection(connectionRef: ObjectRef, context: string): Promise<{ connection: VaultConnectionSpec; caPem: string | undefined }> {
+    const connectionObject = await this.getObject(
+      kinds.VaultConnection.plural, connectionRef, 'VaultConnectionNotFound',
+      `${context}VaultConnection ${connectionRef.namespace}/${connectionRef.name} not found`,
+    );
+    let connection: VaultConnectionSpec;
+    try {
+      connection = parseVaultConnectionSpec(connectionObject.spec);
+    } catch (error) {
+      if (error instanceof SpecError) throw new ReconcileError('InvalidVaultConnection', `VaultConnection ${connectionRef.namespace}/${connectionRef.name}: ${error.message}`);
+      throw error;
+    }
+    const caPem = connection.caCertSecretRef ? await this.readCa(connectionRef, connection.caCertSecretRef) : undefined;
+    return { connection, caPem };
   }
 
   async stop(): Promise<void> {

@@ -3,19 +3,18 @@
 import type { CustomObjectsApi } from '@kubernetes/client-node';
 import { GROUP, VERSION } from '../../src/api/common.ts';
 
-const PLURALS = ['vaultstaticsecrets', 'vaultdynamicsecrets', 'vaultpkisecrets'];
+// Secrets first (their finalizers may need the VaultAuth), then what they use.
+const PLURALS = ['vaultstaticsecrets', 'vaultdynamicsecrets', 'vaultpkisecrets', 'vaultauths', 'vaultconnections'];
 
 /** Deletes this file's synced objects while its operator still runs (finalizers are handled), then waits for them to go. */
 export async function deleteSyncedObjects(custom: CustomObjectsApi, namespace: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
   for (const plural of PLURALS) {
     const list = (await custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural })) as { items: { metadata: { name: string } }[] };
     await Promise.all(list.items.map((item) => custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, name: item.metadata.name }).catch(() => undefined)));
-  }
-  const deadline = Date.now() + timeoutMs;
-  for (const plural of PLURALS) {
     while (Date.now() < deadline) {
-      const list = (await custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural })) as { items: unknown[] };
-      if (list.items.length === 0) break;
+      const remaining = (await custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural })) as { items: unknown[] };
+      if (remaining.items.length === 0) break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }

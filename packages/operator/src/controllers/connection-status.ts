@@ -1,0 +1,108 @@
+// Status for VaultConnection and VaultAuth, so "why does my secret not sync" is answered on the object
+// it is about: a VaultConnection says whether Vault answers (`sys/health`), a VaultAuth whether its
+// login works (a TokenRequest for its service account, then the Vault login). Checked on every change
+// and again every few minutes; failures back off. Neither ever touches a Secret.
+import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { VaultError, type Logger } from '@vaultbridge/core';
+import { GROUP, VERSION, type Condition } from '../api/common.ts';
+import { kinds } from '../api/crds.ts';
+import { sameConditions, setConditions, type ConditionInput } from '../runtime/conditions.ts';
+import type { EventRecorder } from '../runtime/events.ts';
+import type { ReconcileResult } from '../runtime/queue.ts';
+import { isConflict, isNotFound } from './kube-errors.ts';
+import { recordFailureOnce } from './shared.ts';
+import { toReconcileError, type VaultClientFactory } from './vault-clients.ts';
+
+/** Healthy objects are checked again this often (jittered). */
+export const STATUS_RECHECK_MS = 5 * 60_000;
+
+interface StatusObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace: string; uid?: string; generation?: number; resourceVersion?: string };
+  status?: { valid?: boolean; error?: string; conditions?: Condition[] };
+}
+
+export interface StatusControllerOptions {
+  kubeConfig: KubeConfig;
+  logger: Logger;
+  clients: VaultClientFactory;
+  events?: EventRecorder;
+}
+
+type Kind = 'VaultConnection' | 'VaultAuth';
+
+export class ConnectionStatusController {
+  private readonly custom: CustomObjectsApi;
+  private readonly options: StatusControllerOptions;
+  private readonly kind: Kind;
+
+  constructor(kind: Kind, options: StatusControllerOptions) {
+    this.kind = kind;
+    this.options = options;
+    this.custom = options.kubeConfig.makeApiClient(CustomObjectsApi);
+  }
+
+  async reconcile(key: string): Promise<ReconcileResult> {
+    const [namespace, name] = key.split('/') as [string, string];
+    const plural = kinds[this.kind].plural;
+    let object: StatusObject;
+    try {
+      object = (await this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, name })) as StatusObject;
+    } catch (error) {
+      if (isNotFound(error)) return {};
+      throw error;
+    }
+    const generation = object.metadata.generation ?? 0;
+    try {
+      const message = this.kind === 'VaultConnection' ? await this.checkConnection(namespace, name) : await this.checkAuth(namespace, name);
+      const conditionType = this.kind === 'VaultConnection' ? 'VaultPing' : 'VaultLogin';
+      await this.writeStatus(object, true, '', [
+        { type: conditionType, status: 'True', reason: 'Succeeded', message, observedGeneration: generation },
+        { type: 'Ready', status: 'True', reason: 'Ready', message, observedGeneration: generation },
+      ]);
+      return { requeueAfterMs: Math.round(STATUS_RECHECK_MS * (0.9 + 0.1 * Math.random())) };
+    } catch (error) {
+      const failure = toReconcileError(error);
+      this.options.logger.warn({ kind: this.kind, namespace, name, reason: failure.reason, detail: failure.message }, 'status check failed');
+      await recordFailureOnce(this.options.events, object, failure);
+      const conditionType = this.kind === 'VaultConnection' ? 'VaultPing' : 'VaultLogin';
+      await this.writeStatus(object, false, failure.reason, [
+        { type: conditionType, status: 'False', reason: failure.reason, message: failure.message, observedGeneration: generation },
+        { type: 'Ready', status: 'False', reason: failure.reason, message: failure.message, observedGeneration: generation },
+      ]).catch((statusError: unknown) => this.options.logger.warn({ err: statusError }, 'could not write the failure status'));
+      return { backoff: true };
+    }
+  }
+
+  /** `GET sys/health`, answered by an active node or a standby. */
+  private async checkConnection(namespace: string, name: string): Promise<string> {
+    const client = await this.options.clients.connectionClient({ namespace, name });
+    const health = await client.request<never>('GET', 'sys/health', { query: { standbyok: 'true', perfstandbyok: 'true' } }) as unknown as { version?: string; sealed?: boolean } | null;
+    if (health?.sealed) throw new VaultError('Vault is sealed');
+    return `Vault answers${health?.version ? ` (version ${health.version})` : ''}`;
+  }
+
+  /** A login as the VaultAuth's service account in its own namespace, through the shared client cache. */
+  private async checkAuth(namespace: string, name: string): Promise<string> {
+    const { manager, role } = await this.options.clients.get(`${namespace}/${name}`, namespace);
+    await manager.token();
+    const policies = manager.info?.policies ?? [];
+    return `logged in with role "${role}" (policies: ${policies.join(', ') || 'none'})`;
+  }
+
+  private async writeStatus(object: StatusObject, valid: boolean, error: string, conditions: ConditionInput[]): Promise<void> {
+    const before = object.status ?? {};
+    const next = { ...before, valid, ...(this.kind === 'VaultAuth' ? { error } : {}), conditions: setConditions(before.conditions, conditions) };
+    if (before.valid === next.valid && before.error === (next as { error?: string }).error && sameConditions(before.conditions, next.conditions)) return;
+    try {
+      await this.custom.replaceNamespacedCustomObjectStatus({
+        group: GROUP, version: VERSION, namespace: object.metadata.namespace, plural: kinds[this.kind].plural, name: object.metadata.name,
+        body: { ...object, status: next },
+      });
+    } catch (statusError) {
+      if (isConflict(statusError) || isNotFound(statusError)) return;
+      throw statusError;
+    }
+  }
+}
