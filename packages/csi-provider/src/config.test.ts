@@ -121,3 +121,16 @@ describe('parseMountRequest', () => {
     }
   });
 });
+
+describe('object templates (ours)', () => {
+  it.each([
+    ['with secretKey', '  secretKey: password\n  template: "{{password}}"', 'objects[0].template', 'cannot be combined with secretKey'],
+    ['with encoding', '  encoding: base64\n  template: "{{password}}"', 'objects[0].template', 'cannot be combined with encoding'],
+    ['that does not compile', '  template: "{{#if x}}unclosed"', 'objects[0].template', ''],
+    ['with an unknown helper', '  template: "{{nosuchhelper password}}"', 'objects[0].template', ''],
+  ])('a template %s is refused, naming the field', (_name, yaml, field, text) => {
+    const issues = issuesOf(() => parseMountRequest(request({ objects: `- objectName: f\n  secretPath: secret/data/app\n${yaml}` }), flags));
+    expect(issues.map((issue) => issue.field)).toContain(field);
+    if (text) expect(issues.find((issue) => issue.field === field)?.message).toContain(text);
+  });
+});

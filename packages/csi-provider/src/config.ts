@@ -2,7 +2,7 @@
 // Same parameter names and defaults as hashicorp/vault-csi-provider (internal/config/config.go);
 // everything after this module trusts the types.
 import path from 'node:path';
-import type { VaultTlsOptions } from '@vaultbridge/core';
+import { compileTemplate, type TemplateRenderer, type VaultTlsOptions } from '@vaultbridge/core';
 import YAML from 'yaml';
 import { MountConfigError, type ConfigIssue } from './errors.ts';
 
@@ -30,6 +30,8 @@ export interface SecretObject {
   /** `secretPath` as written. */
   secretPath: string;
   secretKey: string | undefined;
+  /** ours: a handlebars template over the secret's data (KV v2 unwrapped), instead of secretKey */
+  template?: TemplateRenderer;
   method: ObjectMethod;
   secretArgs: Record<string, unknown> | undefined;
   /** 0 ⇒ the request permission. */
@@ -181,6 +183,7 @@ function parseObject(entry: unknown, permissionSource: unknown, index: number, i
   const objectName = text('objectName');
   const secretPath = text('secretPath');
   const secretKey = text('secretKey');
+  const templateText = text('template');
   const methodText = text('method');
   const encodingText = text('encoding');
 
@@ -204,9 +207,20 @@ function parseObject(entry: unknown, permissionSource: unknown, index: number, i
   if (secretPath.trim() !== '' && apiPath.split('/').some((segment) => segment === '.' || segment === '..')) {
     issues.add(`${at}.secretPath`, `"${secretPath}" contains a "." or ".." segment; name the Vault path directly`);
   }
+  let template: TemplateRenderer | undefined;
+  if (templateText !== '') {
+    if (secretKey !== '') issues.add(`${at}.template`, 'cannot be combined with secretKey: a template selects what it prints itself; remove one of them');
+    if (encodingText !== '') issues.add(`${at}.template`, 'cannot be combined with encoding: a template writes text; decode in the template with {{base64Decode …}}');
+    try {
+      template = compileTemplate(objectName || at, templateText);
+    } catch (error) {
+      issues.add(`${at}.template`, error instanceof Error ? error.message : String(error));
+    }
+  }
   if (issues.list.length > before) return undefined;
   return {
     objectName,
+    ...(template ? { template } : {}),
     path: apiPath,
     query,
     secretPath,

@@ -88,3 +88,39 @@ describe('decodeValue', () => {
     expect(decodeValue(Buffer.from('6'), 'hex')).toHaveProperty('error');
   });
 });
+
+describe('nested keys and templates (ours)', () => {
+  const nested = response({ data: { POSTGRES: { PGHOST: 'db.internal', PGPORT: 5432 }, hosts: ['a', 'b'], 'dotted.key': 'literal' }, metadata: { version: 1 } });
+
+  it.each([
+    ['a dotted key walks into a map', '  secretKey: POSTGRES.PGHOST\n', 'db.internal'],
+    ['a non-string leaf is JSON, as at the top level', '  secretKey: POSTGRES.PGPORT\n', '5432'],
+    ['a list index', '  secretKey: hosts.1\n', 'b'],
+    ['a key that exists as written wins (upstream finds it the same way)', '  secretKey: dotted.key\n', 'literal'],
+    ['a whole nested map', '  secretKey: POSTGRES\n', '{"PGHOST":"db.internal","PGPORT":5432}'],
+  ])('%s', (_name, yaml, expected) => {
+    expect(objectContent(object(yaml), nested).toString()).toBe(expected);
+  });
+
+  it('a dotted key that leads nowhere names the key and the top-level keys', () => {
+    expect(() => objectContent(object('  secretKey: POSTGRES.PGUSER\n'), nested)).toThrow(/key "POSTGRES.PGUSER" does not exist .*\(keys: POSTGRES, dotted.key, hosts\)/);
+  });
+
+  it('a template renders over the unwrapped data, without HTML escaping', () => {
+    const yaml = '  template: "postgresql://{{POSTGRES.PGHOST}}:{{POSTGRES.PGPORT}}/app?hosts={{join hosts \\",\\"}}"\n';
+    expect(objectContent(object(yaml), nested).toString()).toBe('postgresql://db.internal:5432/app?hosts=a,b');
+    expect(objectContent(object('  template: "{{password}}"\n'), kvV2).toString()).toBe('p<&>ss');
+  });
+
+  it('a template reading a field that is not there fails naming the field, not a value', () => {
+    let message = '';
+    try {
+      objectContent(object('  template: "{{POSTGRES.PGUSER}}"\n'), nested);
+    } catch (error) {
+      expect(error).toBeInstanceOf(SecretContentError);
+      message = (error as Error).message;
+    }
+    expect(message).toContain('PGUSER');
+    expect(message).not.toContain('db.internal');
+  });
+});

@@ -80,11 +80,29 @@ function isMap(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** The value of `secretKey`: in `data.data` when that is a map (KV v2), else in `data` (upstream keyFromData). */
+/** What secretKey and templates select from: `data.data` when that is a map (KV v2), else `data` (upstream keyFromData). */
+function secretData(data: Record<string, unknown>): Record<string, unknown> {
+  return isMap(data.data) ? data.data : data;
+}
+
+/**
+ * The value of `secretKey`. A key that exists as written is taken, as upstream does; otherwise a dotted
+ * key walks into nested maps and lists (`POSTGRES.PGHOST`, `hosts.0`; vault-csi-provider #123), so
+ * every key upstream finds is still found the same way.
+ */
 export function selectKey(data: Record<string, unknown>, secretKey: string): { found: true; value: unknown } | { found: false; keys: string[] } {
-  const source = isMap(data.data) ? data.data : data;
-  if (!Object.hasOwn(source, secretKey)) return { found: false, keys: Object.keys(source).sort() };
-  return { found: true, value: source[secretKey] };
+  const source = secretData(data);
+  if (Object.hasOwn(source, secretKey)) return { found: true, value: source[secretKey] };
+  if (secretKey.includes('.')) {
+    let current: unknown = source;
+    for (const segment of secretKey.split('.')) {
+      if (isMap(current) && Object.hasOwn(current, segment)) current = current[segment];
+      else if (Array.isArray(current) && /^\d+$/.test(segment) && Number(segment) < current.length) current = current[Number(segment)];
+      else return { found: false, keys: Object.keys(source).sort() };
+    }
+    return { found: true, value: current };
+  }
+  return { found: false, keys: Object.keys(source).sort() };
 }
 
 /** Go base64.StdEncoding (padded, standard alphabet; \r and \n ignored) and hex.DecodeString, strictly. */
@@ -110,6 +128,15 @@ export function objectContent(object: SecretObject, response: VaultResponse<unkn
     const warnings = response?.warnings?.length ? `; Vault warnings: ${response.warnings.join('; ')}` : '';
     throw new SecretContentError(object.objectName, `empty response from ${object.secretPath}${warnings}`);
   }
+  if (object.template !== undefined) {
+    if (!isMap(response.data)) throw new SecretContentError(object.objectName, `the response data of ${object.secretPath} is not a map, so the template has nothing to read`);
+    try {
+      return Buffer.from(object.template(secretData(response.data)), 'utf8');
+    } catch (error) {
+      // The engine's messages name the template and the missing field, never a value.
+      throw new SecretContentError(object.objectName, `template at ${object.secretPath}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
   // Upstream applies no encoding to the whole response.
   if (object.secretKey === undefined) return Buffer.from(marshalVaultSecret(response), 'utf8');
   if (!isMap(response.data)) throw new SecretContentError(object.objectName, `the response data of ${object.secretPath} is not a map, so secretKey cannot select from it`);
@@ -117,7 +144,7 @@ export function objectContent(object: SecretObject, response: VaultResponse<unkn
   if (!selected.found) {
     throw new SecretContentError(
       object.objectName,
-      `key "${object.secretKey}" does not exist at ${object.secretPath} (keys: ${selected.keys.join(', ') || 'none'}); fix secretKey or leave it out for the whole response`,
+      `key "${object.secretKey}" does not exist at ${object.secretPath} (keys: ${selected.keys.join(', ') || 'none'}); fix secretKey (a dotted key reaches into nested maps) or leave it out for the whole response`,
     );
   }
   const raw = typeof selected.value === 'string' ? Buffer.from(selected.value, 'utf8') : Buffer.from(goJson(selected.value), 'utf8');

@@ -262,6 +262,34 @@ describe('vaultbridge-csi-provider over its unix socket', () => {
     expect(await logsIn(second)).toBe(true);
   });
 
+  it('renders a template (a connection string from database credentials) and selects nested keys, through the socket', async () => {
+    await stack.vaultAdmin.write(`${layout.kvV2Mount}/data/${appPath}-nested`, { data: { postgres: { host: 'db.internal', port: 5432 } } });
+    await stack.writePolicy(role, `
+path "${layout.kvV2Mount}/data/${appPath}" { capabilities = ["read"] }
+path "${layout.kvV2Mount}/data/${appPath}-nested" { capabilities = ["read"] }
+path "${layout.kvV1Mount}/${v1Path}" { capabilities = ["read"] }
+path "${layout.databaseMount}/creds/${layout.databaseRole}" { capabilities = ["read"] }
+path "${layout.databaseMount}/creds/${role}-*" { capabilities = ["read"] }
+path "sys/leases/renew" { capabilities = ["update"] }
+`);
+    const templated = `
+- objectName: db-url
+  secretPath: ${layout.databaseMount}/creds/${layout.databaseRole}
+  template: "postgresql://{{username}}:{{password}}@${stack.postgres.host}:${stack.postgres.port}/${stack.postgres.database}"
+- objectName: db-host
+  secretPath: ${layout.kvV2Mount}/data/${appPath}-nested
+  secretKey: postgres.host
+`;
+    const files = fileMap(await mount(await attributes(templated, { 'csi.storage.k8s.io/pod.uid': '6f0c1d2e-0000-4000-8000-000000000020' })));
+    expect(files['db-host']?.text).toBe('db.internal');
+    const url = files['db-url']?.text ?? '';
+    expect(url).toMatch(/^postgresql:\/\/[^:]+:[^@]+@/);
+    // The rendered connection string works.
+    const db = new pg.Client({ connectionString: url });
+    await db.connect();
+    await db.end();
+  });
+
   it('a second mount for the same service account reuses the Vault token (no login) and versions follow content', async () => {
     const staticObjects = objects.split('- objectName: db-username')[0] ?? '';
     const { result: unchanged, logins: noLogin } = await loginDelta(async () => mount(await attributes(staticObjects)));
