@@ -294,6 +294,38 @@ test('a failure is recorded as one Warning Event, not one per retry', async () =
   expect(warnings[0]?.message).toContain(`secret/e2e-forbidden/${namespace}`);
 });
 
+test('destination.transformation: a template key, excluded raw keys and no _raw', async () => {
+  await create('vaultstaticsecrets', 'VaultStaticSecret', 'shaped', {
+    vaultAuthRef: 'auth', mount: 'secret', path: vaultPath, type: 'kv-v2', refreshAfter: '1h',
+    destination: {
+      name: 'shaped-secret', create: true,
+      transformation: {
+        templates: { 'config.ini': { text: '[db]\nuser = {{Secrets.username}}\npassword = {{Secrets.password}}\nversion = {{Metadata.version}}\n' } },
+        excludes: ['^password$'],
+        excludeRaw: true,
+      },
+    },
+  });
+  const secret = await waitFor('the shaped Secret', () => readSecret('shaped-secret'));
+  expect(Object.keys(secret.data ?? {}).sort()).toEqual(['config.ini', 'username']);
+  const current = await stack.vaultAdmin.read<{ data: { data: { password: string }; metadata: { version: number } } }>(`secret/data/${vaultPath}`);
+  expect(decode(secret, 'config.ini')).toBe(`[db]\nuser = app\npassword = ${current.data.data.password}\nversion = ${current.data.metadata.version}\n`);
+});
+
+test('a template that does not compile is Ready=False naming the field', async () => {
+  await create('vaultstaticsecrets', 'VaultStaticSecret', 'bad-template', {
+    vaultAuthRef: 'auth', mount: 'secret', path: vaultPath, type: 'kv-v2',
+    destination: { name: 'bad-template', create: true, transformation: { templates: { url: { text: '{{#each}}' } } } },
+  });
+  const object = await waitFor('Ready=False', async () => {
+    const vss = await readVss('bad-template');
+    return condition(vss, 'Ready')?.status === 'False' ? vss : undefined;
+  });
+  expect(condition(object, 'Ready')).toMatchObject({ reason: 'InvalidSpec' });
+  expect(condition(object, 'Ready')?.message).toContain('spec.destination.transformation.templates.url.text');
+  expect(await readSecret('bad-template')).toBeUndefined();
+});
+
 // Status of the connection objects: what was checked, or why it failed, on the object itself.
 describe('VaultConnection and VaultAuth status', () => {
   type StatusObject = { status?: { valid?: boolean; error?: string; conditions?: { type: string; status: string; reason: string; message: string }[] } };

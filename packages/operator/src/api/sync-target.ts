@@ -1,6 +1,6 @@
 // What every synced kind shares: the destination Secret, the workloads to restart, and durations.
-import { parseDuration } from '@vaultbridge/core';
-import { asBoolean, asObject, asString, asStringMap, DURATION_PATTERN, SpecError, stringMapSchema } from './common.ts';
+import { compileTemplate, parseDuration, type TemplateRenderer } from '@vaultbridge/core';
+import { asBoolean, asObject, asString, asStringList, asStringMap, DURATION_PATTERN, SpecError, stringMapSchema } from './common.ts';
 
 export interface Destination {
   name: string;
@@ -10,6 +10,18 @@ export interface Destination {
   annotations: Record<string, string>;
   /** Secret type; Opaque when empty. */
   type: string;
+  /** VSO's `destination.transformation`, inline part (SecretTransformation refs are refused). */
+  transformation?: Transformation;
+}
+
+export interface Transformation {
+  /** Output key → compiled handlebars template over `{ Secrets, Metadata, Annotations, Labels }`. */
+  templates: Record<string, TemplateRenderer>;
+  /** Top-level keys dropped when one matches (before includes). */
+  excludes: RegExp[];
+  /** When any: only top-level keys matching one are kept (templated keys always are). */
+  includes: RegExp[];
+  excludeRaw: boolean;
 }
 
 export interface RolloutRestartTarget {
@@ -27,7 +39,20 @@ export const destinationSchema = {
     labels: { ...stringMapSchema, description: 'Labels of the Secret (only with create).' },
     annotations: { ...stringMapSchema, description: 'Annotations of the Secret (only with create).' },
     type: { type: 'string', description: 'Secret type (only with create); Opaque when empty.' },
-    transformation: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true, description: 'Accepted for VSO compatibility; not implemented yet.' },
+    transformation: {
+      type: 'object',
+      description: 'Shape the Secret data: handlebars templates per key, include/exclude regexes for the raw keys, excludeRaw.',
+      properties: {
+        templates: {
+          type: 'object',
+          additionalProperties: { type: 'object', required: ['text'], properties: { name: { type: 'string' }, text: { type: 'string' } } },
+        },
+        transformationRefs: { type: 'array', items: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true }, description: 'SecretTransformation refs: not supported yet (refused).' },
+        includes: { type: 'array', items: { type: 'string' } },
+        excludes: { type: 'array', items: { type: 'string' } },
+        excludeRaw: { type: 'boolean' },
+      },
+    },
   },
 } as const;
 
@@ -44,6 +69,45 @@ export const rolloutRestartTargetsSchema = {
 const secretNamePattern = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 const labelKeyPattern = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 
+const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
+
+function regexList(raw: unknown, field: string): RegExp[] {
+  return asStringList(raw, field).map((source, index) => {
+    try {
+      return new RegExp(source);
+    } catch (error) {
+      throw new SpecError(`${field}[${index}]`, `"${source}" is not a regular expression: ${(error as Error).message}`);
+    }
+  });
+}
+
+export function parseTransformation(raw: unknown): Transformation | undefined {
+  const field = 'spec.destination.transformation';
+  const transformation = asObject(raw, field);
+  if (transformation === undefined) return undefined;
+  const refs = transformation.transformationRefs;
+  if (Array.isArray(refs) && refs.length > 0) {
+    throw new SpecError(`${field}.transformationRefs`, 'SecretTransformation objects are not supported yet; put the templates inline in spec.destination.transformation.templates');
+  }
+  const templates: Record<string, TemplateRenderer> = {};
+  for (const [key, value] of Object.entries(asObject(transformation.templates, `${field}.templates`) ?? {})) {
+    if (!SECRET_KEY.test(key)) throw new SpecError(`${field}.templates`, `"${key}" is not a valid Secret data key (letters, digits, -, _ and .)`);
+    const template = asObject(value, `${field}.templates.${key}`, true)!;
+    const text = asString(template.text, `${field}.templates.${key}.text`, true)!;
+    try {
+      templates[key] = compileTemplate(asString(template.name, `${field}.templates.${key}.name`) ?? key, text);
+    } catch (error) {
+      throw new SpecError(`${field}.templates.${key}.text`, (error as Error).message);
+    }
+  }
+  return {
+    templates,
+    excludes: regexList(transformation.excludes, `${field}.excludes`),
+    includes: regexList(transformation.includes, `${field}.includes`),
+    excludeRaw: asBoolean(transformation.excludeRaw, `${field}.excludeRaw`, false),
+  };
+}
+
 export function parseDestination(raw: unknown): Destination {
   const destination = asObject(raw, 'spec.destination', true)!;
   const name = asString(destination.name, 'spec.destination.name', true)!;
@@ -59,6 +123,10 @@ export function parseDestination(raw: unknown): Destination {
     labels,
     annotations: asStringMap(destination.annotations, 'spec.destination.annotations'),
     type: asString(destination.type, 'spec.destination.type') ?? 'Opaque',
+    ...(() => {
+      const transformation = parseTransformation(destination.transformation);
+      return transformation === undefined ? {} : { transformation };
+    })(),
   };
 }
 

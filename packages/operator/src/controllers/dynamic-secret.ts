@@ -17,7 +17,7 @@ import {
 import { sameConditions, setConditions, type ConditionInput } from '../runtime/conditions.ts';
 import type { EventRecorder } from '../runtime/events.ts';
 import type { ReconcileResult } from '../runtime/queue.ts';
-import { buildSecretData, planWrite, SecretDataError, type Owner } from '../sync/destination.ts';
+import { planWrite, SecretDataError, transformSecretData, type Owner } from '../sync/destination.ts';
 import { secretMac } from '../sync/hmac.ts';
 import { isConflict, isNotFound } from './kube-errors.ts';
 import { forceSyncStatus, patchFinalizers, readSecretIfExists, recordFailureOnce, restartWorkloads, syncFinalizer } from './shared.ts';
@@ -209,7 +209,7 @@ export class DynamicSecretController {
     const secret = await this.request(manager.client, spec, role);
     let data: Record<string, string>;
     try {
-      data = buildSecretData(secret.data, secret.data);
+      data = transformSecretData(secret.data, secret.data, spec.destination.transformation, { annotations: object.metadata.annotations, labels: object.metadata.labels });
     } catch (error) {
       if (error instanceof SecretDataError) throw new ReconcileError('SecretDataError', `${spec.mount}/${spec.path}: ${error.message}`);
       throw error;

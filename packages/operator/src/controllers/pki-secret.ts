@@ -11,7 +11,9 @@ import {
 import { sameConditions, setConditions, type ConditionInput } from '../runtime/conditions.ts';
 import type { EventRecorder } from '../runtime/events.ts';
 import type { ReconcileResult } from '../runtime/queue.ts';
-import { buildSecretData, planWrite, SecretDataError, type Owner } from '../sync/destination.ts';
+import { planWrite, SecretDataError, transformSecretData, type TemplateContext } from '../sync/destination.ts';
+import type { Owner } from '../sync/destination.ts';
+import type { Transformation } from '../api/sync-target.ts';
 import { secretMac } from '../sync/hmac.ts';
 import { isConflict, isNotFound } from './kube-errors.ts';
 import { forceSyncStatus, patchFinalizers, readSecretIfExists, recordFailureOnce, restartWorkloads, syncFinalizer } from './shared.ts';
@@ -56,11 +58,14 @@ export function pkiRenewalPoint(lastRotationSeconds: number, expirationSeconds: 
   return issuedAt + (expiresAt - issuedAt) * DEFAULT_RENEW_FRACTION;
 }
 
-/** The Secret's data: Vault's fields (ca_chain joined), `_raw`, and for kubernetes.io/tls the tls.* keys (as VSO). */
-export function pkiSecretData(data: IssueData, secretType: string): Record<string, string> {
+/**
+ * The Secret's data: Vault's fields (ca_chain joined), `_raw`, the transformation's templates, and for
+ * kubernetes.io/tls without templates the tls.* keys (as VSO).
+ */
+export function pkiSecretData(data: IssueData, secretType: string, transformation?: Transformation, context: TemplateContext = {}): Record<string, string> {
   const fields: Record<string, unknown> = { ...data, ...(Array.isArray(data.ca_chain) ? { ca_chain: data.ca_chain.join('\n') } : {}) };
-  const out = buildSecretData(fields, data);
-  if (secretType === 'kubernetes.io/tls') {
+  const out = transformSecretData(fields, data, transformation, context);
+  if (secretType === 'kubernetes.io/tls' && Object.keys(transformation?.templates ?? {}).length === 0) {
     const chain = data.ca_chain?.length ? data.ca_chain.join('\n') : (data.issuing_ca ?? '');
     out['tls.key'] = Buffer.from(data.private_key ?? '').toString('base64');
     out['tls.crt'] = Buffer.from(chain ? `${data.certificate}\n${chain}` : data.certificate).toString('base64');
@@ -153,7 +158,7 @@ export class PkiSecretController {
     }
     let secretData: Record<string, string>;
     try {
-      secretData = pkiSecretData(data, spec.destination.type);
+      secretData = pkiSecretData(data, spec.destination.type, spec.destination.transformation, { annotations: object.metadata.annotations, labels: object.metadata.labels });
     } catch (error) {
       if (error instanceof SecretDataError) throw new ReconcileError('SecretDataError', `${pkiIssuePath(spec)}: ${error.message}`);
       throw error;

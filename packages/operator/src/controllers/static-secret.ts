@@ -9,7 +9,7 @@ import { kinds } from '../api/crds.ts';
 import { parseVaultStaticSecretSpec, type VaultStaticSecret, type VaultStaticSecretSpec, type VaultStaticSecretStatus } from '../api/vault-static-secret.ts';
 import type { ReconcileResult } from '../runtime/queue.ts';
 import { sameConditions, setConditions, type ConditionInput } from '../runtime/conditions.ts';
-import { buildSecretData, planWrite, SecretDataError, type Owner } from '../sync/destination.ts';
+import { planWrite, SecretDataError, transformSecretData, type Owner } from '../sync/destination.ts';
 import { secretMac } from '../sync/hmac.ts';
 import type { EventRecorder } from '../runtime/events.ts';
 import { isConflict, isNotFound } from './kube-errors.ts';
@@ -77,7 +77,7 @@ export class StaticSecretController {
       const { manager, role } = await this.options.clients.get(spec.vaultAuthRef, namespace);
 
       // 5. Read Vault.
-      const data = await this.readVault(manager.client, spec, role);
+      const data = await this.readVault(manager.client, spec, role, object);
 
       // 6. Sync the destination.
       const owner: Owner = { apiVersion: API_VERSION, kind: 'VaultStaticSecret', name, uid: object.metadata.uid };
@@ -158,7 +158,7 @@ export class StaticSecretController {
     return restartWorkloads(this.options.kubeConfig, this.options.events, object, targets, generation);
   }
 
-  private async readVault(client: KvSecrets['client'], spec: VaultStaticSecretSpec, role: string): Promise<Record<string, string>> {
+  private async readVault(client: KvSecrets['client'], spec: VaultStaticSecretSpec, role: string, object: VaultStaticSecret): Promise<Record<string, string>> {
     const kv = new KvSecrets(client);
     const secret = await kv.read<Record<string, unknown>>(spec.path, {
       mount: spec.mount,
@@ -183,7 +183,11 @@ export class StaticSecretController {
         }
       : secret.data;
     try {
-      return buildSecretData(secret.data, raw);
+      return transformSecretData(secret.data, raw, spec.destination.transformation, {
+        metadata: spec.type === 'kv-v2' ? (raw as { metadata?: unknown }).metadata : undefined,
+        annotations: object.metadata.annotations,
+        labels: object.metadata.labels,
+      });
     } catch (error) {
       if (error instanceof SecretDataError) throw new ReconcileError('SecretDataError', `${spec.mount}/${spec.path}: ${error.message}`);
       throw error;

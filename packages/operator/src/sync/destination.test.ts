@@ -1,5 +1,7 @@
 import { createHmac } from 'node:crypto';
-import { buildSecretData, MANAGED_BY_LABEL, planWrite, type Owner } from './destination.ts';
+import { buildSecretData, MANAGED_BY_LABEL, planWrite, transformSecretData, type Owner } from './destination.ts';
+import { parseTransformation } from '../api/sync-target.ts';
+import { SpecError } from '../api/common.ts';
 import { macInput, secretMac } from './hmac.ts';
 import { setConditions } from '../runtime/conditions.ts';
 
@@ -41,4 +43,44 @@ test('lastTransitionTime changes only with the status', () => {
   expect(same[0]).toMatchObject({ message: 'other', lastTransitionTime: '2026-01-01T00:00:00Z' });
   const changed = setConditions(same, [{ type: 'Ready', status: 'False', reason: 'X', message: 'm' }], new Date('2026-01-03T00:00:00Z'));
   expect(changed[0]?.lastTransitionTime).toBe('2026-01-03T00:00:00Z');
+});
+
+describe('transformSecretData (destination.transformation)', () => {
+  const fields = { username: 'app', password: 'p<w>d', port: 5432, extra_one: 'x', extra_two: 'y' };
+  const decode = (data: Record<string, string>) => Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+  const transformation = (spec: object) => parseTransformation(spec)!;
+
+  it('templates render over Secrets, Annotations and Labels; excludes drop raw keys, then includes keep only matches; excludeRaw drops _raw', () => {
+    const data = decode(transformSecretData(fields, fields, transformation({
+      templates: { url: { text: 'postgres://{{Secrets.username}}:{{Secrets.password}}@db:{{Secrets.port}}/{{Labels.app}}' } },
+      excludes: ['^password$'],
+      includes: ['^(username|password|port)$'],
+      excludeRaw: true,
+    }), { labels: { app: 'web' } }));
+    expect(data).toEqual({ username: 'app', port: '5432', url: 'postgres://app:p<w>d@db:5432/web' });
+  });
+
+  it('without a transformation it is buildSecretData, _raw included', () => {
+    expect(transformSecretData(fields, fields, undefined)).toEqual(buildSecretData(fields, fields));
+  });
+
+  it('a template reading a missing field fails naming the key and the field, not a value', () => {
+    expect(() => transformSecretData(fields, fields, transformation({ templates: { dsn: { text: '{{Secrets.host}}' } } }))).toThrow(/template for key "dsn".*host/s);
+    try {
+      transformSecretData(fields, fields, transformation({ templates: { dsn: { text: '{{Secrets.host}}' } } }));
+    } catch (error) {
+      expect((error as Error).message).not.toContain('p<w>d');
+    }
+  });
+
+  it.each([
+    [{ templates: { 'bad key!': { text: 'x' } } }, 'spec.destination.transformation.templates'],
+    [{ templates: { url: { text: '{{#if}}' } } }, 'spec.destination.transformation.templates.url.text'],
+    [{ templates: { url: {} } }, 'spec.destination.transformation.templates.url.text'],
+    [{ excludes: ['(unclosed'] }, 'spec.destination.transformation.excludes[0]'],
+    [{ transformationRefs: [{ name: 'shared' }] }, 'spec.destination.transformation.transformationRefs'],
+  ])('refuses %o naming %s', (spec, field) => {
+    expect(() => parseTransformation(spec)).toThrow(SpecError);
+    expect(() => parseTransformation(spec)).toThrow(field);
+  });
 });

@@ -1,7 +1,7 @@
 // Pure: Vault data + spec → the desired Secret, and the decision whether an existing one may be written.
 import type { V1OwnerReference, V1Secret } from '@kubernetes/client-node';
 import { stableJson } from '@vaultbridge/core';
-import type { Destination } from '../api/vault-static-secret.ts';
+import type { Destination, Transformation } from '../api/sync-target.ts';
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY = 'vaultbridge-operator';
@@ -34,6 +34,39 @@ export function buildSecretData(fields: Record<string, unknown>, raw: unknown): 
   for (const [key, value] of Object.entries(fields)) {
     const text = typeof value === 'string' ? value : JSON.stringify(value);
     data[key] = Buffer.from(text ?? 'null').toString('base64');
+  }
+  return data;
+}
+
+/** What templates see besides the secret's fields (VSO's `.Metadata`, `.Annotations`, `.Labels`). */
+export interface TemplateContext {
+  metadata?: unknown;
+  annotations?: Record<string, string>;
+  labels?: Record<string, string>;
+}
+
+/**
+ * Secret `.data` after `destination.transformation`: raw keys minus excludes, then only includes (when
+ * any), `_raw` unless excludeRaw, and one key per template rendered over `{ Secrets, Metadata,
+ * Annotations, Labels }` (handlebars: `{{Secrets.password}}`). Without a transformation, buildSecretData.
+ */
+export function transformSecretData(fields: Record<string, unknown>, raw: unknown, transformation: Transformation | undefined, context: TemplateContext = {}): Record<string, string> {
+  if (transformation === undefined) return buildSecretData(fields, raw);
+  const kept = Object.keys(fields).filter((key) =>
+    !transformation.excludes.some((pattern) => pattern.test(key)) &&
+    (transformation.includes.length === 0 || transformation.includes.some((pattern) => pattern.test(key))));
+  const data = buildSecretData(Object.fromEntries(kept.map((key) => [key, fields[key]])), raw);
+  if (transformation.excludeRaw) delete data._raw;
+  const input = { Secrets: fields, Metadata: context.metadata ?? {}, Annotations: context.annotations ?? {}, Labels: context.labels ?? {} };
+  for (const [key, render] of Object.entries(transformation.templates)) {
+    let text: string;
+    try {
+      text = render(input);
+    } catch (error) {
+      // The engine names the template and the field; values never reach the message.
+      throw new SecretDataError(`template for key "${key}": ${(error as Error).message}`);
+    }
+    data[key] = Buffer.from(text, 'utf8').toString('base64');
   }
   return data;
 }
