@@ -219,6 +219,53 @@ test('revoke: true holds a finalizer and revokes the lease when the object is de
   expect(await logsIn(secret)).toBe(false);
 });
 
+test('allowStaticCreds: a static database role is synced, and Vault rotating its password reaches the Secret and restarts the workload', async () => {
+  const staticRole = `${namespace}-static`;
+  const pgUser = `static_${namespace.replace(/-/g, '_')}`;
+  const { host, port, database, user, password } = stack.postgres;
+  const admin = new pg.Client({ host, port, database, user, password });
+  await admin.connect();
+  await admin.query(`CREATE ROLE "${pgUser}" WITH LOGIN PASSWORD 'set-by-hand'`);
+  await admin.end();
+  await stack.vaultAdmin.write(`${layout.databaseMount}/static-roles/${staticRole}`, { db_name: layout.databaseConnection, username: pgUser, rotation_period: '5s' });
+  await stack.writePolicy(namespace, `
+path "${layout.databaseMount}/creds/${namespace}-*" { capabilities = ["read"] }
+path "${layout.databaseMount}/static-creds/${staticRole}" { capabilities = ["read"] }
+path "sys/leases/renew" { capabilities = ["update"] }
+path "sys/leases/revoke" { capabilities = ["update"] }
+`);
+  await apps.createNamespacedDeployment({
+    namespace,
+    body: { metadata: { name: 'static-app' }, spec: { selector: { matchLabels: { app: 'static-app' } }, template: { metadata: { labels: { app: 'static-app' } }, spec: { containers: [{ name: 'app', image: 'busybox' }] } } } },
+  });
+  await create('vaultdynamicsecrets', 'VaultDynamicSecret', 'static', {
+    vaultAuthRef: 'auth', mount: layout.databaseMount, path: `static-creds/${staticRole}`, allowStaticCreds: true,
+    destination: { name: 'static-creds', create: true },
+    rolloutRestartTargets: [{ kind: 'Deployment', name: 'static-app' }],
+  });
+  const first = await waitFor('the static credentials', () => readSecret('static-creds'));
+  expect(decode(first, 'username')).toBe(pgUser);
+  expect(await logsIn(first)).toBe(true);
+  const synced = await waitFor('staticCredsMetaData', async () => {
+    const object = await readVds('static');
+    return object.status?.staticCredsMetaData ? object : undefined;
+  });
+  expect(synced.status?.staticCredsMetaData).toMatchObject({ rotationPeriod: 5 });
+  expect(synced.status?.secretLease?.duration).toBe(0);
+
+  // Vault rotates the password every 5 s; the operator reads again just after each rotation.
+  const rotated = await waitFor('the rotated password', async () => {
+    const secret = await readSecret('static-creds');
+    return secret && decode(secret, 'password') !== decode(first, 'password') ? secret : undefined;
+  }, 20_000);
+  expect(await logsIn(rotated)).toBe(true);
+  expect(await logsIn(first)).toBe(false);
+  await waitFor('the workload restart', async () =>
+    (await apps.readNamespacedDeployment({ name: 'static-app', namespace })).spec?.template?.metadata?.annotations?.[RESTARTED_AT_ANNOTATION] !== undefined);
+  // Vault would go on rotating it every 5 s for the rest of the run.
+  await stack.vaultAdmin.delete(`${layout.databaseMount}/static-roles/${staticRole}`);
+});
+
 test('a path the Vault role may not read is Ready=False naming it, and no Secret is written', async () => {
   await create('vaultdynamicsecrets', 'VaultDynamicSecret', 'forbidden', {
     vaultAuthRef: 'auth', mount: layout.databaseMount, path: `creds/${layout.databaseRole}`,

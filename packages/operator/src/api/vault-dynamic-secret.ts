@@ -38,6 +38,16 @@ export interface SecretLease {
   requestID: string;
 }
 
+export interface StaticCredsMetaData {
+  /** Unix seconds of the password's last rotation by Vault. */
+  lastVaultRotation: number;
+  /** Seconds; 0 with a schedule. */
+  rotationPeriod: number;
+  rotationSchedule: string;
+  /** Seconds until the next rotation, when read. */
+  ttl: number;
+}
+
 export interface VaultDynamicSecretStatus {
   lastGeneration?: number;
   /** Unix seconds of the last issue or renewal. */
@@ -47,6 +57,8 @@ export interface VaultDynamicSecretStatus {
   secretMAC?: string;
   /** The force-sync annotation value handled last. */
   lastForceSync?: string;
+  /** With allowStaticCreds, what Vault said of a static role's rotation at the last read. */
+  staticCredsMetaData?: StaticCredsMetaData;
   /** Which token owns the lease (a hash of its accessor): a different one means the lease dies with the old token. */
   vaultClientMeta?: { id?: string };
   conditions?: Condition[];
@@ -96,6 +108,10 @@ export const vaultDynamicSecretSchema = {
         secretMAC: { type: 'string' },
         vaultClientMeta: { type: 'object', properties: { id: { type: 'string' } } },
         lastForceSync: { type: 'string' },
+        staticCredsMetaData: {
+          type: 'object',
+          properties: { lastVaultRotation: { type: 'integer', format: 'int64' }, rotationPeriod: { type: 'integer' }, rotationSchedule: { type: 'string' }, ttl: { type: 'integer' } },
+        },
         conditions: conditionsSchema,
       },
     },

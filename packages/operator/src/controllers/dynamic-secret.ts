@@ -12,7 +12,7 @@ import {
 import { API_VERSION, FORCE_SYNC_ANNOTATION, GROUP, SpecError, VERSION } from '../api/common.ts';
 import { kinds } from '../api/crds.ts';
 import {
-  parseVaultDynamicSecretSpec, type SecretLease, type VaultDynamicSecret, type VaultDynamicSecretSpec, type VaultDynamicSecretStatus,
+  parseVaultDynamicSecretSpec, type SecretLease, type StaticCredsMetaData, type VaultDynamicSecret, type VaultDynamicSecretSpec, type VaultDynamicSecretStatus,
 } from '../api/vault-dynamic-secret.ts';
 import { sameConditions, setConditions, type ConditionInput } from '../runtime/conditions.ts';
 import type { EventRecorder } from '../runtime/events.ts';
@@ -29,7 +29,7 @@ export const REVOKE_FINALIZER = 'secrets.vaultbridge.dev/revoke-lease';
 /** Why a new secret is issued (VSO's sync reasons, plus drift). */
 export type IssueReason =
   | 'InitialSync' | 'ResourceUpdated' | 'ForceSync' | 'InexistentDestination' | 'DestinationDrift' | 'VaultTokenRotated'
-  | 'LeaseNotRenewable' | 'LeaseTruncated' | 'LeaseRenewalFailed' | 'RefreshAfter';
+  | 'LeaseNotRenewable' | 'LeaseTruncated' | 'LeaseRenewalFailed' | 'RefreshAfter' | 'StaticCredsRotation';
 
 /** Up to this fraction of the renewal point is taken off at random, so leases issued together spread out. */
 const JITTER = 0.1;
@@ -55,6 +55,24 @@ function tokenId(manager: TokenManager): string | undefined {
 /** The earliest moment the lease is renewed: `percent` of its duration after the last issue or renewal, minus the jitter allowance. */
 export function renewalWindowStart(lastRenewalSeconds: number, durationSeconds: number, percent: number): number {
   return lastRenewalSeconds * 1000 + durationSeconds * 1000 * (percent / 100) * (1 - JITTER);
+}
+
+/**
+ * A static database role's answer (`database/static-creds/<role>`): no lease, but the rotation Vault
+ * does on its own. VSO's test: a last rotation time and a period or a schedule.
+ */
+export function staticCredsMetaData(data: Record<string, unknown>): StaticCredsMetaData | undefined {
+  const last = typeof data.last_vault_rotation === 'string' ? Date.parse(data.last_vault_rotation) : NaN;
+  const rotationPeriod = typeof data.rotation_period === 'number' ? data.rotation_period : 0;
+  const rotationSchedule = typeof data.rotation_schedule === 'string' ? data.rotation_schedule : '';
+  const ttl = typeof data.ttl === 'number' ? data.ttl : 0;
+  if (!(last > 0) || (rotationPeriod < 1 && rotationSchedule === '')) return undefined;
+  return { lastVaultRotation: Math.floor(last / 1000), rotationPeriod, rotationSchedule, ttl };
+}
+
+/** Read a static role again just after Vault's next rotation (its ttl), with a little jitter. */
+function staticRereadDelayMs(ttlSeconds: number): number {
+  return Math.max(MIN_HORIZON_MS, ttlSeconds * 1000 + 500 + Math.random() * 150);
 }
 
 export class DynamicSecretController {
@@ -107,7 +125,10 @@ export class DynamicSecretController {
       if (reason === undefined) {
         const lease = status.secretLease!;
         const last = status.lastRenewalTime ?? 0;
-        const windowStart = lease.duration > 0
+        const staticMeta = spec.allowStaticCreds ? status.staticCredsMetaData : undefined;
+        const windowStart = staticMeta !== undefined
+          ? last * 1000 + staticRereadDelayMs(staticMeta.ttl)
+          : lease.duration > 0
           ? renewalWindowStart(last, lease.duration, spec.renewalPercent)
           : spec.refreshAfterMs !== undefined ? last * 1000 + spec.refreshAfterMs * (1 - JITTER) : undefined;
         // No lease duration and no refreshAfter: the secret does not expire; nothing to do until something changes.
@@ -117,7 +138,9 @@ export class DynamicSecretController {
           this.options.onResult?.('unchanged');
           return { requeueAfterMs: this.wakeUp(windowStart - now, manager) };
         }
-        if (lease.duration > 0 && lease.renewable && lease.id) {
+        if (staticMeta !== undefined) {
+          reason = 'StaticCredsRotation';
+        } else if (lease.duration > 0 && lease.renewable && lease.id) {
           const renewed = await this.renew(manager.client, lease, logger);
           if (renewed.ok) return await this.recordRenewal(object, spec, renewed.lease, generation, manager);
           reason = renewed.reason;
@@ -214,14 +237,26 @@ export class DynamicSecretController {
       if (error instanceof SecretDataError) throw new ReconcileError('SecretDataError', `${spec.mount}/${spec.path}: ${error.message}`);
       throw error;
     }
+    const lease: SecretLease = { id: secret.leaseId, duration: secret.leaseDurationSeconds, renewable: secret.renewable, requestID: secret.requestId };
+    // A static role answers with the same password until Vault rotates it; its ttl changes on every read.
+    const staticMeta = spec.allowStaticCreds && lease.duration === 0 ? staticCredsMetaData(secret.data) : undefined;
+    const previousStatic = object.status?.staticCredsMetaData;
+    const sameStaticCreds = staticMeta !== undefined && previousStatic?.lastVaultRotation === staticMeta.lastVaultRotation;
+    if (sameStaticCreds && reason === 'StaticCredsRotation' && existing !== undefined) {
+      // Not rotated yet (read a little early, or Vault is late): nothing to write; read again after the new ttl.
+      const status: VaultDynamicSecretStatus = { ...object.status, lastRenewalTime: Math.floor(this.now() / 1000), staticCredsMetaData: staticMeta };
+      if (await this.writeStatus(object, status)) return { requeueAfterMs: 200 };
+      this.options.onResult?.('unchanged');
+      return { requeueAfterMs: staticRereadDelayMs(staticMeta.ttl) };
+    }
     const owner: Owner = { apiVersion: API_VERSION, kind: 'VaultDynamicSecret', name: object.metadata.name, uid: object.metadata.uid };
     const plan = planWrite(spec.destination, namespace, owner, data, existing);
     if (plan.action === 'refuse') throw new ReconcileError(plan.reason, plan.message);
     if (plan.action === 'create') await this.core.createNamespacedSecret({ namespace, body: plan.secret });
     if (plan.action === 'update') await this.core.replaceNamespacedSecret({ name: spec.destination.name, namespace, body: plan.secret });
-    const rotated = reason !== 'InitialSync';
-    const lease: SecretLease = { id: secret.leaseId, duration: secret.leaseDurationSeconds, renewable: secret.renewable, requestID: secret.requestId };
-    const horizon = lease.duration > 0 ? `lease ${lease.duration}s, renewed at ${spec.renewalPercent}%` : spec.refreshAfterMs !== undefined ? `re-issued every ${spec.refreshAfterMs / 1000}s` : 'no lease';
+    // New credentials, unless a static role's password is the one already synced (a repaired Secret, a spec change).
+    const rotated = reason !== 'InitialSync' && !sameStaticCreds;
+    const horizon = staticMeta !== undefined ? `static role, rotated by Vault every ${staticMeta.rotationPeriod || staticMeta.rotationSchedule}${staticMeta.rotationPeriod ? 's' : ''}` : lease.duration > 0 ? `lease ${lease.duration}s, renewed at ${spec.renewalPercent}%` : spec.refreshAfterMs !== undefined ? `re-issued every ${spec.refreshAfterMs / 1000}s` : 'no lease';
     const message = `Secret ${spec.destination.name} ${rotated ? 'rotated' : 'synced'} from ${spec.mount}/${spec.path} (${horizon}; reason ${reason})`;
     logger.info({ secretName: spec.destination.name, reason, leaseSeconds: lease.duration }, rotated ? 'new credentials issued' : 'credentials issued');
     await this.options.events?.record(object, 'Normal', rotated ? 'SecretRotated' : 'SecretSynced', message);
@@ -239,6 +274,7 @@ export class DynamicSecretController {
       secretMAC: secretMac(this.options.macKey, data),
       ...(clientId === undefined ? {} : { vaultClientMeta: { id: clientId } }),
       ...forceSyncStatus(object),
+      ...(staticMeta === undefined ? {} : { staticCredsMetaData: staticMeta }),
       conditions: setConditions(object.status?.conditions, [
         { type: 'SecretSynced', status: 'True', reason: 'Synced', message, observedGeneration: generation },
         { type: 'Healthy', status: 'True', reason: 'Healthy', message, observedGeneration: generation },
@@ -247,6 +283,7 @@ export class DynamicSecretController {
       ]),
     };
     if (await this.writeStatus(object, status)) return { requeueAfterMs: 200 };
+    if (staticMeta !== undefined) return { requeueAfterMs: staticRereadDelayMs(staticMeta.ttl) };
     if (lease.duration > 0) {
       return { requeueAfterMs: this.wakeUp(renewalDelayMs(lease.duration, { renewFraction: spec.renewalPercent / 100, jitterFraction: JITTER * (spec.renewalPercent / 100) }), manager) };
     }
@@ -296,7 +333,8 @@ export class DynamicSecretController {
     const before = object.status ?? {};
     if (
       before.lastGeneration === status.lastGeneration && before.secretMAC === status.secretMAC && before.lastRenewalTime === status.lastRenewalTime &&
-      JSON.stringify(before.secretLease) === JSON.stringify(status.secretLease) && before.lastForceSync === status.lastForceSync && sameConditions(before.conditions, status.conditions)
+      JSON.stringify(before.secretLease) === JSON.stringify(status.secretLease) && before.lastForceSync === status.lastForceSync &&
+      JSON.stringify(before.staticCredsMetaData) === JSON.stringify(status.staticCredsMetaData) && sameConditions(before.conditions, status.conditions)
     ) return false;
     try {
       const updated = await this.custom.replaceNamespacedCustomObjectStatus({
