@@ -8,6 +8,8 @@ import type { VaultStaticSecret } from './api/vault-static-secret.ts';
 import { DynamicSecretController } from './controllers/dynamic-secret.ts';
 import { PkiSecretController } from './controllers/pki-secret.ts';
 import { ConnectionStatusController } from './controllers/connection-status.ts';
+import { reportRestartOutcome } from './controllers/shared.ts';
+import { RestartBatcher } from './workloads/restart-batcher.ts';
 import type { VaultPkiSecret } from './api/vault-pki-secret.ts';
 import { EventRecorder } from './runtime/events.ts';
 import { StaticSecretController } from './controllers/static-secret.ts';
@@ -27,6 +29,8 @@ export interface OperatorOptions {
   metrics?: MetricsRegistry;
   /** Failure backoff of one object. Defaults 1 s doubling to 60 s, full jitter. */
   backoff?: { baseDelayMs: number; maxDelayMs: number };
+  /** Rollout restarts asked within this window are one patch per workload. Default 1000 ms. */
+  restartBatchWindowMs?: number;
   /** Secret in the operator namespace holding the MAC key, so MACs survive restarts. Default `vaultbridge-operator-hmac-key`. */
   macKeySecretName?: string;
 }
@@ -89,9 +93,16 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     labelNames: ['result'] as const,
   });
   const events = new EventRecorder(kubeConfig, 'vaultbridge-operator', logger);
-  const staticController = new StaticSecretController({ kubeConfig, logger, clients, macKey, events, onResult: (result) => reconciles?.inc({ result }) });
-  const dynamicController = new DynamicSecretController({ kubeConfig, logger, clients, macKey, events, onResult: (result) => dynamicReconciles?.inc({ result }) });
-  const pkiController = new PkiSecretController({ kubeConfig, logger, clients, macKey, events, onResult: (result) => pkiReconciles?.inc({ result }) });
+  const restartsTotal = options.metrics?.counter({ name: 'vaultbridge_operator_rollout_restarts_total', help: 'Workloads patched for a rollout restart (one per batch, however many objects asked).' });
+  const restarts = new RestartBatcher({
+    kubeConfig,
+    windowMs: options.restartBatchWindowMs ?? 1000,
+    onRestart: () => restartsTotal?.inc(),
+    onOutcome: (outcome) => reportRestartOutcome(custom, events, outcome).catch((error: unknown) => logger.warn({ err: error }, 'could not report a rollout restart')),
+  });
+  const staticController = new StaticSecretController({ kubeConfig, logger, clients, macKey, events, restarts, onResult: (result) => reconciles?.inc({ result }) });
+  const dynamicController = new DynamicSecretController({ kubeConfig, logger, clients, macKey, events, restarts, onResult: (result) => dynamicReconciles?.inc({ result }) });
+  const pkiController = new PkiSecretController({ kubeConfig, logger, clients, macKey, events, restarts, onResult: (result) => pkiReconciles?.inc({ result }) });
   const queueOptions = {
     concurrency: options.concurrency ?? 10,
     baseDelayMs: options.backoff?.baseDelayMs ?? 1000,
@@ -180,6 +191,8 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     async stop() {
       await Promise.allSettled([...watched, ...statusWatches].map((w) => w.informer.stop()).concat(destinations.stop()));
       await Promise.all([...watched, ...statusWatches].map((w) => w.queue.stop()));
+      // Restarts already scheduled still happen: the secrets they follow are written.
+      await restarts.flushNow();
       await clients.stop();
       logger.info('operator stopped');
     },

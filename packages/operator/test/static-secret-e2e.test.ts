@@ -1,5 +1,5 @@
 // VaultStaticSecret end to end against the real stack: kube-apiserver + OpenBao, the operator in-process.
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, type V1Deployment, type V1Secret } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type V1Deployment, type V1Secret } from '@kubernetes/client-node';
 import { createLogger } from '@vaultbridge/core';
 import { sharedStack } from '@vaultbridge/testenv';
 import { GROUP, VERSION } from '../src/api/common.ts';
@@ -258,6 +258,37 @@ test('a change of the Vault data restarts the rollout targets; the first sync an
   // One restart per change: further refreshes of the same data leave the annotation as it is.
   await new Promise((resolve) => setTimeout(resolve, 2500));
   expect(restartedAt(await apps.readNamespacedDeployment({ name: 'web', namespace }))).toBe(restartedAt(deployment));
+});
+
+test('objects changing together restart a shared workload once (batched), and each reports it', async () => {
+  const paths = ['batch-a', 'batch-b'].map((name) => `e2e/${namespace}/${name}`);
+  for (const path of paths) await stack.vaultAdmin.write(`secret/data/${path}`, { data: { token: 'one' } });
+  await apps.createNamespacedDeployment({ namespace, body: { metadata: { name: 'shared' }, spec: workloadSpec('shared') } });
+  for (const [index, path] of paths.entries()) {
+    await create('vaultstaticsecrets', 'VaultStaticSecret', `batch-${index}`, {
+      vaultAuthRef: 'auth', mount: 'secret', path, type: 'kv-v2', refreshAfter: '1h',
+      destination: { name: `batch-${index}`, create: true }, rolloutRestartTargets: [{ kind: 'Deployment', name: 'shared' }],
+    });
+  }
+  for (const index of [0, 1]) await waitFor('the first sync', async () => (await readVss(`batch-${index}`)).status?.secretMAC);
+  const before = (await apps.readNamespacedDeployment({ name: 'shared', namespace })).metadata?.generation ?? 0;
+
+  for (const path of paths) await stack.vaultAdmin.write(`secret/data/${path}`, { data: { token: 'two' } });
+  // Both objects sync at once (force-sync wakes them now instead of at refreshAfter).
+  await Promise.all([0, 1].map((index) => custom.patchNamespacedCustomObject(
+    { group: GROUP, version: VERSION, namespace, plural: 'vaultstaticsecrets', name: `batch-${index}`, body: { metadata: { annotations: { 'secrets.vaultbridge.dev/force-sync': 'now' } } } },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  )));
+  for (const index of [0, 1]) {
+    const object = await waitFor('RolloutRestart=True', async () => {
+      const vss = await readVss(`batch-${index}`);
+      return condition(vss, 'RolloutRestart')?.status === 'True' ? vss : undefined;
+    });
+    expect(condition(object, 'RolloutRestart')).toMatchObject({ reason: 'RolloutRestartTriggered', message: 'restarted Deployment shared' });
+    await waitFor('the Event', async () => (await eventsFor(`batch-${index}`)).some((e) => e.reason === 'RolloutRestartTriggered'));
+  }
+  // One pod-template change for both: one rollout.
+  expect((await apps.readNamespacedDeployment({ name: 'shared', namespace })).metadata?.generation).toBe(before + 1);
 });
 
 test('a paused Deployment and a missing target are reported, and the Secret is still synced', async () => {

@@ -16,11 +16,12 @@ import {
 } from '../api/vault-dynamic-secret.ts';
 import { sameConditions, setConditions, type ConditionInput } from '../runtime/conditions.ts';
 import type { EventRecorder } from '../runtime/events.ts';
+import type { RestartBatcher } from '../workloads/restart-batcher.ts';
 import type { ReconcileResult } from '../runtime/queue.ts';
 import { planWrite, SecretDataError, transformSecretData, type Owner } from '../sync/destination.ts';
 import { secretMac } from '../sync/hmac.ts';
 import { isConflict, isNotFound } from './kube-errors.ts';
-import { forceSyncStatus, patchFinalizers, readSecretIfExists, recordFailureOnce, restartWorkloads, syncFinalizer } from './shared.ts';
+import { forceSyncStatus, patchFinalizers, readSecretIfExists, recordFailureOnce, restartOrSchedule, syncFinalizer } from './shared.ts';
 import { ReconcileError, toReconcileError, type VaultClientFactory } from './vault-clients.ts';
 
 /** Held while `spec.revoke` is on, so the lease is revoked before the object goes. */
@@ -42,6 +43,7 @@ export interface DynamicSecretControllerOptions {
   clients: VaultClientFactory;
   macKey: Buffer;
   events?: EventRecorder;
+  restarts?: RestartBatcher;
   now?: () => number;
   onResult?: (result: 'issued' | 'renewed' | 'unchanged' | 'error') => void;
 }
@@ -264,7 +266,7 @@ export class DynamicSecretController {
 
     // New credentials: restart the workloads that read them at start-up (never on the first sync).
     const restart = rotated && spec.rolloutRestartTargets.length > 0
-      ? await restartWorkloads(this.options.kubeConfig, this.options.events, object, spec.rolloutRestartTargets, generation)
+      ? await restartOrSchedule(this.options, object, spec.rolloutRestartTargets, generation)
       : undefined;
     const status: VaultDynamicSecretStatus = {
       ...object.status,

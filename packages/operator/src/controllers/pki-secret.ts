@@ -10,13 +10,14 @@ import {
 } from '../api/vault-pki-secret.ts';
 import { sameConditions, setConditions, type ConditionInput } from '../runtime/conditions.ts';
 import type { EventRecorder } from '../runtime/events.ts';
+import type { RestartBatcher } from '../workloads/restart-batcher.ts';
 import type { ReconcileResult } from '../runtime/queue.ts';
 import { planWrite, SecretDataError, transformSecretData, type TemplateContext } from '../sync/destination.ts';
 import type { Owner } from '../sync/destination.ts';
 import type { Transformation } from '../api/sync-target.ts';
 import { secretMac } from '../sync/hmac.ts';
 import { isConflict, isNotFound } from './kube-errors.ts';
-import { forceSyncStatus, patchFinalizers, readSecretIfExists, recordFailureOnce, restartWorkloads, syncFinalizer } from './shared.ts';
+import { forceSyncStatus, patchFinalizers, readSecretIfExists, recordFailureOnce, restartOrSchedule, syncFinalizer } from './shared.ts';
 import { ReconcileError, toReconcileError, type VaultClientFactory } from './vault-clients.ts';
 
 /** Held while deletion has work to do: `revoke`, or `clear` of a Secret this object did not create. */
@@ -46,6 +47,7 @@ export interface PkiSecretControllerOptions {
   clients: VaultClientFactory;
   macKey: Buffer;
   events?: EventRecorder;
+  restarts?: RestartBatcher;
   now?: () => number;
   onResult?: (result: 'issued' | 'unchanged' | 'error') => void;
 }
@@ -179,7 +181,7 @@ export class PkiSecretController {
 
     let restart: ConditionInput | undefined;
     if (rotated) {
-      if (spec.rolloutRestartTargets.length > 0) restart = await restartWorkloads(this.options.kubeConfig, this.options.events, object, spec.rolloutRestartTargets, generation);
+      if (spec.rolloutRestartTargets.length > 0) restart = await restartOrSchedule(this.options, object, spec.rolloutRestartTargets, generation);
       // The new certificate is in place; the old one is revoked only now, so nothing serves a revoked one meanwhile.
       if (spec.revoke) await this.revokeSerial(manager.client, spec, previousSerial!, object, logger);
     }

@@ -1,12 +1,14 @@
 // What the secret controllers do alike: read the destination, restart workloads, hold finalizers,
 // report a failure once.
 import { PatchStrategy, setHeaderOptions, type CoreV1Api, type CustomObjectsApi, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
-import { FORCE_SYNC_ANNOTATION, GROUP, VERSION } from '../api/common.ts';
+import { FORCE_SYNC_ANNOTATION, GROUP, VERSION, type Condition } from '../api/common.ts';
+import { kinds } from '../api/crds.ts';
 import type { RolloutRestartTarget } from '../api/sync-target.ts';
-import type { ConditionInput } from '../runtime/conditions.ts';
+import { setConditions, type ConditionInput } from '../runtime/conditions.ts';
 import type { EventRecorder, EventSubject } from '../runtime/events.ts';
 import { rolloutRestartAll } from '../workloads/rollout-restart.ts';
-import { isNotFound } from './kube-errors.ts';
+import type { RestartBatcher, RestartOutcome } from '../workloads/restart-batcher.ts';
+import { isConflict, isNotFound } from './kube-errors.ts';
 import type { ReconcileError } from './vault-clients.ts';
 
 interface Subject extends EventSubject {
@@ -73,4 +75,52 @@ export async function syncFinalizer(custom: CustomObjectsApi, plural: string, ob
 export function forceSyncStatus(object: Subject): { lastForceSync?: string } {
   const value = object.metadata.annotations?.[FORCE_SYNC_ANNOTATION];
   return value === undefined ? {} : { lastForceSync: value };
+}
+
+/** The condition a reconcile writes when it has scheduled a batched restart (the batch sets True or False). */
+export function restartScheduledCondition(targets: readonly RolloutRestartTarget[], generation: number): ConditionInput {
+  return {
+    type: 'RolloutRestart', status: 'Unknown', reason: 'RolloutRestartScheduled', observedGeneration: generation,
+    message: `restart of ${targets.map((t) => `${t.kind} ${t.name}`).join(', ')} scheduled with the other changes of the next second`,
+  };
+}
+
+/**
+ * After a batch ran: one Event per target on the object that asked, and its RolloutRestart condition
+ * (read, set, replaced; a conflict is retried, a deleted object ignored).
+ */
+export async function reportRestartOutcome(custom: CustomObjectsApi, events: EventRecorder | undefined, outcome: RestartOutcome): Promise<void> {
+  const { requester, targets, failures } = outcome;
+  const plural = kinds[requester.kind as keyof typeof kinds]?.plural;
+  if (plural === undefined) return;
+  const subject: EventSubject = { apiVersion: `${GROUP}/${VERSION}`, kind: requester.kind, metadata: { name: requester.name, namespace: requester.namespace } };
+  const failed = new Set(failures.map((failure) => failure.target));
+  for (const target of targets) {
+    if (!failed.has(target)) await events?.record(subject, 'Normal', 'RolloutRestartTriggered', `Rollout restart triggered for ${target.kind} ${target.name}`);
+  }
+  for (const failure of failures) await events?.record(subject, 'Warning', 'RolloutRestartFailed', `Rollout restart failed for ${failure.message}`);
+  const condition: ConditionInput = failures.length === 0
+    ? { type: 'RolloutRestart', status: 'True', reason: 'RolloutRestartTriggered', message: `restarted ${targets.map((t) => `${t.kind} ${t.name}`).join(', ')}`, observedGeneration: requester.generation }
+    : { type: 'RolloutRestart', status: 'False', reason: 'RolloutRestartTriggeredFailed', message: failures.map((f) => f.message).join('; '), observedGeneration: requester.generation };
+  for (let attempt = 0; attempt < 5; attempt++) {
+    try {
+      const object = (await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: requester.namespace, plural, name: requester.name })) as Subject & { status?: { conditions?: Condition[] } };
+      const status = { ...object.status, conditions: setConditions(object.status?.conditions, [condition]) };
+      await custom.replaceNamespacedCustomObjectStatus({ group: GROUP, version: VERSION, namespace: requester.namespace, plural, name: requester.name, body: { ...object, status } });
+      return;
+    } catch (error) {
+      if (isNotFound(error)) return;
+      if (!isConflict(error)) throw error;
+    }
+  }
+}
+
+/** With a batcher: schedule and say so; without one (unit tests, a bare controller): restart now. */
+export async function restartOrSchedule(
+  options: { kubeConfig: KubeConfig; events?: EventRecorder; restarts?: RestartBatcher },
+  object: Subject, targets: readonly RolloutRestartTarget[], generation: number,
+): Promise<ConditionInput> {
+  if (options.restarts === undefined) return restartWorkloads(options.kubeConfig, options.events, object, targets, generation);
+  options.restarts.schedule({ kind: object.kind, namespace: object.metadata.namespace, name: object.metadata.name, generation }, targets);
+  return restartScheduledCondition(targets, generation);
 }

@@ -12,8 +12,9 @@ import { sameConditions, setConditions, type ConditionInput } from '../runtime/c
 import { planWrite, SecretDataError, transformSecretData, type Owner } from '../sync/destination.ts';
 import { secretMac } from '../sync/hmac.ts';
 import type { EventRecorder } from '../runtime/events.ts';
+import type { RestartBatcher } from '../workloads/restart-batcher.ts';
 import { isConflict, isNotFound } from './kube-errors.ts';
-import { readSecretIfExists, recordFailureOnce, restartWorkloads } from './shared.ts';
+import { readSecretIfExists, recordFailureOnce, restartOrSchedule } from './shared.ts';
 import { ReconcileError, toReconcileError, type VaultClientFactory } from './vault-clients.ts';
 
 /** Refresh when hmacSecretData is on and refreshAfter unset, as VSO does. */
@@ -31,6 +32,8 @@ export interface StaticSecretControllerOptions {
   macKey: Buffer;
   /** Events on the VaultStaticSecret; none when absent (unit tests). */
   events?: EventRecorder;
+  /** Batches rollout restarts across objects; without it they run at once. */
+  restarts?: RestartBatcher;
   onResult?: (result: 'synced' | 'unchanged' | 'error') => void;
 }
 
@@ -155,7 +158,7 @@ export class StaticSecretController {
     const previous = object.status?.secretMAC;
     if (previous === undefined || previous === mac) return undefined;
     this.options.logger.info({ kind: 'VaultStaticSecret', namespace: object.metadata.namespace, name: object.metadata.name, targets: targets.length }, 'rollout restart after the Vault data changed');
-    return restartWorkloads(this.options.kubeConfig, this.options.events, object, targets, generation);
+    return restartOrSchedule(this.options, object, targets, generation);
   }
 
   private async readVault(client: KvSecrets['client'], spec: VaultStaticSecretSpec, role: string, object: VaultStaticSecret): Promise<Record<string, string>> {
