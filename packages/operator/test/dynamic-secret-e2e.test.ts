@@ -1,15 +1,15 @@
 // VaultDynamicSecret end to end: real kube-apiserver, real Vault database engine, real PostgreSQL, the
 // operator in-process. Short database TTLs make renewal, max-TTL rotation and revocation happen in seconds.
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type V1Secret } from '@kubernetes/client-node';
-import { createLogger } from '@vaultbridge/core';
 import { sharedStack } from '@vaultbridge/testenv';
 import pg from 'pg';
 import { FORCE_SYNC_ANNOTATION, GROUP, VERSION } from '../src/api/common.ts';
 import type { VaultDynamicSecret } from '../src/api/vault-dynamic-secret.ts';
 import { REVOKE_FINALIZER } from '../src/controllers/dynamic-secret.ts';
 import { installCrds } from '../src/install-crds.ts';
-import { startOperator, type RunningOperator } from '../src/operator.ts';
+import type { RunningOperator } from '../src/operator.ts';
 import { deleteSyncedObjects } from './support/cleanup.ts';
+import { connectAndStartOperator, decode, inNamespace, waitFor } from './support/e2e.ts';
 import { RESTARTED_AT_ANNOTATION } from '../src/workloads/rollout-restart.ts';
 
 const stack = sharedStack();
@@ -20,34 +20,12 @@ const custom = kubeConfig.makeApiClient(CustomObjectsApi);
 const apps = kubeConfig.makeApiClient(AppsV1Api);
 const namespace = stack.uniqueName('vds');
 let operator: RunningOperator;
+const objects = inNamespace(custom, core, namespace);
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-const decode = (secret: V1Secret, key: string): string | undefined => {
-  const value = secret.data?.[key];
-  return value === undefined ? undefined : Buffer.from(value, 'base64').toString('utf8');
-};
-const readSecret = (name: string): Promise<V1Secret | undefined> => core.readNamespacedSecret({ name, namespace }).catch(() => undefined);
-const readVds = (name: string): Promise<VaultDynamicSecret> =>
-  custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: 'vaultdynamicsecrets', name }) as Promise<VaultDynamicSecret>;
+const readVds = (name: string): Promise<VaultDynamicSecret> => objects.read<VaultDynamicSecret>('vaultdynamicsecrets', name);
 const condition = (object: VaultDynamicSecret, type: string) => object.status?.conditions?.find((item) => item.type === type);
 
-async function create(plural: string, kind: string, name: string, spec: object): Promise<void> {
-  await custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, body: { apiVersion: `${GROUP}/${VERSION}`, kind, metadata: { name }, spec } });
-}
+const { create, readSecret } = objects;
 
 /** A database role of its own, so TTLs can be seconds. */
 async function databaseRole(name: string, defaultTtl: string, maxTtl: string): Promise<void> {
@@ -92,15 +70,7 @@ path "sys/leases/revoke" { capabilities = ["update"] }
   await databaseRole(roles.renew, '6s', '10m');
   await databaseRole(roles.rotate, '4s', '7s');
   await databaseRole(roles.revoke, '1h', '2h');
-  await create('vaultconnections', 'VaultConnection', 'vault', { address: stack.vaultAddr });
-  await create('vaultauths', 'VaultAuth', 'auth', {
-    vaultConnectionRef: 'vault', method: 'kubernetes', mount: layout.kubernetesAuthMount,
-    kubernetes: { role: namespace, serviceAccount: 'app', audiences: ['vault'] },
-  });
-  operator = await startOperator({
-    kubeConfig, logger: createLogger({ name: 'operator-vds-e2e', level: 'warn' }), operatorNamespace: namespace,
-    backoff: { baseDelayMs: 200, maxDelayMs: 2000 },
-  });
+  operator = await connectAndStartOperator(stack, namespace, create, 'operator-vds-e2e');
 });
 
 afterAll(async () => {

@@ -1,15 +1,15 @@
 // VaultPKISecret end to end: real kube-apiserver, real Vault PKI engine, the operator in-process. Short
 // TTLs make rotation, revocation of the previous certificate and drift repair happen in seconds.
 import { X509Certificate } from 'node:crypto';
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type V1Secret } from '@kubernetes/client-node';
-import { createLogger } from '@vaultbridge/core';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { sharedStack } from '@vaultbridge/testenv';
 import { FORCE_SYNC_ANNOTATION, GROUP, VERSION } from '../src/api/common.ts';
 import type { VaultPkiSecret } from '../src/api/vault-pki-secret.ts';
 import { PKI_FINALIZER } from '../src/controllers/pki-secret.ts';
 import { installCrds } from '../src/install-crds.ts';
-import { startOperator, type RunningOperator } from '../src/operator.ts';
+import type { RunningOperator } from '../src/operator.ts';
 import { deleteSyncedObjects } from './support/cleanup.ts';
+import { connectAndStartOperator, decode, inNamespace, waitFor } from './support/e2e.ts';
 import { RESTARTED_AT_ANNOTATION } from '../src/workloads/rollout-restart.ts';
 
 const stack = sharedStack();
@@ -20,34 +20,12 @@ const custom = kubeConfig.makeApiClient(CustomObjectsApi);
 const apps = kubeConfig.makeApiClient(AppsV1Api);
 const namespace = stack.uniqueName('vps');
 let operator: RunningOperator;
+const objects = inNamespace(custom, core, namespace);
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-const decode = (secret: V1Secret, key: string): string | undefined => {
-  const value = secret.data?.[key];
-  return value === undefined ? undefined : Buffer.from(value, 'base64').toString('utf8');
-};
-const readSecret = (name: string): Promise<V1Secret | undefined> => core.readNamespacedSecret({ name, namespace }).catch(() => undefined);
-const readVps = (name: string): Promise<VaultPkiSecret> =>
-  custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: 'vaultpkisecrets', name }) as Promise<VaultPkiSecret>;
+const readVps = (name: string): Promise<VaultPkiSecret> => objects.read<VaultPkiSecret>('vaultpkisecrets', name);
 const condition = (object: VaultPkiSecret, type: string) => object.status?.conditions?.find((item) => item.type === type);
 
-async function create(plural: string, kind: string, name: string, spec: object): Promise<void> {
-  await custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, body: { apiVersion: `${GROUP}/${VERSION}`, kind, metadata: { name }, spec } });
-}
+const { create, readSecret } = objects;
 
 /** Vault's record of a certificate: revocation_time is 0 until it is revoked. */
 async function revocationTime(serial: string): Promise<number> {
@@ -66,15 +44,7 @@ path "${layout.pkiMount}/issue/${layout.pkiRole}" { capabilities = ["update"] }
 path "${layout.pkiMount}/revoke" { capabilities = ["update"] }
 `);
   await stack.writeKubernetesRole(namespace, { serviceAccounts: ['app'], namespaces: [namespace], policies: [namespace], audience: 'vault' });
-  await create('vaultconnections', 'VaultConnection', 'vault', { address: stack.vaultAddr });
-  await create('vaultauths', 'VaultAuth', 'auth', {
-    vaultConnectionRef: 'vault', method: 'kubernetes', mount: layout.kubernetesAuthMount,
-    kubernetes: { role: namespace, serviceAccount: 'app', audiences: ['vault'] },
-  });
-  operator = await startOperator({
-    kubeConfig, logger: createLogger({ name: 'operator-vps-e2e', level: 'warn' }), operatorNamespace: namespace,
-    backoff: { baseDelayMs: 200, maxDelayMs: 2000 },
-  });
+  operator = await connectAndStartOperator(stack, namespace, create, 'operator-vps-e2e');
 });
 
 afterAll(async () => {

@@ -1,12 +1,12 @@
 // VaultStaticSecret end to end against the real stack: kube-apiserver + OpenBao, the operator in-process.
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type V1Deployment, type V1Secret } from '@kubernetes/client-node';
-import { createLogger } from '@vaultbridge/core';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type V1Deployment } from '@kubernetes/client-node';
 import { sharedStack } from '@vaultbridge/testenv';
 import { GROUP, VERSION } from '../src/api/common.ts';
 import type { VaultStaticSecret } from '../src/api/vault-static-secret.ts';
 import { installCrds } from '../src/install-crds.ts';
-import { startOperator, type RunningOperator } from '../src/operator.ts';
+import type { RunningOperator } from '../src/operator.ts';
 import { deleteSyncedObjects } from './support/cleanup.ts';
+import { connectAndStartOperator, decode, inNamespace, waitFor } from './support/e2e.ts';
 import { secretMac } from '../src/sync/hmac.ts';
 import { RESTARTED_AT_ANNOTATION } from '../src/workloads/rollout-restart.ts';
 
@@ -18,38 +18,15 @@ const apps = kubeConfig.makeApiClient(AppsV1Api);
 const namespace = stack.uniqueName('vss');
 const vaultPath = `e2e/${namespace}/app`;
 let operator: RunningOperator;
+const objects = inNamespace(custom, core, namespace);
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
-const decode = (secret: V1Secret, key: string): string | undefined => {
-  const value = secret.data?.[key];
-  return value === undefined ? undefined : Buffer.from(value, 'base64').toString('utf8');
-};
 
-const readSecret = (name: string): Promise<V1Secret | undefined> =>
-  core.readNamespacedSecret({ name, namespace }).catch(() => undefined);
-
-const readVss = (name: string): Promise<VaultStaticSecret> =>
-  custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: 'vaultstaticsecrets', name }) as Promise<VaultStaticSecret>;
+const readVss = (name: string): Promise<VaultStaticSecret> => objects.read<VaultStaticSecret>('vaultstaticsecrets', name);
 
 const condition = (object: VaultStaticSecret, type: string) => object.status?.conditions?.find((item) => item.type === type);
 
-async function create(plural: string, kind: string, name: string, spec: object): Promise<void> {
-  await custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, body: { apiVersion: `${GROUP}/${VERSION}`, kind, metadata: { name }, spec } });
-}
+const { create, readSecret } = objects;
 
 beforeAll(async () => {
   await installCrds(kubeConfig);
@@ -59,15 +36,7 @@ beforeAll(async () => {
   await stack.writeKubernetesRole(namespace, { serviceAccounts: ['app'], namespaces: [namespace], policies: [namespace], audience: 'vault' });
   await stack.vaultAdmin.write(`secret/data/${vaultPath}`, { data: { username: 'app', password: 'first-password' } });
 
-  await create('vaultconnections', 'VaultConnection', 'vault', { address: stack.vaultAddr });
-  await create('vaultauths', 'VaultAuth', 'auth', {
-    vaultConnectionRef: 'vault', method: 'kubernetes', mount: stack.layout.kubernetesAuthMount,
-    kubernetes: { role: namespace, serviceAccount: 'app', audiences: ['vault'] },
-  });
-  operator = await startOperator({
-    kubeConfig, logger: createLogger({ name: 'operator-e2e', level: 'warn' }), operatorNamespace: namespace,
-    backoff: { baseDelayMs: 200, maxDelayMs: 2000 },
-  });
+  operator = await connectAndStartOperator(stack, namespace, create, 'operator-e2e');
 });
 
 afterAll(async () => {

@@ -9,20 +9,20 @@ import {
   readDynamicSecret, renewalDelayMs, VaultNotFoundError, VaultPermissionError, writeDynamicSecret,
   type DynamicSecret, type Logger, type TokenManager, type VaultClient,
 } from '@vaultbridge/core';
-import { API_VERSION, FORCE_SYNC_ANNOTATION, GROUP, SpecError, VERSION } from '../api/common.ts';
+import { API_VERSION, FORCE_SYNC_ANNOTATION, GROUP, VERSION } from '../api/common.ts';
 import { kinds } from '../api/crds.ts';
 import {
   parseVaultDynamicSecretSpec, type SecretLease, type StaticCredsMetaData, type VaultDynamicSecret, type VaultDynamicSecretSpec, type VaultDynamicSecretStatus,
 } from '../api/vault-dynamic-secret.ts';
-import { sameConditions, setConditions, type ConditionInput } from '../runtime/conditions.ts';
+import { sameConditions, setConditions } from '../runtime/conditions.ts';
 import type { EventRecorder } from '../runtime/events.ts';
 import type { RestartBatcher } from '../workloads/restart-batcher.ts';
 import type { ReconcileResult } from '../runtime/queue.ts';
 import { planWrite, SecretDataError, transformSecretData, type Owner } from '../sync/destination.ts';
 import { secretMac } from '../sync/hmac.ts';
 import { isConflict, isNotFound } from './kube-errors.ts';
-import { forceSyncStatus, patchFinalizers, readSecretIfExists, recordFailureOnce, restartOrSchedule, syncFinalizer } from './shared.ts';
-import { ReconcileError, toReconcileError, type VaultClientFactory } from './vault-clients.ts';
+import { failReconcile, forceSyncStatus, getSyncedObject, parseSpec, patchFinalizers, readSecretIfExists, restartOrSchedule, syncFinalizer } from './shared.ts';
+import { ReconcileError, type VaultClientFactory } from './vault-clients.ts';
 
 /** Held while `spec.revoke` is on, so the lease is revoked before the object goes. */
 export const REVOKE_FINALIZER = 'secrets.vaultbridge.dev/revoke-lease';
@@ -93,13 +93,8 @@ export class DynamicSecretController {
   async reconcile(key: string): Promise<ReconcileResult> {
     const [namespace, name] = key.split('/') as [string, string];
     const logger = this.options.logger.child({ kind: 'VaultDynamicSecret', namespace, name });
-    let object: VaultDynamicSecret;
-    try {
-      object = (await this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: kinds.VaultDynamicSecret.plural, name })) as VaultDynamicSecret;
-    } catch (error) {
-      if (isNotFound(error)) return {};
-      throw error;
-    }
+    const object = await getSyncedObject<VaultDynamicSecret>(this.custom, kinds.VaultDynamicSecret.plural, namespace, name);
+    if (object === undefined) return {};
     if (object.metadata.deletionTimestamp) {
       await this.finalize(object, logger);
       return {};
@@ -107,14 +102,7 @@ export class DynamicSecretController {
 
     const generation = object.metadata.generation ?? 0;
     try {
-      let spec: VaultDynamicSecretSpec;
-      try {
-        spec = parseVaultDynamicSecretSpec(object.spec);
-      } catch (error) {
-        if (error instanceof SpecError) throw new ReconcileError('InvalidSpec', error.message);
-        throw error;
-      }
-      if (spec.namespace) throw new ReconcileError('InvalidSpec', 'spec.namespace: per-secret Vault namespaces are not supported yet; set spec.namespace on the VaultAuth instead');
+      const spec = parseSpec(parseVaultDynamicSecretSpec, object.spec);
       await syncFinalizer(this.custom, kinds.VaultDynamicSecret.plural, object, REVOKE_FINALIZER, spec.revoke);
 
       const { manager, role } = await this.options.clients.get(spec.vaultAuthRef, namespace);
@@ -153,20 +141,8 @@ export class DynamicSecretController {
       }
       return await this.issue(object, spec, existing, reason, role, generation, manager, clientId, logger);
     } catch (error) {
-      const failure = toReconcileError(error);
-      logger.warn({ reason: failure.reason, detail: failure.message }, 'reconcile failed');
       this.options.onResult?.('error');
-      await recordFailureOnce(this.options.events, object, failure);
-      const conditions: ConditionInput[] = [
-        { type: 'Healthy', status: 'False', reason: failure.reason, message: failure.message, observedGeneration: generation },
-        { type: 'Ready', status: 'False', reason: failure.reason, message: failure.message, observedGeneration: generation },
-      ];
-      try {
-        await this.writeStatus(object, { ...object.status, conditions: setConditions(object.status?.conditions, conditions) });
-      } catch (statusError) {
-        logger.warn({ err: statusError }, 'could not write the failure status');
-      }
-      return { backoff: true };
+      return failReconcile({ events: this.options.events, logger }, object, error, (o, status) => this.writeStatus(o, status));
     }
   }
 

@@ -3,7 +3,7 @@
 // reconcile only requeues, with no Vault call. The certificate's serial and expiry live in status.
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
 import { VaultError, VaultNotFoundError, VaultPermissionError, type Logger, type VaultClient } from '@vaultbridge/core';
-import { API_VERSION, FORCE_SYNC_ANNOTATION, GROUP, SpecError, VERSION } from '../api/common.ts';
+import { API_VERSION, FORCE_SYNC_ANNOTATION, GROUP, VERSION } from '../api/common.ts';
 import { kinds } from '../api/crds.ts';
 import {
   parseVaultPkiSecretSpec, pkiIssueBody, pkiIssuePath, type VaultPkiSecret, type VaultPkiSecretSpec, type VaultPkiSecretStatus,
@@ -17,8 +17,8 @@ import type { Owner } from '../sync/destination.ts';
 import type { Transformation } from '../api/sync-target.ts';
 import { secretMac } from '../sync/hmac.ts';
 import { isConflict, isNotFound } from './kube-errors.ts';
-import { forceSyncStatus, patchFinalizers, readSecretIfExists, recordFailureOnce, restartOrSchedule, syncFinalizer } from './shared.ts';
-import { ReconcileError, toReconcileError, type VaultClientFactory } from './vault-clients.ts';
+import { failReconcile, forceSyncStatus, getSyncedObject, parseSpec, patchFinalizers, readSecretIfExists, restartOrSchedule, syncFinalizer } from './shared.ts';
+import { ReconcileError, type VaultClientFactory } from './vault-clients.ts';
 
 /** Held while deletion has work to do: `revoke`, or `clear` of a Secret this object did not create. */
 export const PKI_FINALIZER = 'secrets.vaultbridge.dev/pki-cleanup';
@@ -92,27 +92,15 @@ export class PkiSecretController {
   async reconcile(key: string): Promise<ReconcileResult> {
     const [namespace, name] = key.split('/') as [string, string];
     const logger = this.options.logger.child({ kind: 'VaultPKISecret', namespace, name });
-    let object: VaultPkiSecret;
-    try {
-      object = (await this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: kinds.VaultPKISecret.plural, name })) as VaultPkiSecret;
-    } catch (error) {
-      if (isNotFound(error)) return {};
-      throw error;
-    }
+    const object = await getSyncedObject<VaultPkiSecret>(this.custom, kinds.VaultPKISecret.plural, namespace, name);
+    if (object === undefined) return {};
     if (object.metadata.deletionTimestamp) {
       await this.finalize(object, logger);
       return {};
     }
     const generation = object.metadata.generation ?? 0;
     try {
-      let spec: VaultPkiSecretSpec;
-      try {
-        spec = parseVaultPkiSecretSpec(object.spec);
-      } catch (error) {
-        if (error instanceof SpecError) throw new ReconcileError('InvalidSpec', error.message);
-        throw error;
-      }
-      if (spec.namespace) throw new ReconcileError('InvalidSpec', 'spec.namespace: per-secret Vault namespaces are not supported yet; set spec.namespace on the VaultAuth instead');
+      const spec = parseSpec(parseVaultPkiSecretSpec, object.spec);
       await syncFinalizer(this.custom, kinds.VaultPKISecret.plural, object, PKI_FINALIZER, spec.revoke || (spec.clear && !spec.destination.create));
 
       const existing = await readSecretIfExists(this.core, namespace, spec.destination.name);
@@ -134,20 +122,8 @@ export class PkiSecretController {
       }
       return await this.issue(object, spec, existing, reason, generation, logger);
     } catch (error) {
-      const failure = toReconcileError(error);
-      logger.warn({ reason: failure.reason, detail: failure.message }, 'reconcile failed');
       this.options.onResult?.('error');
-      await recordFailureOnce(this.options.events, object, failure);
-      const conditions: ConditionInput[] = [
-        { type: 'Healthy', status: 'False', reason: failure.reason, message: failure.message, observedGeneration: generation },
-        { type: 'Ready', status: 'False', reason: failure.reason, message: failure.message, observedGeneration: generation },
-      ];
-      try {
-        await this.writeStatus(object, { ...object.status, valid: false, error: failure.reason, conditions: setConditions(object.status?.conditions, conditions) });
-      } catch (statusError) {
-        logger.warn({ err: statusError }, 'could not write the failure status');
-      }
-      return { backoff: true };
+      return failReconcile({ events: this.options.events, logger }, object, error, (o, status) => this.writeStatus(o, status), (failure) => ({ fields: { valid: false, error: failure.reason } }));
     }
   }
 

@@ -1,7 +1,9 @@
 // What the secret controllers do alike: read the destination, restart workloads, hold finalizers,
 // report a failure once.
 import { PatchStrategy, setHeaderOptions, type CoreV1Api, type CustomObjectsApi, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
-import { FORCE_SYNC_ANNOTATION, GROUP, VERSION, type Condition } from '../api/common.ts';
+import { FORCE_SYNC_ANNOTATION, GROUP, SpecError, VERSION, type Condition } from '../api/common.ts';
+import type { Logger } from '@vaultbridge/core';
+import type { ReconcileResult } from '../runtime/queue.ts';
 import { kinds } from '../api/crds.ts';
 import type { RolloutRestartTarget } from '../api/sync-target.ts';
 import { setConditions, type ConditionInput } from '../runtime/conditions.ts';
@@ -9,11 +11,11 @@ import type { EventRecorder, EventSubject } from '../runtime/events.ts';
 import { rolloutRestartAll } from '../workloads/rollout-restart.ts';
 import type { RestartBatcher, RestartOutcome } from '../workloads/restart-batcher.ts';
 import { isConflict, isNotFound } from './kube-errors.ts';
-import type { ReconcileError } from './vault-clients.ts';
+import { ReconcileError, toReconcileError } from './vault-clients.ts';
 
 interface Subject extends EventSubject {
   metadata: EventSubject['metadata'] & { namespace: string; resourceVersion?: string; finalizers?: string[]; annotations?: Record<string, string> };
-  status?: { conditions?: { type: string; status: string; reason: string; message: string }[] };
+  status?: { conditions?: Condition[] };
 }
 
 export async function readSecretIfExists(core: CoreV1Api, namespace: string, name: string): Promise<V1Secret | undefined> {
@@ -123,4 +125,58 @@ export async function restartOrSchedule(
   if (options.restarts === undefined) return restartWorkloads(options.kubeConfig, options.events, object, targets, generation);
   options.restarts.schedule({ kind: object.kind, namespace: object.metadata.namespace, name: object.metadata.name, generation }, targets);
   return restartScheduledCondition(targets, generation);
+}
+
+/** The object `namespace/name` of `plural`, or undefined when it is gone (deleted meanwhile). */
+export async function getSyncedObject<T>(custom: CustomObjectsApi, plural: string, namespace: string, name: string): Promise<T | undefined> {
+  try {
+    return (await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, name })) as T;
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+/** The spec through its parser; a bad field is InvalidSpec naming it. Per-object Vault namespaces are refused. */
+export function parseSpec<S extends { namespace?: string }>(parse: (raw: unknown) => S, raw: unknown): S {
+  let spec: S;
+  try {
+    spec = parse(raw);
+  } catch (error) {
+    if (error instanceof SpecError) throw new ReconcileError('InvalidSpec', error.message);
+    throw error;
+  }
+  if (spec.namespace) throw new ReconcileError('InvalidSpec', 'spec.namespace: per-secret Vault namespaces are not supported yet; set spec.namespace on the VaultAuth instead');
+  return spec;
+}
+
+/**
+ * The failure path of every secret controller: log the reason, one Event per new failure, Healthy and
+ * Ready False with the reason (plus what `extra` adds), and back off. Returns the reconcile result.
+ */
+export async function failReconcile<O extends Subject & { metadata: Subject['metadata'] & { generation?: number } }>(
+  options: { events?: EventRecorder; logger: Logger },
+  object: O,
+  error: unknown,
+  writeStatus: (object: O, status: NonNullable<O['status']>) => Promise<unknown>,
+  extra: (failure: ReconcileError, generation: number) => { conditions?: ConditionInput[]; fields?: Record<string, unknown> } = () => ({}),
+): Promise<ReconcileResult> {
+  const failure = toReconcileError(error);
+  const generation = object.metadata.generation ?? 0;
+  // An unexpected error keeps its stack in the log; a ReconcileError's message says it all.
+  if (error instanceof ReconcileError) options.logger.warn({ reason: failure.reason, detail: failure.message }, 'reconcile failed');
+  else options.logger.warn({ err: error, reason: failure.reason }, 'reconcile failed');
+  await recordFailureOnce(options.events, object, failure);
+  const more = extra(failure, generation);
+  const conditions: ConditionInput[] = [
+    ...(more.conditions ?? []),
+    { type: 'Healthy', status: 'False', reason: failure.reason, message: failure.message, observedGeneration: generation },
+    { type: 'Ready', status: 'False', reason: failure.reason, message: failure.message, observedGeneration: generation },
+  ];
+  try {
+    await writeStatus(object, { ...object.status, ...more.fields, conditions: setConditions(object.status?.conditions as Condition[] | undefined, conditions) } as NonNullable<O['status']>);
+  } catch (statusError) {
+    options.logger.warn({ err: statusError }, 'could not write the failure status');
+  }
+  return { backoff: true };
 }

@@ -4,7 +4,7 @@ import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client
 import {
   KvSecrets, VaultNotFoundError, VaultPermissionError, VaultSecretVersionError, type Logger,
 } from '@vaultbridge/core';
-import { API_VERSION, GROUP, SpecError, VERSION } from '../api/common.ts';
+import { API_VERSION, GROUP, VERSION } from '../api/common.ts';
 import { kinds } from '../api/crds.ts';
 import { parseVaultStaticSecretSpec, type VaultStaticSecret, type VaultStaticSecretSpec, type VaultStaticSecretStatus } from '../api/vault-static-secret.ts';
 import type { ReconcileResult } from '../runtime/queue.ts';
@@ -14,8 +14,8 @@ import { secretMac } from '../sync/hmac.ts';
 import type { EventRecorder } from '../runtime/events.ts';
 import type { RestartBatcher } from '../workloads/restart-batcher.ts';
 import { isConflict, isNotFound } from './kube-errors.ts';
-import { readSecretIfExists, recordFailureOnce, restartOrSchedule } from './shared.ts';
-import { ReconcileError, toReconcileError, type VaultClientFactory } from './vault-clients.ts';
+import { failReconcile, getSyncedObject, parseSpec, readSecretIfExists, restartOrSchedule } from './shared.ts';
+import { ReconcileError, type VaultClientFactory } from './vault-clients.ts';
 
 /** Refresh when hmacSecretData is on and refreshAfter unset, as VSO does. */
 export const DEFAULT_REFRESH_MS = 60_000;
@@ -54,27 +54,15 @@ export class StaticSecretController {
     const logger = this.options.logger.child({ kind: 'VaultStaticSecret', namespace, name });
 
     // 1. Get.
-    let object: VaultStaticSecret;
-    try {
-      object = (await this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: kinds.VaultStaticSecret.plural, name })) as VaultStaticSecret;
-    } catch (error) {
-      if (isNotFound(error)) return {};
-      throw error;
-    }
+    const object = await getSyncedObject<VaultStaticSecret>(this.custom, kinds.VaultStaticSecret.plural, namespace, name);
+    if (object === undefined) return {};
     // 2. Deletion: no finalizer, the destination is owned through ownerReferences and GC removes it.
     if (object.metadata.deletionTimestamp) return {};
 
     const generation = object.metadata.generation ?? 0;
     try {
       // 3. Validate the spec at the edge.
-      let spec: VaultStaticSecretSpec;
-      try {
-        spec = parseVaultStaticSecretSpec(object.spec);
-      } catch (error) {
-        if (error instanceof SpecError) throw new ReconcileError('InvalidSpec', error.message);
-        throw error;
-      }
-      if (spec.namespace) throw new ReconcileError('InvalidSpec', 'spec.namespace: per-secret Vault namespaces are not supported yet; set spec.namespace on the VaultAuth instead');
+      const spec = parseSpec(parseVaultStaticSecretSpec, object.spec);
 
       // 4. Client (shared per VaultAuth and service account).
       const { manager, role } = await this.options.clients.get(spec.vaultAuthRef, namespace);
@@ -118,26 +106,14 @@ export class StaticSecretController {
       // 8. Requeue.
       return refreshMs === undefined ? {} : { requeueAfterMs: horizonWithJitter(refreshMs) };
     } catch (error) {
-      const failure = toReconcileError(error);
-      if (!(error instanceof ReconcileError)) logger.warn({ err: error, reason: failure.reason }, 'reconcile failed');
-      else logger.warn({ reason: failure.reason, detail: failure.message }, 'reconcile failed');
       this.options.onResult?.('error');
-      await recordFailureOnce(this.options.events, object, failure);
-      const conditions: ConditionInput[] = [
-        { type: 'Healthy', status: 'False', reason: failure.reason, message: failure.message, observedGeneration: generation },
-        { type: 'Ready', status: 'False', reason: failure.reason, message: failure.message, observedGeneration: generation },
-      ];
       // SecretSynced says whether the last write attempt left the Secret in sync; a failure before any
       // write does not change what is in the Secret, so it only turns False when a previous state was known.
-      if (object.status?.conditions?.some((condition) => condition.type === 'SecretSynced')) {
-        conditions.unshift({ type: 'SecretSynced', status: 'False', reason: failure.reason, message: failure.message, observedGeneration: generation });
-      }
-      try {
-        await this.writeStatus(object, { ...object.status, conditions: setConditions(object.status?.conditions, conditions) });
-      } catch (statusError) {
-        logger.warn({ err: statusError }, 'could not write the failure status');
-      }
-      return { backoff: true };
+      return failReconcile({ events: this.options.events, logger }, object, error, (o, status) => this.writeStatus(o, status), (failure, generation) => ({
+        conditions: object.status?.conditions?.some((condition) => condition.type === 'SecretSynced')
+          ? [{ type: 'SecretSynced', status: 'False', reason: failure.reason, message: failure.message, observedGeneration: generation }]
+          : [],
+      }));
     }
   }
 
