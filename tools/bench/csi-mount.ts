@@ -20,6 +20,7 @@ export interface CsiBenchResult {
   warm: { mounts: number; p50Ms: number; p99Ms: number; vaultRequestsPerMount: number };
   concurrent: { pods: number; totalMs: number; p99Ms: number; vaultLogins: number; vaultRequests: number };
   rotationPolls: { polls: number; databaseReads: number };
+  idleRssMiB: number;
   rssMiB: number;
 }
 
@@ -51,9 +52,11 @@ path "${layout.databaseMount}/creds/${layout.databaseRole}" { capabilities = ["r
     for (const name of ['db', 'api', 'tls']) await stack.vaultAdmin.write(`${layout.kvV2Mount}/data/csi-bench/${name}`, { data: { user: name, password: `${name}-password` } });
 
     const socketPath = path.join(work, 'vault.sock');
-    provider = spawn(process.execPath, [bundle, '--endpoint', socketPath, '--health-addr', `127.0.0.1:${await freeLoopbackPort()}`, '--vault-addr', stack.vaultAddr,
+    provider = spawn(process.execPath, [...(process.env.BENCH_CSI_NODE_FLAGS ?? '').split(' ').filter(Boolean), bundle, '--endpoint', socketPath, '--health-addr', `127.0.0.1:${await freeLoopbackPort()}`, '--vault-addr', stack.vaultAddr,
       '--kubeconfig', stack.handle.kubeconfigPath, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
     for (let i = 0; i < 100 && !fs.existsSync(socketPath); i++) await sleep(100);
+    await sleep(1000);
+    const idleRssMiB = rssMiB(provider);
     const Service = grpc.makeGenericClientConstructor(loadProviderService(), 'CSIDriverProvider');
     const driver = new Service(`unix:${socketPath}`, grpc.credentials.createInsecure()) as unknown as Driver;
     const { token, expiresAt } = await stack.requestToken(ns, 'app', { audiences: ['vault'] });
@@ -103,6 +106,7 @@ path "${layout.databaseMount}/creds/${layout.databaseRole}" { capabilities = ["r
       warm: { mounts: warmMounts, p50Ms: percentile(warm, 50), p99Ms: percentile(warm, 99), vaultRequestsPerMount: warmRequests / warmMounts },
       concurrent: { pods, totalMs, p99Ms: percentile(concurrent, 99), vaultLogins: logins, vaultRequests: concurrentCounts.total },
       rotationPolls: { polls, databaseReads: dbReads },
+      idleRssMiB,
       rssMiB: rssMiB(provider),
     };
     driver.close();
@@ -126,5 +130,5 @@ export function printCsiTable(r: CsiBenchResult): void {
   console.log(`| ${r.warm.mounts} mounts of one pod, one after another | p50 ${r.warm.p50Ms.toFixed(1)} ms, p99 ${r.warm.p99Ms.toFixed(1)} ms, ${r.warm.vaultRequestsPerMount.toFixed(2)} Vault requests per mount |`);
   console.log(`| ${r.concurrent.pods} pods of one service account at once | all in ${r.concurrent.totalMs.toFixed(0)} ms, p99 ${r.concurrent.p99Ms.toFixed(1)} ms, ${r.concurrent.vaultLogins} Vault login(s) (upstream: one per pod), ${r.concurrent.vaultRequests} Vault requests |`);
   console.log(`| ${r.rotationPolls.polls} rotation polls of a pod with database credentials | ${r.rotationPolls.databaseReads} database credential read(s) (upstream re-issues on every poll, vault-csi-provider #238: ${r.rotationPolls.polls}) |`);
-  console.log(`| provider RSS after the run | ${r.rssMiB.toFixed(0)} MiB |`);
+  console.log(`| provider RSS idle after start / after the run | ${r.idleRssMiB.toFixed(0)} MiB / ${r.rssMiB.toFixed(0)} MiB |`);
 }

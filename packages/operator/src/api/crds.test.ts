@@ -22,6 +22,9 @@ describe('VaultDynamicSecret spec', () => {
   test('VSO defaults: GET, renewalPercent 67, no revoke', () => {
     expect(parseVaultDynamicSecretSpec(good)).toMatchObject({ mount: 'database', path: 'creds/app', requestHTTPMethod: 'GET', params: {}, renewalPercent: 67, revoke: false, rolloutRestartTargets: [] });
   });
+  test('renewalPercent 0 means the default, as VSO (omitempty)', () => {
+    expect(parseVaultDynamicSecretSpec({ ...good, renewalPercent: 0 }).renewalPercent).toBe(67);
+  });
   test('params make the request a PUT, as VSO does', () => {
     expect(parseVaultDynamicSecretSpec({ ...good, requestHTTPMethod: 'GET', params: { ttl: '1h' } }).requestHTTPMethod).toBe('PUT');
   });

@@ -133,7 +133,8 @@ export function parseVaultDynamicSecretSpec(raw: unknown): VaultDynamicSecretSpe
   const params = asStringMap(spec.params, 'spec.params');
   const method = asString(spec.requestHTTPMethod, 'spec.requestHTTPMethod') ?? 'GET';
   if (method !== 'GET' && method !== 'POST' && method !== 'PUT') throw new SpecError('spec.requestHTTPMethod', `"${method}" is not one of GET, POST, PUT`);
-  const renewalPercent = asInteger(spec.renewalPercent, 'spec.renewalPercent', 0) ?? DEFAULT_RENEWAL_PERCENT;
+  // 0 means unset, as in VSO (omitempty): renewing at 0% would renew on every reconcile.
+  const renewalPercent = asInteger(spec.renewalPercent, 'spec.renewalPercent', 0) || DEFAULT_RENEWAL_PERCENT;
   if (renewalPercent > MAX_RENEWAL_PERCENT) throw new SpecError('spec.renewalPercent', `${renewalPercent} is above ${MAX_RENEWAL_PERCENT}; renewing later leaves no time to retry`);
   const refreshAfterMs = parseOptionalDuration(spec.refreshAfter, 'spec.refreshAfter');
   const vaultAuthRef = asString(spec.vaultAuthRef, 'spec.vaultAuthRef');

@@ -9,6 +9,10 @@ describe('pkiRenewalPoint', () => {
   it('is two thirds of the lifetime without expiryOffset (VSO waits for expiry)', () => {
     expect(pkiRenewalPoint(1000, 4000, undefined)).toBe(3_000_000);
   });
+  it('an offset as long as the lifetime falls back to two thirds (no re-issue on every reconcile)', () => {
+    expect(pkiRenewalPoint(1000, 4000, 3_000_000)).toBe(3_000_000);
+    expect(pkiRenewalPoint(1000, 4000, 10_000_000)).toBe(3_000_000);
+  });
 });
 
 describe('pkiSecretData', () => {

@@ -55,8 +55,10 @@ export interface PkiSecretControllerOptions {
 /** When to re-issue, in epoch ms. */
 export function pkiRenewalPoint(lastRotationSeconds: number, expirationSeconds: number, expiryOffsetMs: number | undefined): number {
   const expiresAt = expirationSeconds * 1000;
-  if (expiryOffsetMs !== undefined) return expiresAt - expiryOffsetMs;
   const issuedAt = lastRotationSeconds * 1000;
+  // An offset as long as the certificate's life would re-issue on every reconcile (a new certificate a
+  // second); such an offset falls back to the default point instead.
+  if (expiryOffsetMs !== undefined && expiryOffsetMs < expiresAt - issuedAt) return expiresAt - expiryOffsetMs;
   return issuedAt + (expiresAt - issuedAt) * DEFAULT_RENEW_FRACTION;
 }
 
