@@ -22,6 +22,10 @@ describe('VaultDynamicSecret spec', () => {
   test('VSO defaults: GET, renewalPercent 67, no revoke', () => {
     expect(parseVaultDynamicSecretSpec(good)).toMatchObject({ mount: 'database', path: 'creds/app', requestHTTPMethod: 'GET', params: {}, renewalPercent: 67, revoke: false, rolloutRestartTargets: [] });
   });
+  test('refreshAfter 0s is unset and a sub-second one is raised to 1 s (no refresh loop)', () => {
+    expect(parseVaultDynamicSecretSpec({ ...good, refreshAfter: '0s' }).refreshAfterMs).toBeUndefined();
+    expect(parseVaultDynamicSecretSpec({ ...good, refreshAfter: '0.01s' }).refreshAfterMs).toBe(1000);
+  });
   test('renewalPercent 0 means the default, as VSO (omitempty)', () => {
     expect(parseVaultDynamicSecretSpec({ ...good, renewalPercent: 0 }).renewalPercent).toBe(67);
   });

@@ -143,11 +143,19 @@ export function parseRolloutRestartTargets(raw: unknown): RolloutRestartTarget[]
   });
 }
 
-/** A duration field (`30s`, `5m`, `1h`) in milliseconds, or undefined when unset. */
+/** Refreshes more often than this would only load Vault; shorter durations are raised to it. */
+export const MIN_REFRESH_MS = 1000;
+
+/**
+ * A refresh duration (`30s`, `5m`, `1h`) in milliseconds, or undefined when unset. `0s` is unset, as in
+ * VSO (a zero requeue is no requeue there; here it would be a loop), and anything shorter than a second
+ * is raised to one.
+ */
 export function parseOptionalDuration(raw: unknown, field: string): number | undefined {
   const text = asString(raw, field);
   if (text === undefined) return undefined;
   const ms = new RegExp(DURATION_PATTERN).test(text) ? parseDuration(text) : undefined;
   if (ms === undefined) throw new SpecError(field, `"${text}" is not a duration like 30s, 5m or 1h`);
-  return ms;
+  if (ms === 0) return undefined;
+  return Math.max(MIN_REFRESH_MS, ms);
 }
