@@ -370,3 +370,34 @@ describe('VaultConnection and VaultAuth status', () => {
     expect(ready(auth)?.message).toContain('no-such-role');
   });
 });
+
+describe('AppRole VaultAuth', () => {
+  test('a VaultAuth with method appRole logs in with the secret_id from a Secret, and secrets sync through it', async () => {
+    const mount = `approle-${namespace}`;
+    await stack.vaultAdmin.write(`sys/auth/${mount}`, { type: 'approle' });
+    await stack.vaultAdmin.write(`auth/${mount}/role/app`, { token_policies: [namespace], token_ttl: '1h', secret_id_ttl: '1h' });
+    const roleId = (await stack.vaultAdmin.read<{ data: { role_id: string } }>(`auth/${mount}/role/app/role-id`)).data.role_id;
+    const secretId = (await stack.vaultAdmin.write<{ data: { secret_id: string } }>(`auth/${mount}/role/app/secret-id`, {})).data.secret_id;
+    await core.createNamespacedSecret({ namespace, body: { metadata: { name: 'approle-secret-id' }, stringData: { id: secretId } } });
+    await core.createNamespacedSecret({ namespace, body: { metadata: { name: 'approle-wrong-id' }, stringData: { id: 'not-the-secret-id' } } });
+    await create('vaultauths', 'VaultAuth', 'approle', { vaultConnectionRef: 'vault', method: 'appRole', mount, appRole: { roleId, secretRef: 'approle-secret-id' } });
+    await create('vaultauths', 'VaultAuth', 'approle-wrong', { vaultConnectionRef: 'vault', method: 'appRole', mount, appRole: { roleId, secretRef: 'approle-wrong-id' } });
+    await create('vaultstaticsecrets', 'VaultStaticSecret', 'via-approle', {
+      vaultAuthRef: 'approle', mount: 'secret', path: vaultPath, type: 'kv-v2', destination: { name: 'via-approle', create: true },
+    });
+    const secret = await waitFor('the Secret synced through AppRole', () => readSecret('via-approle'));
+    expect(decode(secret, 'username')).toBe('app');
+
+    type StatusObject = { status?: { valid?: boolean; error?: string; conditions?: { type: string; status: string; reason: string; message: string }[] } };
+    const ready = async (name: string, status: string) => waitFor(`VaultAuth ${name} Ready=${status}`, async () => {
+      const object = await objects.read<StatusObject>('vaultauths', name);
+      const condition = object.status?.conditions?.find((c) => c.type === 'Ready');
+      return condition?.status === status ? condition : undefined;
+    });
+    expect((await ready('approle', 'True')).message).toContain(`logged in with role "AppRole at auth/${mount}"`);
+    const refused = await ready('approle-wrong', 'False');
+    expect(refused.reason).toBe('VaultLoginFailed');
+    expect(refused.message).toContain(`AppRole login to Vault at auth/${mount} failed`);
+    expect(refused.message).not.toContain(secretId);
+  });
+});

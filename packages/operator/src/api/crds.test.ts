@@ -94,10 +94,13 @@ test.each([
   }
 });
 
-test('VaultAuth: kubernetes only, tokenExpirationSeconds defaults to 600', () => {
+test('VaultAuth: kubernetes and appRole, tokenExpirationSeconds defaults to 600', () => {
   expect(parseVaultAuthSpec({ method: 'kubernetes', mount: 'kubernetes', kubernetes: { role: 'r', serviceAccount: 'sa' } }).kubernetes)
     .toEqual({ role: 'r', serviceAccount: 'sa', audiences: [], tokenExpirationSeconds: 600 });
-  expect(() => parseVaultAuthSpec({ method: 'appRole', mount: 'approle' })).toThrow('spec.method: "appRole" is not supported yet');
+  expect(() => parseVaultAuthSpec({ method: 'jwt', mount: 'jwt' })).toThrow('spec.method: "jwt" is not supported yet');
+  expect(() => parseVaultAuthSpec({ method: 'appRole', mount: 'approle' })).toThrow('spec.appRole: is required');
+  expect(() => parseVaultAuthSpec({ method: 'appRole', mount: 'approle', appRole: { roleId: 'r', secretIDPath: '/var/run/secret-id' } })).toThrow('spec.appRole.secretIDPath: is not supported');
+  expect(parseVaultAuthSpec({ method: 'appRole', mount: 'approle', appRole: { roleId: 'r', secretRef: 'approle-id' } }).appRole).toEqual({ roleId: 'r', secretRef: 'approle-id' });
   expect(() => parseVaultAuthSpec({ method: 'kubernetes', mount: 'k', kubernetes: { role: 'r' } })).toThrow('spec.kubernetes.serviceAccount');
 });
 

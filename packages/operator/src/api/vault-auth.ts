@@ -7,6 +7,12 @@ export interface VaultAuthKubernetes {
   tokenExpirationSeconds: number;
 }
 
+export interface VaultAuthAppRole {
+  roleId: string;
+  /** Secret in the VaultAuth's namespace whose key `id` holds the secret_id (read on every login). */
+  secretRef: string;
+}
+
 export interface VaultAuthSpec {
   /** `name` or `namespace/name`; empty is `default` in the operator's namespace. */
   vaultConnectionRef?: string;
@@ -14,10 +20,13 @@ export interface VaultAuthSpec {
   namespace?: string;
   /** Namespaces whose secrets may use this VaultAuth besides its own; `*` is all. */
   allowedNamespaces: string[];
-  method: 'kubernetes';
+  method: 'kubernetes' | 'appRole';
   mount: string;
   headers: Record<string, string>;
-  kubernetes: VaultAuthKubernetes;
+  /** With method kubernetes. */
+  kubernetes?: VaultAuthKubernetes;
+  /** With method appRole. */
+  appRole?: VaultAuthAppRole;
 }
 
 export interface VaultAuth {
@@ -38,8 +47,8 @@ export const vaultAuthSchema = {
         vaultConnectionRef: { type: 'string', description: 'VaultConnection as name or namespace/name; empty: default in the operator namespace.' },
         namespace: { type: 'string', description: 'Vault namespace to authenticate in.' },
         allowedNamespaces: { type: 'array', items: { type: 'string' }, description: 'Namespaces allowed to use this VaultAuth besides its own; "*" for all.' },
-        // Only kubernetes is implemented; the other VSO methods are accepted by name so a manifest
-        // validates, and fail at reconcile time with a message naming spec.method.
+        // kubernetes and appRole are implemented; the other VSO methods are accepted by name so a
+        // manifest validates, and fail at reconcile time with a message naming spec.method.
         method: { type: 'string', enum: ['kubernetes', 'jwt', 'appRole', 'aws', 'gcp'] },
         mount: { type: 'string', minLength: 1, description: 'Auth mount; login is POST auth/<mount>/login.' },
         params: stringMapSchema,
@@ -54,6 +63,15 @@ export const vaultAuthSchema = {
             tokenExpirationSeconds: { type: 'integer', format: 'int64', minimum: 600, default: 600 },
           },
         },
+        appRole: {
+          type: 'object',
+          required: ['roleId'],
+          properties: {
+            roleId: { type: 'string', minLength: 1 },
+            secretRef: { type: 'string', description: 'Secret in this namespace whose key `id` is the secret_id.' },
+            secretIDPath: { type: 'string', description: 'Not supported (a file in the operator pod); use secretRef.' },
+          },
+        },
       },
     },
     status: { type: 'object', properties: { valid: { type: 'boolean' }, error: { type: 'string' }, conditions: conditionsSchema } },
@@ -63,9 +81,8 @@ export const vaultAuthSchema = {
 export function parseVaultAuthSpec(raw: unknown): VaultAuthSpec {
   const spec = asObject(raw, 'spec', true)!;
   const method = asString(spec.method, 'spec.method', true);
-  if (method !== 'kubernetes') throw new SpecError('spec.method', `"${method}" is not supported yet; only "kubernetes" is implemented`);
+  if (method !== 'kubernetes' && method !== 'appRole') throw new SpecError('spec.method', `"${method}" is not supported yet; "kubernetes" and "appRole" are implemented`);
   const mount = asString(spec.mount, 'spec.mount', true)!;
-  const kubernetes = asObject(spec.kubernetes, 'spec.kubernetes', true)!;
   const vaultConnectionRef = asString(spec.vaultConnectionRef, 'spec.vaultConnectionRef');
   const namespace = asString(spec.namespace, 'spec.namespace');
   return {
@@ -75,13 +92,29 @@ export function parseVaultAuthSpec(raw: unknown): VaultAuthSpec {
     method,
     mount,
     headers: asStringMap(spec.headers, 'spec.headers'),
-    kubernetes: {
-      role: asString(kubernetes.role, 'spec.kubernetes.role', true)!,
-      serviceAccount: asString(kubernetes.serviceAccount, 'spec.kubernetes.serviceAccount', true)!,
-      audiences: asStringList(kubernetes.audiences, 'spec.kubernetes.audiences'),
-      tokenExpirationSeconds: asInteger(kubernetes.tokenExpirationSeconds, 'spec.kubernetes.tokenExpirationSeconds', 600) ?? 600,
-    },
+    ...(method === 'kubernetes' ? { kubernetes: parseKubernetes(spec.kubernetes) } : { appRole: parseAppRole(spec.appRole) }),
   };
+}
+
+function parseKubernetes(raw: unknown): VaultAuthKubernetes {
+  const kubernetes = asObject(raw, 'spec.kubernetes', true)!;
+  return {
+    role: asString(kubernetes.role, 'spec.kubernetes.role', true)!,
+    serviceAccount: asString(kubernetes.serviceAccount, 'spec.kubernetes.serviceAccount', true)!,
+    audiences: asStringList(kubernetes.audiences, 'spec.kubernetes.audiences'),
+    tokenExpirationSeconds: asInteger(kubernetes.tokenExpirationSeconds, 'spec.kubernetes.tokenExpirationSeconds', 600) ?? 600,
+  };
+}
+
+function parseAppRole(raw: unknown): VaultAuthAppRole {
+  const appRole = asObject(raw, 'spec.appRole', true)!;
+  const roleId = asString(appRole.roleId, 'spec.appRole.roleId', true)!;
+  if (asString(appRole.secretIDPath, 'spec.appRole.secretIDPath') !== undefined) {
+    throw new SpecError('spec.appRole.secretIDPath', 'is not supported (it names a file in the operator pod); put the secret_id in a Secret and name it in spec.appRole.secretRef');
+  }
+  const secretRef = asString(appRole.secretRef, 'spec.appRole.secretRef', true)!;
+  if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(secretRef)) throw new SpecError('spec.appRole.secretRef', `"${secretRef}" is not a Secret name`);
+  return { roleId, secretRef };
 }
 
 /** VSO's rule: same namespace always; others only when listed (or `*`). */

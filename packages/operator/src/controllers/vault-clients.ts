@@ -1,7 +1,8 @@
 // One Vault client per (VaultAuth, service account), shared by every secret that uses it.
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import {
-  KubernetesAuth, TokenManagerCache, TokenRequestSource, VaultAuthError, VaultClient, VaultConfigError, VaultError, VaultUnavailableError, type TokenManager,
+  AppRoleAuth, KubernetesAuth, TokenManagerCache, TokenRequestSource, VaultAuthError, VaultClient, VaultConfigError, VaultError, VaultUnavailableError,
+  registerSecret, type TokenManager, type VaultAuthMethod,
 } from '@vaultbridge/core';
 import { GROUP, parseObjectRef, SpecError, VERSION, type ObjectRef } from '../api/common.ts';
 import { kinds } from '../api/crds.ts';
@@ -41,7 +42,7 @@ export interface ResolvedClient {
 interface Slot {
   identity: string;
   client: VaultClient;
-  auth: KubernetesAuth;
+  auth: VaultAuthMethod;
 }
 
 function connectionClient(connectionRef: ObjectRef, connection: VaultConnectionSpec, caPem: string | undefined, vaultNamespace: string | undefined): VaultClient {
@@ -92,27 +93,58 @@ export class VaultClientFactory {
     const { connection, caPem } = await this.resolveConnection(connectionRef, `VaultAuth ${authRef.namespace}/${authRef.name} spec.vaultConnectionRef: `);
 
     // Exactly what makes two clients the same: the connection as configured, the login, the account.
-    const identity = JSON.stringify([connection, caPem ?? '', auth.namespace ?? '', auth.mount, auth.kubernetes, namespace]);
+    const identity = JSON.stringify([connection, caPem ?? '', auth.namespace ?? '', auth.mount, auth.kubernetes ?? auth.appRole, namespace]);
     const slotKey = `${authRef.namespace}/${authRef.name}|${namespace}`;
     let slot = this.slots.get(slotKey);
     if (!slot || slot.identity !== identity) {
       if (slot) await this.tokens.delete(slot.client, slot.auth);
       const client = connectionClient(connectionRef, connection, caPem, auth.namespace);
-      const kubeAuth = new KubernetesAuth({
-        role: auth.kubernetes.role,
-        mount: auth.mount,
-        tokenSource: new TokenRequestSource({
-          kubeConfig: this.kubeConfig,
-          namespace,
-          serviceAccount: auth.kubernetes.serviceAccount,
-          audiences: auth.kubernetes.audiences,
-          expirationSeconds: auth.kubernetes.tokenExpirationSeconds,
-        }),
-      });
-      slot = { identity, client, auth: kubeAuth };
+      slot = { identity, client, auth: this.loginMethod(auth, authRef, namespace) };
       this.slots.set(slotKey, slot);
     }
-    return { manager: this.tokens.get({ client: slot.client, auth: slot.auth }), authRef, connectionRef, role: auth.kubernetes.role };
+    // Messages name the Vault role whose policies matter (an AppRole's role_id is left out of them).
+    const role = auth.kubernetes ? auth.kubernetes.role : `AppRole at auth/${auth.mount}`;
+    return { manager: this.tokens.get({ client: slot.client, auth: slot.auth }), authRef, connectionRef, role };
+  }
+
+  /** How the VaultAuth logs in, for secrets in `namespace`. */
+  private loginMethod(auth: VaultAuthSpec, authRef: ObjectRef, namespace: string): VaultAuthMethod {
+    if (auth.appRole) {
+      const { roleId, secretRef } = auth.appRole;
+      const where = `Secret ${authRef.namespace}/${secretRef} (key id)`;
+      return new AppRoleAuth({
+        roleId,
+        mount: auth.mount,
+        secretIdSource: where,
+        // Read on every login: a rotated secret_id is used without a restart.
+        secretId: async () => {
+          let secret;
+          try {
+            secret = await this.core.readNamespacedSecret({ namespace: authRef.namespace, name: secretRef });
+          } catch (error) {
+            if (isNotFound(error)) throw new ReconcileError('AppRoleSecretNotFound', `VaultAuth ${authRef.namespace}/${authRef.name} spec.appRole.secretRef: ${where} not found`);
+            throw error;
+          }
+          const encoded = secret.data?.id;
+          if (!encoded) throw new ReconcileError('AppRoleSecretInvalid', `VaultAuth ${authRef.namespace}/${authRef.name} spec.appRole.secretRef: ${where} has no key "id"`);
+          const value = Buffer.from(encoded, 'base64').toString('utf8').trim();
+          registerSecret(value);
+          return value;
+        },
+      });
+    }
+    const kubernetes = auth.kubernetes!;
+    return new KubernetesAuth({
+      role: kubernetes.role,
+      mount: auth.mount,
+      tokenSource: new TokenRequestSource({
+        kubeConfig: this.kubeConfig,
+        namespace,
+        serviceAccount: kubernetes.serviceAccount,
+        audiences: kubernetes.audiences,
+        expirationSeconds: kubernetes.tokenExpirationSeconds,
+      }),
+    });
   }
 
   /** The VaultConnection `ref` as a client (no token), for health checks; its errors name the object and field. */
