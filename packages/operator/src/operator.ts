@@ -8,6 +8,7 @@ import type { VaultStaticSecret } from './api/vault-static-secret.ts';
 import { DynamicSecretController } from './controllers/dynamic-secret.ts';
 import { PkiSecretController } from './controllers/pki-secret.ts';
 import { ConnectionStatusController } from './controllers/connection-status.ts';
+import { TransformationStatusController } from './controllers/transformation-status.ts';
 import { reportRestartOutcome } from './controllers/shared.ts';
 import { RestartBatcher } from './workloads/restart-batcher.ts';
 import type { VaultPkiSecret } from './api/vault-pki-secret.ts';
@@ -108,7 +109,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     baseDelayMs: options.backoff?.baseDelayMs ?? 1000,
     maxDelayMs: options.backoff?.maxDelayMs ?? 60_000,
   };
-  const watchKind = <T extends SyncedObject>(kind: 'VaultStaticSecret' | 'VaultDynamicSecret' | 'VaultPKISecret' | 'VaultConnection' | 'VaultAuth', reconcile: (key: string) => Promise<ReconcileResult>) => {
+  const watchKind = <T extends SyncedObject>(kind: 'VaultStaticSecret' | 'VaultDynamicSecret' | 'VaultPKISecret' | 'VaultConnection' | 'VaultAuth' | 'SecretTransformation', reconcile: (key: string) => Promise<ReconcileResult>) => {
     const queue = new WorkQueue({ ...queueOptions, handler: reconcile, onError: (key, error) => logger.error({ key, kind, err: error }, 'reconcile threw') });
     // The informer's cache holds the last version seen, so updates can be compared with it.
     const seen = new Map<string, T>();
@@ -147,9 +148,11 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   // Status of the connection objects (Vault answers? login works?); not owners of Secrets.
   const connectionStatus = new ConnectionStatusController('VaultConnection', { kubeConfig, logger, clients, events });
   const authStatus = new ConnectionStatusController('VaultAuth', { kubeConfig, logger, clients, events });
+  const transformationStatus = new TransformationStatusController({ kubeConfig, logger });
   const statusWatches = [
     watchKind<SyncedObject>('VaultConnection', (key) => connectionStatus.reconcile(key)),
     watchKind<SyncedObject>('VaultAuth', (key) => authStatus.reconcile(key)),
+    watchKind<SyncedObject>('SecretTransformation', (key) => transformationStatus.reconcile(key)),
   ];
 
   // Drift: destination Secrets we manage (label-filtered, never every Secret in the cluster). A change

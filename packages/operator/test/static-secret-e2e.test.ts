@@ -312,6 +312,51 @@ test('destination.transformation: a template key, excluded raw keys and no _raw'
   expect(decode(secret, 'config.ini')).toBe(`[db]\nuser = app\npassword = ${current.data.data.password}\nversion = ${current.data.metadata.version}\n`);
 });
 
+test('transformationRefs: templates and excludes from a SecretTransformation, inline templates winning; a bad one is reported on both objects', async () => {
+  await create('secrettransformations', 'SecretTransformation', 'db-shapes', {
+    templates: {
+      'dsn': { text: 'postgres://{{Secrets.username}}@db/app' },
+      'greeting': { text: 'hello {{Secrets.username}}' },
+    },
+    excludes: ['^password$'],
+  });
+  await create('vaultstaticsecrets', 'VaultStaticSecret', 'by-ref', {
+    vaultAuthRef: 'auth', mount: 'secret', path: vaultPath, type: 'kv-v2', refreshAfter: '1h',
+    destination: {
+      name: 'by-ref', create: true,
+      transformation: {
+        excludeRaw: true,
+        templates: { greeting: { text: 'inline {{Secrets.username}}' } },
+        transformationRefs: [{ name: 'db-shapes', templateRefs: [{ name: 'dsn', keyOverride: 'DATABASE_URL' }, { name: 'greeting' }] }],
+      },
+    },
+  });
+  const secret = await waitFor('the Secret shaped by the SecretTransformation', () => readSecret('by-ref'));
+  expect(Object.keys(secret.data ?? {}).sort()).toEqual(['DATABASE_URL', 'greeting', 'username']);
+  expect(decode(secret, 'DATABASE_URL')).toBe('postgres://app@db/app');
+  expect(decode(secret, 'greeting')).toBe('inline app');
+  type StatusObject = { status?: { valid?: boolean; error?: string } };
+  await waitFor('the SecretTransformation valid', async () => (await objects.read<StatusObject>('secrettransformations', 'db-shapes')).status?.valid === true);
+
+  await create('secrettransformations', 'SecretTransformation', 'broken-shapes', { templates: { dsn: { text: '{{#each}}' } } });
+  await create('vaultstaticsecrets', 'VaultStaticSecret', 'by-broken-ref', {
+    vaultAuthRef: 'auth', mount: 'secret', path: vaultPath, type: 'kv-v2',
+    destination: { name: 'by-broken-ref', create: true, transformation: { transformationRefs: [{ name: 'broken-shapes' }] } },
+  });
+  const broken = await waitFor('the SecretTransformation invalid', async () => {
+    const object = await objects.read<StatusObject>('secrettransformations', 'broken-shapes');
+    return object.status?.valid === false ? object : undefined;
+  });
+  expect(broken.status?.error).toContain('spec.templates.dsn.text');
+  const vss = await waitFor('Ready=False', async () => {
+    const object = await readVss('by-broken-ref');
+    return condition(object, 'Ready')?.status === 'False' ? object : undefined;
+  });
+  expect(condition(vss, 'Ready')).toMatchObject({ reason: 'InvalidSecretTransformation' });
+  expect(condition(vss, 'Ready')?.message).toContain(`SecretTransformation ${namespace}/broken-shapes`);
+  expect(await readSecret('by-broken-ref')).toBeUndefined();
+});
+
 test('a template that does not compile is Ready=False naming the field', async () => {
   await create('vaultstaticsecrets', 'VaultStaticSecret', 'bad-template', {
     vaultAuthRef: 'auth', mount: 'secret', path: vaultPath, type: 'kv-v2',

@@ -48,7 +48,7 @@ describe('VaultDynamicSecret spec', () => {
 test('one CRD per kind, group secrets.vaultbridge.dev v1beta1, status subresource and printer columns', () => {
   expect(crds.map((crd) => crd.metadata.name)).toEqual([
     'vaultconnections.secrets.vaultbridge.dev', 'vaultauths.secrets.vaultbridge.dev', 'vaultstaticsecrets.secrets.vaultbridge.dev',
-    'vaultdynamicsecrets.secrets.vaultbridge.dev', 'vaultpkisecrets.secrets.vaultbridge.dev',
+    'vaultdynamicsecrets.secrets.vaultbridge.dev', 'vaultpkisecrets.secrets.vaultbridge.dev', 'secrettransformations.secrets.vaultbridge.dev',
   ]);
   for (const crd of crds) {
     const [version] = crd.spec.versions;

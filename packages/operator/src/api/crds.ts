@@ -4,6 +4,7 @@ import { vaultAuthSchema } from './vault-auth.ts';
 import { vaultConnectionSchema } from './vault-connection.ts';
 import { vaultDynamicSecretSchema } from './vault-dynamic-secret.ts';
 import { vaultPkiSecretSchema } from './vault-pki-secret.ts';
+import { secretTransformationSchema } from './secret-transformation.ts';
 import { vaultStaticSecretSchema } from './vault-static-secret.ts';
 
 export interface KindNames {
@@ -19,6 +20,7 @@ export const kinds = {
   VaultStaticSecret: { kind: 'VaultStaticSecret', plural: 'vaultstaticsecrets', singular: 'vaultstaticsecret', listKind: 'VaultStaticSecretList' },
   VaultDynamicSecret: { kind: 'VaultDynamicSecret', plural: 'vaultdynamicsecrets', singular: 'vaultdynamicsecret', listKind: 'VaultDynamicSecretList' },
   VaultPKISecret: { kind: 'VaultPKISecret', plural: 'vaultpkisecrets', singular: 'vaultpkisecret', listKind: 'VaultPKISecretList' },
+  SecretTransformation: { kind: 'SecretTransformation', plural: 'secrettransformations', singular: 'secrettransformation', listKind: 'SecretTransformationList' },
 } as const satisfies Record<string, KindNames>;
 
 interface PrinterColumn {
@@ -90,4 +92,5 @@ export const crds: CustomResourceDefinition[] = [
     { name: 'Synced', type: 'string', jsonPath: '.status.conditions[?(@.type=="SecretSynced")].status' },
     ...healthyReadyColumns,
   ]),
+  crd(kinds.SecretTransformation, 'SecretTransformation: templates and include/exclude rules shared by synced objects (transformationRefs).', secretTransformationSchema, healthyReadyColumns),
 ];

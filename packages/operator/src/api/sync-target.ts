@@ -22,6 +22,18 @@ export interface Transformation {
   /** When any: only top-level keys matching one are kept (templated keys always are). */
   includes: RegExp[];
   excludeRaw: boolean;
+  /** SecretTransformation objects to merge in (resolved by the controller, see transformation-refs.ts). */
+  refs: TransformationRef[];
+}
+
+export interface TransformationRef {
+  /** Namespace of the SecretTransformation; the synced object's when empty. */
+  namespace?: string;
+  name: string;
+  /** Templates to take, each under `keyOverride` or its own key; all of them when empty. */
+  templateRefs: { name: string; keyOverride?: string }[];
+  ignoreIncludes: boolean;
+  ignoreExcludes: boolean;
 }
 
 export interface RolloutRestartTarget {
@@ -47,7 +59,21 @@ export const destinationSchema = {
           type: 'object',
           additionalProperties: { type: 'object', required: ['text'], properties: { name: { type: 'string' }, text: { type: 'string' } } },
         },
-        transformationRefs: { type: 'array', items: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true }, description: 'SecretTransformation refs: not supported yet (refused).' },
+        transformationRefs: {
+          type: 'array',
+          description: 'SecretTransformation objects whose templates and include/exclude rules apply too.',
+          items: {
+            type: 'object',
+            required: ['name'],
+            properties: {
+              namespace: { type: 'string' },
+              name: { type: 'string', minLength: 1 },
+              templateRefs: { type: 'array', items: { type: 'object', required: ['name'], properties: { name: { type: 'string' }, keyOverride: { type: 'string' } } } },
+              ignoreIncludes: { type: 'boolean' },
+              ignoreExcludes: { type: 'boolean' },
+            },
+          },
+        },
         includes: { type: 'array', items: { type: 'string' } },
         excludes: { type: 'array', items: { type: 'string' } },
         excludeRaw: { type: 'boolean' },
@@ -71,7 +97,7 @@ const labelKeyPattern = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a
 
 const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
 
-function regexList(raw: unknown, field: string): RegExp[] {
+export function regexList(raw: unknown, field: string): RegExp[] {
   return asStringList(raw, field).map((source, index) => {
     try {
       return new RegExp(source);
@@ -81,30 +107,56 @@ function regexList(raw: unknown, field: string): RegExp[] {
   });
 }
 
+/** Output key → compiled handlebars template, from `{ key: { name?, text } }`; errors name the key's text field. */
+export function compileTemplates(raw: unknown, field: string): Record<string, TemplateRenderer> {
+  const templates: Record<string, TemplateRenderer> = {};
+  for (const [key, value] of Object.entries(asObject(raw, field) ?? {})) {
+    if (!SECRET_KEY.test(key)) throw new SpecError(field, `"${key}" is not a valid Secret data key (letters, digits, -, _ and .)`);
+    const template = asObject(value, `${field}.${key}`, true)!;
+    const text = asString(template.text, `${field}.${key}.text`, true)!;
+    try {
+      templates[key] = compileTemplate(asString(template.name, `${field}.${key}.name`) ?? key, text);
+    } catch (error) {
+      throw new SpecError(`${field}.${key}.text`, (error as Error).message);
+    }
+  }
+  return templates;
+}
+
+function parseRefs(raw: unknown, field: string): TransformationRef[] {
+  if (raw === undefined || raw === null) return [];
+  if (!Array.isArray(raw)) throw new SpecError(field, 'expected a list');
+  return raw.map((item, index) => {
+    const at = `${field}[${index}]`;
+    const ref = asObject(item, at, true)!;
+    const templateRefs = ref.templateRefs ?? [];
+    if (!Array.isArray(templateRefs)) throw new SpecError(`${at}.templateRefs`, 'expected a list');
+    const namespace = asString(ref.namespace, `${at}.namespace`);
+    return {
+      ...(namespace ? { namespace } : {}),
+      name: asString(ref.name, `${at}.name`, true)!,
+      templateRefs: templateRefs.map((entry, i) => {
+        const templateRef = asObject(entry, `${at}.templateRefs[${i}]`, true)!;
+        const keyOverride = asString(templateRef.keyOverride, `${at}.templateRefs[${i}].keyOverride`);
+        if (keyOverride !== undefined && !SECRET_KEY.test(keyOverride)) throw new SpecError(`${at}.templateRefs[${i}].keyOverride`, `"${keyOverride}" is not a valid Secret data key`);
+        return { name: asString(templateRef.name, `${at}.templateRefs[${i}].name`, true)!, ...(keyOverride ? { keyOverride } : {}) };
+      }),
+      ignoreIncludes: asBoolean(ref.ignoreIncludes, `${at}.ignoreIncludes`, false),
+      ignoreExcludes: asBoolean(ref.ignoreExcludes, `${at}.ignoreExcludes`, false),
+    };
+  });
+}
+
 export function parseTransformation(raw: unknown): Transformation | undefined {
   const field = 'spec.destination.transformation';
   const transformation = asObject(raw, field);
   if (transformation === undefined) return undefined;
-  const refs = transformation.transformationRefs;
-  if (Array.isArray(refs) && refs.length > 0) {
-    throw new SpecError(`${field}.transformationRefs`, 'SecretTransformation objects are not supported yet; put the templates inline in spec.destination.transformation.templates');
-  }
-  const templates: Record<string, TemplateRenderer> = {};
-  for (const [key, value] of Object.entries(asObject(transformation.templates, `${field}.templates`) ?? {})) {
-    if (!SECRET_KEY.test(key)) throw new SpecError(`${field}.templates`, `"${key}" is not a valid Secret data key (letters, digits, -, _ and .)`);
-    const template = asObject(value, `${field}.templates.${key}`, true)!;
-    const text = asString(template.text, `${field}.templates.${key}.text`, true)!;
-    try {
-      templates[key] = compileTemplate(asString(template.name, `${field}.templates.${key}.name`) ?? key, text);
-    } catch (error) {
-      throw new SpecError(`${field}.templates.${key}.text`, (error as Error).message);
-    }
-  }
   return {
-    templates,
+    templates: compileTemplates(transformation.templates, `${field}.templates`),
     excludes: regexList(transformation.excludes, `${field}.excludes`),
     includes: regexList(transformation.includes, `${field}.includes`),
     excludeRaw: asBoolean(transformation.excludeRaw, `${field}.excludeRaw`, false),
+    refs: parseRefs(transformation.transformationRefs, `${field}.transformationRefs`),
   };
 }
 

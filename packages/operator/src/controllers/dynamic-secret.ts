@@ -22,6 +22,7 @@ import { planWrite, SecretDataError, transformSecretData, type Owner } from '../
 import { secretMac } from '../sync/hmac.ts';
 import { isConflict, isNotFound } from './kube-errors.ts';
 import { failReconcile, forceSyncStatus, getSyncedObject, parseSpec, patchFinalizers, readSecretIfExists, restartOrSchedule, syncFinalizer } from './shared.ts';
+import { resolveTransformationRefs } from '../sync/transformation-refs.ts';
 import { ReconcileError, type VaultClientFactory } from './vault-clients.ts';
 
 /** Held while `spec.revoke` is on, so the lease is revoked before the object goes. */
@@ -103,6 +104,7 @@ export class DynamicSecretController {
     const generation = object.metadata.generation ?? 0;
     try {
       const spec = parseSpec(parseVaultDynamicSecretSpec, object.spec);
+      spec.destination.transformation = await resolveTransformationRefs(this.custom, namespace, spec.destination.transformation);
       await syncFinalizer(this.custom, kinds.VaultDynamicSecret.plural, object, REVOKE_FINALIZER, spec.revoke);
 
       const { manager, role } = await this.options.clients.get(spec.vaultAuthRef, namespace);

@@ -18,6 +18,7 @@ import type { Transformation } from '../api/sync-target.ts';
 import { secretMac } from '../sync/hmac.ts';
 import { isConflict, isNotFound } from './kube-errors.ts';
 import { failReconcile, forceSyncStatus, getSyncedObject, parseSpec, patchFinalizers, readSecretIfExists, restartOrSchedule, syncFinalizer } from './shared.ts';
+import { resolveTransformationRefs } from '../sync/transformation-refs.ts';
 import { ReconcileError, type VaultClientFactory } from './vault-clients.ts';
 
 /** Held while deletion has work to do: `revoke`, or `clear` of a Secret this object did not create. */
@@ -103,6 +104,7 @@ export class PkiSecretController {
     const generation = object.metadata.generation ?? 0;
     try {
       const spec = parseSpec(parseVaultPkiSecretSpec, object.spec);
+      spec.destination.transformation = await resolveTransformationRefs(this.custom, namespace, spec.destination.transformation);
       await syncFinalizer(this.custom, kinds.VaultPKISecret.plural, object, PKI_FINALIZER, spec.revoke || (spec.clear && !spec.destination.create));
 
       const existing = await readSecretIfExists(this.core, namespace, spec.destination.name);

@@ -15,6 +15,7 @@ import type { EventRecorder } from '../runtime/events.ts';
 import type { RestartBatcher } from '../workloads/restart-batcher.ts';
 import { isConflict, isNotFound } from './kube-errors.ts';
 import { failReconcile, getSyncedObject, parseSpec, readSecretIfExists, restartOrSchedule } from './shared.ts';
+import { resolveTransformationRefs } from '../sync/transformation-refs.ts';
 import { ReconcileError, type VaultClientFactory } from './vault-clients.ts';
 
 /** Refresh when hmacSecretData is on and refreshAfter unset, as VSO does. */
@@ -63,6 +64,7 @@ export class StaticSecretController {
     try {
       // 3. Validate the spec at the edge.
       const spec = parseSpec(parseVaultStaticSecretSpec, object.spec);
+      spec.destination.transformation = await resolveTransformationRefs(this.custom, namespace, spec.destination.transformation);
 
       // 4. Client (shared per VaultAuth and service account).
       const { manager, role } = await this.options.clients.get(spec.vaultAuthRef, namespace);

@@ -78,7 +78,8 @@ describe('transformSecretData (destination.transformation)', () => {
     [{ templates: { url: { text: '{{#if}}' } } }, 'spec.destination.transformation.templates.url.text'],
     [{ templates: { url: {} } }, 'spec.destination.transformation.templates.url.text'],
     [{ excludes: ['(unclosed'] }, 'spec.destination.transformation.excludes[0]'],
-    [{ transformationRefs: [{ name: 'shared' }] }, 'spec.destination.transformation.transformationRefs'],
+    [{ transformationRefs: [{ templateRefs: [] }] }, 'spec.destination.transformation.transformationRefs[0].name'],
+    [{ transformationRefs: [{ name: 'shared', templateRefs: [{ name: 'url', keyOverride: 'bad key' }] }] }, 'spec.destination.transformation.transformationRefs[0].templateRefs[0].keyOverride'],
   ])('refuses %o naming %s', (spec, field) => {
     expect(() => parseTransformation(spec)).toThrow(SpecError);
     expect(() => parseTransformation(spec)).toThrow(field);

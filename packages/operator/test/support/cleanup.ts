@@ -4,7 +4,7 @@ import type { CustomObjectsApi } from '@kubernetes/client-node';
 import { GROUP, VERSION } from '../../src/api/common.ts';
 
 // Secrets first (their finalizers may need the VaultAuth), then what they use.
-const PLURALS = ['vaultstaticsecrets', 'vaultdynamicsecrets', 'vaultpkisecrets', 'vaultauths', 'vaultconnections'];
+const PLURALS = ['vaultstaticsecrets', 'vaultdynamicsecrets', 'vaultpkisecrets', 'secrettransformations', 'vaultauths', 'vaultconnections'];
 
 /** Deletes this file's synced objects while its operator still runs (finalizers are handled), then waits for them to go. */
 export async function deleteSyncedObjects(custom: CustomObjectsApi, namespace: string, timeoutMs = 10_000): Promise<void> {

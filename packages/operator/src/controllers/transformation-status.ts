@@ -1,0 +1,55 @@
+// SecretTransformation status: whether its templates compile and its regexes parse (VSO validates the
+// same way). Objects that reference it read it at their own sync; this only reports.
+import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from '@vaultbridge/core';
+import { GROUP, SpecError, VERSION } from '../api/common.ts';
+import { kinds } from '../api/crds.ts';
+import { parseSecretTransformationSpec, type SecretTransformation } from '../api/secret-transformation.ts';
+import { sameConditions, setConditions } from '../runtime/conditions.ts';
+import type { ReconcileResult } from '../runtime/queue.ts';
+import { isConflict, isNotFound } from './kube-errors.ts';
+import { getSyncedObject } from './shared.ts';
+
+export class TransformationStatusController {
+  private readonly custom: CustomObjectsApi;
+  private readonly logger: Logger;
+
+  constructor(options: { kubeConfig: KubeConfig; logger: Logger }) {
+    this.custom = options.kubeConfig.makeApiClient(CustomObjectsApi);
+    this.logger = options.logger;
+  }
+
+  async reconcile(key: string): Promise<ReconcileResult> {
+    const [namespace, name] = key.split('/') as [string, string];
+    const object = await getSyncedObject<SecretTransformation>(this.custom, kinds.SecretTransformation.plural, namespace, name);
+    if (object === undefined) return {};
+    const generation = object.metadata.generation ?? 0;
+    let error = '';
+    try {
+      parseSecretTransformationSpec(object.spec);
+    } catch (caught) {
+      if (!(caught instanceof SpecError)) throw caught;
+      error = caught.message;
+      this.logger.warn({ kind: 'SecretTransformation', namespace, name, detail: error }, 'invalid SecretTransformation');
+    }
+    const before = object.status ?? {};
+    const status = {
+      ...before,
+      valid: error === '',
+      error,
+      conditions: setConditions(before.conditions, [
+        error === ''
+          ? { type: 'Ready', status: 'True', reason: 'Valid', message: 'templates compile and regexes parse', observedGeneration: generation }
+          : { type: 'Ready', status: 'False', reason: 'InvalidSpec', message: error, observedGeneration: generation },
+      ]),
+    };
+    if (before.valid === status.valid && before.error === status.error && sameConditions(before.conditions, status.conditions)) return {};
+    try {
+      await this.custom.replaceNamespacedCustomObjectStatus({ group: GROUP, version: VERSION, namespace, plural: kinds.SecretTransformation.plural, name, body: { ...object, status } });
+    } catch (writeError) {
+      if (isConflict(writeError)) return { requeueAfterMs: 200 };
+      if (!isNotFound(writeError)) throw writeError;
+    }
+    return {};
+  }
+}
