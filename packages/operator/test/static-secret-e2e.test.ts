@@ -1,5 +1,6 @@
 // VaultStaticSecret end to end against the real stack: kube-apiserver + OpenBao, the operator in-process.
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type V1Deployment } from '@kubernetes/client-node';
+import { createPublicKey, type JsonWebKey } from 'node:crypto';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, OpenidApi, PatchStrategy, setHeaderOptions, type V1Deployment } from '@kubernetes/client-node';
 import { sharedStack } from '@vaultbridge/testenv';
 import { GROUP, VERSION } from '../src/api/common.ts';
 import type { VaultStaticSecret } from '../src/api/vault-static-secret.ts';
@@ -444,5 +445,42 @@ describe('AppRole VaultAuth', () => {
     expect(refused.reason).toBe('VaultLoginFailed');
     expect(refused.message).toContain(`AppRole login to Vault at auth/${mount} failed`);
     expect(refused.message).not.toContain(secretId);
+  });
+});
+
+describe('JWT VaultAuth', () => {
+  test('method jwt logs in with a service-account token (TokenRequest) or one kept in a Secret, validated by Vault itself', async () => {
+    const mount = `jwt-${namespace}`;
+    // Vault's JWT method checks tokens with the API server's service-account signing keys.
+    // client-node types the keyset as a string but hands back the parsed JSON (its content type is jwk-set+json).
+    const answer: unknown = await kubeConfig.makeApiClient(OpenidApi).getServiceAccountIssuerOpenIDKeyset();
+    const keyset = (typeof answer === 'string' ? JSON.parse(answer) : answer) as { keys: JsonWebKey[] };
+    const pems = keyset.keys.map((jwk) => createPublicKey({ key: jwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString());
+    await stack.vaultAdmin.write(`sys/auth/${mount}`, { type: 'jwt' });
+    await stack.vaultAdmin.write(`auth/${mount}/config`, { jwt_validation_pubkeys: pems });
+    await stack.vaultAdmin.write(`auth/${mount}/role/app`, {
+      role_type: 'jwt', user_claim: 'sub', bound_audiences: ['vault'], bound_subject: `system:serviceaccount:${namespace}:app`, token_policies: [namespace], token_ttl: '1h',
+    });
+    const { token } = await stack.requestToken(namespace, 'app', { audiences: ['vault'], expirationSeconds: 3600 });
+    await core.createNamespacedSecret({ namespace, body: { metadata: { name: 'jwt-token' }, stringData: { jwt: token } } });
+    await create('vaultauths', 'VaultAuth', 'jwt-sa', { vaultConnectionRef: 'vault', method: 'jwt', mount, jwt: { role: 'app', serviceAccount: 'app', audiences: ['vault'] } });
+    await create('vaultauths', 'VaultAuth', 'jwt-secret', { vaultConnectionRef: 'vault', method: 'jwt', mount, jwt: { role: 'app', secretRef: 'jwt-token' } });
+    await create('vaultauths', 'VaultAuth', 'jwt-wrong-audience', { vaultConnectionRef: 'vault', method: 'jwt', mount, jwt: { role: 'app', serviceAccount: 'app', audiences: ['not-vault'] } });
+    await create('vaultstaticsecrets', 'VaultStaticSecret', 'via-jwt', {
+      vaultAuthRef: 'jwt-sa', mount: 'secret', path: vaultPath, type: 'kv-v2', destination: { name: 'via-jwt', create: true },
+    });
+    expect(decode(await waitFor('the Secret synced through JWT auth', () => readSecret('via-jwt')), 'username')).toBe('app');
+
+    type StatusObject = { status?: { conditions?: { type: string; status: string; reason: string; message: string }[] } };
+    const ready = async (name: string, status: string) => waitFor(`VaultAuth ${name} Ready=${status}`, async () => {
+      const condition = (await objects.read<StatusObject>('vaultauths', name)).status?.conditions?.find((c) => c.type === 'Ready');
+      return condition?.status === status ? condition : undefined;
+    });
+    expect((await ready('jwt-sa', 'True')).message).toContain('logged in with role "app"');
+    expect((await ready('jwt-secret', 'True')).message).toContain('logged in with role "app"');
+    const refused = await ready('jwt-wrong-audience', 'False');
+    expect(refused.reason).toBe('VaultLoginFailed');
+    expect(refused.message).toContain(`JWT login to Vault as role "app" at auth/${mount} failed`);
+    expect(refused.message).not.toContain(token);
   });
 });

@@ -97,7 +97,9 @@ test.each([
 test('VaultAuth: kubernetes and appRole, tokenExpirationSeconds defaults to 600', () => {
   expect(parseVaultAuthSpec({ method: 'kubernetes', mount: 'kubernetes', kubernetes: { role: 'r', serviceAccount: 'sa' } }).kubernetes)
     .toEqual({ role: 'r', serviceAccount: 'sa', audiences: [], tokenExpirationSeconds: 600 });
-  expect(() => parseVaultAuthSpec({ method: 'jwt', mount: 'jwt' })).toThrow('spec.method: "jwt" is not supported yet');
+  expect(() => parseVaultAuthSpec({ method: 'aws', mount: 'aws' })).toThrow('spec.method: "aws" is not supported yet');
+  expect(() => parseVaultAuthSpec({ method: 'jwt', mount: 'jwt', jwt: { role: 'r' } })).toThrow('spec.jwt: needs exactly one of serviceAccount');
+  expect(() => parseVaultAuthSpec({ method: 'jwt', mount: 'jwt', jwt: { role: 'r', serviceAccount: 'a', secretRef: 's' } })).toThrow('spec.jwt: needs exactly one of serviceAccount');
   expect(() => parseVaultAuthSpec({ method: 'appRole', mount: 'approle' })).toThrow('spec.appRole: is required');
   expect(() => parseVaultAuthSpec({ method: 'appRole', mount: 'approle', appRole: { roleId: 'r', secretIDPath: '/var/run/secret-id' } })).toThrow('spec.appRole.secretIDPath: is not supported');
   expect(parseVaultAuthSpec({ method: 'appRole', mount: 'approle', appRole: { roleId: 'r', secretRef: 'approle-id' } }).appRole).toEqual({ roleId: 'r', secretRef: 'approle-id' });

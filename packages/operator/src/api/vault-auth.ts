@@ -7,6 +7,15 @@ export interface VaultAuthKubernetes {
   tokenExpirationSeconds: number;
 }
 
+/** With method jwt: a service account's token (TokenRequest), or a JWT kept in a Secret (key `jwt`). */
+export interface VaultAuthJwt {
+  role: string;
+  serviceAccount?: string;
+  secretRef?: string;
+  audiences: string[];
+  tokenExpirationSeconds: number;
+}
+
 export interface VaultAuthAppRole {
   roleId: string;
   /** Secret in the VaultAuth's namespace whose key `id` holds the secret_id (read on every login). */
@@ -20,13 +29,15 @@ export interface VaultAuthSpec {
   namespace?: string;
   /** Namespaces whose secrets may use this VaultAuth besides its own; `*` is all. */
   allowedNamespaces: string[];
-  method: 'kubernetes' | 'appRole';
+  method: 'kubernetes' | 'jwt' | 'appRole';
   mount: string;
   headers: Record<string, string>;
   /** With method kubernetes. */
   kubernetes?: VaultAuthKubernetes;
   /** With method appRole. */
   appRole?: VaultAuthAppRole;
+  /** With method jwt. */
+  jwt?: VaultAuthJwt;
 }
 
 export interface VaultAuth {
@@ -63,6 +74,17 @@ export const vaultAuthSchema = {
             tokenExpirationSeconds: { type: 'integer', format: 'int64', minimum: 600, default: 600 },
           },
         },
+        jwt: {
+          type: 'object',
+          required: ['role'],
+          properties: {
+            role: { type: 'string', minLength: 1 },
+            serviceAccount: { type: 'string', description: 'Service account, in the namespace of the secret object, whose token logs in.' },
+            secretRef: { type: 'string', description: 'Secret in the VaultAuth namespace whose key `jwt` is the token (instead of serviceAccount).' },
+            audiences: { type: 'array', items: { type: 'string' } },
+            tokenExpirationSeconds: { type: 'integer', format: 'int64', minimum: 600, default: 600 },
+          },
+        },
         appRole: {
           type: 'object',
           required: ['roleId'],
@@ -81,7 +103,7 @@ export const vaultAuthSchema = {
 export function parseVaultAuthSpec(raw: unknown): VaultAuthSpec {
   const spec = asObject(raw, 'spec', true)!;
   const method = asString(spec.method, 'spec.method', true);
-  if (method !== 'kubernetes' && method !== 'appRole') throw new SpecError('spec.method', `"${method}" is not supported yet; "kubernetes" and "appRole" are implemented`);
+  if (method !== 'kubernetes' && method !== 'jwt' && method !== 'appRole') throw new SpecError('spec.method', `"${method}" is not supported yet; "kubernetes", "jwt" and "appRole" are implemented`);
   const mount = asString(spec.mount, 'spec.mount', true)!;
   const vaultConnectionRef = asString(spec.vaultConnectionRef, 'spec.vaultConnectionRef');
   const namespace = asString(spec.namespace, 'spec.namespace');
@@ -92,7 +114,7 @@ export function parseVaultAuthSpec(raw: unknown): VaultAuthSpec {
     method,
     mount,
     headers: asStringMap(spec.headers, 'spec.headers'),
-    ...(method === 'kubernetes' ? { kubernetes: parseKubernetes(spec.kubernetes) } : { appRole: parseAppRole(spec.appRole) }),
+    ...(method === 'kubernetes' ? { kubernetes: parseKubernetes(spec.kubernetes) } : method === 'jwt' ? { jwt: parseJwt(spec.jwt) } : { appRole: parseAppRole(spec.appRole) }),
   };
 }
 
@@ -103,6 +125,22 @@ function parseKubernetes(raw: unknown): VaultAuthKubernetes {
     serviceAccount: asString(kubernetes.serviceAccount, 'spec.kubernetes.serviceAccount', true)!,
     audiences: asStringList(kubernetes.audiences, 'spec.kubernetes.audiences'),
     tokenExpirationSeconds: asInteger(kubernetes.tokenExpirationSeconds, 'spec.kubernetes.tokenExpirationSeconds', 600) ?? 600,
+  };
+}
+
+function parseJwt(raw: unknown): VaultAuthJwt {
+  const jwt = asObject(raw, 'spec.jwt', true)!;
+  const serviceAccount = asString(jwt.serviceAccount, 'spec.jwt.serviceAccount');
+  const secretRef = asString(jwt.secretRef, 'spec.jwt.secretRef');
+  if ((serviceAccount === undefined) === (secretRef === undefined)) {
+    throw new SpecError('spec.jwt', 'needs exactly one of serviceAccount (a token from TokenRequest) and secretRef (a Secret with key jwt)');
+  }
+  return {
+    role: asString(jwt.role, 'spec.jwt.role', true)!,
+    ...(serviceAccount ? { serviceAccount } : {}),
+    ...(secretRef ? { secretRef } : {}),
+    audiences: asStringList(jwt.audiences, 'spec.jwt.audiences'),
+    tokenExpirationSeconds: asInteger(jwt.tokenExpirationSeconds, 'spec.jwt.tokenExpirationSeconds', 600) ?? 600,
   };
 }
 

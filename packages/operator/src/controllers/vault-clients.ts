@@ -1,8 +1,8 @@
 // One Vault client per (VaultAuth, service account), shared by every secret that uses it.
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import {
-  AppRoleAuth, KubernetesAuth, TokenManagerCache, TokenRequestSource, VaultAuthError, VaultClient, VaultConfigError, VaultError, VaultUnavailableError,
-  registerSecret, type TokenManager, type VaultAuthMethod,
+  AppRoleAuth, JwtAuth, KubernetesAuth, TokenManagerCache, TokenRequestSource, VaultAuthError, VaultClient, VaultConfigError, VaultError, VaultUnavailableError,
+  registerSecret, type ServiceAccountTokenSource, type TokenManager, type VaultAuthMethod,
 } from '@vaultbridge/core';
 import { GROUP, parseObjectRef, SpecError, VERSION, type ObjectRef } from '../api/common.ts';
 import { kinds } from '../api/crds.ts';
@@ -93,7 +93,7 @@ export class VaultClientFactory {
     const { connection, caPem } = await this.resolveConnection(connectionRef, `VaultAuth ${authRef.namespace}/${authRef.name} spec.vaultConnectionRef: `);
 
     // Exactly what makes two clients the same: the connection as configured, the login, the account.
-    const identity = JSON.stringify([connection, caPem ?? '', auth.namespace ?? '', auth.mount, auth.kubernetes ?? auth.appRole, namespace]);
+    const identity = JSON.stringify([connection, caPem ?? '', auth.namespace ?? '', auth.mount, auth.kubernetes ?? auth.jwt ?? auth.appRole, namespace]);
     const slotKey = `${authRef.namespace}/${authRef.name}|${namespace}`;
     let slot = this.slots.get(slotKey);
     if (!slot || slot.identity !== identity) {
@@ -103,12 +103,23 @@ export class VaultClientFactory {
       this.slots.set(slotKey, slot);
     }
     // Messages name the Vault role whose policies matter (an AppRole's role_id is left out of them).
-    const role = auth.kubernetes ? auth.kubernetes.role : `AppRole at auth/${auth.mount}`;
+    const role = auth.kubernetes?.role ?? auth.jwt?.role ?? `AppRole at auth/${auth.mount}`;
     return { manager: this.tokens.get({ client: slot.client, auth: slot.auth }), authRef, connectionRef, role };
   }
 
   /** How the VaultAuth logs in, for secrets in `namespace`. */
   private loginMethod(auth: VaultAuthSpec, authRef: ObjectRef, namespace: string): VaultAuthMethod {
+    if (auth.jwt) {
+      const { role, serviceAccount, secretRef, audiences, tokenExpirationSeconds } = auth.jwt;
+      const tokenSource: ServiceAccountTokenSource = serviceAccount !== undefined
+        ? new TokenRequestSource({ kubeConfig: this.kubeConfig, namespace, serviceAccount, audiences, expirationSeconds: tokenExpirationSeconds })
+        : {
+            identity: `Secret ${authRef.namespace}/${secretRef} (key jwt)`,
+            // Read on every login: a refreshed token is used without a restart.
+            token: () => this.secretValue(authRef, secretRef!, 'jwt', 'spec.jwt.secretRef', 'JwtSecret'),
+          };
+      return new JwtAuth({ role, mount: auth.mount, tokenSource });
+    }
     if (auth.appRole) {
       const { roleId, secretRef } = auth.appRole;
       const where = `Secret ${authRef.namespace}/${secretRef} (key id)`;
@@ -117,20 +128,7 @@ export class VaultClientFactory {
         mount: auth.mount,
         secretIdSource: where,
         // Read on every login: a rotated secret_id is used without a restart.
-        secretId: async () => {
-          let secret;
-          try {
-            secret = await this.core.readNamespacedSecret({ namespace: authRef.namespace, name: secretRef });
-          } catch (error) {
-            if (isNotFound(error)) throw new ReconcileError('AppRoleSecretNotFound', `VaultAuth ${authRef.namespace}/${authRef.name} spec.appRole.secretRef: ${where} not found`);
-            throw error;
-          }
-          const encoded = secret.data?.id;
-          if (!encoded) throw new ReconcileError('AppRoleSecretInvalid', `VaultAuth ${authRef.namespace}/${authRef.name} spec.appRole.secretRef: ${where} has no key "id"`);
-          const value = Buffer.from(encoded, 'base64').toString('utf8').trim();
-          registerSecret(value);
-          return value;
-        },
+        secretId: () => this.secretValue(authRef, secretRef, 'id', 'spec.appRole.secretRef', 'AppRoleSecret'),
       });
     }
     const kubernetes = auth.kubernetes!;
@@ -145,6 +143,23 @@ export class VaultClientFactory {
         expirationSeconds: kubernetes.tokenExpirationSeconds,
       }),
     });
+  }
+
+  /** A credential kept in a Secret of the VaultAuth's namespace, read fresh and registered for redaction. */
+  private async secretValue(authRef: ObjectRef, secretName: string, key: string, field: string, reasonPrefix: string): Promise<string> {
+    const where = `Secret ${authRef.namespace}/${secretName} (key ${key})`;
+    let secret;
+    try {
+      secret = await this.core.readNamespacedSecret({ namespace: authRef.namespace, name: secretName });
+    } catch (error) {
+      if (isNotFound(error)) throw new ReconcileError(`${reasonPrefix}NotFound`, `VaultAuth ${authRef.namespace}/${authRef.name} ${field}: ${where} not found`);
+      throw error;
+    }
+    const encoded = secret.data?.[key];
+    if (!encoded) throw new ReconcileError(`${reasonPrefix}Invalid`, `VaultAuth ${authRef.namespace}/${authRef.name} ${field}: ${where} has no key "${key}"`);
+    const value = Buffer.from(encoded, 'base64').toString('utf8').trim();
+    registerSecret(value);
+    return value;
   }
 
   /** The VaultConnection `ref` as a client (no token), for health checks; its errors name the object and field. */
