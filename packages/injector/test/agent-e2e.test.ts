@@ -252,6 +252,44 @@ describe('vaultbridge-agent sidecar', () => {
     }
   });
 
+  test('re-renders with new credentials when a short database lease is re-issued, and they log in', async () => {
+    // A role of its own with seconds-long TTLs: the LeaseManager re-issues rather than renew a lease that short.
+    const dbRole = `${ns}-short`;
+    const { databaseMount, databaseConnection, kvV2Mount } = stack.layout;
+    await stack.vaultAdmin.write(`${databaseMount}/roles/${dbRole}`, {
+      db_name: databaseConnection, default_ttl: '4s', max_ttl: '9s',
+      creation_statements: [`CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`],
+    });
+    await stack.writePolicy(role, `
+path "${kvV2Mount}/data/${ns}/*" { capabilities = ["read"] }
+path "${databaseMount}/creds/${stack.layout.databaseRole}" { capabilities = ["read"] }
+path "${databaseMount}/creds/${dbRole}" { capabilities = ["read"] }
+path "sys/leases/renew" { capabilities = ["update"] }
+`);
+    const { config, encoded } = injectedAgent({
+      role,
+      'agent-inject-secret-db': `${databaseMount}/creds/${dbRole}`,
+      'agent-inject-template-db': '{{username}}:{{password}}',
+    }, 'vault-agent');
+    const root = await podRoot(config);
+    const run = startAgent(['sidecar'], encoded, root);
+    try {
+      const file = path.join(root, '/vault/secrets/db');
+      await waitFor('the first render', () => fs.existsSync(file), run);
+      const first = fs.readFileSync(file, 'utf8');
+      await waitFor('a re-render with new credentials', () => fs.readFileSync(file, 'utf8') !== first, run, 25_000);
+      const [user, password] = fs.readFileSync(file, 'utf8').split(':');
+      expect(user).not.toBe(first.split(':')[0]);
+      const { host, port, database } = stack.postgres;
+      const db = new pg.Client({ host, port, database, user, password });
+      await db.connect();
+      await db.end();
+      expect(run.output()).toContain('lease re-issued; re-rendering');
+    } finally {
+      run.child.kill('SIGKILL');
+    }
+  });
+
   test('probe exits 1 when there is no ready file', async () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-probe-'));
     const run = startAgent(['probe', '--ready-file', '/home/vault/.vaultbridge-ready'], '', root);
