@@ -7,7 +7,8 @@
 //  3. the CSI provider (its bundle) serves a unix socket; the demo calls Mount exactly as the Secrets
 //     Store CSI Driver does, then again after a rotation (the driver's rotation poll).
 //  4. the operator (its bundle) installs its CRDs and syncs a VaultStaticSecret into a Secret, then
-//     picks up the rotation.
+//     picks up the rotation; a VaultDynamicSecret puts PostgreSQL credentials into a Secret, and the
+//     force-sync annotation gets new ones (both log in).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -15,6 +16,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
 import * as k8s from '@kubernetes/client-node';
+import pg from 'pg';
 import { loadProviderService } from '@vaultbridge/csi-provider';
 import { createCertificateAuthority, freeLoopbackPort, issueCertificate, repoRoot, startStack } from '@vaultbridge/testenv';
 
@@ -233,14 +235,67 @@ try {
   const operatorRotation = Date.now() - operatorRotationStarted;
   console.log(`  after rotating in Vault the Secret holds the new value: ${operatorRotated} (after ${operatorRotation} ms; refreshAfter 1s)`);
 
+  step('operator: a VaultDynamicSecret — PostgreSQL credentials from Vault in a Secret, and new ones on demand');
+  const { databaseMount, databaseRole } = stack.layout;
+  await stack.writePolicy('demo-web', `path "secret/data/demo/*" { capabilities = ["read"] }
+path "${databaseMount}/creds/${databaseRole}" { capabilities = ["read"] }
+path "sys/leases/renew" { capabilities = ["update"] }`);
+  const dbCredentials = async () => {
+    try {
+      const secret = await stack.kube.core.readNamespacedSecret({ namespace: ns, name: 'db-credentials' });
+      const field = (key: string) => Buffer.from(secret.data?.[key] ?? '', 'base64').toString();
+      return { user: field('username'), password: field('password') };
+    } catch {
+      return undefined;
+    }
+  };
+  const logsIn = async (credentials: { user: string; password: string }) => {
+    const client = new pg.Client({ host: stack.postgres.host, port: stack.postgres.port, database: stack.postgres.database, ...credentials });
+    try {
+      await client.connect();
+      return true;
+    } catch {
+      return false;
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  };
+  await stack.resetRequestCounts();
+  const dynamicStarted = Date.now();
+  await create('vaultdynamicsecrets', { apiVersion: `${group}/v1beta1`, kind: 'VaultDynamicSecret', metadata: { name: 'db' }, spec: { vaultAuthRef: 'web', mount: databaseMount, path: `creds/${databaseRole}`, destination: { name: 'db-credentials', create: true } } });
+  let issued = await dbCredentials();
+  while (issued === undefined && Date.now() - dynamicStarted < 30_000) {
+    await sleep(50);
+    issued = await dbCredentials();
+  }
+  const dynamicFirst = Date.now() - dynamicStarted;
+  const dynamicRequests = (await stack.requestCounts()).total;
+  const firstLogin = issued !== undefined && (await logsIn(issued));
+  console.log(`  Secret ${ns}/db-credentials holds user ${issued?.user ?? '(none)'} ${dynamicFirst} ms after the VaultDynamicSecret was created; it logs in to PostgreSQL: ${firstLogin}`);
+  // The lease is renewed at 67% of its TTL; new credentials come at the max TTL, or now with force-sync.
+  const forceStarted = Date.now();
+  await custom.patchNamespacedCustomObject(
+    { group, version: 'v1beta1', namespace: ns, plural: 'vaultdynamicsecrets', name: 'db', body: { metadata: { annotations: { 'secrets.vaultbridge.dev/force-sync': 'demo' } } } },
+    k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+  );
+  let renewedCredentials = await dbCredentials();
+  while ((renewedCredentials === undefined || renewedCredentials.user === issued?.user) && Date.now() - forceStarted < 15_000) {
+    await sleep(50);
+    renewedCredentials = await dbCredentials();
+  }
+  const dynamicRotation = Date.now() - forceStarted;
+  const dynamicRotated = renewedCredentials !== undefined && renewedCredentials.user !== issued?.user && (await logsIn(renewedCredentials));
+  console.log(`  after the force-sync annotation: new user ${renewedCredentials?.user ?? '(none)'} in ${dynamicRotation} ms; it logs in: ${dynamicRotated}`);
+
   step('summary');
   console.log('| method        | state                          | time to first secret | time to rotation | Vault requests / delivery |');
   console.log('|---------------|--------------------------------|----------------------|------------------|---------------------------|');
   console.log(`| injector      | webhook + agent                | ${`${firstSecret} ms`.padEnd(20)} | ${`${rotation} ms`.padEnd(16)} | ${String(firstRequests).padEnd(25)} |`);
   console.log(`| CSI provider  | provider + driver-style Mount  | ${`${csiFirst} ms`.padEnd(20)} | ${`${csiRotation} ms (next poll)`.padEnd(16)} | ${String(csiRequests).padEnd(25)} |`);
   console.log(`| operator      | VaultStaticSecret → Secret     | ${`${operatorFirst} ms`.padEnd(20)} | ${`${operatorRotation} ms`.padEnd(16)} | ${String(operatorRequests).padEnd(25)} |`);
+  console.log(`| operator      | VaultDynamicSecret → Secret    | ${`${dynamicFirst} ms`.padEnd(20)} | ${`${dynamicRotation} ms (forced)`.padEnd(16)} | ${String(dynamicRequests).padEnd(25)} |`);
   console.log(`\npod injected ${seconds(started)} after the demo started (stack start included); ${seconds(injectedAt)} since.`);
-  if (!rotated || !csiRotated || synced === undefined || !operatorRotated) process.exitCode = 1;
+  if (!rotated || !csiRotated || synced === undefined || !operatorRotated || !firstLogin || !dynamicRotated) process.exitCode = 1;
 } finally {
   webhook?.kill('SIGTERM');
   provider?.kill('SIGTERM');
