@@ -99,9 +99,16 @@ export class AdmissionWorkerPool {
     const id = this.#nextId++;
     const task: WorkerTask = slot.sentDefaults === defaults ? { id, body } : { id, body, defaults };
     slot.sentDefaults = defaults;
-    return new Promise<AdmissionAnswer>((resolve, reject) => {
+    const inWorker = new Promise<AdmissionAnswer>((resolve, reject) => {
       slot.pending.set(id, { resolve, reject });
       slot.worker.postMessage(task);
+    });
+    // A worker that stopped under a review (killed, out of memory) must not turn it into a 500: with
+    // failurePolicy Ignore the pod would be admitted without its agent. The review is answered on the
+    // event loop instead; a review that itself breaks the code throws there too and gets its 500.
+    return inWorker.catch((error: unknown) => {
+      this.#options.logger.warn({ err: error }, 'admission worker failed a review; answering it on the event loop');
+      return answerAdmissionReview(body, defaults, this.#options.mutateOptions);
     });
   }
 
