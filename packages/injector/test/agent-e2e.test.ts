@@ -9,7 +9,7 @@ import type { V1Container } from '@kubernetes/client-node';
 import pg from 'pg';
 import { freeLoopbackPort, sharedStack, type TestStack } from '@vaultbridge/testenv';
 import { decide } from '../src/admission/decide.ts';
-import { AGENT_CONFIG_ENV, type AgentConfig } from '../src/mutate/agent-config.ts';
+import { AGENT_CONFIG_ENV, expandAgentConfig, type AgentConfig } from '../src/mutate/agent-config.ts';
 import { pod } from './support/pods.ts';
 
 const AGENT_CLI = path.join(import.meta.dirname, '../src/cli/agent.ts');
@@ -47,7 +47,7 @@ function injectedAgent(annotations: Record<string, string>, container: 'vault-ag
   const agent = containers.find((c) => c.name === container);
   const encoded = agent?.env?.find((e) => e.name === AGENT_CONFIG_ENV)?.value;
   if (encoded === undefined) throw new Error(`no ${AGENT_CONFIG_ENV} on ${container}`);
-  return { config: JSON.parse(Buffer.from(encoded, 'base64').toString('utf8')) as AgentConfig, encoded };
+  return { config: expandAgentConfig(JSON.parse(Buffer.from(encoded, 'base64').toString('utf8'))) as AgentConfig, encoded };
 }
 
 /** A fresh root with the pod's service-account token in place, as the kubelet projects it. */

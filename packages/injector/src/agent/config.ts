@@ -3,7 +3,7 @@
 // every bad field by its dotted name. The rest of the agent trusts the type.
 
 import path from 'node:path/posix';
-import { AGENT_CONFIG_ENV, AGENT_CONFIG_FILE_ENV, AGENT_CONFIG_VERSION, type AgentConfig } from '../mutate/agent-config.ts';
+import { AGENT_CONFIG_ENV, AGENT_CONFIG_FILE_ENV, AGENT_CONFIG_VERSION, expandAgentConfig, type AgentConfig } from '../mutate/agent-config.ts';
 
 /** Prefix for every absolute path the agent reads or writes: a test and local-run aid, unset in pods. */
 export const AGENT_ROOT_ENV = 'VAULTBRIDGE_AGENT_ROOT';
@@ -138,7 +138,8 @@ function describe(value: unknown): string {
  */
 export function parseAgentConfig(value: unknown, source = 'configuration'): AgentConfig {
   const check = new Checker();
-  const root = check.object(value, '(root)');
+  // Fields left out take the agent's defaults (the webhook leaves out every default-valued one).
+  const root = check.object(expandAgentConfig(value), '(root)');
   if (root === undefined) throw new AgentConfigError(source, check.issues);
 
   if (root.version !== AGENT_CONFIG_VERSION) check.fail('version', `expected ${AGENT_CONFIG_VERSION}, got ${describe(root.version)}; the injector and the agent image are of different releases`);

@@ -4,6 +4,8 @@ import { agentConfigOf, pod, VAULT_ADDR } from '../../test/support/pods.ts';
 import type { InjectorDefaults } from '../annotations/defaults.ts';
 import { parseAnnotations } from '../annotations/parse.ts';
 import { mutatePod } from './mutate.ts';
+import { buildAgentConfig, encodeAgentConfig, expandAgentConfig } from './agent-config.ts';
+import { parseAgentConfig } from '../agent/config.ts';
 
 function configs(annotations: Record<string, string>, defaults: InjectorDefaults = {}): { init?: Record<string, unknown>; sidecar?: Record<string, unknown> } {
   const p = pod(annotations);
@@ -130,5 +132,44 @@ describe('VAULTBRIDGE_AGENT_CONFIG', () => {
     const { init, sidecar } = configs({ 'agent-native-sidecar': 'true' });
     expect(init).toBeUndefined();
     expect([sidecar?.mode, sidecar?.readyFile]).toEqual(['sidecar', '/home/vault/.vaultbridge-ready']);
+  });
+});
+
+describe('the encoded config leaves defaults out', () => {
+  const specOf = (annotations: Record<string, string>) => {
+    const p = pod(annotations);
+    return parseAnnotations(p, { vaultAddress: VAULT_ADDR }, { namespace: 'app' });
+  };
+  test.each([
+    ['defaults only', { role: 'web', 'agent-inject-secret-db': 'secret/data/db' }],
+    ['every default changed', {
+      role: 'web', 'agent-inject-secret-db': 'secret/data/db', 'agent-inject-default-template': 'json', 'agent-inject-token': 'true',
+      'template-config-exit-on-retry-failure': 'false', 'log-level': 'debug', 'log-format': 'json', 'tls-skip-verify': 'true',
+      'auth-config-audience': 'vault', 'agent-auto-auth-exit-on-err': 'true', 'agent-template-left-delim-db': '[[', 'agent-template-right-delim-db': ']]',
+      'error-on-missing-key-db': 'true',
+    }],
+  ])('%s: the agent reads back exactly what the webhook built', (_name, annotations) => {
+    for (const mode of ['init', 'sidecar'] as const) {
+      const config = buildAgentConfig(specOf(annotations), mode);
+      const encoded = JSON.parse(Buffer.from(encodeAgentConfig(config), 'base64').toString('utf8')) as unknown;
+      expect(expandAgentConfig(encoded)).toEqual(config);
+      expect(parseAgentConfig(encoded)).toEqual(config);
+    }
+  });
+
+  test('a typical config is about half as long', () => {
+    const config = buildAgentConfig(specOf({ role: 'web', 'agent-inject-secret-db': 'secret/data/db', 'agent-inject-secret-api': 'secret/data/api' }), 'sidecar');
+    const compact = encodeAgentConfig(config).length;
+    const full = Buffer.from(JSON.stringify(config)).toString('base64').length;
+    expect(compact / full).toBeLessThan(0.6);
+  });
+
+  test('a hand-written ConfigMap config needs only what has no default', () => {
+    const minimal = {
+      version: 1, mode: 'init', vault: { address: 'https://vault:8200' },
+      auth: { type: 'kubernetes', mountPath: 'auth/kubernetes', role: 'web', serviceAccountTokenPath: '/var/run/secrets/kubernetes.io/serviceaccount/token' },
+      secrets: [{ name: 'db', path: 'secret/data/db', destination: '/vault/secrets/db' }],
+    };
+    expect(parseAgentConfig(minimal)).toMatchObject({ tokenSinks: ['/home/vault/.vault-token'], pidFile: '/home/vault/.pid', log: { level: 'info', format: 'standard' }, secrets: [{ defaultTemplate: 'map', leftDelimiter: '{{' }] });
   });
 });

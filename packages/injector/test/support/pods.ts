@@ -3,6 +3,7 @@
 
 import type { V1Container, V1Pod, V1PodSpec } from '@kubernetes/client-node';
 import { ANNOTATION_PREFIX } from '../../src/annotations/table.ts';
+import { expandAgentConfig } from '../../src/mutate/agent-config.ts';
 
 export const TOKEN_MOUNT = { name: 'kube-api-access-x1', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true };
 export const TOKEN_VOLUME = { name: 'kube-api-access-x1', projected: { sources: [{ serviceAccountToken: { path: 'token' } }] } };
@@ -31,9 +32,9 @@ export function pod(short: Record<string, string> = {}, spec: Partial<V1PodSpec>
   };
 }
 
-/** Decode VAULTBRIDGE_AGENT_CONFIG from a container. */
+/** Decode VAULTBRIDGE_AGENT_CONFIG from a container, with the defaults the agent fills in (as it reads it). */
 export function agentConfigOf(container: V1Container | undefined): Record<string, unknown> {
   const value = container?.env?.find((e) => e.name === 'VAULTBRIDGE_AGENT_CONFIG')?.value;
   if (value === undefined) throw new Error(`container ${container?.name} has no VAULTBRIDGE_AGENT_CONFIG`);
-  return JSON.parse(Buffer.from(value, 'base64').toString('utf8')) as Record<string, unknown>;
+  return expandAgentConfig(JSON.parse(Buffer.from(value, 'base64').toString('utf8'))) as Record<string, unknown>;
 }
