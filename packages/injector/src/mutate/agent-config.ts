@@ -173,11 +173,19 @@ function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** `record` without the keys whose value equals `defaults`' (compared as JSON). */
+/** Whether `value` is the default: primitives by value, lists element-wise, `{}` only as `{}`. */
+function isDefault(value: unknown, fallback: unknown): boolean {
+  if (typeof fallback !== 'object' || fallback === null) return value === fallback;
+  if (Array.isArray(fallback)) return Array.isArray(value) && value.length === fallback.length && value.every((item, i) => item === fallback[i]);
+  return isObject(value) && Object.keys(value).length === 0 && Object.keys(fallback).length === 0;
+}
+
+/** `record` without the keys whose value is the default (this runs for every review: no JSON round trips). */
 function without(record: Json, defaults: Record<string, unknown>): Json {
   const out: Json = {};
-  for (const [key, value] of Object.entries(record)) {
-    if (Object.hasOwn(defaults, key) && JSON.stringify(value) === JSON.stringify(defaults[key])) continue;
+  for (const key of Object.keys(record)) {
+    const value = record[key];
+    if (Object.hasOwn(defaults, key) && isDefault(value, defaults[key])) continue;
     out[key] = value;
   }
   return out;
