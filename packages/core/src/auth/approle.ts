@@ -1,7 +1,5 @@
 import type { VaultClient } from '../vault/client.ts';
-import { VaultError, VaultUnavailableError } from '../vault/errors.ts';
-import { VaultAuthError } from './errors.ts';
-import { loginFromResponse, type VaultAuthMethod, type VaultLogin } from './login.ts';
+import { loginAt, type VaultAuthMethod, type VaultLogin } from './login.ts';
 
 export interface AppRoleAuthOptions {
   /** The role's role_id. */
@@ -28,19 +26,11 @@ export class AppRoleAuth implements VaultAuthMethod {
 
   async login(client: VaultClient): Promise<VaultLogin> {
     const secretId = await this.options.secretId();
-    const path = `auth/${this.mount}/login`;
-    try {
-      const response = await client.withToken(undefined).write(path, { role_id: this.options.roleId, secret_id: secretId });
-      return loginFromResponse(response, 'POST', path);
-    } catch (error) {
+    return loginAt(
+      client, this.mount, { role_id: this.options.roleId, secret_id: secretId },
+      (detail) => `AppRole login to Vault at auth/${this.mount} failed (${detail}); check the role_id and the secret_id in ${this.options.secretIdSource} (expired, used up, or from another role)`,
       // Vault answers a wrong or used-up secret_id with 500 "invalid secret id": a refusal, not an outage.
-      const refusedAs500 = error instanceof VaultError && error.status === 500 && error.errors.some((message) => /invalid (secret id|role id|role or secret id)/i.test(message));
-      if (!refusedAs500 && (error instanceof VaultUnavailableError || !(error instanceof VaultError) || error.status === undefined)) throw error;
-      if (!(error instanceof VaultError)) throw error;
-      throw new VaultAuthError(
-        `AppRole login to Vault at auth/${this.mount} failed (${error.status}${error.errors.length ? `: ${error.errors.join('; ')}` : ''}); check the role_id and the secret_id in ${this.options.secretIdSource} (expired, used up, or from another role)`,
-        { status: error.status, errors: error.errors, method: 'POST', path, cause: error },
-      );
-    }
+      (errors) => errors.some((message) => /invalid (secret id|role id|role or secret id)/i.test(message)),
+    );
   }
 }

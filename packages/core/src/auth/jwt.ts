@@ -1,8 +1,6 @@
 import type { ServiceAccountTokenSource } from '../kube/token-source.ts';
 import type { VaultClient } from '../vault/client.ts';
-import { VaultError, VaultUnavailableError } from '../vault/errors.ts';
-import { VaultAuthError } from './errors.ts';
-import { loginFromResponse, type VaultAuthMethod, type VaultLogin } from './login.ts';
+import { loginAt, type VaultAuthMethod, type VaultLogin } from './login.ts';
 
 export interface JwtAuthOptions {
   /** Vault role of the JWT/OIDC auth method. */
@@ -33,16 +31,7 @@ export class JwtAuth implements VaultAuthMethod {
 
   async login(client: VaultClient): Promise<VaultLogin> {
     const jwt = await this.tokenSource.token();
-    const path = `auth/${this.mount}/login`;
-    try {
-      const response = await client.withToken(undefined).write(path, { role: this.role, jwt });
-      return loginFromResponse(response, 'POST', path);
-    } catch (error) {
-      if (error instanceof VaultUnavailableError || !(error instanceof VaultError) || error.status === undefined) throw error;
-      throw new VaultAuthError(
-        `JWT login to Vault as role "${this.role}" at auth/${this.mount} failed (${error.status}${error.errors.length ? `: ${error.errors.join('; ')}` : ''}); check the role's bound_audiences, bound_subject or bound_claims against the token of ${this.tokenSource.identity}, and the keys the mount validates with`,
-        { status: error.status, errors: error.errors, method: 'POST', path, cause: error },
-      );
-    }
+    return loginAt(client, this.mount, { role: this.role, jwt }, (detail) =>
+      `JWT login to Vault as role "${this.role}" at auth/${this.mount} failed (${detail}); check the role's bound_audiences, bound_subject or bound_claims against the token of ${this.tokenSource.identity}, and the keys the mount validates with`);
   }
 }

@@ -1,8 +1,6 @@
 import type { ServiceAccountTokenSource } from '../kube/token-source.ts';
 import type { VaultClient } from '../vault/client.ts';
-import { VaultError, VaultUnavailableError } from '../vault/errors.ts';
-import { VaultAuthError } from './errors.ts';
-import { loginFromResponse, type VaultAuthMethod, type VaultLogin } from './login.ts';
+import { loginAt, type VaultAuthMethod, type VaultLogin } from './login.ts';
 
 export interface KubernetesAuthOptions {
   /** Vault role of the Kubernetes auth method. */
@@ -29,18 +27,7 @@ export class KubernetesAuth implements VaultAuthMethod {
 
   async login(client: VaultClient): Promise<VaultLogin> {
     const jwt = await this.tokenSource.token();
-    const path = `auth/${this.mount}/login`;
-    try {
-      // A login carries no Vault token: whatever the client holds must not be sent along.
-      const response = await client.withToken(undefined).write(path, { role: this.role, jwt });
-      return loginFromResponse(response, 'POST', path);
-    } catch (error) {
-      // Vault down stays VaultUnavailableError (worth retrying); a refusal gets a message that says what to check.
-      if (error instanceof VaultUnavailableError || !(error instanceof VaultError) || error.status === undefined) throw error;
-      throw new VaultAuthError(
-        `Kubernetes login to Vault as role "${this.role}" at auth/${this.mount} failed (${error.status}${error.errors.length ? `: ${error.errors.join('; ')}` : ''}); check that the role exists, binds this service account and namespace (${this.tokenSource.identity}), and that the token audience matches the role's`,
-        { status: error.status, errors: error.errors, method: 'POST', path, cause: error },
-      );
-    }
+    return loginAt(client, this.mount, { role: this.role, jwt }, (detail) =>
+      `Kubernetes login to Vault as role "${this.role}" at auth/${this.mount} failed (${detail}); check that the role exists, binds this service account and namespace (${this.tokenSource.identity}), and that the token audience matches the role's`);
   }
 }

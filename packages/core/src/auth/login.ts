@@ -1,5 +1,6 @@
 import type { VaultClient } from '../vault/client.ts';
-import { VaultProtocolError } from '../vault/errors.ts';
+import { VaultError, VaultProtocolError, VaultUnavailableError } from '../vault/errors.ts';
+import { VaultAuthError } from './errors.ts';
 import type { VaultAuthInfo, VaultResponse } from '../vault/types.ts';
 import { registerSecret } from '../runtime/secret-redactor.ts';
 
@@ -39,4 +40,28 @@ export function loginFromResponse(response: VaultResponse<unknown> | null, metho
     entityId: auth.entity_id,
     tokenType: auth.token_type,
   };
+}
+
+/**
+ * `POST auth/<mount>/login` with `body`, sent without any Vault token. Vault being down stays
+ * VaultUnavailableError (worth retrying); a refusal becomes VaultAuthError with `explain`'s message,
+ * which says what to check. `refusedAs500` names 500 answers that are refusals (AppRole's "invalid secret id").
+ */
+export async function loginAt(
+  client: VaultClient,
+  mount: string,
+  body: Record<string, unknown>,
+  explain: (detail: string) => string,
+  refusedAs500: (errors: string[]) => boolean = () => false,
+): Promise<VaultLogin> {
+  const path = `auth/${mount}/login`;
+  try {
+    return loginFromResponse(await client.withToken(undefined).write(path, body), 'POST', path);
+  } catch (error) {
+    if (!(error instanceof VaultError) || error.status === undefined) throw error;
+    if (error instanceof VaultUnavailableError && !(error.status === 500 && refusedAs500(error.errors))) throw error;
+    throw new VaultAuthError(explain(`${error.status}${error.errors.length ? `: ${error.errors.join('; ')}` : ''}`), {
+      status: error.status, errors: error.errors, method: 'POST', path, cause: error,
+    });
+  }
 }
