@@ -118,3 +118,18 @@ describe('createLogger', () => {
     expect(JSON.parse(lines[0] ?? '{}')).toMatchObject({ node: { name: 'a', self: '[Circular]' } });
   });
 });
+
+test('short secrets such as 4242 and info leave every line valid JSON with its level and pid', () => {
+  const { lines, destination } = capture();
+  const redactor = new SecretRedactor();
+  redactor.registerData({ data: { pin: '4242', word: 'info', flag: 'true' } });
+  const logger = createLogger({ name: 'vaultbridge-operator', level: 'trace', destination, redactor, base: { pid: 4242, hostname: 'node-1' } });
+  logger.info({ port: 4242, ready: true, note: 'pin 4242, word info' }, 'synced info');
+  logger.warn({ err: new Error('code 4242 info') }, 'failed');
+  logger.debug({ nested: { level: 'info', list: ['4242', 4242] } }, 'nested');
+  expect(lines).toHaveLength(3);
+  const parsed = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+  expect(parsed[0]).toMatchObject({ level: 'info', pid: 4242, port: 4242, ready: true, note: `pin ${REDACTED}, word ${REDACTED}`, msg: `synced ${REDACTED}` });
+  expect(parsed[1]).toMatchObject({ level: 'warn', pid: 4242, err: { message: `code ${REDACTED} ${REDACTED}` } });
+  expect(parsed[2]).toMatchObject({ level: 'debug', nested: { level: REDACTED, list: [REDACTED, 4242] } });
+});

@@ -4,7 +4,8 @@
 //  1. pino `redact` paths censor the usual fields (token, password, headers, data…) at fixed depths;
 //  2. every logged object is walked and any field named like a secret is censored at any depth, and
 //     errors lose the HTTP request/response they carry;
-//  3. every serialized line is scrubbed of registered secret values and of token-shaped strings.
+//  3. every serialized line is scrubbed of registered secret values and of token-shaped strings,
+//     inside its string values only, so the line stays valid JSON.
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { REDACT_PATHS, scrubForLog, serializeError } from './log-redaction.ts';
 import { REDACTED, defaultSecretRedactor, type SecretRedactor } from './secret-redactor.ts';
@@ -44,7 +45,7 @@ export function createLogger(options: LoggerOptions): Logger {
         bindings: (bindings) => scrubForLog(bindings) as Record<string, unknown>,
         log: (object) => scrubForLog(object) as Record<string, unknown>,
       },
-      hooks: { streamWrite: (line) => redactor.redact(line) },
+      hooks: { streamWrite: (line) => redactor.redactJsonLine(line) },
     },
     options.destination,
   );

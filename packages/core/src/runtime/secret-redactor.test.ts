@@ -12,8 +12,50 @@ describe('SecretRedactor', () => {
     const secret = 'a"b\\c\nd';
     redactor.register(secret);
     const line = JSON.stringify({ msg: `before ${secret} after`, other: '"quoted"' });
-    const redacted = redactor.redact(line);
+    const redacted = redactor.redactJsonLine(line);
     expect(JSON.parse(redacted)).toEqual({ msg: `before ${REDACTED} after`, other: '"quoted"' });
+  });
+
+  test('a short secret equal to a number or the level leaves the line valid JSON and its structure alone', () => {
+    const redactor = new SecretRedactor();
+    redactor.register('4242');
+    redactor.register('info');
+    redactor.register('true');
+    const line = JSON.stringify({ level: 'info', time: '2026-12-06T04:42:42.000Z', pid: 4242, ok: true, info: 'the info is 4242', nested: { level: 'info', n: [4242, 'x4242'] } });
+    const redacted = redactor.redactJsonLine(line);
+    expect(JSON.parse(redacted)).toEqual({
+      level: 'info', time: '2026-12-06T04:42:42.000Z', pid: 4242, ok: true, info: `the ${REDACTED} is ${REDACTED}`,
+      nested: { level: REDACTED, n: [4242, `x${REDACTED}`] },
+    });
+  });
+
+  test('a secret that looks like JSON syntax or an escape sequence cannot break the line', () => {
+    const redactor = new SecretRedactor();
+    const secrets = ['","a":"', 'u00e9', '\\u00', '":{"', 'nfoo', ':4242}'];
+    for (const secret of secrets) redactor.register(secret);
+    const lines = [
+      JSON.stringify({ msg: 'café \nfoo', a: { b: '","a":"' }, c: ':4242}', d: 'a \\u00 b' }),
+      // Escapes as a JSON encoder may write them: the raw text holds `u00e9` and `nfoo`, the values do not.
+      String.raw`{"level":"info","msg":"caf\u00e9 and \nfoo","x":"\\u00"}`,
+      JSON.stringify({ body: JSON.stringify({ password: '","a":"', other: '":{"' }) }),
+    ];
+    const strings = (value: unknown): string[] =>
+      typeof value === 'string' ? [value] : typeof value === 'object' && value !== null ? Object.values(value).flatMap(strings) : [];
+    for (const line of lines) {
+      const redacted = redactor.redactJsonLine(line);
+      const parsed = JSON.parse(redacted) as unknown;
+      for (const text of strings(parsed)) for (const secret of secrets) expect(text).not.toContain(secret);
+    }
+    expect(JSON.parse(redactor.redactJsonLine(lines[1]!))).toEqual({ level: 'info', msg: 'café and \nfoo', x: REDACTED });
+    expect(JSON.parse(JSON.parse(redactor.redactJsonLine(lines[2]!)).body)).toEqual({ password: REDACTED, other: REDACTED });
+  });
+
+  test('keys are field names and stay; token shapes are scrubbed in values', () => {
+    const token = 'hvs.CAESIAbCdEfGhIjKlMnOpQrStUvWxYz0123456789';
+    const line = JSON.stringify({ password: 'x', note: `with ${token}` });
+    const redactor = new SecretRedactor();
+    redactor.register('password');
+    expect(JSON.parse(redactor.redactJsonLine(line))).toEqual({ password: 'x', note: `with ${REDACTED}` });
   });
 
   test('replaces the longest registered value first', () => {

@@ -1,7 +1,9 @@
 // Value-based redaction: the safety net behind key-based redaction. Whatever way a token or a secret
 // value finds into a log line (an error message, a URL, a field under an innocent key), a registered
 // value is replaced before the line is written. It works on the serialized JSON line, so it needs no
-// knowledge of where the value sits.
+// knowledge of where the value sits, but only inside its string values: a short secret such as `4242`
+// or `info` must not turn `"pid":4242` into invalid JSON or censor the level; each string value is
+// decoded, scrubbed and encoded again, so every line stays valid JSON.
 
 /** What replaces a token or secret value in logs. */
 export const REDACTED = '[REDACTED]';
@@ -25,8 +27,10 @@ const TOKEN_SHAPES = /\bhv[sbr]\.[A-Za-z0-9_-]{20,}|\b[sb]\.[A-Za-z0-9]{24,}\b|\
 const MIN_LINE_LENGTH = 16;
 const MAX_WALK_DEPTH = 16;
 
-// Characters JSON escapes inside strings; a value containing one appears in a JSON line only escaped.
-const NEEDS_JSON_ESCAPE = /["\\\u0000-\u001f]/;
+// A JSON string literal, or a bracket outside one (to know the depth of each string).
+const JSON_TOKEN = /"(?:[^"\\]|\\.)*"|[{}[\]]/g;
+// Top-level fields pino writes from code, never from data: their values are left as they are.
+const STRUCTURAL_FIELDS = new Set(['level', 'time']);
 
 export class SecretRedactor {
   readonly #minLength: number;
@@ -75,6 +79,36 @@ export class SecretRedactor {
     if (this.#entries.delete(value)) this.#dirty = true;
   }
 
+  /**
+   * A JSON log line with every registered value and token-shaped string replaced inside its string
+   * values (object keys, numbers, booleans and pino's `level` and `time` are left alone); the result is
+   * valid JSON whenever `line` was.
+   */
+  redactJsonLine(line: string): string {
+    let depth = 0;
+    let lastKey: string | undefined;
+    return line.replace(JSON_TOKEN, (token, offset: number) => {
+      if (token.length === 1) {
+        depth += token === '{' || token === '[' ? 1 : -1;
+        return token;
+      }
+      let decoded: string;
+      try {
+        decoded = JSON.parse(token) as string;
+      } catch {
+        // Not a valid literal (a line that is not JSON): scrub it as text.
+        return this.redact(token);
+      }
+      if (isKey(line, offset + token.length)) {
+        lastKey = decoded;
+        return token;
+      }
+      if (depth === 1 && lastKey !== undefined && STRUCTURAL_FIELDS.has(lastKey)) return token;
+      const redacted = this.redact(decoded);
+      return redacted === decoded ? token : JSON.stringify(redacted);
+    });
+  }
+
   /** `text` with every registered value and every token-shaped string replaced by {@link REDACTED}. */
   redact(text: string): string {
     let result = text.replace(TOKEN_SHAPES, REDACTED);
@@ -96,12 +130,11 @@ export class SecretRedactor {
   #formsOf(value: string): string[] {
     const forms = new Set<string>();
     const add = (text: string): void => {
-      // Log lines are JSON: a string appears with JSON escaping. The raw form is kept only when it has
-      // nothing to escape (it can differ, e.g. for lone surrogates); otherwise it could only ever
-      // match JSON structure, and replacing structure would corrupt the line.
+      // The raw value, and its JSON-escaped form for a string value that itself holds JSON (a response
+      // body in an error message).
       const escaped = JSON.stringify(text).slice(1, -1);
       if (escaped.length >= this.#minLength) forms.add(escaped);
-      if (!NEEDS_JSON_ESCAPE.test(text) && text.length >= this.#minLength) forms.add(text);
+      if (text.length >= this.#minLength) forms.add(text);
     };
     add(value);
     if (value.includes('\n')) {
@@ -124,6 +157,16 @@ export class SecretRedactor {
     }
     return this.#pattern;
   }
+}
+
+/** Whether the JSON literal ending at `end` is an object key (the next non-blank character is `:`). */
+function isKey(line: string, end: number): boolean {
+  for (let index = end; index < line.length; index++) {
+    const char = line[index];
+    if (char === ':') return true;
+    if (char !== ' ' && char !== '\t' && char !== '\n' && char !== '\r') return false;
+  }
+  return false;
 }
 
 function escapeRegExp(text: string): string {
