@@ -17,7 +17,7 @@ export function jestConfig(packageDir) {
     },
     // Workspace packages resolve to their sources, so tests never need a build step in between.
     moduleNameMapper: {
-      '^@vaultbridge/(core|testenv|injector|csi-provider|operator)$': path.join(root, 'packages/$1/src/index.ts'),
+      '^@vaultbridge/(core|testenv|injector|csi-provider|operator|migrate)$': path.join(root, 'packages/$1/src/index.ts'),
     },
     globalSetup: path.join(root, 'tools/jest/stack-setup.js'),
     globalTeardown: path.join(root, 'tools/jest/stack-teardown.js'),

@@ -1,0 +1,84 @@
+// `vaultbridge-migrate --to operator|csi [FILE...]`: reads manifests (files, `-` or no file for stdin),
+// writes the converted manifests to stdout (or --output) and the report of what could not be expressed
+// to stderr (or --report). Exit 0 when nothing is an error, 3 when some object needs a person, 2 on bad
+// input or usage.
+import { readFile, writeFile } from 'node:fs/promises';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { formatManifests, ManifestError, parseManifests, type Manifest } from './manifests.ts';
+import { migrate, TARGETS, type Target } from './migrate.ts';
+import { formatFindings } from './report.ts';
+
+export interface CliIo {
+  readonly stdin: NodeJS.ReadableStream;
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+export const EXIT_NEEDS_REVIEW = 3;
+
+async function readStream(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function readInputs(files: readonly string[], io: CliIo): Promise<Manifest[]> {
+  const sources = files.length === 0 ? ['-'] : files;
+  const manifests: Manifest[] = [];
+  for (const file of sources) {
+    const text = file === '-' ? await readStream(io.stdin) : await readFile(file, 'utf8');
+    manifests.push(...parseManifests(text, file === '-' ? 'stdin' : file));
+  }
+  return manifests;
+}
+
+interface Options {
+  to: Target;
+  output?: string;
+  report?: string;
+  format: 'text' | 'json';
+}
+
+export async function runMigrateCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let code = 0;
+  const program = new Command('vaultbridge-migrate')
+    .description('Converts Vault secret delivery between methods: vault.hashicorp.com injector annotations, SecretProviderClass (vault provider), VSO (secrets.hashicorp.com) and Vaultbridge operator objects (secrets.vaultbridge.dev).')
+    .argument('[files...]', 'manifest files (multi-document YAML or JSON); none or "-" reads stdin')
+    .addOption(new Option('--to <method>', 'target method').choices(TARGETS).makeOptionMandatory())
+    .option('-o, --output <file>', 'write the converted manifests here instead of stdout')
+    .option('--report <file>', 'write the report here instead of stderr')
+    .addOption(new Option('--report-format <format>', 'report as text or json').choices(['text', 'json']).default('text'))
+    .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
+    .exitOverride()
+    .action(async (files: string[], raw: Omit<Options, 'format'> & { reportFormat: 'text' | 'json' }) => {
+      const options: Options = { ...raw, format: raw.reportFormat };
+      const input = await readInputs(files, io);
+      const result = migrate(input, { to: options.to });
+      const manifests = formatManifests(result.manifests);
+      const report = options.format === 'json' ? `${JSON.stringify(result.findings, null, 2)}\n` : formatFindings(result.findings);
+      if (options.output) await writeFile(options.output, manifests);
+      else io.stdout.write(manifests);
+      if (options.report) await writeFile(options.report, report);
+      else io.stderr.write(report);
+      code = result.findings.some((finding) => finding.severity === 'error') ? EXIT_NEEDS_REVIEW : 0;
+    });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return code;
+  } catch (error) {
+    const commanderCode = (error as { code?: string }).code;
+    if (commanderCode === 'commander.helpDisplayed' || commanderCode === 'commander.version') return 0;
+    if (typeof commanderCode === 'string' && commanderCode.startsWith('commander.')) return 2;
+    if (error instanceof ManifestError || error instanceof InvalidArgumentError || (error as NodeJS.ErrnoException).code === 'ENOENT') {
+      io.stderr.write(`vaultbridge-migrate: ${(error as Error).message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+// Run when this file is the entry point (the esbuild bundle, or `node src/cli.ts`).
+if (import.meta.main) {
+  process.exitCode = await runMigrateCli(process.argv.slice(2), { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env });
+}

@@ -1,0 +1,61 @@
+// What a migration could not carry over, item by item: each names the object, the source field and the
+// reason, so a reviewer can decide before applying the output.
+
+/** The object a finding is about, as written in the input. */
+export interface SourceRef {
+  readonly apiVersion?: string;
+  readonly kind: string;
+  readonly namespace?: string;
+  readonly name: string;
+}
+
+/**
+ * - `error`: the converted object will not work as the original did until someone acts (or it was not
+ *   converted at all);
+ * - `dropped`: a field was left out because the target method has no equivalent; the rest works;
+ * - `changed`: expressed, but the target behaves differently in a way a user could notice;
+ * - `info`: a choice the converter made that a reviewer may want to know about.
+ */
+export type Severity = 'error' | 'dropped' | 'changed' | 'info';
+
+export interface Finding {
+  readonly severity: Severity;
+  readonly source: SourceRef;
+  /** path of the source field, e.g. `spec.aws` or `metadata.annotations["vault.hashicorp.com/agent-inject-command-db"]` */
+  readonly field: string;
+  readonly reason: string;
+}
+
+/** Collects findings for one conversion run. */
+export class Findings {
+  readonly list: Finding[] = [];
+
+  add(severity: Severity, source: SourceRef, field: string, reason: string): void {
+    this.list.push({ severity, source, field, reason });
+  }
+}
+
+export function annotationField(name: string): string {
+  return `metadata.annotations[${JSON.stringify(name)}]`;
+}
+
+export function describeSource(source: SourceRef): string {
+  const where = source.namespace ? `${source.namespace}/` : '';
+  return `${source.kind} ${where}${source.name}`;
+}
+
+/** One line per finding, grouped by object, in the order found. */
+export function formatFindings(findings: readonly Finding[]): string {
+  if (findings.length === 0) return 'Everything was converted; nothing to report.\n';
+  const lines: string[] = [];
+  let last = '';
+  for (const finding of findings) {
+    const object = describeSource(finding.source);
+    if (object !== last) {
+      lines.push(`${object}:`);
+      last = object;
+    }
+    lines.push(`  ${finding.severity.padEnd(7)} ${finding.field}: ${finding.reason}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
