@@ -133,3 +133,38 @@ describe('retryBudgetMs', () => {
     expect(() => retryBudgetMs({ VAULTBRIDGE_AGENT_RETRY_BUDGET_MS: 'soon' })).toThrow(/VAULTBRIDGE_AGENT_RETRY_BUDGET_MS: expected a number/);
   });
 });
+
+describe('VAULT_* variables over the configuration (agent-configmap mode)', () => {
+  // What a user puts in a ConfigMap: no vault section, no log section; the webhook's env fills them.
+  const handWritten = JSON.stringify({ version: 1, mode: 'sidecar', auth: valid.auth, secrets: valid.secrets, log: { level: 'Notice' } });
+  const fromFile = (env: Record<string, string>) => loadAgentConfig({ VAULTBRIDGE_AGENT_CONFIG_FILE: '/vault/configs/config.json', ...env }, () => handWritten);
+
+  test('the pod\'s log and client settings reach a hand-written config, as vault-k8s passes them', () => {
+    const config = fromFile({
+      VAULT_ADDR: 'https://vault.example:8200',
+      VAULT_SKIP_VERIFY: 'false',
+      VAULT_LOG_LEVEL: 'warning',
+      VAULT_LOG_FORMAT: 'json',
+      VAULT_CLIENT_TIMEOUT: '45000ms',
+      VAULT_MAX_RETRIES: '7',
+      VAULT_CACERT: '/vault/tls/ca.crt',
+      VAULT_CACERT_BYTES: '-----BEGIN CERTIFICATE-----\n',
+    });
+    expect(config.vault).toEqual({ address: 'https://vault.example:8200', tlsSkipVerify: false, timeoutMs: 45_000, maxRetries: 7, caCert: '/vault/tls/ca.crt', caCertPem: '-----BEGIN CERTIFICATE-----\n' });
+    expect(config.log).toEqual({ level: 'warn', format: 'json' });
+  });
+
+  test('a file\'s own Vault spelling of a log level is accepted', () => {
+    expect(fromFile({ VAULT_ADDR: 'https://vault:8200' }).log.level).toBe('info');
+  });
+
+  test.each([
+    ['VAULT_LOG_LEVEL', 'loud'],
+    ['VAULT_CLIENT_TIMEOUT', 'soon'],
+    ['VAULT_MAX_RETRIES', '-1'],
+    ['VAULT_SKIP_VERIFY', 'perhaps'],
+    ['VAULT_LOG_FORMAT', 'xml'],
+  ])('a bad %s is named', (name, value) => {
+    expect(() => fromFile({ VAULT_ADDR: 'https://vault:8200', [name]: value })).toThrow(new RegExp(`${name}: expected .*"${value}"`));
+  });
+});

@@ -112,13 +112,17 @@ describe('every pod-wide annotation lands in the spec', () => {
     ]],
     ['go-max-procs', { 'go-max-procs': '4' }, 'goMaxProcs', 4],
     ['log-level is lower-cased', { 'log-level': 'DEBUG' }, 'log.level', 'debug'],
+    ['log-level notice is info (as Vault)', { 'log-level': 'notice' }, 'log.level', 'info'],
+    ['log-level warning is warn', { 'log-level': ' Warning ' }, 'log.level', 'warn'],
+    ['log-level err is error', { 'log-level': 'ERR' }, 'log.level', 'error'],
+    ['log-level empty is info', { 'log-level': '' }, 'log.level', 'info'],
     ['log-format', { 'log-format': 'json' }, 'log.format', 'json'],
     ['service overrides the flag address', { service: 'http://vault.other:8200' }, 'vault.address', 'http://vault.other:8200'],
     ['role', { role: 'web' }, 'auth.role', 'web'],
     ['auth-config-role stands in for role', { role: '', 'auth-config-role': 'cfg' }, 'auth.role', 'cfg'],
     ['auth-type', { 'auth-type': 'Kubernetes' }, 'auth.type', 'kubernetes'],
     ['auth-path is stripped of slashes', { 'auth-path': '/auth/k8s-prod/' }, 'auth.mountPath', 'auth/k8s-prod'],
-    ['auth-config-* become parameters with underscores', { 'auth-config-some-param': 'x', 'auth-config-token-path': '/var/token' }, 'auth.config', { some_param: 'x', token_path: '/var/token' }],
+    ['auth-config-* become parameters with underscores; token-path is the token file, not a parameter', { 'auth-config-some-param': 'x', 'auth-config-token-path': '/var/token' }, 'auth.config', { some_param: 'x' }],
     ['auth-config-token-path overrides the token path (vault-k8s #456)', { 'auth-config-token-path': '/var/token' }, 'serviceAccountToken.tokenPath', '/var/token'],
     ['auth-min-backoff', { 'auth-min-backoff': '2s' }, 'auth.minBackoffMs', 2000],
     ['auth-max-backoff', { 'auth-max-backoff': '1m' }, 'auth.maxBackoffMs', 60_000],
@@ -196,7 +200,7 @@ describe('invalid annotations are reported with the name and the accepted values
     ['agent-run-as-user negative', { 'agent-run-as-user': '-1' }, 'agent-run-as-user', 'expected an integer from 0 to 2147483647'],
     ['agent-run-as-group text', { 'agent-run-as-group': 'wheel' }, 'agent-run-as-group', 'expected an integer from 0 to 2147483647'],
     ['agent-inject-default-template yaml', { 'agent-inject-default-template': 'yaml' }, 'agent-inject-default-template', 'expected one of map, json'],
-    ['log-level loud', { 'log-level': 'loud' }, 'log-level', 'expected one of trace, debug, info, warn, error'],
+    ['log-level loud', { 'log-level': 'loud' }, 'log-level', 'expected a log level: trace, debug, info (or notice), warn (or warning), error (or err)'],
     ['log-format xml', { 'log-format': 'xml' }, 'log-format', 'expected one of standard, json'],
     ['service not a URL', { service: 'vault:8200' }, 'service', 'expected an http or https URL such as https://vault.vault.svc:8200'],
     ['auth-type aws', { 'auth-type': 'aws' }, 'auth-type', 'expected kubernetes (the only auth method the vaultbridge agent implements)'],
@@ -352,7 +356,7 @@ describe('defaults apply under the annotations: pod > cluster annotation default
   test('a bad default is reported as coming from where it was set', () => {
     expect(issuesOf(pod(), { ...DEFAULTS, runAsUser: -5, annotations: { 'log-level': 'chatty' } })).toEqual([
       { annotation: 'vault.hashicorp.com/agent-run-as-user', value: '-5', source: 'flag', message: 'expected an integer from 0 to 2147483647' },
-      { annotation: 'vault.hashicorp.com/log-level', value: 'chatty', source: 'cluster default', message: 'expected one of trace, debug, info, warn, error' },
+      { annotation: 'vault.hashicorp.com/log-level', value: 'chatty', source: 'cluster default', message: 'expected a log level: trace, debug, info (or notice), warn (or warning), error (or err)' },
     ]);
   });
 

@@ -15,7 +15,7 @@ import { readSecrets, secretRawNames } from './secrets.ts';
 import { findServiceAccountToken } from './service-account.ts';
 import type { AgentFeature, AgentSpec } from './spec.ts';
 import { A } from './table.ts';
-import { parseBool, parseChoice, parseFraction, parseGoDuration, parseInteger, parseNonEmpty, parsePort, parseSecondsOrDuration, splitList, type Parsed } from './values.ts';
+import { parseAgentLogLevel, parseBool, parseChoice, parseFraction, parseGoDuration, parseInteger, parseNonEmpty, parsePort, parseSecondsOrDuration, splitList, type Parsed } from './values.ts';
 import { annotationWarnings } from './warnings.ts';
 
 export interface ParseContext {
@@ -73,8 +73,12 @@ export function parseAnnotations(pod: V1Pod, defaults: InjectorDefaults = {}, co
   const serviceAccount = findServiceAccountToken(pod, tokenVolumeName);
   if (!serviceAccount.ok) reader.fail(A.agentServiceAccountTokenVolumeName, serviceAccount.message, reader.find(A.agentServiceAccountTokenVolumeName));
 
-  const auth = readAuth(reader, configMap !== undefined);
-  const tokenPathOverride = auth.config.token_path?.trim();
+  // `auth-config-token-path` is where the agent reads the JWT from, not a login parameter: it becomes the
+  // token path and leaves the auth config (the agent would otherwise report it as an ignored extra).
+  const parsedAuth = readAuth(reader, configMap !== undefined);
+  const { token_path: tokenPathParam, ...authConfig } = parsedAuth.config;
+  const auth = { ...parsedAuth, config: authConfig };
+  const tokenPathOverride = tokenPathParam?.trim();
   const serviceAccountToken = serviceAccount.ok
     ? { ...serviceAccount.token, ...(tokenPathOverride ? { tokenPath: tokenPathOverride } : {}) }
     : { volumeName: '', mountPath: '', tokenPath: '' };
@@ -109,7 +113,7 @@ export function parseAnnotations(pod: V1Pod, defaults: InjectorDefaults = {}, co
     initJsonPatch: reader.parseOptional(A.agentInitJsonPatch, parseJsonPatch) ?? [],
     goMaxProcs: reader.parseOptional(A.goMaxProcs, (raw) => parseInteger(raw, 1)),
     log: {
-      level: reader.parse(A.logLevel, (raw) => parseChoice(raw, ['trace', 'debug', 'info', 'warn', 'error'] as const)) ?? 'info',
+      level: reader.parse(A.logLevel, parseAgentLogLevel) ?? 'info',
       format: reader.parse(A.logFormat, (raw) => parseChoice(raw, ['standard', 'json'] as const)) ?? 'standard',
     },
     vault: readVault(reader, defaults),
@@ -155,7 +159,8 @@ export function checkInjectorDefaults(defaults: InjectorDefaults): AnnotationIss
   const issues = checkAnnotationDefaultKeys(defaults);
   const probe: V1Pod = {
     metadata: { annotations: { [A.role]: 'probe' } },
-    spec: { containers: [{ name: 'probe', volumeMounts: [{ name: 'token', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' }] }] },
+    // runAsUser set, so a run-as-same-user default can be checked (it copies containers[0]'s).
+    spec: { containers: [{ name: 'probe', securityContext: { runAsUser: 1000 }, volumeMounts: [{ name: 'token', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' }] }] },
   };
   try {
     parseAnnotations(probe, defaults, { namespace: 'default' });

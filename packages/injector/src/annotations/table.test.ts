@@ -62,7 +62,6 @@ const UPSTREAM: ReadonlyArray<readonly [keyof typeof ANNOTATION_TABLE, string, s
   ['templateLeaseRenewalThreshold', 'vault.hashicorp.com/template-lease-renewal-threshold', undefined],
   ['agentDisableIdleConnections', 'vault.hashicorp.com/agent-disable-idle-connections', undefined],
   ['agentDisableKeepAlives', 'vault.hashicorp.com/agent-disable-keep-alives', undefined],
-  ['agentMetricsListenerPort', 'vault.hashicorp.com/agent-metrics-listener-port', undefined],
   ['agentTelemetry', 'vault.hashicorp.com/agent-telemetry', undefined],
   ['agentCacheEnable', 'vault.hashicorp.com/agent-cache-enable', 'false'],
   ['agentCacheUseAutoAuthToken', 'vault.hashicorp.com/agent-cache-use-auto-auth-token', 'true'],
@@ -103,6 +102,8 @@ describe('the annotation table matches vault-k8s', () => {
       ['agentInitRequestsCpu', 'vaultbridge'],
       ['agentInitRequestsMem', 'vaultbridge'],
       ['agentInitRequestsEphemeral', 'vaultbridge'],
+      // In no vault-k8s release (issue 10): the agent's own metrics listener.
+      ['agentMetricsListenerPort', 'vaultbridge'],
       ['agentInjectDefaultTemplateSecret', 'vaultbridge'],
     ]);
   });

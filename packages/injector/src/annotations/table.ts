@@ -98,7 +98,7 @@ export const ANNOTATION_TABLE = {
   agentJsonPatch: entry('agent-json-patch', 'pod', undefined, 'RFC 6902 patch applied to the generated `vault-agent` container'),
   agentInitJsonPatch: entry('agent-init-json-patch', 'pod', undefined, 'RFC 6902 patch applied to the generated `vault-agent-init` container'),
   goMaxProcs: entry('go-max-procs', 'pod', undefined, 'env `GOMAXPROCS` on the agents (kept for compatibility; the Node agent ignores it)'),
-  logLevel: entry('log-level', 'pod', 'info', 'agent log level: trace, debug, info, warn, error'),
+  logLevel: entry('log-level', 'pod', 'info', 'agent log level, Vault\'s spellings: trace, debug, info (notice), warn (warning), error (err); case and blanks ignored'),
   logFormat: entry('log-format', 'pod', 'standard', 'agent log format: standard or json'),
 
   // Vault connection and auth
@@ -106,7 +106,7 @@ export const ANNOTATION_TABLE = {
   role: entry('role', 'pod', undefined, 'Vault role for Kubernetes auth (required unless `auth-config-role` or `agent-configmap`)'),
   authType: entry('auth-type', 'pod', 'kubernetes', 'auto-auth method; the vaultbridge agent supports `kubernetes`', { defaultNote: '`AGENT_INJECT_VAULT_AUTH_TYPE`' }),
   authPath: entry('auth-path', 'pod', 'auth/kubernetes', 'mount path of the auth method', { defaultNote: '`AGENT_INJECT_VAULT_AUTH_PATH`' }),
-  authConfig: entry('auth-config', 'param', undefined, 'auth method parameter `<param>` (`-` becomes `_`); `auth-config-token-path` overrides the token path'),
+  authConfig: entry('auth-config', 'param', undefined, 'auth method parameter `<param>` (`-` becomes `_`); `auth-config-token-path` is the token file the agent reads (not sent as a parameter)'),
   authMinBackoff: entry('auth-min-backoff', 'pod', undefined, 'minimum auth retry backoff (Go duration)', { defaultNote: '`AGENT_INJECT_AUTH_MIN_BACKOFF`' }),
   authMaxBackoff: entry('auth-max-backoff', 'pod', undefined, 'maximum auth retry backoff (Go duration)', { defaultNote: '`AGENT_INJECT_AUTH_MAX_BACKOFF`' }),
   agentAutoAuthExitOnErr: entry('agent-auto-auth-exit-on-err', 'pod', 'false', 'exit when auth fails instead of retrying forever'),
@@ -129,7 +129,7 @@ export const ANNOTATION_TABLE = {
   templateLeaseRenewalThreshold: entry('template-lease-renewal-threshold', 'pod', undefined, 'fraction of a lease after which it is renewed (0–1); upstream reads the flag but never applies it', { defaultNote: '`AGENT_INJECT_TEMPLATE_LEASE_RENEWAL_THRESHOLD`' }),
   agentDisableIdleConnections: entry('agent-disable-idle-connections', 'pod', undefined, 'comma list of auto-auth, caching, templating', { defaultNote: '`AGENT_INJECT_DISABLE_IDLE_CONNECTIONS`' }),
   agentDisableKeepAlives: entry('agent-disable-keep-alives', 'pod', undefined, 'comma list of auto-auth, caching, templating', { defaultNote: '`AGENT_INJECT_DISABLE_KEEP_ALIVES`' }),
-  agentMetricsListenerPort: entry('agent-metrics-listener-port', 'pod', undefined, 'port of the agent\'s metrics listener on localhost'),
+  agentMetricsListenerPort: entry('agent-metrics-listener-port', 'pod', undefined, 'port of the agent\'s metrics listener on localhost (in no vault-k8s release)', ours),
   agentTelemetry: entry('agent-telemetry', 'param', undefined, 'agent telemetry parameter `<param>` (`-` becomes `_`; JSON values parsed)'),
 
   // Cache

@@ -122,6 +122,26 @@ export function parseChoice<T extends string>(raw: string, choices: readonly T[]
   return found ?? reject(`one of ${choices.join(', ')}`);
 }
 
+// Vault's log level spellings (sdk/helper/logging ParseLogLevel, which vault-k8s copies): trimmed,
+// case-insensitive, with `notice` for info, `warning` for warn and `err` for error; empty is info.
+const LOG_LEVEL_SPELLINGS: Readonly<Record<string, 'trace' | 'debug' | 'info' | 'warn' | 'error'>> = {
+  trace: 'trace',
+  debug: 'debug',
+  '': 'info',
+  notice: 'info',
+  info: 'info',
+  warn: 'warn',
+  warning: 'warn',
+  err: 'error',
+  error: 'error',
+};
+
+/** A log level as Vault accepts it, normalised to the five levels the agent and the webhook log at. */
+export function parseAgentLogLevel(raw: string): Parsed<'trace' | 'debug' | 'info' | 'warn' | 'error'> {
+  const level = LOG_LEVEL_SPELLINGS[raw.trim().toLowerCase()];
+  return level ?? reject('a log level: trace, debug, info (or notice), warn (or warning), error (or err)');
+}
+
 /** An http(s) URL, as Vault addresses are. */
 export function parseHttpUrl(raw: string): Parsed<string> {
   const expected = 'an http or https URL such as https://vault.vault.svc:8200';

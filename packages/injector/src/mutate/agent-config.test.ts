@@ -89,7 +89,7 @@ describe('VAULTBRIDGE_AGENT_CONFIG', () => {
       mountPath: 'auth/k8s',
       role: 'app',
       serviceAccountTokenPath: '/var/run/jwt',
-      config: { audience: 'vault', token_path: '/var/run/jwt' },
+      config: { audience: 'vault' },
       minBackoffMs: 1000,
       maxBackoffMs: 120_000,
       exitOnError: true,

@@ -42,6 +42,13 @@ function env(spec: AgentSpec, mode: AgentMode): V1EnvVar[] {
   }
   // ConfigMap mode: the agent reads its config file; VAULT_* fill in what the file leaves out (GH-353).
   vars.push({ name: AGENT_CONFIG_FILE_ENV, value: `${CONFIG_PATH}/${mode === 'init' ? 'config-init.json' : 'config.json'}` });
+  // As vault-k8s (container_env.go), the pod's log and client settings reach a hand-written config as
+  // env; the agent applies VAULT_* over its file, as Vault Agent does.
+  vars.push({ name: 'VAULT_LOG_LEVEL', value: spec.log.level });
+  vars.push({ name: 'VAULT_LOG_FORMAT', value: spec.log.format });
+  if (spec.vault.timeoutMs !== undefined) vars.push({ name: 'VAULT_CLIENT_TIMEOUT', value: `${spec.vault.timeoutMs}ms` });
+  if (spec.vault.maxRetries !== undefined) vars.push({ name: 'VAULT_MAX_RETRIES', value: String(spec.vault.maxRetries) });
+  if (spec.vault.caCertPem !== undefined) vars.push({ name: 'VAULT_CACERT_BYTES', value: spec.vault.caCertPem });
   vars.push({ name: 'VAULT_ADDR', value: spec.vault.address });
   if (spec.vault.caCert !== undefined) vars.push({ name: 'VAULT_CACERT', value: spec.vault.caCert });
   if (spec.vault.caPath !== undefined) vars.push({ name: 'VAULT_CAPATH', value: spec.vault.caPath });

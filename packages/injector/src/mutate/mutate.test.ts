@@ -164,12 +164,24 @@ describe('what each annotation does to the pod', () => {
     ], [
       [
         { name: 'VAULTBRIDGE_AGENT_CONFIG_FILE', value: '/vault/configs/config-init.json' },
+        { name: 'VAULT_LOG_LEVEL', value: 'info' },
+        { name: 'VAULT_LOG_FORMAT', value: 'standard' },
         { name: 'VAULT_ADDR', value: VAULT_ADDR },
         { name: 'VAULT_CACERT', value: '/vault/tls/ca.crt' },
         { name: 'VAULT_SKIP_VERIFY', value: 'true' },
       ],
       [{ name: 'VAULTBRIDGE_AGENT_CONFIG_FILE', value: '/vault/configs/config.json' }],
     ]],
+    ['agent-configmap passes log-level, log-format, client-timeout and client-max-retries as env (vault-k8s container_env.go)', {
+      'agent-configmap': 'agent-cfg', 'log-level': 'Warning', 'log-format': 'json', 'client-timeout': '45s', 'client-max-retries': '7',
+    }, {}, (a) => Object.fromEntries((container(a, 'vault-agent')?.env ?? []).filter((e) => e.name.startsWith('VAULT_')).map((e) => [e.name, e.value])), {
+      VAULT_LOG_LEVEL: 'warn',
+      VAULT_LOG_FORMAT: 'json',
+      VAULT_CLIENT_TIMEOUT: '45000ms',
+      VAULT_MAX_RETRIES: '7',
+      VAULT_ADDR: VAULT_ADDR,
+      VAULT_SKIP_VERIFY: 'false',
+    }],
     ['agent-extra-secret mounts a Secret at /vault/custom', { 'agent-extra-secret': 'extra' }, {}, (a) => [
       a.spec?.volumes?.find((v) => v.name === 'extra-secrets'),
       mountsOf(container(a, 'vault-agent')).at(-1),

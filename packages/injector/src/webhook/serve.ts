@@ -7,7 +7,7 @@ import { AdmissionWorkerPool, resolveWorkerCount } from './admission-pool.ts';
 import type { ServeConfig } from './config.ts';
 import { InjectorMetrics } from './metrics.ts';
 import { WebhookServer } from './server.ts';
-import { AutoCertificateSource, FileCertificateSource, type CertificateSource } from './tls/index.ts';
+import { AutoCertificateSource, FileCertificateSource, publishCaBundle, type CertificateSource, type ServingCertificate } from './tls/index.ts';
 
 export interface RunningWebhook {
   address: AddressInfo;
@@ -35,15 +35,36 @@ function watchAnnotationDefaults(kubeConfig: k8s.KubeConfig, namespace: string, 
   return { defaults: () => current, ready: refresh(), stop: () => clearInterval(timer) };
 }
 
+/**
+ * With certificate files, a CA file and --tls-auto, the CA is patched into the webhook configuration
+ * at start and whenever the files change (vault-k8s's certWatcher does the same with -tls-ca-cert-file).
+ */
+function publishCaFromFiles(certificates: CertificateSource, kubeConfig: k8s.KubeConfig, webhookConfigName: string, logger: Logger): () => void {
+  const admission = kubeConfig.makeApiClient(k8s.AdmissionregistrationV1Api);
+  const publish = (caPem: string | undefined): void => {
+    if (caPem === undefined) return;
+    publishCaBundle(admission, webhookConfigName, caPem).catch((error: unknown) => {
+      logger.warn({ err: error, webhookConfiguration: webhookConfigName }, 'could not patch the CA bundle into the webhook configuration; retrying on the next certificate change');
+    });
+  };
+  const onChange = (next: ServingCertificate): void => publish(next.caPem);
+  certificates.on('changed', onChange);
+  return () => certificates.off('changed', onChange);
+}
+
 /** Starts the webhook as `vaultbridge-injector serve` does; SIGTERM drains in-flight reviews. */
 export async function serveWebhook(config: ServeConfig, options: { kubeConfig?: k8s.KubeConfig; installSignalHandlers?: boolean } = {}): Promise<RunningWebhook> {
   const logger = createLogger({ name: 'vaultbridge-injector', level: config.logLevel as LogLevel });
-  const needsKube = config.tls.mode === 'auto' || config.annotationDefaultsConfigMap !== undefined;
+  const needsKube = config.tls.mode === 'auto' || config.annotationDefaultsConfigMap !== undefined || (config.tls.caFile !== undefined && config.tls.webhookConfigName !== undefined);
   const kubeConfig = options.kubeConfig ? reuseKubeConnections(options.kubeConfig) : needsKube ? loadKubeConfig() : undefined;
 
   let certificates: CertificateSource;
+  let stopCaPublisher = (): void => {};
   if (config.tls.mode === 'files') {
-    certificates = new FileCertificateSource({ certFile: config.tls.certFile, keyFile: config.tls.keyFile });
+    certificates = new FileCertificateSource({ certFile: config.tls.certFile, keyFile: config.tls.keyFile, ...(config.tls.caFile ? { caFile: config.tls.caFile } : {}) });
+    if (config.tls.caFile && config.tls.webhookConfigName && kubeConfig) {
+      stopCaPublisher = publishCaFromFiles(certificates, kubeConfig, config.tls.webhookConfigName, logger);
+    }
   } else {
     certificates = new AutoCertificateSource({
       kubeConfig: kubeConfig!,
@@ -70,6 +91,8 @@ export async function serveWebhook(config: ServeConfig, options: { kubeConfig?: 
     metrics: new InjectorMetrics(),
     logger,
     minVersion: config.tlsMinVersion,
+    ...(config.tlsCiphers === undefined ? {} : { ciphers: config.tlsCiphers }),
+    ...(config.telemetryPath === undefined ? {} : { telemetryPath: config.telemetryPath }),
   });
   let address: AddressInfo;
   try {
@@ -81,6 +104,7 @@ export async function serveWebhook(config: ServeConfig, options: { kubeConfig?: 
   logger.info({ host: address.address, port: address.port, tls: config.tls.mode, workers }, 'webhook listening');
   const close = async (): Promise<void> => {
     stopDefaults();
+    stopCaPublisher();
     await server.close();
     await pool?.close();
   };

@@ -63,3 +63,53 @@ it.each(handlers)('drains an in-flight review on close() (%s)', async (_name, ma
   expect(closed).toBe(true);
   await close();
 });
+
+describe('upstream TLS and telemetry flags', () => {
+  let server: WebhookServer;
+  let port: number;
+  let caPem: string;
+
+  beforeAll(async () => {
+    const ca = await createCertificateAuthority('flags');
+    caPem = ca.certPem;
+    const serving = await issueCertificate(ca, { commonName: 'w', usage: 'server', ipAddresses: ['127.0.0.1'] });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flags-'));
+    fs.writeFileSync(path.join(dir, 'tls.crt'), serving.certPem);
+    fs.writeFileSync(path.join(dir, 'tls.key'), serving.keyPem);
+    server = new WebhookServer({
+      handler: admissionHandler(defaults),
+      certificates: new FileCertificateSource({ certFile: path.join(dir, 'tls.crt'), keyFile: path.join(dir, 'tls.key') }),
+      metrics: new InjectorMetrics(undefined, false),
+      logger: pino({ level: 'silent' }),
+      // -tls-cipher-suites TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 (see tls/ciphers.ts), -telemetry-path /stats
+      ciphers: 'ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES256-GCM-SHA384:TLS_AES_128_GCM_SHA256',
+      telemetryPath: '/stats',
+    });
+    ({ port } = await server.listen(0, '127.0.0.1'));
+  });
+
+  afterAll(() => server.close());
+
+  const get = (pathname: string, tls: https.RequestOptions = {}) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const request = https.get({ host: '127.0.0.1', port, path: pathname, ca: caPem, agent: false, ...tls }, (response) => {
+        let body = '';
+        response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      });
+      request.on('error', reject);
+    });
+
+  it('serves the metrics at the telemetry path and at /metrics', async () => {
+    for (const pathname of ['/stats', '/metrics']) {
+      const { status, body } = await get(pathname);
+      expect(status).toBe(200);
+      expect(body).toContain('vault_agent_injector_request_queue_length');
+    }
+  });
+
+  it('offers only the configured TLS 1.2 suites', async () => {
+    expect((await get('/health/ready', { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES256-GCM-SHA384' })).status).toBe(204);
+    await expect(get('/health/ready', { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-GCM-SHA256' })).rejects.toThrow(/handshake failure/i);
+  });
+});

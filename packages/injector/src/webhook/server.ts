@@ -13,6 +13,10 @@ export interface WebhookServerOptions {
   logger: Logger;
   /** TLS minimum version, upstream's -tls-min-version (default TLS 1.2). */
   minVersion?: 'TLSv1.2' | 'TLSv1.3';
+  /** OpenSSL cipher list (upstream's -tls-cipher-suites, translated); empty: Node's defaults */
+  ciphers?: string;
+  /** another path the metrics are served at (upstream's -telemetry-path); /metrics always is */
+  telemetryPath?: string;
   maxBodyBytes?: number;
 }
 
@@ -32,7 +36,7 @@ export class WebhookServer {
   private draining = false;
 
   constructor(options: WebhookServerOptions) {
-    this.options = { minVersion: 'TLSv1.2', maxBodyBytes: 4 * 1024 * 1024, ...options };
+    this.options = { minVersion: 'TLSv1.2', ciphers: '', telemetryPath: '/metrics', maxBodyBytes: 4 * 1024 * 1024, ...options };
   }
 
   app(): express.Express {
@@ -44,9 +48,11 @@ export class WebhookServer {
     app.get('/health/ready', (_req, res) => {
       res.status(this.draining || !this.options.certificates.current() ? 503 : 204).end();
     });
-    app.get('/metrics', async (_req, res) => {
+    const serveMetrics = async (_req: Request, res: Response): Promise<void> => {
       res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
-    });
+    };
+    app.get('/metrics', serveMetrics);
+    if (this.options.telemetryPath !== '/metrics') app.get(this.options.telemetryPath, serveMetrics);
     app.post('/mutate', (req: Request, res: Response, next: NextFunction) => {
       if (!isJson(req.headers['content-type'])) {
         res.status(400).json({ error: `Invalid content-type ${JSON.stringify(req.headers['content-type'] ?? '')}: expected application/json` });
@@ -106,12 +112,13 @@ export class WebhookServer {
 
   /** Waits for a certificate, then listens. Resolves with the bound address. */
   async listen(port: number, host = '0.0.0.0'): Promise<AddressInfo> {
-    const { certificates, logger, minVersion } = this.options;
+    const { certificates, logger, minVersion, ciphers } = this.options;
     const initial = await certificates.start();
-    const server = https.createServer({ cert: initial.certPem, key: initial.keyPem, minVersion }, this.app());
+    const tlsOptions = { minVersion, ...(ciphers === '' ? {} : { ciphers }) };
+    const server = https.createServer({ cert: initial.certPem, key: initial.keyPem, ...tlsOptions }, this.app());
     server.keepAliveTimeout = 65_000;
     certificates.on('changed', (next: ServingCertificate) => {
-      server.setSecureContext({ cert: next.certPem, key: next.keyPem, minVersion });
+      server.setSecureContext({ cert: next.certPem, key: next.keyPem, ...tlsOptions });
       logger.info('serving certificate reloaded');
     });
     certificates.on('error', (error: Error) => logger.warn({ err: error }, 'certificate source error'));

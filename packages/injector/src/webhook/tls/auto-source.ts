@@ -12,6 +12,7 @@ import {
   certificateTimes,
   type PemKeyPair,
 } from './certificates.ts';
+import { publishCaBundle } from './ca-bundle.ts';
 import type { CertificateSource, CertificateSourceEvents, ServingCertificate } from './source.ts';
 
 const hour = 3600_000;
@@ -232,24 +233,8 @@ export class AutoCertificateSource extends EventEmitter<CertificateSourceEvents>
     }
   }
 
-  /** Patches the CA bundle into every webhook of the configuration that does not have it yet. */
   private async publishCaBundle(caBundle: string): Promise<void> {
-    let config: k8s.V1MutatingWebhookConfiguration;
-    try {
-      config = await this.admission.readMutatingWebhookConfiguration({ name: this.options.webhookConfigName });
-    } catch (error) {
-      if (error instanceof k8s.ApiException && error.code === 404) return; // not installed yet
-      throw error;
-    }
-    const wanted = b64(caBundle);
-    const patch = (config.webhooks ?? []).flatMap((webhook, index) =>
-      webhook.clientConfig.caBundle === wanted ? [] : [{ op: 'add', path: `/webhooks/${index}/clientConfig/caBundle`, value: wanted }],
-    );
-    if (patch.length === 0) return;
-    await this.admission.patchMutatingWebhookConfiguration(
-      { name: this.options.webhookConfigName, body: patch },
-      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.JsonPatch),
-    );
+    await publishCaBundle(this.admission, this.options.webhookConfigName, caBundle);
   }
 }
 
