@@ -264,6 +264,10 @@ export function parseAgentConfig(value: unknown, source = 'configuration'): Agen
       }
       check.oneOf(secret.defaultTemplate, `${field}.defaultTemplate`, ['map', 'json'] as const);
       const destination = check.absolutePath(secret.destination, `${field}.destination`);
+      const volume = check.absolutePath(secret.volume, `${field}.volume`, { optional: true });
+      if (volume !== undefined && destination !== undefined && !destination.startsWith(`${volume}/`)) {
+        check.fail(`${field}.volume`, `the destination ${destination} is not inside the volume ${volume}`);
+      }
       if (destination !== undefined) {
         const clash = destinations.get(destination);
         if (clash !== undefined) check.fail(`${field}.destination`, `${destination} is also the destination of secrets.${clash}`);

@@ -11,7 +11,8 @@ import type { AgentConfig, AgentSecretConfig } from '../mutate/agent-config.ts';
 import { SecretFetcher, type FetchedSecret } from './fetch.ts';
 import type { AgentPaths } from './paths.ts';
 import { compileSecretRenderer, type SecretRenderer } from './render.ts';
-import { DEFAULT_FILE_MODE, TOKEN_FILE_MODE, writeSecretFile, type WriteResult } from './write.ts';
+import { ConfinedPathError } from './confined.ts';
+import { DEFAULT_FILE_MODE, TOKEN_FILE_MODE, volumeRoots, writeSecretFile, type WriteResult } from './write.ts';
 
 export const DEFAULT_MIN_BACKOFF_MS = 1_000;
 export const DEFAULT_MAX_BACKOFF_MS = 30_000;
@@ -107,7 +108,8 @@ export async function openSession(config: AgentConfig, paths: AgentPaths, logger
 export async function writeTokenSinks(session: AgentSession): Promise<void> {
   const token = await session.tokens.token();
   registerSecret(token);
-  for (const sink of session.config.tokenSinks) await writeSecretFile(session.paths, sink, token, TOKEN_FILE_MODE);
+  const roots = volumeRoots(session.config);
+  for (const sink of session.config.tokenSinks) await writeSecretFile(session.paths, sink, token, TOKEN_FILE_MODE, roots);
 }
 
 /** Fetches, renders and writes one secret; `fetched` is given when the caller already has the data (a re-issued lease). */
@@ -122,7 +124,8 @@ export async function renderSecret(session: AgentSession, secret: PreparedSecret
   }
   let result: WriteResult;
   try {
-    result = await writeSecretFile(session.paths, secret.config.destination, content, secret.mode);
+    const roots = secret.config.volume === undefined ? volumeRoots(session.config) : [secret.config.volume];
+    result = await writeSecretFile(session.paths, secret.config.destination, content, secret.mode, roots);
   } catch (error) {
     throw new SecretRenderError(secret.config, 'write', error);
   }
@@ -144,8 +147,8 @@ export async function renderAll(session: AgentSession): Promise<RenderedSecret[]
 
 /** Errors that no retry can fix. */
 export function isPermanent(error: unknown, config: AgentConfig): boolean {
-  if (error instanceof UnsafePathError) return true;
-  if (error instanceof SecretRenderError && (error.cause instanceof UnsafePathError || (error.cause instanceof TemplateError && error.cause.code === 'TEMPLATE_PARSE'))) return true;
+  if (error instanceof UnsafePathError || error instanceof ConfinedPathError) return true;
+  if (error instanceof SecretRenderError && (error.cause instanceof UnsafePathError || error.cause instanceof ConfinedPathError || (error.cause instanceof TemplateError && error.cause.code === 'TEMPLATE_PARSE'))) return true;
   // agent-auto-auth-exit-on-err: a refused login ends the agent at once.
   return config.auth.exitOnError && error instanceof VaultAuthError;
 }

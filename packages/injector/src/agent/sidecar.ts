@@ -4,12 +4,12 @@
 // file only when its bytes changed and then runs the secret's command. SIGTERM, or POST /agent/v1/quit
 // with agent-enable-quit, stops it gracefully; agent-metrics-listener-port serves its metrics.
 
-import fs from 'node:fs/promises';
-import { LeaseManager, createShutdown, readDynamicSecret, writeFileAtomic } from '@vaultbridge/core';
+import { LeaseManager, createShutdown, readDynamicSecret } from '@vaultbridge/core';
 import { DEFAULT_STATIC_SECRET_RENDER_INTERVAL_MS } from './config.ts';
 import { runSecretCommand } from './commands.ts';
 import type { AgentRunOptions } from './init.ts';
 import { AgentMetrics, startAgentListeners, type AgentListeners } from './listeners.ts';
+import { volumeRoots, writeSecretFile } from './write.ts';
 import { openSession, renderAll, renderSecret, withRetryBudget, writeTokenSinks, type AgentSession, type PreparedSecret, type RenderedSecret } from './session.ts';
 
 export async function runSidecar(options: AgentRunOptions): Promise<number> {
@@ -67,11 +67,12 @@ export async function runSidecar(options: AgentRunOptions): Promise<number> {
   for (const rendered of first) metrics.renders.inc({ secret: rendered.secret.config.name, result: rendered.result });
   metrics.ready.set(1);
 
+  // Ready and pid files go through the same confined writer as secrets: no symlink is followed.
+  const roots = volumeRoots(config);
   if (config.readyFile !== undefined) {
-    await writeFileAtomic(paths.hostPath(config.readyFile), `${new Date().toISOString()}\n`, { mode: 0o644, createParents: true });
+    await writeSecretFile(paths, config.readyFile, `${new Date().toISOString()}\n`, 0o644, roots);
   }
-  await fs.mkdir(paths.hostPath(dirnameOf(config.pidFile)), { recursive: true }).catch(() => undefined);
-  await fs.writeFile(paths.hostPath(config.pidFile), `${process.pid}\n`).catch((error: unknown) => logger.warn({ err: error }, 'cannot write the pid file'));
+  await writeSecretFile(paths, config.pidFile, `${process.pid}\n`, 0o644, roots).catch((error: unknown) => logger.warn({ err: error }, 'cannot write the pid file'));
   logger.info({ secrets: first.length, durationMs: Date.now() - started }, 'first render complete; sidecar ready');
 
   // Token: a new login (renewal refused, max TTL near) means a new token for the sinks.
@@ -150,8 +151,4 @@ async function rerender(session: AgentSession, metrics: AgentMetrics, secret: Pr
 async function runCommandOf(session: AgentSession, secret: PreparedSecret): Promise<void> {
   if (secret.config.command === undefined) return;
   await runSecretCommand(secret.config.command, { secretName: secret.config.name, logger: session.logger });
-}
-
-function dirnameOf(file: string): string {
-  return file.slice(0, file.lastIndexOf('/')) || '/';
 }

@@ -1,41 +1,29 @@
-// Writing rendered files: atomically (core's writeFileAtomic), with the asked mode, confined to the
-// destination's own directory, and only when the bytes changed, so an unchanged secret neither touches
-// the file nor triggers its command.
+// Writing rendered files, token sinks and the ready/pid files: atomically, with the asked mode, only
+// when the bytes changed (so an unchanged secret neither touches the file nor triggers its command),
+// and confined to the volume the file belongs to with no symlink followed at any level (confined.ts).
 
-import fs from 'node:fs/promises';
-import path from 'node:path';
-import { resolveInside, writeFileAtomic } from '@vaultbridge/core';
+import { HOME_PATH, SECRETS_PATH } from '../mutate/names.ts';
+import type { AgentConfig } from '../mutate/agent-config.ts';
+import { rootOf, writeConfined, type WriteResult } from './confined.ts';
 import type { AgentPaths } from './paths.ts';
+
+export type { WriteResult } from './confined.ts';
 
 export const DEFAULT_FILE_MODE = 0o644;
 export const TOKEN_FILE_MODE = 0o600;
 
-export type WriteResult = 'created' | 'changed' | 'unchanged';
-
 /**
- * Writes `content` to the absolute `destination` (under the agent root, if any). The parent directory
- * is created when missing; the file itself must resolve inside it (no symlink out of the volume).
+ * The volume roots of a configuration: the agent's home, the default secrets volume and every
+ * secret's own volume. A file is confined to the longest root above it (else to its own directory).
  */
-export async function writeSecretFile(paths: AgentPaths, destination: string, content: string, mode: number = DEFAULT_FILE_MODE): Promise<WriteResult> {
-  const directory = paths.hostPath(path.posix.dirname(destination));
-  await fs.mkdir(directory, { recursive: true, mode: 0o755 });
-  const file = await resolveInside(directory, path.posix.basename(destination));
-  const previous = await readIfExists(file);
-  if (previous !== undefined && previous === content) {
-    // Same bytes: keep the file, but a changed mode is still applied.
-    const stat = await fs.stat(file);
-    if ((stat.mode & 0o7777) !== mode) await fs.chmod(file, mode);
-    return 'unchanged';
-  }
-  await writeFileAtomic(file, content, { mode });
-  return previous === undefined ? 'created' : 'changed';
+export function volumeRoots(config: Pick<AgentConfig, 'secrets'>): string[] {
+  const roots = new Set([HOME_PATH, SECRETS_PATH]);
+  for (const secret of config.secrets) if (secret.volume !== undefined) roots.add(secret.volume);
+  return [...roots];
 }
 
-async function readIfExists(file: string): Promise<string | undefined> {
-  try {
-    return await fs.readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
+/** Writes `content` to the configured absolute `destination` (under the agent root, if any). */
+export async function writeSecretFile(paths: AgentPaths, destination: string, content: string, mode: number = DEFAULT_FILE_MODE, roots: readonly string[] = [HOME_PATH, SECRETS_PATH]): Promise<WriteResult> {
+  const { root, relative } = rootOf(destination, roots);
+  return writeConfined(paths.hostPath(root), relative, content, { mode });
 }

@@ -4,7 +4,7 @@
 
 import path from 'node:path/posix';
 import type { AgentFeature, AgentLogFormat, AgentLogLevel, AgentSpec, CacheAutoAuthToken, DefaultTemplate, VaultConnectionSpec } from '../annotations/spec.ts';
-import { CACHE_PATH, PID_FILE, READY_FILE, TOKEN_FILE } from './names.ts';
+import { CACHE_PATH, PID_FILE, READY_FILE, SECRETS_PATH, TOKEN_FILE } from './names.ts';
 
 /** Env var holding base64(JSON(AgentConfig)). */
 export const AGENT_CONFIG_ENV = 'VAULTBRIDGE_AGENT_CONFIG';
@@ -27,6 +27,9 @@ export interface AgentSecretConfig {
   readonly defaultTemplate: DefaultTemplate;
   /** absolute file to write, atomically */
   readonly destination: string;
+  /** the volume the file is in (its secret-volume-path), when not /vault/secrets: the agent never
+   *  follows a symlink below it */
+  readonly volume?: string;
   /** file mode, e.g. 256 (= 0o400); agent default when absent */
   readonly perms?: number;
   /** command line to run after the file changed */
@@ -122,6 +125,7 @@ export function buildAgentConfig(spec: AgentSpec, mode: AgentMode): AgentConfig 
       ...(secret.templateFile === undefined ? {} : { templateFile: secret.templateFile }),
       defaultTemplate: secret.defaultTemplate,
       destination: secret.destination,
+      ...(secret.mountPath === SECRETS_PATH ? {} : { volume: secret.mountPath }),
       ...(secret.perms === undefined ? {} : { perms: secret.perms }),
       ...(secret.command === undefined ? {} : { command: secret.command }),
       leftDelimiter: secret.leftDelimiter,

@@ -8,6 +8,8 @@ export const HOME_INIT_VOLUME = 'home-init';
 export const HOME_SIDECAR_VOLUME = 'home-sidecar';
 export const HOME_PATH = '/home/vault';
 export const SECRETS_VOLUME = 'vault-secrets';
+/** where `vault-secrets` is mounted unless `secret-volume-path` says otherwise */
+export const SECRETS_PATH = '/vault/secrets';
 /** `vault-secrets-custom-<i>` for each distinct per-secret directory */
 export const CUSTOM_SECRETS_VOLUME_PREFIX = 'vault-secrets-custom-';
 export const CONFIG_VOLUME = 'vault-config';
