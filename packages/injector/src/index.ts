@@ -50,4 +50,5 @@ export { handleAdmissionReview, type AdmissionResult } from './admission/handle.
 export { renderManifest, runRender, type RenderOptions, type RenderOutcome } from './cli/render.ts';
 export type { CliIo } from './cli/program.ts';
 export { findPod, type PodSlot } from './cli/pod-templates.ts';
+export { applyServiceAccountAdmission } from './cli/service-account-admission.ts';
 export { toHandlebarsSource } from './agent/render.ts';

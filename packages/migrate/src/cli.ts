@@ -35,6 +35,9 @@ async function readInputs(files: readonly string[], io: CliIo): Promise<Manifest
 
 interface Options {
   to: Target;
+  namespace?: string;
+  vaultAddress?: string;
+  authPath?: string;
   output?: string;
   report?: string;
   format: 'text' | 'json';
@@ -46,6 +49,9 @@ export async function runMigrateCli(argv: readonly string[], io: CliIo): Promise
     .description('Converts Vault secret delivery between methods: vault.hashicorp.com injector annotations, SecretProviderClass (vault provider), VSO (secrets.hashicorp.com) and Vaultbridge operator objects (secrets.vaultbridge.dev).')
     .argument('[files...]', 'manifest files (multi-document YAML or JSON); none or "-" reads stdin')
     .addOption(new Option('--to <method>', 'target method').choices(TARGETS).makeOptionMandatory())
+    .option('-n, --namespace <ns>', 'namespace for documents that name none (default: default)')
+    .option('--vault-address <url>', "the injector's Vault address (its --vault-addr, AGENT_INJECT_VAULT_ADDR) for pods without vault.hashicorp.com/service", io.env.AGENT_INJECT_VAULT_ADDR || undefined)
+    .option('--auth-path <path>', "the injector's auth path (AGENT_INJECT_VAULT_AUTH_PATH) for pods without vault.hashicorp.com/auth-path", io.env.AGENT_INJECT_VAULT_AUTH_PATH || undefined)
     .option('-o, --output <file>', 'write the converted manifests here instead of stdout')
     .option('--report <file>', 'write the report here instead of stderr')
     .addOption(new Option('--report-format <format>', 'report as text or json').choices(['text', 'json']).default('text'))
@@ -54,7 +60,8 @@ export async function runMigrateCli(argv: readonly string[], io: CliIo): Promise
     .action(async (files: string[], raw: Omit<Options, 'format'> & { reportFormat: 'text' | 'json' }) => {
       const options: Options = { ...raw, format: raw.reportFormat };
       const input = await readInputs(files, io);
-      const result = migrate(input, { to: options.to });
+      const injectorDefaults = { ...(options.vaultAddress ? { vaultAddress: options.vaultAddress } : {}), ...(options.authPath ? { authPath: options.authPath } : {}) };
+      const result = migrate(input, { to: options.to, injectorDefaults, ...(options.namespace ? { namespace: options.namespace } : {}) });
       const manifests = formatManifests(result.manifests);
       const report = options.format === 'json' ? `${JSON.stringify(result.findings, null, 2)}\n` : formatFindings(result.findings);
       if (options.output) await writeFile(options.output, manifests);

@@ -1,0 +1,31 @@
+// VaultConnections and VaultAuths that many converted objects share: one per distinct spec in a
+// namespace, named after what they are for, created once.
+import { API_VERSION } from '@vaultbridge/operator';
+import type { Manifest } from './manifests.ts';
+import { dnsName } from './names.ts';
+
+export class SharedObjects {
+  private readonly byKey = new Map<string, Manifest>();
+  private readonly names = new Set<string>();
+
+  /** The name of the `kind` object in `namespace` with `spec`, created on first use (`base`, then `base-2`…). */
+  ensure(kind: 'VaultConnection' | 'VaultAuth', namespace: string, base: string, spec: Record<string, unknown>): string {
+    const key = `${kind}\0${namespace}\0${JSON.stringify(spec)}`;
+    const existing = this.byKey.get(key) as { metadata: { name: string } } | undefined;
+    if (existing) return existing.metadata.name;
+    let name = dnsName(base);
+    for (let n = 2; this.names.has(`${kind}/${namespace}/${name}`); n++) name = dnsName(base, String(n));
+    this.names.add(`${kind}/${namespace}/${name}`);
+    this.byKey.set(key, { apiVersion: API_VERSION, kind, metadata: { name, namespace }, spec });
+    return name;
+  }
+
+  /** Objects a caller already has under these names (from the input), so new ones do not take them. */
+  reserve(kind: string, namespace: string, name: string): void {
+    this.names.add(`${kind}/${namespace}/${name}`);
+  }
+
+  objects(): Manifest[] {
+    return [...this.byKey.values()];
+  }
+}
