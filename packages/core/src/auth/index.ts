@@ -5,3 +5,6 @@ export { JwtAuth, type JwtAuthOptions } from './jwt.ts';
 export { AppRoleAuth, type AppRoleAuthOptions } from './approle.ts';
 export { TokenManager, type TokenManagerOptions, type TokenManagerEvents, type TokenInfo } from './token-manager.ts';
 export { TokenManagerCache, tokenManagerKey } from './token-cache.ts';
+export {
+  FileTokenSource, StaticTokenSource, defaultServiceAccountTokenPath, type ServiceAccountTokenSource,
+} from '../kube/token-file.ts';

@@ -1,4 +1,4 @@
-import type { ServiceAccountTokenSource } from '../kube/token-source.ts';
+import type { ServiceAccountTokenSource } from '../kube/token-file.ts';
 import type { VaultClient } from '../vault/client.ts';
 import { loginAt, type VaultAuthMethod, type VaultLogin } from './login.ts';
 
