@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the real servers the test stack runs (etcd, kube-apiserver, a Vault-API server, helm) from
-# their Go modules into .cache/bin/<name>-<version>, and installs PostgreSQL from Debian when absent.
+# Builds the real servers the test stack runs (etcd, kube-apiserver, a Vault-API server, helm) and
+# csi-driver-client (a provider client that dials as the Secrets Store CSI Driver does) from their Go
+# modules into .cache/bin/<name>-<version>, and installs PostgreSQL from Debian when absent.
 # Only what is missing is built. Each build prints its wall time and peak memory.
 set -euo pipefail
 
@@ -68,6 +69,17 @@ build_helm() {
     helm.sh/helm/v3/cmd/helm
 }
 
+# Our own Go client that dials a provider exactly as the Secrets Store CSI Driver does (see
+# tools/csi-driver-client/main.go). Its sources live here, so a binary older than them is rebuilt.
+build_csi_driver_client() {
+  local out="$bin_dir/csi-driver-client-$CSI_DRIVER_CLIENT_VERSION"
+  if [ -x "$out" ] && [ -n "$(find "$root/tools/csi-driver-client" -type f -newer "$out" -print -quit)" ]; then
+    log "csi-driver-client: sources changed since the last build"
+    rm -f "$out"
+  fi
+  build csi-driver-client "$CSI_DRIVER_CLIENT_VERSION" csi-driver-client -ldflags '-s -w' .
+}
+
 install_postgres() {
   if compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null; then
     log "postgresql: present ($(ls -d /usr/lib/postgresql/*/bin/postgres | head -1))"
@@ -91,7 +103,7 @@ fi
 command -v go >/dev/null || { log "FAILED: go not found (expected at /usr/local/go/bin)"; exit 1; }
 
 components=("$@")
-[ ${#components[@]} -gt 0 ] || components=(postgres etcd kube-apiserver vault helm)
+[ ${#components[@]} -gt 0 ] || components=(postgres etcd kube-apiserver vault helm csi-driver-client)
 for c in "${components[@]}"; do
   case "$c" in
     postgres) install_postgres ;;
@@ -99,6 +111,7 @@ for c in "${components[@]}"; do
     kube-apiserver) build_kube_apiserver ;;
     vault) build_vault ;;
     helm) build_helm ;;
-    *) log "unknown component '$c' (known: postgres etcd kube-apiserver vault helm)"; exit 2 ;;
+    csi-driver-client) build_csi_driver_client ;;
+    *) log "unknown component '$c' (known: postgres etcd kube-apiserver vault helm csi-driver-client)"; exit 2 ;;
   esac
 done

@@ -1,6 +1,7 @@
 // The gRPC surface: v1alpha1.CSIDriverProvider (Version, Mount) on a unix socket. Thin: parse at the
 // edge (config), fetch (fetch), build the answer (mount), map errors to gRPC status codes.
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
@@ -8,6 +9,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { createMetricsRegistry, type Logger, type MetricsRegistry } from '@vaultbridge/core';
 import { parseMountRequest, type ProviderFlags } from './config.ts';
 import { VaultFetcher, type FetcherOptions } from './fetch.ts';
+import { AuthorityRewritingConnection } from './h2-authority.ts';
 import { buildMountResult, generateHmacKey, warnMountBytes } from './mount.ts';
 
 export const runtimeName = 'vaultbridge-csi-provider';
@@ -55,6 +57,8 @@ export class ProviderServer {
   private readonly fetcher: VaultFetcher;
   private readonly hmacKey: Buffer;
   private readonly grpcServer = new grpc.Server();
+  private socketServer: net.Server | undefined;
+  private readonly sockets = new Set<net.Socket>();
   private socketPath: string | undefined;
   private readonly mounts;
   private readonly mountSeconds;
@@ -108,7 +112,11 @@ export class ProviderServer {
     }
   }
 
-  /** Listens on `unix:<socketPath>`, removing a stale socket first (the driver dials the same path after a restart). */
+  /**
+   * Listens on the unix socket, removing a stale socket first (the driver dials the same path after a
+   * restart). The provider accepts the connections itself and hands them to grpc-js through
+   * h2-authority.ts, so the driver's socket-path `:authority` is not refused.
+   */
   async listen(socketPath: string): Promise<void> {
     await fs.promises.mkdir(path.dirname(socketPath), { recursive: true });
     const existing = await fs.promises.lstat(socketPath).catch(() => undefined);
@@ -116,15 +124,34 @@ export class ProviderServer {
       if (!existing.isSocket()) throw new Error(`${socketPath} exists and is not a socket; remove it or choose another --endpoint`);
       await fs.promises.unlink(socketPath);
     }
-    await new Promise<void>((resolve, reject) => {
-      this.grpcServer.bindAsync(`unix:${socketPath}`, grpc.ServerCredentials.createInsecure(), (error) => (error ? reject(error) : resolve()));
+    const injector = this.grpcServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+    const socketServer = net.createServer((socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+      const connection = new AuthorityRewritingConnection(socket, {
+        onAuthorityReplaced: (authority) => this.logger.debug({ authority }, 'client sent an :authority Node\'s HTTP/2 refuses (grpc-go dialling a socket path); serving it as localhost'),
+        onFramingError: (error) => this.logger.warn({ err: error }, 'closed a provider connection that broke HTTP/2 framing'),
+      });
+      injector.injectConnection(connection);
     });
+    await new Promise<void>((resolve, reject) => {
+      socketServer.once('error', reject);
+      socketServer.listen(socketPath, () => {
+        socketServer.off('error', reject);
+        resolve();
+      });
+    });
+    socketServer.on('error', (error) => this.logger.error({ err: error }, 'provider socket error'));
+    this.socketServer = socketServer;
     this.socketPath = socketPath;
     this.logger.info({ endpoint: socketPath }, 'serving v1alpha1.CSIDriverProvider');
   }
 
   /** Finishes calls in flight (up to `graceMs`), stops token renewal and removes the socket. */
   async close(graceMs = 10_000): Promise<void> {
+    // No new connections; the ones open finish their calls (grpc-js sends GOAWAY and closes them).
+    const socketServer = this.socketServer;
+    const stopped = socketServer ? new Promise<void>((resolve) => socketServer.close(() => resolve())) : Promise.resolve();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         this.grpcServer.forceShutdown();
@@ -136,6 +163,8 @@ export class ProviderServer {
         resolve();
       });
     });
+    for (const socket of this.sockets) socket.destroy();
+    await stopped;
     await this.fetcher.stop();
     if (this.socketPath) await fs.promises.rm(this.socketPath, { force: true });
   }

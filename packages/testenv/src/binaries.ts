@@ -4,13 +4,14 @@ import { fileURLToPath } from 'node:url';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
-export type ServerBinary = 'etcd' | 'kube-apiserver' | 'vault' | 'helm';
+export type ServerBinary = 'etcd' | 'kube-apiserver' | 'vault' | 'helm' | 'csi-driver-client';
 
 const versionKeys: Record<ServerBinary, string> = {
   etcd: 'ETCD_VERSION',
   'kube-apiserver': 'KUBE_VERSION',
   vault: 'VAULT_VERSION',
   helm: 'HELM_VERSION',
+  'csi-driver-client': 'CSI_DRIVER_CLIENT_VERSION',
 };
 
 /** The versions tools/install.sh builds, read from tools/versions.env (the one place they are named). */
@@ -28,7 +29,7 @@ export function toolVersions(): Record<string, string> {
  * Path of a Go-built server. `VAULTBRIDGE_BIN_<NAME>` overrides it (as envtest's TEST_ASSET_<NAME> does).
  */
 export function binaryPath(name: ServerBinary): string {
-  const override = process.env[`VAULTBRIDGE_BIN_${name.toUpperCase().replace('-', '_')}`];
+  const override = process.env[`VAULTBRIDGE_BIN_${name.toUpperCase().replaceAll('-', '_')}`];
   if (override) return override;
   const version = toolVersions()[versionKeys[name]];
   const file = path.join(repoRoot, '.cache/bin', `${name}-${version}`);
