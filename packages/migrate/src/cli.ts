@@ -38,6 +38,7 @@ interface Options {
   namespace?: string;
   vaultAddress?: string;
   authPath?: string;
+  providerVaultAddress?: string;
   output?: string;
   report?: string;
   format: 'text' | 'json';
@@ -52,6 +53,7 @@ export async function runMigrateCli(argv: readonly string[], io: CliIo): Promise
     .option('-n, --namespace <ns>', 'namespace for documents that name none (default: default)')
     .option('--vault-address <url>', "the injector's Vault address (its --vault-addr, AGENT_INJECT_VAULT_ADDR) for pods without vault.hashicorp.com/service", io.env.AGENT_INJECT_VAULT_ADDR || undefined)
     .option('--auth-path <path>', "the injector's auth path (AGENT_INJECT_VAULT_AUTH_PATH) for pods without vault.hashicorp.com/auth-path", io.env.AGENT_INJECT_VAULT_AUTH_PATH || undefined)
+    .option('--provider-vault-address <url>', "the CSI provider's -vault-addr, for SecretProviderClasses without vaultAddress")
     .option('-o, --output <file>', 'write the converted manifests here instead of stdout')
     .option('--report <file>', 'write the report here instead of stderr')
     .addOption(new Option('--report-format <format>', 'report as text or json').choices(['text', 'json']).default('text'))
@@ -61,7 +63,11 @@ export async function runMigrateCli(argv: readonly string[], io: CliIo): Promise
       const options: Options = { ...raw, format: raw.reportFormat };
       const input = await readInputs(files, io);
       const injectorDefaults = { ...(options.vaultAddress ? { vaultAddress: options.vaultAddress } : {}), ...(options.authPath ? { authPath: options.authPath } : {}) };
-      const result = migrate(input, { to: options.to, injectorDefaults, ...(options.namespace ? { namespace: options.namespace } : {}) });
+      const result = migrate(input, {
+        to: options.to, injectorDefaults,
+        ...(options.namespace ? { namespace: options.namespace } : {}),
+        ...(options.providerVaultAddress ? { providerVaultAddress: options.providerVaultAddress } : {}),
+      });
       const manifests = formatManifests(result.manifests);
       const report = options.format === 'json' ? `${JSON.stringify(result.findings, null, 2)}\n` : formatFindings(result.findings);
       if (options.output) await writeFile(options.output, manifests);

@@ -78,11 +78,12 @@ test('the report names each annotation that does not carry over', () => {
   expect(findings.filter((f) => f.severity === 'error')).toEqual([]);
 });
 
-test('the output keeps every document, new objects before the workload that uses them', () => {
+test('the output keeps every document, VaultConnections and VaultAuths first, synced objects before their workload', () => {
   expect(manifests.map((m) => m.kind)).toEqual([
-    'VaultConnection', 'VaultAuth', 'VaultStaticSecret', 'VaultDynamicSecret', 'Deployment',
+    'VaultConnection', 'VaultAuth', 'VaultAuth',
+    'VaultStaticSecret', 'VaultDynamicSecret', 'Deployment',
     'VaultStaticSecret', 'Job',
-    'VaultAuth', 'VaultStaticSecret', 'StatefulSet',
+    'VaultStaticSecret', 'StatefulSet',
   ]);
 });
 

@@ -1,22 +1,30 @@
-// The whole conversion: every document of the input, to one target method. Documents that hold nothing
-// to convert pass through unchanged and in order, so the output is a complete manifest set to apply;
-// new objects come just before the workload that needs them.
+// The whole conversion: every document of the input, to one target method, in stages (VSO → ours, then
+// the injector's workloads, then SecretProviderClasses or operator objects). Documents that hold nothing
+// to convert pass through unchanged and in order, so the output is a complete manifest set to apply.
+// New VaultConnections and VaultAuths come first; other new objects just before what replaced them.
 import type { InjectorDefaults } from '@vaultbridge/injector';
+import { API_VERSION } from '@vaultbridge/operator';
+import { csiToOperator } from './csi-to-operator.ts';
 import { readInjectedWorkloads } from './injector.ts';
+import { injectorToCsi } from './injector-to-csi.ts';
 import { injectorToOperator } from './injector-to-operator.ts';
-import type { Manifest } from './manifests.ts';
+import { sourceOf, type Manifest } from './manifests.ts';
+import { operatorToCsi } from './operator-to-csi.ts';
 import { Findings, type Finding } from './report.ts';
 import { SharedObjects } from './shared-objects.ts';
 import type { MountTable } from './vault-paths.ts';
 import { convertVsoManifests } from './vso.ts';
+import { podDocuments } from './workload-volumes.ts';
 
-export const TARGETS = ['operator'] as const;
+export const TARGETS = ['operator', 'csi'] as const;
 export type Target = (typeof TARGETS)[number];
 
 export interface MigrateOptions {
   readonly to: Target;
   /** the injector's flags (Vault address, auth path…) as the webhook ran, for pods that rely on them */
   readonly injectorDefaults?: InjectorDefaults;
+  /** the CSI provider's -vault-addr, for SecretProviderClasses without vaultAddress */
+  readonly providerVaultAddress?: string;
   /** namespace for documents that name none */
   readonly namespace?: string;
   /** Vault mounts and their engines, when read from Vault (else paths are classified by shape) */
@@ -28,25 +36,41 @@ export interface MigrateResult {
   readonly findings: readonly Finding[];
 }
 
+function applyReplacements(manifests: readonly Manifest[], replaced: ReadonlyMap<number, Manifest[]>): Manifest[] {
+  return manifests.flatMap((manifest, index) => replaced.get(index) ?? [manifest]);
+}
+
 export function migrate(input: readonly Manifest[], options: MigrateOptions): MigrateResult {
-  if (options.to !== 'operator') throw new Error(`unknown target ${String(options.to)}`);
   const findings = new Findings();
+  const namespace = options.namespace ?? 'default';
   // VSO objects become ours first whatever the target: the other converters read only our group.
-  const manifests = convertVsoManifests(input, findings);
+  let manifests = convertVsoManifests(input, findings);
+  const shared = new SharedObjects();
+  for (const manifest of manifests) {
+    if (manifest.apiVersion === API_VERSION && typeof manifest.kind === 'string') shared.reserve(manifest.kind, sourceOf(manifest).namespace ?? namespace, sourceOf(manifest).name);
+  }
+
   const workloads = readInjectedWorkloads(manifests, {
     ...(options.injectorDefaults ? { defaults: options.injectorDefaults } : {}),
-    ...(options.namespace ? { namespace: options.namespace } : {}),
+    namespace,
     ...(options.mounts ? { mounts: options.mounts } : {}),
   }, findings);
-  const shared = new SharedObjects();
-  const replaced = new Map<number, Manifest[]>();
-  const emitted = new Set<Manifest>();
+  const fromInjector = new Map<number, Manifest[]>();
   for (const workload of workloads) {
-    const converted = injectorToOperator(workload, shared, findings);
-    const newShared = shared.objects().filter((object) => !emitted.has(object));
-    newShared.forEach((object) => emitted.add(object));
-    replaced.set(workload.index, [...newShared, ...converted.objects, converted.workload]);
+    const converted = options.to === 'operator' ? injectorToOperator(workload, shared, findings) : injectorToCsi(workload, findings);
+    fromInjector.set(workload.index, [...converted.objects, converted.workload]);
   }
-  const out = manifests.flatMap((manifest, index) => replaced.get(index) ?? [manifest]);
-  return { manifests: out, findings: findings.list };
+  manifests = applyReplacements(manifests, fromInjector);
+
+  const documents = podDocuments(manifests, namespace);
+  if (options.to === 'operator') {
+    const { replaced } = csiToOperator(manifests, documents, shared, {
+      ...(options.providerVaultAddress ? { vaultAddress: options.providerVaultAddress } : {}),
+      ...(options.mounts ? { mounts: options.mounts } : {}),
+    }, findings);
+    manifests = applyReplacements(manifests, replaced);
+  } else {
+    manifests = applyReplacements(manifests, operatorToCsi(manifests, documents, namespace, findings));
+  }
+  return { manifests: [...shared.objects(), ...manifests], findings: findings.list };
 }

@@ -1,0 +1,236 @@
+// SecretProviderClass (vault provider) → operator objects. Each object of the SPC becomes a key of a
+// synced object's destination Secret (one synced object per Vault request: path, method and body), and
+// each pod volume that used the SPC becomes a projected volume of those Secrets with the same name, so
+// the pod's volumeMounts keep working unchanged.
+import type { V1Volume } from '@kubernetes/client-node';
+import { API_VERSION } from '@vaultbridge/operator';
+import { isRecord, sourceOf, type Manifest } from './manifests.ts';
+import { dnsName, secretKeyFor } from './names.ts';
+import type { Findings, SourceRef } from './report.ts';
+import type { SharedObjects } from './shared-objects.ts';
+import { CSI_DRIVER, parseSpc, type ParsedSpc } from './spc.ts';
+import { toOperatorTemplate } from './templates.ts';
+import { classifyVaultPath, type MountTable } from './vault-paths.ts';
+import { replaceVolumes, type PodDocument } from './workload-volumes.ts';
+
+export interface CsiToOperatorOptions {
+  /** the provider's -vault-addr, for SPCs without vaultAddress */
+  readonly vaultAddress?: string;
+  readonly mounts?: MountTable;
+}
+
+type SpcEntry = ParsedSpc['objects'][number];
+
+const PROVIDER_FILES = ['vaultCACertPath', 'vaultCADirectory', 'vaultTLSClientCertPath', 'vaultTLSClientKeyPath'];
+
+function field(name: string): string {
+  return `spec.parameters.${name}`;
+}
+
+function templateOf(entry: SpcEntry, at: string, source: SourceRef, findings: Findings): string | undefined {
+  if (entry.templateText !== undefined) return toOperatorTemplate(entry.templateText);
+  if (entry.secretKey === undefined) {
+    findings.add('changed', source, `${at}.secretKey`,
+      "no secretKey: the provider wrote Vault's whole JSON response (request_id, lease fields, KV v2's data/metadata); the operator writes the secret's data as JSON");
+    return '{{json Secrets}}';
+  }
+  const get = `(get Secrets ${JSON.stringify(entry.secretKey)})`;
+  if (entry.encoding === 'base64') return `{{base64Decode ${get}}}`;
+  if (entry.encoding === 'hex') {
+    findings.add('error', source, `${at}.encoding`, 'hex-encoded values have no template helper to decode them in the operator; store the value as text or base64');
+    return undefined;
+  }
+  return `{{${get.slice(1, -1)}}}`;
+}
+
+interface Group {
+  readonly key: string;
+  readonly entries: Array<{ entry: SpcEntry; index: number }>;
+}
+
+function requestKey(entry: SpcEntry): string {
+  return JSON.stringify([entry.path, entry.query, entry.method, entry.secretArgs ?? null]);
+}
+
+function stringParams(args: Record<string, unknown> | undefined, at: string, source: SourceRef, findings: Findings): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(args ?? {})) {
+    if (typeof value === 'string') out[key] = value;
+    else {
+      out[key] = JSON.stringify(value);
+      findings.add('changed', source, `${at}.secretArgs.${key}`, 'VaultDynamicSecret params are strings; the value is sent as its JSON text, which Vault parses for most fields');
+    }
+  }
+  return out;
+}
+
+function syncedSpec(group: Group, spcSource: SourceRef, options: CsiToOperatorOptions, findings: Findings): { kind: string; spec: Record<string, unknown> } | undefined {
+  const { entry, index } = group.entries[0]!;
+  const at = `spec.parameters.objects[${index}]`;
+  const path = entry.path;
+  const classified = classifyVaultPath(path, options.mounts);
+  if (classified === undefined) {
+    findings.add('error', spcSource, `${at}.secretPath`, `"${entry.secretPath}" is not a Vault secret path (<mount>/<path>)`);
+    return undefined;
+  }
+  if (classified.guessed) findings.add('info', spcSource, `${at}.secretPath`, `read as a ${classified.kind === 'kv' ? `KV v${classified.version}` : classified.kind} secret from the path's shape`);
+  if (classified.kind === 'kv' && entry.method === 'GET') {
+    const version = entry.query.version === undefined ? undefined : Number(entry.query.version);
+    return { kind: 'VaultStaticSecret', spec: { mount: classified.mount, path: classified.path, type: `kv-v${classified.version}`, ...(version ? { version } : {}) } };
+  }
+  if (classified.kind === 'pki' && (entry.method === 'PUT' || entry.method === 'POST')) {
+    const args = entry.secretArgs ?? {};
+    const list = (value: unknown) => (typeof value === 'string' && value !== '' ? value.split(',').map((item) => item.trim()) : undefined);
+    const spec: Record<string, unknown> = { mount: classified.mount, role: classified.role };
+    const known: Record<string, (value: unknown) => void> = {
+      common_name: (v) => (spec.commonName = String(v)), alt_names: (v) => (spec.altNames = list(v)), ip_sans: (v) => (spec.ipSans = list(v)),
+      uri_sans: (v) => (spec.uriSans = list(v)), other_sans: (v) => (spec.otherSans = list(v)), user_ids: (v) => (spec.userIDs = list(v)),
+      ttl: (v) => (spec.ttl = String(v)), format: (v) => (spec.format = String(v)), private_key_format: (v) => (spec.privateKeyFormat = String(v)),
+      not_after: (v) => (spec.notAfter = String(v)), exclude_cn_from_sans: (v) => (spec.excludeCNFromSans = v === true || v === 'true'),
+    };
+    for (const [key, value] of Object.entries(args)) {
+      const set = known[key];
+      if (set) set(value);
+      else findings.add('dropped', spcSource, `${at}.secretArgs.${key}`, 'not a VaultPKISecret field (VSO sends a fixed set of issue parameters)');
+    }
+    const issuer = /^issuer\/([^/]+)\/issue\//.exec(path.slice(classified.mount.length + 1));
+    if (issuer) spec.issuerRef = issuer[1];
+    findings.add('changed', spcSource, `${at}.secretPath`, 'a certificate is issued once and re-issued before it expires (expiryOffset), instead of at each mount');
+    return { kind: 'VaultPKISecret', spec: Object.fromEntries(Object.entries(spec).filter(([, value]) => value !== undefined)) };
+  }
+  if (!['GET', 'POST', 'PUT'].includes(entry.method)) {
+    findings.add('error', spcSource, `${at}.method`, `${entry.method} is not a VaultDynamicSecret requestHTTPMethod (GET, POST, PUT)`);
+    return undefined;
+  }
+  const mount = classified.mount;
+  const relative = path.slice(mount.length + 1);
+  const params = stringParams(entry.secretArgs, at, spcSource, findings);
+  return {
+    kind: 'VaultDynamicSecret',
+    spec: {
+      mount, path: relative,
+      ...(entry.method !== 'GET' ? { requestHTTPMethod: entry.method } : {}),
+      ...(Object.keys(params).length > 0 ? { params } : {}),
+      ...(classified.kind === 'dynamic' && classified.staticCreds ? { allowStaticCreds: true } : {}),
+    },
+  };
+}
+
+interface Converted {
+  /** CSI volume → the projected volume replacing it, for this SPC and service account */
+  readonly volume: (name: string) => V1Volume;
+  readonly objects: Manifest[];
+}
+
+function convertSpc(spc: Manifest, parsed: ParsedSpc, namespace: string, serviceAccount: string, suffix: string, shared: SharedObjects, options: CsiToOperatorOptions, findings: Findings): Converted | undefined {
+  const source = sourceOf(spc);
+  const params = parsed.parameters;
+  for (const name of PROVIDER_FILES) {
+    if (params[name]) findings.add('error', source, field(name), `a file on the provider's pod; put the CA in a Secret under ca.crt and set the VaultConnection spec.caCertSecretRef (client certificates are not a VaultConnection setting)`);
+  }
+  const address = params.vaultAddress || options.vaultAddress;
+  if (!address) {
+    findings.add('error', source, field('vaultAddress'), "not set, so the provider used its -vault-addr flag; pass that address with --vault-address");
+    return undefined;
+  }
+  const connection = shared.ensure('VaultConnection', namespace, 'vault', {
+    address,
+    ...(params.vaultSkipTLSVerify === 'true' ? { skipTLSVerify: true } : {}),
+    ...(params.vaultTLSServerName ? { tlsServerName: params.vaultTLSServerName } : {}),
+  });
+  const mount = (params.vaultAuthMountPath ?? params.vaultKubernetesMountPath ?? '').replace(/^\/+|\/+$/g, '').replace(/^auth\//, '') || 'kubernetes';
+  const auth = shared.ensure('VaultAuth', namespace, dnsName(serviceAccount, params.roleName ?? 'vault'), {
+    vaultConnectionRef: connection, method: 'kubernetes', mount,
+    ...(params.vaultNamespace ? { namespace: params.vaultNamespace } : {}),
+    kubernetes: { role: params.roleName ?? '', serviceAccount, ...(params.audience ? { audiences: [params.audience] } : {}) },
+  });
+  const groups = new Map<string, Group>();
+  parsed.objects.forEach((entry, index) => {
+    const key = requestKey(entry);
+    const group = groups.get(key) ?? { key, entries: [] };
+    group.entries.push({ entry, index });
+    groups.set(key, group);
+  });
+  const objects: Manifest[] = [];
+  const items = new Map<string, Array<{ key: string; path: string; mode?: number }>>();
+  const spcName = sourceOf(spc).name;
+  for (const group of groups.values()) {
+    const synced = syncedSpec(group, source, options, findings);
+    if (synced === undefined) continue;
+    const secretName = dnsName(spcName, suffix, group.entries[0]!.entry.objectName);
+    const templates: Record<string, { text: string }> = {};
+    const groupItems: Array<{ key: string; path: string; mode?: number }> = [];
+    for (const { entry, index } of group.entries) {
+      const text = templateOf(entry, `spec.parameters.objects[${index}]`, source, findings);
+      if (text === undefined) continue;
+      const key = secretKeyFor(entry.objectName);
+      templates[key] = { text };
+      groupItems.push({ key, path: entry.objectName, ...(entry.filePermission ? { mode: entry.filePermission } : {}) });
+    }
+    items.set(secretName, groupItems);
+    objects.push({
+      apiVersion: API_VERSION, kind: synced.kind, metadata: { name: secretName, namespace },
+      spec: { vaultAuthRef: auth, ...synced.spec, destination: { name: secretName, create: true, transformation: { excludes: ['.*'], excludeRaw: true, templates } } },
+    });
+  }
+  if (parsed.secretObjects.length > 0) {
+    findings.add('changed', source, 'spec.secretObjects',
+      'the driver synced these Secrets while a pod mounted the volume; the operator keeps its own Secrets (one per Vault request) whether or not a pod runs; point env references at them');
+  }
+  return {
+    objects,
+    volume: (name) => ({ name, projected: { sources: [...items].map(([secretName, list]) => ({ secret: { name: secretName, items: list } })) } }),
+  };
+}
+
+function spcVolumes(document: PodDocument): Array<{ volume: string; spc: string }> {
+  return (document.slot.pod.spec?.volumes ?? []).flatMap((volume) => {
+    const csi = volume.csi;
+    const spc = csi?.volumeAttributes?.secretProviderClass;
+    return csi?.driver === CSI_DRIVER && spc ? [{ volume: volume.name, spc }] : [];
+  });
+}
+
+export interface CsiToOperatorResult {
+  /** per input index: what replaces the document there (SPCs are replaced by their objects, workloads rewritten) */
+  readonly replaced: Map<number, Manifest[]>;
+}
+
+export function csiToOperator(manifests: readonly Manifest[], documents: readonly PodDocument[], shared: SharedObjects, options: CsiToOperatorOptions, findings: Findings): CsiToOperatorResult {
+  const replaced = new Map<number, Manifest[]>();
+  const volumeReplacements = new Map<number, Map<string, V1Volume>>();
+  manifests.forEach((spc, index) => {
+    if (!(spc.kind === 'SecretProviderClass' && isRecord(spc.spec) && spc.spec.provider === 'vault')) return;
+    const source = sourceOf(spc);
+    const namespace = source.namespace ?? documents[0]?.namespace ?? 'default';
+    const parsed = parseSpc(spc);
+    for (const issue of parsed.issues) findings.add('error', source, `spec.parameters.${issue.field}`, `the provider refuses this: ${issue.message}`);
+    if (parsed.issues.length > 0) return;
+    const users = documents.filter((document) => document.namespace === namespace && spcVolumes(document).some((use) => use.spc === source.name));
+    const accounts = [...new Set(users.map((user) => user.serviceAccount))];
+    if (accounts.length === 0) {
+      findings.add('info', source, 'metadata.name', 'no pod in the input mounts this SecretProviderClass; its objects log in as service account "default"');
+      accounts.push('default');
+    }
+    const out: Manifest[] = [];
+    for (const account of accounts) {
+      const converted = convertSpc(spc, parsed, namespace, account, accounts.length > 1 ? account : '', shared, options, findings);
+      if (converted === undefined) {
+        out.push(spc);
+        continue;
+      }
+      out.push(...converted.objects);
+      for (const user of users.filter((candidate) => candidate.serviceAccount === account)) {
+        const map = volumeReplacements.get(user.index) ?? new Map<string, V1Volume>();
+        for (const use of spcVolumes(user).filter((candidate) => candidate.spc === source.name)) map.set(use.volume, converted.volume(use.volume));
+        volumeReplacements.set(user.index, map);
+      }
+    }
+    replaced.set(index, out);
+  });
+  for (const [index, map] of volumeReplacements) {
+    const document = documents.find((candidate) => candidate.index === index)!;
+    replaced.set(index, [replaceVolumes(document, map)]);
+  }
+  return { replaced };
+}

@@ -1,0 +1,143 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseVaultAuthSpec, parseVaultDynamicSecretSpec, parseVaultPkiSecretSpec, parseVaultStaticSecretSpec } from '@vaultbridge/operator';
+import { parseManifests, type Manifest } from './manifests.ts';
+import { migrate } from './migrate.ts';
+import { parseSpc } from './spc.ts';
+
+const load = (name: string) => parseManifests(readFileSync(path.join(import.meta.dirname, 'fixtures', name), 'utf8'), name);
+const csiExamples = load('csi-examples.yaml');
+type Any = Manifest & { metadata: { name: string; namespace: string }; spec: any };
+const ofKind = (manifests: Manifest[], kind: string) => manifests.filter((m) => m.kind === kind) as Any[];
+
+describe('SecretProviderClass → operator', () => {
+  const { manifests, findings } = migrate(csiExamples, { to: 'operator' });
+
+  test('one synced object per Vault request, each object a templated key', () => {
+    const statics = ofKind(manifests, 'VaultStaticSecret');
+    expect(statics.map((s) => [s.metadata.name, s.spec.mount, s.spec.path, s.spec.type, s.spec.vaultAuthRef])).toEqual([['vault-database-db-password', 'secret', 'db-pass', 'kv-v2', 'webapp-sa-database']]);
+    expect(statics[0]!.spec.destination.transformation.templates).toEqual({ 'db-password': { text: '{{get Secrets "password"}}' }, 'db-username': { text: '{{get Secrets "username"}}' } });
+    const dynamic = ofKind(manifests, 'VaultDynamicSecret');
+    expect(dynamic.map((d) => [d.spec.mount, d.spec.path])).toEqual([['database', 'creds/test-role']]);
+    const pki = ofKind(manifests, 'VaultPKISecret');
+    expect(pki.map((p) => [p.spec.mount, p.spec.role, p.spec.commonName, p.spec.altNames, p.spec.ttl])).toEqual([['pki', 'example-dot-com', 'test.example.com', ['a.example.com', 'b.example.com'], '24h']]);
+    expect(pki[0]!.spec.destination.transformation.templates).toEqual({ 'certs_tls.crt': { text: '{{get Secrets "certificate"}}' } });
+    for (const s of statics) expect(() => parseVaultStaticSecretSpec(s.spec)).not.toThrow();
+    for (const d of dynamic) expect(() => parseVaultDynamicSecretSpec(d.spec)).not.toThrow();
+    for (const p of pki) expect(() => parseVaultPkiSecretSpec(p.spec)).not.toThrow();
+  });
+
+  test("the VaultAuth logs in as the pod's service account with the SPC's role", () => {
+    const [auth] = ofKind(manifests, 'VaultAuth');
+    expect(auth!.spec).toEqual({ vaultConnectionRef: 'vault', method: 'kubernetes', mount: 'kubernetes', kubernetes: { role: 'database', serviceAccount: 'webapp-sa' } });
+    expect(() => parseVaultAuthSpec(auth!.spec)).not.toThrow();
+    expect(ofKind(manifests, 'VaultConnection')[0]!.spec).toEqual({ address: 'http://vault.default:8200' });
+  });
+
+  test('the CSI volume becomes a projected volume of the same name, so the mounts stay', () => {
+    const [pod] = ofKind(manifests, 'Pod');
+    expect(pod!.spec.volumes).toEqual([{
+      name: 'secrets-store-inline',
+      projected: { sources: [
+        { secret: { name: 'vault-database-db-password', items: [{ key: 'db-password', path: 'db-password' }, { key: 'db-username', path: 'db-username', mode: 0o600 }] } },
+        { secret: { name: 'vault-database-dynamic-user', items: [{ key: 'dynamic-user', path: 'dynamic-user' }] } },
+        { secret: { name: 'vault-database-certs-tls.crt', items: [{ key: 'certs_tls.crt', path: 'certs/tls.crt' }] } },
+      ] },
+    }]);
+    expect(pod!.spec.containers[0].volumeMounts).toEqual([{ name: 'secrets-store-inline', mountPath: '/mnt/secrets-store', readOnly: true }]);
+    expect(ofKind(manifests, 'SecretProviderClass')).toEqual([]);
+  });
+
+  test('the report names secretObjects and the PKI lifecycle, and nothing is an error', () => {
+    expect(findings.filter((f) => f.severity === 'error')).toEqual([]);
+    expect(findings.map((f) => [f.severity, f.field])).toEqual(expect.arrayContaining([['changed', 'spec.secretObjects'], ['changed', 'spec.parameters.objects[3].secretPath']]));
+  });
+
+  test('a SecretProviderClass the provider refuses is reported with its field and left as it is', () => {
+    const broken = structuredClone(csiExamples[0]!) as Any;
+    broken.spec.parameters.objects = '- objectName: ../x\n  secretPath: secret/data/a\n';
+    const result = migrate([broken], { to: 'operator' });
+    expect(result.manifests).toEqual([broken]);
+    expect(result.findings).toContainEqual(expect.objectContaining({ severity: 'error', field: 'spec.parameters.objects[0].objectName' }));
+  });
+
+  test('an SPC without vaultAddress needs the provider address', () => {
+    const bare = structuredClone(csiExamples[0]!) as Any;
+    delete bare.spec.parameters.vaultAddress;
+    expect(migrate([bare], { to: 'operator' }).findings).toContainEqual(expect.objectContaining({ severity: 'error', field: 'spec.parameters.vaultAddress' }));
+    expect(ofKind(migrate([bare], { to: 'operator', providerVaultAddress: 'https://vault:8200' }).manifests, 'VaultConnection')[0]!.spec.address).toBe('https://vault:8200');
+  });
+});
+
+describe('and back: operator → SecretProviderClass', () => {
+  const there = migrate(csiExamples, { to: 'operator' });
+  const back = migrate(there.manifests, { to: 'csi' });
+
+  test('the round trip gives the same objects, connection and pod volume', () => {
+    const [spc] = ofKind(back.manifests, 'SecretProviderClass');
+    const original = parseSpc(csiExamples[0]!);
+    const returned = parseSpc(spc!);
+    expect(returned.issues).toEqual([]);
+    const shape = (objects: typeof original.objects) => objects.map((o) => [o.objectName, o.secretPath, o.secretKey, o.method, o.filePermission]).sort();
+    expect(shape(returned.objects)).toEqual(shape(original.objects));
+    expect(returned.parameters.vaultAddress).toBe('http://vault.default:8200');
+    expect(returned.parameters.roleName).toBe('database');
+    const [pod] = ofKind(back.manifests, 'Pod');
+    expect(pod!.spec.volumes).toEqual([{ name: 'secrets-store-inline', csi: { driver: 'secrets-store.csi.k8s.io', readOnly: true, volumeAttributes: { secretProviderClass: spc!.metadata.name } } }]);
+    expect(back.manifests.map((m) => m.kind)).toEqual(['SecretProviderClass', 'Pod']);
+  });
+
+  test('the PKI object is issued with the same request fields', () => {
+    const [spc] = ofKind(back.manifests, 'SecretProviderClass');
+    const cert = parseSpc(spc!).objects.find((o) => o.objectName === 'certs/tls.crt')!;
+    expect(cert.secretArgs).toMatchObject({ common_name: 'test.example.com', alt_names: 'a.example.com,b.example.com', ttl: '24h' });
+  });
+
+  test('a synced Secret no pod mounts cannot move and stays, as an error', () => {
+    const orphan = there.manifests.filter((m) => m.kind !== 'Pod');
+    const result = migrate(orphan, { to: 'csi' });
+    expect(result.findings.filter((f) => f.severity === 'error').map((f) => f.field)).toEqual(['spec.destination.name', 'spec.destination.name', 'spec.destination.name']);
+    expect(ofKind(result.manifests, 'VaultStaticSecret')).toHaveLength(1);
+  });
+});
+
+describe('injector → SecretProviderClass', () => {
+  const { manifests, findings } = migrate(load('injector-examples.yaml'), { to: 'csi', injectorDefaults: { vaultAddress: 'https://vault.vault.svc:8200' } });
+
+  test('one SPC per secret directory; the template or default kept as the object template, parsed by the provider', () => {
+    const spcs = ofKind(manifests, 'SecretProviderClass');
+    expect(spcs.map((s) => s.metadata.name)).toEqual(['app-example-vault-secrets', 'pi-vault-secrets', 'db-client-vault-secrets-custom-0']);
+    const app = parseSpc(spcs[0]!);
+    expect(app.issues).toEqual([]);
+    expect(app.parameters).toMatchObject({ vaultAddress: 'https://vault.vault.svc:8200', roleName: 'web', vaultKubernetesMountPath: 'kubernetes' });
+    expect(app.objects.map((o) => [o.objectName, o.secretPath, o.templateText])).toEqual([
+      ['app-config', 'secret/data/web/config', '{{#each this}}{{@key}}: {{this}}\n{{/each}}'],
+      ['database-config.txt', 'database/creds/db-app', 'postgres://{{username}}:{{password}}@postgres:5432/appdb?sslmode=disable\n'],
+    ]);
+    const db = parseSpc(spcs[2]!);
+    expect(db.objects.map((o) => [o.objectName, o.filePermission])).toEqual([['db/creds.json', 0o400]]);
+    expect(spcs[2]!.spec.parameters.objects).toContain('filePermission: 0400');
+  });
+
+  test('the workload mounts a CSI volume where the agent wrote', () => {
+    const [deployment] = ofKind(manifests, 'Deployment');
+    const pod = deployment!.spec.template;
+    expect(pod.metadata.annotations).toBeUndefined();
+    expect(pod.spec.volumes).toEqual([{ name: 'vault-secrets', csi: { driver: 'secrets-store.csi.k8s.io', readOnly: true, volumeAttributes: { secretProviderClass: 'app-example-vault-secrets' } } }]);
+    expect(pod.spec.containers[0].volumeMounts).toEqual([{ name: 'vault-secrets', mountPath: '/vault/secrets', readOnly: true }]);
+  });
+
+  test('a template that prints one key becomes upstream secretKey', () => {
+    const pod: Manifest = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'web', annotations: {
+      'vault.hashicorp.com/agent-inject': 'true', 'vault.hashicorp.com/role': 'web',
+      'vault.hashicorp.com/agent-inject-secret-pw': 'secret/data/web/config', 'vault.hashicorp.com/agent-inject-template-pw': '{{secret "password"}}',
+    } }, spec: { containers: [{ name: 'app', image: 'app' }] } };
+    const result = migrate([pod], { to: 'csi', injectorDefaults: { vaultAddress: 'https://vault:8200' } });
+    const spc = parseSpc(ofKind(result.manifests, 'SecretProviderClass')[0]!);
+    expect(spc.objects.map((o) => [o.objectName, o.secretKey, o.templateText])).toEqual([['pw', 'password', undefined]]);
+  });
+
+  test('the report says templates need the Vaultbridge provider', () => {
+    expect(findings).toContainEqual(expect.objectContaining({ severity: 'changed', field: 'metadata.annotations["vault.hashicorp.com/agent-inject-template-database-config.txt"]', reason: expect.stringMatching(/upstream vault-csi-provider has no templates/) }));
+  });
+});

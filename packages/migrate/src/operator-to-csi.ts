@@ -1,0 +1,219 @@
+// Operator objects (ours, or VSO's converted first) → SecretProviderClasses. The CSI method delivers only
+// into pods, so what moves is each pod volume that shows a synced Secret: it becomes a CSI volume of the
+// same name whose SPC has one object per key the volume showed, read from the same Vault request. Env
+// references to the Secret are kept working with the SPC's secretObjects (the driver syncs the Secret
+// while a pod mounts the volume).
+import type { V1Volume } from '@kubernetes/client-node';
+import {
+  API_VERSION, parseVaultAuthSpec, parseVaultConnectionSpec, parseVaultDynamicSecretSpec, parseVaultPkiSecretSpec, parseVaultStaticSecretSpec,
+  pkiIssueBody, pkiIssuePath, SpecError,
+} from '@vaultbridge/operator';
+import { isRecord, sourceOf, type Manifest } from './manifests.ts';
+import { dnsName } from './names.ts';
+import type { Findings, SourceRef } from './report.ts';
+import { csiVolume, secretProviderClass, type SpcConnection, type SpcObject } from './spc.ts';
+import { fromOperatorTemplate } from './templates.ts';
+import { replaceVolumes, type PodDocument } from './workload-volumes.ts';
+
+const SYNCED = new Set(['VaultStaticSecret', 'VaultDynamicSecret', 'VaultPKISecret']);
+
+interface Synced {
+  readonly index: number;
+  readonly manifest: Manifest;
+  readonly source: SourceRef;
+  readonly namespace: string;
+  readonly spec: Record<string, unknown>;
+  readonly destination: string;
+  /** the Vault request the provider makes instead */
+  readonly request: { secretPath: string; method?: string; secretArgs?: Record<string, unknown> };
+  /** template text by Secret key (transformation templates) */
+  readonly templates: Record<string, string>;
+  /** raw Vault fields are in the Secret too (no `excludes: [".*"]`) */
+  readonly rawKeys: boolean;
+}
+
+function requestOf(kind: string, raw: unknown): Synced['request'] {
+  if (kind === 'VaultStaticSecret') {
+    const spec = parseVaultStaticSecretSpec(raw);
+    return { secretPath: spec.type === 'kv-v2' ? `${spec.mount}/data/${spec.path}${spec.version ? `?version=${spec.version}` : ''}` : `${spec.mount}/${spec.path}` };
+  }
+  if (kind === 'VaultDynamicSecret') {
+    const spec = parseVaultDynamicSecretSpec(raw);
+    const params = Object.keys(spec.params).length > 0 ? spec.params : undefined;
+    // As VSO: a body means a write, whatever requestHTTPMethod says.
+    const method = params ? 'PUT' : spec.requestHTTPMethod;
+    return { secretPath: `${spec.mount}/${spec.path}`, ...(method !== 'GET' ? { method } : {}), ...(params ? { secretArgs: params } : {}) };
+  }
+  const spec = parseVaultPkiSecretSpec(raw);
+  return { secretPath: pkiIssuePath(spec), method: 'PUT', secretArgs: pkiIssueBody(spec) };
+}
+
+function readSynced(manifests: readonly Manifest[], defaultNamespace: string, findings: Findings): Synced[] {
+  const out: Synced[] = [];
+  manifests.forEach((manifest, index) => {
+    if (manifest.apiVersion !== API_VERSION || typeof manifest.kind !== 'string' || !SYNCED.has(manifest.kind)) return;
+    const source = sourceOf(manifest);
+    const spec = isRecord(manifest.spec) ? manifest.spec : {};
+    let request: Synced['request'];
+    try {
+      request = requestOf(manifest.kind, spec);
+    } catch (error) {
+      if (!(error instanceof SpecError)) throw error;
+      findings.add('error', source, error.field, `the operator refuses this object, so it was not converted: ${error.message}`);
+      return;
+    }
+    const destination = isRecord(spec.destination) ? spec.destination : {};
+    const transformation = isRecord(destination.transformation) ? destination.transformation : {};
+    const templates = Object.fromEntries(Object.entries(isRecord(transformation.templates) ? transformation.templates : {})
+      .flatMap(([key, value]) => (isRecord(value) && typeof value.text === 'string' ? [[key, value.text]] : [])));
+    const excludes = Array.isArray(transformation.excludes) ? transformation.excludes : [];
+    if (Array.isArray(transformation.transformationRefs) && transformation.transformationRefs.length > 0) {
+      findings.add('error', source, 'spec.destination.transformation.transformationRefs', 'SecretTransformation templates are not resolved by the converter; inline them in destination.transformation.templates');
+    }
+    out.push({
+      index, manifest, source, namespace: source.namespace ?? defaultNamespace, spec, destination: String(destination.name ?? ''), request, templates,
+      rawKeys: !excludes.includes('.*'),
+    });
+  });
+  return out;
+}
+
+function find(manifests: readonly Manifest[], kind: string, namespace: string, name: string): Manifest | undefined {
+  return manifests.find((manifest) => manifest.apiVersion === API_VERSION && manifest.kind === kind && sourceOf(manifest).name === name && (sourceOf(manifest).namespace ?? namespace) === namespace);
+}
+
+function refOf(value: unknown, namespace: string): { namespace: string; name: string } {
+  const text = typeof value === 'string' && value !== '' ? value : 'default';
+  const [first, second] = text.split('/');
+  return second === undefined ? { namespace, name: first! } : { namespace: first!, name: second };
+}
+
+function connectionFor(synced: Synced, manifests: readonly Manifest[], findings: Findings): SpcConnection | undefined {
+  const authRef = refOf(synced.spec.vaultAuthRef, synced.namespace);
+  const auth = find(manifests, 'VaultAuth', authRef.namespace, authRef.name);
+  if (auth === undefined) {
+    findings.add('error', synced.source, 'spec.vaultAuthRef', `VaultAuth ${authRef.namespace}/${authRef.name} is not in the input; convert it together with this object (an empty ref is "default" in the operator's namespace)`);
+    return undefined;
+  }
+  const authSpec = parseVaultAuthSpec(auth.spec);
+  if (authSpec.method !== 'kubernetes' || authSpec.kubernetes === undefined) {
+    findings.add('error', sourceOf(auth), 'spec.method', `the CSI provider logs in with the pod's service-account token (kubernetes or jwt mount); method ${authSpec.method} has no counterpart`);
+    return undefined;
+  }
+  const connectionRef = refOf(authSpec.vaultConnectionRef, authRef.namespace);
+  const connection = find(manifests, 'VaultConnection', connectionRef.namespace, connectionRef.name);
+  if (connection === undefined) {
+    findings.add('error', sourceOf(auth), 'spec.vaultConnectionRef', `VaultConnection ${connectionRef.namespace}/${connectionRef.name} is not in the input`);
+    return undefined;
+  }
+  const connectionSpec = parseVaultConnectionSpec(connection.spec);
+  if (connectionSpec.caCertSecretRef) {
+    findings.add('error', sourceOf(connection), 'spec.caCertSecretRef', "the provider reads its CA from a file on its own pod (vaultCACertPath, or its -vault-tls-ca-cert flag); mount the CA there");
+  }
+  if (Object.keys(connectionSpec.headers).length > 0) findings.add('dropped', sourceOf(connection), 'spec.headers', 'the provider sends no extra headers');
+  findings.add('info', synced.source, 'spec.vaultAuthRef',
+    `logs in as the pod's own service account now (the VaultAuth named ${authSpec.kubernetes.serviceAccount}); the Vault role ${authSpec.kubernetes.role} must allow the pods' service account`);
+  return {
+    vaultAddress: connectionSpec.address,
+    roleName: authSpec.kubernetes.role,
+    vaultKubernetesMountPath: authSpec.mount,
+    ...(authSpec.namespace ? { vaultNamespace: authSpec.namespace } : {}),
+    ...(connectionSpec.skipTLSVerify ? { vaultSkipTLSVerify: true } : {}),
+    ...(connectionSpec.tlsServerName ? { vaultTLSServerName: connectionSpec.tlsServerName } : {}),
+    ...(authSpec.kubernetes.audiences[0] ? { audience: authSpec.kubernetes.audiences[0] } : {}),
+  };
+}
+
+function objectFor(synced: Synced, key: string, path: string, mode: number | undefined, findings: Findings): SpcObject | undefined {
+  const base = { objectName: path, secretPath: synced.request.secretPath, ...(synced.request.method ? { method: synced.request.method } : {}),
+    ...(synced.request.secretArgs ? { secretArgs: synced.request.secretArgs } : {}), ...(mode === undefined ? {} : { filePermission: mode }) };
+  const template = synced.templates[key];
+  if (template !== undefined) {
+    const moved = fromOperatorTemplate(template);
+    if (moved === undefined) {
+      findings.add('error', synced.source, `spec.destination.transformation.templates.${key}`, 'reads Metadata, Annotations or Labels, which only the operator has');
+      return undefined;
+    }
+    const single = /^\{\{\s*(?:get\s+@root\s+"([^"]+)"|@root\.([A-Za-z_][A-Za-z0-9_]*))\s*\}\}$/.exec(moved);
+    if (single) return { ...base, secretKey: single[1] ?? single[2]! };
+    findings.add('changed', synced.source, `spec.destination.transformation.templates.${key}`, "kept as the object's template, which the Vaultbridge CSI provider renders; upstream vault-csi-provider has no templates");
+    return { ...base, template: moved };
+  }
+  if (key === '_raw') {
+    findings.add('changed', synced.source, 'spec.destination', "key _raw (the JSON of Vault's data) becomes the provider's whole-response JSON, which also carries request_id and the lease fields");
+    return base;
+  }
+  if (!synced.rawKeys) {
+    findings.add('error', synced.source, 'spec.destination.transformation', `the volume shows key "${key}", which this object does not write`);
+    return undefined;
+  }
+  return { ...base, secretKey: key };
+}
+
+/** The keys a volume source shows: its items, else the templated keys when the raw ones are excluded. */
+type Shown = { key: string; path: string; mode?: number };
+
+function shownKeys(synced: Synced, items: readonly Shown[] | undefined, volumeSource: SourceRef, field: string, findings: Findings): readonly Shown[] | undefined {
+  if (items !== undefined && items.length > 0) return items;
+  if (!synced.rawKeys) return Object.keys(synced.templates).map((key) => ({ key, path: key }));
+  findings.add('error', volumeSource, field,
+    `shows every key of Secret ${synced.destination}, which are Vault's field names (unknown without Vault); list them with items so each becomes a CSI object`);
+  return undefined;
+}
+
+export function operatorToCsi(manifests: readonly Manifest[], documents: readonly PodDocument[], defaultNamespace: string, findings: Findings): Map<number, Manifest[]> {
+  const replaced = new Map<number, Manifest[]>();
+  const synced = readSynced(manifests, defaultNamespace, findings);
+  const used = new Set<Synced>();
+  for (const document of documents) {
+    const volumes = document.slot.pod.spec?.volumes ?? [];
+    const replacements = new Map<string, V1Volume>();
+    const spcs: Manifest[] = [];
+    for (const [volumeIndex, volume] of volumes.entries()) {
+      const field = `spec.template.spec.volumes[${volumeIndex}]`;
+      const sources = volume.secret
+        ? [{ name: volume.secret.secretName ?? '', items: volume.secret.items, mode: volume.secret.defaultMode }]
+        : (volume.projected?.sources ?? []).map((item) => (item.secret ? { name: item.secret.name ?? '', items: item.secret.items, mode: volume.projected?.defaultMode } : undefined));
+      const matches = sources.map((item) => (item ? synced.find((candidate) => candidate.namespace === document.namespace && candidate.destination === item.name) : undefined));
+      if (!matches.some(Boolean)) continue;
+      if (matches.some((match) => match === undefined)) {
+        findings.add('error', document.source, field, 'mixes synced Secrets with other sources; a CSI volume holds only what its SecretProviderClass reads');
+        continue;
+      }
+      const connections = matches.map((match) => connectionFor(match!, manifests, findings));
+      const connection = connections[0];
+      if (connection === undefined || connections.some((other) => JSON.stringify(other) !== JSON.stringify(connection))) {
+        if (connection !== undefined) findings.add('error', document.source, field, 'its Secrets come from different Vault connections or roles; one SecretProviderClass logs in once');
+        continue;
+      }
+      const objects: SpcObject[] = [];
+      sources.forEach((item, i) => {
+        const match = matches[i]!;
+        used.add(match);
+        const keys = shownKeys(match, item!.items, document.source, field, findings) ?? [];
+        for (const key of keys) {
+          const object = objectFor(match, key.key, key.path, key.mode ?? item!.mode ?? undefined, findings);
+          if (object) objects.push(object);
+        }
+      });
+      const name = dnsName(document.name, volume.name);
+      spcs.push(secretProviderClass(name, document.namespace, connection, objects));
+      replacements.set(volume.name, csiVolume(volume.name, name));
+    }
+    if (replacements.size > 0) replaced.set(document.index, [...spcs, replaceVolumes(document, replacements)]);
+  }
+  for (const item of synced) {
+    if (!used.has(item)) {
+      findings.add('error', item.source, 'spec.destination.name',
+        `no pod volume in the input shows Secret ${item.destination}; the CSI method delivers only into pods (env references need a mounted volume and the SPC's secretObjects)`);
+    }
+    replaced.set(item.index, used.has(item) ? [] : [item.manifest]);
+  }
+  // VaultAuths and VaultConnections go with the objects that used them, unless some object stays.
+  if (synced.every((item) => used.has(item))) {
+    for (const [index, manifest] of manifests.entries()) {
+      if (manifest.apiVersion === API_VERSION && (manifest.kind === 'VaultAuth' || manifest.kind === 'VaultConnection')) replaced.set(index, []);
+    }
+  }
+  return replaced;
+}
