@@ -1,12 +1,12 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
+import { copyBody, framing, header, Http1Error, readHead, SocketReader, type MessageHead } from './http1.ts';
 
 /** What the proxy does to forwarded requests, so tests can make Vault look down without stopping it. */
 export type ProxyFault = 'none' | 'unavailable' | 'reset';
 
 export interface RequestCounts {
   total: number;
-  /** Keyed by `METHOD /v1/path` (query string dropped). */
+  /** Keyed by `METHOD /v1/path` (method as sent, query string dropped). */
   byRoute: Record<string, number>;
 }
 
@@ -14,15 +14,17 @@ export const proxyAdminPrefix = '/_testenv/';
 
 /**
  * An HTTP proxy in front of Vault that counts requests by method and path, so tests and benchmarks
- * can assert how many Vault requests a feature makes. Admin routes (not forwarded):
+ * can assert how many Vault requests a feature makes. It forwards each request byte for byte, with
+ * whatever method the client sent (LIST, lower-case, unknown: Vault decides, not the proxy), and one
+ * upstream connection per client connection. Admin routes (not forwarded):
  *   GET    /_testenv/requests   → RequestCounts
  *   DELETE /_testenv/requests   → reset to zero
  *   PUT    /_testenv/fault      → body {"fault": "none" | "unavailable" | "reset", "pathPrefix"?: "kv/x/"}
  *                                  (only requests under /v1/<pathPrefix> are faulted; all when absent)
  */
 export class CountingProxy {
-  private readonly server: http.Server;
-  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  private readonly server: net.Server;
+  private readonly sockets = new Set<net.Socket>();
   private counts: RequestCounts = { total: 0, byRoute: {} };
   private fault: ProxyFault = 'none';
   /** Only requests under this Vault path are faulted, so concurrent tests are not disturbed. */
@@ -32,8 +34,10 @@ export class CountingProxy {
 
   constructor(targetAddr: string) {
     this.target = new URL(targetAddr);
-    this.server = http.createServer((req, res) => this.handle(req, res));
-    this.server.keepAliveTimeout = 30_000;
+    this.server = net.createServer((socket) => {
+      this.track(socket);
+      void this.serve(socket).catch(() => socket.destroy()).finally(() => socket.destroy());
+    });
   }
 
   async listen(): Promise<string> {
@@ -43,78 +47,112 @@ export class CountingProxy {
   }
 
   async close(): Promise<void> {
-    this.server.closeAllConnections();
+    for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.agent.destroy();
   }
 
-  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const url = req.url ?? '/';
-    if (url.startsWith(proxyAdminPrefix)) {
-      this.handleAdmin(req, res, url.slice(proxyAdminPrefix.length));
-      return;
-    }
-    const route = `${req.method ?? 'GET'} ${url.split('?')[0]}`;
-    this.counts.total += 1;
-    this.counts.byRoute[route] = (this.counts.byRoute[route] ?? 0) + 1;
-    const faulted = this.fault !== 'none' && (url.split('?')[0] ?? '').startsWith(`/v1/${this.faultPathPrefix}`);
-    if (faulted && this.fault === 'reset') {
-      req.socket.destroy();
-      return;
-    }
-    if (faulted && this.fault === 'unavailable') {
-      res.writeHead(503, { 'Content-Type': 'application/json' });
-      res.end(JSON.stringify({ errors: ['testenv proxy: Vault made unavailable by the test'] }));
-      return;
-    }
-    const upstream = http.request(
-      { host: this.target.hostname, port: this.target.port, method: req.method, path: url, headers: req.headers, agent: this.agent },
-      (upstreamRes) => {
-        res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
-        upstreamRes.pipe(res);
-      },
-    );
-    upstream.on('error', (error) => {
-      if (!res.headersSent) res.writeHead(502, { 'Content-Type': 'application/json' });
-      res.end(JSON.stringify({ errors: [`testenv proxy: ${error.message}`] }));
-    });
-    req.pipe(upstream);
+  private track(socket: net.Socket): void {
+    this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
   }
 
-  private handleAdmin(req: http.IncomingMessage, res: http.ServerResponse, route: string): void {
-    const reply = (status: number, body: unknown): void => {
-      res.writeHead(status, { 'Content-Type': 'application/json' });
-      res.end(JSON.stringify(body));
-    };
-    if (route === 'requests' && req.method === 'GET') return reply(200, this.counts);
-    if (route === 'requests' && req.method === 'DELETE') {
-      this.counts = { total: 0, byRoute: {} };
-      return reply(200, this.counts);
+  /** One client connection: its requests one after another, each answered before the next is read. */
+  private async serve(client: net.Socket): Promise<void> {
+    const upstream: { current?: { socket: net.Socket; reader: SocketReader } } = {};
+    try {
+      await this.serveRequests(client, upstream);
+    } finally {
+      upstream.current?.socket.destroy();
     }
-    if (route === 'fault' && req.method === 'PUT') {
-      let body = '';
-      req.setEncoding('utf8');
-      req.on('data', (chunk: string) => (body += chunk));
-      req.on('end', () => {
-        try {
-          const { fault, pathPrefix } = JSON.parse(body) as { fault?: unknown; pathPrefix?: unknown };
-          if (fault !== 'none' && fault !== 'unavailable' && fault !== 'reset') {
-            reply(400, { error: 'fault must be "none", "unavailable" or "reset"' });
-            return;
-          }
-          if (pathPrefix !== undefined && typeof pathPrefix !== 'string') {
-            reply(400, { error: 'pathPrefix must be a Vault path such as "kv/my-test/"' });
-            return;
-          }
-          this.fault = fault;
-          this.faultPathPrefix = (pathPrefix ?? '').replace(/^\/+/, '');
-          reply(200, { fault, pathPrefix: this.faultPathPrefix });
-        } catch {
-          reply(400, { error: 'body must be JSON {"fault": …}' });
+  }
+
+  private async serveRequests(client: net.Socket, upstream: { current?: { socket: net.Socket; reader: SocketReader } }): Promise<void> {
+    const reader = new SocketReader(client);
+    for (;;) {
+      let request: MessageHead | null;
+      try {
+        request = await readHead(reader);
+      } catch (error) {
+        if (error instanceof Http1Error) client.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        return;
+      }
+      if (request === null) return;
+      const [method = '', target = ''] = request.startLine.split(' ');
+      const path = target.split('?')[0] ?? '';
+      const body = framing(request, true);
+      if (path.startsWith(proxyAdminPrefix)) {
+        const chunks: Buffer[] = [];
+        await copyBody(reader, body, (chunk) => chunks.push(chunk));
+        const [status, answer] = this.admin(method, path.slice(proxyAdminPrefix.length), Buffer.concat(chunks).toString('utf8'));
+        reply(client, status, answer);
+        continue;
+      }
+      const route = `${method} ${path}`;
+      this.counts.total += 1;
+      this.counts.byRoute[route] = (this.counts.byRoute[route] ?? 0) + 1;
+      const faulted = this.fault !== 'none' && path.startsWith(`/v1/${this.faultPathPrefix}`);
+      if (faulted && this.fault === 'reset') return;
+      if (faulted && this.fault === 'unavailable') {
+        await copyBody(reader, body, () => undefined);
+        reply(client, 503, { errors: ['testenv proxy: Vault made unavailable by the test'] });
+        continue;
+      }
+      if (!upstream.current || upstream.current.socket.destroyed) {
+        const socket = net.connect({ host: this.target.hostname, port: Number(this.target.port) });
+        this.track(socket);
+        upstream.current = { socket, reader: new SocketReader(socket) };
+      }
+      const { socket: vault, reader: vaultReader } = upstream.current;
+      vault.write(request.raw);
+      await copyBody(reader, body, (chunk) => vault.write(chunk));
+      let response: MessageHead | null;
+      // 1xx answers come before the final one (101 would switch protocols: Vault never sends it).
+      do {
+        response = await readHead(vaultReader).catch(() => null);
+        if (response === null) {
+          reply(client, 502, { errors: ['testenv proxy: Vault closed the connection without answering'] });
+          return;
         }
-      });
-      return;
+        client.write(response.raw);
+      } while (/^HTTP\/1\.\d 1\d\d/.test(response.startLine));
+      const status = Number(response.startLine.split(' ')[1]);
+      const responseBody = method.toUpperCase() === 'HEAD' || status === 204 || status === 304 ? { kind: 'none' as const } : framing(response, false);
+      await copyBody(vaultReader, responseBody, (chunk) => client.write(chunk));
+      const closing = responseBody.kind === 'close' || /close/i.test(header(response, 'connection') ?? '') || /close/i.test(header(request, 'connection') ?? '');
+      if (closing) {
+        vault.destroy();
+        client.end();
+        return;
+      }
     }
-    reply(404, { error: `unknown admin route ${req.method} ${route}` });
   }
+
+  private admin(method: string, route: string, body: string): [number, unknown] {
+    if (route === 'requests' && method === 'GET') return [200, this.counts];
+    if (route === 'requests' && method === 'DELETE') {
+      this.counts = { total: 0, byRoute: {} };
+      return [200, this.counts];
+    }
+    if (route === 'fault' && method === 'PUT') {
+      try {
+        const { fault, pathPrefix } = JSON.parse(body) as { fault?: unknown; pathPrefix?: unknown };
+        if (fault !== 'none' && fault !== 'unavailable' && fault !== 'reset') return [400, { error: 'fault must be "none", "unavailable" or "reset"' }];
+        if (pathPrefix !== undefined && typeof pathPrefix !== 'string') return [400, { error: 'pathPrefix must be a Vault path such as "kv/my-test/"' }];
+        this.fault = fault;
+        this.faultPathPrefix = (pathPrefix ?? '').replace(/^\/+/, '');
+        return [200, { fault, pathPrefix: this.faultPathPrefix }];
+      } catch {
+        return [400, { error: 'body must be JSON {"fault": …}' }];
+      }
+    }
+    return [404, { error: `unknown admin route ${method} ${route}` }];
+  }
+}
+
+function reply(socket: net.Socket, status: number, body: unknown): void {
+  const text = Buffer.from(JSON.stringify(body), 'utf8');
+  const reason = { 200: 'OK', 400: 'Bad Request', 404: 'Not Found', 502: 'Bad Gateway', 503: 'Service Unavailable' }[status] ?? 'Status';
+  socket.write(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${text.length}\r\n\r\n`);
+  socket.write(text);
 }

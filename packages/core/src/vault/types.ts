@@ -37,7 +37,8 @@ export interface VaultResponse<T = Record<string, unknown>> {
   mount_type?: string;
 }
 
-export type VaultMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+/** LIST is Vault's own HTTP method (what `vault list` sends; the same as GET with `?list=true`). */
+export type VaultMethod = 'GET' | 'LIST' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface VaultRequestOptions {
   /** JSON body. */
