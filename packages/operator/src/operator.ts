@@ -19,6 +19,7 @@ import { RestartingInformer } from './runtime/informer.ts';
 import { WorkQueue, type ReconcileResult } from './runtime/queue.ts';
 import { MANAGED_SELECTOR } from './sync/destination.ts';
 import { newMacKey, secretMac } from './sync/hmac.ts';
+import { OwnWrites } from './sync/own-writes.ts';
 
 export interface OperatorOptions {
   kubeConfig: KubeConfig;
@@ -101,9 +102,11 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     onRestart: () => restartsTotal?.inc(),
     onOutcome: (outcome) => reportRestartOutcome(custom, events, outcome).catch((error: unknown) => logger.warn({ err: error }, 'could not report a rollout restart')),
   });
-  const staticController = new StaticSecretController({ kubeConfig, logger, clients, macKey, events, restarts, onResult: (result) => reconciles?.inc({ result }) });
-  const dynamicController = new DynamicSecretController({ kubeConfig, logger, clients, macKey, events, restarts, onResult: (result) => dynamicReconciles?.inc({ result }) });
-  const pkiController = new PkiSecretController({ kubeConfig, logger, clients, macKey, events, restarts, onResult: (result) => pkiReconciles?.inc({ result }) });
+  // Our own Secret writes come back through the destination watch; these fingerprints tell them from drift.
+  const ownWrites = new OwnWrites(macKey);
+  const staticController = new StaticSecretController({ kubeConfig, logger, clients, macKey, events, restarts, ownWrites, onResult: (result) => reconciles?.inc({ result }) });
+  const dynamicController = new DynamicSecretController({ kubeConfig, logger, clients, macKey, events, restarts, ownWrites, onResult: (result) => dynamicReconciles?.inc({ result }) });
+  const pkiController = new PkiSecretController({ kubeConfig, logger, clients, macKey, events, restarts, ownWrites, onResult: (result) => pkiReconciles?.inc({ result }) });
   const queueOptions = {
     concurrency: options.concurrency ?? 10,
     baseDelayMs: options.backoff?.baseDelayMs ?? 1000,
@@ -173,12 +176,15 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     onUpdate: (secret) => {
       const owner = ownerOf(secret);
       if (!owner) return;
+      // Our own write (its status MAC may not be written yet): nothing to repair, no second Vault read.
+      if (ownWrites.isOwn(secret)) return;
       const mac = owner.watch.seen.get(owner.key)?.status?.secretMAC;
       if (mac && mac === secretMac(macKey, secret.data ?? {})) return;
       logger.info({ key: owner.key, kind: owner.watch.kind, secretName: secret.metadata?.name }, 'destination secret changed; repairing');
       owner.watch.queue.add(owner.key);
     },
     onDelete: (secret) => {
+      ownWrites.forget(secret.metadata?.namespace, secret.metadata?.name);
       const owner = ownerOf(secret);
       if (!owner) return;
       logger.info({ key: owner.key, kind: owner.watch.kind, secretName: secret.metadata?.name }, 'destination secret deleted; repairing');

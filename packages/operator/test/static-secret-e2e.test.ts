@@ -108,6 +108,37 @@ test('an edited key of the destination Secret is restored without polling Vault'
   await waitFor('the restored password', async () => decode((await readSecret('steady-secret'))!, 'password') === 'second-password', 5000);
 });
 
+test('a change costs one Vault read: our own Secret write is not "repaired" by reading Vault again', async () => {
+  const countedPath = `e2e/${namespace}/counted`;
+  const route = `GET /v1/secret/data/${countedPath}`;
+  await stack.vaultAdmin.write(`secret/data/${countedPath}`, { data: { password: 'rotation-0' } });
+  // refreshAfter 1h: every read below comes from a force-sync or from the destination watch.
+  await create('vaultstaticsecrets', 'VaultStaticSecret', 'counted', {
+    vaultAuthRef: 'auth', mount: 'secret', path: countedPath, type: 'kv-v2', refreshAfter: '1h', destination: { name: 'counted-secret', create: true },
+  });
+  await waitFor('Ready=True', async () => condition(await readVss('counted'), 'Ready')?.status === 'True');
+  const macKey = Buffer.from((await readSecret('vaultbridge-operator-hmac-key'))?.data?.key ?? '', 'base64');
+  const before = (await stack.requestCounts()).byRoute[route] ?? 0;
+  const rotations = 5;
+  for (let index = 1; index <= rotations; index++) {
+    await stack.vaultAdmin.write(`secret/data/${countedPath}`, { data: { password: `rotation-${index}` } });
+    await custom.patchNamespacedCustomObject(
+      { group: GROUP, version: VERSION, namespace, plural: 'vaultstaticsecrets', name: 'counted', body: { metadata: { annotations: { 'secrets.vaultbridge.dev/force-sync': `rotation-${index}` } } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    const secret = await waitFor(`rotation ${index} in the Secret`, async () => {
+      const current = await readSecret('counted-secret');
+      return current && decode(current, 'password') === `rotation-${index}` && current;
+    });
+    // The status MAC is written after the Secret; only then is the whole sync done.
+    await waitFor(`the MAC of rotation ${index}`, async () => (await readVss('counted')).status?.secretMAC === secretMac(macKey, secret.data ?? {}));
+  }
+  // The watch event of the last write reaches the operator within milliseconds; give a repair time to show.
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  const reads = ((await stack.requestCounts()).byRoute[route] ?? 0) - before;
+  expect(reads).toBe(rotations);
+});
+
 test('a VaultStaticSecret whose VaultAuth does not exist is Ready=False naming the ref, and leaves an existing Secret alone', async () => {
   await core.createNamespacedSecret({ namespace, body: { metadata: { name: 'precious' }, data: { keep: Buffer.from('me').toString('base64') } } });
   const original = (await readSecret('precious'))!;

@@ -20,8 +20,9 @@ import type { RestartBatcher } from '../workloads/restart-batcher.ts';
 import type { ReconcileResult } from '../runtime/queue.ts';
 import { planWrite, SecretDataError, transformSecretData, type Owner } from '../sync/destination.ts';
 import { secretMac } from '../sync/hmac.ts';
+import type { OwnWrites } from '../sync/own-writes.ts';
 import { isConflict, isNotFound } from './kube-errors.ts';
-import { failReconcile, forceSyncStatus, getSyncedObject, parseSpec, patchFinalizers, readSecretIfExists, restartOrSchedule, syncFinalizer } from './shared.ts';
+import { failReconcile, forceSyncStatus, getSyncedObject, parseSpec, patchFinalizers, readSecretIfExists, restartOrSchedule, syncFinalizer, writeDestination } from './shared.ts';
 import { resolveTransformationRefs } from '../sync/transformation-refs.ts';
 import { ReconcileError, type VaultClientFactory } from './vault-clients.ts';
 
@@ -45,6 +46,8 @@ export interface DynamicSecretControllerOptions {
   macKey: Buffer;
   events?: EventRecorder;
   restarts?: RestartBatcher;
+  /** Fingerprints of our own writes, shared with the destination watch. */
+  ownWrites?: OwnWrites;
   now?: () => number;
   onResult?: (result: 'issued' | 'renewed' | 'unchanged' | 'error') => void;
 }
@@ -232,8 +235,7 @@ export class DynamicSecretController {
     const owner: Owner = { apiVersion: API_VERSION, kind: 'VaultDynamicSecret', name: object.metadata.name, uid: object.metadata.uid };
     const plan = planWrite(spec.destination, namespace, owner, data, existing);
     if (plan.action === 'refuse') throw new ReconcileError(plan.reason, plan.message);
-    if (plan.action === 'create') await this.core.createNamespacedSecret({ namespace, body: plan.secret });
-    if (plan.action === 'update') await this.core.replaceNamespacedSecret({ name: spec.destination.name, namespace, body: plan.secret });
+    await writeDestination(this.core, namespace, spec.destination.name, plan, this.options.ownWrites);
     // New credentials, unless a static role's password is the one already synced (a repaired Secret, a spec change).
     const rotated = reason !== 'InitialSync' && !sameStaticCreds;
     const horizon = staticMeta !== undefined ? `static role, rotated by Vault every ${staticMeta.rotationPeriod || staticMeta.rotationSchedule}${staticMeta.rotationPeriod ? 's' : ''}` : lease.duration > 0 ? `lease ${lease.duration}s, renewed at ${spec.renewalPercent}%` : spec.refreshAfterMs !== undefined ? `re-issued every ${spec.refreshAfterMs / 1000}s` : 'no lease';

@@ -16,8 +16,9 @@ import { planWrite, SecretDataError, transformSecretData, type TemplateContext }
 import type { Owner } from '../sync/destination.ts';
 import type { Transformation } from '../api/sync-target.ts';
 import { secretMac } from '../sync/hmac.ts';
+import type { OwnWrites } from '../sync/own-writes.ts';
 import { isConflict, isNotFound } from './kube-errors.ts';
-import { failReconcile, forceSyncStatus, getSyncedObject, parseSpec, patchFinalizers, readSecretIfExists, restartOrSchedule, syncFinalizer } from './shared.ts';
+import { failReconcile, forceSyncStatus, getSyncedObject, parseSpec, patchFinalizers, readSecretIfExists, restartOrSchedule, syncFinalizer, writeDestination } from './shared.ts';
 import { resolveTransformationRefs } from '../sync/transformation-refs.ts';
 import { ReconcileError, type VaultClientFactory } from './vault-clients.ts';
 
@@ -49,6 +50,8 @@ export interface PkiSecretControllerOptions {
   macKey: Buffer;
   events?: EventRecorder;
   restarts?: RestartBatcher;
+  /** Fingerprints of our own writes, shared with the destination watch. */
+  ownWrites?: OwnWrites;
   now?: () => number;
   onResult?: (result: 'issued' | 'unchanged' | 'error') => void;
 }
@@ -148,8 +151,7 @@ export class PkiSecretController {
     const owner: Owner = { apiVersion: API_VERSION, kind: 'VaultPKISecret', name: object.metadata.name, uid: object.metadata.uid };
     const plan = planWrite(spec.destination, namespace, owner, secretData, existing);
     if (plan.action === 'refuse') throw new ReconcileError(plan.reason, plan.message);
-    if (plan.action === 'create') await this.core.createNamespacedSecret({ namespace, body: plan.secret });
-    if (plan.action === 'update') await this.core.replaceNamespacedSecret({ name: spec.destination.name, namespace, body: plan.secret });
+    await writeDestination(this.core, namespace, spec.destination.name, plan, this.options.ownWrites);
 
     const previousSerial = object.status?.serialNumber;
     const rotated = previousSerial !== undefined && previousSerial !== '' && previousSerial !== data.serial_number;

@@ -10,6 +10,8 @@ import { setConditions, type ConditionInput } from '../runtime/conditions.ts';
 import type { EventRecorder, EventSubject } from '../runtime/events.ts';
 import { rolloutRestartAll } from '../workloads/rollout-restart.ts';
 import type { RestartBatcher, RestartOutcome } from '../workloads/restart-batcher.ts';
+import type { WritePlan } from '../sync/destination.ts';
+import type { OwnWrites } from '../sync/own-writes.ts';
 import { isConflict, isNotFound } from './kube-errors.ts';
 import { ReconcileError, toReconcileError } from './vault-clients.ts';
 
@@ -25,6 +27,17 @@ export async function readSecretIfExists(core: CoreV1Api, namespace: string, nam
     if (isNotFound(error)) return undefined;
     throw error;
   }
+}
+
+/**
+ * Carries out a create or update plan. The data is fingerprinted first, so the destination watch
+ * recognises the write as ours (it may see it before this call returns) and does not repair it.
+ */
+export async function writeDestination(core: CoreV1Api, namespace: string, name: string, plan: WritePlan, ownWrites: OwnWrites | undefined): Promise<void> {
+  if (plan.action !== 'create' && plan.action !== 'update') return;
+  ownWrites?.record(namespace, name, plan.secret.data ?? {});
+  if (plan.action === 'create') await core.createNamespacedSecret({ namespace, body: plan.secret });
+  else await core.replaceNamespacedSecret({ name, namespace, body: plan.secret });
 }
 
 /** Restarts `targets`, records an Event per target, and returns the RolloutRestart condition. */

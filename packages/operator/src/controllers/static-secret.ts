@@ -11,10 +11,11 @@ import type { ReconcileResult } from '../runtime/queue.ts';
 import { sameConditions, setConditions, type ConditionInput } from '../runtime/conditions.ts';
 import { planWrite, SecretDataError, transformSecretData, type Owner } from '../sync/destination.ts';
 import { secretMac } from '../sync/hmac.ts';
+import type { OwnWrites } from '../sync/own-writes.ts';
 import type { EventRecorder } from '../runtime/events.ts';
 import type { RestartBatcher } from '../workloads/restart-batcher.ts';
 import { isConflict, isNotFound } from './kube-errors.ts';
-import { failReconcile, getSyncedObject, parseSpec, readSecretIfExists, restartOrSchedule } from './shared.ts';
+import { failReconcile, getSyncedObject, parseSpec, readSecretIfExists, restartOrSchedule, writeDestination } from './shared.ts';
 import { resolveTransformationRefs } from '../sync/transformation-refs.ts';
 import { ReconcileError, type VaultClientFactory } from './vault-clients.ts';
 
@@ -35,6 +36,8 @@ export interface StaticSecretControllerOptions {
   events?: EventRecorder;
   /** Batches rollout restarts across objects; without it they run at once. */
   restarts?: RestartBatcher;
+  /** Fingerprints of our own writes, shared with the destination watch. */
+  ownWrites?: OwnWrites;
   onResult?: (result: 'synced' | 'unchanged' | 'error') => void;
 }
 
@@ -77,8 +80,7 @@ export class StaticSecretController {
       const existing = await readSecretIfExists(this.core, namespace, spec.destination.name);
       const plan = planWrite(spec.destination, namespace, owner, data, existing);
       if (plan.action === 'refuse') throw new ReconcileError(plan.reason, plan.message);
-      if (plan.action === 'create') await this.core.createNamespacedSecret({ namespace, body: plan.secret });
-      if (plan.action === 'update') await this.core.replaceNamespacedSecret({ name: spec.destination.name, namespace, body: plan.secret });
+      await writeDestination(this.core, namespace, spec.destination.name, plan, this.options.ownWrites);
       if (plan.action !== 'none') {
         logger.info({ secretName: spec.destination.name, action: plan.action }, 'destination secret written');
         await this.options.events?.record(object, 'Normal', 'SecretSynced', `Secret ${spec.destination.name} ${plan.action === 'create' ? 'created' : 'updated'} from ${spec.mount}/${spec.path}`);
