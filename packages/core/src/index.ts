@@ -5,3 +5,4 @@ export * from './auth/index.ts';
 export * from './kube/index.ts';
 export * from './runtime/index.ts';
 export * from './template/index.ts';
+export * from './encoding/index.ts';

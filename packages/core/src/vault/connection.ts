@@ -5,6 +5,7 @@ import https from 'node:https';
 import axios, { type AxiosInstance } from 'axios';
 import { retry } from '../retry/index.ts';
 import { parseVaultAddress, type VaultAddress } from './address.ts';
+import { parseJsonKeepingNumbers } from '../encoding/go-json.ts';
 import { errorFromResponse, errorFromTransport, VaultConfigError, VaultProtocolError, VaultUnavailableError, type VaultError } from './errors.ts';
 import { loadTlsOptions, tlsOptionNames, type VaultTlsOptions } from './tls.ts';
 import type { VaultMethod, VaultRequestOptions } from './types.ts';
@@ -55,7 +56,8 @@ const defaultNames: VaultSettingNames = { address: 'address', ...tlsOptionNames 
 function parseBody(text: unknown, ok: boolean, method: string, path: string): unknown {
   if (typeof text !== 'string' || text.trim() === '') return undefined;
   try {
-    return JSON.parse(text) as unknown;
+    // Numbers keep their literal text where JS would print them differently (Go's json.Number does).
+    return parseJsonKeepingNumbers(text);
   } catch {
     // An error page from a proxy in front of Vault is not JSON; its status still says what happened.
     if (!ok) return undefined;

@@ -45,6 +45,8 @@ export interface KvSecret<T = Record<string, unknown>> {
   data: T;
   /** KV v2 only. */
   metadata: KvVersionMetadata | undefined;
+  /** The data as Vault answered it: KV v2's `{data, metadata}`, KV v1's data (what VSO stores as `_raw`). */
+  raw: unknown;
 }
 
 export interface KvSecretMetadata {
@@ -148,7 +150,7 @@ export class KvSecrets {
       }
       const response = await this.client.read<T>(logical, signal);
       registerSecretData(response.data);
-      return { path: logical, mount: mount.path, kvVersion: 1, data: response.data, metadata: undefined };
+      return { path: logical, mount: mount.path, kvVersion: 1, data: response.data, metadata: undefined, raw: response.data };
     }
     const apiPath = `${mount.path}data/${relative}`;
     const response = await this.client.request<{ data: T | null; metadata: RawVersionMetadata | null } | null>('GET', apiPath, {
@@ -160,7 +162,7 @@ export class KvSecrets {
     if (body && body.data !== null && body.metadata) {
       // Safety net: secret values never survive into a log line of this process.
       registerSecretData(body.data);
-      return { path: logical, mount: mount.path, kvVersion: 2, data: body.data, metadata: toMetadata(body.metadata) };
+      return { path: logical, mount: mount.path, kvVersion: 2, data: body.data, metadata: toMetadata(body.metadata), raw: body };
     }
     if (body?.metadata) throw versionError(logical, apiPath, `${mount.path}undelete/${relative}`, body.metadata);
     const which = options.version === undefined ? '' : ` version ${options.version}`;

@@ -153,18 +153,8 @@ export class StaticSecretController {
     if (secret.data === null || typeof secret.data !== 'object') {
       throw new ReconcileError('VaultSecretEmpty', `Vault returned no data at ${spec.mount}/${spec.path} (spec.mount, spec.path)`);
     }
-    const raw = spec.type === 'kv-v2'
-      ? {
-          data: secret.data,
-          metadata: secret.metadata && {
-            created_time: secret.metadata.createdTime,
-            custom_metadata: secret.metadata.customMetadata,
-            deletion_time: secret.metadata.deletionTime,
-            destroyed: secret.metadata.destroyed,
-            version: secret.metadata.version,
-          },
-        }
-      : secret.data;
+    // As Vault answered (KV v2: `{data, metadata}`), so `_raw` has VSO's bytes, number literals included.
+    const raw = secret.raw;
     try {
       return transformSecretData(secret.data, raw, spec.destination.transformation, {
         metadata: spec.type === 'kv-v2' ? (raw as { metadata?: unknown }).metadata : undefined,

@@ -4,6 +4,7 @@ import { parseTransformation } from '../api/sync-target.ts';
 import { SpecError } from '../api/common.ts';
 import { macInput, secretMac } from './hmac.ts';
 import { setConditions } from '../runtime/conditions.ts';
+import { parseJsonKeepingNumbers } from '@vaultbridge/core';
 
 const owner: Owner = { apiVersion: 'secrets.vaultbridge.dev/v1beta1', kind: 'VaultStaticSecret', name: 'app', uid: 'uid-1' };
 const destination = { name: 'app', create: true, overwrite: false, labels: { team: 'web' }, annotations: {}, type: 'Opaque' };
@@ -13,6 +14,21 @@ test('data: strings as-is, others as JSON, plus _raw', () => {
   const data = buildSecretData({ user: 'u', port: 5432, tags: ['a'] }, { data: { user: 'u' } });
   expect(data).toEqual({ _raw: b64('{"data":{"user":"u"}}'), user: b64('u'), port: b64('5432'), tags: b64('["a"]') });
   expect(() => buildSecretData({ _raw: 'x' }, {})).toThrow('_raw');
+});
+
+test('JSON fields and _raw are the bytes Go encoding/json writes for what Vault sent (VSO byte-identical)', () => {
+  // A KV v2 answer as Vault sends it; the expected bytes are Go's json.Marshal output after Vault's
+  // client decoded it with UseNumber (core/src/encoding/testdata/gen.go prints the same).
+  const answer = parseJsonKeepingNumbers('{"data":{"password":"p&ss<word>","port":5432,"ratio":0.50,"nested":{"list":["a",1e2]}},"metadata":{"created_time":"2026-12-06T06:00:00.123456789Z","custom_metadata":null,"deletion_time":"","destroyed":false,"version":3}}') as { data: Record<string, unknown> };
+  const data = buildSecretData(answer.data, answer);
+  const text = (key: string) => Buffer.from(data[key]!, 'base64').toString('utf8');
+  expect(text('_raw')).toBe('{"data":{"nested":{"list":["a",1e2]},"password":"p\\u0026ss\\u003cword\\u003e","port":5432,"ratio":0.50},"metadata":{"created_time":"2026-12-06T06:00:00.123456789Z","custom_metadata":null,"deletion_time":"","destroyed":false,"version":3}}');
+  expect(text('password')).toBe('p&ss<word>');
+  expect(text('ratio')).toBe('0.50');
+  expect(text('nested')).toBe('{"list":["a",1e2]}');
+  // With a transformation that keeps some keys, the literals stay too.
+  const kept = transformSecretData(answer.data, answer, parseTransformation({ includes: ['^ratio$'] }));
+  expect(Buffer.from(kept.ratio!, 'base64').toString()).toBe('0.50');
 });
 
 test('create, no-op when equal, refuse a Secret we do not own, adopt with overwrite', () => {

@@ -1,6 +1,6 @@
 // Pure: Vault data + spec → the desired Secret, and the decision whether an existing one may be written.
 import type { V1OwnerReference, V1Secret } from '@kubernetes/client-node';
-import { stableJson } from '@vaultbridge/core';
+import { goJson, goJsonMember } from '@vaultbridge/core';
 import type { Destination, Transformation } from '../api/sync-target.ts';
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
@@ -25,15 +25,19 @@ export class SecretDataError extends Error {
 }
 
 /**
- * Secret `.data` (base64) as VSO builds it: every top-level field (strings as-is, anything else as
- * JSON) plus `_raw`, the JSON of the whole Vault data.
+ * Secret `.data` (base64) as VSO builds it: every top-level field of `keys` (strings as-is, anything
+ * else as JSON) plus `_raw`, the JSON of the whole Vault data. The JSON is Go's encoding/json bytes
+ * (HTML-safe strings, sorted keys, number literals as Vault sent them), so the data and its MAC are
+ * byte-identical to VSO's.
  */
-export function buildSecretData(fields: Record<string, unknown>, raw: unknown): Record<string, string> {
-  if (Object.hasOwn(fields, '_raw')) throw new SecretDataError('the Vault secret has a field named "_raw", which is reserved for the raw data');
-  const data: Record<string, string> = { _raw: Buffer.from(stableJson(raw)).toString('base64') };
-  for (const [key, value] of Object.entries(fields)) {
-    const text = typeof value === 'string' ? value : JSON.stringify(value);
-    data[key] = Buffer.from(text ?? 'null').toString('base64');
+export function buildSecretData(fields: Record<string, unknown>, raw: unknown, keys: readonly string[] = Object.keys(fields)): Record<string, string> {
+  if (keys.includes('_raw')) throw new SecretDataError('the Vault secret has a field named "_raw", which is reserved for the raw data');
+  const data: Record<string, string> = { _raw: Buffer.from(goJson(raw)).toString('base64') };
+  for (const key of keys) {
+    const value = fields[key];
+    // goJsonMember, not goJson(value): a top-level number's literal is kept on `fields`.
+    const text = typeof value === 'string' ? value : goJsonMember(fields, key);
+    data[key] = Buffer.from(text).toString('base64');
   }
   return data;
 }
@@ -55,7 +59,7 @@ export function transformSecretData(fields: Record<string, unknown>, raw: unknow
   const kept = Object.keys(fields).filter((key) =>
     !transformation.excludes.some((pattern) => pattern.test(key)) &&
     (transformation.includes.length === 0 || transformation.includes.some((pattern) => pattern.test(key))));
-  const data = buildSecretData(Object.fromEntries(kept.map((key) => [key, fields[key]])), raw);
+  const data = buildSecretData(fields, raw, kept);
   if (transformation.excludeRaw) delete data._raw;
   const input = { Secrets: fields, Metadata: context.metadata ?? {}, Annotations: context.annotations ?? {}, Labels: context.labels ?? {} };
   for (const [key, render] of Object.entries(transformation.templates)) {

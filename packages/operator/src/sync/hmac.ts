@@ -1,9 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-
-/** Go's json.Marshal escapes these in strings; the MAC input must be byte-identical to VSO's. */
-function goJsonString(text: string): string {
-  return JSON.stringify(text).replace(/[<>&\u2028\u2029]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
+import { goJsonString } from '@vaultbridge/core';
 
 /**
  * The bytes VSO MACs: `json.Marshal(map[string][]byte)`, keys sorted, values as standard base64.

@@ -1,0 +1,1 @@
+export { goJson, goJsonMember, goJsonNumber, goJsonString, parseJsonKeepingNumbers } from './go-json.ts';
