@@ -68,7 +68,7 @@ export function createOperatorProgram(io: CliIo, setExitCode: (code: number) => 
       let operator: RunningOperator | undefined;
       health.addReadinessCheck('informers', () => operator?.ready() ?? options.leaderElect);
       const run = async (): Promise<void> => {
-        operator = await startOperator({ kubeConfig, logger, operatorNamespace: options.operatorNamespace, concurrency: options.maxConcurrentReconciles, metrics });
+        operator = await startOperator({ kubeConfig, logger, operatorNamespace: options.operatorNamespace, concurrency: options.maxConcurrentReconciles, metrics, ...(env.OPERATOR_POD_UID ? { runtimePodUid: env.OPERATOR_POD_UID } : {}) });
       };
       shutdown.onShutdown('operator', () => operator?.stop(), { order: 10 });
       if (options.leaderElect) {

@@ -33,6 +33,8 @@ export interface OperatorOptions {
   backoff?: { baseDelayMs: number; maxDelayMs: number };
   /** Rollout restarts asked within this window are one patch per workload. Default 1000 ms. */
   restartBatchWindowMs?: number;
+  /** The operator pod's UID (env OPERATOR_POD_UID), shown as VaultDynamicSecret status.lastRuntimePodUID. */
+  runtimePodUid?: string;
   /** Secret in the operator namespace holding the MAC key, so MACs survive restarts. Default `vaultbridge-operator-hmac-key`. */
   macKeySecretName?: string;
 }
@@ -105,7 +107,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   // Our own Secret writes come back through the destination watch; these fingerprints tell them from drift.
   const ownWrites = new OwnWrites(macKey);
   const staticController = new StaticSecretController({ kubeConfig, logger, clients, macKey, events, restarts, ownWrites, onResult: (result) => reconciles?.inc({ result }) });
-  const dynamicController = new DynamicSecretController({ kubeConfig, logger, clients, macKey, events, restarts, ownWrites, onResult: (result) => dynamicReconciles?.inc({ result }) });
+  const dynamicController = new DynamicSecretController({ kubeConfig, logger, clients, macKey, events, restarts, ownWrites, ...(options.runtimePodUid ? { runtimePodUid: options.runtimePodUid } : {}), onResult: (result) => dynamicReconciles?.inc({ result }) });
   const pkiController = new PkiSecretController({ kubeConfig, logger, clients, macKey, events, restarts, ownWrites, onResult: (result) => pkiReconciles?.inc({ result }) });
   const queueOptions = {
     concurrency: options.concurrency ?? 10,

@@ -70,8 +70,11 @@ path "sys/leases/revoke" { capabilities = ["update"] }
   await databaseRole(roles.renew, '6s', '10m');
   await databaseRole(roles.rotate, '4s', '7s');
   await databaseRole(roles.revoke, '1h', '2h');
-  operator = await connectAndStartOperator(stack, namespace, create, 'operator-vds-e2e');
+  operator = await connectAndStartOperator(stack, namespace, create, 'operator-vds-e2e', { runtimePodUid: RUNTIME_POD_UID });
 });
+
+/** What the chart passes as OPERATOR_POD_UID (the pod's metadata.uid). */
+const RUNTIME_POD_UID = '6f1c2a9e-0b7d-4c3e-9a55-2f8e1d0c4b71';
 
 afterAll(async () => {
   if (operator) await deleteSyncedObjects(custom, namespace);
@@ -93,6 +96,9 @@ test('database credentials land in an owned Secret, log in to PostgreSQL, and th
   expect(issued.status?.secretLease).toMatchObject({ duration: 6, renewable: true });
   expect(issued.status?.secretLease?.id).toMatch(new RegExp(`^${layout.databaseMount}/creds/${roles.renew}/`));
   expect(condition(issued, 'SecretSynced')?.message).toContain(`reason InitialSync`);
+  // VSO's status fields: the client, the token that owns the lease, the operator pod that synced.
+  expect(issued.status?.vaultClientMeta).toMatchObject({ cacheKey: expect.stringMatching(/^kubernetes-[0-9a-f]{22}$/), id: expect.stringMatching(/^[0-9a-f]{16}$/) });
+  expect(issued.status?.lastRuntimePodUID).toBe(RUNTIME_POD_UID);
 
   // 50% of 6 s: renewed within ~3 s, keeping the lease and the credentials.
   const renewed = await waitFor('a renewal', async () => {

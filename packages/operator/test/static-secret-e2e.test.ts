@@ -64,6 +64,9 @@ test('a KV v2 secret is synced into an owned Secret, status Ready with a MAC', a
   expect(vss.status?.lastGeneration).toBe(vss.metadata.generation);
   expect(condition(vss, 'Ready')).toMatchObject({ reason: 'Ready', observedGeneration: vss.metadata.generation });
   expect(condition(vss, 'SecretSynced')?.status).toBe('True');
+  // VSO's status fields, for tools written for VSO: the client's cache key and the token's id.
+  expect(vss.status?.vaultClientMeta?.cacheKey).toMatch(/^kubernetes-[0-9a-f]{22}$/);
+  expect(vss.status?.vaultClientMeta?.id).toMatch(/^[0-9a-f]{16}$/);
   // The MAC is over the synced data with the key the operator keeps in a Secret (so MACs survive restarts).
   const keySecret = await readSecret('vaultbridge-operator-hmac-key');
   const macKey = Buffer.from(keySecret?.data?.key ?? '', 'base64');
@@ -151,6 +154,8 @@ test('a VaultStaticSecret whose VaultAuth does not exist is Ready=False naming t
     return condition(object, 'Ready')?.status === 'False' && object;
   });
   expect(condition(broken, 'Ready')).toMatchObject({ reason: 'VaultAuthNotFound', observedGeneration: broken.metadata.generation });
+  // SecretSynced=False from the first failure on (VSO's shape; the Synced printer column reads it).
+  expect(condition(broken, 'SecretSynced')).toMatchObject({ status: 'False', reason: 'VaultAuthNotFound' });
   expect(condition(broken, 'Ready')?.message).toContain(`spec.vaultAuthRef: VaultAuth ${namespace}/missing-auth not found`);
   expect(condition(broken, 'Ready')?.message).not.toContain('second-password');
   const after = (await readSecret('precious'))!;
@@ -418,12 +423,14 @@ describe('VaultConnection and VaultAuth status', () => {
     expect(connection.status?.valid).toBe(true);
     expect(ready(connection)?.message).toMatch(/^Vault answers \(version 1\.13\.0\)$/);
     expect(connection.status?.conditions?.find((c) => c.type === 'VaultPing')?.status).toBe('True');
+    expect(connection.status?.conditions?.find((c) => c.type === 'Healthy')).toMatchObject({ status: 'True', reason: 'Healthy' });
     const auth = await waitFor('VaultAuth Ready', async () => {
       const object = await read('vaultauths', 'auth');
       return ready(object)?.status === 'True' ? object : undefined;
     });
     expect(auth.status).toMatchObject({ valid: true, error: '' });
     expect(ready(auth)?.message).toContain(`logged in with role "${namespace}"`);
+    expect(auth.status?.conditions?.find((c) => c.type === 'Healthy')).toMatchObject({ status: 'True', reason: 'Healthy' });
     expect(ready(auth)?.message).toContain(namespace);
   });
 
@@ -445,6 +452,8 @@ describe('VaultConnection and VaultAuth status', () => {
     });
     expect(auth.status).toMatchObject({ valid: false, error: 'VaultLoginFailed' });
     expect(ready(auth)?.message).toContain('no-such-role');
+    expect(auth.status?.conditions?.find((c) => c.type === 'Healthy')).toMatchObject({ status: 'False', reason: 'VaultLoginFailed' });
+    expect(connection.status?.conditions?.find((c) => c.type === 'Healthy')).toMatchObject({ status: 'False', reason: 'VaultUnavailable' });
   });
 });
 

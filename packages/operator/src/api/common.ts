@@ -117,6 +117,20 @@ export function asStringList(value: unknown, field: string): string[] {
 
 export const stringMapSchema = { type: 'object', additionalProperties: { type: 'string' } } as const;
 
+/** VSO's `status.vaultClientMeta`: the client's cache key and the token's id (a hash of its accessor). */
+export interface VaultClientMeta {
+  cacheKey?: string;
+  id?: string;
+}
+
+export const vaultClientMetaSchema = {
+  type: 'object',
+  properties: {
+    cacheKey: { type: 'string', description: 'The Vault client used: changes when the VaultAuth or VaultConnection changes.' },
+    id: { type: 'string', description: 'A hash of the Vault token accessor: changes with each login.' },
+  },
+} as const;
+
 export const conditionsSchema = {
   type: 'array',
   items: {

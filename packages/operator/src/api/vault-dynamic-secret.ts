@@ -1,13 +1,15 @@
 // VaultDynamicSecret: leased credentials (database, cloud, …) synced into a Secret, renewed while the
 // lease allows and re-issued before it ends. Field names and defaults are VSO's (§1.5 of the reference).
 import {
-  asBoolean, asInteger, asObject, asString, asStringMap, conditionsSchema, SpecError, stringMapSchema,
-  type Condition, type ObjectMeta,
+  asBoolean, asInteger, asObject, asString, asStringMap, conditionsSchema, vaultClientMetaSchema, SpecError, stringMapSchema,
+  type Condition, type ObjectMeta, type VaultClientMeta,
 } from './common.ts';
 import {
   destinationSchema, parseDestination, parseOptionalDuration, parseRolloutRestartTargets, rolloutRestartTargetsSchema,
   type Destination, type RolloutRestartTarget,
 } from './sync-target.ts';
+
+export type { VaultClientMeta } from './common.ts';
 
 export type RequestMethod = 'GET' | 'POST' | 'PUT';
 
@@ -59,8 +61,10 @@ export interface VaultDynamicSecretStatus {
   lastForceSync?: string;
   /** With allowStaticCreds, what Vault said of a static role's rotation at the last read. */
   staticCredsMetaData?: StaticCredsMetaData;
-  /** Which token owns the lease (a hash of its accessor): a different one means the lease dies with the old token. */
-  vaultClientMeta?: { id?: string };
+  /** Which client synced (`cacheKey`) and which token owns the lease (`id`, a hash of its accessor): a different id means the lease dies with the old token. */
+  vaultClientMeta?: VaultClientMeta;
+  /** UID of the operator pod that synced last (VSO's field). */
+  lastRuntimePodUID?: string;
   conditions?: Condition[];
 }
 
@@ -106,7 +110,8 @@ export const vaultDynamicSecretSchema = {
           properties: { id: { type: 'string' }, duration: { type: 'integer' }, renewable: { type: 'boolean' }, requestID: { type: 'string' } },
         },
         secretMAC: { type: 'string' },
-        vaultClientMeta: { type: 'object', properties: { id: { type: 'string' } } },
+        vaultClientMeta: vaultClientMetaSchema,
+        lastRuntimePodUID: { type: 'string' },
         lastForceSync: { type: 'string' },
         staticCredsMetaData: {
           type: 'object',

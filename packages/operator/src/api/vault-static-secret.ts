@@ -1,6 +1,6 @@
 import {
-  asBoolean, asInteger, asObject, asString, conditionsSchema, DURATION_PATTERN, SpecError,
-  type Condition, type ObjectMeta,
+  asBoolean, asInteger, asObject, asString, conditionsSchema, vaultClientMetaSchema, DURATION_PATTERN, SpecError,
+  type Condition, type ObjectMeta, type VaultClientMeta,
 } from './common.ts';
 import {
   destinationSchema, parseDestination, parseOptionalDuration, parseRolloutRestartTargets, rolloutRestartTargetsSchema,
@@ -28,6 +28,7 @@ export interface VaultStaticSecretSpec {
 export interface VaultStaticSecretStatus {
   lastGeneration?: number;
   secretMAC?: string;
+  vaultClientMeta?: VaultClientMeta;
   conditions?: Condition[];
 }
 
@@ -64,7 +65,7 @@ export const vaultStaticSecretSchema = {
       properties: {
         lastGeneration: { type: 'integer', format: 'int64' },
         secretMAC: { type: 'string' },
-        vaultClientMeta: { type: 'object', properties: { cacheKey: { type: 'string' }, id: { type: 'string' } } },
+        vaultClientMeta: vaultClientMetaSchema,
         conditions: conditionsSchema,
       },
     },

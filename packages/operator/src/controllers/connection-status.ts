@@ -59,6 +59,7 @@ export class ConnectionStatusController {
       const conditionType = this.kind === 'VaultConnection' ? 'VaultPing' : 'VaultLogin';
       await this.writeStatus(object, true, '', [
         { type: conditionType, status: 'True', reason: 'Succeeded', message, observedGeneration: generation },
+        { type: 'Healthy', status: 'True', reason: 'Healthy', message, observedGeneration: generation },
         { type: 'Ready', status: 'True', reason: 'Ready', message, observedGeneration: generation },
       ]);
       return { requeueAfterMs: Math.round(STATUS_RECHECK_MS * (0.9 + 0.1 * Math.random())) };
@@ -69,6 +70,7 @@ export class ConnectionStatusController {
       const conditionType = this.kind === 'VaultConnection' ? 'VaultPing' : 'VaultLogin';
       await this.writeStatus(object, false, failure.reason, [
         { type: conditionType, status: 'False', reason: failure.reason, message: failure.message, observedGeneration: generation },
+        { type: 'Healthy', status: 'False', reason: failure.reason, message: failure.message, observedGeneration: generation },
         { type: 'Ready', status: 'False', reason: failure.reason, message: failure.message, observedGeneration: generation },
       ]).catch((statusError: unknown) => this.options.logger.warn({ err: statusError }, 'could not write the failure status'));
       return { backoff: true };

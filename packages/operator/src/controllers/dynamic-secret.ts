@@ -3,7 +3,6 @@
 // restart does not mint new credentials for every object); in the window it renews, or re-issues when
 // the lease cannot be renewed (not renewable, max TTL reached, revoked). A new secret is also issued
 // when the spec changed, the Secret was deleted or edited, or the token that owns the lease is gone.
-import { createHash } from 'node:crypto';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
 import {
   readDynamicSecret, renewalDelayMs, VaultNotFoundError, VaultPermissionError, writeDynamicSecret,
@@ -12,7 +11,7 @@ import {
 import { API_VERSION, FORCE_SYNC_ANNOTATION, GROUP, VERSION } from '../api/common.ts';
 import { kinds } from '../api/crds.ts';
 import {
-  parseVaultDynamicSecretSpec, type SecretLease, type StaticCredsMetaData, type VaultDynamicSecret, type VaultDynamicSecretSpec, type VaultDynamicSecretStatus,
+  parseVaultDynamicSecretSpec, type SecretLease, type VaultClientMeta, type StaticCredsMetaData, type VaultDynamicSecret, type VaultDynamicSecretSpec, type VaultDynamicSecretStatus,
 } from '../api/vault-dynamic-secret.ts';
 import { sameConditions, setConditions } from '../runtime/conditions.ts';
 import type { EventRecorder } from '../runtime/events.ts';
@@ -24,7 +23,7 @@ import type { OwnWrites } from '../sync/own-writes.ts';
 import { isConflict, isNotFound } from './kube-errors.ts';
 import { failReconcile, forceSyncStatus, getSyncedObject, parseSpec, patchFinalizers, readSecretIfExists, restartOrSchedule, syncFinalizer, writeDestination } from './shared.ts';
 import { resolveTransformationRefs } from '../sync/transformation-refs.ts';
-import { ReconcileError, type VaultClientFactory } from './vault-clients.ts';
+import { ReconcileError, tokenId, type VaultClientFactory } from './vault-clients.ts';
 
 /** Held while `spec.revoke` is on, so the lease is revoked before the object goes. */
 export const REVOKE_FINALIZER = 'secrets.vaultbridge.dev/revoke-lease';
@@ -49,14 +48,11 @@ export interface DynamicSecretControllerOptions {
   /** Fingerprints of our own writes, shared with the destination watch. */
   ownWrites?: OwnWrites;
   now?: () => number;
+  /** The operator pod's UID (OPERATOR_POD_UID), shown as status.lastRuntimePodUID. */
+  runtimePodUid?: string;
   onResult?: (result: 'issued' | 'renewed' | 'unchanged' | 'error') => void;
 }
 
-/** A short, non-reversible id of the token that owns the leases (VSO's vaultClientMeta.id idea). */
-function tokenId(manager: TokenManager): string | undefined {
-  const accessor = manager.info?.accessor;
-  return accessor ? createHash('sha256').update(accessor).digest('hex').slice(0, 16) : undefined;
-}
 
 /** The earliest moment the lease is renewed: `percent` of its duration after the last issue or renewal, minus the jitter allowance. */
 export function renewalWindowStart(lastRenewalSeconds: number, durationSeconds: number, percent: number): number {
@@ -110,9 +106,10 @@ export class DynamicSecretController {
       spec.destination.transformation = await resolveTransformationRefs(this.custom, namespace, spec.destination.transformation);
       await syncFinalizer(this.custom, kinds.VaultDynamicSecret.plural, object, REVOKE_FINALIZER, spec.revoke);
 
-      const { manager, role } = await this.options.clients.get(spec.vaultAuthRef, namespace);
+      const { manager, role, cacheKey } = await this.options.clients.get(spec.vaultAuthRef, namespace);
       await manager.token();
       const clientId = tokenId(manager);
+      const clientMeta = { cacheKey, ...(clientId === undefined ? {} : { id: clientId }) };
       const status = object.status ?? {};
       const existing = await readSecretIfExists(this.core, namespace, spec.destination.name);
 
@@ -137,14 +134,14 @@ export class DynamicSecretController {
           reason = 'StaticCredsRotation';
         } else if (lease.duration > 0 && lease.renewable && lease.id) {
           const renewed = await this.renew(manager.client, lease, logger);
-          if (renewed.ok) return await this.recordRenewal(object, spec, renewed.lease, generation, manager);
+          if (renewed.ok) return await this.recordRenewal(object, spec, renewed.lease, generation, manager, clientMeta);
           reason = renewed.reason;
           await this.options.events?.record(object, 'Warning', 'SecretLeaseRenewalError', renewed.message);
         } else {
           reason = lease.duration > 0 ? 'LeaseNotRenewable' : 'RefreshAfter';
         }
       }
-      return await this.issue(object, spec, existing, reason, role, generation, manager, clientId, logger);
+      return await this.issue(object, spec, existing, reason, role, generation, manager, clientMeta, logger);
     } catch (error) {
       this.options.onResult?.('error');
       return failReconcile({ events: this.options.events, logger }, object, error, (o, status) => this.writeStatus(o, status));
@@ -168,6 +165,11 @@ export class DynamicSecretController {
     return undefined;
   }
 
+  /** VSO's `status.lastRuntimePodUID`: which operator pod synced last (a leader change or restart shows). */
+  private runtimePod(): { lastRuntimePodUID?: string } {
+    return this.options.runtimePodUid === undefined ? {} : { lastRuntimePodUID: this.options.runtimePodUid };
+  }
+
   /** Requeue delay: the renewal point, but no later than the token's own expiry (to notice a re-login). */
   private wakeUp(untilWindowMs: number, manager: TokenManager): number {
     const tokenExpiresAt = manager.info?.expiresAt;
@@ -189,10 +191,12 @@ export class DynamicSecretController {
     }
   }
 
-  private async recordRenewal(object: VaultDynamicSecret, spec: VaultDynamicSecretSpec, lease: SecretLease, generation: number, manager: TokenManager): Promise<ReconcileResult> {
+  private async recordRenewal(object: VaultDynamicSecret, spec: VaultDynamicSecretSpec, lease: SecretLease, generation: number, manager: TokenManager, clientMeta: VaultClientMeta): Promise<ReconcileResult> {
     const message = `Lease renewed for ${lease.duration}s`;
     const status: VaultDynamicSecretStatus = {
       ...object.status,
+      vaultClientMeta: clientMeta,
+      ...this.runtimePod(),
       secretLease: lease,
       lastRenewalTime: Math.floor(this.now() / 1000),
       conditions: setConditions(object.status?.conditions, [
@@ -209,7 +213,7 @@ export class DynamicSecretController {
 
   private async issue(
     object: VaultDynamicSecret, spec: VaultDynamicSecretSpec, existing: V1Secret | undefined, reason: IssueReason, role: string,
-    generation: number, manager: TokenManager, clientId: string | undefined, logger: Logger,
+    generation: number, manager: TokenManager, clientMeta: VaultClientMeta, logger: Logger,
   ): Promise<ReconcileResult> {
     const namespace = object.metadata.namespace;
     const secret = await this.request(manager.client, spec, role);
@@ -254,7 +258,8 @@ export class DynamicSecretController {
       lastRenewalTime: Math.floor(this.now() / 1000),
       secretLease: lease,
       secretMAC: secretMac(this.options.macKey, data),
-      ...(clientId === undefined ? {} : { vaultClientMeta: { id: clientId } }),
+      vaultClientMeta: clientMeta,
+      ...this.runtimePod(),
       ...forceSyncStatus(object),
       ...(staticMeta === undefined ? {} : { staticCredsMetaData: staticMeta }),
       conditions: setConditions(object.status?.conditions, [
@@ -316,7 +321,8 @@ export class DynamicSecretController {
     if (
       before.lastGeneration === status.lastGeneration && before.secretMAC === status.secretMAC && before.lastRenewalTime === status.lastRenewalTime &&
       JSON.stringify(before.secretLease) === JSON.stringify(status.secretLease) && before.lastForceSync === status.lastForceSync &&
-      JSON.stringify(before.staticCredsMetaData) === JSON.stringify(status.staticCredsMetaData) && sameConditions(before.conditions, status.conditions)
+      JSON.stringify(before.staticCredsMetaData) === JSON.stringify(status.staticCredsMetaData) && sameConditions(before.conditions, status.conditions) &&
+      JSON.stringify(before.vaultClientMeta) === JSON.stringify(status.vaultClientMeta) && before.lastRuntimePodUID === status.lastRuntimePodUID
     ) return false;
     try {
       const updated = await this.custom.replaceNamespacedCustomObjectStatus({

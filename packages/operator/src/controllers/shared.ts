@@ -181,8 +181,10 @@ export async function failReconcile<O extends Subject & { metadata: Subject['met
   else options.logger.warn({ err: error, reason: failure.reason }, 'reconcile failed');
   await recordFailureOnce(options.events, object, failure);
   const more = extra(failure, generation);
+  // SecretSynced=False from the first failure on, as VSO: tools (and the Synced printer column) read it.
   const conditions: ConditionInput[] = [
     ...(more.conditions ?? []),
+    { type: 'SecretSynced', status: 'False', reason: failure.reason, message: failure.message, observedGeneration: generation },
     { type: 'Healthy', status: 'False', reason: failure.reason, message: failure.message, observedGeneration: generation },
     { type: 'Ready', status: 'False', reason: failure.reason, message: failure.message, observedGeneration: generation },
   ];

@@ -17,7 +17,7 @@ import type { RestartBatcher } from '../workloads/restart-batcher.ts';
 import { isConflict, isNotFound } from './kube-errors.ts';
 import { failReconcile, getSyncedObject, parseSpec, readSecretIfExists, restartOrSchedule, writeDestination } from './shared.ts';
 import { resolveTransformationRefs } from '../sync/transformation-refs.ts';
-import { ReconcileError, type VaultClientFactory } from './vault-clients.ts';
+import { ReconcileError, tokenId, type VaultClientFactory } from './vault-clients.ts';
 
 /** Refresh when hmacSecretData is on and refreshAfter unset, as VSO does. */
 export const DEFAULT_REFRESH_MS = 60_000;
@@ -70,7 +70,7 @@ export class StaticSecretController {
       spec.destination.transformation = await resolveTransformationRefs(this.custom, namespace, spec.destination.transformation);
 
       // 4. Client (shared per VaultAuth and service account).
-      const { manager, role } = await this.options.clients.get(spec.vaultAuthRef, namespace);
+      const { manager, role, cacheKey } = await this.options.clients.get(spec.vaultAuthRef, namespace);
 
       // 5. Read Vault.
       const data = await this.readVault(manager.client, spec, role, object);
@@ -92,9 +92,11 @@ export class StaticSecretController {
       // 7. Status.
       const refreshMs = spec.refreshAfterMs ?? (spec.hmacSecretData ? DEFAULT_REFRESH_MS : undefined);
       const message = plan.action === 'none' ? 'Secret in sync' : 'Secret synced';
+      const clientId = tokenId(manager);
       const status: VaultStaticSecretStatus = {
         ...object.status,
         lastGeneration: generation,
+        vaultClientMeta: { cacheKey, ...(clientId === undefined ? {} : { id: clientId }) },
         conditions: setConditions(object.status?.conditions, [
           { type: 'SecretSynced', status: 'True', reason: 'Synced', message: 'Secret synced', observedGeneration: generation },
           { type: 'Healthy', status: 'True', reason: 'Healthy', message, observedGeneration: generation },
@@ -111,13 +113,7 @@ export class StaticSecretController {
       return refreshMs === undefined ? {} : { requeueAfterMs: horizonWithJitter(refreshMs) };
     } catch (error) {
       this.options.onResult?.('error');
-      // SecretSynced says whether the last write attempt left the Secret in sync; a failure before any
-      // write does not change what is in the Secret, so it only turns False when a previous state was known.
-      return failReconcile({ events: this.options.events, logger }, object, error, (o, status) => this.writeStatus(o, status), (failure, generation) => ({
-        conditions: object.status?.conditions?.some((condition) => condition.type === 'SecretSynced')
-          ? [{ type: 'SecretSynced', status: 'False', reason: failure.reason, message: failure.message, observedGeneration: generation }]
-          : [],
-      }));
+      return failReconcile({ events: this.options.events, logger }, object, error, (o, status) => this.writeStatus(o, status));
     }
   }
 
@@ -170,7 +166,10 @@ export class StaticSecretController {
   /** Writes status only when it changed. Returns true on a conflict (the object moved on; requeue). */
   private async writeStatus(object: VaultStaticSecret, status: VaultStaticSecretStatus): Promise<boolean> {
     const before = object.status ?? {};
-    if (before.lastGeneration === status.lastGeneration && before.secretMAC === status.secretMAC && sameConditions(before.conditions, status.conditions)) return false;
+    if (
+      before.lastGeneration === status.lastGeneration && before.secretMAC === status.secretMAC && sameConditions(before.conditions, status.conditions) &&
+      JSON.stringify(before.vaultClientMeta) === JSON.stringify(status.vaultClientMeta)
+    ) return false;
     try {
       await this.custom.replaceNamespacedCustomObjectStatus({
         group: GROUP, version: VERSION, namespace: object.metadata.namespace, plural: kinds.VaultStaticSecret.plural, name: object.metadata.name,

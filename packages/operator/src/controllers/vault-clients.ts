@@ -1,4 +1,5 @@
 // One Vault client per (VaultAuth, service account), shared by every secret that uses it.
+import { createHash } from 'node:crypto';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import {
   AppRoleAuth, JwtAuth, KubernetesAuth, TokenManagerCache, TokenRequestSource, VaultAuthError, VaultClient, VaultConfigError, VaultError, VaultUnavailableError,
@@ -37,6 +38,31 @@ export interface ResolvedClient {
   authRef: ObjectRef;
   connectionRef: ObjectRef;
   role: string;
+  /** VSO's `status.vaultClientMeta.cacheKey` shape: `<method>-<22 hex>`, new when the VaultAuth or VaultConnection changes. */
+  cacheKey: string;
+}
+
+/** A short, non-reversible id of the token that owns the leases (VSO's vaultClientMeta.id: a hash of the accessor). */
+export function tokenId(manager: TokenManager): string | undefined {
+  const accessor = manager.info?.accessor;
+  return accessor ? createHash('sha256').update(accessor).digest('hex').slice(0, 16) : undefined;
+}
+
+interface KubeObject {
+  metadata?: { uid?: string; generation?: number };
+  spec?: unknown;
+}
+
+/**
+ * VSO's cache key: `<method>-<hash>` over the VaultAuth and VaultConnection UIDs and generations and
+ * the credential provider (VSO hashes with sha256 and keeps bytes 0-6 and the last 4, 22 hex digits).
+ * The provider is the service account (or Secret) by namespace and name where VSO uses its UID, which
+ * would cost an API read per client.
+ */
+export function clientCacheKey(method: string, auth: KubeObject, connection: KubeObject, provider: string): string {
+  const input = `${auth.metadata?.uid ?? ''}-${auth.metadata?.generation ?? 0}.${connection.metadata?.uid ?? ''}-${connection.metadata?.generation ?? 0}.${provider}`;
+  const digest = createHash('sha256').update(input).digest();
+  return `${method}-${digest.subarray(0, 7).toString('hex')}${digest.subarray(-4).toString('hex')}`.toLowerCase();
 }
 
 interface Slot {
@@ -90,7 +116,7 @@ export class VaultClientFactory {
       throw new ReconcileError('VaultAuthNotAllowed', `spec.vaultAuthRef: VaultAuth ${authRef.namespace}/${authRef.name} does not list namespace ${namespace} in spec.allowedNamespaces`);
     }
     const connectionRef = parseObjectRef(auth.vaultConnectionRef, 'spec.vaultConnectionRef', authRef.namespace, this.operatorNamespace);
-    const { connection, caPem } = await this.resolveConnection(connectionRef, `VaultAuth ${authRef.namespace}/${authRef.name} spec.vaultConnectionRef: `);
+    const { connection, caPem, object: connectionObject } = await this.resolveConnection(connectionRef, `VaultAuth ${authRef.namespace}/${authRef.name} spec.vaultConnectionRef: `);
 
     // Exactly what makes two clients the same: the connection as configured, the login, the account.
     const identity = JSON.stringify([connection, caPem ?? '', auth.namespace ?? '', auth.mount, auth.kubernetes ?? auth.jwt ?? auth.appRole, namespace]);
@@ -104,7 +130,9 @@ export class VaultClientFactory {
     }
     // Messages name the Vault role whose policies matter (an AppRole's role_id is left out of them).
     const role = auth.kubernetes?.role ?? auth.jwt?.role ?? `AppRole at auth/${auth.mount}`;
-    return { manager: this.tokens.get({ client: slot.client, auth: slot.auth }), authRef, connectionRef, role };
+    const provider = `${namespace}/${auth.kubernetes?.serviceAccount ?? auth.jwt?.serviceAccount ?? auth.jwt?.secretRef ?? auth.appRole?.secretRef ?? ''}`;
+    const cacheKey = clientCacheKey(auth.method, authObject, connectionObject, provider);
+    return { manager: this.tokens.get({ client: slot.client, auth: slot.auth }), authRef, connectionRef, role, cacheKey };
   }
 
   /** How the VaultAuth logs in, for secrets in `namespace`. */
@@ -168,7 +196,7 @@ export class VaultClientFactory {
     return connectionClient(ref, connection, caPem, undefined);
   }
 
-  private async resolveConnection(connectionRef: ObjectRef, context: string): Promise<{ connection: VaultConnectionSpec; caPem: string | undefined }> {
+  private async resolveConnection(connectionRef: ObjectRef, context: string): Promise<{ connection: VaultConnectionSpec; caPem: string | undefined; object: KubeObject }> {
     const connectionObject = await this.getObject(
       kinds.VaultConnection.plural, connectionRef, 'VaultConnectionNotFound',
       `${context}VaultConnection ${connectionRef.namespace}/${connectionRef.name} not found`,
@@ -181,7 +209,7 @@ export class VaultClientFactory {
       throw error;
     }
     const caPem = connection.caCertSecretRef ? await this.readCa(connectionRef, connection.caCertSecretRef) : undefined;
-    return { connection, caPem };
+    return { connection, caPem, object: connectionObject };
   }
 
   async stop(): Promise<void> {
@@ -189,9 +217,9 @@ export class VaultClientFactory {
     this.slots.clear();
   }
 
-  private async getObject(plural: string, ref: ObjectRef, reason: string, message: string): Promise<{ spec?: unknown }> {
+  private async getObject(plural: string, ref: ObjectRef, reason: string, message: string): Promise<KubeObject> {
     try {
-      return (await this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ref.namespace, plural, name: ref.name })) as { spec?: unknown };
+      return (await this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ref.namespace, plural, name: ref.name })) as KubeObject;
     } catch (error) {
       if (isNotFound(error)) throw new ReconcileError(reason, message);
       throw error;

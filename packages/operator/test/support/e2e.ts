@@ -2,7 +2,7 @@
 import type { CoreV1Api, CustomObjectsApi, V1Secret } from '@kubernetes/client-node';
 import { createLogger } from '@vaultbridge/core';
 import type { TestStack } from '@vaultbridge/testenv';
-import { startOperator, type RunningOperator } from '../../src/operator.ts';
+import { startOperator, type OperatorOptions, type RunningOperator } from '../../src/operator.ts';
 import { GROUP, VERSION } from '../../src/api/common.ts';
 
 /** Polls `probe` until it returns something truthy; fails with what it waited for and the last error. */
@@ -44,6 +44,7 @@ export function inNamespace(custom: CustomObjectsApi, core: CoreV1Api, namespace
  */
 export async function connectAndStartOperator(
   stack: TestStack, namespace: string, create: ReturnType<typeof inNamespace>['create'], loggerName: string,
+  extra: Partial<OperatorOptions> = {},
 ): Promise<RunningOperator> {
   await create('vaultconnections', 'VaultConnection', 'vault', { address: stack.vaultAddr });
   await create('vaultauths', 'VaultAuth', 'auth', {
@@ -53,5 +54,6 @@ export async function connectAndStartOperator(
   return startOperator({
     kubeConfig: stack.kube.config, logger: createLogger({ name: loggerName, level: 'warn' }), operatorNamespace: namespace,
     backoff: { baseDelayMs: 200, maxDelayMs: 2000 },
+    ...extra,
   });
 }
