@@ -15,7 +15,7 @@ const htmlEscapes: Record<string, string> = { '<': '\\u003c', '>': '\\u003e', '&
 export function goJsonString(text: string): string {
   // toWellFormed: a lone surrogate is what Go sees as invalid UTF-8, which it writes as U+FFFD.
   const wellFormed = hasLoneSurrogate(text) ? text.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd') : text;
-  return JSON.stringify(wellFormed).replace(/[<>&\u2028\u2029]/g, (char) => htmlEscapes[char]!);
+  return JSON.stringify(wellFormed).replace(/[<>&\u2028\u2029]/g, (char) => htmlEscapes[char] ?? char);
 }
 
 function hasLoneSurrogate(text: string): boolean {
@@ -118,7 +118,7 @@ class LiteralScanner {
   }
 
   private skipSpace(): void {
-    while (this.position < this.text.length && ' \t\n\r'.includes(this.text[this.position]!)) this.position++;
+    while (this.position < this.text.length && ' \t\n\r'.includes(this.text.charAt(this.position))) this.position++;
   }
 
   private value(value: unknown, holder: object | undefined, key: string | number): void {
@@ -140,8 +140,12 @@ class LiteralScanner {
       keeper[NUMBER_LITERALS]?.delete(key);
       return;
     }
-    if (!keeper[NUMBER_LITERALS]) Object.defineProperty(keeper, NUMBER_LITERALS, { value: new Map(), enumerable: false });
-    keeper[NUMBER_LITERALS]!.set(key, match[0]);
+    let literals = keeper[NUMBER_LITERALS];
+    if (!literals) {
+      literals = new Map();
+      Object.defineProperty(keeper, NUMBER_LITERALS, { value: literals, enumerable: false });
+    }
+    literals.set(key, match[0]);
   }
 
   private readString(): string {
