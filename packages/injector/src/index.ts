@@ -24,6 +24,7 @@ export {
   AGENT_CONFIG_VERSION,
   buildAgentConfig,
   encodeAgentConfig,
+  expandAgentConfig,
   type AgentConfig,
   type AgentMode,
   type AgentSecretConfig,
