@@ -8,7 +8,7 @@ import {
   type LogLevel,
 } from '@vaultbridge/core';
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { ProviderFlags } from './config.ts';
+import { defaultMaxObjectsPerMount, type ProviderFlags } from './config.ts';
 import { defaultEndpoint, ProviderServer, runtimeName, runtimeVersion } from './server.ts';
 
 export interface CliIo {
@@ -34,13 +34,15 @@ interface CliOptions {
   logLevel: string;
   kubeconfig?: string;
   hmacSecretName: string;
+  allowedVaultAddresses?: string;
+  maxObjectsPerMount: string;
   version?: boolean;
 }
 
 const longFlags = new Set([
   'endpoint', 'health-addr', 'vault-addr', 'vault-mount', 'vault-namespace', 'vault-tls-ca-cert', 'vault-tls-ca-directory', 'vault-tls-server-name',
   'vault-tls-client-cert', 'vault-tls-client-key', 'vault-tls-skip-verify', 'cache-size', 'concurrency', 'log-level', 'kubeconfig',
-  'hmac-secret-name', 'version', 'debug',
+  'hmac-secret-name', 'allowed-vault-addresses', 'max-objects-per-mount', 'version', 'debug',
 ]);
 
 /** Go's flag package accepts `-endpoint=…` as well as `--endpoint=…`; existing manifests use the single dash. */
@@ -65,6 +67,23 @@ function positiveInt(text: string, flag: string): number {
   return value;
 }
 
+/** `https://vault-a:8200, https://vault-b` → the addresses, each checked to be a URL Vault could be at. */
+export function parseAllowedVaultAddresses(text: string | undefined): string[] {
+  const entries = (text ?? '').split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  for (const entry of entries) {
+    let url: URL | undefined;
+    try {
+      url = new URL(entry);
+    } catch {
+      url = undefined;
+    }
+    if (!url || !['http:', 'https:', 'unix:'].includes(url.protocol)) {
+      throw new Error(`--allowed-vault-addresses: "${entry}" is not a Vault address; expected comma-separated http(s)://host[:port] or unix:///path entries`);
+    }
+  }
+  return entries;
+}
+
 async function serve(options: CliOptions, io: CliIo): Promise<number> {
   const level = (options.logLevel === 'trace' ? 'trace' : options.logLevel === 'off' ? 'silent' : options.logLevel) as LogLevel;
   if (!LOG_LEVELS.includes(level)) throw new Error(`--log-level: expected one of ${LOG_LEVELS.join(', ')}, got "${options.logLevel}"`);
@@ -80,6 +99,8 @@ async function serve(options: CliOptions, io: CliIo): Promise<number> {
         clientCert: options.vaultTlsClientCert, clientKey: options.vaultTlsClientKey, skipVerify,
       }).filter(([, value]) => value !== undefined),
     ),
+    allowedVaultAddresses: parseAllowedVaultAddresses(options.allowedVaultAddresses),
+    maxObjectsPerMount: Math.max(1, positiveInt(options.maxObjectsPerMount, '--max-objects-per-mount')),
   };
   let kubeConfig: KubeConfig | undefined;
   try {
@@ -140,6 +161,8 @@ export function createCliProgram(io: CliIo, setExitCode: (code: number) => void)
     .option('--concurrency <n>', 'objects of one mount read from Vault at once', '4')
     .addOption(new Option('--log-level <level>', 'trace, debug, info, warn, error, off').default('info').env('LOG_LEVEL'))
     .option('--kubeconfig <file>', 'kubeconfig for TokenRequest (default $KUBECONFIG, ~/.kube/config, in-cluster)')
+    .addOption(new Option('--allowed-vault-addresses <list>', 'comma-separated Vault addresses a SecretProviderClass may name besides --vault-addr; the provider\'s own TokenRequest goes only to these').env('VAULTBRIDGE_ALLOWED_VAULT_ADDRESSES'))
+    .option('--max-objects-per-mount <n>', 'objects one SecretProviderClass may mount', String(defaultMaxObjectsPerMount))
     .option('--hmac-secret-name <name>', 'Secret (in $NAMESPACE or the service account\'s namespace) holding the HMAC key for object versions; created when absent', 'vault-csi-provider-hmac-key')
     .option('--debug', 'deprecated upstream; ignored')
     .option('--version', 'print the version and exit')

@@ -95,7 +95,11 @@ describe('parseMountRequest', () => {
     ['unknown encoding', { objects: '- objectName: a\n  secretPath: s/a\n  encoding: rot13\n' }, 'objects[0].encoding'],
     ['unknown method', { objects: '- objectName: a\n  secretPath: s/a\n  method: FETCH\n' }, 'objects[0].method'],
     ['secretArgs not a map', { objects: '- objectName: a\n  secretPath: s/a\n  secretArgs: [1]\n' }, 'objects[0].secretArgs'],
-    ['second object bad', { objects: '- objectName: a\n  secretPath: s/a\n- objectName: b\n  secretPath: 7\n' }, 'objects[1].secretPath'],
+    ['second object bad', { objects: '- objectName: a\n  secretPath: s/a\n- objectName: b\n  secretPath: [7]\n' }, 'objects[1].secretPath'],
+    ['objectName "."', { objects: '- objectName: .\n  secretPath: s/a\n' }, 'objects[0].objectName'],
+    ['objectName with a trailing slash', { objects: '- objectName: a/\n  secretPath: s/a\n' }, 'objects[0].objectName'],
+    ['objectName with a "." element', { objects: '- objectName: a/./b\n  secretPath: s/a\n' }, 'objects[0].objectName'],
+    ['secretKey a mapping', { objects: '- objectName: a\n  secretPath: s/a\n  secretKey: {x: 1}\n' }, 'objects[0].secretKey'],
     ['duplicate objectName', { objects: '- objectName: a\n  secretPath: s/a\n- objectName: a\n  secretPath: s/b\n' }, 'objects'],
     ['tokens not JSON', { objects: '- objectName: a\n  secretPath: s/a\n', 'csi.storage.k8s.io/serviceAccount.tokens': '{' }, 'csi.storage.k8s.io/serviceAccount.tokens'],
     ['no pod namespace', { objects: '- objectName: a\n  secretPath: s/a\n', 'csi.storage.k8s.io/pod.namespace': '' }, 'csi.storage.k8s.io/pod.namespace'],
@@ -110,6 +114,57 @@ describe('parseMountRequest', () => {
     expect(issuesOf(() => parseMountRequest({ attributes: JSON.stringify({ ...pod, roleName: 1 }), targetPath: '/t', permission: '420' }, flags)).map((i) => i.field)).toContain('roleName');
     const bad = request({ objects: '- objectName: a\n  secretPath: s/a\n' }, '"rw"');
     expect(issuesOf(() => parseMountRequest(bad, flags)).map((i) => i.field)).toEqual(['permission']);
+  });
+
+  it.each<[string, Partial<{ targetPath: string; permission: string; secrets: string }>, string]>([
+    ['an empty targetPath', { targetPath: '' }, 'targetPath'],
+    ['a relative targetPath', { targetPath: 'pods/x/volumes/v' }, 'targetPath'],
+    ['a targetPath with NUL', { targetPath: '/var/lib/kubelet/x\0y' }, 'targetPath'],
+    ['an empty permission (upstream json.Unmarshal refuses it too)', { permission: '' }, 'permission'],
+    ['a permission above 0777', { permission: '4095' }, 'permission'],
+    ['a negative permission', { permission: '-1' }, 'permission'],
+    ['secrets that are not JSON', { secrets: '{' }, 'secrets'],
+    ['secrets that are a list', { secrets: '["a"]' }, 'secrets'],
+    ['secrets with a non-string value', { secrets: '{"a":1}' }, 'secrets'],
+  ])('the MountRequest with %s is refused naming %s', (_name, fields, field) => {
+    const base = { ...request({ objects: '- objectName: a\n  secretPath: s/a\n' }), secrets: 'null' };
+    const issues = issuesOf(() => parseMountRequest({ ...base, ...fields }, flags));
+    expect(issues.map((issue) => issue.field)).toEqual([field]);
+  });
+
+  it('accepts what the driver sends for secrets: null, an object of strings, or nothing', () => {
+    for (const secrets of ['null', '{"username":"u","password":"p"}', '', undefined]) {
+      expect(parseMountRequest({ ...request({ objects: '- objectName: a\n  secretPath: s/a\n' }), secrets }, flags).objects).toHaveLength(1);
+    }
+  });
+
+  it('reads every scalar of a string field as its text, as yaml.v3 does into Go strings', () => {
+    const objects = [
+      '- objectName: 1234', '  secretPath: secret/data/2024', '  secretKey: 2024',
+      '- objectName: hex', '  secretPath: s/a', '  secretKey: 0x1F',
+      '- objectName: float', '  secretPath: s/a', '  secretKey: 1.50',
+      '- objectName: yes', '  secretPath: s/a', '  secretKey: true',
+      '- objectName: nothing', '  secretPath: s/a', '  secretKey: ~',
+      '- objectName: quoted', '  secretPath: s/a', '  secretKey: "007"', '',
+    ].join('\n');
+    const parsed = parseMountRequest(request({ objects }), flags).objects;
+    expect(parsed.map((object) => [object.objectName, object.secretKey])).toEqual([
+      ['1234', '2024'], ['hex', '0x1F'], ['float', '1.50'], ['yes', 'true'], ['nothing', undefined], ['quoted', '007'],
+    ]);
+    expect(parsed[0]?.raw).toMatchObject({ objectName: '1234', secretPath: 'secret/data/2024', secretKey: '2024' });
+  });
+
+  it('takes method LIST (any case) and the key list it answers', () => {
+    const [object] = parseMountRequest(request({ objects: '- objectName: keys\n  secretPath: secret/metadata/app\n  method: list\n  secretKey: keys\n' }), flags).objects;
+    expect(object).toMatchObject({ method: 'LIST', path: 'secret/metadata/app', secretKey: 'keys', raw: { method: 'list' } });
+  });
+
+  it('caps the objects of one mount before reading any of them', () => {
+    const many = Array.from({ length: 6 }, (_, index) => `- objectName: o${index}\n  secretPath: s/a\n  template: "{{#if x}}"`).join('\n');
+    const issues = issuesOf(() => parseMountRequest(request({ objects: many }), { ...flags, maxObjectsPerMount: 5 }));
+    // Only the cap: the broken templates were never compiled.
+    expect(issues).toEqual([{ field: 'objects', message: expect.stringContaining('has 6 entries; at most 5 are mounted per volume (provider flag --max-objects-per-mount)') }]);
+    expect(parseMountRequest(request({ objects: many.replaceAll('template: "{{#if x}}"', 'secretKey: k') }), { ...flags, maxObjectsPerMount: 6 }).objects).toHaveLength(6);
   });
 
   it('lists every problem at once in the message', () => {

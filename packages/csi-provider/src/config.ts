@@ -5,6 +5,7 @@ import path from 'node:path';
 import { compileTemplate, type TemplateRenderer, type VaultTlsOptions } from '@vaultbridge/core';
 import YAML from 'yaml';
 import { MountConfigError, type ConfigIssue } from './errors.ts';
+import { sameVaultAddress } from './vault-address.ts';
 
 export const podNameKey = 'csi.storage.k8s.io/pod.name';
 export const podNamespaceKey = 'csi.storage.k8s.io/pod.namespace';
@@ -18,8 +19,10 @@ export const defaultTokenAudience = 'vault';
 export const defaultFilePermission = 0o644;
 
 export type ObjectEncoding = 'utf-8' | 'base64' | 'hex';
-export type ObjectMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-const methods: readonly ObjectMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
+export type ObjectMethod = 'GET' | 'LIST' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+const methods: readonly ObjectMethod[] = ['GET', 'LIST', 'POST', 'PUT', 'PATCH', 'DELETE'];
+/** Default cap on `objects` per SecretProviderClass (`--max-objects-per-mount`): each may cost a Vault read and a file. */
+export const defaultMaxObjectsPerMount = 200;
 
 /** One entry of `objects`. `raw` keeps the fields as written, for the object version HMAC. */
 export interface SecretObject {
@@ -84,12 +87,21 @@ export interface ProviderFlags {
   vaultNamespace?: string;
   vaultMount: string;
   tls: VaultTlsOptions;
+  /** Default defaultMaxObjectsPerMount. */
+  maxObjectsPerMount?: number;
+  /**
+   * Addresses a SecretProviderClass's vaultAddress may name besides vaultAddr (`--allowed-vault-addresses`).
+   * Empty: any (as upstream); the provider's own TokenRequest is then still sent only to vaultAddr.
+   */
+  allowedVaultAddresses?: string[];
 }
 
 export interface MountRequestFields {
   attributes: string;
   targetPath: string;
   permission: string;
+  /** JSON of the nodePublishSecretRef data (the provider uses none of it, but it must be what the driver sends). */
+  secrets?: string;
 }
 
 class Issues {
@@ -120,13 +132,35 @@ function parseAttributes(text: string, issues: Issues): Record<string, string> {
 }
 
 function parsePermission(text: string, issues: Issues): number {
-  if (text.trim() === '') return defaultFilePermission;
-  const value = Number(text.trim());
+  const value = /^\s*\d+\s*$/.test(text) ? Number(text.trim()) : Number.NaN;
   if (!Number.isInteger(value) || value < 0 || value > 0o777) {
     issues.add('permission', `expected the decimal JSON of a file mode such as "420" (0644), got ${JSON.stringify(text)}`);
     return defaultFilePermission;
   }
   return value;
+}
+
+/** The driver sends an absolute path it has mounted a tmpfs at; anything else is not a driver's request. */
+function checkTargetPath(targetPath: string, issues: Issues): void {
+  if (targetPath === '') issues.add('targetPath', 'missing target path field; the driver sends the pod volume\'s mount path');
+  else if (targetPath.includes('\0')) issues.add('targetPath', 'contains a NUL byte');
+  else if (!path.posix.isAbsolute(targetPath)) issues.add('targetPath', `"${targetPath}" is not an absolute path; the driver sends the pod volume's mount path`);
+}
+
+/** `secrets` is json.Marshal of a map[string]string: an object of strings, or null when there is no nodePublishSecretRef. */
+function checkSecrets(text: string | undefined, issues: Issues): void {
+  if (text === undefined || text === '' || text === 'null') return;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    issues.add('secrets', 'is not JSON; the driver sends the nodePublishSecretRef data as a JSON object of strings, or null');
+    return;
+  }
+  if (value === null) return;
+  if (typeof value !== 'object' || Array.isArray(value) || Object.values(value).some((entry) => typeof entry !== 'string')) {
+    issues.add('secrets', 'must be a JSON object of strings, or null');
+  }
 }
 
 /** `secretPath` → API path without `/v1/` and its query (upstream ensureV1Prefix + url.ParseQuery). */
@@ -147,6 +181,9 @@ export function fileNameProblem(name: string): string | undefined {
   if (name.length > 4096) return 'is longer than 4096 characters';
   const elements = name.split('/');
   if (elements.includes('..')) return `"${name}" contains a ".." element; use a path inside the volume`;
+  if (elements.some((element) => element === '' || element === '.')) {
+    return `"${name}" is not a file name (an empty or "." element${name.endsWith('/') ? ', or a trailing "/"' : ''}); name a file such as "db/password"`;
+  }
   if (elements[0]?.startsWith('..')) return `"${name}" starts with "..", which the driver reserves for its own files`;
   if (elements.some((element) => element.length > 255)) return 'has an element longer than 255 characters';
   if (path.posix.normalize(name) !== name) return `"${name}" is not clean (the driver wants "${path.posix.normalize(name)}")`;
@@ -165,20 +202,30 @@ function parseFilePermission(value: unknown, field: string, issues: Issues): num
   return mode;
 }
 
-function parseObject(entry: unknown, permissionSource: unknown, index: number, issues: Issues): SecretObject | undefined {
+/**
+ * One `objects` entry. `entry` is the YAML 1.2 reading (typed: secretArgs keep numbers and booleans),
+ * `asText` the failsafe reading (every scalar as its text) and `permissionSource` the YAML 1.1 value of
+ * filePermission. String fields take the text, as yaml.v3 does when it decodes any scalar into a Go
+ * string (`secretKey: 2024` is "2024", `0x1F` is "0x1F"); a null is "".
+ */
+function parseObject(entry: unknown, asText: unknown, permissionSource: unknown, index: number, issues: Issues): SecretObject | undefined {
   const at = `objects[${index}]`;
   if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
     issues.add(at, 'must be a mapping with objectName and secretPath');
     return undefined;
   }
   const fields = entry as Record<string, unknown>;
+  const textFields = (typeof asText === 'object' && asText !== null && !Array.isArray(asText) ? asText : {}) as Record<string, unknown>;
   const before = issues.list.length;
   const text = (key: string): string => {
     const value = fields[key];
     if (value === undefined || value === null) return '';
-    if (typeof value === 'string') return value;
-    issues.add(`${at}.${key}`, `must be a string, got ${typeof value}`);
-    return '';
+    if (typeof value === 'object') {
+      issues.add(`${at}.${key}`, `must be a string, got a ${Array.isArray(value) ? 'list' : 'mapping'}`);
+      return '';
+    }
+    const written = textFields[key];
+    return typeof written === 'string' ? written : String(value);
   };
   const objectName = text('objectName');
   const secretPath = text('secretPath');
@@ -191,7 +238,7 @@ function parseObject(entry: unknown, permissionSource: unknown, index: number, i
   if (nameProblem) issues.add(`${at}.objectName`, nameProblem);
   if (secretPath.trim() === '') issues.add(`${at}.secretPath`, 'is required: the Vault path to read, e.g. "secret/data/app"');
   const method = (methodText === '' ? 'GET' : methodText.toUpperCase()) as ObjectMethod;
-  if (!methods.includes(method)) issues.add(`${at}.method`, `must be one of ${methods.join(', ')}, got ${JSON.stringify(methodText)}`);
+  if (!methods.includes(method)) issues.add(`${at}.method`, `must be one of ${methods.join(', ')} (any case), got ${JSON.stringify(methodText)}`);
   const encoding = (encodingText === '' ? 'utf-8' : encodingText.toLowerCase()) as ObjectEncoding;
   if (!['utf-8', 'base64', 'hex'].includes(encoding)) {
     issues.add(`${at}.encoding`, `must be utf-8, base64 or hex, got ${JSON.stringify(encodingText)}`);
@@ -238,13 +285,14 @@ function parseObject(entry: unknown, permissionSource: unknown, index: number, i
  * maps; the `yaml` package in 1.1 mode would turn those into booleans. So the document is read as
  * YAML 1.2 for everything, and `filePermission` alone is taken from a YAML 1.1 reading.
  */
-export function parseObjects(text: string | undefined, issues: Issues): SecretObject[] {
+export function parseObjects(text: string | undefined, issues: Issues, maxObjects = defaultMaxObjectsPerMount): SecretObject[] {
   if (text === undefined || text.trim() === '') {
     issues.add('objects', 'no secrets configured - the provider will not read any secret material; add a YAML list of objectName/secretPath entries');
     return [];
   }
   let modern: unknown;
   let legacy: unknown;
+  let asText: unknown;
   try {
     modern = YAML.parse(text);
     legacy = YAML.parse(text, { version: '1.1' });
@@ -256,12 +304,23 @@ export function parseObjects(text: string | undefined, issues: Issues): SecretOb
     issues.add('objects', 'must be a YAML list of entries ("- objectName: …")');
     return [];
   }
+  if (modern.length > maxObjects) {
+    // Checked before any entry is read: each would cost a Vault read and a file.
+    issues.add('objects', `has ${modern.length} entries; at most ${maxObjects} are mounted per volume (provider flag --max-objects-per-mount); split the SecretProviderClass`);
+    return [];
+  }
+  try {
+    asText = YAML.parse(text, { schema: 'failsafe', logLevel: 'silent' });
+  } catch {
+    // A tag the failsafe schema cannot read: string fields fall back to the typed value's text.
+  }
   const legacyList = Array.isArray(legacy) ? legacy : [];
+  const textList = Array.isArray(asText) ? asText : [];
   const objects: SecretObject[] = [];
   modern.forEach((entry, index) => {
     const legacyEntry = legacyList[index] as Record<string, unknown> | undefined;
     const permission = legacyEntry && typeof legacyEntry === 'object' ? legacyEntry.filePermission : undefined;
-    const parsed = parseObject(entry, permission, index, issues);
+    const parsed = parseObject(entry, textList[index], permission, index, issues);
     if (parsed) objects.push(parsed);
   });
   const seen = new Map<string, number>();
@@ -309,6 +368,10 @@ export function resolveConnection(params: Record<string, string>, flags: Provide
 
   const given = (key: string): string | undefined => (params[key] === undefined || params[key] === '' ? undefined : params[key]);
   const address = given('vaultAddress');
+  const allowed = flags.allowedVaultAddresses ?? [];
+  if (address && allowed.length > 0 && ![...allowed, ...(flags.vaultAddr ? [flags.vaultAddr] : [])].some((entry) => sameVaultAddress(entry, address))) {
+    issues.add('vaultAddress', `"${address}" is not an address this provider may send tokens to; the admin allows ${[flags.vaultAddr, ...allowed].filter(Boolean).join(', ')} (--allowed-vault-addresses)`);
+  }
   if (address) {
     settings.address = address;
     settings.sources.address = 'vaultAddress';
@@ -364,7 +427,7 @@ export function parseMountRequest(request: MountRequestFields, flags: ProviderFl
 
   const audienceParam = params.audience?.trim() || undefined;
   const connection = resolveConnection(params, flags, issues);
-  const objects = parseObjects(params.objects, issues);
+  const objects = parseObjects(params.objects, issues, flags.maxObjectsPerMount);
   const pod: PodInfo = {
     name: params[podNameKey] ?? '',
     namespace: params[podNamespaceKey] ?? '',
@@ -375,6 +438,8 @@ export function parseMountRequest(request: MountRequestFields, flags: ProviderFl
   if (pod.serviceAccountName === '') issues.add(serviceAccountNameKey, 'is missing; set podInfoOnMount: true on the CSIDriver object');
   const serviceAccountToken = parseTokens(params[serviceAccountTokensKey], audienceParam ?? defaultTokenAudience, issues);
   const filePermission = parsePermission(request.permission, issues);
+  checkTargetPath(request.targetPath, issues);
+  checkSecrets(request.secrets, issues);
 
   if (issues.list.length > 0) throw new MountConfigError(issues.list);
   return {

@@ -1,6 +1,25 @@
 // Typed errors of the provider, each with a stable `code` and the gRPC status it maps to.
 // Messages name the field or object and the fix; they never carry a secret value or a token.
 import { status } from '@grpc/grpc-js';
+import { VaultError } from '@vaultbridge/core';
+
+/** What stands in the driver's error for the text of Vault's `errors[]`. */
+export const withheldVaultText = "Vault's message withheld, see the provider log";
+
+/**
+ * `message` without the text of Vault's `errors[]` (from `error` and its causes). gRPC details reach
+ * the kubelet's events on the pod, readable by whoever can read the pod; Vault's own words (which can
+ * echo request input or name policies) stay in the provider's log.
+ */
+export function withoutVaultText(error: unknown, message: string): string {
+  const texts = new Set<string>();
+  for (let cause: unknown = error; cause instanceof Error; cause = cause.cause) {
+    if (cause instanceof VaultError) for (const text of cause.errors) if (text.trim() !== '') texts.add(text);
+  }
+  let out = message;
+  for (const text of [...texts].sort((a, b) => b.length - a.length)) out = out.replaceAll(text, withheldVaultText);
+  return out;
+}
 
 export interface ConfigIssue {
   /** The parameter, e.g. `roleName` or `objects[1].filePermission`. */

@@ -1,28 +1,37 @@
-// Vault reads with the pod's identity. One Vault token per identity (address, namespace, auth mount,
-// role, namespace/serviceAccount, audience), reused across mounts and renewed by core's TokenManager;
-// requests coalesced per (namespace, path, method, query, args) within a mount; objects fetched in
-// parallel with a small bound.
+// Vault reads with the pod's identity. Every pod proves its own service-account JWT with a Vault login
+// before it gets a secret (coalesced: concurrent mounts of one pod share it), and that pod's token is
+// kept for its rotation polls until it nears expiry; requests are coalesced per (namespace, path,
+// method, query, args) within a mount; objects are fetched in parallel with a small bound.
+import { createHash } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
 import type { KubeConfig } from '@kubernetes/client-node';
 import {
-  KubernetesAuth, ServiceAccountTokenError, StaticTokenSource, TokenManagerCache, TokenRequestSource, VaultAuthError, VaultClient,
+  KubernetesAuth, ServiceAccountTokenError, StaticTokenSource, TokenRequestSource, VaultAuthError, VaultClient,
   VaultConfigError, VaultError, VaultNotFoundError, VaultPermissionError, VaultUnavailableError, registerSecret,
-  type Logger, type ServiceAccountTokenSource, type TokenManager, type VaultResponse,
+  type Logger, type ServiceAccountTokenSource, type VaultResponse,
 } from '@vaultbridge/core';
 import { LRUCache } from 'lru-cache';
-import type { MountConfig, SecretObject } from './config.ts';
+import { defaultTokenAudience, type MountConfig, type SecretObject } from './config.ts';
 import { goJson } from './encode.ts';
-import { ObjectFetchError } from './errors.ts';
+import { ObjectFetchError, withoutVaultText } from './errors.ts';
+import { sameVaultAddress } from './vault-address.ts';
 
 export interface FetcherOptions {
   logger: Logger;
   /** For TokenRequest when the driver sends no token for the audience; none ⇒ such mounts fail with a hint. */
   kubeConfig?: KubeConfig;
-  /** Identities (and connections) kept; least recently used beyond it are stopped. Default 1000. */
+  /** Pod tokens (and leased answers) kept; least recently used beyond it are dropped. Default 1000. */
   cacheSize?: number;
   /** Objects of one mount read at once. Default 4. */
   concurrency?: number;
   env?: NodeJS.ProcessEnv;
+  /**
+   * Vault addresses the admin allows besides the default one (`--allowed-vault-addresses`). The
+   * provider's own TokenRequest goes only to these and to `defaultVaultAddress`.
+   */
+  allowedVaultAddresses?: readonly string[];
+  /** The provider's default address (`--vault-addr` / VAULT_ADDR). */
+  defaultVaultAddress?: string;
   /** Told of each Vault login and each Vault read (for metrics). */
   onLogin?: () => void;
   /** `cached`: a leased answer reused for the same pod volume, no Vault request; `renewed`: its lease renewed instead of a new read. */
@@ -31,49 +40,14 @@ export interface FetcherOptions {
   now?: () => number;
 }
 
-interface Connection {
-  client: VaultClient;
-  tokens: TokenManagerCache;
-}
-
-interface PodJwt {
+interface PodToken {
   token: string;
-  expiresAt: number | undefined;
+  /** The token is handed out until then: a margin before its expiry (Infinity without TTL). */
+  useUntil: number;
 }
 
-/** Keep a handed-over JWT only while it has this much life left. */
-const jwtMarginMs = 15_000;
-
-/**
- * The service account's JWT: the latest one a mount handed over (the kubelet's, for the audience),
- * else a TokenRequest. Every source of one identity reads the same registry, so the TokenManager that
- * lives across mounts always logs in again with a current JWT, never the one of its first mount.
- */
-class PodTokenSource implements ServiceAccountTokenSource {
-  readonly identity: string;
-  private readonly latest: () => PodJwt | undefined;
-  private readonly fallback: () => ServiceAccountTokenSource | undefined;
-
-  constructor(identity: string, latest: () => PodJwt | undefined, fallback: () => ServiceAccountTokenSource | undefined) {
-    this.identity = identity;
-    this.latest = latest;
-    this.fallback = fallback;
-  }
-
-  async token(): Promise<string> {
-    const jwt = this.latest();
-    if (jwt && (jwt.expiresAt === undefined || jwt.expiresAt - jwtMarginMs > Date.now())) {
-      return new StaticTokenSource(jwt.token, this.identity).token();
-    }
-    const source = this.fallback();
-    if (!source) {
-      throw new ServiceAccountTokenError(
-        `no service-account token for ${this.identity}: the mount request carried none for the audience and the provider has no Kubernetes access for a TokenRequest; add tokenRequests: [{audience: vault}] to the CSIDriver, or give the provider a kubeconfig`,
-      );
-    }
-    return source.token();
-  }
-}
+/** The fallback TokenRequest's lifetime: the API's minimum; it serves one login right away. */
+const tokenRequestSeconds = 600;
 
 /** Runs `work` over `items` with at most `limit` at once; results in input order. */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
@@ -87,6 +61,11 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, work: (
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
   return results;
+}
+
+/** The policy capability a method needs (Vault: GET → read, LIST → list, POST/PUT/PATCH → update/create/patch, DELETE → delete). */
+function capabilityFor(method: SecretObject['method']): string {
+  return { GET: 'read', LIST: 'list', POST: 'update', PUT: 'update', PATCH: 'patch', DELETE: 'delete' }[method];
 }
 
 /** Same request ⇒ same key: two objects naming it share one Vault read (and so one dynamic credential). */
@@ -124,10 +103,11 @@ function leasedAnswer(response: VaultResponse<unknown>, durationSeconds: number,
 
 export class VaultFetcher {
   private readonly options: FetcherOptions;
-  private readonly connections: LRUCache<string, Connection>;
-  private readonly podJwts: LRUCache<string, PodJwt>;
-  private readonly tokenRequests: LRUCache<string, TokenRequestSource>;
-  private readonly seenManagers = new WeakSet<TokenManager>();
+  private readonly connections: LRUCache<string, VaultClient>;
+  /** One Vault token per pod (and identity): the pod's own login, reused by its rotation polls. */
+  private readonly podTokens: LRUCache<string, PodToken>;
+  private readonly loginsInFlight = new Map<string, Promise<PodToken>>();
+  private readonly checksInFlight = new Map<string, Promise<boolean>>();
   /**
    * Leased answers (database credentials, certificates…) per pod volume and request, reused until
    * two thirds of the lease: the driver's rotation polls then do not mint new credentials every
@@ -140,78 +120,135 @@ export class VaultFetcher {
   constructor(options: FetcherOptions) {
     this.options = options;
     const max = Math.max(1, options.cacheSize ?? 1000);
-    this.connections = new LRUCache<string, Connection>({
-      max: Math.max(1, Math.ceil(max / 10)),
-      dispose: (connection) => void connection.tokens.stopAll({ revoke: false }),
-    });
-    this.podJwts = new LRUCache<string, PodJwt>({ max });
-    this.tokenRequests = new LRUCache<string, TokenRequestSource>({ max });
+    this.connections = new LRUCache<string, VaultClient>({ max: Math.max(1, Math.ceil(max / 10)) });
+    this.podTokens = new LRUCache<string, PodToken>({ max });
     this.leased = new LRUCache({ max });
   }
 
-  private connection(config: MountConfig): Connection {
+  private connection(config: MountConfig): VaultClient {
     const { connection: settings } = config;
     const key = JSON.stringify([settings.address ?? '', settings.namespace ?? '', settings.tls]);
-    let entry = this.connections.get(key);
-    if (!entry) {
-      const client = VaultClient.fromEnv(
+    let client = this.connections.get(key);
+    if (!client) {
+      client = VaultClient.fromEnv(
         { address: settings.address, namespace: settings.namespace, tls: settings.tls, settingNames: settings.sources },
         this.options.env ?? process.env,
       );
-      entry = { client, tokens: new TokenManagerCache({ maxEntries: this.options.cacheSize ?? 1000 }) };
-      this.connections.set(key, entry);
+      this.connections.set(key, client);
     }
-    return entry;
+    return client;
   }
 
-  /** The pod's identity as a token manager: one per identity, shared by all its mounts. */
-  private manager(config: MountConfig): TokenManager {
+  /**
+   * Whose token this is: the connection, auth mount, role, service account, audience and the pod.
+   * The pod is its uid (the kubelet's), else the hash of the JWT it brought: a pod never rides on
+   * another pod's login.
+   */
+  private podIdentity(config: MountConfig, client: VaultClient): string {
     const { pod } = config;
-    const audience = config.audience ?? 'vault';
-    const identity = `serviceaccount:${pod.namespace}/${pod.serviceAccountName};aud=${audience}`;
+    const podKey = pod.uid !== ''
+      ? `uid=${pod.uid}`
+      : config.serviceAccountToken
+        ? `jwt=${createHash('sha256').update(config.serviceAccountToken.token).digest('base64url')}`
+        : `name=${pod.name}`;
+    const audience = config.audience ?? defaultTokenAudience;
+    return JSON.stringify([client.address, config.connection.namespace ?? '', config.authMount, config.roleName, `${pod.namespace}/${pod.serviceAccountName}`, audience, podKey]);
+  }
+
+  /** The JWT this mount logs in with: the kubelet's for the audience, else a TokenRequest bound to the pod. */
+  private jwtSource(config: MountConfig, client: VaultClient): ServiceAccountTokenSource {
+    const { pod } = config;
+    const identity = `serviceaccount:${pod.namespace}/${pod.serviceAccountName}`;
     if (config.serviceAccountToken) {
       registerSecret(config.serviceAccountToken.token);
-      this.podJwts.set(identity, { token: config.serviceAccountToken.token, expiresAt: config.serviceAccountToken.expiresAt?.getTime() });
+      return new StaticTokenSource(config.serviceAccountToken.token, identity);
     }
-    const source = new PodTokenSource(
-      identity,
-      () => this.podJwts.get(identity),
-      () => {
-        const kubeConfig = this.options.kubeConfig;
-        if (!kubeConfig) return undefined;
-        let tokenRequest = this.tokenRequests.get(identity);
-        if (!tokenRequest) {
-          // Not bound to the pod: the token serves every pod of the service account, as the Vault token does.
-          tokenRequest = new TokenRequestSource({
-            kubeConfig, namespace: pod.namespace, serviceAccount: pod.serviceAccountName, audiences: config.audience ? [config.audience] : [],
-            expirationSeconds: 900,
-          });
-          this.tokenRequests.set(identity, tokenRequest);
-        }
-        return tokenRequest;
-      },
-    );
-    const { client, tokens } = this.connection(config);
-    const manager = tokens.get({ client, auth: new KubernetesAuth({ role: config.roleName, mount: config.authMount, tokenSource: source }) });
-    if (!this.seenManagers.has(manager)) {
-      this.seenManagers.add(manager);
-      manager.on('login', () => this.options.onLogin?.());
-      manager.on('error', (event) => this.options.logger.warn({ operation: event.operation, err: event.error, identity }, 'Vault token upkeep failed'));
+    const audience = config.audience ?? defaultTokenAudience;
+    const kubeConfig = this.options.kubeConfig;
+    if (!kubeConfig) {
+      throw new ServiceAccountTokenError(
+        `no service-account token for ${identity} (audience "${audience}"): the mount request carried none and the provider has no Kubernetes access for a TokenRequest; add tokenRequests: [{audience: ${audience}}] to the CSIDriver, or give the provider a kubeconfig`,
+      );
     }
-    return manager;
+    if (pod.name === '' || pod.uid === '') {
+      throw new ServiceAccountTokenError(`no service-account token for ${identity}, and no pod name and uid to bind a TokenRequest to; set podInfoOnMount: true and tokenRequests: [{audience: ${audience}}] on the CSIDriver`);
+    }
+    // The provider mints this token itself, so it goes only where the admin allowed, never to an address a SecretProviderClass alone chose.
+    const allowed = [...(this.options.allowedVaultAddresses ?? []), ...(this.options.defaultVaultAddress ? [this.options.defaultVaultAddress] : [])];
+    if (!allowed.some((entry) => sameVaultAddress(entry, client.address))) {
+      throw new VaultConfigError(
+        `the driver sent no token for audience "${audience}", and the provider requests one itself only for Vault addresses its admin allowed (--vault-addr, --allowed-vault-addresses); ${client.address} is not one of them. Add tokenRequests: [{audience: ${audience}}] to the CSIDriver, or ask the admin to allow the address`,
+        { setting: 'vaultAddress' },
+      );
+    }
+    // Bound to the pod (it dies with it), for the configured audience (never the API server's), short-lived.
+    return new TokenRequestSource({
+      kubeConfig, namespace: pod.namespace, serviceAccount: pod.serviceAccountName, audiences: [audience], expirationSeconds: tokenRequestSeconds,
+      boundObjectRef: { kind: 'Pod', apiVersion: 'v1', name: pod.name, uid: pod.uid },
+    });
+  }
+
+  /** The pod's Vault token: cached, or one login (shared by the pod's concurrent mounts) with this mount's JWT. */
+  private async podToken(identity: string, config: MountConfig, base: VaultClient): Promise<string> {
+    const cached = this.podTokens.get(identity);
+    if (cached && (this.options.now?.() ?? Date.now()) < cached.useUntil) return cached.token;
+    let login = this.loginsInFlight.get(identity);
+    if (!login) {
+      login = this.login(config, base).then((token) => {
+        this.podTokens.set(identity, token);
+        return token;
+      }).finally(() => this.loginsInFlight.delete(identity));
+      this.loginsInFlight.set(identity, login);
+    }
+    return (await login).token;
+  }
+
+  private async login(config: MountConfig, base: VaultClient): Promise<PodToken> {
+    const auth = new KubernetesAuth({ role: config.roleName, mount: config.authMount, tokenSource: this.jwtSource(config, base) });
+    const login = await auth.login(base);
+    registerSecret(login.clientToken);
+    this.options.onLogin?.();
+    const ttlMs = login.leaseDurationSeconds * 1000;
+    if (ttlMs <= 0) return { token: login.clientToken, useUntil: Infinity };
+    // Not handed out in the last tenth of its life (at most 30 s before expiry): a mount never starts on a dying token.
+    return { token: login.clientToken, useUntil: (this.options.now?.() ?? Date.now()) + ttlMs - Math.min(30_000, ttlMs / 10) };
+  }
+
+  /**
+   * Vault said 403 to `rejected`. A newer token for the pod: retry with it. Else ask Vault
+   * (lookup-self) whether the token still lives: if not (revoked, Vault's storage reset), forget it
+   * and retry with a new login; if it does, the 403 is the policy's answer and stands.
+   */
+  private async permissionDenied(identity: string, rejected: string, base: VaultClient): Promise<boolean> {
+    const cached = this.podTokens.get(identity);
+    if (cached && cached.token !== rejected) return true;
+    let check = this.checksInFlight.get(rejected);
+    if (!check) {
+      check = base.withToken(rejected).request('GET', 'auth/token/lookup-self').then(
+        () => false,
+        (error: unknown) => {
+          if (!(error instanceof VaultPermissionError)) return false;
+          if (this.podTokens.get(identity)?.token === rejected) this.podTokens.delete(identity);
+          return true;
+        },
+      ).finally(() => this.checksInFlight.delete(rejected));
+      this.checksInFlight.set(rejected, check);
+    }
+    return check;
   }
 
   /** Vault's answer for each object, keyed by objectName. Fails with ObjectFetchError naming the object and path. */
   async fetch(config: MountConfig, signal?: AbortSignal): Promise<Map<string, VaultResponse<unknown> | null>> {
-    const manager = this.manager(config);
-    const client = manager.client;
+    const base = this.connection(config);
+    const identity = this.podIdentity(config, base);
+    const client = base.withTokenProvider(() => this.podToken(identity, config, base), (rejected) => this.permissionDenied(identity, rejected, base));
     const namespace = config.connection.namespace;
     const inFlight = new Map<string, Promise<VaultResponse<unknown> | null>>();
     const now = this.options.now?.() ?? Date.now();
     const read = (object: SecretObject): Promise<VaultResponse<unknown> | null> => {
       const key = requestKey(namespace, object);
       // A pod volume (its uid and target path) under one identity: another pod never gets these credentials.
-      const leaseKey = `${manager.identity}\u0000${config.pod.uid}\u0000${config.targetPath}\u0000${key}`;
+      const leaseKey = `${identity}\u0000${config.targetPath}\u0000${key}`;
       const cached = this.leased.get(leaseKey);
       if (cached && now < cached.reuseUntil) {
         this.options.onRead?.('cached');
@@ -234,7 +271,7 @@ export class VaultFetcher {
         pending = client.request<unknown>(object.method, object.path, {
           query: Object.keys(object.query).length > 0 ? object.query : undefined,
           // Upstream sends secretArgs even with GET; HTTP clients here refuse a GET body, and Vault ignores it.
-          body: object.method === 'GET' ? undefined : (object.secretArgs ?? undefined),
+          body: object.method === 'GET' || object.method === 'LIST' ? undefined : (object.secretArgs ?? undefined),
           signal,
         });
         pending.then((response) => {
@@ -254,10 +291,10 @@ export class VaultFetcher {
         return [object.objectName, response] as const;
       } catch (error) {
         const mapped = grpcStatusOf(error);
-        const hint = error instanceof VaultPermissionError ? `; the policies of Vault role "${config.roleName}" must allow ${object.method === 'GET' ? 'read' : 'update'} on ${object.path}` : '';
+        const hint = error instanceof VaultPermissionError ? `; the policies of Vault role "${config.roleName}" must allow ${capabilityFor(object.method)} on ${object.path}` : '';
         // Vault down after some credential was issued: the driver would retry UNAVAILABLE and mint another; let kubelet retry later instead.
         const code = mapped.code === status.UNAVAILABLE && leased ? status.ABORTED : mapped.code;
-        throw new ObjectFetchError(object.objectName, object.path, code, `${mapped.message}${hint}`, error);
+        throw new ObjectFetchError(object.objectName, object.path, code, `${withoutVaultText(error, mapped.message)}${hint}`, error);
       }
     });
     return new Map(results);
@@ -273,9 +310,10 @@ export class VaultFetcher {
       const renewed = await client.request<unknown>('PUT', 'sys/leases/renew', { body: { lease_id: cached.response.lease_id, increment: duration } });
       const granted = renewed?.lease_duration ?? 0;
       if (granted >= duration) {
-        this.leased.set(leaseKey, leasedAnswer(cached.response, granted, this.options.now?.() ?? Date.now()));
+        const renewedAnswer = leasedAnswer(cached.response, granted, this.options.now?.() ?? Date.now());
+        this.leased.set(leaseKey, renewedAnswer);
         this.options.onRead?.('renewed');
-        return this.leased.get(leaseKey)!.response;
+        return renewedAnswer.response;
       }
     } catch (error) {
       // Revoked, expired, or the policy lacks sys/leases/renew: new credentials are the way on.
@@ -285,10 +323,9 @@ export class VaultFetcher {
     return read();
   }
 
-  /** Stops token renewal. Tokens are not revoked: mounted pods keep their files, and the tokens expire on their own. */
+  /** Forgets the pod tokens. They are not revoked: mounted pods keep their files, and the tokens expire on their own. */
   async stop(): Promise<void> {
-    const connections = [...this.connections.values()];
+    this.podTokens.clear();
     this.connections.clear();
-    await Promise.all(connections.map((connection) => connection.tokens.stopAll({ revoke: false })));
   }
 }

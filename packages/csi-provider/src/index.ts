@@ -7,5 +7,6 @@ export { goJson, marshalVaultSecret, selectKey, decodeValue, objectContent } fro
 export { buildMountResult, objectVersion, generateHmacKey, type MountFile, type MountResult, type ObjectVersion } from './mount.ts';
 export { VaultFetcher, mapLimit, requestKey, type FetcherOptions } from './fetch.ts';
 export { ProviderServer, loadProviderService, defaultEndpoint, runtimeName, runtimeVersion, type ProviderServerOptions } from './server.ts';
-export { MountConfigError, SecretContentError, ObjectFetchError, MountTooLargeError, type ConfigIssue } from './errors.ts';
+export { MountConfigError, SecretContentError, ObjectFetchError, MountTooLargeError, withoutVaultText, withheldVaultText, type ConfigIssue } from './errors.ts';
+export { sameVaultAddress } from './vault-address.ts';
 export { runCsiProviderCli, normalizeGoFlags } from './cli.ts';

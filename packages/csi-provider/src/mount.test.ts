@@ -1,6 +1,7 @@
 import type { VaultResponse } from '@vaultbridge/core';
 import { parseMountRequest } from './config.ts';
-import { buildMountResult, objectVersion } from './mount.ts';
+import { MountTooLargeError } from './errors.ts';
+import { buildMountResult, maxMountBytes, objectVersion } from './mount.ts';
 
 const key = Buffer.alloc(32, 7);
 
@@ -37,5 +38,23 @@ describe('buildMountResult', () => {
   it('uses the request permission when the object sets none', () => {
     const result = buildMountResult(config('- objectName: a\n  secretPath: s/a\n', '256'), new Map([['a', answer({ x: 1 })]]), key);
     expect(result.files[0]?.mode).toBe(0o400);
+  });
+
+  it('refuses as soon as the running total crosses the limit, before the other objects are built', () => {
+    // 200 objects naming one 1 MiB value: the old code built all 200 files (200 MiB) before checking.
+    const objects = Array.from({ length: 200 }, (_, index) => `- objectName: o${index}\n  secretPath: secret/data/big\n  secretKey: blob`).join('\n');
+    const big = answer({ blob: 'x'.repeat(1024 * 1024) });
+    const parsed = config(objects);
+    const responses = new Map(parsed.objects.map((object) => [object.objectName, big]));
+    const crossing = Math.floor(maxMountBytes / (1024 * 1024));
+    let error: unknown;
+    try {
+      buildMountResult(parsed, responses, key);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(MountTooLargeError);
+    expect((error as Error).message).toContain(`at object "o${crossing}" (${(crossing + 1) * 1024 * 1024} bytes so far`);
+    expect((error as Error).message).not.toContain(`o${crossing + 1}=`);
   });
 });

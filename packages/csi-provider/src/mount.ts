@@ -60,6 +60,12 @@ export function buildMountResult(config: MountConfig, responses: ReadonlyMap<str
     if (response === undefined) throw new Error(`no Vault response was fetched for object "${object.objectName}"`);
     const contents = objectContent(object, response);
     totalBytes += contents.length;
+    if (totalBytes > maxMountBytes) {
+      // Refused as soon as the total crosses the limit: many objects naming one large value must not
+      // all be built first (300 × 3 MiB cost 1 GiB before this check moved into the loop).
+      const sizes = [...files.map((file) => `${file.path}=${file.contents.length}`), `${object.objectName}=${contents.length}`].join(', ');
+      throw new MountTooLargeError(`the mount's files exceed the driver's default 4 MiB gRPC limit at object "${object.objectName}" (${totalBytes} bytes so far: ${sizes}); split the SecretProviderClass or raise --max-call-recv-msg-size on the driver`);
+    }
     files.push({ path: object.objectName, mode: object.filePermission || config.filePermission, contents });
     objectVersions.push({ id: object.objectName, version: objectVersion(object, contents, hmacKey) });
   }
@@ -67,10 +73,6 @@ export function buildMountResult(config: MountConfig, responses: ReadonlyMap<str
     // The driver fails a mount with no object version ("missing object versions"); config parsing
     // already refuses an empty object list, so this is a guard, not a path.
     throw new MountConfigError([{ field: 'objects', message: 'no objects to mount' }]);
-  }
-  if (totalBytes > maxMountBytes) {
-    const sizes = files.map((file) => `${file.path}=${file.contents.length}`).join(', ');
-    throw new MountTooLargeError(`the mount's files total ${totalBytes} bytes (${sizes}), more than the driver's default 4 MiB gRPC limit; split the SecretProviderClass or raise --max-call-recv-msg-size on the driver`);
   }
   return { files, objectVersions, totalBytes };
 }

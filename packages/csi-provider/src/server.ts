@@ -70,9 +70,15 @@ export class ProviderServer {
     this.hmacKey = options.hmacKey ?? generateHmacKey();
     this.mounts = this.metrics.counter({ name: 'vaultbridge_csi_mounts_total', help: 'Mount calls by gRPC status code.', labelNames: ['code'] as const });
     this.mountSeconds = this.metrics.histogram({ name: 'vaultbridge_csi_mount_seconds', help: 'Mount call duration.', buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
-    const logins = this.metrics.counter({ name: 'vaultbridge_csi_vault_logins_total', help: 'Vault logins (one per identity, then renewals).' });
+    const logins = this.metrics.counter({ name: 'vaultbridge_csi_vault_logins_total', help: 'Vault logins (one per pod, again when its token nears expiry).' });
     const reads = this.metrics.counter({ name: 'vaultbridge_csi_vault_reads_total', help: 'Vault secret reads after coalescing.', labelNames: ['result'] as const });
-    this.fetcher = new VaultFetcher({ ...options, onLogin: () => logins.inc(), onRead: (result) => reads.inc({ result }) });
+    this.fetcher = new VaultFetcher({
+      ...options,
+      allowedVaultAddresses: options.allowedVaultAddresses ?? options.flags.allowedVaultAddresses,
+      defaultVaultAddress: options.defaultVaultAddress ?? options.flags.vaultAddr ?? options.env?.VAULT_ADDR,
+      onLogin: () => logins.inc(),
+      onRead: (result) => reads.inc({ result }),
+    });
     this.grpcServer.addService(loadProviderService(), {
       Version: (_call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
         callback(null, { version: 'v1alpha1', runtime_name: runtimeName, runtime_version: runtimeVersion });
@@ -90,7 +96,7 @@ export class ProviderServer {
     call.on('cancelled', () => abort.abort());
     let podLabel = '';
     try {
-      const config = parseMountRequest({ attributes: request.attributes, targetPath: request.target_path, permission: request.permission }, this.options.flags);
+      const config = parseMountRequest({ attributes: request.attributes, targetPath: request.target_path, permission: request.permission, secrets: request.secrets }, this.options.flags);
       podLabel = `${config.pod.namespace}/${config.pod.name}`;
       const responses = await this.fetcher.fetch(config, abort.signal);
       const result = buildMountResult(config, responses, this.hmacKey);

@@ -101,6 +101,21 @@ describe('helm template', () => {
     }
   });
 
+  it('passes the CSI provider its Vault address allow-list and object cap, and sets its resources', () => {
+    const provider = (...setArgs: string[]) => {
+      const daemonSet = render(...setArgs).find((o) => o.kind === 'DaemonSet') as unknown as k8s.V1DaemonSet;
+      const container = daemonSet.spec?.template.spec?.containers[0];
+      if (!container) throw new Error('the DaemonSet has no container');
+      return container;
+    };
+    const byDefault = provider();
+    expect(byDefault.args).toContain('--max-objects-per-mount=200');
+    expect(byDefault.args?.some((arg) => arg.startsWith('--allowed-vault-addresses'))).toBe(false);
+    expect(byDefault.resources).toEqual({ requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: '512Mi' } });
+    const configured = provider('csiProvider.allowedVaultAddresses={https://vault-a:8200,https://vault-b}', 'csiProvider.maxObjectsPerMount=50');
+    expect(configured.args).toEqual(expect.arrayContaining(['--allowed-vault-addresses=https://vault-a:8200,https://vault-b', '--max-objects-per-mount=50']));
+  });
+
   it('renders ServiceMonitors and the operator PDB only when asked', () => {
     const objects = render('injector.serviceMonitor.enabled=true', 'csiProvider.serviceMonitor.enabled=true', 'operator.serviceMonitor.enabled=true', 'operator.replicas=2');
     expect(objects.filter((o) => o.kind === 'ServiceMonitor')).toHaveLength(3);
