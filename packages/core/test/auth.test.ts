@@ -240,3 +240,55 @@ test('TokenManagerCache shares one manager, and one login, per identity', async 
     await cache.stopAll({ revoke: true });
   }
 });
+
+describe('a token kept by an earlier process (restoreToken / persistToken)', () => {
+  test('the kept token is adopted when Vault still accepts it: no login, same accessor, renewed', async () => {
+    const id = await identity({ ttl: '1h' });
+    let kept: string | undefined;
+    const first = manager(id, { persistToken: async (token) => { kept = token; } });
+    const firstInfo = await first.authenticate();
+    // A crash: the first manager's token is neither revoked nor renewed again.
+    await first.stop({ revoke: false });
+    expect(kept).toBeDefined();
+
+    const loginsBefore = await routeCount(loginRoute);
+    const restoredEvents: TokenInfo[] = [];
+    const second = manager(id, { restoreToken: async () => kept });
+    second.on('restored', (info) => restoredEvents.push(info));
+    try {
+      const info = await second.authenticate();
+      expect(info.accessor).toBe(firstInfo.accessor);
+      expect(restoredEvents).toHaveLength(1);
+      expect(info.leaseDurationSeconds).toBeGreaterThan(3000);
+      expect(await routeCount(loginRoute)).toBe(loginsBefore);
+      // The token works for reads.
+      const secret = await second.client.read<{ data: { greeting: string } }>(`${stack.layout.kvV2Mount}/data/${id.folder}/config`);
+      expect(secret.data.data.greeting).toBe('hello');
+    } finally {
+      await second.stop({ revoke: true });
+    }
+  });
+
+  test('a revoked kept token is not adopted: a new login takes over, and it is the one persisted', async () => {
+    const id = await identity({ ttl: '1h' });
+    const first = manager(id);
+    await first.authenticate();
+    const revoked = await first.token();
+    await first.stop({ revoke: true });
+
+    const persisted: string[] = [];
+    const errors: string[] = [];
+    const second = manager(id, { restoreToken: async () => revoked, persistToken: async (token) => { persisted.push(token); } });
+    second.on('error', ({ operation }) => errors.push(operation));
+    try {
+      const loginsBefore = await routeCount(loginRoute);
+      const token = await second.token();
+      expect(token).not.toBe(revoked);
+      expect(await routeCount(loginRoute)).toBe(loginsBefore + 1);
+      expect(errors).toEqual(['restore']);
+      expect(persisted).toEqual([token]);
+    } finally {
+      await second.stop({ revoke: true });
+    }
+  });
+});

@@ -40,7 +40,7 @@ export function createOperatorProgram(io: CliIo, setExitCode: (code: number) => 
     .option('--kubeconfig <path>', 'kubeconfig file (default: $KUBECONFIG, ~/.kube/config, in-cluster)', env.KUBECONFIG || undefined)
     .option('--operator-namespace <ns>', 'namespace of default VaultAuth/VaultConnection and the leader lease (env OPERATOR_NAMESPACE)', defaultOperatorNamespace(env))
     .option('--install-crds', 'create or update the CRDs at start (local runs)', env.VSO_INSTALL_CRDS === 'true')
-    .option('--max-concurrent-reconciles <n>', 'VaultStaticSecrets reconciled at once (env VSO_MAX_CONCURRENT_RECONCILES)', positiveInteger, Number(env.VSO_MAX_CONCURRENT_RECONCILES) || 10)
+    .option('--max-concurrent-reconciles <n>', 'objects of each kind reconciled at once (env VSO_MAX_CONCURRENT_RECONCILES)', positiveInteger, Number(env.VSO_MAX_CONCURRENT_RECONCILES) || 100)
     .option('--health-probe-bind-address <addr>', 'health and metrics server, host:port', env.VSO_HEALTH_PROBE_BIND_ADDRESS || '0.0.0.0:8081')
     .option('--leader-elect', 'elect one active replica through a coordination.k8s.io Lease', env.VSO_LEADER_ELECT === 'true')
     .option('--log-level <level>', 'debug, info, warn, error (env LOG_LEVEL)', logLevel, (env.LOG_LEVEL as LogLevel | undefined) ?? 'info')

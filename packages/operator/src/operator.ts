@@ -15,8 +15,10 @@ import type { VaultPkiSecret } from './api/vault-pki-secret.ts';
 import { EventRecorder } from './runtime/events.ts';
 import { StaticSecretController } from './controllers/static-secret.ts';
 import { VaultClientFactory } from './controllers/vault-clients.ts';
+import { TokenStorage } from './controllers/token-storage.ts';
 import { RestartingInformer } from './runtime/informer.ts';
 import { WorkQueue, type ReconcileResult } from './runtime/queue.ts';
+import { LatestObjects } from './runtime/latest-objects.ts';
 import { MANAGED_SELECTOR } from './sync/destination.ts';
 import { newMacKey, secretMac } from './sync/hmac.ts';
 import { OwnWrites } from './sync/own-writes.ts';
@@ -26,7 +28,7 @@ export interface OperatorOptions {
   logger: Logger;
   /** Where an empty vaultAuthRef / vaultConnectionRef points (`default` there). */
   operatorNamespace: string;
-  /** VaultStaticSecrets reconciled at once. Default 10. */
+  /** Objects of each kind reconciled at once. Default 100, as VSO. */
   concurrency?: number;
   metrics?: MetricsRegistry;
   /** Failure backoff of one object. Defaults 1 s doubling to 60 s, full jitter. */
@@ -49,7 +51,7 @@ const keyOf = (namespace: string | undefined, name: string | undefined): string 
 
 /** What the operator needs of every synced kind. */
 interface SyncedObject {
-  metadata: { name: string; namespace: string; generation?: number; deletionTimestamp?: Date; labels?: Record<string, string>; annotations?: Record<string, string> };
+  metadata: { name: string; namespace: string; generation?: number; resourceVersion?: string; deletionTimestamp?: Date; labels?: Record<string, string>; annotations?: Record<string, string> };
   status?: { secretMAC?: string };
 }
 
@@ -80,7 +82,22 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     logger.warn({ err: error, secret: `${options.operatorNamespace}/${macKeySecret}` }, 'cannot read or create the MAC key Secret; using a per-process key');
     macKey = newMacKey();
   }
-  const clients = new VaultClientFactory({ kubeConfig, operatorNamespace: options.operatorNamespace });
+  // One store per kind, filled by its informer (below) and by the answers to our writes; reconciles and
+  // the client factory read objects from here instead of the API server.
+  const stores = {
+    VaultStaticSecret: new LatestObjects<VaultStaticSecret>(),
+    VaultDynamicSecret: new LatestObjects<VaultDynamicSecret>(),
+    VaultPKISecret: new LatestObjects<VaultPkiSecret>(),
+    VaultConnection: new LatestObjects<SyncedObject>(),
+    VaultAuth: new LatestObjects<SyncedObject>(),
+    SecretTransformation: new LatestObjects<SyncedObject>(),
+  };
+  // VaultAuths with spec.storageEncryption keep their tokens (transit-encrypted) across restarts.
+  const tokenStorage = new TokenStorage({ kubeConfig, namespace: options.operatorNamespace, logger });
+  const clients = new VaultClientFactory({
+    kubeConfig, operatorNamespace: options.operatorNamespace, logger, storage: tokenStorage,
+    cached: { VaultAuth: (key) => stores.VaultAuth.peek(key), VaultConnection: (key) => stores.VaultConnection.peek(key) },
+  });
   const reconciles = options.metrics?.counter({
     name: 'vaultbridge_operator_reconciles_total',
     help: 'VaultStaticSecret reconciles by result.',
@@ -106,18 +123,21 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   });
   // Our own Secret writes come back through the destination watch; these fingerprints tell them from drift.
   const ownWrites = new OwnWrites(macKey);
-  const staticController = new StaticSecretController({ kubeConfig, logger, clients, macKey, events, restarts, ownWrites, onResult: (result) => reconciles?.inc({ result }) });
+  const staticController = new StaticSecretController({
+    kubeConfig, logger, clients, macKey, events, restarts, ownWrites, objects: stores.VaultStaticSecret,
+    // The destination watch is made below; reconciles only run once it exists.
+    destinations: { get: (namespace, name) => destinations.get(name, namespace), synced: () => destinations.hasSynced }, onResult: (result) => reconciles?.inc({ result }) });
   const dynamicController = new DynamicSecretController({ kubeConfig, logger, clients, macKey, events, restarts, ownWrites, ...(options.runtimePodUid ? { runtimePodUid: options.runtimePodUid } : {}), onResult: (result) => dynamicReconciles?.inc({ result }) });
   const pkiController = new PkiSecretController({ kubeConfig, logger, clients, macKey, events, restarts, ownWrites, onResult: (result) => pkiReconciles?.inc({ result }) });
   const queueOptions = {
-    concurrency: options.concurrency ?? 10,
+    concurrency: options.concurrency ?? 100,
     baseDelayMs: options.backoff?.baseDelayMs ?? 1000,
     maxDelayMs: options.backoff?.maxDelayMs ?? 60_000,
   };
   const watchKind = <T extends SyncedObject>(kind: 'VaultStaticSecret' | 'VaultDynamicSecret' | 'VaultPKISecret' | 'VaultConnection' | 'VaultAuth' | 'SecretTransformation', reconcile: (key: string) => Promise<ReconcileResult>) => {
     const queue = new WorkQueue({ ...queueOptions, handler: reconcile, onError: (key, error) => logger.error({ key, kind, err: error }, 'reconcile threw') });
-    // The informer's cache holds the last version seen, so updates can be compared with it.
-    const seen = new Map<string, T>();
+    // The newest version seen (informer or our own writes): updates are compared with it, and reconciles read it.
+    const seen = stores[kind] as unknown as LatestObjects<T>;
     const informer = new RestartingInformer<T>({
       kubeConfig,
       logger,
@@ -125,13 +145,13 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
       list: async () => (await custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: kinds[kind].plural })) as KubernetesListObject<T>,
       onAdd: (object) => {
         const key = keyOf(object.metadata.namespace, object.metadata.name);
-        seen.set(key, object);
+        seen.observe(key, object);
         queue.add(key);
       },
       onUpdate: (object) => {
         const key = keyOf(object.metadata.namespace, object.metadata.name);
-        const previous = seen.get(key);
-        seen.set(key, object);
+        const previous = seen.peek(key);
+        seen.observe(key, object);
         if (interestingChange(previous, object)) {
           queue.forget(key);
           queue.add(key);
@@ -180,7 +200,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
       if (!owner) return;
       // Our own write (its status MAC may not be written yet): nothing to repair, no second Vault read.
       if (ownWrites.isOwn(secret)) return;
-      const mac = owner.watch.seen.get(owner.key)?.status?.secretMAC;
+      const mac = owner.watch.seen.peek(owner.key)?.status?.secretMAC;
       if (mac && mac === secretMac(macKey, secret.data ?? {})) return;
       logger.info({ key: owner.key, kind: owner.watch.kind, secretName: secret.metadata?.name }, 'destination secret changed; repairing');
       owner.watch.queue.add(owner.key);

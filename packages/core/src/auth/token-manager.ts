@@ -8,6 +8,7 @@ import { isVaultDown, VaultPermissionError } from '../vault/errors.ts';
 import { renewalDelayMs, unrefTimer, type RenewalTiming } from '../vault/renewal.ts';
 import { TokenManagerStoppedError } from './errors.ts';
 import { loginFromResponse, type VaultAuthMethod, type VaultLogin } from './login.ts';
+import { registerSecret } from '../runtime/secret-redactor.ts';
 
 export interface TokenManagerOptions extends RenewalTiming {
   /** The connection to Vault; its own token is never used. */
@@ -24,6 +25,14 @@ export interface TokenManagerOptions extends RenewalTiming {
   retryBaseDelayMs?: number;
   retryMaxDelayMs?: number;
   now?: () => number;
+  /**
+   * A token an earlier process kept (e.g. stored encrypted), tried once instead of the first login.
+   * It is adopted when Vault still accepts it (`lookup-self`, then `renew-self` when renewable), so the
+   * leases it owns live on across a restart; otherwise the manager logs in as usual.
+   */
+  restoreToken?: () => Promise<string | undefined>;
+  /** Told of each new login's token (not of a restored one), e.g. to store it for the next process. */
+  persistToken?: (token: string, info: TokenInfo) => Promise<void>;
 }
 
 export interface TokenInfo {
@@ -35,12 +44,16 @@ export interface TokenInfo {
   expiresAt: number;
 }
 
+export type TokenOperation = 'renew' | 'login' | 'revoke' | 'restore' | 'persist';
+
 export interface TokenManagerEvents {
   login: [TokenInfo];
+  /** A token from restoreToken was adopted instead of logging in. */
+  restored: [TokenInfo];
   renewed: [TokenInfo];
   revoked: [{ accessor: string }];
   /** Background failures (renewal, re-login, revocation). Emitted only when someone listens. */
-  error: [{ operation: 'renew' | 'login' | 'revoke'; error: unknown }];
+  error: [{ operation: TokenOperation; error: unknown }];
 }
 
 interface CurrentToken extends TokenInfo {
@@ -75,6 +88,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
   private timer: NodeJS.Timeout | undefined;
   private backgroundFailures = 0;
   private stopped = false;
+  private restoreTried = false;
 
   constructor(options: TokenManagerOptions) {
     super();
@@ -139,6 +153,11 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
   }
 
   private async doLogin(): Promise<CurrentToken> {
+    if (this.options.restoreToken && !this.restoreTried) {
+      this.restoreTried = true;
+      const restored = await this.restore(this.options.restoreToken);
+      if (restored) return restored;
+    }
     const login = await this.options.auth.login(this.base);
     if (this.stopped) {
       // stop() came while logging in: do not keep (or leak) the new token.
@@ -148,7 +167,57 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
     const current = this.adopt(login, login.leaseDurationSeconds);
     this.backgroundFailures = 0;
     this.emit('login', infoOf(current));
+    if (this.options.persistToken) {
+      // Never holds up or fails the login: without a stored token the next process logs in anew.
+      this.options.persistToken(current.token, infoOf(current)).catch((error: unknown) => this.emitError('persist', error));
+    }
     return current;
+  }
+
+  /**
+   * Adopts a kept token when Vault still accepts it. Any failure (none kept, cannot be read, revoked,
+   * expired, about to expire) is undefined: the caller logs in.
+   */
+  private async restore(source: () => Promise<string | undefined>): Promise<CurrentToken | undefined> {
+    let token: string | undefined;
+    try {
+      token = await source();
+    } catch (error) {
+      this.emitError('restore', error);
+      return undefined;
+    }
+    if (!token) return undefined;
+    registerSecret(token);
+    const client = this.base.withToken(token);
+    try {
+      const lookup = await client.read<{ accessor?: string; policies?: string[]; ttl?: number; creation_ttl?: number; renewable?: boolean }>('auth/token/lookup-self');
+      const data = lookup.data;
+      const min = this.options.minTtlSeconds ?? 10;
+      const ttl = data.ttl ?? 0;
+      // A token near its end would only be replaced at once; its leases go with it anyway.
+      if (ttl !== 0 && ttl < min) return undefined;
+      let restored: VaultLogin;
+      let issuedTtl = data.creation_ttl ?? ttl;
+      if (data.renewable && ttl !== 0) {
+        const renewed = loginFromResponse(await client.write('auth/token/renew-self', { increment: `${issuedTtl}s` }), 'POST', 'auth/token/renew-self');
+        restored = { ...renewed, clientToken: token };
+        // Capped by the max TTL: the normal renewal path then logs in again in time.
+        issuedTtl = Math.max(issuedTtl, renewed.leaseDurationSeconds);
+      } else {
+        restored = {
+          clientToken: token, accessor: data.accessor ?? '', policies: data.policies ?? [], leaseDurationSeconds: ttl,
+          renewable: Boolean(data.renewable), metadata: {}, entityId: '', tokenType: 'service',
+        };
+      }
+      if (this.stopped) throw new TokenManagerStoppedError(this.identity);
+      const current = this.adopt(restored, issuedTtl);
+      this.emit('restored', infoOf(current));
+      return current;
+    } catch (error) {
+      if (error instanceof TokenManagerStoppedError) throw error;
+      this.emitError('restore', error);
+      return undefined;
+    }
   }
 
   private adopt(login: VaultLogin, issuedTtlSeconds: number): CurrentToken {
@@ -273,7 +342,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
     return true;
   }
 
-  private emitError(operation: 'renew' | 'login' | 'revoke', error: unknown): void {
+  private emitError(operation: TokenOperation, error: unknown): void {
     // An 'error' event nobody listens to would throw from a timer and crash the process.
     if (this.listenerCount('error') > 0) this.emit('error', { operation, error });
   }

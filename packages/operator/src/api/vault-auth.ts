@@ -38,6 +38,8 @@ export interface VaultAuthSpec {
   appRole?: VaultAuthAppRole;
   /** With method jwt. */
   jwt?: VaultAuthJwt;
+  /** Keep this VaultAuth's Vault tokens across operator restarts, encrypted with this transit key. */
+  storageEncryption?: { mount: string; keyName: string };
 }
 
 export interface VaultAuth {
@@ -85,6 +87,15 @@ export const vaultAuthSchema = {
             tokenExpirationSeconds: { type: 'integer', format: 'int64', minimum: 600, default: 600 },
           },
         },
+        storageEncryption: {
+          type: 'object',
+          required: ['mount', 'keyName'],
+          description: 'Keep the Vault token across operator restarts, encrypted with this Vault transit key (the role needs update on <mount>/encrypt/<keyName> and <mount>/decrypt/<keyName>), so leases are not re-issued.',
+          properties: {
+            mount: { type: 'string', minLength: 1, description: 'Transit secrets engine mount.' },
+            keyName: { type: 'string', minLength: 1, description: 'Transit key name.' },
+          },
+        },
         appRole: {
           type: 'object',
           required: ['roleId'],
@@ -114,7 +125,19 @@ export function parseVaultAuthSpec(raw: unknown): VaultAuthSpec {
     method,
     mount,
     headers: asStringMap(spec.headers, 'spec.headers'),
+    ...parseStorageEncryption(spec.storageEncryption),
     ...(method === 'kubernetes' ? { kubernetes: parseKubernetes(spec.kubernetes) } : method === 'jwt' ? { jwt: parseJwt(spec.jwt) } : { appRole: parseAppRole(spec.appRole) }),
+  };
+}
+
+function parseStorageEncryption(raw: unknown): { storageEncryption?: { mount: string; keyName: string } } {
+  const encryption = asObject(raw, 'spec.storageEncryption');
+  if (encryption === undefined) return {};
+  return {
+    storageEncryption: {
+      mount: asString(encryption.mount, 'spec.storageEncryption.mount', true)!.replace(/^\/+|\/+$/g, ''),
+      keyName: asString(encryption.keyName, 'spec.storageEncryption.keyName', true)!,
+    },
   };
 }
 

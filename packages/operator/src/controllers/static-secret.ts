@@ -1,6 +1,6 @@
 // VaultStaticSecret reconcile, in VSO's order: get → deletion → client → validate → read Vault →
 // sync the destination → status → requeue with jitter.
-import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
 import {
   KvSecrets, VaultNotFoundError, VaultPermissionError, VaultSecretVersionError, type Logger,
 } from '@vaultbridge/core';
@@ -9,7 +9,8 @@ import { kinds } from '../api/crds.ts';
 import { parseVaultStaticSecretSpec, type VaultStaticSecret, type VaultStaticSecretSpec, type VaultStaticSecretStatus } from '../api/vault-static-secret.ts';
 import type { ReconcileResult } from '../runtime/queue.ts';
 import { sameConditions, setConditions, type ConditionInput } from '../runtime/conditions.ts';
-import { planWrite, SecretDataError, transformSecretData, type Owner } from '../sync/destination.ts';
+import { planWrite, SecretDataError, transformSecretData, type Owner, type WritePlan } from '../sync/destination.ts';
+import type { LatestObjects } from '../runtime/latest-objects.ts';
 import { secretMac } from '../sync/hmac.ts';
 import type { OwnWrites } from '../sync/own-writes.ts';
 import type { EventRecorder } from '../runtime/events.ts';
@@ -38,6 +39,13 @@ export interface StaticSecretControllerOptions {
   restarts?: RestartBatcher;
   /** Fingerprints of our own writes, shared with the destination watch. */
   ownWrites?: OwnWrites;
+  /** The informer's objects (and our writes' answers): read instead of a GET per reconcile. */
+  objects?: LatestObjects<VaultStaticSecret>;
+  /**
+   * The destination watch's cache (Secrets we manage). `synced` says it has listed, so a Secret it does
+   * not hold is not one of ours: a create then needs no GET first (a 409 still re-reads and re-plans).
+   */
+  destinations?: { get: (namespace: string, name: string) => V1Secret | undefined; synced: () => boolean };
   onResult?: (result: 'synced' | 'unchanged' | 'error') => void;
 }
 
@@ -58,7 +66,7 @@ export class StaticSecretController {
     const logger = this.options.logger.child({ kind: 'VaultStaticSecret', namespace, name });
 
     // 1. Get.
-    const object = await getSyncedObject<VaultStaticSecret>(this.custom, kinds.VaultStaticSecret.plural, namespace, name);
+    const object = this.options.objects?.get(key) ?? await getSyncedObject<VaultStaticSecret>(this.custom, kinds.VaultStaticSecret.plural, namespace, name);
     if (object === undefined) return {};
     // 2. Deletion: no finalizer, the destination is owned through ownerReferences and GC removes it.
     if (object.metadata.deletionTimestamp) return {};
@@ -77,10 +85,7 @@ export class StaticSecretController {
 
       // 6. Sync the destination.
       const owner: Owner = { apiVersion: API_VERSION, kind: 'VaultStaticSecret', name, uid: object.metadata.uid };
-      const existing = await readSecretIfExists(this.core, namespace, spec.destination.name);
-      const plan = planWrite(spec.destination, namespace, owner, data, existing);
-      if (plan.action === 'refuse') throw new ReconcileError(plan.reason, plan.message);
-      await writeDestination(this.core, namespace, spec.destination.name, plan, this.options.ownWrites);
+      const plan = await this.syncDestination(spec, namespace, owner, data);
       if (plan.action !== 'none') {
         logger.info({ secretName: spec.destination.name, action: plan.action }, 'destination secret written');
         await this.options.events?.record(object, 'Normal', 'SecretSynced', `Secret ${spec.destination.name} ${plan.action === 'create' ? 'created' : 'updated'} from ${spec.mount}/${spec.path}`);
@@ -114,6 +119,30 @@ export class StaticSecretController {
     } catch (error) {
       this.options.onResult?.('error');
       return failReconcile({ events: this.options.events, logger }, object, error, (o, status) => this.writeStatus(o, status));
+    }
+  }
+
+  /**
+   * Plans and writes the destination. The Secret comes from the watch's cache when it is ours; a stale
+   * cache shows as a 409 (the Secret moved on, or exists after all), answered by one fresh read and a
+   * new plan, so a conflict is never reported as a failure.
+   */
+  private async syncDestination(spec: VaultStaticSecretSpec, namespace: string, owner: Owner, data: Record<string, string>): Promise<WritePlan> {
+    const name = spec.destination.name;
+    const cache = this.options.destinations;
+    const cached = cache?.get(namespace, name);
+    const assumeAbsent = cached === undefined && spec.destination.create && cache?.synced() === true;
+    let existing = cached ?? (assumeAbsent ? undefined : await readSecretIfExists(this.core, namespace, name));
+    for (let attempt = 0; ; attempt++) {
+      const plan = planWrite(spec.destination, namespace, owner, data, existing);
+      if (plan.action === 'refuse') throw new ReconcileError(plan.reason, plan.message);
+      try {
+        await writeDestination(this.core, namespace, name, plan, this.options.ownWrites);
+        return plan;
+      } catch (error) {
+        if (!isConflict(error) || attempt > 0) throw error;
+        existing = await readSecretIfExists(this.core, namespace, name);
+      }
     }
   }
 
@@ -171,10 +200,12 @@ export class StaticSecretController {
       JSON.stringify(before.vaultClientMeta) === JSON.stringify(status.vaultClientMeta)
     ) return false;
     try {
-      await this.custom.replaceNamespacedCustomObjectStatus({
+      const updated = await this.custom.replaceNamespacedCustomObjectStatus({
         group: GROUP, version: VERSION, namespace: object.metadata.namespace, plural: kinds.VaultStaticSecret.plural, name: object.metadata.name,
         body: { ...object, status },
-      });
+      }) as VaultStaticSecret;
+      // The next reconcile must see this status (its MAC decides restarts), even before the watch delivers it.
+      this.options.objects?.written(`${object.metadata.namespace}/${object.metadata.name}`, updated);
       return false;
     } catch (error) {
       if (isConflict(error)) return true;

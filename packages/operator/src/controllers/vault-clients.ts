@@ -3,8 +3,9 @@ import { createHash } from 'node:crypto';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import {
   AppRoleAuth, JwtAuth, KubernetesAuth, TokenManagerCache, TokenRequestSource, VaultAuthError, VaultClient, VaultConfigError, VaultError, VaultUnavailableError,
-  registerSecret, type ServiceAccountTokenSource, type TokenManager, type VaultAuthMethod,
+  registerSecret, type Logger, type ServiceAccountTokenSource, type TokenManager, type TokenManagerOptions, type VaultAuthMethod,
 } from '@vaultbridge/core';
+import type { StoredClient, TokenStorage } from './token-storage.ts';
 import { GROUP, parseObjectRef, SpecError, VERSION, type ObjectRef } from '../api/common.ts';
 import { kinds } from '../api/crds.ts';
 import { parseVaultAuthSpec, vaultAuthAllows, type VaultAuthSpec } from '../api/vault-auth.ts';
@@ -48,7 +49,12 @@ export function tokenId(manager: TokenManager): string | undefined {
   return accessor ? createHash('sha256').update(accessor).digest('hex').slice(0, 16) : undefined;
 }
 
-interface KubeObject {
+/** Which token was stored under which key: a hash, never the token. */
+function persistedMark(stored: StoredClient, token: string): string {
+  return `${stored.cacheKey}|${createHash('sha256').update(token).digest('hex')}`;
+}
+
+export interface KubeObject {
   metadata?: { uid?: string; generation?: number };
   spec?: unknown;
 }
@@ -69,6 +75,10 @@ interface Slot {
   identity: string;
   client: VaultClient;
   auth: VaultAuthMethod;
+  /** Set while the VaultAuth asks for its tokens to be kept (spec.storageEncryption). */
+  storage?: StoredClient;
+  /** `cacheKey|token hash` last stored, so a token is stored once. */
+  persisted?: string;
 }
 
 function connectionClient(connectionRef: ObjectRef, connection: VaultConnectionSpec, caPem: string | undefined, vaultNamespace: string | undefined): VaultClient {
@@ -94,7 +104,19 @@ export class VaultClientFactory {
   /** Keyed by VaultAuth and service-account namespace; replaced when the configuration behind it changes. */
   private readonly slots = new Map<string, Slot>();
 
-  constructor(options: { kubeConfig: KubeConfig; operatorNamespace: string }) {
+  private readonly storage: TokenStorage | undefined;
+  private readonly logger: Logger | undefined;
+
+  /** Informer-backed lookups by `namespace/name`; a miss falls back to the API server. */
+  private readonly cached: Partial<Record<'VaultAuth' | 'VaultConnection', (key: string) => KubeObject | undefined>>;
+
+  constructor(options: {
+    kubeConfig: KubeConfig; operatorNamespace: string; logger?: Logger; storage?: TokenStorage;
+    cached?: Partial<Record<'VaultAuth' | 'VaultConnection', (key: string) => KubeObject | undefined>>;
+  }) {
+    this.cached = options.cached ?? {};
+    this.storage = options.storage;
+    this.logger = options.logger;
     this.kubeConfig = options.kubeConfig;
     this.operatorNamespace = options.operatorNamespace;
     this.custom = options.kubeConfig.makeApiClient(CustomObjectsApi);
@@ -104,7 +126,7 @@ export class VaultClientFactory {
   /** Resolves `vaultAuthRef` (as written in the secret's spec) for a secret in `namespace`. */
   async get(vaultAuthRef: string | undefined, namespace: string): Promise<ResolvedClient> {
     const authRef = parseObjectRef(vaultAuthRef, 'spec.vaultAuthRef', namespace, this.operatorNamespace);
-    const authObject = await this.getObject(kinds.VaultAuth.plural, authRef, 'VaultAuthNotFound', `spec.vaultAuthRef: VaultAuth ${authRef.namespace}/${authRef.name} not found`);
+    const authObject = await this.getObject('VaultAuth', authRef, 'VaultAuthNotFound', `spec.vaultAuthRef: VaultAuth ${authRef.namespace}/${authRef.name} not found`);
     let auth: VaultAuthSpec;
     try {
       auth = parseVaultAuthSpec(authObject.spec);
@@ -132,7 +154,50 @@ export class VaultClientFactory {
     const role = auth.kubernetes?.role ?? auth.jwt?.role ?? `AppRole at auth/${auth.mount}`;
     const provider = `${namespace}/${auth.kubernetes?.serviceAccount ?? auth.jwt?.serviceAccount ?? auth.jwt?.secretRef ?? auth.appRole?.secretRef ?? ''}`;
     const cacheKey = clientCacheKey(auth.method, authObject, connectionObject, provider);
-    return { manager: this.tokens.get({ client: slot.client, auth: slot.auth }), authRef, connectionRef, role, cacheKey };
+    // Read at each use, so turning storageEncryption on or off needs no new client (and no new token).
+    slot.storage = auth.storageEncryption && this.storage ? { slotKey, cacheKey, encryption: auth.storageEncryption } : undefined;
+    const manager = this.tokens.get({ client: slot.client, auth: slot.auth, ...this.storageHooks(slot) });
+    // Turned on after the login (or the key changed): store the token in use now.
+    if (slot.storage && manager.info) {
+      const current = slot;
+      void manager.token().then((token) => this.persistToken(current, token), () => undefined);
+    }
+    return { manager, authRef, connectionRef, role, cacheKey };
+  }
+
+  /** restoreToken/persistToken for the slot's token manager; they do nothing while the slot has no storage. */
+  private storageHooks(slot: Slot): Pick<TokenManagerOptions, 'restoreToken' | 'persistToken'> {
+    const storage = this.storage;
+    if (!storage) return {};
+    return {
+      restoreToken: async () => {
+        const stored = slot.storage;
+        if (!stored) return undefined;
+        try {
+          const token = await storage.restore(stored, slot.client, slot.auth);
+          if (token !== undefined) slot.persisted = persistedMark(stored, token);
+          return token;
+        } catch (error) {
+          this.logger?.warn({ err: error, client: stored.slotKey }, 'could not restore the stored Vault token; logging in anew (leases of the old token are re-issued)');
+          return undefined;
+        }
+      },
+      persistToken: (token) => this.persistToken(slot, token),
+    };
+  }
+
+  private async persistToken(slot: Slot, token: string): Promise<void> {
+    const stored = slot.storage;
+    if (!stored || !this.storage) return;
+    const mark = persistedMark(stored, token);
+    if (slot.persisted === mark) return;
+    slot.persisted = mark;
+    try {
+      await this.storage.persist(stored, slot.client, token);
+    } catch (error) {
+      slot.persisted = undefined;
+      this.logger?.warn({ err: error, client: stored.slotKey }, `could not store the Vault token (encrypt with transit ${stored.encryption.mount}/${stored.encryption.keyName}, write Secret ${this.storage.secretName(stored.cacheKey)}); a restart will log in anew`);
+    }
   }
 
   /** How the VaultAuth logs in, for secrets in `namespace`. */
@@ -198,7 +263,7 @@ export class VaultClientFactory {
 
   private async resolveConnection(connectionRef: ObjectRef, context: string): Promise<{ connection: VaultConnectionSpec; caPem: string | undefined; object: KubeObject }> {
     const connectionObject = await this.getObject(
-      kinds.VaultConnection.plural, connectionRef, 'VaultConnectionNotFound',
+      'VaultConnection', connectionRef, 'VaultConnectionNotFound',
       `${context}VaultConnection ${connectionRef.namespace}/${connectionRef.name} not found`,
     );
     let connection: VaultConnectionSpec;
@@ -217,9 +282,11 @@ export class VaultClientFactory {
     this.slots.clear();
   }
 
-  private async getObject(plural: string, ref: ObjectRef, reason: string, message: string): Promise<KubeObject> {
+  private async getObject(kind: 'VaultAuth' | 'VaultConnection', ref: ObjectRef, reason: string, message: string): Promise<KubeObject> {
+    const cached = this.cached[kind]?.(`${ref.namespace}/${ref.name}`);
+    if (cached) return cached;
     try {
-      return (await this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ref.namespace, plural, name: ref.name })) as KubeObject;
+      return (await this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ref.namespace, plural: kinds[kind].plural, name: ref.name })) as KubeObject;
     } catch (error) {
       if (isNotFound(error)) throw new ReconcileError(reason, message);
       throw error;
