@@ -52,9 +52,9 @@ describe('what does not carry over is named with its field', () => {
       severity: 'error', field: 'spec.caCertPath', reason: /caCertSecretRef/, kept: { address: 'https://vault:8200' },
     },
     {
-      name: 'the client-cache encryption setting has nothing to configure',
+      name: 'the client-cache encryption key is kept, and protects the tokens of the VaultAuth that names it',
       input: vso('VaultAuth', { method: 'kubernetes', mount: 'kubernetes', kubernetes: { role: 'r', serviceAccount: 'sa' }, storageEncryption: { mount: 'transit', keyName: 'k' } }),
-      severity: 'dropped', field: 'spec.storageEncryption', reason: /client-cache/,
+      severity: 'changed', field: 'spec.storageEncryption', reason: /cacheStorageEncryption=true/,
     },
     {
       name: 'an unknown nested field is reported by its full path',

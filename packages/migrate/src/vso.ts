@@ -41,10 +41,6 @@ const DROPPED_REASONS: Record<string, { severity: 'error' | 'dropped'; reason: s
   'VaultConnection spec.timeout': { severity: 'dropped', reason: "the Vaultbridge operator uses its own per-request deadline for every Vault call; there is no per-connection setting" },
   'VaultAuth spec.aws': { severity: 'error', reason: 'the aws auth method is not implemented by the Vaultbridge operator (kubernetes, jwt and appRole are)' },
   'VaultAuth spec.gcp': { severity: 'error', reason: 'the gcp auth method is not implemented by the Vaultbridge operator (kubernetes, jwt and appRole are)' },
-  'VaultAuth spec.storageEncryption': {
-    severity: 'dropped',
-    reason: "configures VSO's transit-encrypted client-cache persistence; the Vaultbridge operator has no such cache to encrypt",
-  },
   'VaultAuth spec.vaultAuthGlobalRef': {
     severity: 'error',
     reason: 'VaultAuthGlobal is not a Vaultbridge kind and the referenced VaultAuthGlobal was not in the input, so its defaults could not be merged in; convert it together with this VaultAuth',
@@ -60,6 +56,10 @@ function behaviourFindings(kind: string, spec: Record<string, unknown>, source: 
   if (kind === 'VaultDynamicSecret' && spec.revoke !== true) {
     findings.add('changed', source, 'spec.revoke',
       'VSO 1.4 revokes the lease when the object is deleted whatever spec.revoke says; Vaultbridge honours the field, so the lease is left to expire. Set revoke: true to keep the old behaviour');
+  }
+  if (kind === 'VaultAuth' && isRecord(spec.storageEncryption)) {
+    findings.add('changed', source, 'spec.storageEncryption',
+      "VSO uses the transit key of one VaultAuth labelled cacheStorageEncryption=true for every client it persists; Vaultbridge keeps the tokens of the VaultAuth that names the key (other VaultAuths need their own storageEncryption), and that VaultAuth's role needs update on <mount>/encrypt/<keyName> and <mount>/decrypt/<keyName>");
   }
   if (kind === 'VaultPKISecret' && typeof spec.issuerRef === 'string' && spec.issuerRef !== '') {
     findings.add('changed', source, 'spec.issuerRef',
