@@ -80,6 +80,17 @@ build_csi_driver_client() {
   build csi-driver-client "$CSI_DRIVER_CLIENT_VERSION" csi-driver-client -ldflags '-s -w' .
 }
 
+# Our Go reference renderer for the Go template conformance tests (text/template + sprig): ~2 s,
+# ~110 MiB. Rebuilt when its sources are newer than the binary, like csi-driver-client.
+build_gotemplate_ref() {
+  local out="$bin_dir/gotemplate-ref-$GOTEMPLATE_REF_VERSION"
+  if [ -x "$out" ] && [ -n "$(find "$root/tools/gotemplate-ref" -type f -newer "$out" -print -quit)" ]; then
+    log "gotemplate-ref: sources changed since the last build"
+    rm -f "$out"
+  fi
+  build gotemplate-ref "$GOTEMPLATE_REF_VERSION" gotemplate-ref -ldflags '-s -w' .
+}
+
 install_postgres() {
   if compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null; then
     log "postgresql: present ($(ls -d /usr/lib/postgresql/*/bin/postgres | head -1))"
@@ -103,7 +114,7 @@ fi
 command -v go >/dev/null || { log "FAILED: go not found (expected at /usr/local/go/bin)"; exit 1; }
 
 components=("$@")
-[ ${#components[@]} -gt 0 ] || components=(postgres etcd kube-apiserver vault helm csi-driver-client)
+[ ${#components[@]} -gt 0 ] || components=(postgres etcd kube-apiserver vault helm csi-driver-client gotemplate-ref)
 for c in "${components[@]}"; do
   case "$c" in
     postgres) install_postgres ;;
@@ -112,6 +123,7 @@ for c in "${components[@]}"; do
     vault) build_vault ;;
     helm) build_helm ;;
     csi-driver-client) build_csi_driver_client ;;
-    *) log "unknown component '$c' (known: postgres etcd kube-apiserver vault helm csi-driver-client)"; exit 2 ;;
+    gotemplate-ref) build_gotemplate_ref ;;
+    *) log "unknown component '$c' (known: postgres etcd kube-apiserver vault helm csi-driver-client gotemplate-ref)"; exit 2 ;;
   esac
 done

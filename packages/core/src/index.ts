@@ -6,3 +6,4 @@ export * from './kube/index.ts';
 export * from './runtime/index.ts';
 export * from './template/index.ts';
 export * from './encoding/index.ts';
+export * from './gotemplate/index.ts';

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
-export type ServerBinary = 'etcd' | 'kube-apiserver' | 'vault' | 'helm' | 'csi-driver-client';
+export type ServerBinary = 'etcd' | 'kube-apiserver' | 'vault' | 'helm' | 'csi-driver-client' | 'gotemplate-ref';
 
 const versionKeys: Record<ServerBinary, string> = {
   etcd: 'ETCD_VERSION',
@@ -12,6 +12,7 @@ const versionKeys: Record<ServerBinary, string> = {
   vault: 'VAULT_VERSION',
   helm: 'HELM_VERSION',
   'csi-driver-client': 'CSI_DRIVER_CLIENT_VERSION',
+  'gotemplate-ref': 'GOTEMPLATE_REF_VERSION',
 };
 
 /** The versions tools/install.sh builds, read from tools/versions.env (the one place they are named). */

@@ -1,0 +1,37 @@
+// How a template function is described: its Go parameter types (so arguments are checked and
+// converted exactly as text/template's reflection does) and its body. A body throws GoFuncError for
+// the error result of a Go function; the executor reports it as "error calling NAME: …".
+import type { GoValue } from './values.ts';
+
+/**
+ * Go parameter types the executor knows how to check:
+ *  - 'value': a reflect.Value (builtins such as eq, len, index receive the raw value, even "no value");
+ *  - 'any': interface{} ("no value" becomes nil);
+ *  - 'string' | 'int' | 'float64' | 'bool': exact Go types (a json.Number is not a string, as in Go);
+ *  - 'map': map[string]interface{}; 'list': []interface{}; 'strings': []string.
+ */
+export type GoParam = 'value' | 'any' | 'string' | 'int' | 'float64' | 'bool' | 'map' | 'list' | 'strings';
+
+export interface GoFunction {
+  params: readonly GoParam[];
+  /** The element type of a trailing `...` parameter. */
+  variadic?: GoParam;
+  call: (...args: GoValue[]) => GoValue;
+}
+
+export type FuncMap = ReadonlyMap<string, GoFunction>;
+
+export const fn = (params: readonly GoParam[], call: GoFunction['call'], variadic?: GoParam): GoFunction =>
+  variadic === undefined ? { params, call } : { params, call, variadic };
+
+export const GO_PARAM_TYPE_NAMES: Readonly<Record<GoParam, string>> = {
+  value: 'reflect.Value',
+  any: 'interface {}',
+  string: 'string',
+  int: 'int',
+  float64: 'float64',
+  bool: 'bool',
+  map: 'map[string]interface {}',
+  list: '[]interface {}',
+  strings: '[]string',
+};

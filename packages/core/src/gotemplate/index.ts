@@ -1,0 +1,8 @@
+// Go text/template in TypeScript: the language, builtins, fmt printing, and the function sets
+// (sprig, VSO's allowlist, consul-template's helpers). See packages/core/README.md "Go templates".
+export { GoTemplate, DEFAULT_LIMITS, type GoTemplateOptions, type NamedTemplateText } from './template.ts';
+export { GoTemplateError, GoFuncError, type GoTemplatePhase } from './errors.ts';
+export type { ExecLimits, MissingKey } from './exec.ts';
+export { fn, type FuncMap, type GoFunction, type GoParam } from './func.ts';
+export { GoTyped, fromJs, fromJson, toJs, jsonNumber, typeName, type GoValue, type GoMap } from './values.ts';
+export { sprint, sprintf, sprintln, formatFloat } from './fmt.ts';
