@@ -1,6 +1,6 @@
 // The CSI directions end to end on the real stack, through the Vaultbridge CSI provider called the way
 // the Secrets Store CSI driver calls it (gRPC Mount on its unix socket, attributes = the SPC parameters
-// plus the pod info; no kubelet token, so the provider asks the API server for one, as upstream does):
+// plus the pod info; no kubelet token, so the provider asks the API server for one bound to the pod):
 //   1. injector → SPC: every file the provider mounts equals the file the agent renders;
 //   2. that SPC → operator (the real operator syncing): every Secret key equals the mounted file;
 //   3. those operator objects → SPC again: the provider mounts the same files.
@@ -39,6 +39,7 @@ let server: ProviderServer;
 let client: Client;
 let operator: RunningOperator | undefined;
 let agent: AgentFiles;
+let podUid: string;
 
 beforeAll(async () => {
   await installShippedCrds(kubeConfig);
@@ -51,10 +52,14 @@ path "${databaseMount}/creds/${databaseRole}" { capabilities = ["read"] }
   await stack.writeKubernetesRole(role, { serviceAccounts: ['app'], namespaces: [namespace], policies: [role] });
   await stack.vaultAdmin.write(`${kvV2Mount}/data/${kvPath}`, { data: { username: 'app-user', password: 'p&ss<word>', port: '5432' } });
   agent = await agentFiles(stack, namespace, 'app', deployment);
+  // The provider binds the token it requests to the pod, so the pod must exist (no kubelet runs it here).
+  const pod = await core.createNamespacedPod({ namespace, body: { metadata: { name: 'web-0' }, spec: { serviceAccountName: 'app', containers: [{ name: 'app', image: 'busybox' }] } } });
+  podUid = pod.metadata!.uid!;
 
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'migrate-csi-'));
   const socketPath = path.join(dir, 'vault.sock');
-  server = new ProviderServer({ logger: createLogger({ name: 'migrate-csi-e2e', level: 'warn' }), flags: { vaultMount: 'kubernetes', tls: {} }, env: {}, kubeConfig });
+  // The provider's admin runs it with this Vault's address (-vault-addr): it may mint pod tokens for it.
+  server = new ProviderServer({ logger: createLogger({ name: 'migrate-csi-e2e', level: 'warn' }), flags: { vaultAddr: stack.vaultAddr, vaultMount: 'kubernetes', tls: {} }, env: {}, kubeConfig, defaultVaultAddress: stack.vaultAddr });
   await server.listen(socketPath);
   const Service = grpc.makeGenericClientConstructor(loadProviderService(), 'CSIDriverProvider');
   client = new Service(`unix:${socketPath}`, grpc.credentials.createInsecure(), { 'grpc.default_authority': 'localhost' }) as unknown as Client;
@@ -79,7 +84,7 @@ async function mountVolumes(manifests: readonly Manifest[]): Promise<Map<string,
       ...spc.spec.parameters,
       'csi.storage.k8s.io/pod.name': 'web-0',
       'csi.storage.k8s.io/pod.namespace': namespace,
-      'csi.storage.k8s.io/pod.uid': '6f0c1d2e-0000-4000-8000-00000000000a',
+      'csi.storage.k8s.io/pod.uid': podUid,
       'csi.storage.k8s.io/serviceAccount.name': 'app',
       secretProviderClass: spcName,
     });
