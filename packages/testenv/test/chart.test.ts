@@ -116,6 +116,21 @@ describe('helm template', () => {
     expect(configured.args).toEqual(expect.arrayContaining(['--allowed-vault-addresses=https://vault-a:8200,https://vault-b', '--max-objects-per-mount=50']));
   });
 
+  it('splits the injector webhook by a namespace label: Fail for opted-in namespaces, Ignore for the rest', () => {
+    const webhooksOf = (...setArgs: string[]) => (render(...setArgs).find((o) => o.kind === 'MutatingWebhookConfiguration') as unknown as k8s.V1MutatingWebhookConfiguration).webhooks!;
+    const label = 'vaultbridge.dev/injector-failure-policy';
+    const split = webhooksOf('injector.webhook.namespaceSelector.matchLabels.team=a');
+    expect(split.map((w) => [w.name, w.failurePolicy, w.namespaceSelector])).toEqual([
+      ['vault.hashicorp.com', 'Ignore', { matchLabels: { team: 'a' }, matchExpressions: [{ key: label, operator: 'NotIn', values: ['Fail'] }] }],
+      ['fail-closed.injector.vaultbridge.dev', 'Fail', { matchLabels: { team: 'a' }, matchExpressions: [{ key: label, operator: 'In', values: ['Fail'] }] }],
+    ]);
+    // Same rules, service and object selector for both: only the failure policy and the label differ.
+    expect(split[1]).toMatchObject({ rules: split[0]!.rules, clientConfig: split[0]!.clientConfig, objectSelector: split[0]!.objectSelector, timeoutSeconds: split[0]!.timeoutSeconds });
+    // Everything fails closed: one webhook. The second one off: one webhook.
+    expect(webhooksOf('injector.webhook.failurePolicy=Fail').map((w) => [w.name, w.failurePolicy, w.namespaceSelector])).toEqual([['vault.hashicorp.com', 'Fail', {}]]);
+    expect(webhooksOf('injector.webhook.failClosed.enabled=false').map((w) => [w.name, w.failurePolicy, w.namespaceSelector])).toEqual([['vault.hashicorp.com', 'Ignore', {}]]);
+  });
+
   it('renders ServiceMonitors and the operator PDB only when asked', () => {
     const objects = render('injector.serviceMonitor.enabled=true', 'csiProvider.serviceMonitor.enabled=true', 'operator.serviceMonitor.enabled=true', 'operator.replicas=2');
     expect(objects.filter((o) => o.kind === 'ServiceMonitor')).toHaveLength(3);
@@ -152,6 +167,8 @@ describe('helm install into the test API server', () => {
       await apps.readNamespacedDaemonSet({ namespace, name: `${release}-vaultbridge-csi-provider` });
       const mwc = await admission.readMutatingWebhookConfiguration({ name: injectorName });
       expect(mwc.webhooks?.[0]?.namespaceSelector?.matchLabels).toEqual({ 'kubernetes.io/metadata.name': namespace });
+      // The API server accepted both webhooks (valid names, selectors and policies).
+      expect(mwc.webhooks?.map((w) => [w.name, w.failurePolicy])).toEqual([['vault.hashicorp.com', 'Ignore'], ['fail-closed.injector.vaultbridge.dev', 'Fail']]);
       for (const crd of ['vaultconnections', 'vaultauths', 'vaultstaticsecrets']) {
         const found = await extensions.readCustomResourceDefinition({ name: `${crd}.secrets.vaultbridge.dev` });
         expect(found.spec.group).toBe('secrets.vaultbridge.dev');

@@ -183,3 +183,33 @@ describe('documented examples (vault docs: injector index, examples)', () => {
     expect(summary(decide(p, 'app', DEFAULTS))).toBe('inject:init_and_sidecar');
   });
 });
+
+describe('what one review may cost (issue 12: a flood of huge pods starved other tenants)', () => {
+  const secrets = (n: number): Record<string, string> => Object.fromEntries(Array.from({ length: n }, (_, i) => [`agent-inject-secret-s${i}`, `secret/data/s${i}`]));
+
+  test('100 secrets are injected, 101 are denied naming the cap, the flag and the fix', () => {
+    expect(decide(pod(secrets(100)), 'app', DEFAULTS).kind).toBe('inject');
+    const denied = decide(pod(secrets(101)), 'app', DEFAULTS);
+    expect(summary(denied)).toBe('deny:error creating new agent sidecar: the pod defines 101 secrets; at most 100 are injected per pod (--max-secrets, AGENT_INJECT_MAX_SECRETS): split the secrets over several pods, or raise the injector\'s limit');
+  });
+
+  test('the pod of the reported attack (~3,700 secrets, 0.2 MiB) is denied before its annotations are parsed', () => {
+    const attack = pod({ ...secrets(3_700), 'agent-inject-perms-s1': 'not-octal' });
+    const denied = decide(attack, 'app', DEFAULTS);
+    // The bad perms annotation is not reported: parsing never started.
+    expect(summary(denied)).toMatch(/^deny:.*defines 3700 secrets; at most 100/);
+  });
+
+  test('template secrets count, as do annotation count and bytes', () => {
+    const templates = Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`agent-inject-template-t${i}`, '{{ . }}']));
+    expect(summary(decide(pod(templates), 'app', DEFAULTS))).toMatch(/defines 101 secrets/);
+    const noise = Object.fromEntries(Array.from({ length: 1_201 }, (_, i) => [`agent-telemetry-x${i}`, '1']));
+    expect(summary(decide(pod(noise), 'app', DEFAULTS))).toMatch(/has 1203 vault\.hashicorp\.com\/\* annotations; at most 1200/);
+    expect(summary(decide(pod({ 'agent-inject-template-big': 'x'.repeat(300_000) }), 'app', DEFAULTS))).toMatch(/annotations are 30\d{4} bytes; at most 262144/);
+  });
+
+  test('the caps are settings', () => {
+    expect(decide(pod(secrets(101)), 'app', { ...DEFAULTS, limits: { maxSecrets: 200 } }).kind).toBe('inject');
+    expect(summary(decide(pod(secrets(3)), 'app', { ...DEFAULTS, limits: { maxSecrets: 2 } }))).toMatch(/defines 3 secrets; at most 2/);
+  });
+});

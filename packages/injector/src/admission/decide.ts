@@ -1,6 +1,7 @@
 // Should this pod be injected, and with what? vault-k8s's Mutate() pipeline as a pure function:
 // should inject? → system namespace? → annotations → AgentSpec → mutated pod → patch.
 
+import { DEFAULT_REVIEW_LIMITS, overLimits } from './limits.ts';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Operation } from 'fast-json-patch';
 import type { InjectorDefaults } from '../annotations/defaults.ts';
@@ -84,6 +85,10 @@ export function decide(pod: V1Pod, namespace: string | undefined, defaults: Inje
   if (SYSTEM_NAMESPACES.includes(requestNamespace)) {
     return { kind: 'deny', message: `error with request namespace: cannot inject into system namespaces: ${requestNamespace}` };
   }
+
+  // Cost first: a pod over the caps is denied before its annotations are parsed.
+  const overCap = overLimits(pod, { ...DEFAULT_REVIEW_LIMITS, ...defaults.limits });
+  if (overCap !== undefined) return { kind: 'deny', message: `error creating new agent sidecar: ${overCap}` };
 
   let spec: AgentSpec;
   try {

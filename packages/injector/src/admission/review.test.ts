@@ -81,3 +81,26 @@ describe('the answer uses the request\'s version and uid', () => {
     expect([result.decision.kind, result.response.response]).toEqual(['skip', { uid: 'e911857d-c318-11e8-bbad-025000000001', allowed: true }]);
   });
 });
+
+describe('wrong JSON types in the pod are a 400 naming the field (issue 12: containers: {} answered 500)', () => {
+  const review = (object: unknown) => ({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'u', namespace: 'app', kind: { group: '', version: 'v1', kind: 'Pod' }, object } });
+  test.each([
+    [{ spec: { containers: {} } }, 'request.object.spec.containers: expected a list, got an object'],
+    [{ spec: { containers: [{ name: 7 }] } }, 'request.object.spec.containers[0].name: expected a string, got a number'],
+    [{ spec: { containers: ['app'] } }, 'request.object.spec.containers[0]: expected an object, got a string'],
+    [{ spec: { containers: [{ name: 'a', volumeMounts: [{ name: 'x', mountPath: 1 }] }] } }, 'request.object.spec.containers[0].volumeMounts[0].mountPath: expected a string, got a number'],
+    [{ spec: { containers: [{ name: 'a', securityContext: { runAsUser: '0' } }] } }, 'request.object.spec.containers[0].securityContext.runAsUser: expected an integer, got a string'],
+    [{ spec: { volumes: [{ name: 'v', projected: { sources: {} } }] } }, 'request.object.spec.volumes[0].projected.sources: expected a list, got an object'],
+    [{ metadata: { annotations: ['a'] } }, 'request.object.metadata.annotations: expected an object, got a list'],
+    [{ metadata: 'x' }, 'request.object.metadata: expected an object, got a string'],
+    [{ spec: [] }, 'request.object.spec: expected an object, got a list'],
+    [{ status: { phase: 3 } }, 'request.object.status.phase: expected a string, got a number'],
+    [{ spec: { initContainers: 'none' } }, 'request.object.spec.initContainers: expected a list, got a string'],
+  ])('%o', (object, message) => {
+    expect(() => parseAdmissionReview(review(object))).toThrow(`the object is not a valid Pod: ${message}`);
+  });
+
+  test('a well-typed pod with nulls where Kubernetes allows them passes', () => {
+    expect(() => parseAdmissionReview(review({ metadata: { annotations: null }, spec: { containers: [{ name: 'a', env: null }], volumes: null } }))).not.toThrow();
+  });
+});

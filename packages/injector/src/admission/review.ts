@@ -2,6 +2,8 @@
 // value. A review that is not one (no request, no uid, no object) is the caller's error: the HTTP layer
 // answers 400 with the message, as vault-k8s does for malformed requests.
 
+import { podShapeProblem } from './object-shape.ts';
+
 export const ADMISSION_V1 = 'admission.k8s.io/v1';
 export const ADMISSION_V1BETA1 = 'admission.k8s.io/v1beta1';
 export type AdmissionApiVersion = typeof ADMISSION_V1 | typeof ADMISSION_V1BETA1;
@@ -29,7 +31,7 @@ export interface AdmissionReview {
   readonly request: AdmissionRequest;
 }
 
-export type AdmissionReviewErrorCode = 'not-an-object' | 'unsupported-version' | 'wrong-kind' | 'missing-request' | 'missing-uid' | 'missing-object';
+export type AdmissionReviewErrorCode = 'not-an-object' | 'unsupported-version' | 'wrong-kind' | 'missing-request' | 'missing-uid' | 'missing-object' | 'invalid-object';
 
 /** The body is not a usable AdmissionReview; map to HTTP 400. */
 export class AdmissionReviewError extends Error {
@@ -70,6 +72,13 @@ export function parseAdmissionReview(body: unknown): AdmissionReview {
   if (uid === undefined) throw new AdmissionReviewError('missing-uid', 'the AdmissionReview request has no uid');
   const object = request.object;
   if (!isRecord(object)) throw new AdmissionReviewError('missing-object', 'the AdmissionReview request has no object');
+
+  // Only a Pod is read further; other kinds are skipped without looking inside.
+  const kindOfObject = parseKind(request.kind)?.kind;
+  if (kindOfObject === undefined || kindOfObject === 'Pod') {
+    const problem = podShapeProblem(object);
+    if (problem !== undefined) throw new AdmissionReviewError('invalid-object', `the object is not a valid Pod: ${problem}`);
+  }
 
   const namespace = optionalString(request, 'namespace');
   const operation = optionalString(request, 'operation');

@@ -5,6 +5,7 @@
 
 import { A, ANNOTATION_PREFIX, podWideEntry } from './table.ts';
 import type { AnnotationIssue } from './errors.ts';
+import type { ReviewLimits } from '../admission/limits.ts';
 
 export interface ResourceDefaults {
   readonly requestsCpu?: string;
@@ -63,6 +64,8 @@ export interface InjectorDefaults {
   readonly disableIdleConnections?: string;
   /** [AGENT_INJECT_DISABLE_KEEP_ALIVES] comma list */
   readonly disableKeepAlives?: string;
+  /** what one review may cost (ours; admission/limits.ts); unset fields keep their defaults */
+  readonly limits?: Partial<ReviewLimits>;
   /** native sidecar mode for every pod that does not say otherwise (ours) */
   readonly nativeSidecar?: boolean;
   /**

@@ -1,8 +1,12 @@
 import type { InjectorDefaults } from '../annotations/defaults.ts';
 import type { InjectionType } from '../admission/decide.ts';
 import { handleAdmissionReview } from '../admission/handle.ts';
+import { jsonDeeperThan } from '../admission/object-shape.ts';
 import { AdmissionReviewError } from '../admission/review.ts';
 import type { MutateOptions } from '../mutate/mutate.ts';
+
+/** Deepest JSON nesting a review may have; a pod's managedFields reach about 20. */
+export const MAX_JSON_DEPTH = 100;
 
 /** What POST /mutate answers for one request body. Plain data, so a worker thread can send it back. */
 export type AdmissionAnswer =
@@ -25,6 +29,8 @@ export type AdmissionHandler = (body: string) => AdmissionAnswer | Promise<Admis
  * so this is what the worker pool moves off the event loop.
  */
 export function answerAdmissionReview(body: string, defaults: InjectorDefaults, options: MutateOptions = {}): AdmissionAnswer {
+  // Kubernetes objects nest a few dozen levels at most; deeper JSON is refused before parsing.
+  if (jsonDeeperThan(body, MAX_JSON_DEPTH)) return { status: 400, error: `Request body nests deeper than ${MAX_JSON_DEPTH} levels` };
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);

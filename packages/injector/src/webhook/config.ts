@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { parseBoolean, parseDuration } from '@vaultbridge/core';
 import type { InjectorDefaults, ResourceDefaults } from '../annotations/defaults.ts';
+import { DEFAULT_REVIEW_LIMITS, type ReviewLimits } from '../admission/limits.ts';
 import { parseAgentLogLevel } from '../annotations/values.ts';
 import { goCipherSuites } from './tls/ciphers.ts';
 
@@ -57,6 +58,9 @@ const flags = {
   authMaxBackoff: { flag: '--auth-max-backoff <dur>', env: 'AGENT_INJECT_AUTH_MAX_BACKOFF', description: 'agent auth retry maximum backoff' },
   disableIdleConnections: { flag: '--disable-idle-connections <list>', env: 'AGENT_INJECT_DISABLE_IDLE_CONNECTIONS', description: 'comma list of auto-auth, caching, templating' },
   disableKeepAlives: { flag: '--disable-keep-alives <list>', env: 'AGENT_INJECT_DISABLE_KEEP_ALIVES', description: 'comma list of auto-auth, caching, templating' },
+  maxSecrets: { flag: '--max-secrets <n>', env: 'AGENT_INJECT_MAX_SECRETS', description: 'secrets one pod may define; a pod with more is denied before its annotations are parsed (ours)', defaultValue: String(DEFAULT_REVIEW_LIMITS.maxSecrets) },
+  maxAnnotations: { flag: '--max-annotations <n>', env: 'AGENT_INJECT_MAX_ANNOTATIONS', description: 'vault.hashicorp.com annotations one pod may carry (ours)', defaultValue: String(DEFAULT_REVIEW_LIMITS.maxAnnotations) },
+  maxAnnotationBytes: { flag: '--max-annotation-bytes <n>', env: 'AGENT_INJECT_MAX_ANNOTATION_BYTES', description: 'total bytes of those annotations (ours)', defaultValue: String(DEFAULT_REVIEW_LIMITS.maxAnnotationBytes) },
   nativeSidecar: { flag: '--native-sidecar [bool]', env: 'AGENT_INJECT_NATIVE_SIDECAR', description: 'inject the sidecar as a native sidecar (init container, restartPolicy Always) by default (ours)' },
   annotationDefaults: { flag: '--annotation-defaults <json>', env: 'AGENT_INJECT_ANNOTATION_DEFAULTS', description: 'cluster-wide annotation defaults as a JSON object (ours)' },
   annotationDefaultsConfigMap: { flag: '--annotation-defaults-configmap <name>', env: 'AGENT_INJECT_ANNOTATION_DEFAULTS_CONFIGMAP', description: 'ConfigMap in $NAMESPACE whose data are cluster-wide annotation defaults (ours)' },
@@ -266,6 +270,21 @@ function tlsSettings(raw: ServeFlags): ServeConfig['tls'] {
   return { mode: 'auto', webhookConfigName: raw.tlsAuto, hosts, secretName: raw.tlsSecretName ?? 'vaultbridge-injector-certs' };
 }
 
+function positive(key: ServeFlagKey, value: string | undefined): number | undefined {
+  const parsed = int(key, value);
+  if (parsed === 0) throw new ServeConfigError(key, 'a positive integer', value ?? '');
+  return parsed;
+}
+
+function limitSettings(raw: ServeFlags): Partial<ReviewLimits> | undefined {
+  const limits = compact({
+    maxSecrets: positive('maxSecrets', raw.maxSecrets),
+    maxAnnotations: positive('maxAnnotations', raw.maxAnnotations),
+    maxAnnotationBytes: positive('maxAnnotationBytes', raw.maxAnnotationBytes),
+  });
+  return Object.keys(limits).length > 0 ? limits : undefined;
+}
+
 /** Flags and env → a typed configuration. Throws ServeConfigError naming the first bad flag. */
 export function parseServeFlags(raw: ServeFlags): ServeConfig {
   const resources: ResourceDefaults = compact({
@@ -324,6 +343,7 @@ export function parseServeFlags(raw: ServeFlags): ServeConfig {
     disableIdleConnections: featureList('disableIdleConnections', raw.disableIdleConnections),
     disableKeepAlives: featureList('disableKeepAlives', raw.disableKeepAlives),
     nativeSidecar: bool('nativeSidecar', raw.nativeSidecar),
+    limits: limitSettings(raw),
     annotations,
   });
   bool('useLeaderElector', raw.useLeaderElector);

@@ -91,6 +91,9 @@ export async function serveWebhook(config: ServeConfig, options: { kubeConfig?: 
     metrics: new InjectorMetrics(),
     logger,
     minVersion: config.tlsMinVersion,
+    // Two reviews per worker (one computing, one in the hand-off), one on the event loop; the rest wait
+    // in the per-namespace fair queue, not inside a worker.
+    concurrency: workers > 0 ? workers * 2 : 1,
     ...(config.tlsCiphers === undefined ? {} : { ciphers: config.tlsCiphers }),
     ...(config.telemetryPath === undefined ? {} : { telemetryPath: config.telemetryPath }),
   });

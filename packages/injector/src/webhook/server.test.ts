@@ -113,3 +113,62 @@ describe('upstream TLS and telemetry flags', () => {
     await expect(get('/health/ready', { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-GCM-SHA256' })).rejects.toThrow(/handshake failure/i);
   });
 });
+
+describe('connections an attacker or a slow client holds', () => {
+  let server: WebhookServer;
+  let port: number;
+  let caPem: string;
+
+  beforeEach(async () => {
+    const ca = await createCertificateAuthority('conn');
+    caPem = ca.certPem;
+    const serving = await issueCertificate(ca, { commonName: 'w', usage: 'server', ipAddresses: ['127.0.0.1'] });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'conn-'));
+    fs.writeFileSync(path.join(dir, 'tls.crt'), serving.certPem);
+    fs.writeFileSync(path.join(dir, 'tls.key'), serving.keyPem);
+    server = new WebhookServer({
+      handler: admissionHandler(defaults),
+      certificates: new FileCertificateSource({ certFile: path.join(dir, 'tls.crt'), keyFile: path.join(dir, 'tls.key') }),
+      metrics: new InjectorMetrics(undefined, false),
+      logger: pino({ level: 'silent' }),
+      requestTimeoutMs: 1_000,
+    });
+    ({ port } = await server.listen(0, '127.0.0.1'));
+  });
+
+  afterEach(() => server.close());
+
+  it('drops a request whose body never finishes (Node would keep it 300 s)', async () => {
+    const outcome = await new Promise<string>((resolve) => {
+      const request = https.request({ host: '127.0.0.1', port, path: '/mutate', method: 'POST', ca: caPem, agent: false, headers: { 'content-type': 'application/json', 'content-length': 1000 } }, (response) => {
+        response.resume();
+        resolve(`status ${response.statusCode}`);
+      });
+      request.on('error', (error) => resolve(`error ${(error as NodeJS.ErrnoException).code}`));
+      request.write('{"apiVersion":');
+      // ...and nothing more: the server's request timeout ends it, with 408 or a closed connection.
+    });
+    expect(outcome).toMatch(/status 408|error ECONNRESET/);
+  });
+
+  it('close() ends a keep-alive connection that goes idle after its review, instead of waiting for the client', async () => {
+    const agent = new https.Agent({ keepAlive: true, keepAliveMsecs: 60_000, timeout: 120_000 });
+    const body = JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'ka', namespace: 'apps', object: { metadata: { name: 'p' }, spec: { containers: [{ name: 'a' }] } } } });
+    const socketClosed = new Promise<void>((resolve, reject) => {
+      const request = https.request({ host: '127.0.0.1', port, path: '/mutate', method: 'POST', ca: caPem, agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (response) => {
+        response.resume();
+        response.on('end', () => undefined);
+      });
+      request.on('socket', (socket) => socket.on('close', () => resolve()));
+      request.on('error', reject);
+      request.write(body.slice(0, 10));
+      // close() is called while this review is in flight; the rest of the body follows.
+      setTimeout(() => request.end(body.slice(10)), 100);
+    });
+    await new Promise((r) => setTimeout(r, 30));
+    await server.close();
+    // The client would have kept it open for two minutes: the server closed it.
+    await socketClosed;
+    agent.destroy();
+  });
+});

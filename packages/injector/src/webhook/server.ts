@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { AdmissionAnswer, AdmissionHandler } from './admission-adapter.ts';
+import { FairQueue, QueueFullError, namespaceHint } from './fair-queue.ts';
 import type { InjectorMetrics } from './metrics.ts';
 import type { CertificateSource, ServingCertificate } from './tls/index.ts';
 
@@ -18,6 +19,12 @@ export interface WebhookServerOptions {
   /** another path the metrics are served at (upstream's -telemetry-path); /metrics always is */
   telemetryPath?: string;
   maxBodyBytes?: number;
+  /** reviews computed at once (the worker threads, or 1 on the event loop); the rest wait per namespace */
+  concurrency?: number;
+  /** reviews one namespace may have waiting before it gets 429 */
+  maxQueuedPerNamespace?: number;
+  /** the whole request, body included, must arrive within this (Node's default is 300 s) */
+  requestTimeoutMs?: number;
 }
 
 /** Accepts exactly JSON (upstream requires application/json; a charset parameter is allowed). */
@@ -34,15 +41,27 @@ export class WebhookServer {
   private readonly options: Required<WebhookServerOptions>;
   private server: https.Server | undefined;
   private draining = false;
+  /** reviews wait here per namespace, served round-robin (fair-queue.ts) */
+  readonly queue: FairQueue;
 
   constructor(options: WebhookServerOptions) {
-    this.options = { minVersion: 'TLSv1.2', ciphers: '', telemetryPath: '/metrics', maxBodyBytes: 4 * 1024 * 1024, ...options };
+    this.options = { minVersion: 'TLSv1.2', ciphers: '', telemetryPath: '/metrics', maxBodyBytes: 4 * 1024 * 1024, concurrency: 1, maxQueuedPerNamespace: 256, requestTimeoutMs: 10_000, ...options };
+    this.queue = new FairQueue({ concurrency: this.options.concurrency, maxQueuedPerKey: this.options.maxQueuedPerNamespace });
   }
 
   app(): express.Express {
     const { handler, metrics, logger, maxBodyBytes } = this.options;
     const app = express();
     app.disable('x-powered-by');
+    app.use((_req: Request, res: Response, next: NextFunction) => {
+      // Draining: the response closes its connection, so no keep-alive connection outlives the drain.
+      const writeHead = res.writeHead;
+      res.writeHead = ((...args: Parameters<typeof writeHead>) => {
+        if (this.draining) res.setHeader('Connection', 'close');
+        return writeHead.apply(res, args);
+      }) as typeof writeHead;
+      next();
+    });
     // Reviews are answered once and never cached: hashing every response for an ETag is wasted CPU.
     app.set('etag', false);
     app.get('/health/ready', (_req, res) => {
@@ -78,9 +97,9 @@ export class WebhookServer {
           return;
         }
         if (answer.outcome === 'injected') {
-          metrics.injections.inc({ namespace: answer.namespace, injection_type: answer.injectionType ?? 'init_and_sidecar' });
+          metrics.injections.inc({ namespace: metrics.namespaceLabel(answer.namespace), injection_type: answer.injectionType ?? 'init_and_sidecar' });
         } else if (answer.outcome === 'denied') {
-          metrics.failedInjections.inc({ namespace: answer.namespace });
+          metrics.failedInjections.inc({ namespace: metrics.namespaceLabel(answer.namespace) });
         }
         logger.debug({ namespace: answer.namespace, outcome: answer.outcome }, 'admission review answered');
         res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(answer.payload) });
@@ -91,14 +110,23 @@ export class WebhookServer {
         logger.error({ err: error }, 'admission review failed');
         res.status(500).json({ error: 'internal error while processing the admission review' });
       };
-      try {
-        const answer = handler(body.toString('utf8'));
-        // A pooled handler answers later; an inline one right away (no extra turn of the event loop).
-        if (answer instanceof Promise) answer.then(respond, fail);
-        else respond(answer);
-      } catch (error) {
-        fail(error);
-      }
+      // The caller gave up (the API server's timeout closed the connection): drop the review unrun.
+      let gone = false;
+      res.on('close', () => (gone = !res.writableFinished));
+      this.queue.run(namespaceHint(body), () => handler(body.toString('utf8')), () => gone).then(
+        (answer) => {
+          if (answer === undefined) finish();
+          else respond(answer);
+        },
+        (error: unknown) => {
+          if (error instanceof QueueFullError) {
+            finish();
+            res.status(429).set('Retry-After', '1').json({ error: error.message });
+            return;
+          }
+          fail(error);
+        },
+      );
     });
     // Body-parser errors (413 for over 4 MiB) keep their status; nothing here may crash the process.
     app.use((error: { status?: number; type?: string; message?: string }, _req: Request, res: Response, _next: NextFunction) => {
@@ -115,7 +143,17 @@ export class WebhookServer {
     const { certificates, logger, minVersion, ciphers } = this.options;
     const initial = await certificates.start();
     const tlsOptions = { minVersion, ...(ciphers === '' ? {} : { ciphers }) };
-    const server = https.createServer({ cert: initial.certPem, key: initial.keyPem, ...tlsOptions }, this.app());
+    const { requestTimeoutMs } = this.options;
+    const server = https.createServer({
+      cert: initial.certPem,
+      key: initial.keyPem,
+      ...tlsOptions,
+      // The API server sends a review in one go; a body that trickles in only holds a connection. Node
+      // checks these deadlines every connectionsCheckingInterval (30 s by default), so that is shortened.
+      requestTimeout: requestTimeoutMs,
+      headersTimeout: Math.min(requestTimeoutMs, 5_000),
+      connectionsCheckingInterval: Math.min(1_000, requestTimeoutMs),
+    }, this.app());
     server.keepAliveTimeout = 65_000;
     certificates.on('changed', (next: ServingCertificate) => {
       server.setSecureContext({ cert: next.certPem, key: next.keyPem, ...tlsOptions });
@@ -136,8 +174,17 @@ export class WebhookServer {
     const server = this.server;
     if (server) {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // server.close() only closes the connections idle at this moment. A keep-alive connection whose
+      // review finishes later goes idle and would stay open until the client drops it (the API server
+      // keeps them ~90 s), holding the process up. Responses sent while draining say `Connection:
+      // close`, and connections that went idle meanwhile are closed every 50 ms until none is left.
       server.closeIdleConnections();
-      await closed;
+      const sweep = setInterval(() => server.closeIdleConnections(), 50);
+      try {
+        await closed;
+      } finally {
+        clearInterval(sweep);
+      }
     }
     await this.options.certificates.stop();
   }
