@@ -16,6 +16,9 @@ type Driver = grpc.Client & { Mount(request: unknown, callback: (error: grpc.Ser
 
 export interface CsiBenchResult {
   coldMountMs: number;
+  /** The same first mount from a provider started with --no-warm-up (what it cost before the warm-up). */
+  coldMountNoWarmUpMs: number;
+  idleRssNoWarmUpMiB: number;
   coldVaultRequests: number;
   warm: { mounts: number; p50Ms: number; p99Ms: number; vaultRequestsPerMount: number };
   concurrent: { pods: number; totalMs: number; p99Ms: number; vaultLogins: number; vaultRequests: number };
@@ -52,19 +55,19 @@ path "${layout.databaseMount}/creds/${layout.databaseRole}" { capabilities = ["r
     await stack.writeKubernetesRole('csi-bench', { serviceAccounts: ['app'], namespaces: [ns], policies: ['csi-bench'], audience: 'vault' });
     for (const name of ['db', 'api', 'tls']) await stack.vaultAdmin.write(`${layout.kvV2Mount}/data/csi-bench/${name}`, { data: { user: name, password: `${name}-password` } });
 
-    const socketPath = path.join(work, 'vault.sock');
-    provider = spawn(process.execPath, [...(process.env.BENCH_CSI_NODE_FLAGS ?? '').split(' ').filter(Boolean), bundle, '--endpoint', socketPath, '--health-addr', `127.0.0.1:${await freeLoopbackPort()}`, '--vault-addr', stack.vaultAddr,
-      '--kubeconfig', stack.handle.kubeconfigPath, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
-    for (let i = 0; i < 100 && !fs.existsSync(socketPath); i++) await sleep(100);
-    await sleep(1000);
-    const idleRssMiB = rssMiB(provider);
+    const startProvider = async (socketPath: string, extraArgs: string[]): Promise<ChildProcess> => {
+      const child = spawn(process.execPath, [...(process.env.BENCH_CSI_NODE_FLAGS ?? '').split(' ').filter(Boolean), bundle, '--endpoint', socketPath, '--health-addr', `127.0.0.1:${await freeLoopbackPort()}`, '--vault-addr', stack.vaultAddr,
+        '--kubeconfig', stack.handle.kubeconfigPath, '--log-level', 'warn', ...extraArgs], { stdio: ['ignore', 'ignore', 'inherit'] });
+      for (let i = 0; i < 100 && !fs.existsSync(socketPath); i++) await sleep(100);
+      await sleep(1000);
+      return child;
+    };
     const Service = grpc.makeGenericClientConstructor(loadProviderService(), 'CSIDriverProvider');
-    const driver = new Service(`unix:${socketPath}`, grpc.credentials.createInsecure()) as unknown as Driver;
     const { token, expiresAt } = await stack.requestToken(ns, 'app', { audiences: ['vault'] });
     const tokens = JSON.stringify({ vault: { token, expirationTimestamp: expiresAt.toISOString() } });
     const kvObjects = ['db', 'api', 'tls'].map((name) => `- objectName: ${name}\n  secretPath: ${layout.kvV2Mount}/data/csi-bench/${name}\n  secretKey: password\n`).join('');
     const dbObjects = `- objectName: db-username\n  secretPath: ${layout.databaseMount}/creds/${layout.databaseRole}\n  secretKey: username\n- objectName: db-password\n  secretPath: ${layout.databaseMount}/creds/${layout.databaseRole}\n  secretKey: password\n`;
-    const mount = (objects: string, podUid: string): Promise<number> => {
+    const mountOn = (driver: Driver, objects: string, podUid: string): Promise<number> => {
       const attributes = JSON.stringify({
         roleName: 'csi-bench', objects,
         'csi.storage.k8s.io/pod.name': `web-${podUid}`, 'csi.storage.k8s.io/pod.namespace': ns, 'csi.storage.k8s.io/pod.uid': podUid,
@@ -75,6 +78,26 @@ path "${layout.databaseMount}/creds/${layout.databaseRole}" { capabilities = ["r
         (error ? reject(error) : resolve(performance.now() - started))));
     };
     const counts = async () => (await stack.requestCounts());
+
+    // One login and read first, so Vault's own first-time costs land on neither provider below.
+    await stack.vaultAdmin.write('auth/kubernetes/login', { role: 'csi-bench', jwt: token });
+    await stack.vaultAdmin.read(`${layout.kvV2Mount}/data/csi-bench/db`);
+    // The first mount of a provider started without the warm-up, for comparison; then the real one.
+    const noWarmUpSocket = path.join(work, 'no-warm-up.sock');
+    const noWarmUp = await startProvider(noWarmUpSocket, ['--no-warm-up']);
+    const idleRssNoWarmUpMiB = rssMiB(noWarmUp);
+    const noWarmUpDriver = new Service(`unix:${noWarmUpSocket}`, grpc.credentials.createInsecure()) as unknown as Driver;
+    const coldMountNoWarmUpMs = await mountOn(noWarmUpDriver, kvObjects, 'pod-no-warm-up');
+    noWarmUpDriver.close();
+    const noWarmUpExited = new Promise((resolve) => noWarmUp.once('exit', resolve));
+    noWarmUp.kill('SIGTERM');
+    await noWarmUpExited;
+
+    const socketPath = path.join(work, 'vault.sock');
+    provider = await startProvider(socketPath, []);
+    const idleRssMiB = rssMiB(provider);
+    const driver = new Service(`unix:${socketPath}`, grpc.credentials.createInsecure()) as unknown as Driver;
+    const mount = (objects: string, podUid: string): Promise<number> => mountOn(driver, objects, podUid);
 
     // Cold: the identity's first mount logs in, then reads.
     await stack.resetRequestCounts();
@@ -103,6 +126,8 @@ path "${layout.databaseMount}/creds/${layout.databaseRole}" { capabilities = ["r
 
     const result: CsiBenchResult = {
       coldMountMs,
+      coldMountNoWarmUpMs,
+      idleRssNoWarmUpMiB,
       coldVaultRequests,
       warm: { mounts: warmMounts, p50Ms: percentile(warm, 50), p99Ms: percentile(warm, 99), vaultRequestsPerMount: warmRequests / warmMounts },
       concurrent: { pods, totalMs, p99Ms: percentile(concurrent, 99), vaultLogins: logins, vaultRequests: concurrentCounts.total },
@@ -113,9 +138,10 @@ path "${layout.databaseMount}/creds/${layout.databaseRole}" { capabilities = ["r
     driver.close();
     return result;
   } finally {
-    if (provider && provider.exitCode === null) {
-      const exited = new Promise((resolve) => provider!.once('exit', resolve));
-      provider.kill('SIGTERM');
+    const running = provider;
+    if (running && running.exitCode === null) {
+      const exited = new Promise((resolve) => running.once('exit', resolve));
+      running.kill('SIGTERM');
       await exited;
     }
     await stack.stop();
@@ -127,9 +153,9 @@ export function printCsiTable(r: CsiBenchResult): void {
   console.log('\nCSI provider (bundle, unix socket, real Vault; 3 KV objects per mount unless noted)');
   console.log('| scenario | result |');
   console.log('|---|---|');
-  console.log(`| first mount of a new identity (login + reads) | ${r.coldMountMs.toFixed(1)} ms, ${r.coldVaultRequests} Vault requests |`);
+  console.log(`| first mount after the provider starts (login + reads) | ${r.coldMountMs.toFixed(1)} ms, ${r.coldVaultRequests} Vault requests (without the warm-up, --no-warm-up: ${r.coldMountNoWarmUpMs.toFixed(1)} ms) |`);
   console.log(`| ${r.warm.mounts} mounts of one pod, one after another | p50 ${r.warm.p50Ms.toFixed(1)} ms, p99 ${r.warm.p99Ms.toFixed(1)} ms, ${r.warm.vaultRequestsPerMount.toFixed(2)} Vault requests per mount |`);
   console.log(`| ${r.concurrent.pods} pods of one service account at once | all in ${r.concurrent.totalMs.toFixed(0)} ms, p99 ${r.concurrent.p99Ms.toFixed(1)} ms, ${r.concurrent.vaultLogins} Vault login(s) (one per new pod, as upstream), ${r.concurrent.vaultRequests} Vault requests |`);
   console.log(`| ${r.rotationPolls.polls} rotation polls of a pod with database credentials | ${r.rotationPolls.databaseReads} database credential read(s) (upstream re-issues on every poll, vault-csi-provider #238: ${r.rotationPolls.polls}) |`);
-  console.log(`| provider RSS idle after start / after the run | ${r.idleRssMiB.toFixed(0)} MiB / ${r.rssMiB.toFixed(0)} MiB |`);
+  console.log(`| provider RSS idle after start / after the run | ${r.idleRssMiB.toFixed(0)} MiB / ${r.rssMiB.toFixed(0)} MiB (idle without the warm-up: ${r.idleRssNoWarmUpMiB.toFixed(0)} MiB) |`);
 }

@@ -36,13 +36,14 @@ interface CliOptions {
   hmacSecretName: string;
   allowedVaultAddresses?: string;
   maxObjectsPerMount: string;
+  warmUp: boolean;
   version?: boolean;
 }
 
 const longFlags = new Set([
   'endpoint', 'health-addr', 'vault-addr', 'vault-mount', 'vault-namespace', 'vault-tls-ca-cert', 'vault-tls-ca-directory', 'vault-tls-server-name',
   'vault-tls-client-cert', 'vault-tls-client-key', 'vault-tls-skip-verify', 'cache-size', 'concurrency', 'log-level', 'kubeconfig',
-  'hmac-secret-name', 'allowed-vault-addresses', 'max-objects-per-mount', 'version', 'debug',
+  'hmac-secret-name', 'allowed-vault-addresses', 'max-objects-per-mount', 'no-warm-up', 'version', 'debug',
 ]);
 
 /** Go's flag package accepts `-endpoint=…` as well as `--endpoint=…`; existing manifests use the single dash. */
@@ -126,6 +127,7 @@ async function serve(options: CliOptions, io: CliIo): Promise<number> {
     logger, flags, metrics, kubeConfig, env: io.env, ...(hmacKey ? { hmacKey } : {}),
     cacheSize: positiveInt(options.cacheSize, '--cache-size'),
     concurrency: Math.max(1, positiveInt(options.concurrency, '--concurrency')),
+    warmUp: options.warmUp,
   });
   const health = createHealthServer({ metrics, logger });
   const shutdown = createShutdown({ logger }).listen();
@@ -164,6 +166,7 @@ export function createCliProgram(io: CliIo, setExitCode: (code: number) => void)
     .addOption(new Option('--allowed-vault-addresses <list>', 'comma-separated Vault addresses a SecretProviderClass may name besides --vault-addr; the provider\'s own TokenRequest goes only to these').env('VAULTBRIDGE_ALLOWED_VAULT_ADDRESSES'))
     .option('--max-objects-per-mount <n>', 'objects one SecretProviderClass may mount', String(defaultMaxObjectsPerMount))
     .option('--hmac-secret-name <name>', 'Secret (in $NAMESPACE or the service account\'s namespace) holding the HMAC key for object versions; created when absent', 'vault-csi-provider-hmac-key')
+    .option('--no-warm-up', 'serve without running the mount path once first (the first mount is then slower)')
     .option('--debug', 'deprecated upstream; ignored')
     .option('--version', 'print the version and exit')
     .action(async (options: CliOptions) => {

@@ -237,6 +237,21 @@ export class VaultFetcher {
     return check;
   }
 
+  /**
+   * Before the socket is served: makes the Vault client a SecretProviderClass without an address of
+   * its own uses, and sends one unauthenticated `sys/health` (at most `timeoutMs`) so the HTTP client is
+   * compiled and connected for the first mount. Vault being down is the first mount's news, not this.
+   */
+  async warmUp(config: MountConfig, timeoutMs = 1000): Promise<void> {
+    try {
+      const client = this.connection(config);
+      this.podIdentity(config, client);
+      await client.request('GET', 'sys/health', { acceptStatuses: [429, 472, 473, 501, 503], signal: AbortSignal.timeout(timeoutMs) });
+    } catch (error) {
+      this.options.logger.debug({ err: error }, 'warm-up request to Vault failed; serving anyway');
+    }
+  }
+
   /** Vault's answer for each object, keyed by objectName. Fails with ObjectFetchError naming the object and path. */
   async fetch(config: MountConfig, signal?: AbortSignal): Promise<Map<string, VaultResponse<unknown> | null>> {
     const base = this.connection(config);

@@ -11,6 +11,7 @@ import { parseMountRequest, type ProviderFlags } from './config.ts';
 import { VaultFetcher, type FetcherOptions } from './fetch.ts';
 import { AuthorityRewritingConnection } from './h2-authority.ts';
 import { buildMountResult, generateHmacKey, warnMountBytes } from './mount.ts';
+import { warmUpGrpc, warmUpMountPath } from './warm-up.ts';
 
 export const runtimeName = 'vaultbridge-csi-provider';
 export const runtimeVersion = '0.1.0';
@@ -48,6 +49,8 @@ export interface ProviderServerOptions extends Omit<FetcherOptions, 'onLogin' | 
   metrics?: MetricsRegistry;
   /** HMAC key for object versions; default 32 random bytes for this process. */
   hmacKey?: Buffer;
+  /** Run the mount path once before serving (default true; false to measure a cold first mount). */
+  warmUp?: boolean;
 }
 
 export class ProviderServer {
@@ -57,6 +60,7 @@ export class ProviderServer {
   private readonly fetcher: VaultFetcher;
   private readonly hmacKey: Buffer;
   private readonly grpcServer = new grpc.Server();
+  private readonly service = loadProviderService();
   private socketServer: net.Server | undefined;
   private readonly sockets = new Set<net.Socket>();
   private socketPath: string | undefined;
@@ -79,7 +83,7 @@ export class ProviderServer {
       onLogin: () => logins.inc(),
       onRead: (result) => reads.inc({ result }),
     });
-    this.grpcServer.addService(loadProviderService(), {
+    this.grpcServer.addService(this.service, {
       Version: (_call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
         callback(null, { version: 'v1alpha1', runtime_name: runtimeName, runtime_version: runtimeVersion });
       },
@@ -131,6 +135,7 @@ export class ProviderServer {
       await fs.promises.unlink(socketPath);
     }
     const injector = this.grpcServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+    await this.warmUp(injector);
     const socketServer = net.createServer((socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
@@ -151,6 +156,20 @@ export class ProviderServer {
     this.socketServer = socketServer;
     this.socketPath = socketPath;
     this.logger.info({ endpoint: socketPath }, 'serving v1alpha1.CSIDriverProvider');
+  }
+
+  /** The first mount's code paths, run once before the socket is served (see warm-up.ts). */
+  private async warmUp(injector: grpc.ConnectionInjector): Promise<void> {
+    if (this.options.warmUp === false) return;
+    const started = performance.now();
+    try {
+      const sample = warmUpMountPath(this.service, this.options.flags, this.hmacKey);
+      await Promise.all([warmUpGrpc(this.service, injector), this.fetcher.warmUp(sample)]);
+    } catch (error) {
+      // A warm-up that fails only costs the first mount its speed.
+      this.logger.warn({ err: error }, 'warm-up of the mount path failed; serving anyway');
+    }
+    this.logger.debug({ ms: Math.round(performance.now() - started) }, 'mount path warmed up');
   }
 
   /** Finishes calls in flight (up to `graceMs`), stops token renewal and removes the socket. */
