@@ -296,3 +296,47 @@ path "sys/leases/renew" { capabilities = ["update"] }
     expect(await run.exited).toBe(1);
   });
 });
+
+describe('agent-inject proxy-address', () => {
+  test('the agent reaches Vault through the annotated proxy (CONNECT), not around it', async () => {
+    const net = await import('node:net');
+    const http = await import('node:http');
+    const tunnels: string[] = [];
+    // A forward proxy as in a locked-down cluster: CONNECT host:port, then bytes both ways.
+    const proxy = http.createServer((_req, res) => res.writeHead(405).end());
+    proxy.on('connect', (req: import('node:http').IncomingMessage, client: import('node:net').Socket, head: Buffer) => {
+      tunnels.push(req.url ?? '');
+      const [host, port] = (req.url ?? '').split(':');
+      const upstream = net.connect(Number(port), host, () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        upstream.write(head);
+        upstream.pipe(client);
+        client.pipe(upstream);
+      });
+      upstream.on('error', () => client.destroy());
+      client.on('error', () => upstream.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const proxyPort = (proxy.address() as import('node:net').AddressInfo).port;
+    try {
+      const { config, encoded } = injectedAgent({
+        role,
+        'agent-pre-populate-only': 'true',
+        'proxy-address': `http://127.0.0.1:${proxyPort}`,
+        'agent-inject-secret-config': `${stack.layout.kvV2Mount}/data/${kvPath}`,
+        'agent-inject-template-config': 'user={{secret "username"}}\n',
+      }, 'vault-agent-init');
+      expect(config.vault.proxyAddress).toBe(`http://127.0.0.1:${proxyPort}`);
+      const root = await podRoot(config);
+      const run = startAgent(['init'], encoded, root);
+      expect({ code: await run.exited, output: run.output() }).toMatchObject({ code: 0 });
+      expect(fs.readFileSync(path.join(root, '/vault/secrets/config'), 'utf8')).toBe('user=app-user\n');
+      const vault = new URL(stack.vaultAddr);
+      expect(tunnels.length).toBeGreaterThan(0);
+      expect(new Set(tunnels)).toEqual(new Set([`${vault.hostname}:${vault.port}`]));
+    } finally {
+      proxy.closeAllConnections();
+      await new Promise((resolve) => proxy.close(resolve));
+    }
+  });
+});

@@ -3,6 +3,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import axios, { type AxiosInstance } from 'axios';
+import { HttpProxyAgent, HttpsProxyAgent } from 'hpagent';
 import { retry } from '../retry/index.ts';
 import { parseVaultAddress, type VaultAddress } from './address.ts';
 import { parseJsonKeepingNumbers } from '../encoding/go-json.ts';
@@ -40,6 +41,11 @@ export interface ConnectionOptions {
   retryMaxDelayMs?: number;
   /** Extra headers on every request. */
   headers?: Record<string, string>;
+  /**
+   * HTTP(S) proxy to reach Vault through (CONNECT tunnel; TLS to Vault stays end to end, verified as
+   * without a proxy). Only this setting is used: HTTP(S)_PROXY from the environment never is.
+   */
+  proxyAddress?: string;
   /** Told before each retry (to log or count); the error carries no token or body. */
   onRetry?: (event: VaultRetryEvent) => void;
   settingNames?: Partial<VaultSettingNames>;
@@ -81,6 +87,23 @@ export function normalizeApiPath(path: string): string {
   return segments.map((s) => encodeURIComponent(s)).join('/');
 }
 
+/** The keep-alive agents, tunnelling through `proxyAddress` when one is given (hpagent: CONNECT, then TLS). */
+function agentsFor(proxyAddress: string | undefined, tls: https.AgentOptions): { httpAgent: http.Agent; httpsAgent: https.Agent } {
+  if (proxyAddress === undefined || proxyAddress.trim() === '') {
+    return { httpAgent: new http.Agent({ keepAlive: true }), httpsAgent: new https.Agent({ keepAlive: true, ...tls }) };
+  }
+  let proxy: URL;
+  try {
+    proxy = new URL(proxyAddress.trim());
+  } catch {
+    proxy = new URL('invalid:');
+  }
+  if ((proxy.protocol !== 'http:' && proxy.protocol !== 'https:') || proxy.hostname === '') {
+    throw new VaultConfigError(`proxyAddress must be an http or https URL such as http://proxy:3128 (got "${proxyAddress}")`, { setting: 'proxyAddress' });
+  }
+  return { httpAgent: new HttpProxyAgent({ keepAlive: true, proxy }), httpsAgent: new HttpsProxyAgent({ keepAlive: true, proxy, ...tls }) };
+}
+
 export class Connection {
   readonly address: VaultAddress;
   readonly namespace: string | undefined;
@@ -107,8 +130,7 @@ export class Connection {
       baseURL: this.address.apiBaseUrl,
       ...(this.address.socketPath ? { socketPath: this.address.socketPath } : {}),
       timeout: timeoutMs,
-      httpAgent: new http.Agent({ keepAlive: true }),
-      httpsAgent: new https.Agent({ keepAlive: true, ...tls }),
+      ...agentsFor(options.proxyAddress, tls),
       // Every status is handled here; axios errors are only transport failures.
       validateStatus: () => true,
       responseType: 'text',

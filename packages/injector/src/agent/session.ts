@@ -69,6 +69,8 @@ export function vaultClientOptions(config: AgentConfig, paths: AgentPaths): Vaul
     tls,
     ...(vault.timeoutMs === undefined ? {} : { timeoutMs: vault.timeoutMs }),
     ...(vault.maxRetries === undefined ? {} : { maxRetries: vault.maxRetries }),
+    // agent-inject proxy-address: Vault is reached through it (the env HTTPS_PROXY alone is not used).
+    ...(vault.proxyAddress === undefined ? {} : { proxyAddress: vault.proxyAddress }),
   };
 }
 

@@ -111,7 +111,7 @@ export const ANNOTATION_TABLE = {
   authMaxBackoff: entry('auth-max-backoff', 'pod', undefined, 'maximum auth retry backoff (Go duration)', { defaultNote: '`AGENT_INJECT_AUTH_MAX_BACKOFF`' }),
   agentAutoAuthExitOnErr: entry('agent-auto-auth-exit-on-err', 'pod', 'false', 'exit when auth fails instead of retrying forever'),
   namespace: entry('namespace', 'pod', undefined, 'Vault Enterprise / OpenBao namespace', { defaultNote: '`AGENT_INJECT_VAULT_NAMESPACE`' }),
-  proxyAddress: entry('proxy-address', 'pod', undefined, 'HTTPS proxy to reach Vault (env `HTTPS_PROXY`)', { defaultNote: '`AGENT_INJECT_PROXY_ADDR`' }),
+  proxyAddress: entry('proxy-address', 'pod', undefined, 'HTTP(S) proxy the agent reaches Vault through (CONNECT tunnel; also env `HTTPS_PROXY` as upstream)', { defaultNote: '`AGENT_INJECT_PROXY_ADDR`' }),
   caCert: entry('ca-cert', 'pod', undefined, 'CA certificate file to verify Vault'),
   caKey: entry('ca-key', 'pod', undefined, 'CA directory to verify Vault (upstream name; becomes `caPath`)'),
   clientCert: entry('client-cert', 'pod', undefined, 'client certificate file for Vault TLS'),
