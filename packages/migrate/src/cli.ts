@@ -4,8 +4,11 @@
 // input or usage.
 import { readFile, writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { loadKubeConfig, VaultClient } from '@vaultbridge/core';
+import { readNamespace } from './cluster.ts';
 import { formatManifests, ManifestError, parseManifests, type Manifest } from './manifests.ts';
 import { migrate, TARGETS, type Target } from './migrate.ts';
+import { readMounts, vaultPathsOf } from './vault-mounts.ts';
 import { formatFindings } from './report.ts';
 
 export interface CliIo {
@@ -39,6 +42,9 @@ interface Options {
   vaultAddress?: string;
   authPath?: string;
   providerVaultAddress?: string;
+  fromNamespace?: string;
+  askVault?: boolean;
+  kubeconfig?: string;
   output?: string;
   report?: string;
   format: 'text' | 'json';
@@ -50,6 +56,9 @@ export async function runMigrateCli(argv: readonly string[], io: CliIo): Promise
     .description('Converts Vault secret delivery between methods: vault.hashicorp.com injector annotations, SecretProviderClass (vault provider), VSO (secrets.hashicorp.com) and Vaultbridge operator objects (secrets.vaultbridge.dev).')
     .argument('[files...]', 'manifest files (multi-document YAML or JSON); none or "-" reads stdin')
     .addOption(new Option('--to <method>', 'target method').choices(TARGETS).makeOptionMandatory())
+    .option('--from-namespace <ns>', 'read the namespace through the API server instead of files (workloads, SecretProviderClasses, VSO and Vaultbridge objects)')
+    .option('--kubeconfig <file>', 'kubeconfig for --from-namespace (default $KUBECONFIG, ~/.kube/config, in-cluster)', io.env.KUBECONFIG || undefined)
+    .option('--ask-vault', 'ask Vault (VAULT_ADDR, VAULT_TOKEN) which engine serves each path instead of reading it from the path\'s shape')
     .option('-n, --namespace <ns>', 'namespace for documents that name none (default: default)')
     .option('--vault-address <url>', "the injector's Vault address (its --vault-addr, AGENT_INJECT_VAULT_ADDR) for pods without vault.hashicorp.com/service", io.env.AGENT_INJECT_VAULT_ADDR || undefined)
     .option('--auth-path <path>', "the injector's auth path (AGENT_INJECT_VAULT_AUTH_PATH) for pods without vault.hashicorp.com/auth-path", io.env.AGENT_INJECT_VAULT_AUTH_PATH || undefined)
@@ -61,11 +70,21 @@ export async function runMigrateCli(argv: readonly string[], io: CliIo): Promise
     .exitOverride()
     .action(async (files: string[], raw: Omit<Options, 'format'> & { reportFormat: 'text' | 'json' }) => {
       const options: Options = { ...raw, format: raw.reportFormat };
-      const input = await readInputs(files, io);
+      let input: Manifest[];
+      let namespace = options.namespace;
+      if (options.fromNamespace !== undefined) {
+        if (files.length > 0) throw new InvalidArgumentError('give files or --from-namespace, not both');
+        input = (await readNamespace(loadKubeConfig(options.kubeconfig), options.fromNamespace)).manifests;
+        namespace = options.fromNamespace;
+      } else {
+        input = await readInputs(files, io);
+      }
       const injectorDefaults = { ...(options.vaultAddress ? { vaultAddress: options.vaultAddress } : {}), ...(options.authPath ? { authPath: options.authPath } : {}) };
+      const mounts = options.askVault ? await readMounts(VaultClient.fromEnv({}, io.env), vaultPathsOf(input)) : undefined;
       const result = migrate(input, {
+        ...(mounts ? { mounts } : {}),
         to: options.to, injectorDefaults,
-        ...(options.namespace ? { namespace: options.namespace } : {}),
+        ...(namespace ? { namespace } : {}),
         ...(options.providerVaultAddress ? { providerVaultAddress: options.providerVaultAddress } : {}),
       });
       const manifests = formatManifests(result.manifests);

@@ -73,7 +73,7 @@ function syncedSpec(group: Group, spcSource: SourceRef, options: CsiToOperatorOp
     findings.add('error', spcSource, `${at}.secretPath`, `"${entry.secretPath}" is not a Vault secret path (<mount>/<path>)`);
     return undefined;
   }
-  if (classified.guessed) findings.add('info', spcSource, `${at}.secretPath`, `read as a ${classified.kind === 'kv' ? `KV v${classified.version}` : classified.kind} secret from the path's shape`);
+  if (classified.guessed) findings.add('info', spcSource, `${at}.secretPath`, `read as a ${classified.kind === 'kv' ? `KV v${classified.version}` : classified.kind} secret from the path's shape; pass --ask-vault (VAULT_ADDR, VAULT_TOKEN) to ask Vault`);
   if (classified.kind === 'kv' && entry.method === 'GET') {
     const version = entry.query.version === undefined ? undefined : Number(entry.query.version);
     return { kind: 'VaultStaticSecret', spec: { mount: classified.mount, path: classified.path, type: `kv-v${classified.version}`, ...(version ? { version } : {}) } };

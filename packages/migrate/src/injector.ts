@@ -131,7 +131,7 @@ function planFiles(spec: AgentSpec, annotations: Record<string, string>, source:
     if (vaultSource.guessed) {
       const what = vaultSource.kind === 'kv' ? `KV v${vaultSource.version} secret on mount "${vaultSource.mount}"` : vaultSource.kind === 'pki' ? `PKI issue endpoint on mount "${vaultSource.mount}"` : `dynamic secret on mount "${vaultSource.mount}"`;
       findings.add('info', source, annotationField(`${A.agentInjectSecret}-${secret.rawName}`),
-        `read as a ${what} from the path's shape; pass --vault-addr (with VAULT_TOKEN) to ask Vault for the mount's type`);
+        `read as a ${what} from the path's shape; pass --ask-vault (VAULT_ADDR, VAULT_TOKEN) to ask Vault for the mount's type`);
     }
     if (vaultSource.kind === 'pki') {
       findings.add('error', source, annotationField(`${A.agentInjectSecret}-${secret.rawName}`),

@@ -37,12 +37,22 @@ export async function installShippedCrds(kubeConfig: KubeConfig): Promise<void> 
   }
 }
 
-/** Create each manifest as it is (the API server validates and defaults it); returns what it stored. */
+/**
+ * Put each manifest in place as `kubectl replace -f` does for objects that exist (the whole object is the
+ * output's, so removed annotations go) and `kubectl create -f` for new ones; the API server validates
+ * and defaults it. Server-side apply is not used: fields another field manager wrote (the injector
+ * annotations) would stay. Returns what the server stored.
+ */
 export async function applyManifests(kubeConfig: KubeConfig, manifests: readonly Manifest[]): Promise<KubernetesObject[]> {
   const api = KubernetesObjectApi.makeApiClient(kubeConfig);
-  const created: KubernetesObject[] = [];
-  for (const manifest of manifests) created.push(await api.create(manifest as KubernetesObject));
-  return created;
+  const stored: KubernetesObject[] = [];
+  for (const manifest of manifests) {
+    const object = manifest as KubernetesObject;
+    const existing = await api.read({ apiVersion: object.apiVersion!, kind: object.kind!, metadata: { name: object.metadata!.name!, namespace: object.metadata!.namespace! } }).catch(() => undefined);
+    if (existing === undefined) stored.push(await api.create(object));
+    else stored.push(await api.replace({ ...object, metadata: { ...object.metadata, resourceVersion: existing.metadata?.resourceVersion } }));
+  }
+  return stored;
 }
 
 const PLURALS = ['vaultstaticsecrets', 'vaultdynamicsecrets', 'vaultpkisecrets', 'vaultauths', 'vaultconnections'];
