@@ -2,6 +2,7 @@
 // dependency inlined: the form the images, the demo and the benchmarks run (client-node alone costs
 // ~122 MiB RSS unbundled and ~79 MiB bundled and tree-shaken).
 // Usage (from a package dir): node ../../tools/bundle.js src/cli/injector.ts [more entries]
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { build } from 'esbuild';
 
@@ -10,8 +11,24 @@ if (entries.length === 0) {
   console.error('usage: node tools/bundle.js <entry.ts>...');
   process.exit(2);
 }
+const entryFiles = new Set(entries.map((entry) => path.resolve(entry)));
+
+// In one bundle every module shares the bundle's import.meta, so a CLI module pulled in through another
+// package's index (`if (import.meta.main) run()`) would start too. Only the entries keep their check.
+const onlyEntriesAreMain = {
+  name: 'only-entries-are-main',
+  setup(build) {
+    build.onLoad({ filter: /\.ts$/ }, async (args) => {
+      if (entryFiles.has(args.path)) return undefined;
+      const source = await readFile(args.path, 'utf8');
+      return source.includes('import.meta.main') ? { contents: source.replaceAll('import.meta.main', 'false'), loader: 'ts' } : undefined;
+    });
+  },
+};
+
 const result = await build({
   entryPoints: entries,
+  plugins: [onlyEntriesAreMain],
   bundle: true,
   platform: 'node',
   target: 'node24',
