@@ -340,3 +340,61 @@ describe('agent-inject proxy-address', () => {
     }
   });
 });
+
+describe('auto-auth methods besides kubernetes (auth-type, auth-config-*)', () => {
+  const template = { 'agent-inject-secret-config': '', 'agent-inject-template-config': 'user={{secret "username"}}\n' };
+
+  async function runInit(annotations: Record<string, string>, prepare: (root: string) => void = () => undefined): Promise<{ code: number | null; output: string; root: string }> {
+    const { config, encoded } = injectedAgent({ 'agent-pre-populate-only': 'true', ...template, 'agent-inject-secret-config': `${stack.layout.kvV2Mount}/data/${kvPath}`, ...annotations }, 'vault-agent-init');
+    const root = await podRoot(config);
+    prepare(root);
+    const run = startAgent(['init'], encoded, root, { VAULTBRIDGE_AGENT_RETRY_BUDGET_MS: '3000' });
+    return { code: await run.exited, output: run.output(), root };
+  }
+
+  test('jwt: the pod\'s service-account token, validated by Vault with the API server\'s keys', async () => {
+    const k8s = await import('@kubernetes/client-node');
+    const { createPublicKey } = await import('node:crypto');
+    const mount = `jwt-${ns}`;
+    const answer: unknown = await stack.kube.config.makeApiClient(k8s.OpenidApi).getServiceAccountIssuerOpenIDKeyset();
+    const keyset = (typeof answer === 'string' ? JSON.parse(answer) : answer) as { keys: import('node:crypto').JsonWebKey[] };
+    const pems = keyset.keys.map((jwk) => createPublicKey({ key: jwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString());
+    await stack.vaultAdmin.write(`sys/auth/${mount}`, { type: 'jwt' });
+    await stack.vaultAdmin.write(`auth/${mount}/config`, { jwt_validation_pubkeys: pems });
+    await stack.vaultAdmin.write(`auth/${mount}/role/jwt-app`, {
+      role_type: 'jwt', user_claim: 'sub', bound_audiences: ['vault'], bound_subject: `system:serviceaccount:${ns}:app`, token_policies: [role], token_ttl: '1h',
+    });
+    const ok = await runInit({ 'auth-type': 'jwt', 'auth-path': `auth/${mount}`, role: 'jwt-app' });
+    expect({ code: ok.code, output: ok.output }).toMatchObject({ code: 0 });
+    expect(fs.readFileSync(path.join(ok.root, '/vault/secrets/config'), 'utf8')).toBe('user=app-user\n');
+    // A role bound to another subject refuses the same token.
+    await stack.vaultAdmin.write(`auth/${mount}/role/other`, { role_type: 'jwt', user_claim: 'sub', bound_audiences: ['vault'], bound_subject: `system:serviceaccount:${ns}:other`, token_policies: [role] });
+    const refused = await runInit({ 'auth-type': 'jwt', 'auth-path': `auth/${mount}`, role: 'other' });
+    expect(refused.code).not.toBe(0);
+    expect(refused.output).toContain(`at auth/${mount} failed (400: error validating token: invalid subject (sub) claim)`);
+  });
+
+  test('approle: role_id and secret_id from files (as an agent-extra-secret mounts them)', async () => {
+    const mount = `approle-${ns}`;
+    await stack.vaultAdmin.write(`sys/auth/${mount}`, { type: 'approle' });
+    await stack.vaultAdmin.write(`auth/${mount}/role/app`, { token_policies: [role], token_ttl: '1h', secret_id_ttl: '1h' });
+    const roleId = (await stack.vaultAdmin.read<{ data: { role_id: string } }>(`auth/${mount}/role/app/role-id`)).data.role_id;
+    const secretId = (await stack.vaultAdmin.write<{ data: { secret_id: string } }>(`auth/${mount}/role/app/secret-id`, {})).data.secret_id;
+    const annotations = {
+      'auth-type': 'approle', 'auth-path': `auth/${mount}`, role: '', 'agent-extra-secret': 'approle-ids',
+      'auth-config-role-id-file-path': '/vault/custom/role-id', 'auth-config-secret-id-file-path': '/vault/custom/secret-id',
+    };
+    const place = (secret: string) => (root: string) => {
+      fs.mkdirSync(path.join(root, 'vault/custom'), { recursive: true });
+      fs.writeFileSync(path.join(root, 'vault/custom/role-id'), `${roleId}\n`);
+      fs.writeFileSync(path.join(root, 'vault/custom/secret-id'), `${secret}\n`);
+    };
+    const ok = await runInit(annotations, place(secretId));
+    expect({ code: ok.code, output: ok.output }).toMatchObject({ code: 0 });
+    expect(fs.readFileSync(path.join(ok.root, '/vault/secrets/config'), 'utf8')).toBe('user=app-user\n');
+    expect(ok.output).not.toContain(secretId);
+    const refused = await runInit(annotations, place('not-the-secret-id'));
+    expect(refused.code).not.toBe(0);
+    expect(refused.output).toContain(`AppRole login to Vault at auth/${mount} failed`);
+  });
+});

@@ -3,6 +3,7 @@
 // every bad field by its dotted name. The rest of the agent trusts the type.
 
 import path from 'node:path/posix';
+import { AUTH_TYPES } from '../annotations/spec.ts';
 import { parseAgentLogLevel, parseBool, parseTimeout } from '../annotations/values.ts';
 import { AGENT_CONFIG_ENV, AGENT_CONFIG_FILE_ENV, AGENT_CONFIG_VERSION, expandAgentConfig, type AgentConfig } from '../mutate/agent-config.ts';
 
@@ -233,13 +234,20 @@ export function parseAgentConfig(value: unknown, source = 'configuration'): Agen
 
   const auth = check.object(root.auth, 'auth');
   if (auth) {
-    if (auth.type !== 'kubernetes') check.fail('auth.type', `expected "kubernetes" (the only method this agent supports), got ${describe(auth.type)}`);
+    const type = check.oneOf(auth.type, 'auth.type', AUTH_TYPES);
     check.string(auth.mountPath, 'auth.mountPath', { nonEmpty: true });
-    if (auth.role === undefined) check.fail('auth.role', 'missing: Kubernetes auth needs a Vault role; set the vault.hashicorp.com/role annotation');
-    else check.string(auth.role, 'auth.role', { nonEmpty: true });
+    if (type !== 'approle') {
+      if (auth.role === undefined) check.fail('auth.role', `missing: ${type === 'jwt' ? 'JWT' : 'Kubernetes'} auth needs a Vault role; set the vault.hashicorp.com/role annotation`);
+      else check.string(auth.role, 'auth.role', { nonEmpty: true });
+    }
     check.absolutePath(auth.serviceAccountTokenPath, 'auth.serviceAccountTokenPath');
     const config = auth.config === undefined ? undefined : check.object(auth.config, 'auth.config');
     for (const [key, item] of Object.entries(config ?? {})) check.string(item, `auth.config.${key}`);
+    if (type === 'approle') {
+      if (config?.role_id_file_path === undefined) check.fail('auth.config.role_id_file_path', 'missing: AppRole auth needs the file holding the role_id (vault.hashicorp.com/auth-config-role-id-file-path)');
+      else check.absolutePath(config.role_id_file_path, 'auth.config.role_id_file_path');
+      check.absolutePath(config?.secret_id_file_path, 'auth.config.secret_id_file_path', { optional: true });
+    }
     check.number(auth.minBackoffMs, 'auth.minBackoffMs', { min: 0, optional: true });
     check.number(auth.maxBackoffMs, 'auth.maxBackoffMs', { min: 0, optional: true });
     check.boolean(auth.exitOnError, 'auth.exitOnError');

@@ -4,13 +4,14 @@
 
 import fs from 'node:fs/promises';
 import {
-  FileTokenSource, KubernetesAuth, TemplateError, TokenManager, UnsafePathError, VaultAuthError, VaultClient, registerSecret, retry,
+  TemplateError, TokenManager, UnsafePathError, VaultAuthError, VaultClient, registerSecret, retry,
   type Logger, type VaultClientOptions,
 } from '@vaultbridge/core';
 import type { AgentConfig, AgentSecretConfig } from '../mutate/agent-config.ts';
 import { SecretFetcher, type FetchedSecret } from './fetch.ts';
 import type { AgentPaths } from './paths.ts';
 import { compileSecretRenderer, type SecretRenderer } from './render.ts';
+import { authMethodFor } from './auth.ts';
 import { ConfinedPathError } from './confined.ts';
 import { DEFAULT_FILE_MODE, TOKEN_FILE_MODE, volumeRoots, writeSecretFile, type WriteResult } from './write.ts';
 
@@ -77,15 +78,7 @@ export function vaultClientOptions(config: AgentConfig, paths: AgentPaths): Vaul
 /** Builds the session; template errors (syntax, unknown helper, unreadable template file) throw here, before any retry. */
 export async function openSession(config: AgentConfig, paths: AgentPaths, logger: Logger): Promise<AgentSession> {
   const client = new VaultClient(vaultClientOptions(config, paths));
-  // The config requires a role; the type keeps it optional because the injector allows other methods later.
-  const auth = new KubernetesAuth({
-    role: config.auth.role ?? '',
-    mount: config.auth.mountPath,
-    tokenSource: new FileTokenSource({ path: paths.hostPath(config.auth.serviceAccountTokenPath) }),
-  });
-  if (Object.keys(config.auth.config).length > 0) {
-    logger.warn({ parameters: Object.keys(config.auth.config) }, 'auth-config-* parameters are not sent by this agent for Kubernetes auth');
-  }
+  const auth = authMethodFor(config, paths, logger);
   const tokens = new TokenManager({ client, auth });
   const secrets: PreparedSecret[] = [];
   for (const secret of config.secrets) {

@@ -3,7 +3,7 @@
 import type { InjectorDefaults } from './defaults.ts';
 import { withoutUndefined } from './compact.ts';
 import type { AnnotationReader } from './reader.ts';
-import type { AuthSpec, VaultConnectionSpec } from './spec.ts';
+import { AUTH_TYPES, type AuthSpec, type AuthType, type VaultConnectionSpec } from './spec.ts';
 import { A } from './table.ts';
 import { parseBool, parseChoice, parseGoDuration, parseHttpUrl, parseInteger, parseNonEmpty, parseTimeout, type Parsed } from './values.ts';
 
@@ -43,17 +43,27 @@ export function readVault(reader: AnnotationReader, defaults: InjectorDefaults):
 }
 
 export function readAuth(reader: AnnotationReader, usesConfigMap: boolean): AuthSpec {
-  const type = reader.parse(A.authType, (raw): Parsed<'kubernetes'> => {
-    const choice = parseChoice(raw, ['kubernetes'] as const);
-    return typeof choice === 'string' ? choice : { rejected: true, expected: 'kubernetes (the only auth method the vaultbridge agent implements)' };
+  const type = reader.parse(A.authType, (raw): Parsed<AuthType> => {
+    const choice = parseChoice(raw, AUTH_TYPES);
+    return typeof choice === 'string' ? choice : { rejected: true, expected: `one of ${AUTH_TYPES.join(', ')} (the auto-auth methods the vaultbridge agent implements)` };
   });
   const mountPath = reader.parse(A.authPath, parseNonEmpty)?.replace(/^\/+|\/+$/g, '');
   const config: Record<string, string> = {};
   const prefix = `${A.authConfig}-`;
   for (const [name, value] of reader.podWithPrefix(prefix)) config[name.slice(prefix.length).replaceAll('-', '_')] = value;
   const role = reader.nonEmpty(A.role)?.trim() ?? (config.role?.trim() || undefined);
-  if (role === undefined && !usesConfigMap) {
-    reader.fail(A.role, `required: the Vault role to log in with (or ${A.authConfig}-role)`);
+  if (!usesConfigMap) {
+    if ((type ?? 'kubernetes') === 'approle') {
+      // Vault Agent's approle method: the role_id (and usually the secret_id) come from files, e.g. an
+      // agent-extra-secret mounted at /vault/custom.
+      if (!config.role_id_file_path?.trim()) reader.fail(`${A.authConfig}-role-id-file-path`, 'required with auth-type approle: the file holding the role_id, such as /vault/custom/role-id (mount it with agent-extra-secret)');
+      for (const param of ['role_id_file_path', 'secret_id_file_path'] as const) {
+        const value = config[param]?.trim();
+        if (value && (!value.startsWith('/') || value.split('/').includes('..'))) reader.fail(`${A.authConfig}-${param.replaceAll('_', '-')}`, `expected an absolute file path such as /vault/custom/${param.startsWith('role') ? 'role-id' : 'secret-id'}`);
+      }
+    } else if (role === undefined) {
+      reader.fail(A.role, `required: the Vault role to log in with (or ${A.authConfig}-role)`);
+    }
   }
   const minBackoffMs = reader.parseOptional(A.authMinBackoff, parseGoDuration);
   const maxBackoffMs = reader.parseOptional(A.authMaxBackoff, parseGoDuration);

@@ -75,10 +75,13 @@ export function parseAnnotations(pod: V1Pod, defaults: InjectorDefaults = {}, co
 
   // `auth-config-token-path` is where the agent reads the JWT from, not a login parameter: it becomes the
   // token path and leaves the auth config (the agent would otherwise report it as an ignored extra).
+  // For jwt, Vault Agent reads the JWT from `path` (auth-config-path): the same role, for the same reason.
   const parsedAuth = readAuth(reader, configMap !== undefined);
-  const { token_path: tokenPathParam, ...authConfig } = parsedAuth.config;
+  const { token_path: tokenPathParam, ...withoutTokenPath } = parsedAuth.config;
+  const { path: jwtPathParam, ...jwtConfig } = withoutTokenPath;
+  const authConfig = parsedAuth.type === 'jwt' ? jwtConfig : withoutTokenPath;
   const auth = { ...parsedAuth, config: authConfig };
-  const tokenPathOverride = tokenPathParam?.trim();
+  const tokenPathOverride = (parsedAuth.type === 'jwt' ? jwtPathParam?.trim() : undefined) || tokenPathParam?.trim();
   const serviceAccountToken = serviceAccount.ok
     ? { ...serviceAccount.token, ...(tokenPathOverride ? { tokenPath: tokenPathOverride } : {}) }
     : { volumeName: '', mountPath: '', tokenPath: '' };

@@ -8,6 +8,9 @@ export type AgentLogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
 export type AgentLogFormat = 'standard' | 'json';
 export type AgentFeature = 'auto-auth' | 'caching' | 'templating';
 export type CacheAutoAuthToken = 'true' | 'false' | 'force';
+/** The auto-auth methods `vaultbridge-agent` implements. */
+export const AUTH_TYPES = ['kubernetes', 'jwt', 'approle'] as const;
+export type AuthType = (typeof AUTH_TYPES)[number];
 
 /** Kubernetes resource quantities, as written; absent keys are not set on the container. */
 export interface ResourceList {
@@ -75,7 +78,7 @@ export interface VaultConnectionSpec {
 }
 
 export interface AuthSpec {
-  readonly type: 'kubernetes';
+  readonly type: AuthType;
   readonly mountPath: string;
   readonly role?: string;
   /** `auth-config-<param>` values with `-` turned into `_`, as strings */

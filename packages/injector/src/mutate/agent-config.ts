@@ -3,7 +3,7 @@
 // parses it at start-up. Durations are milliseconds, file modes numbers, paths absolute.
 
 import path from 'node:path/posix';
-import type { AgentFeature, AgentLogFormat, AgentLogLevel, AgentSpec, CacheAutoAuthToken, DefaultTemplate, VaultConnectionSpec } from '../annotations/spec.ts';
+import type { AuthType, AgentFeature, AgentLogFormat, AgentLogLevel, AgentSpec, CacheAutoAuthToken, DefaultTemplate, VaultConnectionSpec } from '../annotations/spec.ts';
 import { CACHE_PATH, PID_FILE, READY_FILE, SECRETS_PATH, TOKEN_FILE } from './names.ts';
 
 /** Env var holding base64(JSON(AgentConfig)). */
@@ -47,7 +47,8 @@ export interface AgentConfig {
   /** The pod's Vault connection, as parsed from its annotations (one definition: `VaultConnectionSpec`). */
   readonly vault: VaultConnectionSpec;
   readonly auth: {
-    readonly type: 'kubernetes';
+    /** kubernetes and jwt log in with `role` and the JWT file; approle with the files in `config` */
+    readonly type: AuthType;
     /** as in vault-k8s: `auth/kubernetes`; login at `<mountPath>/login` */
     readonly mountPath: string;
     readonly role?: string;

@@ -1,0 +1,74 @@
+// The agent's auto-auth methods, as Vault Agent's `auto_auth.method` of the same type reads its config
+// (vault-k8s passes `auth-type` and `auth-config-*` through): kubernetes and jwt log in with `role` and
+// a JWT file re-read on every login; approle with the role_id and secret_id files named in the config.
+
+import fs from 'node:fs/promises';
+import { AppRoleAuth, FileTokenSource, JwtAuth, KubernetesAuth, type Logger, type VaultAuthMethod, type VaultClient, type VaultLogin } from '@vaultbridge/core';
+import type { AgentConfig } from '../mutate/agent-config.ts';
+import type { AgentPaths } from './paths.ts';
+
+// Parameters each method reads. `remove_*` ask Vault Agent to delete the file after reading it; this
+// agent never deletes (the files are read-only mounts of a Secret or a projected token), so they are
+// accepted and have no effect. Anything else is reported once as not used.
+const USED: Readonly<Record<AgentConfig['auth']['type'], readonly string[]>> = {
+  kubernetes: ['role'],
+  jwt: ['role', 'remove_jwt_after_reading', 'remove_jwt_follows_symlinks'],
+  approle: ['role_id_file_path', 'secret_id_file_path', 'remove_secret_id_file_after_reading'],
+};
+
+async function readTrimmed(file: string, what: string): Promise<string> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (error) {
+    throw new Error(`cannot read the ${what} file ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  const value = text.trim();
+  if (value === '') throw new Error(`the ${what} file ${file} is empty`);
+  return value;
+}
+
+/** AppRole with both ids read from files on every login (a Secret mount may be updated). */
+class AppRoleFromFiles implements VaultAuthMethod {
+  readonly identity: string;
+  private readonly mount: string;
+  private readonly roleIdFile: string;
+  private readonly secretIdFile: string | undefined;
+
+  constructor(mount: string, roleIdFile: string, secretIdFile: string | undefined) {
+    this.mount = mount;
+    this.roleIdFile = roleIdFile;
+    this.secretIdFile = secretIdFile;
+    this.identity = `approle:${mount}:${roleIdFile}:${secretIdFile ?? ''}`;
+  }
+
+  async login(client: VaultClient): Promise<VaultLogin> {
+    const roleId = await readTrimmed(this.roleIdFile, 'role_id');
+    const secretIdFile = this.secretIdFile;
+    return new AppRoleAuth({
+      roleId,
+      mount: this.mount,
+      // A role without bind_secret_id takes an empty secret_id.
+      secretId: async () => (secretIdFile === undefined ? '' : readTrimmed(secretIdFile, 'secret_id')),
+      secretIdSource: secretIdFile ?? '(no secret_id file)',
+    }).login(client);
+  }
+}
+
+/** The login method of the configuration; file paths go through the agent root. */
+export function authMethodFor(config: AgentConfig, paths: AgentPaths, logger: Logger): VaultAuthMethod {
+  const auth = config.auth;
+  const unused = Object.keys(auth.config).filter((param) => !USED[auth.type].includes(param));
+  if (unused.length > 0) logger.warn({ parameters: unused, method: auth.type }, `auth-config-* parameters not used by the ${auth.type} method of this agent`);
+  const tokenSource = () => new FileTokenSource({ path: paths.hostPath(auth.serviceAccountTokenPath) });
+  switch (auth.type) {
+    case 'kubernetes':
+      return new KubernetesAuth({ role: auth.role ?? '', mount: auth.mountPath, tokenSource: tokenSource() });
+    case 'jwt':
+      return new JwtAuth({ role: auth.role ?? '', mount: auth.mountPath, tokenSource: tokenSource() });
+    case 'approle': {
+      const secretIdFile = auth.config.secret_id_file_path;
+      return new AppRoleFromFiles(auth.mountPath.replace(/^\/+|\/+$/g, '').replace(/^auth\//, ''), paths.hostPath(auth.config.role_id_file_path ?? ''), secretIdFile === undefined ? undefined : paths.hostPath(secretIdFile));
+    }
+  }
+}
