@@ -198,10 +198,11 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     onUpdate: (secret) => {
       const owner = ownerOf(secret);
       if (!owner) return;
+      const dataMac = secretMac(macKey, secret.data ?? {});
       // Our own write (its status MAC may not be written yet): nothing to repair, no second Vault read.
-      if (ownWrites.isOwn(secret)) return;
+      if (ownWrites.isOwn(secret, dataMac)) return;
       const mac = owner.watch.seen.peek(owner.key)?.status?.secretMAC;
-      if (mac && mac === secretMac(macKey, secret.data ?? {})) return;
+      if (mac && mac === dataMac) return;
       logger.info({ key: owner.key, kind: owner.watch.kind, secretName: secret.metadata?.name }, 'destination secret changed; repairing');
       owner.watch.queue.add(owner.key);
     },

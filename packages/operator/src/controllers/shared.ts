@@ -33,9 +33,10 @@ export async function readSecretIfExists(core: CoreV1Api, namespace: string, nam
  * Carries out a create or update plan. The data is fingerprinted first, so the destination watch
  * recognises the write as ours (it may see it before this call returns) and does not repair it.
  */
-export async function writeDestination(core: CoreV1Api, namespace: string, name: string, plan: WritePlan, ownWrites: OwnWrites | undefined): Promise<void> {
+export async function writeDestination(core: CoreV1Api, namespace: string, name: string, plan: WritePlan, ownWrites: OwnWrites | undefined, dataMac?: string): Promise<void> {
   if (plan.action !== 'create' && plan.action !== 'update') return;
-  ownWrites?.record(namespace, name, plan.secret.data ?? {});
+  if (dataMac !== undefined) ownWrites?.recordMac(namespace, name, dataMac);
+  else ownWrites?.record(namespace, name, plan.secret.data ?? {});
   if (plan.action === 'create') await core.createNamespacedSecret({ namespace, body: plan.secret });
   else await core.replaceNamespacedSecret({ name, namespace, body: plan.secret });
 }

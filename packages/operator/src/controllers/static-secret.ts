@@ -63,10 +63,13 @@ export class StaticSecretController {
   /** `key` is `namespace/name`. Never throws for a bad object: the failure goes to its status. */
   async reconcile(key: string): Promise<ReconcileResult> {
     const [namespace, name] = key.split('/') as [string, string];
-    const logger = this.options.logger.child({ kind: 'VaultStaticSecret', namespace, name });
+    // Made on first use: a pino child per reconcile cost measurable CPU at 1,000 objects, and most reconciles log nothing.
+    let child: Logger | undefined;
+    const logger = (): Logger => (child ??= this.options.logger.child({ kind: 'VaultStaticSecret', namespace, name }));
 
     // 1. Get.
-    const object = this.options.objects?.get(key) ?? await getSyncedObject<VaultStaticSecret>(this.custom, kinds.VaultStaticSecret.plural, namespace, name);
+    // peek, not get: this reconcile never changes the object it reads (it builds new status objects), so no copy.
+    const object = this.options.objects?.peek(key) ?? await getSyncedObject<VaultStaticSecret>(this.custom, kinds.VaultStaticSecret.plural, namespace, name);
     if (object === undefined) return {};
     // 2. Deletion: no finalizer, the destination is owned through ownerReferences and GC removes it.
     if (object.metadata.deletionTimestamp) return {};
@@ -85,13 +88,16 @@ export class StaticSecretController {
 
       // 6. Sync the destination.
       const owner: Owner = { apiVersion: API_VERSION, kind: 'VaultStaticSecret', name, uid: object.metadata.uid };
-      const plan = await this.syncDestination(spec, namespace, owner, data);
+      // One MAC of the data, for status and for recognising our own write in the watch.
+      const dataMac = secretMac(this.options.macKey, data);
+      const plan = await this.syncDestination(spec, namespace, owner, data, dataMac);
       if (plan.action !== 'none') {
-        logger.info({ secretName: spec.destination.name, action: plan.action }, 'destination secret written');
-        await this.options.events?.record(object, 'Normal', 'SecretSynced', `Secret ${spec.destination.name} ${plan.action === 'create' ? 'created' : 'updated'} from ${spec.mount}/${spec.path}`);
+        if (this.options.logger.isLevelEnabled('info')) logger().info({ secretName: spec.destination.name, action: plan.action }, 'destination secret written');
+        // Not awaited: recording never fails the reconcile, and the slot is free for the next object sooner.
+        void this.options.events?.record(object, 'Normal', 'SecretSynced', `Secret ${spec.destination.name} ${plan.action === 'create' ? 'created' : 'updated'} from ${spec.mount}/${spec.path}`);
       }
       this.options.onResult?.(plan.action === 'none' ? 'unchanged' : 'synced');
-      const mac = spec.hmacSecretData ? secretMac(this.options.macKey, data) : undefined;
+      const mac = spec.hmacSecretData ? dataMac : undefined;
       const restart = await this.restartIfChanged(object, spec, mac, generation);
 
       // 7. Status.
@@ -118,7 +124,7 @@ export class StaticSecretController {
       return refreshMs === undefined ? {} : { requeueAfterMs: horizonWithJitter(refreshMs) };
     } catch (error) {
       this.options.onResult?.('error');
-      return failReconcile({ events: this.options.events, logger }, object, error, (o, status) => this.writeStatus(o, status));
+      return failReconcile({ events: this.options.events, logger: logger() }, object, error, (o, status) => this.writeStatus(o, status));
     }
   }
 
@@ -127,7 +133,7 @@ export class StaticSecretController {
    * cache shows as a 409 (the Secret moved on, or exists after all), answered by one fresh read and a
    * new plan, so a conflict is never reported as a failure.
    */
-  private async syncDestination(spec: VaultStaticSecretSpec, namespace: string, owner: Owner, data: Record<string, string>): Promise<WritePlan> {
+  private async syncDestination(spec: VaultStaticSecretSpec, namespace: string, owner: Owner, data: Record<string, string>, dataMac: string): Promise<WritePlan> {
     const name = spec.destination.name;
     const cache = this.options.destinations;
     const cached = cache?.get(namespace, name);
@@ -137,7 +143,7 @@ export class StaticSecretController {
       const plan = planWrite(spec.destination, namespace, owner, data, existing);
       if (plan.action === 'refuse') throw new ReconcileError(plan.reason, plan.message);
       try {
-        await writeDestination(this.core, namespace, name, plan, this.options.ownWrites);
+        await writeDestination(this.core, namespace, name, plan, this.options.ownWrites, dataMac);
         return plan;
       } catch (error) {
         if (!isConflict(error) || attempt > 0) throw error;

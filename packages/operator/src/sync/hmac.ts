@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { goJsonString } from '@vaultbridge/core';
 
 /**
@@ -10,9 +10,17 @@ export function macInput(base64Data: Record<string, string>): string {
   return `{${keys.map((key) => `${goJsonString(key)}:${goJsonString(base64Data[key]!)}`).join(',')}}`;
 }
 
+/** A Buffer key makes createHmac build a KeyObject on every call (measurable at 1,000 syncs); made once per key. */
+const keyObjects = new WeakMap<Buffer, KeyObject>();
+
 /** HMAC-SHA256 of the data, base64: the value of `status.secretMAC`. */
 export function secretMac(key: Buffer, base64Data: Record<string, string>): string {
-  return createHmac('sha256', key).update(macInput(base64Data)).digest('base64');
+  let keyObject = keyObjects.get(key);
+  if (keyObject === undefined) {
+    keyObject = createSecretKey(key);
+    keyObjects.set(key, keyObject);
+  }
+  return createHmac('sha256', keyObject).update(macInput(base64Data)).digest('base64');
 }
 
 /**

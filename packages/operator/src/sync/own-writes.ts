@@ -21,10 +21,15 @@ export class OwnWrites {
     this.fingerprints.set(`${namespace}/${name}`, secretMac(this.key, base64Data));
   }
 
+  /** The same, when the caller already has secretMac(key, data) (the controllers compute it for status). */
+  recordMac(namespace: string, name: string, mac: string): void {
+    this.fingerprints.set(`${namespace}/${name}`, mac);
+  }
+
   /** True when `secret` holds exactly the data this process last wrote to it. */
-  isOwn(secret: V1Secret): boolean {
+  isOwn(secret: V1Secret, mac: string = secretMac(this.key, secret.data ?? {})): boolean {
     const fingerprint = this.fingerprints.get(`${secret.metadata?.namespace}/${secret.metadata?.name}`);
-    return fingerprint !== undefined && fingerprint === secretMac(this.key, secret.data ?? {});
+    return fingerprint !== undefined && fingerprint === mac;
   }
 
   forget(namespace: string | undefined, name: string | undefined): void {
