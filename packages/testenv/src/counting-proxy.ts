@@ -98,7 +98,9 @@ export class CountingProxy {
         reply(client, 503, { errors: ['testenv proxy: Vault made unavailable by the test'] });
         continue;
       }
-      if (!upstream.current || upstream.current.socket.destroyed) {
+      // A connection Vault closed while idle (its http_idle_timeout) is replaced, not written to.
+      if (!upstream.current || upstream.current.socket.destroyed || upstream.current.reader.isEnded) {
+        upstream.current?.socket.destroy();
         const socket = net.connect({ host: this.target.hostname, port: Number(this.target.port) });
         this.track(socket);
         upstream.current = { socket, reader: new SocketReader(socket) };

@@ -35,6 +35,11 @@ export class SocketReader {
     socket.on('error', end);
   }
 
+  /** The socket ended (or failed): no byte will come after those buffered. */
+  get isEnded(): boolean {
+    return this.ended;
+  }
+
   private notify(): void {
     const wake = this.wake;
     this.wake = undefined;

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import * as k8s from '@kubernetes/client-node';
 import pg from 'pg';
 import { createCertificateAuthority, issueCertificate, sharedStack, toolVersions, type TestStack } from '../src/index.ts';
+import { CountingProxy } from '../src/counting-proxy.ts';
 
 let stack: TestStack;
 
@@ -207,35 +208,41 @@ describe('counting proxy', () => {
   });
 
   it('passes every method Vault accepts unchanged (LIST, lower-case, unknown) and chunked bodies, answering as Vault does', async () => {
-    const path = stack.uniqueName('listed');
-    const headers = { 'X-Vault-Token': stack.rootToken };
-    await stack.vaultAdmin.write(`secret/data/${path}/a`, { data: { x: '1' } });
-    await stack.vaultAdmin.write(`secret/data/${path}/b`, { data: { x: '2' } });
-    await stack.resetRequestCounts();
-    const both = async (method: string) => {
-      const via = await fetch(`${stack.vaultAddr}/v1/secret/metadata/${path}`, { method, headers });
-      const direct = await fetch(`${stack.handle.vault.directAddr}/v1/secret/metadata/${path}`, { method, headers });
-      return { via: { status: via.status, body: await via.text() }, direct: { status: direct.status, body: await direct.text() } };
-    };
-    const list = await both('LIST');
-    expect(list.via.status).toBe(200);
-    expect((JSON.parse(list.via.body) as { data: { keys: string[] } }).data.keys).toEqual(['a', 'b']);
-    for (const method of ['list', 'FROB']) {
-      const answer = await both(method);
-      expect(answer.via.status).toBe(answer.direct.status);
+    // A proxy of this code (not the one the running stack started with) in front of the same Vault.
+    const proxy = new CountingProxy(stack.handle.vault.directAddr);
+    const proxyAddr = await proxy.listen();
+    try {
+      const path = stack.uniqueName('listed');
+      const headers = { 'X-Vault-Token': stack.rootToken };
+      await stack.vaultAdmin.write(`secret/data/${path}/a`, { data: { x: '1' } });
+      await stack.vaultAdmin.write(`secret/data/${path}/b`, { data: { x: '2' } });
+      const both = async (method: string) => {
+        const via = await fetch(`${proxyAddr}/v1/secret/metadata/${path}`, { method, headers });
+        const direct = await fetch(`${stack.handle.vault.directAddr}/v1/secret/metadata/${path}`, { method, headers });
+        return { via: { status: via.status, body: await via.text() }, direct: { status: direct.status, body: await direct.text() } };
+      };
+      const list = await both('LIST');
+      expect(list.via.status).toBe(200);
+      expect((JSON.parse(list.via.body) as { data: { keys: string[] } }).data.keys).toEqual(['a', 'b']);
+      for (const method of ['list', 'FROB']) {
+        const answer = await both(method);
+        expect(answer.via.status).toBe(answer.direct.status);
+      }
+      // A chunked request body (no Content-Length) reaches Vault whole.
+      const body = new ReadableStream({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode('{"data":'));
+          controller.enqueue(new TextEncoder().encode('{"x":"chunked"}}'));
+          controller.close();
+        },
+      });
+      const written = await fetch(`${proxyAddr}/v1/secret/data/${path}/c`, { method: 'POST', headers, body, duplex: 'half' } as RequestInit);
+      expect(written.status).toBe(200);
+      expect(await stack.vaultAdmin.read(`secret/data/${path}/c`)).toMatchObject({ data: { data: { x: 'chunked' } } });
+      const counts = (await (await fetch(`${proxyAddr}/_testenv/requests`)).json() as { byRoute: Record<string, number> }).byRoute;
+      expect([counts[`LIST /v1/secret/metadata/${path}`], counts[`list /v1/secret/metadata/${path}`], counts[`FROB /v1/secret/metadata/${path}`], counts[`POST /v1/secret/data/${path}/c`]]).toEqual([1, 1, 1, 1]);
+    } finally {
+      await proxy.close();
     }
-    // A chunked request body (no Content-Length) reaches Vault whole.
-    const body = new ReadableStream({
-      start(controller) {
-        controller.enqueue(new TextEncoder().encode('{"data":'));
-        controller.enqueue(new TextEncoder().encode('{"x":"chunked"}}'));
-        controller.close();
-      },
-    });
-    const written = await fetch(`${stack.vaultAddr}/v1/secret/data/${path}/c`, { method: 'POST', headers, body, duplex: 'half' } as RequestInit);
-    expect(written.status).toBe(200);
-    expect(await stack.vaultAdmin.read(`secret/data/${path}/c`)).toMatchObject({ data: { data: { x: 'chunked' } } });
-    const counts = (await stack.requestCounts()).byRoute;
-    expect([counts[`LIST /v1/secret/metadata/${path}`], counts[`list /v1/secret/metadata/${path}`], counts[`FROB /v1/secret/metadata/${path}`], counts[`POST /v1/secret/data/${path}/c`]]).toEqual([1, 1, 1, 1]);
   });
 });
