@@ -185,6 +185,12 @@ describe('ClientStreamRewriter refuses broken framing', () => {
     ['CONTINUATION without HEADERS', Buffer.concat([preface, settings, frame(0x9, 0x4, 1, Buffer.from([0x82]))]), /without a HEADERS frame/],
     ['padding longer than the frame', Buffer.concat([preface, settings, frame(0x1, 0x8 | 0x4, 1, Buffer.from([9, 0x82]))]), /padding longer/],
     ['an HPACK index past the tables', Buffer.concat([preface, settings, frame(0x1, 0x4, 1, Buffer.from([0xff, 0x7f]))]), /HPACK/],
+    ['an HPACK bomb (one-byte references to a 4 KiB table entry)', (() => {
+      // A 4000-byte literal added to the dynamic table (index 62), then 300 one-byte references to it: 300 × 4 KiB decoded.
+      const literal = Buffer.concat([Buffer.from([0x40, 0x01, 0x78, 0x7f, 4000 - 127 & 0x7f | 0x80, (4000 - 127) >> 7]), Buffer.alloc(4000, 0x61)]);
+      const block = Buffer.concat([literal, Buffer.alloc(300, 0x80 | 62)]);
+      return Buffer.concat([preface, settings, frame(0x1, 0x4, 1, block)]);
+    })(), /decoded header list larger than/],
   ])('%s', (_name, bytes, message) => {
     const rewriter = new ClientStreamRewriter();
     let error: unknown;

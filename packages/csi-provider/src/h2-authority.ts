@@ -27,6 +27,12 @@ const headerTableSize = 4096;
 const maxFrameSize = 16_384;
 /** A header block larger than this (compressed, across CONTINUATION frames) ends the connection. */
 const maxHeaderBlockBytes = 256 * 1024;
+/**
+ * Decoded header list size (RFC 7540 §6.5.2: name + value + 32 per field) past which the connection
+ * ends: one-byte references to a large dynamic-table entry would otherwise decode to far more than was
+ * sent. Node's HTTP/2 refuses lists above 64 KiB anyway; this bounds the work before it sees them.
+ */
+const maxHeaderListBytes = 1024 * 1024;
 
 /** What replaces an `:authority` nghttp2 would refuse. */
 export const replacementAuthority = 'localhost';
@@ -67,7 +73,10 @@ export class HeaderBlockRewriter {
     this.decoder.execute();
     this.throwCollectedError();
     const headers: HpackHeader[] = [];
+    let listBytes = 0;
     for (let header = this.decoder.read(); header !== null; header = this.decoder.read()) {
+      listBytes += header.name.length + header.value.length + 32;
+      if (listBytes > maxHeaderListBytes) throw new Http2FramingError(`decoded header list larger than ${maxHeaderListBytes} bytes`);
       if (header.name === ':authority' && !nghttp2AcceptsAuthority(header.value)) {
         this.replaced ??= header.value;
         headers.push({ name: header.name, value: replacementAuthority, neverIndex: header.neverIndex ?? false });

@@ -155,6 +155,30 @@ describe('every new pod proves its own JWT', () => {
   });
 });
 
+describe('a pod whose cached Vault token was revoked', () => {
+  it('logs in again once on its next poll (403, lookup-self says the token is gone) and is served', async () => {
+    const tokens = await kubeletTokens();
+    expect(text(await mount(provider, attributes({ uid: uid(90) }, usernameObject, { 'csi.storage.k8s.io/serviceAccount.tokens': tokens })), 'username')).toBe('pod-user');
+    // Every token this auth mount issued, the pod's included.
+    await stack.vaultAdmin.request('PUT', `sys/leases/revoke-prefix/auth/${authMount}/login`);
+    const lookups = 'GET /v1/auth/token/lookup-self';
+    const before = (await stack.requestCounts()).byRoute[lookups] ?? 0;
+    const poll = await logins(() => mount(provider, attributes({ uid: uid(90) }, usernameObject, { 'csi.storage.k8s.io/serviceAccount.tokens': tokens })));
+    expect(poll.logins).toBe(1);
+    expect(text(poll.result, 'username')).toBe('pod-user');
+    expect((await stack.requestCounts()).byRoute[lookups]).toBe(before + 1);
+  });
+
+  it('a 403 that is the policy\'s answer stands (lookup-self says the token lives): no new login', async () => {
+    const forbidden = `- objectName: x\n  secretPath: ${layout.kvV2Mount}/data/${stack.uniqueName('csi-pods-denied')}\n`;
+    const tokens = await kubeletTokens();
+    await mount(provider, attributes({ uid: uid(91) }, usernameObject, { 'csi.storage.k8s.io/serviceAccount.tokens': tokens }));
+    const denied = await logins(() => refusal(mount(provider, attributes({ uid: uid(91) }, forbidden, { 'csi.storage.k8s.io/serviceAccount.tokens': tokens }))));
+    expect(denied.result.code).toBe(grpc.status.PERMISSION_DENIED);
+    expect(denied.logins).toBe(0);
+  });
+});
+
 describe('the provider\'s own TokenRequest (the driver sent no token)', () => {
   const podName = 'no-token-pod';
   let podUid = '';
