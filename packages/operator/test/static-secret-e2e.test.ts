@@ -349,6 +349,37 @@ test('destination.transformation: a template key, excluded raw keys and no _raw'
   expect(decode(secret, 'config.ini')).toBe(`[db]\nuser = app\npassword = ${current.data.data.password}\nversion = ${current.data.metadata.version}\n`);
 });
 
+test('Go templates as VSO writes them: sprig, .Metadata and .Annotations, and a define from a SecretTransformation sourceTemplate', async () => {
+  await create('secrettransformations', 'SecretTransformation', 'go-helpers', {
+    sourceTemplates: [{ name: 'helpers', text: '{{- define "helper.env" -}}{{- range $k, $v := . }}{{ $k | upper }}={{ $v | quote }}\n{{ end }}{{- end -}}' }],
+    templates: { 'app.env': { text: '{{- template "helper.env" .Secrets -}}' } },
+  });
+  await create('vaultstaticsecrets', 'VaultStaticSecret', 'go-shaped', {
+    vaultAuthRef: 'auth', mount: 'secret', path: vaultPath, type: 'kv-v2', refreshAfter: '1h',
+    destination: {
+      name: 'go-shaped', create: true,
+      transformation: {
+        excludeRaw: true,
+        excludes: ['.*'],
+        templates: {
+          'password.txt': { text: '{{- printf "password=%s" (get .Secrets "password") -}}' },
+          'meta.txt': { text: 'version={{ .Metadata.version }} user={{ .Secrets.username | b64enc }}' },
+          'inline.env': { text: '{{- template "helper.env" (pick .Secrets "username") -}}' },
+        },
+        transformationRefs: [{ name: 'go-helpers' }],
+      },
+    },
+  });
+  const secret = await waitFor('the Secret shaped by Go templates', () => readSecret('go-shaped'));
+  const current = await stack.vaultAdmin.read<{ data: { data: { username: string; password: string }; metadata: { version: number } } }>(`secret/data/${vaultPath}`);
+  expect(Object.keys(secret.data ?? {}).sort()).toEqual(['app.env', 'inline.env', 'meta.txt', 'password.txt']);
+  expect(decode(secret, 'password.txt')).toBe(`password=${current.data.data.password}`);
+  expect(decode(secret, 'meta.txt')).toBe(`version=${current.data.metadata.version} user=${Buffer.from('app').toString('base64')}`);
+  expect(decode(secret, 'inline.env')).toBe('USERNAME="app"\n');
+  const env = Object.entries(current.data.data).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k.toUpperCase()}=${JSON.stringify(v)}\n`).join('');
+  expect(decode(secret, 'app.env')).toBe(env);
+});
+
 test('transformationRefs: templates and excludes from a SecretTransformation, inline templates winning; a bad one is reported on both objects', async () => {
   await create('secrettransformations', 'SecretTransformation', 'db-shapes', {
     templates: {

@@ -1,5 +1,5 @@
 // What every synced kind shares: the destination Secret, the workloads to restart, and durations.
-import { compileTemplate, parseDuration, type TemplateRenderer } from '@vaultbridge/core';
+import { compileUserTemplate, parseDuration, VSO_FUNCS, type NamedTemplateText, type TemplateEngineName, type TemplateRenderer } from '@vaultbridge/core';
 import { asBoolean, asObject, asString, asStringList, asStringMap, DURATION_PATTERN, SpecError, stringMapSchema } from './common.ts';
 
 export interface Destination {
@@ -15,8 +15,12 @@ export interface Destination {
 }
 
 export interface Transformation {
-  /** Output key → compiled handlebars template over `{ Secrets, Metadata, Annotations, Labels }`. */
+  /** Output key → compiled template over `{ Secrets, Metadata, Annotations, Labels }` (Go, as VSO, or handlebars). */
   templates: Record<string, TemplateRenderer>;
+  /** What the templates were compiled from, so they can be compiled again with referenced `define`s. */
+  sources: Record<string, TemplateSource>;
+  /** `templateEngine` as written; undefined: decided per template from its text (see compileUserTemplates). */
+  engine?: TemplateEngineName;
   /** Top-level keys dropped when one matches (before includes). */
   excludes: RegExp[];
   /** When any: only top-level keys matching one are kept (templated keys always are). */
@@ -24,6 +28,12 @@ export interface Transformation {
   excludeRaw: boolean;
   /** SecretTransformation objects to merge in (resolved by the controller, see transformation-refs.ts). */
   refs: TransformationRef[];
+}
+
+export interface TemplateSource {
+  name: string;
+  text: string;
+  field: string;
 }
 
 export interface TransformationRef {
@@ -41,6 +51,12 @@ export interface RolloutRestartTarget {
   name: string;
 }
 
+export const templateEngineSchema = {
+  type: 'string',
+  enum: ['go', 'handlebars'],
+  description: 'go (VSO\'s Go templates) or handlebars. Unset: each template is Go when it parses as Go, else handlebars when it compiles as handlebars.',
+} as const;
+
 export const destinationSchema = {
   type: 'object',
   required: ['name'],
@@ -53,8 +69,9 @@ export const destinationSchema = {
     type: { type: 'string', description: 'Secret type (only with create); Opaque when empty.' },
     transformation: {
       type: 'object',
-      description: 'Shape the Secret data: handlebars templates per key, include/exclude regexes for the raw keys, excludeRaw.',
+      description: 'Shape the Secret data: Go templates (as VSO: sprig with VSO\'s allowlist) or handlebars per key, include/exclude regexes for the raw keys, excludeRaw.',
       properties: {
+        templateEngine: templateEngineSchema,
         templates: {
           type: 'object',
           additionalProperties: { type: 'object', required: ['text'], properties: { name: { type: 'string' }, text: { type: 'string' } } },
@@ -107,19 +124,42 @@ export function regexList(raw: unknown, field: string): RegExp[] {
   });
 }
 
-/** Output key → compiled handlebars template, from `{ key: { name?, text } }`; errors name the key's text field. */
-export function compileTemplates(raw: unknown, field: string): Record<string, TemplateRenderer> {
-  const templates: Record<string, TemplateRenderer> = {};
+/** The `templateEngine` field: go, handlebars, or undefined (decided per template). */
+export function parseTemplateEngine(raw: unknown, field: string): TemplateEngineName | undefined {
+  const engine = asString(raw, field);
+  if (engine === undefined || engine === '') return undefined;
+  if (engine !== 'go' && engine !== 'handlebars') throw new SpecError(field, `"${engine}" is not a template engine; use go or handlebars`);
+  return engine;
+}
+
+/**
+ * Compiles one template as VSO does (Go text/template with sprig through VSO's allowlist, numbers as
+ * Vault's client decodes them), or as handlebars; errors name the field, line and column.
+ */
+export function compileTransformationTemplate(source: TemplateSource, engine: TemplateEngineName | undefined, companions: readonly NamedTemplateText[] = []): TemplateRenderer {
+  try {
+    return compileUserTemplate(source.name, source.text, { engine: engine ?? 'auto', go: { funcs: VSO_FUNCS }, companions, numbers: 'json.Number' }).render;
+  } catch (error) {
+    throw new SpecError(source.field, (error as Error).message);
+  }
+}
+
+/** Output key → its template's source, from `{ key: { name?, text } }`; errors name the key's text field. */
+export function templateSources(raw: unknown, field: string): Record<string, TemplateSource> {
+  const sources: Record<string, TemplateSource> = {};
   for (const [key, value] of Object.entries(asObject(raw, field) ?? {})) {
     if (!SECRET_KEY.test(key)) throw new SpecError(field, `"${key}" is not a valid Secret data key (letters, digits, -, _ and .)`);
     const template = asObject(value, `${field}.${key}`, true)!;
     const text = asString(template.text, `${field}.${key}.text`, true)!;
-    try {
-      templates[key] = compileTemplate(asString(template.name, `${field}.${key}.name`) ?? key, text);
-    } catch (error) {
-      throw new SpecError(`${field}.${key}.text`, (error as Error).message);
-    }
+    sources[key] = { name: asString(template.name, `${field}.${key}.name`) ?? key, text, field: `${field}.${key}.text` };
   }
+  return sources;
+}
+
+/** Output key → compiled template; errors name the key's text field, line and column. */
+export function compileTemplates(sources: Record<string, TemplateSource>, engine: TemplateEngineName | undefined, companions: readonly NamedTemplateText[] = []): Record<string, TemplateRenderer> {
+  const templates: Record<string, TemplateRenderer> = {};
+  for (const [key, source] of Object.entries(sources)) templates[key] = compileTransformationTemplate(source, engine, companions);
   return templates;
 }
 
@@ -151,8 +191,12 @@ export function parseTransformation(raw: unknown): Transformation | undefined {
   const field = 'spec.destination.transformation';
   const transformation = asObject(raw, field);
   if (transformation === undefined) return undefined;
+  const engine = parseTemplateEngine(transformation.templateEngine, `${field}.templateEngine`);
+  const sources = templateSources(transformation.templates, `${field}.templates`);
   return {
-    templates: compileTemplates(transformation.templates, `${field}.templates`),
+    templates: compileTemplates(sources, engine),
+    sources,
+    ...(engine === undefined ? {} : { engine }),
     excludes: regexList(transformation.excludes, `${field}.excludes`),
     includes: regexList(transformation.includes, `${field}.includes`),
     excludeRaw: asBoolean(transformation.excludeRaw, `${field}.excludeRaw`, false),

@@ -101,3 +101,61 @@ describe('transformSecretData (destination.transformation)', () => {
     expect(() => parseTransformation(spec)).toThrow(field);
   });
 });
+
+// VSO's templates are Go text/template with sprig through VSO's allowlist; these are in the shapes of
+// VSO's documentation (printf over get, metadata and annotations, a define from sourceTemplates).
+describe('Go templates (VSO)', () => {
+  const fields = { username: 'app', password: 'p<w>d', port: 5432 };
+  const decode = (data: Record<string, string>) => Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+  const context = { metadata: { version: 3 }, annotations: { 'myapp.config/postgres-host': 'db.internal:5432' }, labels: { app: 'web' } };
+
+  it('renders .Secrets, .Metadata, .Annotations and .Labels with sprig, unchanged from VSO', () => {
+    const data = decode(transformSecretData(fields, fields, parseTransformation({
+      excludeRaw: true,
+      excludes: ['.*'],
+      templates: {
+        password: { text: '{{- printf "password=%s" (get .Secrets "password") -}}' },
+        version: { text: '{{- printf "version=%v" (get .Metadata "version") -}}' },
+        url: { text: '{{- $host := get .Annotations "myapp.config/postgres-host" -}}\npostgresql://{{ .Secrets.username }}:{{ .Secrets.password | urlquery }}@{{ $host }}/{{ .Labels.app | upper }}' },
+        env: { text: '{{- range $k, $v := .Secrets }}{{ $k | upper }}={{ $v | toString | quote }}\n{{ end -}}' },
+      },
+    }), context));
+    expect(data).toEqual({
+      password: 'password=p<w>d',
+      version: 'version=3',
+      url: 'postgresql://app:p%3Cw%3Ed@db.internal:5432/WEB',
+      env: 'PASSWORD="p<w>d"\nPORT="5432"\nUSERNAME="app"\n',
+    });
+  });
+
+  it('numbers from Vault are json.Number, as VSO sees them: they print as sent and feed sprig math', () => {
+    const data = decode(transformSecretData(fields, fields, parseTransformation({ excludeRaw: true, excludes: ['.*'], templates: { next: { text: '{{ .Secrets.port }}/{{ add .Secrets.port 1 }}/{{ printf "%T" .Secrets.port }}' } } })));
+    expect(data).toEqual({ next: '5432/5433/json.Number' });
+  });
+
+  it('a handlebars template is still recognised without templateEngine, and templateEngine forces an engine', () => {
+    const auto = decode(transformSecretData(fields, fields, parseTransformation({ excludeRaw: true, excludes: ['.*'], templates: { u: { text: 'user {{Secrets.username}}' } } })));
+    expect(auto).toEqual({ u: 'user app' });
+    expect(() => parseTransformation({ templateEngine: 'go', templates: { u: { text: 'user {{Secrets.username}}' } } })).toThrow(/templates\.u\.text.*function "Secrets" not defined/);
+    const forced = decode(transformSecretData(fields, fields, parseTransformation({ templateEngine: 'handlebars', excludeRaw: true, excludes: ['.*'], templates: { u: { text: '{{Secrets.username}}' } } })));
+    expect(forced).toEqual({ u: 'app' });
+    expect(() => parseTransformation({ templateEngine: 'jinja' })).toThrow(/templateEngine.*go or handlebars/);
+  });
+
+  it('a Go template that fails names the key and line, never the value', () => {
+    let message = '';
+    try {
+      transformSecretData(fields, fields, parseTransformation({ templates: { bad: { text: 'ok\n{{ range .Secrets.password }}{{ end }}' } } }));
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain('template for key "bad"');
+    expect(message).toContain('line 2');
+    expect(message).toContain("range can't iterate over <redacted>");
+    expect(message).not.toContain('p<w>d');
+  });
+
+  it('a Go syntax error is refused naming the field, line and what is wrong', () => {
+    expect(() => parseTransformation({ templates: { dsn: { text: 'a\n{{ if .Secrets.x }}' } } })).toThrow(/spec\.destination\.transformation\.templates\.dsn\.text.*line 2.*unexpected EOF/s);
+  });
+});

@@ -52,7 +52,8 @@ export interface TemplateContext {
 /**
  * Secret `.data` after `destination.transformation`: raw keys minus excludes, then only includes (when
  * any), `_raw` unless excludeRaw, and one key per template rendered over `{ Secrets, Metadata,
- * Annotations, Labels }` (handlebars: `{{Secrets.password}}`). Without a transformation, buildSecretData.
+ * Annotations, Labels }` (Go: `{{ .Secrets.password }}`; handlebars: `{{Secrets.password}}`). Without a
+ * transformation, buildSecretData.
  */
 export function transformSecretData(fields: Record<string, unknown>, raw: unknown, transformation: Transformation | undefined, context: TemplateContext = {}): Record<string, string> {
   if (transformation === undefined) return buildSecretData(fields, raw);

@@ -2,11 +2,11 @@
 // object's own transformation when it syncs. Read at every sync, so an edited SecretTransformation
 // applies at the next sync of each object that uses it (refresh, renewal, or a force-sync annotation).
 import type { CustomObjectsApi } from '@kubernetes/client-node';
-import type { TemplateRenderer } from '@vaultbridge/core';
+import type { NamedTemplateText, TemplateRenderer } from '@vaultbridge/core';
 import { GROUP, SpecError, VERSION } from '../api/common.ts';
 import { kinds } from '../api/crds.ts';
 import { parseSecretTransformationSpec, type SecretTransformation } from '../api/secret-transformation.ts';
-import type { Transformation } from '../api/sync-target.ts';
+import { compileTemplates, type Transformation } from '../api/sync-target.ts';
 import { isNotFound } from '../controllers/kube-errors.ts';
 import { ReconcileError } from '../controllers/vault-clients.ts';
 
@@ -14,6 +14,8 @@ import { ReconcileError } from '../controllers/vault-clients.ts';
 export async function resolveTransformationRefs(custom: CustomObjectsApi, objectNamespace: string, transformation: Transformation | undefined): Promise<Transformation | undefined> {
   if (transformation === undefined || transformation.refs.length === 0) return transformation;
   const templates: Record<string, TemplateRenderer> = {};
+  // As VSO parses every template into one set: the refs' define blocks are callable from inline templates.
+  const companions: NamedTemplateText[] = [];
   const includes = [...transformation.includes];
   const excludes = [...transformation.excludes];
   for (const [index, ref] of transformation.refs.entries()) {
@@ -42,8 +44,18 @@ export async function resolveTransformationRefs(custom: CustomObjectsApi, object
       if (Object.hasOwn(templates, key)) throw new ReconcileError('InvalidSecretTransformation', `${field}: the key "${key}" comes from two SecretTransformation templates; give one a keyOverride`);
       templates[key] = render;
     }
+    companions.push(...spec.sourceTemplates);
     if (!ref.ignoreIncludes) includes.push(...spec.includes);
     if (!ref.ignoreExcludes) excludes.push(...spec.excludes);
   }
-  return { ...transformation, templates: { ...templates, ...transformation.templates }, includes, excludes, refs: [] };
+  let inline = transformation.templates;
+  if (companions.length > 0) {
+    try {
+      inline = compileTemplates(transformation.sources, transformation.engine, companions);
+    } catch (error) {
+      if (error instanceof SpecError) throw new ReconcileError('InvalidSpec', error.message);
+      throw error;
+    }
+  }
+  return { ...transformation, templates: { ...templates, ...inline }, includes, excludes, refs: [] };
 }
