@@ -3,7 +3,7 @@
 // a JWT file re-read on every login; approle with the role_id and secret_id files named in the config.
 
 import fs from 'node:fs/promises';
-import { AppRoleAuth, FileTokenSource, JwtAuth, KubernetesAuth, type Logger, type VaultAuthMethod, type VaultClient, type VaultLogin } from '@vaultbridge/core';
+import { AppRoleAuth, CertAuth, FileTokenSource, JwtAuth, KubernetesAuth, VaultClient, type Logger, type VaultAuthMethod, type VaultClientOptions, type VaultLogin } from '@vaultbridge/core';
 import type { AgentConfig } from '../mutate/agent-config.ts';
 import type { AgentPaths } from './paths.ts';
 
@@ -14,6 +14,7 @@ const USED: Readonly<Record<AgentConfig['auth']['type'], readonly string[]>> = {
   kubernetes: ['role'],
   jwt: ['role', 'remove_jwt_after_reading', 'remove_jwt_follows_symlinks'],
   approle: ['role_id_file_path', 'secret_id_file_path', 'remove_secret_id_file_after_reading'],
+  cert: ['name', 'client_cert', 'client_key', 'ca_cert'],
 };
 
 async function readTrimmed(file: string, what: string): Promise<string> {
@@ -55,8 +56,11 @@ class AppRoleFromFiles implements VaultAuthMethod {
   }
 }
 
-/** The login method of the configuration; file paths go through the agent root. */
-export function authMethodFor(config: AgentConfig, paths: AgentPaths, logger: Logger): VaultAuthMethod {
+/**
+ * The login method of the configuration; file paths go through the agent root. `clientOptions` are the
+ * session's Vault client options (the cert method may log in with a certificate of its own).
+ */
+export function authMethodFor(config: AgentConfig, paths: AgentPaths, logger: Logger, clientOptions: VaultClientOptions): VaultAuthMethod {
   const auth = config.auth;
   const unused = Object.keys(auth.config).filter((param) => !USED[auth.type].includes(param));
   if (unused.length > 0) logger.warn({ parameters: unused, method: auth.type }, `auth-config-* parameters not used by the ${auth.type} method of this agent`);
@@ -66,6 +70,26 @@ export function authMethodFor(config: AgentConfig, paths: AgentPaths, logger: Lo
       return new KubernetesAuth({ role: auth.role ?? '', mount: auth.mountPath, tokenSource: tokenSource() });
     case 'jwt':
       return new JwtAuth({ role: auth.role ?? '', mount: auth.mountPath, tokenSource: tokenSource() });
+    case 'cert': {
+      const own = auth.config.client_cert !== undefined && auth.config.client_key !== undefined;
+      const caCert = auth.config.ca_cert;
+      const loginClient = own || caCert !== undefined
+        ? new VaultClient({
+            ...clientOptions,
+            tls: {
+              ...clientOptions.tls,
+              ...(own ? { clientCert: paths.hostPath(auth.config.client_cert ?? ''), clientKey: paths.hostPath(auth.config.client_key ?? '') } : {}),
+              ...(caCert === undefined ? {} : { caFile: paths.hostPath(caCert) }),
+            },
+          })
+        : undefined;
+      return new CertAuth({
+        ...(auth.config.name === undefined ? {} : { name: auth.config.name }),
+        mount: auth.mountPath,
+        ...(loginClient === undefined ? {} : { loginClient }),
+        certificateSource: own ? `the certificate ${auth.config.client_cert}` : `the client certificate ${config.vault.clientCert ?? '(none: set vault.hashicorp.com/client-cert)'}`,
+      });
+    }
     case 'approle': {
       const secretIdFile = auth.config.secret_id_file_path;
       return new AppRoleFromFiles(auth.mountPath.replace(/^\/+|\/+$/g, '').replace(/^auth\//, ''), paths.hostPath(auth.config.role_id_file_path ?? ''), secretIdFile === undefined ? undefined : paths.hostPath(secretIdFile));

@@ -236,7 +236,7 @@ export function parseAgentConfig(value: unknown, source = 'configuration'): Agen
   if (auth) {
     const type = check.oneOf(auth.type, 'auth.type', AUTH_TYPES);
     check.string(auth.mountPath, 'auth.mountPath', { nonEmpty: true });
-    if (type !== 'approle') {
+    if (type === 'kubernetes' || type === 'jwt') {
       if (auth.role === undefined) check.fail('auth.role', `missing: ${type === 'jwt' ? 'JWT' : 'Kubernetes'} auth needs a Vault role; set the vault.hashicorp.com/role annotation`);
       else check.string(auth.role, 'auth.role', { nonEmpty: true });
     }

@@ -77,8 +77,9 @@ export function vaultClientOptions(config: AgentConfig, paths: AgentPaths): Vaul
 
 /** Builds the session; template errors (syntax, unknown helper, unreadable template file) throw here, before any retry. */
 export async function openSession(config: AgentConfig, paths: AgentPaths, logger: Logger): Promise<AgentSession> {
-  const client = new VaultClient(vaultClientOptions(config, paths));
-  const auth = authMethodFor(config, paths, logger);
+  const clientOptions = vaultClientOptions(config, paths);
+  const client = new VaultClient(clientOptions);
+  const auth = authMethodFor(config, paths, logger, clientOptions);
   const tokens = new TokenManager({ client, auth });
   const secrets: PreparedSecret[] = [];
   for (const secret of config.secrets) {

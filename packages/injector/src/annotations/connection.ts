@@ -61,6 +61,18 @@ export function readAuth(reader: AnnotationReader, usesConfigMap: boolean): Auth
         const value = config[param]?.trim();
         if (value && (!value.startsWith('/') || value.split('/').includes('..'))) reader.fail(`${A.authConfig}-${param.replaceAll('_', '-')}`, `expected an absolute file path such as /vault/custom/${param.startsWith('role') ? 'role-id' : 'secret-id'}`);
       }
+    } else if ((type ?? 'kubernetes') === 'cert') {
+      // Vault Agent's cert method: `name` (the certificate role) is optional, and the client certificate
+      // is the vault stanza's (client-cert, client-key) unless the method names its own.
+      for (const param of ['client_cert', 'client_key', 'ca_cert'] as const) {
+        const value = config[param]?.trim();
+        if (value && (!value.startsWith('/') || value.split('/').includes('..'))) reader.fail(`${A.authConfig}-${param.replaceAll('_', '-')}`, 'expected an absolute file path such as /vault/tls/client.crt');
+      }
+      const ownPair = (config.client_cert?.trim() ? 1 : 0) + (config.client_key?.trim() ? 1 : 0);
+      if (ownPair === 1) reader.fail(`${A.authConfig}-client-cert`, `give both ${A.authConfig}-client-cert and ${A.authConfig}-client-key, or neither (then client-cert and client-key are used)`);
+      else if (ownPair === 0 && (reader.nonEmpty(A.clientCert) === undefined || reader.nonEmpty(A.clientKey) === undefined)) {
+        reader.fail(A.clientCert, 'required with auth-type cert: the TLS client certificate and key (client-cert and client-key, e.g. from a tls-secret mounted at /vault/tls) are the credential');
+      }
     } else if (role === undefined) {
       reader.fail(A.role, `required: the Vault role to log in with (or ${A.authConfig}-role)`);
     }

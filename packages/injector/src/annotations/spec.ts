@@ -9,7 +9,7 @@ export type AgentLogFormat = 'standard' | 'json';
 export type AgentFeature = 'auto-auth' | 'caching' | 'templating';
 export type CacheAutoAuthToken = 'true' | 'false' | 'force';
 /** The auto-auth methods `vaultbridge-agent` implements. */
-export const AUTH_TYPES = ['kubernetes', 'jwt', 'approle'] as const;
+export const AUTH_TYPES = ['kubernetes', 'jwt', 'approle', 'cert'] as const;
 export type AuthType = (typeof AUTH_TYPES)[number];
 
 /** Kubernetes resource quantities, as written; absent keys are not set on the container. */
