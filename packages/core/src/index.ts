@@ -7,3 +7,4 @@ export * from './runtime/index.ts';
 export * from './template/index.ts';
 export * from './encoding/index.ts';
 export * from './gotemplate/index.ts';
+export * from './regex/index.ts';

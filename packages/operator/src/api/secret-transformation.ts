@@ -1,7 +1,7 @@
 // SecretTransformation: templates and include/exclude rules kept once and referenced by many synced
 // objects (`destination.transformation.transformationRefs`), as VSO has it: Go templates (or handlebars,
 // chosen by templateEngine), with `sourceTemplates` holding `define` blocks the templates may call.
-import type { NamedTemplateText, TemplateEngineName, TemplateRenderer } from '@vaultbridge/core';
+import type { LinearRegex, NamedTemplateText, TemplateEngineName, TemplateRenderer } from '@vaultbridge/core';
 import { asObject, asString, conditionsSchema, SpecError, type Condition, type ObjectMeta } from './common.ts';
 import { compileTemplates, compileTransformationTemplate, parseTemplateEngine, regexList, templateEngineSchema, templateSources, type TemplateSource } from './sync-target.ts';
 
@@ -12,8 +12,8 @@ export interface SecretTransformationSpec {
   engine?: TemplateEngineName;
   /** Go only: texts holding `define` blocks, parsed with every template that uses this object. */
   sourceTemplates: NamedTemplateText[];
-  includes: RegExp[];
-  excludes: RegExp[];
+  includes: LinearRegex[];
+  excludes: LinearRegex[];
 }
 
 export interface SecretTransformation {

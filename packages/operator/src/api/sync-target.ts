@@ -1,5 +1,5 @@
 // What every synced kind shares: the destination Secret, the workloads to restart, and durations.
-import { compileUserTemplate, parseDuration, VSO_FUNCS, type NamedTemplateText, type TemplateEngineName, type TemplateRenderer } from '@vaultbridge/core';
+import { compileLinearRegex, compileUserTemplate, parseDuration, UnsupportedRegexError, VSO_FUNCS, type LinearRegex, type NamedTemplateText, type TemplateEngineName, type TemplateRenderer } from '@vaultbridge/core';
 import { asBoolean, asObject, asString, asStringList, asStringMap, DURATION_PATTERN, SpecError, stringMapSchema } from './common.ts';
 
 export interface Destination {
@@ -22,9 +22,9 @@ export interface Transformation {
   /** `templateEngine` as written; undefined: decided per template from its text (see compileUserTemplates). */
   engine?: TemplateEngineName;
   /** Top-level keys dropped when one matches (before includes). */
-  excludes: RegExp[];
+  excludes: LinearRegex[];
   /** When any: only top-level keys matching one are kept (templated keys always are). */
-  includes: RegExp[];
+  includes: LinearRegex[];
   excludeRaw: boolean;
   /** SecretTransformation objects to merge in (resolved by the controller, see transformation-refs.ts). */
   refs: TransformationRef[];
@@ -114,12 +114,17 @@ const labelKeyPattern = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a
 
 const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
 
-export function regexList(raw: unknown, field: string): RegExp[] {
+/**
+ * Include/exclude patterns compiled with RE2 semantics (as VSO's Go regexp): matching is linear in the
+ * key's length, so a hostile pattern and a hostile Vault key cannot stall the operator's event loop.
+ */
+export function regexList(raw: unknown, field: string): LinearRegex[] {
   return asStringList(raw, field).map((source, index) => {
     try {
-      return new RegExp(source);
+      return compileLinearRegex(source);
     } catch (error) {
-      throw new SpecError(`${field}[${index}]`, `"${source}" is not a regular expression: ${(error as Error).message}`);
+      if (!(error instanceof UnsupportedRegexError)) throw error;
+      throw new SpecError(`${field}[${index}]`, `"${source}" ${error.message} (lookaround, backreferences and possessive quantifiers are not RE2)`);
     }
   });
 }

@@ -94,6 +94,8 @@ describe('transformSecretData (destination.transformation)', () => {
     [{ templates: { url: { text: '{{#if}}' } } }, 'spec.destination.transformation.templates.url.text'],
     [{ templates: { url: {} } }, 'spec.destination.transformation.templates.url.text'],
     [{ excludes: ['(unclosed'] }, 'spec.destination.transformation.excludes[0]'],
+    [{ includes: ['^ok', '(?=lookahead)'] }, 'spec.destination.transformation.includes[1]'],
+    [{ excludes: ['(a)\\1'] }, 'spec.destination.transformation.excludes[0]'],
     [{ transformationRefs: [{ templateRefs: [] }] }, 'spec.destination.transformation.transformationRefs[0].name'],
     [{ transformationRefs: [{ name: 'shared', templateRefs: [{ name: 'url', keyOverride: 'bad key' }] }] }, 'spec.destination.transformation.transformationRefs[0].templateRefs[0].keyOverride'],
   ])('refuses %o naming %s', (spec, field) => {

@@ -1,0 +1,80 @@
+// Hostile input against the operator CLI on the real stack: patterns and Vault key names chosen to stall
+// a backtracking regex engine must not stall the operator (its /healthz keeps answering), and patterns
+// RE2 does not have are refused in status naming the field.
+import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { sharedStack } from '@vaultbridge/testenv';
+import type { VaultStaticSecret } from '../src/api/vault-static-secret.ts';
+import { installCrds } from '../src/install-crds.ts';
+import { deleteSyncedObjects } from './support/cleanup.ts';
+import { decode, inNamespace, waitFor } from './support/e2e.ts';
+import { startOperatorProcess, type OperatorProcess } from './support/operator-process.ts';
+
+const stack = sharedStack();
+const kubeConfig = stack.kube.config;
+const core = kubeConfig.makeApiClient(CoreV1Api);
+const custom = kubeConfig.makeApiClient(CustomObjectsApi);
+const namespace = stack.uniqueName('hostile');
+const objects = inNamespace(custom, core, namespace);
+const vaultPath = `e2e/${namespace}/app`;
+// 2^40 backtracking steps for `^(a+)+$` in a JavaScript RegExp: hours on one event loop. (`-` rather
+// than the issue's `!`, which is not a valid Secret key.)
+const HOSTILE_KEY = `${'a'.repeat(40)}-`;
+let operator: OperatorProcess;
+
+const ready = (object: VaultStaticSecret) => object.status?.conditions?.find((item) => item.type === 'Ready');
+
+beforeAll(async () => {
+  await installCrds(kubeConfig);
+  await stack.createNamespace(namespace);
+  await stack.createServiceAccount(namespace, 'app');
+  await stack.writePolicy(namespace, `path "secret/data/e2e/${namespace}/*" { capabilities = ["read"] }`);
+  await stack.writeKubernetesRole(namespace, { serviceAccounts: ['app'], namespaces: [namespace], policies: [namespace], audience: 'vault' });
+  await stack.vaultAdmin.write(`secret/data/${vaultPath}`, { data: { [HOSTILE_KEY]: 'kept', [HOSTILE_KEY.slice(0, -1)]: 'dropped', password: 'p' } });
+  await objects.create('vaultconnections', 'VaultConnection', 'default', { address: stack.vaultAddr });
+  await objects.create('vaultauths', 'VaultAuth', 'default', { method: 'kubernetes', mount: stack.layout.kubernetesAuthMount, kubernetes: { role: namespace, serviceAccount: 'app', audiences: ['vault'] } });
+  operator = await startOperatorProcess(stack, namespace);
+  await waitFor('/healthz', async () => (await operator.probe('/healthz')).ok);
+});
+
+afterAll(async () => {
+  if (operator) {
+    await deleteSyncedObjects(custom, namespace);
+    operator.child.kill('SIGTERM');
+    await operator.exited;
+  }
+});
+
+test('excludes ^(a+)+$ with a hostile Vault key: the Secret syncs and /healthz answers throughout', async () => {
+  await objects.create('vaultstaticsecrets', 'VaultStaticSecret', 'redos', {
+    mount: 'secret', path: vaultPath, type: 'kv-v2', refreshAfter: '1s',
+    destination: { name: 'redos', create: true, transformation: { excludes: ['^(a+)+$'], excludeRaw: true } },
+  });
+  // Probe the health server all along the syncs (refreshAfter 1 s re-runs the match every second); a
+  // probe left unanswered for 2 s rejects and fails the test.
+  let probes = 0;
+  const secret = await waitFor('the Secret and three refreshes', async () => {
+    expect((await operator.probe('/healthz')).status).toBe(200);
+    probes += 1;
+    const synced = await objects.readSecret('redos');
+    return probes >= 30 && synced;
+  });
+  expect(Object.keys(secret.data ?? {}).sort()).toEqual([HOSTILE_KEY, 'password'].sort());
+  expect(decode(secret, HOSTILE_KEY)).toBe('kept');
+  expect(ready(await objects.read<VaultStaticSecret>('vaultstaticsecrets', 'redos'))?.status).toBe('True');
+});
+
+test('a pattern RE2 does not have (lookahead) is InvalidSpec naming the field, and the operator stays healthy', async () => {
+  await objects.create('vaultstaticsecrets', 'VaultStaticSecret', 'lookahead', {
+    mount: 'secret', path: vaultPath, type: 'kv-v2', refreshAfter: '1h',
+    destination: { name: 'lookahead', create: true, transformation: { includes: ['^pass', '(?=a)a'] } },
+  });
+  const condition = await waitFor('Ready=False', async () => {
+    const found = ready(await objects.read<VaultStaticSecret>('vaultstaticsecrets', 'lookahead'));
+    return found?.status === 'False' && found;
+  });
+  expect(condition.reason).toBe('InvalidSpec');
+  expect(condition.message).toContain('spec.destination.transformation.includes[1]');
+  expect(condition.message).toContain('not a supported RE2 regular expression');
+  expect(await objects.readSecret('lookahead')).toBeUndefined();
+  expect((await operator.probe('/healthz')).status).toBe(200);
+});
