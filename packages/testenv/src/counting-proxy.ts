@@ -2,7 +2,10 @@ import net, { type AddressInfo } from 'node:net';
 import { copyBody, framing, header, Http1Error, readHead, SocketReader, type MessageHead } from './http1.ts';
 
 /** What the proxy does to forwarded requests, so tests can make Vault look down without stopping it. */
-export type ProxyFault = 'none' | 'unavailable' | 'reset';
+export type ProxyFault = 'none' | 'unavailable' | 'reset' | 'drip';
+
+/** Pace of the `drip` fault: one byte of Vault's answer each this many milliseconds. */
+export const DRIP_INTERVAL_MS = 1_000;
 
 export interface RequestCounts {
   total: number;
@@ -19,7 +22,9 @@ export const proxyAdminPrefix = '/_testenv/';
  * upstream connection per client connection. Admin routes (not forwarded):
  *   GET    /_testenv/requests   → RequestCounts
  *   DELETE /_testenv/requests   → reset to zero
- *   PUT    /_testenv/fault      → body {"fault": "none" | "unavailable" | "reset", "pathPrefix"?: "kv/x/"}
+ *   PUT    /_testenv/fault      → body {"fault": "none" | "unavailable" | "reset" | "drip", "pathPrefix"?: "kv/x/"}
+ *                                  (drip: Vault's real answer, its status line and headers at once, then
+ *                                  its body one byte a second, as a slow or hostile network would)
  *                                  (only requests under /v1/<pathPrefix> are faulted; all when absent)
  */
 export class CountingProxy {
@@ -120,7 +125,13 @@ export class CountingProxy {
       } while (/^HTTP\/1\.\d 1\d\d/.test(response.startLine));
       const status = Number(response.startLine.split(' ')[1]);
       const responseBody = method.toUpperCase() === 'HEAD' || status === 204 || status === 304 ? { kind: 'none' as const } : framing(response, false);
-      await copyBody(vaultReader, responseBody, (chunk) => client.write(chunk));
+      if (faulted && this.fault === 'drip') {
+        const chunks: Buffer[] = [];
+        await copyBody(vaultReader, responseBody, (chunk) => chunks.push(chunk));
+        if (!(await drip(client, Buffer.concat(chunks)))) return;
+      } else {
+        await copyBody(vaultReader, responseBody, (chunk) => client.write(chunk));
+      }
       const closing = responseBody.kind === 'close' || /close/i.test(header(response, 'connection') ?? '') || /close/i.test(header(request, 'connection') ?? '');
       if (closing) {
         vault.destroy();
@@ -139,7 +150,7 @@ export class CountingProxy {
     if (route === 'fault' && method === 'PUT') {
       try {
         const { fault, pathPrefix } = JSON.parse(body) as { fault?: unknown; pathPrefix?: unknown };
-        if (fault !== 'none' && fault !== 'unavailable' && fault !== 'reset') return [400, { error: 'fault must be "none", "unavailable" or "reset"' }];
+        if (fault !== 'none' && fault !== 'unavailable' && fault !== 'reset' && fault !== 'drip') return [400, { error: 'fault must be "none", "unavailable", "reset" or "drip"' }];
         if (pathPrefix !== undefined && typeof pathPrefix !== 'string') return [400, { error: 'pathPrefix must be a Vault path such as "kv/my-test/"' }];
         this.fault = fault;
         this.faultPathPrefix = (pathPrefix ?? '').replace(/^\/+/, '');
@@ -150,6 +161,16 @@ export class CountingProxy {
     }
     return [404, { error: `unknown admin route ${method} ${route}` }];
   }
+}
+
+/** Writes `body` one byte each DRIP_INTERVAL_MS; false when the client hung up first. */
+async function drip(client: net.Socket, body: Buffer): Promise<boolean> {
+  for (let sent = 0; sent < body.length; sent++) {
+    if (client.destroyed) return false;
+    client.write(body.subarray(sent, sent + 1));
+    await new Promise((resolve) => setTimeout(resolve, DRIP_INTERVAL_MS));
+  }
+  return !client.destroyed;
 }
 
 function reply(socket: net.Socket, status: number, body: unknown): void {

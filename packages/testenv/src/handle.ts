@@ -125,7 +125,8 @@ export class TestStack {
   }
 
   /**
-   * Makes Vault look unavailable (503) or unreachable (connection reset) through the proxy, for
+   * Makes Vault look unavailable (503), unreachable (connection reset) or slow (`drip`: its answer one
+   * byte a second) through the proxy, for
    * requests under `pathPrefix` (a Vault path such as `kv/my-test`). Give one: the proxy is shared by
    * every test of the run, and an unscoped fault fails whatever runs concurrently.
    */

@@ -125,4 +125,37 @@ describe('retry', () => {
     }, { maxAttempts: 3, ...fast, signal: controller.signal })).rejects.toThrow('stopped');
     expect(calls).toBe(0);
   });
+
+  test('a deadline is a budget: no wait that would end past it, the last error is thrown instead', async () => {
+    let calls = 0;
+    const error = new Transient('still down');
+    // Delays of ~1 s each (random pinned near 1) against a deadline 1.5 s away: one retry at most
+    // would fit only if it waited 1 s; the second wait (up to 2 s) would end past the deadline.
+    const started = Date.now();
+    await expect(retry(async () => {
+      calls += 1;
+      throw error;
+    }, { maxAttempts: 100, baseDelayMs: 1000, maxDelayMs: 2000, random: () => 0.999, deadline: started + 1500 })).rejects.toBe(error);
+    expect(calls).toBe(2);
+  });
+
+  test('each attempt gets a signal that aborts at the deadline, so a hung attempt cannot overrun it', async () => {
+    const seen: Array<AbortSignal | undefined> = [];
+    const error = await retry((_attempt, signal) => {
+      seen.push(signal);
+      // An attempt that never ends on its own, as a request to a Vault that hangs.
+      return new Promise<never>((_resolve, reject) => signal?.addEventListener('abort', () => reject(signal.reason), { once: true }));
+    }, { maxAttempts: 3, ...fast, deadline: Date.now() + 50 }).catch((e: unknown) => e);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]?.aborted).toBe(true);
+    expect((error as Error).name).toBe('TimeoutError');
+  });
+
+  test('without a deadline or signal the attempt gets no signal', async () => {
+    let given: AbortSignal | undefined | null = null;
+    await retry(async (_attempt, signal) => {
+      given = signal;
+    }, { maxAttempts: 1, ...fast });
+    expect(given).toBeUndefined();
+  });
 });

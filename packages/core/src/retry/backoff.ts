@@ -41,6 +41,12 @@ export interface RetryOptions {
   isRetryable?: (error: unknown, attempt: number) => boolean;
   /** Aborting stops the loop (also during a wait) and rejects with the signal's reason. */
   signal?: AbortSignal;
+  /**
+   * Epoch milliseconds by which the whole loop must end: a budget, not a count. No wait runs past it
+   * (the last error is thrown instead), and the signal handed to each attempt aborts at it, so an
+   * attempt that honours its signal cannot overrun it either.
+   */
+  deadline?: number;
   /** Told before each wait, e.g. to log or count retries. */
   onRetry?: (event: RetryEvent) => void;
   random?: () => number;
@@ -69,16 +75,21 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  * Runs `fn` until it succeeds, it throws an error that is not retryable, or `maxAttempts` attempts
  * have failed; then the last error is thrown unchanged, so callers see their own typed errors.
  */
-export async function retry<T>(fn: (attempt: number) => Promise<T>, options: RetryOptions): Promise<T> {
+export async function retry<T>(fn: (attempt: number, signal: AbortSignal | undefined) => Promise<T>, options: RetryOptions): Promise<T> {
   const maxAttempts = Math.max(1, Math.floor(options.maxAttempts));
   const isRetryable = options.isRetryable ?? (() => true);
+  const { deadline } = options;
+  const deadlineSignal = deadline === undefined ? undefined : AbortSignal.timeout(Math.max(0, deadline - Date.now()));
+  const attemptSignal = deadlineSignal && options.signal ? AbortSignal.any([deadlineSignal, options.signal]) : (deadlineSignal ?? options.signal);
   for (let attempt = 1; ; attempt += 1) {
     options.signal?.throwIfAborted();
     try {
-      return await fn(attempt);
+      return await fn(attempt, attemptSignal);
     } catch (error) {
       if (attempt >= maxAttempts || !isRetryable(error, attempt) || options.signal?.aborted) throw error;
       const delayMs = backoffDelay(attempt - 1, options);
+      // Waiting past the deadline only to fail after it: give the last error now.
+      if (deadline !== undefined && Date.now() + delayMs >= deadline) throw error;
       options.onRetry?.({ attempt, delayMs, error });
       await sleep(delayMs, options.signal);
     }

@@ -33,8 +33,20 @@ export interface ConnectionOptions {
   address: string;
   namespace?: string;
   tls?: VaultTlsOptions;
-  /** Per-attempt timeout. Default 60 s, as the Vault CLI. */
+  /**
+   * Deadline of one attempt, from sending the request to the last byte of the answer (a total, as Go's
+   * http.Client.Timeout the Vault CLI uses, not an idle timeout: a Vault dripping one byte a second is
+   * cut off at it). Default 60 s, as the Vault CLI.
+   */
   timeoutMs?: number;
+  /**
+   * Deadline of one request including its retries and the waits between them; no retry starts that
+   * could not finish before it, and the last attempt is cut off at it. Default none: the request then
+   * ends within (maxRetries + 1) × timeoutMs plus the backoff waits.
+   */
+  requestDeadlineMs?: number;
+  /** Largest answer read; a longer one is cut off and refused (not retried). Default 32 MiB. */
+  maxResponseBytes?: number;
   /** Retries after the first attempt, on network errors, 429 and 5xx only. Default 2, as the Vault CLI. */
   maxRetries?: number;
   retryBaseDelayMs?: number;
@@ -104,6 +116,11 @@ function agentsFor(proxyAddress: string | undefined, tls: https.AgentOptions): {
   return { httpAgent: new HttpProxyAgent({ keepAlive: true, proxy }), httpsAgent: new HttpsProxyAgent({ keepAlive: true, proxy, ...tls }) };
 }
 
+function positive(value: number, setting: string): number {
+  if (!Number.isFinite(value) || value <= 0) throw new VaultConfigError(`${setting} must be a positive number (got ${value})`, { setting });
+  return value;
+}
+
 export class Connection {
   readonly address: VaultAddress;
   readonly namespace: string | undefined;
@@ -114,6 +131,9 @@ export class Connection {
   private readonly retryBaseDelayMs: number;
   private readonly retryMaxDelayMs: number;
   private readonly onRetry: ((event: VaultRetryEvent) => void) | undefined;
+  private readonly timeoutMs: number;
+  private readonly requestDeadlineMs: number | undefined;
+  private readonly maxResponseBytes: number;
 
   constructor(options: ConnectionOptions) {
     const names = { ...defaultNames, ...options.settingNames };
@@ -123,13 +143,18 @@ export class Connection {
     const timeoutMs = options.timeoutMs ?? 60_000;
     if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new VaultConfigError(`timeoutMs must be a positive number of milliseconds (got ${timeoutMs})`, { setting: 'timeoutMs' });
     this.maxRetries = Math.max(0, Math.floor(options.maxRetries ?? 2));
+    this.timeoutMs = timeoutMs;
+    this.requestDeadlineMs = options.requestDeadlineMs === undefined ? undefined : positive(options.requestDeadlineMs, 'requestDeadlineMs');
+    this.maxResponseBytes = positive(options.maxResponseBytes ?? 32 * 1024 * 1024, 'maxResponseBytes');
     this.retryBaseDelayMs = options.retryBaseDelayMs ?? 250;
     this.retryMaxDelayMs = options.retryMaxDelayMs ?? 4_000;
     this.onRetry = options.onRetry;
     this.http = axios.create({
       baseURL: this.address.apiBaseUrl,
       ...(this.address.socketPath ? { socketPath: this.address.socketPath } : {}),
-      timeout: timeoutMs,
+      // No axios `timeout`: on Node it is a socket idle timeout. Each attempt gets an abort signal
+      // that fires at its deadline instead (see send).
+      maxContentLength: this.maxResponseBytes,
       ...agentsFor(options.proxyAddress, tls),
       // Every status is handled here; axios errors are only transport failures.
       validateStatus: () => true,
@@ -154,8 +179,13 @@ export class Connection {
     const headers: Record<string, string> = { ...options.headers };
     if (token) headers['X-Vault-Token'] = token;
     if (options.body !== undefined) headers['Content-Type'] = options.contentType ?? 'application/json';
+    const deadline = this.requestDeadlineMs === undefined ? undefined : Date.now() + this.requestDeadlineMs;
     const attempt = async (n: number): Promise<RawReply> => {
       attempts = n;
+      const remainingMs = deadline === undefined ? Infinity : deadline - Date.now();
+      const cutByDeadline = remainingMs < this.timeoutMs;
+      if (remainingMs <= 0) throw this.deadlineError(method, apiPath, 'request deadline');
+      const attemptDeadline = AbortSignal.timeout(cutByDeadline ? remainingMs : this.timeoutMs);
       let response;
       try {
         response = await this.http.request({
@@ -164,12 +194,16 @@ export class Connection {
           params: query,
           data: options.body === undefined ? undefined : JSON.stringify(options.body),
           headers,
-          ...(options.signal ? { signal: options.signal } : {}),
+          signal: options.signal ? AbortSignal.any([options.signal, attemptDeadline]) : attemptDeadline,
         });
       } catch (error) {
         if (options.signal?.aborted) throw options.signal.reason;
+        if (attemptDeadline.aborted) throw this.deadlineError(method, apiPath, cutByDeadline ? 'request deadline' : 'timeout');
         // Only the code and message are kept: the axios error holds the request config, token included.
         const failure = error as { code?: string; message?: string };
+        if (failure.code === 'ERR_BAD_RESPONSE' && /maxContentLength/.test(String(failure.message))) {
+          throw new VaultProtocolError(`Vault's answer to ${method} ${apiPath} is larger than ${this.maxResponseBytes} bytes (maxResponseBytes); refused`, { method, path: apiPath });
+        }
         throw errorFromTransport(method, apiPath, this.address.display, { code: failure.code, message: String(failure.message ?? 'request failed') });
       }
       const ok = response.status >= 200 && response.status < 300;
@@ -182,7 +216,9 @@ export class Connection {
         maxAttempts: this.maxRetries + 1,
         baseDelayMs: this.retryBaseDelayMs,
         maxDelayMs: this.retryMaxDelayMs,
-        isRetryable: (error) => error instanceof VaultUnavailableError,
+        // A retry that could not even wait out its backoff before the deadline is not started.
+        isRetryable: (error) => error instanceof VaultUnavailableError && (deadline === undefined || Date.now() < deadline),
+        ...(deadline === undefined ? {} : { deadline }),
         ...(options.signal ? { signal: options.signal } : {}),
         onRetry: ({ attempt: n, delayMs, error }) => this.onRetry?.({ method, path: apiPath, attempt: n, delayMs, error: error as VaultError }),
       });
@@ -193,5 +229,14 @@ export class Connection {
       }
       throw error;
     }
+  }
+
+  /** Vault did not answer completely in time: unreachable for now, as for a network error (retryable). */
+  private deadlineError(method: string, apiPath: string, which: 'timeout' | 'request deadline'): VaultUnavailableError {
+    const ms = which === 'timeout' ? this.timeoutMs : this.requestDeadlineMs;
+    return errorFromTransport(method, apiPath, this.address.display, {
+      code: 'ETIMEDOUT',
+      message: `no complete answer within the ${which} of ${ms} ms`,
+    }) as VaultUnavailableError;
   }
 }
