@@ -6,4 +6,5 @@ export type { RequestCounts, ProxyFault } from './counting-proxy.ts';
 export { defaultVaultLayout, type VaultLayout, type PostgresConnection } from './vault-setup.ts';
 export { binaryPath, postgresBinDir, repoRoot, toolVersions } from './binaries.ts';
 export { freeLoopbackPort } from './ports.ts';
+export { InterruptibleTcpProxy, apiServerThroughProxy } from './tcp-proxy.ts';
 export { createCertificateAuthority, issueCertificate, type CertificateAuthority, type IssuedCertificate } from './certs.ts';

@@ -1,5 +1,7 @@
 import { EventEmitter } from 'node:events';
 import * as k8s from '@kubernetes/client-node';
+import { KubeError } from './errors.ts';
+import { withAbortSignal } from './request-deadline.ts';
 
 export interface LeaseLockOptions {
   kubeConfig: k8s.KubeConfig;
@@ -7,9 +9,18 @@ export interface LeaseLockOptions {
   name: string;
   /** Unique per replica, e.g. the pod name. */
   identity: string;
+  /** How long a lease holds after its last renewal; others take over only after it. Default 15 s. */
   leaseDurationSeconds?: number;
-  /** How often the holder renews and the others retry. */
+  /**
+   * How long the holder keeps leading without a successful renewal (API errors, a restarting API
+   * server, a hung request) before it gives up. Shorter than the lease, so it stops before another
+   * replica can take over. Default 10 s, as client-go.
+   */
+  renewDeadlineMs?: number;
+  /** How often the holder renews and the others retry. Default 2 s. */
   retryPeriodMs?: number;
+  /** Clock, injectable for tests. */
+  now?: () => number;
 }
 
 export interface LeaseLockEvents {
@@ -28,24 +39,38 @@ export function microTime(date: Date): string {
 
 /**
  * Leader election on a `coordination.k8s.io/v1` Lease, as client-go's leaderelection does: the holder
- * renews every retry period; another replica takes over only after the lease has expired. Writes
- * carry the lease's resourceVersion, so two replicas never both win one round.
+ * renews every retry period and keeps leading through failed renewals until the renew deadline has
+ * passed since its last successful one (a 3 s API-server restart is ridden out); another replica takes
+ * over only after the lease has expired. Every request is aborted at the deadline, so a hung call cannot
+ * keep a replica leading past it. Writes carry the lease's resourceVersion, so two replicas never both
+ * win one round.
  */
 export class LeaseLock extends EventEmitter<LeaseLockEvents> {
   private readonly api: k8s.CoordinationV1Api;
   private readonly options: Required<Omit<LeaseLockOptions, 'kubeConfig'>>;
   private leading = false;
+  /** Clock time when the round that last acquired or renewed the lease started. */
+  private renewedAt = 0;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
 
   constructor(options: LeaseLockOptions) {
     super();
     this.api = options.kubeConfig.makeApiClient(k8s.CoordinationV1Api);
-    this.options = { leaseDurationSeconds: 15, retryPeriodMs: 2000, ...options };
+    this.options = { leaseDurationSeconds: 15, renewDeadlineMs: 10_000, retryPeriodMs: 2000, now: Date.now, ...options };
+    const { leaseDurationSeconds, renewDeadlineMs, retryPeriodMs } = this.options;
+    // client-go's rule: lease > renew deadline > retry period × its jitter factor (1.2).
+    if (!(leaseDurationSeconds * 1000 > renewDeadlineMs)) {
+      throw new KubeError(`leader election: the lease duration (${leaseDurationSeconds} s) must be longer than the renew deadline (${renewDeadlineMs} ms)`);
+    }
+    if (!(renewDeadlineMs > retryPeriodMs * 1.2)) {
+      throw new KubeError(`leader election: the renew deadline (${renewDeadlineMs} ms) must be longer than 1.2 × the retry period (${retryPeriodMs} ms)`);
+    }
   }
 
+  /** Leading, and the last renewal is within the renew deadline (also when the event loop was late). */
   get isLeader(): boolean {
-    return this.leading;
+    return this.leading && this.options.now() < this.renewedAt + this.options.renewDeadlineMs;
   }
 
   start(): void {
@@ -60,25 +85,31 @@ export class LeaseLock extends EventEmitter<LeaseLockEvents> {
     clearTimeout(this.timer);
     if (!this.leading) return;
     this.setLeading(false);
+    // Bounded like a round: a shutdown must not wait on an API server that does not answer.
+    const signal = AbortSignal.timeout(this.options.renewDeadlineMs);
     try {
-      const lease = await this.api.readNamespacedLease({ namespace: this.options.namespace, name: this.options.name });
+      const lease = await this.api.readNamespacedLease({ namespace: this.options.namespace, name: this.options.name }, withAbortSignal(signal));
       if (lease.spec?.holderIdentity !== this.options.identity) return;
-      await this.patch({ metadata: { resourceVersion: lease.metadata?.resourceVersion }, spec: { holderIdentity: null, leaseDurationSeconds: 1 } });
+      await this.patch({ metadata: { resourceVersion: lease.metadata?.resourceVersion }, spec: { holderIdentity: null, leaseDurationSeconds: 1 } }, signal);
     } catch {
       // best effort: the lease expires by itself
     }
   }
 
-  /** One election round; exposed for tests. Returns whether this replica leads afterwards. */
-  async tryAcquireOrRenew(now = new Date()): Promise<boolean> {
+  /**
+   * One election round; exposed for tests. Returns whether this replica holds the lease afterwards.
+   * `signal` aborts its requests (the round's deadline).
+   */
+  async tryAcquireOrRenew(now = new Date(this.options.now()), signal?: AbortSignal): Promise<boolean> {
     const { namespace, name, identity, leaseDurationSeconds } = this.options;
+    const callOptions = signal ? withAbortSignal(signal) : undefined;
     let lease: k8s.V1Lease;
     try {
-      lease = await this.api.readNamespacedLease({ namespace, name });
+      lease = await this.api.readNamespacedLease({ namespace, name }, callOptions);
     } catch (error) {
       if (!(error instanceof k8s.ApiException) || error.code !== 404) throw error;
       try {
-        lease = await this.api.createNamespacedLease({ namespace, body: { metadata: { name, namespace }, spec: { leaseDurationSeconds } } });
+        lease = await this.api.createNamespacedLease({ namespace, body: { metadata: { name, namespace }, spec: { leaseDurationSeconds } } }, callOptions);
       } catch (createError) {
         if (createError instanceof k8s.ApiException && createError.code === 409) return false;
         throw createError;
@@ -100,7 +131,7 @@ export class LeaseLock extends EventEmitter<LeaseLockEvents> {
           renewTime: microTime(now),
           ...(takingOver ? { acquireTime: microTime(now), leaseTransitions: (spec.leaseTransitions ?? 0) + 1 } : {}),
         },
-      });
+      }, signal);
       return true;
     } catch (error) {
       if (error instanceof k8s.ApiException && error.code === 409) return false; // another replica won this round
@@ -108,24 +139,38 @@ export class LeaseLock extends EventEmitter<LeaseLockEvents> {
     }
   }
 
-  private async patch(body: object): Promise<void> {
+  private async patch(body: object, signal?: AbortSignal): Promise<void> {
+    const options = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
     await this.api.patchNamespacedLease(
       { namespace: this.options.namespace, name: this.options.name, body },
-      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+      signal ? withAbortSignal(signal, options as k8s.ConfigurationOptions) : options,
     );
   }
 
   private async tick(): Promise<void> {
     if (!this.running) return;
+    const { now, renewDeadlineMs, retryPeriodMs } = this.options;
+    const started = now();
+    // A holder's round may last only until its renew deadline; a follower's one renew deadline.
+    const roundMs = this.leading ? this.renewedAt + renewDeadlineMs - started : renewDeadlineMs;
+    let held = false;
     try {
-      this.setLeading(await this.tryAcquireOrRenew());
+      held = roundMs > 0 && (await this.tryAcquireOrRenew(new Date(started), AbortSignal.timeout(roundMs)));
     } catch (error) {
-      // An API error while leading means we can no longer prove the lease is ours.
-      this.setLeading(false);
       this.emit('error', error instanceof Error ? error : new Error(String(error)));
     }
+    if (held) {
+      this.renewedAt = started;
+      this.setLeading(true);
+    } else if (this.leading && now() >= this.renewedAt + renewDeadlineMs) {
+      // No renewal for the whole renew deadline: the lease can no longer be proven ours before it
+      // expires for the others, so stop leading. Until then a failed round is only retried.
+      this.setLeading(false);
+    }
     if (this.running) {
-      this.timer = setTimeout(() => void this.tick(), this.options.retryPeriodMs);
+      // Followers retry with client-go's jitter (up to 1.2 × more), so replicas do not poll in step.
+      const delay = this.leading ? retryPeriodMs : retryPeriodMs * (1 + Math.random() * 1.2);
+      this.timer = setTimeout(() => void this.tick(), this.leading ? Math.min(delay, Math.max(0, this.renewedAt + renewDeadlineMs - now())) : delay);
       this.timer.unref();
     }
   }

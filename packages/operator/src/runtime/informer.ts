@@ -13,33 +13,49 @@ export interface WatchOptions<T extends KubernetesObject> {
   onDelete?: (object: T) => void;
 }
 
+/** Backoff of restarts: 500 ms doubling to 30 s, full jitter, never under 200 ms. */
+const RESTART_BACKOFF = { baseDelayMs: 500, maxDelayMs: 30_000 };
+/** A watch that ran this long without an error counts as healthy again (client-go resets after 2 min). */
+const HEALTHY_RUN_MS = 60_000;
+
 /**
  * A client-node informer that is started again after an error (client-node's informer stops on one),
- * with capped exponential backoff, and whose cache is readable.
+ * with capped exponential backoff, and whose cache is readable. The backoff resets only after a list
+ * succeeded (or a watch ran a minute without error): client-node emits `connect` before it lists, so
+ * resetting on it restarted the watches 15–25 times a second while the API server was down.
  */
 export class RestartingInformer<T extends KubernetesObject> {
   private readonly informer: Informer<T> & ObjectCache<T>;
   private attempt = 0;
+  private startedAt = 0;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private synced = false;
 
   constructor(options: WatchOptions<T>) {
-    this.informer = makeInformer(options.kubeConfig, options.path, options.list, options.labelSelector);
+    const list = async (): Promise<KubernetesListObject<T>> => {
+      const result = await options.list();
+      // Only a list that answered proves the API server is back.
+      this.attempt = 0;
+      this.synced = true;
+      return result;
+    };
+    this.informer = makeInformer(options.kubeConfig, options.path, list, options.labelSelector);
     if (options.onAdd) this.informer.on('add', options.onAdd);
     if (options.onUpdate) this.informer.on('update', options.onUpdate);
     if (options.onDelete) this.informer.on('delete', options.onDelete);
-    this.informer.on('connect', () => {
-      this.attempt = 0;
-      this.synced = true;
-    });
     this.informer.on('error', (error: unknown) => {
       if (this.stopped) return;
-      const delayMs = Math.max(200, backoffDelay(this.attempt++, { baseDelayMs: 500, maxDelayMs: 30_000 }));
+      if (Date.now() - this.startedAt >= HEALTHY_RUN_MS) this.attempt = 0;
+      this.restarts += 1;
+      const delayMs = Math.max(200, backoffDelay(this.attempt++, RESTART_BACKOFF));
       options.logger.warn({ path: options.path, err: error, retryInMs: delayMs }, 'watch failed; restarting the informer');
       this.timer = setTimeout(() => void this.start(), delayMs);
     });
   }
+
+  /** Restarts after errors so far (for tests and metrics). */
+  restarts = 0;
 
   /** True once a list has succeeded (readiness). */
   get hasSynced(): boolean {
@@ -48,6 +64,7 @@ export class RestartingInformer<T extends KubernetesObject> {
 
   async start(): Promise<void> {
     if (this.stopped) return;
+    this.startedAt = Date.now();
     try {
       await this.informer.start();
     } catch {
