@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import { createHealthServer, createLogger, createMetricsRegistry, createShutdown, LeaseLock, loadKubeConfig, LOG_LEVELS, type LogLevel } from '@vaultbridge/core';
+import { VaultAddressPolicy } from './guards/vault-address.ts';
 import { installCrds } from './install-crds.ts';
 import { startOperator, type RunningOperator } from './operator.ts';
 
@@ -43,12 +44,13 @@ export function createOperatorProgram(io: CliIo, setExitCode: (code: number) => 
     .option('--max-concurrent-reconciles <n>', 'objects of each kind reconciled at once (env VSO_MAX_CONCURRENT_RECONCILES)', positiveInteger, Number(env.VSO_MAX_CONCURRENT_RECONCILES) || 100)
     .option('--health-probe-bind-address <addr>', 'health and metrics server, host:port', env.VSO_HEALTH_PROBE_BIND_ADDRESS || '0.0.0.0:8081')
     .option('--leader-elect', 'elect one active replica through a coordination.k8s.io Lease', env.VSO_LEADER_ELECT === 'true')
+    .option('--allowed-vault-addresses <list>', 'comma-separated Vault addresses VaultConnections may name; others are refused (env VAULTBRIDGE_ALLOWED_VAULT_ADDRESSES; default: any)', addressList, addressList(env.VAULTBRIDGE_ALLOWED_VAULT_ADDRESSES ?? ''))
     .option('--log-level <level>', 'debug, info, warn, error (env LOG_LEVEL)', logLevel, (env.LOG_LEVEL as LogLevel | undefined) ?? 'info')
     .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
     .exitOverride()
     .action(async (options: {
       kubeconfig?: string; operatorNamespace: string; installCrds: boolean; maxConcurrentReconciles: number;
-      healthProbeBindAddress: string; leaderElect: boolean; logLevel: LogLevel;
+      healthProbeBindAddress: string; leaderElect: boolean; logLevel: LogLevel; allowedVaultAddresses: string[];
     }) => {
       const logger = createLogger({ name: 'vaultbridge-operator', level: options.logLevel });
       const shutdown = createShutdown({ logger }).listen();
@@ -68,7 +70,11 @@ export function createOperatorProgram(io: CliIo, setExitCode: (code: number) => 
       let operator: RunningOperator | undefined;
       health.addReadinessCheck('informers', () => operator?.ready() ?? options.leaderElect);
       const run = async (): Promise<void> => {
-        operator = await startOperator({ kubeConfig, logger, operatorNamespace: options.operatorNamespace, concurrency: options.maxConcurrentReconciles, metrics, ...(env.OPERATOR_POD_UID ? { runtimePodUid: env.OPERATOR_POD_UID } : {}) });
+        operator = await startOperator({
+          kubeConfig, logger, operatorNamespace: options.operatorNamespace, concurrency: options.maxConcurrentReconciles, metrics,
+          ...(env.OPERATOR_POD_UID ? { runtimePodUid: env.OPERATOR_POD_UID } : {}),
+          allowedVaultAddresses: options.allowedVaultAddresses,
+        });
       };
       shutdown.onShutdown('operator', () => operator?.stop(), { order: 10 });
       if (options.leaderElect) {
@@ -88,6 +94,17 @@ export function createOperatorProgram(io: CliIo, setExitCode: (code: number) => 
       setExitCode(0);
     });
   return program;
+}
+
+/** `a, b` → ['a', 'b'], each a valid Vault address (checked here so a typo stops the start). */
+function addressList(value: string): string[] {
+  const entries = value.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  try {
+    new VaultAddressPolicy(entries);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+  return entries;
 }
 
 function splitHostPort(address: string): [string, number] {

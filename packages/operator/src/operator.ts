@@ -16,6 +16,8 @@ import { EventRecorder } from './runtime/events.ts';
 import { StaticSecretController } from './controllers/static-secret.ts';
 import { VaultClientFactory } from './controllers/vault-clients.ts';
 import { TokenStorage } from './controllers/token-storage.ts';
+import { discoverApiAudiences } from './guards/api-audiences.ts';
+import { VaultAddressPolicy } from './guards/vault-address.ts';
 import { RestartingInformer } from './runtime/informer.ts';
 import { WorkQueue, type ReconcileResult } from './runtime/queue.ts';
 import { LatestObjects } from './runtime/latest-objects.ts';
@@ -39,6 +41,11 @@ export interface OperatorOptions {
   runtimePodUid?: string;
   /** Secret in the operator namespace holding the MAC key, so MACs survive restarts. Default `vaultbridge-operator-hmac-key`. */
   macKeySecretName?: string;
+  /**
+   * Vault addresses VaultConnections may name (the cluster admin's allow-list); others are refused with
+   * `VaultAddressNotAllowed` before anything is sent. Empty or absent: any address.
+   */
+  allowedVaultAddresses?: readonly string[];
 }
 
 export interface RunningOperator {
@@ -82,6 +89,9 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     logger.warn({ err: error, secret: `${options.operatorNamespace}/${macKeySecret}` }, 'cannot read or create the MAC key Secret; using a per-process key');
     macKey = newMacKey();
   }
+  const addressPolicy = new VaultAddressPolicy(options.allowedVaultAddresses ?? []);
+  if (addressPolicy.unrestricted) logger.warn('no Vault address allow-list: VaultConnections may point anywhere (set --allowed-vault-addresses)');
+  let apiAudiences: Promise<ReadonlySet<string>> | undefined;
   // One store per kind, filled by its informer (below) and by the answers to our writes; reconciles and
   // the client factory read objects from here instead of the API server.
   const stores = {
@@ -97,6 +107,9 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   const clients = new VaultClientFactory({
     kubeConfig, operatorNamespace: options.operatorNamespace, logger, storage: tokenStorage,
     cached: { VaultAuth: (key) => stores.VaultAuth.peek(key), VaultConnection: (key) => stores.VaultConnection.peek(key) },
+    addressPolicy,
+    // Looked up once, when the first VaultAuth needs it.
+    apiAudiences: () => (apiAudiences ??= discoverApiAudiences(kubeConfig, logger)),
   });
   const reconciles = options.metrics?.counter({
     name: 'vaultbridge_operator_reconciles_total',

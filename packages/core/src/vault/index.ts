@@ -2,6 +2,7 @@ export { VaultClient, type VaultClientOptions, type TokenProvider, type Permissi
 export type { VaultRetryEvent, VaultSettingNames } from './connection.ts';
 export type { VaultTlsOptions } from './tls.ts';
 export { defaultVaultAddress, vaultSettingsFromEnv, type VaultEnvSettings } from './env.ts';
+export { parseVaultAddress, type VaultAddress } from './address.ts';
 export type { VaultResponse, VaultAuthInfo, VaultWrapInfo, VaultMethod, VaultRequestOptions } from './types.ts';
 export {
   VaultError, VaultPermissionError, VaultNotFoundError, VaultUnavailableError, VaultConfigError, VaultSecretVersionError,

@@ -96,7 +96,7 @@ test.each([
 
 test('VaultAuth: kubernetes and appRole, tokenExpirationSeconds defaults to 600', () => {
   expect(parseVaultAuthSpec({ method: 'kubernetes', mount: 'kubernetes', kubernetes: { role: 'r', serviceAccount: 'sa' } }).kubernetes)
-    .toEqual({ role: 'r', serviceAccount: 'sa', audiences: [], tokenExpirationSeconds: 600 });
+    .toEqual({ role: 'r', serviceAccount: 'sa', audiences: ['vault'], tokenExpirationSeconds: 600 });
   expect(() => parseVaultAuthSpec({ method: 'aws', mount: 'aws' })).toThrow('spec.method: "aws" is not supported yet');
   expect(() => parseVaultAuthSpec({ method: 'jwt', mount: 'jwt', jwt: { role: 'r' } })).toThrow('spec.jwt: needs exactly one of serviceAccount');
   expect(() => parseVaultAuthSpec({ method: 'jwt', mount: 'jwt', jwt: { role: 'r', serviceAccount: 'a', secretRef: 's' } })).toThrow('spec.jwt: needs exactly one of serviceAccount');

@@ -72,7 +72,7 @@ export const vaultAuthSchema = {
           properties: {
             role: { type: 'string', minLength: 1 },
             serviceAccount: { type: 'string', minLength: 1, description: 'Service account, in the namespace of the secret object, whose token logs in.' },
-            audiences: { type: 'array', items: { type: 'string' } },
+            audiences: { type: 'array', items: { type: 'string' }, description: 'Audiences of the minted token; ["vault"] when empty. The API server\'s own audiences are refused. Set the same audience on the Vault role.' },
             tokenExpirationSeconds: { type: 'integer', format: 'int64', minimum: 600, default: 600 },
           },
         },
@@ -83,7 +83,7 @@ export const vaultAuthSchema = {
             role: { type: 'string', minLength: 1 },
             serviceAccount: { type: 'string', description: 'Service account, in the namespace of the secret object, whose token logs in.' },
             secretRef: { type: 'string', description: 'Secret in the VaultAuth namespace whose key `jwt` is the token (instead of serviceAccount).' },
-            audiences: { type: 'array', items: { type: 'string' } },
+            audiences: { type: 'array', items: { type: 'string' }, description: 'Audiences of the minted token; ["vault"] when empty. The API server\'s own audiences are refused. Set the same audience on the Vault role.' },
             tokenExpirationSeconds: { type: 'integer', format: 'int64', minimum: 600, default: 600 },
           },
         },
@@ -146,7 +146,7 @@ function parseKubernetes(raw: unknown): VaultAuthKubernetes {
   return {
     role: asString(kubernetes.role, 'spec.kubernetes.role', true)!,
     serviceAccount: asString(kubernetes.serviceAccount, 'spec.kubernetes.serviceAccount', true)!,
-    audiences: asStringList(kubernetes.audiences, 'spec.kubernetes.audiences'),
+    audiences: audiencesOrDefault(kubernetes.audiences, 'spec.kubernetes.audiences'),
     tokenExpirationSeconds: asInteger(kubernetes.tokenExpirationSeconds, 'spec.kubernetes.tokenExpirationSeconds', 600) ?? 600,
   };
 }
@@ -162,9 +162,22 @@ function parseJwt(raw: unknown): VaultAuthJwt {
     role: asString(jwt.role, 'spec.jwt.role', true)!,
     ...(serviceAccount ? { serviceAccount } : {}),
     ...(secretRef ? { secretRef } : {}),
-    audiences: asStringList(jwt.audiences, 'spec.jwt.audiences'),
+    audiences: audiencesOrDefault(jwt.audiences, 'spec.jwt.audiences'),
     tokenExpirationSeconds: asInteger(jwt.tokenExpirationSeconds, 'spec.jwt.tokenExpirationSeconds', 600) ?? 600,
   };
+}
+
+/**
+ * The audiences of the service-account tokens minted for Vault; `["vault"]` when none are given (VSO
+ * leaves them empty, which mints a token for the API server's own audience: Vault, or whoever the
+ * VaultConnection points at, could then use it against the API server as that service account).
+ */
+export const DEFAULT_TOKEN_AUDIENCES = ['vault'];
+
+function audiencesOrDefault(raw: unknown, field: string): string[] {
+  const audiences = asStringList(raw, field);
+  if (audiences.some((audience) => audience.trim() === '')) throw new SpecError(field, 'an audience is empty');
+  return audiences.length > 0 ? audiences : [...DEFAULT_TOKEN_AUDIENCES];
 }
 
 function parseAppRole(raw: unknown): VaultAuthAppRole {

@@ -11,6 +11,7 @@ import { kinds } from '../api/crds.ts';
 import { parseVaultAuthSpec, vaultAuthAllows, type VaultAuthSpec } from '../api/vault-auth.ts';
 import { parseVaultConnectionSpec, type VaultConnectionSpec } from '../api/vault-connection.ts';
 import { describeKubeError, isNotFound } from './kube-errors.ts';
+import { VaultAddressNotAllowedError, VaultAddressPolicy } from '../guards/vault-address.ts';
 
 /** A reconcile failure that becomes `Ready=False` with this reason; the message names the field and never a value. */
 export class ReconcileError extends Error {
@@ -103,6 +104,8 @@ export class VaultClientFactory {
   private readonly tokens = new TokenManagerCache();
   /** Keyed by VaultAuth and service-account namespace; replaced when the configuration behind it changes. */
   private readonly slots = new Map<string, Slot>();
+  private readonly addressPolicy: VaultAddressPolicy;
+  private readonly apiAudiences: () => Promise<ReadonlySet<string>>;
 
   private readonly storage: TokenStorage | undefined;
   private readonly logger: Logger | undefined;
@@ -113,12 +116,18 @@ export class VaultClientFactory {
   constructor(options: {
     kubeConfig: KubeConfig; operatorNamespace: string; logger?: Logger; storage?: TokenStorage;
     cached?: Partial<Record<'VaultAuth' | 'VaultConnection', (key: string) => KubeObject | undefined>>;
+    /** Where VaultConnections may point; default anywhere. */
+    addressPolicy?: VaultAddressPolicy;
+    /** The API server's own audiences, refused in VaultAuth token audiences; default none. */
+    apiAudiences?: () => Promise<ReadonlySet<string>>;
   }) {
     this.cached = options.cached ?? {};
     this.storage = options.storage;
     this.logger = options.logger;
     this.kubeConfig = options.kubeConfig;
     this.operatorNamespace = options.operatorNamespace;
+    this.addressPolicy = options.addressPolicy ?? new VaultAddressPolicy([]);
+    this.apiAudiences = options.apiAudiences ?? (() => Promise.resolve(new Set<string>()));
     this.custom = options.kubeConfig.makeApiClient(CustomObjectsApi);
     this.core = options.kubeConfig.makeApiClient(CoreV1Api);
   }
@@ -137,6 +146,7 @@ export class VaultClientFactory {
     if (!vaultAuthAllows({ metadata: { namespace: authRef.namespace }, spec: auth }, namespace)) {
       throw new ReconcileError('VaultAuthNotAllowed', `spec.vaultAuthRef: VaultAuth ${authRef.namespace}/${authRef.name} does not list namespace ${namespace} in spec.allowedNamespaces`);
     }
+    await this.refuseApiAudiences(auth, authRef);
     const connectionRef = parseObjectRef(auth.vaultConnectionRef, 'spec.vaultConnectionRef', authRef.namespace, this.operatorNamespace);
     const { connection, caPem, object: connectionObject } = await this.resolveConnection(connectionRef, `VaultAuth ${authRef.namespace}/${authRef.name} spec.vaultConnectionRef: `);
 
@@ -198,6 +208,21 @@ export class VaultClientFactory {
       slot.persisted = undefined;
       this.logger?.warn({ err: error, client: stored.slotKey }, `could not store the Vault token (encrypt with transit ${stored.encryption.mount}/${stored.encryption.keyName}, write Secret ${this.storage.secretName(stored.cacheKey)}); a restart will log in anew`);
     }
+  }
+
+  /** A token minted for the API server's own audience is never sent to Vault (or wherever the connection points). */
+  private async refuseApiAudiences(auth: VaultAuthSpec, authRef: ObjectRef): Promise<void> {
+    const [field, minted] = auth.kubernetes
+      ? ['spec.kubernetes.audiences', auth.kubernetes]
+      : auth.jwt?.serviceAccount !== undefined ? ['spec.jwt.audiences', auth.jwt] : [undefined, undefined];
+    if (!field || !minted) return;
+    const apiAudiences = await this.apiAudiences();
+    const refused = minted.audiences.find((audience) => apiAudiences.has(audience));
+    if (refused === undefined) return;
+    throw new ReconcileError(
+      'InvalidVaultAuth',
+      `VaultAuth ${authRef.namespace}/${authRef.name} ${field}: "${refused}" is an audience of the Kubernetes API server; a token for it would let the Vault address act as the service account against the API server, so it is never minted for Vault. Use an audience of its own (the default is "vault") and set it as the Vault role's audience`,
+    );
   }
 
   /** How the VaultAuth logs in, for secrets in `namespace`. */
@@ -269,8 +294,11 @@ export class VaultClientFactory {
     let connection: VaultConnectionSpec;
     try {
       connection = parseVaultConnectionSpec(connectionObject.spec);
+      // Before anything is sent there: the address must be one the cluster admin allowed.
+      this.addressPolicy.check(connection.address, `VaultConnection ${connectionRef.namespace}/${connectionRef.name} spec.address`);
     } catch (error) {
       if (error instanceof SpecError) throw new ReconcileError('InvalidVaultConnection', `VaultConnection ${connectionRef.namespace}/${connectionRef.name}: ${error.message}`);
+      if (error instanceof VaultAddressNotAllowedError) throw new ReconcileError('VaultAddressNotAllowed', `${context}${error.message}`);
       throw error;
     }
     const caPem = connection.caCertSecretRef ? await this.readCa(connectionRef, connection.caCertSecretRef) : undefined;

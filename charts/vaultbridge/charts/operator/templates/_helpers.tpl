@@ -25,3 +25,16 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- define "operator.vaultAddress" -}}
 {{- .Values.vaultAddress | default ((.Values.global).vault).address | default "" -}}
 {{- end -}}
+
+{{/*
+Vault addresses VaultConnections may name, comma-separated: operator.allowedVaultAddresses, else the
+global Vault address; empty (any address) only with allowAnyVaultAddress.
+*/}}
+{{- define "operator.allowedVaultAddresses" -}}
+{{- $allowed := .Values.allowedVaultAddresses | default list -}}
+{{- if and (not $allowed) (not .Values.allowAnyVaultAddress) -}}
+{{- $global := ((.Values.global | default dict).vault | default dict).address | default "" -}}
+{{- if $global -}}{{- $allowed = list $global -}}{{- end -}}
+{{- end -}}
+{{- if not .Values.allowAnyVaultAddress -}}{{- join "," $allowed -}}{{- end -}}
+{{- end -}}
