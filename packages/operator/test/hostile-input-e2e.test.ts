@@ -5,6 +5,7 @@ import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { sharedStack } from '@vaultbridge/testenv';
 import type { VaultStaticSecret } from '../src/api/vault-static-secret.ts';
 import { installCrds } from '../src/install-crds.ts';
+import { ALLOW_SYNC_ANNOTATION } from '../src/sync/destination.ts';
 import { deleteSyncedObjects } from './support/cleanup.ts';
 import { decode, inNamespace, waitFor } from './support/e2e.ts';
 import { startOperatorProcess, type OperatorProcess } from './support/operator-process.ts';
@@ -77,4 +78,44 @@ test('a pattern RE2 does not have (lookahead) is InvalidSpec naming the field, a
   expect(condition.message).toContain('not a supported RE2 regular expression');
   expect(await objects.readSecret('lookahead')).toBeUndefined();
   expect((await operator.probe('/healthz')).status).toBe(200);
+});
+
+describe('create: false never turns VaultStaticSecret rights into write on any Secret', () => {
+  const original = { keep: Buffer.from('original').toString('base64') };
+  const secrets: { name: string; type: string; labels?: Record<string, string>; annotations?: Record<string, string>; reason: string }[] = [
+    { name: 'helm-release', type: 'helm.sh/release.v1', labels: { owner: 'helm', name: 'rel' }, reason: 'DestinationProtected' },
+    { name: 'sa-token', type: 'kubernetes.io/service-account-token', annotations: { 'kubernetes.io/service-account.name': 'app' }, reason: 'DestinationProtected' },
+    { name: 'not-opted-in', type: 'Opaque', reason: 'DestinationNotOptedIn' },
+    { name: 'tls-not-asked', type: 'kubernetes.io/tls', annotations: { [ALLOW_SYNC_ANNOTATION]: 'VaultStaticSecret/tls-not-asked' }, reason: 'DestinationTypeNotAllowed' },
+  ];
+
+  test.each(secrets)('$name ($type) is refused with $reason and keeps its data', async ({ name, type, labels, annotations, reason }) => {
+    const data = type === 'kubernetes.io/tls' ? { 'tls.crt': original.keep, 'tls.key': original.keep } : original;
+    await core.createNamespacedSecret({ namespace, body: { metadata: { name, labels, annotations }, type, data } });
+    await objects.create('vaultstaticsecrets', 'VaultStaticSecret', name, {
+      mount: 'secret', path: vaultPath, type: 'kv-v2', refreshAfter: '1h', destination: { name, create: false },
+    });
+    const condition = await waitFor('Ready=False', async () => {
+      const found = ready(await objects.read<VaultStaticSecret>('vaultstaticsecrets', name));
+      return found?.status === 'False' && found;
+    });
+    expect(condition.reason).toBe(reason);
+    expect(condition.message).toContain(`Secret ${namespace}/${name}`);
+    expect((await objects.readSecret(name))?.data).toEqual(data);
+  });
+
+  test('a Secret annotated for this object gets the Vault data, and keeps its labels and annotations', async () => {
+    const annotations = { [ALLOW_SYNC_ANNOTATION]: 'VaultStaticSecret/opted-in', team: 'web' };
+    await core.createNamespacedSecret({ namespace, body: { metadata: { name: 'opted-in', annotations, labels: { app: 'web' } }, type: 'Opaque', data: original } });
+    await objects.create('vaultstaticsecrets', 'VaultStaticSecret', 'opted-in', {
+      mount: 'secret', path: vaultPath, type: 'kv-v2', refreshAfter: '1h', destination: { name: 'opted-in', create: false },
+    });
+    const secret = await waitFor('the Vault data', async () => {
+      const found = await objects.readSecret('opted-in');
+      return found?.data?.password !== undefined && found;
+    });
+    expect(decode(secret, 'password')).toBe('p');
+    expect(secret.metadata?.annotations).toMatchObject(annotations);
+    expect(secret.metadata?.labels).toEqual({ app: 'web' });
+  });
 });

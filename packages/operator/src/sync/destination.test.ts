@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
-import { buildSecretData, MANAGED_BY_LABEL, planWrite, transformSecretData, type Owner } from './destination.ts';
+import type { V1Secret } from '@kubernetes/client-node';
+import { ALLOW_SYNC_ANNOTATION, buildSecretData, MANAGED_BY_LABEL, planWrite, transformSecretData, type Owner } from './destination.ts';
 import { parseTransformation } from '../api/sync-target.ts';
 import { SpecError } from '../api/common.ts';
 import { macInput, secretMac } from './hmac.ts';
@@ -45,6 +46,47 @@ test('create, no-op when equal, refuse a Secret we do not own, adopt with overwr
   const otherOwners = { metadata: { name: 'app', labels: { [MANAGED_BY_LABEL]: 'vaultbridge-operator' } } };
   expect(planWrite({ ...destination, overwrite: true }, 'ns', owner, data, otherOwners)).toMatchObject({ action: 'refuse', reason: 'DestinationNotOwned' });
   expect(planWrite({ ...destination, create: false }, 'ns', owner, data, undefined)).toMatchObject({ action: 'refuse', reason: 'DestinationMissing' });
+});
+
+describe('create: false writes only Secrets that opted in', () => {
+  const data = { a: b64('from-vault') };
+  const unowned = { ...destination, create: false };
+  const secret = (extra: { type?: string; labels?: Record<string, string>; annotations?: Record<string, string>; ownerReferences?: object[] } = {}) => ({
+    metadata: {
+      name: 'app', namespace: 'ns', labels: extra.labels ?? {}, ownerReferences: extra.ownerReferences ?? [],
+      annotations: { [ALLOW_SYNC_ANNOTATION]: 'VaultStaticSecret/app', ...extra.annotations },
+    },
+    ...(extra.type ? { type: extra.type } : {}),
+    data: { keep: b64('user') },
+  }) as V1Secret;
+
+  it.each([
+    ['no annotation', { annotations: { [ALLOW_SYNC_ANNOTATION]: '' } }, 'DestinationNotOptedIn', `annotate it with ${ALLOW_SYNC_ANNOTATION}: VaultStaticSecret/app`],
+    ['another object named', { annotations: { [ALLOW_SYNC_ANNOTATION]: 'VaultStaticSecret/other, VaultDynamicSecret/app' } }, 'DestinationNotOptedIn', 'does not allow it'],
+    ['a service-account token', { type: 'kubernetes.io/service-account-token' }, 'DestinationProtected', 'kubernetes.io/service-account-token Secret'],
+    ['a helm release', { type: 'helm.sh/release.v1', labels: { owner: 'helm', name: 'rel' } }, 'DestinationProtected', 'helm.sh/release.v1 Secret'],
+    ['an Opaque Secret with helm\'s owner label', { labels: { owner: 'helm' } }, 'DestinationProtected', 'helm or service-account Secret'],
+    ['a bootstrap token', { type: 'bootstrap.kubernetes.io/token' }, 'DestinationProtected', 'never overwritten'],
+    ['one another controller owns', { ownerReferences: [{ apiVersion: 'cert-manager.io/v1', kind: 'Certificate', name: 'web', uid: 'c-1', controller: true }] }, 'DestinationProtected', 'controlled by Certificate web'],
+    ['a non-Opaque type the spec does not name', { type: 'kubernetes.io/tls' }, 'DestinationTypeNotAllowed', 'set spec.destination.type to kubernetes.io/tls'],
+  ])('refuses %s', (_case, extra, reason, message) => {
+    const plan = planWrite(unowned, 'ns', owner, data, secret(extra));
+    expect(plan).toMatchObject({ action: 'refuse', reason });
+    expect(plan.action === 'refuse' && plan.message).toContain(message);
+  });
+
+  it('writes only data (labels, annotations, owners stay) when the Secret names this object or *', () => {
+    for (const value of ['VaultStaticSecret/app', 'VaultPKISecret/x,VaultStaticSecret/app', '*']) {
+      const existing = secret({ annotations: { [ALLOW_SYNC_ANNOTATION]: value }, ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'cm', uid: 'u' }] });
+      const plan = planWrite(unowned, 'ns', owner, data, existing);
+      expect(plan).toMatchObject({ action: 'update', secret: { data, metadata: existing.metadata } });
+    }
+  });
+
+  it('a non-Opaque type is written when the spec names it', () => {
+    const plan = planWrite({ ...unowned, type: 'kubernetes.io/tls' }, 'ns', owner, data, secret({ type: 'kubernetes.io/tls' }));
+    expect(plan.action).toBe('update');
+  });
 });
 
 test('MAC input is Go json.Marshal(map[string][]byte): sorted keys, base64 values, HTML-escaped', () => {

@@ -7,6 +7,14 @@ export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY = 'vaultbridge-operator';
 export const OWNER_UID_LABEL = 'secrets.vaultbridge.dev/owner-uid';
 export const MANAGED_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
+/**
+ * With `destination.create: false`, the existing Secret must carry this annotation naming the objects
+ * that may write its data (`VaultStaticSecret/app`, comma-separated, or `*`): whoever can edit the
+ * Secret says so, so creating a VaultStaticSecret does not grant write on any Secret of the namespace.
+ */
+export const ALLOW_SYNC_ANNOTATION = 'secrets.vaultbridge.dev/allow-sync-from';
+/** Secret types whose data belongs to Kubernetes or helm: never written, opt-in or not. */
+const PROTECTED_TYPES = new Set(['kubernetes.io/service-account-token', 'helm.sh/release.v1', 'bootstrap.kubernetes.io/token']);
 
 export interface Owner {
   apiVersion: string;
@@ -93,13 +101,48 @@ export type WritePlan =
   | { action: 'create'; secret: V1Secret }
   | { action: 'update'; secret: V1Secret }
   | { action: 'none' }
-  | { action: 'refuse'; reason: 'DestinationNotOwned' | 'DestinationMissing' | 'DestinationTypeChange'; message: string };
+  | {
+    action: 'refuse';
+    reason: 'DestinationNotOwned' | 'DestinationMissing' | 'DestinationTypeChange' | 'DestinationNotOptedIn' | 'DestinationProtected' | 'DestinationTypeNotAllowed';
+    message: string;
+  };
 
 function sameMap(a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {
   const left = a ?? {};
   const right = b ?? {};
   const keys = Object.keys(left);
   return keys.length === Object.keys(right).length && keys.every((key) => left[key] === right[key]);
+}
+
+/**
+ * Why a Secret the operator did not create (`create: false`) may not get this owner's data, if it may
+ * not: one of Kubernetes' or helm's own, one another controller owns, a non-Opaque type the spec does not
+ * name, or no opt-in annotation naming this owner.
+ */
+function refuseUnownedWrite(destination: Destination, namespace: string, owner: Owner, existing: V1Secret): WritePlan | undefined {
+  const where = `Secret ${namespace}/${destination.name}`;
+  const type = existing.type || 'Opaque';
+  const labels = existing.metadata?.labels ?? {};
+  const annotations = existing.metadata?.annotations ?? {};
+  if (PROTECTED_TYPES.has(type) || labels.owner === 'helm' || annotations['kubernetes.io/service-account.name'] !== undefined) {
+    return { action: 'refuse', reason: 'DestinationProtected', message: `${where} is a ${type === 'Opaque' ? 'helm or service-account' : type} Secret, which is never overwritten with Vault data; name another Secret in spec.destination.name` };
+  }
+  const controller = (existing.metadata?.ownerReferences ?? []).find((ref) => ref.controller === true && ref.uid !== owner.uid);
+  if (controller) {
+    return { action: 'refuse', reason: 'DestinationProtected', message: `${where} is controlled by ${controller.kind} ${controller.name}, which would fight over its data; name another Secret in spec.destination.name` };
+  }
+  if (type !== 'Opaque' && type !== destination.type) {
+    return { action: 'refuse', reason: 'DestinationTypeNotAllowed', message: `${where} has type ${type}; set spec.destination.type to ${type} to write it anyway` };
+  }
+  const allowed = (annotations[ALLOW_SYNC_ANNOTATION] ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '');
+  if (!allowed.includes('*') && !allowed.includes(`${owner.kind}/${owner.name}`)) {
+    return {
+      action: 'refuse',
+      reason: 'DestinationNotOptedIn',
+      message: `${where} exists and spec.destination.create is false, but the Secret does not allow it: annotate it with ${ALLOW_SYNC_ANNOTATION}: ${owner.kind}/${owner.name} (whoever may edit the Secret decides)`,
+    };
+  }
+  return undefined;
 }
 
 /**
@@ -111,6 +154,8 @@ export function planWrite(destination: Destination, namespace: string, owner: Ow
     if (!existing) {
       return { action: 'refuse', reason: 'DestinationMissing', message: `Secret ${namespace}/${destination.name} does not exist and spec.destination.create is false` };
     }
+    const refusal = refuseUnownedWrite(destination, namespace, owner, existing);
+    if (refusal) return refusal;
     if (sameMap(existing.data, data)) return { action: 'none' };
     // Only data is ours to set: labels, annotations, type and owners stay the user's.
     return { action: 'update', secret: { ...existing, data } };
