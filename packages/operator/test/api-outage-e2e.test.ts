@@ -19,7 +19,11 @@ const vaultPath = `e2e/${namespace}/app`;
 let proxy: InterruptibleTcpProxy;
 let operator: OperatorProcess;
 
-const lease = () => leases.readNamespacedLease({ namespace, name: 'vaultbridge-operator-leader' });
+const leaseSpec = async () => {
+  const spec = (await leases.readNamespacedLease({ namespace, name: 'vaultbridge-operator-leader' })).spec;
+  if (!spec) throw new Error('the leader Lease has no spec');
+  return spec;
+};
 
 beforeAll(async () => {
   await installCrds(kubeConfig);
@@ -46,12 +50,12 @@ afterAll(async () => {
 });
 
 test('a 3 s API-server outage: the leader keeps leading and syncing, and loses no Secret', async () => {
-  await waitFor('the lease', async () => (await lease()).spec?.holderIdentity === 'outage-replica');
+  await waitFor('the lease', async () => (await leaseSpec()).holderIdentity === 'outage-replica');
   await objects.create('vaultstaticsecrets', 'VaultStaticSecret', 'before', {
     mount: 'secret', path: vaultPath, type: 'kv-v2', refreshAfter: '1s', destination: { name: 'before', create: true },
   });
   expect(decode(await waitFor('the Secret', () => objects.readSecret('before')), 'password')).toBe('one');
-  const held = (await lease()).spec!;
+  const held = await leaseSpec();
 
   proxy.cut();
   await new Promise((resolve) => setTimeout(resolve, 3_000));
@@ -63,11 +67,11 @@ test('a 3 s API-server outage: the leader keeps leading and syncing, and loses n
   });
   expect(decode(await waitFor('the Secret synced after the outage', () => objects.readSecret('after'), 60_000), 'password')).toBe('one');
   expect(operator.child.exitCode).toBeNull();
-  const after = (await lease()).spec!;
+  const after = await leaseSpec();
   expect(after.holderIdentity).toBe('outage-replica');
   expect(after.leaseTransitions).toBe(held.leaseTransitions);
   expect(operator.output()).not.toContain('leader lease lost');
   // The Secret synced before the outage is intact.
-  expect(decode((await objects.readSecret('before'))!, 'password')).toBe('one');
+  expect(decode(await waitFor('the Secret', () => objects.readSecret('before')), 'password')).toBe('one');
   expect((await operator.probe('/healthz')).status).toBe(200);
 }, 90_000);
