@@ -9,7 +9,7 @@ beforeAll(() => {
 });
 
 function lock(name: string, identity: string, leaseDurationSeconds = 15): LeaseLock {
-  return new LeaseLock({ kubeConfig: stack.kube.config, namespace: 'default', name, identity, leaseDurationSeconds, retryPeriodMs: 100 });
+  return new LeaseLock({ kubeConfig: stack.kube.config, namespace: 'default', name, identity, leaseDurationSeconds, renewDeadlineMs: leaseDurationSeconds * 800, retryPeriodMs: 100 });
 }
 
 describe('LeaseLock', () => {

@@ -14,7 +14,7 @@ export interface LeaseLockOptions {
   /**
    * How long the holder keeps leading without a successful renewal (API errors, a restarting API
    * server, a hung request) before it gives up. Shorter than the lease, so it stops before another
-   * replica can take over. Default 10 s, as client-go.
+   * replica can take over. Default 10 s, as client-go (two thirds of a shorter lease).
    */
   renewDeadlineMs?: number;
   /** How often the holder renews and the others retry. Default 2 s. */
@@ -57,8 +57,11 @@ export class LeaseLock extends EventEmitter<LeaseLockEvents> {
   constructor(options: LeaseLockOptions) {
     super();
     this.api = options.kubeConfig.makeApiClient(k8s.CoordinationV1Api);
-    this.options = { leaseDurationSeconds: 15, renewDeadlineMs: 10_000, retryPeriodMs: 2000, now: Date.now, ...options };
-    const { leaseDurationSeconds, renewDeadlineMs, retryPeriodMs } = this.options;
+    const leaseDurationSeconds = options.leaseDurationSeconds ?? 15;
+    // Without one, the renew deadline keeps client-go's ratio to the lease (10 s of 15 s).
+    const renewDeadlineMs = options.renewDeadlineMs ?? Math.min(10_000, (leaseDurationSeconds * 1000 * 2) / 3);
+    this.options = { retryPeriodMs: 2000, now: Date.now, ...options, leaseDurationSeconds, renewDeadlineMs };
+    const { retryPeriodMs } = this.options;
     // client-go's rule: lease > renew deadline > retry period × its jitter factor (1.2).
     if (!(leaseDurationSeconds * 1000 > renewDeadlineMs)) {
       throw new KubeError(`leader election: the lease duration (${leaseDurationSeconds} s) must be longer than the renew deadline (${renewDeadlineMs} ms)`);
@@ -143,7 +146,7 @@ export class LeaseLock extends EventEmitter<LeaseLockEvents> {
     const options = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
     await this.api.patchNamespacedLease(
       { namespace: this.options.namespace, name: this.options.name, body },
-      signal ? withAbortSignal(signal, options as k8s.ConfigurationOptions) : options,
+      signal ? withAbortSignal(signal, options) : options,
     );
   }
 
