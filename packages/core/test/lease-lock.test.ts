@@ -22,8 +22,7 @@ describe('LeaseLock', () => {
     expect(await a.tryAcquireOrRenew()).toBe(true); // renewal by the holder
 
     a.start();
-    await new Promise((r) => setTimeout(r, 150));
-    expect(a.isLeader).toBe(true);
+    await until('the first round', () => a.isLeader);
     await a.stop();
     expect(await b.tryAcquireOrRenew()).toBe(true);
     const lease = await stack.kube.config.makeApiClient(k8s.CoordinationV1Api).readNamespacedLease({ namespace: 'default', name });
