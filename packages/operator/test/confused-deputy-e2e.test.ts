@@ -65,7 +65,10 @@ test('audiences left empty are ["vault"], and a Vault role with audience "vault"
 });
 
 test('the API server\'s own audience (its issuer) is refused naming the field, and nothing is synced', async () => {
-  const issuer = (JSON.parse(await kubeConfig.makeApiClient(WellKnownApi).getServiceAccountIssuerOpenIDConfiguration()) as { issuer: string }).issuer;
+  // Typed as a string, answered as the parsed document.
+  const answer: unknown = await kubeConfig.makeApiClient(WellKnownApi).getServiceAccountIssuerOpenIDConfiguration();
+  const { issuer } = (typeof answer === 'string' ? JSON.parse(answer) : answer) as { issuer: string };
+  expect(issuer).toMatch(/^https:\/\//);
   for (const [name, audience] of [['issuer-audience', issuer], ['well-known-audience', 'https://kubernetes.default.svc']] as const) {
     await objects.create('vaultauths', 'VaultAuth', name, {
       vaultConnectionRef: 'vault', method: 'kubernetes', mount: stack.layout.kubernetesAuthMount, kubernetes: { role: namespace, serviceAccount: 'app', audiences: ['vault', audience] },
