@@ -59,7 +59,7 @@ export class LeaseLock extends EventEmitter<LeaseLockEvents> {
     this.api = options.kubeConfig.makeApiClient(k8s.CoordinationV1Api);
     const leaseDurationSeconds = options.leaseDurationSeconds ?? 15;
     // Without one, the renew deadline keeps client-go's ratio to the lease (10 s of 15 s).
-    const renewDeadlineMs = options.renewDeadlineMs ?? Math.min(10_000, (leaseDurationSeconds * 1000 * 2) / 3);
+    const renewDeadlineMs = options.renewDeadlineMs ?? Math.min(10_000, Math.floor((leaseDurationSeconds * 1000 * 2) / 3));
     this.options = { retryPeriodMs: 2000, now: Date.now, ...options, leaseDurationSeconds, renewDeadlineMs };
     const { retryPeriodMs } = this.options;
     // client-go's rule: lease > renew deadline > retry period × its jitter factor (1.2).
@@ -89,7 +89,7 @@ export class LeaseLock extends EventEmitter<LeaseLockEvents> {
     if (!this.leading) return;
     this.setLeading(false);
     // Bounded like a round: a shutdown must not wait on an API server that does not answer.
-    const signal = AbortSignal.timeout(this.options.renewDeadlineMs);
+    const signal = AbortSignal.timeout(Math.ceil(this.options.renewDeadlineMs));
     try {
       const lease = await this.api.readNamespacedLease({ namespace: this.options.namespace, name: this.options.name }, withAbortSignal(signal));
       if (lease.spec?.holderIdentity !== this.options.identity) return;
@@ -158,7 +158,7 @@ export class LeaseLock extends EventEmitter<LeaseLockEvents> {
     const roundMs = this.leading ? this.renewedAt + renewDeadlineMs - started : renewDeadlineMs;
     let held = false;
     try {
-      held = roundMs > 0 && (await this.tryAcquireOrRenew(new Date(started), AbortSignal.timeout(roundMs)));
+      held = roundMs > 0 && (await this.tryAcquireOrRenew(new Date(started), AbortSignal.timeout(Math.ceil(roundMs))));
     } catch (error) {
       this.emit('error', error instanceof Error ? error : new Error(String(error)));
     }

@@ -79,7 +79,7 @@ export async function retry<T>(fn: (attempt: number, signal: AbortSignal | undef
   const maxAttempts = Math.max(1, Math.floor(options.maxAttempts));
   const isRetryable = options.isRetryable ?? (() => true);
   const { deadline } = options;
-  const deadlineSignal = deadline === undefined ? undefined : AbortSignal.timeout(Math.max(0, deadline - Date.now()));
+  const deadlineSignal = deadline === undefined ? undefined : AbortSignal.timeout(Math.max(0, Math.ceil(deadline - Date.now())));
   const attemptSignal = deadlineSignal && options.signal ? AbortSignal.any([deadlineSignal, options.signal]) : (deadlineSignal ?? options.signal);
   for (let attempt = 1; ; attempt += 1) {
     options.signal?.throwIfAborted();

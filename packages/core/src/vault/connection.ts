@@ -185,7 +185,7 @@ export class Connection {
       const remainingMs = deadline === undefined ? Infinity : deadline - Date.now();
       const cutByDeadline = remainingMs < this.timeoutMs;
       if (remainingMs <= 0) throw this.deadlineError(method, apiPath, 'request deadline');
-      const attemptDeadline = AbortSignal.timeout(cutByDeadline ? remainingMs : this.timeoutMs);
+      const attemptDeadline = AbortSignal.timeout(Math.ceil(cutByDeadline ? remainingMs : this.timeoutMs));
       let response;
       try {
         response = await this.http.request({
