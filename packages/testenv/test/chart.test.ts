@@ -91,6 +91,17 @@ describe('helm template', () => {
     expect(operator.spec!.template.spec!.containers[0]!.args).toContain('--leader-elect');
   });
 
+  it('limits the operator to the admin\'s Vault addresses: global.vault.address by default, the list when given, none only when asked', () => {
+    const allowList = (...setArgs: string[]) => {
+      const operator = render(...setArgs).find((o) => o.kind === 'Deployment' && o.metadata.name === 'rel-vaultbridge-operator') as unknown as k8s.V1Deployment;
+      return operator.spec?.template.spec?.containers[0]?.env?.find((e) => e.name === 'VAULTBRIDGE_ALLOWED_VAULT_ADDRESSES')?.value;
+    };
+    expect(allowList('global.vault.address=https://vault.example:8200')).toBe('https://vault.example:8200');
+    expect(allowList('operator.allowedVaultAddresses={https://a.example:8200,https://b.example}')).toBe('https://a.example:8200,https://b.example');
+    expect(allowList('operator.allowAnyVaultAddress=true')).toBeUndefined();
+    expect(() => render('operator.allowedVaultAddresses={vault:8200}')).toThrow(/allowedVaultAddresses/);
+  });
+
   it.each(components)('with only %s enabled renders only its objects', (component) => {
     const objects = render(...only(component));
     expect(objects.length).toBeGreaterThan(0);
