@@ -270,8 +270,11 @@ describe('against local servers', () => {
     try {
       const client = new VaultClient({ address: server.url, maxRetries: 5 });
       const controller = new AbortController();
-      setTimeout(() => controller.abort(new Error('shutting down')), 50);
-      await expect(client.read('x', { signal: controller.signal })).rejects.toThrow('shutting down');
+      // Aborted once the request is at the server (a fixed delay raced a loaded machine).
+      const abortWhenSeen = setInterval(() => {
+        if (server.seen.length > 0) controller.abort(new Error('shutting down'));
+      }, 10);
+      await expect(client.read('x', { signal: controller.signal })).rejects.toThrow('shutting down').finally(() => clearInterval(abortWhenSeen));
       expect(server.seen).toHaveLength(1);
     } finally {
       await server.close();
