@@ -164,7 +164,8 @@ export class ProviderServer {
     const started = performance.now();
     try {
       const sample = warmUpMountPath(this.service, this.options.flags, this.hmacKey);
-      await Promise.all([warmUpGrpc(this.service, injector), this.fetcher.warmUp(sample)]);
+      const [called] = await Promise.all([warmUpGrpc(this.service, injector), this.fetcher.warmUp(sample)]);
+      if (!called) this.logger.debug('the warm-up Version call did not finish in time');
     } catch (error) {
       // A warm-up that fails only costs the first mount its speed.
       this.logger.warn({ err: error }, 'warm-up of the mount path failed; serving anyway');

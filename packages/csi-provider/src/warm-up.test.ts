@@ -5,7 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import { createLogger } from '@vaultbridge/core';
 import { generateHmacKey } from './mount.ts';
 import { loadProviderService, ProviderServer } from './server.ts';
-import { warmUpMountPath } from './warm-up.ts';
+import { warmUpGrpc, warmUpMountPath } from './warm-up.ts';
 
 describe('warm-up', () => {
   it('runs the mount path on made-up input, without Vault, and returns the sample with the default connection', () => {
@@ -14,6 +14,26 @@ describe('warm-up', () => {
       ['username', 'GET'], ['dir/password', 'GET'], ['whole.json', 'GET'], ['blob', 'GET'], ['cert', 'PUT'],
     ]);
     expect(config.connection.address).toBe('https://vault.example:8200');
+  });
+
+  it('one Version call goes through grpc-js behind the authority rewriter and its trailers come back', async () => {
+    const server = new grpc.Server();
+    const service = loadProviderService();
+    let served = 0;
+    server.addService(service, {
+      Version: (_call: unknown, callback: grpc.sendUnaryData<unknown>) => {
+        served += 1;
+        callback(null, { version: 'v1alpha1', runtime_name: 'test', runtime_version: '0' });
+      },
+      Mount: (_call: unknown, callback: grpc.sendUnaryData<unknown>) => callback({ code: grpc.status.UNIMPLEMENTED }),
+    });
+    const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+    try {
+      expect(await warmUpGrpc(service, injector, 30_000)).toBe(true);
+      expect(served).toBe(1);
+    } finally {
+      server.forceShutdown();
+    }
   });
 
   it('a provider whose Vault is unreachable still warms up, starts and serves', async () => {

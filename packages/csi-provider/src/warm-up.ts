@@ -3,13 +3,12 @@
 // round trips: 169 ms against upstream's 62 ms. The provider runs that code once on made-up input
 // before its socket is served, so the driver's first call finds it compiled. Nothing is kept: what the
 // warm-up allocates is garbage afterwards, so idle memory does not grow (only V8's compiled code).
-import http2 from 'node:http2';
 import { duplexPair } from 'node:stream';
 import type * as grpc from '@grpc/grpc-js';
 import type { VaultResponse } from '@vaultbridge/core';
 import hpack from 'hpack.js';
 import { parseMountRequest, type MountConfig, type ProviderFlags } from './config.ts';
-import { AuthorityRewritingConnection, ClientStreamRewriter, encodeHeaderFrames } from './h2-authority.ts';
+import { AuthorityRewritingConnection, encodeHeaderFrames } from './h2-authority.ts';
 import { buildMountResult } from './mount.ts';
 
 const preface = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
@@ -41,22 +40,9 @@ function sampleAnswer(data: Record<string, unknown>): VaultResponse<unknown> {
   return { request_id: 'warm-up', lease_id: '', lease_duration: 0, renewable: false, data, auth: null, warnings: null, wrap_info: null };
 }
 
-/** One grpc-go style request's bytes (preface, SETTINGS, HEADERS with a socket-path authority) through the rewriter. */
-function warmUpHeaderRewrite(): void {
-  const compressor = hpack.compressor.create({ table: { maxSize: 4096 } });
-  compressor.write([
-    { name: ':method', value: 'POST' }, { name: ':scheme', value: 'http' }, { name: ':path', value: '/v1alpha1.CSIDriverProvider/Mount' },
-    { name: ':authority', value: '/var/run/secrets-store-csi-providers/vault.sock' }, { name: 'content-type', value: 'application/grpc' },
-    { name: 'user-agent', value: 'grpc-go/1.56.3' }, { name: 'te', value: 'trailers' }, { name: 'grpc-timeout', value: '29999m' },
-  ]);
-  const block = compressor.read() ?? Buffer.alloc(0);
-  const settings = Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0]);
-  new ClientStreamRewriter().push(Buffer.concat([preface, settings, ...encodeHeaderFrames(1, false, undefined, block)]));
-}
-
 /**
  * Runs the mount path once on made-up input, without Vault: protobuf decode and encode as grpc-js
- * does, parsing, file building and object versions, header rewriting. Returns the parsed sample, whose
+ * does, parsing, file building and object versions. Returns the parsed sample, whose
  * connection settings are those of a SecretProviderClass that names no address of its own.
  */
 export function warmUpMountPath(service: grpc.ServiceDefinition, flags: ProviderFlags, hmacKey: Buffer): MountConfig {
@@ -73,40 +59,63 @@ export function warmUpMountPath(service: grpc.ServiceDefinition, flags: Provider
   const result = buildMountResult(config, responses, hmacKey);
   method.responseSerialize({ object_version: result.objectVersions, files: result.files });
   (service.Version as grpc.MethodDefinition<unknown, unknown>).responseSerialize({ version: 'v1alpha1', runtime_name: 'warm-up', runtime_version: '0' });
-  warmUpHeaderRewrite();
   return config;
 }
 
 /**
  * One Version call through grpc-js as the driver's calls arrive (an injected connection behind the
- * authority rewriter), over an in-memory pair instead of the socket: grpc-js's and Node's HTTP/2
- * server paths are compiled before the first real call. Gives up after `timeoutMs`; never throws.
+ * authority rewriter), over an in-memory pair instead of the socket, written as raw HTTP/2 frames (no
+ * HTTP/2 client is compiled that production never uses): grpc-js's and Node's HTTP/2 server paths are
+ * compiled before the first real call. Resolves true once the call's trailers came back, false when it
+ * gave up after `timeoutMs`; never throws.
  */
-export async function warmUpGrpc(service: grpc.ServiceDefinition, injector: grpc.ConnectionInjector, timeoutMs = 2000): Promise<void> {
+export async function warmUpGrpc(service: grpc.ServiceDefinition, injector: grpc.ConnectionInjector, timeoutMs = 2000): Promise<boolean> {
   const [clientSide, serverSide] = duplexPair();
   injector.injectConnection(new AuthorityRewritingConnection(serverSide));
-  const session = http2.connect('http://localhost', { createConnection: () => clientSide });
-  session.on('error', () => undefined);
+  const message = (service.Version as grpc.MethodDefinition<unknown, unknown>).requestSerialize({ version: 'v1alpha1' });
+  const data = Buffer.alloc(5 + message.length);
+  data.writeUInt32BE(message.length, 1);
+  message.copy(data, 5);
+  const dataFrame = Buffer.alloc(9);
+  dataFrame.writeUIntBE(data.length, 0, 3);
+  dataFrame.writeUInt8(0x0, 3);
+  dataFrame.writeUInt8(0x1, 4);
+  dataFrame.writeUInt32BE(1, 5);
   try {
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, timeoutMs);
-      const message = (service.Version as grpc.MethodDefinition<unknown, unknown>).requestSerialize({ version: 'v1alpha1' });
-      const framed = Buffer.alloc(5 + message.length);
-      framed.writeUInt32BE(message.length, 1);
-      message.copy(framed, 5);
-      const call = session.request({
-        ':method': 'POST', ':path': '/v1alpha1.CSIDriverProvider/Version', ':authority': 'localhost', 'content-type': 'application/grpc', te: 'trailers',
+    return await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      let seen = Buffer.alloc(0);
+      clientSide.on('data', (chunk: Buffer) => {
+        // Done at the trailers: a HEADERS frame with END_STREAM on stream 1 (or the stream's reset).
+        seen = Buffer.concat([seen, chunk]);
+        while (seen.length >= 9) {
+          const length = seen.readUIntBE(0, 3);
+          if (seen.length < 9 + length) break;
+          const type = seen.readUInt8(3);
+          const flags = seen.readUInt8(4);
+          const stream = seen.readUInt32BE(5) & 0x7fffffff;
+          seen = seen.subarray(9 + length);
+          if (stream === 1 && ((type === 0x1 && (flags & 0x1) !== 0) || type === 0x3)) {
+            clearTimeout(timer);
+            resolve(type === 0x1);
+          }
+        }
       });
-      call.on('error', () => undefined);
-      call.on('data', () => undefined);
-      call.on('close', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      call.end(framed);
+      clientSide.on('error', () => undefined);
+      clientSide.write(Buffer.concat([preface, Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0]), ...encodeHeaderFrames(1, false, undefined, versionHeaders()), dataFrame, data]));
     });
   } finally {
-    session.destroy();
     clientSide.destroy();
   }
+}
+
+/** The header block grpc-go sends for Version on the provider socket. */
+function versionHeaders(): Buffer {
+  const compressor = hpack.compressor.create({ table: { maxSize: 4096 } });
+  compressor.write([
+    { name: ':method', value: 'POST' }, { name: ':scheme', value: 'http' }, { name: ':path', value: '/v1alpha1.CSIDriverProvider/Version' },
+    { name: ':authority', value: '/var/run/secrets-store-csi-providers/vault.sock' }, { name: 'content-type', value: 'application/grpc' },
+    { name: 'user-agent', value: 'grpc-go/1.56.3' }, { name: 'te', value: 'trailers' }, { name: 'grpc-timeout', value: '4999m' },
+  ]);
+  return compressor.read() ?? Buffer.alloc(0);
 }
