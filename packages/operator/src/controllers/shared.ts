@@ -12,6 +12,7 @@ import { rolloutRestartAll } from '../workloads/rollout-restart.ts';
 import type { RestartBatcher, RestartOutcome } from '../workloads/restart-batcher.ts';
 import type { WritePlan } from '../sync/destination.ts';
 import type { OwnWrites } from '../sync/own-writes.ts';
+import type { KubeJson } from '../runtime/kube-json.ts';
 import { isConflict, isNotFound } from './kube-errors.ts';
 import { ReconcileError, toReconcileError } from './vault-clients.ts';
 
@@ -33,10 +34,18 @@ export async function readSecretIfExists(core: CoreV1Api, namespace: string, nam
  * Carries out a create or update plan. The data is fingerprinted first, so the destination watch
  * recognises the write as ours (it may see it before this call returns) and does not repair it.
  */
-export async function writeDestination(core: CoreV1Api, namespace: string, name: string, plan: WritePlan, ownWrites: OwnWrites | undefined, dataMac?: string): Promise<void> {
+export async function writeDestination(
+  core: CoreV1Api, namespace: string, name: string, plan: WritePlan, ownWrites: OwnWrites | undefined, dataMac?: string, json?: KubeJson,
+): Promise<void> {
   if (plan.action !== 'create' && plan.action !== 'update') return;
   if (dataMac !== undefined) ownWrites?.recordMac(namespace, name, dataMac);
   else ownWrites?.record(namespace, name, plan.secret.data ?? {});
+  // Plain JSON when given (the hot path of a sync; see KubeJson), the typed client otherwise.
+  if (json !== undefined) {
+    if (plan.action === 'create') await json.createSecret(namespace, plan.secret);
+    else await json.replaceSecret(namespace, name, plan.secret);
+    return;
+  }
   if (plan.action === 'create') await core.createNamespacedSecret({ namespace, body: plan.secret });
   else await core.replaceNamespacedSecret({ name, namespace, body: plan.secret });
 }

@@ -11,6 +11,7 @@ import type { ReconcileResult } from '../runtime/queue.ts';
 import { sameConditions, setConditions, type ConditionInput } from '../runtime/conditions.ts';
 import { planWrite, SecretDataError, transformSecretData, type Owner, type WritePlan } from '../sync/destination.ts';
 import type { LatestObjects } from '../runtime/latest-objects.ts';
+import { KubeJson } from '../runtime/kube-json.ts';
 import { secretMac } from '../sync/hmac.ts';
 import type { OwnWrites } from '../sync/own-writes.ts';
 import type { EventRecorder } from '../runtime/events.ts';
@@ -53,11 +54,13 @@ export class StaticSecretController {
   private readonly custom: CustomObjectsApi;
   private readonly core: CoreV1Api;
   private readonly options: StaticSecretControllerOptions;
+  private readonly json: KubeJson;
 
   constructor(options: StaticSecretControllerOptions) {
     this.options = options;
     this.custom = options.kubeConfig.makeApiClient(CustomObjectsApi);
     this.core = options.kubeConfig.makeApiClient(CoreV1Api);
+    this.json = new KubeJson(options.kubeConfig);
   }
 
   /** `key` is `namespace/name`. Never throws for a bad object: the failure goes to its status. */
@@ -143,7 +146,7 @@ export class StaticSecretController {
       const plan = planWrite(spec.destination, namespace, owner, data, existing);
       if (plan.action === 'refuse') throw new ReconcileError(plan.reason, plan.message);
       try {
-        await writeDestination(this.core, namespace, name, plan, this.options.ownWrites, dataMac);
+        await writeDestination(this.core, namespace, name, plan, this.options.ownWrites, dataMac, this.json);
         return plan;
       } catch (error) {
         if (!isConflict(error) || attempt > 0) throw error;
@@ -206,10 +209,9 @@ export class StaticSecretController {
       JSON.stringify(before.vaultClientMeta) === JSON.stringify(status.vaultClientMeta)
     ) return false;
     try {
-      const updated = await this.custom.replaceNamespacedCustomObjectStatus({
-        group: GROUP, version: VERSION, namespace: object.metadata.namespace, plural: kinds.VaultStaticSecret.plural, name: object.metadata.name,
-        body: { ...object, status },
-      }) as VaultStaticSecret;
+      const updated = await this.json.replaceStatus<VaultStaticSecret>(
+        GROUP, VERSION, kinds.VaultStaticSecret.plural, object.metadata.namespace, object.metadata.name, { ...object, status },
+      );
       // The next reconcile must see this status (its MAC decides restarts), even before the watch delivers it.
       this.options.objects?.written(`${object.metadata.namespace}/${object.metadata.name}`, updated);
       return false;

@@ -1,7 +1,8 @@
 // Kubernetes Events on the custom resources (what `kubectl describe` shows): syncs that changed a
 // Secret, rollout restarts, failures. Messages carry names and reasons, never secret values. Recording
 // is best effort: a failed Event is logged and never fails a reconcile.
-import { CoreV1Api, type KubeConfig, type CoreV1Event } from '@kubernetes/client-node';
+import type { KubeConfig, CoreV1Event } from '@kubernetes/client-node';
+import { KubeJson } from './kube-json.ts';
 import type { Logger } from '@vaultbridge/core';
 
 export interface EventSubject {
@@ -16,12 +17,13 @@ export type EventType = 'Normal' | 'Warning';
 const MAX_MESSAGE = 1024;
 
 export class EventRecorder {
-  private readonly core: CoreV1Api;
+  private readonly json: KubeJson;
   private readonly component: string;
   private readonly logger: Logger;
 
   constructor(kubeConfig: KubeConfig, component: string, logger: Logger) {
-    this.core = kubeConfig.makeApiClient(CoreV1Api);
+    // Plain JSON: one Event per sync, whose answer nobody reads (see KubeJson).
+    this.json = new KubeJson(kubeConfig);
     this.component = component;
     this.logger = logger;
   }
@@ -48,7 +50,7 @@ export class EventRecorder {
       count: 1,
     };
     try {
-      await this.core.createNamespacedEvent({ namespace, body });
+      await this.json.createEvent(namespace, body);
     } catch (error) {
       this.logger.warn({ err: error, reason, object: `${subject.kind}/${namespace}/${subject.metadata.name}` }, 'could not record an Event');
     }
