@@ -134,6 +134,16 @@ describe('every new pod proves its own JWT', () => {
     expect(refused.result.details).toContain(`Kubernetes login to Vault as role "${role}"`);
   });
 
+  it('a mount naming another service account never rides on a pod\'s token, even with the same pod uid', async () => {
+    await stack.createServiceAccount(namespace, 'intruder');
+    const tokens = await kubeletTokens();
+    expect(text(await mount(provider, attributes({ uid: uid(5) }, usernameObject, { 'csi.storage.k8s.io/serviceAccount.tokens': tokens })), 'username')).toBe('pod-user');
+    const garbage = JSON.stringify({ vault: { token: 'not-a-jwt', expirationTimestamp: new Date(Date.now() + 3_600_000).toISOString() } });
+    const other = await logins(() => refusal(mount(provider, attributes({ uid: uid(5) }, usernameObject, { 'csi.storage.k8s.io/serviceAccount.name': 'intruder', 'csi.storage.k8s.io/serviceAccount.tokens': garbage }))));
+    expect(other.logins).toBe(1);
+    expect(other.result.code).toBe(grpc.status.PERMISSION_DENIED);
+  });
+
   it('concurrent mounts of one new pod share one login; ten new pods make ten', async () => {
     const tokens = await kubeletTokens();
     const one = await logins(() => Promise.all(Array.from({ length: 5 }, () => mount(provider, attributes({ uid: uid(10) }, usernameObject, { 'csi.storage.k8s.io/serviceAccount.tokens': tokens })))));
