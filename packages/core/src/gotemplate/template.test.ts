@@ -1,6 +1,6 @@
 // Safety limits and the JavaScript-facing API of the Go template engine. Language behaviour is
 // proven against Go itself in test/gotemplate (conformance and property tests).
-import { GoTemplate, GoTemplateError } from './index.ts';
+import { GoTemplate, GoTemplateError, SPRIG } from './index.ts';
 
 function failure(run: () => unknown): GoTemplateError {
   try {
@@ -83,5 +83,24 @@ describe('API', () => {
 
   test('numbers from JavaScript are float64, as encoding/json decodes them', () => {
     expect(GoTemplate.parse('t', '{{.n}} {{.big}} {{printf "%T" .n}}').execute({ n: 3, big: 1e6 })).toBe('3 1e+06 float64');
+  });
+});
+
+describe('regex functions take linear time (RE2, as Go), whatever the pattern', () => {
+  const hostile = `${'a'.repeat(50_000)}!`;
+  test.each([
+    ['{{regexMatch "^(a+)+$" .s}}', 'false'],
+    ['{{regexReplaceAll "(a|aa)+$" .s "x"}}', hostile],
+    ['{{len (regexFindAll "(a+)+b" .s -1)}}', '0'],
+    ['{{len (regexSplit "(a*)*b" .s -1)}}', '1'],
+  ])('%s on 50 000 a\'s and a !', (text, expected) => {
+    // A backtracking engine takes 2^n steps here: the test would not finish.
+    expect(GoTemplate.parse('t', text, { funcs: SPRIG }).execute({ s: hostile })).toBe(expected);
+  });
+
+  test('what RE2 lacks is an error naming the function, as in Go', () => {
+    const error = failure(() => GoTemplate.parse('t', '{{mustRegexMatch "(?=a)" .s}}', { funcs: SPRIG }).execute({ s: 'a' }));
+    expect(error.message).toContain('error parsing regexp');
+    expect(GoTemplate.parse('t', '{{regexMatch "(a)\\\\1" .s}}', { funcs: SPRIG }).execute({ s: 'aa' })).toBe('false');
   });
 });
