@@ -67,7 +67,7 @@ afterAll(async () => {
 });
 
 /** SPC parameters overlaid with the volume context the kubelet sends, as the driver merges them. */
-async function attributesFile(name: string, objects: string, podUid: string): Promise<string> {
+async function attributesFile(name: string, objects: string, podUid: string, extra: Record<string, string> = {}): Promise<string> {
   const { token, expiresAt } = await stack.requestToken(namespace, serviceAccount, { audiences: ['vault'] });
   const file = path.join(dir, `${name}.json`);
   fs.writeFileSync(file, JSON.stringify({
@@ -81,6 +81,7 @@ async function attributesFile(name: string, objects: string, podUid: string): Pr
     'csi.storage.k8s.io/pod.uid': podUid,
     'csi.storage.k8s.io/serviceAccount.name': serviceAccount,
     'csi.storage.k8s.io/serviceAccount.tokens': JSON.stringify({ vault: { token, expirationTimestamp: expiresAt.toISOString() } }),
+    ...extra,
   }));
   return file;
 }
@@ -160,6 +161,14 @@ describe('the provider called by grpc-go as the Secrets Store CSI Driver v1.5.4 
     const served = await runClient(['-attributes-file', good, '-target-path', target, '-write', 'mount']);
     expect(served.exitCode).toBe(0);
     expect(fs.readFileSync(path.join(target, 'u'), 'utf8')).toBe('go-user');
+  });
+
+  it('a 3 MiB MountRequest (its DATA over hundreds of frames and flow-control windows) is served', async () => {
+    // SecretProviderClass parameters the provider does not read still travel in attributes.
+    const attributes = await attributesFile('large', `- objectName: u\n  secretPath: ${layout.kvV2Mount}/data/${appPath}\n  secretKey: username\n`, '0d1c7a55-0000-4000-8000-000000000004', { annotations: 'x'.repeat(3 * 1024 * 1024) });
+    const { exitCode, lines } = await runClient(['-attributes-file', attributes, '-target-path', path.join(dir, 'large'), 'mount']);
+    expect(lines[0]).toMatchObject({ call: 'mount', ok: true });
+    expect(exitCode).toBe(0);
   });
 
   it('ten driver processes mounting at once are all served', async () => {
