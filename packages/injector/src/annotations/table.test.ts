@@ -1,5 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
+import { annotationTableMarkdown } from './readme-table.ts';
 import { A, ANNOTATION_TABLE, isKnownAnnotation, podWideEntry } from './table.ts';
 
 // Names and built-in defaults of vault-k8s 1.7.6 (agent-inject/agent/annotations.go, agent.go,
@@ -136,6 +137,14 @@ describe('known annotations', () => {
     expect(podWideEntry(A.agentLimitsCpu)?.clusterDefault).toBe(true);
     expect(podWideEntry(`${A.agentInjectSecret}-db`)).toBeUndefined();
   });
+});
+
+test('the README\'s annotation table is the one generated from the table (names, defaults, origin, meaning)', () => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const start = readme.indexOf('| annotation | default | from | meaning |');
+  const section = readme.slice(start, readme.indexOf('\n\n', start));
+  // On a difference: node --conditions=@vaultbridge/source src/annotations/readme-table.ts, and paste.
+  expect(section).toBe(annotationTableMarkdown());
 });
 
 test('the README documents every annotation of the table', () => {

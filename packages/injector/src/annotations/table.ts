@@ -104,7 +104,7 @@ export const ANNOTATION_TABLE = {
   // Vault connection and auth
   service: entry('service', 'pod', undefined, 'Vault address (http or https URL)', { defaultNote: '`AGENT_INJECT_VAULT_ADDR` (required)' }),
   role: entry('role', 'pod', undefined, 'Vault role for Kubernetes auth (required unless `auth-config-role` or `agent-configmap`)'),
-  authType: entry('auth-type', 'pod', 'kubernetes', 'auto-auth method: `kubernetes`, `jwt` (the JWT from `auth-config-path`, default the service-account token) `approle` (`auth-config-role-id-file-path`, `auth-config-secret-id-file-path`) or `cert` (the client-cert/client-key TLS certificate, or `auth-config-client-cert`/`-client-key`; role `auth-config-name`)', { defaultNote: '`AGENT_INJECT_VAULT_AUTH_TYPE`' }),
+  authType: entry('auth-type', 'pod', 'kubernetes', 'auto-auth method: `kubernetes`, `jwt` (the JWT from `auth-config-path`, default the service-account token), `approle` (`auth-config-role-id-file-path`, `auth-config-secret-id-file-path`) or `cert` (the client-cert/client-key TLS certificate, or `auth-config-client-cert`/`-client-key`; role `auth-config-name`)', { defaultNote: '`AGENT_INJECT_VAULT_AUTH_TYPE`' }),
   authPath: entry('auth-path', 'pod', 'auth/kubernetes', 'mount path of the auth method', { defaultNote: '`AGENT_INJECT_VAULT_AUTH_PATH`' }),
   authConfig: entry('auth-config', 'param', undefined, 'auth method parameter `<param>` (`-` becomes `_`); `auth-config-token-path` is the token file the agent reads (not sent as a parameter)'),
   authMinBackoff: entry('auth-min-backoff', 'pod', undefined, 'minimum auth retry backoff (Go duration)', { defaultNote: '`AGENT_INJECT_AUTH_MIN_BACKOFF`' }),

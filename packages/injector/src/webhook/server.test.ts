@@ -154,17 +154,24 @@ describe('connections an attacker or a slow client holds', () => {
   it('close() ends a keep-alive connection that goes idle after its review, instead of waiting for the client', async () => {
     const agent = new https.Agent({ keepAlive: true, keepAliveMsecs: 60_000, timeout: 120_000 });
     const body = JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'ka', namespace: 'apps', object: { metadata: { name: 'p' }, spec: { containers: [{ name: 'a' }] } } } });
+    let connected: () => void = () => undefined;
+    const isConnected = new Promise<void>((resolve) => (connected = resolve));
     const socketClosed = new Promise<void>((resolve, reject) => {
       const request = https.request({ host: '127.0.0.1', port, path: '/mutate', method: 'POST', ca: caPem, agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (response) => {
         response.resume();
         response.on('end', () => undefined);
       });
-      request.on('socket', (socket) => socket.on('close', () => resolve()));
+      request.on('socket', (socket) => {
+        socket.on('secureConnect', () => connected());
+        socket.on('close', () => resolve());
+      });
       request.on('error', reject);
       request.write(body.slice(0, 10));
       // close() is called while this review is in flight; the rest of the body follows.
-      setTimeout(() => request.end(body.slice(10)), 100);
+      void isConnected.then(() => setTimeout(() => request.end(body.slice(10)), 100));
     });
+    // Only once the request is on the connection (on a loaded machine that may take a while).
+    await isConnected;
     await new Promise((r) => setTimeout(r, 30));
     await server.close();
     // The client would have kept it open for two minutes: the server closed it.
