@@ -7,3 +7,15 @@ export { fn, type FuncMap, type GoFunction, type GoParam } from './func.ts';
 export { GoTyped, fromJs, fromJson, toJs, jsonNumber, typeName, type GoValue, type GoMap } from './values.ts';
 export { sprint, sprintf, sprintln, formatFloat } from './fmt.ts';
 export { FUNC_SETS, SPRIG, VSO_FUNCS, VSO_ALLOWED_FUNCTIONS, VSO_MISSING_FUNCTIONS } from './funcsets.ts';
+export {
+  consulTemplateFuncs,
+  DependencyBrain,
+  dependency,
+  renderWithDependencies,
+  secretValue,
+  pkiValue,
+  type ConsulTemplateOptions,
+  type DependencyResolver,
+  type VaultDependency,
+} from './funcs/consul.ts';
+export { vaultDependencyResolver } from './vault-resolver.ts';

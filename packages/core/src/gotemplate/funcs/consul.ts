@@ -1,0 +1,370 @@
+// consul-template's function set for Vault Agent templates (vault-k8s `agent-inject-template-*`):
+// `secret` (read, or write with "key=value" arguments), `secrets` (list), `pkiCert`, the helpers that
+// need no Consul, and sprig under `sprig_` names. Consul-only functions are defined so a template that
+// uses one fails with an error that names it and says why, not "function not defined".
+//
+// Secrets come from a DependencyBrain: a render records the Vault calls it could not answer yet, they
+// are fetched, and the template is rendered again until nothing new is asked for — consul-template's
+// own way of rendering (renderWithDependencies below).
+import { createHash, createHmac } from 'node:crypto';
+import YAML from 'yaml';
+import { GoFuncError, GoTemplateError } from '../errors.ts';
+import { type FuncMap, type GoFunction, fn } from '../func.ts';
+import type { GoTemplate } from '../template.ts';
+import { GoTyped, type GoMap, type GoValue, fromJs, fromJson, sortedKeys, toJs, typed, typeName } from '../values.ts';
+import { marshalJson, strval, toFloat64, toInt64 } from './convert.ts';
+import { compileGoRegexp, findAllIndex, goReplaceAll } from './goregexp.ts';
+import { SPRIG_FUNCS, goStringsSplit } from './sprig.ts';
+
+/** One Vault call a template makes. */
+export interface VaultDependency {
+  kind: 'read' | 'write' | 'list' | 'pki';
+  path: string;
+  /** For writes and pkiCert: the "key=value" arguments, parsed. */
+  data: Record<string, string>;
+  /** Identity of the call (kind, path, arguments), as consul-template keys its dependencies. */
+  key: string;
+}
+
+/** The values a render can use, and the calls it asked for that have none yet. */
+export class DependencyBrain {
+  private readonly values = new Map<string, GoValue>();
+  private readonly asked = new Map<string, VaultDependency>();
+
+  recall(dep: VaultDependency): GoValue | undefined {
+    if (this.values.has(dep.key)) return this.values.get(dep.key);
+    this.asked.set(dep.key, dep);
+    return undefined;
+  }
+
+  remember(dep: VaultDependency, value: GoValue): void {
+    this.values.set(dep.key, value);
+  }
+
+  /** Calls asked for since the last take, without a value. */
+  takeMissing(): VaultDependency[] {
+    const missing = [...this.asked.values()].filter((d) => !this.values.has(d.key));
+    this.asked.clear();
+    return missing;
+  }
+}
+
+export function dependency(kind: VaultDependency['kind'], path: string, args: readonly string[] = []): VaultDependency {
+  const data: Record<string, string> = {};
+  for (const arg of args) {
+    const eq = arg.indexOf('=');
+    if (eq <= 0) throw new GoFuncError(`invalid value "${arg.replace(/=.*/, '=…')}": expected "key=value"`, 'invalid key=value argument');
+    data[arg.slice(0, eq)] = arg.slice(eq + 1);
+  }
+  const clean = path.replace(/^\/+|\/+$/g, '');
+  return { kind, path: clean, data, key: `${kind}:${clean}?${Object.keys(data).sort().map((k) => `${k}=${data[k]}`).join('&')}` };
+}
+
+/** consul-template's *dependency.Secret for a Vault response (Data with json.Number numbers). */
+export function secretValue(response: {
+  request_id?: string;
+  lease_id?: string;
+  lease_duration?: number;
+  renewable?: boolean;
+  data?: unknown;
+  warnings?: string[] | null;
+}): GoTyped {
+  const fields: Record<string, GoValue> = {
+    RequestID: response.request_id ?? '',
+    LeaseID: response.lease_id ?? '',
+    LeaseDuration: BigInt(Math.trunc(response.lease_duration ?? 0)),
+    Renewable: response.renewable ?? false,
+    Data: fromJs(response.data ?? {}, 'json.Number'),
+    Warnings: typed([...(response.warnings ?? [])], '[]string'),
+  };
+  return new GoTyped('*dependency.Secret', 'struct', fields, `&{${fields.RequestID} ${fields.LeaseID} ${fields.LeaseDuration} ${fields.Renewable} <data> <warnings> <nil> <nil>}`);
+}
+
+/** The PEM parts pkiCert returns (Cert, Key, CA, CAChain). */
+export function pkiValue(data: { certificate?: string; private_key?: string; issuing_ca?: string; ca_chain?: string[] }): GoTyped {
+  const fields: Record<string, GoValue> = {
+    Cert: data.certificate ?? '',
+    Key: data.private_key ?? '',
+    CA: data.issuing_ca ?? '',
+    CAChain: typed([...(data.ca_chain ?? [])], '[]string'),
+  };
+  return new GoTyped('dependency.PemEncoded', 'struct', fields, '{<pem>}');
+}
+
+const CONSUL_ONLY = [
+  'key', 'keyExists', 'keyOrDefault', 'ls', 'safeLs', 'tree', 'safeTree', 'service', 'services', 'connect',
+  'node', 'nodes', 'datacenters', 'caRoots', 'caLeaf', 'byKey', 'byTag', 'byMeta', 'partitions', 'peerings',
+  'exportedServices', 'nomadService', 'nomadServices', 'nomadVar', 'nomadVarList', 'nomadVarExists', 'nomadVarListSafe',
+];
+
+const s = (v: GoValue): string => v as string;
+
+function parseIntBase(v: string, unsigned: boolean): bigint {
+  const m = /^([+-]?)(0[xX][0-9a-fA-F]+|0[oO]?[0-7]+|0[bB][01]+|[1-9][0-9]*|0)$/.exec(v.replaceAll('_', ''));
+  if (m === null || (unsigned && m[1] !== '' && m[1] !== '+')) throw new GoFuncError(`strconv.Parse${unsigned ? 'Uint' : 'Int'}: parsing ${JSON.stringify(v)}: invalid syntax`, 'invalid syntax');
+  const body = (m[2] as string).replace(/^0[oO]/, '0o').replace(/^0([0-7]+)$/, '0o$1');
+  const n = BigInt(body) * (m[1] === '-' ? -1n : 1n);
+  return n;
+}
+
+function toYaml(v: GoValue): string {
+  // consul-template marshals with gopkg.in/yaml.v2: block style, sorted keys, no trailing newline.
+  const out = YAML.stringify(toJs(v), { sortMapEntries: true, lineWidth: 0 });
+  return out.endsWith('\n') ? out.slice(0, -1) : out;
+}
+
+function explodeMap(m: GoMap): GoMap {
+  const out: GoMap = new Map();
+  for (const key of sortedKeys(m)) {
+    const parts = key.split('/').filter((p) => p !== '');
+    let node = out;
+    parts.forEach((part, i) => {
+      if (i === parts.length - 1) node.set(part, m.get(key) as GoValue);
+      else {
+        const next = node.get(part);
+        if (next instanceof Map) node = next;
+        else {
+          const fresh: GoMap = new Map();
+          node.set(part, fresh);
+          node = fresh;
+        }
+      }
+    });
+  }
+  return out;
+}
+
+function mergeMaps(dst: GoMap, src: GoMap, override: boolean): GoMap {
+  const out: GoMap = new Map(dst);
+  for (const [k, v] of src) {
+    const existing = out.get(k);
+    if (existing instanceof Map && v instanceof Map) out.set(k, mergeMaps(existing, v, override));
+    else if (override || !out.has(k)) out.set(k, v);
+  }
+  return out;
+}
+
+/** consul-template's math: ints stay ints, a float makes a float; division by zero is an error. */
+function math(op: string, b: GoValue, a: GoValue): GoValue {
+  const isFloat = typeof a === 'number' || typeof b === 'number';
+  if (isFloat) {
+    const x = toFloat64(a);
+    const y = toFloat64(b);
+    switch (op) {
+      case 'add':
+        return x + y;
+      case 'subtract':
+        return x - y;
+      case 'multiply':
+        return x * y;
+      case 'divide':
+        if (y === 0) throw new GoFuncError('divide: division by 0');
+        return x / y;
+      case 'modulo':
+        if (y === 0) throw new GoFuncError('modulo: division by 0');
+        return x % y;
+      case 'minimum':
+        return Math.min(x, y);
+      default:
+        return Math.max(x, y);
+    }
+  }
+  const x = toInt64(a);
+  const y = toInt64(b);
+  switch (op) {
+    case 'add':
+      return x + y;
+    case 'subtract':
+      return x - y;
+    case 'multiply':
+      return x * y;
+    case 'divide':
+      if (y === 0n) throw new GoFuncError('divide: division by 0');
+      return x / y;
+    case 'modulo':
+      if (y === 0n) throw new GoFuncError('modulo: division by 0');
+      return x % y;
+    case 'minimum':
+      return x < y ? x : y;
+    default:
+      return x > y ? x : y;
+  }
+}
+
+export interface ConsulTemplateOptions {
+  brain: DependencyBrain;
+  /** The process environment the agent may expose (env, envOrDefault). */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Clock for `timestamp`. */
+  now?: () => Date;
+}
+
+/** consul-template's function map over a brain of Vault answers. */
+export function consulTemplateFuncs(options: ConsulTemplateOptions): FuncMap {
+  const { brain } = options;
+  const env = options.env ?? {};
+  const now = options.now ?? (() => new Date());
+  const entries: [string, GoFunction][] = [
+    ['secret', fn(['string'], (path, ...args) => {
+      const dep = dependency(args.length > 0 ? 'write' : 'read', s(path), args as string[]);
+      return brain.recall(dep) ?? null;
+    }, 'string')],
+    ['secrets', fn(['string'], (path) => brain.recall(dependency('list', s(path))) ?? typed([], '[]string'))],
+    ['pkiCert', fn(['string'], (path, ...args) => brain.recall(dependency('pki', s(path), args as string[])) ?? pkiValue({}), 'string')],
+    ['base64Encode', fn(['string'], (v) => Buffer.from(s(v), 'utf8').toString('base64'))],
+    ['base64Decode', fn(['string'], (v) => {
+      if (!/^[A-Za-z0-9+/]*={0,2}$/.test(s(v)) || s(v).length % 4 !== 0) throw new GoFuncError('base64Decode: illegal base64 data');
+      return Buffer.from(s(v), 'base64').toString('utf8');
+    })],
+    ['base64URLEncode', fn(['string'], (v) => Buffer.from(s(v), 'utf8').toString('base64url').padEnd(Math.ceil(Buffer.byteLength(s(v)) / 3) * 4, '='))],
+    ['base64URLDecode', fn(['string'], (v) => {
+      if (!/^[A-Za-z0-9_-]*={0,2}$/.test(s(v)) || s(v).length % 4 !== 0) throw new GoFuncError('base64URLDecode: illegal base64 data');
+      return Buffer.from(s(v), 'base64url').toString('utf8');
+    })],
+    ['toJSON', fn(['any'], (v) => marshalJson(v))],
+    ['toJSONPretty', fn(['any'], (v) => marshalJson(v, { escapeHTML: true, indent: '  ' }))],
+    ['toUnescapedJSON', fn(['any'], (v) => marshalJson(v, { escapeHTML: false }))],
+    ['toUnescapedJSONPretty', fn(['any'], (v) => marshalJson(v, { escapeHTML: false, indent: '  ' }))],
+    ['toYAML', fn(['any'], (v) => toYaml(v))],
+    ['parseJSON', fn(['string'], (v) => {
+      if (s(v).trim() === '') return new Map();
+      try {
+        return fromJson(s(v));
+      } catch {
+        throw new GoFuncError('parseJSON: invalid JSON');
+      }
+    })],
+    ['parseYAML', fn(['string'], (v) => {
+      try {
+        return fromJs(YAML.parse(s(v)) ?? new Map());
+      } catch {
+        throw new GoFuncError('parseYAML: invalid YAML');
+      }
+    })],
+    ['parseBool', fn(['string'], (v) => {
+      if (s(v) === '') return false;
+      if (/^(1|t|T|TRUE|true|True)$/.test(s(v))) return true;
+      if (/^(0|f|F|FALSE|false|False)$/.test(s(v))) return false;
+      throw new GoFuncError(`parseBool: strconv.ParseBool: parsing ${JSON.stringify(s(v))}: invalid syntax`, 'parseBool: invalid syntax');
+    })],
+    ['parseInt', fn(['string'], (v) => (s(v) === '' ? 0n : new GoTyped('int64', 'int', parseIntBase(s(v), false))))],
+    ['parseUint', fn(['string'], (v) => (s(v) === '' ? 0n : new GoTyped('uint64', 'uint', parseIntBase(s(v), true))))],
+    ['parseFloat', fn(['string'], (v) => {
+      if (s(v) === '') return 0;
+      const f = Number(s(v));
+      if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s(v)) || Number.isNaN(f)) throw new GoFuncError(`parseFloat: invalid syntax`);
+      return f;
+    })],
+    ['split', fn(['string', 'string'], (sep, v) => typed(s(v).trim() === '' ? [] : goStringsSplit(s(v), s(sep), -1), '[]string'))],
+    ['splitToMap', fn(['string', 'string', 'string'], (pairSep, kvSep, v) => {
+      const out: GoMap = new Map();
+      if (s(v) === '') return typed(out, 'map[string]string');
+      for (const pair of goStringsSplit(s(v), s(pairSep), -1)) {
+        const kv = goStringsSplit(pair, s(kvSep), 2);
+        if (kv.length !== 2) throw new GoFuncError('splitToMap: each pair needs exactly one separator');
+        out.set(kv[0] as string, kv[1] as string);
+      }
+      return typed(out, 'map[string]string');
+    })],
+    ['join', fn(['string', 'strings'], (sep, list) => (list as string[]).join(s(sep)))],
+    ['trimSpace', fn(['string'], (v) => s(v).trim())],
+    ['trim', fn(['string', 'string'], (v, cut) => trimSet(s(v), s(cut)))],
+    ['trimPrefix', fn(['string', 'string'], (v, p) => (s(v).startsWith(s(p)) ? s(v).slice(s(p).length) : s(v)))],
+    ['trimSuffix', fn(['string', 'string'], (v, p) => (s(p) !== '' && s(v).endsWith(s(p)) ? s(v).slice(0, -s(p).length) : s(v)))],
+    ['contains', fn(['string', 'string'], (sub, v) => s(v).includes(s(sub)))],
+    ['containsAll', fn(['any', 'any'], (needles, hay) => listOf(needles).every((n) => inList(listOf(hay), n)))],
+    ['containsAny', fn(['any', 'any'], (needles, hay) => listOf(needles).some((n) => inList(listOf(hay), n)))],
+    ['containsNone', fn(['any', 'any'], (needles, hay) => !listOf(needles).some((n) => inList(listOf(hay), n)))],
+    ['containsNotAll', fn(['any', 'any'], (needles, hay) => !listOf(needles).every((n) => inList(listOf(hay), n)))],
+    ['in', fn(['any', 'any'], (hay, needle) => (typeof hay === 'string' ? hay.includes(strval(needle)) : inList(listOf(hay), needle)))],
+    ['indent', fn(['int', 'string'], (n, v) => {
+      if ((n as bigint) < 0n) throw new GoFuncError('indent value must be a positive integer');
+      const pad = ' '.repeat(Number(n));
+      return s(v).split('\n').map((line, i, all) => (i === all.length - 1 && line === '' ? line : pad + line)).join('\n');
+    })],
+    ['replaceAll', fn(['string', 'string', 'string'], (from, to, v) => s(v).split(s(from)).join(s(to)))],
+    ['regexMatch', fn(['string', 'string'], (re, v) => findAllIndex(compileGoRegexp(s(re)), s(v), 1).length > 0)],
+    ['regexReplaceAll', fn(['string', 'string', 'string'], (re, to, v) => goReplaceAll(compileGoRegexp(s(re)), s(v), s(to), false))],
+    ['sha256Hex', fn(['string'], (v) => createHash('sha256').update(s(v), 'utf8').digest('hex'))],
+    ['md5sum', fn(['string'], (v) => createHash('md5').update(s(v), 'utf8').digest('hex'))],
+    ['hmacSHA256Hex', fn(['string', 'string'], (message, key) => createHmac('sha256', s(key)).update(s(message), 'utf8').digest('hex'))],
+    ['timestamp', fn([], (...f) => {
+      const d = now();
+      if (f.length === 0) return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+      if (f[0] === 'unix') return String(Math.floor(d.getTime() / 1000));
+      throw new GoFuncError('timestamp: only the default layout and "unix" are supported');
+    }, 'string')],
+    ['toLower', fn(['string'], (v) => s(v).toLowerCase())],
+    ['toUpper', fn(['string'], (v) => s(v).toUpperCase())],
+    ['toTitle', fn(['string'], (v) => s(v).replace(/(^|[^\p{L}\p{N}_'])(\p{L})/gu, (_m, a: string, b: string) => a + b.toUpperCase()))],
+    ['loop', fn(['any'], (a, ...b) => {
+      const start = b.length === 0 ? 0n : toInt64(a);
+      const stop = b.length === 0 ? toInt64(a) : toInt64(b[0] as GoValue);
+      const out: GoValue[] = [];
+      for (let i = start; i < stop; i++) out.push(i);
+      return typed(out, '[]int');
+    }, 'any')],
+    ['explodeMap', fn(['any'], (m) => explodeMap(m instanceof Map ? m : new Map()))],
+    ['mergeMap', fn(['map', 'map'], (a, b) => mergeMaps(b as GoMap, a as GoMap, false))],
+    ['mergeMapWithOverride', fn(['map', 'map'], (a, b) => mergeMaps(b as GoMap, a as GoMap, true))],
+    ['env', fn(['string'], (k) => env[s(k)] ?? '')],
+    ['envOrDefault', fn(['string', 'string'], (k, d) => env[s(k)] ?? s(d))],
+    ...(['add', 'subtract', 'multiply', 'divide', 'modulo', 'minimum', 'maximum'] as const).map((op): [string, GoFunction] => [op, fn(['any', 'any'], (b, a) => math(op, b, a))]),
+  ];
+  const map = new Map<string, GoFunction>(entries);
+  for (const name of CONSUL_ONLY) {
+    map.set(name, fn([], () => {
+      throw new GoFuncError(`${name} reads Consul or Nomad, which Vaultbridge's agent does not connect to; read the value from Vault with secret instead`);
+    }, 'any'));
+  }
+  for (const [name, f] of SPRIG_FUNCS) map.set(`sprig_${name}`, f);
+  return map;
+}
+
+function listOf(v: GoValue): GoValue[] {
+  if (Array.isArray(v)) return v;
+  if (v === null || v === undefined) return [];
+  throw new GoFuncError(`expected a list, got ${typeName(v)}`);
+}
+
+function inList(list: GoValue[], needle: GoValue): boolean {
+  return list.some((x) => (typeof x === 'bigint' || typeof needle === 'bigint' ? String(x) === String(needle) : x === needle || strval(x) === strval(needle)));
+}
+
+function trimSet(str: string, cut: string): string {
+  const set = new Set([...cut]);
+  const chars = [...str];
+  let a = 0;
+  let b = chars.length;
+  while (a < b && set.has(chars[a] as string)) a++;
+  while (b > a && set.has(chars[b - 1] as string)) b--;
+  return chars.slice(a, b).join('');
+}
+
+/** Fetches what a render asks Vault for; throws to fail the render (its message names the path). */
+export type DependencyResolver = (dep: VaultDependency) => Promise<GoValue>;
+
+/**
+ * Renders the way consul-template does: a pass records the Vault calls it could not answer, they are
+ * fetched in parallel, and the template renders again until no new call appears. Errors of a pass
+ * that still had unanswered calls are not errors yet (the data was missing).
+ */
+export async function renderWithDependencies(template: GoTemplate, brain: DependencyBrain, resolve: DependencyResolver, data: GoValue = undefined, maxPasses = 10): Promise<string> {
+  for (let pass = 0; pass < maxPasses; pass++) {
+    let output: string | undefined;
+    let failure: unknown;
+    try {
+      output = template.executeValue(data);
+    } catch (error) {
+      failure = error;
+    }
+    const missing = brain.takeMissing();
+    if (missing.length === 0) {
+      if (failure !== undefined) throw failure;
+      return output as string;
+    }
+    const values = await Promise.all(missing.map((dep) => resolve(dep)));
+    missing.forEach((dep, i) => brain.remember(dep, values[i] as GoValue));
+  }
+  throw new GoTemplateError('limit', template.name, `template: ${template.name}: still asking Vault for new secrets after ${maxPasses} renders`);
+}
