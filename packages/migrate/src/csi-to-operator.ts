@@ -151,36 +151,87 @@ function convertSpc(spc: Manifest, parsed: ParsedSpc, namespace: string, service
     group.entries.push({ entry, index });
     groups.set(key, group);
   });
+  // secretObjects: the driver synced a Kubernetes Secret from mounted objects (for env references). When
+  // all of one Secret's objects come from one Vault request, that request's synced object writes it:
+  // same Secret name, type, labels, and its keys beside the file keys.
+  const synced = syncedSecretsByGroup(parsed, groups, source, findings);
   const objects: Manifest[] = [];
   const items = new Map<string, Array<{ key: string; path: string; mode?: number }>>();
   const spcName = sourceOf(spc).name;
   for (const group of groups.values()) {
-    const synced = syncedSpec(group, source, options, findings);
-    if (synced === undefined) continue;
-    const secretName = dnsName(spcName, suffix, group.entries[0]!.entry.objectName);
+    const kindAndSpec = syncedSpec(group, source, options, findings);
+    if (kindAndSpec === undefined) continue;
+    const sync = synced.get(group.key);
+    const secretName = sync?.secretName ?? dnsName(spcName, suffix, group.entries[0]!.entry.objectName);
     const templates: Record<string, { text: string }> = {};
     const groupItems: Array<{ key: string; path: string; mode?: number }> = [];
+    const textOf = new Map<string, string>();
     for (const { entry, index } of group.entries) {
       const text = templateOf(entry, `spec.parameters.objects[${index}]`, source, findings);
       if (text === undefined) continue;
       const key = secretKeyFor(entry.objectName);
       templates[key] = { text };
+      textOf.set(entry.objectName, text);
       groupItems.push({ key, path: entry.objectName, ...(entry.filePermission ? { mode: entry.filePermission } : {}) });
     }
+    for (const { objectName, key } of sync?.data ?? []) {
+      const text = textOf.get(objectName);
+      if (text !== undefined && (templates[key] === undefined || templates[key].text === text)) templates[key] = { text };
+      else if (text !== undefined) findings.add('error', source, 'spec.secretObjects', `key "${key}" of Secret ${secretName} is also the file key of another object; rename one of them`);
+    }
     items.set(secretName, groupItems);
-    objects.push({
-      apiVersion: API_VERSION, kind: synced.kind, metadata: { name: secretName, namespace },
-      spec: { vaultAuthRef: auth, ...synced.spec, destination: { name: secretName, create: true, transformation: { excludes: ['.*'], excludeRaw: true, templates } } },
-    });
-  }
-  if (parsed.secretObjects.length > 0) {
-    findings.add('changed', source, 'spec.secretObjects',
-      'the driver synced these Secrets while a pod mounted the volume; the operator keeps its own Secrets (one per Vault request) whether or not a pod runs; point env references at them');
+    const destination = {
+      name: secretName, create: true,
+      ...(sync?.type ? { type: sync.type } : {}),
+      ...(sync?.labels ? { labels: sync.labels } : {}),
+      ...(sync?.annotations ? { annotations: sync.annotations } : {}),
+      transformation: { excludes: ['.*'], excludeRaw: true, templates },
+    };
+    objects.push({ apiVersion: API_VERSION, kind: kindAndSpec.kind, metadata: { name: dnsName(spcName, suffix, group.entries[0]!.entry.objectName), namespace }, spec: { vaultAuthRef: auth, ...kindAndSpec.spec, destination } });
   }
   return {
     objects,
     volume: (name) => ({ name, projected: { sources: [...items].map(([secretName, list]) => ({ secret: { name: secretName, items: list } })) } }),
   };
+}
+
+interface SyncedSecret {
+  readonly secretName: string;
+  readonly type?: string;
+  readonly labels?: Record<string, string>;
+  readonly annotations?: Record<string, string>;
+  readonly data: ReadonlyArray<{ objectName: string; key: string }>;
+}
+
+/** Each secretObjects entry that one Vault request can write, by that request's group key; the others reported. */
+function syncedSecretsByGroup(parsed: ParsedSpc, groups: ReadonlyMap<string, Group>, source: SourceRef, findings: Findings): Map<string, SyncedSecret> {
+  const out = new Map<string, SyncedSecret>();
+  const groupOf = new Map<string, string>();
+  for (const group of groups.values()) for (const { entry } of group.entries) groupOf.set(entry.objectName, group.key);
+  parsed.secretObjects.forEach((raw, index) => {
+    const at = `spec.secretObjects[${index}]`;
+    if (!isRecord(raw) || typeof raw.secretName !== 'string') return findings.add('error', source, at, 'expected a secretName and data');
+    const data = (Array.isArray(raw.data) ? raw.data : []).filter(isRecord).map((item) => ({ objectName: String(item.objectName ?? ''), key: String(item.key ?? '') }));
+    const keys = new Set(data.map((item) => groupOf.get(item.objectName)));
+    const [groupKey] = keys;
+    if (keys.size !== 1 || groupKey === undefined) {
+      findings.add('error', source, at, `Secret ${raw.secretName} takes objects from ${keys.size} Vault requests; the operator writes one Secret per request, so split it (one secretObjects entry per Vault path) or point the env references at the operator's Secrets`);
+      return;
+    }
+    if (out.has(groupKey)) {
+      findings.add('error', source, at, `another secretObjects entry already names a Secret for the same Vault request; the operator writes one Secret per request`);
+      return;
+    }
+    const strings = (value: unknown) => (isRecord(value) ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, String(v)])) : undefined);
+    out.set(groupKey, {
+      secretName: raw.secretName, data,
+      ...(typeof raw.type === 'string' && raw.type !== '' ? { type: raw.type } : {}),
+      ...(strings(raw.labels) ? { labels: strings(raw.labels)! } : {}),
+      ...(strings(raw.annotations) ? { annotations: strings(raw.annotations)! } : {}),
+    });
+    findings.add('changed', source, at, `Secret ${raw.secretName} is written by the operator (with the files' keys beside its own) and kept whether or not a pod mounts the volume; the driver synced it only while one did`);
+  });
+  return out;
 }
 
 function spcVolumes(document: PodDocument): Array<{ volume: string; spc: string }> {

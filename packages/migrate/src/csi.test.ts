@@ -16,7 +16,11 @@ describe('SecretProviderClass → operator', () => {
   test('one synced object per Vault request, each object a templated key', () => {
     const statics = ofKind(manifests, 'VaultStaticSecret');
     expect(statics.map((s) => [s.metadata.name, s.spec.mount, s.spec.path, s.spec.type, s.spec.vaultAuthRef])).toEqual([['vault-database-db-password', 'secret', 'db-pass', 'kv-v2', 'webapp-sa-database']]);
-    expect(statics[0]!.spec.destination.transformation.templates).toEqual({ 'db-password': { text: '{{get Secrets "password"}}' }, 'db-username': { text: '{{get Secrets "username"}}' } });
+    // secretObjects' dbpass is written by this object: its name and type, its key beside the file keys.
+    expect(statics[0]!.spec.destination).toEqual({
+      name: 'dbpass', create: true, type: 'Opaque',
+      transformation: { excludes: ['.*'], excludeRaw: true, templates: { 'db-password': { text: '{{get Secrets "password"}}' }, 'db-username': { text: '{{get Secrets "username"}}' }, password: { text: '{{get Secrets "password"}}' } } },
+    });
     const dynamic = ofKind(manifests, 'VaultDynamicSecret');
     expect(dynamic.map((d) => [d.spec.mount, d.spec.path])).toEqual([['database', 'creds/test-role']]);
     const pki = ofKind(manifests, 'VaultPKISecret');
@@ -39,7 +43,7 @@ describe('SecretProviderClass → operator', () => {
     expect(pod!.spec.volumes).toEqual([{
       name: 'secrets-store-inline',
       projected: { sources: [
-        { secret: { name: 'vault-database-db-password', items: [{ key: 'db-password', path: 'db-password' }, { key: 'db-username', path: 'db-username', mode: 0o600 }] } },
+        { secret: { name: 'dbpass', items: [{ key: 'db-password', path: 'db-password' }, { key: 'db-username', path: 'db-username', mode: 0o600 }] } },
         { secret: { name: 'vault-database-dynamic-user', items: [{ key: 'dynamic-user', path: 'dynamic-user' }] } },
         { secret: { name: 'vault-database-certs-tls.crt', items: [{ key: 'certs_tls.crt', path: 'certs/tls.crt' }] } },
       ] },
@@ -50,7 +54,14 @@ describe('SecretProviderClass → operator', () => {
 
   test('the report names secretObjects and the PKI lifecycle, and nothing is an error', () => {
     expect(findings.filter((f) => f.severity === 'error')).toEqual([]);
-    expect(findings.map((f) => [f.severity, f.field])).toEqual(expect.arrayContaining([['changed', 'spec.secretObjects'], ['changed', 'spec.parameters.objects[3].secretPath']]));
+    expect(findings.map((f) => [f.severity, f.field])).toEqual(expect.arrayContaining([['changed', 'spec.secretObjects[0]'], ['changed', 'spec.parameters.objects[3].secretPath']]));
+  });
+
+  test('a synced Secret whose objects come from two Vault requests cannot be written by one object', () => {
+    const spc = structuredClone(csiExamples[0]!) as Any;
+    spc.spec.secretObjects = [{ secretName: 'mixed', type: 'Opaque', data: [{ objectName: 'db-password', key: 'a' }, { objectName: 'dynamic-user', key: 'b' }] }];
+    const result = migrate([spc, csiExamples[1]!], { to: 'operator' });
+    expect(result.findings).toContainEqual(expect.objectContaining({ severity: 'error', field: 'spec.secretObjects[0]', reason: expect.stringMatching(/2 Vault requests/) }));
   });
 
   test('a SecretProviderClass the provider refuses is reported with its field and left as it is', () => {
@@ -139,5 +150,80 @@ describe('injector → SecretProviderClass', () => {
 
   test('the report says templates need the Vaultbridge provider', () => {
     expect(findings).toContainEqual(expect.objectContaining({ severity: 'changed', field: 'metadata.annotations["vault.hashicorp.com/agent-inject-template-database-config.txt"]', reason: expect.stringMatching(/upstream vault-csi-provider has no templates/) }));
+  });
+});
+
+describe('operator → SecretProviderClass for environment references', () => {
+  const input = parseManifests(`
+apiVersion: secrets.vaultbridge.dev/v1beta1
+kind: VaultConnection
+metadata: { name: vault, namespace: web }
+spec: { address: "https://vault:8200" }
+---
+apiVersion: secrets.vaultbridge.dev/v1beta1
+kind: VaultAuth
+metadata: { name: auth, namespace: web }
+spec: { vaultConnectionRef: vault, method: kubernetes, mount: kubernetes, kubernetes: { role: web, serviceAccount: app } }
+---
+apiVersion: secrets.vaultbridge.dev/v1beta1
+kind: VaultStaticSecret
+metadata: { name: app, namespace: web }
+spec:
+  vaultAuthRef: auth
+  mount: secret
+  path: web/config
+  type: kv-v2
+  destination:
+    name: app-secret
+    create: true
+    transformation:
+      excludes: [".*"]
+      templates: { DB_USER: { text: "{{Secrets.username}}" }, DB_PASSWORD: { text: "{{get Secrets \\"password\\"}}" } }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web, namespace: web }
+spec:
+  selector: { matchLabels: { app: web } }
+  template:
+    metadata: { labels: { app: web } }
+    spec:
+      serviceAccountName: app
+      containers:
+        - name: app
+          image: app
+          envFrom: [{ secretRef: { name: app-secret } }]
+        - name: sidecar
+          image: sidecar
+          env: [{ name: PW, valueFrom: { secretKeyRef: { name: app-secret, key: DB_PASSWORD } } }]
+`, 'env.yaml');
+  const { manifests, findings } = migrate(input, { to: 'csi' });
+
+  test('the SPC mounts the keys and syncs the Secret of the same name for the env references', () => {
+    const [spc] = ofKind(manifests, 'SecretProviderClass');
+    expect(spc!.metadata.name).toBe('web-app-secret-env');
+    const parsed = parseSpc(spc!);
+    expect(parsed.issues).toEqual([]);
+    expect(parsed.objects.map((o) => [o.objectName, o.secretPath, o.secretKey])).toEqual([['DB_USER', 'secret/data/web/config', 'username'], ['DB_PASSWORD', 'secret/data/web/config', 'password']]);
+    expect(spc!.spec.secretObjects).toEqual([
+      { secretName: 'app-secret', type: 'Opaque', data: [{ objectName: 'DB_USER', key: 'DB_USER' }, { objectName: 'DB_PASSWORD', key: 'DB_PASSWORD' }] },
+    ]);
+    expect(findings.filter((f) => f.severity === 'error')).toEqual([]);
+  });
+
+  test('a CSI volume is added and mounted in the containers that read the Secret (the driver syncs only while mounted)', () => {
+    const [deployment] = ofKind(manifests, 'Deployment');
+    const pod = deployment!.spec.template.spec;
+    expect(pod.volumes).toEqual([{ name: 'secrets-store-app-secret', csi: { driver: 'secrets-store.csi.k8s.io', readOnly: true, volumeAttributes: { secretProviderClass: 'web-app-secret-env' } } }]);
+    for (const container of pod.containers) expect(container.volumeMounts).toEqual([{ name: 'secrets-store-app-secret', mountPath: '/mnt/secrets-store/app-secret', readOnly: true }]);
+    expect(pod.containers[0].envFrom).toEqual([{ secretRef: { name: 'app-secret' } }]);
+    expect(manifests.map((m) => m.kind)).toEqual(['SecretProviderClass', 'Deployment']);
+  });
+
+  test("envFrom of a Secret whose keys are Vault's own field names needs them listed", () => {
+    const raw = structuredClone(input);
+    delete (raw[2] as Any).spec.destination.transformation;
+    const result = migrate(raw, { to: 'csi' });
+    expect(result.findings).toContainEqual(expect.objectContaining({ severity: 'error', reason: expect.stringMatching(/list them with items/) }));
   });
 });

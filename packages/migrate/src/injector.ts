@@ -3,8 +3,9 @@
 // then planned method-neutrally: which files at which paths, from which Vault path, rendered how.
 // injector-to-operator.ts and injector-to-csi.ts turn the plan into objects of their method.
 import type { V1Container, V1Pod, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import { compileTemplate } from '@vaultbridge/core';
 import {
-  A, ANNOTATION_PREFIX, applyServiceAccountAdmission, findPod, InvalidAnnotationsError, parseAnnotations, shouldInject, formatIssue,
+  A, ANNOTATION_PREFIX, applyServiceAccountAdmission, toHandlebarsSource, findPod, InvalidAnnotationsError, parseAnnotations, shouldInject, formatIssue,
   type AgentSpec, type InjectorDefaults, type PodSlot, type SecretSpec,
 } from '@vaultbridge/injector';
 import { isRecord, sourceOf, type Manifest } from './manifests.ts';
@@ -137,6 +138,15 @@ function planFiles(spec: AgentSpec, annotations: Record<string, string>, source:
       findings.add('error', source, annotationField(`${A.agentInjectSecret}-${secret.rawName}`),
         'a PKI issue endpoint needs a write with a common name, which the agent never sent for agent-inject-secret (only a template can call pkiCert); write a VaultPKISecret by hand');
       continue;
+    }
+    if (secret.template !== undefined) {
+      // Compiled as the agent compiles it: a template the agent cannot render is not carried anywhere.
+      try {
+        compileTemplate(secret.name, toHandlebarsSource(secret.template, secret.leftDelimiter, secret.rightDelimiter), { strict: secret.errorOnMissingKey });
+      } catch (error) {
+        findings.add('error', source, annotationField(`${A.agentInjectTemplate}-${secret.rawName}`), `the agent cannot render this template either (${(error as Error).message}); fix it and convert again`);
+        continue;
+      }
     }
     if (secret.command !== undefined) {
       findings.add('dropped', source, annotationField(`${A.agentInjectCommand}-${secret.rawName}`),

@@ -13,7 +13,7 @@ import { dnsName } from './names.ts';
 import type { Findings, SourceRef } from './report.ts';
 import { csiVolume, secretProviderClass, type SpcConnection, type SpcObject } from './spc.ts';
 import { fromOperatorTemplate } from './templates.ts';
-import { replaceVolumes, type PodDocument } from './workload-volumes.ts';
+import { editPod, type PodDocument } from './workload-volumes.ts';
 
 const SYNCED = new Set(['VaultStaticSecret', 'VaultDynamicSecret', 'VaultPKISecret']);
 
@@ -161,6 +161,34 @@ function shownKeys(synced: Synced, items: readonly Shown[] | undefined, volumeSo
   return undefined;
 }
 
+interface SpcDraft {
+  readonly name: string;
+  readonly connection: SpcConnection;
+  readonly objects: SpcObject[];
+  /** synced Secret → its keys and the object that mounts each */
+  readonly keys: Map<string, Map<string, string>>;
+  readonly secretObjects: Array<{ secretName: string; type: string; data: Array<{ objectName: string; key: string }> }>;
+}
+
+/** Secrets the pod's containers read as environment: name → the keys (or every key, for envFrom) and the containers. */
+function envReferences(document: PodDocument): Map<string, { keys: Set<string> | 'all'; containers: Set<string> }> {
+  const refs = new Map<string, { keys: Set<string> | 'all'; containers: Set<string> }>();
+  const spec = document.slot.pod.spec;
+  for (const container of [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])]) {
+    const add = (name: string | undefined, key: string | undefined) => {
+      if (!name) return;
+      const ref = refs.get(name) ?? { keys: new Set<string>(), containers: new Set<string>() };
+      if (key === undefined) ref.keys = 'all';
+      else if (ref.keys !== 'all') ref.keys.add(key);
+      ref.containers.add(container.name);
+      refs.set(name, ref);
+    };
+    for (const env of container.env ?? []) if (env.valueFrom?.secretKeyRef) add(env.valueFrom.secretKeyRef.name, env.valueFrom.secretKeyRef.key);
+    for (const from of container.envFrom ?? []) if (from.secretRef) add(from.secretRef.name, undefined);
+  }
+  return refs;
+}
+
 export function operatorToCsi(manifests: readonly Manifest[], documents: readonly PodDocument[], defaultNamespace: string, findings: Findings): Map<number, Manifest[]> {
   const replaced = new Map<number, Manifest[]>();
   const synced = readSynced(manifests, defaultNamespace, findings);
@@ -168,7 +196,7 @@ export function operatorToCsi(manifests: readonly Manifest[], documents: readonl
   for (const document of documents) {
     const volumes = document.slot.pod.spec?.volumes ?? [];
     const replacements = new Map<string, V1Volume>();
-    const spcs: Manifest[] = [];
+    const drafts: SpcDraft[] = [];
     for (const [volumeIndex, volume] of volumes.entries()) {
       const field = `spec.template.spec.volumes[${volumeIndex}]`;
       const sources = volume.secret
@@ -186,26 +214,76 @@ export function operatorToCsi(manifests: readonly Manifest[], documents: readonl
         if (connection !== undefined) findings.add('error', document.source, field, 'its Secrets come from different Vault connections or roles; one SecretProviderClass logs in once');
         continue;
       }
-      const objects: SpcObject[] = [];
+      const draft: SpcDraft = { name: dnsName(document.name, volume.name), connection, objects: [], keys: new Map(), secretObjects: [] };
       sources.forEach((item, i) => {
         const match = matches[i]!;
         used.add(match);
         const keys = shownKeys(match, item!.items, document.source, field, findings) ?? [];
+        const byKey = draft.keys.get(match.destination) ?? new Map<string, string>();
         for (const key of keys) {
           const object = objectFor(match, key.key, key.path, key.mode ?? item!.mode ?? undefined, findings);
-          if (object) objects.push(object);
+          if (!object) continue;
+          draft.objects.push(object);
+          byKey.set(key.key, object.objectName);
         }
+        draft.keys.set(match.destination, byKey);
       });
-      const name = dnsName(document.name, volume.name);
-      spcs.push(secretProviderClass(name, document.namespace, connection, objects));
-      replacements.set(volume.name, csiVolume(volume.name, name));
+      drafts.push(draft);
+      replacements.set(volume.name, csiVolume(volume.name, draft.name));
     }
-    if (replacements.size > 0) replaced.set(document.index, [...spcs, replaceVolumes(document, replacements)]);
+
+    // Env references: the driver syncs a Kubernetes Secret of the same name from mounted objects (secretObjects),
+    // only while a pod mounts the volume; a volume is added where none showed the Secret.
+    const added: Array<{ volume: V1Volume; mountPath: string; containers: Set<string> }> = [];
+    for (const [secretName, ref] of envReferences(document)) {
+      const match = synced.find((candidate) => candidate.namespace === document.namespace && candidate.destination === secretName);
+      if (match === undefined) continue;
+      const field = 'spec.template.spec.containers[*].env';
+      let draft = drafts.find((candidate) => candidate.keys.has(secretName));
+      if (draft === undefined) {
+        const connection = connectionFor(match, manifests, findings);
+        if (connection === undefined) continue;
+        draft = { name: dnsName(document.name, secretName, 'env'), connection, objects: [], keys: new Map([[secretName, new Map()]]), secretObjects: [] };
+        drafts.push(draft);
+        const volumeName = dnsName('secrets-store', secretName).slice(0, 63).replace(/[^a-z0-9]+$/, '');
+        added.push({ volume: csiVolume(volumeName, draft.name), mountPath: `/mnt/secrets-store/${secretName}`, containers: ref.containers });
+      }
+      used.add(match);
+      const byKey = draft.keys.get(secretName)!;
+      const wanted = ref.keys === 'all' ? (byKey.size > 0 ? [...byKey.keys()] : shownKeys(match, undefined, document.source, field, findings)?.map((key) => key.key) ?? []) : [...ref.keys];
+      for (const key of wanted) {
+        if (byKey.has(key)) continue;
+        const objectName = draft.objects.some((object) => object.objectName === key) ? `env/${key}` : key;
+        const object = objectFor(match, key, objectName, undefined, findings);
+        if (!object) continue;
+        draft.objects.push(object);
+        byKey.set(key, objectName);
+      }
+      draft.secretObjects.push({
+        secretName,
+        type: String((isRecord(match.spec.destination) && match.spec.destination.type) || 'Opaque'),
+        data: wanted.filter((key) => byKey.has(key)).map((key) => ({ objectName: byKey.get(key)!, key })),
+      });
+      findings.add('changed', match.source, 'spec.destination.name',
+        `env references to Secret ${secretName} are kept by the SecretProviderClass's secretObjects: the CSI driver writes that Secret when a pod mounts the volume (and removes it when none does), not ahead of time`);
+    }
+
+    if (replacements.size > 0 || added.length > 0) {
+      const spcs = drafts.map((draft) => secretProviderClass(draft.name, document.namespace, draft.connection, draft.objects, draft.secretObjects));
+      replaced.set(document.index, [...spcs, editPod(document, (pod) => {
+        pod.spec!.volumes = [...(pod.spec!.volumes ?? []).map((volume) => replacements.get(volume.name) ?? volume), ...added.map((entry) => entry.volume)];
+        for (const container of [...(pod.spec!.initContainers ?? []), ...pod.spec!.containers]) {
+          for (const entry of added) {
+            if (entry.containers.has(container.name)) container.volumeMounts = [...(container.volumeMounts ?? []), { name: entry.volume.name, mountPath: entry.mountPath, readOnly: true }];
+          }
+        }
+      })]);
+    }
   }
   for (const item of synced) {
     if (!used.has(item)) {
       findings.add('error', item.source, 'spec.destination.name',
-        `no pod volume in the input shows Secret ${item.destination}; the CSI method delivers only into pods (env references need a mounted volume and the SPC's secretObjects)`);
+        `no pod in the input mounts Secret ${item.destination} or reads it as environment; the CSI method delivers only into pods`);
     }
     replaced.set(item.index, used.has(item) ? [] : [item.manifest]);
   }

@@ -37,3 +37,11 @@ export function replaceVolumes(document: PodDocument, replacements: ReadonlyMap<
   const put = document.slot.put(pod);
   return isRecord(put) ? put : document.manifest;
 }
+
+/** The document with its pod changed by `edit` (on a copy). */
+export function editPod(document: PodDocument, edit: (pod: V1Pod) => void): Manifest {
+  const pod: V1Pod = structuredClone(document.slot.pod);
+  edit(pod);
+  const put = document.slot.put(pod);
+  return isRecord(put) ? put : document.manifest;
+}
