@@ -91,6 +91,24 @@ describe('helm template', () => {
     expect(operator.spec!.template.spec!.containers[0]!.args).toContain('--leader-elect');
   });
 
+  it('the operator pod meets the restricted profile, has requests and limits, and no cluster-wide Secret delete', () => {
+    const objects = render(...only('operator'));
+    const operator = objects.find((o) => o.kind === 'Deployment') as unknown as k8s.V1Deployment;
+    const pod = operator.spec?.template.spec;
+    expect(pod?.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(pod?.containers[0]?.securityContext).toMatchObject({ allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+    expect(pod?.containers[0]?.resources).toMatchObject({ requests: { cpu: expect.any(String), memory: expect.any(String) }, limits: { memory: expect.any(String) } });
+    const clusterRole = objects.find((o) => o.kind === 'ClusterRole') as unknown as k8s.V1ClusterRole;
+    const secretVerbs = clusterRole.rules?.filter((rule) => rule.resources?.includes('secrets')).flatMap((rule) => rule.verbs) ?? [];
+    expect(secretVerbs.length).toBeGreaterThan(0);
+    expect(secretVerbs).not.toContain('delete');
+    expect(secretVerbs).not.toContain('*');
+    expect(objects.filter((o) => o.kind === 'NetworkPolicy')).toEqual([]);
+    const withPolicy = render(...only('operator'), 'operator.networkPolicy.enabled=true', 'operator.networkPolicy.vaultPorts={8200,443}').find((o) => o.kind === 'NetworkPolicy') as unknown as k8s.V1NetworkPolicy;
+    expect(withPolicy.spec?.ingress?.[0]?.ports).toEqual([{ protocol: 'TCP', port: 8081 }]);
+    expect(withPolicy.spec?.egress?.flatMap((rule) => rule.ports?.map((port) => port.port))).toEqual([53, 53, 443, 6443, 8200, 443]);
+  });
+
   it('limits the operator to the admin\'s Vault addresses: global.vault.address by default, the list when given, none only when asked', () => {
     const allowList = (...setArgs: string[]) => {
       const operator = render(...setArgs).find((o) => o.kind === 'Deployment' && o.metadata.name === 'rel-vaultbridge-operator') as unknown as k8s.V1Deployment;
@@ -170,11 +188,16 @@ describe('helm install into the test API server', () => {
         '--set', 'global.vault.address=http://127.0.0.1:8200',
         // The webhook has no endpoints here (no kubelet): keep it to this namespace so no other test's pods see it.
         '--set', `injector.webhook.namespaceSelector.matchLabels.kubernetes\\.io/metadata\\.name=${namespace}`,
-        '--set', 'injector.webhook.failurePolicy=Ignore');
+        '--set', 'injector.webhook.failurePolicy=Ignore',
+        '--set', 'operator.networkPolicy.enabled=true');
 
       const injector = await apps.readNamespacedDeployment({ namespace, name: injectorName });
       expect(injector.spec?.replicas).toBe(2);
-      await apps.readNamespacedDeployment({ namespace, name: `${release}-vaultbridge-operator` });
+      const operator = await apps.readNamespacedDeployment({ namespace, name: `${release}-vaultbridge-operator` });
+      // The API server accepted the restricted-profile fields and the NetworkPolicy.
+      expect(operator.spec?.template.spec?.securityContext?.seccompProfile?.type).toBe('RuntimeDefault');
+      const policy = await stack.kube.config.makeApiClient(k8s.NetworkingV1Api).readNamespacedNetworkPolicy({ namespace, name: `${release}-vaultbridge-operator` });
+      expect(policy.spec?.policyTypes).toEqual(['Ingress', 'Egress']);
       await apps.readNamespacedDaemonSet({ namespace, name: `${release}-vaultbridge-csi-provider` });
       const mwc = await admission.readMutatingWebhookConfiguration({ name: injectorName });
       expect(mwc.webhooks?.[0]?.namespaceSelector?.matchLabels).toEqual({ 'kubernetes.io/metadata.name': namespace });
