@@ -1,5 +1,6 @@
+import { registerSecret } from '../runtime/secret-redactor.ts';
 import {
-  errorFromResponse, errorFromTransport, vaultErrorStrings, VaultConfigError, VaultError, VaultNotFoundError, VaultPermissionError,
+  errorFromResponse, errorFromTransport, redactVaultErrorText, vaultErrorStrings, VaultConfigError, VaultError, VaultNotFoundError, VaultPermissionError,
   VaultUnavailableError,
 } from './errors.ts';
 
@@ -69,5 +70,33 @@ describe('errorFromTransport', () => {
     expect(error).toBeInstanceOf(VaultConfigError);
     expect(error.message).toContain('VAULT_CACERT');
     expect(error.message).toContain('VAULT_TLS_SERVER_NAME');
+  });
+});
+
+describe("Vault's errors[] text is redacted before it reaches messages, statuses and Events", () => {
+  test.each([
+    ['a URL with a password', 'error verifying connection: postgres://vault:s3cr3t-pw@db:5432/app?sslmode=disable refused', 's3cr3t-pw', 'postgres://vault:[REDACTED]@db:5432/app'],
+    ['a password= assignment', 'invalid DSN: host=db user=app password=s3cr3t-pw dbname=x', 's3cr3t-pw', 'password=[REDACTED] dbname=x'],
+    ['an echoed JSON field', 'bad request: {"client_secret":"s3cr3t-pw","name":"x"}', 's3cr3t-pw', '{"client_secret":"[REDACTED]","name":"x"}'],
+    ['a Vault token', 'token hvs.CAESIAbCdEfGhIjKlMnOpQrStUvWxYz0123456789 is not valid', 'hvs.CAESIAb', 'token [REDACTED] is not valid'],
+  ])('%s', (_case, text, secret, kept) => {
+    const error = errorFromResponse('POST', 'database/config/app', 400, { errors: [text] });
+    expect(error.message).not.toContain(secret);
+    expect(error.errors.join(' ')).not.toContain(secret);
+    expect(error.message).toContain(kept);
+  });
+
+  test('a registered secret value is redacted too, and ordinary errors are left as they are', () => {
+    registerSecret('value-the-plugin-echoed');
+    expect(redactVaultErrorText('cannot use value-the-plugin-echoed here')).toBe('cannot use [REDACTED] here');
+    for (const text of ['permission denied', 'error validating token: invalid audience (aud) claim', "1 error occurred: * role \"app\" could not be found"]) {
+      expect(redactVaultErrorText(text)).toBe(text);
+    }
+  });
+
+  test('long and many errors are cut', () => {
+    const error = errorFromResponse('GET', 'x', 500, { errors: Array.from({ length: 50 }, () => 'y'.repeat(5000)) });
+    expect(error.errors).toHaveLength(10);
+    expect(error.errors[0]).toHaveLength(301);
   });
 });

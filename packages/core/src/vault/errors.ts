@@ -2,6 +2,7 @@
 // never a token or a response body: Vault answers can hold secret values, and error messages end up in
 // logs, Kubernetes events and status conditions.
 
+import { defaultSecretRedactor, REDACTED } from '../runtime/secret-redactor.ts';
 export interface VaultErrorDetails {
   /** HTTP status, when Vault answered. */
   status?: number;
@@ -87,13 +88,41 @@ export class VaultProtocolError extends VaultError {
 
 const maxErrorLength = 300;
 
-/** Vault's error strings, trimmed; Vault wraps multi-errors as "1 error occurred:\n\t* x\n\n". */
+const maxErrors = 10;
+
+// Credentials Vault (or a plugin behind it) may echo in an error: a URL's password, `password=…`.
+const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^\s/@:]*):[^\s/@]*@/gi;
+const SECRET_NAME = '(?:[a-z]+_)?(?:password|passwd|pwd|secret|token|private_key|api_key|secret_id|credentials?)';
+// `password=x` (query strings, DSNs) and `"password":"x"` (echoed JSON).
+const SECRET_ASSIGNMENT = new RegExp(`\\b(${SECRET_NAME})(=)([^\\s,;&)]+)|("${SECRET_NAME}"\\s*:\\s*)("(?:[^"\\\\]|\\\\.)*")`, 'gi');
+
+/**
+ * One of Vault's error strings made safe for statuses, Events, gRPC details and logs, where they end
+ * up: a URL's password, `password=…`-style assignments, registered secret values and token shapes are
+ * replaced by [REDACTED], and the text is cut at 300 characters.
+ */
+export function redactVaultErrorText(text: string): string {
+  // Cut first: the patterns then run on a bounded text.
+  const bounded = text.slice(0, maxErrorLength * 4);
+  const redacted = defaultSecretRedactor.redact(
+    bounded
+      .replace(URL_PASSWORD, `$1:${REDACTED}@`)
+      .replace(SECRET_ASSIGNMENT, (_match, name?: string, equals?: string, _value?: string, jsonKey?: string) => (jsonKey ? `${jsonKey}"${REDACTED}"` : `${name}${equals}${REDACTED}`)),
+  );
+  return redacted.length > maxErrorLength ? `${redacted.slice(0, maxErrorLength)}…` : redacted;
+}
+
+/**
+ * Vault's error strings, trimmed and redacted (see redactVaultErrorText), at most 10; Vault wraps
+ * multi-errors as "1 error occurred:\n\t* x\n\n".
+ */
 export function vaultErrorStrings(body: unknown): string[] {
   if (typeof body !== 'object' || body === null || !('errors' in body) || !Array.isArray(body.errors)) return [];
   return body.errors
     .filter((e): e is string => typeof e === 'string')
+    .slice(0, maxErrors)
     .map((e) => e.replace(/^\d+ errors? occurred:\s*/, '').replace(/\s*\n\s*\*\s*/g, '; ').replace(/^\*\s*/, '').trim())
-    .map((e) => (e.length > maxErrorLength ? `${e.slice(0, maxErrorLength)}…` : e));
+    .map(redactVaultErrorText);
 }
 
 function describe(errors: string[]): string {

@@ -6,7 +6,7 @@ export { parseVaultAddress, type VaultAddress } from './address.ts';
 export type { VaultResponse, VaultAuthInfo, VaultWrapInfo, VaultMethod, VaultRequestOptions } from './types.ts';
 export {
   VaultError, VaultPermissionError, VaultNotFoundError, VaultUnavailableError, VaultConfigError, VaultSecretVersionError,
-  VaultProtocolError, isVaultDown, type VaultErrorDetails, type SecretVersionState,
+  VaultProtocolError, isVaultDown, redactVaultErrorText, type VaultErrorDetails, type SecretVersionState,
 } from './errors.ts';
 export {
   KvSecrets, type KvVersion, type KvMount, type KvLocation, type KvReadOptions, type KvSecret, type KvVersionMetadata,
