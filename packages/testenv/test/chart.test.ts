@@ -160,6 +160,17 @@ describe('helm template', () => {
     expect(webhooksOf('injector.webhook.failClosed.enabled=false').map((w) => [w.name, w.failurePolicy, w.namespaceSelector])).toEqual([['vault.hashicorp.com', 'Ignore', {}]]);
   });
 
+  it('passes the injector\'s review limits only when set', () => {
+    const envOf = (...setArgs: string[]) => ((render(...setArgs).find((o) => o.kind === 'Deployment' && o.metadata.name === 'rel-vaultbridge-injector') as unknown as k8s.V1Deployment).spec!.template.spec!.containers[0]!.env ?? [])
+      .filter((e) => e.name.startsWith('AGENT_INJECT_MAX_'));
+    expect(envOf()).toEqual([]);
+    expect(envOf('injector.reviewLimits.maxSecrets=50', 'injector.reviewLimits.maxAnnotationBytes=65536')).toEqual([
+      { name: 'AGENT_INJECT_MAX_SECRETS', value: '50' },
+      { name: 'AGENT_INJECT_MAX_ANNOTATION_BYTES', value: '65536' },
+    ]);
+    expect(() => helm('template', 'rel', chart, '--set', 'injector.reviewLimits.maxSecrets=many')).toThrow(/maxSecrets/);
+  });
+
   it('renders ServiceMonitors and the operator PDB only when asked', () => {
     const objects = render('injector.serviceMonitor.enabled=true', 'csiProvider.serviceMonitor.enabled=true', 'operator.serviceMonitor.enabled=true', 'operator.replicas=2');
     expect(objects.filter((o) => o.kind === 'ServiceMonitor')).toHaveLength(3);

@@ -169,3 +169,19 @@ describe('VAULT_* variables over the configuration (agent-configmap mode)', () =
     expect(() => fromFile({ VAULT_ADDR: 'https://vault:8200', [name]: value })).toThrow(new RegExp(`${name}: expected .*"${value}"`));
   });
 });
+
+describe('any configuration text (a hand-written agent-configmap file) is a config or a clear error', () => {
+  test('random JSON, and random changes to a valid config, never throw anything but AgentConfigError', async () => {
+    const fc = (await import('fast-check')).default;
+    const field = fc.constantFrom('version', 'mode', 'vault', 'auth', 'tokenSinks', 'secrets', 'templateConfig', 'pidFile', 'readyFile', 'log', 'revokeOnShutdown');
+    const mutated = fc.record({ key: field, value: fc.jsonValue({ maxDepth: 3 }) }).map(({ key, value }) => ({ ...valid, [key]: value }));
+    fc.assert(fc.property(fc.oneof(fc.jsonValue({ maxDepth: 4 }), mutated), (value) => {
+      try {
+        parseAgentConfig(value);
+      } catch (error) {
+        expect(error).toBeInstanceOf(AgentConfigError);
+        expect((error as AgentConfigError).issues.length).toBeGreaterThan(0);
+      }
+    }), { numRuns: 3_000 });
+  });
+});
