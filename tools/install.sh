@@ -2,6 +2,9 @@
 # Builds the real servers the test stack runs (etcd, kube-apiserver, a Vault-API server, helm) and
 # csi-driver-client (a provider client that dials as the Secrets Store CSI Driver does) from their Go
 # modules into .cache/bin/<name>-<version>, and installs PostgreSQL from Debian when absent.
+# `tools/install.sh cluster` (opt-in) adds what the one-node cluster tier needs: containerd, runc, CNI
+# plugins and iptables from Debian; kubelet, kube-scheduler, kube-controller-manager, kube-proxy and
+# kubectl; CoreDNS; the Secrets Store CSI Driver and our plugin registrar; a static pause binary.
 # Only what is missing is built. Each build prints its wall time and peak memory.
 set -euo pipefail
 
@@ -42,16 +45,147 @@ build() {
   rm -f "$stats"
 }
 
+# go_build <label> <tool dir> <go build args...>: one timed `go build` with the peak RSS reported.
+go_build() {
+  local label=$1 dir=$2
+  shift 2
+  local started=$SECONDS stats
+  stats=$(mktemp)
+  local timer=()
+  [ -x /usr/bin/time ] && timer=(/usr/bin/time -f '%M' -o "$stats")
+  if ! (cd "$root/tools/$dir" && "${timer[@]}" go build -trimpath "$@"); then
+    rm -f "$stats"
+    log "FAILED: $label (module tools/$dir, see go.mod there). Fix the module version or the build flags above."
+    exit 1
+  fi
+  local peak="unknown"
+  [ -s "$stats" ] && peak="$(( $(tail -1 "$stats") / 1024 )) MiB"
+  log "$label: built in $((SECONDS - started))s, peak RSS $peak"
+  rm -f "$stats"
+}
+
 build_etcd() { build etcd "$ETCD_VERSION" etcd -ldflags '-s -w' go.etcd.io/etcd/server/v3; }
 
-build_kube_apiserver() {
+# build_kube <command...>: the missing ones of the given k8s.io/kubernetes commands, all in ONE
+# `go build` (they share most compiled packages, so together they cost little more than the API
+# server alone), into .cache/bin/<command>-$KUBE_VERSION.
+build_kube() {
+  local missing=() cmd
+  for cmd in "$@"; do
+    if [ -x "$bin_dir/$cmd-$KUBE_VERSION" ]; then
+      log "$cmd $KUBE_VERSION: cached at .cache/bin/$cmd-$KUBE_VERSION"
+    else
+      missing+=("$cmd")
+    fi
+  done
+  [ ${#missing[@]} -gt 0 ] || return 0
   local minor=${KUBE_VERSION#v1.}
   minor=${minor%%.*}
-  local vpkg=k8s.io/component-base/version
-  build kube-apiserver "$KUBE_VERSION" kube -tags=selinux,notest -ldflags "-s -w \
+  local vpkg=k8s.io/component-base/version out="$bin_dir/.kube-build.tmp"
+  rm -rf "$out"
+  mkdir -p "$out"
+  log "${missing[*]} $KUBE_VERSION: building from Go modules in tools/kube …"
+  go_build "${missing[*]} $KUBE_VERSION" kube -o "$out/" -tags=selinux,notest -ldflags "-s -w \
     -X $vpkg.gitVersion=$KUBE_VERSION -X $vpkg.gitMajor=1 -X $vpkg.gitMinor=$minor \
     -X $vpkg.gitTreeState=clean -X $vpkg.buildDate=1970-01-01T00:00:00Z" \
-    k8s.io/kubernetes/cmd/kube-apiserver
+    "${missing[@]/#/k8s.io/kubernetes/cmd/}"
+  for cmd in "${missing[@]}"; do mv "$out/$cmd" "$bin_dir/$cmd-$KUBE_VERSION"; done
+  rm -rf "$out"
+}
+
+build_kube_apiserver() { build_kube kube-apiserver; }
+
+# A module's pinned version must be the one versions.env names (testenv finds binaries by it).
+check_pin() {
+  local dir=$1 module=$2 version=$3
+  if ! grep -qE "^[[:space:]]*(require )?$module $version( |\$)" "$root/tools/$dir/go.mod"; then
+    log "FAILED: tools/$dir/go.mod does not require $module $version (versions.env). Make them agree."
+    exit 1
+  fi
+}
+
+# CoreDNS with only the plugins the cluster's Corefile uses (tools/coredns/main.go).
+build_coredns() {
+  check_pin coredns github.com/coredns/coredns "$COREDNS_VERSION"
+  build coredns "$COREDNS_VERSION" coredns -ldflags '-s -w' .
+}
+
+# The Secrets Store CSI Driver and our plugin registrar in one build, plus the driver's CRDs and
+# CSIDriver object from the same module version (.cache/share/secrets-store-csi-driver-<version>/).
+build_csi_driver() {
+  check_pin csi-driver sigs.k8s.io/secrets-store-csi-driver "$CSI_DRIVER_VERSION"
+  local share="$root/.cache/share/secrets-store-csi-driver-$CSI_DRIVER_VERSION"
+  if [ ! -d "$share" ]; then
+    local module_dir
+    module_dir=$(cd "$root/tools/csi-driver" && go list -m -f '{{.Dir}}' sigs.k8s.io/secrets-store-csi-driver) || {
+      log "FAILED: could not download sigs.k8s.io/secrets-store-csi-driver $CSI_DRIVER_VERSION (tools/csi-driver)"; exit 1; }
+    mkdir -p "$share.tmp"
+    cp "$module_dir"/deploy/secrets-store.csi.x-k8s.io_*.yaml "$module_dir/deploy/csidriver.yaml" "$share.tmp/"
+    mv "$share.tmp" "$share"
+  fi
+  local driver="$bin_dir/secrets-store-csi-driver-$CSI_DRIVER_VERSION" registrar="$bin_dir/csi-registrar-$CSI_DRIVER_VERSION"
+  if [ -x "$driver" ] && [ -x "$registrar" ]; then
+    log "secrets-store-csi-driver $CSI_DRIVER_VERSION: cached at .cache/bin"
+    return 0
+  fi
+  local out="$bin_dir/.csi-build.tmp"
+  rm -rf "$out"
+  mkdir -p "$out"
+  log "secrets-store-csi-driver and csi-registrar $CSI_DRIVER_VERSION: building from Go modules in tools/csi-driver …"
+  go_build "secrets-store-csi-driver and csi-registrar $CSI_DRIVER_VERSION" csi-driver -o "$out/" \
+    -ldflags "-s -w -X sigs.k8s.io/secrets-store-csi-driver/pkg/version.BuildVersion=$CSI_DRIVER_VERSION" \
+    sigs.k8s.io/secrets-store-csi-driver/cmd/secrets-store-csi-driver ./registrar
+  mv "$out/secrets-store-csi-driver" "$driver"
+  mv "$out/registrar" "$registrar"
+  rm -rf "$out"
+}
+
+# The pod sandbox's pause process: tools/images/pause.c, static, so the image is that one file.
+build_pause() {
+  local out="$bin_dir/pause-$PAUSE_VERSION"
+  if [ -x "$out" ]; then
+    log "pause $PAUSE_VERSION: cached at .cache/bin/pause-$PAUSE_VERSION"
+    return 0
+  fi
+  command -v gcc >/dev/null || { log "FAILED: gcc is needed for the pause binary: apt-get install gcc libc6-dev"; exit 1; }
+  gcc -Os -static -Wall -Werror -o "$out.tmp" "$root/tools/images/pause.c" && strip "$out.tmp" && mv "$out.tmp" "$out" || {
+    rm -f "$out.tmp"; log "FAILED: compiling tools/images/pause.c (needs gcc and libc6-dev)"; exit 1; }
+  log "pause $PAUSE_VERSION: built"
+}
+
+# Debian packages of the node: the container runtime, the pod network and the tools kubelet and
+# kube-proxy call. A command that is present means its package is.
+install_node_packages() {
+  local wanted=() sudo=""
+  command -v containerd >/dev/null || wanted+=(containerd)
+  command -v runc >/dev/null || wanted+=(runc)
+  [ -x /usr/lib/cni/bridge ] || wanted+=(containernetworking-plugins)
+  command -v iptables >/dev/null || wanted+=(iptables)
+  command -v conntrack >/dev/null || wanted+=(conntrack)
+  [ -x /bin/busybox ] || wanted+=(busybox-static)
+  command -v gcc >/dev/null || wanted+=(gcc libc6-dev)
+  if [ ${#wanted[@]} -eq 0 ]; then
+    log "node packages: present (containerd $(containerd --version | awk '{print $3}'), runc, CNI plugins, iptables, conntrack, busybox)"
+    return 0
+  fi
+  log "node packages: installing ${wanted[*]} from Debian …"
+  local started=$SECONDS
+  [ "$(id -u)" = 0 ] || sudo=sudo
+  if ! { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${wanted[@]}" >/dev/null; }; then
+    log "FAILED: apt-get install ${wanted[*]}. Install these Debian packages by hand."
+    exit 1
+  fi
+  # Debian starts containerd as a service where it can; the cluster runs its own instance.
+  $sudo service containerd stop >/dev/null 2>&1 || true
+  log "node packages: installed in $((SECONDS - started))s"
+}
+
+install_cluster() {
+  install_node_packages
+  build_kube kube-apiserver kubelet kube-scheduler kube-controller-manager kube-proxy kubectl
+  build_pause
+  build_coredns
+  build_csi_driver
 }
 
 build_vault() {
@@ -115,15 +249,24 @@ command -v go >/dev/null || { log "FAILED: go not found (expected at /usr/local/
 
 components=("$@")
 [ ${#components[@]} -gt 0 ] || components=(postgres etcd kube-apiserver vault helm csi-driver-client gotemplate-ref)
+# With `cluster` asked for too, the API server is built in the cluster's one kube build.
+with_cluster=false
+for c in "${components[@]}"; do [ "$c" != cluster ] || with_cluster=true; done
 for c in "${components[@]}"; do
   case "$c" in
     postgres) install_postgres ;;
     etcd) build_etcd ;;
-    kube-apiserver) build_kube_apiserver ;;
+    kube-apiserver) $with_cluster || build_kube_apiserver ;;
     vault) build_vault ;;
     helm) build_helm ;;
     csi-driver-client) build_csi_driver_client ;;
     gotemplate-ref) build_gotemplate_ref ;;
-    *) log "unknown component '$c' (known: postgres etcd kube-apiserver vault helm csi-driver-client gotemplate-ref)"; exit 2 ;;
+    cluster) install_cluster ;;
+    node-packages) install_node_packages ;;
+    kube-node) build_kube kube-apiserver kubelet kube-scheduler kube-controller-manager kube-proxy kubectl ;;
+    pause) build_pause ;;
+    coredns) build_coredns ;;
+    csi-driver) build_csi_driver ;;
+    *) log "unknown component '$c' (known: postgres etcd kube-apiserver vault helm csi-driver-client gotemplate-ref; cluster = node-packages kube-node pause coredns csi-driver)"; exit 2 ;;
   esac
 done
