@@ -110,17 +110,19 @@ build_coredns() {
   build coredns "$COREDNS_VERSION" coredns -ldflags '-s -w' .
 }
 
-# The Secrets Store CSI Driver and our plugin registrar in one build, plus the driver's CRDs and
-# CSIDriver object from the same module version (.cache/share/secrets-store-csi-driver-<version>/).
+# The Secrets Store CSI Driver and our plugin registrar in one build, plus the driver's CRDs,
+# CSIDriver object and RBAC from the same module version (.cache/share/secrets-store-csi-driver-<version>/).
 build_csi_driver() {
   check_pin csi-driver sigs.k8s.io/secrets-store-csi-driver "$CSI_DRIVER_VERSION"
   local share="$root/.cache/share/secrets-store-csi-driver-$CSI_DRIVER_VERSION"
-  if [ ! -d "$share" ]; then
+  if [ ! -f "$share/rbac-secretproviderclass.yaml" ]; then
+    rm -rf "$share"
     local module_dir
     module_dir=$(cd "$root/tools/csi-driver" && go list -m -f '{{.Dir}}' sigs.k8s.io/secrets-store-csi-driver) || {
       log "FAILED: could not download sigs.k8s.io/secrets-store-csi-driver $CSI_DRIVER_VERSION (tools/csi-driver)"; exit 1; }
     mkdir -p "$share.tmp"
-    cp "$module_dir"/deploy/secrets-store.csi.x-k8s.io_*.yaml "$module_dir/deploy/csidriver.yaml" "$share.tmp/"
+    cp "$module_dir"/deploy/secrets-store.csi.x-k8s.io_*.yaml "$module_dir"/deploy/rbac-secretprovider*.yaml \
+      "$module_dir/deploy/csidriver.yaml" "$share.tmp/"
     mv "$share.tmp" "$share"
   fi
   local driver="$bin_dir/secrets-store-csi-driver-$CSI_DRIVER_VERSION" registrar="$bin_dir/csi-registrar-$CSI_DRIVER_VERSION"

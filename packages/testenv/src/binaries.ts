@@ -4,7 +4,19 @@ import { fileURLToPath } from 'node:url';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
-export type ServerBinary = 'etcd' | 'kube-apiserver' | 'vault' | 'helm' | 'csi-driver-client' | 'gotemplate-ref';
+export type ServerBinary = 'etcd' | 'kube-apiserver' | 'vault' | 'helm' | 'csi-driver-client' | 'gotemplate-ref' | ClusterBinary;
+
+/** What `tools/install.sh cluster` builds for the one-node cluster tier. */
+export type ClusterBinary =
+  | 'kubelet'
+  | 'kube-scheduler'
+  | 'kube-controller-manager'
+  | 'kube-proxy'
+  | 'kubectl'
+  | 'coredns'
+  | 'secrets-store-csi-driver'
+  | 'csi-registrar'
+  | 'pause';
 
 const versionKeys: Record<ServerBinary, string> = {
   etcd: 'ETCD_VERSION',
@@ -13,7 +25,18 @@ const versionKeys: Record<ServerBinary, string> = {
   helm: 'HELM_VERSION',
   'csi-driver-client': 'CSI_DRIVER_CLIENT_VERSION',
   'gotemplate-ref': 'GOTEMPLATE_REF_VERSION',
+  kubelet: 'KUBE_VERSION',
+  'kube-scheduler': 'KUBE_VERSION',
+  'kube-controller-manager': 'KUBE_VERSION',
+  'kube-proxy': 'KUBE_VERSION',
+  kubectl: 'KUBE_VERSION',
+  coredns: 'COREDNS_VERSION',
+  'secrets-store-csi-driver': 'CSI_DRIVER_VERSION',
+  'csi-registrar': 'CSI_DRIVER_VERSION',
+  pause: 'PAUSE_VERSION',
 };
+
+const clusterBinaries = new Set<string>(['kubelet', 'kube-scheduler', 'kube-controller-manager', 'kube-proxy', 'kubectl', 'coredns', 'secrets-store-csi-driver', 'csi-registrar', 'pause']);
 
 /** The versions tools/install.sh builds, read from tools/versions.env (the one place they are named). */
 export function toolVersions(): Record<string, string> {
@@ -35,9 +58,17 @@ export function binaryPath(name: ServerBinary): string {
   const version = toolVersions()[versionKeys[name]];
   const file = path.join(repoRoot, '.cache/bin', `${name}-${version}`);
   if (!fs.existsSync(file)) {
-    throw new Error(`${name} ${version} is not built at ${file}: run 'bash tools/install.sh ${name}' (npm test and npm run demo do it for you)`);
+    const component = clusterBinaries.has(name) ? 'cluster' : name;
+    throw new Error(`${name} ${version} is not built at ${file}: run 'bash tools/install.sh ${component}' (npm test and npm run demo do it for you)`);
   }
   return file;
+}
+
+/** Where install.sh puts the non-binary files of a cluster component (the CSI driver's CRDs). */
+export function sharePath(name: 'secrets-store-csi-driver'): string {
+  const dir = path.join(repoRoot, '.cache/share', `${name}-${toolVersions()[versionKeys[name]]}`);
+  if (!fs.existsSync(dir)) throw new Error(`${dir} is missing: run 'bash tools/install.sh cluster'`);
+  return dir;
 }
 
 /** Directory of Debian's PostgreSQL server binaries (initdb, postgres, pg_isready). */

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startStack, useExistingStack, type RunningStack } from './stack.ts';
 
-const usage = `vaultbridge-testenv up [--handle-file FILE] [--existing] [--keep-logs]
+const usage = `vaultbridge-testenv up [--handle-file FILE] [--existing] [--keep-logs] [--cluster]
 
 Starts etcd, kube-apiserver, PostgreSQL and a dev Vault on free loopback ports, configures Vault
 (kv-v2, kv-v1, database, pki, transit, kubernetes auth) and prints the exports to use them.
@@ -11,7 +11,9 @@ Stays up until Ctrl-C (SIGINT) or SIGTERM, then stops every server.
 
   --handle-file FILE  also write the stack's handle (JSON) to FILE, for tests (VAULTBRIDGE_STACK)
   --existing          use KUBECONFIG, VAULT_ADDR and VAULT_TOKEN instead of starting servers
-  --keep-logs         keep the work dir with the servers' logs after stopping`;
+  --keep-logs         keep the work dir with the servers' logs after stopping
+  --cluster           also run a real one-node Kubernetes (root, Linux; tools/install.sh cluster)
+                      with the service images imported; state in /var/lib/vaultbridge-cluster`;
 
 async function main(): Promise<void> {
   const { positionals, values } = parseArgs({
@@ -20,6 +22,7 @@ async function main(): Promise<void> {
       'handle-file': { type: 'string' },
       existing: { type: 'boolean', default: false },
       'keep-logs': { type: 'boolean', default: false },
+      cluster: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -31,21 +34,30 @@ async function main(): Promise<void> {
   const started = Date.now();
   const onProgress = (message: string): void => console.error(`[testenv] ${message}`);
   const useExisting = values.existing || process.env.VAULTBRIDGE_USE_EXISTING === '1';
-  const stack: RunningStack = useExisting
-    ? await useExistingStack({ onProgress })
-    : await startStack({ onProgress, keepWorkDir: values['keep-logs'] });
 
+  // Installed before starting: a signal during a (long) cluster start stops what started so far
+  // once the start returns, instead of leaving the node's daemons behind.
+  let stack: RunningStack | undefined;
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
     console.error(`[testenv] ${signal}: stopping`);
+    if (!stack) return;
     await stack.stop();
     if (values['handle-file']) fs.rmSync(values['handle-file'], { force: true });
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+
+  stack = useExisting
+    ? await useExistingStack({ onProgress })
+    : await startStack({ onProgress, keepWorkDir: values['keep-logs'], cluster: values.cluster });
+  if (stopping) {
+    await stack.stop();
+    process.exit(0);
+  }
 
   if (values['handle-file']) {
     const file = path.resolve(values['handle-file']);

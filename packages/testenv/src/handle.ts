@@ -22,6 +22,24 @@ export interface StackHandle {
   layout: VaultLayout;
   /** Processes the stack started (empty when it runs against an existing cluster and Vault). */
   pids: Record<string, number>;
+  /** Present when the stack runs a real node (`up --cluster`). */
+  cluster?: ClusterHandle;
+}
+
+/** What tests of the cluster tier need beyond the API: where pods reach things. */
+export interface ClusterHandle {
+  nodeName: string;
+  /** The node's address on the pod bridge; the API server, Vault and DNS listen there. */
+  nodeAddress: string;
+  podCidr: string;
+  /** Vault as pods reach it (no counting proxy in between). */
+  vaultAddrForPods: string;
+  /** The CSI provider socket directory on the node (the chart's csiProvider.providersDir). */
+  providersDir: string;
+  /** The docker-archive tarball the node's images were imported from. */
+  imageArchive: string;
+  /** Service images imported into the node's containerd, by package. */
+  images: Record<'injector' | 'csi-provider' | 'operator', string>;
 }
 
 export interface KubernetesRoleOptions {

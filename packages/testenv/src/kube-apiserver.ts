@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 import { binaryPath } from './binaries.ts';
-import { createCertificateAuthority, generateKeyPair, issueCertificate } from './certs.ts';
+import { createCertificateAuthority, generateKeyPair, issueCertificate, type CertificateAuthority } from './certs.ts';
+import { writeKubeconfig } from './kubeconfig.ts';
 import { freeLoopbackPort } from './ports.ts';
 import { startProcess, waitUntilReady, type ManagedProcess } from './processes.ts';
 
@@ -13,6 +14,20 @@ export interface RunningApiServer {
   kubeconfigPath: string;
   adminCertPem: string;
   adminKeyPem: string;
+  /** Signs the API server's serving certificate; pods trust it through kube-root-ca.crt. */
+  servingCa: CertificateAuthority;
+  /** The API server trusts client certificates it signs (kubelet, controllers, admin). */
+  clientCa: CertificateAuthority;
+  /** Private key the API server signs service-account tokens with (the controller-manager's too). */
+  serviceAccountKeyPath: string;
+}
+
+/** What a real node needs beyond envtest's flag set (cluster mode). */
+export interface NodeApiServerOptions {
+  /** Address to bind and advertise: one the pods can reach (the pod bridge's gateway). */
+  address: string;
+  /** The `kubernetes` Service's ClusterIP, for the serving certificate. */
+  serviceIp: string;
 }
 
 function getJson(url: string, tls: { ca: string; cert: string; key: string }): Promise<{ status: number; body: string }> {
@@ -28,49 +43,76 @@ function getJson(url: string, tls: { ca: string; cert: string; key: string }): P
   });
 }
 
+/** The Service range of every stack; the `kubernetes` Service takes its first address. */
+export const serviceClusterIpRange = '10.0.0.0/24';
+
 /**
  * kube-apiserver with envtest's flag set: RBAC, service-account issuer and ES256 signing keys (so
  * TokenRequest and TokenReview work), a client CA for the admin certificate, bound to 127.0.0.1.
  * No controller-manager runs, so the ServiceAccount admission plugin is off (no default SA appears).
+ * With `node` (cluster mode) it gets what a real node needs instead: an address pods reach, Node and
+ * RBAC authorization, a client certificate for calling kubelets, ServiceAccount admission (the
+ * controller-manager runs) and the lease endpoint reconciler (so the `kubernetes` Service has
+ * endpoints).
  */
-export async function startApiServer(workDir: string, logDir: string, etcdUrl: string): Promise<RunningApiServer> {
+export async function startApiServer(workDir: string, logDir: string, etcdUrl: string, node?: NodeApiServerOptions): Promise<RunningApiServer> {
   const certDir = path.join(workDir, 'kube-certs');
   fs.mkdirSync(certDir, { recursive: true });
   const port = await freeLoopbackPort();
-  const url = `https://127.0.0.1:${port}`;
+  const address = node?.address ?? '127.0.0.1';
+  const url = `https://${address}:${port}`;
 
   const servingCa = await createCertificateAuthority('testenv-apiserver-ca');
-  const serving = await issueCertificate(servingCa, { commonName: 'kube-apiserver', usage: 'server', dnsNames: ['localhost', 'kubernetes.default.svc'], ipAddresses: ['127.0.0.1'] });
+  const serving = await issueCertificate(servingCa, {
+    commonName: 'kube-apiserver',
+    usage: 'server',
+    dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'],
+    ipAddresses: [...new Set(['127.0.0.1', address, ...(node ? [node.serviceIp] : [])])],
+  });
   const clientCa = await createCertificateAuthority('testenv-client-ca');
   const admin = await issueCertificate(clientCa, { commonName: 'admin', organizations: ['system:masters'], usage: 'client' });
   const signer = await generateKeyPair();
 
-  const files = {
+  const files: Record<string, string> = {
     'apiserver.crt': serving.certPem,
     'apiserver.key': serving.keyPem,
+    'serving-ca.crt': servingCa.certPem,
     'client-ca.crt': clientCa.certPem,
     'sa-signer.pub': signer.publicPem,
     'sa-signer.key': signer.privatePem,
   };
+  if (node) {
+    // The API server's identity towards kubelets (logs, exec, port-forward).
+    const kubeletClient = await issueCertificate(clientCa, { commonName: 'kube-apiserver-kubelet-client', organizations: ['system:masters'], usage: 'client' });
+    files['kubelet-client.crt'] = kubeletClient.certPem;
+    files['kubelet-client.key'] = kubeletClient.keyPem;
+  }
   for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(certDir, name), content, { mode: 0o600 });
 
+  const modeArgs = node
+    ? [
+        '--authorization-mode=Node,RBAC',
+        `--kubelet-client-certificate=${path.join(certDir, 'kubelet-client.crt')}`,
+        `--kubelet-client-key=${path.join(certDir, 'kubelet-client.key')}`,
+        '--kubelet-preferred-address-types=InternalIP',
+        '--endpoint-reconciler-type=lease',
+      ]
+    : ['--authorization-mode=RBAC', '--disable-admission-plugins=ServiceAccount', '--endpoint-reconciler-type=none'];
   const proc = startProcess('kube-apiserver', binaryPath('kube-apiserver'), [
     `--etcd-servers=${etcdUrl}`,
-    '--bind-address=127.0.0.1',
-    '--advertise-address=127.0.0.1',
+    `--bind-address=${address}`,
+    `--advertise-address=${address}`,
     `--secure-port=${port}`,
     `--tls-cert-file=${path.join(certDir, 'apiserver.crt')}`,
     `--tls-private-key-file=${path.join(certDir, 'apiserver.key')}`,
     `--cert-dir=${certDir}`,
     `--client-ca-file=${path.join(certDir, 'client-ca.crt')}`,
-    '--authorization-mode=RBAC',
-    '--service-cluster-ip-range=10.0.0.0/24',
+    `--service-cluster-ip-range=${serviceClusterIpRange}`,
     '--allow-privileged=true',
-    '--disable-admission-plugins=ServiceAccount',
     `--service-account-issuer=${url}`,
     `--service-account-key-file=${path.join(certDir, 'sa-signer.pub')}`,
     `--service-account-signing-key-file=${path.join(certDir, 'sa-signer.key')}`,
-    '--endpoint-reconciler-type=none',
+    ...modeArgs,
     '--v=0',
   ], logDir);
 
@@ -80,15 +122,16 @@ export async function startApiServer(workDir: string, logDir: string, etcdUrl: s
   await waitUntilReady(proc, async () => (await getJson(`${url}/api/v1/namespaces/default`, tls)).status === 200, 30_000);
 
   const kubeconfigPath = path.join(workDir, 'kubeconfig');
-  // JSON is YAML: kubectl, helm and client-node all read this file.
-  const kubeconfig = {
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: 'testenv', cluster: { server: url, 'certificate-authority-data': Buffer.from(servingCa.certPem).toString('base64') } }],
-    users: [{ name: 'admin', user: { 'client-certificate-data': Buffer.from(admin.certPem).toString('base64'), 'client-key-data': Buffer.from(admin.keyPem).toString('base64') } }],
-    contexts: [{ name: 'testenv', context: { cluster: 'testenv', user: 'admin' } }],
-    'current-context': 'testenv',
+  writeKubeconfig(kubeconfigPath, url, servingCa.certPem, admin.certPem, admin.keyPem);
+  return {
+    process: proc,
+    url,
+    caPem: servingCa.certPem,
+    kubeconfigPath,
+    adminCertPem: admin.certPem,
+    adminKeyPem: admin.keyPem,
+    servingCa,
+    clientCa,
+    serviceAccountKeyPath: path.join(certDir, 'sa-signer.key'),
   };
-  fs.writeFileSync(kubeconfigPath, JSON.stringify(kubeconfig, null, 2), { mode: 0o600 });
-  return { process: proc, url, caPem: servingCa.certPem, kubeconfigPath, adminCertPem: admin.certPem, adminKeyPem: admin.keyPem };
 }

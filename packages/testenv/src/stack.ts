@@ -2,6 +2,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
+import { claimMachine, prepareNetwork, prepareRuntime, releaseMachine, startNode, stopNode } from './cluster/cluster.ts';
+import { servicePackages, serviceImage } from './cluster/images.ts';
+import { clusterLayout, type ClusterLayout } from './cluster/layout.ts';
 import { CountingProxy } from './counting-proxy.ts';
 import { startEtcd } from './etcd.ts';
 import { TestStack, type StackHandle } from './handle.ts';
@@ -20,6 +23,12 @@ export interface StartOptions {
   keepWorkDir?: boolean;
   /** Report progress, e.g. to the console. */
   onProgress?: (message: string) => void;
+  /**
+   * Also run a real node (containerd, kubelet, scheduler, controller-manager, kube-proxy, CoreDNS,
+   * the Secrets Store CSI Driver) with the service images imported. Needs root on Linux and
+   * `tools/install.sh cluster`. Its state lives in /var/lib/vaultbridge-cluster (VAULTBRIDGE_CLUSTER_DIR).
+   */
+  cluster?: boolean;
 }
 
 /** A stack this process started. stop() ends every child, also when a test failed. */
@@ -27,19 +36,22 @@ export class RunningStack extends TestStack {
   private readonly processes: ManagedProcess[];
   private readonly proxy: CountingProxy;
   private readonly removeWorkDir: boolean;
+  private readonly clusterLayout: ClusterLayout | undefined;
   private stopped = false;
 
-  constructor(handle: StackHandle, processes: ManagedProcess[], proxy: CountingProxy, removeWorkDir: boolean) {
+  constructor(handle: StackHandle, processes: ManagedProcess[], proxy: CountingProxy, removeWorkDir: boolean, layout?: ClusterLayout) {
     super(handle);
     this.processes = processes;
     this.proxy = proxy;
     this.removeWorkDir = removeWorkDir;
+    this.clusterLayout = layout;
   }
 
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     await this.proxy.close();
+    if (this.clusterLayout) await stopNode(this.clusterLayout, takeNodeProcesses(this.processes), path.join(this.handle.workDir, 'logs'));
     // The API server first (it holds etcd), then the rest together.
     const apiServer = this.processes.find((p) => p.name === 'kube-apiserver');
     if (apiServer) await stopProcess(apiServer);
@@ -48,10 +60,30 @@ export class RunningStack extends TestStack {
   }
 }
 
-/** Starts etcd, kube-apiserver, PostgreSQL and Vault on free loopback ports and configures Vault. */
+const serverNames = new Set(['etcd', 'vault', 'postgres', 'kube-apiserver']);
+
+/** Removes and returns the node's processes (everything but the stack's servers). */
+function takeNodeProcesses(processes: ManagedProcess[]): ManagedProcess[] {
+  const node = processes.filter((p) => !serverNames.has(p.name));
+  for (const proc of node) processes.splice(processes.indexOf(proc), 1);
+  return node;
+}
+
+/**
+ * Starts etcd, kube-apiserver, PostgreSQL and Vault on free loopback ports and configures Vault.
+ * With `cluster`, the servers listen on the node's bridge address and a real node runs too.
+ */
 export async function startStack(options: StartOptions = {}): Promise<RunningStack> {
   const progress = options.onProgress ?? (() => {});
-  const workDir = options.workDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'vaultbridge-stack-'));
+  const layout = options.cluster ? clusterLayout() : undefined;
+  if (layout) claimMachine(layout);
+  // The cluster's run dir is fixed (and emptied on each start): its paths appear in kubelet state.
+  const clusterRunDir = layout ? path.join(layout.stateDir, 'run') : undefined;
+  if (clusterRunDir) {
+    fs.rmSync(clusterRunDir, { recursive: true, force: true });
+    fs.mkdirSync(clusterRunDir, { recursive: true });
+  }
+  const workDir = options.workDir ?? clusterRunDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'vaultbridge-stack-'));
   const logDir = path.join(workDir, 'logs');
   fs.mkdirSync(logDir, { recursive: true });
   const processes: ManagedProcess[] = [];
@@ -65,15 +97,20 @@ export async function startStack(options: StartOptions = {}): Promise<RunningSta
 
   let proxy: CountingProxy | undefined;
   try {
+    // The bridge must hold the node address before the servers bind it.
+    if (layout) await prepareNetwork(layout, progress);
     // Independent servers start together; the API server waits only for etcd.
     const etcdPromise = track(startEtcd(workDir, logDir), 'etcd');
-    const vaultPromise = track(startVault(workDir, logDir), 'vault');
+    const vaultPromise = track(startVault(workDir, logDir, layout?.gateway), 'vault');
     const postgresPromise = track(startPostgres(workDir, logDir), 'postgres');
-    const apiServerPromise = etcdPromise.then((etcd) => track(startApiServer(workDir, logDir, etcd.clientUrl), 'kube-apiserver'));
-    const results = await Promise.allSettled([etcdPromise, vaultPromise, postgresPromise, apiServerPromise]);
+    const nodeOptions = layout ? { address: layout.gateway, serviceIp: layout.kubernetesServiceIp } : undefined;
+    const apiServerPromise = etcdPromise.then((etcd) => track(startApiServer(workDir, logDir, etcd.clientUrl, nodeOptions), 'kube-apiserver'));
+    const runtimePromise = layout ? track(prepareRuntime(layout, logDir, progress), 'containerd with images') : Promise.resolve(undefined);
+    const results = await Promise.allSettled([etcdPromise, vaultPromise, postgresPromise, apiServerPromise, runtimePromise]);
     const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failure) throw failure.reason;
-    const [vault, postgres, apiServer] = [await vaultPromise, await postgresPromise, await apiServerPromise];
+    const [vault, postgres, apiServer, runtime] = [await vaultPromise, await postgresPromise, await apiServerPromise, await runtimePromise];
+    if (layout) await startNode(layout, apiServer, workDir, logDir, progress, processes);
 
     proxy = new CountingProxy(vault.addr);
     const proxyUrl = await proxy.listen();
@@ -85,12 +122,26 @@ export async function startStack(options: StartOptions = {}): Promise<RunningSta
       postgres: pgConnection(postgres),
       layout: defaultVaultLayout,
       pids: Object.fromEntries(processes.map((p) => [p.name, p.pid])),
+      ...(layout
+        ? {
+            cluster: {
+              nodeName: layout.nodeName,
+              nodeAddress: layout.gateway,
+              podCidr: layout.podCidr,
+              vaultAddrForPods: vault.addr,
+              providersDir: layout.providersDir,
+              imageArchive: runtime!.archive.file,
+              images: Object.fromEntries(servicePackages.map((pkg) => [pkg, serviceImage(pkg).reference])) as Record<(typeof servicePackages)[number], string>,
+            },
+          }
+        : {}),
     };
     await configureVault(new VaultAdmin(vault.addr, vault.rootToken), new KubeAdmin(apiServer.kubeconfigPath), handle.apiServer, handle.postgres, handle.layout);
     progress(`vault configured after ${((Date.now() - started) / 1000).toFixed(1)}s`);
-    return new RunningStack(handle, processes, proxy, !options.keepWorkDir && !options.workDir);
+    return new RunningStack(handle, processes, proxy, !options.keepWorkDir && !options.workDir && !layout, layout);
   } catch (error) {
     await proxy?.close();
+    if (layout) await stopNode(layout, takeNodeProcesses(processes), logDir).catch(() => releaseMachine(layout));
     await Promise.all(processes.map((p) => stopProcess(p)));
     throw new Error(`test stack failed to start (logs in ${logDir}): ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }

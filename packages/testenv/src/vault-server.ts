@@ -10,15 +10,18 @@ export interface RunningVault {
   rootToken: string;
 }
 
-/** A dev-mode Vault server (in-memory, unsealed, kv-v2 at secret/) with a fixed root token. */
-export async function startVault(workDir: string, logDir: string): Promise<RunningVault> {
+/**
+ * A dev-mode Vault server (in-memory, unsealed, kv-v2 at secret/) with a fixed root token, on
+ * loopback, or on `host` (the cluster's node address, so pods reach it too).
+ */
+export async function startVault(workDir: string, logDir: string, host = '127.0.0.1'): Promise<RunningVault> {
   const port = await freeLoopbackPort();
   const home = path.join(workDir, 'vault-home');
   fs.mkdirSync(home, { recursive: true });
   const rootToken = 'testenv-root';
-  const addr = `http://127.0.0.1:${port}`;
+  const addr = `http://${host}:${port}`;
   const proc = startProcess('vault', binaryPath('vault'), [
-    'server', '-dev', `-dev-root-token-id=${rootToken}`, `-dev-listen-address=127.0.0.1:${port}`, '-dev-no-store-token',
+    'server', '-dev', `-dev-root-token-id=${rootToken}`, `-dev-listen-address=${host}:${port}`, '-dev-no-store-token',
   ], logDir, {
     // A private HOME so the dev server never writes a token helper file into the user's home.
     // Vault 1.14 links gosnowflake 1.6, whose bundled CA has a negative serial that Go ≥1.23 rejects at init.
