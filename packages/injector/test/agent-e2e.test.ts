@@ -398,3 +398,38 @@ describe('auto-auth methods besides kubernetes (auth-type, auth-config-*)', () =
     expect(refused.output).toContain(`AppRole login to Vault at auth/${mount} failed`);
   });
 });
+
+describe('agent-configmap: a hand-written config file, with the env the webhook sets', () => {
+  test('VAULT_ADDR and the pod\'s log-level reach the agent through the container env, as vault-k8s passes them', async () => {
+    const decision = decide(pod({
+      role, 'agent-pre-populate-only': 'true', 'agent-configmap': 'agent-config', 'log-level': 'Warning',
+    }, { serviceAccountName: 'app' }), ns, { vaultAddress: stack.vaultAddr });
+    if (decision.kind !== 'inject') throw new Error(`expected an injection, got ${decision.kind}`);
+    const init = (decision.pod.spec?.initContainers ?? []).find((c) => c.name === 'vault-agent-init');
+    const env = Object.fromEntries((init?.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value as string]));
+    expect(env).toMatchObject({ VAULT_ADDR: stack.vaultAddr, VAULT_LOG_LEVEL: 'warn', VAULTBRIDGE_AGENT_CONFIG_FILE: '/vault/configs/config-init.json' });
+
+    // What a user puts in the ConfigMap: no vault section and no log section; info-level lines would show.
+    const { config } = injectedAgent({ role, 'agent-pre-populate-only': 'true' }, 'vault-agent-init');
+    const root = await podRoot(config);
+    const file = path.join(root, 'config-init.json');
+    fs.writeFileSync(file, JSON.stringify({
+      version: 1,
+      mode: 'init',
+      auth: { type: 'kubernetes', mountPath: config.auth.mountPath, role, serviceAccountTokenPath: config.auth.serviceAccountTokenPath },
+      secrets: [{ name: 'config', path: `${stack.layout.kvV2Mount}/data/${kvPath}`, destination: '/vault/secrets/config', template: 'user={{secret "username"}}\n' }],
+    }));
+    const child = spawn(process.execPath, ['--conditions=@vaultbridge/source', '--disable-warning=ExperimentalWarning', AGENT_CLI, 'init'], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env, VAULTBRIDGE_AGENT_CONFIG_FILE: file, VAULTBRIDGE_AGENT_ROOT: root },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect({ code, output }).toMatchObject({ code: 0 });
+    expect(fs.readFileSync(path.join(root, '/vault/secrets/config'), 'utf8')).toBe('user=app-user\n');
+    // VAULT_LOG_LEVEL=warn from the pod's log-level: the info lines of a successful run are not written.
+    expect(output).not.toContain('"level":"info"');
+  });
+});
