@@ -160,6 +160,18 @@ describe('helm template', () => {
     expect(webhooksOf('injector.webhook.failClosed.enabled=false').map((w) => [w.name, w.failurePolicy, w.namespaceSelector])).toEqual([['vault.hashicorp.com', 'Ignore', {}]]);
   });
 
+  it('the injector pod meets the restricted profile, has requests and limits, and an opt-in NetworkPolicy', () => {
+    const objects = render(...only('injector'));
+    const pod = (objects.find((o) => o.kind === 'Deployment') as unknown as k8s.V1Deployment).spec?.template.spec;
+    expect(pod?.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(pod?.containers[0]?.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+    expect(pod?.containers[0]?.resources).toEqual({ requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '2', memory: '512Mi' } });
+    expect(objects.filter((o) => o.kind === 'NetworkPolicy')).toEqual([]);
+    const policy = render(...only('injector'), 'injector.networkPolicy.enabled=true').find((o) => o.kind === 'NetworkPolicy') as unknown as k8s.V1NetworkPolicy;
+    expect(policy.spec?.ingress).toEqual([{ ports: [{ protocol: 'TCP', port: 8080 }] }]);
+    expect(policy.spec?.egress?.flatMap((rule) => rule.ports?.map((port) => port.port))).toEqual([53, 53, 443, 6443]);
+  });
+
   it('passes the injector\'s review limits only when set', () => {
     const envOf = (...setArgs: string[]) => ((render(...setArgs).find((o) => o.kind === 'Deployment' && o.metadata.name === 'rel-vaultbridge-injector') as unknown as k8s.V1Deployment).spec!.template.spec!.containers[0]!.env ?? [])
       .filter((e) => e.name.startsWith('AGENT_INJECT_MAX_'));
