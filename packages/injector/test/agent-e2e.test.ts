@@ -2,6 +2,7 @@
 // the webhook's own decision on an annotated pod, the service-account token is a real TokenRequest token
 // (audience vault) at the pod's token path under a temporary root, and the agent runs as a process.
 import { spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -30,6 +31,7 @@ beforeAll(async () => {
   await stack.writePolicy(role, `
 path "${kvV2Mount}/data/${ns}/*" { capabilities = ["read"] }
 path "${databaseMount}/creds/${databaseRole}" { capabilities = ["read"] }
+path "${stack.layout.pkiMount}/issue/${stack.layout.pkiRole}" { capabilities = ["update"] }
 `);
   await stack.writeKubernetesRole(role, { serviceAccounts: ['app'], namespaces: [ns], policies: [role], audience: 'vault' });
   await writeKv({ username: 'app-user', password: 'first-password' });
@@ -170,6 +172,62 @@ describe('vaultbridge-agent init', () => {
     expect(await run.exited).toBe(1);
     const failure = run.output().split('\n').find((line) => line.includes('init failed'));
     expect(failure).toContain(`secret \\"other\\" (Vault path ${stack.layout.kvV2Mount}/data/not-${ns}/other)`);
+  });
+});
+
+describe('vault-k8s templates, unchanged (Go, consul-template dialect)', () => {
+  test('five templates in the shapes of the vault-k8s and Vault Agent documentation render as consul-template renders them', async () => {
+    const { kvV2Mount, databaseMount, databaseRole, pkiMount, pkiRole, pkiDomain } = stack.layout;
+    const kv = `${kvV2Mount}/data/${kvPath}`;
+    const { config, encoded } = injectedAgent({
+      role,
+      'agent-pre-populate-only': 'true',
+      'agent-inject-secret-db-url': `${databaseMount}/creds/${databaseRole}`,
+      'agent-inject-template-db-url': `{{- with secret "${databaseMount}/creds/${databaseRole}" -}}\npostgresql://{{ .Data.username }}:{{ .Data.password }}@db/app\n{{- end }}`,
+      'agent-inject-secret-env': kv,
+      'agent-inject-template-env': `{{ with secret "${kv}" -}}\n{{ range $k, $v := .Data.data }}export {{ $k }}="{{ $v }}"\n{{ end }}\n{{- end }}`,
+      'agent-inject-secret-b64': kv,
+      'agent-inject-template-b64': `{{- with secret "${kv}" -}}{{ .Data.data.password | base64Encode }}{{- end }}`,
+      'agent-inject-secret-my.cnf': kv,
+      'agent-inject-template-my.cnf': `[client]\n{{ with secret "${kv}" -}}\nuser={{ .Data.data.username }}\npassword={{ .Data.data.password }}\n{{ end -}}`,
+      'agent-inject-secret-cert.pem': `${pkiMount}/issue/${pkiRole}`,
+      'agent-inject-template-cert.pem': `{{- with secret "${pkiMount}/issue/${pkiRole}" "common_name=web.${pkiDomain}" "ttl=1h" -}}\n{{ .Data.certificate }}\n{{ .Data.private_key }}\n{{- end }}`,
+    }, 'vault-agent-init');
+    const root = await podRoot(config);
+    const run = startAgent(['init'], encoded, root);
+    expect({ code: await run.exited, output: run.output() }).toMatchObject({ code: 0 });
+    const file = (name: string) => fs.readFileSync(path.join(root, '/vault/secrets', name), 'utf8');
+
+    const url = /^postgresql:\/\/([^:]+):([^@]+)@db\/app$/.exec(file('db-url'));
+    expect(url).not.toBeNull();
+    const client = new pg.Client({ host: stack.postgres.host, port: stack.postgres.port, database: stack.postgres.database, user: url![1], password: url![2] });
+    await client.connect();
+    await client.end();
+
+    const current = await stack.vaultAdmin.read<{ data: { data: Record<string, string> } }>(`${kvV2Mount}/data/${kvPath}`);
+    const { username, password } = current.data.data;
+    expect(file('env')).toBe(`export password="${password}"\nexport username="${username}"\n`);
+    expect(file('b64')).toBe(Buffer.from(password!).toString('base64'));
+    expect(file('my.cnf')).toBe(`[client]\nuser=${username}\npassword=${password}\n`);
+    const [certificate] = file('cert.pem').split(/(?<=-----END CERTIFICATE-----)\n/);
+    expect(new crypto.X509Certificate(certificate!).subject).toContain(`CN=web.${pkiDomain}`);
+    expect(file('cert.pem')).toContain('PRIVATE KEY-----');
+    expect(run.output()).not.toContain(password!);
+  });
+
+  test('a Go template error names the secret and the line, and never a value', async () => {
+    const { config, encoded } = injectedAgent({
+      role,
+      'agent-pre-populate-only': 'true',
+      'agent-inject-secret-bad': `${stack.layout.kvV2Mount}/data/${kvPath}`,
+      'agent-inject-template-bad': `{{ with secret "${stack.layout.kvV2Mount}/data/${kvPath}" }}\n{{ range .Data.data.password }}{{ end }}{{ end }}`,
+    }, 'vault-agent-init');
+    const root = await podRoot(config);
+    const run = startAgent(['init'], encoded, root, { VAULTBRIDGE_AGENT_RETRY_BUDGET_MS: '1000' });
+    expect(await run.exited).toBe(1);
+    expect(run.output()).toContain('secret \\"bad\\"');
+    expect(run.output()).toContain("range can't iterate over <redacted>");
+    expect(run.output()).not.toContain('first-password');
   });
 });
 

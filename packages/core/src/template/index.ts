@@ -6,4 +6,4 @@ export { renderDefault, stableJson, DEFAULT_TEMPLATE_FORMATS, type DefaultTempla
 export { secretData, lookupPath } from './secret-data.ts';
 export { pemPart, PemError, type PemPart } from './pem.ts';
 export { shellQuote, envQuote } from './quote.ts';
-export { compileUserTemplate, type TemplateEngineName, type UserTemplate, type UserTemplateOptions } from './select.ts';
+export { compileUserTemplate, looksLikeGo, type TemplateEngineName, type UserTemplate, type UserTemplateOptions } from './select.ts';

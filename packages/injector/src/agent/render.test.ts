@@ -41,8 +41,8 @@ describe('compileSecretRenderer', () => {
     expect(() => compileSecretRenderer(secret, '{{#if}}')).toThrow(/template "db"/);
   });
 
-  test('a template without a path renders with an empty context', () => {
-    expect(compileSecretRenderer({ ...secret, path: undefined }, 'static\n')(undefined)).toBe('static\n');
+  test('a template without a path renders with an empty context', async () => {
+    expect(await compileSecretRenderer({ ...secret, path: undefined }, 'static\n')(undefined)).toBe('static\n');
   });
 });
 

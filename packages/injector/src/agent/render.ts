@@ -1,12 +1,27 @@
-// Secret data → file content, pure. A template is handlebars (core's one environment) with the secret's
-// own data as its context (KV v2 unwrapped), so `{{username}}` and `{{secret "username"}}` both work;
-// with no template the secret renders with core's default: sorted `key: value` lines, or JSON.
+// Secret data → file content. A template is, as in vault-k8s, a Go template in consul-template's dialect
+// (`{{ with secret "secret/data/app" }}{{ .Data.data.password }}{{ end }}`): it asks Vault for what it
+// needs itself and is rendered as consul-template renders it (core's renderWithDependencies). A template
+// that is not Go but compiles as handlebars (core's one environment, with the secret's own data as its
+// context, KV v2 unwrapped: `{{username}}`, `{{secret "username"}}`) is rendered as before; see
+// core's compileUserTemplate for how the engine is told apart. With no template the secret renders with
+// core's default: sorted `key: value` lines, or JSON.
 
-import { compileTemplate, renderDefault, type TemplateRenderer } from '@vaultbridge/core';
+import {
+  compileTemplate, consulTemplateFuncs, dependency, DependencyBrain, GoTemplate, GoTemplateError, looksLikeGo,
+  renderDefault, renderWithDependencies, secretValue, TemplateError,
+  type DependencyResolver, type TemplateRenderer,
+} from '@vaultbridge/core';
 import type { AgentSecretConfig } from '../mutate/agent-config.ts';
 import type { FetchedSecret } from './fetch.ts';
 
-export type SecretRenderer = (fetched: FetchedSecret | undefined) => string;
+/**
+ * Renders one secret's file. `resolve` answers the Vault calls a Go template makes (secret, secrets,
+ * pkiCert); the annotation's own secret, when fetched, answers its path without another call.
+ */
+export type SecretRenderer = ((fetched: FetchedSecret | undefined, resolve?: DependencyResolver) => string | Promise<string>) & {
+  /** Go templates fetch for themselves: a failed read of the annotation's path is not yet an error. */
+  readonly selfFetching?: boolean;
+};
 
 /**
  * Custom delimiters (agent-template-left/right-delim) are mapped onto handlebars' own: text that looks
@@ -31,10 +46,71 @@ export function compileSecretRenderer(secret: AgentSecretConfig, templateText: s
       return renderDefault(defaultRenderInput(fetched), secret.defaultTemplate);
     };
   }
+  const go = compileGoRenderer(secret, templateText);
+  if (go !== undefined) return go;
   const render: TemplateRenderer = compileTemplate(secret.name, toHandlebarsSource(templateText, secret.leftDelimiter, secret.rightDelimiter), {
     strict: secret.errorOnMissingKey,
   });
   return (fetched) => render(fetched?.data ?? {});
+}
+
+/** Go's message without its "template: NAME:LINE:COL: " prefix (TemplateError adds name and line). */
+const goReason = (message: string): string => message.replace(/^template: [^:]*:\d+(?::\d+)?: /, '');
+
+function templateError(error: GoTemplateError, code: 'TEMPLATE_PARSE' | 'TEMPLATE_RENDER'): TemplateError {
+  return new TemplateError(code, error.templateName, goReason(error.redactedMessage), error.line, error.column === undefined ? undefined : error.column + 1);
+}
+
+/** consul-template's *dependency.Secret for what the agent fetched for the annotation's path. */
+function fetchedAsSecret(fetched: FetchedSecret) {
+  if (fetched.kind === 'dynamic') {
+    const s = fetched.secret;
+    return secretValue({ request_id: s.requestId, lease_id: s.leaseId, lease_duration: s.leaseDurationSeconds, renewable: s.renewable, data: s.data, warnings: s.warnings });
+  }
+  // KV v2 answers carry the secret under data.data with its metadata; KV v1 answers are the data.
+  return secretValue({ data: fetched.version === undefined ? fetched.data : { data: fetched.data, metadata: { version: fetched.version } } });
+}
+
+const escapeRegExpText = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+function handlebarsSecretCall(delims: readonly [string, string]): RegExp {
+  return new RegExp(`${escapeRegExpText(delims[0])}~?\\s*secret\\s+"[^"/]*"\\s*~?${escapeRegExpText(delims[1])}`);
+}
+
+/** A Go renderer, or undefined when the text is handlebars (not Go, and nothing in it only Go writes). */
+function compileGoRenderer(secret: AgentSecretConfig, templateText: string): SecretRenderer | undefined {
+  const brain = new DependencyBrain();
+  const delims = [secret.leftDelimiter, secret.rightDelimiter] as const;
+  let template: GoTemplate;
+  try {
+    template = GoTemplate.parse(secret.name, templateText, {
+      funcs: consulTemplateFuncs({ brain, env: process.env }),
+      delims,
+      missingKey: secret.errorOnMissingKey ? 'error' : 'default',
+    });
+  } catch (error) {
+    if (!(error instanceof GoTemplateError)) throw error;
+    if (looksLikeGo(templateText, delims)) throw templateError(error, 'TEMPLATE_PARSE');
+    return undefined;
+  }
+  // `{{secret "username"}}` parses in both: consul-template's secret takes a Vault path (always with a
+  // "/"), the handlebars helper a key of the secret's data (never with one). Without any action only Go
+  // writes, a secret call whose only argument has no "/" is the handlebars helper.
+  if (!looksLikeGo(templateText, delims) && handlebarsSecretCall(delims).test(templateText)) return undefined;
+  const render = async (fetched: FetchedSecret | undefined, resolve?: DependencyResolver): Promise<string> => {
+    brain.reset();
+    if (fetched !== undefined && secret.path !== undefined) brain.remember(dependency('read', secret.path), fetchedAsSecret(fetched));
+    const answer: DependencyResolver = resolve ?? (async (dep) => {
+      throw new Error(`the template asks Vault for ${dep.path}, and this renderer has no Vault connection`);
+    });
+    try {
+      return await renderWithDependencies(template, brain, answer);
+    } catch (error) {
+      if (error instanceof GoTemplateError) throw templateError(error, error.phase === 'parse' ? 'TEMPLATE_PARSE' : 'TEMPLATE_RENDER');
+      throw error;
+    }
+  };
+  return Object.assign(render, { selfFetching: true });
 }
 
 /** The shape renderDefault unwraps without guessing, whatever keys the secret has. */

@@ -4,8 +4,8 @@
 
 import fs from 'node:fs/promises';
 import {
-  TemplateError, TokenManager, UnsafePathError, VaultAuthError, VaultClient, registerSecret, retry,
-  type Logger, type VaultClientOptions,
+  TemplateError, TokenManager, UnsafePathError, VaultAuthError, VaultClient, registerSecret, retry, vaultDependencyResolver,
+  type DependencyResolver, type Logger, type VaultClientOptions,
 } from '@vaultbridge/core';
 import type { AgentConfig, AgentSecretConfig } from '../mutate/agent-config.ts';
 import { SecretFetcher, type FetchedSecret } from './fetch.ts';
@@ -49,6 +49,8 @@ export interface AgentSession {
   readonly logger: Logger;
   readonly tokens: TokenManager;
   readonly fetcher: SecretFetcher;
+  /** Answers the Vault calls of Go templates (secret, secrets, pkiCert) with the session's token. */
+  readonly resolve: DependencyResolver;
   readonly secrets: readonly PreparedSecret[];
 }
 
@@ -97,7 +99,7 @@ export async function openSession(config: AgentConfig, paths: AgentPaths, logger
       throw new SecretRenderError(secret, 'render', error);
     }
   }
-  return { config, paths, logger, tokens, fetcher: new SecretFetcher(tokens.client), secrets };
+  return { config, paths, logger, tokens, fetcher: new SecretFetcher(tokens.client), resolve: vaultDependencyResolver(tokens.client), secrets };
 }
 
 /** Writes the current Vault token to every sink (mode 0600). */
@@ -111,10 +113,18 @@ export async function writeTokenSinks(session: AgentSession): Promise<void> {
 /** Fetches, renders and writes one secret; `fetched` is given when the caller already has the data (a re-issued lease). */
 export async function renderSecret(session: AgentSession, secret: PreparedSecret, given?: FetchedSecret): Promise<RenderedSecret> {
   const path = secret.config.path;
-  const fetched = given ?? (path === undefined ? undefined : await session.fetcher.fetch(secret.config.name, path));
+  let fetched = given;
+  if (fetched === undefined && path !== undefined) {
+    try {
+      fetched = await session.fetcher.fetch(secret.config.name, path);
+    } catch (error) {
+      // A Go template asks Vault itself (e.g. a PKI issue, which is a write): its own call decides.
+      if (!secret.render.selfFetching) throw error;
+    }
+  }
   let content: string;
   try {
-    content = secret.render(fetched);
+    content = await secret.render(fetched, session.resolve);
   } catch (error) {
     throw new SecretRenderError(secret.config, 'render', error);
   }

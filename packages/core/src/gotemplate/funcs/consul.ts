@@ -41,6 +41,12 @@ export class DependencyBrain {
     this.values.set(dep.key, value);
   }
 
+  /** Forgets every value and call (a new render with fresh data). */
+  reset(): void {
+    this.values.clear();
+    this.asked.clear();
+  }
+
   /** Calls asked for since the last take, without a value. */
   takeMissing(): VaultDependency[] {
     const missing = [...this.asked.values()].filter((d) => !this.values.has(d.key));
