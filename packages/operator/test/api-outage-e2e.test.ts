@@ -60,12 +60,14 @@ test('a 3 s API-server outage: the leader keeps leading and syncing, and loses n
   proxy.cut();
   await new Promise((resolve) => setTimeout(resolve, 3_000));
   proxy.restore();
+  const restoredAt = Date.now();
 
   // Still the same process, still the leader, no new term.
   await objects.create('vaultstaticsecrets', 'VaultStaticSecret', 'after', {
     mount: 'secret', path: vaultPath, type: 'kv-v2', refreshAfter: '1h', destination: { name: 'after', create: true },
   });
   expect(decode(await waitFor('the Secret synced after the outage', () => objects.readSecret('after'), 60_000), 'password')).toBe('one');
+  console.info(`api-outage-e2e: a new object synced ${Date.now() - restoredAt} ms after the API server was back`);
   expect(operator.child.exitCode).toBeNull();
   const after = await leaseSpec();
   expect(after.holderIdentity).toBe('outage-replica');
