@@ -6,9 +6,10 @@ import { benchAgentInit, printAgentTable } from './agent-init.ts';
 import { benchWebhook, printWebhookTable } from './injector-webhook.ts';
 import { benchCsiMount, printCsiTable } from './csi-mount.ts';
 import { benchOperatorSync, printOperatorTable } from './operator-sync.ts';
+import { benchTemplates, printTemplatesTable } from './templates.ts';
 
-// `npm run bench -- webhook` runs only the named benchmarks (webhook, agent, csi, operator); no names runs all.
-const known = ['webhook', 'agent', 'csi', 'operator'];
+// `npm run bench -- webhook` runs only the named benchmarks (webhook, agent, csi, operator, templates); no names runs all.
+const known = ['webhook', 'agent', 'csi', 'operator', 'templates'];
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((name) => !known.includes(name));
 if (unknown.length > 0) {
@@ -37,6 +38,12 @@ if (runs('operator')) {
   const operator = await benchOperatorSync();
   printOperatorTable(operator);
   results.operatorSync = operator;
+}
+
+if (runs('templates')) {
+  const templates = await benchTemplates();
+  printTemplatesTable(templates);
+  results.templates = templates;
 }
 
 const dir = path.join(repoRoot, 'bench/results');

@@ -55,9 +55,13 @@ function location(node: { pos: number; src: { text: string } }): { line: number;
 // Go prints the whole node, however long.
 const contextText = (node: Node): string => nodeText(node);
 
+/** Where a render's text goes; shared by the states of nested {{template}} calls. */
+interface Sink {
+  text: string;
+}
+
 class State {
-  private out: string[] = [];
-  private outLength = 0;
+  private sink: Sink = { text: '' };
   private vars: Variable[];
   private node: Node | null = null;
   private steps = 0;
@@ -74,7 +78,7 @@ class State {
   }
 
   result(): string {
-    return this.out.join('');
+    return this.sink.text;
   }
 
   // --- errors ---
@@ -111,11 +115,10 @@ class State {
 
   private write(s: string): void {
     if (s.length === 0) return;
-    this.outLength += s.length;
-    if (this.outLength > this.ctx.limits.maxOutput) {
+    if (this.sink.text.length + s.length > this.ctx.limits.maxOutput) {
       this.limit(`template ${JSON.stringify(this.tmplName)} output exceeds ${this.ctx.limits.maxOutput} characters`);
     }
-    this.out.push(s);
+    this.sink.text += s;
   }
 
   // --- variables ---
@@ -263,20 +266,22 @@ class State {
     if (this.depth >= this.ctx.limits.maxDepth) this.limit(`exceeded maximum template depth (${this.ctx.limits.maxDepth})`);
     const value = this.evalPipeline(dot, node.pipe);
     const inner = new State(this.ctx, tree.name, value, this.depth + 1);
-    inner.out = this.out;
-    inner.outLength = this.outLength;
+    inner.sink = this.sink;
     inner.steps = this.steps;
     try {
       inner.walk(value, tree.root);
     } finally {
-      this.outLength = inner.outLength;
       this.steps = inner.steps;
     }
   }
 
   private printValue(node: Node, value: GoValue): void {
     this.at(node);
-    this.write(value === undefined ? '<no value>' : sprint([value]));
+    // Fast paths for what secret templates print most: strings, and small integral numbers.
+    if (typeof value === 'string') this.write(value);
+    else if (value === undefined) this.write('<no value>');
+    else if (typeof value === 'number' && Number.isInteger(value) && Math.abs(value) < 1e6 && !Object.is(value, -0)) this.write(String(value));
+    else this.write(sprint([value]));
   }
 
   // --- evaluation ---
