@@ -185,3 +185,11 @@ test('the README\'s flag table names every flag and variable of serve', () => {
   expect(SERVE_ENV_NAMES.filter((name) => !section.includes(`\`${name}\``))).toEqual([]);
   expect(SERVE_FLAG_NAMES.filter((name) => !section.includes(`\`--${name}\``))).toEqual([]);
 });
+
+test('vault-helm\'s HashiCorp agent image is honoured, and warned about at start: it has no vaultbridge-agent', async () => {
+  const { serveWarnings } = await import('../webhook/config.ts');
+  const config = await configWith({});
+  expect(serveWarnings(config)).toEqual([expect.stringContaining('the agent image hashicorp/vault:2.0.4 (--vault-image, AGENT_INJECT_VAULT_IMAGE) looks like HashiCorp\'s or OpenBao\'s')]);
+  expect(serveWarnings(await configWith({ AGENT_INJECT_VAULT_IMAGE: 'quay.io/openbao/openbao:2.1' }))).toHaveLength(1);
+  expect(serveWarnings(await configWith({ AGENT_INJECT_VAULT_IMAGE: 'registry.example/vaultbridge/injector:0.1.0' }))).toEqual([]);
+});

@@ -160,6 +160,21 @@ export function normalizeGoFlags(argv: readonly string[]): string[] {
 
 const BOOLEAN_FLAGS: readonly string[] = Object.values(FLAG_SPECS).filter((spec) => spec.flag.endsWith('[bool]')).map((spec) => longName(spec));
 
+// vault-helm always sets AGENT_INJECT_VAULT_IMAGE to HashiCorp's Vault image (hashicorp/vault:2.0.4 in
+// 0.34.1). Those images have no `vaultbridge-agent`, so a migrated Deployment that keeps the variable
+// would inject agents that cannot start.
+const FOREIGN_AGENT_IMAGE = /(^|\/)(hashicorp\/vault|vault|openbao\/openbao|openbao)(:|@|$)/;
+
+/** Settings that are valid but almost certainly not meant; logged at start (see serve). */
+export function serveWarnings(config: ServeConfig): string[] {
+  const warnings: string[] = [];
+  const image = config.defaults.agentImage;
+  if (image !== undefined && FOREIGN_AGENT_IMAGE.test(image)) {
+    warnings.push(`the agent image ${image} (--vault-image, AGENT_INJECT_VAULT_IMAGE) looks like HashiCorp's or OpenBao's; injected agents run vaultbridge-agent, which only the vaultbridge image has: set it to the injector's image (chart value injector.agentImage), or leave it unset`);
+  }
+  return warnings;
+}
+
 /** A flag with a bad value: the message names the flag, its env var and the accepted form. */
 export class ServeConfigError extends Error {
   readonly code = 'INVALID_FLAG';

@@ -4,7 +4,7 @@ import { createLogger, createShutdown, loadKubeConfig, reuseKubeConnections, typ
 import type { InjectorDefaults } from '../annotations/defaults.ts';
 import { admissionHandler } from './admission-adapter.ts';
 import { AdmissionWorkerPool, resolveWorkerCount } from './admission-pool.ts';
-import type { ServeConfig } from './config.ts';
+import { serveWarnings, type ServeConfig } from './config.ts';
 import { InjectorMetrics } from './metrics.ts';
 import { WebhookServer } from './server.ts';
 import { AutoCertificateSource, FileCertificateSource, publishCaBundle, type CertificateSource, type ServingCertificate } from './tls/index.ts';
@@ -105,6 +105,7 @@ export async function serveWebhook(config: ServeConfig, options: { kubeConfig?: 
     throw error;
   }
   logger.info({ host: address.address, port: address.port, tls: config.tls.mode, workers }, 'webhook listening');
+  for (const warning of serveWarnings(config)) logger.warn(warning);
   const close = async (): Promise<void> => {
     stopDefaults();
     stopCaPublisher();
