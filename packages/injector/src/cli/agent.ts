@@ -12,6 +12,7 @@ import { probeReady } from '../agent/probe.ts';
 import { runSidecar } from '../agent/sidecar.ts';
 import { READY_FILE } from '../mutate/names.ts';
 import type { AgentMode } from '../mutate/agent-config.ts';
+import { addTemplateCommand } from './agent-template.ts';
 import { createProgram, runProgram, type CliIo } from './program.ts';
 
 export function createAgentProgram(io: CliIo, setExitCode: (code: number) => void): Command {
@@ -36,6 +37,7 @@ Environment:
     .action((options: { readyFile: string }) => {
       setExitCode(probeReady(options.readyFile, agentPaths(env[AGENT_ROOT_ENV])) ? 0 : 1);
     });
+  addTemplateCommand(program, io, setExitCode);
   return program;
 }
 
