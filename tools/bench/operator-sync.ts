@@ -108,7 +108,7 @@ export async function benchOperatorSync(count = Number(process.env.BENCH_OPERATO
       spec: { mount: layout.kvV2Mount, path: `operator-bench/${name}`, type: 'kv-v2', refreshAfter, destination: { name: `${name}-secret`, create: true } },
     }));
     const allCreatedMs = performance.now() - started;
-    await waitAll((name) => `${name}-one`, 300_000);
+    await waitAll((name) => `${name}-one`, Math.max(300_000, count * 100));
     const allSyncedMs = performance.now() - started;
     const syncRequests = (await stack.requestCounts()).total;
     const syncCpuMs = cpuMs(operator) - cpuBefore;
@@ -118,7 +118,7 @@ export async function benchOperatorSync(count = Number(process.env.BENCH_OPERATO
     const cpuBeforeRotation = cpuMs(operator);
     const reconcilesBeforeRotation = await reconciles();
     await inBatches(names, (name) => stack.vaultAdmin.write(`${layout.kvV2Mount}/data/operator-bench/${name}`, { data: { password: `${name}-two` } }));
-    const allRotatedMs = await waitAll((name) => `${name}-two`, 300_000);
+    const allRotatedMs = await waitAll((name) => `${name}-two`, Math.max(300_000, count * 100));
     const rotationRequests = (await stack.requestCounts()).total;
     const rotationCpuMs = cpuMs(operator) - cpuBeforeRotation;
     const rotationReconciles = (await reconciles()) - reconcilesBeforeRotation;
@@ -142,8 +142,9 @@ export async function benchOperatorSync(count = Number(process.env.BENCH_OPERATO
     };
   } finally {
     if (operator && operator.exitCode === null) {
-      const exited = new Promise((resolve) => operator!.once('exit', resolve));
-      operator.kill('SIGTERM');
+      const running = operator;
+      const exited = new Promise((resolve) => running.once('exit', resolve));
+      running.kill('SIGTERM');
       await exited;
     }
     await stack.stop();
@@ -154,7 +155,7 @@ export async function benchOperatorSync(count = Number(process.env.BENCH_OPERATO
 async function inBatches<T>(items: readonly T[], action: (item: T) => Promise<unknown>, width = 50): Promise<void> {
   let next = 0;
   await Promise.all(Array.from({ length: Math.min(width, items.length) }, async () => {
-    while (next < items.length) await action(items[next++]!);
+    for (let item = items[next++]; item !== undefined; item = items[next++]) await action(item);
   }));
 }
 
@@ -162,8 +163,8 @@ export function printOperatorTable(r: OperatorBenchResult): void {
   const vso = r.secrets === 1000 && r.refreshAfter === '30s' ? VSO_AT_1000 : undefined;
   // ratio > 1: ours is better (faster, fewer requests, less CPU).
   const row = (measure: string, ours: number, unit: string, goal: number | undefined, digits = 0) => {
-    const known = goal !== undefined && Number.isFinite(goal);
-    console.log(`| ${measure} | ${ours.toFixed(digits)} ${unit} | ${known ? `${goal!.toFixed(digits)} ${unit}` : 'n/a'} | ${known ? `${(goal! / ours).toFixed(2)}×` : 'n/a'} |`);
+    const known = goal !== undefined && Number.isFinite(goal) ? goal : undefined;
+    console.log(`| ${measure} | ${ours.toFixed(digits)} ${unit} | ${known !== undefined ? `${known.toFixed(digits)} ${unit}` : 'n/a'} | ${known !== undefined ? `${(known / ours).toFixed(2)}×` : 'n/a'} |`);
   };
   console.log(`\nOperator (bundle, real API server and Vault; ${r.secrets} VaultStaticSecrets created at once, one KV secret each, refreshAfter ${r.refreshAfter}, concurrency ${r.concurrency})`);
   console.log('| measure | ours | goal (VSO v1.4.1) | ratio (goal/ours; >1 is better) |');

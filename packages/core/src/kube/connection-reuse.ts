@@ -49,7 +49,8 @@ export function reuseKubeConnections(config: KubeConfig): KubeConfig {
   let last: { parts: unknown[]; key: string } | undefined;
   target.createDispatcher = (cluster, agentOptions) => {
     const parts = [cluster, cluster?.server, agentOptions.ca, agentOptions.cert, agentOptions.key, agentOptions.pfx, agentOptions.passphrase, agentOptions.rejectUnauthorized, agentOptions.servername];
-    const key = last !== undefined && parts.every((part, index) => part === last!.parts[index]) ? last.key : connectionKey(cluster, agentOptions);
+    const previous = last;
+    const key = previous !== undefined && parts.every((part, index) => part === previous.parts[index]) ? previous.key : connectionKey(cluster, agentOptions);
     last = { parts, key };
     if (dispatchers.has(key)) {
       const dispatcher = dispatchers.get(key);
