@@ -57,7 +57,8 @@ test('Vault down: renewal retries until the lease ends, then expired, then a re-
   let reissueCalls = 0;
   try {
     const reissued = new Promise((resolve) => leases.once('reissued', resolve));
-    leases.track(secret('lease-1', 1, true), {
+    // 4 s, not 1: on a loaded CI machine a 1 s lease could end before the first renewal was due.
+    leases.track(secret('lease-1', 4, true), {
       reissue: async () => {
         reissueCalls += 1;
         if (reissueCalls === 1) throw new Error('still down');
