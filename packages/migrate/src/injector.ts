@@ -3,14 +3,14 @@
 // then planned method-neutrally: which files at which paths, from which Vault path, rendered how.
 // injector-to-operator.ts and injector-to-csi.ts turn the plan into objects of their method.
 import type { V1Container, V1Pod, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
-import { compileTemplate } from '@vaultbridge/core';
 import {
-  A, ANNOTATION_PREFIX, applyServiceAccountAdmission, toHandlebarsSource, findPod, InvalidAnnotationsError, parseAnnotations, shouldInject, formatIssue,
+  A, ANNOTATION_PREFIX, applyServiceAccountAdmission, findPod, InvalidAnnotationsError, parseAnnotations, shouldInject, formatIssue,
   type AgentSpec, type InjectorDefaults, type PodSlot, type SecretSpec,
 } from '@vaultbridge/injector';
 import { isRecord, sourceOf, type Manifest } from './manifests.ts';
 import { secretKeyFor } from './names.ts';
 import { annotationField, type Findings, type SourceRef } from './report.ts';
+import { agentTemplateEngine } from './templates.ts';
 import { classifyVaultPath, type MountTable, type VaultSource } from './vault-paths.ts';
 
 export interface FilePlan {
@@ -140,11 +140,14 @@ function planFiles(spec: AgentSpec, annotations: Record<string, string>, source:
       continue;
     }
     if (secret.template !== undefined) {
-      // Compiled as the agent compiles it: a template the agent cannot render is not carried anywhere.
-      try {
-        compileTemplate(secret.name, toHandlebarsSource(secret.template, secret.leftDelimiter, secret.rightDelimiter), { strict: secret.errorOnMissingKey });
-      } catch (error) {
-        findings.add('error', source, annotationField(`${A.agentInjectTemplate}-${secret.rawName}`), `the agent cannot render this template either (${(error as Error).message}); fix it and convert again`);
+      const engine = agentTemplateEngine(secret.name, secret.template, secret.leftDelimiter, secret.rightDelimiter, secret.errorOnMissingKey);
+      if (engine.engine === 'invalid') {
+        findings.add('error', source, annotationField(`${A.agentInjectTemplate}-${secret.rawName}`), `the agent cannot render this template either (${engine.reason}); fix it and convert again`);
+        continue;
+      }
+      if (engine.engine === 'go') {
+        findings.add('error', source, annotationField(`${A.agentInjectTemplate}-${secret.rawName}`),
+          'a Go (consul-template) template: operator transformations and CSI object templates render handlebars today, so it was not converted; rewrite it over the secret\'s data ({{username}}, {{secret "password"}}) or keep the injector for this workload');
         continue;
       }
     }

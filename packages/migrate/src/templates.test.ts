@@ -1,5 +1,5 @@
 import { compileTemplate, renderDefault } from '@vaultbridge/core';
-import { CSI_DEFAULT_MAP, fromOperatorTemplate, OPERATOR_DEFAULT_JSON, OPERATOR_DEFAULT_MAP, toOperatorTemplate } from './templates.ts';
+import { agentTemplateEngine, CSI_DEFAULT_MAP, fromOperatorTemplate, OPERATOR_DEFAULT_JSON, OPERATOR_DEFAULT_MAP, toOperatorTemplate } from './templates.ts';
 
 const data = { username: 'app', password: 'p@ss', port: '5432' };
 // The operator renders over this (sync/destination.ts transformSecretData); the agent and CSI over `data`.
@@ -47,5 +47,18 @@ describe('operator template → CSI/agent template', () => {
 
   test('the CSI map default renders the agent default', () => {
     expect(render(CSI_DEFAULT_MAP, data)).toBe(render(OPERATOR_DEFAULT_MAP, operatorContext));
+  });
+});
+
+describe('which engine the agent renders a template with', () => {
+  test.each([
+    ['a handlebars field', 'user={{username}}', 'handlebars'],
+    ['the secret helper on the root', '{{secret "password"}}\n{{port}}', 'handlebars'],
+    ['the vault-k8s documentation template', '{{- with secret "database/creds/db-app" -}}\npostgres://{{ .Data.username }}:{{ .Data.password }}@postgres:5432/appdb\n{{- end }}', 'go'],
+    ['text only (both engines print it as is)', 'static\n', 'handlebars'],
+    ['custom delimiters, handlebars', '[[ username ]]', 'handlebars'],
+  ])('%s', (_name, text, engine) => {
+    const delims = text.startsWith('[[') ? (['[[', ']]'] as const) : (['{{', '}}'] as const);
+    expect(agentTemplateEngine('t', text, delims[0], delims[1]).engine).toBe(engine);
   });
 });

@@ -4,7 +4,33 @@
 //  - the operator: `{ Secrets, Metadata, Annotations, Labels }`, the data under `Secrets`.
 // Going to the operator, the template is wrapped in `{{#with Secrets}}` and the helpers that read the
 // root (`secret "key"`, `@root`) are pointed at `@root.Secrets`; going back, the reverse.
+import { compileTemplate, consulTemplateFuncs, DependencyBrain, GoTemplate, GoTemplateError } from '@vaultbridge/core';
 import { toHandlebarsSource } from '@vaultbridge/injector';
+
+export type AgentTemplateEngine = { readonly engine: 'go' | 'handlebars' } | { readonly engine: 'invalid'; readonly reason: string };
+
+/**
+ * Which engine renders an agent template. The agent on main renders handlebars (delimiters mapped as it
+ * maps them), so a template that compiles there is handlebars; one that does not but parses as Go with
+ * consul-template's functions is a vault-k8s (Go) template; else neither engine takes it. When the
+ * agent chooses between the engines itself (issue 9), this should call the agent's own choice.
+ */
+export function agentTemplateEngine(name: string, text: string, leftDelimiter = '{{', rightDelimiter = '}}', strict = false): AgentTemplateEngine {
+  let handlebarsError: Error;
+  try {
+    compileTemplate(name, toHandlebarsSource(text, leftDelimiter, rightDelimiter), { strict });
+    return { engine: 'handlebars' };
+  } catch (error) {
+    handlebarsError = error as Error;
+  }
+  try {
+    GoTemplate.parse(name, text, { funcs: consulTemplateFuncs({ brain: new DependencyBrain() }), delims: [leftDelimiter, rightDelimiter] });
+    return { engine: 'go' };
+  } catch (error) {
+    if (!(error instanceof GoTemplateError)) throw error;
+  }
+  return { engine: 'invalid', reason: handlebarsError.message };
+}
 
 /** `{{ secret` / `(secret` calls that read the root (no object argument before the key, or no argument). */
 const ROOT_SECRET_CALL = /((?:\{\{~?|\()\s*)secret(?=\s*(?:["']|~?\}\}|\)))/g;
