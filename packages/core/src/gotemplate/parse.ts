@@ -117,8 +117,13 @@ class TreeParser {
 
   // --- errors ---
   errorf(message: string): never {
-    const line = this.token[0]?.line ?? 1;
-    throw new GoTemplateError('parse', this.src.parseName, `template: ${this.src.parseName}:${line}: ${message}`, line);
+    const token = this.token[0];
+    const line = token?.line ?? 1;
+    // Go's message names the line only; the column (bytes into the line, from 0, as exec errors count)
+    // is kept beside it so callers can point at the action.
+    const before = token === undefined ? '' : this.src.text.slice(0, token.pos);
+    const column = Buffer.byteLength(before.slice(before.lastIndexOf('\n') + 1), 'utf8');
+    throw new GoTemplateError('parse', this.src.parseName, `template: ${this.src.parseName}:${line}: ${message}`, line, column);
   }
   private expect(kind: TokenKind, context: string): Token {
     const t = this.nextNonSpace();

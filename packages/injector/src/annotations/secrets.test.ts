@@ -116,3 +116,32 @@ describe('per-secret annotations that are invalid', () => {
     expect(messagesOf(annotations)).toEqual(expected);
   });
 });
+
+describe('templates are validated at admission (vault-k8s only fails later, in the pod)', () => {
+  test('a Go syntax error denies the pod naming the annotation, line and column', () => {
+    expect(messagesOf({ 'agent-inject-secret-db': 'secret/data/db', 'agent-inject-template-db': '{{ with secret "secret/data/db" }}\nuser={{ .Data.data.user }\n{{ end }}' })).toEqual([
+      'vault.hashicorp.com/agent-inject-template-db: the template does not parse at line 2, column 25: unexpected "}" in operand',
+    ]);
+  });
+
+  test('an unknown function is refused', () => {
+    const [message] = messagesOf({ 'agent-inject-template-db': '{{- with secret "secret/data/db" | nosuchfunc -}}{{ end }}' });
+    expect(message).toContain('function "nosuchfunc" not defined');
+  });
+
+  test('custom delimiters are honoured', () => {
+    expect(secretsOf({
+      'agent-inject-template-db': '[[ with secret "secret/data/db" ]]{{ not a template }}[[ .Data.data.user ]][[ end ]]',
+      'agent-template-left-delim-db': '[[',
+      'agent-template-right-delim-db': ']]',
+    })).toHaveLength(1);
+  });
+
+  test('vault-k8s documentation templates and handlebars templates pass', () => {
+    expect(secretsOf({
+      'agent-inject-template-a': '{{- with secret "database/creds/app" -}}postgresql://{{ .Data.username }}:{{ .Data.password }}@db/app{{- end }}',
+      'agent-inject-template-b': '{{ with secret "secret/data/app" }}{{ range $k, $v := .Data.data }}{{ $k }}={{ $v }}\n{{ end }}{{ end }}',
+      'agent-inject-template-c': 'user={{secret "username"}} password={{password}}',
+    })).toHaveLength(3);
+  });
+});

@@ -2,6 +2,8 @@
 // `agent-inject-template-file-<name>` or `agent-inject-template-<name>` (upstream's matching order);
 // every other per-secret annotation is looked up as `<family>-<name>` with the name exactly as written.
 
+import { TemplateError } from '@vaultbridge/core';
+import { compileSecretRenderer } from '../agent/render.ts';
 import { destinationOf, parseMountPath, parseRelativeFile } from './paths.ts';
 import type { AnnotationReader, Found } from './reader.ts';
 import type { DefaultTemplate, SecretSpec } from './spec.ts';
@@ -71,6 +73,19 @@ function readSecret(reader: AnnotationReader, rawName: string, podWide: PodWideS
   const missingKeyFound = lookup(reader, 'errorOnMissingKey', rawName);
   const errorOnMissingKey = missingKeyFound === undefined ? false : reader.parseFound(missingKeyFound, parseBool);
 
+  const leftDelimiter = lookupNonEmpty(reader, 'agentTemplateLeftDelim', rawName)?.value ?? '{{';
+  const rightDelimiter = lookupNonEmpty(reader, 'agentTemplateRightDelim', rawName)?.value ?? '}}';
+  if (inlineTemplate !== undefined && errorOnMissingKey !== undefined) {
+    // The agent's own compile: vault-k8s only finds a broken template in the pod; we deny the pod.
+    try {
+      compileSecretRenderer({ name, defaultTemplate: 'map', destination: '/', leftDelimiter, rightDelimiter, errorOnMissingKey }, inlineTemplate);
+    } catch (error) {
+      if (!(error instanceof TemplateError)) throw error;
+      const where = error.line === undefined ? '' : ` at line ${error.line}${error.column === undefined ? '' : `, column ${error.column}`}`;
+      reader.fail(annotationFor('agentInjectTemplate', rawName), `the template does not parse${where}: ${error.reason}`);
+    }
+  }
+
   if (reader.issues.length > issuesBefore || mountPath === undefined || file === undefined || defaultTemplate === undefined || errorOnMissingKey === undefined) {
     return undefined;
   }
@@ -87,8 +102,8 @@ function readSecret(reader: AnnotationReader, rawName: string, podWide: PodWideS
     destination: destinationOf(mountPath, file),
     ...(perms === undefined ? {} : { perms }),
     ...(command === undefined ? {} : { command }),
-    leftDelimiter: lookupNonEmpty(reader, 'agentTemplateLeftDelim', rawName)?.value ?? '{{',
-    rightDelimiter: lookupNonEmpty(reader, 'agentTemplateRightDelim', rawName)?.value ?? '}}',
+    leftDelimiter,
+    rightDelimiter,
     errorOnMissingKey,
   };
 }
