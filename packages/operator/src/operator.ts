@@ -1,6 +1,6 @@
 // Wires informers, the queue and the controller. `startOperator` is what the CLI and the tests run.
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesListObject, type V1Secret } from '@kubernetes/client-node';
-import { loadOrCreateSecretKey, reuseKubeConnections, type Logger, type MetricsRegistry } from '@vaultbridge/core';
+import { loadOrCreateSecretKey, reuseKubeConnections, withKubeRequestDeadline, type Logger, type MetricsRegistry } from '@vaultbridge/core';
 import { API_VERSION, GROUP, VERSION } from './api/common.ts';
 import { kinds } from './api/crds.ts';
 import type { VaultDynamicSecret } from './api/vault-dynamic-secret.ts';
@@ -54,6 +54,9 @@ export interface RunningOperator {
   stop(): Promise<void>;
 }
 
+/** Deadline of one Kubernetes API call (watches excepted). */
+const KUBE_REQUEST_DEADLINE_MS = 60_000;
+
 const keyOf = (namespace: string | undefined, name: string | undefined): string => `${namespace}/${name}`;
 
 /** What the operator needs of every synced kind. */
@@ -77,7 +80,8 @@ function interestingChange(previous: SyncedObject | undefined, next: SyncedObjec
 export async function startOperator(options: OperatorOptions): Promise<RunningOperator> {
   const { logger } = options;
   // Every controller's API calls then share connections (client-node opens one per request otherwise).
-  const kubeConfig = reuseKubeConnections(options.kubeConfig);
+  // Every API call also gets a deadline: a hung API server must not hold a reconcile slot for ever.
+  const kubeConfig = withKubeRequestDeadline(reuseKubeConnections(options.kubeConfig), KUBE_REQUEST_DEADLINE_MS);
   const custom = kubeConfig.makeApiClient(CustomObjectsApi);
   const core = kubeConfig.makeApiClient(CoreV1Api);
   let macKey: Buffer;

@@ -1,5 +1,5 @@
 export { LeaseLock, microTime, type LeaseLockOptions, type LeaseLockEvents } from './lease-lock.ts';
-export { withAbortSignal } from './request-deadline.ts';
+export { withAbortSignal, withKubeRequestDeadline } from './request-deadline.ts';
 export { KubeError, KubeConfigError, ServiceAccountTokenError } from './errors.ts';
 export { loadKubeConfig } from './kubeconfig.ts';
 export { reuseKubeConnections } from './connection-reuse.ts';

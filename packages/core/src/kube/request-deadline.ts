@@ -15,3 +15,24 @@ export function withAbortSignal(signal: AbortSignal, options?: ConfigurationOpti
   };
   return { ...options, middleware: [...(options?.middleware ?? []), middleware], middlewareMergeStrategy: 'append' };
 }
+
+const DEADLINE_PATCHED = Symbol.for('vaultbridge.kube-request-deadline');
+
+/**
+ * Gives every API call made through `config` (clients from `config.makeApiClient`) a total deadline of
+ * `ms` unless the call brings its own signal (withAbortSignal): client-node has none, so a request to an
+ * API server that stopped answering held its caller (a reconcile, a status write) forever. Watches keep
+ * client-node's own timers (they are long by design). Idempotent; returns `config`.
+ */
+export function withKubeRequestDeadline<T extends object>(config: T, ms: number): T {
+  const target = config as unknown as { applySecurityAuthentication?: (context: RequestContext) => Promise<void>; [DEADLINE_PATCHED]?: true };
+  if (target[DEADLINE_PATCHED] === true || typeof target.applySecurityAuthentication !== 'function') return config;
+  const apply = target.applySecurityAuthentication.bind(config);
+  target.applySecurityAuthentication = async (context: RequestContext) => {
+    await apply(context);
+    // Middleware (withAbortSignal) runs after this and replaces the signal when the caller has one.
+    if (context.getSignal() === undefined) context.setSignal(AbortSignal.timeout(Math.ceil(ms)));
+  };
+  target[DEADLINE_PATCHED] = true;
+  return config;
+}
