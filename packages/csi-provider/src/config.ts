@@ -2,7 +2,7 @@
 // Same parameter names and defaults as hashicorp/vault-csi-provider (internal/config/config.go);
 // everything after this module trusts the types.
 import path from 'node:path';
-import { compileTemplate, type TemplateRenderer, type VaultTlsOptions } from '@vaultbridge/core';
+import { compileUserTemplate, VSO_FUNCS, type TemplateRenderer, type VaultTlsOptions } from '@vaultbridge/core';
 import YAML from 'yaml';
 import { MountConfigError, type ConfigIssue } from './errors.ts';
 import { sameVaultAddress } from './vault-address.ts';
@@ -33,7 +33,8 @@ export interface SecretObject {
   /** `secretPath` as written. */
   secretPath: string;
   secretKey: string | undefined;
-  /** ours: a handlebars template over the secret's data (KV v2 unwrapped), instead of secretKey */
+  /** ours: a template over the secret's data (KV v2 unwrapped), instead of secretKey: Go with the
+   *  operator's (VSO's) functions, or handlebars (templateEngine, or told apart from the text) */
   template?: TemplateRenderer;
   method: ObjectMethod;
   secretArgs: Record<string, unknown> | undefined;
@@ -231,6 +232,7 @@ function parseObject(entry: unknown, asText: unknown, permissionSource: unknown,
   const secretPath = text('secretPath');
   const secretKey = text('secretKey');
   const templateText = text('template');
+  const engineText = text('templateEngine');
   const methodText = text('method');
   const encodingText = text('encoding');
 
@@ -258,8 +260,10 @@ function parseObject(entry: unknown, asText: unknown, permissionSource: unknown,
   if (templateText !== '') {
     if (secretKey !== '') issues.add(`${at}.template`, 'cannot be combined with secretKey: a template selects what it prints itself; remove one of them');
     if (encodingText !== '') issues.add(`${at}.template`, 'cannot be combined with encoding: a template writes text; decode in the template with {{base64Decode …}}');
+    if (engineText !== '' && engineText !== 'go' && engineText !== 'handlebars') issues.add(`${at}.templateEngine`, `must be go or handlebars, got ${JSON.stringify(engineText)}`);
     try {
-      template = compileTemplate(objectName || at, templateText);
+      const engine = engineText === 'go' || engineText === 'handlebars' ? engineText : 'auto';
+      template = compileUserTemplate(objectName || at, templateText, { engine, go: { funcs: VSO_FUNCS }, numbers: 'json.Number' }).render;
     } catch (error) {
       issues.add(`${at}.template`, error instanceof Error ? error.message : String(error));
     }

@@ -112,6 +112,13 @@ describe('nested keys and templates (ours)', () => {
     expect(objectContent(object('  template: "{{password}}"\n'), kvV2).toString()).toBe('p<&>ss');
   });
 
+  it('a Go template (the operator\'s functions) renders over the same data; templateEngine chooses explicitly', () => {
+    const yaml = '  template: "postgresql://{{ .POSTGRES.PGHOST }}:{{ .POSTGRES.PGPORT }}/app?hosts={{ join \\",\\" .hosts }}"\n';
+    expect(objectContent(object(yaml), nested).toString()).toBe('postgresql://db.internal:5432/app?hosts=a,b');
+    expect(objectContent(object('  template: "{{ .password | b64enc }}"\n'), kvV2).toString()).toBe(Buffer.from('p<&>ss').toString('base64'));
+    expect(objectContent(object('  templateEngine: handlebars\n  template: "{{password}}"\n'), kvV2).toString()).toBe('p<&>ss');
+  });
+
   it('a template reading a field that is not there fails naming the field, not a value', () => {
     let message = '';
     try {

@@ -279,9 +279,14 @@ path "sys/leases/renew" { capabilities = ["update"] }
 - objectName: db-host
   secretPath: ${layout.kvV2Mount}/data/${appPath}-nested
   secretKey: postgres.host
+- objectName: db-address
+  secretPath: ${layout.kvV2Mount}/data/${appPath}-nested
+  template: '{{ with .postgres }}{{ .host }}:{{ .port }}{{ end }} {{ .postgres.host | upper | printf "%q" }}'
 `;
     const files = fileMap(await mount(await attributes(templated, { 'csi.storage.k8s.io/pod.uid': '6f0c1d2e-0000-4000-8000-000000000020' })));
     expect(files['db-host']?.text).toBe('db.internal');
+    // A Go template with the operator's functions; numbers print as Vault sent them.
+    expect(files['db-address']?.text).toBe('db.internal:5432 "DB.INTERNAL"');
     const url = files['db-url']?.text ?? '';
     expect(url).toMatch(/^postgresql:\/\/[^:]+:[^@]+@/);
     // The rendered connection string works.
