@@ -87,7 +87,7 @@ test('auth-type cert: the agent logs in with its TLS client certificate and rend
     fs.mkdirSync(path.join(root, 'var/run/secrets/kubernetes.io/serviceaccount'), { recursive: true });
     fs.writeFileSync(path.join(root, 'var/run/secrets/kubernetes.io/serviceaccount/token'), 'unused');
     const child = spawn(process.execPath, ['--conditions=@vaultbridge/source', '--disable-warning=ExperimentalWarning', AGENT_CLI, 'init'], {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', [AGENT_CONFIG_ENV]: encoded, VAULTBRIDGE_AGENT_ROOT: root, VAULTBRIDGE_AGENT_RETRY_BUDGET_MS: '2000' },
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', [AGENT_CONFIG_ENV]: encoded, VAULTBRIDGE_AGENT_ROOT: root, VAULTBRIDGE_AGENT_RETRY_BUDGET_MS: '8000' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';

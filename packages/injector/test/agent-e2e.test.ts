@@ -149,7 +149,8 @@ describe('vaultbridge-agent init', () => {
     }, 'vault-agent-init');
     const root = await podRoot(config);
     const started = Date.now();
-    const run = startAgent(['init'], encoded, root, { VAULTBRIDGE_AGENT_RETRY_BUDGET_MS: '1500' });
+    // The budget is a deadline for attempts too: it must leave room for one login on a loaded machine.
+    const run = startAgent(['init'], encoded, root, { VAULTBRIDGE_AGENT_RETRY_BUDGET_MS: '8000' });
     const code = await run.exited;
     expect(code).toBe(1);
     expect(Date.now() - started).toBeLessThan(30_000);
@@ -168,7 +169,7 @@ describe('vaultbridge-agent init', () => {
       'agent-inject-secret-other': `${stack.layout.kvV2Mount}/data/not-${ns}/other`,
     }, 'vault-agent-init');
     const root = await podRoot(config);
-    const run = startAgent(['init'], encoded, root, { VAULTBRIDGE_AGENT_RETRY_BUDGET_MS: '1000' });
+    const run = startAgent(['init'], encoded, root, { VAULTBRIDGE_AGENT_RETRY_BUDGET_MS: '8000' });
     expect(await run.exited).toBe(1);
     const failure = run.output().split('\n').find((line) => line.includes('init failed'));
     expect(failure).toContain(`secret \\"other\\" (Vault path ${stack.layout.kvV2Mount}/data/not-${ns}/other)`);
@@ -223,7 +224,7 @@ describe('vault-k8s templates, unchanged (Go, consul-template dialect)', () => {
       'agent-inject-template-bad': `{{ with secret "${stack.layout.kvV2Mount}/data/${kvPath}" }}\n{{ range .Data.data.password }}{{ end }}{{ end }}`,
     }, 'vault-agent-init');
     const root = await podRoot(config);
-    const run = startAgent(['init'], encoded, root, { VAULTBRIDGE_AGENT_RETRY_BUDGET_MS: '1000' });
+    const run = startAgent(['init'], encoded, root, { VAULTBRIDGE_AGENT_RETRY_BUDGET_MS: '8000' });
     expect(await run.exited).toBe(1);
     expect(run.output()).toContain('secret \\"bad\\"');
     expect(run.output()).toContain("range can't iterate over <redacted>");
@@ -406,7 +407,7 @@ describe('auto-auth methods besides kubernetes (auth-type, auth-config-*)', () =
     const { config, encoded } = injectedAgent({ 'agent-pre-populate-only': 'true', ...template, 'agent-inject-secret-config': `${stack.layout.kvV2Mount}/data/${kvPath}`, ...annotations }, 'vault-agent-init');
     const root = await podRoot(config);
     prepare(root);
-    const run = startAgent(['init'], encoded, root, { VAULTBRIDGE_AGENT_RETRY_BUDGET_MS: '3000' });
+    const run = startAgent(['init'], encoded, root, { VAULTBRIDGE_AGENT_RETRY_BUDGET_MS: '8000' });
     return { code: await run.exited, output: run.output(), root };
   }
 
@@ -490,4 +491,28 @@ describe('agent-configmap: a hand-written config file, with the env the webhook 
     // VAULT_LOG_LEVEL=warn from the pod's log-level: the info lines of a successful run are not written.
     expect(output).not.toContain('"level":"info"');
   });
+});
+
+describe('the retry budget is a deadline', () => {
+  test('a Vault dripping its answer (1 byte/s) cannot hold init past its budget: exit 1 naming the budget', async () => {
+    const dripPath = `${stack.layout.kvV2Mount}/data/${ns}/drip`;
+    await stack.vaultAdmin.write(dripPath, { data: { username: 'slow' } });
+    const { config, encoded } = injectedAgent({
+      role, 'agent-pre-populate-only': 'true',
+      'agent-inject-secret-slow': dripPath, 'agent-inject-template-slow': '{{secret "username"}}',
+    }, 'vault-agent-init');
+    const root = await podRoot(config);
+    await stack.setVaultFault('drip', { pathPrefix: dripPath });
+    try {
+      // The per-request timeout is Vault's default 60 s; the budget 3 s. Before the budget was a
+      // deadline, init sat in the first attempt for a minute (this test's own limit is 45 s).
+      const run = startAgent(['init'], encoded, root, { VAULTBRIDGE_AGENT_RETRY_BUDGET_MS: '3000' });
+      const code = await run.exited;
+      expect(code).toBe(1);
+      expect(run.output()).toContain('did not finish within the retry budget of 3000 ms (VAULTBRIDGE_AGENT_RETRY_BUDGET_MS)');
+      expect(fs.existsSync(path.join(root, '/vault/secrets/slow'))).toBe(false);
+    } finally {
+      await stack.setVaultFault('none');
+    }
+  }, 45_000);
 });

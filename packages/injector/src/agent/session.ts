@@ -12,6 +12,7 @@ import { SecretFetcher, type FetchedSecret } from './fetch.ts';
 import type { AgentPaths } from './paths.ts';
 import { compileSecretRenderer, type SecretRenderer } from './render.ts';
 import { authMethodFor } from './auth.ts';
+import { AGENT_RETRY_BUDGET_ENV } from './config.ts';
 import { ConfinedPathError } from './confined.ts';
 import { DEFAULT_FILE_MODE, TOKEN_FILE_MODE, volumeRoots, writeSecretFile, type WriteResult } from './write.ts';
 
@@ -164,17 +165,65 @@ export interface RetryBudget {
   readonly signal?: AbortSignal;
 }
 
-/** `fn` retried with core's capped exponential backoff and full jitter until it succeeds or the budget is spent. */
+/** The retry budget ran out while an attempt was still waiting on Vault. */
+export class RetryBudgetExceededError extends Error {
+  readonly code = 'AGENT_RETRY_BUDGET';
+  constructor(what: string, budgetMs: number, cause: unknown) {
+    const last = cause instanceof Error && cause.name !== 'TimeoutError' && cause.name !== 'AbortError' ? `; last error: ${cause.message}` : '';
+    super(`${what} did not finish within the retry budget of ${budgetMs} ms (${AGENT_RETRY_BUDGET_ENV}); an attempt was still waiting on Vault${last}`, { cause });
+    this.name = 'RetryBudgetExceededError';
+  }
+}
+
+/** `promise`, or a rejection as soon as `signal` aborts (the attempt is abandoned, not awaited). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/**
+ * `fn` retried with core's capped exponential backoff and full jitter until it succeeds or the budget
+ * is spent. The budget is a deadline (issue 12: it was checked only between attempts, so one attempt
+ * hanging on a slow Vault ran 16 s on a 5 s budget): no wait runs past it, and an attempt still running
+ * at the deadline is abandoned with RetryBudgetExceededError.
+ */
 export async function withRetryBudget<T>(session: AgentSession, what: string, fn: () => Promise<T>, budget: RetryBudget): Promise<T> {
   const started = Date.now();
   const baseDelayMs = Math.max(1, session.config.auth.minBackoffMs ?? DEFAULT_MIN_BACKOFF_MS);
   const maxDelayMs = Math.max(baseDelayMs, Math.min(session.config.auth.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS, budget.budgetMs));
-  return retry(fn, {
-    maxAttempts: Number.POSITIVE_INFINITY,
-    baseDelayMs: Math.min(baseDelayMs, maxDelayMs),
-    maxDelayMs,
-    isRetryable: (error) => !isPermanent(error, session.config) && Date.now() - started < budget.budgetMs,
-    ...(budget.signal === undefined ? {} : { signal: budget.signal }),
-    onRetry: ({ attempt, delayMs, error }) => session.logger.warn({ attempt, delayMs, err: error }, `${what} failed; retrying`),
-  });
+  let lastError: unknown;
+  try {
+    return await retry((_attempt, signal) => untilAborted(fn(), signal).catch((error: unknown) => {
+      if (!signal?.aborted) lastError = error;
+      throw error;
+    }), {
+      maxAttempts: Number.POSITIVE_INFINITY,
+      baseDelayMs: Math.min(baseDelayMs, maxDelayMs),
+      maxDelayMs,
+      deadline: started + budget.budgetMs,
+      isRetryable: (error) => !isPermanent(error, session.config) && Date.now() - started < budget.budgetMs,
+      ...(budget.signal === undefined ? {} : { signal: budget.signal }),
+      onRetry: ({ attempt, delayMs, error }) => session.logger.warn({ attempt, delayMs, err: error }, `${what} failed; retrying`),
+    });
+  } catch (error) {
+    // The deadline fired inside an attempt (not a shutdown, not the attempt's own error).
+    if (!budget.signal?.aborted && error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError') && Date.now() - started >= budget.budgetMs) {
+      throw new RetryBudgetExceededError(what, budget.budgetMs, lastError ?? error);
+    }
+    throw error;
+  }
 }
