@@ -80,7 +80,7 @@ describe.each(parsers)('%s spec parser', (_kind, parse, valid) => {
         try {
           parse(raw);
         } catch (error) {
-          if (!(error instanceof SpecError)) throw new Error(`not a SpecError: ${String(error)}`);
+          if (!(error instanceof SpecError)) throw new Error(`not a SpecError: ${String(error)}`, { cause: error });
           expect(error.field).toMatch(/^spec(\.|\[|$)/);
           expect(error.message.length).toBeGreaterThan(error.field.length + 2);
         }
