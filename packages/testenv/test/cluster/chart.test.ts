@@ -1,6 +1,6 @@
 // The chart installed into a real node: every component runs as a pod from the locally built
 // images, its probes pass and its RBAC is enough.
-import { chartNamespace, clusterStack, installChart, podLog, release, waitForPodsReady } from './support.ts';
+import { chartNamespace, clusterStack, installChart, podLog, release, waitFor, waitForPodsReady } from './support.ts';
 
 const env = clusterStack();
 
@@ -42,5 +42,22 @@ describe('helm install charts/vaultbridge on a real node', () => {
         expect({ pod: pod.metadata?.name, forbidden: log.split('\n').filter((line) => /forbidden/i.test(line)) }).toEqual({ pod: pod.metadata?.name, forbidden: [] });
       }
     }
+  });
+
+  it.each([
+    ['injector', 'vaultbridge-injector'],
+    ['csiProvider', 'vaultbridge-csi-provider'],
+    ['operator', 'vaultbridge-operator'],
+  ])('turns %s off and on again by values, the others staying Ready', async (component, label) => {
+    const pods = (selector: string) => env.stack.kube.core.listNamespacedPod({ namespace: chartNamespace, labelSelector: selector });
+    try {
+      await installChart(env, [`${component}.enabled=false`]);
+      await waitFor(env, chartNamespace, `the ${label} pods gone`, async () => ((await pods(`app.kubernetes.io/name=${label}`)).items.length === 0 ? true : undefined));
+      const others = await waitForPodsReady(env, chartNamespace, `app.kubernetes.io/instance=${release}`);
+      expect(others.map((p) => p.metadata?.labels?.['app.kubernetes.io/name'])).not.toContain(label);
+    } finally {
+      await installChart(env);
+    }
+    expect((await waitForPodsReady(env, chartNamespace, `app.kubernetes.io/name=${label}`)).length).toBeGreaterThan(0);
   });
 });
