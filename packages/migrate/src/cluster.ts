@@ -15,22 +15,30 @@ const KINDS: ReadonlyArray<readonly [apiVersion: string, kind: string]> = [
 const SERVER_ANNOTATIONS = ['kubectl.kubernetes.io/last-applied-configuration', 'deployment.kubernetes.io/revision'];
 const JOB_LABELS = ['controller-uid', 'batch.kubernetes.io/controller-uid', 'job-name', 'batch.kubernetes.io/job-name'];
 
+const SERVER_METADATA = new Set(['uid', 'resourceVersion', 'generation', 'creationTimestamp', 'managedFields', 'selfLink', 'finalizers', 'deletionTimestamp', 'deletionGracePeriodSeconds']);
+
+function without(record: Record<string, unknown>, drop: (key: string) => boolean): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(record).filter(([key]) => !drop(key)));
+}
+
 /** The object as a user would have written it: no status, no server-set metadata. */
 export function cleanServerFields(object: Manifest): Manifest {
-  const out = structuredClone(object) as Record<string, unknown> & { metadata?: Record<string, unknown>; spec?: Record<string, unknown> };
-  delete out.status;
-  const metadata = out.metadata ?? {};
-  for (const field of ['uid', 'resourceVersion', 'generation', 'creationTimestamp', 'managedFields', 'selfLink', 'finalizers', 'deletionTimestamp', 'deletionGracePeriodSeconds']) delete metadata[field];
+  const out = without(structuredClone(object), (key) => key === 'status');
+  const metadata = without(isRecord(out.metadata) ? out.metadata : {}, (key) => SERVER_METADATA.has(key));
   if (isRecord(metadata.annotations)) {
-    for (const key of SERVER_ANNOTATIONS) delete metadata.annotations[key];
-    if (Object.keys(metadata.annotations).length === 0) delete metadata.annotations;
+    const annotations = without(metadata.annotations, (key) => SERVER_ANNOTATIONS.includes(key));
+    if (Object.keys(annotations).length > 0) metadata.annotations = annotations;
+    else delete metadata.annotations;
   }
+  out.metadata = metadata;
   if (out.kind === 'Job' && isRecord(out.spec)) {
     // The API server generates a Job's selector and the template's labels for it; a new Job gets new ones.
-    delete out.spec.selector;
-    const template = isRecord(out.spec.template) ? out.spec.template : {};
-    const templateMeta = isRecord(template.metadata) ? template.metadata : {};
-    if (isRecord(templateMeta.labels)) for (const label of JOB_LABELS) delete templateMeta.labels[label];
+    const spec = without(out.spec, (key) => key === 'selector');
+    const template = isRecord(spec.template) ? spec.template : undefined;
+    if (template && isRecord(template.metadata) && isRecord(template.metadata.labels)) {
+      template.metadata.labels = without(template.metadata.labels, (key) => JOB_LABELS.includes(key));
+    }
+    out.spec = spec;
   }
   return out;
 }

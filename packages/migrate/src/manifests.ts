@@ -20,8 +20,14 @@ export function parseManifests(text: string, source: string): Manifest[] {
   const documents = parseAllDocuments(text);
   const out: Manifest[] = [];
   for (const [index, document] of documents.entries()) {
-    if (document.errors.length > 0) throw new ManifestError(`${source}: document ${index + 1} is not valid YAML: ${document.errors[0]!.message.split('\n')[0]}`);
-    const value = document.toJS({ maxAliasCount: 100 }) as unknown;
+    if (document.errors.length > 0) throw new ManifestError(`${source}: document ${index + 1} is not valid YAML: ${(document.errors[0]?.message ?? '').split('\n')[0]}`);
+    let value: unknown;
+    try {
+      value = document.toJS({ maxAliasCount: 100 });
+    } catch (error) {
+      // yaml refuses documents whose aliases would expand without bound (and similar) by throwing.
+      throw new ManifestError(`${source}: document ${index + 1} cannot be read: ${(error as Error).message}`);
+    }
     if (value === null || value === undefined) continue;
     if (!isRecord(value)) throw new ManifestError(`${source}: document ${index + 1} is not an object (a Kubernetes manifest has apiVersion, kind and metadata)`);
     if (value.kind === 'List' && Array.isArray(value.items)) {

@@ -38,7 +38,7 @@ test('--from-namespace --to operator: the live Deployment is read, converted, an
   const kubeconfig = stack.handle.kubeconfigPath;
   expect(fs.existsSync(kubeconfig)).toBe(true);
   const result = await cli(['--to', 'operator', '--from-namespace', namespace, '--kubeconfig', kubeconfig, '--vault-address', stack.vaultAddr]);
-  expect(result.report).not.toMatch(/^  error /m);
+  expect(result.report).not.toMatch(/^ {2}error /m);
   expect(result.code).toBe(0);
   const deployment = result.manifests.find((m) => m.kind === 'Deployment') as { metadata: Record<string, unknown> };
   // What the server set is not carried: the output applies as a user's manifest.
@@ -59,7 +59,7 @@ test('--from-namespace --to operator: the live Deployment is read, converted, an
 
 test('--from-namespace --to csi: the operator objects now in the namespace become SecretProviderClasses', async () => {
   const result = await cli(['--to', 'csi', '--from-namespace', namespace, '--kubeconfig', stack.handle.kubeconfigPath]);
-  expect(result.report).not.toMatch(/^  error /m);
+  expect(result.report).not.toMatch(/^ {2}error /m);
   expect(result.code).toBe(0);
   expect(result.manifests.map((m) => m.kind).sort()).toEqual(['Deployment', 'SecretProviderClass', 'SecretProviderClass']);
   const deployment = result.manifests.find((m) => m.kind === 'Deployment') as { spec: { template: { spec: { volumes: Array<{ name: string; csi?: { driver: string } }> } } } };
