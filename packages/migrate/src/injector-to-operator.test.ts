@@ -98,7 +98,7 @@ describe('what cannot move is an error naming the annotation', () => {
     ['a template file', { 'vault.hashicorp.com/agent-inject-template-file-a': '/vault/custom/a.tmpl' }, 'vault.hashicorp.com/agent-inject-template-file-a', /cannot read/],
     ['a CA file in the agent container', { 'vault.hashicorp.com/ca-cert': '/vault/custom/ca.pem', 'vault.hashicorp.com/agent-inject-secret-a': 'secret/data/a' }, 'vault.hashicorp.com/ca-cert', /caCertSecretRef/],
     ['a Go (consul-template) template', { 'vault.hashicorp.com/agent-inject-secret-a': 'secret/data/a', 'vault.hashicorp.com/agent-inject-template-a': '{{- with secret "secret/data/a" -}}{{ .Data.data.password }}{{- end }}' }, 'vault.hashicorp.com/agent-inject-template-a', /Go \(consul-template\) template/],
-    ['a template no engine compiles', { 'vault.hashicorp.com/agent-inject-secret-a': 'secret/data/a', 'vault.hashicorp.com/agent-inject-template-a': '{{#if}}' }, 'vault.hashicorp.com/agent-inject-template-a', /agent cannot render this template/],
+    ['a template no engine compiles', { 'vault.hashicorp.com/agent-inject-secret-a': 'secret/data/a', 'vault.hashicorp.com/agent-inject-template-a': '{{#if}}' }, 'vault.hashicorp.com/agent-inject-template-a', /injector refuses this pod.*does not parse|agent cannot render this template/],
     ['a pod the injector refuses', { 'vault.hashicorp.com/agent-pre-populate': 'maybe' }, 'vault.hashicorp.com/agent-pre-populate', /injector refuses/],
   ])('%s', (_name, annotations, annotation, reason) => {
     const result = migrate([pod(annotations)], { to: 'operator', injectorDefaults: defaults });
