@@ -286,6 +286,8 @@ export function parseAgentConfig(value: unknown, source = 'configuration'): Agen
       check.string(secret.leftDelimiter, `${field}.leftDelimiter`, { nonEmpty: true });
       check.string(secret.rightDelimiter, `${field}.rightDelimiter`, { nonEmpty: true });
       check.boolean(secret.errorOnMissingKey, `${field}.errorOnMissingKey`);
+      const engine = check.string(secret.templateEngine, `${field}.templateEngine`, { optional: true });
+      if (engine !== undefined && engine !== 'go' && engine !== 'handlebars') check.fail(`${field}.templateEngine`, `"${engine}" is not go or handlebars`);
     });
   }
 

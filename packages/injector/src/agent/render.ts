@@ -46,7 +46,7 @@ export function compileSecretRenderer(secret: AgentSecretConfig, templateText: s
       return renderDefault(defaultRenderInput(fetched), secret.defaultTemplate);
     };
   }
-  const go = compileGoRenderer(secret, templateText);
+  const go = secret.templateEngine === 'handlebars' ? undefined : compileGoRenderer(secret, templateText);
   if (go !== undefined) return go;
   const render: TemplateRenderer = compileTemplate(secret.name, toHandlebarsSource(templateText, secret.leftDelimiter, secret.rightDelimiter), {
     strict: secret.errorOnMissingKey,
@@ -90,13 +90,13 @@ function compileGoRenderer(secret: AgentSecretConfig, templateText: string): Sec
     });
   } catch (error) {
     if (!(error instanceof GoTemplateError)) throw error;
-    if (looksLikeGo(templateText, delims)) throw templateError(error, 'TEMPLATE_PARSE');
+    if (secret.templateEngine === 'go' || looksLikeGo(templateText, delims)) throw templateError(error, 'TEMPLATE_PARSE');
     return undefined;
   }
   // `{{secret "username"}}` parses in both: consul-template's secret takes a Vault path (always with a
   // "/"), the handlebars helper a key of the secret's data (never with one). Without any action only Go
   // writes, a secret call whose only argument has no "/" is the handlebars helper.
-  if (!looksLikeGo(templateText, delims) && handlebarsSecretCall(delims).test(templateText)) return undefined;
+  if (secret.templateEngine !== 'go' && !looksLikeGo(templateText, delims) && handlebarsSecretCall(delims).test(templateText)) return undefined;
   const render = async (fetched: FetchedSecret | undefined, resolve?: DependencyResolver): Promise<string> => {
     brain.reset();
     if (fetched !== undefined && secret.path !== undefined) brain.remember(dependency('read', secret.path), fetchedAsSecret(fetched));

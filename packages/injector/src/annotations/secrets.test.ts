@@ -145,3 +145,20 @@ describe('templates are validated at admission (vault-k8s only fails later, in t
     })).toHaveLength(3);
   });
 });
+
+describe('template-engine-<secret> chooses the engine explicitly', () => {
+  test('handlebars keeps a template that would parse as Go as handlebars', () => {
+    const [secret] = secretsOf({ 'agent-inject-template-a': 'user={{secret "username"}}', 'template-engine-a': 'handlebars' });
+    expect(secret).toMatchObject({ templateEngine: 'handlebars' });
+  });
+
+  test('go makes a handlebars template a Go parse error at admission', () => {
+    expect(messagesOf({ 'agent-inject-template-a': 'user={{username}}', 'template-engine-a': 'go' })).toEqual([
+      'vault.hashicorp.com/agent-inject-template-a: the template does not parse at line 1, column 8: function "username" not defined',
+    ]);
+  });
+
+  test('anything else is refused', () => {
+    expect(messagesOf({ 'agent-inject-template-a': 'x', 'template-engine-a': 'jinja' })[0]).toContain('template-engine-a: expected');
+  });
+});

@@ -73,12 +73,14 @@ function readSecret(reader: AnnotationReader, rawName: string, podWide: PodWideS
   const missingKeyFound = lookup(reader, 'errorOnMissingKey', rawName);
   const errorOnMissingKey = missingKeyFound === undefined ? false : reader.parseFound(missingKeyFound, parseBool);
 
+  const engineFound = lookupNonEmpty(reader, 'templateEngineSecret', rawName);
+  const templateEngine = engineFound === undefined ? undefined : reader.parseFound(engineFound, (raw) => parseChoice(raw, ['go', 'handlebars'] as const));
   const leftDelimiter = lookupNonEmpty(reader, 'agentTemplateLeftDelim', rawName)?.value ?? '{{';
   const rightDelimiter = lookupNonEmpty(reader, 'agentTemplateRightDelim', rawName)?.value ?? '}}';
   if (inlineTemplate !== undefined && errorOnMissingKey !== undefined) {
     // The agent's own compile: vault-k8s only finds a broken template in the pod; we deny the pod.
     try {
-      compileSecretRenderer({ name, defaultTemplate: 'map', destination: '/', leftDelimiter, rightDelimiter, errorOnMissingKey }, inlineTemplate);
+      compileSecretRenderer({ name, defaultTemplate: 'map', destination: '/', leftDelimiter, rightDelimiter, errorOnMissingKey, ...(templateEngine === undefined ? {} : { templateEngine }) }, inlineTemplate);
     } catch (error) {
       if (!(error instanceof TemplateError)) throw error;
       const where = error.line === undefined ? '' : ` at line ${error.line}${error.column === undefined ? '' : `, column ${error.column}`}`;
@@ -105,6 +107,7 @@ function readSecret(reader: AnnotationReader, rawName: string, podWide: PodWideS
     leftDelimiter,
     rightDelimiter,
     errorOnMissingKey,
+    ...(templateEngine === undefined ? {} : { templateEngine }),
   };
 }
 

@@ -49,6 +49,8 @@ export interface SecretSpec {
   readonly leftDelimiter: string;
   readonly rightDelimiter: string;
   readonly errorOnMissingKey: boolean;
+  /** `template-engine-<secret>`: unset means the text decides (Go unless it is handlebars) */
+  readonly templateEngine?: 'go' | 'handlebars';
 }
 
 export interface ServiceAccountTokenSpec {

@@ -105,6 +105,7 @@ describe('the annotation table matches vault-k8s', () => {
       ['agentInitRequestsEphemeral', 'vaultbridge'],
       // In no vault-k8s release (issue 10): the agent's own metrics listener.
       ['agentMetricsListenerPort', 'vaultbridge'],
+      ['templateEngineSecret', 'vaultbridge'],
       ['agentInjectDefaultTemplateSecret', 'vaultbridge'],
     ]);
   });

@@ -148,6 +148,7 @@ export const ANNOTATION_TABLE = {
   agentTemplateLeftDelim: entry('agent-template-left-delim', 'secret', '{{', 'left template delimiter'),
   agentTemplateRightDelim: entry('agent-template-right-delim', 'secret', '}}', 'right template delimiter'),
   errorOnMissingKey: entry('error-on-missing-key', 'secret', 'false', 'fail the render when the template reads a missing key'),
+  templateEngineSecret: entry('template-engine', 'secret', undefined, '`go` (vault-k8s\'s consul-template dialect) or `handlebars` for this secret\'s template', { ...ours, defaultNote: 'told apart from the template text' }),
   secretVolumePathSecret: entry('secret-volume-path', 'secret', undefined, 'directory of this secret; each distinct one gets its own `vault-secrets-custom-<i>` volume', { defaultNote: '`secret-volume-path`' }),
   preserveSecretCaseSecret: entry('preserve-secret-case', 'secret', undefined, 'keep this secret name\'s case', { defaultNote: '`preserve-secret-case`' }),
   agentInjectDefaultTemplateSecret: entry('agent-inject-default-template', 'secret', undefined, '`map` or `json` for this secret', { ...ours, defaultNote: '`agent-inject-default-template`' }),

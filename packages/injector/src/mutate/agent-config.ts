@@ -37,6 +37,8 @@ export interface AgentSecretConfig {
   readonly leftDelimiter: string;
   readonly rightDelimiter: string;
   readonly errorOnMissingKey: boolean;
+  /** `go` or `handlebars`; unset: the template text decides (see agent/render.ts) */
+  readonly templateEngine?: 'go' | 'handlebars';
 }
 
 export interface AgentConfig {
@@ -132,6 +134,7 @@ export function buildAgentConfig(spec: AgentSpec, mode: AgentMode): AgentConfig 
       leftDelimiter: secret.leftDelimiter,
       rightDelimiter: secret.rightDelimiter,
       errorOnMissingKey: secret.errorOnMissingKey,
+      ...(secret.templateEngine === undefined ? {} : { templateEngine: secret.templateEngine }),
     })),
     templateConfig: spec.templateConfig,
     pidFile: PID_FILE,
