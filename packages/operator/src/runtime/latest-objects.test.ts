@@ -26,7 +26,9 @@ describe('LatestObjects', () => {
   test('get returns a copy', () => {
     const objects = new LatestObjects<ReturnType<typeof at>>();
     objects.observe('a', at('1', 'x'));
-    objects.get('a')!.value = 'changed';
+    const copy = objects.get('a');
+    expect(copy).toBeDefined();
+    if (copy) copy.value = 'changed';
     expect(objects.get('a')?.value).toBe('x');
   });
 });
