@@ -227,3 +227,14 @@ spec:
     expect(result.findings).toContainEqual(expect.objectContaining({ severity: 'error', reason: expect.stringMatching(/list them with items/) }));
   });
 });
+
+test("VSO's samples to CSI: a volume whose keys are unknown stays as it is, with its synced object", () => {
+  const samples = load('vso-samples.yaml');
+  const { manifests, findings } = migrate(samples, { to: 'csi' });
+  const pod = manifests.find((m) => m.kind === 'Pod');
+  expect(pod).toEqual(samples.find((m) => m.kind === 'Pod'));
+  expect(ofKind(manifests, 'VaultStaticSecret').map((m) => m.metadata.name)).toEqual(['vaultstaticsecret-sample-tenant-1', 'vaultstaticsecret-sample-tenant-2']);
+  expect(ofKind(manifests, 'SecretProviderClass')).toEqual([]);
+  expect(findings).toContainEqual(expect.objectContaining({ severity: 'error', field: 'spec.volumes[0]', reason: expect.stringMatching(/list them with items/) }));
+  expect(findings).toContainEqual(expect.objectContaining({ severity: 'error', source: expect.objectContaining({ name: 'vaultstaticsecret-sample-tenant-1' }), reason: expect.stringMatching(/could not move/) }));
+});

@@ -13,7 +13,7 @@ import { dnsName } from './names.ts';
 import type { Findings, SourceRef } from './report.ts';
 import { csiVolume, secretProviderClass, type SpcConnection, type SpcObject } from './spc.ts';
 import { fromOperatorTemplate } from './templates.ts';
-import { editPod, type PodDocument } from './workload-volumes.ts';
+import { editPod, podSpecField, type PodDocument } from './workload-volumes.ts';
 
 const SYNCED = new Set(['VaultStaticSecret', 'VaultDynamicSecret', 'VaultPKISecret']);
 
@@ -112,7 +112,7 @@ function connectionFor(synced: Synced, manifests: readonly Manifest[], findings:
   }
   if (Object.keys(connectionSpec.headers).length > 0) findings.add('dropped', sourceOf(connection), 'spec.headers', 'the provider sends no extra headers');
   findings.add('info', synced.source, 'spec.vaultAuthRef',
-    `logs in as the pod's own service account now (the VaultAuth named ${authSpec.kubernetes.serviceAccount}); the Vault role ${authSpec.kubernetes.role} must allow the pods' service account`);
+    `logs in as each pod's own service account now (the VaultAuth used ${authSpec.kubernetes.serviceAccount}); Vault role ${authSpec.kubernetes.role} must allow the pods' service accounts`);
   return {
     vaultAddress: connectionSpec.address,
     roleName: authSpec.kubernetes.role,
@@ -193,12 +193,13 @@ export function operatorToCsi(manifests: readonly Manifest[], documents: readonl
   const replaced = new Map<number, Manifest[]>();
   const synced = readSynced(manifests, defaultNamespace, findings);
   const used = new Set<Synced>();
+  const blocked = new Set<Synced>();
   for (const document of documents) {
     const volumes = document.slot.pod.spec?.volumes ?? [];
     const replacements = new Map<string, V1Volume>();
     const drafts: SpcDraft[] = [];
     for (const [volumeIndex, volume] of volumes.entries()) {
-      const field = `spec.template.spec.volumes[${volumeIndex}]`;
+      const field = `${podSpecField(document.source.kind)}.volumes[${volumeIndex}]`;
       const sources = volume.secret
         ? [{ name: volume.secret.secretName ?? '', items: volume.secret.items, mode: volume.secret.defaultMode }]
         : (volume.projected?.sources ?? []).map((item) => (item.secret ? { name: item.secret.name ?? '', items: item.secret.items, mode: volume.projected?.defaultMode } : undefined));
@@ -215,19 +216,32 @@ export function operatorToCsi(manifests: readonly Manifest[], documents: readonl
         continue;
       }
       const draft: SpcDraft = { name: dnsName(document.name, volume.name), connection, objects: [], keys: new Map(), secretObjects: [] };
+      // All or nothing: a volume with a key that cannot move stays as it is, with its synced objects.
+      let complete = true;
       sources.forEach((item, i) => {
         const match = matches[i]!;
-        used.add(match);
-        const keys = shownKeys(match, item!.items, document.source, field, findings) ?? [];
+        const keys = shownKeys(match, item!.items, document.source, field, findings);
+        if (keys === undefined) {
+          complete = false;
+          return;
+        }
         const byKey = draft.keys.get(match.destination) ?? new Map<string, string>();
         for (const key of keys) {
           const object = objectFor(match, key.key, key.path, key.mode ?? item!.mode ?? undefined, findings);
-          if (!object) continue;
+          if (!object) {
+            complete = false;
+            continue;
+          }
           draft.objects.push(object);
           byKey.set(key.key, object.objectName);
         }
         draft.keys.set(match.destination, byKey);
       });
+      if (!complete) {
+        for (const match of matches) blocked.add(match!);
+        continue;
+      }
+      for (const match of matches) used.add(match!);
       drafts.push(draft);
       replacements.set(volume.name, csiVolume(volume.name, draft.name));
     }
@@ -238,7 +252,7 @@ export function operatorToCsi(manifests: readonly Manifest[], documents: readonl
     for (const [secretName, ref] of envReferences(document)) {
       const match = synced.find((candidate) => candidate.namespace === document.namespace && candidate.destination === secretName);
       if (match === undefined) continue;
-      const field = 'spec.template.spec.containers[*].env';
+      const field = `${podSpecField(document.source.kind)}.containers[*].env`;
       let draft = drafts.find((candidate) => candidate.keys.has(secretName));
       if (draft === undefined) {
         const connection = connectionFor(match, manifests, findings);
@@ -282,8 +296,9 @@ export function operatorToCsi(manifests: readonly Manifest[], documents: readonl
   }
   for (const item of synced) {
     if (!used.has(item)) {
-      findings.add('error', item.source, 'spec.destination.name',
-        `no pod in the input mounts Secret ${item.destination} or reads it as environment; the CSI method delivers only into pods`);
+      findings.add('error', item.source, 'spec.destination.name', blocked.has(item)
+        ? `a pod volume shows Secret ${item.destination} but could not move (see that pod's finding); this object stays`
+        : `no pod in the input mounts Secret ${item.destination} or reads it as environment; the CSI method delivers only into pods`);
     }
     replaced.set(item.index, used.has(item) ? [] : [item.manifest]);
   }

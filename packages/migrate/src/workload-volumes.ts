@@ -45,3 +45,10 @@ export function editPod(document: PodDocument, edit: (pod: V1Pod) => void): Mani
   const put = document.slot.put(pod);
   return isRecord(put) ? put : document.manifest;
 }
+
+/** Where the pod spec sits in a document of `kind`, for field paths in the report. */
+export function podSpecField(kind: string): string {
+  if (kind === 'Pod') return 'spec';
+  if (kind === 'CronJob') return 'spec.jobTemplate.spec.template.spec';
+  return 'spec.template.spec';
+}
