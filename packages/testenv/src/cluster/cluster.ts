@@ -8,7 +8,7 @@ import { startCoreDns, startControllerManager, startCsiDriver, startKubelet, sta
 import { importImages, killLeftovers, startContainerd } from './containerd.ts';
 import { buildImageArchive, bundleServices, type BuiltArchive } from './images.ts';
 import type { ClusterLayout } from './layout.ts';
-import { setUpNetwork } from './network.ts';
+import { removeKubeletChains, setUpNetwork } from './network.ts';
 
 export type Progress = (message: string) => void;
 
@@ -149,5 +149,6 @@ export async function stopNode(layout: ClusterLayout, processes: ManagedProcess[
   const cleanup = startProcess('kube-proxy-cleanup', command, args, logDir);
   await Promise.race([cleanup.exited, sleep(30_000)]);
   await stopProcess(cleanup);
+  await removeKubeletChains();
   releaseMachine(layout);
 }

@@ -73,3 +73,29 @@ function writeCniConfig(layout: ClusterLayout): void {
   };
   fs.writeFileSync(path.join(layout.cniConfDir, '10-vaultbridge.conflist'), JSON.stringify(config, null, 2));
 }
+
+/** Chains the kubelet creates for itself (kube-proxy's own are removed by `kube-proxy --cleanup`). */
+const kubeletChains: Record<string, string[]> = {
+  filter: ['KUBE-FIREWALL', 'KUBE-KUBELET-CANARY'],
+  nat: ['KUBE-KUBELET-CANARY'],
+  mangle: ['KUBE-KUBELET-CANARY', 'KUBE-IPTABLES-HINT'],
+};
+
+/**
+ * Removes the kubelet's iptables chains and the rules that jump to them, so a stopped cluster leaves
+ * only its own (inert) containment chain and bridge behind.
+ */
+export async function removeKubeletChains(): Promise<void> {
+  for (const [table, chains] of Object.entries(kubeletChains)) {
+    const rules = await run('iptables', ['-w', '-t', table, '-S']).catch(() => '');
+    for (const chain of chains) {
+      for (const rule of rules.split('\n').filter((line) => line.startsWith('-A ') && line.includes(`-j ${chain}`))) {
+        await run('iptables', ['-w', '-t', table, '-D', ...rule.slice(3).split(' ')]).catch(() => undefined);
+      }
+      if (rules.includes(`-N ${chain}`)) {
+        await run('iptables', ['-w', '-t', table, '-F', chain]).catch(() => undefined);
+        await run('iptables', ['-w', '-t', table, '-X', chain]).catch(() => undefined);
+      }
+    }
+  }
+}
