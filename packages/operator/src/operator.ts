@@ -151,7 +151,11 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     baseDelayMs: options.backoff?.baseDelayMs ?? 1000,
     maxDelayMs: options.backoff?.maxDelayMs ?? 60_000,
   };
-  const watchKind = <T extends SyncedObject>(kind: 'VaultStaticSecret' | 'VaultDynamicSecret' | 'VaultPKISecret' | 'VaultConnection' | 'VaultAuth' | 'SecretTransformation', reconcile: (key: string) => Promise<ReconcileResult>) => {
+  const watchKind = <T extends SyncedObject>(
+    kind: 'VaultStaticSecret' | 'VaultDynamicSecret' | 'VaultPKISecret' | 'VaultConnection' | 'VaultAuth' | 'SecretTransformation',
+    reconcile: (key: string) => Promise<ReconcileResult>,
+    onDeleted?: (key: string) => void,
+  ) => {
     const queue = new WorkQueue({ ...queueOptions, handler: reconcile, onError: (key, error) => logger.error({ key, kind, err: error }, 'reconcile threw') });
     // The newest version seen (informer or our own writes): updates are compared with it, and reconciles read it.
     const seen = stores[kind] as unknown as LatestObjects<T>;
@@ -178,6 +182,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
         const key = keyOf(object.metadata.namespace, object.metadata.name);
         seen.delete(key);
         queue.remove(key);
+        onDeleted?.(key);
       },
     });
     return { kind, queue, seen, informer };
@@ -193,7 +198,9 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   const transformationStatus = new TransformationStatusController({ kubeConfig, logger });
   const statusWatches = [
     watchKind<SyncedObject>('VaultConnection', (key) => connectionStatus.reconcile(key)),
-    watchKind<SyncedObject>('VaultAuth', (key) => authStatus.reconcile(key)),
+    watchKind<SyncedObject>('VaultAuth', (key) => authStatus.reconcile(key), (key) => {
+      clients.forgetVaultAuth(key).catch((error: unknown) => logger.warn({ err: error, vaultAuth: key }, 'could not delete the stored tokens of a deleted VaultAuth'));
+    }),
     watchKind<SyncedObject>('SecretTransformation', (key) => transformationStatus.reconcile(key)),
   ];
 

@@ -129,6 +129,11 @@ test('SIGKILL mid-run, then a new process: no credential is re-issued, no Secret
   expect(secretsAfter.map((secret) => secret?.metadata?.resourceVersion)).toEqual(secretsBefore.map((secret) => secret?.metadata?.resourceVersion));
   expect(second.output()).not.toContain('new credentials issued');
 
+
+  // A deleted VaultAuth takes its stored token with it.
+  await custom.deleteNamespacedCustomObject({ group: 'secrets.vaultbridge.dev', version: 'v1beta1', namespace, plural: 'vaultauths', name: 'default' });
+  await waitFor('the stored token deleted with its VaultAuth', async () => (await objects.readSecret(`${TOKEN_STORAGE_PREFIX}${cacheKey}`)) === undefined, 30_000);
+
   second.child.kill('SIGTERM');
   await second.exited;
 }, 240_000);

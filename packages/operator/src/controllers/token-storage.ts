@@ -15,6 +15,11 @@ const COMPONENT_LABEL = 'app.kubernetes.io/component';
 const COMPONENT = 'client-cache-storage';
 /** Which client (VaultAuth and service-account namespace) a stored token belongs to: older keys of it are pruned. */
 const CLIENT_LABEL = 'secrets.vaultbridge.dev/client';
+/** Which VaultAuth: its deletion deletes its stored tokens. */
+const VAULT_AUTH_LABEL = 'secrets.vaultbridge.dev/vault-auth';
+
+/** A label value (≤ 63 characters) standing for `text`. */
+const labelFor = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 40);
 
 export interface StorageEncryption {
   mount: string;
@@ -25,6 +30,8 @@ export interface StorageEncryption {
 export interface StoredClient {
   /** `authNamespace/authName|namespace`: one client of the factory. */
   slotKey: string;
+  /** `authNamespace/authName`. */
+  authKey: string;
   cacheKey: string;
   encryption: StorageEncryption;
 }
@@ -72,11 +79,11 @@ export class TokenStorage {
   async persist(stored: StoredClient, client: VaultClient, token: string): Promise<void> {
     const ciphertext = await transitEncrypt(client.withToken(token), token, { mount: stored.encryption.mount, key: stored.encryption.keyName });
     const name = this.secretName(stored.cacheKey);
-    const clientLabel = createHash('sha256').update(stored.slotKey).digest('hex').slice(0, 40);
+    const clientLabel = labelFor(stored.slotKey);
     const body = {
       metadata: {
         name, namespace: this.namespace,
-        labels: { [MANAGED_BY_LABEL]: MANAGED_BY, [COMPONENT_LABEL]: COMPONENT, [CLIENT_LABEL]: clientLabel },
+        labels: { [MANAGED_BY_LABEL]: MANAGED_BY, [COMPONENT_LABEL]: COMPONENT, [CLIENT_LABEL]: clientLabel, [VAULT_AUTH_LABEL]: labelFor(stored.authKey) },
         annotations: { 'secrets.vaultbridge.dev/client': stored.slotKey, 'secrets.vaultbridge.dev/transit': `${stored.encryption.mount}/keys/${stored.encryption.keyName}` },
       },
       type: 'Opaque',
@@ -98,5 +105,18 @@ export class TokenStorage {
       }
     }
     this.logger.info({ secret: `${this.namespace}/${name}`, client: stored.slotKey }, 'Vault token stored, encrypted with transit');
+  }
+
+  /** Deletes every token stored for the VaultAuth `authKey` (`namespace/name`), e.g. once it is deleted. */
+  async forgetVaultAuth(authKey: string): Promise<number> {
+    const list = await this.core.listNamespacedSecret({ namespace: this.namespace, labelSelector: `${COMPONENT_LABEL}=${COMPONENT},${VAULT_AUTH_LABEL}=${labelFor(authKey)}` });
+    for (const secret of list.items) {
+      if (!secret.metadata?.name) continue;
+      await this.core.deleteNamespacedSecret({ namespace: this.namespace, name: secret.metadata.name }).catch((error: unknown) => {
+        if (!isNotFound(error)) throw error;
+      });
+    }
+    if (list.items.length > 0) this.logger.info({ vaultAuth: authKey, deleted: list.items.length }, 'VaultAuth deleted: its stored Vault tokens are deleted');
+    return list.items.length;
   }
 }

@@ -165,7 +165,7 @@ export class VaultClientFactory {
     const provider = `${namespace}/${auth.kubernetes?.serviceAccount ?? auth.jwt?.serviceAccount ?? auth.jwt?.secretRef ?? auth.appRole?.secretRef ?? ''}`;
     const cacheKey = clientCacheKey(auth.method, authObject, connectionObject, provider);
     // Read at each use, so turning storageEncryption on or off needs no new client (and no new token).
-    slot.storage = auth.storageEncryption && this.storage ? { slotKey, cacheKey, encryption: auth.storageEncryption } : undefined;
+    slot.storage = auth.storageEncryption && this.storage ? { slotKey, authKey: `${authRef.namespace}/${authRef.name}`, cacheKey, encryption: auth.storageEncryption } : undefined;
     const manager = this.tokens.get({ client: slot.client, auth: slot.auth, ...this.storageHooks(slot) });
     // Turned on after the login (or the key changed): store the token in use now.
     if (slot.storage && manager.info) {
@@ -303,6 +303,16 @@ export class VaultClientFactory {
     }
     const caPem = connection.caCertSecretRef ? await this.readCa(connectionRef, connection.caCertSecretRef) : undefined;
     return { connection, caPem, object: connectionObject };
+  }
+
+  /** A deleted VaultAuth: its clients stop renewing (their tokens are not revoked), and its stored tokens go. */
+  async forgetVaultAuth(authKey: string): Promise<void> {
+    for (const [slotKey, slot] of this.slots) {
+      if (!slotKey.startsWith(`${authKey}|`)) continue;
+      this.slots.delete(slotKey);
+      await this.tokens.delete(slot.client, slot.auth);
+    }
+    await this.storage?.forgetVaultAuth(authKey);
   }
 
   async stop(): Promise<void> {
