@@ -15,6 +15,7 @@ import { GoTyped, type GoMap, type GoValue, fromJs, fromJson, sortedKeys, toJs, 
 import { marshalJson, strval, toFloat64, toInt64 } from './convert.ts';
 import { compileGoRegexp, findAllIndex, goReplaceAll } from './goregexp.ts';
 import { SPRIG_FUNCS, goStringsSplit } from './sprig.ts';
+import { goToLower, goToUpper } from './unicase.ts';
 
 /** One Vault call a template makes. */
 export interface VaultDependency {
@@ -300,8 +301,8 @@ export function consulTemplateFuncs(options: ConsulTemplateOptions): FuncMap {
       if (f[0] === 'unix') return String(Math.floor(d.getTime() / 1000));
       throw new GoFuncError('timestamp: only the default layout and "unix" are supported');
     }, 'string')],
-    ['toLower', fn(['string'], (v) => s(v).toLowerCase())],
-    ['toUpper', fn(['string'], (v) => s(v).toUpperCase())],
+    ['toLower', fn(['string'], (v) => goToLower(s(v)))],
+    ['toUpper', fn(['string'], (v) => goToUpper(s(v)))],
     ['toTitle', fn(['string'], (v) => s(v).replace(/(^|[^\p{L}\p{N}_'])(\p{L})/gu, (_m, a: string, b: string) => a + b.toUpperCase()))],
     ['loop', fn(['any'], (a, ...b) => {
       const start = b.length === 0 ? 0n : toInt64(a);

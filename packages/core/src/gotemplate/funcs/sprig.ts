@@ -9,6 +9,7 @@ import { type FuncMap, type GoFunction, fn } from '../func.ts';
 import { GoTyped, type GoMap, type GoValue, sortedKeys, typeName, typed } from '../values.ts';
 import { deepCopy, deepEqual, empty, marshalJson, strslice, strval, toFloat64, toInt64 } from './convert.ts';
 import { compileGoRegexp, findAllIndex, goReplaceAll, goSplit, quoteMeta } from './goregexp.ts';
+import { goToLower, goToUpper, lowerRune, titleRune, upperRune } from './unicase.ts';
 import { fromJson } from '../values.ts';
 
 const i64 = (v: bigint): GoTyped => new GoTyped('int64', 'int', BigInt.asIntN(64, v));
@@ -65,7 +66,7 @@ function title(str: string): string {
   let out = '';
   for (const c of str) {
     const sep = /^[A-Za-z0-9_]$/.test(prev) ? false : prev.charCodeAt(0) < 0x80 ? true : /^[\p{L}\p{Nd}]$/u.test(prev) ? false : isGoSpace(prev);
-    out += sep ? c.toUpperCase() : c;
+    out += sep ? titleRune(c) : c;
     prev = c;
   }
   return out;
@@ -79,20 +80,22 @@ function untitle(str: string): string {
       atWordStart = true;
       out += c;
     } else if (atWordStart) {
-      out += c.toLowerCase();
+      out += lowerRune(c);
       atWordStart = false;
     } else out += c;
   }
   return out;
 }
 
+/** goutils.Initials walks the string's bytes, not its runes: a byte ≥ 0x80 comes out as that Latin-1 letter. */
 function initials(str: string): string {
   let out = '';
   let last = true;
-  for (const c of str) {
-    if (isGoSpace(c)) last = true;
+  for (const byte of Buffer.from(str, 'utf8')) {
+    const isSpace = (byte >= 0x09 && byte <= 0x0d) || byte === 0x20 || byte === 0x85 || byte === 0xa0;
+    if (isSpace) last = true;
     else if (last) {
-      out += c;
+      out += String.fromCharCode(byte);
       last = false;
     }
   }
@@ -102,8 +105,8 @@ function initials(str: string): string {
 function swapcase(str: string): string {
   let out = '';
   for (const c of str) {
-    const lower = c.toLowerCase();
-    const upper = c.toUpperCase();
+    const lower = lowerRune(c);
+    const upper = upperRune(c);
     out += c !== lower ? lower : c !== upper ? upper : c;
   }
   return out;
@@ -554,8 +557,8 @@ const ENTRIES: [string, GoFunction][] = [
     const pad = ' '.repeat(Math.max(0, n(c)));
     return `\n${pad}${s(v).replaceAll('\n', `\n${pad}`)}`;
   })],
-  ['lower', fn(['string'], (v) => s(v).toLowerCase())],
-  ['upper', fn(['string'], (v) => s(v).toUpperCase())],
+  ['lower', fn(['string'], (v) => goToLower(s(v)))],
+  ['upper', fn(['string'], (v) => goToUpper(s(v)))],
   ['title', fn(['string'], (v) => title(s(v)))],
   ['untitle', fn(['string'], (v) => untitle(s(v)))],
   ['initials', fn(['string'], (v) => initials(s(v)))],
