@@ -9,10 +9,11 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
 import { loadProviderService } from '@vaultbridge/csi-provider';
-import { freeLoopbackPort, repoRoot, startStack } from '@vaultbridge/testenv';
+import { freeLoopbackPort, repoRoot, startStack, type RunningStack } from '@vaultbridge/testenv';
+import { shippedNodeFlags } from './footprint.ts';
 
 interface MountResponse { files: Array<{ path: string; contents: Buffer }> }
-type Driver = grpc.Client & { Mount(request: unknown, callback: (error: grpc.ServiceError | null, response: MountResponse) => void): void };
+export type Driver = grpc.Client & { Mount(request: unknown, callback: (error: grpc.ServiceError | null, response: MountResponse) => void): void };
 
 export interface CsiBenchResult {
   coldMountMs: number;
@@ -36,57 +37,89 @@ function rssMiB(child: ChildProcess): number {
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN) / 1024;
 }
 
-export async function benchCsiMount(warmMounts = 200, pods = 50, polls = 20): Promise<CsiBenchResult> {
-  // BENCH_CSI_BUNDLE names another build (e.g. an older commit's) to compare against.
+/** The shipped node flags (the image's ENTRYPOINT), unless BENCH_CSI_NODE_FLAGS names others ('' for none). */
+export function csiNodeFlags(): string[] {
+  const fromEnv = process.env.BENCH_CSI_NODE_FLAGS;
+  if (fromEnv !== undefined) return fromEnv.split(' ').filter(Boolean);
+  return shippedNodeFlags(path.join(repoRoot, 'packages/csi-provider/Dockerfile'));
+}
+
+/** The provider bundle (BENCH_CSI_BUNDLE names another build, e.g. an older commit's, to compare against). */
+export function csiBundle(): string {
   const bundle = process.env.BENCH_CSI_BUNDLE ?? path.join(repoRoot, 'packages/csi-provider/dist/bundle/cli.mjs');
   if (!fs.existsSync(bundle)) throw new Error(`${bundle} is missing: run 'npx nx run @vaultbridge/csi-provider:bundle' (npm run bench does)`);
+  return bundle;
+}
+
+export interface CsiBenchSetup {
+  /** Starts a provider on `socketPath`; `spawnWith` starts it another way (e.g. inside a cgroup). */
+  startProvider(socketPath: string, extraArgs: string[], spawnWith?: (command: string, args: string[]) => ChildProcess): Promise<ChildProcess>;
+  connect(socketPath: string): Driver;
+  mountOn(driver: Driver, objects: string, podUid: string): Promise<number>;
+  kvObjects: string;
+  dbObjects: string;
+  token: string;
+}
+
+/** Vault policy, role and secrets for the bench namespace, and how to start providers and mount. */
+export async function prepareCsiBench(stack: RunningStack, work: string): Promise<CsiBenchSetup> {
+  const bundle = csiBundle();
+  const nodeFlags = csiNodeFlags();
+  const ns = 'csi-bench';
+  const { layout } = stack;
+  await stack.createNamespace(ns);
+  await stack.createServiceAccount(ns, 'app');
+  await stack.writePolicy('csi-bench', `
+path "${layout.kvV2Mount}/data/csi-bench/*" { capabilities = ["read"] }
+path "${layout.databaseMount}/creds/${layout.databaseRole}" { capabilities = ["read"] }
+`);
+  await stack.writeKubernetesRole('csi-bench', { serviceAccounts: ['app'], namespaces: [ns], policies: ['csi-bench'], audience: 'vault' });
+  for (const name of ['db', 'api', 'tls']) await stack.vaultAdmin.write(`${layout.kvV2Mount}/data/csi-bench/${name}`, { data: { user: name, password: `${name}-password` } });
+
+  const startProvider = async (socketPath: string, extraArgs: string[], spawnWith?: (command: string, args: string[]) => ChildProcess): Promise<ChildProcess> => {
+    const args = [...nodeFlags, bundle, '--endpoint', socketPath, '--health-addr', `127.0.0.1:${await freeLoopbackPort()}`, '--vault-addr', stack.vaultAddr,
+      '--kubeconfig', stack.handle.kubeconfigPath, '--log-level', 'warn', ...extraArgs];
+    const child = spawnWith ? spawnWith(process.execPath, args) : spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+    for (let i = 0; i < 100 && !fs.existsSync(socketPath); i++) await sleep(100);
+    await sleep(1000);
+    return child;
+  };
+  const Service = grpc.makeGenericClientConstructor(loadProviderService(), 'CSIDriverProvider');
+  const { token, expiresAt } = await stack.requestToken(ns, 'app', { audiences: ['vault'] });
+  const tokens = JSON.stringify({ vault: { token, expirationTimestamp: expiresAt.toISOString() } });
+  const kvObjects = ['db', 'api', 'tls'].map((name) => `- objectName: ${name}\n  secretPath: ${layout.kvV2Mount}/data/csi-bench/${name}\n  secretKey: password\n`).join('');
+  const dbObjects = `- objectName: db-username\n  secretPath: ${layout.databaseMount}/creds/${layout.databaseRole}\n  secretKey: username\n- objectName: db-password\n  secretPath: ${layout.databaseMount}/creds/${layout.databaseRole}\n  secretKey: password\n`;
+  const mountOn = (driver: Driver, objects: string, podUid: string): Promise<number> => {
+    const attributes = JSON.stringify({
+      roleName: 'csi-bench', objects,
+      'csi.storage.k8s.io/pod.name': `web-${podUid}`, 'csi.storage.k8s.io/pod.namespace': ns, 'csi.storage.k8s.io/pod.uid': podUid,
+      'csi.storage.k8s.io/serviceAccount.name': 'app', 'csi.storage.k8s.io/serviceAccount.tokens': tokens,
+    });
+    const started = performance.now();
+    return new Promise((resolve, reject) => driver.Mount({ attributes, secrets: 'null', target_path: path.join(work, podUid), permission: '420', current_object_version: [] }, (error) =>
+      (error ? reject(error) : resolve(performance.now() - started))));
+  };
+  const connect = (socketPath: string): Driver => new Service(`unix:${socketPath}`, grpc.credentials.createInsecure()) as unknown as Driver;
+  // One login and read first, so Vault's own first-time costs land on no provider measured after.
+  await stack.vaultAdmin.write('auth/kubernetes/login', { role: 'csi-bench', jwt: token });
+  await stack.vaultAdmin.read(`${layout.kvV2Mount}/data/csi-bench/db`);
+  return { startProvider, connect, mountOn, kvObjects, dbObjects, token };
+}
+
+export async function benchCsiMount(warmMounts = 200, pods = 50, polls = 20): Promise<CsiBenchResult> {
   const stack = await startStack();
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'vaultbridge-csi-bench-'));
   let provider: ChildProcess | undefined;
   try {
-    const ns = 'csi-bench';
     const { layout } = stack;
-    await stack.createNamespace(ns);
-    await stack.createServiceAccount(ns, 'app');
-    await stack.writePolicy('csi-bench', `
-path "${layout.kvV2Mount}/data/csi-bench/*" { capabilities = ["read"] }
-path "${layout.databaseMount}/creds/${layout.databaseRole}" { capabilities = ["read"] }
-`);
-    await stack.writeKubernetesRole('csi-bench', { serviceAccounts: ['app'], namespaces: [ns], policies: ['csi-bench'], audience: 'vault' });
-    for (const name of ['db', 'api', 'tls']) await stack.vaultAdmin.write(`${layout.kvV2Mount}/data/csi-bench/${name}`, { data: { user: name, password: `${name}-password` } });
-
-    const startProvider = async (socketPath: string, extraArgs: string[]): Promise<ChildProcess> => {
-      const child = spawn(process.execPath, [...(process.env.BENCH_CSI_NODE_FLAGS ?? '').split(' ').filter(Boolean), bundle, '--endpoint', socketPath, '--health-addr', `127.0.0.1:${await freeLoopbackPort()}`, '--vault-addr', stack.vaultAddr,
-        '--kubeconfig', stack.handle.kubeconfigPath, '--log-level', 'warn', ...extraArgs], { stdio: ['ignore', 'ignore', 'inherit'] });
-      for (let i = 0; i < 100 && !fs.existsSync(socketPath); i++) await sleep(100);
-      await sleep(1000);
-      return child;
-    };
-    const Service = grpc.makeGenericClientConstructor(loadProviderService(), 'CSIDriverProvider');
-    const { token, expiresAt } = await stack.requestToken(ns, 'app', { audiences: ['vault'] });
-    const tokens = JSON.stringify({ vault: { token, expirationTimestamp: expiresAt.toISOString() } });
-    const kvObjects = ['db', 'api', 'tls'].map((name) => `- objectName: ${name}\n  secretPath: ${layout.kvV2Mount}/data/csi-bench/${name}\n  secretKey: password\n`).join('');
-    const dbObjects = `- objectName: db-username\n  secretPath: ${layout.databaseMount}/creds/${layout.databaseRole}\n  secretKey: username\n- objectName: db-password\n  secretPath: ${layout.databaseMount}/creds/${layout.databaseRole}\n  secretKey: password\n`;
-    const mountOn = (driver: Driver, objects: string, podUid: string): Promise<number> => {
-      const attributes = JSON.stringify({
-        roleName: 'csi-bench', objects,
-        'csi.storage.k8s.io/pod.name': `web-${podUid}`, 'csi.storage.k8s.io/pod.namespace': ns, 'csi.storage.k8s.io/pod.uid': podUid,
-        'csi.storage.k8s.io/serviceAccount.name': 'app', 'csi.storage.k8s.io/serviceAccount.tokens': tokens,
-      });
-      const started = performance.now();
-      return new Promise((resolve, reject) => driver.Mount({ attributes, secrets: 'null', target_path: path.join(work, podUid), permission: '420', current_object_version: [] }, (error) =>
-        (error ? reject(error) : resolve(performance.now() - started))));
-    };
+    const { startProvider, connect, mountOn, kvObjects, dbObjects } = await prepareCsiBench(stack, work);
     const counts = async () => (await stack.requestCounts());
 
-    // One login and read first, so Vault's own first-time costs land on neither provider below.
-    await stack.vaultAdmin.write('auth/kubernetes/login', { role: 'csi-bench', jwt: token });
-    await stack.vaultAdmin.read(`${layout.kvV2Mount}/data/csi-bench/db`);
     // The first mount of a provider started without the warm-up, for comparison; then the real one.
     const noWarmUpSocket = path.join(work, 'no-warm-up.sock');
     const noWarmUp = await startProvider(noWarmUpSocket, ['--no-warm-up']);
     const idleRssNoWarmUpMiB = rssMiB(noWarmUp);
-    const noWarmUpDriver = new Service(`unix:${noWarmUpSocket}`, grpc.credentials.createInsecure()) as unknown as Driver;
+    const noWarmUpDriver = connect(noWarmUpSocket);
     const coldMountNoWarmUpMs = await mountOn(noWarmUpDriver, kvObjects, 'pod-no-warm-up');
     noWarmUpDriver.close();
     const noWarmUpExited = new Promise((resolve) => noWarmUp.once('exit', resolve));
@@ -96,7 +129,7 @@ path "${layout.databaseMount}/creds/${layout.databaseRole}" { capabilities = ["r
     const socketPath = path.join(work, 'vault.sock');
     provider = await startProvider(socketPath, []);
     const idleRssMiB = rssMiB(provider);
-    const driver = new Service(`unix:${socketPath}`, grpc.credentials.createInsecure()) as unknown as Driver;
+    const driver = connect(socketPath);
     const mount = (objects: string, podUid: string): Promise<number> => mountOn(driver, objects, podUid);
 
     // Cold: the identity's first mount logs in, then reads.

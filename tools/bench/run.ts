@@ -7,16 +7,32 @@ import { benchWebhook, printWebhookTable } from './injector-webhook.ts';
 import { benchCsiMount, printCsiTable } from './csi-mount.ts';
 import { benchOperatorSync, printOperatorTable } from './operator-sync.ts';
 import { benchTemplates, printTemplatesTable } from './templates.ts';
+import { benchCsiFootprint, printCsiFootprint } from './csi-footprint.ts';
 
-// `npm run bench -- webhook` runs only the named benchmarks (webhook, agent, csi, operator, templates); no names runs all.
-const known = ['webhook', 'agent', 'csi', 'operator', 'templates'];
-const wanted = process.argv.slice(2);
+// `npm run bench -- webhook` runs only the named benchmarks (webhook, agent, csi, operator, templates); no
+// names runs all of those. `footprint` runs every footprint check (issue 14), `footprint-csi` one
+// service's; `--cgroup-seconds N` shortens the cgroup runs (default 300: five minutes, as the issue asks).
+const known = ['webhook', 'agent', 'csi', 'operator', 'templates', 'footprint', 'footprint-csi'];
+const argv = process.argv.slice(2);
+let cgroupSeconds = 300;
+const secondsAt = argv.findIndex((arg) => arg === '--cgroup-seconds' || arg.startsWith('--cgroup-seconds='));
+if (secondsAt !== -1) {
+  const [flag] = argv.splice(secondsAt, 1) as [string];
+  const text = flag.includes('=') ? flag.slice(flag.indexOf('=') + 1) : argv.splice(secondsAt, 1)[0];
+  cgroupSeconds = Number(text);
+  if (!Number.isInteger(cgroupSeconds) || cgroupSeconds < 1) {
+    console.error(`--cgroup-seconds: expected a whole number of seconds, got "${text ?? ''}"`);
+    process.exit(2);
+  }
+}
+const wanted = argv;
 const unknown = wanted.filter((name) => !known.includes(name));
 if (unknown.length > 0) {
   console.error(`unknown benchmark ${unknown.join(', ')}: choose from ${known.join(', ')}`);
   process.exit(2);
 }
 const runs = (name: string) => wanted.length === 0 || wanted.includes(name);
+const footprint = (service: string) => wanted.includes('footprint') || wanted.includes(`footprint-${service}`);
 
 const results: Record<string, unknown> = { date: new Date().toISOString(), node: process.version };
 if (runs('webhook')) {
@@ -44,6 +60,11 @@ if (runs('templates')) {
   const templates = await benchTemplates();
   printTemplatesTable(templates);
   results.templates = templates;
+}
+if (footprint('csi')) {
+  const csi = await benchCsiFootprint(cgroupSeconds);
+  printCsiFootprint(csi);
+  results.csiFootprint = csi;
 }
 
 const dir = path.join(repoRoot, 'bench/results');
