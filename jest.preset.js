@@ -18,6 +18,8 @@ export function jestConfig(packageDir) {
     // Workspace packages resolve to their sources, so tests never need a build step in between.
     moduleNameMapper: {
       '^@vaultbridge/(core|testenv|injector|csi-provider|operator|migrate)$': path.join(root, 'packages/$1/src/index.ts'),
+      // core's subpath entries (package.json exports): the same source files, so classes stay one class.
+      '^@vaultbridge/core/(vault|auth|template|retry|runtime|kube|encoding|regex)$': path.join(root, 'packages/core/src/$1/index.ts'),
     },
     globalSetup: path.join(root, 'tools/jest/stack-setup.js'),
     globalTeardown: path.join(root, 'tools/jest/stack-teardown.js'),

@@ -2,12 +2,13 @@
 // `vaultbridge-csi-provider`: flags (same names as vault-csi-provider's) → ProviderServer + health/metrics
 // server + SIGTERM handling. Only wiring lives here.
 import { Command, CommanderError, Option } from 'commander';
-import { loadOrCreateHmacKey, providerNamespace } from './hmac-key.ts';
+import { providerNamespace } from './hmac-key.ts';
+import { loadHmacKeyInChild } from './hmac-key-child.ts';
+import { lazyKubeConfig, type KubeConfigSource } from './kube-access.ts';
 import {
-  createHealthServer, createLogger, createMetricsRegistry, createShutdown, loadKubeConfig, LOG_LEVELS, parseBoolean,
+  createHealthServer, createLogger, createMetricsRegistry, createShutdown, LOG_LEVELS, parseBoolean,
   type LogLevel,
 } from '@vaultbridge/core';
-import type { KubeConfig } from '@kubernetes/client-node';
 import { defaultMaxObjectsPerMount, type ProviderFlags } from './config.ts';
 import { defaultEndpoint, ProviderServer, runtimeName, runtimeVersion } from './server.ts';
 
@@ -103,24 +104,23 @@ async function serve(options: CliOptions, io: CliIo): Promise<number> {
     allowedVaultAddresses: parseAllowedVaultAddresses(options.allowedVaultAddresses),
     maxObjectsPerMount: Math.max(1, positiveInt(options.maxObjectsPerMount, '--max-objects-per-mount')),
   };
-  let kubeConfig: KubeConfig | undefined;
-  try {
-    kubeConfig = loadKubeConfig(options.kubeconfig);
-  } catch (error) {
-    // Kubernetes is only needed for TokenRequest when the driver sends no pod token.
-    logger.warn({ err: error }, 'no Kubernetes access: mounts need CSIDriver tokenRequests (audience vault)');
-  }
+  // The kubeconfig is checked and the HMAC key read in a child process, so the Kubernetes client is never
+  // evaluated in this one (kube-access.ts); a TokenRequest mount imports it here when the first one comes.
+  const namespace = providerNamespace(io.env);
+  const reply = await loadHmacKeyInChild({ kubeconfigPath: options.kubeconfig, namespace, secretName: options.hmacSecretName, loggerName: runtimeName, logLevel: level });
+  let kubeConfig: KubeConfigSource | undefined;
   let hmacKey: Buffer | undefined;
-  if (kubeConfig) {
-    const namespace = providerNamespace(io.env);
-    try {
-      hmacKey = await loadOrCreateHmacKey(kubeConfig, namespace, options.hmacSecretName, logger);
-    } catch (error) {
-      // Mounting matters more than stable versions: serve with a per-process key and say so.
-      logger.warn({ err: error, secret: `${namespace}/${options.hmacSecretName}` }, 'cannot read or create the HMAC key Secret; object versions use a per-process key');
-    }
-  } else {
+  if (reply.ok) {
+    kubeConfig = lazyKubeConfig(options.kubeconfig);
+    hmacKey = Buffer.from(reply.key, 'base64');
+  } else if (reply.stage === 'kubeconfig') {
+    // Kubernetes is only needed for TokenRequest when the driver sends no pod token.
+    logger.warn({ err: new Error(reply.message) }, 'no Kubernetes access: mounts need CSIDriver tokenRequests (audience vault)');
     logger.warn('no Kubernetes access: object versions use a per-process HMAC key and change when the provider restarts');
+  } else {
+    kubeConfig = lazyKubeConfig(options.kubeconfig);
+    // Mounting matters more than stable versions: serve with a per-process key and say so.
+    logger.warn({ err: new Error(reply.message), secret: `${namespace}/${options.hmacSecretName}` }, 'cannot read or create the HMAC key Secret; object versions use a per-process key');
   }
   const metrics = createMetricsRegistry({ defaultMetrics: true, defaultLabels: { service: 'csi-provider' } });
   const server = new ProviderServer({

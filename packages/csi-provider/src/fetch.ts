@@ -4,9 +4,8 @@
 // method, query, args) within a mount; objects are fetched in parallel with a small bound.
 import { createHash } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
-import type { KubeConfig } from '@kubernetes/client-node';
 import {
-  KubernetesAuth, ServiceAccountTokenError, StaticTokenSource, TokenRequestSource, VaultAuthError, VaultClient,
+  KubernetesAuth, ServiceAccountTokenError, StaticTokenSource, VaultAuthError, VaultClient,
   VaultConfigError, VaultError, VaultNotFoundError, VaultPermissionError, VaultUnavailableError, registerSecret,
   type Logger, type ServiceAccountTokenSource, type VaultResponse,
 } from '@vaultbridge/core';
@@ -14,12 +13,16 @@ import { LRUCache } from 'lru-cache';
 import { defaultTokenAudience, type MountConfig, type SecretObject } from './config.ts';
 import { goJson } from './encode.ts';
 import { ObjectFetchError, withoutVaultText } from './errors.ts';
+import { DeferredTokenRequestSource, type KubeConfigSource } from './kube-access.ts';
 import { sameVaultAddress } from './vault-address.ts';
 
 export interface FetcherOptions {
   logger: Logger;
-  /** For TokenRequest when the driver sends no token for the audience; none ⇒ such mounts fail with a hint. */
-  kubeConfig?: KubeConfig;
+  /**
+   * For TokenRequest when the driver sends no token for the audience; none ⇒ such mounts fail with a
+   * hint. A function is called (and the Kubernetes client imported) only when such a mount comes.
+   */
+  kubeConfig?: KubeConfigSource;
   /** Pod tokens (and leased answers) kept; least recently used beyond it are dropped. Default 1000. */
   cacheSize?: number;
   /** Objects of one mount read at once. Default 4. */
@@ -182,7 +185,7 @@ export class VaultFetcher {
       );
     }
     // Bound to the pod (it dies with it), for the configured audience (never the API server's), short-lived.
-    return new TokenRequestSource({
+    return new DeferredTokenRequestSource({
       kubeConfig, namespace: pod.namespace, serviceAccount: pod.serviceAccountName, audiences: [audience], expirationSeconds: tokenRequestSeconds,
       boundObjectRef: { kind: 'Pod', apiVersion: 'v1', name: pod.name, uid: pod.uid },
     });
