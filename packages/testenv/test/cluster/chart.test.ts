@@ -1,5 +1,6 @@
 // The chart installed into a real node: every component runs as a pod from the locally built
 // images, its probes pass and its RBAC is enough.
+import * as k8s from '@kubernetes/client-node';
 import { chartNamespace, clusterStack, installChart, podLog, release, waitFor, waitForPodsReady } from './support.ts';
 
 const env = clusterStack();
@@ -59,5 +60,30 @@ describe('helm install charts/vaultbridge on a real node', () => {
       await installChart(env);
     }
     expect((await waitForPodsReady(env, chartNamespace, `app.kubernetes.io/name=${label}`)).length).toBeGreaterThan(0);
+  });
+
+  // What the API server itself answers for each component's service account (SubjectAccessReview):
+  // the permissions the running pods need are granted, and neighbouring ones are not.
+  it.each([
+    ['injector', 'patch its own MutatingWebhookConfiguration', true, { group: 'admissionregistration.k8s.io', resource: 'mutatingwebhookconfigurations', verb: 'patch', name: `${release}-vaultbridge-injector` }],
+    ['injector', "patch someone else's MutatingWebhookConfiguration", false, { group: 'admissionregistration.k8s.io', resource: 'mutatingwebhookconfigurations', verb: 'patch', name: 'other' }],
+    ['injector', 'read its certificate Secret', true, { resource: 'secrets', verb: 'get', namespace: chartNamespace, name: `${release}-vaultbridge-injector-certs` }],
+    ['injector', 'list Secrets in its namespace', false, { resource: 'secrets', verb: 'list', namespace: chartNamespace }],
+    ['injector', 'read Secrets of an app namespace', false, { resource: 'secrets', verb: 'get', namespace: 'default', name: 'x' }],
+    ['csi-provider', "request a pod's service-account token", true, { resource: 'serviceaccounts', subresource: 'token', verb: 'create', namespace: 'default', name: 'app' }],
+    ['csi-provider', 'read its HMAC key Secret', true, { resource: 'secrets', verb: 'get', namespace: chartNamespace, name: 'vault-csi-provider-hmac-key' }],
+    ['csi-provider', 'read any other Secret', false, { resource: 'secrets', verb: 'get', namespace: chartNamespace, name: 'x' }],
+    ['csi-provider', 'list pods', false, { resource: 'pods', verb: 'list' }],
+    ['operator', 'write destination Secrets in app namespaces', true, { resource: 'secrets', verb: 'update', namespace: 'default' }],
+    ['operator', 'delete Secrets in app namespaces', false, { resource: 'secrets', verb: 'delete', namespace: 'default' }],
+    ['operator', 'restart a Deployment', true, { group: 'apps', resource: 'deployments', verb: 'patch', namespace: 'default' }],
+    ['operator', 'create pods', false, { resource: 'pods', verb: 'create', namespace: 'default' }],
+    ['operator', 'delete Deployments', false, { group: 'apps', resource: 'deployments', verb: 'delete', namespace: 'default' }],
+  ] as Array<[string, string, boolean, k8s.V1ResourceAttributes]>)('%s may %s: %s', async (component, _what, allowed, attributes) => {
+    const authorization = env.stack.kube.config.makeApiClient(k8s.AuthorizationV1Api);
+    const review = await authorization.createSubjectAccessReview({ body: {
+      spec: { user: `system:serviceaccount:${chartNamespace}:${release}-vaultbridge-${component}`, groups: ['system:serviceaccounts', `system:serviceaccounts:${chartNamespace}`, 'system:authenticated'], resourceAttributes: attributes },
+    } });
+    expect(review.status?.allowed ?? false).toBe(allowed);
   });
 });
