@@ -264,18 +264,28 @@ export function csiToOperator(manifests: readonly Manifest[], documents: readonl
       accounts.push('default');
     }
     const out: Manifest[] = [];
+    const rollback = shared.mark();
+    const pending = new Map<number, Map<string, V1Volume>>();
     for (const account of accounts) {
       const converted = convertSpc(spc, parsed, namespace, account, accounts.length > 1 ? account : '', shared, options, findings);
-      if (converted === undefined) {
-        out.push(spc);
-        continue;
-      }
+      if (converted === undefined) continue;
       out.push(...converted.objects);
       for (const user of users.filter((candidate) => candidate.serviceAccount === account)) {
-        const map = volumeReplacements.get(user.index) ?? new Map<string, V1Volume>();
+        const map = pending.get(user.index) ?? new Map<string, V1Volume>();
         for (const use of spcVolumes(user).filter((candidate) => candidate.spc === source.name)) map.set(use.volume, converted.volume(use.volume));
-        volumeReplacements.set(user.index, map);
+        pending.set(user.index, map);
       }
+    }
+    // All or nothing: an SPC with an object that cannot move stays, and so do the volumes that use it.
+    if (findings.errorsFor(source) > 0) {
+      rollback();
+      findings.add('error', source, 'spec', 'not converted: this SecretProviderClass and the pod volumes that use it stay until the errors above are resolved');
+      return;
+    }
+    for (const [userIndex, map] of pending) {
+      const merged = volumeReplacements.get(userIndex) ?? new Map<string, V1Volume>();
+      for (const [name, volume] of map) merged.set(name, volume);
+      volumeReplacements.set(userIndex, merged);
     }
     replaced.set(index, out);
   });

@@ -72,6 +72,15 @@ describe('SecretProviderClass → operator', () => {
     expect(result.findings).toContainEqual(expect.objectContaining({ severity: 'error', field: 'spec.parameters.objects[0].objectName' }));
   });
 
+  test('an object that cannot move (hex encoding) keeps the whole SPC and its pod volume', () => {
+    const spc = structuredClone(csiExamples[0]!) as Any;
+    spc.spec.parameters.objects += '- objectName: "blob"\n  secretPath: "secret/data/db-pass"\n  secretKey: "blob"\n  encoding: hex\n';
+    const result = migrate([spc, csiExamples[1]!], { to: 'operator' });
+    expect(result.manifests).toEqual([spc, csiExamples[1]]);
+    expect(result.findings).toContainEqual(expect.objectContaining({ severity: 'error', field: 'spec.parameters.objects[4].encoding' }));
+    expect(result.findings).toContainEqual(expect.objectContaining({ severity: 'error', field: 'spec', reason: expect.stringMatching(/not converted/) }));
+  });
+
   test('an SPC without vaultAddress needs the provider address', () => {
     const bare = structuredClone(csiExamples[0]!) as Any;
     delete bare.spec.parameters.vaultAddress;

@@ -101,8 +101,11 @@ describe('what cannot move is an error naming the annotation', () => {
     ['a template no engine compiles', { 'vault.hashicorp.com/agent-inject-secret-a': 'secret/data/a', 'vault.hashicorp.com/agent-inject-template-a': '{{#if}}' }, 'vault.hashicorp.com/agent-inject-template-a', /injector refuses this pod.*does not parse|agent cannot render this template/],
     ['a pod the injector refuses', { 'vault.hashicorp.com/agent-pre-populate': 'maybe' }, 'vault.hashicorp.com/agent-pre-populate', /injector refuses/],
   ])('%s', (_name, annotations, annotation, reason) => {
-    const result = migrate([pod(annotations)], { to: 'operator', injectorDefaults: defaults });
+    const input = pod(annotations);
+    const result = migrate([input], { to: 'operator', injectorDefaults: defaults });
     expect(result.findings).toContainEqual(expect.objectContaining({ severity: 'error', field: `metadata.annotations[${JSON.stringify(annotation)}]`, reason: expect.stringMatching(reason) }));
+    // All or nothing: the pod keeps the injector (and no VaultConnection or VaultAuth is left behind).
+    expect(result.manifests).toEqual([input]);
   });
 
   test('a CA from tls-secret under ca.crt becomes caCertSecretRef', () => {

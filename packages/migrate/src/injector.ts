@@ -204,6 +204,7 @@ export function readInjectedWorkloads(manifests: readonly Manifest[], options: I
     }
     reportAgentFeatures(spec, annotations, source, findings);
     const mounts = planFiles(spec, annotations, source, options, findings);
+    if (mounts.length === 0 && findings.errorsFor(source) === 0) findings.add('info', source, annotationField(A.agentInject), 'the pod asks for injection but names no secret; only the annotations are removed');
     workloads.push({ index, manifest, slot, source, namespace, name: workloadName(manifest, slot.pod), serviceAccount: slot.pod.spec?.serviceAccountName || 'default', spec, mounts });
   });
   return workloads;

@@ -57,7 +57,15 @@ export function migrate(input: readonly Manifest[], options: MigrateOptions): Mi
   }, findings);
   const fromInjector = new Map<number, Manifest[]>();
   for (const workload of workloads) {
+    // All or nothing: a workload with an error keeps the injector, rather than losing a file or the
+    // agent's token or listener the app relies on.
+    const rollback = shared.mark();
     const converted = options.to === 'operator' ? injectorToOperator(workload, shared, findings) : injectorToCsi(workload, findings);
+    if (findings.errorsFor(workload.source) > 0) {
+      rollback();
+      findings.add('error', workload.source, 'metadata.annotations', 'not converted: the workload keeps the injector until the errors above are resolved');
+      continue;
+    }
     fromInjector.set(workload.index, [...converted.objects, converted.workload]);
   }
   manifests = applyReplacements(manifests, fromInjector);

@@ -33,6 +33,15 @@ export class Findings {
   add(severity: Severity, source: SourceRef, field: string, reason: string): void {
     this.list.push({ severity, source, field, reason });
   }
+
+  /** Errors reported about `source` (same kind, namespace and name) so far. */
+  errorsFor(source: SourceRef): number {
+    return this.list.filter((finding) => finding.severity === 'error' && sameSource(finding.source, source)).length;
+  }
+}
+
+export function sameSource(a: SourceRef, b: SourceRef): boolean {
+  return a.kind === b.kind && a.name === b.name && (a.namespace ?? '') === (b.namespace ?? '');
 }
 
 export function annotationField(name: string): string {

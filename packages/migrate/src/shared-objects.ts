@@ -25,6 +25,16 @@ export class SharedObjects {
     this.names.add(`${kind}/${namespace}/${name}`);
   }
 
+  /** A mark to roll back to: objects created after it are forgotten (a conversion that was abandoned). */
+  mark(): () => void {
+    const keys = new Set(this.byKey.keys());
+    const names = new Set(this.names);
+    return () => {
+      for (const key of [...this.byKey.keys()]) if (!keys.has(key)) this.byKey.delete(key);
+      for (const name of [...this.names]) if (!names.has(name)) this.names.delete(name);
+    };
+  }
+
   objects(): Manifest[] {
     return [...this.byKey.values()];
   }
