@@ -179,3 +179,59 @@ describe('connections an attacker or a slow client holds', () => {
     agent.destroy();
   });
 });
+
+describe('fairness through the HTTP server', () => {
+  it('a review from a quiet namespace is answered before a flooding namespace\'s backlog', async () => {
+    const ca = await createCertificateAuthority('fair');
+    const serving = await issueCertificate(ca, { commonName: 'w', usage: 'server', ipAddresses: ['127.0.0.1'] });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fair-'));
+    fs.writeFileSync(path.join(dir, 'tls.crt'), serving.certPem);
+    fs.writeFileSync(path.join(dir, 'tls.key'), serving.keyPem);
+    const server = new WebhookServer({
+      handler: admissionHandler(defaults),
+      certificates: new FileCertificateSource({ certFile: path.join(dir, 'tls.crt'), keyFile: path.join(dir, 'tls.key') }),
+      metrics: new InjectorMetrics(undefined, false),
+      logger: pino({ level: 'silent' }),
+    });
+    const { port } = await server.listen(0, '127.0.0.1');
+    const agent = new https.Agent({ keepAlive: true, maxSockets: 64, ca: ca.certPem });
+    // As costly as a pod may be under the caps: 100 secrets with templates.
+    const annotations = { 'vault.hashicorp.com/agent-inject': 'true', 'vault.hashicorp.com/role': 'app', ...Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`vault.hashicorp.com/agent-inject-template-t${i}`, `{{ with secret "kv/data/t${i}" }}${'{{ .Data.data.v }}'.repeat(40)}{{ end }}`])) };
+    const review = (namespace: string, uid: string) => JSON.stringify({
+      apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview',
+      request: { uid, namespace, object: { metadata: { name: 'p', annotations }, spec: { containers: [{ name: 'a', image: 'x', volumeMounts: [{ name: 't', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' }] }], volumes: [{ name: 't', projected: { sources: [{ serviceAccountToken: { path: 'token' } }] } }] } } },
+    });
+    const order: string[] = [];
+    const post = (namespace: string, uid: string) => new Promise<void>((resolve, reject) => {
+      const body = review(namespace, uid);
+      const request = https.request({ host: '127.0.0.1', port, path: '/mutate', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (response) => {
+        response.resume();
+        response.on('end', () => {
+          order.push(uid);
+          resolve();
+        });
+      });
+      request.on('error', reject);
+      request.end(body);
+    });
+    try {
+      const flood = Array.from({ length: 100 }, (_, i) => post('attacker', `a-${i}`));
+      let flooded = false;
+      void Promise.all(flood).then(() => (flooded = true));
+      // Only once part of the flood waits behind the running review does the victim arrive.
+      while (server.queue.waiting < 10 && !flooded) await new Promise((resolve) => setTimeout(resolve, 5));
+      if (flooded) throw new Error('the flood was answered before any of it queued; nothing to compare');
+      const waitingWhenVictimArrived = server.queue.waiting;
+      const victim = post('victim', 'victim');
+      await Promise.all([...flood, victim]);
+      // First come first served would answer it after every review waiting when it arrived;
+      // round-robin answers it after the one running (and at most the one whose turn had come).
+      const answeredAfterVictim = order.length - 1 - order.indexOf('victim');
+      expect(answeredAfterVictim).toBeGreaterThanOrEqual(waitingWhenVictimArrived - 2);
+      expect(order).toHaveLength(101);
+    } finally {
+      agent.destroy();
+      await server.close();
+    }
+  }, 120_000);
+});
