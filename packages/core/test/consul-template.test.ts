@@ -9,6 +9,8 @@ import {
   GoTemplate,
   renderWithDependencies,
   vaultDependencyResolver,
+  pemParts,
+  certificateStillGood,
   type DependencyResolver,
   type VaultDependency,
 } from '../src/gotemplate/index.ts';
@@ -84,4 +86,18 @@ test('a missing secret fails naming the path, not with a template error', async 
 
 test('a Consul function fails naming itself and why', async () => {
   await expect(render('{{ key "service/config" }}')).rejects.toThrow(/key reads Consul or Nomad/);
+});
+
+test('pkiCert: the PEMs sorted as consul-template sorts them, and its reuse rule', async () => {
+  const { output } = await render('{{ with pkiCert "pki/issue/example-dot-test" "common_name=reuse.example.test" "ttl=1h" }}{{ .Cert }}{{ .Key }}{{ .Data.CA }}{{ end }}');
+  const parts = pemParts(output);
+  expect(new X509Certificate(parts.Cert).subject).toContain('CN=reuse.example.test');
+  expect(new X509Certificate(parts.CA).ca).toBe(true);
+  expect(parts.Key).toContain('PRIVATE KEY-----');
+  // 1h certificate: good now, not good once less than ~11% of its life is left, never after expiry.
+  const life = (parts.notAfter ?? 0) - (parts.notBefore ?? 0);
+  expect(certificateStillGood(parts)).toBe(true);
+  expect(certificateStillGood(parts, (parts.notAfter ?? 0) - life * 0.2)).toBe(true);
+  expect(certificateStillGood(parts, (parts.notAfter ?? 0) - life * 0.05)).toBe(false);
+  expect(certificateStillGood(parts, (parts.notAfter ?? 0) + 1000)).toBe(false);
 });

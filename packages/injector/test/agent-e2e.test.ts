@@ -216,6 +216,32 @@ describe('vault-k8s templates, unchanged (Go, consul-template dialect)', () => {
     expect(run.output()).not.toContain(password!);
   });
 
+  test('pkiCert reuses the certificate in its file until it nears expiry, as consul-template does', async () => {
+    const { pkiMount, pkiRole, pkiDomain } = stack.layout;
+    const { config, encoded } = injectedAgent({
+      role,
+      'agent-pre-populate-only': 'true',
+      'agent-inject-template-tls.pem': `{{- with pkiCert "${pkiMount}/issue/${pkiRole}" "common_name=tls.${pkiDomain}" "ttl=1h" -}}\n{{ .Cert }}{{ .Key }}{{ .CA }}\n{{- end }}`,
+    }, 'vault-agent-init');
+    const root = await podRoot(config);
+    const first = startAgent(['init'], encoded, root);
+    expect({ code: await first.exited, output: first.output() }).toMatchObject({ code: 0 });
+    const file = path.join(root, '/vault/secrets/tls.pem');
+    const issued = fs.readFileSync(file, 'utf8');
+    expect(new crypto.X509Certificate(issued).subject).toContain(`CN=tls.${pkiDomain}`);
+    // A second agent on the same volume (a restarted pod's init) keeps the certificate: no new issue.
+    const second = startAgent(['init'], encoded, root);
+    expect({ code: await second.exited, output: second.output() }).toMatchObject({ code: 0 });
+    expect(fs.readFileSync(file, 'utf8')).toBe(issued);
+    // A certificate near its end is replaced.
+    const { certificate, private_key: key } = (await stack.vaultAdmin.write<{ data: { certificate: string; private_key: string } }>(`${pkiMount}/issue/${pkiRole}`, { common_name: `tls.${pkiDomain}`, ttl: '3s' })).data;
+    fs.writeFileSync(file, `${certificate}\n${key}\n`);
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const third = startAgent(['init'], encoded, root);
+    expect({ code: await third.exited, output: third.output() }).toMatchObject({ code: 0 });
+    expect(fs.readFileSync(file, 'utf8')).not.toContain(certificate);
+  });
+
   test('a Go template error names the secret and the line, and never a value', async () => {
     const { config, encoded } = injectedAgent({
       role,

@@ -19,3 +19,4 @@ export {
   type VaultDependency,
 } from './funcs/consul.ts';
 export { vaultDependencyResolver } from './vault-resolver.ts';
+export { pemParts, certificateStillGood, type PemParts } from './funcs/consul.ts';

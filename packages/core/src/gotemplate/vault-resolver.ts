@@ -4,7 +4,7 @@
 import { VaultConfigError } from '../vault/errors.ts';
 import type { VaultClient } from '../vault/client.ts';
 import { KvSecrets } from '../vault/kv.ts';
-import { type DependencyResolver, type VaultDependency, pkiValue, secretValue } from './funcs/consul.ts';
+import { type DependencyResolver, type VaultDependency, pemParts, pkiValue, secretValue } from './funcs/consul.ts';
 import { type GoValue, typed } from './values.ts';
 
 /** A resolver over `client`; `kv` may be shared so mount detection is cached across renders. */
@@ -38,8 +38,11 @@ export function vaultDependencyResolver(client: VaultClient, kv: KvSecrets = new
         return typed([...(response?.data?.keys ?? [])].sort(), '[]string');
       }
       case 'pki': {
-        const response = await client.write<{ certificate?: string; private_key?: string; issuing_ca?: string; ca_chain?: string[] }>(dep.path, dep.data);
-        return pkiValue(response?.data ?? {});
+        const response = await client.write<Record<string, unknown>>(dep.path, dep.data);
+        if (response === null) throw new Error(`no secret exists at ${dep.path}`);
+        // As consul-template: every string the issue returned, one PEM text, sorted into Cert/Key/CA.
+        const text = Object.values(response.data ?? {}).filter((v): v is string => typeof v === 'string').map((v) => `${v}\n`).join('');
+        return pkiValue(pemParts(text));
       }
     }
   };

@@ -2,10 +2,11 @@
 // the compiled renderers, one pass of "log in, write the token sinks, render every secret", and the
 // bounded retry around it. Nothing here logs a value or a token.
 
+import { constants as fsConstants } from 'node:fs';
 import fs from 'node:fs/promises';
 import {
-  TemplateError, TokenManager, UnsafePathError, VaultAuthError, VaultClient, registerSecret, retry, vaultDependencyResolver,
-  type DependencyResolver, type Logger, type VaultClientOptions,
+  TemplateError, TokenManager, UnsafePathError, VaultAuthError, VaultClient, certificateStillGood, pemParts, pkiValue, registerSecret, retry,
+  vaultDependencyResolver, type DependencyResolver, type Logger, type VaultClientOptions,
 } from '@vaultbridge/core';
 import type { AgentConfig, AgentSecretConfig } from '../mutate/agent-config.ts';
 import { SecretFetcher, type FetchedSecret } from './fetch.ts';
@@ -125,7 +126,7 @@ export async function renderSecret(session: AgentSession, secret: PreparedSecret
   }
   let content: string;
   try {
-    content = await secret.render(fetched, session.resolve);
+    content = await secret.render(fetched, reusingCertificates(session, secret));
   } catch (error) {
     throw new SecretRenderError(secret.config, 'render', error);
   }
@@ -141,6 +142,38 @@ export async function renderSecret(session: AgentSession, secret: PreparedSecret
     result === 'unchanged' ? 'secret unchanged' : 'secret rendered',
   );
   return { secret, fetched, result };
+}
+
+/**
+ * pkiCert as consul-template has it: the certificate already in the secret's file is used again while
+ * 90% of its remaining time exceeds 10% of its life; only then is a new one issued. The file is read
+ * without following a symlink (the application shares the volume).
+ */
+function reusingCertificates(session: AgentSession, secret: PreparedSecret): DependencyResolver {
+  return async (dep) => {
+    if (dep.kind === 'pki') {
+      let text: string | undefined;
+      try {
+        const handle = await fs.open(session.paths.hostPath(secret.config.destination), fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
+        try {
+          text = await handle.readFile('utf8');
+        } finally {
+          await handle.close();
+        }
+      } catch {
+        text = undefined; // absent or not a plain file: issue a new certificate
+      }
+      if (text !== undefined) {
+        try {
+          const parts = pemParts(text);
+          if (certificateStillGood(parts)) return pkiValue(parts);
+        } catch {
+          // not PEM we can read: issue a new certificate
+        }
+      }
+    }
+    return session.resolve(dep);
+  };
 }
 
 /** One complete pass: log in if needed, write the token sinks, render every secret. */

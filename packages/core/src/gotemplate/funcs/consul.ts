@@ -6,7 +6,7 @@
 // Secrets come from a DependencyBrain: a render records the Vault calls it could not answer yet, they
 // are fetched, and the template is rendered again until nothing new is asked for — consul-template's
 // own way of rendering (renderWithDependencies below).
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, X509Certificate } from 'node:crypto';
 import YAML from 'yaml';
 import { GoFuncError, GoTemplateError } from '../errors.ts';
 import { type FuncMap, type GoFunction, fn } from '../func.ts';
@@ -87,15 +87,61 @@ export function secretValue(response: {
   return new GoTyped('*dependency.Secret', 'struct', fields, `&{${fields.RequestID} ${fields.LeaseID} ${fields.LeaseDuration} ${fields.Renewable} <data> <warnings> <nil> <nil>}`);
 }
 
-/** The PEM parts pkiCert returns (Cert, Key, CA, CAChain). */
-export function pkiValue(data: { certificate?: string; private_key?: string; issuing_ca?: string; ca_chain?: string[] }): GoTyped {
-  const fields: Record<string, GoValue> = {
-    Cert: data.certificate ?? '',
-    Key: data.private_key ?? '',
-    CA: data.issuing_ca ?? '',
-    CAChain: typed([...(data.ca_chain ?? [])], '[]string'),
-  };
-  return new GoTyped('dependency.PemEncoded', 'struct', fields, '{<pem>}');
+export interface PemParts {
+  Cert: string;
+  Key: string;
+  CA: string;
+  /** The certificate's validity (ms since the epoch), when there is one. */
+  notBefore?: number;
+  notAfter?: number;
+}
+
+const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g;
+
+/**
+ * The PEM blocks of `text` as pkiCert sorts them: a private key is Key, a CA certificate is CA, any
+ * other certificate is Cert (consul-template reads the destination file, or the issued PEMs, this way).
+ */
+export function pemParts(text: string): PemParts {
+  const parts: PemParts = { Cert: '', Key: '', CA: '' };
+  for (const match of text.matchAll(PEM_BLOCK)) {
+    const block = `${match[0]}\n`;
+    if ((match[1] as string).endsWith('PRIVATE KEY')) {
+      parts.Key = block;
+      continue;
+    }
+    let cert: X509Certificate;
+    try {
+      cert = new X509Certificate(block);
+    } catch {
+      throw new GoFuncError('pkiCert: a PEM block is not a certificate');
+    }
+    if (cert.ca) parts.CA = block;
+    else {
+      parts.Cert = block;
+      parts.notBefore = Date.parse(cert.validFrom);
+      parts.notAfter = Date.parse(cert.validTo);
+    }
+  }
+  return parts;
+}
+
+/** consul-template's rule: a certificate is reused while 90% of its remaining time exceeds 10% of its life. */
+export function certificateStillGood(parts: PemParts, now: number = Date.now()): boolean {
+  if (parts.notBefore === undefined || parts.notAfter === undefined || parts.Cert === '') return false;
+  const start = Math.floor(parts.notBefore / 1000);
+  const end = Math.floor(parts.notAfter / 1000);
+  const nowSeconds = Math.floor(now / 1000);
+  if (end <= nowSeconds) return false;
+  return Math.floor(((end - nowSeconds) * 9) / 10) > Math.floor((end - start) / 10);
+}
+
+/** The PemEncoded value pkiCert returns: .Cert, .Key, .CA (and .Data, the same, as consul-template has). */
+export function pkiValue(parts: Pick<PemParts, 'Cert' | 'Key' | 'CA'>): GoTyped {
+  const fields: Record<string, GoValue> = { Cert: parts.Cert, Key: parts.Key, CA: parts.CA };
+  const value = new GoTyped('dependency.PemEncoded', 'struct', fields, '{<pem>}');
+  fields.Data = value;
+  return value;
 }
 
 const CONSUL_ONLY = [
@@ -217,7 +263,7 @@ export function consulTemplateFuncs(options: ConsulTemplateOptions): FuncMap {
       return brain.recall(dep) ?? null;
     }, 'string')],
     ['secrets', fn(['string'], (path) => brain.recall(dependency('list', s(path))) ?? typed([], '[]string'))],
-    ['pkiCert', fn(['string'], (path, ...args) => brain.recall(dependency('pki', s(path), args as string[])) ?? pkiValue({}), 'string')],
+    ['pkiCert', fn(['string'], (path, ...args) => brain.recall(dependency('pki', s(path), args as string[])) ?? pkiValue({ Cert: '', Key: '', CA: '' }), 'string')],
     ['base64Encode', fn(['string'], (v) => Buffer.from(s(v), 'utf8').toString('base64'))],
     ['base64Decode', fn(['string'], (v) => {
       if (!/^[A-Za-z0-9+/]*={0,2}$/.test(s(v)) || s(v).length % 4 !== 0) throw new GoFuncError('base64Decode: illegal base64 data');
