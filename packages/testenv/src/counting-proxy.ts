@@ -19,7 +19,8 @@ export const proxyAdminPrefix = '/_testenv/';
  * An HTTP proxy in front of Vault that counts requests by method and path, so tests and benchmarks
  * can assert how many Vault requests a feature makes. It forwards each request byte for byte, with
  * whatever method the client sent (LIST, lower-case, unknown: Vault decides, not the proxy), and one
- * upstream connection per client connection. Admin routes (not forwarded):
+ * upstream connection per client connection. An upgrade Vault accepts (101, the WebSocket of
+ * sys/events/subscribe) is counted once and then relayed both ways until either side closes. Admin routes (not forwarded):
  *   GET    /_testenv/requests   → RequestCounts
  *   DELETE /_testenv/requests   → reset to zero
  *   PUT    /_testenv/fault      → body {"fault": "none" | "unavailable" | "reset" | "drip", "pathPrefix"?: "kv/x/"}
@@ -114,7 +115,8 @@ export class CountingProxy {
       vault.write(request.raw);
       await copyBody(reader, body, (chunk) => vault.write(chunk));
       let response: MessageHead | null;
-      // 1xx answers come before the final one (101 would switch protocols: Vault never sends it).
+      // 1xx answers come before the final one, except 101: Vault switched the connection to another
+      // protocol (the WebSocket of sys/events/subscribe), whose bytes are then relayed both ways.
       do {
         response = await readHead(vaultReader).catch(() => null);
         if (response === null) {
@@ -122,6 +124,10 @@ export class CountingProxy {
           return;
         }
         client.write(response.raw);
+        if (/^HTTP\/1\.\d 101/.test(response.startLine)) {
+          await relayUpgraded(reader, client, vaultReader, vault);
+          return;
+        }
       } while (/^HTTP\/1\.\d 1\d\d/.test(response.startLine));
       const status = Number(response.startLine.split(' ')[1]);
       const responseBody = method.toUpperCase() === 'HEAD' || status === 204 || status === 304 ? { kind: 'none' as const } : framing(response, false);
@@ -161,6 +167,16 @@ export class CountingProxy {
     }
     return [404, { error: `unknown admin route ${method} ${route}` }];
   }
+}
+
+/**
+ * Relays an upgraded connection (WebSocket) byte for byte until either side ends, then closes both.
+ * It counts as the one request that asked for the upgrade, whatever flows over it afterwards.
+ */
+async function relayUpgraded(clientReader: SocketReader, client: net.Socket, vaultReader: SocketReader, vault: net.Socket): Promise<void> {
+  await Promise.race([clientReader.copyToEnd((chunk) => vault.write(chunk)), vaultReader.copyToEnd((chunk) => client.write(chunk))]);
+  vault.destroy();
+  client.destroy();
 }
 
 /** Writes `body` one byte each DRIP_INTERVAL_MS; false when the client hung up first. */

@@ -246,3 +246,43 @@ describe('counting proxy', () => {
     }
   });
 });
+
+describe('Vault events (events.alpha1)', () => {
+  it('a KV write arrives on sys/events/subscribe through the counting proxy, counted once as the upgrade', async () => {
+    const proxy = new CountingProxy(stack.handle.vault.directAddr);
+    const proxyAddr = await proxy.listen();
+    const path = stack.uniqueName('evented');
+    const socket = new WebSocket(`${proxyAddr.replace(/^http/, 'ws')}/v1/sys/events/subscribe/kv-v2/data-write?json=true`, {
+      headers: { 'X-Vault-Token': stack.rootToken },
+    } as unknown as string[]);
+    try {
+      const received = new Promise<Record<string, unknown>>((resolve, reject) => {
+        socket.onmessage = (message) => {
+          const event = JSON.parse(String(message.data)) as { data: { event: { metadata: { path: string } } } };
+          if (event.data.event.metadata.path === `data/${path}`) resolve(event as unknown as Record<string, unknown>);
+        };
+        socket.onclose = (closed) => reject(new Error(`the event socket closed (${closed.code}) before the event arrived`));
+      });
+      await new Promise<void>((resolve, reject) => {
+        socket.onopen = () => resolve();
+        socket.onerror = () => reject(new Error('the event socket failed to open through the proxy'));
+      });
+      // Vault subscribes the socket just after accepting it, so a first write may precede the
+      // subscription: write again until one is seen.
+      let arrived: Record<string, unknown> | undefined;
+      void received.then((event) => (arrived = event), () => undefined);
+      for (let version = 1; arrived === undefined; version++) {
+        await stack.vaultAdmin.write(`secret/data/${path}`, { data: { v: String(version) } });
+        await Promise.race([received, new Promise((resolve) => setTimeout(resolve, 200))]);
+      }
+      expect(await received).toMatchObject({
+        data: { event_type: 'kv-v2/data-write', event: { metadata: { path: `data/${path}` } }, plugin_info: { mount_path: 'secret/', plugin: 'kv' } },
+      });
+      const counts = (await (await fetch(`${proxyAddr}/_testenv/requests`)).json() as { byRoute: Record<string, number> }).byRoute;
+      expect(counts['GET /v1/sys/events/subscribe/kv-v2/data-write']).toBe(1);
+    } finally {
+      socket.close();
+      await proxy.close();
+    }
+  });
+});
