@@ -2,6 +2,7 @@
 // injector annotations or CSI volumes, SecretProviderClasses, and the VSO and Vaultbridge operator
 // objects, each cleaned of what the server set so the converted output can be applied as new objects.
 import { KubernetesObjectApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { withKubeRequestDeadline } from '@vaultbridge/core';
 import { isRecord, type Manifest } from './manifests.ts';
 
 const KINDS: ReadonlyArray<readonly [apiVersion: string, kind: string]> = [
@@ -58,8 +59,9 @@ function statusCode(error: unknown): number | undefined {
  * Every object of `namespace` that a migration reads. Objects owned by another (a Job of a CronJob, a
  * Pod of a ReplicaSet) are left out: their owner's template is what gets converted.
  */
-export async function readNamespace(kubeConfig: KubeConfig, namespace: string): Promise<ClusterRead> {
-  const api = KubernetesObjectApi.makeApiClient(kubeConfig);
+export async function readNamespace(kubeConfig: KubeConfig, namespace: string, deadlineMs = 30_000): Promise<ClusterRead> {
+  // client-node gives its calls no deadline; an API server that never answers must not hang the CLI.
+  const api = KubernetesObjectApi.makeApiClient(withKubeRequestDeadline(kubeConfig, deadlineMs));
   const manifests: Manifest[] = [];
   const notServed: string[] = [];
   for (const [apiVersion, kind] of KINDS) {

@@ -108,6 +108,13 @@ describe('what cannot move is an error naming the annotation', () => {
     expect(result.manifests).toEqual([input]);
   });
 
+  test('a pod the injector already mutated is not converted (its agent containers are in it)', () => {
+    const injected = pod({ 'vault.hashicorp.com/agent-inject-status': 'injected', 'vault.hashicorp.com/agent-inject-secret-a': 'secret/data/a' });
+    const result = migrate([injected], { to: 'operator', injectorDefaults: defaults });
+    expect(result.manifests).toEqual([injected]);
+    expect(result.findings).toEqual([expect.objectContaining({ severity: 'error', field: 'metadata.annotations["vault.hashicorp.com/agent-inject-status"]' })]);
+  });
+
   test('a CA from tls-secret under ca.crt becomes caCertSecretRef', () => {
     const result = migrate([pod({ 'vault.hashicorp.com/tls-secret': 'vault-tls', 'vault.hashicorp.com/ca-cert': '/vault/tls/ca.crt', 'vault.hashicorp.com/agent-inject-secret-a': 'secret/data/a' })], { to: 'operator', injectorDefaults: defaults });
     expect(result.manifests[0]).toMatchObject({ kind: 'VaultConnection', spec: { caCertSecretRef: 'vault-tls' } });

@@ -189,6 +189,10 @@ export function readInjectedWorkloads(manifests: readonly Manifest[], options: I
     const gate = shouldInject(slot.pod);
     if (!gate.inject) {
       if (gate.decision.kind === 'deny') findings.add('error', source, annotationField(A.agentInject), gate.decision.message);
+      else if (annotations[A.agentInjectStatus] === 'injected') {
+        findings.add('error', source, annotationField(A.agentInjectStatus),
+          'a pod the injector already mutated (its agent containers are in the spec); convert the workload that owns it, or the pod as it was written, and recreate the pod');
+      }
       return;
     }
     const namespace = source.namespace ?? options.namespace ?? 'default';
