@@ -152,17 +152,20 @@ const CONSUL_ONLY = [
 
 const s = (v: GoValue): string => v as string;
 
+/** strconv.ParseInt/ParseUint(s, 10, 64), as consul-template's parseInt/parseUint call them. */
 function parseIntBase(v: string, unsigned: boolean): bigint {
-  const m = /^([+-]?)(0[xX][0-9a-fA-F]+|0[oO]?[0-7]+|0[bB][01]+|[1-9][0-9]*|0)$/.exec(v.replaceAll('_', ''));
-  if (m === null || (unsigned && m[1] !== '' && m[1] !== '+')) throw new GoFuncError(`strconv.Parse${unsigned ? 'Uint' : 'Int'}: parsing ${JSON.stringify(v)}: invalid syntax`, 'invalid syntax');
-  const body = (m[2] as string).replace(/^0[oO]/, '0o').replace(/^0([0-7]+)$/, '0o$1');
-  const n = BigInt(body) * (m[1] === '-' ? -1n : 1n);
+  const name = unsigned ? 'parseUint' : 'parseInt';
+  const m = unsigned ? /^\+?(\d+)$/.exec(v) : /^([+-]?\d+)$/.exec(v);
+  if (m === null) throw new GoFuncError(`${name}: strconv.Parse${unsigned ? 'Uint' : 'Int'}: parsing ${JSON.stringify(v)}: invalid syntax`, `${name}: invalid syntax`);
+  const n = BigInt(m[1] as string);
+  const ok = unsigned ? n < 1n << 64n : n >= -(1n << 63n) && n < 1n << 63n;
+  if (!ok) throw new GoFuncError(`${name}: strconv.Parse${unsigned ? 'Uint' : 'Int'}: parsing ${JSON.stringify(v)}: value out of range`, `${name}: value out of range`);
   return n;
 }
 
 function toYaml(v: GoValue): string {
   // consul-template marshals with gopkg.in/yaml.v2: block style, sorted keys, no trailing newline.
-  const out = YAML.stringify(toJs(v), { sortMapEntries: true, lineWidth: 0 });
+  const out = YAML.stringify(toJs(v), { sortMapEntries: true, lineWidth: 0, indentSeq: false });
   return out.endsWith('\n') ? out.slice(0, -1) : out;
 }
 
@@ -308,22 +311,24 @@ export function consulTemplateFuncs(options: ConsulTemplateOptions): FuncMap {
       if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s(v)) || Number.isNaN(f)) throw new GoFuncError(`parseFloat: invalid syntax`);
       return f;
     })],
-    ['split', fn(['string', 'string'], (sep, v) => typed(s(v).trim() === '' ? [] : goStringsSplit(s(v), s(sep), -1), '[]string'))],
+    ['split', fn(['string', 'string'], (sep, v) => typed(s(v).trim() === '' ? [] : goStringsSplit(s(v).trim(), s(sep), -1), '[]string'))],
     ['splitToMap', fn(['string', 'string', 'string'], (pairSep, kvSep, v) => {
       const out: GoMap = new Map();
-      if (s(v) === '') return typed(out, 'map[string]string');
-      for (const pair of goStringsSplit(s(v), s(pairSep), -1)) {
+      const text = s(v).trim();
+      if (text === '') return typed(out, 'map[string]string');
+      for (const pair of goStringsSplit(text, s(pairSep), -1)) {
+        // A pair without the separator is skipped, as strings.Cut reports it.
         const kv = goStringsSplit(pair, s(kvSep), 2);
-        if (kv.length !== 2) throw new GoFuncError('splitToMap: each pair needs exactly one separator');
-        out.set(kv[0] as string, kv[1] as string);
+        if (kv.length === 2) out.set(kv[0] as string, kv[1] as string);
       }
       return typed(out, 'map[string]string');
     })],
     ['join', fn(['string', 'strings'], (sep, list) => (list as string[]).join(s(sep)))],
     ['trimSpace', fn(['string'], (v) => s(v).trim())],
-    ['trim', fn(['string', 'string'], (v, cut) => trimSet(s(v), s(cut)))],
-    ['trimPrefix', fn(['string', 'string'], (v, p) => (s(v).startsWith(s(p)) ? s(v).slice(s(p).length) : s(v)))],
-    ['trimSuffix', fn(['string', 'string'], (v, p) => (s(p) !== '' && s(v).endsWith(s(p)) ? s(v).slice(0, -s(p).length) : s(v)))],
+    // The input comes last, so `{{ .x | trimPrefix "v" }}` reads as in consul-template's documentation.
+    ['trim', fn(['string', 'string'], (cut, v) => trimSet(s(v), s(cut)))],
+    ['trimPrefix', fn(['string', 'string'], (p, v) => (s(v).startsWith(s(p)) ? s(v).slice(s(p).length) : s(v)))],
+    ['trimSuffix', fn(['string', 'string'], (p, v) => (s(p) !== '' && s(v).endsWith(s(p)) ? s(v).slice(0, -s(p).length) : s(v)))],
     ['contains', fn(['string', 'string'], (sub, v) => s(v).includes(s(sub)))],
     ['containsAll', fn(['any', 'any'], (needles, hay) => listOf(needles).every((n) => inList(listOf(hay), n)))],
     ['containsAny', fn(['any', 'any'], (needles, hay) => listOf(needles).some((n) => inList(listOf(hay), n)))],
@@ -333,7 +338,8 @@ export function consulTemplateFuncs(options: ConsulTemplateOptions): FuncMap {
     ['indent', fn(['int', 'string'], (n, v) => {
       if ((n as bigint) < 0n) throw new GoFuncError('indent value must be a positive integer');
       const pad = ' '.repeat(Number(n));
-      return s(v).split('\n').map((line, i, all) => (i === all.length - 1 && line === '' ? line : pad + line)).join('\n');
+      // Only lines with something on them get the prefix.
+      return s(v).split('\n').map((line) => (line === '' ? line : pad + line)).join('\n');
     })],
     ['replaceAll', fn(['string', 'string', 'string'], (from, to, v) => s(v).split(s(from)).join(s(to)))],
     ['regexMatch', fn(['string', 'string'], (re, v) => findAllIndex(compileGoRegexp(s(re)), s(v), 1).length > 0)],
@@ -358,8 +364,9 @@ export function consulTemplateFuncs(options: ConsulTemplateOptions): FuncMap {
       return typed(out, '[]int');
     }, 'any')],
     ['explodeMap', fn(['any'], (m) => explodeMap(m instanceof Map ? m : new Map()))],
-    ['mergeMap', fn(['map', 'map'], (a, b) => mergeMaps(b as GoMap, a as GoMap, false))],
-    ['mergeMapWithOverride', fn(['map', 'map'], (a, b) => mergeMaps(b as GoMap, a as GoMap, true))],
+    // mergo.Merge(dst = the first map, src = the second): without override the first map's values stay.
+    ['mergeMap', fn(['map', 'map'], (a, b) => mergeMaps(a as GoMap, b as GoMap, false))],
+    ['mergeMapWithOverride', fn(['map', 'map'], (a, b) => mergeMaps(a as GoMap, b as GoMap, true))],
     ['env', fn(['string'], (k) => env[s(k)] ?? '')],
     ['envOrDefault', fn(['string', 'string'], (k, d) => env[s(k)] ?? s(d))],
     ...(['add', 'subtract', 'multiply', 'divide', 'modulo', 'minimum', 'maximum'] as const).map((op): [string, GoFunction] => [op, fn(['any', 'any'], (b, a) => math(op, b, a))]),
