@@ -7,7 +7,7 @@ import type { ArgNode, BranchNode, CommandNode, FieldNode, Node, NumberNode, Pip
 import { nodeText } from './ast.ts';
 import { GoFuncError, GoTemplateError } from './errors.ts';
 import { sprint } from './fmt.ts';
-import { GO_PARAM_TYPE_NAMES, type GoFunction, type GoParam } from './func.ts';
+import { GO_PARAM_TYPE_NAMES, type GoFunction, type GoParam, type TemplateExecutor } from './func.ts';
 import { GoTyped, type GoValue, kindOf, sortedKeys, truthOf, typeName } from './values.ts';
 
 export type MissingKey = 'default' | 'invalid' | 'zero' | 'error';
@@ -275,6 +275,25 @@ class State {
     }
   }
 
+  /** Runs another template of the set into its own text, sharing the step budget and nesting depth. */
+  private executor(): TemplateExecutor {
+    return {
+      execute: (name, dot) => {
+        const tree = this.ctx.trees.get(name);
+        if (tree === undefined) this.errorf(`template ${JSON.stringify(name)} not defined`);
+        if (this.depth >= this.ctx.limits.maxDepth) this.limit(`exceeded maximum template depth (${this.ctx.limits.maxDepth})`);
+        const inner = new State(this.ctx, tree.name, dot, this.depth + 1);
+        inner.steps = this.steps;
+        try {
+          inner.walk(dot, tree.root);
+        } finally {
+          this.steps = inner.steps;
+        }
+        return inner.result();
+      },
+    };
+  }
+
   private printValue(node: Node, value: GoValue): void {
     this.at(node);
     // Fast paths for what secret templates print most: strings, and small integral numbers.
@@ -457,7 +476,7 @@ class State {
       this.errorf(`error calling call: non-function ${nodeText(args[0] ?? node)} of type ${typeName(callee)}`, 'error calling call: non-function');
     }
     try {
-      return f.call(...argv);
+      return f.callWith === undefined ? f.call(...argv) : f.callWith(this.executor(), ...argv);
     } catch (error) {
       this.at(node);
       if (error instanceof GoFuncError) this.errorf(`error calling ${name}: ${error.message}`, `error calling ${name}: ${error.redacted}`);

@@ -12,11 +12,19 @@ import type { GoValue } from './values.ts';
  */
 export type GoParam = 'value' | 'any' | 'string' | 'int' | 'float64' | 'bool' | 'map' | 'list' | 'strings';
 
+/** What a function that runs templates of its own set (consul-template's executeTemplate) is given. */
+export interface TemplateExecutor {
+  /** Renders the associated template `name` with `dot`; throws GoTemplateError. */
+  execute(name: string, dot: GoValue): string;
+}
+
 export interface GoFunction {
   params: readonly GoParam[];
   /** The element type of a trailing `...` parameter. */
   variadic?: GoParam;
   call: (...args: GoValue[]) => GoValue;
+  /** Used instead of `call` when present: the function also gets the running template set. */
+  callWith?: (executor: TemplateExecutor, ...args: GoValue[]) => GoValue;
 }
 
 export type FuncMap = ReadonlyMap<string, GoFunction>;

@@ -3,7 +3,7 @@
 export { GoTemplate, DEFAULT_LIMITS, type GoTemplateOptions, type NamedTemplateText } from './template.ts';
 export { GoTemplateError, GoFuncError, type GoTemplatePhase } from './errors.ts';
 export type { ExecLimits, MissingKey } from './exec.ts';
-export { fn, type FuncMap, type GoFunction, type GoParam } from './func.ts';
+export { fn, type FuncMap, type GoFunction, type GoParam, type TemplateExecutor } from './func.ts';
 export { GoTyped, fromJs, fromJson, toJs, jsonNumber, typeName, type GoValue, type GoMap } from './values.ts';
 export { sprint, sprintf, sprintln, formatFloat } from './fmt.ts';
 export { FUNC_SETS, SPRIG, VSO_FUNCS, VSO_ALLOWED_FUNCTIONS, VSO_MISSING_FUNCTIONS } from './funcsets.ts';

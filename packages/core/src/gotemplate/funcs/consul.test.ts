@@ -40,6 +40,7 @@ describe('consul-template helpers', () => {
     ['{{ add 1 2 }} {{ subtract 1 5 }} {{ multiply 2 3 }} {{ divide 2 7 }} {{ modulo 3 7 }} {{ minimum 1 2 }} {{ maximum 1 2 }} {{ 1.5 | add 1 }}', '3 4 6 3 1 1 2 2.5'],
     ['{{ env "HOME_X" }}|{{ envOrDefault "NOPE" "d" }}', '/home/x|d'],
     ['{{ sprig_upper "x" }} {{ sprig_default "d" "" }}', 'X d'],
+    ['{{ define "user" }}user={{ .name }}{{ end }}{{ executeTemplate "user" .x | toUpper }}|{{ executeTemplate "user" }}', 'USER=<NO VALUE>|user=<no value>'],
   ])('%s', (text, expected) => {
     expect(render(text, { m: { a: '<b>', n: [1, 2] }, flat: { 'a/b': 1 }, x: { a: 1 }, y: { a: 2, b: 3 } }, { HOME_X: '/home/x' })).toBe(expected);
   });

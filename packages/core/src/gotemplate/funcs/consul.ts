@@ -367,6 +367,10 @@ export function consulTemplateFuncs(options: ConsulTemplateOptions): FuncMap {
     // mergo.Merge(dst = the first map, src = the second): without override the first map's values stay.
     ['mergeMap', fn(['map', 'map'], (a, b) => mergeMaps(a as GoMap, b as GoMap, false))],
     ['mergeMapWithOverride', fn(['map', 'map'], (a, b) => mergeMaps(a as GoMap, b as GoMap, true))],
+    ['executeTemplate', { params: ['string'], variadic: 'any', call: () => '', callWith: (executor, name, ...data) => {
+      if (data.length > 1) throw new GoFuncError(`executeTemplate: wrong number of arguments, expected 1 or 2, but got ${data.length + 1}`);
+      return executor.execute(s(name), data.length === 0 ? undefined : (data[0] as GoValue));
+    } }],
     ['env', fn(['string'], (k) => env[s(k)] ?? '')],
     ['envOrDefault', fn(['string', 'string'], (k, d) => env[s(k)] ?? s(d))],
     ...(['add', 'subtract', 'multiply', 'divide', 'modulo', 'minimum', 'maximum'] as const).map((op): [string, GoFunction] => [op, fn(['any', 'any'], (b, a) => math(op, b, a))]),
