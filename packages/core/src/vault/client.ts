@@ -1,6 +1,7 @@
 import { Connection, normalizeApiPath, type ConnectionOptions, type RawReply } from './connection.ts';
 import { vaultSettingsFromEnv } from './env.ts';
-import { errorFromResponse, VaultProtocolError } from './errors.ts';
+import { errorFromResponse, VaultConfigError, VaultProtocolError } from './errors.ts';
+import { VaultEventStream, type EventStreamOptions } from './events.ts';
 import type { VaultMethod, VaultRequestOptions, VaultResponse } from './types.ts';
 
 /** Supplies the Vault token for each request (e.g. a TokenManager that logs in and renews). */
@@ -132,6 +133,23 @@ export class VaultClient {
 
   delete<T = Record<string, unknown>>(path: string, options: VaultRequestOptions = {}): Promise<VaultResponse<T> | null> {
     return this.request<T>('DELETE', path, options);
+  }
+
+  /**
+   * A subscription to this Vault's KV events with this client's address, namespace, TLS and token
+   * (asked again at each reconnect). Not started: call `start()`.
+   */
+  eventStream(options: Omit<EventStreamOptions, 'apiBaseUrl' | 'namespace' | 'tls' | 'token'>): VaultEventStream {
+    if (this.connection.address.socketPath) {
+      throw new VaultConfigError('Vault events are not supported over a unix socket address; use an http(s) address', { setting: 'address' });
+    }
+    return new VaultEventStream({
+      ...options,
+      apiBaseUrl: this.connection.address.apiBaseUrl,
+      ...(this.connection.namespace ? { namespace: this.connection.namespace } : {}),
+      ...(this.connection.address.tls ? { tls: this.connection.tls } : {}),
+      token: () => this.currentToken(),
+    });
   }
 
   private async currentToken(): Promise<string | undefined> {

@@ -8,7 +8,7 @@ import { retry } from '../retry/index.ts';
 import { parseVaultAddress, type VaultAddress } from './address.ts';
 import { parseJsonKeepingNumbers } from '../encoding/go-json.ts';
 import { errorFromResponse, errorFromTransport, VaultConfigError, VaultProtocolError, VaultUnavailableError, type VaultError } from './errors.ts';
-import { loadTlsOptions, tlsOptionNames, type VaultTlsOptions } from './tls.ts';
+import { loadTlsOptions, tlsOptionNames, type AgentTlsOptions, type VaultTlsOptions } from './tls.ts';
 import type { VaultMethod, VaultRequestOptions } from './types.ts';
 
 export interface VaultRetryEvent {
@@ -126,6 +126,8 @@ export class Connection {
   readonly namespace: string | undefined;
   /** State shared by all clients on this connection (e.g. KV mount detection). */
   readonly shared = new Map<string, unknown>();
+  /** The TLS settings in effect, for other transports to the same Vault (the event WebSocket). */
+  readonly tls: AgentTlsOptions;
   private readonly http: AxiosInstance;
   private readonly maxRetries: number;
   private readonly retryBaseDelayMs: number;
@@ -140,6 +142,7 @@ export class Connection {
     this.address = parseVaultAddress(options.address, names.address);
     this.namespace = options.namespace?.trim() || undefined;
     const tls = loadTlsOptions(options.tls, names);
+    this.tls = tls;
     const timeoutMs = options.timeoutMs ?? 60_000;
     if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new VaultConfigError(`timeoutMs must be a positive number of milliseconds (got ${timeoutMs})`, { setting: 'timeoutMs' });
     this.maxRetries = Math.max(0, Math.floor(options.maxRetries ?? 2));

@@ -23,3 +23,4 @@ export {
   type PkiIssueData,
 } from './pki.ts';
 export { transitEncrypt, transitDecrypt, type TransitKeyOptions } from './transit.ts';
+export { VaultEventStream, parseKvEvent, unavailableReason, type KvEvent, type EventStreamStatus, type EventStreamOptions } from './events.ts';
