@@ -5,10 +5,13 @@ import os from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import { createHealthServer, createLogger, createMetricsRegistry, createShutdown, LeaseLock, loadKubeConfig, LOG_LEVELS, type LogLevel } from '@vaultbridge/core';
 import { VaultAddressPolicy } from './guards/vault-address.ts';
+import { addConvertCommand } from './convert/convert-command.ts';
 import { installCrds } from './install-crds.ts';
 import { startOperator, type RunningOperator } from './operator.ts';
 
 export interface CliIo {
+  /** for `convert -` (files otherwise) */
+  stdin?: NodeJS.ReadableStream;
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
   env: NodeJS.ProcessEnv;
@@ -93,6 +96,7 @@ export function createOperatorProgram(io: CliIo, setExitCode: (code: number) => 
       }
       setExitCode(0);
     });
+  addConvertCommand(program, io, setExitCode);
   return program;
 }
 
@@ -134,6 +138,6 @@ export async function runOperatorCli(argv: string[], io: CliIo): Promise<number>
 
 // Run when this file is the entry point (the esbuild bundle, or `node src/cli.ts`).
 if (import.meta.main) {
-  const code = await runOperatorCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env });
+  const code = await runOperatorCli(process.argv.slice(2), { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env });
   if (code !== 0) process.exit(code);
 }

@@ -15,3 +15,6 @@ export { secretMac, macInput } from './sync/hmac.ts';
 export { installCrds } from './install-crds.ts';
 export { startOperator, type OperatorOptions, type RunningOperator } from './operator.ts';
 export { runOperatorCli } from './cli.ts';
+export { convertVsoManifests, isVsoManifest, VSO_GROUP } from './convert/vso.ts';
+export { pruneBySchema, type Pruned } from './convert/schema-prune.ts';
+export type { ConversionFinding, ConversionReport, ConversionSeverity, ConversionSource } from './convert/report.ts';
