@@ -24,6 +24,7 @@ import { LatestObjects } from './runtime/latest-objects.ts';
 import { MANAGED_SELECTOR } from './sync/destination.ts';
 import { newMacKey, secretMac } from './sync/hmac.ts';
 import { OwnWrites } from './sync/own-writes.ts';
+import { InstantUpdates } from './sync/instant-updates.ts';
 
 export interface OperatorOptions {
   kubeConfig: KubeConfig;
@@ -140,8 +141,14 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   });
   // Our own Secret writes come back through the destination watch; these fingerprints tell them from drift.
   const ownWrites = new OwnWrites(macKey);
+  // Objects with spec.syncConfig.instantUpdates sync on Vault's KV events; the queues are made below.
+  const instantUpdates = new InstantUpdates({
+    logger,
+    sync: (key) => watched.find((w) => w.kind === 'VaultStaticSecret')?.queue.add(key),
+    connectionChanged: (key) => statusWatches.find((w) => w.kind === 'VaultConnection')?.queue.add(key),
+  });
   const staticController = new StaticSecretController({
-    kubeConfig, logger, clients, macKey, events, restarts, ownWrites, objects: stores.VaultStaticSecret,
+    kubeConfig, logger, clients, macKey, events, restarts, ownWrites, objects: stores.VaultStaticSecret, instantUpdates,
     // The destination watch is made below; reconciles only run once it exists.
     destinations: { get: (namespace, name) => destinations.get(name, namespace), synced: () => destinations.hasSynced }, onResult: (result) => reconciles?.inc({ result }) });
   const dynamicController = new DynamicSecretController({ kubeConfig, logger, clients, macKey, events, restarts, ownWrites, ...(options.runtimePodUid ? { runtimePodUid: options.runtimePodUid } : {}), onResult: (result) => dynamicReconciles?.inc({ result }) });
@@ -188,12 +195,12 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     return { kind, queue, seen, informer };
   };
   const watched = [
-    watchKind<VaultStaticSecret>('VaultStaticSecret', (key) => staticController.reconcile(key)),
+    watchKind<VaultStaticSecret>('VaultStaticSecret', (key) => staticController.reconcile(key), (key) => instantUpdates.unwatch(key)),
     watchKind<VaultDynamicSecret>('VaultDynamicSecret', (key) => dynamicController.reconcile(key)),
     watchKind<VaultPkiSecret>('VaultPKISecret', (key) => pkiController.reconcile(key)),
   ];
   // Status of the connection objects (Vault answers? login works?); not owners of Secrets.
-  const connectionStatus = new ConnectionStatusController('VaultConnection', { kubeConfig, logger, clients, events });
+  const connectionStatus = new ConnectionStatusController('VaultConnection', { kubeConfig, logger, clients, events, instantUpdates });
   const authStatus = new ConnectionStatusController('VaultAuth', { kubeConfig, logger, clients, events });
   const transformationStatus = new TransformationStatusController({ kubeConfig, logger });
   const statusWatches = [
@@ -247,6 +254,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     async stop() {
       await Promise.allSettled([...watched, ...statusWatches].map((w) => w.informer.stop()).concat(destinations.stop()));
       await Promise.all([...watched, ...statusWatches].map((w) => w.queue.stop()));
+      instantUpdates.stop();
       // Restarts already scheduled still happen: the secrets they follow are written.
       await restarts.flushNow();
       await clients.stop();

@@ -70,9 +70,10 @@ const goodSpec = { mount: 'secret', path: 'app/db', type: 'kv-v2', refreshAfter:
 
 test('a VSO VaultStaticSecret spec parses with VSO defaults', () => {
   expect(parseVaultStaticSecretSpec(goodSpec)).toEqual({
-    mount: 'secret', path: 'app/db', type: 'kv-v2', refreshAfterMs: 30_000, hmacSecretData: true, rolloutRestartTargets: [],
+    mount: 'secret', path: 'app/db', type: 'kv-v2', refreshAfterMs: 30_000, hmacSecretData: true, instantUpdates: false, rolloutRestartTargets: [],
     destination: { name: 'db', create: true, overwrite: false, labels: {}, annotations: {}, type: 'Opaque' },
   });
+  expect(parseVaultStaticSecretSpec({ ...goodSpec, syncConfig: { instantUpdates: true } }).instantUpdates).toBe(true);
 });
 
 test.each([
@@ -84,6 +85,8 @@ test.each([
   ['negative version', { ...goodSpec, version: -1 }, 'spec.version'],
   ['bad Secret name', { ...goodSpec, destination: { name: 'Not_A_Name' } }, 'spec.destination.name'],
   ['no destination', { ...goodSpec, destination: undefined }, 'spec.destination'],
+  ['instantUpdates not a boolean', { ...goodSpec, syncConfig: { instantUpdates: 'yes' } }, 'spec.syncConfig.instantUpdates'],
+  ['syncConfig not an object', { ...goodSpec, syncConfig: 'instant' }, 'spec.syncConfig'],
   ['bad rollout kind', { ...goodSpec, rolloutRestartTargets: [{ kind: 'Pod', name: 'x' }] }, 'spec.rolloutRestartTargets[0].kind'],
 ])('%s is refused naming %s', (_name, spec, field) => {
   expect(() => parseVaultStaticSecretSpec(spec)).toThrow(SpecError);

@@ -21,6 +21,8 @@ export interface VaultStaticSecretSpec {
   /** Milliseconds; undefined when not set. */
   refreshAfterMs?: number;
   hmacSecretData: boolean;
+  /** spec.syncConfig.instantUpdates: also sync when Vault publishes a KV event for the path. */
+  instantUpdates: boolean;
   destination: Destination;
   rolloutRestartTargets: RolloutRestartTarget[];
 }
@@ -56,7 +58,10 @@ export const vaultStaticSecretSchema = {
         refreshAfter: { type: 'string', pattern: DURATION_PATTERN, description: 'Re-read Vault at a jittered 80-90% of this.' },
         hmacSecretData: { type: 'boolean', default: true, description: 'Keep an HMAC of the data in status.secretMAC.' },
         rolloutRestartTargets: rolloutRestartTargetsSchema,
-        syncConfig: { type: 'object', properties: { instantUpdates: { type: 'boolean' } } },
+        syncConfig: {
+          type: 'object',
+          properties: { instantUpdates: { type: 'boolean', description: "Sync as soon as Vault publishes a KV event for the path (Vault 1.13 with -experiment events.alpha1); refreshAfter stays the safety net." } },
+        },
         destination: destinationSchema,
       },
     },
@@ -98,6 +103,7 @@ export function parseVaultStaticSecretSpec(raw: unknown): VaultStaticSecretSpec 
     type,
     ...(refreshAfterMs !== undefined ? { refreshAfterMs } : {}),
     hmacSecretData: asBoolean(spec.hmacSecretData, 'spec.hmacSecretData', true),
+    instantUpdates: asBoolean(asObject(spec.syncConfig, 'spec.syncConfig')?.instantUpdates, 'spec.syncConfig.instantUpdates', false),
     destination: parseDestination(spec.destination),
     rolloutRestartTargets: parseRolloutRestartTargets(spec.rolloutRestartTargets),
   };

@@ -12,6 +12,7 @@ import type { ReconcileResult } from '../runtime/queue.ts';
 import { isConflict, isNotFound } from './kube-errors.ts';
 import { recordFailureOnce } from './shared.ts';
 import { toReconcileError, type VaultClientFactory } from './vault-clients.ts';
+import type { InstantUpdates } from '../sync/instant-updates.ts';
 
 /** Healthy objects are checked again this often (jittered). */
 export const STATUS_RECHECK_MS = 5 * 60_000;
@@ -28,6 +29,8 @@ export interface StatusControllerOptions {
   logger: Logger;
   clients: VaultClientFactory;
   events?: EventRecorder;
+  /** Its `InstantUpdates` condition is shown on VaultConnections. */
+  instantUpdates?: InstantUpdates;
 }
 
 type Kind = 'VaultConnection' | 'VaultAuth';
@@ -61,7 +64,7 @@ export class ConnectionStatusController {
         { type: conditionType, status: 'True', reason: 'Succeeded', message, observedGeneration: generation },
         { type: 'Healthy', status: 'True', reason: 'Healthy', message, observedGeneration: generation },
         { type: 'Ready', status: 'True', reason: 'Ready', message, observedGeneration: generation },
-      ]);
+      ], this.instantUpdatesCondition(key, generation));
       return { requeueAfterMs: Math.round(STATUS_RECHECK_MS * (0.9 + 0.1 * Math.random())) };
     } catch (error) {
       const failure = toReconcileError(error);
@@ -72,7 +75,7 @@ export class ConnectionStatusController {
         { type: conditionType, status: 'False', reason: failure.reason, message: failure.message, observedGeneration: generation },
         { type: 'Healthy', status: 'False', reason: failure.reason, message: failure.message, observedGeneration: generation },
         { type: 'Ready', status: 'False', reason: failure.reason, message: failure.message, observedGeneration: generation },
-      ]).catch((statusError: unknown) => this.options.logger.warn({ err: statusError }, 'could not write the failure status'));
+      ], this.instantUpdatesCondition(key, generation)).catch((statusError: unknown) => this.options.logger.warn({ err: statusError }, 'could not write the failure status'));
       return { backoff: true };
     }
   }
@@ -93,9 +96,18 @@ export class ConnectionStatusController {
     return `logged in with role "${role}" (policies: ${policies.join(', ') || 'none'})`;
   }
 
-  private async writeStatus(object: StatusObject, valid: boolean, error: string, conditions: ConditionInput[]): Promise<void> {
+  /** VaultConnections only: whether objects through it get instant updates, or poll and why. */
+  private instantUpdatesCondition(key: string, generation: number): ConditionInput | null | undefined {
+    if (this.kind !== 'VaultConnection' || !this.options.instantUpdates) return undefined;
+    // null: no object asks for instant updates through this connection (any old condition goes).
+    return this.options.instantUpdates.connectionCondition(key, generation) ?? null;
+  }
+
+  private async writeStatus(object: StatusObject, valid: boolean, error: string, conditions: ConditionInput[], instant?: ConditionInput | null): Promise<void> {
     const before = object.status ?? {};
-    const next = { ...before, valid, ...(this.kind === 'VaultAuth' ? { error } : {}), conditions: setConditions(before.conditions, conditions) };
+    let merged = setConditions(before.conditions, instant ? [...conditions, instant] : conditions);
+    if (instant === null) merged = merged.filter((condition) => condition.type !== 'InstantUpdates');
+    const next = { ...before, valid, ...(this.kind === 'VaultAuth' ? { error } : {}), conditions: merged };
     if (before.valid === next.valid && before.error === (next as { error?: string }).error && sameConditions(before.conditions, next.conditions)) return;
     try {
       await this.custom.replaceNamespacedCustomObjectStatus({

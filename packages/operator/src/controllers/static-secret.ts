@@ -20,6 +20,7 @@ import { isConflict, isNotFound } from './kube-errors.ts';
 import { failReconcile, getSyncedObject, parseSpec, readSecretIfExists, restartOrSchedule, writeDestination } from './shared.ts';
 import { resolveTransformationRefs } from '../sync/transformation-refs.ts';
 import { ReconcileError, tokenId, type VaultClientFactory } from './vault-clients.ts';
+import type { InstantUpdates } from '../sync/instant-updates.ts';
 
 /** Refresh when hmacSecretData is on and refreshAfter unset, as VSO does. */
 export const DEFAULT_REFRESH_MS = 60_000;
@@ -48,6 +49,8 @@ export interface StaticSecretControllerOptions {
    */
   destinations?: { get: (namespace: string, name: string) => V1Secret | undefined; synced: () => boolean };
   onResult?: (result: 'synced' | 'unchanged' | 'error') => void;
+  /** Follows Vault's KV events for objects with spec.syncConfig.instantUpdates; off when absent. */
+  instantUpdates?: InstantUpdates;
 }
 
 export class StaticSecretController {
@@ -73,9 +76,11 @@ export class StaticSecretController {
     // 1. Get.
     // peek, not get: this reconcile never changes the object it reads (it builds new status objects), so no copy.
     const object = this.options.objects?.peek(key) ?? await getSyncedObject<VaultStaticSecret>(this.custom, kinds.VaultStaticSecret.plural, namespace, name);
-    if (object === undefined) return {};
+    if (object === undefined || object.metadata.deletionTimestamp) {
+      this.options.instantUpdates?.unwatch(key);
+      return {};
+    }
     // 2. Deletion: no finalizer, the destination is owned through ownerReferences and GC removes it.
-    if (object.metadata.deletionTimestamp) return {};
 
     const generation = object.metadata.generation ?? 0;
     try {
@@ -84,7 +89,7 @@ export class StaticSecretController {
       spec.destination.transformation = await resolveTransformationRefs(this.custom, namespace, spec.destination.transformation);
 
       // 4. Client (shared per VaultAuth and service account).
-      const { manager, role, cacheKey } = await this.options.clients.get(spec.vaultAuthRef, namespace);
+      const { manager, role, cacheKey, connectionRef } = await this.options.clients.get(spec.vaultAuthRef, namespace);
 
       // 5. Read Vault.
       const data = await this.readVault(manager.client, spec, role, object);
@@ -123,7 +128,15 @@ export class StaticSecretController {
       const conflict = await this.writeStatus(object, status);
       if (conflict) return { requeueAfterMs: 200 };
 
-      // 8. Requeue.
+      // 8. Follow the path's KV events (one subscription per client identity), or stop following it.
+      // Vault 1.13 community has no namespaces; an object reading another one keeps polling.
+      if (spec.instantUpdates && spec.namespace === undefined) {
+        this.options.instantUpdates?.watch(key, { identity: cacheKey, manager, connectionKey: `${connectionRef.namespace}/${connectionRef.name}`, mount: spec.mount, path: spec.path });
+      } else {
+        this.options.instantUpdates?.unwatch(key);
+      }
+
+      // 9. Requeue: refreshAfter stays the safety net with instant updates on.
       return refreshMs === undefined ? {} : { requeueAfterMs: horizonWithJitter(refreshMs) };
     } catch (error) {
       this.options.onResult?.('error');

@@ -1,0 +1,108 @@
+import { createLogger, type EventStreamStatus, type KvEvent, type TokenManager, type VaultEventStream } from '@vaultbridge/core';
+import { InstantUpdates, type WatchTarget } from './instant-updates.ts';
+
+interface FakeStream {
+  manager: TokenManager;
+  started: boolean;
+  closed: boolean;
+  emit: (event: KvEvent) => void;
+  status: (status: EventStreamStatus) => void;
+}
+
+function setup() {
+  const synced: string[] = [];
+  const connections: string[] = [];
+  const streams: FakeStream[] = [];
+  const instant = new InstantUpdates({
+    logger: createLogger({ name: 'test', level: 'silent' }),
+    sync: (key) => synced.push(key),
+    connectionChanged: (key) => connections.push(key),
+    openStream: (manager, handlers) => {
+      const fake: FakeStream = { manager, started: false, closed: false, emit: handlers.onEvent, status: handlers.onStatus };
+      streams.push(fake);
+      return { start: () => (fake.started = true), close: () => (fake.closed = true) } as unknown as VaultEventStream;
+    },
+  });
+  const stream = (index: number): FakeStream => {
+    const found = streams[index];
+    if (!found) throw new Error(`no stream ${index} was opened`);
+    return found;
+  };
+  return { instant, synced, connections, streams, stream };
+}
+
+const manager = {} as TokenManager;
+const target = (path: string, identity = 'kubernetes-aaa', m: TokenManager = manager): WatchTarget => ({ identity, manager: m, connectionKey: 'app/vault', mount: 'secret', path });
+const write = (path: string): KvEvent => ({ eventType: 'kv-v2/data-write', mount: 'secret', path, version: 2 });
+
+describe('InstantUpdates', () => {
+  it('opens one subscription per identity and syncs only the objects reading the changed path', () => {
+    const { instant, synced, streams, stream } = setup();
+    instant.watch('app/a', target('app/db'));
+    instant.watch('app/b', target('app/db'));
+    instant.watch('app/c', target('app/other'));
+    expect(streams).toHaveLength(1);
+    expect(stream(0).started).toBe(true);
+    stream(0).emit(write('app/db'));
+    expect(synced.sort()).toEqual(['app/a', 'app/b']);
+    stream(0).emit({ eventType: 'kv-v2/data-write', mount: 'other', path: 'app/db' });
+    expect(synced).toHaveLength(2);
+  });
+
+  it('after a reconnect every reader syncs once (Vault replays nothing), and not on the first subscription', () => {
+    const { instant, synced, stream } = setup();
+    instant.watch('app/a', target('app/db'));
+    instant.watch('app/c', target('app/other'));
+    stream(0).status({ state: 'subscribed', resumed: false });
+    expect(synced).toEqual([]);
+    stream(0).status({ state: 'retrying', reason: 'the event connection closed (code 1006)', delayMs: 10 });
+    stream(0).status({ state: 'subscribed', resumed: true });
+    expect(synced.sort()).toEqual(['app/a', 'app/c']);
+  });
+
+  it('moves an object whose path changed, and closes a subscription when its last reader goes', () => {
+    const { instant, synced, streams, stream } = setup();
+    instant.watch('app/a', target('app/db'));
+    instant.watch('app/a', target('app/new'));
+    expect(streams).toHaveLength(1);
+    expect(stream(0).closed).toBe(false);
+    stream(0).emit(write('app/db'));
+    expect(synced).toEqual([]);
+    stream(0).emit(write('app/new'));
+    expect(synced).toEqual(['app/a']);
+    instant.unwatch('app/a');
+    expect(stream(0).closed).toBe(true);
+    expect(instant.size).toBe(0);
+  });
+
+  it('follows a replaced client: the old subscription closes, a new one opens', () => {
+    const { instant, streams, stream } = setup();
+    instant.watch('app/a', target('app/db'));
+    const replaced = {} as TokenManager;
+    instant.watch('app/a', target('app/db', 'kubernetes-aaa', replaced));
+    expect(streams).toHaveLength(2);
+    expect(stream(0).closed).toBe(true);
+    expect(stream(1).manager).toBe(replaced);
+  });
+
+  it('the VaultConnection condition says whether events flow, and why not', () => {
+    const { instant, stream, connections } = setup();
+    expect(instant.connectionCondition('app/vault', 1)).toBeUndefined();
+    instant.watch('app/a', target('app/db'));
+    expect(instant.connectionCondition('app/vault', 1)).toMatchObject({ type: 'InstantUpdates', status: 'False', reason: 'EventsReconnecting' });
+    stream(0).status({ state: 'subscribed', resumed: false });
+    expect(instant.connectionCondition('app/vault', 1)).toMatchObject({ status: 'True', reason: 'Subscribed', observedGeneration: 1 });
+    const before = connections.length;
+    stream(0).status({ state: 'unavailable', reason: 'the token may not subscribe to events: its policy needs "read" on sys/events/subscribe/kv*', delayMs: 1 });
+    expect(connections.length).toBe(before + 1);
+    expect(instant.connectionCondition('app/vault', 2)).toEqual({
+      type: 'InstantUpdates', status: 'False', reason: 'EventsUnavailable', observedGeneration: 2,
+      message: 'the token may not subscribe to events: its policy needs "read" on sys/events/subscribe/kv*; objects with spec.syncConfig.instantUpdates fall back to their refreshAfter',
+    });
+    // Reconnect attempts with nothing new to show do not rewrite the status.
+    stream(0).status({ state: 'connecting' });
+    stream(0).status({ state: 'retrying', reason: 'x', delayMs: 1 });
+    stream(0).status({ state: 'connecting' });
+    expect(connections.length).toBe(before + 2);
+  });
+});

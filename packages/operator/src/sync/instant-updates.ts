@@ -1,0 +1,164 @@
+// Instant updates (VSO's spec.syncConfig.instantUpdates) from Vault 1.13's KV events, without Vault
+// Enterprise. One event subscription per Vault client identity (VaultConnection + VaultAuth + service
+// account, i.e. the client cache key), however many objects use it; each event's mount/path is looked
+// up in an index of the objects that read it, and only those are synced. The normal refreshAfter stays
+// scheduled as the safety net, and is all there is while events are unavailable.
+import type { EventStreamStatus, KvEvent, Logger, TokenManager, VaultEventStream } from '@vaultbridge/core';
+import type { ConditionInput } from '../runtime/conditions.ts';
+
+export interface InstantUpdatesOptions {
+  logger: Logger;
+  /** Sync this object now (its Vault path changed, or the stream resumed and events may have been missed). */
+  sync: (key: string) => void;
+  /** The instant-updates state of this VaultConnection (`namespace/name`) changed: write its status. */
+  connectionChanged: (connectionKey: string) => void;
+  /** Made per identity; injectable for unit tests. Default: the manager's client's event stream. */
+  openStream?: (manager: TokenManager, handlers: { onEvent: (event: KvEvent) => void; onStatus: (status: EventStreamStatus) => void }) => VaultEventStream;
+}
+
+/** What an object reads and through which client, as its last successful reconcile found it. */
+export interface WatchTarget {
+  /** The client cache key (one per connection + identity). */
+  identity: string;
+  manager: TokenManager;
+  /** `namespace/name` of the VaultConnection behind the client. */
+  connectionKey: string;
+  mount: string;
+  path: string;
+}
+
+interface Subscription {
+  manager: TokenManager;
+  stream: VaultEventStream;
+  connectionKey: string;
+  status: EventStreamStatus;
+  /** `mount/path` → object keys reading it. */
+  readers: Map<string, Set<string>>;
+}
+
+const stateClass = (status: EventStreamStatus): 'up' | 'unavailable' | 'down' =>
+  status.state === 'subscribed' ? 'up' : status.state === 'unavailable' ? 'unavailable' : 'down';
+
+const pathKey = (mount: string, path: string): string => `${mount.replace(/^\/+|\/+$/g, '')}/${path.replace(/^\/+|\/+$/g, '')}`;
+
+export class InstantUpdates {
+  private readonly options: InstantUpdatesOptions;
+  private readonly subscriptions = new Map<string, Subscription>();
+  /** Object key → where it is indexed. */
+  private readonly watched = new Map<string, { identity: string; path: string }>();
+
+  constructor(options: InstantUpdatesOptions) {
+    this.options = options;
+  }
+
+  /** Objects currently indexed (for tests and metrics). */
+  get size(): number {
+    return this.watched.size;
+  }
+
+  /** Indexes `key` under its target, moving it if the target changed; opens the identity's subscription on first use. */
+  watch(key: string, target: WatchTarget): void {
+    const path = pathKey(target.mount, target.path);
+    const current = this.watched.get(key);
+    let subscription = this.subscriptions.get(target.identity);
+    if (current?.identity === target.identity && current.path === path && subscription?.manager === target.manager) return;
+    if (subscription && subscription.manager !== target.manager) {
+      // The client behind this identity was replaced (new token manager): follow it.
+      this.close(target.identity, subscription);
+      subscription = undefined;
+    }
+    subscription ??= this.open(target);
+    // Indexed at the new place before leaving the old one, so a move within one identity keeps its subscription.
+    let readers = subscription.readers.get(path);
+    if (!readers) subscription.readers.set(path, (readers = new Set()));
+    readers.add(key);
+    if (current && (current.identity !== target.identity || current.path !== path)) this.remove(key, current);
+    this.watched.set(key, { identity: target.identity, path });
+  }
+
+  /** Stops following `key` (instant updates off, object gone or failing); the last reader closes the subscription. */
+  unwatch(key: string): void {
+    const current = this.watched.get(key);
+    if (!current) return;
+    this.watched.delete(key);
+    this.remove(key, current);
+  }
+
+  private remove(key: string, where: { identity: string; path: string }): void {
+    const subscription = this.subscriptions.get(where.identity);
+    if (!subscription) return;
+    const readers = subscription.readers.get(where.path);
+    readers?.delete(key);
+    if (readers?.size === 0) subscription.readers.delete(where.path);
+    if (subscription.readers.size === 0) this.close(where.identity, subscription);
+  }
+
+  /**
+   * The `InstantUpdates` condition of a VaultConnection: True while every subscription through it
+   * delivers events, False (with why, and that refreshAfter polling is used) otherwise, undefined
+   * when no object through it asks for instant updates.
+   */
+  connectionCondition(connectionKey: string, generation: number): ConditionInput | undefined {
+    const statuses = [...this.subscriptions.values()].filter((s) => s.connectionKey === connectionKey).map((s) => s.status);
+    if (statuses.length === 0) return undefined;
+    const down = statuses.find((status) => status.state === 'unavailable') ?? statuses.find((status) => status.state !== 'subscribed');
+    if (!down) {
+      return { type: 'InstantUpdates', status: 'True', reason: 'Subscribed', message: 'subscribed to Vault KV events; objects with spec.syncConfig.instantUpdates sync on change', observedGeneration: generation };
+    }
+    const why = 'reason' in down ? down.reason : down.state === 'connecting' ? 'subscribing to Vault KV events' : 'not subscribed';
+    return {
+      type: 'InstantUpdates', status: 'False', reason: down.state === 'unavailable' ? 'EventsUnavailable' : 'EventsReconnecting', observedGeneration: generation,
+      message: `${why}; objects with spec.syncConfig.instantUpdates fall back to their refreshAfter`,
+    };
+  }
+
+  stop(): void {
+    for (const [identity, subscription] of this.subscriptions) this.close(identity, subscription);
+    this.watched.clear();
+  }
+
+  private open(target: WatchTarget): Subscription {
+    const open = this.options.openStream ?? ((manager, handlers) => manager.client.eventStream(handlers));
+    const subscription: Subscription = {
+      manager: target.manager,
+      connectionKey: target.connectionKey,
+      status: { state: 'connecting' },
+      readers: new Map(),
+      stream: undefined as unknown as VaultEventStream,
+    };
+    subscription.stream = open(target.manager, {
+      onEvent: (event) => {
+        const readers = subscription.readers.get(pathKey(event.mount, event.path));
+        if (!readers) return;
+        for (const key of readers) this.options.sync(key);
+      },
+      onStatus: (status) => this.statusChanged(target.identity, subscription, status),
+    });
+    this.subscriptions.set(target.identity, subscription);
+    subscription.stream.start();
+    return subscription;
+  }
+
+  private statusChanged(identity: string, subscription: Subscription, status: EventStreamStatus): void {
+    if (this.subscriptions.get(identity) !== subscription || status.state === 'closed') return;
+    const before = subscription.status;
+    subscription.status = status;
+    // Vault replays nothing: after a gap, every reader syncs once to catch what it missed.
+    if (status.state === 'subscribed' && status.resumed) {
+      for (const readers of subscription.readers.values()) for (const key of readers) this.options.sync(key);
+    }
+    if (status.state === 'unavailable' && before.state !== 'unavailable') {
+      this.options.logger.warn({ identity, vaultConnection: subscription.connectionKey, reason: status.reason }, 'Vault KV events unavailable; instant updates fall back to refreshAfter');
+    }
+    // Only a change the condition shows is news: retries and reconnect attempts are not.
+    if (stateClass(before) !== stateClass(status) || (status.state === 'unavailable' && before.state === 'unavailable' && before.reason !== status.reason)) {
+      this.options.connectionChanged(subscription.connectionKey);
+    }
+  }
+
+  private close(identity: string, subscription: Subscription): void {
+    this.subscriptions.delete(identity);
+    subscription.stream.close();
+    this.options.connectionChanged(subscription.connectionKey);
+  }
+}
