@@ -166,7 +166,9 @@ function convertSpc(spc: Manifest, parsed: ParsedSpc, namespace: string, service
     const kindAndSpec = syncedSpec(group, source, options, findings);
     if (kindAndSpec === undefined) continue;
     const sync = synced.get(group.key);
-    const secretName = sync?.secretName ?? dnsName(spcName, suffix, group.entries[0]!.entry.objectName);
+    const objectName = shared.uniqueName([kindAndSpec.kind], namespace, dnsName(spcName, suffix, group.entries[0]!.entry.objectName));
+    if (sync) shared.reserve('Secret', namespace, sync.secretName);
+    const secretName = sync?.secretName ?? shared.uniqueName(['Secret'], namespace, objectName);
     const templates: Record<string, { text: string }> = {};
     const groupItems: Array<{ key: string; path: string; mode?: number }> = [];
     const textOf = new Map<string, string>();
@@ -191,7 +193,7 @@ function convertSpc(spc: Manifest, parsed: ParsedSpc, namespace: string, service
       ...(sync?.annotations ? { annotations: sync.annotations } : {}),
       transformation: { excludes: ['.*'], excludeRaw: true, templates },
     };
-    objects.push({ apiVersion: API_VERSION, kind: kindAndSpec.kind, metadata: { name: dnsName(spcName, suffix, group.entries[0]!.entry.objectName), namespace }, spec: { vaultAuthRef: auth, ...kindAndSpec.spec, destination } });
+    objects.push({ apiVersion: API_VERSION, kind: kindAndSpec.kind, metadata: { name: objectName, namespace }, spec: { vaultAuthRef: auth, ...kindAndSpec.spec, destination } });
   }
   return {
     objects,

@@ -121,3 +121,14 @@ describe('what cannot move is an error naming the annotation', () => {
     expect(result.findings.filter((f) => f.severity === 'error')).toEqual([]);
   });
 });
+
+test('two workloads with the same name (a Deployment and a StatefulSet) get distinct objects and Secrets', () => {
+  const workload = (kind: string): Manifest => ({
+    apiVersion: 'apps/v1', kind, metadata: { name: 'web', namespace: 'web' },
+    spec: { template: { metadata: { annotations: { 'vault.hashicorp.com/agent-inject': 'true', 'vault.hashicorp.com/role': 'web', 'vault.hashicorp.com/agent-inject-secret-config': 'secret/data/web/config' } }, spec: { containers: [{ name: 'app', image: 'app' }] } } },
+  });
+  const input = [workload('Deployment'), workload('StatefulSet'), { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'web-config-3', namespace: 'web' } }];
+  const result = migrate(input, { to: 'operator', injectorDefaults: defaults });
+  const statics = result.manifests.filter((m) => m.kind === 'VaultStaticSecret') as Array<{ metadata: { name: string }; spec: { destination: { name: string } } }>;
+  expect(statics.map((s) => [s.metadata.name, s.spec.destination.name])).toEqual([['web-config', 'web-config'], ['web-config-2', 'web-config-2']]);
+});

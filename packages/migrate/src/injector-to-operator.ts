@@ -63,9 +63,11 @@ interface SyncedObject {
   readonly secretName: string;
 }
 
-function syncedObject(workload: InjectedWorkload, files: readonly FilePlan[], authName: string, findings: Findings): SyncedObject {
+function syncedObject(workload: InjectedWorkload, files: readonly FilePlan[], authName: string, shared: SharedObjects, findings: Findings): SyncedObject {
   const first = files[0]!;
-  const name = dnsName(workload.name, first.secret.name);
+  const kind = first.source.kind === 'kv' ? 'VaultStaticSecret' : 'VaultDynamicSecret';
+  // Unique among the synced objects and the Secrets this run creates (two workloads may share a name).
+  const name = shared.uniqueName([kind, 'Secret'], workload.namespace, dnsName(workload.name, first.secret.name));
   const destination = {
     name,
     create: true,
@@ -123,7 +125,7 @@ export function injectorToOperator(workload: InjectedWorkload, shared: SharedObj
   const secretOf = new Map<FilePlan, string>();
   const objects: Manifest[] = [];
   for (const files of byPath.values()) {
-    const synced = syncedObject(workload, files, auth, findings);
+    const synced = syncedObject(workload, files, auth, shared, findings);
     objects.push(synced.manifest);
     for (const file of files) secretOf.set(file, synced.secretName);
   }

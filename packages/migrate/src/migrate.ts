@@ -47,7 +47,12 @@ export function migrate(input: readonly Manifest[], options: MigrateOptions): Mi
   let manifests = convertVsoManifests(input, findings);
   const shared = new SharedObjects();
   for (const manifest of manifests) {
-    if (manifest.apiVersion === API_VERSION && typeof manifest.kind === 'string') shared.reserve(manifest.kind, sourceOf(manifest).namespace ?? namespace, sourceOf(manifest).name);
+    // Names the input already uses: new objects (and the Secrets they create) must not take them.
+    if ((manifest.apiVersion === API_VERSION || manifest.kind === 'Secret') && typeof manifest.kind === 'string') {
+      shared.reserve(manifest.kind, sourceOf(manifest).namespace ?? namespace, sourceOf(manifest).name);
+    }
+    const destination = manifest.apiVersion === API_VERSION && typeof manifest.spec === 'object' && manifest.spec !== null ? (manifest.spec as { destination?: { name?: unknown } }).destination : undefined;
+    if (typeof destination?.name === 'string') shared.reserve('Secret', sourceOf(manifest).namespace ?? namespace, destination.name);
   }
 
   const workloads = readInjectedWorkloads(manifests, {

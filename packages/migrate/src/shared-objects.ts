@@ -20,6 +20,14 @@ export class SharedObjects {
     return name;
   }
 
+  /** A name free for every kind of `kinds` in `namespace` (`base`, then `base-2`…), taken from now on. */
+  uniqueName(kinds: readonly string[], namespace: string, base: string): string {
+    let name = dnsName(base);
+    for (let n = 2; kinds.some((kind) => this.names.has(`${kind}/${namespace}/${name}`)); n++) name = dnsName(base, String(n));
+    for (const kind of kinds) this.names.add(`${kind}/${namespace}/${name}`);
+    return name;
+  }
+
   /** Objects a caller already has under these names (from the input), so new ones do not take them. */
   reserve(kind: string, namespace: string, name: string): void {
     this.names.add(`${kind}/${namespace}/${name}`);
