@@ -1,13 +1,14 @@
 // `vaultbridge-operator`: runs the controllers against a cluster from a kubeconfig (flag, $KUBECONFIG,
-// ~/.kube/config, in-cluster). Flags fall back to VSO_-style environment variables.
+// ~/.kube/config, in-cluster). Flags fall back to VSO_-style environment variables; both are checked
+// alike by settings.ts.
 import fs from 'node:fs';
 import os from 'node:os';
-import { Command, InvalidArgumentError } from 'commander';
-import { createHealthServer, createLogger, createMetricsRegistry, createShutdown, LeaseLock, loadKubeConfig, LOG_LEVELS, type LogLevel } from '@vaultbridge/core';
-import { VaultAddressPolicy } from './guards/vault-address.ts';
+import { Command } from 'commander';
+import { ConfigError, createHealthServer, createLogger, createMetricsRegistry, createShutdown, LeaseLock, loadKubeConfig, LOG_LEVELS } from '@vaultbridge/core';
 import { addConvertCommand } from './convert/convert-command.ts';
 import { installCrds } from './install-crds.ts';
 import { startOperator, type RunningOperator } from './operator.ts';
+import { DEFAULT_SETTINGS, readOperatorSettings } from './settings.ts';
 
 export interface CliIo {
   /** for `convert -` (files otherwise) */
@@ -17,23 +18,11 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
 }
 
-function positiveInteger(value: string): number {
-  const number = Number(value);
-  if (!Number.isInteger(number) || number < 1) throw new InvalidArgumentError('expected a positive integer');
-  return number;
-}
-
-function logLevel(value: string): LogLevel {
-  if (!(LOG_LEVELS as readonly string[]).includes(value.toLowerCase())) throw new InvalidArgumentError(`expected one of ${LOG_LEVELS.join(', ')}`);
-  return value.toLowerCase() as LogLevel;
-}
-
-/** The operator's namespace, as VSO finds it: in-cluster namespace file, then OPERATOR_NAMESPACE, then `default`. */
-function defaultOperatorNamespace(env: NodeJS.ProcessEnv): string {
+function readNamespaceFile(): string | undefined {
   try {
-    return fs.readFileSync('/var/run/secrets/kubernetes.io/serviceaccount/namespace', 'utf8').trim();
+    return fs.readFileSync('/var/run/secrets/kubernetes.io/serviceaccount/namespace', 'utf8');
   } catch {
-    return env.OPERATOR_NAMESPACE || 'default';
+    return undefined;
   }
 }
 
@@ -41,27 +30,27 @@ export function createOperatorProgram(io: CliIo, setExitCode: (code: number) => 
   const env = io.env;
   const program = new Command('vaultbridge-operator')
     .description('Syncs Vault KV secrets into Kubernetes Secrets (VaultStaticSecret, secrets.vaultbridge.dev/v1beta1).')
-    .option('--kubeconfig <path>', 'kubeconfig file (default: $KUBECONFIG, ~/.kube/config, in-cluster)', env.KUBECONFIG || undefined)
-    .option('--operator-namespace <ns>', 'namespace of default VaultAuth/VaultConnection and the leader lease (env OPERATOR_NAMESPACE)', defaultOperatorNamespace(env))
-    .option('--install-crds', 'create or update the CRDs at start (local runs)', env.VSO_INSTALL_CRDS === 'true')
-    .option('--max-concurrent-reconciles <n>', 'objects of each kind reconciled at once (env VSO_MAX_CONCURRENT_RECONCILES)', positiveInteger, Number(env.VSO_MAX_CONCURRENT_RECONCILES) || 100)
-    .option('--health-probe-bind-address <addr>', 'health and metrics server, host:port', env.VSO_HEALTH_PROBE_BIND_ADDRESS || '0.0.0.0:8081')
-    .option('--leader-elect', 'elect one active replica through a coordination.k8s.io Lease', env.VSO_LEADER_ELECT === 'true')
-    .option('--allowed-vault-addresses <list>', 'comma-separated Vault addresses VaultConnections may name; others are refused (env VAULTBRIDGE_ALLOWED_VAULT_ADDRESSES; default: any)', addressList, addressList(env.VAULTBRIDGE_ALLOWED_VAULT_ADDRESSES ?? ''))
-    .option('--log-level <level>', 'debug, info, warn, error (env LOG_LEVEL)', logLevel, (env.LOG_LEVEL as LogLevel | undefined) ?? 'info')
+    .option('--kubeconfig <path>', 'kubeconfig file (env KUBECONFIG; default ~/.kube/config, then in-cluster)')
+    .option('--operator-namespace <ns>', 'namespace of default VaultAuth/VaultConnection and the leader lease (default: the pod\'s namespace, env OPERATOR_NAMESPACE, default)')
+    .option('--install-crds', 'create or update the CRDs at start, for local runs (env VSO_INSTALL_CRDS)')
+    .option('--max-concurrent-reconciles <n>', `objects of each kind reconciled at once (env VSO_MAX_CONCURRENT_RECONCILES; default ${DEFAULT_SETTINGS.maxConcurrentReconciles})`)
+    .option('--health-probe-bind-address <addr>', `health and metrics server, host:port (env VSO_HEALTH_PROBE_BIND_ADDRESS; default ${DEFAULT_SETTINGS.healthProbeBindAddress})`)
+    .option('--leader-elect', 'elect one active replica through a coordination.k8s.io Lease (env VSO_LEADER_ELECT)')
+    .option('--allowed-vault-addresses <list>', 'comma-separated Vault addresses VaultConnections may name; others are refused (env VAULTBRIDGE_ALLOWED_VAULT_ADDRESSES; default: any)')
+    .option('--log-level <level>', `${LOG_LEVELS.join(', ')} (env LOG_LEVEL; default ${DEFAULT_SETTINGS.logLevel})`)
     .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
     .exitOverride()
-    .action(async (options: {
-      kubeconfig?: string; operatorNamespace: string; installCrds: boolean; maxConcurrentReconciles: number;
-      healthProbeBindAddress: string; leaderElect: boolean; logLevel: LogLevel; allowedVaultAddresses: string[];
-    }) => {
+    .action(async (_options: unknown, command: Command) => {
+      // Only what was typed counts as a flag; the environment fills the rest, through the same checks.
+      const flags = Object.fromEntries(Object.entries(command.opts()).filter(([name]) => command.getOptionValueSource(name) === 'cli'));
+      const namespaceFile = readNamespaceFile();
+      const options = readOperatorSettings({ flags, env, ...(namespaceFile === undefined ? {} : { namespaceFile }) });
       const logger = createLogger({ name: 'vaultbridge-operator', level: options.logLevel });
       const shutdown = createShutdown({ logger }).listen();
       const kubeConfig = loadKubeConfig(options.kubeconfig);
       const metrics = createMetricsRegistry({ defaultMetrics: true, defaultLabels: { service: 'operator' } });
       const health = createHealthServer({ metrics, logger });
-      const [host, port] = splitHostPort(options.healthProbeBindAddress);
-      const { url } = await health.listen(port, host);
+      const { url } = await health.listen(options.healthProbeBind.port, options.healthProbeBind.host);
       logger.info({ url }, 'health and metrics server listening');
       shutdown.onShutdown('health', () => health.setShuttingDown(), { order: 0 });
       shutdown.onShutdown('health close', () => health.close(), { order: 100 });
@@ -75,13 +64,13 @@ export function createOperatorProgram(io: CliIo, setExitCode: (code: number) => 
       const run = async (): Promise<void> => {
         operator = await startOperator({
           kubeConfig, logger, operatorNamespace: options.operatorNamespace, concurrency: options.maxConcurrentReconciles, metrics,
-          ...(env.OPERATOR_POD_UID ? { runtimePodUid: env.OPERATOR_POD_UID } : {}),
+          ...(options.podUid ? { runtimePodUid: options.podUid } : {}),
           allowedVaultAddresses: options.allowedVaultAddresses,
         });
       };
       shutdown.onShutdown('operator', () => operator?.stop(), { order: 10 });
       if (options.leaderElect) {
-        const lock = new LeaseLock({ kubeConfig, namespace: options.operatorNamespace, name: 'vaultbridge-operator-leader', identity: env.POD_NAME || os.hostname() });
+        const lock = new LeaseLock({ kubeConfig, namespace: options.operatorNamespace, name: 'vaultbridge-operator-leader', identity: options.podName ?? os.hostname() });
         lock.on('leading', () => void run().catch((error: unknown) => {
           logger.error({ err: error }, 'operator failed to start');
           void shutdown.shutdown('start failed', 1);
@@ -100,23 +89,10 @@ export function createOperatorProgram(io: CliIo, setExitCode: (code: number) => 
   return program;
 }
 
-/** `a, b` → ['a', 'b'], each a valid Vault address (checked here so a typo stops the start). */
-function addressList(value: string): string[] {
-  const entries = value.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
-  try {
-    new VaultAddressPolicy(entries);
-  } catch (error) {
-    throw new InvalidArgumentError((error as Error).message);
-  }
-  return entries;
-}
-
-function splitHostPort(address: string): [string, number] {
-  const index = address.lastIndexOf(':');
-  const port = Number(address.slice(index + 1));
-  if (index < 0 || !Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError(`--health-probe-bind-address: "${address}" is not host:port`);
-  return [address.slice(0, index) || '0.0.0.0', port];
-}
+const SETTINGS_HINT: Record<string, string> = {
+  environment: 'fix or unset the variable (unset, the default applies; a flag of the same name wins over it); --help lists each setting',
+  flags: 'fix the flag; --help lists each setting and its form',
+};
 
 /** Runs the CLI; resolves once the operator runs (the process then lives until SIGTERM). */
 export async function runOperatorCli(argv: string[], io: CliIo): Promise<number> {
@@ -132,6 +108,7 @@ export async function runOperatorCli(argv: string[], io: CliIo): Promise<number>
     if (commanderCode === 'commander.helpDisplayed' || commanderCode === 'commander.version') return 0;
     if (commanderCode?.startsWith('commander.')) return (error as { exitCode?: number }).exitCode ?? 2;
     io.stderr.write(`vaultbridge-operator: ${(error as Error).message}\n`);
+    if (error instanceof ConfigError) io.stderr.write(`${SETTINGS_HINT[error.source] ?? ''}\n`);
     return 1;
   }
 }
