@@ -70,7 +70,7 @@ function positiveInt(text: string, flag: string): number {
 }
 
 /** `https://vault-a:8200, https://vault-b` → the addresses, each checked to be a URL Vault could be at. */
-export function parseAllowedVaultAddresses(text: string | undefined): string[] {
+export function parseAllowedVaultAddresses(text: string | undefined, name = '--allowed-vault-addresses'): string[] {
   const entries = (text ?? '').split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
   for (const entry of entries) {
     let url: URL | undefined;
@@ -80,15 +80,43 @@ export function parseAllowedVaultAddresses(text: string | undefined): string[] {
       url = undefined;
     }
     if (!url || !['http:', 'https:', 'unix:'].includes(url.protocol)) {
-      throw new Error(`--allowed-vault-addresses: "${entry}" is not a Vault address; expected comma-separated http(s)://host[:port] or unix:///path entries`);
+      throw new Error(`${name}: "${entry}" is not a Vault address; expected comma-separated http(s)://host[:port] or unix:///path entries`);
     }
   }
   return entries;
 }
 
-async function serve(options: CliOptions, io: CliIo): Promise<number> {
+/** Options a variable fills when its flag is not given (read from io.env, so tests and the process agree). */
+const OPTION_VARIABLES = {
+  vaultAddr: 'VAULT_ADDR',
+  vaultNamespace: 'VAULT_NAMESPACE',
+  logLevel: 'LOG_LEVEL',
+  allowedVaultAddresses: 'VAULTBRIDGE_ALLOWED_VAULT_ADDRESSES',
+} as const satisfies Partial<Record<keyof CliOptions, string>>;
+
+type SettingNames = Record<keyof typeof OPTION_VARIABLES, string>;
+
+/**
+ * Fills unset flags from their variables (empty counts as unset) and returns, for each, the name the
+ * value came in under, so a bad value is refused naming what the user wrote: `LOG_LEVEL` or `--log-level`.
+ */
+function applyEnvironment(command: Command, env: NodeJS.ProcessEnv): SettingNames {
+  const names = {} as SettingNames;
+  for (const [key, variable] of Object.entries(OPTION_VARIABLES) as [keyof typeof OPTION_VARIABLES, string][]) {
+    const value = env[variable];
+    const fromEnv = command.getOptionValueSource(key) !== 'cli' && value !== undefined && value !== '';
+    if (fromEnv) command.setOptionValueWithSource(key, value, 'env');
+    names[key] = fromEnv ? variable : `--${key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
+  }
+  return names;
+}
+
+async function serve(options: CliOptions, io: CliIo, names: SettingNames): Promise<number> {
   const level = (options.logLevel === 'trace' ? 'trace' : options.logLevel === 'off' ? 'silent' : options.logLevel) as LogLevel;
-  if (!LOG_LEVELS.includes(level)) throw new Error(`--log-level: expected one of ${LOG_LEVELS.join(', ')}, got "${options.logLevel}"`);
+  if (!LOG_LEVELS.includes(level)) {
+    const fix = names.logLevel === '--log-level' ? 'fix the flag' : 'fix or unset the variable (default info)';
+    throw new Error(`${names.logLevel}: expected one of trace, debug, info, warn, error, off, got ${JSON.stringify(options.logLevel)}; ${fix}`);
+  }
   const logger = createLogger({ name: runtimeName, level });
   const skipVerify = options.vaultTlsSkipVerify === undefined ? undefined : options.vaultTlsSkipVerify === true || parseBoolean(options.vaultTlsSkipVerify) === true;
   const flags: ProviderFlags = {
@@ -101,7 +129,7 @@ async function serve(options: CliOptions, io: CliIo): Promise<number> {
         clientCert: options.vaultTlsClientCert, clientKey: options.vaultTlsClientKey, skipVerify,
       }).filter(([, value]) => value !== undefined),
     ),
-    allowedVaultAddresses: parseAllowedVaultAddresses(options.allowedVaultAddresses),
+    allowedVaultAddresses: parseAllowedVaultAddresses(options.allowedVaultAddresses, names.allowedVaultAddresses),
     maxObjectsPerMount: Math.max(1, positiveInt(options.maxObjectsPerMount, '--max-objects-per-mount')),
   };
   // The kubeconfig is checked and the HMAC key read in a child process, so the Kubernetes client is never
@@ -150,9 +178,9 @@ export function createCliProgram(io: CliIo, setExitCode: (code: number) => void)
     .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
     .option('--endpoint <path>', 'unix socket to serve the driver on', defaultEndpoint)
     .option('--health-addr <addr>', 'health (/healthz, /readyz) and /metrics listen address', ':8080')
-    .addOption(new Option('--vault-addr <url>', 'default Vault address (SPC vaultAddress wins)').env('VAULT_ADDR'))
+    .addOption(new Option('--vault-addr <url>', 'default Vault address (SPC vaultAddress wins) (env VAULT_ADDR)'))
     .option('--vault-mount <path>', 'default Kubernetes/JWT auth mount (SPC vaultKubernetesMountPath wins)', 'kubernetes')
-    .addOption(new Option('--vault-namespace <ns>', 'default Vault namespace').env('VAULT_NAMESPACE'))
+    .addOption(new Option('--vault-namespace <ns>', 'default Vault namespace (env VAULT_NAMESPACE)'))
     .option('--vault-tls-ca-cert <file>', 'CA PEM file for Vault (VAULT_CACERT)')
     .option('--vault-tls-ca-directory <dir>', 'directory of CA PEM files (VAULT_CAPATH)')
     .option('--vault-tls-server-name <name>', 'TLS server name (VAULT_TLS_SERVER_NAME)')
@@ -161,21 +189,22 @@ export function createCliProgram(io: CliIo, setExitCode: (code: number) => void)
     .option('--vault-tls-skip-verify [bool]', 'skip Vault TLS verification (VAULT_SKIP_VERIFY)')
     .option('--cache-size <n>', 'Vault identities (tokens) kept', '1000')
     .option('--concurrency <n>', 'objects of one mount read from Vault at once', '4')
-    .addOption(new Option('--log-level <level>', 'trace, debug, info, warn, error, off').default('info').env('LOG_LEVEL'))
+    .addOption(new Option('--log-level <level>', 'trace, debug, info, warn, error, off (env LOG_LEVEL)').default('info'))
     .option('--kubeconfig <file>', 'kubeconfig for TokenRequest (default $KUBECONFIG, ~/.kube/config, in-cluster)')
-    .addOption(new Option('--allowed-vault-addresses <list>', 'comma-separated Vault addresses a SecretProviderClass may name besides --vault-addr; the provider\'s own TokenRequest goes only to these').env('VAULTBRIDGE_ALLOWED_VAULT_ADDRESSES'))
+    .addOption(new Option('--allowed-vault-addresses <list>', 'comma-separated Vault addresses a SecretProviderClass may name besides --vault-addr; the provider\'s own TokenRequest goes only to these (env VAULTBRIDGE_ALLOWED_VAULT_ADDRESSES)'))
     .option('--max-objects-per-mount <n>', 'objects one SecretProviderClass may mount', String(defaultMaxObjectsPerMount))
     .option('--hmac-secret-name <name>', 'Secret (in $NAMESPACE or the service account\'s namespace) holding the HMAC key for object versions; created when absent', 'vault-csi-provider-hmac-key')
     .option('--no-warm-up', 'serve without running the mount path once first (the first mount is then slower)')
     .option('--debug', 'deprecated upstream; ignored')
     .option('--version', 'print the version and exit')
-    .action(async (options: CliOptions) => {
+    .action(async (options: CliOptions, command: Command) => {
+      const names = applyEnvironment(command, env);
       if (options.version) {
         io.stdout.write(`${JSON.stringify({ runtimeName, gitVersion: runtimeVersion, minDriverVersion: 'v1.0.0' })}\n`);
         setExitCode(0);
         return;
       }
-      setExitCode(await serve(options, { ...io, env }));
+      setExitCode(await serve(options, { ...io, env }, names));
     });
 }
 
