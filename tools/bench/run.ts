@@ -6,13 +6,14 @@ import { benchAgentInit, printAgentTable } from './agent-init.ts';
 import { benchWebhook, printWebhookTable } from './injector-webhook.ts';
 import { benchCsiMount, printCsiTable } from './csi-mount.ts';
 import { benchOperatorSync, printOperatorTable } from './operator-sync.ts';
+import { benchInstantUpdates, printInstantTable } from './instant-updates.ts';
 import { benchTemplates, printTemplatesTable } from './templates.ts';
 import { benchCsiFootprint, printCsiFootprint } from './csi-footprint.ts';
 
-// `npm run bench -- webhook` runs only the named benchmarks (webhook, agent, csi, operator, templates); no
-// names runs all of those. `footprint` runs every footprint check (issue 14), `footprint-csi` one
+// `npm run bench -- webhook` runs only the named benchmarks (webhook, agent, csi, operator, instant,
+// templates); no names runs all of those. `footprint` runs every footprint check (issue 14), `footprint-csi` one
 // service's; `--cgroup-seconds N` shortens the cgroup runs (default 300: five minutes, as the issue asks).
-const known = ['webhook', 'agent', 'csi', 'operator', 'templates', 'footprint', 'footprint-csi'];
+const known = ['webhook', 'agent', 'csi', 'operator', 'instant', 'templates', 'footprint', 'footprint-csi'];
 const argv = process.argv.slice(2);
 let cgroupSeconds = 300;
 const secondsAt = argv.findIndex((arg) => arg === '--cgroup-seconds' || arg.startsWith('--cgroup-seconds='));
@@ -54,6 +55,11 @@ if (runs('operator')) {
   const operator = await benchOperatorSync();
   printOperatorTable(operator);
   results.operatorSync = operator;
+}
+if (runs('instant')) {
+  const instant = await benchInstantUpdates();
+  printInstantTable(instant);
+  results.instantUpdates = instant;
 }
 
 if (runs('templates')) {
