@@ -7,6 +7,7 @@ import { rewriteWorkload, type FilePlan, type InjectedWorkload } from './injecto
 import type { Manifest } from './manifests.ts';
 import { dnsName } from './names.ts';
 import { annotationField, type Findings } from './report.ts';
+import type { SharedObjects } from './shared-objects.ts';
 import { csiVolume, secretProviderClass, type SpcConnection, type SpcObject } from './spc.ts';
 import { CSI_DEFAULT_JSON, CSI_DEFAULT_MAP } from './templates.ts';
 
@@ -47,7 +48,7 @@ function objectFor(workload: InjectedWorkload, file: FilePlan, findings: Finding
   return { ...base, template: file.secret.defaultTemplate === 'json' ? CSI_DEFAULT_JSON : CSI_DEFAULT_MAP };
 }
 
-export function injectorToCsi(workload: InjectedWorkload, findings: Findings): { objects: Manifest[]; workload: Manifest } {
+export function injectorToCsi(workload: InjectedWorkload, shared: SharedObjects, findings: Findings): { objects: Manifest[]; workload: Manifest } {
   const connection = connectionOf(workload, findings);
   if (workload.mounts.some((mount) => mount.files.some((file) => file.source.kind === 'dynamic'))) {
     findings.add('changed', workload.source, annotationField(A.agentInject),
@@ -59,7 +60,7 @@ export function injectorToCsi(workload: InjectedWorkload, findings: Findings): {
   }
   const objects: Manifest[] = [];
   const volumes = workload.mounts.map((mount) => {
-    const name = dnsName(workload.name, mount.volumeName);
+    const name = shared.uniqueName(['SecretProviderClass'], workload.namespace, dnsName(workload.name, mount.volumeName));
     objects.push(secretProviderClass(name, workload.namespace, connection, mount.files.map((file) => objectFor(workload, file, findings))));
     return { mountPath: mount.mountPath, volume: csiVolume(mount.volumeName, name) };
   });

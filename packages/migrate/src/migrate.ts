@@ -48,7 +48,7 @@ export function migrate(input: readonly Manifest[], options: MigrateOptions): Mi
   const shared = new SharedObjects();
   for (const manifest of manifests) {
     // Names the input already uses: new objects (and the Secrets they create) must not take them.
-    if ((manifest.apiVersion === API_VERSION || manifest.kind === 'Secret') && typeof manifest.kind === 'string') {
+    if ((manifest.apiVersion === API_VERSION || manifest.kind === 'Secret' || manifest.kind === 'SecretProviderClass') && typeof manifest.kind === 'string') {
       shared.reserve(manifest.kind, sourceOf(manifest).namespace ?? namespace, sourceOf(manifest).name);
     }
     const destination = manifest.apiVersion === API_VERSION && typeof manifest.spec === 'object' && manifest.spec !== null ? (manifest.spec as { destination?: { name?: unknown } }).destination : undefined;
@@ -65,7 +65,7 @@ export function migrate(input: readonly Manifest[], options: MigrateOptions): Mi
     // All or nothing: a workload with an error keeps the injector, rather than losing a file or the
     // agent's token or listener the app relies on.
     const rollback = shared.mark();
-    const converted = options.to === 'operator' ? injectorToOperator(workload, shared, findings) : injectorToCsi(workload, findings);
+    const converted = options.to === 'operator' ? injectorToOperator(workload, shared, findings) : injectorToCsi(workload, shared, findings);
     if (findings.errorsFor(workload.source) > 0) {
       rollback();
       findings.add('error', workload.source, 'metadata.annotations', 'not converted: the workload keeps the injector until the errors above are resolved');
@@ -83,7 +83,7 @@ export function migrate(input: readonly Manifest[], options: MigrateOptions): Mi
     }, findings);
     manifests = applyReplacements(manifests, replaced);
   } else {
-    manifests = applyReplacements(manifests, operatorToCsi(manifests, documents, namespace, findings));
+    manifests = applyReplacements(manifests, operatorToCsi(manifests, documents, namespace, shared, findings));
   }
   return { manifests: [...shared.objects(), ...manifests], findings: findings.list };
 }

@@ -11,6 +11,7 @@ import {
 import { isRecord, sourceOf, type Manifest } from './manifests.ts';
 import { dnsName } from './names.ts';
 import type { Findings, SourceRef } from './report.ts';
+import type { SharedObjects } from './shared-objects.ts';
 import { csiVolume, secretProviderClass, type SpcConnection, type SpcObject } from './spc.ts';
 import { fromOperatorTemplate } from './templates.ts';
 import { editPod, podSpecField, type PodDocument } from './workload-volumes.ts';
@@ -189,7 +190,7 @@ function envReferences(document: PodDocument): Map<string, { keys: Set<string> |
   return refs;
 }
 
-export function operatorToCsi(manifests: readonly Manifest[], documents: readonly PodDocument[], defaultNamespace: string, findings: Findings): Map<number, Manifest[]> {
+export function operatorToCsi(manifests: readonly Manifest[], documents: readonly PodDocument[], defaultNamespace: string, shared: SharedObjects, findings: Findings): Map<number, Manifest[]> {
   const replaced = new Map<number, Manifest[]>();
   const synced = readSynced(manifests, defaultNamespace, findings);
   const used = new Set<Synced>();
@@ -215,7 +216,7 @@ export function operatorToCsi(manifests: readonly Manifest[], documents: readonl
         if (connection !== undefined) findings.add('error', document.source, field, 'its Secrets come from different Vault connections or roles; one SecretProviderClass logs in once');
         continue;
       }
-      const draft: SpcDraft = { name: dnsName(document.name, volume.name), connection, objects: [], keys: new Map(), secretObjects: [] };
+      const draft: SpcDraft = { name: shared.uniqueName(['SecretProviderClass'], document.namespace, dnsName(document.name, volume.name)), connection, objects: [], keys: new Map(), secretObjects: [] };
       // All or nothing: a volume with a key that cannot move stays as it is, with its synced objects.
       let complete = true;
       sources.forEach((item, i) => {
@@ -257,7 +258,7 @@ export function operatorToCsi(manifests: readonly Manifest[], documents: readonl
       if (draft === undefined) {
         const connection = connectionFor(match, manifests, findings);
         if (connection === undefined) continue;
-        draft = { name: dnsName(document.name, secretName, 'env'), connection, objects: [], keys: new Map([[secretName, new Map()]]), secretObjects: [] };
+        draft = { name: shared.uniqueName(['SecretProviderClass'], document.namespace, dnsName(document.name, secretName, 'env')), connection, objects: [], keys: new Map([[secretName, new Map()]]), secretObjects: [] };
         drafts.push(draft);
         const volumeName = dnsName('secrets-store', secretName).slice(0, 63).replace(/[^a-z0-9]+$/, '');
         added.push({ volume: csiVolume(volumeName, draft.name), mountPath: `/mnt/secrets-store/${secretName}`, containers: ref.containers });
