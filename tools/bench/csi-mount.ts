@@ -106,6 +106,8 @@ path "${layout.databaseMount}/creds/${layout.databaseRole}" { capabilities = ["r
   return { startProvider, connect, mountOn, kvObjects, dbObjects, token };
 }
 
+const idleSettleMs = 5000;
+
 export async function benchCsiMount(warmMounts = 200, pods = 50, polls = 20): Promise<CsiBenchResult> {
   const stack = await startStack();
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'vaultbridge-csi-bench-'));
@@ -118,6 +120,9 @@ export async function benchCsiMount(warmMounts = 200, pods = 50, polls = 20): Pr
     // The first mount of a provider started without the warm-up, for comparison; then the real one.
     const noWarmUpSocket = path.join(work, 'no-warm-up.sock');
     const noWarmUp = await startProvider(noWarmUpSocket, ['--no-warm-up']);
+    // Idle is after start-up has settled: parsing the bundle holds ~17 MiB of malloc'd memory for the first
+    // seconds (longer on a loaded machine), given back once compiled.
+    await sleep(idleSettleMs);
     const idleRssNoWarmUpMiB = rssMiB(noWarmUp);
     const noWarmUpDriver = connect(noWarmUpSocket);
     const coldMountNoWarmUpMs = await mountOn(noWarmUpDriver, kvObjects, 'pod-no-warm-up');
@@ -128,6 +133,7 @@ export async function benchCsiMount(warmMounts = 200, pods = 50, polls = 20): Pr
 
     const socketPath = path.join(work, 'vault.sock');
     provider = await startProvider(socketPath, []);
+    await sleep(idleSettleMs);
     const idleRssMiB = rssMiB(provider);
     const driver = connect(socketPath);
     const mount = (objects: string, podUid: string): Promise<number> => mountOn(driver, objects, podUid);

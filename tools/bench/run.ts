@@ -9,11 +9,12 @@ import { benchOperatorSync, printOperatorTable } from './operator-sync.ts';
 import { benchInstantUpdates, printInstantTable } from './instant-updates.ts';
 import { benchTemplates, printTemplatesTable } from './templates.ts';
 import { benchCsiFootprint, printCsiFootprint } from './csi-footprint.ts';
+import { benchAgentFootprint, printAgentFootprint } from './agent-footprint.ts';
 
 // `npm run bench -- webhook` runs only the named benchmarks (webhook, agent, csi, operator, instant,
 // templates); no names runs all of those. `footprint` runs every footprint check (issue 14), `footprint-csi` one
 // service's; `--cgroup-seconds N` shortens the cgroup runs (default 300: five minutes, as the issue asks).
-const known = ['webhook', 'agent', 'csi', 'operator', 'instant', 'templates', 'footprint', 'footprint-csi'];
+const known = ['webhook', 'agent', 'csi', 'operator', 'instant', 'templates', 'footprint', 'footprint-csi', 'footprint-agent'];
 const argv = process.argv.slice(2);
 let cgroupSeconds = 300;
 const secondsAt = argv.findIndex((arg) => arg === '--cgroup-seconds' || arg.startsWith('--cgroup-seconds='));
@@ -71,6 +72,11 @@ if (footprint('csi')) {
   const csi = await benchCsiFootprint(cgroupSeconds);
   printCsiFootprint(csi);
   results.csiFootprint = csi;
+}
+if (footprint('agent')) {
+  const agent = await benchAgentFootprint(cgroupSeconds);
+  printAgentFootprint(agent);
+  results.agentFootprint = agent;
 }
 
 const dir = path.join(repoRoot, 'bench/results');

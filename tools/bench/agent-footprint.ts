@@ -1,0 +1,173 @@
+// The agent's footprint with 10 secrets (5 templated): peak RSS of `init`, steady RSS of `sidecar`, both
+// run as the image runs them (the node flags of the Dockerfile's vaultbridge-agent wrapper), and the
+// sidecar's re-render load inside a cgroup with the agent's default memory limit (agent-limits-mem).
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { decide } from '@vaultbridge/injector';
+import { repoRoot, startStack } from '@vaultbridge/testenv';
+import { MemoryCgroup, printFootprintTable, quantityBytes, type CgroupCheck, type FootprintRow } from './footprint.ts';
+
+const goals = { initPeakMiB: 64, sidecarSteadyMiB: 48 };
+/** The injector's default agent memory limit (annotation agent-limits-mem, as vault-k8s). */
+const agentMemoryLimit = '128Mi';
+
+/** The node flags of the image's `vaultbridge-agent` wrapper (`exec node <flags> /app/agent.mjs`). */
+export function agentNodeFlags(): string[] {
+  if (process.env.BENCH_AGENT_NODE_FLAGS !== undefined) return process.env.BENCH_AGENT_NODE_FLAGS.split(' ').filter(Boolean);
+  const dockerfile = path.join(repoRoot, 'packages/injector/Dockerfile');
+  const line = /exec node ((?:--\S+ )*)\/app\/agent\.mjs/.exec(fs.readFileSync(dockerfile, 'utf8'));
+  if (!line) throw new Error(`${dockerfile}: no 'exec node [flags] /app/agent.mjs' wrapper to take the agent's node flags from`);
+  return (line[1] ?? '').split(' ').filter(Boolean);
+}
+
+export interface AgentFootprint {
+  templates: number;
+  initPeakRssMiB: number;
+  sidecarSteadyRssMiB: number;
+  sidecarPeakRssMiB: number;
+  rows: FootprintRow[];
+  cgroup: CgroupCheck;
+}
+
+function status(pid: number | undefined, field: 'VmRSS' | 'VmHWM'): number {
+  const text = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(text)?.[1] ?? NaN) / 1024;
+}
+
+export async function benchAgentFootprint(cgroupSeconds: number, secrets = 10): Promise<AgentFootprint> {
+  const bundle = path.join(repoRoot, 'packages/injector/dist/bundle/agent.mjs');
+  if (!fs.existsSync(bundle)) throw new Error(`${bundle} is missing: run 'npx nx run @vaultbridge/injector:bundle' (npm run bench does)`);
+  const flags = agentNodeFlags();
+  const stack = await startStack();
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'vaultbridge-agent-footprint-'));
+  const children: ChildProcess[] = [];
+  let cgroup: MemoryCgroup | undefined;
+  try {
+    const ns = 'bench';
+    await stack.createServiceAccount(ns, 'app');
+    await stack.writePolicy('bench-app', 'path "secret/data/bench/*" { capabilities = ["read"] }');
+    await stack.writeKubernetesRole('bench-app', { serviceAccounts: ['app'], namespaces: [ns], policies: ['bench-app'], audience: 'vault' });
+    // Two pods' worth of secrets under their own prefixes, so Vault's request counts tell the two
+    // sidecars of the cgroup run apart.
+    const configsFor = async (prefix: string): Promise<{ init: string; sidecar: string }> => {
+      const annotations: Record<string, string> = {
+        'vault.hashicorp.com/agent-inject': 'true',
+        'vault.hashicorp.com/role': 'bench-app',
+        // Re-read KV every few seconds, so the cgroup run renders all the time (the default is 5 minutes).
+        'vault.hashicorp.com/template-static-secret-render-interval': '2s',
+      };
+      for (let i = 0; i < secrets; i++) {
+        const secretPath = `secret/data/bench/${prefix}-s${i}`;
+        await stack.vaultAdmin.write(secretPath, { data: { user: `user-${i}`, password: `password-${i}`, url: `postgres://db-${i}:5432/app` } });
+        annotations[`vault.hashicorp.com/agent-inject-secret-s${i}`] = secretPath;
+        if (i % 2 === 0) {
+          annotations[`vault.hashicorp.com/agent-inject-template-s${i}`] = `{{- with secret "${secretPath}" -}}\nuser={{ .Data.data.user }}\npassword={{ .Data.data.password | base64Encode }}\nurl={{ .Data.data.url | toUpper }}\n{{- end }}`;
+        }
+      }
+      const decision = decide({
+        metadata: { name: 'app', annotations },
+        spec: {
+          serviceAccountName: 'app',
+          containers: [{ name: 'app', image: 'app', volumeMounts: [{ name: 'token', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' }] }],
+          volumes: [{ name: 'token', projected: { sources: [{ serviceAccountToken: { path: 'token', audience: 'vault' } }] } }],
+        },
+      }, ns, { vaultAddress: stack.vaultAddr });
+      if (decision.kind !== 'inject') throw new Error(`the benchmark pod was not injected: ${JSON.stringify(decision).slice(0, 500)}`);
+      const configOf = (container: { env?: Array<{ name: string; value?: string }> } | undefined) => container?.env?.find((e) => e.name === 'VAULTBRIDGE_AGENT_CONFIG')?.value ?? '';
+      const init = configOf(decision.pod.spec?.initContainers?.[0]);
+      const sidecar = configOf(decision.pod.spec?.containers?.find((c) => c.name === 'vault-agent'));
+      if (init === '' || sidecar === '') throw new Error('the injected pod has no vault-agent-init or vault-agent config');
+      return { init, sidecar };
+    };
+    const a = await configsFor('a');
+    const b = await configsFor('b');
+    const initConfig = a.init;
+
+    const rootFor = async (name: string) => {
+      const root = path.join(work, name);
+      const tokenFile = path.join(root, 'var/run/secrets/kubernetes.io/serviceaccount/token');
+      fs.mkdirSync(path.dirname(tokenFile), { recursive: true });
+      fs.writeFileSync(tokenFile, (await stack.requestToken(ns, 'app', { audiences: ['vault'] })).token);
+      return root;
+    };
+    const env = (root: string, config: string) => ({ PATH: process.env.PATH ?? '/usr/bin:/bin', VAULTBRIDGE_AGENT_ROOT: root, VAULTBRIDGE_AGENT_CONFIG: config });
+
+    // init: the peak (VmHWM, via time -f %M) over three runs.
+    let initPeakKiB = 0;
+    for (let run = 0; run < 3; run++) {
+      const root = await rootFor(`init-${run}`);
+      const stats = path.join(work, `time-${run}`);
+      let output = '';
+      const code = await new Promise<number | null>((resolve) => {
+        const child = spawn('/usr/bin/time', ['-f', '%M', '-o', stats, process.execPath, ...flags, bundle, 'init'], { env: env(root, initConfig), stdio: ['ignore', 'pipe', 'pipe'] });
+        child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+        child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+        child.once('exit', resolve);
+      });
+      if (code !== 0 || !fs.existsSync(path.join(root, 'vault/secrets/s0'))) throw new Error(`agent init run ${run} failed (exit ${code}): ${output.slice(-2000)}`);
+      initPeakKiB = Math.max(initPeakKiB, Number(fs.readFileSync(stats, 'utf8').trim().split('\n').pop()));
+    }
+
+    // sidecar: steady RSS after its first render and a few re-reads; then the same load in and out of the limit.
+    const startSidecar = async (name: string, sidecarConfig: string, inGroup?: MemoryCgroup): Promise<{ child: ChildProcess; root: string }> => {
+      const root = await rootFor(name);
+      const args = [...flags, bundle, 'sidecar'];
+      const child = inGroup
+        ? spawn('/bin/sh', ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', inGroup.dir, process.execPath, ...args], { env: env(root, sidecarConfig), stdio: 'ignore' })
+        : spawn(process.execPath, args, { env: env(root, sidecarConfig), stdio: 'ignore' });
+      children.push(child);
+      for (let i = 0; i < 300 && !fs.existsSync(path.join(root, `vault/secrets/s${secrets - 1}`)); i++) await sleep(100);
+      return { child, root };
+    };
+    const steady = await startSidecar('sidecar', a.sidecar);
+    await sleep(20_000);
+    const sidecarSteadyRssMiB = status(steady.child.pid, 'VmRSS');
+    const sidecarPeakRssMiB = status(steady.child.pid, 'VmHWM');
+    steady.child.kill('SIGTERM');
+
+    // Throughput: KV reads the sidecar made (Vault's request count by route) while in the limit and without.
+    cgroup = new MemoryCgroup('agent', quantityBytes(agentMemoryLimit));
+    const limited = await startSidecar('limited', a.sidecar, cgroup);
+    let killedBy: string | null = null;
+    limited.child.once('exit', (_code, signal) => (killedBy = signal));
+    await startSidecar('free', b.sidecar);
+    const readsOf = (counts: Record<string, number>, prefix: string) =>
+      Object.entries(counts).filter(([route]) => route.startsWith(`GET /v1/secret/data/bench/${prefix}-`)).reduce((sum, [, n]) => sum + n, 0);
+    await stack.resetRequestCounts();
+    const started = Date.now();
+    await sleep(cgroupSeconds * 1000);
+    const { byRoute } = await stack.requestCounts();
+    const elapsed = (Date.now() - started) / 1000;
+    const stats = cgroup.stats();
+    const rows: FootprintRow[] = [
+      { service: 'agent', measure: `init, ${secrets} secrets (${Math.ceil(secrets / 2)} templated): peak`, oursMiB: initPeakKiB / 1024, goalMiB: goals.initPeakMiB },
+      { service: 'agent', measure: 'sidecar steady (20 s after the first render)', oursMiB: sidecarSteadyRssMiB, goalMiB: goals.sidecarSteadyMiB },
+    ];
+    return {
+      templates: secrets, initPeakRssMiB: initPeakKiB / 1024, sidecarSteadyRssMiB, sidecarPeakRssMiB, rows,
+      cgroup: {
+        service: 'agent sidecar', limitMiB: quantityBytes(agentMemoryLimit) / 1024 ** 2, seconds: cgroupSeconds,
+        oomKilled: killedBy === 'SIGKILL' || stats.oomKills > 0, maxUsageMiB: stats.maxUsageMiB, failcnt: stats.failcnt,
+        limitedPerSecond: readsOf(byRoute, 'a') / elapsed, unlimitedPerSecond: readsOf(byRoute, 'b') / elapsed, unit: 'KV reads/s',
+      },
+    };
+  } finally {
+    for (const child of children) {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await exited;
+      }
+    }
+    cgroup?.remove();
+    await stack.stop();
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+export function printAgentFootprint(result: AgentFootprint): void {
+  printFootprintTable(`Agent footprint (sidecar peak ${result.sidecarPeakRssMiB.toFixed(0)} MiB)`, result.rows, [result.cgroup]);
+}
