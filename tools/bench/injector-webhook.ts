@@ -54,7 +54,7 @@ export function sampleReview(): object {
   };
 }
 
-async function waitReady(port: number, child: ChildProcess, name: string): Promise<void> {
+export async function waitReady(port: number, child: ChildProcess, name: string): Promise<void> {
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}`);
@@ -69,7 +69,7 @@ async function waitReady(port: number, child: ChildProcess, name: string): Promi
   throw new Error(`${name} did not become ready on port ${port}`);
 }
 
-interface LoadResult {
+export interface LoadResult {
   requestsPerSecond: number;
   /** the server process's CPU time (user + system) per answered request, from /proc */
   cpuMicrosPerRequest: number;
@@ -87,7 +87,7 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-async function load(server: ChildProcess, port: number, body: string, overallRate?: number): Promise<LoadResult> {
+export async function load(server: ChildProcess, port: number, body: string, overallRate?: number): Promise<LoadResult> {
   const cpuBefore = cpuSeconds(server.pid!);
   if (overallRate) {
     const r = await constantRate({ port, path: '/mutate', body, ratePerSecond: overallRate, durationSeconds, connections });
@@ -112,7 +112,7 @@ async function load(server: ChildProcess, port: number, body: string, overallRat
   };
 }
 
-async function stop(child: ChildProcess): Promise<void> {
+export async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');

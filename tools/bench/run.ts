@@ -10,11 +10,12 @@ import { benchInstantUpdates, printInstantTable } from './instant-updates.ts';
 import { benchTemplates, printTemplatesTable } from './templates.ts';
 import { benchCsiFootprint, printCsiFootprint } from './csi-footprint.ts';
 import { benchAgentFootprint, printAgentFootprint } from './agent-footprint.ts';
+import { benchWebhookFootprint, printWebhookFootprint } from './webhook-footprint.ts';
 
 // `npm run bench -- webhook` runs only the named benchmarks (webhook, agent, csi, operator, instant,
 // templates); no names runs all of those. `footprint` runs every footprint check (issue 14), `footprint-csi` one
 // service's; `--cgroup-seconds N` shortens the cgroup runs (default 300: five minutes, as the issue asks).
-const known = ['webhook', 'agent', 'csi', 'operator', 'instant', 'templates', 'footprint', 'footprint-csi', 'footprint-agent'];
+const known = ['webhook', 'agent', 'csi', 'operator', 'instant', 'templates', 'footprint', 'footprint-csi', 'footprint-agent', 'footprint-webhook'];
 const argv = process.argv.slice(2);
 let cgroupSeconds = 300;
 const secondsAt = argv.findIndex((arg) => arg === '--cgroup-seconds' || arg.startsWith('--cgroup-seconds='));
@@ -77,6 +78,11 @@ if (footprint('agent')) {
   const agent = await benchAgentFootprint(cgroupSeconds);
   printAgentFootprint(agent);
   results.agentFootprint = agent;
+}
+if (footprint('webhook')) {
+  const webhook = await benchWebhookFootprint(cgroupSeconds);
+  printWebhookFootprint(webhook);
+  results.webhookFootprint = webhook;
 }
 
 const dir = path.join(repoRoot, 'bench/results');

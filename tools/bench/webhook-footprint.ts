@@ -1,0 +1,108 @@
+// The injector webhook's footprint as shipped (the Dockerfile wrapper's node flags, default --workers):
+// RSS idle, right after a saturation run and a minute later, p99 at an offered 1,000 reviews/s in the same
+// run, and a saturation run side by side with an unlimited twin while one runs in the chart's memory limit.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import autocannon from 'autocannon';
+import { createCertificateAuthority, freeLoopbackPort, issueCertificate, repoRoot } from '@vaultbridge/testenv';
+import { chartMemoryLimit, MemoryCgroup, printFootprintTable, type CgroupCheck, type FootprintRow } from './footprint.ts';
+import { load, sampleReview, stop, waitReady, type LoadResult } from './injector-webhook.ts';
+
+const goals = { idleMiB: 64, afterSaturationMiB: 96, minuteAfterMiB: 80, p99Ms: 12.2 };
+
+/** The node flags of the image's `vaultbridge-injector` wrapper (`exec node <flags> /app/injector.mjs`). */
+export function injectorNodeFlags(): string[] {
+  if (process.env.BENCH_INJECTOR_NODE_FLAGS !== undefined) return process.env.BENCH_INJECTOR_NODE_FLAGS.split(' ').filter(Boolean);
+  const dockerfile = path.join(repoRoot, 'packages/injector/Dockerfile');
+  const line = /exec node ((?:--\S+ )*)\/app\/injector\.mjs/.exec(fs.readFileSync(dockerfile, 'utf8'));
+  if (!line) throw new Error(`${dockerfile}: no 'exec node [flags] /app/injector.mjs' wrapper to take the injector's node flags from`);
+  return (line[1] ?? '').split(' ').filter(Boolean);
+}
+
+function rssMiB(pid: number | undefined): number {
+  return Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
+}
+
+export interface WebhookFootprint {
+  idleMiB: number;
+  afterSaturationMiB: number;
+  minuteAfterMiB: number;
+  saturation: LoadResult;
+  at1000: LoadResult;
+  rows: FootprintRow[];
+  cgroup: CgroupCheck;
+}
+
+export async function benchWebhookFootprint(cgroupSeconds: number): Promise<WebhookFootprint> {
+  const bundle = path.join(repoRoot, 'packages/injector/dist/bundle/injector.mjs');
+  if (!fs.existsSync(bundle)) throw new Error(`${bundle} is missing: run 'npx nx run @vaultbridge/injector:bundle' (npm run bench does)`);
+  const flags = injectorNodeFlags();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vaultbridge-webhook-footprint-'));
+  const ca = await createCertificateAuthority('bench-ca');
+  const serving = await issueCertificate(ca, { commonName: 'bench', usage: 'server', ipAddresses: ['127.0.0.1'] });
+  const certFile = path.join(dir, 'tls.crt');
+  const keyFile = path.join(dir, 'tls.key');
+  fs.writeFileSync(certFile, serving.certPem);
+  fs.writeFileSync(keyFile, serving.keyPem);
+  const body = JSON.stringify(sampleReview());
+  const args = (port: number) => [...flags, bundle, 'serve', '--listen', `127.0.0.1:${port}`, '--tls-cert-file', certFile, '--tls-key-file', keyFile,
+    '--vault-address', 'https://vault.vault.svc:8200', '--log-level', 'warn',
+    // BENCH_INJECTOR_ARGS: other serve flags to compare against the shipped defaults (e.g. --workers 0).
+    ...(process.env.BENCH_INJECTOR_ARGS ?? '').split(' ').filter(Boolean)];
+  const children: ChildProcess[] = [];
+  const cgroup = new MemoryCgroup('webhook', chartMemoryLimit('injector'));
+  try {
+    const port = await freeLoopbackPort();
+    const server = spawn(process.execPath, args(port), { stdio: ['ignore', 'ignore', 'inherit'] });
+    children.push(server);
+    await waitReady(port, server, 'injector');
+    await sleep(5000);
+    const idleMiB = rssMiB(server.pid);
+    const saturation = await load(server, port, body);
+    const afterSaturationMiB = rssMiB(server.pid);
+    const at1000 = await load(server, port, body, 1000);
+    await sleep(60_000);
+    const minuteAfterMiB = rssMiB(server.pid);
+    await stop(server);
+
+    // Saturation on both at once for the cgroup run: the machine's other load falls on both alike.
+    const limitedPort = await freeLoopbackPort();
+    const limited = cgroup.spawn(process.execPath, args(limitedPort));
+    children.push(limited);
+    let killedBy: string | null = null;
+    limited.once('exit', (_code, signal) => (killedBy = signal));
+    const freePort = await freeLoopbackPort();
+    const free = spawn(process.execPath, args(freePort), { stdio: ['ignore', 'ignore', 'inherit'] });
+    children.push(free);
+    await waitReady(limitedPort, limited, 'injector in the cgroup');
+    await waitReady(freePort, free, 'injector');
+    const saturate = (p: number) => autocannon({ url: `https://127.0.0.1:${p}/mutate`, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections: 25, duration: cgroupSeconds });
+    const [inLimit, outside] = await Promise.all([saturate(limitedPort), saturate(freePort)]);
+    const stats = cgroup.stats();
+    const rows: FootprintRow[] = [
+      { service: 'webhook', measure: 'idle (5 s after ready)', oursMiB: idleMiB, goalMiB: goals.idleMiB },
+      { service: 'webhook', measure: `right after a ${Math.round(saturation.requestsPerSecond)} reviews/s saturation run`, oursMiB: afterSaturationMiB, goalMiB: goals.afterSaturationMiB },
+      { service: 'webhook', measure: 'a minute after (1,000/s run in between)', oursMiB: minuteAfterMiB, goalMiB: goals.minuteAfterMiB },
+    ];
+    return {
+      idleMiB, afterSaturationMiB, minuteAfterMiB, saturation, at1000, rows,
+      cgroup: {
+        service: 'webhook', limitMiB: cgroup.limitBytes / 1024 ** 2, seconds: cgroupSeconds,
+        oomKilled: killedBy === 'SIGKILL' || stats.oomKills > 0, maxUsageMiB: stats.maxUsageMiB, failcnt: stats.failcnt,
+        limitedPerSecond: inLimit.requests.average, unlimitedPerSecond: outside.requests.average, unit: 'reviews/s',
+      },
+    };
+  } finally {
+    await Promise.all(children.map((child) => (child.exitCode === null && child.signalCode === null ? stop(child) : Promise.resolve())));
+    cgroup.remove();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function printWebhookFootprint(r: WebhookFootprint): void {
+  console.log(`\nwebhook as shipped: saturation ${r.saturation.requestsPerSecond.toFixed(0)} reviews/s (${r.saturation.cpuMicrosPerRequest.toFixed(0)} µs CPU each); offered 1,000/s: p50 ${r.at1000.p50Ms.toFixed(1)} ms, p99 ${r.at1000.p99Ms.toFixed(1)} ms (goal: below vault-k8s's ${goals.p99Ms} ms on the issue's run)`);
+  printFootprintTable('Webhook footprint', r.rows, [r.cgroup]);
+}
