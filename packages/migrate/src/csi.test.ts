@@ -150,7 +150,7 @@ describe('injector → SecretProviderClass', () => {
   test('a template that prints one key becomes upstream secretKey', () => {
     const pod: Manifest = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'web', annotations: {
       'vault.hashicorp.com/agent-inject': 'true', 'vault.hashicorp.com/role': 'web',
-      'vault.hashicorp.com/agent-inject-secret-pw': 'secret/data/web/config', 'vault.hashicorp.com/agent-inject-template-pw': '{{secret "password"}}',
+      'vault.hashicorp.com/agent-inject-secret-pw': 'secret/data/web/config', 'vault.hashicorp.com/agent-inject-template-pw': '{{password}}',
     } }, spec: { containers: [{ name: 'app', image: 'app' }] } };
     const result = migrate([pod], { to: 'csi', injectorDefaults: { vaultAddress: 'https://vault:8200' } });
     const spc = parseSpc(ofKind(result.manifests, 'SecretProviderClass')[0]!);
