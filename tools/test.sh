@@ -1,7 +1,14 @@
 #!/usr/bin/env bash
 # The README's test command (npm test): set up what is missing, start ONE real test stack for every
-# package, type-check, run every package's tests, stop the stack and check nothing was left running.
+# package, type-check, run every package's tests, stop the stack and check nothing was left running;
+# then the cluster tier (a real one-node cluster running the chart's pods), which needs root on Linux.
+# `npm run test:api` (--api-only) runs every tier below the cluster, on any machine.
 set -euo pipefail
+api_only=false
+if [ "${1:-}" = "--api-only" ]; then
+  api_only=true
+  shift
+fi
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 bash tools/setup.sh
@@ -53,4 +60,19 @@ for pid in $stack_pids; do
   fi
 done
 [ $status -ne 0 ] || echo "[test] no test-stack process left running" >&2
+if [ "$api_only" = true ]; then exit $status; fi
+
+# The cluster tier after the API tier: it starts its own stack (node, containerd, CSI driver, the chart).
+if [ "$(uname -s)" != "Linux" ] || [ "$(id -u)" -ne 0 ]; then
+  echo "[test] FAILED: the cluster tier runs real pods and needs root on Linux (containerd, the kubelet, iptables); this is $(uname -s) as uid $(id -u). Run the tiers below it with: npm run test:api" >&2
+  exit 1
+fi
+phase "cluster tier: installing what it needs (tools/install.sh cluster)"
+started=$SECONDS
+bash tools/install.sh cluster
+echo "[test] cluster install took $((SECONDS - started))s" >&2
+phase "cluster tier: tests in real pods (packages/testenv test:cluster)"
+started=$SECONDS
+(cd packages/testenv && npm run --silent test:cluster) || status=1
+echo "[test] cluster tier took $((SECONDS - started))s" >&2
 exit $status
