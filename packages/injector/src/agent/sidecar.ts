@@ -1,12 +1,13 @@
 // `vaultbridge-agent sidecar`: the first render (as init, within the retry budget), then the ready file;
 // afterwards it keeps the token alive (TokenManager), renews or re-issues dynamic leases (LeaseManager)
-// and re-renders their secrets when re-issued, re-reads KV secrets every static interval, rewrites a
-// file only when its bytes changed and then runs the secret's command. SIGTERM, or POST /agent/v1/quit
+// and re-renders their secrets when re-issued, re-reads KV secrets every static interval and on Vault's
+// KV events for their path (instant.ts), rewrites a file only when its bytes changed and then runs the secret's command. SIGTERM, or POST /agent/v1/quit
 // with agent-enable-quit, stops it gracefully; agent-metrics-listener-port serves its metrics.
 
 import { LeaseManager, createShutdown, readDynamicSecret } from '@vaultbridge/core';
 import { DEFAULT_STATIC_SECRET_RENDER_INTERVAL_MS } from './config.ts';
 import { runSecretCommand } from './commands.ts';
+import { InstantRerender, SerialRenders } from './instant.ts';
 import type { AgentRunOptions } from './init.ts';
 import { AgentMetrics, startAgentListeners, type AgentListeners } from './listeners.ts';
 import { volumeRoots, writeSecretFile } from './write.ts';
@@ -118,20 +119,31 @@ export async function runSidecar(options: AgentRunOptions): Promise<number> {
   // Static secrets (KV, and templates without a path) are read again on an interval.
   const staticSecrets = first.filter((rendered) => rendered.fetched?.kind !== 'dynamic').map((rendered) => rendered.secret);
   const intervalMs = config.templateConfig.staticSecretRenderIntervalMs ?? DEFAULT_STATIC_SECRET_RENDER_INTERVAL_MS;
+  // One render of a secret at a time, whether the interval or an event asks.
+  const renders = new SerialRenders<PreparedSecret>((secret) => rerender(sidecarSession, metrics, secret));
   let pass: Promise<void> | undefined;
   const timer = setInterval(() => {
     if (pass !== undefined || staticSecrets.length === 0) return;
     pass = (async () => {
       for (const secret of staticSecrets) {
         if (shutdown.isShuttingDown) return;
-        await rerender(sidecarSession, metrics, secret);
+        await renders.render(secret);
       }
     })().finally(() => (pass = undefined));
   }, intervalMs);
 
+  // KV secrets also re-render on Vault's KV events for their path (the interval stays the safety net).
+  const kvSecrets = first.flatMap((rendered) => (rendered.fetched?.kind === 'kv' ? [{ path: rendered.fetched.path, secret: rendered.secret }] : []));
+  const instant = kvSecrets.length === 0 ? undefined : new InstantRerender({
+    client: session.tokens.client, secrets: kvSecrets, logger, intervalMs, renders,
+  });
+  instant?.start();
+
   shutdown.onShutdown('stop re-rendering', async () => {
     clearInterval(timer);
+    instant?.stop();
     await pass;
+    await renders.idle();
   }, { order: 0 });
   shutdown.onShutdown('stop lease renewal', () => leases.stop(), { order: 10 });
   return exited;
