@@ -132,3 +132,26 @@ describe('VaultEventStream against Vault 1.13', () => {
     }
   });
 });
+
+describe('VaultEventStream and token replacement', () => {
+  it('a 403 for a revoked token asks the handler, and subscribes with the new token instead of reporting "unavailable"', async () => {
+    const revoked = (await stack.vaultAdmin.write<{ auth: { client_token: string } }>('auth/token/create', { policies: ['default'], ttl: '10m' })).auth.client_token;
+    await stack.vaultAdmin.write('auth/token/revoke', { token: revoked });
+    let current = revoked;
+    const denied: string[] = [];
+    const client = new VaultClient({
+      address: stack.vaultAddr,
+      tokenProvider: () => current,
+      onPermissionDenied: (rejected) => {
+        denied.push(rejected);
+        current = stack.rootToken;
+        return true;
+      },
+    });
+    const watched = watch(client);
+    await watched.status((status) => status.state === 'subscribed');
+    expect(denied).toEqual([revoked]);
+    expect(watched.statuses.some((status) => status.state === 'unavailable')).toBe(false);
+    expect(JSON.stringify(watched.statuses)).not.toContain(revoked);
+  });
+});

@@ -137,9 +137,10 @@ export class VaultClient {
 
   /**
    * A subscription to this Vault's KV events with this client's address, namespace, TLS and token
-   * (asked again at each reconnect). Not started: call `start()`.
+   * (asked again at each reconnect; a 403 asks the permission-denied handler whether the token was
+   * replaced). Not started: call `start()`.
    */
-  eventStream(options: Omit<EventStreamOptions, 'apiBaseUrl' | 'namespace' | 'tls' | 'token'>): VaultEventStream {
+  eventStream(options: Omit<EventStreamOptions, 'apiBaseUrl' | 'namespace' | 'tls' | 'token' | 'onPermissionDenied'>): VaultEventStream {
     if (this.connection.address.socketPath) {
       throw new VaultConfigError('Vault events are not supported over a unix socket address; use an http(s) address', { setting: 'address' });
     }
@@ -149,6 +150,7 @@ export class VaultClient {
       ...(this.connection.namespace ? { namespace: this.connection.namespace } : {}),
       ...(this.connection.address.tls ? { tls: this.connection.tls } : {}),
       token: () => this.currentToken(),
+      ...(this.auth.onPermissionDenied ? { onPermissionDenied: this.auth.onPermissionDenied } : {}),
     });
   }
 

@@ -84,6 +84,12 @@ export interface EventStreamOptions {
   tls?: AgentTlsOptions;
   /** Asked before each connection, so a renewed or re-issued token is used. Never logged. */
   token: () => string | undefined | Promise<string | undefined>;
+  /**
+   * Told when Vault refuses the subscription with 403 for `rejectedToken`; true means that token was
+   * no longer valid and a new one is ready (a TokenManager's handler): the stream then reconnects at
+   * once instead of reporting events unavailable for the policy.
+   */
+  onPermissionDenied?: (rejectedToken: string) => boolean | Promise<boolean>;
   /** Event type or glob; default `kv*` (all KV events, v1 and v2). */
   eventType?: string;
   /** Deadline of the opening handshake. Default 10 s. */
@@ -187,6 +193,7 @@ export class VaultEventStream {
     });
     this.socket = socket;
     let refusal: string | null = null;
+    let handled = false;
     let opened = false;
     socket.on('unexpected-response', (_request, response) => {
       const status = response.statusCode ?? 0;
@@ -194,7 +201,15 @@ export class VaultEventStream {
       const unavailable = unavailableReason(status, this.eventType) !== null;
       response.resume();
       socket.terminate();
-      if (unavailable) this.unavailable(refusal);
+      if (!unavailable) return;
+      // What happens next is decided here, not by the close that follows.
+      handled = true;
+      const reason = refusal;
+      // A 403 may be a revoked or expired token rather than the policy: ask before giving up for minutes.
+      void this.tokenReplaced(status, token).then((replaced) => {
+        if (replaced) this.retryNow('the Vault token was replaced after a 403');
+        else this.unavailable(reason);
+      });
     });
     socket.on('open', () => {
       opened = true;
@@ -224,7 +239,7 @@ export class VaultEventStream {
       clearTimeout(this.idleTimer);
       if (this.socket !== socket) return;
       this.socket = undefined;
-      if (this.closed || this.timer) return;
+      if (this.closed || this.timer || handled) return;
       if (refusal !== null) {
         this.retry(refusal);
         return;
@@ -255,6 +270,22 @@ export class VaultEventStream {
     this.failures += 1;
     this.report({ state: 'retrying', reason, delayMs });
     this.schedule(delayMs);
+  }
+
+  private async tokenReplaced(status: number, token: string | undefined): Promise<boolean> {
+    if (status !== 403 || !token || !this.options.onPermissionDenied) return false;
+    try {
+      return await this.options.onPermissionDenied(token);
+    } catch {
+      return false;
+    }
+  }
+
+  /** Reconnects at once (once: a second 403 with the new token means the policy). */
+  private retryNow(reason: string): void {
+    if (this.closed) return;
+    this.report({ state: 'retrying', reason, delayMs: 0 });
+    this.schedule(0);
   }
 
   private unavailable(reason: string): void {
