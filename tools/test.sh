@@ -21,6 +21,11 @@ started=$SECONDS
 tsc -b
 echo "[test] type-check took $((SECONDS - started))s" >&2
 
+phase "lint (eslint, typescript-eslint strict)"
+started=$SECONDS
+eslint "packages/*/src/**/*.ts" "packages/*/test/**/*.ts" "tools/**/*.{js,ts}"
+echo "[test] lint took $((SECONDS - started))s" >&2
+
 handle_dir=$(mktemp -d)
 handle="$handle_dir/stack.json"
 phase "starting the test stack"

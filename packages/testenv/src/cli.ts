@@ -37,6 +37,7 @@ async function main(): Promise<void> {
 
   // Installed before starting: a signal during a (long) cluster start stops what started so far
   // once the start returns, instead of leaving the node's daemons behind.
+  // eslint-disable-next-line prefer-const -- assigned once below, after `stop` (which reads it) is installed
   let stack: RunningStack | undefined;
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {

@@ -28,7 +28,10 @@ export interface ExecContext {
   limits: ExecLimits;
 }
 
+// Distinct classes (not symbols) so a stray break/continue is recognised by instanceof below.
+// eslint-disable-next-line @typescript-eslint/no-extraneous-class
 class BreakSignal {}
+// eslint-disable-next-line @typescript-eslint/no-extraneous-class
 class ContinueSignal {}
 const BREAK = new BreakSignal();
 const CONTINUE = new ContinueSignal();
@@ -348,7 +351,7 @@ class State {
       case 'dot':
         return dot;
       case 'nil':
-        this.errorf('nil is not a command');
+        return this.errorf('nil is not a command');
       case 'number':
         return this.idealConstant(first);
       case 'string':
@@ -415,7 +418,7 @@ class State {
         case 'zero':
           return typeName(receiver) === 'map[string]string' ? '' : null;
         case 'error':
-          this.errorf(`map has no entry for key ${JSON.stringify(name)}`);
+          return this.errorf(`map has no entry for key ${JSON.stringify(name)}`);
         default:
           return undefined;
       }
@@ -516,7 +519,7 @@ class State {
         if (t === 'value') return undefined;
         if (t === 'any') return null;
         if (t === 'map' || t === 'list' || t === 'strings') return t === 'map' ? new Map() : [];
-        this.errorf(`cannot assign nil to ${GO_PARAM_TYPE_NAMES[t]}`);
+        return this.errorf(`cannot assign nil to ${GO_PARAM_TYPE_NAMES[t]}`);
       case 'field':
         return this.validateType(this.evalFieldNode(dot, n, [n], MISSING), t);
       case 'variable':
@@ -531,16 +534,16 @@ class State {
     switch (t) {
       case 'bool':
         if (n.type === 'bool') return n.value;
-        this.errorf(`expected bool; found ${nodeText(n)}`);
+        return this.errorf(`expected bool; found ${nodeText(n)}`);
       case 'float64':
         if (n.type === 'number' && n.isFloat) return n.float;
-        this.errorf(`expected float; found ${nodeText(n)}`);
+        return this.errorf(`expected float; found ${nodeText(n)}`);
       case 'int':
         if (n.type === 'number' && n.isInt) return n.int;
-        this.errorf(`expected integer; found ${nodeText(n)}`);
+        return this.errorf(`expected integer; found ${nodeText(n)}`);
       case 'string':
         if (n.type === 'string') return n.text;
-        this.errorf(`expected string; found ${nodeText(n)}`);
+        return this.errorf(`expected string; found ${nodeText(n)}`);
       case 'any':
       case 'value':
         switch (n.type) {

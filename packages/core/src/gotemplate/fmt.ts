@@ -1,3 +1,4 @@
+/* eslint-disable no-useless-assignment -- sprintf's verb parser keeps the state variables of Go's doPrintf */
 // Go's fmt for the values templates hold: Sprint, Sprintln, Sprintf with flags, width, precision,
 // argument indexes and the error forms (%!d(string=x), %!v(MISSING), %!(EXTRA …)), and strconv's
 // float formatting (shortest %v/%g, %e, %f with round-half-even on exact decimal expansions).
@@ -33,7 +34,7 @@ const newFlags = (): Flags => ({
 
 const runeCount = (s: string): number => {
   let n = 0;
-  for (const _ of s) n++;
+  for (const rune of s) if (rune) n++;
   return n;
 };
 
@@ -685,7 +686,10 @@ function parsenum(s: string, start: number, end: number): { num: number; isnum: 
   return { num, isnum, next: i };
 }
 
-/** fmt.Sprintf. */
+/**
+ * fmt.Sprintf. The verb parser is a state machine kept in the shape of Go's doPrintf, so every state
+ * variable is set where Go sets it, even where the next step overwrites it before reading.
+ */
 export function sprintf(format: string, args: readonly GoValue[]): string {
   const p = new Printer();
   const end = format.length;

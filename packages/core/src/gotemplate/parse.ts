@@ -400,7 +400,7 @@ class TreeParser {
       case 'number':
       case 'nil':
       case 'dot':
-        this.errorf(`unexpected . after term ${goQuote(nodeText(node))}`);
+        return this.errorf(`unexpected . after term ${goQuote(nodeText(node))}`);
       default:
         return { type: 'chain', pos: chainPos, src: this.src, node, field: fields };
     }

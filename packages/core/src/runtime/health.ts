@@ -9,7 +9,7 @@ import type { MetricsRegistry } from './metrics.ts';
  * A health check: healthy unless it returns false, throws or rejects, or does not settle within the
  * check timeout (then `signal` is aborted).
  */
-export type HealthCheck = (signal: AbortSignal) => boolean | void | Promise<boolean | void>;
+export type HealthCheck = (signal: AbortSignal) => boolean | undefined | Promise<boolean | undefined>;
 
 export interface HealthServerOptions {
   /** Served on `/metrics`; without it `/metrics` answers 404. */

@@ -10,7 +10,7 @@ export const DATA = JSON.stringify({
   port: 8080,
   ratio: 0.25,
   big: 1000000,
-  huge: 12345678901234567890,
+  huge: 12345678901234567000, // what JSON's float64 holds of 12345678901234567890
   neg: -3,
   tiny: 0.00001,
   negzero: -0,

@@ -22,7 +22,7 @@ async function readTrimmed(file: string, what: string): Promise<string> {
   try {
     text = await fs.readFile(file, 'utf8');
   } catch (error) {
-    throw new Error(`cannot read the ${what} file ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new Error(`cannot read the ${what} file ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error });
   }
   const value = text.trim();
   if (value === '') throw new Error(`the ${what} file ${file} is empty`);

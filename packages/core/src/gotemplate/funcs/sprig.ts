@@ -167,7 +167,6 @@ function seq(params: bigint[]): string {
     end = nums[0] as number;
     if (end === 0) return '';
     if (end < 0) step = -1;
-    if (end > 0) end = end;
   } else if (nums.length === 2) {
     start = nums[0] as number;
     end = nums[1] as number;
@@ -330,7 +329,7 @@ function decDiv(a: Dec, b: Dec): Dec {
   const precision = 16;
   const scale = precision + 1;
   let num = a.coef;
-  let den = b.coef;
+  const den = b.coef;
   let exp = a.exp - b.exp;
   num *= 10n ** BigInt(scale + exp + 64);
   exp = -(scale + 64);
