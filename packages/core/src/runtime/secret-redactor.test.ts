@@ -7,6 +7,18 @@ describe('SecretRedactor', () => {
     expect(redactor.redact('{"msg":"x s3cr3t-value y","k":"s3cr3t-value"}')).toBe(`{"msg":"x ${REDACTED} y","k":"${REDACTED}"}`);
   });
 
+  test('values of hundreds of KiB are redacted without a RegExp too large to build (that error carried every value)', () => {
+    const redactor = new SecretRedactor();
+    const big = 'a'.repeat(256 * 1024);
+    const other = `${'b'.repeat(256 * 1024)}c`;
+    redactor.register(big);
+    redactor.register(other);
+    redactor.register('short-secret');
+    expect(redactor.redact(`x ${other} y ${big} z short-secret`)).toBe(`x ${REDACTED} y ${REDACTED} z ${REDACTED}`);
+    const line = redactor.redactJsonLine(JSON.stringify({ level: 30, msg: `value ${big}` }));
+    expect(JSON.parse(line)).toEqual({ level: 30, msg: `value ${REDACTED}` });
+  });
+
   test('matches the JSON-escaped form and keeps the line valid JSON', () => {
     const redactor = new SecretRedactor();
     const secret = 'a"b\\c\nd';

@@ -26,6 +26,8 @@ const TOKEN_SHAPES = /\bhv[sbr]\.[A-Za-z0-9_-]{20,}|\b[sb]\.[A-Za-z0-9]{24,}\b|\
 // single line of it logged on its own is caught too.
 const MIN_LINE_LENGTH = 16;
 const MAX_WALK_DEPTH = 16;
+/** Registered forms longer than this are searched as strings, not put into the RegExp. */
+const MAX_PATTERN_FORM_LENGTH = 1024;
 
 // A JSON string literal, or a bracket outside one (to know the depth of each string).
 const JSON_TOKEN = /"(?:[^"\\]|\\.)*"|[{}[\]]/g;
@@ -38,6 +40,7 @@ export class SecretRedactor {
   // Insertion-ordered, so the oldest entry is evicted first. Value → the forms searched in log lines.
   readonly #entries = new Map<string, readonly string[]>();
   #pattern: RegExp | null = null;
+  #longForms: string[] = [];
   #dirty = false;
 
   constructor(options: SecretRedactorOptions = {}) {
@@ -113,6 +116,8 @@ export class SecretRedactor {
   redact(text: string): string {
     let result = text.replace(TOKEN_SHAPES, REDACTED);
     const pattern = this.#currentPattern();
+    // Long values first (longest first, as in the pattern), by plain string search.
+    for (const form of this.#longForms) result = result.replaceAll(form, REDACTED);
     if (pattern !== null) result = result.replace(pattern, REDACTED);
     return result;
   }
@@ -152,7 +157,11 @@ export class SecretRedactor {
       for (const entry of this.#entries.values()) for (const form of entry) forms.add(form);
       // Longest first, so a value that contains another registered value is replaced whole.
       const sorted = [...forms].sort((a, b) => b.length - a.length);
-      this.#pattern = sorted.length === 0 ? null : new RegExp(sorted.map(escapeRegExp).join('|'), 'g');
+      // V8 refuses a RegExp source of a few hundred KiB ("Regular expression too large"), and the error
+      // would carry every registered value and token: long values are searched as plain strings instead.
+      this.#longForms = sorted.filter((form) => form.length > MAX_PATTERN_FORM_LENGTH);
+      const short = sorted.filter((form) => form.length <= MAX_PATTERN_FORM_LENGTH);
+      this.#pattern = short.length === 0 ? null : new RegExp(short.map(escapeRegExp).join('|'), 'g');
       this.#dirty = false;
     }
     return this.#pattern;
