@@ -8,3 +8,6 @@ export { binaryPath, postgresBinDir, repoRoot, toolVersions } from './binaries.t
 export { freeLoopbackPort } from './ports.ts';
 export { InterruptibleTcpProxy, apiServerThroughProxy } from './tcp-proxy.ts';
 export { createCertificateAuthority, issueCertificate, type CertificateAuthority, type IssuedCertificate } from './certs.ts';
+export {
+  appNamespace, chartNamespace, clusterEnv, diagnose, helm, installChart, lastPrint, podLog, printingContainer, release, waitFor, waitForPodsReady, type ClusterStack,
+} from './cluster/workloads.ts';
