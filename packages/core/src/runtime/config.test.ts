@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, fromEnv, parseConfig } from './config.ts';
+import { ConfigError, fromEnv, NO_GIVEN_VALUE, parseConfig } from './config.ts';
 import { booleanValue, durationMs, httpUrl } from './config-values.ts';
 
 const schema = z.object({
@@ -85,6 +85,25 @@ describe('parseConfig', () => {
       parseConfig(z.object({ roleName: z.string().min(3) }), { roleName: 'ab' }, { secretFields: ['roleName'] }),
     );
     expect(error.message).not.toContain('"ab"');
+  });
+
+  test('isSecret replaces the name heuristic: a file path under `secrets` is shown', () => {
+    const paths = z.object({ secrets: z.array(z.object({ destination: z.string().startsWith('/') })) });
+    const error = errorOf(() => parseConfig(paths, { secrets: [{ destination: 'db' }] }, { isSecret: () => false }));
+    expect(error.issues).toEqual([{ field: 'secrets.0.destination', message: 'expected a valid starts_with, got "db"' }]);
+    // secretFields still hide what they list.
+    const hidden = errorOf(() => parseConfig(paths, { secrets: [{ destination: 'db' }] }, { isSecret: () => false, secretFields: ['secrets.0.destination'] }));
+    expect(hidden.message).not.toContain('"db"');
+  });
+
+  test('a custom issue with NO_GIVEN_VALUE carries only its own message', () => {
+    const pair = z.object({ a: z.number(), b: z.number() }).superRefine((value, context) => {
+      if (value.a > value.b) context.addIssue({ code: 'custom', path: ['b'], message: `expected at least a (${value.a})`, params: NO_GIVEN_VALUE });
+      if (value.a === value.b) context.addIssue({ code: 'custom', path: ['b'], message: 'expected more than a' });
+    });
+    expect(errorOf(() => parseConfig(pair, { a: 2, b: 1 })).issues).toEqual([{ field: 'b', message: 'expected at least a (2)' }]);
+    // Without it, the given value (here the whole object the refinement saw) is appended as before.
+    expect(errorOf(() => parseConfig(pair, { a: 1, b: 1 })).issues).toEqual([{ field: 'b', message: 'expected more than a, got a mapping' }]);
   });
 
   test('reports unknown fields of a strict object', () => {

@@ -36,6 +36,12 @@ export interface ParseConfigOptions {
   secretFields?: readonly string[];
   /** Display name of a field from its dotted path; default the dotted path itself. */
   fieldName?: (dottedPath: string) => string;
+  /**
+   * Whether a field's given value must never be shown, instead of the name heuristic (a field named
+   * like `token` or `secret`). For configurations whose names mention secrets but hold none, such as
+   * the agent's `secrets.0.destination` (a file path).
+   */
+  isSecret?: (dottedPath: string) => boolean;
 }
 
 // A field named like this never has its value quoted in an error.
@@ -53,8 +59,10 @@ export function parseConfig<Schema extends z.ZodType>(
   const issues = result.error.issues.map((issue): ConfigIssue => {
     const dotted = issue.path.map(String).join('.');
     const field = (options.fieldName ?? ((name: string) => name))(dotted) || '(root)';
-    const secret =
-      secretFields.has(dotted) || secretFields.has(field) || issue.path.some((part) => SECRET_NAME.test(String(part))) || SECRET_NAME.test(field);
+    const named = options.isSecret
+      ? options.isSecret(dotted)
+      : issue.path.some((part) => SECRET_NAME.test(String(part))) || SECRET_NAME.test(field);
+    const secret = secretFields.has(dotted) || secretFields.has(field) || named;
     return { field, message: `${issue.message}${describeGiven(issue, secret)}` };
   });
   throw new ConfigError(options.source ?? 'configuration', issues);
@@ -160,8 +168,12 @@ function bound(origin: string, word: string, limit: number | bigint | Date, incl
   }
 }
 
+/** A custom issue (`addIssue`) whose message already says what was given, or that is about a missing field. */
+export const NO_GIVEN_VALUE = { given: false } as const;
+
 function describeGiven(issue: z.core.$ZodIssue, secret: boolean): string {
   if (issue.code === 'unrecognized_keys' || !('input' in issue)) return '';
+  if (issue.code === 'custom' && issue.params?.given === false) return '';
   if (secret) return issue.input === undefined ? ', got nothing' : ' (the given value is not shown: the field is secret)';
   return `, got ${show(issue.input)}`;
 }

@@ -34,6 +34,7 @@ export { UnsafePathError, resolveInside, validateRelativePath, type UnsafePathRe
 export {
   ConfigError,
   fromEnv,
+  NO_GIVEN_VALUE,
   parseConfig,
   type ConfigIssue,
   type FromEnvOptions,

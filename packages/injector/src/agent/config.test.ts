@@ -1,7 +1,7 @@
 import { pod } from '../../test/support/pods.ts';
 import { decide } from '../admission/decide.ts';
 import { encodeAgentConfig, type AgentConfig } from '../mutate/agent-config.ts';
-import { AgentConfigError, loadAgentConfig, parseAgentConfig, retryBudgetMs } from './config.ts';
+import { AgentConfigError, agentConfigSchema, loadAgentConfig, parseAgentConfig, retryBudgetMs } from './config.ts';
 
 const valid: AgentConfig = {
   version: 1,
@@ -53,6 +53,43 @@ describe('parseAgentConfig', () => {
   ])('%s', (_name, value, field, message) => {
     const issue = issuesOf(value).find((i) => i.field === field);
     expect(issue?.message).toMatch(message);
+  });
+
+  // Every field of the contract is checked, not only those the agent acted on first.
+  test.each<[string, unknown, string, string]>([
+    ['a quit listener that is a number', { ...valid, quit: { listenerAddress: 5 } }, 'quit.listenerAddress', 'expected host:port such as 127.0.0.1:8200, got 5'],
+    ['metrics that are not a listener', { ...valid, metrics: 'yes' }, 'metrics', 'expected a mapping with listenerAddress, got "yes"'],
+    ['a metrics port out of range', { ...valid, metrics: { listenerAddress: '127.0.0.1:70000' } }, 'metrics.listenerAddress', 'expected host:port such as 127.0.0.1:8200, got "127.0.0.1:70000"'],
+    ['a cache token mode', { ...valid, cache: { listenerAddress: '127.0.0.1:8200', useAutoAuthToken: 'always' } }, 'cache.useAutoAuthToken', 'expected one of true, false, force, got "always"'],
+    ['a relative persistent cache', { ...valid, cache: { listenerAddress: '127.0.0.1:8200', useAutoAuthToken: 'true', persist: { path: 'cache', exitOnError: true } } }, 'cache.persist.path', 'expected a clean absolute file path without ".." (such as /vault/secrets/db), got "cache"'],
+    ['telemetry that is a list', { ...valid, telemetry: ['prometheus'] }, 'telemetry', 'expected a mapping, got a list'],
+    ['an unknown keep-alive feature', { ...valid, disableKeepAlives: ['auto-auth', 'everything'] }, 'disableKeepAlives.1', 'expected one of auto-auth, caching, templating, got "everything"'],
+    ['idle connections as text', { ...valid, disableIdleConnections: 'caching' }, 'disableIdleConnections', 'expected a list of auto-auth, caching, templating, got "caching"'],
+    ['a fractional connection limit', { ...valid, templateConfig: { exitOnRetryFailure: true, maxConnectionsPerHost: 1.5 } }, 'templateConfig.maxConnectionsPerHost', 'expected a whole number, got 1.5'],
+    ['a renewal threshold above 1', { ...valid, templateConfig: { exitOnRetryFailure: true, leaseRenewalThreshold: 2 } }, 'templateConfig.leaseRenewalThreshold', 'expected a fraction from 0 to 1, such as 0.9, got 2'],
+    ['a template engine', withSecret({ templateEngine: 'jinja' }), 'secrets.0.templateEngine', 'expected one of go, handlebars, got "jinja"'],
+    ['a revoke grace as text', { ...valid, revokeOnShutdown: { graceSeconds: '5' } }, 'revokeOnShutdown.graceSeconds', 'expected a number, got "5"'],
+  ])('%s is refused, naming the field', (_name, value, field, message) => {
+    expect(issuesOf(value)).toEqual([{ field, message }]);
+  });
+
+  test('every optional part, as the webhook writes it, comes back as it is; the schema has every field', () => {
+    // Required<>: a field added to AgentConfig must be added here, and then to the schema.
+    const full: Required<AgentConfig> = {
+      ...valid,
+      mode: 'sidecar',
+      readyFile: '/home/vault/.vaultbridge-ready',
+      revokeOnShutdown: { graceSeconds: 5 },
+      cache: { listenerAddress: '127.0.0.1:8200', useAutoAuthToken: 'force', persist: { path: '/vault/agent-cache', exitOnError: false } },
+      quit: { listenerAddress: '127.0.0.1:8200' },
+      metrics: { listenerAddress: '127.0.0.1:9102' },
+      telemetry: { prometheus_retention_time: '24h', disable_hostname: true },
+      disableIdleConnections: ['caching'],
+      disableKeepAlives: ['auto-auth', 'templating'],
+      templateConfig: { exitOnRetryFailure: false, staticSecretRenderIntervalMs: 60_000, maxConnectionsPerHost: 10, leaseRenewalThreshold: 0.8 },
+    };
+    expect(parseAgentConfig(full)).toEqual(full);
+    expect(Object.keys(agentConfigSchema.shape).sort()).toEqual(Object.keys(full).sort());
   });
 
   test('two secrets writing the same file are refused', () => {

@@ -3,6 +3,8 @@
 // every bad field by its dotted name. The rest of the agent trusts the type.
 
 import path from 'node:path/posix';
+import { ConfigError, NO_GIVEN_VALUE, parseConfig } from '@vaultbridge/core';
+import { z } from 'zod';
 import { AUTH_TYPES } from '../annotations/spec.ts';
 import { parseAgentLogLevel, parseBool, parseTimeout } from '../annotations/values.ts';
 import { AGENT_CONFIG_ENV, AGENT_CONFIG_FILE_ENV, AGENT_CONFIG_VERSION, expandAgentConfig, type AgentConfig } from '../mutate/agent-config.ts';
@@ -150,167 +152,159 @@ export function retryBudgetMs(env: Env): number {
   return value;
 }
 
-class Checker {
-  readonly issues: AgentConfigIssue[] = [];
+// The contract the agent accepts, every field of AgentConfig, once. `satisfies` below makes the compiler
+// hold the schema and the type together: a field added to one and not the other does not build.
+const given = { params: NO_GIVEN_VALUE };
 
-  fail(field: string, message: string): undefined {
-    this.issues.push({ field, message });
-    return undefined;
+const text = z.string({ error: 'expected text' });
+const nonEmpty = text.refine((value) => value.trim() !== '', { error: 'must not be empty' });
+
+function isCleanAbsolute(value: string): boolean {
+  return value.startsWith('/') && !value.includes('\0') && !value.split('/').includes('..') && path.normalize(value) === value && !value.endsWith('/');
+}
+
+const absolutePath = z
+  .string({ error: 'expected a clean absolute file path without ".." (such as /vault/secrets/db)' })
+  .refine(isCleanAbsolute, { error: 'expected a clean absolute file path without ".." (such as /vault/secrets/db)' });
+
+const bool = z.boolean({ error: 'expected true or false' });
+const atLeast = (min: number) => z.number({ error: 'expected a number' }).min(min, { error: `expected at least ${min}` });
+const wholeAtLeast = (min: number) => z.int({ error: 'expected a whole number' }).min(min, { error: `expected at least ${min}` });
+const oneOf = <const T extends readonly [string, ...string[]]>(choices: T) => z.enum(choices, { error: `expected one of ${choices.join(', ')}` });
+
+/** `127.0.0.1:8200`: the agent only listens on what the webhook wrote, always host:port. */
+const listenerAddress = z.string({ error: 'expected host:port such as 127.0.0.1:8200' }).refine((value) => {
+  const match = /^(.+):(\d+)$/.exec(value);
+  return match !== null && Number(match[2]) <= 65_535;
+}, { error: 'expected host:port such as 127.0.0.1:8200' });
+const listener = z.object({ listenerAddress }, { error: 'expected a mapping with listenerAddress' });
+
+const features = z.array(oneOf(['auto-auth', 'caching', 'templating'] as const), { error: 'expected a list of auto-auth, caching, templating' });
+
+const vaultSchema = z.object({
+  address: nonEmpty.refine((value) => /^(https?:\/\/[^/]+|unix:\/\/\/.+)/.test(value), { error: 'expected a URL like https://vault:8200' }),
+  namespace: text.optional(),
+  proxyAddress: text.optional(),
+  caCert: absolutePath.optional(),
+  caPath: absolutePath.optional(),
+  caCertPem: text.optional(),
+  clientCert: absolutePath.optional(),
+  clientKey: absolutePath.optional(),
+  tlsSkipVerify: bool,
+  tlsServerName: text.optional(),
+  maxRetries: wholeAtLeast(0).optional(),
+  timeoutMs: atLeast(1).optional(),
+}, { error: 'expected a mapping' });
+
+const authSchema = z.object({
+  type: oneOf(AUTH_TYPES),
+  mountPath: nonEmpty,
+  role: nonEmpty.optional(),
+  serviceAccountTokenPath: absolutePath,
+  config: z.record(z.string(), text, { error: 'expected a mapping of text' }),
+  minBackoffMs: atLeast(0).optional(),
+  maxBackoffMs: atLeast(0).optional(),
+  exitOnError: bool,
+}, { error: 'expected a mapping' }).superRefine((auth, context) => {
+  if ((auth.type === 'kubernetes' || auth.type === 'jwt') && auth.role === undefined) {
+    const method = auth.type === 'jwt' ? 'JWT' : 'Kubernetes';
+    context.addIssue({ code: 'custom', path: ['role'], message: `missing: ${method} auth needs a Vault role; set the vault.hashicorp.com/role annotation`, ...given });
   }
-
-  object(value: unknown, field: string): Record<string, unknown> | undefined {
-    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
-    return this.fail(field, `expected an object, got ${describe(value)}`);
+  if (auth.type !== 'approle') return;
+  const roleIdFile = auth.config.role_id_file_path;
+  if (roleIdFile === undefined) {
+    context.addIssue({ code: 'custom', path: ['config', 'role_id_file_path'], message: 'missing: AppRole auth needs the file holding the role_id (vault.hashicorp.com/auth-config-role-id-file-path)', ...given });
   }
-
-  string(value: unknown, field: string, options: { optional?: boolean; nonEmpty?: boolean } = {}): string | undefined {
-    if (value === undefined && options.optional) return undefined;
-    if (typeof value !== 'string') return this.fail(field, `expected a string, got ${describe(value)}`);
-    if (options.nonEmpty && value.trim() === '') return this.fail(field, 'must not be empty');
-    return value;
-  }
-
-  boolean(value: unknown, field: string): boolean | undefined {
-    if (typeof value === 'boolean') return value;
-    return this.fail(field, `expected true or false, got ${describe(value)}`);
-  }
-
-  number(value: unknown, field: string, options: { min?: number; max?: number; optional?: boolean } = {}): number | undefined {
-    if (value === undefined && options.optional) return undefined;
-    if (typeof value !== 'number' || !Number.isFinite(value)) return this.fail(field, `expected a number, got ${describe(value)}`);
-    if (options.min !== undefined && value < options.min) return this.fail(field, `expected at least ${options.min}, got ${value}`);
-    if (options.max !== undefined && value > options.max) return this.fail(field, `expected at most ${options.max}, got ${value}`);
-    return value;
-  }
-
-  absolutePath(value: unknown, field: string, options: { optional?: boolean } = {}): string | undefined {
-    const text = this.string(value, field, { ...options, nonEmpty: true });
-    if (text === undefined) return undefined;
-    if (!text.startsWith('/') || text.includes('\0') || text.split('/').includes('..') || path.normalize(text) !== text || text.endsWith('/')) {
-      return this.fail(field, `expected a clean absolute file path without ".." (such as /vault/secrets/db), got "${text}"`);
+  for (const key of ['role_id_file_path', 'secret_id_file_path'] as const) {
+    const file = auth.config[key];
+    if (file !== undefined && !isCleanAbsolute(file)) {
+      context.addIssue({ code: 'custom', path: ['config', key], message: `expected a clean absolute file path without ".." (such as /vault/secrets/db), got "${file}"`, ...given });
     }
-    return text;
   }
+});
 
-  oneOf<T extends string>(value: unknown, field: string, choices: readonly T[]): T | undefined {
-    if (typeof value === 'string' && (choices as readonly string[]).includes(value)) return value as T;
-    return this.fail(field, `expected one of ${choices.join(', ')}, got ${describe(value)}`);
+const secretSchema = z.object({
+  name: nonEmpty,
+  path: nonEmpty.optional(),
+  template: text.optional(),
+  templateFile: absolutePath.optional(),
+  defaultTemplate: oneOf(['map', 'json'] as const),
+  destination: absolutePath,
+  volume: absolutePath.optional(),
+  perms: wholeAtLeast(0).max(0o7777, { error: 'expected at most 4095 (0o7777)' }).optional(),
+  command: nonEmpty.optional(),
+  leftDelimiter: nonEmpty,
+  rightDelimiter: nonEmpty,
+  errorOnMissingKey: bool,
+  templateEngine: oneOf(['go', 'handlebars'] as const).optional(),
+}, { error: 'expected a mapping' }).superRefine((secret, context) => {
+  if (secret.path === undefined && secret.template === undefined && secret.templateFile === undefined) {
+    context.addIssue({ code: 'custom', path: ['path'], message: 'missing: a secret needs a Vault path (agent-inject-secret-<name>) or a template', ...given });
   }
-}
+  if (secret.volume !== undefined && !secret.destination.startsWith(`${secret.volume}/`)) {
+    context.addIssue({ code: 'custom', path: ['volume'], message: `the destination ${secret.destination} is not inside the volume ${secret.volume}`, ...given });
+  }
+});
 
-function describe(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'string') return `"${value.length > 40 ? `${value.slice(0, 40)}…` : value}"`;
-  return typeof value === 'object' ? 'an object' : `${typeof value} ${String(value)}`;
-}
+const secretsSchema = z.array(secretSchema, { error: 'expected a list' }).superRefine((secrets, context) => {
+  const destinations = new Map<string, number>();
+  secrets.forEach((secret, index) => {
+    const clash = destinations.get(secret.destination);
+    if (clash !== undefined) {
+      context.addIssue({ code: 'custom', path: [index, 'destination'], message: `${secret.destination} is also the destination of secrets.${clash}`, ...given });
+    }
+    destinations.set(secret.destination, index);
+  });
+});
 
-/**
- * Checks the fields the agent acts on; the rest of the injector's config (cache, telemetry…) passes
- * through unchecked because this agent does not implement it yet.
- */
+// A hand-written file may use any spelling Vault accepts (`notice`, `warning`, `err`).
+const logLevelSchema = z.preprocess((value) => {
+  if (typeof value !== 'string') return value;
+  const level = parseAgentLogLevel(value);
+  return typeof level === 'string' ? level : value;
+}, oneOf(['trace', 'debug', 'info', 'warn', 'error'] as const));
+
+export const agentConfigSchema = z.object({
+  version: z.literal(AGENT_CONFIG_VERSION, { error: `expected ${AGENT_CONFIG_VERSION}; the injector and the agent image are of different releases` }),
+  mode: oneOf(['init', 'sidecar'] as const),
+  vault: vaultSchema,
+  auth: authSchema,
+  tokenSinks: z.array(absolutePath, { error: 'expected a list of absolute file paths' }),
+  secrets: secretsSchema,
+  templateConfig: z.object({
+    exitOnRetryFailure: bool,
+    staticSecretRenderIntervalMs: atLeast(1).optional(),
+    maxConnectionsPerHost: wholeAtLeast(0).optional(),
+    leaseRenewalThreshold: atLeast(0).max(1, { error: 'expected a fraction from 0 to 1, such as 0.9' }).optional(),
+  }, { error: 'expected a mapping' }),
+  pidFile: absolutePath,
+  readyFile: absolutePath.optional(),
+  revokeOnShutdown: z.object({ graceSeconds: atLeast(0) }, { error: 'expected a mapping with graceSeconds' }).optional(),
+  cache: z.object({
+    listenerAddress,
+    useAutoAuthToken: oneOf(['true', 'false', 'force'] as const),
+    persist: z.object({ path: absolutePath, exitOnError: bool }, { error: 'expected a mapping with path and exitOnError' }).optional(),
+  }, { error: 'expected a mapping' }).optional(),
+  quit: listener.optional(),
+  metrics: listener.optional(),
+  log: z.object({ level: logLevelSchema, format: oneOf(['standard', 'json'] as const) }, { error: 'expected a mapping' }),
+  // Vault Agent's telemetry stanza, from agent-telemetry-* (values JSON-parsed when they can be).
+  telemetry: z.record(z.string().min(1, { error: 'expected a telemetry option name such as prometheus_retention_time' }), z.json(), { error: 'expected a mapping' }).optional(),
+  disableIdleConnections: features.optional(),
+  disableKeepAlives: features.optional(),
+}, { error: 'expected an object' }) satisfies z.ZodType<AgentConfig, unknown>;
+
+// Nothing the agent configuration holds is a secret value: tokens and keys are files it names, so
+// every refused value can be shown.
+const NOTHING_SECRET = (): boolean => false;
+
+/** The AgentConfig from its JSON (defaults filled in); throws AgentConfigError naming every bad field. */
 export function parseAgentConfig(value: unknown, source = 'configuration'): AgentConfig {
-  const check = new Checker();
-  // Fields left out take the agent's defaults (the webhook leaves out every default-valued one).
-  const root = check.object(expandAgentConfig(value), '(root)');
-  if (root === undefined) throw new AgentConfigError(source, check.issues);
-
-  if (root.version !== AGENT_CONFIG_VERSION) check.fail('version', `expected ${AGENT_CONFIG_VERSION}, got ${describe(root.version)}; the injector and the agent image are of different releases`);
-  check.oneOf(root.mode, 'mode', ['init', 'sidecar'] as const);
-
-  const vault = check.object(root.vault, 'vault');
-  if (vault) {
-    const address = check.string(vault.address, 'vault.address', { nonEmpty: true });
-    if (address !== undefined && !/^(https?:\/\/[^/]+|unix:\/\/\/.+)/.test(address)) {
-      check.fail('vault.address', `expected a URL like https://vault:8200, got "${address}"`);
-    }
-    check.boolean(vault.tlsSkipVerify, 'vault.tlsSkipVerify');
-    for (const key of ['namespace', 'caCertPem', 'tlsServerName'] as const) check.string(vault[key], `vault.${key}`, { optional: true });
-    for (const key of ['caCert', 'caPath', 'clientCert', 'clientKey'] as const) check.absolutePath(vault[key], `vault.${key}`, { optional: true });
-    check.number(vault.maxRetries, 'vault.maxRetries', { min: 0, optional: true });
-    check.number(vault.timeoutMs, 'vault.timeoutMs', { min: 1, optional: true });
+  try {
+    // Fields left out take the agent's defaults (the webhook leaves out every default-valued one).
+    return parseConfig(agentConfigSchema, expandAgentConfig(value), { source, isSecret: NOTHING_SECRET });
+  } catch (error) {
+    if (error instanceof ConfigError) throw new AgentConfigError(source, error.issues);
+    throw error;
   }
-
-  const auth = check.object(root.auth, 'auth');
-  if (auth) {
-    const type = check.oneOf(auth.type, 'auth.type', AUTH_TYPES);
-    check.string(auth.mountPath, 'auth.mountPath', { nonEmpty: true });
-    if (type === 'kubernetes' || type === 'jwt') {
-      if (auth.role === undefined) check.fail('auth.role', `missing: ${type === 'jwt' ? 'JWT' : 'Kubernetes'} auth needs a Vault role; set the vault.hashicorp.com/role annotation`);
-      else check.string(auth.role, 'auth.role', { nonEmpty: true });
-    }
-    check.absolutePath(auth.serviceAccountTokenPath, 'auth.serviceAccountTokenPath');
-    const config = auth.config === undefined ? undefined : check.object(auth.config, 'auth.config');
-    for (const [key, item] of Object.entries(config ?? {})) check.string(item, `auth.config.${key}`);
-    if (type === 'approle') {
-      if (config?.role_id_file_path === undefined) check.fail('auth.config.role_id_file_path', 'missing: AppRole auth needs the file holding the role_id (vault.hashicorp.com/auth-config-role-id-file-path)');
-      else check.absolutePath(config.role_id_file_path, 'auth.config.role_id_file_path');
-      check.absolutePath(config?.secret_id_file_path, 'auth.config.secret_id_file_path', { optional: true });
-    }
-    check.number(auth.minBackoffMs, 'auth.minBackoffMs', { min: 0, optional: true });
-    check.number(auth.maxBackoffMs, 'auth.maxBackoffMs', { min: 0, optional: true });
-    check.boolean(auth.exitOnError, 'auth.exitOnError');
-  }
-
-  if (!Array.isArray(root.tokenSinks)) check.fail('tokenSinks', `expected a list of absolute file paths, got ${describe(root.tokenSinks)}`);
-  else root.tokenSinks.forEach((sink, index) => check.absolutePath(sink, `tokenSinks.${index}`));
-
-  if (!Array.isArray(root.secrets)) check.fail('secrets', `expected a list, got ${describe(root.secrets)}`);
-  else {
-    const destinations = new Map<string, number>();
-    root.secrets.forEach((item, index) => {
-      const field = `secrets.${index}`;
-      const secret = check.object(item, field);
-      if (!secret) return;
-      check.string(secret.name, `${field}.name`, { nonEmpty: true });
-      const vaultPath = check.string(secret.path, `${field}.path`, { optional: true, nonEmpty: true });
-      const template = check.string(secret.template, `${field}.template`, { optional: true });
-      const templateFile = check.absolutePath(secret.templateFile, `${field}.templateFile`, { optional: true });
-      if (vaultPath === undefined && template === undefined && templateFile === undefined) {
-        check.fail(`${field}.path`, 'missing: a secret needs a Vault path (agent-inject-secret-<name>) or a template');
-      }
-      check.oneOf(secret.defaultTemplate, `${field}.defaultTemplate`, ['map', 'json'] as const);
-      const destination = check.absolutePath(secret.destination, `${field}.destination`);
-      const volume = check.absolutePath(secret.volume, `${field}.volume`, { optional: true });
-      if (volume !== undefined && destination !== undefined && !destination.startsWith(`${volume}/`)) {
-        check.fail(`${field}.volume`, `the destination ${destination} is not inside the volume ${volume}`);
-      }
-      if (destination !== undefined) {
-        const clash = destinations.get(destination);
-        if (clash !== undefined) check.fail(`${field}.destination`, `${destination} is also the destination of secrets.${clash}`);
-        destinations.set(destination, index);
-      }
-      check.number(secret.perms, `${field}.perms`, { min: 0, max: 0o7777, optional: true });
-      check.string(secret.command, `${field}.command`, { optional: true, nonEmpty: true });
-      check.string(secret.leftDelimiter, `${field}.leftDelimiter`, { nonEmpty: true });
-      check.string(secret.rightDelimiter, `${field}.rightDelimiter`, { nonEmpty: true });
-      check.boolean(secret.errorOnMissingKey, `${field}.errorOnMissingKey`);
-      const engine = check.string(secret.templateEngine, `${field}.templateEngine`, { optional: true });
-      if (engine !== undefined && engine !== 'go' && engine !== 'handlebars') check.fail(`${field}.templateEngine`, `"${engine}" is not go or handlebars`);
-    });
-  }
-
-  const templateConfig = check.object(root.templateConfig, 'templateConfig');
-  if (templateConfig) {
-    check.boolean(templateConfig.exitOnRetryFailure, 'templateConfig.exitOnRetryFailure');
-    check.number(templateConfig.staticSecretRenderIntervalMs, 'templateConfig.staticSecretRenderIntervalMs', { min: 1, optional: true });
-  }
-  check.absolutePath(root.pidFile, 'pidFile');
-  check.absolutePath(root.readyFile, 'readyFile', { optional: true });
-  if (root.revokeOnShutdown !== undefined) {
-    const revoke = check.object(root.revokeOnShutdown, 'revokeOnShutdown');
-    if (revoke) check.number(revoke.graceSeconds, 'revokeOnShutdown.graceSeconds', { min: 0 });
-  }
-  const log = check.object(root.log, 'log');
-  if (log) {
-    // A hand-written file may use any spelling Vault accepts (`notice`, `warning`, `err`).
-    const level = typeof log.level === 'string' ? parseAgentLogLevel(log.level) : undefined;
-    if (typeof level === 'string') log.level = level;
-    check.oneOf(log.level, 'log.level', ['trace', 'debug', 'info', 'warn', 'error'] as const);
-    check.oneOf(log.format, 'log.format', ['standard', 'json'] as const);
-  }
-
-  if (check.issues.length > 0) throw new AgentConfigError(source, check.issues);
-  return root as unknown as AgentConfig;
 }
