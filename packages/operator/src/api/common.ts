@@ -133,16 +133,18 @@ export const vaultClientMetaSchema = {
 
 export const conditionsSchema = {
   type: 'array',
+  description: 'The latest observations of the object\'s state (metav1.Condition), one per type: Ready, Healthy, and per kind SecretSynced.',
   items: {
     type: 'object',
+    description: 'One observation (metav1.Condition).',
     required: ['type', 'status', 'reason', 'message', 'lastTransitionTime'],
     properties: {
-      type: { type: 'string', maxLength: 316, pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$' },
-      status: { type: 'string', enum: ['True', 'False', 'Unknown'] },
-      observedGeneration: { type: 'integer', format: 'int64', minimum: 0 },
-      lastTransitionTime: { type: 'string', format: 'date-time' },
-      reason: { type: 'string', maxLength: 1024, minLength: 1, pattern: '^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$' },
-      message: { type: 'string', maxLength: 32768 },
+      type: { type: 'string', maxLength: 316, pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$', description: 'What is observed, e.g. Ready.' },
+      status: { type: 'string', enum: ['True', 'False', 'Unknown'], description: 'True, False or Unknown.' },
+      observedGeneration: { type: 'integer', format: 'int64', minimum: 0, description: 'The metadata.generation the observation was made for.' },
+      lastTransitionTime: { type: 'string', format: 'date-time', description: 'When the status last changed.' },
+      reason: { type: 'string', maxLength: 1024, minLength: 1, pattern: '^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$', description: 'Why, in one CamelCase word, e.g. VaultAddressNotAllowed.' },
+      message: { type: 'string', maxLength: 32768, description: 'Why, for a person: the field at fault and the fix.' },
     },
   },
   'x-kubernetes-list-map-keys': ['type'],

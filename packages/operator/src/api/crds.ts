@@ -66,7 +66,13 @@ function crd(names: KindNames, description: string, schema: { type: string; prop
             openAPIV3Schema: {
               description,
               type: 'object',
-              properties: { apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: { type: 'object' }, ...schema.properties },
+              properties: {
+                apiVersion: { type: 'string', description: `The API version: ${GROUP}/${VERSION}.` },
+                kind: { type: 'string', description: `The kind: ${names.kind}.` },
+                // The API server refuses anything but `type` here (metadata's schema is its own).
+                metadata: { type: 'object' },
+                ...schema.properties,
+              },
             },
           },
           subresources: { status: {} },

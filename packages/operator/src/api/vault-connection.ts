@@ -1,13 +1,45 @@
-import { asBoolean, asObject, asString, asStringMap, conditionsSchema, SpecError, stringMapSchema, type Condition, type ObjectMeta } from './common.ts';
+// VaultConnection: how to reach a Vault server. The spec is described once (vaultConnectionSpecSchema);
+// the type, the parser and the CRD schema all come from it (kind-schema.ts).
+import { NO_GIVEN_VALUE } from '@vaultbridge/core';
+import { z } from 'zod';
+import { conditionsSchema, type Condition, type ObjectMeta } from './common.ts';
+import { parseSpec, structuralSchema } from './kind-schema.ts';
 
-export interface VaultConnectionSpec {
-  address: string;
-  skipTLSVerify: boolean;
-  /** Secret in the VaultConnection's namespace holding the CA PEM under `ca.crt`. */
-  caCertSecretRef?: string;
-  headers: Record<string, string>;
-  tlsServerName?: string;
-}
+const ADDRESS = /^(https?|unix):\/\/./;
+
+export const vaultConnectionSpecSchema = z
+  .object(
+    {
+      address: z
+        .string({ error: 'expected the Vault address, e.g. https://vault.vault.svc:8200' })
+        .regex(ADDRESS, { error: 'expected a URL like https://vault:8200 (http://, https:// or unix://)' })
+        .describe('Vault address, e.g. https://vault.vault.svc:8200 (http://, https:// or unix://). An operator started with --allowed-vault-addresses refuses any other.'),
+      skipTLSVerify: z.boolean({ error: 'expected true or false' }).default(false).describe('Skip verifying the Vault server certificate (development only).'),
+      caCertSecretRef: z.string({ error: 'expected the name of a Secret' }).optional().describe('Secret in this namespace holding the CA certificate PEM under the key ca.crt, to verify the Vault server with.'),
+      headers: z
+        .record(z.string(), z.string({ error: 'expected text' }).describe('Header value.'), { error: 'expected a mapping of header names to text' })
+        .optional()
+        .describe('HTTP headers sent on every Vault request. X-Vault-Namespace is refused: set the namespace on the VaultAuth or the synced object.')
+        .superRefine((headers, context) => {
+          if (Object.keys(headers ?? {}).some((name) => name.toLowerCase() === 'x-vault-namespace')) {
+            context.addIssue({ code: 'custom', message: 'X-Vault-Namespace may not be set as a header; use the VaultAuth or VaultStaticSecret namespace', params: NO_GIVEN_VALUE });
+          }
+        }),
+      tlsServerName: z.string({ error: 'expected text' }).optional().describe('TLS server name (SNI) to send to Vault and to verify its certificate against, when not the address host.'),
+    },
+    { error: 'expected an object' },
+  )
+  .describe('How to reach the Vault server.')
+  // Empty strings mean "not set", as in VSO (omitempty).
+  .transform((spec) => ({
+    address: spec.address,
+    skipTLSVerify: spec.skipTLSVerify,
+    headers: spec.headers ?? {},
+    ...(spec.caCertSecretRef ? { caCertSecretRef: spec.caCertSecretRef } : {}),
+    ...(spec.tlsServerName ? { tlsServerName: spec.tlsServerName } : {}),
+  }));
+
+export type VaultConnectionSpec = z.output<typeof vaultConnectionSpecSchema>;
 
 export interface VaultConnection {
   apiVersion: string;
@@ -20,36 +52,18 @@ export interface VaultConnection {
 export const vaultConnectionSchema = {
   type: 'object',
   properties: {
-    spec: {
+    spec: structuralSchema(vaultConnectionSpecSchema),
+    status: {
       type: 'object',
-      required: ['address'],
+      description: 'What the operator last found, written by it.',
       properties: {
-        address: { type: 'string', minLength: 1, pattern: '^(https?://|unix://).+', description: 'Vault address, e.g. https://vault.vault.svc:8200.' },
-        skipTLSVerify: { type: 'boolean', default: false, description: 'Skip TLS verification (development only).' },
-        caCertSecretRef: { type: 'string', description: 'Secret in this namespace holding the CA PEM under key ca.crt.' },
-        headers: { ...stringMapSchema, description: 'Headers sent on every Vault request (X-Vault-Namespace is refused).' },
-        tlsServerName: { type: 'string', description: 'TLS server name (SNI).' },
+        valid: { type: 'boolean', description: 'Whether the spec is usable (VSO status field).' },
+        conditions: conditionsSchema,
       },
     },
-    status: { type: 'object', properties: { valid: { type: 'boolean' }, conditions: conditionsSchema } },
   },
 };
 
 export function parseVaultConnectionSpec(raw: unknown): VaultConnectionSpec {
-  const spec = asObject(raw, 'spec', true)!;
-  const address = asString(spec.address, 'spec.address', true)!;
-  if (!/^(https?|unix):\/\/./.test(address)) throw new SpecError('spec.address', `"${address}" is not a URL like https://vault:8200`);
-  const headers = asStringMap(spec.headers, 'spec.headers');
-  if (Object.keys(headers).some((name) => name.toLowerCase() === 'x-vault-namespace')) {
-    throw new SpecError('spec.headers', 'X-Vault-Namespace may not be set as a header; use the VaultAuth or VaultStaticSecret namespace');
-  }
-  const caCertSecretRef = asString(spec.caCertSecretRef, 'spec.caCertSecretRef');
-  const tlsServerName = asString(spec.tlsServerName, 'spec.tlsServerName');
-  return {
-    address,
-    skipTLSVerify: asBoolean(spec.skipTLSVerify, 'spec.skipTLSVerify', false),
-    headers,
-    ...(caCertSecretRef ? { caCertSecretRef } : {}),
-    ...(tlsServerName ? { tlsServerName } : {}),
-  };
+  return parseSpec(vaultConnectionSpecSchema, raw);
 }

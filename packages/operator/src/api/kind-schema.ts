@@ -1,0 +1,77 @@
+// A kind's spec is described once, as a zod schema with a description on every field. From it come the
+// TypeScript type (z.output), the parser (parseSpec: a SpecError naming `spec.<field>` and what is
+// expected), and the CRD's structural schema (structuralSchema: what `kubectl explain` shows). Zod
+// because it is already the project's one way to validate (core's parseConfig) and it writes JSON Schema
+// itself (z.toJSONSchema), so the three cannot drift; see the README's "CRDs" section.
+import { ConfigError, parseConfig } from '@vaultbridge/core';
+import { z } from 'zod';
+import { SpecError } from './common.ts';
+
+/** An OpenAPI v3 schema node as a CRD holds it. */
+export type StructuralSchema = { [key: string]: unknown };
+
+/**
+ * Kubernetes drops nulls from objects it stores for non-nullable fields; a spec handed to the parser
+ * from elsewhere (a test, `convert`) gets the same treatment, so `field: null` means "not set".
+ */
+function withoutNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutNulls);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(Object.entries(value).filter(([, item]) => item !== null).map(([key, item]) => [key, withoutNulls(item)]));
+}
+
+/** Parses a spec; throws SpecError naming the first bad field as `spec.<path>`. */
+export function parseSpec<Schema extends z.ZodType>(schema: Schema, raw: unknown): z.output<Schema> {
+  try {
+    return parseConfig(schema, withoutNulls(raw), { source: 'spec', fieldName: (dotted) => (dotted === '' ? 'spec' : `spec.${dotted}`) });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    const first = error.issues[0];
+    throw new SpecError(first?.field ?? 'spec', first?.message ?? 'is not valid');
+  }
+}
+
+// Keywords JSON Schema has and a CRD's structural schema refuses or does not need.
+const DROPPED = new Set(['$schema', 'propertyNames', 'id']);
+
+function clean(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(clean);
+  if (typeof node !== 'object' || node === null) return node;
+  const out: StructuralSchema = {};
+  for (const [key, value] of Object.entries(node)) {
+    if (DROPPED.has(key)) continue;
+    // Structural schemas forbid additionalProperties: false beside properties (unknown fields are pruned anyway).
+    if (key === 'additionalProperties' && value === false) continue;
+    // z.int() writes the safe-integer bounds; they say nothing to a reader.
+    if ((key === 'maximum' && value === Number.MAX_SAFE_INTEGER) || (key === 'minimum' && value === Number.MIN_SAFE_INTEGER)) continue;
+    // JavaScript writes `/` in a pattern as `\/`; Kubernetes reads RE2, where `/` needs no escape.
+    if (key === 'pattern' && typeof value === 'string') {
+      out[key] = value.replaceAll('\\/', '/');
+      continue;
+    }
+    out[key] = key === 'properties' ? Object.fromEntries(Object.entries(value as object).map(([name, child]) => [name, clean(child)])) : clean(value);
+  }
+  return out;
+}
+
+/** The CRD's OpenAPI v3 structural schema of a spec, from the same schema the parser uses (input side: defaults shown). */
+export function structuralSchema(schema: z.ZodType): StructuralSchema {
+  return clean(z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'throw' })) as StructuralSchema;
+}
+
+/** Paths (`spec.headers`) of schema nodes under `properties`/`items` that have no description: a test keeps this empty. */
+export function undescribedFields(node: unknown, path = ''): string[] {
+  if (typeof node !== 'object' || node === null) return [];
+  const schema = node as StructuralSchema;
+  const missing: string[] = [];
+  for (const [name, child] of Object.entries((schema.properties ?? {}) as Record<string, unknown>)) {
+    const childPath = path === '' ? name : `${path}.${name}`;
+    // The API server forbids a description on the top-level metadata (its schema is the API server's own).
+    if (childPath === 'metadata') continue;
+    if (typeof (child as StructuralSchema).description !== 'string') missing.push(childPath);
+    missing.push(...undescribedFields(child, childPath));
+  }
+  if (typeof schema.items === 'object') missing.push(...undescribedFields(schema.items, `${path}[]`));
+  if (typeof schema.additionalProperties === 'object') missing.push(...undescribedFields(schema.additionalProperties, `${path}.*`));
+  return missing;
+}
