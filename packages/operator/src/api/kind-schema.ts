@@ -14,11 +14,16 @@ export type StructuralSchema = { [key: string]: unknown };
  * Kubernetes drops nulls from objects it stores for non-nullable fields; a spec handed to the parser
  * from elsewhere (a test, `convert`) gets the same treatment, so `field: null` means "not set".
  */
-function withoutNulls(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutNulls);
+function withoutNulls(value: unknown, depth = 0): unknown {
+  // No spec is this deep; deeper input is left to the schema, which refuses it at its own first level
+  // (a hostile object must not exhaust the stack here).
+  if (depth > MAX_SPEC_DEPTH) return value;
+  if (Array.isArray(value)) return value.map((item) => withoutNulls(item, depth + 1));
   if (typeof value !== 'object' || value === null) return value;
-  return Object.fromEntries(Object.entries(value).filter(([, item]) => item !== null).map(([key, item]) => [key, withoutNulls(item)]));
+  return Object.fromEntries(Object.entries(value).filter(([, item]) => item !== null).map(([key, item]) => [key, withoutNulls(item, depth + 1)]));
 }
+
+const MAX_SPEC_DEPTH = 16;
 
 /** Parses a spec; throws SpecError naming the first bad field as `spec.<path>`. */
 export function parseSpec<Schema extends z.ZodType>(schema: Schema, raw: unknown): z.output<Schema> {

@@ -1,46 +1,119 @@
-import { asInteger, asObject, asString, asStringList, asStringMap, conditionsSchema, SpecError, stringMapSchema, type Condition, type ObjectMeta } from './common.ts';
+import { NO_GIVEN_VALUE } from '@vaultbridge/core';
+import { z } from 'zod';
+import { conditionsSchema, type Condition, type ObjectMeta } from './common.ts';
+import { parseSpec, structuralSchema } from './kind-schema.ts';
 
-export interface VaultAuthKubernetes {
-  role: string;
-  serviceAccount: string;
-  audiences: string[];
-  tokenExpirationSeconds: number;
-}
+// VaultAuth: how to log in to Vault. The spec is described once (vaultAuthSpecSchema); the type, the
+// parser and the CRD schema all come from it (kind-schema.ts).
 
+/**
+ * The audiences of the service-account tokens minted for Vault; `["vault"]` when none are given (VSO
+ * leaves them empty, which mints a token for the API server's own audience: Vault, or whoever the
+ * VaultConnection points at, could then use it against the API server as that service account).
+ */
+export const DEFAULT_TOKEN_AUDIENCES = ['vault'];
+
+const given = { params: NO_GIVEN_VALUE };
+const text = z.string({ error: 'expected text' });
+const required = (what: string) => z.string({ error: `expected ${what}` }).min(1, { error: `expected ${what}` });
+const DNS_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+const withoutSlashes = (value: string): string => value.replace(/^\/+|\/+$/g, '');
+
+const audiences = z
+  .array(text.refine((audience) => audience.trim() !== '', { error: 'an audience is empty' }), { error: 'expected a list of audiences' })
+  .optional()
+  .describe("Audiences of the minted token; [\"vault\"] when empty. The API server's own audiences are refused. Set the same audience on the Vault role.")
+  .transform((list) => (list === undefined || list.length === 0 ? [...DEFAULT_TOKEN_AUDIENCES] : list));
+
+const tokenExpirationSeconds = z
+  .int({ error: 'expected an integer >= 600' })
+  .min(600, { error: 'expected an integer >= 600' })
+  .default(600)
+  .meta({ format: 'int64', description: 'Lifetime in seconds of the service-account token minted for each login (at least 600).' });
+
+const serviceAccount = 'Service account, in the namespace of the synced object, whose token (TokenRequest) logs in.';
+
+const kubernetesSchema = z.object({
+  role: required('the Vault role').describe('Vault role of the Kubernetes auth method to log in as.'),
+  serviceAccount: required('a service account name').describe(serviceAccount),
+  audiences,
+  tokenExpirationSeconds,
+}, { error: 'expected an object' }).describe('With method kubernetes: the role and the service account that logs in.');
+
+const jwtSchema = z.object({
+  role: required('the Vault role').describe('Vault role of the JWT auth method to log in as.'),
+  serviceAccount: text.optional().describe(`${serviceAccount} Exactly one of serviceAccount and secretRef.`),
+  secretRef: text.optional().describe('Secret in the VaultAuth namespace whose key jwt is the token, instead of serviceAccount.'),
+  audiences,
+  tokenExpirationSeconds,
+}, { error: 'expected an object' }).describe('With method jwt: the role and where the JWT comes from.').superRefine((jwt, context) => {
+  if (!jwt.serviceAccount === !jwt.secretRef) {
+    context.addIssue({ code: 'custom', message: 'needs exactly one of serviceAccount (a token from TokenRequest) and secretRef (a Secret with key jwt)', ...given });
+  }
+}).transform(({ serviceAccount: account, secretRef, ...rest }) => ({ ...rest, ...(account ? { serviceAccount: account } : {}), ...(secretRef ? { secretRef } : {}) }));
+
+const appRoleSchema = z.object({
+  roleId: required('the AppRole role_id').describe('The AppRole role_id.'),
+  secretRef: z
+    .string({ error: 'expected the name of a Secret holding the secret_id under key id' })
+    .regex(DNS_NAME, { error: 'expected a Secret name' })
+    .optional()
+    .describe('Secret in the VaultAuth namespace whose key id is the secret_id (read on every login). Required; left optional in the CRD so a VSO manifest with secretIDPath applies and is refused with a message.'),
+  secretIDPath: text.optional().describe('Not supported (it names a file in the operator pod): refused naming the field; use secretRef. Accepted by the CRD so VSO manifests apply.'),
+}, { error: 'expected an object' }).describe('With method appRole: the role_id and the Secret holding the secret_id.').superRefine((appRole, context) => {
+  if (appRole.secretIDPath) {
+    context.addIssue({ code: 'custom', path: ['secretIDPath'], message: 'is not supported (it names a file in the operator pod); put the secret_id in a Secret and name it in spec.appRole.secretRef', ...given });
+  } else if (!appRole.secretRef) {
+    context.addIssue({ code: 'custom', path: ['secretRef'], message: 'is required: the Secret whose key id holds the secret_id', ...given });
+  }
+}).transform(({ roleId, secretRef }) => ({ roleId, secretRef: secretRef ?? '' }));
+
+const IMPLEMENTED = ['kubernetes', 'jwt', 'appRole'] as const;
+
+export const vaultAuthSpecSchema = z.object({
+  vaultConnectionRef: text.optional().describe('VaultConnection as name or namespace/name; empty: default in the operator namespace.'),
+  namespace: text.optional().describe('Vault namespace to log in to.'),
+  allowedNamespaces: z.array(text, { error: 'expected a list of namespaces' }).default([]).describe('Namespaces whose synced objects may use this VaultAuth besides its own; "*" for all.'),
+  // aws and gcp are accepted by name so a VSO manifest applies, and refused by the parser naming spec.method.
+  method: z.enum([...IMPLEMENTED, 'aws', 'gcp'], { error: `expected one of ${IMPLEMENTED.join(', ')}` }).describe('Auth method: kubernetes, jwt or appRole (aws and gcp are accepted and refused at reconcile, naming this field).'),
+  mount: required('the auth mount').describe('Auth mount; login is POST auth/<mount>/login.'),
+  params: z.record(z.string(), text.describe('Parameter value.')).optional().describe('Not used yet: extra login parameters, accepted so VSO manifests apply.'),
+  headers: z.record(z.string(), text.describe('Header value.'), { error: 'expected a mapping of header names to text' }).default({}).describe('Headers sent on the login request.'),
+  kubernetes: kubernetesSchema.optional(),
+  jwt: jwtSchema.optional(),
+  appRole: appRoleSchema.optional(),
+  storageEncryption: z.object({
+    mount: required('the transit mount').describe('Transit secrets engine mount.'),
+    keyName: required('the transit key name').describe('Transit key name.'),
+  }, { error: 'expected an object' }).optional().describe('Keep the Vault token across operator restarts, encrypted with this Vault transit key (the role needs update on <mount>/encrypt/<keyName> and <mount>/decrypt/<keyName>), so leases are not re-issued.'),
+}, { error: 'expected an object' }).describe('How to log in to Vault.').superRefine((spec, context) => {
+  if (spec.method === 'aws' || spec.method === 'gcp') {
+    context.addIssue({ code: 'custom', path: ['method'], message: `"${spec.method}" is not supported yet; "kubernetes", "jwt" and "appRole" are implemented`, ...given });
+  } else if (spec[spec.method] === undefined) {
+    context.addIssue({ code: 'custom', path: [spec.method], message: `is required with method ${spec.method}`, ...given });
+  }
+}).transform((spec) => {
+  const method = spec.method as (typeof IMPLEMENTED)[number];
+  return {
+    ...(spec.vaultConnectionRef ? { vaultConnectionRef: spec.vaultConnectionRef } : {}),
+    ...(spec.namespace ? { namespace: spec.namespace } : {}),
+    allowedNamespaces: spec.allowedNamespaces,
+    method,
+    mount: spec.mount,
+    headers: spec.headers,
+    ...(spec.storageEncryption ? { storageEncryption: { mount: withoutSlashes(spec.storageEncryption.mount), keyName: spec.storageEncryption.keyName } } : {}),
+    // Only the chosen method's section is kept.
+    ...(method === 'kubernetes' && spec.kubernetes ? { kubernetes: spec.kubernetes } : {}),
+    ...(method === 'jwt' && spec.jwt ? { jwt: spec.jwt } : {}),
+    ...(method === 'appRole' && spec.appRole ? { appRole: spec.appRole } : {}),
+  };
+});
+
+export type VaultAuthSpec = z.output<typeof vaultAuthSpecSchema>;
+export type VaultAuthKubernetes = z.output<typeof kubernetesSchema>;
 /** With method jwt: a service account's token (TokenRequest), or a JWT kept in a Secret (key `jwt`). */
-export interface VaultAuthJwt {
-  role: string;
-  serviceAccount?: string;
-  secretRef?: string;
-  audiences: string[];
-  tokenExpirationSeconds: number;
-}
-
-export interface VaultAuthAppRole {
-  roleId: string;
-  /** Secret in the VaultAuth's namespace whose key `id` holds the secret_id (read on every login). */
-  secretRef: string;
-}
-
-export interface VaultAuthSpec {
-  /** `name` or `namespace/name`; empty is `default` in the operator's namespace. */
-  vaultConnectionRef?: string;
-  /** Vault namespace to log in to. */
-  namespace?: string;
-  /** Namespaces whose secrets may use this VaultAuth besides its own; `*` is all. */
-  allowedNamespaces: string[];
-  method: 'kubernetes' | 'jwt' | 'appRole';
-  mount: string;
-  headers: Record<string, string>;
-  /** With method kubernetes. */
-  kubernetes?: VaultAuthKubernetes;
-  /** With method appRole. */
-  appRole?: VaultAuthAppRole;
-  /** With method jwt. */
-  jwt?: VaultAuthJwt;
-  /** Keep this VaultAuth's Vault tokens across operator restarts, encrypted with this transit key. */
-  storageEncryption?: { mount: string; keyName: string };
-}
+export type VaultAuthJwt = z.output<typeof jwtSchema>;
+export type VaultAuthAppRole = z.output<typeof appRoleSchema>;
 
 export interface VaultAuth {
   apiVersion: string;
@@ -53,142 +126,21 @@ export interface VaultAuth {
 export const vaultAuthSchema = {
   type: 'object',
   properties: {
-    spec: {
+    spec: structuralSchema(vaultAuthSpecSchema),
+    status: {
       type: 'object',
-      required: ['method', 'mount'],
+      description: 'What the operator last found, written by it.',
       properties: {
-        vaultConnectionRef: { type: 'string', description: 'VaultConnection as name or namespace/name; empty: default in the operator namespace.' },
-        namespace: { type: 'string', description: 'Vault namespace to authenticate in.' },
-        allowedNamespaces: { type: 'array', items: { type: 'string' }, description: 'Namespaces allowed to use this VaultAuth besides its own; "*" for all.' },
-        // kubernetes and appRole are implemented; the other VSO methods are accepted by name so a
-        // manifest validates, and fail at reconcile time with a message naming spec.method.
-        method: { type: 'string', enum: ['kubernetes', 'jwt', 'appRole', 'aws', 'gcp'] },
-        mount: { type: 'string', minLength: 1, description: 'Auth mount; login is POST auth/<mount>/login.' },
-        params: stringMapSchema,
-        headers: { ...stringMapSchema, description: 'Headers sent on the login request.' },
-        kubernetes: {
-          type: 'object',
-          required: ['role', 'serviceAccount'],
-          properties: {
-            role: { type: 'string', minLength: 1 },
-            serviceAccount: { type: 'string', minLength: 1, description: 'Service account, in the namespace of the secret object, whose token logs in.' },
-            audiences: { type: 'array', items: { type: 'string' }, description: 'Audiences of the minted token; ["vault"] when empty. The API server\'s own audiences are refused. Set the same audience on the Vault role.' },
-            tokenExpirationSeconds: { type: 'integer', format: 'int64', minimum: 600, default: 600 },
-          },
-        },
-        jwt: {
-          type: 'object',
-          required: ['role'],
-          properties: {
-            role: { type: 'string', minLength: 1 },
-            serviceAccount: { type: 'string', description: 'Service account, in the namespace of the secret object, whose token logs in.' },
-            secretRef: { type: 'string', description: 'Secret in the VaultAuth namespace whose key `jwt` is the token (instead of serviceAccount).' },
-            audiences: { type: 'array', items: { type: 'string' }, description: 'Audiences of the minted token; ["vault"] when empty. The API server\'s own audiences are refused. Set the same audience on the Vault role.' },
-            tokenExpirationSeconds: { type: 'integer', format: 'int64', minimum: 600, default: 600 },
-          },
-        },
-        storageEncryption: {
-          type: 'object',
-          required: ['mount', 'keyName'],
-          description: 'Keep the Vault token across operator restarts, encrypted with this Vault transit key (the role needs update on <mount>/encrypt/<keyName> and <mount>/decrypt/<keyName>), so leases are not re-issued.',
-          properties: {
-            mount: { type: 'string', minLength: 1, description: 'Transit secrets engine mount.' },
-            keyName: { type: 'string', minLength: 1, description: 'Transit key name.' },
-          },
-        },
-        appRole: {
-          type: 'object',
-          required: ['roleId'],
-          properties: {
-            roleId: { type: 'string', minLength: 1 },
-            secretRef: { type: 'string', description: 'Secret in this namespace whose key `id` is the secret_id.' },
-            secretIDPath: { type: 'string', description: 'Not supported (a file in the operator pod); use secretRef.' },
-          },
-        },
+        valid: { type: 'boolean', description: 'Whether the spec is usable (VSO status field).' },
+        error: { type: 'string', description: 'Why the spec is not usable, when it is not.' },
+        conditions: conditionsSchema,
       },
     },
-    status: { type: 'object', properties: { valid: { type: 'boolean' }, error: { type: 'string' }, conditions: conditionsSchema } },
   },
 };
 
 export function parseVaultAuthSpec(raw: unknown): VaultAuthSpec {
-  const spec = asObject(raw, 'spec', true)!;
-  const method = asString(spec.method, 'spec.method', true);
-  if (method !== 'kubernetes' && method !== 'jwt' && method !== 'appRole') throw new SpecError('spec.method', `"${method}" is not supported yet; "kubernetes", "jwt" and "appRole" are implemented`);
-  const mount = asString(spec.mount, 'spec.mount', true)!;
-  const vaultConnectionRef = asString(spec.vaultConnectionRef, 'spec.vaultConnectionRef');
-  const namespace = asString(spec.namespace, 'spec.namespace');
-  return {
-    ...(vaultConnectionRef ? { vaultConnectionRef } : {}),
-    ...(namespace ? { namespace } : {}),
-    allowedNamespaces: asStringList(spec.allowedNamespaces, 'spec.allowedNamespaces'),
-    method,
-    mount,
-    headers: asStringMap(spec.headers, 'spec.headers'),
-    ...parseStorageEncryption(spec.storageEncryption),
-    ...(method === 'kubernetes' ? { kubernetes: parseKubernetes(spec.kubernetes) } : method === 'jwt' ? { jwt: parseJwt(spec.jwt) } : { appRole: parseAppRole(spec.appRole) }),
-  };
-}
-
-function parseStorageEncryption(raw: unknown): { storageEncryption?: { mount: string; keyName: string } } {
-  const encryption = asObject(raw, 'spec.storageEncryption');
-  if (encryption === undefined) return {};
-  return {
-    storageEncryption: {
-      mount: asString(encryption.mount, 'spec.storageEncryption.mount', true)!.replace(/^\/+|\/+$/g, ''),
-      keyName: asString(encryption.keyName, 'spec.storageEncryption.keyName', true)!,
-    },
-  };
-}
-
-function parseKubernetes(raw: unknown): VaultAuthKubernetes {
-  const kubernetes = asObject(raw, 'spec.kubernetes', true)!;
-  return {
-    role: asString(kubernetes.role, 'spec.kubernetes.role', true)!,
-    serviceAccount: asString(kubernetes.serviceAccount, 'spec.kubernetes.serviceAccount', true)!,
-    audiences: audiencesOrDefault(kubernetes.audiences, 'spec.kubernetes.audiences'),
-    tokenExpirationSeconds: asInteger(kubernetes.tokenExpirationSeconds, 'spec.kubernetes.tokenExpirationSeconds', 600) ?? 600,
-  };
-}
-
-function parseJwt(raw: unknown): VaultAuthJwt {
-  const jwt = asObject(raw, 'spec.jwt', true)!;
-  const serviceAccount = asString(jwt.serviceAccount, 'spec.jwt.serviceAccount');
-  const secretRef = asString(jwt.secretRef, 'spec.jwt.secretRef');
-  if ((serviceAccount === undefined) === (secretRef === undefined)) {
-    throw new SpecError('spec.jwt', 'needs exactly one of serviceAccount (a token from TokenRequest) and secretRef (a Secret with key jwt)');
-  }
-  return {
-    role: asString(jwt.role, 'spec.jwt.role', true)!,
-    ...(serviceAccount ? { serviceAccount } : {}),
-    ...(secretRef ? { secretRef } : {}),
-    audiences: audiencesOrDefault(jwt.audiences, 'spec.jwt.audiences'),
-    tokenExpirationSeconds: asInteger(jwt.tokenExpirationSeconds, 'spec.jwt.tokenExpirationSeconds', 600) ?? 600,
-  };
-}
-
-/**
- * The audiences of the service-account tokens minted for Vault; `["vault"]` when none are given (VSO
- * leaves them empty, which mints a token for the API server's own audience: Vault, or whoever the
- * VaultConnection points at, could then use it against the API server as that service account).
- */
-export const DEFAULT_TOKEN_AUDIENCES = ['vault'];
-
-function audiencesOrDefault(raw: unknown, field: string): string[] {
-  const audiences = asStringList(raw, field);
-  if (audiences.some((audience) => audience.trim() === '')) throw new SpecError(field, 'an audience is empty');
-  return audiences.length > 0 ? audiences : [...DEFAULT_TOKEN_AUDIENCES];
-}
-
-function parseAppRole(raw: unknown): VaultAuthAppRole {
-  const appRole = asObject(raw, 'spec.appRole', true)!;
-  const roleId = asString(appRole.roleId, 'spec.appRole.roleId', true)!;
-  if (asString(appRole.secretIDPath, 'spec.appRole.secretIDPath') !== undefined) {
-    throw new SpecError('spec.appRole.secretIDPath', 'is not supported (it names a file in the operator pod); put the secret_id in a Secret and name it in spec.appRole.secretRef');
-  }
-  const secretRef = asString(appRole.secretRef, 'spec.appRole.secretRef', true)!;
-  if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(secretRef)) throw new SpecError('spec.appRole.secretRef', `"${secretRef}" is not a Secret name`);
-  return { roleId, secretRef };
+  return parseSpec(vaultAuthSpecSchema, raw);
 }
 
 /** VSO's rule: same namespace always; others only when listed (or `*`). */
