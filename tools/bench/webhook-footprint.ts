@@ -103,6 +103,6 @@ export async function benchWebhookFootprint(cgroupSeconds: number): Promise<Webh
 }
 
 export function printWebhookFootprint(r: WebhookFootprint): void {
-  console.log(`\nwebhook as shipped: saturation ${r.saturation.requestsPerSecond.toFixed(0)} reviews/s (${r.saturation.cpuMicrosPerRequest.toFixed(0)} µs CPU each); offered 1,000/s: p50 ${r.at1000.p50Ms.toFixed(1)} ms, p99 ${r.at1000.p99Ms.toFixed(1)} ms (goal: below vault-k8s's ${goals.p99Ms} ms on the issue's run)`);
+  console.log(`\nwebhook (${process.env.BENCH_INJECTOR_ARGS || process.env.BENCH_INJECTOR_NODE_FLAGS !== undefined ? `node flags [${injectorNodeFlags().join(' ')}], serve flags [${process.env.BENCH_INJECTOR_ARGS ?? ''}]` : 'as shipped'}): saturation ${r.saturation.requestsPerSecond.toFixed(0)} reviews/s (${r.saturation.cpuMicrosPerRequest.toFixed(0)} µs CPU each); offered 1,000/s: p50 ${r.at1000.p50Ms.toFixed(1)} ms, p99 ${r.at1000.p99Ms.toFixed(1)} ms (goal: below vault-k8s's ${goals.p99Ms} ms on the issue's run)`);
   printFootprintTable('Webhook footprint', r.rows, [r.cgroup]);
 }

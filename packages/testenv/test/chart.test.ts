@@ -165,7 +165,7 @@ describe('helm template', () => {
     const pod = (objects.find((o) => o.kind === 'Deployment') as unknown as k8s.V1Deployment).spec?.template.spec;
     expect(pod?.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
     expect(pod?.containers[0]?.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
-    expect(pod?.containers[0]?.resources).toEqual({ requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '2', memory: '512Mi' } });
+    expect(pod?.containers[0]?.resources).toEqual({ requests: { cpu: '100m', memory: '160Mi' }, limits: { cpu: '2', memory: '256Mi' } });
     expect(objects.filter((o) => o.kind === 'NetworkPolicy')).toEqual([]);
     const policy = render(...only('injector'), 'injector.networkPolicy.enabled=true').find((o) => o.kind === 'NetworkPolicy') as unknown as k8s.V1NetworkPolicy;
     expect(policy.spec?.ingress).toEqual([{ ports: [{ protocol: 'TCP', port: 8080 }] }]);
