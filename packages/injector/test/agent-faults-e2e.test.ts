@@ -3,13 +3,14 @@
 // Vault dripping its answer, and SIGTERM / SIGKILL while files are being rewritten. The bar in every
 // case: no rendered file is ever emptied, truncated or half-written, no token or value reaches the
 // logs, and the sidecar renders the next change once Vault is back. Faults go through the stack's
-// counting proxy, scoped to this test's Vault path so concurrent tests are not disturbed.
+// counting proxy, scoped to this test's Vault path, or a TCP relay only this test's agent uses, so
+// concurrent tests are not disturbed.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { V1Container } from '@kubernetes/client-node';
-import { sharedStack, type TestStack } from '@vaultbridge/testenv';
+import { InterruptibleTcpProxy, sharedStack, type TestStack } from '@vaultbridge/testenv';
 import { decide } from '../src/admission/decide.ts';
 import { AGENT_CONFIG_ENV, expandAgentConfig, type AgentConfig } from '../src/mutate/agent-config.ts';
 import { pod } from './support/pods.ts';
@@ -41,8 +42,8 @@ async function writeKv(name: string, data: Record<string, string>): Promise<void
 }
 
 /** The sidecar's AgentConfig as the webhook injects it for these annotations. */
-function injectedSidecar(annotations: Record<string, string>): { config: AgentConfig; encoded: string } {
-  const decision = decide(pod({ role, ...annotations }, { serviceAccountName: 'app' }), ns, { vaultAddress: stack.vaultAddr });
+function injectedSidecar(annotations: Record<string, string>, vaultAddress = stack.vaultAddr): { config: AgentConfig; encoded: string } {
+  const decision = decide(pod({ role, ...annotations }, { serviceAccountName: 'app' }), ns, { vaultAddress });
   if (decision.kind !== 'inject') throw new Error(`expected an injection, got ${decision.kind}`);
   const containers: V1Container[] = [...(decision.pod.spec?.initContainers ?? []), ...(decision.pod.spec?.containers ?? [])];
   const encoded = containers.find((c) => c.name === 'vault-agent')?.env?.find((e) => e.name === AGENT_CONFIG_ENV)?.value;
@@ -93,13 +94,18 @@ const read = (file: string): string => fs.readFileSync(file, 'utf8');
 /** Leftover temporary files of the atomic writer (`.<name>.<random>.tmp`) in a directory. */
 const temporaries = (dir: string): string[] => fs.readdirSync(dir).filter((entry) => entry.endsWith('.tmp'));
 
-test('Vault unavailable for 30 s (15 s answering 503, 15 s resetting connections): the file keeps its content, the sidecar re-renders the change after', async () => {
+test('Vault unavailable for 30 s (15 s answering 503, 15 s stopped: every connection refused, login and renewal included): the file keeps its content, the sidecar re-renders the change after', async () => {
   await writeKv('outage', { password: 'before-outage' });
+  // A relay in front of the stack's proxy, for this agent alone: cutting it is Vault stopped for the
+  // agent (every request: KV reads, token renewal, re-login, the event stream) and for no other test.
+  const stackVault = new URL(stack.vaultAddr);
+  const relay = new InterruptibleTcpProxy({ host: stackVault.hostname, port: Number(stackVault.port) });
+  await relay.listen();
   const { config, encoded } = injectedSidecar({
     'agent-inject-secret-app': kvPath('outage'),
     'agent-inject-template-app': 'password={{secret "password"}}\n',
     'template-static-secret-render-interval': '1s',
-  });
+  }, `http://127.0.0.1:${relay.port}`);
   const root = await podRoot(config);
   const run = startSidecar(encoded, root);
   const file = path.join(root, '/vault/secrets/app');
@@ -108,8 +114,7 @@ test('Vault unavailable for 30 s (15 s answering 503, 15 s resetting connections
     expect(read(file)).toBe('password=before-outage\n');
 
     let checks = 0;
-    const holds = async (fault: 'unavailable' | 'reset', ms: number): Promise<void> => {
-      await stack.setVaultFault(fault, { pathPrefix: kvPath('outage') });
+    const holds = async (ms: number): Promise<void> => {
       for (const end = Date.now() + ms; Date.now() < end; checks++) {
         // Every half second of the outage the file is whole and unchanged, and the agent still runs.
         expect(read(file)).toBe('password=before-outage\n');
@@ -118,11 +123,15 @@ test('Vault unavailable for 30 s (15 s answering 503, 15 s resetting connections
       }
     };
     try {
-      await holds('unavailable', 15_000);
+      await stack.setVaultFault('unavailable', { pathPrefix: kvPath('outage') });
+      await holds(15_000);
       // The value changes in Vault while the agent cannot reach it.
       await writeKv('outage', { password: 'after-outage' });
-      await holds('reset', 15_000);
+      relay.cut();
+      await stack.setVaultFault('none');
+      await holds(15_000);
     } finally {
+      relay.restore();
       await stack.setVaultFault('none');
     }
     const restoredAt = Date.now();
@@ -139,6 +148,7 @@ test('Vault unavailable for 30 s (15 s answering 503, 15 s resetting connections
     expect((await run.exited).code).toBe(0);
   } finally {
     run.child.kill('SIGKILL');
+    await relay.close();
   }
 }, 60_000);
 
