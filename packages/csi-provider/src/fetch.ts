@@ -119,6 +119,12 @@ export class VaultFetcher {
    * is read again. Answers without a lease (KV) are never cached, so rotation sees every change.
    */
   private readonly leased: LRUCache<string, LeasedAnswer>;
+  /**
+   * Reads in flight per pod volume (the lease key), shared by concurrent polls of that volume: the
+   * driver's NodePublish, its retry after a deadline and a rotation poll can overlap, and each would
+   * otherwise mint its own database credential before any of them is cached.
+   */
+  private readonly volumeReads = new Map<string, Promise<VaultResponse<unknown> | null>>();
 
   constructor(options: FetcherOptions) {
     this.options = options;
@@ -285,6 +291,11 @@ export class VaultFetcher {
     };
     const issue = (object: SecretObject, key: string, leaseKey: string): Promise<VaultResponse<unknown> | null> => {
       let pending = inFlight.get(key);
+      const shared = pending ? undefined : this.volumeReads.get(leaseKey);
+      if (shared) {
+        inFlight.set(key, shared);
+        return shared;
+      }
       if (!pending) {
         pending = client.request<unknown>(object.method, object.path, {
           query: Object.keys(object.query).length > 0 ? object.query : undefined,
@@ -298,6 +309,12 @@ export class VaultFetcher {
           if (response?.lease_id && (response.lease_duration ?? 0) > 0) this.leased.set(leaseKey, leasedAnswer(response, response.lease_duration, this.options.now?.() ?? Date.now()));
         }, () => this.options.onRead?.('error'));
         inFlight.set(key, pending);
+        const own = pending;
+        this.volumeReads.set(leaseKey, own);
+        const forget = (): void => {
+          if (this.volumeReads.get(leaseKey) === own) this.volumeReads.delete(leaseKey);
+        };
+        own.then(forget, forget);
       }
       return pending;
     };

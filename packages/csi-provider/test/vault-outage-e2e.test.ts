@@ -19,7 +19,9 @@ interface MountResponse {
   files: Array<{ path: string; mode: number; contents: Buffer }>;
   error: { code: string } | null;
 }
-type Client = grpc.Client & { Mount(request: unknown, callback: (error: grpc.ServiceError | null, response: MountResponse) => void): void };
+type Client = grpc.Client & {
+  Mount(request: unknown, metadata: grpc.Metadata, options: grpc.CallOptions, callback: (error: grpc.ServiceError | null, response: MountResponse) => void): void;
+};
 
 const namespace = stack.uniqueName('csi-outage');
 const role = stack.uniqueName('csi-outage');
@@ -60,7 +62,7 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-async function attributes(): Promise<string> {
+async function attributes(podUid = '6f0c1d2e-0000-4000-8000-0000000000aa'): Promise<string> {
   const { token, expiresAt } = await stack.requestToken(namespace, 'web', { audiences: ['vault'] });
   return JSON.stringify({
     roleName: role,
@@ -74,7 +76,7 @@ async function attributes(): Promise<string> {
 `,
     'csi.storage.k8s.io/pod.name': 'web-0',
     'csi.storage.k8s.io/pod.namespace': namespace,
-    'csi.storage.k8s.io/pod.uid': '6f0c1d2e-0000-4000-8000-0000000000aa',
+    'csi.storage.k8s.io/pod.uid': podUid,
     'csi.storage.k8s.io/serviceAccount.name': 'web',
     'csi.storage.k8s.io/serviceAccount.tokens': JSON.stringify({ vault: { token, expirationTimestamp: expiresAt.toISOString() } }),
     secretProviderClass: 'vault-app',
@@ -84,10 +86,11 @@ async function attributes(): Promise<string> {
 const target = (): string => path.join(dir, 'target');
 
 /** The Mount answer: its files, or the error the driver would see (gRPC status or the response's error). */
-async function mount(): Promise<{ files: Record<string, string> } | { error: string }> {
-  const attrs = await attributes();
+async function mount(options: { podUid?: string; deadlineMs?: number } = {}): Promise<{ files: Record<string, string> } | { error: string }> {
+  const attrs = await attributes(options.podUid);
+  const callOptions: grpc.CallOptions = options.deadlineMs === undefined ? {} : { deadline: Date.now() + options.deadlineMs };
   return new Promise((resolve) => {
-    client.Mount({ attributes: attrs, secrets: 'null', target_path: target(), permission: '420', current_object_version: [] }, (error, response) => {
+    client.Mount({ attributes: attrs, secrets: 'null', target_path: target(), permission: '420', current_object_version: [] }, new grpc.Metadata(), callOptions, (error, response) => {
       if (error) resolve({ error: `${grpc.status[error.code]}: ${error.details}` });
       else if (response.error?.code) resolve({ error: response.error.code });
       else resolve({ files: Object.fromEntries(response.files.map((file) => [file.path, Buffer.from(file.contents).toString('utf8')])) });
@@ -148,4 +151,43 @@ test('Vault down during rotation polls: each poll is an error, the target files 
   expect(logs).not.toMatch(/before-outage|during-unavailable|during-reset/);
   expect(logs).not.toContain(first.files['db-password']);
   expect(logs).not.toMatch(/hvs\.[A-Za-z0-9_-]{20,}/);
+}, 60_000);
+
+test('Vault dripping its answer during a poll with the driver\'s deadline: the call ends at the deadline, the files are untouched, the next poll succeeds', async () => {
+  await stack.vaultAdmin.write(kvPrefix, { data: { password: 'before-drip' } });
+  const first = await mount();
+  if (!('files' in first)) throw new Error(`mount failed: ${first.error}`);
+  writeTarget(first.files);
+  const before = targetSnapshot();
+  await stack.setVaultFault('drip', { pathPrefix: kvPrefix });
+  let dripped: Awaited<ReturnType<typeof mount>>;
+  try {
+    await stack.vaultAdmin.write(kvPrefix, { data: { password: 'after-drip' } });
+    // The driver calls Mount with a deadline; a dripping Vault must not outlive it.
+    dripped = await mount({ deadlineMs: 3000 });
+  } finally {
+    await stack.setVaultFault('none');
+  }
+  expect('error' in dripped && dripped.error).toMatch(/^DEADLINE_EXCEEDED/);
+  expect(targetSnapshot()).toEqual(before);
+  const restoredAt = Date.now();
+  const after = await mount();
+  if (!('files' in after)) throw new Error(`the mount after the drip failed: ${after.error}`);
+  console.info(`csi vault-outage-e2e: drip: the first poll after Vault answered normally took ${Date.now() - restoredAt} ms`);
+  expect(after.files.password).toBe('after-drip');
+  // The provider gave up the dripping request when the driver's call was cancelled, and said so.
+  expect(logLines.join('')).toMatch(/mount failed/);
+}, 60_000);
+
+test('four concurrent polls of a new pod volume (NodePublish, its retry after a deadline, a rotation poll overlapping): one database lease, the same credential in every answer', async () => {
+  const podUid = '6f0c1d2e-0000-4000-8000-0000000000bb';
+  const countsBefore = (await stack.requestCounts()).byRoute;
+  const answers = await Promise.all([0, 1, 2, 3].map(() => mount({ podUid })));
+  const passwords = answers.map((answer) => ('files' in answer ? answer.files['db-password'] : answer.error));
+  const countsAfter = (await stack.requestCounts()).byRoute;
+  const leases = (countsAfter[credsRoute] ?? 0) - (countsBefore[credsRoute] ?? 0);
+  console.info(`csi vault-outage-e2e: 4 concurrent first polls of one pod volume: ${leases} database lease(s), ${new Set(passwords).size} distinct answer(s)`);
+  expect(answers.every((answer) => 'files' in answer)).toBe(true);
+  expect(new Set(passwords).size).toBe(1);
+  expect(leases).toBe(1);
 }, 60_000);
