@@ -227,6 +227,12 @@ build_gotemplate_ref() {
   build gotemplate-ref "$GOTEMPLATE_REF_VERSION" gotemplate-ref -ldflags '-s -w' .
 }
 
+# consul-template itself (MPL-2.0, from the Go module proxy): the agent's Go-template dialect is
+# compared byte for byte with it (packages/core/test/consul-template.test.ts).
+build_consul_template() {
+  build consul-template "$CONSUL_TEMPLATE_VERSION" consul-template -ldflags '-s -w' github.com/hashicorp/consul-template
+}
+
 install_postgres() {
   if compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null; then
     log "postgresql: present ($(ls -d /usr/lib/postgresql/*/bin/postgres | head -1))"
@@ -250,7 +256,7 @@ fi
 command -v go >/dev/null || { log "FAILED: go not found (expected at /usr/local/go/bin)"; exit 1; }
 
 components=("$@")
-[ ${#components[@]} -gt 0 ] || components=(postgres etcd kube-apiserver vault helm csi-driver-client gotemplate-ref)
+[ ${#components[@]} -gt 0 ] || components=(postgres etcd kube-apiserver vault helm csi-driver-client gotemplate-ref consul-template)
 # With `cluster` asked for too, the API server is built in the cluster's one kube build.
 with_cluster=false
 for c in "${components[@]}"; do [ "$c" != cluster ] || with_cluster=true; done
@@ -263,12 +269,13 @@ for c in "${components[@]}"; do
     helm) build_helm ;;
     csi-driver-client) build_csi_driver_client ;;
     gotemplate-ref) build_gotemplate_ref ;;
+    consul-template) build_consul_template ;;
     cluster) install_cluster ;;
     node-packages) install_node_packages ;;
     kube-node) build_kube kube-apiserver kubelet kube-scheduler kube-controller-manager kube-proxy kubectl ;;
     pause) build_pause ;;
     coredns) build_coredns ;;
     csi-driver) build_csi_driver ;;
-    *) log "unknown component '$c' (known: postgres etcd kube-apiserver vault helm csi-driver-client gotemplate-ref; cluster = node-packages kube-node pause coredns csi-driver)"; exit 2 ;;
+    *) log "unknown component '$c' (known: postgres etcd kube-apiserver vault helm csi-driver-client gotemplate-ref consul-template; cluster = node-packages kube-node pause coredns csi-driver)"; exit 2 ;;
   esac
 done

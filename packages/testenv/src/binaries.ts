@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
-export type ServerBinary = 'etcd' | 'kube-apiserver' | 'vault' | 'helm' | 'csi-driver-client' | 'gotemplate-ref' | ClusterBinary;
+export type ServerBinary = 'etcd' | 'kube-apiserver' | 'vault' | 'helm' | 'csi-driver-client' | 'gotemplate-ref' | 'consul-template' | ClusterBinary;
 
 /** What `tools/install.sh cluster` builds for the one-node cluster tier. */
 export type ClusterBinary =
@@ -25,6 +25,7 @@ const versionKeys: Record<ServerBinary, string> = {
   helm: 'HELM_VERSION',
   'csi-driver-client': 'CSI_DRIVER_CLIENT_VERSION',
   'gotemplate-ref': 'GOTEMPLATE_REF_VERSION',
+  'consul-template': 'CONSUL_TEMPLATE_VERSION',
   kubelet: 'KUBE_VERSION',
   'kube-scheduler': 'KUBE_VERSION',
   'kube-controller-manager': 'KUBE_VERSION',

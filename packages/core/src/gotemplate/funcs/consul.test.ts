@@ -14,7 +14,8 @@ describe('consul-template helpers', () => {
     ['{{ .m | toJSON }}', '{"a":"\\u003cb\\u003e","n":[1,2]}'],
     ['{{ .m | toUnescapedJSON }}', '{"a":"<b>","n":[1,2]}'],
     ['{{ .m | toJSONPretty }}', '{\n  "a": "\\u003cb\\u003e",\n  "n": [\n    1,\n    2\n  ]\n}'],
-    ['{{ .m | toYAML }}', 'a: <b>\nn:\n- 1\n- 2'],
+    // yaml.v2 quotes "n" (a YAML 1.1 boolean), as the real consul-template does.
+    ['{{ .m | toYAML }}', 'a: <b>\n"n":\n- 1\n- 2'],
     ['{{ "a=1;junk;b=2" | splitToMap ";" "=" }} {{ split "," " a,b " }}', 'map[a:1 b:2] [a b]'],
     ['{{ "a\\n\\nb" | indent 2 }}', '  a\n\n  b'],
     ['{{ with parseJSON `{"x":{"y":[1,"z"]}}` }}{{ index .x.y 1 }}{{ end }}', 'z'],

@@ -13,6 +13,7 @@ import { type FuncMap, type GoFunction, fn } from '../func.ts';
 import type { GoTemplate } from '../template.ts';
 import { GoTyped, type GoMap, type GoValue, fromJs, fromJson, sortedKeys, toJs, typed, typeName } from '../values.ts';
 import { marshalJson, strval, toFloat64, toInt64 } from './convert.ts';
+import { formatFloat } from '../fmt.ts';
 import { compileGoRegexp, findAllIndex, goReplaceAll } from './goregexp.ts';
 import { SPRIG_FUNCS, goStringsSplit } from './sprig.ts';
 import { goToLower, goToUpper } from './unicase.ts';
@@ -163,9 +164,52 @@ function parseIntBase(v: string, unsigned: boolean): bigint {
   return n;
 }
 
+/** A number as gopkg.in/yaml.v2 writes it: the exact text, emitted plain. */
+class YamlNumberText {
+  readonly text: string;
+  constructor(text: string) {
+    this.text = text;
+  }
+}
+
+const yamlNumberTag: YAML.ScalarTag = {
+  tag: 'tag:vaultbridge.dev,2026:go-number',
+  default: true,
+  identify: (value) => value instanceof YamlNumberText,
+  resolve: (text) => text,
+  stringify: (item) => (item.value as YamlNumberText).text,
+};
+
+function yamlFloat(x: number): YamlNumberText {
+  const text = formatFloat(x, 'g', -1);
+  return new YamlNumberText(text === '+Inf' ? '.inf' : text === '-Inf' ? '-.inf' : text === 'NaN' ? '.nan' : text);
+}
+
+/**
+ * The value as yaml.v2 sees it: float64 through strconv's 'g' (1e+06, not 1000000), and json.Number
+ * (Vault's numbers) as yaml.v2 treats it — an int64 when it parses as one, else a float64, else its
+ * text — so `port: 5432` is a number, not the quoted string "5432".
+ */
+function toYamlJs(v: GoValue): unknown {
+  if (typeof v === 'number') return yamlFloat(v);
+  if (Array.isArray(v)) return v.map(toYamlJs);
+  if (v instanceof Map) return Object.fromEntries([...v].map(([k, x]) => [k, toYamlJs(x)]));
+  if (v instanceof GoTyped && v.type === 'json.Number') {
+    const text = String(v.value);
+    if (/^-?\d+$/.test(text)) {
+      const n = BigInt(text);
+      if (n >= -(2n ** 63n) && n < 2n ** 63n) return new YamlNumberText(n.toString());
+    }
+    const f = Number(text);
+    return text.trim() !== '' && !Number.isNaN(f) ? yamlFloat(f) : text;
+  }
+  return toJs(v);
+}
+
 function toYaml(v: GoValue): string {
-  // consul-template marshals with gopkg.in/yaml.v2: block style, sorted keys, no trailing newline.
-  const out = YAML.stringify(toJs(v), { sortMapEntries: true, lineWidth: 0, indentSeq: false });
+  // consul-template marshals with gopkg.in/yaml.v2: block style, sorted keys, no trailing newline, and
+  // YAML 1.1 quoting (yaml.v2 quotes "on", "y", "no" … because 1.1 reads them as booleans).
+  const out = YAML.stringify(toYamlJs(v), { version: '1.1', sortMapEntries: true, lineWidth: 0, indentSeq: false, customTags: [yamlNumberTag] });
   return out.endsWith('\n') ? out.slice(0, -1) : out;
 }
 

@@ -1,0 +1,102 @@
+// The agent's consul-template dialect against the real consul-template (tools/consul-template,
+// built by tools/install.sh): the same templates, over the same data in the test stack's Vault,
+// rendered by `consul-template -once` and by our render loop must give the same bytes.
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { binaryPath, sharedStack, type TestStack } from '@vaultbridge/testenv';
+import { consulTemplateFuncs, DependencyBrain, GoTemplate, renderWithDependencies, vaultDependencyResolver } from '../src/gotemplate/index.ts';
+import { VaultClient } from '../src/vault/index.ts';
+
+let stack: TestStack;
+let client: VaultClient;
+let base: string;
+// What both engines see through `env`; consul-template reads its own process environment.
+const templateEnv = { CT_DIFF_REGION: 'eu-west-1', CT_DIFF_LIST: 'a, b ,c' };
+
+beforeAll(async () => {
+  stack = sharedStack();
+  client = new VaultClient({ address: stack.vaultAddr, token: stack.rootToken });
+  base = stack.uniqueName('ctdiff');
+  await client.write(`secret/data/${base}/app`, { data: { username: 'app', password: 'p@ss"w<o>rd&', port: 5432, ratio: 0.25, big: 1e21, on: true, tags: ['x', 'y'], nested: { a: 1, b: 'two' }, empty: '' } });
+  await client.write(`secret/data/${base}/other`, { data: { hosts: 'db1,db2,db3', text: '  padded \n', unicode: 'żółw 🐢' } });
+  await client.write(`kv/${base}/legacy`, { api_key: 'k-123', count: 7, csv: 'one,two' });
+});
+
+/** The corpus: vault-k8s-style templates whose output is fixed by the data (no issued values). */
+function corpus(): Record<string, string> {
+  const app = `secret/data/${base}/app`;
+  return {
+    'kv2-doc-shape': `{{- with secret "${app}" -}}\npostgresql://{{ .Data.data.username }}:{{ .Data.data.password }}@db:{{ .Data.data.port }}/app\n{{- end }}\n`,
+    'kv2-range-export': `{{ with secret "${app}" }}{{ range $k, $v := .Data.data }}export {{ $k }}="{{ $v }}"\n{{ end }}{{ end }}`,
+    'kv2-no-data-prefix': `{{ with secret "secret/${base}/app" }}{{ .Data.data.username }} v{{ .Data.metadata.version }} {{ .Data.metadata.destroyed }}{{ end }}\n`,
+    'kv2-numbers': `{{ with secret "${app}" }}{{ .Data.data.port }} {{ .Data.data.ratio }} {{ .Data.data.big }} {{ printf "%d|%v|%s|%05.1f" .Data.data.port .Data.data.ratio .Data.data.port .Data.data.ratio }}{{ end }}\n`,
+    'kv2-values-printed': `{{ with secret "${app}" }}{{ .Data.data.tags }} {{ .Data.data.nested }} {{ .Data.data.on }} [{{ .Data.data.empty }}] {{ .Data.data.absent }}{{ end }}\n`,
+    'kv2-toJSON': `{{ with secret "${app}" }}{{ .Data.data | toJSON }}\n{{ .Data.data.nested | toJSONPretty }}\n{{ .Data.data | toUnescapedJSON }}{{ end }}\n`,
+    'kv2-base64': `{{ with secret "${app}" }}{{ .Data.data.password | base64Encode }} {{ .Data.data.username | base64URLEncode }} {{ "YXBw" | base64Decode }}{{ end }}\n`,
+    'kv2-strings': `{{ with secret "secret/data/${base}/other" }}{{ range split "," .Data.data.hosts }}[{{ . }}]{{ end }} {{ .Data.data.hosts | split "," | join ";" }} [{{ .Data.data.text | trimSpace }}] {{ .Data.data.unicode | toUpper }} {{ if .Data.data.hosts | contains "db2" }}has-db2{{ end }} {{ .Data.data.hosts | replaceAll "db" "pg" }}{{ end }}\n`,
+    'kv2-index-len': `{{ with secret "${app}" }}{{ index .Data.data "username" }} {{ len .Data.data }} {{ len .Data.data.tags }} {{ index .Data.data.tags 1 }}{{ end }}\n`,
+    'kv2-if-eq': `{{ with secret "${app}" }}{{ if eq .Data.data.username "app" }}yes{{ else }}no{{ end }} {{ if .Data.data.on }}on{{ end }} {{ if not .Data.data.empty }}empty{{ end }}{{ end }}\n`,
+    'kv1-legacy': `{{ with secret "kv/${base}/legacy" }}{{ .Data.api_key }} {{ .Data.count }} {{ .Data | toJSON }} {{ range $i, $p := split "," .Data.csv }}{{ $i }}={{ $p }} {{ end }}{{ end }}\n`,
+    'kv1-top-level': `{{ with secret "kv/${base}/legacy" }}renewable={{ .Renewable }} lease={{ .LeaseDuration }} id=[{{ .LeaseID }}]{{ end }}\n`,
+    'env-printf': `{{ env "CT_DIFF_REGION" }} [{{ env "CT_DIFF_ABSENT" }}] {{ printf "%s-%q-%x" (env "CT_DIFF_REGION") "q" "hi" }} {{ range split "," (env "CT_DIFF_LIST") }}<{{ trimSpace . }}>{{ end }}\n`,
+    'secret-in-variable': `{{ $s := secret "${app}" }}{{ $s.Data.data.username }}@{{ with $s.Data.data }}{{ .port }}{{ end }}\n`,
+    'list-secrets': `{{ range secrets "secret/metadata/${base}/" }}{{ . }};{{ end }}\n`,
+    'nested-secret-calls': `{{ range secrets "secret/metadata/${base}/" }}{{ . }}={{ with secret (printf "secret/data/${base}/%s" .) }}{{ len .Data.data }}{{ end }} {{ end }}\n`,
+    'hash-helpers': `{{ with secret "${app}" }}{{ .Data.data.password | sha256Hex }} {{ .Data.data.password | md5sum }}{{ end }}\n`,
+    'kv2-toYAML': `{{ with secret "${app}" }}{{ .Data.data | toYAML }}\n{{ .Data.data.nested | toYAML }}{{ end }}\n`,
+    'parseJSON-toYAML': `{{ "{\\"n\\":[1,2.5],\\"a\\":\\"<b>\\",\\"f\\":1000000,\\"off\\":\\"yes\\"}" | parseJSON | toYAML }}\n`,
+    'pki-issue-shape': `{{ with secret "pki/issue/example-dot-test" "common_name=web.example.test" "ttl=1h" }}{{ if .Data.certificate | contains "BEGIN CERTIFICATE" }}cert{{ end }} {{ .Data.private_key_type }} {{ len .Data.ca_chain }}{{ end }}\n`,
+    'pkiCert-shape': `{{ with pkiCert "pki/issue/example-dot-test" "common_name=api.example.test" "ttl=1h" }}{{ if .Cert | contains "BEGIN CERTIFICATE" }}cert{{ end }} {{ if .Key | contains "PRIVATE KEY" }}key{{ end }} {{ if .CA | contains "BEGIN CERTIFICATE" }}ca{{ end }}{{ end }}\n`,
+  };
+}
+
+/** Known, pinned differences: name → what each engine writes (see core's README). */
+const knownDifferences = new Map<string, { consulTemplate: RegExp; ours: RegExp }>();
+
+async function renderOurs(text: string): Promise<string> {
+  const brain = new DependencyBrain();
+  const template = GoTemplate.parse('in', text, { funcs: consulTemplateFuncs({ brain, env: templateEnv }) });
+  return renderWithDependencies(template, brain, vaultDependencyResolver(client));
+}
+
+/** All templates in ONE `consul-template -once` run (one process, one Vault login). */
+async function renderConsulTemplate(templates: Record<string, string>): Promise<Record<string, string>> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ctdiff-'));
+  try {
+    const args = ['-once', '-log-level=err', `-vault-addr=${stack.vaultAddr}`, '-vault-renew-token=false', '-vault-retry=false', '-consul-retry=false'];
+    for (const name of Object.keys(templates)) {
+      fs.writeFileSync(path.join(dir, `${name}.tpl`), templates[name] ?? '');
+      args.push('-template', `${path.join(dir, `${name}.tpl`)}:${path.join(dir, `${name}.out`)}`);
+    }
+    await new Promise<void>((resolve, reject) => {
+      execFile(binaryPath('consul-template'), args, {
+        timeout: 60_000,
+        env: { PATH: process.env.PATH, HOME: dir, VAULT_TOKEN: stack.rootToken, ...templateEnv },
+      }, (error, _stdout, stderr) => (error ? reject(new Error(`consul-template failed: ${error.message}\n${stderr}`)) : resolve()));
+    });
+    return Object.fromEntries(Object.keys(templates).map((name) => [name, fs.readFileSync(path.join(dir, `${name}.out`), 'utf8')]));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('every corpus template renders byte-identical to consul-template over the same Vault', async () => {
+  const templates = corpus();
+  const theirs = await renderConsulTemplate(templates);
+  const mismatches: string[] = [];
+  for (const [name, text] of Object.entries(templates)) {
+    const ours = await renderOurs(text);
+    const known = knownDifferences.get(name);
+    if (known) {
+      expect(theirs[name]).toMatch(known.consulTemplate);
+      expect(ours).toMatch(known.ours);
+    } else if (ours !== theirs[name]) {
+      mismatches.push(`${name}:\n  consul-template: ${JSON.stringify(theirs[name])}\n  ours:            ${JSON.stringify(ours)}`);
+    }
+  }
+  expect(mismatches).toEqual([]);
+  // The corpus is not vacuous: every template produced something.
+  for (const name of Object.keys(templates)) expect(theirs[name]?.length).toBeGreaterThan(1);
+}, 120_000);
