@@ -2,7 +2,7 @@
 // injector annotations or CSI volumes, SecretProviderClasses, and the VSO and Vaultbridge operator
 // objects, each cleaned of what the server set so the converted output can be applied as new objects.
 import { KubernetesObjectApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
-import { withKubeRequestDeadline } from '@vaultbridge/core';
+import { isNotFound, withKubeRequestDeadline } from '@vaultbridge/core';
 import { isRecord, type Manifest } from './manifests.ts';
 
 const KINDS: ReadonlyArray<readonly [apiVersion: string, kind: string]> = [
@@ -50,11 +50,6 @@ export interface ClusterRead {
   readonly notServed: string[];
 }
 
-function statusCode(error: unknown): number | undefined {
-  const code = (error as { code?: unknown }).code;
-  return typeof code === 'number' ? code : undefined;
-}
-
 /**
  * Every object of `namespace` that a migration reads. Objects owned by another (a Job of a CronJob, a
  * Pod of a ReplicaSet) are left out: their owner's template is what gets converted.
@@ -70,7 +65,7 @@ export async function readNamespace(kubeConfig: KubeConfig, namespace: string, d
       items = (await api.list(apiVersion, kind, namespace)).items;
     } catch (error) {
       // A group whose CRDs are not installed: nothing of that kind to convert.
-      if (statusCode(error) === 404) {
+      if (isNotFound(error)) {
         notServed.push(`${apiVersion} ${kind}`);
         continue;
       }

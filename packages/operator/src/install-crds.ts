@@ -1,6 +1,6 @@
 import { ApiextensionsV1Api, type KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { crds } from './api/crds.ts';
-import { isNotFound } from './controllers/kube-errors.ts';
+import { isNotFound } from '@vaultbridge/core';
 
 /** Creates or replaces the CRDs and waits until the API server serves them. */
 export async function installCrds(kubeConfig: KubeConfig, timeoutMs = 30_000): Promise<void> {

@@ -1,6 +1,7 @@
 export { LeaseLock, microTime, type LeaseLockOptions, type LeaseLockEvents } from './lease-lock.ts';
 export { withAbortSignal, withKubeRequestDeadline } from './request-deadline.ts';
 export { KubeError, KubeConfigError, ServiceAccountTokenError } from './errors.ts';
+export { isConflict, isNotFound, kubeStatusOf } from './api-errors.ts';
 export { loadKubeConfig } from './kubeconfig.ts';
 export { reuseKubeConnections } from './connection-reuse.ts';
 // The file and static sources straight from token-file.ts: a re-export through token-source.ts would

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import * as k8s from '@kubernetes/client-node';
 import { KubeError } from './errors.ts';
+import { isConflict } from './api-errors.ts';
 import { withAbortSignal } from './request-deadline.ts';
 
 export interface LeaseLockOptions {
@@ -114,7 +115,7 @@ export class LeaseLock extends EventEmitter<LeaseLockEvents> {
       try {
         lease = await this.api.createNamespacedLease({ namespace, body: { metadata: { name, namespace }, spec: { leaseDurationSeconds } } }, callOptions);
       } catch (createError) {
-        if (createError instanceof k8s.ApiException && createError.code === 409) return false;
+        if (isConflict(createError)) return false;
         throw createError;
       }
     }
@@ -137,7 +138,7 @@ export class LeaseLock extends EventEmitter<LeaseLockEvents> {
       }, signal);
       return true;
     } catch (error) {
-      if (error instanceof k8s.ApiException && error.code === 409) return false; // another replica won this round
+      if (isConflict(error)) return false; // another replica won this round
       throw error;
     }
   }

@@ -9,9 +9,10 @@ import { kinds } from '../api/crds.ts';
 import { sameConditions, setConditions, type ConditionInput } from '../runtime/conditions.ts';
 import type { EventRecorder } from '../runtime/events.ts';
 import type { ReconcileResult } from '../runtime/queue.ts';
-import { isConflict, isNotFound } from './kube-errors.ts';
+import { isConflict, isNotFound } from '@vaultbridge/core';
 import { recordFailureOnce } from './shared.ts';
-import { toReconcileError, type VaultClientFactory } from './vault-clients.ts';
+import { toReconcileError } from '../runtime/reconcile-error.ts';
+import type { VaultClientFactory } from './vault-clients.ts';
 import type { InstantUpdates } from '../sync/instant-updates.ts';
 
 /** Healthy objects are checked again this often (jittered). */

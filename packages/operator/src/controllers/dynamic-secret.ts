@@ -20,10 +20,11 @@ import type { ReconcileResult } from '../runtime/queue.ts';
 import { planWrite, SecretDataError, transformSecretData, type Owner } from '../sync/destination.ts';
 import { secretMac } from '../sync/hmac.ts';
 import type { OwnWrites } from '../sync/own-writes.ts';
-import { isConflict, isNotFound } from './kube-errors.ts';
+import { isConflict, isNotFound } from '@vaultbridge/core';
 import { failReconcile, forceSyncStatus, getSyncedObject, parseSpec, patchFinalizers, readSecretIfExists, restartOrSchedule, syncFinalizer, writeDestination } from './shared.ts';
 import { resolveTransformationRefs } from '../sync/transformation-refs.ts';
-import { ReconcileError, tokenId, type VaultClientFactory } from './vault-clients.ts';
+import { ReconcileError } from '../runtime/reconcile-error.ts';
+import { tokenId, type VaultClientFactory } from './vault-clients.ts';
 
 /** Held while `spec.revoke` is on, so the lease is revoked before the object goes. */
 export const REVOKE_FINALIZER = 'secrets.vaultbridge.dev/revoke-lease';

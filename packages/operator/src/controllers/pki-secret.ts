@@ -17,10 +17,11 @@ import type { Owner } from '../sync/destination.ts';
 import type { Transformation } from '../api/sync-target.ts';
 import { secretMac } from '../sync/hmac.ts';
 import type { OwnWrites } from '../sync/own-writes.ts';
-import { isConflict, isNotFound } from './kube-errors.ts';
+import { isConflict, isNotFound } from '@vaultbridge/core';
 import { failReconcile, forceSyncStatus, getSyncedObject, parseSpec, patchFinalizers, readSecretIfExists, restartOrSchedule, syncFinalizer, writeDestination } from './shared.ts';
 import { resolveTransformationRefs } from '../sync/transformation-refs.ts';
-import { ReconcileError, type VaultClientFactory } from './vault-clients.ts';
+import { ReconcileError } from '../runtime/reconcile-error.ts';
+import type { VaultClientFactory } from './vault-clients.ts';
 
 /** Held while deletion has work to do: `revoke`, or `clear` of a Secret this object did not create. */
 export const PKI_FINALIZER = 'secrets.vaultbridge.dev/pki-cleanup';

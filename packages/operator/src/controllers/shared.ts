@@ -13,8 +13,8 @@ import type { RestartBatcher, RestartOutcome } from '../workloads/restart-batche
 import type { WritePlan } from '../sync/destination.ts';
 import type { OwnWrites } from '../sync/own-writes.ts';
 import type { KubeJson } from '../runtime/kube-json.ts';
-import { isConflict, isNotFound } from './kube-errors.ts';
-import { ReconcileError, toReconcileError } from './vault-clients.ts';
+import { isConflict, isNotFound } from '@vaultbridge/core';
+import { ReconcileError, toReconcileError } from '../runtime/reconcile-error.ts';
 
 interface Subject extends EventSubject {
   metadata: EventSubject['metadata'] & { namespace: string; resourceVersion?: string; finalizers?: string[]; annotations?: Record<string, string> };

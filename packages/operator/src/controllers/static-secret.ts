@@ -16,10 +16,11 @@ import { secretMac } from '../sync/hmac.ts';
 import type { OwnWrites } from '../sync/own-writes.ts';
 import type { EventRecorder } from '../runtime/events.ts';
 import type { RestartBatcher } from '../workloads/restart-batcher.ts';
-import { isConflict, isNotFound } from './kube-errors.ts';
+import { isConflict, isNotFound } from '@vaultbridge/core';
 import { failReconcile, getSyncedObject, parseSpec, readSecretIfExists, restartOrSchedule, writeDestination } from './shared.ts';
 import { resolveTransformationRefs } from '../sync/transformation-refs.ts';
-import { ReconcileError, tokenId, type VaultClientFactory } from './vault-clients.ts';
+import { ReconcileError } from '../runtime/reconcile-error.ts';
+import { tokenId, type VaultClientFactory } from './vault-clients.ts';
 import type { InstantUpdates } from '../sync/instant-updates.ts';
 
 /** Refresh when hmacSecretData is on and refreshAfter unset, as VSO does. */

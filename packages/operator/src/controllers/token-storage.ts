@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { transitDecrypt, transitEncrypt, type Logger, type VaultAuthMethod, type VaultClient } from '@vaultbridge/core';
 import { MANAGED_BY, MANAGED_BY_LABEL } from '../sync/destination.ts';
-import { isConflict, isNotFound } from './kube-errors.ts';
+import { isConflict, isNotFound } from '@vaultbridge/core';
 
 export const TOKEN_STORAGE_PREFIX = 'vaultbridge-cc-';
 const COMPONENT_LABEL = 'app.kubernetes.io/component';

@@ -7,7 +7,7 @@ import { kinds } from '../api/crds.ts';
 import { parseSecretTransformationSpec, type SecretTransformation } from '../api/secret-transformation.ts';
 import { sameConditions, setConditions } from '../runtime/conditions.ts';
 import type { ReconcileResult } from '../runtime/queue.ts';
-import { isConflict, isNotFound } from './kube-errors.ts';
+import { isConflict, isNotFound } from '@vaultbridge/core';
 import { getSyncedObject } from './shared.ts';
 
 export class TransformationStatusController {

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import {
-  AppRoleAuth, JwtAuth, KubernetesAuth, TokenManagerCache, TokenRequestSource, VaultAuthError, VaultClient, VaultConfigError, VaultError, VaultUnavailableError,
+  AppRoleAuth, JwtAuth, KubernetesAuth, TokenManagerCache, TokenRequestSource, VaultClient,
   registerSecret, type Logger, type ServiceAccountTokenSource, type TokenManager, type TokenManagerOptions, type VaultAuthMethod,
 } from '@vaultbridge/core';
 import type { StoredClient, TokenStorage } from './token-storage.ts';
@@ -10,30 +10,9 @@ import { GROUP, parseObjectRef, SpecError, VERSION, type ObjectRef } from '../ap
 import { kinds } from '../api/crds.ts';
 import { parseVaultAuthSpec, vaultAuthAllows, type VaultAuthSpec } from '../api/vault-auth.ts';
 import { parseVaultConnectionSpec, type VaultConnectionSpec } from '../api/vault-connection.ts';
-import { describeKubeError, isNotFound } from './kube-errors.ts';
+import { isNotFound } from '@vaultbridge/core';
+import { ReconcileError } from '../runtime/reconcile-error.ts';
 import { VaultAddressNotAllowedError, VaultAddressPolicy } from '../guards/vault-address.ts';
-
-/** A reconcile failure that becomes `Ready=False` with this reason; the message names the field and never a value. */
-export class ReconcileError extends Error {
-  readonly code = 'RECONCILE_FAILED';
-  readonly reason: string;
-  constructor(reason: string, message: string) {
-    super(message);
-    this.name = 'ReconcileError';
-    this.reason = reason;
-  }
-}
-
-/** Any error of a reconcile as the reason and message its status shows. */
-export function toReconcileError(error: unknown): ReconcileError {
-  if (error instanceof ReconcileError) return error;
-  if (error instanceof SpecError) return new ReconcileError('InvalidSpec', error.message);
-  if (error instanceof VaultAuthError) return new ReconcileError('VaultLoginFailed', error.message);
-  if (error instanceof VaultUnavailableError) return new ReconcileError('VaultUnavailable', error.message);
-  if (error instanceof VaultConfigError) return new ReconcileError('VaultConfigError', error.message);
-  if (error instanceof VaultError) return new ReconcileError('VaultError', error.message);
-  return new ReconcileError('ReconcileError', describeKubeError(error));
-}
 
 export interface ResolvedClient {
   manager: TokenManager;

@@ -7,8 +7,8 @@ import { GROUP, SpecError, VERSION } from '../api/common.ts';
 import { kinds } from '../api/crds.ts';
 import { parseSecretTransformationSpec, type SecretTransformation } from '../api/secret-transformation.ts';
 import { compileTemplates, type Transformation } from '../api/sync-target.ts';
-import { isNotFound } from '../controllers/kube-errors.ts';
-import { ReconcileError } from '../controllers/vault-clients.ts';
+import { isNotFound } from '@vaultbridge/core';
+import { ReconcileError } from '../runtime/reconcile-error.ts';
 
 /** The transformation with every ref's templates, includes and excludes merged in; inline templates win. */
 export async function resolveTransformationRefs(custom: CustomObjectsApi, objectNamespace: string, transformation: Transformation | undefined): Promise<Transformation | undefined> {

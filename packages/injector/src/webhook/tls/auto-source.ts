@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as k8s from '@kubernetes/client-node';
-import { LeaseLock } from '@vaultbridge/core';
+import { isConflict, isNotFound, LeaseLock } from '@vaultbridge/core';
 import {
   generateCertificateAuthority,
   isSignedBy,
@@ -155,7 +155,7 @@ export class AutoCertificateSource extends EventEmitter<CertificateSourceEvents>
     try {
       secret = await this.core.readNamespacedSecret({ namespace: this.options.namespace, name: this.options.secretName });
     } catch (error) {
-      if (error instanceof k8s.ApiException && error.code === 404) return undefined;
+      if (isNotFound(error)) return undefined;
       throw error;
     }
     const field = (key: string): string => Buffer.from(secret.data?.[key] ?? '', 'base64').toString('utf8');
@@ -228,7 +228,7 @@ export class AutoCertificateSource extends EventEmitter<CertificateSourceEvents>
       }
     } catch (error) {
       // Someone else wrote first (a leader that has just lost the lease): read again next round.
-      if (error instanceof k8s.ApiException && error.code === 409) return;
+      if (isConflict(error)) return;
       throw error;
     }
   }

@@ -1,4 +1,5 @@
 import * as k8s from '@kubernetes/client-node';
+import { isNotFound } from '@vaultbridge/core';
 
 /**
  * Patches `caBundle` into every webhook of a MutatingWebhookConfiguration that does not have it yet
@@ -9,7 +10,7 @@ export async function publishCaBundle(admission: k8s.AdmissionregistrationV1Api,
   try {
     config = await admission.readMutatingWebhookConfiguration({ name: webhookConfigName });
   } catch (error) {
-    if (error instanceof k8s.ApiException && error.code === 404) return;
+    if (isNotFound(error)) return;
     throw error;
   }
   const wanted = Buffer.from(caBundle).toString('base64');

@@ -1,11 +1,6 @@
 import { ApiException } from '@kubernetes/client-node';
 
-export function statusOf(error: unknown): number | undefined {
-  return error instanceof ApiException ? error.code : undefined;
-}
-
-export const isNotFound = (error: unknown): boolean => statusOf(error) === 404;
-export const isConflict = (error: unknown): boolean => statusOf(error) === 409;
+// isNotFound and isConflict are core's (@vaultbridge/core), shared with every package.
 
 /** An API error without its body (which may echo the object we sent, data included). */
 export function describeKubeError(error: unknown): string {
