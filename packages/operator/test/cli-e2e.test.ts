@@ -87,7 +87,9 @@ test('two replicas with --leader-elect: one leads and syncs; SIGTERM hands over,
     mount: 'secret', path: vaultPath, type: 'kv-v2', refreshAfter: '1h', destination: { name: 'after-handover', create: true },
   });
   expect(decode(await waitFor('the Secret synced by the new leader', () => objects.readSecret('after-handover')), 'password')).toBe('one');
-  expect(second.output()).toContain('operator started');
+  // Controllers reconcile as soon as their own informer has listed, so the sync can come before the
+  // "operator started" line (logged once every informer has): wait for the line rather than race it.
+  await waitFor('the new leader to log its start', async () => second.output().includes('operator started'));
 
   await deleteSyncedObjects(custom, namespace);
   second.child.kill('SIGTERM');
