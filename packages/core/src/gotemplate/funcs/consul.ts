@@ -336,7 +336,8 @@ export function consulTemplateFuncs(options: ConsulTemplateOptions): FuncMap {
     })],
     ['parseYAML', fn(['string'], (v) => {
       try {
-        return fromJs(YAML.parse(s(v)) ?? new Map());
+        // yaml.v2 reads YAML 1.1: `y`, `yes`, `on` are booleans there.
+        return fromJs(YAML.parse(s(v), { version: '1.1' }) ?? new Map());
       } catch {
         throw new GoFuncError('parseYAML: invalid YAML');
       }
@@ -373,12 +374,13 @@ export function consulTemplateFuncs(options: ConsulTemplateOptions): FuncMap {
     ['trim', fn(['string', 'string'], (cut, v) => trimSet(s(v), s(cut)))],
     ['trimPrefix', fn(['string', 'string'], (p, v) => (s(v).startsWith(s(p)) ? s(v).slice(s(p).length) : s(v)))],
     ['trimSuffix', fn(['string', 'string'], (p, v) => (s(p) !== '' && s(v).endsWith(s(p)) ? s(v).slice(0, -s(p).length) : s(v)))],
-    ['contains', fn(['string', 'string'], (sub, v) => s(v).includes(s(sub)))],
+    // contains is `in` with its arguments reversed, for pipes: `{{ .tags | contains "x" }}`.
+    ['contains', fn(['any', 'any'], (needle, hay) => goIn(hay, needle))],
     ['containsAll', fn(['any', 'any'], (needles, hay) => listOf(needles).every((n) => inList(listOf(hay), n)))],
     ['containsAny', fn(['any', 'any'], (needles, hay) => listOf(needles).some((n) => inList(listOf(hay), n)))],
     ['containsNone', fn(['any', 'any'], (needles, hay) => !listOf(needles).some((n) => inList(listOf(hay), n)))],
     ['containsNotAll', fn(['any', 'any'], (needles, hay) => !listOf(needles).every((n) => inList(listOf(hay), n)))],
-    ['in', fn(['any', 'any'], (hay, needle) => (typeof hay === 'string' ? hay.includes(strval(needle)) : inList(listOf(hay), needle)))],
+    ['in', fn(['any', 'any'], (hay, needle) => goIn(hay, needle))],
     ['indent', fn(['int', 'string'], (n, v) => {
       if ((n as bigint) < 0n) throw new GoFuncError('indent value must be a positive integer');
       const pad = ' '.repeat(Number(n));
@@ -435,8 +437,38 @@ function listOf(v: GoValue): GoValue[] {
   throw new GoFuncError(`expected a list, got ${typeName(v)}`);
 }
 
+/** Go's reflect kind and type of a value, as consul-template's `in` compares them. */
+function kindOf(v: GoValue): { kind: string; type: string } {
+  if (typeof v === 'string') return { kind: 'string', type: 'string' };
+  if (typeof v === 'bigint') return { kind: 'int', type: 'int' };
+  if (typeof v === 'number') return { kind: 'float', type: 'float64' };
+  if (v instanceof GoTyped) return { kind: v.kind, type: v.type };
+  return { kind: 'other', type: typeName(v) };
+}
+
+/**
+ * consul-template's `in` on one element: ints equal ints, floats equal floats, and strings equal
+ * only strings of the same Go type (a json.Number is never the string "5432"); nothing else matches.
+ */
+function goElementEqual(x: GoValue, needle: GoValue): boolean {
+  const a = kindOf(x);
+  const b = kindOf(needle);
+  if (a.kind === 'int' && b.kind === 'int') return BigInt((x instanceof GoTyped ? x.value : x) as bigint) === BigInt((needle instanceof GoTyped ? needle.value : needle) as bigint);
+  if (a.kind === 'float' && b.kind === 'float') return Number(x instanceof GoTyped ? x.value : x) === Number(needle instanceof GoTyped ? needle.value : needle);
+  if (a.kind === 'string') return a.type === b.type && strval(x) === strval(needle);
+  return false;
+}
+
 function inList(list: GoValue[], needle: GoValue): boolean {
-  return list.some((x) => (typeof x === 'bigint' || typeof needle === 'bigint' ? String(x) === String(needle) : x === needle || strval(x) === strval(needle)));
+  return list.some((x) => goElementEqual(x, needle));
+}
+
+/** consul-template's `in l v`: membership in a slice, or a substring of a string of the same type. */
+function goIn(hay: GoValue, needle: GoValue): boolean {
+  if (Array.isArray(hay)) return inList(hay, needle);
+  const h = kindOf(hay);
+  if (h.kind === 'string') return h.type === kindOf(needle).type && strval(hay).includes(strval(needle));
+  return false;
 }
 
 function trimSet(str: string, cut: string): string {
