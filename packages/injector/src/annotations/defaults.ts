@@ -68,6 +68,8 @@ export interface InjectorDefaults {
   readonly limits?: Partial<ReviewLimits>;
   /** native sidecar mode for every pod that does not say otherwise (ours) */
   readonly nativeSidecar?: boolean;
+  /** [AGENT_INJECT_AGENT_KIND] `vaultbridge` or `vault` (ours) */
+  readonly agentKind?: string;
   /**
    * Cluster-wide annotation defaults (e.g. from a ConfigMap), keyed by full name or by the part after
    * `vault.hashicorp.com/`. Only pod-wide annotations may be defaulted; see `checkAnnotationDefaults`.
@@ -115,6 +117,7 @@ export function flagAnnotations(defaults: InjectorDefaults): ReadonlyMap<string,
   put(layer, A.agentDisableIdleConnections, defaults.disableIdleConnections);
   put(layer, A.agentDisableKeepAlives, defaults.disableKeepAlives);
   put(layer, A.agentNativeSidecar, defaults.nativeSidecar);
+  put(layer, A.agentKind, defaults.agentKind);
   return layer;
 }
 

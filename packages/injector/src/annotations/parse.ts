@@ -13,8 +13,8 @@ import { readCopyVolumeMounts, readInjectContainers, readShareProcessNamespace }
 import { AnnotationReader } from './reader.ts';
 import { readSecrets, secretRawNames } from './secrets.ts';
 import { findServiceAccountToken } from './service-account.ts';
-import type { AgentFeature, AgentSpec } from './spec.ts';
-import { A } from './table.ts';
+import { AGENT_KINDS, type AgentFeature, type AgentSpec } from './spec.ts';
+import { A, DEFAULT_AGENT_IMAGE, DEFAULT_VAULT_AGENT_IMAGE } from './table.ts';
 import { parseAgentLogLevel, parseBool, parseChoice, parseFraction, parseGoDuration, parseInteger, parseNonEmpty, parsePort, parseSecondsOrDuration, splitList, type Parsed } from './values.ts';
 import { annotationWarnings } from './warnings.ts';
 
@@ -96,9 +96,13 @@ export function parseAnnotations(pod: V1Pod, defaults: InjectorDefaults = {}, co
   });
 
   const annotations = reader.pod;
+  const agentKind = reader.parse(A.agentKind, (raw) => parseChoice(raw, AGENT_KINDS)) ?? 'vaultbridge';
+  const image = reader.parse(A.agentImage, parseNonEmpty) ?? '';
   const spec: AgentSpec = {
     namespace: context.namespace ?? pod.metadata?.namespace ?? 'default',
-    image: reader.parse(A.agentImage, parseNonEmpty) ?? '',
+    // Our image has no `vault` binary: with agent-kind vault and no image chosen, use upstream's.
+    image: agentKind === 'vault' && image === DEFAULT_AGENT_IMAGE ? DEFAULT_VAULT_AGENT_IMAGE : image,
+    agentKind,
     nativeSidecar: reader.parse(A.agentNativeSidecar, parseBool) ?? false,
     prePopulate: reader.parse(A.agentPrePopulate, parseBool) ?? true,
     prePopulateOnly: reader.parse(A.agentPrePopulateOnly, parseBool) ?? false,

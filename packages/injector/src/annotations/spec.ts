@@ -4,6 +4,8 @@
 import type { Operation } from 'fast-json-patch';
 
 export type DefaultTemplate = 'map' | 'json';
+export const AGENT_KINDS = ['vaultbridge', 'vault'] as const;
+export type AgentKind = (typeof AGENT_KINDS)[number];
 export type AgentLogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
 export type AgentLogFormat = 'standard' | 'json';
 export type AgentFeature = 'auto-auth' | 'caching' | 'templating';
@@ -95,6 +97,8 @@ export interface AgentSpec {
   readonly namespace: string;
   readonly image: string;
   readonly nativeSidecar: boolean;
+  /** `vaultbridge`: our agent; `vault`: HashiCorp's (or OpenBao's) Vault Agent with vault-k8s's config */
+  readonly agentKind: AgentKind;
   readonly prePopulate: boolean;
   readonly prePopulateOnly: boolean;
   readonly initFirst: boolean;

@@ -97,6 +97,7 @@ describe('the annotation table matches vault-k8s', () => {
       .map(([key, entry]) => [key, entry.origin]);
     expect(ours).toEqual([
       ['agentNativeSidecar', 'vaultbridge'],
+      ['agentKind', 'vaultbridge'],
       ['agentInitLimitsCpu', 'vaultbridge'],
       ['agentInitLimitsMem', 'vaultbridge'],
       ['agentInitLimitsEphemeral', 'vaultbridge'],

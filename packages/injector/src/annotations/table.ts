@@ -7,6 +7,8 @@ export const ANNOTATION_PREFIX = 'vault.hashicorp.com/';
 
 /** Upstream's agent image is `hashicorp/vault`; ours runs `vaultbridge-agent` from the injector image. */
 export const DEFAULT_AGENT_IMAGE = 'vaultbridge/injector:0.1.0';
+/** The agent image with `agent-kind: vault` when none is set: upstream's default (OpenBao users set `openbao/openbao`). */
+export const DEFAULT_VAULT_AGENT_IMAGE = 'hashicorp/vault:1.13.3';
 
 export type AnnotationScope =
   /** one value for the whole pod */
@@ -61,6 +63,7 @@ export const ANNOTATION_TABLE = {
   agentPrePopulateOnly: entry('agent-pre-populate-only', 'pod', 'false', 'only the init container, no sidecar (Jobs)'),
   agentInitFirst: entry('agent-init-first', 'pod', 'false', 'put the agent first among the init containers'),
   agentNativeSidecar: entry('agent-native-sidecar', 'pod', 'false', 'run the sidecar as a native sidecar (init container with `restartPolicy: Always` and a startup probe that passes after the first render); replaces `vault-agent-init`', { ...ours, defaultNote: '`AGENT_INJECT_NATIVE_SIDECAR`' }),
+  agentKind: entry('agent-kind', 'pod', 'vaultbridge', 'which agent runs in the injected containers: `vaultbridge` (ours) or `vault` (HashiCorp\'s Vault Agent, or OpenBao\'s, with the config vault-k8s generates for it; default image `hashicorp/vault:1.13.3`)', { ...ours, defaultNote: '`AGENT_INJECT_AGENT_KIND`' }),
   agentInjectContainers: entry('agent-inject-containers', 'pod', undefined, 'comma list of app containers that get the secrets volume (spaces trimmed)', { defaultNote: 'all containers' }),
   agentShareProcessNamespace: entry('agent-share-process-namespace', 'pod', undefined, 'set `spec.shareProcessNamespace` (for `agent-inject-command` signals)'),
   agentRevokeOnShutdown: entry('agent-revoke-on-shutdown', 'pod', 'false', 'sidecar revokes its Vault token on shutdown', { defaultNote: '`AGENT_INJECT_REVOKE_ON_SHUTDOWN`' }),

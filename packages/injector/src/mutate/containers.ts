@@ -13,7 +13,9 @@ import {
   INIT_CONTAINER_NAME,
   READY_FILE,
   SIDECAR_CONTAINER_NAME,
+  TOKEN_FILE,
 } from './names.ts';
+import { buildVaultAgentConfig, encodeVaultAgentConfig, VAULT_CONFIG_ENV, vaultAgentCommand } from './vault-agent-config.ts';
 
 export interface ContainerOptions {
   /** the agent executable in the image */
@@ -36,6 +38,15 @@ function env(spec: AgentSpec, mode: AgentMode): V1EnvVar[] {
   const vars: V1EnvVar[] = [fieldEnv('NAMESPACE', 'metadata.namespace'), fieldEnv('HOST_IP', 'status.hostIP'), fieldEnv('POD_IP', 'status.podIP')];
   if (spec.goMaxProcs !== undefined) vars.push({ name: 'GOMAXPROCS', value: String(spec.goMaxProcs) });
   if (spec.vault.proxyAddress !== undefined) vars.push({ name: 'HTTPS_PROXY', value: spec.vault.proxyAddress });
+  if (spec.agentKind === 'vault' && spec.configMap === undefined) {
+    // HashiCorp's agent: vault-k8s's config in VAULT_CONFIG, log settings as Vault's env (container_env.go).
+    vars.push({ name: 'VAULT_LOG_LEVEL', value: spec.log.level });
+    vars.push({ name: 'VAULT_LOG_FORMAT', value: spec.log.format });
+    if (spec.vault.timeoutMs !== undefined) vars.push({ name: 'VAULT_CLIENT_TIMEOUT', value: `${spec.vault.timeoutMs}ms` });
+    if (spec.vault.caCertPem !== undefined) vars.push({ name: 'VAULT_CACERT_BYTES', value: spec.vault.caCertPem });
+    vars.push({ name: VAULT_CONFIG_ENV, value: encodeVaultAgentConfig(buildVaultAgentConfig(spec, mode)) });
+    return vars;
+  }
   if (spec.configMap === undefined) {
     vars.push({ name: AGENT_CONFIG_ENV, value: encodeAgentConfig(buildAgentConfig(spec, mode)) });
     return vars;
@@ -87,8 +98,7 @@ function container(spec: AgentSpec, options: ContainerOptions, mode: AgentMode, 
   const built: V1Container = {
     name: mode === 'init' ? INIT_CONTAINER_NAME : SIDECAR_CONTAINER_NAME,
     image: spec.image,
-    command: [options.agentBinary],
-    args: [mode],
+    ...(spec.agentKind === 'vault' ? vaultAgentCommand(spec.configMap === undefined ? undefined : `${CONFIG_PATH}/${mode === 'init' ? 'config-init.hcl' : 'config.hcl'}`) : { command: [options.agentBinary], args: [mode] }),
     env: env(spec, mode),
     resources: resources(mode === 'init' ? spec.resources.init : spec.resources.sidecar),
     volumeMounts: mounts,
@@ -106,11 +116,13 @@ export function initContainer(spec: AgentSpec, options: ContainerOptions, shared
 export function sidecarContainer(spec: AgentSpec, options: ContainerOptions, sharedMounts: V1VolumeMount[]): V1Container {
   const sidecar = container(spec, options, 'sidecar', [tokenMount(spec), { name: HOME_SIDECAR_VOLUME, mountPath: HOME_PATH }, ...sharedMounts]);
   if (!spec.nativeSidecar) return sidecar;
+  // Vault Agent has no ready file: a native sidecar waits for the first rendered file instead.
+  const probe = spec.agentKind === 'vault' ? ['/bin/sh', '-ec', `test -e ${spec.secrets[0]?.destination ?? TOKEN_FILE}`] : [options.agentBinary, 'probe', '--ready-file', READY_FILE];
   return {
     ...sidecar,
     restartPolicy: 'Always',
     startupProbe: {
-      exec: { command: [options.agentBinary, 'probe', '--ready-file', READY_FILE] },
+      exec: { command: probe },
       periodSeconds: STARTUP_PROBE_PERIOD_SECONDS,
       failureThreshold: STARTUP_PROBE_FAILURE_THRESHOLD,
     },

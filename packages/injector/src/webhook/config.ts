@@ -4,6 +4,7 @@ import type { InjectorDefaults, ResourceDefaults } from '../annotations/defaults
 import { DEFAULT_REVIEW_LIMITS, type ReviewLimits } from '../admission/limits.ts';
 import { parseAgentLogLevel } from '../annotations/values.ts';
 import { goCipherSuites } from './tls/ciphers.ts';
+import { AGENT_KINDS, type AgentKind } from '../annotations/spec.ts';
 
 /**
  * The webhook's flags, with vault-k8s's names and `AGENT_INJECT_*` environment names, so an existing
@@ -61,6 +62,7 @@ const flags = {
   maxSecrets: { flag: '--max-secrets <n>', env: 'AGENT_INJECT_MAX_SECRETS', description: 'secrets one pod may define; a pod with more is denied before its annotations are parsed (ours)', defaultValue: String(DEFAULT_REVIEW_LIMITS.maxSecrets) },
   maxAnnotations: { flag: '--max-annotations <n>', env: 'AGENT_INJECT_MAX_ANNOTATIONS', description: 'vault.hashicorp.com annotations one pod may carry (ours)', defaultValue: String(DEFAULT_REVIEW_LIMITS.maxAnnotations) },
   maxAnnotationBytes: { flag: '--max-annotation-bytes <n>', env: 'AGENT_INJECT_MAX_ANNOTATION_BYTES', description: 'total bytes of those annotations (ours)', defaultValue: String(DEFAULT_REVIEW_LIMITS.maxAnnotationBytes) },
+  agentKind: { flag: '--agent-kind <vaultbridge|vault>', env: 'AGENT_INJECT_AGENT_KIND', description: 'agent the pods run: vaultbridge (ours) or vault (HashiCorp\'s or OpenBao\'s Vault Agent, with vault-k8s\'s config); pods may override with vault.hashicorp.com/agent-kind (ours)', defaultValue: 'vaultbridge' },
   nativeSidecar: { flag: '--native-sidecar [bool]', env: 'AGENT_INJECT_NATIVE_SIDECAR', description: 'inject the sidecar as a native sidecar (init container, restartPolicy Always) by default (ours)' },
   annotationDefaults: { flag: '--annotation-defaults <json>', env: 'AGENT_INJECT_ANNOTATION_DEFAULTS', description: 'cluster-wide annotation defaults as a JSON object (ours)' },
   annotationDefaultsConfigMap: { flag: '--annotation-defaults-configmap <name>', env: 'AGENT_INJECT_ANNOTATION_DEFAULTS_CONFIGMAP', description: 'ConfigMap in $NAMESPACE whose data are cluster-wide annotation defaults (ours)' },
@@ -169,8 +171,8 @@ const FOREIGN_AGENT_IMAGE = /(^|\/)(hashicorp\/vault|vault|openbao\/openbao|open
 export function serveWarnings(config: ServeConfig): string[] {
   const warnings: string[] = [];
   const image = config.defaults.agentImage;
-  if (image !== undefined && FOREIGN_AGENT_IMAGE.test(image)) {
-    warnings.push(`the agent image ${image} (--vault-image, AGENT_INJECT_VAULT_IMAGE) looks like HashiCorp's or OpenBao's; injected agents run vaultbridge-agent, which only the vaultbridge image has: set it to the injector's image (chart value injector.agentImage), or leave it unset`);
+  if (image !== undefined && FOREIGN_AGENT_IMAGE.test(image) && config.defaults.agentKind !== 'vault') {
+    warnings.push(`the agent image ${image} (--vault-image, AGENT_INJECT_VAULT_IMAGE) looks like HashiCorp's or OpenBao's; injected agents run vaultbridge-agent, which only the vaultbridge image has: set it to the injector's image (chart value injector.agentImage), leave it unset, or run HashiCorp's agent with --agent-kind vault`);
   }
   return warnings;
 }
@@ -212,6 +214,13 @@ function bool(key: ServeFlagKey, value: string | undefined): boolean | undefined
   const parsed = parseBoolean(value);
   if (parsed === undefined) throw new ServeConfigError(key, 'true or false', value);
   return parsed;
+}
+
+function agentKind(value: string | undefined): AgentKind | undefined {
+  if (value === undefined || value === '') return undefined;
+  const kind = AGENT_KINDS.find((k) => k === value.toLowerCase());
+  if (kind === undefined) throw new ServeConfigError('agentKind', AGENT_KINDS.join(' or '), value);
+  return kind;
 }
 
 function int(key: ServeFlagKey, value: string | undefined): number | undefined {
@@ -358,6 +367,7 @@ export function parseServeFlags(raw: ServeFlags): ServeConfig {
     disableIdleConnections: featureList('disableIdleConnections', raw.disableIdleConnections),
     disableKeepAlives: featureList('disableKeepAlives', raw.disableKeepAlives),
     nativeSidecar: bool('nativeSidecar', raw.nativeSidecar),
+    agentKind: agentKind(raw.agentKind),
     limits: limitSettings(raw),
     annotations,
   });
