@@ -376,10 +376,11 @@ export function consulTemplateFuncs(options: ConsulTemplateOptions): FuncMap {
     ['trimSuffix', fn(['string', 'string'], (p, v) => (s(p) !== '' && s(v).endsWith(s(p)) ? s(v).slice(0, -s(p).length) : s(v)))],
     // contains is `in` with its arguments reversed, for pipes: `{{ .tags | contains "x" }}`.
     ['contains', fn(['any', 'any'], (needle, hay) => goIn(hay, needle))],
-    ['containsAll', fn(['any', 'any'], (needles, hay) => listOf(needles).every((n) => inList(listOf(hay), n)))],
-    ['containsAny', fn(['any', 'any'], (needles, hay) => listOf(needles).some((n) => inList(listOf(hay), n)))],
-    ['containsNone', fn(['any', 'any'], (needles, hay) => !listOf(needles).some((n) => inList(listOf(hay), n)))],
-    ['containsNotAll', fn(['any', 'any'], (needles, hay) => !listOf(needles).every((n) => inList(listOf(hay), n)))],
+    // Go's []interface{} for the needles: a []string (split's result) is refused, as consul-template does.
+    ['containsAll', fn(['list', 'any'], (needles, hay) => listOf(needles).every((n) => goIn(hay, n)))],
+    ['containsAny', fn(['list', 'any'], (needles, hay) => listOf(needles).some((n) => goIn(hay, n)))],
+    ['containsNone', fn(['list', 'any'], (needles, hay) => !listOf(needles).some((n) => goIn(hay, n)))],
+    ['containsNotAll', fn(['list', 'any'], (needles, hay) => !listOf(needles).every((n) => goIn(hay, n)))],
     ['in', fn(['any', 'any'], (hay, needle) => goIn(hay, needle))],
     ['indent', fn(['int', 'string'], (n, v) => {
       if ((n as bigint) < 0n) throw new GoFuncError('indent value must be a positive integer');
