@@ -21,6 +21,8 @@ beforeAll(async () => {
   base = stack.uniqueName('ctdiff');
   await client.write(`secret/data/${base}/app`, { data: { username: 'app', password: 'p@ss"w<o>rd&', port: 5432, ratio: 0.25, big: 1e21, on: true, tags: ['x', 'y'], nested: { a: 1, b: 'two' }, empty: '' } });
   await client.write(`secret/data/${base}/other`, { data: { hosts: 'db1,db2,db3', text: '  padded \n', unicode: 'żółw 🐢' } });
+  await client.write(`secret/data/${base}/versioned`, { data: { n: 'one' } });
+  await client.write(`secret/data/${base}/versioned`, { data: { n: 'two' } });
   await client.write(`kv/${base}/legacy`, { api_key: 'k-123', count: 7, csv: 'one,two' });
 });
 
@@ -62,6 +64,8 @@ function corpus(): Record<string, string> {
     'printf-verbs': `{{ with secret "${app}" }}{{ printf "%v %+v %q %T %T %8.3f|%-6s|%6s|" .Data.data.port .Data.data.nested .Data.data.username .Data.data.port .Data.data.tags .Data.data.ratio .Data.data.username .Data.data.username }}{{ end }}\n`,
     'whitespace-trim': `{{- with secret "${app}" -}}\n  user: {{ .Data.data.username -}}\n  \n{{- range .Data.data.tags }}\n  - {{ . }}\n{{- end }}\n{{ end -}}\n`,
     'unicode-values': `{{ with secret "secret/data/${base}/other" }}{{ .Data.data.unicode }} {{ len .Data.data.unicode }} {{ printf "%q" .Data.data.unicode }} {{ .Data.data.unicode | toJSON }} {{ .Data.data.unicode | base64Encode }}{{ end }}\n`,
+    'kv2-version-query': `{{ with secret "secret/data/${base}/versioned?version=1" }}{{ .Data.data.n }} v{{ .Data.metadata.version }}{{ end }} {{ with secret "secret/${base}/versioned" }}{{ .Data.data.n }} v{{ .Data.metadata.version }}{{ end }}\n`,
+    'database-creds-shape': `{{ with secret "database/creds/app" }}{{ if .Data.username | contains "v-" }}user{{ end }} {{ if .Data.password }}password{{ end }} {{ .LeaseDuration }} {{ .Renewable }}{{ end }}\n`,
     'pki-issue-shape': `{{ with secret "pki/issue/example-dot-test" "common_name=web.example.test" "ttl=1h" }}{{ if .Data.certificate | contains "BEGIN CERTIFICATE" }}cert{{ end }} {{ .Data.private_key_type }} {{ len .Data.ca_chain }}{{ end }}\n`,
     'pkiCert-shape': `{{ with pkiCert "pki/issue/example-dot-test" "common_name=api.example.test" "ttl=1h" }}{{ if .Cert | contains "BEGIN CERTIFICATE" }}cert{{ end }} {{ if .Key | contains "PRIVATE KEY" }}key{{ end }} {{ if .CA | contains "BEGIN CERTIFICATE" }}ca{{ end }}{{ end }}\n`,
   };

@@ -26,7 +26,11 @@ export function vaultDependencyResolver(client: VaultClient, kv: KvSecrets = new
   return async (dep: VaultDependency): Promise<GoValue> => {
     switch (dep.kind) {
       case 'read': {
-        const response = await client.read(await apiPath(dep.path));
+        // consul-template sends a `?query` on the path as request parameters (`secret "kv/x?version=2"`).
+        const at = dep.path.indexOf('?');
+        const path = at < 0 ? dep.path : dep.path.slice(0, at);
+        const query = at < 0 ? {} : Object.fromEntries(new URLSearchParams(dep.path.slice(at + 1)));
+        const response = await client.read(await apiPath(path), { query });
         return secretValue(response);
       }
       case 'write': {
