@@ -14,6 +14,7 @@ import type { GoTemplate } from '../template.ts';
 import { GoTyped, type GoMap, type GoValue, fromJs, fromJson, sortedKeys, toJs, typed, typeName } from '../values.ts';
 import { marshalJson, strval, toFloat64, toInt64 } from './convert.ts';
 import { formatFloat } from '../fmt.ts';
+import { toToml } from './toml.ts';
 import { compileGoRegexp, findAllIndex, goReplaceAll } from './goregexp.ts';
 import { SPRIG_FUNCS, goStringsSplit } from './sprig.ts';
 import { goToLower, goToUpper } from './unicase.ts';
@@ -326,6 +327,7 @@ export function consulTemplateFuncs(options: ConsulTemplateOptions): FuncMap {
     ['toUnescapedJSON', fn(['any'], (v) => marshalJson(v, { escapeHTML: false }))],
     ['toUnescapedJSONPretty', fn(['any'], (v) => marshalJson(v, { escapeHTML: false, indent: '  ' }))],
     ['toYAML', fn(['any'], (v) => toYaml(v))],
+    ['toTOML', fn(['map'], (v) => toToml(v as GoMap))],
     ['parseJSON', fn(['string'], (v) => {
       if (s(v).trim() === '') return new Map();
       try {
