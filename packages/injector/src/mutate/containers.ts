@@ -43,6 +43,7 @@ function env(spec: AgentSpec, mode: AgentMode): V1EnvVar[] {
     vars.push({ name: 'VAULT_LOG_LEVEL', value: spec.log.level });
     vars.push({ name: 'VAULT_LOG_FORMAT', value: spec.log.format });
     if (spec.vault.timeoutMs !== undefined) vars.push({ name: 'VAULT_CLIENT_TIMEOUT', value: `${spec.vault.timeoutMs}ms` });
+    if (spec.vault.maxRetries !== undefined) vars.push({ name: 'VAULT_MAX_RETRIES', value: String(spec.vault.maxRetries) });
     if (spec.vault.caCertPem !== undefined) vars.push({ name: 'VAULT_CACERT_BYTES', value: spec.vault.caCertPem });
     vars.push({ name: VAULT_CONFIG_ENV, value: encodeVaultAgentConfig(buildVaultAgentConfig(spec, mode)) });
     return vars;

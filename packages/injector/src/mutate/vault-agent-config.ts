@@ -4,8 +4,8 @@
 // the webhook first and the agent later.
 
 import type { AgentSpec } from '../annotations/spec.ts';
-import type { AgentMode } from './agent-config.ts';
-import { HOME_PATH, PID_FILE, TOKEN_FILE } from './names.ts';
+import { usesPersistentCache, type AgentMode } from './agent-config.ts';
+import { CACHE_PATH, HOME_PATH, PID_FILE, TOKEN_FILE } from './names.ts';
 
 export const VAULT_CONFIG_ENV = 'VAULT_CONFIG';
 /** Where the container's shell writes the decoded config (upstream: `/home/vault/config.json`). */
@@ -50,7 +50,6 @@ export function buildVaultAgentConfig(spec: AgentSpec, mode: AgentMode): Record<
   if (v.clientKey !== undefined) vault.client_key = v.clientKey;
   if (v.tlsSkipVerify) vault.tls_skip_verify = true;
   if (v.tlsServerName !== undefined) vault.tls_server_name = v.tlsServerName;
-  if (v.maxRetries !== undefined) vault.retry = { num_retries: v.maxRetries };
 
   const methodConfig: Record<string, Json> = { ...spec.auth.config };
   if (spec.auth.role !== undefined) methodConfig.role = spec.auth.role;
@@ -65,6 +64,7 @@ export function buildVaultAgentConfig(spec: AgentSpec, mode: AgentMode): Record<
   const templateConfig: Record<string, Json> = { exit_on_retry_failure: spec.templateConfig.exitOnRetryFailure };
   if (spec.templateConfig.staticSecretRenderIntervalMs !== undefined) templateConfig.static_secret_render_interval = goDuration(spec.templateConfig.staticSecretRenderIntervalMs);
   if (spec.templateConfig.maxConnectionsPerHost !== undefined) templateConfig.max_connections_per_host = spec.templateConfig.maxConnectionsPerHost;
+  if (spec.templateConfig.leaseRenewalThreshold !== undefined) templateConfig.lease_renewal_threshold = spec.templateConfig.leaseRenewalThreshold;
 
   const sinks: Json[] = [{ type: 'file', config: { path: TOKEN_FILE } }];
   if (spec.injectToken) sinks.push({ type: 'file', config: { path: `${spec.secretVolumePath}/token` } });
@@ -77,9 +77,33 @@ export function buildVaultAgentConfig(spec: AgentSpec, mode: AgentMode): Record<
     template: templates(spec),
     template_config: templateConfig,
   };
+  if (Object.keys(spec.telemetry).length > 0) config.telemetry = spec.telemetry as Json;
+  Object.assign(config, cacheStanzas(spec, mode));
   if (spec.disableIdleConnections.length > 0) config.disable_idle_connections = [...spec.disableIdleConnections];
   if (spec.disableKeepAlives.length > 0) config.disable_keep_alives = [...spec.disableKeepAlives];
   return config;
+}
+
+/**
+ * The cache listener as vault-k8s sets it: a persistent cache (init fills it, sidecar reads it) on both
+ * containers, else a plain cache in the sidecar unless pre-populate-only; `agent_api.enable_quit` on the
+ * listener (a cache stanza is then required).
+ */
+function cacheStanzas(spec: AgentSpec, mode: AgentMode): Record<string, Json> {
+  const out: Record<string, Json> = {};
+  const listener: Record<string, Json> = { type: 'tcp', address: `127.0.0.1:${spec.cache.listenerPort}`, tls_disable: true };
+  const useToken = spec.cache.useAutoAuthToken;
+  if (usesPersistentCache(spec)) {
+    out.cache = { use_auto_auth_token: useToken, persist: { type: 'kubernetes', path: CACHE_PATH, ...(spec.cache.exitOnError ? { exit_on_err: true } : {}) } };
+  } else if (spec.cache.enabled && !spec.prePopulateOnly && mode === 'sidecar') {
+    out.cache = { use_auto_auth_token: useToken };
+  }
+  if (spec.enableQuit) {
+    listener.agent_api = { enable_quit: true };
+    out.cache ??= {};
+  }
+  if (out.cache !== undefined) out.listener = [listener];
+  return out;
 }
 
 export function encodeVaultAgentConfig(config: Record<string, Json>): string {

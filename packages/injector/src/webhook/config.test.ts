@@ -1,4 +1,4 @@
-import { parseServeFlags, ServeConfigError } from './config.ts';
+import { parseServeFlags, ServeConfigError, serveWarnings } from './config.ts';
 
 const tls = { tlsCertFile: '/tls/tls.crt', tlsKeyFile: '/tls/tls.key' };
 
@@ -42,5 +42,22 @@ describe('parseServeFlags', () => {
     expect(() => parseServeFlags({})).toThrow('--tls-auto (AGENT_INJECT_TLS_AUTO): expected the MutatingWebhookConfiguration name');
     expect(() => parseServeFlags({ tlsAuto: 'injector-cfg' })).toThrow('--tls-auto-hosts');
     expect(parseServeFlags({ tlsAuto: 'injector-cfg', tlsAutoHosts: 'a.svc, 10.0.0.1' }).tls).toEqual({ mode: 'auto', webhookConfigName: 'injector-cfg', hosts: ['a.svc', '10.0.0.1'], secretName: 'vaultbridge-injector-certs' });
+  });
+});
+
+describe('--agent-kind (AGENT_INJECT_AGENT_KIND)', () => {
+  test('vault is passed on as the pods\' default, any case; unset leaves ours', () => {
+    expect(parseServeFlags({ ...tls, agentKind: 'Vault' }).defaults.agentKind).toBe('vault');
+    expect(parseServeFlags({ ...tls }).defaults.agentKind).toBeUndefined();
+  });
+
+  test('an unknown kind names the flag, its env var and the choices', () => {
+    expect(() => parseServeFlags({ ...tls, agentKind: 'consul' })).toThrow(ServeConfigError);
+    expect(() => parseServeFlags({ ...tls, agentKind: 'consul' })).toThrow('--agent-kind (AGENT_INJECT_AGENT_KIND): expected vaultbridge or vault, got "consul"');
+  });
+
+  test('HashiCorp\'s image is expected, not warned about, with agent-kind vault', () => {
+    expect(serveWarnings(parseServeFlags({ ...tls, agentImage: 'hashicorp/vault:1.13.3' }))).toHaveLength(1);
+    expect(serveWarnings(parseServeFlags({ ...tls, agentImage: 'hashicorp/vault:1.13.3', agentKind: 'vault' }))).toEqual([]);
   });
 });
