@@ -1,9 +1,10 @@
 // `vaultbridge-agent template`: a template rendered without a pod, against the real Vault of the stack
 // for consul-template's secret calls, and over --data for the operator's (VSO's) set.
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { sharedStack, type TestStack } from '@vaultbridge/testenv';
+import { binaryPath, sharedStack, type TestStack } from '@vaultbridge/testenv';
 import { runAgentCli } from '../src/cli/agent.ts';
 
 let stack: TestStack;
@@ -55,3 +56,24 @@ test('an error prints Go\'s message with the line and column, exit 1', async () 
 test('a bad --functions value is a usage error, exit 2', async () => {
   expect((await run(['--functions', 'jinja', file('x.tmpl', 'x')])).code).toBe(2);
 });
+
+test('the CLI prints what the real consul-template writes, byte for byte, over the same Vault', async () => {
+  const secret = `${stack.layout.kvV2Mount}/data/${kvPath}`;
+  const templates = [
+    `{{- with secret "${secret}" -}}\npostgresql://{{ .Data.data.username }}:{{ .Data.data.password }}@db/app\n{{- end }}\n`,
+    `{{ with secret "${secret}" }}{{ range $k, $v := .Data.data }}export {{ $k | toUpper }}={{ $v | base64Encode }}\n{{ end }}{{ .Data.data | toJSONPretty }}\n{{ .Data.data | toYAML }}\n{{ .Data.data | toTOML }}{{ end }}\n`,
+  ];
+  const args = ['-once', '-log-level=err', `-vault-addr=${stack.vaultAddr}`, '-vault-renew-token=false', '-vault-retry=false'];
+  const files = templates.map((text, i) => ({ in: file(`ct-${i}.tmpl`, text), out: path.join(dir, `ct-${i}.out`) }));
+  for (const f of files) args.push('-template', `${f.in}:${f.out}`);
+  await new Promise<void>((resolve, reject) => {
+    execFile(binaryPath('consul-template'), args, { timeout: 60_000, env: { PATH: process.env.PATH, HOME: dir, VAULT_TOKEN: stack.rootToken } }, (error, _o, stderr) =>
+      error ? reject(new Error(`consul-template failed: ${error.message}\n${stderr}`)) : resolve(),
+    );
+  });
+  for (const f of files) {
+    const theirs = fs.readFileSync(f.out, 'utf8');
+    expect(theirs).toContain('app');
+    expect(await run([f.in], { VAULT_ADDR: stack.vaultAddr, VAULT_TOKEN: stack.rootToken })).toEqual({ code: 0, stdout: theirs, stderr: '' });
+  }
+}, 120_000);
