@@ -90,6 +90,12 @@ describe('VAULT_CONFIG for agent-kind vault (vault-k8s agent/config.go)', () => 
     expect(env.VAULTBRIDGE_AGENT_CONFIG).toBeUndefined();
   });
 
+  test('agent-configmap: the agent runs on the ConfigMap\'s HCL file, as upstream', () => {
+    const { init, sidecar } = agents({ role: 'web', 'agent-configmap': 'my-agent-config' });
+    expect(init?.args).toEqual(['touch /home/vault/.vault-token && vault agent -config=/vault/configs/config-init.hcl']);
+    expect(sidecar?.args).toEqual(['touch /home/vault/.vault-token && vault agent -config=/vault/configs/config.hcl']);
+  });
+
   test('an explicit agent-image wins (OpenBao), and a bad kind is denied naming the annotation', () => {
     const { init } = agents({ role: 'web', 'agent-inject-secret-a': 'kv/data/a', 'agent-image': 'openbao/openbao:2.1.0' });
     expect(init?.image).toBe('openbao/openbao:2.1.0');

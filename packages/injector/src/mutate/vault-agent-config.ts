@@ -115,7 +115,7 @@ export function encodeVaultAgentConfig(config: Record<string, Json>): string {
  * `agent-configmap`, run the agent on the ConfigMap's file.
  */
 export function vaultAgentCommand(configFile?: string): { command: string[]; args: string[] } {
-  if (configFile !== undefined) return { command: ['/bin/sh', '-ec'], args: [`vault agent -config=${configFile}`] };
+  if (configFile !== undefined) return { command: ['/bin/sh', '-ec'], args: [`touch ${TOKEN_FILE} && vault agent -config=${configFile}`] };
   return {
     command: ['/bin/sh', '-ec'],
     args: [`echo \${${VAULT_CONFIG_ENV}?} | base64 -d > ${VAULT_AGENT_CONFIG_FILE} && vault agent -config=${VAULT_AGENT_CONFIG_FILE}`],
