@@ -127,7 +127,8 @@ function parseAttributes(text: string, issues: Issues): Record<string, string> {
   const result: Record<string, string> = {};
   for (const [key, entry] of Object.entries(value)) {
     if (typeof entry === 'string') result[key] = entry;
-    else issues.add(key, `must be a string, got ${entry === null ? 'null' : typeof entry}; quote it in the SecretProviderClass parameters`);
+    // An empty key still needs a name the user can find: the parameter map's entry for "".
+    else issues.add(key === '' ? 'parameters[""]' : key, `must be a string, got ${entry === null ? 'null' : typeof entry}; quote it in the SecretProviderClass parameters`);
   }
   return result;
 }
