@@ -27,7 +27,10 @@ const namespace = stack.uniqueName('csi-outage');
 const role = stack.uniqueName('csi-outage');
 const appPath = stack.uniqueName('csi-outage-app');
 const kvPrefix = `${layout.kvV2Mount}/data/${appPath}`;
-const credsRoute = `GET /v1/${layout.databaseMount}/creds/${layout.databaseRole}`;
+// A database role of this file's own: the creds route is counted, and other test files running
+// at the same time read the stack's shared role.
+const dbRole = stack.uniqueName('csi-outage-db');
+const credsRoute = `GET /v1/${layout.databaseMount}/creds/${dbRole}`;
 const logLines: string[] = [];
 let dir: string;
 let server: ProviderServer;
@@ -35,10 +38,16 @@ let client: Client;
 
 beforeAll(async () => {
   await stack.createNamespace(namespace);
+  await stack.vaultAdmin.write(`${layout.databaseMount}/roles/${dbRole}`, {
+    db_name: layout.databaseConnection,
+    default_ttl: '1h',
+    max_ttl: '24h',
+    creation_statements: [`CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`],
+  });
   await stack.createServiceAccount(namespace, 'web');
   await stack.writePolicy(role, `
 path "${kvPrefix}" { capabilities = ["read"] }
-path "${layout.databaseMount}/creds/${layout.databaseRole}" { capabilities = ["read"] }
+path "${layout.databaseMount}/creds/${dbRole}" { capabilities = ["read"] }
 path "sys/leases/renew" { capabilities = ["update"] }
 `);
   await stack.writeKubernetesRole(role, { serviceAccounts: ['web'], namespaces: [namespace], policies: [role], audience: 'vault' });
@@ -71,7 +80,7 @@ async function attributes(podUid = '6f0c1d2e-0000-4000-8000-0000000000aa'): Prom
   secretPath: ${kvPrefix}
   secretKey: password
 - objectName: db-password
-  secretPath: ${layout.databaseMount}/creds/${layout.databaseRole}
+  secretPath: ${layout.databaseMount}/creds/${dbRole}
   secretKey: password
 `,
     'csi.storage.k8s.io/pod.name': 'web-0',

@@ -69,7 +69,7 @@ describe('what does not carry over is named with its field', () => {
     {
       name: "a spec the operator's parser refuses is an error naming the parser's field",
       input: vso('VaultConnection', { address: 'vault:8200' }),
-      severity: 'error', field: 'spec.address', reason: /InvalidSpec.*not a URL/,
+      severity: 'error', field: 'spec.address', reason: /InvalidSpec.*expected a URL/,
     },
     {
       name: 'HCP Vault Secrets apps have no counterpart',
