@@ -48,12 +48,7 @@ async function currentUser(creds: DbCreds): Promise<string> {
 /** A database role of its own with short TTLs, so renewal and re-issue happen within seconds. */
 async function shortRole(ttl: string, maxTtl: string): Promise<string> {
   const role = stack.uniqueName('short');
-  await stack.vaultAdmin.write(`${stack.layout.databaseMount}/roles/${role}`, {
-    db_name: stack.layout.databaseConnection,
-    default_ttl: ttl,
-    max_ttl: maxTtl,
-    creation_statements: [`CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`],
-  });
+  await stack.writeDatabaseRole(role, { defaultTtl: ttl, maxTtl });
   return role;
 }
 

@@ -52,10 +52,7 @@ path "sys/leases/renew" { capabilities = ["update"] }
 `);
   // Short-lived database roles: one renewable for an hour, one whose max TTL ends renewal after 4 s.
   for (const [name, maxTtl] of [[`${role}-renewable`, '1h'], [`${role}-capped`, '4s']] as const) {
-    await stack.vaultAdmin.write(`${layout.databaseMount}/roles/${name}`, {
-      db_name: layout.databaseConnection, default_ttl: '3s', max_ttl: maxTtl,
-      creation_statements: [`CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`],
-    });
+    await stack.writeDatabaseRole(name, { defaultTtl: '3s', maxTtl });
   }
   await stack.writeKubernetesRole(role, { serviceAccounts: [serviceAccount], namespaces: [namespace], policies: [role], audience: 'vault', mount: authMount });
   await stack.vaultAdmin.write(`${layout.kvV2Mount}/data/${appPath}`, { data: { username: 'app-user', password: 'hunter2<&>', port: 5432 } });

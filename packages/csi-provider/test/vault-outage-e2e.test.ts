@@ -38,12 +38,7 @@ let client: Client;
 
 beforeAll(async () => {
   await stack.createNamespace(namespace);
-  await stack.vaultAdmin.write(`${layout.databaseMount}/roles/${dbRole}`, {
-    db_name: layout.databaseConnection,
-    default_ttl: '1h',
-    max_ttl: '24h',
-    creation_statements: [`CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`],
-  });
+  await stack.writeDatabaseRole(dbRole, { defaultTtl: '1h', maxTtl: '24h' });
   await stack.createServiceAccount(namespace, 'web');
   await stack.writePolicy(role, `
 path "${kvPrefix}" { capabilities = ["read"] }

@@ -29,12 +29,7 @@ const { create, readSecret } = objects;
 
 /** A database role of its own, so TTLs can be seconds. */
 async function databaseRole(name: string, defaultTtl: string, maxTtl: string): Promise<void> {
-  await stack.vaultAdmin.write(`${layout.databaseMount}/roles/${name}`, {
-    db_name: layout.databaseConnection,
-    default_ttl: defaultTtl,
-    max_ttl: maxTtl,
-    creation_statements: [`CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`],
-  });
+  await stack.writeDatabaseRole(name, { defaultTtl, maxTtl });
 }
 
 async function logsIn(secret: V1Secret): Promise<boolean> {

@@ -70,10 +70,7 @@ path "${layout.transitMount}/encrypt/${transitKey}" { capabilities = ["update"] 
 path "${layout.transitMount}/decrypt/${transitKey}" { capabilities = ["update"] }
 `);
   await stack.writeKubernetesRole(namespace, { serviceAccounts: ['app'], namespaces: [namespace], policies: [namespace], audience: 'vault', ttl: '1h' });
-  await stack.vaultAdmin.write(`${layout.databaseMount}/roles/${role}`, {
-    db_name: layout.databaseConnection, default_ttl: '1h', max_ttl: '2h',
-    creation_statements: [`CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`],
-  });
+  await stack.writeDatabaseRole(role, { defaultTtl: '1h', maxTtl: '2h' });
   await objects.create('vaultconnections', 'VaultConnection', 'default', { address: stack.vaultAddr });
   await objects.create('vaultauths', 'VaultAuth', 'default', {
     method: 'kubernetes', mount: layout.kubernetesAuthMount, kubernetes: { role: namespace, serviceAccount: 'app', audiences: ['vault'] },

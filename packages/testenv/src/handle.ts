@@ -4,7 +4,7 @@ import { KubeAdmin, type TokenOptions } from './kube-admin.ts';
 import type { ProxyFault, RequestCounts } from './counting-proxy.ts';
 import { proxyAdminPrefix } from './counting-proxy.ts';
 import { VaultAdmin } from './vault-api.ts';
-import type { PostgresConnection, VaultLayout } from './vault-setup.ts';
+import { postgresCreationStatements, type PostgresConnection, type VaultLayout } from './vault-setup.ts';
 
 /** Everything a client needs to use a running stack. Plain JSON, so it can be written to a file. */
 export interface StackHandle {
@@ -128,6 +128,19 @@ export class TestStack {
       ...(options.audience ? { audience: options.audience } : {}),
       ttl: options.ttl ?? '1h',
       ...(options.maxTtl ? { token_max_ttl: options.maxTtl } : {}),
+    });
+  }
+
+  /**
+   * A database role of its own on the stack's PostgreSQL connection, so a test can pick TTLs of seconds
+   * (renewal, re-issue, max-TTL expiry) without touching the shared role other tests read.
+   */
+  async writeDatabaseRole(name: string, ttl: { defaultTtl: string; maxTtl: string }): Promise<void> {
+    await this.vaultAdmin.write(`${this.layout.databaseMount}/roles/${name}`, {
+      db_name: this.layout.databaseConnection,
+      default_ttl: ttl.defaultTtl,
+      max_ttl: ttl.maxTtl,
+      creation_statements: postgresCreationStatements,
     });
   }
 

@@ -1,6 +1,9 @@
 import type { KubeAdmin } from './kube-admin.ts';
 import type { VaultAdmin } from './vault-api.ts';
 
+/** The PostgreSQL statements every database role of the stack uses: a login role that expires with its lease. */
+export const postgresCreationStatements = [`CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`];
+
 /** Names of what the stack configures in Vault, so tests never guess them. */
 export interface VaultLayout {
   kvV2Mount: string;
@@ -86,7 +89,7 @@ export async function configureVault(
       db_name: layout.databaseConnection,
       default_ttl: '1h',
       max_ttl: '24h',
-      creation_statements: [`CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`],
+      creation_statements: postgresCreationStatements,
     });
   }
 
