@@ -373,6 +373,14 @@ class Printer {
     }
   }
 
+  /** Pads with spaces even under the `0` flag: Go never zero-pads a sign-carrying integer or Inf/NaN itself. */
+  private padWithSpaces(s: string): void {
+    const zero = this.f.zero;
+    this.f.zero = false;
+    this.pad(s);
+    this.f.zero = zero;
+  }
+
   private truncate(s: string): string {
     if (this.f.precPresent) {
       const runes = [...s];
@@ -389,10 +397,7 @@ class Printer {
     if (f.precPresent) {
       prec = f.prec;
       if (prec === 0 && u === 0n) {
-        const oldZero = f.zero;
-        f.zero = false;
-        this.writePadding(f.wid);
-        f.zero = oldZero;
+        this.padWithSpaces('');
         return;
       }
     } else if (f.zero && !f.minus && f.widPresent) {
@@ -412,10 +417,8 @@ class Printer {
     if (negative) digits = `-${digits}`;
     else if (f.plus) digits = `+${digits}`;
     else if (f.space) digits = ` ${digits}`;
-    const oldZero = f.zero;
-    f.zero = false;
-    this.pad(digits);
-    f.zero = oldZero;
+    // Zero padding was already applied above as precision, after the sign.
+    this.padWithSpaces(digits);
   }
 
   private fmtFloat(x: number, verb: string, prec: number): void {
@@ -429,11 +432,7 @@ class Printer {
     }
     if (f.space && sign === '+' && !f.plus) sign = ' ';
     if (num === 'Inf' || num === 'NaN') {
-      const oldZero = f.zero;
-      f.zero = false;
-      if (num === 'NaN' && !f.space && !f.plus) this.pad(num);
-      else this.pad(sign + num);
-      f.zero = oldZero;
+      this.padWithSpaces(num === 'NaN' && !f.space && !f.plus ? num : sign + num);
       return;
     }
     if (f.sharp && verb !== 'b') num = sharpFloat(num, verb, prec);
