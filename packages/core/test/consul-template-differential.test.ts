@@ -6,12 +6,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { binaryPath, sharedStack, type TestStack } from '@vaultbridge/testenv';
-import { consulTemplateFuncs, DependencyBrain, GoTemplate, renderWithDependencies, vaultDependencyResolver } from '../src/gotemplate/index.ts';
+import { confinedFileReader, consulTemplateFuncs, DependencyBrain, GoTemplate, renderWithDependencies, vaultDependencyResolver } from '../src/gotemplate/index.ts';
 import { VaultClient } from '../src/vault/index.ts';
 
 let stack: TestStack;
 let client: VaultClient;
 let base: string;
+let fileDir: string;
+let fileFixture: string;
 // What both engines see through `env`; consul-template reads its own process environment.
 const templateEnv = { CT_DIFF_REGION: 'eu-west-1', CT_DIFF_LIST: 'a, b ,c' };
 
@@ -24,6 +26,14 @@ beforeAll(async () => {
   await client.write(`secret/data/${base}/versioned`, { data: { n: 'one' } });
   await client.write(`secret/data/${base}/versioned`, { data: { n: 'two' } });
   await client.write(`kv/${base}/legacy`, { api_key: 'k-123', count: 7, csv: 'one,two' });
+  await client.write(`secret/data/${base}/paths`, { data: { 'app/db/user': 'u', 'app/db/pass': 'p', 'app/name': 'web' } });
+  fileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ctdiff-file-'));
+  fileFixture = path.join(fileDir, 'greeting.txt');
+  fs.writeFileSync(fileFixture, 'hello from a file\n  żółw\n');
+});
+
+afterAll(() => {
+  fs.rmSync(fileDir, { recursive: true, force: true });
 });
 
 /** The corpus: vault-k8s-style templates whose output is fixed by the data (no issued values). */
@@ -69,6 +79,15 @@ function corpus(): Record<string, string> {
     'kv2-toTOML': `{{ with secret "${app}" }}{{ .Data.data | toTOML }}\n---\n{{ .Data | toTOML }}{{ end }}\n`,
     'parseJSON-toTOML': `{{ "{\\"z\\":{\\"deep\\":{\\"x\\":1.5,\\"s\\":\\"a\\\\\\"b\\\\n\\"}},\\"a b\\":true,\\"list\\":[{\\"n\\":1},{\\"n\\":2,\\"m\\":{\\"k\\":[]}}],\\"mixed\\":[1,\\"x\\",[2]],\\"big\\":1e21,\\"small\\":0.000001,\\"nil\\":null,\\"empty\\":{}}" | parseJSON | toTOML }}\n`,
     'pki-issue-shape': `{{ with secret "pki/issue/example-dot-test" "common_name=web.example.test" "ttl=1h" }}{{ if .Data.certificate | contains "BEGIN CERTIFICATE" }}cert{{ end }} {{ .Data.private_key_type }} {{ len .Data.ca_chain }}{{ end }}\n`,
+    'scratch-values': `{{ scratch.Set "user" "none" }}{{ with secret "${app}" }}{{ scratch.Set "user" .Data.data.username }}{{ scratch.SetX "user" "ignored" }}{{ scratch.SetX "port" .Data.data.port }}{{ end }}{{ scratch.Get "user" }}:{{ scratch.Get "port" }} {{ scratch.Key "user" }} {{ scratch.Key "absent" }} [{{ scratch.Get "absent" }}]\n`,
+    'scratch-maps': `{{ with secret "${app}" }}{{ range $k, $v := .Data.data }}{{ scratch.MapSet "byKey" $k $v }}{{ end }}{{ scratch.MapSetX "byKey" "username" "kept-first" }}{{ scratch.MapSet "byKey" "added" "new" }}{{ end }}{{ range scratch.MapValues "byKey" }}<{{ . }}>{{ end }} {{ scratch.MapValues "absent" }} {{ scratch.Set "plain" "x" }}{{ scratch.MapValues "plain" }}\n`,
+    'scratch-parsejson-map': `{{ $m := parseJSON "{\\"a\\":1}" }}{{ scratch.Set "m" $m }}{{ scratch.MapSet "m" "b" 2 }}{{ $m | toJSON }} {{ (scratch.Get "m").b }}\n`,
+    'scratch-across-defines': `{{ define "count" }}{{ scratch.Set "n" (add 1 (scratch.Get "n")) }}{{ end }}{{ scratch.Set "n" 0 }}{{ template "count" }}{{ template "count" }}{{ executeTemplate "count" }}{{ scratch.Get "n" }}\n`,
+    'explodeMap-nesting': `{{ "{\\"db/host\\":\\"h\\",\\"db/port\\":5432,\\"db/opts/ssl\\":true,\\"top\\":\\"t\\",\\"a//b\\":1,\\"trail/\\":2,\\"/lead\\":3}" | parseJSON | explodeMap | toJSON }}\n`,
+    'explodeMap-secret': `{{ with secret "secret/data/${base}/paths" }}{{ $t := explodeMap .Data.data }}{{ $t.app.db.user }} {{ $t | toJSON }}{{ end }}\n`,
+    'explode-nil': `{{ explode nil | len }} {{ explode .missing | toJSON }}\n`,
+    'mustEnv': `{{ mustEnv "CT_DIFF_REGION" }}\n`,
+    'file-read': `{{ file "${fileFixture}" | trimSpace }} {{ file "" }}[{{ file "${fileFixture}" | len }}]\n`,
     'pkiCert-shape': `{{ with pkiCert "pki/issue/example-dot-test" "common_name=api.example.test" "ttl=1h" }}{{ if .Cert | contains "BEGIN CERTIFICATE" }}cert{{ end }} {{ if .Key | contains "PRIVATE KEY" }}key{{ end }} {{ if .CA | contains "BEGIN CERTIFICATE" }}ca{{ end }}{{ end }}\n`,
   };
 }
@@ -78,7 +97,7 @@ const knownDifferences = new Map<string, { consulTemplate: RegExp; ours: RegExp 
 
 async function renderOurs(text: string): Promise<string> {
   const brain = new DependencyBrain();
-  const template = GoTemplate.parse('in', text, { funcs: consulTemplateFuncs({ brain, env: templateEnv }) });
+  const template = GoTemplate.parse('in', text, { funcs: consulTemplateFuncs({ brain, env: templateEnv, readFile: confinedFileReader([fileDir]) }) });
   return renderWithDependencies(template, brain, vaultDependencyResolver(client));
 }
 
@@ -156,6 +175,13 @@ test.each([
   ['{{ "a,b" | split "," | containsAny (split "," "z,y") }}', /:1:\d+: executing "[^"]*" at <[^>]*>: wrong type for value; expected \[\]interface \{\}; got \[\]string/],
   ['{{ nope "x" }}', /:1: function "nope" not defined/],
   ['{{ with secret "secret/data/x" }}{{ end', /:1: unclosed action|:1: unexpected EOF/],
+  ['{{ scratch.Set "s" "x" }}{{ scratch.MapSet "s" "k" 1 }}', /:1:\d+: executing "[^"]*" at <scratch.MapSet>: error calling MapSet: "s" is not a map/],
+  ['{{ scratch.Get }}', /:1:\d+: executing "[^"]*" at <scratch>: wrong number of args for Get: want 1 got 0/],
+  ['{{ explode "x" }}', /:1:\d+: executing "[^"]*" at <"x">: can't handle "x" for arg of type \[\]\*dependency.KeyPair/],
+  ['{{ explode (split "," "a") }}', /:1:\d+: executing "[^"]*" at <"a">: wrong type for value; expected \[\]\*dependency.KeyPair; got \[\]string/],
+  ['{{ parseJSON "{\\"a\\":1,\\"a/b\\":2}" | explodeMap }}', /:1:\d+: executing "[^"]*" at <explodeMap>: error calling explodeMap: explodeMap: not a map: "a\/b": "a" already has value %!q\(float64=1\)/],
+  ['{{ explodeMap "x" }}', /:1:\d+: executing "[^"]*" at <"x">: expected map|can't handle "x" for arg of type map/],
+  ['line one\n{{ mustEnv "CT_DIFF_ABSENT" }}', /:2:\d+: executing "[^"]*" at <mustEnv "CT_DIFF_ABSENT">: error calling mustEnv: required environment variable CT_DIFF_ABSENT is empty/],
 ])('the same error as consul-template: %s', async (text, shape) => {
   const theirs = await consulTemplateError(text);
   const ours = await ourError(text);
@@ -164,14 +190,4 @@ test.each([
   // Same line and column when Go reports one.
   const position = (m: string): string | undefined => /:(\d+(?::\d+)?): /.exec(m.slice(m.indexOf('template:')))?.[1];
   expect(position(ours)).toBe(position(theirs));
-}, 120_000);
-
-// Known differences: consul-template functions the agent does not have yet. consul-template renders
-// them; ours refuses the template at parse time naming the function (never a silent wrong output).
-test.each([
-  ['{{ scratch.Set "a" "b" }}{{ scratch.Get "a" }}', 'b'],
-])('known difference, not implemented here yet: %s', async (text, expected) => {
-  const theirs = await renderConsulTemplate({ missing: text });
-  expect(theirs.missing).toBe(expected);
-  await expect(renderOurs(text)).rejects.toThrow(/function "scratch" not defined/);
 }, 120_000);

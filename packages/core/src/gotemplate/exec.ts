@@ -371,14 +371,14 @@ class State {
 
   private evalFieldNode(dot: GoValue, field: FieldNode, args: readonly ArgNode[], final: Final): GoValue {
     this.at(field);
-    return this.evalFieldChain(dot, field.ident, args, final);
+    return this.evalFieldChain(dot, dot, field.ident, args, final);
   }
 
   private evalChain(dot: GoValue, head: ArgNode, fields: readonly string[], node: ArgNode, args: readonly ArgNode[], final: Final): GoValue {
     this.at(node);
     if (head.type === 'nil') this.errorf(`indirection through explicit nil in ${nodeText(node)}`);
     const receiver = this.evalArg(dot, 'value', head);
-    return this.evalFieldChain(receiver, fields, args, final);
+    return this.evalFieldChain(dot, receiver, fields, args, final);
   }
 
   private evalVariableNode(dot: GoValue, v: VariableNode, args: readonly ArgNode[], final: Final): GoValue {
@@ -388,28 +388,34 @@ class State {
       this.notAFunction(args, final);
       return value;
     }
-    void dot;
-    return this.evalFieldChain(value, v.ident.slice(1), args, final);
+    return this.evalFieldChain(dot, value, v.ident.slice(1), args, final);
   }
 
-  private evalFieldChain(receiver: GoValue, ident: readonly string[], args: readonly ArgNode[], final: Final): GoValue {
+  private evalFieldChain(dot: GoValue, receiver: GoValue, ident: readonly string[], args: readonly ArgNode[], final: Final): GoValue {
     let r = receiver;
     let staticType: string | undefined;
     for (let i = 0; i < ident.length - 1; i++) {
       const parent = r;
-      r = this.evalField(ident[i] as string, [], MISSING, r, staticType);
+      r = this.evalField(dot, ident[i] as string, [], MISSING, r, staticType);
       // A map element's static type is the map's element type (interface {} for decoded JSON).
       staticType = parent instanceof Map ? (typeName(parent) === 'map[string]string' ? 'string' : 'interface {}') : undefined;
     }
-    return this.evalField(ident[ident.length - 1] as string, args, final, r, staticType);
+    return this.evalField(dot, ident[ident.length - 1] as string, args, final, r, staticType);
   }
 
-  private evalField(name: string, args: readonly ArgNode[], final: Final, receiver: GoValue, staticType?: string): GoValue {
+  private evalField(dot: GoValue, name: string, args: readonly ArgNode[], final: Final, receiver: GoValue, staticType?: string): GoValue {
     if (receiver === undefined) {
       if (this.ctx.missingKey === 'error') this.errorf(`nil data; no entry for key ${JSON.stringify(name)}`);
       return undefined;
     }
     if (receiver === null) this.errorf(`nil pointer evaluating interface {}.${name}`);
+    // A method wins over a field or map key of the same name, as reflect's MethodByName is asked first.
+    const method = receiver instanceof GoTyped ? receiver.methods?.get(name) : undefined;
+    if (method !== undefined) {
+      // Inside a chain (`.a.M.b`) the method gets no arguments: Go passes it none.
+      const node = (args[0] ?? this.node) as ArgNode;
+      return this.evalCall(dot, method, node, name, args.length > 0 ? args : [node], final);
+    }
     const hasArgs = args.length > 1 || final !== MISSING;
     if (receiver instanceof Map) {
       if (hasArgs) this.errorf(`${name} is not a method but has arguments`);
@@ -492,7 +498,7 @@ class State {
   private validateType(value: GoValue, t: GoParam): GoValue {
     if (t === 'value') return value;
     if (value === undefined) {
-      if (t === 'any' || t === 'map' || t === 'list' || t === 'strings') return t === 'any' ? null : t === 'map' ? new Map() : [];
+      if (t === 'any' || t === 'map' || t === 'list' || t === 'strings' || t === 'keypairs') return t === 'any' ? null : t === 'map' ? new Map() : [];
       this.errorf(`invalid value; expected ${GO_PARAM_TYPE_NAMES[t]}`);
     }
     if (t === 'any') return value;
@@ -518,7 +524,7 @@ class State {
         // A reflect.Value parameter receives no value at all for nil; interface{} receives nil.
         if (t === 'value') return undefined;
         if (t === 'any') return null;
-        if (t === 'map' || t === 'list' || t === 'strings') return t === 'map' ? new Map() : [];
+        if (t === 'map' || t === 'list' || t === 'strings' || t === 'keypairs') return t === 'map' ? new Map() : [];
         return this.errorf(`cannot assign nil to ${GO_PARAM_TYPE_NAMES[t]}`);
       case 'field':
         return this.validateType(this.evalFieldNode(dot, n, [n], MISSING), t);

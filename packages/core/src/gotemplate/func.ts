@@ -8,9 +8,10 @@ import type { GoValue } from './values.ts';
  *  - 'value': a reflect.Value (builtins such as eq, len, index receive the raw value, even "no value");
  *  - 'any': interface{} ("no value" becomes nil);
  *  - 'string' | 'int' | 'float64' | 'bool': exact Go types (a json.Number is not a string, as in Go);
- *  - 'map': map[string]interface{}; 'list': []interface{}; 'strings': []string.
+ *  - 'map': map[string]interface{}; 'list': []interface{}; 'strings': []string;
+ *  - 'keypairs': Consul's []*dependency.KeyPair, which template data never holds (only nil fits).
  */
-export type GoParam = 'value' | 'any' | 'string' | 'int' | 'float64' | 'bool' | 'map' | 'list' | 'strings';
+export type GoParam = 'value' | 'any' | 'string' | 'int' | 'float64' | 'bool' | 'map' | 'list' | 'strings' | 'keypairs';
 
 /** What a function that runs templates of its own set (consul-template's executeTemplate) is given. */
 export interface TemplateExecutor {
@@ -42,4 +43,5 @@ export const GO_PARAM_TYPE_NAMES: Readonly<Record<GoParam, string>> = {
   map: 'map[string]interface {}',
   list: '[]interface {}',
   strings: '[]string',
+  keypairs: '[]*dependency.KeyPair',
 };

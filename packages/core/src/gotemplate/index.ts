@@ -20,3 +20,9 @@ export {
 } from './funcs/consul.ts';
 export { vaultDependencyResolver } from './vault-resolver.ts';
 export { pemParts, certificateStillGood, type PemParts } from './funcs/consul.ts';
+export {
+  confinedFileReader,
+  type TemplateFileReader,
+  type TemplateFileWrite,
+  type TemplateFileWriter,
+} from './funcs/consul-state.ts';

@@ -6,6 +6,8 @@
 //   json.Number, uint8, …     → GoTyped         functions         → GoFunction (see funcs.ts)
 // Typed slices and maps carry their Go type name under GO_TYPE so printing (%T, typeOf) stays Go's.
 
+import type { GoFunction } from './func.ts';
+
 export const GO_TYPE = Symbol('goType');
 
 /** A value whose Go type is not one of the defaults above (json.Number, uint8, int64, time.Duration …). */
@@ -16,12 +18,18 @@ export class GoTyped {
   readonly value: string | bigint | number | Record<string, unknown>;
   /** How %v prints a struct-kind value (time.Time …). */
   readonly display: string | undefined;
+  /**
+   * Methods a template may call on the value (`{{ scratch.Set "k" "v" }}`), with Go's parameter
+   * types; they take precedence over fields, as in Go.
+   */
+  readonly methods: ReadonlyMap<string, GoFunction> | undefined;
 
-  constructor(type: string, kind: GoTyped['kind'], value: GoTyped['value'], display?: string) {
+  constructor(type: string, kind: GoTyped['kind'], value: GoTyped['value'], display?: string, methods?: ReadonlyMap<string, GoFunction>) {
     this.type = type;
     this.kind = kind;
     this.value = value;
     this.display = display;
+    this.methods = methods;
   }
 }
 

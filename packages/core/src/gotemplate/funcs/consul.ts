@@ -11,13 +11,17 @@ import YAML from 'yaml';
 import { GoFuncError, GoTemplateError } from '../errors.ts';
 import { type FuncMap, type GoFunction, fn } from '../func.ts';
 import type { GoTemplate } from '../template.ts';
-import { GoTyped, type GoMap, type GoValue, fromJs, fromJson, sortedKeys, toJs, typed, typeName } from '../values.ts';
+import { GoTyped, type GoMap, type GoValue, fromJs, fromJson, toJs, typed, typeName } from '../values.ts';
 import { marshalJson, strval, toFloat64, toInt64 } from './convert.ts';
 import { formatFloat } from '../fmt.ts';
 import { toToml } from './toml.ts';
 import { compileGoRegexp, findAllIndex, goReplaceAll } from './goregexp.ts';
 import { SPRIG_FUNCS, goStringsSplit } from './sprig.ts';
 import { goToLower, goToUpper } from './unicase.ts';
+import {
+  ExecutionState, explodeFunction, explodeMap, fileFunction, scratchValue, type TemplateFileReader, type TemplateFileWriter,
+  writeToFileFunction,
+} from './consul-state.ts';
 
 /** One Vault call a template makes. */
 export interface VaultDependency {
@@ -33,6 +37,23 @@ export interface VaultDependency {
 export class DependencyBrain {
   private readonly values = new Map<string, GoValue>();
   private readonly asked = new Map<string, VaultDependency>();
+  private state = new ExecutionState();
+  /** Carries out `writeToFile` after the last render pass; without one, writeToFile fails naming why. */
+  readonly writeFile: TemplateFileWriter | undefined;
+
+  constructor(options: { writeFile?: TemplateFileWriter } = {}) {
+    this.writeFile = options.writeFile;
+  }
+
+  /** What the running execution holds (its scratch, its file writes). */
+  get execution(): ExecutionState {
+    return this.state;
+  }
+
+  /** A new execution: an empty scratch and no writes, as consul-template builds for each Execute. */
+  beginExecution(): void {
+    this.state = new ExecutionState();
+  }
 
   recall(dep: VaultDependency): GoValue | undefined {
     if (this.values.has(dep.key)) return this.values.get(dep.key);
@@ -48,6 +69,7 @@ export class DependencyBrain {
   reset(): void {
     this.values.clear();
     this.asked.clear();
+    this.state = new ExecutionState();
   }
 
   /** Calls asked for since the last take, without a value. */
@@ -148,8 +170,21 @@ export function pkiValue(parts: Pick<PemParts, 'Cert' | 'Key' | 'CA'>): GoTyped 
 
 const CONSUL_ONLY = [
   'key', 'keyExists', 'keyOrDefault', 'ls', 'safeLs', 'tree', 'safeTree', 'service', 'services', 'connect',
-  'node', 'nodes', 'datacenters', 'caRoots', 'caLeaf', 'byKey', 'byTag', 'byMeta', 'partitions', 'peerings',
+  'node', 'nodes', 'datacenters', 'caRoots', 'caLeaf', 'byKey', 'byPort', 'byTag', 'byMeta', 'partitions', 'peerings',
   'exportedServices', 'nomadService', 'nomadServices', 'nomadVar', 'nomadVarList', 'nomadVarExists', 'nomadVarListSafe',
+];
+
+/**
+ * consul-template functions the agent refuses on purpose, each with why (the template fails at the
+ * call, naming the function): they run programs or inspect the agent's own container.
+ */
+const REFUSED: ReadonlyArray<readonly [string, string]> = [
+  ['plugin', 'plugin runs a program inside the agent container, which holds the pod\'s Vault token; Vaultbridge\'s agent runs no programs from templates (render the input with secret and post-process it in the application)'],
+  ['sockaddr', 'sockaddr reports the agent container\'s network interfaces, which are the pod\'s; read the pod IP from the downward API (status.podIP) instead'],
+  ['spew_dump', 'spew_dump prints Go memory addresses and map orders that change from run to run; use toJSONPretty to inspect a value'],
+  ['spew_printf', 'spew_printf prints Go memory addresses and map orders that change from run to run; use printf with toJSON'],
+  ['spew_sdump', 'spew_sdump prints Go memory addresses and map orders that change from run to run; use toJSONPretty to inspect a value'],
+  ['spew_sprintf', 'spew_sprintf prints Go memory addresses and map orders that change from run to run; use printf with toJSON'],
 ];
 
 const s = (v: GoValue): string => v as string;
@@ -214,27 +249,6 @@ function toYaml(v: GoValue): string {
   return out.endsWith('\n') ? out.slice(0, -1) : out;
 }
 
-function explodeMap(m: GoMap): GoMap {
-  const out: GoMap = new Map();
-  for (const key of sortedKeys(m)) {
-    const parts = key.split('/').filter((p) => p !== '');
-    let node = out;
-    parts.forEach((part, i) => {
-      if (i === parts.length - 1) node.set(part, m.get(key) as GoValue);
-      else {
-        const next = node.get(part);
-        if (next instanceof Map) node = next;
-        else {
-          const fresh: GoMap = new Map();
-          node.set(part, fresh);
-          node = fresh;
-        }
-      }
-    });
-  }
-  return out;
-}
-
 function mergeMaps(dst: GoMap, src: GoMap, override: boolean): GoMap {
   const out: GoMap = new Map(dst);
   for (const [k, v] of src) {
@@ -294,6 +308,8 @@ function math(op: string, b: GoValue, a: GoValue): GoValue {
 
 export interface ConsulTemplateOptions {
   brain: DependencyBrain;
+  /** What `file` may read (none: `file` fails naming why); see confinedFileReader. */
+  readFile?: TemplateFileReader;
   /** The process environment the agent may expose (env, envOrDefault). */
   env?: Readonly<Record<string, string | undefined>>;
   /** Clock for `timestamp`. */
@@ -305,6 +321,8 @@ export function consulTemplateFuncs(options: ConsulTemplateOptions): FuncMap {
   const { brain } = options;
   const env = options.env ?? {};
   const now = options.now ?? (() => new Date());
+  // One value for the whole set; its methods act on the running execution's scratch.
+  const scratch = scratchValue(() => brain.execution);
   const entries: [string, GoFunction][] = [
     ['secret', fn(['string'], (path, ...args) => {
       const dep = dependency(args.length > 0 ? 'write' : 'read', s(path), args as string[]);
@@ -412,7 +430,11 @@ export function consulTemplateFuncs(options: ConsulTemplateOptions): FuncMap {
       for (let i = start; i < stop; i++) out.push(i);
       return typed(out, '[]int');
     }, 'any')],
-    ['explodeMap', fn(['any'], (m) => explodeMap(m instanceof Map ? m : new Map()))],
+    ['explode', explodeFunction],
+    ['explodeMap', fn(['map'], (m) => explodeMap(m as GoMap))],
+    ['scratch', fn([], () => scratch)],
+    ['writeToFile', writeToFileFunction(() => brain.execution)],
+    ['file', fileFunction(options.readFile)],
     // mergo.Merge(dst = the first map, src = the second): without override the first map's values stay.
     ['mergeMap', fn(['map', 'map'], (a, b) => mergeMaps(a as GoMap, b as GoMap, false))],
     ['mergeMapWithOverride', fn(['map', 'map'], (a, b) => mergeMaps(a as GoMap, b as GoMap, true))],
@@ -422,12 +444,22 @@ export function consulTemplateFuncs(options: ConsulTemplateOptions): FuncMap {
     } }],
     ['env', fn(['string'], (k) => env[s(k)] ?? '')],
     ['envOrDefault', fn(['string', 'string'], (k, d) => env[s(k)] ?? s(d))],
+    ['mustEnv', fn(['string'], (k) => {
+      const value = env[s(k)] ?? '';
+      if (value === '') throw new GoFuncError(`required environment variable ${s(k)} is empty`);
+      return value;
+    })],
     ...(['add', 'subtract', 'multiply', 'divide', 'modulo', 'minimum', 'maximum'] as const).map((op): [string, GoFunction] => [op, fn(['any', 'any'], (b, a) => math(op, b, a))]),
   ];
   const map = new Map<string, GoFunction>(entries);
   for (const name of CONSUL_ONLY) {
     map.set(name, fn([], () => {
       throw new GoFuncError(`${name} reads Consul or Nomad, which Vaultbridge's agent does not connect to; read the value from Vault with secret instead`);
+    }, 'any'));
+  }
+  for (const [name, why] of REFUSED) {
+    map.set(name, fn([], () => {
+      throw new GoFuncError(why);
     }, 'any'));
   }
   for (const [name, f] of SPRIG_FUNCS) map.set(`sprig_${name}`, f);
@@ -496,6 +528,7 @@ export async function renderWithDependencies(template: GoTemplate, brain: Depend
   for (let pass = 0; pass < maxPasses; pass++) {
     let output: string | undefined;
     let failure: unknown;
+    brain.beginExecution();
     try {
       output = template.executeValue(data);
     } catch (error) {
@@ -504,10 +537,29 @@ export async function renderWithDependencies(template: GoTemplate, brain: Depend
     const missing = brain.takeMissing();
     if (missing.length === 0) {
       if (failure !== undefined) throw failure;
+      await carryOutWrites(template.name, brain);
       return output as string;
     }
     const values = await Promise.all(missing.map((dep) => resolve(dep)));
     missing.forEach((dep, i) => brain.remember(dep, values[i] as GoValue));
   }
   throw new GoTemplateError('limit', template.name, `template: ${template.name}: still asking Vault for new secrets after ${maxPasses} renders`);
+}
+
+/** The last pass's writeToFile calls, in the order the template made them. */
+async function carryOutWrites(name: string, brain: DependencyBrain): Promise<void> {
+  const writes = brain.execution.writes;
+  if (writes.length === 0) return;
+  const writer = brain.writeFile;
+  for (const write of writes) {
+    if (writer === undefined) {
+      throw new GoTemplateError('exec', name, `template: ${name}: writeToFile ${JSON.stringify(write.path)}: this renderer writes no files; the agent writes them inside the pod's volumes`);
+    }
+    try {
+      await writer(write);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new GoTemplateError('exec', name, `template: ${name}: writeToFile ${JSON.stringify(write.path)}: ${reason}`);
+    }
+  }
 }
