@@ -188,6 +188,10 @@ function convertSpc(spc: Manifest, parsed: ParsedSpc, namespace: string, service
     items.set(secretName, groupItems);
     const destination = {
       name: secretName, create: true,
+      // The driver's Secret stays while an old pod mounts the volume, and a rolling update keeps the old
+      // pod until the new one (which needs this Secret's file keys) is Ready: without taking it over the
+      // rollout waits forever (found in real pods, test/cluster/migrate-pods.test.ts).
+      ...(sync ? { overwrite: true } : {}),
       ...(sync?.type ? { type: sync.type } : {}),
       ...(sync?.labels ? { labels: sync.labels } : {}),
       ...(sync?.annotations ? { annotations: sync.annotations } : {}),
@@ -235,7 +239,7 @@ function syncedSecretsByGroup(parsed: ParsedSpc, groups: ReadonlyMap<string, Gro
       ...(strings(raw.labels) ? { labels: strings(raw.labels)! } : {}),
       ...(strings(raw.annotations) ? { annotations: strings(raw.annotations)! } : {}),
     });
-    findings.add('changed', source, at, `Secret ${raw.secretName} is written by the operator (with the files' keys beside its own) and kept whether or not a pod mounts the volume; the driver synced it only while one did`);
+    findings.add('changed', source, at, `Secret ${raw.secretName} is written by the operator (with the files' keys beside its own) and kept whether or not a pod mounts the volume; the driver synced it only while one did. The synced object takes over the driver's Secret of that name (spec.destination.overwrite), since the old pods keep it while the new ones start`);
   });
   return out;
 }

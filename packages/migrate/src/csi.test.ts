@@ -18,7 +18,7 @@ describe('SecretProviderClass → operator', () => {
     expect(statics.map((s) => [s.metadata.name, s.spec.mount, s.spec.path, s.spec.type, s.spec.vaultAuthRef])).toEqual([['vault-database-db-password', 'secret', 'db-pass', 'kv-v2', 'webapp-sa-database']]);
     // secretObjects' dbpass is written by this object: its name and type, its key beside the file keys.
     expect(statics[0]!.spec.destination).toEqual({
-      name: 'dbpass', create: true, type: 'Opaque',
+      name: 'dbpass', create: true, overwrite: true, type: 'Opaque',
       transformation: { excludes: ['.*'], excludeRaw: true, templates: { 'db-password': { text: '{{get Secrets "password"}}' }, 'db-username': { text: '{{get Secrets "username"}}' }, password: { text: '{{get Secrets "password"}}' } } },
     });
     const dynamic = ofKind(manifests, 'VaultDynamicSecret');
