@@ -9,3 +9,7 @@ export { TokenManagerCache, tokenManagerKey } from './token-cache.ts';
 export {
   FileTokenSource, StaticTokenSource, defaultServiceAccountTokenPath, type ServiceAccountTokenSource,
 } from '../kube/token-file.ts';
+export { AwsAuth, awsCredentialChain, awsIamLoginData, stsHost, type AwsAuthOptions, type AwsCredentials, type AwsCredentialChainOptions } from './aws.ts';
+export { GcpAuth, type GcpAuthOptions } from './gcp.ts';
+export { AzureAuth, type AzureAuthOptions } from './azure.ts';
+export { CloudCredentialError } from './cloud-http.ts';

@@ -3,7 +3,7 @@
 import type { InjectorDefaults } from './defaults.ts';
 import { withoutUndefined } from './compact.ts';
 import type { AnnotationReader } from './reader.ts';
-import { AUTH_TYPES, type AuthSpec, type AuthType, type VaultConnectionSpec } from './spec.ts';
+import { AUTH_TYPES, VAULT_AGENT_AUTH_TYPES, type AgentKind, type AuthSpec, type VaultAgentAuthType, type VaultConnectionSpec } from './spec.ts';
 import { A } from './table.ts';
 import { parseBool, parseChoice, parseGoDuration, parseHttpUrl, parseInteger, parseNonEmpty, parseTimeout, type Parsed } from './values.ts';
 
@@ -13,6 +13,11 @@ function caCertPem(bytes: string | undefined): string | undefined {
   if (bytes.includes('-----BEGIN')) return bytes;
   const decoded = Buffer.from(bytes, 'base64').toString('utf8');
   return decoded.includes('-----BEGIN') ? decoded : bytes;
+}
+
+/** Methods whose role is checked here; Vault Agent's others (alicloud, cf, kerberos, oci, token_file) pass through as in vault-k8s. */
+function isRoleMethod(type: VaultAgentAuthType): boolean {
+  return type === 'kubernetes' || type === 'jwt';
 }
 
 export function readVault(reader: AnnotationReader, defaults: InjectorDefaults): VaultConnectionSpec {
@@ -42,10 +47,49 @@ export function readVault(reader: AnnotationReader, defaults: InjectorDefaults):
   return withoutUndefined(vault);
 }
 
-export function readAuth(reader: AnnotationReader, usesConfigMap: boolean): AuthSpec {
-  const type = reader.parse(A.authType, (raw): Parsed<AuthType> => {
-    const choice = parseChoice(raw, AUTH_TYPES);
-    return typeof choice === 'string' ? choice : { rejected: true, expected: `one of ${AUTH_TYPES.join(', ')} (the auto-auth methods the vaultbridge agent implements)` };
+/** An absolute path without `..` segments, or the reason it is not. */
+function badFilePath(value: string | undefined): boolean {
+  const trimmed = value?.trim();
+  return trimmed !== undefined && trimmed !== '' && (!trimmed.startsWith('/') || trimmed.split('/').includes('..'));
+}
+
+/**
+ * What Vault Agent's aws, gcp and azure methods refuse at start (command/agent/auth/<method>): checked
+ * at admission instead, naming the annotation, so the pod is not created with an agent that cannot start.
+ */
+function checkCloudConfig(reader: AnnotationReader, type: VaultAgentAuthType, config: Record<string, string>, role: string | undefined): void {
+  const param = (name: string) => `${A.authConfig}-${name.replaceAll('_', '-')}`;
+  if (type === 'aws' || type === 'gcp') {
+    const kinds = type === 'aws' ? ['iam', 'ec2'] : ['iam', 'gce'];
+    if (config.type === undefined || !kinds.includes(config.type.trim())) {
+      reader.fail(param('type'), `required with auth-type ${type}: ${kinds.join(' or ')}`);
+    }
+  }
+  if (type === 'aws') {
+    if (config.credential_poll_interval !== undefined && !/^\d+$/.test(config.credential_poll_interval.trim())) reader.fail(param('credential_poll_interval'), 'expected whole seconds such as 60');
+    if ((config.access_key?.trim() ? 1 : 0) + (config.secret_key?.trim() ? 1 : 0) === 1) {
+      reader.fail(param('access_key'), `give both ${param('access_key')} and ${param('secret_key')}, or neither (then the pod's AWS credentials are used: IRSA, Pod Identity, the instance role)`);
+    }
+  }
+  if (type === 'gcp') {
+    if (config.jwt_exp !== undefined && !/^\d+$/.test(config.jwt_exp.trim())) reader.fail(param('jwt_exp'), 'expected whole minutes such as 15');
+    const credentials = config.credentials?.trim();
+    if (credentials && !credentials.startsWith('{') && badFilePath(credentials)) reader.fail(param('credentials'), 'expected the key file\'s absolute path such as /vault/custom/key.json, or its JSON');
+  }
+  if (type === 'azure') {
+    if (!config.resource?.trim()) reader.fail(param('resource'), 'required with auth-type azure: the resource the managed-identity token is for, the same as the Vault mount\'s resource (such as https://management.azure.com/)');
+    if (config.object_id?.trim() && config.client_id?.trim()) reader.fail(param('object_id'), `give ${param('object_id')} or ${param('client_id')} (the user-assigned managed identity), not both`);
+  }
+  if (role === undefined) reader.fail(A.role, `required with auth-type ${type}: the Vault role to log in with (or ${A.authConfig}-role)`);
+}
+
+export function readAuth(reader: AnnotationReader, usesConfigMap: boolean, agentKind: AgentKind = 'vaultbridge'): AuthSpec {
+  const accepted: readonly VaultAgentAuthType[] = agentKind === 'vault' ? VAULT_AGENT_AUTH_TYPES : AUTH_TYPES;
+  const type = reader.parse(A.authType, (raw): Parsed<VaultAgentAuthType> => {
+    const choice = parseChoice(raw, accepted);
+    if (typeof choice === 'string') return choice;
+    const more = agentKind === 'vault' ? '' : `; with agent-kind vault also ${VAULT_AGENT_AUTH_TYPES.filter((t) => !accepted.includes(t)).join(', ')}`;
+    return { rejected: true, expected: `one of ${accepted.join(', ')} (the auto-auth methods ${agentKind === 'vault' ? 'Vault Agent 1.13 has' : 'the vaultbridge agent implements'})${more}` };
   });
   const mountPath = reader.parse(A.authPath, parseNonEmpty)?.replace(/^\/+|\/+$/g, '');
   const config: Record<string, string> = {};
@@ -61,6 +105,8 @@ export function readAuth(reader: AnnotationReader, usesConfigMap: boolean): Auth
         const value = config[param]?.trim();
         if (value && (!value.startsWith('/') || value.split('/').includes('..'))) reader.fail(`${A.authConfig}-${param.replaceAll('_', '-')}`, `expected an absolute file path such as /vault/custom/${param.startsWith('role') ? 'role-id' : 'secret-id'}`);
       }
+    } else if (type === 'aws' || type === 'gcp' || type === 'azure') {
+      checkCloudConfig(reader, type, config, role);
     } else if ((type ?? 'kubernetes') === 'cert') {
       // Vault Agent's cert method: `name` (the certificate role) is optional, and the client certificate
       // is the vault stanza's (client-cert, client-key) unless the method names its own.
@@ -73,7 +119,7 @@ export function readAuth(reader: AnnotationReader, usesConfigMap: boolean): Auth
       else if (ownPair === 0 && (reader.nonEmpty(A.clientCert) === undefined || reader.nonEmpty(A.clientKey) === undefined)) {
         reader.fail(A.clientCert, 'required with auth-type cert: the TLS client certificate and key (client-cert and client-key, e.g. from a tls-secret mounted at /vault/tls) are the credential');
       }
-    } else if (role === undefined) {
+    } else if (role === undefined && (type === undefined || isRoleMethod(type))) {
       reader.fail(A.role, `required: the Vault role to log in with (or ${A.authConfig}-role)`);
     }
   }

@@ -76,7 +76,8 @@ export function parseAnnotations(pod: V1Pod, defaults: InjectorDefaults = {}, co
   // `auth-config-token-path` is where the agent reads the JWT from, not a login parameter: it becomes the
   // token path and leaves the auth config (the agent would otherwise report it as an ignored extra).
   // For jwt, Vault Agent reads the JWT from `path` (auth-config-path): the same role, for the same reason.
-  const parsedAuth = readAuth(reader, configMap !== undefined);
+  const agentKind = reader.parse(A.agentKind, (raw) => parseChoice(raw, AGENT_KINDS)) ?? 'vaultbridge';
+  const parsedAuth = readAuth(reader, configMap !== undefined, agentKind);
   const { token_path: tokenPathParam, ...withoutTokenPath } = parsedAuth.config;
   const { path: jwtPathParam, ...jwtConfig } = withoutTokenPath;
   const authConfig = parsedAuth.type === 'jwt' ? jwtConfig : withoutTokenPath;
@@ -96,7 +97,6 @@ export function parseAnnotations(pod: V1Pod, defaults: InjectorDefaults = {}, co
   });
 
   const annotations = reader.pod;
-  const agentKind = reader.parse(A.agentKind, (raw) => parseChoice(raw, AGENT_KINDS)) ?? 'vaultbridge';
   const image = reader.parse(A.agentImage, parseNonEmpty) ?? '';
   const spec: AgentSpec = {
     namespace: context.namespace ?? pod.metadata?.namespace ?? 'default',

@@ -13,6 +13,13 @@ export type CacheAutoAuthToken = 'true' | 'false' | 'force';
 /** The auto-auth methods `vaultbridge-agent` implements. */
 export const AUTH_TYPES = ['kubernetes', 'jwt', 'approle', 'cert'] as const;
 export type AuthType = (typeof AUTH_TYPES)[number];
+/** Vault Agent 1.13's auto-auth methods: what `agent-kind: vault` accepts (vault-k8s passes any through). */
+export const VAULT_AGENT_AUTH_TYPES = ['alicloud', 'approle', 'aws', 'azure', 'cert', 'cf', 'gcp', 'jwt', 'kerberos', 'kubernetes', 'oci', 'token_file'] as const;
+export type VaultAgentAuthType = (typeof VAULT_AGENT_AUTH_TYPES)[number];
+
+export function isAuthType(type: string): type is AuthType {
+  return (AUTH_TYPES as readonly string[]).includes(type);
+}
 
 /** Kubernetes resource quantities, as written; absent keys are not set on the container. */
 export interface ResourceList {
@@ -82,7 +89,8 @@ export interface VaultConnectionSpec {
 }
 
 export interface AuthSpec {
-  readonly type: AuthType;
+  /** one of AUTH_TYPES for our agent; any Vault Agent method with `agent-kind: vault` */
+  readonly type: VaultAgentAuthType;
   readonly mountPath: string;
   readonly role?: string;
   /** `auth-config-<param>` values with `-` turned into `_`, as strings */

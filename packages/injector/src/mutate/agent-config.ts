@@ -3,7 +3,7 @@
 // parses it at start-up. Durations are milliseconds, file modes numbers, paths absolute.
 
 import path from 'node:path/posix';
-import type { AuthType, AgentFeature, AgentLogFormat, AgentLogLevel, AgentSpec, CacheAutoAuthToken, DefaultTemplate, VaultConnectionSpec } from '../annotations/spec.ts';
+import { isAuthType, type AuthType, type AgentFeature, type AgentLogFormat, type AgentLogLevel, type AgentSpec, type CacheAutoAuthToken, type DefaultTemplate, type VaultConnectionSpec } from '../annotations/spec.ts';
 import { CACHE_PATH, PID_FILE, READY_FILE, SECRETS_PATH, TOKEN_FILE } from './names.ts';
 
 /** Env var holding base64(JSON(AgentConfig)). */
@@ -104,6 +104,9 @@ export function usesPersistentCache(spec: AgentSpec): boolean {
 }
 
 export function buildAgentConfig(spec: AgentSpec, mode: AgentMode): AgentConfig {
+  // Admission only lets other methods through with agent-kind vault, whose config is built elsewhere.
+  const authType = spec.auth.type;
+  if (!isAuthType(authType)) throw new Error(`auth-type ${authType} is not implemented by vaultbridge-agent (use agent-kind vault)`);
   const persist = usesPersistentCache(spec);
   const cacheListener = spec.cache.enabled && (persist || (mode === 'sidecar' && !spec.prePopulateOnly));
   const config: AgentConfig = {
@@ -111,7 +114,7 @@ export function buildAgentConfig(spec: AgentSpec, mode: AgentMode): AgentConfig 
     mode,
     vault: spec.vault,
     auth: {
-      type: spec.auth.type,
+      type: authType,
       mountPath: spec.auth.mountPath,
       ...(spec.auth.role === undefined ? {} : { role: spec.auth.role }),
       serviceAccountTokenPath: spec.serviceAccountToken.tokenPath,
