@@ -557,6 +557,11 @@ class Printer {
       this.badVerb(verb, arg);
       return;
     }
+    // A Stringer of a number kind (time.Month, time.Weekday): fmt prints its String() for these verbs.
+    if (arg instanceof GoTyped && arg.kind !== 'struct' && arg.display !== undefined && !f.sharpV && 'vsxXq'.includes(verb)) {
+      this.fmtString(arg.display, verb);
+      return;
+    }
     switch (kindOf(arg)) {
       case 'bool':
         if (verb === 't' || verb === 'v') this.pad(arg ? 'true' : 'false');

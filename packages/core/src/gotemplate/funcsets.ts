@@ -2,6 +2,7 @@
 // sprig.TxtFuncMap offers, minus the non-hermetic functions), and VSO's allowlist over sprig.
 import type { FuncMap, GoFunction } from './func.ts';
 import { SPRIG_FUNCS, SPRIG_URL_FUNCS } from './funcs/sprig.ts';
+import { SPRIG_MORE_FUNCS } from './funcs/sprig-more.ts';
 
 /** The Vault Secrets Operator's allowlist over sprig's hermetic functions (its template/funcs.go). */
 export const VSO_ALLOWED_FUNCTIONS: readonly string[] = [
@@ -26,7 +27,7 @@ export const VSO_ALLOWED_FUNCTIONS: readonly string[] = [
   'untilStep', 'untitle', 'upper', 'urlJoin', 'urlParse', 'values', 'without', 'wrap', 'wrapWith',
 ];
 
-const ALL_SPRIG: FuncMap = new Map<string, GoFunction>([...SPRIG_FUNCS, ...SPRIG_URL_FUNCS]);
+const ALL_SPRIG: FuncMap = new Map<string, GoFunction>([...SPRIG_FUNCS, ...SPRIG_URL_FUNCS, ...SPRIG_MORE_FUNCS]);
 
 /** sprig v3.3.0's functions that are implemented here (see the README for the few that are not). */
 export const SPRIG: FuncMap = ALL_SPRIG;
@@ -37,7 +38,7 @@ export const VSO_FUNCS: FuncMap = new Map(VSO_ALLOWED_FUNCTIONS.flatMap((name) =
   return f === undefined ? [] : [[name, f] as const];
 }));
 
-/** VSO's allowlisted names this engine does not implement (non-deterministic or crypto generators). */
+/** VSO's allowlisted names this engine does not implement (none since all nine random/crypto ones landed). */
 export const VSO_MISSING_FUNCTIONS: readonly string[] = VSO_ALLOWED_FUNCTIONS.filter((name) => !ALL_SPRIG.has(name));
 
 export const FUNC_SETS: Readonly<Record<string, FuncMap | undefined>> = { none: undefined, sprig: SPRIG, vso: VSO_FUNCS };

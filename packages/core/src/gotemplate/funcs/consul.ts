@@ -16,7 +16,8 @@ import { marshalJson, strval, toFloat64, toInt64 } from './convert.ts';
 import { formatFloat } from '../fmt.ts';
 import { toToml } from './toml.ts';
 import { compileGoRegexp, findAllIndex, goReplaceAll } from './goregexp.ts';
-import { SPRIG_FUNCS, goStringsSplit } from './sprig.ts';
+import { SPRIG_FUNCS, SPRIG_URL_FUNCS, goStringsSplit } from './sprig.ts';
+import { SPRIG_MORE_FUNCS } from './sprig-more.ts';
 import { goToLower, goToUpper } from './unicase.ts';
 import {
   ExecutionState, explodeFunction, explodeMap, fileFunction, scratchValue, type TemplateFileReader, type TemplateFileWriter,
@@ -462,7 +463,7 @@ export function consulTemplateFuncs(options: ConsulTemplateOptions): FuncMap {
       throw new GoFuncError(why);
     }, 'any'));
   }
-  for (const [name, f] of SPRIG_FUNCS) map.set(`sprig_${name}`, f);
+  for (const [name, f] of [...SPRIG_FUNCS, ...SPRIG_URL_FUNCS, ...SPRIG_MORE_FUNCS]) map.set(`sprig_${name}`, f);
   return map;
 }
 
