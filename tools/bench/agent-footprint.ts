@@ -8,7 +8,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { decide } from '@vaultbridge/injector';
 import { repoRoot, startStack } from '@vaultbridge/testenv';
-import { MemoryCgroup, printFootprintTable, quantityBytes, type CgroupCheck, type FootprintRow } from './footprint.ts';
+import { MemoryCgroup, printFootprintTable, quantityBytes, shippedEnv, type CgroupCheck, type FootprintRow } from './footprint.ts';
 
 const goals = { initPeakMiB: 64, sidecarSteadyMiB: 48 };
 /** The injector's default agent memory limit (annotation agent-limits-mem, as vault-k8s). */
@@ -93,7 +93,8 @@ export async function benchAgentFootprint(cgroupSeconds: number, secrets = 10): 
       fs.writeFileSync(tokenFile, (await stack.requestToken(ns, 'app', { audiences: ['vault'] })).token);
       return root;
     };
-    const env = (root: string, config: string) => ({ PATH: process.env.PATH ?? '/usr/bin:/bin', VAULTBRIDGE_AGENT_ROOT: root, VAULTBRIDGE_AGENT_CONFIG: config });
+    const imageEnv = shippedEnv(path.join(repoRoot, 'packages/injector/Dockerfile'));
+    const env = (root: string, config: string) => ({ ...imageEnv, PATH: process.env.PATH ?? '/usr/bin:/bin', VAULTBRIDGE_AGENT_ROOT: root, VAULTBRIDGE_AGENT_CONFIG: config });
 
     // init: the peak (VmHWM, via time -f %M) over three runs.
     let initPeakKiB = 0;

@@ -44,7 +44,7 @@ export async function csiCgroupCheck(seconds: number): Promise<CgroupCheck> {
   const children: ChildProcess[] = [];
   try {
     const setup = await prepareCsiBench(stack, work);
-    const limited = await setup.startProvider(path.join(work, 'limited.sock'), [], (command, args) => cgroup.spawn(command, args));
+    const limited = await setup.startProvider(path.join(work, 'limited.sock'), [], (command, args, env) => cgroup.spawn(command, args, 'ignore', env));
     children.push(limited);
     const unlimited = await setup.startProvider(path.join(work, 'unlimited.sock'), []);
     children.push(unlimited);

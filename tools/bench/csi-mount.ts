@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
 import { loadProviderService } from '@vaultbridge/csi-provider';
 import { freeLoopbackPort, repoRoot, startStack, type RunningStack } from '@vaultbridge/testenv';
-import { shippedNodeFlags } from './footprint.ts';
+import { shippedEnv, shippedNodeFlags } from './footprint.ts';
 
 interface MountResponse { files: Array<{ path: string; contents: Buffer }> }
 export type Driver = grpc.Client & { Mount(request: unknown, callback: (error: grpc.ServiceError | null, response: MountResponse) => void): void };
@@ -53,7 +53,7 @@ export function csiBundle(): string {
 
 export interface CsiBenchSetup {
   /** Starts a provider on `socketPath`; `spawnWith` starts it another way (e.g. inside a cgroup). */
-  startProvider(socketPath: string, extraArgs: string[], spawnWith?: (command: string, args: string[]) => ChildProcess): Promise<ChildProcess>;
+  startProvider(socketPath: string, extraArgs: string[], spawnWith?: (command: string, args: string[], env: NodeJS.ProcessEnv) => ChildProcess): Promise<ChildProcess>;
   connect(socketPath: string): Driver;
   mountOn(driver: Driver, objects: string, podUid: string): Promise<number>;
   kvObjects: string;
@@ -76,10 +76,11 @@ path "${layout.databaseMount}/creds/${layout.databaseRole}" { capabilities = ["r
   await stack.writeKubernetesRole('csi-bench', { serviceAccounts: ['app'], namespaces: [ns], policies: ['csi-bench'], audience: 'vault' });
   for (const name of ['db', 'api', 'tls']) await stack.vaultAdmin.write(`${layout.kvV2Mount}/data/csi-bench/${name}`, { data: { user: name, password: `${name}-password` } });
 
-  const startProvider = async (socketPath: string, extraArgs: string[], spawnWith?: (command: string, args: string[]) => ChildProcess): Promise<ChildProcess> => {
+  const env = { ...process.env, ...shippedEnv(path.join(repoRoot, 'packages/csi-provider/Dockerfile')) };
+  const startProvider = async (socketPath: string, extraArgs: string[], spawnWith?: (command: string, args: string[], env: NodeJS.ProcessEnv) => ChildProcess): Promise<ChildProcess> => {
     const args = [...nodeFlags, bundle, '--endpoint', socketPath, '--health-addr', `127.0.0.1:${await freeLoopbackPort()}`, '--vault-addr', stack.vaultAddr,
       '--kubeconfig', stack.handle.kubeconfigPath, '--log-level', 'warn', ...extraArgs];
-    const child = spawnWith ? spawnWith(process.execPath, args) : spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = spawnWith ? spawnWith(process.execPath, args, env) : spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'], env });
     for (let i = 0; i < 100 && !fs.existsSync(socketPath); i++) await sleep(100);
     await sleep(1000);
     return child;

@@ -24,6 +24,20 @@ export function shippedNodeFlags(dockerfile: string): string[] {
   return argv.slice(1).filter((arg) => arg.startsWith('--'));
 }
 
+/**
+ * The environment a Dockerfile's `ENV KEY=value` lines give every process of the image (the malloc
+ * tuning the services ship with), to start the bundles the way the image does. BENCH_NO_IMAGE_ENV=1
+ * leaves it out, to measure what it changes.
+ */
+export function shippedEnv(dockerfile: string): Record<string, string> {
+  if (process.env.BENCH_NO_IMAGE_ENV === '1') return {};
+  const env: Record<string, string> = {};
+  for (const match of fs.readFileSync(dockerfile, 'utf8').matchAll(/^ENV\s+([A-Za-z_][A-Za-z0-9_]*)=(\S+)\s*$/gm)) {
+    env[match[1] as string] = match[2] as string;
+  }
+  return env;
+}
+
 /** `128Mi` / `1Gi` / `200M` / bytes → bytes, as Kubernetes quantities read. */
 export function quantityBytes(quantity: string): number {
   const match = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|K|M|G)?$/.exec(quantity.trim());
@@ -66,8 +80,8 @@ export class MemoryCgroup {
   }
 
   /** Starts `command` inside the group: a shell joins it, then execs the command (so no instant runs outside). */
-  spawn(command: string, args: string[], stdio: 'inherit' | 'ignore' = 'ignore'): ChildProcess {
-    return spawn('/bin/sh', ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', this.dir, command, ...args], { stdio: ['ignore', stdio, 'inherit'] });
+  spawn(command: string, args: string[], stdio: 'inherit' | 'ignore' = 'ignore', env: NodeJS.ProcessEnv = process.env): ChildProcess {
+    return spawn('/bin/sh', ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', this.dir, command, ...args], { stdio: ['ignore', stdio, 'inherit'], env });
   }
 
   private read(file: string): string {

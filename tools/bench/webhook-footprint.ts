@@ -8,7 +8,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { createCertificateAuthority, freeLoopbackPort, issueCertificate, repoRoot } from '@vaultbridge/testenv';
-import { chartMemoryLimit, MemoryCgroup, printFootprintTable, type CgroupCheck, type FootprintRow } from './footprint.ts';
+import { chartMemoryLimit, MemoryCgroup, printFootprintTable, shippedEnv, type CgroupCheck, type FootprintRow } from './footprint.ts';
 import { load, sampleReview, stop, waitReady, type LoadResult } from './injector-webhook.ts';
 
 const goals = { idleMiB: 64, afterSaturationMiB: 96, minuteAfterMiB: 80, p99Ms: 12.2 };
@@ -40,6 +40,7 @@ export async function benchWebhookFootprint(cgroupSeconds: number): Promise<Webh
   const bundle = path.join(repoRoot, 'packages/injector/dist/bundle/injector.mjs');
   if (!fs.existsSync(bundle)) throw new Error(`${bundle} is missing: run 'npx nx run @vaultbridge/injector:bundle' (npm run bench does)`);
   const flags = injectorNodeFlags();
+  const env = { ...process.env, ...shippedEnv(path.join(repoRoot, 'packages/injector/Dockerfile')) };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vaultbridge-webhook-footprint-'));
   const ca = await createCertificateAuthority('bench-ca');
   const serving = await issueCertificate(ca, { commonName: 'bench', usage: 'server', ipAddresses: ['127.0.0.1'] });
@@ -56,7 +57,7 @@ export async function benchWebhookFootprint(cgroupSeconds: number): Promise<Webh
   const cgroup = new MemoryCgroup('webhook', chartMemoryLimit('injector'));
   try {
     const port = await freeLoopbackPort();
-    const server = spawn(process.execPath, args(port), { stdio: ['ignore', 'ignore', 'inherit'] });
+    const server = spawn(process.execPath, args(port), { stdio: ['ignore', 'ignore', 'inherit'], env });
     children.push(server);
     await waitReady(port, server, 'injector');
     await sleep(5000);
@@ -70,12 +71,12 @@ export async function benchWebhookFootprint(cgroupSeconds: number): Promise<Webh
 
     // Saturation on both at once for the cgroup run: the machine's other load falls on both alike.
     const limitedPort = await freeLoopbackPort();
-    const limited = cgroup.spawn(process.execPath, args(limitedPort));
+    const limited = cgroup.spawn(process.execPath, args(limitedPort), 'ignore', env);
     children.push(limited);
     let killedBy: string | null = null;
     limited.once('exit', (_code, signal) => (killedBy = signal));
     const freePort = await freeLoopbackPort();
-    const free = spawn(process.execPath, args(freePort), { stdio: ['ignore', 'ignore', 'inherit'] });
+    const free = spawn(process.execPath, args(freePort), { stdio: ['ignore', 'ignore', 'inherit'], env });
     children.push(free);
     await waitReady(limitedPort, limited, 'injector in the cgroup');
     await waitReady(freePort, free, 'injector');

@@ -1,4 +1,5 @@
-import { parseKvEvent, unavailableReason } from './events.ts';
+import { unavailableReason } from './events.ts';
+import { parseKvEvent } from './kv-event.ts';
 
 // Frames as Vault 1.13.0 (-experiment events.alpha1) sent them for `kv put`, `kv patch`, `kv delete`
 // on a kv-v2 mount at secret/ and `kv put` on a kv-v1 mount at kv1/.

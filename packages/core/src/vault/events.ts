@@ -11,62 +11,25 @@
 //     the subscribe permission sees every KV path and version (never a value).
 //   - Delivery is best effort: nothing is replayed after a reconnect, so a consumer must resynchronise
 //     what it watches each time the stream (re)subscribes (`onStatus` with state `subscribed`).
-import WebSocket from 'ws';
-import { z } from 'zod';
+import type WebSocket from 'ws';
 import { backoffDelay } from '../retry/backoff.ts';
+import type { KvEvent } from './kv-event.ts';
 import type { AgentTlsOptions } from './tls.ts';
 
-/** One KV change, with what a consumer needs to find the objects that read it. */
-export interface KvEvent {
-  /** `kv-v2/data-write`, `kv-v2/data-patch`, `kv-v2/delete`, `kv-v1/write`, … */
-  eventType: string;
-  /** The engine's mount without slashes at either end (`secret`, `team/kv`). */
-  mount: string;
-  /** The secret's path inside the mount (`app/db`), without kv-v2's `data/`, `metadata/`… prefix. */
-  path: string;
-  /** kv-v2's `current_version` after the change, when Vault sent it. */
-  version?: number;
+export type { KvEvent } from './kv-event.ts';
+
+// ws and the frame parser (kv-event.ts, with its zod schema) are loaded by the first connection, not with
+// this module: every service with a Vault client imports this one through VaultClient.eventStream, and
+// services that never subscribe (the CSI provider, the webhook) should not evaluate them (~2 MiB of idle
+// RSS in the provider's bundle; the rest of what this commit was blamed for is in the provider's README).
+interface SocketModules {
+  WebSocket: typeof WebSocket;
+  parseKvEvent: (frame: string) => KvEvent | null;
 }
-
-const envelopeSchema = z.object({
-  data: z.object({
-    event_type: z.string().min(1),
-    event: z.object({
-      metadata: z.object({ path: z.string(), current_version: z.string().optional() }).loose(),
-    }).loose(),
-    plugin_info: z.object({ mount_path: z.string().min(1), plugin: z.string().optional() }).loose(),
-  }).loose(),
-}).loose();
-
-/** kv-v2 API prefixes an event path carries (data/app/db); the secret path is what follows. */
-const kvV2Prefix = /^(data|metadata|delete|undelete|destroy|subkeys)\//;
-
-/**
- * Parses one frame of the 1.13 stream into a KvEvent; null for a frame that is not a KV event (other
- * plugins' events, or a shape this code does not know, which is ignored rather than guessed at).
- */
-export function parseKvEvent(frame: string): KvEvent | null {
-  let json: unknown;
-  try {
-    json = JSON.parse(frame);
-  } catch {
-    return null;
-  }
-  const parsed = envelopeSchema.safeParse(json);
-  if (!parsed.success) return null;
-  const { event_type: eventType, event, plugin_info: plugin } = parsed.data.data;
-  const isV2 = eventType.startsWith('kv-v2/');
-  if (!isV2 && !eventType.startsWith('kv-v1/')) return null;
-  const mount = plugin.mount_path.replace(/^\/+|\/+$/g, '');
-  let path = event.metadata.path.replace(/^\/+/, '');
-  if (isV2) {
-    // kv-v2/config-write is about the mount's settings, not a secret.
-    if (!kvV2Prefix.test(path)) return null;
-    path = path.replace(kvV2Prefix, '');
-  }
-  if (mount === '' || path === '') return null;
-  const version = event.metadata.current_version === undefined ? undefined : Number(event.metadata.current_version);
-  return { eventType, mount, path, ...(version !== undefined && Number.isInteger(version) && version > 0 ? { version } : {}) };
+let socketModules: Promise<SocketModules> | undefined;
+function loadSocketModules(): Promise<SocketModules> {
+  socketModules ??= Promise.all([import('ws'), import('./kv-event.ts')]).then(([ws, parser]) => ({ WebSocket: ws.default, parseKvEvent: parser.parseKvEvent }));
+  return socketModules;
 }
 
 /** Why the stream is not delivering events; `unavailable` means "poll instead", not "try harder". */
@@ -178,6 +141,16 @@ export class VaultEventStream {
       return;
     }
     if (this.closed) return;
+    let modules: SocketModules;
+    try {
+      modules = await loadSocketModules();
+    } catch (error) {
+      socketModules = undefined;
+      this.retry(`cannot load the WebSocket client: ${error instanceof Error ? error.message : String(error)}`);
+      return;
+    }
+    if (this.closed) return;
+    const { WebSocket, parseKvEvent } = modules;
     const headers: Record<string, string> = {};
     if (token) headers['X-Vault-Token'] = token;
     if (this.options.namespace) headers['X-Vault-Namespace'] = this.options.namespace;

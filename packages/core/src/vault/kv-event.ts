@@ -1,0 +1,57 @@
+// One frame of Vault 1.13's KV event stream (see events.ts for the contract) parsed into a KvEvent. Its
+// own module so the zod schema is built only when a stream first connects (events.ts loads it then).
+import { z } from 'zod';
+
+/** One KV change, with what a consumer needs to find the objects that read it. */
+export interface KvEvent {
+  /** `kv-v2/data-write`, `kv-v2/data-patch`, `kv-v2/delete`, `kv-v1/write`, … */
+  eventType: string;
+  /** The engine's mount without slashes at either end (`secret`, `team/kv`). */
+  mount: string;
+  /** The secret's path inside the mount (`app/db`), without kv-v2's `data/`, `metadata/`… prefix. */
+  path: string;
+  /** kv-v2's `current_version` after the change, when Vault sent it. */
+  version?: number;
+}
+
+const envelopeSchema = z.object({
+  data: z.object({
+    event_type: z.string().min(1),
+    event: z.object({
+      metadata: z.object({ path: z.string(), current_version: z.string().optional() }).loose(),
+    }).loose(),
+    plugin_info: z.object({ mount_path: z.string().min(1), plugin: z.string().optional() }).loose(),
+  }).loose(),
+}).loose();
+
+/** kv-v2 API prefixes an event path carries (data/app/db); the secret path is what follows. */
+const kvV2Prefix = /^(data|metadata|delete|undelete|destroy|subkeys)\//;
+
+/**
+ * Parses one frame of the 1.13 stream into a KvEvent; null for a frame that is not a KV event (other
+ * plugins' events, or a shape this code does not know, which is ignored rather than guessed at).
+ */
+export function parseKvEvent(frame: string): KvEvent | null {
+  let json: unknown;
+  try {
+    json = JSON.parse(frame);
+  } catch {
+    return null;
+  }
+  const parsed = envelopeSchema.safeParse(json);
+  if (!parsed.success) return null;
+  const { event_type: eventType, event, plugin_info: plugin } = parsed.data.data;
+  const isV2 = eventType.startsWith('kv-v2/');
+  if (!isV2 && !eventType.startsWith('kv-v1/')) return null;
+  const mount = plugin.mount_path.replace(/^\/+|\/+$/g, '');
+  let path = event.metadata.path.replace(/^\/+/, '');
+  if (isV2) {
+    // kv-v2/config-write is about the mount's settings, not a secret.
+    if (!kvV2Prefix.test(path)) return null;
+    path = path.replace(kvV2Prefix, '');
+  }
+  if (mount === '' || path === '') return null;
+  const version = event.metadata.current_version === undefined ? undefined : Number(event.metadata.current_version);
+  return { eventType, mount, path, ...(version !== undefined && Number.isInteger(version) && version > 0 ? { version } : {}) };
+}
+
