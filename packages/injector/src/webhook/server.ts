@@ -33,7 +33,7 @@ function isJson(contentType: string | undefined): boolean {
 }
 
 /**
- * The webhook's HTTPS surface: POST /mutate, GET /health/ready, GET /metrics. It stays thin: parsing
+ * The webhook's HTTPS surface: POST /mutate, GET /health/ready, GET /health/live, GET /metrics. It stays thin: parsing
  * and mutation happen in the pure admission layer; the certificate is swapped in place when the
  * source rotates it, so rotation never drops the listener.
  */
@@ -64,8 +64,15 @@ export class WebhookServer {
     });
     // Reviews are answered once and never cached: hashing every response for an ETag is wasted CPU.
     app.set('etag', false);
+    // Ready: a certificate is served and the API server trusts it (the CA is in the webhook
+    // configuration), so reviews sent here succeed. Live: the process answers; it never depends on the
+    // API server, so a CA that cannot be published makes the pod unready, not restarted in a loop.
     app.get('/health/ready', (_req, res) => {
-      res.status(this.draining || !this.options.certificates.current() ? 503 : 204).end();
+      const { certificates } = this.options;
+      res.status(this.draining || !certificates.current() || !certificates.trusted() ? 503 : 204).end();
+    });
+    app.get('/health/live', (_req, res) => {
+      res.status(204).end();
     });
     const serveMetrics = async (_req: Request, res: Response): Promise<void> => {
       res.type(metrics.registry.contentType).send(await metrics.registry.metrics());

@@ -32,23 +32,9 @@ function agentAnnotations(role: string, secretPath: string, extra: Record<string
 }
 
 beforeAll(async () => {
+  // Every webhook pod Ready means the API server trusts it: readiness waits until the CA the webhook
+  // serves with is in the MutatingWebhookConfiguration (injector webhook/tls/auto-source.ts).
   await installChart(env);
-  // Pods Ready is not yet "reviews answered": right after an install or upgrade the webhook's
-  // replicas roll and its CA is published, and with failurePolicy Ignore a pod created in that
-  // window is stored without its agent. A server-side dry-run create goes through the webhook like
-  // a real one; wait until it comes back injected.
-  const namespace = await appNamespace(env, 'inj-ready');
-  await waitFor(env, namespace, 'the webhook injecting a dry-run pod', async () => {
-    const pod = await env.stack.kube.core.createNamespacedPod({
-      namespace,
-      dryRun: 'All',
-      body: {
-        metadata: { name: 'probe', annotations: { 'vault.hashicorp.com/agent-inject': 'true', 'vault.hashicorp.com/role': 'probe', 'vault.hashicorp.com/agent-inject-secret-x': 'secret/data/x' } },
-        spec: { serviceAccountName: 'app', containers: [{ name: 'app', image: env.cluster.images.injector }] },
-      },
-    });
-    return pod.metadata?.annotations?.['vault.hashicorp.com/agent-inject-status'] === 'injected' ? true : undefined;
-  }, 120_000);
 });
 
 describe('the injector on a real node', () => {

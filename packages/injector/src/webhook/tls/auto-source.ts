@@ -12,7 +12,7 @@ import {
   certificateTimes,
   type PemKeyPair,
 } from './certificates.ts';
-import { publishCaBundle } from './ca-bundle.ts';
+import { caBundleTrusts, publishCaBundle } from './ca-bundle.ts';
 import type { CertificateSource, CertificateSourceEvents, ServingCertificate } from './source.ts';
 
 const hour = 3600_000;
@@ -64,6 +64,8 @@ export class AutoCertificateSource extends EventEmitter<CertificateSourceEvents>
   private readonly admission: k8s.AdmissionregistrationV1Api;
   private readonly lock: LeaseLock;
   private served: ServingCertificate | undefined;
+  /** The webhook configuration, as last read, holds the CA of the served leaf in every webhook. */
+  private published = false;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
 
@@ -93,6 +95,16 @@ export class AutoCertificateSource extends EventEmitter<CertificateSourceEvents>
 
   current(): ServingCertificate | undefined {
     return this.served;
+  }
+
+  /**
+   * True once every webhook of the configuration carries a caBundle holding the CA that signed the
+   * served leaf: before that (a fresh install, the configuration re-created by helm, a new CA not yet
+   * patched in) the API server cannot verify this replica, and a pod admitted then under failurePolicy
+   * Ignore would be stored without its agent.
+   */
+  trusted(): boolean {
+    return this.published;
   }
 
   get isLeader(): boolean {
@@ -132,13 +144,16 @@ export class AutoCertificateSource extends EventEmitter<CertificateSourceEvents>
         this.emit('changed', next);
       }
     }
+    // A failed read throws and keeps the last answer: readiness does not flap with the API server.
+    this.published = this.served !== undefined && (await caBundleTrusts(this.admission, this.options.webhookConfigName, this.served.certPem));
   }
 
   private schedule(): void {
     if (!this.running) return;
+    // Until the CA is seen published, look again every second: readiness waits on it.
     this.timer = setTimeout(() => {
       void this.reconcileSafely().then(() => this.schedule());
-    }, this.options.pollMs);
+    }, this.published ? this.options.pollMs : Math.min(this.options.pollMs, 1000));
     this.timer.unref();
   }
 

@@ -1,5 +1,6 @@
 import * as k8s from '@kubernetes/client-node';
 import { isNotFound } from '@vaultbridge/core';
+import { isSignedBy, splitPemBundle } from './certificates.ts';
 
 /**
  * Patches `caBundle` into every webhook of a MutatingWebhookConfiguration that does not have it yet
@@ -19,4 +20,23 @@ export async function publishCaBundle(admission: k8s.AdmissionregistrationV1Api,
   );
   if (patch.length === 0) return;
   await admission.patchMutatingWebhookConfiguration({ name: webhookConfigName, body: patch }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.JsonPatch));
+}
+
+/**
+ * Whether every webhook of the configuration has a caBundle holding a CA that signed `leafPem`, i.e.
+ * the API server can verify it. A configuration that is missing or has no webhooks cannot call anyone.
+ */
+export async function caBundleTrusts(admission: k8s.AdmissionregistrationV1Api, webhookConfigName: string, leafPem: string): Promise<boolean> {
+  let config: k8s.V1MutatingWebhookConfiguration;
+  try {
+    config = await admission.readMutatingWebhookConfiguration({ name: webhookConfigName });
+  } catch (error) {
+    if (isNotFound(error)) return false;
+    throw error;
+  }
+  const webhooks = config.webhooks ?? [];
+  return webhooks.length > 0 && webhooks.every((webhook) => {
+    const bundle = Buffer.from(webhook.clientConfig.caBundle ?? '', 'base64').toString('utf8');
+    return splitPemBundle(bundle).some((ca) => isSignedBy(leafPem, ca));
+  });
 }

@@ -30,6 +30,11 @@ export class FileCertificateSource extends EventEmitter<CertificateSourceEvents>
     return this.served;
   }
 
+  /** Whoever made the files (cert-manager, an admin) also put their CA where the API server reads it. */
+  trusted(): boolean {
+    return this.served !== undefined;
+  }
+
   async start(): Promise<ServingCertificate> {
     for (;;) {
       try {

@@ -1,4 +1,4 @@
 export type { CertificateSource, ServingCertificate } from './source.ts';
 export { FileCertificateSource, type FileCertificateOptions } from './file-source.ts';
 export { AutoCertificateSource, type AutoCertificateOptions } from './auto-source.ts';
-export { publishCaBundle } from './ca-bundle.ts';
+export { caBundleTrusts, publishCaBundle } from './ca-bundle.ts';

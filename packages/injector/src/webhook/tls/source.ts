@@ -17,5 +17,11 @@ export interface CertificateSource extends EventEmitter<CertificateSourceEvents>
   /** Resolves once a certificate is available: the server never listens without one. */
   start(): Promise<ServingCertificate>;
   current(): ServingCertificate | undefined;
+  /**
+   * Whether the API server is known to trust the served certificate, so a review sent now succeeds.
+   * Readiness waits for it: with failurePolicy Ignore a review the API server cannot verify is skipped
+   * and the pod is stored without its agent.
+   */
+  trusted(): boolean;
   stop(): Promise<void>;
 }
