@@ -34,8 +34,11 @@ export interface ParseConfigOptions {
   source?: string;
   /** Fields (dotted paths or display names) whose given value is never shown, beyond the name heuristic. */
   secretFields?: readonly string[];
-  /** Display name of a field from its dotted path; default the dotted path itself. */
-  fieldName?: (dottedPath: string) => string;
+  /**
+   * Display name of a field from its dotted path (and the path itself, where list indexes are numbers
+   * and mapping keys strings); default the dotted path.
+   */
+  fieldName?: (dottedPath: string, path: readonly PropertyKey[]) => string;
   /**
    * Whether a field's given value must never be shown, instead of the name heuristic (a field named
    * like `token` or `secret`). For configurations whose names mention secrets but hold none, such as
@@ -58,7 +61,7 @@ export function parseConfig<Schema extends z.ZodType>(
   const secretFields = new Set(options.secretFields ?? []);
   const issues = result.error.issues.map((issue): ConfigIssue => {
     const dotted = issue.path.map(String).join('.');
-    const field = (options.fieldName ?? ((name: string) => name))(dotted) || '(root)';
+    const field = (options.fieldName ?? ((name: string) => name))(dotted, issue.path) || '(root)';
     const named = options.isSecret
       ? options.isSecret(dotted)
       : issue.path.some((part) => SECRET_NAME.test(String(part))) || SECRET_NAME.test(field);

@@ -65,71 +65,7 @@ export function parseObjectRef(value: unknown, field: string, defaultNamespace: 
   throw new SpecError(field, `"${value}" is not a reference; expected "name" or "namespace/name" (lower-case DNS names)`);
 }
 
-// --- small field readers used by the per-kind parsers: each names the field at fault ---
-
-export type Json = Record<string, unknown>;
-
-export function asObject(value: unknown, field: string, required = false): Json | undefined {
-  if (value === undefined || value === null) {
-    if (required) throw new SpecError(field, 'is required');
-    return undefined;
-  }
-  if (typeof value !== 'object' || Array.isArray(value)) throw new SpecError(field, 'expected an object');
-  return value as Json;
-}
-
-export function asString(value: unknown, field: string, required = false): string | undefined {
-  if (value === undefined || value === null || value === '') {
-    if (required) throw new SpecError(field, 'is required');
-    return undefined;
-  }
-  if (typeof value !== 'string') throw new SpecError(field, 'expected a string');
-  return value;
-}
-
-export function asBoolean(value: unknown, field: string, fallback: boolean): boolean {
-  if (value === undefined || value === null) return fallback;
-  if (typeof value !== 'boolean') throw new SpecError(field, 'expected true or false');
-  return value;
-}
-
-export function asInteger(value: unknown, field: string, minimum: number): number | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < minimum) throw new SpecError(field, `expected an integer >= ${minimum}`);
-  return value;
-}
-
-export function asStringMap(value: unknown, field: string): Record<string, string> {
-  const object = asObject(value, field) ?? {};
-  for (const [key, item] of Object.entries(object)) {
-    if (typeof item !== 'string') throw new SpecError(`${field}.${key}`, 'expected a string');
-  }
-  return object as Record<string, string>;
-}
-
-export function asStringList(value: unknown, field: string): string[] {
-  if (value === undefined || value === null) return [];
-  if (!Array.isArray(value) || value.some((item) => typeof item !== 'string')) throw new SpecError(field, 'expected a list of strings');
-  return value as string[];
-}
-
-// --- OpenAPI pieces reused by the schemas ---
-
-export const stringMapSchema = { type: 'object', additionalProperties: { type: 'string' } } as const;
-
-/** VSO's `status.vaultClientMeta`: the client's cache key and the token's id (a hash of its accessor). */
-export interface VaultClientMeta {
-  cacheKey?: string;
-  id?: string;
-}
-
-export const vaultClientMetaSchema = {
-  type: 'object',
-  properties: {
-    cacheKey: { type: 'string', description: 'The Vault client used: changes when the VaultAuth or VaultConnection changes.' },
-    id: { type: 'string', description: 'A hash of the Vault token accessor: changes with each login.' },
-  },
-} as const;
+// --- OpenAPI pieces every kind's status uses (the Kubernetes shapes, not described in zod) ---
 
 export const conditionsSchema = {
   type: 'array',

@@ -9,12 +9,53 @@ import { parsePkiDuration, parseVaultPkiSecretSpec, pkiIssueBody, pkiIssuePath }
 import fs from 'node:fs';
 import path from 'node:path';
 import { crdFileName, crdYaml, CRD_DIRECTORIES } from './crd-files.ts';
+import { undescribedFields } from './kind-schema.ts';
+import { parseSecretTransformationSpec } from './secret-transformation.ts';
 
 test('the CRD files in the package and in the chart are what crds.ts generates (run `npm run crds` after a change)', () => {
   for (const directory of CRD_DIRECTORIES) {
     expect(fs.readdirSync(directory).sort()).toEqual(crds.map(crdFileName).sort());
     for (const definition of crds) expect(fs.readFileSync(path.join(directory, crdFileName(definition)), 'utf8')).toBe(crdYaml(definition));
   }
+});
+
+test.each(crds.map((definition) => [definition.spec.names.kind, definition] as const))('every field of the %s CRD has a description (kubectl explain)', (_kind, definition) => {
+  expect(undescribedFields(definition.spec.versions[0]!.schema.openAPIV3Schema)).toEqual([]);
+});
+
+// A spec setting every field the CRD lists parses, and the CRD lists no field the spec leaves out: the
+// parser and the CRD come from one zod schema per kind, and this keeps it so.
+const transformation = {
+  templateEngine: 'go', templates: { url: { name: 'url', text: '{{ .Secrets.password }}' } }, includes: ['^a'], excludes: ['^b'], excludeRaw: true,
+  transformationRefs: [{ namespace: 'shared', name: 'common', templateRefs: [{ name: 'dsn', keyOverride: 'DSN' }], ignoreIncludes: true, ignoreExcludes: false }],
+};
+const destination = { name: 'app', create: true, overwrite: false, labels: { team: 'web' }, annotations: { note: 'x' }, type: 'Opaque', transformation };
+const common = { vaultAuthRef: 'auth', namespace: '', rolloutRestartTargets: [{ kind: 'Deployment', name: 'web' }], destination };
+const fullSpecs: Array<[string, (raw: unknown) => unknown, Record<string, unknown>]> = [
+  ['VaultStaticSecret', parseVaultStaticSecretSpec, { ...common, mount: 'secret', path: 'app', version: 2, type: 'kv-v2', refreshAfter: '30s', hmacSecretData: true, syncConfig: { instantUpdates: true } }],
+  ['VaultDynamicSecret', parseVaultDynamicSecretSpec, { ...common, mount: 'database', path: 'creds/app', requestHTTPMethod: 'PUT', params: { ttl: '1h' }, renewalPercent: 50, revoke: true, allowStaticCreds: false, refreshAfter: '1h' }],
+  ['VaultPKISecret', parseVaultPkiSecretSpec, {
+    ...common, mount: 'pki', role: 'web', issuerRef: 'root', revoke: true, clear: true, expiryOffset: '1h', commonName: 'a.example', altNames: ['b.example'], ipSans: ['10.0.0.1'],
+    uriSans: ['spiffe://x'], otherSans: ['1.2.3;UTF8:x'], userIDs: ['u'], ttl: '7d', format: 'pem', privateKeyFormat: 'pkcs8', notAfter: '2030-01-01T00:00:00Z', excludeCNFromSans: true,
+  }],
+  ['SecretTransformation', parseSecretTransformationSpec, { templateEngine: 'go', templates: { dsn: { name: 'dsn', text: '{{ template "x" . }}' } }, sourceTemplates: [{ name: 'h', text: '{{ define "x" }}y{{ end }}' }], includes: ['^a'], excludes: ['^b'] }],
+];
+
+test.each(fullSpecs)('%s: a spec with every CRD field parses, and the CRD lists exactly those fields', (kind, parse, spec) => {
+  expect(() => parse(spec)).not.toThrow();
+  const definition = crds.find((candidate) => candidate.spec.names.kind === kind)!;
+  type Node = { properties?: Record<string, Node>; items?: Node; additionalProperties?: Node };
+  const fieldsOf = (node: Node | undefined, value: unknown, path: string): string[] => {
+    if (node?.properties === undefined || typeof value !== 'object' || value === null) return [];
+    const listed = Object.keys(node.properties).sort();
+    expect([path, Object.keys(value).sort()]).toEqual([path, listed]);
+    return Object.entries(value).flatMap(([key, child]) => {
+      const childNode = node.properties![key];
+      return Array.isArray(child) ? child.flatMap((item) => fieldsOf(childNode?.items, item, `${path}.${key}[]`)) : fieldsOf(childNode, child, `${path}.${key}`);
+    });
+  };
+  const schema = definition.spec.versions[0]!.schema.openAPIV3Schema as Node;
+  fieldsOf(schema.properties!.spec, spec, 'spec');
 });
 
 describe('VaultDynamicSecret spec', () => {
@@ -33,11 +74,11 @@ describe('VaultDynamicSecret spec', () => {
     expect(parseVaultDynamicSecretSpec({ ...good, requestHTTPMethod: 'GET', params: { ttl: '1h' } }).requestHTTPMethod).toBe('PUT');
   });
   test.each([
-    [{ ...good, renewalPercent: 95 }, 'spec.renewalPercent: 95 is above 90'],
-    [{ ...good, requestHTTPMethod: 'DELETE' }, 'spec.requestHTTPMethod: "DELETE" is not one of GET, POST, PUT'],
+    [{ ...good, renewalPercent: 95 }, 'spec.renewalPercent: expected at most 90: renewing later leaves no time to retry, got 95'],
+    [{ ...good, requestHTTPMethod: 'DELETE' }, 'spec.requestHTTPMethod: expected one of GET, POST, PUT, got "DELETE"'],
     [{ ...good, path: '../sys/raw' }, 'spec.path: may not contain "." or ".." segments'],
     [{ ...good, params: { ttl: 5 } }, 'spec.params.ttl: expected a string'],
-    [{ ...good, refreshAfter: 'soon' }, 'spec.refreshAfter: "soon" is not a duration'],
+    [{ ...good, refreshAfter: 'soon' }, 'spec.refreshAfter: expected a duration like 30s, 5m or 1h, got "soon"'],
     [{ ...good, destination: { name: 'Bad_Name' } }, 'spec.destination.name: "Bad_Name" is not a valid Secret name'],
   ])('rejects %o naming the field', (spec, message) => {
     expect(() => parseVaultDynamicSecretSpec(spec)).toThrow(SpecError);
@@ -136,8 +177,8 @@ describe('VaultPKISecret spec', () => {
   });
   test.each([
     [{ ...good, role: '../sys' }, 'spec.role: "../sys" is not a PKI role name'],
-    [{ ...good, ttl: '1w' }, 'spec.ttl: "1w" is not a duration like 30s, 12h or 7d'],
-    [{ ...good, format: 'p12' }, 'spec.format: "p12" is not one of pem, der, pem_bundle'],
+    [{ ...good, ttl: '1w' }, 'spec.ttl: expected a duration like 30s, 12h or 7d, got "1w"'],
+    [{ ...good, format: 'p12' }, 'spec.format: expected one of pem, der, pem_bundle, got "p12"'],
     [{ ...good, notAfter: 'tomorrow' }, 'spec.notAfter: "tomorrow" is not YYYY-MM-ddTHH:MM:SSZ'],
     [{ ...good, altNames: 'a,b' }, 'spec.altNames: expected a list of strings'],
     [{ ...good, issuerRef: 'x/../y' }, 'spec.issuerRef'],

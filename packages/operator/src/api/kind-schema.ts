@@ -5,7 +5,7 @@
 // itself (z.toJSONSchema), so the three cannot drift; see the README's "CRDs" section.
 import { ConfigError, parseConfig } from '@vaultbridge/core';
 import { z } from 'zod';
-import { SpecError } from './common.ts';
+import { conditionsSchema, SpecError } from './common.ts';
 
 /** An OpenAPI v3 schema node as a CRD holds it. */
 export type StructuralSchema = { [key: string]: unknown };
@@ -25,14 +25,24 @@ function withoutNulls(value: unknown, depth = 0): unknown {
 
 const MAX_SPEC_DEPTH = 16;
 
-/** Parses a spec; throws SpecError naming the first bad field as `spec.<path>`. */
-export function parseSpec<Schema extends z.ZodType>(schema: Schema, raw: unknown): z.output<Schema> {
+/**
+ * `spec.destination.transformation.includes[1]`: the field as a user finds it in the manifest (list
+ * indexes in brackets, as kubectl and VSO write them).
+ */
+export function fieldPath(prefix: string, path: readonly PropertyKey[]): string {
+  let field = prefix;
+  for (const part of path) field += typeof part === 'number' ? `[${part}]` : field === '' ? String(part) : `.${String(part)}`;
+  return field;
+}
+
+/** Parses a spec (or a part of one found at `prefix`); throws SpecError naming the first bad field as `spec.<path>`. */
+export function parseSpec<Schema extends z.ZodType>(schema: Schema, raw: unknown, prefix = 'spec'): z.output<Schema> {
   try {
-    return parseConfig(schema, withoutNulls(raw), { source: 'spec', fieldName: (dotted) => (dotted === '' ? 'spec' : `spec.${dotted}`) });
+    return parseConfig(schema, withoutNulls(raw), { source: prefix, fieldName: (_dotted, path) => fieldPath(prefix, path) });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     const first = error.issues[0];
-    throw new SpecError(first?.field ?? 'spec', first?.message ?? 'is not valid');
+    throw new SpecError(first?.field ?? prefix, first?.message ?? 'is not valid');
   }
 }
 
@@ -64,7 +74,16 @@ export function structuralSchema(schema: z.ZodType): StructuralSchema {
   return clean(z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'throw' })) as StructuralSchema;
 }
 
-/** Paths (`spec.headers`) of schema nodes under `properties`/`items` that have no description: a test keeps this empty. */
+/**
+ * A kind's status schema for the CRD: its own fields, described once in zod (their type is the
+ * schema's z.output), plus the shared `conditions` (metav1.Condition, whose schema is Kubernetes').
+ */
+export function statusStructuralSchema(schema: z.ZodType): StructuralSchema {
+  const node = structuralSchema(schema);
+  return { ...node, properties: { ...(node.properties as object), conditions: conditionsSchema } };
+}
+
+/** Paths (`spec.headers`) of schema nodes under `properties`, `items` and `additionalProperties` that have no description: a test keeps this empty. */
 export function undescribedFields(node: unknown, path = ''): string[] {
   if (typeof node !== 'object' || node === null) return [];
   const schema = node as StructuralSchema;
@@ -76,7 +95,11 @@ export function undescribedFields(node: unknown, path = ''): string[] {
     if (typeof (child as StructuralSchema).description !== 'string') missing.push(childPath);
     missing.push(...undescribedFields(child, childPath));
   }
-  if (typeof schema.items === 'object') missing.push(...undescribedFields(schema.items, `${path}[]`));
-  if (typeof schema.additionalProperties === 'object') missing.push(...undescribedFields(schema.additionalProperties, `${path}.*`));
+  // List items and mapping values are nodes `kubectl explain` shows too.
+  for (const [child, childPath] of [[schema.items, `${path}[]`], [schema.additionalProperties, `${path}.*`]] as const) {
+    if (typeof child !== 'object' || child === null) continue;
+    if (typeof (child as StructuralSchema).description !== 'string') missing.push(childPath);
+    missing.push(...undescribedFields(child, childPath));
+  }
   return missing;
 }

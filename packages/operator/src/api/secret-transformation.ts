@@ -1,82 +1,87 @@
 // SecretTransformation: templates and include/exclude rules kept once and referenced by many synced
 // objects (`destination.transformation.transformationRefs`), as VSO has it: Go templates (or handlebars,
-// chosen by templateEngine), with `sourceTemplates` holding `define` blocks the templates may call.
-import type { LinearRegex, NamedTemplateText, TemplateEngineName, TemplateRenderer } from '@vaultbridge/core';
-import { asObject, asString, conditionsSchema, SpecError, type Condition, type ObjectMeta } from './common.ts';
-import { compileTemplates, compileTransformationTemplate, parseTemplateEngine, regexList, templateEngineSchema, templateSources, type TemplateSource } from './sync-target.ts';
+// chosen by templateEngine), with `sourceTemplates` holding `define` blocks the templates may call. The
+// spec is described once in zod: type, parser and CRD schema come from it (kind-schema.ts).
+import type { NamedTemplateText } from '@vaultbridge/core';
+import { z } from 'zod';
+import { SpecError, type Condition, type ObjectMeta } from './common.ts';
+import { parseSpec, statusStructuralSchema, structuralSchema } from './kind-schema.ts';
+import { compileInto, compileTransformationTemplate, given, optionalText, regexListField, templateEngineField, templatesField, templateSources } from './sync-target.ts';
 
-export interface SecretTransformationSpec {
-  /** Output key → compiled template. */
-  templates: Record<string, TemplateRenderer>;
-  sources: Record<string, TemplateSource>;
-  engine?: TemplateEngineName;
-  /** Go only: texts holding `define` blocks, parsed with every template that uses this object. */
-  sourceTemplates: NamedTemplateText[];
-  includes: LinearRegex[];
-  excludes: LinearRegex[];
-}
+const sourceTemplate = z
+  .object({
+    name: optionalText('Name of the text, used in error messages.'),
+    text: z.string({ error: 'expected the template text' }).describe('Go template text holding define blocks.'),
+  }, { error: 'expected an object with the template text under text' })
+  .describe('One text of define blocks.');
+
+export const secretTransformationSpecSchema = z
+  .object({
+    templateEngine: templateEngineField,
+    templates: templatesField('Template name → template over { Secrets, Metadata, Annotations, Labels }; the name is the Secret data key unless the referring object gives a keyOverride.'),
+    sourceTemplates: z
+      .array(sourceTemplate, { error: 'expected a list of templates' })
+      .optional()
+      .describe('Go templates holding define blocks that the templates (and those of objects referring to this one) may call; never rendered as keys. Not with handlebars.'),
+    includes: regexListField('Keys of the Vault answer to keep (RE2), added to those of each referring object unless it sets ignoreIncludes.'),
+    excludes: regexListField('Keys of the Vault answer to drop (RE2), added to those of each referring object unless it sets ignoreExcludes.'),
+  }, { error: 'expected an object' })
+  .optional()
+  .describe('Templates and include/exclude rules shared by the synced objects that refer to this one.')
+  .transform((spec, context) => {
+    const engine = spec?.templateEngine;
+    const sourceTemplates: NamedTemplateText[] = [];
+    const texts = spec?.sourceTemplates ?? [];
+    if (texts.length > 0 && engine === 'handlebars') {
+      context.addIssue({ code: 'custom', path: ['sourceTemplates'], message: 'is not supported with templateEngine handlebars (no define blocks); remove templateEngine to use Go templates', ...given });
+      return z.NEVER;
+    }
+    for (const [index, item] of texts.entries()) {
+      const name = item.name || `sourceTemplates[${index}]`;
+      try {
+        compileTransformationTemplate({ name, text: item.text, field: `spec.sourceTemplates[${index}].text` }, 'go');
+      } catch (error) {
+        if (!(error instanceof SpecError)) throw error;
+        context.addIssue({ code: 'custom', path: ['sourceTemplates', index, 'text'], message: error.message.slice(`spec.sourceTemplates[${index}].text: `.length), ...given });
+        return z.NEVER;
+      }
+      sourceTemplates.push({ name, text: item.text });
+    }
+    const sources = templateSources(spec?.templates, 'spec.templates');
+    return {
+      /** Output key → compiled template. */
+      templates: compileInto(context, ['templates'], sources, engine, sourceTemplates),
+      sources,
+      ...(engine === undefined ? {} : { engine }),
+      /** Go only: texts holding `define` blocks, parsed with every template that uses this object. */
+      sourceTemplates,
+      includes: spec?.includes ?? [],
+      excludes: spec?.excludes ?? [],
+    };
+  });
+
+export type SecretTransformationSpec = z.output<typeof secretTransformationSpecSchema>;
+
+export const secretTransformationStatusSchema = z
+  .object({
+    valid: z.boolean().optional().describe('Whether the templates compile and the regexes parse.'),
+    error: z.string().optional().describe('Why not, naming the field, when they do not.'),
+  })
+  .describe('What the operator last found, written by it.');
 
 export interface SecretTransformation {
   apiVersion: string;
   kind: 'SecretTransformation';
   metadata: ObjectMeta;
   spec: unknown;
-  status?: { valid?: boolean; error?: string; conditions?: Condition[] };
+  status?: z.output<typeof secretTransformationStatusSchema> & { conditions?: Condition[] };
 }
 
 export const secretTransformationSchema = {
   type: 'object',
-  properties: {
-    spec: {
-      type: 'object',
-      properties: {
-        templateEngine: templateEngineSchema,
-        templates: {
-          type: 'object',
-          description: 'Output key → {text}: a Go (or handlebars) template over { Secrets, Metadata, Annotations, Labels }.',
-          additionalProperties: { type: 'object', required: ['text'], properties: { name: { type: 'string' }, text: { type: 'string' } } },
-        },
-        sourceTemplates: {
-          type: 'array',
-          description: 'Go templates holding define blocks that the templates (and those of objects referring to this one) may call; never rendered as keys. Not with handlebars.',
-          items: { type: 'object', properties: { name: { type: 'string' }, text: { type: 'string' } } },
-        },
-        includes: { type: 'array', items: { type: 'string' } },
-        excludes: { type: 'array', items: { type: 'string' } },
-      },
-    },
-    status: { type: 'object', properties: { valid: { type: 'boolean' }, error: { type: 'string' }, conditions: conditionsSchema } },
-  },
+  properties: { spec: structuralSchema(secretTransformationSpecSchema), status: statusStructuralSchema(secretTransformationStatusSchema) },
 };
 
 export function parseSecretTransformationSpec(raw: unknown): SecretTransformationSpec {
-  const spec = asObject(raw, 'spec') ?? {};
-  const engine = parseTemplateEngine(spec.templateEngine, 'spec.templateEngine');
-  const sourceTemplates = parseSourceTemplates(spec.sourceTemplates, engine);
-  const sources = templateSources(spec.templates, 'spec.templates');
-  return {
-    templates: compileTemplates(sources, engine, sourceTemplates),
-    sources,
-    ...(engine === undefined ? {} : { engine }),
-    sourceTemplates,
-    includes: regexList(spec.includes, 'spec.includes'),
-    excludes: regexList(spec.excludes, 'spec.excludes'),
-  };
-}
-
-/** `spec.sourceTemplates`: Go texts with `define` blocks; each must parse on its own. */
-function parseSourceTemplates(raw: unknown, engine: TemplateEngineName | undefined): NamedTemplateText[] {
-  if (raw === undefined || raw === null) return [];
-  if (!Array.isArray(raw)) throw new SpecError('spec.sourceTemplates', 'expected a list');
-  if (raw.length > 0 && engine === 'handlebars') {
-    throw new SpecError('spec.sourceTemplates', 'is not supported with templateEngine handlebars (no define blocks); remove templateEngine to use Go templates');
-  }
-  return raw.map((item, index) => {
-    const field = `spec.sourceTemplates[${index}]`;
-    const entry = asObject(item, field, true)!;
-    const text = asString(entry.text, `${field}.text`, true)!;
-    const name = asString(entry.name, `${field}.name`) ?? `sourceTemplates[${index}]`;
-    compileTransformationTemplate({ name, text, field: `${field}.text` }, 'go');
-    return { name, text };
-  });
+  return parseSpec(secretTransformationSpecSchema, raw);
 }

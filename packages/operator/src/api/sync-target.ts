@@ -1,34 +1,67 @@
-// What every synced kind shares: the destination Secret, the workloads to restart, and durations.
-import { compileLinearRegex, compileUserTemplate, parseDuration, UnsupportedRegexError, VSO_FUNCS, type LinearRegex, type NamedTemplateText, type TemplateEngineName, type TemplateRenderer } from '@vaultbridge/core';
-import { asBoolean, asObject, asString, asStringList, asStringMap, DURATION_PATTERN, SpecError, stringMapSchema } from './common.ts';
+// What every synced kind shares, described once in zod (see kind-schema.ts): the destination Secret, its
+// transformation, the workloads to restart, and the fields every synced kind has. Field names and
+// defaults are VSO's (§1.0 of the reference).
+import {
+  compileLinearRegex, compileUserTemplate, NO_GIVEN_VALUE, parseDuration, UnsupportedRegexError, VSO_FUNCS,
+  type LinearRegex, type NamedTemplateText, type TemplateEngineName, type TemplateRenderer,
+} from '@vaultbridge/core';
+import { z } from 'zod';
+import { DURATION_PATTERN, SpecError } from './common.ts';
+import { parseSpec } from './kind-schema.ts';
 
-export interface Destination {
-  name: string;
-  create: boolean;
-  overwrite: boolean;
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-  /** Secret type; Opaque when empty. */
-  type: string;
-  /** VSO's `destination.transformation`, inline part (SecretTransformation refs are refused). */
-  transformation?: Transformation;
+/** A custom issue whose message already quotes the value (parseConfig adds no ", got …"). */
+export const given = { params: NO_GIVEN_VALUE };
+
+/** Optional text; empty means unset, as in VSO (omitempty). */
+export const optionalText = (description: string) => z.string({ error: 'expected a string' }).optional().describe(description);
+
+/** Required text: missing and empty are both refused naming what to write. */
+export const requiredText = (what: string, description: string) =>
+  z.string({ error: `expected ${what}` }).min(1, { error: `expected ${what}` }).describe(description);
+
+export const stringMap = (description: string, valueDescription: string) =>
+  z.record(z.string(), z.string({ error: 'expected a string' }).describe(valueDescription), { error: 'expected a mapping of names to strings' }).optional().describe(description);
+
+export const stringList = (description: string, itemDescription: string) =>
+  z.array(z.string({ error: 'expected a string' }).describe(itemDescription), { error: 'expected a list of strings' }).optional().describe(description);
+
+/** Returns `value` without the keys whose value is undefined or empty text (optional fields as VSO's omitempty). */
+export function withoutEmpty<T extends Record<string, unknown>>(value: T): { [K in keyof T]: Exclude<T[K], ''> } {
+  return Object.fromEntries(Object.entries(value).filter(([, item]) => item !== undefined && item !== '')) as { [K in keyof T]: Exclude<T[K], ''> };
 }
 
-export interface Transformation {
-  /** Output key → compiled template over `{ Secrets, Metadata, Annotations, Labels }` (Go, as VSO, or handlebars). */
-  templates: Record<string, TemplateRenderer>;
-  /** What the templates were compiled from, so they can be compiled again with referenced `define`s. */
-  sources: Record<string, TemplateSource>;
-  /** `templateEngine` as written; undefined: decided per template from its text (see compileUserTemplates). */
-  engine?: TemplateEngineName;
-  /** Top-level keys dropped when one matches (before includes). */
-  excludes: LinearRegex[];
-  /** When any: only top-level keys matching one are kept (templated keys always are). */
-  includes: LinearRegex[];
-  excludeRaw: boolean;
-  /** SecretTransformation objects to merge in (resolved by the controller, see transformation-refs.ts). */
-  refs: TransformationRef[];
-}
+/** `mount`/`path` as Vault takes them: outer slashes dropped; refused when empty or with `.`/`..` segments. */
+export const vaultPath = (what: string, description: string) =>
+  requiredText(what, description)
+    .transform((value) => value.replace(/^\/+|\/+$/g, ''))
+    .superRefine((value, context) => {
+      if (value === '') context.addIssue({ code: 'custom', message: `is empty; expected ${what}`, ...given });
+      else if (value.split('/').some((segment) => segment === '..' || segment === '.')) context.addIssue({ code: 'custom', message: 'may not contain "." or ".." segments', ...given });
+    });
+
+export const vaultAuthRefField = optionalText('VaultAuth to log in with, as name or namespace/name; empty: the VaultAuth named default in the operator namespace.');
+export const vaultNamespaceField = optionalText('Vault namespace of the mount (Vault Enterprise); not supported yet: a value fails with Ready=False.');
+
+/** Refreshes more often than this would only load Vault; shorter durations are raised to it. */
+export const MIN_REFRESH_MS = 1000;
+
+/**
+ * A refresh duration (`30s`, `5m`, `1h`) in milliseconds, or undefined when unset. `0s` is unset, as in
+ * VSO (a zero requeue is no requeue there; here it would be a loop), and anything shorter than a second
+ * is raised to one.
+ */
+export const refreshDuration = (description: string) =>
+  z
+    .string({ error: 'expected a duration like 30s, 5m or 1h' })
+    .regex(new RegExp(DURATION_PATTERN), { error: 'expected a duration like 30s, 5m or 1h' })
+    .optional()
+    .describe(description)
+    .transform((text) => {
+      const ms = text === undefined ? undefined : parseDuration(text);
+      return ms === undefined || ms === 0 ? undefined : Math.max(MIN_REFRESH_MS, ms);
+    });
+
+// --- templates and regexes (compiled while parsing, so a bad one is refused naming its field) ---
 
 export interface TemplateSource {
   name: string;
@@ -36,106 +69,29 @@ export interface TemplateSource {
   field: string;
 }
 
-export interface TransformationRef {
-  /** Namespace of the SecretTransformation; the synced object's when empty. */
-  namespace?: string;
-  name: string;
-  /** Templates to take, each under `keyOverride` or its own key; all of them when empty. */
-  templateRefs: { name: string; keyOverride?: string }[];
-  ignoreIncludes: boolean;
-  ignoreExcludes: boolean;
-}
-
-export interface RolloutRestartTarget {
-  kind: 'Deployment' | 'DaemonSet' | 'StatefulSet' | 'argo.Rollout';
-  name: string;
-}
-
-export const templateEngineSchema = {
-  type: 'string',
-  enum: ['go', 'handlebars'],
-  description: 'go (VSO\'s Go templates) or handlebars. Unset: each template is Go when it parses as Go, else handlebars when it compiles as handlebars.',
-} as const;
-
-export const destinationSchema = {
-  type: 'object',
-  required: ['name'],
-  properties: {
-    name: { type: 'string', minLength: 1, maxLength: 253, description: 'Secret name, in the namespace of this object.' },
-    create: { type: 'boolean', default: false, description: 'Create the Secret and own it (ownerReference, labels).' },
-    overwrite: { type: 'boolean', default: false, description: 'With create, take over an existing Secret this object does not own.' },
-    labels: { ...stringMapSchema, description: 'Labels of the Secret (only with create).' },
-    annotations: { ...stringMapSchema, description: 'Annotations of the Secret (only with create).' },
-    type: { type: 'string', description: 'Secret type (only with create); Opaque when empty.' },
-    transformation: {
-      type: 'object',
-      description: 'Shape the Secret data: Go templates (as VSO: sprig with VSO\'s allowlist) or handlebars per key, include/exclude regexes for the raw keys, excludeRaw.',
-      properties: {
-        templateEngine: templateEngineSchema,
-        templates: {
-          type: 'object',
-          additionalProperties: { type: 'object', required: ['text'], properties: { name: { type: 'string' }, text: { type: 'string' } } },
-        },
-        transformationRefs: {
-          type: 'array',
-          description: 'SecretTransformation objects whose templates and include/exclude rules apply too.',
-          items: {
-            type: 'object',
-            required: ['name'],
-            properties: {
-              namespace: { type: 'string' },
-              name: { type: 'string', minLength: 1 },
-              templateRefs: { type: 'array', items: { type: 'object', required: ['name'], properties: { name: { type: 'string' }, keyOverride: { type: 'string' } } } },
-              ignoreIncludes: { type: 'boolean' },
-              ignoreExcludes: { type: 'boolean' },
-            },
-          },
-        },
-        includes: { type: 'array', items: { type: 'string' } },
-        excludes: { type: 'array', items: { type: 'string' } },
-        excludeRaw: { type: 'boolean' },
-      },
-    },
-  },
-} as const;
-
-export const rolloutRestartTargetsSchema = {
-  type: 'array',
-  description: 'Workloads in this namespace to restart when the synced data changes.',
-  items: {
-    type: 'object',
-    required: ['kind', 'name'],
-    properties: { kind: { type: 'string', enum: ['Deployment', 'DaemonSet', 'StatefulSet', 'argo.Rollout'] }, name: { type: 'string', minLength: 1 } },
-  },
-} as const;
-
-const secretNamePattern = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
-const labelKeyPattern = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
-
 const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
 
-/**
- * Include/exclude patterns compiled with RE2 semantics (as VSO's Go regexp): matching is linear in the
- * key's length, so a hostile pattern and a hostile Vault key cannot stall the operator's event loop.
- */
-export function regexList(raw: unknown, field: string): LinearRegex[] {
-  return asStringList(raw, field).map((source, index) => {
-    try {
-      return compileLinearRegex(source);
-    } catch (error) {
-      if (!(error instanceof UnsupportedRegexError)) throw error;
-      throw new SpecError(`${field}[${index}]`, `"${source}" ${error.message} (lookaround, backreferences and possessive quantifiers are not RE2)`);
-    }
-  });
-}
+export const templateEngineField = z
+  .enum(['go', 'handlebars'], { error: 'expected a template engine: go or handlebars' })
+  .optional()
+  .describe("go (VSO's Go text/template with sprig through VSO's allowlist) or handlebars. Unset: each template is Go when it parses as Go, else handlebars.");
 
-/** The `templateEngine` field: go, handlebars, or undefined (decided per template). */
-export function parseTemplateEngine(raw: unknown, field: string): TemplateEngineName | undefined {
-  const engine = asString(raw, field);
-  if (engine === undefined || engine === '') return undefined;
-  if (engine !== 'go' && engine !== 'handlebars') throw new SpecError(field, `"${engine}" is not a template engine; use go or handlebars`);
-  return engine;
-}
+const templateText = z.object({
+  name: optionalText('Name of the template, used in error messages and by template calls; the key when empty.'),
+  text: z.string({ error: 'expected the template text' }).describe('The template over { Secrets, Metadata, Annotations, Labels }; its output is the value of the key.'),
+}, { error: 'expected an object with the template text under text' });
+
+/** Output key → template: `{ key: { name?, text } }`; keys must be valid Secret data keys. */
+export const templatesField = (description: string) =>
+  z
+    .record(z.string(), templateText.describe('One template: its text, and optionally a name.'), { error: 'expected a mapping of Secret keys to templates ({text: ...})' })
+    .optional()
+    .describe(description)
+    .superRefine((templates, context) => {
+      for (const key of Object.keys(templates ?? {})) {
+        if (!SECRET_KEY.test(key)) context.addIssue({ code: 'custom', message: `"${key}" is not a valid Secret data key (letters, digits, -, _ and .)`, ...given });
+      }
+    });
 
 /**
  * Compiles one template as VSO does (Go text/template with sprig through VSO's allowlist, numbers as
@@ -149,18 +105,6 @@ export function compileTransformationTemplate(source: TemplateSource, engine: Te
   }
 }
 
-/** Output key → its template's source, from `{ key: { name?, text } }`; errors name the key's text field. */
-export function templateSources(raw: unknown, field: string): Record<string, TemplateSource> {
-  const sources: Record<string, TemplateSource> = {};
-  for (const [key, value] of Object.entries(asObject(raw, field) ?? {})) {
-    if (!SECRET_KEY.test(key)) throw new SpecError(field, `"${key}" is not a valid Secret data key (letters, digits, -, _ and .)`);
-    const template = asObject(value, `${field}.${key}`, true)!;
-    const text = asString(template.text, `${field}.${key}.text`, true)!;
-    sources[key] = { name: asString(template.name, `${field}.${key}.name`) ?? key, text, field: `${field}.${key}.text` };
-  }
-  return sources;
-}
-
 /** Output key → compiled template; errors name the key's text field, line and column. */
 export function compileTemplates(sources: Record<string, TemplateSource>, engine: TemplateEngineName | undefined, companions: readonly NamedTemplateText[] = []): Record<string, TemplateRenderer> {
   const templates: Record<string, TemplateRenderer> = {};
@@ -168,95 +112,185 @@ export function compileTemplates(sources: Record<string, TemplateSource>, engine
   return templates;
 }
 
-function parseRefs(raw: unknown, field: string): TransformationRef[] {
-  if (raw === undefined || raw === null) return [];
-  if (!Array.isArray(raw)) throw new SpecError(field, 'expected a list');
-  return raw.map((item, index) => {
-    const at = `${field}[${index}]`;
-    const ref = asObject(item, at, true)!;
-    const templateRefs = ref.templateRefs ?? [];
-    if (!Array.isArray(templateRefs)) throw new SpecError(`${at}.templateRefs`, 'expected a list');
-    const namespace = asString(ref.namespace, `${at}.namespace`);
-    return {
-      ...(namespace ? { namespace } : {}),
-      name: asString(ref.name, `${at}.name`, true)!,
-      templateRefs: templateRefs.map((entry, i) => {
-        const templateRef = asObject(entry, `${at}.templateRefs[${i}]`, true)!;
-        const keyOverride = asString(templateRef.keyOverride, `${at}.templateRefs[${i}].keyOverride`);
-        if (keyOverride !== undefined && !SECRET_KEY.test(keyOverride)) throw new SpecError(`${at}.templateRefs[${i}].keyOverride`, `"${keyOverride}" is not a valid Secret data key`);
-        return { name: asString(templateRef.name, `${at}.templateRefs[${i}].name`, true)!, ...(keyOverride ? { keyOverride } : {}) };
-      }),
-      ignoreIncludes: asBoolean(ref.ignoreIncludes, `${at}.ignoreIncludes`, false),
-      ignoreExcludes: asBoolean(ref.ignoreExcludes, `${at}.ignoreExcludes`, false),
-    };
-  });
+/** Where each template came from, so it can be compiled again later with referenced `define`s. */
+export function templateSources(templates: Record<string, { name?: string | undefined; text: string }> | undefined, field: string): Record<string, TemplateSource> {
+  const sources: Record<string, TemplateSource> = {};
+  for (const [key, template] of Object.entries(templates ?? {})) sources[key] = { name: template.name || key, text: template.text, field: `${field}.${key}.text` };
+  return sources;
 }
-
-export function parseTransformation(raw: unknown): Transformation | undefined {
-  const field = 'spec.destination.transformation';
-  const transformation = asObject(raw, field);
-  if (transformation === undefined) return undefined;
-  const engine = parseTemplateEngine(transformation.templateEngine, `${field}.templateEngine`);
-  const sources = templateSources(transformation.templates, `${field}.templates`);
-  return {
-    templates: compileTemplates(sources, engine),
-    sources,
-    ...(engine === undefined ? {} : { engine }),
-    excludes: regexList(transformation.excludes, `${field}.excludes`),
-    includes: regexList(transformation.includes, `${field}.includes`),
-    excludeRaw: asBoolean(transformation.excludeRaw, `${field}.excludeRaw`, false),
-    refs: parseRefs(transformation.transformationRefs, `${field}.transformationRefs`),
-  };
-}
-
-export function parseDestination(raw: unknown): Destination {
-  const destination = asObject(raw, 'spec.destination', true)!;
-  const name = asString(destination.name, 'spec.destination.name', true)!;
-  if (!secretNamePattern.test(name) || name.length > 253) throw new SpecError('spec.destination.name', `"${name}" is not a valid Secret name (lower-case DNS subdomain)`);
-  const labels = asStringMap(destination.labels, 'spec.destination.labels');
-  for (const key of Object.keys(labels)) {
-    if (!labelKeyPattern.test(key)) throw new SpecError(`spec.destination.labels`, `"${key}" is not a valid label key`);
-  }
-  return {
-    name,
-    create: asBoolean(destination.create, 'spec.destination.create', false),
-    overwrite: asBoolean(destination.overwrite, 'spec.destination.overwrite', false),
-    labels,
-    annotations: asStringMap(destination.annotations, 'spec.destination.annotations'),
-    type: asString(destination.type, 'spec.destination.type') ?? 'Opaque',
-    ...(() => {
-      const transformation = parseTransformation(destination.transformation);
-      return transformation === undefined ? {} : { transformation };
-    })(),
-  };
-}
-
-export function parseRolloutRestartTargets(raw: unknown): RolloutRestartTarget[] {
-  const targets = raw ?? [];
-  if (!Array.isArray(targets)) throw new SpecError('spec.rolloutRestartTargets', 'expected a list');
-  return targets.map((item, index) => {
-    const target = asObject(item, `spec.rolloutRestartTargets[${index}]`, true)!;
-    const kind = asString(target.kind, `spec.rolloutRestartTargets[${index}].kind`, true)!;
-    if (!['Deployment', 'DaemonSet', 'StatefulSet', 'argo.Rollout'].includes(kind)) {
-      throw new SpecError(`spec.rolloutRestartTargets[${index}].kind`, `"${kind}" is not one of Deployment, DaemonSet, StatefulSet, argo.Rollout`);
-    }
-    return { kind: kind as RolloutRestartTarget['kind'], name: asString(target.name, `spec.rolloutRestartTargets[${index}].name`, true)! };
-  });
-}
-
-/** Refreshes more often than this would only load Vault; shorter durations are raised to it. */
-export const MIN_REFRESH_MS = 1000;
 
 /**
- * A refresh duration (`30s`, `5m`, `1h`) in milliseconds, or undefined when unset. `0s` is unset, as in
- * VSO (a zero requeue is no requeue there; here it would be a loop), and anything shorter than a second
- * is raised to one.
+ * Compiles `sources` inside a zod transform: a template that does not compile becomes an issue at
+ * `<key>.text` under `path`, whose message (from the template engine) names the line and column.
  */
-export function parseOptionalDuration(raw: unknown, field: string): number | undefined {
-  const text = asString(raw, field);
-  if (text === undefined) return undefined;
-  const ms = new RegExp(DURATION_PATTERN).test(text) ? parseDuration(text) : undefined;
-  if (ms === undefined) throw new SpecError(field, `"${text}" is not a duration like 30s, 5m or 1h`);
-  if (ms === 0) return undefined;
-  return Math.max(MIN_REFRESH_MS, ms);
+export function compileInto(context: z.core.$RefinementCtx, path: PropertyKey[], sources: Record<string, TemplateSource>, engine: TemplateEngineName | undefined, companions: readonly NamedTemplateText[] = []): Record<string, TemplateRenderer> {
+  const templates: Record<string, TemplateRenderer> = {};
+  for (const [key, source] of Object.entries(sources)) {
+    try {
+      templates[key] = compileTransformationTemplate(source, engine, companions);
+    } catch (error) {
+      if (!(error instanceof SpecError)) throw error;
+      context.addIssue({ code: 'custom', path: [...path, key, 'text'], message: error.message.slice(source.field.length + 2), ...given });
+    }
+  }
+  return templates;
 }
+
+/**
+ * Include/exclude patterns compiled with RE2 semantics (as VSO's Go regexp): matching is linear in the
+ * key's length, so a hostile pattern and a hostile Vault key cannot stall the operator's event loop.
+ */
+export const regexListField = (description: string) =>
+  z
+    .array(
+      z
+        .string({ error: 'expected a regular expression' })
+        .describe('An RE2 regular expression matched against each key of the Vault answer.')
+        .transform((source, context): LinearRegex => {
+          try {
+            return compileLinearRegex(source);
+          } catch (error) {
+            if (!(error instanceof UnsupportedRegexError)) throw error;
+            context.addIssue({ code: 'custom', message: `"${source}" ${error.message} (lookaround, backreferences and possessive quantifiers are not RE2)`, ...given });
+            return z.NEVER;
+          }
+        }),
+      { error: 'expected a list of regular expressions' },
+    )
+    .optional()
+    .describe(description)
+    .transform((list) => list ?? []);
+
+// --- destination.transformation ---
+
+const transformationRef = z.object({
+  namespace: optionalText('Namespace of the SecretTransformation; the namespace of this object when empty.'),
+  name: requiredText('the name of a SecretTransformation', 'Name of the SecretTransformation.'),
+  templateRefs: z
+    .array(
+      z.object({
+        name: requiredText('the name of a template of the SecretTransformation', 'Key of the template in the SecretTransformation\'s templates.'),
+        keyOverride: optionalText('Secret data key to write the template\'s output under, instead of its name.')
+          .refine((key) => key === undefined || key === '' || SECRET_KEY.test(key), { error: (issue) => `"${String(issue.input)}" is not a valid Secret data key (letters, digits, -, _ and .)`, ...given }),
+      }, { error: 'expected an object with name (and keyOverride)' }).describe('One template to take.'),
+      { error: 'expected a list of templates to take' },
+    )
+    .optional()
+    .describe('Templates to take from the SecretTransformation; all of them when empty.'),
+  ignoreIncludes: z.boolean({ error: 'expected true or false' }).default(false).describe('Do not apply the SecretTransformation\'s includes.'),
+  ignoreExcludes: z.boolean({ error: 'expected true or false' }).default(false).describe('Do not apply the SecretTransformation\'s excludes.'),
+}, { error: 'expected an object naming a SecretTransformation' });
+
+export const transformationSchema = z
+  .object({
+    templateEngine: templateEngineField,
+    templates: templatesField('Secret data key → template rendered over the Vault answer { Secrets, Metadata } and this object\'s { Annotations, Labels }. These win over templates from transformationRefs.'),
+    transformationRefs: z
+      .array(transformationRef.describe('A SecretTransformation and which of its templates to take.'), { error: 'expected a list of SecretTransformation references' })
+      .optional()
+      .describe('SecretTransformation objects whose templates and include/exclude rules apply too.'),
+    includes: regexListField('Only keys of the Vault answer matching one of these are kept (when any are given); templated keys always are. Applied after excludes.'),
+    excludes: regexListField('Keys of the Vault answer matching one of these are dropped (.* drops them all). Applied before includes.'),
+    excludeRaw: z.boolean({ error: 'expected true or false' }).default(false).describe('Leave out the _raw key (the whole Vault answer as JSON).'),
+  }, { error: 'expected an object' })
+  .describe("Shape the Secret data: templates per key (Go as VSO, or handlebars), include/exclude regexes for the keys of the Vault answer, excludeRaw.")
+  .transform((spec, context) => {
+    const sources = templateSources(spec.templates, 'spec.destination.transformation.templates');
+    return {
+      templates: compileInto(context, ['templates'], sources, spec.templateEngine),
+      sources,
+      ...(spec.templateEngine === undefined ? {} : { engine: spec.templateEngine }),
+      excludes: spec.excludes,
+      includes: spec.includes,
+      excludeRaw: spec.excludeRaw,
+      refs: (spec.transformationRefs ?? []).map((ref) => ({
+        ...withoutEmpty({ namespace: ref.namespace }),
+        name: ref.name,
+        templateRefs: (ref.templateRefs ?? []).map((templateRef) => ({ name: templateRef.name, ...withoutEmpty({ keyOverride: templateRef.keyOverride }) })),
+        ignoreIncludes: ref.ignoreIncludes,
+        ignoreExcludes: ref.ignoreExcludes,
+      })),
+    };
+  });
+
+/** VSO's `destination.transformation`, compiled: templates, include/exclude regexes, refs resolved at sync. */
+export type Transformation = z.output<typeof transformationSchema>;
+export type TransformationRef = Transformation['refs'][number];
+
+/** `destination.transformation` alone (for tests of the data shaping); errors name `spec.destination.transformation.*`. */
+export function parseTransformation(raw: unknown): Transformation {
+  return parseSpec(transformationSchema, raw, 'spec.destination.transformation');
+}
+
+// --- destination ---
+
+const SECRET_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+
+export const destinationSchema = z
+  .object({
+    name: z
+      .string({ error: 'expected the name of the Secret to write' })
+      .min(1, { error: 'expected the name of the Secret to write' })
+      .max(253, { error: 'expected a Secret name of at most 253 characters' })
+      .describe('Name of the Secret to write, in the namespace of this object.')
+      .refine((name) => SECRET_NAME.test(name), { error: (issue) => `"${String(issue.input)}" is not a valid Secret name (lower-case DNS subdomain)`, ...given }),
+    create: z.boolean({ error: 'expected true or false' }).default(false).describe('Create the Secret and own it (ownerReference, labels); without it the Secret must exist and opt in to being written.'),
+    overwrite: z.boolean({ error: 'expected true or false' }).default(false).describe('With create: take over an existing Secret this object does not own.'),
+    labels: stringMap('Labels of the Secret (only with create).', 'Label value.').superRefine((labels, context) => {
+      for (const key of Object.keys(labels ?? {})) {
+        if (!LABEL_KEY.test(key)) context.addIssue({ code: 'custom', message: `"${key}" is not a valid label key`, ...given });
+      }
+    }),
+    annotations: stringMap('Annotations of the Secret (only with create).', 'Annotation value.'),
+    type: optionalText('Secret type (only with create), e.g. kubernetes.io/tls; Opaque when empty.'),
+    transformation: transformationSchema.optional(),
+  }, { error: 'expected an object with at least the Secret name' })
+  .describe('The Kubernetes Secret the data is written to.')
+  .transform((destination) => ({
+    name: destination.name,
+    create: destination.create,
+    overwrite: destination.overwrite,
+    labels: destination.labels ?? {},
+    annotations: destination.annotations ?? {},
+    type: destination.type || 'Opaque',
+    ...(destination.transformation === undefined ? {} : { transformation: destination.transformation }),
+  }));
+
+export type Destination = z.output<typeof destinationSchema>;
+
+// --- rolloutRestartTargets ---
+
+export const rolloutRestartTargetsSchema = z
+  .array(
+    z.object({
+      kind: z.enum(['Deployment', 'DaemonSet', 'StatefulSet', 'argo.Rollout'], { error: 'expected one of Deployment, DaemonSet, StatefulSet, argo.Rollout' }).describe('Kind of the workload: Deployment, DaemonSet, StatefulSet or argo.Rollout.'),
+      name: requiredText('the name of the workload', 'Name of the workload, in the namespace of this object.'),
+    }, { error: 'expected an object with kind and name' }).describe('A workload to restart.'),
+    { error: 'expected a list of workloads' },
+  )
+  .optional()
+  .describe('Workloads in this namespace to restart (as kubectl rollout restart) when the synced data changes.')
+  .transform((targets) => targets ?? []);
+
+export type RolloutRestartTarget = z.output<typeof rolloutRestartTargetsSchema>[number];
+
+// --- status fields the synced kinds share (written by the operator; described for kubectl explain) ---
+
+/** Unix seconds, or a generation: an int64 in the CRD. */
+export const int64 = (description: string) => z.int().meta({ format: 'int64', description }).optional();
+
+export const lastGenerationField = int64('The metadata.generation last synced.');
+export const secretMacField = z.string().optional().describe('HMAC-SHA256 of the synced data (keyed per operator install): drift in the Secret is told by it without keeping the data anywhere else.');
+export const lastForceSyncField = z.string().optional().describe('The force-sync annotation value handled last: each new value syncs once.');
+
+/** VSO's `status.vaultClientMeta`: the client's cache key and the token's id (a hash of its accessor). */
+export const vaultClientMetaField = z
+  .object({
+    cacheKey: z.string().optional().describe('The Vault client used: changes when the VaultAuth or VaultConnection changes.'),
+    id: z.string().optional().describe('A hash of the Vault token accessor: changes with each login.'),
+  })
+  .optional()
+  .describe('Which Vault client synced last, and which token it held.');
+
+export type VaultClientMeta = NonNullable<z.output<typeof vaultClientMetaField>>;

@@ -20,7 +20,7 @@ const DNS_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 const withoutSlashes = (value: string): string => value.replace(/^\/+|\/+$/g, '');
 
 const audiences = z
-  .array(text.refine((audience) => audience.trim() !== '', { error: 'an audience is empty' }), { error: 'expected a list of audiences' })
+  .array(text.refine((audience) => audience.trim() !== '', { error: 'an audience is empty' }).describe('An audience.'), { error: 'expected a list of audiences' })
   .optional()
   .describe("Audiences of the minted token; [\"vault\"] when empty. The API server's own audiences are refused. Set the same audience on the Vault role.")
   .transform((list) => (list === undefined || list.length === 0 ? [...DEFAULT_TOKEN_AUDIENCES] : list));
@@ -73,7 +73,7 @@ const IMPLEMENTED = ['kubernetes', 'jwt', 'appRole'] as const;
 export const vaultAuthSpecSchema = z.object({
   vaultConnectionRef: text.optional().describe('VaultConnection as name or namespace/name; empty: default in the operator namespace.'),
   namespace: text.optional().describe('Vault namespace to log in to.'),
-  allowedNamespaces: z.array(text, { error: 'expected a list of namespaces' }).default([]).describe('Namespaces whose synced objects may use this VaultAuth besides its own; "*" for all.'),
+  allowedNamespaces: z.array(text.describe('A namespace, or * for all.'), { error: 'expected a list of namespaces' }).default([]).describe('Namespaces whose synced objects may use this VaultAuth besides its own; "*" for all.'),
   // aws and gcp are accepted by name so a VSO manifest applies, and refused by the parser naming spec.method.
   method: z.enum([...IMPLEMENTED, 'aws', 'gcp'], { error: `expected one of ${IMPLEMENTED.join(', ')}` }).describe('Auth method: kubernetes, jwt or appRole (aws and gcp are accepted and refused at reconcile, naming this field).'),
   mount: required('the auth mount').describe('Auth mount; login is POST auth/<mount>/login.'),

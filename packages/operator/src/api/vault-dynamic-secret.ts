@@ -1,72 +1,100 @@
 // VaultDynamicSecret: leased credentials (database, cloud, …) synced into a Secret, renewed while the
-// lease allows and re-issued before it ends. Field names and defaults are VSO's (§1.5 of the reference).
+// lease allows and re-issued before it ends. The spec and status are described once in zod: type,
+// parser and CRD schema come from them (kind-schema.ts). Field names and defaults are VSO's (§1.5 of
+// the reference).
+import { z } from 'zod';
+import type { Condition, ObjectMeta } from './common.ts';
+import { parseSpec, statusStructuralSchema, structuralSchema } from './kind-schema.ts';
 import {
-  asBoolean, asInteger, asObject, asString, asStringMap, conditionsSchema, vaultClientMetaSchema, SpecError, stringMapSchema,
-  type Condition, type ObjectMeta, type VaultClientMeta,
-} from './common.ts';
-import {
-  destinationSchema, parseDestination, parseOptionalDuration, parseRolloutRestartTargets, rolloutRestartTargetsSchema,
-  type Destination, type RolloutRestartTarget,
+  destinationSchema, int64, lastForceSyncField, lastGenerationField, refreshDuration, rolloutRestartTargetsSchema, secretMacField, stringMap,
+  vaultAuthRefField, vaultClientMetaField, vaultNamespaceField, vaultPath, withoutEmpty,
 } from './sync-target.ts';
 
-export type { VaultClientMeta } from './common.ts';
+export type { VaultClientMeta } from './sync-target.ts';
 
-export type RequestMethod = 'GET' | 'POST' | 'PUT';
+export const DEFAULT_RENEWAL_PERCENT = 67;
+export const MAX_RENEWAL_PERCENT = 90;
 
-export interface VaultDynamicSecretSpec {
-  vaultAuthRef?: string;
-  namespace?: string;
-  mount: string;
-  path: string;
-  /** GET reads; POST/PUT write `params` (VSO: any params force PUT). */
-  requestHTTPMethod: RequestMethod;
-  params: Record<string, string>;
-  /** Renew (or re-issue) at this percentage of the lease duration, 0..90. */
-  renewalPercent: number;
-  /** Revoke the lease when the object is deleted. */
-  revoke: boolean;
-  allowStaticCreds: boolean;
-  /** Re-issue period for answers without a lease duration; none when unset. */
-  refreshAfterMs?: number;
-  destination: Destination;
-  rolloutRestartTargets: RolloutRestartTarget[];
-}
+export const vaultDynamicSecretSpecSchema = z
+  .object({
+    vaultAuthRef: vaultAuthRefField,
+    namespace: vaultNamespaceField,
+    mount: vaultPath('the secrets engine mount', 'Secrets engine mount, e.g. database.'),
+    path: vaultPath('the request path', 'Request path under the mount, e.g. creds/app.'),
+    requestHTTPMethod: z
+      .enum(['GET', 'POST', 'PUT'], { error: 'expected one of GET, POST, PUT' })
+      .default('GET')
+      .describe('GET reads the path; POST or PUT write params to it. Any params make it a PUT, as VSO.'),
+    params: stringMap('Body of the write request (e.g. ttl); any params make the request a PUT.', 'Parameter value.'),
+    renewalPercent: z
+      .int({ error: `expected an integer from 0 to ${MAX_RENEWAL_PERCENT}` })
+      .min(0, { error: `expected an integer from 0 to ${MAX_RENEWAL_PERCENT}` })
+      .max(MAX_RENEWAL_PERCENT, { error: `expected at most ${MAX_RENEWAL_PERCENT}: renewing later leaves no time to retry` })
+      .default(DEFAULT_RENEWAL_PERCENT)
+      .describe(`Renew (or re-issue) the lease at this percentage of its duration; 0 means the default ${DEFAULT_RENEWAL_PERCENT}, as VSO.`),
+    revoke: z.boolean({ error: 'expected true or false' }).default(false).describe('Revoke the lease in Vault when this object is deleted.'),
+    allowStaticCreds: z.boolean({ error: 'expected true or false' }).default(false).describe('The path is a static role (e.g. database static-creds) whose password Vault rotates: sync after each rotation instead of renewing a lease.'),
+    refreshAfter: refreshDuration('Re-issue period when Vault answers without a lease duration, e.g. 1h; unset: not re-issued. Shorter than 1s is raised to 1s.'),
+    rolloutRestartTargets: rolloutRestartTargetsSchema,
+    destination: destinationSchema,
+  }, { error: 'expected an object' })
+  .describe('Which Vault credentials to request, how to keep them fresh, and where to write them.')
+  .transform((spec) => {
+    const params = spec.params ?? {};
+    return {
+      ...withoutEmpty({ vaultAuthRef: spec.vaultAuthRef, namespace: spec.namespace }),
+      mount: spec.mount,
+      path: spec.path,
+      // As VSO: parameters are a write, whatever the method says.
+      requestHTTPMethod: Object.keys(params).length > 0 ? ('PUT' as const) : spec.requestHTTPMethod,
+      params,
+      // 0 means unset, as in VSO (omitempty): renewing at 0% would renew on every reconcile.
+      renewalPercent: spec.renewalPercent || DEFAULT_RENEWAL_PERCENT,
+      revoke: spec.revoke,
+      allowStaticCreds: spec.allowStaticCreds,
+      ...(spec.refreshAfter === undefined ? {} : { refreshAfterMs: spec.refreshAfter }),
+      destination: spec.destination,
+      rolloutRestartTargets: spec.rolloutRestartTargets,
+    };
+  });
 
-export interface SecretLease {
-  id: string;
-  /** seconds */
-  duration: number;
-  renewable: boolean;
-  requestID: string;
-}
+export type VaultDynamicSecretSpec = z.output<typeof vaultDynamicSecretSpecSchema>;
+export type RequestMethod = VaultDynamicSecretSpec['requestHTTPMethod'];
 
-export interface StaticCredsMetaData {
-  /** Unix seconds of the password's last rotation by Vault. */
-  lastVaultRotation: number;
-  /** Seconds; 0 with a schedule. */
-  rotationPeriod: number;
-  rotationSchedule: string;
-  /** Seconds until the next rotation, when read. */
-  ttl: number;
-}
+const secretLeaseField = z
+  .object({
+    id: z.string().describe('The Vault lease id.'),
+    duration: z.int().describe('Lease duration in seconds, as Vault last gave it.'),
+    renewable: z.boolean().describe('Whether Vault allows renewing the lease.'),
+    requestID: z.string().describe('The Vault request id of the answer that issued or renewed the lease.'),
+  })
+  .describe('The lease of the synced credentials.');
 
-export interface VaultDynamicSecretStatus {
-  lastGeneration?: number;
-  /** Unix seconds of the last issue or renewal. */
-  lastRenewalTime?: number;
-  secretLease?: SecretLease;
-  /** HMAC of the synced data: drift in the Secret is told by it without keeping credentials anywhere else. */
-  secretMAC?: string;
-  /** The force-sync annotation value handled last. */
-  lastForceSync?: string;
-  /** With allowStaticCreds, what Vault said of a static role's rotation at the last read. */
-  staticCredsMetaData?: StaticCredsMetaData;
-  /** Which client synced (`cacheKey`) and which token owns the lease (`id`, a hash of its accessor): a different id means the lease dies with the old token. */
-  vaultClientMeta?: VaultClientMeta;
-  /** UID of the operator pod that synced last (VSO's field). */
-  lastRuntimePodUID?: string;
-  conditions?: Condition[];
-}
+const staticCredsMetaDataField = z
+  .object({
+    lastVaultRotation: z.int().meta({ format: 'int64', description: 'Unix seconds of the password\'s last rotation by Vault.' }),
+    rotationPeriod: z.int().describe('Seconds between rotations; 0 with a schedule.'),
+    rotationSchedule: z.string().describe('Cron schedule of the rotations, when the role has one.'),
+    ttl: z.int().describe('Seconds until the next rotation, when read.'),
+  })
+  .describe('With allowStaticCreds: what Vault said of the static role\'s rotation at the last read.');
+
+export const vaultDynamicSecretStatusSchema = z
+  .object({
+    lastGeneration: lastGenerationField,
+    lastRenewalTime: int64('Unix seconds of the last issue or renewal.'),
+    secretLease: secretLeaseField.optional(),
+    secretMAC: secretMacField,
+    vaultClientMeta: vaultClientMetaField,
+    lastRuntimePodUID: z.string().optional().describe('UID of the operator pod that synced last.'),
+    lastForceSync: lastForceSyncField,
+    staticCredsMetaData: staticCredsMetaDataField.optional(),
+  })
+  .describe('What the operator last synced, written by it.');
+
+export type SecretLease = z.output<typeof secretLeaseField>;
+export type StaticCredsMetaData = z.output<typeof staticCredsMetaDataField>;
+export type VaultDynamicSecretStatus = z.output<typeof vaultDynamicSecretStatusSchema> & { conditions?: Condition[] };
 
 export interface VaultDynamicSecret {
   apiVersion: string;
@@ -76,87 +104,12 @@ export interface VaultDynamicSecret {
   status?: VaultDynamicSecretStatus;
 }
 
-export const DEFAULT_RENEWAL_PERCENT = 67;
-export const MAX_RENEWAL_PERCENT = 90;
-
 export const vaultDynamicSecretSchema = {
   type: 'object',
-  properties: {
-    spec: {
-      type: 'object',
-      required: ['mount', 'path', 'destination'],
-      properties: {
-        vaultAuthRef: { type: 'string', description: 'VaultAuth as name or namespace/name; empty: default in the operator namespace.' },
-        namespace: { type: 'string', description: 'Vault namespace of the mount.' },
-        mount: { type: 'string', minLength: 1 },
-        path: { type: 'string', minLength: 1, description: 'Request path under the mount, e.g. creds/app.' },
-        requestHTTPMethod: { type: 'string', enum: ['GET', 'POST', 'PUT'], default: 'GET' },
-        params: { ...stringMapSchema, description: 'Body of a POST/PUT request; any params make it a PUT.' },
-        renewalPercent: { type: 'integer', minimum: 0, maximum: MAX_RENEWAL_PERCENT, default: DEFAULT_RENEWAL_PERCENT },
-        revoke: { type: 'boolean', default: false, description: 'Revoke the lease when this object is deleted.' },
-        allowStaticCreds: { type: 'boolean', default: false },
-        refreshAfter: { type: 'string', description: 'Re-issue period when Vault answers without a lease duration.' },
-        rolloutRestartTargets: rolloutRestartTargetsSchema,
-        destination: destinationSchema,
-      },
-    },
-    status: {
-      type: 'object',
-      properties: {
-        lastGeneration: { type: 'integer', format: 'int64' },
-        lastRenewalTime: { type: 'integer', format: 'int64' },
-        secretLease: {
-          type: 'object',
-          properties: { id: { type: 'string' }, duration: { type: 'integer' }, renewable: { type: 'boolean' }, requestID: { type: 'string' } },
-        },
-        secretMAC: { type: 'string' },
-        vaultClientMeta: vaultClientMetaSchema,
-        lastRuntimePodUID: { type: 'string' },
-        lastForceSync: { type: 'string' },
-        staticCredsMetaData: {
-          type: 'object',
-          properties: { lastVaultRotation: { type: 'integer', format: 'int64' }, rotationPeriod: { type: 'integer' }, rotationSchedule: { type: 'string' }, ttl: { type: 'integer' } },
-        },
-        conditions: conditionsSchema,
-      },
-    },
-  },
+  properties: { spec: structuralSchema(vaultDynamicSecretSpecSchema), status: statusStructuralSchema(vaultDynamicSecretStatusSchema) },
 };
-
-function cleanPath(value: string, field: string): string {
-  const cleaned = value.replace(/^\/+|\/+$/g, '');
-  if (!cleaned) throw new SpecError(field, 'is empty');
-  if (cleaned.split('/').some((segment) => segment === '..' || segment === '.')) throw new SpecError(field, 'may not contain "." or ".." segments');
-  return cleaned;
-}
 
 /** The spec as the controller uses it; the API server's schema is not trusted to have run. */
 export function parseVaultDynamicSecretSpec(raw: unknown): VaultDynamicSecretSpec {
-  const spec = asObject(raw, 'spec', true)!;
-  const mount = cleanPath(asString(spec.mount, 'spec.mount', true)!, 'spec.mount');
-  const path = cleanPath(asString(spec.path, 'spec.path', true)!, 'spec.path');
-  const params = asStringMap(spec.params, 'spec.params');
-  const method = asString(spec.requestHTTPMethod, 'spec.requestHTTPMethod') ?? 'GET';
-  if (method !== 'GET' && method !== 'POST' && method !== 'PUT') throw new SpecError('spec.requestHTTPMethod', `"${method}" is not one of GET, POST, PUT`);
-  // 0 means unset, as in VSO (omitempty): renewing at 0% would renew on every reconcile.
-  const renewalPercent = asInteger(spec.renewalPercent, 'spec.renewalPercent', 0) || DEFAULT_RENEWAL_PERCENT;
-  if (renewalPercent > MAX_RENEWAL_PERCENT) throw new SpecError('spec.renewalPercent', `${renewalPercent} is above ${MAX_RENEWAL_PERCENT}; renewing later leaves no time to retry`);
-  const refreshAfterMs = parseOptionalDuration(spec.refreshAfter, 'spec.refreshAfter');
-  const vaultAuthRef = asString(spec.vaultAuthRef, 'spec.vaultAuthRef');
-  const namespace = asString(spec.namespace, 'spec.namespace');
-  return {
-    ...(vaultAuthRef ? { vaultAuthRef } : {}),
-    ...(namespace ? { namespace } : {}),
-    mount,
-    path,
-    // As VSO: parameters are a write, whatever the method says.
-    requestHTTPMethod: Object.keys(params).length > 0 ? 'PUT' : method,
-    params,
-    renewalPercent,
-    revoke: asBoolean(spec.revoke, 'spec.revoke', false),
-    allowStaticCreds: asBoolean(spec.allowStaticCreds, 'spec.allowStaticCreds', false),
-    ...(refreshAfterMs !== undefined ? { refreshAfterMs } : {}),
-    destination: parseDestination(spec.destination),
-    rolloutRestartTargets: parseRolloutRestartTargets(spec.rolloutRestartTargets),
-  };
+  return parseSpec(vaultDynamicSecretSpecSchema, raw);
 }

@@ -1,60 +1,98 @@
 // VaultPKISecret: a certificate issued by a Vault PKI role into a Secret, re-issued before it expires.
-// Field names and defaults are VSO's (§1.6 of the reference).
+// The spec and status are described once in zod: type, parser and CRD schema come from them
+// (kind-schema.ts). Field names and defaults are VSO's (§1.6 of the reference).
+import { z } from 'zod';
+import { SpecError, type Condition, type ObjectMeta } from './common.ts';
+import { parseSpec, statusStructuralSchema, structuralSchema } from './kind-schema.ts';
 import {
-  asBoolean, asObject, asString, asStringList, conditionsSchema, SpecError,
-  type Condition, type ObjectMeta,
-} from './common.ts';
-import {
-  destinationSchema, parseDestination, parseRolloutRestartTargets, rolloutRestartTargetsSchema,
-  type Destination, type RolloutRestartTarget,
+  destinationSchema, given, int64, lastForceSyncField, lastGenerationField, optionalText, requiredText, rolloutRestartTargetsSchema, secretMacField,
+  stringList, vaultAuthRefField, vaultNamespaceField, vaultPath, withoutEmpty,
 } from './sync-target.ts';
 
 /** VSO's pattern for `ttl` and `expiryOffset`: Go durations, plus days. */
 export const PKI_DURATION_PATTERN = '^([0-9]+(\\.[0-9]+)?(s|m|h|d))$';
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-export interface VaultPkiSecretSpec {
-  vaultAuthRef?: string;
-  namespace?: string;
-  mount: string;
-  role: string;
-  issuerRef?: string;
-  /** Revoke the certificate on deletion, and the previous one on each rotation. */
-  revoke: boolean;
-  /** On deletion, empty the data of a Secret this object did not create. */
-  clear: boolean;
-  /** Re-issue this long before expiry; unset: at two thirds of the certificate's life. */
-  expiryOffsetMs?: number;
-  commonName?: string;
-  altNames: string[];
-  ipSans: string[];
-  uriSans: string[];
-  otherSans: string[];
-  userIDs: string[];
-  /** Vault duration string as written (`24h`, `7d`). */
-  ttl?: string;
-  format?: 'pem' | 'der' | 'pem_bundle';
-  privateKeyFormat?: string;
-  notAfter?: string;
-  excludeCNFromSans: boolean;
-  destination: Destination;
-  rolloutRestartTargets: RolloutRestartTarget[];
+/** `30s`, `12h`, `7d` → milliseconds. */
+export function parsePkiDuration(raw: unknown, field: string): number | undefined {
+  if (raw === undefined || raw === null || raw === '') return undefined;
+  const text = String(raw);
+  if (typeof raw !== 'string' || !new RegExp(PKI_DURATION_PATTERN).test(text)) throw new SpecError(field, `"${text}" is not a duration like 30s, 12h or 7d`);
+  return Math.round(Number.parseFloat(text) * UNIT_MS[text.slice(-1)]!);
 }
 
-export interface VaultPkiSecretStatus {
-  lastGeneration?: number;
-  serialNumber?: string;
-  /** Unix seconds. */
-  expiration?: number;
-  /** Unix seconds of the last issue. */
-  lastRotation?: number;
-  secretMAC?: string;
-  valid?: boolean;
-  error?: string;
-  /** The force-sync annotation value handled last. */
-  lastForceSync?: string;
-  conditions?: Condition[];
-}
+const pkiDuration = (description: string) =>
+  z.string({ error: 'expected a duration like 30s, 12h or 7d' }).regex(new RegExp(PKI_DURATION_PATTERN), { error: 'expected a duration like 30s, 12h or 7d' }).optional().describe(description);
+
+/** A role or issuer name: one path segment Vault takes as is. */
+const SAFE_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const NOT_AFTER = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
+const sans = (what: string, item: string) => stringList(`${what}; sent comma-joined.`, item).transform((list) => list ?? []);
+
+export const vaultPkiSecretSpecSchema = z
+  .object({
+    vaultAuthRef: vaultAuthRefField,
+    namespace: vaultNamespaceField,
+    mount: vaultPath('the PKI mount', 'PKI secrets engine mount, e.g. pki.'),
+    role: requiredText('the PKI role', 'PKI role to issue with (<mount>/issue/<role>).')
+      .refine((role) => SAFE_SEGMENT.test(role), { error: (issue) => `"${String(issue.input)}" is not a PKI role name`, ...given }),
+    issuerRef: optionalText('Issuer name or id to issue with (<mount>/issuer/<ref>/issue/<role>); the mount\'s default issuer when empty.')
+      .refine((ref) => !ref || SAFE_SEGMENT.test(ref), { error: (issue) => `"${String(issue.input)}" is not an issuer name or id`, ...given }),
+    revoke: z.boolean({ error: 'expected true or false' }).default(false).describe('Revoke the certificate when this object is deleted, and the previous one at each rotation.'),
+    clear: z.boolean({ error: 'expected true or false' }).default(false).describe('On deletion, empty the data of the Secret when this object did not create it.'),
+    expiryOffset: pkiDuration('Re-issue this long before the certificate expires, e.g. 1h or 2d; unset: at two thirds of its lifetime.'),
+    commonName: optionalText('Common name (CN) of the certificate.'),
+    altNames: sans('DNS subject alternative names', 'A DNS name.'),
+    ipSans: sans('IP subject alternative names', 'An IP address.'),
+    uriSans: sans('URI subject alternative names', 'A URI.'),
+    otherSans: sans('Other SANs, each <oid>;<type>:<value>', 'An other SAN.'),
+    userIDs: sans('User ids (the UID attribute of the subject)', 'A user id.'),
+    ttl: pkiDuration('Requested lifetime, e.g. 24h or 7d (capped by the role); the role\'s default when unset.'),
+    format: z.enum(['pem', 'der', 'pem_bundle'], { error: 'expected one of pem, der, pem_bundle' }).optional().describe('Encoding of the certificate: pem, der or pem_bundle; Vault\'s default (pem) when unset.'),
+    privateKeyFormat: optionalText('Encoding of the private key, e.g. pkcs8; Vault\'s default when empty.'),
+    notAfter: optionalText('Expiry as YYYY-MM-ddTHH:MM:SSZ, instead of ttl.')
+      .refine((value) => !value || NOT_AFTER.test(value), { error: (issue) => `"${String(issue.input)}" is not YYYY-MM-ddTHH:MM:SSZ`, ...given }),
+    excludeCNFromSans: z.boolean({ error: 'expected true or false' }).default(false).describe('Leave the common name out of the DNS and email SANs.'),
+    rolloutRestartTargets: rolloutRestartTargetsSchema,
+    destination: destinationSchema,
+  }, { error: 'expected an object' })
+  .describe('Which PKI role issues the certificate, what it holds, when to re-issue, and where to write it.')
+  .transform((spec) => ({
+    ...withoutEmpty({ vaultAuthRef: spec.vaultAuthRef, namespace: spec.namespace }),
+    mount: spec.mount,
+    role: spec.role,
+    ...withoutEmpty({ issuerRef: spec.issuerRef }),
+    revoke: spec.revoke,
+    clear: spec.clear,
+    ...(spec.expiryOffset ? { expiryOffsetMs: parsePkiDuration(spec.expiryOffset, 'spec.expiryOffset')! } : {}),
+    ...withoutEmpty({ commonName: spec.commonName }),
+    altNames: spec.altNames,
+    ipSans: spec.ipSans,
+    uriSans: spec.uriSans,
+    otherSans: spec.otherSans,
+    userIDs: spec.userIDs,
+    ...withoutEmpty({ ttl: spec.ttl, format: spec.format, privateKeyFormat: spec.privateKeyFormat, notAfter: spec.notAfter }),
+    excludeCNFromSans: spec.excludeCNFromSans,
+    destination: spec.destination,
+    rolloutRestartTargets: spec.rolloutRestartTargets,
+  }));
+
+export type VaultPkiSecretSpec = z.output<typeof vaultPkiSecretSpecSchema>;
+
+export const vaultPkiSecretStatusSchema = z
+  .object({
+    lastGeneration: lastGenerationField,
+    serialNumber: z.string().optional().describe('Serial number of the certificate in the Secret.'),
+    expiration: int64('Unix seconds at which the certificate in the Secret expires.'),
+    lastRotation: int64('Unix seconds of the last issue.'),
+    secretMAC: secretMacField,
+    valid: z.boolean().optional().describe('Whether the last sync succeeded (VSO status field).'),
+    error: z.string().optional().describe('Why the last sync failed, when it did.'),
+    lastForceSync: lastForceSyncField,
+  })
+  .describe('What the operator last issued, written by it.');
+
+export type VaultPkiSecretStatus = z.output<typeof vaultPkiSecretStatusSchema> & { conditions?: Condition[] };
 
 export interface VaultPkiSecret {
   apiVersion: string;
@@ -64,108 +102,13 @@ export interface VaultPkiSecret {
   status?: VaultPkiSecretStatus;
 }
 
-const stringList = { type: 'array', items: { type: 'string' } } as const;
-
 export const vaultPkiSecretSchema = {
   type: 'object',
-  properties: {
-    spec: {
-      type: 'object',
-      required: ['mount', 'role', 'destination'],
-      properties: {
-        vaultAuthRef: { type: 'string', description: 'VaultAuth as name or namespace/name; empty: default in the operator namespace.' },
-        namespace: { type: 'string', description: 'Vault namespace of the mount.' },
-        mount: { type: 'string', minLength: 1 },
-        role: { type: 'string', minLength: 1 },
-        issuerRef: { type: 'string' },
-        revoke: { type: 'boolean', default: false, description: 'Revoke the certificate on deletion and the previous one on rotation.' },
-        clear: { type: 'boolean', default: false, description: 'On deletion, empty a Secret this object did not create.' },
-        expiryOffset: { type: 'string', pattern: PKI_DURATION_PATTERN, description: 'Re-issue this long before expiry; unset: at two thirds of the lifetime.' },
-        commonName: { type: 'string' },
-        altNames: stringList,
-        ipSans: stringList,
-        uriSans: stringList,
-        otherSans: stringList,
-        userIDs: stringList,
-        ttl: { type: 'string', pattern: PKI_DURATION_PATTERN },
-        format: { type: 'string', enum: ['pem', 'der', 'pem_bundle'] },
-        privateKeyFormat: { type: 'string' },
-        notAfter: { type: 'string' },
-        excludeCNFromSans: { type: 'boolean' },
-        rolloutRestartTargets: rolloutRestartTargetsSchema,
-        destination: destinationSchema,
-      },
-    },
-    status: {
-      type: 'object',
-      properties: {
-        lastGeneration: { type: 'integer', format: 'int64' },
-        serialNumber: { type: 'string' },
-        expiration: { type: 'integer', format: 'int64' },
-        lastRotation: { type: 'integer', format: 'int64' },
-        secretMAC: { type: 'string' },
-        valid: { type: 'boolean' },
-        error: { type: 'string' },
-        lastForceSync: { type: 'string' },
-        conditions: conditionsSchema,
-      },
-    },
-  },
+  properties: { spec: structuralSchema(vaultPkiSecretSpecSchema), status: statusStructuralSchema(vaultPkiSecretStatusSchema) },
 };
 
-/** `30s`, `12h`, `7d` → milliseconds. */
-export function parsePkiDuration(raw: unknown, field: string): number | undefined {
-  const text = asString(raw, field);
-  if (text === undefined) return undefined;
-  const match = new RegExp(PKI_DURATION_PATTERN).exec(text);
-  if (!match) throw new SpecError(field, `"${text}" is not a duration like 30s, 12h or 7d`);
-  return Math.round(Number.parseFloat(text) * UNIT_MS[text.slice(-1)]!);
-}
-
-const safeSegment = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-
 export function parseVaultPkiSecretSpec(raw: unknown): VaultPkiSecretSpec {
-  const spec = asObject(raw, 'spec', true)!;
-  const mount = asString(spec.mount, 'spec.mount', true)!.replace(/^\/+|\/+$/g, '');
-  if (!mount || mount.split('/').some((segment) => segment === '..' || segment === '.')) throw new SpecError('spec.mount', 'must be a mount path without "." or ".." segments');
-  const role = asString(spec.role, 'spec.role', true)!;
-  if (!safeSegment.test(role)) throw new SpecError('spec.role', `"${role}" is not a PKI role name`);
-  const issuerRef = asString(spec.issuerRef, 'spec.issuerRef');
-  if (issuerRef !== undefined && !safeSegment.test(issuerRef)) throw new SpecError('spec.issuerRef', `"${issuerRef}" is not an issuer name or id`);
-  const ttl = asString(spec.ttl, 'spec.ttl');
-  if (ttl !== undefined) parsePkiDuration(ttl, 'spec.ttl');
-  const format = asString(spec.format, 'spec.format');
-  if (format !== undefined && format !== 'pem' && format !== 'der' && format !== 'pem_bundle') throw new SpecError('spec.format', `"${format}" is not one of pem, der, pem_bundle`);
-  const expiryOffsetMs = parsePkiDuration(spec.expiryOffset, 'spec.expiryOffset');
-  const vaultAuthRef = asString(spec.vaultAuthRef, 'spec.vaultAuthRef');
-  const namespace = asString(spec.namespace, 'spec.namespace');
-  const commonName = asString(spec.commonName, 'spec.commonName');
-  const privateKeyFormat = asString(spec.privateKeyFormat, 'spec.privateKeyFormat');
-  const notAfter = asString(spec.notAfter, 'spec.notAfter');
-  if (notAfter !== undefined && !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(notAfter)) throw new SpecError('spec.notAfter', `"${notAfter}" is not YYYY-MM-ddTHH:MM:SSZ`);
-  return {
-    ...(vaultAuthRef ? { vaultAuthRef } : {}),
-    ...(namespace ? { namespace } : {}),
-    mount,
-    role,
-    ...(issuerRef ? { issuerRef } : {}),
-    revoke: asBoolean(spec.revoke, 'spec.revoke', false),
-    clear: asBoolean(spec.clear, 'spec.clear', false),
-    ...(expiryOffsetMs !== undefined ? { expiryOffsetMs } : {}),
-    ...(commonName ? { commonName } : {}),
-    altNames: asStringList(spec.altNames, 'spec.altNames'),
-    ipSans: asStringList(spec.ipSans, 'spec.ipSans'),
-    uriSans: asStringList(spec.uriSans, 'spec.uriSans'),
-    otherSans: asStringList(spec.otherSans, 'spec.otherSans'),
-    userIDs: asStringList(spec.userIDs, 'spec.userIDs'),
-    ...(ttl ? { ttl } : {}),
-    ...(format ? { format } : {}),
-    ...(privateKeyFormat ? { privateKeyFormat } : {}),
-    ...(notAfter ? { notAfter } : {}),
-    excludeCNFromSans: asBoolean(spec.excludeCNFromSans, 'spec.excludeCNFromSans', false),
-    destination: parseDestination(spec.destination),
-    rolloutRestartTargets: parseRolloutRestartTargets(spec.rolloutRestartTargets),
-  };
+  return parseSpec(vaultPkiSecretSpecSchema, raw);
 }
 
 /** Vault's issue path. VSO 1.4.1 left out `/issue/` with an issuerRef (fixed upstream in #1336). */

@@ -1,38 +1,71 @@
+// VaultStaticSecret: a KV secret synced into a Kubernetes Secret. The spec and status are described
+// once in zod (vaultStaticSecretSpecSchema, vaultStaticSecretStatusSchema): type, parser and CRD schema
+// come from them (kind-schema.ts). Field names and defaults are VSO's (§1.4 of the reference).
+import { z } from 'zod';
+import type { Condition, ObjectMeta } from './common.ts';
+import { parseSpec, statusStructuralSchema, structuralSchema } from './kind-schema.ts';
 import {
-  asBoolean, asInteger, asObject, asString, conditionsSchema, vaultClientMetaSchema, DURATION_PATTERN, SpecError,
-  type Condition, type ObjectMeta, type VaultClientMeta,
-} from './common.ts';
-import {
-  destinationSchema, parseDestination, parseOptionalDuration, parseRolloutRestartTargets, rolloutRestartTargetsSchema,
-  type Destination, type RolloutRestartTarget,
+  destinationSchema, given, lastGenerationField, refreshDuration, rolloutRestartTargetsSchema, secretMacField, vaultAuthRefField, vaultClientMetaField,
+  vaultNamespaceField, vaultPath, withoutEmpty,
 } from './sync-target.ts';
 
 export type { Destination, RolloutRestartTarget } from './sync-target.ts';
 
-export interface VaultStaticSecretSpec {
-  vaultAuthRef?: string;
-  /** Vault namespace of the mount. */
-  namespace?: string;
-  mount: string;
-  path: string;
-  /** KV v2 version; the current one when absent. */
-  version?: number;
-  type: 'kv-v1' | 'kv-v2';
-  /** Milliseconds; undefined when not set. */
-  refreshAfterMs?: number;
-  hmacSecretData: boolean;
-  /** spec.syncConfig.instantUpdates: also sync when Vault publishes a KV event for the path. */
-  instantUpdates: boolean;
-  destination: Destination;
-  rolloutRestartTargets: RolloutRestartTarget[];
-}
+export const vaultStaticSecretSpecSchema = z
+  .object({
+    vaultAuthRef: vaultAuthRefField,
+    namespace: vaultNamespaceField,
+    mount: vaultPath('the KV mount', 'KV secrets engine mount, e.g. secret.'),
+    path: vaultPath('the secret path', 'Path of the secret under the mount, e.g. app/db.'),
+    version: z
+      .int({ error: 'expected an integer >= 0' })
+      .min(0, { error: 'expected an integer >= 0' })
+      .optional()
+      .describe('KV v2 version to read (?version=N); the current version when 0 or unset. Only with type kv-v2.'),
+    type: z.enum(['kv-v1', 'kv-v2'], { error: 'expected kv-v1 or kv-v2' }).describe('KV secrets engine version of the mount: kv-v1 or kv-v2.'),
+    refreshAfter: refreshDuration('Re-read Vault this often (at a jittered 80-90% of it), e.g. 30s, 5m, 1h; unset or 0s: every 60s with hmacSecretData, else only on changes. Shorter than 1s is raised to 1s.'),
+    hmacSecretData: z.boolean({ error: 'expected true or false' }).default(true).describe('Keep an HMAC of the synced data in status.secretMAC, to tell drift and changes (rollout restarts need it).'),
+    rolloutRestartTargets: rolloutRestartTargetsSchema,
+    syncConfig: z
+      .object({
+        instantUpdates: z
+          .boolean({ error: 'expected true or false' })
+          .default(false)
+          .describe('Sync as soon as Vault publishes a KV event for the path (Vault 1.13 with -experiment events.alpha1); refreshAfter stays the safety net.'),
+      }, { error: 'expected an object' })
+      .optional()
+      .describe('How changes in Vault reach the Secret besides refreshAfter.'),
+    destination: destinationSchema,
+  }, { error: 'expected an object' })
+  .describe('Which KV secret to read and where to write it.')
+  .superRefine((spec, context) => {
+    if (spec.version && spec.type === 'kv-v1') context.addIssue({ code: 'custom', path: ['version'], message: 'is only valid with type kv-v2', ...given });
+  })
+  .transform((spec) => ({
+    ...withoutEmpty({ vaultAuthRef: spec.vaultAuthRef, namespace: spec.namespace }),
+    mount: spec.mount,
+    path: spec.path,
+    ...(spec.version ? { version: spec.version } : {}),
+    type: spec.type,
+    ...(spec.refreshAfter === undefined ? {} : { refreshAfterMs: spec.refreshAfter }),
+    hmacSecretData: spec.hmacSecretData,
+    /** spec.syncConfig.instantUpdates: also sync when Vault publishes a KV event for the path. */
+    instantUpdates: spec.syncConfig?.instantUpdates ?? false,
+    destination: spec.destination,
+    rolloutRestartTargets: spec.rolloutRestartTargets,
+  }));
 
-export interface VaultStaticSecretStatus {
-  lastGeneration?: number;
-  secretMAC?: string;
-  vaultClientMeta?: VaultClientMeta;
-  conditions?: Condition[];
-}
+export type VaultStaticSecretSpec = z.output<typeof vaultStaticSecretSpecSchema>;
+
+export const vaultStaticSecretStatusSchema = z
+  .object({
+    lastGeneration: lastGenerationField,
+    secretMAC: secretMacField,
+    vaultClientMeta: vaultClientMetaField,
+  })
+  .describe('What the operator last synced, written by it.');
+
+export type VaultStaticSecretStatus = z.output<typeof vaultStaticSecretStatusSchema> & { conditions?: Condition[] };
 
 export interface VaultStaticSecret {
   apiVersion: string;
@@ -44,67 +77,10 @@ export interface VaultStaticSecret {
 
 export const vaultStaticSecretSchema = {
   type: 'object',
-  properties: {
-    spec: {
-      type: 'object',
-      required: ['mount', 'path', 'type', 'destination'],
-      properties: {
-        vaultAuthRef: { type: 'string', description: 'VaultAuth as name or namespace/name; empty: default in the operator namespace.' },
-        namespace: { type: 'string', description: 'Vault namespace of the mount.' },
-        mount: { type: 'string', minLength: 1 },
-        path: { type: 'string', minLength: 1 },
-        version: { type: 'integer', minimum: 0, description: 'KV v2 version to read; current when 0 or absent.' },
-        type: { type: 'string', enum: ['kv-v1', 'kv-v2'] },
-        refreshAfter: { type: 'string', pattern: DURATION_PATTERN, description: 'Re-read Vault at a jittered 80-90% of this.' },
-        hmacSecretData: { type: 'boolean', default: true, description: 'Keep an HMAC of the data in status.secretMAC.' },
-        rolloutRestartTargets: rolloutRestartTargetsSchema,
-        syncConfig: {
-          type: 'object',
-          properties: { instantUpdates: { type: 'boolean', description: "Sync as soon as Vault publishes a KV event for the path (Vault 1.13 with -experiment events.alpha1); refreshAfter stays the safety net." } },
-        },
-        destination: destinationSchema,
-      },
-    },
-    status: {
-      type: 'object',
-      properties: {
-        lastGeneration: { type: 'integer', format: 'int64' },
-        secretMAC: { type: 'string' },
-        vaultClientMeta: vaultClientMetaSchema,
-        conditions: conditionsSchema,
-      },
-    },
-  },
+  properties: { spec: structuralSchema(vaultStaticSecretSpecSchema), status: statusStructuralSchema(vaultStaticSecretStatusSchema) },
 };
 
 /** The spec as the controller uses it; the API server's schema is not trusted to have run (or to be this version). */
 export function parseVaultStaticSecretSpec(raw: unknown): VaultStaticSecretSpec {
-  const spec = asObject(raw, 'spec', true)!;
-  const type = asString(spec.type, 'spec.type', true);
-  if (type !== 'kv-v1' && type !== 'kv-v2') throw new SpecError('spec.type', `"${type}" is not one of kv-v1, kv-v2`);
-  const mount = asString(spec.mount, 'spec.mount', true)!.replace(/^\/+|\/+$/g, '');
-  const path = asString(spec.path, 'spec.path', true)!.replace(/^\/+|\/+$/g, '');
-  if (!mount) throw new SpecError('spec.mount', 'is empty');
-  if (!path) throw new SpecError('spec.path', 'is empty');
-  for (const [field, value] of [['spec.mount', mount], ['spec.path', path]] as const) {
-    if (value.split('/').some((segment) => segment === '..' || segment === '.')) throw new SpecError(field, 'may not contain "." or ".." segments');
-  }
-  const version = asInteger(spec.version, 'spec.version', 0);
-  if (version && type === 'kv-v1') throw new SpecError('spec.version', 'is only valid with type kv-v2');
-  const refreshAfterMs = parseOptionalDuration(spec.refreshAfter, 'spec.refreshAfter');
-  const vaultAuthRef = asString(spec.vaultAuthRef, 'spec.vaultAuthRef');
-  const namespace = asString(spec.namespace, 'spec.namespace');
-  return {
-    ...(vaultAuthRef ? { vaultAuthRef } : {}),
-    ...(namespace ? { namespace } : {}),
-    mount,
-    path,
-    ...(version ? { version } : {}),
-    type,
-    ...(refreshAfterMs !== undefined ? { refreshAfterMs } : {}),
-    hmacSecretData: asBoolean(spec.hmacSecretData, 'spec.hmacSecretData', true),
-    instantUpdates: asBoolean(asObject(spec.syncConfig, 'spec.syncConfig')?.instantUpdates, 'spec.syncConfig.instantUpdates', false),
-    destination: parseDestination(spec.destination),
-    rolloutRestartTargets: parseRolloutRestartTargets(spec.rolloutRestartTargets),
-  };
+  return parseSpec(vaultStaticSecretSpecSchema, raw);
 }
