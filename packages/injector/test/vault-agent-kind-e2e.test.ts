@@ -69,8 +69,25 @@ function underRoot(config: Json, root: string): Json {
   };
 }
 
+/** Polls `check` until it holds; fails naming `what` after 60 s (a deadline, not a timed assertion). */
+async function until(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within 60 s`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function readIfExists(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
 /** Runs `vault agent -config=<file>` until it exits (60 s deadline: then it is killed and the test fails). */
-function runVaultAgent(configFile: string): Promise<{ code: number | null; output: string }> {
+function runVaultAgent(configFile: string, started?: (child: ReturnType<typeof spawn>, output: () => string) => void): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
     const child = spawn(binaryPath('vault'), ['agent', `-config=${configFile}`], {
       // As testenv starts the server: Vault 1.13's bundled gosnowflake rejects a CA cert in Go's newer x509 without it.
@@ -83,7 +100,8 @@ function runVaultAgent(configFile: string): Promise<{ code: number | null; outpu
     const timer = setTimeout(() => {
       output += '\n[test] vault agent did not exit within 60 s; killed';
       child.kill('SIGKILL');
-    }, 60_000);
+    }, started === undefined ? 60_000 : 120_000);
+    started?.(child, () => output);
     child.once('exit', (code) => {
       clearTimeout(timer);
       resolve({ code, output });
@@ -145,5 +163,78 @@ describe('agent-kind vault', () => {
     const ours = injected({ role, 'agent-kind': 'vaultbridge', 'agent-inject-secret-config': kv }, { agentKind: 'vault' });
     expect(ours.init.command).toEqual(['vaultbridge-agent']);
     expect(ours.init.env?.some((e) => e.name === VAULT_CONFIG_ENV)).toBe(false);
+  });
+
+  test('the sidecar config keeps secrets fresh with the real Vault Agent, and vault-k8s\'s preStop hook revokes its token', async () => {
+    const sidecarPath = `${ns}/sidecar`;
+    const kv = `${stack.layout.kvV2Mount}/data/${sidecarPath}`;
+    await stack.vaultAdmin.write(kv, { data: { password: 'sidecar-one' } });
+    const { sidecar } = injected({
+      role,
+      'agent-kind': 'vault',
+      'agent-inject-secret-app': kv,
+      'agent-inject-template-app': `{{ with secret "${kv}" }}password={{ .Data.data.password }}{{ end }}`,
+      'agent-inject-command-app': 'echo rendered >> /vault/secrets/commands',
+      'template-static-secret-render-interval': '1s',
+      'agent-revoke-on-shutdown': 'true',
+      'agent-revoke-grace': '1',
+    }, {});
+    if (sidecar === undefined) throw new Error('no vault-agent sidecar');
+    expect(sidecar.command).toEqual(['/bin/sh', '-ec']);
+    const config = vaultConfig(sidecar);
+    expect(config.exit_after_auth).toBe(false);
+    expect(config.template_config).toEqual({ exit_on_retry_failure: true, static_secret_render_interval: '1s' });
+    const hook = sidecar.lifecycle?.preStop?.exec?.command;
+    expect(hook).toEqual(['/bin/sh', '-c', `/bin/sleep 1 && /bin/vault token revoke -address=${stack.vaultAddr} -self`]);
+
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'hcagent-sidecar-'));
+    const local = underRoot(config, root);
+    // The command runs in the agent's container: its /vault/secrets is the volume, here under root.
+    const templates = local.template as { command?: string }[];
+    for (const t of templates) if (t.command !== undefined) t.command = t.command.replace('/vault/secrets', path.join(root, 'vault/secrets'));
+    const auth = (local.auto_auth as { method: { config: { token_path: string } } }).method.config;
+    fs.writeFileSync(auth.token_path, (await stack.requestToken(ns, 'app', { audiences: ['vault'] })).token);
+    const configFile = path.join(root, 'home/vault/config.json');
+    fs.writeFileSync(configFile, JSON.stringify(local));
+    const rendered = path.join(root, 'vault/secrets/app');
+    const sink = path.join(root, 'home/vault/.vault-token');
+
+    let agent: ReturnType<typeof spawn> | undefined;
+    let agentOutput: () => string = () => '';
+    const run = runVaultAgent(configFile, (child, output) => {
+      agent = child;
+      agentOutput = output;
+    });
+    try {
+      await until('first render', () => readIfExists(rendered) === 'password=sidecar-one');
+      await stack.vaultAdmin.write(kv, { data: { password: 'sidecar-two' } });
+      // The sidecar re-reads KV on the static interval and rewrites the file, then runs the command.
+      await until('re-render after a KV write', () => readIfExists(rendered) === 'password=sidecar-two');
+      await until('the template command ran', () => (readIfExists(path.join(root, 'vault/secrets/commands')) ?? '').includes('rendered'));
+      const token = fs.readFileSync(sink, 'utf8').trim();
+      const lookup = async () => fetch(`${stack.vaultAddr}/v1/auth/token/lookup-self`, { headers: { 'X-Vault-Token': token }, signal: AbortSignal.timeout(10_000) });
+      expect((await lookup()).status).toBe(200);
+
+      // The kubelet runs the preStop hook in the container before SIGTERM: here its exact shell text,
+      // with the image's /bin/vault being the stack's Vault binary and HOME the agent's home (the CLI's
+      // token helper reads ~/.vault-token, the agent's sink).
+      const text = (hook?.[2] ?? '').replace('/bin/vault ', `${binaryPath('vault')} `);
+      const revoke = await new Promise<{ code: number | null; output: string }>((resolve) => {
+        const child = spawn('/bin/sh', ['-c', text], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: path.join(root, 'home/vault'), GODEBUG: 'x509negativeserial=1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+        let output = '';
+        child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+        child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+        child.once('exit', (code) => resolve({ code, output }));
+      });
+      expect(revoke.code === 0 ? 'exit 0' : revoke.output).toBe('exit 0');
+      expect(revoke.output).toContain('Success! Revoked token');
+      expect((await lookup()).status).toBe(403);
+    } finally {
+      agent?.kill('SIGTERM');
+    }
+    const exited = await run;
+    expect(exited.output).not.toContain('sidecar-one');
+    expect(exited.output).not.toContain('sidecar-two');
+    expect(agentOutput()).toContain('starting template server');
   });
 });

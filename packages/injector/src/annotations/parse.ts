@@ -114,6 +114,7 @@ export function parseAnnotations(pod: V1Pod, defaults: InjectorDefaults = {}, co
     tlsSecret: optional(A.tlsSecret),
     copyVolumeMountsFrom: readCopyVolumeMounts(reader, pod),
     serviceAccountToken,
+    ...(auth.type === 'aws' ? { awsWebIdentity: awsWebIdentity(pod) } : {}),
     resources: readResources(reader),
     securityContext: readSecurityContext(reader, pod),
     jsonPatch: reader.parseOptional(A.agentJsonPatch, parseJsonPatch) ?? [],
@@ -176,4 +177,22 @@ export function checkInjectorDefaults(defaults: InjectorDefaults): AnnotationIss
     issues.push(...error.issues.filter((issue) => issue.source !== 'pod'));
   }
   return issues;
+}
+
+// vault-k8s's IRSA support (agent.go getAwsIamTokenVolume, getAwsEnvsFromContainer): EKS's pod identity
+// webhook gives the app containers a token mount under .../eks.amazonaws.com/... and AWS_* env; the
+// agents need the same to log in with auth-type aws. First container wins, as upstream.
+const AWS_IRSA_ENV = ['AWS_ROLE_ARN', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_DEFAULT_REGION', 'AWS_REGION'];
+
+function awsWebIdentity(pod: V1Pod): NonNullable<AgentSpec['awsWebIdentity']> {
+  const containers = pod.spec?.containers ?? [];
+  const mount = containers.flatMap((c) => c.volumeMounts ?? []).find((m) => m.mountPath.includes('eks.amazonaws.com'));
+  const env = new Map<string, string>();
+  for (const c of containers) {
+    for (const e of c.env ?? []) if (AWS_IRSA_ENV.includes(e.name) && !env.has(e.name) && e.value !== undefined) env.set(e.name, e.value);
+  }
+  return {
+    ...(mount === undefined ? {} : { volumeMount: { name: mount.name, mountPath: mount.mountPath } }),
+    env: [...env].sort(([a], [b]) => a.localeCompare(b)).map(([name, value]) => ({ name, value })),
+  };
 }

@@ -120,6 +120,8 @@ export interface AgentSpec {
   /** container whose volume mounts are copied into the agents */
   readonly copyVolumeMountsFrom?: string;
   readonly serviceAccountToken: ServiceAccountTokenSpec;
+  /** auth-type aws (EKS IRSA, as vault-k8s): the app containers' web-identity token mount and AWS_* env, copied into the agents */
+  readonly awsWebIdentity?: { readonly volumeMount?: { readonly name: string; readonly mountPath: string }; readonly env: readonly { readonly name: string; readonly value: string }[] };
   readonly resources: { readonly init: AgentResources; readonly sidecar: AgentResources };
   /** undefined when `agent-set-security-context` is false */
   readonly securityContext?: { readonly runAsUser: number; readonly runAsGroup: number };

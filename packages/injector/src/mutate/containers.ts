@@ -38,6 +38,7 @@ function env(spec: AgentSpec, mode: AgentMode): V1EnvVar[] {
   const vars: V1EnvVar[] = [fieldEnv('NAMESPACE', 'metadata.namespace'), fieldEnv('HOST_IP', 'status.hostIP'), fieldEnv('POD_IP', 'status.podIP')];
   if (spec.goMaxProcs !== undefined) vars.push({ name: 'GOMAXPROCS', value: String(spec.goMaxProcs) });
   if (spec.vault.proxyAddress !== undefined) vars.push({ name: 'HTTPS_PROXY', value: spec.vault.proxyAddress });
+  for (const copied of spec.awsWebIdentity?.env ?? []) vars.push({ ...copied });
   if (spec.agentKind === 'vault' && spec.configMap === undefined) {
     // HashiCorp's agent: vault-k8s's config in VAULT_CONFIG, log settings as Vault's env (container_env.go).
     vars.push({ name: 'VAULT_LOG_LEVEL', value: spec.log.level });
@@ -95,6 +96,12 @@ function tokenMount(spec: AgentSpec): V1VolumeMount {
   return { name: spec.serviceAccountToken.volumeName, mountPath: spec.serviceAccountToken.mountPath, readOnly: true };
 }
 
+/** The EKS web-identity token mount for auth-type aws, read-only (vault-k8s adds it to both agents). */
+function awsTokenMounts(spec: AgentSpec): V1VolumeMount[] {
+  const mount = spec.awsWebIdentity?.volumeMount;
+  return mount === undefined ? [] : [{ name: mount.name, mountPath: mount.mountPath, readOnly: true }];
+}
+
 function container(spec: AgentSpec, options: ContainerOptions, mode: AgentMode, mounts: V1VolumeMount[]): V1Container {
   const built: V1Container = {
     name: mode === 'init' ? INIT_CONTAINER_NAME : SIDECAR_CONTAINER_NAME,
@@ -110,12 +117,35 @@ function container(spec: AgentSpec, options: ContainerOptions, mode: AgentMode, 
 
 /** `vault-agent-init`: renders everything once and exits. Home mount first, as upstream. */
 export function initContainer(spec: AgentSpec, options: ContainerOptions, sharedMounts: V1VolumeMount[]): V1Container {
-  return container(spec, options, 'init', [{ name: HOME_INIT_VOLUME, mountPath: HOME_PATH }, tokenMount(spec), ...sharedMounts]);
+  return container(spec, options, 'init', [{ name: HOME_INIT_VOLUME, mountPath: HOME_PATH }, tokenMount(spec), ...sharedMounts, ...awsTokenMounts(spec)]);
+}
+
+/** A shell word: single-quoted unless it is plain (vault-k8s pastes annotation values in unquoted). */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
+}
+
+/**
+ * vault-k8s's preStop hook for Vault Agent with `agent-revoke-on-shutdown` (container_sidecar.go
+ * createLifecycle, vaultCliFlags): wait the grace period, then `vault token revoke -self` with the
+ * token the CLI's default token helper reads, `~/.vault-token`, which is the agent's file sink. Our agent
+ * revokes on SIGTERM itself and needs no hook.
+ */
+export function vaultAgentPreStop(spec: AgentSpec): string[] {
+  const flags = [`-address=${spec.vault.address}`];
+  if (spec.vault.caCert !== undefined) flags.push(`-ca-cert=${spec.vault.caCert}`);
+  if (spec.vault.clientCert !== undefined) flags.push(`-client-cert=${spec.vault.clientCert}`);
+  if (spec.vault.clientKey !== undefined) flags.push(`-client-key=${spec.vault.clientKey}`);
+  flags.push('-self');
+  return ['/bin/sh', '-c', `/bin/sleep ${spec.revokeGraceSeconds} && /bin/vault token revoke ${flags.map(shellWord).join(' ')}`];
 }
 
 /** `vault-agent`: keeps secrets fresh; in native mode an init container that restarts and gates start-up. */
 export function sidecarContainer(spec: AgentSpec, options: ContainerOptions, sharedMounts: V1VolumeMount[]): V1Container {
-  const sidecar = container(spec, options, 'sidecar', [tokenMount(spec), { name: HOME_SIDECAR_VOLUME, mountPath: HOME_PATH }, ...sharedMounts]);
+  const built = container(spec, options, 'sidecar', [tokenMount(spec), { name: HOME_SIDECAR_VOLUME, mountPath: HOME_PATH }, ...sharedMounts, ...awsTokenMounts(spec)]);
+  const sidecar: V1Container = spec.agentKind === 'vault' && spec.revokeOnShutdown
+    ? { ...built, lifecycle: { preStop: { exec: { command: vaultAgentPreStop(spec) } } } }
+    : built;
   if (!spec.nativeSidecar) return sidecar;
   // Vault Agent has no ready file: a native sidecar waits for the first rendered file instead.
   const probe = spec.agentKind === 'vault' ? ['/bin/sh', '-ec', `test -e ${spec.secrets[0]?.destination ?? TOKEN_FILE}`] : [options.agentBinary, 'probe', '--ready-file', READY_FILE];

@@ -253,6 +253,27 @@ describe('what each annotation does to the pod', () => {
       { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
     ]],
     ['agent-revoke-on-shutdown adds no shell preStop hook (the agent revokes on SIGTERM)', { 'agent-revoke-on-shutdown': 'true' }, {}, (a) => container(a, 'vault-agent')?.lifecycle, undefined],
+    ['agent-kind vault: agent-revoke-on-shutdown adds vault-k8s\'s preStop revoke', { 'agent-kind': 'vault', 'agent-revoke-on-shutdown': 'true', 'agent-revoke-grace': '7', 'ca-cert': '/vault/tls/ca.crt' }, {}, (a) => container(a, 'vault-agent')?.lifecycle, {
+      preStop: { exec: { command: ['/bin/sh', '-c', `/bin/sleep 7 && /bin/vault token revoke -address=${VAULT_ADDR} -ca-cert=/vault/tls/ca.crt -self`] } },
+    }],
+    ['agent-kind vault: the preStop hook quotes what is not a plain word', { 'agent-kind': 'vault', 'agent-revoke-on-shutdown': 'true', 'client-cert': '/vault/tls/my cert;x', 'client-key': '/vault/tls/k' }, {}, (a) => container(a, 'vault-agent')?.lifecycle?.preStop?.exec?.command?.[2], `/bin/sleep 5 && /bin/vault token revoke -address=${VAULT_ADDR} '-client-cert=/vault/tls/my cert;x' -client-key=/vault/tls/k -self`],
+    ['agent-kind vault: no preStop without agent-revoke-on-shutdown', { 'agent-kind': 'vault' }, {}, (a) => container(a, 'vault-agent')?.lifecycle, undefined],
+    ['agent-kind vault: the init agent never gets the preStop hook', { 'agent-kind': 'vault', 'agent-revoke-on-shutdown': 'true' }, {}, (a) => a.spec?.initContainers?.find((c) => c.name === 'vault-agent-init')?.lifecycle, undefined],
+    ['auth-type aws copies the EKS web-identity token mount into both agents (as vault-k8s)', { 'agent-kind': 'vault', 'auth-type': 'aws', 'auth-config-type': 'iam' }, {
+      containers: [appContainer('app', {
+        volumeMounts: [TOKEN_MOUNT, { name: 'aws-iam-token', mountPath: '/var/run/secrets/eks.amazonaws.com/serviceaccount', readOnly: true }],
+        env: [{ name: 'AWS_ROLE_ARN', value: 'arn:aws:iam::123456789012:role/app' }, { name: 'AWS_WEB_IDENTITY_TOKEN_FILE', value: '/var/run/secrets/eks.amazonaws.com/serviceaccount/token' }, { name: 'AWS_REGION', value: 'eu-west-1' }, { name: 'OTHER', value: 'x' }],
+      })],
+    }, (a) => [a.spec?.initContainers?.[0], container(a, 'vault-agent')].map((c) => [
+      c?.volumeMounts?.find((m) => m.name === 'aws-iam-token'),
+      c?.env?.filter((e) => e.name.startsWith('AWS_') || e.name === 'OTHER'),
+    ]), Array(2).fill([
+      { name: 'aws-iam-token', mountPath: '/var/run/secrets/eks.amazonaws.com/serviceaccount', readOnly: true },
+      [{ name: 'AWS_REGION', value: 'eu-west-1' }, { name: 'AWS_ROLE_ARN', value: 'arn:aws:iam::123456789012:role/app' }, { name: 'AWS_WEB_IDENTITY_TOKEN_FILE', value: '/var/run/secrets/eks.amazonaws.com/serviceaccount/token' }],
+    ])],
+    ['other auth types copy no AWS env', { }, {
+      containers: [appContainer('app', { volumeMounts: [TOKEN_MOUNT], env: [{ name: 'AWS_REGION', value: 'eu-west-1' }] })],
+    }, (a) => container(a, 'vault-agent')?.env?.filter((e) => e.name.startsWith('AWS_')), []],
     ['existing annotations are kept and the status is added', { 'agent-inject-status': 'update' }, {}, (a) => a.metadata?.annotations?.['vault.hashicorp.com/agent-inject-status'], 'injected'],
   ])('%s', (...[, annotations, spec, pick, expected]) => {
     expect(pick(mutate(pod(annotations, spec)))).toEqual(expected);
