@@ -17,7 +17,7 @@ const agentMemoryLimit = '128Mi';
 /** The node flags of the image's `vaultbridge-agent` wrapper (`exec node <flags> /app/agent.mjs`). */
 export function agentNodeFlags(): string[] {
   if (process.env.BENCH_AGENT_NODE_FLAGS !== undefined) return process.env.BENCH_AGENT_NODE_FLAGS.split(' ').filter(Boolean);
-  const dockerfile = path.join(repoRoot, 'packages/injector/Dockerfile');
+  const dockerfile = path.join(repoRoot, 'packages/agent/Dockerfile');
   const line = /exec node ((?:--\S+ )*)\/app\/agent\.mjs/.exec(fs.readFileSync(dockerfile, 'utf8'));
   if (!line) throw new Error(`${dockerfile}: no 'exec node [flags] /app/agent.mjs' wrapper to take the agent's node flags from`);
   return (line[1] ?? '').split(' ').filter(Boolean);
@@ -38,8 +38,8 @@ function status(pid: number | undefined, field: 'VmRSS' | 'VmHWM'): number {
 }
 
 export async function benchAgentFootprint(cgroupSeconds: number, secrets = 10): Promise<AgentFootprint> {
-  const bundle = path.join(repoRoot, 'packages/injector/dist/bundle/agent.mjs');
-  if (!fs.existsSync(bundle)) throw new Error(`${bundle} is missing: run 'npx nx run @vaultbridge/injector:bundle' (npm run bench does)`);
+  const bundle = path.join(repoRoot, 'packages/agent/dist/bundle/agent.mjs');
+  if (!fs.existsSync(bundle)) throw new Error(`${bundle} is missing: run 'npx nx run @vaultbridge/agent:bundle' (npm run bench does)`);
   const flags = agentNodeFlags();
   const stack = await startStack();
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'vaultbridge-agent-footprint-'));

@@ -21,8 +21,8 @@ function median(values: number[]): number {
 }
 
 export async function benchAgentInit(runs = 7): Promise<AgentBenchResult> {
-  const bundle = path.join(repoRoot, 'packages/injector/dist/bundle/agent.mjs');
-  if (!fs.existsSync(bundle)) throw new Error(`${bundle} is missing: run 'npx nx run @vaultbridge/injector:bundle' (npm run bench does)`);
+  const bundle = path.join(repoRoot, 'packages/agent/dist/bundle/agent.mjs');
+  if (!fs.existsSync(bundle)) throw new Error(`${bundle} is missing: run 'npx nx run @vaultbridge/agent:bundle' (npm run bench does)`);
   const stack = await startStack();
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'vaultbridge-agent-bench-'));
   try {

@@ -108,7 +108,7 @@ try {
   const tokenFile = path.join(root, 'var/run/secrets/kubernetes.io/serviceaccount/token');
   fs.mkdirSync(path.dirname(tokenFile), { recursive: true });
   fs.writeFileSync(tokenFile, (await stack.requestToken(ns, 'web', { audiences: ['vault'] })).token);
-  const agentBundle = path.join(repoRoot, 'packages/injector/dist/bundle/agent.mjs');
+  const agentBundle = path.join(repoRoot, 'packages/agent/dist/bundle/agent.mjs');
   const agentEnv = (container: k8s.V1Container | undefined) => ({
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     VAULTBRIDGE_AGENT_ROOT: root,

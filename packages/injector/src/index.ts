@@ -1,5 +1,5 @@
 // Public API of @vaultbridge/injector: the annotation surface, the pure pod mutation and the admission
-// decision. The webhook server and the agent build on these.
+// decision. The webhook server builds on these; the agent contract is @vaultbridge/agent/contract.
 
 export {
   A,
@@ -12,23 +12,12 @@ export {
   type AnnotationKey,
   type AnnotationScope,
 } from './annotations/table.ts';
-export { BOOLEAN_SPELLINGS } from './annotations/values.ts';
 export { checkAnnotationDefaultKeys, type InjectorDefaults, type ResourceDefaults } from './annotations/defaults.ts';
 export { InvalidAnnotationsError, formatIssue, type AnnotationIssue, type ValueSource } from './annotations/errors.ts';
 export { checkInjectorDefaults, parseAnnotations, type ParseContext } from './annotations/parse.ts';
 export type * from './annotations/spec.ts';
 
-export {
-  AGENT_CONFIG_ENV,
-  AGENT_CONFIG_FILE_ENV,
-  AGENT_CONFIG_VERSION,
-  buildAgentConfig,
-  encodeAgentConfig,
-  expandAgentConfig,
-  type AgentConfig,
-  type AgentMode,
-  type AgentSecretConfig,
-} from './mutate/agent-config.ts';
+export { buildAgentConfig } from './mutate/agent-config.ts';
 export * from './mutate/names.ts';
 export { MutationError } from './mutate/errors.ts';
 export { mutatePod, type MutateOptions } from './mutate/mutate.ts';
@@ -52,4 +41,3 @@ export { renderManifest, runRender, type RenderOptions, type RenderOutcome } fro
 export type { CliIo } from './cli/program.ts';
 export { findPod, type PodSlot } from './cli/pod-templates.ts';
 export { applyServiceAccountAdmission } from './cli/service-account-admission.ts';
-export { toHandlebarsSource } from './agent/render.ts';

@@ -2,7 +2,8 @@
 // workload with CSI volumes where the agent's volumes were. Each file becomes one object: `secretKey`
 // when the template only prints one key (what upstream vault-csi-provider understands), else the
 // template itself (a Vaultbridge provider extension; the same handlebars over the same data as the agent).
-import { A, toHandlebarsSource } from '@vaultbridge/injector';
+import { toHandlebarsSource } from '@vaultbridge/agent/contract';
+import { A } from '@vaultbridge/injector';
 import { rewriteWorkload, type FilePlan, type InjectedWorkload } from './injector.ts';
 import type { Manifest } from './manifests.ts';
 import { dnsName } from './names.ts';

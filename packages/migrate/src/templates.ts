@@ -5,7 +5,7 @@
 // Going to the operator, the template is wrapped in `{{#with Secrets}}` and the helpers that read the
 // root (`secret "key"`, `@root`) are pointed at `@root.Secrets`; going back, the reverse.
 import { compileTemplate, consulTemplateFuncs, DependencyBrain, GoTemplate, GoTemplateError } from '@vaultbridge/core';
-import { toHandlebarsSource } from '@vaultbridge/injector';
+import { toHandlebarsSource } from '@vaultbridge/agent/contract';
 
 export type AgentTemplateEngine = { readonly engine: 'go' | 'handlebars' } | { readonly engine: 'invalid'; readonly reason: string };
 

@@ -9,7 +9,7 @@ import { formatIssue, InvalidAnnotationsError, type AnnotationIssue } from '../a
 import { parseAnnotations } from '../annotations/parse.ts';
 import type { AgentSpec } from '../annotations/spec.ts';
 import { A } from '../annotations/table.ts';
-import { isRejected, parseBool } from '../annotations/values.ts';
+import { isRejected, parseBool } from '@vaultbridge/agent/contract';
 import { MutationError } from '../mutate/errors.ts';
 import { mutatePod, type MutateOptions } from '../mutate/mutate.ts';
 import { STATUS_INJECTED } from '../mutate/names.ts';

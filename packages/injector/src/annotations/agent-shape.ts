@@ -4,7 +4,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import type { AnnotationReader } from './reader.ts';
 import type { AgentResources, AgentSpec, ResourceList } from './spec.ts';
 import { A } from './table.ts';
-import { parseBool, parseInteger, parseQuantity } from './values.ts';
+import { parseBool, parseInteger, parseQuantity } from '@vaultbridge/agent/contract';
 
 /** Kubernetes user and group ids are int64, but anything above int32 is rejected by runtimes. */
 const MAX_ID = 2_147_483_647;

@@ -5,7 +5,7 @@ import { withoutUndefined } from './compact.ts';
 import type { AnnotationReader } from './reader.ts';
 import { AUTH_TYPES, VAULT_AGENT_AUTH_TYPES, type AgentKind, type AuthSpec, type VaultAgentAuthType, type VaultConnectionSpec } from './spec.ts';
 import { A } from './table.ts';
-import { parseBool, parseChoice, parseGoDuration, parseHttpUrl, parseInteger, parseNonEmpty, parseTimeout, type Parsed } from './values.ts';
+import { parseBool, parseChoice, parseGoDuration, parseHttpUrl, parseInteger, parseNonEmpty, parseTimeout, type Parsed } from '@vaultbridge/agent/contract';
 
 /** Base64 PEM is accepted as upstream does (`-vault-cacert-bytes`). */
 function caCertPem(bytes: string | undefined): string | undefined {

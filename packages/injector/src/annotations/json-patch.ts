@@ -3,7 +3,7 @@
 // its paths exist is only known when it is applied to the container (mutate/json-patch.ts).
 
 import type { Operation } from 'fast-json-patch';
-import type { Parsed, Rejected } from './values.ts';
+import type { Parsed, Rejected } from '@vaultbridge/agent/contract';
 
 const EXPECTED = 'a JSON array of RFC 6902 operations such as [{"op":"replace","path":"/name","value":"x"}]';
 const OPS = new Set(['add', 'remove', 'replace', 'move', 'copy', 'test']);

@@ -29,7 +29,7 @@ function at(value: unknown, path: string): unknown {
 describe('with no optional annotations the spec has upstream defaults', () => {
   const spec = specOf(pod());
   test.each([
-    ['image', 'vaultbridge/injector:0.1.0'],
+    ['image', 'vaultbridge/agent:0.1.0'],
     ['nativeSidecar', false],
     ['prePopulate', true],
     ['prePopulateOnly', false],

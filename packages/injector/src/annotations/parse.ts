@@ -15,7 +15,7 @@ import { readSecrets, secretRawNames } from './secrets.ts';
 import { findServiceAccountToken } from './service-account.ts';
 import { AGENT_KINDS, type AgentFeature, type AgentSpec } from './spec.ts';
 import { A, DEFAULT_AGENT_IMAGE, DEFAULT_VAULT_AGENT_IMAGE } from './table.ts';
-import { parseAgentLogLevel, parseBool, parseChoice, parseFraction, parseGoDuration, parseInteger, parseNonEmpty, parsePort, parseSecondsOrDuration, splitList, type Parsed } from './values.ts';
+import { parseAgentLogLevel, parseBool, parseChoice, parseFraction, parseGoDuration, parseInteger, parseNonEmpty, parsePort, parseSecondsOrDuration, splitList, type Parsed } from '@vaultbridge/agent/contract';
 import { annotationWarnings } from './warnings.ts';
 
 export interface ParseContext {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { destinationOf, parseMountPath, parseRelativeFile } from './paths.ts';
-import { isRejected } from './values.ts';
+import { isRejected } from '@vaultbridge/agent/contract';
 
 describe('rendered file names stay inside the secrets volume', () => {
   test.each([

@@ -2,7 +2,7 @@
 // path with filepath.Join, so `../../etc/x` escapes the shared volume; we refuse such names instead.
 
 import path from 'node:path/posix';
-import { type Parsed, type Rejected } from './values.ts';
+import { type Parsed, type Rejected } from '@vaultbridge/agent/contract';
 
 const FILE_EXPECTED = 'a relative file path without `..` segments, such as `db.txt` or `config/app.env`';
 const DIR_EXPECTED = 'an absolute directory path without `..` segments, such as /vault/secrets';

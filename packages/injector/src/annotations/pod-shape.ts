@@ -3,7 +3,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { AnnotationReader } from './reader.ts';
 import { A } from './table.ts';
-import { parseBool, splitList } from './values.ts';
+import { parseBool, splitList } from '@vaultbridge/agent/contract';
 
 export function readInjectContainers(reader: AnnotationReader, pod: V1Pod): string[] {
   const all = (pod.spec?.containers ?? []).map((c) => c.name);

@@ -3,7 +3,7 @@
 
 import type { AnnotationIssue, ValueSource } from './errors.ts';
 import { ANNOTATION_PREFIX, ANNOTATION_TABLE } from './table.ts';
-import { isRejected, type Parsed } from './values.ts';
+import { isRejected, type Parsed } from '@vaultbridge/agent/contract';
 
 export interface Layer {
   readonly source: ValueSource;

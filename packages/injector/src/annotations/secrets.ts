@@ -3,12 +3,12 @@
 // every other per-secret annotation is looked up as `<family>-<name>` with the name exactly as written.
 
 import { TemplateError } from '@vaultbridge/core';
-import { compileSecretRenderer } from '../agent/render.ts';
+import { compileSecretRenderer } from '@vaultbridge/agent/contract';
 import { destinationOf, parseMountPath, parseRelativeFile } from './paths.ts';
 import type { AnnotationReader, Found } from './reader.ts';
 import type { DefaultTemplate, SecretSpec } from './spec.ts';
 import { A, ANNOTATION_PREFIX, annotationFor, SECRET_DEFINING, type AnnotationKey } from './table.ts';
-import { parseBool, parseChoice, parseFileMode } from './values.ts';
+import { parseBool, parseChoice, parseFileMode } from '@vaultbridge/agent/contract';
 
 export interface PodWideSecretSettings {
   readonly mountPath: string;

@@ -3,20 +3,23 @@
 
 import type { Operation } from 'fast-json-patch';
 
-export type DefaultTemplate = 'map' | 'json';
+import {
+  AUTH_TYPES, type AgentFeature, type AgentLogFormat, type AgentLogLevel, type AuthType, type CacheAutoAuthToken, type SecretRendering,
+  type VaultConnectionSpec,
+} from '@vaultbridge/agent/contract';
+
+// The types the agent's config shares are the contract's; re-exported so the annotation side reads whole.
+export { AUTH_TYPES } from '@vaultbridge/agent/contract';
+export type {
+  AgentFeature, AgentLogFormat, AgentLogLevel, AuthType, CacheAutoAuthToken, DefaultTemplate, VaultConnectionSpec,
+} from '@vaultbridge/agent/contract';
 export const AGENT_KINDS = ['vaultbridge', 'vault'] as const;
 export type AgentKind = (typeof AGENT_KINDS)[number];
-export type AgentLogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
-export type AgentLogFormat = 'standard' | 'json';
-export type AgentFeature = 'auto-auth' | 'caching' | 'templating';
-export type CacheAutoAuthToken = 'true' | 'false' | 'force';
-/** The auto-auth methods `vaultbridge-agent` implements. */
-export const AUTH_TYPES = ['kubernetes', 'jwt', 'approle', 'cert'] as const;
-export type AuthType = (typeof AUTH_TYPES)[number];
 /** Vault Agent 1.13's auto-auth methods: what `agent-kind: vault` accepts (vault-k8s passes any through). */
 export const VAULT_AGENT_AUTH_TYPES = ['alicloud', 'approle', 'aws', 'azure', 'cert', 'cf', 'gcp', 'jwt', 'kerberos', 'kubernetes', 'oci', 'token_file'] as const;
 export type VaultAgentAuthType = (typeof VAULT_AGENT_AUTH_TYPES)[number];
 
+/** Whether `vaultbridge-agent` implements the method (the contract's AUTH_TYPES). */
 export function isAuthType(type: string): type is AuthType {
   return (AUTH_TYPES as readonly string[]).includes(type);
 }
@@ -33,33 +36,18 @@ export interface AgentResources {
   readonly limits: ResourceList;
 }
 
-export interface SecretSpec {
-  /** the suffix exactly as written after `agent-inject-secret-` (per-secret annotations use it) */
+/** One secret as parsed from its annotations: how to render it (the contract's SecretRendering, which
+ *  the agent's config shares) plus where it came from. */
+export interface SecretSpec extends SecretRendering {
+  /** the suffix exactly as written after `agent-inject-secret-` (per-secret annotations use it);
+   *  `name` is it lower-cased unless `preserve-secret-case` */
   readonly rawName: string;
-  /** lower-cased unless `preserve-secret-case` */
-  readonly name: string;
   /** Vault path from `agent-inject-secret-<name>`; absent when only a template defines the secret */
   readonly vaultPath?: string;
-  /** inline template */
-  readonly template?: string;
-  /** template file on the agent's file system, used when there is no inline template */
-  readonly templateFile?: string;
-  /** how to render `vaultPath` when there is no template */
-  readonly defaultTemplate: DefaultTemplate;
   /** directory the file is written in (the pod-wide or per-secret secret-volume-path) */
   readonly mountPath: string;
-  /** path relative to `mountPath` (no `..`, not absolute) */
+  /** path relative to `mountPath` (no `..`, not absolute); `destination` is mountPath + file */
   readonly file: string;
-  /** absolute path of the rendered file */
-  readonly destination: string;
-  /** file mode, e.g. 0o400 */
-  readonly perms?: number;
-  readonly command?: string;
-  readonly leftDelimiter: string;
-  readonly rightDelimiter: string;
-  readonly errorOnMissingKey: boolean;
-  /** `template-engine-<secret>`: unset means the text decides (Go unless it is handlebars) */
-  readonly templateEngine?: 'go' | 'handlebars';
 }
 
 export interface ServiceAccountTokenSpec {
@@ -69,23 +57,6 @@ export interface ServiceAccountTokenSpec {
   readonly mountPath: string;
   /** token file the agent logs in with (mountPath + projected path, or `auth-config-token-path`) */
   readonly tokenPath: string;
-}
-
-export interface VaultConnectionSpec {
-  readonly address: string;
-  readonly namespace?: string;
-  readonly proxyAddress?: string;
-  readonly caCert?: string;
-  /** upstream's `ca-key` annotation, which is really a CA directory */
-  readonly caPath?: string;
-  /** CA PEM from the injector flag `--vault-cacert-bytes` */
-  readonly caCertPem?: string;
-  readonly clientCert?: string;
-  readonly clientKey?: string;
-  readonly tlsSkipVerify: boolean;
-  readonly tlsServerName?: string;
-  readonly maxRetries?: number;
-  readonly timeoutMs?: number;
 }
 
 export interface AuthSpec {

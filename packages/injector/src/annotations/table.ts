@@ -5,8 +5,8 @@
 
 export const ANNOTATION_PREFIX = 'vault.hashicorp.com/';
 
-/** Upstream's agent image is `hashicorp/vault`; ours runs `vaultbridge-agent` from the injector image. */
-export const DEFAULT_AGENT_IMAGE = 'vaultbridge/injector:0.1.0';
+/** Upstream's agent image is `hashicorp/vault`; ours runs `vaultbridge-agent` from the agent image (packages/agent). */
+export const DEFAULT_AGENT_IMAGE = 'vaultbridge/agent:0.1.0';
 /** The agent image with `agent-kind: vault` when none is set: upstream's default (OpenBao users set `openbao/openbao`). */
 export const DEFAULT_VAULT_AGENT_IMAGE = 'hashicorp/vault:1.13.3';
 

@@ -90,7 +90,7 @@ const rows: Array<[string, string, (config: ServeConfig) => void]> = [
     expect(agent(injected(c), 'vault-agent').env).toContainEqual({ name: 'HTTPS_PROXY', value: 'http://proxy.internal:3128' });
     expect(sidecarConfig(c).vault).toMatchObject({ proxyAddress: 'http://proxy.internal:3128' });
   }],
-  ['AGENT_INJECT_VAULT_IMAGE', 'registry.example/vaultbridge/injector:1.0.0', (c) => expect(agent(injected(c), 'vault-agent-init').image).toBe('registry.example/vaultbridge/injector:1.0.0')],
+  ['AGENT_INJECT_VAULT_IMAGE', 'registry.example/vaultbridge/agent:1.0.0', (c) => expect(agent(injected(c), 'vault-agent-init').image).toBe('registry.example/vaultbridge/agent:1.0.0')],
   ['AGENT_INJECT_VAULT_AUTH_TYPE', 'kubernetes', (c) => expect(sidecarConfig(c).auth).toMatchObject({ type: 'kubernetes' })],
   ['AGENT_INJECT_VAULT_AUTH_PATH', 'auth/k8s-prod', (c) => expect(sidecarConfig(c).auth).toMatchObject({ mountPath: 'auth/k8s-prod' })],
   ['AGENT_INJECT_VAULT_NAMESPACE', 'team-a', (c) => expect(sidecarConfig(c).vault).toMatchObject({ namespace: 'team-a' })],
@@ -191,5 +191,5 @@ test('vault-helm\'s HashiCorp agent image is honoured, and warned about at start
   const config = await configWith({});
   expect(serveWarnings(config)).toEqual([expect.stringContaining('the agent image hashicorp/vault:2.0.4 (--vault-image, AGENT_INJECT_VAULT_IMAGE) looks like HashiCorp\'s or OpenBao\'s')]);
   expect(serveWarnings(await configWith({ AGENT_INJECT_VAULT_IMAGE: 'quay.io/openbao/openbao:2.1' }))).toHaveLength(1);
-  expect(serveWarnings(await configWith({ AGENT_INJECT_VAULT_IMAGE: 'registry.example/vaultbridge/injector:0.1.0' }))).toEqual([]);
+  expect(serveWarnings(await configWith({ AGENT_INJECT_VAULT_IMAGE: 'registry.example/vaultbridge/agent:0.1.0' }))).toEqual([]);
 });

@@ -4,8 +4,9 @@ import { agentConfigOf, pod, VAULT_ADDR } from '../../test/support/pods.ts';
 import type { InjectorDefaults } from '../annotations/defaults.ts';
 import { parseAnnotations } from '../annotations/parse.ts';
 import { mutatePod } from './mutate.ts';
-import { buildAgentConfig, encodeAgentConfig, expandAgentConfig } from './agent-config.ts';
-import { parseAgentConfig } from '../agent/config.ts';
+import { decodeAgentConfigText, encodeAgentConfig, expandAgentConfig, parseAgentConfig } from '@vaultbridge/agent/contract';
+import { decide } from '../admission/decide.ts';
+import { buildAgentConfig } from './agent-config.ts';
 
 function configs(annotations: Record<string, string>, defaults: InjectorDefaults = {}): { init?: Record<string, unknown>; sidecar?: Record<string, unknown> } {
   const p = pod(annotations);
@@ -171,5 +172,26 @@ describe('the encoded config leaves defaults out', () => {
       secrets: [{ name: 'db', path: 'secret/data/db', destination: '/vault/secrets/db' }],
     };
     expect(parseAgentConfig(minimal)).toMatchObject({ tokenSinks: ['/home/vault/.vault-token'], pidFile: '/home/vault/.pid', log: { level: 'info', format: 'standard' }, secrets: [{ defaultTemplate: 'map', leftDelimiter: '{{' }] });
+  });
+});
+
+describe('the contract, as the agent reads it', () => {
+  test('what the webhook injects (init and sidecar, every secret option) parses', () => {
+    const decision = decide(pod({
+      'agent-inject-secret-db': 'database/creds/app',
+      'agent-inject-template-db': '{{username}}',
+      'agent-inject-perms-db': '0400',
+      'agent-inject-command-db': 'kill -HUP 1',
+      'agent-inject-secret-api': 'secret/data/api',
+      'agent-inject-default-template': 'json',
+      'agent-inject-token': 'true',
+      'agent-revoke-on-shutdown': 'true',
+    }), 'app', { vaultAddress: 'https://vault:8200' });
+    if (decision.kind !== 'inject') throw new Error(decision.message);
+    const containers = [...(decision.pod.spec?.initContainers ?? []), ...(decision.pod.spec?.containers ?? [])];
+    const encoded = containers.flatMap((c) => c.env ?? []).filter((e) => e.name === 'VAULTBRIDGE_AGENT_CONFIG').map((e) => e.value ?? '');
+    expect(encoded).toHaveLength(2);
+    const modes = encoded.map((value) => parseAgentConfig(JSON.parse(decodeAgentConfigText(value))).mode);
+    expect(modes.sort()).toEqual(['init', 'sidecar']);
   });
 });

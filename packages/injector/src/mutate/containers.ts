@@ -3,7 +3,8 @@
 
 import type { V1Container, V1EnvVar, V1ResourceRequirements, V1SecurityContext, V1VolumeMount } from '@kubernetes/client-node';
 import type { AgentResources, AgentSpec } from '../annotations/spec.ts';
-import { AGENT_CONFIG_ENV, AGENT_CONFIG_FILE_ENV, buildAgentConfig, encodeAgentConfig, type AgentMode } from './agent-config.ts';
+import { AGENT_CONFIG_ENV, AGENT_CONFIG_FILE_ENV, encodeAgentConfig, type AgentMode } from '@vaultbridge/agent/contract';
+import { buildAgentConfig } from './agent-config.ts';
 import {
   AGENT_BINARY,
   CONFIG_PATH,

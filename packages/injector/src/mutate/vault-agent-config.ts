@@ -4,7 +4,8 @@
 // the webhook first and the agent later.
 
 import type { AgentSpec } from '../annotations/spec.ts';
-import { usesPersistentCache, type AgentMode } from './agent-config.ts';
+import type { AgentMode } from '@vaultbridge/agent/contract';
+import { usesPersistentCache } from './agent-config.ts';
 import { CACHE_PATH, HOME_PATH, PID_FILE, TOKEN_FILE } from './names.ts';
 
 export const VAULT_CONFIG_ENV = 'VAULT_CONFIG';

@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { parseBoolean, parseDuration } from '@vaultbridge/core';
 import type { InjectorDefaults, ResourceDefaults } from '../annotations/defaults.ts';
 import { DEFAULT_REVIEW_LIMITS, type ReviewLimits } from '../admission/limits.ts';
-import { parseAgentLogLevel } from '../annotations/values.ts';
+import { parseAgentLogLevel } from '@vaultbridge/agent/contract';
 import { goCipherSuites } from './tls/ciphers.ts';
 import { AGENT_KINDS, type AgentKind } from '../annotations/spec.ts';
 
@@ -172,7 +172,7 @@ export function serveWarnings(config: ServeConfig): string[] {
   const warnings: string[] = [];
   const image = config.defaults.agentImage;
   if (image !== undefined && FOREIGN_AGENT_IMAGE.test(image) && config.defaults.agentKind !== 'vault') {
-    warnings.push(`the agent image ${image} (--vault-image, AGENT_INJECT_VAULT_IMAGE) looks like HashiCorp's or OpenBao's; injected agents run vaultbridge-agent, which only the vaultbridge image has: set it to the injector's image (chart value injector.agentImage), leave it unset, or run HashiCorp's agent with --agent-kind vault`);
+    warnings.push(`the agent image ${image} (--vault-image, AGENT_INJECT_VAULT_IMAGE) looks like HashiCorp's or OpenBao's; injected agents run vaultbridge-agent, which only the vaultbridge agent image has: set it to vaultbridge/agent (chart value injector.agentImage), leave it unset, or run HashiCorp's agent with --agent-kind vault`);
   }
   return warnings;
 }

@@ -3,7 +3,7 @@
 
 import type { V1Container, V1Pod, V1PodSpec } from '@kubernetes/client-node';
 import { ANNOTATION_PREFIX } from '../../src/annotations/table.ts';
-import { expandAgentConfig } from '../../src/mutate/agent-config.ts';
+import { expandAgentConfig } from '@vaultbridge/agent/contract';
 
 export const TOKEN_MOUNT = { name: 'kube-api-access-x1', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true };
 export const TOKEN_VOLUME = { name: 'kube-api-access-x1', projected: { sources: [{ serviceAccountToken: { path: 'token' } }] } };

@@ -6,11 +6,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { V1Container } from '@kubernetes/client-node';
-import { AGENT_CONFIG_ENV, applyServiceAccountAdmission, decide, expandAgentConfig, findPod } from '@vaultbridge/injector';
+import { AGENT_CONFIG_ENV, expandAgentConfig } from '@vaultbridge/agent/contract';
+import { applyServiceAccountAdmission, decide, findPod } from '@vaultbridge/injector';
 import type { TestStack } from '@vaultbridge/testenv';
 import type { Manifest } from '../../src/manifests.ts';
 
-const AGENT_CLI = path.join(import.meta.dirname, '../../../injector/src/cli/agent.ts');
+const AGENT_CLI = path.join(import.meta.dirname, '../../../agent/src/cli/agent.ts');
 
 export interface AgentFiles {
   readonly root: string;

@@ -6,8 +6,9 @@ import { sandboxImage } from './containerd.ts';
 import { nodeMajorOf, parseDockerfile, type ImageRecipe } from './dockerfile.ts';
 import { run } from './run.ts';
 
-/** The services that ship as images: each package's Dockerfile, built from its bundle. */
-export const servicePackages = ['injector', 'csi-provider', 'operator'] as const;
+/** The programs that ship as images: each package's Dockerfile, built from its bundle. The agent's image
+ *  is the one the webhook injects into pods (its default --agent-image). */
+export const servicePackages = ['injector', 'agent', 'csi-provider', 'operator'] as const;
 export type ServicePackage = (typeof servicePackages)[number];
 
 // Bump when the builder's output changes for the same inputs, so cached archives are rebuilt.
@@ -254,7 +255,13 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
-/** True when every bundle of the package is newer than its sources, core's and the bundler. */
+/** The workspace packages `pkg` depends on (their sources are bundled into its bundles). */
+function workspaceDependencies(pkg: ServicePackage): string[] {
+  const { dependencies = {} } = JSON.parse(fs.readFileSync(path.join(repoRoot, 'packages', pkg, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+  return Object.keys(dependencies).filter((name) => name.startsWith('@vaultbridge/')).map((name) => name.slice('@vaultbridge/'.length));
+}
+
+/** True when every bundle of the package is newer than its sources, its workspace dependencies' and the bundler. */
 function bundlesFresh(pkg: ServicePackage): boolean {
   const bundleDir = path.join(repoRoot, 'packages', pkg, 'dist/bundle');
   if (!fs.existsSync(bundleDir)) return false;
@@ -262,7 +269,7 @@ function bundlesFresh(pkg: ServicePackage): boolean {
   if (bundles.length === 0) return false;
   const inputs = Math.max(
     newestMtime(path.join(repoRoot, 'packages', pkg, 'src')),
-    newestMtime(path.join(repoRoot, 'packages/core/src')),
+    ...workspaceDependencies(pkg).map((dep) => newestMtime(path.join(repoRoot, 'packages', dep, 'src'))),
     fs.statSync(path.join(repoRoot, 'packages', pkg, 'package.json')).mtimeMs,
     fs.statSync(path.join(repoRoot, 'package-lock.json')).mtimeMs,
     fs.statSync(path.join(repoRoot, 'tools/bundle.js')).mtimeMs,

@@ -21,6 +21,11 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) -}}
 {{- end -}}
 
+{{/* The agent image injected into pods: vaultbridge/agent at the injector's tag (they are released together). */}}
+{{- define "injector.agentImage" -}}
+{{- printf "vaultbridge/agent:%s" (.Values.image.tag | default .Chart.AppVersion) -}}
+{{- end -}}
+
 {{/* Vault address: the component's own value wins over global.vault.address. */}}
 {{- define "injector.vaultAddress" -}}
 {{- .Values.vaultAddress | default ((.Values.global).vault).address | default "" -}}

@@ -2,8 +2,8 @@
 // when the bytes changed (so an unchanged secret neither touches the file nor triggers its command),
 // and confined to the volume the file belongs to with no symlink followed at any level (confined.ts).
 
-import { HOME_PATH, SECRETS_PATH } from '../mutate/names.ts';
-import type { AgentConfig } from '../mutate/agent-config.ts';
+import { HOME_PATH, SECRETS_PATH } from './contract/index.ts';
+import type { AgentConfig } from './contract/index.ts';
 import { rootOf, writeConfined, type WriteResult } from './confined.ts';
 import type { AgentPaths } from './paths.ts';
 

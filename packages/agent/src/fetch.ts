@@ -3,12 +3,9 @@
 // once per mount (KvSecrets.detectMount caches it).
 
 import { KvSecrets, VaultConfigError, readDynamicSecret, type DynamicSecret, type VaultClient } from '@vaultbridge/core';
+import type { FetchedSecret } from './contract/render.ts';
 
-export type FetchedSecret =
-  /** KV: `data` is the secret's own key/value map (KV v2's `data.data`) */
-  | { readonly kind: 'kv'; readonly path: string; readonly data: Record<string, unknown>; readonly version: number | undefined }
-  /** anything else: Vault's `data` with the lease, for the LeaseManager */
-  | { readonly kind: 'dynamic'; readonly path: string; readonly data: Record<string, unknown>; readonly secret: DynamicSecret<Record<string, unknown>> };
+export type { FetchedSecret } from './contract/render.ts';
 
 /** Says which secret failed and where, without ever quoting a value (Vault errors carry none). */
 export class SecretFetchError extends Error {

@@ -7,7 +7,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createMetricsRegistry, type Logger, type MetricsRegistry } from '@vaultbridge/core';
-import type { AgentConfig } from '../mutate/agent-config.ts';
+import type { AgentConfig } from './contract/index.ts';
 
 /** What the agent counts; names are ours (`vaultbridge_agent_*`), labels carry secret names, never values. */
 export class AgentMetrics {

@@ -1,3 +1,5 @@
+// The template dialect the agent renders, in the contract because the webhook compiles every inline
+// template with it at admission (a template the agent would reject denies the pod).
 // Secret data → file content. A template is, as in vault-k8s, a Go template in consul-template's dialect
 // (`{{ with secret "secret/data/app" }}{{ .Data.data.password }}{{ end }}`): it asks Vault for what it
 // needs itself and is rendered as consul-template renders it (core's renderWithDependencies). A template
@@ -9,10 +11,16 @@
 import {
   compileTemplate, consulTemplateFuncs, dependency, DependencyBrain, GoTemplate, GoTemplateError, looksLikeGo,
   renderDefault, renderWithDependencies, secretValue, TemplateError,
-  type DependencyResolver, type TemplateRenderer,
+  type DependencyResolver, type DynamicSecret, type TemplateRenderer,
 } from '@vaultbridge/core';
-import type { AgentSecretConfig } from '../mutate/agent-config.ts';
-import type { FetchedSecret } from './fetch.ts';
+import type { AgentSecretConfig } from './types.ts';
+
+/** A secret as read from Vault, what a template renders. */
+export type FetchedSecret =
+  /** KV: `data` is the secret's own key/value map (KV v2's `data.data`) */
+  | { readonly kind: 'kv'; readonly path: string; readonly data: Record<string, unknown>; readonly version: number | undefined }
+  /** anything else: Vault's `data` with the lease, for the LeaseManager */
+  | { readonly kind: 'dynamic'; readonly path: string; readonly data: Record<string, unknown>; readonly secret: DynamicSecret<Record<string, unknown>> };
 
 /**
  * Renders one secret's file. `resolve` answers the Vault calls a Go template makes (secret, secrets,

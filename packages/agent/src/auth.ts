@@ -4,7 +4,7 @@
 
 import fs from 'node:fs/promises';
 import { AppRoleAuth, CertAuth, FileTokenSource, JwtAuth, KubernetesAuth, VaultClient, type Logger, type VaultAuthMethod, type VaultClientOptions, type VaultLogin } from '@vaultbridge/core';
-import type { AgentConfig } from '../mutate/agent-config.ts';
+import type { AgentConfig } from './contract/index.ts';
 import type { AgentPaths } from './paths.ts';
 
 // Parameters each method reads. `remove_*` ask Vault Agent to delete the file after reading it; this

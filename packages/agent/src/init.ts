@@ -2,7 +2,7 @@
 // the retry budget, exit 1 with one message naming what failed (secret and Vault path, or the role).
 
 import type { Logger } from '@vaultbridge/core';
-import type { AgentConfig } from '../mutate/agent-config.ts';
+import type { AgentConfig } from './contract/index.ts';
 import type { AgentPaths } from './paths.ts';
 import { openSession, renderAll, withRetryBudget } from './session.ts';
 

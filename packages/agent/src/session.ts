@@ -8,12 +8,12 @@ import {
   TemplateError, TokenManager, UnsafePathError, VaultAuthError, VaultClient, certificateStillGood, pemParts, pkiValue, registerSecret, retry,
   vaultDependencyResolver, type DependencyResolver, type Logger, type VaultClientOptions,
 } from '@vaultbridge/core';
-import type { AgentConfig, AgentSecretConfig } from '../mutate/agent-config.ts';
+import type { AgentConfig, AgentSecretConfig } from './contract/index.ts';
 import { SecretFetcher, type FetchedSecret } from './fetch.ts';
 import type { AgentPaths } from './paths.ts';
-import { compileSecretRenderer, type SecretRenderer } from './render.ts';
+import { compileSecretRenderer, type SecretRenderer } from './contract/index.ts';
 import { authMethodFor } from './auth.ts';
-import { AGENT_RETRY_BUDGET_ENV } from './config.ts';
+import { AGENT_RETRY_BUDGET_ENV } from './contract/index.ts';
 import { ConfinedPathError } from './confined.ts';
 import { DEFAULT_FILE_MODE, TOKEN_FILE_MODE, volumeRoots, writeSecretFile, type WriteResult } from './write.ts';
 

@@ -1,7 +1,5 @@
-import { pod } from '../../test/support/pods.ts';
-import { decide } from '../admission/decide.ts';
-import { encodeAgentConfig, type AgentConfig } from '../mutate/agent-config.ts';
-import { AgentConfigError, agentConfigSchema, loadAgentConfig, parseAgentConfig, retryBudgetMs } from './config.ts';
+import { AgentConfigError, agentConfigSchema, encodeAgentConfig, parseAgentConfig, type AgentConfig } from './contract/index.ts';
+import { loadAgentConfig, retryBudgetMs } from './load-config.ts';
 
 const valid: AgentConfig = {
   version: 1,
@@ -142,25 +140,6 @@ describe('loadAgentConfig', () => {
     } catch (error) {
       expect((error as AgentConfigError).issues[0]).toEqual({ field, message: expect.stringMatching(message) });
     }
-  });
-
-  test('what the webhook injects (init and sidecar, every secret option) parses', () => {
-    const decision = decide(pod({
-      'agent-inject-secret-db': 'database/creds/app',
-      'agent-inject-template-db': '{{username}}',
-      'agent-inject-perms-db': '0400',
-      'agent-inject-command-db': 'kill -HUP 1',
-      'agent-inject-secret-api': 'secret/data/api',
-      'agent-inject-default-template': 'json',
-      'agent-inject-token': 'true',
-      'agent-revoke-on-shutdown': 'true',
-    }), 'app', { vaultAddress: 'https://vault:8200' });
-    if (decision.kind !== 'inject') throw new Error(decision.message);
-    const containers = [...(decision.pod.spec?.initContainers ?? []), ...(decision.pod.spec?.containers ?? [])];
-    const encoded = containers.flatMap((c) => c.env ?? []).filter((e) => e.name === 'VAULTBRIDGE_AGENT_CONFIG').map((e) => e.value ?? '');
-    expect(encoded).toHaveLength(2);
-    const modes = encoded.map((value) => loadAgentConfig({ VAULTBRIDGE_AGENT_CONFIG: value }, noFile).mode);
-    expect(modes.sort()).toEqual(['init', 'sidecar']);
   });
 });
 

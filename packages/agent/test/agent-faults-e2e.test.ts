@@ -11,8 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { V1Container } from '@kubernetes/client-node';
 import { InterruptibleTcpProxy, sharedStack, type TestStack } from '@vaultbridge/testenv';
-import { decide } from '../src/admission/decide.ts';
-import { AGENT_CONFIG_ENV, expandAgentConfig, type AgentConfig } from '../src/mutate/agent-config.ts';
+import { decide } from '@vaultbridge/injector';
+import { AGENT_CONFIG_ENV, expandAgentConfig, type AgentConfig } from '../src/contract/index.ts';
 import { pod } from './support/pods.ts';
 
 const AGENT_CLI = path.join(import.meta.dirname, '../src/cli/agent.ts');

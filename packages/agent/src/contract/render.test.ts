@@ -1,7 +1,6 @@
 import { TemplateError } from '@vaultbridge/core';
-import type { AgentSecretConfig } from '../mutate/agent-config.ts';
-import type { FetchedSecret } from './fetch.ts';
-import { compileSecretRenderer, toHandlebarsSource } from './render.ts';
+import type { AgentSecretConfig } from './types.ts';
+import { compileSecretRenderer, toHandlebarsSource, type FetchedSecret } from './render.ts';
 
 const secret: AgentSecretConfig = {
   name: 'db', path: 'secret/data/db', defaultTemplate: 'map', destination: '/vault/secrets/db',

@@ -5,7 +5,7 @@
 // with agent-enable-quit, stops it gracefully; agent-metrics-listener-port serves its metrics.
 
 import { LeaseManager, createShutdown, readDynamicSecret } from '@vaultbridge/core';
-import { DEFAULT_STATIC_SECRET_RENDER_INTERVAL_MS } from './config.ts';
+import { DEFAULT_STATIC_SECRET_RENDER_INTERVAL_MS } from './contract/index.ts';
 import { runSecretCommand } from './commands.ts';
 import { InstantRerender, SerialRenders } from './instant.ts';
 import type { AgentRunOptions } from './init.ts';

@@ -5,13 +5,12 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { createLogger, type Logger } from '@vaultbridge/core';
-import { AGENT_ROOT_ENV, AgentConfigError, loadAgentConfig, retryBudgetMs } from '../agent/config.ts';
-import { runInit } from '../agent/init.ts';
-import { agentPaths } from '../agent/paths.ts';
-import { probeReady } from '../agent/probe.ts';
-import { runSidecar } from '../agent/sidecar.ts';
-import { READY_FILE } from '../mutate/names.ts';
-import type { AgentMode } from '../mutate/agent-config.ts';
+import { AGENT_ROOT_ENV, AgentConfigError, READY_FILE, type AgentMode } from '../contract/index.ts';
+import { runInit } from '../init.ts';
+import { loadAgentConfig, retryBudgetMs } from '../load-config.ts';
+import { agentPaths } from '../paths.ts';
+import { probeReady } from '../probe.ts';
+import { runSidecar } from '../sidecar.ts';
 import { addTemplateCommand } from './agent-template.ts';
 import { createProgram, runProgram, type CliIo } from './program.ts';
 
