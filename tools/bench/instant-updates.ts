@@ -11,6 +11,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as k8s from '@kubernetes/client-node';
 import { freeLoopbackPort, repoRoot, startStack } from '@vaultbridge/testenv';
+import { BENCH_GROUP, createCustomObject, inBatches } from './operator-support.ts';
 
 export interface InstantBenchResult {
   secrets: number;
@@ -50,19 +51,8 @@ export async function benchInstantUpdates(count = Number(process.env.BENCH_INSTA
     operator = spawn(process.execPath, [bundle, '--kubeconfig', stack.handle.kubeconfigPath, '--operator-namespace', ns, '--install-crds',
       '--health-probe-bind-address', `127.0.0.1:${healthPort}`, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
     const custom = stack.kube.config.makeApiClient(k8s.CustomObjectsApi);
-    const group = 'secrets.vaultbridge.dev';
-    const create = async (plural: string, body: object): Promise<void> => {
-      // The operator installs its CRDs at start: retry until the API server serves them.
-      for (let attempt = 0; ; attempt++) {
-        try {
-          await custom.createNamespacedCustomObject({ group, version: 'v1beta1', namespace: ns, plural, body });
-          return;
-        } catch (error) {
-          if (attempt > 150) throw error;
-          await sleep(100);
-        }
-      }
-    };
+    const group = BENCH_GROUP;
+    const create = (plural: string, body: object) => createCustomObject(custom, ns, plural, body);
     await create('vaultconnections', { apiVersion: `${group}/v1beta1`, kind: 'VaultConnection', metadata: { name: 'default' }, spec: { address: stack.vaultAddr } });
     await create('vaultauths', { apiVersion: `${group}/v1beta1`, kind: 'VaultAuth', metadata: { name: 'default' }, spec: { method: 'kubernetes', mount: layout.kubernetesAuthMount, kubernetes: { role: ns, serviceAccount: 'app', audiences: ['vault'] } } });
     await inBatches(names, (name) => create('vaultstaticsecrets', {
@@ -136,14 +126,6 @@ export async function benchInstantUpdates(count = Number(process.env.BENCH_INSTA
     }
     await stack.stop();
   }
-}
-
-/** Up to 50 at once: the API server and Vault answer 1,000 concurrent requests worse than a steady stream. */
-async function inBatches<T>(items: readonly T[], action: (item: T) => Promise<unknown>, width = 50): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(width, items.length) }, async () => {
-    for (let item = items[next++]; item !== undefined; item = items[next++]) await action(item);
-  }));
 }
 
 export function printInstantTable(r: InstantBenchResult): void {

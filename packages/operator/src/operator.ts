@@ -7,7 +7,8 @@ import type { VaultDynamicSecret } from './api/vault-dynamic-secret.ts';
 import type { VaultStaticSecret } from './api/vault-static-secret.ts';
 import { DynamicSecretController } from './controllers/dynamic-secret.ts';
 import { PkiSecretController } from './controllers/pki-secret.ts';
-import { ConnectionStatusController } from './controllers/connection-status.ts';
+import { ConnectionStatusController, type StatusObject } from './controllers/connection-status.ts';
+import type { SecretTransformation } from './api/secret-transformation.ts';
 import { TransformationStatusController } from './controllers/transformation-status.ts';
 import { reportRestartOutcome } from './controllers/shared.ts';
 import { RestartBatcher } from './workloads/restart-batcher.ts';
@@ -147,12 +148,18 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     sync: (key) => watched.find((w) => w.kind === 'VaultStaticSecret')?.queue.add(key),
     connectionChanged: (key) => statusWatches.find((w) => w.kind === 'VaultConnection')?.queue.add(key),
   });
+  // Every controller reads from the informers' caches: its object, the destination Secrets we manage
+  // (the destination watch is made below; reconciles only run once it exists) and SecretTransformations.
+  const caches = {
+    destinations: { get: (namespace: string, name: string) => destinations.get(name, namespace), synced: () => destinations.hasSynced },
+    transformations: (namespace: string, name: string) => stores.SecretTransformation.get(`${namespace}/${name}`) as SecretTransformation | undefined,
+  };
   const staticController = new StaticSecretController({
-    kubeConfig, logger, clients, macKey, events, restarts, ownWrites, objects: stores.VaultStaticSecret, instantUpdates,
-    // The destination watch is made below; reconciles only run once it exists.
-    destinations: { get: (namespace, name) => destinations.get(name, namespace), synced: () => destinations.hasSynced }, onResult: (result) => reconciles?.inc({ result }) });
-  const dynamicController = new DynamicSecretController({ kubeConfig, logger, clients, macKey, events, restarts, ownWrites, ...(options.runtimePodUid ? { runtimePodUid: options.runtimePodUid } : {}), onResult: (result) => dynamicReconciles?.inc({ result }) });
-  const pkiController = new PkiSecretController({ kubeConfig, logger, clients, macKey, events, restarts, ownWrites, onResult: (result) => pkiReconciles?.inc({ result }) });
+    kubeConfig, logger, clients, macKey, events, restarts, ownWrites, objects: stores.VaultStaticSecret, instantUpdates, ...caches, onResult: (result) => reconciles?.inc({ result }) });
+  const dynamicController = new DynamicSecretController({
+    kubeConfig, logger, clients, macKey, events, restarts, ownWrites, objects: stores.VaultDynamicSecret, ...caches,
+    ...(options.runtimePodUid ? { runtimePodUid: options.runtimePodUid } : {}), onResult: (result) => dynamicReconciles?.inc({ result }) });
+  const pkiController = new PkiSecretController({ kubeConfig, logger, clients, macKey, events, restarts, ownWrites, objects: stores.VaultPKISecret, ...caches, onResult: (result) => pkiReconciles?.inc({ result }) });
   const queueOptions = {
     concurrency: options.concurrency ?? 100,
     baseDelayMs: options.backoff?.baseDelayMs ?? 1000,
@@ -200,8 +207,8 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     watchKind<VaultPkiSecret>('VaultPKISecret', (key) => pkiController.reconcile(key)),
   ];
   // Status of the connection objects (Vault answers? login works?); not owners of Secrets.
-  const connectionStatus = new ConnectionStatusController('VaultConnection', { kubeConfig, logger, clients, events, instantUpdates });
-  const authStatus = new ConnectionStatusController('VaultAuth', { kubeConfig, logger, clients, events });
+  const connectionStatus = new ConnectionStatusController('VaultConnection', { kubeConfig, logger, clients, events, instantUpdates, objects: stores.VaultConnection as unknown as LatestObjects<StatusObject> });
+  const authStatus = new ConnectionStatusController('VaultAuth', { kubeConfig, logger, clients, events, objects: stores.VaultAuth as unknown as LatestObjects<StatusObject> });
   const transformationStatus = new TransformationStatusController({ kubeConfig, logger });
   const statusWatches = [
     watchKind<SyncedObject>('VaultConnection', (key) => connectionStatus.reconcile(key)),

@@ -14,11 +14,12 @@ import { recordFailureOnce } from './shared.ts';
 import { toReconcileError } from '../runtime/reconcile-error.ts';
 import type { VaultClientFactory } from './vault-clients.ts';
 import type { InstantUpdates } from '../sync/instant-updates.ts';
+import type { LatestObjects } from '../runtime/latest-objects.ts';
 
 /** Healthy objects are checked again this often (jittered). */
 export const STATUS_RECHECK_MS = 5 * 60_000;
 
-interface StatusObject {
+export interface StatusObject {
   apiVersion: string;
   kind: string;
   metadata: { name: string; namespace: string; uid?: string; generation?: number; resourceVersion?: string };
@@ -32,6 +33,8 @@ export interface StatusControllerOptions {
   events?: EventRecorder;
   /** Its `InstantUpdates` condition is shown on VaultConnections. */
   instantUpdates?: InstantUpdates;
+  /** The informer's objects (and our writes' answers): read instead of a GET per check. */
+  objects?: LatestObjects<StatusObject>;
 }
 
 type Kind = 'VaultConnection' | 'VaultAuth';
@@ -50,8 +53,8 @@ export class ConnectionStatusController {
   async reconcile(key: string): Promise<ReconcileResult> {
     const [namespace, name] = key.split('/') as [string, string];
     const plural = kinds[this.kind].plural;
-    let object: StatusObject;
-    try {
+    let object = this.options.objects?.get(key);
+    if (object === undefined) try {
       object = (await this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, name })) as StatusObject;
     } catch (error) {
       if (isNotFound(error)) return {};
@@ -61,11 +64,13 @@ export class ConnectionStatusController {
     try {
       const message = this.kind === 'VaultConnection' ? await this.checkConnection(namespace, name) : await this.checkAuth(namespace, name);
       const conditionType = this.kind === 'VaultConnection' ? 'VaultPing' : 'VaultLogin';
-      await this.writeStatus(object, true, '', [
+      const written = await this.writeStatus(object, true, '', [
         { type: conditionType, status: 'True', reason: 'Succeeded', message, observedGeneration: generation },
         { type: 'Healthy', status: 'True', reason: 'Healthy', message, observedGeneration: generation },
         { type: 'Ready', status: 'True', reason: 'Ready', message, observedGeneration: generation },
       ], this.instantUpdatesCondition(key, generation));
+      // A conflict: the object moved on since it was cached; check again on the new version.
+      if (!written) return { requeueAfterMs: 200 };
       return { requeueAfterMs: Math.round(STATUS_RECHECK_MS * (0.9 + 0.1 * Math.random())) };
     } catch (error) {
       const failure = toReconcileError(error);
@@ -104,19 +109,24 @@ export class ConnectionStatusController {
     return this.options.instantUpdates.connectionCondition(key, generation) ?? null;
   }
 
-  private async writeStatus(object: StatusObject, valid: boolean, error: string, conditions: ConditionInput[], instant?: ConditionInput | null): Promise<void> {
+  /** Writes the status when it changed; false on a conflict (the object moved on). */
+  private async writeStatus(object: StatusObject, valid: boolean, error: string, conditions: ConditionInput[], instant?: ConditionInput | null): Promise<boolean> {
     const before = object.status ?? {};
     let merged = setConditions(before.conditions, instant ? [...conditions, instant] : conditions);
     if (instant === null) merged = merged.filter((condition) => condition.type !== 'InstantUpdates');
     const next = { ...before, valid, ...(this.kind === 'VaultAuth' ? { error } : {}), conditions: merged };
-    if (before.valid === next.valid && before.error === (next as { error?: string }).error && sameConditions(before.conditions, next.conditions)) return;
+    if (before.valid === next.valid && before.error === (next as { error?: string }).error && sameConditions(before.conditions, next.conditions)) return true;
     try {
-      await this.custom.replaceNamespacedCustomObjectStatus({
+      const updated = (await this.custom.replaceNamespacedCustomObjectStatus({
         group: GROUP, version: VERSION, namespace: object.metadata.namespace, plural: kinds[this.kind].plural, name: object.metadata.name,
         body: { ...object, status: next },
-      });
+      })) as StatusObject;
+      // A check soon after (an instant-updates change) must build on this status, not the informer's older copy.
+      this.options.objects?.written(`${object.metadata.namespace}/${object.metadata.name}`, updated);
+      return true;
     } catch (statusError) {
-      if (isConflict(statusError) || isNotFound(statusError)) return;
+      if (isConflict(statusError)) return false;
+      if (isNotFound(statusError)) return true;
       throw statusError;
     }
   }

@@ -21,7 +21,11 @@ import { planWrite, SecretDataError, transformSecretData, type Owner } from '../
 import { secretMac } from '../sync/hmac.ts';
 import type { OwnWrites } from '../sync/own-writes.ts';
 import { isConflict, isNotFound } from '@vaultbridge/core';
-import { failReconcile, forceSyncStatus, getSyncedObject, parseSpec, patchFinalizers, readSecretIfExists, restartOrSchedule, syncFinalizer, writeDestination } from './shared.ts';
+import {
+  failReconcile, forceSyncStatus, getSyncedObject, parseSpec, patchFinalizers, readLeasedDestination, restartOrSchedule, syncFinalizer, writeDestination, type DestinationCache,
+} from './shared.ts';
+import type { LatestObjects } from '../runtime/latest-objects.ts';
+import type { SecretTransformation } from '../api/secret-transformation.ts';
 import { resolveTransformationRefs } from '../sync/transformation-refs.ts';
 import { ReconcileError } from '../runtime/reconcile-error.ts';
 import { tokenId, type VaultClientFactory } from './vault-clients.ts';
@@ -52,6 +56,12 @@ export interface DynamicSecretControllerOptions {
   /** The operator pod's UID (OPERATOR_POD_UID), shown as status.lastRuntimePodUID. */
   runtimePodUid?: string;
   onResult?: (result: 'issued' | 'renewed' | 'unchanged' | 'error') => void;
+  /** The informer's objects (and our writes' answers): read instead of a GET per reconcile. */
+  objects?: LatestObjects<VaultDynamicSecret>;
+  /** The destination watch's cache: trusted when it matches the status MAC (see readLeasedDestination). */
+  destinations?: DestinationCache;
+  /** The SecretTransformation informer's objects, for transformationRefs. */
+  transformations?: (namespace: string, name: string) => SecretTransformation | undefined;
 }
 
 
@@ -94,7 +104,8 @@ export class DynamicSecretController {
   async reconcile(key: string): Promise<ReconcileResult> {
     const [namespace, name] = key.split('/') as [string, string];
     const logger = this.options.logger.child({ kind: 'VaultDynamicSecret', namespace, name });
-    const object = await getSyncedObject<VaultDynamicSecret>(this.custom, kinds.VaultDynamicSecret.plural, namespace, name);
+    // A copy (get, not peek): finalizer and status writes below change it in place.
+    const object = this.options.objects?.get(key) ?? await getSyncedObject<VaultDynamicSecret>(this.custom, kinds.VaultDynamicSecret.plural, namespace, name);
     if (object === undefined) return {};
     if (object.metadata.deletionTimestamp) {
       await this.finalize(object, logger);
@@ -104,15 +115,17 @@ export class DynamicSecretController {
     const generation = object.metadata.generation ?? 0;
     try {
       const spec = parseSpec(parseVaultDynamicSecretSpec, object.spec);
-      spec.destination.transformation = await resolveTransformationRefs(this.custom, namespace, spec.destination.transformation);
+      spec.destination.transformation = await resolveTransformationRefs(this.custom, namespace, spec.destination.transformation, this.options.transformations);
+      const resourceVersion = object.metadata.resourceVersion;
       await syncFinalizer(this.custom, kinds.VaultDynamicSecret.plural, object, REVOKE_FINALIZER, spec.revoke);
+      if (object.metadata.resourceVersion !== resourceVersion) this.options.objects?.written(key, structuredClone(object));
 
       const { manager, role, cacheKey } = await this.options.clients.get(spec.vaultAuthRef, namespace);
       await manager.token();
       const clientId = tokenId(manager);
       const clientMeta = { cacheKey, ...(clientId === undefined ? {} : { id: clientId }) };
       const status = object.status ?? {};
-      const existing = await readSecretIfExists(this.core, namespace, spec.destination.name);
+      const existing = await readLeasedDestination(this.core, this.options.destinations, this.options.macKey, namespace, spec.destination.name, status.secretMAC);
 
       let reason = this.issueReason(object, spec, existing, clientId);
       if (reason === undefined) {
@@ -331,6 +344,8 @@ export class DynamicSecretController {
         body: { ...object, status },
       });
       object.metadata.resourceVersion = (updated as VaultDynamicSecret).metadata.resourceVersion;
+      // The next reconcile must see this lease, even before the watch delivers it: a stale one would re-issue.
+      this.options.objects?.written(`${object.metadata.namespace}/${object.metadata.name}`, updated as VaultDynamicSecret);
       return false;
     } catch (error) {
       if (isConflict(error)) return true;

@@ -18,7 +18,11 @@ import type { Transformation } from '../api/sync-target.ts';
 import { secretMac } from '../sync/hmac.ts';
 import type { OwnWrites } from '../sync/own-writes.ts';
 import { isConflict, isNotFound } from '@vaultbridge/core';
-import { failReconcile, forceSyncStatus, getSyncedObject, parseSpec, patchFinalizers, readSecretIfExists, restartOrSchedule, syncFinalizer, writeDestination } from './shared.ts';
+import {
+  failReconcile, forceSyncStatus, getSyncedObject, parseSpec, patchFinalizers, readLeasedDestination, readSecretIfExists, restartOrSchedule, syncFinalizer, writeDestination, type DestinationCache,
+} from './shared.ts';
+import type { LatestObjects } from '../runtime/latest-objects.ts';
+import type { SecretTransformation } from '../api/secret-transformation.ts';
 import { resolveTransformationRefs } from '../sync/transformation-refs.ts';
 import { ReconcileError } from '../runtime/reconcile-error.ts';
 import type { VaultClientFactory } from './vault-clients.ts';
@@ -55,6 +59,12 @@ export interface PkiSecretControllerOptions {
   ownWrites?: OwnWrites;
   now?: () => number;
   onResult?: (result: 'issued' | 'unchanged' | 'error') => void;
+  /** The informer's objects (and our writes' answers): read instead of a GET per reconcile. */
+  objects?: LatestObjects<VaultPkiSecret>;
+  /** The destination watch's cache: trusted when it matches the status MAC (see readLeasedDestination). */
+  destinations?: DestinationCache;
+  /** The SecretTransformation informer's objects, for transformationRefs. */
+  transformations?: (namespace: string, name: string) => SecretTransformation | undefined;
 }
 
 /** When to re-issue, in epoch ms. */
@@ -99,7 +109,8 @@ export class PkiSecretController {
   async reconcile(key: string): Promise<ReconcileResult> {
     const [namespace, name] = key.split('/') as [string, string];
     const logger = this.options.logger.child({ kind: 'VaultPKISecret', namespace, name });
-    const object = await getSyncedObject<VaultPkiSecret>(this.custom, kinds.VaultPKISecret.plural, namespace, name);
+    // A copy (get, not peek): finalizer and status writes below change it in place.
+    const object = this.options.objects?.get(key) ?? await getSyncedObject<VaultPkiSecret>(this.custom, kinds.VaultPKISecret.plural, namespace, name);
     if (object === undefined) return {};
     if (object.metadata.deletionTimestamp) {
       await this.finalize(object, logger);
@@ -108,11 +119,13 @@ export class PkiSecretController {
     const generation = object.metadata.generation ?? 0;
     try {
       const spec = parseSpec(parseVaultPkiSecretSpec, object.spec);
-      spec.destination.transformation = await resolveTransformationRefs(this.custom, namespace, spec.destination.transformation);
+      spec.destination.transformation = await resolveTransformationRefs(this.custom, namespace, spec.destination.transformation, this.options.transformations);
+      const resourceVersion = object.metadata.resourceVersion;
       await syncFinalizer(this.custom, kinds.VaultPKISecret.plural, object, PKI_FINALIZER, spec.revoke || (spec.clear && !spec.destination.create));
+      if (object.metadata.resourceVersion !== resourceVersion) this.options.objects?.written(key, structuredClone(object));
 
-      const existing = await readSecretIfExists(this.core, namespace, spec.destination.name);
       const status = object.status ?? {};
+      const existing = await readLeasedDestination(this.core, this.options.destinations, this.options.macKey, namespace, spec.destination.name, status.secretMAC);
       let reason: PkiIssueReason | undefined;
       if (!status.serialNumber || status.expiration === undefined) reason = 'InitialSync';
       else if (status.lastGeneration !== generation) reason = 'ResourceUpdated';
@@ -252,6 +265,8 @@ export class PkiSecretController {
         body: { ...object, status },
       });
       object.metadata.resourceVersion = (updated as VaultPkiSecret).metadata.resourceVersion;
+      // The next reconcile must see this certificate's status, even before the watch delivers it: a stale one would re-issue.
+      this.options.objects?.written(`${object.metadata.namespace}/${object.metadata.name}`, updated as VaultPkiSecret);
       return false;
     } catch (error) {
       if (isConflict(error)) return true;

@@ -15,6 +15,7 @@ import type { OwnWrites } from '../sync/own-writes.ts';
 import type { KubeJson } from '../runtime/kube-json.ts';
 import { isConflict, isNotFound } from '@vaultbridge/core';
 import { ReconcileError, toReconcileError } from '../runtime/reconcile-error.ts';
+import { secretMac } from '../sync/hmac.ts';
 
 interface Subject extends EventSubject {
   metadata: EventSubject['metadata'] & { namespace: string; resourceVersion?: string; finalizers?: string[]; annotations?: Record<string, string> };
@@ -28,6 +29,28 @@ export async function readSecretIfExists(core: CoreV1Api, namespace: string, nam
     if (isNotFound(error)) return undefined;
     throw error;
   }
+}
+
+/**
+ * The destination watch's cache (Secrets we manage). `synced` says it has listed, so a Secret it does
+ * not hold is not one of ours.
+ */
+export interface DestinationCache {
+  get: (namespace: string, name: string) => V1Secret | undefined;
+  synced: () => boolean;
+}
+
+/**
+ * The destination of a leased secret: from the watch's cache when it holds exactly what the status MAC
+ * says was written, else one GET. A stale cache (our last write not delivered yet) must never look like
+ * drift or a missing Secret: either would issue new credentials.
+ */
+export async function readLeasedDestination(
+  core: CoreV1Api, cache: DestinationCache | undefined, macKey: Buffer, namespace: string, name: string, expectedMac: string | undefined,
+): Promise<V1Secret | undefined> {
+  const cached = expectedMac !== undefined && cache?.synced() ? cache.get(namespace, name) : undefined;
+  if (cached !== undefined && secretMac(macKey, cached.data ?? {}) === expectedMac) return cached;
+  return readSecretIfExists(core, namespace, name);
 }
 
 /**

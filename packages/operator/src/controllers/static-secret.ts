@@ -1,6 +1,6 @@
 // VaultStaticSecret reconcile, in VSO's order: get → deletion → client → validate → read Vault →
 // sync the destination → status → requeue with jitter.
-import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import {
   KvSecrets, VaultNotFoundError, VaultPermissionError, VaultSecretVersionError, type Logger,
 } from '@vaultbridge/core';
@@ -17,7 +17,8 @@ import type { OwnWrites } from '../sync/own-writes.ts';
 import type { EventRecorder } from '../runtime/events.ts';
 import type { RestartBatcher } from '../workloads/restart-batcher.ts';
 import { isConflict, isNotFound } from '@vaultbridge/core';
-import { failReconcile, getSyncedObject, parseSpec, readSecretIfExists, restartOrSchedule, writeDestination } from './shared.ts';
+import { failReconcile, getSyncedObject, parseSpec, readSecretIfExists, restartOrSchedule, writeDestination, type DestinationCache } from './shared.ts';
+import type { SecretTransformation } from '../api/secret-transformation.ts';
 import { resolveTransformationRefs } from '../sync/transformation-refs.ts';
 import { ReconcileError } from '../runtime/reconcile-error.ts';
 import { tokenId, type VaultClientFactory } from './vault-clients.ts';
@@ -48,7 +49,9 @@ export interface StaticSecretControllerOptions {
    * The destination watch's cache (Secrets we manage). `synced` says it has listed, so a Secret it does
    * not hold is not one of ours: a create then needs no GET first (a 409 still re-reads and re-plans).
    */
-  destinations?: { get: (namespace: string, name: string) => V1Secret | undefined; synced: () => boolean };
+  destinations?: DestinationCache;
+  /** The SecretTransformation informer's objects, for transformationRefs. */
+  transformations?: (namespace: string, name: string) => SecretTransformation | undefined;
   onResult?: (result: 'synced' | 'unchanged' | 'error') => void;
   /** Follows Vault's KV events for objects with spec.syncConfig.instantUpdates; off when absent. */
   instantUpdates?: InstantUpdates;
@@ -87,7 +90,7 @@ export class StaticSecretController {
     try {
       // 3. Validate the spec at the edge.
       const spec = parseSpec(parseVaultStaticSecretSpec, object.spec);
-      spec.destination.transformation = await resolveTransformationRefs(this.custom, namespace, spec.destination.transformation);
+      spec.destination.transformation = await resolveTransformationRefs(this.custom, namespace, spec.destination.transformation, this.options.transformations);
 
       // 4. Client (shared per VaultAuth and service account).
       const { manager, role, cacheKey, connectionRef } = await this.options.clients.get(spec.vaultAuthRef, namespace);

@@ -11,7 +11,11 @@ import { isNotFound } from '@vaultbridge/core';
 import { ReconcileError } from '../runtime/reconcile-error.ts';
 
 /** The transformation with every ref's templates, includes and excludes merged in; inline templates win. */
-export async function resolveTransformationRefs(custom: CustomObjectsApi, objectNamespace: string, transformation: Transformation | undefined): Promise<Transformation | undefined> {
+export async function resolveTransformationRefs(
+  custom: CustomObjectsApi, objectNamespace: string, transformation: Transformation | undefined,
+  /** The SecretTransformation informer's cache; a miss (not listed yet, or really absent) falls back to a GET. */
+  cached?: (namespace: string, name: string) => SecretTransformation | undefined,
+): Promise<Transformation | undefined> {
   if (transformation === undefined || transformation.refs.length === 0) return transformation;
   const templates: Record<string, TemplateRenderer> = {};
   // As VSO parses every template into one set: the refs' define blocks are callable from inline templates.
@@ -21,8 +25,8 @@ export async function resolveTransformationRefs(custom: CustomObjectsApi, object
   for (const [index, ref] of transformation.refs.entries()) {
     const field = `spec.destination.transformation.transformationRefs[${index}]`;
     const namespace = ref.namespace ?? objectNamespace;
-    let object: SecretTransformation;
-    try {
+    let object: SecretTransformation | undefined = cached?.(namespace, ref.name);
+    if (object === undefined) try {
       object = (await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: kinds.SecretTransformation.plural, name: ref.name })) as SecretTransformation;
     } catch (error) {
       if (isNotFound(error)) throw new ReconcileError('SecretTransformationNotFound', `${field}: SecretTransformation ${namespace}/${ref.name} not found`);
