@@ -115,7 +115,15 @@ export interface ConfinedWriteOptions {
   readonly mode: number;
   /** mode of directories created on the way; default 0o755 */
   readonly directoryMode?: number;
+  /** add `content` after the file's bytes (still one atomic replace: readers see old or old+new) */
+  readonly append?: boolean;
+  /** owner to give the file (needs CAP_CHOWN unless it is the agent's own) */
+  readonly uid?: number;
+  readonly gid?: number;
 }
+
+/** An appended file is read whole first: this bounds what a planted huge file can make the agent load. */
+export const MAX_APPEND_BASE_BYTES = 16 * 1024 * 1024;
 
 /**
  * Writes `content` to `root/relative` atomically (temporary file, fsync, rename, directory fsync) with
@@ -128,14 +136,24 @@ export async function writeConfined(root: string, relative: string, content: str
   await fs.mkdir(root, { recursive: true, mode: options.directoryMode ?? 0o755 });
   const dir = await openDirectoryChain(root, relative, parts.slice(0, -1), options.directoryMode ?? 0o755);
   try {
-    const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : Buffer.from(content);
+    let bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : Buffer.from(content);
     const previous = await existing(dir, name, root, relative);
-    if (previous !== 'absent') {
+    if (previous !== 'absent' && options.append === true) {
+      try {
+        if (previous.size > MAX_APPEND_BASE_BYTES) throw new ConfinedPathError(root, relative, `the file is larger than ${MAX_APPEND_BASE_BYTES} bytes; the agent does not append to it`);
+        bytes = Buffer.concat([await previous.handle.readFile(), bytes]);
+      } finally {
+        await previous.handle.close();
+      }
+    } else if (previous !== 'absent') {
       try {
         // Only read a file of the same size: a huge planted file is never loaded.
         if (previous.size === bytes.length && (await previous.handle.readFile()).equals(bytes)) {
           const stat = await previous.handle.stat();
           if ((stat.mode & 0o7777) !== options.mode) await previous.handle.chmod(options.mode);
+          if ((options.uid !== undefined && stat.uid !== options.uid) || (options.gid !== undefined && stat.gid !== options.gid)) {
+            await previous.handle.chown(options.uid ?? stat.uid, options.gid ?? stat.gid);
+          }
           return 'unchanged';
         }
       } finally {
@@ -146,6 +164,7 @@ export async function writeConfined(root: string, relative: string, content: str
     const handle = await fs.open(within(dir, temporary), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, options.mode);
     try {
       await handle.writeFile(bytes);
+      if (options.uid !== undefined || options.gid !== undefined) await handle.chown(options.uid ?? process.getuid?.() ?? -1, options.gid ?? process.getgid?.() ?? -1);
       await handle.chmod(options.mode);
       await handle.sync();
     } catch (error) {

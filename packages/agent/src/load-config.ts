@@ -6,6 +6,7 @@ import {
   AGENT_CONFIG_ENV, AGENT_CONFIG_FILE_ENV, AGENT_RETRY_BUDGET_ENV, AgentConfigError, DEFAULT_RETRY_BUDGET_MS, decodeAgentConfigText,
   parseAgentConfig, parseAgentLogLevel, parseBool, parseTimeout, type AgentConfig, type AgentConfigIssue,
 } from './contract/index.ts';
+import { readVaultAgentFile } from './vault-agent-file.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -98,8 +99,39 @@ export function applyVaultEnv(value: unknown, env: Env): { value: unknown; issue
   return { value: out, issues };
 }
 
+/**
+ * A Vault Agent configuration brought in an agent-configmap from vault-k8s: the webhook names
+ * config(-init).json; when the ConfigMap holds only Vault Agent's config(-init).hcl, that is read.
+ */
+function vaultAgentFileBeside(env: Env, readFile: (file: string) => string): { source: string; file: string; text: string } | undefined {
+  const file = env[AGENT_CONFIG_FILE_ENV]?.trim();
+  if (file === undefined || !/\.(json|hcl)$/.test(file)) return undefined;
+  const hcl = file.replace(/\.json$/, '.hcl');
+  if (file.endsWith('.json')) {
+    try {
+      readFile(file);
+      return undefined;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return undefined;
+    }
+  }
+  try {
+    return { source: `${AGENT_CONFIG_FILE_ENV} (${hcl}, Vault Agent's format)`, file: hcl, text: readFile(hcl) };
+  } catch {
+    return undefined;
+  }
+}
+
 /** Parses the environment into an AgentConfig. */
 export function loadAgentConfig(env: Env, readFile: (file: string) => string): AgentConfig {
+  const vaultAgent = env[AGENT_CONFIG_ENV]?.trim() ? undefined : vaultAgentFileBeside(env, readFile);
+  if (vaultAgent !== undefined) {
+    const { value: translated, issues } = readVaultAgentFile(vaultAgent.text, vaultAgent.file);
+    if (issues.length > 0) throw new AgentConfigError(vaultAgent.source, issues);
+    const applied = applyVaultEnv(translated, env);
+    if (applied.issues.length > 0) throw new AgentConfigError('environment', applied.issues);
+    return parseAgentConfig(applied.value, vaultAgent.source);
+  }
   const { source, text } = readAgentConfigText(env, readFile);
   let value: unknown;
   try {

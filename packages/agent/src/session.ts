@@ -16,6 +16,8 @@ import { authMethodFor } from './auth.ts';
 import { AGENT_RETRY_BUDGET_ENV } from './contract/index.ts';
 import { ConfinedPathError } from './confined.ts';
 import { DEFAULT_FILE_MODE, TOKEN_FILE_MODE, volumeRoots, writeSecretFile, type WriteResult } from './write.ts';
+import { CONFIG_PATH, HOME_PATH } from './contract/index.ts';
+import { templateFileReader, templateFileWriter } from './template-files.ts';
 
 export const DEFAULT_MIN_BACKOFF_MS = 1_000;
 export const DEFAULT_MAX_BACKOFF_MS = 30_000;
@@ -86,6 +88,9 @@ export async function openSession(config: AgentConfig, paths: AgentPaths, logger
   const auth = authMethodFor(config, paths, logger, clientOptions);
   const tokens = new TokenManager({ client, auth });
   const secrets: PreparedSecret[] = [];
+  // writeToFile writes into the secrets volumes (never the agent's home with its token); file also reads the ConfigMap.
+  const writeRoots = volumeRoots(config).filter((root) => root !== HOME_PATH);
+  const files = { writeFile: templateFileWriter(paths, writeRoots), readFile: templateFileReader(paths, [...writeRoots, CONFIG_PATH]) };
   for (const secret of config.secrets) {
     let templateText = secret.template;
     if (templateText === undefined && secret.templateFile !== undefined) {
@@ -96,7 +101,7 @@ export async function openSession(config: AgentConfig, paths: AgentPaths, logger
       }
     }
     try {
-      secrets.push({ config: secret, render: compileSecretRenderer(secret, templateText), mode: secret.perms ?? DEFAULT_FILE_MODE });
+      secrets.push({ config: secret, render: compileSecretRenderer(secret, templateText, files), mode: secret.perms ?? DEFAULT_FILE_MODE });
     } catch (error) {
       throw new SecretRenderError(secret, 'render', error);
     }

@@ -5,6 +5,8 @@
 export const HOME_PATH = '/home/vault';
 /** where `vault-secrets` is mounted unless `secret-volume-path` says otherwise */
 export const SECRETS_PATH = '/vault/secrets';
+/** where the `agent-configmap` ConfigMap is mounted (its config(-init).hcl and template files) */
+export const CONFIG_PATH = '/vault/configs';
 /** the init → sidecar persistent cache (the `vault-agent-cache` memory volume) */
 export const CACHE_PATH = '/vault/agent-cache';
 

@@ -11,7 +11,7 @@
 import {
   compileTemplate, consulTemplateFuncs, dependency, DependencyBrain, GoTemplate, GoTemplateError, looksLikeGo,
   renderDefault, renderWithDependencies, secretValue, TemplateError,
-  type DependencyResolver, type DynamicSecret, type TemplateRenderer,
+  type DependencyResolver, type DynamicSecret, type TemplateFileReader, type TemplateFileWriter, type TemplateRenderer,
 } from '@vaultbridge/core';
 import type { AgentSecretConfig } from './types.ts';
 
@@ -46,15 +46,24 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+/**
+ * What a Go template may do to files (consul-template's writeToFile and file); without these, both
+ * fail naming why (admission compiles templates only to check them).
+ */
+export interface TemplateFileAccess {
+  readonly writeFile?: TemplateFileWriter;
+  readonly readFile?: TemplateFileReader;
+}
+
 /** Compiles once; `templateText` is the inline template or the template file's content. */
-export function compileSecretRenderer(secret: AgentSecretConfig, templateText: string | undefined): SecretRenderer {
+export function compileSecretRenderer(secret: AgentSecretConfig, templateText: string | undefined, files: TemplateFileAccess = {}): SecretRenderer {
   if (templateText === undefined) {
     return (fetched) => {
       if (fetched === undefined) throw new Error(`secret "${secret.name}" has neither a Vault path nor a template`);
       return renderDefault(defaultRenderInput(fetched), secret.defaultTemplate);
     };
   }
-  const go = secret.templateEngine === 'handlebars' ? undefined : compileGoRenderer(secret, templateText);
+  const go = secret.templateEngine === 'handlebars' ? undefined : compileGoRenderer(secret, templateText, files);
   if (go !== undefined) return go;
   const render: TemplateRenderer = compileTemplate(secret.name, toHandlebarsSource(templateText, secret.leftDelimiter, secret.rightDelimiter), {
     strict: secret.errorOnMissingKey,
@@ -86,13 +95,13 @@ function handlebarsSecretCall(delims: readonly [string, string]): RegExp {
 }
 
 /** A Go renderer, or undefined when the text is handlebars (not Go, and nothing in it only Go writes). */
-function compileGoRenderer(secret: AgentSecretConfig, templateText: string): SecretRenderer | undefined {
-  const brain = new DependencyBrain();
+function compileGoRenderer(secret: AgentSecretConfig, templateText: string, files: TemplateFileAccess): SecretRenderer | undefined {
+  const brain = new DependencyBrain(files.writeFile === undefined ? {} : { writeFile: files.writeFile });
   const delims = [secret.leftDelimiter, secret.rightDelimiter] as const;
   let template: GoTemplate;
   try {
     template = GoTemplate.parse(secret.name, templateText, {
-      funcs: consulTemplateFuncs({ brain, env: process.env }),
+      funcs: consulTemplateFuncs({ brain, env: process.env, ...(files.readFile === undefined ? {} : { readFile: files.readFile }) }),
       delims,
       missingKey: secret.errorOnMissingKey ? 'error' : 'default',
     });

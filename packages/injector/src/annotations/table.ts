@@ -97,7 +97,7 @@ export const ANNOTATION_TABLE = {
   agentCopyVolumeMounts: entry('agent-copy-volume-mounts', 'pod', undefined, 'copy this container\'s volume mounts (except service-account ones) into the agents'),
   agentServiceAccountTokenVolumeName: entry('agent-service-account-token-volume-name', 'pod', undefined, 'projected volume with the service-account token (for `automountServiceAccountToken: false`)'),
   agentExtraSecret: entry('agent-extra-secret', 'pod', undefined, 'Secret mounted read-only at `/vault/custom` in the agents'),
-  agentConfigmap: entry('agent-configmap', 'pod', undefined, 'ConfigMap at `/vault/configs`; the agents read `config-init.json` / `config.json` from it instead of the generated config'),
+  agentConfigmap: entry('agent-configmap', 'pod', undefined, 'ConfigMap at `/vault/configs`; the agents read Vault Agent\'s own `config-init.hcl` / `config.hcl` (HCL or JSON, every `template {}` stanza as it is) or our `config-init.json` / `config.json` from it instead of the generated config'),
   agentJsonPatch: entry('agent-json-patch', 'pod', undefined, 'RFC 6902 patch applied to the generated `vault-agent` container'),
   agentInitJsonPatch: entry('agent-init-json-patch', 'pod', undefined, 'RFC 6902 patch applied to the generated `vault-agent-init` container'),
   goMaxProcs: entry('go-max-procs', 'pod', undefined, 'env `GOMAXPROCS` on the agents (kept for compatibility; the Node agent ignores it)'),

@@ -1,0 +1,182 @@
+// Vault Agent configuration files (agent-configmap) read as the agent's configuration: the HCL forms
+// vault-k8s's and Vault's documentation use, and a clear error for each setting the agent cannot honour.
+import { parseAgentConfig } from './contract/index.ts';
+import { parseHcl } from './hcl.ts';
+import { readVaultAgentFile } from './vault-agent-file.ts';
+
+// The shape of vault-k8s's ConfigMap example: quoted keys, objects assigned with "=".
+const CONFIGMAP_STYLE = `
+"auto_auth" = {
+  "method" = {
+    "config" = {
+      "role" = "db-app"
+    }
+    "type" = "kubernetes"
+  }
+
+  "sink" = {
+    "config" = {
+      "path" = "/home/vault/.token"
+    }
+
+    "type" = "file"
+  }
+}
+
+"exit_after_auth" = false
+"pid_file" = "/home/vault/.pid"
+
+"template" = {
+  "contents" = "{{- with secret \\"database/creds/db-app\\" -}}postgres://{{ .Data.username }}:{{ .Data.password }}@postgres:5432/mydb?sslmode=disable{{- end }}"
+  "destination" = "/vault/secrets/db-creds"
+}
+
+"vault" = {
+  "address" = "https://vault.demo.svc.cluster.local:8200"
+}
+`;
+
+// The shape of Vault Agent's own documentation: blocks, labels, heredocs, several templates.
+const AGENT_DOCS_STYLE = `
+pid_file = "./pidfile"
+exit_after_auth = true
+
+vault {
+  address = "http://127.0.0.1:8200"
+  retry {
+    num_retries = 5
+  }
+}
+
+auto_auth {
+  method "kubernetes" {
+    mount_path = "auth/k8s"
+    config = {
+      role = "web"
+      token_path = "/var/run/secrets/tokens/vault"
+    }
+  }
+  sink "file" {
+    config = {
+      path = "/home/vault/.vault-token"
+    }
+  }
+}
+
+template_config {
+  static_secret_render_interval = "10m"
+  exit_on_retry_failure = true
+}
+
+# a file template
+template {
+  source      = "/vault/configs/server.key.ctmpl"
+  destination = "/vault/secrets/server.key"
+  perms       = "0600"
+  command     = "echo reloaded"
+}
+
+template {
+  contents = <<-EOT
+    {{ with secret "pki/issue/example-dot-com" "common_name=foo.example.com" }}
+    {{ .Data.private_key }}
+    {{ end }}
+  EOT
+  destination = "/vault/secrets/key.pem"
+  perms = 0640
+  left_delimiter = "[["
+  right_delimiter = "]]"
+  error_on_missing_key = true
+  exec {
+    command = ["sh", "-c", "kill -HUP 1"]
+  }
+}
+`;
+
+test('vault-k8s ConfigMap style: one template, kubernetes auth, a file sink', () => {
+  const { value, issues } = readVaultAgentFile(CONFIGMAP_STYLE, '/vault/configs/config.hcl');
+  expect(issues).toEqual([]);
+  const config = parseAgentConfig(value, 'config.hcl');
+  expect(config.mode).toBe('sidecar');
+  expect(config.vault.address).toBe('https://vault.demo.svc.cluster.local:8200');
+  expect(config.auth).toMatchObject({ type: 'kubernetes', mountPath: 'auth/kubernetes', role: 'db-app', serviceAccountTokenPath: '/var/run/secrets/kubernetes.io/serviceaccount/token' });
+  expect(config.tokenSinks).toEqual(['/home/vault/.token']);
+  expect(config.pidFile).toBe('/home/vault/.pid');
+  expect(config.secrets).toEqual([expect.objectContaining({
+    name: 'db-creds',
+    destination: '/vault/secrets/db-creds',
+    template: '{{- with secret "database/creds/db-app" -}}postgres://{{ .Data.username }}:{{ .Data.password }}@postgres:5432/mydb?sslmode=disable{{- end }}',
+    templateEngine: 'go',
+    leftDelimiter: '{{',
+    rightDelimiter: '}}',
+    errorOnMissingKey: false,
+  })]);
+});
+
+test('Vault Agent docs style: labelled blocks, heredoc, source, perms, delimiters, exec', () => {
+  const { value, issues } = readVaultAgentFile(AGENT_DOCS_STYLE, '/vault/configs/config-init.hcl');
+  expect(issues).toEqual([]);
+  const config = parseAgentConfig({ ...value, pidFile: '/home/vault/pidfile' }, 'config-init.hcl');
+  expect(config.mode).toBe('init');
+  expect(config.vault.maxRetries).toBe(5);
+  expect(config.auth).toMatchObject({ mountPath: 'auth/k8s', role: 'web', serviceAccountTokenPath: '/var/run/secrets/tokens/vault' });
+  expect(config.templateConfig).toEqual({ exitOnRetryFailure: true, staticSecretRenderIntervalMs: 600_000 });
+  expect(config.secrets[0]).toMatchObject({ templateFile: '/vault/configs/server.key.ctmpl', destination: '/vault/secrets/server.key', perms: 0o600, command: 'echo reloaded' });
+  expect(config.secrets[1]).toMatchObject({
+    template: '{{ with secret "pki/issue/example-dot-com" "common_name=foo.example.com" }}\n{{ .Data.private_key }}\n{{ end }}\n',
+    perms: 0o640,
+    leftDelimiter: '[[',
+    rightDelimiter: ']]',
+    errorOnMissingKey: true,
+    command: 'sh -c \'kill -HUP 1\'',
+  });
+});
+
+test('JSON files (what vault-k8s generates) read the same way, repeated templates as a list', () => {
+  const json = JSON.stringify({
+    auto_auth: { method: { type: 'kubernetes', config: { role: 'r' } }, sink: [{ type: 'file', config: { path: '/home/vault/.vault-token' } }] },
+    exit_after_auth: true,
+    template: [{ destination: '/vault/secrets/a', contents: 'a' }, { destination: '/vault/secrets/b', contents: '${not interpolated} {{ "b" }}' }],
+    vault: { address: 'http://vault:8200' },
+  });
+  const { value, issues } = readVaultAgentFile(json, 'config-init.hcl');
+  expect(issues).toEqual([]);
+  const config = parseAgentConfig(value);
+  expect(config.secrets.map((s) => [s.destination, s.template])).toEqual([['/vault/secrets/a', 'a'], ['/vault/secrets/b', '${not interpolated} {{ "b" }}']]);
+});
+
+test('what the agent cannot honour is refused by name, with the fix', () => {
+  const { issues } = readVaultAgentFile(`
+vault { address = "http://v:8200" }
+auto_auth {
+  method "aws" { config = { role = "x" } }
+  sink "file" {
+    wrap_ttl = "5m"
+    config = { path = "/home/vault/t" }
+  }
+}
+template {
+  contents = "x"
+  destination = "/vault/secrets/x"
+  sandbox_path = "/tmp"
+  perms = "rw"
+}
+template { destination = "/vault/secrets/y" }
+env_template "FOO" { contents = "x" }
+`, 'config.hcl');
+  expect(issues).toEqual(expect.arrayContaining([
+    expect.objectContaining({ field: 'auto_auth.method.type', message: expect.stringContaining('agent-kind: vault') }),
+    expect.objectContaining({ field: 'auto_auth.sink[0].wrap_ttl', message: expect.stringContaining('remove wrap_ttl') }),
+    expect.objectContaining({ field: 'template[0].sandbox_path' }),
+    expect.objectContaining({ field: 'template[0].perms', message: expect.stringContaining('octal') }),
+    expect.objectContaining({ field: 'template[1]', message: 'needs contents or source' }),
+    expect.objectContaining({ field: 'env_template' }),
+  ]));
+});
+
+test('HCL syntax errors name the line', () => {
+  const { issues } = readVaultAgentFile('vault {\n  address = "http://v:8200"\n\ntemplate {\n', 'config.hcl');
+  expect(issues[0]?.message).toMatch(/^not valid HCL: line \d+: block not closed/);
+  expect(() => parseHcl('a = "unterminated\n')).toThrow(/line 1: a quoted string cannot span lines/);
+  expect(parseHcl('a = 0600\nb = "x\\"y"\n# c\n/* d */ e = [1, "two", true]').entries).toEqual(new Map<string, unknown>([['a', [0o600]], ['b', ['x"y']], ['e', [[1, 'two', true]]]]));
+});
