@@ -1,6 +1,7 @@
 // Public API of @vaultbridge/operator.
 export * from './api/common.ts';
 export { crds, kinds, type CustomResourceDefinition } from './api/crds.ts';
+export { KIND_TABLE, kindDefinition, type KindDefinition, type KindName } from './api/kind-table.ts';
 export * from './api/vault-auth.ts';
 export * from './api/vault-connection.ts';
 export * from './api/vault-static-secret.ts';

@@ -1,31 +1,24 @@
-// Wires informers, the queue and the controller. `startOperator` is what the CLI and the tests run.
+// Starts the operator: the shared parts (Vault clients, MAC key, events, restarts), then one informer and
+// one work queue per row of the kind table (api/kind-table.ts, kinds.ts), and the destination Secret watch.
+// `startOperator` is what the CLI and the tests run.
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesListObject, type V1Secret } from '@kubernetes/client-node';
 import { loadOrCreateSecretKey, reuseKubeConnections, withKubeRequestDeadline, type Logger, type MetricsRegistry } from '@vaultbridge/core';
-import { API_VERSION, GROUP, VERSION } from './api/common.ts';
-import { kinds } from './api/crds.ts';
-import type { VaultDynamicSecret } from './api/vault-dynamic-secret.ts';
-import type { VaultStaticSecret } from './api/vault-static-secret.ts';
-import { DynamicSecretController } from './controllers/dynamic-secret.ts';
-import { PkiSecretController } from './controllers/pki-secret.ts';
-import { ConnectionStatusController, type StatusObject } from './controllers/connection-status.ts';
-import type { SecretTransformation } from './api/secret-transformation.ts';
-import { TransformationStatusController } from './controllers/transformation-status.ts';
+import { KIND_TABLE, type KindName } from './api/kind-table.ts';
 import { reportRestartOutcome } from './controllers/shared.ts';
-import { RestartBatcher } from './workloads/restart-batcher.ts';
-import type { VaultPkiSecret } from './api/vault-pki-secret.ts';
-import { EventRecorder } from './runtime/events.ts';
-import { StaticSecretController } from './controllers/static-secret.ts';
-import { VaultClientFactory } from './controllers/vault-clients.ts';
 import { TokenStorage } from './controllers/token-storage.ts';
+import { VaultClientFactory } from './controllers/vault-clients.ts';
 import { discoverApiAudiences } from './guards/api-audiences.ts';
 import { VaultAddressPolicy } from './guards/vault-address.ts';
+import { KIND_WIRING, type KindStores, type OperatorParts, type WatchedObject } from './kinds.ts';
+import { EventRecorder } from './runtime/events.ts';
 import { RestartingInformer } from './runtime/informer.ts';
-import { WorkQueue, type ReconcileResult } from './runtime/queue.ts';
 import { LatestObjects } from './runtime/latest-objects.ts';
+import { WorkQueue } from './runtime/queue.ts';
 import { MANAGED_SELECTOR } from './sync/destination.ts';
 import { newMacKey, secretMac } from './sync/hmac.ts';
-import { OwnWrites } from './sync/own-writes.ts';
 import { InstantUpdates } from './sync/instant-updates.ts';
+import { OwnWrites } from './sync/own-writes.ts';
+import { RestartBatcher } from './workloads/restart-batcher.ts';
 
 export interface OperatorOptions {
   kubeConfig: KubeConfig;
@@ -61,13 +54,7 @@ const KUBE_REQUEST_DEADLINE_MS = 60_000;
 
 const keyOf = (namespace: string | undefined, name: string | undefined): string => `${namespace}/${name}`;
 
-/** What the operator needs of every synced kind. */
-interface SyncedObject {
-  metadata: { name: string; namespace: string; generation?: number; resourceVersion?: string; deletionTimestamp?: Date; labels?: Record<string, string>; annotations?: Record<string, string> };
-  status?: { secretMAC?: string };
-}
-
-function interestingChange(previous: SyncedObject | undefined, next: SyncedObject): boolean {
+function interestingChange(previous: WatchedObject | undefined, next: WatchedObject): boolean {
   // Our own status writes must not wake the object again; spec, labels and annotations changes must.
   if (!previous) return true;
   return (
@@ -100,14 +87,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   let apiAudiences: Promise<ReadonlySet<string>> | undefined;
   // One store per kind, filled by its informer (below) and by the answers to our writes; reconciles and
   // the client factory read objects from here instead of the API server.
-  const stores = {
-    VaultStaticSecret: new LatestObjects<VaultStaticSecret>(),
-    VaultDynamicSecret: new LatestObjects<VaultDynamicSecret>(),
-    VaultPKISecret: new LatestObjects<VaultPkiSecret>(),
-    VaultConnection: new LatestObjects<SyncedObject>(),
-    VaultAuth: new LatestObjects<SyncedObject>(),
-    SecretTransformation: new LatestObjects<SyncedObject>(),
-  };
+  const stores = Object.fromEntries(KIND_TABLE.map(({ kind }) => [kind, new LatestObjects<WatchedObject>()])) as unknown as KindStores;
   // VaultAuths with spec.storageEncryption keep their tokens (transit-encrypted) across restarts.
   const tokenStorage = new TokenStorage({ kubeConfig, namespace: options.operatorNamespace, logger });
   const clients = new VaultClientFactory({
@@ -116,21 +96,6 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     addressPolicy,
     // Looked up once, when the first VaultAuth needs it.
     apiAudiences: () => (apiAudiences ??= discoverApiAudiences(kubeConfig, logger)),
-  });
-  const reconciles = options.metrics?.counter({
-    name: 'vaultbridge_operator_reconciles_total',
-    help: 'VaultStaticSecret reconciles by result.',
-    labelNames: ['result'] as const,
-  });
-  const dynamicReconciles = options.metrics?.counter({
-    name: 'vaultbridge_operator_dynamic_reconciles_total',
-    help: 'VaultDynamicSecret reconciles by result (issued, renewed, unchanged, error).',
-    labelNames: ['result'] as const,
-  });
-  const pkiReconciles = options.metrics?.counter({
-    name: 'vaultbridge_operator_pki_reconciles_total',
-    help: 'VaultPKISecret reconciles by result (issued, unchanged, error).',
-    labelNames: ['result'] as const,
   });
   const events = new EventRecorder(kubeConfig, 'vaultbridge-operator', logger);
   const restartsTotal = options.metrics?.counter({ name: 'vaultbridge_operator_rollout_restarts_total', help: 'Workloads patched for a rollout restart (one per batch, however many objects asked).' });
@@ -145,39 +110,36 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   // Objects with spec.syncConfig.instantUpdates sync on Vault's KV events; the queues are made below.
   const instantUpdates = new InstantUpdates({
     logger,
-    sync: (key) => watched.find((w) => w.kind === 'VaultStaticSecret')?.queue.add(key),
-    connectionChanged: (key) => statusWatches.find((w) => w.kind === 'VaultConnection')?.queue.add(key),
+    sync: (key) => watches.get('VaultStaticSecret')?.queue.add(key),
+    connectionChanged: (key) => watches.get('VaultConnection')?.queue.add(key),
   });
-  // Every controller reads from the informers' caches: its object, the destination Secrets we manage
-  // (the destination watch is made below; reconciles only run once it exists) and SecretTransformations.
-  const caches = {
-    destinations: { get: (namespace: string, name: string) => destinations.get(name, namespace), synced: () => destinations.hasSynced },
-    transformations: (namespace: string, name: string) => stores.SecretTransformation.get(`${namespace}/${name}`) as SecretTransformation | undefined,
-  };
-  const staticController = new StaticSecretController({
-    kubeConfig, logger, clients, macKey, events, restarts, ownWrites, objects: stores.VaultStaticSecret, instantUpdates, ...caches, onResult: (result) => reconciles?.inc({ result }) });
-  const dynamicController = new DynamicSecretController({
-    kubeConfig, logger, clients, macKey, events, restarts, ownWrites, objects: stores.VaultDynamicSecret, ...caches,
-    ...(options.runtimePodUid ? { runtimePodUid: options.runtimePodUid } : {}), onResult: (result) => dynamicReconciles?.inc({ result }) });
-  const pkiController = new PkiSecretController({ kubeConfig, logger, clients, macKey, events, restarts, ownWrites, objects: stores.VaultPKISecret, ...caches, onResult: (result) => pkiReconciles?.inc({ result }) });
   const queueOptions = {
     concurrency: options.concurrency ?? 100,
     baseDelayMs: options.backoff?.baseDelayMs ?? 1000,
     maxDelayMs: options.backoff?.maxDelayMs ?? 60_000,
   };
-  const watchKind = <T extends SyncedObject>(
-    kind: 'VaultStaticSecret' | 'VaultDynamicSecret' | 'VaultPKISecret' | 'VaultConnection' | 'VaultAuth' | 'SecretTransformation',
-    reconcile: (key: string) => Promise<ReconcileResult>,
-    onDeleted?: (key: string) => void,
-  ) => {
-    const queue = new WorkQueue({ ...queueOptions, handler: reconcile, onError: (key, error) => logger.error({ key, kind, err: error }, 'reconcile threw') });
+  const parts: OperatorParts = {
+    kubeConfig, logger, clients, macKey, events, restarts, ownWrites, instantUpdates, stores,
+    // Every controller reads from the informers' caches: its object, the destination Secrets we manage
+    // (the destination watch is made below; reconciles only run once it exists) and SecretTransformations.
+    destinations: { get: (namespace, name) => destinations.get(name, namespace), synced: () => destinations.hasSynced },
+    transformations: (namespace, name) => stores.SecretTransformation.get(`${namespace}/${name}`),
+    ...(options.runtimePodUid ? { runtimePodUid: options.runtimePodUid } : {}),
+  };
+  // One informer and one work queue per row of the kind table, run by the row's controller.
+  const watchKind = (definition: (typeof KIND_TABLE)[number]) => {
+    const { kind, group, version, plural } = definition;
+    const wiring = KIND_WIRING[kind];
+    const counter = wiring.metric && options.metrics?.counter({ ...wiring.metric, labelNames: ['result'] as const });
+    const controller = wiring.controller(parts, (result) => counter?.inc({ result }));
+    const queue = new WorkQueue({ ...queueOptions, handler: (key) => controller.reconcile(key), onError: (key, error) => logger.error({ key, kind, err: error }, 'reconcile threw') });
     // The newest version seen (informer or our own writes): updates are compared with it, and reconciles read it.
-    const seen = stores[kind] as unknown as LatestObjects<T>;
-    const informer = new RestartingInformer<T>({
+    const seen = stores[kind] as LatestObjects<WatchedObject>;
+    const informer = new RestartingInformer<WatchedObject>({
       kubeConfig,
       logger,
-      path: `/apis/${GROUP}/${VERSION}/${kinds[kind].plural}`,
-      list: async () => (await custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: kinds[kind].plural })) as KubernetesListObject<T>,
+      path: `/apis/${group}/${version}/${plural}`,
+      list: async () => (await custom.listClusterCustomObject({ group, version, plural })) as KubernetesListObject<WatchedObject>,
       onAdd: (object) => {
         const key = keyOf(object.metadata.namespace, object.metadata.name);
         seen.observe(key, object);
@@ -196,33 +158,22 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
         const key = keyOf(object.metadata.namespace, object.metadata.name);
         seen.delete(key);
         queue.remove(key);
-        onDeleted?.(key);
+        wiring.onDeleted?.(parts, key);
       },
     });
-    return { kind, queue, seen, informer };
+    return { definition, kind, queue, seen, informer };
   };
-  const watched = [
-    watchKind<VaultStaticSecret>('VaultStaticSecret', (key) => staticController.reconcile(key), (key) => instantUpdates.unwatch(key)),
-    watchKind<VaultDynamicSecret>('VaultDynamicSecret', (key) => dynamicController.reconcile(key)),
-    watchKind<VaultPkiSecret>('VaultPKISecret', (key) => pkiController.reconcile(key)),
-  ];
-  // Status of the connection objects (Vault answers? login works?); not owners of Secrets.
-  const connectionStatus = new ConnectionStatusController('VaultConnection', { kubeConfig, logger, clients, events, instantUpdates, objects: stores.VaultConnection as unknown as LatestObjects<StatusObject> });
-  const authStatus = new ConnectionStatusController('VaultAuth', { kubeConfig, logger, clients, events, objects: stores.VaultAuth as unknown as LatestObjects<StatusObject> });
-  const transformationStatus = new TransformationStatusController({ kubeConfig, logger });
-  const statusWatches = [
-    watchKind<SyncedObject>('VaultConnection', (key) => connectionStatus.reconcile(key)),
-    watchKind<SyncedObject>('VaultAuth', (key) => authStatus.reconcile(key), (key) => {
-      clients.forgetVaultAuth(key).catch((error: unknown) => logger.warn({ err: error, vaultAuth: key }, 'could not delete the stored tokens of a deleted VaultAuth'));
-    }),
-    watchKind<SyncedObject>('SecretTransformation', (key) => transformationStatus.reconcile(key)),
-  ];
+  const watchList = KIND_TABLE.map(watchKind);
+  const watches = new Map<KindName, (typeof watchList)[number]>(watchList.map((watch) => [watch.kind, watch]));
+  // Kinds that write destination Secrets: the destination watch below repairs drift for them.
+  const synced = watchList.filter((watch) => watch.definition.role === 'synced');
 
   // Drift: destination Secrets we manage (label-filtered, never every Secret in the cluster). A change
   // whose data no longer matches the owner's MAC, or a deletion, requeues the owner; Vault is not polled for it.
-  const ownerOf = (secret: V1Secret): { key: string; watch: (typeof watched)[number] } | undefined => {
-    for (const watch of watched) {
-      const ref = secret.metadata?.ownerReferences?.find((owner) => owner.apiVersion === API_VERSION && owner.kind === watch.kind);
+  const ownerOf = (secret: V1Secret): { key: string; watch: (typeof watchList)[number] } | undefined => {
+    for (const watch of synced) {
+      const apiVersion = `${watch.definition.group}/${watch.definition.version}`;
+      const ref = secret.metadata?.ownerReferences?.find((owner) => owner.apiVersion === apiVersion && owner.kind === watch.kind);
       if (ref) return { key: keyOf(secret.metadata?.namespace, ref.name), watch };
     }
     return undefined;
@@ -253,14 +204,14 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     },
   });
 
-  await Promise.all([...watched.map((w) => w.informer.start()), ...statusWatches.map((w) => w.informer.start()), destinations.start()]);
+  await Promise.all([...watchList.map((w) => w.informer.start()), destinations.start()]);
   logger.info({ operatorNamespace: options.operatorNamespace }, 'operator started');
 
   return {
-    ready: () => [...watched, ...statusWatches].every((w) => w.informer.hasSynced) && destinations.hasSynced,
+    ready: () => watchList.every((w) => w.informer.hasSynced) && destinations.hasSynced,
     async stop() {
-      await Promise.allSettled([...watched, ...statusWatches].map((w) => w.informer.stop()).concat(destinations.stop()));
-      await Promise.all([...watched, ...statusWatches].map((w) => w.queue.stop()));
+      await Promise.allSettled(watchList.map((w) => w.informer.stop()).concat(destinations.stop()));
+      await Promise.all(watchList.map((w) => w.queue.stop()));
       instantUpdates.stop();
       // Restarts already scheduled still happen: the secrets they follow are written.
       await restarts.flushNow();

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { crdFileName, crdYaml, CRD_DIRECTORIES } from './crd-files.ts';
 import { undescribedFields } from './kind-schema.ts';
+import { KIND_TABLE } from './kind-table.ts';
 import { parseSecretTransformationSpec } from './secret-transformation.ts';
 
 test('the CRD files in the package and in the chart are what crds.ts generates (run `npm run crds` after a change)', () => {
@@ -17,6 +18,26 @@ test('the CRD files in the package and in the chart are what crds.ts generates (
     expect(fs.readdirSync(directory).sort()).toEqual(crds.map(crdFileName).sort());
     for (const definition of crds) expect(fs.readFileSync(path.join(directory, crdFileName(definition)), 'utf8')).toBe(crdYaml(definition));
   }
+});
+
+test("the chart's operator ClusterRole covers exactly the kind table's kinds and their status, per group", () => {
+  const rbac = fs.readFileSync(path.join(import.meta.dirname, '..', '..', '..', '..', 'charts', 'vaultbridge', 'charts', 'operator', 'templates', 'rbac.yaml'), 'utf8');
+  // `- apiGroups: ["g"]` followed by `resources: [...]`: the rules of the kinds' groups, as written.
+  const rules = [...rbac.matchAll(/apiGroups: \[([^\]]*)\]\s*\n\s*resources: \[([^\]]*)\]/g)].map(([, groups, resources]) => ({
+    groups: JSON.parse(`[${groups}]`) as string[], resources: JSON.parse(`[${resources}]`) as string[],
+  }));
+  for (const group of new Set(KIND_TABLE.map((definition) => definition.group))) {
+    const plurals = KIND_TABLE.filter((definition) => definition.group === group).map((definition) => definition.plural);
+    const granted = rules.filter((rule) => rule.groups.includes(group)).flatMap((rule) => rule.resources);
+    expect(granted.sort()).toEqual([...plurals, ...plurals.map((plural) => `${plural}/status`)].sort());
+  }
+});
+
+test("the README's kind table has a row for every kind of the kind table", () => {
+  const readme = fs.readFileSync(path.join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('### The kind table'), readme.indexOf('### Fields'));
+  const rows = [...section.matchAll(/^\| (\w+) \| (synced|status) \|/gm)].map(([, kind, role]) => `${kind} ${role}`);
+  expect(rows).toEqual(KIND_TABLE.map((definition) => `${definition.kind} ${definition.role}`));
 });
 
 test.each(crds.map((definition) => [definition.spec.names.kind, definition] as const))('every field of the %s CRD has a description (kubectl explain)', (_kind, definition) => {
