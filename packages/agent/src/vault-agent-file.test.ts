@@ -98,6 +98,7 @@ test('vault-k8s ConfigMap style: one template, kubernetes auth, a file sink', ()
   expect(issues).toEqual([]);
   const config = parseAgentConfig(value, 'config.hcl');
   expect(config.mode).toBe('sidecar');
+  expect(config.readyFile).toBe('/home/vault/.vaultbridge-ready');
   expect(config.vault.address).toBe('https://vault.demo.svc.cluster.local:8200');
   expect(config.auth).toMatchObject({ type: 'kubernetes', mountPath: 'auth/kubernetes', role: 'db-app', serviceAccountTokenPath: '/var/run/secrets/kubernetes.io/serviceaccount/token' });
   expect(config.tokenSinks).toEqual(['/home/vault/.token']);

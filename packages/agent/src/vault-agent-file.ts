@@ -8,7 +8,7 @@
 // The result is JSON in the agent's schema; config.ts validates it like any other configuration.
 import path from 'node:path/posix';
 import { HclError, type HclBody, type HclValue, isBody, parseHcl } from './hcl.ts';
-import type { AgentConfigIssue } from './contract/index.ts';
+import { READY_FILE, type AgentConfigIssue } from './contract/index.ts';
 
 type Json = Record<string, unknown>;
 
@@ -294,6 +294,8 @@ export function readVaultAgentFile(text: string, fileName: string, secretsVolume
   const value: Json = { version: 1 };
   const exitAfterAuth = reader.bool(body, 'exit_after_auth', 'exit_after_auth');
   value.mode = exitAfterAuth === true || /(^|\/)config-init\.(hcl|json)$/.test(fileName) ? 'init' : 'sidecar';
+  // The sidecar marks its first complete render, as with the webhook's own config (native-sidecar probe).
+  if (value.mode === 'sidecar') value.readyFile = READY_FILE;
   value.vault = readVault(reader, reader.block(body, 'vault', 'vault'));
   const { auth, sinks } = readAutoAuth(reader, reader.block(body, 'auto_auth', 'auto_auth'));
   value.auth = auth;

@@ -216,3 +216,61 @@ test('a setting our agent cannot honour stops it with the field named, before an
   expect(ours.output).toContain('template[6].sandbox_path');
   expect(fs.readdirSync(path.join(root, 'vault/secrets'))).toEqual([]);
 });
+
+test('config.hcl runs the sidecar: ready after the first render, a changed KV secret re-rendered, SIGTERM stops it', async () => {
+  const secret = `${stack.layout.kvV2Mount}/data/${ns}/sidecar`;
+  await stack.vaultAdmin.write(secret, { data: { password: 'sidecar-1' } });
+  const root = await podRoot({
+    'config.hcl': `
+vault {
+  address = "${stack.vaultAddr}"
+}
+auto_auth {
+  method "kubernetes" {
+    config = {
+      role = "${role}"
+    }
+  }
+  sink "file" {
+    config = {
+      path = "/home/vault/.vault-token"
+    }
+  }
+}
+template_config {
+  static_secret_render_interval = "1s"
+}
+template {
+  contents    = "{{ with secret \\"${secret}\\" }}password={{ .Data.data.password }}{{ end }}\\n"
+  destination = "/vault/secrets/sidecar.txt"
+}
+`,
+  });
+  const child = spawn(process.execPath, ['--conditions=@vaultbridge/source', '--disable-warning=ExperimentalWarning', AGENT_CLI, 'sidecar'], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', VAULTBRIDGE_AGENT_CONFIG_FILE: path.join(root, 'vault/configs/config.json'), VAULTBRIDGE_AGENT_ROOT: root },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const waitFor = async (what: string, check: () => boolean): Promise<void> => {
+    const deadline = Date.now() + 20_000;
+    while (!check()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; agent output:\n${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
+  const file = path.join(root, 'vault/secrets/sidecar.txt');
+  try {
+    await waitFor('the ready file', () => fs.existsSync(path.join(root, 'home/vault/.vaultbridge-ready')));
+    expect(fs.readFileSync(file, 'utf8')).toBe('password=sidecar-1\n');
+    await stack.vaultAdmin.write(secret, { data: { password: 'sidecar-2' } });
+    await waitFor('the re-rendered secret', () => fs.readFileSync(file, 'utf8') === 'password=sidecar-2\n');
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(output).not.toContain('sidecar-2');
+  } finally {
+    child.kill('SIGKILL');
+  }
+}, 60_000);
