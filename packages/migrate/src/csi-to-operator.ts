@@ -140,7 +140,7 @@ function convertSpc(spc: Manifest, parsed: ParsedSpc, namespace: string, service
   });
   if (!params.audience) {
     findings.add('info', source, field('audience'),
-      "not set: the provider logged in with the kubelet's token for audience \"vault\" when the CSIDriver requests one, else with the API server's default audience; the VaultAuth requests the default audience, so if the Vault role checks audience \"vault\", set spec.kubernetes.audiences: [vault]");
+      "not set: the provider logged in with the kubelet's token for audience \"vault\" when the CSIDriver requests one, else with the API server's default audience; the VaultAuth mints tokens for audience \"vault\" (the operator's default; it refuses the API server's own), so the Vault role must have no audience or accept \"vault\"");
   }
   const mount = (params.vaultAuthMountPath ?? params.vaultKubernetesMountPath ?? '').replace(/^\/+|\/+$/g, '').replace(/^auth\//, '') || 'kubernetes';
   const auth = shared.ensure('VaultAuth', namespace, dnsName(serviceAccount, params.roleName ?? 'vault'), {

@@ -75,6 +75,10 @@ test('the report names each annotation that does not carry over', () => {
   ]));
   expect(reasons('Job')).toContainEqual(['changed', 'metadata.annotations["vault.hashicorp.com/agent-pre-populate-only"]']);
   expect(reasons('StatefulSet')).toContainEqual(['dropped', 'metadata.annotations["vault.hashicorp.com/agent-inject-command-creds"]']);
+  // The agent used the pod's own token; the operator's VaultAuth mints one for audience "vault".
+  expect(findings.filter((f) => f.field === 'metadata.annotations["vault.hashicorp.com/role"]').map((f) => [f.severity, f.source.kind, f.reason.match(/audience "vault"/)?.[0]])).toEqual([
+    ['info', 'Deployment', 'audience "vault"'], ['info', 'Job', 'audience "vault"'], ['info', 'StatefulSet', 'audience "vault"'],
+  ]);
   expect(findings.filter((f) => f.severity === 'error')).toEqual([]);
 });
 

@@ -117,6 +117,8 @@ export interface ConvertedWorkload {
 export function injectorToOperator(workload: InjectedWorkload, shared: SharedObjects, findings: Findings): ConvertedWorkload {
   const connection = shared.ensure('VaultConnection', workload.namespace, 'vault', connectionSpec(workload, findings));
   const auth = shared.ensure('VaultAuth', workload.namespace, dnsName(workload.serviceAccount, workload.spec.auth.role ?? 'vault'), authSpec(workload, connection));
+  findings.add('info', workload.source, 'metadata.annotations["vault.hashicorp.com/role"]',
+    `the agent logged in with the pod's own token (the API server's audience); the operator mints tokens for audience "vault" and refuses the API server's own, so Vault role ${workload.spec.auth.role ?? ''} must have no audience or accept "vault"`);
   // One synced object per Vault path: files rendered from the same secret share one read and one Secret.
   const byPath = new Map<string, FilePlan[]>();
   for (const mount of workload.mounts) {
