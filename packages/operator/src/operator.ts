@@ -28,8 +28,8 @@ export interface OperatorOptions {
   /** Objects of each kind reconciled at once. Default 100, as VSO. */
   concurrency?: number;
   metrics?: MetricsRegistry;
-  /** Failure backoff of one object. Defaults 1 s doubling to 60 s, full jitter. */
-  backoff?: { baseDelayMs: number; maxDelayMs: number };
+  /** Failure backoff of one object. Defaults 1 s doubling to 60 s, full jitter, never under 100 ms (`minDelayMs`). */
+  backoff?: { baseDelayMs: number; maxDelayMs: number; minDelayMs?: number };
   /** Rollout restarts asked within this window are one patch per workload. Default 1000 ms. */
   restartBatchWindowMs?: number;
   /** The operator pod's UID (env OPERATOR_POD_UID), shown as VaultDynamicSecret status.lastRuntimePodUID. */
@@ -117,6 +117,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     concurrency: options.concurrency ?? 100,
     baseDelayMs: options.backoff?.baseDelayMs ?? 1000,
     maxDelayMs: options.backoff?.maxDelayMs ?? 60_000,
+    ...(options.backoff?.minDelayMs === undefined ? {} : { minDelayMs: options.backoff.minDelayMs }),
   };
   const parts: OperatorParts = {
     kubeConfig, logger, clients, macKey, events, restarts, ownWrites, instantUpdates, stores,

@@ -11,6 +11,11 @@ export interface RequestCounts {
   total: number;
   /** Keyed by `METHOD /v1/path` (method as sent, query string dropped). */
   byRoute: Record<string, number>;
+  /**
+   * Requests that named a Vault namespace (X-Vault-Namespace), keyed by `<namespace> METHOD /v1/path`:
+   * Vault 1.13 community ignores the header, so this is where a test sees which namespace was asked for.
+   */
+  byNamespace: Record<string, number>;
 }
 
 export const proxyAdminPrefix = '/_testenv/';
@@ -31,7 +36,7 @@ export const proxyAdminPrefix = '/_testenv/';
 export class CountingProxy {
   private readonly server: net.Server;
   private readonly sockets = new Set<net.Socket>();
-  private counts: RequestCounts = { total: 0, byRoute: {} };
+  private counts: RequestCounts = { total: 0, byRoute: {}, byNamespace: {} };
   private fault: ProxyFault = 'none';
   /** Only requests under this Vault path are faulted, so concurrent tests are not disturbed. */
   private faultPathPrefix = '';
@@ -97,6 +102,8 @@ export class CountingProxy {
       const route = `${method} ${path}`;
       this.counts.total += 1;
       this.counts.byRoute[route] = (this.counts.byRoute[route] ?? 0) + 1;
+      const vaultNamespace = header(request, 'x-vault-namespace')?.trim();
+      if (vaultNamespace) this.counts.byNamespace[`${vaultNamespace} ${route}`] = (this.counts.byNamespace[`${vaultNamespace} ${route}`] ?? 0) + 1;
       const faulted = this.fault !== 'none' && path.startsWith(`/v1/${this.faultPathPrefix}`);
       if (faulted && this.fault === 'reset') return;
       if (faulted && this.fault === 'unavailable') {
@@ -150,7 +157,7 @@ export class CountingProxy {
   private admin(method: string, route: string, body: string): [number, unknown] {
     if (route === 'requests' && method === 'GET') return [200, this.counts];
     if (route === 'requests' && method === 'DELETE') {
-      this.counts = { total: 0, byRoute: {} };
+      this.counts = { total: 0, byRoute: {}, byNamespace: {} };
       return [200, this.counts];
     }
     if (route === 'fault' && method === 'PUT') {

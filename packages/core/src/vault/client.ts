@@ -24,6 +24,8 @@ interface ClientAuth {
   token: string | undefined;
   tokenProvider: TokenProvider | undefined;
   onPermissionDenied: PermissionDeniedHandler | undefined;
+  /** Sent as X-Vault-Namespace instead of the connection's (withNamespace). */
+  namespace?: string;
 }
 
 function asResponse<T>(reply: RawReply, method: string, path: string): VaultResponse<T> | null {
@@ -77,17 +79,27 @@ export class VaultClient {
   }
 
   get namespace(): string | undefined {
-    return this.connection.namespace;
+    return this.auth.namespace ?? this.connection.namespace;
+  }
+
+  /**
+   * A client with this one's token whose requests (and event subscriptions) go to Vault namespace
+   * `namespace` instead of the connection's, sharing the connection pool. A blank namespace is this client.
+   */
+  withNamespace(namespace: string | undefined): VaultClient {
+    const trimmed = namespace?.trim();
+    if (!trimmed) return this;
+    return this.derive({ ...this.auth, namespace: trimmed });
   }
 
   /** A client with a fixed token that shares this client's connection pool and caches. */
   withToken(token: string | undefined): VaultClient {
-    return this.derive({ token, tokenProvider: undefined, onPermissionDenied: undefined });
+    return this.derive({ token, tokenProvider: undefined, onPermissionDenied: undefined, ...(this.auth.namespace ? { namespace: this.auth.namespace } : {}) });
   }
 
   /** A client whose token comes from `provider`, sharing this client's connection pool and caches. */
   withTokenProvider(provider: TokenProvider, onPermissionDenied?: PermissionDeniedHandler): VaultClient {
-    return this.derive({ token: undefined, tokenProvider: provider, onPermissionDenied });
+    return this.derive({ token: undefined, tokenProvider: provider, onPermissionDenied, ...(this.auth.namespace ? { namespace: this.auth.namespace } : {}) });
   }
 
   /**
@@ -102,6 +114,7 @@ export class VaultClient {
   /** Any request. Resolves to null when Vault answers without a body (204). Throws a VaultError on any non-2xx. */
   async request<T = Record<string, unknown>>(method: VaultMethod, path: string, options: VaultRequestOptions = {}): Promise<VaultResponse<T> | null> {
     const apiPath = normalizeApiPath(path);
+    if (this.auth.namespace) options = { ...options, headers: { ...options.headers, 'X-Vault-Namespace': this.auth.namespace } };
     const token = await this.currentToken();
     let reply = await this.connection.send(method, apiPath, token, options);
     if (reply.status === 403 && token && this.auth.onPermissionDenied && (await this.auth.onPermissionDenied(token))) {
@@ -147,7 +160,7 @@ export class VaultClient {
     return new VaultEventStream({
       ...options,
       apiBaseUrl: this.connection.address.apiBaseUrl,
-      ...(this.connection.namespace ? { namespace: this.connection.namespace } : {}),
+      ...(this.namespace ? { namespace: this.namespace } : {}),
       ...(this.connection.address.tls ? { tls: this.connection.tls } : {}),
       token: () => this.currentToken(),
       ...(this.auth.onPermissionDenied ? { onPermissionDenied: this.auth.onPermissionDenied } : {}),

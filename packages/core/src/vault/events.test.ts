@@ -28,6 +28,14 @@ describe('parseKvEvent (Vault 1.13 shape)', () => {
       .toEqual({ eventType: 'kv-v2/metadata-delete', mount: 'team/kv', path: 'app/db' });
   });
 
+  it('the namespace Enterprise names is kept without slashes (the root as \'\'); 1.13 community sends none', () => {
+    const withNamespace = JSON.parse(frame('kv-v2/data-write', 'secret/', { current_version: '3', path: 'data/app/db' })) as { data: Record<string, unknown> };
+    withNamespace.data.namespace = 'team-a/';
+    expect(parseKvEvent(JSON.stringify(withNamespace))).toEqual({ eventType: 'kv-v2/data-write', mount: 'secret', path: 'app/db', version: 3, namespace: 'team-a' });
+    withNamespace.data.namespace = '';
+    expect(parseKvEvent(JSON.stringify(withNamespace))).toEqual({ eventType: 'kv-v2/data-write', mount: 'secret', path: 'app/db', version: 3, namespace: '' });
+  });
+
   it('kv-v1 writes carry the path as it is', () => {
     expect(parseKvEvent(frame('kv-v1/write', 'kv1/', { path: 'x/y' }))).toEqual({ eventType: 'kv-v1/write', mount: 'kv1', path: 'x/y' });
   });

@@ -12,6 +12,11 @@ export interface KvEvent {
   path: string;
   /** kv-v2's `current_version` after the change, when Vault sent it. */
   version?: number;
+  /**
+   * The Vault namespace the change happened in, without slashes at either end ('' for the root), when
+   * Vault sent one (Enterprise; 1.13 community sends none, its only namespace being the root).
+   */
+  namespace?: string;
 }
 
 const envelopeSchema = z.object({
@@ -21,6 +26,7 @@ const envelopeSchema = z.object({
       metadata: z.object({ path: z.string(), current_version: z.string().optional() }).loose(),
     }).loose(),
     plugin_info: z.object({ mount_path: z.string().min(1), plugin: z.string().optional() }).loose(),
+    namespace: z.string().optional(),
   }).loose(),
 }).loose();
 
@@ -40,7 +46,7 @@ export function parseKvEvent(frame: string): KvEvent | null {
   }
   const parsed = envelopeSchema.safeParse(json);
   if (!parsed.success) return null;
-  const { event_type: eventType, event, plugin_info: plugin } = parsed.data.data;
+  const { event_type: eventType, event, plugin_info: plugin, namespace: eventNamespace } = parsed.data.data;
   const isV2 = eventType.startsWith('kv-v2/');
   if (!isV2 && !eventType.startsWith('kv-v1/')) return null;
   const mount = plugin.mount_path.replace(/^\/+|\/+$/g, '');
@@ -52,6 +58,7 @@ export function parseKvEvent(frame: string): KvEvent | null {
   }
   if (mount === '' || path === '') return null;
   const version = event.metadata.current_version === undefined ? undefined : Number(event.metadata.current_version);
-  return { eventType, mount, path, ...(version !== undefined && Number.isInteger(version) && version > 0 ? { version } : {}) };
+  const namespace = eventNamespace?.replace(/^\/+|\/+$/g, '');
+  return { eventType, mount, path, ...(version !== undefined && Number.isInteger(version) && version > 0 ? { version } : {}), ...(namespace === undefined ? {} : { namespace }) };
 }
 

@@ -183,8 +183,11 @@ export async function getSyncedObject<T>(custom: CustomObjectsApi, plural: strin
   }
 }
 
-/** The spec through its parser; a bad field is InvalidSpec naming it. Per-object Vault namespaces are refused. */
-export function parseSpec<S extends { namespace?: string }>(parse: (raw: unknown) => S, raw: unknown): S {
+/**
+ * The spec through its parser; a bad field is InvalidSpec naming it. Per-object Vault namespaces are
+ * refused unless the kind sends them (`allowNamespace`: VaultStaticSecret).
+ */
+export function parseSpec<S extends { namespace?: string }>(parse: (raw: unknown) => S, raw: unknown, options: { allowNamespace?: boolean } = {}): S {
   let spec: S;
   try {
     spec = parse(raw);
@@ -192,7 +195,7 @@ export function parseSpec<S extends { namespace?: string }>(parse: (raw: unknown
     if (error instanceof SpecError) throw new ReconcileError('InvalidSpec', error.message);
     throw error;
   }
-  if (spec.namespace) throw new ReconcileError('InvalidSpec', 'spec.namespace: per-secret Vault namespaces are not supported yet; set spec.namespace on the VaultAuth instead');
+  if (spec.namespace && !options.allowNamespace) throw new ReconcileError('InvalidSpec', 'spec.namespace: per-secret Vault namespaces are not supported yet; set spec.namespace on the VaultAuth instead');
   return spec;
 }
 

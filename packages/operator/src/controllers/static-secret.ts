@@ -22,7 +22,10 @@ import type { SecretTransformation } from '../api/secret-transformation.ts';
 import { resolveTransformationRefs } from '../sync/transformation-refs.ts';
 import { ReconcileError } from '../runtime/reconcile-error.ts';
 import { tokenId, type VaultClientFactory } from './vault-clients.ts';
-import type { InstantUpdates } from '../sync/instant-updates.ts';
+import type { InstantUpdates, WatchTarget } from '../sync/instant-updates.ts';
+
+/** Failures a KV event can end (the secret or version appears): objects failing so stay followed. */
+const WAITING_FOR_VAULT_DATA = new Set(['VaultSecretNotFound', 'VaultSecretVersionGone', 'VaultSecretEmpty']);
 
 /** Refresh when hmacSecretData is on and refreshAfter unset, as VSO does. */
 export const DEFAULT_REFRESH_MS = 60_000;
@@ -87,16 +90,24 @@ export class StaticSecretController {
     // 2. Deletion: no finalizer, the destination is owned through ownerReferences and GC removes it.
 
     const generation = object.metadata.generation ?? 0;
+    let watchTarget: WatchTarget | undefined;
     try {
       // 3. Validate the spec at the edge.
-      const spec = parseSpec(parseVaultStaticSecretSpec, object.spec);
+      const spec = parseSpec(parseVaultStaticSecretSpec, object.spec, { allowNamespace: true });
       spec.destination.transformation = await resolveTransformationRefs(this.custom, namespace, spec.destination.transformation, this.options.transformations);
 
       // 4. Client (shared per VaultAuth and service account).
       const { manager, role, cacheKey, connectionRef } = await this.options.clients.get(spec.vaultAuthRef, namespace);
+      // What instant updates follow for this object: its path, in its Vault namespace, at its pinned version.
+      if (spec.instantUpdates) {
+        watchTarget = {
+          identity: cacheKey, manager, connectionKey: `${connectionRef.namespace}/${connectionRef.name}`, mount: spec.mount, path: spec.path,
+          ...(spec.namespace ? { namespace: spec.namespace } : {}), ...(spec.version ? { version: spec.version } : {}),
+        };
+      }
 
-      // 5. Read Vault.
-      const data = await this.readVault(manager.client, spec, role, object);
+      // 5. Read Vault (in spec.namespace when set: sent as X-Vault-Namespace instead of the VaultAuth's, as VSO).
+      const data = await this.readVault(manager.client.withNamespace(spec.namespace), spec, role, object);
 
       // 6. Sync the destination.
       const owner: Owner = { apiVersion: API_VERSION, kind: 'VaultStaticSecret', name, uid: object.metadata.uid };
@@ -132,18 +143,17 @@ export class StaticSecretController {
       const conflict = await this.writeStatus(object, status);
       if (conflict) return { requeueAfterMs: 200 };
 
-      // 8. Follow the path's KV events (one subscription per client identity), or stop following it.
-      // Vault 1.13 community has no namespaces; an object reading another one keeps polling.
-      if (spec.instantUpdates && spec.namespace === undefined) {
-        this.options.instantUpdates?.watch(key, { identity: cacheKey, manager, connectionKey: `${connectionRef.namespace}/${connectionRef.name}`, mount: spec.mount, path: spec.path });
-      } else {
-        this.options.instantUpdates?.unwatch(key);
-      }
+      // 8. Follow the path's KV events (one subscription per client identity and namespace), or stop following it.
+      if (watchTarget) this.options.instantUpdates?.watch(key, watchTarget);
+      else this.options.instantUpdates?.unwatch(key);
 
       // 9. Requeue: refreshAfter stays the safety net with instant updates on.
       return refreshMs === undefined ? {} : { requeueAfterMs: horizonWithJitter(refreshMs) };
     } catch (error) {
       this.options.onResult?.('error');
+      // The secret or the pinned version is not there (yet, or any more): the write, undelete or
+      // metadata change that brings it back is an event, so keep following the path to sync at once.
+      if (watchTarget && error instanceof ReconcileError && WAITING_FOR_VAULT_DATA.has(error.reason)) this.options.instantUpdates?.watch(key, watchTarget);
       return failReconcile({ events: this.options.events, logger: logger() }, object, error, (o, status) => this.writeStatus(o, status));
     }
   }
