@@ -2,8 +2,10 @@
 // - `POST /agent/v1/quit` (agent-enable-quit): the app, or a Job's last step, tells the sidecar to stop,
 //   so a Job with a classic sidecar completes;
 // - `GET /agent/v1/metrics` (agent-metrics-listener-port): Prometheus text of what the agent did.
-// Both bind to 127.0.0.1 only: nothing outside the pod reaches them. When both name one address they
-// share one server.
+// - the cache listener (agent-cache-enable): `/v1/…` proxied to Vault through the lease cache, and
+//   `/agent/v1/cache-clear` (cache/proxy.ts).
+// All bind to 127.0.0.1 only: nothing outside the pod reaches them. Those that name one address (quit
+// is on the cache listener's port, as in Vault Agent) share one server.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createMetricsRegistry, type Logger, type MetricsRegistry } from '@vaultbridge/core';
@@ -31,11 +33,13 @@ export interface AgentListenersOptions {
   metrics: AgentMetrics;
   /** Called once for the first quit request; the agent then shuts down as on SIGTERM. */
   onQuit: () => void;
+  /** Serves the cache listener's requests (config.cache); absent: no cache listener. */
+  cache?: (request: http.IncomingMessage, response: http.ServerResponse) => Promise<void>;
 }
 
 export interface AgentListeners {
   /** Bound addresses by purpose, e.g. for tests and the start-up log. */
-  readonly addresses: { quit?: AddressInfo; metrics?: AddressInfo };
+  readonly addresses: { quit?: AddressInfo; metrics?: AddressInfo; cache?: AddressInfo };
   close(): Promise<void>;
 }
 
@@ -47,17 +51,19 @@ function parseAddress(address: string, field: string): { host: string; port: num
 }
 
 export async function startAgentListeners(config: AgentConfig, options: AgentListenersOptions): Promise<AgentListeners> {
-  const routes = new Map<string, { quit: boolean; metrics: boolean }>();
-  if (config.quit) routes.set(config.quit.listenerAddress, { quit: true, metrics: false });
-  if (config.metrics) {
-    const existing = routes.get(config.metrics.listenerAddress);
-    routes.set(config.metrics.listenerAddress, { quit: existing?.quit ?? false, metrics: true });
-  }
+  const routes = new Map<string, { quit: boolean; metrics: boolean; cache: boolean }>();
+  const add = (address: string, serves: 'quit' | 'metrics' | 'cache'): void => {
+    const existing = routes.get(address) ?? { quit: false, metrics: false, cache: false };
+    routes.set(address, { ...existing, [serves]: true });
+  };
+  if (config.quit) add(config.quit.listenerAddress, 'quit');
+  if (config.metrics) add(config.metrics.listenerAddress, 'metrics');
+  if (config.cache && options.cache) add(config.cache.listenerAddress, 'cache');
   let quitting = false;
   const servers: http.Server[] = [];
-  const addresses: { quit?: AddressInfo; metrics?: AddressInfo } = {};
+  const addresses: { quit?: AddressInfo; metrics?: AddressInfo; cache?: AddressInfo } = {};
   for (const [address, serves] of routes) {
-    const field = serves.quit ? 'quit.listenerAddress' : 'metrics.listenerAddress';
+    const field = serves.cache ? 'cache.listenerAddress' : serves.quit ? 'quit.listenerAddress' : 'metrics.listenerAddress';
     const { host, port } = parseAddress(address, field);
     const server = http.createServer((request, response) => {
       const url = new URL(request.url ?? '/', 'http://localhost');
@@ -84,6 +90,13 @@ export async function startAgentListeners(config: AgentConfig, options: AgentLis
         );
         return;
       }
+      if (serves.cache && options.cache && (url.pathname.startsWith('/v1/') || url.pathname === '/agent/v1/cache-clear')) {
+        options.cache(request, response).catch((error: unknown) => {
+          options.logger.warn({ err: error }, 'cache listener: request failed');
+          if (!response.headersSent) response.writeHead(500).end();
+        });
+        return;
+      }
       response.writeHead(404).end();
     });
     await new Promise<void>((resolve, reject) => {
@@ -94,7 +107,8 @@ export async function startAgentListeners(config: AgentConfig, options: AgentLis
     const bound = server.address() as AddressInfo;
     if (serves.quit) addresses.quit = bound;
     if (serves.metrics) addresses.metrics = bound;
-    options.logger.info({ address: `${bound.address}:${bound.port}`, quit: serves.quit, metrics: serves.metrics }, 'agent listener started');
+    if (serves.cache) addresses.cache = bound;
+    options.logger.info({ address: `${bound.address}:${bound.port}`, quit: serves.quit, metrics: serves.metrics, cache: serves.cache }, 'agent listener started');
   }
   return {
     addresses,

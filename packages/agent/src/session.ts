@@ -18,6 +18,7 @@ import { ConfinedPathError } from './confined.ts';
 import { DEFAULT_FILE_MODE, TOKEN_FILE_MODE, volumeRoots, writeSecretFile, type WriteResult } from './write.ts';
 import { CONFIG_PATH, HOME_PATH } from './contract/index.ts';
 import { templateFileReader, templateFileWriter } from './template-files.ts';
+import type { LeaseCache } from './cache/lease-cache.ts';
 
 export const DEFAULT_MIN_BACKOFF_MS = 1_000;
 export const DEFAULT_MAX_BACKOFF_MS = 30_000;
@@ -81,12 +82,19 @@ export function vaultClientOptions(config: AgentConfig, paths: AgentPaths): Vaul
   };
 }
 
+export interface SessionOptions {
+  /** Answers the rendering's Vault reads first (the persistent cache handover; cache/lease-cache.ts). */
+  readonly renderCache?: LeaseCache;
+  /** A token the init agent left (the handover), adopted instead of the first login while Vault accepts it. */
+  readonly restoreToken?: () => Promise<string | undefined>;
+}
+
 /** Builds the session; template errors (syntax, unknown helper, unreadable template file) throw here, before any retry. */
-export async function openSession(config: AgentConfig, paths: AgentPaths, logger: Logger): Promise<AgentSession> {
+export async function openSession(config: AgentConfig, paths: AgentPaths, logger: Logger, options: SessionOptions = {}): Promise<AgentSession> {
   const clientOptions = vaultClientOptions(config, paths);
   const client = new VaultClient(clientOptions);
   const auth = authMethodFor(config, paths, logger, clientOptions);
-  const tokens = new TokenManager({ client, auth });
+  const tokens = new TokenManager({ client, auth, ...(options.restoreToken === undefined ? {} : { restoreToken: options.restoreToken }) });
   const secrets: PreparedSecret[] = [];
   // writeToFile writes into the secrets volumes (never the agent's home with its token); file also reads the ConfigMap.
   const writeRoots = volumeRoots(config).filter((root) => root !== HOME_PATH);
@@ -106,7 +114,10 @@ export async function openSession(config: AgentConfig, paths: AgentPaths, logger
       throw new SecretRenderError(secret, 'render', error);
     }
   }
-  return { config, paths, logger, tokens, fetcher: new SecretFetcher(tokens.client), resolve: vaultDependencyResolver(tokens.client), secrets };
+  // Secret reads (annotation paths and Go templates alike) go through the render cache when there is one,
+  // as Vault Agent routes templating through its cache; renewals and logins never do.
+  const reads = options.renderCache === undefined ? tokens.client : tokens.client.withResponseCache(options.renderCache);
+  return { config, paths, logger, tokens, fetcher: new SecretFetcher(reads), resolve: vaultDependencyResolver(reads), secrets };
 }
 
 /** Writes the current Vault token to every sink (mode 0600). */

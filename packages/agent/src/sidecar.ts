@@ -4,14 +4,17 @@
 // KV events for their path (instant.ts), rewrites a file only when its bytes changed and then runs the secret's command. SIGTERM, or POST /agent/v1/quit
 // with agent-enable-quit, stops it gracefully; agent-metrics-listener-port serves its metrics.
 
-import { LeaseManager, createShutdown, readDynamicSecret } from '@vaultbridge/core';
+import { LeaseManager, VaultClient, createShutdown, readDynamicSecret } from '@vaultbridge/core';
+import { LeaseCache } from './cache/lease-cache.ts';
+import { readHandover, type HandoverState } from './cache/persist.ts';
+import { handleCacheRequest } from './cache/proxy.ts';
 import { DEFAULT_STATIC_SECRET_RENDER_INTERVAL_MS } from './contract/index.ts';
 import { runSecretCommand } from './commands.ts';
 import { InstantRerender, SerialRenders } from './instant.ts';
 import type { AgentRunOptions } from './init.ts';
 import { AgentMetrics, startAgentListeners, type AgentListeners } from './listeners.ts';
 import { volumeRoots, writeSecretFile } from './write.ts';
-import { openSession, renderAll, renderSecret, withRetryBudget, writeTokenSinks, type AgentSession, type PreparedSecret, type RenderedSecret } from './session.ts';
+import { openSession, renderAll, renderSecret, vaultClientOptions, withRetryBudget, writeTokenSinks, type AgentSession, type PreparedSecret, type RenderedSecret } from './session.ts';
 
 export async function runSidecar(options: AgentRunOptions): Promise<number> {
   const { config, logger, paths } = options;
@@ -20,9 +23,31 @@ export async function runSidecar(options: AgentRunOptions): Promise<number> {
   const graceMs = (config.revokeOnShutdown?.graceSeconds ?? 0) * 1000;
   const shutdown = createShutdown({ logger, timeoutMs: Math.max(25_000, graceMs + 10_000), exit: (code) => resolveExit(code) }).listen();
 
+  // The init agent's handover (persistent cache): its token and leased answers, read once.
+  const persist = config.cache?.persist;
+  let handover: HandoverState | undefined;
+  const renderCache = persist === undefined ? undefined : new LeaseCache({ agentRequestsOnly: true, logger });
+  if (persist !== undefined && renderCache !== undefined) {
+    try {
+      handover = await readHandover(new VaultClient(vaultClientOptions(config, paths)), paths, persist.path);
+      if (handover !== undefined) logger.info({ leases: renderCache.import(handover.entries) }, 'persistent cache from the init agent restored');
+    } catch (error) {
+      if (persist.exitOnError) {
+        logger.error({ err: error }, `sidecar failed: persistent cache restore failed (agent-cache-exit-on-err): ${(error as Error).message}`);
+        shutdown.unlisten();
+        return 1;
+      }
+      logger.warn({ err: error }, `persistent cache not restored; logging in afresh: ${(error as Error).message}`);
+    }
+  }
+  const restoredToken = handover?.token;
+
   let session: AgentSession;
   try {
-    session = await openSession(config, paths, logger);
+    session = await openSession(config, paths, logger, {
+      ...(renderCache === undefined ? {} : { renderCache }),
+      ...(restoredToken === undefined ? {} : { restoreToken: () => Promise.resolve(restoredToken) }),
+    });
   } catch (error) {
     logger.error({ err: error }, `sidecar failed: ${(error as Error).message}`);
     shutdown.unlisten();
@@ -32,16 +57,33 @@ export async function runSidecar(options: AgentRunOptions): Promise<number> {
   const metrics = new AgentMetrics();
   // Before the first render: that is where the first login happens.
   session.tokens.on('login', () => metrics.tokenLogins.inc());
+  session.tokens.on('restored', () => logger.info('vault token adopted from the init agent (no new login)'));
+  // The cache listener's own cache: what the app asks for through it, renewed while it is kept.
+  const cacheConfig = config.cache;
+  const proxyCache = cacheConfig === undefined ? undefined : new LeaseCache({ renewWith: session.tokens.client, logger });
   let listeners: AgentListeners | undefined;
   try {
-    listeners = await startAgentListeners(config, { logger, metrics, onQuit: () => void shutdown.shutdown('quit requested', 0) });
+    listeners = await startAgentListeners(config, {
+      logger,
+      metrics,
+      onQuit: () => void shutdown.shutdown('quit requested', 0),
+      ...(cacheConfig === undefined || proxyCache === undefined ? {} : {
+        cache: (request, response) => handleCacheRequest(request, response, {
+          autoAuth: sidecarSession.tokens.client, useAutoAuthToken: cacheConfig.useAutoAuthToken, cache: proxyCache, logger,
+          ...(renderCache === undefined ? {} : { rendered: renderCache }),
+        }),
+      }),
+    });
   } catch (error) {
     logger.error({ err: error }, `sidecar failed: cannot start its listeners: ${(error as Error).message}`);
     shutdown.unlisten();
     await session.tokens.stop();
     return 1;
   }
-  shutdown.onShutdown('close listeners', () => listeners?.close() ?? Promise.resolve(), { order: 30 });
+  shutdown.onShutdown('close listeners', async () => {
+    await listeners?.close();
+    await proxyCache?.stop();
+  }, { order: 30 });
   shutdown.onShutdown('stop token manager', async () => {
     if (config.revokeOnShutdown) {
       // Give the application time to finish with the token before it stops working.

@@ -28,6 +28,24 @@ interface ClientAuth {
   namespace?: string;
 }
 
+/** A request as a response cache sees it: API path without `/v1/`, and the token it was made with. */
+export interface CacheableRequest {
+  readonly method: VaultMethod;
+  readonly path: string;
+  readonly query: Readonly<Record<string, string | number | boolean | undefined>>;
+  readonly body: unknown;
+  readonly token: string;
+}
+
+/**
+ * Answers requests before they reach Vault and is offered every successful answer (Vault Agent's
+ * lease cache routes templating through it the same way). The cache decides what it keeps.
+ */
+export interface VaultResponseCache {
+  lookup(request: CacheableRequest): VaultResponse<unknown> | undefined;
+  store(request: CacheableRequest, response: VaultResponse<unknown>): void;
+}
+
 function asResponse<T>(reply: RawReply, method: string, path: string): VaultResponse<T> | null {
   if (reply.body === undefined) return null;
   if (typeof reply.body !== 'object' || reply.body === null) {
@@ -43,10 +61,12 @@ function asResponse<T>(reply: RawReply, method: string, path: string): VaultResp
 export class VaultClient {
   private readonly connection: Connection;
   private readonly auth: ClientAuth;
+  private readonly responseCache: VaultResponseCache | undefined;
 
   constructor(options: VaultClientOptions) {
     this.connection = new Connection(options);
     this.auth = { token: options.token, tokenProvider: options.tokenProvider, onPermissionDenied: options.onPermissionDenied };
+    this.responseCache = undefined;
   }
 
   /**
@@ -102,6 +122,11 @@ export class VaultClient {
     return this.derive({ token: undefined, tokenProvider: provider, onPermissionDenied, ...(this.auth.namespace ? { namespace: this.auth.namespace } : {}) });
   }
 
+  /** This client (same token and connection) with `request` answered from, and offered to, `cache`. */
+  withResponseCache(cache: VaultResponseCache): VaultClient {
+    return this.derive(this.auth, cache);
+  }
+
   /**
    * State kept once per connection and shared by every client derived from it (withToken…), created
    * on first use. Used for caches that do not depend on the token, such as KV mount detection.
@@ -116,15 +141,41 @@ export class VaultClient {
     const apiPath = normalizeApiPath(path);
     if (this.auth.namespace) options = { ...options, headers: { ...options.headers, 'X-Vault-Namespace': this.auth.namespace } };
     const token = await this.currentToken();
-    let reply = await this.connection.send(method, apiPath, token, options);
+    const cacheable = this.responseCache !== undefined && token !== undefined && token !== ''
+      ? { method, path: apiPath, query: options.query ?? {}, body: options.body, token }
+      : undefined;
+    if (cacheable !== undefined) {
+      const hit = this.responseCache!.lookup(cacheable);
+      if (hit !== undefined) return hit as VaultResponse<T>;
+    }
+    const { reply, token: used } = await this.sendRetryingDenied(method, apiPath, token, options);
+    const accepted = options.acceptStatuses?.includes(reply.status) === true;
+    if ((reply.status < 200 || reply.status >= 300) && !accepted) throw errorFromResponse(method, apiPath, reply.status, reply.body);
+    const response = asResponse<T>(reply, method, apiPath);
+    if (cacheable !== undefined && response !== null && reply.status >= 200 && reply.status < 300 && used !== undefined) {
+      this.responseCache!.store({ ...cacheable, token: used }, response as VaultResponse<unknown>);
+    }
+    return response;
+  }
+
+  /**
+   * Any request, answered with Vault's status and parsed body as they are (no error for a non-2xx
+   * status; transport failures still throw): for relaying Vault's answer, as the agent's cache listener
+   * does. Not answered from a response cache.
+   */
+  async raw(method: VaultMethod, path: string, options: Omit<VaultRequestOptions, 'acceptStatuses'> = {}): Promise<RawReply> {
+    const apiPath = normalizeApiPath(path);
+    return (await this.sendRetryingDenied(method, apiPath, await this.currentToken(), options)).reply;
+  }
+
+  private async sendRetryingDenied(method: VaultMethod, apiPath: string, token: string | undefined, options: VaultRequestOptions): Promise<{ reply: RawReply; token: string | undefined }> {
+    const reply = await this.connection.send(method, apiPath, token, options);
     if (reply.status === 403 && token && this.auth.onPermissionDenied && (await this.auth.onPermissionDenied(token))) {
       // The token was revoked or expired under us and the provider has a new one: one more try.
       const fresh = await this.currentToken();
-      if (fresh && fresh !== token) reply = await this.connection.send(method, apiPath, fresh, options);
+      if (fresh && fresh !== token) return { reply: await this.connection.send(method, apiPath, fresh, options), token: fresh };
     }
-    const accepted = options.acceptStatuses?.includes(reply.status) === true;
-    if ((reply.status < 200 || reply.status >= 300) && !accepted) throw errorFromResponse(method, apiPath, reply.status, reply.body);
-    return asResponse<T>(reply, method, apiPath);
+    return { reply, token };
   }
 
   /** GET. Vault must answer with a body. */
@@ -172,10 +223,11 @@ export class VaultClient {
     return this.auth.token;
   }
 
-  private derive(auth: ClientAuth): VaultClient {
-    // Built without the constructor so the connection (agents, caches) is shared, not re-created.
+  private derive(auth: ClientAuth, responseCache?: VaultResponseCache): VaultClient {
+    // Built without the constructor so the connection (agents, caches) is shared, not re-created. A
+    // response cache belongs to the one client it was given to, never to those derived from it.
     const client = Object.create(VaultClient.prototype) as VaultClient;
-    Object.assign(client, { connection: this.connection, auth });
+    Object.assign(client, { connection: this.connection, auth, responseCache });
     return client;
   }
 }

@@ -1,4 +1,5 @@
-export { VaultClient, type VaultClientOptions, type TokenProvider, type PermissionDeniedHandler } from './client.ts';
+export { VaultClient, type VaultClientOptions, type TokenProvider, type PermissionDeniedHandler, type CacheableRequest, type VaultResponseCache } from './client.ts';
+export type { RawReply } from './connection.ts';
 export type { VaultRetryEvent, VaultSettingNames } from './connection.ts';
 export type { VaultTlsOptions } from './tls.ts';
 export { defaultVaultAddress, vaultSettingsFromEnv, type VaultEnvSettings } from './env.ts';

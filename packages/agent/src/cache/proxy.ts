@@ -1,0 +1,139 @@
+// The sidecar's cache listener (agent-cache-enable): the app calls it as if it were Vault
+// (`VAULT_ADDR=http://127.0.0.1:8200`). Each `/v1/…` request goes to Vault with the token
+// `use_auto_auth_token` says (true: the app's own if it sent one, else the agent's; force: always the
+// agent's; false: only the app's), and leased answers come from the lease cache while they live.
+// `/agent/v1/cache-clear` evicts, as Vault Agent's does. Vault's answers are relayed as they are
+// (status and JSON body); nothing here logs a token or a body.
+
+import type http from 'node:http';
+import { isVaultDown, VaultError, type Logger, type VaultClient, type VaultMethod, type VaultResponse } from '@vaultbridge/core';
+import type { CacheAutoAuthToken } from '../contract/index.ts';
+import { AUTO_AUTH_TOKEN, type LeaseCache } from './lease-cache.ts';
+
+const METHODS: ReadonlySet<string> = new Set(['GET', 'LIST', 'POST', 'PUT', 'PATCH', 'DELETE']);
+/** Request headers passed on to Vault besides the token (the rest are the connection's own). */
+const FORWARDED_HEADERS = ['x-vault-wrap-ttl', 'x-vault-wrap-format', 'x-vault-namespace', 'x-vault-request', 'x-vault-mfa'];
+const MAX_BODY_BYTES = 1024 * 1024;
+
+export interface CacheProxyOptions {
+  /** the agent's client: its token is the auto-auth token, re-logging in when Vault refuses it */
+  readonly autoAuth: VaultClient;
+  readonly useAutoAuthToken: CacheAutoAuthToken;
+  readonly cache: LeaseCache;
+  /** The agent's own rendering cache (the init handover included): the app asking with the auto-auth
+   *  token for what the agent rendered gets the same lease, as one Vault Agent cache would answer. */
+  readonly rendered?: LeaseCache;
+  readonly logger: Logger;
+}
+
+function reply(response: http.ServerResponse, status: number, body?: unknown): void {
+  if (body === undefined) {
+    response.writeHead(status).end();
+    return;
+  }
+  const text = JSON.stringify(body);
+  response.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) }).end(text);
+}
+
+async function readBody(request: http.IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new RangeError(`request body over ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function headerValue(request: http.IncomingMessage, name: string): string | undefined {
+  const value = request.headers[name];
+  const text = Array.isArray(value) ? value[0] : value;
+  return text === undefined || text.trim() === '' ? undefined : text.trim();
+}
+
+/** `/agent/v1/cache-clear` with `{"type": "all" | "request_path" | "lease", "value": …}`. */
+async function cacheClear(request: http.IncomingMessage, response: http.ServerResponse, options: CacheProxyOptions): Promise<void> {
+  if (request.method !== 'POST' && request.method !== 'PUT') {
+    response.writeHead(405, { Allow: 'POST, PUT' }).end();
+    return;
+  }
+  let input: { type?: unknown; value?: unknown };
+  try {
+    input = JSON.parse((await readBody(request)).toString('utf8') || '{}') as typeof input;
+  } catch {
+    reply(response, 400, { errors: ['expected a JSON body such as {"type": "all"}'] });
+    return;
+  }
+  const type = input.type;
+  if (type !== 'all' && type !== 'request_path' && type !== 'lease') {
+    reply(response, 400, { errors: ['type: expected all, request_path or lease (token and token_accessor are not supported: tokens are not cached)'] });
+    return;
+  }
+  if (type !== 'all' && typeof input.value !== 'string') {
+    reply(response, 400, { errors: [`value: expected the ${type === 'lease' ? 'lease id' : 'request path'} to clear`] });
+    return;
+  }
+  const cleared = options.cache.clear(type, typeof input.value === 'string' ? input.value : undefined);
+  options.logger.info({ type, cleared }, 'cache cleared on request');
+  reply(response, 200);
+}
+
+/** Handles one request on the cache listener; resolves when answered. */
+export async function handleCacheRequest(request: http.IncomingMessage, response: http.ServerResponse, options: CacheProxyOptions): Promise<void> {
+  const url = new URL(request.url ?? '/', 'http://localhost');
+  if (url.pathname === '/agent/v1/cache-clear') return cacheClear(request, response, options);
+  if (!url.pathname.startsWith('/v1/')) {
+    reply(response, 404, { errors: ['not a Vault API path (/v1/…)'] });
+    return;
+  }
+  const method = (request.method ?? 'GET').toUpperCase();
+  if (!METHODS.has(method)) {
+    reply(response, 405, { errors: [`method ${method} is not a Vault API method`] });
+    return;
+  }
+  let body: unknown;
+  try {
+    const raw = await readBody(request);
+    body = raw.length === 0 ? undefined : JSON.parse(raw.toString('utf8'));
+  } catch (error) {
+    reply(response, 400, { errors: [error instanceof RangeError ? error.message : 'the request body is not JSON'] });
+    return;
+  }
+  const apiPath = url.pathname.slice('/v1/'.length);
+  const query = Object.fromEntries(url.searchParams);
+  const headers: Record<string, string> = {};
+  for (const name of FORWARDED_HEADERS) {
+    const value = headerValue(request, name);
+    if (value !== undefined) headers[name] = value;
+  }
+  const ownToken = headerValue(request, 'x-vault-token') ?? (headerValue(request, 'authorization')?.replace(/^Bearer\s+/i, '') || undefined);
+  const useAutoAuth = options.useAutoAuthToken === 'force' || (options.useAutoAuthToken === 'true' && ownToken === undefined);
+  const client = useAutoAuth ? options.autoAuth : options.autoAuth.withToken(ownToken);
+  try {
+    const token = useAutoAuth ? AUTO_AUTH_TOKEN : ownToken;
+    const cacheable = token === undefined || headers['x-vault-wrap-ttl'] !== undefined
+      ? undefined
+      : { method: method as VaultMethod, path: apiPath, query, body, token };
+    const hit = cacheable === undefined ? undefined : options.cache.lookup(cacheable) ?? (useAutoAuth ? options.rendered?.lookup(cacheable) : undefined);
+    if (hit !== undefined) {
+      options.logger.debug({ path: apiPath }, 'cache hit');
+      reply(response, 200, hit);
+      return;
+    }
+    const answer = await client.raw(method as VaultMethod, apiPath, { ...(body === undefined ? {} : { body }), query, headers });
+    if (answer.status >= 200 && answer.status < 300 && answer.body !== undefined) {
+      if (cacheable !== undefined) options.cache.store(cacheable, answer.body as VaultResponse<unknown>);
+      // A lease revoked through the listener leaves the cache too.
+      if (/^sys\/(leases\/)?revoke$/.test(apiPath) && typeof (body as { lease_id?: unknown } | undefined)?.lease_id === 'string') {
+        options.cache.clear('lease', (body as { lease_id: string }).lease_id);
+      }
+    }
+    reply(response, answer.status, answer.body);
+  } catch (error) {
+    // Vault unreachable, or the agent could not log in: the app sees a gateway error naming the cause.
+    const status = error instanceof VaultError && error.status !== undefined && !isVaultDown(error) ? 502 : 503;
+    options.logger.warn({ path: apiPath, err: error }, 'cache listener: request to Vault failed');
+    reply(response, status, { errors: [`vaultbridge-agent: ${(error as Error).message}`] });
+  }
+}

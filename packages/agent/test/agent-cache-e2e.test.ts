@@ -1,0 +1,212 @@
+// The agent cache against the real stack (agent-cache-enable, as vault-k8s configures Vault Agent): init
+// renders and hands its token and leases to the sidecar through the persistent cache, the sidecar adopts
+// them without a second login or a second credential, and an app calling the sidecar's listener as if
+// it were Vault gets secrets with the auto-auth token, leased ones from the cache. Vault's requests are
+// counted through the stack's counting proxy, on database roles only this test uses.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { V1Container } from '@kubernetes/client-node';
+import { freeLoopbackPort, sharedStack, type TestStack } from '@vaultbridge/testenv';
+import { decide } from '@vaultbridge/injector';
+import { AGENT_CONFIG_ENV, expandAgentConfig, type AgentConfig } from '../src/contract/index.ts';
+import { PERSIST_FILE } from '../src/cache/persist.ts';
+import { pod } from './support/pods.ts';
+
+const AGENT_CLI = path.join(import.meta.dirname, '../src/cli/agent.ts');
+
+let stack: TestStack;
+let ns: string;
+let role: string;
+let dbRole: string;
+let appDbRole: string;
+
+beforeAll(async () => {
+  stack = sharedStack();
+  ns = stack.uniqueName('cache');
+  role = `${ns}-app`;
+  dbRole = `${ns}-rendered`;
+  appDbRole = `${ns}-app-only`;
+  await stack.createNamespace(ns);
+  await stack.createServiceAccount(ns, 'app');
+  await stack.writeDatabaseRole(dbRole, { defaultTtl: '1h', maxTtl: '2h' });
+  await stack.writeDatabaseRole(appDbRole, { defaultTtl: '1h', maxTtl: '2h' });
+  const { kvV2Mount, databaseMount } = stack.layout;
+  await stack.writePolicy(role, `
+path "${kvV2Mount}/data/${ns}/*" { capabilities = ["read"] }
+path "${databaseMount}/creds/${ns}-*" { capabilities = ["read"] }
+`);
+  await stack.writeKubernetesRole(role, { serviceAccounts: ['app'], namespaces: [ns], policies: [role], audience: 'vault' });
+  await stack.vaultAdmin.write(`${kvV2Mount}/data/${ns}/config`, { data: { greeting: 'hello' } });
+});
+
+function injected(annotations: Record<string, string>): { init: string; sidecar: string; config: AgentConfig } {
+  const decision = decide(pod(annotations, { serviceAccountName: 'app' }), ns, { vaultAddress: stack.vaultAddr });
+  if (decision.kind !== 'inject') throw new Error(`expected an injection, got ${decision.kind}: ${'message' in decision ? decision.message : ''}`);
+  const containers: V1Container[] = [...(decision.pod.spec?.initContainers ?? []), ...(decision.pod.spec?.containers ?? [])];
+  const env = (name: string): string => {
+    const value = containers.find((c) => c.name === name)?.env?.find((e) => e.name === AGENT_CONFIG_ENV)?.value;
+    if (value === undefined) throw new Error(`no ${AGENT_CONFIG_ENV} on ${name}`);
+    return value;
+  };
+  const sidecar = env('vault-agent');
+  return { init: env('vault-agent-init'), sidecar, config: expandAgentConfig(JSON.parse(Buffer.from(sidecar, 'base64').toString('utf8'))) as AgentConfig };
+}
+
+interface AgentRun {
+  readonly child: ChildProcess;
+  readonly output: () => string;
+  readonly exited: Promise<number | null>;
+}
+
+function startAgent(mode: 'init' | 'sidecar', encoded: string, root: string): AgentRun {
+  const child = spawn(process.execPath, ['--conditions=@vaultbridge/source', '--disable-warning=ExperimentalWarning', AGENT_CLI, mode], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', [AGENT_CONFIG_ENV]: encoded, VAULTBRIDGE_AGENT_ROOT: root },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
+async function waitFor(what: string, check: () => boolean, run: AgentRun, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; agent output:\n${run.output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const issued = async (name: string): Promise<number> => (await stack.requestCounts()).byRoute[`GET /v1/${stack.layout.databaseMount}/creds/${name}`] ?? 0;
+const kvReads = async (): Promise<number> => (await stack.requestCounts()).byRoute[`GET /v1/${stack.layout.kvV2Mount}/data/${ns}/config`] ?? 0;
+
+describe('agent cache (agent-cache-enable)', () => {
+  let sidecar: AgentRun | undefined;
+  afterEach(async () => {
+    sidecar?.child.kill('SIGTERM');
+    await sidecar?.exited;
+    sidecar = undefined;
+  });
+
+  test('init hands its token and lease to the sidecar; the app gets secrets through the listener, leased ones from the cache', async () => {
+    const port = await freeLoopbackPort();
+    const metricsPort = await freeLoopbackPort();
+    const credsPath = `${stack.layout.databaseMount}/creds/${dbRole}`;
+    const { init, sidecar: sidecarConfig, config } = injected({
+      role,
+      'agent-cache-enable': 'true',
+      'agent-cache-listener-port': String(port),
+      'agent-metrics-listener-port': String(metricsPort),
+      'agent-inject-secret-db': credsPath,
+      // A Go template reading the same path gets the same lease, not a second credential.
+      'agent-inject-secret-dsn': credsPath,
+      'agent-inject-template-dsn': `{{ with secret "${credsPath}" }}user={{ .Data.username }}{{ end }}`,
+    });
+    expect(config.cache).toMatchObject({ listenerAddress: `127.0.0.1:${port}`, useAutoAuthToken: 'true', persist: { path: '/vault/agent-cache' } });
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-cache-e2e-'));
+    const { token: saToken } = await stack.requestToken(ns, 'app', { audiences: ['vault'] });
+    fs.mkdirSync(path.join(root, path.dirname(config.auth.serviceAccountTokenPath)), { recursive: true });
+    fs.writeFileSync(path.join(root, config.auth.serviceAccountTokenPath), saToken);
+
+    // init: one credential for both files, and the handover left encrypted on the cache volume.
+    const initRun = startAgent('init', init, root);
+    expect({ code: await initRun.exited, output: initRun.output() }).toMatchObject({ code: 0 });
+    const db = fs.readFileSync(path.join(root, 'vault/secrets/db'), 'utf8');
+    const username = /username: (\S+)/.exec(db)?.[1];
+    expect(username).toBeDefined();
+    expect(fs.readFileSync(path.join(root, 'vault/secrets/dsn'), 'utf8')).toBe(`user=${username}`);
+    expect(await issued(dbRole)).toBe(1);
+    const initToken = fs.readFileSync(path.join(root, 'home/vault/.vault-token'), 'utf8');
+    const persisted = path.join(root, 'vault/agent-cache', PERSIST_FILE);
+    const persistedText = fs.readFileSync(persisted, 'utf8');
+    expect(fs.statSync(persisted).mode & 0o777).toBe(0o600);
+    expect(persistedText).not.toContain(initToken);
+    expect(persistedText).not.toContain(username!);
+
+    // sidecar: adopts the token (no login) and the lease (no second credential), deletes the file.
+    fs.rmSync(path.join(root, 'home/vault/.vault-token'));
+    sidecar = startAgent('sidecar', sidecarConfig, root);
+    const run = sidecar;
+    await waitFor('the sidecar ready file', () => fs.existsSync(path.join(root, 'home/vault/.vaultbridge-ready')), run);
+    expect(fs.readFileSync(path.join(root, 'home/vault/.vault-token'), 'utf8')).toBe(initToken);
+    expect(fs.readFileSync(path.join(root, 'vault/secrets/db'), 'utf8')).toBe(db);
+    expect(fs.existsSync(persisted)).toBe(false);
+    expect(run.output()).toContain('vault token adopted from the init agent');
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/agent/v1/metrics`)).text();
+    expect(metrics).toMatch(/^vaultbridge_agent_token_logins_total 0$/m);
+    expect(await issued(dbRole)).toBe(1);
+
+    // The app: no token of its own, so the listener adds the auto-auth token.
+    const vault = `http://127.0.0.1:${port}/v1`;
+    const get = async (apiPath: string): Promise<{ status: number; body: any }> => {
+      const response = await fetch(`${vault}/${apiPath}`);
+      return { status: response.status, body: await response.json() };
+    };
+    const kvBefore = await kvReads();
+    const kv1 = await get(`${stack.layout.kvV2Mount}/data/${ns}/config`);
+    const kv2 = await get(`${stack.layout.kvV2Mount}/data/${ns}/config`);
+    expect([kv1.status, kv1.body.data.data, kv2.status]).toEqual([200, { greeting: 'hello' }, 200]);
+    // KV answers carry no lease: never cached, each read reaches Vault.
+    expect(await kvReads()).toBe(kvBefore + 2);
+
+    // What the agent rendered: the app gets the same lease, Vault issues nothing new.
+    const rendered = await get(credsPath);
+    expect([rendered.status, rendered.body.data.username]).toEqual([200, username]);
+    expect(await issued(dbRole)).toBe(1);
+
+    // A leased secret only the app asks for: issued once, then from the cache.
+    const first = await get(`${stack.layout.databaseMount}/creds/${appDbRole}`);
+    const second = await get(`${stack.layout.databaseMount}/creds/${appDbRole}`);
+    expect(first.status).toBe(200);
+    expect(second.body.lease_id).toBe(first.body.lease_id);
+    expect(second.body.data.username).toBe(first.body.data.username);
+    expect(await issued(appDbRole)).toBe(1);
+
+    // cache-clear evicts: the next request is issued anew.
+    const clear = await fetch(`http://127.0.0.1:${port}/agent/v1/cache-clear`, { method: 'POST', body: JSON.stringify({ type: 'request_path', value: `/v1/${stack.layout.databaseMount}/creds/${appDbRole}` }) });
+    expect(clear.status).toBe(200);
+    const third = await get(`${stack.layout.databaseMount}/creds/${appDbRole}`);
+    expect(third.body.lease_id).not.toBe(first.body.lease_id);
+    expect(await issued(appDbRole)).toBe(2);
+
+    // Vault's refusals come through as Vault sent them.
+    const refused = await get(`${stack.layout.kvV2Mount}/data/not-${ns}/other`);
+    expect(refused.status).toBe(403);
+    expect(refused.body.errors).toEqual(expect.arrayContaining([expect.stringContaining('permission denied')]));
+    // Never a token or a credential in the logs.
+    expect(run.output()).not.toContain(initToken);
+    expect(run.output()).not.toContain(first.body.data.password);
+  });
+
+  test('a sidecar that finds no handover logs in as before; a bad one is refused with agent-cache-exit-on-err', async () => {
+    const port = await freeLoopbackPort();
+    const { sidecar: sidecarConfig, config } = injected({
+      role,
+      'agent-cache-enable': 'true',
+      'agent-cache-listener-port': String(port),
+      'agent-cache-exit-on-err': 'true',
+      'agent-inject-secret-config': `${stack.layout.kvV2Mount}/data/${ns}/config`,
+    });
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-cache-e2e-'));
+    const { token: saToken } = await stack.requestToken(ns, 'app', { audiences: ['vault'] });
+    fs.mkdirSync(path.join(root, path.dirname(config.auth.serviceAccountTokenPath)), { recursive: true });
+    fs.writeFileSync(path.join(root, config.auth.serviceAccountTokenPath), saToken);
+
+    // A handover whose wrapped key Vault does not know: refused, the sidecar exits 1 naming it.
+    fs.mkdirSync(path.join(root, 'vault/agent-cache'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'vault/agent-cache', PERSIST_FILE), JSON.stringify({ format: 1, wrappedKey: 'hvs.not-a-wrapping-token', iv: '', tag: '', ciphertext: '' }));
+    const refused = startAgent('sidecar', sidecarConfig, root);
+    expect(await refused.exited).toBe(1);
+    expect(refused.output()).toContain('persistent cache restore failed (agent-cache-exit-on-err)');
+    expect(refused.output()).not.toContain('hvs.not-a-wrapping-token');
+
+    // No handover (the file went with the first attempt): a normal login and render.
+    sidecar = startAgent('sidecar', sidecarConfig, root);
+    const run = sidecar;
+    await waitFor('the sidecar ready file', () => fs.existsSync(path.join(root, 'home/vault/.vaultbridge-ready')), run);
+    expect(fs.readFileSync(path.join(root, 'vault/secrets/config'), 'utf8')).toBe('greeting: hello\n');
+  });
+});
