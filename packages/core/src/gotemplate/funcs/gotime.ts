@@ -170,17 +170,26 @@ function lookup(table: readonly string[], value: string): [number, string] {
   throw new ParseFailure();
 }
 
+/** A failed skip: Go reports the value from where matching stopped. */
+class SkipFailure extends Error {
+  readonly rest: string;
+  constructor(rest: string) {
+    super('skip');
+    this.rest = rest;
+  }
+}
+
 function skip(value: string, prefix: string): string {
   let v = value;
   let p = prefix;
   while (p.length > 0) {
     if (p[0] === ' ') {
-      if (v.length > 0 && v[0] !== ' ') throw new ParseFailure();
+      if (v.length > 0 && v[0] !== ' ') throw new SkipFailure(v);
       p = p.replace(/^ +/, '');
       v = v.replace(/^ +/, '');
       continue;
     }
-    if (v.length === 0 || v[0] !== p[0]) throw new ParseFailure();
+    if (v.length === 0 || v[0] !== p[0]) throw new SkipFailure(v);
     p = p.slice(1);
     v = v.slice(1);
   }
@@ -208,12 +217,12 @@ function timeZoneLength(value: string): number {
   return 0;
 }
 
-/** Go's parseSignedOffset: "+3", "-12" (hours, at most 23 … 24). */
+/** Go's parseSignedOffset: a sign and digits ("+3", "-0000") of at most 23 hours; the length taken, or 0. */
 function signedOffsetLength(value: string): number {
   const m = /^[+-](\d+)/.exec(value);
   if (m === null) return 0;
-  const n = Number(m[1]);
-  if (m[1]!.length > 2 || n > 24) return 0;
+  const n = BigInt(m[1] as string);
+  if (n > 23n) return 0;
   return m[0].length;
 }
 
@@ -284,8 +293,8 @@ export function parseGoTime(layout: string, value: string): GoTime {
     const chunk = nextChunk(rest);
     try {
       v = skip(v, chunk.prefix);
-    } catch {
-      throw parseError(alayout, avalue, chunk.prefix, v);
+    } catch (error) {
+      throw parseError(alayout, avalue, chunk.prefix, error instanceof SkipFailure ? error.rest : v);
     }
     if (chunk.std === undefined) {
       if (v.length !== 0) throw parseError(alayout, avalue, '', v, `: extra text: ${timeQuote(v)}`);
@@ -424,15 +433,27 @@ export function parseGoTime(layout: string, value: string): GoTime {
             [sign, hh, mm] = [v[0]!, v.slice(1, 3), v.slice(3, 5)];
             v = v.slice(5);
           }
-          const [hr] = getnum(hh, true);
-          const [mn] = getnum(mm, true);
-          const [sc] = getnum(ss, true);
+          // As Go: the numbers are read until one fails, and an out-of-range one wins over any failure.
+          let failed = false;
+          const num = (text: string): number => {
+            if (failed) return 0;
+            try {
+              return getnum(text, true)[0];
+            } catch {
+              failed = true;
+              return 0;
+            }
+          };
+          const hr = num(hh);
+          const mn = num(mm);
+          const sc = num(ss);
           if (hr > 24) range = 'time zone offset hour';
           if (mn > 60) range = 'time zone offset minute';
           if (sc > 60) range = 'time zone offset second';
           zoneOffset = (hr * 60 + mn) * 60 + sc;
           if (sign === '-') zoneOffset = -zoneOffset;
-          else if (sign !== '+') throw new ParseFailure();
+          else if (sign !== '+') failed = true;
+          if (failed && range === '') throw new ParseFailure();
           break;
         }
         case 'TZ': {
