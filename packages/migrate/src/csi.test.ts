@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { objectContent } from '@vaultbridge/csi-provider';
 import { parseVaultAuthSpec, parseVaultDynamicSecretSpec, parseVaultPkiSecretSpec, parseVaultStaticSecretSpec } from '@vaultbridge/operator';
 import { parseManifests, type Manifest } from './manifests.ts';
 import { migrate } from './migrate.ts';
@@ -246,4 +247,47 @@ test("VSO's samples to CSI: a volume whose keys are unknown stays as it is, with
   expect(ofKind(manifests, 'SecretProviderClass')).toEqual([]);
   expect(findings).toContainEqual(expect.objectContaining({ severity: 'error', field: 'spec.volumes[0]', reason: expect.stringMatching(/list them with items/) }));
   expect(findings).toContainEqual(expect.objectContaining({ severity: 'error', source: expect.objectContaining({ name: 'vaultstaticsecret-sample-tenant-1' }), reason: expect.stringMatching(/could not move/) }));
+});
+
+describe('a kubernetes.io/tls VaultPKISecret → CSI', () => {
+  const input = parseManifests(`
+apiVersion: secrets.vaultbridge.dev/v1beta1
+kind: VaultConnection
+metadata: { name: vault, namespace: web }
+spec: { address: "http://vault:8200" }
+---
+apiVersion: secrets.vaultbridge.dev/v1beta1
+kind: VaultAuth
+metadata: { name: app, namespace: web }
+spec: { vaultConnectionRef: vault, method: kubernetes, mount: kubernetes, kubernetes: { role: web, serviceAccount: app } }
+---
+apiVersion: secrets.vaultbridge.dev/v1beta1
+kind: VaultPKISecret
+metadata: { name: tls, namespace: web }
+spec: { vaultAuthRef: app, mount: pki, role: web, commonName: web.example.test, ttl: 1h, destination: { name: web-tls, create: true, type: kubernetes.io/tls } }
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: web, namespace: web }
+spec:
+  serviceAccountName: app
+  containers: [{ name: app, image: app, volumeMounts: [{ name: tls, mountPath: /etc/tls }] }]
+  volumes: [{ name: tls, secret: { secretName: web-tls, items: [{ key: tls.crt, path: tls.crt }, { key: tls.key, path: tls.key }, { key: ca.crt, path: ca.crt }] } }]
+`, 'tls.yaml');
+  const { manifests, findings } = migrate(input, { to: 'csi' });
+  const answer = (caChain: string[]) => ({ request_id: 'r', lease_id: '', lease_duration: 0, renewable: false, auth: null, warnings: null, wrap_info: null,
+    data: { certificate: 'CERT', issuing_ca: 'CA1', ca_chain: caChain, private_key: 'KEY', private_key_type: 'ec', serial_number: '01' } });
+
+  test('tls.key and ca.crt are Vault fields; tls.crt appends the chain as the operator writes it (a Go template)', () => {
+    const [spc] = ofKind(manifests, 'SecretProviderClass');
+    const parsed = parseSpc(spc!);
+    expect(parsed.issues).toEqual([]);
+    const byName = Object.fromEntries(parsed.objects.map((o) => [o.objectName, o]));
+    expect([byName['tls.key']!.secretKey, byName['ca.crt']!.secretKey, byName['tls.crt']!.secretKey]).toEqual(['private_key', 'issuing_ca', undefined]);
+    // The provider renders it over the issue answer: with a chain, and with only the issuing CA.
+    expect(objectContent(byName['tls.crt']!, answer(['CA1', 'ROOT'])).toString()).toBe('CERT\nCA1\nROOT');
+    expect(objectContent(byName['tls.crt']!, answer([])).toString()).toBe('CERT\nCA1');
+    expect(objectContent(byName['tls.key']!, answer([])).toString()).toBe('KEY');
+    expect(findings.filter((f) => f.severity !== 'info').map((f) => [f.severity, f.field])).toEqual([['changed', 'spec.destination.type']]);
+  });
 });

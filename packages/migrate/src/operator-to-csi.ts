@@ -31,6 +31,8 @@ interface Synced {
   readonly templates: Record<string, string>;
   /** raw Vault fields are in the Secret too (no `excludes: [".*"]`) */
   readonly rawKeys: boolean;
+  /** a VaultPKISecret writing a kubernetes.io/tls Secret without templates: it adds tls.crt, tls.key, ca.crt */
+  readonly tlsKeys: boolean;
 }
 
 function requestOf(kind: string, raw: unknown): Synced['request'] {
@@ -74,6 +76,7 @@ function readSynced(manifests: readonly Manifest[], defaultNamespace: string, fi
     out.push({
       index, manifest, source, namespace: source.namespace ?? defaultNamespace, spec, destination: String(destination.name ?? ''), request, templates,
       rawKeys: !excludes.includes('.*'),
+      tlsKeys: manifest.kind === 'VaultPKISecret' && destination.type === 'kubernetes.io/tls' && Object.keys(templates).length === 0,
     });
   });
   return out;
@@ -125,6 +128,17 @@ function connectionFor(synced: Synced, manifests: readonly Manifest[], findings:
   };
 }
 
+/**
+ * The keys a kubernetes.io/tls VaultPKISecret adds (operator controllers/pki-secret.ts, as VSO): tls.key
+ * and ca.crt are Vault fields as they are; tls.crt is the certificate, a newline and the CA chain joined
+ * by newlines (else the issuing CA), written here as a Go template over the provider's issue answer.
+ */
+const TLS_KEYS: Record<string, { secretKey?: string; template?: string }> = {
+  'tls.key': { secretKey: 'private_key' },
+  'ca.crt': { secretKey: 'issuing_ca' },
+  'tls.crt': { template: '{{ .certificate }}{{ with .ca_chain }}{{ "\\n" }}{{ join "\\n" . }}{{ else }}{{ with .issuing_ca }}{{ "\\n" }}{{ . }}{{ end }}{{ end }}' },
+};
+
 function objectFor(synced: Synced, key: string, path: string, mode: number | undefined, findings: Findings): SpcObject | undefined {
   const base = { objectName: path, secretPath: synced.request.secretPath, ...(synced.request.method ? { method: synced.request.method } : {}),
     ...(synced.request.secretArgs ? { secretArgs: synced.request.secretArgs } : {}), ...(mode === undefined ? {} : { filePermission: mode }) };
@@ -143,6 +157,12 @@ function objectFor(synced: Synced, key: string, path: string, mode: number | und
   if (key === '_raw') {
     findings.add('changed', synced.source, 'spec.destination', "key _raw (the JSON of Vault's data) becomes the provider's whole-response JSON, which also carries request_id and the lease fields");
     return base;
+  }
+  const tls = synced.tlsKeys ? TLS_KEYS[key] : undefined;
+  if (tls) {
+    if (tls.template === undefined) return { ...base, secretKey: tls.secretKey };
+    findings.add('changed', synced.source, 'spec.destination.type', `key ${key} (the certificate with its CA chain appended, as the operator and VSO write it) becomes a Go template object, which the Vaultbridge CSI provider renders; upstream vault-csi-provider would need secretKey certificate (no chain)`);
+    return { ...base, template: tls.template, templateEngine: 'go' };
   }
   if (!synced.rawKeys) {
     findings.add('error', synced.source, 'spec.destination.transformation', `the volume shows key "${key}", which this object does not write`);

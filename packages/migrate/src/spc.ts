@@ -25,8 +25,9 @@ export interface SpcObject {
   readonly objectName: string;
   readonly secretPath: string;
   readonly secretKey?: string;
-  /** ours: handlebars over the secret's data */
+  /** ours: a template over the secret's data (handlebars, or Go with templateEngine: go) */
   readonly template?: string;
+  readonly templateEngine?: 'go' | 'handlebars';
   readonly method?: string;
   readonly secretArgs?: Record<string, unknown>;
   readonly filePermission?: number;

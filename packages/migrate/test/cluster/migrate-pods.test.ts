@@ -4,10 +4,13 @@
 // mode and text, and its secret env variables), the namespace is migrated with `vaultbridge-migrate
 // --from-namespace` as a user runs it, the output is applied as `kubectl replace`/`create` would, and
 // the migrated pod's container must see the same files, modes and values. The report's items are
-// asserted, so what each direction cannot express is part of the proof. Database credentials are new on
-// every read: there the proof is that the old and new files have the same shape and the new ones log in.
+// asserted, so what each direction cannot express is part of the proof. Database credentials and
+// certificates are new on every read: there the old and new files must have the same shape (a DSN, a
+// certificate's subject, issuer and SANs, the key type) and the new ones must work (log in to
+// PostgreSQL, the key pairs with the certificate).
 // VSO cannot run here (not built, no registry): its direction starts from VSO's manifests and compares
 // with what VSO writes by its documentation (each field and `_raw`), read from Vault.
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { installChart, waitFor, waitForPodsReady } from '@vaultbridge/testenv';
 import { annotatedDeployment, DB_DSN } from '../support/agent.ts';
@@ -16,7 +19,7 @@ import type { Manifest } from '../../src/manifests.ts';
 import { appContainer, containerView, currentPod, logsIn, migrateEnv, notExpressed, runMigrate, vaultNamespace, type ContainerView } from './support.ts';
 
 const env = migrateEnv();
-const { kvV2Mount, databaseMount, databaseRole, kubernetesAuthMount } = env.stack.layout;
+const { kvV2Mount, databaseMount, databaseRole, kubernetesAuthMount, pkiMount, pkiRole, pkiDomain } = env.stack.layout;
 const kvData = { username: 'app-user', password: 'p&ss<word>', port: '5432' };
 const group = 'secrets.vaultbridge.dev';
 const version = 'v1beta1';
@@ -24,6 +27,7 @@ const version = 'v1beta1';
 const policy = (namespace: string): string => `
 path "${kvV2Mount}/data/${namespace}/*" { capabilities = ["read"] }
 path "${databaseMount}/creds/${databaseRole}" { capabilities = ["read"] }
+path "${pkiMount}/issue/${pkiRole}" { capabilities = ["update"] }
 path "sys/leases/renew" { capabilities = ["update"] }
 path "sys/leases/revoke" { capabilities = ["update"] }
 `;
@@ -58,27 +62,42 @@ function injectedDeployment(namespace: string): Manifest {
 
 const INJECTOR_DIRS = ['/vault/secrets', '/etc/app'];
 
+/** How a new-per-read value is compared: what both sides must share (shape, subject), never the bytes. */
+type Signature = (text: string) => string;
+
+const dsn: Signature = (text) => (DB_DSN.test(text) ? 'postgresql://<user>:<password>@db/app' : text);
+const token: Signature = (text) => (/^\S+$/.test(text) ? '<one word>' : text);
+/** A certificate: its subject, issuer and SANs, and whether the text ends with a newline. */
+const certificate: Signature = (text) => {
+  const cert = new X509Certificate(text);
+  const blocks = text.match(/-----BEGIN CERTIFICATE-----/g)?.length ?? 0;
+  return `${cert.subject} / ${cert.issuer} / ${cert.subjectAltName} / ${blocks} certificates / newline at end: ${text.endsWith('\n')}`;
+};
+const privateKey: Signature = (text) => `${createPrivateKey(text).asymmetricKeyType} key / newline at end: ${text.endsWith('\n')}`;
+
 /**
  * The differences between what the original and the migrated container see (empty when the same).
- * Files matching `dynamic` hold database credentials: each side must match it, and the new ones log in.
+ * Files in `dynamic` are new on every read (database credentials, certificates): their signatures must
+ * be equal; the callers check that the new ones work.
  */
-async function differences(before: ContainerView, after: ContainerView, dynamic: Record<string, RegExp> = {}, renamed: Record<string, string> = {}): Promise<string[]> {
+function differences(before: ContainerView, after: ContainerView, dynamic: Record<string, Signature> = {}): string[] {
   const out: string[] = [];
-  const wanted = Object.keys(before.files).map((file) => renamed[file] ?? file).sort();
+  const wanted = Object.keys(before.files).sort();
   if (JSON.stringify(wanted) !== JSON.stringify(Object.keys(after.files).sort())) out.push(`files: before ${JSON.stringify(wanted)}, after ${JSON.stringify(Object.keys(after.files).sort())}`);
   for (const [file, old] of Object.entries(before.files)) {
-    const now = after.files[renamed[file] ?? file];
+    const now = after.files[file];
     if (!now) continue;
     if (old.mode !== now.mode) out.push(`${file}: mode ${old.mode} → ${now.mode}`);
-    const shape = dynamic[file];
-    if (shape) {
-      if (!shape.test(old.text) || !shape.test(now.text)) out.push(`${file}: ${JSON.stringify(old.text)} / ${JSON.stringify(now.text)} do not match ${shape}`);
-    } else if (old.text !== now.text) {
-      out.push(`${file}: ${JSON.stringify(old.text)} → ${JSON.stringify(now.text)}`);
-    }
+    const signature = dynamic[file] ?? ((text: string) => text);
+    if (signature(old.text) !== signature(now.text)) out.push(`${file}: ${JSON.stringify(signature(old.text))} → ${JSON.stringify(signature(now.text))}`);
   }
   if (JSON.stringify(before.env) !== JSON.stringify(after.env)) out.push(`env: ${JSON.stringify(before.env)} → ${JSON.stringify(after.env)}`);
   return out;
+}
+
+/** The certificate and key a pod sees belong together. */
+function pairs(view: ContainerView, certFile: string, keyFile: string): boolean {
+  return new X509Certificate(view.files[certFile]!.text).checkPrivateKey(createPrivateKey(view.files[keyFile]!.text));
 }
 
 async function dsnLogsIn(text: string): Promise<void> {
@@ -132,7 +151,7 @@ let csiToOperator: Original;
 let operatorToCsi: Original;
 
 const SPC_DIRS = ['/mnt/secrets'];
-const OPERATOR_DIRS = ['/etc/config', '/etc/db'];
+const OPERATOR_DIRS = ['/etc/config', '/etc/db', '/etc/tls'];
 
 async function injectorOriginal(prefix: string): Promise<Original> {
   const namespace = await kvNamespace(prefix);
@@ -164,6 +183,8 @@ async function csiOriginal(): Promise<Original> {
             `- objectName: password\n  secretPath: ${kv}\n  secretKey: password`,
             `- objectName: db-username\n  secretPath: ${creds}\n  secretKey: username`,
             `- objectName: db-password\n  secretPath: ${creds}\n  secretKey: password`,
+            // vault-csi-provider's documented PKI shape: one PUT to issue, two objects of its answer.
+            ...['certificate', 'private_key'].map((key) => `- objectName: tls.${key === 'certificate' ? 'crt' : 'key'}\n  secretPath: ${pkiMount}/issue/${pkiRole}\n  method: PUT\n  secretArgs:\n    common_name: web.${pkiDomain}\n    ttl: 1h\n  secretKey: ${key}`),
           ].join('\n'),
         },
         secretObjects: [{ secretName: 'web-synced', type: 'Opaque', data: [{ objectName: 'password', key: 'password' }] }],
@@ -191,15 +212,17 @@ async function operatorOriginal(): Promise<Original> {
     create('VaultAuth', 'app', { vaultConnectionRef: 'vault', method: 'kubernetes', mount: kubernetesAuthMount, kubernetes: { role: namespace, serviceAccount: 'app', audiences: ['vault'] } }),
     create('VaultStaticSecret', 'config', { vaultAuthRef: 'app', mount: kvV2Mount, type: 'kv-v2', path: `${namespace}/config`, refreshAfter: '30s', destination: { name: 'web-config', create: true } }),
     create('VaultDynamicSecret', 'db', { vaultAuthRef: 'app', mount: databaseMount, path: `creds/${databaseRole}`, destination: { name: 'db-credentials', create: true } }),
+    create('VaultPKISecret', 'tls', { vaultAuthRef: 'app', mount: pkiMount, role: pkiRole, commonName: `web.${pkiDomain}`, ttl: '1h', destination: { name: 'web-tls', create: true, type: 'kubernetes.io/tls' } }),
     deployment(namespace, {
       containers: [appContainer(env, {
         env: [{ name: 'PASSWORD', valueFrom: { secretKeyRef: { name: 'web-config', key: 'password' } } }],
-        volumeMounts: [{ name: 'config', mountPath: '/etc/config', readOnly: true }, { name: 'db', mountPath: '/etc/db', readOnly: true }],
+        volumeMounts: [{ name: 'config', mountPath: '/etc/config', readOnly: true }, { name: 'db', mountPath: '/etc/db', readOnly: true }, { name: 'tls', mountPath: '/etc/tls', readOnly: true }],
       })],
       volumes: [
         // A volume of every key cannot move (the keys are Vault's, unknown offline: an error in the report); items can.
         { name: 'config', secret: { secretName: 'web-config', items: [{ key: 'username', path: 'username' }, { key: 'password', path: 'password', mode: 0o400 }] } },
         { name: 'db', secret: { secretName: 'db-credentials', items: [{ key: 'username', path: 'username' }, { key: 'password', path: 'password' }] } },
+        { name: 'tls', secret: { secretName: 'web-tls', items: [{ key: 'tls.crt', path: 'tls.crt' }, { key: 'tls.key', path: 'tls.key' }] } },
       ],
     }),
   ]);
@@ -234,7 +257,7 @@ describe('vaultbridge-migrate, proven in real pods', () => {
     const migrated = await env.apps.readNamespacedDeployment({ namespace, name: 'web' });
     expect(Object.keys(migrated.spec!.template.metadata!.annotations ?? {}).filter((key) => key.startsWith('vault.hashicorp.com/'))).toEqual([]);
     const afterView = await containerView(env, namespace, after, INJECTOR_DIRS);
-    expect(await differences(view, afterView, { '/vault/secrets/db': DB_DSN })).toEqual([]);
+    expect(differences(view, afterView, { '/vault/secrets/db': dsn })).toEqual([]);
     await dsnLogsIn(afterView.files['/vault/secrets/db']!.text);
   });
 
@@ -247,22 +270,26 @@ describe('vaultbridge-migrate, proven in real pods', () => {
     expect(migration.manifests.map((m) => m.kind)).toEqual(['VaultConnection', 'VaultAuth', 'VaultStaticSecret', 'VaultDynamicSecret', 'Deployment']);
     const after = await applyAndRoll(namespace, migration.manifests, pod);
     const afterView = await containerView(env, namespace, after, INJECTOR_DIRS);
-    expect(await differences(view, afterView, { '/vault/secrets/db': DB_DSN })).toEqual([]);
+    expect(differences(view, afterView, { '/vault/secrets/db': dsn })).toEqual([]);
     await dsnLogsIn(afterView.files['/vault/secrets/db']!.text);
   });
 
   it('SecretProviderClass → operator objects: the same files, and the env variable from the operator\'s Secret', async () => {
     const { namespace, pod, view } = csiToOperator;
-    expect(Object.keys(view.files).sort()).toEqual(['/mnt/secrets/db-password', '/mnt/secrets/db-username', '/mnt/secrets/password', '/mnt/secrets/username']);
+    expect(Object.keys(view.files).sort()).toEqual(['/mnt/secrets/db-password', '/mnt/secrets/db-username', '/mnt/secrets/password', '/mnt/secrets/tls.crt', '/mnt/secrets/tls.key', '/mnt/secrets/username']);
+    expect(pairs(view, '/mnt/secrets/tls.crt', '/mnt/secrets/tls.key')).toBe(true);
     expect(view.env).toEqual({ PASSWORD: kvData.password });
     const migration = await runMigrate(['--to', 'operator', '--from-namespace', namespace, '--kubeconfig', env.stack.handle.kubeconfigPath]);
     expect(migration.code).toBe(0);
     // The synced Secret outlives the pods now (the operator keeps it), and is taken over from the driver.
-    expect(notExpressed(migration.findings)).toEqual(['changed SecretProviderClass spec.secretObjects[0]']);
+    // Also: the certificate is issued per VaultPKISecret sync, renewed by the operator, not per mount.
+    expect(notExpressed(migration.findings)).toEqual(['changed SecretProviderClass spec.secretObjects[0]', 'changed SecretProviderClass spec.parameters.objects[4].secretPath']);
     const after = await applyAndRoll(namespace, migration.manifests, pod);
     const afterView = await containerView(env, namespace, after, SPC_DIRS, ['PASSWORD']);
-    const anyText = /^\S+$/;
-    expect(await differences(view, afterView, { '/mnt/secrets/db-username': anyText, '/mnt/secrets/db-password': anyText })).toEqual([]);
+    expect(differences(view, afterView, {
+      '/mnt/secrets/db-username': token, '/mnt/secrets/db-password': token, '/mnt/secrets/tls.crt': certificate, '/mnt/secrets/tls.key': privateKey,
+    })).toEqual([]);
+    expect(pairs(afterView, '/mnt/secrets/tls.crt', '/mnt/secrets/tls.key')).toBe(true);
     await logsIn(env, afterView.files['/mnt/secrets/db-username']!.text, afterView.files['/mnt/secrets/db-password']!.text);
     // The driver's synced Secret goes with the old pod; then the operator writes it (it refuses to take
     // over a Secret it does not own), so later pods read the operator's.
@@ -272,22 +299,26 @@ describe('vaultbridge-migrate, proven in real pods', () => {
 
   it('operator objects → SecretProviderClass: the CSI volumes show the same files, secretObjects keep the env variable', async () => {
     const { namespace, pod, view } = operatorToCsi;
-    expect(Object.keys(view.files).sort()).toEqual(['/etc/config/password', '/etc/config/username', '/etc/db/password', '/etc/db/username']);
+    expect(Object.keys(view.files).sort()).toEqual(['/etc/config/password', '/etc/config/username', '/etc/db/password', '/etc/db/username', '/etc/tls/tls.crt', '/etc/tls/tls.key']);
+    expect(pairs(view, '/etc/tls/tls.crt', '/etc/tls/tls.key')).toBe(true);
     expect(view.env).toEqual({ PASSWORD: kvData.password });
     const migration = await runMigrate(['--to', 'csi', '--from-namespace', namespace, '--kubeconfig', env.stack.handle.kubeconfigPath]);
     expect(migration.code).toBe(0);
     // The env variable's Secret exists only while a pod mounts the volume (secretObjects).
-    expect(notExpressed(migration.findings)).toEqual(['changed VaultStaticSecret spec.destination.name']);
+    // Also: tls.crt (certificate + CA chain) needs our provider's Go template.
+    expect(notExpressed(migration.findings)).toEqual(['changed VaultPKISecret spec.destination.type', 'changed VaultStaticSecret spec.destination.name']);
     // One SPC per volume; the env variable's Secret is the secretObjects of the volume that shows its key.
-    expect(migration.manifests.map((m) => m.kind).sort()).toEqual(['Deployment', 'SecretProviderClass', 'SecretProviderClass']);
+    expect(migration.manifests.map((m) => m.kind).sort()).toEqual(['Deployment', 'SecretProviderClass', 'SecretProviderClass', 'SecretProviderClass']);
     // The objects the output replaces go first, and their Secrets with them (owner references), so the
     // CSI driver's secretObjects write web-config for the env variable.
-    await deleteOperatorObjects(namespace, ['vaultstaticsecrets', 'vaultdynamicsecrets']);
+    await deleteOperatorObjects(namespace, ['vaultstaticsecrets', 'vaultdynamicsecrets', 'vaultpkisecrets']);
     await secretGone(namespace, 'web-config');
     const after = await applyAndRoll(namespace, migration.manifests, pod);
     const afterView = await containerView(env, namespace, after, OPERATOR_DIRS, ['PASSWORD']);
-    const anyText = /^\S+$/;
-    expect(await differences(view, afterView, { '/etc/db/username': anyText, '/etc/db/password': anyText })).toEqual([]);
+    expect(differences(view, afterView, {
+      '/etc/db/username': token, '/etc/db/password': token, '/etc/tls/tls.crt': certificate, '/etc/tls/tls.key': privateKey,
+    })).toEqual([]);
+    expect(pairs(afterView, '/etc/tls/tls.crt', '/etc/tls/tls.key')).toBe(true);
     await logsIn(env, afterView.files['/etc/db/username']!.text, afterView.files['/etc/db/password']!.text);
     expect(await managedByDriver(namespace, 'web-config')).toBe(true);
   });
