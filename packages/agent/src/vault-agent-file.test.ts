@@ -1,5 +1,6 @@
 // Vault Agent configuration files (agent-configmap) read as the agent's configuration: the HCL forms
 // vault-k8s's and Vault's documentation use, and a clear error for each setting the agent cannot honour.
+import fc from 'fast-check';
 import { parseAgentConfig } from './contract/index.ts';
 import { parseHcl } from './hcl.ts';
 import { readVaultAgentFile } from './vault-agent-file.ts';
@@ -180,4 +181,15 @@ test('HCL syntax errors name the line', () => {
   expect(issues[0]?.message).toMatch(/^not valid HCL: line \d+: block not closed/);
   expect(() => parseHcl('a = "unterminated\n')).toThrow(/line 1: a quoted string cannot span lines/);
   expect(parseHcl('a = 0600\nb = "x\\"y"\n# c\n/* d */ e = [1, "two", true]').entries).toEqual(new Map<string, unknown>([['a', [0o600]], ['b', ['x"y']], ['e', [[1, 'two', true]]]]));
+});
+
+test('any text is read or refused with issues, never a crash (fast-check, seeded)', () => {
+  const pieces = fc.constantFrom('template', 'vault', 'auto_auth', 'method', '"kubernetes"', '=', '{', '}', '[', ']', ',', '"x"', '"\\\\u00e9"', '<<EOT\nx\nEOT\n', '<<-E\n  y\n  E\n', '0600', '-1.5e3', 'true', '#c\n', '/* c */', '//c\n', '\n', ' ', '"unterminated', '\\\\q', 'ß', ':', 'null');
+  fc.assert(
+    fc.property(fc.oneof(fc.string({ maxLength: 80 }), fc.array(pieces, { maxLength: 40 }).map((p) => p.join(' '))), (text) => {
+      const { issues } = readVaultAgentFile(text, '/vault/configs/config.hcl');
+      for (const issue of issues) expect(typeof issue.message).toBe('string');
+    }),
+    { seed: 20261206, numRuns: 2000 },
+  );
 });
