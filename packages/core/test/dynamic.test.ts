@@ -2,7 +2,7 @@
 // LeaseManager renews and re-issues them, and revocation removes the role from PostgreSQL.
 import pg from 'pg';
 import { sharedStack, type TestStack } from '@vaultbridge/testenv';
-import { LeaseManager, readDynamicSecret, VaultClient, type DynamicSecret, type LeaseManagerEvents } from '../src/vault/index.ts';
+import { LeaseManager, readDynamicSecret, renewLease, revokeLease, VaultClient, VaultError, type DynamicSecret, type LeaseManagerEvents } from '../src/vault/index.ts';
 
 interface DbCreds {
   username: string;
@@ -130,4 +130,25 @@ test('stop({ revoke: true }) revokes every tracked lease', async () => {
   expect(revoked.sort()).toEqual([a.leaseId, b.leaseId].sort());
   expect(await roleExists(a.data.username)).toBe(false);
   expect(await roleExists(b.data.username)).toBe(false);
+});
+
+test('renewLease extends the real lease (PostgreSQL VALID UNTIL moves), the max TTL caps it, and revokeLease drops the role', async () => {
+  const role = await shortRole('1h', '90s');
+  const creds = await readDynamicSecret<DbCreds>(client, `${stack.layout.databaseMount}/creds/${role}`);
+  const before = await validUntil(creds.data.username);
+  const renewed = await renewLease(client, creds.leaseId, { incrementSeconds: 30 });
+  expect(renewed).toMatchObject({ leaseId: creds.leaseId, leaseDurationSeconds: 30, renewable: true });
+  expect(renewed.requestId).toMatch(/^[0-9a-f-]{36}$/);
+  // Vault set the role's VALID UNTIL to the renewed end, well before the hour the lease started with.
+  expect((await validUntil(creds.data.username)).getTime()).toBeLessThan(before.getTime());
+  // More than the max TTL left is asked: Vault grants only what is left, and says so.
+  const capped = await renewLease(client, creds.leaseId, { incrementSeconds: 3600 });
+  expect(capped.leaseDurationSeconds).toBeGreaterThan(0);
+  expect(capped.leaseDurationSeconds).toBeLessThanOrEqual(90);
+
+  await revokeLease(client, creds.leaseId);
+  expect(await roleExists(creds.data.username)).toBe(false);
+  const refused = await renewLease(client, creds.leaseId).catch((error: unknown) => error);
+  expect(refused).toBeInstanceOf(VaultError);
+  expect((refused as VaultError).path).toBe('sys/leases/renew');
 });

@@ -1,7 +1,7 @@
 // PKI issue and transit round trips against the real Vault of the test stack.
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { sharedStack, type TestStack } from '@vaultbridge/testenv';
-import { issueCertificate, parseCertificate, transitDecrypt, transitEncrypt, VaultClient, VaultError } from '../src/vault/index.ts';
+import { issueCertificate, parseCertificate, revokeCertificate, transitDecrypt, transitEncrypt, VaultClient, VaultError } from '../src/vault/index.ts';
 
 let stack: TestStack;
 let client: VaultClient;
@@ -45,6 +45,21 @@ describe('PKI', () => {
     expect(cert.verify(new X509Certificate(issued.issuingCa).publicKey)).toBe(true);
     expect(cert.checkPrivateKey(createPrivateKey(issued.privateKey))).toBe(true);
     expect(issued.secret.path).toBe(`${stack.layout.pkiMount}/issue/${stack.layout.pkiRole}`);
+  });
+
+  test('through a named issuer, in DER, with roots left out of the chain; revokeCertificate revokes it in Vault', async () => {
+    const host = `${stack.uniqueName('der')}.${stack.layout.pkiDomain}`;
+    const issued = await issueCertificate(client, {
+      mount: stack.layout.pkiMount, role: stack.layout.pkiRole, issuerRef: 'default', commonName: host, ttl: '10m', format: 'der', removeRootsFromChain: true,
+    });
+    expect(issued.secret.path).toBe(`${stack.layout.pkiMount}/issuer/default/issue/${stack.layout.pkiRole}`);
+    expect(issued.certificate).not.toContain('BEGIN');
+    expect(new X509Certificate(Buffer.from(issued.certificate, 'base64')).subject).toContain(`CN=${host}`);
+    expect(issued.parsed.commonName).toBe(host);
+
+    await revokeCertificate(client, { mount: stack.layout.pkiMount, serialNumber: issued.serialNumber });
+    const record = await client.read<{ revocation_time: number }>(`${stack.layout.pkiMount}/cert/${issued.serialNumber}`);
+    expect(record.data.revocation_time).toBeGreaterThan(0);
   });
 
   test('a name outside the role is refused with Vault\'s reason', async () => {

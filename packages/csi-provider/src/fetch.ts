@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
 import {
   KubernetesAuth, ServiceAccountTokenError, StaticTokenSource, VaultAuthError, VaultClient,
-  VaultConfigError, VaultError, VaultNotFoundError, VaultPermissionError, VaultUnavailableError, registerSecret,
+  VaultConfigError, VaultError, VaultNotFoundError, VaultPermissionError, VaultUnavailableError, registerSecret, renewLease,
   type Logger, type ServiceAccountTokenSource, type VaultResponse,
 } from '@vaultbridge/core';
 import { LRUCache } from 'lru-cache';
@@ -342,8 +342,7 @@ export class VaultFetcher {
   private async renewOrRead(client: VaultClient, cached: LeasedAnswer, leaseKey: string, now: number, read: () => Promise<VaultResponse<unknown> | null>): Promise<VaultResponse<unknown> | null> {
     const duration = cached.response.lease_duration;
     try {
-      const renewed = await client.request<unknown>('PUT', 'sys/leases/renew', { body: { lease_id: cached.response.lease_id, increment: duration } });
-      const granted = renewed?.lease_duration ?? 0;
+      const granted = (await renewLease(client, cached.response.lease_id, { incrementSeconds: duration })).leaseDurationSeconds;
       if (granted >= duration) {
         const renewedAnswer = leasedAnswer(cached.response, granted, this.options.now?.() ?? Date.now());
         this.leased.set(leaseKey, renewedAnswer);

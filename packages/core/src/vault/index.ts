@@ -15,12 +15,13 @@ export {
 } from './kv.ts';
 export { renewalDelayMs, defaultRenewFraction, defaultJitterFraction, type RenewalTiming } from './renewal.ts';
 export { readDynamicSecret, writeDynamicSecret, dynamicSecretFromResponse, type DynamicSecret } from './dynamic.ts';
+export { renewLease, revokeLease, type RenewedLease, type LeaseCallOptions } from './lease-calls.ts';
 export {
   LeaseManager, LeaseTrackingError, type LeaseManagerOptions, type LeaseManagerEvents, type LeaseEvent, type TrackOptions,
   type TrackedLease,
 } from './leases.ts';
 export {
-  issueCertificate, parseCertificate, splitPemCertificates, type IssueCertificateOptions, type IssuedCertificate, type ParsedCertificate,
+  issueCertificate, revokeCertificate, pkiIssuePath, pkiIssueBody, parseCertificate, splitPemCertificates, type IssueCertificateOptions, type IssuedCertificate, type ParsedCertificate,
   type PkiIssueData,
 } from './pki.ts';
 export { transitEncrypt, transitDecrypt, type TransitKeyOptions } from './transit.ts';

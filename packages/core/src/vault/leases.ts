@@ -6,6 +6,7 @@ import { backoffDelay } from '../retry/index.ts';
 import type { VaultClient } from './client.ts';
 import type { DynamicSecret } from './dynamic.ts';
 import { isVaultDown, VaultError } from './errors.ts';
+import { renewLease, revokeLease } from './lease-calls.ts';
 import { renewalDelayMs, unrefTimer, type RenewalTiming } from './renewal.ts';
 
 /** A LeaseManager used the wrong way (tracking after stop, a secret without lease id and no id). */
@@ -126,7 +127,7 @@ export class LeaseManager extends EventEmitter<LeaseManagerEvents> {
     if (!entry) return;
     this.untrack(id);
     if (!entry.secret.leaseId) return;
-    await this.client.request('PUT', 'sys/leases/revoke', { body: { lease_id: entry.secret.leaseId } });
+    await revokeLease(this.client, entry.secret.leaseId);
     this.emit('revoked', { id, leaseId: entry.secret.leaseId });
   }
 
@@ -138,7 +139,7 @@ export class LeaseManager extends EventEmitter<LeaseManagerEvents> {
     if (!options.revoke) return;
     await Promise.all(entries.filter((e) => e.secret.leaseId).map(async (entry) => {
       try {
-        await this.client.request('PUT', 'sys/leases/revoke', { body: { lease_id: entry.secret.leaseId } });
+        await revokeLease(this.client, entry.secret.leaseId);
         this.emit('revoked', { id: entry.id, leaseId: entry.secret.leaseId });
       } catch (error) {
         this.emitError(entry, 'revoke', error);
@@ -174,9 +175,7 @@ export class LeaseManager extends EventEmitter<LeaseManagerEvents> {
     let granted: number;
     let renewable: boolean;
     try {
-      const response = await this.client.request<unknown>('PUT', 'sys/leases/renew', { body: { lease_id: secret.leaseId, increment: asked } });
-      granted = response?.lease_duration ?? 0;
-      renewable = response?.renewable ?? false;
+      ({ leaseDurationSeconds: granted, renewable } = await renewLease(this.client, secret.leaseId, { incrementSeconds: asked }));
     } catch (error) {
       if (!this.isLive(entry) || entry.secret !== secret) return;
       this.emitError(entry, 'renew', error);
@@ -221,7 +220,7 @@ export class LeaseManager extends EventEmitter<LeaseManagerEvents> {
     this.emit('reissued', { id: entry.id, leaseId: fresh.leaseId, previousLeaseId: previous.leaseId, secret: fresh });
     this.schedule(entry);
     if (this.options.revokeOnReissue && previous.leaseId && previous.leaseId !== fresh.leaseId) {
-      await this.client.request('PUT', 'sys/leases/revoke', { body: { lease_id: previous.leaseId } }).then(
+      await revokeLease(this.client, previous.leaseId).then(
         () => this.emit('revoked', { id: entry.id, leaseId: previous.leaseId }),
         (error: unknown) => this.emitError(entry, 'revoke', error),
       );

@@ -8,14 +8,27 @@ export interface IssueCertificateOptions {
   /** PKI mount. Default `pki`. */
   mount?: string;
   role: string;
-  commonName: string;
+  /** Issue with this issuer (`<mount>/issuer/<ref>/issue/<role>`); the mount's default issuer when absent. */
+  issuerRef?: string;
+  /** Common name; the role decides whether one is required. */
+  commonName?: string;
   altNames?: string[];
   ipSans?: string[];
   uriSans?: string[];
-  /** Vault duration ("24h") or seconds. */
+  /** `<oid>;<type>:<value>` each. */
+  otherSans?: string[];
+  userIds?: string[];
+  /** Vault duration ("24h", "7d") or seconds. */
   ttl?: string | number;
+  /** Expiry as `YYYY-MM-ddTHH:MM:SSZ`, instead of ttl. */
+  notAfter?: string;
   excludeCnFromSans?: boolean;
-  privateKeyFormat?: 'der' | 'pkcs8';
+  /** Encoding of `certificate`. Default `pem`. */
+  format?: 'pem' | 'der' | 'pem_bundle';
+  /** E.g. `pkcs8`; Vault's default when absent. */
+  privateKeyFormat?: string;
+  /** Leave the root CA out of `ca_chain` (as VSO asks). */
+  removeRootsFromChain?: boolean;
   signal?: AbortSignal;
 }
 
@@ -91,7 +104,16 @@ function parseSubjectAltName(text: string | undefined): Pick<ParsedCertificate, 
 export function parseCertificate(pem: string): ParsedCertificate {
   const first = splitPemCertificates(pem)[0];
   if (!first) throw new VaultProtocolError('no PEM certificate block found');
-  const cert = new X509Certificate(first);
+  return describeCertificate(first);
+}
+
+function describeCertificate(encoded: string | Buffer): ParsedCertificate {
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(encoded);
+  } catch (error) {
+    throw new VaultProtocolError(`the certificate cannot be read: ${(error as Error).message}`);
+  }
   const commonName = cert.subject.split('\n').find((line) => line.startsWith('CN='))?.slice(3);
   return {
     subject: cert.subject,
@@ -106,24 +128,44 @@ export function parseCertificate(pem: string): ParsedCertificate {
   };
 }
 
-/** `POST <mount>/issue/<role>`: a new key and certificate. */
-export async function issueCertificate(client: VaultClient, options: IssueCertificateOptions): Promise<IssuedCertificate> {
+/** Vault's issue path: `<mount>/issue/<role>`, or `<mount>/issuer/<ref>/issue/<role>` with an issuer. */
+export function pkiIssuePath(options: Pick<IssueCertificateOptions, 'mount' | 'role' | 'issuerRef'>): string {
   const mount = (options.mount ?? 'pki').replace(/^\/+|\/+$/g, '');
-  const path = `${mount}/issue/${options.role}`;
-  const body = {
-    common_name: options.commonName,
-    ...(options.altNames?.length ? { alt_names: options.altNames.join(',') } : {}),
-    ...(options.ipSans?.length ? { ip_sans: options.ipSans.join(',') } : {}),
-    ...(options.uriSans?.length ? { uri_sans: options.uriSans.join(',') } : {}),
-    ...(options.ttl === undefined ? {} : { ttl: typeof options.ttl === 'number' ? `${options.ttl}s` : options.ttl }),
+  return options.issuerRef ? `${mount}/issuer/${options.issuerRef}/issue/${options.role}` : `${mount}/issue/${options.role}`;
+}
+
+/** The request body: lists comma-joined, and only what is set (Vault takes absent and empty alike). */
+export function pkiIssueBody(options: IssueCertificateOptions): Record<string, unknown> {
+  const list = (name: string, values: string[] | undefined) => (values?.length ? { [name]: values.join(',') } : {});
+  return {
+    ...(options.commonName ? { common_name: options.commonName } : {}),
+    ...list('alt_names', options.altNames),
+    ...list('ip_sans', options.ipSans),
+    ...list('uri_sans', options.uriSans),
+    ...list('other_sans', options.otherSans),
+    ...list('user_ids', options.userIds),
+    ...(options.ttl === undefined || options.ttl === '' ? {} : { ttl: typeof options.ttl === 'number' ? `${options.ttl}s` : options.ttl }),
+    ...(options.notAfter ? { not_after: options.notAfter } : {}),
     ...(options.excludeCnFromSans ? { exclude_cn_from_sans: true } : {}),
     ...(options.privateKeyFormat ? { private_key_format: options.privateKeyFormat } : {}),
-    format: 'pem',
+    ...(options.removeRootsFromChain ? { remove_roots_from_chain: true } : {}),
+    format: options.format ?? 'pem',
   };
-  const response = await client.write<PkiIssueData>(path, body, options.signal ? { signal: options.signal } : {});
+}
+
+/**
+ * `POST <mount>/issue/<role>` (or through an issuer): a new key and certificate. The private key is
+ * registered with the log redactor before this returns.
+ */
+export async function issueCertificate(client: VaultClient, options: IssueCertificateOptions): Promise<IssuedCertificate> {
+  const path = pkiIssuePath(options);
+  const response = await client.write<PkiIssueData>(path, pkiIssueBody(options), options.signal ? { signal: options.signal } : {});
   if (!response?.data?.certificate) throw new VaultProtocolError(`Vault's answer to POST ${path} holds no certificate`, { method: 'POST', path });
   const data = response.data;
   const secret = dynamicSecretFromResponse(path, response);
+  if (!data.serial_number || typeof data.expiration !== 'number') {
+    throw new VaultProtocolError(`Vault's answer to POST ${path} has no serial_number or expiration`, { method: 'POST', path });
+  }
   return {
     certificate: data.certificate,
     issuingCa: data.issuing_ca,
@@ -132,7 +174,14 @@ export async function issueCertificate(client: VaultClient, options: IssueCertif
     privateKeyType: data.private_key_type,
     serialNumber: data.serial_number,
     expiration: new Date(data.expiration * 1000),
-    parsed: parseCertificate(data.certificate),
+    // DER comes base64-encoded; PEM and pem_bundle (key first) hold PEM blocks.
+    parsed: options.format === 'der' ? describeCertificate(Buffer.from(data.certificate, 'base64')) : parseCertificate(data.certificate),
     secret,
   };
+}
+
+/** `POST <mount>/revoke`: revokes the certificate with this serial (`aa:bb:…`). */
+export async function revokeCertificate(client: VaultClient, options: { mount?: string; serialNumber: string; signal?: AbortSignal }): Promise<void> {
+  const mount = (options.mount ?? 'pki').replace(/^\/+|\/+$/g, '');
+  await client.write(`${mount}/revoke`, { serial_number: options.serialNumber }, options.signal ? { signal: options.signal } : {});
 }

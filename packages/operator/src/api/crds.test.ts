@@ -179,14 +179,14 @@ test('VaultConnection: address must be a URL and X-Vault-Namespace is refused as
 
 describe('VaultPKISecret spec', () => {
   const good = { mount: 'pki', role: 'web', commonName: 'web.example.test', altNames: ['a.example.test', 'b.example.test'], ttl: '7d', destination: { name: 'tls', create: true, type: 'kubernetes.io/tls' } };
-  test('the request is VSO\'s: lists comma-joined, roots removed from the chain, optional fields only when set', () => {
+  test('the request is VSO\'s through core\'s issueCertificate: lists comma-joined, roots removed from the chain, optional fields only when set', () => {
     const spec = parseVaultPkiSecretSpec(good);
     expect(pkiIssuePath(spec)).toBe('pki/issue/web');
     expect(pkiIssueBody(spec)).toEqual({
-      common_name: 'web.example.test', alt_names: 'a.example.test,b.example.test', ip_sans: '', uri_sans: '', other_sans: '', user_ids: '',
-      ttl: '7d', not_after: '', exclude_cn_from_sans: false, remove_roots_from_chain: true,
+      common_name: 'web.example.test', alt_names: 'a.example.test,b.example.test', ttl: '7d', remove_roots_from_chain: true, format: 'pem',
     });
-    expect(pkiIssueBody(parseVaultPkiSecretSpec({ ...good, format: 'pem_bundle', privateKeyFormat: 'pkcs8' }))).toMatchObject({ format: 'pem_bundle', private_key_format: 'pkcs8' });
+    expect(pkiIssueBody(parseVaultPkiSecretSpec({ ...good, format: 'pem_bundle', privateKeyFormat: 'pkcs8', userIDs: ['u1', 'u2'], excludeCNFromSans: true })))
+      .toMatchObject({ format: 'pem_bundle', private_key_format: 'pkcs8', user_ids: 'u1,u2', exclude_cn_from_sans: true });
   });
   test('issuerRef goes into the path with /issue/ (VSO 1.4.1 left it out)', () => {
     expect(pkiIssuePath(parseVaultPkiSecretSpec({ ...good, issuerRef: 'intermediate-2026' }))).toBe('pki/issuer/intermediate-2026/issue/web');

@@ -1,6 +1,7 @@
 // VaultPKISecret: a certificate issued by a Vault PKI role into a Secret, re-issued before it expires.
 // The spec and status are described once in zod: type, parser and CRD schema come from them
 // (kind-schema.ts). Field names and defaults are VSO's (§1.6 of the reference).
+import { pkiIssueBody as issueBody, pkiIssuePath as issuePath, type IssueCertificateOptions } from '@vaultbridge/core';
 import { z } from 'zod';
 import { SpecError, type Condition, type ObjectMeta } from './common.ts';
 import { parseSpec, statusStructuralSchema, structuralSchema } from './kind-schema.ts';
@@ -111,25 +112,37 @@ export function parseVaultPkiSecretSpec(raw: unknown): VaultPkiSecretSpec {
   return parseSpec(vaultPkiSecretSpecSchema, raw);
 }
 
-/** Vault's issue path. VSO 1.4.1 left out `/issue/` with an issuerRef (fixed upstream in #1336). */
-export function pkiIssuePath(spec: VaultPkiSecretSpec): string {
-  return spec.issuerRef ? `${spec.mount}/issuer/${spec.issuerRef}/issue/${spec.role}` : `${spec.mount}/issue/${spec.role}`;
+/**
+ * What to ask core's issueCertificate for, as VSO's GetIssuerAPIData: lists comma-joined, optional
+ * fields only when set, roots removed from the chain. With an issuerRef the path is
+ * `<mount>/issuer/<ref>/issue/<role>` (VSO 1.4.1 left out `/issue/`; fixed upstream in #1336).
+ */
+export function pkiIssueOptions(spec: VaultPkiSecretSpec): IssueCertificateOptions {
+  return {
+    mount: spec.mount,
+    role: spec.role,
+    ...(spec.issuerRef ? { issuerRef: spec.issuerRef } : {}),
+    ...(spec.commonName ? { commonName: spec.commonName } : {}),
+    altNames: spec.altNames,
+    ipSans: spec.ipSans,
+    uriSans: spec.uriSans,
+    otherSans: spec.otherSans,
+    userIds: spec.userIDs,
+    ...(spec.ttl ? { ttl: spec.ttl } : {}),
+    ...(spec.notAfter ? { notAfter: spec.notAfter } : {}),
+    excludeCnFromSans: spec.excludeCNFromSans,
+    ...(spec.format ? { format: spec.format } : {}),
+    ...(spec.privateKeyFormat ? { privateKeyFormat: spec.privateKeyFormat } : {}),
+    removeRootsFromChain: true,
+  };
 }
 
-/** The request body, as VSO's GetIssuerAPIData: lists comma-joined, optional fields only when set. */
+/** Vault's issue path for the spec (core's pkiIssuePath). */
+export function pkiIssuePath(spec: VaultPkiSecretSpec): string {
+  return issuePath(pkiIssueOptions(spec));
+}
+
+/** The request body for the spec, as core's issueCertificate sends it (what `migrate` puts in CSI secretArgs). */
 export function pkiIssueBody(spec: VaultPkiSecretSpec): Record<string, unknown> {
-  return {
-    common_name: spec.commonName ?? '',
-    alt_names: spec.altNames.join(','),
-    ip_sans: spec.ipSans.join(','),
-    uri_sans: spec.uriSans.join(','),
-    other_sans: spec.otherSans.join(','),
-    user_ids: spec.userIDs.join(','),
-    ttl: spec.ttl ?? '',
-    not_after: spec.notAfter ?? '',
-    exclude_cn_from_sans: spec.excludeCNFromSans,
-    remove_roots_from_chain: true,
-    ...(spec.format ? { format: spec.format } : {}),
-    ...(spec.privateKeyFormat ? { private_key_format: spec.privateKeyFormat } : {}),
-  };
+  return issueBody(pkiIssueOptions(spec));
 }

@@ -5,7 +5,7 @@
 // when the spec changed, the Secret was deleted or edited, or the token that owns the lease is gone.
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
 import {
-  readDynamicSecret, renewalDelayMs, VaultNotFoundError, VaultPermissionError, writeDynamicSecret,
+  readDynamicSecret, renewalDelayMs, renewLease, revokeLease, VaultNotFoundError, VaultPermissionError, writeDynamicSecret,
   type DynamicSecret, type Logger, type TokenManager, type VaultClient,
 } from '@vaultbridge/core';
 import { API_VERSION, FORCE_SYNC_ANNOTATION, GROUP, VERSION } from '../api/common.ts';
@@ -193,12 +193,12 @@ export class DynamicSecretController {
 
   private async renew(client: VaultClient, lease: SecretLease, logger: Logger): Promise<{ ok: true; lease: SecretLease } | { ok: false; reason: IssueReason; message: string }> {
     try {
-      const response = await client.request<unknown>('PUT', 'sys/leases/renew', { body: { lease_id: lease.id, increment: lease.duration } });
-      const granted = response?.lease_duration ?? 0;
+      const renewed = await renewLease(client, lease.id, { incrementSeconds: lease.duration });
+      const granted = renewed.leaseDurationSeconds;
       if (granted < lease.duration) {
         return { ok: false, reason: 'LeaseTruncated', message: `Lease renewal was truncated from ${lease.duration}s to ${granted}s (max TTL); requesting new credentials` };
       }
-      return { ok: true, lease: { ...lease, duration: granted, renewable: response?.renewable ?? false } };
+      return { ok: true, lease: { ...lease, duration: granted, renewable: renewed.renewable } };
     } catch (error) {
       logger.info({ err: error }, 'lease renewal failed; issuing new credentials');
       return { ok: false, reason: 'LeaseRenewalFailed', message: `Lease renewal failed (${error instanceof Error ? error.message : String(error)}); requesting new credentials` };
@@ -315,7 +315,7 @@ export class DynamicSecretController {
       try {
         const spec = parseVaultDynamicSecretSpec(object.spec);
         const { manager } = await this.options.clients.get(spec.vaultAuthRef, object.metadata.namespace);
-        await manager.client.request('PUT', 'sys/leases/revoke', { body: { lease_id: leaseId } });
+        await revokeLease(manager.client, leaseId);
         await this.options.events?.record(object, 'Normal', 'SecretLeaseRevoke', 'Lease revoked');
         logger.info('lease revoked on deletion');
       } catch (error) {

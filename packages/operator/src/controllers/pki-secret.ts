@@ -2,11 +2,11 @@
 // sync, a spec change, a deleted or edited Secret, and when the renewal point comes; between those the
 // reconcile only requeues, with no Vault call. The certificate's serial and expiry live in status.
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
-import { VaultError, VaultNotFoundError, VaultPermissionError, type Logger, type VaultClient } from '@vaultbridge/core';
+import { issueCertificate, revokeCertificate, VaultError, VaultNotFoundError, VaultPermissionError, VaultProtocolError, type Logger, type PkiIssueData, type VaultClient } from '@vaultbridge/core';
 import { API_VERSION, FORCE_SYNC_ANNOTATION, GROUP, VERSION } from '../api/common.ts';
 import { kinds } from '../api/crds.ts';
 import {
-  parseVaultPkiSecretSpec, pkiIssueBody, pkiIssuePath, type VaultPkiSecret, type VaultPkiSecretSpec, type VaultPkiSecretStatus,
+  parseVaultPkiSecretSpec, pkiIssueOptions, pkiIssuePath, type VaultPkiSecret, type VaultPkiSecretSpec, type VaultPkiSecretStatus,
 } from '../api/vault-pki-secret.ts';
 import { sameConditions, setConditions, type ConditionInput } from '../runtime/conditions.ts';
 import type { EventRecorder } from '../runtime/events.ts';
@@ -152,9 +152,6 @@ export class PkiSecretController {
     const namespace = object.metadata.namespace;
     const { manager, role } = await this.options.clients.get(spec.vaultAuthRef, namespace);
     const data = await this.request(manager.client, spec, role);
-    if (!data.serial_number || typeof data.expiration !== 'number') {
-      throw new ReconcileError('VaultProtocolError', `Vault's answer from ${pkiIssuePath(spec)} has no serial_number or expiration`);
-    }
     let secretData: Record<string, string>;
     try {
       secretData = pkiSecretData(data, spec.destination.type, spec.destination.transformation, { annotations: object.metadata.annotations, labels: object.metadata.labels });
@@ -204,16 +201,16 @@ export class PkiSecretController {
     return { requeueAfterMs: Math.max(MIN_HORIZON_MS, Math.round((renewAt - now) * (1 - JITTER * Math.random()))) };
   }
 
-  private async request(client: VaultClient, spec: VaultPkiSecretSpec, role: string): Promise<IssueData> {
+  /** Issues through core (deadline, retries, the key registered with the log redactor); errors say what to fix. */
+  private async request(client: VaultClient, spec: VaultPkiSecretSpec, role: string): Promise<PkiIssueData> {
     const path = pkiIssuePath(spec);
     try {
-      const response = await client.write<IssueData>(path, pkiIssueBody(spec));
-      if (!response?.data?.certificate) throw new ReconcileError('VaultProtocolError', `Vault's answer from ${path} holds no certificate`);
-      return response.data;
+      return (await issueCertificate(client, pkiIssueOptions(spec))).secret.data;
     } catch (error) {
       const where = `${path} (spec.mount, spec.role${spec.issuerRef ? ', spec.issuerRef' : ''})`;
       if (error instanceof VaultPermissionError) throw new ReconcileError('VaultPermissionDenied', `Vault denied issuing from ${where} (403): the policies of Vault role "${role}" must allow update on it`);
       if (error instanceof VaultNotFoundError) throw new ReconcileError('VaultSecretNotFound', `no PKI role at ${where}`);
+      if (error instanceof VaultProtocolError) throw new ReconcileError('VaultProtocolError', error.message);
       if (error instanceof VaultError && error.status === 400) {
         // Vault's 400 says which request field the role refused (a common name outside allowed_domains, a TTL over max_ttl…).
         throw new ReconcileError('VaultRejectedRequest', `Vault refused to issue from ${where}: ${error.errors.join('; ') || error.message}`);
@@ -224,7 +221,7 @@ export class PkiSecretController {
 
   private async revokeSerial(client: VaultClient, spec: VaultPkiSecretSpec, serial: string, object: VaultPkiSecret, logger: Logger): Promise<void> {
     try {
-      await client.write(`${spec.mount}/revoke`, { serial_number: serial });
+      await revokeCertificate(client, { mount: spec.mount, serialNumber: serial });
       await this.options.events?.record(object, 'Normal', 'CertificateRevoked', `Certificate ${serial} revoked`);
     } catch (error) {
       logger.warn({ err: error, serial }, 'could not revoke the certificate');
