@@ -93,7 +93,7 @@ export async function benchAgentFootprint(cgroupSeconds: number, secrets = 10): 
       fs.writeFileSync(tokenFile, (await stack.requestToken(ns, 'app', { audiences: ['vault'] })).token);
       return root;
     };
-    const imageEnv = shippedEnv(path.join(repoRoot, 'packages/injector/Dockerfile'));
+    const imageEnv = shippedEnv(path.join(repoRoot, 'packages/agent/Dockerfile'));
     const env = (root: string, config: string) => ({ ...imageEnv, PATH: process.env.PATH ?? '/usr/bin:/bin', VAULTBRIDGE_AGENT_ROOT: root, VAULTBRIDGE_AGENT_CONFIG: config });
 
     // init: the peak (VmHWM, via time -f %M) over three runs.

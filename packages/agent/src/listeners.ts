@@ -8,29 +8,18 @@
 // is on the cache listener's port, as in Vault Agent) share one server.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createMetricsRegistry, type Logger, type MetricsRegistry } from '@vaultbridge/core';
+import type { Logger, MetricsRegistry } from '@vaultbridge/core';
 import type { AgentConfig } from './contract/index.ts';
 
-/** What the agent counts; names are ours (`vaultbridge_agent_*`), labels carry secret names, never values. */
-export class AgentMetrics {
-  readonly registry: MetricsRegistry;
-  readonly renders;
-  readonly leaseEvents;
-  readonly tokenLogins;
-  readonly ready;
-
-  constructor() {
-    this.registry = createMetricsRegistry({ defaultMetrics: { prefix: 'vaultbridge_agent_' } });
-    this.renders = this.registry.counter({ name: 'vaultbridge_agent_renders_total', help: 'Secret renders by secret name and result (created, changed, unchanged, error).', labelNames: ['secret', 'result'] as const });
-    this.leaseEvents = this.registry.counter({ name: 'vaultbridge_agent_lease_events_total', help: 'Lease renewals, re-issues, expiries and errors.', labelNames: ['event'] as const });
-    this.tokenLogins = this.registry.counter({ name: 'vaultbridge_agent_token_logins_total', help: 'Vault logins (the first, and new tokens after a refused renewal or the max TTL).' });
-    this.ready = this.registry.gauge({ name: 'vaultbridge_agent_ready', help: '1 once every secret has been rendered once.' });
-  }
+/** What the metrics route serves: AgentMetrics's registry (agent-metrics.ts), built only when a listener serves it. */
+export interface MetricsSource {
+  readonly registry: Pick<MetricsRegistry, 'text' | 'contentType'>;
 }
 
 export interface AgentListenersOptions {
   logger: Logger;
-  metrics: AgentMetrics;
+  /** Required when the configuration has a metrics listener. */
+  metrics?: MetricsSource;
   /** Called once for the first quit request; the agent then shuts down as on SIGTERM. */
   onQuit: () => void;
   /** Serves the cache listener's requests (config.cache); absent: no cache listener. */
@@ -80,9 +69,10 @@ export async function startAgentListeners(config: AgentConfig, options: AgentLis
         }
         return;
       }
-      if (serves.metrics && (url.pathname === '/agent/v1/metrics' || url.pathname === '/metrics') && request.method === 'GET') {
-        options.metrics.registry.text().then(
-          (text) => response.writeHead(200, { 'Content-Type': options.metrics.registry.contentType }).end(text),
+      const metrics = options.metrics;
+      if (serves.metrics && metrics && (url.pathname === '/agent/v1/metrics' || url.pathname === '/metrics') && request.method === 'GET') {
+        metrics.registry.text().then(
+          (text) => response.writeHead(200, { 'Content-Type': metrics.registry.contentType }).end(text),
           (error: unknown) => {
             options.logger.warn({ err: error }, 'cannot render metrics');
             response.writeHead(500).end();

@@ -12,7 +12,8 @@ import { DEFAULT_STATIC_SECRET_RENDER_INTERVAL_MS } from './contract/index.ts';
 import { runSecretCommand } from './commands.ts';
 import { InstantRerender, SerialRenders } from './instant.ts';
 import type { AgentRunOptions } from './init.ts';
-import { AgentMetrics, startAgentListeners, type AgentListeners } from './listeners.ts';
+import { noAgentCounters, type AgentCounters } from './counters.ts';
+import { startAgentListeners, type AgentListeners } from './listeners.ts';
 import { volumeRoots, writeSecretFile } from './write.ts';
 import { openSession, renderAll, renderSecret, vaultClientOptions, withRetryBudget, writeTokenSinks, type AgentSession, type PreparedSecret, type RenderedSecret } from './session.ts';
 
@@ -54,7 +55,9 @@ export async function runSidecar(options: AgentRunOptions): Promise<number> {
     return 1;
   }
   const sidecarSession = session;
-  const metrics = new AgentMetrics();
+  // prom-client is loaded only when a metrics listener will serve what is counted.
+  const served = config.metrics ? new (await import('./agent-metrics.ts')).AgentMetrics() : undefined;
+  const metrics: AgentCounters = served ?? noAgentCounters;
   // Before the first render: that is where the first login happens.
   session.tokens.on('login', () => metrics.tokenLogins.inc());
   session.tokens.on('restored', () => logger.info('vault token adopted from the init agent (no new login)'));
@@ -65,7 +68,7 @@ export async function runSidecar(options: AgentRunOptions): Promise<number> {
   try {
     listeners = await startAgentListeners(config, {
       logger,
-      metrics,
+      ...(served ? { metrics: served } : {}),
       onQuit: () => void shutdown.shutdown('quit requested', 0),
       ...(cacheConfig === undefined || proxyCache === undefined ? {} : {
         cache: (request, response) => handleCacheRequest(request, response, {
@@ -191,7 +194,7 @@ export async function runSidecar(options: AgentRunOptions): Promise<number> {
   return exited;
 }
 
-async function rerender(session: AgentSession, metrics: AgentMetrics, secret: PreparedSecret, fetched?: Parameters<typeof renderSecret>[2]): Promise<void> {
+async function rerender(session: AgentSession, metrics: AgentCounters, secret: PreparedSecret, fetched?: Parameters<typeof renderSecret>[2]): Promise<void> {
   try {
     const rendered = await renderSecret(session, secret, fetched);
     metrics.renders.inc({ secret: secret.config.name, result: rendered.result });
