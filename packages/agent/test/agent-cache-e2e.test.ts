@@ -41,16 +41,13 @@ path "${databaseMount}/creds/${ns}-*" { capabilities = ["read"] }
   await stack.vaultAdmin.write(`${kvV2Mount}/data/${ns}/config`, { data: { greeting: 'hello' } });
 });
 
-function injected(annotations: Record<string, string>): { init: string; sidecar: string; config: AgentConfig } {
+function injected(annotations: Record<string, string>): { init: string | undefined; sidecar: string; config: AgentConfig } {
   const decision = decide(pod(annotations, { serviceAccountName: 'app' }), ns, { vaultAddress: stack.vaultAddr });
   if (decision.kind !== 'inject') throw new Error(`expected an injection, got ${decision.kind}: ${'message' in decision ? decision.message : ''}`);
   const containers: V1Container[] = [...(decision.pod.spec?.initContainers ?? []), ...(decision.pod.spec?.containers ?? [])];
-  const env = (name: string): string => {
-    const value = containers.find((c) => c.name === name)?.env?.find((e) => e.name === AGENT_CONFIG_ENV)?.value;
-    if (value === undefined) throw new Error(`no ${AGENT_CONFIG_ENV} on ${name}`);
-    return value;
-  };
+  const env = (name: string): string | undefined => containers.find((c) => c.name === name)?.env?.find((e) => e.name === AGENT_CONFIG_ENV)?.value;
   const sidecar = env('vault-agent');
+  if (sidecar === undefined) throw new Error(`no ${AGENT_CONFIG_ENV} on vault-agent`);
   return { init: env('vault-agent-init'), sidecar, config: expandAgentConfig(JSON.parse(Buffer.from(sidecar, 'base64').toString('utf8'))) as AgentConfig };
 }
 
@@ -112,7 +109,7 @@ describe('agent cache (agent-cache-enable)', () => {
     fs.writeFileSync(path.join(root, config.auth.serviceAccountTokenPath), saToken);
 
     // init: one credential for both files, and the handover left encrypted on the cache volume.
-    const initRun = startAgent('init', init, root);
+    const initRun = startAgent('init', init!, root);
     expect({ code: await initRun.exited, output: initRun.output() }).toMatchObject({ code: 0 });
     const db = fs.readFileSync(path.join(root, 'vault/secrets/db'), 'utf8');
     const username = /username: (\S+)/.exec(db)?.[1];
@@ -208,5 +205,32 @@ describe('agent cache (agent-cache-enable)', () => {
     const run = sidecar;
     await waitFor('the sidecar ready file', () => fs.existsSync(path.join(root, 'home/vault/.vaultbridge-ready')), run);
     expect(fs.readFileSync(path.join(root, 'vault/secrets/config'), 'utf8')).toBe('greeting: hello\n');
+  });
+
+  test.each([
+    ['force', 'the agent\'s token replaces the app\'s', 'hvs.not-the-apps-token', 200],
+    ['false', 'only the app\'s own token is used (none: Vault refuses)', undefined, 403],
+  ] as const)('agent-cache-use-auto-auth-token %s: %s', async (mode, _what, appToken, status) => {
+    const port = await freeLoopbackPort();
+    const { sidecar: sidecarConfig, config } = injected({
+      role,
+      'agent-pre-populate': 'false',
+      'agent-cache-enable': 'true',
+      'agent-cache-use-auto-auth-token': mode,
+      'agent-cache-listener-port': String(port),
+      'agent-inject-secret-config': `${stack.layout.kvV2Mount}/data/${ns}/config`,
+    });
+    expect(config).toMatchObject({ cache: { useAutoAuthToken: mode } });
+    expect(config.cache?.persist).toBeUndefined();
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-cache-e2e-'));
+    const { token: saToken } = await stack.requestToken(ns, 'app', { audiences: ['vault'] });
+    fs.mkdirSync(path.join(root, path.dirname(config.auth.serviceAccountTokenPath)), { recursive: true });
+    fs.writeFileSync(path.join(root, config.auth.serviceAccountTokenPath), saToken);
+    sidecar = startAgent('sidecar', sidecarConfig, root);
+    const run = sidecar;
+    await waitFor('the sidecar ready file', () => fs.existsSync(path.join(root, 'home/vault/.vaultbridge-ready')), run);
+    const response = await fetch(`http://127.0.0.1:${port}/v1/${stack.layout.kvV2Mount}/data/${ns}/config`, { headers: appToken === undefined ? {} : { 'X-Vault-Token': appToken } });
+    expect(response.status).toBe(status);
+    if (status === 200) expect(((await response.json()) as any).data.data).toEqual({ greeting: 'hello' });
   });
 });
