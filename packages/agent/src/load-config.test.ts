@@ -67,6 +67,8 @@ describe('parseAgentConfig', () => {
     ['a renewal threshold above 1', { ...valid, templateConfig: { exitOnRetryFailure: true, leaseRenewalThreshold: 2 } }, 'templateConfig.leaseRenewalThreshold', 'expected a fraction from 0 to 1, such as 0.9, got 2'],
     ['a template engine', withSecret({ templateEngine: 'jinja' }), 'secrets.0.templateEngine', 'expected one of go, handlebars, got "jinja"'],
     ['a revoke grace as text', { ...valid, revokeOnShutdown: { graceSeconds: '5' } }, 'revokeOnShutdown.graceSeconds', 'expected a number, got "5"'],
+    ['an env name with a dash', { ...valid, secrets: [{ ...valid.secrets[0], env: 'DB-PASSWORD' }], envFile: '/vault/secrets/.vaultbridge-env' }, 'secrets.0.env', 'expected an environment variable name such as DB_PASSWORD, got "DB-PASSWORD"'],
+    ['an env secret without the env file', withSecret({ env: 'DB_PASSWORD' }), 'envFile', 'missing: secrets.0 has env, so the agent needs the env file to write'],
   ])('%s is refused, naming the field', (_name, value, field, message) => {
     expect(issuesOf(value)).toEqual([{ field, message }]);
   });
@@ -77,6 +79,7 @@ describe('parseAgentConfig', () => {
       ...valid,
       mode: 'sidecar',
       readyFile: '/home/vault/.vaultbridge-ready',
+      envFile: '/vault/secrets/.vaultbridge-env',
       revokeOnShutdown: { graceSeconds: 5 },
       cache: { listenerAddress: '127.0.0.1:8200', useAutoAuthToken: 'force', persist: { path: '/vault/agent-cache', exitOnError: false } },
       quit: { listenerAddress: '127.0.0.1:8200' },

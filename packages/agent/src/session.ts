@@ -15,6 +15,7 @@ import { compileSecretRenderer, type SecretRenderer } from './contract/index.ts'
 import { authMethodFor } from './auth.ts';
 import { AGENT_RETRY_BUDGET_ENV } from './contract/index.ts';
 import { ConfinedPathError } from './confined.ts';
+import { updateEnvFile } from './env-file.ts';
 import { DEFAULT_FILE_MODE, TOKEN_FILE_MODE, volumeRoots, writeSecretFile, type WriteResult } from './write.ts';
 import { CONFIG_PATH, HOME_PATH } from './contract/index.ts';
 import { templateFileReader, templateFileWriter } from './template-files.ts';
@@ -57,6 +58,8 @@ export interface AgentSession {
   /** Answers the Vault calls of Go templates (secret, secrets, pkiCert) with the session's token. */
   readonly resolve: DependencyResolver;
   readonly secrets: readonly PreparedSecret[];
+  /** env secrets' current rendered values, by variable name (env-file.ts) */
+  readonly envValues: Map<string, string>;
 }
 
 export function vaultClientOptions(config: AgentConfig, paths: AgentPaths): VaultClientOptions {
@@ -117,7 +120,7 @@ export async function openSession(config: AgentConfig, paths: AgentPaths, logger
   // Secret reads (annotation paths and Go templates alike) go through the render cache when there is one,
   // as Vault Agent routes templating through its cache; renewals and logins never do.
   const reads = options.renderCache === undefined ? tokens.client : tokens.client.withResponseCache(options.renderCache);
-  return { config, paths, logger, tokens, fetcher: new SecretFetcher(reads), resolve: vaultDependencyResolver(reads), secrets };
+  return { config, paths, logger, tokens, fetcher: new SecretFetcher(reads), resolve: vaultDependencyResolver(reads), secrets, envValues: new Map() };
 }
 
 /** Writes the current Vault token to every sink (mode 0600). */
@@ -150,6 +153,7 @@ export async function renderSecret(session: AgentSession, secret: PreparedSecret
   try {
     const roots = secret.config.volume === undefined ? volumeRoots(session.config) : [secret.config.volume];
     result = await writeSecretFile(session.paths, secret.config.destination, content, secret.mode, roots);
+    await updateEnvFile(session, secret, content);
   } catch (error) {
     throw new SecretRenderError(secret.config, 'write', error);
   }

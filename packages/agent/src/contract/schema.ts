@@ -113,6 +113,7 @@ const secretSchema = z.object({
   rightDelimiter: nonEmpty,
   errorOnMissingKey: bool,
   templateEngine: oneOf(['go', 'handlebars'] as const).optional(),
+  env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, { error: 'expected an environment variable name such as DB_PASSWORD' }).optional(),
 }, { error: 'expected a mapping' }).superRefine((secret, context) => {
   if (secret.path === undefined && secret.template === undefined && secret.templateFile === undefined) {
     context.addIssue({ code: 'custom', path: ['path'], message: 'missing: a secret needs a Vault path (agent-inject-secret-<name>) or a template', ...given });
@@ -155,6 +156,7 @@ export const agentConfigSchema = z.object({
   }, { error: 'expected a mapping' }),
   pidFile: absolutePath,
   readyFile: absolutePath.optional(),
+  envFile: absolutePath.optional(),
   revokeOnShutdown: z.object({ graceSeconds: atLeast(0) }, { error: 'expected a mapping with graceSeconds' }).optional(),
   cache: z.object({
     listenerAddress,
@@ -168,7 +170,12 @@ export const agentConfigSchema = z.object({
   telemetry: z.record(z.string().min(1, { error: 'expected a telemetry option name such as prometheus_retention_time' }), z.json(), { error: 'expected a mapping' }).optional(),
   disableIdleConnections: features.optional(),
   disableKeepAlives: features.optional(),
-}, { error: 'expected an object' }) satisfies z.ZodType<AgentConfig, unknown>;
+}, { error: 'expected an object' }).superRefine((config, context) => {
+  const index = config.secrets.findIndex((secret) => secret.env !== undefined);
+  if (index >= 0 && config.envFile === undefined) {
+    context.addIssue({ code: 'custom', path: ['envFile'], message: `missing: secrets.${index} has env, so the agent needs the env file to write`, ...given });
+  }
+}) satisfies z.ZodType<AgentConfig, unknown>;
 
 // Nothing the agent configuration holds is a secret value: tokens and keys are files it names, so
 // every refused value can be shown.

@@ -56,6 +56,8 @@ export interface SecretRendering {
   readonly errorOnMissingKey: boolean;
   /** `go` or `handlebars`; unset: the template text decides (see the agent's render.ts) */
   readonly templateEngine?: 'go' | 'handlebars';
+  /** `agent-inject-env-<secret>` (ours): also the environment variable of this name, through `envFile` */
+  readonly env?: string;
 }
 
 export interface AgentSecretConfig extends SecretRendering {
@@ -99,6 +101,9 @@ export interface AgentConfig {
   readonly pidFile: string;
   /** sidecar: touched after the first complete render (native-sidecar startup probe) */
   readonly readyFile?: string;
+  /** with env secrets: the file of `export NAME='value'` lines the app containers' shell reads before
+   *  exec'ing the app; written once every env secret has rendered, rewritten when one changes */
+  readonly envFile?: string;
   /** sidecar: on SIGTERM wait `graceSeconds`, then revoke the token */
   readonly revokeOnShutdown?: { readonly graceSeconds: number };
   /** localhost cache listener (agent-cache-enable) */

@@ -228,6 +228,8 @@ describe('invalid annotations are reported with the name and the accepted values
     ['auth-type approle without the role_id file', { 'auth-type': 'approle' }, 'auth-config-role-id-file-path', 'required with auth-type approle: the file holding the role_id, such as /vault/custom/role-id (mount it with agent-extra-secret)'],
     ['auth-type approle with a relative secret_id file', { 'auth-type': 'approle', 'auth-config-role-id-file-path': '/vault/custom/role-id', 'auth-config-secret-id-file-path': 'secret-id' }, 'auth-config-secret-id-file-path', 'expected an absolute file path such as /vault/custom/secret-id'],
     ['auth-path empty', { 'auth-path': '' }, 'auth-path', 'expected a non-empty value'],
+    ['agent-inject-env with a dash', { 'agent-inject-secret-db': 'secret/data/db', 'agent-inject-env-db': 'DB-PASSWORD' }, 'agent-inject-env-db', 'expected an environment variable name such as DB_PASSWORD (letters, digits, _; not starting with a digit)'],
+    ['agent-inject-env with agent-kind vault', { 'agent-inject-secret-db': 'secret/data/db', 'agent-inject-env-db': 'DB', 'agent-kind': 'vault' }, 'agent-inject-env-db', 'env-var secrets are written by vaultbridge-agent from the generated config: not with vault.hashicorp.com/agent-kind: vault'],
     ['auth-min-backoff', { 'auth-min-backoff': '5' }, 'auth-min-backoff', 'expected a duration such as 500ms, 30s, 5m or 1h30m'],
     ['auth-max-backoff', { 'auth-max-backoff': 'forever' }, 'auth-max-backoff', 'expected a duration such as 500ms, 30s, 5m or 1h30m'],
     ['agent-image empty', { 'agent-image': ' ' }, 'agent-image', 'expected a non-empty value'],
@@ -414,5 +416,32 @@ describe('warnings', () => {
 
   test('annotations of other prefixes are not our business', () => {
     expect(specOf(pod({ 'prometheus.io/scrape': 'true' })).warnings).toEqual([]);
+  });
+});
+
+describe('agent-inject-env (ours)', () => {
+  const withCommand = (annotations: Record<string, string>) => pod(annotations, { containers: [appContainer('app', { command: ['/app/server'], args: ['--port', '8080'] })] });
+
+  test('the variable name is on the secret', () => {
+    const spec = specOf(withCommand({ 'agent-inject-secret-db': 'secret/data/db', 'agent-inject-env-db': ' DB_PASSWORD ' }));
+    expect(spec.secrets.map((s) => [s.name, s.env])).toEqual([['db', 'DB_PASSWORD']]);
+  });
+
+  test.each<[string, Record<string, string>, string, string]>([
+    ['twice the same variable', { 'agent-inject-secret-a': 'secret/data/a', 'agent-inject-env-a': 'X', 'agent-inject-secret-b': 'secret/data/b', 'agent-inject-env-b': 'X' }, 'agent-inject-env-b', 'names the variable X, as secret "a" does; each variable comes from one secret'],
+    ['without pre-populating', { 'agent-inject-secret-db': 'secret/data/db', 'agent-inject-env-db': 'DB', 'agent-pre-populate': 'false' }, 'agent-inject-env-db', 'the app starts with the variables, so they must be rendered before it: keep vault.hashicorp.com/agent-pre-populate true, or set vault.hashicorp.com/agent-native-sidecar'],
+  ])('%s is denied', (_name, annotations, annotation, message) => {
+    expect(issuesOf(withCommand(annotations)).map((i) => [i.annotation, i.message])).toEqual([[`vault.hashicorp.com/${annotation}`, message]]);
+  });
+
+  test('a container without a command is denied: its entrypoint is in the image, not the pod', () => {
+    expect(issuesOf(pod({ 'agent-inject-secret-db': 'secret/data/db', 'agent-inject-env-db': 'DB' })).map((i) => [i.annotation, i.message])).toEqual([[
+      'vault.hashicorp.com/agent-inject-env-db',
+      'container "app" has no command: the app\'s command is run through the env file, and the image\'s entrypoint is not visible to the webhook; give the container its command (and args), or leave it out with vault.hashicorp.com/agent-inject-containers',
+    ]]);
+  });
+
+  test('native sidecar without pre-populating is fine (it renders before the app starts)', () => {
+    expect(() => specOf(withCommand({ 'agent-inject-secret-db': 'secret/data/db', 'agent-inject-env-db': 'DB', 'agent-native-sidecar': 'true', 'agent-pre-populate': 'false' }))).not.toThrow();
   });
 });

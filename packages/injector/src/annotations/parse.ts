@@ -5,6 +5,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { readResources, readSecurityContext } from './agent-shape.ts';
 import { withoutUndefined } from './compact.ts';
 import { readAuth, readVault } from './connection.ts';
+import { checkEnvSecrets } from './env.ts';
 import { checkAnnotationDefaultKeys, clusterAnnotations, flagAnnotations, type InjectorDefaults } from './defaults.ts';
 import { InvalidAnnotationsError, type AnnotationIssue } from './errors.ts';
 import { parseJsonPatch } from './json-patch.ts';
@@ -151,6 +152,7 @@ export function parseAnnotations(pod: V1Pod, defaults: InjectorDefaults = {}, co
     telemetry: readTelemetry(reader),
     warnings: annotationWarningsFor(annotations),
   };
+  checkEnvSecrets(reader, pod, spec.secrets, spec);
   if (reader.issues.length > 0) throw new InvalidAnnotationsError(reader.issues);
   return withoutUndefined(spec);
 }

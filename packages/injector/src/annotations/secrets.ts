@@ -8,7 +8,7 @@ import { destinationOf, parseMountPath, parseRelativeFile } from './paths.ts';
 import type { AnnotationReader, Found } from './reader.ts';
 import type { DefaultTemplate, SecretSpec } from './spec.ts';
 import { A, ANNOTATION_PREFIX, annotationFor, SECRET_DEFINING, type AnnotationKey } from './table.ts';
-import { parseBool, parseChoice, parseFileMode } from '@vaultbridge/agent/contract';
+import { parseBool, parseChoice, parseFileMode, type Parsed } from '@vaultbridge/agent/contract';
 
 export interface PodWideSecretSettings {
   readonly mountPath: string;
@@ -92,6 +92,9 @@ function readSecret(reader: AnnotationReader, rawName: string, podWide: PodWideS
     return undefined;
   }
   const command = lookupNonEmpty(reader, 'agentInjectCommand', rawName)?.value;
+  const envFound = lookupNonEmpty(reader, 'agentInjectEnv', rawName);
+  const env = envFound === undefined ? undefined : reader.parseFound(envFound, parseEnvName);
+  if (envFound !== undefined && env === undefined) return undefined;
   return {
     rawName,
     name,
@@ -108,7 +111,14 @@ function readSecret(reader: AnnotationReader, rawName: string, podWide: PodWideS
     rightDelimiter,
     errorOnMissingKey,
     ...(templateEngine === undefined ? {} : { templateEngine }),
+    ...(env === undefined ? {} : { env }),
   };
+}
+
+// A name the shell can export and every libc keeps: the env file is sourced by /bin/sh.
+function parseEnvName(raw: string): Parsed<string> {
+  const name = raw.trim();
+  return /^[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(name) ? name : { rejected: true, expected: 'an environment variable name such as DB_PASSWORD (letters, digits, _; not starting with a digit)' };
 }
 
 /** The annotation that defined a secret, for messages about the secret itself. */
@@ -133,6 +143,11 @@ export function readSecrets(reader: AnnotationReader, podWide: PodWideSecretSett
       continue;
     }
     byDestination.set(secret.destination, secret);
+    const sameEnv = secret.env === undefined ? undefined : secrets.find((other) => other.env === secret.env);
+    if (sameEnv !== undefined) {
+      reader.fail(annotationFor('agentInjectEnv', rawName), `names the variable ${secret.env ?? ''}, as secret "${sameEnv.rawName}" does; each variable comes from one secret`);
+      continue;
+    }
     secrets.push(secret);
   }
   return secrets;

@@ -107,6 +107,7 @@ describe('the annotation table matches vault-k8s', () => {
       // In no vault-k8s release (issue 10): the agent's own metrics listener.
       ['agentMetricsListenerPort', 'vaultbridge'],
       ['templateEngineSecret', 'vaultbridge'],
+      ['agentInjectEnv', 'vaultbridge'],
       ['agentInjectDefaultTemplateSecret', 'vaultbridge'],
     ]);
   });

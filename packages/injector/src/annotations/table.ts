@@ -154,6 +154,7 @@ export const ANNOTATION_TABLE = {
   templateEngineSecret: entry('template-engine', 'secret', undefined, '`go` (vault-k8s\'s consul-template dialect) or `handlebars` for this secret\'s template', { ...ours, defaultNote: 'told apart from the template text' }),
   secretVolumePathSecret: entry('secret-volume-path', 'secret', undefined, 'directory of this secret; each distinct one gets its own `vault-secrets-custom-<i>` volume', { defaultNote: '`secret-volume-path`' }),
   preserveSecretCaseSecret: entry('preserve-secret-case', 'secret', undefined, 'keep this secret name\'s case', { defaultNote: '`preserve-secret-case`' }),
+  agentInjectEnv: entry('agent-inject-env', 'secret', undefined, 'also give the app\'s process this secret\'s rendered content as the environment variable named by the value (e.g. `DB_PASSWORD`): the app containers\' command runs through `/bin/sh`, which reads the agent\'s env file from the secrets volume; see *Env-var secrets* for the trade-offs', ours),
   agentInjectDefaultTemplateSecret: entry('agent-inject-default-template', 'secret', undefined, '`map` or `json` for this secret', { ...ours, defaultNote: '`agent-inject-default-template`' }),
 } as const satisfies Record<string, AnnotationEntry>;
 

@@ -5,6 +5,7 @@
 import path from 'node:path/posix';
 import { AGENT_CONFIG_VERSION, CACHE_PATH, PID_FILE, READY_FILE, SECRETS_PATH, TOKEN_FILE, type AgentConfig, type AgentMode } from '@vaultbridge/agent/contract';
 import { isAuthType, type AgentSpec } from '../annotations/spec.ts';
+import { envFilePath, usesEnvSecrets } from './env-wrapper.ts';
 
 function localhost(port: number): string {
   return `127.0.0.1:${port}`;
@@ -50,10 +51,12 @@ export function buildAgentConfig(spec: AgentSpec, mode: AgentMode): AgentConfig 
       rightDelimiter: secret.rightDelimiter,
       errorOnMissingKey: secret.errorOnMissingKey,
       ...(secret.templateEngine === undefined ? {} : { templateEngine: secret.templateEngine }),
+      ...(secret.env === undefined ? {} : { env: secret.env }),
     })),
     templateConfig: spec.templateConfig,
     pidFile: PID_FILE,
     ...(mode === 'sidecar' ? { readyFile: READY_FILE } : {}),
+    ...(usesEnvSecrets(spec) ? { envFile: envFilePath(spec) } : {}),
     ...(mode === 'sidecar' && spec.revokeOnShutdown ? { revokeOnShutdown: { graceSeconds: spec.revokeGraceSeconds } } : {}),
     ...(cacheListener
       ? {

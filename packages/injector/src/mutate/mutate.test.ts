@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import type { V1Container, V1Pod, V1PodSpec } from '@kubernetes/client-node';
 import jsonPatch from 'fast-json-patch';
-import { appContainer, pod, TOKEN_MOUNT, VAULT_ADDR } from '../../test/support/pods.ts';
+import { agentConfigOf, appContainer, pod, TOKEN_MOUNT, VAULT_ADDR } from '../../test/support/pods.ts';
 import type { InjectorDefaults } from '../annotations/defaults.ts';
 import { parseAnnotations } from '../annotations/parse.ts';
 import { MutationError } from './errors.ts';
@@ -343,5 +343,33 @@ describe('pods the injector cannot mutate cleanly are refused with a message', (
     expect([error.code, error.annotation]).toEqual(['json-patch-failed', 'vault.hashicorp.com/agent-json-patch']);
     expect(error.message).toMatch(/^vault\.hashicorp\.com\/agent-json-patch: the patch does not apply to the generated "vault-agent" container: /);
     expect(error.message).not.toContain('VAULTBRIDGE_AGENT_CONFIG');
+  });
+});
+
+describe('env-var secrets (agent-inject-env, ours)', () => {
+  const annotations = { 'agent-inject-secret-db': 'secret/data/db', 'agent-inject-env-db': 'DB_PASSWORD' };
+  const app = appContainer('app', { command: ['/app/server', '--config=$(CONFIG)'], args: ['--port', '8080'] });
+
+  test('each injected app container runs its command through the env file in the secrets volume', () => {
+    const mutated = mutate(pod(annotations, { containers: [app, appContainer('logger', { command: ['/bin/logger'] })] }));
+    const wrapped = container(mutated, 'app');
+    expect(wrapped?.command).toEqual(['/bin/sh', '-c', "set -e; . '/vault/secrets/.vaultbridge-env'; exec \"$@\"", 'vaultbridge-env']);
+    expect(wrapped?.args).toEqual(['/app/server', '--config=$(CONFIG)', '--port', '8080']);
+    expect(container(mutated, 'logger')?.args).toEqual(['/bin/logger']);
+    // The agents know the file and the variable; the pod spec holds no value.
+    const config = agentConfigOf(container(mutated, 'vault-agent'));
+    expect(config.envFile).toBe('/vault/secrets/.vaultbridge-env');
+    expect((config.secrets as { env?: string }[])[0]?.env).toBe('DB_PASSWORD');
+    expect(agentConfigOf(mutated.spec?.initContainers?.find((c) => c.name === 'vault-agent-init')).envFile).toBe('/vault/secrets/.vaultbridge-env');
+  });
+
+  test('agent-inject-containers leaves other containers alone; the file follows secret-volume-path', () => {
+    const mutated = mutate(pod({ ...annotations, 'agent-inject-containers': 'app', 'secret-volume-path': '/etc/app' }, { containers: [app, appContainer('proxy')] }));
+    expect(container(mutated, 'app')?.command?.[2]).toBe("set -e; . '/etc/app/.vaultbridge-env'; exec \"$@\"");
+    expect(container(mutated, 'proxy')?.command).toBeUndefined();
+  });
+
+  test('without env secrets no command changes', () => {
+    expect(container(mutate(pod({ 'agent-inject-secret-db': 'secret/data/db' }, { containers: [app] })), 'app')?.command).toEqual(app.command);
   });
 });

@@ -6,6 +6,7 @@ import type { V1Container, V1Pod, V1PodSpec } from '@kubernetes/client-node';
 import type { AgentSpec } from '../annotations/spec.ts';
 import { A } from '../annotations/table.ts';
 import { DEFAULT_CONTAINER_OPTIONS, initContainer, sidecarContainer, type ContainerOptions } from './containers.ts';
+import { envFilePath, usesEnvSecrets, wrapWithEnvFile } from './env-wrapper.ts';
 import { MutationError } from './errors.ts';
 import { applyContainerPatch } from './json-patch.ts';
 import { HOME_PATH, INIT_CONTAINER_NAME, SIDECAR_CONTAINER_NAME, STATUS_INJECTED } from './names.ts';
@@ -63,7 +64,11 @@ export function mutatePod(pod: V1Pod, spec: AgentSpec, options: MutateOptions = 
   const mounts = secretMounts(spec);
   const withSecretMounts = (c: V1Container): V1Container => (targets.has(c) ? { ...c, volumeMounts: [...(c.volumeMounts ?? []), ...mounts] } : c);
   const podSpec: V1PodSpec = { ...original, volumes: [...(original.volumes ?? []), ...podVolumes(spec, layout)] };
-  if (original.containers !== undefined) podSpec.containers = original.containers.map(withSecretMounts);
+  // Admission checked that every injected app container has a command (annotations/env.ts).
+  const withEnv = usesEnvSecrets(spec)
+    ? (c: V1Container): V1Container => (spec.injectContainers.includes(c.name) && (c.command?.length ?? 0) > 0 ? wrapWithEnvFile(c, envFilePath(spec)) : c)
+    : (c: V1Container): V1Container => c;
+  if (original.containers !== undefined) podSpec.containers = original.containers.map((c) => withEnv(withSecretMounts(c)));
   if (original.initContainers !== undefined) podSpec.initContainers = original.initContainers.map(withSecretMounts);
 
   // Copy from the pod as it came in, before our own mounts were added to its containers.
