@@ -219,7 +219,7 @@ function readAutoAuth(reader: Reader, body: HclBody | undefined): { auth: Json; 
 
 const TEMPLATE_KEYS = ['contents', 'source', 'destination', 'left_delimiter', 'right_delimiter', 'error_on_missing_key', 'perms', 'command', 'command_timeout', 'exec', 'create_dest_dirs', 'wait', 'backup'];
 
-function readTemplate(reader: Reader, body: HclBody, index: number, secretsVolume: string): Json | undefined {
+function readTemplate(reader: Reader, body: HclBody, index: number, secretsVolume: string): Json {
   const field = `template[${index}]`;
   reader.only(body, field, TEMPLATE_KEYS, {
     sandbox_path: 'sandbox_path is not supported: the agent reads files (file) only inside the pod\'s volumes; remove it',
@@ -305,7 +305,7 @@ export function readVaultAgentFile(text: string, fileName: string, secretsVolume
       reader.issue(`template[${i}]`, 'expected a block');
       return [];
     }
-    return [readTemplate(reader, t, i, secretsVolume) ?? []].flat();
+    return [readTemplate(reader, t, i, secretsVolume)];
   });
   const templateConfig = reader.block(body, 'template_config', 'template_config');
   const tc: Json = { exitOnRetryFailure: true };
