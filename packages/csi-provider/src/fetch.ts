@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
 import {
   KubernetesAuth, ServiceAccountTokenError, StaticTokenSource, VaultAuthError, VaultClient,
-  VaultConfigError, VaultError, VaultNotFoundError, VaultPermissionError, VaultUnavailableError, registerSecret, renewLease,
+  VaultConfigError, VaultError, VaultNotFoundError, VaultPermissionError, VaultUnavailableError, lookupSelfToken, registerSecret, renewLease, vaultHealth,
   type Logger, type ServiceAccountTokenSource, type VaultResponse,
 } from '@vaultbridge/core';
 import { LRUCache } from 'lru-cache';
@@ -233,7 +233,7 @@ export class VaultFetcher {
     if (cached && cached.token !== rejected) return true;
     let check = this.checksInFlight.get(rejected);
     if (!check) {
-      check = base.withToken(rejected).request('GET', 'auth/token/lookup-self').then(
+      check = lookupSelfToken(base.withToken(rejected)).then(
         () => false,
         (error: unknown) => {
           if (!(error instanceof VaultPermissionError)) return false;
@@ -255,7 +255,7 @@ export class VaultFetcher {
     try {
       const client = this.connection(config);
       this.podIdentity(config, client);
-      await client.request('GET', 'sys/health', { acceptStatuses: [429, 472, 473, 501, 503], signal: AbortSignal.timeout(timeoutMs) });
+      await vaultHealth(client, { acceptUnhealthy: true, signal: AbortSignal.timeout(timeoutMs) });
     } catch (error) {
       this.options.logger.debug({ err: error }, 'warm-up request to Vault failed; serving anyway');
     }

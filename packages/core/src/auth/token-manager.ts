@@ -6,6 +6,7 @@ import { backoffDelay } from '../retry/index.ts';
 import type { PermissionDeniedHandler, TokenProvider, VaultClient } from '../vault/client.ts';
 import { isVaultDown, VaultPermissionError } from '../vault/errors.ts';
 import { renewalDelayMs, unrefTimer, type RenewalTiming } from '../vault/renewal.ts';
+import { lookupSelfToken, revokeSelfToken } from '../vault/sys-calls.ts';
 import { TokenManagerStoppedError } from './errors.ts';
 import { loginFromResponse, type VaultAuthMethod, type VaultLogin } from './login.ts';
 import { registerSecret } from '../runtime/secret-redactor.ts';
@@ -138,7 +139,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
     this.current = undefined;
     if (!current || !(options.revoke ?? this.options.revokeOnStop ?? false)) return;
     try {
-      await this.base.withToken(current.token).write('auth/token/revoke-self', {});
+      await revokeSelfToken(this.base.withToken(current.token));
       this.emit('revoked', { accessor: current.accessor });
     } catch (error) {
       this.emitError('revoke', error);
@@ -161,7 +162,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
     const login = await this.options.auth.login(this.base);
     if (this.stopped) {
       // stop() came while logging in: do not keep (or leak) the new token.
-      if (this.options.revokeOnStop) await this.base.withToken(login.clientToken).write('auth/token/revoke-self', {}).catch(() => undefined);
+      if (this.options.revokeOnStop) await revokeSelfToken(this.base.withToken(login.clientToken)).catch(() => undefined);
       throw new TokenManagerStoppedError(this.identity);
     }
     const current = this.adopt(login, login.leaseDurationSeconds);
@@ -190,8 +191,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
     registerSecret(token);
     const client = this.base.withToken(token);
     try {
-      const lookup = await client.read<{ accessor?: string; policies?: string[]; ttl?: number; creation_ttl?: number; renewable?: boolean }>('auth/token/lookup-self');
-      const data = lookup.data;
+      const data = await lookupSelfToken(client);
       const min = this.options.minTtlSeconds ?? 10;
       const ttl = data.ttl ?? 0;
       // A token near its end would only be replaced at once; its leases go with it anyway.
@@ -328,7 +328,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
 
   private async checkAndRelogin(rejected: string): Promise<boolean> {
     try {
-      await this.base.withToken(rejected).read('auth/token/lookup-self');
+      await lookupSelfToken(this.base.withToken(rejected));
       this.validated = { token: rejected, at: this.now() };
       return false;
     } catch (error) {

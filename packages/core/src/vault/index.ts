@@ -16,6 +16,7 @@ export {
 export { renewalDelayMs, defaultRenewFraction, defaultJitterFraction, type RenewalTiming } from './renewal.ts';
 export { readDynamicSecret, writeDynamicSecret, dynamicSecretFromResponse, type DynamicSecret } from './dynamic.ts';
 export { renewLease, revokeLease, type RenewedLease, type LeaseCallOptions } from './lease-calls.ts';
+export { lookupSelfToken, revokeSelfToken, vaultHealth, type TokenLookup, type VaultHealth } from './sys-calls.ts';
 export {
   LeaseManager, LeaseTrackingError, type LeaseManagerOptions, type LeaseManagerEvents, type LeaseEvent, type TrackOptions,
   type TrackedLease,

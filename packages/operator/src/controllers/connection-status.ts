@@ -3,7 +3,7 @@
 // login works (a TokenRequest for its service account, then the Vault login). Checked on every change
 // and again every few minutes; failures back off. Neither ever touches a Secret.
 import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
-import { VaultError, type Logger } from '@vaultbridge/core';
+import { vaultHealth, VaultError, type Logger } from '@vaultbridge/core';
 import { GROUP, VERSION, type Condition } from '../api/common.ts';
 import { kinds } from '../api/crds.ts';
 import { sameConditions, setConditions, type ConditionInput } from '../runtime/conditions.ts';
@@ -89,9 +89,9 @@ export class ConnectionStatusController {
   /** `GET sys/health`, answered by an active node or a standby. */
   private async checkConnection(namespace: string, name: string): Promise<string> {
     const client = await this.options.clients.connectionClient({ namespace, name });
-    const health = await client.request<never>('GET', 'sys/health', { query: { standbyok: 'true', perfstandbyok: 'true' } }) as unknown as { version?: string; sealed?: boolean } | null;
-    if (health?.sealed) throw new VaultError('Vault is sealed');
-    return `Vault answers${health?.version ? ` (version ${health.version})` : ''}`;
+    const health = await vaultHealth(client);
+    if (health.sealed) throw new VaultError('Vault is sealed');
+    return `Vault answers${health.version ? ` (version ${health.version})` : ''}`;
   }
 
   /** A login as the VaultAuth's service account in its own namespace, through the shared client cache. */

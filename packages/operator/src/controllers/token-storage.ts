@@ -6,7 +6,7 @@
 // (`direct-encrypted` client cache), with the transit key named on the VaultAuth it protects.
 import { createHash } from 'node:crypto';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { transitDecrypt, transitEncrypt, type Logger, type VaultAuthMethod, type VaultClient } from '@vaultbridge/core';
+import { revokeSelfToken, transitDecrypt, transitEncrypt, type Logger, type VaultAuthMethod, type VaultClient } from '@vaultbridge/core';
 import { MANAGED_BY, MANAGED_BY_LABEL } from '../sync/destination.ts';
 import { isConflict, isNotFound } from '@vaultbridge/core';
 
@@ -71,7 +71,7 @@ export class TokenStorage {
       const plaintext = await transitDecrypt(decrypting, ciphertext, { mount: stored.encryption.mount, key: stored.encryption.keyName });
       return plaintext.toString('utf8');
     } finally {
-      await decrypting.write('auth/token/revoke-self', {}).catch((error: unknown) => this.logger.debug({ err: error }, 'could not revoke the decryption token; it expires on its own'));
+      await revokeSelfToken(decrypting).catch((error: unknown) => this.logger.debug({ err: error }, 'could not revoke the decryption token; it expires on its own'));
     }
   }
 
