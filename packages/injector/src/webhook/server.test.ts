@@ -108,35 +108,6 @@ describe('upstream TLS and telemetry flags', () => {
     }
   });
 
-  const post = (pathname: string, body: string, headers: Record<string, string> = {}) =>
-    new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const request = https.request({ host: '127.0.0.1', port, path: pathname, method: 'POST', ca: caPem, agent: false, headers: { 'content-type': 'application/json', ...headers } }, (response) => {
-        let text = '';
-        response.on('data', (chunk: Buffer) => (text += chunk.toString()));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text }));
-      });
-      request.on('error', reject);
-      request.end(body);
-    });
-  const review = JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'route-1', namespace: 'apps', object: { metadata: { name: 'p' }, spec: { containers: [{ name: 'a', image: 'x' }] } } } });
-
-  it('routes as the API server calls it: the ?timeout query and a trailing slash do not matter', async () => {
-    for (const pathname of ['/mutate?timeout=10s', '/mutate/', '/MUTATE']) {
-      const { status, body } = await post(pathname, review);
-      expect(status).toBe(200);
-      expect((JSON.parse(body) as { response: { uid: string; allowed: boolean } }).response).toMatchObject({ uid: 'route-1', allowed: true });
-    }
-    expect((await get('/health/ready?verbose=1')).status).toBe(204);
-  });
-
-  it('answers an unknown path or method with 404 and a compressed body with 415, naming the fix', async () => {
-    expect(await get('/mutate')).toEqual({ status: 404, body: JSON.stringify({ error: 'no GET /mutate here' }) });
-    expect((await post('/other', review)).status).toBe(404);
-    const compressed = await post('/mutate', review, { 'content-encoding': 'gzip' });
-    expect(compressed.status).toBe(415);
-    expect(compressed.body).toContain('send the review uncompressed');
-  });
-
   it('offers only the configured TLS 1.2 suites', async () => {
     expect((await get('/health/ready', { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES256-GCM-SHA384' })).status).toBe(204);
     await expect(get('/health/ready', { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-GCM-SHA256' })).rejects.toThrow(/handshake failure/i);

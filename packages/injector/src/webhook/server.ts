@@ -1,6 +1,6 @@
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { AdmissionAnswer, AdmissionHandler } from './admission-adapter.ts';
 import { FairQueue, QueueFullError, namespaceHint } from './fair-queue.ts';
@@ -32,43 +32,8 @@ function isJson(contentType: string | undefined): boolean {
   return (contentType ?? '').split(';')[0]?.trim().toLowerCase() === 'application/json';
 }
 
-/** The path of a request URL without its query string and one trailing slash, lower-cased. */
-function normalizePath(url: string): string {
-  const path = (url.split('?')[0] ?? '/').toLowerCase();
-  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
-}
-
-type BodyFailure = 'too-large' | 'encoding';
-
 /**
- * The request body, at most `limit` bytes. Over the limit (declared or sent) the rest is read and
- * dropped before answering, so a client still sending gets its 413 instead of a reset connection.
- * The API server sends reviews uncompressed; a Content-Encoding other than identity is refused.
- */
-function readBody(req: IncomingMessage, limit: number, done: (failure: BodyFailure | null, body: Buffer) => void): void {
-  const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
-  let failure: BodyFailure | null = encoding === 'identity' ? null : 'encoding';
-  if (failure === null && Number(req.headers['content-length'] ?? 0) > limit) failure = 'too-large';
-  const chunks: Buffer[] = [];
-  let size = 0;
-  req.on('data', (chunk: Buffer) => {
-    if (failure !== null) return;
-    size += chunk.length;
-    if (size > limit) {
-      failure = 'too-large';
-      chunks.length = 0;
-      return;
-    }
-    chunks.push(chunk);
-  });
-  // 'aborted' or a socket error: the client is gone, there is no one to answer.
-  req.on('error', () => undefined);
-  req.on('end', () => done(failure, failure === null ? Buffer.concat(chunks, size) : Buffer.alloc(0)));
-}
-
-/**
- * The webhook's HTTPS surface: POST /mutate, GET /health/ready, GET /health/live, GET /metrics, on node:http alone
- * (express with its body parser and iconv-lite cost ~11 MiB of idle RSS, issue 14). It stays thin: parsing
+ * The webhook's HTTPS surface: POST /mutate, GET /health/ready, GET /health/live, GET /metrics. It stays thin: parsing
  * and mutation happen in the pure admission layer; the certificate is swapped in place when the
  * source rotates it, so rotation never drops the listener.
  */
@@ -84,126 +49,100 @@ export class WebhookServer {
     this.queue = new FairQueue({ concurrency: this.options.concurrency, maxQueuedPerKey: this.options.maxQueuedPerNamespace });
   }
 
-  /** Answers one request; never throws (a failure becomes a 500). */
-  readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
-    try {
-      this.route(req, res);
-    } catch (error) {
-      this.options.logger.error({ err: error }, 'request failed');
-      if (!res.headersSent) this.sendJson(res, 500, { error: 'internal error' });
-      else res.destroy();
-    }
-  };
-
-  /**
-   * Every response goes out here. Draining: the response closes its connection, so no keep-alive
-   * connection outlives the drain. Reviews are answered once and never cached, so there is no ETag.
-   */
-  private send(res: ServerResponse, status: number, headers: Record<string, string | number>, body?: string | Buffer): void {
-    if (this.draining) headers = { ...headers, Connection: 'close' };
-    if (body === undefined) {
-      res.writeHead(status, headers).end();
-      return;
-    }
-    res.writeHead(status, { ...headers, 'Content-Length': Buffer.byteLength(body) });
-    res.end(res.req.method === 'HEAD' ? undefined : body);
-  }
-
-  private sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
-    this.send(res, status, { ...headers, 'Content-Type': 'application/json; charset=utf-8' }, JSON.stringify(value));
-  }
-
-  private route(req: IncomingMessage, res: ServerResponse): void {
-    // As express routed before: the query string (the API server adds ?timeout=10s), case and one
-    // trailing slash do not matter; HEAD is answered like GET.
-    const path = normalizePath(req.url ?? '/');
-    const method = req.method === 'HEAD' ? 'GET' : req.method;
+  app(): express.Express {
+    const { handler, metrics, logger, maxBodyBytes } = this.options;
+    const app = express();
+    app.disable('x-powered-by');
+    app.use((_req: Request, res: Response, next: NextFunction) => {
+      // Draining: the response closes its connection, so no keep-alive connection outlives the drain.
+      const writeHead = res.writeHead;
+      res.writeHead = ((...args: Parameters<typeof writeHead>) => {
+        if (this.draining) res.setHeader('Connection', 'close');
+        return writeHead.apply(res, args);
+      }) as typeof writeHead;
+      next();
+    });
+    // Reviews are answered once and never cached: hashing every response for an ETag is wasted CPU.
+    app.set('etag', false);
     // Ready: a certificate is served and the API server trusts it (the CA is in the webhook
     // configuration), so reviews sent here succeed. Live: the process answers; it never depends on the
     // API server, so a CA that cannot be published makes the pod unready, not restarted in a loop.
-    if (method === 'GET' && path === '/health/ready') {
+    app.get('/health/ready', (_req, res) => {
       const { certificates } = this.options;
-      this.send(res, this.draining || !certificates.current() || !certificates.trusted() ? 503 : 204, {});
-    } else if (method === 'GET' && path === '/health/live') {
-      this.send(res, 204, {});
-    } else if (method === 'GET' && (path === '/metrics' || path === normalizePath(this.options.telemetryPath))) {
-      const { registry } = this.options.metrics;
-      registry.metrics().then(
-        (text) => this.send(res, 200, { 'Content-Type': registry.contentType }, text),
-        (error: unknown) => {
-          this.options.logger.error({ err: error }, 'metrics failed');
-          this.sendJson(res, 500, { error: 'internal error' });
-        },
-      );
-    } else if (method === 'POST' && path === '/mutate') {
-      this.mutate(req, res);
-    } else {
-      this.sendJson(res, 404, { error: `no ${req.method ?? ''} ${path} here` });
-    }
-  }
-
-  private mutate(req: IncomingMessage, res: ServerResponse): void {
-    if (!isJson(req.headers['content-type'])) {
-      req.resume();
-      this.sendJson(res, 400, { error: `Invalid content-type ${JSON.stringify(req.headers['content-type'] ?? '')}: expected application/json` });
-      return;
-    }
-    readBody(req, this.options.maxBodyBytes, (failure, body) => {
-      if (failure) {
-        if (failure === 'too-large') this.sendJson(res, 413, { error: `Request body is larger than ${this.options.maxBodyBytes} bytes` });
-        else this.sendJson(res, 415, { error: `Unsupported Content-Encoding ${JSON.stringify(req.headers['content-encoding'])}: send the review uncompressed` });
-      } else if (body.length === 0) {
-        this.sendJson(res, 400, { error: 'Empty request body' });
-      } else {
-        this.review(body, res);
-      }
+      res.status(this.draining || !certificates.current() || !certificates.trusted() ? 503 : 204).end();
     });
-  }
-
-  private review(body: Buffer, res: ServerResponse): void {
-    const { handler, metrics, logger } = this.options;
-    const started = performance.now();
-    metrics.queueLength.inc();
-    const finish = (): void => {
-      metrics.queueLength.dec();
-      metrics.processingDuration.observe(performance.now() - started);
+    app.get('/health/live', (_req, res) => {
+      res.status(204).end();
+    });
+    const serveMetrics = async (_req: Request, res: Response): Promise<void> => {
+      res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
     };
-    const respond = (answer: AdmissionAnswer): void => {
-      finish();
-      if (answer.status === 400) {
-        this.sendJson(res, 400, { error: answer.error });
+    app.get('/metrics', serveMetrics);
+    if (this.options.telemetryPath !== '/metrics') app.get(this.options.telemetryPath, serveMetrics);
+    app.post('/mutate', (req: Request, res: Response, next: NextFunction) => {
+      if (!isJson(req.headers['content-type'])) {
+        res.status(400).json({ error: `Invalid content-type ${JSON.stringify(req.headers['content-type'] ?? '')}: expected application/json` });
         return;
       }
-      if (answer.outcome === 'injected') {
-        metrics.injections.inc({ namespace: metrics.namespaceLabel(answer.namespace), injection_type: answer.injectionType ?? 'init_and_sidecar' });
-      } else if (answer.outcome === 'denied') {
-        metrics.failedInjections.inc({ namespace: metrics.namespaceLabel(answer.namespace) });
+      next();
+    }, express.raw({ type: () => true, limit: maxBodyBytes }), (req: Request, res: Response) => {
+      const body = req.body as Buffer;
+      if (!Buffer.isBuffer(body) || body.length === 0) {
+        res.status(400).json({ error: 'Empty request body' });
+        return;
       }
-      logger.debug({ namespace: answer.namespace, outcome: answer.outcome }, 'admission review answered');
-      this.send(res, 200, { 'Content-Type': 'application/json' }, answer.payload);
-    };
-    const fail = (error: unknown): void => {
-      finish();
-      logger.error({ err: error }, 'admission review failed');
-      this.sendJson(res, 500, { error: 'internal error while processing the admission review' });
-    };
-    // The caller gave up (the API server's timeout closed the connection): drop the review unrun.
-    let gone = false;
-    res.on('close', () => (gone = !res.writableFinished));
-    this.queue.run(namespaceHint(body), () => handler(body.toString('utf8')), () => gone).then(
-      (answer) => {
-        if (answer === undefined) finish();
-        else respond(answer);
-      },
-      (error: unknown) => {
-        if (error instanceof QueueFullError) {
-          finish();
-          this.sendJson(res, 429, { error: error.message }, { 'Retry-After': '1' });
+      const started = performance.now();
+      metrics.queueLength.inc();
+      const finish = (): void => {
+        metrics.queueLength.dec();
+        metrics.processingDuration.observe(performance.now() - started);
+      };
+      const respond = (answer: AdmissionAnswer): void => {
+        finish();
+        if (answer.status === 400) {
+          res.status(400).json({ error: answer.error });
           return;
         }
-        fail(error);
-      },
-    );
+        if (answer.outcome === 'injected') {
+          metrics.injections.inc({ namespace: metrics.namespaceLabel(answer.namespace), injection_type: answer.injectionType ?? 'init_and_sidecar' });
+        } else if (answer.outcome === 'denied') {
+          metrics.failedInjections.inc({ namespace: metrics.namespaceLabel(answer.namespace) });
+        }
+        logger.debug({ namespace: answer.namespace, outcome: answer.outcome }, 'admission review answered');
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(answer.payload) });
+        res.end(answer.payload);
+      };
+      const fail = (error: unknown): void => {
+        finish();
+        logger.error({ err: error }, 'admission review failed');
+        res.status(500).json({ error: 'internal error while processing the admission review' });
+      };
+      // The caller gave up (the API server's timeout closed the connection): drop the review unrun.
+      let gone = false;
+      res.on('close', () => (gone = !res.writableFinished));
+      this.queue.run(namespaceHint(body), () => handler(body.toString('utf8')), () => gone).then(
+        (answer) => {
+          if (answer === undefined) finish();
+          else respond(answer);
+        },
+        (error: unknown) => {
+          if (error instanceof QueueFullError) {
+            finish();
+            res.status(429).set('Retry-After', '1').json({ error: error.message });
+            return;
+          }
+          fail(error);
+        },
+      );
+    });
+    // Body-parser errors (413 for over 4 MiB) keep their status; nothing here may crash the process.
+    app.use((error: { status?: number; type?: string; message?: string }, _req: Request, res: Response, _next: NextFunction) => {
+      const status = error.status && error.status >= 400 && error.status < 500 ? error.status : 500;
+      const message = error.type === 'entity.too.large' ? `Request body is larger than ${maxBodyBytes} bytes` : 'Bad request';
+      if (status === 500) logger.error({ err: error }, 'request failed');
+      res.status(status).json({ error: message });
+    });
+    return app;
   }
 
   /** Waits for a certificate, then listens. Resolves with the bound address. */
@@ -221,7 +160,7 @@ export class WebhookServer {
       requestTimeout: requestTimeoutMs,
       headersTimeout: Math.min(requestTimeoutMs, 5_000),
       connectionsCheckingInterval: Math.min(1_000, requestTimeoutMs),
-    }, this.handle);
+    }, this.app());
     server.keepAliveTimeout = 65_000;
     certificates.on('changed', (next: ServingCertificate) => {
       server.setSecureContext({ cert: next.certPem, key: next.keyPem, ...tlsOptions });
