@@ -1,9 +1,10 @@
 // The agent's auto-auth methods, as Vault Agent's `auto_auth.method` of the same type reads its config
 // (vault-k8s passes `auth-type` and `auth-config-*` through): kubernetes and jwt log in with `role` and
-// a JWT file re-read on every login; approle with the role_id and secret_id files named in the config.
+// a JWT file re-read on every login; approle with the role_id and secret_id files named in the config;
+// aws, gcp and azure with core's methods, which send Vault Agent's own login requests.
 
 import fs from 'node:fs/promises';
-import { AppRoleAuth, CertAuth, FileTokenSource, JwtAuth, KubernetesAuth, VaultClient, type Logger, type VaultAuthMethod, type VaultClientOptions, type VaultLogin } from '@vaultbridge/core';
+import { AppRoleAuth, AwsAuth, AzureAuth, CertAuth, FileTokenSource, GcpAuth, JwtAuth, KubernetesAuth, VaultClient, awsCredentialChain, type Logger, type VaultAuthMethod, type VaultClientOptions, type VaultLogin } from '@vaultbridge/core';
 import type { AgentConfig } from './contract/index.ts';
 import type { AgentPaths } from './paths.ts';
 
@@ -15,6 +16,12 @@ const USED: Readonly<Record<AgentConfig['auth']['type'], readonly string[]>> = {
   jwt: ['role', 'remove_jwt_after_reading', 'remove_jwt_follows_symlinks'],
   approle: ['role_id_file_path', 'secret_id_file_path', 'remove_secret_id_file_after_reading'],
   cert: ['name', 'client_cert', 'client_key', 'ca_cert'],
+  // credential_poll_interval: Vault Agent polls for new credentials; this agent resolves them again at
+  // every login (temporary ones 5 minutes before they expire), so the interval has nothing to set.
+  aws: ['role', 'type', 'access_key', 'secret_key', 'session_token', 'header_value', 'nonce', 'region', 'credential_poll_interval'],
+  // project: read by Vault Agent and not used by it either.
+  gcp: ['role', 'type', 'credentials', 'service_account', 'project', 'jwt_exp'],
+  azure: ['role', 'resource', 'object_id', 'client_id'],
 };
 
 async function readTrimmed(file: string, what: string): Promise<string> {
@@ -88,6 +95,53 @@ export function authMethodFor(config: AgentConfig, paths: AgentPaths, logger: Lo
         mount: auth.mountPath,
         ...(loginClient === undefined ? {} : { loginClient }),
         certificateSource: own ? `the certificate ${auth.config.client_cert}` : `the client certificate ${config.vault.clientCert ?? '(none: set vault.hashicorp.com/client-cert)'}`,
+      });
+    }
+    case 'aws': {
+      // Vault Agent's aws method; credentials as its chain finds them, the pod's own files (EKS IRSA's
+      // web-identity token, Pod Identity's authorization token) read through the agent root.
+      const c = auth.config;
+      const region = c.region?.trim() || undefined;
+      const readPodFile = async (file: string): Promise<string> => fs.readFile(paths.hostPath(file), 'utf8');
+      return new AwsAuth({
+        type: c.type === 'ec2' ? 'ec2' : 'iam',
+        role: auth.role ?? '',
+        mount: auth.mountPath,
+        ...(region === undefined ? {} : { region }),
+        ...(c.header_value ? { headerValue: c.header_value } : {}),
+        ...(c.nonce ? { nonce: c.nonce } : {}),
+        credentials: awsCredentialChain({
+          ...(c.access_key ? { accessKey: c.access_key } : {}),
+          ...(c.secret_key ? { secretKey: c.secret_key } : {}),
+          ...(c.session_token ? { sessionToken: c.session_token } : {}),
+          ...(region === undefined ? {} : { region }),
+          readFile: readPodFile,
+        }),
+      });
+    }
+    case 'gcp': {
+      const c = auth.config;
+      const credentials = c.credentials?.trim();
+      return new GcpAuth({
+        type: c.type === 'gce' ? 'gce' : 'iam',
+        role: auth.role ?? '',
+        mount: auth.mountPath,
+        ...(c.service_account === undefined ? {} : { serviceAccount: c.service_account }),
+        // A key file (or GOOGLE_APPLICATION_CREDENTIALS) is read through the agent root.
+        ...(credentials ? { credentials } : {}),
+        ...(c.jwt_exp ? { jwtExpMinutes: Number(c.jwt_exp) } : {}),
+        vaultAddress: config.vault.address,
+        readFile: async (file: string) => fs.readFile(paths.hostPath(file), 'utf8'),
+      });
+    }
+    case 'azure': {
+      const c = auth.config;
+      return new AzureAuth({
+        role: auth.role ?? '',
+        resource: c.resource ?? '',
+        mount: auth.mountPath,
+        ...(c.object_id ? { objectId: c.object_id } : {}),
+        ...(c.client_id ? { clientId: c.client_id } : {}),
       });
     }
     case 'approle': {

@@ -5,14 +5,13 @@
 // metadata, STS AssumeRoleWithWebIdentity, Google's token and signJwt APIs) are local stand-ins that
 // check what they receive; for the iam method, Vault's STS endpoint is also pointed at a stand-in that
 // verifies the SigV4 signature with AWS's own signer (@smithy/signature-v4), so the login completes.
-import { createHash, createHmac, createSign, createVerify, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createSign, createVerify, generateKeyPairSync, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { SignatureV4 } from '@smithy/signature-v4';
-import { sharedStack, type TestStack } from '@vaultbridge/testenv';
+import { sharedStack, startStsStandIn, verifySigV4, type StsStandIn, type TestStack } from '@vaultbridge/testenv';
 import { AwsAuth, AzureAuth, GcpAuth, VaultAuthError, awsCredentialChain, type AwsCredentials } from '../src/auth/index.ts';
 import { VaultClient, VaultError } from '../src/vault/index.ts';
 
@@ -27,7 +26,10 @@ beforeAll(() => {
   client = new VaultClient({ address: stack.vaultAddr, maxRetries: 0 });
 });
 
+const closers: (() => Promise<void>)[] = [];
+
 afterAll(async () => {
+  await Promise.all(closers.map(async (close) => close()));
   await Promise.all(servers.map(async (server) => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve); })));
 });
 
@@ -69,59 +71,18 @@ function b64(text: string): string {
   return Buffer.from(text, 'base64').toString('utf8');
 }
 
-function bytes(data: string | ArrayBuffer | ArrayBufferView): string | Uint8Array {
-  if (typeof data === 'string') return data;
-  return ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
-}
-
-/** node:crypto as the Checksum @smithy/signature-v4 needs. */
-class Sha256 {
-  private hash;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.hash.update(bytes(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-  reset(): void {
-    throw new Error('not used');
-  }
-}
-
-/** Re-signs the request Vault forwarded with AWS's own signer and compares the signatures. */
-async function verifySigV4(request: Seen, credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }): Promise<boolean> {
-  const authorization = String(request.headers.authorization ?? '');
-  const parts = /Credential=[^/]+\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]+)/.exec(authorization);
-  if (!parts) return false;
-  const [, , region, service, signedHeaders, signature] = parts as unknown as [string, string, string, string, string, string];
-  const headers: Record<string, string> = {};
-  for (const name of signedHeaders.split(';')) headers[name] = String(request.headers[name] ?? '');
-  const amzDate = headers['x-amz-date'] ?? '';
-  const signingDate = new Date(`${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`);
-  const signer = new SignatureV4({ credentials, region, service, sha256: Sha256, applyChecksum: false });
-  const signed = await signer.sign({ method: request.method, protocol: 'https:', hostname: headers.host ?? '', path: '/', query: {}, headers, body: request.body }, { signingDate });
-  return String(signed.headers.authorization ?? signed.headers.Authorization).endsWith(`Signature=${signature}`);
-}
-
 const TEST_KEYS = { accessKeyId: 'AKIAVAULTBRIDGETEST1', secretAccessKey: `test/${randomBytes(18).toString('base64')}`, sessionToken: `IQoJ${randomBytes(24).toString('base64')}` };
 const CALLER_ARN = 'arn:aws:sts::123456789012:assumed-role/app/vaultbridge-agent';
 
 describe('aws iam', () => {
   let mount: string;
-  let sts: Awaited<ReturnType<typeof standIn>>;
+  let sts: StsStandIn;
 
   beforeAll(async () => {
-    // STS as Vault calls it: answers GetCallerIdentity when the signature verifies with AWS's signer
-    // and the test's keys, AWS's own SignatureDoesNotMatch error otherwise.
-    sts = await standIn(async (request) => {
-      const ok = await verifySigV4(request, TEST_KEYS);
-      return ok
-        ? { type: 'text/xml', body: `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult><Arn>${CALLER_ARN}</Arn><UserId>AROAEXAMPLE:vaultbridge-agent</UserId><Account>123456789012</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></GetCallerIdentityResponse>` }
-        : { status: 403, type: 'text/xml', body: `<ErrorResponse><Error><Type>Sender</Type><Code>SignatureDoesNotMatch</Code><Message>signature of ${request.method} does not match</Message></Error></ErrorResponse>` };
-    });
+    // STS as Vault calls it: GetCallerIdentity answered when the signature verifies with AWS's signer
+    // and the test's keys, AWS's SignatureDoesNotMatch error otherwise.
+    sts = await startStsStandIn({ keys: TEST_KEYS, callerArn: CALLER_ARN });
+    closers.push(() => sts.close());
     mount = stack.uniqueName('aws');
     await admin.write(`sys/auth/${mount}`, { type: 'aws' });
     await admin.write(`auth/${mount}/config/client`, { iam_server_id_header_value: 'vault.example.test' });

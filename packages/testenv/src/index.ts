@@ -11,3 +11,4 @@ export { createCertificateAuthority, issueCertificate, type CertificateAuthority
 export {
   appNamespace, chartNamespace, clusterEnv, diagnose, helm, installChart, lastPrint, podLog, printingContainer, release, waitFor, waitForPodsReady, type ClusterStack,
 } from './cluster/workloads.ts';
+export { startStsStandIn, verifySigV4, type StsStandIn, type StsRequest, type StsKeys } from './aws-sts.ts';

@@ -10,7 +10,7 @@ export type AgentLogFormat = 'standard' | 'json';
 export type AgentFeature = 'auto-auth' | 'caching' | 'templating';
 export type CacheAutoAuthToken = 'true' | 'false' | 'force';
 /** The auto-auth methods `vaultbridge-agent` implements. */
-export const AUTH_TYPES = ['kubernetes', 'jwt', 'approle', 'cert'] as const;
+export const AUTH_TYPES = ['kubernetes', 'jwt', 'approle', 'cert', 'aws', 'gcp', 'azure'] as const;
 export type AuthType = (typeof AUTH_TYPES)[number];
 export type AgentMode = 'init' | 'sidecar';
 

@@ -1,0 +1,100 @@
+// auth-type aws through the whole path, as on EKS with IRSA: the webhook's decision copies the app
+// container's web-identity env into the init agent, `vaultbridge-agent init` runs as a process with that
+// env and config, gets credentials with AssumeRoleWithWebIdentity, logs in to the real Vault 1.13's AWS
+// auth method with a signed GetCallerIdentity request, and renders a KV secret. No AWS is reachable: STS
+// is testenv's stand-in (AWS_ENDPOINT_URL_STS for the agent, the mount's sts_endpoint for Vault), which
+// checks the signature Vault forwards with AWS's own signer. gcp and azure are proven at the request
+// level in core's test/cloud-auth.test.ts (their login needs Google's or Azure AD's keys).
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { V1Container } from '@kubernetes/client-node';
+import { sharedStack, startStsStandIn, type StsStandIn, type TestStack } from '@vaultbridge/testenv';
+import { decide } from '@vaultbridge/injector';
+import { AGENT_CONFIG_ENV } from '../src/contract/index.ts';
+import { pod } from './support/pods.ts';
+
+const AGENT_CLI = path.join(import.meta.dirname, '../src/cli/agent.ts');
+const KEYS = { accessKeyId: 'AKIAVAULTBRIDGEAGENT', secretAccessKey: `agent/${randomBytes(18).toString('base64')}`, sessionToken: `IQoJ${randomBytes(24).toString('base64')}` };
+const ROLE_ARN = 'arn:aws:iam::123456789012:role/app';
+const TOKEN_DIR = '/var/run/secrets/eks.amazonaws.com/serviceaccount';
+
+let stack: TestStack;
+let sts: StsStandIn;
+let mount: string;
+let kv: string;
+
+beforeAll(async () => {
+  stack = sharedStack();
+  sts = await startStsStandIn({ keys: KEYS, callerArn: 'arn:aws:sts::123456789012:assumed-role/app/vaultbridge-agent' });
+  mount = stack.uniqueName('aws-agent');
+  const policy = `${mount}-read`;
+  kv = `${stack.layout.kvV2Mount}/data/${mount}/config`;
+  await stack.vaultAdmin.write(kv, { data: { password: 'aws-login-works' } });
+  await stack.writePolicy(policy, `path "${kv}" { capabilities = ["read"] }`);
+  await stack.vaultAdmin.write(`sys/auth/${mount}`, { type: 'aws' });
+  await stack.vaultAdmin.write(`auth/${mount}/config/client`, { iam_server_id_header_value: 'vault.example.test', sts_endpoint: sts.url });
+  await stack.vaultAdmin.write(`auth/${mount}/role/app`, { auth_type: 'iam', bound_iam_principal_arn: ROLE_ARN, resolve_aws_unique_ids: false, token_policies: policy, token_ttl: '5m' });
+});
+
+afterAll(async () => {
+  await sts.close();
+});
+
+test('IRSA credentials → signed STS request → Vault AWS login → rendered secret; no key in the output', async () => {
+  const app: V1Container = {
+    name: 'app',
+    image: 'busybox',
+    volumeMounts: [
+      { name: 'kube-api-access-x1', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true },
+      { name: 'aws-iam-token', mountPath: TOKEN_DIR, readOnly: true },
+    ],
+    env: [{ name: 'AWS_ROLE_ARN', value: ROLE_ARN }, { name: 'AWS_WEB_IDENTITY_TOKEN_FILE', value: `${TOKEN_DIR}/token` }, { name: 'AWS_REGION', value: 'us-east-1' }],
+  };
+  const decision = decide(pod({
+    role: 'app',
+    'auth-type': 'aws',
+    'auth-path': `auth/${mount}`,
+    'auth-config-type': 'iam',
+    'auth-config-header-value': 'vault.example.test',
+    'agent-pre-populate-only': 'true',
+    'agent-inject-secret-config': kv,
+    'agent-inject-template-config': `{{ with secret "${kv}" }}{{ .Data.data.password }}{{ end }}`,
+  }, { containers: [app] }), 'default', { vaultAddress: stack.vaultAddr });
+  if (decision.kind !== 'inject') throw new Error(`expected an injection, got ${decision.kind}: ${'message' in decision ? decision.message : ''}`);
+  const init = decision.pod.spec?.initContainers?.find((c) => c.name === 'vault-agent-init');
+  if (init === undefined) throw new Error('no vault-agent-init');
+  // vault-k8s's IRSA copying: the token mount and AWS_* env reach the agent.
+  expect(init.volumeMounts).toContainEqual({ name: 'aws-iam-token', mountPath: TOKEN_DIR, readOnly: true });
+  const podEnv = Object.fromEntries((init.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value ?? '']));
+  expect(podEnv).toMatchObject({ AWS_ROLE_ARN: ROLE_ARN, AWS_WEB_IDENTITY_TOKEN_FILE: `${TOKEN_DIR}/token`, AWS_REGION: 'us-east-1' });
+
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'aws-agent-'));
+  fs.mkdirSync(path.join(root, TOKEN_DIR), { recursive: true });
+  fs.writeFileSync(path.join(root, TOKEN_DIR, 'token'), 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6ZGVmYXVsdDphcHAifQ.c2ln');
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', ...podEnv, VAULTBRIDGE_AGENT_ROOT: root, AWS_ENDPOINT_URL_STS: sts.url, [AGENT_CONFIG_ENV]: podEnv[AGENT_CONFIG_ENV] ?? '' };
+  const run = await new Promise<{ code: number | null; output: string }>((resolve) => {
+    const child = spawn(process.execPath, ['--conditions=@vaultbridge/source', '--disable-warning=ExperimentalWarning', AGENT_CLI, 'init'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+  expect({ code: run.code, output: run.output }).toMatchObject({ code: 0 });
+  expect(fs.readFileSync(path.join(root, 'vault/secrets/config'), 'utf8')).toBe('aws-login-works');
+  // One AssumeRoleWithWebIdentity from the agent, then Vault's replays of the agent's one signed request
+  // (Vault 1.13 calls STS in more than one step of a login: role resolution, alias lookahead, login).
+  const [assume, ...replays] = sts.seen;
+  expect(new URLSearchParams(assume?.body).get('Action')).toBe('AssumeRoleWithWebIdentity');
+  expect(replays.length).toBeGreaterThan(0);
+  expect(new Set(replays.map((r) => `${new URLSearchParams(r.body).get('Action')} ${String(r.headers.authorization)}`)).size).toBe(1);
+  expect(new URLSearchParams(replays[0]?.body).get('Action')).toBe('GetCallerIdentity');
+  expect(replays[0]?.headers['x-vault-aws-iam-server-id']).toBe('vault.example.test');
+  for (const secret of [KEYS.secretAccessKey, KEYS.sessionToken, 'aws-login-works']) expect(run.output).not.toContain(secret);
+});
