@@ -37,7 +37,7 @@ describe('parseAgentConfig', () => {
     ['an unknown mode', { ...valid, mode: 'daemon' }, 'mode', /init, sidecar/],
     ['a Vault address without a scheme', { ...valid, vault: { ...valid.vault, address: 'vault:8200' } }, 'vault.address', /https:\/\/vault:8200/],
     ['a missing role says which annotation sets it', { ...valid, auth: { ...valid.auth, role: undefined } }, 'auth.role', /vault.hashicorp.com\/role/],
-    ['an auth method the agent does not implement', { ...valid, auth: { ...valid.auth, type: 'aws' } }, 'auth.type', /kubernetes, jwt, approle, cert/],
+    ['an auth method the agent does not implement', { ...valid, auth: { ...valid.auth, type: 'oci' } }, 'auth.type', /kubernetes, jwt, approle, cert, aws, gcp, azure/],
     ['approle without its role_id file', { ...valid, auth: { ...valid.auth, type: 'approle', role: undefined } }, 'auth.config.role_id_file_path', /missing: AppRole auth needs the file holding the role_id/],
     ['a relative token path', { ...valid, auth: { ...valid.auth, serviceAccountTokenPath: 'token' } }, 'auth.serviceAccountTokenPath', /absolute/],
     ['a token sink with ..', { ...valid, tokenSinks: ['/home/vault/../../etc/passwd'] }, 'tokenSinks.0', /without "\.\."/],
