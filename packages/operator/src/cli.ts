@@ -37,6 +37,7 @@ export function createOperatorProgram(io: CliIo, setExitCode: (code: number) => 
     .option('--health-probe-bind-address <addr>', `health and metrics server, host:port (env VSO_HEALTH_PROBE_BIND_ADDRESS; default ${DEFAULT_SETTINGS.healthProbeBindAddress})`)
     .option('--leader-elect', 'elect one active replica through a coordination.k8s.io Lease (env VSO_LEADER_ELECT)')
     .option('--allowed-vault-addresses <list>', 'comma-separated Vault addresses VaultConnections may name; others are refused (env VAULTBRIDGE_ALLOWED_VAULT_ADDRESSES; default: any)')
+    .option('--serve-vso-api-group', "serve VSO's API group secrets.hashicorp.com/v1beta1 instead of ours, for a cluster moving off VSO; refused while VSO's controller runs (env VAULTBRIDGE_SERVE_VSO_API_GROUP)")
     .option('--log-level <level>', `${LOG_LEVELS.join(', ')} (env LOG_LEVEL; default ${DEFAULT_SETTINGS.logLevel})`)
     .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
     .exitOverride()
@@ -56,7 +57,7 @@ export function createOperatorProgram(io: CliIo, setExitCode: (code: number) => 
       shutdown.onShutdown('health close', () => health.close(), { order: 100 });
 
       if (options.installCrds) {
-        await installCrds(kubeConfig);
+        await installCrds(kubeConfig, undefined, { vsoGroup: options.serveVsoApiGroup });
         logger.info('CRDs installed');
       }
       let operator: RunningOperator | undefined;
@@ -66,6 +67,7 @@ export function createOperatorProgram(io: CliIo, setExitCode: (code: number) => 
           kubeConfig, logger, operatorNamespace: options.operatorNamespace, concurrency: options.maxConcurrentReconciles, metrics,
           ...(options.podUid ? { runtimePodUid: options.podUid } : {}),
           allowedVaultAddresses: options.allowedVaultAddresses,
+          serveVsoApiGroup: options.serveVsoApiGroup,
         });
       };
       shutdown.onShutdown('operator', () => operator?.stop(), { order: 10 });

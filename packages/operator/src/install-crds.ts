@@ -1,9 +1,10 @@
 import { ApiextensionsV1Api, type KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node';
-import { crds } from './api/crds.ts';
+import { crds as ourCrds, vsoGroupCrds, type CustomResourceDefinition } from './api/crds.ts';
 import { isNotFound } from '@vaultbridge/core';
 
 /** Creates or replaces the CRDs and waits until the API server serves them. */
-export async function installCrds(kubeConfig: KubeConfig, timeoutMs = 30_000): Promise<void> {
+export async function installCrds(kubeConfig: KubeConfig, timeoutMs = 30_000, options: { vsoGroup?: boolean } = {}): Promise<void> {
+  const crds: CustomResourceDefinition[] = options.vsoGroup ? vsoGroupCrds() : ourCrds;
   const api = kubeConfig.makeApiClient(ApiextensionsV1Api);
   for (const definition of crds) {
     const body = definition as unknown as V1CustomResourceDefinition;

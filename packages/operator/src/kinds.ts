@@ -4,6 +4,7 @@
 import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
 import type { Logger } from '@vaultbridge/core';
 import type { KindName } from './api/kind-table.ts';
+import type { ApiGroup } from './api/common.ts';
 import type { SecretTransformation } from './api/secret-transformation.ts';
 import type { VaultDynamicSecret } from './api/vault-dynamic-secret.ts';
 import type { VaultPkiSecret } from './api/vault-pki-secret.ts';
@@ -57,6 +58,8 @@ export interface OperatorParts {
   /** The SecretTransformation informer's objects, for transformationRefs. */
   transformations: (namespace: string, name: string) => SecretTransformation | undefined;
   runtimePodUid?: string;
+  /** The API group served: ours, or VSO's in VSO group mode. */
+  api: ApiGroup;
 }
 
 export interface KindWiring {

@@ -3,7 +3,9 @@
 // `startOperator` is what the CLI and the tests run.
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesListObject, type V1Secret } from '@kubernetes/client-node';
 import { loadOrCreateSecretKey, reuseKubeConnections, withKubeRequestDeadline, type Logger, type MetricsRegistry } from '@vaultbridge/core';
-import { KIND_TABLE, type KindName } from './api/kind-table.ts';
+import { servedKinds, type KindName } from './api/kind-table.ts';
+import { OUR_API, VSO_API } from './api/common.ts';
+import { refuseWhileVsoRuns } from './guards/vso-running.ts';
 import { reportRestartOutcome } from './controllers/shared.ts';
 import { TokenStorage } from './controllers/token-storage.ts';
 import { VaultClientFactory } from './controllers/vault-clients.ts';
@@ -41,6 +43,11 @@ export interface OperatorOptions {
    * `VaultAddressNotAllowed` before anything is sent. Empty or absent: any address.
    */
   allowedVaultAddresses?: readonly string[];
+  /**
+   * Serve VSO's API group (`secrets.hashicorp.com/v1beta1`) instead of ours, for a cluster migrating away
+   * from VSO. Refused (VsoStillRunningError) while VSO's controller runs. Default false.
+   */
+  serveVsoApiGroup?: boolean;
 }
 
 export interface RunningOperator {
@@ -68,11 +75,18 @@ function interestingChange(previous: WatchedObject | undefined, next: WatchedObj
 
 export async function startOperator(options: OperatorOptions): Promise<RunningOperator> {
   const { logger } = options;
+  const api = options.serveVsoApiGroup ? VSO_API : OUR_API;
+  const table = servedKinds(api);
   // Every controller's API calls then share connections (client-node opens one per request otherwise).
   // Every API call also gets a deadline: a hung API server must not hold a reconcile slot for ever.
   const kubeConfig = withKubeRequestDeadline(reuseKubeConnections(options.kubeConfig), KUBE_REQUEST_DEADLINE_MS);
   const custom = kubeConfig.makeApiClient(CustomObjectsApi);
   const core = kubeConfig.makeApiClient(CoreV1Api);
+  // Two operators on the same objects would fight over every Secret: VSO must be gone first.
+  if (options.serveVsoApiGroup) {
+    await refuseWhileVsoRuns(kubeConfig);
+    logger.info({ group: api.group }, "serving VSO's API group");
+  }
   let macKey: Buffer;
   const macKeySecret = options.macKeySecretName ?? 'vaultbridge-operator-hmac-key';
   try {
@@ -87,13 +101,14 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   let apiAudiences: Promise<ReadonlySet<string>> | undefined;
   // One store per kind, filled by its informer (below) and by the answers to our writes; reconciles and
   // the client factory read objects from here instead of the API server.
-  const stores = Object.fromEntries(KIND_TABLE.map(({ kind }) => [kind, new LatestObjects<WatchedObject>()])) as unknown as KindStores;
+  const stores = Object.fromEntries(table.map(({ kind }) => [kind, new LatestObjects<WatchedObject>()])) as unknown as KindStores;
   // VaultAuths with spec.storageEncryption keep their tokens (transit-encrypted) across restarts.
   const tokenStorage = new TokenStorage({ kubeConfig, namespace: options.operatorNamespace, logger });
   const clients = new VaultClientFactory({
     kubeConfig, operatorNamespace: options.operatorNamespace, logger, storage: tokenStorage,
     cached: { VaultAuth: (key) => stores.VaultAuth.peek(key), VaultConnection: (key) => stores.VaultConnection.peek(key) },
     addressPolicy,
+    api,
     // Looked up once, when the first VaultAuth needs it.
     apiAudiences: () => (apiAudiences ??= discoverApiAudiences(kubeConfig, logger)),
   });
@@ -103,7 +118,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     kubeConfig,
     windowMs: options.restartBatchWindowMs ?? 1000,
     onRestart: () => restartsTotal?.inc(),
-    onOutcome: (outcome) => reportRestartOutcome(custom, events, outcome).catch((error: unknown) => logger.warn({ err: error }, 'could not report a rollout restart')),
+    onOutcome: (outcome) => reportRestartOutcome(custom, events, outcome, api).catch((error: unknown) => logger.warn({ err: error }, 'could not report a rollout restart')),
   });
   // Our own Secret writes come back through the destination watch; these fingerprints tell them from drift.
   const ownWrites = new OwnWrites(macKey);
@@ -120,7 +135,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     ...(options.backoff?.minDelayMs === undefined ? {} : { minDelayMs: options.backoff.minDelayMs }),
   };
   const parts: OperatorParts = {
-    kubeConfig, logger, clients, macKey, events, restarts, ownWrites, instantUpdates, stores,
+    kubeConfig, logger, clients, macKey, events, restarts, ownWrites, instantUpdates, stores, api,
     // Every controller reads from the informers' caches: its object, the destination Secrets we manage
     // (the destination watch is made below; reconciles only run once it exists) and SecretTransformations.
     destinations: { get: (namespace, name) => destinations.get(name, namespace), synced: () => destinations.hasSynced },
@@ -128,7 +143,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     ...(options.runtimePodUid ? { runtimePodUid: options.runtimePodUid } : {}),
   };
   // One informer and one work queue per row of the kind table, run by the row's controller.
-  const watchKind = (definition: (typeof KIND_TABLE)[number]) => {
+  const watchKind = (definition: (typeof table)[number]) => {
     const { kind, group, version, plural } = definition;
     const wiring = KIND_WIRING[kind];
     const counter = wiring.metric && options.metrics?.counter({ ...wiring.metric, labelNames: ['result'] as const });
@@ -164,7 +179,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     });
     return { definition, kind, queue, seen, informer };
   };
-  const watchList = KIND_TABLE.map(watchKind);
+  const watchList = table.map(watchKind);
   const watches = new Map<KindName, (typeof watchList)[number]>(watchList.map((watch) => [watch.kind, watch]));
   // Kinds that write destination Secrets: the destination watch below repairs drift for them.
   const synced = watchList.filter((watch) => watch.definition.role === 'synced');
@@ -206,7 +221,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   });
 
   await Promise.all([...watchList.map((w) => w.informer.start()), destinations.start()]);
-  logger.info({ operatorNamespace: options.operatorNamespace }, 'operator started');
+  logger.info({ operatorNamespace: options.operatorNamespace, group: api.group }, 'operator started');
 
   return {
     ready: () => watchList.every((w) => w.informer.hasSynced) && destinations.hasSynced,

@@ -18,7 +18,7 @@ describe('readOperatorSettings', () => {
   it('defaults with nothing set', () => {
     expect(readOperatorSettings({ flags: {}, env: {} })).toEqual({
       operatorNamespace: 'default', installCrds: false, maxConcurrentReconciles: 100, healthProbeBind: { host: '0.0.0.0', port: 8081 },
-      leaderElect: false, allowedVaultAddresses: [], logLevel: 'info',
+      leaderElect: false, allowedVaultAddresses: [], serveVsoApiGroup: false, logLevel: 'info',
     });
   });
 
@@ -26,11 +26,11 @@ describe('readOperatorSettings', () => {
     const env = {
       KUBECONFIG: '/k', OPERATOR_NAMESPACE: 'ops', VSO_INSTALL_CRDS: 'true', VSO_MAX_CONCURRENT_RECONCILES: '7',
       VSO_HEALTH_PROBE_BIND_ADDRESS: '127.0.0.1:9000', VSO_LEADER_ELECT: 'yes', VAULTBRIDGE_ALLOWED_VAULT_ADDRESSES: 'https://a:8200, https://b',
-      LOG_LEVEL: 'DEBUG', POD_NAME: 'pod-1', OPERATOR_POD_UID: 'uid-1',
+      LOG_LEVEL: 'DEBUG', POD_NAME: 'pod-1', OPERATOR_POD_UID: 'uid-1', VAULTBRIDGE_SERVE_VSO_API_GROUP: 'true',
     };
     expect(readOperatorSettings({ flags: {}, env })).toEqual({
       kubeconfig: '/k', operatorNamespace: 'ops', installCrds: true, maxConcurrentReconciles: 7, healthProbeBind: { host: '127.0.0.1', port: 9000 },
-      leaderElect: true, allowedVaultAddresses: ['https://a:8200', 'https://b'], logLevel: 'debug', podName: 'pod-1', podUid: 'uid-1',
+      leaderElect: true, allowedVaultAddresses: ['https://a:8200', 'https://b'], serveVsoApiGroup: true, logLevel: 'debug', podName: 'pod-1', podUid: 'uid-1',
     });
     const flagged = readOperatorSettings({ flags: { maxConcurrentReconciles: '3', logLevel: 'warn', leaderElect: true }, env: { ...env, VSO_LEADER_ELECT: '' } });
     expect([flagged.maxConcurrentReconciles, flagged.logLevel, flagged.leaderElect]).toEqual([3, 'warn', true]);

@@ -37,6 +37,7 @@ const settingsSchema = z.object({
   healthProbeBindAddress: hostPort.optional(),
   leaderElect: booleanValue().optional(),
   allowedVaultAddresses: addressList.optional(),
+  serveVsoApiGroup: booleanValue().optional(),
   logLevel: logLevel().optional(),
   podName: nonEmpty.optional(),
   podUid: nonEmpty.optional(),
@@ -53,6 +54,7 @@ export const SETTING_VARIABLES: Readonly<Record<string, keyof SettingsInput>> = 
   VSO_HEALTH_PROBE_BIND_ADDRESS: 'healthProbeBindAddress',
   VSO_LEADER_ELECT: 'leaderElect',
   VAULTBRIDGE_ALLOWED_VAULT_ADDRESSES: 'allowedVaultAddresses',
+  VAULTBRIDGE_SERVE_VSO_API_GROUP: 'serveVsoApiGroup',
   LOG_LEVEL: 'logLevel',
   POD_NAME: 'podName',
   OPERATOR_POD_UID: 'podUid',
@@ -68,6 +70,7 @@ export interface OperatorSettings {
   healthProbeBind: { host: string; port: number };
   leaderElect: boolean;
   allowedVaultAddresses: string[];
+  serveVsoApiGroup: boolean;
   logLevel: LogLevel;
   podName?: string;
   podUid?: string;
@@ -107,6 +110,7 @@ export function readOperatorSettings(sources: SettingsSources): OperatorSettings
     healthProbeBind: splitHostPort(bind) ?? { host: '0.0.0.0', port: 8081 },
     leaderElect: flags.leaderElect ?? env.leaderElect ?? false,
     allowedVaultAddresses: flags.allowedVaultAddresses ?? env.allowedVaultAddresses ?? [],
+    serveVsoApiGroup: flags.serveVsoApiGroup ?? env.serveVsoApiGroup ?? false,
     logLevel: flags.logLevel ?? env.logLevel ?? DEFAULT_SETTINGS.logLevel,
     ...optional('podName', flags.podName ?? env.podName),
     ...optional('podUid', flags.podUid ?? env.podUid),

@@ -120,6 +120,23 @@ describe('helm template', () => {
     expect(() => render('operator.allowedVaultAddresses={vault:8200}')).toThrow(/allowedVaultAddresses/);
   });
 
+  it("serves VSO's API group only when asked: the flag, and RBAC for that group, Leases and Deployments (list) to check VSO is gone", () => {
+    const rendered = (...setArgs: string[]) => {
+      const objects = render(...only('operator'), ...setArgs);
+      const operator = objects.find((o) => o.kind === 'Deployment') as unknown as k8s.V1Deployment;
+      const clusterRole = objects.find((o) => o.kind === 'ClusterRole') as unknown as k8s.V1ClusterRole;
+      return { args: operator.spec?.template.spec?.containers[0]?.args ?? [], rules: clusterRole.rules ?? [] };
+    };
+    const off = rendered();
+    expect(off.args).not.toContain('--serve-vso-api-group');
+    expect(off.rules.flatMap((rule) => rule.apiGroups ?? [])).not.toContain('secrets.hashicorp.com');
+    const on = rendered('operator.serveVsoApiGroup=true');
+    expect(on.args).toContain('--serve-vso-api-group');
+    const vso = on.rules.filter((rule) => rule.apiGroups?.includes('secrets.hashicorp.com')).flatMap((rule) => rule.resources ?? []);
+    expect(vso).toEqual(expect.arrayContaining(['vaultstaticsecrets', 'vaultstaticsecrets/status', 'vaultauths', 'vaultconnections']));
+    expect(on.rules.filter((rule) => rule.resources?.includes('leases') || rule.resources?.includes('deployments')).filter((rule) => rule.verbs?.includes('list'))).toHaveLength(2);
+  });
+
   it.each(components)('with only %s enabled renders only its objects', (component) => {
     const objects = render(...only(component));
     expect(objects.length).toBeGreaterThan(0);

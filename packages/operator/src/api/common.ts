@@ -4,6 +4,22 @@ export const GROUP = 'secrets.vaultbridge.dev';
 export const VERSION = 'v1beta1';
 export const API_VERSION = `${GROUP}/${VERSION}`;
 
+/** The API group and version the operator serves its kinds under. */
+export interface ApiGroup {
+  group: string;
+  version: string;
+}
+
+/** Ours (the default). */
+export const OUR_API: ApiGroup = { group: GROUP, version: VERSION };
+/**
+ * VSO's: the same kinds and fields under `secrets.hashicorp.com/v1beta1`, served instead of ours in VSO
+ * group mode (a cluster migrating away from VSO keeps its manifests; see the README, "Serving VSO's API group").
+ */
+export const VSO_API: ApiGroup = { group: 'secrets.hashicorp.com', version: 'v1beta1' };
+
+export const apiVersionOf = (api: ApiGroup): string => `${api.group}/${api.version}`;
+
 /**
  * Set (or change) this annotation to sync an object now: new credentials for a VaultDynamicSecret, a new
  * certificate for a VaultPKISecret, a fresh read for a VaultStaticSecret. The value handled last is kept

@@ -1,5 +1,6 @@
 // The CRDs, one per row of the kind table (kind-table.ts), from the schemas each kind describes once.
-import { KIND_TABLE, type KindDefinition, type KindNames, type PrinterColumn } from './kind-table.ts';
+import { VSO_API } from './common.ts';
+import { KIND_TABLE, servedKinds, type KindDefinition, type KindNames, type PrinterColumn } from './kind-table.ts';
 
 export { kinds, type KindNames } from './kind-table.ts';
 
@@ -59,3 +60,9 @@ function crd(definition: KindDefinition): CustomResourceDefinition {
 }
 
 export const crds: CustomResourceDefinition[] = KIND_TABLE.map(crd);
+
+/**
+ * Our CRDs under VSO's group, for clusters (and tests) that have no VSO CRDs left: a cluster migrating
+ * from VSO normally keeps VSO's own, which `helm uninstall` leaves in place with every object.
+ */
+export const vsoGroupCrds = (): CustomResourceDefinition[] => servedKinds(VSO_API).map(crd);

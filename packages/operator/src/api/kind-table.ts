@@ -4,7 +4,7 @@
 // (crds.test.ts) and the operator's wiring (../kinds.ts, which must have a row for each kind here or
 // the type-check fails) all read this table, so adding a kind — or serving one under another group —
 // starts with one row here. See CONTRIBUTING.md, "A new CRD kind".
-import { GROUP, healthyReadyColumns, VERSION } from './common.ts';
+import { GROUP, healthyReadyColumns, VERSION, type ApiGroup } from './common.ts';
 import { secretTransformationSchema } from './secret-transformation.ts';
 import { vaultAuthSchema } from './vault-auth.ts';
 import { vaultConnectionSchema } from './vault-connection.ts';
@@ -64,6 +64,11 @@ export const KIND_TABLE = [
 ] as const;
 
 export type KindName = (typeof KIND_TABLE)[number]['kind'];
+
+/** The table as served under `api` (VSO group mode: every row under VSO's group; names and schemas unchanged). */
+export function servedKinds(api: ApiGroup): Array<(typeof KIND_TABLE)[number]> {
+  return KIND_TABLE.map((definition) => ({ ...definition, group: api.group, version: api.version }));
+}
 
 /** The row of `kind`. */
 export function kindDefinition(kind: KindName): KindDefinition {

@@ -4,7 +4,7 @@
 // and again every few minutes; failures back off. Neither ever touches a Secret.
 import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { vaultHealth, VaultError, type Logger } from '@vaultbridge/core';
-import { GROUP, VERSION, type Condition } from '../api/common.ts';
+import { OUR_API, type ApiGroup, type Condition } from '../api/common.ts';
 import { kinds } from '../api/crds.ts';
 import { sameConditions, setConditions, type ConditionInput } from '../runtime/conditions.ts';
 import type { EventRecorder } from '../runtime/events.ts';
@@ -35,6 +35,8 @@ export interface StatusControllerOptions {
   instantUpdates?: InstantUpdates;
   /** The informer's objects (and our writes' answers): read instead of a GET per check. */
   objects?: LatestObjects<StatusObject>;
+  /** The API group served (VSO group mode: VSO's); ours when absent. */
+  api?: ApiGroup;
 }
 
 type Kind = 'VaultConnection' | 'VaultAuth';
@@ -43,9 +45,11 @@ export class ConnectionStatusController {
   private readonly custom: CustomObjectsApi;
   private readonly options: StatusControllerOptions;
   private readonly kind: Kind;
+  private readonly api: ApiGroup;
 
   constructor(kind: Kind, options: StatusControllerOptions) {
     this.kind = kind;
+    this.api = options.api ?? OUR_API;
     this.options = options;
     this.custom = options.kubeConfig.makeApiClient(CustomObjectsApi);
   }
@@ -55,7 +59,7 @@ export class ConnectionStatusController {
     const plural = kinds[this.kind].plural;
     let object = this.options.objects?.get(key);
     if (object === undefined) try {
-      object = (await this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, name })) as StatusObject;
+      object = (await this.custom.getNamespacedCustomObject({ group: this.api.group, version: this.api.version, namespace, plural, name })) as StatusObject;
     } catch (error) {
       if (isNotFound(error)) return {};
       throw error;
@@ -118,7 +122,7 @@ export class ConnectionStatusController {
     if (before.valid === next.valid && before.error === (next as { error?: string }).error && sameConditions(before.conditions, next.conditions)) return true;
     try {
       const updated = (await this.custom.replaceNamespacedCustomObjectStatus({
-        group: GROUP, version: VERSION, namespace: object.metadata.namespace, plural: kinds[this.kind].plural, name: object.metadata.name,
+        group: this.api.group, version: this.api.version, namespace: object.metadata.namespace, plural: kinds[this.kind].plural, name: object.metadata.name,
         body: { ...object, status: next },
       })) as StatusObject;
       // A check soon after (an instant-updates change) must build on this status, not the informer's older copy.

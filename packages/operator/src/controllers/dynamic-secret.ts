@@ -8,7 +8,7 @@ import {
   readDynamicSecret, renewalDelayMs, renewLease, revokeLease, VaultNotFoundError, VaultPermissionError, writeDynamicSecret,
   type DynamicSecret, type Logger, type TokenManager, type VaultClient,
 } from '@vaultbridge/core';
-import { API_VERSION, FORCE_SYNC_ANNOTATION, GROUP, VERSION } from '../api/common.ts';
+import { apiVersionOf, FORCE_SYNC_ANNOTATION, OUR_API, type ApiGroup } from '../api/common.ts';
 import { kinds } from '../api/crds.ts';
 import {
   parseVaultDynamicSecretSpec, type SecretLease, type VaultClientMeta, type StaticCredsMetaData, type VaultDynamicSecret, type VaultDynamicSecretSpec, type VaultDynamicSecretStatus,
@@ -62,6 +62,8 @@ export interface DynamicSecretControllerOptions {
   destinations?: DestinationCache;
   /** The SecretTransformation informer's objects, for transformationRefs. */
   transformations?: (namespace: string, name: string) => SecretTransformation | undefined;
+  /** The API group served (VSO group mode: VSO's); ours when absent. */
+  api?: ApiGroup;
 }
 
 
@@ -93,19 +95,21 @@ export class DynamicSecretController {
   private readonly core: CoreV1Api;
   private readonly options: DynamicSecretControllerOptions;
   private readonly now: () => number;
+  private readonly api: ApiGroup;
 
   constructor(options: DynamicSecretControllerOptions) {
     this.options = options;
     this.custom = options.kubeConfig.makeApiClient(CustomObjectsApi);
     this.core = options.kubeConfig.makeApiClient(CoreV1Api);
     this.now = options.now ?? Date.now;
+    this.api = options.api ?? OUR_API;
   }
 
   async reconcile(key: string): Promise<ReconcileResult> {
     const [namespace, name] = key.split('/') as [string, string];
     const logger = this.options.logger.child({ kind: 'VaultDynamicSecret', namespace, name });
     // A copy (get, not peek): finalizer and status writes below change it in place.
-    const object = this.options.objects?.get(key) ?? await getSyncedObject<VaultDynamicSecret>(this.custom, kinds.VaultDynamicSecret.plural, namespace, name);
+    const object = this.options.objects?.get(key) ?? await getSyncedObject<VaultDynamicSecret>(this.custom, kinds.VaultDynamicSecret.plural, namespace, name, this.api);
     if (object === undefined) return {};
     if (object.metadata.deletionTimestamp) {
       await this.finalize(object, logger);
@@ -115,9 +119,9 @@ export class DynamicSecretController {
     const generation = object.metadata.generation ?? 0;
     try {
       const spec = parseSpec(parseVaultDynamicSecretSpec, object.spec);
-      spec.destination.transformation = await resolveTransformationRefs(this.custom, namespace, spec.destination.transformation, this.options.transformations);
+      spec.destination.transformation = await resolveTransformationRefs(this.custom, namespace, spec.destination.transformation, this.options.transformations, this.api);
       const resourceVersion = object.metadata.resourceVersion;
-      await syncFinalizer(this.custom, kinds.VaultDynamicSecret.plural, object, REVOKE_FINALIZER, spec.revoke);
+      await syncFinalizer(this.custom, kinds.VaultDynamicSecret.plural, object, REVOKE_FINALIZER, spec.revoke, this.api);
       if (object.metadata.resourceVersion !== resourceVersion) this.options.objects?.written(key, structuredClone(object));
 
       const { manager, role, cacheKey } = await this.options.clients.get(spec.vaultAuthRef, namespace);
@@ -250,7 +254,7 @@ export class DynamicSecretController {
       this.options.onResult?.('unchanged');
       return { requeueAfterMs: staticRereadDelayMs(staticMeta.ttl) };
     }
-    const owner: Owner = { apiVersion: API_VERSION, kind: 'VaultDynamicSecret', name: object.metadata.name, uid: object.metadata.uid };
+    const owner: Owner = { apiVersion: apiVersionOf(this.api), kind: 'VaultDynamicSecret', name: object.metadata.name, uid: object.metadata.uid };
     const plan = planWrite(spec.destination, namespace, owner, data, existing);
     if (plan.action === 'refuse') throw new ReconcileError(plan.reason, plan.message);
     await writeDestination(this.core, namespace, spec.destination.name, plan, this.options.ownWrites);
@@ -324,7 +328,7 @@ export class DynamicSecretController {
         await this.options.events?.record(object, 'Warning', 'SecretLeaseRevoke', `Failed to revoke the lease: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
-    await patchFinalizers(this.custom, kinds.VaultDynamicSecret.plural, object, finalizers.filter((f) => f !== REVOKE_FINALIZER));
+    await patchFinalizers(this.custom, kinds.VaultDynamicSecret.plural, object, finalizers.filter((f) => f !== REVOKE_FINALIZER), this.api);
   }
 
 
@@ -340,7 +344,7 @@ export class DynamicSecretController {
     ) return false;
     try {
       const updated = await this.custom.replaceNamespacedCustomObjectStatus({
-        group: GROUP, version: VERSION, namespace: object.metadata.namespace, plural: kinds.VaultDynamicSecret.plural, name: object.metadata.name,
+        group: this.api.group, version: this.api.version, namespace: object.metadata.namespace, plural: kinds.VaultDynamicSecret.plural, name: object.metadata.name,
         body: { ...object, status },
       });
       object.metadata.resourceVersion = (updated as VaultDynamicSecret).metadata.resourceVersion;

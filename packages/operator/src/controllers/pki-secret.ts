@@ -3,7 +3,7 @@
 // reconcile only requeues, with no Vault call. The certificate's serial and expiry live in status.
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
 import { issueCertificate, revokeCertificate, VaultError, VaultNotFoundError, VaultPermissionError, VaultProtocolError, type Logger, type PkiIssueData, type VaultClient } from '@vaultbridge/core';
-import { API_VERSION, FORCE_SYNC_ANNOTATION, GROUP, VERSION } from '../api/common.ts';
+import { apiVersionOf, FORCE_SYNC_ANNOTATION, OUR_API, type ApiGroup } from '../api/common.ts';
 import { kinds } from '../api/crds.ts';
 import {
   parseVaultPkiSecretSpec, pkiIssueOptions, pkiIssuePath, type VaultPkiSecret, type VaultPkiSecretSpec, type VaultPkiSecretStatus,
@@ -65,6 +65,8 @@ export interface PkiSecretControllerOptions {
   destinations?: DestinationCache;
   /** The SecretTransformation informer's objects, for transformationRefs. */
   transformations?: (namespace: string, name: string) => SecretTransformation | undefined;
+  /** The API group served (VSO group mode: VSO's); ours when absent. */
+  api?: ApiGroup;
 }
 
 /** When to re-issue, in epoch ms. */
@@ -98,19 +100,21 @@ export class PkiSecretController {
   private readonly core: CoreV1Api;
   private readonly options: PkiSecretControllerOptions;
   private readonly now: () => number;
+  private readonly api: ApiGroup;
 
   constructor(options: PkiSecretControllerOptions) {
     this.options = options;
     this.custom = options.kubeConfig.makeApiClient(CustomObjectsApi);
     this.core = options.kubeConfig.makeApiClient(CoreV1Api);
     this.now = options.now ?? Date.now;
+    this.api = options.api ?? OUR_API;
   }
 
   async reconcile(key: string): Promise<ReconcileResult> {
     const [namespace, name] = key.split('/') as [string, string];
     const logger = this.options.logger.child({ kind: 'VaultPKISecret', namespace, name });
     // A copy (get, not peek): finalizer and status writes below change it in place.
-    const object = this.options.objects?.get(key) ?? await getSyncedObject<VaultPkiSecret>(this.custom, kinds.VaultPKISecret.plural, namespace, name);
+    const object = this.options.objects?.get(key) ?? await getSyncedObject<VaultPkiSecret>(this.custom, kinds.VaultPKISecret.plural, namespace, name, this.api);
     if (object === undefined) return {};
     if (object.metadata.deletionTimestamp) {
       await this.finalize(object, logger);
@@ -119,9 +123,9 @@ export class PkiSecretController {
     const generation = object.metadata.generation ?? 0;
     try {
       const spec = parseSpec(parseVaultPkiSecretSpec, object.spec);
-      spec.destination.transformation = await resolveTransformationRefs(this.custom, namespace, spec.destination.transformation, this.options.transformations);
+      spec.destination.transformation = await resolveTransformationRefs(this.custom, namespace, spec.destination.transformation, this.options.transformations, this.api);
       const resourceVersion = object.metadata.resourceVersion;
-      await syncFinalizer(this.custom, kinds.VaultPKISecret.plural, object, PKI_FINALIZER, spec.revoke || (spec.clear && !spec.destination.create));
+      await syncFinalizer(this.custom, kinds.VaultPKISecret.plural, object, PKI_FINALIZER, spec.revoke || (spec.clear && !spec.destination.create), this.api);
       if (object.metadata.resourceVersion !== resourceVersion) this.options.objects?.written(key, structuredClone(object));
 
       const status = object.status ?? {};
@@ -159,7 +163,7 @@ export class PkiSecretController {
       if (error instanceof SecretDataError) throw new ReconcileError('SecretDataError', `${pkiIssuePath(spec)}: ${error.message}`);
       throw error;
     }
-    const owner: Owner = { apiVersion: API_VERSION, kind: 'VaultPKISecret', name: object.metadata.name, uid: object.metadata.uid };
+    const owner: Owner = { apiVersion: apiVersionOf(this.api), kind: 'VaultPKISecret', name: object.metadata.name, uid: object.metadata.uid };
     const plan = planWrite(spec.destination, namespace, owner, secretData, existing);
     if (plan.action === 'refuse') throw new ReconcileError(plan.reason, plan.message);
     await writeDestination(this.core, namespace, spec.destination.name, plan, this.options.ownWrites);
@@ -247,7 +251,7 @@ export class PkiSecretController {
     } catch (error) {
       logger.warn({ err: error }, 'cleanup on deletion failed; letting the object go');
     }
-    await patchFinalizers(this.custom, kinds.VaultPKISecret.plural, object, finalizers.filter((f) => f !== PKI_FINALIZER));
+    await patchFinalizers(this.custom, kinds.VaultPKISecret.plural, object, finalizers.filter((f) => f !== PKI_FINALIZER), this.api);
   }
 
   private async writeStatus(object: VaultPkiSecret, status: VaultPkiSecretStatus): Promise<boolean> {
@@ -258,7 +262,7 @@ export class PkiSecretController {
     ) return false;
     try {
       const updated = await this.custom.replaceNamespacedCustomObjectStatus({
-        group: GROUP, version: VERSION, namespace: object.metadata.namespace, plural: kinds.VaultPKISecret.plural, name: object.metadata.name,
+        group: this.api.group, version: this.api.version, namespace: object.metadata.namespace, plural: kinds.VaultPKISecret.plural, name: object.metadata.name,
         body: { ...object, status },
       });
       object.metadata.resourceVersion = (updated as VaultPkiSecret).metadata.resourceVersion;

@@ -1,7 +1,7 @@
 // What the secret controllers do alike: read the destination, restart workloads, hold finalizers,
 // report a failure once.
 import { PatchStrategy, setHeaderOptions, type CoreV1Api, type CustomObjectsApi, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
-import { FORCE_SYNC_ANNOTATION, GROUP, SpecError, VERSION, type Condition } from '../api/common.ts';
+import { apiVersionOf, FORCE_SYNC_ANNOTATION, OUR_API, SpecError, type ApiGroup, type Condition } from '../api/common.ts';
 import type { Logger } from '@vaultbridge/core';
 import type { ReconcileResult } from '../runtime/queue.ts';
 import { kinds } from '../api/crds.ts';
@@ -96,11 +96,11 @@ export async function recordFailureOnce(events: EventRecorder | undefined, objec
 }
 
 /** Sets the finalizer list, as a compare-and-swap on resourceVersion (a concurrent change is a conflict, not a lost finalizer). */
-export async function patchFinalizers(custom: CustomObjectsApi, plural: string, object: Subject, finalizers: string[]): Promise<void> {
+export async function patchFinalizers(custom: CustomObjectsApi, plural: string, object: Subject, finalizers: string[], api: ApiGroup = OUR_API): Promise<void> {
   try {
     const updated = (await custom.patchNamespacedCustomObject(
       {
-        group: GROUP, version: VERSION, namespace: object.metadata.namespace, plural, name: object.metadata.name,
+        group: api.group, version: api.version, namespace: object.metadata.namespace, plural, name: object.metadata.name,
         body: { metadata: { finalizers, resourceVersion: object.metadata.resourceVersion } },
       },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
@@ -113,10 +113,10 @@ export async function patchFinalizers(custom: CustomObjectsApi, plural: string, 
 }
 
 /** Holds `finalizer` exactly while `wanted`. */
-export async function syncFinalizer(custom: CustomObjectsApi, plural: string, object: Subject, finalizer: string, wanted: boolean): Promise<void> {
+export async function syncFinalizer(custom: CustomObjectsApi, plural: string, object: Subject, finalizer: string, wanted: boolean, api: ApiGroup = OUR_API): Promise<void> {
   const finalizers = object.metadata.finalizers ?? [];
   if (finalizers.includes(finalizer) === wanted) return;
-  await patchFinalizers(custom, plural, object, wanted ? [...finalizers, finalizer] : finalizers.filter((f) => f !== finalizer));
+  await patchFinalizers(custom, plural, object, wanted ? [...finalizers, finalizer] : finalizers.filter((f) => f !== finalizer), api);
 }
 
 /** `{ lastForceSync }` to record that the object's current force-sync value has been acted on. */
@@ -137,11 +137,11 @@ export function restartScheduledCondition(targets: readonly RolloutRestartTarget
  * After a batch ran: one Event per target on the object that asked, and its RolloutRestart condition
  * (read, set, replaced; a conflict is retried, a deleted object ignored).
  */
-export async function reportRestartOutcome(custom: CustomObjectsApi, events: EventRecorder | undefined, outcome: RestartOutcome): Promise<void> {
+export async function reportRestartOutcome(custom: CustomObjectsApi, events: EventRecorder | undefined, outcome: RestartOutcome, api: ApiGroup = OUR_API): Promise<void> {
   const { requester, targets, failures } = outcome;
   const plural = kinds[requester.kind as keyof typeof kinds]?.plural;
   if (plural === undefined) return;
-  const subject: EventSubject = { apiVersion: `${GROUP}/${VERSION}`, kind: requester.kind, metadata: { name: requester.name, namespace: requester.namespace } };
+  const subject: EventSubject = { apiVersion: apiVersionOf(api), kind: requester.kind, metadata: { name: requester.name, namespace: requester.namespace } };
   const failed = new Set(failures.map((failure) => failure.target));
   for (const target of targets) {
     if (!failed.has(target)) await events?.record(subject, 'Normal', 'RolloutRestartTriggered', `Rollout restart triggered for ${target.kind} ${target.name}`);
@@ -152,9 +152,9 @@ export async function reportRestartOutcome(custom: CustomObjectsApi, events: Eve
     : { type: 'RolloutRestart', status: 'False', reason: 'RolloutRestartTriggeredFailed', message: failures.map((f) => f.message).join('; '), observedGeneration: requester.generation };
   for (let attempt = 0; attempt < 5; attempt++) {
     try {
-      const object = (await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: requester.namespace, plural, name: requester.name })) as Subject & { status?: { conditions?: Condition[] } };
+      const object = (await custom.getNamespacedCustomObject({ group: api.group, version: api.version, namespace: requester.namespace, plural, name: requester.name })) as Subject & { status?: { conditions?: Condition[] } };
       const status = { ...object.status, conditions: setConditions(object.status?.conditions, [condition]) };
-      await custom.replaceNamespacedCustomObjectStatus({ group: GROUP, version: VERSION, namespace: requester.namespace, plural, name: requester.name, body: { ...object, status } });
+      await custom.replaceNamespacedCustomObjectStatus({ group: api.group, version: api.version, namespace: requester.namespace, plural, name: requester.name, body: { ...object, status } });
       return;
     } catch (error) {
       if (isNotFound(error)) return;
@@ -174,9 +174,9 @@ export async function restartOrSchedule(
 }
 
 /** The object `namespace/name` of `plural`, or undefined when it is gone (deleted meanwhile). */
-export async function getSyncedObject<T>(custom: CustomObjectsApi, plural: string, namespace: string, name: string): Promise<T | undefined> {
+export async function getSyncedObject<T>(custom: CustomObjectsApi, plural: string, namespace: string, name: string, api: ApiGroup = OUR_API): Promise<T | undefined> {
   try {
-    return (await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, name })) as T;
+    return (await custom.getNamespacedCustomObject({ group: api.group, version: api.version, namespace, plural, name })) as T;
   } catch (error) {
     if (isNotFound(error)) return undefined;
     throw error;

@@ -4,7 +4,7 @@ import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client
 import {
   KvSecrets, VaultNotFoundError, VaultPermissionError, VaultSecretVersionError, type Logger,
 } from '@vaultbridge/core';
-import { API_VERSION, GROUP, VERSION } from '../api/common.ts';
+import { apiVersionOf, OUR_API, type ApiGroup } from '../api/common.ts';
 import { kinds } from '../api/crds.ts';
 import { parseVaultStaticSecretSpec, type VaultStaticSecret, type VaultStaticSecretSpec, type VaultStaticSecretStatus } from '../api/vault-static-secret.ts';
 import type { ReconcileResult } from '../runtime/queue.ts';
@@ -58,6 +58,8 @@ export interface StaticSecretControllerOptions {
   onResult?: (result: 'synced' | 'unchanged' | 'error') => void;
   /** Follows Vault's KV events for objects with spec.syncConfig.instantUpdates; off when absent. */
   instantUpdates?: InstantUpdates;
+  /** The API group served (VSO group mode: VSO's); ours when absent. */
+  api?: ApiGroup;
 }
 
 export class StaticSecretController {
@@ -65,12 +67,14 @@ export class StaticSecretController {
   private readonly core: CoreV1Api;
   private readonly options: StaticSecretControllerOptions;
   private readonly json: KubeJson;
+  private readonly api: ApiGroup;
 
   constructor(options: StaticSecretControllerOptions) {
     this.options = options;
     this.custom = options.kubeConfig.makeApiClient(CustomObjectsApi);
     this.core = options.kubeConfig.makeApiClient(CoreV1Api);
     this.json = new KubeJson(options.kubeConfig);
+    this.api = options.api ?? OUR_API;
   }
 
   /** `key` is `namespace/name`. Never throws for a bad object: the failure goes to its status. */
@@ -82,7 +86,7 @@ export class StaticSecretController {
 
     // 1. Get.
     // peek, not get: this reconcile never changes the object it reads (it builds new status objects), so no copy.
-    const object = this.options.objects?.peek(key) ?? await getSyncedObject<VaultStaticSecret>(this.custom, kinds.VaultStaticSecret.plural, namespace, name);
+    const object = this.options.objects?.peek(key) ?? await getSyncedObject<VaultStaticSecret>(this.custom, kinds.VaultStaticSecret.plural, namespace, name, this.api);
     if (object === undefined || object.metadata.deletionTimestamp) {
       this.options.instantUpdates?.unwatch(key);
       return {};
@@ -94,7 +98,7 @@ export class StaticSecretController {
     try {
       // 3. Validate the spec at the edge.
       const spec = parseSpec(parseVaultStaticSecretSpec, object.spec, { allowNamespace: true });
-      spec.destination.transformation = await resolveTransformationRefs(this.custom, namespace, spec.destination.transformation, this.options.transformations);
+      spec.destination.transformation = await resolveTransformationRefs(this.custom, namespace, spec.destination.transformation, this.options.transformations, this.api);
 
       // 4. Client (shared per VaultAuth and service account).
       const { manager, role, cacheKey, connectionRef } = await this.options.clients.get(spec.vaultAuthRef, namespace);
@@ -110,7 +114,7 @@ export class StaticSecretController {
       const data = await this.readVault(manager.client.withNamespace(spec.namespace), spec, role, object);
 
       // 6. Sync the destination.
-      const owner: Owner = { apiVersion: API_VERSION, kind: 'VaultStaticSecret', name, uid: object.metadata.uid };
+      const owner: Owner = { apiVersion: apiVersionOf(this.api), kind: 'VaultStaticSecret', name, uid: object.metadata.uid };
       // One MAC of the data, for status and for recognising our own write in the watch.
       const dataMac = secretMac(this.options.macKey, data);
       const plan = await this.syncDestination(spec, namespace, owner, data, dataMac);
@@ -237,7 +241,7 @@ export class StaticSecretController {
     ) return false;
     try {
       const updated = await this.json.replaceStatus<VaultStaticSecret>(
-        GROUP, VERSION, kinds.VaultStaticSecret.plural, object.metadata.namespace, object.metadata.name, { ...object, status },
+        this.api.group, this.api.version, kinds.VaultStaticSecret.plural, object.metadata.namespace, object.metadata.name, { ...object, status },
       );
       // The next reconcile must see this status (its MAC decides restarts), even before the watch delivers it.
       this.options.objects?.written(`${object.metadata.namespace}/${object.metadata.name}`, updated);

@@ -2,7 +2,7 @@
 // same way). Objects that reference it read it at their own sync; this only reports.
 import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '@vaultbridge/core';
-import { GROUP, SpecError, VERSION } from '../api/common.ts';
+import { OUR_API, SpecError, type ApiGroup } from '../api/common.ts';
 import { kinds } from '../api/crds.ts';
 import { parseSecretTransformationSpec, type SecretTransformation } from '../api/secret-transformation.ts';
 import { sameConditions, setConditions } from '../runtime/conditions.ts';
@@ -13,15 +13,17 @@ import { getSyncedObject } from './shared.ts';
 export class TransformationStatusController {
   private readonly custom: CustomObjectsApi;
   private readonly logger: Logger;
+  private readonly api: ApiGroup;
 
-  constructor(options: { kubeConfig: KubeConfig; logger: Logger }) {
+  constructor(options: { kubeConfig: KubeConfig; logger: Logger; api?: ApiGroup }) {
     this.custom = options.kubeConfig.makeApiClient(CustomObjectsApi);
     this.logger = options.logger;
+    this.api = options.api ?? OUR_API;
   }
 
   async reconcile(key: string): Promise<ReconcileResult> {
     const [namespace, name] = key.split('/') as [string, string];
-    const object = await getSyncedObject<SecretTransformation>(this.custom, kinds.SecretTransformation.plural, namespace, name);
+    const object = await getSyncedObject<SecretTransformation>(this.custom, kinds.SecretTransformation.plural, namespace, name, this.api);
     if (object === undefined) return {};
     const generation = object.metadata.generation ?? 0;
     let error = '';
@@ -45,7 +47,7 @@ export class TransformationStatusController {
     };
     if (before.valid === status.valid && before.error === status.error && sameConditions(before.conditions, status.conditions)) return {};
     try {
-      await this.custom.replaceNamespacedCustomObjectStatus({ group: GROUP, version: VERSION, namespace, plural: kinds.SecretTransformation.plural, name, body: { ...object, status } });
+      await this.custom.replaceNamespacedCustomObjectStatus({ group: this.api.group, version: this.api.version, namespace, plural: kinds.SecretTransformation.plural, name, body: { ...object, status } });
     } catch (writeError) {
       if (isConflict(writeError)) return { requeueAfterMs: 200 };
       if (!isNotFound(writeError)) throw writeError;

@@ -6,7 +6,7 @@ import {
   registerSecret, type Logger, type ServiceAccountTokenSource, type TokenManager, type TokenManagerOptions, type VaultAuthMethod,
 } from '@vaultbridge/core';
 import type { StoredClient, TokenStorage } from './token-storage.ts';
-import { GROUP, parseObjectRef, SpecError, VERSION, type ObjectRef } from '../api/common.ts';
+import { OUR_API, parseObjectRef, SpecError, type ApiGroup, type ObjectRef } from '../api/common.ts';
 import { kinds } from '../api/crds.ts';
 import { parseVaultAuthSpec, vaultAuthAllows, type VaultAuthSpec } from '../api/vault-auth.ts';
 import { parseVaultConnectionSpec, type VaultConnectionSpec } from '../api/vault-connection.ts';
@@ -90,6 +90,7 @@ export class VaultClientFactory {
   private readonly logger: Logger | undefined;
 
   /** Informer-backed lookups by `namespace/name`; a miss falls back to the API server. */
+  private readonly api: ApiGroup;
   private readonly cached: Partial<Record<'VaultAuth' | 'VaultConnection', (key: string) => KubeObject | undefined>>;
 
   constructor(options: {
@@ -99,7 +100,10 @@ export class VaultClientFactory {
     addressPolicy?: VaultAddressPolicy;
     /** The API server's own audiences, refused in VaultAuth token audiences; default none. */
     apiAudiences?: () => Promise<ReadonlySet<string>>;
+    /** The API group VaultAuths and VaultConnections are read from; ours when absent. */
+    api?: ApiGroup;
   }) {
+    this.api = options.api ?? OUR_API;
     this.cached = options.cached ?? {};
     this.storage = options.storage;
     this.logger = options.logger;
@@ -303,7 +307,7 @@ export class VaultClientFactory {
     const cached = this.cached[kind]?.(`${ref.namespace}/${ref.name}`);
     if (cached) return cached;
     try {
-      return (await this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ref.namespace, plural: kinds[kind].plural, name: ref.name })) as KubeObject;
+      return (await this.custom.getNamespacedCustomObject({ group: this.api.group, version: this.api.version, namespace: ref.namespace, plural: kinds[kind].plural, name: ref.name })) as KubeObject;
     } catch (error) {
       if (isNotFound(error)) throw new ReconcileError(reason, message);
       throw error;

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { V1Secret } from '@kubernetes/client-node';
-import { ALLOW_SYNC_ANNOTATION, buildSecretData, MANAGED_BY_LABEL, planWrite, transformSecretData, type Owner } from './destination.ts';
+import { ALLOW_SYNC_ANNOTATION, buildSecretData, MANAGED_BY_LABEL, planWrite, transformSecretData, VSO_OWNER_UID_LABEL, type Owner } from './destination.ts';
 import { parseTransformation } from '../api/sync-target.ts';
 import { SpecError } from '../api/common.ts';
 import { macInput, secretMac } from './hmac.ts';
@@ -46,6 +46,26 @@ test('create, no-op when equal, refuse a Secret we do not own, adopt with overwr
   const otherOwners = { metadata: { name: 'app', labels: { [MANAGED_BY_LABEL]: 'vaultbridge-operator' } } };
   expect(planWrite({ ...destination, overwrite: true }, 'ns', owner, data, otherOwners)).toMatchObject({ action: 'refuse', reason: 'DestinationNotOwned' });
   expect(planWrite({ ...destination, create: false }, 'ns', owner, data, undefined)).toMatchObject({ action: 'refuse', reason: 'DestinationMissing' });
+});
+
+test('VSO group mode: a Secret VSO created for the same object (its label and ownerReference) is taken over, not refused', () => {
+  const vsoOwner: Owner = { apiVersion: 'secrets.hashicorp.com/v1beta1', kind: 'VaultStaticSecret', name: 'app', uid: 'uid-1' };
+  const fromVso: V1Secret = {
+    metadata: {
+      name: 'app', namespace: 'ns', resourceVersion: '7',
+      labels: { 'app.kubernetes.io/managed-by': 'hashicorp-vso', 'app.kubernetes.io/component': 'secret-sync', [VSO_OWNER_UID_LABEL]: 'uid-1' },
+      ownerReferences: [{ apiVersion: 'secrets.hashicorp.com/v1beta1', kind: 'VaultStaticSecret', name: 'app', uid: 'uid-1' }],
+    },
+    type: 'Opaque', data: { a: b64('old') },
+  };
+  const plan = planWrite(destination, 'ns', vsoOwner, { a: b64('new') }, fromVso);
+  expect(plan.action).toBe('update');
+  // Ours from now on: our labels (VSO's dropped), the same owner, the same object.
+  expect(plan.action === 'update' && plan.secret.metadata?.labels).toEqual({ team: 'web', [MANAGED_BY_LABEL]: 'vaultbridge-operator', 'secrets.vaultbridge.dev/owner-uid': 'uid-1' });
+  expect(plan.action === 'update' && plan.secret.metadata?.ownerReferences?.[0]).toMatchObject({ apiVersion: 'secrets.hashicorp.com/v1beta1', uid: 'uid-1' });
+  // Another object's VSO Secret stays refused.
+  const otherObject = { ...fromVso, metadata: { ...fromVso.metadata, labels: { [VSO_OWNER_UID_LABEL]: 'uid-2' }, ownerReferences: [{ apiVersion: 'secrets.hashicorp.com/v1beta1', kind: 'VaultStaticSecret', name: 'other', uid: 'uid-2' }] } };
+  expect(planWrite(destination, 'ns', vsoOwner, { a: b64('new') }, otherObject)).toMatchObject({ action: 'refuse', reason: 'DestinationNotOwned' });
 });
 
 describe('create: false writes only Secrets that opted in', () => {

@@ -93,8 +93,15 @@ export function ownerLabels(owner: Owner): Record<string, string> {
   return { [MANAGED_BY_LABEL]: MANAGED_BY, [OWNER_UID_LABEL]: owner.uid };
 }
 
+/**
+ * The label VSO puts on the Secrets it creates, with the owning object's UID. In VSO group mode we serve
+ * the very objects VSO served (same UIDs), so a Secret VSO created for one of them is that object's.
+ */
+export const VSO_OWNER_UID_LABEL = 'secrets.hashicorp.com/vso-ownerRefUID';
+
 export function isOwnedBy(secret: V1Secret, owner: Owner): boolean {
-  return (secret.metadata?.ownerReferences ?? []).some((ref) => ref.uid === owner.uid) && secret.metadata?.labels?.[OWNER_UID_LABEL] === owner.uid;
+  const labels = secret.metadata?.labels;
+  return (secret.metadata?.ownerReferences ?? []).some((ref) => ref.uid === owner.uid) && (labels?.[OWNER_UID_LABEL] === owner.uid || labels?.[VSO_OWNER_UID_LABEL] === owner.uid);
 }
 
 export type WritePlan =

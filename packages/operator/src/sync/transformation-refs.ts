@@ -3,7 +3,7 @@
 // applies at the next sync of each object that uses it (refresh, renewal, or a force-sync annotation).
 import type { CustomObjectsApi } from '@kubernetes/client-node';
 import type { NamedTemplateText, TemplateRenderer } from '@vaultbridge/core';
-import { GROUP, SpecError, VERSION } from '../api/common.ts';
+import { OUR_API, SpecError, type ApiGroup } from '../api/common.ts';
 import { kinds } from '../api/crds.ts';
 import { parseSecretTransformationSpec, type SecretTransformation } from '../api/secret-transformation.ts';
 import { compileTemplates, type Transformation } from '../api/sync-target.ts';
@@ -15,6 +15,7 @@ export async function resolveTransformationRefs(
   custom: CustomObjectsApi, objectNamespace: string, transformation: Transformation | undefined,
   /** The SecretTransformation informer's cache; a miss (not listed yet, or really absent) falls back to a GET. */
   cached?: (namespace: string, name: string) => SecretTransformation | undefined,
+  api: ApiGroup = OUR_API,
 ): Promise<Transformation | undefined> {
   if (transformation === undefined || transformation.refs.length === 0) return transformation;
   const templates: Record<string, TemplateRenderer> = {};
@@ -27,7 +28,7 @@ export async function resolveTransformationRefs(
     const namespace = ref.namespace ?? objectNamespace;
     let object: SecretTransformation | undefined = cached?.(namespace, ref.name);
     if (object === undefined) try {
-      object = (await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: kinds.SecretTransformation.plural, name: ref.name })) as SecretTransformation;
+      object = (await custom.getNamespacedCustomObject({ group: api.group, version: api.version, namespace, plural: kinds.SecretTransformation.plural, name: ref.name })) as SecretTransformation;
     } catch (error) {
       if (isNotFound(error)) throw new ReconcileError('SecretTransformationNotFound', `${field}: SecretTransformation ${namespace}/${ref.name} not found`);
       throw error;
