@@ -8,6 +8,8 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { V1Container } from '@kubernetes/client-node';
@@ -97,4 +99,86 @@ test('IRSA credentials → signed STS request → Vault AWS login → rendered s
   expect(new URLSearchParams(replays[0]?.body).get('Action')).toBe('GetCallerIdentity');
   expect(replays[0]?.headers['x-vault-aws-iam-server-id']).toBe('vault.example.test');
   for (const secret of [KEYS.secretAccessKey, KEYS.sessionToken, 'aws-login-works']) expect(run.output).not.toContain(secret);
+});
+
+/** A local HTTP server standing in for a cloud metadata endpoint; `answer` gets the path and headers. */
+async function metadataStandIn(answer: (url: URL, headers: http.IncomingHttpHeaders) => { status?: number; body: string }): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = http.createServer((req, res) => {
+    const reply = answer(new URL(req.url ?? '/', 'http://metadata'), req.headers);
+    res.writeHead(reply.status ?? 200, { 'Content-Type': 'application/json' });
+    res.end(reply.body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: async () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+async function runInit(annotations: Record<string, string>, extraEnv: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  const decision = decide(pod({ 'agent-pre-populate-only': 'true', 'agent-inject-secret-config': kv, ...annotations }), 'default', { vaultAddress: stack.vaultAddr });
+  if (decision.kind !== 'inject') throw new Error(`expected an injection, got ${decision.kind}: ${'message' in decision ? decision.message : ''}`);
+  const encoded = decision.pod.spec?.initContainers?.find((c) => c.name === 'vault-agent-init')?.env?.find((e) => e.name === AGENT_CONFIG_ENV)?.value ?? '';
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cloud-agent-'));
+  const tokenFile = path.join(root, '/var/run/secrets/kubernetes.io/serviceaccount/token');
+  fs.mkdirSync(path.dirname(tokenFile), { recursive: true });
+  fs.writeFileSync(tokenFile, 'unused');
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--conditions=@vaultbridge/source', '--disable-warning=ExperimentalWarning', AGENT_CLI, 'init'], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', [AGENT_CONFIG_ENV]: encoded, VAULTBRIDGE_AGENT_ROOT: root, VAULTBRIDGE_AGENT_RETRY_BUDGET_MS: '3000', ...extraEnv },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
+
+// gcp and azure through the agent: the annotations reach core's methods, the metadata endpoints are
+// asked as Vault Agent asks them, and the real Vault stops at the cloud step (no Google or Azure AD here).
+test('gcp gce and azure from annotations: the agent sends the login, Vault stops only at the cloud step', async () => {
+  const gcpMount = stack.uniqueName('gcp-agent');
+  await stack.vaultAdmin.write(`sys/auth/${gcpMount}`, { type: 'gcp' });
+  await stack.vaultAdmin.write(`auth/${gcpMount}/role/app`, { type: 'gce', bound_projects: 'vaultbridge-test' });
+  const idToken = `${Buffer.from(JSON.stringify({ alg: 'RS256', typ: 'JWT', kid: 'g1' })).toString('base64url')}.${Buffer.from(JSON.stringify({ aud: `${stack.vaultAddr}/vault/app`, sub: '1', email: 'app@vaultbridge-test.iam.gserviceaccount.com' })).toString('base64url')}.c2ln`;
+  const gce = await metadataStandIn((url, headers) => (headers['metadata-flavor'] === 'Google' && url.pathname === '/computeMetadata/v1/instance/service-accounts/default/identity' && url.searchParams.get('audience') === `${stack.vaultAddr}/vault/app`
+    ? { body: idToken } : { status: 403, body: '' }));
+  try {
+    const run = await runInit({ role: 'app', 'auth-type': 'gcp', 'auth-path': `auth/${gcpMount}`, 'auth-config-type': 'gce', 'agent-auto-auth-exit-on-err': 'true' }, { GCE_METADATA_HOST: new URL(gce.url).host });
+    expect(run.code).toBe(1);
+    expect(run.output).toContain('no Google OAuth2 provider key found for GCE role');
+    expect(run.output).not.toContain(idToken);
+  } finally {
+    await gce.close();
+  }
+
+  const azureMount = stack.uniqueName('azure-agent');
+  await stack.vaultAdmin.write(`sys/auth/${azureMount}`, { type: 'azure' });
+  await stack.vaultAdmin.write(`auth/${azureMount}/config`, { tenant_id: '00000000-0000-0000-0000-000000000002', resource: 'https://management.azure.com/' });
+  await stack.vaultAdmin.write(`auth/${azureMount}/role/app`, { bound_subscription_ids: 'sub-1' });
+  const accessToken = `eyJ0eXAiOiJKV1QifQ.${Buffer.from('{"aud":"https://management.azure.com/"}').toString('base64url')}.c2ln`;
+  const imds = await metadataStandIn((url, headers) => {
+    if (headers.metadata !== 'true') return { status: 400, body: '{}' };
+    if (url.pathname === '/metadata/instance') return { body: JSON.stringify({ compute: { name: 'vm-1', resourceGroupName: 'rg-1', subscriptionId: 'sub-1', vmScaleSetName: '' } }) };
+    if (url.pathname === '/metadata/identity/oauth2/token' && url.searchParams.get('resource') === 'https://management.azure.com/' && url.searchParams.get('object_id') === 'mi-object-1') {
+      return { body: JSON.stringify({ access_token: accessToken }) };
+    }
+    return { status: 404, body: '{}' };
+  });
+  try {
+    const run = await runInit({ role: 'app', 'auth-type': 'azure', 'auth-path': `auth/${azureMount}`, 'auth-config-resource': 'https://management.azure.com/', 'auth-config-object-id': 'mi-object-1' }, { AZURE_POD_IDENTITY_AUTHORITY_HOST: imds.url });
+    expect(run.code).toBe(1);
+    expect(run.output).toContain('login.microsoftonline.com/00000000-0000-0000-0000-000000000002/.well-known/openid-configuration');
+    expect(run.output).not.toContain(accessToken);
+  } finally {
+    await imds.close();
+  }
 });
