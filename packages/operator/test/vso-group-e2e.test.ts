@@ -1,7 +1,7 @@
 // VSO group mode (issue 11, item 6) end to end: real kube-apiserver and Vault 1.13, the operator
 // in-process with serveVsoApiGroup. The objects are the shapes of VSO's documentation examples (its
 // Vault-source tutorial: VaultConnection, VaultAuth `static-auth`, VaultStaticSecret `vault-kv-app` into
-// Secret `secretkv`; and its VaultPKISecret sample), pointed at this stack's mounts and role. The
+// Secret `secretkv`; its VaultPKISecret sample; and its database VaultDynamicSecret `vso-db-demo`), pointed at this stack's mounts and role. The
 // cluster has no VSO CRDs, so ours are installed under VSO's group (what VSO's own CRDs hold after
 // `helm uninstall` is the same objects).
 import { AppsV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, V1MicroTime } from '@kubernetes/client-node';
@@ -83,6 +83,18 @@ spec:
   destination:
     create: true
     name: pki1
+---
+apiVersion: secrets.hashicorp.com/v1beta1
+kind: VaultDynamicSecret
+metadata:
+  name: vso-db-demo
+spec:
+  mount: ${layout.databaseMount}
+  path: creds/${namespace}
+  destination:
+    create: true
+    name: vso-db-demo
+  vaultAuthRef: static-auth
 `);
 
 function parseYamlAll(text: string): Array<{ apiVersion: string; kind: string; metadata: { name: string }; spec: object }> {
@@ -98,7 +110,11 @@ beforeAll(async () => {
   await stack.createNamespace(namespace);
   // The API tier runs no controller-manager: the namespace's default service account is made here.
   await stack.createServiceAccount(namespace, 'default');
-  await stack.writePolicy(namespace, `path "${layout.kvV2Mount}/data/${kvPath}" { capabilities = ["read"] }\npath "${layout.pkiMount}/issue/${layout.pkiRole}" { capabilities = ["update"] }`);
+  await stack.writePolicy(namespace, `path "${layout.kvV2Mount}/data/${kvPath}" { capabilities = ["read"] }\npath "${layout.pkiMount}/issue/${layout.pkiRole}" { capabilities = ["update"] }\npath "${layout.databaseMount}/creds/${namespace}" { capabilities = ["read"] }`);
+  await stack.vaultAdmin.write(`${layout.databaseMount}/roles/${namespace}`, {
+    db_name: layout.databaseConnection, default_ttl: '1h', max_ttl: '2h',
+    creation_statements: [`CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`],
+  });
   await stack.writeKubernetesRole(namespace, { serviceAccounts: ['default'], namespaces: [namespace], policies: [namespace], audience: 'vault' });
   await stack.vaultAdmin.write(`${layout.kvV2Mount}/data/${kvPath}`, { data: { username: 'static-user', password: 'static-password' } });
 });
@@ -172,6 +188,15 @@ test("VSO's docs objects sync under secrets.hashicorp.com, a Secret VSO created 
   });
   expect(pki.status?.valid).toBe(true);
   expect(decode(tls, 'serial_number')).toBe(pki.status?.serialNumber);
+
+  const db = await waitFor('vso-db-demo issued', () => core.readNamespacedSecret({ namespace, name: 'vso-db-demo' }).catch(() => undefined), 30_000);
+  expect(decode(db, 'username')).toMatch(/^v-/);
+  const dynamic = await waitFor('vso-db-demo status', async () => {
+    const object = await read<{ status?: { secretLease?: { id?: string; duration?: number; renewable?: boolean }; lastRenewalTime?: number; conditions?: Condition[] } }>('VaultDynamicSecret', 'vso-db-demo');
+    return object.status?.secretLease?.id !== undefined && object;
+  });
+  expect(dynamic.status?.secretLease).toMatchObject({ id: expect.stringContaining(`${layout.databaseMount}/creds/${namespace}/`), duration: 3600, renewable: true });
+  expect(dynamic.status?.lastRenewalTime).toBeGreaterThan(0);
 
   for (const kind of ['VaultConnection', 'VaultAuth'] as const) {
     const name = kind === 'VaultConnection' ? 'vault-connection' : 'static-auth';
