@@ -14,6 +14,7 @@ import { installCrds } from '../src/install-crds.ts';
 import { startOperator, type RunningOperator } from '../src/operator.ts';
 import { deleteSyncedObjects } from './support/cleanup.ts';
 import { decode, waitFor } from './support/e2e.ts';
+import { startOperatorProcess } from './support/operator-process.ts';
 
 const stack = sharedStack();
 const { layout } = stack;
@@ -132,6 +133,12 @@ test('refuses to start while VSO\'s controller holds its leader Lease, and says 
     spec: { holderIdentity: 'vault-secrets-operator-controller-manager-7d9c_1f2e', leaseDurationSeconds: 15, acquireTime: now, renewTime: now },
   } });
   await expect(start()).rejects.toThrow(/VSO's controller is running: Lease .*b0d477c0\.hashicorp\.com held by "vault-secrets-operator-controller-manager-7d9c_1f2e".*uninstall VSO first/);
+  // The CLI as a pod runs it: exits non-zero and says why and what to do.
+  const cli = await startOperatorProcess(stack, namespace, { args: ['--serve-vso-api-group'] });
+  const code = await cli.exited;
+  expect(code).toBe(1);
+  expect(cli.output()).toContain("VSO's controller is running");
+  expect(cli.output()).toContain('uninstall VSO first');
   // VSO uninstalled: its Lease is no longer renewed (controller-runtime may leave it behind).
   const old = new V1MicroTime(Date.now() - 120_000);
   await leases.replaceNamespacedLease({ namespace, name: VSO_LEADER_LEASE, body: {
