@@ -6,6 +6,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as k8s from '@kubernetes/client-node';
 import { repoRoot } from '@vaultbridge/testenv';
+import { shippedEnv } from './footprint.ts';
 
 export const BENCH_GROUP = 'secrets.vaultbridge.dev';
 
@@ -41,7 +42,9 @@ export function operatorBundle(): string {
 }
 
 export function spawnOperator(args: readonly string[], nodeFlags: readonly string[] = []): ChildProcess {
-  return spawn(process.execPath, [...nodeFlags, operatorBundle(), ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+  // With the image's ENV (its malloc setting), as the Dockerfile runs it.
+  const env = { ...process.env, ...shippedEnv(path.join(repoRoot, 'packages/operator/Dockerfile')) };
+  return spawn(process.execPath, [...nodeFlags, operatorBundle(), ...args], { stdio: ['ignore', 'ignore', 'inherit'], env });
 }
 
 export async function stopProcess(child: ChildProcess | undefined): Promise<void> {
