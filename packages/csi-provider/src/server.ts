@@ -59,7 +59,9 @@ export class ProviderServer {
   private readonly logger: Logger;
   private readonly fetcher: VaultFetcher;
   private readonly hmacKey: Buffer;
-  private readonly grpcServer = new grpc.Server();
+  // No channelz: nothing here serves grpc-js's channelz service, and with it on every connection and
+  // call keeps counters and a trace in memory (issue 14).
+  private readonly grpcServer = new grpc.Server({ 'grpc.enable_channelz': 0 });
   private readonly service = loadProviderService();
   private socketServer: net.Server | undefined;
   private readonly sockets = new Set<net.Socket>();
