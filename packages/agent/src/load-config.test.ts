@@ -82,6 +82,7 @@ describe('parseAgentConfig', () => {
       envFile: '/vault/secrets/.vaultbridge-env',
       revokeOnShutdown: { graceSeconds: 5 },
       cache: { listenerAddress: '127.0.0.1:8200', useAutoAuthToken: 'force', persist: { path: '/vault/agent-cache', exitOnError: false } },
+      handover: false,
       quit: { listenerAddress: '127.0.0.1:8200' },
       metrics: { listenerAddress: '127.0.0.1:9102' },
       telemetry: { prometheus_retention_time: '24h', disable_hostname: true },

@@ -6,6 +6,7 @@
 
 import { LeaseManager, VaultClient, createShutdown, readDynamicSecret } from '@vaultbridge/core';
 import { LeaseCache } from './cache/lease-cache.ts';
+import { handoverLocation } from './cache/handover.ts';
 import { readHandover, type HandoverState } from './cache/persist.ts';
 import { handleCacheRequest } from './cache/proxy.ts';
 import { DEFAULT_STATIC_SECRET_RENDER_INTERVAL_MS } from './contract/index.ts';
@@ -24,21 +25,23 @@ export async function runSidecar(options: AgentRunOptions): Promise<number> {
   const graceMs = (config.revokeOnShutdown?.graceSeconds ?? 0) * 1000;
   const shutdown = createShutdown({ logger, timeoutMs: Math.max(25_000, graceMs + 10_000), exit: (code) => resolveExit(code) }).listen();
 
-  // The init agent's handover (persistent cache): its token and leased answers, read once.
-  const persist = config.cache?.persist;
+  // The init agent's handover (cache/handover.ts: persistent cache, or the secrets volume): its token and
+  // leased answers, read once and deleted at once. Anything wrong with it costs a login, never the sidecar
+  // (unless agent-cache-exit-on-err asks for that).
+  const location = handoverLocation(config);
   let handover: HandoverState | undefined;
-  const renderCache = persist === undefined ? undefined : new LeaseCache({ agentRequestsOnly: true, logger });
-  if (persist !== undefined && renderCache !== undefined) {
+  const renderCache = location === undefined ? undefined : new LeaseCache({ agentRequestsOnly: true, logger });
+  if (location !== undefined && renderCache !== undefined) {
     try {
-      handover = await readHandover(new VaultClient(vaultClientOptions(config, paths)), paths, persist.path);
-      if (handover !== undefined) logger.info({ leases: renderCache.import(handover.entries) }, 'persistent cache from the init agent restored');
+      handover = await readHandover(new VaultClient(vaultClientOptions(config, paths)), paths, location.file, location.identity);
+      if (handover !== undefined) logger.info({ leases: renderCache.import(handover.entries) }, 'handover from the init agent restored');
     } catch (error) {
-      if (persist.exitOnError) {
+      if (location.exitOnError) {
         logger.error({ err: error }, `sidecar failed: persistent cache restore failed (agent-cache-exit-on-err): ${(error as Error).message}`);
         shutdown.unlisten();
         return 1;
       }
-      logger.warn({ err: error }, `persistent cache not restored; logging in afresh: ${(error as Error).message}`);
+      logger.warn({ err: error }, `handover not restored; logging in afresh: ${(error as Error).message}`);
     }
   }
   const restoredToken = handover?.token;

@@ -336,6 +336,10 @@ export function readVaultAgentFile(text: string, fileName: string, secretsVolume
     const useToken = reader.string(cache, 'use_auto_auth_token', 'cache.use_auto_auth_token') ?? 'false';
     value.cache = { listenerAddress: address, useAutoAuthToken: useToken === 'force' ? 'force' : useToken === 'true' ? 'true' : 'false' };
   }
+  // A hand-written Vault Agent config keeps Vault Agent's behaviour: no init → sidecar handover without a
+  // persist stanza (ours is for the webhook's own configs; cache/handover.ts), and nothing extra on the
+  // secrets volume (test/agent-configmap-e2e.test.ts compares its files with Vault Agent's).
+  value.handover = false;
   const level = reader.string(body, 'log_level', 'log_level');
   const format = reader.string(body, 'log_format', 'log_format');
   value.log = { level: level ?? 'info', format: format ?? 'standard' };

@@ -163,6 +163,7 @@ export const agentConfigSchema = z.object({
     useAutoAuthToken: oneOf(['true', 'false', 'force'] as const),
     persist: z.object({ path: absolutePath, exitOnError: bool }, { error: 'expected a mapping with path and exitOnError' }).optional(),
   }, { error: 'expected a mapping' }).optional(),
+  handover: bool.optional(),
   quit: listener.optional(),
   metrics: listener.optional(),
   log: z.object({ level: logLevelSchema, format: oneOf(['standard', 'json'] as const) }, { error: 'expected a mapping' }),

@@ -113,6 +113,9 @@ export interface AgentConfig {
     /** shared init → sidecar through the `vault-agent-cache` volume */
     readonly persist?: { readonly path: string; readonly exitOnError: boolean };
   };
+  /** init → sidecar handover through the secrets volume when there is no persistent cache (ours):
+   *  absent means on; false (agent-handover: "false", and init of a pre-populate-only pod) means off */
+  readonly handover?: boolean;
   /** `POST /agent/v1/quit` on this localhost listener (agent-enable-quit) */
   readonly quit?: { readonly listenerAddress: string };
   /** metrics listener on localhost (agent-metrics-listener-port) */

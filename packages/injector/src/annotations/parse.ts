@@ -107,6 +107,7 @@ export function parseAnnotations(pod: V1Pod, defaults: InjectorDefaults = {}, co
     nativeSidecar: reader.parse(A.agentNativeSidecar, parseBool) ?? false,
     prePopulate: reader.parse(A.agentPrePopulate, parseBool) ?? true,
     prePopulateOnly: reader.parse(A.agentPrePopulateOnly, parseBool) ?? false,
+    handover: reader.parse(A.agentHandover, parseBool) ?? true,
     initFirst: reader.parse(A.agentInitFirst, parseBool) ?? false,
     injectContainers: readInjectContainers(reader, pod),
     shareProcessNamespace: readShareProcessNamespace(reader, pod),

@@ -80,6 +80,8 @@ export interface AgentSpec {
   readonly agentKind: AgentKind;
   readonly prePopulate: boolean;
   readonly prePopulateOnly: boolean;
+  /** agent-handover (ours): init hands its token and leases to the sidecar without the cache too */
+  readonly handover: boolean;
   readonly initFirst: boolean;
   /** app containers that get the secrets volume */
   readonly injectContainers: readonly string[];

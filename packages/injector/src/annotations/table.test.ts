@@ -106,6 +106,8 @@ describe('the annotation table matches vault-k8s', () => {
       ['agentInitRequestsEphemeral', 'vaultbridge'],
       // In no vault-k8s release (issue 10): the agent's own metrics listener.
       ['agentMetricsListenerPort', 'vaultbridge'],
+      // Without the cache vault-k8s has no init → sidecar handover (issue 10): ours, on by default.
+      ['agentHandover', 'vaultbridge'],
       ['templateEngineSecret', 'vaultbridge'],
       ['agentInjectEnv', 'vaultbridge'],
       ['agentInjectDefaultTemplateSecret', 'vaultbridge'],

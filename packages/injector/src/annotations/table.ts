@@ -140,6 +140,7 @@ export const ANNOTATION_TABLE = {
   agentCacheUseAutoAuthToken: entry('agent-cache-use-auto-auth-token', 'pod', 'true', '`true`, `false` or `force`'),
   agentCacheListenerPort: entry('agent-cache-listener-port', 'pod', '8200', 'cache listener port'),
   agentCacheExitOnErr: entry('agent-cache-exit-on-err', 'pod', 'false', 'exit when restoring the persistent cache fails'),
+  agentHandover: entry('agent-handover', 'pod', 'true', 'without `agent-cache-enable`, `vault-agent-init` hands its token and leases to the sidecar through a hidden file on the secrets volume, so a dynamic secret is issued once per pod; `false`: the sidecar logs in and issues its own (see the agent README, *Handover without the cache*)', ours),
 
   // Per secret: `<name>-<secret>`
   agentInjectSecret: entry('agent-inject-secret', 'secret', undefined, 'Vault path of secret `<secret>`; defines a secret'),

@@ -114,6 +114,12 @@ describe('VAULTBRIDGE_AGENT_CONFIG', () => {
       useAutoAuthToken: 'force',
     }],
     ['agent-cache-enable with pre-populate-only: no cache', { 'agent-cache-enable': 'true', 'agent-pre-populate-only': 'true' }, 'init', 'cache', undefined],
+    // The handover without the cache is the agent's default: nothing in a default pod's configs.
+    ['handover by default: not written (init)', {}, 'init', 'handover', undefined],
+    ['handover by default: not written (sidecar)', {}, 'sidecar', 'handover', undefined],
+    ['agent-handover false: off in init', { 'agent-handover': 'false' }, 'init', 'handover', false],
+    ['agent-handover false: off in the sidecar', { 'agent-handover': 'false' }, 'sidecar', 'handover', false],
+    ['pre-populate-only: init hands over to nobody', { 'agent-pre-populate-only': 'true' }, 'init', 'handover', false],
     ['agent-enable-quit: the quit endpoint on the localhost listener', { 'agent-enable-quit': 'true' }, 'sidecar', 'quit', { listenerAddress: '127.0.0.1:8200' }],
     ['agent-metrics-listener-port', { 'agent-metrics-listener-port': '9102' }, 'sidecar', 'metrics', { listenerAddress: '127.0.0.1:9102' }],
     ['log-level and log-format', { 'log-level': 'debug', 'log-format': 'json' }, 'init', 'log', { level: 'debug', format: 'json' }],

@@ -16,6 +16,15 @@ export function usesPersistentCache(spec: AgentSpec): boolean {
   return spec.cache.enabled && spec.prePopulate && !spec.prePopulateOnly && !spec.nativeSidecar;
 }
 
+/**
+ * The handover without the cache is the agent's default (decided from its config, so default pods carry
+ * nothing new); the config only says when it is off: agent-handover "false", or a pre-populate-only
+ * pod's init, whose file no sidecar would take.
+ */
+function handoverOff(spec: AgentSpec, mode: AgentMode): boolean {
+  return !spec.handover || (mode === 'init' && spec.prePopulateOnly);
+}
+
 export function buildAgentConfig(spec: AgentSpec, mode: AgentMode): AgentConfig {
   // Admission only lets other methods through with agent-kind vault, whose config is built elsewhere.
   const authType = spec.auth.type;
@@ -67,6 +76,7 @@ export function buildAgentConfig(spec: AgentSpec, mode: AgentMode): AgentConfig 
           },
         }
       : {}),
+    ...(handoverOff(spec, mode) ? { handover: false } : {}),
     ...(spec.enableQuit ? { quit: { listenerAddress: localhost(spec.cache.listenerPort) } } : {}),
     ...(spec.metricsListenerPort === undefined ? {} : { metrics: { listenerAddress: localhost(spec.metricsListenerPort) } }),
     log: spec.log,
