@@ -1,12 +1,11 @@
 // The operator CLI as it runs in a pod: two replicas with --leader-elect against the real stack. One
 // leads and syncs; SIGTERM makes it stop cleanly (exit 0) and hand the Lease over; the other then syncs.
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { CoordinationV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
-import { freeLoopbackPort, sharedStack } from '@vaultbridge/testenv';
+import { sharedStack } from '@vaultbridge/testenv';
 import { installCrds } from '../src/install-crds.ts';
 import { deleteSyncedObjects } from './support/cleanup.ts';
-import { decode, inNamespace, waitFor } from './support/e2e.ts';
+import { decode, inNamespace, setUpDefaultAppAuth, waitFor } from './support/e2e.ts';
+import { startOperatorProcess, type OperatorProcess } from './support/operator-process.ts';
 
 const stack = sharedStack();
 const kubeConfig = stack.kube.config;
@@ -16,29 +15,15 @@ const leases = kubeConfig.makeApiClient(CoordinationV1Api);
 const namespace = stack.uniqueName('cli');
 const objects = inNamespace(custom, core, namespace);
 const vaultPath = `e2e/${namespace}/app`;
-const CLI = path.join(import.meta.dirname, '../src/cli.ts');
 
-interface Replica {
+interface Replica extends OperatorProcess {
   identity: string;
-  child: ChildProcess;
-  healthPort: number;
-  output: () => string;
-  exited: Promise<number | null>;
 }
 
 const replicas: Replica[] = [];
 
 async function startReplica(identity: string): Promise<Replica> {
-  const healthPort = await freeLoopbackPort();
-  const child = spawn(process.execPath, ['--conditions=@vaultbridge/source', '--disable-warning=ExperimentalWarning', CLI,
-    '--kubeconfig', stack.handle.kubeconfigPath, '--operator-namespace', namespace, '--leader-elect', '--health-probe-bind-address', `127.0.0.1:${healthPort}`, '--log-level', 'info'], {
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', POD_NAME: identity },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const replica = { identity, child, healthPort, output: () => output, exited: new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code))) };
+  const replica = { identity, ...await startOperatorProcess(stack, namespace, { args: ['--leader-elect'], env: { POD_NAME: identity } }) };
   replicas.push(replica);
   return replica;
 }
@@ -48,13 +33,7 @@ const holder = async (): Promise<string | undefined> =>
 
 beforeAll(async () => {
   await installCrds(kubeConfig);
-  await stack.createNamespace(namespace);
-  await stack.createServiceAccount(namespace, 'app');
-  await stack.writePolicy(namespace, `path "secret/data/e2e/${namespace}/*" { capabilities = ["read"] }`);
-  await stack.writeKubernetesRole(namespace, { serviceAccounts: ['app'], namespaces: [namespace], policies: [namespace], audience: 'vault' });
-  await stack.vaultAdmin.write(`secret/data/${vaultPath}`, { data: { password: 'one' } });
-  await objects.create('vaultconnections', 'VaultConnection', 'default', { address: stack.vaultAddr });
-  await objects.create('vaultauths', 'VaultAuth', 'default', { method: 'kubernetes', mount: stack.layout.kubernetesAuthMount, kubernetes: { role: namespace, serviceAccount: 'app', audiences: ['vault'] } });
+  await setUpDefaultAppAuth(stack, namespace, objects.create, vaultPath, { password: 'one' });
 });
 
 afterAll(async () => {

@@ -7,7 +7,7 @@ import type { VaultStaticSecret } from '../src/api/vault-static-secret.ts';
 import { installCrds } from '../src/install-crds.ts';
 import { ALLOW_SYNC_ANNOTATION } from '../src/sync/destination.ts';
 import { deleteSyncedObjects } from './support/cleanup.ts';
-import { decode, inNamespace, waitFor } from './support/e2e.ts';
+import { decode, inNamespace, setUpDefaultAppAuth, waitFor } from './support/e2e.ts';
 import { startOperatorProcess, type OperatorProcess } from './support/operator-process.ts';
 
 const stack = sharedStack();
@@ -26,13 +26,7 @@ const ready = (object: VaultStaticSecret) => object.status?.conditions?.find((it
 
 beforeAll(async () => {
   await installCrds(kubeConfig);
-  await stack.createNamespace(namespace);
-  await stack.createServiceAccount(namespace, 'app');
-  await stack.writePolicy(namespace, `path "secret/data/e2e/${namespace}/*" { capabilities = ["read"] }`);
-  await stack.writeKubernetesRole(namespace, { serviceAccounts: ['app'], namespaces: [namespace], policies: [namespace], audience: 'vault' });
-  await stack.vaultAdmin.write(`secret/data/${vaultPath}`, { data: { [HOSTILE_KEY]: 'kept', [HOSTILE_KEY.slice(0, -1)]: 'dropped', password: 'p' } });
-  await objects.create('vaultconnections', 'VaultConnection', 'default', { address: stack.vaultAddr });
-  await objects.create('vaultauths', 'VaultAuth', 'default', { method: 'kubernetes', mount: stack.layout.kubernetesAuthMount, kubernetes: { role: namespace, serviceAccount: 'app', audiences: ['vault'] } });
+  await setUpDefaultAppAuth(stack, namespace, objects.create, vaultPath, { [HOSTILE_KEY]: 'kept', [HOSTILE_KEY.slice(0, -1)]: 'dropped', password: 'p' });
   operator = await startOperatorProcess(stack, namespace);
   await waitFor('/healthz', async () => (await operator.probe('/healthz')).ok);
 });

@@ -2,15 +2,14 @@
 // while the leases are valid: with spec.storageEncryption the VaultAuth's token is kept encrypted with
 // Vault transit, the new process adopts it, and the leases it owns live on. Counted at Vault: no new
 // `creds/` request, no Secret written. The operator runs as its CLI, as in a pod.
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
-import { freeLoopbackPort, sharedStack } from '@vaultbridge/testenv';
+import { sharedStack } from '@vaultbridge/testenv';
 import type { VaultDynamicSecret } from '../src/api/vault-dynamic-secret.ts';
 import { installCrds } from '../src/install-crds.ts';
 import { TOKEN_STORAGE_PREFIX } from '../src/controllers/token-storage.ts';
 import { deleteSyncedObjects } from './support/cleanup.ts';
 import { inNamespace, waitFor } from './support/e2e.ts';
+import { startOperatorProcess, type OperatorProcess } from './support/operator-process.ts';
 
 const stack = sharedStack();
 const { layout } = stack;
@@ -19,37 +18,21 @@ const core = kubeConfig.makeApiClient(CoreV1Api);
 const custom = kubeConfig.makeApiClient(CustomObjectsApi);
 const namespace = stack.uniqueName('restart');
 const objects = inNamespace(custom, core, namespace);
-const CLI = path.join(import.meta.dirname, '../src/cli.ts');
 const role = `${namespace}-db`;
 const transitKey = `${namespace}-cc`;
 const credsRoute = `GET /v1/${layout.databaseMount}/creds/${role}`;
 const COUNT = 5;
 
-interface Operator {
-  child: ChildProcess;
-  healthPort: number;
-  output: () => string;
-  exited: Promise<unknown>;
-}
-const started: Operator[] = [];
+const started: OperatorProcess[] = [];
 
-async function startOperatorProcess(): Promise<Operator> {
-  const healthPort = await freeLoopbackPort();
-  const child = spawn(process.execPath, ['--conditions=@vaultbridge/source', '--disable-warning=ExperimentalWarning', CLI,
-    '--kubeconfig', stack.handle.kubeconfigPath, '--operator-namespace', namespace, '--health-probe-bind-address', `127.0.0.1:${healthPort}`, '--log-level', 'info'], {
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const operator = { child, healthPort, output: () => output, exited: new Promise((resolve) => child.once('exit', resolve)) };
+async function startOperator(): Promise<OperatorProcess> {
+  const operator = await startOperatorProcess(stack, namespace);
   started.push(operator);
   return operator;
 }
 
 /** A counter of the operator's /metrics, summed over the series that match `labels`. */
-async function metric(operator: Operator, name: string, labels: string): Promise<number> {
+async function metric(operator: OperatorProcess, name: string, labels: string): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${operator.healthPort}/metrics`)).text();
   return text.split('\n').filter((line) => line.startsWith(`${name}{`) && line.includes(labels)).reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
 }
@@ -86,7 +69,7 @@ afterAll(async () => {
 });
 
 test('SIGKILL mid-run, then a new process: no credential is re-issued, no Secret rewritten, the token is the same', async () => {
-  const first = await startOperatorProcess();
+  const first = await startOperator();
   await waitFor('the first operator /readyz', async () => (await fetch(`http://127.0.0.1:${first.healthPort}/readyz`).catch(() => undefined))?.ok, 60_000);
   for (const name of names) {
     await objects.create('vaultdynamicsecrets', 'VaultDynamicSecret', name, {
@@ -108,7 +91,7 @@ test('SIGKILL mid-run, then a new process: no credential is re-issued, no Secret
   first.child.kill('SIGKILL');
   await first.exited;
 
-  const second = await startOperatorProcess();
+  const second = await startOperator();
   await waitFor('the second operator /readyz', async () => (await fetch(`http://127.0.0.1:${second.healthPort}/readyz`).catch(() => undefined))?.ok, 60_000);
   // Every object reconciled by the new process (issued or not), and each found nothing to do.
   const reconciled = async (result: string) => metric(second, 'vaultbridge_operator_dynamic_reconciles_total', `result="${result}"`);

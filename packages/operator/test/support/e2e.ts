@@ -57,3 +57,20 @@ export async function connectAndStartOperator(
     ...extra,
   });
 }
+
+/**
+ * The set-up of the CLI e2e files: namespace, its `app` service account allowed (role = policy = namespace,
+ * audience `vault`) to read `secret/data/e2e/<namespace>/*`, `data` written at `secret/data/<vaultPath>`, and
+ * a VaultConnection and VaultAuth both named `default`.
+ */
+export async function setUpDefaultAppAuth(
+  stack: TestStack, namespace: string, create: ReturnType<typeof inNamespace>['create'], vaultPath: string, data: Record<string, string>,
+): Promise<void> {
+  await stack.createNamespace(namespace);
+  await stack.createServiceAccount(namespace, 'app');
+  await stack.writePolicy(namespace, `path "secret/data/e2e/${namespace}/*" { capabilities = ["read"] }`);
+  await stack.writeKubernetesRole(namespace, { serviceAccounts: ['app'], namespaces: [namespace], policies: [namespace], audience: 'vault' });
+  await stack.vaultAdmin.write(`secret/data/${vaultPath}`, { data });
+  await create('vaultconnections', 'VaultConnection', 'default', { address: stack.vaultAddr });
+  await create('vaultauths', 'VaultAuth', 'default', { method: 'kubernetes', mount: stack.layout.kubernetesAuthMount, kubernetes: { role: namespace, serviceAccount: 'app', audiences: ['vault'] } });
+}
