@@ -12,13 +12,14 @@ import * as grpc from '@grpc/grpc-js';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { createLogger } from '@vaultbridge/core';
 import { loadProviderService, ProviderServer } from '@vaultbridge/csi-provider';
-import { startOperator, type RunningOperator } from '@vaultbridge/operator';
+import type { RunningOperator } from '@vaultbridge/operator';
 import { sharedStack } from '@vaultbridge/testenv';
 import pg from 'pg';
 import { sourceOf, type Manifest } from '../src/manifests.ts';
 import { migrate } from '../src/migrate.ts';
 import { agentFiles, annotatedDeployment, DB_DSN, type AgentFiles } from './support/agent.ts';
-import { applyManifests, deleteOperatorObjects, installShippedCrds, waitFor } from './support/apply.ts';
+import { applyManifests, installShippedCrds, waitFor } from './support/apply.ts';
+import { setUpAppNamespace, startNamespaceOperator, stopNamespaceOperator } from './support/operator.ts';
 
 interface MountResponse { files: Array<{ path: string; mode: number; contents: Buffer }> }
 type Client = grpc.Client & { Mount(request: unknown, callback: (error: grpc.ServiceError | null, response: MountResponse) => void): void };
@@ -43,14 +44,13 @@ let podUid: string;
 
 beforeAll(async () => {
   await installShippedCrds(kubeConfig);
-  await stack.createNamespace(namespace);
-  await stack.createServiceAccount(namespace, 'app');
-  await stack.writePolicy(role, `
+  await setUpAppNamespace(stack, namespace, {
+    policy: `
 path "${kvV2Mount}/data/migrate/${namespace}/*" { capabilities = ["read"] }
 path "${databaseMount}/creds/${databaseRole}" { capabilities = ["read"] }
-`);
-  await stack.writeKubernetesRole(role, { serviceAccounts: ['app'], namespaces: [namespace], policies: [role] });
-  await stack.vaultAdmin.write(`${kvV2Mount}/data/${kvPath}`, { data: { username: 'app-user', password: 'p&ss<word>', port: '5432' } });
+`,
+    secret: { path: `${kvV2Mount}/data/${kvPath}`, data: { username: 'app-user', password: 'p&ss<word>', port: '5432' } },
+  });
   agent = await agentFiles(stack, namespace, 'app', deployment);
   // The provider binds the token it requests to the pod, so the pod must exist (no kubelet runs it here).
   const pod = await core.createNamespacedPod({ namespace, body: { metadata: { name: 'web-0' }, spec: { serviceAccountName: 'app', containers: [{ name: 'app', image: 'busybox' }] } } });
@@ -66,8 +66,7 @@ path "${databaseMount}/creds/${databaseRole}" { capabilities = ["read"] }
 });
 
 afterAll(async () => {
-  if (operator) await deleteOperatorObjects(custom, namespace);
-  await operator?.stop();
+  await stopNamespaceOperator(operator, custom, namespace);
   client?.close();
   await server?.close(1000);
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
@@ -130,7 +129,7 @@ test('that SecretProviderClass → operator: every Secret key equals the mounted
   expect(result.findings.filter((f) => f.severity === 'error')).toEqual([]);
   toOperator = result.manifests;
   await applyManifests(kubeConfig, toOperator);
-  operator = await startOperator({ kubeConfig, logger: createLogger({ name: 'migrate-csi-op', level: 'warn' }), operatorNamespace: namespace, backoff: { baseDelayMs: 200, maxDelayMs: 2000 } });
+  operator = await startNamespaceOperator(stack, namespace, 'migrate-csi-op');
   const mounted = await mountVolumes(toCsi);
   const workload = toOperator.find((m) => m.kind === 'Deployment') as { spec: { template: { spec: { volumes: Array<{ name: string; projected: { sources: Array<{ secret: { name: string; items: Array<{ key: string; path: string; mode?: number }> } }> } }> } } } };
   let compared = 0;

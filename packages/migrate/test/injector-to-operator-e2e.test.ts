@@ -6,13 +6,13 @@
 // real login with the operator's credentials.
 import path from 'node:path';
 import { CoreV1Api, CustomObjectsApi, type V1Secret } from '@kubernetes/client-node';
-import { createLogger } from '@vaultbridge/core';
-import { startOperator, type RunningOperator } from '@vaultbridge/operator';
+import type { RunningOperator } from '@vaultbridge/operator';
 import { sharedStack } from '@vaultbridge/testenv';
 import pg from 'pg';
 import { migrate } from '../src/migrate.ts';
 import { agentFiles, annotatedDeployment, DB_DSN } from './support/agent.ts';
-import { applyManifests, deleteOperatorObjects, installShippedCrds, waitFor } from './support/apply.ts';
+import { applyManifests, installShippedCrds, waitFor } from './support/apply.ts';
+import { setUpAppNamespace, startNamespaceOperator, stopNamespaceOperator } from './support/operator.ts';
 
 const stack = sharedStack();
 const kubeConfig = stack.kube.config;
@@ -28,21 +28,19 @@ const deployment = annotatedDeployment(namespace, role, `${kvV2Mount}/data/${kvP
 
 beforeAll(async () => {
   await installShippedCrds(kubeConfig);
-  await stack.createNamespace(namespace);
-  await stack.createServiceAccount(namespace, 'app');
-  await stack.writePolicy(role, `
-path "${kvV2Mount}/data/migrate/${namespace}/*" { capabilities = ["read"] }
-path "${databaseMount}/creds/${databaseRole}" { capabilities = ["read"] }
-`);
   // No audience on the role: a pod's own token (the agent's) and a TokenRequest token with the API
   // server's default audience (the operator's, as converted) both carry the default audience.
-  await stack.writeKubernetesRole(role, { serviceAccounts: ['app'], namespaces: [namespace], policies: [role] });
-  await stack.vaultAdmin.write(`${kvV2Mount}/data/${kvPath}`, { data: { username: 'app-user', password: 'p&ss<word>', port: '5432' } });
+  await setUpAppNamespace(stack, namespace, {
+    policy: `
+path "${kvV2Mount}/data/migrate/${namespace}/*" { capabilities = ["read"] }
+path "${databaseMount}/creds/${databaseRole}" { capabilities = ["read"] }
+`,
+    secret: { path: `${kvV2Mount}/data/${kvPath}`, data: { username: 'app-user', password: 'p&ss<word>', port: '5432' } },
+  });
 });
 
 afterAll(async () => {
-  if (operator) await deleteOperatorObjects(custom, namespace);
-  await operator?.stop();
+  await stopNamespaceOperator(operator, custom, namespace);
 });
 
 const decode = (secret: V1Secret, key: string) => Buffer.from(secret.data?.[key] ?? '', 'base64').toString('utf8');
@@ -55,7 +53,7 @@ test('the migrated Deployment is accepted, synced by the operator, and each Secr
   const created = await applyManifests(kubeConfig, manifests);
   expect(created.map((m) => m.kind)).toEqual(['VaultConnection', 'VaultAuth', 'VaultStaticSecret', 'VaultDynamicSecret', 'Deployment']);
 
-  operator = await startOperator({ kubeConfig, logger: createLogger({ name: 'migrate-e2e', level: 'warn' }), operatorNamespace: namespace, backoff: { baseDelayMs: 200, maxDelayMs: 2000 } });
+  operator = await startNamespaceOperator(stack, namespace, 'migrate-e2e');
 
   const agent = await agentFiles(stack, namespace, 'app', deployment);
   const migrated = manifests.find((m) => m.kind === 'Deployment') as { spec: { template: { spec: { volumes: Array<{ name: string; projected: { sources: Array<{ secret: { name: string; items: Array<{ key: string; path: string; mode?: number }> } }> } }> } } } };

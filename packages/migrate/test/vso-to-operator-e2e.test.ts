@@ -4,13 +4,13 @@
 // data; the kubernetes.io/tls keys for a TLS-typed PKI destination).
 import { X509Certificate } from 'node:crypto';
 import { CoreV1Api, CustomObjectsApi, type V1Secret } from '@kubernetes/client-node';
-import { createLogger } from '@vaultbridge/core';
-import { startOperator, type RunningOperator } from '@vaultbridge/operator';
+import type { RunningOperator } from '@vaultbridge/operator';
 import { sharedStack } from '@vaultbridge/testenv';
 import pg from 'pg';
 import { parseManifests } from '../src/manifests.ts';
 import { migrate } from '../src/migrate.ts';
-import { applyManifests, deleteOperatorObjects, installShippedCrds, waitFor } from './support/apply.ts';
+import { applyManifests, installShippedCrds, waitFor } from './support/apply.ts';
+import { setUpAppNamespace, startNamespaceOperator, stopNamespaceOperator } from './support/operator.ts';
 
 const stack = sharedStack();
 const kubeConfig = stack.kube.config;
@@ -80,20 +80,19 @@ spec:
 
 beforeAll(async () => {
   await installShippedCrds(kubeConfig);
-  await stack.createNamespace(namespace);
-  await stack.createServiceAccount(namespace, 'app');
-  await stack.writePolicy(namespace, `
+  await setUpAppNamespace(stack, namespace, {
+    policy: `
 path "${kvV2Mount}/data/migrate/${namespace}/*" { capabilities = ["read"] }
 path "${databaseMount}/creds/${databaseRole}" { capabilities = ["read"] }
 path "${pkiMount}/issue/${pkiRole}" { capabilities = ["update"] }
-`);
-  await stack.writeKubernetesRole(namespace, { serviceAccounts: ['app'], namespaces: [namespace], policies: [namespace], audience: 'vault' });
-  await stack.vaultAdmin.write(`${kvV2Mount}/data/${kvPath}`, { data: { username: 'app', password: 'pa<ss>&word' } });
+`,
+    audience: 'vault',
+    secret: { path: `${kvV2Mount}/data/${kvPath}`, data: { username: 'app', password: 'pa<ss>&word' } },
+  });
 });
 
 afterAll(async () => {
-  if (operator) await deleteOperatorObjects(custom, namespace);
-  await operator?.stop();
+  await stopNamespaceOperator(operator, custom, namespace);
 });
 
 const decode = (secret: V1Secret, key: string) => Buffer.from(secret.data?.[key] ?? '', 'base64').toString('utf8');
@@ -112,7 +111,7 @@ test('converted VSO objects are accepted and synced into Secrets shaped as VSO w
     'secrets.vaultbridge.dev/v1beta1 VaultDynamicSecret', 'secrets.vaultbridge.dev/v1beta1 VaultPKISecret',
   ]);
 
-  operator = await startOperator({ kubeConfig, logger: createLogger({ name: 'migrate-vso-e2e', level: 'warn' }), operatorNamespace: namespace, backoff: { baseDelayMs: 200, maxDelayMs: 2000 } });
+  operator = await startNamespaceOperator(stack, namespace, 'migrate-vso-e2e');
 
   // VaultStaticSecret: every field of the KV v2 data, and _raw = Vault's data (data + metadata).
   const app = await waitFor('app-secret', () => core.readNamespacedSecret({ name: 'app-secret', namespace }), 30_000);
