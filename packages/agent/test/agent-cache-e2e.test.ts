@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { V1Container } from '@kubernetes/client-node';
-import { freeLoopbackPort, sharedStack, type TestStack } from '@vaultbridge/testenv';
+import { freeLoopbackPort, sharedStack, type TestStack, writePodToken } from '@vaultbridge/testenv';
 import { decide } from '@vaultbridge/injector';
 import { AGENT_CONFIG_ENV, expandAgentConfig, type AgentConfig } from '../src/contract/index.ts';
 import { PERSIST_FILE } from '../src/cache/persist.ts';
@@ -104,9 +104,7 @@ describe('agent cache (agent-cache-enable)', () => {
     });
     expect(config.cache).toMatchObject({ listenerAddress: `127.0.0.1:${port}`, useAutoAuthToken: 'true', persist: { path: '/vault/agent-cache' } });
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-cache-e2e-'));
-    const { token: saToken } = await stack.requestToken(ns, 'app', { audiences: ['vault'] });
-    fs.mkdirSync(path.join(root, path.dirname(config.auth.serviceAccountTokenPath)), { recursive: true });
-    fs.writeFileSync(path.join(root, config.auth.serviceAccountTokenPath), saToken);
+    await writePodToken(stack, root, config.auth.serviceAccountTokenPath, ns, 'app', { audiences: ['vault'] });
 
     // init: one credential for both files, and the handover left encrypted on the cache volume.
     const initRun = startAgent('init', init!, root);
@@ -188,9 +186,7 @@ describe('agent cache (agent-cache-enable)', () => {
       'agent-inject-secret-config': `${stack.layout.kvV2Mount}/data/${ns}/config`,
     });
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-cache-e2e-'));
-    const { token: saToken } = await stack.requestToken(ns, 'app', { audiences: ['vault'] });
-    fs.mkdirSync(path.join(root, path.dirname(config.auth.serviceAccountTokenPath)), { recursive: true });
-    fs.writeFileSync(path.join(root, config.auth.serviceAccountTokenPath), saToken);
+    await writePodToken(stack, root, config.auth.serviceAccountTokenPath, ns, 'app', { audiences: ['vault'] });
 
     // A handover whose wrapped key Vault does not know: refused, the sidecar exits 1 naming it.
     fs.mkdirSync(path.join(root, 'vault/agent-cache'), { recursive: true });
@@ -223,9 +219,7 @@ describe('agent cache (agent-cache-enable)', () => {
     expect(config).toMatchObject({ cache: { useAutoAuthToken: mode } });
     expect(config.cache?.persist).toBeUndefined();
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-cache-e2e-'));
-    const { token: saToken } = await stack.requestToken(ns, 'app', { audiences: ['vault'] });
-    fs.mkdirSync(path.join(root, path.dirname(config.auth.serviceAccountTokenPath)), { recursive: true });
-    fs.writeFileSync(path.join(root, config.auth.serviceAccountTokenPath), saToken);
+    await writePodToken(stack, root, config.auth.serviceAccountTokenPath, ns, 'app', { audiences: ['vault'] });
     sidecar = startAgent('sidecar', sidecarConfig, root);
     const run = sidecar;
     await waitFor('the sidecar ready file', () => fs.existsSync(path.join(root, 'home/vault/.vaultbridge-ready')), run);

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { V1Container } from '@kubernetes/client-node';
 import pg from 'pg';
-import { freeLoopbackPort, sharedStack, type TestStack } from '@vaultbridge/testenv';
+import { freeLoopbackPort, sharedStack, type TestStack, writePodToken } from '@vaultbridge/testenv';
 import { decide } from '@vaultbridge/injector';
 import { AGENT_CONFIG_ENV, expandAgentConfig, type AgentConfig } from '../src/contract/index.ts';
 import { pod } from './support/pods.ts';
@@ -59,11 +59,8 @@ async function podRoot(config: AgentConfig): Promise<string> {
   return root;
 }
 
-async function placeToken(root: string, config: AgentConfig): Promise<void> {
-  const { token } = await stack.requestToken(ns, 'app', { audiences: ['vault'] });
-  const tokenFile = path.join(root, config.auth.serviceAccountTokenPath);
-  fs.mkdirSync(path.dirname(tokenFile), { recursive: true });
-  fs.writeFileSync(tokenFile, token);
+function placeToken(root: string, config: AgentConfig): Promise<void> {
+  return writePodToken(stack, root, config.auth.serviceAccountTokenPath, ns, 'app', { audiences: ['vault'] });
 }
 
 interface AgentRun {

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { V1Container } from '@kubernetes/client-node';
-import { InterruptibleTcpProxy, sharedStack, type TestStack } from '@vaultbridge/testenv';
+import { InterruptibleTcpProxy, sharedStack, type TestStack, writePodToken } from '@vaultbridge/testenv';
 import { decide } from '@vaultbridge/injector';
 import { AGENT_CONFIG_ENV, expandAgentConfig, type AgentConfig } from '../src/contract/index.ts';
 import { pod } from './support/pods.ts';
@@ -53,10 +53,7 @@ function injectedSidecar(annotations: Record<string, string>, vaultAddress = sta
 
 async function podRoot(config: AgentConfig): Promise<string> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-faults-'));
-  const { token } = await stack.requestToken(ns, 'app', { audiences: ['vault'] });
-  const tokenFile = path.join(root, config.auth.serviceAccountTokenPath);
-  fs.mkdirSync(path.dirname(tokenFile), { recursive: true });
-  fs.writeFileSync(tokenFile, token);
+  await writePodToken(stack, root, config.auth.serviceAccountTokenPath, ns, 'app', { audiences: ['vault'] });
   return root;
 }
 

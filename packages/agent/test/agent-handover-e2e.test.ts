@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { V1Container } from '@kubernetes/client-node';
-import { sharedStack, type TestStack } from '@vaultbridge/testenv';
+import { sharedStack, type TestStack, writePodToken } from '@vaultbridge/testenv';
 import { decide } from '@vaultbridge/injector';
 import { AGENT_CONFIG_ENV, expandAgentConfig, type AgentConfig } from '../src/contract/index.ts';
 import { HANDOVER_FILE } from '../src/cache/persist.ts';
@@ -94,9 +94,7 @@ async function counts(): Promise<{ credentials: number; logins: number }> {
 
 async function podRoot(config: AgentConfig): Promise<string> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-handover-e2e-'));
-  const { token } = await stack.requestToken(ns, 'app', { audiences: ['vault'] });
-  fs.mkdirSync(path.join(root, path.dirname(config.auth.serviceAccountTokenPath)), { recursive: true });
-  fs.writeFileSync(path.join(root, config.auth.serviceAccountTokenPath), token);
+  await writePodToken(stack, root, config.auth.serviceAccountTokenPath, ns, 'app', { audiences: ['vault'] });
   return root;
 }
 

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { V1Container } from '@kubernetes/client-node';
-import { sharedStack, type TestStack } from '@vaultbridge/testenv';
+import { sharedStack, type TestStack, writePodToken } from '@vaultbridge/testenv';
 import { decide } from '@vaultbridge/injector';
 import { AGENT_CONFIG_ENV, expandAgentConfig, type AgentConfig } from '../src/contract/index.ts';
 import { pod } from './support/pods.ts';
@@ -50,10 +50,7 @@ async function startSidecar(serviceAccount: string, secrets: Record<string, stri
   if (encoded === undefined) throw new Error('no vault-agent container with its config');
   const config = expandAgentConfig(JSON.parse(Buffer.from(encoded, 'base64').toString('utf8'))) as AgentConfig;
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-instant-'));
-  const { token } = await stack.requestToken(ns, serviceAccount, { audiences: ['vault'] });
-  const tokenFile = path.join(root, config.auth.serviceAccountTokenPath);
-  fs.mkdirSync(path.dirname(tokenFile), { recursive: true });
-  fs.writeFileSync(tokenFile, token);
+  await writePodToken(stack, root, config.auth.serviceAccountTokenPath, ns, serviceAccount, { audiences: ['vault'] });
   const child = spawn(process.execPath, ['--conditions=@vaultbridge/source', '--disable-warning=ExperimentalWarning', AGENT_CLI, 'sidecar'], {
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', [AGENT_CONFIG_ENV]: encoded, VAULTBRIDGE_AGENT_ROOT: root },
     stdio: ['ignore', 'pipe', 'pipe'],

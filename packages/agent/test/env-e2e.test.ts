@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
-import { sharedStack, type TestStack } from '@vaultbridge/testenv';
+import { sharedStack, type TestStack, writePodToken } from '@vaultbridge/testenv';
 import { decide } from '@vaultbridge/injector';
 import { AGENT_CONFIG_ENV, expandAgentConfig, type AgentConfig } from '../src/contract/index.ts';
 import { pod } from './support/pods.ts';
@@ -79,9 +79,7 @@ describe('agent-inject-env', () => {
     expect(config.envFile).toBe('/vault/secrets/.vaultbridge-env');
 
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'env-e2e-'));
-    const tokenFile = path.join(root, config.auth.serviceAccountTokenPath);
-    fs.mkdirSync(path.dirname(tokenFile), { recursive: true });
-    fs.writeFileSync(tokenFile, (await stack.requestToken(ns, 'app', { audiences: ['vault'] })).token);
+    await writePodToken(stack, root, config.auth.serviceAccountTokenPath, ns, 'app', { audiences: ['vault'] });
     const agent = await run(process.execPath, ['--conditions=@vaultbridge/source', '--disable-warning=ExperimentalWarning', AGENT_CLI, 'init'], { [AGENT_CONFIG_ENV]: encoded, VAULTBRIDGE_AGENT_ROOT: root }, root);
     expect({ code: agent.code, output: agent.stdout + agent.stderr }).toMatchObject({ code: 0 });
     expect(agent.stdout + agent.stderr).not.toContain('kv-user-7731');

@@ -2,13 +2,13 @@
 // generates. Proof: the init container the webhook writes for an annotated pod is run as the kubelet would
 // run it, with the stack's own Vault binary (`vault agent -config=<file>`), a real TokenRequest token at
 // the pod's token path, against the real Vault; the rendered files are checked. Absolute pod paths are
-// moved under a temporary root, as agent-e2e.test.ts does with VAULTBRIDGE_AGENT_ROOT.
+// moved under a temporary root with testenv's inPodRoot, as the agent's e2e tests do (VAULTBRIDGE_AGENT_ROOT).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { V1Container } from '@kubernetes/client-node';
-import { binaryPath, sharedStack, type TestStack } from '@vaultbridge/testenv';
+import { binaryPath, inPodRoot, sharedStack, writePodToken, type TestStack } from '@vaultbridge/testenv';
 import { decide } from '../src/admission/decide.ts';
 import type { InjectorDefaults } from '../src/annotations/defaults.ts';
 import { VAULT_AGENT_CONFIG_FILE, VAULT_CONFIG_ENV } from '../src/mutate/vault-agent-config.ts';
@@ -49,13 +49,14 @@ function vaultConfig(container: V1Container): Json {
   return JSON.parse(Buffer.from(encoded, 'base64').toString('utf8')) as Json;
 }
 
+/** The service-account token path (in the pod) the config's auto-auth reads. */
+function podTokenPath(config: Json): string {
+  return (config.auto_auth as { method: { config: { token_path: string } } }).method.config.token_path;
+}
+
 /** The config with every absolute pod path moved under `root` (directories created, as volumes would be). */
 function underRoot(config: Json, root: string): Json {
-  const move = (p: string): string => {
-    const moved = path.join(root, p);
-    fs.mkdirSync(path.dirname(moved), { recursive: true });
-    return moved;
-  };
+  const move = (p: string): string => inPodRoot(root, p);
   const autoAuth = config.auto_auth as { method: { config: Json }; sink: { config: { path: string } }[] };
   return {
     ...config,
@@ -136,9 +137,7 @@ describe('agent-kind vault', () => {
 
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'hcagent-e2e-'));
     const local = underRoot(config, root);
-    const auth = (local.auto_auth as { method: { config: { token_path: string } } }).method.config;
-    const { token } = await stack.requestToken(ns, 'app', { audiences: ['vault'] });
-    fs.writeFileSync(auth.token_path, token);
+    await writePodToken(stack, root, podTokenPath(config), ns, 'app', { audiences: ['vault'] });
     const configFile = path.join(root, 'home/vault/config.json');
     fs.writeFileSync(configFile, JSON.stringify(local));
 
@@ -192,8 +191,7 @@ describe('agent-kind vault', () => {
     // The command runs in the agent's container: its /vault/secrets is the volume, here under root.
     const templates = local.template as { command?: string }[];
     for (const t of templates) if (t.command !== undefined) t.command = t.command.replace('/vault/secrets', path.join(root, 'vault/secrets'));
-    const auth = (local.auto_auth as { method: { config: { token_path: string } } }).method.config;
-    fs.writeFileSync(auth.token_path, (await stack.requestToken(ns, 'app', { audiences: ['vault'] })).token);
+    await writePodToken(stack, root, podTokenPath(config), ns, 'app', { audiences: ['vault'] });
     const configFile = path.join(root, 'home/vault/config.json');
     fs.writeFileSync(configFile, JSON.stringify(local));
     const rendered = path.join(root, 'vault/secrets/app');

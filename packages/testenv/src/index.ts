@@ -6,6 +6,7 @@ export type { RequestCounts, ProxyFault } from './counting-proxy.ts';
 export { defaultVaultLayout, type VaultLayout, type PostgresConnection } from './vault-setup.ts';
 export { binaryPath, postgresBinDir, repoRoot, toolVersions } from './binaries.ts';
 export { freeLoopbackPort } from './ports.ts';
+export { inPodRoot, writePodToken } from './pod-root.ts';
 export { InterruptibleTcpProxy, apiServerThroughProxy } from './tcp-proxy.ts';
 export { createCertificateAuthority, issueCertificate, type CertificateAuthority, type IssuedCertificate } from './certs.ts';
 export {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { V1Container } from '@kubernetes/client-node';
 import { AGENT_CONFIG_ENV, expandAgentConfig } from '@vaultbridge/agent/contract';
 import { applyServiceAccountAdmission, decide, findPod } from '@vaultbridge/injector';
-import type { TestStack } from '@vaultbridge/testenv';
+import { writePodToken, type TestStack } from '@vaultbridge/testenv';
 import type { Manifest } from '../../src/manifests.ts';
 
 const AGENT_CLI = path.join(import.meta.dirname, '../../../agent/src/cli/agent.ts');
@@ -27,10 +27,7 @@ export async function agentFiles(stack: TestStack, namespace: string, serviceAcc
   const config = expandAgentConfig(JSON.parse(Buffer.from(encoded, 'base64').toString('utf8'))) as { auth: { serviceAccountTokenPath: string } };
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'migrate-agent-'));
   // The pod's own projected token: the API server's default audience.
-  const { token } = await stack.requestToken(namespace, serviceAccount);
-  const tokenFile = path.join(root, config.auth.serviceAccountTokenPath);
-  fs.mkdirSync(path.dirname(tokenFile), { recursive: true });
-  fs.writeFileSync(tokenFile, token);
+  await writePodToken(stack, root, config.auth.serviceAccountTokenPath, namespace, serviceAccount);
   const child = spawn(process.execPath, ['--conditions=@vaultbridge/source', '--disable-warning=ExperimentalWarning', AGENT_CLI, 'init'], {
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', [AGENT_CONFIG_ENV]: encoded, VAULTBRIDGE_AGENT_ROOT: root },
     stdio: ['ignore', 'pipe', 'pipe'],
