@@ -1,16 +1,13 @@
 // The webhook registered in the real API server (url client config over HTTPS): pods created through
 // the API come back mutated exactly as the pure mutation says, denied pods are refused with the
 // annotation named, and pods without the annotation are left alone. Bad HTTP input never hurts it.
-import fs from 'node:fs';
-import https from 'node:https';
-import os from 'node:os';
-import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { createCertificateAuthority, issueCertificate, sharedStack, type TestStack } from '@vaultbridge/testenv';
+import { sharedStack, type TestStack } from '@vaultbridge/testenv';
 import { decide } from '../src/admission/decide.ts';
 import type { InjectorDefaults } from '../src/annotations/defaults.ts';
 import { parseServeFlags } from '../src/webhook/config.ts';
 import { serveWebhook, type RunningWebhook } from '../src/webhook/serve.ts';
+import { postReview, servingCertificateFiles } from './support/webhook.ts';
 
 let stack: TestStack;
 let webhook: RunningWebhook;
@@ -19,15 +16,11 @@ const defaults: InjectorDefaults = { vaultAddress: 'https://vault.vault.svc:8200
 
 beforeAll(async () => {
   stack = sharedStack();
-  const ca = await createCertificateAuthority('webhook-e2e');
-  const serving = await issueCertificate(ca, { commonName: 'injector', usage: 'server', ipAddresses: ['127.0.0.1'] });
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'webhook-e2e-'));
-  fs.writeFileSync(path.join(dir, 'tls.crt'), serving.certPem);
-  fs.writeFileSync(path.join(dir, 'tls.key'), serving.keyPem);
-  caPem = ca.certPem;
+  const files = await servingCertificateFiles('webhook-e2e', 'injector');
+  caPem = files.caPem;
   const config = parseServeFlags({
     listen: '127.0.0.1:0', logLevel: 'error', vaultAddress: defaults.vaultAddress,
-    tlsCertFile: path.join(dir, 'tls.crt'), tlsKeyFile: path.join(dir, 'tls.key'),
+    tlsCertFile: files.certFile, tlsKeyFile: files.keyFile,
   });
   webhook = await serveWebhook(config);
 });
@@ -136,16 +129,7 @@ describe.each([['v1'], ['v1beta1']])('registered with admissionReviewVersions [%
 });
 
 describe('bad HTTP input', () => {
-  function post(body: string | Buffer, contentType = 'application/json'): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const request = https.request({ host: '127.0.0.1', port: webhook.address.port, path: '/mutate', method: 'POST', ca: caPem, headers: { 'content-type': contentType } }, (response) => {
-        response.resume();
-        response.on('end', () => resolve(response.statusCode ?? 0));
-      });
-      request.on('error', reject);
-      request.end(body);
-    });
-  }
+  const post = (body: string | Buffer, contentType = 'application/json'): Promise<number> => postReview(webhook.address.port, body, { ca: caPem, contentType });
 
   it.each([
     ['non-JSON', '{not json', 'application/json', 400],
@@ -165,14 +149,10 @@ describe('cluster-wide annotation defaults from a ConfigMap', () => {
     const ns = stack.uniqueName('defaults');
     await stack.createNamespace(ns);
     await stack.kube.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'injector-defaults' }, data: { 'agent-pre-populate-only': 'true' } } });
-    const ca = await createCertificateAuthority('defaults-e2e');
-    const serving = await issueCertificate(ca, { commonName: 'injector', usage: 'server', ipAddresses: ['127.0.0.1'] });
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'webhook-defaults-'));
-    fs.writeFileSync(path.join(dir, 'tls.crt'), serving.certPem);
-    fs.writeFileSync(path.join(dir, 'tls.key'), serving.keyPem);
+    const files = await servingCertificateFiles('defaults-e2e', 'injector');
     const withDefaults = await serveWebhook(parseServeFlags({
       listen: '127.0.0.1:0', logLevel: 'error', vaultAddress: defaults.vaultAddress, namespace: ns, annotationDefaultsConfigMap: 'injector-defaults',
-      tlsCertFile: path.join(dir, 'tls.crt'), tlsKeyFile: path.join(dir, 'tls.key'),
+      tlsCertFile: files.certFile, tlsKeyFile: files.keyFile,
     }), { kubeConfig: stack.kube.config });
     const admission = stack.kube.config.makeApiClient(k8s.AdmissionregistrationV1Api);
     try {
@@ -182,7 +162,7 @@ describe('cluster-wide annotation defaults from a ConfigMap', () => {
           webhooks: [{
             name: 'vault.hashicorp.com', admissionReviewVersions: ['v1'], sideEffects: 'None', failurePolicy: 'Fail',
             namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } },
-            clientConfig: { url: `https://127.0.0.1:${withDefaults.address.port}/mutate`, caBundle: Buffer.from(ca.certPem).toString('base64') },
+            clientConfig: { url: `https://127.0.0.1:${withDefaults.address.port}/mutate`, caBundle: Buffer.from(files.caPem).toString('base64') },
             rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }],
           }],
         },

@@ -1,16 +1,13 @@
 // Graceful shutdown: a review in flight when close() is called is answered before the server stops,
 // and readiness reports 503 meanwhile.
-import fs from 'node:fs';
 import https from 'node:https';
-import os from 'node:os';
-import path from 'node:path';
 import pino from 'pino';
-import { createCertificateAuthority, issueCertificate } from '@vaultbridge/testenv';
 import { admissionHandler, type AdmissionHandler } from './admission-adapter.ts';
 import { AdmissionWorkerPool } from './admission-pool.ts';
 import { InjectorMetrics } from './metrics.ts';
 import { WebhookServer } from './server.ts';
 import { FileCertificateSource } from './tls/index.ts';
+import { postReview, servingCertificateFiles } from '../../test/support/webhook.ts';
 
 const defaults = () => ({ vaultAddress: 'https://vault:8200' });
 const handlers: [string, () => { handler: AdmissionHandler; close(): Promise<void> }][] = [
@@ -26,14 +23,10 @@ const handlers: [string, () => { handler: AdmissionHandler; close(): Promise<voi
 
 it.each(handlers)('drains an in-flight review on close() (%s)', async (_name, makeHandler) => {
   const { handler, close } = makeHandler();
-  const ca = await createCertificateAuthority('drain');
-  const serving = await issueCertificate(ca, { commonName: 'w', usage: 'server', ipAddresses: ['127.0.0.1'] });
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'drain-'));
-  fs.writeFileSync(path.join(dir, 'tls.crt'), serving.certPem);
-  fs.writeFileSync(path.join(dir, 'tls.key'), serving.keyPem);
+  const files = await servingCertificateFiles('drain', 'w');
   const server = new WebhookServer({
     handler,
-    certificates: new FileCertificateSource({ certFile: path.join(dir, 'tls.crt'), keyFile: path.join(dir, 'tls.key') }),
+    certificates: new FileCertificateSource({ certFile: files.certFile, keyFile: files.keyFile }),
     metrics: new InjectorMetrics(undefined, false),
     logger: pino({ level: 'silent' }),
   });
@@ -42,7 +35,7 @@ it.each(handlers)('drains an in-flight review on close() (%s)', async (_name, ma
   const half = Math.floor(body.length / 2);
 
   const answered = new Promise<{ status: number; uid: string }>((resolve, reject) => {
-    const request = https.request({ host: '127.0.0.1', port, path: '/mutate', method: 'POST', ca: ca.certPem, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (response) => {
+    const request = https.request({ host: '127.0.0.1', port, path: '/mutate', method: 'POST', ca: files.caPem, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (response) => {
       let text = '';
       response.on('data', (chunk: Buffer) => (text += chunk.toString()));
       response.on('end', () => resolve({ status: response.statusCode ?? 0, uid: (JSON.parse(text) as { response: { uid: string } }).response.uid }));
@@ -70,15 +63,11 @@ describe('upstream TLS and telemetry flags', () => {
   let caPem: string;
 
   beforeAll(async () => {
-    const ca = await createCertificateAuthority('flags');
-    caPem = ca.certPem;
-    const serving = await issueCertificate(ca, { commonName: 'w', usage: 'server', ipAddresses: ['127.0.0.1'] });
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flags-'));
-    fs.writeFileSync(path.join(dir, 'tls.crt'), serving.certPem);
-    fs.writeFileSync(path.join(dir, 'tls.key'), serving.keyPem);
+    const files = await servingCertificateFiles('flags', 'w');
+    caPem = files.caPem;
     server = new WebhookServer({
       handler: admissionHandler(defaults),
-      certificates: new FileCertificateSource({ certFile: path.join(dir, 'tls.crt'), keyFile: path.join(dir, 'tls.key') }),
+      certificates: new FileCertificateSource({ certFile: files.certFile, keyFile: files.keyFile }),
       metrics: new InjectorMetrics(undefined, false),
       logger: pino({ level: 'silent' }),
       // -tls-cipher-suites TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 (see tls/ciphers.ts), -telemetry-path /stats
@@ -120,15 +109,11 @@ describe('connections an attacker or a slow client holds', () => {
   let caPem: string;
 
   beforeEach(async () => {
-    const ca = await createCertificateAuthority('conn');
-    caPem = ca.certPem;
-    const serving = await issueCertificate(ca, { commonName: 'w', usage: 'server', ipAddresses: ['127.0.0.1'] });
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'conn-'));
-    fs.writeFileSync(path.join(dir, 'tls.crt'), serving.certPem);
-    fs.writeFileSync(path.join(dir, 'tls.key'), serving.keyPem);
+    const files = await servingCertificateFiles('conn', 'w');
+    caPem = files.caPem;
     server = new WebhookServer({
       handler: admissionHandler(defaults),
-      certificates: new FileCertificateSource({ certFile: path.join(dir, 'tls.crt'), keyFile: path.join(dir, 'tls.key') }),
+      certificates: new FileCertificateSource({ certFile: files.certFile, keyFile: files.keyFile }),
       metrics: new InjectorMetrics(undefined, false),
       logger: pino({ level: 'silent' }),
       requestTimeoutMs: 1_000,
@@ -182,19 +167,15 @@ describe('connections an attacker or a slow client holds', () => {
 
 describe('fairness through the HTTP server', () => {
   it('a review from a quiet namespace is answered before a flooding namespace\'s backlog', async () => {
-    const ca = await createCertificateAuthority('fair');
-    const serving = await issueCertificate(ca, { commonName: 'w', usage: 'server', ipAddresses: ['127.0.0.1'] });
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fair-'));
-    fs.writeFileSync(path.join(dir, 'tls.crt'), serving.certPem);
-    fs.writeFileSync(path.join(dir, 'tls.key'), serving.keyPem);
+    const files = await servingCertificateFiles('fair', 'w');
     const server = new WebhookServer({
       handler: admissionHandler(defaults),
-      certificates: new FileCertificateSource({ certFile: path.join(dir, 'tls.crt'), keyFile: path.join(dir, 'tls.key') }),
+      certificates: new FileCertificateSource({ certFile: files.certFile, keyFile: files.keyFile }),
       metrics: new InjectorMetrics(undefined, false),
       logger: pino({ level: 'silent' }),
     });
     const { port } = await server.listen(0, '127.0.0.1');
-    const agent = new https.Agent({ keepAlive: true, maxSockets: 64, ca: ca.certPem });
+    const agent = new https.Agent({ keepAlive: true, maxSockets: 64, ca: files.caPem });
     // As costly as a pod may be under the caps: 100 secrets with templates.
     const annotations = { 'vault.hashicorp.com/agent-inject': 'true', 'vault.hashicorp.com/role': 'app', ...Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`vault.hashicorp.com/agent-inject-template-t${i}`, `{{ with secret "kv/data/t${i}" }}${'{{ .Data.data.v }}'.repeat(40)}{{ end }}`])) };
     const review = (namespace: string, uid: string) => JSON.stringify({
@@ -202,18 +183,10 @@ describe('fairness through the HTTP server', () => {
       request: { uid, namespace, object: { metadata: { name: 'p', annotations }, spec: { containers: [{ name: 'a', image: 'x', volumeMounts: [{ name: 't', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' }] }], volumes: [{ name: 't', projected: { sources: [{ serviceAccountToken: { path: 'token' } }] } }] } } },
     });
     const order: string[] = [];
-    const post = (namespace: string, uid: string) => new Promise<void>((resolve, reject) => {
-      const body = review(namespace, uid);
-      const request = https.request({ host: '127.0.0.1', port, path: '/mutate', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (response) => {
-        response.resume();
-        response.on('end', () => {
-          order.push(uid);
-          resolve();
-        });
-      });
-      request.on('error', reject);
-      request.end(body);
-    });
+    const post = async (namespace: string, uid: string): Promise<void> => {
+      await postReview(port, review(namespace, uid), { agent });
+      order.push(uid);
+    };
     try {
       const flood = Array.from({ length: 100 }, (_, i) => post('attacker', `a-${i}`));
       let flooded = false;
