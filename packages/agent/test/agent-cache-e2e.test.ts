@@ -3,7 +3,6 @@
 // them without a second login or a second credential, and an app calling the sidecar's listener as if
 // it were Vault gets secrets with the auto-auth token, leased ones from the cache. Vault's requests are
 // counted through the stack's counting proxy, on database roles only this test uses.
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,9 +11,8 @@ import { freeLoopbackPort, sharedStack, type TestStack, writePodToken } from '@v
 import { decide } from '@vaultbridge/injector';
 import { AGENT_CONFIG_ENV, expandAgentConfig, type AgentConfig } from '../src/contract/index.ts';
 import { PERSIST_FILE } from '../src/cache/persist.ts';
+import { startAgent, type AgentRun } from './support/agent-process.ts';
 import { pod } from './support/pods.ts';
-
-const AGENT_CLI = path.join(import.meta.dirname, '../src/cli/agent.ts');
 
 let stack: TestStack;
 let ns: string;
@@ -49,24 +47,6 @@ function injected(annotations: Record<string, string>): { init: string | undefin
   const sidecar = env('vault-agent');
   if (sidecar === undefined) throw new Error(`no ${AGENT_CONFIG_ENV} on vault-agent`);
   return { init: env('vault-agent-init'), sidecar, config: expandAgentConfig(JSON.parse(Buffer.from(sidecar, 'base64').toString('utf8'))) as AgentConfig };
-}
-
-interface AgentRun {
-  readonly child: ChildProcess;
-  readonly output: () => string;
-  readonly exited: Promise<number | null>;
-}
-
-function startAgent(mode: 'init' | 'sidecar', encoded: string, root: string): AgentRun {
-  const child = spawn(process.execPath, ['--conditions=@vaultbridge/source', '--disable-warning=ExperimentalWarning', AGENT_CLI, mode], {
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', [AGENT_CONFIG_ENV]: encoded, VAULTBRIDGE_AGENT_ROOT: root },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => output, exited };
 }
 
 async function waitFor(what: string, check: () => boolean, run: AgentRun, timeoutMs = 30_000): Promise<void> {
@@ -107,7 +87,7 @@ describe('agent cache (agent-cache-enable)', () => {
     await writePodToken(stack, root, config.auth.serviceAccountTokenPath, ns, 'app', { audiences: ['vault'] });
 
     // init: one credential for both files, and the handover left encrypted on the cache volume.
-    const initRun = startAgent('init', init!, root);
+    const initRun = startAgent(['init'], init!, root);
     expect({ code: await initRun.exited, output: initRun.output() }).toMatchObject({ code: 0 });
     const db = fs.readFileSync(path.join(root, 'vault/secrets/db'), 'utf8');
     const username = /username: (\S+)/.exec(db)?.[1];
@@ -123,7 +103,7 @@ describe('agent cache (agent-cache-enable)', () => {
 
     // sidecar: adopts the token (no login) and the lease (no second credential), deletes the file.
     fs.rmSync(path.join(root, 'home/vault/.vault-token'));
-    sidecar = startAgent('sidecar', sidecarConfig, root);
+    sidecar = startAgent(['sidecar'], sidecarConfig, root);
     const run = sidecar;
     await waitFor('the sidecar ready file', () => fs.existsSync(path.join(root, 'home/vault/.vaultbridge-ready')), run);
     expect(fs.readFileSync(path.join(root, 'home/vault/.vault-token'), 'utf8')).toBe(initToken);
@@ -191,13 +171,13 @@ describe('agent cache (agent-cache-enable)', () => {
     // A handover whose wrapped key Vault does not know: refused, the sidecar exits 1 naming it.
     fs.mkdirSync(path.join(root, 'vault/agent-cache'), { recursive: true });
     fs.writeFileSync(path.join(root, 'vault/agent-cache', PERSIST_FILE), JSON.stringify({ format: 1, wrappedKey: 'hvs.not-a-wrapping-token', iv: '', tag: '', ciphertext: '' }));
-    const refused = startAgent('sidecar', sidecarConfig, root);
+    const refused = startAgent(['sidecar'], sidecarConfig, root);
     expect(await refused.exited).toBe(1);
     expect(refused.output()).toContain('persistent cache restore failed (agent-cache-exit-on-err)');
     expect(refused.output()).not.toContain('hvs.not-a-wrapping-token');
 
     // No handover (the file went with the first attempt): a normal login and render.
-    sidecar = startAgent('sidecar', sidecarConfig, root);
+    sidecar = startAgent(['sidecar'], sidecarConfig, root);
     const run = sidecar;
     await waitFor('the sidecar ready file', () => fs.existsSync(path.join(root, 'home/vault/.vaultbridge-ready')), run);
     expect(fs.readFileSync(path.join(root, 'vault/secrets/config'), 'utf8')).toBe('greeting: hello\n');
@@ -220,7 +200,7 @@ describe('agent cache (agent-cache-enable)', () => {
     expect(config.cache?.persist).toBeUndefined();
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-cache-e2e-'));
     await writePodToken(stack, root, config.auth.serviceAccountTokenPath, ns, 'app', { audiences: ['vault'] });
-    sidecar = startAgent('sidecar', sidecarConfig, root);
+    sidecar = startAgent(['sidecar'], sidecarConfig, root);
     const run = sidecar;
     await waitFor('the sidecar ready file', () => fs.existsSync(path.join(root, 'home/vault/.vaultbridge-ready')), run);
     const response = await fetch(`http://127.0.0.1:${port}/v1/${stack.layout.kvV2Mount}/data/${ns}/config`, { headers: appToken === undefined ? {} : { 'X-Vault-Token': appToken } });

@@ -1,7 +1,7 @@
 // The agent against the real stack, as the kubelet would run it (DESIGN §7): the AgentConfig comes from
 // the webhook's own decision on an annotated pod, the service-account token is a real TokenRequest token
 // (audience vault) at the pod's token path under a temporary root, and the agent runs as a process.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -11,9 +11,8 @@ import pg from 'pg';
 import { freeLoopbackPort, sharedStack, type TestStack, writePodToken } from '@vaultbridge/testenv';
 import { decide } from '@vaultbridge/injector';
 import { AGENT_CONFIG_ENV, expandAgentConfig, type AgentConfig } from '../src/contract/index.ts';
+import { AGENT_CLI, startAgent, type AgentRun } from './support/agent-process.ts';
 import { pod } from './support/pods.ts';
-
-const AGENT_CLI = path.join(import.meta.dirname, '../src/cli/agent.ts');
 
 let stack: TestStack;
 let ns: string;
@@ -63,23 +62,6 @@ function placeToken(root: string, config: AgentConfig): Promise<void> {
   return writePodToken(stack, root, config.auth.serviceAccountTokenPath, ns, 'app', { audiences: ['vault'] });
 }
 
-interface AgentRun {
-  readonly child: ChildProcess;
-  readonly output: () => string;
-  readonly exited: Promise<number | null>;
-}
-
-function startAgent(args: string[], encoded: string, root: string, extraEnv: Record<string, string> = {}): AgentRun {
-  const child = spawn(process.execPath, ['--conditions=@vaultbridge/source', '--disable-warning=ExperimentalWarning', AGENT_CLI, ...args], {
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', [AGENT_CONFIG_ENV]: encoded, VAULTBRIDGE_AGENT_ROOT: root, ...extraEnv },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => output, exited };
-}
 
 function mode(file: string): number {
   return fs.statSync(file).mode & 0o777;

@@ -4,7 +4,6 @@
 // deletes the file, so the pod costs Vault one login and one credential, not two. With
 // agent-handover "false", and when the app unwraps the key first, it is two (the sidecar logs in).
 // Counted by the stack's counting proxy, on a database role only this file uses.
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,9 +12,8 @@ import { sharedStack, type TestStack, writePodToken } from '@vaultbridge/testenv
 import { decide } from '@vaultbridge/injector';
 import { AGENT_CONFIG_ENV, expandAgentConfig, type AgentConfig } from '../src/contract/index.ts';
 import { HANDOVER_FILE } from '../src/cache/persist.ts';
+import { startAgent, type AgentRun } from './support/agent-process.ts';
 import { pod } from './support/pods.ts';
-
-const AGENT_CLI = path.join(import.meta.dirname, '../src/cli/agent.ts');
 
 let stack: TestStack;
 let ns: string;
@@ -58,24 +56,6 @@ function injected(annotations: Record<string, string>): Injected {
   return { init: env('vault-agent-init'), sidecar: env('vault-agent'), initConfig: decode(env('vault-agent-init')), sidecarConfig: decode(env('vault-agent')) };
 }
 
-interface AgentRun {
-  readonly child: ChildProcess;
-  readonly output: () => string;
-  readonly exited: Promise<number | null>;
-}
-
-function startAgent(mode: 'init' | 'sidecar', encoded: string, root: string): AgentRun {
-  const child = spawn(process.execPath, ['--conditions=@vaultbridge/source', '--disable-warning=ExperimentalWarning', AGENT_CLI, mode], {
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', [AGENT_CONFIG_ENV]: encoded, VAULTBRIDGE_AGENT_ROOT: root },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => output, exited };
-}
-
 async function waitFor(what: string, check: () => boolean, run: AgentRun, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
@@ -109,7 +89,7 @@ describe('init → sidecar handover without the agent cache', () => {
 
   /** Runs init (the home volumes are per container, as in the pod: the sidecar's sink starts empty). */
   async function runInit(agents: Injected, root: string): Promise<{ db: string; username: string; initToken: string }> {
-    const run = startAgent('init', agents.init, root);
+    const run = startAgent(['init'], agents.init, root);
     expect({ code: await run.exited, output: run.output() }).toMatchObject({ code: 0 });
     const db = fs.readFileSync(path.join(root, 'vault/secrets/db'), 'utf8');
     const username = /username: (\S+)/.exec(db)?.[1] ?? '';
@@ -134,7 +114,7 @@ describe('init → sidecar handover without the agent cache', () => {
     expect(text).not.toContain(username);
     expect(await counts()).toEqual({ credentials: before.credentials + 1, logins: before.logins + 1 });
 
-    sidecar = startAgent('sidecar', agents.sidecar, root);
+    sidecar = startAgent(['sidecar'], agents.sidecar, root);
     const run = sidecar;
     await waitFor('the sidecar ready file', () => fs.existsSync(path.join(root, 'home/vault/.vaultbridge-ready')), run);
     expect(fs.existsSync(handover)).toBe(false);
@@ -155,7 +135,7 @@ describe('init → sidecar handover without the agent cache', () => {
     const { username } = await runInit(agents, root);
     expect(fs.readdirSync(path.join(root, 'vault/secrets'))).toEqual(['db']);
 
-    sidecar = startAgent('sidecar', agents.sidecar, root);
+    sidecar = startAgent(['sidecar'], agents.sidecar, root);
     const run = sidecar;
     await waitFor('the sidecar ready file', () => fs.existsSync(path.join(root, 'home/vault/.vaultbridge-ready')), run);
     expect(/username: (\S+)/.exec(fs.readFileSync(path.join(root, 'vault/secrets/db'), 'utf8'))?.[1]).not.toBe(username);
@@ -173,7 +153,7 @@ describe('init → sidecar handover without the agent cache', () => {
     const unwrapped = await fetch(`${stack.vaultAddr}/v1/sys/wrapping/unwrap`, { method: 'POST', headers: { 'X-Vault-Token': wrappedKey } });
     expect(unwrapped.status).toBe(200);
 
-    sidecar = startAgent('sidecar', agents.sidecar, root);
+    sidecar = startAgent(['sidecar'], agents.sidecar, root);
     const run = sidecar;
     await waitFor('the sidecar ready file', () => fs.existsSync(path.join(root, 'home/vault/.vaultbridge-ready')), run);
     expect(fs.existsSync(handover)).toBe(false);
