@@ -6,7 +6,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as k8s from '@kubernetes/client-node';
 import { repoRoot } from '@vaultbridge/testenv';
-import { shippedEnv } from './footprint.ts';
+import { shippedEnv, shippedNodeFlags } from './footprint.ts';
 
 export const BENCH_GROUP = 'secrets.vaultbridge.dev';
 
@@ -42,9 +42,11 @@ export function operatorBundle(): string {
 }
 
 export function spawnOperator(args: readonly string[], nodeFlags: readonly string[] = []): ChildProcess {
-  // With the image's ENV (its malloc setting), as the Dockerfile runs it.
-  const env = { ...process.env, ...shippedEnv(path.join(repoRoot, 'packages/operator/Dockerfile')) };
-  return spawn(process.execPath, [...nodeFlags, operatorBundle(), ...args], { stdio: ['ignore', 'ignore', 'inherit'], env });
+  // With the image's ENV (its malloc setting) and its ENTRYPOINT's node flags (its young-generation cap),
+  // as the Dockerfile runs it; `nodeFlags` come after them, so a flag given there wins.
+  const dockerfile = path.join(repoRoot, 'packages/operator/Dockerfile');
+  const env = { ...process.env, ...shippedEnv(dockerfile) };
+  return spawn(process.execPath, [...shippedNodeFlags(dockerfile), ...nodeFlags, operatorBundle(), ...args], { stdio: ['ignore', 'ignore', 'inherit'], env });
 }
 
 export async function stopProcess(child: ChildProcess | undefined): Promise<void> {

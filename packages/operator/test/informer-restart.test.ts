@@ -50,3 +50,35 @@ test('an 8 s outage: restarts back off, and the informer recovers with what chan
     await proxy.close();
   }
 }, 90_000);
+
+test('the cache holds no managedFields, from the list or from a watch event, and a write from it keeps the server\'s', async () => {
+  const core = stack.kube.config.makeApiClient(CoreV1Api);
+  const seen: V1ConfigMap[] = [];
+  const informer = new RestartingInformer<V1ConfigMap>({
+    kubeConfig: stack.kube.config, logger: createLogger({ name: 'informer-test', level: 'silent' }),
+    path: `/api/v1/namespaces/${namespace}/configmaps`,
+    list: () => core.listNamespacedConfigMap({ namespace }),
+    onAdd: (object) => seen.push(object),
+    onUpdate: (object) => seen.push(object),
+  });
+  try {
+    await admin.createNamespacedConfigMap({ namespace, body: { metadata: { name: 'listed' }, data: { a: '1' } } });
+    await informer.start();
+    await waitFor('the list', async () => informer.hasSynced && informer.get('listed', namespace));
+    await admin.createNamespacedConfigMap({ namespace, body: { metadata: { name: 'watched' }, data: { a: '1' } } });
+    await waitFor('the watch event', async () => informer.get('watched', namespace));
+    // The API server does send them: a direct read carries the creator's entry.
+    expect((await admin.readNamespacedConfigMap({ namespace, name: 'watched' })).metadata?.managedFields?.length).toBeGreaterThan(0);
+    for (const name of ['listed', 'watched']) expect(informer.get(name, namespace)?.metadata).not.toHaveProperty('managedFields');
+
+    // A replace sent from the trimmed cache: the server keeps its managedFields, and the update the watch delivers is trimmed too.
+    const cached = informer.get('watched', namespace) as V1ConfigMap;
+    await admin.replaceNamespacedConfigMap({ namespace, name: 'watched', body: { ...cached, data: { a: '2' } } });
+    await waitFor('the update', async () => informer.get('watched', namespace)?.data?.a === '2');
+    expect(informer.get('watched', namespace)?.metadata).not.toHaveProperty('managedFields');
+    expect((await admin.readNamespacedConfigMap({ namespace, name: 'watched' })).metadata?.managedFields?.length).toBeGreaterThan(0);
+    expect(seen.every((object) => object.metadata?.managedFields === undefined)).toBe(true);
+  } finally {
+    await informer.stop();
+  }
+}, 60_000);

@@ -1,4 +1,4 @@
-import { makeInformer, type Informer, type KubeConfig, type KubernetesListObject, type KubernetesObject, type ObjectCache } from '@kubernetes/client-node';
+import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import { backoffDelay, type Logger } from '@vaultbridge/core';
 
 export interface WatchOptions<T extends KubernetesObject> {
@@ -19,13 +19,33 @@ const RESTART_BACKOFF = { baseDelayMs: 500, maxDelayMs: 30_000 };
 const HEALTHY_RUN_MS = 60_000;
 
 /**
+ * Drops what no reconcile reads before an object enters the cache: `metadata.managedFields` (the
+ * server-side-apply bookkeeping of every writer, often larger than the object itself). client-go's
+ * informers do the same with a transform (`TrimManagedFields`). A write that sends a cached object back
+ * without managedFields leaves the server's unchanged (the API server keeps them when a request omits them).
+ */
+export function trimForCache<T extends KubernetesObject>(object: T): T {
+  if (object.metadata?.managedFields !== undefined) delete object.metadata.managedFields;
+  return object;
+}
+
+/** client-node's Watch, trimming each event's object before the informer stores it. */
+class TrimmingWatch extends Watch {
+  override watch(...[path, queryParams, callback, done]: Parameters<Watch['watch']>): ReturnType<Watch['watch']> {
+    return super.watch(path, queryParams, (phase, object: unknown, raw?: unknown) => {
+      callback(phase, object !== null && typeof object === 'object' && 'metadata' in object ? trimForCache(object as KubernetesObject) : object, raw);
+    }, done);
+  }
+}
+
+/**
  * A client-node informer that is started again after an error (client-node's informer stops on one),
  * with capped exponential backoff, and whose cache is readable. The backoff resets only after a list
  * succeeded (or a watch ran a minute without error): client-node emits `connect` before it lists, so
  * resetting on it restarted the watches 15–25 times a second while the API server was down.
  */
 export class RestartingInformer<T extends KubernetesObject> {
-  private readonly informer: Informer<T> & ObjectCache<T>;
+  private readonly informer: ListWatch<T>;
   private attempt = 0;
   private startedAt = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -35,12 +55,14 @@ export class RestartingInformer<T extends KubernetesObject> {
   constructor(options: WatchOptions<T>) {
     const list = async (): Promise<KubernetesListObject<T>> => {
       const result = await options.list();
+      for (const item of result.items) trimForCache(item);
       // Only a list that answered proves the API server is back.
       this.attempt = 0;
       this.synced = true;
       return result;
     };
-    this.informer = makeInformer(options.kubeConfig, options.path, list, options.labelSelector);
+    // makeInformer's ListWatch with a trimming Watch: every object the cache holds comes from the list or a watch event.
+    this.informer = new ListWatch<T>(options.path, new TrimmingWatch(options.kubeConfig), list, false, options.labelSelector);
     if (options.onAdd) this.informer.on('add', options.onAdd);
     if (options.onUpdate) this.informer.on('update', options.onUpdate);
     if (options.onDelete) this.informer.on('delete', options.onDelete);
