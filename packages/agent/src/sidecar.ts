@@ -9,6 +9,7 @@ import { LeaseCache } from './cache/lease-cache.ts';
 import { handoverLocation } from './cache/handover.ts';
 import { readHandover, type HandoverState } from './cache/persist.ts';
 import { handleCacheRequest } from './cache/proxy.ts';
+import { TokenCache } from './cache/token-cache.ts';
 import { DEFAULT_STATIC_SECRET_RENDER_INTERVAL_MS } from './contract/index.ts';
 import { runSecretCommand } from './commands.ts';
 import { InstantRerender, SerialRenders } from './instant.ts';
@@ -67,6 +68,9 @@ export async function runSidecar(options: AgentRunOptions): Promise<number> {
   // The cache listener's own cache: what the app asks for through it, renewed while it is kept.
   const cacheConfig = config.cache;
   const proxyCache = cacheConfig === undefined ? undefined : new LeaseCache({ renewWith: session.tokens.client, logger });
+  // Tokens from the app's logins and token creations through the listener; a token that goes takes
+  // the leases it created along.
+  const tokenCache = proxyCache === undefined ? undefined : new TokenCache({ renewWith: session.tokens.client, logger, onEvict: (owner) => proxyCache.clearOwner(owner) });
   let listeners: AgentListeners | undefined;
   try {
     listeners = await startAgentListeners(config, {
@@ -76,6 +80,7 @@ export async function runSidecar(options: AgentRunOptions): Promise<number> {
       ...(cacheConfig === undefined || proxyCache === undefined ? {} : {
         cache: (request, response) => handleCacheRequest(request, response, {
           autoAuth: sidecarSession.tokens.client, useAutoAuthToken: cacheConfig.useAutoAuthToken, cache: proxyCache, logger,
+          ...(tokenCache === undefined ? {} : { tokens: tokenCache }),
           ...(renderCache === undefined ? {} : { rendered: renderCache }),
         }),
       }),
@@ -88,6 +93,7 @@ export async function runSidecar(options: AgentRunOptions): Promise<number> {
   }
   shutdown.onShutdown('close listeners', async () => {
     await listeners?.close();
+    await tokenCache?.stop();
     await proxyCache?.stop();
   }, { order: 30 });
   shutdown.onShutdown('stop token manager', async () => {

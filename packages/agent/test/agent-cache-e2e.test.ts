@@ -19,6 +19,8 @@ let ns: string;
 let role: string;
 let dbRole: string;
 let appDbRole: string;
+let tokenDbRole: string;
+let userpassMount: string;
 
 beforeAll(async () => {
   stack = sharedStack();
@@ -26,15 +28,23 @@ beforeAll(async () => {
   role = `${ns}-app`;
   dbRole = `${ns}-rendered`;
   appDbRole = `${ns}-app-only`;
+  tokenDbRole = `${ns}-token-owned`;
+  userpassMount = `${ns}-userpass`;
   await stack.createNamespace(ns);
   await stack.createServiceAccount(ns, 'app');
   await stack.writeDatabaseRole(dbRole, { defaultTtl: '1h', maxTtl: '2h' });
   await stack.writeDatabaseRole(appDbRole, { defaultTtl: '1h', maxTtl: '2h' });
+  await stack.writeDatabaseRole(tokenDbRole, { defaultTtl: '1h', maxTtl: '2h' });
   const { kvV2Mount, databaseMount } = stack.layout;
   await stack.writePolicy(role, `
 path "${kvV2Mount}/data/${ns}/*" { capabilities = ["read"] }
 path "${databaseMount}/creds/${ns}-*" { capabilities = ["read"] }
+path "auth/token/create" { capabilities = ["update"] }
 `);
+  // An app that logs in by itself through the listener (userpass, on a mount only this test uses).
+  await stack.vaultAdmin.write(`sys/auth/${userpassMount}`, { type: 'userpass' });
+  await stack.vaultAdmin.write(`auth/${userpassMount}/users/app`, { password: 'app-password', token_policies: [role], token_ttl: '1h', token_max_ttl: '2h' });
+  await stack.vaultAdmin.write(`auth/${userpassMount}/users/other`, { password: 'other-password', token_policies: ['default'] });
   await stack.writeKubernetesRole(role, { serviceAccounts: ['app'], namespaces: [ns], policies: [role], audience: 'vault' });
   await stack.vaultAdmin.write(`${kvV2Mount}/data/${ns}/config`, { data: { greeting: 'hello' } });
 });
@@ -58,6 +68,7 @@ async function waitFor(what: string, check: () => boolean, run: AgentRun, timeou
 }
 
 const issued = async (name: string): Promise<number> => (await stack.requestCounts()).byRoute[`GET /v1/${stack.layout.databaseMount}/creds/${name}`] ?? 0;
+const routeCount = async (route: string): Promise<number> => (await stack.requestCounts()).byRoute[route] ?? 0;
 const kvReads = async (): Promise<number> => (await stack.requestCounts()).byRoute[`GET /v1/${stack.layout.kvV2Mount}/data/${ns}/config`] ?? 0;
 
 describe('agent cache (agent-cache-enable)', () => {
@@ -206,5 +217,95 @@ describe('agent cache (agent-cache-enable)', () => {
     const response = await fetch(`http://127.0.0.1:${port}/v1/${stack.layout.kvV2Mount}/data/${ns}/config`, { headers: appToken === undefined ? {} : { 'X-Vault-Token': appToken } });
     expect(response.status).toBe(status);
     if (status === 200) expect(((await response.json()) as any).data.data).toEqual({ greeting: 'hello' });
+  });
+
+  test('tokens from logins and token creations through the listener are cached and evicted with their leases', async () => {
+    const port = await freeLoopbackPort();
+    const { sidecar: sidecarConfig, config } = injected({
+      role,
+      'agent-pre-populate': 'false',
+      'agent-cache-enable': 'true',
+      'agent-cache-listener-port': String(port),
+      'agent-inject-secret-config': `${stack.layout.kvV2Mount}/data/${ns}/config`,
+    });
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-cache-e2e-'));
+    await writePodToken(stack, root, config.auth.serviceAccountTokenPath, ns, 'app', { audiences: ['vault'] });
+    sidecar = startAgent(['sidecar'], sidecarConfig, root);
+    const run = sidecar;
+    await waitFor('the sidecar ready file', () => fs.existsSync(path.join(root, 'home/vault/.vaultbridge-ready')), run);
+    const call = async (method: string, apiPath: string, body?: unknown, token?: string): Promise<{ status: number; body: any }> => {
+      const response = await fetch(`http://127.0.0.1:${port}/${apiPath}`, {
+        method, ...(body === undefined ? {} : { body: JSON.stringify(body) }), headers: token === undefined ? {} : { 'X-Vault-Token': token },
+      });
+      const text = await response.text();
+      return { status: response.status, body: text === '' ? undefined : JSON.parse(text) };
+    };
+    const clear = async (type: string, value: string): Promise<number> => (await call('POST', 'agent/v1/cache-clear', { type, value })).status;
+
+    // The app logs in twice: one login at Vault, the same token back.
+    const loginRoute = `POST /v1/auth/${userpassMount}/login/app`;
+    const login = (): Promise<{ status: number; body: any }> => call('POST', `v1/auth/${userpassMount}/login/app`, { password: 'app-password' });
+    const first = await login();
+    const second = await login();
+    expect([first.status, second.status]).toEqual([200, 200]);
+    expect(second.body.auth.client_token).toBe(first.body.auth.client_token);
+    expect(second.body.auth.accessor).toBe(first.body.auth.accessor);
+    expect(await routeCount(loginRoute)).toBe(1);
+    // Another user's login is another request: not answered from the cache.
+    const other = await call('POST', `v1/auth/${userpassMount}/login/other`, { password: 'other-password' });
+    expect(other.status).toBe(200);
+    expect(other.body.auth.client_token).not.toBe(first.body.auth.client_token);
+    expect(await routeCount(`POST /v1/auth/${userpassMount}/login/other`)).toBe(1);
+
+    // cache-clear by token: the next login reaches Vault and gets a new token.
+    expect(await clear('token', first.body.auth.client_token)).toBe(200);
+    const third = await login();
+    expect(third.body.auth.client_token).not.toBe(first.body.auth.client_token);
+    expect(await routeCount(loginRoute)).toBe(2);
+
+    // A token created through the listener with the agent's token (managed here): cached.
+    const createRoute = 'POST /v1/auth/token/create';
+    const creates = await routeCount(createRoute);
+    const create = (): Promise<{ status: number; body: any }> => call('POST', 'v1/auth/token/create', { policies: [role], ttl: '1h', meta: { test: ns } });
+    const created = await create();
+    const createdAgain = await create();
+    expect([created.status, createdAgain.status]).toEqual([200, 200]);
+    expect(createdAgain.body.auth.client_token).toBe(created.body.auth.client_token);
+    expect(await routeCount(createRoute)).toBe(creates + 1);
+    const childToken: string = created.body.auth.client_token;
+
+    // A lease created with that token is cached under it ...
+    const credsPath = `v1/${stack.layout.databaseMount}/creds/${tokenDbRole}`;
+    const lease1 = await call('GET', credsPath, undefined, childToken);
+    const lease2 = await call('GET', credsPath, undefined, childToken);
+    expect(lease1.status).toBe(200);
+    expect(lease2.body.lease_id).toBe(lease1.body.lease_id);
+    expect(await issued(tokenDbRole)).toBe(1);
+    // ... and leaves the cache with it (cache-clear by accessor): the token is created anew, the lease issued anew.
+    expect(await clear('token_accessor', created.body.auth.accessor)).toBe(200);
+    const lease3 = await call('GET', credsPath, undefined, childToken);
+    expect(lease3.body.lease_id).not.toBe(lease1.body.lease_id);
+    expect(await issued(tokenDbRole)).toBe(2);
+    const recreated = await create();
+    expect(recreated.body.auth.client_token).not.toBe(childToken);
+    expect(await routeCount(createRoute)).toBe(creates + 2);
+
+    // A revoke through the listener evicts the token and its leases: the same login reaches Vault again.
+    const loginToken: string = third.body.auth.client_token;
+    const lease4 = await call('GET', credsPath, undefined, loginToken);
+    expect((await call('GET', credsPath, undefined, loginToken)).body.lease_id).toBe(lease4.body.lease_id);
+    expect(await issued(tokenDbRole)).toBe(3);
+    expect((await call('POST', 'v1/auth/token/revoke-self', undefined, loginToken)).status).toBe(204);
+    const afterRevoke = await login();
+    expect(afterRevoke.body.auth.client_token).not.toBe(loginToken);
+    expect(await routeCount(loginRoute)).toBe(3);
+    // The revoked token's lease is no longer handed out: Vault refuses the revoked token.
+    expect((await call('GET', credsPath, undefined, loginToken)).status).toBe(403);
+
+    // Unknown cache-clear types name the accepted ones; never a token in the logs.
+    const badClear = await call('POST', 'agent/v1/cache-clear', { type: 'tokens', value: 'x' });
+    expect(badClear.status).toBe(400);
+    expect(badClear.body.errors[0]).toContain('token_accessor');
+    for (const token of [first.body.auth.client_token, other.body.auth.client_token, loginToken, childToken, afterRevoke.body.auth.client_token]) expect(run.output()).not.toContain(token);
   });
 });

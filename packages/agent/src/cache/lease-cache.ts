@@ -17,6 +17,8 @@ export interface CachedEntry {
   readonly obtainedAt: number;
   /** epoch ms when the lease ends (moved on by renewals) */
   readonly expiresAt: number;
+  /** who asked: `tokenOwner` of the request's token, so evicting a token evicts its leases */
+  readonly owner?: string;
 }
 
 /** The token of a request made with the agent's auto-auth token, whatever that token is now: entries
@@ -63,8 +65,13 @@ export class LeaseCache implements VaultResponseCache {
   }
 
   /** The key of a request: method, path, query, body, and the token (or "the auto-auth token"). */
+  /** Same ids as token-cache's `tokenOwner` (not imported: that module imports this one). */
+  private ownerOf(request: CacheableRequest): string {
+    return request.token === AUTO_AUTH_TOKEN || this.options.agentRequestsOnly === true ? 'auto-auth' : `token:${createHash('sha256').update(request.token).digest('hex')}`;
+  }
+
   keyOf(request: CacheableRequest): string {
-    const token = request.token === AUTO_AUTH_TOKEN || this.options.agentRequestsOnly === true ? 'auto-auth' : `token:${createHash('sha256').update(request.token).digest('hex')}`;
+    const token = this.ownerOf(request);
     const query = Object.entries(request.query).filter(([, value]) => value !== undefined).sort(([a], [b]) => a.localeCompare(b));
     return createHash('sha256').update(JSON.stringify([request.method === 'PUT' ? 'POST' : request.method, request.path, query, request.body ?? null, token])).digest('hex');
   }
@@ -88,7 +95,7 @@ export class LeaseCache implements VaultResponseCache {
     if (typeof response.lease_id !== 'string' || response.lease_id === '' || !(response.lease_duration > 0)) return;
     const key = this.keyOf(request);
     const obtainedAt = this.now();
-    const entry: CachedEntry = { key, path: request.path, response, obtainedAt, expiresAt: obtainedAt + response.lease_duration * 1000 };
+    const entry: CachedEntry = { key, path: request.path, response, obtainedAt, expiresAt: obtainedAt + response.lease_duration * 1000, owner: this.ownerOf(request) };
     this.put(entry);
   }
 
@@ -121,6 +128,17 @@ export class LeaseCache implements VaultResponseCache {
         || (type === 'request_path' && value !== undefined && entry.path.startsWith(value.replace(/^\/?(v1\/)?/, '')))
         || (type === 'lease' && entry.response.lease_id === value);
       if (!matches) continue;
+      this.evict(entry.key);
+      cleared += 1;
+    }
+    return cleared;
+  }
+
+  /** A token left the token cache (revoked, expired, cleared): the leases it created go with it. */
+  clearOwner(owner: string): number {
+    let cleared = 0;
+    for (const entry of [...this.entries.values()]) {
+      if (entry.owner !== owner) continue;
       this.evict(entry.key);
       cleared += 1;
     }

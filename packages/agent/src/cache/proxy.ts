@@ -9,6 +9,7 @@ import type http from 'node:http';
 import { isVaultDown, VaultError, type Logger, type VaultClient, type VaultMethod, type VaultResponse } from '@vaultbridge/core';
 import type { CacheAutoAuthToken } from '../contract/index.ts';
 import { AUTO_AUTH_TOKEN, type LeaseCache } from './lease-cache.ts';
+import { issuesToken, type TokenCache } from './token-cache.ts';
 
 const METHODS: ReadonlySet<string> = new Set(['GET', 'LIST', 'POST', 'PUT', 'PATCH', 'DELETE']);
 /** Request headers passed on to Vault besides the token (the rest are the connection's own). */
@@ -20,6 +21,8 @@ export interface CacheProxyOptions {
   readonly autoAuth: VaultClient;
   readonly useAutoAuthToken: CacheAutoAuthToken;
   readonly cache: LeaseCache;
+  /** Tokens from logins and token creations made through the listener (Vault Agent caches them too). */
+  readonly tokens?: TokenCache;
   /** The agent's own rendering cache (the init handover included): the app asking with the auto-auth
    *  token for what the agent rendered gets the same lease, as one Vault Agent cache would answer. */
   readonly rendered?: LeaseCache;
@@ -52,7 +55,11 @@ function headerValue(request: http.IncomingMessage, name: string): string | unde
   return text === undefined || text.trim() === '' ? undefined : text.trim();
 }
 
-/** `/agent/v1/cache-clear` with `{"type": "all" | "request_path" | "lease", "value": …}`. */
+const CLEAR_TYPES = ['all', 'request_path', 'lease', 'token', 'token_accessor'] as const;
+type ClearType = typeof CLEAR_TYPES[number];
+const VALUE_NAMES: Record<Exclude<ClearType, 'all'>, string> = { request_path: 'request path', lease: 'lease id', token: 'token', token_accessor: 'token accessor' };
+
+/** `/agent/v1/cache-clear` with `{"type": "all" | "request_path" | "lease" | "token" | "token_accessor", "value": …}`. */
 async function cacheClear(request: http.IncomingMessage, response: http.ServerResponse, options: CacheProxyOptions): Promise<void> {
   if (request.method !== 'POST' && request.method !== 'PUT') {
     response.writeHead(405, { Allow: 'POST, PUT' }).end();
@@ -65,18 +72,40 @@ async function cacheClear(request: http.IncomingMessage, response: http.ServerRe
     reply(response, 400, { errors: ['expected a JSON body such as {"type": "all"}'] });
     return;
   }
-  const type = input.type;
-  if (type !== 'all' && type !== 'request_path' && type !== 'lease') {
-    reply(response, 400, { errors: ['type: expected all, request_path or lease (token and token_accessor are not supported: tokens are not cached)'] });
+  const type = input.type as ClearType;
+  if (!CLEAR_TYPES.includes(type)) {
+    reply(response, 400, { errors: [`type: expected one of ${CLEAR_TYPES.join(', ')}`] });
     return;
   }
-  if (type !== 'all' && typeof input.value !== 'string') {
-    reply(response, 400, { errors: [`value: expected the ${type === 'lease' ? 'lease id' : 'request path'} to clear`] });
+  if (type !== 'all' && (typeof input.value !== 'string' || input.value === '')) {
+    reply(response, 400, { errors: [`value: expected the ${VALUE_NAMES[type]} to clear`] });
     return;
   }
-  const cleared = options.cache.clear(type, typeof input.value === 'string' ? input.value : undefined);
+  const value = typeof input.value === 'string' ? input.value : undefined;
+  let cleared: number;
+  if (type === 'token' || type === 'token_accessor') {
+    // The token, the tokens it created and (through onEvict) the leases they created.
+    cleared = options.tokens?.clear(type, value!) ?? 0;
+  } else {
+    cleared = options.cache.clear(type, value) + (type === 'all' ? options.tokens?.clearAll() ?? 0 : 0);
+  }
+  // The value may be a token: never logged.
   options.logger.info({ type, cleared }, 'cache cleared on request');
   reply(response, 200);
+}
+
+/** A token revoked through the listener leaves the cache, with what it created (as in Vault Agent). */
+function evictRevokedToken(apiPath: string, body: unknown, ownToken: string | undefined, options: CacheProxyOptions): void {
+  if (options.tokens === undefined) return;
+  const field = (name: string): string | undefined => {
+    const value = (body as Record<string, unknown> | undefined)?.[name];
+    return typeof value === 'string' && value !== '' ? value : undefined;
+  };
+  let target: ['token' | 'token_accessor', string | undefined] | undefined;
+  if (apiPath === 'auth/token/revoke' || apiPath === 'auth/token/revoke-orphan') target = ['token', field('token')];
+  else if (apiPath === 'auth/token/revoke-accessor') target = ['token_accessor', field('accessor')];
+  else if (apiPath === 'auth/token/revoke-self') target = ['token', ownToken];
+  if (target?.[1] !== undefined) options.tokens.clear(target[0], target[1]);
 }
 
 /** Handles one request on the cache listener; resolves when answered. */
@@ -115,19 +144,29 @@ export async function handleCacheRequest(request: http.IncomingMessage, response
     const cacheable = token === undefined || headers['x-vault-wrap-ttl'] !== undefined
       ? undefined
       : { method: method as VaultMethod, path: apiPath, query, body, token };
-    const hit = cacheable === undefined ? undefined : options.cache.lookup(cacheable) ?? (useAutoAuth ? options.rendered?.lookup(cacheable) : undefined);
+    // A login needs no token of the caller's: it is cached whoever sends it (keyed without the token).
+    const tokenRequest = options.tokens !== undefined && issuesToken(method, apiPath) && headers['x-vault-wrap-ttl'] === undefined
+      ? { method: method as VaultMethod, path: apiPath, query, body, token: token ?? '' }
+      : undefined;
+    const tokenHit = tokenRequest === undefined ? undefined : options.tokens?.lookup(tokenRequest);
+    const hit = tokenHit ?? (cacheable === undefined || tokenRequest !== undefined ? undefined : options.cache.lookup(cacheable) ?? (useAutoAuth ? options.rendered?.lookup(cacheable) : undefined));
     if (hit !== undefined) {
       options.logger.debug({ path: apiPath }, 'cache hit');
       reply(response, 200, hit);
       return;
     }
     const answer = await client.raw(method as VaultMethod, apiPath, { ...(body === undefined ? {} : { body }), query, headers });
-    if (answer.status >= 200 && answer.status < 300 && answer.body !== undefined) {
-      if (cacheable !== undefined) options.cache.store(cacheable, answer.body as VaultResponse<unknown>);
+    if (answer.status >= 200 && answer.status < 300) {
+      // Revokes answer 204 without a body: only what is stored needs one.
+      if (answer.body !== undefined) {
+        if (tokenRequest !== undefined) options.tokens?.store(tokenRequest, answer.body as VaultResponse<unknown>);
+        else if (cacheable !== undefined) options.cache.store(cacheable, answer.body as VaultResponse<unknown>);
+      }
       // A lease revoked through the listener leaves the cache too.
       if (/^sys\/(leases\/)?revoke$/.test(apiPath) && typeof (body as { lease_id?: unknown } | undefined)?.lease_id === 'string') {
         options.cache.clear('lease', (body as { lease_id: string }).lease_id);
       }
+      evictRevokedToken(apiPath, body, ownToken, options);
     }
     reply(response, answer.status, answer.body);
   } catch (error) {
