@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
+import tls from 'node:tls';
 import { ApiException, HttpMethod, IsomorphicFetchHttpLibrary, RequestContext, type KubeConfig } from '@kubernetes/client-node';
 
 /** Every API call has a deadline. */
@@ -94,8 +95,12 @@ export class KubeJson {
     const key = hash.digest('hex');
     let agent = this.agents.get(key);
     if (agent === undefined) {
-      const tls = { ca: options.ca, cert: options.cert, key: options.key, pfx: options.pfx, passphrase: options.passphrase, servername: options.servername, ...(options.rejectUnauthorized === undefined ? {} : { rejectUnauthorized: options.rejectUnauthorized }) };
-      agent = secure ? new https.Agent({ keepAlive: true, ...tls }) : new http.Agent({ keepAlive: true });
+      const identity = { ca: options.ca, cert: options.cert, key: options.key, pfx: options.pfx, passphrase: options.passphrase };
+      // One OpenSSL context for every socket of the agent: without it each connection parses the CA and
+      // key into its own (~55 KiB each, and the pool holds one socket per reconcile in flight).
+      agent = secure
+        ? new https.Agent({ keepAlive: true, ...identity, secureContext: tls.createSecureContext(identity), servername: options.servername, ...(options.rejectUnauthorized === undefined ? {} : { rejectUnauthorized: options.rejectUnauthorized }) })
+        : new http.Agent({ keepAlive: true });
       this.agents.set(key, agent);
       if (this.agents.size > MAX_AGENTS) {
         const [oldestKey, oldest] = this.agents.entries().next().value as [string, http.Agent];
