@@ -105,7 +105,8 @@ function evictRevokedToken(apiPath: string, body: unknown, ownToken: string | un
   if (apiPath === 'auth/token/revoke' || apiPath === 'auth/token/revoke-orphan') target = ['token', field('token')];
   else if (apiPath === 'auth/token/revoke-accessor') target = ['token_accessor', field('accessor')];
   else if (apiPath === 'auth/token/revoke-self') target = ['token', ownToken];
-  if (target?.[1] !== undefined) options.tokens.clear(target[0], target[1]);
+  // revoke-orphan leaves the token's children alive in Vault: they stay cached.
+  if (target?.[1] !== undefined) options.tokens.clear(target[0], target[1], { children: apiPath !== 'auth/token/revoke-orphan' });
 }
 
 /** Handles one request on the cache listener; resolves when answered. */

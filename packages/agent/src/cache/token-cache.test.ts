@@ -95,6 +95,16 @@ describe('TokenCache', () => {
     expect(owners.join()).not.toContain('hvs.');
   });
 
+  test('clear without children (revoke-orphan) keeps the tokens it created', () => {
+    const owners: string[] = [];
+    const c = cache((owner) => owners.push(owner));
+    c.store(request('auth/token/create'), issued('hvs.parent', 3600));
+    c.store(request('auth/token/create', 'hvs.parent'), issued('hvs.child', 3600));
+    expect(c.clear('token', 'hvs.parent', { children: false })).toBe(1);
+    expect(owners).toEqual([tokenOwner('hvs.parent')]);
+    expect(c.lookup(request('auth/token/create', 'hvs.parent'))?.auth?.client_token).toBe('hvs.child');
+  });
+
   test('a token too close to its end is not handed out', () => {
     const c = cache();
     c.store(request('auth/userpass/login/app'), issued('hvs.login', 10, { orphan: true }));

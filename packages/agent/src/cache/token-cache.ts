@@ -157,12 +157,20 @@ export class TokenCache {
   /**
    * Evicts a token (and, through `onEvict`, what was created with it): cache-clear `token` /
    * `token_accessor`, and revokes through the listener. Tokens created with an evicted token go too,
-   * as their revocation in Vault takes the children along. Returns how many tokens went.
+   * as their revocation in Vault takes the children along (`children: false` for `revoke-orphan`,
+   * which leaves them alive in Vault). Returns how many tokens went.
    */
-  clear(type: 'token' | 'token_accessor', value: string): number {
+  clear(type: 'token' | 'token_accessor', value: string, { children = true }: { children?: boolean } = {}): number {
     const matches = [...this.byKey.values()].filter((entry) => (type === 'token' ? entry.token === value : entry.accessor === value));
     let cleared = 0;
-    for (const entry of matches) cleared += this.evictWithChildren(entry);
+    for (const entry of matches) {
+      if (children) {
+        cleared += this.evictWithChildren(entry);
+      } else if (this.byKey.get(entry.key) === entry) {
+        this.evict(entry);
+        cleared += 1;
+      }
+    }
     // A token not kept here may still own leases in the lease cache (the app's own token).
     if (matches.length === 0 && type === 'token') this.options.onEvict?.(tokenOwner(value));
     return cleared;
