@@ -257,11 +257,20 @@ describe('agent cache (agent-cache-enable)', () => {
     expect(other.body.auth.client_token).not.toBe(first.body.auth.client_token);
     expect(await routeCount(`POST /v1/auth/${userpassMount}/login/other`)).toBe(1);
 
+    // A refused login is relayed with Vault's own status and errors (not a gateway error), as Vault Agent does.
+    const direct = await fetch(`${stack.handle.vault.directAddr}/v1/auth/${userpassMount}/login/app`, { method: 'POST', body: JSON.stringify({ password: 'wrong' }) });
+    const directBody = (await direct.json()) as { errors: string[] };
+    const refused = await call('POST', `v1/auth/${userpassMount}/login/app`, { password: 'wrong' });
+    expect(refused.status).toBe(direct.status);
+    expect(refused.body.errors).toEqual(directBody.errors);
+    expect(await routeCount(loginRoute)).toBeGreaterThan(1);
+    const loginsBeforeClear = await routeCount(loginRoute);
+
     // cache-clear by token: the next login reaches Vault and gets a new token.
     expect(await clear('token', first.body.auth.client_token)).toBe(200);
     const third = await login();
     expect(third.body.auth.client_token).not.toBe(first.body.auth.client_token);
-    expect(await routeCount(loginRoute)).toBe(2);
+    expect(await routeCount(loginRoute)).toBe(loginsBeforeClear + 1);
 
     // A token created through the listener with the agent's token (managed here): cached.
     const createRoute = 'POST /v1/auth/token/create';
@@ -298,7 +307,7 @@ describe('agent cache (agent-cache-enable)', () => {
     expect((await call('POST', 'v1/auth/token/revoke-self', undefined, loginToken)).status).toBe(204);
     const afterRevoke = await login();
     expect(afterRevoke.body.auth.client_token).not.toBe(loginToken);
-    expect(await routeCount(loginRoute)).toBe(3);
+    expect(await routeCount(loginRoute)).toBe(loginsBeforeClear + 2);
     // The revoked token's lease is no longer handed out: Vault refuses the revoked token.
     expect((await call('GET', credsPath, undefined, loginToken)).status).toBe(403);
 

@@ -95,6 +95,17 @@ async function cacheClear(request: http.IncomingMessage, response: http.ServerRe
 }
 
 /** A token revoked through the listener leaves the cache, with what it created (as in Vault Agent). */
+/** Whether a client error's path (segment-encoded once more by the client) is the request's own path. */
+function isPath(errorPath: string | undefined, apiPath: string): boolean {
+  if (errorPath === undefined) return false;
+  if (errorPath === apiPath) return true;
+  try {
+    return decodeURIComponent(errorPath) === apiPath;
+  } catch {
+    return false;
+  }
+}
+
 function evictRevokedToken(apiPath: string, body: unknown, ownToken: string | undefined, options: CacheProxyOptions): void {
   if (options.tokens === undefined) return;
   const field = (name: string): string | undefined => {
@@ -171,6 +182,13 @@ export async function handleCacheRequest(request: http.IncomingMessage, response
     }
     reply(response, answer.status, answer.body);
   } catch (error) {
+    // Vault answered the app's own request with an error the client keeps retrying (a 5xx such as
+    // userpass's 500 for a wrong password): relay Vault's status and errors as Vault Agent does.
+    if (error instanceof VaultError && error.status !== undefined && isPath(error.path, apiPath)) {
+      options.logger.warn({ path: apiPath, status: error.status }, 'cache listener: Vault answered with an error');
+      reply(response, error.status, { errors: error.errors });
+      return;
+    }
     // Vault unreachable, or the agent could not log in: the app sees a gateway error naming the cause.
     const status = error instanceof VaultError && error.status !== undefined && !isVaultDown(error) ? 502 : 503;
     options.logger.warn({ path: apiPath, err: error }, 'cache listener: request to Vault failed');
