@@ -17,7 +17,10 @@ export default tseslint.config(
       '@typescript-eslint/no-non-null-assertion': 'off',
       // A leading underscore marks a parameter a signature needs (express's error handler) or a
       // destructured value left out on purpose.
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
+      ],
       'prefer-const': ['error', { destructuring: 'all' }],
     },
   },

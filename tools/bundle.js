@@ -21,7 +21,9 @@ const onlyEntriesAreMain = {
     build.onLoad({ filter: /\.ts$/ }, async (args) => {
       if (entryFiles.has(args.path)) return undefined;
       const source = await readFile(args.path, 'utf8');
-      return source.includes('import.meta.main') ? { contents: source.replaceAll('import.meta.main', 'false'), loader: 'ts' } : undefined;
+      return source.includes('import.meta.main')
+        ? { contents: source.replaceAll('import.meta.main', 'false'), loader: 'ts' }
+        : undefined;
     });
   },
 };
@@ -42,7 +44,9 @@ const result = await build({
   entryNames: '[name]',
   outExtension: { '.js': '.mjs' },
   // CommonJS dependencies inside an ESM bundle still call require() for Node built-ins.
-  banner: { js: "import { createRequire as __vbCreateRequire } from 'node:module'; const require = __vbCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __vbCreateRequire } from 'node:module'; const require = __vbCreateRequire(import.meta.url);",
+  },
   metafile: true,
   logLevel: 'warning',
 });
@@ -65,24 +69,44 @@ async function asciiOnly(file) {
 // handlebars and all of core this way because of one lazy module. The unminified build shows it as a
 // top-level `init_x();` of an `index.ts`; fail the bundle rather than ship it.
 async function eagerlyInitialisedIndexes() {
-  const check = await build({ entryPoints: entries, plugins: [onlyEntriesAreMain], bundle: true, platform: 'node', target: 'node24', format: 'esm', minify: false, conditions: ['@vaultbridge/source'], outdir: path.resolve('dist/bundle'), entryNames: '[name]', outExtension: { '.js': '.mjs' }, write: false, logLevel: 'silent' });
+  const check = await build({
+    entryPoints: entries,
+    plugins: [onlyEntriesAreMain],
+    bundle: true,
+    platform: 'node',
+    target: 'node24',
+    format: 'esm',
+    minify: false,
+    conditions: ['@vaultbridge/source'],
+    outdir: path.resolve('dist/bundle'),
+    entryNames: '[name]',
+    outExtension: { '.js': '.mjs' },
+    write: false,
+    logLevel: 'silent',
+  });
   const found = [];
   for (const output of check.outputFiles) {
-    const modules = new Map([...output.text.matchAll(/^var (init_[\w$]+) = __esm\(\{\n\s*"([^"]+)"/gm)].map((m) => [m[1], m[2]]));
+    const modules = new Map(
+      [...output.text.matchAll(/^var (init_[\w$]+) = __esm\(\{\n\s*"([^"]+)"/gm)].map((m) => [m[1], m[2]]),
+    );
     for (const [, name] of output.text.matchAll(/^(init_[\w$]+)\(\);$/gm)) {
       const module = modules.get(name);
       // Paths are relative to the package being bundled (../core/src/index.ts, src/agent/index.ts).
-      if (module && !module.includes('node_modules/') && /(^|\/)src\/(.+\/)?index\.ts$/.test(module)) found.push(`${path.basename(output.path)}: ${module}`);
+      if (module && !module.includes('node_modules/') && /(^|\/)src\/(.+\/)?index\.ts$/.test(module))
+        found.push(`${path.basename(output.path)}: ${module}`);
     }
   }
   return [...new Set(found)];
 }
 const eager = await eagerlyInitialisedIndexes();
 if (eager.length > 0) {
-  console.error(`bundle: these package indexes are wrapped for a lazy import and evaluated whole at start:\n  ${eager.join('\n  ')}\n` +
-    'A module loaded with `await import(...)` imports one of them: import the narrowest entry or module instead (e.g. @vaultbridge/core/metrics, not @vaultbridge/core).');
+  console.error(
+    `bundle: these package indexes are wrapped for a lazy import and evaluated whole at start:\n  ${eager.join('\n  ')}\n` +
+      'A module loaded with `await import(...)` imports one of them: import the narrowest entry or module instead (e.g. @vaultbridge/core/metrics, not @vaultbridge/core).',
+  );
   process.exit(1);
 }
 for (const file of Object.keys(result.metafile.outputs)) {
-  if (file.endsWith('.mjs')) console.log(`${path.relative(process.cwd(), file)}  ${((await asciiOnly(file)) / 1024).toFixed(0)} KiB`);
+  if (file.endsWith('.mjs'))
+    console.log(`${path.relative(process.cwd(), file)}  ${((await asciiOnly(file)) / 1024).toFixed(0)} KiB`);
 }

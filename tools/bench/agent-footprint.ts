@@ -8,7 +8,14 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { decide } from '@vaultbridge/injector';
 import { repoRoot, startStack } from '@vaultbridge/testenv';
-import { MemoryCgroup, printFootprintTable, quantityBytes, shippedEnv, type CgroupCheck, type FootprintRow } from './footprint.ts';
+import {
+  MemoryCgroup,
+  printFootprintTable,
+  quantityBytes,
+  shippedEnv,
+  type CgroupCheck,
+  type FootprintRow,
+} from './footprint.ts';
 
 const goals = { initPeakMiB: 64, sidecarSteadyMiB: 48 };
 /** The injector's default agent memory limit (annotation agent-limits-mem, as vault-k8s). */
@@ -16,10 +23,12 @@ const agentMemoryLimit = '128Mi';
 
 /** The node flags of the image's `vaultbridge-agent` wrapper (`exec node <flags> /app/agent.mjs`). */
 export function agentNodeFlags(): string[] {
-  if (process.env.BENCH_AGENT_NODE_FLAGS !== undefined) return process.env.BENCH_AGENT_NODE_FLAGS.split(' ').filter(Boolean);
+  if (process.env.BENCH_AGENT_NODE_FLAGS !== undefined)
+    return process.env.BENCH_AGENT_NODE_FLAGS.split(' ').filter(Boolean);
   const dockerfile = path.join(repoRoot, 'packages/agent/Dockerfile');
   const line = /exec node ((?:--\S+ )*)\/app\/agent\.mjs/.exec(fs.readFileSync(dockerfile, 'utf8'));
-  if (!line) throw new Error(`${dockerfile}: no 'exec node [flags] /app/agent.mjs' wrapper to take the agent's node flags from`);
+  if (!line)
+    throw new Error(`${dockerfile}: no 'exec node [flags] /app/agent.mjs' wrapper to take the agent's node flags from`);
   return (line[1] ?? '').split(' ').filter(Boolean);
 }
 
@@ -39,7 +48,8 @@ function status(pid: number | undefined, field: 'VmRSS' | 'VmHWM'): number {
 
 export async function benchAgentFootprint(cgroupSeconds: number, secrets = 10): Promise<AgentFootprint> {
   const bundle = path.join(repoRoot, 'packages/agent/dist/bundle/agent.mjs');
-  if (!fs.existsSync(bundle)) throw new Error(`${bundle} is missing: run 'npx nx run @vaultbridge/agent:bundle' (npm run bench does)`);
+  if (!fs.existsSync(bundle))
+    throw new Error(`${bundle} is missing: run 'npx nx run @vaultbridge/agent:bundle' (npm run bench does)`);
   const flags = agentNodeFlags();
   const stack = await startStack();
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'vaultbridge-agent-footprint-'));
@@ -49,7 +59,12 @@ export async function benchAgentFootprint(cgroupSeconds: number, secrets = 10): 
     const ns = 'bench';
     await stack.createServiceAccount(ns, 'app');
     await stack.writePolicy('bench-app', 'path "secret/data/bench/*" { capabilities = ["read"] }');
-    await stack.writeKubernetesRole('bench-app', { serviceAccounts: ['app'], namespaces: [ns], policies: ['bench-app'], audience: 'vault' });
+    await stack.writeKubernetesRole('bench-app', {
+      serviceAccounts: ['app'],
+      namespaces: [ns],
+      policies: ['bench-app'],
+      audience: 'vault',
+    });
     // Two pods' worth of secrets under their own prefixes, so Vault's request counts tell the two
     // sidecars of the cgroup run apart.
     const configsFor = async (prefix: string): Promise<{ init: string; sidecar: string }> => {
@@ -61,25 +76,46 @@ export async function benchAgentFootprint(cgroupSeconds: number, secrets = 10): 
       };
       for (let i = 0; i < secrets; i++) {
         const secretPath = `secret/data/bench/${prefix}-s${i}`;
-        await stack.vaultAdmin.write(secretPath, { data: { user: `user-${i}`, password: `password-${i}`, url: `postgres://db-${i}:5432/app` } });
+        await stack.vaultAdmin.write(secretPath, {
+          data: { user: `user-${i}`, password: `password-${i}`, url: `postgres://db-${i}:5432/app` },
+        });
         annotations[`vault.hashicorp.com/agent-inject-secret-s${i}`] = secretPath;
         if (i % 2 === 0) {
-          annotations[`vault.hashicorp.com/agent-inject-template-s${i}`] = `{{- with secret "${secretPath}" -}}\nuser={{ .Data.data.user }}\npassword={{ .Data.data.password | base64Encode }}\nurl={{ .Data.data.url | toUpper }}\n{{- end }}`;
+          annotations[`vault.hashicorp.com/agent-inject-template-s${i}`] =
+            `{{- with secret "${secretPath}" -}}\nuser={{ .Data.data.user }}\npassword={{ .Data.data.password | base64Encode }}\nurl={{ .Data.data.url | toUpper }}\n{{- end }}`;
         }
       }
-      const decision = decide({
-        metadata: { name: 'app', annotations },
-        spec: {
-          serviceAccountName: 'app',
-          containers: [{ name: 'app', image: 'app', volumeMounts: [{ name: 'token', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' }] }],
-          volumes: [{ name: 'token', projected: { sources: [{ serviceAccountToken: { path: 'token', audience: 'vault' } }] } }],
+      const decision = decide(
+        {
+          metadata: { name: 'app', annotations },
+          spec: {
+            serviceAccountName: 'app',
+            containers: [
+              {
+                name: 'app',
+                image: 'app',
+                volumeMounts: [{ name: 'token', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' }],
+              },
+            ],
+            volumes: [
+              {
+                name: 'token',
+                projected: { sources: [{ serviceAccountToken: { path: 'token', audience: 'vault' } }] },
+              },
+            ],
+          },
         },
-      }, ns, { vaultAddress: stack.vaultAddr });
-      if (decision.kind !== 'inject') throw new Error(`the benchmark pod was not injected: ${JSON.stringify(decision).slice(0, 500)}`);
-      const configOf = (container: { env?: Array<{ name: string; value?: string }> } | undefined) => container?.env?.find((e) => e.name === 'VAULTBRIDGE_AGENT_CONFIG')?.value ?? '';
+        ns,
+        { vaultAddress: stack.vaultAddr },
+      );
+      if (decision.kind !== 'inject')
+        throw new Error(`the benchmark pod was not injected: ${JSON.stringify(decision).slice(0, 500)}`);
+      const configOf = (container: { env?: Array<{ name: string; value?: string }> } | undefined) =>
+        container?.env?.find((e) => e.name === 'VAULTBRIDGE_AGENT_CONFIG')?.value ?? '';
       const init = configOf(decision.pod.spec?.initContainers?.[0]);
       const sidecar = configOf(decision.pod.spec?.containers?.find((c) => c.name === 'vault-agent'));
-      if (init === '' || sidecar === '') throw new Error('the injected pod has no vault-agent-init or vault-agent config');
+      if (init === '' || sidecar === '')
+        throw new Error('the injected pod has no vault-agent-init or vault-agent config');
       return { init, sidecar };
     };
     const a = await configsFor('a');
@@ -94,7 +130,12 @@ export async function benchAgentFootprint(cgroupSeconds: number, secrets = 10): 
       return root;
     };
     const imageEnv = shippedEnv(path.join(repoRoot, 'packages/agent/Dockerfile'));
-    const env = (root: string, config: string) => ({ ...imageEnv, PATH: process.env.PATH ?? '/usr/bin:/bin', VAULTBRIDGE_AGENT_ROOT: root, VAULTBRIDGE_AGENT_CONFIG: config });
+    const env = (root: string, config: string) => ({
+      ...imageEnv,
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      VAULTBRIDGE_AGENT_ROOT: root,
+      VAULTBRIDGE_AGENT_CONFIG: config,
+    });
 
     // init: the peak (VmHWM, via time -f %M) over three runs.
     let initPeakKiB = 0;
@@ -103,24 +144,36 @@ export async function benchAgentFootprint(cgroupSeconds: number, secrets = 10): 
       const stats = path.join(work, `time-${run}`);
       let output = '';
       const code = await new Promise<number | null>((resolve) => {
-        const child = spawn('/usr/bin/time', ['-f', '%M', '-o', stats, process.execPath, ...flags, bundle, 'init'], { env: env(root, initConfig), stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn('/usr/bin/time', ['-f', '%M', '-o', stats, process.execPath, ...flags, bundle, 'init'], {
+          env: env(root, initConfig),
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
         child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
         child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
         child.once('exit', resolve);
       });
-      if (code !== 0 || !fs.existsSync(path.join(root, 'vault/secrets/s0'))) throw new Error(`agent init run ${run} failed (exit ${code}): ${output.slice(-2000)}`);
+      if (code !== 0 || !fs.existsSync(path.join(root, 'vault/secrets/s0')))
+        throw new Error(`agent init run ${run} failed (exit ${code}): ${output.slice(-2000)}`);
       initPeakKiB = Math.max(initPeakKiB, Number(fs.readFileSync(stats, 'utf8').trim().split('\n').pop()));
     }
 
     // sidecar: steady RSS after its first render and a few re-reads; then the same load in and out of the limit.
-    const startSidecar = async (name: string, sidecarConfig: string, inGroup?: MemoryCgroup): Promise<{ child: ChildProcess; root: string }> => {
+    const startSidecar = async (
+      name: string,
+      sidecarConfig: string,
+      inGroup?: MemoryCgroup,
+    ): Promise<{ child: ChildProcess; root: string }> => {
       const root = await rootFor(name);
       const args = [...flags, bundle, 'sidecar'];
       const child = inGroup
-        ? spawn('/bin/sh', ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', inGroup.dir, process.execPath, ...args], { env: env(root, sidecarConfig), stdio: 'ignore' })
+        ? spawn('/bin/sh', ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', inGroup.dir, process.execPath, ...args], {
+            env: env(root, sidecarConfig),
+            stdio: 'ignore',
+          })
         : spawn(process.execPath, args, { env: env(root, sidecarConfig), stdio: 'ignore' });
       children.push(child);
-      for (let i = 0; i < 300 && !fs.existsSync(path.join(root, `vault/secrets/s${secrets - 1}`)); i++) await sleep(100);
+      for (let i = 0; i < 300 && !fs.existsSync(path.join(root, `vault/secrets/s${secrets - 1}`)); i++)
+        await sleep(100);
       return { child, root };
     };
     const steady = await startSidecar('sidecar', a.sidecar);
@@ -136,7 +189,9 @@ export async function benchAgentFootprint(cgroupSeconds: number, secrets = 10): 
     limited.child.once('exit', (_code, signal) => (killedBy = signal));
     await startSidecar('free', b.sidecar);
     const readsOf = (counts: Record<string, number>, prefix: string) =>
-      Object.entries(counts).filter(([route]) => route.startsWith(`GET /v1/secret/data/bench/${prefix}-`)).reduce((sum, [, n]) => sum + n, 0);
+      Object.entries(counts)
+        .filter(([route]) => route.startsWith(`GET /v1/secret/data/bench/${prefix}-`))
+        .reduce((sum, [, n]) => sum + n, 0);
     await stack.resetRequestCounts();
     const started = Date.now();
     await sleep(cgroupSeconds * 1000);
@@ -144,15 +199,35 @@ export async function benchAgentFootprint(cgroupSeconds: number, secrets = 10): 
     const elapsed = (Date.now() - started) / 1000;
     const stats = cgroup.stats();
     const rows: FootprintRow[] = [
-      { service: 'agent', measure: `init, ${secrets} secrets (${Math.ceil(secrets / 2)} templated): peak`, oursMiB: initPeakKiB / 1024, goalMiB: goals.initPeakMiB },
-      { service: 'agent', measure: 'sidecar steady (20 s after the first render)', oursMiB: sidecarSteadyRssMiB, goalMiB: goals.sidecarSteadyMiB },
+      {
+        service: 'agent',
+        measure: `init, ${secrets} secrets (${Math.ceil(secrets / 2)} templated): peak`,
+        oursMiB: initPeakKiB / 1024,
+        goalMiB: goals.initPeakMiB,
+      },
+      {
+        service: 'agent',
+        measure: 'sidecar steady (20 s after the first render)',
+        oursMiB: sidecarSteadyRssMiB,
+        goalMiB: goals.sidecarSteadyMiB,
+      },
     ];
     return {
-      templates: secrets, initPeakRssMiB: initPeakKiB / 1024, sidecarSteadyRssMiB, sidecarPeakRssMiB, rows,
+      templates: secrets,
+      initPeakRssMiB: initPeakKiB / 1024,
+      sidecarSteadyRssMiB,
+      sidecarPeakRssMiB,
+      rows,
       cgroup: {
-        service: 'agent sidecar', limitMiB: quantityBytes(agentMemoryLimit) / 1024 ** 2, seconds: cgroupSeconds,
-        oomKilled: killedBy === 'SIGKILL' || stats.oomKills > 0, maxUsageMiB: stats.maxUsageMiB, failcnt: stats.failcnt,
-        limitedPerSecond: readsOf(byRoute, 'a') / elapsed, unlimitedPerSecond: readsOf(byRoute, 'b') / elapsed, unit: 'KV reads/s',
+        service: 'agent sidecar',
+        limitMiB: quantityBytes(agentMemoryLimit) / 1024 ** 2,
+        seconds: cgroupSeconds,
+        oomKilled: killedBy === 'SIGKILL' || stats.oomKills > 0,
+        maxUsageMiB: stats.maxUsageMiB,
+        failcnt: stats.failcnt,
+        limitedPerSecond: readsOf(byRoute, 'a') / elapsed,
+        unlimitedPerSecond: readsOf(byRoute, 'b') / elapsed,
+        unit: 'KV reads/s',
       },
     };
   } finally {
@@ -170,5 +245,7 @@ export async function benchAgentFootprint(cgroupSeconds: number, secrets = 10): 
 }
 
 export function printAgentFootprint(result: AgentFootprint): void {
-  printFootprintTable(`Agent footprint (sidecar peak ${result.sidecarPeakRssMiB.toFixed(0)} MiB)`, result.rows, [result.cgroup]);
+  printFootprintTable(`Agent footprint (sidecar peak ${result.sidecarPeakRssMiB.toFixed(0)} MiB)`, result.rows, [
+    result.cgroup,
+  ]);
 }

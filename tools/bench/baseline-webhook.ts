@@ -15,7 +15,13 @@ const app = express();
 app.get('/health/ready', (_req, res) => res.status(204).end());
 app.post('/mutate', express.json({ limit: '4mb' }), (req, res) => {
   const review = req.body as { apiVersion: string; request: { uid: string } };
-  res.json({ apiVersion: review.apiVersion, kind: 'AdmissionReview', response: { uid: review.request.uid, allowed: true, patchType: 'JSONPatch', patch: fixedPatch } });
+  res.json({
+    apiVersion: review.apiVersion,
+    kind: 'AdmissionReview',
+    response: { uid: review.request.uid, allowed: true, patchType: 'JSONPatch', patch: fixedPatch },
+  });
 });
-https.createServer({ cert: fs.readFileSync(certFile!), key: fs.readFileSync(keyFile!) }, app).listen(Number(port), '127.0.0.1');
+https
+  .createServer({ cert: fs.readFileSync(certFile!), key: fs.readFileSync(keyFile!) }, app)
+  .listen(Number(port), '127.0.0.1');
 process.on('SIGTERM', () => process.exit(0));

@@ -17,16 +17,35 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-export async function constantRate(options: { port: number; path: string; body: string; ratePerSecond: number; durationSeconds: number; connections: number; warmupSeconds?: number }): Promise<ConstantRateResult> {
+export async function constantRate(options: {
+  port: number;
+  path: string;
+  body: string;
+  ratePerSecond: number;
+  durationSeconds: number;
+  connections: number;
+  warmupSeconds?: number;
+}): Promise<ConstantRateResult> {
   const agent = new https.Agent({ keepAlive: true, maxSockets: options.connections, rejectUnauthorized: false });
   // Warm-up at the same rate on the same agent: TLS handshakes of new connections and the server's
   // JIT are start-up costs, not the steady-state latency this measures.
   const warmupSeconds = options.warmupSeconds ?? 2;
-  if (warmupSeconds > 0) await run(agent, { ...options, durationSeconds: warmupSeconds }, () => {}, () => {});
+  if (warmupSeconds > 0)
+    await run(
+      agent,
+      { ...options, durationSeconds: warmupSeconds },
+      () => {},
+      () => {},
+    );
   const latencies: number[] = [];
   let errors = 0;
   const started = performance.now();
-  await run(agent, options, (ms) => latencies.push(ms), () => (errors += 1));
+  await run(
+    agent,
+    options,
+    (ms) => latencies.push(ms),
+    () => (errors += 1),
+  );
   const elapsed = (performance.now() - started) / 1000;
   agent.destroy();
   latencies.sort((a, b) => a - b);
@@ -53,7 +72,14 @@ async function run(
     const sentAt = performance.now();
     inFlight += 1;
     const request = https.request(
-      { host: '127.0.0.1', port: options.port, path: options.path, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(options.body) } },
+      {
+        host: '127.0.0.1',
+        port: options.port,
+        path: options.path,
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(options.body) },
+      },
       (response) => {
         response.resume();
         response.on('end', () => {

@@ -6,7 +6,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { startStack } from '@vaultbridge/testenv';
 import { benchCsiMount, prepareCsiBench, printCsiTable, type CsiBenchResult, type Driver } from './csi-mount.ts';
-import { chartMemoryLimit, MemoryCgroup, printFootprintTable, type CgroupCheck, type FootprintRow } from './footprint.ts';
+import {
+  chartMemoryLimit,
+  MemoryCgroup,
+  printFootprintTable,
+  type CgroupCheck,
+  type FootprintRow,
+} from './footprint.ts';
 
 export interface CsiFootprint {
   mount: CsiBenchResult;
@@ -17,22 +23,30 @@ export interface CsiFootprint {
 const goals = { idleMiB: 64, afterLoadMiB: 96 };
 
 /** Mounts per second for `seconds`: `workers` callers per provider, each cycling over its own 20 pods (logins, then warm mounts). */
-async function mountLoad(driver: Driver, mountOn: (driver: Driver, podUid: string) => Promise<number>, tag: string, seconds: number, workers = 4): Promise<{ mounts: number; errors: number }> {
+async function mountLoad(
+  driver: Driver,
+  mountOn: (driver: Driver, podUid: string) => Promise<number>,
+  tag: string,
+  seconds: number,
+  workers = 4,
+): Promise<{ mounts: number; errors: number }> {
   const until = performance.now() + seconds * 1000;
   let mounts = 0;
   let errors = 0;
-  await Promise.all(Array.from({ length: workers }, async (_, worker) => {
-    for (let n = 0; performance.now() < until; n++) {
-      try {
-        await mountOn(driver, `${tag}-${worker}-${n % 20}`);
-        mounts++;
-      } catch {
-        errors++;
-        // A provider that is gone (killed by the limit) answers at once: do not spin.
-        await new Promise((resolve) => setTimeout(resolve, 100));
+  await Promise.all(
+    Array.from({ length: workers }, async (_, worker) => {
+      for (let n = 0; performance.now() < until; n++) {
+        try {
+          await mountOn(driver, `${tag}-${worker}-${n % 20}`);
+          mounts++;
+        } catch {
+          errors++;
+          // A provider that is gone (killed by the limit) answers at once: do not spin.
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
       }
-    }
-  }));
+    }),
+  );
   return { mounts, errors };
 }
 
@@ -44,7 +58,9 @@ export async function csiCgroupCheck(seconds: number): Promise<CgroupCheck> {
   const children: ChildProcess[] = [];
   try {
     const setup = await prepareCsiBench(stack, work);
-    const limited = await setup.startProvider(path.join(work, 'limited.sock'), [], (command, args, env) => cgroup.spawn(command, args, 'ignore', env));
+    const limited = await setup.startProvider(path.join(work, 'limited.sock'), [], (command, args, env) =>
+      cgroup.spawn(command, args, 'ignore', env),
+    );
     children.push(limited);
     const unlimited = await setup.startProvider(path.join(work, 'unlimited.sock'), []);
     children.push(unlimited);
@@ -54,14 +70,23 @@ export async function csiCgroupCheck(seconds: number): Promise<CgroupCheck> {
     const unlimitedDriver = setup.connect(path.join(work, 'unlimited.sock'));
     const mountOn = (driver: Driver, podUid: string) => setup.mountOn(driver, setup.kvObjects, podUid);
     // Side by side, so the machine's other load falls on both alike.
-    const [inLimit, free] = await Promise.all([mountLoad(limitedDriver, mountOn, 'limited', seconds), mountLoad(unlimitedDriver, mountOn, 'free', seconds)]);
+    const [inLimit, free] = await Promise.all([
+      mountLoad(limitedDriver, mountOn, 'limited', seconds),
+      mountLoad(unlimitedDriver, mountOn, 'free', seconds),
+    ]);
     limitedDriver.close();
     unlimitedDriver.close();
     const stats = cgroup.stats();
     return {
-      service: 'CSI provider', limitMiB: limitBytes / 1024 ** 2, seconds,
-      oomKilled: killedBy === 'SIGKILL' || stats.oomKills > 0, maxUsageMiB: stats.maxUsageMiB, failcnt: stats.failcnt,
-      limitedPerSecond: inLimit.mounts / seconds, unlimitedPerSecond: free.mounts / seconds, unit: 'mounts/s',
+      service: 'CSI provider',
+      limitMiB: limitBytes / 1024 ** 2,
+      seconds,
+      oomKilled: killedBy === 'SIGKILL' || stats.oomKills > 0,
+      maxUsageMiB: stats.maxUsageMiB,
+      failcnt: stats.failcnt,
+      limitedPerSecond: inLimit.mounts / seconds,
+      unlimitedPerSecond: free.mounts / seconds,
+      unit: 'mounts/s',
     };
   } finally {
     for (const child of children) {
@@ -81,7 +106,12 @@ export async function benchCsiFootprint(cgroupSeconds: number): Promise<CsiFootp
   const mount = await benchCsiMount();
   const rows: FootprintRow[] = [
     { service: 'CSI provider', measure: 'idle after start', oursMiB: mount.idleRssMiB, goalMiB: goals.idleMiB },
-    { service: 'CSI provider', measure: `after ${mount.concurrent.pods} concurrent + ${mount.warm.mounts} warm mounts`, oursMiB: mount.rssMiB, goalMiB: goals.afterLoadMiB },
+    {
+      service: 'CSI provider',
+      measure: `after ${mount.concurrent.pods} concurrent + ${mount.warm.mounts} warm mounts`,
+      oursMiB: mount.rssMiB,
+      goalMiB: goals.afterLoadMiB,
+    },
   ];
   const cgroup = await csiCgroupCheck(cgroupSeconds);
   return { mount, rows, cgroup };

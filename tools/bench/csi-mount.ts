@@ -12,8 +12,12 @@ import { loadProviderService } from '@vaultbridge/csi-provider';
 import { freeLoopbackPort, repoRoot, startStack, type RunningStack } from '@vaultbridge/testenv';
 import { shippedEnv, shippedNodeFlags } from './footprint.ts';
 
-interface MountResponse { files: Array<{ path: string; contents: Buffer }> }
-export type Driver = grpc.Client & { Mount(request: unknown, callback: (error: grpc.ServiceError | null, response: MountResponse) => void): void };
+interface MountResponse {
+  files: Array<{ path: string; contents: Buffer }>;
+}
+export type Driver = grpc.Client & {
+  Mount(request: unknown, callback: (error: grpc.ServiceError | null, response: MountResponse) => void): void;
+};
 
 export interface CsiBenchResult {
   coldMountMs: number;
@@ -47,13 +51,18 @@ export function csiNodeFlags(): string[] {
 /** The provider bundle (BENCH_CSI_BUNDLE names another build, e.g. an older commit's, to compare against). */
 export function csiBundle(): string {
   const bundle = process.env.BENCH_CSI_BUNDLE ?? path.join(repoRoot, 'packages/csi-provider/dist/bundle/cli.mjs');
-  if (!fs.existsSync(bundle)) throw new Error(`${bundle} is missing: run 'npx nx run @vaultbridge/csi-provider:bundle' (npm run bench does)`);
+  if (!fs.existsSync(bundle))
+    throw new Error(`${bundle} is missing: run 'npx nx run @vaultbridge/csi-provider:bundle' (npm run bench does)`);
   return bundle;
 }
 
 export interface CsiBenchSetup {
   /** Starts a provider on `socketPath`; `spawnWith` starts it another way (e.g. inside a cgroup). */
-  startProvider(socketPath: string, extraArgs: string[], spawnWith?: (command: string, args: string[], env: NodeJS.ProcessEnv) => ChildProcess): Promise<ChildProcess>;
+  startProvider(
+    socketPath: string,
+    extraArgs: string[],
+    spawnWith?: (command: string, args: string[], env: NodeJS.ProcessEnv) => ChildProcess,
+  ): Promise<ChildProcess>;
   connect(socketPath: string): Driver;
   mountOn(driver: Driver, objects: string, podUid: string): Promise<number>;
   kvObjects: string;
@@ -69,18 +78,48 @@ export async function prepareCsiBench(stack: RunningStack, work: string): Promis
   const { layout } = stack;
   await stack.createNamespace(ns);
   await stack.createServiceAccount(ns, 'app');
-  await stack.writePolicy('csi-bench', `
+  await stack.writePolicy(
+    'csi-bench',
+    `
 path "${layout.kvV2Mount}/data/csi-bench/*" { capabilities = ["read"] }
 path "${layout.databaseMount}/creds/${layout.databaseRole}" { capabilities = ["read"] }
-`);
-  await stack.writeKubernetesRole('csi-bench', { serviceAccounts: ['app'], namespaces: [ns], policies: ['csi-bench'], audience: 'vault' });
-  for (const name of ['db', 'api', 'tls']) await stack.vaultAdmin.write(`${layout.kvV2Mount}/data/csi-bench/${name}`, { data: { user: name, password: `${name}-password` } });
+`,
+  );
+  await stack.writeKubernetesRole('csi-bench', {
+    serviceAccounts: ['app'],
+    namespaces: [ns],
+    policies: ['csi-bench'],
+    audience: 'vault',
+  });
+  for (const name of ['db', 'api', 'tls'])
+    await stack.vaultAdmin.write(`${layout.kvV2Mount}/data/csi-bench/${name}`, {
+      data: { user: name, password: `${name}-password` },
+    });
 
   const env = { ...process.env, ...shippedEnv(path.join(repoRoot, 'packages/csi-provider/Dockerfile')) };
-  const startProvider = async (socketPath: string, extraArgs: string[], spawnWith?: (command: string, args: string[], env: NodeJS.ProcessEnv) => ChildProcess): Promise<ChildProcess> => {
-    const args = [...nodeFlags, bundle, '--endpoint', socketPath, '--health-addr', `127.0.0.1:${await freeLoopbackPort()}`, '--vault-addr', stack.vaultAddr,
-      '--kubeconfig', stack.handle.kubeconfigPath, '--log-level', 'warn', ...extraArgs];
-    const child = spawnWith ? spawnWith(process.execPath, args, env) : spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'], env });
+  const startProvider = async (
+    socketPath: string,
+    extraArgs: string[],
+    spawnWith?: (command: string, args: string[], env: NodeJS.ProcessEnv) => ChildProcess,
+  ): Promise<ChildProcess> => {
+    const args = [
+      ...nodeFlags,
+      bundle,
+      '--endpoint',
+      socketPath,
+      '--health-addr',
+      `127.0.0.1:${await freeLoopbackPort()}`,
+      '--vault-addr',
+      stack.vaultAddr,
+      '--kubeconfig',
+      stack.handle.kubeconfigPath,
+      '--log-level',
+      'warn',
+      ...extraArgs,
+    ];
+    const child = spawnWith
+      ? spawnWith(process.execPath, args, env)
+      : spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'], env });
     for (let i = 0; i < 100 && !fs.existsSync(socketPath); i++) await sleep(100);
     await sleep(1000);
     return child;
@@ -88,19 +127,39 @@ path "${layout.databaseMount}/creds/${layout.databaseRole}" { capabilities = ["r
   const Service = grpc.makeGenericClientConstructor(loadProviderService(), 'CSIDriverProvider');
   const { token, expiresAt } = await stack.requestToken(ns, 'app', { audiences: ['vault'] });
   const tokens = JSON.stringify({ vault: { token, expirationTimestamp: expiresAt.toISOString() } });
-  const kvObjects = ['db', 'api', 'tls'].map((name) => `- objectName: ${name}\n  secretPath: ${layout.kvV2Mount}/data/csi-bench/${name}\n  secretKey: password\n`).join('');
+  const kvObjects = ['db', 'api', 'tls']
+    .map(
+      (name) =>
+        `- objectName: ${name}\n  secretPath: ${layout.kvV2Mount}/data/csi-bench/${name}\n  secretKey: password\n`,
+    )
+    .join('');
   const dbObjects = `- objectName: db-username\n  secretPath: ${layout.databaseMount}/creds/${layout.databaseRole}\n  secretKey: username\n- objectName: db-password\n  secretPath: ${layout.databaseMount}/creds/${layout.databaseRole}\n  secretKey: password\n`;
   const mountOn = (driver: Driver, objects: string, podUid: string): Promise<number> => {
     const attributes = JSON.stringify({
-      roleName: 'csi-bench', objects,
-      'csi.storage.k8s.io/pod.name': `web-${podUid}`, 'csi.storage.k8s.io/pod.namespace': ns, 'csi.storage.k8s.io/pod.uid': podUid,
-      'csi.storage.k8s.io/serviceAccount.name': 'app', 'csi.storage.k8s.io/serviceAccount.tokens': tokens,
+      roleName: 'csi-bench',
+      objects,
+      'csi.storage.k8s.io/pod.name': `web-${podUid}`,
+      'csi.storage.k8s.io/pod.namespace': ns,
+      'csi.storage.k8s.io/pod.uid': podUid,
+      'csi.storage.k8s.io/serviceAccount.name': 'app',
+      'csi.storage.k8s.io/serviceAccount.tokens': tokens,
     });
     const started = performance.now();
-    return new Promise((resolve, reject) => driver.Mount({ attributes, secrets: 'null', target_path: path.join(work, podUid), permission: '420', current_object_version: [] }, (error) =>
-      (error ? reject(error) : resolve(performance.now() - started))));
+    return new Promise((resolve, reject) =>
+      driver.Mount(
+        {
+          attributes,
+          secrets: 'null',
+          target_path: path.join(work, podUid),
+          permission: '420',
+          current_object_version: [],
+        },
+        (error) => (error ? reject(error) : resolve(performance.now() - started)),
+      ),
+    );
   };
-  const connect = (socketPath: string): Driver => new Service(`unix:${socketPath}`, grpc.credentials.createInsecure()) as unknown as Driver;
+  const connect = (socketPath: string): Driver =>
+    new Service(`unix:${socketPath}`, grpc.credentials.createInsecure()) as unknown as Driver;
   // One login and read first, so Vault's own first-time costs land on no provider measured after.
   await stack.vaultAdmin.write('auth/kubernetes/login', { role: 'csi-bench', jwt: token });
   await stack.vaultAdmin.read(`${layout.kvV2Mount}/data/csi-bench/db`);
@@ -116,7 +175,7 @@ export async function benchCsiMount(warmMounts = 200, pods = 50, polls = 20): Pr
   try {
     const { layout } = stack;
     const { startProvider, connect, mountOn, kvObjects, dbObjects } = await prepareCsiBench(stack, work);
-    const counts = async () => (await stack.requestCounts());
+    const counts = async () => await stack.requestCounts();
 
     // The first mount of a provider started without the warm-up, for comparison; then the real one.
     const noWarmUpSocket = path.join(work, 'no-warm-up.sock');
@@ -154,10 +213,14 @@ export async function benchCsiMount(warmMounts = 200, pods = 50, polls = 20): Pr
     // Many pods of one service account at once (a Deployment scaling up).
     await stack.resetRequestCounts();
     const startedAll = performance.now();
-    const concurrent = (await Promise.all(Array.from({ length: pods }, (_, i) => mount(kvObjects, `pod-c${i}`)))).sort((a, b) => a - b);
+    const concurrent = (await Promise.all(Array.from({ length: pods }, (_, i) => mount(kvObjects, `pod-c${i}`)))).sort(
+      (a, b) => a - b,
+    );
     const totalMs = performance.now() - startedAll;
     const concurrentCounts = await counts();
-    const logins = Object.entries(concurrentCounts.byRoute).filter(([route]) => route.includes('/login')).reduce((sum, [, n]) => sum + n, 0);
+    const logins = Object.entries(concurrentCounts.byRoute)
+      .filter(([route]) => route.includes('/login'))
+      .reduce((sum, [, n]) => sum + n, 0);
 
     // A pod with database credentials: the driver's rotation polls reuse the leased credential.
     await stack.resetRequestCounts();
@@ -169,8 +232,19 @@ export async function benchCsiMount(warmMounts = 200, pods = 50, polls = 20): Pr
       coldMountNoWarmUpMs,
       idleRssNoWarmUpMiB,
       coldVaultRequests,
-      warm: { mounts: warmMounts, p50Ms: percentile(warm, 50), p99Ms: percentile(warm, 99), vaultRequestsPerMount: warmRequests / warmMounts },
-      concurrent: { pods, totalMs, p99Ms: percentile(concurrent, 99), vaultLogins: logins, vaultRequests: concurrentCounts.total },
+      warm: {
+        mounts: warmMounts,
+        p50Ms: percentile(warm, 50),
+        p99Ms: percentile(warm, 99),
+        vaultRequestsPerMount: warmRequests / warmMounts,
+      },
+      concurrent: {
+        pods,
+        totalMs,
+        p99Ms: percentile(concurrent, 99),
+        vaultLogins: logins,
+        vaultRequests: concurrentCounts.total,
+      },
       rotationPolls: { polls, databaseReads: dbReads },
       idleRssMiB,
       rssMiB: rssMiB(provider),
@@ -193,9 +267,19 @@ export function printCsiTable(r: CsiBenchResult): void {
   console.log('\nCSI provider (bundle, unix socket, real Vault; 3 KV objects per mount unless noted)');
   console.log('| scenario | result |');
   console.log('|---|---|');
-  console.log(`| first mount after the provider starts (login + reads) | ${r.coldMountMs.toFixed(1)} ms, ${r.coldVaultRequests} Vault requests (without the warm-up, --no-warm-up: ${r.coldMountNoWarmUpMs.toFixed(1)} ms) |`);
-  console.log(`| ${r.warm.mounts} mounts of one pod, one after another | p50 ${r.warm.p50Ms.toFixed(1)} ms, p99 ${r.warm.p99Ms.toFixed(1)} ms, ${r.warm.vaultRequestsPerMount.toFixed(2)} Vault requests per mount |`);
-  console.log(`| ${r.concurrent.pods} pods of one service account at once | all in ${r.concurrent.totalMs.toFixed(0)} ms, p99 ${r.concurrent.p99Ms.toFixed(1)} ms, ${r.concurrent.vaultLogins} Vault login(s) (one per new pod, as upstream), ${r.concurrent.vaultRequests} Vault requests |`);
-  console.log(`| ${r.rotationPolls.polls} rotation polls of a pod with database credentials | ${r.rotationPolls.databaseReads} database credential read(s) (upstream re-issues on every poll, vault-csi-provider #238: ${r.rotationPolls.polls}) |`);
-  console.log(`| provider RSS idle after start / after the run | ${r.idleRssMiB.toFixed(0)} MiB / ${r.rssMiB.toFixed(0)} MiB (idle without the warm-up: ${r.idleRssNoWarmUpMiB.toFixed(0)} MiB) |`);
+  console.log(
+    `| first mount after the provider starts (login + reads) | ${r.coldMountMs.toFixed(1)} ms, ${r.coldVaultRequests} Vault requests (without the warm-up, --no-warm-up: ${r.coldMountNoWarmUpMs.toFixed(1)} ms) |`,
+  );
+  console.log(
+    `| ${r.warm.mounts} mounts of one pod, one after another | p50 ${r.warm.p50Ms.toFixed(1)} ms, p99 ${r.warm.p99Ms.toFixed(1)} ms, ${r.warm.vaultRequestsPerMount.toFixed(2)} Vault requests per mount |`,
+  );
+  console.log(
+    `| ${r.concurrent.pods} pods of one service account at once | all in ${r.concurrent.totalMs.toFixed(0)} ms, p99 ${r.concurrent.p99Ms.toFixed(1)} ms, ${r.concurrent.vaultLogins} Vault login(s) (one per new pod, as upstream), ${r.concurrent.vaultRequests} Vault requests |`,
+  );
+  console.log(
+    `| ${r.rotationPolls.polls} rotation polls of a pod with database credentials | ${r.rotationPolls.databaseReads} database credential read(s) (upstream re-issues on every poll, vault-csi-provider #238: ${r.rotationPolls.polls}) |`,
+  );
+  console.log(
+    `| provider RSS idle after start / after the run | ${r.idleRssMiB.toFixed(0)} MiB / ${r.rssMiB.toFixed(0)} MiB (idle without the warm-up: ${r.idleRssNoWarmUpMiB.toFixed(0)} MiB) |`,
+  );
 }

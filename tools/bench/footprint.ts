@@ -66,7 +66,9 @@ export class MemoryCgroup {
   constructor(name: string, limitBytes: number) {
     this.limitBytes = limitBytes;
     if (!fs.existsSync(path.join(cgroupRoot, 'memory.limit_in_bytes'))) {
-      throw new Error(`${cgroupRoot} is not a cgroup v1 memory controller: the cgroup check needs root and the v1 memory controller mounted`);
+      throw new Error(
+        `${cgroupRoot} is not a cgroup v1 memory controller: the cgroup check needs root and the v1 memory controller mounted`,
+      );
     }
     this.dir = path.join(cgroupRoot, `vaultbridge-bench-${name}-${process.pid}`);
     fs.mkdirSync(this.dir);
@@ -80,8 +82,16 @@ export class MemoryCgroup {
   }
 
   /** Starts `command` inside the group: a shell joins it, then execs the command (so no instant runs outside). */
-  spawn(command: string, args: string[], stdio: 'inherit' | 'ignore' = 'ignore', env: NodeJS.ProcessEnv = process.env): ChildProcess {
-    return spawn('/bin/sh', ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', this.dir, command, ...args], { stdio: ['ignore', stdio, 'inherit'], env });
+  spawn(
+    command: string,
+    args: string[],
+    stdio: 'inherit' | 'ignore' = 'ignore',
+    env: NodeJS.ProcessEnv = process.env,
+  ): ChildProcess {
+    return spawn('/bin/sh', ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', this.dir, command, ...args], {
+      stdio: ['ignore', stdio, 'inherit'],
+      env,
+    });
   }
 
   private read(file: string): string {
@@ -127,18 +137,26 @@ export interface CgroupCheck {
 }
 
 export function printFootprintTable(title: string, rows: FootprintRow[], checks: CgroupCheck[]): void {
-  console.log(`\n${title} (RSS, MiB; measured while other work loads this machine: RSS and ratios are the stable part)`);
+  console.log(
+    `\n${title} (RSS, MiB; measured while other work loads this machine: RSS and ratios are the stable part)`,
+  );
   console.log('| service | measure | ours | goal | ours / goal |');
   console.log('|---|---|---|---|---|');
   for (const row of rows) {
     const verdict = row.oursMiB <= row.goalMiB ? 'met' : 'over';
-    console.log(`| ${row.service} | ${row.measure} | ${row.oursMiB.toFixed(0)} | ${row.goalMiB} | ${(row.oursMiB / row.goalMiB).toFixed(2)} (${verdict}) |`);
+    console.log(
+      `| ${row.service} | ${row.measure} | ${row.oursMiB.toFixed(0)} | ${row.goalMiB} | ${(row.oursMiB / row.goalMiB).toFixed(2)} (${verdict}) |`,
+    );
   }
   if (checks.length === 0) return;
-  console.log('\n| service | cgroup limit (the chart\'s) | run | OOM-killed | peak charged to the group | throughput in the limit vs without | change (goal: within -10 %) |');
+  console.log(
+    "\n| service | cgroup limit (the chart's) | run | OOM-killed | peak charged to the group | throughput in the limit vs without | change (goal: within -10 %) |",
+  );
   console.log('|---|---|---|---|---|---|---|');
   for (const c of checks) {
     const change = (c.limitedPerSecond / c.unlimitedPerSecond - 1) * 100;
-    console.log(`| ${c.service} | ${c.limitMiB.toFixed(0)} MiB | ${c.seconds} s | ${c.oomKilled ? 'yes' : 'no'} (limit hit ${c.failcnt}×) | ${c.maxUsageMiB.toFixed(0)} MiB | ${c.limitedPerSecond.toFixed(1)} vs ${c.unlimitedPerSecond.toFixed(1)} ${c.unit} | ${change >= 0 ? '+' : ''}${change.toFixed(1)} % |`);
+    console.log(
+      `| ${c.service} | ${c.limitMiB.toFixed(0)} MiB | ${c.seconds} s | ${c.oomKilled ? 'yes' : 'no'} (limit hit ${c.failcnt}×) | ${c.maxUsageMiB.toFixed(0)} MiB | ${c.limitedPerSecond.toFixed(1)} vs ${c.unlimitedPerSecond.toFixed(1)} ${c.unit} | ${change >= 0 ? '+' : ''}${change.toFixed(1)} % |`,
+    );
   }
 }

@@ -36,17 +36,22 @@ export function sampleReview(): object {
             'vault.hashicorp.com/role': 'web',
             'vault.hashicorp.com/agent-inject-secret-db': 'database/creds/web',
             'vault.hashicorp.com/agent-inject-secret-api': 'secret/data/web/api',
-            'vault.hashicorp.com/agent-inject-template-api': '{{ with secret "secret/data/web/api" }}{{ .Data.data.key }}{{ end }}',
+            'vault.hashicorp.com/agent-inject-template-api':
+              '{{ with secret "secret/data/web/api" }}{{ .Data.data.key }}{{ end }}',
             'vault.hashicorp.com/agent-inject-secret-tls': 'pki/issue/web',
           },
         },
         spec: {
           serviceAccountName: 'web',
-          containers: [{
-            name: 'web',
-            image: 'nginx:1.27',
-            volumeMounts: [{ name: 'kube-api-access', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true }],
-          }],
+          containers: [
+            {
+              name: 'web',
+              image: 'nginx:1.27',
+              volumeMounts: [
+                { name: 'kube-api-access', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true },
+              ],
+            },
+          ],
           volumes: [{ name: 'kube-api-access', projected: { sources: [{ serviceAccountToken: { path: 'token' } }] } }],
         },
       },
@@ -87,12 +92,31 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-export async function load(server: ChildProcess, port: number, body: string, overallRate?: number): Promise<LoadResult> {
+export async function load(
+  server: ChildProcess,
+  port: number,
+  body: string,
+  overallRate?: number,
+): Promise<LoadResult> {
   const cpuBefore = cpuSeconds(server.pid!);
   if (overallRate) {
-    const r = await constantRate({ port, path: '/mutate', body, ratePerSecond: overallRate, durationSeconds, connections });
+    const r = await constantRate({
+      port,
+      path: '/mutate',
+      body,
+      ratePerSecond: overallRate,
+      durationSeconds,
+      connections,
+    });
     const answered = r.completedPerSecond * durationSeconds;
-    return { requestsPerSecond: r.completedPerSecond, cpuMicrosPerRequest: ((cpuSeconds(server.pid!) - cpuBefore) * 1e6) / answered, p50Ms: r.p50Ms, p99Ms: r.p99Ms, non2xx: 0, errors: r.errors };
+    return {
+      requestsPerSecond: r.completedPerSecond,
+      cpuMicrosPerRequest: ((cpuSeconds(server.pid!) - cpuBefore) * 1e6) / answered,
+      p50Ms: r.p50Ms,
+      p99Ms: r.p99Ms,
+      non2xx: 0,
+      errors: r.errors,
+    };
   }
   const result = await autocannon({
     url: `https://127.0.0.1:${port}/mutate`,
@@ -134,7 +158,8 @@ export interface WebhookBenchResult {
 
 export async function benchWebhook(): Promise<WebhookBenchResult> {
   const bundle = path.join(repoRoot, 'packages/injector/dist/bundle/injector.mjs');
-  if (!fs.existsSync(bundle)) throw new Error(`${bundle} is missing: run 'npx nx run injector:bundle' (npm run bench does)`);
+  if (!fs.existsSync(bundle))
+    throw new Error(`${bundle} is missing: run 'npx nx run injector:bundle' (npm run bench does)`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vaultbridge-bench-'));
   const ca = await createCertificateAuthority('bench-ca');
   const serving = await issueCertificate(ca, { commonName: 'bench', usage: 'server', ipAddresses: ['127.0.0.1'] });
@@ -147,38 +172,108 @@ export async function benchWebhook(): Promise<WebhookBenchResult> {
   const node = process.execPath;
   const oursPort = await freeLoopbackPort();
   const serve = (port: number, extra: string[]) =>
-    spawn(node, [...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean), bundle, 'serve', '--listen', `127.0.0.1:${port}`, '--tls-cert-file', certFile, '--tls-key-file', keyFile,
-      '--vault-address', 'https://vault.vault.svc:8200', '--log-level', 'warn', ...extra], { stdio: ['ignore', 'ignore', 'inherit'] });
+    spawn(
+      node,
+      [
+        ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean),
+        bundle,
+        'serve',
+        '--listen',
+        `127.0.0.1:${port}`,
+        '--tls-cert-file',
+        certFile,
+        '--tls-key-file',
+        keyFile,
+        '--vault-address',
+        'https://vault.vault.svc:8200',
+        '--log-level',
+        'warn',
+        ...extra,
+      ],
+      { stdio: ['ignore', 'ignore', 'inherit'] },
+    );
   const ours = serve(oursPort, []);
   const inlinePort = await freeLoopbackPort();
   const oursInline = serve(inlinePort, ['--workers', '0']);
   const basePort = await freeLoopbackPort();
-  const baseline = spawn(node, [path.join(repoRoot, 'tools/bench/baseline-webhook.ts'), String(basePort), certFile, keyFile], { stdio: ['ignore', 'ignore', 'inherit'] });
-  const ourPatch = handleAdmissionReview(sampleReview(), { vaultAddress: 'https://vault.vault.svc:8200' }).response.response.patch ?? '';
+  const baseline = spawn(
+    node,
+    [path.join(repoRoot, 'tools/bench/baseline-webhook.ts'), String(basePort), certFile, keyFile],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  const ourPatch =
+    handleAdmissionReview(sampleReview(), { vaultAddress: 'https://vault.vault.svc:8200' }).response.response.patch ??
+    '';
   const patchFile = path.join(dir, 'patch.b64');
   fs.writeFileSync(patchFile, ourPatch);
   const samePort = await freeLoopbackPort();
-  const baselineSame = spawn(node, [path.join(repoRoot, 'tools/bench/baseline-webhook.ts'), String(samePort), certFile, keyFile, patchFile], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const baselineSame = spawn(
+    node,
+    [path.join(repoRoot, 'tools/bench/baseline-webhook.ts'), String(samePort), certFile, keyFile, patchFile],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
   try {
     await waitReady(oursPort, ours, 'injector');
     await waitReady(inlinePort, oursInline, 'injector --workers 0');
     await waitReady(basePort, baseline, 'baseline');
     await waitReady(samePort, baselineSame, 'baseline with our patch');
     // Warm up both (JIT, TLS session setup) before measuring.
-    await autocannon({ url: `https://127.0.0.1:${oursPort}/mutate`, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections, duration: 2 });
-    await autocannon({ url: `https://127.0.0.1:${inlinePort}/mutate`, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections, duration: 2 });
-    await autocannon({ url: `https://127.0.0.1:${basePort}/mutate`, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections, duration: 2 });
-    await autocannon({ url: `https://127.0.0.1:${samePort}/mutate`, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections, duration: 2 });
+    await autocannon({
+      url: `https://127.0.0.1:${oursPort}/mutate`,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+      connections,
+      duration: 2,
+    });
+    await autocannon({
+      url: `https://127.0.0.1:${inlinePort}/mutate`,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+      connections,
+      duration: 2,
+    });
+    await autocannon({
+      url: `https://127.0.0.1:${basePort}/mutate`,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+      connections,
+      duration: 2,
+    });
+    await autocannon({
+      url: `https://127.0.0.1:${samePort}/mutate`,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+      connections,
+      duration: 2,
+    });
     const result: WebhookBenchResult = {
-      ours: { saturation: await load(ours, oursPort, body), at1000: await load(ours, oursPort, body, 1000), workers: `auto (${Math.min(4, Math.max(0, os.availableParallelism() - 1))} on ${os.availableParallelism()} CPUs)` },
-      oursInline: { saturation: await load(oursInline, inlinePort, body), at1000: await load(oursInline, inlinePort, body, 1000) },
-      baseline: { saturation: await load(baseline, basePort, body), at1000: await load(baseline, basePort, body, 1000) },
-      baselineSamePatch: { saturation: await load(baselineSame, samePort, body), at1000: await load(baselineSame, samePort, body, 1000) },
+      ours: {
+        saturation: await load(ours, oursPort, body),
+        at1000: await load(ours, oursPort, body, 1000),
+        workers: `auto (${Math.min(4, Math.max(0, os.availableParallelism() - 1))} on ${os.availableParallelism()} CPUs)`,
+      },
+      oursInline: {
+        saturation: await load(oursInline, inlinePort, body),
+        at1000: await load(oursInline, inlinePort, body, 1000),
+      },
+      baseline: {
+        saturation: await load(baseline, basePort, body),
+        at1000: await load(baseline, basePort, body, 1000),
+      },
+      baselineSamePatch: {
+        saturation: await load(baselineSame, samePort, body),
+        at1000: await load(baselineSame, samePort, body, 1000),
+      },
       throughputRatio: 0,
       throughputRatioSamePatch: 0,
     };
     result.throughputRatio = result.ours.saturation.requestsPerSecond / result.baseline.saturation.requestsPerSecond;
-    result.throughputRatioSamePatch = result.ours.saturation.requestsPerSecond / result.baselineSamePatch.saturation.requestsPerSecond;
+    result.throughputRatioSamePatch =
+      result.ours.saturation.requestsPerSecond / result.baselineSamePatch.saturation.requestsPerSecond;
     return result;
   } finally {
     await Promise.all([stop(ours), stop(oursInline), stop(baseline), stop(baselineSame)]);
@@ -189,14 +284,24 @@ export async function benchWebhook(): Promise<WebhookBenchResult> {
 export function printWebhookTable(r: WebhookBenchResult): void {
   const row = (name: string, s: LoadResult, f: LoadResult) =>
     `| ${name.padEnd(24)} | ${s.requestsPerSecond.toFixed(0).padStart(10)} | ${s.p99Ms.toFixed(1).padStart(8)} | ${s.cpuMicrosPerRequest.toFixed(0).padStart(11)} | ${f.requestsPerSecond.toFixed(0).padStart(9)} | ${f.p50Ms.toFixed(1).padStart(7)} | ${f.p99Ms.toFixed(1).padStart(7)} | ${String(s.non2xx + f.non2xx + s.errors + f.errors).padStart(6)} |`;
-  console.log('\nWebhook admission (pod with 3 secrets, 50 connections, one process each; CPU = server user+system time per answered review at saturation)');
-  console.log('| server                   | sat. req/s | sat. p99 | CPU µs/req  | @1000 r/s | p50 ms  | p99 ms  | errors |');
-  console.log('|--------------------------|------------|----------|-------------|-----------|---------|---------|--------|');
+  console.log(
+    '\nWebhook admission (pod with 3 secrets, 50 connections, one process each; CPU = server user+system time per answered review at saturation)',
+  );
+  console.log(
+    '| server                   | sat. req/s | sat. p99 | CPU µs/req  | @1000 r/s | p50 ms  | p99 ms  | errors |',
+  );
+  console.log(
+    '|--------------------------|------------|----------|-------------|-----------|---------|---------|--------|',
+  );
   console.log(row('vaultbridge-injector', r.ours.saturation, r.ours.at1000));
   console.log(row('  … --workers 0', r.oursInline.saturation, r.oursInline.at1000));
   console.log(row('bare express, tiny patch', r.baseline.saturation, r.baseline.at1000));
   console.log(row('bare express, our patch', r.baselineSamePatch.saturation, r.baselineSamePatch.at1000));
   console.log(`vaultbridge-injector workers: ${r.ours.workers}; CPU µs/req counts every thread of the server process`);
-  console.log(`throughput ratio ours / bare express with a 150-byte patch: ${r.throughputRatio.toFixed(2)}; with the same answer bytes: ${r.throughputRatioSamePatch.toFixed(2)}   goals: ≥2000 req/s, p99 ≤20 ms at 1000/s, ratio ≥0.6`);
-  console.log(`the same ratios with --workers 0 (one thread): ${(r.oursInline.saturation.requestsPerSecond / r.baseline.saturation.requestsPerSecond).toFixed(2)} (150-byte patch), ${(r.oursInline.saturation.requestsPerSecond / r.baselineSamePatch.saturation.requestsPerSecond).toFixed(2)} (same bytes)`);
+  console.log(
+    `throughput ratio ours / bare express with a 150-byte patch: ${r.throughputRatio.toFixed(2)}; with the same answer bytes: ${r.throughputRatioSamePatch.toFixed(2)}   goals: ≥2000 req/s, p99 ≤20 ms at 1000/s, ratio ≥0.6`,
+  );
+  console.log(
+    `the same ratios with --workers 0 (one thread): ${(r.oursInline.saturation.requestsPerSecond / r.baseline.saturation.requestsPerSecond).toFixed(2)} (150-byte patch), ${(r.oursInline.saturation.requestsPerSecond / r.baselineSamePatch.saturation.requestsPerSecond).toFixed(2)} (same bytes)`,
+  );
 }

@@ -27,12 +27,18 @@ export interface InstantBenchResult {
 
 export const INSTANT_GOALS = { p99Ms: 1000, unchangedReads: 0, readsPerChange: 1 };
 
-const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
+const percentile = (sorted: number[], p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
 
-export async function benchInstantUpdates(count = Number(process.env.BENCH_INSTANT_SECRETS ?? 1000), writes = Number(process.env.BENCH_INSTANT_WRITES ?? 200)): Promise<InstantBenchResult> {
+export async function benchInstantUpdates(
+  count = Number(process.env.BENCH_INSTANT_SECRETS ?? 1000),
+  writes = Number(process.env.BENCH_INSTANT_WRITES ?? 200),
+): Promise<InstantBenchResult> {
   const bundle = process.env.BENCH_OPERATOR_BUNDLE ?? path.join(repoRoot, 'packages/operator/dist/bundle/cli.mjs');
-  if (!fs.existsSync(bundle)) throw new Error(`${bundle} is missing: run 'npx nx run @vaultbridge/operator:bundle' (npm run bench does)`);
-  if (!(writes >= 1 && writes <= count)) throw new Error(`BENCH_INSTANT_WRITES must be between 1 and BENCH_INSTANT_SECRETS (${count}); got ${writes}`);
+  if (!fs.existsSync(bundle))
+    throw new Error(`${bundle} is missing: run 'npx nx run @vaultbridge/operator:bundle' (npm run bench does)`);
+  if (!(writes >= 1 && writes <= count))
+    throw new Error(`BENCH_INSTANT_WRITES must be between 1 and BENCH_INSTANT_SECRETS (${count}); got ${writes}`);
   const stack = await startStack();
   let operator: ChildProcess | undefined;
   let watchRequest: { abort: () => void } | undefined;
@@ -42,47 +48,118 @@ export async function benchInstantUpdates(count = Number(process.env.BENCH_INSTA
     const kvPath = (name: string) => `${layout.kvV2Mount}/data/instant-bench/${name}`;
     await stack.createNamespace(ns);
     await stack.createServiceAccount(ns, 'app');
-    await stack.writePolicy(ns, `path "${layout.kvV2Mount}/data/instant-bench/*" { capabilities = ["read"] }\npath "sys/events/subscribe/kv*" { capabilities = ["read"] }`);
-    await stack.writeKubernetesRole(ns, { serviceAccounts: ['app'], namespaces: [ns], policies: [ns], audience: 'vault' });
+    await stack.writePolicy(
+      ns,
+      `path "${layout.kvV2Mount}/data/instant-bench/*" { capabilities = ["read"] }\npath "sys/events/subscribe/kv*" { capabilities = ["read"] }`,
+    );
+    await stack.writeKubernetesRole(ns, {
+      serviceAccounts: ['app'],
+      namespaces: [ns],
+      policies: [ns],
+      audience: 'vault',
+    });
     const names = Array.from({ length: count }, (_, i) => `app-${i}`);
     await inBatches(names, (name) => stack.vaultAdmin.write(kvPath(name), { data: { password: `${name}-one` } }));
 
     const healthPort = await freeLoopbackPort();
-    operator = spawn(process.execPath, [bundle, '--kubeconfig', stack.handle.kubeconfigPath, '--operator-namespace', ns, '--install-crds',
-      '--health-probe-bind-address', `127.0.0.1:${healthPort}`, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    operator = spawn(
+      process.execPath,
+      [
+        bundle,
+        '--kubeconfig',
+        stack.handle.kubeconfigPath,
+        '--operator-namespace',
+        ns,
+        '--install-crds',
+        '--health-probe-bind-address',
+        `127.0.0.1:${healthPort}`,
+        '--log-level',
+        'warn',
+      ],
+      { stdio: ['ignore', 'ignore', 'inherit'] },
+    );
     const custom = stack.kube.config.makeApiClient(k8s.CustomObjectsApi);
     const group = BENCH_GROUP;
     const create = (plural: string, body: object) => createCustomObject(custom, ns, plural, body);
-    await create('vaultconnections', { apiVersion: `${group}/v1beta1`, kind: 'VaultConnection', metadata: { name: 'default' }, spec: { address: stack.vaultAddr } });
-    await create('vaultauths', { apiVersion: `${group}/v1beta1`, kind: 'VaultAuth', metadata: { name: 'default' }, spec: { method: 'kubernetes', mount: layout.kubernetesAuthMount, kubernetes: { role: ns, serviceAccount: 'app', audiences: ['vault'] } } });
-    await inBatches(names, (name) => create('vaultstaticsecrets', {
-      apiVersion: `${group}/v1beta1`, kind: 'VaultStaticSecret', metadata: { name },
-      spec: { mount: layout.kvV2Mount, path: `instant-bench/${name}`, type: 'kv-v2', refreshAfter: '1h', syncConfig: { instantUpdates: true }, destination: { name: `${name}-secret`, create: true } },
-    }));
+    await create('vaultconnections', {
+      apiVersion: `${group}/v1beta1`,
+      kind: 'VaultConnection',
+      metadata: { name: 'default' },
+      spec: { address: stack.vaultAddr },
+    });
+    await create('vaultauths', {
+      apiVersion: `${group}/v1beta1`,
+      kind: 'VaultAuth',
+      metadata: { name: 'default' },
+      spec: {
+        method: 'kubernetes',
+        mount: layout.kubernetesAuthMount,
+        kubernetes: { role: ns, serviceAccount: 'app', audiences: ['vault'] },
+      },
+    });
+    await inBatches(names, (name) =>
+      create('vaultstaticsecrets', {
+        apiVersion: `${group}/v1beta1`,
+        kind: 'VaultStaticSecret',
+        metadata: { name },
+        spec: {
+          mount: layout.kvV2Mount,
+          path: `instant-bench/${name}`,
+          type: 'kv-v2',
+          refreshAfter: '1h',
+          syncConfig: { instantUpdates: true },
+          destination: { name: `${name}-secret`, create: true },
+        },
+      }),
+    );
 
     // Every Secret's password as the watch delivers it, and when a wanted value arrived.
     const current = new Map<string, string>();
     const wanted = new Map<string, { value: string; sentAt: number; arrivedAt?: number }>();
     const watch = new k8s.Watch(stack.kube.config);
-    watchRequest = await watch.watch(`/api/v1/namespaces/${ns}/secrets`, { labelSelector: 'app.kubernetes.io/managed-by=vaultbridge-operator' }, (_type, secret: k8s.V1Secret) => {
-      const name = (secret.metadata?.name ?? '').replace(/-secret$/, '');
-      const password = Buffer.from(secret.data?.password ?? '', 'base64').toString();
-      current.set(name, password);
-      const want = wanted.get(name);
-      if (want && want.arrivedAt === undefined && want.value === password) want.arrivedAt = performance.now();
-    }, () => undefined);
+    watchRequest = await watch.watch(
+      `/api/v1/namespaces/${ns}/secrets`,
+      { labelSelector: 'app.kubernetes.io/managed-by=vaultbridge-operator' },
+      (_type, secret: k8s.V1Secret) => {
+        const name = (secret.metadata?.name ?? '').replace(/-secret$/, '');
+        const password = Buffer.from(secret.data?.password ?? '', 'base64').toString();
+        current.set(name, password);
+        const want = wanted.get(name);
+        if (want && want.arrivedAt === undefined && want.value === password) want.arrivedAt = performance.now();
+      },
+      () => undefined,
+    );
     const until = async (what: string, done: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> => {
       const deadline = performance.now() + timeoutMs;
       while (!(await done())) {
-        if (performance.now() > deadline) throw new Error(`instant-updates bench: ${what} did not happen within ${timeoutMs} ms`);
+        if (performance.now() > deadline)
+          throw new Error(`instant-updates bench: ${what} did not happen within ${timeoutMs} ms`);
         await sleep(100);
       }
     };
-    await until(`all ${count} Secrets synced`, () => names.every((name) => current.get(name) === `${name}-one`), Math.max(300_000, count * 200));
-    await until('the VaultConnection to say InstantUpdates=True', async () => {
-      const connection = (await custom.getNamespacedCustomObject({ group, version: 'v1beta1', namespace: ns, plural: 'vaultconnections', name: 'default' })) as { status?: { conditions?: { type: string; status: string }[] } };
-      return connection.status?.conditions?.some((condition) => condition.type === 'InstantUpdates' && condition.status === 'True') === true;
-    }, 60_000);
+    await until(
+      `all ${count} Secrets synced`,
+      () => names.every((name) => current.get(name) === `${name}-one`),
+      Math.max(300_000, count * 200),
+    );
+    await until(
+      'the VaultConnection to say InstantUpdates=True',
+      async () => {
+        const connection = (await custom.getNamespacedCustomObject({
+          group,
+          version: 'v1beta1',
+          namespace: ns,
+          plural: 'vaultconnections',
+          name: 'default',
+        })) as { status?: { conditions?: { type: string; status: string }[] } };
+        return (
+          connection.status?.conditions?.some(
+            (condition) => condition.type === 'InstantUpdates' && condition.status === 'True',
+          ) === true
+        );
+      },
+      60_000,
+    );
     // Settle: the last first syncs' status writes are done before counting starts.
     await sleep(2000);
     await stack.resetRequestCounts();
@@ -95,7 +172,11 @@ export async function benchInstantUpdates(count = Number(process.env.BENCH_INSTA
       await stack.vaultAdmin.write(kvPath(name), { data: { password: value } });
       await sleep(20);
     }
-    await until(`all ${writes} changes in their Secrets`, () => [...wanted.values()].every((want) => want.arrivedAt !== undefined), 120_000);
+    await until(
+      `all ${writes} changes in their Secrets`,
+      () => [...wanted.values()].every((want) => want.arrivedAt !== undefined),
+      120_000,
+    );
     await sleep(1000);
     const counts = (await stack.requestCounts()).byRoute;
     const changedSet = new Set(changed);
@@ -106,12 +187,20 @@ export async function benchInstantUpdates(count = Number(process.env.BENCH_INSTA
       if (changedSet.has(name)) changedReads += reads;
       else unchangedReads += reads;
     }
-    const total = Object.entries(counts).filter(([route]) => !route.startsWith('POST /v1/secret/data/instant-bench/')).reduce((sum, [, n]) => sum + n, 0);
-    const latencies = [...wanted.values()].map((want) => (want.arrivedAt ?? Number.NaN) - want.sentAt).sort((a, b) => a - b);
+    const total = Object.entries(counts)
+      .filter(([route]) => !route.startsWith('POST /v1/secret/data/instant-bench/'))
+      .reduce((sum, [, n]) => sum + n, 0);
+    const latencies = [...wanted.values()]
+      .map((want) => (want.arrivedAt ?? Number.NaN) - want.sentAt)
+      .sort((a, b) => a - b);
     return {
       secrets: count,
       writes,
-      latencyMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1) ?? Number.NaN },
+      latencyMs: {
+        p50: percentile(latencies, 50),
+        p99: percentile(latencies, 99),
+        max: latencies.at(-1) ?? Number.NaN,
+      },
       unchangedReads,
       readsPerChange: changedReads / writes,
       requestsPerChange: total / writes,
@@ -129,14 +218,29 @@ export async function benchInstantUpdates(count = Number(process.env.BENCH_INSTA
 }
 
 export function printInstantTable(r: InstantBenchResult): void {
-  const ratio = (goal: number, ours: number): string => (ours === 0 && goal === 0 ? '1.00× (both 0)' : ours === 0 ? '∞' : `${(goal / ours).toFixed(2)}×`);
-  console.log(`\nInstant updates (operator bundle, Vault 1.13 events.alpha1; ${r.secrets} VaultStaticSecrets with instantUpdates and refreshAfter 1h, ${r.writes} KV writes one after another)`);
+  const ratio = (goal: number, ours: number): string =>
+    ours === 0 && goal === 0 ? '1.00× (both 0)' : ours === 0 ? '∞' : `${(goal / ours).toFixed(2)}×`;
+  console.log(
+    `\nInstant updates (operator bundle, Vault 1.13 events.alpha1; ${r.secrets} VaultStaticSecrets with instantUpdates and refreshAfter 1h, ${r.writes} KV writes one after another)`,
+  );
   console.log('| measure | ours | goal | ratio (goal/ours; >1 is better) |');
   console.log('|---|---|---|---|');
-  console.log(`| KV write → Secret, p99 | ${r.latencyMs.p99.toFixed(0)} ms | ≤ ${INSTANT_GOALS.p99Ms} ms | ${ratio(INSTANT_GOALS.p99Ms, r.latencyMs.p99)} |`);
-  console.log(`| KV write → Secret, p50 / max | ${r.latencyMs.p50.toFixed(0)} ms / ${r.latencyMs.max.toFixed(0)} ms | | |`);
-  console.log(`| Vault reads of the ${r.secrets - r.writes} unchanged secrets | ${r.unchangedReads} | ${INSTANT_GOALS.unchangedReads} | ${ratio(INSTANT_GOALS.unchangedReads, r.unchangedReads)} |`);
-  console.log(`| Vault reads per changed secret | ${r.readsPerChange.toFixed(2)} | ${INSTANT_GOALS.readsPerChange} | ${ratio(INSTANT_GOALS.readsPerChange, r.readsPerChange)} |`);
-  console.log(`| all Vault requests per change (status checks included, the writes excluded) | ${r.requestsPerChange.toFixed(2)} | | |`);
-  console.log(`| without instant updates (refreshAfter polling, ours and VSO without Enterprise) | one read per object per refreshAfter; a change waits up to 0.9 × refreshAfter | | |`);
+  console.log(
+    `| KV write → Secret, p99 | ${r.latencyMs.p99.toFixed(0)} ms | ≤ ${INSTANT_GOALS.p99Ms} ms | ${ratio(INSTANT_GOALS.p99Ms, r.latencyMs.p99)} |`,
+  );
+  console.log(
+    `| KV write → Secret, p50 / max | ${r.latencyMs.p50.toFixed(0)} ms / ${r.latencyMs.max.toFixed(0)} ms | | |`,
+  );
+  console.log(
+    `| Vault reads of the ${r.secrets - r.writes} unchanged secrets | ${r.unchangedReads} | ${INSTANT_GOALS.unchangedReads} | ${ratio(INSTANT_GOALS.unchangedReads, r.unchangedReads)} |`,
+  );
+  console.log(
+    `| Vault reads per changed secret | ${r.readsPerChange.toFixed(2)} | ${INSTANT_GOALS.readsPerChange} | ${ratio(INSTANT_GOALS.readsPerChange, r.readsPerChange)} |`,
+  );
+  console.log(
+    `| all Vault requests per change (status checks included, the writes excluded) | ${r.requestsPerChange.toFixed(2)} | | |`,
+  );
+  console.log(
+    `| without instant updates (refreshAfter polling, ours and VSO without Enterprise) | one read per object per refreshAfter; a change waits up to 0.9 × refreshAfter | | |`,
+  );
 }

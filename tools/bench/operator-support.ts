@@ -14,15 +14,27 @@ export const BENCH_GROUP = 'secrets.vaultbridge.dev';
  * Runs `action` over `items`, `width` at a time. 50 by default: the API server and Vault answer a
  * thousand concurrent requests worse than a steady stream of 50.
  */
-export async function inBatches<T>(items: readonly T[], action: (item: T) => Promise<unknown>, width = 50): Promise<void> {
+export async function inBatches<T>(
+  items: readonly T[],
+  action: (item: T) => Promise<unknown>,
+  width = 50,
+): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(width, items.length) }, async () => {
-    for (let item = items[next++]; item !== undefined; item = items[next++]) await action(item);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(width, items.length) }, async () => {
+      for (let item = items[next++]; item !== undefined; item = items[next++]) await action(item);
+    }),
+  );
 }
 
 /** Creates a namespaced custom object, retrying while its CRD is not served yet (up to ~15 s). */
-export async function createCustomObject(custom: k8s.CustomObjectsApi, namespace: string, plural: string, body: object, group = BENCH_GROUP): Promise<void> {
+export async function createCustomObject(
+  custom: k8s.CustomObjectsApi,
+  namespace: string,
+  plural: string,
+  body: object,
+  group = BENCH_GROUP,
+): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
       await custom.createNamespacedCustomObject({ group, version: 'v1beta1', namespace, plural, body });
@@ -37,7 +49,8 @@ export async function createCustomObject(custom: k8s.CustomObjectsApi, namespace
 /** The operator bundle (BENCH_OPERATOR_BUNDLE: another build to compare with, e.g. an older commit's). */
 export function operatorBundle(): string {
   const bundle = process.env.BENCH_OPERATOR_BUNDLE ?? path.join(repoRoot, 'packages/operator/dist/bundle/cli.mjs');
-  if (!fs.existsSync(bundle)) throw new Error(`${bundle} is missing: run 'npx nx run @vaultbridge/operator:bundle' (npm run bench does)`);
+  if (!fs.existsSync(bundle))
+    throw new Error(`${bundle} is missing: run 'npx nx run @vaultbridge/operator:bundle' (npm run bench does)`);
   return bundle;
 }
 
@@ -46,7 +59,10 @@ export function spawnOperator(args: readonly string[], nodeFlags: readonly strin
   // as the Dockerfile runs it; `nodeFlags` come after them, so a flag given there wins.
   const dockerfile = path.join(repoRoot, 'packages/operator/Dockerfile');
   const env = { ...process.env, ...shippedEnv(dockerfile) };
-  return spawn(process.execPath, [...shippedNodeFlags(dockerfile), ...nodeFlags, operatorBundle(), ...args], { stdio: ['ignore', 'ignore', 'inherit'], env });
+  return spawn(process.execPath, [...shippedNodeFlags(dockerfile), ...nodeFlags, operatorBundle(), ...args], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env,
+  });
 }
 
 export async function stopProcess(child: ChildProcess | undefined): Promise<void> {
@@ -81,7 +97,12 @@ export class SecretValues {
   private namespace = '';
   private onValue: ((name: string, value: string) => void) | undefined;
 
-  static async watch(kubeConfig: k8s.KubeConfig, namespace: string, field: string, onValue?: (name: string, value: string) => void): Promise<SecretValues> {
+  static async watch(
+    kubeConfig: k8s.KubeConfig,
+    namespace: string,
+    field: string,
+    onValue?: (name: string, value: string) => void,
+  ): Promise<SecretValues> {
     const values = new SecretValues(field);
     values.kubeConfig = kubeConfig;
     values.namespace = namespace;
@@ -105,21 +126,28 @@ export class SecretValues {
   /** Lists (so nothing is missed between two watches), then watches from the list's resourceVersion. */
   private async connect(): Promise<void> {
     const labelSelector = 'app.kubernetes.io/managed-by=vaultbridge-operator';
-    const list = await this.kubeConfig.makeApiClient(k8s.CoreV1Api).listNamespacedSecret({ namespace: this.namespace, labelSelector });
+    const list = await this.kubeConfig
+      .makeApiClient(k8s.CoreV1Api)
+      .listNamespacedSecret({ namespace: this.namespace, labelSelector });
     for (const secret of list.items) this.apply(secret);
     const watch = new k8s.Watch(this.kubeConfig);
-    this.request = await watch.watch(`/api/v1/namespaces/${this.namespace}/secrets`, { labelSelector, resourceVersion: list.metadata?.resourceVersion, allowWatchBookmarks: false }, (type, secret: k8s.V1Secret) => {
-      if (type === 'DELETED') this.current.delete(secret.metadata?.name ?? '');
-      else if (type === 'ADDED' || type === 'MODIFIED') this.apply(secret);
-    }, (error: unknown) => {
-      if (this.stopped) return;
-      this.restarts += 1;
-      this.connect().catch((failure: unknown) => {
-        // Cannot watch again: fail the wait at once instead of leaving it to its timeout.
-        this.failure = failure ?? error;
-        this.wake?.();
-      });
-    });
+    this.request = await watch.watch(
+      `/api/v1/namespaces/${this.namespace}/secrets`,
+      { labelSelector, resourceVersion: list.metadata?.resourceVersion, allowWatchBookmarks: false },
+      (type, secret: k8s.V1Secret) => {
+        if (type === 'DELETED') this.current.delete(secret.metadata?.name ?? '');
+        else if (type === 'ADDED' || type === 'MODIFIED') this.apply(secret);
+      },
+      (error: unknown) => {
+        if (this.stopped) return;
+        this.restarts += 1;
+        this.connect().catch((failure: unknown) => {
+          // Cannot watch again: fail the wait at once instead of leaving it to its timeout.
+          this.failure = failure ?? error;
+          this.wake?.();
+        });
+      },
+    );
   }
 
   /** Resolves once every Secret of `expected` (name → value) holds its value; rejects after `timeoutMs`. */
@@ -129,7 +157,10 @@ export class SecretValues {
     while (this.pending.size > 0) {
       if (this.failure !== undefined) throw new Error(`${what}: the Secret watch failed (${String(this.failure)})`);
       const left = deadline - performance.now();
-      if (left <= 0) throw new Error(`${what} did not happen within ${timeoutMs} ms (${this.pending.size} Secrets still waited for)`);
+      if (left <= 0)
+        throw new Error(
+          `${what} did not happen within ${timeoutMs} ms (${this.pending.size} Secrets still waited for)`,
+        );
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.min(left, 1000));
         this.wake = () => {

@@ -15,7 +15,18 @@ import { benchWebhookFootprint, printWebhookFootprint } from './webhook-footprin
 // `npm run bench -- webhook` runs only the named benchmarks (webhook, agent, csi, operator, instant,
 // templates); no names runs all of those. `footprint` runs every footprint check (issue 14), `footprint-csi` one
 // service's; `--cgroup-seconds N` shortens the cgroup runs (default 300: five minutes, as the issue asks).
-const known = ['webhook', 'agent', 'csi', 'operator', 'instant', 'templates', 'footprint', 'footprint-csi', 'footprint-agent', 'footprint-webhook'];
+const known = [
+  'webhook',
+  'agent',
+  'csi',
+  'operator',
+  'instant',
+  'templates',
+  'footprint',
+  'footprint-csi',
+  'footprint-agent',
+  'footprint-webhook',
+];
 const argv = process.argv.slice(2);
 let cgroupSeconds = 300;
 const secondsAt = argv.findIndex((arg) => arg === '--cgroup-seconds' || arg.startsWith('--cgroup-seconds='));

@@ -55,7 +55,12 @@ replica{{@index}} = {{this}}
 
 const DATA = {
   Secrets: {
-    host: 'db.internal', port: '5432', username: 'app', password: 's3cr3t-p@ss', database: 'orders', sslmode: 'require',
+    host: 'db.internal',
+    port: '5432',
+    username: 'app',
+    password: 's3cr3t-p@ss',
+    database: 'orders',
+    sslmode: 'require',
     replicas: ['db-1.internal', 'db-2.internal', 'db-3.internal'],
     features: { audit: 'on', cache: 'off', metrics: 'on' },
   },
@@ -98,16 +103,26 @@ export async function benchTemplates(rounds = 5): Promise<TemplateBench> {
   for (const render of Object.values(cases)) for (let i = 0; i < 10_000; i++) render();
   const best = { go: Infinity, goWithConversion: Infinity, handlebars: Infinity };
   for (let round = 0; round < rounds; round++) {
-    for (const [name, render] of Object.entries(cases) as [keyof typeof best, () => string][]) best[name] = Math.min(best[name], medianMicros(render));
+    for (const [name, render] of Object.entries(cases) as [keyof typeof best, () => string][])
+      best[name] = Math.min(best[name], medianMicros(render));
   }
-  return { goMicros: best.go, goWithConversionMicros: best.goWithConversion, handlebarsMicros: best.handlebars, outputBytes: Buffer.byteLength(goOutput) };
+  return {
+    goMicros: best.go,
+    goWithConversionMicros: best.goWithConversion,
+    handlebarsMicros: best.handlebars,
+    outputBytes: Buffer.byteLength(goOutput),
+  };
 }
 
 export function printTemplatesTable(result: TemplateBench): void {
-  console.log('\nTemplates: 20 lines, 10 fields, two ranges; compile once, render many (median per render, best of 5 interleaved rounds)');
+  console.log(
+    '\nTemplates: 20 lines, 10 fields, two ranges; compile once, render many (median per render, best of 5 interleaved rounds)',
+  );
   console.table({
     'Go text/template (data already converted)': { 'µs per render': result.goMicros.toFixed(2) },
-    'Go text/template (plain object converted each render)': { 'µs per render': result.goWithConversionMicros.toFixed(2) },
+    'Go text/template (plain object converted each render)': {
+      'µs per render': result.goWithConversionMicros.toFixed(2),
+    },
     handlebars: { 'µs per render': result.handlebarsMicros.toFixed(2) },
   });
 }

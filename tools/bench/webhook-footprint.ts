@@ -8,17 +8,28 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { createCertificateAuthority, freeLoopbackPort, issueCertificate, repoRoot } from '@vaultbridge/testenv';
-import { chartMemoryLimit, MemoryCgroup, printFootprintTable, shippedEnv, type CgroupCheck, type FootprintRow } from './footprint.ts';
+import {
+  chartMemoryLimit,
+  MemoryCgroup,
+  printFootprintTable,
+  shippedEnv,
+  type CgroupCheck,
+  type FootprintRow,
+} from './footprint.ts';
 import { load, sampleReview, stop, waitReady, type LoadResult } from './injector-webhook.ts';
 
 const goals = { idleMiB: 64, afterSaturationMiB: 96, minuteAfterMiB: 80, p99Ms: 12.2 };
 
 /** The node flags of the image's `vaultbridge-injector` wrapper (`exec node <flags> /app/injector.mjs`). */
 export function injectorNodeFlags(): string[] {
-  if (process.env.BENCH_INJECTOR_NODE_FLAGS !== undefined) return process.env.BENCH_INJECTOR_NODE_FLAGS.split(' ').filter(Boolean);
+  if (process.env.BENCH_INJECTOR_NODE_FLAGS !== undefined)
+    return process.env.BENCH_INJECTOR_NODE_FLAGS.split(' ').filter(Boolean);
   const dockerfile = path.join(repoRoot, 'packages/injector/Dockerfile');
   const line = /exec node ((?:--\S+ )*)\/app\/injector\.mjs/.exec(fs.readFileSync(dockerfile, 'utf8'));
-  if (!line) throw new Error(`${dockerfile}: no 'exec node [flags] /app/injector.mjs' wrapper to take the injector's node flags from`);
+  if (!line)
+    throw new Error(
+      `${dockerfile}: no 'exec node [flags] /app/injector.mjs' wrapper to take the injector's node flags from`,
+    );
   return (line[1] ?? '').split(' ').filter(Boolean);
 }
 
@@ -38,7 +49,8 @@ export interface WebhookFootprint {
 
 export async function benchWebhookFootprint(cgroupSeconds: number): Promise<WebhookFootprint> {
   const bundle = path.join(repoRoot, 'packages/injector/dist/bundle/injector.mjs');
-  if (!fs.existsSync(bundle)) throw new Error(`${bundle} is missing: run 'npx nx run @vaultbridge/injector:bundle' (npm run bench does)`);
+  if (!fs.existsSync(bundle))
+    throw new Error(`${bundle} is missing: run 'npx nx run @vaultbridge/injector:bundle' (npm run bench does)`);
   const flags = injectorNodeFlags();
   const env = { ...process.env, ...shippedEnv(path.join(repoRoot, 'packages/injector/Dockerfile')) };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vaultbridge-webhook-footprint-'));
@@ -49,10 +61,23 @@ export async function benchWebhookFootprint(cgroupSeconds: number): Promise<Webh
   fs.writeFileSync(certFile, serving.certPem);
   fs.writeFileSync(keyFile, serving.keyPem);
   const body = JSON.stringify(sampleReview());
-  const args = (port: number) => [...flags, bundle, 'serve', '--listen', `127.0.0.1:${port}`, '--tls-cert-file', certFile, '--tls-key-file', keyFile,
-    '--vault-address', 'https://vault.vault.svc:8200', '--log-level', 'warn',
+  const args = (port: number) => [
+    ...flags,
+    bundle,
+    'serve',
+    '--listen',
+    `127.0.0.1:${port}`,
+    '--tls-cert-file',
+    certFile,
+    '--tls-key-file',
+    keyFile,
+    '--vault-address',
+    'https://vault.vault.svc:8200',
+    '--log-level',
+    'warn',
     // BENCH_INJECTOR_ARGS: other serve flags to compare against the shipped defaults (e.g. --workers 0).
-    ...(process.env.BENCH_INJECTOR_ARGS ?? '').split(' ').filter(Boolean)];
+    ...(process.env.BENCH_INJECTOR_ARGS ?? '').split(' ').filter(Boolean),
+  ];
   const children: ChildProcess[] = [];
   const cgroup = new MemoryCgroup('webhook', chartMemoryLimit('injector'));
   try {
@@ -80,30 +105,63 @@ export async function benchWebhookFootprint(cgroupSeconds: number): Promise<Webh
     children.push(free);
     await waitReady(limitedPort, limited, 'injector in the cgroup');
     await waitReady(freePort, free, 'injector');
-    const saturate = (p: number) => autocannon({ url: `https://127.0.0.1:${p}/mutate`, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections: 25, duration: cgroupSeconds });
+    const saturate = (p: number) =>
+      autocannon({
+        url: `https://127.0.0.1:${p}/mutate`,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+        connections: 25,
+        duration: cgroupSeconds,
+      });
     const [inLimit, outside] = await Promise.all([saturate(limitedPort), saturate(freePort)]);
     const stats = cgroup.stats();
     const rows: FootprintRow[] = [
       { service: 'webhook', measure: 'idle (5 s after ready)', oursMiB: idleMiB, goalMiB: goals.idleMiB },
-      { service: 'webhook', measure: `right after a ${Math.round(saturation.requestsPerSecond)} reviews/s saturation run`, oursMiB: afterSaturationMiB, goalMiB: goals.afterSaturationMiB },
-      { service: 'webhook', measure: 'a minute after (1,000/s run in between)', oursMiB: minuteAfterMiB, goalMiB: goals.minuteAfterMiB },
+      {
+        service: 'webhook',
+        measure: `right after a ${Math.round(saturation.requestsPerSecond)} reviews/s saturation run`,
+        oursMiB: afterSaturationMiB,
+        goalMiB: goals.afterSaturationMiB,
+      },
+      {
+        service: 'webhook',
+        measure: 'a minute after (1,000/s run in between)',
+        oursMiB: minuteAfterMiB,
+        goalMiB: goals.minuteAfterMiB,
+      },
     ];
     return {
-      idleMiB, afterSaturationMiB, minuteAfterMiB, saturation, at1000, rows,
+      idleMiB,
+      afterSaturationMiB,
+      minuteAfterMiB,
+      saturation,
+      at1000,
+      rows,
       cgroup: {
-        service: 'webhook', limitMiB: cgroup.limitBytes / 1024 ** 2, seconds: cgroupSeconds,
-        oomKilled: killedBy === 'SIGKILL' || stats.oomKills > 0, maxUsageMiB: stats.maxUsageMiB, failcnt: stats.failcnt,
-        limitedPerSecond: inLimit.requests.average, unlimitedPerSecond: outside.requests.average, unit: 'reviews/s',
+        service: 'webhook',
+        limitMiB: cgroup.limitBytes / 1024 ** 2,
+        seconds: cgroupSeconds,
+        oomKilled: killedBy === 'SIGKILL' || stats.oomKills > 0,
+        maxUsageMiB: stats.maxUsageMiB,
+        failcnt: stats.failcnt,
+        limitedPerSecond: inLimit.requests.average,
+        unlimitedPerSecond: outside.requests.average,
+        unit: 'reviews/s',
       },
     };
   } finally {
-    await Promise.all(children.map((child) => (child.exitCode === null && child.signalCode === null ? stop(child) : Promise.resolve())));
+    await Promise.all(
+      children.map((child) => (child.exitCode === null && child.signalCode === null ? stop(child) : Promise.resolve())),
+    );
     cgroup.remove();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
 export function printWebhookFootprint(r: WebhookFootprint): void {
-  console.log(`\nwebhook (${process.env.BENCH_INJECTOR_ARGS || process.env.BENCH_INJECTOR_NODE_FLAGS !== undefined ? `node flags [${injectorNodeFlags().join(' ')}], serve flags [${process.env.BENCH_INJECTOR_ARGS ?? ''}]` : 'as shipped'}): saturation ${r.saturation.requestsPerSecond.toFixed(0)} reviews/s (${r.saturation.cpuMicrosPerRequest.toFixed(0)} µs CPU each); offered 1,000/s: p50 ${r.at1000.p50Ms.toFixed(1)} ms, p99 ${r.at1000.p99Ms.toFixed(1)} ms (goal: below vault-k8s's ${goals.p99Ms} ms on the issue's run)`);
+  console.log(
+    `\nwebhook (${process.env.BENCH_INJECTOR_ARGS || process.env.BENCH_INJECTOR_NODE_FLAGS !== undefined ? `node flags [${injectorNodeFlags().join(' ')}], serve flags [${process.env.BENCH_INJECTOR_ARGS ?? ''}]` : 'as shipped'}): saturation ${r.saturation.requestsPerSecond.toFixed(0)} reviews/s (${r.saturation.cpuMicrosPerRequest.toFixed(0)} µs CPU each); offered 1,000/s: p50 ${r.at1000.p50Ms.toFixed(1)} ms, p99 ${r.at1000.p99Ms.toFixed(1)} ms (goal: below vault-k8s's ${goals.p99Ms} ms on the issue's run)`,
+  );
   printFootprintTable('Webhook footprint', r.rows, [r.cgroup]);
 }

@@ -3,7 +3,15 @@
 // as the cluster tests do), one rotation in Vault, and the comparison. Every step is timed.
 import * as k8s from '@kubernetes/client-node';
 import {
-  appNamespace, clusterEnv, installChart, lastPrint, podLog, printingContainer, startStack, waitFor, type ClusterStack,
+  appNamespace,
+  clusterEnv,
+  installChart,
+  lastPrint,
+  podLog,
+  printingContainer,
+  startStack,
+  waitFor,
+  type ClusterStack,
 } from '@vaultbridge/testenv';
 
 const demoStarted = Date.now();
@@ -21,8 +29,10 @@ async function step<T>(title: string, run: () => Promise<T>): Promise<T> {
   return result;
 }
 
-const stack = await step('starting the stack with a one-node cluster (etcd, kube-apiserver, Vault, PostgreSQL, containerd, kubelet, CSI driver)', () =>
-  startStack({ cluster: true, onProgress: (m) => console.log(`  ${m}`) }));
+const stack = await step(
+  'starting the stack with a one-node cluster (etcd, kube-apiserver, Vault, PostgreSQL, containerd, kubelet, CSI driver)',
+  () => startStack({ cluster: true, onProgress: (m) => console.log(`  ${m}`) }),
+);
 
 interface App {
   method: string;
@@ -43,111 +53,239 @@ interface App {
 try {
   const env: ClusterStack = clusterEnv(stack, 'the demo stack started without its node');
   const { images } = env.cluster;
-  await step('helm install charts/vaultbridge (injector, CSI provider, operator) and wait for every pod Ready', () => installChart(env));
+  await step('helm install charts/vaultbridge (injector, CSI provider, operator) and wait for every pod Ready', () =>
+    installChart(env),
+  );
 
-  const namespace = await step('Vault: a KV secret, a policy and Kubernetes-auth roles for the demo namespace', async () => {
-    const ns = await appNamespace(env, 'demo');
-    await env.stack.vaultAdmin.write(`secret/data/${ns}/web`, { data: { password: 'first-password' } });
-    await env.stack.writePolicy(`${ns}-app`, `path "secret/data/${ns}/*" { capabilities = ["read"] }`);
-    // The agent and the CSI provider log in with the pod's token; the operator asks for audience vault.
-    await env.stack.writeKubernetesRole(`${ns}-app`, { serviceAccounts: ['app'], namespaces: [ns], policies: [`${ns}-app`] });
-    await env.stack.writeKubernetesRole(`${ns}-op`, { serviceAccounts: ['app'], namespaces: [ns], policies: [`${ns}-app`], audience: 'vault' });
-    console.log(`  namespace ${ns}, secret secret/data/${ns}/web (password=first-password)`);
-    return ns;
-  });
+  const namespace = await step(
+    'Vault: a KV secret, a policy and Kubernetes-auth roles for the demo namespace',
+    async () => {
+      const ns = await appNamespace(env, 'demo');
+      await env.stack.vaultAdmin.write(`secret/data/${ns}/web`, { data: { password: 'first-password' } });
+      await env.stack.writePolicy(`${ns}-app`, `path "secret/data/${ns}/*" { capabilities = ["read"] }`);
+      // The agent and the CSI provider log in with the pod's token; the operator asks for audience vault.
+      await env.stack.writeKubernetesRole(`${ns}-app`, {
+        serviceAccounts: ['app'],
+        namespaces: [ns],
+        policies: [`${ns}-app`],
+      });
+      await env.stack.writeKubernetesRole(`${ns}-op`, {
+        serviceAccounts: ['app'],
+        namespaces: [ns],
+        policies: [`${ns}-app`],
+        audience: 'vault',
+      });
+      console.log(`  namespace ${ns}, secret secret/data/${ns}/web (password=first-password)`);
+      return ns;
+    },
+  );
   const secretPath = `secret/data/${namespace}/web`;
 
   const apps: App[] = [
-    { method: 'injector', delivery: 'agent sidecar renders /vault/secrets/config.txt', label: 'injector', expect: (p) => `password=${p}\n`, rotation: 'same pod, file re-rendered' },
-    { method: 'CSI provider', delivery: 'driver mounts /mnt/secrets/password', label: 'csi', expect: (p) => `${p}\n`, rotation: 'same pod, file rewritten by the rotation poll' },
-    { method: 'operator', delivery: 'VaultStaticSecret → Secret → env', label: 'operator', expect: (p) => `password=${p}\n`, rotation: 'new pod (rollout restart)' },
+    {
+      method: 'injector',
+      delivery: 'agent sidecar renders /vault/secrets/config.txt',
+      label: 'injector',
+      expect: (p) => `password=${p}\n`,
+      rotation: 'same pod, file re-rendered',
+    },
+    {
+      method: 'CSI provider',
+      delivery: 'driver mounts /mnt/secrets/password',
+      label: 'csi',
+      expect: (p) => `${p}\n`,
+      rotation: 'same pod, file rewritten by the rotation poll',
+    },
+    {
+      method: 'operator',
+      delivery: 'VaultStaticSecret → Secret → env',
+      label: 'operator',
+      expect: (p) => `password=${p}\n`,
+      rotation: 'new pod (rollout restart)',
+    },
   ];
   const deployment = (label: string, spec: k8s.V1PodSpec, annotations?: Record<string, string>): k8s.V1Deployment => ({
     metadata: { name: label },
-    spec: { replicas: 1, selector: { matchLabels: { app: label } }, template: { metadata: { labels: { app: label }, annotations }, spec: { serviceAccountName: 'app', ...spec } } },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { app: label } },
+      template: { metadata: { labels: { app: label }, annotations }, spec: { serviceAccountName: 'app', ...spec } },
+    },
   });
 
   const deployedAt = await step('deploying one app per method (each prints what it sees every 0.5 s)', async () => {
-    await env.apps.createNamespacedDeployment({ namespace, body: deployment('injector', { containers: [printingContainer(images.injector, 'cat /vault/secrets/config.txt')] }, {
-      'vault.hashicorp.com/agent-inject': 'true',
-      'vault.hashicorp.com/role': `${namespace}-app`,
-      'vault.hashicorp.com/agent-inject-secret-config.txt': secretPath,
-      'vault.hashicorp.com/agent-inject-template-config.txt': 'password={{ secret "password" }}\n',
-      'vault.hashicorp.com/template-static-secret-render-interval': '1s',
-    }) });
+    await env.apps.createNamespacedDeployment({
+      namespace,
+      body: deployment(
+        'injector',
+        { containers: [printingContainer(images.injector, 'cat /vault/secrets/config.txt')] },
+        {
+          'vault.hashicorp.com/agent-inject': 'true',
+          'vault.hashicorp.com/role': `${namespace}-app`,
+          'vault.hashicorp.com/agent-inject-secret-config.txt': secretPath,
+          'vault.hashicorp.com/agent-inject-template-config.txt': 'password={{ secret "password" }}\n',
+          'vault.hashicorp.com/template-static-secret-render-interval': '1s',
+        },
+      ),
+    });
     console.log('  injector: Deployment injector annotated vault.hashicorp.com/agent-inject');
 
-    await env.custom.createNamespacedCustomObject({ group: 'secrets-store.csi.x-k8s.io', version: 'v1', namespace, plural: 'secretproviderclasses', body: {
-      apiVersion: 'secrets-store.csi.x-k8s.io/v1', kind: 'SecretProviderClass', metadata: { name: 'web' },
-      spec: { provider: 'vault', parameters: { roleName: `${namespace}-app`, objects: `- objectName: password\n  secretPath: ${secretPath}\n  secretKey: password\n` } },
-    } });
-    await env.stack.kube.core.createNamespacedPod({ namespace, body: {
-      metadata: { name: 'csi', labels: { app: 'csi' } },
-      spec: {
-        serviceAccountName: 'app',
-        containers: [{ ...printingContainer(images.injector, 'cat /mnt/secrets/password; echo'), volumeMounts: [{ name: 'secrets', mountPath: '/mnt/secrets', readOnly: true }] }],
-        volumes: [{ name: 'secrets', csi: { driver: 'secrets-store.csi.k8s.io', readOnly: true, volumeAttributes: { secretProviderClass: 'web' } } }],
+    await env.custom.createNamespacedCustomObject({
+      group: 'secrets-store.csi.x-k8s.io',
+      version: 'v1',
+      namespace,
+      plural: 'secretproviderclasses',
+      body: {
+        apiVersion: 'secrets-store.csi.x-k8s.io/v1',
+        kind: 'SecretProviderClass',
+        metadata: { name: 'web' },
+        spec: {
+          provider: 'vault',
+          parameters: {
+            roleName: `${namespace}-app`,
+            objects: `- objectName: password\n  secretPath: ${secretPath}\n  secretKey: password\n`,
+          },
+        },
       },
-    } });
+    });
+    await env.stack.kube.core.createNamespacedPod({
+      namespace,
+      body: {
+        metadata: { name: 'csi', labels: { app: 'csi' } },
+        spec: {
+          serviceAccountName: 'app',
+          containers: [
+            {
+              ...printingContainer(images.injector, 'cat /mnt/secrets/password; echo'),
+              volumeMounts: [{ name: 'secrets', mountPath: '/mnt/secrets', readOnly: true }],
+            },
+          ],
+          volumes: [
+            {
+              name: 'secrets',
+              csi: {
+                driver: 'secrets-store.csi.k8s.io',
+                readOnly: true,
+                volumeAttributes: { secretProviderClass: 'web' },
+              },
+            },
+          ],
+        },
+      },
+    });
     console.log('  CSI provider: pod csi with a SecretProviderClass volume');
 
     const group = 'secrets.vaultbridge.dev';
     const create = (plural: string, kind: string, name: string, spec: object) =>
-      env.custom.createNamespacedCustomObject({ group, version: 'v1beta1', namespace, plural, body: { apiVersion: `${group}/v1beta1`, kind, metadata: { name }, spec } });
+      env.custom.createNamespacedCustomObject({
+        group,
+        version: 'v1beta1',
+        namespace,
+        plural,
+        body: { apiVersion: `${group}/v1beta1`, kind, metadata: { name }, spec },
+      });
     await create('vaultconnections', 'VaultConnection', 'vault', { address: env.cluster.vaultAddrForPods });
-    await create('vaultauths', 'VaultAuth', 'app', { vaultConnectionRef: 'vault', method: 'kubernetes', mount: env.stack.layout.kubernetesAuthMount, kubernetes: { role: `${namespace}-op`, serviceAccount: 'app', audiences: ['vault'] } });
-    await env.apps.createNamespacedDeployment({ namespace, body: deployment('operator', { containers: [{
-      ...printingContainer(images.injector, 'echo "password=$PASSWORD"'),
-      env: [{ name: 'PASSWORD', valueFrom: { secretKeyRef: { name: 'web-credentials', key: 'password' } } }],
-    }] }) });
-    await create('vaultstaticsecrets', 'VaultStaticSecret', 'web', {
-      vaultAuthRef: 'app', mount: 'secret', path: `${namespace}/web`, type: 'kv-v2', refreshAfter: '1s',
-      destination: { name: 'web-credentials', create: true }, rolloutRestartTargets: [{ kind: 'Deployment', name: 'operator' }],
+    await create('vaultauths', 'VaultAuth', 'app', {
+      vaultConnectionRef: 'vault',
+      method: 'kubernetes',
+      mount: env.stack.layout.kubernetesAuthMount,
+      kubernetes: { role: `${namespace}-op`, serviceAccount: 'app', audiences: ['vault'] },
     });
-    console.log('  operator: Deployment operator reading env PASSWORD from Secret web-credentials, synced by VaultStaticSecret web');
+    await env.apps.createNamespacedDeployment({
+      namespace,
+      body: deployment('operator', {
+        containers: [
+          {
+            ...printingContainer(images.injector, 'echo "password=$PASSWORD"'),
+            env: [{ name: 'PASSWORD', valueFrom: { secretKeyRef: { name: 'web-credentials', key: 'password' } } }],
+          },
+        ],
+      }),
+    });
+    await create('vaultstaticsecrets', 'VaultStaticSecret', 'web', {
+      vaultAuthRef: 'app',
+      mount: 'secret',
+      path: `${namespace}/web`,
+      type: 'kv-v2',
+      refreshAfter: '1s',
+      destination: { name: 'web-credentials', create: true },
+      rolloutRestartTargets: [{ kind: 'Deployment', name: 'operator' }],
+    });
+    console.log(
+      '  operator: Deployment operator reading env PASSWORD from Secret web-credentials, synced by VaultStaticSecret web',
+    );
     return Date.now();
   });
 
   /** The newest Running pod of the app other than `except` whose last print is `expected`. */
   const podPrinting = async (app: App, expected: string, except?: string): Promise<string> =>
-    waitFor(env, namespace, `the ${app.method} app printing ${JSON.stringify(expected)}`, async () => {
-      for (const pod of (await env.stack.kube.core.listNamespacedPod({ namespace, labelSelector: `app=${app.label}` })).items) {
-        const name = pod.metadata!.name!;
-        if (name === except || pod.status?.phase !== 'Running' || pod.metadata?.deletionTimestamp) continue;
-        if (lastPrint(await podLog(env, namespace, name, 'app')) === expected) return name;
-      }
-      return undefined;
-    }, 180_000);
+    waitFor(
+      env,
+      namespace,
+      `the ${app.method} app printing ${JSON.stringify(expected)}`,
+      async () => {
+        for (const pod of (
+          await env.stack.kube.core.listNamespacedPod({ namespace, labelSelector: `app=${app.label}` })
+        ).items) {
+          const name = pod.metadata!.name!;
+          if (name === except || pod.status?.phase !== 'Running' || pod.metadata?.deletionTimestamp) continue;
+          if (lastPrint(await podLog(env, namespace, name, 'app')) === expected) return name;
+        }
+        return undefined;
+      },
+      180_000,
+    );
 
   await step('waiting until each app prints the secret (read from its container log through the kubelet)', async () => {
-    await Promise.all(apps.map(async (app) => {
-      const expected = app.expect('first-password');
-      app.podBefore = await podPrinting(app, expected);
-      app.firstMs = Date.now() - deployedAt;
-      app.before = expected.trim();
-      console.log(`  ${app.method.padEnd(12)} pod ${app.podBefore} sees: ${app.before}   (${seconds(app.firstMs)} after deploying)`);
-    }));
+    await Promise.all(
+      apps.map(async (app) => {
+        const expected = app.expect('first-password');
+        app.podBefore = await podPrinting(app, expected);
+        app.firstMs = Date.now() - deployedAt;
+        app.before = expected.trim();
+        console.log(
+          `  ${app.method.padEnd(12)} pod ${app.podBefore} sees: ${app.before}   (${seconds(app.firstMs)} after deploying)`,
+        );
+      }),
+    );
     const injected = await env.stack.kube.core.readNamespacedPod({ namespace, name: apps[0]!.podBefore! });
-    console.log(`  the injector's pod runs ${[...(injected.spec?.initContainers ?? []), ...injected.spec!.containers].map((c) => c.name).join(', ')}`);
+    console.log(
+      `  the injector's pod runs ${[...(injected.spec?.initContainers ?? []), ...injected.spec!.containers].map((c) => c.name).join(', ')}`,
+    );
   });
 
-  await step('rotating the secret in Vault (password=second-password) and waiting until each app prints it', async () => {
-    await env.stack.vaultAdmin.write(secretPath, { data: { password: 'second-password' } });
-    const rotatedAt = Date.now();
-    await Promise.all(apps.map(async (app) => {
-      const expected = app.expect('second-password');
-      // The operator's app sees the new Secret only in a new pod: its env is read at start.
-      app.podAfter = await podPrinting(app, expected, app.method === 'operator' ? app.podBefore : undefined);
-      app.rotatedMs = Date.now() - rotatedAt;
-      app.after = expected.trim();
-      console.log(`  ${app.method.padEnd(12)} pod ${app.podAfter} sees: ${app.after}   (${seconds(app.rotatedMs)} after the write)`);
-    }));
-  });
+  await step(
+    'rotating the secret in Vault (password=second-password) and waiting until each app prints it',
+    async () => {
+      await env.stack.vaultAdmin.write(secretPath, { data: { password: 'second-password' } });
+      const rotatedAt = Date.now();
+      await Promise.all(
+        apps.map(async (app) => {
+          const expected = app.expect('second-password');
+          // The operator's app sees the new Secret only in a new pod: its env is read at start.
+          app.podAfter = await podPrinting(app, expected, app.method === 'operator' ? app.podBefore : undefined);
+          app.rotatedMs = Date.now() - rotatedAt;
+          app.after = expected.trim();
+          console.log(
+            `  ${app.method.padEnd(12)} pod ${app.podAfter} sees: ${app.after}   (${seconds(app.rotatedMs)} after the write)`,
+          );
+        }),
+      );
+    },
+  );
 
   console.log('\n▶ comparison (this run)');
   const rows = [
     ['method', 'delivery', 'before', 'after', 'first secret', 'rotation seen', 'how the rotation arrived'],
-    ...apps.map((a) => [a.method, a.delivery, a.before!, a.after!, seconds(a.firstMs!), seconds(a.rotatedMs!), `${a.rotation}${a.podAfter === a.podBefore ? ` (${a.podAfter})` : ` (${a.podBefore} → ${a.podAfter})`}`]),
+    ...apps.map((a) => [
+      a.method,
+      a.delivery,
+      a.before!,
+      a.after!,
+      seconds(a.firstMs!),
+      seconds(a.rotatedMs!),
+      `${a.rotation}${a.podAfter === a.podBefore ? ` (${a.podAfter})` : ` (${a.podBefore} → ${a.podAfter})`}`,
+    ]),
   ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
@@ -160,7 +298,9 @@ try {
   await step('stopping the stack (every pod process, containerd, the servers)', () => stack.stop());
   console.log('\n▶ step times');
   for (const [title, took] of stepTimes) console.log(`  ${seconds(took).padStart(7)}  ${title}`);
-  console.log(`  ${seconds(Date.now() - demoStarted).padStart(7)}  total (this process; tools/demo.sh's setup and bundling before it are timed above it)`);
+  console.log(
+    `  ${seconds(Date.now() - demoStarted).padStart(7)}  total (this process; tools/demo.sh's setup and bundling before it are timed above it)`,
+  );
 }
 // The stack's API clients keep sockets and timers that outlive stop(); end here as the testenv CLI
 // does, once everything is stopped (a failure above has already ended the process with its error).

@@ -18,7 +18,13 @@ import * as grpc from '@grpc/grpc-js';
 import * as k8s from '@kubernetes/client-node';
 import pg from 'pg';
 import { loadProviderService } from '@vaultbridge/csi-provider';
-import { createCertificateAuthority, freeLoopbackPort, issueCertificate, repoRoot, startStack } from '@vaultbridge/testenv';
+import {
+  createCertificateAuthority,
+  freeLoopbackPort,
+  issueCertificate,
+  repoRoot,
+  startStack,
+} from '@vaultbridge/testenv';
 
 const step = (message: string) => console.log(`\n▶ ${message}`);
 const started = Date.now();
@@ -36,7 +42,12 @@ try {
   await stack.createServiceAccount(ns, 'web');
   await stack.vaultAdmin.write('secret/data/demo/web', { data: { username: 'web', password: 'first-password' } });
   await stack.writePolicy('demo-web', 'path "secret/data/demo/*" { capabilities = ["read"] }');
-  await stack.writeKubernetesRole('demo-web', { serviceAccounts: ['web'], namespaces: [ns], policies: ['demo-web'], audience: 'vault' });
+  await stack.writeKubernetesRole('demo-web', {
+    serviceAccounts: ['web'],
+    namespaces: [ns],
+    policies: ['demo-web'],
+    audience: 'vault',
+  });
 
   step('starting the injector webhook (packages/injector/dist/bundle/injector.mjs serve) and registering it');
   const ca = await createCertificateAuthority('demo-webhook');
@@ -44,19 +55,42 @@ try {
   fs.writeFileSync(path.join(work, 'tls.crt'), serving.certPem);
   fs.writeFileSync(path.join(work, 'tls.key'), serving.keyPem);
   const port = await freeLoopbackPort();
-  webhook = spawn(process.execPath, [path.join(repoRoot, 'packages/injector/dist/bundle/injector.mjs'), 'serve', '--listen', `127.0.0.1:${port}`,
-    '--tls-cert-file', path.join(work, 'tls.crt'), '--tls-key-file', path.join(work, 'tls.key'), '--vault-address', stack.vaultAddr, '--log-level', 'warn'],
-    { stdio: ['ignore', 'inherit', 'inherit'] });
+  webhook = spawn(
+    process.execPath,
+    [
+      path.join(repoRoot, 'packages/injector/dist/bundle/injector.mjs'),
+      'serve',
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--tls-cert-file',
+      path.join(work, 'tls.crt'),
+      '--tls-key-file',
+      path.join(work, 'tls.key'),
+      '--vault-address',
+      stack.vaultAddr,
+      '--log-level',
+      'warn',
+    ],
+    { stdio: ['ignore', 'inherit', 'inherit'] },
+  );
   const admission = stack.kube.config.makeApiClient(k8s.AdmissionregistrationV1Api);
   await admission.createMutatingWebhookConfiguration({
     body: {
       metadata: { name: 'vaultbridge-demo' },
-      webhooks: [{
-        name: 'vault.hashicorp.com', admissionReviewVersions: ['v1', 'v1beta1'], sideEffects: 'None', failurePolicy: 'Fail',
-        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } },
-        clientConfig: { url: `https://127.0.0.1:${port}/mutate`, caBundle: Buffer.from(ca.certPem).toString('base64') },
-        rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }],
-      }],
+      webhooks: [
+        {
+          name: 'vault.hashicorp.com',
+          admissionReviewVersions: ['v1', 'v1beta1'],
+          sideEffects: 'None',
+          failurePolicy: 'Fail',
+          namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } },
+          clientConfig: {
+            url: `https://127.0.0.1:${port}/mutate`,
+            caBundle: Buffer.from(ca.certPem).toString('base64'),
+          },
+          rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }],
+        },
+      ],
     },
   });
 
@@ -76,8 +110,16 @@ try {
     },
     spec: {
       serviceAccountName: 'web',
-      containers: [{ name: 'web', image: 'nginx:1.27', volumeMounts: [{ name: 'token', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' }] }],
-      volumes: [{ name: 'token', projected: { sources: [{ serviceAccountToken: { path: 'token', audience: 'vault' } }] } }],
+      containers: [
+        {
+          name: 'web',
+          image: 'nginx:1.27',
+          volumeMounts: [{ name: 'token', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' }],
+        },
+      ],
+      volumes: [
+        { name: 'token', projected: { sources: [{ serviceAccountToken: { path: 'token', audience: 'vault' } }] } },
+      ],
     },
   });
   let pod: k8s.V1Pod | undefined;
@@ -90,17 +132,27 @@ try {
     }
     await sleep(200);
   }
-  if (pod?.metadata?.annotations?.['vault.hashicorp.com/agent-inject-status'] !== 'injected') throw new Error('the webhook never injected the demo pod');
+  if (pod?.metadata?.annotations?.['vault.hashicorp.com/agent-inject-status'] !== 'injected')
+    throw new Error('the webhook never injected the demo pod');
   const injectedAt = Date.now();
   console.log(`  pod ${ns}/${pod.metadata?.name} came back injected:`);
-  console.log(`    init containers: ${(pod.spec?.initContainers ?? []).map((c) => `${c.name} (${c.args?.join(' ') ?? ''})`).join(', ')}`);
+  console.log(
+    `    init containers: ${(pod.spec?.initContainers ?? []).map((c) => `${c.name} (${c.args?.join(' ') ?? ''})`).join(', ')}`,
+  );
   console.log(`    containers:      ${pod.spec?.containers.map((c) => c.name).join(', ')}`);
   console.log(`    volumes:         ${(pod.spec?.volumes ?? []).map((v) => v.name).join(', ')}`);
   const configEnv = pod.spec?.initContainers?.[0]?.env?.find((e) => e.name === 'VAULTBRIDGE_AGENT_CONFIG')?.value ?? '';
-  const agentConfig = JSON.parse(Buffer.from(configEnv, 'base64').toString()) as { auth: { role: string }; secrets: Array<{ name: string; destination: string }> };
-  console.log(`    agent config:    role ${agentConfig.auth.role}, secrets ${agentConfig.secrets.map((s) => `${s.name} → ${s.destination}`).join(', ')}`);
+  const agentConfig = JSON.parse(Buffer.from(configEnv, 'base64').toString()) as {
+    auth: { role: string };
+    secrets: Array<{ name: string; destination: string }>;
+  };
+  console.log(
+    `    agent config:    role ${agentConfig.auth.role}, secrets ${agentConfig.secrets.map((s) => `${s.name} → ${s.destination}`).join(', ')}`,
+  );
 
-  step('running the injected agents as the kubelet would: vaultbridge-agent (bundle) with the pod\'s env and volumes under a temp root');
+  step(
+    "running the injected agents as the kubelet would: vaultbridge-agent (bundle) with the pod's env and volumes under a temp root",
+  );
   // No kubelet runs here, so the demo does its part: the projected service-account token (audience
   // vault) is written where the pod's volume would mount it, and the agents' absolute paths are mapped
   // under a temp root with VAULTBRIDGE_AGENT_ROOT.
@@ -121,17 +173,31 @@ try {
   await stack.resetRequestCounts();
   const deliveryStarted = Date.now();
   const initExit = await new Promise<number | null>((resolve) => {
-    const init = spawn(process.execPath, [agentBundle, 'init'], { env: agentEnv(initContainer), stdio: ['ignore', 'ignore', 'inherit'] });
+    const init = spawn(process.execPath, [agentBundle, 'init'], {
+      env: agentEnv(initContainer),
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     init.once('exit', resolve);
   });
   const firstSecret = Date.now() - deliveryStarted;
   const firstRequests = (await stack.requestCounts()).total;
   if (initExit !== 0 || !fs.existsSync(file)) throw new Error(`vault-agent-init exited with ${initExit}`);
-  console.log(`  vault-agent-init exited 0 after ${firstSecret} ms; ${path.relative(root, file)} (mode ${(fs.statSync(file).mode & 0o777).toString(8)}):`);
-  console.log(fs.readFileSync(file, 'utf8').replace(/^/gm, '    ').replace(/password=.*/, 'password=<redacted in the demo output>').trimEnd());
+  console.log(
+    `  vault-agent-init exited 0 after ${firstSecret} ms; ${path.relative(root, file)} (mode ${(fs.statSync(file).mode & 0o777).toString(8)}):`,
+  );
+  console.log(
+    fs
+      .readFileSync(file, 'utf8')
+      .replace(/^/gm, '    ')
+      .replace(/password=.*/, 'password=<redacted in the demo output>')
+      .trimEnd(),
+  );
 
   step('starting the vault-agent sidecar, then rotating the secret in Vault');
-  const sidecar = spawn(process.execPath, [agentBundle, 'sidecar'], { env: agentEnv(sidecarContainer), stdio: ['ignore', 'ignore', 'inherit'] });
+  const sidecar = spawn(process.execPath, [agentBundle, 'sidecar'], {
+    env: agentEnv(sidecarContainer),
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   const readyFile = path.join(root, 'home/vault/.vaultbridge-ready');
   for (let i = 0; i < 100 && !fs.existsSync(readyFile); i++) await sleep(100);
   await stack.vaultAdmin.write('secret/data/demo/web', { data: { username: 'web', password: 'second-password' } });
@@ -142,21 +208,48 @@ try {
     rotated = fs.readFileSync(file, 'utf8').includes('second-password');
   }
   const rotation = Date.now() - rotationStarted;
-  console.log(`  the sidecar re-rendered the file with the rotated password: ${rotated} (after ${rotation} ms; render interval 1 s)`);
+  console.log(
+    `  the sidecar re-rendered the file with the rotated password: ${rotated} (after ${rotation} ms; render interval 1 s)`,
+  );
   const sidecarExit = new Promise((resolve) => sidecar.once('exit', resolve));
   sidecar.kill('SIGTERM');
   await sidecarExit;
 
-
-  step('CSI: starting the provider (packages/csi-provider/dist/bundle/cli.mjs) on a unix socket and mounting as the driver does');
+  step(
+    'CSI: starting the provider (packages/csi-provider/dist/bundle/cli.mjs) on a unix socket and mounting as the driver does',
+  );
   const socketPath = path.join(work, 'vault.sock');
   const healthPort = await freeLoopbackPort();
-  provider = spawn(process.execPath, [path.join(repoRoot, 'packages/csi-provider/dist/bundle/cli.mjs'), '--endpoint', socketPath,
-    '--health-addr', `127.0.0.1:${healthPort}`, '--vault-addr', stack.vaultAddr, '--kubeconfig', stack.handle.kubeconfigPath, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  provider = spawn(
+    process.execPath,
+    [
+      path.join(repoRoot, 'packages/csi-provider/dist/bundle/cli.mjs'),
+      '--endpoint',
+      socketPath,
+      '--health-addr',
+      `127.0.0.1:${healthPort}`,
+      '--vault-addr',
+      stack.vaultAddr,
+      '--kubeconfig',
+      stack.handle.kubeconfigPath,
+      '--log-level',
+      'warn',
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
   for (let i = 0; i < 100 && !fs.existsSync(socketPath); i++) await sleep(100);
   const Service = grpc.makeGenericClientConstructor(loadProviderService(), 'CSIDriverProvider');
   const driver = new Service(`unix:${socketPath}`, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
-    Mount(request: unknown, callback: (error: grpc.ServiceError | null, response: { object_version: Array<{ id: string; version: string }>; files: Array<{ path: string; mode: number; contents: Buffer }> }) => void): void;
+    Mount(
+      request: unknown,
+      callback: (
+        error: grpc.ServiceError | null,
+        response: {
+          object_version: Array<{ id: string; version: string }>;
+          files: Array<{ path: string; mode: number; contents: Buffer }>;
+        },
+      ) => void,
+    ): void;
   };
   // What the driver sends: the SecretProviderClass parameters, the pod's volume context and the
   // kubelet's service-account token for the CSIDriver's audience.
@@ -164,33 +257,64 @@ try {
     const { token, expiresAt } = await stack.requestToken(ns, 'web', { audiences: ['vault'] });
     const attributes = JSON.stringify({
       roleName: 'demo-web',
-      objects: '- objectName: password\n  secretPath: secret/data/demo/web\n  secretKey: password\n  filePermission: 0400\n',
+      objects:
+        '- objectName: password\n  secretPath: secret/data/demo/web\n  secretKey: password\n  filePermission: 0400\n',
       'csi.storage.k8s.io/pod.name': 'web-csi',
       'csi.storage.k8s.io/pod.namespace': ns,
       'csi.storage.k8s.io/serviceAccount.name': 'web',
-      'csi.storage.k8s.io/serviceAccount.tokens': JSON.stringify({ vault: { token, expirationTimestamp: expiresAt.toISOString() } }),
+      'csi.storage.k8s.io/serviceAccount.tokens': JSON.stringify({
+        vault: { token, expirationTimestamp: expiresAt.toISOString() },
+      }),
     });
     return new Promise<Parameters<Parameters<typeof driver.Mount>[1]>[1]>((resolve, reject) =>
-      driver.Mount({ attributes, secrets: 'null', target_path: path.join(work, 'csi-target'), permission: '420', current_object_version: [] }, (error, response) => (error ? reject(error) : resolve(response))));
+      driver.Mount(
+        {
+          attributes,
+          secrets: 'null',
+          target_path: path.join(work, 'csi-target'),
+          permission: '420',
+          current_object_version: [],
+        },
+        (error, response) => (error ? reject(error) : resolve(response)),
+      ),
+    );
   };
   await stack.resetRequestCounts();
   const csiStarted = Date.now();
   const mounted = await csiMount();
   const csiFirst = Date.now() - csiStarted;
   const csiRequests = (await stack.requestCounts()).total;
-  console.log(`  Mount answered in ${csiFirst} ms with ${mounted.files.map((f) => `${f.path} (mode ${f.mode.toString(8)}, ${f.contents.length} bytes)`).join(', ')}; object version ${mounted.object_version[0]?.version.slice(0, 12)}…`);
+  console.log(
+    `  Mount answered in ${csiFirst} ms with ${mounted.files.map((f) => `${f.path} (mode ${f.mode.toString(8)}, ${f.contents.length} bytes)`).join(', ')}; object version ${mounted.object_version[0]?.version.slice(0, 12)}…`,
+  );
   await stack.vaultAdmin.write('secret/data/demo/web', { data: { username: 'web', password: 'third-password' } });
   const csiRotationStarted = Date.now();
   const remounted = await csiMount(); // the driver's rotation poll
   const csiRotation = Date.now() - csiRotationStarted;
   const csiRotated = remounted.files[0]?.contents.toString() === 'third-password';
-  console.log(`  after rotating in Vault, the driver's next Mount returns the new value: ${csiRotated}; object version ${remounted.object_version[0]?.version.slice(0, 12)}…`);
+  console.log(
+    `  after rotating in Vault, the driver's next Mount returns the new value: ${csiRotated}; object version ${remounted.object_version[0]?.version.slice(0, 12)}…`,
+  );
   driver.close();
 
-  step('operator: starting vaultbridge-operator (packages/operator/dist/bundle/cli.mjs --install-crds) and applying a VaultStaticSecret');
+  step(
+    'operator: starting vaultbridge-operator (packages/operator/dist/bundle/cli.mjs --install-crds) and applying a VaultStaticSecret',
+  );
   const operatorHealth = await freeLoopbackPort();
-  operator = spawn(process.execPath, [path.join(repoRoot, 'packages/operator/dist/bundle/cli.mjs'), '--kubeconfig', stack.handle.kubeconfigPath,
-    '--install-crds', '--health-probe-bind-address', `127.0.0.1:${operatorHealth}`, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  operator = spawn(
+    process.execPath,
+    [
+      path.join(repoRoot, 'packages/operator/dist/bundle/cli.mjs'),
+      '--kubeconfig',
+      stack.handle.kubeconfigPath,
+      '--install-crds',
+      '--health-probe-bind-address',
+      `127.0.0.1:${operatorHealth}`,
+      '--log-level',
+      'warn',
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
   const custom = stack.kube.config.makeApiClient(k8s.CustomObjectsApi);
   const group = 'secrets.vaultbridge.dev';
   const create = async (plural: string, body: object) => {
@@ -204,11 +328,38 @@ try {
       }
     }
   };
-  await create('vaultconnections', { apiVersion: `${group}/v1beta1`, kind: 'VaultConnection', metadata: { name: 'vault' }, spec: { address: stack.vaultAddr } });
-  await create('vaultauths', { apiVersion: `${group}/v1beta1`, kind: 'VaultAuth', metadata: { name: 'web' }, spec: { vaultConnectionRef: 'vault', method: 'kubernetes', mount: 'kubernetes', kubernetes: { role: 'demo-web', serviceAccount: 'web', audiences: ['vault'] } } });
+  await create('vaultconnections', {
+    apiVersion: `${group}/v1beta1`,
+    kind: 'VaultConnection',
+    metadata: { name: 'vault' },
+    spec: { address: stack.vaultAddr },
+  });
+  await create('vaultauths', {
+    apiVersion: `${group}/v1beta1`,
+    kind: 'VaultAuth',
+    metadata: { name: 'web' },
+    spec: {
+      vaultConnectionRef: 'vault',
+      method: 'kubernetes',
+      mount: 'kubernetes',
+      kubernetes: { role: 'demo-web', serviceAccount: 'web', audiences: ['vault'] },
+    },
+  });
   await stack.resetRequestCounts();
   const operatorStarted = Date.now();
-  await create('vaultstaticsecrets', { apiVersion: `${group}/v1beta1`, kind: 'VaultStaticSecret', metadata: { name: 'web' }, spec: { vaultAuthRef: 'web', mount: 'secret', path: 'demo/web', type: 'kv-v2', refreshAfter: '1s', destination: { name: 'web-credentials', create: true } } });
+  await create('vaultstaticsecrets', {
+    apiVersion: `${group}/v1beta1`,
+    kind: 'VaultStaticSecret',
+    metadata: { name: 'web' },
+    spec: {
+      vaultAuthRef: 'web',
+      mount: 'secret',
+      path: 'demo/web',
+      type: 'kv-v2',
+      refreshAfter: '1s',
+      destination: { name: 'web-credentials', create: true },
+    },
+  });
   const secretPassword = async () => {
     try {
       const secret = await stack.kube.core.readNamespacedSecret({ namespace: ns, name: 'web-credentials' });
@@ -224,7 +375,9 @@ try {
   }
   const operatorFirst = Date.now() - operatorStarted;
   const operatorRequests = (await stack.requestCounts()).total;
-  console.log(`  Secret ${ns}/web-credentials synced ${operatorFirst} ms after the VaultStaticSecret was created: ${synced !== undefined}`);
+  console.log(
+    `  Secret ${ns}/web-credentials synced ${operatorFirst} ms after the VaultStaticSecret was created: ${synced !== undefined}`,
+  );
   await stack.vaultAdmin.write('secret/data/demo/web', { data: { username: 'web', password: 'fourth-password' } });
   const operatorRotationStarted = Date.now();
   let operatorRotated = false;
@@ -233,13 +386,18 @@ try {
     operatorRotated = (await secretPassword()) === 'fourth-password';
   }
   const operatorRotation = Date.now() - operatorRotationStarted;
-  console.log(`  after rotating in Vault the Secret holds the new value: ${operatorRotated} (after ${operatorRotation} ms; refreshAfter 1s)`);
+  console.log(
+    `  after rotating in Vault the Secret holds the new value: ${operatorRotated} (after ${operatorRotation} ms; refreshAfter 1s)`,
+  );
 
   step('operator: a VaultDynamicSecret — PostgreSQL credentials from Vault in a Secret, and new ones on demand');
   const { databaseMount, databaseRole } = stack.layout;
-  await stack.writePolicy('demo-web', `path "secret/data/demo/*" { capabilities = ["read"] }
+  await stack.writePolicy(
+    'demo-web',
+    `path "secret/data/demo/*" { capabilities = ["read"] }
 path "${databaseMount}/creds/${databaseRole}" { capabilities = ["read"] }
-path "sys/leases/renew" { capabilities = ["update"] }`);
+path "sys/leases/renew" { capabilities = ["update"] }`,
+  );
   const dbCredentials = async () => {
     try {
       const secret = await stack.kube.core.readNamespacedSecret({ namespace: ns, name: 'db-credentials' });
@@ -250,7 +408,12 @@ path "sys/leases/renew" { capabilities = ["update"] }`);
     }
   };
   const logsIn = async (credentials: { user: string; password: string }) => {
-    const client = new pg.Client({ host: stack.postgres.host, port: stack.postgres.port, database: stack.postgres.database, ...credentials });
+    const client = new pg.Client({
+      host: stack.postgres.host,
+      port: stack.postgres.port,
+      database: stack.postgres.database,
+      ...credentials,
+    });
     try {
       await client.connect();
       return true;
@@ -262,7 +425,17 @@ path "sys/leases/renew" { capabilities = ["update"] }`);
   };
   await stack.resetRequestCounts();
   const dynamicStarted = Date.now();
-  await create('vaultdynamicsecrets', { apiVersion: `${group}/v1beta1`, kind: 'VaultDynamicSecret', metadata: { name: 'db' }, spec: { vaultAuthRef: 'web', mount: databaseMount, path: `creds/${databaseRole}`, destination: { name: 'db-credentials', create: true } } });
+  await create('vaultdynamicsecrets', {
+    apiVersion: `${group}/v1beta1`,
+    kind: 'VaultDynamicSecret',
+    metadata: { name: 'db' },
+    spec: {
+      vaultAuthRef: 'web',
+      mount: databaseMount,
+      path: `creds/${databaseRole}`,
+      destination: { name: 'db-credentials', create: true },
+    },
+  });
   let issued = await dbCredentials();
   while (issued === undefined && Date.now() - dynamicStarted < 30_000) {
     await sleep(50);
@@ -271,31 +444,61 @@ path "sys/leases/renew" { capabilities = ["update"] }`);
   const dynamicFirst = Date.now() - dynamicStarted;
   const dynamicRequests = (await stack.requestCounts()).total;
   const firstLogin = issued !== undefined && (await logsIn(issued));
-  console.log(`  Secret ${ns}/db-credentials holds user ${issued?.user ?? '(none)'} ${dynamicFirst} ms after the VaultDynamicSecret was created; it logs in to PostgreSQL: ${firstLogin}`);
+  console.log(
+    `  Secret ${ns}/db-credentials holds user ${issued?.user ?? '(none)'} ${dynamicFirst} ms after the VaultDynamicSecret was created; it logs in to PostgreSQL: ${firstLogin}`,
+  );
   // The lease is renewed at 67% of its TTL; new credentials come at the max TTL, or now with force-sync.
   const forceStarted = Date.now();
   await custom.patchNamespacedCustomObject(
-    { group, version: 'v1beta1', namespace: ns, plural: 'vaultdynamicsecrets', name: 'db', body: { metadata: { annotations: { 'secrets.vaultbridge.dev/force-sync': 'demo' } } } },
+    {
+      group,
+      version: 'v1beta1',
+      namespace: ns,
+      plural: 'vaultdynamicsecrets',
+      name: 'db',
+      body: { metadata: { annotations: { 'secrets.vaultbridge.dev/force-sync': 'demo' } } },
+    },
     k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
   );
   let renewedCredentials = await dbCredentials();
-  while ((renewedCredentials === undefined || renewedCredentials.user === issued?.user) && Date.now() - forceStarted < 15_000) {
+  while (
+    (renewedCredentials === undefined || renewedCredentials.user === issued?.user) &&
+    Date.now() - forceStarted < 15_000
+  ) {
     await sleep(50);
     renewedCredentials = await dbCredentials();
   }
   const dynamicRotation = Date.now() - forceStarted;
-  const dynamicRotated = renewedCredentials !== undefined && renewedCredentials.user !== issued?.user && (await logsIn(renewedCredentials));
-  console.log(`  after the force-sync annotation: new user ${renewedCredentials?.user ?? '(none)'} in ${dynamicRotation} ms; it logs in: ${dynamicRotated}`);
+  const dynamicRotated =
+    renewedCredentials !== undefined && renewedCredentials.user !== issued?.user && (await logsIn(renewedCredentials));
+  console.log(
+    `  after the force-sync annotation: new user ${renewedCredentials?.user ?? '(none)'} in ${dynamicRotation} ms; it logs in: ${dynamicRotated}`,
+  );
 
   step('summary');
-  console.log('| method        | state                          | time to first secret | time to rotation | Vault requests / delivery |');
-  console.log('|---------------|--------------------------------|----------------------|------------------|---------------------------|');
-  console.log(`| injector      | webhook + agent                | ${`${firstSecret} ms`.padEnd(20)} | ${`${rotation} ms`.padEnd(16)} | ${String(firstRequests).padEnd(25)} |`);
-  console.log(`| CSI provider  | provider + driver-style Mount  | ${`${csiFirst} ms`.padEnd(20)} | ${`${csiRotation} ms (next poll)`.padEnd(16)} | ${String(csiRequests).padEnd(25)} |`);
-  console.log(`| operator      | VaultStaticSecret → Secret     | ${`${operatorFirst} ms`.padEnd(20)} | ${`${operatorRotation} ms`.padEnd(16)} | ${String(operatorRequests).padEnd(25)} |`);
-  console.log(`| operator      | VaultDynamicSecret → Secret    | ${`${dynamicFirst} ms`.padEnd(20)} | ${`${dynamicRotation} ms (forced)`.padEnd(16)} | ${String(dynamicRequests).padEnd(25)} |`);
-  console.log(`\npod injected ${seconds(started)} after the demo started (stack start included); ${seconds(injectedAt)} since.`);
-  if (!rotated || !csiRotated || synced === undefined || !operatorRotated || !firstLogin || !dynamicRotated) process.exitCode = 1;
+  console.log(
+    '| method        | state                          | time to first secret | time to rotation | Vault requests / delivery |',
+  );
+  console.log(
+    '|---------------|--------------------------------|----------------------|------------------|---------------------------|',
+  );
+  console.log(
+    `| injector      | webhook + agent                | ${`${firstSecret} ms`.padEnd(20)} | ${`${rotation} ms`.padEnd(16)} | ${String(firstRequests).padEnd(25)} |`,
+  );
+  console.log(
+    `| CSI provider  | provider + driver-style Mount  | ${`${csiFirst} ms`.padEnd(20)} | ${`${csiRotation} ms (next poll)`.padEnd(16)} | ${String(csiRequests).padEnd(25)} |`,
+  );
+  console.log(
+    `| operator      | VaultStaticSecret → Secret     | ${`${operatorFirst} ms`.padEnd(20)} | ${`${operatorRotation} ms`.padEnd(16)} | ${String(operatorRequests).padEnd(25)} |`,
+  );
+  console.log(
+    `| operator      | VaultDynamicSecret → Secret    | ${`${dynamicFirst} ms`.padEnd(20)} | ${`${dynamicRotation} ms (forced)`.padEnd(16)} | ${String(dynamicRequests).padEnd(25)} |`,
+  );
+  console.log(
+    `\npod injected ${seconds(started)} after the demo started (stack start included); ${seconds(injectedAt)} since.`,
+  );
+  if (!rotated || !csiRotated || synced === undefined || !operatorRotated || !firstLogin || !dynamicRotated)
+    process.exitCode = 1;
 } finally {
   webhook?.kill('SIGTERM');
   provider?.kill('SIGTERM');

@@ -12,16 +12,28 @@ export default async function setup() {
   const named = process.env.VAULTBRIDGE_STACK;
   if (named && fs.existsSync(named) && JSON.parse(fs.readFileSync(named, 'utf8')).cluster) return;
   const handleFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'vaultbridge-jest-cluster-')), 'stack.json');
-  const child = spawn(process.execPath, ['--conditions=@vaultbridge/source', path.join(root, 'packages/testenv/src/cli.ts'), 'up', '--cluster', '--handle-file', handleFile], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      '--conditions=@vaultbridge/source',
+      path.join(root, 'packages/testenv/src/cli.ts'),
+      'up',
+      '--cluster',
+      '--handle-file',
+      handleFile,
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   globalThis.__vaultbridgeStack = child;
   let exitCode = null;
   child.once('exit', (code) => (exitCode = code ?? -1));
   // A cold start builds the service images too.
   const deadline = Date.now() + 600_000;
   while (!fs.existsSync(handleFile)) {
-    if (exitCode !== null) throw new Error(`the cluster stack failed to start (exit ${exitCode}); see its output above`);
+    if (exitCode !== null)
+      throw new Error(`the cluster stack failed to start (exit ${exitCode}); see its output above`);
     if (Date.now() > deadline) throw new Error('the cluster stack did not start within 600 s');
     await sleep(200);
   }

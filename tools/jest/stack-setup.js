@@ -11,9 +11,19 @@ const root = path.resolve(import.meta.dirname, '../..');
 export default async function setup() {
   if (process.env.VAULTBRIDGE_STACK) return;
   const handleFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'vaultbridge-jest-')), 'stack.json');
-  const child = spawn(process.execPath, ['--conditions=@vaultbridge/source', path.join(root, 'packages/testenv/src/cli.ts'), 'up', '--handle-file', handleFile], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      '--conditions=@vaultbridge/source',
+      path.join(root, 'packages/testenv/src/cli.ts'),
+      'up',
+      '--handle-file',
+      handleFile,
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   globalThis.__vaultbridgeStack = child;
   let exitCode = null;
   child.once('exit', (code) => (exitCode = code ?? -1));

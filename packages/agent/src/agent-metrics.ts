@@ -16,10 +16,23 @@ export class AgentMetrics implements AgentCounters {
 
   constructor() {
     this.registry = createMetricsRegistry({ defaultMetrics: { prefix: 'vaultbridge_agent_' } });
-    this.renders = this.registry.counter({ name: 'vaultbridge_agent_renders_total', help: 'Secret renders by secret name and result (created, changed, unchanged, error).', labelNames: ['secret', 'result'] as const });
-    this.leaseEvents = this.registry.counter({ name: 'vaultbridge_agent_lease_events_total', help: 'Lease renewals, re-issues, expiries and errors.', labelNames: ['event'] as const });
-    this.tokenLogins = this.registry.counter({ name: 'vaultbridge_agent_token_logins_total', help: 'Vault logins (the first, and new tokens after a refused renewal or the max TTL).' });
-    this.ready = this.registry.gauge({ name: 'vaultbridge_agent_ready', help: '1 once every secret has been rendered once.' });
+    this.renders = this.registry.counter({
+      name: 'vaultbridge_agent_renders_total',
+      help: 'Secret renders by secret name and result (created, changed, unchanged, error).',
+      labelNames: ['secret', 'result'] as const,
+    });
+    this.leaseEvents = this.registry.counter({
+      name: 'vaultbridge_agent_lease_events_total',
+      help: 'Lease renewals, re-issues, expiries and errors.',
+      labelNames: ['event'] as const,
+    });
+    this.tokenLogins = this.registry.counter({
+      name: 'vaultbridge_agent_token_logins_total',
+      help: 'Vault logins (the first, and new tokens after a refused renewal or the max TTL).',
+    });
+    this.ready = this.registry.gauge({
+      name: 'vaultbridge_agent_ready',
+      help: '1 once every secret has been rendered once.',
+    });
   }
 }
-

@@ -4,7 +4,22 @@
 // aws, gcp and azure with core's methods, which send Vault Agent's own login requests.
 
 import fs from 'node:fs/promises';
-import { AppRoleAuth, AwsAuth, AzureAuth, CertAuth, FileTokenSource, GcpAuth, JwtAuth, KubernetesAuth, VaultClient, awsCredentialChain, type Logger, type VaultAuthMethod, type VaultClientOptions, type VaultLogin } from '@vaultbridge/core';
+import {
+  AppRoleAuth,
+  AwsAuth,
+  AzureAuth,
+  CertAuth,
+  FileTokenSource,
+  GcpAuth,
+  JwtAuth,
+  KubernetesAuth,
+  VaultClient,
+  awsCredentialChain,
+  type Logger,
+  type VaultAuthMethod,
+  type VaultClientOptions,
+  type VaultLogin,
+} from '@vaultbridge/core';
 import type { AgentConfig } from './contract/index.ts';
 import type { AgentPaths } from './paths.ts';
 
@@ -18,7 +33,17 @@ const USED: Readonly<Record<AgentConfig['auth']['type'], readonly string[]>> = {
   cert: ['name', 'client_cert', 'client_key', 'ca_cert'],
   // credential_poll_interval: Vault Agent polls for new credentials; this agent resolves them again at
   // every login (temporary ones 5 minutes before they expire), so the interval has nothing to set.
-  aws: ['role', 'type', 'access_key', 'secret_key', 'session_token', 'header_value', 'nonce', 'region', 'credential_poll_interval'],
+  aws: [
+    'role',
+    'type',
+    'access_key',
+    'secret_key',
+    'session_token',
+    'header_value',
+    'nonce',
+    'region',
+    'credential_poll_interval',
+  ],
   // project: read by Vault Agent and not used by it either.
   gcp: ['role', 'type', 'credentials', 'service_account', 'project', 'jwt_exp'],
   azure: ['role', 'resource', 'object_id', 'client_id'],
@@ -29,7 +54,9 @@ async function readTrimmed(file: string, what: string): Promise<string> {
   try {
     text = await fs.readFile(file, 'utf8');
   } catch (error) {
-    throw new Error(`cannot read the ${what} file ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error });
+    throw new Error(`cannot read the ${what} file ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, {
+      cause: error,
+    });
   }
   const value = text.trim();
   if (value === '') throw new Error(`the ${what} file ${file} is empty`);
@@ -67,10 +94,19 @@ class AppRoleFromFiles implements VaultAuthMethod {
  * The login method of the configuration; file paths go through the agent root. `clientOptions` are the
  * session's Vault client options (the cert method may log in with a certificate of its own).
  */
-export function authMethodFor(config: AgentConfig, paths: AgentPaths, logger: Logger, clientOptions: VaultClientOptions): VaultAuthMethod {
+export function authMethodFor(
+  config: AgentConfig,
+  paths: AgentPaths,
+  logger: Logger,
+  clientOptions: VaultClientOptions,
+): VaultAuthMethod {
   const auth = config.auth;
   const unused = Object.keys(auth.config).filter((param) => !USED[auth.type].includes(param));
-  if (unused.length > 0) logger.warn({ parameters: unused, method: auth.type }, `auth-config-* parameters not used by the ${auth.type} method of this agent`);
+  if (unused.length > 0)
+    logger.warn(
+      { parameters: unused, method: auth.type },
+      `auth-config-* parameters not used by the ${auth.type} method of this agent`,
+    );
   const tokenSource = () => new FileTokenSource({ path: paths.hostPath(auth.serviceAccountTokenPath) });
   switch (auth.type) {
     case 'kubernetes':
@@ -80,21 +116,29 @@ export function authMethodFor(config: AgentConfig, paths: AgentPaths, logger: Lo
     case 'cert': {
       const own = auth.config.client_cert !== undefined && auth.config.client_key !== undefined;
       const caCert = auth.config.ca_cert;
-      const loginClient = own || caCert !== undefined
-        ? new VaultClient({
-            ...clientOptions,
-            tls: {
-              ...clientOptions.tls,
-              ...(own ? { clientCert: paths.hostPath(auth.config.client_cert ?? ''), clientKey: paths.hostPath(auth.config.client_key ?? '') } : {}),
-              ...(caCert === undefined ? {} : { caFile: paths.hostPath(caCert) }),
-            },
-          })
-        : undefined;
+      const loginClient =
+        own || caCert !== undefined
+          ? new VaultClient({
+              ...clientOptions,
+              tls: {
+                ...clientOptions.tls,
+                ...(own
+                  ? {
+                      clientCert: paths.hostPath(auth.config.client_cert ?? ''),
+                      clientKey: paths.hostPath(auth.config.client_key ?? ''),
+                    }
+                  : {}),
+                ...(caCert === undefined ? {} : { caFile: paths.hostPath(caCert) }),
+              },
+            })
+          : undefined;
       return new CertAuth({
         ...(auth.config.name === undefined ? {} : { name: auth.config.name }),
         mount: auth.mountPath,
         ...(loginClient === undefined ? {} : { loginClient }),
-        certificateSource: own ? `the certificate ${auth.config.client_cert}` : `the client certificate ${config.vault.clientCert ?? '(none: set vault.hashicorp.com/client-cert)'}`,
+        certificateSource: own
+          ? `the certificate ${auth.config.client_cert}`
+          : `the client certificate ${config.vault.clientCert ?? '(none: set vault.hashicorp.com/client-cert)'}`,
       });
     }
     case 'aws': {
@@ -146,7 +190,11 @@ export function authMethodFor(config: AgentConfig, paths: AgentPaths, logger: Lo
     }
     case 'approle': {
       const secretIdFile = auth.config.secret_id_file_path;
-      return new AppRoleFromFiles(auth.mountPath.replace(/^\/+|\/+$/g, '').replace(/^auth\//, ''), paths.hostPath(auth.config.role_id_file_path ?? ''), secretIdFile === undefined ? undefined : paths.hostPath(secretIdFile));
+      return new AppRoleFromFiles(
+        auth.mountPath.replace(/^\/+|\/+$/g, '').replace(/^auth\//, ''),
+        paths.hostPath(auth.config.role_id_file_path ?? ''),
+        secretIdFile === undefined ? undefined : paths.hostPath(secretIdFile),
+      );
     }
   }
 }

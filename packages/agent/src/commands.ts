@@ -12,7 +12,10 @@ export interface CommandResult {
   readonly timedOut: boolean;
 }
 
-export function runSecretCommand(command: string, options: { secretName: string; logger: Logger; timeoutMs?: number; env?: NodeJS.ProcessEnv }): Promise<CommandResult> {
+export function runSecretCommand(
+  command: string,
+  options: { secretName: string; logger: Logger; timeoutMs?: number; env?: NodeJS.ProcessEnv },
+): Promise<CommandResult> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
   const started = Date.now();
   return new Promise((resolve) => {
@@ -27,9 +30,18 @@ export function runSecretCommand(command: string, options: { secretName: string;
       if (finished) return;
       finished = true;
       clearTimeout(timer);
-      const fields = { secretName: options.secretName, exitCode: result.exitCode, signal: result.signal, durationMs: Date.now() - started };
+      const fields = {
+        secretName: options.secretName,
+        exitCode: result.exitCode,
+        signal: result.signal,
+        durationMs: Date.now() - started,
+      };
       if (result.exitCode === 0) options.logger.info(fields, 'command after render succeeded');
-      else options.logger.warn({ ...fields, timedOut: result.timedOut }, result.timedOut ? `command after render timed out after ${timeoutMs} ms` : 'command after render failed');
+      else
+        options.logger.warn(
+          { ...fields, timedOut: result.timedOut },
+          result.timedOut ? `command after render timed out after ${timeoutMs} ms` : 'command after render failed',
+        );
       resolve(result);
     };
     child.once('error', (error) => {

@@ -51,7 +51,12 @@ function components(root: string, relative: string): string[] {
  * Opens `root/<dirs...>` one component at a time, creating missing directories (mode `directoryMode`),
  * and refusing any component that is a symlink or not a directory. The caller closes the handle.
  */
-async function openDirectoryChain(root: string, relative: string, dirs: readonly string[], directoryMode: number): Promise<FileHandle> {
+async function openDirectoryChain(
+  root: string,
+  relative: string,
+  dirs: readonly string[],
+  directoryMode: number,
+): Promise<FileHandle> {
   let dir = await fs.open(root, O_RDONLY | O_DIRECTORY);
   try {
     for (let index = 0; index < dirs.length; index += 1) {
@@ -74,7 +79,11 @@ async function openDirectoryChain(root: string, relative: string, dirs: readonly
             // With O_DIRECTORY, Linux reports a symlink as ENOTDIR: look at the entry itself to say which.
             const entry = await fs.lstat(within(dir, name)).catch(() => undefined);
             if (failure === 'ELOOP' || entry?.isSymbolicLink() === true) {
-              throw new ConfinedPathError(root, relative, `${shown} is a symbolic link; the agent never writes through links in a shared volume`);
+              throw new ConfinedPathError(
+                root,
+                relative,
+                `${shown} is a symbolic link; the agent never writes through links in a shared volume`,
+              );
             }
             throw new ConfinedPathError(root, relative, `${shown} is not a directory`);
           }
@@ -92,20 +101,30 @@ async function openDirectoryChain(root: string, relative: string, dirs: readonly
 }
 
 /** The bytes of `name` in `dir` if it is a regular file of `size` bytes; `'absent'` or `'other'` otherwise. */
-async function existing(dir: FileHandle, name: string, root: string, relative: string): Promise<{ handle: FileHandle; size: number } | 'absent'> {
+async function existing(
+  dir: FileHandle,
+  name: string,
+  root: string,
+  relative: string,
+): Promise<{ handle: FileHandle; size: number } | 'absent'> {
   let handle: FileHandle;
   try {
     // O_NONBLOCK: a FIFO planted by the application must not hang the agent on open.
     handle = await fs.open(within(dir, name), O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
   } catch (error) {
     if (code(error) === 'ENOENT') return 'absent';
-    if (code(error) === 'ELOOP') throw new ConfinedPathError(root, relative, 'the file is a symbolic link; remove it and the agent writes a file');
+    if (code(error) === 'ELOOP')
+      throw new ConfinedPathError(root, relative, 'the file is a symbolic link; remove it and the agent writes a file');
     throw error;
   }
   const stat = await handle.stat();
   if (!stat.isFile()) {
     await handle.close();
-    throw new ConfinedPathError(root, relative, 'the path is taken by something that is not a regular file (a directory, FIFO or device)');
+    throw new ConfinedPathError(
+      root,
+      relative,
+      'the path is taken by something that is not a regular file (a directory, FIFO or device)',
+    );
   }
   return { handle, size: stat.size };
 }
@@ -130,7 +149,12 @@ export const MAX_APPEND_BASE_BYTES = 16 * 1024 * 1024;
  * `mode`, never through a symlink at any level below `root`; only when the bytes differ (a same-bytes
  * file keeps its inode and only gets its mode). Missing directories below the root are created.
  */
-export async function writeConfined(root: string, relative: string, content: string | Uint8Array, options: ConfinedWriteOptions): Promise<WriteResult> {
+export async function writeConfined(
+  root: string,
+  relative: string,
+  content: string | Uint8Array,
+  options: ConfinedWriteOptions,
+): Promise<WriteResult> {
   const parts = components(root, relative);
   const name = parts.at(-1)!;
   await fs.mkdir(root, { recursive: true, mode: options.directoryMode ?? 0o755 });
@@ -140,7 +164,12 @@ export async function writeConfined(root: string, relative: string, content: str
     const previous = await existing(dir, name, root, relative);
     if (previous !== 'absent' && options.append === true) {
       try {
-        if (previous.size > MAX_APPEND_BASE_BYTES) throw new ConfinedPathError(root, relative, `the file is larger than ${MAX_APPEND_BASE_BYTES} bytes; the agent does not append to it`);
+        if (previous.size > MAX_APPEND_BASE_BYTES)
+          throw new ConfinedPathError(
+            root,
+            relative,
+            `the file is larger than ${MAX_APPEND_BASE_BYTES} bytes; the agent does not append to it`,
+          );
         bytes = Buffer.concat([await previous.handle.readFile(), bytes]);
       } finally {
         await previous.handle.close();
@@ -151,7 +180,10 @@ export async function writeConfined(root: string, relative: string, content: str
         if (previous.size === bytes.length && (await previous.handle.readFile()).equals(bytes)) {
           const stat = await previous.handle.stat();
           if ((stat.mode & 0o7777) !== options.mode) await previous.handle.chmod(options.mode);
-          if ((options.uid !== undefined && stat.uid !== options.uid) || (options.gid !== undefined && stat.gid !== options.gid)) {
+          if (
+            (options.uid !== undefined && stat.uid !== options.uid) ||
+            (options.gid !== undefined && stat.gid !== options.gid)
+          ) {
             await previous.handle.chown(options.uid ?? stat.uid, options.gid ?? stat.gid);
           }
           return 'unchanged';
@@ -164,7 +196,8 @@ export async function writeConfined(root: string, relative: string, content: str
     const handle = await fs.open(within(dir, temporary), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, options.mode);
     try {
       await handle.writeFile(bytes);
-      if (options.uid !== undefined || options.gid !== undefined) await handle.chown(options.uid ?? process.getuid?.() ?? -1, options.gid ?? process.getgid?.() ?? -1);
+      if (options.uid !== undefined || options.gid !== undefined)
+        await handle.chown(options.uid ?? process.getuid?.() ?? -1, options.gid ?? process.getgid?.() ?? -1);
       await handle.chmod(options.mode);
       await handle.sync();
     } catch (error) {

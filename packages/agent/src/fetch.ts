@@ -2,7 +2,13 @@
 // other engine (database, aws…) through readDynamicSecret with its lease. Whether a path is KV is asked
 // once per mount (KvSecrets.detectMount caches it).
 
-import { KvSecrets, VaultConfigError, readDynamicSecret, type DynamicSecret, type VaultClient } from '@vaultbridge/core';
+import {
+  KvSecrets,
+  VaultConfigError,
+  readDynamicSecret,
+  type DynamicSecret,
+  type VaultClient,
+} from '@vaultbridge/core';
 import type { FetchedSecret } from './contract/render.ts';
 
 export type { FetchedSecret } from './contract/render.ts';
@@ -14,7 +20,10 @@ export class SecretFetchError extends Error {
   readonly vaultPath: string;
 
   constructor(secretName: string, vaultPath: string, cause: unknown) {
-    super(`secret "${secretName}" (Vault path ${vaultPath}): ${cause instanceof Error ? cause.message : 'read failed'}`, { cause });
+    super(
+      `secret "${secretName}" (Vault path ${vaultPath}): ${cause instanceof Error ? cause.message : 'read failed'}`,
+      { cause },
+    );
     this.name = 'SecretFetchError';
     this.secretName = secretName;
     this.vaultPath = vaultPath;
@@ -31,13 +40,16 @@ export class SecretFetcher {
   }
 
   /** `undefined` when the path is not on a KV mount. */
-  private async kvLocation(vaultPath: string): Promise<{ mount: string; relative: string; kvVersion: 1 | 2 } | undefined> {
+  private async kvLocation(
+    vaultPath: string,
+  ): Promise<{ mount: string; relative: string; kvVersion: 1 | 2 } | undefined> {
     let mount;
     try {
       mount = await this.kv.detectMount(vaultPath);
     } catch (error) {
       // A mount that is found but is not KV comes back as a VaultConfigError without an HTTP status.
-      if (error instanceof VaultConfigError && error.status === undefined && / not KV$/.test(error.message)) return undefined;
+      if (error instanceof VaultConfigError && error.status === undefined && / not KV$/.test(error.message))
+        return undefined;
       throw error;
     }
     const logical = vaultPath.replace(/^\/+|\/+$/g, '');
@@ -51,7 +63,10 @@ export class SecretFetcher {
     try {
       const location = await this.kvLocation(vaultPath);
       if (location) {
-        const secret = await this.kv.read<Record<string, unknown>>(location.relative, { mount: location.mount, kvVersion: location.kvVersion });
+        const secret = await this.kv.read<Record<string, unknown>>(location.relative, {
+          mount: location.mount,
+          kvVersion: location.kvVersion,
+        });
         return { kind: 'kv', path: vaultPath, data: secret.data, version: secret.metadata?.version };
       }
       return this.dynamic(vaultPath, await readDynamicSecret<Record<string, unknown>>(this.client, vaultPath));

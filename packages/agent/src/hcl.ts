@@ -78,7 +78,8 @@ function lex(text: string): Token[] {
           if (next === 'u' || next === 'U') {
             const width = next === 'u' ? 4 : 8;
             const hex = text.slice(i + 2, i + 2 + width);
-            if (!new RegExp(`^[0-9a-fA-F]{${width}}$`).test(hex)) throw new HclError(`invalid escape \\${next}${hex}`, line);
+            if (!new RegExp(`^[0-9a-fA-F]{${width}}$`).test(hex))
+              throw new HclError(`invalid escape \\${next}${hex}`, line);
             out += String.fromCodePoint(parseInt(hex, 16));
             i += 2 + width;
             continue;
@@ -111,7 +112,9 @@ function lex(text: string): Token[] {
       let body = lines;
       if (indented) {
         // <<- removes the smallest indentation of the lines, as HCL does.
-        const widths = lines.filter((l) => l.trim() !== '').map((l) => (/^[ \t]*/.exec(l) as RegExpExecArray)[0].length);
+        const widths = lines
+          .filter((l) => l.trim() !== '')
+          .map((l) => (/^[ \t]*/.exec(l) as RegExpExecArray)[0].length);
         const cut = widths.length === 0 ? 0 : Math.min(...widths);
         body = lines.map((l) => l.slice(cut));
       }
@@ -171,7 +174,8 @@ class Parser {
         this.next();
         continue;
       }
-      if (t.kind !== 'ident' && t.kind !== 'string') throw new HclError('expected a key (a name or a quoted string)', t.line);
+      if (t.kind !== 'ident' && t.kind !== 'string')
+        throw new HclError('expected a key (a name or a quoted string)', t.line);
       this.next();
       const key = t.text;
       if (this.isPunct('=') || this.isPunct(':')) {
@@ -181,7 +185,8 @@ class Parser {
       }
       // A block, perhaps with labels: `method "kubernetes" { … }` is method → kubernetes → { … }.
       const labels: string[] = [];
-      while (this.peek().kind === 'string' || this.peek().kind === 'ident') labels.push((this.next() as { text: string }).text);
+      while (this.peek().kind === 'string' || this.peek().kind === 'ident')
+        labels.push((this.next() as { text: string }).text);
       if (!this.isPunct('{')) throw new HclError(`"${key}" must be followed by "=" or a block "{"`, this.peek().line);
       const open = this.next();
       let value: HclValue = this.body(open.line, true);
@@ -228,8 +233,14 @@ function fromJson(value: unknown, line: number): HclValue {
     const entries = new Map<string, HclValue[]>();
     for (const [k, v] of Object.entries(value)) {
       // In JSON a repeated block is a list of objects.
-      const list = Array.isArray(v) && v.every((x) => typeof x === 'object' && x !== null && !Array.isArray(x)) && v.length > 0 ? v : [v];
-      entries.set(k, list.map((x) => fromJson(x, line)));
+      const list =
+        Array.isArray(v) && v.every((x) => typeof x === 'object' && x !== null && !Array.isArray(x)) && v.length > 0
+          ? v
+          : [v];
+      entries.set(
+        k,
+        list.map((x) => fromJson(x, line)),
+      );
     }
     return { entries, line };
   }
@@ -251,4 +262,5 @@ export function parseHcl(text: string): HclBody {
   return new Parser(lex(text)).body(1, false);
 }
 
-export const isBody = (v: HclValue | undefined): v is HclBody => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const isBody = (v: HclValue | undefined): v is HclBody =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);

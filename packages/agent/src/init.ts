@@ -25,13 +25,20 @@ export async function runInit(options: AgentRunOptions): Promise<number> {
   const renderCache = handover === undefined ? undefined : new LeaseCache({ agentRequestsOnly: true, logger });
   let session;
   try {
-    session = await openSession(options.config, options.paths, logger, renderCache === undefined ? {} : { renderCache });
+    session = await openSession(
+      options.config,
+      options.paths,
+      logger,
+      renderCache === undefined ? {} : { renderCache },
+    );
   } catch (error) {
     logger.error({ err: error }, `init failed: ${(error as Error).message}`);
     return 1;
   }
   try {
-    const rendered = await withRetryBudget(session, 'init render', () => renderAll(session), { budgetMs: options.retryBudgetMs });
+    const rendered = await withRetryBudget(session, 'init render', () => renderAll(session), {
+      budgetMs: options.retryBudgetMs,
+    });
     if (handover !== undefined && renderCache !== undefined) await handOver(session, handover, renderCache);
     logger.info({ secrets: rendered.length, durationMs: Date.now() - started }, 'init complete: every secret rendered');
     return 0;
@@ -58,6 +65,9 @@ async function handOver(session: AgentSession, location: HandoverLocation, cache
     await writeHandover(session.tokens.client, session.paths, location.file, { token, entries }, wrapTtlSeconds);
     session.logger.info({ leases: entries.length, file: location.file }, 'handover written for the sidecar');
   } catch (error) {
-    session.logger.warn({ err: error }, `cannot write the handover; the sidecar will log in again: ${(error as Error).message}`);
+    session.logger.warn(
+      { err: error },
+      `cannot write the handover; the sidecar will log in again: ${(error as Error).message}`,
+    );
   }
 }

@@ -1,9 +1,18 @@
-import { createLogger, type EventStreamStatus, type KvEvent, type VaultClient, type VaultEventStream } from '@vaultbridge/core';
+import {
+  createLogger,
+  type EventStreamStatus,
+  type KvEvent,
+  type VaultClient,
+  type VaultEventStream,
+} from '@vaultbridge/core';
 import { apiPathsOf, InstantRerender, SerialRenders } from './instant.ts';
 
 describe('apiPathsOf', () => {
   it('names a kv-v2 secret by its data path and its logical path, a kv-v1 secret by its path', () => {
-    expect(apiPathsOf({ eventType: 'kv-v2/data-write', mount: 'secret', path: 'app/db', version: 3 })).toEqual(['secret/data/app/db', 'secret/app/db']);
+    expect(apiPathsOf({ eventType: 'kv-v2/data-write', mount: 'secret', path: 'app/db', version: 3 })).toEqual([
+      'secret/data/app/db',
+      'secret/app/db',
+    ]);
     expect(apiPathsOf({ eventType: 'kv-v1/write', mount: 'kv', path: 'app/db' })).toEqual(['kv/app/db']);
   });
 });
@@ -42,8 +51,14 @@ describe('InstantRerender', () => {
     });
     const instant = new InstantRerender<string>({
       client: {} as VaultClient,
-      secrets: [{ path: 'secret/data/app/db', secret: 'db' }, { path: '/secret/app/other/', secret: 'other' }, { path: 'kv/legacy', secret: 'legacy' }],
-      renders, logger: createLogger({ name: 'test', level: 'silent' }), intervalMs: 300_000,
+      secrets: [
+        { path: 'secret/data/app/db', secret: 'db' },
+        { path: '/secret/app/other/', secret: 'other' },
+        { path: 'kv/legacy', secret: 'legacy' },
+      ],
+      renders,
+      logger: createLogger({ name: 'test', level: 'silent' }),
+      intervalMs: 300_000,
       openStream: (_client, given) => {
         handlers = given;
         return { start: () => undefined, close: () => undefined } as unknown as VaultEventStream;

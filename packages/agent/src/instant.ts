@@ -49,7 +49,8 @@ export class SerialRenders<S> {
 
   /** Resolves once no render runs or waits. */
   async idle(): Promise<void> {
-    while (this.running.size > 0 || this.queued.size > 0) await Promise.all([...this.running.values(), ...this.queued.values()]);
+    while (this.running.size > 0 || this.queued.size > 0)
+      await Promise.all([...this.running.values(), ...this.queued.values()]);
   }
 }
 
@@ -63,7 +64,10 @@ export interface InstantRerenderOptions<S> {
   /** The static interval, for the log line that says what happens without events. */
   intervalMs: number;
   /** Injectable for tests. */
-  openStream?: (client: VaultClient, handlers: { onEvent: (event: KvEvent) => void; onStatus: (status: EventStreamStatus) => void }) => VaultEventStream;
+  openStream?: (
+    client: VaultClient,
+    handlers: { onEvent: (event: KvEvent) => void; onStatus: (status: EventStreamStatus) => void },
+  ) => VaultEventStream;
 }
 
 export class InstantRerender<S> {
@@ -79,7 +83,10 @@ export class InstantRerender<S> {
       this.byPath.set(key, [...(this.byPath.get(key) ?? []), secret]);
     }
     const open = options.openStream ?? ((client, handlers) => client.eventStream(handlers));
-    this.stream = open(options.client, { onEvent: (event) => this.onEvent(event), onStatus: (status) => this.onStatus(status) });
+    this.stream = open(options.client, {
+      onEvent: (event) => this.onEvent(event),
+      onStatus: (status) => this.onStatus(status),
+    });
   }
 
   start(): void {
@@ -92,7 +99,8 @@ export class InstantRerender<S> {
   }
 
   private onEvent(event: KvEvent): void {
-    for (const path of apiPathsOf(event)) for (const secret of this.byPath.get(path) ?? []) void this.options.renders.render(secret);
+    for (const path of apiPathsOf(event))
+      for (const secret of this.byPath.get(path) ?? []) void this.options.renders.render(secret);
   }
 
   private onStatus(status: EventStreamStatus): void {
@@ -101,10 +109,15 @@ export class InstantRerender<S> {
       this.lastUnavailable = '';
       logger.info({ resumed: status.resumed }, 'subscribed to Vault KV events: KV secrets re-render on change');
       // Vault replays nothing: after a gap, every KV secret renders once to catch what it missed.
-      if (status.resumed) for (const secrets of this.byPath.values()) for (const secret of secrets) void this.options.renders.render(secret);
+      if (status.resumed)
+        for (const secrets of this.byPath.values())
+          for (const secret of secrets) void this.options.renders.render(secret);
     } else if (status.state === 'unavailable' && status.reason !== this.lastUnavailable) {
       this.lastUnavailable = status.reason;
-      logger.info({ reason: status.reason, staticSecretRenderIntervalMs: intervalMs }, 'Vault KV events unavailable; KV secrets re-render on the static interval');
+      logger.info(
+        { reason: status.reason, staticSecretRenderIntervalMs: intervalMs },
+        'Vault KV events unavailable; KV secrets re-render on the static interval',
+      );
     }
   }
 }

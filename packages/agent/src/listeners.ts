@@ -39,7 +39,10 @@ function parseAddress(address: string, field: string): { host: string; port: num
   return { host: match[1]!, port };
 }
 
-export async function startAgentListeners(config: AgentConfig, options: AgentListenersOptions): Promise<AgentListeners> {
+export async function startAgentListeners(
+  config: AgentConfig,
+  options: AgentListenersOptions,
+): Promise<AgentListeners> {
   const routes = new Map<string, { quit: boolean; metrics: boolean; cache: boolean }>();
   const add = (address: string, serves: 'quit' | 'metrics' | 'cache'): void => {
     const existing = routes.get(address) ?? { quit: false, metrics: false, cache: false };
@@ -52,7 +55,11 @@ export async function startAgentListeners(config: AgentConfig, options: AgentLis
   const servers: http.Server[] = [];
   const addresses: { quit?: AddressInfo; metrics?: AddressInfo; cache?: AddressInfo } = {};
   for (const [address, serves] of routes) {
-    const field = serves.cache ? 'cache.listenerAddress' : serves.quit ? 'quit.listenerAddress' : 'metrics.listenerAddress';
+    const field = serves.cache
+      ? 'cache.listenerAddress'
+      : serves.quit
+        ? 'quit.listenerAddress'
+        : 'metrics.listenerAddress';
     const { host, port } = parseAddress(address, field);
     const server = http.createServer((request, response) => {
       const url = new URL(request.url ?? '/', 'http://localhost');
@@ -70,7 +77,12 @@ export async function startAgentListeners(config: AgentConfig, options: AgentLis
         return;
       }
       const metrics = options.metrics;
-      if (serves.metrics && metrics && (url.pathname === '/agent/v1/metrics' || url.pathname === '/metrics') && request.method === 'GET') {
+      if (
+        serves.metrics &&
+        metrics &&
+        (url.pathname === '/agent/v1/metrics' || url.pathname === '/metrics') &&
+        request.method === 'GET'
+      ) {
         metrics.registry.text().then(
           (text) => response.writeHead(200, { 'Content-Type': metrics.registry.contentType }).end(text),
           (error: unknown) => {
@@ -80,7 +92,11 @@ export async function startAgentListeners(config: AgentConfig, options: AgentLis
         );
         return;
       }
-      if (serves.cache && options.cache && (url.pathname.startsWith('/v1/') || url.pathname === '/agent/v1/cache-clear')) {
+      if (
+        serves.cache &&
+        options.cache &&
+        (url.pathname.startsWith('/v1/') || url.pathname === '/agent/v1/cache-clear')
+      ) {
         options.cache(request, response).catch((error: unknown) => {
           options.logger.warn({ err: error }, 'cache listener: request failed');
           if (!response.headersSent) response.writeHead(500).end();
@@ -98,15 +114,23 @@ export async function startAgentListeners(config: AgentConfig, options: AgentLis
     if (serves.quit) addresses.quit = bound;
     if (serves.metrics) addresses.metrics = bound;
     if (serves.cache) addresses.cache = bound;
-    options.logger.info({ address: `${bound.address}:${bound.port}`, quit: serves.quit, metrics: serves.metrics, cache: serves.cache }, 'agent listener started');
+    options.logger.info(
+      { address: `${bound.address}:${bound.port}`, quit: serves.quit, metrics: serves.metrics, cache: serves.cache },
+      'agent listener started',
+    );
   }
   return {
     addresses,
     async close() {
-      await Promise.all(servers.map((server) => new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      })));
+      await Promise.all(
+        servers.map(
+          (server) =>
+            new Promise<void>((resolve) => {
+              server.close(() => resolve());
+              server.closeAllConnections();
+            }),
+        ),
+      );
     },
   };
 }

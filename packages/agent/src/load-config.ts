@@ -3,8 +3,18 @@
 // every bad field by its dotted name. The rest of the agent trusts the type.
 
 import {
-  AGENT_CONFIG_ENV, AGENT_CONFIG_FILE_ENV, AGENT_RETRY_BUDGET_ENV, AgentConfigError, DEFAULT_RETRY_BUDGET_MS, decodeAgentConfigText,
-  parseAgentConfig, parseAgentLogLevel, parseBool, parseTimeout, type AgentConfig, type AgentConfigIssue,
+  AGENT_CONFIG_ENV,
+  AGENT_CONFIG_FILE_ENV,
+  AGENT_RETRY_BUDGET_ENV,
+  AgentConfigError,
+  DEFAULT_RETRY_BUDGET_MS,
+  decodeAgentConfigText,
+  parseAgentConfig,
+  parseAgentLogLevel,
+  parseBool,
+  parseTimeout,
+  type AgentConfig,
+  type AgentConfigIssue,
 } from './contract/index.ts';
 import { readVaultAgentFile } from './vault-agent-file.ts';
 
@@ -21,11 +31,19 @@ export function readAgentConfigText(env: Env, readFile: (file: string) => string
     try {
       return { source: `${AGENT_CONFIG_FILE_ENV} (${file})`, text: readFile(file) };
     } catch (error) {
-      throw new AgentConfigError(AGENT_CONFIG_FILE_ENV, [{ field: AGENT_CONFIG_FILE_ENV, message: `cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})` }]);
+      throw new AgentConfigError(AGENT_CONFIG_FILE_ENV, [
+        {
+          field: AGENT_CONFIG_FILE_ENV,
+          message: `cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+        },
+      ]);
     }
   }
   throw new AgentConfigError('environment', [
-    { field: AGENT_CONFIG_ENV, message: `not set: the injector sets it (base64 JSON), or name a JSON file in ${AGENT_CONFIG_FILE_ENV}` },
+    {
+      field: AGENT_CONFIG_ENV,
+      message: `not set: the injector sets it (base64 JSON), or name a JSON file in ${AGENT_CONFIG_FILE_ENV}`,
+    },
   ]);
 }
 
@@ -73,12 +91,17 @@ export function applyVaultEnv(value: unknown, env: Env): { value: unknown; issue
   if (timeout !== undefined) {
     const parsed = parseTimeout(timeout.trim());
     if (typeof parsed === 'number' && parsed > 0) vault.timeoutMs = parsed;
-    else issues.push({ field: 'VAULT_CLIENT_TIMEOUT', message: `expected seconds such as 60, or a duration such as 60s, got "${timeout}"` });
+    else
+      issues.push({
+        field: 'VAULT_CLIENT_TIMEOUT',
+        message: `expected seconds such as 60, or a duration such as 60s, got "${timeout}"`,
+      });
   }
   const retries = set('VAULT_MAX_RETRIES');
   if (retries !== undefined) {
     if (/^\d+$/.test(retries.trim())) vault.maxRetries = Number(retries);
-    else issues.push({ field: 'VAULT_MAX_RETRIES', message: `expected a number of retries such as 2, got "${retries}"` });
+    else
+      issues.push({ field: 'VAULT_MAX_RETRIES', message: `expected a number of retries such as 2, got "${retries}"` });
   }
   const log: Json = isObject(value.log) ? { ...value.log } : {};
   const level = set('VAULT_LOG_LEVEL');
@@ -103,7 +126,10 @@ export function applyVaultEnv(value: unknown, env: Env): { value: unknown; issue
  * A Vault Agent configuration brought in an agent-configmap from vault-k8s: the webhook names
  * config(-init).json; when the ConfigMap holds only Vault Agent's config(-init).hcl, that is read.
  */
-function vaultAgentFileBeside(env: Env, readFile: (file: string) => string): { source: string; file: string; text: string } | undefined {
+function vaultAgentFileBeside(
+  env: Env,
+  readFile: (file: string) => string,
+): { source: string; file: string; text: string } | undefined {
   const file = env[AGENT_CONFIG_FILE_ENV]?.trim();
   if (file === undefined || !/\.(json|hcl)$/.test(file)) return undefined;
   const hcl = file.replace(/\.json$/, '.hcl');
@@ -138,7 +164,12 @@ export function loadAgentConfig(env: Env, readFile: (file: string) => string): A
     value = JSON.parse(text);
   } catch {
     const hint = source === AGENT_CONFIG_ENV ? 'expected base64 of a JSON object' : 'expected a JSON object';
-    throw new AgentConfigError(source, [{ field: source === AGENT_CONFIG_ENV ? AGENT_CONFIG_ENV : AGENT_CONFIG_FILE_ENV, message: `not valid JSON; ${hint}` }]);
+    throw new AgentConfigError(source, [
+      {
+        field: source === AGENT_CONFIG_ENV ? AGENT_CONFIG_ENV : AGENT_CONFIG_FILE_ENV,
+        message: `not valid JSON; ${hint}`,
+      },
+    ]);
   }
   const applied = applyVaultEnv(value, env);
   if (applied.issues.length > 0) throw new AgentConfigError('environment', applied.issues);
@@ -151,7 +182,9 @@ export function retryBudgetMs(env: Env): number {
   if (raw === undefined || raw.trim() === '') return DEFAULT_RETRY_BUDGET_MS;
   const value = Number(raw);
   if (!Number.isFinite(value) || value < 0) {
-    throw new AgentConfigError('environment', [{ field: AGENT_RETRY_BUDGET_ENV, message: `expected a number of milliseconds, got "${raw}"` }]);
+    throw new AgentConfigError('environment', [
+      { field: AGENT_RETRY_BUDGET_ENV, message: `expected a number of milliseconds, got "${raw}"` },
+    ]);
   }
   return value;
 }

@@ -5,8 +5,20 @@
 import { constants as fsConstants } from 'node:fs';
 import fs from 'node:fs/promises';
 import {
-  TemplateError, TokenManager, UnsafePathError, VaultAuthError, VaultClient, certificateStillGood, pemParts, pkiValue, registerSecret, retry,
-  vaultDependencyResolver, type DependencyResolver, type Logger, type VaultClientOptions,
+  TemplateError,
+  TokenManager,
+  UnsafePathError,
+  VaultAuthError,
+  VaultClient,
+  certificateStillGood,
+  pemParts,
+  pkiValue,
+  registerSecret,
+  retry,
+  vaultDependencyResolver,
+  type DependencyResolver,
+  type Logger,
+  type VaultClientOptions,
 } from '@vaultbridge/core';
 import type { AgentConfig, AgentSecretConfig } from './contract/index.ts';
 import { SecretFetcher, type FetchedSecret } from './fetch.ts';
@@ -30,8 +42,13 @@ export class SecretRenderError extends Error {
   readonly secretName: string;
 
   constructor(secret: AgentSecretConfig, step: 'render' | 'write', cause: unknown) {
-    const where = [secret.path === undefined ? undefined : `Vault path ${secret.path}`, `file ${secret.destination}`].filter(Boolean).join(', ');
-    super(`secret "${secret.name}" (${where}): ${step} failed: ${cause instanceof Error ? cause.message : 'unknown error'}`, { cause });
+    const where = [secret.path === undefined ? undefined : `Vault path ${secret.path}`, `file ${secret.destination}`]
+      .filter(Boolean)
+      .join(', ');
+    super(
+      `secret "${secret.name}" (${where}): ${step} failed: ${cause instanceof Error ? cause.message : 'unknown error'}`,
+      { cause },
+    );
     this.name = 'SecretRenderError';
     this.secretName = secret.name;
   }
@@ -64,7 +81,8 @@ export interface AgentSession {
 
 export function vaultClientOptions(config: AgentConfig, paths: AgentPaths): VaultClientOptions {
   const vault = config.vault;
-  const file = (value: string | undefined): string | undefined => (value === undefined ? undefined : paths.hostPath(value));
+  const file = (value: string | undefined): string | undefined =>
+    value === undefined ? undefined : paths.hostPath(value);
   const tls = {
     ...(vault.caCert === undefined ? {} : { caFile: file(vault.caCert) }),
     ...(vault.caPath === undefined ? {} : { caPath: file(vault.caPath) }),
@@ -93,34 +111,66 @@ export interface SessionOptions {
 }
 
 /** Builds the session; template errors (syntax, unknown helper, unreadable template file) throw here, before any retry. */
-export async function openSession(config: AgentConfig, paths: AgentPaths, logger: Logger, options: SessionOptions = {}): Promise<AgentSession> {
+export async function openSession(
+  config: AgentConfig,
+  paths: AgentPaths,
+  logger: Logger,
+  options: SessionOptions = {},
+): Promise<AgentSession> {
   const clientOptions = vaultClientOptions(config, paths);
   const client = new VaultClient(clientOptions);
   const auth = authMethodFor(config, paths, logger, clientOptions);
-  const tokens = new TokenManager({ client, auth, ...(options.restoreToken === undefined ? {} : { restoreToken: options.restoreToken }) });
+  const tokens = new TokenManager({
+    client,
+    auth,
+    ...(options.restoreToken === undefined ? {} : { restoreToken: options.restoreToken }),
+  });
   const secrets: PreparedSecret[] = [];
   // writeToFile writes into the secrets volumes (never the agent's home with its token); file also reads the ConfigMap.
   const writeRoots = volumeRoots(config).filter((root) => root !== HOME_PATH);
-  const files = { writeFile: templateFileWriter(paths, writeRoots), readFile: templateFileReader(paths, [...writeRoots, CONFIG_PATH]) };
+  const files = {
+    writeFile: templateFileWriter(paths, writeRoots),
+    readFile: templateFileReader(paths, [...writeRoots, CONFIG_PATH]),
+  };
   for (const secret of config.secrets) {
     let templateText = secret.template;
     if (templateText === undefined && secret.templateFile !== undefined) {
       try {
         templateText = await fs.readFile(paths.hostPath(secret.templateFile), 'utf8');
       } catch (error) {
-        throw new SecretRenderError(secret, 'render', new Error(`cannot read template file ${secret.templateFile} (${(error as NodeJS.ErrnoException).code ?? 'error'})`));
+        throw new SecretRenderError(
+          secret,
+          'render',
+          new Error(
+            `cannot read template file ${secret.templateFile} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+          ),
+        );
       }
     }
     try {
-      secrets.push({ config: secret, render: compileSecretRenderer(secret, templateText, files), mode: secret.perms ?? DEFAULT_FILE_MODE });
+      secrets.push({
+        config: secret,
+        render: compileSecretRenderer(secret, templateText, files),
+        mode: secret.perms ?? DEFAULT_FILE_MODE,
+      });
     } catch (error) {
       throw new SecretRenderError(secret, 'render', error);
     }
   }
   // Secret reads (annotation paths and Go templates alike) go through the render cache when there is one,
   // as Vault Agent routes templating through its cache; renewals and logins never do.
-  const reads = options.renderCache === undefined ? tokens.client : tokens.client.withResponseCache(options.renderCache);
-  return { config, paths, logger, tokens, fetcher: new SecretFetcher(reads), resolve: vaultDependencyResolver(reads), secrets, envValues: new Map() };
+  const reads =
+    options.renderCache === undefined ? tokens.client : tokens.client.withResponseCache(options.renderCache);
+  return {
+    config,
+    paths,
+    logger,
+    tokens,
+    fetcher: new SecretFetcher(reads),
+    resolve: vaultDependencyResolver(reads),
+    secrets,
+    envValues: new Map(),
+  };
 }
 
 /** Writes the current Vault token to every sink (mode 0600). */
@@ -128,11 +178,16 @@ export async function writeTokenSinks(session: AgentSession): Promise<void> {
   const token = await session.tokens.token();
   registerSecret(token);
   const roots = volumeRoots(session.config);
-  for (const sink of session.config.tokenSinks) await writeSecretFile(session.paths, sink, token, TOKEN_FILE_MODE, roots);
+  for (const sink of session.config.tokenSinks)
+    await writeSecretFile(session.paths, sink, token, TOKEN_FILE_MODE, roots);
 }
 
 /** Fetches, renders and writes one secret; `fetched` is given when the caller already has the data (a re-issued lease). */
-export async function renderSecret(session: AgentSession, secret: PreparedSecret, given?: FetchedSecret): Promise<RenderedSecret> {
+export async function renderSecret(
+  session: AgentSession,
+  secret: PreparedSecret,
+  given?: FetchedSecret,
+): Promise<RenderedSecret> {
   const path = secret.config.path;
   let fetched = given;
   if (fetched === undefined && path !== undefined) {
@@ -158,7 +213,12 @@ export async function renderSecret(session: AgentSession, secret: PreparedSecret
     throw new SecretRenderError(secret.config, 'write', error);
   }
   session.logger.info(
-    { secretName: secret.config.name, destination: secret.config.destination, result, ...(fetched?.kind === 'kv' ? { version: fetched.version } : {}) },
+    {
+      secretName: secret.config.name,
+      destination: secret.config.destination,
+      result,
+      ...(fetched?.kind === 'kv' ? { version: fetched.version } : {}),
+    },
     result === 'unchanged' ? 'secret unchanged' : 'secret rendered',
   );
   return { secret, fetched, result };
@@ -174,7 +234,10 @@ function reusingCertificates(session: AgentSession, secret: PreparedSecret): Dep
     if (dep.kind === 'pki') {
       let text: string | undefined;
       try {
-        const handle = await fs.open(session.paths.hostPath(secret.config.destination), fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
+        const handle = await fs.open(
+          session.paths.hostPath(secret.config.destination),
+          fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW,
+        );
         try {
           text = await handle.readFile('utf8');
         } finally {
@@ -208,7 +271,13 @@ export async function renderAll(session: AgentSession): Promise<RenderedSecret[]
 /** Errors that no retry can fix. */
 export function isPermanent(error: unknown, config: AgentConfig): boolean {
   if (error instanceof UnsafePathError || error instanceof ConfinedPathError) return true;
-  if (error instanceof SecretRenderError && (error.cause instanceof UnsafePathError || error.cause instanceof ConfinedPathError || (error.cause instanceof TemplateError && error.cause.code === 'TEMPLATE_PARSE'))) return true;
+  if (
+    error instanceof SecretRenderError &&
+    (error.cause instanceof UnsafePathError ||
+      error.cause instanceof ConfinedPathError ||
+      (error.cause instanceof TemplateError && error.cause.code === 'TEMPLATE_PARSE'))
+  )
+    return true;
   // agent-auto-auth-exit-on-err: a refused login ends the agent at once.
   return config.auth.exitOnError && error instanceof VaultAuthError;
 }
@@ -222,8 +291,14 @@ export interface RetryBudget {
 export class RetryBudgetExceededError extends Error {
   readonly code = 'AGENT_RETRY_BUDGET';
   constructor(what: string, budgetMs: number, cause: unknown) {
-    const last = cause instanceof Error && cause.name !== 'TimeoutError' && cause.name !== 'AbortError' ? `; last error: ${cause.message}` : '';
-    super(`${what} did not finish within the retry budget of ${budgetMs} ms (${AGENT_RETRY_BUDGET_ENV}); an attempt was still waiting on Vault${last}`, { cause });
+    const last =
+      cause instanceof Error && cause.name !== 'TimeoutError' && cause.name !== 'AbortError'
+        ? `; last error: ${cause.message}`
+        : '';
+    super(
+      `${what} did not finish within the retry budget of ${budgetMs} ms (${AGENT_RETRY_BUDGET_ENV}); an attempt was still waiting on Vault${last}`,
+      { cause },
+    );
     this.name = 'RetryBudgetExceededError';
   }
 }
@@ -254,27 +329,45 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): 
  * hanging on a slow Vault ran 16 s on a 5 s budget): no wait runs past it, and an attempt still running
  * at the deadline is abandoned with RetryBudgetExceededError.
  */
-export async function withRetryBudget<T>(session: AgentSession, what: string, fn: () => Promise<T>, budget: RetryBudget): Promise<T> {
+export async function withRetryBudget<T>(
+  session: AgentSession,
+  what: string,
+  fn: () => Promise<T>,
+  budget: RetryBudget,
+): Promise<T> {
   const started = Date.now();
   const baseDelayMs = Math.max(1, session.config.auth.minBackoffMs ?? DEFAULT_MIN_BACKOFF_MS);
-  const maxDelayMs = Math.max(baseDelayMs, Math.min(session.config.auth.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS, budget.budgetMs));
+  const maxDelayMs = Math.max(
+    baseDelayMs,
+    Math.min(session.config.auth.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS, budget.budgetMs),
+  );
   let lastError: unknown;
   try {
-    return await retry((_attempt, signal) => untilAborted(fn(), signal).catch((error: unknown) => {
-      if (!signal?.aborted) lastError = error;
-      throw error;
-    }), {
-      maxAttempts: Number.POSITIVE_INFINITY,
-      baseDelayMs: Math.min(baseDelayMs, maxDelayMs),
-      maxDelayMs,
-      deadline: started + budget.budgetMs,
-      isRetryable: (error) => !isPermanent(error, session.config) && Date.now() - started < budget.budgetMs,
-      ...(budget.signal === undefined ? {} : { signal: budget.signal }),
-      onRetry: ({ attempt, delayMs, error }) => session.logger.warn({ attempt, delayMs, err: error }, `${what} failed; retrying`),
-    });
+    return await retry(
+      (_attempt, signal) =>
+        untilAborted(fn(), signal).catch((error: unknown) => {
+          if (!signal?.aborted) lastError = error;
+          throw error;
+        }),
+      {
+        maxAttempts: Number.POSITIVE_INFINITY,
+        baseDelayMs: Math.min(baseDelayMs, maxDelayMs),
+        maxDelayMs,
+        deadline: started + budget.budgetMs,
+        isRetryable: (error) => !isPermanent(error, session.config) && Date.now() - started < budget.budgetMs,
+        ...(budget.signal === undefined ? {} : { signal: budget.signal }),
+        onRetry: ({ attempt, delayMs, error }) =>
+          session.logger.warn({ attempt, delayMs, err: error }, `${what} failed; retrying`),
+      },
+    );
   } catch (error) {
     // The deadline fired inside an attempt (not a shutdown, not the attempt's own error).
-    if (!budget.signal?.aborted && error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError') && Date.now() - started >= budget.budgetMs) {
+    if (
+      !budget.signal?.aborted &&
+      error instanceof Error &&
+      (error.name === 'TimeoutError' || error.name === 'AbortError') &&
+      Date.now() - started >= budget.budgetMs
+    ) {
       throw new RetryBudgetExceededError(what, budget.budgetMs, lastError ?? error);
     }
     throw error;

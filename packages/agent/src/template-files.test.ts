@@ -9,13 +9,26 @@ import { lookupId, templateFileReader, templateFileWriter } from './template-fil
 let root: string;
 beforeEach(() => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-tplfiles-'));
-  for (const dir of ['vault/secrets', 'vault/configs', 'home/vault', 'elsewhere']) fs.mkdirSync(path.join(root, dir), { recursive: true });
+  for (const dir of ['vault/secrets', 'vault/configs', 'home/vault', 'elsewhere'])
+    fs.mkdirSync(path.join(root, dir), { recursive: true });
 });
 afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
 
 const at = (...parts: string[]) => path.join(root, ...parts);
-const write = (p: string, content: string, extra: Partial<{ append: boolean; mode: number; user: string; group: string }> = {}) =>
-  templateFileWriter(agentPaths(root), ['/vault/secrets'])({ path: p, user: '', group: '', mode: 0o644, append: false, content, ...extra });
+const write = (
+  p: string,
+  content: string,
+  extra: Partial<{ append: boolean; mode: number; user: string; group: string }> = {},
+) =>
+  templateFileWriter(agentPaths(root), ['/vault/secrets'])({
+    path: p,
+    user: '',
+    group: '',
+    mode: 0o644,
+    append: false,
+    content,
+    ...extra,
+  });
 
 test('writes atomically with the mode, creating sub-directories; append adds to what is there', async () => {
   await write('/vault/secrets/sub/a.txt', 'one\n', { mode: 0o600 });
@@ -30,7 +43,9 @@ test('writes atomically with the mode, creating sub-directories; append adds to 
 });
 
 test('refuses paths outside the secrets volumes, relative ones and symlinks at any level', async () => {
-  await expect(write('/home/vault/.vault-token', 'x')).rejects.toThrow(/outside the volumes the agent writes to \(\/vault\/secrets\)/);
+  await expect(write('/home/vault/.vault-token', 'x')).rejects.toThrow(
+    /outside the volumes the agent writes to \(\/vault\/secrets\)/,
+  );
   await expect(write('/etc/passwd', 'x')).rejects.toThrow(/outside the volumes/);
   await expect(write('vault/secrets/a', 'x')).rejects.toThrow(/clean absolute path/);
   await expect(write('/vault/secrets/../../etc/x', 'x')).rejects.toThrow(/clean absolute path/);

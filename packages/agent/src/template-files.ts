@@ -3,13 +3,21 @@
 // directory at a time, never through a symlink, atomic rename), and with the owner and mode asked for.
 import fs from 'node:fs';
 import path from 'node:path/posix';
-import { confinedFileReader, GoFuncError, type TemplateFileReader, type TemplateFileWrite, type TemplateFileWriter } from '@vaultbridge/core';
+import {
+  confinedFileReader,
+  GoFuncError,
+  type TemplateFileReader,
+  type TemplateFileWrite,
+  type TemplateFileWriter,
+} from '@vaultbridge/core';
 import { rootOf, writeConfined } from './confined.ts';
 import type { AgentPaths } from './paths.ts';
 
 /** The volume `file` lies in, or undefined when it is in none of `roots`. */
 function volumeOf(file: string, roots: readonly string[]): string | undefined {
-  return roots.filter((root) => file.startsWith(root.endsWith('/') ? root : `${root}/`)).sort((a, b) => b.length - a.length)[0];
+  return roots
+    .filter((root) => file.startsWith(root.endsWith('/') ? root : `${root}/`))
+    .sort((a, b) => b.length - a.length)[0];
 }
 
 function cleanAbsolute(file: string): boolean {
@@ -17,7 +25,11 @@ function cleanAbsolute(file: string): boolean {
 }
 
 /** An id from a name in /etc/passwd or /etc/group (as Go's os/user without cgo), else a number. */
-export function lookupId(name: string, kind: 'user' | 'group', readFile: (file: string) => string = (f) => fs.readFileSync(f, 'utf8')): number {
+export function lookupId(
+  name: string,
+  kind: 'user' | 'group',
+  readFile: (file: string) => string = (f) => fs.readFileSync(f, 'utf8'),
+): number {
   let table = '';
   try {
     table = readFile(kind === 'user' ? '/etc/passwd' : '/etc/group');
@@ -39,7 +51,10 @@ export function lookupId(name: string, kind: 'user' | 'group', readFile: (file: 
  */
 export function templateFileWriter(paths: AgentPaths, roots: readonly string[]): TemplateFileWriter {
   return async (write: TemplateFileWrite) => {
-    if (!cleanAbsolute(write.path)) throw new Error('expected a clean absolute path without ".." inside the pod\'s volumes, such as /vault/secrets/extra.txt');
+    if (!cleanAbsolute(write.path))
+      throw new Error(
+        'expected a clean absolute path without ".." inside the pod\'s volumes, such as /vault/secrets/extra.txt',
+      );
     const volume = volumeOf(write.path, roots);
     if (volume === undefined) throw new Error(`outside the volumes the agent writes to (${roots.join(', ')})`);
     const { root, relative } = rootOf(write.path, [volume]);
@@ -58,8 +73,12 @@ export function templateFileWriter(paths: AgentPaths, roots: readonly string[]):
 export function templateFileReader(paths: AgentPaths, roots: readonly string[]): TemplateFileReader {
   const read = confinedFileReader(roots.map((root) => paths.hostPath(root)));
   return (file) => {
-    if (!cleanAbsolute(file)) throw new GoFuncError(`file(${file}): expected a clean absolute path inside the pod's volumes (${roots.join(', ')})`);
-    if (volumeOf(file, roots) === undefined) throw new GoFuncError(`file(${file}): outside the readable volumes (${roots.join(', ')})`);
+    if (!cleanAbsolute(file))
+      throw new GoFuncError(
+        `file(${file}): expected a clean absolute path inside the pod's volumes (${roots.join(', ')})`,
+      );
+    if (volumeOf(file, roots) === undefined)
+      throw new GoFuncError(`file(${file}): outside the readable volumes (${roots.join(', ')})`);
     return read(paths.hostPath(file));
   };
 }

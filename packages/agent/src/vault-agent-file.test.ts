@@ -101,18 +101,26 @@ test('vault-k8s ConfigMap style: one template, kubernetes auth, a file sink', ()
   expect(config.mode).toBe('sidecar');
   expect(config.readyFile).toBe('/home/vault/.vaultbridge-ready');
   expect(config.vault.address).toBe('https://vault.demo.svc.cluster.local:8200');
-  expect(config.auth).toMatchObject({ type: 'kubernetes', mountPath: 'auth/kubernetes', role: 'db-app', serviceAccountTokenPath: '/var/run/secrets/kubernetes.io/serviceaccount/token' });
+  expect(config.auth).toMatchObject({
+    type: 'kubernetes',
+    mountPath: 'auth/kubernetes',
+    role: 'db-app',
+    serviceAccountTokenPath: '/var/run/secrets/kubernetes.io/serviceaccount/token',
+  });
   expect(config.tokenSinks).toEqual(['/home/vault/.token']);
   expect(config.pidFile).toBe('/home/vault/.pid');
-  expect(config.secrets).toEqual([expect.objectContaining({
-    name: 'db-creds',
-    destination: '/vault/secrets/db-creds',
-    template: '{{- with secret "database/creds/db-app" -}}postgres://{{ .Data.username }}:{{ .Data.password }}@postgres:5432/mydb?sslmode=disable{{- end }}',
-    templateEngine: 'go',
-    leftDelimiter: '{{',
-    rightDelimiter: '}}',
-    errorOnMissingKey: false,
-  })]);
+  expect(config.secrets).toEqual([
+    expect.objectContaining({
+      name: 'db-creds',
+      destination: '/vault/secrets/db-creds',
+      template:
+        '{{- with secret "database/creds/db-app" -}}postgres://{{ .Data.username }}:{{ .Data.password }}@postgres:5432/mydb?sslmode=disable{{- end }}',
+      templateEngine: 'go',
+      leftDelimiter: '{{',
+      rightDelimiter: '}}',
+      errorOnMissingKey: false,
+    }),
+  ]);
 });
 
 test('Vault Agent docs style: labelled blocks, heredoc, source, perms, delimiters, exec', () => {
@@ -121,34 +129,54 @@ test('Vault Agent docs style: labelled blocks, heredoc, source, perms, delimiter
   const config = parseAgentConfig({ ...value, pidFile: '/home/vault/pidfile' }, 'config-init.hcl');
   expect(config.mode).toBe('init');
   expect(config.vault.maxRetries).toBe(5);
-  expect(config.auth).toMatchObject({ mountPath: 'auth/k8s', role: 'web', serviceAccountTokenPath: '/var/run/secrets/tokens/vault' });
+  expect(config.auth).toMatchObject({
+    mountPath: 'auth/k8s',
+    role: 'web',
+    serviceAccountTokenPath: '/var/run/secrets/tokens/vault',
+  });
   expect(config.templateConfig).toEqual({ exitOnRetryFailure: true, staticSecretRenderIntervalMs: 600_000 });
-  expect(config.secrets[0]).toMatchObject({ templateFile: '/vault/configs/server.key.ctmpl', destination: '/vault/secrets/server.key', perms: 0o600, command: 'echo reloaded' });
+  expect(config.secrets[0]).toMatchObject({
+    templateFile: '/vault/configs/server.key.ctmpl',
+    destination: '/vault/secrets/server.key',
+    perms: 0o600,
+    command: 'echo reloaded',
+  });
   expect(config.secrets[1]).toMatchObject({
-    template: '{{ with secret "pki/issue/example-dot-com" "common_name=foo.example.com" }}\n{{ .Data.private_key }}\n{{ end }}\n',
+    template:
+      '{{ with secret "pki/issue/example-dot-com" "common_name=foo.example.com" }}\n{{ .Data.private_key }}\n{{ end }}\n',
     perms: 0o640,
     leftDelimiter: '[[',
     rightDelimiter: ']]',
     errorOnMissingKey: true,
-    command: 'sh -c \'kill -HUP 1\'',
+    command: "sh -c 'kill -HUP 1'",
   });
 });
 
 test('JSON files (what vault-k8s generates) read the same way, repeated templates as a list', () => {
   const json = JSON.stringify({
-    auto_auth: { method: { type: 'kubernetes', config: { role: 'r' } }, sink: [{ type: 'file', config: { path: '/home/vault/.vault-token' } }] },
+    auto_auth: {
+      method: { type: 'kubernetes', config: { role: 'r' } },
+      sink: [{ type: 'file', config: { path: '/home/vault/.vault-token' } }],
+    },
     exit_after_auth: true,
-    template: [{ destination: '/vault/secrets/a', contents: 'a' }, { destination: '/vault/secrets/b', contents: '${not interpolated} {{ "b" }}' }],
+    template: [
+      { destination: '/vault/secrets/a', contents: 'a' },
+      { destination: '/vault/secrets/b', contents: '${not interpolated} {{ "b" }}' },
+    ],
     vault: { address: 'http://vault:8200' },
   });
   const { value, issues } = readVaultAgentFile(json, 'config-init.hcl');
   expect(issues).toEqual([]);
   const config = parseAgentConfig(value);
-  expect(config.secrets.map((s) => [s.destination, s.template])).toEqual([['/vault/secrets/a', 'a'], ['/vault/secrets/b', '${not interpolated} {{ "b" }}']]);
+  expect(config.secrets.map((s) => [s.destination, s.template])).toEqual([
+    ['/vault/secrets/a', 'a'],
+    ['/vault/secrets/b', '${not interpolated} {{ "b" }}'],
+  ]);
 });
 
 test('what the agent cannot honour is refused by name, with the fix', () => {
-  const { issues } = readVaultAgentFile(`
+  const { issues } = readVaultAgentFile(
+    `
 vault { address = "http://v:8200" }
 auto_auth {
   method "aws" { config = { role = "x" } }
@@ -165,31 +193,82 @@ template {
 }
 template { destination = "/vault/secrets/y" }
 env_template "FOO" { contents = "x" }
-`, 'config.hcl');
-  expect(issues).toEqual(expect.arrayContaining([
-    expect.objectContaining({ field: 'auto_auth.method.type', message: expect.stringContaining('agent-kind: vault') }),
-    expect.objectContaining({ field: 'auto_auth.sink[0].wrap_ttl', message: expect.stringContaining('remove wrap_ttl') }),
-    expect.objectContaining({ field: 'template[0].sandbox_path' }),
-    expect.objectContaining({ field: 'template[0].perms', message: expect.stringContaining('octal') }),
-    expect.objectContaining({ field: 'template[1]', message: 'needs contents or source' }),
-    expect.objectContaining({ field: 'env_template' }),
-  ]));
+`,
+    'config.hcl',
+  );
+  expect(issues).toEqual(
+    expect.arrayContaining([
+      expect.objectContaining({
+        field: 'auto_auth.method.type',
+        message: expect.stringContaining('agent-kind: vault'),
+      }),
+      expect.objectContaining({
+        field: 'auto_auth.sink[0].wrap_ttl',
+        message: expect.stringContaining('remove wrap_ttl'),
+      }),
+      expect.objectContaining({ field: 'template[0].sandbox_path' }),
+      expect.objectContaining({ field: 'template[0].perms', message: expect.stringContaining('octal') }),
+      expect.objectContaining({ field: 'template[1]', message: 'needs contents or source' }),
+      expect.objectContaining({ field: 'env_template' }),
+    ]),
+  );
 });
 
 test('HCL syntax errors name the line', () => {
   const { issues } = readVaultAgentFile('vault {\n  address = "http://v:8200"\n\ntemplate {\n', 'config.hcl');
   expect(issues[0]?.message).toMatch(/^not valid HCL: line \d+: block not closed/);
   expect(() => parseHcl('a = "unterminated\n')).toThrow(/line 1: a quoted string cannot span lines/);
-  expect(parseHcl('a = 0600\nb = "x\\"y"\n# c\n/* d */ e = [1, "two", true]').entries).toEqual(new Map<string, unknown>([['a', [0o600]], ['b', ['x"y']], ['e', [[1, 'two', true]]]]));
+  expect(parseHcl('a = 0600\nb = "x\\"y"\n# c\n/* d */ e = [1, "two", true]').entries).toEqual(
+    new Map<string, unknown>([
+      ['a', [0o600]],
+      ['b', ['x"y']],
+      ['e', [[1, 'two', true]]],
+    ]),
+  );
 });
 
 test('any text is read or refused with issues, never a crash (fast-check, seeded)', () => {
-  const pieces = fc.constantFrom('template', 'vault', 'auto_auth', 'method', '"kubernetes"', '=', '{', '}', '[', ']', ',', '"x"', '"\\\\u00e9"', '<<EOT\nx\nEOT\n', '<<-E\n  y\n  E\n', '0600', '-1.5e3', 'true', '#c\n', '/* c */', '//c\n', '\n', ' ', '"unterminated', '\\\\q', 'ß', ':', 'null');
+  const pieces = fc.constantFrom(
+    'template',
+    'vault',
+    'auto_auth',
+    'method',
+    '"kubernetes"',
+    '=',
+    '{',
+    '}',
+    '[',
+    ']',
+    ',',
+    '"x"',
+    '"\\\\u00e9"',
+    '<<EOT\nx\nEOT\n',
+    '<<-E\n  y\n  E\n',
+    '0600',
+    '-1.5e3',
+    'true',
+    '#c\n',
+    '/* c */',
+    '//c\n',
+    '\n',
+    ' ',
+    '"unterminated',
+    '\\\\q',
+    'ß',
+    ':',
+    'null',
+  );
   fc.assert(
-    fc.property(fc.oneof(fc.string({ maxLength: 80 }), fc.array(pieces, { maxLength: 40 }).map((p) => p.join(' '))), (text) => {
-      const { issues } = readVaultAgentFile(text, '/vault/configs/config.hcl');
-      for (const issue of issues) expect(typeof issue.message).toBe('string');
-    }),
+    fc.property(
+      fc.oneof(
+        fc.string({ maxLength: 80 }),
+        fc.array(pieces, { maxLength: 40 }).map((p) => p.join(' ')),
+      ),
+      (text) => {
+        const { issues } = readVaultAgentFile(text, '/vault/configs/config.hcl');
+        for (const issue of issues) expect(typeof issue.message).toBe('string');
+      },
+    ),
     { seed: 20261206, numRuns: 2000 },
   );
 });

@@ -33,7 +33,8 @@ class Reader {
     if (values.length > 1 && values.every(isBody)) {
       // Repeated blocks of one kind merge, as HCL 1 decodes them into one struct.
       const entries = new Map<string, HclValue[]>();
-      for (const b of values as HclBody[]) for (const [k, v] of b.entries) entries.set(k, [...(entries.get(k) ?? []), ...v]);
+      for (const b of values as HclBody[])
+        for (const [k, v] of b.entries) entries.set(k, [...(entries.get(k) ?? []), ...v]);
       return { entries, line: (values[0] as HclBody).line };
     }
     return values[0];
@@ -52,7 +53,8 @@ class Reader {
     const v = this.one(body, key, field);
     if (v === undefined) return undefined;
     if (typeof v === 'boolean') return v;
-    if (typeof v === 'string' && /^(true|false|1|0|t|f|TRUE|FALSE|True|False|T|F)$/.test(v)) return /^(true|1|t|TRUE|True|T)$/.test(v);
+    if (typeof v === 'string' && /^(true|false|1|0|t|f|TRUE|FALSE|True|False|T|F)$/.test(v))
+      return /^(true|1|t|TRUE|True|T)$/.test(v);
     this.issue(field, 'expected true or false');
     return undefined;
   }
@@ -69,7 +71,10 @@ class Reader {
   only(body: HclBody, field: string, allowed: readonly string[], why: Readonly<Record<string, string>> = {}): void {
     for (const key of body.entries.keys()) {
       if (allowed.includes(key)) continue;
-      this.issue(field === '' ? key : `${field}.${key}`, why[key] ?? `not a setting Vaultbridge's agent reads (it reads ${allowed.join(', ')})`);
+      this.issue(
+        field === '' ? key : `${field}.${key}`,
+        why[key] ?? `not a setting Vaultbridge's agent reads (it reads ${allowed.join(', ')})`,
+      );
     }
   }
 }
@@ -98,7 +103,8 @@ function fileMode(value: HclValue | undefined): number | undefined | 'bad' {
   return 'bad';
 }
 
-const shellQuote = (arg: string): string => (/^[A-Za-z0-9_./:=@%+,-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`);
+const shellQuote = (arg: string): string =>
+  /^[A-Za-z0-9_./:=@%+,-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 
 /** `method "kubernetes" { … }`, `method { type = "kubernetes" … }` or `"method" = { "type" = … }`: type and body. */
 function typed(reader: Reader, value: HclBody, field: string): { type: string; body: HclBody } | undefined {
@@ -116,7 +122,17 @@ function typed(reader: Reader, value: HclBody, field: string): { type: string; b
 
 function readVault(reader: Reader, body: HclBody | undefined): Json {
   if (body === undefined) return {};
-  reader.only(body, 'vault', ['address', 'ca_cert', 'ca_path', 'client_cert', 'client_key', 'tls_skip_verify', 'tls_server_name', 'namespace', 'retry']);
+  reader.only(body, 'vault', [
+    'address',
+    'ca_cert',
+    'ca_path',
+    'client_cert',
+    'client_key',
+    'tls_skip_verify',
+    'tls_server_name',
+    'namespace',
+    'retry',
+  ]);
   const vault: Json = {};
   const set = (key: string, field: string) => {
     const v = reader.string(body, key, `vault.${key}`);
@@ -156,11 +172,19 @@ function readAutoAuth(reader: Reader, body: HclBody | undefined): { auth: Json; 
   if (methodValue === undefined) reader.issue('auto_auth.method', 'missing: which auth method the agent logs in with');
   if (method !== undefined) {
     const field = `auto_auth.method`;
-    reader.only(method.body, field, ['type', 'mount_path', 'namespace', 'config', 'min_backoff', 'max_backoff', 'exit_on_err'], {
-      wrap_ttl: 'response wrapping of the agent token is not supported; remove wrap_ttl',
-    });
+    reader.only(
+      method.body,
+      field,
+      ['type', 'mount_path', 'namespace', 'config', 'min_backoff', 'max_backoff', 'exit_on_err'],
+      {
+        wrap_ttl: 'response wrapping of the agent token is not supported; remove wrap_ttl',
+      },
+    );
     if (!['kubernetes', 'jwt', 'approle', 'cert'].includes(method.type)) {
-      reader.issue(`${field}.type`, `"${method.type}" is not a method Vaultbridge's agent logs in with (kubernetes, jwt, approle, cert); use vault.hashicorp.com/agent-kind: vault for it`);
+      reader.issue(
+        `${field}.type`,
+        `"${method.type}" is not a method Vaultbridge's agent logs in with (kubernetes, jwt, approle, cert); use vault.hashicorp.com/agent-kind: vault for it`,
+      );
     }
     auth.type = method.type;
     auth.mountPath = reader.string(method.body, 'mount_path', `${field}.mount_path`) ?? `auth/${method.type}`;
@@ -178,7 +202,10 @@ function readAutoAuth(reader: Reader, body: HclBody | undefined): { auth: Json; 
     auth.config = rest;
     const exit = reader.bool(method.body, 'exit_on_err', `${field}.exit_on_err`);
     if (exit !== undefined) auth.exitOnError = exit;
-    for (const [key, name] of [['min_backoff', 'minBackoffMs'], ['max_backoff', 'maxBackoffMs']] as const) {
+    for (const [key, name] of [
+      ['min_backoff', 'minBackoffMs'],
+      ['max_backoff', 'maxBackoffMs'],
+    ] as const) {
       const v = reader.string(method.body, key, `${field}.${key}`);
       if (v === undefined) continue;
       const ms = durationMs(v);
@@ -193,7 +220,12 @@ function readAutoAuth(reader: Reader, body: HclBody | undefined): { auth: Json; 
       return;
     }
     // Labelled sinks come as one body per label: sink "file" { … } sink "file" { … }.
-    const sinkBodies = value.entries.has('type') ? [value] : [...value.entries.values()].flat().filter(isBody).map((b) => ({ entries: new Map([['file', [b]]]), line: b.line }) as HclBody);
+    const sinkBodies = value.entries.has('type')
+      ? [value]
+      : [...value.entries.values()]
+          .flat()
+          .filter(isBody)
+          .map((b) => ({ entries: new Map([['file', [b]]]), line: b.line }) as HclBody);
     for (const sinkBody of sinkBodies) {
       const sink = typed(reader, sinkBody, field);
       if (sink === undefined) continue;
@@ -217,14 +249,30 @@ function readAutoAuth(reader: Reader, body: HclBody | undefined): { auth: Json; 
   return { auth, sinks };
 }
 
-const TEMPLATE_KEYS = ['contents', 'source', 'destination', 'left_delimiter', 'right_delimiter', 'error_on_missing_key', 'perms', 'command', 'command_timeout', 'exec', 'create_dest_dirs', 'wait', 'backup'];
+const TEMPLATE_KEYS = [
+  'contents',
+  'source',
+  'destination',
+  'left_delimiter',
+  'right_delimiter',
+  'error_on_missing_key',
+  'perms',
+  'command',
+  'command_timeout',
+  'exec',
+  'create_dest_dirs',
+  'wait',
+  'backup',
+];
 
 function readTemplate(reader: Reader, body: HclBody, index: number, secretsVolume: string): Json {
   const field = `template[${index}]`;
   reader.only(body, field, TEMPLATE_KEYS, {
-    sandbox_path: 'sandbox_path is not supported: the agent reads files (file) only inside the pod\'s volumes; remove it',
+    sandbox_path:
+      "sandbox_path is not supported: the agent reads files (file) only inside the pod's volumes; remove it",
     function_denylist: 'function_denylist is not supported; remove it (plugin, sockaddr and spew_* are always refused)',
-    function_blacklist: 'function_blacklist is not supported; remove it (plugin, sockaddr and spew_* are always refused)',
+    function_blacklist:
+      'function_blacklist is not supported; remove it (plugin, sockaddr and spew_* are always refused)',
     user: 'file ownership per template is not supported; remove user (the agent writes as its own user; writeToFile sets owners)',
     group: 'file ownership per template is not supported; remove group',
   });
@@ -233,8 +281,10 @@ function readTemplate(reader: Reader, body: HclBody, index: number, secretsVolum
   const destination = reader.string(body, 'destination', `${field}.destination`);
   if (destination === undefined) reader.issue(`${field}.destination`, 'missing: the file the template renders into');
   if (contents === undefined && source === undefined) reader.issue(`${field}`, 'needs contents or source');
-  if (contents !== undefined && source !== undefined) reader.issue(`${field}.source`, 'contents and source are both set; keep one');
-  if (reader.bool(body, 'backup', `${field}.backup`) === true) reader.issue(`${field}.backup`, 'backups of the previous file are not supported; remove backup');
+  if (contents !== undefined && source !== undefined)
+    reader.issue(`${field}.source`, 'contents and source are both set; keep one');
+  if (reader.bool(body, 'backup', `${field}.backup`) === true)
+    reader.issue(`${field}.backup`, 'backups of the previous file are not supported; remove backup');
   const secret: Json = {
     name: destination === undefined ? `template-${index}` : path.basename(destination),
     ...(contents === undefined ? {} : { template: contents }),
@@ -258,11 +308,16 @@ function readTemplate(reader: Reader, body: HclBody, index: number, secretsVolum
   const commandLine = (value: HclValue | undefined, name: string): string | undefined => {
     if (value === undefined) return undefined;
     if (typeof value === 'string') return value;
-    if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return (value as string[]).map(shellQuote).join(' ');
+    if (Array.isArray(value) && value.every((v) => typeof v === 'string'))
+      return (value as string[]).map(shellQuote).join(' ');
     reader.issue(name, 'expected a command line or a list of arguments');
     return undefined;
   };
-  const line = commandLine(command, `${field}.command`) ?? (exec === undefined ? undefined : commandLine(reader.one(exec, 'command', `${field}.exec.command`), `${field}.exec.command`));
+  const line =
+    commandLine(command, `${field}.command`) ??
+    (exec === undefined
+      ? undefined
+      : commandLine(reader.one(exec, 'command', `${field}.exec.command`), `${field}.exec.command`));
   if (exec !== undefined) reader.only(exec, `${field}.exec`, ['command', 'timeout']);
   if (line !== undefined && line.trim() !== '') secret.command = line;
   return secret;
@@ -284,13 +339,32 @@ export function readVaultAgentFile(text: string, fileName: string, secretsVolume
   try {
     body = parseHcl(text);
   } catch (error) {
-    if (error instanceof HclError) return { value: {}, issues: [{ field: fileName, message: `not valid HCL: ${error.message}` }] };
+    if (error instanceof HclError)
+      return { value: {}, issues: [{ field: fileName, message: `not valid HCL: ${error.message}` }] };
     throw error;
   }
-  reader.only(body, '', ['vault', 'auto_auth', 'template', 'template_config', 'exit_after_auth', 'pid_file', 'cache', 'listener', 'api_proxy', 'log_level', 'log_format', 'telemetry'], {
-    env_template: 'env_template (process supervisor mode) is not supported; render files with template stanzas',
-    exec: 'exec (process supervisor mode) is not supported; render files with template stanzas',
-  });
+  reader.only(
+    body,
+    '',
+    [
+      'vault',
+      'auto_auth',
+      'template',
+      'template_config',
+      'exit_after_auth',
+      'pid_file',
+      'cache',
+      'listener',
+      'api_proxy',
+      'log_level',
+      'log_format',
+      'telemetry',
+    ],
+    {
+      env_template: 'env_template (process supervisor mode) is not supported; render files with template stanzas',
+      exec: 'exec (process supervisor mode) is not supported; render files with template stanzas',
+    },
+  );
   const value: Json = { version: 1 };
   const exitAfterAuth = reader.bool(body, 'exit_after_auth', 'exit_after_auth');
   value.mode = exitAfterAuth === true || /(^|\/)config-init\.(hcl|json)$/.test(fileName) ? 'init' : 'sidecar';
@@ -310,18 +384,35 @@ export function readVaultAgentFile(text: string, fileName: string, secretsVolume
   const templateConfig = reader.block(body, 'template_config', 'template_config');
   const tc: Json = { exitOnRetryFailure: true };
   if (templateConfig !== undefined) {
-    reader.only(templateConfig, 'template_config', ['exit_on_retry_failure', 'static_secret_render_interval', 'max_connections_per_host', 'lease_renewal_threshold']);
+    reader.only(templateConfig, 'template_config', [
+      'exit_on_retry_failure',
+      'static_secret_render_interval',
+      'max_connections_per_host',
+      'lease_renewal_threshold',
+    ]);
     const exit = reader.bool(templateConfig, 'exit_on_retry_failure', 'template_config.exit_on_retry_failure');
     if (exit !== undefined) tc.exitOnRetryFailure = exit;
-    const interval = reader.string(templateConfig, 'static_secret_render_interval', 'template_config.static_secret_render_interval');
+    const interval = reader.string(
+      templateConfig,
+      'static_secret_render_interval',
+      'template_config.static_secret_render_interval',
+    );
     if (interval !== undefined) {
       const ms = durationMs(interval);
-      if (ms === undefined || ms <= 0) reader.issue('template_config.static_secret_render_interval', `expected a duration such as 5m, got "${interval}"`);
+      if (ms === undefined || ms <= 0)
+        reader.issue(
+          'template_config.static_secret_render_interval',
+          `expected a duration such as 5m, got "${interval}"`,
+        );
       else tc.staticSecretRenderIntervalMs = ms;
     }
     const max = reader.string(templateConfig, 'max_connections_per_host', 'template_config.max_connections_per_host');
     if (max !== undefined) tc.maxConnectionsPerHost = Number(max);
-    const threshold = reader.string(templateConfig, 'lease_renewal_threshold', 'template_config.lease_renewal_threshold');
+    const threshold = reader.string(
+      templateConfig,
+      'lease_renewal_threshold',
+      'template_config.lease_renewal_threshold',
+    );
     if (threshold !== undefined) tc.leaseRenewalThreshold = Number(threshold);
   }
   value.templateConfig = tc;
@@ -334,7 +425,10 @@ export function readVaultAgentFile(text: string, fileName: string, secretsVolume
   if (cache !== undefined && listener !== undefined) {
     const address = reader.string(listener.body, 'address', 'listener.address') ?? '127.0.0.1:8200';
     const useToken = reader.string(cache, 'use_auto_auth_token', 'cache.use_auto_auth_token') ?? 'false';
-    value.cache = { listenerAddress: address, useAutoAuthToken: useToken === 'force' ? 'force' : useToken === 'true' ? 'true' : 'false' };
+    value.cache = {
+      listenerAddress: address,
+      useAutoAuthToken: useToken === 'force' ? 'force' : useToken === 'true' ? 'true' : 'false',
+    };
   }
   // A hand-written Vault Agent config keeps Vault Agent's behaviour: no init → sidecar handover without a
   // persist stanza (ours is for the webhook's own configs; cache/handover.ts), and nothing extra on the

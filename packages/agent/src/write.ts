@@ -23,7 +23,13 @@ export function volumeRoots(config: Pick<AgentConfig, 'secrets'>): string[] {
 }
 
 /** Writes `content` to the configured absolute `destination` (under the agent root, if any). */
-export async function writeSecretFile(paths: AgentPaths, destination: string, content: string, mode: number = DEFAULT_FILE_MODE, roots: readonly string[] = [HOME_PATH, SECRETS_PATH]): Promise<WriteResult> {
+export async function writeSecretFile(
+  paths: AgentPaths,
+  destination: string,
+  content: string,
+  mode: number = DEFAULT_FILE_MODE,
+  roots: readonly string[] = [HOME_PATH, SECRETS_PATH],
+): Promise<WriteResult> {
   const { root, relative } = rootOf(destination, roots);
   return writeConfined(paths.hostPath(root), relative, content, { mode });
 }

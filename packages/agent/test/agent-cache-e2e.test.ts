@@ -36,27 +36,56 @@ beforeAll(async () => {
   await stack.writeDatabaseRole(appDbRole, { defaultTtl: '1h', maxTtl: '2h' });
   await stack.writeDatabaseRole(tokenDbRole, { defaultTtl: '1h', maxTtl: '2h' });
   const { kvV2Mount, databaseMount } = stack.layout;
-  await stack.writePolicy(role, `
+  await stack.writePolicy(
+    role,
+    `
 path "${kvV2Mount}/data/${ns}/*" { capabilities = ["read"] }
 path "${databaseMount}/creds/${ns}-*" { capabilities = ["read"] }
 path "auth/token/create" { capabilities = ["update"] }
-`);
+`,
+  );
   // An app that logs in by itself through the listener (userpass, on a mount only this test uses).
   await stack.vaultAdmin.write(`sys/auth/${userpassMount}`, { type: 'userpass' });
-  await stack.vaultAdmin.write(`auth/${userpassMount}/users/app`, { password: 'app-password', token_policies: [role], token_ttl: '1h', token_max_ttl: '2h' });
-  await stack.vaultAdmin.write(`auth/${userpassMount}/users/other`, { password: 'other-password', token_policies: ['default'] });
-  await stack.writeKubernetesRole(role, { serviceAccounts: ['app'], namespaces: [ns], policies: [role], audience: 'vault' });
+  await stack.vaultAdmin.write(`auth/${userpassMount}/users/app`, {
+    password: 'app-password',
+    token_policies: [role],
+    token_ttl: '1h',
+    token_max_ttl: '2h',
+  });
+  await stack.vaultAdmin.write(`auth/${userpassMount}/users/other`, {
+    password: 'other-password',
+    token_policies: ['default'],
+  });
+  await stack.writeKubernetesRole(role, {
+    serviceAccounts: ['app'],
+    namespaces: [ns],
+    policies: [role],
+    audience: 'vault',
+  });
   await stack.vaultAdmin.write(`${kvV2Mount}/data/${ns}/config`, { data: { greeting: 'hello' } });
 });
 
-function injected(annotations: Record<string, string>): { init: string | undefined; sidecar: string; config: AgentConfig } {
+function injected(annotations: Record<string, string>): {
+  init: string | undefined;
+  sidecar: string;
+  config: AgentConfig;
+} {
   const decision = decide(pod(annotations, { serviceAccountName: 'app' }), ns, { vaultAddress: stack.vaultAddr });
-  if (decision.kind !== 'inject') throw new Error(`expected an injection, got ${decision.kind}: ${'message' in decision ? decision.message : ''}`);
-  const containers: V1Container[] = [...(decision.pod.spec?.initContainers ?? []), ...(decision.pod.spec?.containers ?? [])];
-  const env = (name: string): string | undefined => containers.find((c) => c.name === name)?.env?.find((e) => e.name === AGENT_CONFIG_ENV)?.value;
+  if (decision.kind !== 'inject')
+    throw new Error(`expected an injection, got ${decision.kind}: ${'message' in decision ? decision.message : ''}`);
+  const containers: V1Container[] = [
+    ...(decision.pod.spec?.initContainers ?? []),
+    ...(decision.pod.spec?.containers ?? []),
+  ];
+  const env = (name: string): string | undefined =>
+    containers.find((c) => c.name === name)?.env?.find((e) => e.name === AGENT_CONFIG_ENV)?.value;
   const sidecar = env('vault-agent');
   if (sidecar === undefined) throw new Error(`no ${AGENT_CONFIG_ENV} on vault-agent`);
-  return { init: env('vault-agent-init'), sidecar, config: expandAgentConfig(JSON.parse(Buffer.from(sidecar, 'base64').toString('utf8'))) as AgentConfig };
+  return {
+    init: env('vault-agent-init'),
+    sidecar,
+    config: expandAgentConfig(JSON.parse(Buffer.from(sidecar, 'base64').toString('utf8'))) as AgentConfig,
+  };
 }
 
 async function waitFor(what: string, check: () => boolean, run: AgentRun, timeoutMs = 30_000): Promise<void> {
@@ -67,9 +96,11 @@ async function waitFor(what: string, check: () => boolean, run: AgentRun, timeou
   }
 }
 
-const issued = async (name: string): Promise<number> => (await stack.requestCounts()).byRoute[`GET /v1/${stack.layout.databaseMount}/creds/${name}`] ?? 0;
+const issued = async (name: string): Promise<number> =>
+  (await stack.requestCounts()).byRoute[`GET /v1/${stack.layout.databaseMount}/creds/${name}`] ?? 0;
 const routeCount = async (route: string): Promise<number> => (await stack.requestCounts()).byRoute[route] ?? 0;
-const kvReads = async (): Promise<number> => (await stack.requestCounts()).byRoute[`GET /v1/${stack.layout.kvV2Mount}/data/${ns}/config`] ?? 0;
+const kvReads = async (): Promise<number> =>
+  (await stack.requestCounts()).byRoute[`GET /v1/${stack.layout.kvV2Mount}/data/${ns}/config`] ?? 0;
 
 describe('agent cache (agent-cache-enable)', () => {
   let sidecar: AgentRun | undefined;
@@ -83,7 +114,11 @@ describe('agent cache (agent-cache-enable)', () => {
     const port = await freeLoopbackPort();
     const metricsPort = await freeLoopbackPort();
     const credsPath = `${stack.layout.databaseMount}/creds/${dbRole}`;
-    const { init, sidecar: sidecarConfig, config } = injected({
+    const {
+      init,
+      sidecar: sidecarConfig,
+      config,
+    } = injected({
       role,
       'agent-cache-enable': 'true',
       'agent-cache-listener-port': String(port),
@@ -93,7 +128,11 @@ describe('agent cache (agent-cache-enable)', () => {
       'agent-inject-secret-dsn': credsPath,
       'agent-inject-template-dsn': `{{ with secret "${credsPath}" }}user={{ .Data.username }}{{ end }}`,
     });
-    expect(config.cache).toMatchObject({ listenerAddress: `127.0.0.1:${port}`, useAutoAuthToken: 'true', persist: { path: '/vault/agent-cache' } });
+    expect(config.cache).toMatchObject({
+      listenerAddress: `127.0.0.1:${port}`,
+      useAutoAuthToken: 'true',
+      persist: { path: '/vault/agent-cache' },
+    });
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-cache-e2e-'));
     await writePodToken(stack, root, config.auth.serviceAccountTokenPath, ns, 'app', { audiences: ['vault'] });
 
@@ -152,7 +191,10 @@ describe('agent cache (agent-cache-enable)', () => {
     expect(await issued(appDbRole)).toBe(1);
 
     // cache-clear evicts: the next request is issued anew.
-    const clear = await fetch(`http://127.0.0.1:${port}/agent/v1/cache-clear`, { method: 'POST', body: JSON.stringify({ type: 'request_path', value: `/v1/${stack.layout.databaseMount}/creds/${appDbRole}` }) });
+    const clear = await fetch(`http://127.0.0.1:${port}/agent/v1/cache-clear`, {
+      method: 'POST',
+      body: JSON.stringify({ type: 'request_path', value: `/v1/${stack.layout.databaseMount}/creds/${appDbRole}` }),
+    });
     expect(clear.status).toBe(200);
     const third = await get(`${stack.layout.databaseMount}/creds/${appDbRole}`);
     expect(third.body.lease_id).not.toBe(first.body.lease_id);
@@ -181,7 +223,10 @@ describe('agent cache (agent-cache-enable)', () => {
 
     // A handover whose wrapped key Vault does not know: refused, the sidecar exits 1 naming it.
     fs.mkdirSync(path.join(root, 'vault/agent-cache'), { recursive: true });
-    fs.writeFileSync(path.join(root, 'vault/agent-cache', PERSIST_FILE), JSON.stringify({ format: 1, wrappedKey: 'hvs.not-a-wrapping-token', iv: '', tag: '', ciphertext: '' }));
+    fs.writeFileSync(
+      path.join(root, 'vault/agent-cache', PERSIST_FILE),
+      JSON.stringify({ format: 1, wrappedKey: 'hvs.not-a-wrapping-token', iv: '', tag: '', ciphertext: '' }),
+    );
     const refused = startAgent(['sidecar'], sidecarConfig, root);
     expect(await refused.exited).toBe(1);
     expect(refused.output()).toContain('persistent cache restore failed (agent-cache-exit-on-err)');
@@ -195,8 +240,8 @@ describe('agent cache (agent-cache-enable)', () => {
   });
 
   test.each([
-    ['force', 'the agent\'s token replaces the app\'s', 'hvs.not-the-apps-token', 200],
-    ['false', 'only the app\'s own token is used (none: Vault refuses)', undefined, 403],
+    ['force', "the agent's token replaces the app's", 'hvs.not-the-apps-token', 200],
+    ['false', "only the app's own token is used (none: Vault refuses)", undefined, 403],
   ] as const)('agent-cache-use-auto-auth-token %s: %s', async (mode, _what, appToken, status) => {
     const port = await freeLoopbackPort();
     const { sidecar: sidecarConfig, config } = injected({
@@ -214,7 +259,9 @@ describe('agent cache (agent-cache-enable)', () => {
     sidecar = startAgent(['sidecar'], sidecarConfig, root);
     const run = sidecar;
     await waitFor('the sidecar ready file', () => fs.existsSync(path.join(root, 'home/vault/.vaultbridge-ready')), run);
-    const response = await fetch(`http://127.0.0.1:${port}/v1/${stack.layout.kvV2Mount}/data/${ns}/config`, { headers: appToken === undefined ? {} : { 'X-Vault-Token': appToken } });
+    const response = await fetch(`http://127.0.0.1:${port}/v1/${stack.layout.kvV2Mount}/data/${ns}/config`, {
+      headers: appToken === undefined ? {} : { 'X-Vault-Token': appToken },
+    });
     expect(response.status).toBe(status);
     if (status === 200) expect(((await response.json()) as any).data.data).toEqual({ greeting: 'hello' });
   });
@@ -233,18 +280,27 @@ describe('agent cache (agent-cache-enable)', () => {
     sidecar = startAgent(['sidecar'], sidecarConfig, root);
     const run = sidecar;
     await waitFor('the sidecar ready file', () => fs.existsSync(path.join(root, 'home/vault/.vaultbridge-ready')), run);
-    const call = async (method: string, apiPath: string, body?: unknown, token?: string): Promise<{ status: number; body: any }> => {
+    const call = async (
+      method: string,
+      apiPath: string,
+      body?: unknown,
+      token?: string,
+    ): Promise<{ status: number; body: any }> => {
       const response = await fetch(`http://127.0.0.1:${port}/${apiPath}`, {
-        method, ...(body === undefined ? {} : { body: JSON.stringify(body) }), headers: token === undefined ? {} : { 'X-Vault-Token': token },
+        method,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        headers: token === undefined ? {} : { 'X-Vault-Token': token },
       });
       const text = await response.text();
       return { status: response.status, body: text === '' ? undefined : JSON.parse(text) };
     };
-    const clear = async (type: string, value: string): Promise<number> => (await call('POST', 'agent/v1/cache-clear', { type, value })).status;
+    const clear = async (type: string, value: string): Promise<number> =>
+      (await call('POST', 'agent/v1/cache-clear', { type, value })).status;
 
     // The app logs in twice: one login at Vault, the same token back.
     const loginRoute = `POST /v1/auth/${userpassMount}/login/app`;
-    const login = (): Promise<{ status: number; body: any }> => call('POST', `v1/auth/${userpassMount}/login/app`, { password: 'app-password' });
+    const login = (): Promise<{ status: number; body: any }> =>
+      call('POST', `v1/auth/${userpassMount}/login/app`, { password: 'app-password' });
     const first = await login();
     const second = await login();
     expect([first.status, second.status]).toEqual([200, 200]);
@@ -258,7 +314,10 @@ describe('agent cache (agent-cache-enable)', () => {
     expect(await routeCount(`POST /v1/auth/${userpassMount}/login/other`)).toBe(1);
 
     // A refused login is relayed with Vault's own status and errors (not a gateway error), as Vault Agent does.
-    const direct = await fetch(`${stack.handle.vault.directAddr}/v1/auth/${userpassMount}/login/app`, { method: 'POST', body: JSON.stringify({ password: 'wrong' }) });
+    const direct = await fetch(`${stack.handle.vault.directAddr}/v1/auth/${userpassMount}/login/app`, {
+      method: 'POST',
+      body: JSON.stringify({ password: 'wrong' }),
+    });
     const directBody = (await direct.json()) as { errors: string[] };
     const refused = await call('POST', `v1/auth/${userpassMount}/login/app`, { password: 'wrong' });
     expect(refused.status).toBe(direct.status);
@@ -275,7 +334,8 @@ describe('agent cache (agent-cache-enable)', () => {
     // A token created through the listener with the agent's token (managed here): cached.
     const createRoute = 'POST /v1/auth/token/create';
     const creates = await routeCount(createRoute);
-    const create = (): Promise<{ status: number; body: any }> => call('POST', 'v1/auth/token/create', { policies: [role], ttl: '1h', meta: { test: ns } });
+    const create = (): Promise<{ status: number; body: any }> =>
+      call('POST', 'v1/auth/token/create', { policies: [role], ttl: '1h', meta: { test: ns } });
     const created = await create();
     const createdAgain = await create();
     expect([created.status, createdAgain.status]).toEqual([200, 200]);
@@ -315,6 +375,13 @@ describe('agent cache (agent-cache-enable)', () => {
     const badClear = await call('POST', 'agent/v1/cache-clear', { type: 'tokens', value: 'x' });
     expect(badClear.status).toBe(400);
     expect(badClear.body.errors[0]).toContain('token_accessor');
-    for (const token of [first.body.auth.client_token, other.body.auth.client_token, loginToken, childToken, afterRevoke.body.auth.client_token]) expect(run.output()).not.toContain(token);
+    for (const token of [
+      first.body.auth.client_token,
+      other.body.auth.client_token,
+      loginToken,
+      childToken,
+      afterRevoke.body.auth.client_token,
+    ])
+      expect(run.output()).not.toContain(token);
   });
 });

@@ -24,16 +24,39 @@ beforeAll(async () => {
   certDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vault-dev-tls-'));
   const port = await freeLoopbackPort();
   address = `https://127.0.0.1:${port}`;
-  vault = spawn(binaryPath('vault'), ['server', '-dev', '-dev-tls', `-dev-tls-cert-dir=${certDir}`, '-dev-root-token-id=root', `-dev-listen-address=127.0.0.1:${port}`, '-dev-no-store-token'], {
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: certDir, VAULT_LOG_LEVEL: 'warn', GODEBUG: 'x509negativeserial=1' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  vault = spawn(
+    binaryPath('vault'),
+    [
+      'server',
+      '-dev',
+      '-dev-tls',
+      `-dev-tls-cert-dir=${certDir}`,
+      '-dev-root-token-id=root',
+      `-dev-listen-address=127.0.0.1:${port}`,
+      '-dev-no-store-token',
+    ],
+    {
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: certDir,
+        VAULT_LOG_LEVEL: 'warn',
+        GODEBUG: 'x509negativeserial=1',
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let stderr = '';
   vault.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   for (let attempt = 0; ; attempt++) {
     if (fs.existsSync(path.join(certDir, 'vault-ca.pem'))) {
       try {
-        admin = new VaultClient({ address, token: 'root', tls: { caFile: path.join(certDir, 'vault-ca.pem') }, maxRetries: 0, timeoutMs: 2000 });
+        admin = new VaultClient({
+          address,
+          token: 'root',
+          tls: { caFile: path.join(certDir, 'vault-ca.pem') },
+          maxRetries: 0,
+          timeoutMs: 2000,
+        });
         await admin.read('sys/health');
         break;
       } catch {
@@ -60,20 +83,25 @@ test('auth-type cert: the agent logs in with its TLS client certificate and rend
   await admin.write('auth/cert/certs/web', { certificate: clientCa.certPem, token_policies: ['web'], token_ttl: '1h' });
 
   // As a pod with a tls-secret at /vault/tls would be configured.
-  const decision = decide(pod({
-    'agent-pre-populate-only': 'true',
-    role: '',
-    'auth-type': 'cert',
-    'auth-path': 'auth/cert',
-    'auth-config-name': 'web',
-    'tls-secret': 'vault-client-tls',
-    'ca-cert': '/vault/tls/ca.crt',
-    'client-cert': '/vault/tls/tls.crt',
-    'client-key': '/vault/tls/tls.key',
-    'agent-inject-secret-web': 'secret/data/web',
-    'agent-inject-template-web': 'user={{secret "username"}}\n',
-  }), 'app', { vaultAddress: address });
-  if (decision.kind !== 'inject') throw new Error(`expected an injection, got ${decision.kind}: ${'message' in decision ? decision.message : ''}`);
+  const decision = decide(
+    pod({
+      'agent-pre-populate-only': 'true',
+      role: '',
+      'auth-type': 'cert',
+      'auth-path': 'auth/cert',
+      'auth-config-name': 'web',
+      'tls-secret': 'vault-client-tls',
+      'ca-cert': '/vault/tls/ca.crt',
+      'client-cert': '/vault/tls/tls.crt',
+      'client-key': '/vault/tls/tls.key',
+      'agent-inject-secret-web': 'secret/data/web',
+      'agent-inject-template-web': 'user={{secret "username"}}\n',
+    }),
+    'app',
+    { vaultAddress: address },
+  );
+  if (decision.kind !== 'inject')
+    throw new Error(`expected an injection, got ${decision.kind}: ${'message' in decision ? decision.message : ''}`);
   const init = [...(decision.pod.spec?.initContainers ?? [])].find((c: V1Container) => c.name === 'vault-agent-init');
   const encoded = init?.env?.find((e) => e.name === AGENT_CONFIG_ENV)?.value ?? '';
 
@@ -86,10 +114,19 @@ test('auth-type cert: the agent logs in with its TLS client certificate and rend
     // The service-account token is mounted in every pod; certificate auth does not read it.
     fs.mkdirSync(path.join(root, 'var/run/secrets/kubernetes.io/serviceaccount'), { recursive: true });
     fs.writeFileSync(path.join(root, 'var/run/secrets/kubernetes.io/serviceaccount/token'), 'unused');
-    const child = spawn(process.execPath, ['--conditions=@vaultbridge/source', '--disable-warning=ExperimentalWarning', AGENT_CLI, 'init'], {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', [AGENT_CONFIG_ENV]: encoded, VAULTBRIDGE_AGENT_ROOT: root, VAULTBRIDGE_AGENT_RETRY_BUDGET_MS: '8000' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--conditions=@vaultbridge/source', '--disable-warning=ExperimentalWarning', AGENT_CLI, 'init'],
+      {
+        env: {
+          PATH: process.env.PATH ?? '/usr/bin:/bin',
+          [AGENT_CONFIG_ENV]: encoded,
+          VAULTBRIDGE_AGENT_ROOT: root,
+          VAULTBRIDGE_AGENT_RETRY_BUDGET_MS: '8000',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let output = '';
     child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));

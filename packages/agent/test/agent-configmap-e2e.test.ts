@@ -27,13 +27,30 @@ beforeAll(async () => {
   await stack.createNamespace(ns);
   await stack.createServiceAccount(ns, 'app');
   const { kvV2Mount, databaseMount, databaseRole, pkiMount, pkiRole } = stack.layout;
-  await stack.writePolicy(role, `
+  await stack.writePolicy(
+    role,
+    `
 path "${kvV2Mount}/data/${ns}/*" { capabilities = ["read"] }
 path "${databaseMount}/creds/${databaseRole}" { capabilities = ["read"] }
 path "${pkiMount}/issue/${pkiRole}" { capabilities = ["update"] }
-`);
-  await stack.writeKubernetesRole(role, { serviceAccounts: ['app'], namespaces: [ns], policies: [role], audience: 'vault' });
-  await stack.vaultAdmin.write(kv, { data: { username: 'app-user', password: 'p@ss"w<o>rd', port: 5432, tags: ['a', 'b'], 'db/host': 'db.internal', 'db/name': 'app' } });
+`,
+  );
+  await stack.writeKubernetesRole(role, {
+    serviceAccounts: ['app'],
+    namespaces: [ns],
+    policies: [role],
+    audience: 'vault',
+  });
+  await stack.vaultAdmin.write(kv, {
+    data: {
+      username: 'app-user',
+      password: 'p@ss"w<o>rd',
+      port: 5432,
+      tags: ['a', 'b'],
+      'db/host': 'db.internal',
+      'db/name': 'app',
+    },
+  });
 });
 
 /** The ConfigMap's files: config-init.hcl as vault-k8s's and Vault Agent's documentation write them, and a template file. */
@@ -123,7 +140,10 @@ template {
 async function podRoot(files: Record<string, string>): Promise<string> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'agentcm-e2e-'));
   const { token } = await stack.requestToken(ns, 'app', { audiences: ['vault'] });
-  for (const [file, text] of [[TOKEN_PATH, token], ...Object.entries(files).map(([name, text]) => [`/vault/configs/${name}`, text])] as const) {
+  for (const [file, text] of [
+    [TOKEN_PATH, token],
+    ...Object.entries(files).map(([name, text]) => [`/vault/configs/${name}`, text]),
+  ] as const) {
     fs.mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
     fs.writeFileSync(path.join(root, file), text);
   }
@@ -131,9 +151,16 @@ async function podRoot(files: Record<string, string>): Promise<string> {
   return root;
 }
 
-function run(command: string, args: string[], env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+function run(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -151,22 +178,30 @@ function run(command: string, args: string[], env: Record<string, string>): Prom
 /** HashiCorp's Vault Agent on the ConfigMap, its absolute paths moved under `root`. */
 async function runVaultAgent(root: string): Promise<{ code: number | null; output: string }> {
   const file = path.join(root, 'vault/configs/config-init.hcl');
-  const moved = fs.readFileSync(file, 'utf8')
+  const moved = fs
+    .readFileSync(file, 'utf8')
     .replaceAll('"/vault/', `"${root}/vault/`)
     .replaceAll('"/home/vault/', `"${root}/home/vault/`)
     .replace(`"role" = "${role}"`, `"role" = "${role}"\n      "token_path" = "${root}${TOKEN_PATH}"`);
   fs.writeFileSync(file, moved);
   // As testenv starts the server: Vault 1.13's bundled gosnowflake rejects a CA cert in Go's newer x509 without it.
-  return run(binaryPath('vault'), ['agent', `-config=${file}`], { HOME: path.join(root, 'home/vault'), GODEBUG: 'x509negativeserial=1' });
+  return run(binaryPath('vault'), ['agent', `-config=${file}`], {
+    HOME: path.join(root, 'home/vault'),
+    GODEBUG: 'x509negativeserial=1',
+  });
 }
 
 /** Ours, as the webhook starts it with agent-configmap: the file named by VAULTBRIDGE_AGENT_CONFIG_FILE. */
 function runOurAgent(root: string): Promise<{ code: number | null; output: string }> {
-  return run(process.execPath, ['--conditions=@vaultbridge/source', '--disable-warning=ExperimentalWarning', AGENT_CLI, 'init'], {
-    // The webhook names config-init.json; a ConfigMap brought from vault-k8s holds config-init.hcl.
-    VAULTBRIDGE_AGENT_CONFIG_FILE: path.join(root, 'vault/configs/config-init.json'),
-    VAULTBRIDGE_AGENT_ROOT: root,
-  });
+  return run(
+    process.execPath,
+    ['--conditions=@vaultbridge/source', '--disable-warning=ExperimentalWarning', AGENT_CLI, 'init'],
+    {
+      // The webhook names config-init.json; a ConfigMap brought from vault-k8s holds config-init.hcl.
+      VAULTBRIDGE_AGENT_CONFIG_FILE: path.join(root, 'vault/configs/config-init.json'),
+      VAULTBRIDGE_AGENT_ROOT: root,
+    },
+  );
 }
 
 const read = (root: string, file: string): string => fs.readFileSync(path.join(root, file), 'utf8');
@@ -182,13 +217,23 @@ test('a vault-k8s agent-configmap renders the same files with our agent as with 
   expect(ours.code === 0 ? 'exit 0' : ours.output).toBe('exit 0');
 
   // The same files, none more or less (the token and pid files are in the home, not here).
-  expect(fs.readdirSync(path.join(ourRoot, 'vault/secrets')).sort()).toEqual(fs.readdirSync(path.join(theirRoot, 'vault/secrets')).sort());
+  expect(fs.readdirSync(path.join(ourRoot, 'vault/secrets')).sort()).toEqual(
+    fs.readdirSync(path.join(theirRoot, 'vault/secrets')).sort(),
+  );
   // Fixed by the data: byte for byte, and the same file modes.
   for (const file of ['db-url', 'app.env', 'delimited.yaml', 'scratch.txt', 'user.txt']) {
-    expect({ file, text: read(ourRoot, `vault/secrets/${file}`) }).toEqual({ file, text: read(theirRoot, `vault/secrets/${file}`) });
-    expect({ file, mode: mode(ourRoot, `vault/secrets/${file}`) }).toEqual({ file, mode: mode(theirRoot, `vault/secrets/${file}`) });
+    expect({ file, text: read(ourRoot, `vault/secrets/${file}`) }).toEqual({
+      file,
+      text: read(theirRoot, `vault/secrets/${file}`),
+    });
+    expect({ file, mode: mode(ourRoot, `vault/secrets/${file}`) }).toEqual({
+      file,
+      mode: mode(theirRoot, `vault/secrets/${file}`),
+    });
   }
-  expect(read(ourRoot, 'vault/secrets/db-url')).toBe('postgres://app-user:p@ss"w<o>rd@db.internal:5432/app?sslmode=disable');
+  expect(read(ourRoot, 'vault/secrets/db-url')).toBe(
+    'postgres://app-user:p@ss"w<o>rd@db.internal:5432/app?sslmode=disable',
+  );
   expect(read(ourRoot, 'vault/secrets/user.txt')).toBe('app-user\n');
   expect(mode(ourRoot, 'vault/secrets/app.env')).toBe(0o640);
   expect(mode(ourRoot, 'vault/secrets/delimited.yaml')).toBe(0o400);
@@ -199,8 +244,12 @@ test('a vault-k8s agent-configmap renders the same files with our agent as with 
   expect(read(ourRoot, 'vault/secrets/db-creds')).toMatch(creds);
   for (const root of [theirRoot, ourRoot]) {
     // .Cert ends with its newline, and the heredoc adds one.
-    expect(read(root, 'vault/secrets/web.crt')).toMatch(/^-----BEGIN CERTIFICATE-----\n[\s\S]+-----END CERTIFICATE-----\n\n$/);
-    expect(read(root, 'vault/secrets/web.key')).toMatch(/^-----BEGIN (RSA |EC )?PRIVATE KEY-----\n[\s\S]+-----END (RSA |EC )?PRIVATE KEY-----\n$/);
+    expect(read(root, 'vault/secrets/web.crt')).toMatch(
+      /^-----BEGIN CERTIFICATE-----\n[\s\S]+-----END CERTIFICATE-----\n\n$/,
+    );
+    expect(read(root, 'vault/secrets/web.key')).toMatch(
+      /^-----BEGIN (RSA |EC )?PRIVATE KEY-----\n[\s\S]+-----END (RSA |EC )?PRIVATE KEY-----\n$/,
+    );
     expect(mode(root, 'vault/secrets/web.key')).toBe(0o600);
     expect(read(root, 'home/vault/.token')).toMatch(/^(hv[sb]|s)\./);
   }
@@ -209,7 +258,8 @@ test('a vault-k8s agent-configmap renders the same files with our agent as with 
 
 test('a setting our agent cannot honour stops it with the field named, before anything is written', async () => {
   const files = configMap();
-  files['config-init.hcl'] = `${files['config-init.hcl']}\ntemplate {\n  contents = "x"\n  destination = "/vault/secrets/x"\n  sandbox_path = "/tmp"\n}\n`;
+  files['config-init.hcl'] =
+    `${files['config-init.hcl']}\ntemplate {\n  contents = "x"\n  destination = "/vault/secrets/x"\n  sandbox_path = "/tmp"\n}\n`;
   const root = await podRoot(files);
   const ours = await runOurAgent(root);
   expect(ours.code).not.toBe(0);
@@ -246,10 +296,18 @@ template {
 }
 `,
   });
-  const child = spawn(process.execPath, ['--conditions=@vaultbridge/source', '--disable-warning=ExperimentalWarning', AGENT_CLI, 'sidecar'], {
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', VAULTBRIDGE_AGENT_CONFIG_FILE: path.join(root, 'vault/configs/config.json'), VAULTBRIDGE_AGENT_ROOT: root },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@vaultbridge/source', '--disable-warning=ExperimentalWarning', AGENT_CLI, 'sidecar'],
+    {
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        VAULTBRIDGE_AGENT_CONFIG_FILE: path.join(root, 'vault/configs/config.json'),
+        VAULTBRIDGE_AGENT_ROOT: root,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -27,12 +27,20 @@ beforeAll(async () => {
   await stack.createNamespace(ns);
   await stack.createServiceAccount(ns, 'app');
   const { kvV2Mount, databaseMount, databaseRole } = stack.layout;
-  await stack.writePolicy(role, `
+  await stack.writePolicy(
+    role,
+    `
 path "${kvV2Mount}/data/${ns}/*" { capabilities = ["read"] }
 path "${databaseMount}/creds/${databaseRole}" { capabilities = ["read"] }
 path "${stack.layout.pkiMount}/issue/${stack.layout.pkiRole}" { capabilities = ["update"] }
-`);
-  await stack.writeKubernetesRole(role, { serviceAccounts: ['app'], namespaces: [ns], policies: [role], audience: 'vault' });
+`,
+  );
+  await stack.writeKubernetesRole(role, {
+    serviceAccounts: ['app'],
+    namespaces: [ns],
+    policies: [role],
+    audience: 'vault',
+  });
   await writeKv({ username: 'app-user', password: 'first-password' });
 });
 
@@ -41,14 +49,24 @@ async function writeKv(data: Record<string, string>): Promise<void> {
 }
 
 /** What the webhook would inject for these annotations: the container's decoded AgentConfig and its env value. */
-function injectedAgent(annotations: Record<string, string>, container: 'vault-agent-init' | 'vault-agent'): { config: AgentConfig; encoded: string } {
+function injectedAgent(
+  annotations: Record<string, string>,
+  container: 'vault-agent-init' | 'vault-agent',
+): { config: AgentConfig; encoded: string } {
   const decision = decide(pod(annotations, { serviceAccountName: 'app' }), ns, { vaultAddress: stack.vaultAddr });
-  if (decision.kind !== 'inject') throw new Error(`expected an injection, got ${decision.kind}: ${'message' in decision ? decision.message : ''}`);
-  const containers: V1Container[] = [...(decision.pod.spec?.initContainers ?? []), ...(decision.pod.spec?.containers ?? [])];
+  if (decision.kind !== 'inject')
+    throw new Error(`expected an injection, got ${decision.kind}: ${'message' in decision ? decision.message : ''}`);
+  const containers: V1Container[] = [
+    ...(decision.pod.spec?.initContainers ?? []),
+    ...(decision.pod.spec?.containers ?? []),
+  ];
   const agent = containers.find((c) => c.name === container);
   const encoded = agent?.env?.find((e) => e.name === AGENT_CONFIG_ENV)?.value;
   if (encoded === undefined) throw new Error(`no ${AGENT_CONFIG_ENV} on ${container}`);
-  return { config: expandAgentConfig(JSON.parse(Buffer.from(encoded, 'base64').toString('utf8'))) as AgentConfig, encoded };
+  return {
+    config: expandAgentConfig(JSON.parse(Buffer.from(encoded, 'base64').toString('utf8'))) as AgentConfig,
+    encoded,
+  };
 }
 
 /** A fresh root with the pod's service-account token in place, as the kubelet projects it. */
@@ -61,7 +79,6 @@ async function podRoot(config: AgentConfig): Promise<string> {
 function placeToken(root: string, config: AgentConfig): Promise<void> {
   return writePodToken(stack, root, config.auth.serviceAccountTokenPath, ns, 'app', { audiences: ['vault'] });
 }
-
 
 function mode(file: string): number {
   return fs.statSync(file).mode & 0o777;
@@ -77,15 +94,18 @@ async function waitFor(what: string, check: () => boolean, run: AgentRun, timeou
 
 describe('vaultbridge-agent init', () => {
   test('renders a KV v2 secret with a template and a database secret with the default template, then exits 0', async () => {
-    const { config, encoded } = injectedAgent({
-      role,
-      'agent-pre-populate-only': 'true',
-      'agent-inject-secret-config': `${stack.layout.kvV2Mount}/data/${kvPath}`,
-      'agent-inject-template-config': 'user={{secret "username"}}\npassword={{password}}\n',
-      'agent-inject-perms-config': '0400',
-      'agent-inject-secret-db': `${stack.layout.databaseMount}/creds/${stack.layout.databaseRole}`,
-      'agent-inject-perms-db': '0440',
-    }, 'vault-agent-init');
+    const { config, encoded } = injectedAgent(
+      {
+        role,
+        'agent-pre-populate-only': 'true',
+        'agent-inject-secret-config': `${stack.layout.kvV2Mount}/data/${kvPath}`,
+        'agent-inject-template-config': 'user={{secret "username"}}\npassword={{password}}\n',
+        'agent-inject-perms-config': '0400',
+        'agent-inject-secret-db': `${stack.layout.databaseMount}/creds/${stack.layout.databaseRole}`,
+        'agent-inject-perms-db': '0440',
+      },
+      'vault-agent-init',
+    );
     expect(config.mode).toBe('init');
     const root = await podRoot(config);
     const run = startAgent(['init'], encoded, root);
@@ -97,7 +117,13 @@ describe('vaultbridge-agent init', () => {
     expect(mode(configFile)).toBe(0o400);
 
     const dbFile = path.join(root, '/vault/secrets/db');
-    const db = Object.fromEntries(fs.readFileSync(dbFile, 'utf8').trim().split('\n').map((line) => line.split(': ') as [string, string]));
+    const db = Object.fromEntries(
+      fs
+        .readFileSync(dbFile, 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => line.split(': ') as [string, string]),
+    );
     expect(Object.keys(db).sort()).toEqual(['password', 'username']);
     expect(mode(dbFile)).toBe(0o440);
 
@@ -110,7 +136,13 @@ describe('vaultbridge-agent init', () => {
     expect(run.output()).not.toContain(fs.readFileSync(tokenSink, 'utf8'));
 
     // The rendered database credentials are real.
-    const client = new pg.Client({ host: stack.postgres.host, port: stack.postgres.port, database: stack.postgres.database, user: db.username, password: db.password });
+    const client = new pg.Client({
+      host: stack.postgres.host,
+      port: stack.postgres.port,
+      database: stack.postgres.database,
+      user: db.username,
+      password: db.password,
+    });
     await client.connect();
     try {
       const result = await client.query<{ user: string }>('select current_user as user');
@@ -121,11 +153,14 @@ describe('vaultbridge-agent init', () => {
   });
 
   test('exits non-zero with a message naming the role when Vault refuses the login', async () => {
-    const { config, encoded } = injectedAgent({
-      role: `${ns}-not-a-role`,
-      'agent-pre-populate-only': 'true',
-      'agent-inject-secret-config': `${stack.layout.kvV2Mount}/data/${kvPath}`,
-    }, 'vault-agent-init');
+    const { config, encoded } = injectedAgent(
+      {
+        role: `${ns}-not-a-role`,
+        'agent-pre-populate-only': 'true',
+        'agent-inject-secret-config': `${stack.layout.kvV2Mount}/data/${kvPath}`,
+      },
+      'vault-agent-init',
+    );
     const root = await podRoot(config);
     const started = Date.now();
     // The budget is a deadline for attempts too: it must leave room for one login on a loaded machine.
@@ -133,7 +168,11 @@ describe('vaultbridge-agent init', () => {
     const code = await run.exited;
     expect(code).toBe(1);
     expect(Date.now() - started).toBeLessThan(30_000);
-    const failure = run.output().split('\n').filter((line) => line.includes('init failed')).map((line) => JSON.parse(line) as { level: string; msg: string });
+    const failure = run
+      .output()
+      .split('\n')
+      .filter((line) => line.includes('init failed'))
+      .map((line) => JSON.parse(line) as { level: string; msg: string });
     expect(failure).toHaveLength(1);
     expect(failure[0]?.level).toBe('error');
     expect(failure[0]?.msg).toContain(`role "${ns}-not-a-role"`);
@@ -142,15 +181,21 @@ describe('vaultbridge-agent init', () => {
   });
 
   test('exits non-zero naming the secret and its Vault path when the policy does not allow it', async () => {
-    const { config, encoded } = injectedAgent({
-      role,
-      'agent-pre-populate-only': 'true',
-      'agent-inject-secret-other': `${stack.layout.kvV2Mount}/data/not-${ns}/other`,
-    }, 'vault-agent-init');
+    const { config, encoded } = injectedAgent(
+      {
+        role,
+        'agent-pre-populate-only': 'true',
+        'agent-inject-secret-other': `${stack.layout.kvV2Mount}/data/not-${ns}/other`,
+      },
+      'vault-agent-init',
+    );
     const root = await podRoot(config);
     const run = startAgent(['init'], encoded, root, { VAULTBRIDGE_AGENT_RETRY_BUDGET_MS: '8000' });
     expect(await run.exited).toBe(1);
-    const failure = run.output().split('\n').find((line) => line.includes('init failed'));
+    const failure = run
+      .output()
+      .split('\n')
+      .find((line) => line.includes('init failed'));
     expect(failure).toContain(`secret \\"other\\" (Vault path ${stack.layout.kvV2Mount}/data/not-${ns}/other)`);
   });
 });
@@ -159,20 +204,23 @@ describe('vault-k8s templates, unchanged (Go, consul-template dialect)', () => {
   test('five templates in the shapes of the vault-k8s and Vault Agent documentation render as consul-template renders them', async () => {
     const { kvV2Mount, databaseMount, databaseRole, pkiMount, pkiRole, pkiDomain } = stack.layout;
     const kv = `${kvV2Mount}/data/${kvPath}`;
-    const { config, encoded } = injectedAgent({
-      role,
-      'agent-pre-populate-only': 'true',
-      'agent-inject-secret-db-url': `${databaseMount}/creds/${databaseRole}`,
-      'agent-inject-template-db-url': `{{- with secret "${databaseMount}/creds/${databaseRole}" -}}\npostgresql://{{ .Data.username }}:{{ .Data.password }}@db/app\n{{- end }}`,
-      'agent-inject-secret-env': kv,
-      'agent-inject-template-env': `{{ with secret "${kv}" -}}\n{{ range $k, $v := .Data.data }}export {{ $k }}="{{ $v }}"\n{{ end }}\n{{- end }}`,
-      'agent-inject-secret-b64': kv,
-      'agent-inject-template-b64': `{{- with secret "${kv}" -}}{{ .Data.data.password | base64Encode }}{{- end }}`,
-      'agent-inject-secret-my.cnf': kv,
-      'agent-inject-template-my.cnf': `[client]\n{{ with secret "${kv}" -}}\nuser={{ .Data.data.username }}\npassword={{ .Data.data.password }}\n{{ end -}}`,
-      'agent-inject-secret-cert.pem': `${pkiMount}/issue/${pkiRole}`,
-      'agent-inject-template-cert.pem': `{{- with secret "${pkiMount}/issue/${pkiRole}" "common_name=web.${pkiDomain}" "ttl=1h" -}}\n{{ .Data.certificate }}\n{{ .Data.private_key }}\n{{- end }}`,
-    }, 'vault-agent-init');
+    const { config, encoded } = injectedAgent(
+      {
+        role,
+        'agent-pre-populate-only': 'true',
+        'agent-inject-secret-db-url': `${databaseMount}/creds/${databaseRole}`,
+        'agent-inject-template-db-url': `{{- with secret "${databaseMount}/creds/${databaseRole}" -}}\npostgresql://{{ .Data.username }}:{{ .Data.password }}@db/app\n{{- end }}`,
+        'agent-inject-secret-env': kv,
+        'agent-inject-template-env': `{{ with secret "${kv}" -}}\n{{ range $k, $v := .Data.data }}export {{ $k }}="{{ $v }}"\n{{ end }}\n{{- end }}`,
+        'agent-inject-secret-b64': kv,
+        'agent-inject-template-b64': `{{- with secret "${kv}" -}}{{ .Data.data.password | base64Encode }}{{- end }}`,
+        'agent-inject-secret-my.cnf': kv,
+        'agent-inject-template-my.cnf': `[client]\n{{ with secret "${kv}" -}}\nuser={{ .Data.data.username }}\npassword={{ .Data.data.password }}\n{{ end -}}`,
+        'agent-inject-secret-cert.pem': `${pkiMount}/issue/${pkiRole}`,
+        'agent-inject-template-cert.pem': `{{- with secret "${pkiMount}/issue/${pkiRole}" "common_name=web.${pkiDomain}" "ttl=1h" -}}\n{{ .Data.certificate }}\n{{ .Data.private_key }}\n{{- end }}`,
+      },
+      'vault-agent-init',
+    );
     const root = await podRoot(config);
     const run = startAgent(['init'], encoded, root);
     expect({ code: await run.exited, output: run.output() }).toMatchObject({ code: 0 });
@@ -180,11 +228,19 @@ describe('vault-k8s templates, unchanged (Go, consul-template dialect)', () => {
 
     const url = /^postgresql:\/\/([^:]+):([^@]+)@db\/app$/.exec(file('db-url'));
     expect(url).not.toBeNull();
-    const client = new pg.Client({ host: stack.postgres.host, port: stack.postgres.port, database: stack.postgres.database, user: url![1], password: url![2] });
+    const client = new pg.Client({
+      host: stack.postgres.host,
+      port: stack.postgres.port,
+      database: stack.postgres.database,
+      user: url![1],
+      password: url![2],
+    });
     await client.connect();
     await client.end();
 
-    const current = await stack.vaultAdmin.read<{ data: { data: Record<string, string> } }>(`${kvV2Mount}/data/${kvPath}`);
+    const current = await stack.vaultAdmin.read<{ data: { data: Record<string, string> } }>(
+      `${kvV2Mount}/data/${kvPath}`,
+    );
     const { username, password } = current.data.data;
     expect(file('env')).toBe(`export password="${password}"\nexport username="${username}"\n`);
     expect(file('b64')).toBe(Buffer.from(password!).toString('base64'));
@@ -197,11 +253,14 @@ describe('vault-k8s templates, unchanged (Go, consul-template dialect)', () => {
 
   test('pkiCert reuses the certificate in its file until it nears expiry, as consul-template does', async () => {
     const { pkiMount, pkiRole, pkiDomain } = stack.layout;
-    const { config, encoded } = injectedAgent({
-      role,
-      'agent-pre-populate-only': 'true',
-      'agent-inject-template-tls.pem': `{{- with pkiCert "${pkiMount}/issue/${pkiRole}" "common_name=tls.${pkiDomain}" "ttl=1h" -}}\n{{ .Cert }}{{ .Key }}{{ .CA }}\n{{- end }}`,
-    }, 'vault-agent-init');
+    const { config, encoded } = injectedAgent(
+      {
+        role,
+        'agent-pre-populate-only': 'true',
+        'agent-inject-template-tls.pem': `{{- with pkiCert "${pkiMount}/issue/${pkiRole}" "common_name=tls.${pkiDomain}" "ttl=1h" -}}\n{{ .Cert }}{{ .Key }}{{ .CA }}\n{{- end }}`,
+      },
+      'vault-agent-init',
+    );
     const root = await podRoot(config);
     const first = startAgent(['init'], encoded, root);
     expect({ code: await first.exited, output: first.output() }).toMatchObject({ code: 0 });
@@ -213,7 +272,12 @@ describe('vault-k8s templates, unchanged (Go, consul-template dialect)', () => {
     expect({ code: await second.exited, output: second.output() }).toMatchObject({ code: 0 });
     expect(fs.readFileSync(file, 'utf8')).toBe(issued);
     // A certificate near its end is replaced.
-    const { certificate, private_key: key } = (await stack.vaultAdmin.write<{ data: { certificate: string; private_key: string } }>(`${pkiMount}/issue/${pkiRole}`, { common_name: `tls.${pkiDomain}`, ttl: '3s' })).data;
+    const { certificate, private_key: key } = (
+      await stack.vaultAdmin.write<{ data: { certificate: string; private_key: string } }>(
+        `${pkiMount}/issue/${pkiRole}`,
+        { common_name: `tls.${pkiDomain}`, ttl: '3s' },
+      )
+    ).data;
     fs.writeFileSync(file, `${certificate}\n${key}\n`);
     await new Promise((resolve) => setTimeout(resolve, 3000));
     const third = startAgent(['init'], encoded, root);
@@ -222,12 +286,15 @@ describe('vault-k8s templates, unchanged (Go, consul-template dialect)', () => {
   });
 
   test('a Go template error names the secret and the line, and never a value', async () => {
-    const { config, encoded } = injectedAgent({
-      role,
-      'agent-pre-populate-only': 'true',
-      'agent-inject-secret-bad': `${stack.layout.kvV2Mount}/data/${kvPath}`,
-      'agent-inject-template-bad': `{{ with secret "${stack.layout.kvV2Mount}/data/${kvPath}" }}\n{{ range .Data.data.password }}{{ end }}{{ end }}`,
-    }, 'vault-agent-init');
+    const { config, encoded } = injectedAgent(
+      {
+        role,
+        'agent-pre-populate-only': 'true',
+        'agent-inject-secret-bad': `${stack.layout.kvV2Mount}/data/${kvPath}`,
+        'agent-inject-template-bad': `{{ with secret "${stack.layout.kvV2Mount}/data/${kvPath}" }}\n{{ range .Data.data.password }}{{ end }}{{ end }}`,
+      },
+      'vault-agent-init',
+    );
     const root = await podRoot(config);
     const run = startAgent(['init'], encoded, root, { VAULTBRIDGE_AGENT_RETRY_BUDGET_MS: '8000' });
     expect(await run.exited).toBe(1);
@@ -242,15 +309,18 @@ describe('vaultbridge-agent sidecar', () => {
     await writeKv({ username: 'app-user', password: 'sidecar-1' });
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-e2e-'));
     const changed = path.join(root, 'changed');
-    const { config, encoded } = injectedAgent({
-      role,
-      'agent-inject-secret-config': `${stack.layout.kvV2Mount}/data/${kvPath}`,
-      'agent-inject-template-config': 'password={{secret "password"}}\n',
-      'template-static-secret-render-interval': '1s',
-      'agent-inject-command-config': `touch ${changed}`,
-      'agent-revoke-on-shutdown': 'true',
-      'agent-revoke-grace': '0',
-    }, 'vault-agent');
+    const { config, encoded } = injectedAgent(
+      {
+        role,
+        'agent-inject-secret-config': `${stack.layout.kvV2Mount}/data/${kvPath}`,
+        'agent-inject-template-config': 'password={{secret "password"}}\n',
+        'template-static-secret-render-interval': '1s',
+        'agent-inject-command-config': `touch ${changed}`,
+        'agent-revoke-on-shutdown': 'true',
+        'agent-revoke-grace': '0',
+      },
+      'vault-agent',
+    );
     expect(config.mode).toBe('sidecar');
     expect(config.templateConfig.staticSecretRenderIntervalMs).toBe(1000);
     await placeToken(root, config);
@@ -269,7 +339,11 @@ describe('vaultbridge-agent sidecar', () => {
       expect(fs.existsSync(changed)).toBe(false);
 
       await writeKv({ username: 'app-user', password: 'sidecar-2' });
-      await waitFor('the re-rendered secret', () => fs.readFileSync(secretFile, 'utf8') === 'password=sidecar-2\n', run);
+      await waitFor(
+        'the re-rendered secret',
+        () => fs.readFileSync(secretFile, 'utf8') === 'password=sidecar-2\n',
+        run,
+      );
       await waitFor('the command after the change', () => fs.existsSync(changed), run);
       expect(run.output()).not.toContain('sidecar-2');
 
@@ -288,19 +362,26 @@ describe('vaultbridge-agent sidecar', () => {
   test('serves its metrics on localhost and stops, exit 0, on POST /agent/v1/quit (agent-enable-quit)', async () => {
     await writeKv({ username: 'app-user', password: 'quit-1' });
     const [quitPort, metricsPort] = [await freeLoopbackPort(), await freeLoopbackPort()];
-    const { config, encoded } = injectedAgent({
-      role,
-      'agent-inject-secret-config': `${stack.layout.kvV2Mount}/data/${kvPath}`,
-      'agent-enable-quit': 'true',
-      'agent-cache-listener-port': String(quitPort),
-      'agent-metrics-listener-port': String(metricsPort),
-    }, 'vault-agent');
+    const { config, encoded } = injectedAgent(
+      {
+        role,
+        'agent-inject-secret-config': `${stack.layout.kvV2Mount}/data/${kvPath}`,
+        'agent-enable-quit': 'true',
+        'agent-cache-listener-port': String(quitPort),
+        'agent-metrics-listener-port': String(metricsPort),
+      },
+      'vault-agent',
+    );
     expect(config.quit).toEqual({ listenerAddress: `127.0.0.1:${quitPort}` });
     expect(config.metrics).toEqual({ listenerAddress: `127.0.0.1:${metricsPort}` });
     const root = await podRoot(config);
     const run = startAgent(['sidecar'], encoded, root);
     try {
-      await waitFor('the ready file', () => fs.existsSync(path.join(root, config.readyFile ?? '/home/vault/.vaultbridge-ready')), run);
+      await waitFor(
+        'the ready file',
+        () => fs.existsSync(path.join(root, config.readyFile ?? '/home/vault/.vaultbridge-ready')),
+        run,
+      );
       const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/agent/v1/metrics`)).text();
       expect(metrics).toContain('vaultbridge_agent_renders_total{secret="config",result="created"} 1');
       expect(metrics).toContain('vaultbridge_agent_ready 1');
@@ -321,20 +402,28 @@ describe('vaultbridge-agent sidecar', () => {
     const dbRole = `${ns}-short`;
     const { databaseMount, databaseConnection, kvV2Mount } = stack.layout;
     await stack.vaultAdmin.write(`${databaseMount}/roles/${dbRole}`, {
-      db_name: databaseConnection, default_ttl: '4s', max_ttl: '9s',
+      db_name: databaseConnection,
+      default_ttl: '4s',
+      max_ttl: '9s',
       creation_statements: [`CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`],
     });
-    await stack.writePolicy(role, `
+    await stack.writePolicy(
+      role,
+      `
 path "${kvV2Mount}/data/${ns}/*" { capabilities = ["read"] }
 path "${databaseMount}/creds/${stack.layout.databaseRole}" { capabilities = ["read"] }
 path "${databaseMount}/creds/${dbRole}" { capabilities = ["read"] }
 path "sys/leases/renew" { capabilities = ["update"] }
-`);
-    const { config, encoded } = injectedAgent({
-      role,
-      'agent-inject-secret-db': `${databaseMount}/creds/${dbRole}`,
-      'agent-inject-template-db': '{{username}}:{{password}}',
-    }, 'vault-agent');
+`,
+    );
+    const { config, encoded } = injectedAgent(
+      {
+        role,
+        'agent-inject-secret-db': `${databaseMount}/creds/${dbRole}`,
+        'agent-inject-template-db': '{{username}}:{{password}}',
+      },
+      'vault-agent',
+    );
     const root = await podRoot(config);
     const run = startAgent(['sidecar'], encoded, root);
     try {
@@ -383,13 +472,16 @@ describe('agent-inject proxy-address', () => {
     await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
     const proxyPort = (proxy.address() as import('node:net').AddressInfo).port;
     try {
-      const { config, encoded } = injectedAgent({
-        role,
-        'agent-pre-populate-only': 'true',
-        'proxy-address': `http://127.0.0.1:${proxyPort}`,
-        'agent-inject-secret-config': `${stack.layout.kvV2Mount}/data/${kvPath}`,
-        'agent-inject-template-config': 'user={{secret "username"}}\n',
-      }, 'vault-agent-init');
+      const { config, encoded } = injectedAgent(
+        {
+          role,
+          'agent-pre-populate-only': 'true',
+          'proxy-address': `http://127.0.0.1:${proxyPort}`,
+          'agent-inject-secret-config': `${stack.layout.kvV2Mount}/data/${kvPath}`,
+          'agent-inject-template-config': 'user={{secret "username"}}\n',
+        },
+        'vault-agent-init',
+      );
       expect(config.vault.proxyAddress).toBe(`http://127.0.0.1:${proxyPort}`);
       const root = await podRoot(config);
       const run = startAgent(['init'], encoded, root);
@@ -408,45 +500,84 @@ describe('agent-inject proxy-address', () => {
 describe('auto-auth methods besides kubernetes (auth-type, auth-config-*)', () => {
   const template = { 'agent-inject-secret-config': '', 'agent-inject-template-config': 'user={{secret "username"}}\n' };
 
-  async function runInit(annotations: Record<string, string>, prepare: (root: string) => void = () => undefined): Promise<{ code: number | null; output: string; root: string }> {
-    const { config, encoded } = injectedAgent({ 'agent-pre-populate-only': 'true', ...template, 'agent-inject-secret-config': `${stack.layout.kvV2Mount}/data/${kvPath}`, ...annotations }, 'vault-agent-init');
+  async function runInit(
+    annotations: Record<string, string>,
+    prepare: (root: string) => void = () => undefined,
+  ): Promise<{ code: number | null; output: string; root: string }> {
+    const { config, encoded } = injectedAgent(
+      {
+        'agent-pre-populate-only': 'true',
+        ...template,
+        'agent-inject-secret-config': `${stack.layout.kvV2Mount}/data/${kvPath}`,
+        ...annotations,
+      },
+      'vault-agent-init',
+    );
     const root = await podRoot(config);
     prepare(root);
     const run = startAgent(['init'], encoded, root, { VAULTBRIDGE_AGENT_RETRY_BUDGET_MS: '8000' });
     return { code: await run.exited, output: run.output(), root };
   }
 
-  test('jwt: the pod\'s service-account token, validated by Vault with the API server\'s keys', async () => {
+  test("jwt: the pod's service-account token, validated by Vault with the API server's keys", async () => {
     const k8s = await import('@kubernetes/client-node');
     const { createPublicKey } = await import('node:crypto');
     const mount = `jwt-${ns}`;
     const answer: unknown = await stack.kube.config.makeApiClient(k8s.OpenidApi).getServiceAccountIssuerOpenIDKeyset();
-    const keyset = (typeof answer === 'string' ? JSON.parse(answer) : answer) as { keys: import('node:crypto').JsonWebKey[] };
-    const pems = keyset.keys.map((jwk) => createPublicKey({ key: jwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString());
+    const keyset = (typeof answer === 'string' ? JSON.parse(answer) : answer) as {
+      keys: import('node:crypto').JsonWebKey[];
+    };
+    const pems = keyset.keys.map((jwk) =>
+      createPublicKey({ key: jwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString(),
+    );
     await stack.vaultAdmin.write(`sys/auth/${mount}`, { type: 'jwt' });
     await stack.vaultAdmin.write(`auth/${mount}/config`, { jwt_validation_pubkeys: pems });
     await stack.vaultAdmin.write(`auth/${mount}/role/jwt-app`, {
-      role_type: 'jwt', user_claim: 'sub', bound_audiences: ['vault'], bound_subject: `system:serviceaccount:${ns}:app`, token_policies: [role], token_ttl: '1h',
+      role_type: 'jwt',
+      user_claim: 'sub',
+      bound_audiences: ['vault'],
+      bound_subject: `system:serviceaccount:${ns}:app`,
+      token_policies: [role],
+      token_ttl: '1h',
     });
     const ok = await runInit({ 'auth-type': 'jwt', 'auth-path': `auth/${mount}`, role: 'jwt-app' });
     expect({ code: ok.code, output: ok.output }).toMatchObject({ code: 0 });
     expect(fs.readFileSync(path.join(ok.root, '/vault/secrets/config'), 'utf8')).toBe('user=app-user\n');
     // A role bound to another subject refuses the same token.
-    await stack.vaultAdmin.write(`auth/${mount}/role/other`, { role_type: 'jwt', user_claim: 'sub', bound_audiences: ['vault'], bound_subject: `system:serviceaccount:${ns}:other`, token_policies: [role] });
+    await stack.vaultAdmin.write(`auth/${mount}/role/other`, {
+      role_type: 'jwt',
+      user_claim: 'sub',
+      bound_audiences: ['vault'],
+      bound_subject: `system:serviceaccount:${ns}:other`,
+      token_policies: [role],
+    });
     const refused = await runInit({ 'auth-type': 'jwt', 'auth-path': `auth/${mount}`, role: 'other' });
     expect(refused.code).not.toBe(0);
-    expect(refused.output).toContain(`at auth/${mount} failed (400: error validating token: invalid subject (sub) claim)`);
+    expect(refused.output).toContain(
+      `at auth/${mount} failed (400: error validating token: invalid subject (sub) claim)`,
+    );
   });
 
   test('approle: role_id and secret_id from files (as an agent-extra-secret mounts them)', async () => {
     const mount = `approle-${ns}`;
     await stack.vaultAdmin.write(`sys/auth/${mount}`, { type: 'approle' });
-    await stack.vaultAdmin.write(`auth/${mount}/role/app`, { token_policies: [role], token_ttl: '1h', secret_id_ttl: '1h' });
-    const roleId = (await stack.vaultAdmin.read<{ data: { role_id: string } }>(`auth/${mount}/role/app/role-id`)).data.role_id;
-    const secretId = (await stack.vaultAdmin.write<{ data: { secret_id: string } }>(`auth/${mount}/role/app/secret-id`, {})).data.secret_id;
+    await stack.vaultAdmin.write(`auth/${mount}/role/app`, {
+      token_policies: [role],
+      token_ttl: '1h',
+      secret_id_ttl: '1h',
+    });
+    const roleId = (await stack.vaultAdmin.read<{ data: { role_id: string } }>(`auth/${mount}/role/app/role-id`)).data
+      .role_id;
+    const secretId = (
+      await stack.vaultAdmin.write<{ data: { secret_id: string } }>(`auth/${mount}/role/app/secret-id`, {})
+    ).data.secret_id;
     const annotations = {
-      'auth-type': 'approle', 'auth-path': `auth/${mount}`, role: '', 'agent-extra-secret': 'approle-ids',
-      'auth-config-role-id-file-path': '/vault/custom/role-id', 'auth-config-secret-id-file-path': '/vault/custom/secret-id',
+      'auth-type': 'approle',
+      'auth-path': `auth/${mount}`,
+      role: '',
+      'agent-extra-secret': 'approle-ids',
+      'auth-config-role-id-file-path': '/vault/custom/role-id',
+      'auth-config-secret-id-file-path': '/vault/custom/secret-id',
     };
     const place = (secret: string) => (root: string) => {
       fs.mkdirSync(path.join(root, 'vault/custom'), { recursive: true });
@@ -464,29 +595,69 @@ describe('auto-auth methods besides kubernetes (auth-type, auth-config-*)', () =
 });
 
 describe('agent-configmap: a hand-written config file, with the env the webhook sets', () => {
-  test('VAULT_ADDR and the pod\'s log-level reach the agent through the container env, as vault-k8s passes them', async () => {
-    const decision = decide(pod({
-      role, 'agent-pre-populate-only': 'true', 'agent-configmap': 'agent-config', 'log-level': 'Warning',
-    }, { serviceAccountName: 'app' }), ns, { vaultAddress: stack.vaultAddr });
+  test("VAULT_ADDR and the pod's log-level reach the agent through the container env, as vault-k8s passes them", async () => {
+    const decision = decide(
+      pod(
+        {
+          role,
+          'agent-pre-populate-only': 'true',
+          'agent-configmap': 'agent-config',
+          'log-level': 'Warning',
+        },
+        { serviceAccountName: 'app' },
+      ),
+      ns,
+      { vaultAddress: stack.vaultAddr },
+    );
     if (decision.kind !== 'inject') throw new Error(`expected an injection, got ${decision.kind}`);
     const init = (decision.pod.spec?.initContainers ?? []).find((c) => c.name === 'vault-agent-init');
-    const env = Object.fromEntries((init?.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value as string]));
-    expect(env).toMatchObject({ VAULT_ADDR: stack.vaultAddr, VAULT_LOG_LEVEL: 'warn', VAULTBRIDGE_AGENT_CONFIG_FILE: '/vault/configs/config-init.json' });
+    const env = Object.fromEntries(
+      (init?.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value as string]),
+    );
+    expect(env).toMatchObject({
+      VAULT_ADDR: stack.vaultAddr,
+      VAULT_LOG_LEVEL: 'warn',
+      VAULTBRIDGE_AGENT_CONFIG_FILE: '/vault/configs/config-init.json',
+    });
 
     // What a user puts in the ConfigMap: no vault section and no log section; info-level lines would show.
     const { config } = injectedAgent({ role, 'agent-pre-populate-only': 'true' }, 'vault-agent-init');
     const root = await podRoot(config);
     const file = path.join(root, 'config-init.json');
-    fs.writeFileSync(file, JSON.stringify({
-      version: 1,
-      mode: 'init',
-      auth: { type: 'kubernetes', mountPath: config.auth.mountPath, role, serviceAccountTokenPath: config.auth.serviceAccountTokenPath },
-      secrets: [{ name: 'config', path: `${stack.layout.kvV2Mount}/data/${kvPath}`, destination: '/vault/secrets/config', template: 'user={{secret "username"}}\n' }],
-    }));
-    const child = spawn(process.execPath, ['--conditions=@vaultbridge/source', '--disable-warning=ExperimentalWarning', AGENT_CLI, 'init'], {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env, VAULTBRIDGE_AGENT_CONFIG_FILE: file, VAULTBRIDGE_AGENT_ROOT: root },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    fs.writeFileSync(
+      file,
+      JSON.stringify({
+        version: 1,
+        mode: 'init',
+        auth: {
+          type: 'kubernetes',
+          mountPath: config.auth.mountPath,
+          role,
+          serviceAccountTokenPath: config.auth.serviceAccountTokenPath,
+        },
+        secrets: [
+          {
+            name: 'config',
+            path: `${stack.layout.kvV2Mount}/data/${kvPath}`,
+            destination: '/vault/secrets/config',
+            template: 'user={{secret "username"}}\n',
+          },
+        ],
+      }),
+    );
+    const child = spawn(
+      process.execPath,
+      ['--conditions=@vaultbridge/source', '--disable-warning=ExperimentalWarning', AGENT_CLI, 'init'],
+      {
+        env: {
+          PATH: process.env.PATH ?? '/usr/bin:/bin',
+          ...env,
+          VAULTBRIDGE_AGENT_CONFIG_FILE: file,
+          VAULTBRIDGE_AGENT_ROOT: root,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let output = '';
     child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -502,10 +673,15 @@ describe('the retry budget is a deadline', () => {
   test('a Vault dripping its answer (1 byte/s) cannot hold init past its budget: exit 1 naming the budget', async () => {
     const dripPath = `${stack.layout.kvV2Mount}/data/${ns}/drip`;
     await stack.vaultAdmin.write(dripPath, { data: { username: 'slow' } });
-    const { config, encoded } = injectedAgent({
-      role, 'agent-pre-populate-only': 'true',
-      'agent-inject-secret-slow': dripPath, 'agent-inject-template-slow': '{{secret "username"}}',
-    }, 'vault-agent-init');
+    const { config, encoded } = injectedAgent(
+      {
+        role,
+        'agent-pre-populate-only': 'true',
+        'agent-inject-secret-slow': dripPath,
+        'agent-inject-template-slow': '{{secret "username"}}',
+      },
+      'vault-agent-init',
+    );
     const root = await podRoot(config);
     await stack.setVaultFault('drip', { pathPrefix: dripPath });
     try {
@@ -514,7 +690,9 @@ describe('the retry budget is a deadline', () => {
       const run = startAgent(['init'], encoded, root, { VAULTBRIDGE_AGENT_RETRY_BUDGET_MS: '3000' });
       const code = await run.exited;
       expect(code).toBe(1);
-      expect(run.output()).toContain('did not finish within the retry budget of 3000 ms (VAULTBRIDGE_AGENT_RETRY_BUDGET_MS)');
+      expect(run.output()).toContain(
+        'did not finish within the retry budget of 3000 ms (VAULTBRIDGE_AGENT_RETRY_BUDGET_MS)',
+      );
       expect(fs.existsSync(path.join(root, '/vault/secrets/slow'))).toBe(false);
     } finally {
       await stack.setVaultFault('none');

@@ -28,7 +28,12 @@ beforeAll(async () => {
   await stack.createNamespace(ns);
   await stack.createServiceAccount(ns, 'app');
   await stack.writePolicy(role, `path "${stack.layout.kvV2Mount}/data/${ns}/*" { capabilities = ["read"] }`);
-  await stack.writeKubernetesRole(role, { serviceAccounts: ['app'], namespaces: [ns], policies: [role], audience: 'vault' });
+  await stack.writeKubernetesRole(role, {
+    serviceAccounts: ['app'],
+    namespaces: [ns],
+    policies: [role],
+    audience: 'vault',
+  });
 });
 
 afterAll(async () => {
@@ -42,13 +47,24 @@ async function writeKv(name: string, data: Record<string, string>): Promise<void
 }
 
 /** The sidecar's AgentConfig as the webhook injects it for these annotations. */
-function injectedSidecar(annotations: Record<string, string>, vaultAddress = stack.vaultAddr): { config: AgentConfig; encoded: string } {
+function injectedSidecar(
+  annotations: Record<string, string>,
+  vaultAddress = stack.vaultAddr,
+): { config: AgentConfig; encoded: string } {
   const decision = decide(pod({ role, ...annotations }, { serviceAccountName: 'app' }), ns, { vaultAddress });
   if (decision.kind !== 'inject') throw new Error(`expected an injection, got ${decision.kind}`);
-  const containers: V1Container[] = [...(decision.pod.spec?.initContainers ?? []), ...(decision.pod.spec?.containers ?? [])];
-  const encoded = containers.find((c) => c.name === 'vault-agent')?.env?.find((e) => e.name === AGENT_CONFIG_ENV)?.value;
+  const containers: V1Container[] = [
+    ...(decision.pod.spec?.initContainers ?? []),
+    ...(decision.pod.spec?.containers ?? []),
+  ];
+  const encoded = containers
+    .find((c) => c.name === 'vault-agent')
+    ?.env?.find((e) => e.name === AGENT_CONFIG_ENV)?.value;
   if (encoded === undefined) throw new Error(`no ${AGENT_CONFIG_ENV} on vault-agent`);
-  return { config: expandAgentConfig(JSON.parse(Buffer.from(encoded, 'base64').toString('utf8'))) as AgentConfig, encoded };
+  return {
+    config: expandAgentConfig(JSON.parse(Buffer.from(encoded, 'base64').toString('utf8'))) as AgentConfig,
+    encoded,
+  };
 }
 
 async function podRoot(config: AgentConfig): Promise<string> {
@@ -64,19 +80,37 @@ interface AgentRun {
 }
 
 function startSidecar(encoded: string, root: string, extraEnv: Record<string, string> = {}): AgentRun {
-  const child = spawn(process.execPath, ['--conditions=@vaultbridge/source', '--disable-warning=ExperimentalWarning', AGENT_CLI, 'sidecar'], {
-    // Trace level: the strictest check that no token or value is ever logged.
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', [AGENT_CONFIG_ENV]: encoded, VAULTBRIDGE_AGENT_ROOT: root, VAULT_LOG_LEVEL: 'trace', ...extraEnv },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@vaultbridge/source', '--disable-warning=ExperimentalWarning', AGENT_CLI, 'sidecar'],
+    {
+      // Trace level: the strictest check that no token or value is ever logged.
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        [AGENT_CONFIG_ENV]: encoded,
+        VAULTBRIDGE_AGENT_ROOT: root,
+        VAULT_LOG_LEVEL: 'trace',
+        ...extraEnv,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   return { child, output: () => output, exited };
 }
 
-async function waitFor(what: string, check: () => boolean, run: AgentRun, timeoutMs = 30_000, everyMs = 100): Promise<void> {
+async function waitFor(
+  what: string,
+  check: () => boolean,
+  run: AgentRun,
+  timeoutMs = 30_000,
+  everyMs = 100,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; agent output:\n${run.output()}`);
@@ -98,11 +132,14 @@ test('Vault unavailable for 30 s (15 s answering 503, 15 s stopped: every connec
   const stackVault = new URL(stack.vaultAddr);
   const relay = new InterruptibleTcpProxy({ host: stackVault.hostname, port: Number(stackVault.port) });
   await relay.listen();
-  const { config, encoded } = injectedSidecar({
-    'agent-inject-secret-app': kvPath('outage'),
-    'agent-inject-template-app': 'password={{secret "password"}}\n',
-    'template-static-secret-render-interval': '1s',
-  }, `http://127.0.0.1:${relay.port}`);
+  const { config, encoded } = injectedSidecar(
+    {
+      'agent-inject-secret-app': kvPath('outage'),
+      'agent-inject-template-app': 'password={{secret "password"}}\n',
+      'template-static-secret-render-interval': '1s',
+    },
+    `http://127.0.0.1:${relay.port}`,
+  );
   const root = await podRoot(config);
   const run = startSidecar(encoded, root);
   const file = path.join(root, '/vault/secrets/app');
@@ -133,7 +170,9 @@ test('Vault unavailable for 30 s (15 s answering 503, 15 s stopped: every connec
     }
     const restoredAt = Date.now();
     await waitFor('the new value after Vault is back', () => read(file) === 'password=after-outage\n', run, 30_000, 20);
-    console.info(`agent-faults-e2e: outage: ${checks} checks held; re-rendered ${Date.now() - restoredAt} ms after Vault was back`);
+    console.info(
+      `agent-faults-e2e: outage: ${checks} checks held; re-rendered ${Date.now() - restoredAt} ms after Vault was back`,
+    );
     expect(checks).toBeGreaterThanOrEqual(40);
     expect(temporaries(path.dirname(file))).toEqual([]);
     // The failures were logged, the values never.
@@ -208,15 +247,25 @@ describe.each(['SIGTERM', 'SIGKILL'] as const)('%s while 12 files of 256 KiB are
 
       await writeKv(name, { blob: after });
       // The signal comes as soon as the first file has the new content: the others are being rewritten.
-      await waitFor('the first rewritten file', () => files.some((file) => read(path.join(dir, file)) === after), run, 30_000, 5);
+      await waitFor(
+        'the first rewritten file',
+        () => files.some((file) => read(path.join(dir, file)) === after),
+        run,
+        30_000,
+        5,
+      );
       run.child.kill(signal);
       const exit = await run.exited;
       if (signal === 'SIGTERM') expect(exit.code).toBe(0);
       else expect(exit.signal).toBe('SIGKILL');
 
       const contents = files.map((file) => read(path.join(dir, file)));
-      const states = contents.map((content) => (content === before ? 'old' : content === after ? 'new' : `broken (${content.length} bytes)`));
-      console.info(`agent-faults-e2e: ${signal}: ${states.filter((s) => s === 'new').length} new, ${states.filter((s) => s === 'old').length} old, ${temporaries(dir).length} temporary files left`);
+      const states = contents.map((content) =>
+        content === before ? 'old' : content === after ? 'new' : `broken (${content.length} bytes)`,
+      );
+      console.info(
+        `agent-faults-e2e: ${signal}: ${states.filter((s) => s === 'new').length} new, ${states.filter((s) => s === 'old').length} old, ${temporaries(dir).length} temporary files left`,
+      );
       expect(states.every((state) => state === 'old' || state === 'new')).toBe(true);
       // A graceful stop finishes or abandons a write cleanly; only a SIGKILL may leave a temporary file,
       // which is never the file the application reads.
@@ -228,7 +277,11 @@ describe.each(['SIGTERM', 'SIGKILL'] as const)('%s while 12 files of 256 KiB are
       // The next sidecar on the same volume (a restarted container) brings every file to the new content.
       const next = startSidecar(encoded, root);
       try {
-        await waitFor('every file rewritten by the next sidecar', () => files.every((file) => read(path.join(dir, file)) === after), next);
+        await waitFor(
+          'every file rewritten by the next sidecar',
+          () => files.every((file) => read(path.join(dir, file)) === after),
+          next,
+        );
         next.child.kill('SIGTERM');
         expect((await next.exited).code).toBe(0);
       } finally {

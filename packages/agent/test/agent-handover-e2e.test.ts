@@ -29,7 +29,12 @@ beforeAll(async () => {
   await stack.createServiceAccount(ns, 'app');
   await stack.writeDatabaseRole(dbRole, { defaultTtl: '1h', maxTtl: '2h' });
   await stack.writePolicy(role, `path "${stack.layout.databaseMount}/creds/${dbRole}" { capabilities = ["read"] }\n`);
-  await stack.writeKubernetesRole(role, { serviceAccounts: ['app'], namespaces: [ns], policies: [role], audience: 'vault' });
+  await stack.writeKubernetesRole(role, {
+    serviceAccounts: ['app'],
+    namespaces: [ns],
+    policies: [role],
+    audience: 'vault',
+  });
 });
 
 interface Injected {
@@ -43,17 +48,32 @@ function injected(annotations: Record<string, string>): Injected {
   const original = pod({ role, ...annotations }, { serviceAccountName: 'app' });
   const originalVolumes = new Set((original.spec?.volumes ?? []).map((v) => v.name));
   const decision = decide(original, ns, { vaultAddress: stack.vaultAddr });
-  if (decision.kind !== 'inject') throw new Error(`expected an injection, got ${decision.kind}: ${'message' in decision ? decision.message : ''}`);
-  const containers: V1Container[] = [...(decision.pod.spec?.initContainers ?? []), ...(decision.pod.spec?.containers ?? [])];
+  if (decision.kind !== 'inject')
+    throw new Error(`expected an injection, got ${decision.kind}: ${'message' in decision ? decision.message : ''}`);
+  const containers: V1Container[] = [
+    ...(decision.pod.spec?.initContainers ?? []),
+    ...(decision.pod.spec?.containers ?? []),
+  ];
   const env = (name: string): string => {
     const value = containers.find((c) => c.name === name)?.env?.find((e) => e.name === AGENT_CONFIG_ENV)?.value;
     if (value === undefined) throw new Error(`no ${AGENT_CONFIG_ENV} on ${name}`);
     return value;
   };
-  const decode = (encoded: string): AgentConfig => expandAgentConfig(JSON.parse(Buffer.from(encoded, 'base64').toString('utf8'))) as AgentConfig;
+  const decode = (encoded: string): AgentConfig =>
+    expandAgentConfig(JSON.parse(Buffer.from(encoded, 'base64').toString('utf8'))) as AgentConfig;
   // The pod's shape is vault-k8s's: no volume added beyond its three.
-  expect((decision.pod.spec?.volumes ?? []).map((v) => v.name).filter((name) => !originalVolumes.has(name)).sort()).toEqual(['home-init', 'home-sidecar', 'vault-secrets']);
-  return { init: env('vault-agent-init'), sidecar: env('vault-agent'), initConfig: decode(env('vault-agent-init')), sidecarConfig: decode(env('vault-agent')) };
+  expect(
+    (decision.pod.spec?.volumes ?? [])
+      .map((v) => v.name)
+      .filter((name) => !originalVolumes.has(name))
+      .sort(),
+  ).toEqual(['home-init', 'home-sidecar', 'vault-secrets']);
+  return {
+    init: env('vault-agent-init'),
+    sidecar: env('vault-agent'),
+    initConfig: decode(env('vault-agent-init')),
+    sidecarConfig: decode(env('vault-agent')),
+  };
 }
 
 async function waitFor(what: string, check: () => boolean, run: AgentRun, timeoutMs = 30_000): Promise<void> {
@@ -68,7 +88,9 @@ async function waitFor(what: string, check: () => boolean, run: AgentRun, timeou
 async function counts(): Promise<{ credentials: number; logins: number }> {
   const byRoute = (await stack.requestCounts()).byRoute;
   const login = `/v1/auth/${stack.layout.kubernetesAuthMount}/login`;
-  const logins = Object.entries(byRoute).filter(([route]) => route.endsWith(` ${login}`)).reduce((sum, [, n]) => sum + n, 0);
+  const logins = Object.entries(byRoute)
+    .filter(([route]) => route.endsWith(` ${login}`))
+    .reduce((sum, [, n]) => sum + n, 0);
   return { credentials: byRoute[`GET /v1/${stack.layout.databaseMount}/creds/${dbRole}`] ?? 0, logins };
 }
 
@@ -85,7 +107,9 @@ describe('init → sidecar handover without the agent cache', () => {
     await sidecar?.exited;
     sidecar = undefined;
   });
-  const secretAnnotations = (): Record<string, string> => ({ 'agent-inject-secret-db': `${stack.layout.databaseMount}/creds/${dbRole}` });
+  const secretAnnotations = (): Record<string, string> => ({
+    'agent-inject-secret-db': `${stack.layout.databaseMount}/creds/${dbRole}`,
+  });
 
   /** Runs init (the home volumes are per container, as in the pod: the sidecar's sink starts empty). */
   async function runInit(agents: Injected, root: string): Promise<{ db: string; username: string; initToken: string }> {
@@ -102,7 +126,11 @@ describe('init → sidecar handover without the agent cache', () => {
 
   test('a default pod: one login and one database credential for init and sidecar; the file is gone once the sidecar started', async () => {
     const agents = injected(secretAnnotations());
-    expect([agents.initConfig.handover, agents.sidecarConfig.handover, agents.sidecarConfig.cache]).toEqual([undefined, undefined, undefined]);
+    expect([agents.initConfig.handover, agents.sidecarConfig.handover, agents.sidecarConfig.cache]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+    ]);
     const root = await podRoot(agents.sidecarConfig);
     const before = await counts();
 
@@ -138,7 +166,9 @@ describe('init → sidecar handover without the agent cache', () => {
     sidecar = startAgent(['sidecar'], agents.sidecar, root);
     const run = sidecar;
     await waitFor('the sidecar ready file', () => fs.existsSync(path.join(root, 'home/vault/.vaultbridge-ready')), run);
-    expect(/username: (\S+)/.exec(fs.readFileSync(path.join(root, 'vault/secrets/db'), 'utf8'))?.[1]).not.toBe(username);
+    expect(/username: (\S+)/.exec(fs.readFileSync(path.join(root, 'vault/secrets/db'), 'utf8'))?.[1]).not.toBe(
+      username,
+    );
     expect(await counts()).toEqual({ credentials: before.credentials + 2, logins: before.logins + 2 });
   });
 
@@ -150,14 +180,19 @@ describe('init → sidecar handover without the agent cache', () => {
     const handover = path.join(root, 'vault/secrets', HANDOVER_FILE);
     // What an app sharing /vault/secrets can do: read the file and spend the single-use wrapping token.
     const { wrappedKey } = JSON.parse(fs.readFileSync(handover, 'utf8')) as { wrappedKey: string };
-    const unwrapped = await fetch(`${stack.vaultAddr}/v1/sys/wrapping/unwrap`, { method: 'POST', headers: { 'X-Vault-Token': wrappedKey } });
+    const unwrapped = await fetch(`${stack.vaultAddr}/v1/sys/wrapping/unwrap`, {
+      method: 'POST',
+      headers: { 'X-Vault-Token': wrappedKey },
+    });
     expect(unwrapped.status).toBe(200);
 
     sidecar = startAgent(['sidecar'], agents.sidecar, root);
     const run = sidecar;
     await waitFor('the sidecar ready file', () => fs.existsSync(path.join(root, 'home/vault/.vaultbridge-ready')), run);
     expect(fs.existsSync(handover)).toBe(false);
-    expect(run.output()).toContain('handover not restored; logging in afresh: cannot unwrap the handover key (already used or expired)');
+    expect(run.output()).toContain(
+      'handover not restored; logging in afresh: cannot unwrap the handover key (already used or expired)',
+    );
     expect(fs.readFileSync(path.join(root, 'home/vault/.vault-token'), 'utf8')).not.toBe(initToken);
     expect(await counts()).toEqual({ credentials: before.credentials + 2, logins: before.logins + 2 });
     expect(run.output()).not.toContain(wrappedKey);

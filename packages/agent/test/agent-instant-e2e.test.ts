@@ -24,37 +24,67 @@ beforeAll(async () => {
   await stack.createServiceAccount(ns, 'app');
   await stack.createServiceAccount(ns, 'quiet');
   const kv = stack.layout.kvV2Mount;
-  await stack.writePolicy(`${ns}-app`, `path "${kv}/data/${ns}/*" { capabilities = ["read"] }\npath "sys/events/subscribe/kv*" { capabilities = ["read"] }`);
-  await stack.writeKubernetesRole(`${ns}-app`, { serviceAccounts: ['app'], namespaces: [ns], policies: [`${ns}-app`], audience: 'vault' });
+  await stack.writePolicy(
+    `${ns}-app`,
+    `path "${kv}/data/${ns}/*" { capabilities = ["read"] }\npath "sys/events/subscribe/kv*" { capabilities = ["read"] }`,
+  );
+  await stack.writeKubernetesRole(`${ns}-app`, {
+    serviceAccounts: ['app'],
+    namespaces: [ns],
+    policies: [`${ns}-app`],
+    audience: 'vault',
+  });
   await stack.writePolicy(`${ns}-quiet`, `path "${kv}/data/${ns}/*" { capabilities = ["read"] }`);
-  await stack.writeKubernetesRole(`${ns}-quiet`, { serviceAccounts: ['quiet'], namespaces: [ns], policies: [`${ns}-quiet`], audience: 'vault' });
+  await stack.writeKubernetesRole(`${ns}-quiet`, {
+    serviceAccounts: ['quiet'],
+    namespaces: [ns],
+    policies: [`${ns}-quiet`],
+    audience: 'vault',
+  });
 });
 
 afterAll(() => {
   for (const child of runs) child.kill('SIGKILL');
 });
 
-const writeKv = (name: string, password: string) => stack.vaultAdmin.write(`${stack.layout.kvV2Mount}/data/${ns}/${name}`, { data: { password } });
-const reads = async (name: string): Promise<number> => (await stack.requestCounts()).byRoute[`GET /v1/${stack.layout.kvV2Mount}/data/${ns}/${name}`] ?? 0;
+const writeKv = (name: string, password: string) =>
+  stack.vaultAdmin.write(`${stack.layout.kvV2Mount}/data/${ns}/${name}`, { data: { password } });
+const reads = async (name: string): Promise<number> =>
+  (await stack.requestCounts()).byRoute[`GET /v1/${stack.layout.kvV2Mount}/data/${ns}/${name}`] ?? 0;
 
 async function startSidecar(serviceAccount: string, secrets: Record<string, string>, interval: string) {
-  const annotations: Record<string, string> = { role: `${ns}-${serviceAccount}`, 'template-static-secret-render-interval': interval, 'agent-pre-populate': 'false' };
+  const annotations: Record<string, string> = {
+    role: `${ns}-${serviceAccount}`,
+    'template-static-secret-render-interval': interval,
+    'agent-pre-populate': 'false',
+  };
   for (const [name, vaultPath] of Object.entries(secrets)) {
     annotations[`agent-inject-secret-${name}`] = vaultPath;
     annotations[`agent-inject-template-${name}`] = 'password={{secret "password"}}\n';
   }
-  const decision = decide(pod(annotations, { serviceAccountName: serviceAccount }), ns, { vaultAddress: stack.vaultAddr });
+  const decision = decide(pod(annotations, { serviceAccountName: serviceAccount }), ns, {
+    vaultAddress: stack.vaultAddr,
+  });
   if (decision.kind !== 'inject') throw new Error(`expected an injection, got ${decision.kind}`);
-  const containers: V1Container[] = [...(decision.pod.spec?.initContainers ?? []), ...(decision.pod.spec?.containers ?? [])];
-  const encoded = containers.find((c) => c.name === 'vault-agent')?.env?.find((e) => e.name === AGENT_CONFIG_ENV)?.value;
+  const containers: V1Container[] = [
+    ...(decision.pod.spec?.initContainers ?? []),
+    ...(decision.pod.spec?.containers ?? []),
+  ];
+  const encoded = containers
+    .find((c) => c.name === 'vault-agent')
+    ?.env?.find((e) => e.name === AGENT_CONFIG_ENV)?.value;
   if (encoded === undefined) throw new Error('no vault-agent container with its config');
   const config = expandAgentConfig(JSON.parse(Buffer.from(encoded, 'base64').toString('utf8'))) as AgentConfig;
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-instant-'));
   await writePodToken(stack, root, config.auth.serviceAccountTokenPath, ns, serviceAccount, { audiences: ['vault'] });
-  const child = spawn(process.execPath, ['--conditions=@vaultbridge/source', '--disable-warning=ExperimentalWarning', AGENT_CLI, 'sidecar'], {
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', [AGENT_CONFIG_ENV]: encoded, VAULTBRIDGE_AGENT_ROOT: root },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@vaultbridge/source', '--disable-warning=ExperimentalWarning', AGENT_CLI, 'sidecar'],
+    {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', [AGENT_CONFIG_ENV]: encoded, VAULTBRIDGE_AGENT_ROOT: root },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   runs.push(child);
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -82,7 +112,10 @@ test('a KV write re-renders the file of the secret reading it, long before the 1
   const kv = stack.layout.kvV2Mount;
   // One secret named by its data path, one by its logical path (both are accepted for KV v2).
   const agent = await startSidecar('app', { changed: `${kv}/data/${ns}/changed`, steady: `${kv}/${ns}/steady` }, '1h');
-  await agent.waitFor('the first render', () => agent.file('changed') === 'password=changed-1\n' && agent.file('steady') === 'password=steady-1\n');
+  await agent.waitFor(
+    'the first render',
+    () => agent.file('changed') === 'password=changed-1\n' && agent.file('steady') === 'password=steady-1\n',
+  );
   await agent.waitFor('the event subscription', () => agent.output().includes('subscribed to Vault KV events'));
   const before = { changed: await reads('changed'), steady: await reads('steady') };
 
@@ -102,7 +135,9 @@ test('without the events permission the sidecar says so and keeps re-rendering o
   await writeKv('quiet', 'quiet-1');
   const agent = await startSidecar('quiet', { quiet: `${stack.layout.kvV2Mount}/data/${ns}/quiet` }, '1s');
   await agent.waitFor('the first render', () => agent.file('quiet') === 'password=quiet-1\n');
-  await agent.waitFor('the fallback notice', () => agent.output().includes('Vault KV events unavailable; KV secrets re-render on the static interval'));
+  await agent.waitFor('the fallback notice', () =>
+    agent.output().includes('Vault KV events unavailable; KV secrets re-render on the static interval'),
+  );
   expect(agent.output()).toContain('sys/events/subscribe/kv*');
   await writeKv('quiet', 'quiet-2');
   await agent.waitFor('the interval re-render', () => agent.file('quiet') === 'password=quiet-2\n');

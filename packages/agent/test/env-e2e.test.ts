@@ -30,13 +30,27 @@ beforeAll(async () => {
   await stack.createNamespace(ns);
   await stack.createServiceAccount(ns, 'app');
   await stack.writePolicy(role, `path "${stack.layout.kvV2Mount}/data/${ns}/*" { capabilities = ["read"] }`);
-  await stack.writeKubernetesRole(role, { serviceAccounts: ['app'], namespaces: [ns], policies: [role], audience: 'vault' });
+  await stack.writeKubernetesRole(role, {
+    serviceAccounts: ['app'],
+    namespaces: [ns],
+    policies: [role],
+    audience: 'vault',
+  });
   await stack.vaultAdmin.write(kv, { data: { username: 'kv-user-7731', password: HOSTILE } });
 });
 
-function run(command: string, args: string[], env: Record<string, string>, cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  cwd: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
+      cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -49,12 +63,24 @@ function run(command: string, args: string[], env: Record<string, string>, cwd: 
   });
 }
 
-const PRINT_ENV = 'process.stdout.write(JSON.stringify({ DB_PASSWORD: process.env.DB_PASSWORD, DB_USER: process.env.DB_USER, ARGV: process.argv.slice(1) }))';
+const PRINT_ENV =
+  'process.stdout.write(JSON.stringify({ DB_PASSWORD: process.env.DB_PASSWORD, DB_USER: process.env.DB_USER, ARGV: process.argv.slice(1) }))';
 
 function mutated(annotations: Record<string, string>): V1Pod {
-  const app: V1Container = { name: 'app', image: 'node', command: [process.execPath, '-e', PRINT_ENV], args: ['--', '--flag', 'two words'], volumeMounts: [{ name: 'kube-api-access-x1', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true }] };
-  const decision = decide(pod(annotations, { serviceAccountName: 'app', containers: [app] }), ns, { vaultAddress: stack.vaultAddr });
-  if (decision.kind !== 'inject') throw new Error(`expected an injection, got ${decision.kind}: ${'message' in decision ? decision.message : ''}`);
+  const app: V1Container = {
+    name: 'app',
+    image: 'node',
+    command: [process.execPath, '-e', PRINT_ENV],
+    args: ['--', '--flag', 'two words'],
+    volumeMounts: [
+      { name: 'kube-api-access-x1', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true },
+    ],
+  };
+  const decision = decide(pod(annotations, { serviceAccountName: 'app', containers: [app] }), ns, {
+    vaultAddress: stack.vaultAddr,
+  });
+  if (decision.kind !== 'inject')
+    throw new Error(`expected an injection, got ${decision.kind}: ${'message' in decision ? decision.message : ''}`);
   return decision.pod;
 }
 
@@ -80,7 +106,12 @@ describe('agent-inject-env', () => {
 
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'env-e2e-'));
     await writePodToken(stack, root, config.auth.serviceAccountTokenPath, ns, 'app', { audiences: ['vault'] });
-    const agent = await run(process.execPath, ['--conditions=@vaultbridge/source', '--disable-warning=ExperimentalWarning', AGENT_CLI, 'init'], { [AGENT_CONFIG_ENV]: encoded, VAULTBRIDGE_AGENT_ROOT: root }, root);
+    const agent = await run(
+      process.execPath,
+      ['--conditions=@vaultbridge/source', '--disable-warning=ExperimentalWarning', AGENT_CLI, 'init'],
+      { [AGENT_CONFIG_ENV]: encoded, VAULTBRIDGE_AGENT_ROOT: root },
+      root,
+    );
     expect({ code: agent.code, output: agent.stdout + agent.stderr }).toMatchObject({ code: 0 });
     expect(agent.stdout + agent.stderr).not.toContain('kv-user-7731');
     expect(agent.stdout + agent.stderr).not.toContain('PWNED');
@@ -89,11 +120,20 @@ describe('agent-inject-env', () => {
 
     // The app container's command as the webhook wrote it; only the file's pod path is moved under root.
     const command = [...(app.command ?? []), ...(app.args ?? [])];
-    expect(command.slice(0, 4)).toEqual(['/bin/sh', '-c', "set -e; . '/vault/secrets/.vaultbridge-env'; exec \"$@\"", 'vaultbridge-env']);
+    expect(command.slice(0, 4)).toEqual([
+      '/bin/sh',
+      '-c',
+      'set -e; . \'/vault/secrets/.vaultbridge-env\'; exec "$@"',
+      'vaultbridge-env',
+    ]);
     const script = (command[2] ?? '').replace('/vault/secrets/', `${root}/vault/secrets/`);
     const started = await run(command[0] ?? '', [command[1] ?? '', script, ...command.slice(3)], {}, root);
     expect({ code: started.code, stderr: started.stderr }).toEqual({ code: 0, stderr: '' });
-    expect(JSON.parse(started.stdout)).toEqual({ DB_PASSWORD: HOSTILE, DB_USER: 'kv-user-7731', ARGV: ['--flag', 'two words'] });
+    expect(JSON.parse(started.stdout)).toEqual({
+      DB_PASSWORD: HOSTILE,
+      DB_USER: 'kv-user-7731',
+      ARGV: ['--flag', 'two words'],
+    });
     expect(fs.existsSync(path.join(root, 'PWNED'))).toBe(false);
   });
 

@@ -10,29 +10,47 @@ import { compileSecretRenderer } from '../src/contract/index.ts';
 import { agentPaths } from '../src/paths.ts';
 import { templateFileWriter } from '../src/template-files.ts';
 
-const template = (dir: string): string => [
-  `{{ "first" | writeToFile "${dir}/log.txt" "" "" "0640" "append,newline" }}`,
-  `{{ "second" | writeToFile "${dir}/log.txt" "" "" "0640" "append,newline" }}`,
-  `{{ "no newline" | writeToFile "${dir}/plain.txt" "" "" "0600" }}`,
-  `{{ "replaced" | writeToFile "${dir}/replaced.txt" "" "" "0644" "newline" }}`,
-  `{{ "  spaced\\nlines " | writeToFile "${dir}/replaced.txt" "" "" "0604" "newline" }}`,
-  `{{ writeToFile "${dir}/sub/dir/deep.txt" "" "" "0644" "unknown-flag" "déjà vu 🐢" }}`,
-  'done\n',
-].join('');
+const template = (dir: string): string =>
+  [
+    `{{ "first" | writeToFile "${dir}/log.txt" "" "" "0640" "append,newline" }}`,
+    `{{ "second" | writeToFile "${dir}/log.txt" "" "" "0640" "append,newline" }}`,
+    `{{ "no newline" | writeToFile "${dir}/plain.txt" "" "" "0600" }}`,
+    `{{ "replaced" | writeToFile "${dir}/replaced.txt" "" "" "0644" "newline" }}`,
+    `{{ "  spaced\\nlines " | writeToFile "${dir}/replaced.txt" "" "" "0604" "newline" }}`,
+    `{{ writeToFile "${dir}/sub/dir/deep.txt" "" "" "0644" "unknown-flag" "déjà vu 🐢" }}`,
+    'done\n',
+  ].join('');
 
 function runConsulTemplate(dir: string): Promise<string> {
   fs.writeFileSync(path.join(dir, 'in.tpl'), template(dir));
   return new Promise((resolve, reject) => {
-    execFile(binaryPath('consul-template'), ['-once', '-log-level=err', '-template', `${dir}/in.tpl:${dir}/out.txt`], { timeout: 60_000, env: { PATH: process.env.PATH, HOME: dir } },
-      (error, _stdout, stderr) => (error ? reject(new Error(`consul-template failed: ${error.message}\n${stderr}`)) : resolve(fs.readFileSync(path.join(dir, 'out.txt'), 'utf8'))));
+    execFile(
+      binaryPath('consul-template'),
+      ['-once', '-log-level=err', '-template', `${dir}/in.tpl:${dir}/out.txt`],
+      { timeout: 60_000, env: { PATH: process.env.PATH, HOME: dir } },
+      (error, _stdout, stderr) =>
+        error
+          ? reject(new Error(`consul-template failed: ${error.message}\n${stderr}`))
+          : resolve(fs.readFileSync(path.join(dir, 'out.txt'), 'utf8')),
+    );
   });
 }
 
 async function runOurs(dir: string): Promise<string> {
-  const render = compileSecretRenderer({
-    name: 'out.txt', template: template(dir), defaultTemplate: 'map', destination: `${dir}/out.txt`,
-    leftDelimiter: '{{', rightDelimiter: '}}', errorOnMissingKey: false, templateEngine: 'go',
-  }, template(dir), { writeFile: templateFileWriter(agentPaths(undefined), [dir]) });
+  const render = compileSecretRenderer(
+    {
+      name: 'out.txt',
+      template: template(dir),
+      defaultTemplate: 'map',
+      destination: `${dir}/out.txt`,
+      leftDelimiter: '{{',
+      rightDelimiter: '}}',
+      errorOnMissingKey: false,
+      templateEngine: 'go',
+    },
+    template(dir),
+    { writeFile: templateFileWriter(agentPaths(undefined), [dir]) },
+  );
   return render(undefined, async () => {
     throw new Error('this template reads nothing from Vault');
   });
@@ -45,7 +63,11 @@ function snapshot(dir: string): Record<string, { text: string; mode: string }> {
     for (const entry of fs.readdirSync(path.join(dir, sub), { withFileTypes: true })) {
       const rel = path.join(sub, entry.name);
       if (entry.isDirectory()) walk(rel);
-      else if (!['in.tpl', 'out.txt'].includes(rel)) out[rel] = { text: fs.readFileSync(path.join(dir, rel), 'utf8'), mode: (fs.statSync(path.join(dir, rel)).mode & 0o777).toString(8) };
+      else if (!['in.tpl', 'out.txt'].includes(rel))
+        out[rel] = {
+          text: fs.readFileSync(path.join(dir, rel), 'utf8'),
+          mode: (fs.statSync(path.join(dir, rel)).mode & 0o777).toString(8),
+        };
     }
   };
   walk('');

@@ -39,23 +39,45 @@ async function identity(roleOptions: { ttl?: string; maxTtl?: string } = {}): Pr
   const role = stack.uniqueName('role');
   const folder = stack.uniqueName('app');
   await stack.createServiceAccount(namespace, serviceAccount);
-  await stack.writePolicy(role, `path "${stack.layout.kvV2Mount}/data/${folder}/*" { capabilities = ["read"] }\npath "${stack.layout.kvV2Mount}/metadata/${folder}/*" { capabilities = ["read"] }`);
-  await stack.writeKubernetesRole(role, { serviceAccounts: [serviceAccount], namespaces: [namespace], policies: [role], audience: 'vault', mount, ...roleOptions });
+  await stack.writePolicy(
+    role,
+    `path "${stack.layout.kvV2Mount}/data/${folder}/*" { capabilities = ["read"] }\npath "${stack.layout.kvV2Mount}/metadata/${folder}/*" { capabilities = ["read"] }`,
+  );
+  await stack.writeKubernetesRole(role, {
+    serviceAccounts: [serviceAccount],
+    namespaces: [namespace],
+    policies: [role],
+    audience: 'vault',
+    mount,
+    ...roleOptions,
+  });
   await stack.vaultAdmin.write(`${stack.layout.kvV2Mount}/data/${folder}/config`, { data: { greeting: 'hello' } });
   return { namespace, serviceAccount, role, folder };
 }
 
 function kubernetesAuth(id: Identity): KubernetesAuth {
-  const tokenSource = new TokenRequestSource({ kubeConfig: stack.kube.config, namespace: id.namespace, serviceAccount: id.serviceAccount, audiences: ['vault'] });
+  const tokenSource = new TokenRequestSource({
+    kubeConfig: stack.kube.config,
+    namespace: id.namespace,
+    serviceAccount: id.serviceAccount,
+    audiences: ['vault'],
+  });
   return new KubernetesAuth({ role: id.role, mount, tokenSource });
 }
 
 function manager(id: Identity, options: Partial<ConstructorParameters<typeof TokenManager>[0]> = {}): TokenManager {
-  return new TokenManager({ client: new VaultClient({ address: stack.vaultAddr }), auth: kubernetesAuth(id), ...options });
+  return new TokenManager({
+    client: new VaultClient({ address: stack.vaultAddr }),
+    auth: kubernetesAuth(id),
+    ...options,
+  });
 }
 
 async function lookupAccessor(accessor: string): Promise<boolean> {
-  return stack.vaultAdmin.write('auth/token/lookup-accessor', { accessor }).then(() => true, () => false);
+  return stack.vaultAdmin.write('auth/token/lookup-accessor', { accessor }).then(
+    () => true,
+    () => false,
+  );
 }
 
 test('logs in with a TokenRequest token and reads what the role allows', async () => {
@@ -64,15 +86,21 @@ test('logs in with a TokenRequest token and reads what the role allows', async (
   try {
     const before = await routeCount(loginRoute);
     const info = await tokens.authenticate();
-    expect(await routeCount(loginRoute) - before).toBe(1);
+    expect((await routeCount(loginRoute)) - before).toBe(1);
     expect(info.policies).toContain(id.role);
     expect(info.renewable).toBe(true);
     expect(info.leaseDurationSeconds).toBe(3600);
 
-    const secret = await tokens.client.read<{ data: { greeting: string } }>(`${stack.layout.kvV2Mount}/data/${id.folder}/config`);
+    const secret = await tokens.client.read<{ data: { greeting: string } }>(
+      `${stack.layout.kvV2Mount}/data/${id.folder}/config`,
+    );
     expect(secret.data.data.greeting).toBe('hello');
     const self = await tokens.client.read<{ meta: Record<string, string> }>('auth/token/lookup-self');
-    expect(self.data.meta).toMatchObject({ service_account_name: id.serviceAccount, service_account_namespace: id.namespace, role: id.role });
+    expect(self.data.meta).toMatchObject({
+      service_account_name: id.serviceAccount,
+      service_account_namespace: id.namespace,
+      role: id.role,
+    });
   } finally {
     await tokens.stop({ revoke: true });
   }
@@ -88,10 +116,12 @@ test('100 concurrent callers make exactly one login', async () => {
     const results = await Promise.all(Array.from({ length: 100 }, () => tokens.token()));
     expect(new Set(results).size).toBe(1);
     expect(logins).toBe(1);
-    expect(await routeCount(loginRoute) - before).toBe(1);
+    expect((await routeCount(loginRoute)) - before).toBe(1);
     // And 100 concurrent reads through the managed client add no login either.
-    await Promise.all(Array.from({ length: 100 }, () => tokens.client.read(`${stack.layout.kvV2Mount}/data/${id.folder}/config`)));
-    expect(await routeCount(loginRoute) - before).toBe(1);
+    await Promise.all(
+      Array.from({ length: 100 }, () => tokens.client.read(`${stack.layout.kvV2Mount}/data/${id.folder}/config`)),
+    );
+    expect((await routeCount(loginRoute)) - before).toBe(1);
   } finally {
     await tokens.stop({ revoke: true });
   }
@@ -103,13 +133,15 @@ test('a 403 is a VaultPermissionError naming the path, and a policy denial cause
   try {
     await tokens.authenticate();
     const before = await routeCount(loginRoute);
-    const error = await tokens.client.read(`${stack.layout.kvV2Mount}/data/not-${id.folder}/x`).catch((e: unknown) => e);
+    const error = await tokens.client
+      .read(`${stack.layout.kvV2Mount}/data/not-${id.folder}/x`)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(VaultPermissionError);
     expect((error as VaultPermissionError).status).toBe(403);
     expect((error as VaultPermissionError).path).toBe(`secret/data/not-${id.folder}/x`);
     expect((error as Error).message).toContain(`GET secret/data/not-${id.folder}/x`);
     expect((error as Error).message).not.toContain(await tokens.token());
-    expect(await routeCount(loginRoute) - before).toBe(0);
+    expect((await routeCount(loginRoute)) - before).toBe(0);
   } finally {
     await tokens.stop({ revoke: true });
   }
@@ -124,9 +156,13 @@ test('logs in again, once, when Vault revoked the token', async () => {
     expect(await lookupAccessor(first.accessor)).toBe(false);
 
     const before = await routeCount(loginRoute);
-    const reads = await Promise.all(Array.from({ length: 5 }, () => tokens.client.read<{ data: { greeting: string } }>(`${stack.layout.kvV2Mount}/data/${id.folder}/config`)));
+    const reads = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        tokens.client.read<{ data: { greeting: string } }>(`${stack.layout.kvV2Mount}/data/${id.folder}/config`),
+      ),
+    );
     expect(reads.every((r) => r.data.data.greeting === 'hello')).toBe(true);
-    expect(await routeCount(loginRoute) - before).toBe(1);
+    expect((await routeCount(loginRoute)) - before).toBe(1);
     expect(tokens.info?.accessor).not.toBe(first.accessor);
   } finally {
     await tokens.stop({ revoke: true });
@@ -182,7 +218,12 @@ test('revokes the token on stop when asked', async () => {
 test('a role that does not bind the service account is a VaultAuthError without the JWT', async () => {
   const id = await identity();
   const other = await identity();
-  const tokenSource = new TokenRequestSource({ kubeConfig: stack.kube.config, namespace: other.namespace, serviceAccount: other.serviceAccount, audiences: ['vault'] });
+  const tokenSource = new TokenRequestSource({
+    kubeConfig: stack.kube.config,
+    namespace: other.namespace,
+    serviceAccount: other.serviceAccount,
+    audiences: ['vault'],
+  });
   const auth = new KubernetesAuth({ role: id.role, mount, tokenSource });
   const error = await auth.login(new VaultClient({ address: stack.vaultAddr })).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(VaultAuthError);
@@ -196,7 +237,10 @@ test('logs in with a projected token file, and picks up the rotated file', async
   try {
     // The kubelet's layout: token -> ..data/token, with ..data a symlink swapped on rotation.
     const writeGeneration = async (name: string): Promise<string> => {
-      const { token } = await stack.requestToken(id.namespace, id.serviceAccount, { audiences: ['vault'], expirationSeconds: 600 });
+      const { token } = await stack.requestToken(id.namespace, id.serviceAccount, {
+        audiences: ['vault'],
+        expirationSeconds: 600,
+      });
       fs.mkdirSync(path.join(dir, name));
       fs.writeFileSync(path.join(dir, name, 'token'), token);
       fs.symlinkSync(name, path.join(dir, '..data_tmp'));
@@ -235,7 +279,7 @@ test('TokenManagerCache shares one manager, and one login, per identity', async 
     expect(cache.size).toBe(2);
     const before = await routeCount(loginRoute);
     await Promise.all([a.token(), b.token(), a.token(), c.token()]);
-    expect(await routeCount(loginRoute) - before).toBe(2);
+    expect((await routeCount(loginRoute)) - before).toBe(2);
   } finally {
     await cache.stopAll({ revoke: true });
   }
@@ -245,7 +289,11 @@ describe('a token kept by an earlier process (restoreToken / persistToken)', () 
   test('the kept token is adopted when Vault still accepts it: no login, same accessor, renewed', async () => {
     const id = await identity({ ttl: '1h' });
     let kept: string | undefined;
-    const first = manager(id, { persistToken: async (token) => { kept = token; } });
+    const first = manager(id, {
+      persistToken: async (token) => {
+        kept = token;
+      },
+    });
     const firstInfo = await first.authenticate();
     // A crash: the first manager's token is neither revoked nor renewed again.
     await first.stop({ revoke: false });
@@ -262,7 +310,9 @@ describe('a token kept by an earlier process (restoreToken / persistToken)', () 
       expect(info.leaseDurationSeconds).toBeGreaterThan(3000);
       expect(await routeCount(loginRoute)).toBe(loginsBefore);
       // The token works for reads.
-      const secret = await second.client.read<{ data: { greeting: string } }>(`${stack.layout.kvV2Mount}/data/${id.folder}/config`);
+      const secret = await second.client.read<{ data: { greeting: string } }>(
+        `${stack.layout.kvV2Mount}/data/${id.folder}/config`,
+      );
       expect(secret.data.data.greeting).toBe('hello');
     } finally {
       await second.stop({ revoke: true });
@@ -278,7 +328,12 @@ describe('a token kept by an earlier process (restoreToken / persistToken)', () 
 
     const persisted: string[] = [];
     const errors: string[] = [];
-    const second = manager(id, { restoreToken: async () => revoked, persistToken: async (token) => { persisted.push(token); } });
+    const second = manager(id, {
+      restoreToken: async () => revoked,
+      persistToken: async (token) => {
+        persisted.push(token);
+      },
+    });
     second.on('error', ({ operation }) => errors.push(operation));
     try {
       const loginsBefore = await routeCount(loginRoute);

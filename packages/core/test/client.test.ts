@@ -8,7 +8,13 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { createCertificateAuthority, issueCertificate, sharedStack, type TestStack } from '@vaultbridge/testenv';
 import {
-  VaultClient, VaultConfigError, VaultError, VaultNotFoundError, VaultPermissionError, VaultUnavailableError, type VaultRetryEvent,
+  VaultClient,
+  VaultConfigError,
+  VaultError,
+  VaultNotFoundError,
+  VaultPermissionError,
+  VaultUnavailableError,
+  type VaultRetryEvent,
 } from '../src/vault/index.ts';
 
 let stack: TestStack;
@@ -42,7 +48,13 @@ async function recordingServer(
     req.on('data', (chunk: Buffer) => (body += chunk.toString()));
     req.on('end', () => {
       const peer = (req.socket as { getPeerCertificate?: () => { subject?: { CN?: string } } }).getPeerCertificate?.();
-      seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, ...(peer?.subject?.CN ? { clientCertCn: peer.subject.CN } : {}) });
+      seen.push({
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body,
+        ...(peer?.subject?.CN ? { clientCertCn: peer.subject.CN } : {}),
+      });
       const answer = reply(seen.length, req);
       if (answer === 'hang') return;
       res.writeHead(answer.status, { 'Content-Type': 'application/json' });
@@ -50,19 +62,36 @@ async function recordingServer(
     });
   };
   const server = listen.tls ? https.createServer(listen.tls, handler) : http.createServer(handler);
-  await new Promise<void>((resolve) => (listen.socketPath ? server.listen(listen.socketPath, resolve) : server.listen(0, '127.0.0.1', resolve)));
-  const url = listen.socketPath ? `unix://${listen.socketPath}` : `${listen.tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  await new Promise<void>((resolve) =>
+    listen.socketPath ? server.listen(listen.socketPath, resolve) : server.listen(0, '127.0.0.1', resolve),
+  );
+  const url = listen.socketPath
+    ? `unix://${listen.socketPath}`
+    : `${listen.tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url,
     seen,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
-const ok = { status: 200, body: { request_id: 'r', lease_id: '', lease_duration: 0, renewable: false, data: { ok: true }, auth: null, warnings: null, wrap_info: null } };
+const ok = {
+  status: 200,
+  body: {
+    request_id: 'r',
+    lease_id: '',
+    lease_duration: 0,
+    renewable: false,
+    data: { ok: true },
+    auth: null,
+    warnings: null,
+    wrap_info: null,
+  },
+};
 
 describe('against Vault', () => {
   test('read, write, list and delete with typed responses', async () => {
@@ -89,12 +118,20 @@ describe('against Vault', () => {
   test('403 is VaultPermissionError naming the path, without the token', async () => {
     const policy = stack.uniqueName('policy');
     await stack.writePolicy(policy, 'path "kv/allowed/*" { capabilities = ["read"] }');
-    const created = await stack.vaultAdmin.write<{ auth: { client_token: string } }>('auth/token/create', { policies: [policy], ttl: '5m' });
+    const created = await stack.vaultAdmin.write<{ auth: { client_token: string } }>('auth/token/create', {
+      policies: [policy],
+      ttl: '5m',
+    });
     const token = created.auth.client_token;
     const limited = root.withToken(token);
     const error = await limited.read('kv/forbidden/x').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(VaultPermissionError);
-    expect(error).toMatchObject({ code: 'VAULT_PERMISSION_DENIED', status: 403, path: 'kv/forbidden/x', errors: ['permission denied'] });
+    expect(error).toMatchObject({
+      code: 'VAULT_PERMISSION_DENIED',
+      status: 403,
+      path: 'kv/forbidden/x',
+      errors: ['permission denied'],
+    });
     expect((error as Error).message).toContain('GET kv/forbidden/x');
     expect(JSON.stringify(error, Object.getOwnPropertyNames(error))).not.toContain(token);
     expect((error as Error).stack).not.toContain(token);
@@ -103,45 +140,65 @@ describe('against Vault', () => {
   test('4xx answers are not retried', async () => {
     const route = `POST /v1/${stack.layout.pkiMount}/issue/${stack.layout.pkiRole}`;
     const before = await routeCount(route);
-    const client = new VaultClient({ address: stack.vaultAddr, token: stack.rootToken, maxRetries: 5, retryBaseDelayMs: 1 });
-    const error = await client.write(`${stack.layout.pkiMount}/issue/${stack.layout.pkiRole}`, { common_name: 'not-allowed.invalid' }).catch((e: unknown) => e);
+    const client = new VaultClient({
+      address: stack.vaultAddr,
+      token: stack.rootToken,
+      maxRetries: 5,
+      retryBaseDelayMs: 1,
+    });
+    const error = await client
+      .write(`${stack.layout.pkiMount}/issue/${stack.layout.pkiRole}`, { common_name: 'not-allowed.invalid' })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(VaultError);
     expect((error as VaultError).status).toBe(400);
-    expect(await routeCount(route) - before).toBe(1);
+    expect((await routeCount(route)) - before).toBe(1);
   });
 
-  test.each(['unavailable', 'reset'] as const)('Vault down (%s): retried, then VaultUnavailableError', async (fault) => {
-    const name = stack.uniqueName('down');
-    const route = `GET /v1/kv/${name}`;
-    const retries: VaultRetryEvent[] = [];
-    const client = new VaultClient({
-      address: stack.vaultAddr, token: stack.rootToken, maxRetries: 2, retryBaseDelayMs: 5, retryMaxDelayMs: 20, onRetry: (event) => retries.push(event),
-    });
-    const before = await routeCount(route);
-    let error: unknown;
-    await stack.setVaultFault(fault, { pathPrefix: `kv/${name}` });
-    try {
-      error = await client.read(`kv/${name}`).catch((e: unknown) => e);
-    } finally {
-      await stack.setVaultFault('none');
-    }
-    expect(error).toBeInstanceOf(VaultUnavailableError);
-    const unavailable = error as VaultUnavailableError;
-    expect(unavailable.code).toBe('VAULT_UNAVAILABLE');
-    expect(unavailable.attempts).toBe(3);
-    expect(unavailable.status).toBe(fault === 'unavailable' ? 503 : undefined);
-    expect(unavailable.message).toContain('after 3 attempts');
-    expect(unavailable.message).not.toContain(stack.rootToken);
-    expect(retries.map((r) => r.attempt)).toEqual([1, 2]);
-    expect(await routeCount(route) - before).toBe(3);
-  });
+  test.each(['unavailable', 'reset'] as const)(
+    'Vault down (%s): retried, then VaultUnavailableError',
+    async (fault) => {
+      const name = stack.uniqueName('down');
+      const route = `GET /v1/kv/${name}`;
+      const retries: VaultRetryEvent[] = [];
+      const client = new VaultClient({
+        address: stack.vaultAddr,
+        token: stack.rootToken,
+        maxRetries: 2,
+        retryBaseDelayMs: 5,
+        retryMaxDelayMs: 20,
+        onRetry: (event) => retries.push(event),
+      });
+      const before = await routeCount(route);
+      let error: unknown;
+      await stack.setVaultFault(fault, { pathPrefix: `kv/${name}` });
+      try {
+        error = await client.read(`kv/${name}`).catch((e: unknown) => e);
+      } finally {
+        await stack.setVaultFault('none');
+      }
+      expect(error).toBeInstanceOf(VaultUnavailableError);
+      const unavailable = error as VaultUnavailableError;
+      expect(unavailable.code).toBe('VAULT_UNAVAILABLE');
+      expect(unavailable.attempts).toBe(3);
+      expect(unavailable.status).toBe(fault === 'unavailable' ? 503 : undefined);
+      expect(unavailable.message).toContain('after 3 attempts');
+      expect(unavailable.message).not.toContain(stack.rootToken);
+      expect(retries.map((r) => r.attempt)).toEqual([1, 2]);
+      expect((await routeCount(route)) - before).toBe(3);
+    },
+  );
 
   test('a request that starts while Vault is down succeeds once it is back', async () => {
     const name = stack.uniqueName('flaky');
     await root.write(`kv/${name}`, { v: '1' });
     let retries = 0;
     const client = new VaultClient({
-      address: stack.vaultAddr, token: stack.rootToken, maxRetries: 20, retryBaseDelayMs: 100, retryMaxDelayMs: 100, onRetry: () => (retries += 1),
+      address: stack.vaultAddr,
+      token: stack.rootToken,
+      maxRetries: 20,
+      retryBaseDelayMs: 100,
+      retryMaxDelayMs: 100,
+      onRetry: () => (retries += 1),
     });
     let pending: Promise<unknown>;
     await stack.setVaultFault('unavailable', { pathPrefix: `kv/${name}` });
@@ -171,8 +228,12 @@ describe('against Vault', () => {
 
 describe('configuration errors name the setting', () => {
   test('malformed VAULT_ADDR', () => {
-    expect(() => VaultClient.fromEnv({}, { VAULT_ADDR: 'vault:8200:x' })).toThrow(/VAULT_ADDR "vault:8200:x" is not a valid Vault address/);
-    expect(() => new VaultClient({ address: '127.0.0.1:8200' })).toThrow(/^address "127.0.0.1:8200" is not a valid Vault address: the scheme is missing/);
+    expect(() => VaultClient.fromEnv({}, { VAULT_ADDR: 'vault:8200:x' })).toThrow(
+      /VAULT_ADDR "vault:8200:x" is not a valid Vault address/,
+    );
+    expect(() => new VaultClient({ address: '127.0.0.1:8200' })).toThrow(
+      /^address "127.0.0.1:8200" is not a valid Vault address: the scheme is missing/,
+    );
   });
 
   test('unreadable CA file and CA directory', () => {
@@ -186,9 +247,15 @@ describe('configuration errors name the setting', () => {
     })();
     expect(error).toBeInstanceOf(VaultConfigError);
     expect(error).toMatchObject({ setting: 'VAULT_CACERT' });
-    expect((error as Error).message).toContain(`VAULT_CACERT names the CA file "${missing}" that cannot be read (ENOENT)`);
-    expect(() => new VaultClient({ address: 'https://vault:8200', tls: { caPath: missing } })).toThrow(/tls.caPath names the CA directory .* cannot be read/);
-    expect(() => new VaultClient({ address: 'https://vault:8200', tls: { clientCert: missing } })).toThrow(/set tls.clientKey too/);
+    expect((error as Error).message).toContain(
+      `VAULT_CACERT names the CA file "${missing}" that cannot be read (ENOENT)`,
+    );
+    expect(() => new VaultClient({ address: 'https://vault:8200', tls: { caPath: missing } })).toThrow(
+      /tls.caPath names the CA directory .* cannot be read/,
+    );
+    expect(() => new VaultClient({ address: 'https://vault:8200', tls: { clientCert: missing } })).toThrow(
+      /set tls.clientKey too/,
+    );
   });
 });
 
@@ -200,8 +267,16 @@ describe('against local servers', () => {
       await client.read('secret/data/app', { query: { version: 3 } });
       await client.write('transit/encrypt/app', { plaintext: 'aGk=' });
       expect(server.seen[0]).toMatchObject({ method: 'GET', url: '/v1/secret/data/app?version=3' });
-      expect(server.seen[0]?.headers).toMatchObject({ 'x-vault-namespace': 'team-a/sub', 'x-vault-token': 's.local-token', 'x-vault-request': 'true' });
-      expect(server.seen[1]).toMatchObject({ method: 'POST', url: '/v1/transit/encrypt/app', body: '{"plaintext":"aGk="}' });
+      expect(server.seen[0]?.headers).toMatchObject({
+        'x-vault-namespace': 'team-a/sub',
+        'x-vault-token': 's.local-token',
+        'x-vault-request': 'true',
+      });
+      expect(server.seen[1]).toMatchObject({
+        method: 'POST',
+        url: '/v1/transit/encrypt/app',
+        body: '{"plaintext":"aGk="}',
+      });
       expect(server.seen[1]?.headers['content-type']).toBe('application/json');
       // No namespace configured: no header.
       await new VaultClient({ address: server.url, token: 't' }).read('x');
@@ -236,13 +311,17 @@ describe('against local servers', () => {
   });
 
   test('429 and 5xx are retried, 501 is not', async () => {
-    const flaky = await recordingServer((n) => (n === 1 ? { status: 429, body: { errors: ['rate limited'] } } : n === 2 ? { status: 502 } : ok));
+    const flaky = await recordingServer((n) =>
+      n === 1 ? { status: 429, body: { errors: ['rate limited'] } } : n === 2 ? { status: 502 } : ok,
+    );
     const notImplemented = await recordingServer(() => ({ status: 501, body: { errors: ['no'] } }));
     try {
       const client = new VaultClient({ address: flaky.url, maxRetries: 3, retryBaseDelayMs: 1, retryMaxDelayMs: 5 });
       await expect(client.read('x')).resolves.toMatchObject({ data: { ok: true } });
       expect(flaky.seen).toHaveLength(3);
-      const error = await new VaultClient({ address: notImplemented.url, maxRetries: 3, retryBaseDelayMs: 1 }).read('x').catch((e: unknown) => e);
+      const error = await new VaultClient({ address: notImplemented.url, maxRetries: 3, retryBaseDelayMs: 1 })
+        .read('x')
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(VaultError);
       expect(error).not.toBeInstanceOf(VaultUnavailableError);
       expect(notImplemented.seen).toHaveLength(1);
@@ -274,7 +353,9 @@ describe('against local servers', () => {
       const abortWhenSeen = setInterval(() => {
         if (server.seen.length > 0) controller.abort(new Error('shutting down'));
       }, 10);
-      await expect(client.read('x', { signal: controller.signal })).rejects.toThrow('shutting down').finally(() => clearInterval(abortWhenSeen));
+      await expect(client.read('x', { signal: controller.signal }))
+        .rejects.toThrow('shutting down')
+        .finally(() => clearInterval(abortWhenSeen));
       expect(server.seen).toHaveLength(1);
     } finally {
       await server.close();
@@ -291,7 +372,11 @@ describe('against local servers', () => {
     beforeAll(async () => {
       dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vb-tls-'));
       const ca = await createCertificateAuthority('vaultbridge-core-test-ca');
-      const serverCert = await issueCertificate(ca, { commonName: 'vault.internal', dnsNames: ['vault.internal'], usage: 'server' });
+      const serverCert = await issueCertificate(ca, {
+        commonName: 'vault.internal',
+        dnsNames: ['vault.internal'],
+        usage: 'server',
+      });
       const clientCert = await issueCertificate(ca, { commonName: 'core-test-client', usage: 'client' });
       caFile = path.join(dir, 'ca.pem');
       fs.writeFileSync(caFile, ca.certPem);
@@ -302,7 +387,13 @@ describe('against local servers', () => {
       fs.writeFileSync(clientCertFile, clientCert.certPem);
       fs.writeFileSync(clientKeyFile, clientCert.keyPem);
       server = await recordingServer(() => ok, {
-        tls: { cert: serverCert.certPem, key: serverCert.keyPem, ca: ca.certPem, requestCert: true, rejectUnauthorized: false },
+        tls: {
+          cert: serverCert.certPem,
+          key: serverCert.keyPem,
+          ca: ca.certPem,
+          requestCert: true,
+          rejectUnauthorized: false,
+        },
       });
     });
 
@@ -321,23 +412,33 @@ describe('against local servers', () => {
     });
 
     test('the same from VAULT_* variables, with a CA directory', async () => {
-      const client = VaultClient.fromEnv({}, {
-        VAULT_ADDR: server.url, VAULT_CAPATH: path.join(dir, 'cas'), VAULT_TLS_SERVER_NAME: 'vault.internal',
-        VAULT_CLIENT_CERT: clientCertFile, VAULT_CLIENT_KEY: clientKeyFile,
-      });
+      const client = VaultClient.fromEnv(
+        {},
+        {
+          VAULT_ADDR: server.url,
+          VAULT_CAPATH: path.join(dir, 'cas'),
+          VAULT_TLS_SERVER_NAME: 'vault.internal',
+          VAULT_CLIENT_CERT: clientCertFile,
+          VAULT_CLIENT_KEY: clientKeyFile,
+        },
+      );
       await expect(client.read('sys/health')).resolves.toMatchObject({ data: { ok: true } });
     });
 
     test('an unknown CA is a configuration error that says how to fix it, and is not retried', async () => {
       const before = server.seen.length;
-      const error = await new VaultClient({ address: server.url, maxRetries: 3 }).read('sys/health').catch((e: unknown) => e);
+      const error = await new VaultClient({ address: server.url, maxRetries: 3 })
+        .read('sys/health')
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(VaultConfigError);
       expect((error as Error).message).toMatch(/TLS to Vault at https:\/\/127\.0\.0\.1:\d+ failed .*VAULT_CACERT/);
       expect(server.seen.length).toBe(before);
     });
 
     test('a server name not in the certificate is refused', async () => {
-      const error = await new VaultClient({ address: server.url, tls: { caFile } }).read('sys/health').catch((e: unknown) => e);
+      const error = await new VaultClient({ address: server.url, tls: { caFile } })
+        .read('sys/health')
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(VaultConfigError);
       expect((error as Error).message).toContain('ERR_TLS_CERT_ALTNAME_INVALID');
     });

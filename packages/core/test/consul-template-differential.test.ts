@@ -6,7 +6,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { binaryPath, sharedStack, type TestStack } from '@vaultbridge/testenv';
-import { confinedFileReader, consulTemplateFuncs, DependencyBrain, GoTemplate, renderWithDependencies, vaultDependencyResolver } from '../src/gotemplate/index.ts';
+import {
+  confinedFileReader,
+  consulTemplateFuncs,
+  DependencyBrain,
+  GoTemplate,
+  renderWithDependencies,
+  vaultDependencyResolver,
+} from '../src/gotemplate/index.ts';
 import { VaultClient } from '../src/vault/index.ts';
 
 let stack: TestStack;
@@ -21,12 +28,28 @@ beforeAll(async () => {
   stack = sharedStack();
   client = new VaultClient({ address: stack.vaultAddr, token: stack.rootToken });
   base = stack.uniqueName('ctdiff');
-  await client.write(`secret/data/${base}/app`, { data: { username: 'app', password: 'p@ss"w<o>rd&', port: 5432, ratio: 0.25, big: 1e21, on: true, tags: ['x', 'y'], nested: { a: 1, b: 'two' }, empty: '' } });
-  await client.write(`secret/data/${base}/other`, { data: { hosts: 'db1,db2,db3', text: '  padded \n', unicode: 'żółw 🐢' } });
+  await client.write(`secret/data/${base}/app`, {
+    data: {
+      username: 'app',
+      password: 'p@ss"w<o>rd&',
+      port: 5432,
+      ratio: 0.25,
+      big: 1e21,
+      on: true,
+      tags: ['x', 'y'],
+      nested: { a: 1, b: 'two' },
+      empty: '',
+    },
+  });
+  await client.write(`secret/data/${base}/other`, {
+    data: { hosts: 'db1,db2,db3', text: '  padded \n', unicode: 'żółw 🐢' },
+  });
   await client.write(`secret/data/${base}/versioned`, { data: { n: 'one' } });
   await client.write(`secret/data/${base}/versioned`, { data: { n: 'two' } });
   await client.write(`kv/${base}/legacy`, { api_key: 'k-123', count: 7, csv: 'one,two' });
-  await client.write(`secret/data/${base}/paths`, { data: { 'app/db/user': 'u', 'app/db/pass': 'p', 'app/name': 'web' } });
+  await client.write(`secret/data/${base}/paths`, {
+    data: { 'app/db/user': 'u', 'app/db/pass': 'p', 'app/name': 'web' },
+  });
   fileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ctdiff-file-'));
   fileFixture = path.join(fileDir, 'greeting.txt');
   fs.writeFileSync(fileFixture, 'hello from a file\n  żółw\n');
@@ -86,7 +109,7 @@ function corpus(): Record<string, string> {
     'explodeMap-nesting': `{{ "{\\"db/host\\":\\"h\\",\\"db/port\\":5432,\\"db/opts/ssl\\":true,\\"top\\":\\"t\\",\\"a//b\\":1,\\"trail/\\":2,\\"/lead\\":3}" | parseJSON | explodeMap | toJSON }}\n`,
     'explodeMap-secret': `{{ with secret "secret/data/${base}/paths" }}{{ $t := explodeMap .Data.data }}{{ $t.app.db.user }} {{ $t | toJSON }}{{ end }}\n`,
     'explode-nil': `{{ explode nil | len }} {{ explode .missing | toJSON }}\n`,
-    'mustEnv': `{{ mustEnv "CT_DIFF_REGION" }}\n`,
+    mustEnv: `{{ mustEnv "CT_DIFF_REGION" }}\n`,
     'file-read': `{{ file "${fileFixture}" | trimSpace }} {{ file "" }}[{{ file "${fileFixture}" | len }}]\n`,
     'pkiCert-shape': `{{ with pkiCert "pki/issue/example-dot-test" "common_name=api.example.test" "ttl=1h" }}{{ if .Cert | contains "BEGIN CERTIFICATE" }}cert{{ end }} {{ if .Key | contains "PRIVATE KEY" }}key{{ end }} {{ if .CA | contains "BEGIN CERTIFICATE" }}ca{{ end }}{{ end }}\n`,
   };
@@ -97,7 +120,9 @@ const knownDifferences = new Map<string, { consulTemplate: RegExp; ours: RegExp 
 
 async function renderOurs(text: string): Promise<string> {
   const brain = new DependencyBrain();
-  const template = GoTemplate.parse('in', text, { funcs: consulTemplateFuncs({ brain, env: templateEnv, readFile: confinedFileReader([fileDir]) }) });
+  const template = GoTemplate.parse('in', text, {
+    funcs: consulTemplateFuncs({ brain, env: templateEnv, readFile: confinedFileReader([fileDir]) }),
+  });
   return renderWithDependencies(template, brain, vaultDependencyResolver(client));
 }
 
@@ -105,18 +130,33 @@ async function renderOurs(text: string): Promise<string> {
 async function renderConsulTemplate(templates: Record<string, string>): Promise<Record<string, string>> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ctdiff-'));
   try {
-    const args = ['-once', '-log-level=err', `-vault-addr=${stack.vaultAddr}`, '-vault-renew-token=false', '-vault-retry=false', '-consul-retry=false'];
+    const args = [
+      '-once',
+      '-log-level=err',
+      `-vault-addr=${stack.vaultAddr}`,
+      '-vault-renew-token=false',
+      '-vault-retry=false',
+      '-consul-retry=false',
+    ];
     for (const name of Object.keys(templates)) {
       fs.writeFileSync(path.join(dir, `${name}.tpl`), templates[name] ?? '');
       args.push('-template', `${path.join(dir, `${name}.tpl`)}:${path.join(dir, `${name}.out`)}`);
     }
     await new Promise<void>((resolve, reject) => {
-      execFile(binaryPath('consul-template'), args, {
-        timeout: 60_000,
-        env: { PATH: process.env.PATH, HOME: dir, VAULT_TOKEN: stack.rootToken, ...templateEnv },
-      }, (error, _stdout, stderr) => (error ? reject(new Error(`consul-template failed: ${error.message}\n${stderr}`)) : resolve()));
+      execFile(
+        binaryPath('consul-template'),
+        args,
+        {
+          timeout: 60_000,
+          env: { PATH: process.env.PATH, HOME: dir, VAULT_TOKEN: stack.rootToken, ...templateEnv },
+        },
+        (error, _stdout, stderr) =>
+          error ? reject(new Error(`consul-template failed: ${error.message}\n${stderr}`)) : resolve(),
+      );
     });
-    return Object.fromEntries(Object.keys(templates).map((name) => [name, fs.readFileSync(path.join(dir, `${name}.out`), 'utf8')]));
+    return Object.fromEntries(
+      Object.keys(templates).map((name) => [name, fs.readFileSync(path.join(dir, `${name}.out`), 'utf8')]),
+    );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -143,7 +183,9 @@ test('every corpus template renders byte-identical to consul-template over the s
       expect(theirs[name]).toMatch(known.consulTemplate);
       expect(ours).toMatch(known.ours);
     } else if (ours !== theirs[name]) {
-      mismatches.push(`${name}:\n  consul-template: ${JSON.stringify(theirs[name])}\n  ours:            ${JSON.stringify(ours)}`);
+      mismatches.push(
+        `${name}:\n  consul-template: ${JSON.stringify(theirs[name])}\n  ours:            ${JSON.stringify(ours)}`,
+      );
     }
   }
   expect(mismatches).toEqual([]);
@@ -172,22 +214,44 @@ async function ourError(text: string): Promise<string> {
 
 test.each([
   // Go's error for a []string given where consul-template's containsAny takes []interface{}: same position, same words.
-  ['{{ "a,b" | split "," | containsAny (split "," "z,y") }}', /:1:\d+: executing "[^"]*" at <[^>]*>: wrong type for value; expected \[\]interface \{\}; got \[\]string/],
+  [
+    '{{ "a,b" | split "," | containsAny (split "," "z,y") }}',
+    /:1:\d+: executing "[^"]*" at <[^>]*>: wrong type for value; expected \[\]interface \{\}; got \[\]string/,
+  ],
   ['{{ nope "x" }}', /:1: function "nope" not defined/],
   ['{{ with secret "secret/data/x" }}{{ end', /:1: unclosed action|:1: unexpected EOF/],
-  ['{{ scratch.Set "s" "x" }}{{ scratch.MapSet "s" "k" 1 }}', /:1:\d+: executing "[^"]*" at <scratch.MapSet>: error calling MapSet: "s" is not a map/],
+  [
+    '{{ scratch.Set "s" "x" }}{{ scratch.MapSet "s" "k" 1 }}',
+    /:1:\d+: executing "[^"]*" at <scratch.MapSet>: error calling MapSet: "s" is not a map/,
+  ],
   ['{{ scratch.Get }}', /:1:\d+: executing "[^"]*" at <scratch>: wrong number of args for Get: want 1 got 0/],
-  ['{{ explode "x" }}', /:1:\d+: executing "[^"]*" at <"x">: can't handle "x" for arg of type \[\]\*dependency.KeyPair/],
-  ['{{ explode (split "," "a") }}', /:1:\d+: executing "[^"]*" at <"a">: wrong type for value; expected \[\]\*dependency.KeyPair; got \[\]string/],
-  ['{{ parseJSON "{\\"a\\":1,\\"a/b\\":2}" | explodeMap }}', /:1:\d+: executing "[^"]*" at <explodeMap>: error calling explodeMap: explodeMap: not a map: "a\/b": "a" already has value %!q\(float64=1\)/],
+  [
+    '{{ explode "x" }}',
+    /:1:\d+: executing "[^"]*" at <"x">: can't handle "x" for arg of type \[\]\*dependency.KeyPair/,
+  ],
+  [
+    '{{ explode (split "," "a") }}',
+    /:1:\d+: executing "[^"]*" at <"a">: wrong type for value; expected \[\]\*dependency.KeyPair; got \[\]string/,
+  ],
+  [
+    '{{ parseJSON "{\\"a\\":1,\\"a/b\\":2}" | explodeMap }}',
+    /:1:\d+: executing "[^"]*" at <explodeMap>: error calling explodeMap: explodeMap: not a map: "a\/b": "a" already has value %!q\(float64=1\)/,
+  ],
   ['{{ explodeMap "x" }}', /:1:\d+: executing "[^"]*" at <"x">: expected map|can't handle "x" for arg of type map/],
-  ['line one\n{{ mustEnv "CT_DIFF_ABSENT" }}', /:2:\d+: executing "[^"]*" at <mustEnv "CT_DIFF_ABSENT">: error calling mustEnv: required environment variable CT_DIFF_ABSENT is empty/],
-])('the same error as consul-template: %s', async (text, shape) => {
-  const theirs = await consulTemplateError(text);
-  const ours = await ourError(text);
-  expect(theirs).toMatch(shape);
-  expect(ours).toMatch(shape);
-  // Same line and column when Go reports one.
-  const position = (m: string): string | undefined => /:(\d+(?::\d+)?): /.exec(m.slice(m.indexOf('template:')))?.[1];
-  expect(position(ours)).toBe(position(theirs));
-}, 120_000);
+  [
+    'line one\n{{ mustEnv "CT_DIFF_ABSENT" }}',
+    /:2:\d+: executing "[^"]*" at <mustEnv "CT_DIFF_ABSENT">: error calling mustEnv: required environment variable CT_DIFF_ABSENT is empty/,
+  ],
+])(
+  'the same error as consul-template: %s',
+  async (text, shape) => {
+    const theirs = await consulTemplateError(text);
+    const ours = await ourError(text);
+    expect(theirs).toMatch(shape);
+    expect(ours).toMatch(shape);
+    // Same line and column when Go reports one.
+    const position = (m: string): string | undefined => /:(\d+(?::\d+)?): /.exec(m.slice(m.indexOf('template:')))?.[1];
+    expect(position(ours)).toBe(position(theirs));
+  },
+  120_000,
+);

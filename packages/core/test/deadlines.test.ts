@@ -48,7 +48,13 @@ test('retries stop at the request deadline, not after a count of attempts', asyn
   const before = await routeCount(route);
   // 10 retries allowed, but each attempt may take 1.5 s and the whole request 2.5 s: two attempts at most.
   const client = new VaultClient({
-    address: stack.vaultAddr, token: stack.rootToken, timeoutMs: 1_500, requestDeadlineMs: 2_500, maxRetries: 10, retryBaseDelayMs: 10, retryMaxDelayMs: 10,
+    address: stack.vaultAddr,
+    token: stack.rootToken,
+    timeoutMs: 1_500,
+    requestDeadlineMs: 2_500,
+    maxRetries: 10,
+    retryBaseDelayMs: 10,
+    retryMaxDelayMs: 10,
   });
   const error = await withDrip(path, () => client.read(path).catch((e: unknown) => e));
   expect(error).toBeInstanceOf(VaultUnavailableError);
@@ -62,7 +68,12 @@ test('an answer larger than maxResponseBytes is refused, not retried, and a smal
   const path = await writeSecret(200_000);
   const route = `GET /v1/${path}`;
   const before = await routeCount(route);
-  const capped = new VaultClient({ address: stack.vaultAddr, token: stack.rootToken, maxResponseBytes: 64 * 1024, maxRetries: 3 });
+  const capped = new VaultClient({
+    address: stack.vaultAddr,
+    token: stack.rootToken,
+    maxResponseBytes: 64 * 1024,
+    maxRetries: 3,
+  });
   const error = await capped.read(path).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(VaultProtocolError);
   expect((error as Error).message).toContain(`larger than ${64 * 1024} bytes (maxResponseBytes)`);
@@ -72,6 +83,10 @@ test('an answer larger than maxResponseBytes is refused, not retried, and a smal
 });
 
 test('bad limits are refused at construction naming the setting', () => {
-  expect(() => new VaultClient({ address: stack.vaultAddr, maxResponseBytes: 0 })).toThrow('maxResponseBytes must be a positive number');
-  expect(() => new VaultClient({ address: stack.vaultAddr, requestDeadlineMs: -1 })).toThrow('requestDeadlineMs must be a positive number');
+  expect(() => new VaultClient({ address: stack.vaultAddr, maxResponseBytes: 0 })).toThrow(
+    'maxResponseBytes must be a positive number',
+  );
+  expect(() => new VaultClient({ address: stack.vaultAddr, requestDeadlineMs: -1 })).toThrow(
+    'requestDeadlineMs must be a positive number',
+  );
 });

@@ -2,7 +2,16 @@
 // LeaseManager renews and re-issues them, and revocation removes the role from PostgreSQL.
 import pg from 'pg';
 import { sharedStack, type TestStack } from '@vaultbridge/testenv';
-import { LeaseManager, readDynamicSecret, renewLease, revokeLease, VaultClient, VaultError, type DynamicSecret, type LeaseManagerEvents } from '../src/vault/index.ts';
+import {
+  LeaseManager,
+  readDynamicSecret,
+  renewLease,
+  revokeLease,
+  VaultClient,
+  VaultError,
+  type DynamicSecret,
+  type LeaseManagerEvents,
+} from '../src/vault/index.ts';
 
 interface DbCreds {
   username: string;
@@ -30,7 +39,9 @@ async function roleExists(name: string): Promise<boolean> {
 }
 
 async function validUntil(name: string): Promise<Date> {
-  const result = await admin.query<{ rolvaliduntil: Date }>('select rolvaliduntil from pg_roles where rolname = $1', [name]);
+  const result = await admin.query<{ rolvaliduntil: Date }>('select rolvaliduntil from pg_roles where rolname = $1', [
+    name,
+  ]);
   return result.rows[0]!.rolvaliduntil;
 }
 
@@ -52,12 +63,18 @@ async function shortRole(ttl: string, maxTtl: string): Promise<string> {
   return role;
 }
 
-function nextEvent<K extends keyof LeaseManagerEvents>(leases: LeaseManager, name: K): Promise<LeaseManagerEvents[K][0]> {
+function nextEvent<K extends keyof LeaseManagerEvents>(
+  leases: LeaseManager,
+  name: K,
+): Promise<LeaseManagerEvents[K][0]> {
   return new Promise((resolve) => leases.once(name, ((event: LeaseManagerEvents[K][0]) => resolve(event)) as never));
 }
 
 test('database credentials come with a lease and really log in to PostgreSQL', async () => {
-  const creds = await readDynamicSecret<DbCreds>(client, `${stack.layout.databaseMount}/creds/${stack.layout.databaseRole}`);
+  const creds = await readDynamicSecret<DbCreds>(
+    client,
+    `${stack.layout.databaseMount}/creds/${stack.layout.databaseRole}`,
+  );
   expect(creds.leaseId).toMatch(new RegExp(`^${stack.layout.databaseMount}/creds/${stack.layout.databaseRole}/`));
   expect(creds.leaseDurationSeconds).toBe(3600);
   expect(creds.renewable).toBe(true);

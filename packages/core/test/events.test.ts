@@ -67,7 +67,10 @@ async function writeUntilSeen(watched: Watched, mount: string, name: string): Pr
   let seen: KvEvent | undefined;
   const arrival = watched.next((event) => event.mount === mount && event.path === name).then((event) => (seen = event));
   for (let version = 1; seen === undefined; version++) {
-    await stack.vaultAdmin.write(mount === stack.layout.kvV2Mount ? `${mount}/data/${name}` : `${mount}/${name}`, mount === stack.layout.kvV2Mount ? { data: { v: String(version) } } : { v: String(version) });
+    await stack.vaultAdmin.write(
+      mount === stack.layout.kvV2Mount ? `${mount}/data/${name}` : `${mount}/${name}`,
+      mount === stack.layout.kvV2Mount ? { data: { v: String(version) } } : { v: String(version) },
+    );
     await Promise.race([arrival, new Promise((resolve) => setTimeout(resolve, 200))]);
   }
   return seen;
@@ -94,19 +97,32 @@ describe('VaultEventStream against Vault 1.13', () => {
 
   it('reports "unavailable" with the policy to grant when the token may not subscribe, and never shows the token', async () => {
     const policy = stack.uniqueName('kv-read-only');
-    await stack.vaultAdmin.write(`sys/policies/acl/${policy}`, { policy: `path "${stack.layout.kvV2Mount}/data/*" { capabilities = ["read"] }` });
-    const created = await stack.vaultAdmin.write<{ auth: { client_token: string } }>('auth/token/create', { policies: [policy], ttl: '10m' });
+    await stack.vaultAdmin.write(`sys/policies/acl/${policy}`, {
+      policy: `path "${stack.layout.kvV2Mount}/data/*" { capabilities = ["read"] }`,
+    });
+    const created = await stack.vaultAdmin.write<{ auth: { client_token: string } }>('auth/token/create', {
+      policies: [policy],
+      ttl: '10m',
+    });
     const token = created.auth.client_token;
     const watched = watch(new VaultClient({ address: stack.vaultAddr, token }));
     const status = await watched.status((s) => s.state === 'unavailable');
-    expect(status).toMatchObject({ state: 'unavailable', reason: 'the token may not subscribe to events: its policy needs "read" on sys/events/subscribe/kv*' });
+    expect(status).toMatchObject({
+      state: 'unavailable',
+      reason: 'the token may not subscribe to events: its policy needs "read" on sys/events/subscribe/kv*',
+    });
     expect(JSON.stringify(watched.statuses)).not.toContain(token);
   });
 
   it('subscribes with only "read" on sys/events/subscribe/<type>', async () => {
     const policy = stack.uniqueName('events-reader');
-    await stack.vaultAdmin.write(`sys/policies/acl/${policy}`, { policy: 'path "sys/events/subscribe/kv*" { capabilities = ["read"] }' });
-    const created = await stack.vaultAdmin.write<{ auth: { client_token: string } }>('auth/token/create', { policies: [policy], ttl: '10m' });
+    await stack.vaultAdmin.write(`sys/policies/acl/${policy}`, {
+      policy: 'path "sys/events/subscribe/kv*" { capabilities = ["read"] }',
+    });
+    const created = await stack.vaultAdmin.write<{ auth: { client_token: string } }>('auth/token/create', {
+      policies: [policy],
+      ttl: '10m',
+    });
     const watched = watch(new VaultClient({ address: stack.vaultAddr, token: created.auth.client_token }));
     await watched.status((status) => status.state === 'subscribed');
     const name = stack.uniqueName('evented-reader');
@@ -118,15 +134,23 @@ describe('VaultEventStream against Vault 1.13', () => {
     const proxy = new InterruptibleTcpProxy({ host: vault.hostname, port: Number(vault.port) });
     const port = await proxy.listen();
     try {
-      const watched = watch(new VaultClient({ address: `http://127.0.0.1:${port}`, token: stack.rootToken }), { retryBaseDelayMs: 50 });
+      const watched = watch(new VaultClient({ address: `http://127.0.0.1:${port}`, token: stack.rootToken }), {
+        retryBaseDelayMs: 50,
+      });
       await watched.status((status) => status.state === 'subscribed');
       proxy.cut();
       const retrying = await watched.status((status) => status.state === 'retrying');
       expect(retrying).toMatchObject({ state: 'retrying', reason: expect.stringMatching(/closed|connect/) });
       proxy.restore();
-      expect(await watched.status((status) => status.state === 'subscribed' && status.resumed)).toEqual({ state: 'subscribed', resumed: true });
+      expect(await watched.status((status) => status.state === 'subscribed' && status.resumed)).toEqual({
+        state: 'subscribed',
+        resumed: true,
+      });
       const name = stack.uniqueName('evented-resumed');
-      expect(await writeUntilSeen(watched, stack.layout.kvV2Mount, name)).toMatchObject({ eventType: 'kv-v2/data-write', path: name });
+      expect(await writeUntilSeen(watched, stack.layout.kvV2Mount, name)).toMatchObject({
+        eventType: 'kv-v2/data-write',
+        path: name,
+      });
     } finally {
       await proxy.close();
     }
@@ -135,7 +159,12 @@ describe('VaultEventStream against Vault 1.13', () => {
 
 describe('VaultEventStream and token replacement', () => {
   it('a 403 for a revoked token asks the handler, and subscribes with the new token instead of reporting "unavailable"', async () => {
-    const revoked = (await stack.vaultAdmin.write<{ auth: { client_token: string } }>('auth/token/create', { policies: ['default'], ttl: '10m' })).auth.client_token;
+    const revoked = (
+      await stack.vaultAdmin.write<{ auth: { client_token: string } }>('auth/token/create', {
+        policies: ['default'],
+        ttl: '10m',
+      })
+    ).auth.client_token;
     await stack.vaultAdmin.write('auth/token/revoke', { token: revoked });
     let current = revoked;
     const denied: string[] = [];

@@ -18,7 +18,9 @@ test('many API calls, sequential and concurrent, open one dispatcher', async () 
     return dispatcher;
   };
   for (let i = 0; i < 10; i++) expect((await core.readNamespace({ name: 'default' })).metadata?.name).toBe('default');
-  const names = await Promise.all(Array.from({ length: 40 }, () => core.readNamespace({ name: 'kube-system' }).then((ns) => ns.metadata?.name)));
+  const names = await Promise.all(
+    Array.from({ length: 40 }, () => core.readNamespace({ name: 'kube-system' }).then((ns) => ns.metadata?.name)),
+  );
   expect(new Set(names)).toEqual(new Set(['kube-system']));
   expect(seen.size).toBe(1);
   // A TLS client (CA and client certificate): a real dispatcher, not client-node's "none".

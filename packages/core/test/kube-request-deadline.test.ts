@@ -26,9 +26,14 @@ test('a call that brings its own signal keeps it (a longer deadline wins over th
     const core = withKubeRequestDeadline(kubeConfig, 100).makeApiClient(k8s.CoreV1Api);
     const controller = new AbortController();
     proxy.blackhole();
-    const pending = core.readNamespace({ name: 'default' }, withAbortSignal(controller.signal)).catch((e: unknown) => e);
+    const pending = core
+      .readNamespace({ name: 'default' }, withAbortSignal(controller.signal))
+      .catch((e: unknown) => e);
     // Past the 100 ms default the call is still pending: its own signal decides.
-    const raced = await Promise.race([pending, new Promise((resolve) => setTimeout(() => resolve('still pending'), 1_000))]);
+    const raced = await Promise.race([
+      pending,
+      new Promise((resolve) => setTimeout(() => resolve('still pending'), 1_000)),
+    ]);
     expect(raced).toBe('still pending');
     controller.abort(new Error('caller gave up'));
     expect(String(await pending)).toContain('caller gave up');
@@ -42,5 +47,8 @@ test('patching twice is the same as once', () => {
   const config = new k8s.KubeConfig();
   const once = withKubeRequestDeadline(config, 1_000);
   const method = (once as unknown as { applySecurityAuthentication: unknown }).applySecurityAuthentication;
-  expect((withKubeRequestDeadline(once, 5_000) as unknown as { applySecurityAuthentication: unknown }).applySecurityAuthentication).toBe(method);
+  expect(
+    (withKubeRequestDeadline(once, 5_000) as unknown as { applySecurityAuthentication: unknown })
+      .applySecurityAuthentication,
+  ).toBe(method);
 });

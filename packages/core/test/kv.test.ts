@@ -1,7 +1,13 @@
 // KV v1 and v2 against the real Vault of the test stack: version detection, pinned, deleted and
 // destroyed versions, metadata, and the number of detection requests.
 import { sharedStack, type TestStack } from '@vaultbridge/testenv';
-import { KvSecrets, VaultClient, VaultConfigError, VaultNotFoundError, VaultSecretVersionError } from '../src/vault/index.ts';
+import {
+  KvSecrets,
+  VaultClient,
+  VaultConfigError,
+  VaultNotFoundError,
+  VaultSecretVersionError,
+} from '../src/vault/index.ts';
 
 let stack: TestStack;
 let client: VaultClient;
@@ -40,7 +46,7 @@ describe('KV v2', () => {
     // Same mount, other secret: the mount is known, so no further detection request.
     await kv.write(`${stack.layout.kvV2Mount}/${name}/other`, { a: '1' });
     expect((await kv.read(`${stack.layout.kvV2Mount}/${name}/other`)).data).toEqual({ a: '1' });
-    expect(await routeCount(detectRoute) - before).toBe(1);
+    expect((await routeCount(detectRoute)) - before).toBe(1);
     expect(await kv.detectMount(path)).toEqual({ path: 'secret/', kvVersion: 2 });
 
     const metadata = await kv.readMetadata(path);
@@ -58,7 +64,7 @@ describe('KV v2', () => {
     const kv = new KvSecrets(new VaultClient({ address: stack.vaultAddr, token: stack.rootToken }));
     const reads = await Promise.all(Array.from({ length: 10 }, () => kv.read(path)));
     expect(reads.every((r) => r.data.n === '1')).toBe(true);
-    expect(await routeCount(detectRoute) - before).toBe(1);
+    expect((await routeCount(detectRoute)) - before).toBe(1);
   });
 
   test('a soft-deleted version is reported as deleted, with its deletion time', async () => {
@@ -129,7 +135,9 @@ describe('KV v2', () => {
     const secret = await kv.read(name, { mount: stack.layout.kvV2Mount, kvVersion: 2 });
     expect(secret).toMatchObject({ path: `secret/${name}`, data: { k: 'v' } });
     const after = (await stack.requestCounts()).byRoute;
-    const detections = Object.keys(after).filter((route) => route.includes('sys/internal/ui/mounts') && route.includes(name));
+    const detections = Object.keys(after).filter(
+      (route) => route.includes('sys/internal/ui/mounts') && route.includes(name),
+    );
     expect(detections.filter((route) => (after[route] ?? 0) !== (before[route] ?? 0))).toEqual([]);
   });
 });
@@ -165,6 +173,8 @@ describe('detection errors', () => {
 
   test('a mount that is not KV is refused', async () => {
     const kv = new KvSecrets(client);
-    await expect(kv.read(`${stack.layout.transitMount}/keys/${stack.layout.transitKey}`)).rejects.toThrow(/a "transit" engine, not KV/);
+    await expect(kv.read(`${stack.layout.transitMount}/keys/${stack.layout.transitKey}`)).rejects.toThrow(
+      /a "transit" engine, not KV/,
+    );
   });
 });

@@ -9,7 +9,15 @@ beforeAll(() => {
 });
 
 function lock(name: string, identity: string, leaseDurationSeconds = 15): LeaseLock {
-  return new LeaseLock({ kubeConfig: stack.kube.config, namespace: 'default', name, identity, leaseDurationSeconds, renewDeadlineMs: leaseDurationSeconds * 800, retryPeriodMs: 100 });
+  return new LeaseLock({
+    kubeConfig: stack.kube.config,
+    namespace: 'default',
+    name,
+    identity,
+    leaseDurationSeconds,
+    renewDeadlineMs: leaseDurationSeconds * 800,
+    retryPeriodMs: 100,
+  });
 }
 
 describe('LeaseLock', () => {
@@ -25,7 +33,9 @@ describe('LeaseLock', () => {
     await until('the first round', () => a.isLeader);
     await a.stop();
     expect(await b.tryAcquireOrRenew()).toBe(true);
-    const lease = await stack.kube.config.makeApiClient(k8s.CoordinationV1Api).readNamespacedLease({ namespace: 'default', name });
+    const lease = await stack.kube.config
+      .makeApiClient(k8s.CoordinationV1Api)
+      .readNamespacedLease({ namespace: 'default', name });
     expect(lease.spec?.holderIdentity).toBe('replica-b');
     expect(lease.spec?.leaseTransitions).toBe(2);
   });
@@ -67,10 +77,14 @@ describe('LeaseLock', () => {
       expect(events).toContain('error');
       expect(holder.isLeader).toBe(true);
       proxy.restore();
-      const renewed = await until('a renewal after the outage', async () => {
-        const spec = await readSpec();
-        return renewedAt(spec) > renewedAt(before) + 3_000 && spec;
-      }, 10_000);
+      const renewed = await until(
+        'a renewal after the outage',
+        async () => {
+          const spec = await readSpec();
+          return renewedAt(spec) > renewedAt(before) + 3_000 && spec;
+        },
+        10_000,
+      );
       expect(renewed.holderIdentity).toBe('replica-a');
       expect(renewed.leaseTransitions).toBe(before.leaseTransitions);
       expect(events.filter((event) => event !== 'error')).toEqual(['leading']);
@@ -84,7 +98,15 @@ describe('LeaseLock', () => {
   it('gives up once the renew deadline passes, also when requests hang instead of failing', async () => {
     const name = stack.uniqueName('lease');
     const { proxy, kubeConfig } = await apiServerThroughProxy(stack.kube.config);
-    const holder = new LeaseLock({ kubeConfig, namespace: 'default', name, identity: 'replica-a', leaseDurationSeconds: 3, renewDeadlineMs: 2_000, retryPeriodMs: 500 });
+    const holder = new LeaseLock({
+      kubeConfig,
+      namespace: 'default',
+      name,
+      identity: 'replica-a',
+      leaseDurationSeconds: 3,
+      renewDeadlineMs: 2_000,
+      retryPeriodMs: 500,
+    });
     let lost = false;
     holder.on('lost', () => (lost = true));
     holder.on('error', () => undefined);
@@ -105,14 +127,36 @@ describe('LeaseLock', () => {
   }, 30_000);
 
   it('refuses timings client-go refuses', () => {
-    expect(() => new LeaseLock({ kubeConfig: stack.kube.config, namespace: 'default', name: 'x', identity: 'a', leaseDurationSeconds: 10, renewDeadlineMs: 10_000 }))
-      .toThrow('must be longer than the renew deadline');
-    expect(() => new LeaseLock({ kubeConfig: stack.kube.config, namespace: 'default', name: 'x', identity: 'a', renewDeadlineMs: 2_000, retryPeriodMs: 2_000 }))
-      .toThrow('must be longer than 1.2 × the retry period');
+    expect(
+      () =>
+        new LeaseLock({
+          kubeConfig: stack.kube.config,
+          namespace: 'default',
+          name: 'x',
+          identity: 'a',
+          leaseDurationSeconds: 10,
+          renewDeadlineMs: 10_000,
+        }),
+    ).toThrow('must be longer than the renew deadline');
+    expect(
+      () =>
+        new LeaseLock({
+          kubeConfig: stack.kube.config,
+          namespace: 'default',
+          name: 'x',
+          identity: 'a',
+          renewDeadlineMs: 2_000,
+          retryPeriodMs: 2_000,
+        }),
+    ).toThrow('must be longer than 1.2 × the retry period');
   });
 });
 
-async function until<T>(what: string, probe: () => T | Promise<T>, timeoutMs = 5_000): Promise<Exclude<T, false | null | undefined>> {
+async function until<T>(
+  what: string,
+  probe: () => T | Promise<T>,
+  timeoutMs = 5_000,
+): Promise<Exclude<T, false | null | undefined>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

@@ -15,7 +15,13 @@ let tarball: string;
 let appDir: string;
 
 function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): string {
-  return execFileSync(command, args, { cwd, env, encoding: 'utf8', timeout: 240_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  return execFileSync(command, args, {
+    cwd,
+    env,
+    encoding: 'utf8',
+    timeout: 240_000,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 beforeAll(() => {
@@ -24,16 +30,27 @@ beforeAll(() => {
     throw new Error(`packages/core/dist is not built: run "npx tsc -b" from the repo root before this test`);
   }
   workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vaultbridge-core-pack-'));
-  const packed = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', workDir], packageDir)) as Array<{ filename: string }>;
+  const packed = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', workDir], packageDir)) as Array<{
+    filename: string;
+  }>;
   tarball = path.join(workDir, packed[0]!.filename);
   appDir = path.join(workDir, 'app');
   fs.mkdirSync(appDir);
   fs.writeFileSync(
     path.join(appDir, 'package.json'),
-    JSON.stringify({ name: 'packed-core-app', private: true, type: 'module', dependencies: { '@vaultbridge/core': `file:${tarball}` } }),
+    JSON.stringify({
+      name: 'packed-core-app',
+      private: true,
+      type: 'module',
+      dependencies: { '@vaultbridge/core': `file:${tarball}` },
+    }),
   );
   fs.copyFileSync(path.join(import.meta.dirname, 'packed-app/app.mjs'), path.join(appDir, 'app.mjs'));
-  run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'], appDir);
+  run(
+    'npm',
+    ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'],
+    appDir,
+  );
 }, 300_000);
 
 afterAll(() => {
@@ -41,14 +58,19 @@ afterAll(() => {
 });
 
 test('the tarball holds the built library and its README only: no tests, sources or build info', () => {
-  const files = run('tar', ['-tzf', tarball], workDir).trim().split('\n').map((name) => name.replace(/^package\//, ''));
+  const files = run('tar', ['-tzf', tarball], workDir)
+    .trim()
+    .split('\n')
+    .map((name) => name.replace(/^package\//, ''));
   expect(files).toContain('dist/src/index.js');
   expect(files).toContain('dist/src/vault/index.d.ts');
   expect(files.filter((name) => /\.test\.|\/test\/|^src\/|tsbuildinfo|\.map$/.test(name))).toEqual([]);
 });
 
 test('an app that logs in and reads a secret does not install client-node or prom-client', () => {
-  const lock = JSON.parse(fs.readFileSync(path.join(appDir, 'node_modules/.package-lock.json'), 'utf8')) as { packages: Record<string, unknown> };
+  const lock = JSON.parse(fs.readFileSync(path.join(appDir, 'node_modules/.package-lock.json'), 'utf8')) as {
+    packages: Record<string, unknown>;
+  };
   const installed = Object.keys(lock.packages).map((key) => key.replace(/^.*node_modules\//, ''));
   expect(installed).toContain('@vaultbridge/core');
   expect(installed).not.toContain('@kubernetes/client-node');
@@ -63,7 +85,12 @@ test("the README's application example logs in with a service-account token file
   const folder = stack.uniqueName('packed-app');
   await stack.createServiceAccount(namespace, 'web');
   await stack.writePolicy(role, `path "${stack.layout.kvV2Mount}/data/${folder}/*" { capabilities = ["read"] }`);
-  await stack.writeKubernetesRole(role, { serviceAccounts: ['web'], namespaces: [namespace], policies: [role], audience: 'vault' });
+  await stack.writeKubernetesRole(role, {
+    serviceAccounts: ['web'],
+    namespaces: [namespace],
+    policies: [role],
+    audience: 'vault',
+  });
   const greeting = `hello ${stack.uniqueName('from-vault')}`;
   await stack.vaultAdmin.write(`${stack.layout.kvV2Mount}/data/${folder}/web`, { data: { greeting } });
   const { token } = await stack.requestToken(namespace, 'web', { audiences: ['vault'] });

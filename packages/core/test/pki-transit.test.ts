@@ -1,7 +1,15 @@
 // PKI issue and transit round trips against the real Vault of the test stack.
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { sharedStack, type TestStack } from '@vaultbridge/testenv';
-import { issueCertificate, parseCertificate, revokeCertificate, transitDecrypt, transitEncrypt, VaultClient, VaultError } from '../src/vault/index.ts';
+import {
+  issueCertificate,
+  parseCertificate,
+  revokeCertificate,
+  transitDecrypt,
+  transitEncrypt,
+  VaultClient,
+  VaultError,
+} from '../src/vault/index.ts';
 
 let stack: TestStack;
 let client: VaultClient;
@@ -50,7 +58,13 @@ describe('PKI', () => {
   test('through a named issuer, in DER, with roots left out of the chain; revokeCertificate revokes it in Vault', async () => {
     const host = `${stack.uniqueName('der')}.${stack.layout.pkiDomain}`;
     const issued = await issueCertificate(client, {
-      mount: stack.layout.pkiMount, role: stack.layout.pkiRole, issuerRef: 'default', commonName: host, ttl: '10m', format: 'der', removeRootsFromChain: true,
+      mount: stack.layout.pkiMount,
+      role: stack.layout.pkiRole,
+      issuerRef: 'default',
+      commonName: host,
+      ttl: '10m',
+      format: 'der',
+      removeRootsFromChain: true,
     });
     expect(issued.secret.path).toBe(`${stack.layout.pkiMount}/issuer/default/issue/${stack.layout.pkiRole}`);
     expect(issued.certificate).not.toContain('BEGIN');
@@ -58,12 +72,18 @@ describe('PKI', () => {
     expect(issued.parsed.commonName).toBe(host);
 
     await revokeCertificate(client, { mount: stack.layout.pkiMount, serialNumber: issued.serialNumber });
-    const record = await client.read<{ revocation_time: number }>(`${stack.layout.pkiMount}/cert/${issued.serialNumber}`);
+    const record = await client.read<{ revocation_time: number }>(
+      `${stack.layout.pkiMount}/cert/${issued.serialNumber}`,
+    );
     expect(record.data.revocation_time).toBeGreaterThan(0);
   });
 
-  test('a name outside the role is refused with Vault\'s reason', async () => {
-    const error = await issueCertificate(client, { mount: stack.layout.pkiMount, role: stack.layout.pkiRole, commonName: 'evil.example.com' }).catch((e: unknown) => e);
+  test("a name outside the role is refused with Vault's reason", async () => {
+    const error = await issueCertificate(client, {
+      mount: stack.layout.pkiMount,
+      role: stack.layout.pkiRole,
+      commonName: 'evil.example.com',
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(VaultError);
     expect((error as VaultError).status).toBe(400);
     expect((error as VaultError).message).toContain('evil.example.com');
@@ -97,7 +117,11 @@ describe('transit', () => {
     await stack.vaultAdmin.write(`${stack.layout.transitMount}/keys/${key}`, { derived: true });
     const options = { mount: stack.layout.transitMount, key };
     const ciphertext = await transitEncrypt(client, 'tenant data', { ...options, context: 'tenant-a' });
-    expect((await transitDecrypt(client, ciphertext, { ...options, context: 'tenant-a' })).toString()).toBe('tenant data');
-    await expect(transitDecrypt(client, ciphertext, { ...options, context: 'tenant-b' })).rejects.toBeInstanceOf(VaultError);
+    expect((await transitDecrypt(client, ciphertext, { ...options, context: 'tenant-a' })).toString()).toBe(
+      'tenant data',
+    );
+    await expect(transitDecrypt(client, ciphertext, { ...options, context: 'tenant-b' })).rejects.toBeInstanceOf(
+      VaultError,
+    );
   });
 });

@@ -44,7 +44,7 @@ test('a client with a response cache offers each answer with its token and is an
   expect(await reads()).toBe(before + 3);
 });
 
-test('raw() relays Vault\'s status and body instead of throwing', async () => {
+test("raw() relays Vault's status and body instead of throwing", async () => {
   const denied = await client.withToken('not-a-token').raw('GET', path);
   expect(denied.status).toBe(403);
   expect(denied.body).toEqual({ errors: expect.arrayContaining([expect.stringContaining('permission denied')]) });

@@ -1,7 +1,13 @@
 // Vault's own calls (sys/health, the token's lookup-self and revoke-self) against the real Vault of the
 // test stack, as the operator, the CSI provider and the TokenManager make them.
 import { sharedStack, type TestStack } from '@vaultbridge/testenv';
-import { lookupSelfToken, revokeSelfToken, vaultHealth, VaultClient, VaultPermissionError } from '../src/vault/index.ts';
+import {
+  lookupSelfToken,
+  revokeSelfToken,
+  vaultHealth,
+  VaultClient,
+  VaultPermissionError,
+} from '../src/vault/index.ts';
 
 let stack: TestStack;
 let root: VaultClient;

@@ -4,20 +4,28 @@ import { runCsiProviderCli } from './cli.ts';
 
 async function run(argv: string[], env: Record<string, string>): Promise<{ code: number; stderr: string }> {
   let stderr = '';
-  const code = await runCsiProviderCli(argv, { stdout: { write: () => true }, stderr: { write: (text: string) => (stderr += text) }, env });
+  const code = await runCsiProviderCli(argv, {
+    stdout: { write: () => true },
+    stderr: { write: (text: string) => (stderr += text) },
+    env,
+  });
   return { code, stderr };
 }
 
 test('LOG_LEVEL=loud is refused naming the variable and the fix', async () => {
   const { code, stderr } = await run([], { LOG_LEVEL: 'loud' });
   expect(code).toBe(1);
-  expect(stderr).toContain('LOG_LEVEL: expected one of trace, debug, info, warn, error, off, got "loud"; fix or unset the variable');
+  expect(stderr).toContain(
+    'LOG_LEVEL: expected one of trace, debug, info, warn, error, off, got "loud"; fix or unset the variable',
+  );
 });
 
 test('--log-level loud is refused naming the flag; the flag wins over a good variable', async () => {
   const { code, stderr } = await run(['--log-level', 'loud'], { LOG_LEVEL: 'info' });
   expect(code).toBe(1);
-  expect(stderr).toContain('--log-level: expected one of trace, debug, info, warn, error, off, got "loud"; fix the flag');
+  expect(stderr).toContain(
+    '--log-level: expected one of trace, debug, info, warn, error, off, got "loud"; fix the flag',
+  );
 });
 
 test('VAULTBRIDGE_ALLOWED_VAULT_ADDRESSES with a non-address is refused naming the variable', async () => {

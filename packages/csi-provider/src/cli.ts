@@ -6,7 +6,12 @@ import { providerNamespace } from './hmac-key.ts';
 import { loadHmacKeyInChild } from './hmac-key-child.ts';
 import { lazyKubeConfig, type KubeConfigSource } from './kube-access.ts';
 import {
-  createHealthServer, createLogger, createMetricsRegistry, createShutdown, LOG_LEVELS, parseBoolean,
+  createHealthServer,
+  createLogger,
+  createMetricsRegistry,
+  createShutdown,
+  LOG_LEVELS,
+  parseBoolean,
   type LogLevel,
 } from '@vaultbridge/core';
 import { defaultMaxObjectsPerMount, type ProviderFlags } from './config.ts';
@@ -42,9 +47,27 @@ interface CliOptions {
 }
 
 const longFlags = new Set([
-  'endpoint', 'health-addr', 'vault-addr', 'vault-mount', 'vault-namespace', 'vault-tls-ca-cert', 'vault-tls-ca-directory', 'vault-tls-server-name',
-  'vault-tls-client-cert', 'vault-tls-client-key', 'vault-tls-skip-verify', 'cache-size', 'concurrency', 'log-level', 'kubeconfig',
-  'hmac-secret-name', 'allowed-vault-addresses', 'max-objects-per-mount', 'no-warm-up', 'version', 'debug',
+  'endpoint',
+  'health-addr',
+  'vault-addr',
+  'vault-mount',
+  'vault-namespace',
+  'vault-tls-ca-cert',
+  'vault-tls-ca-directory',
+  'vault-tls-server-name',
+  'vault-tls-client-cert',
+  'vault-tls-client-key',
+  'vault-tls-skip-verify',
+  'cache-size',
+  'concurrency',
+  'log-level',
+  'kubeconfig',
+  'hmac-secret-name',
+  'allowed-vault-addresses',
+  'max-objects-per-mount',
+  'no-warm-up',
+  'version',
+  'debug',
 ]);
 
 /** Go's flag package accepts `-endpoint=…` as well as `--endpoint=…`; existing manifests use the single dash. */
@@ -59,7 +82,8 @@ export function normalizeGoFlags(argv: readonly string[]): string[] {
 function parseHealthAddr(text: string): { host: string; port: number } {
   const at = text.lastIndexOf(':');
   const port = Number(text.slice(at + 1));
-  if (at === -1 || !Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--health-addr: expected [host]:port such as ":8080", got "${text}"`);
+  if (at === -1 || !Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`--health-addr: expected [host]:port such as ":8080", got "${text}"`);
   return { host: text.slice(0, at) || '0.0.0.0', port };
 }
 
@@ -71,7 +95,10 @@ function positiveInt(text: string, flag: string): number {
 
 /** `https://vault-a:8200, https://vault-b` → the addresses, each checked to be a URL Vault could be at. */
 export function parseAllowedVaultAddresses(text: string | undefined, name = '--allowed-vault-addresses'): string[] {
-  const entries = (text ?? '').split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  const entries = (text ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
   for (const entry of entries) {
     let url: URL | undefined;
     try {
@@ -80,7 +107,9 @@ export function parseAllowedVaultAddresses(text: string | undefined, name = '--a
       url = undefined;
     }
     if (!url || !['http:', 'https:', 'unix:'].includes(url.protocol)) {
-      throw new Error(`${name}: "${entry}" is not a Vault address; expected comma-separated http(s)://host[:port] or unix:///path entries`);
+      throw new Error(
+        `${name}: "${entry}" is not a Vault address; expected comma-separated http(s)://host[:port] or unix:///path entries`,
+      );
     }
   }
   return entries;
@@ -112,21 +141,32 @@ function applyEnvironment(command: Command, env: NodeJS.ProcessEnv): SettingName
 }
 
 async function serve(options: CliOptions, io: CliIo, names: SettingNames): Promise<number> {
-  const level = (options.logLevel === 'trace' ? 'trace' : options.logLevel === 'off' ? 'silent' : options.logLevel) as LogLevel;
+  const level = (
+    options.logLevel === 'trace' ? 'trace' : options.logLevel === 'off' ? 'silent' : options.logLevel
+  ) as LogLevel;
   if (!LOG_LEVELS.includes(level)) {
     const fix = names.logLevel === '--log-level' ? 'fix the flag' : 'fix or unset the variable (default info)';
-    throw new Error(`${names.logLevel}: expected one of trace, debug, info, warn, error, off, got ${JSON.stringify(options.logLevel)}; ${fix}`);
+    throw new Error(
+      `${names.logLevel}: expected one of trace, debug, info, warn, error, off, got ${JSON.stringify(options.logLevel)}; ${fix}`,
+    );
   }
   const logger = createLogger({ name: runtimeName, level });
-  const skipVerify = options.vaultTlsSkipVerify === undefined ? undefined : options.vaultTlsSkipVerify === true || parseBoolean(options.vaultTlsSkipVerify) === true;
+  const skipVerify =
+    options.vaultTlsSkipVerify === undefined
+      ? undefined
+      : options.vaultTlsSkipVerify === true || parseBoolean(options.vaultTlsSkipVerify) === true;
   const flags: ProviderFlags = {
     vaultAddr: options.vaultAddr,
     vaultNamespace: options.vaultNamespace,
     vaultMount: options.vaultMount,
     tls: Object.fromEntries(
       Object.entries({
-        caFile: options.vaultTlsCaCert, caPath: options.vaultTlsCaDirectory, tlsServerName: options.vaultTlsServerName,
-        clientCert: options.vaultTlsClientCert, clientKey: options.vaultTlsClientKey, skipVerify,
+        caFile: options.vaultTlsCaCert,
+        caPath: options.vaultTlsCaDirectory,
+        tlsServerName: options.vaultTlsServerName,
+        clientCert: options.vaultTlsClientCert,
+        clientKey: options.vaultTlsClientKey,
+        skipVerify,
       }).filter(([, value]) => value !== undefined),
     ),
     allowedVaultAddresses: parseAllowedVaultAddresses(options.allowedVaultAddresses, names.allowedVaultAddresses),
@@ -135,7 +175,13 @@ async function serve(options: CliOptions, io: CliIo, names: SettingNames): Promi
   // The kubeconfig is checked and the HMAC key read in a child process, so the Kubernetes client is never
   // evaluated in this one (kube-access.ts); a TokenRequest mount imports it here when the first one comes.
   const namespace = providerNamespace(io.env);
-  const reply = await loadHmacKeyInChild({ kubeconfigPath: options.kubeconfig, namespace, secretName: options.hmacSecretName, loggerName: runtimeName, logLevel: level });
+  const reply = await loadHmacKeyInChild({
+    kubeconfigPath: options.kubeconfig,
+    namespace,
+    secretName: options.hmacSecretName,
+    loggerName: runtimeName,
+    logLevel: level,
+  });
   let kubeConfig: KubeConfigSource | undefined;
   let hmacKey: Buffer | undefined;
   if (reply.ok) {
@@ -143,16 +189,29 @@ async function serve(options: CliOptions, io: CliIo, names: SettingNames): Promi
     hmacKey = Buffer.from(reply.key, 'base64');
   } else if (reply.stage === 'kubeconfig') {
     // Kubernetes is only needed for TokenRequest when the driver sends no pod token.
-    logger.warn({ err: new Error(reply.message) }, 'no Kubernetes access: mounts need CSIDriver tokenRequests (audience vault)');
-    logger.warn('no Kubernetes access: object versions use a per-process HMAC key and change when the provider restarts');
+    logger.warn(
+      { err: new Error(reply.message) },
+      'no Kubernetes access: mounts need CSIDriver tokenRequests (audience vault)',
+    );
+    logger.warn(
+      'no Kubernetes access: object versions use a per-process HMAC key and change when the provider restarts',
+    );
   } else {
     kubeConfig = lazyKubeConfig(options.kubeconfig);
     // Mounting matters more than stable versions: serve with a per-process key and say so.
-    logger.warn({ err: new Error(reply.message), secret: `${namespace}/${options.hmacSecretName}` }, 'cannot read or create the HMAC key Secret; object versions use a per-process key');
+    logger.warn(
+      { err: new Error(reply.message), secret: `${namespace}/${options.hmacSecretName}` },
+      'cannot read or create the HMAC key Secret; object versions use a per-process key',
+    );
   }
   const metrics = createMetricsRegistry({ defaultMetrics: true, defaultLabels: { service: 'csi-provider' } });
   const server = new ProviderServer({
-    logger, flags, metrics, kubeConfig, env: io.env, ...(hmacKey ? { hmacKey } : {}),
+    logger,
+    flags,
+    metrics,
+    kubeConfig,
+    env: io.env,
+    ...(hmacKey ? { hmacKey } : {}),
     cacheSize: positiveInt(options.cacheSize, '--cache-size'),
     concurrency: Math.max(1, positiveInt(options.concurrency, '--concurrency')),
     warmUp: options.warmUp,
@@ -179,7 +238,11 @@ export function createCliProgram(io: CliIo, setExitCode: (code: number) => void)
     .option('--endpoint <path>', 'unix socket to serve the driver on', defaultEndpoint)
     .option('--health-addr <addr>', 'health (/healthz, /readyz) and /metrics listen address', ':8080')
     .addOption(new Option('--vault-addr <url>', 'default Vault address (SPC vaultAddress wins) (env VAULT_ADDR)'))
-    .option('--vault-mount <path>', 'default Kubernetes/JWT auth mount (SPC vaultKubernetesMountPath wins)', 'kubernetes')
+    .option(
+      '--vault-mount <path>',
+      'default Kubernetes/JWT auth mount (SPC vaultKubernetesMountPath wins)',
+      'kubernetes',
+    )
     .addOption(new Option('--vault-namespace <ns>', 'default Vault namespace (env VAULT_NAMESPACE)'))
     .option('--vault-tls-ca-cert <file>', 'CA PEM file for Vault (VAULT_CACERT)')
     .option('--vault-tls-ca-directory <dir>', 'directory of CA PEM files (VAULT_CAPATH)')
@@ -189,11 +252,26 @@ export function createCliProgram(io: CliIo, setExitCode: (code: number) => void)
     .option('--vault-tls-skip-verify [bool]', 'skip Vault TLS verification (VAULT_SKIP_VERIFY)')
     .option('--cache-size <n>', 'Vault identities (tokens) kept', '1000')
     .option('--concurrency <n>', 'objects of one mount read from Vault at once', '4')
-    .addOption(new Option('--log-level <level>', 'trace, debug, info, warn, error, off (env LOG_LEVEL)').default('info'))
+    .addOption(
+      new Option('--log-level <level>', 'trace, debug, info, warn, error, off (env LOG_LEVEL)').default('info'),
+    )
     .option('--kubeconfig <file>', 'kubeconfig for TokenRequest (default $KUBECONFIG, ~/.kube/config, in-cluster)')
-    .addOption(new Option('--allowed-vault-addresses <list>', 'comma-separated Vault addresses a SecretProviderClass may name besides --vault-addr; the provider\'s own TokenRequest goes only to these (env VAULTBRIDGE_ALLOWED_VAULT_ADDRESSES)'))
-    .option('--max-objects-per-mount <n>', 'objects one SecretProviderClass may mount', String(defaultMaxObjectsPerMount))
-    .option('--hmac-secret-name <name>', 'Secret (in $NAMESPACE or the service account\'s namespace) holding the HMAC key for object versions; created when absent', 'vault-csi-provider-hmac-key')
+    .addOption(
+      new Option(
+        '--allowed-vault-addresses <list>',
+        "comma-separated Vault addresses a SecretProviderClass may name besides --vault-addr; the provider's own TokenRequest goes only to these (env VAULTBRIDGE_ALLOWED_VAULT_ADDRESSES)",
+      ),
+    )
+    .option(
+      '--max-objects-per-mount <n>',
+      'objects one SecretProviderClass may mount',
+      String(defaultMaxObjectsPerMount),
+    )
+    .option(
+      '--hmac-secret-name <name>',
+      "Secret (in $NAMESPACE or the service account's namespace) holding the HMAC key for object versions; created when absent",
+      'vault-csi-provider-hmac-key',
+    )
     .option('--no-warm-up', 'serve without running the mount path once first (the first mount is then slower)')
     .option('--debug', 'deprecated upstream; ignored')
     .option('--version', 'print the version and exit')
@@ -223,5 +301,9 @@ export async function runCsiProviderCli(argv: readonly string[], io: CliIo): Pro
 }
 
 if (import.meta.main) {
-  process.exitCode = await runCsiProviderCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env });
+  process.exitCode = await runCsiProviderCli(process.argv.slice(2), {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+  });
 }

@@ -128,7 +128,11 @@ function parseAttributes(text: string, issues: Issues): Record<string, string> {
   for (const [key, entry] of Object.entries(value)) {
     if (typeof entry === 'string') result[key] = entry;
     // An empty key still needs a name the user can find: the parameter map's entry for "".
-    else issues.add(key === '' ? 'parameters[""]' : key, `must be a string, got ${entry === null ? 'null' : typeof entry}; quote it in the SecretProviderClass parameters`);
+    else
+      issues.add(
+        key === '' ? 'parameters[""]' : key,
+        `must be a string, got ${entry === null ? 'null' : typeof entry}; quote it in the SecretProviderClass parameters`,
+      );
   }
   return result;
 }
@@ -136,7 +140,10 @@ function parseAttributes(text: string, issues: Issues): Record<string, string> {
 function parsePermission(text: string, issues: Issues): number {
   const value = /^\s*\d+\s*$/.test(text) ? Number(text.trim()) : Number.NaN;
   if (!Number.isInteger(value) || value < 0 || value > 0o777) {
-    issues.add('permission', `expected the decimal JSON of a file mode such as "420" (0644), got ${JSON.stringify(text)}`);
+    issues.add(
+      'permission',
+      `expected the decimal JSON of a file mode such as "420" (0644), got ${JSON.stringify(text)}`,
+    );
     return defaultFilePermission;
   }
   return value;
@@ -144,9 +151,11 @@ function parsePermission(text: string, issues: Issues): number {
 
 /** The driver sends an absolute path it has mounted a tmpfs at; anything else is not a driver's request. */
 function checkTargetPath(targetPath: string, issues: Issues): void {
-  if (targetPath === '') issues.add('targetPath', 'missing target path field; the driver sends the pod volume\'s mount path');
+  if (targetPath === '')
+    issues.add('targetPath', "missing target path field; the driver sends the pod volume's mount path");
   else if (targetPath.includes('\0')) issues.add('targetPath', 'contains a NUL byte');
-  else if (!path.posix.isAbsolute(targetPath)) issues.add('targetPath', `"${targetPath}" is not an absolute path; the driver sends the pod volume's mount path`);
+  else if (!path.posix.isAbsolute(targetPath))
+    issues.add('targetPath', `"${targetPath}" is not an absolute path; the driver sends the pod volume's mount path`);
 }
 
 /** `secrets` is json.Marshal of a map[string]string: an object of strings, or null when there is no nodePublishSecretRef. */
@@ -156,11 +165,18 @@ function checkSecrets(text: string | undefined, issues: Issues): void {
   try {
     value = JSON.parse(text);
   } catch {
-    issues.add('secrets', 'is not JSON; the driver sends the nodePublishSecretRef data as a JSON object of strings, or null');
+    issues.add(
+      'secrets',
+      'is not JSON; the driver sends the nodePublishSecretRef data as a JSON object of strings, or null',
+    );
     return;
   }
   if (value === null) return;
-  if (typeof value !== 'object' || Array.isArray(value) || Object.values(value).some((entry) => typeof entry !== 'string')) {
+  if (
+    typeof value !== 'object' ||
+    Array.isArray(value) ||
+    Object.values(value).some((entry) => typeof entry !== 'string')
+  ) {
     issues.add('secrets', 'must be a JSON object of strings, or null');
   }
 }
@@ -179,7 +195,8 @@ export function splitSecretPath(secretPath: string): { path: string; query: Reco
 export function fileNameProblem(name: string): string | undefined {
   if (name === '') return 'is empty; use a file name such as "db-password"';
   if (name.includes('\0')) return 'contains a NUL byte';
-  if (path.posix.isAbsolute(name)) return `"${name}" is absolute; use a path relative to the volume, such as "db/password"`;
+  if (path.posix.isAbsolute(name))
+    return `"${name}" is absolute; use a path relative to the volume, such as "db/password"`;
   if (name.length > 4096) return 'is longer than 4096 characters';
   const elements = name.split('/');
   if (elements.includes('..')) return `"${name}" contains a ".." element; use a path inside the volume`;
@@ -188,7 +205,8 @@ export function fileNameProblem(name: string): string | undefined {
   }
   if (elements[0]?.startsWith('..')) return `"${name}" starts with "..", which the driver reserves for its own files`;
   if (elements.some((element) => element.length > 255)) return 'has an element longer than 255 characters';
-  if (path.posix.normalize(name) !== name) return `"${name}" is not clean (the driver wants "${path.posix.normalize(name)}")`;
+  if (path.posix.normalize(name) !== name)
+    return `"${name}" is not clean (the driver wants "${path.posix.normalize(name)}")`;
   return undefined;
 }
 
@@ -196,9 +214,13 @@ function parseFilePermission(value: unknown, field: string, issues: Issues): num
   if (value === undefined || value === null) return 0;
   let mode: number | undefined;
   if (typeof value === 'number') mode = value;
-  else if (typeof value === 'string' && /^(0o?)?[0-7]+$/.test(value.trim())) mode = Number.parseInt(value.trim().replace(/^0o/, ''), 8);
+  else if (typeof value === 'string' && /^(0o?)?[0-7]+$/.test(value.trim()))
+    mode = Number.parseInt(value.trim().replace(/^0o/, ''), 8);
   if (mode === undefined || !Number.isInteger(mode) || mode < 0 || mode > 0o777) {
-    issues.add(field, `expected a file mode such as 0600 (octal) or 384 (decimal) between 0 and 0777, got ${JSON.stringify(value)}`);
+    issues.add(
+      field,
+      `expected a file mode such as 0600 (octal) or 384 (decimal) between 0 and 0777, got ${JSON.stringify(value)}`,
+    );
     return 0;
   }
   return mode;
@@ -210,14 +232,23 @@ function parseFilePermission(value: unknown, field: string, issues: Issues): num
  * filePermission. String fields take the text, as yaml.v3 does when it decodes any scalar into a Go
  * string (`secretKey: 2024` is "2024", `0x1F` is "0x1F"); a null is "".
  */
-function parseObject(entry: unknown, asText: unknown, permissionSource: unknown, index: number, issues: Issues): SecretObject | undefined {
+function parseObject(
+  entry: unknown,
+  asText: unknown,
+  permissionSource: unknown,
+  index: number,
+  issues: Issues,
+): SecretObject | undefined {
   const at = `objects[${index}]`;
   if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
     issues.add(at, 'must be a mapping with objectName and secretPath');
     return undefined;
   }
   const fields = entry as Record<string, unknown>;
-  const textFields = (typeof asText === 'object' && asText !== null && !Array.isArray(asText) ? asText : {}) as Record<string, unknown>;
+  const textFields = (typeof asText === 'object' && asText !== null && !Array.isArray(asText) ? asText : {}) as Record<
+    string,
+    unknown
+  >;
   const before = issues.list.length;
   const text = (key: string): string => {
     const value = fields[key];
@@ -239,9 +270,11 @@ function parseObject(entry: unknown, asText: unknown, permissionSource: unknown,
 
   const nameProblem = fileNameProblem(objectName);
   if (nameProblem) issues.add(`${at}.objectName`, nameProblem);
-  if (secretPath.trim() === '') issues.add(`${at}.secretPath`, 'is required: the Vault path to read, e.g. "secret/data/app"');
+  if (secretPath.trim() === '')
+    issues.add(`${at}.secretPath`, 'is required: the Vault path to read, e.g. "secret/data/app"');
   const method = (methodText === '' ? 'GET' : methodText.toUpperCase()) as ObjectMethod;
-  if (!methods.includes(method)) issues.add(`${at}.method`, `must be one of ${methods.join(', ')} (any case), got ${JSON.stringify(methodText)}`);
+  if (!methods.includes(method))
+    issues.add(`${at}.method`, `must be one of ${methods.join(', ')} (any case), got ${JSON.stringify(methodText)}`);
   const encoding = (encodingText === '' ? 'utf-8' : encodingText.toLowerCase()) as ObjectEncoding;
   if (!['utf-8', 'base64', 'hex'].includes(encoding)) {
     issues.add(`${at}.encoding`, `must be utf-8, base64 or hex, got ${JSON.stringify(encodingText)}`);
@@ -259,12 +292,25 @@ function parseObject(entry: unknown, asText: unknown, permissionSource: unknown,
   }
   let template: TemplateRenderer | undefined;
   if (templateText !== '') {
-    if (secretKey !== '') issues.add(`${at}.template`, 'cannot be combined with secretKey: a template selects what it prints itself; remove one of them');
-    if (encodingText !== '') issues.add(`${at}.template`, 'cannot be combined with encoding: a template writes text; decode in the template with {{base64Decode …}}');
-    if (engineText !== '' && engineText !== 'go' && engineText !== 'handlebars') issues.add(`${at}.templateEngine`, `must be go or handlebars, got ${JSON.stringify(engineText)}`);
+    if (secretKey !== '')
+      issues.add(
+        `${at}.template`,
+        'cannot be combined with secretKey: a template selects what it prints itself; remove one of them',
+      );
+    if (encodingText !== '')
+      issues.add(
+        `${at}.template`,
+        'cannot be combined with encoding: a template writes text; decode in the template with {{base64Decode …}}',
+      );
+    if (engineText !== '' && engineText !== 'go' && engineText !== 'handlebars')
+      issues.add(`${at}.templateEngine`, `must be go or handlebars, got ${JSON.stringify(engineText)}`);
     try {
       const engine = engineText === 'go' || engineText === 'handlebars' ? engineText : 'auto';
-      template = compileUserTemplate(objectName || at, templateText, { engine, go: { funcs: VSO_FUNCS }, numbers: 'json.Number' }).render;
+      template = compileUserTemplate(objectName || at, templateText, {
+        engine,
+        go: { funcs: VSO_FUNCS },
+        numbers: 'json.Number',
+      }).render;
     } catch (error) {
       issues.add(`${at}.template`, error instanceof Error ? error.message : String(error));
     }
@@ -281,7 +327,15 @@ function parseObject(entry: unknown, asText: unknown, permissionSource: unknown,
     secretArgs,
     filePermission,
     encoding,
-    raw: { objectName, secretPath, secretKey, method: methodText, secretArgs: secretArgs ?? null, filePermission, encoding: encodingText },
+    raw: {
+      objectName,
+      secretPath,
+      secretKey,
+      method: methodText,
+      secretArgs: secretArgs ?? null,
+      filePermission,
+      encoding: encodingText,
+    },
   };
 }
 
@@ -290,9 +344,16 @@ function parseObject(entry: unknown, asText: unknown, permissionSource: unknown,
  * maps; the `yaml` package in 1.1 mode would turn those into booleans. So the document is read as
  * YAML 1.2 for everything, and `filePermission` alone is taken from a YAML 1.1 reading.
  */
-export function parseObjects(text: string | undefined, issues: Issues, maxObjects = defaultMaxObjectsPerMount): SecretObject[] {
+export function parseObjects(
+  text: string | undefined,
+  issues: Issues,
+  maxObjects = defaultMaxObjectsPerMount,
+): SecretObject[] {
   if (text === undefined || text.trim() === '') {
-    issues.add('objects', 'no secrets configured - the provider will not read any secret material; add a YAML list of objectName/secretPath entries');
+    issues.add(
+      'objects',
+      'no secrets configured - the provider will not read any secret material; add a YAML list of objectName/secretPath entries',
+    );
     return [];
   }
   let modern: unknown;
@@ -311,7 +372,10 @@ export function parseObjects(text: string | undefined, issues: Issues, maxObject
   }
   if (modern.length > maxObjects) {
     // Checked before any entry is read: each would cost a Vault read and a file.
-    issues.add('objects', `has ${modern.length} entries; at most ${maxObjects} are mounted per volume (provider flag --max-objects-per-mount); split the SecretProviderClass`);
+    issues.add(
+      'objects',
+      `has ${modern.length} entries; at most ${maxObjects} are mounted per volume (provider flag --max-objects-per-mount); split the SecretProviderClass`,
+    );
     return [];
   }
   try {
@@ -332,7 +396,10 @@ export function parseObjects(text: string | undefined, issues: Issues, maxObject
   for (const object of objects) seen.set(object.objectName, (seen.get(object.objectName) ?? 0) + 1);
   const duplicated = [...seen].filter(([, count]) => count > 1).map(([name]) => name);
   if (duplicated.length > 0) {
-    issues.add('objects', `each objectName within a SecretProviderClass must be unique, but these were duplicated: ${duplicated.join(', ')}`);
+    issues.add(
+      'objects',
+      `each objectName within a SecretProviderClass must be unique, but these were duplicated: ${duplicated.join(', ')}`,
+    );
   }
   return objects;
 }
@@ -343,7 +410,10 @@ function parseTokens(text: string | undefined, audience: string, issues: Issues)
   try {
     value = JSON.parse(text);
   } catch {
-    issues.add(serviceAccountTokensKey, 'is not JSON; expected {"<audience>": {"token": "…", "expirationTimestamp": "…"}} (set by the kubelet from CSIDriver tokenRequests)');
+    issues.add(
+      serviceAccountTokensKey,
+      'is not JSON; expected {"<audience>": {"token": "…", "expirationTimestamp": "…"}} (set by the kubelet from CSIDriver tokenRequests)',
+    );
     return undefined;
   }
   if (typeof value !== 'object' || value === null) {
@@ -359,7 +429,11 @@ function parseTokens(text: string | undefined, audience: string, issues: Issues)
 }
 
 /** Connection settings: flags, overlaid by the parameters (the environment sits under both). */
-export function resolveConnection(params: Record<string, string>, flags: ProviderFlags, issues: Issues): ConnectionSettings {
+export function resolveConnection(
+  params: Record<string, string>,
+  flags: ProviderFlags,
+  issues: Issues,
+): ConnectionSettings {
   const settings: ConnectionSettings = { tls: { ...flags.tls }, sources: {} };
   if (flags.vaultAddr) {
     settings.address = flags.vaultAddr;
@@ -371,11 +445,19 @@ export function resolveConnection(params: Record<string, string>, flags: Provide
   if (flags.tls.clientCert) settings.sources.clientCert = '--vault-tls-client-cert';
   if (flags.tls.clientKey) settings.sources.clientKey = '--vault-tls-client-key';
 
-  const given = (key: string): string | undefined => (params[key] === undefined || params[key] === '' ? undefined : params[key]);
+  const given = (key: string): string | undefined =>
+    params[key] === undefined || params[key] === '' ? undefined : params[key];
   const address = given('vaultAddress');
   const allowed = flags.allowedVaultAddresses ?? [];
-  if (address && allowed.length > 0 && ![...allowed, ...(flags.vaultAddr ? [flags.vaultAddr] : [])].some((entry) => sameVaultAddress(entry, address))) {
-    issues.add('vaultAddress', `"${address}" is not an address this provider may send tokens to; the admin allows ${[flags.vaultAddr, ...allowed].filter(Boolean).join(', ')} (--allowed-vault-addresses)`);
+  if (
+    address &&
+    allowed.length > 0 &&
+    ![...allowed, ...(flags.vaultAddr ? [flags.vaultAddr] : [])].some((entry) => sameVaultAddress(entry, address))
+  ) {
+    issues.add(
+      'vaultAddress',
+      `"${address}" is not an address this provider may send tokens to; the admin allows ${[flags.vaultAddr, ...allowed].filter(Boolean).join(', ')} (--allowed-vault-addresses)`,
+    );
   }
   if (address) {
     settings.address = address;
@@ -404,7 +486,10 @@ export function resolveConnection(params: Record<string, string>, flags: Provide
     else if (parsed) settings.tls.skipVerify = true;
   }
   if (Boolean(settings.tls.clientCert) !== Boolean(settings.tls.clientKey)) {
-    issues.add('vaultTLSClientCertPath', 'both vaultTLSClientCertPath and vaultTLSClientKeyPath must be given (or neither)');
+    issues.add(
+      'vaultTLSClientCertPath',
+      'both vaultTLSClientCertPath and vaultTLSClientKeyPath must be given (or neither)',
+    );
   }
   return settings;
 }
@@ -422,11 +507,16 @@ export function parseMountRequest(request: MountRequestFields, flags: ProviderFl
   const params = parseAttributes(request.attributes, issues);
 
   const roleName = params.roleName ?? '';
-  if (roleName.trim() === '') issues.add('roleName', "missing 'roleName' in SecretProviderClass definition; set it to the Vault Kubernetes auth role");
+  if (roleName.trim() === '')
+    issues.add(
+      'roleName',
+      "missing 'roleName' in SecretProviderClass definition; set it to the Vault Kubernetes auth role",
+    );
 
   const hasKubernetesMount = 'vaultKubernetesMountPath' in params;
   const hasAuthMount = 'vaultAuthMountPath' in params;
-  if (hasKubernetesMount && hasAuthMount) issues.add('vaultAuthMountPath', 'cannot set both vaultKubernetesMountPath and vaultAuthMountPath; keep one');
+  if (hasKubernetesMount && hasAuthMount)
+    issues.add('vaultAuthMountPath', 'cannot set both vaultKubernetesMountPath and vaultAuthMountPath; keep one');
   const mountParam = (hasAuthMount ? params.vaultAuthMountPath : params.vaultKubernetesMountPath) ?? '';
   const authMount = (mountParam || flags.vaultMount || 'kubernetes').replace(/^\/+|\/+$/g, '').replace(/^auth\//, '');
 
@@ -440,8 +530,13 @@ export function parseMountRequest(request: MountRequestFields, flags: ProviderFl
     serviceAccountName: params[serviceAccountNameKey] ?? '',
   };
   if (pod.namespace === '') issues.add(podNamespaceKey, 'is missing; set podInfoOnMount: true on the CSIDriver object');
-  if (pod.serviceAccountName === '') issues.add(serviceAccountNameKey, 'is missing; set podInfoOnMount: true on the CSIDriver object');
-  const serviceAccountToken = parseTokens(params[serviceAccountTokensKey], audienceParam ?? defaultTokenAudience, issues);
+  if (pod.serviceAccountName === '')
+    issues.add(serviceAccountNameKey, 'is missing; set podInfoOnMount: true on the CSIDriver object');
+  const serviceAccountToken = parseTokens(
+    params[serviceAccountTokensKey],
+    audienceParam ?? defaultTokenAudience,
+    issues,
+  );
   const filePermission = parsePermission(request.permission, issues);
   checkTargetPath(request.targetPath, issues);
   checkSecrets(request.secrets, issues);

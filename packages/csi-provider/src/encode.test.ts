@@ -5,19 +5,41 @@ import { SecretContentError } from './errors.ts';
 
 function object(yaml: string): SecretObject {
   const attributes = JSON.stringify({
-    roleName: 'r', 'csi.storage.k8s.io/pod.namespace': 'ns', 'csi.storage.k8s.io/serviceAccount.name': 'sa', objects: `- objectName: f\n  secretPath: secret/data/app\n${yaml}`,
+    roleName: 'r',
+    'csi.storage.k8s.io/pod.namespace': 'ns',
+    'csi.storage.k8s.io/serviceAccount.name': 'sa',
+    objects: `- objectName: f\n  secretPath: secret/data/app\n${yaml}`,
   });
-  const [parsed] = parseMountRequest({ attributes, targetPath: '/t', permission: '420' }, { vaultMount: 'kubernetes', tls: {} }).objects;
+  const [parsed] = parseMountRequest(
+    { attributes, targetPath: '/t', permission: '420' },
+    { vaultMount: 'kubernetes', tls: {} },
+  ).objects;
   if (!parsed) throw new Error('no object');
   return parsed;
 }
 
 function response(data: unknown, extra: Partial<VaultResponse<unknown>> = {}): VaultResponse<unknown> {
-  return { request_id: 'req-1', lease_id: '', lease_duration: 0, renewable: false, data, auth: null, warnings: null, wrap_info: null, ...extra };
+  return {
+    request_id: 'req-1',
+    lease_id: '',
+    lease_duration: 0,
+    renewable: false,
+    data,
+    auth: null,
+    warnings: null,
+    wrap_info: null,
+    ...extra,
+  };
 }
 
-const kvV1 = response({ 'the-key': 'secret v1 from: /v1/path/two', zeta: 10, alpha: [6, 'stilton', true] }, { lease_duration: 2764800 });
-const kvV2 = response({ data: { password: 'p<&>ss', cheeses: { cheddar: '8', brie: 9 }, b64: 'aGVsbG8=', hex: '68656c6c6f' }, metadata: { version: 3, created_time: '2024-01-01T00:00:00Z', destroyed: false } });
+const kvV1 = response(
+  { 'the-key': 'secret v1 from: /v1/path/two', zeta: 10, alpha: [6, 'stilton', true] },
+  { lease_duration: 2764800 },
+);
+const kvV2 = response({
+  data: { password: 'p<&>ss', cheeses: { cheddar: '8', brie: 9 }, b64: 'aGVsbG8=', hex: '68656c6c6f' },
+  metadata: { version: 3, created_time: '2024-01-01T00:00:00Z', destroyed: false },
+});
 
 describe('objectContent', () => {
   it('whole response without secretKey: Go field order, sorted data keys, warnings null, no encoding', () => {
@@ -47,14 +69,22 @@ describe('objectContent', () => {
   });
 
   it('a dynamic secret (database creds) keeps its lease fields in the whole response', () => {
-    const creds = response({ username: 'v-app', password: 'pw' }, { lease_id: 'database/creds/app/abc', lease_duration: 3600, renewable: true });
+    const creds = response(
+      { username: 'v-app', password: 'pw' },
+      { lease_id: 'database/creds/app/abc', lease_duration: 3600, renewable: true },
+    );
     expect(objectContent(object(''), creds).toString()).toBe(
       '{"request_id":"req-1","lease_id":"database/creds/app/abc","lease_duration":3600,"renewable":true,"data":{"password":"pw","username":"v-app"},"warnings":null}',
     );
   });
 
   it.each([
-    ['missing key names the key and the keys present', kvV2, '  secretKey: nope\n', /object "f": key "nope" does not exist at secret\/data\/app \(keys: b64, cheeses, hex, password\)/],
+    [
+      'missing key names the key and the keys present',
+      kvV2,
+      '  secretKey: nope\n',
+      /object "f": key "nope" does not exist at secret\/data\/app \(keys: b64, cheeses, hex, password\)/,
+    ],
     ['bad base64', kvV2, '  secretKey: password\n  encoding: base64\n', /not standard padded base64/],
     ['bad hex', kvV2, '  secretKey: password\n  encoding: hex\n', /not hexadecimal/],
     ['empty response', null, '', /empty response from secret\/data\/app/],
@@ -70,13 +100,32 @@ describe('objectContent', () => {
 
 describe('goJson', () => {
   it('sorts keys by UTF-8 bytes at every level and escapes like Go', () => {
-    expect(goJson({ b: 1, a: { d: null, c: 'x\u2028<' }, B: true })).toBe('{"B":true,"a":{"c":"x\\u2028\\u003c","d":null},"b":1}');
+    expect(goJson({ b: 1, a: { d: null, c: 'x\u2028<' }, B: true })).toBe(
+      '{"B":true,"a":{"c":"x\\u2028\\u003c","d":null},"b":1}',
+    );
     expect(goJson('tab\tnl\nquote"')).toBe('"tab\\tnl\\nquote\\""');
   });
 
   it('marshals auth and wrap_info only when present, in Go field order', () => {
-    const withAuth = marshalVaultSecret({ ...kvV1, data: {}, auth: { client_token: 't', accessor: 'a', policies: ['p'], token_policies: ['p'], metadata: null, lease_duration: 1, renewable: true, entity_id: 'e', token_type: 'service', orphan: true } });
-    expect(withAuth).toMatch(/"warnings":null,"auth":\{"client_token":"t","accessor":"a","policies":\["p"\],"token_policies":\["p"\],"identity_policies":null,"metadata":null,"orphan":true,"entity_id":"e","lease_duration":1,"renewable":true,"mfa_requirement":null\}\}$/);
+    const withAuth = marshalVaultSecret({
+      ...kvV1,
+      data: {},
+      auth: {
+        client_token: 't',
+        accessor: 'a',
+        policies: ['p'],
+        token_policies: ['p'],
+        metadata: null,
+        lease_duration: 1,
+        renewable: true,
+        entity_id: 'e',
+        token_type: 'service',
+        orphan: true,
+      },
+    });
+    expect(withAuth).toMatch(
+      /"warnings":null,"auth":\{"client_token":"t","accessor":"a","policies":\["p"\],"token_policies":\["p"\],"identity_policies":null,"metadata":null,"orphan":true,"entity_id":"e","lease_duration":1,"renewable":true,"mfa_requirement":null\}\}$/,
+    );
     expect(marshalVaultSecret({ ...kvV1, mount_type: 'kv' })).toMatch(/"warnings":null,"mount_type":"kv"\}$/);
   });
 });
@@ -90,7 +139,10 @@ describe('decodeValue', () => {
 });
 
 describe('nested keys and templates (ours)', () => {
-  const nested = response({ data: { POSTGRES: { PGHOST: 'db.internal', PGPORT: 5432 }, hosts: ['a', 'b'], 'dotted.key': 'literal' }, metadata: { version: 1 } });
+  const nested = response({
+    data: { POSTGRES: { PGHOST: 'db.internal', PGPORT: 5432 }, hosts: ['a', 'b'], 'dotted.key': 'literal' },
+    metadata: { version: 1 },
+  });
 
   it.each([
     ['a dotted key walks into a map', '  secretKey: POSTGRES.PGHOST\n', 'db.internal'],
@@ -103,20 +155,28 @@ describe('nested keys and templates (ours)', () => {
   });
 
   it('a dotted key that leads nowhere names the key and the top-level keys', () => {
-    expect(() => objectContent(object('  secretKey: POSTGRES.PGUSER\n'), nested)).toThrow(/key "POSTGRES.PGUSER" does not exist .*\(keys: POSTGRES, dotted.key, hosts\)/);
+    expect(() => objectContent(object('  secretKey: POSTGRES.PGUSER\n'), nested)).toThrow(
+      /key "POSTGRES.PGUSER" does not exist .*\(keys: POSTGRES, dotted.key, hosts\)/,
+    );
   });
 
   it('a template renders over the unwrapped data, without HTML escaping', () => {
-    const yaml = '  template: "postgresql://{{POSTGRES.PGHOST}}:{{POSTGRES.PGPORT}}/app?hosts={{join hosts \\",\\"}}"\n';
+    const yaml =
+      '  template: "postgresql://{{POSTGRES.PGHOST}}:{{POSTGRES.PGPORT}}/app?hosts={{join hosts \\",\\"}}"\n';
     expect(objectContent(object(yaml), nested).toString()).toBe('postgresql://db.internal:5432/app?hosts=a,b');
     expect(objectContent(object('  template: "{{password}}"\n'), kvV2).toString()).toBe('p<&>ss');
   });
 
-  it('a Go template (the operator\'s functions) renders over the same data; templateEngine chooses explicitly', () => {
-    const yaml = '  template: "postgresql://{{ .POSTGRES.PGHOST }}:{{ .POSTGRES.PGPORT }}/app?hosts={{ join \\",\\" .hosts }}"\n';
+  it("a Go template (the operator's functions) renders over the same data; templateEngine chooses explicitly", () => {
+    const yaml =
+      '  template: "postgresql://{{ .POSTGRES.PGHOST }}:{{ .POSTGRES.PGPORT }}/app?hosts={{ join \\",\\" .hosts }}"\n';
     expect(objectContent(object(yaml), nested).toString()).toBe('postgresql://db.internal:5432/app?hosts=a,b');
-    expect(objectContent(object('  template: "{{ .password | b64enc }}"\n'), kvV2).toString()).toBe(Buffer.from('p<&>ss').toString('base64'));
-    expect(objectContent(object('  templateEngine: handlebars\n  template: "{{password}}"\n'), kvV2).toString()).toBe('p<&>ss');
+    expect(objectContent(object('  template: "{{ .password | b64enc }}"\n'), kvV2).toString()).toBe(
+      Buffer.from('p<&>ss').toString('base64'),
+    );
+    expect(objectContent(object('  templateEngine: handlebars\n  template: "{{password}}"\n'), kvV2).toString()).toBe(
+      'p<&>ss',
+    );
   });
 
   it('a template reading a field that is not there fails naming the field, not a value', () => {

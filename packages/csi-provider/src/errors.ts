@@ -34,7 +34,9 @@ export class MountConfigError extends Error {
   readonly issues: ConfigIssue[];
 
   constructor(issues: ConfigIssue[]) {
-    super(`invalid SecretProviderClass parameters: ${issues.map((issue) => `${issue.field}: ${issue.message}`).join('; ')}`);
+    super(
+      `invalid SecretProviderClass parameters: ${issues.map((issue) => `${issue.field}: ${issue.message}`).join('; ')}`,
+    );
     this.name = 'MountConfigError';
     this.issues = issues;
   }

@@ -5,9 +5,23 @@
 import { createHash } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
 import {
-  KubernetesAuth, ServiceAccountTokenError, StaticTokenSource, VaultAuthError, VaultClient,
-  VaultConfigError, VaultError, VaultNotFoundError, VaultPermissionError, VaultUnavailableError, lookupSelfToken, registerSecret, renewLease, vaultHealth,
-  type Logger, type ServiceAccountTokenSource, type VaultResponse,
+  KubernetesAuth,
+  ServiceAccountTokenError,
+  StaticTokenSource,
+  VaultAuthError,
+  VaultClient,
+  VaultConfigError,
+  VaultError,
+  VaultNotFoundError,
+  VaultPermissionError,
+  VaultUnavailableError,
+  lookupSelfToken,
+  registerSecret,
+  renewLease,
+  vaultHealth,
+  type Logger,
+  type ServiceAccountTokenSource,
+  type VaultResponse,
 } from '@vaultbridge/core';
 import { LRUCache } from 'lru-cache';
 import { defaultTokenAudience, type MountConfig, type SecretObject } from './config.ts';
@@ -73,7 +87,9 @@ function capabilityFor(method: SecretObject['method']): string {
 
 /** Same request ⇒ same key: two objects naming it share one Vault read (and so one dynamic credential). */
 export function requestKey(namespace: string | undefined, object: SecretObject): string {
-  const query = Object.keys(object.query).sort().map((key) => [key, object.query[key]]);
+  const query = Object.keys(object.query)
+    .sort()
+    .map((key) => [key, object.query[key]]);
   return JSON.stringify([namespace ?? '', object.method, object.path, query, goJson(object.secretArgs ?? null)]);
 }
 
@@ -101,7 +117,11 @@ interface LeasedAnswer {
 const REUSE_FRACTION = 2 / 3;
 
 function leasedAnswer(response: VaultResponse<unknown>, durationSeconds: number, now: number): LeasedAnswer {
-  return { response: { ...response, lease_duration: durationSeconds }, reuseUntil: now + durationSeconds * 1000 * REUSE_FRACTION, expiresAt: now + durationSeconds * 1000 };
+  return {
+    response: { ...response, lease_duration: durationSeconds },
+    reuseUntil: now + durationSeconds * 1000 * REUSE_FRACTION,
+    expiresAt: now + durationSeconds * 1000,
+  };
 }
 
 export class VaultFetcher {
@@ -155,13 +175,22 @@ export class VaultFetcher {
    */
   private podIdentity(config: MountConfig, client: VaultClient): string {
     const { pod } = config;
-    const podKey = pod.uid !== ''
-      ? `uid=${pod.uid}`
-      : config.serviceAccountToken
-        ? `jwt=${createHash('sha256').update(config.serviceAccountToken.token).digest('base64url')}`
-        : `name=${pod.name}`;
+    const podKey =
+      pod.uid !== ''
+        ? `uid=${pod.uid}`
+        : config.serviceAccountToken
+          ? `jwt=${createHash('sha256').update(config.serviceAccountToken.token).digest('base64url')}`
+          : `name=${pod.name}`;
     const audience = config.audience ?? defaultTokenAudience;
-    return JSON.stringify([client.address, config.connection.namespace ?? '', config.authMount, config.roleName, `${pod.namespace}/${pod.serviceAccountName}`, audience, podKey]);
+    return JSON.stringify([
+      client.address,
+      config.connection.namespace ?? '',
+      config.authMount,
+      config.roleName,
+      `${pod.namespace}/${pod.serviceAccountName}`,
+      audience,
+      podKey,
+    ]);
   }
 
   /** The JWT this mount logs in with: the kubelet's for the audience, else a TokenRequest bound to the pod. */
@@ -180,10 +209,15 @@ export class VaultFetcher {
       );
     }
     if (pod.name === '' || pod.uid === '') {
-      throw new ServiceAccountTokenError(`no service-account token for ${identity}, and no pod name and uid to bind a TokenRequest to; set podInfoOnMount: true and tokenRequests: [{audience: ${audience}}] on the CSIDriver`);
+      throw new ServiceAccountTokenError(
+        `no service-account token for ${identity}, and no pod name and uid to bind a TokenRequest to; set podInfoOnMount: true and tokenRequests: [{audience: ${audience}}] on the CSIDriver`,
+      );
     }
     // The provider mints this token itself, so it goes only where the admin allowed, never to an address a SecretProviderClass alone chose.
-    const allowed = [...(this.options.allowedVaultAddresses ?? []), ...(this.options.defaultVaultAddress ? [this.options.defaultVaultAddress] : [])];
+    const allowed = [
+      ...(this.options.allowedVaultAddresses ?? []),
+      ...(this.options.defaultVaultAddress ? [this.options.defaultVaultAddress] : []),
+    ];
     if (!allowed.some((entry) => sameVaultAddress(entry, client.address))) {
       throw new VaultConfigError(
         `the driver sent no token for audience "${audience}", and the provider requests one itself only for Vault addresses its admin allowed (--vault-addr, --allowed-vault-addresses); ${client.address} is not one of them. Add tokenRequests: [{audience: ${audience}}] to the CSIDriver, or ask the admin to allow the address`,
@@ -192,7 +226,11 @@ export class VaultFetcher {
     }
     // Bound to the pod (it dies with it), for the configured audience (never the API server's), short-lived.
     return new DeferredTokenRequestSource({
-      kubeConfig, namespace: pod.namespace, serviceAccount: pod.serviceAccountName, audiences: [audience], expirationSeconds: tokenRequestSeconds,
+      kubeConfig,
+      namespace: pod.namespace,
+      serviceAccount: pod.serviceAccountName,
+      audiences: [audience],
+      expirationSeconds: tokenRequestSeconds,
       boundObjectRef: { kind: 'Pod', apiVersion: 'v1', name: pod.name, uid: pod.uid },
     });
   }
@@ -203,24 +241,33 @@ export class VaultFetcher {
     if (cached && (this.options.now?.() ?? Date.now()) < cached.useUntil) return cached.token;
     let login = this.loginsInFlight.get(identity);
     if (!login) {
-      login = this.login(config, base).then((token) => {
-        this.podTokens.set(identity, token);
-        return token;
-      }).finally(() => this.loginsInFlight.delete(identity));
+      login = this.login(config, base)
+        .then((token) => {
+          this.podTokens.set(identity, token);
+          return token;
+        })
+        .finally(() => this.loginsInFlight.delete(identity));
       this.loginsInFlight.set(identity, login);
     }
     return (await login).token;
   }
 
   private async login(config: MountConfig, base: VaultClient): Promise<PodToken> {
-    const auth = new KubernetesAuth({ role: config.roleName, mount: config.authMount, tokenSource: this.jwtSource(config, base) });
+    const auth = new KubernetesAuth({
+      role: config.roleName,
+      mount: config.authMount,
+      tokenSource: this.jwtSource(config, base),
+    });
     const login = await auth.login(base);
     registerSecret(login.clientToken);
     this.options.onLogin?.();
     const ttlMs = login.leaseDurationSeconds * 1000;
     if (ttlMs <= 0) return { token: login.clientToken, useUntil: Infinity };
     // Not handed out in the last tenth of its life (at most 30 s before expiry): a mount never starts on a dying token.
-    return { token: login.clientToken, useUntil: (this.options.now?.() ?? Date.now()) + ttlMs - Math.min(30_000, ttlMs / 10) };
+    return {
+      token: login.clientToken,
+      useUntil: (this.options.now?.() ?? Date.now()) + ttlMs - Math.min(30_000, ttlMs / 10),
+    };
   }
 
   /**
@@ -233,14 +280,16 @@ export class VaultFetcher {
     if (cached && cached.token !== rejected) return true;
     let check = this.checksInFlight.get(rejected);
     if (!check) {
-      check = lookupSelfToken(base.withToken(rejected)).then(
-        () => false,
-        (error: unknown) => {
-          if (!(error instanceof VaultPermissionError)) return false;
-          if (this.podTokens.get(identity)?.token === rejected) this.podTokens.delete(identity);
-          return true;
-        },
-      ).finally(() => this.checksInFlight.delete(rejected));
+      check = lookupSelfToken(base.withToken(rejected))
+        .then(
+          () => false,
+          (error: unknown) => {
+            if (!(error instanceof VaultPermissionError)) return false;
+            if (this.podTokens.get(identity)?.token === rejected) this.podTokens.delete(identity);
+            return true;
+          },
+        )
+        .finally(() => this.checksInFlight.delete(rejected));
       this.checksInFlight.set(rejected, check);
     }
     return check;
@@ -265,7 +314,10 @@ export class VaultFetcher {
   async fetch(config: MountConfig, signal?: AbortSignal): Promise<Map<string, VaultResponse<unknown> | null>> {
     const base = this.connection(config);
     const identity = this.podIdentity(config, base);
-    const client = base.withTokenProvider(() => this.podToken(identity, config, base), (rejected) => this.permissionDenied(identity, rejected, base));
+    const client = base.withTokenProvider(
+      () => this.podToken(identity, config, base),
+      (rejected) => this.permissionDenied(identity, rejected, base),
+    );
     const namespace = config.connection.namespace;
     const inFlight = new Map<string, Promise<VaultResponse<unknown> | null>>();
     const now = this.options.now?.() ?? Date.now();
@@ -303,11 +355,18 @@ export class VaultFetcher {
           body: object.method === 'GET' || object.method === 'LIST' ? undefined : (object.secretArgs ?? undefined),
           signal,
         });
-        pending.then((response) => {
-          this.options.onRead?.('ok');
-          // The lease runs from Vault's answer, not from when this mount started (a slow Vault would skew it).
-          if (response?.lease_id && (response.lease_duration ?? 0) > 0) this.leased.set(leaseKey, leasedAnswer(response, response.lease_duration, this.options.now?.() ?? Date.now()));
-        }, () => this.options.onRead?.('error'));
+        pending.then(
+          (response) => {
+            this.options.onRead?.('ok');
+            // The lease runs from Vault's answer, not from when this mount started (a slow Vault would skew it).
+            if (response?.lease_id && (response.lease_duration ?? 0) > 0)
+              this.leased.set(
+                leaseKey,
+                leasedAnswer(response, response.lease_duration, this.options.now?.() ?? Date.now()),
+              );
+          },
+          () => this.options.onRead?.('error'),
+        );
         inFlight.set(key, pending);
         const own = pending;
         this.volumeReads.set(leaseKey, own);
@@ -326,10 +385,19 @@ export class VaultFetcher {
         return [object.objectName, response] as const;
       } catch (error) {
         const mapped = grpcStatusOf(error);
-        const hint = error instanceof VaultPermissionError ? `; the policies of Vault role "${config.roleName}" must allow ${capabilityFor(object.method)} on ${object.path}` : '';
+        const hint =
+          error instanceof VaultPermissionError
+            ? `; the policies of Vault role "${config.roleName}" must allow ${capabilityFor(object.method)} on ${object.path}`
+            : '';
         // Vault down after some credential was issued: the driver would retry UNAVAILABLE and mint another; let kubelet retry later instead.
         const code = mapped.code === status.UNAVAILABLE && leased ? status.ABORTED : mapped.code;
-        throw new ObjectFetchError(object.objectName, object.path, code, `${withoutVaultText(error, mapped.message)}${hint}`, error);
+        throw new ObjectFetchError(
+          object.objectName,
+          object.path,
+          code,
+          `${withoutVaultText(error, mapped.message)}${hint}`,
+          error,
+        );
       }
     });
     return new Map(results);
@@ -339,10 +407,17 @@ export class VaultFetcher {
    * Renews a reused answer's lease; the same credentials stay mounted. Falls back to `read` when Vault
    * grants less than the lease's duration (the max TTL is near: new credentials are due) or refuses.
    */
-  private async renewOrRead(client: VaultClient, cached: LeasedAnswer, leaseKey: string, now: number, read: () => Promise<VaultResponse<unknown> | null>): Promise<VaultResponse<unknown> | null> {
+  private async renewOrRead(
+    client: VaultClient,
+    cached: LeasedAnswer,
+    leaseKey: string,
+    now: number,
+    read: () => Promise<VaultResponse<unknown> | null>,
+  ): Promise<VaultResponse<unknown> | null> {
     const duration = cached.response.lease_duration;
     try {
-      const granted = (await renewLease(client, cached.response.lease_id, { incrementSeconds: duration })).leaseDurationSeconds;
+      const granted = (await renewLease(client, cached.response.lease_id, { incrementSeconds: duration }))
+        .leaseDurationSeconds;
       if (granted >= duration) {
         const renewedAnswer = leasedAnswer(cached.response, granted, this.options.now?.() ?? Date.now());
         this.leased.set(leaseKey, renewedAnswer);

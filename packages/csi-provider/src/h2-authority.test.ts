@@ -5,7 +5,12 @@ import { randomBytes } from 'node:crypto';
 import http2 from 'node:http2';
 import { duplexPair, type Duplex } from 'node:stream';
 import hpack from 'hpack.js';
-import { AuthorityRewritingConnection, ClientStreamRewriter, Http2FramingError, nghttp2AcceptsAuthority } from './h2-authority.ts';
+import {
+  AuthorityRewritingConnection,
+  ClientStreamRewriter,
+  Http2FramingError,
+  nghttp2AcceptsAuthority,
+} from './h2-authority.ts';
 
 const preface = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 
@@ -45,7 +50,12 @@ interface Seen {
 }
 
 /** Node's HTTP/2 server behind the rewriter; resolves each request it sees (answering 200). */
-function serverBehindRewriter(expected: number): { client: Duplex; seen: Promise<Seen[]>; replaced: string[]; errors: Error[] } {
+function serverBehindRewriter(expected: number): {
+  client: Duplex;
+  seen: Promise<Seen[]>;
+  replaced: string[];
+  errors: Error[];
+} {
   const [client, serverSide] = duplexPair();
   const server = http2.createServer();
   const seen: Seen[] = [];
@@ -64,7 +74,10 @@ function serverBehindRewriter(expected: number): { client: Duplex; seen: Promise
     });
     server.on('sessionError', reject);
   });
-  const connection = new AuthorityRewritingConnection(serverSide, { onAuthorityReplaced: (authority) => replaced.push(authority), onFramingError: (error) => errors.push(error) });
+  const connection = new AuthorityRewritingConnection(serverSide, {
+    onAuthorityReplaced: (authority) => replaced.push(authority),
+    onFramingError: (error) => errors.push(error),
+  });
   connection.on('error', (error) => errors.push(error));
   server.emit('connection', connection);
   client.on('data', () => undefined);
@@ -114,7 +127,14 @@ describe('AuthorityRewritingConnection in front of Node HTTP/2', () => {
     ]);
     await dribble(client, bytes);
     const requests = await seen;
-    expect(requests.map((request) => [request.headers[':authority'], request.headers['x-request'], request.headers[':path'], request.body])).toEqual([
+    expect(
+      requests.map((request) => [
+        request.headers[':authority'],
+        request.headers['x-request'],
+        request.headers[':path'],
+        request.body,
+      ]),
+    ).toEqual([
       ['localhost', 'one', '/v1alpha1.CSIDriverProvider/Mount', 'hello'],
       ['localhost', 'two', '/v1alpha1.CSIDriverProvider/Mount', 'again'],
     ]);
@@ -131,13 +151,17 @@ describe('AuthorityRewritingConnection in front of Node HTTP/2', () => {
     const block = encode(grpcHeaders('provider.local:443', [['x-big', big]]));
     expect(block.length).toBeGreaterThan(16_384);
     const cut = [block.subarray(0, 10_000), block.subarray(10_000, 20_000), block.subarray(20_000)];
-    await dribble(client, Buffer.concat([
-      preface,
-      frame(0x4, 0, 0, Buffer.alloc(0)),
-      frame(0x1, 0x1, 1, cut[0] as Buffer),
-      frame(0x9, 0, 1, cut[1] as Buffer),
-      frame(0x9, 0x4, 1, cut[2] as Buffer),
-    ]), 7);
+    await dribble(
+      client,
+      Buffer.concat([
+        preface,
+        frame(0x4, 0, 0, Buffer.alloc(0)),
+        frame(0x1, 0x1, 1, cut[0] as Buffer),
+        frame(0x9, 0, 1, cut[1] as Buffer),
+        frame(0x9, 0x4, 1, cut[2] as Buffer),
+      ]),
+      7,
+    );
     const [request] = await seen;
     expect(request?.headers[':authority']).toBe('provider.local:443');
     expect(request?.headers['x-big']).toBe(big);
@@ -147,50 +171,90 @@ describe('AuthorityRewritingConnection in front of Node HTTP/2', () => {
 });
 
 describe('a client that hangs up while its answer is being written', () => {
-  it.each(['end', 'destroy'] as const)('(%s) closes the session and nothing else: the process lives on and a new connection is served', async (hangUp) => {
-    const [client, serverSide] = duplexPair();
-    const server = http2.createServer();
-    const answered = new Promise<void>((resolve) => {
-      server.on('stream', (stream) => {
-        stream.resume();
-        stream.on('end', () => {
-          stream.respond({ ':status': 200 });
-          // An answer larger than the flow-control window, so writes are still pending when the client goes.
-          stream.end(Buffer.alloc(200_000, 1));
-          resolve();
+  it.each(['end', 'destroy'] as const)(
+    '(%s) closes the session and nothing else: the process lives on and a new connection is served',
+    async (hangUp) => {
+      const [client, serverSide] = duplexPair();
+      const server = http2.createServer();
+      const answered = new Promise<void>((resolve) => {
+        server.on('stream', (stream) => {
+          stream.resume();
+          stream.on('end', () => {
+            stream.respond({ ':status': 200 });
+            // An answer larger than the flow-control window, so writes are still pending when the client goes.
+            stream.end(Buffer.alloc(200_000, 1));
+            resolve();
+          });
         });
       });
-    });
-    const sessionClosed = new Promise<void>((resolve) => server.on('session', (session) => session.on('close', () => resolve())));
-    server.emit('connection', new AuthorityRewritingConnection(serverSide));
-    const encode = clientEncoder();
-    client.write(Buffer.concat([preface, frame(0x4, 0, 0, Buffer.alloc(0)), frame(0x1, 0x4 | 0x1, 1, encode(grpcHeaders(socketAuthority)))]));
-    await answered;
-    if (hangUp === 'end') client.end();
-    else client.destroy();
-    await sessionClosed;
+      const sessionClosed = new Promise<void>((resolve) =>
+        server.on('session', (session) => session.on('close', () => resolve())),
+      );
+      server.emit('connection', new AuthorityRewritingConnection(serverSide));
+      const encode = clientEncoder();
+      client.write(
+        Buffer.concat([
+          preface,
+          frame(0x4, 0, 0, Buffer.alloc(0)),
+          frame(0x1, 0x4 | 0x1, 1, encode(grpcHeaders(socketAuthority))),
+        ]),
+      );
+      await answered;
+      if (hangUp === 'end') client.end();
+      else client.destroy();
+      await sessionClosed;
 
-    const next = serverBehindRewriter(1);
-    next.client.write(Buffer.concat([preface, frame(0x4, 0, 0, Buffer.alloc(0)), frame(0x1, 0x4 | 0x1, 1, clientEncoder()(grpcHeaders(socketAuthority)))]));
-    expect((await next.seen)[0]?.headers[':authority']).toBe('localhost');
-    next.client.destroy();
-  });
+      const next = serverBehindRewriter(1);
+      next.client.write(
+        Buffer.concat([
+          preface,
+          frame(0x4, 0, 0, Buffer.alloc(0)),
+          frame(0x1, 0x4 | 0x1, 1, clientEncoder()(grpcHeaders(socketAuthority))),
+        ]),
+      );
+      expect((await next.seen)[0]?.headers[':authority']).toBe('localhost');
+      next.client.destroy();
+    },
+  );
 });
 
 describe('ClientStreamRewriter refuses broken framing', () => {
   const settings = frame(0x4, 0, 0, Buffer.alloc(0));
   it.each([
     ['a connection without the preface', Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'), /client preface/],
-    ['DATA inside a header block', Buffer.concat([preface, settings, frame(0x1, 0, 1, Buffer.from([0x82])), frame(0x0, 0, 1, Buffer.from('x'))]), /only CONTINUATION may follow/],
-    ['CONTINUATION without HEADERS', Buffer.concat([preface, settings, frame(0x9, 0x4, 1, Buffer.from([0x82]))]), /without a HEADERS frame/],
-    ['padding longer than the frame', Buffer.concat([preface, settings, frame(0x1, 0x8 | 0x4, 1, Buffer.from([9, 0x82]))]), /padding longer/],
-    ['an HPACK index past the tables', Buffer.concat([preface, settings, frame(0x1, 0x4, 1, Buffer.from([0xff, 0x7f]))]), /HPACK/],
-    ['an HPACK bomb (one-byte references to a 4 KiB table entry)', (() => {
-      // A 4000-byte literal added to the dynamic table (index 62), then 300 one-byte references to it: 300 × 4 KiB decoded.
-      const literal = Buffer.concat([Buffer.from([0x40, 0x01, 0x78, 0x7f, 4000 - 127 & 0x7f | 0x80, (4000 - 127) >> 7]), Buffer.alloc(4000, 0x61)]);
-      const block = Buffer.concat([literal, Buffer.alloc(300, 0x80 | 62)]);
-      return Buffer.concat([preface, settings, frame(0x1, 0x4, 1, block)]);
-    })(), /decoded header list larger than/],
+    [
+      'DATA inside a header block',
+      Buffer.concat([preface, settings, frame(0x1, 0, 1, Buffer.from([0x82])), frame(0x0, 0, 1, Buffer.from('x'))]),
+      /only CONTINUATION may follow/,
+    ],
+    [
+      'CONTINUATION without HEADERS',
+      Buffer.concat([preface, settings, frame(0x9, 0x4, 1, Buffer.from([0x82]))]),
+      /without a HEADERS frame/,
+    ],
+    [
+      'padding longer than the frame',
+      Buffer.concat([preface, settings, frame(0x1, 0x8 | 0x4, 1, Buffer.from([9, 0x82]))]),
+      /padding longer/,
+    ],
+    [
+      'an HPACK index past the tables',
+      Buffer.concat([preface, settings, frame(0x1, 0x4, 1, Buffer.from([0xff, 0x7f]))]),
+      /HPACK/,
+    ],
+    [
+      'an HPACK bomb (one-byte references to a 4 KiB table entry)',
+      (() => {
+        // A 4000-byte literal added to the dynamic table (index 62), then 300 one-byte references to it: 300 × 4 KiB decoded.
+        const literal = Buffer.concat([
+          Buffer.from([0x40, 0x01, 0x78, 0x7f, ((4000 - 127) & 0x7f) | 0x80, (4000 - 127) >> 7]),
+          Buffer.alloc(4000, 0x61),
+        ]);
+        const block = Buffer.concat([literal, Buffer.alloc(300, 0x80 | 62)]);
+        return Buffer.concat([preface, settings, frame(0x1, 0x4, 1, block)]);
+      })(),
+      /decoded header list larger than/,
+    ],
   ])('%s', (_name, bytes, message) => {
     const rewriter = new ClientStreamRewriter();
     let error: unknown;

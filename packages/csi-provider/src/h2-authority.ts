@@ -76,7 +76,8 @@ export class HeaderBlockRewriter {
     let listBytes = 0;
     for (let header = this.decoder.read(); header !== null; header = this.decoder.read()) {
       listBytes += header.name.length + header.value.length + 32;
-      if (listBytes > maxHeaderListBytes) throw new Http2FramingError(`decoded header list larger than ${maxHeaderListBytes} bytes`);
+      if (listBytes > maxHeaderListBytes)
+        throw new Http2FramingError(`decoded header list larger than ${maxHeaderListBytes} bytes`);
       if (header.name === ':authority' && !nghttp2AcceptsAuthority(header.value)) {
         this.replaced ??= header.value;
         headers.push({ name: header.name, value: replacementAuthority, neverIndex: header.neverIndex ?? false });
@@ -159,7 +160,9 @@ export class ClientStreamRewriter {
       const flags = data.readUInt8(4);
       const streamId = data.readUInt32BE(5) & 0x7fffffff;
       if (this.pending && type !== FRAME_CONTINUATION) {
-        throw new Http2FramingError(`frame of type ${type} inside the header block of stream ${this.pending.streamId} (only CONTINUATION may follow)`);
+        throw new Http2FramingError(
+          `frame of type ${type} inside the header block of stream ${this.pending.streamId} (only CONTINUATION may follow)`,
+        );
       }
       if (type !== FRAME_HEADERS && type !== FRAME_CONTINUATION) {
         // Forwarded as it arrives: DATA is never held back for a whole frame.
@@ -168,7 +171,10 @@ export class ClientStreamRewriter {
         data = data.subarray(frameHeaderLength);
         continue;
       }
-      if (length > maxFrameSize) throw new Http2FramingError(`a header frame of ${length} bytes is larger than SETTINGS_MAX_FRAME_SIZE ${maxFrameSize}`);
+      if (length > maxFrameSize)
+        throw new Http2FramingError(
+          `a header frame of ${length} bytes is larger than SETTINGS_MAX_FRAME_SIZE ${maxFrameSize}`,
+        );
       if (data.length < frameHeaderLength + length) break;
       const payload = data.subarray(frameHeaderLength, frameHeaderLength + length);
       data = data.subarray(frameHeaderLength + length);
@@ -189,19 +195,28 @@ export class ClientStreamRewriter {
       }
       let priority: Buffer | undefined;
       if (flags & FLAG_PRIORITY) {
-        if (fragment.length < 5) throw new Http2FramingError('HEADERS frame with PRIORITY shorter than its 5 priority bytes');
+        if (fragment.length < 5)
+          throw new Http2FramingError('HEADERS frame with PRIORITY shorter than its 5 priority bytes');
         priority = Buffer.from(fragment.subarray(0, 5));
         fragment = fragment.subarray(5);
       }
       if (padding > fragment.length) throw new Http2FramingError('HEADERS padding longer than the frame');
       fragment = fragment.subarray(0, fragment.length - padding);
-      this.pending = { streamId, endStream: (flags & FLAG_END_STREAM) !== 0, priority, fragments: [Buffer.from(fragment)], bytes: fragment.length };
+      this.pending = {
+        streamId,
+        endStream: (flags & FLAG_END_STREAM) !== 0,
+        priority,
+        fragments: [Buffer.from(fragment)],
+        bytes: fragment.length,
+      };
     } else {
-      if (!this.pending || this.pending.streamId !== streamId) throw new Http2FramingError(`CONTINUATION on stream ${streamId} without a HEADERS frame before it`);
+      if (!this.pending || this.pending.streamId !== streamId)
+        throw new Http2FramingError(`CONTINUATION on stream ${streamId} without a HEADERS frame before it`);
       this.pending.fragments.push(Buffer.from(payload));
       this.pending.bytes += payload.length;
     }
-    if (this.pending.bytes > maxHeaderBlockBytes) throw new Http2FramingError(`header block larger than ${maxHeaderBlockBytes} bytes`);
+    if (this.pending.bytes > maxHeaderBlockBytes)
+      throw new Http2FramingError(`header block larger than ${maxHeaderBlockBytes} bytes`);
     if (!(flags & FLAG_END_HEADERS)) return [];
     const pending = this.pending;
     this.pending = undefined;
@@ -211,12 +226,18 @@ export class ClientStreamRewriter {
 }
 
 /** A header block as HEADERS (+ CONTINUATION) frames of at most the max frame size, without padding. */
-export function encodeHeaderFrames(streamId: number, endStream: boolean, priority: Buffer | undefined, block: Buffer): Buffer[] {
+export function encodeHeaderFrames(
+  streamId: number,
+  endStream: boolean,
+  priority: Buffer | undefined,
+  block: Buffer,
+): Buffer[] {
   const frames: Buffer[] = [];
   const firstRoom = maxFrameSize - (priority ? priority.length : 0);
   const first = block.subarray(0, firstRoom);
   let rest = block.subarray(first.length);
-  let flags = (endStream ? FLAG_END_STREAM : 0) | (priority ? FLAG_PRIORITY : 0) | (rest.length === 0 ? FLAG_END_HEADERS : 0);
+  let flags =
+    (endStream ? FLAG_END_STREAM : 0) | (priority ? FLAG_PRIORITY : 0) | (rest.length === 0 ? FLAG_END_HEADERS : 0);
   const firstPayload = priority ? Buffer.concat([priority, first]) : first;
   frames.push(frameHeader(firstPayload.length, FRAME_HEADERS, flags, streamId), firstPayload);
   while (rest.length > 0) {
@@ -244,7 +265,13 @@ export class AuthorityRewritingConnection extends Duplex {
   private authorityReported = false;
   private gone = false;
 
-  constructor(socket: Duplex, events: { onAuthorityReplaced?: (authority: string) => void; onFramingError?: (error: Http2FramingError) => void } = {}) {
+  constructor(
+    socket: Duplex,
+    events: {
+      onAuthorityReplaced?: (authority: string) => void;
+      onFramingError?: (error: Http2FramingError) => void;
+    } = {},
+  ) {
     super({ allowHalfOpen: true });
     this.socket = socket;
     socket.on('data', (chunk: Buffer) => {

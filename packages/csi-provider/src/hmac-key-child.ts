@@ -31,14 +31,33 @@ const deadlineMs = 60_000;
 /** Reads or creates the HMAC key Secret in a child process; never throws (the reply says what failed). */
 export async function loadHmacKeyInChild(task: HmacKeyTask): Promise<HmacKeyReply> {
   const entry = childEntry();
-  const child = fork(entry.path, [JSON.stringify(task)], { execArgv: entry.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(entry.path, [JSON.stringify(task)], {
+    execArgv: entry.execArgv,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   let timer: NodeJS.Timeout | undefined;
   try {
     return await new Promise<HmacKeyReply>((resolve) => {
-      timer = setTimeout(() => resolve({ ok: false, stage: 'secret', message: `no answer from the Kubernetes API within ${deadlineMs / 1000}s` }), deadlineMs);
+      timer = setTimeout(
+        () =>
+          resolve({
+            ok: false,
+            stage: 'secret',
+            message: `no answer from the Kubernetes API within ${deadlineMs / 1000}s`,
+          }),
+        deadlineMs,
+      );
       child.once('message', (reply: HmacKeyReply) => resolve(reply));
-      child.once('error', (error) => resolve({ ok: false, stage: 'secret', message: `cannot start the HMAC key process: ${error.message}` }));
-      child.once('exit', (code, signal) => resolve({ ok: false, stage: 'secret', message: `the HMAC key process ended (${signal ?? `code ${code}`}) without an answer` }));
+      child.once('error', (error) =>
+        resolve({ ok: false, stage: 'secret', message: `cannot start the HMAC key process: ${error.message}` }),
+      );
+      child.once('exit', (code, signal) =>
+        resolve({
+          ok: false,
+          stage: 'secret',
+          message: `the HMAC key process ended (${signal ?? `code ${code}`}) without an answer`,
+        }),
+      );
     });
   } finally {
     clearTimeout(timer);

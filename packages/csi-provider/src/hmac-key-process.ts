@@ -23,7 +23,8 @@ async function run(task: HmacKeyTask): Promise<HmacKeyReply> {
 
 if (import.meta.main) {
   const send = process.send?.bind(process);
-  if (!send) throw new Error('hmac-key-process runs as a child of the CSI provider (with an IPC channel), not on its own');
+  if (!send)
+    throw new Error('hmac-key-process runs as a child of the CSI provider (with an IPC channel), not on its own');
   const reply = await run(JSON.parse(process.argv[2] ?? '{}') as HmacKeyTask);
   send(reply, () => process.disconnect());
 }

@@ -16,6 +16,16 @@ export function providerNamespace(env: Readonly<Record<string, string | undefine
  * The key object versions are HMAC'd with, kept in a Secret (as vault-csi-provider does) so every
  * replica and every restart computes the same versions and the driver never re-mounts for nothing.
  */
-export function loadOrCreateHmacKey(kubeConfig: k8s.KubeConfig, namespace: string, name: string, logger?: Logger): Promise<Buffer> {
-  return loadOrCreateSecretKey(kubeConfig, namespace, name, { bytes: 32, field: 'key', managedBy: 'vaultbridge-csi-provider', ...(logger ? { logger } : {}) });
+export function loadOrCreateHmacKey(
+  kubeConfig: k8s.KubeConfig,
+  namespace: string,
+  name: string,
+  logger?: Logger,
+): Promise<Buffer> {
+  return loadOrCreateSecretKey(kubeConfig, namespace, name, {
+    bytes: 32,
+    field: 'key',
+    managedBy: 'vaultbridge-csi-provider',
+    ...(logger ? { logger } : {}),
+  });
 }

@@ -11,14 +11,27 @@ const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.fuzz-token-never-printed.sig';
 
 const objectEntry = fc.record(
   {
-    objectName: fc.oneof(fc.constantFrom('db', 'a/b', '.', 'a/', '../x', '', 'x\u0000y', '2024'), fc.string({ maxLength: 20 }), fc.integer()),
-    secretPath: fc.oneof(fc.constantFrom('secret/data/app', 'secret/metadata/app', 'database/creds/app', 'kv/x?version=2', ''), fc.string({ maxLength: 30 })),
+    objectName: fc.oneof(
+      fc.constantFrom('db', 'a/b', '.', 'a/', '../x', '', 'x\u0000y', '2024'),
+      fc.string({ maxLength: 20 }),
+      fc.integer(),
+    ),
+    secretPath: fc.oneof(
+      fc.constantFrom('secret/data/app', 'secret/metadata/app', 'database/creds/app', 'kv/x?version=2', ''),
+      fc.string({ maxLength: 30 }),
+    ),
     secretKey: fc.oneof(fc.constantFrom('password', 'keys', ''), fc.string({ maxLength: 12 }), fc.integer()),
     method: fc.oneof(fc.constantFrom('GET', 'LIST', 'PUT', 'POST', 'get', 'DELETE'), fc.string({ maxLength: 6 })),
-    secretArgs: fc.oneof(fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }), fc.jsonValue({ maxDepth: 2 })),
+    secretArgs: fc.oneof(
+      fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }),
+      fc.jsonValue({ maxDepth: 2 }),
+    ),
     filePermission: fc.oneof(fc.constantFrom(384, 420, 0o777, -1, 99999), fc.jsonValue({ maxDepth: 1 })),
     encoding: fc.oneof(fc.constantFrom('utf-8', 'base64', 'hex', 'nope'), fc.string({ maxLength: 8 })),
-    template: fc.oneof(fc.constantFrom('{{ .password }}', '{{', '{{#each x}}', '{{ secret "x" }}'), fc.string({ maxLength: 20 })),
+    template: fc.oneof(
+      fc.constantFrom('{{ .password }}', '{{', '{{#each x}}', '{{ secret "x" }}'),
+      fc.string({ maxLength: 20 }),
+    ),
   },
   { requiredKeys: [] },
 );
@@ -27,13 +40,32 @@ const objectEntry = fc.record(
 const objectsYaml = fc.oneof(
   fc.array(objectEntry, { maxLength: 4 }).map((entries) => JSON.stringify(entries)),
   fc.array(objectEntry, { maxLength: 3 }).map((entries) =>
-    entries.map((entry) => `- ${Object.entries(entry).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join('\n  ')}`).join('\n'),
+    entries
+      .map(
+        (entry) =>
+          `- ${Object.entries(entry)
+            .map(([k, v]) => `${k}: ${JSON.stringify(v)}`)
+            .join('\n  ')}`,
+      )
+      .join('\n'),
   ),
-  fc.constantFrom('', '[]', '{}', '- a\n- b', '&a [*a]', '- {objectName: x, secretPath: "secret/data/a", secretKey: k}', ': : :', '\t- x'),
+  fc.constantFrom(
+    '',
+    '[]',
+    '{}',
+    '- a\n- b',
+    '&a [*a]',
+    '- {objectName: x, secretPath: "secret/data/a", secretKey: k}',
+    ': : :',
+    '\t- x',
+  ),
   fc.string({ maxLength: 60 }),
 );
 
-const parameter = fc.oneof(fc.string({ maxLength: 30 }), fc.constantFrom('', 'true', 'false', 'https://vault:8200', 'http://[::1', '/abs', 'kubernetes/'));
+const parameter = fc.oneof(
+  fc.string({ maxLength: 30 }),
+  fc.constantFrom('', 'true', 'false', 'https://vault:8200', 'http://[::1', '/abs', 'kubernetes/'),
+);
 const attributes = fc.record(
   {
     roleName: parameter,
@@ -64,7 +96,10 @@ const rawAttributes = fc.oneof(
 );
 const request = fc.record({
   attributes: rawAttributes,
-  targetPath: fc.oneof(fc.constantFrom('', '/var/lib/kubelet/pods/u/volumes/x/mount', 'relative', '/'), fc.string({ maxLength: 30 })),
+  targetPath: fc.oneof(
+    fc.constantFrom('', '/var/lib/kubelet/pods/u/volumes/x/mount', 'relative', '/'),
+    fc.string({ maxLength: 30 }),
+  ),
   permission: fc.oneof(fc.constantFrom('', '420', '"420"', '0644', '-1', 'abc'), fc.string({ maxLength: 8 })),
   secrets: fc.option(fc.oneof(fc.constant('{}'), fc.string({ maxLength: 20 })), { nil: undefined }),
 });

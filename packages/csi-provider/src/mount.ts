@@ -48,7 +48,11 @@ export function objectVersion(object: SecretObject, content: Buffer, hmacKey: Bu
 }
 
 /** The mount's files and versions, one per object in SecretProviderClass order. */
-export function buildMountResult(config: MountConfig, responses: ReadonlyMap<string, VaultResponse<unknown> | null>, hmacKey: Buffer): MountResult {
+export function buildMountResult(
+  config: MountConfig,
+  responses: ReadonlyMap<string, VaultResponse<unknown> | null>,
+  hmacKey: Buffer,
+): MountResult {
   const files: MountFile[] = [];
   const objectVersions: ObjectVersion[] = [];
   let totalBytes = 0;
@@ -63,8 +67,13 @@ export function buildMountResult(config: MountConfig, responses: ReadonlyMap<str
     if (totalBytes > maxMountBytes) {
       // Refused as soon as the total crosses the limit: many objects naming one large value must not
       // all be built first (300 × 3 MiB cost 1 GiB before this check moved into the loop).
-      const sizes = [...files.map((file) => `${file.path}=${file.contents.length}`), `${object.objectName}=${contents.length}`].join(', ');
-      throw new MountTooLargeError(`the mount's files exceed the driver's default 4 MiB gRPC limit at object "${object.objectName}" (${totalBytes} bytes so far: ${sizes}); split the SecretProviderClass or raise --max-call-recv-msg-size on the driver`);
+      const sizes = [
+        ...files.map((file) => `${file.path}=${file.contents.length}`),
+        `${object.objectName}=${contents.length}`,
+      ].join(', ');
+      throw new MountTooLargeError(
+        `the mount's files exceed the driver's default 4 MiB gRPC limit at object "${object.objectName}" (${totalBytes} bytes so far: ${sizes}); split the SecretProviderClass or raise --max-call-recv-msg-size on the driver`,
+      );
     }
     files.push({ path: object.objectName, mode: object.filePermission || config.filePermission, contents });
     objectVersions.push({ id: object.objectName, version: objectVersion(object, contents, hmacKey) });

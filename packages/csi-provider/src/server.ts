@@ -20,15 +20,26 @@ export const defaultEndpoint = '/var/run/secrets-store-csi-providers/vault.sock'
 /** The .proto sits at the package root: `../proto` from src/, `../../proto` from dist/bundle/. */
 function protoPath(): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
-  const candidates = [path.join(here, '../proto/v1alpha1/service.proto'), path.join(here, '../../proto/v1alpha1/service.proto')];
+  const candidates = [
+    path.join(here, '../proto/v1alpha1/service.proto'),
+    path.join(here, '../../proto/v1alpha1/service.proto'),
+  ];
   const found = candidates.find((candidate) => fs.existsSync(candidate));
   if (!found) throw new Error(`proto/v1alpha1/service.proto not found (looked in ${candidates.join(', ')})`);
   return found;
 }
 
 export function loadProviderService(): grpc.ServiceDefinition {
-  const definition = protoLoader.loadSync(protoPath(), { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true });
-  const loaded = grpc.loadPackageDefinition(definition) as unknown as { v1alpha1: { CSIDriverProvider: grpc.ServiceClientConstructor } };
+  const definition = protoLoader.loadSync(protoPath(), {
+    keepCase: true,
+    longs: String,
+    enums: String,
+    defaults: true,
+    oneofs: true,
+  });
+  const loaded = grpc.loadPackageDefinition(definition) as unknown as {
+    v1alpha1: { CSIDriverProvider: grpc.ServiceClientConstructor };
+  };
   return loaded.v1alpha1.CSIDriverProvider.service;
 }
 
@@ -74,10 +85,25 @@ export class ProviderServer {
     this.logger = options.logger;
     this.metrics = options.metrics ?? createMetricsRegistry();
     this.hmacKey = options.hmacKey ?? generateHmacKey();
-    this.mounts = this.metrics.counter({ name: 'vaultbridge_csi_mounts_total', help: 'Mount calls by gRPC status code.', labelNames: ['code'] as const });
-    this.mountSeconds = this.metrics.histogram({ name: 'vaultbridge_csi_mount_seconds', help: 'Mount call duration.', buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
-    const logins = this.metrics.counter({ name: 'vaultbridge_csi_vault_logins_total', help: 'Vault logins (one per pod, again when its token nears expiry).' });
-    const reads = this.metrics.counter({ name: 'vaultbridge_csi_vault_reads_total', help: 'Vault secret reads after coalescing.', labelNames: ['result'] as const });
+    this.mounts = this.metrics.counter({
+      name: 'vaultbridge_csi_mounts_total',
+      help: 'Mount calls by gRPC status code.',
+      labelNames: ['code'] as const,
+    });
+    this.mountSeconds = this.metrics.histogram({
+      name: 'vaultbridge_csi_mount_seconds',
+      help: 'Mount call duration.',
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    });
+    const logins = this.metrics.counter({
+      name: 'vaultbridge_csi_vault_logins_total',
+      help: 'Vault logins (one per pod, again when its token nears expiry).',
+    });
+    const reads = this.metrics.counter({
+      name: 'vaultbridge_csi_vault_reads_total',
+      help: 'Vault secret reads after coalescing.',
+      labelNames: ['result'] as const,
+    });
     this.fetcher = new VaultFetcher({
       ...options,
       allowedVaultAddresses: options.allowedVaultAddresses ?? options.flags.allowedVaultAddresses,
@@ -89,26 +115,54 @@ export class ProviderServer {
       Version: (_call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
         callback(null, { version: 'v1alpha1', runtime_name: runtimeName, runtime_version: runtimeVersion });
       },
-      Mount: (call: grpc.ServerUnaryCall<MountRequestMessage, MountResponseMessage>, callback: grpc.sendUnaryData<MountResponseMessage>) => {
-        void this.mount(call).then((response) => callback(null, response), (error: grpc.ServiceError) => callback(error));
+      Mount: (
+        call: grpc.ServerUnaryCall<MountRequestMessage, MountResponseMessage>,
+        callback: grpc.sendUnaryData<MountResponseMessage>,
+      ) => {
+        void this.mount(call).then(
+          (response) => callback(null, response),
+          (error: grpc.ServiceError) => callback(error),
+        );
       },
     });
   }
 
-  private async mount(call: grpc.ServerUnaryCall<MountRequestMessage, MountResponseMessage>): Promise<MountResponseMessage> {
+  private async mount(
+    call: grpc.ServerUnaryCall<MountRequestMessage, MountResponseMessage>,
+  ): Promise<MountResponseMessage> {
     const started = performance.now();
     const request = call.request;
     const abort = new AbortController();
     call.on('cancelled', () => abort.abort());
     let podLabel = '';
     try {
-      const config = parseMountRequest({ attributes: request.attributes, targetPath: request.target_path, permission: request.permission, secrets: request.secrets }, this.options.flags);
+      const config = parseMountRequest(
+        {
+          attributes: request.attributes,
+          targetPath: request.target_path,
+          permission: request.permission,
+          secrets: request.secrets,
+        },
+        this.options.flags,
+      );
       podLabel = `${config.pod.namespace}/${config.pod.name}`;
       const responses = await this.fetcher.fetch(config, abort.signal);
       const result = buildMountResult(config, responses, this.hmacKey);
-      if (result.totalBytes > warnMountBytes) this.logger.warn({ pod: podLabel, bytes: result.totalBytes }, 'mount above 1 MiB: syncing it to a Kubernetes Secret may fail');
+      if (result.totalBytes > warnMountBytes)
+        this.logger.warn(
+          { pod: podLabel, bytes: result.totalBytes },
+          'mount above 1 MiB: syncing it to a Kubernetes Secret may fail',
+        );
       this.mounts.inc({ code: 'OK' });
-      this.logger.info({ pod: podLabel, targetPath: config.targetPath, files: result.files.map((file) => file.path), ms: Math.round(performance.now() - started) }, 'mount served');
+      this.logger.info(
+        {
+          pod: podLabel,
+          targetPath: config.targetPath,
+          files: result.files.map((file) => file.path),
+          ms: Math.round(performance.now() - started),
+        },
+        'mount served',
+      );
       return {
         object_version: result.objectVersions,
         files: result.files.map((file) => ({ path: file.path, mode: file.mode, contents: file.contents })),
@@ -133,7 +187,8 @@ export class ProviderServer {
     await fs.promises.mkdir(path.dirname(socketPath), { recursive: true });
     const existing = await fs.promises.lstat(socketPath).catch(() => undefined);
     if (existing) {
-      if (!existing.isSocket()) throw new Error(`${socketPath} exists and is not a socket; remove it or choose another --endpoint`);
+      if (!existing.isSocket())
+        throw new Error(`${socketPath} exists and is not a socket; remove it or choose another --endpoint`);
       await fs.promises.unlink(socketPath);
     }
     const injector = this.grpcServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
@@ -142,8 +197,13 @@ export class ProviderServer {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
       const connection = new AuthorityRewritingConnection(socket, {
-        onAuthorityReplaced: (authority) => this.logger.debug({ authority }, 'client sent an :authority Node\'s HTTP/2 refuses (grpc-go dialling a socket path); serving it as localhost'),
-        onFramingError: (error) => this.logger.warn({ err: error }, 'closed a provider connection that broke HTTP/2 framing'),
+        onAuthorityReplaced: (authority) =>
+          this.logger.debug(
+            { authority },
+            "client sent an :authority Node's HTTP/2 refuses (grpc-go dialling a socket path); serving it as localhost",
+          ),
+        onFramingError: (error) =>
+          this.logger.warn({ err: error }, 'closed a provider connection that broke HTTP/2 framing'),
       });
       injector.injectConnection(connection);
     });
@@ -179,7 +239,9 @@ export class ProviderServer {
   async close(graceMs = 10_000): Promise<void> {
     // No new connections; the ones open finish their calls (grpc-js sends GOAWAY and closes them).
     const socketServer = this.socketServer;
-    const stopped = socketServer ? new Promise<void>((resolve) => socketServer.close(() => resolve())) : Promise.resolve();
+    const stopped = socketServer
+      ? new Promise<void>((resolve) => socketServer.close(() => resolve()))
+      : Promise.resolve();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         this.grpcServer.forceShutdown();

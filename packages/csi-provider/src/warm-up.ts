@@ -14,20 +14,49 @@ import { buildMountResult } from './mount.ts';
 const preface = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 
 /** A MountRequest as the driver builds it, with objects that take the common paths (key, whole, octal mode, base64). */
-function sampleRequest(): { attributes: string; secrets: string; target_path: string; permission: string; current_object_version: [] } {
-  const tokens = JSON.stringify({ vault: { token: 'warm-up', expirationTimestamp: new Date(Date.now() + 3_600_000).toISOString() } });
+function sampleRequest(): {
+  attributes: string;
+  secrets: string;
+  target_path: string;
+  permission: string;
+  current_object_version: [];
+} {
+  const tokens = JSON.stringify({
+    vault: { token: 'warm-up', expirationTimestamp: new Date(Date.now() + 3_600_000).toISOString() },
+  });
   const objects = [
-    '- objectName: username', '  secretPath: secret/data/warm-up', '  secretKey: username',
-    '- objectName: dir/password', '  secretPath: /v1/secret/data/warm-up?version=1', '  secretKey: password', '  filePermission: 0600',
-    '- objectName: whole.json', '  secretPath: secret/data/warm-up',
-    '- objectName: blob', '  secretPath: kv/warm-up', '  secretKey: blob', '  encoding: base64',
-    '- objectName: cert', '  secretPath: pki/issue/warm-up', '  method: PUT', '  secretArgs:', '    common_name: warm-up.example', '    ttl: 1h', '',
+    '- objectName: username',
+    '  secretPath: secret/data/warm-up',
+    '  secretKey: username',
+    '- objectName: dir/password',
+    '  secretPath: /v1/secret/data/warm-up?version=1',
+    '  secretKey: password',
+    '  filePermission: 0600',
+    '- objectName: whole.json',
+    '  secretPath: secret/data/warm-up',
+    '- objectName: blob',
+    '  secretPath: kv/warm-up',
+    '  secretKey: blob',
+    '  encoding: base64',
+    '- objectName: cert',
+    '  secretPath: pki/issue/warm-up',
+    '  method: PUT',
+    '  secretArgs:',
+    '    common_name: warm-up.example',
+    '    ttl: 1h',
+    '',
   ].join('\n');
   return {
     attributes: JSON.stringify({
-      roleName: 'warm-up', objects, secretProviderClass: 'warm-up',
-      'csi.storage.k8s.io/pod.name': 'warm-up', 'csi.storage.k8s.io/pod.namespace': 'warm-up', 'csi.storage.k8s.io/pod.uid': '00000000-0000-4000-8000-000000000000',
-      'csi.storage.k8s.io/serviceAccount.name': 'warm-up', 'csi.storage.k8s.io/serviceAccount.tokens': tokens, 'csi.storage.k8s.io/ephemeral': 'false',
+      roleName: 'warm-up',
+      objects,
+      secretProviderClass: 'warm-up',
+      'csi.storage.k8s.io/pod.name': 'warm-up',
+      'csi.storage.k8s.io/pod.namespace': 'warm-up',
+      'csi.storage.k8s.io/pod.uid': '00000000-0000-4000-8000-000000000000',
+      'csi.storage.k8s.io/serviceAccount.name': 'warm-up',
+      'csi.storage.k8s.io/serviceAccount.tokens': tokens,
+      'csi.storage.k8s.io/ephemeral': 'false',
     }),
     secrets: 'null',
     target_path: '/var/lib/kubelet/pods/warm-up/volumes/kubernetes.io~csi/warm-up/mount',
@@ -37,7 +66,16 @@ function sampleRequest(): { attributes: string; secrets: string; target_path: st
 }
 
 function sampleAnswer(data: Record<string, unknown>): VaultResponse<unknown> {
-  return { request_id: 'warm-up', lease_id: '', lease_duration: 0, renewable: false, data, auth: null, warnings: null, wrap_info: null };
+  return {
+    request_id: 'warm-up',
+    lease_id: '',
+    lease_duration: 0,
+    renewable: false,
+    data,
+    auth: null,
+    warnings: null,
+    wrap_info: null,
+  };
 }
 
 /**
@@ -49,16 +87,43 @@ export function warmUpMountPath(service: grpc.ServiceDefinition, flags: Provider
   const method = service.Mount as grpc.MethodDefinition<unknown, unknown>;
   const wire = method.requestSerialize(sampleRequest());
   const request = method.requestDeserialize(wire) as ReturnType<typeof sampleRequest>;
-  const config = parseMountRequest({ attributes: request.attributes, targetPath: request.target_path, permission: request.permission, secrets: request.secrets }, flags);
-  const kv = sampleAnswer({ data: { username: 'warm-up', password: 'warm-up<&>', port: 5432, nested: { list: [1, 'two', true] } }, metadata: { version: 1 } });
+  const config = parseMountRequest(
+    {
+      attributes: request.attributes,
+      targetPath: request.target_path,
+      permission: request.permission,
+      secrets: request.secrets,
+    },
+    flags,
+  );
+  const kv = sampleAnswer({
+    data: { username: 'warm-up', password: 'warm-up<&>', port: 5432, nested: { list: [1, 'two', true] } },
+    metadata: { version: 1 },
+  });
   const responses = new Map<string, VaultResponse<unknown>>([
-    ['username', kv], ['dir/password', kv], ['whole.json', kv],
+    ['username', kv],
+    ['dir/password', kv],
+    ['whole.json', kv],
     ['blob', sampleAnswer({ blob: Buffer.from('warm-up').toString('base64') })],
-    ['cert', { ...sampleAnswer({ certificate: '-----BEGIN CERTIFICATE-----\nwarm-up\n-----END CERTIFICATE-----', serial_number: '01:02' }), lease_id: 'pki/issue/warm-up/x', lease_duration: 3600 }],
+    [
+      'cert',
+      {
+        ...sampleAnswer({
+          certificate: '-----BEGIN CERTIFICATE-----\nwarm-up\n-----END CERTIFICATE-----',
+          serial_number: '01:02',
+        }),
+        lease_id: 'pki/issue/warm-up/x',
+        lease_duration: 3600,
+      },
+    ],
   ]);
   const result = buildMountResult(config, responses, hmacKey);
   method.responseSerialize({ object_version: result.objectVersions, files: result.files });
-  (service.Version as grpc.MethodDefinition<unknown, unknown>).responseSerialize({ version: 'v1alpha1', runtime_name: 'warm-up', runtime_version: '0' });
+  (service.Version as grpc.MethodDefinition<unknown, unknown>).responseSerialize({
+    version: 'v1alpha1',
+    runtime_name: 'warm-up',
+    runtime_version: '0',
+  });
   return config;
 }
 
@@ -69,10 +134,16 @@ export function warmUpMountPath(service: grpc.ServiceDefinition, flags: Provider
  * compiled before the first real call. Resolves true once the call's trailers came back, false when it
  * gave up after `timeoutMs`; never throws.
  */
-export async function warmUpGrpc(service: grpc.ServiceDefinition, injector: grpc.ConnectionInjector, timeoutMs = 2000): Promise<boolean> {
+export async function warmUpGrpc(
+  service: grpc.ServiceDefinition,
+  injector: grpc.ConnectionInjector,
+  timeoutMs = 2000,
+): Promise<boolean> {
   const [clientSide, serverSide] = duplexPair();
   injector.injectConnection(new AuthorityRewritingConnection(serverSide));
-  const message = (service.Version as grpc.MethodDefinition<unknown, unknown>).requestSerialize({ version: 'v1alpha1' });
+  const message = (service.Version as grpc.MethodDefinition<unknown, unknown>).requestSerialize({
+    version: 'v1alpha1',
+  });
   const data = Buffer.alloc(5 + message.length);
   data.writeUInt32BE(message.length, 1);
   message.copy(data, 5);
@@ -102,7 +173,15 @@ export async function warmUpGrpc(service: grpc.ServiceDefinition, injector: grpc
         }
       });
       clientSide.on('error', () => undefined);
-      clientSide.write(Buffer.concat([preface, Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0]), ...encodeHeaderFrames(1, false, undefined, versionHeaders()), dataFrame, data]));
+      clientSide.write(
+        Buffer.concat([
+          preface,
+          Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0]),
+          ...encodeHeaderFrames(1, false, undefined, versionHeaders()),
+          dataFrame,
+          data,
+        ]),
+      );
     });
   } finally {
     clientSide.destroy();
@@ -113,9 +192,14 @@ export async function warmUpGrpc(service: grpc.ServiceDefinition, injector: grpc
 function versionHeaders(): Buffer {
   const compressor = hpack.compressor.create({ table: { maxSize: 4096 } });
   compressor.write([
-    { name: ':method', value: 'POST' }, { name: ':scheme', value: 'http' }, { name: ':path', value: '/v1alpha1.CSIDriverProvider/Version' },
-    { name: ':authority', value: '/var/run/secrets-store-csi-providers/vault.sock' }, { name: 'content-type', value: 'application/grpc' },
-    { name: 'user-agent', value: 'grpc-go/1.56.3' }, { name: 'te', value: 'trailers' }, { name: 'grpc-timeout', value: '4999m' },
+    { name: ':method', value: 'POST' },
+    { name: ':scheme', value: 'http' },
+    { name: ':path', value: '/v1alpha1.CSIDriverProvider/Version' },
+    { name: ':authority', value: '/var/run/secrets-store-csi-providers/vault.sock' },
+    { name: 'content-type', value: 'application/grpc' },
+    { name: 'user-agent', value: 'grpc-go/1.56.3' },
+    { name: 'te', value: 'trailers' },
+    { name: 'grpc-timeout', value: '4999m' },
   ]);
   return compressor.read() ?? Buffer.alloc(0);
 }

@@ -43,18 +43,33 @@ beforeAll(async () => {
   await stack.createNamespace(namespace);
   await stack.createServiceAccount(namespace, serviceAccount);
   await stack.enableKubernetesAuth(authMount);
-  await stack.writePolicy(role, `
+  await stack.writePolicy(
+    role,
+    `
 path "${layout.kvV2Mount}/data/${appPath}" { capabilities = ["read"] }
 path "${layout.databaseMount}/creds/${layout.databaseRole}" { capabilities = ["read"] }
-`);
-  await stack.writeKubernetesRole(role, { serviceAccounts: [serviceAccount], namespaces: [namespace], policies: [role], audience: 'vault', mount: authMount });
-  await stack.vaultAdmin.write(`${layout.kvV2Mount}/data/${appPath}`, { data: { username: 'go-user', password: 's3cret<&>' } });
+`,
+  );
+  await stack.writeKubernetesRole(role, {
+    serviceAccounts: [serviceAccount],
+    namespaces: [namespace],
+    policies: [role],
+    audience: 'vault',
+    mount: authMount,
+  });
+  await stack.vaultAdmin.write(`${layout.kvV2Mount}/data/${appPath}`, {
+    data: { username: 'go-user', password: 's3cret<&>' },
+  });
 
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'csi-go-'));
   providerVolume = path.join(dir, 'secrets-store-csi-providers');
   socketPath = path.join(providerVolume, 'vault.sock');
   server = new ProviderServer({
-    logger: createLogger({ name: 'csi-go-test', level: 'debug', destination: { write: (line: string) => logLines.push(line) } }),
+    logger: createLogger({
+      name: 'csi-go-test',
+      level: 'debug',
+      destination: { write: (line: string) => logLines.push(line) },
+    }),
     flags: { vaultAddr: stack.vaultAddr, vaultMount: 'kubernetes', tls: {} },
     env: {},
   });
@@ -67,36 +82,53 @@ afterAll(async () => {
 });
 
 /** SPC parameters overlaid with the volume context the kubelet sends, as the driver merges them. */
-async function attributesFile(name: string, objects: string, podUid: string, extra: Record<string, string> = {}): Promise<string> {
+async function attributesFile(
+  name: string,
+  objects: string,
+  podUid: string,
+  extra: Record<string, string> = {},
+): Promise<string> {
   const { token, expiresAt } = await stack.requestToken(namespace, serviceAccount, { audiences: ['vault'] });
   const file = path.join(dir, `${name}.json`);
-  fs.writeFileSync(file, JSON.stringify({
-    roleName: role,
-    vaultKubernetesMountPath: authMount,
-    objects,
-    secretProviderClass: 'vault-app',
-    'csi.storage.k8s.io/ephemeral': 'false',
-    'csi.storage.k8s.io/pod.name': 'web-go',
-    'csi.storage.k8s.io/pod.namespace': namespace,
-    'csi.storage.k8s.io/pod.uid': podUid,
-    'csi.storage.k8s.io/serviceAccount.name': serviceAccount,
-    'csi.storage.k8s.io/serviceAccount.tokens': JSON.stringify({ vault: { token, expirationTimestamp: expiresAt.toISOString() } }),
-    ...extra,
-  }));
+  fs.writeFileSync(
+    file,
+    JSON.stringify({
+      roleName: role,
+      vaultKubernetesMountPath: authMount,
+      objects,
+      secretProviderClass: 'vault-app',
+      'csi.storage.k8s.io/ephemeral': 'false',
+      'csi.storage.k8s.io/pod.name': 'web-go',
+      'csi.storage.k8s.io/pod.namespace': namespace,
+      'csi.storage.k8s.io/pod.uid': podUid,
+      'csi.storage.k8s.io/serviceAccount.name': serviceAccount,
+      'csi.storage.k8s.io/serviceAccount.tokens': JSON.stringify({
+        vault: { token, expirationTimestamp: expiresAt.toISOString() },
+      }),
+      ...extra,
+    }),
+  );
   return file;
 }
 
 /** Runs the Go client; resolves its exit code and one parsed JSON line per call. */
 function runClient(args: string[]): Promise<{ exitCode: number | null; lines: ClientLine[]; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(binaryPath('csi-driver-client'), ['-provider-volume', providerVolume, '-provider', 'vault', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      binaryPath('csi-driver-client'),
+      ['-provider-volume', providerVolume, '-provider', 'vault', ...args],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
     child.on('error', reject);
     child.on('close', (exitCode) => {
-      const lines = stdout.split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as ClientLine);
+      const lines = stdout
+        .split('\n')
+        .filter((line) => line.trim() !== '')
+        .map((line) => JSON.parse(line) as ClientLine);
       resolve({ exitCode, lines, stderr });
     });
   });
@@ -122,9 +154,22 @@ describe('the provider called by grpc-go as the Secrets Store CSI Driver v1.5.4 
   it('answers Version and two Mounts on one connection; the driver writes the files; the database credentials log in', async () => {
     const target = path.join(dir, 'pods', 'web-go', 'volumes', 'secrets-store-inline');
     const attributes = await attributesFile('mount', objects, '0d1c7a55-0000-4000-8000-000000000001');
-    const { exitCode, lines, stderr } = await runClient(['-attributes-file', attributes, '-target-path', target, '-write', 'version', 'mount', 'mount']);
+    const { exitCode, lines, stderr } = await runClient([
+      '-attributes-file',
+      attributes,
+      '-target-path',
+      target,
+      '-write',
+      'version',
+      'mount',
+      'mount',
+    ]);
     expect(stderr).toBe('');
-    expect(lines.map((line) => [line.call, line.ok, line.code ?? ''])).toEqual([['version', true, ''], ['mount', true, ''], ['mount', true, '']]);
+    expect(lines.map((line) => [line.call, line.ok, line.code ?? ''])).toEqual([
+      ['version', true, ''],
+      ['mount', true, ''],
+      ['mount', true, ''],
+    ]);
     expect(exitCode).toBe(0);
     expect(lines[0]).toMatchObject({ runtimeName: 'vaultbridge-csi-provider', version: 'v1alpha1' });
 
@@ -135,8 +180,15 @@ describe('the provider called by grpc-go as the Secrets Store CSI Driver v1.5.4 
     expect(read('secret/password')).toBe('s3cret<&>');
     expect(mode('secret/password')).toBe(0o600);
     // The rotation poll's answer (second Mount) reuses the pod volume's leased credential: the same file.
-    expect(lines[2]?.files?.find((file) => file.path === 'db-username')?.contents).toBe(lines[1]?.files?.find((file) => file.path === 'db-username')?.contents);
-    expect(Object.keys(lines[1]?.objectVersions ?? {}).sort()).toEqual(['db-password', 'db-username', 'secret/password', 'username']);
+    expect(lines[2]?.files?.find((file) => file.path === 'db-username')?.contents).toBe(
+      lines[1]?.files?.find((file) => file.path === 'db-username')?.contents,
+    );
+    expect(Object.keys(lines[1]?.objectVersions ?? {}).sort()).toEqual([
+      'db-password',
+      'db-username',
+      'secret/password',
+      'username',
+    ]);
     expect(lines[2]?.objectVersions).toEqual(lines[1]?.objectVersions);
     const { host, port, database } = stack.postgres;
     const db = new pg.Client({ host, port, database, user: read('db-username'), password: read('db-password') });
@@ -144,15 +196,25 @@ describe('the provider called by grpc-go as the Secrets Store CSI Driver v1.5.4 
     await db.end();
 
     // What grpc-go sent as :authority was the socket path (the reason for h2-authority.ts).
-    const replaced = logLines.map((line) => JSON.parse(line) as { authority?: string }).filter((line) => line.authority !== undefined);
+    const replaced = logLines
+      .map((line) => JSON.parse(line) as { authority?: string })
+      .filter((line) => line.authority !== undefined);
     expect(replaced.map((line) => line.authority)).toContain(socketPath);
     expect(logLines.join('\n')).not.toMatch(/go-user|s3cret|eyJ/);
   });
 
   it('a bad SecretProviderClass reaches grpc-go as InvalidArgument naming the field; the provider keeps serving', async () => {
     const target = path.join(dir, 'pods', 'web-bad', 'volumes', 'secrets-store-inline');
-    const bad = await attributesFile('bad', `- objectName: ../escape\n  secretPath: ${layout.kvV2Mount}/data/${appPath}\n`, '0d1c7a55-0000-4000-8000-000000000002');
-    const good = await attributesFile('good', `- objectName: u\n  secretPath: ${layout.kvV2Mount}/data/${appPath}\n  secretKey: username\n`, '0d1c7a55-0000-4000-8000-000000000003');
+    const bad = await attributesFile(
+      'bad',
+      `- objectName: ../escape\n  secretPath: ${layout.kvV2Mount}/data/${appPath}\n`,
+      '0d1c7a55-0000-4000-8000-000000000002',
+    );
+    const good = await attributesFile(
+      'good',
+      `- objectName: u\n  secretPath: ${layout.kvV2Mount}/data/${appPath}\n  secretKey: username\n`,
+      '0d1c7a55-0000-4000-8000-000000000003',
+    );
     const failed = await runClient(['-attributes-file', bad, '-target-path', target, 'mount']);
     expect(failed.exitCode).toBe(3);
     expect(failed.lines[0]).toMatchObject({ call: 'mount', ok: false, code: 'InvalidArgument' });
@@ -165,17 +227,45 @@ describe('the provider called by grpc-go as the Secrets Store CSI Driver v1.5.4 
 
   it('a 3 MiB MountRequest (its DATA over hundreds of frames and flow-control windows) is served', async () => {
     // SecretProviderClass parameters the provider does not read still travel in attributes.
-    const attributes = await attributesFile('large', `- objectName: u\n  secretPath: ${layout.kvV2Mount}/data/${appPath}\n  secretKey: username\n`, '0d1c7a55-0000-4000-8000-000000000004', { annotations: 'x'.repeat(3 * 1024 * 1024) });
-    const { exitCode, lines } = await runClient(['-attributes-file', attributes, '-target-path', path.join(dir, 'large'), 'mount']);
+    const attributes = await attributesFile(
+      'large',
+      `- objectName: u\n  secretPath: ${layout.kvV2Mount}/data/${appPath}\n  secretKey: username\n`,
+      '0d1c7a55-0000-4000-8000-000000000004',
+      { annotations: 'x'.repeat(3 * 1024 * 1024) },
+    );
+    const { exitCode, lines } = await runClient([
+      '-attributes-file',
+      attributes,
+      '-target-path',
+      path.join(dir, 'large'),
+      'mount',
+    ]);
     expect(lines[0]).toMatchObject({ call: 'mount', ok: true });
     expect(exitCode).toBe(0);
   });
 
   it('ten driver processes mounting at once are all served', async () => {
-    const runs = await Promise.all(Array.from({ length: 10 }, async (_, index) => {
-      const attributes = await attributesFile(`many-${index}`, `- objectName: u\n  secretPath: ${layout.kvV2Mount}/data/${appPath}\n  secretKey: username\n`, `0d1c7a55-0000-4000-8000-0000000001${String(index).padStart(2, '0')}`);
-      return runClient(['-attributes-file', attributes, '-target-path', path.join(dir, 'many', String(index)), 'mount']);
-    }));
-    expect(runs.map((run) => [run.exitCode, Buffer.from(run.lines[0]?.files?.[0]?.contents ?? '', 'base64').toString('utf8')])).toEqual(Array.from({ length: 10 }, () => [0, 'go-user']));
+    const runs = await Promise.all(
+      Array.from({ length: 10 }, async (_, index) => {
+        const attributes = await attributesFile(
+          `many-${index}`,
+          `- objectName: u\n  secretPath: ${layout.kvV2Mount}/data/${appPath}\n  secretKey: username\n`,
+          `0d1c7a55-0000-4000-8000-0000000001${String(index).padStart(2, '0')}`,
+        );
+        return runClient([
+          '-attributes-file',
+          attributes,
+          '-target-path',
+          path.join(dir, 'many', String(index)),
+          'mount',
+        ]);
+      }),
+    );
+    expect(
+      runs.map((run) => [
+        run.exitCode,
+        Buffer.from(run.lines[0]?.files?.[0]?.contents ?? '', 'base64').toString('utf8'),
+      ]),
+    ).toEqual(Array.from({ length: 10 }, () => [0, 'go-user']));
   });
 });

@@ -21,7 +21,10 @@ interface MountResponse {
 }
 
 type Client = grpc.Client & {
-  Version(request: unknown, callback: (error: grpc.ServiceError | null, response: { runtime_name: string; version: string }) => void): void;
+  Version(
+    request: unknown,
+    callback: (error: grpc.ServiceError | null, response: { runtime_name: string; version: string }) => void,
+  ): void;
   Mount(request: unknown, callback: (error: grpc.ServiceError | null, response: MountResponse) => void): void;
 };
 
@@ -43,37 +46,63 @@ beforeAll(async () => {
   await stack.createServiceAccount(namespace, serviceAccount);
   // An auth mount of our own: login counts are not disturbed by other suites.
   await stack.enableKubernetesAuth(authMount);
-  await stack.writePolicy(role, `
+  await stack.writePolicy(
+    role,
+    `
 path "${layout.kvV2Mount}/data/${appPath}" { capabilities = ["read"] }
 path "${layout.kvV1Mount}/${v1Path}" { capabilities = ["read"] }
 path "${layout.databaseMount}/creds/${layout.databaseRole}" { capabilities = ["read"] }
 path "${layout.databaseMount}/creds/${role}-*" { capabilities = ["read"] }
 path "sys/leases/renew" { capabilities = ["update"] }
-`);
+`,
+  );
   // Short-lived database roles: one renewable for an hour, one whose max TTL ends renewal after 4 s.
-  for (const [name, maxTtl] of [[`${role}-renewable`, '1h'], [`${role}-capped`, '4s']] as const) {
+  for (const [name, maxTtl] of [
+    [`${role}-renewable`, '1h'],
+    [`${role}-capped`, '4s'],
+  ] as const) {
     await stack.writeDatabaseRole(name, { defaultTtl: '3s', maxTtl });
   }
-  await stack.writeKubernetesRole(role, { serviceAccounts: [serviceAccount], namespaces: [namespace], policies: [role], audience: 'vault', mount: authMount });
-  await stack.vaultAdmin.write(`${layout.kvV2Mount}/data/${appPath}`, { data: { username: 'app-user', password: 'hunter2<&>', port: 5432 } });
-  await stack.vaultAdmin.write(`${layout.kvV1Mount}/${v1Path}`, { apiKey: 'v1-key', blob: Buffer.from('decoded!').toString('base64') });
+  await stack.writeKubernetesRole(role, {
+    serviceAccounts: [serviceAccount],
+    namespaces: [namespace],
+    policies: [role],
+    audience: 'vault',
+    mount: authMount,
+  });
+  await stack.vaultAdmin.write(`${layout.kvV2Mount}/data/${appPath}`, {
+    data: { username: 'app-user', password: 'hunter2<&>', port: 5432 },
+  });
+  await stack.vaultAdmin.write(`${layout.kvV1Mount}/${v1Path}`, {
+    apiKey: 'v1-key',
+    blob: Buffer.from('decoded!').toString('base64'),
+  });
 
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'csi-provider-'));
   socketPath = path.join(dir, 'providers', 'vault.sock');
   fs.mkdirSync(path.dirname(socketPath));
   // A socket left behind by a provider that was killed (SIGKILL: no cleanup) must not stop a new start.
-  const crashed = spawnSync(process.execPath, ['-e', `require('node:net').createServer().listen(${JSON.stringify(socketPath)}, () => process.kill(process.pid, 'SIGKILL'))`]);
+  const crashed = spawnSync(process.execPath, [
+    '-e',
+    `require('node:net').createServer().listen(${JSON.stringify(socketPath)}, () => process.kill(process.pid, 'SIGKILL'))`,
+  ]);
   expect(crashed.signal).toBe('SIGKILL');
   expect(fs.lstatSync(socketPath).isSocket()).toBe(true);
 
   server = new ProviderServer({
-    logger: createLogger({ name: 'csi-provider-test', level: 'debug', destination: { write: (line: string) => logLines.push(line) } }),
+    logger: createLogger({
+      name: 'csi-provider-test',
+      level: 'debug',
+      destination: { write: (line: string) => logLines.push(line) },
+    }),
     flags: { vaultAddr: stack.vaultAddr, vaultMount: 'kubernetes', tls: {} },
     env: {},
   });
   await server.listen(socketPath);
   const Service = grpc.makeGenericClientConstructor(loadProviderService(), 'CSIDriverProvider');
-  client = new Service(`unix:${socketPath}`, grpc.credentials.createInsecure(), { 'grpc.default_authority': 'localhost' }) as unknown as Client;
+  client = new Service(`unix:${socketPath}`, grpc.credentials.createInsecure(), {
+    'grpc.default_authority': 'localhost',
+  }) as unknown as Client;
 });
 
 afterAll(async () => {
@@ -106,20 +135,37 @@ async function attributes(objects: string, extra: Record<string, string> = {}): 
 
 function mount(attrs: string): Promise<MountResponse> {
   return new Promise((resolve, reject) => {
-    client.Mount({ attributes: attrs, secrets: 'null', target_path: path.join(dir, 'target'), permission: '420', current_object_version: [] }, (error, response) => (error ? reject(error) : resolve(response)));
+    client.Mount(
+      {
+        attributes: attrs,
+        secrets: 'null',
+        target_path: path.join(dir, 'target'),
+        permission: '420',
+        current_object_version: [],
+      },
+      (error, response) => (error ? reject(error) : resolve(response)),
+    );
   });
 }
 
 function fileMap(response: MountResponse): Record<string, { mode: number; text: string }> {
-  return Object.fromEntries(response.files.map((file) => [file.path, { mode: file.mode, text: Buffer.from(file.contents).toString('utf8') }]));
+  return Object.fromEntries(
+    response.files.map((file) => [file.path, { mode: file.mode, text: Buffer.from(file.contents).toString('utf8') }]),
+  );
 }
 
-async function loginDelta<T>(work: () => Promise<T>): Promise<{ result: T; logins: number; routes: Record<string, number> }> {
+async function loginDelta<T>(
+  work: () => Promise<T>,
+): Promise<{ result: T; logins: number; routes: Record<string, number> }> {
   const route = `POST /v1/auth/${authMount}/login`;
   const before = (await stack.requestCounts()).byRoute;
   const result = await work();
   const after = (await stack.requestCounts()).byRoute;
-  const routes = Object.fromEntries(Object.entries(after).map(([key, count]) => [key, count - (before[key] ?? 0)]).filter(([, count]) => (count as number) > 0));
+  const routes = Object.fromEntries(
+    Object.entries(after)
+      .map(([key, count]) => [key, count - (before[key] ?? 0)])
+      .filter(([, count]) => (count as number) > 0),
+  );
   return { result, logins: (after[route] ?? 0) - (before[route] ?? 0), routes };
 }
 
@@ -166,11 +212,25 @@ describe('vaultbridge-csi-provider over its unix socket', () => {
     const { result: response, routes, logins } = await loginDelta(async () => mount(await attributes(objects)));
     expect(logins).toBe(1);
     const files = fileMap(response);
-    expect(Object.keys(files)).toEqual(['app.json', 'username', 'secret/password', 'port', 'legacy-key', 'legacy-blob', 'db-username', 'db-password']);
+    expect(Object.keys(files)).toEqual([
+      'app.json',
+      'username',
+      'secret/password',
+      'port',
+      'legacy-key',
+      'legacy-blob',
+      'db-username',
+      'db-password',
+    ]);
 
-    const whole = JSON.parse(files['app.json']?.text ?? '') as { data: { data: Record<string, unknown>; metadata: { version: number } }; warnings: null };
+    const whole = JSON.parse(files['app.json']?.text ?? '') as {
+      data: { data: Record<string, unknown>; metadata: { version: number } };
+      warnings: null;
+    };
     expect(whole.data.data).toEqual({ username: 'app-user', password: 'hunter2<&>', port: 5432 });
-    expect(files['app.json']?.text).toMatch(/^\{"request_id":"[^"]+","lease_id":"","lease_duration":0,"renewable":false,"data":\{"data":\{"password":"hunter2\\u003c\\u0026\\u003e","port":5432,"username":"app-user"\},"metadata":\{/);
+    expect(files['app.json']?.text).toMatch(
+      /^\{"request_id":"[^"]+","lease_id":"","lease_duration":0,"renewable":false,"data":\{"data":\{"password":"hunter2\\u003c\\u0026\\u003e","port":5432,"username":"app-user"\},"metadata":\{/,
+    );
     expect(files['username']).toEqual({ mode: 420, text: 'app-user' });
     expect(files['secret/password']).toEqual({ mode: 0o600, text: 'hunter2<&>' });
     expect(files['port']?.text).toBe('5432');
@@ -182,7 +242,13 @@ describe('vaultbridge-csi-provider over its unix socket', () => {
     expect(routes[`GET /v1/${layout.kvV2Mount}/data/${appPath}`]).toBe(1);
     expect(routes[`GET /v1/${layout.kvV1Mount}/${v1Path}`]).toBe(1);
     const { host, port, database } = stack.postgres;
-    const db = new pg.Client({ host, port, database, user: files['db-username']?.text, password: files['db-password']?.text });
+    const db = new pg.Client({
+      host,
+      port,
+      database,
+      user: files['db-username']?.text,
+      password: files['db-password']?.text,
+    });
     await db.connect();
     try {
       const { rows } = await db.query<{ user: string }>('select current_user as user');
@@ -203,7 +269,9 @@ describe('vaultbridge-csi-provider over its unix socket', () => {
     const { result: poll, routes: pollRoutes } = await loginDelta(async () => mount(await attributes(objects)));
     expect(pollRoutes[credsRoute] ?? 0).toBe(0);
     expect(fileMap(poll)['db-username']?.text).toBe(first['db-username']?.text);
-    const { result: other, routes: otherRoutes } = await loginDelta(async () => mount(await attributes(objects, { 'csi.storage.k8s.io/pod.uid': '6f0c1d2e-0000-4000-8000-000000000002' })));
+    const { result: other, routes: otherRoutes } = await loginDelta(async () =>
+      mount(await attributes(objects, { 'csi.storage.k8s.io/pod.uid': '6f0c1d2e-0000-4000-8000-000000000002' })),
+    );
     expect(otherRoutes[credsRoute]).toBe(1);
     expect(fileMap(other)['db-username']?.text).not.toBe(first['db-username']?.text);
   });
@@ -221,7 +289,13 @@ describe('vaultbridge-csi-provider over its unix socket', () => {
 
   async function logsIn(files: Record<string, { text: string }>): Promise<boolean> {
     const { host, port, database } = stack.postgres;
-    const db = new pg.Client({ host, port, database, user: files['db-username']?.text, password: files['db-password']?.text });
+    const db = new pg.Client({
+      host,
+      port,
+      database,
+      user: files['db-username']?.text,
+      password: files['db-password']?.text,
+    });
     try {
       await db.connect();
       return true;
@@ -260,15 +334,20 @@ describe('vaultbridge-csi-provider over its unix socket', () => {
   });
 
   it('renders a template (a connection string from database credentials) and selects nested keys, through the socket', async () => {
-    await stack.vaultAdmin.write(`${layout.kvV2Mount}/data/${appPath}-nested`, { data: { postgres: { host: 'db.internal', port: 5432 } } });
-    await stack.writePolicy(role, `
+    await stack.vaultAdmin.write(`${layout.kvV2Mount}/data/${appPath}-nested`, {
+      data: { postgres: { host: 'db.internal', port: 5432 } },
+    });
+    await stack.writePolicy(
+      role,
+      `
 path "${layout.kvV2Mount}/data/${appPath}" { capabilities = ["read"] }
 path "${layout.kvV2Mount}/data/${appPath}-nested" { capabilities = ["read"] }
 path "${layout.kvV1Mount}/${v1Path}" { capabilities = ["read"] }
 path "${layout.databaseMount}/creds/${layout.databaseRole}" { capabilities = ["read"] }
 path "${layout.databaseMount}/creds/${role}-*" { capabilities = ["read"] }
 path "sys/leases/renew" { capabilities = ["update"] }
-`);
+`,
+    );
     const templated = `
 - objectName: db-url
   secretPath: ${layout.databaseMount}/creds/${layout.databaseRole}
@@ -280,7 +359,11 @@ path "sys/leases/renew" { capabilities = ["update"] }
   secretPath: ${layout.kvV2Mount}/data/${appPath}-nested
   template: '{{ with .postgres }}{{ .host }}:{{ .port }}{{ end }} {{ .postgres.host | upper | printf "%q" }}'
 `;
-    const files = fileMap(await mount(await attributes(templated, { 'csi.storage.k8s.io/pod.uid': '6f0c1d2e-0000-4000-8000-000000000020' })));
+    const files = fileMap(
+      await mount(
+        await attributes(templated, { 'csi.storage.k8s.io/pod.uid': '6f0c1d2e-0000-4000-8000-000000000020' }),
+      ),
+    );
     expect(files['db-host']?.text).toBe('db.internal');
     // A Go template with the operator's functions; numbers print as Vault sent them.
     expect(files['db-address']?.text).toBe('db.internal:5432 "DB.INTERNAL"');
@@ -296,10 +379,14 @@ path "sys/leases/renew" { capabilities = ["update"] }
     const staticObjects = objects.split('- objectName: db-username')[0] ?? '';
     const { result: unchanged, logins: noLogin } = await loginDelta(async () => mount(await attributes(staticObjects)));
     expect(noLogin).toBe(0);
-    const unchangedVersions = Object.fromEntries(unchanged.object_version.map((version) => [version.id, version.version]));
+    const unchangedVersions = Object.fromEntries(
+      unchanged.object_version.map((version) => [version.id, version.version]),
+    );
     expect(unchangedVersions['username']).toBe(firstVersions['username']);
 
-    await stack.vaultAdmin.write(`${layout.kvV2Mount}/data/${appPath}`, { data: { username: 'app-user-2', password: 'hunter2<&>', port: 5432 } });
+    await stack.vaultAdmin.write(`${layout.kvV2Mount}/data/${appPath}`, {
+      data: { username: 'app-user-2', password: 'hunter2<&>', port: 5432 },
+    });
     const changed = await mount(await attributes(staticObjects));
     const changedVersions = Object.fromEntries(changed.object_version.map((version) => [version.id, version.version]));
     expect(fileMap(changed)['username']?.text).toBe('app-user-2');
@@ -311,10 +398,19 @@ path "sys/leases/renew" { capabilities = ["update"] }
 
   it('two concurrent mounts of a new identity make exactly one Vault login', async () => {
     const otherRole = stack.uniqueName('csi-other');
-    await stack.writeKubernetesRole(otherRole, { serviceAccounts: [serviceAccount], namespaces: [namespace], policies: [role], audience: 'vault', mount: authMount });
+    await stack.writeKubernetesRole(otherRole, {
+      serviceAccounts: [serviceAccount],
+      namespaces: [namespace],
+      policies: [role],
+      audience: 'vault',
+      mount: authMount,
+    });
     const one = `- objectName: u\n  secretPath: ${layout.kvV2Mount}/data/${appPath}\n  secretKey: username\n`;
     const { result, logins } = await loginDelta(async () => {
-      const [a, b] = await Promise.all([attributes(one, { roleName: otherRole }), attributes(one, { roleName: otherRole })]);
+      const [a, b] = await Promise.all([
+        attributes(one, { roleName: otherRole }),
+        attributes(one, { roleName: otherRole }),
+      ]);
       return Promise.all([mount(a), mount(b)]);
     });
     expect(logins).toBe(1);
@@ -323,18 +419,26 @@ path "sys/leases/renew" { capabilities = ["update"] }
 
   it('a SecretProviderClass with a bad object gets INVALID_ARGUMENT naming the field, and the server keeps serving', async () => {
     const bad = `- objectName: ../escape\n  secretPath: ${layout.kvV2Mount}/data/${appPath}\n- objectName: b\n  secretPath: x\n  filePermission: 0999\n`;
-    const error = await mount(await attributes(bad)).then(() => undefined, (failure: grpc.ServiceError) => failure);
+    const error = await mount(await attributes(bad)).then(
+      () => undefined,
+      (failure: grpc.ServiceError) => failure,
+    );
     expect(error?.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(error?.details).toMatch(/objects\[0\]\.objectName: "\.\.\/escape" contains a "\.\." element/);
     expect(error?.details).toMatch(/objects\[1\]\.filePermission/);
-    const ok = await mount(await attributes(`- objectName: u\n  secretPath: ${layout.kvV2Mount}/data/${appPath}\n  secretKey: username\n`));
+    const ok = await mount(
+      await attributes(`- objectName: u\n  secretPath: ${layout.kvV2Mount}/data/${appPath}\n  secretKey: username\n`),
+    );
     expect(ok.files).toHaveLength(1);
   });
 
   it('a path the role does not allow fails naming the path, and returns no files', async () => {
     const forbidden = `${layout.kvV2Mount}/data/${stack.uniqueName('not-allowed')}`;
     const spc = `- objectName: ok\n  secretPath: ${layout.kvV2Mount}/data/${appPath}\n  secretKey: username\n- objectName: nope\n  secretPath: ${forbidden}\n`;
-    const error = await mount(await attributes(spc)).then(() => undefined, (failure: grpc.ServiceError) => failure);
+    const error = await mount(await attributes(spc)).then(
+      () => undefined,
+      (failure: grpc.ServiceError) => failure,
+    );
     expect(error?.code).toBe(grpc.status.PERMISSION_DENIED);
     expect(error?.details).toContain(`couldn't read secret "nope" from ${forbidden}`);
     expect(error?.details).toContain(`must allow read on ${forbidden}`);

@@ -17,7 +17,9 @@ interface MountResponse {
   object_version: Array<{ id: string; version: string }>;
   files: Array<{ path: string; mode: number; contents: Buffer }>;
 }
-type Client = grpc.Client & { Mount(request: unknown, callback: (error: grpc.ServiceError | null, response: MountResponse) => void): void };
+type Client = grpc.Client & {
+  Mount(request: unknown, callback: (error: grpc.ServiceError | null, response: MountResponse) => void): void;
+};
 
 const namespace = stack.uniqueName('csi-pods');
 const serviceAccount = 'api';
@@ -31,8 +33,17 @@ const logLines: string[] = [];
 
 async function startProvider(name: string, options: { allowedVaultAddresses?: string[] } = {}): Promise<Client> {
   const server = new ProviderServer({
-    logger: createLogger({ name: `csi-pods-${name}`, level: 'debug', destination: { write: (line: string) => logLines.push(line) } }),
-    flags: { vaultAddr: stack.vaultAddr, vaultMount: 'kubernetes', tls: {}, ...(options.allowedVaultAddresses ? { allowedVaultAddresses: options.allowedVaultAddresses } : {}) },
+    logger: createLogger({
+      name: `csi-pods-${name}`,
+      level: 'debug',
+      destination: { write: (line: string) => logLines.push(line) },
+    }),
+    flags: {
+      vaultAddr: stack.vaultAddr,
+      vaultMount: 'kubernetes',
+      tls: {},
+      ...(options.allowedVaultAddresses ? { allowedVaultAddresses: options.allowedVaultAddresses } : {}),
+    },
     kubeConfig: stack.kube.config,
     env: {},
   });
@@ -51,12 +62,23 @@ beforeAll(async () => {
   await stack.createNamespace(namespace);
   await stack.createServiceAccount(namespace, serviceAccount);
   await stack.enableKubernetesAuth(authMount);
-  await stack.writePolicy(role, `
+  await stack.writePolicy(
+    role,
+    `
 path "${layout.kvV2Mount}/data/${appPath}" { capabilities = ["read"] }
 path "${layout.kvV2Mount}/metadata/${appPath}" { capabilities = ["list"] }
-`);
-  await stack.writeKubernetesRole(role, { serviceAccounts: [serviceAccount], namespaces: [namespace], policies: [role], audience: 'vault', mount: authMount });
-  await stack.vaultAdmin.write(`${layout.kvV2Mount}/data/${appPath}`, { data: { username: 'pod-user', 2024: 'year-key' } });
+`,
+  );
+  await stack.writeKubernetesRole(role, {
+    serviceAccounts: [serviceAccount],
+    namespaces: [namespace],
+    policies: [role],
+    audience: 'vault',
+    mount: authMount,
+  });
+  await stack.vaultAdmin.write(`${layout.kvV2Mount}/data/${appPath}`, {
+    data: { username: 'pod-user', 2024: 'year-key' },
+  });
   await stack.vaultAdmin.write(`${layout.kvV2Mount}/data/${appPath}/one`, { data: { a: '1' } });
   await stack.vaultAdmin.write(`${layout.kvV2Mount}/data/${appPath}/two`, { data: { b: '2' } });
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'csi-pods-'));
@@ -89,19 +111,32 @@ function attributes(pod: { uid: string; name?: string }, objects: string, extra:
   });
 }
 
-function mount(client: Client, attrs: string, fields: { targetPath?: string; permission?: string; secrets?: string } = {}): Promise<MountResponse> {
+function mount(
+  client: Client,
+  attrs: string,
+  fields: { targetPath?: string; permission?: string; secrets?: string } = {},
+): Promise<MountResponse> {
   return new Promise((resolve, reject) => {
     client.Mount(
-      { attributes: attrs, secrets: fields.secrets ?? 'null', target_path: fields.targetPath ?? path.join(dir, 'target'), permission: fields.permission ?? '420', current_object_version: [] },
+      {
+        attributes: attrs,
+        secrets: fields.secrets ?? 'null',
+        target_path: fields.targetPath ?? path.join(dir, 'target'),
+        permission: fields.permission ?? '420',
+        current_object_version: [],
+      },
       (error, response) => (error ? reject(error) : resolve(response)),
     );
   });
 }
 
 function refusal(promise: Promise<unknown>): Promise<grpc.ServiceError> {
-  return promise.then(() => {
-    throw new Error('the mount was served; expected a refusal');
-  }, (error: grpc.ServiceError) => error);
+  return promise.then(
+    () => {
+      throw new Error('the mount was served; expected a refusal');
+    },
+    (error: grpc.ServiceError) => error,
+  );
 }
 
 const text = (response: MountResponse, name: string): string | undefined => {
@@ -120,43 +155,118 @@ const uid = (n: number) => `7a1e0000-0000-4000-8000-${String(n).padStart(12, '0'
 
 describe('every new pod proves its own JWT', () => {
   it('a pod logs in once; its rotation polls reuse its token; a new pod of the same account with a garbage JWT is refused', async () => {
-    const first = await logins(async () => mount(provider, attributes({ uid: uid(1) }, usernameObject, { 'csi.storage.k8s.io/serviceAccount.tokens': await kubeletTokens() })));
+    const first = await logins(async () =>
+      mount(
+        provider,
+        attributes({ uid: uid(1) }, usernameObject, {
+          'csi.storage.k8s.io/serviceAccount.tokens': await kubeletTokens(),
+        }),
+      ),
+    );
     expect(first.logins).toBe(1);
     expect(text(first.result, 'username')).toBe('pod-user');
 
-    const poll = await logins(async () => mount(provider, attributes({ uid: uid(1) }, usernameObject, { 'csi.storage.k8s.io/serviceAccount.tokens': await kubeletTokens() })));
+    const poll = await logins(async () =>
+      mount(
+        provider,
+        attributes({ uid: uid(1) }, usernameObject, {
+          'csi.storage.k8s.io/serviceAccount.tokens': await kubeletTokens(),
+        }),
+      ),
+    );
     expect(poll.logins).toBe(0);
 
-    const garbage = JSON.stringify({ vault: { token: 'not-a-jwt', expirationTimestamp: new Date(Date.now() + 3_600_000).toISOString() } });
-    const refused = await logins(() => refusal(mount(provider, attributes({ uid: uid(2) }, usernameObject, { 'csi.storage.k8s.io/serviceAccount.tokens': garbage }))));
+    const garbage = JSON.stringify({
+      vault: { token: 'not-a-jwt', expirationTimestamp: new Date(Date.now() + 3_600_000).toISOString() },
+    });
+    const refused = await logins(() =>
+      refusal(
+        mount(
+          provider,
+          attributes({ uid: uid(2) }, usernameObject, { 'csi.storage.k8s.io/serviceAccount.tokens': garbage }),
+        ),
+      ),
+    );
     expect(refused.logins).toBe(1);
     expect(refused.result.code).toBe(grpc.status.PERMISSION_DENIED);
     expect(refused.result.details).toContain(`Kubernetes login to Vault as role "${role}"`);
   });
 
-  it('a mount naming another service account never rides on a pod\'s token, even with the same pod uid', async () => {
+  it("a mount naming another service account never rides on a pod's token, even with the same pod uid", async () => {
     await stack.createServiceAccount(namespace, 'intruder');
     const tokens = await kubeletTokens();
-    expect(text(await mount(provider, attributes({ uid: uid(5) }, usernameObject, { 'csi.storage.k8s.io/serviceAccount.tokens': tokens })), 'username')).toBe('pod-user');
-    const garbage = JSON.stringify({ vault: { token: 'not-a-jwt', expirationTimestamp: new Date(Date.now() + 3_600_000).toISOString() } });
-    const other = await logins(() => refusal(mount(provider, attributes({ uid: uid(5) }, usernameObject, { 'csi.storage.k8s.io/serviceAccount.name': 'intruder', 'csi.storage.k8s.io/serviceAccount.tokens': garbage }))));
+    expect(
+      text(
+        await mount(
+          provider,
+          attributes({ uid: uid(5) }, usernameObject, { 'csi.storage.k8s.io/serviceAccount.tokens': tokens }),
+        ),
+        'username',
+      ),
+    ).toBe('pod-user');
+    const garbage = JSON.stringify({
+      vault: { token: 'not-a-jwt', expirationTimestamp: new Date(Date.now() + 3_600_000).toISOString() },
+    });
+    const other = await logins(() =>
+      refusal(
+        mount(
+          provider,
+          attributes({ uid: uid(5) }, usernameObject, {
+            'csi.storage.k8s.io/serviceAccount.name': 'intruder',
+            'csi.storage.k8s.io/serviceAccount.tokens': garbage,
+          }),
+        ),
+      ),
+    );
     expect(other.logins).toBe(1);
     expect(other.result.code).toBe(grpc.status.PERMISSION_DENIED);
   });
 
   it('concurrent mounts of one new pod share one login; ten new pods make ten', async () => {
     const tokens = await kubeletTokens();
-    const one = await logins(() => Promise.all(Array.from({ length: 5 }, () => mount(provider, attributes({ uid: uid(10) }, usernameObject, { 'csi.storage.k8s.io/serviceAccount.tokens': tokens })))));
+    const one = await logins(() =>
+      Promise.all(
+        Array.from({ length: 5 }, () =>
+          mount(
+            provider,
+            attributes({ uid: uid(10) }, usernameObject, { 'csi.storage.k8s.io/serviceAccount.tokens': tokens }),
+          ),
+        ),
+      ),
+    );
     expect(one.logins).toBe(1);
-    const ten = await logins(() => Promise.all(Array.from({ length: 10 }, (_, index) => mount(provider, attributes({ uid: uid(20 + index) }, usernameObject, { 'csi.storage.k8s.io/serviceAccount.tokens': tokens })))));
+    const ten = await logins(() =>
+      Promise.all(
+        Array.from({ length: 10 }, (_, index) =>
+          mount(
+            provider,
+            attributes({ uid: uid(20 + index) }, usernameObject, {
+              'csi.storage.k8s.io/serviceAccount.tokens': tokens,
+            }),
+          ),
+        ),
+      ),
+    );
     expect(ten.logins).toBe(10);
-    expect(ten.result.map((response) => text(response, 'username'))).toEqual(Array.from({ length: 10 }, () => 'pod-user'));
+    expect(ten.result.map((response) => text(response, 'username'))).toEqual(
+      Array.from({ length: 10 }, () => 'pod-user'),
+    );
   });
 
   it('deleting the Vault role stops new pods at once, while a pod already mounted keeps its rotation polls', async () => {
     const otherRole = stack.uniqueName('csi-pods-revoked');
-    await stack.writeKubernetesRole(otherRole, { serviceAccounts: [serviceAccount], namespaces: [namespace], policies: [role], audience: 'vault', mount: authMount });
-    const withRole = (podUid: string, tokens: string) => attributes({ uid: podUid }, usernameObject, { roleName: otherRole, 'csi.storage.k8s.io/serviceAccount.tokens': tokens });
+    await stack.writeKubernetesRole(otherRole, {
+      serviceAccounts: [serviceAccount],
+      namespaces: [namespace],
+      policies: [role],
+      audience: 'vault',
+      mount: authMount,
+    });
+    const withRole = (podUid: string, tokens: string) =>
+      attributes({ uid: podUid }, usernameObject, {
+        roleName: otherRole,
+        'csi.storage.k8s.io/serviceAccount.tokens': tokens,
+      });
     expect(text(await mount(provider, withRole(uid(40), await kubeletTokens())), 'username')).toBe('pod-user');
     await stack.vaultAdmin.delete(`auth/${authMount}/role/${otherRole}`);
     const refused = await refusal(mount(provider, withRole(uid(41), await kubeletTokens())));
@@ -168,35 +278,61 @@ describe('every new pod proves its own JWT', () => {
 describe('a pod whose cached Vault token was revoked', () => {
   it('logs in again once on its next poll (403, lookup-self says the token is gone) and is served', async () => {
     const tokens = await kubeletTokens();
-    expect(text(await mount(provider, attributes({ uid: uid(90) }, usernameObject, { 'csi.storage.k8s.io/serviceAccount.tokens': tokens })), 'username')).toBe('pod-user');
+    expect(
+      text(
+        await mount(
+          provider,
+          attributes({ uid: uid(90) }, usernameObject, { 'csi.storage.k8s.io/serviceAccount.tokens': tokens }),
+        ),
+        'username',
+      ),
+    ).toBe('pod-user');
     // Every token this auth mount issued, the pod's included.
     await stack.vaultAdmin.request('PUT', `sys/leases/revoke-prefix/auth/${authMount}/login`);
     const lookups = 'GET /v1/auth/token/lookup-self';
     const before = (await stack.requestCounts()).byRoute[lookups] ?? 0;
-    const poll = await logins(() => mount(provider, attributes({ uid: uid(90) }, usernameObject, { 'csi.storage.k8s.io/serviceAccount.tokens': tokens })));
+    const poll = await logins(() =>
+      mount(
+        provider,
+        attributes({ uid: uid(90) }, usernameObject, { 'csi.storage.k8s.io/serviceAccount.tokens': tokens }),
+      ),
+    );
     expect(poll.logins).toBe(1);
     expect(text(poll.result, 'username')).toBe('pod-user');
     expect((await stack.requestCounts()).byRoute[lookups]).toBe(before + 1);
   });
 
-  it('a 403 that is the policy\'s answer stands (lookup-self says the token lives): no new login', async () => {
+  it("a 403 that is the policy's answer stands (lookup-self says the token lives): no new login", async () => {
     const forbidden = `- objectName: x\n  secretPath: ${layout.kvV2Mount}/data/${stack.uniqueName('csi-pods-denied')}\n`;
     const tokens = await kubeletTokens();
-    await mount(provider, attributes({ uid: uid(91) }, usernameObject, { 'csi.storage.k8s.io/serviceAccount.tokens': tokens }));
-    const denied = await logins(() => refusal(mount(provider, attributes({ uid: uid(91) }, forbidden, { 'csi.storage.k8s.io/serviceAccount.tokens': tokens }))));
+    await mount(
+      provider,
+      attributes({ uid: uid(91) }, usernameObject, { 'csi.storage.k8s.io/serviceAccount.tokens': tokens }),
+    );
+    const denied = await logins(() =>
+      refusal(
+        mount(
+          provider,
+          attributes({ uid: uid(91) }, forbidden, { 'csi.storage.k8s.io/serviceAccount.tokens': tokens }),
+        ),
+      ),
+    );
     expect(denied.result.code).toBe(grpc.status.PERMISSION_DENIED);
     expect(denied.logins).toBe(0);
   });
 });
 
-describe('the provider\'s own TokenRequest (the driver sent no token)', () => {
+describe("the provider's own TokenRequest (the driver sent no token)", () => {
   const podName = 'no-token-pod';
   let podUid = '';
 
   beforeAll(async () => {
     const pod = await stack.kube.core.createNamespacedPod({
       namespace,
-      body: { metadata: { name: podName }, spec: { serviceAccountName: serviceAccount, containers: [{ name: 'app', image: 'app:local' }] } },
+      body: {
+        metadata: { name: podName },
+        spec: { serviceAccountName: serviceAccount, containers: [{ name: 'app', image: 'app:local' }] },
+      },
     });
     podUid = pod.metadata?.uid ?? '';
     expect(podUid).not.toBe('');
@@ -209,26 +345,50 @@ describe('the provider\'s own TokenRequest (the driver sent no token)', () => {
     const wrongUid = await refusal(mount(provider, attributes({ uid: uid(50), name: podName }, usernameObject)));
     expect(wrongUid.code).toBe(grpc.status.FAILED_PRECONDITION);
     // The API server checks the bound object reference against the pod: the token is bound to it.
-    expect(wrongUid.details).toMatch(/TokenRequest for service account .* failed .*the UID in the bound object reference \(7a1e0000-0000-4000-8000-000000000050\) does not match/);
+    expect(wrongUid.details).toMatch(
+      /TokenRequest for service account .* failed .*the UID in the bound object reference \(7a1e0000-0000-4000-8000-000000000050\) does not match/,
+    );
   });
 
   it('is never sent to a Vault address the admin did not allow; with the address allowed, it is', async () => {
     const elsewhere = { vaultAddress: stack.handle.vault.directAddr };
-    const refused = await refusal(mount(provider, attributes({ uid: podUid, name: podName }, usernameObject, elsewhere)));
+    const refused = await refusal(
+      mount(provider, attributes({ uid: podUid, name: podName }, usernameObject, elsewhere)),
+    );
     expect(refused.code).toBe(grpc.status.FAILED_PRECONDITION);
     expect(refused.details).toContain(`${stack.handle.vault.directAddr} is not one of them`);
     const allowing = await startProvider('allowing', { allowedVaultAddresses: [stack.handle.vault.directAddr] });
-    expect(text(await mount(allowing, attributes({ uid: podUid, name: podName }, usernameObject, elsewhere)), 'username')).toBe('pod-user');
+    expect(
+      text(await mount(allowing, attributes({ uid: podUid, name: podName }, usernameObject, elsewhere)), 'username'),
+    ).toBe('pod-user');
   });
 
   it('with an allow-list, a SecretProviderClass naming another address is refused before any token leaves', async () => {
     const strict = await startProvider('strict', { allowedVaultAddresses: ['https://vault.example.internal:8200'] });
-    const refused = await refusal(mount(strict, attributes({ uid: uid(60) }, usernameObject, { vaultAddress: stack.handle.vault.directAddr, 'csi.storage.k8s.io/serviceAccount.tokens': await kubeletTokens() })));
+    const refused = await refusal(
+      mount(
+        strict,
+        attributes({ uid: uid(60) }, usernameObject, {
+          vaultAddress: stack.handle.vault.directAddr,
+          'csi.storage.k8s.io/serviceAccount.tokens': await kubeletTokens(),
+        }),
+      ),
+    );
     expect(refused.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(refused.details).toContain('vaultAddress:');
     expect(refused.details).toContain('--allowed-vault-addresses');
     // The default address stays allowed.
-    expect(text(await mount(strict, attributes({ uid: uid(61) }, usernameObject, { 'csi.storage.k8s.io/serviceAccount.tokens': await kubeletTokens() })), 'username')).toBe('pod-user');
+    expect(
+      text(
+        await mount(
+          strict,
+          attributes({ uid: uid(61) }, usernameObject, {
+            'csi.storage.k8s.io/serviceAccount.tokens': await kubeletTokens(),
+          }),
+        ),
+        'username',
+      ),
+    ).toBe('pod-user');
   });
 });
 
@@ -236,14 +396,20 @@ describe('SecretProviderClass and MountRequest as upstream reads them', () => {
   it('method LIST reaches Vault as LIST and writes the key list', async () => {
     const objects = `- objectName: keys\n  secretPath: ${layout.kvV2Mount}/metadata/${appPath}\n  method: LIST\n  secretKey: keys\n`;
     const before = (await stack.requestCounts()).byRoute[`LIST /v1/${layout.kvV2Mount}/metadata/${appPath}`] ?? 0;
-    const response = await mount(provider, attributes({ uid: uid(70) }, objects, { 'csi.storage.k8s.io/serviceAccount.tokens': await kubeletTokens() }));
+    const response = await mount(
+      provider,
+      attributes({ uid: uid(70) }, objects, { 'csi.storage.k8s.io/serviceAccount.tokens': await kubeletTokens() }),
+    );
     expect(text(response, 'keys')).toBe('["one","two"]');
     expect((await stack.requestCounts()).byRoute[`LIST /v1/${layout.kvV2Mount}/metadata/${appPath}`]).toBe(before + 1);
   });
 
   it('YAML integers in objectName and secretKey are read as their text', async () => {
     const objects = `- objectName: 1234\n  secretPath: ${layout.kvV2Mount}/data/${appPath}\n  secretKey: 2024\n`;
-    const response = await mount(provider, attributes({ uid: uid(71) }, objects, { 'csi.storage.k8s.io/serviceAccount.tokens': await kubeletTokens() }));
+    const response = await mount(
+      provider,
+      attributes({ uid: uid(71) }, objects, { 'csi.storage.k8s.io/serviceAccount.tokens': await kubeletTokens() }),
+    );
     expect(text(response, '1234')).toBe('year-key');
   });
 
@@ -252,21 +418,45 @@ describe('SecretProviderClass and MountRequest as upstream reads them', () => {
     ['an empty permission', { permission: '' }, 'permission:'],
     ['secrets that are not JSON', { secrets: 'x' }, 'secrets:'],
   ])('a MountRequest with %s is refused naming the field', async (_name, fields, message) => {
-    const refused = await refusal(mount(provider, attributes({ uid: uid(72) }, usernameObject, { 'csi.storage.k8s.io/serviceAccount.tokens': await kubeletTokens() }), fields));
+    const refused = await refusal(
+      mount(
+        provider,
+        attributes({ uid: uid(72) }, usernameObject, {
+          'csi.storage.k8s.io/serviceAccount.tokens': await kubeletTokens(),
+        }),
+        fields,
+      ),
+    );
     expect(refused.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(refused.details).toContain(message);
   });
 
   it.each(['.', 'a/'])('objectName %j is refused', async (objectName) => {
-    const refused = await refusal(mount(provider, attributes({ uid: uid(73) }, `- objectName: "${objectName}"\n  secretPath: ${layout.kvV2Mount}/data/${appPath}\n`, { 'csi.storage.k8s.io/serviceAccount.tokens': await kubeletTokens() })));
+    const refused = await refusal(
+      mount(
+        provider,
+        attributes(
+          { uid: uid(73) },
+          `- objectName: "${objectName}"\n  secretPath: ${layout.kvV2Mount}/data/${appPath}\n`,
+          { 'csi.storage.k8s.io/serviceAccount.tokens': await kubeletTokens() },
+        ),
+      ),
+    );
     expect(refused.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(refused.details).toContain('objects[0].objectName');
   });
 
-  it('Vault\'s errors[] text stays out of the driver\'s error (it is in the provider log)', async () => {
+  it("Vault's errors[] text stays out of the driver's error (it is in the provider log)", async () => {
     const forbidden = `${layout.kvV2Mount}/data/${stack.uniqueName('csi-pods-forbidden')}`;
     logLines.length = 0;
-    const refused = await refusal(mount(provider, attributes({ uid: uid(74) }, `- objectName: x\n  secretPath: ${forbidden}\n`, { 'csi.storage.k8s.io/serviceAccount.tokens': await kubeletTokens() })));
+    const refused = await refusal(
+      mount(
+        provider,
+        attributes({ uid: uid(74) }, `- objectName: x\n  secretPath: ${forbidden}\n`, {
+          'csi.storage.k8s.io/serviceAccount.tokens': await kubeletTokens(),
+        }),
+      ),
+    );
     expect(refused.code).toBe(grpc.status.PERMISSION_DENIED);
     expect(refused.details).toContain(`couldn't read secret "x" from ${forbidden}`);
     expect(refused.details).toContain(withheldVaultText);
@@ -279,10 +469,29 @@ describe('a mount that would be too large', () => {
   it('150 objects naming one 3 MiB value are refused at the second object (RESOURCE_EXHAUSTED), not after building 450 MiB', async () => {
     const bigPath = stack.uniqueName('csi-pods-big');
     await stack.writePolicy(`${role}-big`, `path "${layout.kvV2Mount}/data/${bigPath}" { capabilities = ["read"] }`);
-    await stack.writeKubernetesRole(`${role}-big`, { serviceAccounts: [serviceAccount], namespaces: [namespace], policies: [`${role}-big`], audience: 'vault', mount: authMount });
-    await stack.vaultAdmin.write(`${layout.kvV2Mount}/data/${bigPath}`, { data: { blob: 'x'.repeat(3 * 1024 * 1024) } });
-    const objects = Array.from({ length: 150 }, (_, index) => `- objectName: o${index}\n  secretPath: ${layout.kvV2Mount}/data/${bigPath}\n  secretKey: blob`).join('\n');
-    const refused = await refusal(mount(provider, attributes({ uid: uid(80) }, objects, { roleName: `${role}-big`, 'csi.storage.k8s.io/serviceAccount.tokens': await kubeletTokens() })));
+    await stack.writeKubernetesRole(`${role}-big`, {
+      serviceAccounts: [serviceAccount],
+      namespaces: [namespace],
+      policies: [`${role}-big`],
+      audience: 'vault',
+      mount: authMount,
+    });
+    await stack.vaultAdmin.write(`${layout.kvV2Mount}/data/${bigPath}`, {
+      data: { blob: 'x'.repeat(3 * 1024 * 1024) },
+    });
+    const objects = Array.from(
+      { length: 150 },
+      (_, index) => `- objectName: o${index}\n  secretPath: ${layout.kvV2Mount}/data/${bigPath}\n  secretKey: blob`,
+    ).join('\n');
+    const refused = await refusal(
+      mount(
+        provider,
+        attributes({ uid: uid(80) }, objects, {
+          roleName: `${role}-big`,
+          'csi.storage.k8s.io/serviceAccount.tokens': await kubeletTokens(),
+        }),
+      ),
+    );
     expect(refused.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
     expect(refused.details).toContain('at object "o1"');
   });

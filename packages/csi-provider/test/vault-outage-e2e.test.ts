@@ -20,7 +20,12 @@ interface MountResponse {
   error: { code: string } | null;
 }
 type Client = grpc.Client & {
-  Mount(request: unknown, metadata: grpc.Metadata, options: grpc.CallOptions, callback: (error: grpc.ServiceError | null, response: MountResponse) => void): void;
+  Mount(
+    request: unknown,
+    metadata: grpc.Metadata,
+    options: grpc.CallOptions,
+    callback: (error: grpc.ServiceError | null, response: MountResponse) => void,
+  ): void;
 };
 
 const namespace = stack.uniqueName('csi-outage');
@@ -40,23 +45,37 @@ beforeAll(async () => {
   await stack.createNamespace(namespace);
   await stack.writeDatabaseRole(dbRole, { defaultTtl: '1h', maxTtl: '24h' });
   await stack.createServiceAccount(namespace, 'web');
-  await stack.writePolicy(role, `
+  await stack.writePolicy(
+    role,
+    `
 path "${kvPrefix}" { capabilities = ["read"] }
 path "${layout.databaseMount}/creds/${dbRole}" { capabilities = ["read"] }
 path "sys/leases/renew" { capabilities = ["update"] }
-`);
-  await stack.writeKubernetesRole(role, { serviceAccounts: ['web'], namespaces: [namespace], policies: [role], audience: 'vault' });
+`,
+  );
+  await stack.writeKubernetesRole(role, {
+    serviceAccounts: ['web'],
+    namespaces: [namespace],
+    policies: [role],
+    audience: 'vault',
+  });
   await stack.vaultAdmin.write(kvPrefix, { data: { password: 'before-outage' } });
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'csi-outage-'));
   const socketPath = path.join(dir, 'vault.sock');
   server = new ProviderServer({
-    logger: createLogger({ name: 'csi-outage-test', level: 'trace', destination: { write: (line: string) => logLines.push(line) } }),
+    logger: createLogger({
+      name: 'csi-outage-test',
+      level: 'trace',
+      destination: { write: (line: string) => logLines.push(line) },
+    }),
     flags: { vaultAddr: stack.vaultAddr, vaultMount: 'kubernetes', tls: {} },
     env: {},
   });
   await server.listen(socketPath);
   const Service = grpc.makeGenericClientConstructor(loadProviderService(), 'CSIDriverProvider');
-  client = new Service(`unix:${socketPath}`, grpc.credentials.createInsecure(), { 'grpc.default_authority': 'localhost' }) as unknown as Client;
+  client = new Service(`unix:${socketPath}`, grpc.credentials.createInsecure(), {
+    'grpc.default_authority': 'localhost',
+  }) as unknown as Client;
 });
 
 afterAll(async () => {
@@ -82,7 +101,9 @@ async function attributes(podUid = '6f0c1d2e-0000-4000-8000-0000000000aa'): Prom
     'csi.storage.k8s.io/pod.namespace': namespace,
     'csi.storage.k8s.io/pod.uid': podUid,
     'csi.storage.k8s.io/serviceAccount.name': 'web',
-    'csi.storage.k8s.io/serviceAccount.tokens': JSON.stringify({ vault: { token, expirationTimestamp: expiresAt.toISOString() } }),
+    'csi.storage.k8s.io/serviceAccount.tokens': JSON.stringify({
+      vault: { token, expirationTimestamp: expiresAt.toISOString() },
+    }),
     secretProviderClass: 'vault-app',
   });
 }
@@ -90,15 +111,28 @@ async function attributes(podUid = '6f0c1d2e-0000-4000-8000-0000000000aa'): Prom
 const target = (): string => path.join(dir, 'target');
 
 /** The Mount answer: its files, or the error the driver would see (gRPC status or the response's error). */
-async function mount(options: { podUid?: string; deadlineMs?: number } = {}): Promise<{ files: Record<string, string> } | { error: string }> {
+async function mount(
+  options: { podUid?: string; deadlineMs?: number } = {},
+): Promise<{ files: Record<string, string> } | { error: string }> {
   const attrs = await attributes(options.podUid);
-  const callOptions: grpc.CallOptions = options.deadlineMs === undefined ? {} : { deadline: Date.now() + options.deadlineMs };
+  const callOptions: grpc.CallOptions =
+    options.deadlineMs === undefined ? {} : { deadline: Date.now() + options.deadlineMs };
   return new Promise((resolve) => {
-    client.Mount({ attributes: attrs, secrets: 'null', target_path: target(), permission: '420', current_object_version: [] }, new grpc.Metadata(), callOptions, (error, response) => {
-      if (error) resolve({ error: `${grpc.status[error.code]}: ${error.details}` });
-      else if (response.error?.code) resolve({ error: response.error.code });
-      else resolve({ files: Object.fromEntries(response.files.map((file) => [file.path, Buffer.from(file.contents).toString('utf8')])) });
-    });
+    client.Mount(
+      { attributes: attrs, secrets: 'null', target_path: target(), permission: '420', current_object_version: [] },
+      new grpc.Metadata(),
+      callOptions,
+      (error, response) => {
+        if (error) resolve({ error: `${grpc.status[error.code]}: ${error.details}` });
+        else if (response.error?.code) resolve({ error: response.error.code });
+        else
+          resolve({
+            files: Object.fromEntries(
+              response.files.map((file) => [file.path, Buffer.from(file.contents).toString('utf8')]),
+            ),
+          });
+      },
+    );
   });
 }
 
@@ -108,7 +142,13 @@ function writeTarget(files: Record<string, string>): void {
   for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(target(), name), text);
 }
 
-const targetSnapshot = (): Record<string, string> => Object.fromEntries(fs.readdirSync(target()).sort().map((name) => [name, fs.readFileSync(path.join(target(), name), 'utf8')]));
+const targetSnapshot = (): Record<string, string> =>
+  Object.fromEntries(
+    fs
+      .readdirSync(target())
+      .sort()
+      .map((name) => [name, fs.readFileSync(path.join(target(), name), 'utf8')]),
+  );
 
 test('Vault down during rotation polls: each poll is an error, the target files are untouched, no new lease; the first poll after recovery succeeds', async () => {
   const first = await mount();
@@ -129,7 +169,9 @@ test('Vault down during rotation polls: each poll is an error, the target files 
         expect('error' in answer).toBe(true);
         if ('error' in answer) failures.push(answer.error);
         // The driver is told which object failed and why, as gRPC details.
-        expect('error' in answer && answer.error).toMatch(/couldn't read secret "password" .*Vault .*is (unavailable|unreachable)/);
+        expect('error' in answer && answer.error).toMatch(
+          /couldn't read secret "password" .*Vault .*is (unavailable|unreachable)/,
+        );
         expect(targetSnapshot()).toEqual(before);
         await new Promise((resolve) => setTimeout(resolve, 1000));
       }
@@ -141,7 +183,9 @@ test('Vault down during rotation polls: each poll is an error, the target files 
   const after = await mount();
   const recoveryMs = Date.now() - restoredAt;
   if (!('files' in after)) throw new Error(`the mount after recovery failed: ${after.error}`);
-  console.info(`csi vault-outage-e2e: ${failures.length} polls failed (${[...new Set(failures)].join(' / ')}); the first poll after recovery answered in ${recoveryMs} ms`);
+  console.info(
+    `csi vault-outage-e2e: ${failures.length} polls failed (${[...new Set(failures)].join(' / ')}); the first poll after recovery answered in ${recoveryMs} ms`,
+  );
   expect(after.files.password).toBe('during-reset');
   // The pod volume's database credential is the one leased before the outage: no second lease.
   expect(after.files['db-password']).toBe(first.files['db-password']);
@@ -157,7 +201,7 @@ test('Vault down during rotation polls: each poll is an error, the target files 
   expect(logs).not.toMatch(/hvs\.[A-Za-z0-9_-]{20,}/);
 }, 60_000);
 
-test('Vault dripping its answer during a poll with the driver\'s deadline: the call ends at the deadline, the files are untouched, the next poll succeeds', async () => {
+test("Vault dripping its answer during a poll with the driver's deadline: the call ends at the deadline, the files are untouched, the next poll succeeds", async () => {
   await stack.vaultAdmin.write(kvPrefix, { data: { password: 'before-drip' } });
   const first = await mount();
   if (!('files' in first)) throw new Error(`mount failed: ${first.error}`);
@@ -177,7 +221,9 @@ test('Vault dripping its answer during a poll with the driver\'s deadline: the c
   const restoredAt = Date.now();
   const after = await mount();
   if (!('files' in after)) throw new Error(`the mount after the drip failed: ${after.error}`);
-  console.info(`csi vault-outage-e2e: drip: the first poll after Vault answered normally took ${Date.now() - restoredAt} ms`);
+  console.info(
+    `csi vault-outage-e2e: drip: the first poll after Vault answered normally took ${Date.now() - restoredAt} ms`,
+  );
   expect(after.files.password).toBe('after-drip');
   // The provider gave up the dripping request when the driver's call was cancelled, and said so.
   expect(logLines.join('')).toMatch(/mount failed/);
@@ -190,7 +236,9 @@ test('four concurrent polls of a new pod volume (NodePublish, its retry after a 
   const passwords = answers.map((answer) => ('files' in answer ? answer.files['db-password'] : answer.error));
   const countsAfter = (await stack.requestCounts()).byRoute;
   const leases = (countsAfter[credsRoute] ?? 0) - (countsBefore[credsRoute] ?? 0);
-  console.info(`csi vault-outage-e2e: 4 concurrent first polls of one pod volume: ${leases} database lease(s), ${new Set(passwords).size} distinct answer(s)`);
+  console.info(
+    `csi vault-outage-e2e: 4 concurrent first polls of one pod volume: ${leases} database lease(s), ${new Set(passwords).size} distinct answer(s)`,
+  );
   expect(answers.every((answer) => 'files' in answer)).toBe(true);
   expect(new Set(passwords).size).toBe(1);
   expect(leases).toBe(1);

@@ -33,7 +33,14 @@ export {
   type AdmissionReview,
   type AdmissionReviewErrorCode,
 } from './admission/review.ts';
-export { SYSTEM_NAMESPACES, decide, shouldInject, type AdmissionDecision, type InjectionType, type SkipReason } from './admission/decide.ts';
+export {
+  SYSTEM_NAMESPACES,
+  decide,
+  shouldInject,
+  type AdmissionDecision,
+  type InjectionType,
+  type SkipReason,
+} from './admission/decide.ts';
 export { admissionResponse, type AdmissionResponse, type AdmissionReviewResponse } from './admission/response.ts';
 export { handleAdmissionReview, type AdmissionResult } from './admission/handle.ts';
 

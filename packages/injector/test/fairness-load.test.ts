@@ -27,7 +27,13 @@ function pod(name: string, annotations: Record<string, string>): k8s.V1Pod {
     metadata: { name, annotations },
     spec: {
       serviceAccountName: 'default',
-      containers: [{ name: 'app', image: 'busybox', volumeMounts: [{ name: 'token', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true }] }],
+      containers: [
+        {
+          name: 'app',
+          image: 'busybox',
+          volumeMounts: [{ name: 'token', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true }],
+        },
+      ],
       volumes: [{ name: 'token', projected: { sources: [{ serviceAccountToken: { path: 'token' } }] } }],
     },
   };
@@ -36,12 +42,32 @@ function pod(name: string, annotations: Record<string, string>): k8s.V1Pod {
 const inject = { 'vault.hashicorp.com/agent-inject': 'true', 'vault.hashicorp.com/role': 'app' };
 
 /** The reported attack: ~3,700 secrets, about 0.2 MiB of annotations. */
-const hugePod = (name: string) => pod(name, { ...inject, ...Object.fromEntries(Array.from({ length: 3_700 }, (_, i) => [`vault.hashicorp.com/agent-inject-secret-s${i}`, `kv/data/s${i}`])) });
+const hugePod = (name: string) =>
+  pod(name, {
+    ...inject,
+    ...Object.fromEntries(
+      Array.from({ length: 3_700 }, (_, i) => [`vault.hashicorp.com/agent-inject-secret-s${i}`, `kv/data/s${i}`]),
+    ),
+  });
 
 /** Under every cap but as costly as a pod may be: 100 secrets, each with a 1.5 KiB template. */
-const costlyPod = (name: string) => pod(name, { ...inject, ...Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`vault.hashicorp.com/agent-inject-template-t${i}`, `{{ with secret "kv/data/t${i}" }}${'{{ .Data.data.value }}'.repeat(60)}{{ end }}`])) });
+const costlyPod = (name: string) =>
+  pod(name, {
+    ...inject,
+    ...Object.fromEntries(
+      Array.from({ length: 100 }, (_, i) => [
+        `vault.hashicorp.com/agent-inject-template-t${i}`,
+        `{{ with secret "kv/data/t${i}" }}${'{{ .Data.data.value }}'.repeat(60)}{{ end }}`,
+      ]),
+    ),
+  });
 
-const victimPod = (name: string) => pod(name, { ...inject, 'vault.hashicorp.com/agent-inject-secret-db': 'database/creds/app', 'vault.hashicorp.com/agent-inject-secret-api': 'kv/data/api' });
+const victimPod = (name: string) =>
+  pod(name, {
+    ...inject,
+    'vault.hashicorp.com/agent-inject-secret-db': 'database/creds/app',
+    'vault.hashicorp.com/agent-inject-secret-api': 'kv/data/api',
+  });
 
 describe.each([['auto'], ['0']])('webhook with --workers %s', (workers) => {
   beforeAll(async () => {
@@ -51,37 +77,63 @@ describe.each([['auto'], ['0']])('webhook with --workers %s', (workers) => {
     configName = `fairness-${process.pid}-${workers}`;
     for (const ns of [attacker, victim]) {
       await stack.createNamespace(ns);
-      await stack.kube.core.patchNamespace({ name: ns, body: { metadata: { labels: { [configName]: 'yes' } } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+      await stack.kube.core.patchNamespace(
+        { name: ns, body: { metadata: { labels: { [configName]: 'yes' } } } },
+        k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+      );
     }
     const ca = await createCertificateAuthority('fairness');
     const serving = await issueCertificate(ca, { commonName: 'injector', usage: 'server', ipAddresses: ['127.0.0.1'] });
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fairness-'));
     fs.writeFileSync(path.join(dir, 'tls.crt'), serving.certPem);
     fs.writeFileSync(path.join(dir, 'tls.key'), serving.keyPem);
-    webhook = await serveWebhook(parseServeFlags({
-      listen: '127.0.0.1:0', logLevel: 'error', vaultAddress: 'https://vault.vault.svc:8200', workers,
-      tlsCertFile: path.join(dir, 'tls.crt'), tlsKeyFile: path.join(dir, 'tls.key'),
-    }));
+    webhook = await serveWebhook(
+      parseServeFlags({
+        listen: '127.0.0.1:0',
+        logLevel: 'error',
+        vaultAddress: 'https://vault.vault.svc:8200',
+        workers,
+        tlsCertFile: path.join(dir, 'tls.crt'),
+        tlsKeyFile: path.join(dir, 'tls.key'),
+      }),
+    );
     admission = stack.kube.config.makeApiClient(k8s.AdmissionregistrationV1Api);
     await admission.createMutatingWebhookConfiguration({
       body: {
         metadata: { name: configName },
-        webhooks: [{
-          name: 'vault.hashicorp.com',
-          admissionReviewVersions: ['v1'],
-          sideEffects: 'None',
-          // As vault-helm and the chart's default for unlabelled namespaces: a late answer admits the pod bare.
-          failurePolicy: 'Ignore',
-          timeoutSeconds: 10,
-          namespaceSelector: { matchLabels: { [configName]: 'yes' } },
-          clientConfig: { url: `https://127.0.0.1:${webhook.address.port}/mutate`, caBundle: Buffer.from(ca.certPem).toString('base64') },
-          rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'], scope: 'Namespaced' }],
-        }],
+        webhooks: [
+          {
+            name: 'vault.hashicorp.com',
+            admissionReviewVersions: ['v1'],
+            sideEffects: 'None',
+            // As vault-helm and the chart's default for unlabelled namespaces: a late answer admits the pod bare.
+            failurePolicy: 'Ignore',
+            timeoutSeconds: 10,
+            namespaceSelector: { matchLabels: { [configName]: 'yes' } },
+            clientConfig: {
+              url: `https://127.0.0.1:${webhook.address.port}/mutate`,
+              caBundle: Buffer.from(ca.certPem).toString('base64'),
+            },
+            rules: [
+              {
+                operations: ['CREATE'],
+                apiGroups: [''],
+                apiVersions: ['v1'],
+                resources: ['pods'],
+                scope: 'Namespaced',
+              },
+            ],
+          },
+        ],
       },
     });
     // The API server picks the configuration up through an informer: wait until it is live.
     for (let attempt = 0; ; attempt++) {
-      const probe = await stack.kube.core.createNamespacedPod({ namespace: victim, body: victimPod(`probe-${attempt}`), dryRun: 'All' });
+      const probe = await stack.kube.core.createNamespacedPod({
+        namespace: victim,
+        body: victimPod(`probe-${attempt}`),
+        dryRun: 'All',
+      });
       if (probe.metadata?.annotations?.['vault.hashicorp.com/agent-inject-status'] === 'injected') break;
       if (attempt > 200) throw new Error('the webhook configuration never took effect');
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -103,7 +155,11 @@ describe.each([['auto'], ['0']])('webhook with --workers %s', (workers) => {
         const name = `a-${index}-${round}`;
         try {
           // dryRun: the API server runs the webhook but stores nothing, so the flood never fills etcd.
-          const created = await stack.kube.core.createNamespacedPod({ namespace: attacker, body: huge ? hugePod(name) : costlyPod(name), dryRun: 'All' });
+          const created = await stack.kube.core.createNamespacedPod({
+            namespace: attacker,
+            body: huge ? hugePod(name) : costlyPod(name),
+            dryRun: 'All',
+          });
           if (created.spec?.containers.some((c) => c.name === 'vault-agent')) outcomes.costlyInjected += 1;
         } catch (error) {
           const body = error instanceof k8s.ApiException ? String(error.body) : String(error);
@@ -116,10 +172,16 @@ describe.each([['auto'], ['0']])('webhook with --workers %s', (workers) => {
     const bare: string[] = [];
     try {
       // Let the flood build up a backlog before the first victim arrives.
-      while (outcomes.deniedByCap + outcomes.costlyInjected < ATTACK_LOOPS) await new Promise((resolve) => setTimeout(resolve, 50));
+      while (outcomes.deniedByCap + outcomes.costlyInjected < ATTACK_LOOPS)
+        await new Promise((resolve) => setTimeout(resolve, 50));
       for (let i = 0; i < VICTIM_PODS; i++) {
-        const created = await stack.kube.core.createNamespacedPod({ namespace: victim, body: victimPod(`victim-${i}`) });
-        const injected = created.metadata?.annotations?.['vault.hashicorp.com/agent-inject-status'] === 'injected' && created.spec?.containers.some((c) => c.name === 'vault-agent');
+        const created = await stack.kube.core.createNamespacedPod({
+          namespace: victim,
+          body: victimPod(`victim-${i}`),
+        });
+        const injected =
+          created.metadata?.annotations?.['vault.hashicorp.com/agent-inject-status'] === 'injected' &&
+          created.spec?.containers.some((c) => c.name === 'vault-agent');
         if (!injected) bare.push(created.metadata?.name ?? `victim-${i}`);
       }
     } finally {
@@ -130,6 +192,8 @@ describe.each([['auto'], ['0']])('webhook with --workers %s', (workers) => {
     // The flood was real and went through both paths: capped pods denied, costly ones injected.
     expect(outcomes.deniedByCap).toBeGreaterThan(0);
     expect(outcomes.costlyInjected).toBeGreaterThan(0);
-    process.stdout.write(`fairness: ${VICTIM_PODS} victims injected during ${outcomes.deniedByCap} capped and ${outcomes.costlyInjected} costly attacker reviews\n`);
+    process.stdout.write(
+      `fairness: ${VICTIM_PODS} victims injected during ${outcomes.deniedByCap} capped and ${outcomes.costlyInjected} costly attacker reviews\n`,
+    );
   }, 300_000);
 });

@@ -24,7 +24,12 @@ function labelling(replica: string): AdmissionHandler {
       payload: JSON.stringify({
         apiVersion: review.apiVersion,
         kind: 'AdmissionReview',
-        response: { uid: review.request.uid, allowed: true, patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(patch)).toString('base64') },
+        response: {
+          uid: review.request.uid,
+          allowed: true,
+          patchType: 'JSONPatch',
+          patch: Buffer.from(JSON.stringify(patch)).toString('base64'),
+        },
       }),
     };
   };
@@ -34,15 +39,33 @@ it('keeps admission working through leaf and CA rotation with two replicas', asy
   const ns = stack.uniqueName('tls');
   const secretName = `${ns}-certs`;
   await stack.createNamespace(ns);
-  await stack.kube.core.patchNamespace({ name: ns, body: { metadata: { labels: { 'tls-test': ns } } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+  await stack.kube.core.patchNamespace(
+    { name: ns, body: { metadata: { labels: { 'tls-test': ns } } } },
+    k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+  );
   const admission = stack.kube.config.makeApiClient(k8s.AdmissionregistrationV1Api);
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const replicas = ['replica-a', 'replica-b'].map((identity) => {
     const certificates = new AutoCertificateSource({
-      kubeConfig: stack.kube.config, namespace: ns, secretName, webhookConfigName: ns, hosts: ['127.0.0.1', 'localhost'], identity,
-      caValidityMs: 24_000, leafValidityMs: 8_000, rotateFraction: 0.5, caPropagationMs: 2_000, pollMs: 200, leaseDurationSeconds: 5,
+      kubeConfig: stack.kube.config,
+      namespace: ns,
+      secretName,
+      webhookConfigName: ns,
+      hosts: ['127.0.0.1', 'localhost'],
+      identity,
+      caValidityMs: 24_000,
+      leafValidityMs: 8_000,
+      rotateFraction: 0.5,
+      caPropagationMs: 2_000,
+      pollMs: 200,
+      leaseDurationSeconds: 5,
     });
-    const server = new WebhookServer({ handler: labelling(identity), certificates, metrics: new InjectorMetrics(undefined, false), logger });
+    const server = new WebhookServer({
+      handler: labelling(identity),
+      certificates,
+      metrics: new InjectorMetrics(undefined, false),
+      logger,
+    });
     return { identity, certificates, server };
   });
   try {
@@ -63,9 +86,14 @@ it('keeps admission working through leaf and CA rotation with two replicas', asy
       },
     });
 
-    const createPod = (name: string) => stack.kube.core.createNamespacedPod({
-      namespace: ns, body: { metadata: { name, labels: { app: 'demo' } }, spec: { containers: [{ name: 'app', image: 'busybox' }] } },
-    });
+    const createPod = (name: string) =>
+      stack.kube.core.createNamespacedPod({
+        namespace: ns,
+        body: {
+          metadata: { name, labels: { app: 'demo' } },
+          spec: { containers: [{ name: 'app', image: 'busybox' }] },
+        },
+      });
     // Wait until the leader has published the CA and the API server's webhook informer has it.
     let ready = false;
     for (let attempt = 0; attempt < 100 && !ready; attempt++) {
@@ -92,9 +120,12 @@ it('keeps admission working through leaf and CA rotation with two replicas', asy
       }
       try {
         const pod = await createPod(`pod-${i}`);
-        if (pod.metadata?.labels?.['replica-a'] !== 'admitted' || pod.metadata?.labels?.['replica-b'] !== 'admitted') failures.push(`pod-${i}: not admitted by both replicas`);
+        if (pod.metadata?.labels?.['replica-a'] !== 'admitted' || pod.metadata?.labels?.['replica-b'] !== 'admitted')
+          failures.push(`pod-${i}: not admitted by both replicas`);
       } catch (error) {
-        failures.push(`pod-${i}: ${error instanceof k8s.ApiException ? String(error.body).slice(150, 600) : String(error)}`);
+        failures.push(
+          `pod-${i}: ${error instanceof k8s.ApiException ? String(error.body).slice(150, 600) : String(error)}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 150));
     }

@@ -27,15 +27,29 @@ beforeAll(async () => {
   await stack.createNamespace(ns);
   await stack.createServiceAccount(ns, 'app');
   await stack.writePolicy(role, `path "${stack.layout.kvV2Mount}/data/${ns}/*" { capabilities = ["read"] }`);
-  await stack.writeKubernetesRole(role, { serviceAccounts: ['app'], namespaces: [ns], policies: [role], audience: 'vault' });
-  await stack.vaultAdmin.write(`${stack.layout.kvV2Mount}/data/${kvPath}`, { data: { username: 'app-user', password: 'first-password' } });
+  await stack.writeKubernetesRole(role, {
+    serviceAccounts: ['app'],
+    namespaces: [ns],
+    policies: [role],
+    audience: 'vault',
+  });
+  await stack.vaultAdmin.write(`${stack.layout.kvV2Mount}/data/${kvPath}`, {
+    data: { username: 'app-user', password: 'first-password' },
+  });
 });
 
 type Json = Record<string, unknown>;
 
-function injected(annotations: Record<string, string>, defaults: InjectorDefaults): { init: V1Container; sidecar?: V1Container } {
-  const decision = decide(pod(annotations, { serviceAccountName: 'app' }), ns, { vaultAddress: stack.vaultAddr, ...defaults });
-  if (decision.kind !== 'inject') throw new Error(`expected an injection, got ${decision.kind}: ${'message' in decision ? decision.message : ''}`);
+function injected(
+  annotations: Record<string, string>,
+  defaults: InjectorDefaults,
+): { init: V1Container; sidecar?: V1Container } {
+  const decision = decide(pod(annotations, { serviceAccountName: 'app' }), ns, {
+    vaultAddress: stack.vaultAddr,
+    ...defaults,
+  });
+  if (decision.kind !== 'inject')
+    throw new Error(`expected an injection, got ${decision.kind}: ${'message' in decision ? decision.message : ''}`);
   const containers = [...(decision.pod.spec?.initContainers ?? []), ...(decision.pod.spec?.containers ?? [])];
   const init = containers.find((c) => c.name === 'vault-agent-init');
   if (init === undefined) throw new Error('no vault-agent-init container');
@@ -63,7 +77,10 @@ function underRoot(config: Json, root: string): Json {
     pid_file: move(config.pid_file as string),
     auto_auth: {
       ...autoAuth,
-      method: { ...autoAuth.method, config: { ...autoAuth.method.config, token_path: move(autoAuth.method.config.token_path as string) } },
+      method: {
+        ...autoAuth.method,
+        config: { ...autoAuth.method.config, token_path: move(autoAuth.method.config.token_path as string) },
+      },
       sink: autoAuth.sink.map((s) => ({ ...s, config: { ...s.config, path: move(s.config.path) } })),
     },
     template: (config.template as { destination: string }[]).map((t) => ({ ...t, destination: move(t.destination) })),
@@ -88,20 +105,30 @@ function readIfExists(file: string): string | undefined {
 }
 
 /** Runs `vault agent -config=<file>` until it exits (60 s deadline: then it is killed and the test fails). */
-function runVaultAgent(configFile: string, started?: (child: ReturnType<typeof spawn>, output: () => string) => void): Promise<{ code: number | null; output: string }> {
+function runVaultAgent(
+  configFile: string,
+  started?: (child: ReturnType<typeof spawn>, output: () => string) => void,
+): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
     const child = spawn(binaryPath('vault'), ['agent', `-config=${configFile}`], {
       // As testenv starts the server: Vault 1.13's bundled gosnowflake rejects a CA cert in Go's newer x509 without it.
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: path.dirname(configFile), GODEBUG: 'x509negativeserial=1' },
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: path.dirname(configFile),
+        GODEBUG: 'x509negativeserial=1',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const timer = setTimeout(() => {
-      output += '\n[test] vault agent did not exit within 60 s; killed';
-      child.kill('SIGKILL');
-    }, started === undefined ? 60_000 : 120_000);
+    const timer = setTimeout(
+      () => {
+        output += '\n[test] vault agent did not exit within 60 s; killed';
+        child.kill('SIGKILL');
+      },
+      started === undefined ? 60_000 : 120_000,
+    );
     started?.(child, () => output);
     child.once('exit', (code) => {
       clearTimeout(timer);
@@ -113,25 +140,34 @@ function runVaultAgent(configFile: string, started?: (child: ReturnType<typeof s
 describe('agent-kind vault', () => {
   test('the per-pod annotation injects Vault Agent, whose init config renders the secrets with the real Vault', async () => {
     const kv = `${stack.layout.kvV2Mount}/data/${kvPath}`;
-    const { init, sidecar } = injected({
-      role,
-      'agent-kind': 'vault',
-      'agent-inject-secret-config': kv,
-      'agent-inject-template-config': `{{ with secret "${kv}" }}user={{ .Data.data.username }}\npassword={{ .Data.data.password }}\n{{ end }}`,
-      'agent-inject-perms-config': '0400',
-      'agent-inject-secret-plain': kv,
-    }, {});
+    const { init, sidecar } = injected(
+      {
+        role,
+        'agent-kind': 'vault',
+        'agent-inject-secret-config': kv,
+        'agent-inject-template-config': `{{ with secret "${kv}" }}user={{ .Data.data.username }}\npassword={{ .Data.data.password }}\n{{ end }}`,
+        'agent-inject-perms-config': '0400',
+        'agent-inject-secret-plain': kv,
+      },
+      {},
+    );
     // The containers vault-k8s writes: upstream's image, shell decoding VAULT_CONFIG, `vault agent -config`.
     expect(init.image).toBe('hashicorp/vault:1.13.3');
     expect(init.command).toEqual(['/bin/sh', '-ec']);
-    expect(init.args).toEqual([`echo \${VAULT_CONFIG?} | base64 -d > ${VAULT_AGENT_CONFIG_FILE} && vault agent -config=${VAULT_AGENT_CONFIG_FILE}`]);
+    expect(init.args).toEqual([
+      `echo \${VAULT_CONFIG?} | base64 -d > ${VAULT_AGENT_CONFIG_FILE} && vault agent -config=${VAULT_AGENT_CONFIG_FILE}`,
+    ]);
     expect(vaultConfig(init).exit_after_auth).toBe(true);
     expect(sidecar).toBeDefined();
     expect(vaultConfig(sidecar!).exit_after_auth).toBe(false);
 
     const config = vaultConfig(init);
     expect(config.auto_auth).toEqual({
-      method: { type: 'kubernetes', mount_path: 'auth/kubernetes', config: { role, token_path: '/var/run/secrets/kubernetes.io/serviceaccount/token' } },
+      method: {
+        type: 'kubernetes',
+        mount_path: 'auth/kubernetes',
+        config: { role, token_path: '/var/run/secrets/kubernetes.io/serviceaccount/token' },
+      },
       sink: [{ type: 'file', config: { path: '/home/vault/.vault-token' } }],
     });
 
@@ -159,38 +195,49 @@ describe('agent-kind vault', () => {
     const viaFlag = injected({ role, 'agent-inject-secret-config': kv }, { agentKind: 'vault' });
     expect(viaFlag.init.image).toBe('hashicorp/vault:1.13.3');
     expect(viaFlag.init.env?.some((e) => e.name === VAULT_CONFIG_ENV)).toBe(true);
-    const ours = injected({ role, 'agent-kind': 'vaultbridge', 'agent-inject-secret-config': kv }, { agentKind: 'vault' });
+    const ours = injected(
+      { role, 'agent-kind': 'vaultbridge', 'agent-inject-secret-config': kv },
+      { agentKind: 'vault' },
+    );
     expect(ours.init.command).toEqual(['vaultbridge-agent']);
     expect(ours.init.env?.some((e) => e.name === VAULT_CONFIG_ENV)).toBe(false);
   });
 
-  test('the sidecar config keeps secrets fresh with the real Vault Agent, and vault-k8s\'s preStop hook revokes its token', async () => {
+  test("the sidecar config keeps secrets fresh with the real Vault Agent, and vault-k8s's preStop hook revokes its token", async () => {
     const sidecarPath = `${ns}/sidecar`;
     const kv = `${stack.layout.kvV2Mount}/data/${sidecarPath}`;
     await stack.vaultAdmin.write(kv, { data: { password: 'sidecar-one' } });
-    const { sidecar } = injected({
-      role,
-      'agent-kind': 'vault',
-      'agent-inject-secret-app': kv,
-      'agent-inject-template-app': `{{ with secret "${kv}" }}password={{ .Data.data.password }}{{ end }}`,
-      'agent-inject-command-app': 'echo rendered >> /vault/secrets/commands',
-      'template-static-secret-render-interval': '1s',
-      'agent-revoke-on-shutdown': 'true',
-      'agent-revoke-grace': '1',
-    }, {});
+    const { sidecar } = injected(
+      {
+        role,
+        'agent-kind': 'vault',
+        'agent-inject-secret-app': kv,
+        'agent-inject-template-app': `{{ with secret "${kv}" }}password={{ .Data.data.password }}{{ end }}`,
+        'agent-inject-command-app': 'echo rendered >> /vault/secrets/commands',
+        'template-static-secret-render-interval': '1s',
+        'agent-revoke-on-shutdown': 'true',
+        'agent-revoke-grace': '1',
+      },
+      {},
+    );
     if (sidecar === undefined) throw new Error('no vault-agent sidecar');
     expect(sidecar.command).toEqual(['/bin/sh', '-ec']);
     const config = vaultConfig(sidecar);
     expect(config.exit_after_auth).toBe(false);
     expect(config.template_config).toEqual({ exit_on_retry_failure: true, static_secret_render_interval: '1s' });
     const hook = sidecar.lifecycle?.preStop?.exec?.command;
-    expect(hook).toEqual(['/bin/sh', '-c', `/bin/sleep 1 && /bin/vault token revoke -address=${stack.vaultAddr} -self`]);
+    expect(hook).toEqual([
+      '/bin/sh',
+      '-c',
+      `/bin/sleep 1 && /bin/vault token revoke -address=${stack.vaultAddr} -self`,
+    ]);
 
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'hcagent-sidecar-'));
     const local = underRoot(config, root);
     // The command runs in the agent's container: its /vault/secrets is the volume, here under root.
     const templates = local.template as { command?: string }[];
-    for (const t of templates) if (t.command !== undefined) t.command = t.command.replace('/vault/secrets', path.join(root, 'vault/secrets'));
+    for (const t of templates)
+      if (t.command !== undefined) t.command = t.command.replace('/vault/secrets', path.join(root, 'vault/secrets'));
     await writePodToken(stack, root, podTokenPath(config), ns, 'app', { audiences: ['vault'] });
     const configFile = path.join(root, 'home/vault/config.json');
     fs.writeFileSync(configFile, JSON.stringify(local));
@@ -208,9 +255,15 @@ describe('agent-kind vault', () => {
       await stack.vaultAdmin.write(kv, { data: { password: 'sidecar-two' } });
       // The sidecar re-reads KV on the static interval and rewrites the file, then runs the command.
       await until('re-render after a KV write', () => readIfExists(rendered) === 'password=sidecar-two');
-      await until('the template command ran', () => (readIfExists(path.join(root, 'vault/secrets/commands')) ?? '').includes('rendered'));
+      await until('the template command ran', () =>
+        (readIfExists(path.join(root, 'vault/secrets/commands')) ?? '').includes('rendered'),
+      );
       const token = fs.readFileSync(sink, 'utf8').trim();
-      const lookup = async () => fetch(`${stack.vaultAddr}/v1/auth/token/lookup-self`, { headers: { 'X-Vault-Token': token }, signal: AbortSignal.timeout(10_000) });
+      const lookup = async () =>
+        fetch(`${stack.vaultAddr}/v1/auth/token/lookup-self`, {
+          headers: { 'X-Vault-Token': token },
+          signal: AbortSignal.timeout(10_000),
+        });
       expect((await lookup()).status).toBe(200);
 
       // The kubelet runs the preStop hook in the container before SIGTERM: here its exact shell text,
@@ -218,7 +271,14 @@ describe('agent-kind vault', () => {
       // token helper reads ~/.vault-token, the agent's sink).
       const text = (hook?.[2] ?? '').replace('/bin/vault ', `${binaryPath('vault')} `);
       const revoke = await new Promise<{ code: number | null; output: string }>((resolve) => {
-        const child = spawn('/bin/sh', ['-c', text], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: path.join(root, 'home/vault'), GODEBUG: 'x509negativeserial=1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn('/bin/sh', ['-c', text], {
+          env: {
+            PATH: process.env.PATH ?? '/usr/bin:/bin',
+            HOME: path.join(root, 'home/vault'),
+            GODEBUG: 'x509negativeserial=1',
+          },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
         let output = '';
         child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
         child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

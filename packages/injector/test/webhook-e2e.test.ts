@@ -19,8 +19,11 @@ beforeAll(async () => {
   const files = await servingCertificateFiles('webhook-e2e', 'injector');
   caPem = files.caPem;
   const config = parseServeFlags({
-    listen: '127.0.0.1:0', logLevel: 'error', vaultAddress: defaults.vaultAddress,
-    tlsCertFile: files.certFile, tlsKeyFile: files.keyFile,
+    listen: '127.0.0.1:0',
+    logLevel: 'error',
+    vaultAddress: defaults.vaultAddress,
+    tlsCertFile: files.certFile,
+    tlsKeyFile: files.keyFile,
   });
   webhook = await serveWebhook(config);
 });
@@ -36,12 +39,21 @@ function podWith(name: string, annotations: Record<string, string>): k8s.V1Pod {
     metadata: { name, annotations },
     spec: {
       serviceAccountName: 'web',
-      containers: [{
-        name: 'web',
-        image: 'nginx:1.27',
-        volumeMounts: [{ name: 'kube-api-access', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true }],
-      }],
-      volumes: [{ name: 'kube-api-access', projected: { sources: [{ serviceAccountToken: { path: 'token', expirationSeconds: 3600 } }] } }],
+      containers: [
+        {
+          name: 'web',
+          image: 'nginx:1.27',
+          volumeMounts: [
+            { name: 'kube-api-access', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true },
+          ],
+        },
+      ],
+      volumes: [
+        {
+          name: 'kube-api-access',
+          projected: { sources: [{ serviceAccountToken: { path: 'token', expirationSeconds: 3600 } }] },
+        },
+      ],
     },
   };
 }
@@ -62,25 +74,44 @@ describe.each([['v1'], ['v1beta1']])('registered with admissionReviewVersions [%
   beforeAll(async () => {
     ns = stack.uniqueName(`inject-${version}`);
     await stack.createNamespace(ns);
-    await stack.kube.core.patchNamespace({ name: ns, body: { metadata: { labels: { 'vaultbridge-e2e': ns } } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+    await stack.kube.core.patchNamespace(
+      { name: ns, body: { metadata: { labels: { 'vaultbridge-e2e': ns } } } },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+    );
     admission = stack.kube.config.makeApiClient(k8s.AdmissionregistrationV1Api);
     await admission.createMutatingWebhookConfiguration({
       body: {
         metadata: { name: ns },
-        webhooks: [{
-          name: 'vault.hashicorp.com',
-          admissionReviewVersions: [version],
-          sideEffects: 'None',
-          failurePolicy: 'Fail',
-          namespaceSelector: { matchLabels: { 'vaultbridge-e2e': ns } },
-          clientConfig: { url: `https://127.0.0.1:${webhook.address.port}/mutate`, caBundle: Buffer.from(caPem).toString('base64') },
-          rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'], scope: 'Namespaced' }],
-        }],
+        webhooks: [
+          {
+            name: 'vault.hashicorp.com',
+            admissionReviewVersions: [version],
+            sideEffects: 'None',
+            failurePolicy: 'Fail',
+            namespaceSelector: { matchLabels: { 'vaultbridge-e2e': ns } },
+            clientConfig: {
+              url: `https://127.0.0.1:${webhook.address.port}/mutate`,
+              caBundle: Buffer.from(caPem).toString('base64'),
+            },
+            rules: [
+              {
+                operations: ['CREATE'],
+                apiGroups: [''],
+                apiVersions: ['v1'],
+                resources: ['pods'],
+                scope: 'Namespaced',
+              },
+            ],
+          },
+        ],
       },
     });
     // The API server picks webhook configurations up through an informer: wait until ours is live.
     for (let attempt = 0; attempt < 100; attempt++) {
-      const probe = await stack.kube.core.createNamespacedPod({ namespace: ns, body: podWith(`probe-${attempt}`, threeSecrets) });
+      const probe = await stack.kube.core.createNamespacedPod({
+        namespace: ns,
+        body: podWith(`probe-${attempt}`, threeSecrets),
+      });
       if (probe.metadata?.annotations?.['vault.hashicorp.com/agent-inject-status'] === 'injected') return;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -94,7 +125,8 @@ describe.each([['v1'], ['v1beta1']])('registered with admissionReviewVersions [%
   it('injects a pod with three secrets exactly as the pure mutation says', async () => {
     const pod = podWith('web', threeSecrets);
     const expected = decide(structuredClone(pod), ns, defaults);
-    if (expected.kind !== 'inject') throw new Error(`expected an injection, got ${expected.kind}: ${JSON.stringify(expected)}`);
+    if (expected.kind !== 'inject')
+      throw new Error(`expected an injection, got ${expected.kind}: ${JSON.stringify(expected)}`);
     const created = await stack.kube.core.createNamespacedPod({ namespace: ns, body: pod });
     // The API server adds its own defaults (imagePullPolicy, terminationMessagePath, …); everything
     // the webhook decided must be there unchanged, container for container and volume for volume.
@@ -102,13 +134,17 @@ describe.each([['v1'], ['v1beta1']])('registered with admissionReviewVersions [%
     const got = serialize(created);
     const want = serialize(expected.pod);
     expect(got.metadata.annotations).toMatchObject(want.metadata.annotations);
-    expect(got.spec.initContainers.map((c: { name: string }) => c.name)).toEqual(want.spec.initContainers.map((c: { name: string }) => c.name));
+    expect(got.spec.initContainers.map((c: { name: string }) => c.name)).toEqual(
+      want.spec.initContainers.map((c: { name: string }) => c.name),
+    );
     expect(got.spec.initContainers).toMatchObject(want.spec.initContainers);
     expect(got.spec.containers).toMatchObject(want.spec.containers);
     expect(got.spec.volumes).toMatchObject(want.spec.volumes);
     expect(got.spec.initContainers[0].name).toBe('vault-agent-init');
     expect(got.spec.containers.map((c: { name: string }) => c.name)).toEqual(['web', 'vault-agent']);
-    expect(got.spec.volumes.map((v: { name: string }) => v.name)).toEqual(expect.arrayContaining(['home-init', 'home-sidecar', 'vault-secrets']));
+    expect(got.spec.volumes.map((v: { name: string }) => v.name)).toEqual(
+      expect.arrayContaining(['home-init', 'home-sidecar', 'vault-secrets']),
+    );
   });
 
   it('refuses a pod with an invalid annotation, naming it and the accepted values', async () => {
@@ -129,17 +165,34 @@ describe.each([['v1'], ['v1beta1']])('registered with admissionReviewVersions [%
 });
 
 describe('bad HTTP input', () => {
-  const post = (body: string | Buffer, contentType = 'application/json'): Promise<number> => postReview(webhook.address.port, body, { ca: caPem, contentType });
+  const post = (body: string | Buffer, contentType = 'application/json'): Promise<number> =>
+    postReview(webhook.address.port, body, { ca: caPem, contentType });
 
   it.each([
     ['non-JSON', '{not json', 'application/json', 400],
     ['a wrong content type', '{}', 'text/plain', 400],
-    ['a review without a request', JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' }), 'application/json', 400],
-    ['a review without a uid', JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { object: {} } }), 'application/json', 400],
+    [
+      'a review without a request',
+      JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' }),
+      'application/json',
+      400,
+    ],
+    [
+      'a review without a uid',
+      JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { object: {} } }),
+      'application/json',
+      400,
+    ],
     ['a body over 4 MiB', Buffer.alloc(4 * 1024 * 1024 + 10, 'a'), 'application/json', 413],
   ])('answers %s with the right status and keeps serving', async (_label, body, contentType, status) => {
     expect(await post(body, contentType)).toBe(status);
-    const ok = await post(JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'u1', namespace: 'x', object: podWith('p', {}) } }));
+    const ok = await post(
+      JSON.stringify({
+        apiVersion: 'admission.k8s.io/v1',
+        kind: 'AdmissionReview',
+        request: { uid: 'u1', namespace: 'x', object: podWith('p', {}) },
+      }),
+    );
     expect(ok).toBe(200);
   });
 });
@@ -148,23 +201,42 @@ describe('cluster-wide annotation defaults from a ConfigMap', () => {
   it('applies them under the pod annotations', async () => {
     const ns = stack.uniqueName('defaults');
     await stack.createNamespace(ns);
-    await stack.kube.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'injector-defaults' }, data: { 'agent-pre-populate-only': 'true' } } });
+    await stack.kube.core.createNamespacedConfigMap({
+      namespace: ns,
+      body: { metadata: { name: 'injector-defaults' }, data: { 'agent-pre-populate-only': 'true' } },
+    });
     const files = await servingCertificateFiles('defaults-e2e', 'injector');
-    const withDefaults = await serveWebhook(parseServeFlags({
-      listen: '127.0.0.1:0', logLevel: 'error', vaultAddress: defaults.vaultAddress, namespace: ns, annotationDefaultsConfigMap: 'injector-defaults',
-      tlsCertFile: files.certFile, tlsKeyFile: files.keyFile,
-    }), { kubeConfig: stack.kube.config });
+    const withDefaults = await serveWebhook(
+      parseServeFlags({
+        listen: '127.0.0.1:0',
+        logLevel: 'error',
+        vaultAddress: defaults.vaultAddress,
+        namespace: ns,
+        annotationDefaultsConfigMap: 'injector-defaults',
+        tlsCertFile: files.certFile,
+        tlsKeyFile: files.keyFile,
+      }),
+      { kubeConfig: stack.kube.config },
+    );
     const admission = stack.kube.config.makeApiClient(k8s.AdmissionregistrationV1Api);
     try {
       await admission.createMutatingWebhookConfiguration({
         body: {
           metadata: { name: ns },
-          webhooks: [{
-            name: 'vault.hashicorp.com', admissionReviewVersions: ['v1'], sideEffects: 'None', failurePolicy: 'Fail',
-            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } },
-            clientConfig: { url: `https://127.0.0.1:${withDefaults.address.port}/mutate`, caBundle: Buffer.from(files.caPem).toString('base64') },
-            rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }],
-          }],
+          webhooks: [
+            {
+              name: 'vault.hashicorp.com',
+              admissionReviewVersions: ['v1'],
+              sideEffects: 'None',
+              failurePolicy: 'Fail',
+              namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } },
+              clientConfig: {
+                url: `https://127.0.0.1:${withDefaults.address.port}/mutate`,
+                caBundle: Buffer.from(files.caPem).toString('base64'),
+              },
+              rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }],
+            },
+          ],
         },
       });
       let pod: k8s.V1Pod | undefined;

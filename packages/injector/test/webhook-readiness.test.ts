@@ -19,10 +19,13 @@ beforeAll(() => {
 
 function status(port: number, path: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const request = https.get({ host: '127.0.0.1', port, path, rejectUnauthorized: false, timeout: 5_000 }, (response) => {
-      response.resume();
-      resolve(response.statusCode ?? 0);
-    });
+    const request = https.get(
+      { host: '127.0.0.1', port, path, rejectUnauthorized: false, timeout: 5_000 },
+      (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+      },
+    );
     request.on('timeout', () => request.destroy(new Error(`GET ${path} timed out`)));
     request.on('error', reject);
   });
@@ -46,7 +49,10 @@ function webhookConfiguration(name: string, caBundles: Array<string | undefined>
       failurePolicy: 'Ignore',
       // Matches nothing: the test is about the configuration, not reviews.
       namespaceSelector: { matchLabels: { [`never-${name}`]: 'true' } },
-      clientConfig: { url: 'https://127.0.0.1:1/mutate', ...(caBundle ? { caBundle: Buffer.from(caBundle).toString('base64') } : {}) },
+      clientConfig: {
+        url: 'https://127.0.0.1:1/mutate',
+        ...(caBundle ? { caBundle: Buffer.from(caBundle).toString('base64') } : {}),
+      },
       rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }],
     })),
   };
@@ -56,9 +62,23 @@ it('is unready until the webhook configuration holds its CA, and live throughout
   const ns = stack.uniqueName('ready');
   await stack.createNamespace(ns);
   const certificates = new AutoCertificateSource({
-    kubeConfig: stack.kube.config, namespace: ns, secretName: `${ns}-certs`, webhookConfigName: ns, hosts: ['127.0.0.1'], identity: 'replica-a', pollMs: 200, leaseDurationSeconds: 5,
+    kubeConfig: stack.kube.config,
+    namespace: ns,
+    secretName: `${ns}-certs`,
+    webhookConfigName: ns,
+    hosts: ['127.0.0.1'],
+    identity: 'replica-a',
+    pollMs: 200,
+    leaseDurationSeconds: 5,
   });
-  const server = new WebhookServer({ handler: () => { throw new Error('no reviews in this test'); }, certificates, metrics: new InjectorMetrics(undefined, false), logger: pino({ level: 'silent' }) });
+  const server = new WebhookServer({
+    handler: () => {
+      throw new Error('no reviews in this test');
+    },
+    certificates,
+    metrics: new InjectorMetrics(undefined, false),
+    logger: pino({ level: 'silent' }),
+  });
   const { port } = await server.listen(0, '127.0.0.1');
   try {
     // Serving a certificate, but no configuration carries its CA yet: not ready, yet live.
@@ -71,12 +91,16 @@ it('is unready until the webhook configuration holds its CA, and live throughout
     await admission.createMutatingWebhookConfiguration({ body: webhookConfiguration(ns, [undefined, undefined]) });
     await eventually('ready once the CA is published', async () => (await status(port, '/health/ready')) === 204);
     const stored = await admission.readMutatingWebhookConfiguration({ name: ns });
-    for (const webhook of stored.webhooks ?? []) expect(Buffer.from(webhook.clientConfig.caBundle ?? '', 'base64').toString()).toBe(certificates.current()!.caPem);
+    for (const webhook of stored.webhooks ?? [])
+      expect(Buffer.from(webhook.clientConfig.caBundle ?? '', 'base64').toString()).toBe(certificates.current()!.caPem);
 
     // The configuration re-created without it (helm uninstall/install of the injector): unready until
     // the leader publishes again.
     await admission.deleteMutatingWebhookConfiguration({ name: ns });
-    await eventually('unready once the configuration is gone', async () => (await status(port, '/health/ready')) === 503);
+    await eventually(
+      'unready once the configuration is gone',
+      async () => (await status(port, '/health/ready')) === 503,
+    );
     await admission.createMutatingWebhookConfiguration({ body: webhookConfiguration(ns, [undefined, undefined]) });
     await eventually('ready again', async () => (await status(port, '/health/ready')) === 204);
   } finally {
@@ -92,9 +116,20 @@ it('trusts a configuration only when every webhook holds a CA that signed the le
   const leaf = await issueCertificate(ours, { commonName: 'w', usage: 'server', ipAddresses: ['127.0.0.1'] });
   expect(await caBundleTrusts(admission, name, leaf.certPem)).toBe(false);
   try {
-    await admission.createMutatingWebhookConfiguration({ body: webhookConfiguration(name, [other.certPem, ours.certPem]) });
+    await admission.createMutatingWebhookConfiguration({
+      body: webhookConfiguration(name, [other.certPem, ours.certPem]),
+    });
     expect(await caBundleTrusts(admission, name, leaf.certPem)).toBe(false);
-    await admission.replaceMutatingWebhookConfiguration({ name, body: { ...webhookConfiguration(name, [other.certPem + ours.certPem, ours.certPem]), metadata: { name, resourceVersion: (await admission.readMutatingWebhookConfiguration({ name })).metadata?.resourceVersion } } });
+    await admission.replaceMutatingWebhookConfiguration({
+      name,
+      body: {
+        ...webhookConfiguration(name, [other.certPem + ours.certPem, ours.certPem]),
+        metadata: {
+          name,
+          resourceVersion: (await admission.readMutatingWebhookConfiguration({ name })).metadata?.resourceVersion,
+        },
+      },
+    });
     expect(await caBundleTrusts(admission, name, leaf.certPem)).toBe(true);
   } finally {
     await admission.deleteMutatingWebhookConfiguration({ name }).catch(() => undefined);

@@ -53,19 +53,44 @@ interface Options {
 export async function runMigrateCli(argv: readonly string[], io: CliIo): Promise<number> {
   let code = 0;
   const program = new Command('vaultbridge-migrate')
-    .description('Converts Vault secret delivery between methods: vault.hashicorp.com injector annotations, SecretProviderClass (vault provider), VSO (secrets.hashicorp.com) and Vaultbridge operator objects (secrets.vaultbridge.dev).')
+    .description(
+      'Converts Vault secret delivery between methods: vault.hashicorp.com injector annotations, SecretProviderClass (vault provider), VSO (secrets.hashicorp.com) and Vaultbridge operator objects (secrets.vaultbridge.dev).',
+    )
     .argument('[files...]', 'manifest files (multi-document YAML or JSON); none or "-" reads stdin')
     .addOption(new Option('--to <method>', 'target method').choices(TARGETS).makeOptionMandatory())
-    .option('--from-namespace <ns>', 'read the namespace through the API server instead of files (workloads, SecretProviderClasses, VSO and Vaultbridge objects)')
-    .option('--kubeconfig <file>', 'kubeconfig for --from-namespace (default $KUBECONFIG, ~/.kube/config, in-cluster)', io.env.KUBECONFIG || undefined)
-    .option('--ask-vault', 'ask Vault (VAULT_ADDR, VAULT_TOKEN) which engine serves each path instead of reading it from the path\'s shape')
+    .option(
+      '--from-namespace <ns>',
+      'read the namespace through the API server instead of files (workloads, SecretProviderClasses, VSO and Vaultbridge objects)',
+    )
+    .option(
+      '--kubeconfig <file>',
+      'kubeconfig for --from-namespace (default $KUBECONFIG, ~/.kube/config, in-cluster)',
+      io.env.KUBECONFIG || undefined,
+    )
+    .option(
+      '--ask-vault',
+      "ask Vault (VAULT_ADDR, VAULT_TOKEN) which engine serves each path instead of reading it from the path's shape",
+    )
     .option('-n, --namespace <ns>', 'namespace for documents that name none (default: default)')
-    .option('--vault-address <url>', "the injector's Vault address (its --vault-addr, AGENT_INJECT_VAULT_ADDR) for pods without vault.hashicorp.com/service", io.env.AGENT_INJECT_VAULT_ADDR || undefined)
-    .option('--auth-path <path>', "the injector's auth path (AGENT_INJECT_VAULT_AUTH_PATH) for pods without vault.hashicorp.com/auth-path", io.env.AGENT_INJECT_VAULT_AUTH_PATH || undefined)
-    .option('--provider-vault-address <url>', "the CSI provider's -vault-addr, for SecretProviderClasses without vaultAddress")
+    .option(
+      '--vault-address <url>',
+      "the injector's Vault address (its --vault-addr, AGENT_INJECT_VAULT_ADDR) for pods without vault.hashicorp.com/service",
+      io.env.AGENT_INJECT_VAULT_ADDR || undefined,
+    )
+    .option(
+      '--auth-path <path>',
+      "the injector's auth path (AGENT_INJECT_VAULT_AUTH_PATH) for pods without vault.hashicorp.com/auth-path",
+      io.env.AGENT_INJECT_VAULT_AUTH_PATH || undefined,
+    )
+    .option(
+      '--provider-vault-address <url>',
+      "the CSI provider's -vault-addr, for SecretProviderClasses without vaultAddress",
+    )
     .option('-o, --output <file>', 'write the converted manifests here instead of stdout')
     .option('--report <file>', 'write the report here instead of stderr')
-    .addOption(new Option('--report-format <format>', 'report as text or json').choices(['text', 'json']).default('text'))
+    .addOption(
+      new Option('--report-format <format>', 'report as text or json').choices(['text', 'json']).default('text'),
+    )
     .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
     .exitOverride()
     .action(async (files: string[], raw: Omit<Options, 'format'> & { reportFormat: 'text' | 'json' }) => {
@@ -79,16 +104,23 @@ export async function runMigrateCli(argv: readonly string[], io: CliIo): Promise
       } else {
         input = await readInputs(files, io);
       }
-      const injectorDefaults = { ...(options.vaultAddress ? { vaultAddress: options.vaultAddress } : {}), ...(options.authPath ? { authPath: options.authPath } : {}) };
-      const mounts = options.askVault ? await readMounts(VaultClient.fromEnv({}, io.env), vaultPathsOf(input)) : undefined;
+      const injectorDefaults = {
+        ...(options.vaultAddress ? { vaultAddress: options.vaultAddress } : {}),
+        ...(options.authPath ? { authPath: options.authPath } : {}),
+      };
+      const mounts = options.askVault
+        ? await readMounts(VaultClient.fromEnv({}, io.env), vaultPathsOf(input))
+        : undefined;
       const result = migrate(input, {
         ...(mounts ? { mounts } : {}),
-        to: options.to, injectorDefaults,
+        to: options.to,
+        injectorDefaults,
         ...(namespace ? { namespace } : {}),
         ...(options.providerVaultAddress ? { providerVaultAddress: options.providerVaultAddress } : {}),
       });
       const manifests = formatManifests(result.manifests);
-      const report = options.format === 'json' ? `${JSON.stringify(result.findings, null, 2)}\n` : formatFindings(result.findings);
+      const report =
+        options.format === 'json' ? `${JSON.stringify(result.findings, null, 2)}\n` : formatFindings(result.findings);
       if (options.output) await writeFile(options.output, manifests);
       else io.stdout.write(manifests);
       if (options.report) await writeFile(options.report, report);
@@ -102,7 +134,11 @@ export async function runMigrateCli(argv: readonly string[], io: CliIo): Promise
     const commanderCode = (error as { code?: string }).code;
     if (commanderCode === 'commander.helpDisplayed' || commanderCode === 'commander.version') return 0;
     if (typeof commanderCode === 'string' && commanderCode.startsWith('commander.')) return 2;
-    if (error instanceof ManifestError || error instanceof InvalidArgumentError || (error as NodeJS.ErrnoException).code === 'ENOENT') {
+    if (
+      error instanceof ManifestError ||
+      error instanceof InvalidArgumentError ||
+      (error as NodeJS.ErrnoException).code === 'ENOENT'
+    ) {
       io.stderr.write(`vaultbridge-migrate: ${(error as Error).message}\n`);
       return 2;
     }
@@ -112,5 +148,10 @@ export async function runMigrateCli(argv: readonly string[], io: CliIo): Promise
 
 // Run when this file is the entry point (the esbuild bundle, or `node src/cli.ts`).
 if (import.meta.main) {
-  process.exitCode = await runMigrateCli(process.argv.slice(2), { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env });
+  process.exitCode = await runMigrateCli(process.argv.slice(2), {
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+  });
 }

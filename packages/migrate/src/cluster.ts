@@ -6,17 +6,48 @@ import { isNotFound, withKubeRequestDeadline } from '@vaultbridge/core';
 import { isRecord, type Manifest } from './manifests.ts';
 
 const KINDS: ReadonlyArray<readonly [apiVersion: string, kind: string]> = [
-  ['apps/v1', 'Deployment'], ['apps/v1', 'StatefulSet'], ['apps/v1', 'DaemonSet'], ['batch/v1', 'CronJob'], ['batch/v1', 'Job'], ['v1', 'Pod'],
+  ['apps/v1', 'Deployment'],
+  ['apps/v1', 'StatefulSet'],
+  ['apps/v1', 'DaemonSet'],
+  ['batch/v1', 'CronJob'],
+  ['batch/v1', 'Job'],
+  ['v1', 'Pod'],
   ['secrets-store.csi.x-k8s.io/v1', 'SecretProviderClass'],
-  ...['VaultConnection', 'VaultAuthGlobal', 'VaultAuth', 'SecretTransformation', 'VaultStaticSecret', 'VaultDynamicSecret', 'VaultPKISecret', 'HCPAuth', 'HCPVaultSecretsApp']
-    .map((kind) => ['secrets.hashicorp.com/v1beta1', kind] as const),
-  ...['VaultConnection', 'VaultAuth', 'SecretTransformation', 'VaultStaticSecret', 'VaultDynamicSecret', 'VaultPKISecret'].map((kind) => ['secrets.vaultbridge.dev/v1beta1', kind] as const),
+  ...[
+    'VaultConnection',
+    'VaultAuthGlobal',
+    'VaultAuth',
+    'SecretTransformation',
+    'VaultStaticSecret',
+    'VaultDynamicSecret',
+    'VaultPKISecret',
+    'HCPAuth',
+    'HCPVaultSecretsApp',
+  ].map((kind) => ['secrets.hashicorp.com/v1beta1', kind] as const),
+  ...[
+    'VaultConnection',
+    'VaultAuth',
+    'SecretTransformation',
+    'VaultStaticSecret',
+    'VaultDynamicSecret',
+    'VaultPKISecret',
+  ].map((kind) => ['secrets.vaultbridge.dev/v1beta1', kind] as const),
 ];
 
 const SERVER_ANNOTATIONS = ['kubectl.kubernetes.io/last-applied-configuration', 'deployment.kubernetes.io/revision'];
 const JOB_LABELS = ['controller-uid', 'batch.kubernetes.io/controller-uid', 'job-name', 'batch.kubernetes.io/job-name'];
 
-const SERVER_METADATA = new Set(['uid', 'resourceVersion', 'generation', 'creationTimestamp', 'managedFields', 'selfLink', 'finalizers', 'deletionTimestamp', 'deletionGracePeriodSeconds']);
+const SERVER_METADATA = new Set([
+  'uid',
+  'resourceVersion',
+  'generation',
+  'creationTimestamp',
+  'managedFields',
+  'selfLink',
+  'finalizers',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+]);
 
 function without(record: Record<string, unknown>, drop: (key: string) => boolean): Record<string, unknown> {
   return Object.fromEntries(Object.entries(record).filter(([key]) => !drop(key)));
@@ -54,7 +85,11 @@ export interface ClusterRead {
  * Every object of `namespace` that a migration reads. Objects owned by another (a Job of a CronJob, a
  * Pod of a ReplicaSet) are left out: their owner's template is what gets converted.
  */
-export async function readNamespace(kubeConfig: KubeConfig, namespace: string, deadlineMs = 30_000): Promise<ClusterRead> {
+export async function readNamespace(
+  kubeConfig: KubeConfig,
+  namespace: string,
+  deadlineMs = 30_000,
+): Promise<ClusterRead> {
   // client-node gives its calls no deadline; an API server that never answers must not hang the CLI.
   const api = KubernetesObjectApi.makeApiClient(withKubeRequestDeadline(kubeConfig, deadlineMs));
   const manifests: Manifest[] = [];

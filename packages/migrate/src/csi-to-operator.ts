@@ -30,14 +30,23 @@ function field(name: string): string {
 function templateOf(entry: SpcEntry, at: string, source: SourceRef, findings: Findings): string | undefined {
   if (entry.templateText !== undefined) return toOperatorTemplate(entry.templateText);
   if (entry.secretKey === undefined) {
-    findings.add('changed', source, `${at}.secretKey`,
-      "no secretKey: the provider wrote Vault's whole JSON response (request_id, lease fields, KV v2's data/metadata); the operator writes the secret's data as JSON");
+    findings.add(
+      'changed',
+      source,
+      `${at}.secretKey`,
+      "no secretKey: the provider wrote Vault's whole JSON response (request_id, lease fields, KV v2's data/metadata); the operator writes the secret's data as JSON",
+    );
     return '{{json Secrets}}';
   }
   const get = `(get Secrets ${JSON.stringify(entry.secretKey)})`;
   if (entry.encoding === 'base64') return `{{base64Decode ${get}}}`;
   if (entry.encoding === 'hex') {
-    findings.add('error', source, `${at}.encoding`, 'hex-encoded values have no template helper to decode them in the operator; store the value as text or base64');
+    findings.add(
+      'error',
+      source,
+      `${at}.encoding`,
+      'hex-encoded values have no template helper to decode them in the operator; store the value as text or base64',
+    );
     return undefined;
   }
   return `{{${get.slice(1, -1)}}}`;
@@ -52,54 +61,115 @@ function requestKey(entry: SpcEntry): string {
   return JSON.stringify([entry.path, entry.query, entry.method, entry.secretArgs ?? null]);
 }
 
-function stringParams(args: Record<string, unknown> | undefined, at: string, source: SourceRef, findings: Findings): Record<string, string> {
+function stringParams(
+  args: Record<string, unknown> | undefined,
+  at: string,
+  source: SourceRef,
+  findings: Findings,
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(args ?? {})) {
     if (typeof value === 'string') out[key] = value;
     else {
       out[key] = JSON.stringify(value);
-      findings.add('changed', source, `${at}.secretArgs.${key}`, 'VaultDynamicSecret params are strings; the value is sent as its JSON text, which Vault parses for most fields');
+      findings.add(
+        'changed',
+        source,
+        `${at}.secretArgs.${key}`,
+        'VaultDynamicSecret params are strings; the value is sent as its JSON text, which Vault parses for most fields',
+      );
     }
   }
   return out;
 }
 
-function syncedSpec(group: Group, spcSource: SourceRef, options: CsiToOperatorOptions, findings: Findings): { kind: string; spec: Record<string, unknown> } | undefined {
+function syncedSpec(
+  group: Group,
+  spcSource: SourceRef,
+  options: CsiToOperatorOptions,
+  findings: Findings,
+): { kind: string; spec: Record<string, unknown> } | undefined {
   const { entry, index } = group.entries[0]!;
   const at = `spec.parameters.objects[${index}]`;
   const path = entry.path;
   const classified = classifyVaultPath(path, options.mounts);
   if (classified === undefined) {
-    findings.add('error', spcSource, `${at}.secretPath`, `"${entry.secretPath}" is not a Vault secret path (<mount>/<path>)`);
+    findings.add(
+      'error',
+      spcSource,
+      `${at}.secretPath`,
+      `"${entry.secretPath}" is not a Vault secret path (<mount>/<path>)`,
+    );
     return undefined;
   }
-  if (classified.guessed) findings.add('info', spcSource, `${at}.secretPath`, `read as a ${classified.kind === 'kv' ? `KV v${classified.version}` : classified.kind} secret from the path's shape; pass --ask-vault (VAULT_ADDR, VAULT_TOKEN) to ask Vault`);
+  if (classified.guessed)
+    findings.add(
+      'info',
+      spcSource,
+      `${at}.secretPath`,
+      `read as a ${classified.kind === 'kv' ? `KV v${classified.version}` : classified.kind} secret from the path's shape; pass --ask-vault (VAULT_ADDR, VAULT_TOKEN) to ask Vault`,
+    );
   if (classified.kind === 'kv' && entry.method === 'GET') {
     const version = entry.query.version === undefined ? undefined : Number(entry.query.version);
-    return { kind: 'VaultStaticSecret', spec: { mount: classified.mount, path: classified.path, type: `kv-v${classified.version}`, ...(version ? { version } : {}) } };
+    return {
+      kind: 'VaultStaticSecret',
+      spec: {
+        mount: classified.mount,
+        path: classified.path,
+        type: `kv-v${classified.version}`,
+        ...(version ? { version } : {}),
+      },
+    };
   }
   if (classified.kind === 'pki' && (entry.method === 'PUT' || entry.method === 'POST')) {
     const args = entry.secretArgs ?? {};
-    const list = (value: unknown) => (typeof value === 'string' && value !== '' ? value.split(',').map((item) => item.trim()) : undefined);
+    const list = (value: unknown) =>
+      typeof value === 'string' && value !== '' ? value.split(',').map((item) => item.trim()) : undefined;
     const spec: Record<string, unknown> = { mount: classified.mount, role: classified.role };
     const known: Record<string, (value: unknown) => void> = {
-      common_name: (v) => (spec.commonName = String(v)), alt_names: (v) => (spec.altNames = list(v)), ip_sans: (v) => (spec.ipSans = list(v)),
-      uri_sans: (v) => (spec.uriSans = list(v)), other_sans: (v) => (spec.otherSans = list(v)), user_ids: (v) => (spec.userIDs = list(v)),
-      ttl: (v) => (spec.ttl = String(v)), format: (v) => (spec.format = String(v)), private_key_format: (v) => (spec.privateKeyFormat = String(v)),
-      not_after: (v) => (spec.notAfter = String(v)), exclude_cn_from_sans: (v) => (spec.excludeCNFromSans = v === true || v === 'true'),
+      common_name: (v) => (spec.commonName = String(v)),
+      alt_names: (v) => (spec.altNames = list(v)),
+      ip_sans: (v) => (spec.ipSans = list(v)),
+      uri_sans: (v) => (spec.uriSans = list(v)),
+      other_sans: (v) => (spec.otherSans = list(v)),
+      user_ids: (v) => (spec.userIDs = list(v)),
+      ttl: (v) => (spec.ttl = String(v)),
+      format: (v) => (spec.format = String(v)),
+      private_key_format: (v) => (spec.privateKeyFormat = String(v)),
+      not_after: (v) => (spec.notAfter = String(v)),
+      exclude_cn_from_sans: (v) => (spec.excludeCNFromSans = v === true || v === 'true'),
     };
     for (const [key, value] of Object.entries(args)) {
       const set = known[key];
       if (set) set(value);
-      else findings.add('dropped', spcSource, `${at}.secretArgs.${key}`, 'not a VaultPKISecret field (VSO sends a fixed set of issue parameters)');
+      else
+        findings.add(
+          'dropped',
+          spcSource,
+          `${at}.secretArgs.${key}`,
+          'not a VaultPKISecret field (VSO sends a fixed set of issue parameters)',
+        );
     }
     const issuer = /^issuer\/([^/]+)\/issue\//.exec(path.slice(classified.mount.length + 1));
     if (issuer) spec.issuerRef = issuer[1];
-    findings.add('changed', spcSource, `${at}.secretPath`, 'a certificate is issued once and re-issued before it expires (expiryOffset), instead of at each mount');
-    return { kind: 'VaultPKISecret', spec: Object.fromEntries(Object.entries(spec).filter(([, value]) => value !== undefined)) };
+    findings.add(
+      'changed',
+      spcSource,
+      `${at}.secretPath`,
+      'a certificate is issued once and re-issued before it expires (expiryOffset), instead of at each mount',
+    );
+    return {
+      kind: 'VaultPKISecret',
+      spec: Object.fromEntries(Object.entries(spec).filter(([, value]) => value !== undefined)),
+    };
   }
   if (!['GET', 'POST', 'PUT'].includes(entry.method)) {
-    findings.add('error', spcSource, `${at}.method`, `${entry.method} is not a VaultDynamicSecret requestHTTPMethod (GET, POST, PUT)`);
+    findings.add(
+      'error',
+      spcSource,
+      `${at}.method`,
+      `${entry.method} is not a VaultDynamicSecret requestHTTPMethod (GET, POST, PUT)`,
+    );
     return undefined;
   }
   const mount = classified.mount;
@@ -108,7 +178,8 @@ function syncedSpec(group: Group, spcSource: SourceRef, options: CsiToOperatorOp
   return {
     kind: 'VaultDynamicSecret',
     spec: {
-      mount, path: relative,
+      mount,
+      path: relative,
       ...(entry.method !== 'GET' ? { requestHTTPMethod: entry.method } : {}),
       ...(Object.keys(params).length > 0 ? { params } : {}),
       ...(classified.kind === 'dynamic' && classified.staticCreds ? { allowStaticCreds: true } : {}),
@@ -122,15 +193,35 @@ interface Converted {
   readonly objects: Manifest[];
 }
 
-function convertSpc(spc: Manifest, parsed: ParsedSpc, namespace: string, serviceAccount: string, suffix: string, shared: SharedObjects, options: CsiToOperatorOptions, findings: Findings): Converted | undefined {
+function convertSpc(
+  spc: Manifest,
+  parsed: ParsedSpc,
+  namespace: string,
+  serviceAccount: string,
+  suffix: string,
+  shared: SharedObjects,
+  options: CsiToOperatorOptions,
+  findings: Findings,
+): Converted | undefined {
   const source = sourceOf(spc);
   const params = parsed.parameters;
   for (const name of PROVIDER_FILES) {
-    if (params[name]) findings.add('error', source, field(name), `a file on the provider's pod; put the CA in a Secret under ca.crt and set the VaultConnection spec.caCertSecretRef (client certificates are not a VaultConnection setting)`);
+    if (params[name])
+      findings.add(
+        'error',
+        source,
+        field(name),
+        `a file on the provider's pod; put the CA in a Secret under ca.crt and set the VaultConnection spec.caCertSecretRef (client certificates are not a VaultConnection setting)`,
+      );
   }
   const address = params.vaultAddress || options.vaultAddress;
   if (!address) {
-    findings.add('error', source, field('vaultAddress'), "not set, so the provider used its -vault-addr flag; pass that address with --vault-address");
+    findings.add(
+      'error',
+      source,
+      field('vaultAddress'),
+      'not set, so the provider used its -vault-addr flag; pass that address with --vault-address',
+    );
     return undefined;
   }
   const connection = shared.ensure('VaultConnection', namespace, 'vault', {
@@ -139,14 +230,27 @@ function convertSpc(spc: Manifest, parsed: ParsedSpc, namespace: string, service
     ...(params.vaultTLSServerName ? { tlsServerName: params.vaultTLSServerName } : {}),
   });
   if (!params.audience) {
-    findings.add('info', source, field('audience'),
-      "not set: the provider logged in with the kubelet's token for audience \"vault\" when the CSIDriver requests one, else with the API server's default audience; the VaultAuth mints tokens for audience \"vault\" (the operator's default; it refuses the API server's own), so the Vault role must have no audience or accept \"vault\"");
+    findings.add(
+      'info',
+      source,
+      field('audience'),
+      'not set: the provider logged in with the kubelet\'s token for audience "vault" when the CSIDriver requests one, else with the API server\'s default audience; the VaultAuth mints tokens for audience "vault" (the operator\'s default; it refuses the API server\'s own), so the Vault role must have no audience or accept "vault"',
+    );
   }
-  const mount = (params.vaultAuthMountPath ?? params.vaultKubernetesMountPath ?? '').replace(/^\/+|\/+$/g, '').replace(/^auth\//, '') || 'kubernetes';
+  const mount =
+    (params.vaultAuthMountPath ?? params.vaultKubernetesMountPath ?? '')
+      .replace(/^\/+|\/+$/g, '')
+      .replace(/^auth\//, '') || 'kubernetes';
   const auth = shared.ensure('VaultAuth', namespace, dnsName(serviceAccount, params.roleName ?? 'vault'), {
-    vaultConnectionRef: connection, method: 'kubernetes', mount,
+    vaultConnectionRef: connection,
+    method: 'kubernetes',
+    mount,
     ...(params.vaultNamespace ? { namespace: params.vaultNamespace } : {}),
-    kubernetes: { role: params.roleName ?? '', serviceAccount, ...(params.audience ? { audiences: [params.audience] } : {}) },
+    kubernetes: {
+      role: params.roleName ?? '',
+      serviceAccount,
+      ...(params.audience ? { audiences: [params.audience] } : {}),
+    },
   });
   const groups = new Map<string, Group>();
   parsed.objects.forEach((entry, index) => {
@@ -166,7 +270,11 @@ function convertSpc(spc: Manifest, parsed: ParsedSpc, namespace: string, service
     const kindAndSpec = syncedSpec(group, source, options, findings);
     if (kindAndSpec === undefined) continue;
     const sync = synced.get(group.key);
-    const objectName = shared.uniqueName([kindAndSpec.kind], namespace, dnsName(spcName, suffix, group.entries[0]!.entry.objectName));
+    const objectName = shared.uniqueName(
+      [kindAndSpec.kind],
+      namespace,
+      dnsName(spcName, suffix, group.entries[0]!.entry.objectName),
+    );
     if (sync) shared.reserve('Secret', namespace, sync.secretName);
     const secretName = sync?.secretName ?? shared.uniqueName(['Secret'], namespace, objectName);
     const templates: Record<string, { text: string }> = {};
@@ -182,12 +290,20 @@ function convertSpc(spc: Manifest, parsed: ParsedSpc, namespace: string, service
     }
     for (const { objectName, key } of sync?.data ?? []) {
       const text = textOf.get(objectName);
-      if (text !== undefined && (templates[key] === undefined || templates[key].text === text)) templates[key] = { text };
-      else if (text !== undefined) findings.add('error', source, 'spec.secretObjects', `key "${key}" of Secret ${secretName} is also the file key of another object; rename one of them`);
+      if (text !== undefined && (templates[key] === undefined || templates[key].text === text))
+        templates[key] = { text };
+      else if (text !== undefined)
+        findings.add(
+          'error',
+          source,
+          'spec.secretObjects',
+          `key "${key}" of Secret ${secretName} is also the file key of another object; rename one of them`,
+        );
     }
     items.set(secretName, groupItems);
     const destination = {
-      name: secretName, create: true,
+      name: secretName,
+      create: true,
       // The driver's Secret stays while an old pod mounts the volume, and a rolling update keeps the old
       // pod until the new one (which needs this Secret's file keys) is Ready: without taking it over the
       // rollout waits forever (found in real pods, test/cluster/migrate-pods.test.ts).
@@ -197,11 +313,19 @@ function convertSpc(spc: Manifest, parsed: ParsedSpc, namespace: string, service
       ...(sync?.annotations ? { annotations: sync.annotations } : {}),
       transformation: { excludes: ['.*'], excludeRaw: true, templates },
     };
-    objects.push({ apiVersion: API_VERSION, kind: kindAndSpec.kind, metadata: { name: objectName, namespace }, spec: { vaultAuthRef: auth, ...kindAndSpec.spec, destination } });
+    objects.push({
+      apiVersion: API_VERSION,
+      kind: kindAndSpec.kind,
+      metadata: { name: objectName, namespace },
+      spec: { vaultAuthRef: auth, ...kindAndSpec.spec, destination },
+    });
   }
   return {
     objects,
-    volume: (name) => ({ name, projected: { sources: [...items].map(([secretName, list]) => ({ secret: { name: secretName, items: list } })) } }),
+    volume: (name) => ({
+      name,
+      projected: { sources: [...items].map(([secretName, list]) => ({ secret: { name: secretName, items: list } })) },
+    }),
   };
 }
 
@@ -214,32 +338,57 @@ interface SyncedSecret {
 }
 
 /** Each secretObjects entry that one Vault request can write, by that request's group key; the others reported. */
-function syncedSecretsByGroup(parsed: ParsedSpc, groups: ReadonlyMap<string, Group>, source: SourceRef, findings: Findings): Map<string, SyncedSecret> {
+function syncedSecretsByGroup(
+  parsed: ParsedSpc,
+  groups: ReadonlyMap<string, Group>,
+  source: SourceRef,
+  findings: Findings,
+): Map<string, SyncedSecret> {
   const out = new Map<string, SyncedSecret>();
   const groupOf = new Map<string, string>();
   for (const group of groups.values()) for (const { entry } of group.entries) groupOf.set(entry.objectName, group.key);
   parsed.secretObjects.forEach((raw, index) => {
     const at = `spec.secretObjects[${index}]`;
-    if (!isRecord(raw) || typeof raw.secretName !== 'string') return findings.add('error', source, at, 'expected a secretName and data');
-    const data = (Array.isArray(raw.data) ? raw.data : []).filter(isRecord).map((item) => ({ objectName: String(item.objectName ?? ''), key: String(item.key ?? '') }));
+    if (!isRecord(raw) || typeof raw.secretName !== 'string')
+      return findings.add('error', source, at, 'expected a secretName and data');
+    const data = (Array.isArray(raw.data) ? raw.data : [])
+      .filter(isRecord)
+      .map((item) => ({ objectName: String(item.objectName ?? ''), key: String(item.key ?? '') }));
     const keys = new Set(data.map((item) => groupOf.get(item.objectName)));
     const [groupKey] = keys;
     if (keys.size !== 1 || groupKey === undefined) {
-      findings.add('error', source, at, `Secret ${raw.secretName} takes objects from ${keys.size} Vault requests; the operator writes one Secret per request, so split it (one secretObjects entry per Vault path) or point the env references at the operator's Secrets`);
+      findings.add(
+        'error',
+        source,
+        at,
+        `Secret ${raw.secretName} takes objects from ${keys.size} Vault requests; the operator writes one Secret per request, so split it (one secretObjects entry per Vault path) or point the env references at the operator's Secrets`,
+      );
       return;
     }
     if (out.has(groupKey)) {
-      findings.add('error', source, at, `another secretObjects entry already names a Secret for the same Vault request; the operator writes one Secret per request`);
+      findings.add(
+        'error',
+        source,
+        at,
+        `another secretObjects entry already names a Secret for the same Vault request; the operator writes one Secret per request`,
+      );
       return;
     }
-    const strings = (value: unknown) => (isRecord(value) ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, String(v)])) : undefined);
+    const strings = (value: unknown) =>
+      isRecord(value) ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, String(v)])) : undefined;
     out.set(groupKey, {
-      secretName: raw.secretName, data,
+      secretName: raw.secretName,
+      data,
       ...(typeof raw.type === 'string' && raw.type !== '' ? { type: raw.type } : {}),
       ...(strings(raw.labels) ? { labels: strings(raw.labels)! } : {}),
       ...(strings(raw.annotations) ? { annotations: strings(raw.annotations)! } : {}),
     });
-    findings.add('changed', source, at, `Secret ${raw.secretName} is written by the operator (with the files' keys beside its own) and kept whether or not a pod mounts the volume; the driver synced it only while one did. The synced object takes over the driver's Secret of that name (spec.destination.overwrite), since the old pods keep it while the new ones start`);
+    findings.add(
+      'changed',
+      source,
+      at,
+      `Secret ${raw.secretName} is written by the operator (with the files' keys beside its own) and kept whether or not a pod mounts the volume; the driver synced it only while one did. The synced object takes over the driver's Secret of that name (spec.destination.overwrite), since the old pods keep it while the new ones start`,
+    );
   });
   return out;
 }
@@ -257,7 +406,13 @@ export interface CsiToOperatorResult {
   readonly replaced: Map<number, Manifest[]>;
 }
 
-export function csiToOperator(manifests: readonly Manifest[], documents: readonly PodDocument[], shared: SharedObjects, options: CsiToOperatorOptions, findings: Findings): CsiToOperatorResult {
+export function csiToOperator(
+  manifests: readonly Manifest[],
+  documents: readonly PodDocument[],
+  shared: SharedObjects,
+  options: CsiToOperatorOptions,
+  findings: Findings,
+): CsiToOperatorResult {
   const replaced = new Map<number, Manifest[]>();
   const volumeReplacements = new Map<number, Map<string, V1Volume>>();
   manifests.forEach((spc, index) => {
@@ -265,31 +420,54 @@ export function csiToOperator(manifests: readonly Manifest[], documents: readonl
     const source = sourceOf(spc);
     const namespace = source.namespace ?? documents[0]?.namespace ?? 'default';
     const parsed = parseSpc(spc);
-    for (const issue of parsed.issues) findings.add('error', source, `spec.parameters.${issue.field}`, `the provider refuses this: ${issue.message}`);
+    for (const issue of parsed.issues)
+      findings.add('error', source, `spec.parameters.${issue.field}`, `the provider refuses this: ${issue.message}`);
     if (parsed.issues.length > 0) return;
-    const users = documents.filter((document) => document.namespace === namespace && spcVolumes(document).some((use) => use.spc === source.name));
+    const users = documents.filter(
+      (document) => document.namespace === namespace && spcVolumes(document).some((use) => use.spc === source.name),
+    );
     const accounts = [...new Set(users.map((user) => user.serviceAccount))];
     if (accounts.length === 0) {
-      findings.add('info', source, 'metadata.name', 'no pod in the input mounts this SecretProviderClass; its objects log in as service account "default"');
+      findings.add(
+        'info',
+        source,
+        'metadata.name',
+        'no pod in the input mounts this SecretProviderClass; its objects log in as service account "default"',
+      );
       accounts.push('default');
     }
     const out: Manifest[] = [];
     const rollback = shared.mark();
     const pending = new Map<number, Map<string, V1Volume>>();
     for (const account of accounts) {
-      const converted = convertSpc(spc, parsed, namespace, account, accounts.length > 1 ? account : '', shared, options, findings);
+      const converted = convertSpc(
+        spc,
+        parsed,
+        namespace,
+        account,
+        accounts.length > 1 ? account : '',
+        shared,
+        options,
+        findings,
+      );
       if (converted === undefined) continue;
       out.push(...converted.objects);
       for (const user of users.filter((candidate) => candidate.serviceAccount === account)) {
         const map = pending.get(user.index) ?? new Map<string, V1Volume>();
-        for (const use of spcVolumes(user).filter((candidate) => candidate.spc === source.name)) map.set(use.volume, converted.volume(use.volume));
+        for (const use of spcVolumes(user).filter((candidate) => candidate.spc === source.name))
+          map.set(use.volume, converted.volume(use.volume));
         pending.set(user.index, map);
       }
     }
     // All or nothing: an SPC with an object that cannot move stays, and so do the volumes that use it.
     if (findings.errorsFor(source) > 0) {
       rollback();
-      findings.add('error', source, 'spec', 'not converted: this SecretProviderClass and the pod volumes that use it stay until the errors above are resolved');
+      findings.add(
+        'error',
+        source,
+        'spec',
+        'not converted: this SecretProviderClass and the pod volumes that use it stay until the errors above are resolved',
+      );
       return;
     }
     for (const [userIndex, map] of pending) {

@@ -27,18 +27,43 @@ function connectionSpec(workload: InjectedWorkload, findings: Findings): Record<
     if (fromTlsSecret && key === 'ca.crt') spec.caCertSecretRef = tlsSecret;
     else if (fromTlsSecret) {
       spec.caCertSecretRef = tlsSecret;
-      findings.add('error', workload.source, annotationField(A.caCert),
-        `the CA is key "${key}" of Secret ${tlsSecret}; a VaultConnection reads key ca.crt of spec.caCertSecretRef, so add the CA under ca.crt to that Secret`);
+      findings.add(
+        'error',
+        workload.source,
+        annotationField(A.caCert),
+        `the CA is key "${key}" of Secret ${tlsSecret}; a VaultConnection reads key ca.crt of spec.caCertSecretRef, so add the CA under ca.crt to that Secret`,
+      );
     } else {
-      findings.add('error', workload.source, annotationField(A.caCert),
-        `${vault.caCert} is a file in the agent container; put the CA in a Secret under key ca.crt and set spec.caCertSecretRef of the VaultConnection`);
+      findings.add(
+        'error',
+        workload.source,
+        annotationField(A.caCert),
+        `${vault.caCert} is a file in the agent container; put the CA in a Secret under key ca.crt and set spec.caCertSecretRef of the VaultConnection`,
+      );
     }
   }
-  if (vault.caPath !== undefined) findings.add('error', workload.source, annotationField(A.caKey), 'a CA directory in the agent container; put the CA in a Secret under ca.crt and set the VaultConnection spec.caCertSecretRef');
+  if (vault.caPath !== undefined)
+    findings.add(
+      'error',
+      workload.source,
+      annotationField(A.caKey),
+      'a CA directory in the agent container; put the CA in a Secret under ca.crt and set the VaultConnection spec.caCertSecretRef',
+    );
   if (vault.clientCert !== undefined || vault.clientKey !== undefined) {
-    findings.add('error', workload.source, annotationField(vault.clientCert !== undefined ? A.clientCert : A.clientKey), 'TLS client certificates for Vault are not a VaultConnection setting; the operator cannot present one');
+    findings.add(
+      'error',
+      workload.source,
+      annotationField(vault.clientCert !== undefined ? A.clientCert : A.clientKey),
+      'TLS client certificates for Vault are not a VaultConnection setting; the operator cannot present one',
+    );
   }
-  if (vault.caCertPem !== undefined) findings.add('error', workload.source, 'injector flag --vault-cacert-bytes', 'the CA came from the injector; put it in a Secret under ca.crt and set the VaultConnection spec.caCertSecretRef');
+  if (vault.caCertPem !== undefined)
+    findings.add(
+      'error',
+      workload.source,
+      'injector flag --vault-cacert-bytes',
+      'the CA came from the injector; put it in a Secret under ca.crt and set the VaultConnection spec.caCertSecretRef',
+    );
   return spec;
 }
 
@@ -54,7 +79,8 @@ function authSpec(workload: InjectedWorkload, connection: string): Record<string
 }
 
 function templateFor(file: FilePlan): string {
-  if (file.template !== undefined) return toOperatorTemplate(file.template, file.secret.leftDelimiter, file.secret.rightDelimiter);
+  if (file.template !== undefined)
+    return toOperatorTemplate(file.template, file.secret.leftDelimiter, file.secret.rightDelimiter);
   return file.secret.defaultTemplate === 'json' ? OPERATOR_DEFAULT_JSON : OPERATOR_DEFAULT_MAP;
 }
 
@@ -63,7 +89,13 @@ interface SyncedObject {
   readonly secretName: string;
 }
 
-function syncedObject(workload: InjectedWorkload, files: readonly FilePlan[], authName: string, shared: SharedObjects, findings: Findings): SyncedObject {
+function syncedObject(
+  workload: InjectedWorkload,
+  files: readonly FilePlan[],
+  authName: string,
+  shared: SharedObjects,
+  findings: Findings,
+): SyncedObject {
   const first = files[0]!;
   const kind = first.source.kind === 'kv' ? 'VaultStaticSecret' : 'VaultDynamicSecret';
   // Unique among the synced objects and the Secrets this run creates (two workloads may share a name).
@@ -84,22 +116,41 @@ function syncedObject(workload: InjectedWorkload, files: readonly FilePlan[], au
     return {
       secretName: name,
       manifest: {
-        apiVersion: API_VERSION, kind: 'VaultStaticSecret', metadata,
-        spec: { vaultAuthRef: authName, mount: source.mount, path: source.path, type: `kv-v${source.version}`, refreshAfter: durationText(refreshMs), destination },
+        apiVersion: API_VERSION,
+        kind: 'VaultStaticSecret',
+        metadata,
+        spec: {
+          vaultAuthRef: authName,
+          mount: source.mount,
+          path: source.path,
+          type: `kv-v${source.version}`,
+          refreshAfter: durationText(refreshMs),
+          destination,
+        },
       },
     };
   }
   const threshold = workload.spec.templateConfig.leaseRenewalThreshold;
-  const renewalPercent = threshold === undefined ? undefined : Math.min(MAX_RENEWAL_PERCENT, Math.round(threshold * 100));
+  const renewalPercent =
+    threshold === undefined ? undefined : Math.min(MAX_RENEWAL_PERCENT, Math.round(threshold * 100));
   if (threshold !== undefined && threshold * 100 > MAX_RENEWAL_PERCENT) {
-    findings.add('changed', workload.source, annotationField(A.templateLeaseRenewalThreshold), `renewal at ${threshold * 100}% of the lease is capped at ${MAX_RENEWAL_PERCENT}% (renewalPercent)`);
+    findings.add(
+      'changed',
+      workload.source,
+      annotationField(A.templateLeaseRenewalThreshold),
+      `renewal at ${threshold * 100}% of the lease is capped at ${MAX_RENEWAL_PERCENT}% (renewalPercent)`,
+    );
   }
   return {
     secretName: name,
     manifest: {
-      apiVersion: API_VERSION, kind: 'VaultDynamicSecret', metadata,
+      apiVersion: API_VERSION,
+      kind: 'VaultDynamicSecret',
+      metadata,
       spec: {
-        vaultAuthRef: authName, mount: source.kind === 'dynamic' ? source.mount : '', path: source.kind === 'dynamic' ? source.path : '',
+        vaultAuthRef: authName,
+        mount: source.kind === 'dynamic' ? source.mount : '',
+        path: source.kind === 'dynamic' ? source.path : '',
         ...(source.kind === 'dynamic' && source.staticCreds ? { allowStaticCreds: true } : {}),
         ...(renewalPercent === undefined ? {} : { renewalPercent }),
         ...(workload.spec.revokeOnShutdown ? { revoke: true } : {}),
@@ -114,15 +165,29 @@ export interface ConvertedWorkload {
   readonly workload: Manifest;
 }
 
-export function injectorToOperator(workload: InjectedWorkload, shared: SharedObjects, findings: Findings): ConvertedWorkload {
+export function injectorToOperator(
+  workload: InjectedWorkload,
+  shared: SharedObjects,
+  findings: Findings,
+): ConvertedWorkload {
   const connection = shared.ensure('VaultConnection', workload.namespace, 'vault', connectionSpec(workload, findings));
-  const auth = shared.ensure('VaultAuth', workload.namespace, dnsName(workload.serviceAccount, workload.spec.auth.role ?? 'vault'), authSpec(workload, connection));
-  findings.add('info', workload.source, 'metadata.annotations["vault.hashicorp.com/role"]',
-    `the agent logged in with the pod's own token (the API server's audience); the operator mints tokens for audience "vault" and refuses the API server's own, so Vault role ${workload.spec.auth.role ?? ''} must have no audience or accept "vault"`);
+  const auth = shared.ensure(
+    'VaultAuth',
+    workload.namespace,
+    dnsName(workload.serviceAccount, workload.spec.auth.role ?? 'vault'),
+    authSpec(workload, connection),
+  );
+  findings.add(
+    'info',
+    workload.source,
+    'metadata.annotations["vault.hashicorp.com/role"]',
+    `the agent logged in with the pod's own token (the API server's audience); the operator mints tokens for audience "vault" and refuses the API server's own, so Vault role ${workload.spec.auth.role ?? ''} must have no audience or accept "vault"`,
+  );
   // One synced object per Vault path: files rendered from the same secret share one read and one Secret.
   const byPath = new Map<string, FilePlan[]>();
   for (const mount of workload.mounts) {
-    for (const file of mount.files) byPath.set(file.secret.vaultPath!, [...(byPath.get(file.secret.vaultPath!) ?? []), file]);
+    for (const file of mount.files)
+      byPath.set(file.secret.vaultPath!, [...(byPath.get(file.secret.vaultPath!) ?? []), file]);
   }
   const secretOf = new Map<FilePlan, string>();
   const objects: Manifest[] = [];
@@ -133,12 +198,20 @@ export function injectorToOperator(workload: InjectedWorkload, shared: SharedObj
   }
   const volumes = workload.mounts.map((mount) => {
     const bySecret = new Map<string, FilePlan[]>();
-    for (const file of mount.files) bySecret.set(secretOf.get(file)!, [...(bySecret.get(secretOf.get(file)!) ?? []), file]);
+    for (const file of mount.files)
+      bySecret.set(secretOf.get(file)!, [...(bySecret.get(secretOf.get(file)!) ?? []), file]);
     const volume: V1Volume = {
       name: mount.volumeName,
       projected: {
         sources: [...bySecret].map(([name, files]) => ({
-          secret: { name, items: files.map((file) => ({ key: file.key, path: file.file, ...(file.mode === undefined ? {} : { mode: file.mode }) })) },
+          secret: {
+            name,
+            items: files.map((file) => ({
+              key: file.key,
+              path: file.file,
+              ...(file.mode === undefined ? {} : { mode: file.mode }),
+            })),
+          },
         })),
       },
     };

@@ -20,7 +20,10 @@ export function parseManifests(text: string, source: string): Manifest[] {
   const documents = parseAllDocuments(text);
   const out: Manifest[] = [];
   for (const [index, document] of documents.entries()) {
-    if (document.errors.length > 0) throw new ManifestError(`${source}: document ${index + 1} is not valid YAML: ${(document.errors[0]?.message ?? '').split('\n')[0]}`);
+    if (document.errors.length > 0)
+      throw new ManifestError(
+        `${source}: document ${index + 1} is not valid YAML: ${(document.errors[0]?.message ?? '').split('\n')[0]}`,
+      );
     let value: unknown;
     try {
       value = document.toJS({ maxAliasCount: 100 });
@@ -29,7 +32,10 @@ export function parseManifests(text: string, source: string): Manifest[] {
       throw new ManifestError(`${source}: document ${index + 1} cannot be read: ${(error as Error).message}`);
     }
     if (value === null || value === undefined) continue;
-    if (!isRecord(value)) throw new ManifestError(`${source}: document ${index + 1} is not an object (a Kubernetes manifest has apiVersion, kind and metadata)`);
+    if (!isRecord(value))
+      throw new ManifestError(
+        `${source}: document ${index + 1} is not an object (a Kubernetes manifest has apiVersion, kind and metadata)`,
+      );
     if (value.kind === 'List' && Array.isArray(value.items)) {
       for (const item of value.items) if (isRecord(item)) out.push(item);
       continue;
@@ -44,12 +50,27 @@ export function formatManifests(manifests: readonly Manifest[]): string {
 }
 
 /** `metadata.name`/`namespace` as strings ('' when absent). */
-export function metaOf(manifest: Manifest): { name: string; namespace: string | undefined; labels: Record<string, string>; annotations: Record<string, string> } {
+export function metaOf(manifest: Manifest): {
+  name: string;
+  namespace: string | undefined;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+} {
   const metadata = isRecord(manifest.metadata) ? manifest.metadata : {};
-  const name = typeof metadata.name === 'string' ? metadata.name : typeof metadata.generateName === 'string' ? metadata.generateName : '';
-  const namespace = typeof metadata.namespace === 'string' && metadata.namespace !== '' ? metadata.namespace : undefined;
+  const name =
+    typeof metadata.name === 'string'
+      ? metadata.name
+      : typeof metadata.generateName === 'string'
+        ? metadata.generateName
+        : '';
+  const namespace =
+    typeof metadata.namespace === 'string' && metadata.namespace !== '' ? metadata.namespace : undefined;
   const strings = (value: unknown): Record<string, string> =>
-    isRecord(value) ? Object.fromEntries(Object.entries(value).filter((entry): entry is [string, string] => typeof entry[1] === 'string')) : {};
+    isRecord(value)
+      ? Object.fromEntries(
+          Object.entries(value).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+        )
+      : {};
   return { name, namespace, labels: strings(metadata.labels), annotations: strings(metadata.annotations) };
 }
 
@@ -70,7 +91,9 @@ export function sourceOf(manifest: Manifest): { apiVersion?: string; kind: strin
  */
 export function portableMetadata(manifest: Manifest): Manifest {
   const { name, namespace, labels, annotations } = metaOf(manifest);
-  const kept = Object.fromEntries(Object.entries(annotations).filter(([key]) => key !== 'kubectl.kubernetes.io/last-applied-configuration'));
+  const kept = Object.fromEntries(
+    Object.entries(annotations).filter(([key]) => key !== 'kubectl.kubernetes.io/last-applied-configuration'),
+  );
   return {
     name,
     ...(namespace ? { namespace } : {}),

@@ -48,27 +48,46 @@ export function migrate(input: readonly Manifest[], options: MigrateOptions): Mi
   const shared = new SharedObjects();
   for (const manifest of manifests) {
     // Names the input already uses: new objects (and the Secrets they create) must not take them.
-    if ((manifest.apiVersion === API_VERSION || manifest.kind === 'Secret' || manifest.kind === 'SecretProviderClass') && typeof manifest.kind === 'string') {
+    if (
+      (manifest.apiVersion === API_VERSION || manifest.kind === 'Secret' || manifest.kind === 'SecretProviderClass') &&
+      typeof manifest.kind === 'string'
+    ) {
       shared.reserve(manifest.kind, sourceOf(manifest).namespace ?? namespace, sourceOf(manifest).name);
     }
-    const destination = manifest.apiVersion === API_VERSION && typeof manifest.spec === 'object' && manifest.spec !== null ? (manifest.spec as { destination?: { name?: unknown } }).destination : undefined;
-    if (typeof destination?.name === 'string') shared.reserve('Secret', sourceOf(manifest).namespace ?? namespace, destination.name);
+    const destination =
+      manifest.apiVersion === API_VERSION && typeof manifest.spec === 'object' && manifest.spec !== null
+        ? (manifest.spec as { destination?: { name?: unknown } }).destination
+        : undefined;
+    if (typeof destination?.name === 'string')
+      shared.reserve('Secret', sourceOf(manifest).namespace ?? namespace, destination.name);
   }
 
-  const workloads = readInjectedWorkloads(manifests, {
-    ...(options.injectorDefaults ? { defaults: options.injectorDefaults } : {}),
-    namespace,
-    ...(options.mounts ? { mounts: options.mounts } : {}),
-  }, findings);
+  const workloads = readInjectedWorkloads(
+    manifests,
+    {
+      ...(options.injectorDefaults ? { defaults: options.injectorDefaults } : {}),
+      namespace,
+      ...(options.mounts ? { mounts: options.mounts } : {}),
+    },
+    findings,
+  );
   const fromInjector = new Map<number, Manifest[]>();
   for (const workload of workloads) {
     // All or nothing: a workload with an error keeps the injector, rather than losing a file or the
     // agent's token or listener the app relies on.
     const rollback = shared.mark();
-    const converted = options.to === 'operator' ? injectorToOperator(workload, shared, findings) : injectorToCsi(workload, shared, findings);
+    const converted =
+      options.to === 'operator'
+        ? injectorToOperator(workload, shared, findings)
+        : injectorToCsi(workload, shared, findings);
     if (findings.errorsFor(workload.source) > 0) {
       rollback();
-      findings.add('error', workload.source, 'metadata.annotations', 'not converted: the workload keeps the injector until the errors above are resolved');
+      findings.add(
+        'error',
+        workload.source,
+        'metadata.annotations',
+        'not converted: the workload keeps the injector until the errors above are resolved',
+      );
       continue;
     }
     fromInjector.set(workload.index, [...converted.objects, converted.workload]);
@@ -77,10 +96,16 @@ export function migrate(input: readonly Manifest[], options: MigrateOptions): Mi
 
   const documents = podDocuments(manifests, namespace);
   if (options.to === 'operator') {
-    const { replaced } = csiToOperator(manifests, documents, shared, {
-      ...(options.providerVaultAddress ? { vaultAddress: options.providerVaultAddress } : {}),
-      ...(options.mounts ? { mounts: options.mounts } : {}),
-    }, findings);
+    const { replaced } = csiToOperator(
+      manifests,
+      documents,
+      shared,
+      {
+        ...(options.providerVaultAddress ? { vaultAddress: options.providerVaultAddress } : {}),
+        ...(options.mounts ? { mounts: options.mounts } : {}),
+      },
+      findings,
+    );
     manifests = applyReplacements(manifests, replaced);
   } else {
     manifests = applyReplacements(manifests, operatorToCsi(manifests, documents, namespace, shared, findings));

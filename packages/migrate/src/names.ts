@@ -6,7 +6,12 @@ const MAX_NAME = 253;
 
 /** `parts` joined by `-` as a DNS subdomain name (lower-case, [a-z0-9.-], starting and ending alphanumeric). */
 export function dnsName(...parts: string[]): string {
-  const joined = parts.filter((part) => part !== '').join('-').toLowerCase().replace(/[^a-z0-9.-]+/g, '-').replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '');
+  const joined = parts
+    .filter((part) => part !== '')
+    .join('-')
+    .toLowerCase()
+    .replace(/[^a-z0-9.-]+/g, '-')
+    .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '');
   if (joined.length === 0) return 'vault';
   if (joined.length <= MAX_NAME) return joined;
   // Keep the name unique when it must be shortened.

@@ -66,7 +66,11 @@ export function formatFindings(findings: readonly Finding[]): string {
     }
     lines.push(`  ${finding.severity.padEnd(7)} ${finding.field}: ${finding.reason}`);
   }
-  const counts = (['error', 'dropped', 'changed', 'info'] as const).map((severity) => `${findings.filter((f) => f.severity === severity).length} ${severity}`);
-  lines.push(`${counts.join(', ')}${findings.some((f) => f.severity === 'error') ? ' — the objects with errors need a person before this is applied' : ''}`);
+  const counts = (['error', 'dropped', 'changed', 'info'] as const).map(
+    (severity) => `${findings.filter((f) => f.severity === severity).length} ${severity}`,
+  );
+  lines.push(
+    `${counts.join(', ')}${findings.some((f) => f.severity === 'error') ? ' — the objects with errors need a person before this is applied' : ''}`,
+  );
   return `${lines.join('\n')}\n`;
 }

@@ -9,7 +9,12 @@ export class SharedObjects {
   private readonly names = new Set<string>();
 
   /** The name of the `kind` object in `namespace` with `spec`, created on first use (`base`, then `base-2`…). */
-  ensure(kind: 'VaultConnection' | 'VaultAuth', namespace: string, base: string, spec: Record<string, unknown>): string {
+  ensure(
+    kind: 'VaultConnection' | 'VaultAuth',
+    namespace: string,
+    base: string,
+    spec: Record<string, unknown>,
+  ): string {
     const key = `${kind}\0${namespace}\0${JSON.stringify(spec)}`;
     const existing = this.byKey.get(key) as { metadata: { name: string } } | undefined;
     if (existing) return existing.metadata.name;
@@ -23,7 +28,8 @@ export class SharedObjects {
   /** A name free for every kind of `kinds` in `namespace` (`base`, then `base-2`…), taken from now on. */
   uniqueName(kinds: readonly string[], namespace: string, base: string): string {
     let name = dnsName(base);
-    for (let n = 2; kinds.some((kind) => this.names.has(`${kind}/${namespace}/${name}`)); n++) name = dnsName(base, String(n));
+    for (let n = 2; kinds.some((kind) => this.names.has(`${kind}/${namespace}/${name}`)); n++)
+      name = dnsName(base, String(n));
     for (const kind of kinds) this.names.add(`${kind}/${namespace}/${name}`);
     return name;
   }

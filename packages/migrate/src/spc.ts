@@ -36,11 +36,23 @@ export interface SpcObject {
 
 /** `objects` YAML; file modes in the YAML 1.1 octal form the docs use (`0400`), which yaml.v3 and ours read as octal. */
 export function objectsYaml(objects: readonly SpcObject[]): string {
-  const text = stringify(objects.map((object) => ({ ...object })), { lineWidth: 0 });
-  return text.replace(/^(\s*-?\s*filePermission: )(\d+)$/gm, (_all, head: string, mode: string) => `${head}0${Number(mode).toString(8)}`);
+  const text = stringify(
+    objects.map((object) => ({ ...object })),
+    { lineWidth: 0 },
+  );
+  return text.replace(
+    /^(\s*-?\s*filePermission: )(\d+)$/gm,
+    (_all, head: string, mode: string) => `${head}0${Number(mode).toString(8)}`,
+  );
 }
 
-export function secretProviderClass(name: string, namespace: string, connection: SpcConnection, objects: readonly SpcObject[], secretObjects?: readonly unknown[]): Manifest {
+export function secretProviderClass(
+  name: string,
+  namespace: string,
+  connection: SpcConnection,
+  objects: readonly SpcObject[],
+  secretObjects?: readonly unknown[],
+): Manifest {
   const parameters: Record<string, string> = {};
   if (connection.vaultAddress) parameters.vaultAddress = connection.vaultAddress;
   parameters.roleName = connection.roleName;
@@ -63,8 +75,13 @@ export function csiVolume(name: string, secretProviderClass: string): V1Volume {
 }
 
 export function isVaultSpc(manifest: Manifest): boolean {
-  return manifest.kind === 'SecretProviderClass' && typeof manifest.apiVersion === 'string' && manifest.apiVersion.startsWith('secrets-store.csi.x-k8s.io/') &&
-    isRecord(manifest.spec) && manifest.spec.provider === 'vault';
+  return (
+    manifest.kind === 'SecretProviderClass' &&
+    typeof manifest.apiVersion === 'string' &&
+    manifest.apiVersion.startsWith('secrets-store.csi.x-k8s.io/') &&
+    isRecord(manifest.spec) &&
+    manifest.spec.provider === 'vault'
+  );
 }
 
 export interface ParsedSpc {
@@ -79,7 +96,9 @@ export interface ParsedSpc {
 export function parseSpc(manifest: Manifest): ParsedSpc {
   const spec = isRecord(manifest.spec) ? manifest.spec : {};
   const raw = isRecord(spec.parameters) ? spec.parameters : {};
-  const parameters = Object.fromEntries(Object.entries(raw).map(([key, value]) => [key, typeof value === 'string' ? value : String(value)]));
+  const parameters = Object.fromEntries(
+    Object.entries(raw).map(([key, value]) => [key, typeof value === 'string' ? value : String(value)]),
+  );
   const issues: Array<{ field: string; message: string }> = [];
   // The provider's issue collector is a plain list with add(); ours has the same shape.
   const collector = { list: issues, add: (field: string, message: string) => void issues.push({ field, message }) };
@@ -92,11 +111,14 @@ export function parseSpc(manifest: Manifest): ParsedSpc {
   }
   const templates = new Map<string, string>();
   for (const entry of Array.isArray(written) ? written : []) {
-    if (isRecord(entry) && typeof entry.objectName === 'string' && typeof entry.template === 'string') templates.set(entry.objectName, entry.template);
+    if (isRecord(entry) && typeof entry.objectName === 'string' && typeof entry.template === 'string')
+      templates.set(entry.objectName, entry.template);
   }
   return {
     parameters,
-    objects: objects.map((object) => (templates.has(object.objectName) ? { ...object, templateText: templates.get(object.objectName)! } : object)),
+    objects: objects.map((object) =>
+      templates.has(object.objectName) ? { ...object, templateText: templates.get(object.objectName)! } : object,
+    ),
     issues,
     secretObjects: Array.isArray(spec.secretObjects) ? spec.secretObjects : [],
   };

@@ -7,7 +7,8 @@
 import { compileTemplate, consulTemplateFuncs, DependencyBrain, GoTemplate, GoTemplateError } from '@vaultbridge/core';
 import { toHandlebarsSource } from '@vaultbridge/agent/contract';
 
-export type AgentTemplateEngine = { readonly engine: 'go' | 'handlebars' } | { readonly engine: 'invalid'; readonly reason: string };
+export type AgentTemplateEngine =
+  { readonly engine: 'go' | 'handlebars' } | { readonly engine: 'invalid'; readonly reason: string };
 
 /**
  * Which engine renders an agent template. The agent on main renders handlebars (delimiters mapped as it
@@ -15,7 +16,13 @@ export type AgentTemplateEngine = { readonly engine: 'go' | 'handlebars' } | { r
  * consul-template's functions is a vault-k8s (Go) template; else neither engine takes it. When the
  * agent chooses between the engines itself (issue 9), this should call the agent's own choice.
  */
-export function agentTemplateEngine(name: string, text: string, leftDelimiter = '{{', rightDelimiter = '}}', strict = false): AgentTemplateEngine {
+export function agentTemplateEngine(
+  name: string,
+  text: string,
+  leftDelimiter = '{{',
+  rightDelimiter = '}}',
+  strict = false,
+): AgentTemplateEngine {
   let handlebarsError: Error;
   try {
     compileTemplate(name, toHandlebarsSource(text, leftDelimiter, rightDelimiter), { strict });
@@ -24,7 +31,10 @@ export function agentTemplateEngine(name: string, text: string, leftDelimiter = 
     handlebarsError = error as Error;
   }
   try {
-    GoTemplate.parse(name, text, { funcs: consulTemplateFuncs({ brain: new DependencyBrain() }), delims: [leftDelimiter, rightDelimiter] });
+    GoTemplate.parse(name, text, {
+      funcs: consulTemplateFuncs({ brain: new DependencyBrain() }),
+      delims: [leftDelimiter, rightDelimiter],
+    });
     return { engine: 'go' };
   } catch (error) {
     if (!(error instanceof GoTemplateError)) throw error;
@@ -39,7 +49,9 @@ const ROOT_REFERENCE = /@root\b(?!\.Secrets\b)/g;
 /** An agent (or CSI object) template with its delimiters → the operator's form of the same template. */
 export function toOperatorTemplate(source: string, leftDelimiter = '{{', rightDelimiter = '}}'): string {
   const handlebars = toHandlebarsSource(source, leftDelimiter, rightDelimiter);
-  const pointed = handlebars.replace(ROOT_REFERENCE, '@root.Secrets').replace(ROOT_SECRET_CALL, '$1secret @root.Secrets');
+  const pointed = handlebars
+    .replace(ROOT_REFERENCE, '@root.Secrets')
+    .replace(ROOT_SECRET_CALL, '$1secret @root.Secrets');
   return `{{#with Secrets}}${pointed}{{/with}}`;
 }
 

@@ -5,8 +5,14 @@ describe('by shape, without Vault', () => {
     ['secret/data/app/db', { kind: 'kv', mount: 'secret', path: 'app/db', version: 2, guessed: true }],
     ['/v1/secret/data/app', { kind: 'kv', mount: 'secret', path: 'app', version: 2, guessed: true }],
     ['kv/app/config', { kind: 'kv', mount: 'kv', path: 'app/config', version: 1, guessed: true }],
-    ['database/creds/db-app', { kind: 'dynamic', mount: 'database', path: 'creds/db-app', staticCreds: false, guessed: true }],
-    ['database/static-creds/app', { kind: 'dynamic', mount: 'database', path: 'static-creds/app', staticCreds: true, guessed: true }],
+    [
+      'database/creds/db-app',
+      { kind: 'dynamic', mount: 'database', path: 'creds/db-app', staticCreds: false, guessed: true },
+    ],
+    [
+      'database/static-creds/app',
+      { kind: 'dynamic', mount: 'database', path: 'static-creds/app', staticCreds: true, guessed: true },
+    ],
     ['pki/issue/web', { kind: 'pki', mount: 'pki', role: 'web', guessed: true }],
     ['pki/issuer/root-2024/issue/web', { kind: 'pki', mount: 'pki', role: 'web', guessed: true }],
   ])('%s', (path, expected) => {

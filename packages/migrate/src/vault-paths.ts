@@ -3,9 +3,21 @@
 // shape decides, and the report says it was a guess.
 export type VaultSource =
   /** KV: mount and the path inside it (without `data/` for v2) */
-  | { readonly kind: 'kv'; readonly mount: string; readonly path: string; readonly version: 1 | 2; readonly guessed: boolean }
+  | {
+      readonly kind: 'kv';
+      readonly mount: string;
+      readonly path: string;
+      readonly version: 1 | 2;
+      readonly guessed: boolean;
+    }
   /** a secrets engine read (database/creds, aws/creds, …): a VaultDynamicSecret */
-  | { readonly kind: 'dynamic'; readonly mount: string; readonly path: string; readonly staticCreds: boolean; readonly guessed: boolean }
+  | {
+      readonly kind: 'dynamic';
+      readonly mount: string;
+      readonly path: string;
+      readonly staticCreds: boolean;
+      readonly guessed: boolean;
+    }
   /** a PKI issue endpoint */
   | { readonly kind: 'pki'; readonly mount: string; readonly role: string; readonly guessed: boolean };
 
@@ -21,7 +33,8 @@ function mountOf(path: string, mounts: MountTable): string | undefined {
   let best: string | undefined;
   for (const mount of mounts.keys()) {
     const prefix = clean(mount);
-    if ((path === prefix || path.startsWith(`${prefix}/`)) && (best === undefined || prefix.length > best.length)) best = prefix;
+    if ((path === prefix || path.startsWith(`${prefix}/`)) && (best === undefined || prefix.length > best.length))
+      best = prefix;
   }
   return best;
 }
@@ -29,7 +42,8 @@ function mountOf(path: string, mounts: MountTable): string | undefined {
 function byShape(mount: string, relative: string, guessed: boolean): VaultSource | undefined {
   const pki = /^(issue|issuer\/[^/]+\/issue)\/([^/]+)$/.exec(relative);
   if (pki) return { kind: 'pki', mount, role: pki[2]!, guessed };
-  if (/^(static-)?creds\//.test(relative)) return { kind: 'dynamic', mount, path: relative, staticCreds: relative.startsWith('static-creds/'), guessed };
+  if (/^(static-)?creds\//.test(relative))
+    return { kind: 'dynamic', mount, path: relative, staticCreds: relative.startsWith('static-creds/'), guessed };
   return undefined;
 }
 
@@ -51,7 +65,15 @@ export function classifyVaultPath(rawPath: string, mounts: MountTable = new Map(
       const inner = version === 2 && relative.startsWith('data/') ? relative.slice('data/'.length) : relative;
       return { kind: 'kv', mount: known, path: inner, version, guessed: false };
     }
-    return byShape(known, relative, false) ?? { kind: 'dynamic', mount: known, path: relative, staticCreds: false, guessed: false };
+    return (
+      byShape(known, relative, false) ?? {
+        kind: 'dynamic',
+        mount: known,
+        path: relative,
+        staticCreds: false,
+        guessed: false,
+      }
+    );
   }
   const v2 = /^(.+?)\/data\/(.+)$/.exec(path);
   if (v2) return { kind: 'kv', mount: v2[1]!, path: v2[2]!, version: 2, guessed: true };

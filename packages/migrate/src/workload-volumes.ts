@@ -21,7 +21,10 @@ export function podDocuments(manifests: readonly Manifest[], defaultNamespace: s
     if (slot === undefined) return;
     const source = sourceOf(manifest);
     out.push({
-      index, manifest, slot, source,
+      index,
+      manifest,
+      slot,
+      source,
       namespace: source.namespace ?? defaultNamespace,
       name: source.name || slot.pod.metadata?.name || 'workload',
       serviceAccount: slot.pod.spec?.serviceAccountName || 'default',

@@ -16,7 +16,11 @@ const apps = kubeConfig.makeApiClient(AppsV1Api);
 const custom = kubeConfig.makeApiClient(CustomObjectsApi);
 const namespace = stack.uniqueName('mig-ns');
 
-async function cli(argv: string[], stdin = '', env: NodeJS.ProcessEnv = {}): Promise<{ code: number; manifests: Manifest[]; report: string }> {
+async function cli(
+  argv: string[],
+  stdin = '',
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number; manifests: Manifest[]; report: string }> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   let out = '';
@@ -31,29 +35,59 @@ beforeAll(async () => {
   await installShippedCrds(kubeConfig);
   await stack.createNamespace(namespace);
   await stack.createServiceAccount(namespace, 'app');
-  await apps.createNamespacedDeployment({ namespace, body: annotatedDeployment(namespace, 'web', 'secret/data/web/config', 'database/creds/app') as never });
+  await apps.createNamespacedDeployment({
+    namespace,
+    body: annotatedDeployment(namespace, 'web', 'secret/data/web/config', 'database/creds/app') as never,
+  });
 });
 
 test('--from-namespace --to operator: the live Deployment is read, converted, and applied back', async () => {
   const kubeconfig = stack.handle.kubeconfigPath;
   expect(fs.existsSync(kubeconfig)).toBe(true);
-  const result = await cli(['--to', 'operator', '--from-namespace', namespace, '--kubeconfig', kubeconfig, '--vault-address', stack.vaultAddr]);
+  const result = await cli([
+    '--to',
+    'operator',
+    '--from-namespace',
+    namespace,
+    '--kubeconfig',
+    kubeconfig,
+    '--vault-address',
+    stack.vaultAddr,
+  ]);
   expect(result.report).not.toMatch(/^ {2}error /m);
   expect(result.code).toBe(0);
   const deployment = result.manifests.find((m) => m.kind === 'Deployment') as { metadata: Record<string, unknown> };
   // What the server set is not carried: the output applies as a user's manifest.
   expect(Object.keys(deployment.metadata).sort()).toEqual(['name', 'namespace']);
-  expect(result.manifests.map((m) => m.kind)).toEqual(['VaultConnection', 'VaultAuth', 'VaultStaticSecret', 'VaultDynamicSecret', 'Deployment']);
+  expect(result.manifests.map((m) => m.kind)).toEqual([
+    'VaultConnection',
+    'VaultAuth',
+    'VaultStaticSecret',
+    'VaultDynamicSecret',
+    'Deployment',
+  ]);
 
   await applyManifests(kubeConfig, result.manifests);
   const live = await apps.readNamespacedDeployment({ name: 'web', namespace });
-  expect(Object.keys(live.spec!.template.metadata!.annotations ?? {}).filter((key) => key.startsWith('vault.hashicorp.com/'))).toEqual([]);
-  expect(live.spec!.template.spec!.volumes!.map((v) => [v.name, v.projected?.sources?.length])).toEqual([['vault-secrets', 2], ['vault-secrets-custom-0', 1]]);
+  expect(
+    Object.keys(live.spec!.template.metadata!.annotations ?? {}).filter((key) =>
+      key.startsWith('vault.hashicorp.com/'),
+    ),
+  ).toEqual([]);
+  expect(live.spec!.template.spec!.volumes!.map((v) => [v.name, v.projected?.sources?.length])).toEqual([
+    ['vault-secrets', 2],
+    ['vault-secrets-custom-0', 1],
+  ]);
   expect(live.spec!.template.spec!.containers[0]!.volumeMounts).toEqual([
     { name: 'vault-secrets', mountPath: '/vault/secrets', readOnly: true },
     { name: 'vault-secrets-custom-0', mountPath: '/etc/app', readOnly: true },
   ]);
-  const statics = (await custom.listNamespacedCustomObject({ group: 'secrets.vaultbridge.dev', version: 'v1beta1', namespace, plural: 'vaultstaticsecrets' })) as { items: unknown[] };
+  const statics = (await custom.listNamespacedCustomObject({
+    group: 'secrets.vaultbridge.dev',
+    version: 'v1beta1',
+    namespace,
+    plural: 'vaultstaticsecrets',
+  })) as { items: unknown[] };
   expect(statics.items).toHaveLength(1);
 });
 
@@ -61,9 +95,18 @@ test('--from-namespace --to csi: the operator objects now in the namespace becom
   const result = await cli(['--to', 'csi', '--from-namespace', namespace, '--kubeconfig', stack.handle.kubeconfigPath]);
   expect(result.report).not.toMatch(/^ {2}error /m);
   expect(result.code).toBe(0);
-  expect(result.manifests.map((m) => m.kind).sort()).toEqual(['Deployment', 'SecretProviderClass', 'SecretProviderClass']);
-  const deployment = result.manifests.find((m) => m.kind === 'Deployment') as { spec: { template: { spec: { volumes: Array<{ name: string; csi?: { driver: string } }> } } } };
-  expect(deployment.spec.template.spec.volumes.map((v) => [v.name, v.csi?.driver])).toEqual([['vault-secrets', 'secrets-store.csi.k8s.io'], ['vault-secrets-custom-0', 'secrets-store.csi.k8s.io']]);
+  expect(result.manifests.map((m) => m.kind).sort()).toEqual([
+    'Deployment',
+    'SecretProviderClass',
+    'SecretProviderClass',
+  ]);
+  const deployment = result.manifests.find((m) => m.kind === 'Deployment') as {
+    spec: { template: { spec: { volumes: Array<{ name: string; csi?: { driver: string } }> } } };
+  };
+  expect(deployment.spec.template.spec.volumes.map((v) => [v.name, v.csi?.driver])).toEqual([
+    ['vault-secrets', 'secrets-store.csi.k8s.io'],
+    ['vault-secrets-custom-0', 'secrets-store.csi.k8s.io'],
+  ]);
 });
 
 test('--ask-vault: the engine of each path comes from Vault, not from its shape', async () => {
@@ -83,10 +126,26 @@ spec:
   containers: [{ name: app, image: busybox }]
 `;
   const guessed = await cli(['--to', 'operator', '--vault-address', stack.vaultAddr], pod);
-  const asked = await cli(['--to', 'operator', '--vault-address', stack.vaultAddr, '--ask-vault'], pod, { VAULT_ADDR: stack.handle.vault.directAddr, VAULT_TOKEN: stack.rootToken });
-  const types = (manifests: Manifest[]) => manifests.filter((m) => m.kind === 'VaultStaticSecret').map((m) => [(m.spec as { mount: string }).mount, (m.spec as { type: string }).type, (m.spec as { path: string }).path]);
-  expect(types(guessed.manifests)).toEqual([['kv', 'kv-v1', 'web/config'], [stack.layout.kvV2Mount, 'kv-v1', 'web/config']]);
+  const asked = await cli(['--to', 'operator', '--vault-address', stack.vaultAddr, '--ask-vault'], pod, {
+    VAULT_ADDR: stack.handle.vault.directAddr,
+    VAULT_TOKEN: stack.rootToken,
+  });
+  const types = (manifests: Manifest[]) =>
+    manifests
+      .filter((m) => m.kind === 'VaultStaticSecret')
+      .map((m) => [
+        (m.spec as { mount: string }).mount,
+        (m.spec as { type: string }).type,
+        (m.spec as { path: string }).path,
+      ]);
+  expect(types(guessed.manifests)).toEqual([
+    ['kv', 'kv-v1', 'web/config'],
+    [stack.layout.kvV2Mount, 'kv-v1', 'web/config'],
+  ]);
   expect(guessed.report).toMatch(/from the path's shape/);
-  expect(types(asked.manifests)).toEqual([['kv', 'kv-v1', 'web/config'], [stack.layout.kvV2Mount, 'kv-v2', 'web/config']]);
+  expect(types(asked.manifests)).toEqual([
+    ['kv', 'kv-v1', 'web/config'],
+    [stack.layout.kvV2Mount, 'kv-v2', 'web/config'],
+  ]);
   expect(asked.report).not.toMatch(/from the path's shape/);
 });

@@ -21,8 +21,12 @@ import { agentFiles, annotatedDeployment, DB_DSN, type AgentFiles } from './supp
 import { applyManifests, installShippedCrds, waitFor } from './support/apply.ts';
 import { setUpAppNamespace, startNamespaceOperator, stopNamespaceOperator } from './support/operator.ts';
 
-interface MountResponse { files: Array<{ path: string; mode: number; contents: Buffer }> }
-type Client = grpc.Client & { Mount(request: unknown, callback: (error: grpc.ServiceError | null, response: MountResponse) => void): void };
+interface MountResponse {
+  files: Array<{ path: string; mode: number; contents: Buffer }>;
+}
+type Client = grpc.Client & {
+  Mount(request: unknown, callback: (error: grpc.ServiceError | null, response: MountResponse) => void): void;
+};
 
 const stack = sharedStack();
 const kubeConfig = stack.kube.config;
@@ -32,7 +36,12 @@ const namespace = stack.uniqueName('mig-csi');
 const role = namespace;
 const { kvV2Mount, databaseMount, databaseRole } = stack.layout;
 const kvPath = `migrate/${namespace}/config`;
-const deployment = annotatedDeployment(namespace, role, `${kvV2Mount}/data/${kvPath}`, `${databaseMount}/creds/${databaseRole}`);
+const deployment = annotatedDeployment(
+  namespace,
+  role,
+  `${kvV2Mount}/data/${kvPath}`,
+  `${databaseMount}/creds/${databaseRole}`,
+);
 const MOUNT_PATHS: Record<string, string> = { 'vault-secrets': '/vault/secrets', 'vault-secrets-custom-0': '/etc/app' };
 
 let dir: string;
@@ -49,20 +58,37 @@ beforeAll(async () => {
 path "${kvV2Mount}/data/migrate/${namespace}/*" { capabilities = ["read"] }
 path "${databaseMount}/creds/${databaseRole}" { capabilities = ["read"] }
 `,
-    secret: { path: `${kvV2Mount}/data/${kvPath}`, data: { username: 'app-user', password: 'p&ss<word>', port: '5432' } },
+    secret: {
+      path: `${kvV2Mount}/data/${kvPath}`,
+      data: { username: 'app-user', password: 'p&ss<word>', port: '5432' },
+    },
   });
   agent = await agentFiles(stack, namespace, 'app', deployment);
   // The provider binds the token it requests to the pod, so the pod must exist (no kubelet runs it here).
-  const pod = await core.createNamespacedPod({ namespace, body: { metadata: { name: 'web-0' }, spec: { serviceAccountName: 'app', containers: [{ name: 'app', image: 'busybox' }] } } });
+  const pod = await core.createNamespacedPod({
+    namespace,
+    body: {
+      metadata: { name: 'web-0' },
+      spec: { serviceAccountName: 'app', containers: [{ name: 'app', image: 'busybox' }] },
+    },
+  });
   podUid = pod.metadata!.uid!;
 
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'migrate-csi-'));
   const socketPath = path.join(dir, 'vault.sock');
   // The provider's admin runs it with this Vault's address (-vault-addr): it may mint pod tokens for it.
-  server = new ProviderServer({ logger: createLogger({ name: 'migrate-csi-e2e', level: 'warn' }), flags: { vaultAddr: stack.vaultAddr, vaultMount: 'kubernetes', tls: {} }, env: {}, kubeConfig, defaultVaultAddress: stack.vaultAddr });
+  server = new ProviderServer({
+    logger: createLogger({ name: 'migrate-csi-e2e', level: 'warn' }),
+    flags: { vaultAddr: stack.vaultAddr, vaultMount: 'kubernetes', tls: {} },
+    env: {},
+    kubeConfig,
+    defaultVaultAddress: stack.vaultAddr,
+  });
   await server.listen(socketPath);
   const Service = grpc.makeGenericClientConstructor(loadProviderService(), 'CSIDriverProvider');
-  client = new Service(`unix:${socketPath}`, grpc.credentials.createInsecure(), { 'grpc.default_authority': 'localhost' }) as unknown as Client;
+  client = new Service(`unix:${socketPath}`, grpc.credentials.createInsecure(), {
+    'grpc.default_authority': 'localhost',
+  }) as unknown as Client;
 });
 
 afterAll(async () => {
@@ -74,11 +100,19 @@ afterAll(async () => {
 
 /** Mount every CSI volume of the workload in `manifests` as the driver would: file path → content and mode. */
 async function mountVolumes(manifests: readonly Manifest[]): Promise<Map<string, { text: string; mode: number }>> {
-  const workload = manifests.find((m) => m.kind === 'Deployment') as { spec: { template: { spec: { volumes: Array<{ name: string; csi?: { volumeAttributes: { secretProviderClass: string } } }> } } } };
+  const workload = manifests.find((m) => m.kind === 'Deployment') as {
+    spec: {
+      template: {
+        spec: { volumes: Array<{ name: string; csi?: { volumeAttributes: { secretProviderClass: string } } }> };
+      };
+    };
+  };
   const files = new Map<string, { text: string; mode: number }>();
   for (const volume of workload.spec.template.spec.volumes) {
     const spcName = volume.csi!.volumeAttributes.secretProviderClass;
-    const spc = manifests.find((m) => m.kind === 'SecretProviderClass' && sourceOf(m).name === spcName) as { spec: { parameters: Record<string, string> } };
+    const spc = manifests.find((m) => m.kind === 'SecretProviderClass' && sourceOf(m).name === spcName) as {
+      spec: { parameters: Record<string, string> };
+    };
     const attributes = JSON.stringify({
       ...spc.spec.parameters,
       'csi.storage.k8s.io/pod.name': 'web-0',
@@ -88,16 +122,35 @@ async function mountVolumes(manifests: readonly Manifest[]): Promise<Map<string,
       secretProviderClass: spcName,
     });
     const response = await new Promise<MountResponse>((resolve, reject) => {
-      client.Mount({ attributes, secrets: 'null', target_path: path.join(dir, 'target', volume.name), permission: '420', current_object_version: [] }, (error, answer) => (error ? reject(error) : resolve(answer)));
+      client.Mount(
+        {
+          attributes,
+          secrets: 'null',
+          target_path: path.join(dir, 'target', volume.name),
+          permission: '420',
+          current_object_version: [],
+        },
+        (error, answer) => (error ? reject(error) : resolve(answer)),
+      );
     });
-    for (const file of response.files) files.set(path.posix.join(MOUNT_PATHS[volume.name]!, file.path), { text: Buffer.from(file.contents).toString('utf8'), mode: file.mode });
+    for (const file of response.files)
+      files.set(path.posix.join(MOUNT_PATHS[volume.name]!, file.path), {
+        text: Buffer.from(file.contents).toString('utf8'),
+        mode: file.mode,
+      });
   }
   return files;
 }
 
 async function logsIn(dsn: string): Promise<void> {
   const [, user, password] = DB_DSN.exec(dsn)!;
-  const db = new pg.Client({ host: stack.postgres.host, port: stack.postgres.port, database: stack.postgres.database, user, password });
+  const db = new pg.Client({
+    host: stack.postgres.host,
+    port: stack.postgres.port,
+    database: stack.postgres.database,
+    user,
+    password,
+  });
   await db.connect();
   await db.end();
 }
@@ -110,7 +163,13 @@ test('injector → SecretProviderClass: the provider mounts the files the agent 
   expect(result.findings.filter((f) => f.severity === 'error')).toEqual([]);
   toCsi = result.manifests;
   const files = await mountVolumes(toCsi);
-  expect([...files.keys()].sort()).toEqual(['/etc/app/conf/dsn.env', '/vault/secrets/config.txt', '/vault/secrets/db', '/vault/secrets/password', '/vault/secrets/settings.json']);
+  expect([...files.keys()].sort()).toEqual([
+    '/etc/app/conf/dsn.env',
+    '/vault/secrets/config.txt',
+    '/vault/secrets/db',
+    '/vault/secrets/password',
+    '/vault/secrets/settings.json',
+  ]);
   for (const [file, { text, mode }] of files) {
     if (file === '/vault/secrets/db') {
       expect(agent.read(file)).toMatch(DB_DSN);
@@ -121,7 +180,9 @@ test('injector → SecretProviderClass: the provider mounts the files the agent 
     if (file === '/etc/app/conf/dsn.env') expect(mode).toBe(agent.mode(file));
   }
   // The one-key template became upstream's secretKey.
-  expect(toCsi.find((m) => m.kind === 'SecretProviderClass' && sourceOf(m).name === 'web-vault-secrets')!.spec).toMatchObject({ parameters: { objects: expect.stringContaining('secretKey: password') } });
+  expect(
+    toCsi.find((m) => m.kind === 'SecretProviderClass' && sourceOf(m).name === 'web-vault-secrets')!.spec,
+  ).toMatchObject({ parameters: { objects: expect.stringContaining('secretKey: password') } });
 });
 
 test('that SecretProviderClass → operator: every Secret key equals the mounted file', async () => {
@@ -131,11 +192,28 @@ test('that SecretProviderClass → operator: every Secret key equals the mounted
   await applyManifests(kubeConfig, toOperator);
   operator = await startNamespaceOperator(stack, namespace, 'migrate-csi-op');
   const mounted = await mountVolumes(toCsi);
-  const workload = toOperator.find((m) => m.kind === 'Deployment') as { spec: { template: { spec: { volumes: Array<{ name: string; projected: { sources: Array<{ secret: { name: string; items: Array<{ key: string; path: string; mode?: number }> } }> } }> } } } };
+  const workload = toOperator.find((m) => m.kind === 'Deployment') as {
+    spec: {
+      template: {
+        spec: {
+          volumes: Array<{
+            name: string;
+            projected: {
+              sources: Array<{ secret: { name: string; items: Array<{ key: string; path: string; mode?: number }> } }>;
+            };
+          }>;
+        };
+      };
+    };
+  };
   let compared = 0;
   for (const volume of workload.spec.template.spec.volumes) {
     for (const { secret } of volume.projected.sources) {
-      const synced = await waitFor(`Secret ${secret.name}`, () => core.readNamespacedSecret({ name: secret.name, namespace }), 30_000);
+      const synced = await waitFor(
+        `Secret ${secret.name}`,
+        () => core.readNamespacedSecret({ name: secret.name, namespace }),
+        30_000,
+      );
       for (const item of secret.items) {
         const file = path.posix.join(MOUNT_PATHS[volume.name]!, item.path);
         const text = Buffer.from(synced.data?.[item.key] ?? '', 'base64').toString('utf8');
@@ -152,7 +230,11 @@ test('that SecretProviderClass → operator: every Secret key equals the mounted
 test('and those operator objects → SecretProviderClass again: the same files', async () => {
   const result = migrate(toOperator, { to: 'csi' });
   expect(result.findings.filter((f) => f.severity === 'error')).toEqual([]);
-  expect(result.manifests.map((m) => m.kind).sort()).toEqual(['Deployment', 'SecretProviderClass', 'SecretProviderClass']);
+  expect(result.manifests.map((m) => m.kind).sort()).toEqual([
+    'Deployment',
+    'SecretProviderClass',
+    'SecretProviderClass',
+  ]);
   const again = await mountVolumes(result.manifests);
   for (const [file, { text }] of again) {
     if (file === '/vault/secrets/db') await logsIn(text);

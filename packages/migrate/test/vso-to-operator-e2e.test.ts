@@ -107,15 +107,20 @@ test('converted VSO objects are accepted and synced into Secrets shaped as VSO w
   ]);
   const created = await applyManifests(kubeConfig, manifests);
   expect(created.map((m) => `${m.apiVersion} ${m.kind}`)).toEqual([
-    'secrets.vaultbridge.dev/v1beta1 VaultConnection', 'secrets.vaultbridge.dev/v1beta1 VaultAuth', 'secrets.vaultbridge.dev/v1beta1 VaultStaticSecret',
-    'secrets.vaultbridge.dev/v1beta1 VaultDynamicSecret', 'secrets.vaultbridge.dev/v1beta1 VaultPKISecret',
+    'secrets.vaultbridge.dev/v1beta1 VaultConnection',
+    'secrets.vaultbridge.dev/v1beta1 VaultAuth',
+    'secrets.vaultbridge.dev/v1beta1 VaultStaticSecret',
+    'secrets.vaultbridge.dev/v1beta1 VaultDynamicSecret',
+    'secrets.vaultbridge.dev/v1beta1 VaultPKISecret',
   ]);
 
   operator = await startNamespaceOperator(stack, namespace, 'migrate-vso-e2e');
 
   // VaultStaticSecret: every field of the KV v2 data, and _raw = Vault's data (data + metadata).
   const app = await waitFor('app-secret', () => core.readNamespacedSecret({ name: 'app-secret', namespace }), 30_000);
-  const vault = await stack.vaultAdmin.read<{ data: { data: Record<string, string>; metadata: Record<string, unknown> } }>(`${kvV2Mount}/data/${kvPath}`);
+  const vault = await stack.vaultAdmin.read<{
+    data: { data: Record<string, string>; metadata: Record<string, unknown> };
+  }>(`${kvV2Mount}/data/${kvPath}`);
   expect(Object.keys(app.data ?? {}).sort()).toEqual(['_raw', 'password', 'username']);
   expect(decode(app, 'username')).toBe('app');
   expect(decode(app, 'password')).toBe('pa<ss>&word');
@@ -124,13 +129,21 @@ test('converted VSO objects are accepted and synced into Secrets shaped as VSO w
   // VaultDynamicSecret: the credential's fields, which log in.
   const db = await waitFor('db-secret', () => core.readNamespacedSecret({ name: 'db-secret', namespace }), 30_000);
   expect(Object.keys(db.data ?? {}).sort()).toEqual(['_raw', 'password', 'username']);
-  const client = new pg.Client({ host: stack.postgres.host, port: stack.postgres.port, database: stack.postgres.database, user: decode(db, 'username'), password: decode(db, 'password') });
+  const client = new pg.Client({
+    host: stack.postgres.host,
+    port: stack.postgres.port,
+    database: stack.postgres.database,
+    user: decode(db, 'username'),
+    password: decode(db, 'password'),
+  });
   await client.connect();
   await client.end();
 
   // VaultPKISecret with a kubernetes.io/tls destination: tls.crt/tls.key beside Vault's fields.
   const tls = await waitFor('tls-secret', () => core.readNamespacedSecret({ name: 'tls-secret', namespace }), 30_000);
   expect(tls.type).toBe('kubernetes.io/tls');
-  expect(Object.keys(tls.data ?? {})).toEqual(expect.arrayContaining(['tls.crt', 'tls.key', 'certificate', 'private_key', 'serial_number']));
+  expect(Object.keys(tls.data ?? {})).toEqual(
+    expect.arrayContaining(['tls.crt', 'tls.key', 'certificate', 'private_key', 'serial_number']),
+  );
   expect(new X509Certificate(decode(tls, 'certificate')).subject).toContain(`CN=web.${pkiDomain}`);
 });

@@ -4,7 +4,16 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { Command } from 'commander';
-import { ConfigError, createHealthServer, createLogger, createMetricsRegistry, createShutdown, LeaseLock, loadKubeConfig, LOG_LEVELS } from '@vaultbridge/core';
+import {
+  ConfigError,
+  createHealthServer,
+  createLogger,
+  createMetricsRegistry,
+  createShutdown,
+  LeaseLock,
+  loadKubeConfig,
+  LOG_LEVELS,
+} from '@vaultbridge/core';
 import { addConvertCommand } from './convert/convert-command.ts';
 import { installCrds } from './install-crds.ts';
 import { startOperator, type RunningOperator } from './operator.ts';
@@ -31,19 +40,36 @@ export function createOperatorProgram(io: CliIo, setExitCode: (code: number) => 
   const program = new Command('vaultbridge-operator')
     .description('Syncs Vault KV secrets into Kubernetes Secrets (VaultStaticSecret, secrets.vaultbridge.dev/v1beta1).')
     .option('--kubeconfig <path>', 'kubeconfig file (env KUBECONFIG; default ~/.kube/config, then in-cluster)')
-    .option('--operator-namespace <ns>', 'namespace of default VaultAuth/VaultConnection and the leader lease (default: the pod\'s namespace, env OPERATOR_NAMESPACE, default)')
+    .option(
+      '--operator-namespace <ns>',
+      "namespace of default VaultAuth/VaultConnection and the leader lease (default: the pod's namespace, env OPERATOR_NAMESPACE, default)",
+    )
     .option('--install-crds', 'create or update the CRDs at start, for local runs (env VSO_INSTALL_CRDS)')
-    .option('--max-concurrent-reconciles <n>', `objects of each kind reconciled at once (env VSO_MAX_CONCURRENT_RECONCILES; default ${DEFAULT_SETTINGS.maxConcurrentReconciles})`)
-    .option('--health-probe-bind-address <addr>', `health and metrics server, host:port (env VSO_HEALTH_PROBE_BIND_ADDRESS; default ${DEFAULT_SETTINGS.healthProbeBindAddress})`)
+    .option(
+      '--max-concurrent-reconciles <n>',
+      `objects of each kind reconciled at once (env VSO_MAX_CONCURRENT_RECONCILES; default ${DEFAULT_SETTINGS.maxConcurrentReconciles})`,
+    )
+    .option(
+      '--health-probe-bind-address <addr>',
+      `health and metrics server, host:port (env VSO_HEALTH_PROBE_BIND_ADDRESS; default ${DEFAULT_SETTINGS.healthProbeBindAddress})`,
+    )
     .option('--leader-elect', 'elect one active replica through a coordination.k8s.io Lease (env VSO_LEADER_ELECT)')
-    .option('--allowed-vault-addresses <list>', 'comma-separated Vault addresses VaultConnections may name; others are refused (env VAULTBRIDGE_ALLOWED_VAULT_ADDRESSES; default: any)')
-    .option('--serve-vso-api-group', "serve VSO's API group secrets.hashicorp.com/v1beta1 instead of ours, for a cluster moving off VSO; refused while VSO's controller runs (env VAULTBRIDGE_SERVE_VSO_API_GROUP)")
+    .option(
+      '--allowed-vault-addresses <list>',
+      'comma-separated Vault addresses VaultConnections may name; others are refused (env VAULTBRIDGE_ALLOWED_VAULT_ADDRESSES; default: any)',
+    )
+    .option(
+      '--serve-vso-api-group',
+      "serve VSO's API group secrets.hashicorp.com/v1beta1 instead of ours, for a cluster moving off VSO; refused while VSO's controller runs (env VAULTBRIDGE_SERVE_VSO_API_GROUP)",
+    )
     .option('--log-level <level>', `${LOG_LEVELS.join(', ')} (env LOG_LEVEL; default ${DEFAULT_SETTINGS.logLevel})`)
     .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
     .exitOverride()
     .action(async (_options: unknown, command: Command) => {
       // Only what was typed counts as a flag; the environment fills the rest, through the same checks.
-      const flags = Object.fromEntries(Object.entries(command.opts()).filter(([name]) => command.getOptionValueSource(name) === 'cli'));
+      const flags = Object.fromEntries(
+        Object.entries(command.opts()).filter(([name]) => command.getOptionValueSource(name) === 'cli'),
+      );
       const namespaceFile = readNamespaceFile();
       const options = readOperatorSettings({ flags, env, ...(namespaceFile === undefined ? {} : { namespaceFile }) });
       const logger = createLogger({ name: 'vaultbridge-operator', level: options.logLevel });
@@ -64,7 +90,11 @@ export function createOperatorProgram(io: CliIo, setExitCode: (code: number) => 
       health.addReadinessCheck('informers', () => operator?.ready() ?? options.leaderElect);
       const run = async (): Promise<void> => {
         operator = await startOperator({
-          kubeConfig, logger, operatorNamespace: options.operatorNamespace, concurrency: options.maxConcurrentReconciles, metrics,
+          kubeConfig,
+          logger,
+          operatorNamespace: options.operatorNamespace,
+          concurrency: options.maxConcurrentReconciles,
+          metrics,
           ...(options.podUid ? { runtimePodUid: options.podUid } : {}),
           allowedVaultAddresses: options.allowedVaultAddresses,
           serveVsoApiGroup: options.serveVsoApiGroup,
@@ -72,11 +102,20 @@ export function createOperatorProgram(io: CliIo, setExitCode: (code: number) => 
       };
       shutdown.onShutdown('operator', () => operator?.stop(), { order: 10 });
       if (options.leaderElect) {
-        const lock = new LeaseLock({ kubeConfig, namespace: options.operatorNamespace, name: 'vaultbridge-operator-leader', identity: options.podName ?? os.hostname() });
-        lock.on('leading', () => void run().catch((error: unknown) => {
-          logger.error({ err: error }, 'operator failed to start');
-          void shutdown.shutdown('start failed', 1);
-        }));
+        const lock = new LeaseLock({
+          kubeConfig,
+          namespace: options.operatorNamespace,
+          name: 'vaultbridge-operator-leader',
+          identity: options.podName ?? os.hostname(),
+        });
+        lock.on(
+          'leading',
+          () =>
+            void run().catch((error: unknown) => {
+              logger.error({ err: error }, 'operator failed to start');
+              void shutdown.shutdown('start failed', 1);
+            }),
+        );
         // Losing the lease means another replica may be writing: stop at once and let the pod restart.
         lock.on('lost', () => void shutdown.shutdown('leader lease lost', 1));
         lock.on('error', (error) => logger.warn({ err: error }, 'leader election error'));
@@ -92,7 +131,8 @@ export function createOperatorProgram(io: CliIo, setExitCode: (code: number) => 
 }
 
 const SETTINGS_HINT: Record<string, string> = {
-  environment: 'fix or unset the variable (unset, the default applies; a flag of the same name wins over it); --help lists each setting',
+  environment:
+    'fix or unset the variable (unset, the default applies; a flag of the same name wins over it); --help lists each setting',
   flags: 'fix the flag; --help lists each setting and its form',
 };
 
@@ -117,6 +157,11 @@ export async function runOperatorCli(argv: string[], io: CliIo): Promise<number>
 
 // Run when this file is the entry point (the esbuild bundle, or `node src/cli.ts`).
 if (import.meta.main) {
-  const code = await runOperatorCli(process.argv.slice(2), { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env });
+  const code = await runOperatorCli(process.argv.slice(2), {
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+  });
   if (code !== 0) process.exit(code);
 }

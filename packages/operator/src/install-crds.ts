@@ -3,14 +3,21 @@ import { crds as ourCrds, vsoGroupCrds, type CustomResourceDefinition } from './
 import { isNotFound } from '@vaultbridge/core';
 
 /** Creates or replaces the CRDs and waits until the API server serves them. */
-export async function installCrds(kubeConfig: KubeConfig, timeoutMs = 30_000, options: { vsoGroup?: boolean } = {}): Promise<void> {
+export async function installCrds(
+  kubeConfig: KubeConfig,
+  timeoutMs = 30_000,
+  options: { vsoGroup?: boolean } = {},
+): Promise<void> {
   const crds: CustomResourceDefinition[] = options.vsoGroup ? vsoGroupCrds() : ourCrds;
   const api = kubeConfig.makeApiClient(ApiextensionsV1Api);
   for (const definition of crds) {
     const body = definition as unknown as V1CustomResourceDefinition;
     try {
       const existing = await api.readCustomResourceDefinition({ name: definition.metadata.name });
-      await api.replaceCustomResourceDefinition({ name: definition.metadata.name, body: { ...body, metadata: { ...body.metadata, resourceVersion: existing.metadata?.resourceVersion } } });
+      await api.replaceCustomResourceDefinition({
+        name: definition.metadata.name,
+        body: { ...body, metadata: { ...body.metadata, resourceVersion: existing.metadata?.resourceVersion } },
+      });
     } catch (error) {
       if (!isNotFound(error)) throw error;
       await api.createCustomResourceDefinition({ body });
@@ -20,8 +27,12 @@ export async function installCrds(kubeConfig: KubeConfig, timeoutMs = 30_000, op
   for (const definition of crds) {
     for (;;) {
       const current = await api.readCustomResourceDefinition({ name: definition.metadata.name });
-      if (current.status?.conditions?.some((condition) => condition.type === 'Established' && condition.status === 'True')) break;
-      if (Date.now() > deadline) throw new Error(`CRD ${definition.metadata.name} was not established within ${timeoutMs} ms`);
+      if (
+        current.status?.conditions?.some((condition) => condition.type === 'Established' && condition.status === 'True')
+      )
+        break;
+      if (Date.now() > deadline)
+        throw new Error(`CRD ${definition.metadata.name} was not established within ${timeoutMs} ms`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }

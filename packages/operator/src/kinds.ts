@@ -24,7 +24,15 @@ import type { RestartBatcher } from './workloads/restart-batcher.ts';
 
 /** What the operator needs of every object it watches (every kind's object type has at least this). */
 export interface WatchedObject {
-  metadata: { name: string; namespace: string; generation?: number; resourceVersion?: string; deletionTimestamp?: Date; labels?: Record<string, string>; annotations?: Record<string, string> };
+  metadata: {
+    name: string;
+    namespace: string;
+    generation?: number;
+    resourceVersion?: string;
+    deletionTimestamp?: Date;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
   status?: { secretMAC?: string };
 }
 
@@ -64,7 +72,10 @@ export interface OperatorParts {
 
 export interface KindWiring {
   /** The kind's controller; `onResult` counts reconciles by result when the row has a metric. */
-  controller(parts: OperatorParts, onResult: (result: string) => void): { reconcile(key: string): Promise<ReconcileResult> };
+  controller(
+    parts: OperatorParts,
+    onResult: (result: string) => void,
+  ): { reconcile(key: string): Promise<ReconcileResult> };
   /** Counter of reconciles by `result`. */
   metric?: { name: string; help: string };
   /** What a deleted object releases besides its queue entry and store. */
@@ -73,26 +84,48 @@ export interface KindWiring {
 
 export const KIND_WIRING: { readonly [K in KindName]: KindWiring } = {
   VaultConnection: {
-    controller: (parts) => new ConnectionStatusController('VaultConnection', { ...parts, objects: parts.stores.VaultConnection }),
+    controller: (parts) =>
+      new ConnectionStatusController('VaultConnection', { ...parts, objects: parts.stores.VaultConnection }),
   },
   VaultAuth: {
-    controller: (parts) => new ConnectionStatusController('VaultAuth', { ...parts, instantUpdates: undefined, objects: parts.stores.VaultAuth }),
+    controller: (parts) =>
+      new ConnectionStatusController('VaultAuth', {
+        ...parts,
+        instantUpdates: undefined,
+        objects: parts.stores.VaultAuth,
+      }),
     onDeleted: (parts, key) => {
-      parts.clients.forgetVaultAuth(key).catch((error: unknown) => parts.logger.warn({ err: error, vaultAuth: key }, 'could not delete the stored tokens of a deleted VaultAuth'));
+      parts.clients
+        .forgetVaultAuth(key)
+        .catch((error: unknown) =>
+          parts.logger.warn(
+            { err: error, vaultAuth: key },
+            'could not delete the stored tokens of a deleted VaultAuth',
+          ),
+        );
     },
   },
   VaultStaticSecret: {
-    controller: (parts, onResult) => new StaticSecretController({ ...parts, objects: parts.stores.VaultStaticSecret, onResult }),
+    controller: (parts, onResult) =>
+      new StaticSecretController({ ...parts, objects: parts.stores.VaultStaticSecret, onResult }),
     metric: { name: 'vaultbridge_operator_reconciles_total', help: 'VaultStaticSecret reconciles by result.' },
     onDeleted: (parts, key) => parts.instantUpdates.unwatch(key),
   },
   VaultDynamicSecret: {
-    controller: (parts, onResult) => new DynamicSecretController({ ...parts, objects: parts.stores.VaultDynamicSecret, onResult }),
-    metric: { name: 'vaultbridge_operator_dynamic_reconciles_total', help: 'VaultDynamicSecret reconciles by result (issued, renewed, unchanged, error).' },
+    controller: (parts, onResult) =>
+      new DynamicSecretController({ ...parts, objects: parts.stores.VaultDynamicSecret, onResult }),
+    metric: {
+      name: 'vaultbridge_operator_dynamic_reconciles_total',
+      help: 'VaultDynamicSecret reconciles by result (issued, renewed, unchanged, error).',
+    },
   },
   VaultPKISecret: {
-    controller: (parts, onResult) => new PkiSecretController({ ...parts, objects: parts.stores.VaultPKISecret, onResult }),
-    metric: { name: 'vaultbridge_operator_pki_reconciles_total', help: 'VaultPKISecret reconciles by result (issued, unchanged, error).' },
+    controller: (parts, onResult) =>
+      new PkiSecretController({ ...parts, objects: parts.stores.VaultPKISecret, onResult }),
+    metric: {
+      name: 'vaultbridge_operator_pki_reconciles_total',
+      help: 'VaultPKISecret reconciles by result (issued, unchanged, error).',
+    },
   },
   SecretTransformation: {
     controller: (parts) => new TransformationStatusController(parts),

@@ -1,8 +1,20 @@
 // Starts the operator: the shared parts (Vault clients, MAC key, events, restarts), then one informer and
 // one work queue per row of the kind table (api/kind-table.ts, kinds.ts), and the destination Secret watch.
 // `startOperator` is what the CLI and the tests run.
-import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesListObject, type V1Secret } from '@kubernetes/client-node';
-import { loadOrCreateSecretKey, reuseKubeConnections, withKubeRequestDeadline, type Logger, type MetricsRegistry } from '@vaultbridge/core';
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  type KubeConfig,
+  type KubernetesListObject,
+  type V1Secret,
+} from '@kubernetes/client-node';
+import {
+  loadOrCreateSecretKey,
+  reuseKubeConnections,
+  withKubeRequestDeadline,
+  type Logger,
+  type MetricsRegistry,
+} from '@vaultbridge/core';
 import { servedKinds, type KindName } from './api/kind-table.ts';
 import { OUR_API, VSO_API } from './api/common.ts';
 import { refuseWhileVsoRuns } from './guards/vso-running.ts';
@@ -90,35 +102,57 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   let macKey: Buffer;
   const macKeySecret = options.macKeySecretName ?? 'vaultbridge-operator-hmac-key';
   try {
-    macKey = await loadOrCreateSecretKey(kubeConfig, options.operatorNamespace, macKeySecret, { bytes: 32, managedBy: 'vaultbridge-operator', logger });
+    macKey = await loadOrCreateSecretKey(kubeConfig, options.operatorNamespace, macKeySecret, {
+      bytes: 32,
+      managedBy: 'vaultbridge-operator',
+      logger,
+    });
   } catch (error) {
     // Syncing matters more than stable MACs: a per-process key costs one extra write per secret after a restart.
-    logger.warn({ err: error, secret: `${options.operatorNamespace}/${macKeySecret}` }, 'cannot read or create the MAC key Secret; using a per-process key');
+    logger.warn(
+      { err: error, secret: `${options.operatorNamespace}/${macKeySecret}` },
+      'cannot read or create the MAC key Secret; using a per-process key',
+    );
     macKey = newMacKey();
   }
   const addressPolicy = new VaultAddressPolicy(options.allowedVaultAddresses ?? []);
-  if (addressPolicy.unrestricted) logger.warn('no Vault address allow-list: VaultConnections may point anywhere (set --allowed-vault-addresses)');
+  if (addressPolicy.unrestricted)
+    logger.warn('no Vault address allow-list: VaultConnections may point anywhere (set --allowed-vault-addresses)');
   let apiAudiences: Promise<ReadonlySet<string>> | undefined;
   // One store per kind, filled by its informer (below) and by the answers to our writes; reconciles and
   // the client factory read objects from here instead of the API server.
-  const stores = Object.fromEntries(table.map(({ kind }) => [kind, new LatestObjects<WatchedObject>()])) as unknown as KindStores;
+  const stores = Object.fromEntries(
+    table.map(({ kind }) => [kind, new LatestObjects<WatchedObject>()]),
+  ) as unknown as KindStores;
   // VaultAuths with spec.storageEncryption keep their tokens (transit-encrypted) across restarts.
   const tokenStorage = new TokenStorage({ kubeConfig, namespace: options.operatorNamespace, logger });
   const clients = new VaultClientFactory({
-    kubeConfig, operatorNamespace: options.operatorNamespace, logger, storage: tokenStorage,
-    cached: { VaultAuth: (key) => stores.VaultAuth.peek(key), VaultConnection: (key) => stores.VaultConnection.peek(key) },
+    kubeConfig,
+    operatorNamespace: options.operatorNamespace,
+    logger,
+    storage: tokenStorage,
+    cached: {
+      VaultAuth: (key) => stores.VaultAuth.peek(key),
+      VaultConnection: (key) => stores.VaultConnection.peek(key),
+    },
     addressPolicy,
     api,
     // Looked up once, when the first VaultAuth needs it.
     apiAudiences: () => (apiAudiences ??= discoverApiAudiences(kubeConfig, logger)),
   });
   const events = new EventRecorder(kubeConfig, 'vaultbridge-operator', logger);
-  const restartsTotal = options.metrics?.counter({ name: 'vaultbridge_operator_rollout_restarts_total', help: 'Workloads patched for a rollout restart (one per batch, however many objects asked).' });
+  const restartsTotal = options.metrics?.counter({
+    name: 'vaultbridge_operator_rollout_restarts_total',
+    help: 'Workloads patched for a rollout restart (one per batch, however many objects asked).',
+  });
   const restarts = new RestartBatcher({
     kubeConfig,
     windowMs: options.restartBatchWindowMs ?? 1000,
     onRestart: () => restartsTotal?.inc(),
-    onOutcome: (outcome) => reportRestartOutcome(custom, events, outcome, api).catch((error: unknown) => logger.warn({ err: error }, 'could not report a rollout restart')),
+    onOutcome: (outcome) =>
+      reportRestartOutcome(custom, events, outcome, api).catch((error: unknown) =>
+        logger.warn({ err: error }, 'could not report a rollout restart'),
+      ),
   });
   // Our own Secret writes come back through the destination watch; these fingerprints tell them from drift.
   const ownWrites = new OwnWrites(macKey);
@@ -135,7 +169,16 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     ...(options.backoff?.minDelayMs === undefined ? {} : { minDelayMs: options.backoff.minDelayMs }),
   };
   const parts: OperatorParts = {
-    kubeConfig, logger, clients, macKey, events, restarts, ownWrites, instantUpdates, stores, api,
+    kubeConfig,
+    logger,
+    clients,
+    macKey,
+    events,
+    restarts,
+    ownWrites,
+    instantUpdates,
+    stores,
+    api,
     // Every controller reads from the informers' caches: its object, the destination Secrets we manage
     // (the destination watch is made below; reconciles only run once it exists) and SecretTransformations.
     destinations: { get: (namespace, name) => destinations.get(name, namespace), synced: () => destinations.hasSynced },
@@ -148,14 +191,19 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     const wiring = KIND_WIRING[kind];
     const counter = wiring.metric && options.metrics?.counter({ ...wiring.metric, labelNames: ['result'] as const });
     const controller = wiring.controller(parts, (result) => counter?.inc({ result }));
-    const queue = new WorkQueue({ ...queueOptions, handler: (key) => controller.reconcile(key), onError: (key, error) => logger.error({ key, kind, err: error }, 'reconcile threw') });
+    const queue = new WorkQueue({
+      ...queueOptions,
+      handler: (key) => controller.reconcile(key),
+      onError: (key, error) => logger.error({ key, kind, err: error }, 'reconcile threw'),
+    });
     // The newest version seen (informer or our own writes): updates are compared with it, and reconciles read it.
     const seen = stores[kind] as LatestObjects<WatchedObject>;
     const informer = new RestartingInformer<WatchedObject>({
       kubeConfig,
       logger,
       path: `/apis/${group}/${version}/${plural}`,
-      list: async () => (await custom.listClusterCustomObject({ group, version, plural })) as KubernetesListObject<WatchedObject>,
+      list: async () =>
+        (await custom.listClusterCustomObject({ group, version, plural })) as KubernetesListObject<WatchedObject>,
       onAdd: (object) => {
         const key = keyOf(object.metadata.namespace, object.metadata.name);
         seen.observe(key, object);
@@ -189,7 +237,9 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   const ownerOf = (secret: V1Secret): { key: string; watch: (typeof watchList)[number] } | undefined => {
     for (const watch of synced) {
       const apiVersion = `${watch.definition.group}/${watch.definition.version}`;
-      const ref = secret.metadata?.ownerReferences?.find((owner) => owner.apiVersion === apiVersion && owner.kind === watch.kind);
+      const ref = secret.metadata?.ownerReferences?.find(
+        (owner) => owner.apiVersion === apiVersion && owner.kind === watch.kind,
+      );
       if (ref) return { key: keyOf(secret.metadata?.namespace, ref.name), watch };
     }
     return undefined;
@@ -208,14 +258,20 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
       if (ownWrites.isOwn(secret, dataMac)) return;
       const mac = owner.watch.seen.peek(owner.key)?.status?.secretMAC;
       if (mac && mac === dataMac) return;
-      logger.info({ key: owner.key, kind: owner.watch.kind, secretName: secret.metadata?.name }, 'destination secret changed; repairing');
+      logger.info(
+        { key: owner.key, kind: owner.watch.kind, secretName: secret.metadata?.name },
+        'destination secret changed; repairing',
+      );
       owner.watch.queue.add(owner.key);
     },
     onDelete: (secret) => {
       ownWrites.forget(secret.metadata?.namespace, secret.metadata?.name);
       const owner = ownerOf(secret);
       if (!owner) return;
-      logger.info({ key: owner.key, kind: owner.watch.kind, secretName: secret.metadata?.name }, 'destination secret deleted; repairing');
+      logger.info(
+        { key: owner.key, kind: owner.watch.kind, secretName: secret.metadata?.name },
+        'destination secret deleted; repairing',
+      );
       owner.watch.queue.add(owner.key);
     },
   });

@@ -17,29 +17,63 @@ function problem(run: () => unknown): ConfigError {
 describe('readOperatorSettings', () => {
   it('defaults with nothing set', () => {
     expect(readOperatorSettings({ flags: {}, env: {} })).toEqual({
-      operatorNamespace: 'default', installCrds: false, maxConcurrentReconciles: 100, healthProbeBind: { host: '0.0.0.0', port: 8081 },
-      leaderElect: false, allowedVaultAddresses: [], serveVsoApiGroup: false, logLevel: 'info',
+      operatorNamespace: 'default',
+      installCrds: false,
+      maxConcurrentReconciles: 100,
+      healthProbeBind: { host: '0.0.0.0', port: 8081 },
+      leaderElect: false,
+      allowedVaultAddresses: [],
+      serveVsoApiGroup: false,
+      logLevel: 'info',
     });
   });
 
   it('reads every variable; flags win over them; empty variables count as unset', () => {
     const env = {
-      KUBECONFIG: '/k', OPERATOR_NAMESPACE: 'ops', VSO_INSTALL_CRDS: 'true', VSO_MAX_CONCURRENT_RECONCILES: '7',
-      VSO_HEALTH_PROBE_BIND_ADDRESS: '127.0.0.1:9000', VSO_LEADER_ELECT: 'yes', VAULTBRIDGE_ALLOWED_VAULT_ADDRESSES: 'https://a:8200, https://b',
-      LOG_LEVEL: 'DEBUG', POD_NAME: 'pod-1', OPERATOR_POD_UID: 'uid-1', VAULTBRIDGE_SERVE_VSO_API_GROUP: 'true',
+      KUBECONFIG: '/k',
+      OPERATOR_NAMESPACE: 'ops',
+      VSO_INSTALL_CRDS: 'true',
+      VSO_MAX_CONCURRENT_RECONCILES: '7',
+      VSO_HEALTH_PROBE_BIND_ADDRESS: '127.0.0.1:9000',
+      VSO_LEADER_ELECT: 'yes',
+      VAULTBRIDGE_ALLOWED_VAULT_ADDRESSES: 'https://a:8200, https://b',
+      LOG_LEVEL: 'DEBUG',
+      POD_NAME: 'pod-1',
+      OPERATOR_POD_UID: 'uid-1',
+      VAULTBRIDGE_SERVE_VSO_API_GROUP: 'true',
     };
     expect(readOperatorSettings({ flags: {}, env })).toEqual({
-      kubeconfig: '/k', operatorNamespace: 'ops', installCrds: true, maxConcurrentReconciles: 7, healthProbeBind: { host: '127.0.0.1', port: 9000 },
-      leaderElect: true, allowedVaultAddresses: ['https://a:8200', 'https://b'], serveVsoApiGroup: true, logLevel: 'debug', podName: 'pod-1', podUid: 'uid-1',
+      kubeconfig: '/k',
+      operatorNamespace: 'ops',
+      installCrds: true,
+      maxConcurrentReconciles: 7,
+      healthProbeBind: { host: '127.0.0.1', port: 9000 },
+      leaderElect: true,
+      allowedVaultAddresses: ['https://a:8200', 'https://b'],
+      serveVsoApiGroup: true,
+      logLevel: 'debug',
+      podName: 'pod-1',
+      podUid: 'uid-1',
     });
-    const flagged = readOperatorSettings({ flags: { maxConcurrentReconciles: '3', logLevel: 'warn', leaderElect: true }, env: { ...env, VSO_LEADER_ELECT: '' } });
+    const flagged = readOperatorSettings({
+      flags: { maxConcurrentReconciles: '3', logLevel: 'warn', leaderElect: true },
+      env: { ...env, VSO_LEADER_ELECT: '' },
+    });
     expect([flagged.maxConcurrentReconciles, flagged.logLevel, flagged.leaderElect]).toEqual([3, 'warn', true]);
-    expect(readOperatorSettings({ flags: {}, env: { VSO_MAX_CONCURRENT_RECONCILES: '' } }).maxConcurrentReconciles).toBe(100);
+    expect(
+      readOperatorSettings({ flags: {}, env: { VSO_MAX_CONCURRENT_RECONCILES: '' } }).maxConcurrentReconciles,
+    ).toBe(100);
   });
 
   it('the in-cluster namespace file wins over OPERATOR_NAMESPACE, the flag over both (as VSO)', () => {
-    expect(readOperatorSettings({ flags: {}, env: { OPERATOR_NAMESPACE: 'env' }, namespaceFile: 'pod-ns\n' }).operatorNamespace).toBe('pod-ns');
-    expect(readOperatorSettings({ flags: { operatorNamespace: 'flag' }, env: {}, namespaceFile: 'pod-ns' }).operatorNamespace).toBe('flag');
+    expect(
+      readOperatorSettings({ flags: {}, env: { OPERATOR_NAMESPACE: 'env' }, namespaceFile: 'pod-ns\n' })
+        .operatorNamespace,
+    ).toBe('pod-ns');
+    expect(
+      readOperatorSettings({ flags: { operatorNamespace: 'flag' }, env: {}, namespaceFile: 'pod-ns' })
+        .operatorNamespace,
+    ).toBe('flag');
   });
 
   it.each([
@@ -60,13 +94,17 @@ describe('readOperatorSettings', () => {
   });
 
   it('refuses the same values given as flags, naming the flag', () => {
-    const error = problem(() => readOperatorSettings({ flags: { maxConcurrentReconciles: '-1', logLevel: 'loud' }, env: {} }));
+    const error = problem(() =>
+      readOperatorSettings({ flags: { maxConcurrentReconciles: '-1', logLevel: 'loud' }, env: {} }),
+    );
     expect(error.source).toBe('flags');
     expect(error.issues.map((issue) => issue.field)).toEqual(['--max-concurrent-reconciles', '--log-level']);
   });
 
   it('lists every bad variable at once', () => {
-    const error = problem(() => readOperatorSettings({ flags: {}, env: { VSO_MAX_CONCURRENT_RECONCILES: '0', LOG_LEVEL: 'loud' } }));
+    const error = problem(() =>
+      readOperatorSettings({ flags: {}, env: { VSO_MAX_CONCURRENT_RECONCILES: '0', LOG_LEVEL: 'loud' } }),
+    );
     expect(error.issues.map((issue) => issue.field).sort()).toEqual(['LOG_LEVEL', 'VSO_MAX_CONCURRENT_RECONCILES']);
   });
 });

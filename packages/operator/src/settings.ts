@@ -19,11 +19,18 @@ const hostPort = z.string().refine((text) => splitHostPort(text) !== undefined, 
 
 /** `a, b` → ['a', 'b'], each checked to be a Vault address, so a typo stops the start. */
 const addressList = z.string().transform((text, context): string[] => {
-  const entries = text.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  const entries = text
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
   try {
     new VaultAddressPolicy(entries);
   } catch (error) {
-    context.addIssue({ code: 'custom', message: `${(error as Error).message}; expected comma-separated Vault addresses`, input: text });
+    context.addIssue({
+      code: 'custom',
+      message: `${(error as Error).message}; expected comma-separated Vault addresses`,
+      input: text,
+    });
     return z.NEVER;
   }
   return entries;
@@ -96,7 +103,9 @@ export interface SettingsSources {
  */
 export function readOperatorSettings(sources: SettingsSources): OperatorSettings {
   const known = new Set<string>(Object.values(SETTING_VARIABLES));
-  const given = Object.fromEntries(Object.entries(sources.flags).filter(([name, value]) => known.has(name) && value !== undefined));
+  const given = Object.fromEntries(
+    Object.entries(sources.flags).filter(([name, value]) => known.has(name) && value !== undefined),
+  );
   const flags = parseConfig(settingsSchema, given, { source: 'flags', fieldName: (name) => `--${kebab(name)}` });
   const env = fromEnv(settingsSchema, SETTING_VARIABLES, { env: sources.env, source: 'environment' });
   const namespaceFile = sources.namespaceFile?.trim() || undefined;
@@ -105,7 +114,8 @@ export function readOperatorSettings(sources: SettingsSources): OperatorSettings
     ...optional('kubeconfig', flags.kubeconfig ?? env.kubeconfig),
     operatorNamespace: flags.operatorNamespace ?? namespaceFile ?? env.operatorNamespace ?? 'default',
     installCrds: flags.installCrds ?? env.installCrds ?? false,
-    maxConcurrentReconciles: flags.maxConcurrentReconciles ?? env.maxConcurrentReconciles ?? DEFAULT_SETTINGS.maxConcurrentReconciles,
+    maxConcurrentReconciles:
+      flags.maxConcurrentReconciles ?? env.maxConcurrentReconciles ?? DEFAULT_SETTINGS.maxConcurrentReconciles,
     // Checked by the schema above; the default is a valid address.
     healthProbeBind: splitHostPort(bind) ?? { host: '0.0.0.0', port: 8081 },
     leaderElect: flags.leaderElect ?? env.leaderElect ?? false,

@@ -30,7 +30,11 @@ beforeAll(async () => {
   await setUpDefaultAppAuth(stack, namespace, objects.create, vaultPath, { password: 'one' });
   const proxied = await apiServerThroughProxy(kubeConfig);
   proxy = proxied.proxy;
-  operator = await startOperatorProcess(stack, namespace, { args: ['--leader-elect'], env: { POD_NAME: 'outage-replica' }, kubeconfigPath: proxied.kubeconfigPath });
+  operator = await startOperatorProcess(stack, namespace, {
+    args: ['--leader-elect'],
+    env: { POD_NAME: 'outage-replica' },
+    kubeconfigPath: proxied.kubeconfigPath,
+  });
 });
 
 afterAll(async () => {
@@ -46,7 +50,11 @@ afterAll(async () => {
 test('a 3 s API-server outage: the leader keeps leading and syncing, and loses no Secret', async () => {
   await waitFor('the lease', async () => (await leaseSpec()).holderIdentity === 'outage-replica');
   await objects.create('vaultstaticsecrets', 'VaultStaticSecret', 'before', {
-    mount: 'secret', path: vaultPath, type: 'kv-v2', refreshAfter: '1s', destination: { name: 'before', create: true },
+    mount: 'secret',
+    path: vaultPath,
+    type: 'kv-v2',
+    refreshAfter: '1s',
+    destination: { name: 'before', create: true },
   });
   expect(decode(await waitFor('the Secret', () => objects.readSecret('before')), 'password')).toBe('one');
   const held = await leaseSpec();
@@ -58,9 +66,15 @@ test('a 3 s API-server outage: the leader keeps leading and syncing, and loses n
 
   // Still the same process, still the leader, no new term.
   await objects.create('vaultstaticsecrets', 'VaultStaticSecret', 'after', {
-    mount: 'secret', path: vaultPath, type: 'kv-v2', refreshAfter: '1h', destination: { name: 'after', create: true },
+    mount: 'secret',
+    path: vaultPath,
+    type: 'kv-v2',
+    refreshAfter: '1h',
+    destination: { name: 'after', create: true },
   });
-  expect(decode(await waitFor('the Secret synced after the outage', () => objects.readSecret('after'), 60_000), 'password')).toBe('one');
+  expect(
+    decode(await waitFor('the Secret synced after the outage', () => objects.readSecret('after'), 60_000), 'password'),
+  ).toBe('one');
   console.info(`api-outage-e2e: a new object synced ${Date.now() - restoredAt} ms after the API server was back`);
   expect(operator.child.exitCode).toBeNull();
   const after = await leaseSpec();

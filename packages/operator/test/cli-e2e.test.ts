@@ -23,13 +23,17 @@ interface Replica extends OperatorProcess {
 const replicas: Replica[] = [];
 
 async function startReplica(identity: string): Promise<Replica> {
-  const replica = { identity, ...await startOperatorProcess(stack, namespace, { args: ['--leader-elect'], env: { POD_NAME: identity } }) };
+  const replica = {
+    identity,
+    ...(await startOperatorProcess(stack, namespace, { args: ['--leader-elect'], env: { POD_NAME: identity } })),
+  };
   replicas.push(replica);
   return replica;
 }
 
 const holder = async (): Promise<string | undefined> =>
-  (await leases.readNamespacedLease({ namespace, name: 'vaultbridge-operator-leader' }).catch(() => undefined))?.spec?.holderIdentity ?? undefined;
+  (await leases.readNamespacedLease({ namespace, name: 'vaultbridge-operator-leader' }).catch(() => undefined))?.spec
+    ?.holderIdentity ?? undefined;
 
 beforeAll(async () => {
   await installCrds(kubeConfig);
@@ -45,13 +49,20 @@ test('two replicas with --leader-elect: one leads and syncs; SIGTERM hands over,
   const a = await startReplica('replica-a');
   const b = await startReplica('replica-b');
   for (const replica of [a, b]) {
-    await waitFor(`${replica.identity} /healthz`, async () => (await fetch(`http://127.0.0.1:${replica.healthPort}/healthz`)).ok);
+    await waitFor(
+      `${replica.identity} /healthz`,
+      async () => (await fetch(`http://127.0.0.1:${replica.healthPort}/healthz`)).ok,
+    );
   }
   const leader = await waitFor('a leader', holder);
   const [first, second] = leader === 'replica-a' ? [a, b] : [b, a];
 
   await objects.create('vaultstaticsecrets', 'VaultStaticSecret', 'app', {
-    mount: 'secret', path: vaultPath, type: 'kv-v2', refreshAfter: '1h', destination: { name: 'app', create: true },
+    mount: 'secret',
+    path: vaultPath,
+    type: 'kv-v2',
+    refreshAfter: '1h',
+    destination: { name: 'app', create: true },
   });
   expect(decode(await waitFor('the Secret', () => objects.readSecret('app')), 'password')).toBe('one');
   expect(first.output()).toContain('operator started');
@@ -63,9 +74,18 @@ test('two replicas with --leader-elect: one leads and syncs; SIGTERM hands over,
   expect(await first.exited).toBe(0);
   await waitFor('the other replica to take the Lease', async () => (await holder()) === second.identity, 20_000);
   await objects.create('vaultstaticsecrets', 'VaultStaticSecret', 'after-handover', {
-    mount: 'secret', path: vaultPath, type: 'kv-v2', refreshAfter: '1h', destination: { name: 'after-handover', create: true },
+    mount: 'secret',
+    path: vaultPath,
+    type: 'kv-v2',
+    refreshAfter: '1h',
+    destination: { name: 'after-handover', create: true },
   });
-  expect(decode(await waitFor('the Secret synced by the new leader', () => objects.readSecret('after-handover')), 'password')).toBe('one');
+  expect(
+    decode(
+      await waitFor('the Secret synced by the new leader', () => objects.readSecret('after-handover')),
+      'password',
+    ),
+  ).toBe('one');
   // Controllers reconcile as soon as their own informer has listed, so the sync can come before the
   // "operator started" line (logged once every informer has): wait for the line rather than race it.
   await waitFor('the new leader to log its start', async () => second.output().includes('operator started'));

@@ -37,14 +37,24 @@ beforeAll(async () => {
   await stack.createNamespace(namespace);
   await stack.createServiceAccount(namespace, 'app');
   await stack.writePolicy(namespace, `path "secret/data/e2e/${namespace}/*" { capabilities = ["read"] }`);
-  await stack.writeKubernetesRole(namespace, { serviceAccounts: ['app'], namespaces: [namespace], policies: [namespace], audience: 'vault' });
+  await stack.writeKubernetesRole(namespace, {
+    serviceAccounts: ['app'],
+    namespaces: [namespace],
+    policies: [namespace],
+    audience: 'vault',
+  });
   await stack.vaultAdmin.write(`secret/data/${vaultPath}`, { data: { password: 'p' } });
   await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
   await objects.create('vaultconnections', 'VaultConnection', 'vault', { address: stack.vaultAddr });
-  await objects.create('vaultconnections', 'VaultConnection', 'elsewhere', { address: `http://127.0.0.1:${(collector.address() as AddressInfo).port}` });
+  await objects.create('vaultconnections', 'VaultConnection', 'elsewhere', {
+    address: `http://127.0.0.1:${(collector.address() as AddressInfo).port}`,
+  });
   operator = await startOperator({
-    kubeConfig, logger: createLogger({ name: 'deputy-e2e', level: 'warn' }), operatorNamespace: namespace,
-    backoff: { baseDelayMs: 200, maxDelayMs: 2000 }, allowedVaultAddresses: [stack.vaultAddr],
+    kubeConfig,
+    logger: createLogger({ name: 'deputy-e2e', level: 'warn' }),
+    operatorNamespace: namespace,
+    backoff: { baseDelayMs: 200, maxDelayMs: 2000 },
+    allowedVaultAddresses: [stack.vaultAddr],
   });
 });
 
@@ -56,42 +66,71 @@ afterAll(async () => {
 
 test('audiences left empty are ["vault"], and a Vault role with audience "vault" logs in', async () => {
   await objects.create('vaultauths', 'VaultAuth', 'default-audience', {
-    vaultConnectionRef: 'vault', method: 'kubernetes', mount: stack.layout.kubernetesAuthMount, kubernetes: { role: namespace, serviceAccount: 'app' },
+    vaultConnectionRef: 'vault',
+    method: 'kubernetes',
+    mount: stack.layout.kubernetesAuthMount,
+    kubernetes: { role: namespace, serviceAccount: 'app' },
   });
   await objects.create('vaultstaticsecrets', 'VaultStaticSecret', 'default-audience', {
-    vaultAuthRef: 'default-audience', mount: 'secret', path: vaultPath, type: 'kv-v2', refreshAfter: '1h', destination: { name: 'default-audience', create: true },
+    vaultAuthRef: 'default-audience',
+    mount: 'secret',
+    path: vaultPath,
+    type: 'kv-v2',
+    refreshAfter: '1h',
+    destination: { name: 'default-audience', create: true },
   });
   expect(decode(await waitFor('the Secret', () => objects.readSecret('default-audience')), 'password')).toBe('p');
 });
 
-test('the API server\'s own audience (its issuer) is refused naming the field, and nothing is synced', async () => {
+test("the API server's own audience (its issuer) is refused naming the field, and nothing is synced", async () => {
   // Typed as a string, answered as the parsed document.
   const answer: unknown = await kubeConfig.makeApiClient(WellKnownApi).getServiceAccountIssuerOpenIDConfiguration();
   const { issuer } = (typeof answer === 'string' ? JSON.parse(answer) : answer) as { issuer: string };
   expect(issuer).toMatch(/^https:\/\//);
-  for (const [name, audience] of [['issuer-audience', issuer], ['well-known-audience', 'https://kubernetes.default.svc']] as const) {
+  for (const [name, audience] of [
+    ['issuer-audience', issuer],
+    ['well-known-audience', 'https://kubernetes.default.svc'],
+  ] as const) {
     await objects.create('vaultauths', 'VaultAuth', name, {
-      vaultConnectionRef: 'vault', method: 'kubernetes', mount: stack.layout.kubernetesAuthMount, kubernetes: { role: namespace, serviceAccount: 'app', audiences: ['vault', audience] },
+      vaultConnectionRef: 'vault',
+      method: 'kubernetes',
+      mount: stack.layout.kubernetesAuthMount,
+      kubernetes: { role: namespace, serviceAccount: 'app', audiences: ['vault', audience] },
     });
     await objects.create('vaultstaticsecrets', 'VaultStaticSecret', name, {
-      vaultAuthRef: name, mount: 'secret', path: vaultPath, type: 'kv-v2', refreshAfter: '1h', destination: { name, create: true },
+      vaultAuthRef: name,
+      mount: 'secret',
+      path: vaultPath,
+      type: 'kv-v2',
+      refreshAfter: '1h',
+      destination: { name, create: true },
     });
     const condition = await waitFor(`Ready=False on ${name}`, async () => {
       const found = await ready(name);
       return found?.status === 'False' && found;
     });
     expect(condition.reason).toBe('InvalidVaultAuth');
-    expect(condition.message).toContain(`VaultAuth ${namespace}/${name} spec.kubernetes.audiences: "${audience}" is an audience of the Kubernetes API server`);
+    expect(condition.message).toContain(
+      `VaultAuth ${namespace}/${name} spec.kubernetes.audiences: "${audience}" is an audience of the Kubernetes API server`,
+    );
     expect(await objects.readSecret(name)).toBeUndefined();
   }
 });
 
-test('a VaultConnection outside the admin\'s allow-list is refused before anything is sent to it', async () => {
+test("a VaultConnection outside the admin's allow-list is refused before anything is sent to it", async () => {
   await objects.create('vaultauths', 'VaultAuth', 'elsewhere', {
-    vaultConnectionRef: 'elsewhere', method: 'kubernetes', mount: stack.layout.kubernetesAuthMount, kubernetes: { role: namespace, serviceAccount: 'app' },
+    vaultConnectionRef: 'elsewhere',
+    method: 'kubernetes',
+    mount: stack.layout.kubernetesAuthMount,
+    kubernetes: { role: namespace, serviceAccount: 'app' },
   });
   await objects.create('vaultstaticsecrets', 'VaultStaticSecret', 'elsewhere', {
-    vaultAuthRef: 'elsewhere', mount: 'secret', path: vaultPath, type: 'kv-v2', refreshAfter: '1h', destination: { name: 'elsewhere', create: true },
+    vaultAuthRef: 'elsewhere',
+    mount: 'secret',
+    path: vaultPath,
+    type: 'kv-v2',
+    refreshAfter: '1h',
+    destination: { name: 'elsewhere', create: true },
   });
   const condition = await waitFor('Ready=False', async () => {
     const found = await ready('elsewhere');
@@ -99,10 +138,15 @@ test('a VaultConnection outside the admin\'s allow-list is refused before anythi
   });
   expect(condition.reason).toBe('VaultAddressNotAllowed');
   expect(condition.message).toContain(`VaultConnection ${namespace}/elsewhere spec.address: "http://127.0.0.1:`);
-  expect(condition.message).toContain(`is not among the Vault addresses the operator is allowed to use (${stack.vaultAddr})`);
+  expect(condition.message).toContain(
+    `is not among the Vault addresses the operator is allowed to use (${stack.vaultAddr})`,
+  );
   // The VaultConnection's own status says so too.
   const connection = await waitFor('the VaultConnection status', async () => {
-    const object = await objects.read<{ status?: { conditions?: { type: string; status: string; reason: string }[] } }>('vaultconnections', 'elsewhere');
+    const object = await objects.read<{ status?: { conditions?: { type: string; status: string; reason: string }[] } }>(
+      'vaultconnections',
+      'elsewhere',
+    );
     const found = object.status?.conditions?.find((item) => item.type === 'Ready');
     return found?.status === 'False' && found;
   });

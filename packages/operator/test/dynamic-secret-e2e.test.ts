@@ -1,6 +1,13 @@
 // VaultDynamicSecret end to end: real kube-apiserver, real Vault database engine, real PostgreSQL, the
 // operator in-process. Short database TTLs make renewal, max-TTL rotation and revocation happen in seconds.
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type V1Secret } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  PatchStrategy,
+  setHeaderOptions,
+  type V1Secret,
+} from '@kubernetes/client-node';
 import { sharedStack } from '@vaultbridge/testenv';
 import pg from 'pg';
 import { FORCE_SYNC_ANNOTATION, GROUP, VERSION } from '../src/api/common.ts';
@@ -22,8 +29,10 @@ const namespace = stack.uniqueName('vds');
 let operator: RunningOperator;
 const objects = inNamespace(custom, core, namespace);
 
-const readVds = (name: string): Promise<VaultDynamicSecret> => objects.read<VaultDynamicSecret>('vaultdynamicsecrets', name);
-const condition = (object: VaultDynamicSecret, type: string) => object.status?.conditions?.find((item) => item.type === type);
+const readVds = (name: string): Promise<VaultDynamicSecret> =>
+  objects.read<VaultDynamicSecret>('vaultdynamicsecrets', name);
+const condition = (object: VaultDynamicSecret, type: string) =>
+  object.status?.conditions?.find((item) => item.type === type);
 
 const { create, readSecret } = objects;
 
@@ -34,7 +43,13 @@ async function databaseRole(name: string, defaultTtl: string, maxTtl: string): P
 
 async function logsIn(secret: V1Secret): Promise<boolean> {
   const { host, port, database } = stack.postgres;
-  const client = new pg.Client({ host, port, database, user: decode(secret, 'username'), password: decode(secret, 'password') });
+  const client = new pg.Client({
+    host,
+    port,
+    database,
+    user: decode(secret, 'username'),
+    password: decode(secret, 'password'),
+  });
   try {
     await client.connect();
     return (await client.query('SELECT 1 AS one')).rows[0]?.one === 1;
@@ -56,16 +71,26 @@ beforeAll(async () => {
   await installCrds(kubeConfig);
   await stack.createNamespace(namespace);
   await stack.createServiceAccount(namespace, 'app');
-  await stack.writePolicy(namespace, `
+  await stack.writePolicy(
+    namespace,
+    `
 path "${layout.databaseMount}/creds/${namespace}-*" { capabilities = ["read"] }
 path "sys/leases/renew" { capabilities = ["update"] }
 path "sys/leases/revoke" { capabilities = ["update"] }
-`);
-  await stack.writeKubernetesRole(namespace, { serviceAccounts: ['app'], namespaces: [namespace], policies: [namespace], audience: 'vault' });
+`,
+  );
+  await stack.writeKubernetesRole(namespace, {
+    serviceAccounts: ['app'],
+    namespaces: [namespace],
+    policies: [namespace],
+    audience: 'vault',
+  });
   await databaseRole(roles.renew, '6s', '10m');
   await databaseRole(roles.rotate, '4s', '7s');
   await databaseRole(roles.revoke, '1h', '2h');
-  operator = await connectAndStartOperator(stack, namespace, create, 'operator-vds-e2e', { runtimePodUid: RUNTIME_POD_UID });
+  operator = await connectAndStartOperator(stack, namespace, create, 'operator-vds-e2e', {
+    runtimePodUid: RUNTIME_POD_UID,
+  });
 });
 
 /** What the chart passes as OPERATOR_POD_UID (the pod's metadata.uid). */
@@ -78,12 +103,18 @@ afterAll(async () => {
 
 test('database credentials land in an owned Secret, log in to PostgreSQL, and the lease is renewed (same credentials)', async () => {
   await create('vaultdynamicsecrets', 'VaultDynamicSecret', 'db', {
-    vaultAuthRef: 'auth', mount: layout.databaseMount, path: `creds/${roles.renew}`, renewalPercent: 50,
+    vaultAuthRef: 'auth',
+    mount: layout.databaseMount,
+    path: `creds/${roles.renew}`,
+    renewalPercent: 50,
     destination: { name: 'db-creds', create: true },
   });
   const secret = await waitFor('the destination Secret', () => readSecret('db-creds'));
   expect(await logsIn(secret)).toBe(true);
-  expect(JSON.parse(decode(secret, '_raw')!)).toEqual({ username: decode(secret, 'username'), password: decode(secret, 'password') });
+  expect(JSON.parse(decode(secret, '_raw')!)).toEqual({
+    username: decode(secret, 'username'),
+    password: decode(secret, 'password'),
+  });
   const issued = await waitFor('Ready=True', async () => {
     const object = await readVds('db');
     return condition(object, 'Ready')?.status === 'True' ? object : undefined;
@@ -92,14 +123,21 @@ test('database credentials land in an owned Secret, log in to PostgreSQL, and th
   expect(issued.status?.secretLease?.id).toMatch(new RegExp(`^${layout.databaseMount}/creds/${roles.renew}/`));
   expect(condition(issued, 'SecretSynced')?.message).toContain(`reason InitialSync`);
   // VSO's status fields: the client, the token that owns the lease, the operator pod that synced.
-  expect(issued.status?.vaultClientMeta).toMatchObject({ cacheKey: expect.stringMatching(/^kubernetes-[0-9a-f]{22}$/), id: expect.stringMatching(/^[0-9a-f]{16}$/) });
+  expect(issued.status?.vaultClientMeta).toMatchObject({
+    cacheKey: expect.stringMatching(/^kubernetes-[0-9a-f]{22}$/),
+    id: expect.stringMatching(/^[0-9a-f]{16}$/),
+  });
   expect(issued.status?.lastRuntimePodUID).toBe(RUNTIME_POD_UID);
 
   // 50% of 6 s: renewed within ~3 s, keeping the lease and the credentials.
-  const renewed = await waitFor('a renewal', async () => {
-    const object = await readVds('db');
-    return (object.status?.lastRenewalTime ?? 0) > (issued.status?.lastRenewalTime ?? 0) ? object : undefined;
-  }, 15_000);
+  const renewed = await waitFor(
+    'a renewal',
+    async () => {
+      const object = await readVds('db');
+      return (object.status?.lastRenewalTime ?? 0) > (issued.status?.lastRenewalTime ?? 0) ? object : undefined;
+    },
+    15_000,
+  );
   expect(renewed.status?.secretLease?.id).toBe(issued.status?.secretLease?.id);
   expect(condition(renewed, 'LeaseRenewal')).toMatchObject({ status: 'True', reason: 'LeaseRenewed' });
   const after = (await readSecret('db-creds'))!;
@@ -112,40 +150,68 @@ test('database credentials land in an owned Secret, log in to PostgreSQL, and th
 test('at the max TTL new credentials are issued and the workloads restart; the first issue restarted nothing', async () => {
   await apps.createNamespacedDeployment({
     namespace,
-    body: { metadata: { name: 'api' }, spec: { selector: { matchLabels: { app: 'api' } }, template: { metadata: { labels: { app: 'api' } }, spec: { containers: [{ name: 'api', image: 'busybox' }] } } } },
+    body: {
+      metadata: { name: 'api' },
+      spec: {
+        selector: { matchLabels: { app: 'api' } },
+        template: { metadata: { labels: { app: 'api' } }, spec: { containers: [{ name: 'api', image: 'busybox' }] } },
+      },
+    },
   });
   await create('vaultdynamicsecrets', 'VaultDynamicSecret', 'rotating', {
-    vaultAuthRef: 'auth', mount: layout.databaseMount, path: `creds/${roles.rotate}`, renewalPercent: 50,
+    vaultAuthRef: 'auth',
+    mount: layout.databaseMount,
+    path: `creds/${roles.rotate}`,
+    renewalPercent: 50,
     destination: { name: 'rotating-creds', create: true },
     rolloutRestartTargets: [{ kind: 'Deployment', name: 'api' }],
   });
   const first = await waitFor('the first credentials', () => readSecret('rotating-creds'));
   const firstLease = (await waitFor('the first lease', async () => (await readVds('rotating')).status?.secretLease)).id;
-  expect((await apps.readNamespacedDeployment({ name: 'api', namespace })).spec?.template?.metadata?.annotations?.[RESTARTED_AT_ANNOTATION]).toBeUndefined();
+  expect(
+    (await apps.readNamespacedDeployment({ name: 'api', namespace })).spec?.template?.metadata?.annotations?.[
+      RESTARTED_AT_ANNOTATION
+    ],
+  ).toBeUndefined();
 
   // TTL 4 s, max TTL 7 s: a renewal is cut short by the max TTL, so the operator issues new credentials.
-  const second = await waitFor('new credentials', async () => {
-    const secret = await readSecret('rotating-creds');
-    return secret && decode(secret, 'username') !== decode(first, 'username') ? secret : undefined;
-  }, 20_000);
+  const second = await waitFor(
+    'new credentials',
+    async () => {
+      const secret = await readSecret('rotating-creds');
+      return secret && decode(secret, 'username') !== decode(first, 'username') ? secret : undefined;
+    },
+    20_000,
+  );
   expect(await logsIn(second)).toBe(true);
   const object = await waitFor('the new lease in status', async () => {
     const vds = await readVds('rotating');
-    return vds.status?.secretLease?.id !== firstLease && condition(vds, 'RolloutRestart')?.status === 'True' ? vds : undefined;
+    return vds.status?.secretLease?.id !== firstLease && condition(vds, 'RolloutRestart')?.status === 'True'
+      ? vds
+      : undefined;
   });
-  expect(condition(object, 'SecretSynced')?.message).toMatch(/rotated .* reason (LeaseTruncated|LeaseRenewalFailed|LeaseNotRenewable)/);
-  const restartedAt = (await apps.readNamespacedDeployment({ name: 'api', namespace })).spec?.template?.metadata?.annotations?.[RESTARTED_AT_ANNOTATION];
+  expect(condition(object, 'SecretSynced')?.message).toMatch(
+    /rotated .* reason (LeaseTruncated|LeaseRenewalFailed|LeaseNotRenewable)/,
+  );
+  const restartedAt = (await apps.readNamespacedDeployment({ name: 'api', namespace })).spec?.template?.metadata
+    ?.annotations?.[RESTARTED_AT_ANNOTATION];
   expect(restartedAt).toBeDefined();
-  expect(await eventReasons('rotating')).toEqual(expect.arrayContaining(['SecretSynced', 'SecretRotated', 'RolloutRestartTriggered']));
+  expect(await eventReasons('rotating')).toEqual(
+    expect.arrayContaining(['SecretSynced', 'SecretRotated', 'RolloutRestartTriggered']),
+  );
 });
 
 test('a deleted Secret gets new credentials at once, without waiting for the lease', async () => {
   const old = (await readSecret('db-creds'))!;
   await core.deleteNamespacedSecret({ name: 'db-creds', namespace });
-  const recreated = await waitFor('the recreated Secret', async () => {
-    const secret = await readSecret('db-creds');
-    return secret && secret.metadata?.uid !== old.metadata?.uid ? secret : undefined;
-  }, 5000);
+  const recreated = await waitFor(
+    'the recreated Secret',
+    async () => {
+      const secret = await readSecret('db-creds');
+      return secret && secret.metadata?.uid !== old.metadata?.uid ? secret : undefined;
+    },
+    5000,
+  );
   expect(decode(recreated, 'username')).not.toBe(decode(old, 'username'));
   expect(await logsIn(recreated)).toBe(true);
 });
@@ -153,13 +219,24 @@ test('a deleted Secret gets new credentials at once, without waiting for the lea
 test('the force-sync annotation issues new credentials now, once per value', async () => {
   const before = (await readSecret('db-creds'))!;
   await custom.patchNamespacedCustomObject(
-    { group: GROUP, version: VERSION, namespace, plural: 'vaultdynamicsecrets', name: 'db', body: { metadata: { annotations: { [FORCE_SYNC_ANNOTATION]: 'rotate-1' } } } },
+    {
+      group: GROUP,
+      version: VERSION,
+      namespace,
+      plural: 'vaultdynamicsecrets',
+      name: 'db',
+      body: { metadata: { annotations: { [FORCE_SYNC_ANNOTATION]: 'rotate-1' } } },
+    },
     setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
   );
-  const after = await waitFor('new credentials', async () => {
-    const secret = await readSecret('db-creds');
-    return secret && decode(secret, 'username') !== decode(before, 'username') ? secret : undefined;
-  }, 5000);
+  const after = await waitFor(
+    'new credentials',
+    async () => {
+      const secret = await readSecret('db-creds');
+      return secret && decode(secret, 'username') !== decode(before, 'username') ? secret : undefined;
+    },
+    5000,
+  );
   expect(await logsIn(after)).toBe(true);
   const object = await waitFor('status.lastForceSync', async () => {
     const vds = await readVds('db');
@@ -173,7 +250,10 @@ test('the force-sync annotation issues new credentials now, once per value', asy
 
 test('revoke: true holds a finalizer and revokes the lease when the object is deleted', async () => {
   await create('vaultdynamicsecrets', 'VaultDynamicSecret', 'revoking', {
-    vaultAuthRef: 'auth', mount: layout.databaseMount, path: `creds/${roles.revoke}`, revoke: true,
+    vaultAuthRef: 'auth',
+    mount: layout.databaseMount,
+    path: `creds/${roles.revoke}`,
+    revoke: true,
     destination: { name: 'revoking-creds', create: true },
   });
   const secret = await waitFor('the credentials', () => readSecret('revoking-creds'));
@@ -183,7 +263,13 @@ test('revoke: true holds a finalizer and revokes the lease when the object is de
     return vds.metadata.finalizers?.includes(REVOKE_FINALIZER) && vds.status?.secretLease?.id ? vds : undefined;
   });
   const leaseId = object.status!.secretLease!.id;
-  await custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: 'vaultdynamicsecrets', name: 'revoking' });
+  await custom.deleteNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    namespace,
+    plural: 'vaultdynamicsecrets',
+    name: 'revoking',
+  });
   await waitFor('the object to be gone', async () => (await readVds('revoking').catch(() => undefined)) === undefined);
   await expect(stack.vaultAdmin.write('sys/leases/lookup', { lease_id: leaseId })).rejects.toThrow(/invalid lease|400/);
   // Revoking a database lease drops the role: the credentials no longer log in.
@@ -198,19 +284,38 @@ test('allowStaticCreds: a static database role is synced, and Vault rotating its
   await admin.connect();
   await admin.query(`CREATE ROLE "${pgUser}" WITH LOGIN PASSWORD 'set-by-hand'`);
   await admin.end();
-  await stack.vaultAdmin.write(`${layout.databaseMount}/static-roles/${staticRole}`, { db_name: layout.databaseConnection, username: pgUser, rotation_period: '5s' });
-  await stack.writePolicy(namespace, `
+  await stack.vaultAdmin.write(`${layout.databaseMount}/static-roles/${staticRole}`, {
+    db_name: layout.databaseConnection,
+    username: pgUser,
+    rotation_period: '5s',
+  });
+  await stack.writePolicy(
+    namespace,
+    `
 path "${layout.databaseMount}/creds/${namespace}-*" { capabilities = ["read"] }
 path "${layout.databaseMount}/static-creds/${staticRole}" { capabilities = ["read"] }
 path "sys/leases/renew" { capabilities = ["update"] }
 path "sys/leases/revoke" { capabilities = ["update"] }
-`);
+`,
+  );
   await apps.createNamespacedDeployment({
     namespace,
-    body: { metadata: { name: 'static-app' }, spec: { selector: { matchLabels: { app: 'static-app' } }, template: { metadata: { labels: { app: 'static-app' } }, spec: { containers: [{ name: 'app', image: 'busybox' }] } } } },
+    body: {
+      metadata: { name: 'static-app' },
+      spec: {
+        selector: { matchLabels: { app: 'static-app' } },
+        template: {
+          metadata: { labels: { app: 'static-app' } },
+          spec: { containers: [{ name: 'app', image: 'busybox' }] },
+        },
+      },
+    },
   });
   await create('vaultdynamicsecrets', 'VaultDynamicSecret', 'static', {
-    vaultAuthRef: 'auth', mount: layout.databaseMount, path: `static-creds/${staticRole}`, allowStaticCreds: true,
+    vaultAuthRef: 'auth',
+    mount: layout.databaseMount,
+    path: `static-creds/${staticRole}`,
+    allowStaticCreds: true,
     destination: { name: 'static-creds', create: true },
     rolloutRestartTargets: [{ kind: 'Deployment', name: 'static-app' }],
   });
@@ -225,21 +330,32 @@ path "sys/leases/revoke" { capabilities = ["update"] }
   expect(synced.status?.secretLease?.duration).toBe(0);
 
   // Vault rotates the password every 5 s; the operator reads again just after each rotation.
-  const rotated = await waitFor('the rotated password', async () => {
-    const secret = await readSecret('static-creds');
-    return secret && decode(secret, 'password') !== decode(first, 'password') ? secret : undefined;
-  }, 20_000);
+  const rotated = await waitFor(
+    'the rotated password',
+    async () => {
+      const secret = await readSecret('static-creds');
+      return secret && decode(secret, 'password') !== decode(first, 'password') ? secret : undefined;
+    },
+    20_000,
+  );
   expect(await logsIn(rotated)).toBe(true);
   expect(await logsIn(first)).toBe(false);
-  await waitFor('the workload restart', async () =>
-    (await apps.readNamespacedDeployment({ name: 'static-app', namespace })).spec?.template?.metadata?.annotations?.[RESTARTED_AT_ANNOTATION] !== undefined);
+  await waitFor(
+    'the workload restart',
+    async () =>
+      (await apps.readNamespacedDeployment({ name: 'static-app', namespace })).spec?.template?.metadata?.annotations?.[
+        RESTARTED_AT_ANNOTATION
+      ] !== undefined,
+  );
   // Vault would go on rotating it every 5 s for the rest of the run.
   await stack.vaultAdmin.delete(`${layout.databaseMount}/static-roles/${staticRole}`);
 });
 
 test('a path the Vault role may not read is Ready=False naming it, and no Secret is written', async () => {
   await create('vaultdynamicsecrets', 'VaultDynamicSecret', 'forbidden', {
-    vaultAuthRef: 'auth', mount: layout.databaseMount, path: `creds/${layout.databaseRole}`,
+    vaultAuthRef: 'auth',
+    mount: layout.databaseMount,
+    path: `creds/${layout.databaseRole}`,
     destination: { name: 'forbidden-creds', create: true },
   });
   const object = await waitFor('Ready=False', async () => {

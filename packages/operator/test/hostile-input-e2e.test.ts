@@ -26,7 +26,11 @@ const ready = (object: VaultStaticSecret) => object.status?.conditions?.find((it
 
 beforeAll(async () => {
   await installCrds(kubeConfig);
-  await setUpDefaultAppAuth(stack, namespace, objects.create, vaultPath, { [HOSTILE_KEY]: 'kept', [HOSTILE_KEY.slice(0, -1)]: 'dropped', password: 'p' });
+  await setUpDefaultAppAuth(stack, namespace, objects.create, vaultPath, {
+    [HOSTILE_KEY]: 'kept',
+    [HOSTILE_KEY.slice(0, -1)]: 'dropped',
+    password: 'p',
+  });
   operator = await startOperatorProcess(stack, namespace);
   await waitFor('/healthz', async () => (await operator.probe('/healthz')).ok);
 });
@@ -41,7 +45,10 @@ afterAll(async () => {
 
 test('excludes ^(a+)+$ with a hostile Vault key: the Secret syncs and /healthz answers throughout', async () => {
   await objects.create('vaultstaticsecrets', 'VaultStaticSecret', 'redos', {
-    mount: 'secret', path: vaultPath, type: 'kv-v2', refreshAfter: '1s',
+    mount: 'secret',
+    path: vaultPath,
+    type: 'kv-v2',
+    refreshAfter: '1s',
     destination: { name: 'redos', create: true, transformation: { excludes: ['^(a+)+$'], excludeRaw: true } },
   });
   // Probe the health server all along the syncs (refreshAfter 1 s re-runs the match every second); a
@@ -60,7 +67,10 @@ test('excludes ^(a+)+$ with a hostile Vault key: the Secret syncs and /healthz a
 
 test('a pattern RE2 does not have (lookahead) is InvalidSpec naming the field, and the operator stays healthy', async () => {
   await objects.create('vaultstaticsecrets', 'VaultStaticSecret', 'lookahead', {
-    mount: 'secret', path: vaultPath, type: 'kv-v2', refreshAfter: '1h',
+    mount: 'secret',
+    path: vaultPath,
+    type: 'kv-v2',
+    refreshAfter: '1h',
     destination: { name: 'lookahead', create: true, transformation: { includes: ['^pass', '(?=a)a'] } },
   });
   const condition = await waitFor('Ready=False', async () => {
@@ -76,33 +86,68 @@ test('a pattern RE2 does not have (lookahead) is InvalidSpec naming the field, a
 
 describe('create: false never turns VaultStaticSecret rights into write on any Secret', () => {
   const original = { keep: Buffer.from('original').toString('base64') };
-  const secrets: { name: string; type: string; labels?: Record<string, string>; annotations?: Record<string, string>; reason: string }[] = [
-    { name: 'helm-release', type: 'helm.sh/release.v1', labels: { owner: 'helm', name: 'rel' }, reason: 'DestinationProtected' },
-    { name: 'sa-token', type: 'kubernetes.io/service-account-token', annotations: { 'kubernetes.io/service-account.name': 'app' }, reason: 'DestinationProtected' },
+  const secrets: {
+    name: string;
+    type: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    reason: string;
+  }[] = [
+    {
+      name: 'helm-release',
+      type: 'helm.sh/release.v1',
+      labels: { owner: 'helm', name: 'rel' },
+      reason: 'DestinationProtected',
+    },
+    {
+      name: 'sa-token',
+      type: 'kubernetes.io/service-account-token',
+      annotations: { 'kubernetes.io/service-account.name': 'app' },
+      reason: 'DestinationProtected',
+    },
     { name: 'not-opted-in', type: 'Opaque', reason: 'DestinationNotOptedIn' },
-    { name: 'tls-not-asked', type: 'kubernetes.io/tls', annotations: { [ALLOW_SYNC_ANNOTATION]: 'VaultStaticSecret/tls-not-asked' }, reason: 'DestinationTypeNotAllowed' },
+    {
+      name: 'tls-not-asked',
+      type: 'kubernetes.io/tls',
+      annotations: { [ALLOW_SYNC_ANNOTATION]: 'VaultStaticSecret/tls-not-asked' },
+      reason: 'DestinationTypeNotAllowed',
+    },
   ];
 
-  test.each(secrets)('$name ($type) is refused with $reason and keeps its data', async ({ name, type, labels, annotations, reason }) => {
-    const data = type === 'kubernetes.io/tls' ? { 'tls.crt': original.keep, 'tls.key': original.keep } : original;
-    await core.createNamespacedSecret({ namespace, body: { metadata: { name, labels, annotations }, type, data } });
-    await objects.create('vaultstaticsecrets', 'VaultStaticSecret', name, {
-      mount: 'secret', path: vaultPath, type: 'kv-v2', refreshAfter: '1h', destination: { name, create: false },
-    });
-    const condition = await waitFor('Ready=False', async () => {
-      const found = ready(await objects.read<VaultStaticSecret>('vaultstaticsecrets', name));
-      return found?.status === 'False' && found;
-    });
-    expect(condition.reason).toBe(reason);
-    expect(condition.message).toContain(`Secret ${namespace}/${name}`);
-    expect((await objects.readSecret(name))?.data).toEqual(data);
-  });
+  test.each(secrets)(
+    '$name ($type) is refused with $reason and keeps its data',
+    async ({ name, type, labels, annotations, reason }) => {
+      const data = type === 'kubernetes.io/tls' ? { 'tls.crt': original.keep, 'tls.key': original.keep } : original;
+      await core.createNamespacedSecret({ namespace, body: { metadata: { name, labels, annotations }, type, data } });
+      await objects.create('vaultstaticsecrets', 'VaultStaticSecret', name, {
+        mount: 'secret',
+        path: vaultPath,
+        type: 'kv-v2',
+        refreshAfter: '1h',
+        destination: { name, create: false },
+      });
+      const condition = await waitFor('Ready=False', async () => {
+        const found = ready(await objects.read<VaultStaticSecret>('vaultstaticsecrets', name));
+        return found?.status === 'False' && found;
+      });
+      expect(condition.reason).toBe(reason);
+      expect(condition.message).toContain(`Secret ${namespace}/${name}`);
+      expect((await objects.readSecret(name))?.data).toEqual(data);
+    },
+  );
 
   test('a Secret annotated for this object gets the Vault data, and keeps its labels and annotations', async () => {
     const annotations = { [ALLOW_SYNC_ANNOTATION]: 'VaultStaticSecret/opted-in', team: 'web' };
-    await core.createNamespacedSecret({ namespace, body: { metadata: { name: 'opted-in', annotations, labels: { app: 'web' } }, type: 'Opaque', data: original } });
+    await core.createNamespacedSecret({
+      namespace,
+      body: { metadata: { name: 'opted-in', annotations, labels: { app: 'web' } }, type: 'Opaque', data: original },
+    });
     await objects.create('vaultstaticsecrets', 'VaultStaticSecret', 'opted-in', {
-      mount: 'secret', path: vaultPath, type: 'kv-v2', refreshAfter: '1h', destination: { name: 'opted-in', create: false },
+      mount: 'secret',
+      path: vaultPath,
+      type: 'kv-v2',
+      refreshAfter: '1h',
+      destination: { name: 'opted-in', create: false },
     });
     const secret = await waitFor('the Vault data', async () => {
       const found = await objects.readSecret('opted-in');

@@ -21,7 +21,8 @@ test('an 8 s outage: restarts back off, and the informer recovers with what chan
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const added: string[] = [];
   const informer = new RestartingInformer<V1ConfigMap>({
-    kubeConfig, logger: createLogger({ name: 'informer-test', level: 'silent' }),
+    kubeConfig,
+    logger: createLogger({ name: 'informer-test', level: 'silent' }),
     path: `/api/v1/namespaces/${namespace}/configmaps`,
     list: () => core.listNamespacedConfigMap({ namespace }),
     onAdd: (object) => added.push(object.metadata?.name ?? ''),
@@ -43,19 +44,27 @@ test('an 8 s outage: restarts back off, and the informer recovers with what chan
     proxy.restore();
     const restoredAt = Date.now();
     await waitFor('the change made during the outage', async () => added.includes('during-outage'), 45_000);
-    console.info(`informer-restart: ${restarts} restarts in the 8 s outage; the change seen ${Date.now() - restoredAt} ms after the API server was back`);
-    expect(informer.list(namespace).map((item) => item.metadata?.name).sort()).toEqual(['before', 'during-outage']);
+    console.info(
+      `informer-restart: ${restarts} restarts in the 8 s outage; the change seen ${Date.now() - restoredAt} ms after the API server was back`,
+    );
+    expect(
+      informer
+        .list(namespace)
+        .map((item) => item.metadata?.name)
+        .sort(),
+    ).toEqual(['before', 'during-outage']);
   } finally {
     await informer.stop();
     await proxy.close();
   }
 }, 90_000);
 
-test('the cache holds no managedFields, from the list or from a watch event, and a write from it keeps the server\'s', async () => {
+test("the cache holds no managedFields, from the list or from a watch event, and a write from it keeps the server's", async () => {
   const core = stack.kube.config.makeApiClient(CoreV1Api);
   const seen: V1ConfigMap[] = [];
   const informer = new RestartingInformer<V1ConfigMap>({
-    kubeConfig: stack.kube.config, logger: createLogger({ name: 'informer-test', level: 'silent' }),
+    kubeConfig: stack.kube.config,
+    logger: createLogger({ name: 'informer-test', level: 'silent' }),
     path: `/api/v1/namespaces/${namespace}/configmaps`,
     list: () => core.listNamespacedConfigMap({ namespace }),
     onAdd: (object) => seen.push(object),
@@ -68,15 +77,20 @@ test('the cache holds no managedFields, from the list or from a watch event, and
     await admin.createNamespacedConfigMap({ namespace, body: { metadata: { name: 'watched' }, data: { a: '1' } } });
     await waitFor('the watch event', async () => informer.get('watched', namespace));
     // The API server does send them: a direct read carries the creator's entry.
-    expect((await admin.readNamespacedConfigMap({ namespace, name: 'watched' })).metadata?.managedFields?.length).toBeGreaterThan(0);
-    for (const name of ['listed', 'watched']) expect(informer.get(name, namespace)?.metadata).not.toHaveProperty('managedFields');
+    expect(
+      (await admin.readNamespacedConfigMap({ namespace, name: 'watched' })).metadata?.managedFields?.length,
+    ).toBeGreaterThan(0);
+    for (const name of ['listed', 'watched'])
+      expect(informer.get(name, namespace)?.metadata).not.toHaveProperty('managedFields');
 
     // A replace sent from the trimmed cache: the server keeps its managedFields, and the update the watch delivers is trimmed too.
     const cached = informer.get('watched', namespace) as V1ConfigMap;
     await admin.replaceNamespacedConfigMap({ namespace, name: 'watched', body: { ...cached, data: { a: '2' } } });
     await waitFor('the update', async () => informer.get('watched', namespace)?.data?.a === '2');
     expect(informer.get('watched', namespace)?.metadata).not.toHaveProperty('managedFields');
-    expect((await admin.readNamespacedConfigMap({ namespace, name: 'watched' })).metadata?.managedFields?.length).toBeGreaterThan(0);
+    expect(
+      (await admin.readNamespacedConfigMap({ namespace, name: 'watched' })).metadata?.managedFields?.length,
+    ).toBeGreaterThan(0);
     expect(seen.every((object) => object.metadata?.managedFields === undefined)).toBe(true);
   } finally {
     await informer.stop();

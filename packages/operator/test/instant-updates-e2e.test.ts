@@ -21,31 +21,57 @@ const { create, readSecret } = objects;
 const base = `e2e/${namespace}`;
 let operator: RunningOperator;
 
-const conditionOf = (conditions: Condition[] | undefined, type: string) => conditions?.find((item) => item.type === type);
-const readConnection = (name: string) => objects.read<{ status?: { conditions?: Condition[] } }>('vaultconnections', name);
-const reads = async (path: string): Promise<number> => (await stack.requestCounts()).byRoute[`GET /v1/secret/data/${path}`] ?? 0;
-const writeKv = (path: string, password: string) => stack.vaultAdmin.write(`secret/data/${path}`, { data: { password } });
+const conditionOf = (conditions: Condition[] | undefined, type: string) =>
+  conditions?.find((item) => item.type === type);
+const readConnection = (name: string) =>
+  objects.read<{ status?: { conditions?: Condition[] } }>('vaultconnections', name);
+const reads = async (path: string): Promise<number> =>
+  (await stack.requestCounts()).byRoute[`GET /v1/secret/data/${path}`] ?? 0;
+const writeKv = (path: string, password: string) =>
+  stack.vaultAdmin.write(`secret/data/${path}`, { data: { password } });
 const password = async (name: string): Promise<string | undefined> => {
   const secret = await readSecret(`${name}-secret`);
   return secret && decode(secret, 'password');
 };
-const ready = (name: string) => waitFor(`${name} Ready`, async () => conditionOf((await objects.read<VaultStaticSecret>('vaultstaticsecrets', name)).status?.conditions, 'Ready')?.status === 'True');
+const ready = (name: string) =>
+  waitFor(
+    `${name} Ready`,
+    async () =>
+      conditionOf((await objects.read<VaultStaticSecret>('vaultstaticsecrets', name)).status?.conditions, 'Ready')
+        ?.status === 'True',
+  );
 
 beforeAll(async () => {
   await installCrds(kubeConfig);
   await stack.createNamespace(namespace);
   await stack.createServiceAccount(namespace, 'app');
   // Reading the secrets and subscribing to KV events: Vault 1.13 asks "read" on sys/events/subscribe/<type>.
-  await stack.writePolicy(namespace, `path "secret/data/${base}/*" { capabilities = ["read"] }\npath "sys/events/subscribe/kv*" { capabilities = ["read"] }`);
-  await stack.writeKubernetesRole(namespace, { serviceAccounts: ['app'], namespaces: [namespace], policies: [namespace], audience: 'vault' });
+  await stack.writePolicy(
+    namespace,
+    `path "secret/data/${base}/*" { capabilities = ["read"] }\npath "sys/events/subscribe/kv*" { capabilities = ["read"] }`,
+  );
+  await stack.writeKubernetesRole(namespace, {
+    serviceAccounts: ['app'],
+    namespaces: [namespace],
+    policies: [namespace],
+    audience: 'vault',
+  });
   // A second identity whose policy may read the secrets but not subscribe.
   await stack.writePolicy(`${namespace}-noevents`, `path "secret/data/${base}/*" { capabilities = ["read"] }`);
-  await stack.writeKubernetesRole(`${namespace}-noevents`, { serviceAccounts: ['app'], namespaces: [namespace], policies: [`${namespace}-noevents`], audience: 'vault' });
-  for (const name of ['changed', 'steady-1', 'steady-2', 'steady-3', 'polled', 'fallback']) await writeKv(`${base}/${name}`, `${name}-v1`);
+  await stack.writeKubernetesRole(`${namespace}-noevents`, {
+    serviceAccounts: ['app'],
+    namespaces: [namespace],
+    policies: [`${namespace}-noevents`],
+    audience: 'vault',
+  });
+  for (const name of ['changed', 'steady-1', 'steady-2', 'steady-3', 'polled', 'fallback'])
+    await writeKv(`${base}/${name}`, `${name}-v1`);
   operator = await connectAndStartOperator(stack, namespace, create, 'instant-e2e');
   await create('vaultconnections', 'VaultConnection', 'vault-noevents', { address: stack.vaultAddr });
   await create('vaultauths', 'VaultAuth', 'auth-noevents', {
-    vaultConnectionRef: 'vault-noevents', method: 'kubernetes', mount: stack.layout.kubernetesAuthMount,
+    vaultConnectionRef: 'vault-noevents',
+    method: 'kubernetes',
+    mount: stack.layout.kubernetesAuthMount,
     kubernetes: { role: `${namespace}-noevents`, serviceAccount: 'app', audiences: ['vault'] },
   });
 });
@@ -57,7 +83,11 @@ afterAll(async () => {
 
 const vss = (name: string, instantUpdates: boolean, refreshAfter: string, vaultAuthRef = 'auth') =>
   create('vaultstaticsecrets', 'VaultStaticSecret', name, {
-    vaultAuthRef, mount: 'secret', path: `${base}/${name}`, type: 'kv-v2', refreshAfter,
+    vaultAuthRef,
+    mount: 'secret',
+    path: `${base}/${name}`,
+    type: 'kv-v2',
+    refreshAfter,
     ...(instantUpdates ? { syncConfig: { instantUpdates: true } } : {}),
     destination: { name: `${name}-secret`, create: true },
   });
@@ -72,7 +102,13 @@ test('a KV write reaches the Secret of the object reading it long before refresh
   });
   expect(subscribed).toMatchObject({ reason: 'Subscribed' });
 
-  const before = Object.fromEntries(await Promise.all(['changed', 'steady-1', 'steady-2', 'steady-3', 'polled'].map(async (name) => [name, await reads(`${base}/${name}`)] as const)));
+  const before = Object.fromEntries(
+    await Promise.all(
+      ['changed', 'steady-1', 'steady-2', 'steady-3', 'polled'].map(
+        async (name) => [name, await reads(`${base}/${name}`)] as const,
+      ),
+    ),
+  );
   // First a change of the object without instantUpdates, then of the instant one: events arrive in order,
   // so once the second is synced the first has been seen too, and must have been left to refreshAfter.
   await writeKv(`${base}/polled`, 'polled-v2');
@@ -80,8 +116,9 @@ test('a KV write reaches the Secret of the object reading it long before refresh
   await waitFor('the changed password in its Secret', async () => (await password('changed')) === 'changed-v2');
 
   expect(await reads(`${base}/changed`)).toBe((before.changed ?? Number.NaN) + 1);
-  for (const name of ['steady-1', 'steady-2', 'steady-3', 'polled']) expect(await reads(`${base}/${name}`)).toBe(before[name]);
-  expect((await password('polled'))).toBe('polled-v1');
+  for (const name of ['steady-1', 'steady-2', 'steady-3', 'polled'])
+    expect(await reads(`${base}/${name}`)).toBe(before[name]);
+  expect(await password('polled')).toBe('polled-v1');
 });
 
 test('a patch is an event too', async () => {

@@ -26,32 +26,57 @@ let operator: RunningOperator;
 
 const kvData = (name: string) => `secret/data/${base}/${name}`;
 const writeKv = (name: string, password: string) => stack.vaultAdmin.write(kvData(name), { data: { password } });
-const reads = async (name: string): Promise<number> => (await stack.requestCounts()).byRoute[`GET /v1/${kvData(name)}`] ?? 0;
+const reads = async (name: string): Promise<number> =>
+  (await stack.requestCounts()).byRoute[`GET /v1/${kvData(name)}`] ?? 0;
 const password = async (name: string): Promise<string | undefined> => {
   const secret = await readSecret(`${name}-secret`);
   return secret && decode(secret, 'password');
 };
 const ready = async (name: string): Promise<Condition | undefined> =>
-  (await objects.read<VaultStaticSecret>('vaultstaticsecrets', name)).status?.conditions?.find((item) => item.type === 'Ready');
-const readyIs = (name: string, status: 'True' | 'False', reason?: string) => waitFor(`${name} Ready=${status}${reason ? `/${reason}` : ''}`, async () => {
-  const condition = await ready(name);
-  return condition?.status === status && (reason === undefined || condition.reason === reason) && condition;
-});
-const vss = (name: string, path: string, extra: Record<string, unknown> = {}) => create('vaultstaticsecrets', 'VaultStaticSecret', name, {
-  vaultAuthRef: 'auth', mount: 'secret', path: `${base}/${path}`, type: 'kv-v2', refreshAfter: '1h',
-  syncConfig: { instantUpdates: true }, destination: { name: `${name}-secret`, create: true }, ...extra,
-});
-const subscribed = () => waitFor('VaultConnection InstantUpdates=True', async () =>
-  (await objects.read<{ status?: { conditions?: Condition[] } }>('vaultconnections', 'vault')).status?.conditions?.some((c) => c.type === 'InstantUpdates' && c.status === 'True'));
+  (await objects.read<VaultStaticSecret>('vaultstaticsecrets', name)).status?.conditions?.find(
+    (item) => item.type === 'Ready',
+  );
+const readyIs = (name: string, status: 'True' | 'False', reason?: string) =>
+  waitFor(`${name} Ready=${status}${reason ? `/${reason}` : ''}`, async () => {
+    const condition = await ready(name);
+    return condition?.status === status && (reason === undefined || condition.reason === reason) && condition;
+  });
+const vss = (name: string, path: string, extra: Record<string, unknown> = {}) =>
+  create('vaultstaticsecrets', 'VaultStaticSecret', name, {
+    vaultAuthRef: 'auth',
+    mount: 'secret',
+    path: `${base}/${path}`,
+    type: 'kv-v2',
+    refreshAfter: '1h',
+    syncConfig: { instantUpdates: true },
+    destination: { name: `${name}-secret`, create: true },
+    ...extra,
+  });
+const subscribed = () =>
+  waitFor('VaultConnection InstantUpdates=True', async () =>
+    (
+      await objects.read<{ status?: { conditions?: Condition[] } }>('vaultconnections', 'vault')
+    ).status?.conditions?.some((c) => c.type === 'InstantUpdates' && c.status === 'True'),
+  );
 
 beforeAll(async () => {
   await installCrds(kubeConfig);
   await stack.createNamespace(namespace);
   await stack.createServiceAccount(namespace, 'app');
-  await stack.writePolicy(namespace, `path "secret/data/${base}/*" { capabilities = ["read"] }\npath "sys/events/subscribe/kv*" { capabilities = ["read"] }`);
-  await stack.writeKubernetesRole(namespace, { serviceAccounts: ['app'], namespaces: [namespace], policies: [namespace], audience: 'vault' });
+  await stack.writePolicy(
+    namespace,
+    `path "secret/data/${base}/*" { capabilities = ["read"] }\npath "sys/events/subscribe/kv*" { capabilities = ["read"] }`,
+  );
+  await stack.writeKubernetesRole(namespace, {
+    serviceAccounts: ['app'],
+    namespaces: [namespace],
+    policies: [namespace],
+    audience: 'vault',
+  });
   // A failed object is not retried within the test: only an event can bring it back.
-  operator = await connectAndStartOperator(stack, namespace, create, 'instant-reach-e2e', { backoff: { baseDelayMs: 120_000, maxDelayMs: 120_000, minDelayMs: 120_000 } });
+  operator = await connectAndStartOperator(stack, namespace, create, 'instant-reach-e2e', {
+    backoff: { baseDelayMs: 120_000, maxDelayMs: 120_000, minDelayMs: 120_000 },
+  });
 });
 
 afterAll(async () => {
@@ -106,7 +131,12 @@ test('an object waiting for a secret, or a version, that does not exist yet sync
   await readyIs('future', 'True');
   // A third version is not the pinned one: no change.
   await writeKv('future', 'third');
-  await waitFor('the latest version 3 in Vault', async () => (await stack.vaultAdmin.read<{ data: { metadata: { version: number } } }>(kvData('future'))).data.metadata.version === 3);
+  await waitFor(
+    'the latest version 3 in Vault',
+    async () =>
+      (await stack.vaultAdmin.read<{ data: { metadata: { version: number } } }>(kvData('future'))).data.metadata
+        .version === 3,
+  );
   expect(await password('future')).toBe('second');
 });
 

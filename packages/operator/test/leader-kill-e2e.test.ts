@@ -18,17 +18,27 @@ const objects = inNamespace(custom, core, namespace);
 const vaultPath = `e2e/${namespace}/app`;
 const replicas: OperatorProcess[] = [];
 
-const leaseSpec = async () => (await leases.readNamespacedLease({ namespace, name: 'vaultbridge-operator-leader' }).catch(() => undefined))?.spec;
+const leaseSpec = async () =>
+  (await leases.readNamespacedLease({ namespace, name: 'vaultbridge-operator-leader' }).catch(() => undefined))?.spec;
 
 beforeAll(async () => {
   await installCrds(kubeConfig);
   await stack.createNamespace(namespace);
   await stack.createServiceAccount(namespace, 'app');
   await stack.writePolicy(namespace, `path "secret/data/e2e/${namespace}/*" { capabilities = ["read"] }`);
-  await stack.writeKubernetesRole(namespace, { serviceAccounts: ['app'], namespaces: [namespace], policies: [namespace], audience: 'vault' });
+  await stack.writeKubernetesRole(namespace, {
+    serviceAccounts: ['app'],
+    namespaces: [namespace],
+    policies: [namespace],
+    audience: 'vault',
+  });
   await stack.vaultAdmin.write(`secret/data/${vaultPath}`, { data: { password: 'one' } });
   await objects.create('vaultconnections', 'VaultConnection', 'default', { address: stack.vaultAddr });
-  await objects.create('vaultauths', 'VaultAuth', 'default', { method: 'kubernetes', mount: stack.layout.kubernetesAuthMount, kubernetes: { role: namespace, serviceAccount: 'app' } });
+  await objects.create('vaultauths', 'VaultAuth', 'default', {
+    method: 'kubernetes',
+    mount: stack.layout.kubernetesAuthMount,
+    kubernetes: { role: namespace, serviceAccount: 'app' },
+  });
 });
 
 afterAll(async () => {
@@ -40,14 +50,20 @@ afterAll(async () => {
 
 test('SIGKILL of the leader: the other replica takes over after the lease expires and loses nothing', async () => {
   for (const identity of ['replica-a', 'replica-b']) {
-    replicas.push(await startOperatorProcess(stack, namespace, { args: ['--leader-elect'], env: { POD_NAME: identity } }));
+    replicas.push(
+      await startOperatorProcess(stack, namespace, { args: ['--leader-elect'], env: { POD_NAME: identity } }),
+    );
   }
   const first = await waitFor('a leader', async () => (await leaseSpec())?.holderIdentity);
   const term = (await leaseSpec())?.leaseTransitions ?? 0;
   const [leader, follower] = first === 'replica-a' ? [replicas[0], replicas[1]] : [replicas[1], replicas[0]];
   if (!leader || !follower) throw new Error('two replicas expected');
   await objects.create('vaultstaticsecrets', 'VaultStaticSecret', 'app', {
-    mount: 'secret', path: vaultPath, type: 'kv-v2', refreshAfter: '2s', destination: { name: 'app', create: true },
+    mount: 'secret',
+    path: vaultPath,
+    type: 'kv-v2',
+    refreshAfter: '2s',
+    destination: { name: 'app', create: true },
   });
   const synced = await waitFor('the Secret', () => objects.readSecret('app'));
   expect(decode(synced, 'password')).toBe('one');
@@ -62,11 +78,17 @@ test('SIGKILL of the leader: the other replica takes over after the lease expire
   const second = follower === replicas[0] ? 'replica-a' : 'replica-b';
   await waitFor('the follower holding the lease', async () => (await leaseSpec())?.holderIdentity === second, 40_000);
   const tookOverMs = Date.now() - killedAt;
-  const rotated = await waitFor('the new value synced by the new leader', async () => {
-    const secret = await objects.readSecret('app');
-    return secret && decode(secret, 'password') === 'two' && secret;
-  }, 30_000);
-  console.info(`leader-kill-e2e: lease taken over ${tookOverMs} ms after SIGKILL, new value synced ${Date.now() - killedAt} ms after it`);
+  const rotated = await waitFor(
+    'the new value synced by the new leader',
+    async () => {
+      const secret = await objects.readSecret('app');
+      return secret && decode(secret, 'password') === 'two' && secret;
+    },
+    30_000,
+  );
+  console.info(
+    `leader-kill-e2e: lease taken over ${tookOverMs} ms after SIGKILL, new value synced ${Date.now() - killedAt} ms after it`,
+  );
   expect((await leaseSpec())?.leaseTransitions).toBe(term + 1);
   expect(rotated.metadata?.uid).toBe(synced.metadata?.uid);
   expect(follower.child.exitCode).toBeNull();

@@ -23,13 +23,16 @@ let operator: RunningOperator;
 const objects = inNamespace(custom, core, namespace);
 
 const readVps = (name: string): Promise<VaultPkiSecret> => objects.read<VaultPkiSecret>('vaultpkisecrets', name);
-const condition = (object: VaultPkiSecret, type: string) => object.status?.conditions?.find((item) => item.type === type);
+const condition = (object: VaultPkiSecret, type: string) =>
+  object.status?.conditions?.find((item) => item.type === type);
 
 const { create, readSecret } = objects;
 
 /** Vault's record of a certificate: revocation_time is 0 until it is revoked. */
 async function revocationTime(serial: string): Promise<number> {
-  const answer = await stack.vaultAdmin.read<{ data: { revocation_time: number } }>(`${layout.pkiMount}/cert/${serial}`);
+  const answer = await stack.vaultAdmin.read<{ data: { revocation_time: number } }>(
+    `${layout.pkiMount}/cert/${serial}`,
+  );
   return answer.data.revocation_time;
 }
 
@@ -39,11 +42,19 @@ beforeAll(async () => {
   await installCrds(kubeConfig);
   await stack.createNamespace(namespace);
   await stack.createServiceAccount(namespace, 'app');
-  await stack.writePolicy(namespace, `
+  await stack.writePolicy(
+    namespace,
+    `
 path "${layout.pkiMount}/issue/${layout.pkiRole}" { capabilities = ["update"] }
 path "${layout.pkiMount}/revoke" { capabilities = ["update"] }
-`);
-  await stack.writeKubernetesRole(namespace, { serviceAccounts: ['app'], namespaces: [namespace], policies: [namespace], audience: 'vault' });
+`,
+  );
+  await stack.writeKubernetesRole(namespace, {
+    serviceAccounts: ['app'],
+    namespaces: [namespace],
+    policies: [namespace],
+    audience: 'vault',
+  });
   operator = await connectAndStartOperator(stack, namespace, create, 'operator-vps-e2e');
 });
 
@@ -55,11 +66,23 @@ afterAll(async () => {
 test('a kubernetes.io/tls Secret gets a certificate for the asked names; it is re-issued before expiry, the workload restarts and the old one is revoked', async () => {
   await apps.createNamespacedDeployment({
     namespace,
-    body: { metadata: { name: 'web' }, spec: { selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx' }] } } } },
+    body: {
+      metadata: { name: 'web' },
+      spec: {
+        selector: { matchLabels: { app: 'web' } },
+        template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx' }] } },
+      },
+    },
   });
   await create('vaultpkisecrets', 'VaultPKISecret', 'web-tls', {
-    vaultAuthRef: 'auth', mount: layout.pkiMount, role: layout.pkiRole, commonName: `web.${domain}`, altNames: [`www.${domain}`],
-    ttl: '8s', expiryOffset: '5s', revoke: true,
+    vaultAuthRef: 'auth',
+    mount: layout.pkiMount,
+    role: layout.pkiRole,
+    commonName: `web.${domain}`,
+    altNames: [`www.${domain}`],
+    ttl: '8s',
+    expiryOffset: '5s',
+    revoke: true,
     destination: { name: 'web-tls', create: true, type: 'kubernetes.io/tls' },
     rolloutRestartTargets: [{ kind: 'Deployment', name: 'web' }],
   });
@@ -76,22 +99,41 @@ test('a kubernetes.io/tls Secret gets a certificate for the asked names; it is r
   expect(first.status).toMatchObject({ valid: true, error: '' });
   expect(first.status?.serialNumber).toBe(decode(secret, 'serial_number'));
   expect(first.metadata.finalizers).toContain(PKI_FINALIZER);
-  expect((await apps.readNamespacedDeployment({ name: 'web', namespace })).spec?.template?.metadata?.annotations?.[RESTARTED_AT_ANNOTATION]).toBeUndefined();
+  expect(
+    (await apps.readNamespacedDeployment({ name: 'web', namespace })).spec?.template?.metadata?.annotations?.[
+      RESTARTED_AT_ANNOTATION
+    ],
+  ).toBeUndefined();
 
   // 8 s certificate, re-issued 5 s before expiry: a new serial about 3 s later.
-  const rotated = await waitFor('the rotated certificate', async () => {
-    const object = await readVps('web-tls');
-    return object.status?.serialNumber !== first.status?.serialNumber && condition(object, 'RolloutRestart')?.status === 'True' ? object : undefined;
-  }, 20_000);
+  const rotated = await waitFor(
+    'the rotated certificate',
+    async () => {
+      const object = await readVps('web-tls');
+      return object.status?.serialNumber !== first.status?.serialNumber &&
+        condition(object, 'RolloutRestart')?.status === 'True'
+        ? object
+        : undefined;
+    },
+    20_000,
+  );
   expect(decode((await readSecret('web-tls'))!, 'serial_number')).toBe(rotated.status?.serialNumber);
-  expect((await apps.readNamespacedDeployment({ name: 'web', namespace })).spec?.template?.metadata?.annotations?.[RESTARTED_AT_ANNOTATION]).toBeDefined();
+  expect(
+    (await apps.readNamespacedDeployment({ name: 'web', namespace })).spec?.template?.metadata?.annotations?.[
+      RESTARTED_AT_ANNOTATION
+    ],
+  ).toBeDefined();
   await waitFor('the previous serial revoked', async () => (await revocationTime(first.status!.serialNumber!)) > 0);
   expect(await revocationTime(rotated.status!.serialNumber!)).toBe(0);
 });
 
 test('an edited Secret gets a new certificate (its key cannot be restored from anywhere else)', async () => {
   await create('vaultpkisecrets', 'VaultPKISecret', 'steady', {
-    vaultAuthRef: 'auth', mount: layout.pkiMount, role: layout.pkiRole, commonName: `steady.${domain}`, ttl: '1h',
+    vaultAuthRef: 'auth',
+    mount: layout.pkiMount,
+    role: layout.pkiRole,
+    commonName: `steady.${domain}`,
+    ttl: '1h',
     destination: { name: 'steady-tls', create: true },
   });
   const object = await waitFor('the first certificate', async () => {
@@ -99,30 +141,56 @@ test('an edited Secret gets a new certificate (its key cannot be restored from a
     return vps.status?.serialNumber ? vps : undefined;
   });
   const secret = (await readSecret('steady-tls'))!;
-  await core.replaceNamespacedSecret({ name: 'steady-tls', namespace, body: { ...secret, data: { ...secret.data, private_key: Buffer.from('tampered').toString('base64') } } });
-  const repaired = await waitFor('a new certificate', async () => {
-    const current = await readSecret('steady-tls');
-    return current && decode(current, 'serial_number') !== object.status?.serialNumber && decode(current, 'private_key') !== 'tampered' ? current : undefined;
-  }, 5000);
+  await core.replaceNamespacedSecret({
+    name: 'steady-tls',
+    namespace,
+    body: { ...secret, data: { ...secret.data, private_key: Buffer.from('tampered').toString('base64') } },
+  });
+  const repaired = await waitFor(
+    'a new certificate',
+    async () => {
+      const current = await readSecret('steady-tls');
+      return current &&
+        decode(current, 'serial_number') !== object.status?.serialNumber &&
+        decode(current, 'private_key') !== 'tampered'
+        ? current
+        : undefined;
+    },
+    5000,
+  );
   expect(new X509Certificate(decode(repaired, 'certificate')!).subject).toContain(`CN=steady.${domain}`);
 });
 
 test('the force-sync annotation issues a new certificate now', async () => {
   const before = (await readVps('steady')).status!.serialNumber!;
   await custom.patchNamespacedCustomObject(
-    { group: GROUP, version: VERSION, namespace, plural: 'vaultpkisecrets', name: 'steady', body: { metadata: { annotations: { [FORCE_SYNC_ANNOTATION]: '2026-11-26' } } } },
+    {
+      group: GROUP,
+      version: VERSION,
+      namespace,
+      plural: 'vaultpkisecrets',
+      name: 'steady',
+      body: { metadata: { annotations: { [FORCE_SYNC_ANNOTATION]: '2026-11-26' } } },
+    },
     setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
   );
-  const object = await waitFor('a new serial', async () => {
-    const vps = await readVps('steady');
-    return vps.status?.serialNumber !== before && vps.status?.lastForceSync === '2026-11-26' ? vps : undefined;
-  }, 5000);
+  const object = await waitFor(
+    'a new serial',
+    async () => {
+      const vps = await readVps('steady');
+      return vps.status?.serialNumber !== before && vps.status?.lastForceSync === '2026-11-26' ? vps : undefined;
+    },
+    5000,
+  );
   expect(decode((await readSecret('steady-tls'))!, 'serial_number')).toBe(object.status?.serialNumber);
 });
 
-test('a name the PKI role does not allow is Ready=False with Vault\'s reason, and no Secret is written', async () => {
+test("a name the PKI role does not allow is Ready=False with Vault's reason, and no Secret is written", async () => {
   await create('vaultpkisecrets', 'VaultPKISecret', 'outside', {
-    vaultAuthRef: 'auth', mount: layout.pkiMount, role: layout.pkiRole, commonName: 'web.not-allowed.invalid',
+    vaultAuthRef: 'auth',
+    mount: layout.pkiMount,
+    role: layout.pkiRole,
+    commonName: 'web.not-allowed.invalid',
     destination: { name: 'outside-tls', create: true },
   });
   const object = await waitFor('Ready=False', async () => {
@@ -137,14 +205,28 @@ test('a name the PKI role does not allow is Ready=False with Vault\'s reason, an
 
 test('deleting an object with revoke revokes its certificate and lets go', async () => {
   await create('vaultpkisecrets', 'VaultPKISecret', 'short-lived', {
-    vaultAuthRef: 'auth', mount: layout.pkiMount, role: layout.pkiRole, commonName: `gone.${domain}`, ttl: '1h', revoke: true,
+    vaultAuthRef: 'auth',
+    mount: layout.pkiMount,
+    role: layout.pkiRole,
+    commonName: `gone.${domain}`,
+    ttl: '1h',
+    revoke: true,
     destination: { name: 'gone-tls', create: true },
   });
   const object = await waitFor('the certificate and finalizer', async () => {
     const vps = await readVps('short-lived');
     return vps.status?.serialNumber && vps.metadata.finalizers?.includes(PKI_FINALIZER) ? vps : undefined;
   });
-  await custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: 'vaultpkisecrets', name: 'short-lived' });
-  await waitFor('the object to be gone', async () => (await readVps('short-lived').catch(() => undefined)) === undefined);
+  await custom.deleteNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    namespace,
+    plural: 'vaultpkisecrets',
+    name: 'short-lived',
+  });
+  await waitFor(
+    'the object to be gone',
+    async () => (await readVps('short-lived').catch(() => undefined)) === undefined,
+  );
   expect(await revocationTime(object.status!.serialNumber!)).toBeGreaterThan(0);
 });

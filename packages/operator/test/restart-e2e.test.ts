@@ -34,7 +34,10 @@ async function startOperator(): Promise<OperatorProcess> {
 /** A counter of the operator's /metrics, summed over the series that match `labels`. */
 async function metric(operator: OperatorProcess, name: string, labels: string): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${operator.healthPort}/metrics`)).text();
-  return text.split('\n').filter((line) => line.startsWith(`${name}{`) && line.includes(labels)).reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith(`${name}{`) && line.includes(labels))
+    .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
 }
 
 const credsRequests = async (): Promise<number> => (await stack.requestCounts()).byRoute[credsRoute] ?? 0;
@@ -46,17 +49,28 @@ beforeAll(async () => {
   await stack.createNamespace(namespace);
   await stack.createServiceAccount(namespace, 'app');
   await stack.vaultAdmin.write(`${layout.transitMount}/keys/${transitKey}`, {});
-  await stack.writePolicy(namespace, `
+  await stack.writePolicy(
+    namespace,
+    `
 path "${layout.databaseMount}/creds/${role}" { capabilities = ["read"] }
 path "sys/leases/renew" { capabilities = ["update"] }
 path "${layout.transitMount}/encrypt/${transitKey}" { capabilities = ["update"] }
 path "${layout.transitMount}/decrypt/${transitKey}" { capabilities = ["update"] }
-`);
-  await stack.writeKubernetesRole(namespace, { serviceAccounts: ['app'], namespaces: [namespace], policies: [namespace], audience: 'vault', ttl: '1h' });
+`,
+  );
+  await stack.writeKubernetesRole(namespace, {
+    serviceAccounts: ['app'],
+    namespaces: [namespace],
+    policies: [namespace],
+    audience: 'vault',
+    ttl: '1h',
+  });
   await stack.writeDatabaseRole(role, { defaultTtl: '1h', maxTtl: '2h' });
   await objects.create('vaultconnections', 'VaultConnection', 'default', { address: stack.vaultAddr });
   await objects.create('vaultauths', 'VaultAuth', 'default', {
-    method: 'kubernetes', mount: layout.kubernetesAuthMount, kubernetes: { role: namespace, serviceAccount: 'app', audiences: ['vault'] },
+    method: 'kubernetes',
+    mount: layout.kubernetesAuthMount,
+    kubernetes: { role: namespace, serviceAccount: 'app', audiences: ['vault'] },
     storageEncryption: { mount: layout.transitMount, keyName: transitKey },
   });
 });
@@ -70,16 +84,28 @@ afterAll(async () => {
 
 test('SIGKILL mid-run, then a new process: no credential is re-issued, no Secret rewritten, the token is the same', async () => {
   const first = await startOperator();
-  await waitFor('the first operator /readyz', async () => (await fetch(`http://127.0.0.1:${first.healthPort}/readyz`).catch(() => undefined))?.ok, 60_000);
+  await waitFor(
+    'the first operator /readyz',
+    async () => (await fetch(`http://127.0.0.1:${first.healthPort}/readyz`).catch(() => undefined))?.ok,
+    60_000,
+  );
   for (const name of names) {
     await objects.create('vaultdynamicsecrets', 'VaultDynamicSecret', name, {
-      mount: layout.databaseMount, path: `creds/${role}`, destination: { name: `${name}-creds`, create: true },
+      mount: layout.databaseMount,
+      path: `creds/${role}`,
+      destination: { name: `${name}-creds`, create: true },
     });
   }
-  const before = await waitFor('every object synced', async () => {
-    const all = await Promise.all(names.map(readVds));
-    return all.every((object) => object.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) && all;
-  }, 30_000);
+  const before = await waitFor(
+    'every object synced',
+    async () => {
+      const all = await Promise.all(names.map(readVds));
+      return (
+        all.every((object) => object.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) && all
+      );
+    },
+    30_000,
+  );
   const secretsBefore = await Promise.all(names.map((name) => objects.readSecret(`${name}-creds`)));
   // The token is stored, encrypted with transit, under the client's cache key.
   const cacheKey = before[0]?.status?.vaultClientMeta?.cacheKey;
@@ -92,10 +118,19 @@ test('SIGKILL mid-run, then a new process: no credential is re-issued, no Secret
   await first.exited;
 
   const second = await startOperator();
-  await waitFor('the second operator /readyz', async () => (await fetch(`http://127.0.0.1:${second.healthPort}/readyz`).catch(() => undefined))?.ok, 60_000);
+  await waitFor(
+    'the second operator /readyz',
+    async () => (await fetch(`http://127.0.0.1:${second.healthPort}/readyz`).catch(() => undefined))?.ok,
+    60_000,
+  );
   // Every object reconciled by the new process (issued or not), and each found nothing to do.
-  const reconciled = async (result: string) => metric(second, 'vaultbridge_operator_dynamic_reconciles_total', `result="${result}"`);
-  await waitFor('every object reconciled by the new process', async () => (await reconciled('unchanged')) + (await reconciled('issued')) >= COUNT, 30_000);
+  const reconciled = async (result: string) =>
+    metric(second, 'vaultbridge_operator_dynamic_reconciles_total', `result="${result}"`);
+  await waitFor(
+    'every object reconciled by the new process',
+    async () => (await reconciled('unchanged')) + (await reconciled('issued')) >= COUNT,
+    30_000,
+  );
   expect(await reconciled('unchanged')).toBeGreaterThanOrEqual(COUNT);
 
   expect(await credsRequests()).toBe(issued);
@@ -106,13 +141,24 @@ test('SIGKILL mid-run, then a new process: no credential is re-issued, no Secret
     expect(object.status?.vaultClientMeta?.id).toBe(before[index]?.status?.vaultClientMeta?.id);
   }
   const secretsAfter = await Promise.all(names.map((name) => objects.readSecret(`${name}-creds`)));
-  expect(secretsAfter.map((secret) => secret?.metadata?.resourceVersion)).toEqual(secretsBefore.map((secret) => secret?.metadata?.resourceVersion));
+  expect(secretsAfter.map((secret) => secret?.metadata?.resourceVersion)).toEqual(
+    secretsBefore.map((secret) => secret?.metadata?.resourceVersion),
+  );
   expect(second.output()).not.toContain('new credentials issued');
 
-
   // A deleted VaultAuth takes its stored token with it.
-  await custom.deleteNamespacedCustomObject({ group: 'secrets.vaultbridge.dev', version: 'v1beta1', namespace, plural: 'vaultauths', name: 'default' });
-  await waitFor('the stored token deleted with its VaultAuth', async () => (await objects.readSecret(`${TOKEN_STORAGE_PREFIX}${cacheKey}`)) === undefined, 30_000);
+  await custom.deleteNamespacedCustomObject({
+    group: 'secrets.vaultbridge.dev',
+    version: 'v1beta1',
+    namespace,
+    plural: 'vaultauths',
+    name: 'default',
+  });
+  await waitFor(
+    'the stored token deleted with its VaultAuth',
+    async () => (await objects.readSecret(`${TOKEN_STORAGE_PREFIX}${cacheKey}`)) === undefined,
+    30_000,
+  );
 
   second.child.kill('SIGTERM');
   await second.exited;

@@ -25,10 +25,19 @@ beforeAll(async () => {
   await stack.createNamespace(namespace);
   await stack.createServiceAccount(namespace, 'app');
   await stack.writePolicy(namespace, `path "secret/data/e2e/${namespace}/*" { capabilities = ["read"] }`);
-  await stack.writeKubernetesRole(namespace, { serviceAccounts: ['app'], namespaces: [namespace], policies: [namespace], audience: 'vault' });
+  await stack.writeKubernetesRole(namespace, {
+    serviceAccounts: ['app'],
+    namespaces: [namespace],
+    policies: [namespace],
+    audience: 'vault',
+  });
   await stack.vaultAdmin.write(`secret/data/${vaultPath}`, { data: fields });
   await objects.create('vaultconnections', 'VaultConnection', 'default', { address: stack.vaultAddr });
-  await objects.create('vaultauths', 'VaultAuth', 'default', { method: 'kubernetes', mount: stack.layout.kubernetesAuthMount, kubernetes: { role: namespace, serviceAccount: 'app' } });
+  await objects.create('vaultauths', 'VaultAuth', 'default', {
+    method: 'kubernetes',
+    mount: stack.layout.kubernetesAuthMount,
+    kubernetes: { role: namespace, serviceAccount: 'app' },
+  });
 });
 
 afterAll(async () => {
@@ -41,18 +50,30 @@ afterAll(async () => {
 
 /** The destination Secrets (the operator's MAC key Secret in this namespace carries the same label). */
 const destinations = async () =>
-  (await core.listNamespacedSecret({ namespace, labelSelector: 'app.kubernetes.io/managed-by=vaultbridge-operator' })).items.filter((item) => names.includes(item.metadata?.name ?? ''));
+  (
+    await core.listNamespacedSecret({ namespace, labelSelector: 'app.kubernetes.io/managed-by=vaultbridge-operator' })
+  ).items.filter((item) => names.includes(item.metadata?.name ?? ''));
 
 const whole = (secret: { data?: Record<string, string> }) =>
-  Object.keys(secret.data ?? {}).sort().join(',') === ['_raw', ...Object.keys(fields)].sort().join(',') &&
+  Object.keys(secret.data ?? {})
+    .sort()
+    .join(',') === ['_raw', ...Object.keys(fields)].sort().join(',') &&
   Object.entries(fields).every(([key, value]) => decode(secret, key) === value);
 
 test('SIGTERM during syncs: exit 0, no partial Secret, the next process syncs the rest', async () => {
   const first = await startOperatorProcess(stack, namespace, { args: ['--max-concurrent-reconciles', '4'] });
   await waitFor('/healthz', async () => (await first.probe('/healthz')).ok);
-  await Promise.all(names.map((name) => objects.create('vaultstaticsecrets', 'VaultStaticSecret', name, {
-    mount: 'secret', path: vaultPath, type: 'kv-v2', refreshAfter: '1h', destination: { name, create: true },
-  })));
+  await Promise.all(
+    names.map((name) =>
+      objects.create('vaultstaticsecrets', 'VaultStaticSecret', name, {
+        mount: 'secret',
+        path: vaultPath,
+        type: 'kv-v2',
+        refreshAfter: '1h',
+        destination: { name, create: true },
+      }),
+    ),
+  );
   await waitFor('the first Secret', async () => (await destinations()).length > 0);
   first.child.kill('SIGTERM');
   const stoppingAt = Date.now();
@@ -65,12 +86,17 @@ test('SIGTERM during syncs: exit 0, no partial Secret, the next process syncs th
   for (const secret of written) expect(whole(secret)).toBe(true);
 
   second = await startOperatorProcess(stack, namespace);
-  const all = await waitFor('every Secret', async () => {
-    const items = await destinations();
-    return items.length === COUNT && items;
-  }, 60_000);
+  const all = await waitFor(
+    'every Secret',
+    async () => {
+      const items = await destinations();
+      return items.length === COUNT && items;
+    },
+    60_000,
+  );
   console.info(`sigterm-e2e: the next process synced the other ${COUNT - written.length}`);
   for (const secret of all) expect(whole(secret)).toBe(true);
   // What the first process wrote was kept as it was, not recreated.
-  for (const secret of written) expect(all.find((item) => item.metadata?.name === secret.metadata?.name)?.metadata?.uid).toBe(secret.metadata?.uid);
+  for (const secret of written)
+    expect(all.find((item) => item.metadata?.name === secret.metadata?.name)?.metadata?.uid).toBe(secret.metadata?.uid);
 }, 120_000);

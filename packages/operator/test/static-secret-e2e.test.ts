@@ -1,6 +1,14 @@
 // VaultStaticSecret end to end against the real stack: kube-apiserver + OpenBao, the operator in-process.
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, OpenidApi, PatchStrategy, setHeaderOptions, type V1Deployment } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  OpenidApi,
+  PatchStrategy,
+  setHeaderOptions,
+  type V1Deployment,
+} from '@kubernetes/client-node';
 import { sharedStack } from '@vaultbridge/testenv';
 import { GROUP, VERSION } from '../src/api/common.ts';
 import type { VaultStaticSecret } from '../src/api/vault-static-secret.ts';
@@ -21,11 +29,11 @@ const vaultPath = `e2e/${namespace}/app`;
 let operator: RunningOperator;
 const objects = inNamespace(custom, core, namespace);
 
+const readVss = (name: string): Promise<VaultStaticSecret> =>
+  objects.read<VaultStaticSecret>('vaultstaticsecrets', name);
 
-
-const readVss = (name: string): Promise<VaultStaticSecret> => objects.read<VaultStaticSecret>('vaultstaticsecrets', name);
-
-const condition = (object: VaultStaticSecret, type: string) => object.status?.conditions?.find((item) => item.type === type);
+const condition = (object: VaultStaticSecret, type: string) =>
+  object.status?.conditions?.find((item) => item.type === type);
 
 const { create, readSecret } = objects;
 
@@ -34,7 +42,12 @@ beforeAll(async () => {
   await stack.createNamespace(namespace);
   await stack.createServiceAccount(namespace, 'app');
   await stack.writePolicy(namespace, `path "secret/data/e2e/${namespace}/*" { capabilities = ["read"] }`);
-  await stack.writeKubernetesRole(namespace, { serviceAccounts: ['app'], namespaces: [namespace], policies: [namespace], audience: 'vault' });
+  await stack.writeKubernetesRole(namespace, {
+    serviceAccounts: ['app'],
+    namespaces: [namespace],
+    policies: [namespace],
+    audience: 'vault',
+  });
   await stack.vaultAdmin.write(`secret/data/${vaultPath}`, { data: { username: 'app', password: 'first-password' } });
 
   operator = await connectAndStartOperator(stack, namespace, create, 'operator-e2e');
@@ -47,19 +60,31 @@ afterAll(async () => {
 
 test('a KV v2 secret is synced into an owned Secret, status Ready with a MAC', async () => {
   await create('vaultstaticsecrets', 'VaultStaticSecret', 'app', {
-    vaultAuthRef: 'auth', mount: 'secret', path: vaultPath, type: 'kv-v2', refreshAfter: '1s',
+    vaultAuthRef: 'auth',
+    mount: 'secret',
+    path: vaultPath,
+    type: 'kv-v2',
+    refreshAfter: '1s',
     destination: { name: 'app-secret', create: true, labels: { team: 'web' } },
   });
   const secret = await waitFor('the destination Secret', () => readSecret('app-secret'));
   expect(decode(secret, 'username')).toBe('app');
   expect(decode(secret, 'password')).toBe('first-password');
-  expect(JSON.parse(decode(secret, '_raw')!)).toMatchObject({ data: { username: 'app', password: 'first-password' }, metadata: { version: 1 } });
-  expect(secret.metadata?.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'vaultbridge-operator', team: 'web' });
+  expect(JSON.parse(decode(secret, '_raw')!)).toMatchObject({
+    data: { username: 'app', password: 'first-password' },
+    metadata: { version: 1 },
+  });
+  expect(secret.metadata?.labels).toMatchObject({
+    'app.kubernetes.io/managed-by': 'vaultbridge-operator',
+    team: 'web',
+  });
   const vss = await waitFor('Ready=True', async () => {
     const object = await readVss('app');
     return condition(object, 'Ready')?.status === 'True' && object;
   });
-  expect(secret.metadata?.ownerReferences).toEqual([{ apiVersion: `${GROUP}/${VERSION}`, kind: 'VaultStaticSecret', name: 'app', uid: vss.metadata.uid }]);
+  expect(secret.metadata?.ownerReferences).toEqual([
+    { apiVersion: `${GROUP}/${VERSION}`, kind: 'VaultStaticSecret', name: 'app', uid: vss.metadata.uid },
+  ]);
   expect(vss.status?.secretMAC).toMatch(/^[A-Za-z0-9+/]{43}=$/);
   expect(vss.status?.lastGeneration).toBe(vss.metadata.generation);
   expect(condition(vss, 'Ready')).toMatchObject({ reason: 'Ready', observedGeneration: vss.metadata.generation });
@@ -78,7 +103,10 @@ test('a change in Vault reaches the Secret within refreshAfter', async () => {
   const before = (await readVss('app')).status?.secretMAC;
   const readyAt = condition(await readVss('app'), 'Ready')?.lastTransitionTime;
   await stack.vaultAdmin.write(`secret/data/${vaultPath}`, { data: { username: 'app', password: 'second-password' } });
-  await waitFor('the rotated password', async () => decode((await readSecret('app-secret'))!, 'password') === 'second-password');
+  await waitFor(
+    'the rotated password',
+    async () => decode((await readSecret('app-secret'))!, 'password') === 'second-password',
+  );
   const after = await waitFor('the new MAC', async () => {
     const object = await readVss('app');
     return object.status?.secretMAC !== before && object;
@@ -90,25 +118,39 @@ test('a change in Vault reaches the Secret within refreshAfter', async () => {
 // refreshAfter 1h: the repairs below come from watching the destination, not from polling Vault.
 test('a deleted destination Secret is recreated without polling Vault', async () => {
   await create('vaultstaticsecrets', 'VaultStaticSecret', 'steady', {
-    vaultAuthRef: 'auth', mount: 'secret', path: vaultPath, type: 'kv-v2', refreshAfter: '1h', destination: { name: 'steady-secret', create: true },
+    vaultAuthRef: 'auth',
+    mount: 'secret',
+    path: vaultPath,
+    type: 'kv-v2',
+    refreshAfter: '1h',
+    destination: { name: 'steady-secret', create: true },
   });
   await waitFor('Ready=True', async () => condition(await readVss('steady'), 'Ready')?.status === 'True');
   const old = (await readSecret('steady-secret'))!;
   await core.deleteNamespacedSecret({ name: 'steady-secret', namespace });
-  const recreated = await waitFor('the recreated Secret', async () => {
-    const secret = await readSecret('steady-secret');
-    return secret && secret.metadata?.uid !== old.metadata?.uid && secret;
-  }, 5000);
+  const recreated = await waitFor(
+    'the recreated Secret',
+    async () => {
+      const secret = await readSecret('steady-secret');
+      return secret && secret.metadata?.uid !== old.metadata?.uid && secret;
+    },
+    5000,
+  );
   expect(decode(recreated, 'password')).toBe('second-password');
 });
 
 test('an edited key of the destination Secret is restored without polling Vault', async () => {
   const secret = (await readSecret('steady-secret'))!;
   await core.replaceNamespacedSecret({
-    name: 'steady-secret', namespace,
+    name: 'steady-secret',
+    namespace,
     body: { ...secret, data: { ...secret.data, password: Buffer.from('tampered').toString('base64') } },
   });
-  await waitFor('the restored password', async () => decode((await readSecret('steady-secret'))!, 'password') === 'second-password', 5000);
+  await waitFor(
+    'the restored password',
+    async () => decode((await readSecret('steady-secret'))!, 'password') === 'second-password',
+    5000,
+  );
 });
 
 test('a change costs one Vault read: our own Secret write is not "repaired" by reading Vault again', async () => {
@@ -117,7 +159,12 @@ test('a change costs one Vault read: our own Secret write is not "repaired" by r
   await stack.vaultAdmin.write(`secret/data/${countedPath}`, { data: { password: 'rotation-0' } });
   // refreshAfter 1h: every read below comes from a force-sync or from the destination watch.
   await create('vaultstaticsecrets', 'VaultStaticSecret', 'counted', {
-    vaultAuthRef: 'auth', mount: 'secret', path: countedPath, type: 'kv-v2', refreshAfter: '1h', destination: { name: 'counted-secret', create: true },
+    vaultAuthRef: 'auth',
+    mount: 'secret',
+    path: countedPath,
+    type: 'kv-v2',
+    refreshAfter: '1h',
+    destination: { name: 'counted-secret', create: true },
   });
   await waitFor('Ready=True', async () => condition(await readVss('counted'), 'Ready')?.status === 'True');
   const macKey = Buffer.from((await readSecret('vaultbridge-operator-hmac-key'))?.data?.key ?? '', 'base64');
@@ -126,7 +173,14 @@ test('a change costs one Vault read: our own Secret write is not "repaired" by r
   for (let index = 1; index <= rotations; index++) {
     await stack.vaultAdmin.write(`secret/data/${countedPath}`, { data: { password: `rotation-${index}` } });
     await custom.patchNamespacedCustomObject(
-      { group: GROUP, version: VERSION, namespace, plural: 'vaultstaticsecrets', name: 'counted', body: { metadata: { annotations: { 'secrets.vaultbridge.dev/force-sync': `rotation-${index}` } } } },
+      {
+        group: GROUP,
+        version: VERSION,
+        namespace,
+        plural: 'vaultstaticsecrets',
+        name: 'counted',
+        body: { metadata: { annotations: { 'secrets.vaultbridge.dev/force-sync': `rotation-${index}` } } },
+      },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
     const secret = await waitFor(`rotation ${index} in the Secret`, async () => {
@@ -134,7 +188,10 @@ test('a change costs one Vault read: our own Secret write is not "repaired" by r
       return current && decode(current, 'password') === `rotation-${index}` && current;
     });
     // The status MAC is written after the Secret; only then is the whole sync done.
-    await waitFor(`the MAC of rotation ${index}`, async () => (await readVss('counted')).status?.secretMAC === secretMac(macKey, secret.data ?? {}));
+    await waitFor(
+      `the MAC of rotation ${index}`,
+      async () => (await readVss('counted')).status?.secretMAC === secretMac(macKey, secret.data ?? {}),
+    );
   }
   // The watch event of the last write reaches the operator within milliseconds; give a repair time to show.
   await new Promise((resolve) => setTimeout(resolve, 1500));
@@ -143,20 +200,31 @@ test('a change costs one Vault read: our own Secret write is not "repaired" by r
 });
 
 test('a VaultStaticSecret whose VaultAuth does not exist is Ready=False naming the ref, and leaves an existing Secret alone', async () => {
-  await core.createNamespacedSecret({ namespace, body: { metadata: { name: 'precious' }, data: { keep: Buffer.from('me').toString('base64') } } });
+  await core.createNamespacedSecret({
+    namespace,
+    body: { metadata: { name: 'precious' }, data: { keep: Buffer.from('me').toString('base64') } },
+  });
   const original = (await readSecret('precious'))!;
   await create('vaultstaticsecrets', 'VaultStaticSecret', 'broken', {
-    vaultAuthRef: 'missing-auth', mount: 'secret', path: vaultPath, type: 'kv-v2',
+    vaultAuthRef: 'missing-auth',
+    mount: 'secret',
+    path: vaultPath,
+    type: 'kv-v2',
     destination: { name: 'precious', create: true, overwrite: true },
   });
   const broken = await waitFor('Ready=False', async () => {
     const object = await readVss('broken');
     return condition(object, 'Ready')?.status === 'False' && object;
   });
-  expect(condition(broken, 'Ready')).toMatchObject({ reason: 'VaultAuthNotFound', observedGeneration: broken.metadata.generation });
+  expect(condition(broken, 'Ready')).toMatchObject({
+    reason: 'VaultAuthNotFound',
+    observedGeneration: broken.metadata.generation,
+  });
   // SecretSynced=False from the first failure on (VSO's shape; the Synced printer column reads it).
   expect(condition(broken, 'SecretSynced')).toMatchObject({ status: 'False', reason: 'VaultAuthNotFound' });
-  expect(condition(broken, 'Ready')?.message).toContain(`spec.vaultAuthRef: VaultAuth ${namespace}/missing-auth not found`);
+  expect(condition(broken, 'Ready')?.message).toContain(
+    `spec.vaultAuthRef: VaultAuth ${namespace}/missing-auth not found`,
+  );
   expect(condition(broken, 'Ready')?.message).not.toContain('second-password');
   const after = (await readSecret('precious'))!;
   expect(after.metadata?.resourceVersion).toBe(original.metadata?.resourceVersion);
@@ -166,9 +234,16 @@ test('a VaultStaticSecret whose VaultAuth does not exist is Ready=False naming t
 });
 
 test('a Secret the object does not own is not overwritten without overwrite', async () => {
-  await core.createNamespacedSecret({ namespace, body: { metadata: { name: 'not-ours' }, data: { keep: Buffer.from('me').toString('base64') } } });
+  await core.createNamespacedSecret({
+    namespace,
+    body: { metadata: { name: 'not-ours' }, data: { keep: Buffer.from('me').toString('base64') } },
+  });
   await create('vaultstaticsecrets', 'VaultStaticSecret', 'no-overwrite', {
-    vaultAuthRef: 'auth', mount: 'secret', path: vaultPath, type: 'kv-v2', destination: { name: 'not-ours', create: true },
+    vaultAuthRef: 'auth',
+    mount: 'secret',
+    path: vaultPath,
+    type: 'kv-v2',
+    destination: { name: 'not-ours', create: true },
   });
   const object = await waitFor('Ready=False', async () => {
     const vss = await readVss('no-overwrite');
@@ -182,7 +257,11 @@ test('a Secret the object does not own is not overwritten without overwrite', as
 test('a 403 from Vault is Ready=False naming the path', async () => {
   await stack.vaultAdmin.write(`secret/data/e2e-forbidden/${namespace}`, { data: { a: 'b' } });
   await create('vaultstaticsecrets', 'VaultStaticSecret', 'forbidden', {
-    vaultAuthRef: 'auth', mount: 'secret', path: `e2e-forbidden/${namespace}`, type: 'kv-v2', destination: { name: 'forbidden', create: true },
+    vaultAuthRef: 'auth',
+    mount: 'secret',
+    path: `e2e-forbidden/${namespace}`,
+    type: 'kv-v2',
+    destination: { name: 'forbidden', create: true },
   });
   const object = await waitFor('Ready=False', async () => {
     const vss = await readVss('forbidden');
@@ -203,7 +282,8 @@ function workloadSpec(app: string, paused = false) {
   };
 }
 
-const restartedAt = (workload: V1Deployment | undefined) => workload?.spec?.template?.metadata?.annotations?.[RESTARTED_AT_ANNOTATION];
+const restartedAt = (workload: V1Deployment | undefined) =>
+  workload?.spec?.template?.metadata?.annotations?.[RESTARTED_AT_ANNOTATION];
 
 async function eventsFor(name: string): Promise<{ reason: string; type: string; message: string }[]> {
   const list = await core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${name}` });
@@ -214,11 +294,21 @@ test('a change of the Vault data restarts the rollout targets; the first sync an
   const path = `e2e/${namespace}/restart`;
   await stack.vaultAdmin.write(`secret/data/${path}`, { data: { token: 'one' } });
   await apps.createNamespacedDeployment({ namespace, body: { metadata: { name: 'web' }, spec: workloadSpec('web') } });
-  await apps.createNamespacedStatefulSet({ namespace, body: { metadata: { name: 'db' }, spec: { ...workloadSpec('db'), serviceName: 'db' } } });
+  await apps.createNamespacedStatefulSet({
+    namespace,
+    body: { metadata: { name: 'db' }, spec: { ...workloadSpec('db'), serviceName: 'db' } },
+  });
   await create('vaultstaticsecrets', 'VaultStaticSecret', 'restarting', {
-    vaultAuthRef: 'auth', mount: 'secret', path, type: 'kv-v2', refreshAfter: '1s',
+    vaultAuthRef: 'auth',
+    mount: 'secret',
+    path,
+    type: 'kv-v2',
+    refreshAfter: '1s',
     destination: { name: 'restarting-secret', create: true },
-    rolloutRestartTargets: [{ kind: 'Deployment', name: 'web' }, { kind: 'StatefulSet', name: 'db' }],
+    rolloutRestartTargets: [
+      { kind: 'Deployment', name: 'web' },
+      { kind: 'StatefulSet', name: 'db' },
+    ],
   });
   const first = await waitFor('the first sync', async () => {
     const object = await readVss('restarting');
@@ -228,12 +318,18 @@ test('a change of the Vault data restarts the rollout targets; the first sync an
 
   // Drift repair restores the Secret; the Vault data did not change, so nothing restarts.
   const secret = (await readSecret('restarting-secret'))!;
-  await core.replaceNamespacedSecret({ name: 'restarting-secret', namespace, body: { ...secret, data: { token: Buffer.from('tampered').toString('base64') } } });
+  await core.replaceNamespacedSecret({
+    name: 'restarting-secret',
+    namespace,
+    body: { ...secret, data: { token: Buffer.from('tampered').toString('base64') } },
+  });
   await waitFor('the repaired Secret', async () => decode((await readSecret('restarting-secret'))!, 'token') === 'one');
   // Several refreshes (refreshAfter 1s) with unchanged data: still no restart.
   await new Promise((resolve) => setTimeout(resolve, 2500));
   expect(restartedAt(await apps.readNamespacedDeployment({ name: 'web', namespace }))).toBeUndefined();
-  expect(restartedAt(await apps.readNamespacedStatefulSet({ name: 'db', namespace }) as V1Deployment)).toBeUndefined();
+  expect(
+    restartedAt((await apps.readNamespacedStatefulSet({ name: 'db', namespace })) as V1Deployment),
+  ).toBeUndefined();
 
   const changedAt = Date.now();
   await stack.vaultAdmin.write(`secret/data/${path}`, { data: { token: 'two' } });
@@ -242,23 +338,28 @@ test('a change of the Vault data restarts the rollout targets; the first sync an
     return restartedAt(web) ? web : undefined;
   });
   expect(Date.parse(restartedAt(deployment)!)).toBeGreaterThanOrEqual(changedAt - 1000);
-  expect(restartedAt(await apps.readNamespacedStatefulSet({ name: 'db', namespace }) as V1Deployment)).toBeDefined();
+  expect(restartedAt((await apps.readNamespacedStatefulSet({ name: 'db', namespace })) as V1Deployment)).toBeDefined();
   expect(decode((await readSecret('restarting-secret'))!, 'token')).toBe('two');
   const after = await waitFor('RolloutRestart=True', async () => {
     const object = await readVss('restarting');
     return condition(object, 'RolloutRestart')?.status === 'True' && object;
   });
-  expect(condition(after, 'RolloutRestart')).toMatchObject({ reason: 'RolloutRestartTriggered', message: 'restarted Deployment web, StatefulSet db' });
+  expect(condition(after, 'RolloutRestart')).toMatchObject({
+    reason: 'RolloutRestartTriggered',
+    message: 'restarted Deployment web, StatefulSet db',
+  });
   const events = await waitFor('the Events', async () => {
     const list = await eventsFor('restarting');
     return list.filter((e) => e.reason === 'RolloutRestartTriggered').length === 2 && list;
   });
-  expect(events).toEqual(expect.arrayContaining([
-    { reason: 'SecretSynced', type: 'Normal', message: `Secret restarting-secret created from secret/${path}` },
-    { reason: 'SecretSynced', type: 'Normal', message: `Secret restarting-secret updated from secret/${path}` },
-    { reason: 'RolloutRestartTriggered', type: 'Normal', message: 'Rollout restart triggered for Deployment web' },
-    { reason: 'RolloutRestartTriggered', type: 'Normal', message: 'Rollout restart triggered for StatefulSet db' },
-  ]));
+  expect(events).toEqual(
+    expect.arrayContaining([
+      { reason: 'SecretSynced', type: 'Normal', message: `Secret restarting-secret created from secret/${path}` },
+      { reason: 'SecretSynced', type: 'Normal', message: `Secret restarting-secret updated from secret/${path}` },
+      { reason: 'RolloutRestartTriggered', type: 'Normal', message: 'Rollout restart triggered for Deployment web' },
+      { reason: 'RolloutRestartTriggered', type: 'Normal', message: 'Rollout restart triggered for StatefulSet db' },
+    ]),
+  );
   expect(JSON.stringify(events)).not.toMatch(/\b(one|two)\b/);
 
   // One restart per change: further refreshes of the same data leave the annotation as it is.
@@ -269,29 +370,54 @@ test('a change of the Vault data restarts the rollout targets; the first sync an
 test('objects changing together restart a shared workload once (batched), and each reports it', async () => {
   const paths = ['batch-a', 'batch-b'].map((name) => `e2e/${namespace}/${name}`);
   for (const path of paths) await stack.vaultAdmin.write(`secret/data/${path}`, { data: { token: 'one' } });
-  await apps.createNamespacedDeployment({ namespace, body: { metadata: { name: 'shared' }, spec: workloadSpec('shared') } });
+  await apps.createNamespacedDeployment({
+    namespace,
+    body: { metadata: { name: 'shared' }, spec: workloadSpec('shared') },
+  });
   for (const [index, path] of paths.entries()) {
     await create('vaultstaticsecrets', 'VaultStaticSecret', `batch-${index}`, {
-      vaultAuthRef: 'auth', mount: 'secret', path, type: 'kv-v2', refreshAfter: '1h',
-      destination: { name: `batch-${index}`, create: true }, rolloutRestartTargets: [{ kind: 'Deployment', name: 'shared' }],
+      vaultAuthRef: 'auth',
+      mount: 'secret',
+      path,
+      type: 'kv-v2',
+      refreshAfter: '1h',
+      destination: { name: `batch-${index}`, create: true },
+      rolloutRestartTargets: [{ kind: 'Deployment', name: 'shared' }],
     });
   }
-  for (const index of [0, 1]) await waitFor('the first sync', async () => (await readVss(`batch-${index}`)).status?.secretMAC);
+  for (const index of [0, 1])
+    await waitFor('the first sync', async () => (await readVss(`batch-${index}`)).status?.secretMAC);
   const before = (await apps.readNamespacedDeployment({ name: 'shared', namespace })).metadata?.generation ?? 0;
 
   for (const path of paths) await stack.vaultAdmin.write(`secret/data/${path}`, { data: { token: 'two' } });
   // Both objects sync at once (force-sync wakes them now instead of at refreshAfter).
-  await Promise.all([0, 1].map((index) => custom.patchNamespacedCustomObject(
-    { group: GROUP, version: VERSION, namespace, plural: 'vaultstaticsecrets', name: `batch-${index}`, body: { metadata: { annotations: { 'secrets.vaultbridge.dev/force-sync': 'now' } } } },
-    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-  )));
+  await Promise.all(
+    [0, 1].map((index) =>
+      custom.patchNamespacedCustomObject(
+        {
+          group: GROUP,
+          version: VERSION,
+          namespace,
+          plural: 'vaultstaticsecrets',
+          name: `batch-${index}`,
+          body: { metadata: { annotations: { 'secrets.vaultbridge.dev/force-sync': 'now' } } },
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      ),
+    ),
+  );
   for (const index of [0, 1]) {
     const object = await waitFor('RolloutRestart=True', async () => {
       const vss = await readVss(`batch-${index}`);
       return condition(vss, 'RolloutRestart')?.status === 'True' ? vss : undefined;
     });
-    expect(condition(object, 'RolloutRestart')).toMatchObject({ reason: 'RolloutRestartTriggered', message: 'restarted Deployment shared' });
-    await waitFor('the Event', async () => (await eventsFor(`batch-${index}`)).some((e) => e.reason === 'RolloutRestartTriggered'));
+    expect(condition(object, 'RolloutRestart')).toMatchObject({
+      reason: 'RolloutRestartTriggered',
+      message: 'restarted Deployment shared',
+    });
+    await waitFor('the Event', async () =>
+      (await eventsFor(`batch-${index}`)).some((e) => e.reason === 'RolloutRestartTriggered'),
+    );
   }
   // One pod-template change for both: one rollout.
   expect((await apps.readNamespacedDeployment({ name: 'shared', namespace })).metadata?.generation).toBe(before + 1);
@@ -300,11 +426,21 @@ test('objects changing together restart a shared workload once (batched), and ea
 test('a paused Deployment and a missing target are reported, and the Secret is still synced', async () => {
   const path = `e2e/${namespace}/restart-failing`;
   await stack.vaultAdmin.write(`secret/data/${path}`, { data: { token: 'one' } });
-  await apps.createNamespacedDeployment({ namespace, body: { metadata: { name: 'paused-web' }, spec: workloadSpec('paused-web', true) } });
+  await apps.createNamespacedDeployment({
+    namespace,
+    body: { metadata: { name: 'paused-web' }, spec: workloadSpec('paused-web', true) },
+  });
   await create('vaultstaticsecrets', 'VaultStaticSecret', 'restart-failing', {
-    vaultAuthRef: 'auth', mount: 'secret', path, type: 'kv-v2', refreshAfter: '1s',
+    vaultAuthRef: 'auth',
+    mount: 'secret',
+    path,
+    type: 'kv-v2',
+    refreshAfter: '1s',
     destination: { name: 'restart-failing-secret', create: true },
-    rolloutRestartTargets: [{ kind: 'Deployment', name: 'paused-web' }, { kind: 'DaemonSet', name: 'ghost' }],
+    rolloutRestartTargets: [
+      { kind: 'Deployment', name: 'paused-web' },
+      { kind: 'DaemonSet', name: 'ghost' },
+    ],
   });
   await waitFor('the first sync', async () => (await readVss('restart-failing')).status?.secretMAC);
   await stack.vaultAdmin.write(`secret/data/${path}`, { data: { token: 'two' } });
@@ -318,11 +454,18 @@ test('a paused Deployment and a missing target are reported, and the Secret is s
   expect(condition(object, 'Ready')?.status).toBe('True');
   expect(decode((await readSecret('restart-failing-secret'))!, 'token')).toBe('two');
   expect(restartedAt(await apps.readNamespacedDeployment({ name: 'paused-web', namespace }))).toBeUndefined();
-  await waitFor('the Warning Events', async () => (await eventsFor('restart-failing')).filter((e) => e.type === 'Warning' && e.reason === 'RolloutRestartFailed').length === 2);
+  await waitFor(
+    'the Warning Events',
+    async () =>
+      (await eventsFor('restart-failing')).filter((e) => e.type === 'Warning' && e.reason === 'RolloutRestartFailed')
+        .length === 2,
+  );
 });
 
 test('a failure is recorded as one Warning Event, not one per retry', async () => {
-  await waitFor('the 403 Event', async () => (await eventsFor('forbidden')).some((e) => e.reason === 'VaultPermissionDenied'));
+  await waitFor('the 403 Event', async () =>
+    (await eventsFor('forbidden')).some((e) => e.reason === 'VaultPermissionDenied'),
+  );
   // The forbidden object keeps failing with back-off (200 ms to 2 s here); its status says so, Events do not repeat.
   await new Promise((resolve) => setTimeout(resolve, 3000));
   const warnings = (await eventsFor('forbidden')).filter((e) => e.reason === 'VaultPermissionDenied');
@@ -333,11 +476,20 @@ test('a failure is recorded as one Warning Event, not one per retry', async () =
 
 test('destination.transformation: a template key, excluded raw keys and no _raw', async () => {
   await create('vaultstaticsecrets', 'VaultStaticSecret', 'shaped', {
-    vaultAuthRef: 'auth', mount: 'secret', path: vaultPath, type: 'kv-v2', refreshAfter: '1h',
+    vaultAuthRef: 'auth',
+    mount: 'secret',
+    path: vaultPath,
+    type: 'kv-v2',
+    refreshAfter: '1h',
     destination: {
-      name: 'shaped-secret', create: true,
+      name: 'shaped-secret',
+      create: true,
       transformation: {
-        templates: { 'config.ini': { text: '[db]\nuser = {{Secrets.username}}\npassword = {{Secrets.password}}\nversion = {{Metadata.version}}\n' } },
+        templates: {
+          'config.ini': {
+            text: '[db]\nuser = {{Secrets.username}}\npassword = {{Secrets.password}}\nversion = {{Metadata.version}}\n',
+          },
+        },
         excludes: ['^password$'],
         excludeRaw: true,
       },
@@ -345,19 +497,33 @@ test('destination.transformation: a template key, excluded raw keys and no _raw'
   });
   const secret = await waitFor('the shaped Secret', () => readSecret('shaped-secret'));
   expect(Object.keys(secret.data ?? {}).sort()).toEqual(['config.ini', 'username']);
-  const current = await stack.vaultAdmin.read<{ data: { data: { password: string }; metadata: { version: number } } }>(`secret/data/${vaultPath}`);
-  expect(decode(secret, 'config.ini')).toBe(`[db]\nuser = app\npassword = ${current.data.data.password}\nversion = ${current.data.metadata.version}\n`);
+  const current = await stack.vaultAdmin.read<{ data: { data: { password: string }; metadata: { version: number } } }>(
+    `secret/data/${vaultPath}`,
+  );
+  expect(decode(secret, 'config.ini')).toBe(
+    `[db]\nuser = app\npassword = ${current.data.data.password}\nversion = ${current.data.metadata.version}\n`,
+  );
 });
 
 test('Go templates as VSO writes them: sprig, .Metadata and .Annotations, and a define from a SecretTransformation sourceTemplate', async () => {
   await create('secrettransformations', 'SecretTransformation', 'go-helpers', {
-    sourceTemplates: [{ name: 'helpers', text: '{{- define "helper.env" -}}{{- range $k, $v := . }}{{ $k | upper }}={{ $v | quote }}\n{{ end }}{{- end -}}' }],
+    sourceTemplates: [
+      {
+        name: 'helpers',
+        text: '{{- define "helper.env" -}}{{- range $k, $v := . }}{{ $k | upper }}={{ $v | quote }}\n{{ end }}{{- end -}}',
+      },
+    ],
     templates: { 'app.env': { text: '{{- template "helper.env" .Secrets -}}' } },
   });
   await create('vaultstaticsecrets', 'VaultStaticSecret', 'go-shaped', {
-    vaultAuthRef: 'auth', mount: 'secret', path: vaultPath, type: 'kv-v2', refreshAfter: '1h',
+    vaultAuthRef: 'auth',
+    mount: 'secret',
+    path: vaultPath,
+    type: 'kv-v2',
+    refreshAfter: '1h',
     destination: {
-      name: 'go-shaped', create: true,
+      name: 'go-shaped',
+      create: true,
       transformation: {
         excludeRaw: true,
         excludes: ['.*'],
@@ -371,31 +537,45 @@ test('Go templates as VSO writes them: sprig, .Metadata and .Annotations, and a 
     },
   });
   const secret = await waitFor('the Secret shaped by Go templates', () => readSecret('go-shaped'));
-  const current = await stack.vaultAdmin.read<{ data: { data: { username: string; password: string }; metadata: { version: number } } }>(`secret/data/${vaultPath}`);
+  const current = await stack.vaultAdmin.read<{
+    data: { data: { username: string; password: string }; metadata: { version: number } };
+  }>(`secret/data/${vaultPath}`);
   expect(Object.keys(secret.data ?? {}).sort()).toEqual(['app.env', 'inline.env', 'meta.txt', 'password.txt']);
   expect(decode(secret, 'password.txt')).toBe(`password=${current.data.data.password}`);
-  expect(decode(secret, 'meta.txt')).toBe(`version=${current.data.metadata.version} user=${Buffer.from('app').toString('base64')}`);
+  expect(decode(secret, 'meta.txt')).toBe(
+    `version=${current.data.metadata.version} user=${Buffer.from('app').toString('base64')}`,
+  );
   expect(decode(secret, 'inline.env')).toBe('USERNAME="app"\n');
-  const env = Object.entries(current.data.data).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k.toUpperCase()}=${JSON.stringify(v)}\n`).join('');
+  const env = Object.entries(current.data.data)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([k, v]) => `${k.toUpperCase()}=${JSON.stringify(v)}\n`)
+    .join('');
   expect(decode(secret, 'app.env')).toBe(env);
 });
 
 test('transformationRefs: templates and excludes from a SecretTransformation, inline templates winning; a bad one is reported on both objects', async () => {
   await create('secrettransformations', 'SecretTransformation', 'db-shapes', {
     templates: {
-      'dsn': { text: 'postgres://{{Secrets.username}}@db/app' },
-      'greeting': { text: 'hello {{Secrets.username}}' },
+      dsn: { text: 'postgres://{{Secrets.username}}@db/app' },
+      greeting: { text: 'hello {{Secrets.username}}' },
     },
     excludes: ['^password$'],
   });
   await create('vaultstaticsecrets', 'VaultStaticSecret', 'by-ref', {
-    vaultAuthRef: 'auth', mount: 'secret', path: vaultPath, type: 'kv-v2', refreshAfter: '1h',
+    vaultAuthRef: 'auth',
+    mount: 'secret',
+    path: vaultPath,
+    type: 'kv-v2',
+    refreshAfter: '1h',
     destination: {
-      name: 'by-ref', create: true,
+      name: 'by-ref',
+      create: true,
       transformation: {
         excludeRaw: true,
         templates: { greeting: { text: 'inline {{Secrets.username}}' } },
-        transformationRefs: [{ name: 'db-shapes', templateRefs: [{ name: 'dsn', keyOverride: 'DATABASE_URL' }, { name: 'greeting' }] }],
+        transformationRefs: [
+          { name: 'db-shapes', templateRefs: [{ name: 'dsn', keyOverride: 'DATABASE_URL' }, { name: 'greeting' }] },
+        ],
       },
     },
   });
@@ -404,12 +584,24 @@ test('transformationRefs: templates and excludes from a SecretTransformation, in
   expect(decode(secret, 'DATABASE_URL')).toBe('postgres://app@db/app');
   expect(decode(secret, 'greeting')).toBe('inline app');
   type StatusObject = { status?: { valid?: boolean; error?: string } };
-  await waitFor('the SecretTransformation valid', async () => (await objects.read<StatusObject>('secrettransformations', 'db-shapes')).status?.valid === true);
+  await waitFor(
+    'the SecretTransformation valid',
+    async () => (await objects.read<StatusObject>('secrettransformations', 'db-shapes')).status?.valid === true,
+  );
 
-  await create('secrettransformations', 'SecretTransformation', 'broken-shapes', { templates: { dsn: { text: '{{#each}}' } } });
+  await create('secrettransformations', 'SecretTransformation', 'broken-shapes', {
+    templates: { dsn: { text: '{{#each}}' } },
+  });
   await create('vaultstaticsecrets', 'VaultStaticSecret', 'by-broken-ref', {
-    vaultAuthRef: 'auth', mount: 'secret', path: vaultPath, type: 'kv-v2',
-    destination: { name: 'by-broken-ref', create: true, transformation: { transformationRefs: [{ name: 'broken-shapes' }] } },
+    vaultAuthRef: 'auth',
+    mount: 'secret',
+    path: vaultPath,
+    type: 'kv-v2',
+    destination: {
+      name: 'by-broken-ref',
+      create: true,
+      transformation: { transformationRefs: [{ name: 'broken-shapes' }] },
+    },
   });
   const broken = await waitFor('the SecretTransformation invalid', async () => {
     const object = await objects.read<StatusObject>('secrettransformations', 'broken-shapes');
@@ -427,7 +619,10 @@ test('transformationRefs: templates and excludes from a SecretTransformation, in
 
 test('a template that does not compile is Ready=False naming the field', async () => {
   await create('vaultstaticsecrets', 'VaultStaticSecret', 'bad-template', {
-    vaultAuthRef: 'auth', mount: 'secret', path: vaultPath, type: 'kv-v2',
+    vaultAuthRef: 'auth',
+    mount: 'secret',
+    path: vaultPath,
+    type: 'kv-v2',
     destination: { name: 'bad-template', create: true, transformation: { templates: { url: { text: '{{#each}}' } } } },
   });
   const object = await waitFor('Ready=False', async () => {
@@ -441,9 +636,21 @@ test('a template that does not compile is Ready=False naming the field', async (
 
 // Status of the connection objects: what was checked, or why it failed, on the object itself.
 describe('VaultConnection and VaultAuth status', () => {
-  type StatusObject = { status?: { valid?: boolean; error?: string; conditions?: { type: string; status: string; reason: string; message: string }[] } };
+  type StatusObject = {
+    status?: {
+      valid?: boolean;
+      error?: string;
+      conditions?: { type: string; status: string; reason: string; message: string }[];
+    };
+  };
   const read = (plural: string, name: string) =>
-    custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, name }) as Promise<StatusObject>;
+    custom.getNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace,
+      plural,
+      name,
+    }) as Promise<StatusObject>;
   const ready = (object: StatusObject) => object.status?.conditions?.find((c) => c.type === 'Ready');
 
   test('a working connection and login are Ready with what was checked', async () => {
@@ -454,21 +661,29 @@ describe('VaultConnection and VaultAuth status', () => {
     expect(connection.status?.valid).toBe(true);
     expect(ready(connection)?.message).toMatch(/^Vault answers \(version 1\.13\.0\)$/);
     expect(connection.status?.conditions?.find((c) => c.type === 'VaultPing')?.status).toBe('True');
-    expect(connection.status?.conditions?.find((c) => c.type === 'Healthy')).toMatchObject({ status: 'True', reason: 'Healthy' });
+    expect(connection.status?.conditions?.find((c) => c.type === 'Healthy')).toMatchObject({
+      status: 'True',
+      reason: 'Healthy',
+    });
     const auth = await waitFor('VaultAuth Ready', async () => {
       const object = await read('vaultauths', 'auth');
       return ready(object)?.status === 'True' ? object : undefined;
     });
     expect(auth.status).toMatchObject({ valid: true, error: '' });
     expect(ready(auth)?.message).toContain(`logged in with role "${namespace}"`);
-    expect(auth.status?.conditions?.find((c) => c.type === 'Healthy')).toMatchObject({ status: 'True', reason: 'Healthy' });
+    expect(auth.status?.conditions?.find((c) => c.type === 'Healthy')).toMatchObject({
+      status: 'True',
+      reason: 'Healthy',
+    });
     expect(ready(auth)?.message).toContain(namespace);
   });
 
   test('an unreachable Vault and a refused login are Ready=False with the reason', async () => {
     await create('vaultconnections', 'VaultConnection', 'nowhere', { address: 'http://127.0.0.1:1' });
     await create('vaultauths', 'VaultAuth', 'wrong-role', {
-      vaultConnectionRef: 'vault', method: 'kubernetes', mount: stack.layout.kubernetesAuthMount,
+      vaultConnectionRef: 'vault',
+      method: 'kubernetes',
+      mount: stack.layout.kubernetesAuthMount,
       kubernetes: { role: 'no-such-role', serviceAccount: 'app', audiences: ['vault'] },
     });
     const connection = await waitFor('VaultConnection Ready=False', async () => {
@@ -483,8 +698,14 @@ describe('VaultConnection and VaultAuth status', () => {
     });
     expect(auth.status).toMatchObject({ valid: false, error: 'VaultLoginFailed' });
     expect(ready(auth)?.message).toContain('no-such-role');
-    expect(auth.status?.conditions?.find((c) => c.type === 'Healthy')).toMatchObject({ status: 'False', reason: 'VaultLoginFailed' });
-    expect(connection.status?.conditions?.find((c) => c.type === 'Healthy')).toMatchObject({ status: 'False', reason: 'VaultUnavailable' });
+    expect(auth.status?.conditions?.find((c) => c.type === 'Healthy')).toMatchObject({
+      status: 'False',
+      reason: 'VaultLoginFailed',
+    });
+    expect(connection.status?.conditions?.find((c) => c.type === 'Healthy')).toMatchObject({
+      status: 'False',
+      reason: 'VaultUnavailable',
+    });
   });
 });
 
@@ -492,25 +713,59 @@ describe('AppRole VaultAuth', () => {
   test('a VaultAuth with method appRole logs in with the secret_id from a Secret, and secrets sync through it', async () => {
     const mount = `approle-${namespace}`;
     await stack.vaultAdmin.write(`sys/auth/${mount}`, { type: 'approle' });
-    await stack.vaultAdmin.write(`auth/${mount}/role/app`, { token_policies: [namespace], token_ttl: '1h', secret_id_ttl: '1h' });
-    const roleId = (await stack.vaultAdmin.read<{ data: { role_id: string } }>(`auth/${mount}/role/app/role-id`)).data.role_id;
-    const secretId = (await stack.vaultAdmin.write<{ data: { secret_id: string } }>(`auth/${mount}/role/app/secret-id`, {})).data.secret_id;
-    await core.createNamespacedSecret({ namespace, body: { metadata: { name: 'approle-secret-id' }, stringData: { id: secretId } } });
-    await core.createNamespacedSecret({ namespace, body: { metadata: { name: 'approle-wrong-id' }, stringData: { id: 'not-the-secret-id' } } });
-    await create('vaultauths', 'VaultAuth', 'approle', { vaultConnectionRef: 'vault', method: 'appRole', mount, appRole: { roleId, secretRef: 'approle-secret-id' } });
-    await create('vaultauths', 'VaultAuth', 'approle-wrong', { vaultConnectionRef: 'vault', method: 'appRole', mount, appRole: { roleId, secretRef: 'approle-wrong-id' } });
+    await stack.vaultAdmin.write(`auth/${mount}/role/app`, {
+      token_policies: [namespace],
+      token_ttl: '1h',
+      secret_id_ttl: '1h',
+    });
+    const roleId = (await stack.vaultAdmin.read<{ data: { role_id: string } }>(`auth/${mount}/role/app/role-id`)).data
+      .role_id;
+    const secretId = (
+      await stack.vaultAdmin.write<{ data: { secret_id: string } }>(`auth/${mount}/role/app/secret-id`, {})
+    ).data.secret_id;
+    await core.createNamespacedSecret({
+      namespace,
+      body: { metadata: { name: 'approle-secret-id' }, stringData: { id: secretId } },
+    });
+    await core.createNamespacedSecret({
+      namespace,
+      body: { metadata: { name: 'approle-wrong-id' }, stringData: { id: 'not-the-secret-id' } },
+    });
+    await create('vaultauths', 'VaultAuth', 'approle', {
+      vaultConnectionRef: 'vault',
+      method: 'appRole',
+      mount,
+      appRole: { roleId, secretRef: 'approle-secret-id' },
+    });
+    await create('vaultauths', 'VaultAuth', 'approle-wrong', {
+      vaultConnectionRef: 'vault',
+      method: 'appRole',
+      mount,
+      appRole: { roleId, secretRef: 'approle-wrong-id' },
+    });
     await create('vaultstaticsecrets', 'VaultStaticSecret', 'via-approle', {
-      vaultAuthRef: 'approle', mount: 'secret', path: vaultPath, type: 'kv-v2', destination: { name: 'via-approle', create: true },
+      vaultAuthRef: 'approle',
+      mount: 'secret',
+      path: vaultPath,
+      type: 'kv-v2',
+      destination: { name: 'via-approle', create: true },
     });
     const secret = await waitFor('the Secret synced through AppRole', () => readSecret('via-approle'));
     expect(decode(secret, 'username')).toBe('app');
 
-    type StatusObject = { status?: { valid?: boolean; error?: string; conditions?: { type: string; status: string; reason: string; message: string }[] } };
-    const ready = async (name: string, status: string) => waitFor(`VaultAuth ${name} Ready=${status}`, async () => {
-      const object = await objects.read<StatusObject>('vaultauths', name);
-      const condition = object.status?.conditions?.find((c) => c.type === 'Ready');
-      return condition?.status === status ? condition : undefined;
-    });
+    type StatusObject = {
+      status?: {
+        valid?: boolean;
+        error?: string;
+        conditions?: { type: string; status: string; reason: string; message: string }[];
+      };
+    };
+    const ready = async (name: string, status: string) =>
+      waitFor(`VaultAuth ${name} Ready=${status}`, async () => {
+        const object = await objects.read<StatusObject>('vaultauths', name);
+        const condition = object.status?.conditions?.find((c) => c.type === 'Ready');
+        return condition?.status === status ? condition : undefined;
+      });
     expect((await ready('approle', 'True')).message).toContain(`logged in with role "AppRole at auth/${mount}"`);
     const refused = await ready('approle-wrong', 'False');
     expect(refused.reason).toBe('VaultLoginFailed');
@@ -526,27 +781,63 @@ describe('JWT VaultAuth', () => {
     // client-node types the keyset as a string but hands back the parsed JSON (its content type is jwk-set+json).
     const answer: unknown = await kubeConfig.makeApiClient(OpenidApi).getServiceAccountIssuerOpenIDKeyset();
     const keyset = (typeof answer === 'string' ? JSON.parse(answer) : answer) as { keys: JsonWebKey[] };
-    const pems = keyset.keys.map((jwk) => createPublicKey({ key: jwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString());
+    const pems = keyset.keys.map((jwk) =>
+      createPublicKey({ key: jwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString(),
+    );
     await stack.vaultAdmin.write(`sys/auth/${mount}`, { type: 'jwt' });
     await stack.vaultAdmin.write(`auth/${mount}/config`, { jwt_validation_pubkeys: pems });
     await stack.vaultAdmin.write(`auth/${mount}/role/app`, {
-      role_type: 'jwt', user_claim: 'sub', bound_audiences: ['vault'], bound_subject: `system:serviceaccount:${namespace}:app`, token_policies: [namespace], token_ttl: '1h',
+      role_type: 'jwt',
+      user_claim: 'sub',
+      bound_audiences: ['vault'],
+      bound_subject: `system:serviceaccount:${namespace}:app`,
+      token_policies: [namespace],
+      token_ttl: '1h',
     });
     const { token } = await stack.requestToken(namespace, 'app', { audiences: ['vault'], expirationSeconds: 3600 });
-    await core.createNamespacedSecret({ namespace, body: { metadata: { name: 'jwt-token' }, stringData: { jwt: token } } });
-    await create('vaultauths', 'VaultAuth', 'jwt-sa', { vaultConnectionRef: 'vault', method: 'jwt', mount, jwt: { role: 'app', serviceAccount: 'app', audiences: ['vault'] } });
-    await create('vaultauths', 'VaultAuth', 'jwt-secret', { vaultConnectionRef: 'vault', method: 'jwt', mount, jwt: { role: 'app', secretRef: 'jwt-token' } });
-    await create('vaultauths', 'VaultAuth', 'jwt-wrong-audience', { vaultConnectionRef: 'vault', method: 'jwt', mount, jwt: { role: 'app', serviceAccount: 'app', audiences: ['not-vault'] } });
+    await core.createNamespacedSecret({
+      namespace,
+      body: { metadata: { name: 'jwt-token' }, stringData: { jwt: token } },
+    });
+    await create('vaultauths', 'VaultAuth', 'jwt-sa', {
+      vaultConnectionRef: 'vault',
+      method: 'jwt',
+      mount,
+      jwt: { role: 'app', serviceAccount: 'app', audiences: ['vault'] },
+    });
+    await create('vaultauths', 'VaultAuth', 'jwt-secret', {
+      vaultConnectionRef: 'vault',
+      method: 'jwt',
+      mount,
+      jwt: { role: 'app', secretRef: 'jwt-token' },
+    });
+    await create('vaultauths', 'VaultAuth', 'jwt-wrong-audience', {
+      vaultConnectionRef: 'vault',
+      method: 'jwt',
+      mount,
+      jwt: { role: 'app', serviceAccount: 'app', audiences: ['not-vault'] },
+    });
     await create('vaultstaticsecrets', 'VaultStaticSecret', 'via-jwt', {
-      vaultAuthRef: 'jwt-sa', mount: 'secret', path: vaultPath, type: 'kv-v2', destination: { name: 'via-jwt', create: true },
+      vaultAuthRef: 'jwt-sa',
+      mount: 'secret',
+      path: vaultPath,
+      type: 'kv-v2',
+      destination: { name: 'via-jwt', create: true },
     });
-    expect(decode(await waitFor('the Secret synced through JWT auth', () => readSecret('via-jwt')), 'username')).toBe('app');
+    expect(decode(await waitFor('the Secret synced through JWT auth', () => readSecret('via-jwt')), 'username')).toBe(
+      'app',
+    );
 
-    type StatusObject = { status?: { conditions?: { type: string; status: string; reason: string; message: string }[] } };
-    const ready = async (name: string, status: string) => waitFor(`VaultAuth ${name} Ready=${status}`, async () => {
-      const condition = (await objects.read<StatusObject>('vaultauths', name)).status?.conditions?.find((c) => c.type === 'Ready');
-      return condition?.status === status ? condition : undefined;
-    });
+    type StatusObject = {
+      status?: { conditions?: { type: string; status: string; reason: string; message: string }[] };
+    };
+    const ready = async (name: string, status: string) =>
+      waitFor(`VaultAuth ${name} Ready=${status}`, async () => {
+        const condition = (await objects.read<StatusObject>('vaultauths', name)).status?.conditions?.find(
+          (c) => c.type === 'Ready',
+        );
+        return condition?.status === status ? condition : undefined;
+      });
     expect((await ready('jwt-sa', 'True')).message).toContain('logged in with role "app"');
     expect((await ready('jwt-secret', 'True')).message).toContain('logged in with role "app"');
     const refused = await ready('jwt-wrong-audience', 'False');

@@ -19,14 +19,22 @@ const objects = inNamespace(custom, core, namespace);
 const vaultPath = `e2e/${namespace}/app`;
 let operator: RunningOperator;
 
-const ready = async () => (await objects.read<VaultStaticSecret>('vaultstaticsecrets', 'app')).status?.conditions?.find((item) => item.type === 'Ready');
+const ready = async () =>
+  (await objects.read<VaultStaticSecret>('vaultstaticsecrets', 'app')).status?.conditions?.find(
+    (item) => item.type === 'Ready',
+  );
 
 beforeAll(async () => {
   await installCrds(kubeConfig);
   await stack.createNamespace(namespace);
   await stack.createServiceAccount(namespace, 'app');
   await stack.writePolicy(namespace, `path "secret/data/e2e/${namespace}/*" { capabilities = ["read"] }`);
-  await stack.writeKubernetesRole(namespace, { serviceAccounts: ['app'], namespaces: [namespace], policies: [namespace], audience: 'vault' });
+  await stack.writeKubernetesRole(namespace, {
+    serviceAccounts: ['app'],
+    namespaces: [namespace],
+    policies: [namespace],
+    audience: 'vault',
+  });
   await stack.vaultAdmin.write(`secret/data/${vaultPath}`, { data: { password: 'before-outage' } });
   operator = await connectAndStartOperator(stack, namespace, objects.create, 'vault-outage-e2e');
 });
@@ -39,7 +47,12 @@ afterAll(async () => {
 
 test('10 s without Vault: the Secret keeps its data, the status says why, and the next refresh after it recovers', async () => {
   await objects.create('vaultstaticsecrets', 'VaultStaticSecret', 'app', {
-    vaultAuthRef: 'auth', mount: 'secret', path: vaultPath, type: 'kv-v2', refreshAfter: '1s', destination: { name: 'app', create: true },
+    vaultAuthRef: 'auth',
+    mount: 'secret',
+    path: vaultPath,
+    type: 'kv-v2',
+    refreshAfter: '1s',
+    destination: { name: 'app', create: true },
   });
   const synced = await waitFor('the first sync', () => objects.readSecret('app'));
   expect(decode(synced, 'password')).toBe('before-outage');
@@ -63,10 +76,14 @@ test('10 s without Vault: the Secret keeps its data, the status says why, and th
     await stack.setVaultFault('none');
   }
   const restoredAt = Date.now();
-  const recovered = await waitFor('the new value after Vault is back', async () => {
-    const secret = await objects.readSecret('app');
-    return secret && decode(secret, 'password') === 'after-outage' && secret;
-  }, 90_000);
+  const recovered = await waitFor(
+    'the new value after Vault is back',
+    async () => {
+      const secret = await objects.readSecret('app');
+      return secret && decode(secret, 'password') === 'after-outage' && secret;
+    },
+    90_000,
+  );
   // Recovery time for docs/reliability.md (backoff is capped at 2 s in this test's operator).
   console.info(`vault-outage-e2e: recovered ${Date.now() - restoredAt} ms after Vault was back`);
   expect(recovered.metadata?.uid).toBe(synced.metadata?.uid);

@@ -27,10 +27,14 @@ const namespace = stack.uniqueName('vso-group');
 const kvPath = `webapp/${namespace}/config`;
 let operator: RunningOperator | undefined;
 
-const start = () => startOperator({
-  kubeConfig, logger: createLogger({ name: 'vso-group-e2e', level: 'warn' }), operatorNamespace: namespace,
-  backoff: { baseDelayMs: 200, maxDelayMs: 2000 }, serveVsoApiGroup: true,
-});
+const start = () =>
+  startOperator({
+    kubeConfig,
+    logger: createLogger({ name: 'vso-group-e2e', level: 'warn' }),
+    operatorNamespace: namespace,
+    backoff: { baseDelayMs: 200, maxDelayMs: 2000 },
+    serveVsoApiGroup: true,
+  });
 
 // As VSO's docs write them (addresses, mounts and role are this stack's).
 const manifests = parseYamlAll(`
@@ -98,12 +102,20 @@ spec:
   vaultAuthRef: static-auth
 `);
 
-function parseYamlAll(text: string): Array<{ apiVersion: string; kind: string; metadata: { name: string }; spec: object }> {
-  return text.split(/^---$/m).map((document) => parseYaml(document) as { apiVersion: string; kind: string; metadata: { name: string }; spec: object });
+function parseYamlAll(
+  text: string,
+): Array<{ apiVersion: string; kind: string; metadata: { name: string }; spec: object }> {
+  return text
+    .split(/^---$/m)
+    .map(
+      (document) =>
+        parseYaml(document) as { apiVersion: string; kind: string; metadata: { name: string }; spec: object },
+    );
 }
 
 const pluralOf = (kind: string) => `${kind.toLowerCase()}s`;
-const read = <T>(kind: string, name: string) => custom.getNamespacedCustomObject({ ...VSO_API, namespace, plural: pluralOf(kind), name }) as Promise<T>;
+const read = <T>(kind: string, name: string) =>
+  custom.getNamespacedCustomObject({ ...VSO_API, namespace, plural: pluralOf(kind), name }) as Promise<T>;
 const condition = (conditions: Condition[] | undefined, type: string) => conditions?.find((item) => item.type === type);
 
 beforeAll(async () => {
@@ -111,13 +123,25 @@ beforeAll(async () => {
   await stack.createNamespace(namespace);
   // The API tier runs no controller-manager: the namespace's default service account is made here.
   await stack.createServiceAccount(namespace, 'default');
-  await stack.writePolicy(namespace, `path "${layout.kvV2Mount}/data/${kvPath}" { capabilities = ["read"] }\npath "${layout.pkiMount}/issue/${layout.pkiRole}" { capabilities = ["update"] }\npath "${layout.databaseMount}/creds/${namespace}" { capabilities = ["read"] }`);
+  await stack.writePolicy(
+    namespace,
+    `path "${layout.kvV2Mount}/data/${kvPath}" { capabilities = ["read"] }\npath "${layout.pkiMount}/issue/${layout.pkiRole}" { capabilities = ["update"] }\npath "${layout.databaseMount}/creds/${namespace}" { capabilities = ["read"] }`,
+  );
   await stack.vaultAdmin.write(`${layout.databaseMount}/roles/${namespace}`, {
-    db_name: layout.databaseConnection, default_ttl: '1h', max_ttl: '2h',
+    db_name: layout.databaseConnection,
+    default_ttl: '1h',
+    max_ttl: '2h',
     creation_statements: [`CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`],
   });
-  await stack.writeKubernetesRole(namespace, { serviceAccounts: ['default'], namespaces: [namespace], policies: [namespace], audience: 'vault' });
-  await stack.vaultAdmin.write(`${layout.kvV2Mount}/data/${kvPath}`, { data: { username: 'static-user', password: 'static-password' } });
+  await stack.writeKubernetesRole(namespace, {
+    serviceAccounts: ['default'],
+    namespaces: [namespace],
+    policies: [namespace],
+    audience: 'vault',
+  });
+  await stack.vaultAdmin.write(`${layout.kvV2Mount}/data/${kvPath}`, {
+    data: { username: 'static-user', password: 'static-password' },
+  });
 });
 
 afterAll(async () => {
@@ -126,13 +150,23 @@ afterAll(async () => {
   await operator?.stop();
 });
 
-test('refuses to start while VSO\'s controller holds its leader Lease, and says how to switch over', async () => {
+test("refuses to start while VSO's controller holds its leader Lease, and says how to switch over", async () => {
   const now = new V1MicroTime();
-  await leases.createNamespacedLease({ namespace, body: {
-    metadata: { name: VSO_LEADER_LEASE },
-    spec: { holderIdentity: 'vault-secrets-operator-controller-manager-7d9c_1f2e', leaseDurationSeconds: 15, acquireTime: now, renewTime: now },
-  } });
-  await expect(start()).rejects.toThrow(/VSO's controller is running: Lease .*b0d477c0\.hashicorp\.com held by "vault-secrets-operator-controller-manager-7d9c_1f2e".*uninstall VSO first/);
+  await leases.createNamespacedLease({
+    namespace,
+    body: {
+      metadata: { name: VSO_LEADER_LEASE },
+      spec: {
+        holderIdentity: 'vault-secrets-operator-controller-manager-7d9c_1f2e',
+        leaseDurationSeconds: 15,
+        acquireTime: now,
+        renewTime: now,
+      },
+    },
+  });
+  await expect(start()).rejects.toThrow(
+    /VSO's controller is running: Lease .*b0d477c0\.hashicorp\.com held by "vault-secrets-operator-controller-manager-7d9c_1f2e".*uninstall VSO first/,
+  );
   // The CLI as a pod runs it: exits non-zero and says why and what to do.
   const cli = await startOperatorProcess(stack, namespace, { args: ['--serve-vso-api-group'] });
   const code = await cli.exited;
@@ -141,68 +175,144 @@ test('refuses to start while VSO\'s controller holds its leader Lease, and says 
   expect(cli.output()).toContain('uninstall VSO first');
   // VSO uninstalled: its Lease is no longer renewed (controller-runtime may leave it behind).
   const old = new V1MicroTime(Date.now() - 120_000);
-  await leases.replaceNamespacedLease({ namespace, name: VSO_LEADER_LEASE, body: {
-    ...(await leases.readNamespacedLease({ namespace, name: VSO_LEADER_LEASE })),
-    spec: { holderIdentity: 'vault-secrets-operator-controller-manager-7d9c_1f2e', leaseDurationSeconds: 15, acquireTime: old, renewTime: old },
-  } });
+  await leases.replaceNamespacedLease({
+    namespace,
+    name: VSO_LEADER_LEASE,
+    body: {
+      ...(await leases.readNamespacedLease({ namespace, name: VSO_LEADER_LEASE })),
+      spec: {
+        holderIdentity: 'vault-secrets-operator-controller-manager-7d9c_1f2e',
+        leaseDurationSeconds: 15,
+        acquireTime: old,
+        renewTime: old,
+      },
+    },
+  });
   // Installed without leader election: its chart's Deployment with replicas is enough to refuse.
   const labels = { 'app.kubernetes.io/name': 'vault-secrets-operator', 'control-plane': 'controller-manager' };
-  await apps.createNamespacedDeployment({ namespace, body: {
-    metadata: { name: 'vault-secrets-operator-controller-manager', labels },
-    spec: { replicas: 1, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'manager', image: 'hashicorp/vault-secrets-operator:1.4.1' }] } } },
-  } });
-  await expect(start()).rejects.toThrow(/VSO's controller is installed: Deployment .*vault-secrets-operator-controller-manager .*uninstall VSO first/);
+  await apps.createNamespacedDeployment({
+    namespace,
+    body: {
+      metadata: { name: 'vault-secrets-operator-controller-manager', labels },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: { containers: [{ name: 'manager', image: 'hashicorp/vault-secrets-operator:1.4.1' }] },
+        },
+      },
+    },
+  });
+  await expect(start()).rejects.toThrow(
+    /VSO's controller is installed: Deployment .*vault-secrets-operator-controller-manager .*uninstall VSO first/,
+  );
   await apps.deleteNamespacedDeployment({ namespace, name: 'vault-secrets-operator-controller-manager' });
 });
 
 test("VSO's docs objects sync under secrets.hashicorp.com, a Secret VSO created is taken over, and status is VSO's shape", async () => {
   for (const manifest of manifests) {
-    await custom.createNamespacedCustomObject({ ...VSO_API, namespace, plural: pluralOf(manifest.kind), body: manifest });
+    await custom.createNamespacedCustomObject({
+      ...VSO_API,
+      namespace,
+      plural: pluralOf(manifest.kind),
+      body: manifest,
+    });
   }
   // What VSO left behind for vault-kv-app: its Secret, labelled and owned as VSO writes them, with old data.
   const vss = await read<{ metadata: { uid: string } }>('VaultStaticSecret', 'vault-kv-app');
-  await core.createNamespacedSecret({ namespace, body: {
-    metadata: {
-      name: 'secretkv',
-      labels: { 'app.kubernetes.io/component': 'secret-sync', 'app.kubernetes.io/managed-by': 'hashicorp-vso', 'app.kubernetes.io/name': 'vault-secrets-operator', 'secrets.hashicorp.com/vso-ownerRefUID': vss.metadata.uid },
-      ownerReferences: [{ apiVersion: 'secrets.hashicorp.com/v1beta1', kind: 'VaultStaticSecret', name: 'vault-kv-app', uid: vss.metadata.uid }],
+  await core.createNamespacedSecret({
+    namespace,
+    body: {
+      metadata: {
+        name: 'secretkv',
+        labels: {
+          'app.kubernetes.io/component': 'secret-sync',
+          'app.kubernetes.io/managed-by': 'hashicorp-vso',
+          'app.kubernetes.io/name': 'vault-secrets-operator',
+          'secrets.hashicorp.com/vso-ownerRefUID': vss.metadata.uid,
+        },
+        ownerReferences: [
+          {
+            apiVersion: 'secrets.hashicorp.com/v1beta1',
+            kind: 'VaultStaticSecret',
+            name: 'vault-kv-app',
+            uid: vss.metadata.uid,
+          },
+        ],
+      },
+      data: { password: Buffer.from('written-by-vso').toString('base64') },
     },
-    data: { password: Buffer.from('written-by-vso').toString('base64') },
-  } });
+  });
 
   operator = await start();
-  const secret = await waitFor('secretkv synced from Vault', async () => {
-    const current = await core.readNamespacedSecret({ namespace, name: 'secretkv' });
-    return decode(current, 'password') === 'static-password' && current;
-  }, 30_000);
+  const secret = await waitFor(
+    'secretkv synced from Vault',
+    async () => {
+      const current = await core.readNamespacedSecret({ namespace, name: 'secretkv' });
+      return decode(current, 'password') === 'static-password' && current;
+    },
+    30_000,
+  );
   expect(decode(secret, 'username')).toBe('static-user');
-  expect(secret.metadata?.ownerReferences).toEqual([expect.objectContaining({ apiVersion: 'secrets.hashicorp.com/v1beta1', kind: 'VaultStaticSecret', name: 'vault-kv-app', uid: vss.metadata.uid })]);
+  expect(secret.metadata?.ownerReferences).toEqual([
+    expect.objectContaining({
+      apiVersion: 'secrets.hashicorp.com/v1beta1',
+      kind: 'VaultStaticSecret',
+      name: 'vault-kv-app',
+      uid: vss.metadata.uid,
+    }),
+  ]);
   expect(secret.metadata?.labels?.['app.kubernetes.io/managed-by']).toBe('vaultbridge-operator');
 
   const synced = await waitFor('vault-kv-app status', async () => {
-    const object = await read<{ metadata: { generation: number }; status?: { secretMAC?: string; lastGeneration?: number; conditions?: Condition[] } }>('VaultStaticSecret', 'vault-kv-app');
+    const object = await read<{
+      metadata: { generation: number };
+      status?: { secretMAC?: string; lastGeneration?: number; conditions?: Condition[] };
+    }>('VaultStaticSecret', 'vault-kv-app');
     return condition(object.status?.conditions, 'SecretSynced')?.status === 'True' && object;
   });
   expect(synced.status?.lastGeneration).toBe(synced.metadata.generation);
   expect(synced.status?.secretMAC).toMatch(/^[A-Za-z0-9+/=]+$/);
   expect(condition(synced.status?.conditions, 'Healthy')).toMatchObject({ status: 'True' });
 
-  const tls = await waitFor('pki1 issued', () => core.readNamespacedSecret({ namespace, name: 'pki1' }).catch(() => undefined), 30_000);
+  const tls = await waitFor(
+    'pki1 issued',
+    () => core.readNamespacedSecret({ namespace, name: 'pki1' }).catch(() => undefined),
+    30_000,
+  );
   expect(decode(tls, 'certificate')).toContain('BEGIN CERTIFICATE');
   const pki = await waitFor('vaultpkisecret-sample status', async () => {
-    const object = await read<{ status?: { serialNumber?: string; valid?: boolean; conditions?: Condition[] } }>('VaultPKISecret', 'vaultpkisecret-sample');
+    const object = await read<{ status?: { serialNumber?: string; valid?: boolean; conditions?: Condition[] } }>(
+      'VaultPKISecret',
+      'vaultpkisecret-sample',
+    );
     return object.status?.serialNumber !== undefined && object;
   });
   expect(pki.status?.valid).toBe(true);
   expect(decode(tls, 'serial_number')).toBe(pki.status?.serialNumber);
 
-  const db = await waitFor('vso-db-demo issued', () => core.readNamespacedSecret({ namespace, name: 'vso-db-demo' }).catch(() => undefined), 30_000);
+  const db = await waitFor(
+    'vso-db-demo issued',
+    () => core.readNamespacedSecret({ namespace, name: 'vso-db-demo' }).catch(() => undefined),
+    30_000,
+  );
   expect(decode(db, 'username')).toMatch(/^v-/);
   const dynamic = await waitFor('vso-db-demo status', async () => {
-    const object = await read<{ status?: { secretLease?: { id?: string; duration?: number; renewable?: boolean }; lastRenewalTime?: number; conditions?: Condition[] } }>('VaultDynamicSecret', 'vso-db-demo');
+    const object = await read<{
+      status?: {
+        secretLease?: { id?: string; duration?: number; renewable?: boolean };
+        lastRenewalTime?: number;
+        conditions?: Condition[];
+      };
+    }>('VaultDynamicSecret', 'vso-db-demo');
     return object.status?.secretLease?.id !== undefined && object;
   });
-  expect(dynamic.status?.secretLease).toMatchObject({ id: expect.stringContaining(`${layout.databaseMount}/creds/${namespace}/`), duration: 3600, renewable: true });
+  expect(dynamic.status?.secretLease).toMatchObject({
+    id: expect.stringContaining(`${layout.databaseMount}/creds/${namespace}/`),
+    duration: 3600,
+    renewable: true,
+  });
   expect(dynamic.status?.lastRenewalTime).toBeGreaterThan(0);
 
   for (const kind of ['VaultConnection', 'VaultAuth'] as const) {

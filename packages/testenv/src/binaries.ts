@@ -4,7 +4,15 @@ import { fileURLToPath } from 'node:url';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
-export type ServerBinary = 'etcd' | 'kube-apiserver' | 'vault' | 'helm' | 'csi-driver-client' | 'gotemplate-ref' | 'consul-template' | ClusterBinary;
+export type ServerBinary =
+  | 'etcd'
+  | 'kube-apiserver'
+  | 'vault'
+  | 'helm'
+  | 'csi-driver-client'
+  | 'gotemplate-ref'
+  | 'consul-template'
+  | ClusterBinary;
 
 /** What `tools/install.sh cluster` builds for the one-node cluster tier. */
 export type ClusterBinary =
@@ -37,7 +45,17 @@ const versionKeys: Record<ServerBinary, string> = {
   pause: 'PAUSE_VERSION',
 };
 
-const clusterBinaries = new Set<string>(['kubelet', 'kube-scheduler', 'kube-controller-manager', 'kube-proxy', 'kubectl', 'coredns', 'secrets-store-csi-driver', 'csi-registrar', 'pause']);
+const clusterBinaries = new Set<string>([
+  'kubelet',
+  'kube-scheduler',
+  'kube-controller-manager',
+  'kube-proxy',
+  'kubectl',
+  'coredns',
+  'secrets-store-csi-driver',
+  'csi-registrar',
+  'pause',
+]);
 
 /** The versions tools/install.sh builds, read from tools/versions.env (the one place they are named). */
 export function toolVersions(): Record<string, string> {
@@ -60,7 +78,9 @@ export function binaryPath(name: ServerBinary): string {
   const file = path.join(repoRoot, '.cache/bin', `${name}-${version}`);
   if (!fs.existsSync(file)) {
     const component = clusterBinaries.has(name) ? 'cluster' : name;
-    throw new Error(`${name} ${version} is not built at ${file}: run 'bash tools/install.sh ${component}' (npm test and npm run demo do it for you)`);
+    throw new Error(
+      `${name} ${version} is not built at ${file}: run 'bash tools/install.sh ${component}' (npm test and npm run demo do it for you)`,
+    );
   }
   return file;
 }
@@ -77,7 +97,9 @@ export function postgresBinDir(): string {
   const override = process.env.VAULTBRIDGE_PG_BIN;
   if (override) return override;
   const base = '/usr/lib/postgresql';
-  const versions = fs.existsSync(base) ? fs.readdirSync(base).filter((v) => fs.existsSync(path.join(base, v, 'bin/postgres'))) : [];
+  const versions = fs.existsSync(base)
+    ? fs.readdirSync(base).filter((v) => fs.existsSync(path.join(base, v, 'bin/postgres')))
+    : [];
   const newest = versions.sort((a, b) => Number(b) - Number(a))[0];
   if (!newest) throw new Error(`PostgreSQL is not installed under ${base}: run 'bash tools/install.sh postgres'`);
   return path.join(base, newest, 'bin');

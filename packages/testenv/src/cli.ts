@@ -67,9 +67,14 @@ async function main(): Promise<void> {
     fs.renameSync(`${file}.tmp`, file);
   }
   const h = stack.handle;
-  console.error(`[testenv] stack up in ${((Date.now() - started) / 1000).toFixed(1)}s; logs in ${path.join(h.workDir, 'logs')}`);
+  console.error(
+    `[testenv] stack up in ${((Date.now() - started) / 1000).toFixed(1)}s; logs in ${path.join(h.workDir, 'logs')}`,
+  );
   console.log(`export KUBECONFIG=${h.kubeconfigPath} VAULT_ADDR=${h.vault.addr} VAULT_TOKEN=${h.vault.token}`);
-  if (h.postgres) console.log(`# PostgreSQL: postgresql://${h.postgres.user}@${h.postgres.host}:${h.postgres.port}/${h.postgres.database}`);
+  if (h.postgres)
+    console.log(
+      `# PostgreSQL: postgresql://${h.postgres.user}@${h.postgres.host}:${h.postgres.port}/${h.postgres.database}`,
+    );
   console.log(`# Vault request counts: curl ${h.vault.addr}/_testenv/requests`);
 }
 

@@ -47,7 +47,9 @@ export class CountingProxy {
     this.target = new URL(targetAddr);
     this.server = net.createServer((socket) => {
       this.track(socket);
-      void this.serve(socket).catch(() => socket.destroy()).finally(() => socket.destroy());
+      void this.serve(socket)
+        .catch(() => socket.destroy())
+        .finally(() => socket.destroy());
     });
   }
 
@@ -78,14 +80,18 @@ export class CountingProxy {
     }
   }
 
-  private async serveRequests(client: net.Socket, upstream: { current?: { socket: net.Socket; reader: SocketReader } }): Promise<void> {
+  private async serveRequests(
+    client: net.Socket,
+    upstream: { current?: { socket: net.Socket; reader: SocketReader } },
+  ): Promise<void> {
     const reader = new SocketReader(client);
     for (;;) {
       let request: MessageHead | null;
       try {
         request = await readHead(reader);
       } catch (error) {
-        if (error instanceof Http1Error) client.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        if (error instanceof Http1Error)
+          client.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
         return;
       }
       if (request === null) return;
@@ -95,7 +101,11 @@ export class CountingProxy {
       if (path.startsWith(proxyAdminPrefix)) {
         const chunks: Buffer[] = [];
         await copyBody(reader, body, (chunk) => chunks.push(chunk));
-        const [status, answer] = this.admin(method, path.slice(proxyAdminPrefix.length), Buffer.concat(chunks).toString('utf8'));
+        const [status, answer] = this.admin(
+          method,
+          path.slice(proxyAdminPrefix.length),
+          Buffer.concat(chunks).toString('utf8'),
+        );
         reply(client, status, answer);
         continue;
       }
@@ -103,7 +113,9 @@ export class CountingProxy {
       this.counts.total += 1;
       this.counts.byRoute[route] = (this.counts.byRoute[route] ?? 0) + 1;
       const vaultNamespace = header(request, 'x-vault-namespace')?.trim();
-      if (vaultNamespace) this.counts.byNamespace[`${vaultNamespace} ${route}`] = (this.counts.byNamespace[`${vaultNamespace} ${route}`] ?? 0) + 1;
+      if (vaultNamespace)
+        this.counts.byNamespace[`${vaultNamespace} ${route}`] =
+          (this.counts.byNamespace[`${vaultNamespace} ${route}`] ?? 0) + 1;
       const faulted = this.fault !== 'none' && path.startsWith(`/v1/${this.faultPathPrefix}`);
       if (faulted && this.fault === 'reset') return;
       if (faulted && this.fault === 'unavailable') {
@@ -137,7 +149,10 @@ export class CountingProxy {
         }
       } while (/^HTTP\/1\.\d 1\d\d/.test(response.startLine));
       const status = Number(response.startLine.split(' ')[1]);
-      const responseBody = method.toUpperCase() === 'HEAD' || status === 204 || status === 304 ? { kind: 'none' as const } : framing(response, false);
+      const responseBody =
+        method.toUpperCase() === 'HEAD' || status === 204 || status === 304
+          ? { kind: 'none' as const }
+          : framing(response, false);
       if (faulted && this.fault === 'drip') {
         const chunks: Buffer[] = [];
         await copyBody(vaultReader, responseBody, (chunk) => chunks.push(chunk));
@@ -145,7 +160,10 @@ export class CountingProxy {
       } else {
         await copyBody(vaultReader, responseBody, (chunk) => client.write(chunk));
       }
-      const closing = responseBody.kind === 'close' || /close/i.test(header(response, 'connection') ?? '') || /close/i.test(header(request, 'connection') ?? '');
+      const closing =
+        responseBody.kind === 'close' ||
+        /close/i.test(header(response, 'connection') ?? '') ||
+        /close/i.test(header(request, 'connection') ?? '');
       if (closing) {
         vault.destroy();
         client.end();
@@ -163,8 +181,10 @@ export class CountingProxy {
     if (route === 'fault' && method === 'PUT') {
       try {
         const { fault, pathPrefix } = JSON.parse(body) as { fault?: unknown; pathPrefix?: unknown };
-        if (fault !== 'none' && fault !== 'unavailable' && fault !== 'reset' && fault !== 'drip') return [400, { error: 'fault must be "none", "unavailable", "reset" or "drip"' }];
-        if (pathPrefix !== undefined && typeof pathPrefix !== 'string') return [400, { error: 'pathPrefix must be a Vault path such as "kv/my-test/"' }];
+        if (fault !== 'none' && fault !== 'unavailable' && fault !== 'reset' && fault !== 'drip')
+          return [400, { error: 'fault must be "none", "unavailable", "reset" or "drip"' }];
+        if (pathPrefix !== undefined && typeof pathPrefix !== 'string')
+          return [400, { error: 'pathPrefix must be a Vault path such as "kv/my-test/"' }];
         this.fault = fault;
         this.faultPathPrefix = (pathPrefix ?? '').replace(/^\/+/, '');
         return [200, { fault, pathPrefix: this.faultPathPrefix }];
@@ -180,8 +200,16 @@ export class CountingProxy {
  * Relays an upgraded connection (WebSocket) byte for byte until either side ends, then closes both.
  * It counts as the one request that asked for the upgrade, whatever flows over it afterwards.
  */
-async function relayUpgraded(clientReader: SocketReader, client: net.Socket, vaultReader: SocketReader, vault: net.Socket): Promise<void> {
-  await Promise.race([clientReader.copyToEnd((chunk) => vault.write(chunk)), vaultReader.copyToEnd((chunk) => client.write(chunk))]);
+async function relayUpgraded(
+  clientReader: SocketReader,
+  client: net.Socket,
+  vaultReader: SocketReader,
+  vault: net.Socket,
+): Promise<void> {
+  await Promise.race([
+    clientReader.copyToEnd((chunk) => vault.write(chunk)),
+    vaultReader.copyToEnd((chunk) => client.write(chunk)),
+  ]);
   vault.destroy();
   client.destroy();
 }
@@ -198,7 +226,11 @@ async function drip(client: net.Socket, body: Buffer): Promise<boolean> {
 
 function reply(socket: net.Socket, status: number, body: unknown): void {
   const text = Buffer.from(JSON.stringify(body), 'utf8');
-  const reason = { 200: 'OK', 400: 'Bad Request', 404: 'Not Found', 502: 'Bad Gateway', 503: 'Service Unavailable' }[status] ?? 'Status';
-  socket.write(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${text.length}\r\n\r\n`);
+  const reason =
+    { 200: 'OK', 400: 'Bad Request', 404: 'Not Found', 502: 'Bad Gateway', 503: 'Service Unavailable' }[status] ??
+    'Status';
+  socket.write(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${text.length}\r\n\r\n`,
+  );
   socket.write(text);
 }

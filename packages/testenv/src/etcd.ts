@@ -16,16 +16,21 @@ export async function startEtcd(workDir: string, logDir: string): Promise<Runnin
   const dataDir = path.join(workDir, 'etcd');
   fs.mkdirSync(dataDir, { recursive: true });
   const clientUrl = `http://127.0.0.1:${clientPort}`;
-  const proc = startProcess('etcd', binaryPath('etcd'), [
-    `--data-dir=${dataDir}`,
-    `--listen-client-urls=${clientUrl}`,
-    `--advertise-client-urls=${clientUrl}`,
-    `--listen-peer-urls=http://127.0.0.1:${peerPort}`,
-    `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
-    `--initial-cluster=default=http://127.0.0.1:${peerPort}`,
-    '--unsafe-no-fsync=true',
-    '--log-level=warn',
-  ], logDir);
+  const proc = startProcess(
+    'etcd',
+    binaryPath('etcd'),
+    [
+      `--data-dir=${dataDir}`,
+      `--listen-client-urls=${clientUrl}`,
+      `--advertise-client-urls=${clientUrl}`,
+      `--listen-peer-urls=http://127.0.0.1:${peerPort}`,
+      `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
+      `--initial-cluster=default=http://127.0.0.1:${peerPort}`,
+      '--unsafe-no-fsync=true',
+      '--log-level=warn',
+    ],
+    logDir,
+  );
   await waitUntilReady(proc, async () => (await fetch(`${clientUrl}/health`)).ok, 30_000);
   return { process: proc, clientUrl };
 }

@@ -78,7 +78,8 @@ export class TestStack {
   }
 
   get postgres(): PostgresConnection {
-    if (!this.handle.postgres) throw new Error('this stack runs without PostgreSQL (set VAULTBRIDGE_PG_* for an existing stack)');
+    if (!this.handle.postgres)
+      throw new Error('this stack runs without PostgreSQL (set VAULTBRIDGE_PG_* for an existing stack)');
     return this.handle.postgres;
   }
 
@@ -95,7 +96,11 @@ export class TestStack {
     return this.kube.ensureServiceAccount(namespace, name);
   }
 
-  requestToken(namespace: string, serviceAccount: string, options: TokenOptions = {}): Promise<{ token: string; expiresAt: Date }> {
+  requestToken(
+    namespace: string,
+    serviceAccount: string,
+    options: TokenOptions = {},
+  ): Promise<{ token: string; expiresAt: Date }> {
     return this.kube.requestToken(namespace, serviceAccount, options);
   }
 
@@ -110,7 +115,9 @@ export class TestStack {
   async enableKubernetesAuth(mount: string): Promise<void> {
     await this.vaultAdmin.write(`sys/auth/${mount}`, { type: 'kubernetes' });
     const reviewer = this.layout.tokenReviewer;
-    const { token } = await this.kube.requestToken(reviewer.namespace, reviewer.serviceAccount, { expirationSeconds: 24 * 3600 });
+    const { token } = await this.kube.requestToken(reviewer.namespace, reviewer.serviceAccount, {
+      expirationSeconds: 24 * 3600,
+    });
     await this.vaultAdmin.write(`auth/${mount}/config`, {
       kubernetes_host: this.handle.apiServer.url,
       kubernetes_ca_cert: this.handle.apiServer.caPem,
@@ -162,7 +169,10 @@ export class TestStack {
    * every test of the run, and an unscoped fault fails whatever runs concurrently.
    */
   async setVaultFault(fault: ProxyFault, options: { pathPrefix?: string } = {}): Promise<void> {
-    const response = await fetch(`${this.vaultAddr}${proxyAdminPrefix}fault`, { method: 'PUT', body: JSON.stringify({ fault, ...options }) });
+    const response = await fetch(`${this.vaultAddr}${proxyAdminPrefix}fault`, {
+      method: 'PUT',
+      body: JSON.stringify({ fault, ...options }),
+    });
     if (!response.ok) throw new Error(`counting proxy answered ${response.status}`);
   }
 }
@@ -179,8 +189,11 @@ export function readHandle(file: string): StackHandle {
 export function sharedStack(): TestStack {
   const file = process.env.VAULTBRIDGE_STACK;
   if (!file) {
-    throw new Error('No test stack: VAULTBRIDGE_STACK is not set. Run the tests with `npm test`, or start one with `npm run testenv -- up` and export what it prints.');
+    throw new Error(
+      'No test stack: VAULTBRIDGE_STACK is not set. Run the tests with `npm test`, or start one with `npm run testenv -- up` and export what it prints.',
+    );
   }
-  if (!fs.existsSync(file)) throw new Error(`No test stack: the handle file ${file} named by VAULTBRIDGE_STACK does not exist`);
+  if (!fs.existsSync(file))
+    throw new Error(`No test stack: the handle file ${file} named by VAULTBRIDGE_STACK does not exist`);
   return new TestStack(readHandle(file));
 }

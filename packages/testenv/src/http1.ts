@@ -70,7 +70,8 @@ export class SocketReader {
         this.chunks = [all];
         const at = all.indexOf(delimiter);
         if (at !== -1) return this.take(at + delimiter.length);
-        if (all.length > max) throw new Http1Error(`no ${JSON.stringify(delimiter.toString('latin1'))} within ${max} bytes`);
+        if (all.length > max)
+          throw new Http1Error(`no ${JSON.stringify(delimiter.toString('latin1'))} within ${max} bytes`);
       }
       if (!(await this.more())) {
         if (this.length === 0) return null;
@@ -107,7 +108,10 @@ export interface MessageHead {
 }
 
 export function parseHead(raw: Buffer): MessageHead {
-  const lines = raw.subarray(0, raw.length - headEnd.length).toString('latin1').split('\r\n');
+  const lines = raw
+    .subarray(0, raw.length - headEnd.length)
+    .toString('latin1')
+    .split('\r\n');
   const startLine = lines.shift() ?? '';
   const headers: Array<[string, string]> = [];
   for (const line of lines) {
@@ -127,7 +131,8 @@ export function header(head: MessageHead, name: string): string | undefined {
   return head.headers.find(([key]) => key === name)?.[1];
 }
 
-export type BodyFraming = { kind: 'none' } | { kind: 'length'; length: number } | { kind: 'chunked' } | { kind: 'close' };
+export type BodyFraming =
+  { kind: 'none' } | { kind: 'length'; length: number } | { kind: 'chunked' } | { kind: 'close' };
 
 /** RFC 9112 §6.3: chunked wins over Content-Length; a request without either has no body. */
 export function framing(head: MessageHead, isRequest: boolean): BodyFraming {
@@ -151,7 +156,8 @@ export async function copyBody(reader: SocketReader, body: BodyFraming, sink: (c
     if (sizeLine === null) throw new Http1Error('the connection ended inside a chunked body');
     sink(sizeLine);
     const size = Number.parseInt(sizeLine.toString('latin1').split(';')[0]?.trim() ?? '', 16);
-    if (!Number.isInteger(size) || size < 0) throw new Http1Error(`bad chunk size line ${JSON.stringify(sizeLine.toString('latin1').slice(0, 40))}`);
+    if (!Number.isInteger(size) || size < 0)
+      throw new Http1Error(`bad chunk size line ${JSON.stringify(sizeLine.toString('latin1').slice(0, 40))}`);
     if (size === 0) {
       // Trailer fields, then the blank line.
       for (;;) {

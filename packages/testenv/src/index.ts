@@ -8,8 +8,25 @@ export { binaryPath, postgresBinDir, repoRoot, toolVersions } from './binaries.t
 export { freeLoopbackPort } from './ports.ts';
 export { inPodRoot, writePodToken } from './pod-root.ts';
 export { InterruptibleTcpProxy, apiServerThroughProxy } from './tcp-proxy.ts';
-export { createCertificateAuthority, issueCertificate, type CertificateAuthority, type IssuedCertificate } from './certs.ts';
 export {
-  appNamespace, chartNamespace, clusterEnv, diagnose, helm, installChart, lastPrint, podLog, printingContainer, release, waitFor, waitForPodsReady, type ClusterStack,
+  createCertificateAuthority,
+  issueCertificate,
+  type CertificateAuthority,
+  type IssuedCertificate,
+} from './certs.ts';
+export {
+  appNamespace,
+  chartNamespace,
+  clusterEnv,
+  diagnose,
+  helm,
+  installChart,
+  lastPrint,
+  podLog,
+  printingContainer,
+  release,
+  waitFor,
+  waitForPodsReady,
+  type ClusterStack,
 } from './cluster/workloads.ts';
 export { startStsStandIn, verifySigV4, type StsStandIn, type StsRequest, type StsKeys } from './aws-sts.ts';

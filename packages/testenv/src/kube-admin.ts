@@ -39,7 +39,12 @@ export class KubeAdmin {
     }
   }
 
-  async bindClusterRole(bindingName: string, clusterRole: string, namespace: string, serviceAccount: string): Promise<void> {
+  async bindClusterRole(
+    bindingName: string,
+    clusterRole: string,
+    namespace: string,
+    serviceAccount: string,
+  ): Promise<void> {
     try {
       await this.rbac.createClusterRoleBinding({
         body: {
@@ -54,7 +59,11 @@ export class KubeAdmin {
   }
 
   /** TokenRequest: a bound service-account JWT with the given audiences and lifetime. */
-  async requestToken(namespace: string, serviceAccount: string, options: TokenOptions = {}): Promise<{ token: string; expiresAt: Date }> {
+  async requestToken(
+    namespace: string,
+    serviceAccount: string,
+    options: TokenOptions = {},
+  ): Promise<{ token: string; expiresAt: Date }> {
     const result = await this.core.createNamespacedServiceAccountToken({
       namespace,
       name: serviceAccount,

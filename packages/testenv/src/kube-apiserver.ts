@@ -30,7 +30,10 @@ export interface NodeApiServerOptions {
   serviceIp: string;
 }
 
-function getJson(url: string, tls: { ca: string; cert: string; key: string }): Promise<{ status: number; body: string }> {
+function getJson(
+  url: string,
+  tls: { ca: string; cert: string; key: string },
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const request = https.get(url, { ...tls, timeout: 2000 }, (response) => {
       let body = '';
@@ -55,7 +58,12 @@ export const serviceClusterIpRange = '10.0.0.0/24';
  * controller-manager runs) and the lease endpoint reconciler (so the `kubernetes` Service has
  * endpoints).
  */
-export async function startApiServer(workDir: string, logDir: string, etcdUrl: string, node?: NodeApiServerOptions): Promise<RunningApiServer> {
+export async function startApiServer(
+  workDir: string,
+  logDir: string,
+  etcdUrl: string,
+  node?: NodeApiServerOptions,
+): Promise<RunningApiServer> {
   const certDir = path.join(workDir, 'kube-certs');
   fs.mkdirSync(certDir, { recursive: true });
   const port = await freeLoopbackPort();
@@ -66,11 +74,21 @@ export async function startApiServer(workDir: string, logDir: string, etcdUrl: s
   const serving = await issueCertificate(servingCa, {
     commonName: 'kube-apiserver',
     usage: 'server',
-    dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'],
+    dnsNames: [
+      'localhost',
+      'kubernetes',
+      'kubernetes.default',
+      'kubernetes.default.svc',
+      'kubernetes.default.svc.cluster.local',
+    ],
     ipAddresses: [...new Set(['127.0.0.1', address, ...(node ? [node.serviceIp] : [])])],
   });
   const clientCa = await createCertificateAuthority('testenv-client-ca');
-  const admin = await issueCertificate(clientCa, { commonName: 'admin', organizations: ['system:masters'], usage: 'client' });
+  const admin = await issueCertificate(clientCa, {
+    commonName: 'admin',
+    organizations: ['system:masters'],
+    usage: 'client',
+  });
   const signer = await generateKeyPair();
 
   const files: Record<string, string> = {
@@ -83,11 +101,16 @@ export async function startApiServer(workDir: string, logDir: string, etcdUrl: s
   };
   if (node) {
     // The API server's identity towards kubelets (logs, exec, port-forward).
-    const kubeletClient = await issueCertificate(clientCa, { commonName: 'kube-apiserver-kubelet-client', organizations: ['system:masters'], usage: 'client' });
+    const kubeletClient = await issueCertificate(clientCa, {
+      commonName: 'kube-apiserver-kubelet-client',
+      organizations: ['system:masters'],
+      usage: 'client',
+    });
     files['kubelet-client.crt'] = kubeletClient.certPem;
     files['kubelet-client.key'] = kubeletClient.keyPem;
   }
-  for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(certDir, name), content, { mode: 0o600 });
+  for (const [name, content] of Object.entries(files))
+    fs.writeFileSync(path.join(certDir, name), content, { mode: 0o600 });
 
   const modeArgs = node
     ? [
@@ -98,28 +121,37 @@ export async function startApiServer(workDir: string, logDir: string, etcdUrl: s
         '--endpoint-reconciler-type=lease',
       ]
     : ['--authorization-mode=RBAC', '--disable-admission-plugins=ServiceAccount', '--endpoint-reconciler-type=none'];
-  const proc = startProcess('kube-apiserver', binaryPath('kube-apiserver'), [
-    `--etcd-servers=${etcdUrl}`,
-    `--bind-address=${address}`,
-    `--advertise-address=${address}`,
-    `--secure-port=${port}`,
-    `--tls-cert-file=${path.join(certDir, 'apiserver.crt')}`,
-    `--tls-private-key-file=${path.join(certDir, 'apiserver.key')}`,
-    `--cert-dir=${certDir}`,
-    `--client-ca-file=${path.join(certDir, 'client-ca.crt')}`,
-    `--service-cluster-ip-range=${serviceClusterIpRange}`,
-    '--allow-privileged=true',
-    `--service-account-issuer=${url}`,
-    `--service-account-key-file=${path.join(certDir, 'sa-signer.pub')}`,
-    `--service-account-signing-key-file=${path.join(certDir, 'sa-signer.key')}`,
-    ...modeArgs,
-    '--v=0',
-  ], logDir);
+  const proc = startProcess(
+    'kube-apiserver',
+    binaryPath('kube-apiserver'),
+    [
+      `--etcd-servers=${etcdUrl}`,
+      `--bind-address=${address}`,
+      `--advertise-address=${address}`,
+      `--secure-port=${port}`,
+      `--tls-cert-file=${path.join(certDir, 'apiserver.crt')}`,
+      `--tls-private-key-file=${path.join(certDir, 'apiserver.key')}`,
+      `--cert-dir=${certDir}`,
+      `--client-ca-file=${path.join(certDir, 'client-ca.crt')}`,
+      `--service-cluster-ip-range=${serviceClusterIpRange}`,
+      '--allow-privileged=true',
+      `--service-account-issuer=${url}`,
+      `--service-account-key-file=${path.join(certDir, 'sa-signer.pub')}`,
+      `--service-account-signing-key-file=${path.join(certDir, 'sa-signer.key')}`,
+      ...modeArgs,
+      '--v=0',
+    ],
+    logDir,
+  );
 
   const tls = { ca: servingCa.certPem, cert: admin.certPem, key: admin.keyPem };
   await waitUntilReady(proc, async () => (await getJson(`${url}/readyz`, tls)).status === 200, 60_000);
   // The apiserver creates the default namespace shortly after it reports ready (envtest waits for it too).
-  await waitUntilReady(proc, async () => (await getJson(`${url}/api/v1/namespaces/default`, tls)).status === 200, 30_000);
+  await waitUntilReady(
+    proc,
+    async () => (await getJson(`${url}/api/v1/namespaces/default`, tls)).status === 200,
+    30_000,
+  );
 
   const kubeconfigPath = path.join(workDir, 'kubeconfig');
   writeKubeconfig(kubeconfigPath, url, servingCa.certPem, admin.certPem, admin.keyPem);

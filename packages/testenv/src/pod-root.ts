@@ -16,7 +16,12 @@ export function inPodRoot(root: string, pathInPod: string): string {
 
 /** A real TokenRequest token of the service account, written at the pod's token path under `root`. */
 export async function writePodToken(
-  stack: TestStack, root: string, tokenPathInPod: string, namespace: string, serviceAccount: string, options: TokenOptions = {},
+  stack: TestStack,
+  root: string,
+  tokenPathInPod: string,
+  namespace: string,
+  serviceAccount: string,
+  options: TokenOptions = {},
 ): Promise<void> {
   const { token } = await stack.requestToken(namespace, serviceAccount, options);
   fs.writeFileSync(inPodRoot(root, tokenPathInPod), token);

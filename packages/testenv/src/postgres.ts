@@ -36,29 +36,66 @@ export async function startPostgres(workDir: string, logDir: string): Promise<Ru
     execFileSync('chown', ['-R', 'postgres:postgres', dir]);
   }
   const [initCmd, initArgs] = asServerUser(path.join(bin, 'initdb'), [
-    '-D', dataDir, '-U', 'postgres', `--pwfile=${passwordFile}`, '--auth-local=trust', '--auth-host=scram-sha-256', '--no-sync', '-E', 'UTF8',
+    '-D',
+    dataDir,
+    '-U',
+    'postgres',
+    `--pwfile=${passwordFile}`,
+    '--auth-local=trust',
+    '--auth-host=scram-sha-256',
+    '--no-sync',
+    '-E',
+    'UTF8',
   ]);
   execFileSync(initCmd, initArgs, { stdio: 'pipe' });
 
   const port = await freeLoopbackPort();
   const [cmd, args] = asServerUser(path.join(bin, 'postgres'), [
-    '-D', dataDir, '-p', String(port), '-k', dir,
-    '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off',
-    '-c', 'max_connections=200',
+    '-D',
+    dataDir,
+    '-p',
+    String(port),
+    '-k',
+    dir,
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    'fsync=off',
+    '-c',
+    'synchronous_commit=off',
+    '-c',
+    'full_page_writes=off',
+    '-c',
+    'max_connections=200',
   ]);
   const proc = startProcess('postgres', cmd, args, logDir);
-  await waitUntilReady(proc, () => new Promise<boolean>((resolve) => {
-    try {
-      execFileSync(path.join(bin, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(port), '-q'], { stdio: 'ignore' });
-      resolve(true);
-    } catch {
-      resolve(false);
-    }
-  }), 30_000);
+  await waitUntilReady(
+    proc,
+    () =>
+      new Promise<boolean>((resolve) => {
+        try {
+          execFileSync(path.join(bin, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(port), '-q'], {
+            stdio: 'ignore',
+          });
+          resolve(true);
+        } catch {
+          resolve(false);
+        }
+      }),
+    30_000,
+  );
   // pg_isready is satisfied before the TCP listener accepts logins on slow machines; check the socket too.
-  await waitUntilReady(proc, () => new Promise<boolean>((resolve) => {
-    const socket = net.connect(port, '127.0.0.1', () => { socket.end(); resolve(true); });
-    socket.on('error', () => resolve(false));
-  }), 10_000);
+  await waitUntilReady(
+    proc,
+    () =>
+      new Promise<boolean>((resolve) => {
+        const socket = net.connect(port, '127.0.0.1', () => {
+          socket.end();
+          resolve(true);
+        });
+        socket.on('error', () => resolve(false));
+      }),
+    10_000,
+  );
   return { process: proc, host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres' };
 }

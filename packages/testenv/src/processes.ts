@@ -93,7 +93,9 @@ export async function waitUntilReady(
   });
   while (Date.now() < deadline) {
     if (exitCode !== undefined) {
-      throw new Error(`${proc.name} exited with code ${exitCode} before it was ready. Last log lines (${proc.logPath}):\n${tailLog(proc)}`);
+      throw new Error(
+        `${proc.name} exited with code ${exitCode} before it was ready. Last log lines (${proc.logPath}):\n${tailLog(proc)}`,
+      );
     }
     try {
       if (await probe()) return;
@@ -102,5 +104,7 @@ export async function waitUntilReady(
     }
     await sleep(100);
   }
-  throw new Error(`${proc.name} was not ready after ${timeoutMs} ms. Last log lines (${proc.logPath}):\n${tailLog(proc)}`);
+  throw new Error(
+    `${proc.name} was not ready after ${timeoutMs} ms. Last log lines (${proc.logPath}):\n${tailLog(proc)}`,
+  );
 }

@@ -2,7 +2,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { claimMachine, prepareNetwork, prepareRuntime, releaseMachine, startNode, stopNode } from './cluster/cluster.ts';
+import {
+  claimMachine,
+  prepareNetwork,
+  prepareRuntime,
+  releaseMachine,
+  startNode,
+  stopNode,
+} from './cluster/cluster.ts';
 import { servicePackages, serviceImage } from './cluster/images.ts';
 import { clusterLayout, type ClusterLayout } from './cluster/layout.ts';
 import { CountingProxy } from './counting-proxy.ts';
@@ -39,7 +46,13 @@ export class RunningStack extends TestStack {
   private readonly clusterLayout: ClusterLayout | undefined;
   private stopped = false;
 
-  constructor(handle: StackHandle, processes: ManagedProcess[], proxy: CountingProxy, removeWorkDir: boolean, layout?: ClusterLayout) {
+  constructor(
+    handle: StackHandle,
+    processes: ManagedProcess[],
+    proxy: CountingProxy,
+    removeWorkDir: boolean,
+    layout?: ClusterLayout,
+  ) {
     super(handle);
     this.processes = processes;
     this.proxy = proxy;
@@ -51,7 +64,8 @@ export class RunningStack extends TestStack {
     if (this.stopped) return;
     this.stopped = true;
     await this.proxy.close();
-    if (this.clusterLayout) await stopNode(this.clusterLayout, takeNodeProcesses(this.processes), path.join(this.handle.workDir, 'logs'));
+    if (this.clusterLayout)
+      await stopNode(this.clusterLayout, takeNodeProcesses(this.processes), path.join(this.handle.workDir, 'logs'));
     // The API server first (it holds etcd), then the rest together.
     const apiServer = this.processes.find((p) => p.name === 'kube-apiserver');
     if (apiServer) await stopProcess(apiServer);
@@ -104,12 +118,27 @@ export async function startStack(options: StartOptions = {}): Promise<RunningSta
     const vaultPromise = track(startVault(workDir, logDir, layout?.gateway), 'vault');
     const postgresPromise = track(startPostgres(workDir, logDir), 'postgres');
     const nodeOptions = layout ? { address: layout.gateway, serviceIp: layout.kubernetesServiceIp } : undefined;
-    const apiServerPromise = etcdPromise.then((etcd) => track(startApiServer(workDir, logDir, etcd.clientUrl, nodeOptions), 'kube-apiserver'));
-    const runtimePromise = layout ? track(prepareRuntime(layout, logDir, progress), 'containerd with images') : Promise.resolve(undefined);
-    const results = await Promise.allSettled([etcdPromise, vaultPromise, postgresPromise, apiServerPromise, runtimePromise]);
+    const apiServerPromise = etcdPromise.then((etcd) =>
+      track(startApiServer(workDir, logDir, etcd.clientUrl, nodeOptions), 'kube-apiserver'),
+    );
+    const runtimePromise = layout
+      ? track(prepareRuntime(layout, logDir, progress), 'containerd with images')
+      : Promise.resolve(undefined);
+    const results = await Promise.allSettled([
+      etcdPromise,
+      vaultPromise,
+      postgresPromise,
+      apiServerPromise,
+      runtimePromise,
+    ]);
     const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failure) throw failure.reason;
-    const [vault, postgres, apiServer, runtime] = [await vaultPromise, await postgresPromise, await apiServerPromise, await runtimePromise];
+    const [vault, postgres, apiServer, runtime] = [
+      await vaultPromise,
+      await postgresPromise,
+      await apiServerPromise,
+      await runtimePromise,
+    ];
     if (layout) await startNode(layout, apiServer, workDir, logDir, progress, processes);
 
     proxy = new CountingProxy(vault.addr);
@@ -131,19 +160,31 @@ export async function startStack(options: StartOptions = {}): Promise<RunningSta
               vaultAddrForPods: vault.addr,
               providersDir: layout.providersDir,
               imageArchive: runtime!.archive.file,
-              images: Object.fromEntries(servicePackages.map((pkg) => [pkg, serviceImage(pkg).reference])) as Record<(typeof servicePackages)[number], string>,
+              images: Object.fromEntries(servicePackages.map((pkg) => [pkg, serviceImage(pkg).reference])) as Record<
+                (typeof servicePackages)[number],
+                string
+              >,
             },
           }
         : {}),
     };
-    await configureVault(new VaultAdmin(vault.addr, vault.rootToken), new KubeAdmin(apiServer.kubeconfigPath), handle.apiServer, handle.postgres, handle.layout);
+    await configureVault(
+      new VaultAdmin(vault.addr, vault.rootToken),
+      new KubeAdmin(apiServer.kubeconfigPath),
+      handle.apiServer,
+      handle.postgres,
+      handle.layout,
+    );
     progress(`vault configured after ${((Date.now() - started) / 1000).toFixed(1)}s`);
     return new RunningStack(handle, processes, proxy, !options.keepWorkDir && !options.workDir && !layout, layout);
   } catch (error) {
     await proxy?.close();
     if (layout) await stopNode(layout, takeNodeProcesses(processes), logDir).catch(() => releaseMachine(layout));
     await Promise.all(processes.map((p) => stopProcess(p)));
-    throw new Error(`test stack failed to start (logs in ${logDir}): ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new Error(
+      `test stack failed to start (logs in ${logDir}): ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
   }
 }
 
@@ -167,7 +208,11 @@ export async function useExistingStack(options: StartOptions = {}): Promise<Runn
   config.loadFromFile(kubeconfigPath);
   const cluster = config.getCurrentCluster();
   if (!cluster) throw new Error(`KUBECONFIG ${kubeconfigPath} has no current cluster`);
-  const caPem = cluster.caData ? Buffer.from(cluster.caData, 'base64').toString('utf8') : cluster.caFile ? fs.readFileSync(cluster.caFile, 'utf8') : '';
+  const caPem = cluster.caData
+    ? Buffer.from(cluster.caData, 'base64').toString('utf8')
+    : cluster.caFile
+      ? fs.readFileSync(cluster.caFile, 'utf8')
+      : '';
   const postgres: PostgresConnection | undefined = env.VAULTBRIDGE_PG_HOST
     ? {
         host: env.VAULTBRIDGE_PG_HOST,
@@ -188,7 +233,13 @@ export async function useExistingStack(options: StartOptions = {}): Promise<Runn
     layout: defaultVaultLayout,
     pids: {},
   };
-  await configureVault(new VaultAdmin(handle.vault.directAddr, handle.vault.token), new KubeAdmin(kubeconfigPath), handle.apiServer, postgres, handle.layout);
+  await configureVault(
+    new VaultAdmin(handle.vault.directAddr, handle.vault.token),
+    new KubeAdmin(kubeconfigPath),
+    handle.apiServer,
+    postgres,
+    handle.layout,
+  );
   options.onProgress?.('existing cluster and Vault configured');
   return new RunningStack(handle, [], proxy, !options.workDir);
 }

@@ -85,7 +85,9 @@ export class InterruptibleTcpProxy {
  * A proxy in front of the API server of `kubeConfig`, with a KubeConfig (and its file, for a CLI) that
  * goes through it. The proxy listens on 127.0.0.1 like the API server, so its certificate still matches.
  */
-export async function apiServerThroughProxy(kubeConfig: KubeConfig): Promise<{ proxy: InterruptibleTcpProxy; kubeConfig: KubeConfig; kubeconfigPath: string }> {
+export async function apiServerThroughProxy(
+  kubeConfig: KubeConfig,
+): Promise<{ proxy: InterruptibleTcpProxy; kubeConfig: KubeConfig; kubeconfigPath: string }> {
   const cluster = kubeConfig.getCurrentCluster();
   if (!cluster) throw new Error('the kubeconfig has no current cluster');
   const server = new URL(cluster.server);
@@ -94,7 +96,9 @@ export async function apiServerThroughProxy(kubeConfig: KubeConfig): Promise<{ p
   const proxied = new KubeConfig();
   proxied.loadFromString(kubeConfig.exportConfig());
   const through = `${server.protocol}//${server.hostname}:${port}`;
-  proxied.clusters = proxied.clusters.map((entry) => (entry.name === cluster.name ? { ...entry, server: through } : entry));
+  proxied.clusters = proxied.clusters.map((entry) =>
+    entry.name === cluster.name ? { ...entry, server: through } : entry,
+  );
   const kubeconfigPath = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'vaultbridge-proxied-')), 'kubeconfig');
   fs.writeFileSync(kubeconfigPath, proxied.exportConfig(), { mode: 0o600 });
   return { proxy, kubeConfig: proxied, kubeconfigPath };

@@ -2,7 +2,9 @@ import type { KubeAdmin } from './kube-admin.ts';
 import type { VaultAdmin } from './vault-api.ts';
 
 /** The PostgreSQL statements every database role of the stack uses: a login role that expires with its lease. */
-export const postgresCreationStatements = [`CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`];
+export const postgresCreationStatements = [
+  `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`,
+];
 
 /** Names of what the stack configures in Vault, so tests never guess them. */
 export interface VaultLayout {
@@ -67,12 +69,23 @@ export async function configureVault(
   await vault.write(`${layout.transitMount}/keys/${layout.transitKey}`, {});
 
   await mountIfAbsent(vault, layout.pkiMount, { type: 'pki', config: { max_lease_ttl: '87600h' } });
-  const issuers = await vault.request<{ data?: { keys?: string[] } }>('LIST', `${layout.pkiMount}/issuers`).catch(() => ({ data: { keys: [] } }));
+  const issuers = await vault
+    .request<{ data?: { keys?: string[] } }>('LIST', `${layout.pkiMount}/issuers`)
+    .catch(() => ({ data: { keys: [] } }));
   if ((issuers.data?.keys ?? []).length === 0) {
-    await vault.write(`${layout.pkiMount}/root/generate/internal`, { common_name: 'vaultbridge-testenv-root', ttl: '87600h', key_type: 'ec', key_bits: 256 });
+    await vault.write(`${layout.pkiMount}/root/generate/internal`, {
+      common_name: 'vaultbridge-testenv-root',
+      ttl: '87600h',
+      key_type: 'ec',
+      key_bits: 256,
+    });
   }
   await vault.write(`${layout.pkiMount}/roles/${layout.pkiRole}`, {
-    allowed_domains: [layout.pkiDomain], allow_subdomains: true, max_ttl: '72h', key_type: 'ec', key_bits: 256,
+    allowed_domains: [layout.pkiDomain],
+    allow_subdomains: true,
+    max_ttl: '72h',
+    key_type: 'ec',
+    key_bits: 256,
   });
 
   if (postgres) {
@@ -96,8 +109,15 @@ export async function configureVault(
   // Kubernetes auth: Vault calls TokenReview with a reviewer service account bound to system:auth-delegator.
   const reviewer = layout.tokenReviewer;
   await kube.ensureServiceAccount(reviewer.namespace, reviewer.serviceAccount);
-  await kube.bindClusterRole(`${reviewer.serviceAccount}-auth-delegator`, 'system:auth-delegator', reviewer.namespace, reviewer.serviceAccount);
-  const { token: reviewerJwt } = await kube.requestToken(reviewer.namespace, reviewer.serviceAccount, { expirationSeconds: 7 * 24 * 3600 });
+  await kube.bindClusterRole(
+    `${reviewer.serviceAccount}-auth-delegator`,
+    'system:auth-delegator',
+    reviewer.namespace,
+    reviewer.serviceAccount,
+  );
+  const { token: reviewerJwt } = await kube.requestToken(reviewer.namespace, reviewer.serviceAccount, {
+    expirationSeconds: 7 * 24 * 3600,
+  });
   const auths = await vault.read<{ data: Record<string, unknown> }>('sys/auth');
   if (!(`${layout.kubernetesAuthMount}/` in auths.data)) {
     await vault.write(`sys/auth/${layout.kubernetesAuthMount}`, { type: 'kubernetes' });

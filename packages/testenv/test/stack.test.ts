@@ -4,7 +4,13 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import * as k8s from '@kubernetes/client-node';
 import pg from 'pg';
-import { createCertificateAuthority, issueCertificate, sharedStack, toolVersions, type TestStack } from '../src/index.ts';
+import {
+  createCertificateAuthority,
+  issueCertificate,
+  sharedStack,
+  toolVersions,
+  type TestStack,
+} from '../src/index.ts';
 import { CountingProxy } from '../src/counting-proxy.ts';
 
 let stack: TestStack;
@@ -30,7 +36,11 @@ describe('the servers', () => {
   });
 
   it('Vault is the MPL-licensed build named in tools/versions.env', async () => {
-    const health = (await (await fetch(`${stack.vaultAddr}/v1/sys/health`)).json()) as { version: string; initialized: boolean; sealed: boolean };
+    const health = (await (await fetch(`${stack.vaultAddr}/v1/sys/health`)).json()) as {
+      version: string;
+      initialized: boolean;
+      sealed: boolean;
+    };
     expect(`v${health.version}`).toBe(built() ? toolVersions().VAULT_VERSION : expect.stringMatching(/^v\d+\./));
     expect(health).toMatchObject({ initialized: true, sealed: false });
   });
@@ -53,7 +63,12 @@ describe('kubernetes service-account tokens', () => {
     await stack.createServiceAccount(ns, 'app');
     await stack.createServiceAccount(ns, 'intruder');
     await stack.writePolicy(`${ns}-read`, 'path "secret/data/*" { capabilities = ["read"] }');
-    await stack.writeKubernetesRole(ns, { serviceAccounts: ['app'], namespaces: [ns], policies: [`${ns}-read`], audience: 'vault' });
+    await stack.writeKubernetesRole(ns, {
+      serviceAccounts: ['app'],
+      namespaces: [ns],
+      policies: [`${ns}-read`],
+      audience: 'vault',
+    });
 
     const good = await stack.requestToken(ns, 'app', { audiences: ['vault'] });
     const ok = await vaultLogin(ns, good.token);
@@ -83,11 +98,18 @@ describe('admission webhooks', () => {
         reviews.push(review);
         const patch = [{ op: 'add', path: '/metadata/labels', value: { 'testenv-mutated': 'yes' } }];
         res.setHeader('Content-Type', 'application/json');
-        res.end(JSON.stringify({
-          apiVersion: 'admission.k8s.io/v1',
-          kind: 'AdmissionReview',
-          response: { uid: review.request.uid, allowed: true, patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(patch)).toString('base64') },
-        }));
+        res.end(
+          JSON.stringify({
+            apiVersion: 'admission.k8s.io/v1',
+            kind: 'AdmissionReview',
+            response: {
+              uid: review.request.uid,
+              allowed: true,
+              patchType: 'JSONPatch',
+              patch: Buffer.from(JSON.stringify(patch)).toString('base64'),
+            },
+          }),
+        );
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -96,30 +118,43 @@ describe('admission webhooks', () => {
     const admission = stack.kube.config.makeApiClient(k8s.AdmissionregistrationV1Api);
     try {
       await stack.createNamespace(ns);
-      await stack.kube.core.patchNamespace({ name: ns, body: { metadata: { labels: { 'testenv-webhook': ns } } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+      await stack.kube.core.patchNamespace(
+        { name: ns, body: { metadata: { labels: { 'testenv-webhook': ns } } } },
+        k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+      );
       await admission.createMutatingWebhookConfiguration({
         body: {
           metadata: { name: ns },
-          webhooks: [{
-            name: 'mutate.testenv.vaultbridge.dev',
-            admissionReviewVersions: ['v1'],
-            sideEffects: 'None',
-            failurePolicy: 'Fail',
-            namespaceSelector: { matchLabels: { 'testenv-webhook': ns } },
-            clientConfig: { url: `https://127.0.0.1:${port}/mutate`, caBundle: Buffer.from(ca.certPem).toString('base64') },
-            rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }],
-          }],
+          webhooks: [
+            {
+              name: 'mutate.testenv.vaultbridge.dev',
+              admissionReviewVersions: ['v1'],
+              sideEffects: 'None',
+              failurePolicy: 'Fail',
+              namespaceSelector: { matchLabels: { 'testenv-webhook': ns } },
+              clientConfig: {
+                url: `https://127.0.0.1:${port}/mutate`,
+                caBundle: Buffer.from(ca.certPem).toString('base64'),
+              },
+              rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }],
+            },
+          ],
         },
       });
       // Webhook configurations reach the admission plugin through an informer: retry until it is seen.
       let created: k8s.V1Pod | undefined;
       for (let attempt = 0; attempt < 50 && !created?.metadata?.labels?.['testenv-mutated']; attempt++) {
         const name = `pod-${attempt}`;
-        created = await stack.kube.core.createNamespacedPod({ namespace: ns, body: { metadata: { name }, spec: { containers: [{ name: 'app', image: 'busybox' }] } } });
+        created = await stack.kube.core.createNamespacedPod({
+          namespace: ns,
+          body: { metadata: { name }, spec: { containers: [{ name: 'app', image: 'busybox' }] } },
+        });
         if (!created.metadata?.labels?.['testenv-mutated']) await new Promise((r) => setTimeout(r, 100));
       }
       expect(created?.metadata?.labels?.['testenv-mutated']).toBe('yes');
-      expect(reviews.some((r) => r.request.namespace === ns && r.request.object.metadata.name === created?.metadata?.name)).toBe(true);
+      expect(
+        reviews.some((r) => r.request.namespace === ns && r.request.object.metadata.name === created?.metadata?.name),
+      ).toBe(true);
     } finally {
       await admission.deleteMutatingWebhookConfiguration({ name: ns }).catch(() => undefined);
       server.close();
@@ -138,7 +173,19 @@ describe('custom resources', () => {
           group,
           scope: 'Namespaced',
           names: { plural: 'widgets', singular: 'widget', kind: 'Widget' },
-          versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { size: { type: 'integer' } } } } } } }],
+          versions: [
+            {
+              name: 'v1',
+              served: true,
+              storage: true,
+              schema: {
+                openAPIV3Schema: {
+                  type: 'object',
+                  properties: { spec: { type: 'object', properties: { size: { type: 'integer' } } } },
+                },
+              },
+            },
+          ],
         },
       },
     });
@@ -146,33 +193,61 @@ describe('custom resources', () => {
     let stored: { spec?: { size?: number } } | undefined;
     for (let attempt = 0; attempt < 100 && !stored; attempt++) {
       try {
-        stored = (await custom.createNamespacedCustomObject({ group, version: 'v1', namespace: 'default', plural: 'widgets', body: { apiVersion: `${group}/v1`, kind: 'Widget', metadata: { name: 'w' }, spec: { size: 3 } } })) as typeof stored;
+        stored = (await custom.createNamespacedCustomObject({
+          group,
+          version: 'v1',
+          namespace: 'default',
+          plural: 'widgets',
+          body: { apiVersion: `${group}/v1`, kind: 'Widget', metadata: { name: 'w' }, spec: { size: 3 } },
+        })) as typeof stored;
       } catch {
         await new Promise((r) => setTimeout(r, 100)); // not established yet
       }
     }
     expect(stored?.spec?.size).toBe(3);
-    const read = (await custom.getNamespacedCustomObject({ group, version: 'v1', namespace: 'default', plural: 'widgets', name: 'w' })) as { spec: { size: number } };
+    const read = (await custom.getNamespacedCustomObject({
+      group,
+      version: 'v1',
+      namespace: 'default',
+      plural: 'widgets',
+      name: 'w',
+    })) as { spec: { size: number } };
     expect(read.spec.size).toBe(3);
   });
 });
 
 describe('Vault engines', () => {
   it('dynamic PostgreSQL credentials from Vault log in to PostgreSQL', async () => {
-    const creds = await stack.vaultAdmin.read<{ lease_id: string; data: { username: string; password: string } }>(`${stack.layout.databaseMount}/creds/${stack.layout.databaseRole}`);
+    const creds = await stack.vaultAdmin.read<{ lease_id: string; data: { username: string; password: string } }>(
+      `${stack.layout.databaseMount}/creds/${stack.layout.databaseRole}`,
+    );
     expect(creds.lease_id).toContain(`${stack.layout.databaseMount}/creds/${stack.layout.databaseRole}/`);
-    const client = new pg.Client({ host: stack.postgres.host, port: stack.postgres.port, database: stack.postgres.database, user: creds.data.username, password: creds.data.password });
+    const client = new pg.Client({
+      host: stack.postgres.host,
+      port: stack.postgres.port,
+      database: stack.postgres.database,
+      user: creds.data.username,
+      password: creds.data.password,
+    });
     await client.connect();
     const result = await client.query<{ current_user: string }>('select current_user');
     await client.end();
     expect(result.rows[0]?.current_user).toBe(creds.data.username);
 
-    const wrong = new pg.Client({ host: stack.postgres.host, port: stack.postgres.port, database: stack.postgres.database, user: creds.data.username, password: 'not-the-password' });
+    const wrong = new pg.Client({
+      host: stack.postgres.host,
+      port: stack.postgres.port,
+      database: stack.postgres.database,
+      user: creds.data.username,
+      password: 'not-the-password',
+    });
     await expect(wrong.connect()).rejects.toThrow(/password authentication failed/);
   });
 
   it('PKI issues a certificate for the role domain', async () => {
-    const issued = await stack.vaultAdmin.write<{ data: { certificate: string; private_key: string; serial_number: string } }>(`${stack.layout.pkiMount}/issue/${stack.layout.pkiRole}`, { common_name: `svc.${stack.layout.pkiDomain}` });
+    const issued = await stack.vaultAdmin.write<{
+      data: { certificate: string; private_key: string; serial_number: string };
+    }>(`${stack.layout.pkiMount}/issue/${stack.layout.pkiRole}`, { common_name: `svc.${stack.layout.pkiDomain}` });
     expect(issued.data.certificate).toMatch(/^-----BEGIN CERTIFICATE-----/);
     expect(issued.data.private_key).toMatch(/PRIVATE KEY-----/);
     expect(issued.data.serial_number).toMatch(/^[0-9a-f:]+$/);
@@ -197,7 +272,11 @@ describe('counting proxy', () => {
     const path = `${stack.uniqueName('counted')}`;
     await stack.resetRequestCounts();
     const headers = { 'X-Vault-Token': stack.rootToken };
-    await fetch(`${stack.vaultAddr}/v1/secret/data/${path}`, { method: 'POST', headers, body: JSON.stringify({ data: { a: '1' } }) });
+    await fetch(`${stack.vaultAddr}/v1/secret/data/${path}`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ data: { a: '1' } }),
+    });
     await fetch(`${stack.vaultAddr}/v1/secret/data/${path}`, { headers });
     await fetch(`${stack.vaultAddr}/v1/secret/data/${path}?version=1`, { headers });
     const counts = await stack.requestCounts();
@@ -219,7 +298,10 @@ describe('counting proxy', () => {
       const both = async (method: string) => {
         const via = await fetch(`${proxyAddr}/v1/secret/metadata/${path}`, { method, headers });
         const direct = await fetch(`${stack.handle.vault.directAddr}/v1/secret/metadata/${path}`, { method, headers });
-        return { via: { status: via.status, body: await via.text() }, direct: { status: direct.status, body: await direct.text() } };
+        return {
+          via: { status: via.status, body: await via.text() },
+          direct: { status: direct.status, body: await direct.text() },
+        };
       };
       const list = await both('LIST');
       expect(list.via.status).toBe(200);
@@ -236,11 +318,23 @@ describe('counting proxy', () => {
           controller.close();
         },
       });
-      const written = await fetch(`${proxyAddr}/v1/secret/data/${path}/c`, { method: 'POST', headers, body, duplex: 'half' } as RequestInit);
+      const written = await fetch(`${proxyAddr}/v1/secret/data/${path}/c`, {
+        method: 'POST',
+        headers,
+        body,
+        duplex: 'half',
+      } as RequestInit);
       expect(written.status).toBe(200);
       expect(await stack.vaultAdmin.read(`secret/data/${path}/c`)).toMatchObject({ data: { data: { x: 'chunked' } } });
-      const counts = (await (await fetch(`${proxyAddr}/_testenv/requests`)).json() as { byRoute: Record<string, number> }).byRoute;
-      expect([counts[`LIST /v1/secret/metadata/${path}`], counts[`list /v1/secret/metadata/${path}`], counts[`FROB /v1/secret/metadata/${path}`], counts[`POST /v1/secret/data/${path}/c`]]).toEqual([1, 1, 1, 1]);
+      const counts = (
+        (await (await fetch(`${proxyAddr}/_testenv/requests`)).json()) as { byRoute: Record<string, number> }
+      ).byRoute;
+      expect([
+        counts[`LIST /v1/secret/metadata/${path}`],
+        counts[`list /v1/secret/metadata/${path}`],
+        counts[`FROB /v1/secret/metadata/${path}`],
+        counts[`POST /v1/secret/data/${path}/c`],
+      ]).toEqual([1, 1, 1, 1]);
     } finally {
       await proxy.close();
     }
@@ -252,16 +346,20 @@ describe('Vault events (events.alpha1)', () => {
     const proxy = new CountingProxy(stack.handle.vault.directAddr);
     const proxyAddr = await proxy.listen();
     const path = stack.uniqueName('evented');
-    const socket = new WebSocket(`${proxyAddr.replace(/^http/, 'ws')}/v1/sys/events/subscribe/kv-v2/data-write?json=true`, {
-      headers: { 'X-Vault-Token': stack.rootToken },
-    } as unknown as string[]);
+    const socket = new WebSocket(
+      `${proxyAddr.replace(/^http/, 'ws')}/v1/sys/events/subscribe/kv-v2/data-write?json=true`,
+      {
+        headers: { 'X-Vault-Token': stack.rootToken },
+      } as unknown as string[],
+    );
     try {
       const received = new Promise<Record<string, unknown>>((resolve, reject) => {
         socket.onmessage = (message) => {
           const event = JSON.parse(String(message.data)) as { data: { event: { metadata: { path: string } } } };
           if (event.data.event.metadata.path === `data/${path}`) resolve(event as unknown as Record<string, unknown>);
         };
-        socket.onclose = (closed) => reject(new Error(`the event socket closed (${closed.code}) before the event arrived`));
+        socket.onclose = (closed) =>
+          reject(new Error(`the event socket closed (${closed.code}) before the event arrived`));
       });
       await new Promise<void>((resolve, reject) => {
         socket.onopen = () => resolve();
@@ -270,15 +368,24 @@ describe('Vault events (events.alpha1)', () => {
       // Vault subscribes the socket just after accepting it, so a first write may precede the
       // subscription: write again until one is seen.
       let arrived: Record<string, unknown> | undefined;
-      void received.then((event) => (arrived = event), () => undefined);
+      void received.then(
+        (event) => (arrived = event),
+        () => undefined,
+      );
       for (let version = 1; arrived === undefined; version++) {
         await stack.vaultAdmin.write(`secret/data/${path}`, { data: { v: String(version) } });
         await Promise.race([received, new Promise((resolve) => setTimeout(resolve, 200))]);
       }
       expect(await received).toMatchObject({
-        data: { event_type: 'kv-v2/data-write', event: { metadata: { path: `data/${path}` } }, plugin_info: { mount_path: 'secret/', plugin: 'kv' } },
+        data: {
+          event_type: 'kv-v2/data-write',
+          event: { metadata: { path: `data/${path}` } },
+          plugin_info: { mount_path: 'secret/', plugin: 'kv' },
+        },
       });
-      const counts = (await (await fetch(`${proxyAddr}/_testenv/requests`)).json() as { byRoute: Record<string, number> }).byRoute;
+      const counts = (
+        (await (await fetch(`${proxyAddr}/_testenv/requests`)).json()) as { byRoute: Record<string, number> }
+      ).byRoute;
       expect(counts['GET /v1/sys/events/subscribe/kv-v2/data-write']).toBe(1);
     } finally {
       socket.close();

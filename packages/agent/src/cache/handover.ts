@@ -27,9 +27,13 @@ export interface HandoverLocation {
 export const SHARED_WRAP_TTL_SECONDS = 15 * 60;
 
 export function handoverLocation(config: AgentConfig): HandoverLocation | undefined {
-  const identity: HandoverIdentity = { mountPath: config.auth.mountPath, ...(config.auth.role === undefined ? {} : { role: config.auth.role }) };
+  const identity: HandoverIdentity = {
+    mountPath: config.auth.mountPath,
+    ...(config.auth.role === undefined ? {} : { role: config.auth.role }),
+  };
   const persist = config.cache?.persist;
-  if (persist !== undefined) return { file: path.join(persist.path, PERSIST_FILE), exitOnError: persist.exitOnError, shared: false, identity };
+  if (persist !== undefined)
+    return { file: path.join(persist.path, PERSIST_FILE), exitOnError: persist.exitOnError, shared: false, identity };
   if (config.handover === false) return undefined;
   return { file: path.join(SECRETS_PATH, HANDOVER_FILE), exitOnError: false, shared: true, identity };
 }

@@ -4,7 +4,16 @@ import { AUTO_AUTH_TOKEN, LeaseCache } from './lease-cache.ts';
 const logger = createLogger({ name: 'test', level: 'silent' });
 
 function answer(leaseId: string, leaseDuration: number): VaultResponse<unknown> {
-  return { request_id: 'r', lease_id: leaseId, lease_duration: leaseDuration, renewable: true, data: { username: 'u' }, auth: null, warnings: null, wrap_info: null };
+  return {
+    request_id: 'r',
+    lease_id: leaseId,
+    lease_duration: leaseDuration,
+    renewable: true,
+    data: { username: 'u' },
+    auth: null,
+    warnings: null,
+    wrap_info: null,
+  };
 }
 
 function request(path: string, token = AUTO_AUTH_TOKEN, method: CacheableRequest['method'] = 'GET'): CacheableRequest {
@@ -19,7 +28,10 @@ describe('LeaseCache', () => {
     const c = cache();
     c.store(request('database/creds/app'), answer('database/creds/app/1', 3600));
     now += 600_000;
-    expect(c.lookup(request('database/creds/app'))).toMatchObject({ lease_id: 'database/creds/app/1', lease_duration: 3000 });
+    expect(c.lookup(request('database/creds/app'))).toMatchObject({
+      lease_id: 'database/creds/app/1',
+      lease_duration: 3000,
+    });
     expect(c.hits).toBe(1);
   });
 
@@ -27,14 +39,18 @@ describe('LeaseCache', () => {
     ['an answer without a lease (KV)', request('secret/data/app'), answer('', 0)],
     ['a lease renewal', request('sys/leases/renew', AUTO_AUTH_TOKEN, 'PUT'), answer('database/creds/app/1', 3600)],
     ['a login', request('auth/kubernetes/login', AUTO_AUTH_TOKEN, 'POST'), answer('', 3600)],
-    ['a wrapped answer', request('database/creds/app'), { ...answer('x', 3600), wrap_info: { token: 't', accessor: 'a', ttl: 60, creation_time: '', creation_path: '' } }],
+    [
+      'a wrapped answer',
+      request('database/creds/app'),
+      { ...answer('x', 3600), wrap_info: { token: 't', accessor: 'a', ttl: 60, creation_time: '', creation_path: '' } },
+    ],
   ])('never keeps %s', (_name, req, response) => {
     const c = cache();
     c.store(req, response);
     expect(c.size).toBe(0);
   });
 
-  test('separates tokens: another token does not get the auto-auth token\'s lease, nor the other way round', () => {
+  test("separates tokens: another token does not get the auto-auth token's lease, nor the other way round", () => {
     const c = cache();
     c.store(request('database/creds/app'), answer('lease-auto', 3600));
     expect(c.lookup(request('database/creds/app', 'hvs.app-token'))).toBeUndefined();

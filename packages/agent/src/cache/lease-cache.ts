@@ -5,7 +5,15 @@
 // rendering made are renewed by the sidecar's LeaseManager, and only reused until their lease ends.
 
 import { createHash } from 'node:crypto';
-import { LeaseManager, dynamicSecretFromResponse, type CacheableRequest, type Logger, type VaultClient, type VaultResponse, type VaultResponseCache } from '@vaultbridge/core';
+import {
+  LeaseManager,
+  dynamicSecretFromResponse,
+  type CacheableRequest,
+  type Logger,
+  type VaultClient,
+  type VaultResponse,
+  type VaultResponseCache,
+} from '@vaultbridge/core';
 
 /** One kept answer, as persisted init → sidecar (JSON). */
 export interface CachedEntry {
@@ -56,7 +64,9 @@ export class LeaseCache implements VaultResponseCache {
         const entry = this.entries.get(id);
         if (entry !== undefined) this.entries.set(id, { ...entry, expiresAt });
       });
-      this.leases.on('error', ({ operation, error }) => options.logger.debug({ operation, err: error }, 'cached lease: renewal failed'));
+      this.leases.on('error', ({ operation, error }) =>
+        options.logger.debug({ operation, err: error }, 'cached lease: renewal failed'),
+      );
     }
   }
 
@@ -67,13 +77,27 @@ export class LeaseCache implements VaultResponseCache {
   /** The key of a request: method, path, query, body, and the token (or "the auto-auth token"). */
   /** Same ids as token-cache's `tokenOwner` (not imported: that module imports this one). */
   private ownerOf(request: CacheableRequest): string {
-    return request.token === AUTO_AUTH_TOKEN || this.options.agentRequestsOnly === true ? 'auto-auth' : `token:${createHash('sha256').update(request.token).digest('hex')}`;
+    return request.token === AUTO_AUTH_TOKEN || this.options.agentRequestsOnly === true
+      ? 'auto-auth'
+      : `token:${createHash('sha256').update(request.token).digest('hex')}`;
   }
 
   keyOf(request: CacheableRequest): string {
     const token = this.ownerOf(request);
-    const query = Object.entries(request.query).filter(([, value]) => value !== undefined).sort(([a], [b]) => a.localeCompare(b));
-    return createHash('sha256').update(JSON.stringify([request.method === 'PUT' ? 'POST' : request.method, request.path, query, request.body ?? null, token])).digest('hex');
+    const query = Object.entries(request.query)
+      .filter(([, value]) => value !== undefined)
+      .sort(([a], [b]) => a.localeCompare(b));
+    return createHash('sha256')
+      .update(
+        JSON.stringify([
+          request.method === 'PUT' ? 'POST' : request.method,
+          request.path,
+          query,
+          request.body ?? null,
+          token,
+        ]),
+      )
+      .digest('hex');
   }
 
   lookup(request: CacheableRequest): VaultResponse<unknown> | undefined {
@@ -95,7 +119,14 @@ export class LeaseCache implements VaultResponseCache {
     if (typeof response.lease_id !== 'string' || response.lease_id === '' || !(response.lease_duration > 0)) return;
     const key = this.keyOf(request);
     const obtainedAt = this.now();
-    const entry: CachedEntry = { key, path: request.path, response, obtainedAt, expiresAt: obtainedAt + response.lease_duration * 1000, owner: this.ownerOf(request) };
+    const entry: CachedEntry = {
+      key,
+      path: request.path,
+      response,
+      obtainedAt,
+      expiresAt: obtainedAt + response.lease_duration * 1000,
+      owner: this.ownerOf(request),
+    };
     this.put(entry);
   }
 
@@ -103,7 +134,10 @@ export class LeaseCache implements VaultResponseCache {
     this.evict(entry.key);
     this.entries.set(entry.key, entry);
     if (this.leases === undefined) return;
-    const secret = { ...dynamicSecretFromResponse(entry.path, entry.response, entry.obtainedAt), expiresAt: entry.expiresAt };
+    const secret = {
+      ...dynamicSecretFromResponse(entry.path, entry.response, entry.obtainedAt),
+      expiresAt: entry.expiresAt,
+    };
     // A lease that cannot be renewed any more is evicted, not re-issued: the app's next request gets a
     // new one, as Vault Agent evicts what it can no longer renew.
     this.leases.track(secret, {
@@ -124,9 +158,10 @@ export class LeaseCache implements VaultResponseCache {
   clear(type: 'all' | 'request_path' | 'lease', value?: string): number {
     let cleared = 0;
     for (const entry of [...this.entries.values()]) {
-      const matches = type === 'all'
-        || (type === 'request_path' && value !== undefined && entry.path.startsWith(value.replace(/^\/?(v1\/)?/, '')))
-        || (type === 'lease' && entry.response.lease_id === value);
+      const matches =
+        type === 'all' ||
+        (type === 'request_path' && value !== undefined && entry.path.startsWith(value.replace(/^\/?(v1\/)?/, ''))) ||
+        (type === 'lease' && entry.response.lease_id === value);
       if (!matches) continue;
       this.evict(entry.key);
       cleared += 1;

@@ -18,7 +18,9 @@ const TOKEN = 'hvs.init-agent-token';
 /** Vault's behaviour for these calls: a wrapping token unwraps once; lookup-self knows the tokens it issued. */
 class FakeVault {
   readonly wrapped = new Map<string, Record<string, unknown>>();
-  readonly tokens = new Map<string, { path: string; meta: Record<string, string> }>([[TOKEN, { path: 'auth/kubernetes/login', meta: { role: 'app' } }]]);
+  readonly tokens = new Map<string, { path: string; meta: Record<string, string> }>([
+    [TOKEN, { path: 'auth/kubernetes/login', meta: { role: 'app' } }],
+  ]);
   private next = 0;
 
   client(token?: string): VaultClient {
@@ -61,13 +63,16 @@ beforeEach(() => {
 afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
 
 async function refusal(): Promise<PersistError> {
-  const error = await readHandover(vault.client(), paths(), FILE, identity).then(() => undefined, (caught: unknown) => caught);
+  const error = await readHandover(vault.client(), paths(), FILE, identity).then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
   expect(error).toBeInstanceOf(PersistError);
   return error as PersistError;
 }
 
 describe('readHandover', () => {
-  test('init\'s file round-trips once: the token back, the file deleted, nothing readable in it', async () => {
+  test("init's file round-trips once: the token back, the file deleted, nothing readable in it", async () => {
     await writeHandover(vault.client(TOKEN), paths(), FILE, state, 900);
     expect(fs.statSync(onDisk()).mode & 0o777).toBe(0o600);
     expect(fs.readFileSync(onDisk(), 'utf8')).not.toContain(TOKEN);
@@ -126,10 +131,14 @@ describe('readHandover', () => {
   test('a token another role (or mount) issued is not adopted', async () => {
     vault.tokens.set('hvs.other', { path: 'auth/kubernetes/login', meta: { role: 'admin' } });
     await writeHandover(vault.client('hvs.other'), paths(), FILE, { token: 'hvs.other', entries: [] }, 900);
-    expect((await refusal()).message).toBe('the handed-over token was not issued by auth/kubernetes/login for role app');
+    expect((await refusal()).message).toBe(
+      'the handed-over token was not issued by auth/kubernetes/login for role app',
+    );
     vault.tokens.set('hvs.userpass', { path: 'auth/userpass/login/someone', meta: {} });
     await writeHandover(vault.client('hvs.userpass'), paths(), FILE, { token: 'hvs.userpass', entries: [] }, 900);
-    expect((await refusal()).message).toBe('the handed-over token was not issued by auth/kubernetes/login for role app');
+    expect((await refusal()).message).toBe(
+      'the handed-over token was not issued by auth/kubernetes/login for role app',
+    );
   });
 
   test('a token Vault no longer accepts is refused', async () => {
@@ -142,9 +151,20 @@ describe('readHandover', () => {
 
 describe('handoverLocation', () => {
   const base = {
-    ...AGENT_CONFIG_DEFAULTS, version: 1, mode: 'sidecar', vault: { address: 'https://vault:8200', tlsSkipVerify: false },
-    auth: { type: 'kubernetes', mountPath: 'auth/kubernetes', role: 'app', serviceAccountTokenPath: '/var/run/secrets/token', config: {}, exitOnError: false },
-    secrets: [], templateConfig: { exitOnRetryFailure: true },
+    ...AGENT_CONFIG_DEFAULTS,
+    version: 1,
+    mode: 'sidecar',
+    vault: { address: 'https://vault:8200', tlsSkipVerify: false },
+    auth: {
+      type: 'kubernetes',
+      mountPath: 'auth/kubernetes',
+      role: 'app',
+      serviceAccountTokenPath: '/var/run/secrets/token',
+      config: {},
+      exitOnError: false,
+    },
+    secrets: [],
+    templateConfig: { exitOnRetryFailure: true },
   } as unknown as AgentConfig;
 
   test('default pods: the hidden file on the secrets volume, never fatal', () => {
@@ -152,8 +172,20 @@ describe('handoverLocation', () => {
   });
 
   test('agent-cache-enable: the persistent cache volume, with its exit-on-err', () => {
-    const cached = { ...base, cache: { listenerAddress: '127.0.0.1:8200', useAutoAuthToken: 'true', persist: { path: '/vault/agent-cache', exitOnError: true } } } as AgentConfig;
-    expect(handoverLocation(cached)).toEqual({ file: '/vault/agent-cache/vaultbridge-agent-cache.json', exitOnError: true, shared: false, identity });
+    const cached = {
+      ...base,
+      cache: {
+        listenerAddress: '127.0.0.1:8200',
+        useAutoAuthToken: 'true',
+        persist: { path: '/vault/agent-cache', exitOnError: true },
+      },
+    } as AgentConfig;
+    expect(handoverLocation(cached)).toEqual({
+      file: '/vault/agent-cache/vaultbridge-agent-cache.json',
+      exitOnError: true,
+      shared: false,
+      identity,
+    });
   });
 
   test('handover: false (agent-handover "false", pre-populate-only init): none', () => {

@@ -53,17 +53,34 @@ export class PersistError extends Error {
 }
 
 /** init: encrypt `state` under a new key, wrap the key in Vault for `wrapTtlSeconds`, write `file` (0600). */
-export async function writeHandover(client: VaultClient, paths: AgentPaths, file: string, state: HandoverState, wrapTtlSeconds: number): Promise<void> {
+export async function writeHandover(
+  client: VaultClient,
+  paths: AgentPaths,
+  file: string,
+  state: HandoverState,
+  wrapTtlSeconds: number,
+): Promise<void> {
   const key = randomBytes(32);
-  const wrapped = await client.write('sys/wrapping/wrap', { key: key.toString('base64') }, { headers: { 'X-Vault-Wrap-TTL': `${Math.max(60, Math.floor(wrapTtlSeconds))}s` } });
+  const wrapped = await client.write(
+    'sys/wrapping/wrap',
+    { key: key.toString('base64') },
+    { headers: { 'X-Vault-Wrap-TTL': `${Math.max(60, Math.floor(wrapTtlSeconds))}s` } },
+  );
   const wrappedKey = wrapped?.wrap_info?.token;
-  if (wrappedKey === undefined || wrappedKey === '') throw new PersistError('Vault did not response-wrap the cache key (sys/wrapping/wrap answered without wrap_info)');
+  if (wrappedKey === undefined || wrappedKey === '')
+    throw new PersistError('Vault did not response-wrap the cache key (sys/wrapping/wrap answered without wrap_info)');
   registerSecret(wrappedKey);
   const iv = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(AAD);
   const ciphertext = Buffer.concat([cipher.update(JSON.stringify(state), 'utf8'), cipher.final()]);
-  const persisted: PersistedFile = { format: FORMAT, wrappedKey, iv: iv.toString('base64'), tag: cipher.getAuthTag().toString('base64'), ciphertext: ciphertext.toString('base64') };
+  const persisted: PersistedFile = {
+    format: FORMAT,
+    wrappedKey,
+    iv: iv.toString('base64'),
+    tag: cipher.getAuthTag().toString('base64'),
+    ciphertext: ciphertext.toString('base64'),
+  };
   const target = paths.hostPath(file);
   await fs.mkdir(path.dirname(target), { recursive: true });
   const temporary = `${target}.${process.pid}.tmp`;
@@ -83,12 +100,15 @@ async function takeFile(target: string, shown: string): Promise<string | undefin
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;
     await fs.rm(target, { force: true }).catch(() => undefined);
-    throw new PersistError(`cannot read the handover file ${shown} (${code === 'ELOOP' ? 'a symlink' : code ?? 'error'})`);
+    throw new PersistError(
+      `cannot read the handover file ${shown} (${code === 'ELOOP' ? 'a symlink' : (code ?? 'error')})`,
+    );
   }
   try {
     const stat = await handle.stat();
     if (!stat.isFile()) throw new PersistError(`the handover file ${shown} is not a regular file`);
-    if (stat.size > MAX_FILE_BYTES) throw new PersistError(`the handover file ${shown} is larger than ${MAX_FILE_BYTES} bytes`);
+    if (stat.size > MAX_FILE_BYTES)
+      throw new PersistError(`the handover file ${shown} is larger than ${MAX_FILE_BYTES} bytes`);
     return await handle.readFile('utf8');
   } finally {
     await handle.close();
@@ -101,7 +121,12 @@ async function takeFile(target: string, shown: string): Promise<string | undefin
  * the key is unwrapped. With `identity`, a token that the sidecar's own auth mount and role did not issue
  * is refused (someone else's file), so the sidecar logs in itself.
  */
-export async function readHandover(client: VaultClient, paths: AgentPaths, file: string, identity?: HandoverIdentity): Promise<HandoverState | undefined> {
+export async function readHandover(
+  client: VaultClient,
+  paths: AgentPaths,
+  file: string,
+  identity?: HandoverIdentity,
+): Promise<HandoverState | undefined> {
   const text = await takeFile(paths.hostPath(file), file);
   if (text === undefined) return undefined;
   let persisted: PersistedFile;
@@ -110,8 +135,15 @@ export async function readHandover(client: VaultClient, paths: AgentPaths, file:
   } catch {
     throw new PersistError('the handover file is not JSON');
   }
-  if (persisted === null || typeof persisted !== 'object' || persisted.format !== FORMAT || typeof persisted.wrappedKey !== 'string') {
-    throw new PersistError(`the handover file has format ${String((persisted as Partial<PersistedFile> | null)?.format)}, expected ${FORMAT}`);
+  if (
+    persisted === null ||
+    typeof persisted !== 'object' ||
+    persisted.format !== FORMAT ||
+    typeof persisted.wrappedKey !== 'string'
+  ) {
+    throw new PersistError(
+      `the handover file has format ${String((persisted as Partial<PersistedFile> | null)?.format)}, expected ${FORMAT}`,
+    );
   }
   registerSecret(persisted.wrappedKey);
   let keyText: unknown;
@@ -119,20 +151,30 @@ export async function readHandover(client: VaultClient, paths: AgentPaths, file:
     const unwrapped = await client.withToken(persisted.wrappedKey).write<{ key?: unknown }>('sys/wrapping/unwrap', {});
     keyText = unwrapped?.data?.key;
   } catch (error) {
-    throw new PersistError(`cannot unwrap the handover key (already used or expired): ${(error as Error).message}`, { cause: error });
+    throw new PersistError(`cannot unwrap the handover key (already used or expired): ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   if (typeof keyText !== 'string') throw new PersistError('the unwrapped handover key is missing');
   let state: HandoverState;
   try {
-    const decipher = createDecipheriv('aes-256-gcm', Buffer.from(keyText, 'base64'), Buffer.from(String(persisted.iv), 'base64'));
+    const decipher = createDecipheriv(
+      'aes-256-gcm',
+      Buffer.from(keyText, 'base64'),
+      Buffer.from(String(persisted.iv), 'base64'),
+    );
     decipher.setAAD(AAD);
     decipher.setAuthTag(Buffer.from(String(persisted.tag), 'base64'));
-    const plain = Buffer.concat([decipher.update(Buffer.from(String(persisted.ciphertext), 'base64')), decipher.final()]).toString('utf8');
+    const plain = Buffer.concat([
+      decipher.update(Buffer.from(String(persisted.ciphertext), 'base64')),
+      decipher.final(),
+    ]).toString('utf8');
     state = JSON.parse(plain) as HandoverState;
   } catch {
     throw new PersistError('the handover file does not decrypt (altered, or written for another key)');
   }
-  if (typeof state.token !== 'string' || state.token === '' || !Array.isArray(state.entries)) throw new PersistError('the handover holds no token');
+  if (typeof state.token !== 'string' || state.token === '' || !Array.isArray(state.entries))
+    throw new PersistError('the handover holds no token');
   registerSecret(state.token);
   if (identity !== undefined) await checkIdentity(client, state.token, identity);
   return state;
@@ -142,13 +184,21 @@ export async function readHandover(client: VaultClient, paths: AgentPaths, file:
 async function checkIdentity(client: VaultClient, token: string, identity: HandoverIdentity): Promise<void> {
   let data: { path?: unknown; meta?: Record<string, unknown> | null } | undefined;
   try {
-    data = (await client.withToken(token).read<{ path?: unknown; meta?: Record<string, unknown> | null }>('auth/token/lookup-self')).data;
+    data = (
+      await client
+        .withToken(token)
+        .read<{ path?: unknown; meta?: Record<string, unknown> | null }>('auth/token/lookup-self')
+    ).data;
   } catch (error) {
-    throw new PersistError(`the handed-over token is not accepted by Vault: ${(error as Error).message}`, { cause: error });
+    throw new PersistError(`the handed-over token is not accepted by Vault: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   const loginPath = `${identity.mountPath.replace(/\/+$/, '')}/login`;
   const role = data?.meta?.role ?? data?.meta?.role_name;
   if (data?.path !== loginPath || (identity.role !== undefined && role !== undefined && role !== identity.role)) {
-    throw new PersistError(`the handed-over token was not issued by ${loginPath}${identity.role === undefined ? '' : ` for role ${identity.role}`}`);
+    throw new PersistError(
+      `the handed-over token was not issued by ${loginPath}${identity.role === undefined ? '' : ` for role ${identity.role}`}`,
+    );
   }
 }

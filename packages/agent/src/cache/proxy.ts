@@ -6,14 +6,27 @@
 // (status and JSON body); nothing here logs a token or a body.
 
 import type http from 'node:http';
-import { isVaultDown, VaultError, type Logger, type VaultClient, type VaultMethod, type VaultResponse } from '@vaultbridge/core';
+import {
+  isVaultDown,
+  VaultError,
+  type Logger,
+  type VaultClient,
+  type VaultMethod,
+  type VaultResponse,
+} from '@vaultbridge/core';
 import type { CacheAutoAuthToken } from '../contract/index.ts';
 import { AUTO_AUTH_TOKEN, type LeaseCache } from './lease-cache.ts';
 import { issuesToken, type TokenCache } from './token-cache.ts';
 
 const METHODS: ReadonlySet<string> = new Set(['GET', 'LIST', 'POST', 'PUT', 'PATCH', 'DELETE']);
 /** Request headers passed on to Vault besides the token (the rest are the connection's own). */
-const FORWARDED_HEADERS = ['x-vault-wrap-ttl', 'x-vault-wrap-format', 'x-vault-namespace', 'x-vault-request', 'x-vault-mfa'];
+const FORWARDED_HEADERS = [
+  'x-vault-wrap-ttl',
+  'x-vault-wrap-format',
+  'x-vault-namespace',
+  'x-vault-request',
+  'x-vault-mfa',
+];
 const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface CacheProxyOptions {
@@ -35,7 +48,9 @@ function reply(response: http.ServerResponse, status: number, body?: unknown): v
     return;
   }
   const text = JSON.stringify(body);
-  response.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) }).end(text);
+  response
+    .writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) })
+    .end(text);
 }
 
 async function readBody(request: http.IncomingMessage): Promise<Buffer> {
@@ -56,11 +71,20 @@ function headerValue(request: http.IncomingMessage, name: string): string | unde
 }
 
 const CLEAR_TYPES = ['all', 'request_path', 'lease', 'token', 'token_accessor'] as const;
-type ClearType = typeof CLEAR_TYPES[number];
-const VALUE_NAMES: Record<Exclude<ClearType, 'all'>, string> = { request_path: 'request path', lease: 'lease id', token: 'token', token_accessor: 'token accessor' };
+type ClearType = (typeof CLEAR_TYPES)[number];
+const VALUE_NAMES: Record<Exclude<ClearType, 'all'>, string> = {
+  request_path: 'request path',
+  lease: 'lease id',
+  token: 'token',
+  token_accessor: 'token accessor',
+};
 
 /** `/agent/v1/cache-clear` with `{"type": "all" | "request_path" | "lease" | "token" | "token_accessor", "value": …}`. */
-async function cacheClear(request: http.IncomingMessage, response: http.ServerResponse, options: CacheProxyOptions): Promise<void> {
+async function cacheClear(
+  request: http.IncomingMessage,
+  response: http.ServerResponse,
+  options: CacheProxyOptions,
+): Promise<void> {
   if (request.method !== 'POST' && request.method !== 'PUT') {
     response.writeHead(405, { Allow: 'POST, PUT' }).end();
     return;
@@ -87,7 +111,7 @@ async function cacheClear(request: http.IncomingMessage, response: http.ServerRe
     // The token, the tokens it created and (through onEvict) the leases they created.
     cleared = options.tokens?.clear(type, value!) ?? 0;
   } else {
-    cleared = options.cache.clear(type, value) + (type === 'all' ? options.tokens?.clearAll() ?? 0 : 0);
+    cleared = options.cache.clear(type, value) + (type === 'all' ? (options.tokens?.clearAll() ?? 0) : 0);
   }
   // The value may be a token: never logged.
   options.logger.info({ type, cleared }, 'cache cleared on request');
@@ -106,7 +130,12 @@ function isPath(errorPath: string | undefined, apiPath: string): boolean {
   }
 }
 
-function evictRevokedToken(apiPath: string, body: unknown, ownToken: string | undefined, options: CacheProxyOptions): void {
+function evictRevokedToken(
+  apiPath: string,
+  body: unknown,
+  ownToken: string | undefined,
+  options: CacheProxyOptions,
+): void {
   if (options.tokens === undefined) return;
   const field = (name: string): string | undefined => {
     const value = (body as Record<string, unknown> | undefined)?.[name];
@@ -117,11 +146,16 @@ function evictRevokedToken(apiPath: string, body: unknown, ownToken: string | un
   else if (apiPath === 'auth/token/revoke-accessor') target = ['token_accessor', field('accessor')];
   else if (apiPath === 'auth/token/revoke-self') target = ['token', ownToken];
   // revoke-orphan leaves the token's children alive in Vault: they stay cached.
-  if (target?.[1] !== undefined) options.tokens.clear(target[0], target[1], { children: apiPath !== 'auth/token/revoke-orphan' });
+  if (target?.[1] !== undefined)
+    options.tokens.clear(target[0], target[1], { children: apiPath !== 'auth/token/revoke-orphan' });
 }
 
 /** Handles one request on the cache listener; resolves when answered. */
-export async function handleCacheRequest(request: http.IncomingMessage, response: http.ServerResponse, options: CacheProxyOptions): Promise<void> {
+export async function handleCacheRequest(
+  request: http.IncomingMessage,
+  response: http.ServerResponse,
+  options: CacheProxyOptions,
+): Promise<void> {
   const url = new URL(request.url ?? '/', 'http://localhost');
   if (url.pathname === '/agent/v1/cache-clear') return cacheClear(request, response, options);
   if (!url.pathname.startsWith('/v1/')) {
@@ -148,26 +182,39 @@ export async function handleCacheRequest(request: http.IncomingMessage, response
     const value = headerValue(request, name);
     if (value !== undefined) headers[name] = value;
   }
-  const ownToken = headerValue(request, 'x-vault-token') ?? (headerValue(request, 'authorization')?.replace(/^Bearer\s+/i, '') || undefined);
-  const useAutoAuth = options.useAutoAuthToken === 'force' || (options.useAutoAuthToken === 'true' && ownToken === undefined);
+  const ownToken =
+    headerValue(request, 'x-vault-token') ??
+    (headerValue(request, 'authorization')?.replace(/^Bearer\s+/i, '') || undefined);
+  const useAutoAuth =
+    options.useAutoAuthToken === 'force' || (options.useAutoAuthToken === 'true' && ownToken === undefined);
   const client = useAutoAuth ? options.autoAuth : options.autoAuth.withToken(ownToken);
   try {
     const token = useAutoAuth ? AUTO_AUTH_TOKEN : ownToken;
-    const cacheable = token === undefined || headers['x-vault-wrap-ttl'] !== undefined
-      ? undefined
-      : { method: method as VaultMethod, path: apiPath, query, body, token };
+    const cacheable =
+      token === undefined || headers['x-vault-wrap-ttl'] !== undefined
+        ? undefined
+        : { method: method as VaultMethod, path: apiPath, query, body, token };
     // A login needs no token of the caller's: it is cached whoever sends it (keyed without the token).
-    const tokenRequest = options.tokens !== undefined && issuesToken(method, apiPath) && headers['x-vault-wrap-ttl'] === undefined
-      ? { method: method as VaultMethod, path: apiPath, query, body, token: token ?? '' }
-      : undefined;
+    const tokenRequest =
+      options.tokens !== undefined && issuesToken(method, apiPath) && headers['x-vault-wrap-ttl'] === undefined
+        ? { method: method as VaultMethod, path: apiPath, query, body, token: token ?? '' }
+        : undefined;
     const tokenHit = tokenRequest === undefined ? undefined : options.tokens?.lookup(tokenRequest);
-    const hit = tokenHit ?? (cacheable === undefined || tokenRequest !== undefined ? undefined : options.cache.lookup(cacheable) ?? (useAutoAuth ? options.rendered?.lookup(cacheable) : undefined));
+    const hit =
+      tokenHit ??
+      (cacheable === undefined || tokenRequest !== undefined
+        ? undefined
+        : (options.cache.lookup(cacheable) ?? (useAutoAuth ? options.rendered?.lookup(cacheable) : undefined)));
     if (hit !== undefined) {
       options.logger.debug({ path: apiPath }, 'cache hit');
       reply(response, 200, hit);
       return;
     }
-    const answer = await client.raw(method as VaultMethod, apiPath, { ...(body === undefined ? {} : { body }), query, headers });
+    const answer = await client.raw(method as VaultMethod, apiPath, {
+      ...(body === undefined ? {} : { body }),
+      query,
+      headers,
+    });
     if (answer.status >= 200 && answer.status < 300) {
       // Revokes answer 204 without a body: only what is stored needs one.
       if (answer.body !== undefined) {
@@ -175,7 +222,10 @@ export async function handleCacheRequest(request: http.IncomingMessage, response
         else if (cacheable !== undefined) options.cache.store(cacheable, answer.body as VaultResponse<unknown>);
       }
       // A lease revoked through the listener leaves the cache too.
-      if (/^sys\/(leases\/)?revoke$/.test(apiPath) && typeof (body as { lease_id?: unknown } | undefined)?.lease_id === 'string') {
+      if (
+        /^sys\/(leases\/)?revoke$/.test(apiPath) &&
+        typeof (body as { lease_id?: unknown } | undefined)?.lease_id === 'string'
+      ) {
         options.cache.clear('lease', (body as { lease_id: string }).lease_id);
       }
       evictRevokedToken(apiPath, body, ownToken, options);

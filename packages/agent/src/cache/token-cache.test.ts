@@ -1,4 +1,10 @@
-import { createLogger, type CacheableRequest, type VaultAuthInfo, type VaultClient, type VaultResponse } from '@vaultbridge/core';
+import {
+  createLogger,
+  type CacheableRequest,
+  type VaultAuthInfo,
+  type VaultClient,
+  type VaultResponse,
+} from '@vaultbridge/core';
 import { AUTO_AUTH_TOKEN } from './lease-cache.ts';
 import { issuesToken, TokenCache, tokenOwner } from './token-cache.ts';
 
@@ -6,8 +12,26 @@ const logger = createLogger({ name: 'test', level: 'silent' });
 
 function issued(token: string, ttl: number, auth: Partial<VaultAuthInfo> = {}): VaultResponse<unknown> {
   return {
-    request_id: 'r', lease_id: '', lease_duration: 0, renewable: false, data: null, warnings: null, wrap_info: null,
-    auth: { client_token: token, accessor: `acc-${token}`, policies: ['default'], token_policies: ['default'], metadata: null, lease_duration: ttl, renewable: true, entity_id: '', token_type: 'service', orphan: false, ...auth },
+    request_id: 'r',
+    lease_id: '',
+    lease_duration: 0,
+    renewable: false,
+    data: null,
+    warnings: null,
+    wrap_info: null,
+    auth: {
+      client_token: token,
+      accessor: `acc-${token}`,
+      policies: ['default'],
+      token_policies: ['default'],
+      metadata: null,
+      lease_duration: ttl,
+      renewable: true,
+      entity_id: '',
+      token_type: 'service',
+      orphan: false,
+      ...auth,
+    },
   };
 }
 
@@ -16,7 +40,10 @@ function request(path: string, token: string = AUTO_AUTH_TOKEN, body: unknown = 
 }
 
 /** A stand-in for the one call renewal makes (`auth/token/renew-self` with the kept token). */
-function renewer(answer: (token: string | undefined) => Promise<VaultResponse<unknown>>): { client: VaultClient; renewed: Array<string | undefined> } {
+function renewer(answer: (token: string | undefined) => Promise<VaultResponse<unknown>>): {
+  client: VaultClient;
+  renewed: Array<string | undefined>;
+} {
   const renewed: Array<string | undefined> = [];
   const client = {
     withToken: (token: string | undefined) => ({
@@ -49,13 +76,19 @@ describe('issuesToken', () => {
 
 describe('TokenCache', () => {
   let now = 1_000_000;
-  const cache = (onEvict?: (owner: string) => void): TokenCache => new TokenCache({ logger, now: () => now, ...(onEvict ? { onEvict } : {}) });
+  const cache = (onEvict?: (owner: string) => void): TokenCache =>
+    new TokenCache({ logger, now: () => now, ...(onEvict ? { onEvict } : {}) });
 
   test('a login is handed back with the TTL left, whoever asks; another body is another login', () => {
     const c = cache();
-    expect(c.store(request('auth/userpass/login/app', 'hvs.app-a'), issued('hvs.login', 3600, { orphan: true }))).toBe(true);
+    expect(c.store(request('auth/userpass/login/app', 'hvs.app-a'), issued('hvs.login', 3600, { orphan: true }))).toBe(
+      true,
+    );
     now += 600_000;
-    expect(c.lookup(request('auth/userpass/login/app', 'hvs.app-b'))?.auth).toMatchObject({ client_token: 'hvs.login', lease_duration: 3000 });
+    expect(c.lookup(request('auth/userpass/login/app', 'hvs.app-b'))?.auth).toMatchObject({
+      client_token: 'hvs.login',
+      lease_duration: 3000,
+    });
     expect(c.lookup(request('auth/userpass/login/app', AUTO_AUTH_TOKEN, { password: 'other' }))).toBeUndefined();
     expect(c.hits).toBe(1);
   });
@@ -65,7 +98,9 @@ describe('TokenCache', () => {
     expect(c.store(request('auth/token/create'), issued('hvs.child', 3600))).toBe(true);
     expect(c.store(request('auth/token/create', 'hvs.child'), issued('hvs.grandchild', 3600))).toBe(true);
     expect(c.store(request('auth/token/create', 'hvs.unmanaged'), issued('hvs.x', 3600))).toBe(false);
-    expect(c.store(request('auth/token/create-orphan', 'hvs.unmanaged'), issued('hvs.orphan', 3600, { orphan: true }))).toBe(true);
+    expect(
+      c.store(request('auth/token/create-orphan', 'hvs.unmanaged'), issued('hvs.orphan', 3600, { orphan: true })),
+    ).toBe(true);
     expect(c.lookup(request('auth/token/create', 'hvs.other'))).toBeUndefined();
     expect(c.lookup(request('auth/token/create'))?.auth?.client_token).toBe('hvs.child');
   });

@@ -73,8 +73,12 @@ export class TokenCache {
 
   keyOf(request: CacheableRequest): string {
     const caller = isLogin(request.path) ? 'login' : tokenOwner(request.token);
-    const query = Object.entries(request.query).filter(([, value]) => value !== undefined).sort(([a], [b]) => a.localeCompare(b));
-    return createHash('sha256').update(JSON.stringify(['token', request.path, query, request.body ?? null, caller])).digest('hex');
+    const query = Object.entries(request.query)
+      .filter(([, value]) => value !== undefined)
+      .sort(([a], [b]) => a.localeCompare(b));
+    return createHash('sha256')
+      .update(JSON.stringify(['token', request.path, query, request.body ?? null, caller]))
+      .digest('hex');
   }
 
   lookup(request: CacheableRequest): VaultResponse<unknown> | undefined {
@@ -94,7 +98,8 @@ export class TokenCache {
   store(request: CacheableRequest, response: VaultResponse<unknown>): boolean {
     if (this.stopped || response.wrap_info) return false;
     const auth: VaultAuthInfo | null | undefined = response.auth;
-    if (auth === null || auth === undefined || typeof auth.client_token !== 'string' || auth.client_token === '') return false;
+    if (auth === null || auth === undefined || typeof auth.client_token !== 'string' || auth.client_token === '')
+      return false;
     // Batch tokens and tokens with a use limit are not something to hand out twice.
     if (!(auth.lease_duration > 0) || (auth.num_uses ?? 0) > 0 || auth.token_type === 'batch') return false;
     if (!isLogin(request.path) && !auth.orphan && !this.manages(request.token)) return false;
@@ -102,7 +107,11 @@ export class TokenCache {
     const previous = this.byKey.get(key);
     if (previous !== undefined) this.evict(previous);
     const entry: CachedToken = {
-      key, token: auth.client_token, owner: tokenOwner(auth.client_token), accessor: auth.accessor, response,
+      key,
+      token: auth.client_token,
+      owner: tokenOwner(auth.client_token),
+      accessor: auth.accessor,
+      response,
       parent: isLogin(request.path) ? undefined : tokenOwner(request.token),
       expiresAt: this.now() + auth.lease_duration * 1000,
     };
@@ -118,14 +127,17 @@ export class TokenCache {
     const client = this.options.renewWith;
     const renew = client !== undefined && renewableForSeconds > 0;
     const delayMs = renew ? (renewableForSeconds * 1000 * 2) / 3 : Math.max(0, entry.expiresAt - this.now());
-    entry.timer = setTimeout(() => {
-      if (!renew) {
-        this.options.logger.debug({ accessor: entry.accessor }, 'cached token expired: evicted');
-        this.evict(entry);
-        return;
-      }
-      void this.renew(entry, client);
-    }, Math.min(delayMs, 2 ** 31 - 1));
+    entry.timer = setTimeout(
+      () => {
+        if (!renew) {
+          this.options.logger.debug({ accessor: entry.accessor }, 'cached token expired: evicted');
+          this.evict(entry);
+          return;
+        }
+        void this.renew(entry, client);
+      },
+      Math.min(delayMs, 2 ** 31 - 1),
+    );
     entry.timer.unref();
   }
 
@@ -161,7 +173,9 @@ export class TokenCache {
    * which leaves them alive in Vault). Returns how many tokens went.
    */
   clear(type: 'token' | 'token_accessor', value: string, { children = true }: { children?: boolean } = {}): number {
-    const matches = [...this.byKey.values()].filter((entry) => (type === 'token' ? entry.token === value : entry.accessor === value));
+    const matches = [...this.byKey.values()].filter((entry) =>
+      type === 'token' ? entry.token === value : entry.accessor === value,
+    );
     let cleared = 0;
     for (const entry of matches) {
       if (children) {
@@ -187,7 +201,8 @@ export class TokenCache {
     this.evict(entry);
     let cleared = 1;
     for (const child of [...this.byKey.values()]) {
-      if (child.response.auth?.orphan !== true && child.parent === entry.owner) cleared += this.evictWithChildren(child);
+      if (child.response.auth?.orphan !== true && child.parent === entry.owner)
+        cleared += this.evictWithChildren(child);
     }
     return cleared;
   }

@@ -6,8 +6,17 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import {
-  consulTemplateFuncs, DependencyBrain, fromJson, GoTemplate, GoTemplateError, renderWithDependencies, VaultClient,
-  vaultDependencyResolver, VSO_FUNCS, type DependencyResolver, type GoValue,
+  consulTemplateFuncs,
+  DependencyBrain,
+  fromJson,
+  GoTemplate,
+  GoTemplateError,
+  renderWithDependencies,
+  VaultClient,
+  vaultDependencyResolver,
+  VSO_FUNCS,
+  type DependencyResolver,
+  type GoValue,
 } from '@vaultbridge/core';
 import type { CliIo } from './program.ts';
 
@@ -24,7 +33,7 @@ export function addTemplateCommand(program: Command, io: CliIo, setExitCode: (co
     .command('template')
     .description('render a Go template file once and print it (exit 0), or print the error with its line (exit 1)')
     .argument('<template-file>', 'the template')
-    .option('--functions <set>', 'consul-template (the agent\'s) or vso (the operator\'s)', 'consul-template')
+    .option('--functions <set>', "consul-template (the agent's) or vso (the operator's)", 'consul-template')
     .option('--data <file.json>', 'JSON for the template\'s "." (numbers as Go\'s encoding/json decodes them: float64)')
     .option('--left-delim <text>', 'left delimiter', '{{')
     .option('--right-delim <text>', 'right delimiter', '}}')
@@ -37,15 +46,20 @@ async function renderTemplateFile(file: string, options: TemplateOptions, io: Cl
     io.stderr.write(`${message}\n`);
     return code;
   };
-  if (options.functions !== 'consul-template' && options.functions !== 'vso') return fail(`--functions: "${options.functions}" is not a function set; use consul-template or vso`, 2);
-  if (!['default', 'zero', 'error'].includes(options.missingKey ?? 'default')) return fail(`--missing-key: use default, zero or error`, 2);
+  if (options.functions !== 'consul-template' && options.functions !== 'vso')
+    return fail(`--functions: "${options.functions}" is not a function set; use consul-template or vso`, 2);
+  if (!['default', 'zero', 'error'].includes(options.missingKey ?? 'default'))
+    return fail(`--missing-key: use default, zero or error`, 2);
   let text: string;
   let data: GoValue;
   try {
     text = fs.readFileSync(file, 'utf8');
     data = options.data === undefined ? undefined : fromJson(fs.readFileSync(options.data, 'utf8'));
   } catch (error) {
-    return fail(`cannot read ${error instanceof SyntaxError ? `--data ${options.data} (not JSON)` : ((error as NodeJS.ErrnoException).path ?? file)}: ${(error as Error).message}`, 2);
+    return fail(
+      `cannot read ${error instanceof SyntaxError ? `--data ${options.data} (not JSON)` : ((error as NodeJS.ErrnoException).path ?? file)}: ${(error as Error).message}`,
+      2,
+    );
   }
   const brain = new DependencyBrain();
   const env = io.env ?? {};

@@ -15,7 +15,11 @@ import { addTemplateCommand } from './agent-template.ts';
 import { createProgram, runProgram, type CliIo } from './program.ts';
 
 export function createAgentProgram(io: CliIo, setExitCode: (code: number) => void): Command {
-  const program = createProgram('vaultbridge-agent', 'The Vaultbridge agent: renders Vault secrets into the pod (configured by VAULTBRIDGE_AGENT_CONFIG)', io);
+  const program = createProgram(
+    'vaultbridge-agent',
+    'The Vaultbridge agent: renders Vault secrets into the pod (configured by VAULTBRIDGE_AGENT_CONFIG)',
+    io,
+  );
   const env = io.env ?? {};
   program.addHelpText(
     'after',
@@ -27,8 +31,14 @@ Environment:
   VAULTBRIDGE_AGENT_ROOT             test/dev aid: prefix for every absolute path the agent reads or writes`,
   );
   const run = (mode: AgentMode) => async (): Promise<void> => setExitCode(await runMode(mode, io, env));
-  program.command('init').description('log in, write the token sinks, render every secret once, exit 0 (non-zero after the retry budget)').action(run('init'));
-  program.command('sidecar').description('render, then keep the token alive, renew leases, re-render on change and run commands until SIGTERM').action(run('sidecar'));
+  program
+    .command('init')
+    .description('log in, write the token sinks, render every secret once, exit 0 (non-zero after the retry budget)')
+    .action(run('init'));
+  program
+    .command('sidecar')
+    .description('render, then keep the token alive, renew leases, re-render on change and run commands until SIGTERM')
+    .action(run('sidecar'));
   program
     .command('probe')
     .description('exit 0 once the sidecar finished its first render (its ready file exists), else 1')
@@ -45,7 +55,12 @@ async function runMode(mode: AgentMode, io: CliIo, env: Readonly<Record<string, 
   try {
     const config = loadAgentConfig(env, (file) => fs.readFileSync(file, 'utf8'));
     const budget = retryBudgetMs(env);
-    logger = createLogger({ name: 'vaultbridge-agent', level: config.log.level, destination: io.stdout, base: { mode } });
+    logger = createLogger({
+      name: 'vaultbridge-agent',
+      level: config.log.level,
+      destination: io.stdout,
+      base: { mode },
+    });
     const options = { config, paths: agentPaths(env[AGENT_ROOT_ENV]), logger, retryBudgetMs: budget };
     return mode === 'init' ? await runInit(options) : await runSidecar(options);
   } catch (error) {
@@ -67,10 +82,12 @@ export function runAgentCli(argv: readonly string[], io: CliIo): Promise<number>
 
 if (import.meta.main) {
   // Exit explicitly: idle keep-alive connections to Vault must not keep a finished init alive.
-  process.exit(await runAgentCli(process.argv.slice(2), {
-    stdout: process.stdout,
-    stderr: process.stderr,
-    stdin: process.stdin,
-    env: process.env,
-  }));
+  process.exit(
+    await runAgentCli(process.argv.slice(2), {
+      stdout: process.stdout,
+      stderr: process.stderr,
+      stdin: process.stdin,
+      env: process.env,
+    }),
+  );
 }

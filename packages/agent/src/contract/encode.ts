@@ -29,7 +29,8 @@ function isObject(value: unknown): value is Json {
 /** Whether `value` is the default: primitives by value, lists element-wise, `{}` only as `{}`. */
 function isDefault(value: unknown, fallback: unknown): boolean {
   if (typeof fallback !== 'object' || fallback === null) return value === fallback;
-  if (Array.isArray(fallback)) return Array.isArray(value) && value.length === fallback.length && value.every((item, i) => item === fallback[i]);
+  if (Array.isArray(fallback))
+    return Array.isArray(value) && value.length === fallback.length && value.every((item, i) => item === fallback[i]);
   return isObject(value) && Object.keys(value).length === 0 && Object.keys(fallback).length === 0;
 }
 
@@ -71,8 +72,15 @@ export function expandAgentConfig(value: unknown): unknown {
     ...(isObject(value.vault) ? { vault: { tlsSkipVerify: d.tlsSkipVerify, ...value.vault } } : {}),
     ...(isObject(value.auth) ? { auth: { config: {}, exitOnError: d.authExitOnError, ...value.auth } } : {}),
     tokenSinks: value.tokenSinks ?? [...d.tokenSinks],
-    ...(Array.isArray(value.secrets) ? { secrets: value.secrets.map((secret: unknown) => (isObject(secret) ? { ...d.secret, ...secret } : secret)) } : {}),
-    templateConfig: value.templateConfig === undefined ? { exitOnRetryFailure: d.exitOnRetryFailure } : isObject(value.templateConfig) ? { exitOnRetryFailure: d.exitOnRetryFailure, ...value.templateConfig } : value.templateConfig,
+    ...(Array.isArray(value.secrets)
+      ? { secrets: value.secrets.map((secret: unknown) => (isObject(secret) ? { ...d.secret, ...secret } : secret)) }
+      : {}),
+    templateConfig:
+      value.templateConfig === undefined
+        ? { exitOnRetryFailure: d.exitOnRetryFailure }
+        : isObject(value.templateConfig)
+          ? { exitOnRetryFailure: d.exitOnRetryFailure, ...value.templateConfig }
+          : value.templateConfig,
     pidFile: value.pidFile ?? d.pidFile,
     log: value.log === undefined ? { ...d.log } : isObject(value.log) ? { ...d.log, ...value.log } : value.log,
   };

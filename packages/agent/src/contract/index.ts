@@ -4,7 +4,13 @@
 export * from './env.ts';
 export * from './paths.ts';
 export * from './types.ts';
-export { AGENT_CONFIG_DEFAULTS, compactAgentConfig, decodeAgentConfigText, encodeAgentConfig, expandAgentConfig } from './encode.ts';
+export {
+  AGENT_CONFIG_DEFAULTS,
+  compactAgentConfig,
+  decodeAgentConfigText,
+  encodeAgentConfig,
+  expandAgentConfig,
+} from './encode.ts';
 export { AgentConfigError, agentConfigSchema, parseAgentConfig, type AgentConfigIssue } from './schema.ts';
 export * from './values.ts';
 export { compileSecretRenderer, toHandlebarsSource, type FetchedSecret, type SecretRenderer } from './render.ts';

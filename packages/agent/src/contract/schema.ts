@@ -21,7 +21,9 @@ export class AgentConfigError extends Error {
   readonly issues: readonly AgentConfigIssue[];
 
   constructor(source: string, issues: readonly AgentConfigIssue[]) {
-    super(`invalid agent configuration from ${source}:\n${issues.map((issue) => `  ${issue.field}: ${issue.message}`).join('\n')}`);
+    super(
+      `invalid agent configuration from ${source}:\n${issues.map((issue) => `  ${issue.field}: ${issue.message}`).join('\n')}`,
+    );
     this.name = 'AgentConfigError';
     this.source = source;
     this.issues = issues;
@@ -36,7 +38,13 @@ const text = z.string({ error: 'expected text' });
 const nonEmpty = text.refine((value) => value.trim() !== '', { error: 'must not be empty' });
 
 function isCleanAbsolute(value: string): boolean {
-  return value.startsWith('/') && !value.includes('\0') && !value.split('/').includes('..') && path.normalize(value) === value && !value.endsWith('/');
+  return (
+    value.startsWith('/') &&
+    !value.includes('\0') &&
+    !value.split('/').includes('..') &&
+    path.normalize(value) === value &&
+    !value.endsWith('/')
+  );
 }
 
 const absolutePath = z
@@ -44,139 +52,237 @@ const absolutePath = z
   .refine(isCleanAbsolute, { error: 'expected a clean absolute file path without ".." (such as /vault/secrets/db)' });
 
 const bool = z.boolean({ error: 'expected true or false' });
-const atLeast = (min: number) => z.number({ error: 'expected a number' }).min(min, { error: `expected at least ${min}` });
-const wholeAtLeast = (min: number) => z.int({ error: 'expected a whole number' }).min(min, { error: `expected at least ${min}` });
-const oneOf = <const T extends readonly [string, ...string[]]>(choices: T) => z.enum(choices, { error: `expected one of ${choices.join(', ')}` });
+const atLeast = (min: number) =>
+  z.number({ error: 'expected a number' }).min(min, { error: `expected at least ${min}` });
+const wholeAtLeast = (min: number) =>
+  z.int({ error: 'expected a whole number' }).min(min, { error: `expected at least ${min}` });
+const oneOf = <const T extends readonly [string, ...string[]]>(choices: T) =>
+  z.enum(choices, { error: `expected one of ${choices.join(', ')}` });
 
 /** `127.0.0.1:8200`: the agent only listens on what the webhook wrote, always host:port. */
-const listenerAddress = z.string({ error: 'expected host:port such as 127.0.0.1:8200' }).refine((value) => {
-  const match = /^(.+):(\d+)$/.exec(value);
-  return match !== null && Number(match[2]) <= 65_535;
-}, { error: 'expected host:port such as 127.0.0.1:8200' });
+const listenerAddress = z.string({ error: 'expected host:port such as 127.0.0.1:8200' }).refine(
+  (value) => {
+    const match = /^(.+):(\d+)$/.exec(value);
+    return match !== null && Number(match[2]) <= 65_535;
+  },
+  { error: 'expected host:port such as 127.0.0.1:8200' },
+);
 const listener = z.object({ listenerAddress }, { error: 'expected a mapping with listenerAddress' });
 
-const features = z.array(oneOf(['auto-auth', 'caching', 'templating'] as const), { error: 'expected a list of auto-auth, caching, templating' });
+const features = z.array(oneOf(['auto-auth', 'caching', 'templating'] as const), {
+  error: 'expected a list of auto-auth, caching, templating',
+});
 
-const vaultSchema = z.object({
-  address: nonEmpty.refine((value) => /^(https?:\/\/[^/]+|unix:\/\/\/.+)/.test(value), { error: 'expected a URL like https://vault:8200' }),
-  namespace: text.optional(),
-  proxyAddress: text.optional(),
-  caCert: absolutePath.optional(),
-  caPath: absolutePath.optional(),
-  caCertPem: text.optional(),
-  clientCert: absolutePath.optional(),
-  clientKey: absolutePath.optional(),
-  tlsSkipVerify: bool,
-  tlsServerName: text.optional(),
-  maxRetries: wholeAtLeast(0).optional(),
-  timeoutMs: atLeast(1).optional(),
-}, { error: 'expected a mapping' });
+const vaultSchema = z.object(
+  {
+    address: nonEmpty.refine((value) => /^(https?:\/\/[^/]+|unix:\/\/\/.+)/.test(value), {
+      error: 'expected a URL like https://vault:8200',
+    }),
+    namespace: text.optional(),
+    proxyAddress: text.optional(),
+    caCert: absolutePath.optional(),
+    caPath: absolutePath.optional(),
+    caCertPem: text.optional(),
+    clientCert: absolutePath.optional(),
+    clientKey: absolutePath.optional(),
+    tlsSkipVerify: bool,
+    tlsServerName: text.optional(),
+    maxRetries: wholeAtLeast(0).optional(),
+    timeoutMs: atLeast(1).optional(),
+  },
+  { error: 'expected a mapping' },
+);
 
-const authSchema = z.object({
-  type: oneOf(AUTH_TYPES),
-  mountPath: nonEmpty,
-  role: nonEmpty.optional(),
-  serviceAccountTokenPath: absolutePath,
-  config: z.record(z.string(), text, { error: 'expected a mapping of text' }),
-  minBackoffMs: atLeast(0).optional(),
-  maxBackoffMs: atLeast(0).optional(),
-  exitOnError: bool,
-}, { error: 'expected a mapping' }).superRefine((auth, context) => {
-  if ((auth.type === 'kubernetes' || auth.type === 'jwt') && auth.role === undefined) {
-    const method = auth.type === 'jwt' ? 'JWT' : 'Kubernetes';
-    context.addIssue({ code: 'custom', path: ['role'], message: `missing: ${method} auth needs a Vault role; set the vault.hashicorp.com/role annotation`, ...given });
-  }
-  if (auth.type !== 'approle') return;
-  const roleIdFile = auth.config.role_id_file_path;
-  if (roleIdFile === undefined) {
-    context.addIssue({ code: 'custom', path: ['config', 'role_id_file_path'], message: 'missing: AppRole auth needs the file holding the role_id (vault.hashicorp.com/auth-config-role-id-file-path)', ...given });
-  }
-  for (const key of ['role_id_file_path', 'secret_id_file_path'] as const) {
-    const file = auth.config[key];
-    if (file !== undefined && !isCleanAbsolute(file)) {
-      context.addIssue({ code: 'custom', path: ['config', key], message: `expected a clean absolute file path without ".." (such as /vault/secrets/db), got "${file}"`, ...given });
+const authSchema = z
+  .object(
+    {
+      type: oneOf(AUTH_TYPES),
+      mountPath: nonEmpty,
+      role: nonEmpty.optional(),
+      serviceAccountTokenPath: absolutePath,
+      config: z.record(z.string(), text, { error: 'expected a mapping of text' }),
+      minBackoffMs: atLeast(0).optional(),
+      maxBackoffMs: atLeast(0).optional(),
+      exitOnError: bool,
+    },
+    { error: 'expected a mapping' },
+  )
+  .superRefine((auth, context) => {
+    if ((auth.type === 'kubernetes' || auth.type === 'jwt') && auth.role === undefined) {
+      const method = auth.type === 'jwt' ? 'JWT' : 'Kubernetes';
+      context.addIssue({
+        code: 'custom',
+        path: ['role'],
+        message: `missing: ${method} auth needs a Vault role; set the vault.hashicorp.com/role annotation`,
+        ...given,
+      });
     }
-  }
-});
+    if (auth.type !== 'approle') return;
+    const roleIdFile = auth.config.role_id_file_path;
+    if (roleIdFile === undefined) {
+      context.addIssue({
+        code: 'custom',
+        path: ['config', 'role_id_file_path'],
+        message:
+          'missing: AppRole auth needs the file holding the role_id (vault.hashicorp.com/auth-config-role-id-file-path)',
+        ...given,
+      });
+    }
+    for (const key of ['role_id_file_path', 'secret_id_file_path'] as const) {
+      const file = auth.config[key];
+      if (file !== undefined && !isCleanAbsolute(file)) {
+        context.addIssue({
+          code: 'custom',
+          path: ['config', key],
+          message: `expected a clean absolute file path without ".." (such as /vault/secrets/db), got "${file}"`,
+          ...given,
+        });
+      }
+    }
+  });
 
-const secretSchema = z.object({
-  name: nonEmpty,
-  path: nonEmpty.optional(),
-  template: text.optional(),
-  templateFile: absolutePath.optional(),
-  defaultTemplate: oneOf(['map', 'json'] as const),
-  destination: absolutePath,
-  volume: absolutePath.optional(),
-  perms: wholeAtLeast(0).max(0o7777, { error: 'expected at most 4095 (0o7777)' }).optional(),
-  command: nonEmpty.optional(),
-  leftDelimiter: nonEmpty,
-  rightDelimiter: nonEmpty,
-  errorOnMissingKey: bool,
-  templateEngine: oneOf(['go', 'handlebars'] as const).optional(),
-  env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, { error: 'expected an environment variable name such as DB_PASSWORD' }).optional(),
-}, { error: 'expected a mapping' }).superRefine((secret, context) => {
-  if (secret.path === undefined && secret.template === undefined && secret.templateFile === undefined) {
-    context.addIssue({ code: 'custom', path: ['path'], message: 'missing: a secret needs a Vault path (agent-inject-secret-<name>) or a template', ...given });
-  }
-  if (secret.volume !== undefined && !secret.destination.startsWith(`${secret.volume}/`)) {
-    context.addIssue({ code: 'custom', path: ['volume'], message: `the destination ${secret.destination} is not inside the volume ${secret.volume}`, ...given });
-  }
-});
+const secretSchema = z
+  .object(
+    {
+      name: nonEmpty,
+      path: nonEmpty.optional(),
+      template: text.optional(),
+      templateFile: absolutePath.optional(),
+      defaultTemplate: oneOf(['map', 'json'] as const),
+      destination: absolutePath,
+      volume: absolutePath.optional(),
+      perms: wholeAtLeast(0).max(0o7777, { error: 'expected at most 4095 (0o7777)' }).optional(),
+      command: nonEmpty.optional(),
+      leftDelimiter: nonEmpty,
+      rightDelimiter: nonEmpty,
+      errorOnMissingKey: bool,
+      templateEngine: oneOf(['go', 'handlebars'] as const).optional(),
+      env: z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, { error: 'expected an environment variable name such as DB_PASSWORD' })
+        .optional(),
+    },
+    { error: 'expected a mapping' },
+  )
+  .superRefine((secret, context) => {
+    if (secret.path === undefined && secret.template === undefined && secret.templateFile === undefined) {
+      context.addIssue({
+        code: 'custom',
+        path: ['path'],
+        message: 'missing: a secret needs a Vault path (agent-inject-secret-<name>) or a template',
+        ...given,
+      });
+    }
+    if (secret.volume !== undefined && !secret.destination.startsWith(`${secret.volume}/`)) {
+      context.addIssue({
+        code: 'custom',
+        path: ['volume'],
+        message: `the destination ${secret.destination} is not inside the volume ${secret.volume}`,
+        ...given,
+      });
+    }
+  });
 
 const secretsSchema = z.array(secretSchema, { error: 'expected a list' }).superRefine((secrets, context) => {
   const destinations = new Map<string, number>();
   secrets.forEach((secret, index) => {
     const clash = destinations.get(secret.destination);
     if (clash !== undefined) {
-      context.addIssue({ code: 'custom', path: [index, 'destination'], message: `${secret.destination} is also the destination of secrets.${clash}`, ...given });
+      context.addIssue({
+        code: 'custom',
+        path: [index, 'destination'],
+        message: `${secret.destination} is also the destination of secrets.${clash}`,
+        ...given,
+      });
     }
     destinations.set(secret.destination, index);
   });
 });
 
 // A hand-written file may use any spelling Vault accepts (`notice`, `warning`, `err`).
-const logLevelSchema = z.preprocess((value) => {
-  if (typeof value !== 'string') return value;
-  const level = parseAgentLogLevel(value);
-  return typeof level === 'string' ? level : value;
-}, oneOf(['trace', 'debug', 'info', 'warn', 'error'] as const));
+const logLevelSchema = z.preprocess(
+  (value) => {
+    if (typeof value !== 'string') return value;
+    const level = parseAgentLogLevel(value);
+    return typeof level === 'string' ? level : value;
+  },
+  oneOf(['trace', 'debug', 'info', 'warn', 'error'] as const),
+);
 
-export const agentConfigSchema = z.object({
-  version: z.literal(AGENT_CONFIG_VERSION, { error: `expected ${AGENT_CONFIG_VERSION}; the injector and the agent image are of different releases` }),
-  mode: oneOf(['init', 'sidecar'] as const),
-  vault: vaultSchema,
-  auth: authSchema,
-  tokenSinks: z.array(absolutePath, { error: 'expected a list of absolute file paths' }),
-  secrets: secretsSchema,
-  templateConfig: z.object({
-    exitOnRetryFailure: bool,
-    staticSecretRenderIntervalMs: atLeast(1).optional(),
-    maxConnectionsPerHost: wholeAtLeast(0).optional(),
-    leaseRenewalThreshold: atLeast(0).max(1, { error: 'expected a fraction from 0 to 1, such as 0.9' }).optional(),
-  }, { error: 'expected a mapping' }),
-  pidFile: absolutePath,
-  readyFile: absolutePath.optional(),
-  envFile: absolutePath.optional(),
-  revokeOnShutdown: z.object({ graceSeconds: atLeast(0) }, { error: 'expected a mapping with graceSeconds' }).optional(),
-  cache: z.object({
-    listenerAddress,
-    useAutoAuthToken: oneOf(['true', 'false', 'force'] as const),
-    persist: z.object({ path: absolutePath, exitOnError: bool }, { error: 'expected a mapping with path and exitOnError' }).optional(),
-  }, { error: 'expected a mapping' }).optional(),
-  handover: bool.optional(),
-  quit: listener.optional(),
-  metrics: listener.optional(),
-  log: z.object({ level: logLevelSchema, format: oneOf(['standard', 'json'] as const) }, { error: 'expected a mapping' }),
-  // Vault Agent's telemetry stanza, from agent-telemetry-* (values JSON-parsed when they can be).
-  telemetry: z.record(z.string().min(1, { error: 'expected a telemetry option name such as prometheus_retention_time' }), z.json(), { error: 'expected a mapping' }).optional(),
-  disableIdleConnections: features.optional(),
-  disableKeepAlives: features.optional(),
-}, { error: 'expected an object' }).superRefine((config, context) => {
-  const index = config.secrets.findIndex((secret) => secret.env !== undefined);
-  if (index >= 0 && config.envFile === undefined) {
-    context.addIssue({ code: 'custom', path: ['envFile'], message: `missing: secrets.${index} has env, so the agent needs the env file to write`, ...given });
-  }
-}) satisfies z.ZodType<AgentConfig, unknown>;
+export const agentConfigSchema = z
+  .object(
+    {
+      version: z.literal(AGENT_CONFIG_VERSION, {
+        error: `expected ${AGENT_CONFIG_VERSION}; the injector and the agent image are of different releases`,
+      }),
+      mode: oneOf(['init', 'sidecar'] as const),
+      vault: vaultSchema,
+      auth: authSchema,
+      tokenSinks: z.array(absolutePath, { error: 'expected a list of absolute file paths' }),
+      secrets: secretsSchema,
+      templateConfig: z.object(
+        {
+          exitOnRetryFailure: bool,
+          staticSecretRenderIntervalMs: atLeast(1).optional(),
+          maxConnectionsPerHost: wholeAtLeast(0).optional(),
+          leaseRenewalThreshold: atLeast(0)
+            .max(1, { error: 'expected a fraction from 0 to 1, such as 0.9' })
+            .optional(),
+        },
+        { error: 'expected a mapping' },
+      ),
+      pidFile: absolutePath,
+      readyFile: absolutePath.optional(),
+      envFile: absolutePath.optional(),
+      revokeOnShutdown: z
+        .object({ graceSeconds: atLeast(0) }, { error: 'expected a mapping with graceSeconds' })
+        .optional(),
+      cache: z
+        .object(
+          {
+            listenerAddress,
+            useAutoAuthToken: oneOf(['true', 'false', 'force'] as const),
+            persist: z
+              .object(
+                { path: absolutePath, exitOnError: bool },
+                { error: 'expected a mapping with path and exitOnError' },
+              )
+              .optional(),
+          },
+          { error: 'expected a mapping' },
+        )
+        .optional(),
+      handover: bool.optional(),
+      quit: listener.optional(),
+      metrics: listener.optional(),
+      log: z.object(
+        { level: logLevelSchema, format: oneOf(['standard', 'json'] as const) },
+        { error: 'expected a mapping' },
+      ),
+      // Vault Agent's telemetry stanza, from agent-telemetry-* (values JSON-parsed when they can be).
+      telemetry: z
+        .record(
+          z.string().min(1, { error: 'expected a telemetry option name such as prometheus_retention_time' }),
+          z.json(),
+          { error: 'expected a mapping' },
+        )
+        .optional(),
+      disableIdleConnections: features.optional(),
+      disableKeepAlives: features.optional(),
+    },
+    { error: 'expected an object' },
+  )
+  .superRefine((config, context) => {
+    const index = config.secrets.findIndex((secret) => secret.env !== undefined);
+    if (index >= 0 && config.envFile === undefined) {
+      context.addIssue({
+        code: 'custom',
+        path: ['envFile'],
+        message: `missing: secrets.${index} has env, so the agent needs the env file to write`,
+        ...given,
+      });
+    }
+  }) satisfies z.ZodType<AgentConfig, unknown>;
 
 // Nothing the agent configuration holds is a secret value: tokens and keys are files it names, so
 // every refused value can be shown.

@@ -34,10 +34,15 @@ describe('booleans use Go strconv.ParseBool spellings, as vault-k8s does', () =>
     expect(parseBool(raw)).toBe(expected);
   });
 
-  test.each(['tRuE', 'yes', 'no', 'on', 'y', ' true', 'true ', '2'])('%j is rejected with the accepted spellings', (raw) => {
-    const result = parseBool(raw);
-    expect(isRejected(result) && result.expected).toBe('a boolean: one of 1, t, T, TRUE, true, True, 0, f, F, FALSE, false, False');
-  });
+  test.each(['tRuE', 'yes', 'no', 'on', 'y', ' true', 'true ', '2'])(
+    '%j is rejected with the accepted spellings',
+    (raw) => {
+      const result = parseBool(raw);
+      expect(isRejected(result) && result.expected).toBe(
+        'a boolean: one of 1, t, T, TRUE, true, True, 0, f, F, FALSE, false, False',
+      );
+    },
+  );
 });
 
 describe('Go durations', () => {

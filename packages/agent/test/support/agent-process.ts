@@ -13,11 +13,25 @@ export interface AgentRun {
 }
 
 /** `vaultbridge-agent <args>` with `encoded` as its config and `root` standing in for the pod's filesystem. */
-export function startAgent(args: string[], encoded: string, root: string, extraEnv: Record<string, string> = {}): AgentRun {
-  const child = spawn(process.execPath, ['--conditions=@vaultbridge/source', '--disable-warning=ExperimentalWarning', AGENT_CLI, ...args], {
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', [AGENT_CONFIG_ENV]: encoded, VAULTBRIDGE_AGENT_ROOT: root, ...extraEnv },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+export function startAgent(
+  args: string[],
+  encoded: string,
+  root: string,
+  extraEnv: Record<string, string> = {},
+): AgentRun {
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@vaultbridge/source', '--disable-warning=ExperimentalWarning', AGENT_CLI, ...args],
+    {
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        [AGENT_CONFIG_ENV]: encoded,
+        VAULTBRIDGE_AGENT_ROOT: root,
+        ...extraEnv,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));

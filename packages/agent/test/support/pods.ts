@@ -4,8 +4,15 @@
 import type { V1Container, V1Pod, V1PodSpec } from '@kubernetes/client-node';
 import { ANNOTATION_PREFIX } from '@vaultbridge/injector';
 
-const TOKEN_MOUNT = { name: 'kube-api-access-x1', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true };
-const TOKEN_VOLUME = { name: 'kube-api-access-x1', projected: { sources: [{ serviceAccountToken: { path: 'token' } }] } };
+const TOKEN_MOUNT = {
+  name: 'kube-api-access-x1',
+  mountPath: '/var/run/secrets/kubernetes.io/serviceaccount',
+  readOnly: true,
+};
+const TOKEN_VOLUME = {
+  name: 'kube-api-access-x1',
+  projected: { sources: [{ serviceAccountToken: { path: 'token' } }] },
+};
 
 function appContainer(): V1Container {
   return { name: 'app', image: 'busybox', volumeMounts: [{ ...TOKEN_MOUNT }] };

@@ -27,8 +27,11 @@ export class AppRoleAuth implements VaultAuthMethod {
   async login(client: VaultClient): Promise<VaultLogin> {
     const secretId = await this.options.secretId();
     return loginAt(
-      client, this.mount, { role_id: this.options.roleId, secret_id: secretId },
-      (detail) => `AppRole login to Vault at auth/${this.mount} failed (${detail}); check the role_id and the secret_id in ${this.options.secretIdSource} (expired, used up, or from another role)`,
+      client,
+      this.mount,
+      { role_id: this.options.roleId, secret_id: secretId },
+      (detail) =>
+        `AppRole login to Vault at auth/${this.mount} failed (${detail}); check the role_id and the secret_id in ${this.options.secretIdSource} (expired, used up, or from another role)`,
       // Vault answers a wrong or used-up secret_id with 500 "invalid secret id": a refusal, not an outage.
       (errors) => errors.some((message) => /invalid (secret id|role id|role or secret id)/i.test(message)),
     );

@@ -28,8 +28,22 @@ const GET_CALLER_IDENTITY = 'Action=GetCallerIdentity&Version=2011-06-15';
 // aws-sdk-go v1's "legacy" STS endpoints (its default, and Vault Agent's): these regions are served by
 // the global sts.amazonaws.com, signed for the region; every other region by its own endpoint.
 const LEGACY_GLOBAL_STS_REGIONS = new Set([
-  'ap-northeast-1', 'ap-south-1', 'ap-southeast-1', 'ap-southeast-2', 'aws-global', 'ca-central-1', 'eu-central-1',
-  'eu-north-1', 'eu-west-1', 'eu-west-2', 'eu-west-3', 'sa-east-1', 'us-east-1', 'us-east-2', 'us-west-1', 'us-west-2',
+  'ap-northeast-1',
+  'ap-south-1',
+  'ap-southeast-1',
+  'ap-southeast-2',
+  'aws-global',
+  'ca-central-1',
+  'eu-central-1',
+  'eu-north-1',
+  'eu-west-1',
+  'eu-west-2',
+  'eu-west-3',
+  'sa-east-1',
+  'us-east-1',
+  'us-east-2',
+  'us-west-1',
+  'us-west-2',
 ]);
 
 /** The STS host a GetCallerIdentity request for `region` goes to, as aws-sdk-go v1 resolves it. */
@@ -54,12 +68,16 @@ export interface AwsIamLoginDataOptions {
 }
 
 /** The iam_* login parameters Vault's AWS auth method reads (without `role`). */
-export function awsIamLoginData(credentials: AwsCredentials, options: AwsIamLoginDataOptions = {}): Record<string, string> {
+export function awsIamLoginData(
+  credentials: AwsCredentials,
+  options: AwsIamLoginDataOptions = {},
+): Record<string, string> {
   const region = options.region ?? AWS_DEFAULT_REGION;
   const host = stsHost(region, options.regionalEndpoints === true);
   const headers: Record<string, string> = {};
   if (options.now !== undefined) headers['X-Amz-Date'] = options.now.toISOString().replace(/[:-]|\.\d{3}/g, '');
-  if (options.headerValue !== undefined && options.headerValue !== '') headers[IAM_SERVER_ID_HEADER] = options.headerValue;
+  if (options.headerValue !== undefined && options.headerValue !== '')
+    headers[IAM_SERVER_ID_HEADER] = options.headerValue;
   const signed = aws4.sign(
     { host, path: '/', method: 'POST', service: 'sts', region, body: GET_CALLER_IDENTITY, headers },
     {
@@ -106,7 +124,8 @@ interface TemporaryCredentialsJson {
 }
 
 function fromJson(json: TemporaryCredentialsJson, source: string): AwsCredentials {
-  if (!json.AccessKeyId || !json.SecretAccessKey) throw new CloudCredentialError(`${source} returned no AccessKeyId/SecretAccessKey`);
+  if (!json.AccessKeyId || !json.SecretAccessKey)
+    throw new CloudCredentialError(`${source} returned no AccessKeyId/SecretAccessKey`);
   return {
     accessKeyId: json.AccessKeyId,
     secretAccessKey: secretValue(json.SecretAccessKey),
@@ -128,7 +147,10 @@ export function imdsEndpoint(env: NodeJS.ProcessEnv): string {
 async function imdsToken(endpoint: string): Promise<string | undefined> {
   try {
     const { text } = await cloudCall(`${endpoint}/latest/api/token`, {
-      method: 'PUT', headers: { 'X-aws-ec2-metadata-token-ttl-seconds': '21600' }, what: 'an IMDSv2 session token', timeoutMs: 2_000,
+      method: 'PUT',
+      headers: { 'X-aws-ec2-metadata-token-ttl-seconds': '21600' },
+      what: 'an IMDSv2 session token',
+      timeoutMs: 2_000,
     });
     return secretValue(text.trim());
   } catch (error) {
@@ -141,37 +163,68 @@ async function imdsToken(endpoint: string): Promise<string | undefined> {
 export async function imdsGet(env: NodeJS.ProcessEnv, resource: string, what: string): Promise<string> {
   const endpoint = imdsEndpoint(env);
   const token = await imdsToken(endpoint);
-  const { text } = await cloudCall(`${endpoint}${resource}`, { what, ...(token === undefined ? {} : { headers: { 'X-aws-ec2-metadata-token': token } }) });
+  const { text } = await cloudCall(`${endpoint}${resource}`, {
+    what,
+    ...(token === undefined ? {} : { headers: { 'X-aws-ec2-metadata-token': token } }),
+  });
   return text;
 }
 
-async function webIdentityCredentials(env: NodeJS.ProcessEnv, region: string, readFile: (file: string) => Promise<string>): Promise<AwsCredentials> {
+async function webIdentityCredentials(
+  env: NodeJS.ProcessEnv,
+  region: string,
+  readFile: (file: string) => Promise<string>,
+): Promise<AwsCredentials> {
   const tokenFile = env.AWS_WEB_IDENTITY_TOKEN_FILE ?? '';
   const roleArn = env.AWS_ROLE_ARN ?? '';
-  if (!roleArn) throw new CloudCredentialError('AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not: set both (EKS sets them for a service account annotated with eks.amazonaws.com/role-arn)');
+  if (!roleArn)
+    throw new CloudCredentialError(
+      'AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not: set both (EKS sets them for a service account annotated with eks.amazonaws.com/role-arn)',
+    );
   const token = (await readFile(tokenFile)).trim();
-  const endpoint = (env.AWS_ENDPOINT_URL_STS ?? `https://${stsHost(region, env.AWS_STS_REGIONAL_ENDPOINTS === 'regional')}`).replace(/\/+$/, '');
+  const endpoint = (
+    env.AWS_ENDPOINT_URL_STS ?? `https://${stsHost(region, env.AWS_STS_REGIONAL_ENDPOINTS === 'regional')}`
+  ).replace(/\/+$/, '');
   const form = new URLSearchParams({
-    Action: 'AssumeRoleWithWebIdentity', Version: '2011-06-15', RoleArn: roleArn,
-    RoleSessionName: env.AWS_ROLE_SESSION_NAME ?? `vaultbridge-agent-${Date.now()}`, WebIdentityToken: token,
+    Action: 'AssumeRoleWithWebIdentity',
+    Version: '2011-06-15',
+    RoleArn: roleArn,
+    RoleSessionName: env.AWS_ROLE_SESSION_NAME ?? `vaultbridge-agent-${Date.now()}`,
+    WebIdentityToken: token,
   });
   const { text } = await cloudCall(`${endpoint}/`, {
-    method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded; charset=utf-8' }, body: form.toString(),
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded; charset=utf-8' },
+    body: form.toString(),
     what: `credentials for ${roleArn} (AssumeRoleWithWebIdentity)`,
   });
-  return fromJson({
-    AccessKeyId: xmlTag(text, 'AccessKeyId'), SecretAccessKey: xmlTag(text, 'SecretAccessKey'),
-    Token: xmlTag(text, 'SessionToken'), Expiration: xmlTag(text, 'Expiration'),
-  }, `AssumeRoleWithWebIdentity for ${roleArn}`);
+  return fromJson(
+    {
+      AccessKeyId: xmlTag(text, 'AccessKeyId'),
+      SecretAccessKey: xmlTag(text, 'SecretAccessKey'),
+      Token: xmlTag(text, 'SessionToken'),
+      Expiration: xmlTag(text, 'Expiration'),
+    },
+    `AssumeRoleWithWebIdentity for ${roleArn}`,
+  );
 }
 
-async function containerCredentials(env: NodeJS.ProcessEnv, readFile: (file: string) => Promise<string>): Promise<AwsCredentials> {
-  const url = env.AWS_CONTAINER_CREDENTIALS_FULL_URI ?? `http://169.254.170.2${env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI ?? ''}`;
+async function containerCredentials(
+  env: NodeJS.ProcessEnv,
+  readFile: (file: string) => Promise<string>,
+): Promise<AwsCredentials> {
+  const url =
+    env.AWS_CONTAINER_CREDENTIALS_FULL_URI ?? `http://169.254.170.2${env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI ?? ''}`;
   let authorization = env.AWS_CONTAINER_AUTHORIZATION_TOKEN;
-  if (env.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE) authorization = (await readFile(env.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE)).trim();
-  return fromJson(await cloudJson<TemporaryCredentialsJson>(url, {
-    what: 'container credentials', ...(authorization ? { headers: { Authorization: authorization } } : {}),
-  }), 'the container credentials endpoint');
+  if (env.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE)
+    authorization = (await readFile(env.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE)).trim();
+  return fromJson(
+    await cloudJson<TemporaryCredentialsJson>(url, {
+      what: 'container credentials',
+      ...(authorization ? { headers: { Authorization: authorization } } : {}),
+    }),
+    'the container credentials endpoint',
+  );
 }
 
 async function instanceRoleCredentials(env: NodeJS.ProcessEnv): Promise<AwsCredentials> {
@@ -196,24 +249,31 @@ export function awsCredentialChain(options: AwsCredentialChainOptions = {}): () 
   let cached: AwsCredentials | undefined;
   const resolve = async (): Promise<AwsCredentials> => {
     if (options.accessKey) {
-      if (!options.secretKey) throw new CloudCredentialError('auth-config-access-key is set without auth-config-secret-key: give both');
+      if (!options.secretKey)
+        throw new CloudCredentialError('auth-config-access-key is set without auth-config-secret-key: give both');
       return {
-        accessKeyId: options.accessKey, secretAccessKey: secretValue(options.secretKey),
-        ...(options.sessionToken ? { sessionToken: secretValue(options.sessionToken) } : {}), source: 'the method config (access_key)',
+        accessKeyId: options.accessKey,
+        secretAccessKey: secretValue(options.secretKey),
+        ...(options.sessionToken ? { sessionToken: secretValue(options.sessionToken) } : {}),
+        source: 'the method config (access_key)',
       };
     }
     if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) {
       return {
-        accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: secretValue(env.AWS_SECRET_ACCESS_KEY),
-        ...(env.AWS_SESSION_TOKEN ? { sessionToken: secretValue(env.AWS_SESSION_TOKEN) } : {}), source: 'the environment (AWS_ACCESS_KEY_ID)',
+        accessKeyId: env.AWS_ACCESS_KEY_ID,
+        secretAccessKey: secretValue(env.AWS_SECRET_ACCESS_KEY),
+        ...(env.AWS_SESSION_TOKEN ? { sessionToken: secretValue(env.AWS_SESSION_TOKEN) } : {}),
+        source: 'the environment (AWS_ACCESS_KEY_ID)',
       };
     }
     if (env.AWS_WEB_IDENTITY_TOKEN_FILE) return webIdentityCredentials(env, region, readFile);
-    if (env.AWS_CONTAINER_CREDENTIALS_FULL_URI || env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI) return containerCredentials(env, readFile);
+    if (env.AWS_CONTAINER_CREDENTIALS_FULL_URI || env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI)
+      return containerCredentials(env, readFile);
     return instanceRoleCredentials(env);
   };
   return async () => {
-    if (cached && (cached.expiration === undefined || cached.expiration.getTime() - Date.now() > 5 * 60_000)) return cached;
+    if (cached && (cached.expiration === undefined || cached.expiration.getTime() - Date.now() > 5 * 60_000))
+      return cached;
     cached = await resolve();
     return cached;
   };
@@ -247,7 +307,12 @@ export class AwsAuth implements VaultAuthMethod {
     this.options = options;
     this.mount = (options.mount ?? 'aws').replace(/^\/+|\/+$/g, '').replace(/^auth\//, '');
     this.identity = `aws:${this.mount}:${options.type}:${options.role}`;
-    this.credentials = options.credentials ?? awsCredentialChain({ ...(options.region === undefined ? {} : { region: options.region }), ...(options.env === undefined ? {} : { env: options.env }) });
+    this.credentials =
+      options.credentials ??
+      awsCredentialChain({
+        ...(options.region === undefined ? {} : { region: options.region }),
+        ...(options.env === undefined ? {} : { env: options.env }),
+      });
     this.nonce = options.nonce;
   }
 
@@ -255,10 +320,23 @@ export class AwsAuth implements VaultAuthMethod {
   async loginData(): Promise<Record<string, string>> {
     const env = this.options.env ?? process.env;
     if (this.options.type === 'ec2') {
-      const document = await imdsGet(env, '/latest/dynamic/instance-identity/document', 'the EC2 instance identity document');
-      const signature = await imdsGet(env, '/latest/dynamic/instance-identity/signature', 'the EC2 instance identity signature');
+      const document = await imdsGet(
+        env,
+        '/latest/dynamic/instance-identity/document',
+        'the EC2 instance identity document',
+      );
+      const signature = await imdsGet(
+        env,
+        '/latest/dynamic/instance-identity/signature',
+        'the EC2 instance identity signature',
+      );
       this.nonce ??= randomUUID();
-      return { identity: Buffer.from(document, 'utf8').toString('base64'), signature, nonce: secretValue(this.nonce), role: this.options.role };
+      return {
+        identity: Buffer.from(document, 'utf8').toString('base64'),
+        signature,
+        nonce: secretValue(this.nonce),
+        role: this.options.role,
+      };
     }
     const credentials = await this.credentials();
     return {
@@ -273,7 +351,12 @@ export class AwsAuth implements VaultAuthMethod {
 
   async login(client: VaultClient): Promise<VaultLogin> {
     const body = await this.loginData();
-    return loginAt(client, this.mount, body, (detail) =>
-      `AWS ${this.options.type} login to Vault as role "${this.options.role}" at auth/${this.mount} failed (${detail}); check the role's bound principal, the credentials' identity and the mount's iam_server_id_header_value (auth-config-header-value)`);
+    return loginAt(
+      client,
+      this.mount,
+      body,
+      (detail) =>
+        `AWS ${this.options.type} login to Vault as role "${this.options.role}" at auth/${this.mount} failed (${detail}); check the role's bound principal, the credentials' identity and the mount's iam_server_id_header_value (auth-config-header-value)`,
+    );
   }
 }

@@ -37,7 +37,10 @@ export class AzureAuth implements VaultAuthMethod {
   private readonly options: AzureAuthOptions;
 
   constructor(options: AzureAuthOptions) {
-    if (options.objectId && options.clientId) throw new CloudCredentialError('auth-config-object-id and auth-config-client-id name the managed identity twice: give at most one');
+    if (options.objectId && options.clientId)
+      throw new CloudCredentialError(
+        'auth-config-object-id and auth-config-client-id name the managed identity twice: give at most one',
+      );
     this.options = options;
     this.mount = (options.mount ?? 'azure').replace(/^\/+|\/+$/g, '').replace(/^auth\//, '');
     this.identity = `azure:${this.mount}:${options.role}:${options.resource}:${options.objectId ?? options.clientId ?? ''}`;
@@ -47,15 +50,23 @@ export class AzureAuth implements VaultAuthMethod {
   async loginData(): Promise<Record<string, string>> {
     const base = azureImdsBase(this.options.env ?? process.env);
     const headers = { Metadata: 'true' };
-    const instance = await cloudJson<InstanceMetadata>(`${base}/metadata/instance?${new URLSearchParams({ 'api-version': IMDS_API_VERSION }).toString()}`, {
-      headers, what: 'the VM\'s instance metadata',
-    });
+    const instance = await cloudJson<InstanceMetadata>(
+      `${base}/metadata/instance?${new URLSearchParams({ 'api-version': IMDS_API_VERSION }).toString()}`,
+      {
+        headers,
+        what: "the VM's instance metadata",
+      },
+    );
     const query = new URLSearchParams({ 'api-version': IMDS_API_VERSION, resource: this.options.resource });
     if (this.options.objectId) query.set('object_id', this.options.objectId);
     if (this.options.clientId) query.set('client_id', this.options.clientId);
-    const token = await cloudJson<{ access_token?: string }>(`${base}/metadata/identity/oauth2/token?${query.toString()}`, {
-      headers, what: `a managed-identity access token for ${this.options.resource}`,
-    });
+    const token = await cloudJson<{ access_token?: string }>(
+      `${base}/metadata/identity/oauth2/token?${query.toString()}`,
+      {
+        headers,
+        what: `a managed-identity access token for ${this.options.resource}`,
+      },
+    );
     if (!token.access_token) throw new CloudCredentialError('the instance metadata service returned no access_token');
     const compute = instance.compute ?? {};
     return {
@@ -69,7 +80,12 @@ export class AzureAuth implements VaultAuthMethod {
   }
 
   async login(client: VaultClient): Promise<VaultLogin> {
-    return loginAt(client, this.mount, await this.loginData(), (detail) =>
-      `Azure login to Vault as role "${this.options.role}" at auth/${this.mount} failed (${detail}); check the role's bound service principals, groups, subscriptions and resource groups, the mount's tenant_id and resource, and that Vault can reach Azure AD to check the token`);
+    return loginAt(
+      client,
+      this.mount,
+      await this.loginData(),
+      (detail) =>
+        `Azure login to Vault as role "${this.options.role}" at auth/${this.mount} failed (${detail}); check the role's bound service principals, groups, subscriptions and resource groups, the mount's tenant_id and resource, and that Vault can reach Azure AD to check the token`,
+    );
   }
 }

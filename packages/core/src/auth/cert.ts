@@ -29,7 +29,12 @@ export class CertAuth implements VaultAuthMethod {
 
   async login(client: VaultClient): Promise<VaultLogin> {
     const name = this.options.name;
-    return loginAt(this.options.loginClient ?? client, this.mount, name === undefined ? {} : { name }, (detail) =>
-      `certificate login to Vault${name === undefined ? '' : ` as role "${name}"`} at auth/${this.mount} failed (${detail}); check that ${this.options.certificateSource} is signed by a CA of the role and that Vault is reached over https`);
+    return loginAt(
+      this.options.loginClient ?? client,
+      this.mount,
+      name === undefined ? {} : { name },
+      (detail) =>
+        `certificate login to Vault${name === undefined ? '' : ` as role "${name}"`} at auth/${this.mount} failed (${detail}); check that ${this.options.certificateSource} is signed by a CA of the role and that Vault is reached over https`,
+    );
   }
 }

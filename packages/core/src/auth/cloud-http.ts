@@ -40,13 +40,19 @@ export async function cloudCall(url: string, request: CloudRequest): Promise<{ s
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (error) {
-    const reason = (error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : ((error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message);
+    const reason =
+      (error as Error).name === 'TimeoutError'
+        ? `no answer within ${timeoutMs} ms`
+        : ((error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message);
     throw new CloudCredentialError(`cannot get ${request.what} from ${endpointOf(url)} (${reason})`, { cause: error });
   }
   const text = await response.text();
   if (response.status < 200 || response.status > 299) {
     const quote = request.quoteErrors === true ? `: ${text.slice(0, 200).replace(/\s+/g, ' ')}` : '';
-    throw new CloudCredentialError(`cannot get ${request.what} from ${endpointOf(url)} (HTTP ${response.status}${quote})`, { status: response.status });
+    throw new CloudCredentialError(
+      `cannot get ${request.what} from ${endpointOf(url)} (HTTP ${response.status}${quote})`,
+      { status: response.status },
+    );
   }
   return { status: response.status, text };
 }

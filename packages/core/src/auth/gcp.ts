@@ -80,10 +80,15 @@ export class GcpAuth implements VaultAuthMethod {
     try {
       key = JSON.parse(text) as ServiceAccountKey;
     } catch (error) {
-      throw new CloudCredentialError('the GCP credentials are not JSON: give a service-account key file (auth-config-credentials)', { cause: error });
+      throw new CloudCredentialError(
+        'the GCP credentials are not JSON: give a service-account key file (auth-config-credentials)',
+        { cause: error },
+      );
     }
     if (key.type !== 'service_account' || !key.client_email || !key.private_key) {
-      throw new CloudCredentialError(`the GCP credentials are of type "${key.type ?? ''}": a service_account key with client_email and private_key is needed`);
+      throw new CloudCredentialError(
+        `the GCP credentials are of type "${key.type ?? ''}": a service_account key with client_email and private_key is needed`,
+      );
     }
     secretValue(key.private_key);
     return key;
@@ -92,21 +97,33 @@ export class GcpAuth implements VaultAuthMethod {
   /** An OAuth access token for the IAM Credentials API: from the key (JWT bearer grant) or the metadata server. */
   private async accessToken(key: ServiceAccountKey | undefined): Promise<string> {
     if (key === undefined) {
-      const answer = await cloudJson<{ access_token?: string }>(`${gceMetadataBase(this.env)}/instance/service-accounts/default/token`, {
-        headers: { 'Metadata-Flavor': 'Google' }, what: 'an access token of the default service account',
-      });
+      const answer = await cloudJson<{ access_token?: string }>(
+        `${gceMetadataBase(this.env)}/instance/service-accounts/default/token`,
+        {
+          headers: { 'Metadata-Flavor': 'Google' },
+          what: 'an access token of the default service account',
+        },
+      );
       if (!answer.access_token) throw new CloudCredentialError('the metadata server returned no access_token');
       return secretValue(answer.access_token);
     }
     const tokenUri = key.token_uri ?? DEFAULT_TOKEN_URI;
     const iat = Math.floor(this.now() / 1000);
     const header = base64url(JSON.stringify({ alg: 'RS256', typ: 'JWT' }));
-    const claims = base64url(JSON.stringify({ iss: key.client_email, scope: CLOUD_PLATFORM_SCOPE, aud: tokenUri, iat, exp: iat + 3600 }));
-    const signature = createSign('RSA-SHA256').update(`${header}.${claims}`).sign(key.private_key ?? '').toString('base64url');
+    const claims = base64url(
+      JSON.stringify({ iss: key.client_email, scope: CLOUD_PLATFORM_SCOPE, aud: tokenUri, iat, exp: iat + 3600 }),
+    );
+    const signature = createSign('RSA-SHA256')
+      .update(`${header}.${claims}`)
+      .sign(key.private_key ?? '')
+      .toString('base64url');
     const answer = await cloudJson<{ access_token?: string }>(tokenUri, {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: `${header}.${claims}.${signature}` }).toString(),
+      body: new URLSearchParams({
+        grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+        assertion: `${header}.${claims}.${signature}`,
+      }).toString(),
       what: `an access token for ${key.client_email ?? ''}`,
     });
     if (!answer.access_token) throw new CloudCredentialError(`${tokenUri} returned no access_token`);
@@ -115,29 +132,40 @@ export class GcpAuth implements VaultAuthMethod {
 
   private async iamJwt(): Promise<string> {
     const key = await this.serviceAccountKey();
-    const serviceAccount = this.options.serviceAccount === '' ? (key?.client_email ?? '') : (this.options.serviceAccount ?? 'default');
-    if (serviceAccount === '') throw new CloudCredentialError('no service account to authenticate as: set auth-config-service-account');
+    const serviceAccount =
+      this.options.serviceAccount === '' ? (key?.client_email ?? '') : (this.options.serviceAccount ?? 'default');
+    if (serviceAccount === '')
+      throw new CloudCredentialError('no service account to authenticate as: set auth-config-service-account');
     const accessToken = await this.accessToken(key);
     const exp = Math.floor(this.now() / 1000) + 60 * (this.options.jwtExpMinutes ?? DEFAULT_JWT_EXP_MINUTES);
     // Go's json.Marshal of Vault Agent's map: keys sorted.
     const payload = JSON.stringify({ aud: `http://vault/${this.options.role}`, exp, sub: serviceAccount });
     const resource = `projects/-/serviceAccounts/${serviceAccount}`;
-    const answer = await cloudJson<{ signedJwt?: string }>(`${(this.options.iamCredentialsEndpoint ?? GCP_IAM_CREDENTIALS_ENDPOINT).replace(/\/+$/, '')}/v1/${resource}:signJwt`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${accessToken}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ payload }),
-      what: `a JWT signed for ${resource} (signJwt)`,
-      quoteErrors: true,
-    });
+    const answer = await cloudJson<{ signedJwt?: string }>(
+      `${(this.options.iamCredentialsEndpoint ?? GCP_IAM_CREDENTIALS_ENDPOINT).replace(/\/+$/, '')}/v1/${resource}:signJwt`,
+      {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${accessToken}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ payload }),
+        what: `a JWT signed for ${resource} (signJwt)`,
+        quoteErrors: true,
+      },
+    );
     if (!answer.signedJwt) throw new CloudCredentialError(`signJwt for ${resource} returned no signedJwt`);
     return answer.signedJwt;
   }
 
   private async gceJwt(): Promise<string> {
     const serviceAccount = this.options.serviceAccount || 'default';
-    const query = new URLSearchParams({ audience: `${this.options.vaultAddress.replace(/\/+$/, '')}/vault/${this.options.role}`, format: 'full' });
+    const query = new URLSearchParams({
+      audience: `${this.options.vaultAddress.replace(/\/+$/, '')}/vault/${this.options.role}`,
+      format: 'full',
+    });
     const url = `${gceMetadataBase(this.env)}/instance/service-accounts/${encodeURIComponent(serviceAccount)}/identity?${query.toString()}`;
-    const { text } = await cloudCall(url, { headers: { 'Metadata-Flavor': 'Google' }, what: `the instance identity token of ${serviceAccount}` });
+    const { text } = await cloudCall(url, {
+      headers: { 'Metadata-Flavor': 'Google' },
+      what: `the instance identity token of ${serviceAccount}`,
+    });
     return text.trim();
   }
 
@@ -148,7 +176,12 @@ export class GcpAuth implements VaultAuthMethod {
   }
 
   async login(client: VaultClient): Promise<VaultLogin> {
-    return loginAt(client, this.mount, await this.loginData(), (detail) =>
-      `GCP ${this.options.type} login to Vault as role "${this.options.role}" at auth/${this.mount} failed (${detail}); check the role's bound service accounts (iam) or bound zones/projects (gce), and that Vault can reach Google to check the token`);
+    return loginAt(
+      client,
+      this.mount,
+      await this.loginData(),
+      (detail) =>
+        `GCP ${this.options.type} login to Vault as role "${this.options.role}" at auth/${this.mount} failed (${detail}); check the role's bound service accounts (iam) or bound zones/projects (gce), and that Vault can reach Google to check the token`,
+    );
   }
 }

@@ -31,7 +31,12 @@ export class JwtAuth implements VaultAuthMethod {
 
   async login(client: VaultClient): Promise<VaultLogin> {
     const jwt = await this.tokenSource.token();
-    return loginAt(client, this.mount, { role: this.role, jwt }, (detail) =>
-      `JWT login to Vault as role "${this.role}" at auth/${this.mount} failed (${detail}); check the role's bound_audiences, bound_subject or bound_claims against the token of ${this.tokenSource.identity}, and the keys the mount validates with`);
+    return loginAt(
+      client,
+      this.mount,
+      { role: this.role, jwt },
+      (detail) =>
+        `JWT login to Vault as role "${this.role}" at auth/${this.mount} failed (${detail}); check the role's bound_audiences, bound_subject or bound_claims against the token of ${this.tokenSource.identity}, and the keys the mount validates with`,
+    );
   }
 }

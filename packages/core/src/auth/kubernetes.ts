@@ -27,7 +27,12 @@ export class KubernetesAuth implements VaultAuthMethod {
 
   async login(client: VaultClient): Promise<VaultLogin> {
     const jwt = await this.tokenSource.token();
-    return loginAt(client, this.mount, { role: this.role, jwt }, (detail) =>
-      `Kubernetes login to Vault as role "${this.role}" at auth/${this.mount} failed (${detail}); check that the role exists, binds this service account and namespace (${this.tokenSource.identity}), and that the token audience matches the role's`);
+    return loginAt(
+      client,
+      this.mount,
+      { role: this.role, jwt },
+      (detail) =>
+        `Kubernetes login to Vault as role "${this.role}" at auth/${this.mount} failed (${detail}); check that the role exists, binds this service account and namespace (${this.tokenSource.identity}), and that the token audience matches the role's`,
+    );
   }
 }

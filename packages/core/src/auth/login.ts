@@ -27,7 +27,8 @@ export interface VaultAuthMethod {
 
 export function loginFromResponse(response: VaultResponse<unknown> | null, method: string, path: string): VaultLogin {
   const auth: VaultAuthInfo | null | undefined = response?.auth;
-  if (!auth?.client_token) throw new VaultProtocolError(`Vault's answer to ${method} ${path} holds no auth.client_token`, { method, path });
+  if (!auth?.client_token)
+    throw new VaultProtocolError(`Vault's answer to ${method} ${path} holds no auth.client_token`, { method, path });
   // Safety net: any log line of this process that ever contains the token has it scrubbed.
   registerSecret(auth.client_token);
   return {
@@ -61,7 +62,11 @@ export async function loginAt(
     if (!(error instanceof VaultError) || error.status === undefined) throw error;
     if (error instanceof VaultUnavailableError && !(error.status === 500 && refusedAs500(error.errors))) throw error;
     throw new VaultAuthError(explain(`${error.status}${error.errors.length ? `: ${error.errors.join('; ')}` : ''}`), {
-      status: error.status, errors: error.errors, method: 'POST', path, cause: error,
+      status: error.status,
+      errors: error.errors,
+      method: 'POST',
+      path,
+      cause: error,
     });
   }
 }

@@ -6,7 +6,9 @@ import { VaultClient } from '../vault/client.ts';
 import type { VaultAuthMethod, VaultLogin } from './login.ts';
 import { TokenManager } from './token-manager.ts';
 
-async function standInVault(answer: (route: string, token: string | undefined) => number): Promise<{ client: VaultClient; routes: string[]; close: () => Promise<void> }> {
+async function standInVault(
+  answer: (route: string, token: string | undefined) => number,
+): Promise<{ client: VaultClient; routes: string[]; close: () => Promise<void> }> {
   const routes: string[] = [];
   const server = http.createServer((req, res) => {
     const route = `${req.method} ${req.url}`;
@@ -22,10 +24,11 @@ async function standInVault(answer: (route: string, token: string | undefined) =
   return {
     client: new VaultClient({ address: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, maxRetries: 0 }),
     routes,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -36,7 +39,16 @@ function fakeAuth(ttlSeconds: number): VaultAuthMethod & { logins: number } {
     logins: 0,
     async login(): Promise<VaultLogin> {
       this.logins += 1;
-      return { clientToken: `t${this.logins}`, accessor: `a${this.logins}`, policies: ['p'], leaseDurationSeconds: ttlSeconds, renewable: true, metadata: {}, entityId: '', tokenType: 'service' };
+      return {
+        clientToken: `t${this.logins}`,
+        accessor: `a${this.logins}`,
+        policies: ['p'],
+        leaseDurationSeconds: ttlSeconds,
+        renewable: true,
+        metadata: {},
+        entityId: '',
+        tokenType: 'service',
+      };
     },
   };
 }
@@ -44,7 +56,13 @@ function fakeAuth(ttlSeconds: number): VaultAuthMethod & { logins: number } {
 test('while Vault is down the token is kept and renewal retried; once it expired, a new login replaces it', async () => {
   const vault = await standInVault(() => 503);
   const auth = fakeAuth(1);
-  const tokens = new TokenManager({ client: vault.client, auth, minTtlSeconds: 0, retryBaseDelayMs: 100, retryMaxDelayMs: 100 });
+  const tokens = new TokenManager({
+    client: vault.client,
+    auth,
+    minTtlSeconds: 0,
+    retryBaseDelayMs: 100,
+    retryMaxDelayMs: 100,
+  });
   const errors: string[] = [];
   tokens.on('error', ({ operation }) => errors.push(operation));
   try {

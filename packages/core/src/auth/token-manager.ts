@@ -162,7 +162,8 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
     const login = await this.options.auth.login(this.base);
     if (this.stopped) {
       // stop() came while logging in: do not keep (or leak) the new token.
-      if (this.options.revokeOnStop) await revokeSelfToken(this.base.withToken(login.clientToken)).catch(() => undefined);
+      if (this.options.revokeOnStop)
+        await revokeSelfToken(this.base.withToken(login.clientToken)).catch(() => undefined);
       throw new TokenManagerStoppedError(this.identity);
     }
     const current = this.adopt(login, login.leaseDurationSeconds);
@@ -170,7 +171,9 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
     this.emit('login', infoOf(current));
     if (this.options.persistToken) {
       // Never holds up or fails the login: without a stored token the next process logs in anew.
-      this.options.persistToken(current.token, infoOf(current)).catch((error: unknown) => this.emitError('persist', error));
+      this.options
+        .persistToken(current.token, infoOf(current))
+        .catch((error: unknown) => this.emitError('persist', error));
     }
     return current;
   }
@@ -199,14 +202,24 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
       let restored: VaultLogin;
       let issuedTtl = data.creation_ttl ?? ttl;
       if (data.renewable && ttl !== 0) {
-        const renewed = loginFromResponse(await client.write('auth/token/renew-self', { increment: `${issuedTtl}s` }), 'POST', 'auth/token/renew-self');
+        const renewed = loginFromResponse(
+          await client.write('auth/token/renew-self', { increment: `${issuedTtl}s` }),
+          'POST',
+          'auth/token/renew-self',
+        );
         restored = { ...renewed, clientToken: token };
         // Capped by the max TTL: the normal renewal path then logs in again in time.
         issuedTtl = Math.max(issuedTtl, renewed.leaseDurationSeconds);
       } else {
         restored = {
-          clientToken: token, accessor: data.accessor ?? '', policies: data.policies ?? [], leaseDurationSeconds: ttl,
-          renewable: Boolean(data.renewable), metadata: {}, entityId: '', tokenType: 'service',
+          clientToken: token,
+          accessor: data.accessor ?? '',
+          policies: data.policies ?? [],
+          leaseDurationSeconds: ttl,
+          renewable: Boolean(data.renewable),
+          metadata: {},
+          entityId: '',
+          tokenType: 'service',
         };
       }
       if (this.stopped) throw new TokenManagerStoppedError(this.identity);
@@ -258,7 +271,9 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
     const asked = token.issuedTtlSeconds;
     let renewed: VaultLogin;
     try {
-      const response = await this.base.withToken(token.token).write('auth/token/renew-self', { increment: `${asked}s` });
+      const response = await this.base
+        .withToken(token.token)
+        .write('auth/token/renew-self', { increment: `${asked}s` });
       renewed = loginFromResponse(response, 'POST', 'auth/token/renew-self');
     } catch (error) {
       if (this.stopped || this.current !== token) return;

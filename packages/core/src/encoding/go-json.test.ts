@@ -8,13 +8,19 @@ const fixture = JSON.parse(readFileSync(new URL('./testdata/go-json-cases.json',
 };
 
 describe('goJson against Go encoding/json', () => {
-  test.each(fixture.cases.map((item) => [item.input, item] as const))('json.Number decode → Marshal: %s', (_input, item) => {
-    expect(goJson(parseJsonKeepingNumbers(item.input))).toBe(item.jsonNumber);
-  });
+  test.each(fixture.cases.map((item) => [item.input, item] as const))(
+    'json.Number decode → Marshal: %s',
+    (_input, item) => {
+      expect(goJson(parseJsonKeepingNumbers(item.input))).toBe(item.jsonNumber);
+    },
+  );
 
-  test.each(fixture.cases.map((item) => [item.input, item] as const))('float64 decode → Marshal: %s', (_input, item) => {
-    expect(goJson(JSON.parse(item.input))).toBe(item.float64);
-  });
+  test.each(fixture.cases.map((item) => [item.input, item] as const))(
+    'float64 decode → Marshal: %s',
+    (_input, item) => {
+      expect(goJson(JSON.parse(item.input))).toBe(item.float64);
+    },
+  );
 });
 
 describe('pieces', () => {
@@ -23,7 +29,14 @@ describe('pieces', () => {
   });
 
   test('numbers as a float64 prints', () => {
-    expect([-0, 0, 1e21, 1e-7, 0.000001, 123.5].map(goJsonNumber)).toEqual(['-0', '0', '1e+21', '1e-7', '0.000001', '123.5']);
+    expect([-0, 0, 1e21, 1e-7, 0.000001, 123.5].map(goJsonNumber)).toEqual([
+      '-0',
+      '0',
+      '1e+21',
+      '1e-7',
+      '0.000001',
+      '123.5',
+    ]);
   });
 
   test('a copy of a parsed object forgets the literals and encodes as float64', () => {

@@ -9,17 +9,27 @@
 //     sent it (`1.0`, `1e3`, a 20-digit integer), where JS would print 1, 1000 or a rounded value;
 //   - a float64 prints as strconv's shortest form, e.g. -0 stays `-0`.
 
-const htmlEscapes: Record<string, string> = { '<': '\\u003c', '>': '\\u003e', '&': '\\u0026', '\u2028': '\\u2028', '\u2029': '\\u2029' };
+const htmlEscapes: Record<string, string> = {
+  '<': '\\u003c',
+  '>': '\\u003e',
+  '&': '\\u0026',
+  '\u2028': '\\u2028',
+  '\u2029': '\\u2029',
+};
 
 /** A JSON string as Go's encoding/json writes it. */
 export function goJsonString(text: string): string {
   // toWellFormed: a lone surrogate is what Go sees as invalid UTF-8, which it writes as U+FFFD.
-  const wellFormed = hasLoneSurrogate(text) ? text.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd') : text;
+  const wellFormed = hasLoneSurrogate(text)
+    ? text.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd')
+    : text;
   return JSON.stringify(wellFormed).replace(/[<>&\u2028\u2029]/g, (char) => htmlEscapes[char] ?? char);
 }
 
 function hasLoneSurrogate(text: string): boolean {
-  return /[\ud800-\udfff]/.test(text) && /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(text);
+  return (
+    /[\ud800-\udfff]/.test(text) && /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(text)
+  );
 }
 
 /**
@@ -78,7 +88,9 @@ function encode(value: unknown, holder: object | undefined, key: string | number
     case 'object': {
       if (Array.isArray(value)) return `[${value.map((item, index) => encode(item, value, index)).join(',')}]`;
       if (value instanceof Date) return goJsonString(value.toISOString());
-      const entries = Object.keys(value).filter((name) => (value as Record<string, unknown>)[name] !== undefined).sort(byteOrder);
+      const entries = Object.keys(value)
+        .filter((name) => (value as Record<string, unknown>)[name] !== undefined)
+        .sort(byteOrder);
       return `{${entries.map((name) => `${goJsonString(name)}:${encode((value as Record<string, unknown>)[name], value, name)}`).join(',')}}`;
     }
     default:

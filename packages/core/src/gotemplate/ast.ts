@@ -111,7 +111,8 @@ export type ArgNode =
   | NumberNode
   | StringNode
   | PipeNode;
-export type Node = TextNode | ActionNode | ListNode | BranchNode | TemplateNode | BreakNode | EndNode | CommandNode | ArgNode;
+export type Node =
+  TextNode | ActionNode | ListNode | BranchNode | TemplateNode | BreakNode | EndNode | CommandNode | ArgNode;
 
 /** A parsed template (one `define`, `block` or the file's main body). */
 export interface Tree {
@@ -168,7 +169,10 @@ export function nodeText(node: Node): string {
     case 'field':
       return node.ident.map((i) => `.${i}`).join('');
     case 'chain':
-      return (node.node.type === 'pipe' ? `(${nodeText(node.node)})` : nodeText(node.node)) + node.field.map((f) => `.${f}`).join('');
+      return (
+        (node.node.type === 'pipe' ? `(${nodeText(node.node)})` : nodeText(node.node)) +
+        node.field.map((f) => `.${f}`).join('')
+      );
     case 'bool':
       return node.value ? 'true' : 'false';
     case 'number':
@@ -184,7 +188,9 @@ export function nodeText(node: Node): string {
       return `{{${node.type} ${nodeText(node.pipe)}}}${nodeText(node.list)}${elsePart}{{end}}`;
     }
     case 'template':
-      return node.pipe === null ? `{{template ${JSON.stringify(node.name)}}}` : `{{template ${JSON.stringify(node.name)} ${nodeText(node.pipe)}}}`;
+      return node.pipe === null
+        ? `{{template ${JSON.stringify(node.name)}}}`
+        : `{{template ${JSON.stringify(node.name)} ${nodeText(node.pipe)}}}`;
     case 'break':
       return '{{break}}';
     case 'continue':

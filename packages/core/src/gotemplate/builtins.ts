@@ -2,7 +2,19 @@
 import { GoFuncError } from './errors.ts';
 import { sprint, sprintf, sprintln } from './fmt.ts';
 import { type FuncMap, type GoFunction, fn } from './func.ts';
-import { GoTyped, type GoValue, byteLength, compareGoStrings, floatOf, intOf, kindOf, stringOf, truthOf, typeName, typed } from './values.ts';
+import {
+  GoTyped,
+  type GoValue,
+  byteLength,
+  compareGoStrings,
+  floatOf,
+  intOf,
+  kindOf,
+  stringOf,
+  truthOf,
+  typeName,
+  typed,
+} from './values.ts';
 
 type BasicKind = 'bool' | 'int' | 'uint' | 'float' | 'string' | 'invalid';
 
@@ -50,7 +62,11 @@ function eq(arg1: GoValue, ...rest: GoValue[]): boolean {
               `non-comparable types ${sprintf('%s', [arg1])}: ${typeName(arg1)}, ${typeName(arg)}: ${sprint([arg])}`,
               `non-comparable types ${typeName(arg1)}, ${typeName(arg)}`,
             );
-          } else throw new GoFuncError(`non-comparable type ${sprint([arg1])}: ${typeName(arg1)}`, `non-comparable type ${typeName(arg1)}`);
+          } else
+            throw new GoFuncError(
+              `non-comparable type ${sprint([arg1])}: ${typeName(arg1)}`,
+              `non-comparable type ${typeName(arg1)}`,
+            );
       }
     }
     if (truth) return true;
@@ -64,8 +80,10 @@ function lt(arg1: GoValue, arg2: GoValue): boolean {
   const k2 = basicKind(arg2);
   if (k2 === 'invalid') throw new GoFuncError('invalid type for comparison');
   if (k1 !== k2) {
-    if (k1 === 'int' && k2 === 'uint') return (intOf(arg1) as bigint) < 0n || (intOf(arg1) as bigint) < (intOf(arg2) as bigint);
-    if (k1 === 'uint' && k2 === 'int') return (intOf(arg2) as bigint) >= 0n && (intOf(arg1) as bigint) < (intOf(arg2) as bigint);
+    if (k1 === 'int' && k2 === 'uint')
+      return (intOf(arg1) as bigint) < 0n || (intOf(arg1) as bigint) < (intOf(arg2) as bigint);
+    if (k1 === 'uint' && k2 === 'int')
+      return (intOf(arg2) as bigint) >= 0n && (intOf(arg1) as bigint) < (intOf(arg2) as bigint);
     throw incompatible(arg1, arg2);
   }
   switch (k1) {
@@ -124,7 +142,8 @@ function index(item: GoValue, ...indexes: GoValue[]): GoValue {
     if (current instanceof Map) {
       const key = stringOf(idx);
       if (idx === undefined || idx === null) throw new GoFuncError('value is nil; should be of type string');
-      if (key === undefined || idx instanceof GoTyped) throw new GoFuncError(`value has type ${typeName(idx)}; should be string`);
+      if (key === undefined || idx instanceof GoTyped)
+        throw new GoFuncError(`value has type ${typeName(idx)}; should be string`);
       current = current.has(key) ? current.get(key) : null;
       continue;
     }
@@ -166,7 +185,17 @@ function argsString(args: GoValue[]): string {
 
 export function htmlEscape(s: string): string {
   return s.replace(/[<>&'"\0]/g, (c) =>
-    c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '&' ? '&amp;' : c === "'" ? '&#39;' : c === '"' ? '&#34;' : '\ufffd',
+    c === '<'
+      ? '&lt;'
+      : c === '>'
+        ? '&gt;'
+        : c === '&'
+          ? '&amp;'
+          : c === "'"
+            ? '&#39;'
+            : c === '"'
+              ? '&#34;'
+              : '\ufffd',
   );
 }
 

@@ -19,7 +19,14 @@ export class GoTemplateError extends Error {
   /** Byte offset in the line, from 0, as Go reports it (exec errors only). */
   readonly column: number | undefined;
 
-  constructor(phase: GoTemplatePhase, templateName: string, message: string, line?: number, column?: number, redactedMessage?: string) {
+  constructor(
+    phase: GoTemplatePhase,
+    templateName: string,
+    message: string,
+    line?: number,
+    column?: number,
+    redactedMessage?: string,
+  ) {
     super(message);
     this.phase = phase;
     this.templateName = templateName;

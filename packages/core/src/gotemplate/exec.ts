@@ -3,7 +3,18 @@
 // unwrapping after each command (so a JSON null prints "<no value>"), range/with/if/template, and
 // argument checking against each function's Go parameter types. Bounded: steps, output size and
 // template nesting each have a limit with an error that names the template.
-import type { ArgNode, BranchNode, CommandNode, FieldNode, Node, NumberNode, PipeNode, TemplateNode, Tree, VariableNode } from './ast.ts';
+import type {
+  ArgNode,
+  BranchNode,
+  CommandNode,
+  FieldNode,
+  Node,
+  NumberNode,
+  PipeNode,
+  TemplateNode,
+  Tree,
+  VariableNode,
+} from './ast.ts';
 import { nodeText } from './ast.ts';
 import { GoFuncError, GoTemplateError } from './errors.ts';
 import { sprint } from './fmt.ts';
@@ -93,12 +104,26 @@ class State {
     const node = this.node;
     if (node === null) {
       const text = `template: ${this.tmplName}: ${message}`;
-      throw new GoTemplateError('exec', this.tmplName, text, undefined, undefined, `template: ${this.tmplName}: ${redacted ?? message}`);
+      throw new GoTemplateError(
+        'exec',
+        this.tmplName,
+        text,
+        undefined,
+        undefined,
+        `template: ${this.tmplName}: ${redacted ?? message}`,
+      );
     }
     const { line, column } = location(node);
     const prefix = `template: ${node.src.parseName}:${line}:${column}: executing ${JSON.stringify(this.tmplName)} at <${contextText(node)}>: `;
     // The context is template source, never data; the message may quote data.
-    throw new GoTemplateError('exec', node.src.parseName, prefix + message, line, column, prefix + (redacted ?? message));
+    throw new GoTemplateError(
+      'exec',
+      node.src.parseName,
+      prefix + message,
+      line,
+      column,
+      prefix + (redacted ?? message),
+    );
   }
 
   private limit(message: string): never {
@@ -112,7 +137,9 @@ class State {
 
   private step(): void {
     if (++this.steps > this.ctx.limits.maxSteps) {
-      this.limit(`template ${JSON.stringify(this.tmplName)} stopped after ${this.ctx.limits.maxSteps} steps (a loop too long for a secret template?)`);
+      this.limit(
+        `template ${JSON.stringify(this.tmplName)} stopped after ${this.ctx.limits.maxSteps} steps (a loop too long for a secret template?)`,
+      );
     }
   }
 
@@ -192,7 +219,8 @@ class State {
     try {
       const value = this.evalPipeline(dot, node.pipe);
       const k = kindOf(value);
-      if (k === 'struct' && !(value instanceof GoTyped)) this.errorf(`if/with can't use ${sprint([value])}`, "if/with can't use <redacted>");
+      if (k === 'struct' && !(value instanceof GoTyped))
+        this.errorf(`if/with can't use ${sprint([value])}`, "if/with can't use <redacted>");
       if (truthOf(value)) this.walk(node.type === 'with' ? value : dot, node.list);
       else if (node.elseList !== null) this.walk(dot, node.elseList);
     } finally {
@@ -240,10 +268,14 @@ class State {
           }
         } else if (k === 'int' || k === 'uint') {
           if (decl.length > 1) {
-            this.errorf(`can't use ${sprint([value])} to iterate over more than one variable`, "can't use <redacted> to iterate over more than one variable");
+            this.errorf(
+              `can't use ${sprint([value])} to iterate over more than one variable`,
+              "can't use <redacted> to iterate over more than one variable",
+            );
           }
           const n = typeof value === 'bigint' ? value : ((value as GoTyped).value as bigint);
-          if (n > BigInt(this.ctx.limits.maxSteps)) this.limit(`range over ${n} exceeds the step limit ${this.ctx.limits.maxSteps}`);
+          if (n > BigInt(this.ctx.limits.maxSteps))
+            this.limit(`range over ${n} exceeds the step limit ${this.ctx.limits.maxSteps}`);
           for (let i = 0n; i < n; i++) {
             ran = true;
             const v = typeof value === 'bigint' ? i : new GoTyped((value as GoTyped).type, (value as GoTyped).kind, i);
@@ -266,7 +298,8 @@ class State {
     this.at(node);
     const tree = this.ctx.trees.get(node.name);
     if (tree === undefined) this.errorf(`template ${JSON.stringify(node.name)} not defined`);
-    if (this.depth >= this.ctx.limits.maxDepth) this.limit(`exceeded maximum template depth (${this.ctx.limits.maxDepth})`);
+    if (this.depth >= this.ctx.limits.maxDepth)
+      this.limit(`exceeded maximum template depth (${this.ctx.limits.maxDepth})`);
     const value = this.evalPipeline(dot, node.pipe);
     const inner = new State(this.ctx, tree.name, value, this.depth + 1);
     inner.sink = this.sink;
@@ -284,7 +317,8 @@ class State {
       execute: (name, dot) => {
         const tree = this.ctx.trees.get(name);
         if (tree === undefined) this.errorf(`template ${JSON.stringify(name)} not defined`);
-        if (this.depth >= this.ctx.limits.maxDepth) this.limit(`exceeded maximum template depth (${this.ctx.limits.maxDepth})`);
+        if (this.depth >= this.ctx.limits.maxDepth)
+          this.limit(`exceeded maximum template depth (${this.ctx.limits.maxDepth})`);
         const inner = new State(this.ctx, tree.name, dot, this.depth + 1);
         inner.steps = this.steps;
         try {
@@ -302,7 +336,8 @@ class State {
     // Fast paths for what secret templates print most: strings, and small integral numbers.
     if (typeof value === 'string') this.write(value);
     else if (value === undefined) this.write('<no value>');
-    else if (typeof value === 'number' && Number.isInteger(value) && Math.abs(value) < 1e6 && !Object.is(value, -0)) this.write(String(value));
+    else if (typeof value === 'number' && Number.isInteger(value) && Math.abs(value) < 1e6 && !Object.is(value, -0))
+      this.write(String(value));
     else this.write(sprint([value]));
   }
 
@@ -325,7 +360,8 @@ class State {
   }
 
   private notAFunction(args: readonly ArgNode[], final: Final): void {
-    if (args.length > 1 || final !== MISSING) this.errorf(`can't give argument to non-function ${nodeText(args[0] as ArgNode)}`);
+    if (args.length > 1 || final !== MISSING)
+      this.errorf(`can't give argument to non-function ${nodeText(args[0] as ArgNode)}`);
   }
 
   private evalCommand(dot: GoValue, cmd: CommandNode, final: Final): GoValue {
@@ -374,7 +410,14 @@ class State {
     return this.evalFieldChain(dot, dot, field.ident, args, final);
   }
 
-  private evalChain(dot: GoValue, head: ArgNode, fields: readonly string[], node: ArgNode, args: readonly ArgNode[], final: Final): GoValue {
+  private evalChain(
+    dot: GoValue,
+    head: ArgNode,
+    fields: readonly string[],
+    node: ArgNode,
+    args: readonly ArgNode[],
+    final: Final,
+  ): GoValue {
     this.at(node);
     if (head.type === 'nil') this.errorf(`indirection through explicit nil in ${nodeText(node)}`);
     const receiver = this.evalArg(dot, 'value', head);
@@ -391,19 +434,33 @@ class State {
     return this.evalFieldChain(dot, value, v.ident.slice(1), args, final);
   }
 
-  private evalFieldChain(dot: GoValue, receiver: GoValue, ident: readonly string[], args: readonly ArgNode[], final: Final): GoValue {
+  private evalFieldChain(
+    dot: GoValue,
+    receiver: GoValue,
+    ident: readonly string[],
+    args: readonly ArgNode[],
+    final: Final,
+  ): GoValue {
     let r = receiver;
     let staticType: string | undefined;
     for (let i = 0; i < ident.length - 1; i++) {
       const parent = r;
       r = this.evalField(dot, ident[i] as string, [], MISSING, r, staticType);
       // A map element's static type is the map's element type (interface {} for decoded JSON).
-      staticType = parent instanceof Map ? (typeName(parent) === 'map[string]string' ? 'string' : 'interface {}') : undefined;
+      staticType =
+        parent instanceof Map ? (typeName(parent) === 'map[string]string' ? 'string' : 'interface {}') : undefined;
     }
     return this.evalField(dot, ident[ident.length - 1] as string, args, final, r, staticType);
   }
 
-  private evalField(dot: GoValue, name: string, args: readonly ArgNode[], final: Final, receiver: GoValue, staticType?: string): GoValue {
+  private evalField(
+    dot: GoValue,
+    name: string,
+    args: readonly ArgNode[],
+    final: Final,
+    receiver: GoValue,
+    staticType?: string,
+  ): GoValue {
     if (receiver === undefined) {
       if (this.ctx.missingKey === 'error') this.errorf(`nil data; no entry for key ${JSON.stringify(name)}`);
       return undefined;
@@ -439,14 +496,28 @@ class State {
     this.errorf(`can't evaluate field ${name} in type ${staticType ?? typeName(receiver)}`);
   }
 
-  private evalFunction(dot: GoValue, name: string, node: Node, cmd: CommandNode | ArgNode, args: readonly ArgNode[], final: Final): GoValue {
+  private evalFunction(
+    dot: GoValue,
+    name: string,
+    node: Node,
+    cmd: CommandNode | ArgNode,
+    args: readonly ArgNode[],
+    final: Final,
+  ): GoValue {
     this.at(node);
     const f = this.ctx.funcs(name);
     if (f === undefined) this.errorf(`${JSON.stringify(name)} is not a defined function`);
     return this.evalCall(dot, f, cmd, name, args, final);
   }
 
-  private evalCall(dot: GoValue, f: GoFunction, node: Node, name: string, allArgs: readonly ArgNode[], final: Final): GoValue {
+  private evalCall(
+    dot: GoValue,
+    f: GoFunction,
+    node: Node,
+    name: string,
+    allArgs: readonly ArgNode[],
+    final: Final,
+  ): GoValue {
     this.step();
     const args = allArgs.slice(1);
     let numIn = args.length;
@@ -454,7 +525,8 @@ class State {
     let numFixed = args.length;
     if (f.variadic !== undefined) {
       numFixed = f.params.length;
-      if (numIn < numFixed) this.errorf(`wrong number of args for ${name}: want at least ${f.params.length} got ${args.length}`);
+      if (numIn < numFixed)
+        this.errorf(`wrong number of args for ${name}: want at least ${f.params.length} got ${args.length}`);
     } else if (numIn !== f.params.length) {
       this.errorf(`wrong number of args for ${name}: want ${f.params.length} got ${numIn}`);
     }
@@ -470,8 +542,10 @@ class State {
     }
     const argv: GoValue[] = [];
     let i = 0;
-    for (; i < numFixed && i < args.length; i++) argv.push(this.evalArg(dot, f.params[i] as GoParam, args[i] as ArgNode));
-    if (f.variadic !== undefined) for (; i < args.length; i++) argv.push(this.evalArg(dot, f.variadic, args[i] as ArgNode));
+    for (; i < numFixed && i < args.length; i++)
+      argv.push(this.evalArg(dot, f.params[i] as GoParam, args[i] as ArgNode));
+    if (f.variadic !== undefined)
+      for (; i < args.length; i++) argv.push(this.evalArg(dot, f.variadic, args[i] as ArgNode));
     if (final !== MISSING) {
       let t: GoParam = (f.params[f.params.length - 1] ?? f.variadic) as GoParam;
       if (f.variadic !== undefined) t = numIn - 1 < numFixed ? (f.params[numIn - 1] as GoParam) : f.variadic;
@@ -482,13 +556,17 @@ class State {
       const callee = argv[0];
       if (callee === undefined || callee === null) this.errorf('error calling call: call of nil');
       // Template data never holds Go functions, so anything else is not callable.
-      this.errorf(`error calling call: non-function ${nodeText(args[0] ?? node)} of type ${typeName(callee)}`, 'error calling call: non-function');
+      this.errorf(
+        `error calling call: non-function ${nodeText(args[0] ?? node)} of type ${typeName(callee)}`,
+        'error calling call: non-function',
+      );
     }
     try {
       return f.callWith === undefined ? f.call(...argv) : f.callWith(this.executor(), ...argv);
     } catch (error) {
       this.at(node);
-      if (error instanceof GoFuncError) this.errorf(`error calling ${name}: ${error.message}`, `error calling ${name}: ${error.redacted}`);
+      if (error instanceof GoFuncError)
+        this.errorf(`error calling ${name}: ${error.message}`, `error calling ${name}: ${error.redacted}`);
       if (error instanceof GoTemplateError) throw error;
       // A JavaScript failure inside a function is reported without its text (it may quote a value).
       this.errorf(`error calling ${name}: ${error instanceof Error ? error.name : 'failure'}`);
@@ -498,7 +576,8 @@ class State {
   private validateType(value: GoValue, t: GoParam): GoValue {
     if (t === 'value') return value;
     if (value === undefined) {
-      if (t === 'any' || t === 'map' || t === 'list' || t === 'strings' || t === 'keypairs') return t === 'any' ? null : t === 'map' ? new Map() : [];
+      if (t === 'any' || t === 'map' || t === 'list' || t === 'strings' || t === 'keypairs')
+        return t === 'any' ? null : t === 'map' ? new Map() : [];
       this.errorf(`invalid value; expected ${GO_PARAM_TYPE_NAMES[t]}`);
     }
     if (t === 'any') return value;
@@ -582,7 +661,8 @@ export function execute(ctx: ExecContext, name: string, data: GoValue): string {
   try {
     state.walk(data, root);
   } catch (error) {
-    if (error instanceof BreakSignal || error instanceof ContinueSignal) state.errorf('break or continue outside range');
+    if (error instanceof BreakSignal || error instanceof ContinueSignal)
+      state.errorf('break or continue outside range');
     if (error instanceof RangeError && /call stack/i.test(error.message)) {
       throw new GoTemplateError('limit', name, `template: ${name}: nested too deeply`);
     }

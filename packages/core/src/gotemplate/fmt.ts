@@ -225,7 +225,11 @@ function floatBits(x: number): { negative: boolean; exponent: number; mantissa: 
   const view = new DataView(new ArrayBuffer(8));
   view.setFloat64(0, x);
   const hi = view.getUint32(0);
-  return { negative: hi >>> 31 === 1, exponent: (hi >>> 20) & 0x7ff, mantissa: (BigInt(hi & 0xfffff) << 32n) | BigInt(view.getUint32(4)) };
+  return {
+    negative: hi >>> 31 === 1,
+    exponent: (hi >>> 20) & 0x7ff,
+    mantissa: (BigInt(hi & 0xfffff) << 32n) | BigInt(view.getUint32(4)),
+  };
 }
 
 /** strconv's 'b' format: decimal mantissa, 'p', binary exponent. */
@@ -424,7 +428,12 @@ class Printer {
   private fmtFloat(x: number, verb: string, prec: number): void {
     const f = this.f;
     if (f.precPresent) prec = f.prec;
-    let num = verb === 'x' || verb === 'X' ? formatHexFloat(x, prec, verb) : verb === 'b' ? formatBinaryFloat(x) : formatFloat(x, verb, prec);
+    let num =
+      verb === 'x' || verb === 'X'
+        ? formatHexFloat(x, prec, verb)
+        : verb === 'b'
+          ? formatBinaryFloat(x)
+          : formatFloat(x, verb, prec);
     let sign = '+';
     if (num.startsWith('-') || num.startsWith('+')) {
       sign = num[0] as string;
@@ -558,7 +567,13 @@ class Printer {
       return;
     }
     // A Stringer of a number kind (time.Month, time.Weekday): fmt prints its String() for these verbs.
-    if (arg instanceof GoTyped && arg.kind !== 'struct' && arg.display !== undefined && !f.sharpV && 'vsxXq'.includes(verb)) {
+    if (
+      arg instanceof GoTyped &&
+      arg.kind !== 'struct' &&
+      arg.display !== undefined &&
+      !f.sharpV &&
+      'vsxXq'.includes(verb)
+    ) {
       this.fmtString(arg.display, verb);
       return;
     }

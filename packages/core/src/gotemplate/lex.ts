@@ -134,7 +134,12 @@ export class Lexer {
   }
 
   private emit(kind: TokenKind): void {
-    this.queue.push({ kind, pos: this.start, value: this.input.slice(this.start, this.pos), line: this.lineAt(this.start) });
+    this.queue.push({
+      kind,
+      pos: this.start,
+      value: this.input.slice(this.start, this.pos),
+      line: this.lineAt(this.start),
+    });
     this.start = this.pos;
   }
 
@@ -164,7 +169,8 @@ export class Lexer {
   }
 
   private atRightDelim(): { delim: boolean; trim: boolean } {
-    if (this.hasRightTrimMarker(this.pos) && this.input.startsWith(this.options.rightDelim, this.pos + 2)) return { delim: true, trim: true };
+    if (this.hasRightTrimMarker(this.pos) && this.input.startsWith(this.options.rightDelim, this.pos + 2))
+      return { delim: true, trim: true };
     if (this.input.startsWith(this.options.rightDelim, this.pos)) return { delim: true, trim: false };
     return { delim: false, trim: false };
   }
@@ -190,7 +196,12 @@ export class Lexer {
         while (end > this.start && isSpace(this.input[end - 1])) end--;
       }
       if (end > this.start) {
-        this.queue.push({ kind: 'text', pos: this.start, value: this.input.slice(this.start, end), line: this.lineAt(this.start) });
+        this.queue.push({
+          kind: 'text',
+          pos: this.start,
+          value: this.input.slice(this.start, end),
+          line: this.lineAt(this.start),
+        });
       }
       this.start = this.pos;
     }
@@ -207,7 +218,12 @@ export class Lexer {
       this.lexComment();
       return;
     }
-    this.queue.push({ kind: 'leftDelim', pos: this.start, value: this.options.leftDelim, line: this.lineAt(this.start) });
+    this.queue.push({
+      kind: 'leftDelim',
+      pos: this.start,
+      value: this.options.leftDelim,
+      line: this.lineAt(this.start),
+    });
     this.insideAction = true;
     this.pos += afterMarker;
     this.start = this.pos;
@@ -333,7 +349,8 @@ export class Lexer {
       if (!this.atTerminator()) return this.error(`bad character ${goRuneDescription(c ?? '')}`);
       const keyword = KEYWORD_BY_WORD.get(word);
       if (keyword !== undefined) {
-        if ((keyword === 'break' && !this.options.breakOK) || (keyword === 'continue' && !this.options.continueOK)) return this.emit('identifier');
+        if ((keyword === 'break' && !this.options.breakOK) || (keyword === 'continue' && !this.options.continueOK))
+          return this.emit('identifier');
         return this.emit(keyword);
       }
       if (word === 'true' || word === 'false') return this.emit('bool');
@@ -431,7 +448,8 @@ export class Lexer {
   }
 
   private lexNumber(): void {
-    if (!this.scanNumber()) return this.error(`bad number syntax: ${JSON.stringify(this.input.slice(this.start, this.pos))}`);
+    if (!this.scanNumber())
+      return this.error(`bad number syntax: ${JSON.stringify(this.input.slice(this.start, this.pos))}`);
     const sign = this.input[this.pos];
     if (sign === '+' || sign === '-') {
       if (!this.scanNumber() || this.input[this.pos - 1] !== 'i') {

@@ -18,7 +18,15 @@ import type {
 import { isEmptyTree, nodeText } from './ast.ts';
 import { GoTemplateError } from './errors.ts';
 import { KEYWORDS, Lexer, type Token, type TokenKind } from './lex.ts';
-import { fitsInt64, fitsUint64, parseGoFloat, parseGoInteger, SyntaxError, unquoteChar, unquoteString } from './unquote.ts';
+import {
+  fitsInt64,
+  fitsUint64,
+  parseGoFloat,
+  parseGoInteger,
+  SyntaxError,
+  unquoteChar,
+  unquoteString,
+} from './unquote.ts';
 
 export interface ParseOptions {
   leftDelim?: string;
@@ -123,7 +131,13 @@ class TreeParser {
     // is kept beside it so callers can point at the action.
     const before = token === undefined ? '' : this.src.text.slice(0, token.pos);
     const column = Buffer.byteLength(before.slice(before.lastIndexOf('\n') + 1), 'utf8');
-    throw new GoTemplateError('parse', this.src.parseName, `template: ${this.src.parseName}:${line}: ${message}`, line, column);
+    throw new GoTemplateError(
+      'parse',
+      this.src.parseName,
+      `template: ${this.src.parseName}:${line}: ${message}`,
+      line,
+      column,
+    );
   }
   private expect(kind: TokenKind, context: string): Token {
     const t = this.nextNonSpace();
@@ -236,7 +250,13 @@ class TreeParser {
     }
     this.backup();
     const first = this.peek();
-    const node: ActionNode = { type: 'action', pos: first.pos, line: first.line, src: this.src, pipe: this.pipeline('command', 'rightDelim') };
+    const node: ActionNode = {
+      type: 'action',
+      pos: first.pos,
+      line: first.line,
+      src: this.src,
+      pipe: this.pipeline('command', 'rightDelim'),
+    };
     return node;
   }
 
@@ -249,7 +269,8 @@ class TreeParser {
 
   private elseControl(): Node {
     const peek = this.peekNonSpace();
-    if (peek.kind === 'if' || peek.kind === 'with') return { type: 'else', pos: peek.pos, line: peek.line, src: this.src };
+    if (peek.kind === 'if' || peek.kind === 'with')
+      return { type: 'else', pos: peek.pos, line: peek.line, src: this.src };
     const t = this.expect('rightDelim', 'else');
     return { type: 'else', pos: t.pos, line: t.line, src: this.src };
   }
@@ -312,7 +333,15 @@ class TreeParser {
   // --- pipelines ---
   private pipeline(context: string, end: 'rightDelim' | 'rightParen'): PipeNode {
     const start = this.peekNonSpace();
-    const pipe: PipeNode = { type: 'pipe', pos: start.pos, line: start.line, src: this.src, isAssign: false, decl: [], cmds: [] };
+    const pipe: PipeNode = {
+      type: 'pipe',
+      pos: start.pos,
+      line: start.line,
+      src: this.src,
+      isAssign: false,
+      decl: [],
+      cmds: [],
+    };
     for (;;) {
       const v = this.peekNonSpace();
       if (v.kind !== 'variable') break;
@@ -455,7 +484,17 @@ class TreeParser {
   }
 
   private newNumber(t: Token): NumberNode {
-    const n: NumberNode = { type: 'number', pos: t.pos, src: this.src, text: t.value, isInt: false, isUint: false, isFloat: false, int: 0n, float: 0 };
+    const n: NumberNode = {
+      type: 'number',
+      pos: t.pos,
+      src: this.src,
+      text: t.value,
+      isInt: false,
+      isUint: false,
+      isFloat: false,
+      int: 0n,
+      float: 0,
+    };
     if (t.kind === 'complex') this.errorf(`complex numbers are not supported: ${goQuote(t.value)}`);
     if (t.kind === 'charConstant') {
       let cp: number;
@@ -507,7 +546,12 @@ class TreeParser {
  * Parses one template file named `name` into its trees: the body under `name`, plus one tree per
  * `define` and `block`. Throws {@link GoTemplateError} (phase 'parse').
  */
-export function parseTemplate(name: string, text: string, options: ParseOptions, treeSet = new Map<string, Tree>()): Map<string, Tree> {
+export function parseTemplate(
+  name: string,
+  text: string,
+  options: ParseOptions,
+  treeSet = new Map<string, Tree>(),
+): Map<string, Tree> {
   const src: Source = { parseName: name, text };
   const lexer = new Lexer(text, {
     leftDelim: options.leftDelim || '{{',

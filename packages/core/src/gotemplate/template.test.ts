@@ -21,12 +21,16 @@ describe('limits', () => {
   });
 
   test('nested ranges that multiply past the step limit stop', () => {
-    const t = GoTemplate.parse('t', '{{range 1000}}{{range 1000}}{{range 1000}}{{end}}{{end}}{{end}}', { limits: { maxSteps: 50_000 } });
+    const t = GoTemplate.parse('t', '{{range 1000}}{{range 1000}}{{range 1000}}{{end}}{{end}}{{end}}', {
+      limits: { maxSteps: 50_000 },
+    });
     expect(failure(() => t.execute({})).code).toBe('GOTEMPLATE_LIMIT');
   });
 
   test('recursive template calls stop at the depth limit', () => {
-    const t = GoTemplate.parse('t', '{{define "r"}}{{template "r" .}}{{end}}{{template "r" .}}', { limits: { maxDepth: 50 } });
+    const t = GoTemplate.parse('t', '{{define "r"}}{{template "r" .}}{{end}}{{template "r" .}}', {
+      limits: { maxDepth: 50 },
+    });
     const error = failure(() => t.execute({}));
     expect(error.code).toBe('GOTEMPLATE_LIMIT');
     expect(error.message).toContain('exceeded maximum template depth (50)');
@@ -41,7 +45,10 @@ describe('limits', () => {
 
 describe('no way out of the data', () => {
   test('prototype names are plain missing keys', () => {
-    const t = GoTemplate.parse('t', '{{.constructor}}|{{.__proto__}}|{{.toString}}|{{.a.constructor.name}}|{{index . "__proto__"}}');
+    const t = GoTemplate.parse(
+      't',
+      '{{.constructor}}|{{.__proto__}}|{{.toString}}|{{.a.constructor.name}}|{{index . "__proto__"}}',
+    );
     expect(t.execute({ a: {} })).toBe('<no value>|<no value>|<no value>|<no value>|<no value>');
   });
 
@@ -70,7 +77,9 @@ describe('errors keep values out of the redacted message', () => {
 
 describe('API', () => {
   test('companion templates supply define blocks (VSO sourceTemplates)', () => {
-    const t = GoTemplate.parse('main', '{{template "greet" .name}}', {}, [{ name: 'helpers', text: '{{define "greet"}}hi {{.}}{{end}}' }]);
+    const t = GoTemplate.parse('main', '{{template "greet" .name}}', {}, [
+      { name: 'helpers', text: '{{define "greet"}}hi {{.}}{{end}}' },
+    ]);
     expect(t.execute({ name: 'web' })).toBe('hi web');
     expect(t.templateNames()).toEqual(['greet', 'helpers', 'main']);
   });
@@ -78,11 +87,15 @@ describe('API', () => {
   test('custom delimiters and missingkey=error', () => {
     const t = GoTemplate.parse('t', '[[ .a ]] {{ .a }}', { delims: ['[[', ']]'], missingKey: 'error' });
     expect(t.execute({ a: 1 })).toBe('1 {{ .a }}');
-    expect(failure(() => t.execute({})).message).toBe('template: t:1:3: executing "t" at <.a>: map has no entry for key "a"');
+    expect(failure(() => t.execute({})).message).toBe(
+      'template: t:1:3: executing "t" at <.a>: map has no entry for key "a"',
+    );
   });
 
   test('numbers from JavaScript are float64, as encoding/json decodes them', () => {
-    expect(GoTemplate.parse('t', '{{.n}} {{.big}} {{printf "%T" .n}}').execute({ n: 3, big: 1e6 })).toBe('3 1e+06 float64');
+    expect(GoTemplate.parse('t', '{{.n}} {{.big}} {{printf "%T" .n}}').execute({ n: 3, big: 1e6 })).toBe(
+      '3 1e+06 float64',
+    );
   });
 });
 
@@ -93,13 +106,15 @@ describe('regex functions take linear time (RE2, as Go), whatever the pattern', 
     ['{{regexReplaceAll "(a|aa)+$" .s "x"}}', hostile],
     ['{{len (regexFindAll "(a+)+b" .s -1)}}', '0'],
     ['{{len (regexSplit "(a*)*b" .s -1)}}', '1'],
-  ])('%s on 50 000 a\'s and a !', (text, expected) => {
+  ])("%s on 50 000 a's and a !", (text, expected) => {
     // A backtracking engine takes 2^n steps here: the test would not finish.
     expect(GoTemplate.parse('t', text, { funcs: SPRIG }).execute({ s: hostile })).toBe(expected);
   });
 
   test('what RE2 lacks is an error naming the function, as in Go', () => {
-    const error = failure(() => GoTemplate.parse('t', '{{mustRegexMatch "(?=a)" .s}}', { funcs: SPRIG }).execute({ s: 'a' }));
+    const error = failure(() =>
+      GoTemplate.parse('t', '{{mustRegexMatch "(?=a)" .s}}', { funcs: SPRIG }).execute({ s: 'a' }),
+    );
     expect(error.message).toContain('error parsing regexp');
     expect(GoTemplate.parse('t', '{{regexMatch "(a)\\\\1" .s}}', { funcs: SPRIG }).execute({ s: 'aa' })).toBe('false');
   });

@@ -49,7 +49,12 @@ export class GoTemplate {
    * Parses `text` as the template `name`; `companions` are parsed first into the same set (their
    * `define`s are callable from `text`, as in VSO's sourceTemplates). Throws GoTemplateError.
    */
-  static parse(name: string, text: string, options: GoTemplateOptions = {}, companions: readonly NamedTemplateText[] = []): GoTemplate {
+  static parse(
+    name: string,
+    text: string,
+    options: GoTemplateOptions = {},
+    companions: readonly NamedTemplateText[] = [],
+  ): GoTemplate {
     const funcs = options.funcs;
     const hasFunction = (n: string): boolean => BUILTINS.has(n) || (funcs?.has(n) ?? false);
     const parseOptions = { leftDelim: options.delims?.[0] ?? '', rightDelim: options.delims?.[1] ?? '', hasFunction };
@@ -68,7 +73,11 @@ export class GoTemplate {
   executeValue(data: GoValue, name = this.name): string {
     // Go's Execute(nil) has no value at all, not a nil interface.
     const dot = data === null ? undefined : data;
-    return execute({ trees: this.trees, funcs: this.lookup, missingKey: this.options.missingKey ?? 'default', limits: this.limits }, name, dot);
+    return execute(
+      { trees: this.trees, funcs: this.lookup, missingKey: this.options.missingKey ?? 'default', limits: this.limits },
+      name,
+      dot,
+    );
   }
 
   /** Executes over plain JavaScript data (objects become Go maps; numbers float64). */

@@ -11,7 +11,7 @@ function unescape(body: string, quote: '"' | "'"): number[] {
   const push = (cp: number): void => {
     for (const b of Buffer.from(String.fromCodePoint(cp), 'utf8')) bytes.push(b);
   };
-  for (let i = 0; i < body.length; ) {
+  for (let i = 0; i < body.length;) {
     const c = body.codePointAt(i) ?? 0;
     const ch = String.fromCodePoint(c);
     i += ch.length;

@@ -24,7 +24,13 @@ export class GoTyped {
    */
   readonly methods: ReadonlyMap<string, GoFunction> | undefined;
 
-  constructor(type: string, kind: GoTyped['kind'], value: GoTyped['value'], display?: string, methods?: ReadonlyMap<string, GoFunction>) {
+  constructor(
+    type: string,
+    kind: GoTyped['kind'],
+    value: GoTyped['value'],
+    display?: string,
+    methods?: ReadonlyMap<string, GoFunction>,
+  ) {
     this.type = type;
     this.kind = kind;
     this.value = value;
@@ -170,7 +176,8 @@ export function fromJs(value: unknown, numbers: 'float64' | 'json.Number' = 'flo
       if (Array.isArray(value)) return value.map((v) => fromJs(v, numbers, depth + 1));
       if (Buffer.isBuffer(value)) return value.toString('utf8');
       const m: GoMap = new Map();
-      for (const key of Object.keys(value)) m.set(key, fromJs((value as Record<string, unknown>)[key], numbers, depth + 1));
+      for (const key of Object.keys(value))
+        m.set(key, fromJs((value as Record<string, unknown>)[key], numbers, depth + 1));
       return m;
     }
     default:

@@ -8,7 +8,10 @@ import { type DependencyResolver, type VaultDependency, pemParts, pkiValue, secr
 import { type GoValue, typed } from './values.ts';
 
 /** A resolver over `client`; `kv` may be shared so mount detection is cached across renders. */
-export function vaultDependencyResolver(client: VaultClient, kv: KvSecrets = new KvSecrets(client)): DependencyResolver {
+export function vaultDependencyResolver(
+  client: VaultClient,
+  kv: KvSecrets = new KvSecrets(client),
+): DependencyResolver {
   const apiPath = async (path: string): Promise<string> => {
     let mount;
     try {
@@ -45,7 +48,10 @@ export function vaultDependencyResolver(client: VaultClient, kv: KvSecrets = new
         const response = await client.write<Record<string, unknown>>(dep.path, dep.data);
         if (response === null) throw new Error(`no secret exists at ${dep.path}`);
         // As consul-template: every string the issue returned, one PEM text, sorted into Cert/Key/CA.
-        const text = Object.values(response.data ?? {}).filter((v): v is string => typeof v === 'string').map((v) => `${v}\n`).join('');
+        const text = Object.values(response.data ?? {})
+          .filter((v): v is string => typeof v === 'string')
+          .map((v) => `${v}\n`)
+          .join('');
         return pkiValue(pemParts(text));
       }
     }

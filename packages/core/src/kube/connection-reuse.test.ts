@@ -2,7 +2,12 @@ import { jest } from '@jest/globals';
 import { KubeConfig } from '@kubernetes/client-node';
 import { reuseKubeConnections } from './connection-reuse.ts';
 
-type Fake = { createDispatcher: (cluster: unknown, options: Record<string, unknown>) => { id: number; close: jest.Mock<() => Promise<void>> } };
+type Fake = {
+  createDispatcher: (
+    cluster: unknown,
+    options: Record<string, unknown>,
+  ) => { id: number; close: jest.Mock<() => Promise<void>> };
+};
 
 function fakeConfig(): { config: KubeConfig; created: () => number } {
   let count = 0;

@@ -11,7 +11,10 @@ interface Closable {
   close(): Promise<void>;
 }
 
-type CreateDispatcher = (cluster: { name?: string; server?: string; proxyUrl?: string } | null, agentOptions: Record<string, unknown>) => Closable | undefined;
+type CreateDispatcher = (
+  cluster: { name?: string; server?: string; proxyUrl?: string } | null,
+  agentOptions: Record<string, unknown>,
+) => Closable | undefined;
 
 const PATCHED = Symbol.for('vaultbridge.kube-connection-reuse');
 /** Distinct TLS identities kept open at once (a rotation makes a second one; more is churn). */
@@ -28,7 +31,18 @@ function material(hash: Hash, value: unknown): void {
 /** A digest of what makes a connection: where to, and with which CA, client certificate and key. */
 function connectionKey(cluster: Parameters<CreateDispatcher>[0], options: Record<string, unknown>): string {
   const hash = createHash('sha256');
-  for (const part of [cluster?.name, cluster?.server, cluster?.proxyUrl, options.ca, options.cert, options.key, options.pfx, options.passphrase, options.rejectUnauthorized, options.servername]) {
+  for (const part of [
+    cluster?.name,
+    cluster?.server,
+    cluster?.proxyUrl,
+    options.ca,
+    options.cert,
+    options.key,
+    options.pfx,
+    options.passphrase,
+    options.rejectUnauthorized,
+    options.servername,
+  ]) {
     material(hash, part);
     hash.update('\u0000');
   }
@@ -48,9 +62,22 @@ export function reuseKubeConnections(config: KubeConfig): KubeConfig {
   // The same objects as last time (inline kubeconfig data, or files not re-read): the same key, without hashing again.
   let last: { parts: unknown[]; key: string } | undefined;
   target.createDispatcher = (cluster, agentOptions) => {
-    const parts = [cluster, cluster?.server, agentOptions.ca, agentOptions.cert, agentOptions.key, agentOptions.pfx, agentOptions.passphrase, agentOptions.rejectUnauthorized, agentOptions.servername];
+    const parts = [
+      cluster,
+      cluster?.server,
+      agentOptions.ca,
+      agentOptions.cert,
+      agentOptions.key,
+      agentOptions.pfx,
+      agentOptions.passphrase,
+      agentOptions.rejectUnauthorized,
+      agentOptions.servername,
+    ];
     const previous = last;
-    const key = previous !== undefined && parts.every((part, index) => part === previous.parts[index]) ? previous.key : connectionKey(cluster, agentOptions);
+    const key =
+      previous !== undefined && parts.every((part, index) => part === previous.parts[index])
+        ? previous.key
+        : connectionKey(cluster, agentOptions);
     last = { parts, key };
     if (dispatchers.has(key)) {
       const dispatcher = dispatchers.get(key);

@@ -6,6 +6,11 @@ export { loadKubeConfig } from './kubeconfig.ts';
 export { reuseKubeConnections } from './connection-reuse.ts';
 // The file and static sources straight from token-file.ts: a re-export through token-source.ts would
 // keep its @kubernetes/client-node import (and undici with it) in every bundle that reads a token file.
-export { FileTokenSource, StaticTokenSource, defaultServiceAccountTokenPath, type ServiceAccountTokenSource } from './token-file.ts';
+export {
+  FileTokenSource,
+  StaticTokenSource,
+  defaultServiceAccountTokenPath,
+  type ServiceAccountTokenSource,
+} from './token-file.ts';
 export { TokenRequestSource, type TokenRequestApi, type TokenRequestSourceOptions } from './token-source.ts';
 export { loadOrCreateSecretKey, type SecretKeyOptions } from './secret-key.ts';

@@ -40,7 +40,10 @@ test('a missing file names the file and the alternatives', () => {
 
 test('a file without a current cluster is refused, and its credentials are not echoed', () => {
   const file = path.join(dir, 'config');
-  fs.writeFileSync(file, kubeconfig('https://127.0.0.1:6443').replace('current-context: test', 'current-context: other'));
+  fs.writeFileSync(
+    file,
+    kubeconfig('https://127.0.0.1:6443').replace('current-context: test', 'current-context: other'),
+  );
   let caught: unknown;
   try {
     loadKubeConfig(file);

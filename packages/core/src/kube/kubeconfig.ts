@@ -10,7 +10,10 @@ import { KubeConfigError } from './errors.ts';
 export function loadKubeConfig(path?: string): KubeConfig {
   const config = new KubeConfig();
   if (path) {
-    if (!fs.existsSync(path)) throw new KubeConfigError(`the kubeconfig file ${path} does not exist; pass an existing file or unset it to use $KUBECONFIG, ~/.kube/config or the in-cluster account`);
+    if (!fs.existsSync(path))
+      throw new KubeConfigError(
+        `the kubeconfig file ${path} does not exist; pass an existing file or unset it to use $KUBECONFIG, ~/.kube/config or the in-cluster account`,
+      );
     try {
       config.loadFromFile(path);
     } catch (error) {
@@ -20,13 +23,17 @@ export function loadKubeConfig(path?: string): KubeConfig {
     try {
       config.loadFromDefault();
     } catch (error) {
-      throw new KubeConfigError(`no kubeconfig could be loaded from $KUBECONFIG, ~/.kube/config or the in-cluster account: ${(error as Error).message}`);
+      throw new KubeConfigError(
+        `no kubeconfig could be loaded from $KUBECONFIG, ~/.kube/config or the in-cluster account: ${(error as Error).message}`,
+      );
     }
   }
   const cluster = config.getCurrentCluster();
   if (!cluster?.server) {
     const where = path ?? 'the default kubeconfig ($KUBECONFIG, ~/.kube/config, in-cluster)';
-    throw new KubeConfigError(`${where} has no current cluster with a server URL; set current-context or pass a kubeconfig path`);
+    throw new KubeConfigError(
+      `${where} has no current cluster with a server URL; set current-context or pass a kubeconfig path`,
+    );
   }
   return reuseKubeConnections(config);
 }

@@ -60,15 +60,20 @@ export class LeaseLock extends EventEmitter<LeaseLockEvents> {
     this.api = options.kubeConfig.makeApiClient(k8s.CoordinationV1Api);
     const leaseDurationSeconds = options.leaseDurationSeconds ?? 15;
     // Without one, the renew deadline keeps client-go's ratio to the lease (10 s of 15 s).
-    const renewDeadlineMs = options.renewDeadlineMs ?? Math.min(10_000, Math.floor((leaseDurationSeconds * 1000 * 2) / 3));
+    const renewDeadlineMs =
+      options.renewDeadlineMs ?? Math.min(10_000, Math.floor((leaseDurationSeconds * 1000 * 2) / 3));
     this.options = { retryPeriodMs: 2000, now: Date.now, ...options, leaseDurationSeconds, renewDeadlineMs };
     const { retryPeriodMs } = this.options;
     // client-go's rule: lease > renew deadline > retry period × its jitter factor (1.2).
     if (!(leaseDurationSeconds * 1000 > renewDeadlineMs)) {
-      throw new KubeError(`leader election: the lease duration (${leaseDurationSeconds} s) must be longer than the renew deadline (${renewDeadlineMs} ms)`);
+      throw new KubeError(
+        `leader election: the lease duration (${leaseDurationSeconds} s) must be longer than the renew deadline (${renewDeadlineMs} ms)`,
+      );
     }
     if (!(renewDeadlineMs > retryPeriodMs * 1.2)) {
-      throw new KubeError(`leader election: the renew deadline (${renewDeadlineMs} ms) must be longer than 1.2 × the retry period (${retryPeriodMs} ms)`);
+      throw new KubeError(
+        `leader election: the renew deadline (${renewDeadlineMs} ms) must be longer than 1.2 × the retry period (${retryPeriodMs} ms)`,
+      );
     }
   }
 
@@ -92,9 +97,18 @@ export class LeaseLock extends EventEmitter<LeaseLockEvents> {
     // Bounded like a round: a shutdown must not wait on an API server that does not answer.
     const signal = AbortSignal.timeout(Math.ceil(this.options.renewDeadlineMs));
     try {
-      const lease = await this.api.readNamespacedLease({ namespace: this.options.namespace, name: this.options.name }, withAbortSignal(signal));
+      const lease = await this.api.readNamespacedLease(
+        { namespace: this.options.namespace, name: this.options.name },
+        withAbortSignal(signal),
+      );
       if (lease.spec?.holderIdentity !== this.options.identity) return;
-      await this.patch({ metadata: { resourceVersion: lease.metadata?.resourceVersion }, spec: { holderIdentity: null, leaseDurationSeconds: 1 } }, signal);
+      await this.patch(
+        {
+          metadata: { resourceVersion: lease.metadata?.resourceVersion },
+          spec: { holderIdentity: null, leaseDurationSeconds: 1 },
+        },
+        signal,
+      );
     } catch {
       // best effort: the lease expires by itself
     }
@@ -113,7 +127,10 @@ export class LeaseLock extends EventEmitter<LeaseLockEvents> {
     } catch (error) {
       if (!(error instanceof k8s.ApiException) || error.code !== 404) throw error;
       try {
-        lease = await this.api.createNamespacedLease({ namespace, body: { metadata: { name, namespace }, spec: { leaseDurationSeconds } } }, callOptions);
+        lease = await this.api.createNamespacedLease(
+          { namespace, body: { metadata: { name, namespace }, spec: { leaseDurationSeconds } } },
+          callOptions,
+        );
       } catch (createError) {
         if (isConflict(createError)) return false;
         throw createError;
@@ -127,15 +144,18 @@ export class LeaseLock extends EventEmitter<LeaseLockEvents> {
 
     const takingOver = holder !== identity;
     try {
-      await this.patch({
-        metadata: { resourceVersion: lease.metadata?.resourceVersion },
-        spec: {
-          holderIdentity: identity,
-          leaseDurationSeconds,
-          renewTime: microTime(now),
-          ...(takingOver ? { acquireTime: microTime(now), leaseTransitions: (spec.leaseTransitions ?? 0) + 1 } : {}),
+      await this.patch(
+        {
+          metadata: { resourceVersion: lease.metadata?.resourceVersion },
+          spec: {
+            holderIdentity: identity,
+            leaseDurationSeconds,
+            renewTime: microTime(now),
+            ...(takingOver ? { acquireTime: microTime(now), leaseTransitions: (spec.leaseTransitions ?? 0) + 1 } : {}),
+          },
         },
-      }, signal);
+        signal,
+      );
       return true;
     } catch (error) {
       if (isConflict(error)) return false; // another replica won this round
@@ -174,7 +194,10 @@ export class LeaseLock extends EventEmitter<LeaseLockEvents> {
     if (this.running) {
       // Followers retry with client-go's jitter (up to 1.2 × more), so replicas do not poll in step.
       const delay = this.leading ? retryPeriodMs : retryPeriodMs * (1 + Math.random() * 1.2);
-      this.timer = setTimeout(() => void this.tick(), this.leading ? Math.min(delay, Math.max(0, this.renewedAt + renewDeadlineMs - now())) : delay);
+      this.timer = setTimeout(
+        () => void this.tick(),
+        this.leading ? Math.min(delay, Math.max(0, this.renewedAt + renewDeadlineMs - now())) : delay,
+      );
       this.timer.unref();
     }
   }

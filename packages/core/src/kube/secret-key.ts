@@ -17,7 +17,12 @@ export interface SecretKeyOptions {
  * of a service uses the same one: the CSI provider's object versions and the operator's secret MACs.
  * When two processes race to create it, the one whose create fails reads the winner's key.
  */
-export async function loadOrCreateSecretKey(kubeConfig: k8s.KubeConfig, namespace: string, name: string, options: SecretKeyOptions = {}): Promise<Buffer> {
+export async function loadOrCreateSecretKey(
+  kubeConfig: k8s.KubeConfig,
+  namespace: string,
+  name: string,
+  options: SecretKeyOptions = {},
+): Promise<Buffer> {
   const bytes = options.bytes ?? 32;
   const field = options.field ?? 'key';
   const core = kubeConfig.makeApiClient(k8s.CoreV1Api);
@@ -25,7 +30,9 @@ export async function loadOrCreateSecretKey(kubeConfig: k8s.KubeConfig, namespac
   const keyFrom = (secret: k8s.V1Secret): Buffer => {
     const key = Buffer.from(secret.data?.[field] ?? '', 'base64');
     if (key.length < bytes) {
-      throw new Error(`the key Secret ${where} has no "${field}" of at least ${bytes} bytes; delete it and a new one is written`);
+      throw new Error(
+        `the key Secret ${where} has no "${field}" of at least ${bytes} bytes; delete it and a new one is written`,
+      );
     }
     return key;
   };
@@ -38,7 +45,11 @@ export async function loadOrCreateSecretKey(kubeConfig: k8s.KubeConfig, namespac
     await core.createNamespacedSecret({
       namespace,
       body: {
-        metadata: { name, namespace, ...(options.managedBy ? { labels: { 'app.kubernetes.io/managed-by': options.managedBy } } : {}) },
+        metadata: {
+          name,
+          namespace,
+          ...(options.managedBy ? { labels: { 'app.kubernetes.io/managed-by': options.managedBy } } : {}),
+        },
         type: 'Opaque',
         data: { [field]: randomBytes(bytes).toString('base64') },
       },

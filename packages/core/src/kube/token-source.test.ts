@@ -28,7 +28,9 @@ describe('FileTokenSource', () => {
 
   test('a missing or empty file is a ServiceAccountTokenError naming the file, not a token', async () => {
     const file = path.join(dir, 'absent');
-    await expect(new FileTokenSource({ path: file }).token()).rejects.toThrow(new RegExp(`token file ${file} cannot be read \\(ENOENT\\)`));
+    await expect(new FileTokenSource({ path: file }).token()).rejects.toThrow(
+      new RegExp(`token file ${file} cannot be read \\(ENOENT\\)`),
+    );
     fs.writeFileSync(file, '  \n');
     await expect(new FileTokenSource({ path: file }).token()).rejects.toBeInstanceOf(ServiceAccountTokenError);
   });
@@ -41,14 +43,20 @@ test('StaticTokenSource returns what it was given and refuses an empty token', a
 
 describe('TokenRequestSource', () => {
   /** Stands in for the API server: answers each call with a numbered token valid `lifetimeS` seconds. */
-  function fakeApi(lifetimeS: number, now: () => number): TokenRequestApi & { calls: Array<{ name: string; namespace: string; body: AuthenticationV1TokenRequest }> } {
+  function fakeApi(
+    lifetimeS: number,
+    now: () => number,
+  ): TokenRequestApi & { calls: Array<{ name: string; namespace: string; body: AuthenticationV1TokenRequest }> } {
     const calls: Array<{ name: string; namespace: string; body: AuthenticationV1TokenRequest }> = [];
     return {
       calls,
       async createNamespacedServiceAccountToken(request) {
         calls.push(request);
         await new Promise((resolve) => setTimeout(resolve, 5));
-        return { spec: request.body.spec, status: { token: `jwt-${calls.length}`, expirationTimestamp: new Date(now() + lifetimeS * 1000) } };
+        return {
+          spec: request.body.spec,
+          status: { token: `jwt-${calls.length}`, expirationTimestamp: new Date(now() + lifetimeS * 1000) },
+        };
       },
     };
   }
@@ -57,13 +65,24 @@ describe('TokenRequestSource', () => {
     let clock = 1_000_000;
     const now = (): number => clock;
     const api = fakeApi(1000, now);
-    const source = new TokenRequestSource({ api, namespace: 'team', serviceAccount: 'app', audiences: ['vault'], expirationSeconds: 1000, now });
+    const source = new TokenRequestSource({
+      api,
+      namespace: 'team',
+      serviceAccount: 'app',
+      audiences: ['vault'],
+      expirationSeconds: 1000,
+      now,
+    });
     expect(source.identity).toBe('serviceaccount:team/app;aud=vault');
 
     const tokens = await Promise.all(Array.from({ length: 20 }, () => source.token()));
     expect(new Set(tokens)).toEqual(new Set(['jwt-1']));
     expect(api.calls).toHaveLength(1);
-    expect(api.calls[0]).toMatchObject({ namespace: 'team', name: 'app', body: { kind: 'TokenRequest', spec: { audiences: ['vault'], expirationSeconds: 1000 } } });
+    expect(api.calls[0]).toMatchObject({
+      namespace: 'team',
+      name: 'app',
+      body: { kind: 'TokenRequest', spec: { audiences: ['vault'], expirationSeconds: 1000 } },
+    });
 
     clock += 799_000;
     expect(await source.token()).toBe('jwt-1');
@@ -86,12 +105,20 @@ describe('TokenRequestSource', () => {
   test('API errors become ServiceAccountTokenError with a hint', async () => {
     const failing = (code: number): TokenRequestApi => ({
       createNamespacedServiceAccountToken: async () => {
-        throw Object.assign(new Error(`HTTP-Code: ${code}`), { code, body: JSON.stringify({ kind: 'Status', message: `serviceaccounts "app" is ${code === 404 ? 'not found' : 'forbidden'}` }) });
+        throw Object.assign(new Error(`HTTP-Code: ${code}`), {
+          code,
+          body: JSON.stringify({
+            kind: 'Status',
+            message: `serviceaccounts "app" is ${code === 404 ? 'not found' : 'forbidden'}`,
+          }),
+        });
       },
     });
     const notFound = new TokenRequestSource({ api: failing(404), namespace: 'n', serviceAccount: 'app' });
     await expect(notFound.token()).rejects.toMatchObject({ code: 'KUBE_SERVICE_ACCOUNT_TOKEN', status: 404 });
-    await expect(notFound.token()).rejects.toThrow('TokenRequest for service account n/app failed (404): serviceaccounts "app" is not found; the service account n/app does not exist');
+    await expect(notFound.token()).rejects.toThrow(
+      'TokenRequest for service account n/app failed (404): serviceaccounts "app" is not found; the service account n/app does not exist',
+    );
     const forbidden = new TokenRequestSource({ api: failing(403), namespace: 'n', serviceAccount: 'app' });
     await expect(forbidden.token()).rejects.toThrow(/needs "create" on serviceaccounts\/token/);
   });

@@ -1,14 +1,28 @@
 // Service-account JWTs from the TokenRequest API, for services that log in as other accounts (the
 // operator, the CSI provider's fallback). The file and caller-given sources are in token-file.ts.
-import { CoreV1Api, type AuthenticationV1TokenRequest, type KubeConfig, type V1BoundObjectReference } from '@kubernetes/client-node';
+import {
+  CoreV1Api,
+  type AuthenticationV1TokenRequest,
+  type KubeConfig,
+  type V1BoundObjectReference,
+} from '@kubernetes/client-node';
 import { ServiceAccountTokenError } from './errors.ts';
 import type { ServiceAccountTokenSource } from './token-file.ts';
 
-export { FileTokenSource, StaticTokenSource, defaultServiceAccountTokenPath, type ServiceAccountTokenSource } from './token-file.ts';
+export {
+  FileTokenSource,
+  StaticTokenSource,
+  defaultServiceAccountTokenPath,
+  type ServiceAccountTokenSource,
+} from './token-file.ts';
 
 /** The one call TokenRequestSource needs: a seam, so a unit test can stand in for the API server. */
 export interface TokenRequestApi {
-  createNamespacedServiceAccountToken(request: { name: string; namespace: string; body: AuthenticationV1TokenRequest }): Promise<AuthenticationV1TokenRequest>;
+  createNamespacedServiceAccountToken(request: {
+    name: string;
+    namespace: string;
+    body: AuthenticationV1TokenRequest;
+  }): Promise<AuthenticationV1TokenRequest>;
 }
 
 export interface TokenRequestSourceOptions {
@@ -81,8 +95,11 @@ export class TokenRequestSource implements ServiceAccountTokenSource {
       throw tokenRequestError(namespace, serviceAccount, error);
     }
     const token = result.status?.token;
-    if (!token) throw new ServiceAccountTokenError(`the TokenRequest for ${namespace}/${serviceAccount} returned no token`);
-    const expiresAt = result.status?.expirationTimestamp ? new Date(result.status.expirationTimestamp).getTime() : issuedAt + expirationSeconds * 1000;
+    if (!token)
+      throw new ServiceAccountTokenError(`the TokenRequest for ${namespace}/${serviceAccount} returned no token`);
+    const expiresAt = result.status?.expirationTimestamp
+      ? new Date(result.status.expirationTimestamp).getTime()
+      : issuedAt + expirationSeconds * 1000;
     const fraction = this.options.refreshFraction ?? 0.8;
     this.cached = { token, refreshAt: issuedAt + Math.max(0, expiresAt - issuedAt) * fraction };
     return token;
@@ -100,13 +117,17 @@ function statusMessage(body: unknown): string | undefined {
 }
 
 function tokenRequestError(namespace: string, serviceAccount: string, error: unknown): ServiceAccountTokenError {
-  const status = typeof (error as { code?: unknown }).code === 'number' ? ((error as { code: number }).code) : undefined;
+  const status = typeof (error as { code?: unknown }).code === 'number' ? (error as { code: number }).code : undefined;
   const reason = statusMessage((error as { body?: unknown }).body) ?? (error as Error).message;
   const subject = `service account ${namespace}/${serviceAccount}`;
-  const hint = status === 404
-    ? `; the ${subject} does not exist`
-    : status === 403
-      ? '; the caller needs "create" on serviceaccounts/token in that namespace'
-      : '';
-  return new ServiceAccountTokenError(`TokenRequest for ${subject} failed${status ? ` (${status})` : ''}: ${reason}${hint}`, { status });
+  const hint =
+    status === 404
+      ? `; the ${subject} does not exist`
+      : status === 403
+        ? '; the caller needs "create" on serviceaccounts/token in that namespace'
+        : '';
+  return new ServiceAccountTokenError(
+    `TokenRequest for ${subject} failed${status ? ` (${status})` : ''}: ${reason}${hint}`,
+    { status },
+  );
 }

@@ -47,7 +47,9 @@ test.each([
 });
 
 test('very long and very large patterns are refused before they cost memory', () => {
-  expect(() => compileLinearRegex('a'.repeat(MAX_REGEX_LENGTH + 1))).toThrow(`longer than ${MAX_REGEX_LENGTH} characters`);
+  expect(() => compileLinearRegex('a'.repeat(MAX_REGEX_LENGTH + 1))).toThrow(
+    `longer than ${MAX_REGEX_LENGTH} characters`,
+  );
   expect(() => compileLinearRegex('(((a{1,100}){1,100}){1,100})')).toThrow(UnsupportedRegexError);
 });
 

@@ -41,11 +41,14 @@ export function compileLinearRegex(source: string): LinearRegex {
     // Flags 0: no lookbehinds (re2js can opt into them; RE2 and Go cannot).
     compiled = RE2JS.compile(source, 0);
   } catch (error) {
-    if (error instanceof RE2JSException) throw new UnsupportedRegexError(error.message.replace(/^error parsing regexp: /, ''));
+    if (error instanceof RE2JSException)
+      throw new UnsupportedRegexError(error.message.replace(/^error parsing regexp: /, ''));
     throw error;
   }
   if (compiled.programSize() > MAX_REGEX_PROGRAM_SIZE) {
-    throw new UnsupportedRegexError(`compiles to ${compiled.programSize()} instructions, more than ${MAX_REGEX_PROGRAM_SIZE}; simplify it`);
+    throw new UnsupportedRegexError(
+      `compiles to ${compiled.programSize()} instructions, more than ${MAX_REGEX_PROGRAM_SIZE}; simplify it`,
+    );
   }
   return {
     source,

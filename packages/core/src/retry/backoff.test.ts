@@ -60,11 +60,14 @@ describe('retry', () => {
 
   test('returns the first success and passes the attempt number', async () => {
     const seen: number[] = [];
-    const result = await retry(async (attempt) => {
-      seen.push(attempt);
-      if (attempt < 3) throw new Transient('not yet');
-      return 'ok';
-    }, { maxAttempts: 5, ...fast });
+    const result = await retry(
+      async (attempt) => {
+        seen.push(attempt);
+        if (attempt < 3) throw new Transient('not yet');
+        return 'ok';
+      },
+      { maxAttempts: 5, ...fast },
+    );
     expect(result).toBe('ok');
     expect(seen).toEqual([1, 2, 3]);
   });
@@ -72,10 +75,13 @@ describe('retry', () => {
   test('throws the last error unchanged after maxAttempts and reports each retry', async () => {
     const retries: Array<{ attempt: number; delayMs: number }> = [];
     let calls = 0;
-    const failing = retry(async () => {
-      calls += 1;
-      throw new Transient(`failure ${calls}`);
-    }, { maxAttempts: 4, ...fast, onRetry: ({ attempt, delayMs }) => retries.push({ attempt, delayMs }) });
+    const failing = retry(
+      async () => {
+        calls += 1;
+        throw new Transient(`failure ${calls}`);
+      },
+      { maxAttempts: 4, ...fast, onRetry: ({ attempt, delayMs }) => retries.push({ attempt, delayMs }) },
+    );
     await expect(failing).rejects.toThrow('failure 4');
     expect(calls).toBe(4);
     expect(retries.map((r) => r.attempt)).toEqual([1, 2, 3]);
@@ -84,20 +90,28 @@ describe('retry', () => {
 
   test('does not retry an error that is not retryable', async () => {
     let calls = 0;
-    const failing = retry(async () => {
-      calls += 1;
-      throw new Permanent('bad request');
-    }, { maxAttempts: 5, ...fast, isRetryable: (error) => error instanceof Transient });
+    const failing = retry(
+      async () => {
+        calls += 1;
+        throw new Permanent('bad request');
+      },
+      { maxAttempts: 5, ...fast, isRetryable: (error) => error instanceof Transient },
+    );
     await expect(failing).rejects.toBeInstanceOf(Permanent);
     expect(calls).toBe(1);
   });
 
   test('maxAttempts 1 means a single call', async () => {
     let calls = 0;
-    await expect(retry(async () => {
-      calls += 1;
-      throw new Transient('once');
-    }, { maxAttempts: 1, ...fast })).rejects.toThrow('once');
+    await expect(
+      retry(
+        async () => {
+          calls += 1;
+          throw new Transient('once');
+        },
+        { maxAttempts: 1, ...fast },
+      ),
+    ).rejects.toThrow('once');
     expect(calls).toBe(1);
   });
 
@@ -105,11 +119,14 @@ describe('retry', () => {
     const controller = new AbortController();
     let calls = 0;
     const started = Date.now();
-    const failing = retry(async () => {
-      calls += 1;
-      setTimeout(() => controller.abort(new Permanent('shutting down')), 20);
-      throw new Transient('down');
-    }, { maxAttempts: 10, baseDelayMs: 60_000, maxDelayMs: 60_000, random: () => 0.5, signal: controller.signal });
+    const failing = retry(
+      async () => {
+        calls += 1;
+        setTimeout(() => controller.abort(new Permanent('shutting down')), 20);
+        throw new Transient('down');
+      },
+      { maxAttempts: 10, baseDelayMs: 60_000, maxDelayMs: 60_000, random: () => 0.5, signal: controller.signal },
+    );
     await expect(failing).rejects.toThrow('shutting down');
     expect(calls).toBe(1);
     expect(Date.now() - started).toBeLessThan(5_000);
@@ -119,10 +136,15 @@ describe('retry', () => {
     const controller = new AbortController();
     controller.abort(new Permanent('stopped'));
     let calls = 0;
-    await expect(retry(async () => {
-      calls += 1;
-      return 1;
-    }, { maxAttempts: 3, ...fast, signal: controller.signal })).rejects.toThrow('stopped');
+    await expect(
+      retry(
+        async () => {
+          calls += 1;
+          return 1;
+        },
+        { maxAttempts: 3, ...fast, signal: controller.signal },
+      ),
+    ).rejects.toThrow('stopped');
     expect(calls).toBe(0);
   });
 
@@ -132,20 +154,30 @@ describe('retry', () => {
     // Delays of ~1 s each (random pinned near 1) against a deadline 1.5 s away: one retry at most
     // would fit only if it waited 1 s; the second wait (up to 2 s) would end past the deadline.
     const started = Date.now();
-    await expect(retry(async () => {
-      calls += 1;
-      throw error;
-    }, { maxAttempts: 100, baseDelayMs: 1000, maxDelayMs: 2000, random: () => 0.999, deadline: started + 1500 })).rejects.toBe(error);
+    await expect(
+      retry(
+        async () => {
+          calls += 1;
+          throw error;
+        },
+        { maxAttempts: 100, baseDelayMs: 1000, maxDelayMs: 2000, random: () => 0.999, deadline: started + 1500 },
+      ),
+    ).rejects.toBe(error);
     expect(calls).toBe(2);
   });
 
   test('each attempt gets a signal that aborts at the deadline, so a hung attempt cannot overrun it', async () => {
     const seen: Array<AbortSignal | undefined> = [];
-    const error = await retry((_attempt, signal) => {
-      seen.push(signal);
-      // An attempt that never ends on its own, as a request to a Vault that hangs.
-      return new Promise<never>((_resolve, reject) => signal?.addEventListener('abort', () => reject(signal.reason), { once: true }));
-    }, { maxAttempts: 3, ...fast, deadline: Date.now() + 50 }).catch((e: unknown) => e);
+    const error = await retry(
+      (_attempt, signal) => {
+        seen.push(signal);
+        // An attempt that never ends on its own, as a request to a Vault that hangs.
+        return new Promise<never>((_resolve, reject) =>
+          signal?.addEventListener('abort', () => reject(signal.reason), { once: true }),
+        );
+      },
+      { maxAttempts: 3, ...fast, deadline: Date.now() + 50 },
+    ).catch((e: unknown) => e);
     expect(seen).toHaveLength(1);
     expect(seen[0]?.aborted).toBe(true);
     expect((error as Error).name).toBe('TimeoutError');
@@ -153,9 +185,12 @@ describe('retry', () => {
 
   test('without a deadline or signal the attempt gets no signal', async () => {
     let given: AbortSignal | undefined | null = null;
-    await retry(async (_attempt, signal) => {
-      given = signal;
-    }, { maxAttempts: 1, ...fast });
+    await retry(
+      async (_attempt, signal) => {
+        given = signal;
+      },
+      { maxAttempts: 1, ...fast },
+    );
     expect(given).toBeUndefined();
   });
 });

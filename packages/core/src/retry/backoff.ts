@@ -75,12 +75,19 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  * Runs `fn` until it succeeds, it throws an error that is not retryable, or `maxAttempts` attempts
  * have failed; then the last error is thrown unchanged, so callers see their own typed errors.
  */
-export async function retry<T>(fn: (attempt: number, signal: AbortSignal | undefined) => Promise<T>, options: RetryOptions): Promise<T> {
+export async function retry<T>(
+  fn: (attempt: number, signal: AbortSignal | undefined) => Promise<T>,
+  options: RetryOptions,
+): Promise<T> {
   const maxAttempts = Math.max(1, Math.floor(options.maxAttempts));
   const isRetryable = options.isRetryable ?? (() => true);
   const { deadline } = options;
-  const deadlineSignal = deadline === undefined ? undefined : AbortSignal.timeout(Math.max(0, Math.ceil(deadline - Date.now())));
-  const attemptSignal = deadlineSignal && options.signal ? AbortSignal.any([deadlineSignal, options.signal]) : (deadlineSignal ?? options.signal);
+  const deadlineSignal =
+    deadline === undefined ? undefined : AbortSignal.timeout(Math.max(0, Math.ceil(deadline - Date.now())));
+  const attemptSignal =
+    deadlineSignal && options.signal
+      ? AbortSignal.any([deadlineSignal, options.signal])
+      : (deadlineSignal ?? options.signal);
   for (let attempt = 1; ; attempt += 1) {
     options.signal?.throwIfAborted();
     try {

@@ -1,1 +1,8 @@
-export { backoffCeiling, backoffDelay, retry, type BackoffOptions, type RetryEvent, type RetryOptions } from './backoff.ts';
+export {
+  backoffCeiling,
+  backoffDelay,
+  retry,
+  type BackoffOptions,
+  type RetryEvent,
+  type RetryOptions,
+} from './backoff.ts';

@@ -64,7 +64,10 @@ export async function writeFileAtomic(
   const directory = path.dirname(filePath);
   // Hidden and random: never mistaken for a real file, never clashing with a concurrent writer.
   // The base name is cut so that the temporary name stays within NAME_MAX.
-  const temporary = path.join(directory, `.${path.basename(filePath).slice(0, 200)}.${randomBytes(6).toString('hex')}.tmp`);
+  const temporary = path.join(
+    directory,
+    `.${path.basename(filePath).slice(0, 200)}.${randomBytes(6).toString('hex')}.tmp`,
+  );
   if (options.createParents === true) {
     await mkdir(directory, { recursive: true, mode: options.directoryMode ?? 0o755 }).catch((error: unknown) => {
       throw new AtomicWriteError(filePath, 'mkdir', error);

@@ -1,5 +1,14 @@
 import { z } from 'zod';
-import { booleanValue, durationMs, fileMode, httpUrl, logLevel, parseBoolean, parseDuration, parseFileMode } from './config-values.ts';
+import {
+  booleanValue,
+  durationMs,
+  fileMode,
+  httpUrl,
+  logLevel,
+  parseBoolean,
+  parseDuration,
+  parseFileMode,
+} from './config-values.ts';
 
 describe('parseBoolean', () => {
   test.each([
@@ -46,9 +55,12 @@ describe('parseDuration', () => {
     expect(parseDuration(given)).toBe(expected);
   });
 
-  test.each(['', '-5s', '5 m', '5x', 'h', '1h-30m', 'forever', -1, Number.NaN, true])('%j is not a duration', (given) => {
-    expect(parseDuration(given)).toBeUndefined();
-  });
+  test.each(['', '-5s', '5 m', '5x', 'h', '1h-30m', 'forever', -1, Number.NaN, true])(
+    '%j is not a duration',
+    (given) => {
+      expect(parseDuration(given)).toBeUndefined();
+    },
+  );
 });
 
 describe('parseFileMode', () => {
@@ -96,6 +108,7 @@ describe('schemas', () => {
     const url = httpUrl();
     expect(url.parse('https://vault.vault.svc:8200')).toBe('https://vault.vault.svc:8200');
     expect(url.parse('http://127.0.0.1:8200/')).toBe('http://127.0.0.1:8200/');
-    for (const bad of ['vault:8200', 'ftp://vault', 'https://', '', 8200]) expect(url.safeParse(bad).success).toBe(false);
+    for (const bad of ['vault:8200', 'ftp://vault', 'https://', '', 8200])
+      expect(url.safeParse(bad).success).toBe(false);
   });
 });

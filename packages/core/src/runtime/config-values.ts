@@ -46,7 +46,8 @@ export function parseDuration(value: unknown): number | undefined {
   if (BARE_SECONDS.test(text)) return Math.round(Number(text) * 1000);
   if (!DURATION.test(text)) return undefined;
   let total = 0;
-  for (const [, amount, unit] of text.matchAll(DURATION_PART)) total += Number(amount) * (UNIT_MS[unit ?? ''] ?? Number.NaN);
+  for (const [, amount, unit] of text.matchAll(DURATION_PART))
+    total += Number(amount) * (UNIT_MS[unit ?? ''] ?? Number.NaN);
   return Number.isFinite(total) ? Math.round(total) : undefined;
 }
 
@@ -94,16 +95,20 @@ export function httpUrl(example = 'https://vault:8200') {
     const text = value.trim();
     // new URL('vault:8200') parses (as scheme "vault:"), so the scheme and host are checked explicitly.
     const url = URL.parse(text);
-    if (url === null || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') return undefined;
+    if (url === null || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '')
+      return undefined;
     return text;
   }, `a URL like ${example}`);
 }
 
 /** A log level name, any case. */
 export function logLevel() {
-  return valueSchema((value): LogLevel | undefined => {
-    if (typeof value !== 'string') return undefined;
-    const text = value.trim().toLowerCase();
-    return LOG_LEVELS.find((level) => level === text);
-  }, `one of ${LOG_LEVELS.join(', ')}`);
+  return valueSchema(
+    (value): LogLevel | undefined => {
+      if (typeof value !== 'string') return undefined;
+      const text = value.trim().toLowerCase();
+      return LOG_LEVELS.find((level) => level === text);
+    },
+    `one of ${LOG_LEVELS.join(', ')}`,
+  );
 }

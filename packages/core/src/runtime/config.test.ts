@@ -39,7 +39,13 @@ describe('parseConfig', () => {
     const error = errorOf(() =>
       parseConfig(
         schema,
-        { vault: { address: 'vault:8200' }, renderInterval: 'soon', exitOnError: 'maybe', concurrency: 0, mode: 'yaml' },
+        {
+          vault: { address: 'vault:8200' },
+          renderInterval: 'soon',
+          exitOnError: 'maybe',
+          concurrency: 0,
+          mode: 'yaml',
+        },
         { source: 'config.yaml' },
       ),
     );
@@ -47,7 +53,10 @@ describe('parseConfig', () => {
     expect(error.source).toBe('config.yaml');
     expect(error.issues).toEqual([
       { field: 'vault.address', message: 'expected a URL like https://vault:8200, got "vault:8200"' },
-      { field: 'renderInterval', message: 'expected a duration like 30s, 5m, 1h30m or a number of seconds, got "soon"' },
+      {
+        field: 'renderInterval',
+        message: 'expected a duration like 30s, 5m, 1h30m or a number of seconds, got "soon"',
+      },
       { field: 'exitOnError', message: 'expected true or false (also yes/no, on/off, 1/0), got "maybe"' },
       { field: 'concurrency', message: 'expected at least 1, got 0' },
       { field: 'mode', message: 'expected one of "map", "json", got "yaml"' },
@@ -90,20 +99,38 @@ describe('parseConfig', () => {
   test('isSecret replaces the name heuristic: a file path under `secrets` is shown', () => {
     const paths = z.object({ secrets: z.array(z.object({ destination: z.string().startsWith('/') })) });
     const error = errorOf(() => parseConfig(paths, { secrets: [{ destination: 'db' }] }, { isSecret: () => false }));
-    expect(error.issues).toEqual([{ field: 'secrets.0.destination', message: 'expected a valid starts_with, got "db"' }]);
+    expect(error.issues).toEqual([
+      { field: 'secrets.0.destination', message: 'expected a valid starts_with, got "db"' },
+    ]);
     // secretFields still hide what they list.
-    const hidden = errorOf(() => parseConfig(paths, { secrets: [{ destination: 'db' }] }, { isSecret: () => false, secretFields: ['secrets.0.destination'] }));
+    const hidden = errorOf(() =>
+      parseConfig(
+        paths,
+        { secrets: [{ destination: 'db' }] },
+        { isSecret: () => false, secretFields: ['secrets.0.destination'] },
+      ),
+    );
     expect(hidden.message).not.toContain('"db"');
   });
 
   test('a custom issue with NO_GIVEN_VALUE carries only its own message', () => {
     const pair = z.object({ a: z.number(), b: z.number() }).superRefine((value, context) => {
-      if (value.a > value.b) context.addIssue({ code: 'custom', path: ['b'], message: `expected at least a (${value.a})`, params: NO_GIVEN_VALUE });
+      if (value.a > value.b)
+        context.addIssue({
+          code: 'custom',
+          path: ['b'],
+          message: `expected at least a (${value.a})`,
+          params: NO_GIVEN_VALUE,
+        });
       if (value.a === value.b) context.addIssue({ code: 'custom', path: ['b'], message: 'expected more than a' });
     });
-    expect(errorOf(() => parseConfig(pair, { a: 2, b: 1 })).issues).toEqual([{ field: 'b', message: 'expected at least a (2)' }]);
+    expect(errorOf(() => parseConfig(pair, { a: 2, b: 1 })).issues).toEqual([
+      { field: 'b', message: 'expected at least a (2)' },
+    ]);
     // Without it, the given value (here the whole object the refinement saw) is appended as before.
-    expect(errorOf(() => parseConfig(pair, { a: 1, b: 1 })).issues).toEqual([{ field: 'b', message: 'expected more than a, got a mapping' }]);
+    expect(errorOf(() => parseConfig(pair, { a: 1, b: 1 })).issues).toEqual([
+      { field: 'b', message: 'expected more than a, got a mapping' },
+    ]);
   });
 
   test('reports unknown fields of a strict object', () => {
@@ -113,13 +140,17 @@ describe('parseConfig', () => {
 
   test('names list elements by index', () => {
     const error = errorOf(() =>
-      parseConfig(z.object({ objects: z.array(z.object({ objectName: z.string() })) }), { objects: [{ objectName: 'a' }, {}] }),
+      parseConfig(z.object({ objects: z.array(z.object({ objectName: z.string() })) }), {
+        objects: [{ objectName: 'a' }, {}],
+      }),
     );
     expect(error.issues).toEqual([{ field: 'objects.1.objectName', message: 'expected text, got nothing' }]);
   });
 
   test('keeps a message a schema gives itself', () => {
-    const error = errorOf(() => parseConfig(z.object({ role: z.string({ error: 'expected the Vault role name' }) }), {}));
+    const error = errorOf(() =>
+      parseConfig(z.object({ role: z.string({ error: 'expected the Vault role name' }) }), {}),
+    );
     expect(error.issues).toEqual([{ field: 'role', message: 'expected the Vault role name, got nothing' }]);
   });
 });
@@ -134,7 +165,12 @@ describe('fromEnv', () => {
   };
 
   test('reads the mapped variables; empty ones count as unset', () => {
-    const env = { VAULT_ADDR: 'http://127.0.0.1:8200', VAULT_NAMESPACE: '', RENDER_INTERVAL: '1h30m', EXIT_ON_ERROR: 'off' };
+    const env = {
+      VAULT_ADDR: 'http://127.0.0.1:8200',
+      VAULT_NAMESPACE: '',
+      RENDER_INTERVAL: '1h30m',
+      EXIT_ON_ERROR: 'off',
+    };
     expect(fromEnv(schema, mapping, { env })).toEqual({
       vault: { address: 'http://127.0.0.1:8200' },
       renderInterval: 5_400_000,
@@ -145,7 +181,11 @@ describe('fromEnv', () => {
   });
 
   test('names the variables in errors', () => {
-    const error = errorOf(() => fromEnv(schema, mapping, { env: { VAULT_ADDR: 'vault:8200', VAULT_TOKEN: 'hvs.x', RENDER_INTERVAL: '5 minutes' } }));
+    const error = errorOf(() =>
+      fromEnv(schema, mapping, {
+        env: { VAULT_ADDR: 'vault:8200', VAULT_TOKEN: 'hvs.x', RENDER_INTERVAL: '5 minutes' },
+      }),
+    );
     expect(error.message).toBe(
       [
         'invalid configuration from environment:',

@@ -141,7 +141,9 @@ function describeIssue(issue: z.core.$ZodRawIssue): string | undefined {
     case 'too_big':
       return `expected ${bound(issue.origin, 'at most', issue.maximum, issue.inclusive)}`;
     case 'invalid_format':
-      return issue.format === 'regex' && 'pattern' in issue ? `expected text matching ${String(issue.pattern)}` : `expected a valid ${issue.format}`;
+      return issue.format === 'regex' && 'pattern' in issue
+        ? `expected text matching ${String(issue.pattern)}`
+        : `expected a valid ${issue.format}`;
     case 'invalid_value':
       return `expected ${issue.values.length === 1 ? '' : 'one of '}${issue.values.map((value) => JSON.stringify(value)).join(', ')}`;
     case 'unrecognized_keys': {
@@ -177,7 +179,8 @@ export const NO_GIVEN_VALUE = { given: false } as const;
 function describeGiven(issue: z.core.$ZodIssue, secret: boolean): string {
   if (issue.code === 'unrecognized_keys' || !('input' in issue)) return '';
   if (issue.code === 'custom' && issue.params?.given === false) return '';
-  if (secret) return issue.input === undefined ? ', got nothing' : ' (the given value is not shown: the field is secret)';
+  if (secret)
+    return issue.input === undefined ? ', got nothing' : ' (the given value is not shown: the field is secret)';
   return `, got ${show(issue.input)}`;
 }
 

@@ -109,7 +109,9 @@ export class HealthServer {
   /** Start serving; resolves with the bound address (port 0 picks a free port). */
   listen(port: number, host = '0.0.0.0'): Promise<BoundAddress> {
     if (this.#server !== undefined) {
-      return Promise.reject(new HealthServerError('HEALTH_SERVER_LISTENING', 'the health server is already listening; close it first'));
+      return Promise.reject(
+        new HealthServerError('HEALTH_SERVER_LISTENING', 'the health server is already listening; close it first'),
+      );
     }
     const server = http.createServer((request, response) => {
       if (!this.handle(request, response)) send(response, 404, 'text/plain; charset=utf-8', 'not found\n');
@@ -144,7 +146,10 @@ export class HealthServer {
   #add(kind: Kind, name: string, check: HealthCheck): () => void {
     const checks = this.#checks[kind];
     if (checks.has(name)) {
-      throw new HealthServerError('HEALTH_CHECK_EXISTS', `a ${kind} check named "${name}" is already registered; give each check its own name`);
+      throw new HealthServerError(
+        'HEALTH_CHECK_EXISTS',
+        `a ${kind} check named "${name}" is already registered; give each check its own name`,
+      );
     }
     checks.set(name, check);
     return () => {

@@ -29,7 +29,12 @@ export {
   type ShutdownOptions,
   type SignalSource,
 } from './shutdown.ts';
-export { AtomicWriteError, writeFileAtomic, type AtomicWriteStep, type WriteFileAtomicOptions } from './atomic-write.ts';
+export {
+  AtomicWriteError,
+  writeFileAtomic,
+  type AtomicWriteStep,
+  type WriteFileAtomicOptions,
+} from './atomic-write.ts';
 export { UnsafePathError, resolveInside, validateRelativePath, type UnsafePathReason } from './safe-path.ts';
 export {
   ConfigError,
@@ -40,4 +45,13 @@ export {
   type FromEnvOptions,
   type ParseConfigOptions,
 } from './config.ts';
-export { booleanValue, durationMs, fileMode, httpUrl, logLevel, parseBoolean, parseDuration, parseFileMode } from './config-values.ts';
+export {
+  booleanValue,
+  durationMs,
+  fileMode,
+  httpUrl,
+  logLevel,
+  parseBoolean,
+  parseDuration,
+  parseFileMode,
+} from './config-values.ts';

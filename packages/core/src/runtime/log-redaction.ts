@@ -95,7 +95,11 @@ function errorToObject(error: Error, depth: number, seen: WeakSet<object>): Reco
   }
   // The HTTP status is worth keeping even though the response itself is dropped.
   const response: unknown = (error as { response?: unknown }).response;
-  if (typeof response === 'object' && response !== null && typeof (response as { status?: unknown }).status === 'number') {
+  if (
+    typeof response === 'object' &&
+    response !== null &&
+    typeof (response as { status?: unknown }).status === 'number'
+  ) {
     result.status ??= (response as { status: number }).status;
   }
   if (error.cause !== undefined) result.cause = scrubField('cause', error.cause, depth + 1, seen);

@@ -21,7 +21,15 @@ const privateKey = [
 ].join('\n');
 const unregisteredApiKey = 'not-registered-but-under-a-secret-key';
 
-const forbidden = [vaultToken, legacyToken, serviceAccountJwt, dbPassword, quotedSecret, privateKey, unregisteredApiKey];
+const forbidden = [
+  vaultToken,
+  legacyToken,
+  serviceAccountJwt,
+  dbPassword,
+  quotedSecret,
+  privateKey,
+  unregisteredApiKey,
+];
 
 function forms(value: string): string[] {
   const lines = value.split('\n').filter((line) => line.length >= 16 && !line.startsWith('-----'));
@@ -44,12 +52,24 @@ describe('createLogger redaction over a simulated run', () => {
     child.debug({ auth: { client_token: vaultToken, accessor: 'abc-accessor', lease_duration: 3600 } }, 'logged in');
     logger.info({ request: { headers: { 'X-Vault-Token': vaultToken, Accept: 'application/json' } } }, 'request sent');
     logger.info({ response: { data: { data: { password: dbPassword }, metadata: { version: 3 } } } }, 'read secret');
-    logger.info({ a: { b: { c: { d: { password: dbPassword, apiKey: unregisteredApiKey, clientSecret: unregisteredApiKey } } } } }, 'deep');
+    logger.info(
+      {
+        a: { b: { c: { d: { password: dbPassword, apiKey: unregisteredApiKey, clientSecret: unregisteredApiKey } } } },
+      },
+      'deep',
+    );
     logger.info({ rendered: `postgres://app:${dbPassword}@db:5432/app`, path: 'secret/data/db' }, 'rendered template');
     logger.info({ innocent: quotedSecret }, 'value with quotes and a newline under an innocent key');
     logger.info({ pem: privateKey.split('\n')[1] }, 'one line of a private key');
     logger.warn(`token ${legacyToken} looks like a legacy token`);
-    logger.warn({ attributes: { 'csi.storage.k8s.io/serviceAccount.tokens': JSON.stringify({ vault: { token: serviceAccountJwt } }) } }, 'mount');
+    logger.warn(
+      {
+        attributes: {
+          'csi.storage.k8s.io/serviceAccount.tokens': JSON.stringify({ vault: { token: serviceAccountJwt } }),
+        },
+      },
+      'mount',
+    );
 
     const loginError = new Error(`permission denied for token ${vaultToken}`);
     Object.assign(loginError, {
@@ -66,7 +86,13 @@ describe('createLogger redaction over a simulated run', () => {
   test('writes one JSON line per call, with the non-secret fields intact', () => {
     expect(lines).toHaveLength(14);
     const parsed = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(parsed[0]).toMatchObject({ level: 'info', name: 'vaultbridge-agent', component: 'auth', role: 'app', msg: 'logging in' });
+    expect(parsed[0]).toMatchObject({
+      level: 'info',
+      name: 'vaultbridge-agent',
+      component: 'auth',
+      role: 'app',
+      msg: 'logging in',
+    });
     expect(parsed[2]).toMatchObject({ request: { headers: REDACTED } });
     expect(parsed[5]).toMatchObject({ path: 'secret/data/db', rendered: `postgres://app:${REDACTED}@db:5432/app` });
     expect(parsed[10]).toMatchObject({ err: { type: 'Error', code: 'VAULT_FORBIDDEN', status: 403 } });
@@ -123,13 +149,26 @@ test('short secrets such as 4242 and info leave every line valid JSON with its l
   const { lines, destination } = capture();
   const redactor = new SecretRedactor();
   redactor.registerData({ data: { pin: '4242', word: 'info', flag: 'true' } });
-  const logger = createLogger({ name: 'vaultbridge-operator', level: 'trace', destination, redactor, base: { pid: 4242, hostname: 'node-1' } });
+  const logger = createLogger({
+    name: 'vaultbridge-operator',
+    level: 'trace',
+    destination,
+    redactor,
+    base: { pid: 4242, hostname: 'node-1' },
+  });
   logger.info({ port: 4242, ready: true, note: 'pin 4242, word info' }, 'synced info');
   logger.warn({ err: new Error('code 4242 info') }, 'failed');
   logger.debug({ nested: { level: 'info', list: ['4242', 4242] } }, 'nested');
   expect(lines).toHaveLength(3);
   const parsed = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
-  expect(parsed[0]).toMatchObject({ level: 'info', pid: 4242, port: 4242, ready: true, note: `pin ${REDACTED}, word ${REDACTED}`, msg: `synced ${REDACTED}` });
+  expect(parsed[0]).toMatchObject({
+    level: 'info',
+    pid: 4242,
+    port: 4242,
+    ready: true,
+    note: `pin ${REDACTED}, word ${REDACTED}`,
+    msg: `synced ${REDACTED}`,
+  });
   expect(parsed[1]).toMatchObject({ level: 'warn', pid: 4242, err: { message: `code ${REDACTED} ${REDACTED}` } });
   expect(parsed[2]).toMatchObject({ level: 'debug', nested: { level: REDACTED, list: [REDACTED, 4242] } });
 });

@@ -4,7 +4,11 @@ describe('MetricsRegistry', () => {
   test('metrics are bound to their own registry only', async () => {
     const first = createMetricsRegistry();
     const second = createMetricsRegistry();
-    const requests = first.counter({ name: 'vaultbridge_requests_total', help: 'Requests.', labelNames: ['method'] as const });
+    const requests = first.counter({
+      name: 'vaultbridge_requests_total',
+      help: 'Requests.',
+      labelNames: ['method'] as const,
+    });
     requests.inc({ method: 'GET' }, 2);
     second.counter({ name: 'vaultbridge_requests_total', help: 'Requests.' });
     expect(await first.text()).toContain('vaultbridge_requests_total{method="GET"} 2');

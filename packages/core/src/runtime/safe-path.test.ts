@@ -24,7 +24,9 @@ describe('validateRelativePath', () => {
     ['a/..', 'traversal'],
     ['file\0.txt', 'nul-byte'],
   ])('rejects %j (%s)', (given, reason) => {
-    expect(() => validateRelativePath(given)).toThrow(expect.objectContaining({ code: 'UNSAFE_PATH', reason, path: given }));
+    expect(() => validateRelativePath(given)).toThrow(
+      expect.objectContaining({ code: 'UNSAFE_PATH', reason, path: given }),
+    );
   });
 
   test('the error names the path and the fix', () => {

@@ -28,7 +28,8 @@ const EXAMPLE = 'use a path relative to the volume, such as "db/creds.txt"';
  */
 export function validateRelativePath(relativePath: string): string {
   if (relativePath.length === 0) throw new UnsafePathError('empty', relativePath, `is empty; ${EXAMPLE}`);
-  if (relativePath.includes('\0')) throw new UnsafePathError('nul-byte', relativePath, 'contains a NUL byte; remove it');
+  if (relativePath.includes('\0'))
+    throw new UnsafePathError('nul-byte', relativePath, 'contains a NUL byte; remove it');
   if (path.posix.isAbsolute(relativePath)) {
     throw new UnsafePathError('absolute', relativePath, `is absolute; ${EXAMPLE}`);
   }
@@ -55,12 +56,20 @@ export async function resolveInside(baseDir: string, relativePath: string): Prom
   try {
     base = await realpath(baseDir);
   } catch {
-    throw new UnsafePathError('base-missing', relativePath, `cannot be placed in ${baseDir}: that directory does not exist`);
+    throw new UnsafePathError(
+      'base-missing',
+      relativePath,
+      `cannot be placed in ${baseDir}: that directory does not exist`,
+    );
   }
   const target = path.join(base, normalized);
   const inside = (candidate: string): boolean => candidate === base || candidate.startsWith(base + path.sep);
   const escape = (): UnsafePathError =>
-    new UnsafePathError('symlink-escape', relativePath, `leads out of ${baseDir} through a symbolic link; remove the link or pick another name`);
+    new UnsafePathError(
+      'symlink-escape',
+      relativePath,
+      `leads out of ${baseDir} through a symbolic link; remove the link or pick another name`,
+    );
 
   // The deepest existing ancestor, every symlink on its way resolved, must be inside the base; so must
   // the final element when it exists (it may itself be a symlink, a dangling one included).

@@ -4,7 +4,9 @@ describe('SecretRedactor', () => {
   test('replaces a registered value wherever it occurs', () => {
     const redactor = new SecretRedactor();
     redactor.register('s3cr3t-value');
-    expect(redactor.redact('{"msg":"x s3cr3t-value y","k":"s3cr3t-value"}')).toBe(`{"msg":"x ${REDACTED} y","k":"${REDACTED}"}`);
+    expect(redactor.redact('{"msg":"x s3cr3t-value y","k":"s3cr3t-value"}')).toBe(
+      `{"msg":"x ${REDACTED} y","k":"${REDACTED}"}`,
+    );
   });
 
   test('values of hundreds of KiB are redacted without a RegExp too large to build (that error carried every value)', () => {
@@ -33,10 +35,21 @@ describe('SecretRedactor', () => {
     redactor.register('4242');
     redactor.register('info');
     redactor.register('true');
-    const line = JSON.stringify({ level: 'info', time: '2026-12-06T04:42:42.000Z', pid: 4242, ok: true, info: 'the info is 4242', nested: { level: 'info', n: [4242, 'x4242'] } });
+    const line = JSON.stringify({
+      level: 'info',
+      time: '2026-12-06T04:42:42.000Z',
+      pid: 4242,
+      ok: true,
+      info: 'the info is 4242',
+      nested: { level: 'info', n: [4242, 'x4242'] },
+    });
     const redacted = redactor.redactJsonLine(line);
     expect(JSON.parse(redacted)).toEqual({
-      level: 'info', time: '2026-12-06T04:42:42.000Z', pid: 4242, ok: true, info: `the ${REDACTED} is ${REDACTED}`,
+      level: 'info',
+      time: '2026-12-06T04:42:42.000Z',
+      pid: 4242,
+      ok: true,
+      info: `the ${REDACTED} is ${REDACTED}`,
       nested: { level: REDACTED, n: [4242, `x${REDACTED}`] },
     });
   });
@@ -52,14 +65,25 @@ describe('SecretRedactor', () => {
       JSON.stringify({ body: JSON.stringify({ password: '","a":"', other: '":{"' }) }),
     ];
     const strings = (value: unknown): string[] =>
-      typeof value === 'string' ? [value] : typeof value === 'object' && value !== null ? Object.values(value).flatMap(strings) : [];
+      typeof value === 'string'
+        ? [value]
+        : typeof value === 'object' && value !== null
+          ? Object.values(value).flatMap(strings)
+          : [];
     for (const line of lines) {
       const redacted = redactor.redactJsonLine(line);
       const parsed = JSON.parse(redacted) as unknown;
       for (const text of strings(parsed)) for (const secret of secrets) expect(text).not.toContain(secret);
     }
-    expect(JSON.parse(redactor.redactJsonLine(lines[1]!))).toEqual({ level: 'info', msg: 'café and \nfoo', x: REDACTED });
-    expect(JSON.parse(JSON.parse(redactor.redactJsonLine(lines[2]!)).body)).toEqual({ password: REDACTED, other: REDACTED });
+    expect(JSON.parse(redactor.redactJsonLine(lines[1]!))).toEqual({
+      level: 'info',
+      msg: 'café and \nfoo',
+      x: REDACTED,
+    });
+    expect(JSON.parse(JSON.parse(redactor.redactJsonLine(lines[2]!)).body)).toEqual({
+      password: REDACTED,
+      other: REDACTED,
+    });
   });
 
   test('keys are field names and stay; token shapes are scrubbed in values', () => {

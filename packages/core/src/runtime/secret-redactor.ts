@@ -20,7 +20,8 @@ export interface SecretRedactorOptions {
 
 // Token shapes scrubbed even when nobody registered them: Vault/OpenBao service, batch and recovery
 // tokens (hvs./hvb./hvr., and the legacy s./b. forms) and JWTs such as service-account tokens.
-const TOKEN_SHAPES = /\bhv[sbr]\.[A-Za-z0-9_-]{20,}|\b[sb]\.[A-Za-z0-9]{24,}\b|\beyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g;
+const TOKEN_SHAPES =
+  /\bhv[sbr]\.[A-Za-z0-9_-]{20,}|\b[sb]\.[A-Za-z0-9]{24,}\b|\beyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g;
 
 // Lines of a multi-line secret (a PEM key) are also registered one by one when at least this long, so a
 // single line of it logged on its own is caught too.

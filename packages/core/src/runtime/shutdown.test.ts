@@ -71,7 +71,11 @@ describe('GracefulShutdown', () => {
     expect(Date.now() - started).toBeLessThan(1000);
     expect(ran).toEqual(['next']);
     expect(logs).toContainEqual(
-      expect.objectContaining({ hook: 'hangs', msg: 'shutdown hook failed', err: expect.objectContaining({ code: 'SHUTDOWN_HOOK_TIMEOUT' }) }),
+      expect.objectContaining({
+        hook: 'hangs',
+        msg: 'shutdown hook failed',
+        err: expect.objectContaining({ code: 'SHUTDOWN_HOOK_TIMEOUT' }),
+      }),
     );
   });
 
@@ -83,7 +87,9 @@ describe('GracefulShutdown', () => {
     expect(await shutdown.shutdown('test')).toBe(1);
     expect(ran).toEqual([]);
     expect(exits).toEqual([1]);
-    expect(logs).toContainEqual(expect.objectContaining({ err: expect.objectContaining({ code: 'SHUTDOWN_BUDGET_EXCEEDED' }) }));
+    expect(logs).toContainEqual(
+      expect.objectContaining({ err: expect.objectContaining({ code: 'SHUTDOWN_BUDGET_EXCEEDED' }) }),
+    );
     expect(logs).toContainEqual(expect.objectContaining({ skipped: ['skipped'] }));
   });
 

@@ -154,10 +154,13 @@ export class GracefulShutdown {
       const ownLimit = entry.timeoutMs !== undefined && entry.timeoutMs <= remaining;
       const hookBudget = ownLimit ? (entry.timeoutMs ?? remaining) : remaining;
       try {
-        await withTimeout(Promise.resolve().then(() => entry.hook(reason)), hookBudget, () =>
-          ownLimit
-            ? new ShutdownHookError('SHUTDOWN_HOOK_TIMEOUT', entry.name, hookBudget)
-            : new ShutdownHookError('SHUTDOWN_BUDGET_EXCEEDED', entry.name, this.#timeoutMs),
+        await withTimeout(
+          Promise.resolve().then(() => entry.hook(reason)),
+          hookBudget,
+          () =>
+            ownLimit
+              ? new ShutdownHookError('SHUTDOWN_HOOK_TIMEOUT', entry.name, hookBudget)
+              : new ShutdownHookError('SHUTDOWN_BUDGET_EXCEEDED', entry.name, this.#timeoutMs),
         );
         this.#logger?.debug({ hook: entry.name }, 'shutdown hook done');
       } catch (error) {

@@ -18,11 +18,18 @@ describe('renderDefault', () => {
   });
 
   test('json: the unwrapped data with sorted keys and a final newline', () => {
-    expect(renderDefault(kvV2, 'json')).toBe('{"empty":null,"password":"pw","port":5432,"tags":{"a":1,"b":2},"username":"app"}\n');
+    expect(renderDefault(kvV2, 'json')).toBe(
+      '{"empty":null,"password":"pw","port":5432,"tags":{"a":1,"b":2},"username":"app"}\n',
+    );
   });
 
   test('a dynamic secret response renders its data', () => {
-    const database = { lease_id: 'database/creds/app/abc', renewable: true, lease_duration: 3600, data: { username: 'v-app', password: 'x' } };
+    const database = {
+      lease_id: 'database/creds/app/abc',
+      renewable: true,
+      lease_duration: 3600,
+      data: { username: 'v-app', password: 'x' },
+    };
     expect(renderDefault(database)).toBe('password: x\nusername: v-app\n');
   });
 
@@ -35,7 +42,10 @@ describe('renderDefault', () => {
   });
 
   test('a deleted KV v2 version is an error, not "data: null"', () => {
-    const deleted = { request_id: 'r', data: { data: null, metadata: { version: 3, deletion_time: '2026-01-02T00:00:00Z' } } };
+    const deleted = {
+      request_id: 'r',
+      data: { data: null, metadata: { version: 3, deletion_time: '2026-01-02T00:00:00Z' } },
+    };
     expect(() => renderDefault(deleted)).toThrow(TemplateError);
     expect(() => renderDefault(deleted)).toThrow('the secret has no key/value data');
   });

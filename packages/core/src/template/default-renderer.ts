@@ -31,6 +31,12 @@ export function renderDefault(secret: unknown, format: DefaultTemplateFormat = '
 /** JSON with object keys sorted at every level. */
 export function stableJson(value: unknown): string {
   return JSON.stringify(value ?? null, (_key, item: unknown) =>
-    isRecord(item) ? Object.fromEntries(Object.keys(item).sort().map((key) => [key, item[key]])) : item,
+    isRecord(item)
+      ? Object.fromEntries(
+          Object.keys(item)
+            .sort()
+            .map((key) => [key, item[key]]),
+        )
+      : item,
   );
 }

@@ -49,7 +49,9 @@ describe('compile errors', () => {
   test('an unknown helper fails at compile time with its line', () => {
     const error = failure(() => compileTemplate('t', 'ok\n\n{{bas64 data.password}}'));
     expect(error).toMatchObject({ code: 'TEMPLATE_PARSE', line: 3 });
-    expect(error.message).toContain('unknown helper "bas64"; the helpers are if, unless, each, with, lookup, secret, get, base64');
+    expect(error.message).toContain(
+      'unknown helper "bas64"; the helpers are if, unless, each, with, lookup, secret, get, base64',
+    );
   });
 
   test('the log helper does not exist (it would print values)', () => {
@@ -101,7 +103,8 @@ describe('prototype access is blocked', () => {
   });
 
   test('the Function constructor is unreachable through lookups', () => {
-    const source = '{{#with (lookup this "constructor")}}{{#with (lookup this "constructor")}}[{{name}}]{{/with}}{{/with}}';
+    const source =
+      '{{#with (lookup this "constructor")}}{{#with (lookup this "constructor")}}[{{name}}]{{/with}}{{/with}}';
     expect(compileTemplate('t', source, { strict: false })({})).toBe('');
   });
 

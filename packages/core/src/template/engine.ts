@@ -26,14 +26,22 @@ for (const name of Object.keys(HELPERS)) {
     } catch (error) {
       if (!(error instanceof HelperError)) throw error;
       const start = options.loc?.start;
-      throw new HelperError(name, error.detail, start?.line, start?.column === undefined ? undefined : start.column + 1);
+      throw new HelperError(
+        name,
+        error.detail,
+        start?.line,
+        start?.column === undefined ? undefined : start.column + 1,
+      );
     }
   });
 }
 
 const BUILT_IN_HELPERS = ['if', 'unless', 'each', 'with', 'lookup', 'helperMissing', 'blockHelperMissing'];
 // handlebars counts `log` as known by default; it has to be switched off here as well.
-const KNOWN_HELPERS = { ...Object.fromEntries([...BUILT_IN_HELPERS, ...Object.keys(HELPERS)].map((name) => [name, true])), log: false };
+const KNOWN_HELPERS = {
+  ...Object.fromEntries([...BUILT_IN_HELPERS, ...Object.keys(HELPERS)].map((name) => [name, true])),
+  log: false,
+};
 
 const RUNTIME_OPTIONS: Handlebars.RuntimeOptions = {
   allowProtoPropertiesByDefault: false,
@@ -117,7 +125,8 @@ function parseError(name: string, error: unknown): TemplateError {
 // Render errors are rebuilt from the names they mention; the raw message may quote a value (handlebars'
 // strict mode prints the object it looked in, and a TypeError prints the string it searched).
 function renderError(name: string, error: unknown): TemplateError {
-  if (error instanceof HelperError) return new TemplateError('TEMPLATE_RENDER', name, error.message, error.line, error.column);
+  if (error instanceof HelperError)
+    return new TemplateError('TEMPLATE_RENDER', name, error.message, error.line, error.column);
   const exception = error as HandlebarsException;
   const message = typeof exception?.message === 'string' ? exception.message : '';
   const { line, column } = location(exception);
@@ -133,14 +142,30 @@ function renderError(name: string, error: unknown): TemplateError {
   }
   const lookedUpOnValue = /^Cannot use 'in' operator to search for '([^']*)'/.exec(message);
   if (lookedUpOnValue !== null) {
-    return new TemplateError('TEMPLATE_RENDER', name, `"${lookedUpOnValue[1] ?? ''}" was looked up on a value that is not a mapping`);
+    return new TemplateError(
+      'TEMPLATE_RENDER',
+      name,
+      `"${lookedUpOnValue[1] ?? ''}" was looked up on a value that is not a mapping`,
+    );
   }
   const lookedUpOnNothing = /^Cannot read properties of (undefined|null) \(reading '([^']*)'\)/.exec(message);
   if (lookedUpOnNothing !== null) {
-    return new TemplateError('TEMPLATE_RENDER', name, `"${lookedUpOnNothing[2] ?? ''}" was looked up on ${lookedUpOnNothing[1] ?? ''}`);
+    return new TemplateError(
+      'TEMPLATE_RENDER',
+      name,
+      `"${lookedUpOnNothing[2] ?? ''}" was looked up on ${lookedUpOnNothing[1] ?? ''}`,
+    );
   }
-  const safe = /^(?:Missing helper: "[^"]*"|The partial .* could not be found|Must pass iterator to #each)/.exec(message);
+  const safe = /^(?:Missing helper: "[^"]*"|The partial .* could not be found|Must pass iterator to #each)/.exec(
+    message,
+  );
   if (safe !== null) return new TemplateError('TEMPLATE_RENDER', name, safe[0], line, column);
   const kind = error instanceof Error ? error.name : typeof error;
-  return new TemplateError('TEMPLATE_RENDER', name, `rendering failed (${kind}); the message is withheld because it may quote a value`, line, column);
+  return new TemplateError(
+    'TEMPLATE_RENDER',
+    name,
+    `rendering failed (${kind}); the message is withheld because it may quote a value`,
+    line,
+    column,
+  );
 }

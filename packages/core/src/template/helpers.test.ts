@@ -8,7 +8,12 @@ const kvV2Response = {
   renewable: false,
   lease_duration: 0,
   data: {
-    data: { username: 'app', password: 'p@ss"w0rd', 'tls.crt': 'CERT', nested: { hosts: ['db-0', 'db-1'], port: 5432 } },
+    data: {
+      username: 'app',
+      password: 'p@ss"w0rd',
+      'tls.crt': 'CERT',
+      nested: { hosts: ['db-0', 'db-1'], port: 5432 },
+    },
     metadata: { version: 3, created_time: '2026-01-01T00:00:00Z' },
   },
 };
@@ -17,7 +22,10 @@ const pki = {
   certificate: '-----BEGIN CERTIFICATE-----\nLEAF\n-----END CERTIFICATE-----',
   private_key: '-----BEGIN RSA PRIVATE KEY-----\nKEY\n-----END RSA PRIVATE KEY-----',
   issuing_ca: '-----BEGIN CERTIFICATE-----\nINTERMEDIATE\n-----END CERTIFICATE-----',
-  ca_chain: ['-----BEGIN CERTIFICATE-----\nINTERMEDIATE\n-----END CERTIFICATE-----', '-----BEGIN CERTIFICATE-----\nROOT\n-----END CERTIFICATE-----'],
+  ca_chain: [
+    '-----BEGIN CERTIFICATE-----\nINTERMEDIATE\n-----END CERTIFICATE-----',
+    '-----BEGIN CERTIFICATE-----\nROOT\n-----END CERTIFICATE-----',
+  ],
   serial_number: '1a:2b',
 };
 
@@ -165,7 +173,9 @@ describe('quoting helpers', () => {
 
   test('a dotenv file built with envQuote', () => {
     const source = '{{#each (secret)}}{{upper @key}}={{envQuote this}}\n{{/each}}';
-    expect(render(source, { data: { data: { db_password: 'a"b$c' }, metadata: { version: 1 } } })).toBe('DB_PASSWORD="a\\"b\\$c"\n');
+    expect(render(source, { data: { data: { db_password: 'a"b$c' }, metadata: { version: 1 } } })).toBe(
+      'DB_PASSWORD="a\\"b\\$c"\n',
+    );
   });
 
   test('shellQuote output round-trips through a POSIX shell', async () => {

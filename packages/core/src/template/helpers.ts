@@ -140,7 +140,10 @@ export function callHelper(name: string, args: readonly unknown[], scope: Helper
   const spec = HELPERS[name];
   if (spec === undefined) throw new HelperError(name, 'no such helper');
   if (args.length < spec.minArgs) {
-    throw new HelperError(name, `expects at least ${spec.minArgs} argument${spec.minArgs === 1 ? '' : 's'}, got ${args.length}`);
+    throw new HelperError(
+      name,
+      `expects at least ${spec.minArgs} argument${spec.minArgs === 1 ? '' : 's'}, got ${args.length}`,
+    );
   }
   try {
     return spec.run(args, scope);

@@ -23,7 +23,9 @@ function field(data: Record<string, unknown>, name: string): string | undefined 
 function chainOf(data: Record<string, unknown>): string[] {
   const chain = data.ca_chain;
   if (!Array.isArray(chain)) return [];
-  return chain.filter((item): item is string => typeof item === 'string' && item.trim() !== '').map((item) => item.trim());
+  return chain
+    .filter((item): item is string => typeof item === 'string' && item.trim() !== '')
+    .map((item) => item.trim());
 }
 
 function required(value: string | undefined, name: string): string {
@@ -34,7 +36,8 @@ function required(value: string | undefined, name: string): string {
 /** The PEM text of `part` from a PKI response or its `data`; certificates joined by a newline. */
 export function pemPart(result: unknown, part: PemPart): string {
   const data = secretData(result);
-  if (!isRecord(data)) throw new PemError('expected a PKI result with certificate, private_key, issuing_ca and ca_chain fields');
+  if (!isRecord(data))
+    throw new PemError('expected a PKI result with certificate, private_key, issuing_ca and ca_chain fields');
   switch (part) {
     case 'certificate':
       return required(field(data, 'certificate'), 'certificate');

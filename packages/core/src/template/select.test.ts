@@ -16,7 +16,7 @@ describe('compileUserTemplate: which engine', () => {
     expect(template.render(data)).toBe(output);
   });
 
-  it('a broken template that only Go would write reports Go\'s error with the line', () => {
+  it("a broken template that only Go would write reports Go's error with the line", () => {
     const error = (() => {
       try {
         compileUserTemplate('db', 'a\n{{ if .Secrets.x }}');
@@ -35,7 +35,9 @@ describe('compileUserTemplate: which engine', () => {
   });
 
   it('an explicit engine is used as asked', () => {
-    expect(() => compileUserTemplate('t', '{{Secrets.user}}', { engine: 'go' })).toThrow(/function "Secrets" not defined/);
+    expect(() => compileUserTemplate('t', '{{Secrets.user}}', { engine: 'go' })).toThrow(
+      /function "Secrets" not defined/,
+    );
     expect(compileUserTemplate('t', '{{Secrets.user}}', { engine: 'handlebars' }).render(data)).toBe('app');
   });
 

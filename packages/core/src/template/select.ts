@@ -39,7 +39,13 @@ function goReason(message: string): string {
 }
 
 function goToTemplateError(error: GoTemplateError, code: 'TEMPLATE_PARSE' | 'TEMPLATE_RENDER'): TemplateError {
-  return new TemplateError(code, error.templateName, goReason(error.redactedMessage), error.line, error.column === undefined ? undefined : error.column + 1);
+  return new TemplateError(
+    code,
+    error.templateName,
+    goReason(error.redactedMessage),
+    error.line,
+    error.column === undefined ? undefined : error.column + 1,
+  );
 }
 
 function compileGo(name: string, text: string, options: UserTemplateOptions): UserTemplate {
@@ -64,14 +70,20 @@ const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 export function looksLikeGo(text: string, delims?: readonly [string, string]): boolean {
   const left = escape(delims?.[0] || '{{');
   const right = escape(delims?.[1] || '}}');
-  const go = new RegExp(`${left}-\\s|\\s-${right}|${left}\\s*(?:[.$][A-Za-z_]|(?:if|range|with|define|template|block|end)\\b)|${left}[^}]*\\s\\|\\s`);
+  const go = new RegExp(
+    `${left}-\\s|\\s-${right}|${left}\\s*(?:[.$][A-Za-z_]|(?:if|range|with|define|template|block|end)\\b)|${left}[^}]*\\s\\|\\s`,
+  );
   return go.test(text);
 }
 
 /** Compiles a user's template; throws TemplateError (with the line) when it does not compile. */
 export function compileUserTemplate(name: string, text: string, options: UserTemplateOptions = {}): UserTemplate {
   const engine = options.engine ?? 'auto';
-  if (engine === 'handlebars') return { engine, render: compileTemplate(name, text, options.strict === undefined ? {} : { strict: options.strict }) };
+  if (engine === 'handlebars')
+    return {
+      engine,
+      render: compileTemplate(name, text, options.strict === undefined ? {} : { strict: options.strict }),
+    };
   try {
     return compileGo(name, text, options);
   } catch (error) {
@@ -79,11 +91,20 @@ export function compileUserTemplate(name: string, text: string, options: UserTem
     const goError = goToTemplateError(error, 'TEMPLATE_PARSE');
     if (engine === 'go' || looksLikeGo(text, options.go?.delims)) throw goError;
     try {
-      return { engine: 'handlebars', render: compileTemplate(name, text, options.strict === undefined ? {} : { strict: options.strict }) };
+      return {
+        engine: 'handlebars',
+        render: compileTemplate(name, text, options.strict === undefined ? {} : { strict: options.strict }),
+      };
     } catch (handlebarsError) {
       if (!(handlebarsError instanceof TemplateError)) throw handlebarsError;
       // Neither: report Go's reading first (the default engine), then handlebars'.
-      throw new TemplateError('TEMPLATE_PARSE', name, `${goError.reason} (as a Go template; as handlebars: ${handlebarsError.reason})`, goError.line, goError.column);
+      throw new TemplateError(
+        'TEMPLATE_PARSE',
+        name,
+        `${goError.reason} (as a Go template; as handlebars: ${handlebarsError.reason})`,
+        goError.line,
+        goError.column,
+      );
     }
   }
 }

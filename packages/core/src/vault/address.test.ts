@@ -47,7 +47,9 @@ describe('parseVaultAddress rejects, naming the setting and the expected form', 
   });
 
   test('a password in the address is never echoed', () => {
-    expect(() => parseVaultAddress('https://user:s3cr3t-pw@vault:8200')).toThrow(/credentials in the address are not supported/);
+    expect(() => parseVaultAddress('https://user:s3cr3t-pw@vault:8200')).toThrow(
+      /credentials in the address are not supported/,
+    );
     try {
       parseVaultAddress('https://user:s3cr3t-pw@vault:8200');
     } catch (error) {

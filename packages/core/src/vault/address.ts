@@ -11,7 +11,8 @@ export interface VaultAddress {
   display: string;
 }
 
-const expectedForm = 'expected http(s)://host[:port] (e.g. https://vault.example.com:8200) or unix:///absolute/path/to.sock';
+const expectedForm =
+  'expected http(s)://host[:port] (e.g. https://vault.example.com:8200) or unix:///absolute/path/to.sock';
 
 /**
  * Parses `VAULT_ADDR` / the `address` option. Anything malformed is rejected here, at construction,
@@ -20,7 +21,9 @@ const expectedForm = 'expected http(s)://host[:port] (e.g. https://vault.example
 export function parseVaultAddress(raw: string, setting = 'address'): VaultAddress {
   const value = raw.trim();
   const fail = (why: string, shown = value): never => {
-    throw new VaultConfigError(`${setting} "${shown}" is not a valid Vault address: ${why}; ${expectedForm}`, { setting });
+    throw new VaultConfigError(`${setting} "${shown}" is not a valid Vault address: ${why}; ${expectedForm}`, {
+      setting,
+    });
   };
   if (value === '') fail('it is empty');
 
@@ -40,7 +43,8 @@ export function parseVaultAddress(raw: string, setting = 'address'): VaultAddres
   }
   // Never echo a password from the address back into a message.
   const shown = url.password ? value.replace(url.password, '***') : value;
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') fail(`the scheme "${url.protocol.replace(/:$/, '')}" is not supported`, shown);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    fail(`the scheme "${url.protocol.replace(/:$/, '')}" is not supported`, shown);
   if (url.hostname === '') fail('the host is missing', shown);
   if (url.username || url.password) fail('credentials in the address are not supported (use a token)', shown);
   if (url.search || url.hash) fail('an address cannot have a query or fragment', shown);

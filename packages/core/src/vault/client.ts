@@ -49,7 +49,11 @@ export interface VaultResponseCache {
 function asResponse<T>(reply: RawReply, method: string, path: string): VaultResponse<T> | null {
   if (reply.body === undefined) return null;
   if (typeof reply.body !== 'object' || reply.body === null) {
-    throw new VaultProtocolError(`Vault's answer to ${method} ${path} is not a JSON object`, { method, path, status: reply.status });
+    throw new VaultProtocolError(`Vault's answer to ${method} ${path} is not a JSON object`, {
+      method,
+      path,
+      status: reply.status,
+    });
   }
   return reply.body as VaultResponse<T>;
 }
@@ -65,7 +69,11 @@ export class VaultClient {
 
   constructor(options: VaultClientOptions) {
     this.connection = new Connection(options);
-    this.auth = { token: options.token, tokenProvider: options.tokenProvider, onPermissionDenied: options.onPermissionDenied };
+    this.auth = {
+      token: options.token,
+      tokenProvider: options.tokenProvider,
+      onPermissionDenied: options.onPermissionDenied,
+    };
     this.responseCache = undefined;
   }
 
@@ -86,8 +94,15 @@ export class VaultClient {
       ...overrides.settingNames,
     };
     // An override given as undefined does not erase what the environment says.
-    const given = Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined)) as Partial<VaultClientOptions>;
-    const options: VaultClientOptions = { ...fromEnv, ...given, tls: { ...fromEnv.tls, ...overrides.tls }, settingNames };
+    const given = Object.fromEntries(
+      Object.entries(overrides).filter(([, value]) => value !== undefined),
+    ) as Partial<VaultClientOptions>;
+    const options: VaultClientOptions = {
+      ...fromEnv,
+      ...given,
+      tls: { ...fromEnv.tls, ...overrides.tls },
+      settingNames,
+    };
     // A token provider replaces VAULT_TOKEN rather than competing with it.
     if (overrides.tokenProvider) delete options.token;
     return new VaultClient(options);
@@ -114,12 +129,22 @@ export class VaultClient {
 
   /** A client with a fixed token that shares this client's connection pool and caches. */
   withToken(token: string | undefined): VaultClient {
-    return this.derive({ token, tokenProvider: undefined, onPermissionDenied: undefined, ...(this.auth.namespace ? { namespace: this.auth.namespace } : {}) });
+    return this.derive({
+      token,
+      tokenProvider: undefined,
+      onPermissionDenied: undefined,
+      ...(this.auth.namespace ? { namespace: this.auth.namespace } : {}),
+    });
   }
 
   /** A client whose token comes from `provider`, sharing this client's connection pool and caches. */
   withTokenProvider(provider: TokenProvider, onPermissionDenied?: PermissionDeniedHandler): VaultClient {
-    return this.derive({ token: undefined, tokenProvider: provider, onPermissionDenied, ...(this.auth.namespace ? { namespace: this.auth.namespace } : {}) });
+    return this.derive({
+      token: undefined,
+      tokenProvider: provider,
+      onPermissionDenied,
+      ...(this.auth.namespace ? { namespace: this.auth.namespace } : {}),
+    });
   }
 
   /** This client (same token and connection) with `request` answered from, and offered to, `cache`. */
@@ -137,22 +162,35 @@ export class VaultClient {
   }
 
   /** Any request. Resolves to null when Vault answers without a body (204). Throws a VaultError on any non-2xx. */
-  async request<T = Record<string, unknown>>(method: VaultMethod, path: string, options: VaultRequestOptions = {}): Promise<VaultResponse<T> | null> {
+  async request<T = Record<string, unknown>>(
+    method: VaultMethod,
+    path: string,
+    options: VaultRequestOptions = {},
+  ): Promise<VaultResponse<T> | null> {
     const apiPath = normalizeApiPath(path);
-    if (this.auth.namespace) options = { ...options, headers: { ...options.headers, 'X-Vault-Namespace': this.auth.namespace } };
+    if (this.auth.namespace)
+      options = { ...options, headers: { ...options.headers, 'X-Vault-Namespace': this.auth.namespace } };
     const token = await this.currentToken();
-    const cacheable = this.responseCache !== undefined && token !== undefined && token !== ''
-      ? { method, path: apiPath, query: options.query ?? {}, body: options.body, token }
-      : undefined;
+    const cacheable =
+      this.responseCache !== undefined && token !== undefined && token !== ''
+        ? { method, path: apiPath, query: options.query ?? {}, body: options.body, token }
+        : undefined;
     if (cacheable !== undefined) {
       const hit = this.responseCache!.lookup(cacheable);
       if (hit !== undefined) return hit as VaultResponse<T>;
     }
     const { reply, token: used } = await this.sendRetryingDenied(method, apiPath, token, options);
     const accepted = options.acceptStatuses?.includes(reply.status) === true;
-    if ((reply.status < 200 || reply.status >= 300) && !accepted) throw errorFromResponse(method, apiPath, reply.status, reply.body);
+    if ((reply.status < 200 || reply.status >= 300) && !accepted)
+      throw errorFromResponse(method, apiPath, reply.status, reply.body);
     const response = asResponse<T>(reply, method, apiPath);
-    if (cacheable !== undefined && response !== null && reply.status >= 200 && reply.status < 300 && used !== undefined) {
+    if (
+      cacheable !== undefined &&
+      response !== null &&
+      reply.status >= 200 &&
+      reply.status < 300 &&
+      used !== undefined
+    ) {
       this.responseCache!.store({ ...cacheable, token: used }, response as VaultResponse<unknown>);
     }
     return response;
@@ -163,30 +201,48 @@ export class VaultClient {
    * status; transport failures still throw): for relaying Vault's answer, as the agent's cache listener
    * does. Not answered from a response cache.
    */
-  async raw(method: VaultMethod, path: string, options: Omit<VaultRequestOptions, 'acceptStatuses'> = {}): Promise<RawReply> {
+  async raw(
+    method: VaultMethod,
+    path: string,
+    options: Omit<VaultRequestOptions, 'acceptStatuses'> = {},
+  ): Promise<RawReply> {
     const apiPath = normalizeApiPath(path);
     return (await this.sendRetryingDenied(method, apiPath, await this.currentToken(), options)).reply;
   }
 
-  private async sendRetryingDenied(method: VaultMethod, apiPath: string, token: string | undefined, options: VaultRequestOptions): Promise<{ reply: RawReply; token: string | undefined }> {
+  private async sendRetryingDenied(
+    method: VaultMethod,
+    apiPath: string,
+    token: string | undefined,
+    options: VaultRequestOptions,
+  ): Promise<{ reply: RawReply; token: string | undefined }> {
     const reply = await this.connection.send(method, apiPath, token, options);
     if (reply.status === 403 && token && this.auth.onPermissionDenied && (await this.auth.onPermissionDenied(token))) {
       // The token was revoked or expired under us and the provider has a new one: one more try.
       const fresh = await this.currentToken();
-      if (fresh && fresh !== token) return { reply: await this.connection.send(method, apiPath, fresh, options), token: fresh };
+      if (fresh && fresh !== token)
+        return { reply: await this.connection.send(method, apiPath, fresh, options), token: fresh };
     }
     return { reply, token };
   }
 
   /** GET. Vault must answer with a body. */
-  async read<T = Record<string, unknown>>(path: string, options: Omit<VaultRequestOptions, 'body'> = {}): Promise<VaultResponse<T>> {
+  async read<T = Record<string, unknown>>(
+    path: string,
+    options: Omit<VaultRequestOptions, 'body'> = {},
+  ): Promise<VaultResponse<T>> {
     const response = await this.request<T>('GET', path, options);
-    if (response === null) throw new VaultProtocolError(`Vault answered GET ${path} without a body`, { method: 'GET', path });
+    if (response === null)
+      throw new VaultProtocolError(`Vault answered GET ${path} without a body`, { method: 'GET', path });
     return response;
   }
 
   /** POST (Vault treats PUT the same). Resolves to null when Vault answers 204. */
-  write<T = Record<string, unknown>>(path: string, body: unknown = {}, options: Omit<VaultRequestOptions, 'body'> = {}): Promise<VaultResponse<T> | null> {
+  write<T = Record<string, unknown>>(
+    path: string,
+    body: unknown = {},
+    options: Omit<VaultRequestOptions, 'body'> = {},
+  ): Promise<VaultResponse<T> | null> {
     return this.request<T>('POST', path, { ...options, body });
   }
 
@@ -195,7 +251,10 @@ export class VaultClient {
     return this.read<{ keys: string[] }>(path, { ...options, query: { ...options.query, list: 'true' } });
   }
 
-  delete<T = Record<string, unknown>>(path: string, options: VaultRequestOptions = {}): Promise<VaultResponse<T> | null> {
+  delete<T = Record<string, unknown>>(
+    path: string,
+    options: VaultRequestOptions = {},
+  ): Promise<VaultResponse<T> | null> {
     return this.request<T>('DELETE', path, options);
   }
 
@@ -204,9 +263,13 @@ export class VaultClient {
    * (asked again at each reconnect; a 403 asks the permission-denied handler whether the token was
    * replaced). Not started: call `start()`.
    */
-  eventStream(options: Omit<EventStreamOptions, 'apiBaseUrl' | 'namespace' | 'tls' | 'token' | 'onPermissionDenied'>): VaultEventStream {
+  eventStream(
+    options: Omit<EventStreamOptions, 'apiBaseUrl' | 'namespace' | 'tls' | 'token' | 'onPermissionDenied'>,
+  ): VaultEventStream {
     if (this.connection.address.socketPath) {
-      throw new VaultConfigError('Vault events are not supported over a unix socket address; use an http(s) address', { setting: 'address' });
+      throw new VaultConfigError('Vault events are not supported over a unix socket address; use an http(s) address', {
+        setting: 'address',
+      });
     }
     return new VaultEventStream({
       ...options,

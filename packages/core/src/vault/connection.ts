@@ -7,7 +7,14 @@ import { HttpProxyAgent, HttpsProxyAgent } from 'hpagent';
 import { retry } from '../retry/index.ts';
 import { parseVaultAddress, type VaultAddress } from './address.ts';
 import { parseJsonKeepingNumbers } from '../encoding/go-json.ts';
-import { errorFromResponse, errorFromTransport, VaultConfigError, VaultProtocolError, VaultUnavailableError, type VaultError } from './errors.ts';
+import {
+  errorFromResponse,
+  errorFromTransport,
+  VaultConfigError,
+  VaultProtocolError,
+  VaultUnavailableError,
+  type VaultError,
+} from './errors.ts';
 import { loadTlsOptions, tlsOptionNames, type AgentTlsOptions, type VaultTlsOptions } from './tls.ts';
 import type { VaultMethod, VaultRequestOptions } from './types.ts';
 
@@ -100,7 +107,10 @@ export function normalizeApiPath(path: string): string {
 }
 
 /** The keep-alive agents, tunnelling through `proxyAddress` when one is given (hpagent: CONNECT, then TLS). */
-function agentsFor(proxyAddress: string | undefined, tls: https.AgentOptions): { httpAgent: http.Agent; httpsAgent: https.Agent } {
+function agentsFor(
+  proxyAddress: string | undefined,
+  tls: https.AgentOptions,
+): { httpAgent: http.Agent; httpsAgent: https.Agent } {
   if (proxyAddress === undefined || proxyAddress.trim() === '') {
     return { httpAgent: new http.Agent({ keepAlive: true }), httpsAgent: new https.Agent({ keepAlive: true, ...tls }) };
   }
@@ -111,13 +121,20 @@ function agentsFor(proxyAddress: string | undefined, tls: https.AgentOptions): {
     proxy = new URL('invalid:');
   }
   if ((proxy.protocol !== 'http:' && proxy.protocol !== 'https:') || proxy.hostname === '') {
-    throw new VaultConfigError(`proxyAddress must be an http or https URL such as http://proxy:3128 (got "${proxyAddress}")`, { setting: 'proxyAddress' });
+    throw new VaultConfigError(
+      `proxyAddress must be an http or https URL such as http://proxy:3128 (got "${proxyAddress}")`,
+      { setting: 'proxyAddress' },
+    );
   }
-  return { httpAgent: new HttpProxyAgent({ keepAlive: true, proxy }), httpsAgent: new HttpsProxyAgent({ keepAlive: true, proxy, ...tls }) };
+  return {
+    httpAgent: new HttpProxyAgent({ keepAlive: true, proxy }),
+    httpsAgent: new HttpsProxyAgent({ keepAlive: true, proxy, ...tls }),
+  };
 }
 
 function positive(value: number, setting: string): number {
-  if (!Number.isFinite(value) || value <= 0) throw new VaultConfigError(`${setting} must be a positive number (got ${value})`, { setting });
+  if (!Number.isFinite(value) || value <= 0)
+    throw new VaultConfigError(`${setting} must be a positive number (got ${value})`, { setting });
   return value;
 }
 
@@ -144,10 +161,14 @@ export class Connection {
     const tls = loadTlsOptions(options.tls, names);
     this.tls = tls;
     const timeoutMs = options.timeoutMs ?? 60_000;
-    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new VaultConfigError(`timeoutMs must be a positive number of milliseconds (got ${timeoutMs})`, { setting: 'timeoutMs' });
+    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0)
+      throw new VaultConfigError(`timeoutMs must be a positive number of milliseconds (got ${timeoutMs})`, {
+        setting: 'timeoutMs',
+      });
     this.maxRetries = Math.max(0, Math.floor(options.maxRetries ?? 2));
     this.timeoutMs = timeoutMs;
-    this.requestDeadlineMs = options.requestDeadlineMs === undefined ? undefined : positive(options.requestDeadlineMs, 'requestDeadlineMs');
+    this.requestDeadlineMs =
+      options.requestDeadlineMs === undefined ? undefined : positive(options.requestDeadlineMs, 'requestDeadlineMs');
     this.maxResponseBytes = positive(options.maxResponseBytes ?? 32 * 1024 * 1024, 'maxResponseBytes');
     this.retryBaseDelayMs = options.retryBaseDelayMs ?? 250;
     this.retryMaxDelayMs = options.retryMaxDelayMs ?? 4_000;
@@ -171,12 +192,21 @@ export class Connection {
       // Vault redirects from standby nodes only when request forwarding is off; the token must not
       // follow a redirect to a host nobody configured.
       maxRedirects: 0,
-      headers: { 'X-Vault-Request': 'true', ...options.headers, ...(this.namespace ? { 'X-Vault-Namespace': this.namespace } : {}) },
+      headers: {
+        'X-Vault-Request': 'true',
+        ...options.headers,
+        ...(this.namespace ? { 'X-Vault-Namespace': this.namespace } : {}),
+      },
     });
   }
 
   /** One request with retries on network errors, 429 and 5xx. Other statuses are returned as they are. */
-  async send(method: VaultMethod, apiPath: string, token: string | undefined, options: VaultRequestOptions): Promise<RawReply> {
+  async send(
+    method: VaultMethod,
+    apiPath: string,
+    token: string | undefined,
+    options: VaultRequestOptions,
+  ): Promise<RawReply> {
     let attempts = 0;
     const query = Object.fromEntries(Object.entries(options.query ?? {}).filter(([, v]) => v !== undefined));
     const headers: Record<string, string> = { ...options.headers };
@@ -201,13 +231,20 @@ export class Connection {
         });
       } catch (error) {
         if (options.signal?.aborted) throw options.signal.reason;
-        if (attemptDeadline.aborted) throw this.deadlineError(method, apiPath, cutByDeadline ? 'request deadline' : 'timeout');
+        if (attemptDeadline.aborted)
+          throw this.deadlineError(method, apiPath, cutByDeadline ? 'request deadline' : 'timeout');
         // Only the code and message are kept: the axios error holds the request config, token included.
         const failure = error as { code?: string; message?: string };
         if (failure.code === 'ERR_BAD_RESPONSE' && /maxContentLength/.test(String(failure.message))) {
-          throw new VaultProtocolError(`Vault's answer to ${method} ${apiPath} is larger than ${this.maxResponseBytes} bytes (maxResponseBytes); refused`, { method, path: apiPath });
+          throw new VaultProtocolError(
+            `Vault's answer to ${method} ${apiPath} is larger than ${this.maxResponseBytes} bytes (maxResponseBytes); refused`,
+            { method, path: apiPath },
+          );
         }
-        throw errorFromTransport(method, apiPath, this.address.display, { code: failure.code, message: String(failure.message ?? 'request failed') });
+        throw errorFromTransport(method, apiPath, this.address.display, {
+          code: failure.code,
+          message: String(failure.message ?? 'request failed'),
+        });
       }
       const ok = response.status >= 200 && response.status < 300;
       const body = parseBody(response.data, ok, method, apiPath);
@@ -220,10 +257,12 @@ export class Connection {
         baseDelayMs: this.retryBaseDelayMs,
         maxDelayMs: this.retryMaxDelayMs,
         // A retry that could not even wait out its backoff before the deadline is not started.
-        isRetryable: (error) => error instanceof VaultUnavailableError && (deadline === undefined || Date.now() < deadline),
+        isRetryable: (error) =>
+          error instanceof VaultUnavailableError && (deadline === undefined || Date.now() < deadline),
         ...(deadline === undefined ? {} : { deadline }),
         ...(options.signal ? { signal: options.signal } : {}),
-        onRetry: ({ attempt: n, delayMs, error }) => this.onRetry?.({ method, path: apiPath, attempt: n, delayMs, error: error as VaultError }),
+        onRetry: ({ attempt: n, delayMs, error }) =>
+          this.onRetry?.({ method, path: apiPath, attempt: n, delayMs, error: error as VaultError }),
       });
     } catch (error) {
       if (error instanceof VaultUnavailableError) {

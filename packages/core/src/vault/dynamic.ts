@@ -21,7 +21,11 @@ export interface DynamicSecret<T = Record<string, unknown>> {
   expiresAt: number;
 }
 
-export function dynamicSecretFromResponse<T>(path: string, response: VaultResponse<T>, now: number = Date.now()): DynamicSecret<T> {
+export function dynamicSecretFromResponse<T>(
+  path: string,
+  response: VaultResponse<T>,
+  now: number = Date.now(),
+): DynamicSecret<T> {
   // Safety net: issued credentials and keys never survive into a log line of this process.
   registerSecretData(response.data);
   return {
@@ -38,14 +42,27 @@ export function dynamicSecretFromResponse<T>(path: string, response: VaultRespon
 }
 
 /** GET a dynamic secret, e.g. `database/creds/app`. */
-export async function readDynamicSecret<T = Record<string, unknown>>(client: VaultClient, path: string, options: Omit<VaultRequestOptions, 'body'> = {}): Promise<DynamicSecret<T>> {
+export async function readDynamicSecret<T = Record<string, unknown>>(
+  client: VaultClient,
+  path: string,
+  options: Omit<VaultRequestOptions, 'body'> = {},
+): Promise<DynamicSecret<T>> {
   const response = await client.read<T>(path, options);
   return dynamicSecretFromResponse(path, response);
 }
 
 /** POST to a dynamic engine that takes parameters, e.g. `aws/sts/role` or `pki/issue/role`. */
-export async function writeDynamicSecret<T = Record<string, unknown>>(client: VaultClient, path: string, body: unknown = {}, options: Omit<VaultRequestOptions, 'body'> = {}): Promise<DynamicSecret<T>> {
+export async function writeDynamicSecret<T = Record<string, unknown>>(
+  client: VaultClient,
+  path: string,
+  body: unknown = {},
+  options: Omit<VaultRequestOptions, 'body'> = {},
+): Promise<DynamicSecret<T>> {
   const response = await client.write<T>(path, body, options);
-  if (response === null) throw new VaultProtocolError(`Vault answered POST ${path} without a body; it is not a secret-issuing endpoint`, { method: 'POST', path });
+  if (response === null)
+    throw new VaultProtocolError(`Vault answered POST ${path} without a body; it is not a secret-issuing endpoint`, {
+      method: 'POST',
+      path,
+    });
   return dynamicSecretFromResponse(path, response);
 }

@@ -4,13 +4,32 @@ import { VaultConfigError } from './errors.ts';
 describe('vaultSettingsFromEnv', () => {
   test('reads every standard variable', () => {
     const settings = vaultSettingsFromEnv({
-      VAULT_ADDR: 'https://vault:8200', VAULT_TOKEN: 't', VAULT_NAMESPACE: 'team-a', VAULT_CACERT: '/ca.pem', VAULT_CAPATH: '/cas',
-      VAULT_CLIENT_CERT: '/c.pem', VAULT_CLIENT_KEY: '/k.pem', VAULT_TLS_SERVER_NAME: 'vault.internal', VAULT_SKIP_VERIFY: 'true',
-      VAULT_CLIENT_TIMEOUT: '1m30s', VAULT_MAX_RETRIES: '5',
+      VAULT_ADDR: 'https://vault:8200',
+      VAULT_TOKEN: 't',
+      VAULT_NAMESPACE: 'team-a',
+      VAULT_CACERT: '/ca.pem',
+      VAULT_CAPATH: '/cas',
+      VAULT_CLIENT_CERT: '/c.pem',
+      VAULT_CLIENT_KEY: '/k.pem',
+      VAULT_TLS_SERVER_NAME: 'vault.internal',
+      VAULT_SKIP_VERIFY: 'true',
+      VAULT_CLIENT_TIMEOUT: '1m30s',
+      VAULT_MAX_RETRIES: '5',
     });
     expect(settings).toEqual({
-      address: 'https://vault:8200', token: 't', namespace: 'team-a', timeoutMs: 90_000, maxRetries: 5,
-      tls: { caFile: '/ca.pem', caPath: '/cas', clientCert: '/c.pem', clientKey: '/k.pem', tlsServerName: 'vault.internal', skipVerify: true },
+      address: 'https://vault:8200',
+      token: 't',
+      namespace: 'team-a',
+      timeoutMs: 90_000,
+      maxRetries: 5,
+      tls: {
+        caFile: '/ca.pem',
+        caPath: '/cas',
+        clientCert: '/c.pem',
+        clientKey: '/k.pem',
+        tlsServerName: 'vault.internal',
+        skipVerify: true,
+      },
     });
   });
 

@@ -20,7 +20,10 @@ export interface VaultEnvSettings {
 export function parseDurationMs(text: string, setting: string): number {
   const ms = parseDuration(text);
   if (ms === undefined) {
-    throw new VaultConfigError(`${setting}="${text.trim()}" is not a duration; use seconds ("60") or a Go duration ("1m30s", "500ms")`, { setting });
+    throw new VaultConfigError(
+      `${setting}="${text.trim()}" is not a duration; use seconds ("60") or a Go duration ("1m30s", "500ms")`,
+      { setting },
+    );
   }
   return ms;
 }

@@ -1,6 +1,13 @@
 import { registerSecret } from '../runtime/secret-redactor.ts';
 import {
-  errorFromResponse, errorFromTransport, redactVaultErrorText, vaultErrorStrings, VaultConfigError, VaultError, VaultNotFoundError, VaultPermissionError,
+  errorFromResponse,
+  errorFromTransport,
+  redactVaultErrorText,
+  vaultErrorStrings,
+  VaultConfigError,
+  VaultError,
+  VaultNotFoundError,
+  VaultPermissionError,
   VaultUnavailableError,
 } from './errors.ts';
 
@@ -29,7 +36,10 @@ describe('errorFromResponse maps a status to its class', () => {
   });
 
   test('only errors[] is read from the body: data in an error answer never reaches the message', () => {
-    const error = errorFromResponse('POST', 'database/creds/app', 400, { errors: ['invalid request'], data: { password: 'hunter2-secret' } });
+    const error = errorFromResponse('POST', 'database/creds/app', 400, {
+      errors: ['invalid request'],
+      data: { password: 'hunter2-secret' },
+    });
     expect(error.message).toContain('invalid request');
     expect(JSON.stringify({ ...error, message: error.message })).not.toContain('hunter2-secret');
   });
@@ -43,7 +53,9 @@ describe('errorFromResponse maps a status to its class', () => {
 });
 
 test('vaultErrorStrings unwraps Go multierror text and trims long messages', () => {
-  expect(vaultErrorStrings({ errors: ['1 error occurred:\n\t* permission denied\n\n'] })).toEqual(['permission denied']);
+  expect(vaultErrorStrings({ errors: ['1 error occurred:\n\t* permission denied\n\n'] })).toEqual([
+    'permission denied',
+  ]);
   expect(vaultErrorStrings({ errors: ['2 errors occurred:\n\t* a\n\t* b\n\n'] })).toEqual(['a; b']);
   expect(vaultErrorStrings({ errors: ['x'.repeat(1000)] })[0]?.length).toBeLessThan(310);
   expect(vaultErrorStrings({ errors: 'nope' })).toEqual([]);
@@ -52,7 +64,10 @@ test('vaultErrorStrings unwraps Go multierror text and trims long messages', () 
 
 describe('errorFromTransport', () => {
   test('network failures are VaultUnavailableError with a safe cause', () => {
-    const error = errorFromTransport('GET', 'sys/health', 'https://vault:8200', { code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 10.0.0.1:8200' });
+    const error = errorFromTransport('GET', 'sys/health', 'https://vault:8200', {
+      code: 'ECONNREFUSED',
+      message: 'connect ECONNREFUSED 10.0.0.1:8200',
+    });
     expect(error).toBeInstanceOf(VaultUnavailableError);
     expect(error.message).toContain('https://vault:8200');
     expect((error.cause as { code: string }).code).toBe('ECONNREFUSED');
@@ -60,13 +75,19 @@ describe('errorFromTransport', () => {
   });
 
   test('timeouts say so', () => {
-    const error = errorFromTransport('GET', 'sys/health', 'https://vault:8200', { code: 'ECONNABORTED', message: 'timeout of 10ms exceeded' });
+    const error = errorFromTransport('GET', 'sys/health', 'https://vault:8200', {
+      code: 'ECONNABORTED',
+      message: 'timeout of 10ms exceeded',
+    });
     expect(error).toBeInstanceOf(VaultUnavailableError);
     expect(error.message).toContain('timed out');
   });
 
   test('TLS verification failures are configuration errors that say how to fix them', () => {
-    const error = errorFromTransport('GET', 'sys/health', 'https://vault:8200', { code: 'SELF_SIGNED_CERT_IN_CHAIN', message: 'self-signed certificate in certificate chain' });
+    const error = errorFromTransport('GET', 'sys/health', 'https://vault:8200', {
+      code: 'SELF_SIGNED_CERT_IN_CHAIN',
+      message: 'self-signed certificate in certificate chain',
+    });
     expect(error).toBeInstanceOf(VaultConfigError);
     expect(error.message).toContain('VAULT_CACERT');
     expect(error.message).toContain('VAULT_TLS_SERVER_NAME');
@@ -75,10 +96,30 @@ describe('errorFromTransport', () => {
 
 describe("Vault's errors[] text is redacted before it reaches messages, statuses and Events", () => {
   test.each([
-    ['a URL with a password', 'error verifying connection: postgres://vault:s3cr3t-pw@db:5432/app?sslmode=disable refused', 's3cr3t-pw', 'postgres://vault:[REDACTED]@db:5432/app'],
-    ['a password= assignment', 'invalid DSN: host=db user=app password=s3cr3t-pw dbname=x', 's3cr3t-pw', 'password=[REDACTED] dbname=x'],
-    ['an echoed JSON field', 'bad request: {"client_secret":"s3cr3t-pw","name":"x"}', 's3cr3t-pw', '{"client_secret":"[REDACTED]","name":"x"}'],
-    ['a Vault token', 'token hvs.CAESIAbCdEfGhIjKlMnOpQrStUvWxYz0123456789 is not valid', 'hvs.CAESIAb', 'token [REDACTED] is not valid'],
+    [
+      'a URL with a password',
+      'error verifying connection: postgres://vault:s3cr3t-pw@db:5432/app?sslmode=disable refused',
+      's3cr3t-pw',
+      'postgres://vault:[REDACTED]@db:5432/app',
+    ],
+    [
+      'a password= assignment',
+      'invalid DSN: host=db user=app password=s3cr3t-pw dbname=x',
+      's3cr3t-pw',
+      'password=[REDACTED] dbname=x',
+    ],
+    [
+      'an echoed JSON field',
+      'bad request: {"client_secret":"s3cr3t-pw","name":"x"}',
+      's3cr3t-pw',
+      '{"client_secret":"[REDACTED]","name":"x"}',
+    ],
+    [
+      'a Vault token',
+      'token hvs.CAESIAbCdEfGhIjKlMnOpQrStUvWxYz0123456789 is not valid',
+      'hvs.CAESIAb',
+      'token [REDACTED] is not valid',
+    ],
   ])('%s', (_case, text, secret, kept) => {
     const error = errorFromResponse('POST', 'database/config/app', 400, { errors: [text] });
     expect(error.message).not.toContain(secret);
@@ -89,7 +130,11 @@ describe("Vault's errors[] text is redacted before it reaches messages, statuses
   test('a registered secret value is redacted too, and ordinary errors are left as they are', () => {
     registerSecret('value-the-plugin-echoed');
     expect(redactVaultErrorText('cannot use value-the-plugin-echoed here')).toBe('cannot use [REDACTED] here');
-    for (const text of ['permission denied', 'error validating token: invalid audience (aud) claim', "1 error occurred: * role \"app\" could not be found"]) {
+    for (const text of [
+      'permission denied',
+      'error validating token: invalid audience (aud) claim',
+      '1 error occurred: * role "app" could not be found',
+    ]) {
       expect(redactVaultErrorText(text)).toBe(text);
     }
   });

@@ -73,7 +73,10 @@ export class VaultSecretVersionError extends VaultError {
   /** When the version was deleted (soft delete only). */
   readonly deletionTime: string | undefined;
 
-  constructor(message: string, details: VaultErrorDetails & { state: SecretVersionState; version?: number; deletionTime?: string }) {
+  constructor(
+    message: string,
+    details: VaultErrorDetails & { state: SecretVersionState; version?: number; deletionTime?: string },
+  ) {
     super(message, details);
     this.state = details.state;
     this.version = details.version;
@@ -94,7 +97,10 @@ const maxErrors = 10;
 const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^\s/@:]*):[^\s/@]*@/gi;
 const SECRET_NAME = '(?:[a-z]+_)?(?:password|passwd|pwd|secret|token|private_key|api_key|secret_id|credentials?)';
 // `password=x` (query strings, DSNs) and `"password":"x"` (echoed JSON).
-const SECRET_ASSIGNMENT = new RegExp(`\\b(${SECRET_NAME})(=)([^\\s,;&)]+)|("${SECRET_NAME}"\\s*:\\s*)("(?:[^"\\\\]|\\\\.)*")`, 'gi');
+const SECRET_ASSIGNMENT = new RegExp(
+  `\\b(${SECRET_NAME})(=)([^\\s,;&)]+)|("${SECRET_NAME}"\\s*:\\s*)("(?:[^"\\\\]|\\\\.)*")`,
+  'gi',
+);
 
 /**
  * One of Vault's error strings made safe for statuses, Events, gRPC details and logs, where they end
@@ -107,7 +113,9 @@ export function redactVaultErrorText(text: string): string {
   const redacted = defaultSecretRedactor.redact(
     bounded
       .replace(URL_PASSWORD, `$1:${REDACTED}@`)
-      .replace(SECRET_ASSIGNMENT, (_match, name?: string, equals?: string, _value?: string, jsonKey?: string) => (jsonKey ? `${jsonKey}"${REDACTED}"` : `${name}${equals}${REDACTED}`)),
+      .replace(SECRET_ASSIGNMENT, (_match, name?: string, equals?: string, _value?: string, jsonKey?: string) =>
+        jsonKey ? `${jsonKey}"${REDACTED}"` : `${name}${equals}${REDACTED}`,
+      ),
   );
   return redacted.length > maxErrorLength ? `${redacted.slice(0, maxErrorLength)}…` : redacted;
 }
@@ -121,7 +129,13 @@ export function vaultErrorStrings(body: unknown): string[] {
   return body.errors
     .filter((e): e is string => typeof e === 'string')
     .slice(0, maxErrors)
-    .map((e) => e.replace(/^\d+ errors? occurred:\s*/, '').replace(/\s*\n\s*\*\s*/g, '; ').replace(/^\*\s*/, '').trim())
+    .map((e) =>
+      e
+        .replace(/^\d+ errors? occurred:\s*/, '')
+        .replace(/\s*\n\s*\*\s*/g, '; ')
+        .replace(/^\*\s*/, '')
+        .trim(),
+    )
     .map(redactVaultErrorText);
 }
 
@@ -138,7 +152,10 @@ export function errorFromResponse(method: string, path: string, status: number, 
   const details = { status, errors, path, method };
   const request = `${method} ${path}`;
   if (status === 403) {
-    return new VaultPermissionError(`Vault denied ${request} (403${describe(errors)}): the token is invalid, expired or revoked, or its policies do not allow this path`, details);
+    return new VaultPermissionError(
+      `Vault denied ${request} (403${describe(errors)}): the token is invalid, expired or revoked, or its policies do not allow this path`,
+      details,
+    );
   }
   if (status === 404) {
     return new VaultNotFoundError(`Vault has nothing at ${request} (404${describe(errors)})`, details);
@@ -151,9 +168,18 @@ export function errorFromResponse(method: string, path: string, status: number, 
 
 /** TLS verification failures: the configuration is wrong, retrying does not help. */
 const tlsCodes = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_UNTRUSTED',
-  'CERT_SIGNATURE_FAILURE', 'ERR_SSL_WRONG_VERSION_NUMBER', 'EPROTO',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_UNTRUSTED',
+  'CERT_SIGNATURE_FAILURE',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+  'EPROTO',
 ]);
 
 /** The part of a transport error that is safe to keep: its code and message, not the request config (which holds the token). */
@@ -162,7 +188,12 @@ export interface TransportFailure {
   message: string;
 }
 
-export function errorFromTransport(method: string, path: string, address: string, failure: TransportFailure): VaultError {
+export function errorFromTransport(
+  method: string,
+  path: string,
+  address: string,
+  failure: TransportFailure,
+): VaultError {
   const details = { path, method, cause: new TransportCause(failure) };
   const code = failure.code ?? 'unknown';
   if (tlsCodes.has(code)) {
@@ -175,7 +206,10 @@ export function errorFromTransport(method: string, path: string, address: string
     return new VaultError(`${method} ${path} to Vault was cancelled`, details);
   }
   const timeout = code === 'ECONNABORTED' || code === 'ETIMEDOUT' ? ' (timed out)' : '';
-  return new VaultUnavailableError(`Vault at ${address} is unreachable for ${method} ${path}${timeout} (${code}: ${failure.message})`, details);
+  return new VaultUnavailableError(
+    `Vault at ${address} is unreachable for ${method} ${path}${timeout} (${code}: ${failure.message})`,
+    details,
+  );
 }
 
 /**
@@ -184,7 +218,10 @@ export function errorFromTransport(method: string, path: string, address: string
  * first and take another route (log in again, re-issue) on the second.
  */
 export function isVaultDown(error: unknown): boolean {
-  return error instanceof VaultUnavailableError && (error.status === undefined || [429, 502, 503, 504].includes(error.status));
+  return (
+    error instanceof VaultUnavailableError &&
+    (error.status === undefined || [429, 502, 503, 504].includes(error.status))
+  );
 }
 
 /** A plain cause without the axios request config, so logging `error.cause` never prints headers. */

@@ -28,7 +28,10 @@ interface SocketModules {
 }
 let socketModules: Promise<SocketModules> | undefined;
 function loadSocketModules(): Promise<SocketModules> {
-  socketModules ??= Promise.all([import('ws'), import('./kv-event.ts')]).then(([ws, parser]) => ({ WebSocket: ws.default, parseKvEvent: parser.parseKvEvent }));
+  socketModules ??= Promise.all([import('ws'), import('./kv-event.ts')]).then(([ws, parser]) => ({
+    WebSocket: ws.default,
+    parseKvEvent: parser.parseKvEvent,
+  }));
   return socketModules;
 }
 
@@ -78,8 +81,10 @@ export function unavailableReason(status: number, eventType: string): string | n
   if (status === 404) {
     return 'Vault does not serve sys/events/subscribe (1.13 needs the events.alpha1 experiment; 1.16+ community editions have no events)';
   }
-  if (status === 403 || status === 401) return `the token may not subscribe to events: its policy needs "read" on sys/events/subscribe/${eventType}`;
-  if (status === 400 || status === 405 || status === 501) return `Vault refused the event subscription (HTTP ${status})`;
+  if (status === 403 || status === 401)
+    return `the token may not subscribe to events: its policy needs "read" on sys/events/subscribe/${eventType}`;
+  if (status === 400 || status === 405 || status === 501)
+    return `Vault refused the event subscription (HTTP ${status})`;
   return null;
 }
 
@@ -162,7 +167,15 @@ export class VaultEventStream {
       followRedirects: false,
       perMessageDeflate: false,
       maxPayload: 1024 * 1024,
-      ...(tls ? { ca: tls.ca, cert: tls.cert, key: tls.key, servername: tls.servername, rejectUnauthorized: tls.rejectUnauthorized } : {}),
+      ...(tls
+        ? {
+            ca: tls.ca,
+            cert: tls.cert,
+            key: tls.key,
+            servername: tls.servername,
+            rejectUnauthorized: tls.rejectUnauthorized,
+          }
+        : {}),
     });
     this.socket = socket;
     let refusal: string | null = null;
@@ -217,7 +230,11 @@ export class VaultEventStream {
         this.retry(refusal);
         return;
       }
-      this.retry(opened ? `the event connection closed (code ${code})` : `could not connect: ${lastError || `closed with code ${code}`}`);
+      this.retry(
+        opened
+          ? `the event connection closed (code ${code})`
+          : `could not connect: ${lastError || `closed with code ${code}`}`,
+      );
     });
   }
 
@@ -235,11 +252,14 @@ export class VaultEventStream {
 
   private retry(reason: string): void {
     if (this.closed || this.timer) return;
-    const delayMs = Math.max(1, backoffDelay(this.failures, {
-      baseDelayMs: this.options.retryBaseDelayMs ?? 500,
-      maxDelayMs: this.options.retryMaxDelayMs ?? 30_000,
-      ...(this.options.random ? { random: this.options.random } : {}),
-    }));
+    const delayMs = Math.max(
+      1,
+      backoffDelay(this.failures, {
+        baseDelayMs: this.options.retryBaseDelayMs ?? 500,
+        maxDelayMs: this.options.retryMaxDelayMs ?? 30_000,
+        ...(this.options.random ? { random: this.options.random } : {}),
+      }),
+    );
     this.failures += 1;
     this.report({ state: 'retrying', reason, delayMs });
     this.schedule(delayMs);

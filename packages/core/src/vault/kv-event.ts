@@ -19,16 +19,22 @@ export interface KvEvent {
   namespace?: string;
 }
 
-const envelopeSchema = z.object({
-  data: z.object({
-    event_type: z.string().min(1),
-    event: z.object({
-      metadata: z.object({ path: z.string(), current_version: z.string().optional() }).loose(),
-    }).loose(),
-    plugin_info: z.object({ mount_path: z.string().min(1), plugin: z.string().optional() }).loose(),
-    namespace: z.string().optional(),
-  }).loose(),
-}).loose();
+const envelopeSchema = z
+  .object({
+    data: z
+      .object({
+        event_type: z.string().min(1),
+        event: z
+          .object({
+            metadata: z.object({ path: z.string(), current_version: z.string().optional() }).loose(),
+          })
+          .loose(),
+        plugin_info: z.object({ mount_path: z.string().min(1), plugin: z.string().optional() }).loose(),
+        namespace: z.string().optional(),
+      })
+      .loose(),
+  })
+  .loose();
 
 /** kv-v2 API prefixes an event path carries (data/app/db); the secret path is what follows. */
 const kvV2Prefix = /^(data|metadata|delete|undelete|destroy|subkeys)\//;
@@ -59,6 +65,11 @@ export function parseKvEvent(frame: string): KvEvent | null {
   if (mount === '' || path === '') return null;
   const version = event.metadata.current_version === undefined ? undefined : Number(event.metadata.current_version);
   const namespace = eventNamespace?.replace(/^\/+|\/+$/g, '');
-  return { eventType, mount, path, ...(version !== undefined && Number.isInteger(version) && version > 0 ? { version } : {}), ...(namespace === undefined ? {} : { namespace }) };
+  return {
+    eventType,
+    mount,
+    path,
+    ...(version !== undefined && Number.isInteger(version) && version > 0 ? { version } : {}),
+    ...(namespace === undefined ? {} : { namespace }),
+  };
 }
-

@@ -3,7 +3,13 @@
 // `sys/internal/ui/mounts/<path>` (what the `vault kv` CLI does) and cached on the connection.
 import type { VaultClient } from './client.ts';
 import { registerSecretData } from '../runtime/secret-redactor.ts';
-import { VaultConfigError, VaultError, VaultNotFoundError, VaultPermissionError, VaultSecretVersionError } from './errors.ts';
+import {
+  VaultConfigError,
+  VaultError,
+  VaultNotFoundError,
+  VaultPermissionError,
+  VaultSecretVersionError,
+} from './errors.ts';
 import type { VaultResponse } from './types.ts';
 
 export type KvVersion = 1 | 2;
@@ -146,31 +152,59 @@ export class KvSecrets {
     const signal = options.signal ? { signal: options.signal } : {};
     if (mount.kvVersion === 1) {
       if (options.version !== undefined) {
-        throw new VaultConfigError(`${logical} is on KV v1 mount ${mount.path}, which has no versions; drop the version`, { setting: 'version', path: logical });
+        throw new VaultConfigError(
+          `${logical} is on KV v1 mount ${mount.path}, which has no versions; drop the version`,
+          { setting: 'version', path: logical },
+        );
       }
       const response = await this.client.read<T>(logical, signal);
       registerSecretData(response.data);
-      return { path: logical, mount: mount.path, kvVersion: 1, data: response.data, metadata: undefined, raw: response.data };
+      return {
+        path: logical,
+        mount: mount.path,
+        kvVersion: 1,
+        data: response.data,
+        metadata: undefined,
+        raw: response.data,
+      };
     }
     const apiPath = `${mount.path}data/${relative}`;
-    const response = await this.client.request<{ data: T | null; metadata: RawVersionMetadata | null } | null>('GET', apiPath, {
-      ...signal,
-      query: { version: options.version },
-      acceptStatuses: [404],
-    });
+    const response = await this.client.request<{ data: T | null; metadata: RawVersionMetadata | null } | null>(
+      'GET',
+      apiPath,
+      {
+        ...signal,
+        query: { version: options.version },
+        acceptStatuses: [404],
+      },
+    );
     const body = response?.data;
     if (body && body.data !== null && body.metadata) {
       // Safety net: secret values never survive into a log line of this process.
       registerSecretData(body.data);
-      return { path: logical, mount: mount.path, kvVersion: 2, data: body.data, metadata: toMetadata(body.metadata), raw: body };
+      return {
+        path: logical,
+        mount: mount.path,
+        kvVersion: 2,
+        data: body.data,
+        metadata: toMetadata(body.metadata),
+        raw: body,
+      };
     }
     if (body?.metadata) throw versionError(logical, apiPath, `${mount.path}undelete/${relative}`, body.metadata);
     const which = options.version === undefined ? '' : ` version ${options.version}`;
-    throw new VaultNotFoundError(`no secret at ${logical}${which} (KV v2 mount ${mount.path}; GET ${apiPath} answered 404)`, { status: 404, method: 'GET', path: apiPath });
+    throw new VaultNotFoundError(
+      `no secret at ${logical}${which} (KV v2 mount ${mount.path}; GET ${apiPath} answered 404)`,
+      { status: 404, method: 'GET', path: apiPath },
+    );
   }
 
   /** Writes a secret (a new version on KV v2; `cas` for check-and-set). Returns the new version's metadata on v2. */
-  async write(path: string, data: Record<string, unknown>, options: KvLocation & { cas?: number } = {}): Promise<KvVersionMetadata | undefined> {
+  async write(
+    path: string,
+    data: Record<string, unknown>,
+    options: KvLocation & { cas?: number } = {},
+  ): Promise<KvVersionMetadata | undefined> {
     const { mount, relative } = await this.resolve(path, options);
     const signal = options.signal ? { signal: options.signal } : {};
     if (mount.kvVersion === 1) {
@@ -187,7 +221,8 @@ export class KvSecrets {
     const { mount, relative } = await this.resolve(path, options);
     const signal = options.signal ? { signal: options.signal } : {};
     if (mount.kvVersion === 1) await this.client.delete(`${mount.path}${relative}`, signal);
-    else if (options.versions) await this.client.write(`${mount.path}delete/${relative}`, { versions: options.versions }, signal);
+    else if (options.versions)
+      await this.client.write(`${mount.path}delete/${relative}`, { versions: options.versions }, signal);
     else await this.client.delete(`${mount.path}data/${relative}`, signal);
   }
 
@@ -195,7 +230,11 @@ export class KvSecrets {
   async destroy(path: string, versions: number[], options: KvLocation = {}): Promise<void> {
     const { mount, relative } = await this.resolve(path, options);
     this.requireV2(mount, relative, 'destroy');
-    await this.client.write(`${mount.path}destroy/${relative}`, { versions }, options.signal ? { signal: options.signal } : {});
+    await this.client.write(
+      `${mount.path}destroy/${relative}`,
+      { versions },
+      options.signal ? { signal: options.signal } : {},
+    );
   }
 
   /** Keys under a folder (folders end in `/`); empty when there are none. */
@@ -203,7 +242,10 @@ export class KvSecrets {
     const { mount, relative } = await this.resolve(path, options);
     const apiPath = mount.kvVersion === 1 ? `${mount.path}${relative}` : `${mount.path}metadata/${relative}`;
     try {
-      const response = await this.client.list(apiPath.endsWith('/') ? apiPath : `${apiPath}/`, options.signal ? { signal: options.signal } : {});
+      const response = await this.client.list(
+        apiPath.endsWith('/') ? apiPath : `${apiPath}/`,
+        options.signal ? { signal: options.signal } : {},
+      );
       return response.data.keys;
     } catch (error) {
       // Vault answers an empty folder with a bare 404.
@@ -217,11 +259,18 @@ export class KvSecrets {
     const { mount, relative } = await this.resolve(path, options);
     this.requireV2(mount, relative, 'readMetadata');
     interface Raw {
-      current_version: number; oldest_version: number; max_versions: number; created_time: string; updated_time: string;
+      current_version: number;
+      oldest_version: number;
+      max_versions: number;
+      created_time: string;
+      updated_time: string;
       custom_metadata: Record<string, string> | null;
       versions: Record<string, { created_time: string; deletion_time: string; destroyed: boolean }>;
     }
-    const { data } = await this.client.read<Raw>(`${mount.path}metadata/${relative}`, options.signal ? { signal: options.signal } : {});
+    const { data } = await this.client.read<Raw>(
+      `${mount.path}metadata/${relative}`,
+      options.signal ? { signal: options.signal } : {},
+    );
     return {
       currentVersion: data.current_version,
       oldestVersion: data.oldest_version,
@@ -229,13 +278,21 @@ export class KvSecrets {
       createdTime: data.created_time,
       updatedTime: data.updated_time,
       customMetadata: data.custom_metadata ?? null,
-      versions: Object.fromEntries(Object.entries(data.versions ?? {}).map(([v, m]) => [v, { createdTime: m.created_time, deletionTime: m.deletion_time, destroyed: m.destroyed }])),
+      versions: Object.fromEntries(
+        Object.entries(data.versions ?? {}).map(([v, m]) => [
+          v,
+          { createdTime: m.created_time, deletionTime: m.deletion_time, destroyed: m.destroyed },
+        ]),
+      ),
     };
   }
 
   private requireV2(mount: KvMount, relative: string, operation: string): void {
     if (mount.kvVersion !== 2) {
-      throw new VaultConfigError(`${operation} needs KV v2, but ${mount.path}${relative} is on KV v1 mount ${mount.path}`, { path: `${mount.path}${relative}` });
+      throw new VaultConfigError(
+        `${operation} needs KV v2, but ${mount.path}${relative} is on KV v1 mount ${mount.path}`,
+        { path: `${mount.path}${relative}` },
+      );
     }
   }
 
@@ -243,9 +300,13 @@ export class KvSecrets {
     if (location.mount !== undefined) {
       const mountPath = `${trimSlashes(location.mount)}/`;
       const relative = trimSlashes(path);
-      const mount = location.kvVersion ? { path: mountPath, kvVersion: location.kvVersion } : await this.detectMount(mountPath, location.signal);
+      const mount = location.kvVersion
+        ? { path: mountPath, kvVersion: location.kvVersion }
+        : await this.detectMount(mountPath, location.signal);
       if (mount.path !== mountPath) {
-        throw new VaultConfigError(`mount "${location.mount}" is not a mount: the nearest one is ${mount.path}`, { setting: 'mount' });
+        throw new VaultConfigError(`mount "${location.mount}" is not a mount: the nearest one is ${mount.path}`, {
+          setting: 'mount',
+        });
       }
       return { mount, relative };
     }
@@ -259,7 +320,8 @@ export class KvSecrets {
     }
     const mount = await this.detectMount(logical, location.signal);
     const relative = logical.slice(mount.path.length);
-    if (relative === '') throw new VaultConfigError(`${path} is the mount ${mount.path} itself, not a secret in it`, { setting: 'path' });
+    if (relative === '')
+      throw new VaultConfigError(`${path} is the mount ${mount.path} itself, not a secret in it`, { setting: 'path' });
     return { mount: location.kvVersion ? { ...mount, kvVersion: location.kvVersion } : mount, relative };
   }
 
@@ -281,7 +343,11 @@ export class KvSecrets {
     }
     const { path: mountPath, type, options } = response.data;
     if (type !== 'kv' && type !== 'generic') {
-      throw new VaultConfigError(`${logical} is on mount ${mountPath}, a "${type}" engine, not KV`, { method: 'GET', path: apiPath, setting: 'path' });
+      throw new VaultConfigError(`${logical} is on mount ${mountPath}, a "${type}" engine, not KV`, {
+        method: 'GET',
+        path: apiPath,
+        setting: 'path',
+      });
     }
     const kvVersion: KvVersion = options?.version === '2' ? 2 : 1;
     const mount: KvMount = { path: mountPath, kvVersion };
@@ -290,10 +356,18 @@ export class KvSecrets {
   }
 }
 
-function versionError(logical: string, apiPath: string, undeletePath: string, metadata: RawVersionMetadata): VaultError {
+function versionError(
+  logical: string,
+  apiPath: string,
+  undeletePath: string,
+  metadata: RawVersionMetadata,
+): VaultError {
   const details = { status: 404, method: 'GET', path: apiPath, version: metadata.version };
   if (metadata.destroyed) {
-    return new VaultSecretVersionError(`version ${metadata.version} of ${logical} was destroyed; read another version or write a new one`, { ...details, state: 'destroyed' });
+    return new VaultSecretVersionError(
+      `version ${metadata.version} of ${logical} was destroyed; read another version or write a new one`,
+      { ...details, state: 'destroyed' },
+    );
   }
   return new VaultSecretVersionError(
     `version ${metadata.version} of ${logical} was deleted at ${metadata.deletion_time}; undelete it (POST ${undeletePath} {"versions":[${metadata.version}]}) or read another version`,

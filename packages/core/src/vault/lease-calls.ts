@@ -21,9 +21,19 @@ export interface LeaseCallOptions {
  * `PUT sys/leases/renew`: extends `leaseId` by `incrementSeconds` (Vault's default for the lease when
  * absent). The token needs `update` on `sys/leases/renew`. Throws a VaultError when Vault refuses.
  */
-export async function renewLease(client: VaultClient, leaseId: string, options: LeaseCallOptions & { incrementSeconds?: number } = {}): Promise<RenewedLease> {
-  const body = { lease_id: leaseId, ...(options.incrementSeconds === undefined ? {} : { increment: options.incrementSeconds }) };
-  const response = await client.request<unknown>('PUT', 'sys/leases/renew', { body, ...(options.signal ? { signal: options.signal } : {}) });
+export async function renewLease(
+  client: VaultClient,
+  leaseId: string,
+  options: LeaseCallOptions & { incrementSeconds?: number } = {},
+): Promise<RenewedLease> {
+  const body = {
+    lease_id: leaseId,
+    ...(options.incrementSeconds === undefined ? {} : { increment: options.incrementSeconds }),
+  };
+  const response = await client.request<unknown>('PUT', 'sys/leases/renew', {
+    body,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
   return {
     leaseId: response?.lease_id || leaseId,
     leaseDurationSeconds: response?.lease_duration ?? 0,
@@ -37,5 +47,8 @@ export async function renewLease(client: VaultClient, leaseId: string, options: 
  * needs `update` on `sys/leases/revoke`. Throws a VaultError when Vault refuses.
  */
 export async function revokeLease(client: VaultClient, leaseId: string, options: LeaseCallOptions = {}): Promise<void> {
-  await client.request('PUT', 'sys/leases/revoke', { body: { lease_id: leaseId }, ...(options.signal ? { signal: options.signal } : {}) });
+  await client.request('PUT', 'sys/leases/revoke', {
+    body: { lease_id: leaseId },
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
 }

@@ -21,38 +21,65 @@ async function standInVault(status: (route: string) => number): Promise<StandIn>
     req.on('end', () => {
       const code = status(route);
       res.writeHead(code, { 'Content-Type': 'application/json' });
-      res.end(JSON.stringify(code === 200 ? { lease_id: 'x', lease_duration: 1, renewable: true, data: null } : { errors: ['stand-in says no'] }));
+      res.end(
+        JSON.stringify(
+          code === 200
+            ? { lease_id: 'x', lease_duration: 1, renewable: true, data: null }
+            : { errors: ['stand-in says no'] },
+        ),
+      );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const client = new VaultClient({ address: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, token: 't', maxRetries: 0 });
+  const client = new VaultClient({
+    address: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    token: 't',
+    maxRetries: 0,
+  });
   return {
     client,
     routes,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
 function secret(leaseId: string, seconds: number, renewable: boolean): DynamicSecret<{ n: string }> {
   const now = Date.now();
-  return { path: 'database/creds/app', leaseId, leaseDurationSeconds: seconds, renewable, data: { n: leaseId }, warnings: [], requestId: '', obtainedAt: now, expiresAt: now + seconds * 1000 };
+  return {
+    path: 'database/creds/app',
+    leaseId,
+    leaseDurationSeconds: seconds,
+    renewable,
+    data: { n: leaseId },
+    warnings: [],
+    requestId: '',
+    obtainedAt: now,
+    expiresAt: now + seconds * 1000,
+  };
 }
 
 function record(leases: LeaseManager): string[] {
   const events: string[] = [];
   const names: Array<keyof LeaseManagerEvents> = ['renewed', 'reissued', 'expired', 'revoked', 'error'];
   for (const name of names) {
-    leases.on(name, ((event: { leaseId: string; operation?: string }) => events.push(`${name} ${event.leaseId}${event.operation ? ` ${event.operation}` : ''}`)) as never);
+    leases.on(name, ((event: { leaseId: string; operation?: string }) =>
+      events.push(`${name} ${event.leaseId}${event.operation ? ` ${event.operation}` : ''}`)) as never);
   }
   return events;
 }
 
 test('Vault down: renewal retries until the lease ends, then expired, then a re-issue once possible', async () => {
   const vault = await standInVault(() => 503);
-  const leases = new LeaseManager({ client: vault.client, minTtlSeconds: 0, retryBaseDelayMs: 100, retryMaxDelayMs: 100 });
+  const leases = new LeaseManager({
+    client: vault.client,
+    minTtlSeconds: 0,
+    retryBaseDelayMs: 100,
+    retryMaxDelayMs: 100,
+  });
   const events = record(leases);
   let reissueCalls = 0;
   try {
@@ -88,7 +115,10 @@ test('a lease that is not renewable is re-issued at the renewal point, without a
   try {
     const started = Date.now();
     const reissued = new Promise((resolve) => leases.once('reissued', resolve));
-    const tracked = leases.track(secret('static-1', 1, false), { reissue: async () => secret('static-2', 60, false), id: 'cert' });
+    const tracked = leases.track(secret('static-1', 1, false), {
+      reissue: async () => secret('static-2', 60, false),
+      id: 'cert',
+    });
     await reissued;
     expect(Date.now() - started).toBeGreaterThanOrEqual(450);
     expect(tracked.current.data.n).toBe('static-2');
@@ -120,10 +150,16 @@ test('track() refuses a secret without a lease id unless given an id, and after 
   const vault = await standInVault(() => 200);
   const leases = new LeaseManager({ client: vault.client });
   try {
-    expect(() => leases.track(secret('', 10, false), { reissue: async () => secret('', 10, false) })).toThrow(LeaseTrackingError);
-    expect(leases.track(secret('', 0, false), { reissue: async () => secret('', 0, false), id: 'static' }).id).toBe('static');
+    expect(() => leases.track(secret('', 10, false), { reissue: async () => secret('', 10, false) })).toThrow(
+      LeaseTrackingError,
+    );
+    expect(leases.track(secret('', 0, false), { reissue: async () => secret('', 0, false), id: 'static' }).id).toBe(
+      'static',
+    );
     await leases.stop();
-    expect(() => leases.track(secret('l', 10, true), { reissue: async () => secret('l', 10, true) })).toThrow(/after stop/);
+    expect(() => leases.track(secret('l', 10, true), { reissue: async () => secret('l', 10, true) })).toThrow(
+      /after stop/,
+    );
   } finally {
     await vault.close();
   }

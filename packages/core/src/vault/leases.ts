@@ -89,7 +89,10 @@ export class LeaseManager extends EventEmitter<LeaseManagerEvents> {
   track<T>(secret: DynamicSecret<T>, options: TrackOptions<T>): TrackedLease<T> {
     if (this.stopped) throw new LeaseTrackingError('LeaseManager.track() was called after stop()');
     const id = options.id ?? secret.leaseId;
-    if (!id) throw new LeaseTrackingError(`the secret from ${secret.path} has no lease id; give track() an id`, { path: secret.path });
+    if (!id)
+      throw new LeaseTrackingError(`the secret from ${secret.path} has no lease id; give track() an id`, {
+        path: secret.path,
+      });
     this.untrack(id);
     const entry: Entry = {
       id,
@@ -137,14 +140,18 @@ export class LeaseManager extends EventEmitter<LeaseManagerEvents> {
     const entries = [...this.entries.values()];
     for (const entry of entries) this.untrack(entry.id);
     if (!options.revoke) return;
-    await Promise.all(entries.filter((e) => e.secret.leaseId).map(async (entry) => {
-      try {
-        await revokeLease(this.client, entry.secret.leaseId);
-        this.emit('revoked', { id: entry.id, leaseId: entry.secret.leaseId });
-      } catch (error) {
-        this.emitError(entry, 'revoke', error);
-      }
-    }));
+    await Promise.all(
+      entries
+        .filter((e) => e.secret.leaseId)
+        .map(async (entry) => {
+          try {
+            await revokeLease(this.client, entry.secret.leaseId);
+            this.emit('revoked', { id: entry.id, leaseId: entry.secret.leaseId });
+          } catch (error) {
+            this.emitError(entry, 'revoke', error);
+          }
+        }),
+    );
   }
 
   private isLive(entry: Entry): boolean {
@@ -175,7 +182,9 @@ export class LeaseManager extends EventEmitter<LeaseManagerEvents> {
     let granted: number;
     let renewable: boolean;
     try {
-      ({ leaseDurationSeconds: granted, renewable } = await renewLease(this.client, secret.leaseId, { incrementSeconds: asked }));
+      ({ leaseDurationSeconds: granted, renewable } = await renewLease(this.client, secret.leaseId, {
+        incrementSeconds: asked,
+      }));
     } catch (error) {
       if (!this.isLive(entry) || entry.secret !== secret) return;
       this.emitError(entry, 'renew', error);
@@ -196,7 +205,12 @@ export class LeaseManager extends EventEmitter<LeaseManagerEvents> {
     const now = this.now();
     entry.secret = { ...secret, leaseDurationSeconds: granted, renewable, expiresAt: now + granted * 1000 };
     entry.failures = 0;
-    this.emit('renewed', { id: entry.id, leaseId: secret.leaseId, leaseDurationSeconds: granted, expiresAt: entry.secret.expiresAt });
+    this.emit('renewed', {
+      id: entry.id,
+      leaseId: secret.leaseId,
+      leaseDurationSeconds: granted,
+      expiresAt: entry.secret.expiresAt,
+    });
     this.schedule(entry);
   }
 
@@ -247,6 +261,7 @@ export class LeaseManager extends EventEmitter<LeaseManagerEvents> {
 
   private emitError(entry: Entry, operation: 'renew' | 'reissue' | 'revoke', error: unknown): void {
     // An 'error' event nobody listens to would throw from a timer and crash the process.
-    if (this.listenerCount('error') > 0) this.emit('error', { id: entry.id, leaseId: entry.secret.leaseId, operation, error });
+    if (this.listenerCount('error') > 0)
+      this.emit('error', { id: entry.id, leaseId: entry.secret.leaseId, operation, error });
   }
 }

@@ -81,8 +81,15 @@ export function splitPemCertificates(pem: string): string[] {
 }
 
 /** Splits node's subjectAltName text ("DNS:a, IP Address:1.2.3.4"); values with ", " come JSON-quoted. */
-function parseSubjectAltName(text: string | undefined): Pick<ParsedCertificate, 'dnsNames' | 'ipAddresses' | 'uris' | 'emails'> {
-  const result = { dnsNames: [] as string[], ipAddresses: [] as string[], uris: [] as string[], emails: [] as string[] };
+function parseSubjectAltName(
+  text: string | undefined,
+): Pick<ParsedCertificate, 'dnsNames' | 'ipAddresses' | 'uris' | 'emails'> {
+  const result = {
+    dnsNames: [] as string[],
+    ipAddresses: [] as string[],
+    uris: [] as string[],
+    emails: [] as string[],
+  };
   if (!text) return result;
   const entries = text.match(/(?:[^,"]|"(?:\\.|[^"\\])*")+/g) ?? [];
   for (const raw of entries) {
@@ -114,7 +121,10 @@ function describeCertificate(encoded: string | Buffer): ParsedCertificate {
   } catch (error) {
     throw new VaultProtocolError(`the certificate cannot be read: ${(error as Error).message}`);
   }
-  const commonName = cert.subject.split('\n').find((line) => line.startsWith('CN='))?.slice(3);
+  const commonName = cert.subject
+    .split('\n')
+    .find((line) => line.startsWith('CN='))
+    ?.slice(3);
   return {
     subject: cert.subject,
     issuer: cert.issuer,
@@ -131,7 +141,9 @@ function describeCertificate(encoded: string | Buffer): ParsedCertificate {
 /** Vault's issue path: `<mount>/issue/<role>`, or `<mount>/issuer/<ref>/issue/<role>` with an issuer. */
 export function pkiIssuePath(options: Pick<IssueCertificateOptions, 'mount' | 'role' | 'issuerRef'>): string {
   const mount = (options.mount ?? 'pki').replace(/^\/+|\/+$/g, '');
-  return options.issuerRef ? `${mount}/issuer/${options.issuerRef}/issue/${options.role}` : `${mount}/issue/${options.role}`;
+  return options.issuerRef
+    ? `${mount}/issuer/${options.issuerRef}/issue/${options.role}`
+    : `${mount}/issue/${options.role}`;
 }
 
 /** The request body: lists comma-joined, and only what is set (Vault takes absent and empty alike). */
@@ -144,7 +156,9 @@ export function pkiIssueBody(options: IssueCertificateOptions): Record<string, u
     ...list('uri_sans', options.uriSans),
     ...list('other_sans', options.otherSans),
     ...list('user_ids', options.userIds),
-    ...(options.ttl === undefined || options.ttl === '' ? {} : { ttl: typeof options.ttl === 'number' ? `${options.ttl}s` : options.ttl }),
+    ...(options.ttl === undefined || options.ttl === ''
+      ? {}
+      : { ttl: typeof options.ttl === 'number' ? `${options.ttl}s` : options.ttl }),
     ...(options.notAfter ? { not_after: options.notAfter } : {}),
     ...(options.excludeCnFromSans ? { exclude_cn_from_sans: true } : {}),
     ...(options.privateKeyFormat ? { private_key_format: options.privateKeyFormat } : {}),
@@ -157,14 +171,25 @@ export function pkiIssueBody(options: IssueCertificateOptions): Record<string, u
  * `POST <mount>/issue/<role>` (or through an issuer): a new key and certificate. The private key is
  * registered with the log redactor before this returns.
  */
-export async function issueCertificate(client: VaultClient, options: IssueCertificateOptions): Promise<IssuedCertificate> {
+export async function issueCertificate(
+  client: VaultClient,
+  options: IssueCertificateOptions,
+): Promise<IssuedCertificate> {
   const path = pkiIssuePath(options);
-  const response = await client.write<PkiIssueData>(path, pkiIssueBody(options), options.signal ? { signal: options.signal } : {});
-  if (!response?.data?.certificate) throw new VaultProtocolError(`Vault's answer to POST ${path} holds no certificate`, { method: 'POST', path });
+  const response = await client.write<PkiIssueData>(
+    path,
+    pkiIssueBody(options),
+    options.signal ? { signal: options.signal } : {},
+  );
+  if (!response?.data?.certificate)
+    throw new VaultProtocolError(`Vault's answer to POST ${path} holds no certificate`, { method: 'POST', path });
   const data = response.data;
   const secret = dynamicSecretFromResponse(path, response);
   if (!data.serial_number || typeof data.expiration !== 'number') {
-    throw new VaultProtocolError(`Vault's answer to POST ${path} has no serial_number or expiration`, { method: 'POST', path });
+    throw new VaultProtocolError(`Vault's answer to POST ${path} has no serial_number or expiration`, {
+      method: 'POST',
+      path,
+    });
   }
   return {
     certificate: data.certificate,
@@ -175,13 +200,23 @@ export async function issueCertificate(client: VaultClient, options: IssueCertif
     serialNumber: data.serial_number,
     expiration: new Date(data.expiration * 1000),
     // DER comes base64-encoded; PEM and pem_bundle (key first) hold PEM blocks.
-    parsed: options.format === 'der' ? describeCertificate(Buffer.from(data.certificate, 'base64')) : parseCertificate(data.certificate),
+    parsed:
+      options.format === 'der'
+        ? describeCertificate(Buffer.from(data.certificate, 'base64'))
+        : parseCertificate(data.certificate),
     secret,
   };
 }
 
 /** `POST <mount>/revoke`: revokes the certificate with this serial (`aa:bb:…`). */
-export async function revokeCertificate(client: VaultClient, options: { mount?: string; serialNumber: string; signal?: AbortSignal }): Promise<void> {
+export async function revokeCertificate(
+  client: VaultClient,
+  options: { mount?: string; serialNumber: string; signal?: AbortSignal },
+): Promise<void> {
   const mount = (options.mount ?? 'pki').replace(/^\/+|\/+$/g, '');
-  await client.write(`${mount}/revoke`, { serial_number: options.serialNumber }, options.signal ? { signal: options.signal } : {});
+  await client.write(
+    `${mount}/revoke`,
+    { serial_number: options.serialNumber },
+    options.signal ? { signal: options.signal } : {},
+  );
 }

@@ -20,7 +20,10 @@ const UNHEALTHY_STATUSES = [429, 472, 473, 501, 503];
  * `GET sys/health` (unauthenticated). Standbys count as healthy (standbyok, perfstandbyok); with
  * `acceptUnhealthy`, a sealed or uninitialised Vault's answer is returned instead of thrown.
  */
-export async function vaultHealth(client: VaultClient, options: { acceptUnhealthy?: boolean; signal?: AbortSignal } = {}): Promise<VaultHealth> {
+export async function vaultHealth(
+  client: VaultClient,
+  options: { acceptUnhealthy?: boolean; signal?: AbortSignal } = {},
+): Promise<VaultHealth> {
   const response = await client.request<never>('GET', 'sys/health', {
     query: { standbyok: 'true', perfstandbyok: 'true' },
     ...(options.acceptUnhealthy ? { acceptStatuses: UNHEALTHY_STATUSES } : {}),
@@ -39,8 +42,12 @@ export interface TokenLookup {
 }
 
 /** `GET auth/token/lookup-self`: throws a VaultPermissionError when the token is revoked or expired. */
-export async function lookupSelfToken(client: VaultClient, options: { signal?: AbortSignal } = {}): Promise<TokenLookup> {
-  return (await client.read<TokenLookup>('auth/token/lookup-self', options.signal ? { signal: options.signal } : {})).data;
+export async function lookupSelfToken(
+  client: VaultClient,
+  options: { signal?: AbortSignal } = {},
+): Promise<TokenLookup> {
+  return (await client.read<TokenLookup>('auth/token/lookup-self', options.signal ? { signal: options.signal } : {}))
+    .data;
 }
 
 /** `POST auth/token/revoke-self`: the client's token (and its leases) end now. */

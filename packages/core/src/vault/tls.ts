@@ -49,10 +49,16 @@ function readPem(file: string, setting: string, what: string): string {
     text = fs.readFileSync(file, 'utf8');
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-    throw new VaultConfigError(`${setting} names ${what} "${file}" that cannot be read (${reason}); point it at a readable PEM file`, { setting });
+    throw new VaultConfigError(
+      `${setting} names ${what} "${file}" that cannot be read (${reason}); point it at a readable PEM file`,
+      { setting },
+    );
   }
   if (!text.includes('-----BEGIN ')) {
-    throw new VaultConfigError(`${setting} names ${what} "${file}" that holds no PEM block; it must contain "-----BEGIN …-----"`, { setting });
+    throw new VaultConfigError(
+      `${setting} names ${what} "${file}" that holds no PEM block; it must contain "-----BEGIN …-----"`,
+      { setting },
+    );
   }
   return text;
 }
@@ -63,7 +69,10 @@ function readCaDirectory(dir: string, setting: string): string[] {
     entries = fs.readdirSync(dir, { withFileTypes: true });
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-    throw new VaultConfigError(`${setting} names the CA directory "${dir}" that cannot be read (${reason}); point it at a directory of PEM files`, { setting });
+    throw new VaultConfigError(
+      `${setting} names the CA directory "${dir}" that cannot be read (${reason}); point it at a directory of PEM files`,
+      { setting },
+    );
   }
   // Like Vault's Go client (go-rootcerts): every regular file (or link to one) in the directory.
   const pems = entries
@@ -80,14 +89,19 @@ function readCaDirectory(dir: string, setting: string): string[] {
 }
 
 /** Reads the files the TLS options name, once, at client construction. */
-export function loadTlsOptions(options: VaultTlsOptions = {}, names: TlsSettingNames = tlsOptionNames): AgentTlsOptions {
+export function loadTlsOptions(
+  options: VaultTlsOptions = {},
+  names: TlsSettingNames = tlsOptionNames,
+): AgentTlsOptions {
   const ca: string[] = [];
   if (options.caFile) ca.push(readPem(options.caFile, names.caFile, 'the CA file'));
   if (options.caPath) ca.push(...readCaDirectory(options.caPath, names.caPath));
   if (options.caPem) ca.push(options.caPem);
   if (Boolean(options.clientCert) !== Boolean(options.clientKey)) {
     const missing = options.clientCert ? names.clientKey : names.clientCert;
-    throw new VaultConfigError(`TLS client authentication needs both a certificate and a key; set ${missing} too`, { setting: missing });
+    throw new VaultConfigError(`TLS client authentication needs both a certificate and a key; set ${missing} too`, {
+      setting: missing,
+    });
   }
   return {
     ...(ca.length > 0 ? { ca } : {}),

@@ -20,12 +20,28 @@ beforeAll(() => {
 test('the corpus has at least 400 cases in every group it names', () => {
   expect(cases.length).toBeGreaterThanOrEqual(400);
   const groups = new Set(cases.map((c) => c.group));
-  expect([...groups].sort()).toEqual(expect.arrayContaining(['builtins', 'control', 'define', 'delims', 'field', 'missingkey', 'printf', 'range', 'syntax', 'text']));
+  expect([...groups].sort()).toEqual(
+    expect.arrayContaining([
+      'builtins',
+      'control',
+      'define',
+      'delims',
+      'field',
+      'missingkey',
+      'printf',
+      'range',
+      'syntax',
+      'text',
+    ]),
+  );
 });
 
-test.each(cases.map((c, i) => [`#${i} [${c.group ?? ''}] ${c.template.slice(0, 60)}`, i] as const))('%s', (_title, i) => {
-  const c = cases[i] as CorpusCase;
-  const ours = renderWithUs(c, FUNC_SETS);
-  const theirs = go[i] as Rendered;
-  expect(difference(ours, theirs) ?? 'same').toBe('same');
-});
+test.each(cases.map((c, i) => [`#${i} [${c.group ?? ''}] ${c.template.slice(0, 60)}`, i] as const))(
+  '%s',
+  (_title, i) => {
+    const c = cases[i] as CorpusCase;
+    const ours = renderWithUs(c, FUNC_SETS);
+    const theirs = go[i] as Rendered;
+    expect(difference(ours, theirs) ?? 'same').toBe('same');
+  },
+);

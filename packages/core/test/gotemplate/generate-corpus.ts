@@ -28,7 +28,10 @@ export const DATA = JSON.stringify({
   html: `<a href='x'>&"b"</a>`,
   multiline: 'line one\nline two\n',
   'odd keys': { 'with space': 1, 'dash-key': 2, '': 'emptykey', ünï: 3, '1num': 'n' },
-  Data: { data: { username: 'app', password: 's3cr:t/"q"', port: 5432 }, metadata: { version: 3, created_time: '2024-01-01T00:00:00Z' } },
+  Data: {
+    data: { username: 'app', password: 's3cr:t/"q"', port: 5432 },
+    metadata: { version: 3, created_time: '2024-01-01T00:00:00Z' },
+  },
   Secrets: { username: 'app', password: 'pa$$w0rd', 'api-key': 'k-123' },
   Annotations: { 'app.kubernetes.io/name': 'web' },
   Labels: {},
@@ -70,7 +73,8 @@ for (const t of [
   '{{`{{`}}',
   'line1\nline2\n',
   'tab\there',
-]) add('text', t);
+])
+  add('text', t);
 
 // --- fields, chains, dot, variables ---------------------------------------------------------------
 for (const f of [
@@ -113,7 +117,8 @@ for (const f of [
   '.',
   '."odd keys"',
   '.Secrets',
-]) add('field', `{{${f}}}`);
+])
+  add('field', `{{${f}}}`);
 add('field', '{{.name 1}}');
 add('field', '{{"x" | .name}}');
 add('field', '{{.map.a.b}}');
@@ -122,7 +127,16 @@ add('field', '{{ (.map.c).d }}');
 add('field', '{{ (index .mixed 4).k }}');
 add('field', '{{ $.odd }}');
 for (const d of ['', '"just a string"', '42', '[1,"two",3.5,null]', 'null', 'true', '{}']) {
-  for (const t of ['{{.}}', '{{.x}}', '{{.x.y}}', '{{$}}', '{{print .}}', '{{if .}}T{{else}}F{{end}}', '{{len .}}', '{{range .}}<{{.}}>{{end}}']) {
+  for (const t of [
+    '{{.}}',
+    '{{.x}}',
+    '{{.x.y}}',
+    '{{$}}',
+    '{{print .}}',
+    '{{if .}}T{{else}}F{{end}}',
+    '{{len .}}',
+    '{{range .}}<{{.}}>{{end}}',
+  ]) {
     add('data-root', t, { data: d });
   }
 }
@@ -147,7 +161,8 @@ for (const t of [
   '{{$x.y}}',
   '{{$x:=1}}{{$x}}',
   '{{$x :=1}}',
-]) add('variables', t);
+])
+  add('variables', t);
 
 // --- if / else / with ------------------------------------------------------------------------------
 for (const t of [
@@ -179,7 +194,8 @@ for (const t of [
   '{{range .list}}{{else if .on}}x{{end}}',
   '{{if eq .name "web"}}W{{end}}',
   '{{if and .on (not .off)}}both{{end}}',
-]) add('control', t);
+])
+  add('control', t);
 
 // --- range, break, continue -------------------------------------------------------------------------
 for (const t of [
@@ -222,7 +238,8 @@ for (const t of [
   '{{range (index .mixed 5)}}{{.}}{{end}}',
   '{{range $i, $c := 2}}{{end}}',
   '{{range 2.5}}x{{end}}',
-]) add('range', t);
+])
+  add('range', t);
 
 // --- define, template, block ------------------------------------------------------------------------
 for (const t of [
@@ -247,9 +264,14 @@ for (const t of [
   '{{define "a" 1}}{{end}}',
   '{{define "inner"}}[{{.}}]{{end}}{{range .list}}{{template "inner" .}}{{end}}',
   '{{define `raw`}}R{{end}}{{template `raw`}}',
-]) add('define', t);
-add('define', '{{template "helper" .name}}', { templates: [{ name: 'helpers', text: '{{define "helper"}}<{{.}}>{{end}}' }] });
-add('define', '{{template "helper" .}}', { templates: [{ name: 'helpers', text: '{{define "helper"}}{{.missing.x}}{{end}}' }] });
+])
+  add('define', t);
+add('define', '{{template "helper" .name}}', {
+  templates: [{ name: 'helpers', text: '{{define "helper"}}<{{.}}>{{end}}' }],
+});
+add('define', '{{template "helper" .}}', {
+  templates: [{ name: 'helpers', text: '{{define "helper"}}{{.missing.x}}{{end}}' }],
+});
 add('define', '{{template "helpers" .}}', { templates: [{ name: 'helpers', text: 'body {{.name}}' }] });
 
 // --- builtins ----------------------------------------------------------------------------------------
@@ -386,7 +408,8 @@ for (const t of [
   '{{call .name}}',
   '{{call .missing}}',
   '{{call}}',
-]) add('builtins', t);
+])
+  add('builtins', t);
 
 // --- pipelines, literals, parse errors ----------------------------------------------------------------
 for (const t of [
@@ -475,11 +498,76 @@ for (const t of [
   '{{"bad\\q"}}',
   '{{"\\\'"}}',
   '{{printf "%q" "\\a\\b\\f\\v\\x7f"}}',
-]) add('syntax', t);
+])
+  add('syntax', t);
 
 // --- printf verbs over values -------------------------------------------------------------------------
-const VERB_VALUES = ['42', '-42', '0', '3.14159', '2.5', '0.125', '1e21', '1e-7', '.big', '.tiny', '.port', '"héllo"', '""', '.list', '.map', '.nil', '.on', "'x'", '.nums', '.negzero', '.huge'];
-const VERBS = ['%v', '%s', '%d', '%q', '%x', '%X', '%f', '%t', '%5d', '%-10s|', '%05.2f', '%+v', '%T', '%e', '%g', '%o', '%b', '%c', '%U', '%#v', '%.2f', '%.0f', '%8.3f|', '%.3g', '%10.4v|', '%#x', '% x', '%+d', '%.2s', '%x', '%6.2e', '%-8v|', '%08.3f', '%+.1e', '%E', '%G', '%#o', '%O', '%#U', '%05s', '%.1f'];
+const VERB_VALUES = [
+  '42',
+  '-42',
+  '0',
+  '3.14159',
+  '2.5',
+  '0.125',
+  '1e21',
+  '1e-7',
+  '.big',
+  '.tiny',
+  '.port',
+  '"héllo"',
+  '""',
+  '.list',
+  '.map',
+  '.nil',
+  '.on',
+  "'x'",
+  '.nums',
+  '.negzero',
+  '.huge',
+];
+const VERBS = [
+  '%v',
+  '%s',
+  '%d',
+  '%q',
+  '%x',
+  '%X',
+  '%f',
+  '%t',
+  '%5d',
+  '%-10s|',
+  '%05.2f',
+  '%+v',
+  '%T',
+  '%e',
+  '%g',
+  '%o',
+  '%b',
+  '%c',
+  '%U',
+  '%#v',
+  '%.2f',
+  '%.0f',
+  '%8.3f|',
+  '%.3g',
+  '%10.4v|',
+  '%#x',
+  '% x',
+  '%+d',
+  '%.2s',
+  '%x',
+  '%6.2e',
+  '%-8v|',
+  '%08.3f',
+  '%+.1e',
+  '%E',
+  '%G',
+  '%#o',
+  '%O',
+  '%#U',
+  '%05s',
+  '%.1f',
+];
 VERB_VALUES.forEach((v, i) => {
   // Every value with every common verb would be ~900 cases; each value meets a rotating slice of verbs.
   for (let j = 0; j < 12; j++) {
@@ -597,7 +685,8 @@ for (const t of [
   '{{printf "%06.1f|" .mixed}}',
   '{{printf "%8v|" .mixed}}',
   '{{printf "%s" .emptyMap}}',
-]) add('printf', t);
+])
+  add('printf', t);
 
 // --- delimiters and missingkey --------------------------------------------------------------------------
 add('delims', '<<.name>> {{.name}}', { delims: ['<<', '>>'] });
@@ -655,7 +744,8 @@ for (const t of [
   '{{range .port}}x{{end}}',
   '{{if .port}}t{{end}}',
   '{{.mixed}}',
-]) add('json-number', t, { numbers: 'json.Number' });
+])
+  add('json-number', t, { numbers: 'json.Number' });
 
 // --- realistic templates: vault-k8s and VSO documentation shapes ---------------------------------------------
 const agentData = JSON.stringify({
@@ -671,7 +761,8 @@ for (const t of [
   '[client]\nuser = {{ .Data.data.username }}\npassword = {{ .Data.data.password }}\n',
   '{{ if .Renewable }}renewable for {{ .LeaseDuration }}s{{ end }}',
   '{{ printf "%s:%s" .Data.data.username .Data.data.password }}',
-]) add('agent-shapes', t, { data: agentData, numbers: 'json.Number' });
+])
+  add('agent-shapes', t, { data: agentData, numbers: 'json.Number' });
 
 cases.push(...SPRIG_CASES(DATA));
 

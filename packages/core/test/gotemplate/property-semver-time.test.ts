@@ -13,8 +13,18 @@ const RUNS = Number(process.env.PROPERTY_RUNS ?? 300);
 const num = fc.constantFrom('0', '1', '2', '3', '10', '01', 'x', 'X', '*', '18446744073709551616');
 const preId = fc.constantFrom('alpha', 'beta', '0', '1', '01', 'rc-1', 'x', 'a_b', '');
 const version = fc
-  .tuple(fc.constantFrom('', 'v'), num, fc.option(num), fc.option(num), fc.option(fc.array(preId, { minLength: 1, maxLength: 2 })), fc.option(fc.constantFrom('build', 'b.1', 'x_y')))
-  .map(([v, a, b, c, pre, meta]) => `${v}${a}${b === null ? '' : `.${b}`}${b !== null && c !== null ? `.${c}` : ''}${pre === null ? '' : `-${pre.join('.')}`}${meta === null ? '' : `+${meta}`}`);
+  .tuple(
+    fc.constantFrom('', 'v'),
+    num,
+    fc.option(num),
+    fc.option(num),
+    fc.option(fc.array(preId, { minLength: 1, maxLength: 2 })),
+    fc.option(fc.constantFrom('build', 'b.1', 'x_y')),
+  )
+  .map(
+    ([v, a, b, c, pre, meta]) =>
+      `${v}${a}${b === null ? '' : `.${b}`}${b !== null && c !== null ? `.${c}` : ''}${pre === null ? '' : `-${pre.join('.')}`}${meta === null ? '' : `+${meta}`}`,
+  );
 const op = fc.constantFrom('', '=', '!=', '>', '<', '>=', '=>', '<=', '=<', '~', '~>', '^');
 const single = fc.tuple(op, fc.constantFrom('', ' '), version).map(([o, s, v]) => `${o}${s}${v}`);
 const constraint = fc.oneof(
@@ -26,7 +36,10 @@ const constraint = fc.oneof(
 
 const semverCase = fc.oneof(
   version.map((v) => `{{ semver "${v}" }}`),
-  version.map((v) => `{{ with semver "${v}" }}{{ .Major }}.{{ .Minor }}.{{ .Patch }}-{{ .Prerelease }}+{{ .Metadata }} {{ .Original }} {{ .IncPatch }}{{ end }}`),
+  version.map(
+    (v) =>
+      `{{ with semver "${v}" }}{{ .Major }}.{{ .Minor }}.{{ .Patch }}-{{ .Prerelease }}+{{ .Metadata }} {{ .Original }} {{ .IncPatch }}{{ end }}`,
+  ),
   fc.tuple(version, version).map(([a, b]) => `{{ (semver "${a}").Compare (semver "${b}") }}`),
   fc.tuple(constraint, version).map(([c, v]) => `{{ semverCompare "${c}" "${v}" }}`),
 );
@@ -34,11 +47,47 @@ const semverCase = fc.oneof(
 // Layouts from Go's elements and separators; values formatted from a random date with the same or a
 // neighbouring layout, sometimes damaged, so both successes and each kind of error come up.
 const element = fc.constantFrom(
-  '2006', '06', '01', '1', 'Jan', 'January', '02', '2', '_2', '002', 'Mon', 'Monday', '15', '03', '3', '04', '4', '05', '5',
-  'PM', 'pm', 'MST', '-0700', '-07:00', '-07', 'Z07:00', 'Z0700', '.000', '.999', ',000', '.000000', '.999999999',
+  '2006',
+  '06',
+  '01',
+  '1',
+  'Jan',
+  'January',
+  '02',
+  '2',
+  '_2',
+  '002',
+  'Mon',
+  'Monday',
+  '15',
+  '03',
+  '3',
+  '04',
+  '4',
+  '05',
+  '5',
+  'PM',
+  'pm',
+  'MST',
+  '-0700',
+  '-07:00',
+  '-07',
+  'Z07:00',
+  'Z0700',
+  '.000',
+  '.999',
+  ',000',
+  '.000000',
+  '.999999999',
 );
-const layout = fc.array(fc.tuple(element, fc.constantFrom('-', ' ', ':', 'T', '/', ', ', '')), { minLength: 1, maxLength: 6 })
-  .map((parts) => parts.map(([e, s]) => e + s).join('').replace(/[-:T/, ]+$/, ''));
+const layout = fc
+  .array(fc.tuple(element, fc.constantFrom('-', ' ', ':', 'T', '/', ', ', '')), { minLength: 1, maxLength: 6 })
+  .map((parts) =>
+    parts
+      .map(([e, s]) => e + s)
+      .join('')
+      .replace(/[-:T/, ]+$/, ''),
+  );
 const time = fc.record({
   unix: fc.bigInt({ min: -62135596800n, max: 253402300799n }),
   nsec: fc.integer({ min: 0, max: 999_999_999 }),
@@ -66,7 +115,9 @@ function compare(templates: string[]): void {
     const ours = renderWithUs(c, FUNC_SETS);
     const theirs = go[i];
     if (ours.output !== theirs?.output || (theirs?.error !== undefined && ours.error !== theirs.error)) {
-      failures.push(`${c.template}\n  go:   ${JSON.stringify(theirs)}\n  ours: ${JSON.stringify(ours)}\n  corpus entry: ${JSON.stringify({ ...c, group: 'property' })}`);
+      failures.push(
+        `${c.template}\n  go:   ${JSON.stringify(theirs)}\n  ours: ${JSON.stringify(ours)}\n  corpus entry: ${JSON.stringify({ ...c, group: 'property' })}`,
+      );
     }
   });
   expect(failures.slice(0, 5)).toEqual([]);

@@ -8,7 +8,21 @@ import { type CorpusCase, difference, renderWithGo, renderWithUs } from './refer
 const SEED = Number(process.env.PROPERTY_SEED ?? 20261206);
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 300);
 
-const FIELDS = ['.name', '.list', '.map', '.map.a', '.map.b.c', '.num', '.nil', '.missing', '.flag', '.text', '.', '$', '$.list'];
+const FIELDS = [
+  '.name',
+  '.list',
+  '.map',
+  '.map.a',
+  '.map.b.c',
+  '.num',
+  '.nil',
+  '.missing',
+  '.flag',
+  '.text',
+  '.',
+  '$',
+  '$.list',
+];
 
 const text = fc.stringMatching(/^[a-z \n\t{}é✓😀-]{0,6}$/u).filter((s) => !s.includes('{{') && !s.endsWith('{'));
 const goString = fc.string({ unit: 'grapheme', maxLength: 5 }).map((s) => JSON.stringify(s));
@@ -23,25 +37,109 @@ const operand = fc.oneof(fc.constantFrom(...FIELDS), goString, number, fc.consta
 const VERBS = ['%v', '%s', '%d', '%q', '%x', '%5.2f', '%-4v', '%T', '%+d', '%e', '%g', '%06.1f', '%t', '%c'];
 
 const { expr } = fc.letrec<{ expr: string; call: string }>((tie) => ({
-  expr: fc.oneof({ depthSize: 'small', withCrossShrink: true }, operand, tie('call'), tie('call').map((c) => `(${c})`)),
+  expr: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    operand,
+    tie('call'),
+    tie('call').map((c) => `(${c})`),
+  ),
   call: fc.oneof(
-    fc.tuple(fc.constantFrom('len', 'not', 'html', 'js', 'urlquery', 'print', 'println'), tie('expr')).map(([f, a]) => `${f} ${a}`),
-    fc.tuple(fc.constantFrom('eq', 'ne', 'lt', 'le', 'gt', 'ge', 'and', 'or', 'index', 'print'), tie('expr'), tie('expr')).map(([f, a, b]) => `${f} ${a} ${b}`),
+    fc
+      .tuple(fc.constantFrom('len', 'not', 'html', 'js', 'urlquery', 'print', 'println'), tie('expr'))
+      .map(([f, a]) => `${f} ${a}`),
+    fc
+      .tuple(
+        fc.constantFrom('eq', 'ne', 'lt', 'le', 'gt', 'ge', 'and', 'or', 'index', 'print'),
+        tie('expr'),
+        tie('expr'),
+      )
+      .map(([f, a, b]) => `${f} ${a} ${b}`),
     fc.tuple(fc.constantFrom(...VERBS), tie('expr')).map(([v, a]) => `printf "${v}" ${a}`),
     fc.tuple(tie('expr'), fc.constantFrom(...VERBS)).map(([a, v]) => `${a} | printf "${v}"`),
-    fc.tuple(fc.constantFrom('slice'), tie('expr'), fc.integer({ min: 0, max: 3 })).map(([f, a, i]) => `${f} ${a} ${i}`),
+    fc
+      .tuple(fc.constantFrom('slice'), tie('expr'), fc.integer({ min: 0, max: 3 }))
+      .map(([f, a, i]) => `${f} ${a} ${i}`),
   ),
 }));
 
 // The same shapes plus VSO's sprig functions (parsed with funcs: vso).
 const { vsoExpr } = fc.letrec<{ vsoExpr: string; vsoCall: string }>((tie) => ({
-  vsoExpr: fc.oneof({ depthSize: 'small', withCrossShrink: true }, operand, tie('vsoCall'), tie('vsoCall').map((c) => `(${c})`)),
+  vsoExpr: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    operand,
+    tie('vsoCall'),
+    tie('vsoCall').map((c) => `(${c})`),
+  ),
   vsoCall: fc.oneof(
-    fc.tuple(fc.constantFrom('upper', 'lower', 'title', 'quote', 'squote', 'toString', 'toJson', 'b64enc', 'trim', 'empty', 'kindOf', 'typeOf', 'len', 'sha256sum', 'toStrings', 'int64', 'float64', 'add1', 'nospace', 'initials', 'swapcase'), tie('vsoExpr')).map(([f, a]) => `${f} ${a}`),
-    fc.tuple(fc.constantFrom('default', 'coalesce', 'add', 'sub', 'mul', 'max', 'min', 'list', 'ternary', 'eq', 'cat', 'addf', 'mulf', 'contains', 'hasPrefix', 'trimPrefix', 'has'), tie('vsoExpr'), tie('vsoExpr')).map(([f, a, b]) => (f === 'ternary' ? `ternary ${a} ${b} true` : `${f} ${a} ${b}`)),
-    fc.tuple(fc.constantFrom('trunc', 'abbrev', 'repeat', 'indent', 'nindent', 'substr 0'), fc.integer({ min: 0, max: 6 }), tie('vsoExpr')).map(([f, i, a]) => `${f} ${i} (toString ${a})`),
-    fc.tuple(tie('vsoExpr'), fc.constantFrom('upper', 'quote', 'toJson', 'b64enc', 'default "d"', 'join ","', 'printf "%v"')).map(([a, f]) => `${a} | ${f}`),
-    fc.tuple(fc.constantFrom('get', 'hasKey', 'dig "a"'), tie('vsoExpr')).map(([f, k]) => (f === 'dig "a"' ? `dig "a" ${k} .map` : `${f} .map (toString ${k})`)),
+    fc
+      .tuple(
+        fc.constantFrom(
+          'upper',
+          'lower',
+          'title',
+          'quote',
+          'squote',
+          'toString',
+          'toJson',
+          'b64enc',
+          'trim',
+          'empty',
+          'kindOf',
+          'typeOf',
+          'len',
+          'sha256sum',
+          'toStrings',
+          'int64',
+          'float64',
+          'add1',
+          'nospace',
+          'initials',
+          'swapcase',
+        ),
+        tie('vsoExpr'),
+      )
+      .map(([f, a]) => `${f} ${a}`),
+    fc
+      .tuple(
+        fc.constantFrom(
+          'default',
+          'coalesce',
+          'add',
+          'sub',
+          'mul',
+          'max',
+          'min',
+          'list',
+          'ternary',
+          'eq',
+          'cat',
+          'addf',
+          'mulf',
+          'contains',
+          'hasPrefix',
+          'trimPrefix',
+          'has',
+        ),
+        tie('vsoExpr'),
+        tie('vsoExpr'),
+      )
+      .map(([f, a, b]) => (f === 'ternary' ? `ternary ${a} ${b} true` : `${f} ${a} ${b}`)),
+    fc
+      .tuple(
+        fc.constantFrom('trunc', 'abbrev', 'repeat', 'indent', 'nindent', 'substr 0'),
+        fc.integer({ min: 0, max: 6 }),
+        tie('vsoExpr'),
+      )
+      .map(([f, i, a]) => `${f} ${i} (toString ${a})`),
+    fc
+      .tuple(
+        tie('vsoExpr'),
+        fc.constantFrom('upper', 'quote', 'toJson', 'b64enc', 'default "d"', 'join ","', 'printf "%v"'),
+      )
+      .map(([a, f]) => `${a} | ${f}`),
+    fc
+      .tuple(fc.constantFrom('get', 'hasKey', 'dig "a"'), tie('vsoExpr'))
+      .map(([f, k]) => (f === 'dig "a"' ? `dig "a" ${k} .map` : `${f} .map (toString ${k})`)),
   ),
 }));
 
@@ -57,9 +155,9 @@ const { body } = fc.letrec<{ body: string; item: string }>((tie) => ({
     action,
     fc.tuple(expr, tie('body'), tie('body')).map(([c, a, b]) => `{{if ${c}}}${a}{{else}}${b}{{end}}`),
     fc.tuple(expr, tie('body')).map(([c, a]) => `{{with ${c}}}${a}{{end}}`),
-    fc.tuple(fc.constantFrom('.list', '.map', '.num', '3', '.text', '.missing'), tie('body'), tie('body')).map(
-      ([r, a, b]) => `{{range $i, $v := ${r}}}${a}{{$i}}:{{$v}}{{else}}${b}{{end}}`,
-    ),
+    fc
+      .tuple(fc.constantFrom('.list', '.map', '.num', '3', '.text', '.missing'), tie('body'), tie('body'))
+      .map(([r, a, b]) => `{{range $i, $v := ${r}}}${a}{{$i}}:{{$v}}{{else}}${b}{{end}}`),
     fc.tuple(expr, tie('body')).map(([e, a]) => `{{$x := ${e}}}${a}{{$x}}`),
   ),
 }));
@@ -79,15 +177,21 @@ const data = fc
 
 test(`random templates and data render as Go renders them (seed ${SEED}, ${RUNS} runs)`, () => {
   fc.assert(
-    fc.property(body, data, fc.constantFrom<'default' | 'zero' | 'error'>('default', 'zero', 'error'), (template, json, missingkey) => {
-      const c: CorpusCase = { name: 't', template, data: json, missingkey };
-      const [go] = renderWithGo([c]);
-      // Known difference (README): a string sliced inside a UTF-8 sequence holds bytes no JavaScript
-      // string can; Go prints the raw bytes, we print U+FFFD.
-      fc.pre(!(template.includes('slice') && /\ufffd/.test(go?.output ?? '')));
-      const diff = difference(renderWithUs(c, FUNC_SETS), go as never);
-      if (diff !== undefined) throw new Error(`${diff}\ncorpus entry: ${JSON.stringify({ ...c, group: 'property' })}`);
-    }),
+    fc.property(
+      body,
+      data,
+      fc.constantFrom<'default' | 'zero' | 'error'>('default', 'zero', 'error'),
+      (template, json, missingkey) => {
+        const c: CorpusCase = { name: 't', template, data: json, missingkey };
+        const [go] = renderWithGo([c]);
+        // Known difference (README): a string sliced inside a UTF-8 sequence holds bytes no JavaScript
+        // string can; Go prints the raw bytes, we print U+FFFD.
+        fc.pre(!(template.includes('slice') && /\ufffd/.test(go?.output ?? '')));
+        const diff = difference(renderWithUs(c, FUNC_SETS), go as never);
+        if (diff !== undefined)
+          throw new Error(`${diff}\ncorpus entry: ${JSON.stringify({ ...c, group: 'property' })}`);
+      },
+    ),
     { seed: SEED, numRuns: RUNS },
   );
 });

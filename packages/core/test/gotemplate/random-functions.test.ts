@@ -10,7 +10,12 @@ import { type CorpusCase, renderWithGo, renderWithUs } from './reference.ts';
 
 /** Renders `template` `times` times with Go and with ours (VSO's set, data {}). */
 function both(template: string, times: number): { go: string[]; ours: string[] } {
-  const cases: CorpusCase[] = Array.from({ length: times }, () => ({ name: 't', template, data: '{"pw":"s3cret pässword"}', funcs: 'vso' }));
+  const cases: CorpusCase[] = Array.from({ length: times }, () => ({
+    name: 't',
+    template,
+    data: '{"pw":"s3cret pässword"}',
+    funcs: 'vso',
+  }));
   const render = (r: { output?: string; error?: string }): string => {
     if (r.output === undefined) throw new Error(`render failed: ${r.error}`);
     return r.output;
@@ -55,7 +60,10 @@ test('shuffle: a permutation of the runes, in both, and not always the same one'
 });
 
 test('ago: the same elapsed time as Go for a parsed date and a Unix time', () => {
-  const { go, ours } = both('{{ ago (mustToDate "2006-01-02 15:04:05" "2021-06-01 12:00:00") }}|{{ ago 1600000000 }}', 1);
+  const { go, ours } = both(
+    '{{ ago (mustToDate "2006-01-02 15:04:05" "2021-06-01 12:00:00") }}|{{ ago 1600000000 }}',
+    1,
+  );
   const parts = (s: string): number[] => s.split('|').map((d) => Number(parseGoDuration(d) as bigint) / 1e9);
   const [goDate, goUnix] = parts(go[0] as string);
   const [ourDate, ourUnix] = parts(ours[0] as string);

@@ -26,10 +26,16 @@ export interface Rendered {
 /** Renders every case with the Go engine in one process (one JSON line per case each way). */
 export function renderWithGo(cases: readonly CorpusCase[]): Rendered[] {
   const input = cases.map((c) => JSON.stringify(c)).join('\n') + '\n';
-  const run = spawnSync(binaryPath('gotemplate-ref'), [], { input, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, timeout: 120_000 });
+  const run = spawnSync(binaryPath('gotemplate-ref'), [], {
+    input,
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+    timeout: 120_000,
+  });
   if (run.status !== 0) throw new Error(`gotemplate-ref failed (status ${run.status}): ${run.stderr}`);
   const lines = run.stdout.split('\n').filter((l) => l.length > 0);
-  if (lines.length !== cases.length) throw new Error(`gotemplate-ref answered ${lines.length} of ${cases.length} cases`);
+  if (lines.length !== cases.length)
+    throw new Error(`gotemplate-ref answered ${lines.length} of ${cases.length} cases`);
   return lines.map((l) => JSON.parse(l) as Rendered);
 }
 
@@ -69,7 +75,9 @@ export function errorLine(message: string | undefined): number | undefined {
 export function difference(ours: Rendered, go: Rendered): string | undefined {
   if (go.output !== undefined) {
     if (ours.output === go.output) return undefined;
-    return ours.output === undefined ? `we failed (${ours.error}) where Go printed ${JSON.stringify(go.output)}` : `output ${JSON.stringify(ours.output)} != Go's ${JSON.stringify(go.output)}`;
+    return ours.output === undefined
+      ? `we failed (${ours.error}) where Go printed ${JSON.stringify(go.output)}`
+      : `output ${JSON.stringify(ours.output)} != Go's ${JSON.stringify(go.output)}`;
   }
   if (ours.output !== undefined) return `we printed ${JSON.stringify(ours.output)} where Go failed: ${go.error}`;
   const ourPhase = ours.phase === 'limit' ? 'exec' : ours.phase;

@@ -47,11 +47,24 @@ export function shouldInject(pod: V1Pod): Gate {
   if (raw === undefined) return skip('not-requested', `${A.agentInject} is not set`);
   const inject = parseBool(raw);
   if (isRejected(inject)) {
-    const issue: AnnotationIssue = { annotation: A.agentInject, value: raw, source: 'pod', message: `expected ${inject.expected}` };
-    return { inject: false, decision: { kind: 'deny', message: `error checking if should inject agent: ${formatIssue(issue)}`, issues: [issue] } };
+    const issue: AnnotationIssue = {
+      annotation: A.agentInject,
+      value: raw,
+      source: 'pod',
+      message: `expected ${inject.expected}`,
+    };
+    return {
+      inject: false,
+      decision: {
+        kind: 'deny',
+        message: `error checking if should inject agent: ${formatIssue(issue)}`,
+        issues: [issue],
+      },
+    };
   }
   if (!inject) return skip('not-requested', `${A.agentInject} is false`);
-  if (annotations[A.agentInjectStatus] === STATUS_INJECTED) return skip('already-injected', `${A.agentInjectStatus} is ${STATUS_INJECTED}`);
+  if (annotations[A.agentInjectStatus] === STATUS_INJECTED)
+    return skip('already-injected', `${A.agentInjectStatus} is ${STATUS_INJECTED}`);
   const phase = pod.status?.phase ?? '';
   if (phase !== '' && phase !== 'Pending') return skip('not-pending', `the pod is ${phase}, not Pending`);
   return { inject: true };
@@ -76,14 +89,23 @@ export interface DecideOptions extends MutateOptions {
   readonly podIsJsonData?: boolean;
 }
 
-export function decide(pod: V1Pod, namespace: string | undefined, defaults: InjectorDefaults = {}, options: DecideOptions = {}): AdmissionDecision {
+export function decide(
+  pod: V1Pod,
+  namespace: string | undefined,
+  defaults: InjectorDefaults = {},
+  options: DecideOptions = {},
+): AdmissionDecision {
   const gate = shouldInject(pod);
   if (!gate.inject) return gate.decision;
 
   const requestNamespace = namespace ?? pod.metadata?.namespace ?? '';
-  if (requestNamespace === '') return { kind: 'deny', message: 'error with request namespace: namespace missing from request' };
+  if (requestNamespace === '')
+    return { kind: 'deny', message: 'error with request namespace: namespace missing from request' };
   if (SYSTEM_NAMESPACES.includes(requestNamespace)) {
-    return { kind: 'deny', message: `error with request namespace: cannot inject into system namespaces: ${requestNamespace}` };
+    return {
+      kind: 'deny',
+      message: `error with request namespace: cannot inject into system namespaces: ${requestNamespace}`,
+    };
   }
 
   // Cost first: a pod over the caps is denied before its annotations are parsed.
@@ -102,9 +124,17 @@ export function decide(pod: V1Pod, namespace: string | undefined, defaults: Inje
 
   try {
     const mutated = mutatePod(pod, spec, options);
-    return { kind: 'inject', spec, pod: mutated, patch: createPatch(pod, mutated, { beforeIsJsonData: options.podIsJsonData === true }), injectionType: injectionType(spec), warnings: spec.warnings };
+    return {
+      kind: 'inject',
+      spec,
+      pod: mutated,
+      patch: createPatch(pod, mutated, { beforeIsJsonData: options.podIsJsonData === true }),
+      injectionType: injectionType(spec),
+      warnings: spec.warnings,
+    };
   } catch (error) {
-    if (error instanceof MutationError) return { kind: 'deny', message: `error creating patch for agent: ${error.message}` };
+    if (error instanceof MutationError)
+      return { kind: 'deny', message: `error creating patch for agent: ${error.message}` };
     throw error;
   }
 }

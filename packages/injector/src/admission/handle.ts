@@ -15,7 +15,11 @@ export interface AdmissionResult {
 }
 
 /** @throws AdmissionReviewError when `body` is not a usable AdmissionReview */
-export function handleAdmissionReview(body: unknown, defaults: InjectorDefaults = {}, options: MutateOptions = {}): AdmissionResult {
+export function handleAdmissionReview(
+  body: unknown,
+  defaults: InjectorDefaults = {},
+  options: MutateOptions = {},
+): AdmissionResult {
   const review = parseAdmissionReview(body);
   const kind = review.request.kind?.kind;
   const decision: AdmissionDecision =

@@ -20,7 +20,11 @@ export interface ReviewLimits {
 // carry ~10 annotations), small enough that a worst-case review stays in the tens of milliseconds.
 // 256 KiB is Kubernetes' own limit for all annotations of an object, which the API server only checks
 // after the webhooks have run.
-export const DEFAULT_REVIEW_LIMITS: ReviewLimits = { maxSecrets: 100, maxAnnotations: 1_200, maxAnnotationBytes: 256 * 1024 };
+export const DEFAULT_REVIEW_LIMITS: ReviewLimits = {
+  maxSecrets: 100,
+  maxAnnotations: 1_200,
+  maxAnnotationBytes: 256 * 1024,
+};
 
 const DEFINING_PREFIXES = SECRET_DEFINING.map((family) => `${A[family]}-`);
 
@@ -43,9 +47,12 @@ export function overLimits(pod: V1Pod, limits: ReviewLimits = DEFAULT_REVIEW_LIM
       }
     }
   }
-  const fix = 'split the secrets over several pods, or raise the injector\'s limit';
-  if (secrets.size > limits.maxSecrets) return `the pod defines ${secrets.size} secrets; at most ${limits.maxSecrets} are injected per pod (--max-secrets, AGENT_INJECT_MAX_SECRETS): ${fix}`;
-  if (count > limits.maxAnnotations) return `the pod has ${count} ${ANNOTATION_PREFIX}* annotations; at most ${limits.maxAnnotations} are read per pod (--max-annotations, AGENT_INJECT_MAX_ANNOTATIONS): ${fix}`;
-  if (bytes > limits.maxAnnotationBytes) return `the pod's ${ANNOTATION_PREFIX}* annotations are ${bytes} bytes; at most ${limits.maxAnnotationBytes} are read per pod (--max-annotation-bytes, AGENT_INJECT_MAX_ANNOTATION_BYTES): ${fix}`;
+  const fix = "split the secrets over several pods, or raise the injector's limit";
+  if (secrets.size > limits.maxSecrets)
+    return `the pod defines ${secrets.size} secrets; at most ${limits.maxSecrets} are injected per pod (--max-secrets, AGENT_INJECT_MAX_SECRETS): ${fix}`;
+  if (count > limits.maxAnnotations)
+    return `the pod has ${count} ${ANNOTATION_PREFIX}* annotations; at most ${limits.maxAnnotations} are read per pod (--max-annotations, AGENT_INJECT_MAX_ANNOTATIONS): ${fix}`;
+  if (bytes > limits.maxAnnotationBytes)
+    return `the pod's ${ANNOTATION_PREFIX}* annotations are ${bytes} bytes; at most ${limits.maxAnnotationBytes} are read per pod (--max-annotation-bytes, AGENT_INJECT_MAX_ANNOTATION_BYTES): ${fix}`;
   return undefined;
 }

@@ -5,7 +5,14 @@
 
 type Json = unknown;
 
-const describe = (value: Json): string => (value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'an object' : `a ${typeof value}`);
+const describe = (value: Json): string =>
+  value === null
+    ? 'null'
+    : Array.isArray(value)
+      ? 'a list'
+      : typeof value === 'object'
+        ? 'an object'
+        : `a ${typeof value}`;
 
 class ShapeError extends Error {}
 
@@ -80,9 +87,15 @@ export function podShapeProblem(object: Record<string, Json>, prefix = 'request.
     optionalObject(metadata?.annotations, `${prefix}.metadata.annotations`);
     optionalObject(metadata?.labels, `${prefix}.metadata.labels`);
     const spec = optionalObject(object.spec, `${prefix}.spec`);
-    optionalList(spec?.containers, `${prefix}.spec.containers`).forEach((c, i) => checkContainer(c, `${prefix}.spec.containers[${i}]`));
-    optionalList(spec?.initContainers, `${prefix}.spec.initContainers`).forEach((c, i) => checkContainer(c, `${prefix}.spec.initContainers[${i}]`));
-    optionalList(spec?.volumes, `${prefix}.spec.volumes`).forEach((v, i) => checkVolume(v, `${prefix}.spec.volumes[${i}]`));
+    optionalList(spec?.containers, `${prefix}.spec.containers`).forEach((c, i) =>
+      checkContainer(c, `${prefix}.spec.containers[${i}]`),
+    );
+    optionalList(spec?.initContainers, `${prefix}.spec.initContainers`).forEach((c, i) =>
+      checkContainer(c, `${prefix}.spec.initContainers[${i}]`),
+    );
+    optionalList(spec?.volumes, `${prefix}.spec.volumes`).forEach((v, i) =>
+      checkVolume(v, `${prefix}.spec.volumes[${i}]`),
+    );
     optionalBoolean(spec?.shareProcessNamespace, `${prefix}.spec.shareProcessNamespace`);
     optionalString(spec?.serviceAccountName, `${prefix}.spec.serviceAccountName`);
     optionalObject(spec?.securityContext, `${prefix}.spec.securityContext`);
@@ -106,7 +119,8 @@ export function jsonDeeperThan(text: string, maxDepth: number): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x7b || c === 0x5b) {

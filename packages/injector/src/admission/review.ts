@@ -31,7 +31,14 @@ export interface AdmissionReview {
   readonly request: AdmissionRequest;
 }
 
-export type AdmissionReviewErrorCode = 'not-an-object' | 'unsupported-version' | 'wrong-kind' | 'missing-request' | 'missing-uid' | 'missing-object' | 'invalid-object';
+export type AdmissionReviewErrorCode =
+  | 'not-an-object'
+  | 'unsupported-version'
+  | 'wrong-kind'
+  | 'missing-request'
+  | 'missing-uid'
+  | 'missing-object'
+  | 'invalid-object';
 
 /** The body is not a usable AdmissionReview; map to HTTP 400. */
 export class AdmissionReviewError extends Error {
@@ -56,16 +63,24 @@ function optionalString(record: Record<string, unknown>, key: string): string | 
 
 function parseKind(value: unknown): GroupVersionKind | undefined {
   if (!isRecord(value) || typeof value.kind !== 'string') return undefined;
-  return { group: typeof value.group === 'string' ? value.group : '', version: typeof value.version === 'string' ? value.version : '', kind: value.kind };
+  return {
+    group: typeof value.group === 'string' ? value.group : '',
+    version: typeof value.version === 'string' ? value.version : '',
+    kind: value.kind,
+  };
 }
 
 export function parseAdmissionReview(body: unknown): AdmissionReview {
   if (!isRecord(body)) throw new AdmissionReviewError('not-an-object', 'the body is not a JSON object');
   const apiVersion = body.apiVersion;
   if (apiVersion !== ADMISSION_V1 && apiVersion !== ADMISSION_V1BETA1) {
-    throw new AdmissionReviewError('unsupported-version', `apiVersion ${JSON.stringify(apiVersion ?? null)} is not ${ADMISSION_V1} or ${ADMISSION_V1BETA1}`);
+    throw new AdmissionReviewError(
+      'unsupported-version',
+      `apiVersion ${JSON.stringify(apiVersion ?? null)} is not ${ADMISSION_V1} or ${ADMISSION_V1BETA1}`,
+    );
   }
-  if (body.kind !== 'AdmissionReview') throw new AdmissionReviewError('wrong-kind', `kind ${JSON.stringify(body.kind ?? null)} is not AdmissionReview`);
+  if (body.kind !== 'AdmissionReview')
+    throw new AdmissionReviewError('wrong-kind', `kind ${JSON.stringify(body.kind ?? null)} is not AdmissionReview`);
   const request = body.request;
   if (!isRecord(request)) throw new AdmissionReviewError('missing-request', 'the AdmissionReview has no request');
   const uid = optionalString(request, 'uid');
@@ -77,7 +92,8 @@ export function parseAdmissionReview(body: unknown): AdmissionReview {
   const kindOfObject = parseKind(request.kind)?.kind;
   if (kindOfObject === undefined || kindOfObject === 'Pod') {
     const problem = podShapeProblem(object);
-    if (problem !== undefined) throw new AdmissionReviewError('invalid-object', `the object is not a valid Pod: ${problem}`);
+    if (problem !== undefined)
+      throw new AdmissionReviewError('invalid-object', `the object is not a valid Pod: ${problem}`);
   }
 
   const namespace = optionalString(request, 'namespace');

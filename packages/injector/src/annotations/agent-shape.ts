@@ -9,7 +9,10 @@ import { parseBool, parseInteger, parseQuantity } from '@vaultbridge/agent/contr
 /** Kubernetes user and group ids are int64, but anything above int32 is rejected by runtimes. */
 const MAX_ID = 2_147_483_647;
 
-function readResourceList(reader: AnnotationReader, names: { cpu: string[]; memory: string[]; ephemeral: string[] }): ResourceList {
+function readResourceList(
+  reader: AnnotationReader,
+  names: { cpu: string[]; memory: string[]; ephemeral: string[] },
+): ResourceList {
   const list: { cpu?: string; memory?: string; 'ephemeral-storage'?: string } = {};
   const read = (candidates: string[]): string | undefined => {
     const found = reader.find(...candidates);
@@ -27,8 +30,16 @@ function readResourceList(reader: AnnotationReader, names: { cpu: string[]; memo
 
 export function readResources(reader: AnnotationReader): { init: AgentResources; sidecar: AgentResources } {
   const sidecar: AgentResources = {
-    requests: readResourceList(reader, { cpu: [A.agentRequestsCpu], memory: [A.agentRequestsMem], ephemeral: [A.agentRequestsEphemeral] }),
-    limits: readResourceList(reader, { cpu: [A.agentLimitsCpu], memory: [A.agentLimitsMem], ephemeral: [A.agentLimitsEphemeral] }),
+    requests: readResourceList(reader, {
+      cpu: [A.agentRequestsCpu],
+      memory: [A.agentRequestsMem],
+      ephemeral: [A.agentRequestsEphemeral],
+    }),
+    limits: readResourceList(reader, {
+      cpu: [A.agentLimitsCpu],
+      memory: [A.agentLimitsMem],
+      ephemeral: [A.agentLimitsEphemeral],
+    }),
   };
   const init: AgentResources = {
     requests: readResourceList(reader, {
@@ -49,16 +60,25 @@ export function readSecurityContext(reader: AnnotationReader, pod: V1Pod): Agent
   const runAsNames = [A.agentRunAsUser, A.agentRunAsGroup, A.agentRunAsSameUser];
   // Upstream turns the security context on when the flag is off but the pod asks for a uid/gid.
   const set =
-    !reader.setByUser(A.agentSetSecurityContext) && runAsNames.some((name) => reader.setByUser(name)) ? true : (reader.parse(A.agentSetSecurityContext, parseBool) ?? true);
+    !reader.setByUser(A.agentSetSecurityContext) && runAsNames.some((name) => reader.setByUser(name))
+      ? true
+      : (reader.parse(A.agentSetSecurityContext, parseBool) ?? true);
   let runAsUser = reader.parse(A.agentRunAsUser, (raw) => parseInteger(raw, 0, MAX_ID)) ?? 0;
   const runAsGroup = reader.parse(A.agentRunAsGroup, (raw) => parseInteger(raw, 0, MAX_ID)) ?? 0;
   if (reader.parse(A.agentRunAsSameUser, parseBool) === true) {
     const first = pod.spec?.containers?.[0];
     const uid = first?.securityContext?.runAsUser;
     const found = reader.find(A.agentRunAsSameUser);
-    if (first === undefined) reader.fail(A.agentRunAsSameUser, 'the pod has no containers to copy runAsUser from', found);
-    else if (uid === undefined) reader.fail(A.agentRunAsSameUser, `container "${first.name}" sets no securityContext.runAsUser to copy`, found);
-    else if (uid === 0) reader.fail(A.agentRunAsSameUser, `container "${first.name}" runs as root (runAsUser 0); the agent may not`, found);
+    if (first === undefined)
+      reader.fail(A.agentRunAsSameUser, 'the pod has no containers to copy runAsUser from', found);
+    else if (uid === undefined)
+      reader.fail(A.agentRunAsSameUser, `container "${first.name}" sets no securityContext.runAsUser to copy`, found);
+    else if (uid === 0)
+      reader.fail(
+        A.agentRunAsSameUser,
+        `container "${first.name}" runs as root (runAsUser 0); the agent may not`,
+        found,
+      );
     else runAsUser = uid;
   }
   return set ? { runAsUser, runAsGroup } : undefined;

@@ -146,9 +146,17 @@ export function checkAnnotationDefaultKeys(defaults: InjectorDefaults): Annotati
     const name = fullName(key);
     const entry = podWideEntry(name);
     if (entry === undefined) {
-      issues.push({ annotation: name, source: 'cluster default', message: 'not a pod-wide vault.hashicorp.com annotation, so it cannot have a cluster default' });
+      issues.push({
+        annotation: name,
+        source: 'cluster default',
+        message: 'not a pod-wide vault.hashicorp.com annotation, so it cannot have a cluster default',
+      });
     } else if (!entry.clusterDefault) {
-      issues.push({ annotation: name, source: 'cluster default', message: 'controls injection per pod and cannot have a cluster default' });
+      issues.push({
+        annotation: name,
+        source: 'cluster default',
+        message: 'controls injection per pod and cannot have a cluster default',
+      });
     }
   }
   return issues;

@@ -31,8 +31,10 @@ export function parseJsonPatch(raw: string): Parsed<Operation[]> {
     const record = op as Record<string, unknown>;
     if (typeof record.op !== 'string' || !OPS.has(record.op)) return reject(`operation ${index} has no valid "op"`);
     if (!isPointer(record.path)) return reject(`operation ${index} has no valid "path"`);
-    if (['add', 'replace', 'test'].includes(record.op) && !('value' in record)) return reject(`operation ${index} has no "value"`);
-    if (['move', 'copy'].includes(record.op) && !isPointer(record.from)) return reject(`operation ${index} has no valid "from"`);
+    if (['add', 'replace', 'test'].includes(record.op) && !('value' in record))
+      return reject(`operation ${index} has no "value"`);
+    if (['move', 'copy'].includes(record.op) && !isPointer(record.from))
+      return reject(`operation ${index} has no valid "from"`);
   }
   return document as Operation[];
 }

@@ -16,7 +16,19 @@ import { readSecrets, secretRawNames } from './secrets.ts';
 import { findServiceAccountToken } from './service-account.ts';
 import { AGENT_KINDS, type AgentFeature, type AgentSpec } from './spec.ts';
 import { A, DEFAULT_AGENT_IMAGE, DEFAULT_VAULT_AGENT_IMAGE } from './table.ts';
-import { parseAgentLogLevel, parseBool, parseChoice, parseFraction, parseGoDuration, parseInteger, parseNonEmpty, parsePort, parseSecondsOrDuration, splitList, type Parsed } from '@vaultbridge/agent/contract';
+import {
+  parseAgentLogLevel,
+  parseBool,
+  parseChoice,
+  parseFraction,
+  parseGoDuration,
+  parseInteger,
+  parseNonEmpty,
+  parsePort,
+  parseSecondsOrDuration,
+  splitList,
+  type Parsed,
+} from '@vaultbridge/agent/contract';
 import { annotationWarnings } from './warnings.ts';
 
 export interface ParseContext {
@@ -29,7 +41,9 @@ const FEATURES = ['auto-auth', 'caching', 'templating'] as const;
 function featureList(raw: string): Parsed<AgentFeature[]> {
   const items = splitList(raw);
   const bad = items.find((item) => !(FEATURES as readonly string[]).includes(item));
-  return bad === undefined ? (items as AgentFeature[]) : { rejected: true, expected: `a comma list of ${FEATURES.join(', ')}` };
+  return bad === undefined
+    ? (items as AgentFeature[])
+    : { rejected: true, expected: `a comma list of ${FEATURES.join(', ')}` };
 }
 
 function readTelemetry(reader: AnnotationReader): Record<string, unknown> {
@@ -50,7 +64,14 @@ function readTelemetry(reader: AnnotationReader): Record<string, unknown> {
 function readerFor(pod: V1Pod, defaults: InjectorDefaults): AnnotationReader {
   return new AnnotationReader([
     // The API server only sends string values; anything else is ignored rather than trusted.
-    { source: 'pod', values: new Map(Object.entries(pod.metadata?.annotations ?? {}).filter((entry): entry is [string, string] => typeof entry[1] === 'string')) },
+    {
+      source: 'pod',
+      values: new Map(
+        Object.entries(pod.metadata?.annotations ?? {}).filter(
+          (entry): entry is [string, string] => typeof entry[1] === 'string',
+        ),
+      ),
+    },
     { source: 'cluster default', values: clusterAnnotations(defaults) },
     { source: 'flag', values: flagAnnotations(defaults) },
   ]);
@@ -67,12 +88,18 @@ export function parseAnnotations(pod: V1Pod, defaults: InjectorDefaults = {}, co
 
   const configMap = optional(A.agentConfigmap);
   const secretVolumePath = reader.parse(A.secretVolumePath, parseMountPath) ?? '/vault/secrets';
-  const defaultTemplate = reader.parse(A.agentInjectDefaultTemplate, (raw) => parseChoice(raw, ['map', 'json'] as const)) ?? 'map';
+  const defaultTemplate =
+    reader.parse(A.agentInjectDefaultTemplate, (raw) => parseChoice(raw, ['map', 'json'] as const)) ?? 'map';
   const preserveCase = reader.parse(A.preserveSecretCase, parseBool) ?? false;
 
   const tokenVolumeName = optional(A.agentServiceAccountTokenVolumeName);
   const serviceAccount = findServiceAccountToken(pod, tokenVolumeName);
-  if (!serviceAccount.ok) reader.fail(A.agentServiceAccountTokenVolumeName, serviceAccount.message, reader.find(A.agentServiceAccountTokenVolumeName));
+  if (!serviceAccount.ok)
+    reader.fail(
+      A.agentServiceAccountTokenVolumeName,
+      serviceAccount.message,
+      reader.find(A.agentServiceAccountTokenVolumeName),
+    );
 
   // `auth-config-token-path` is where the agent reads the JWT from, not a login parameter: it becomes the
   // token path and leaves the auth config (the agent would otherwise report it as an ignored extra).
@@ -94,7 +121,11 @@ export function parseAnnotations(pod: V1Pod, defaults: InjectorDefaults = {}, co
   const cacheToken = reader.parse(A.agentCacheUseAutoAuthToken, (raw): Parsed<'true' | 'false' | 'force'> => {
     if (raw === 'force') return 'force';
     const bool = parseBool(raw);
-    return typeof bool === 'boolean' ? (bool ? 'true' : 'false') : { rejected: true, expected: `force, or ${bool.expected}` };
+    return typeof bool === 'boolean'
+      ? bool
+        ? 'true'
+        : 'false'
+      : { rejected: true, expected: `force, or ${bool.expected}` };
   });
 
   const annotations = reader.pod;
@@ -171,7 +202,15 @@ export function checkInjectorDefaults(defaults: InjectorDefaults): AnnotationIss
   const probe: V1Pod = {
     metadata: { annotations: { [A.role]: 'probe' } },
     // runAsUser set, so a run-as-same-user default can be checked (it copies containers[0]'s).
-    spec: { containers: [{ name: 'probe', securityContext: { runAsUser: 1000 }, volumeMounts: [{ name: 'token', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' }] }] },
+    spec: {
+      containers: [
+        {
+          name: 'probe',
+          securityContext: { runAsUser: 1000 },
+          volumeMounts: [{ name: 'token', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' }],
+        },
+      ],
+    },
   };
   try {
     parseAnnotations(probe, defaults, { namespace: 'default' });
@@ -192,7 +231,8 @@ function awsWebIdentity(pod: V1Pod): NonNullable<AgentSpec['awsWebIdentity']> {
   const mount = containers.flatMap((c) => c.volumeMounts ?? []).find((m) => m.mountPath.includes('eks.amazonaws.com'));
   const env = new Map<string, string>();
   for (const c of containers) {
-    for (const e of c.env ?? []) if (AWS_IRSA_ENV.includes(e.name) && !env.has(e.name) && e.value !== undefined) env.set(e.name, e.value);
+    for (const e of c.env ?? [])
+      if (AWS_IRSA_ENV.includes(e.name) && !env.has(e.name) && e.value !== undefined) env.set(e.name, e.value);
   }
   return {
     ...(mount === undefined ? {} : { volumeMount: { name: mount.name, mountPath: mount.mountPath } }),

@@ -12,10 +12,15 @@ describe('rendered file names stay inside the secrets volume', () => {
     expect(parseRelativeFile(raw)).toBe(file);
   });
 
-  test.each(['../escape', 'a/../../etc/passwd', '..', 'a/..', '/etc/passwd', '', '.', 'dir/', 'nul\0byte'])('%j is rejected', (raw) => {
-    const result = parseRelativeFile(raw);
-    expect(isRejected(result) && result.expected).toBe('a relative file path without `..` segments, such as `db.txt` or `config/app.env`');
-  });
+  test.each(['../escape', 'a/../../etc/passwd', '..', 'a/..', '/etc/passwd', '', '.', 'dir/', 'nul\0byte'])(
+    '%j is rejected',
+    (raw) => {
+      const result = parseRelativeFile(raw);
+      expect(isRejected(result) && result.expected).toBe(
+        'a relative file path without `..` segments, such as `db.txt` or `config/app.env`',
+      );
+    },
+  );
 });
 
 describe('mount directories are absolute', () => {

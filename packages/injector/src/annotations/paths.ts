@@ -25,7 +25,8 @@ export function parseRelativeFile(raw: string): Parsed<string> {
 
 /** A mount directory, normalised without a trailing slash. */
 export function parseMountPath(raw: string): Parsed<string> {
-  if (!raw.startsWith('/') || raw.includes('\0') || raw.includes(':') || hasParentSegment(raw)) return reject(DIR_EXPECTED);
+  if (!raw.startsWith('/') || raw.includes('\0') || raw.includes(':') || hasParentSegment(raw))
+    return reject(DIR_EXPECTED);
   const normalised = path.normalize(raw);
   return normalised.length > 1 && normalised.endsWith('/') ? normalised.slice(0, -1) : normalised;
 }

@@ -11,14 +11,23 @@ export function readInjectContainers(reader: AnnotationReader, pod: V1Pod): stri
   if (found === undefined) return all;
   const names = splitList(found.value);
   const unknown = names.filter((name) => !all.includes(name));
-  if (unknown.length > 0) reader.fail(found.name, `names no container of the pod (${unknown.join(', ')}); containers: ${all.join(', ') || 'none'}`, found);
+  if (unknown.length > 0)
+    reader.fail(
+      found.name,
+      `names no container of the pod (${unknown.join(', ')}); containers: ${all.join(', ') || 'none'}`,
+      found,
+    );
   return names.filter((name) => all.includes(name));
 }
 
 export function readShareProcessNamespace(reader: AnnotationReader, pod: V1Pod): boolean | undefined {
   const value = reader.parse(A.agentShareProcessNamespace, parseBool);
   if (value === true && pod.spec?.shareProcessNamespace === false) {
-    reader.fail(A.agentShareProcessNamespace, 'the pod sets spec.shareProcessNamespace: false; refusing to enable it', reader.find(A.agentShareProcessNamespace));
+    reader.fail(
+      A.agentShareProcessNamespace,
+      'the pod sets spec.shareProcessNamespace: false; refusing to enable it',
+      reader.find(A.agentShareProcessNamespace),
+    );
   }
   return value;
 }
@@ -28,6 +37,11 @@ export function readCopyVolumeMounts(reader: AnnotationReader, pod: V1Pod): stri
   if (found === undefined || found.value.trim() === '') return undefined;
   const name = found.value.trim();
   const names = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].map((c) => c.name);
-  if (!names.includes(name)) reader.fail(found.name, `names no container or init container of the pod; containers: ${names.join(', ') || 'none'}`, found);
+  if (!names.includes(name))
+    reader.fail(
+      found.name,
+      `names no container or init container of the pod; containers: ${names.join(', ') || 'none'}`,
+      found,
+    );
   return name;
 }

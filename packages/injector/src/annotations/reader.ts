@@ -66,7 +66,9 @@ export class AnnotationReader {
 
   /** Whether the pod or the cluster annotation defaults set `name` (flags and built-ins do not count). */
   setByUser(name: string): boolean {
-    return this.#layers.some((layer) => (layer.source === 'pod' || layer.source === 'cluster default') && layer.values.has(name));
+    return this.#layers.some(
+      (layer) => (layer.source === 'pod' || layer.source === 'cluster default') && layer.values.has(name),
+    );
   }
 
   /** The pod's annotations whose name starts with `prefix` and goes on after it, sorted by name. */
@@ -114,7 +116,8 @@ export class AnnotationReader {
 
   fail(annotation: string, message: string, found?: Found): void {
     // Some values are read twice (a generic resource for both agents); report each problem once.
-    if (this.issues.some((i) => i.annotation === annotation && i.message === message && i.value === found?.value)) return;
+    if (this.issues.some((i) => i.annotation === annotation && i.message === message && i.value === found?.value))
+      return;
     this.issues.push({
       annotation,
       source: found?.source ?? 'pod',

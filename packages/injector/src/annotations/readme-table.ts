@@ -5,7 +5,9 @@
 import { ANNOTATION_TABLE, type AnnotationEntry } from './table.ts';
 
 function defaultCell(entry: AnnotationEntry): string {
-  const parts = [entry.default === undefined ? undefined : `\`${entry.default}\``, entry.defaultNote].filter((part): part is string => part !== undefined);
+  const parts = [entry.default === undefined ? undefined : `\`${entry.default}\``, entry.defaultNote].filter(
+    (part): part is string => part !== undefined,
+  );
   return parts.length === 0 ? '—' : parts.join('; ');
 }
 
@@ -16,8 +18,10 @@ function nameCell(entry: AnnotationEntry): string {
 
 /** The Markdown table: header, separator and one row per entry, in the table's order. */
 export function annotationTableMarkdown(): string {
-  const rows = Object.values(ANNOTATION_TABLE).map((entry: AnnotationEntry) =>
-    `| ${nameCell(entry)} | ${defaultCell(entry)} | ${entry.origin === 'upstream' ? 'upstream' : '**ours**'} | ${entry.summary} |`);
+  const rows = Object.values(ANNOTATION_TABLE).map(
+    (entry: AnnotationEntry) =>
+      `| ${nameCell(entry)} | ${defaultCell(entry)} | ${entry.origin === 'upstream' ? 'upstream' : '**ours**'} | ${entry.summary} |`,
+  );
   return ['| annotation | default | from | meaning |', '|---|---|---|---|', ...rows].join('\n');
 }
 

@@ -49,46 +49,81 @@ function lookupNonEmpty(reader: AnnotationReader, key: AnnotationKey, rawName: s
 function readSecret(reader: AnnotationReader, rawName: string, podWide: PodWideSecretSettings): SecretSpec | undefined {
   const issuesBefore = reader.issues.length;
   const preserveFound = lookup(reader, 'preserveSecretCaseSecret', rawName);
-  const preserveCase = preserveFound === undefined ? podWide.preserveCase : (reader.parseFound(preserveFound, parseBool) ?? false);
+  const preserveCase =
+    preserveFound === undefined ? podWide.preserveCase : (reader.parseFound(preserveFound, parseBool) ?? false);
   const name = preserveCase ? rawName : rawName.toLowerCase();
 
   const vaultPath = lookup(reader, 'agentInjectSecret', rawName)?.value.trim() || undefined;
   const template = lookup(reader, 'agentInjectTemplate', rawName)?.value;
   const inlineTemplate = template !== undefined && template.trim() !== '' ? template : undefined;
-  const templateFile = inlineTemplate === undefined ? lookup(reader, 'agentInjectTemplateFile', rawName)?.value.trim() || undefined : undefined;
+  const templateFile =
+    inlineTemplate === undefined
+      ? lookup(reader, 'agentInjectTemplateFile', rawName)?.value.trim() || undefined
+      : undefined;
 
   const mountFound = lookupNonEmpty(reader, 'secretVolumePathSecret', rawName);
   const mountPath = mountFound === undefined ? podWide.mountPath : reader.parseFound(mountFound, parseMountPath);
 
   const fileFound = lookupNonEmpty(reader, 'agentInjectFile', rawName);
-  const file = fileFound === undefined ? reader.parseFound({ name: definingAnnotation(reader, rawName), value: name, source: 'pod' }, parseRelativeFile) : reader.parseFound(fileFound, parseRelativeFile);
+  const file =
+    fileFound === undefined
+      ? reader.parseFound({ name: definingAnnotation(reader, rawName), value: name, source: 'pod' }, parseRelativeFile)
+      : reader.parseFound(fileFound, parseRelativeFile);
 
   const permsFound = lookupNonEmpty(reader, 'agentInjectPerms', rawName);
   const perms = permsFound === undefined ? undefined : reader.parseFound(permsFound, parseFileMode);
 
   const defaultTemplateFound = lookupNonEmpty(reader, 'agentInjectDefaultTemplateSecret', rawName);
   const defaultTemplate =
-    defaultTemplateFound === undefined ? podWide.defaultTemplate : reader.parseFound(defaultTemplateFound, (raw) => parseChoice(raw, ['map', 'json'] as const));
+    defaultTemplateFound === undefined
+      ? podWide.defaultTemplate
+      : reader.parseFound(defaultTemplateFound, (raw) => parseChoice(raw, ['map', 'json'] as const));
 
   const missingKeyFound = lookup(reader, 'errorOnMissingKey', rawName);
   const errorOnMissingKey = missingKeyFound === undefined ? false : reader.parseFound(missingKeyFound, parseBool);
 
   const engineFound = lookupNonEmpty(reader, 'templateEngineSecret', rawName);
-  const templateEngine = engineFound === undefined ? undefined : reader.parseFound(engineFound, (raw) => parseChoice(raw, ['go', 'handlebars'] as const));
+  const templateEngine =
+    engineFound === undefined
+      ? undefined
+      : reader.parseFound(engineFound, (raw) => parseChoice(raw, ['go', 'handlebars'] as const));
   const leftDelimiter = lookupNonEmpty(reader, 'agentTemplateLeftDelim', rawName)?.value ?? '{{';
   const rightDelimiter = lookupNonEmpty(reader, 'agentTemplateRightDelim', rawName)?.value ?? '}}';
   if (inlineTemplate !== undefined && errorOnMissingKey !== undefined) {
     // The agent's own compile: vault-k8s only finds a broken template in the pod; we deny the pod.
     try {
-      compileSecretRenderer({ name, defaultTemplate: 'map', destination: '/', leftDelimiter, rightDelimiter, errorOnMissingKey, ...(templateEngine === undefined ? {} : { templateEngine }) }, inlineTemplate);
+      compileSecretRenderer(
+        {
+          name,
+          defaultTemplate: 'map',
+          destination: '/',
+          leftDelimiter,
+          rightDelimiter,
+          errorOnMissingKey,
+          ...(templateEngine === undefined ? {} : { templateEngine }),
+        },
+        inlineTemplate,
+      );
     } catch (error) {
       if (!(error instanceof TemplateError)) throw error;
-      const where = error.line === undefined ? '' : ` at line ${error.line}${error.column === undefined ? '' : `, column ${error.column}`}`;
-      reader.fail(annotationFor('agentInjectTemplate', rawName), `the template does not parse${where}: ${error.reason}`);
+      const where =
+        error.line === undefined
+          ? ''
+          : ` at line ${error.line}${error.column === undefined ? '' : `, column ${error.column}`}`;
+      reader.fail(
+        annotationFor('agentInjectTemplate', rawName),
+        `the template does not parse${where}: ${error.reason}`,
+      );
     }
   }
 
-  if (reader.issues.length > issuesBefore || mountPath === undefined || file === undefined || defaultTemplate === undefined || errorOnMissingKey === undefined) {
+  if (
+    reader.issues.length > issuesBefore ||
+    mountPath === undefined ||
+    file === undefined ||
+    defaultTemplate === undefined ||
+    errorOnMissingKey === undefined
+  ) {
     return undefined;
   }
   const command = lookupNonEmpty(reader, 'agentInjectCommand', rawName)?.value;
@@ -118,7 +153,12 @@ function readSecret(reader: AnnotationReader, rawName: string, podWide: PodWideS
 // A name the shell can export and every libc keeps: the env file is sourced by /bin/sh.
 function parseEnvName(raw: string): Parsed<string> {
   const name = raw.trim();
-  return /^[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(name) ? name : { rejected: true, expected: 'an environment variable name such as DB_PASSWORD (letters, digits, _; not starting with a digit)' };
+  return /^[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(name)
+    ? name
+    : {
+        rejected: true,
+        expected: 'an environment variable name such as DB_PASSWORD (letters, digits, _; not starting with a digit)',
+      };
 }
 
 /** The annotation that defined a secret, for messages about the secret itself. */
@@ -139,13 +179,19 @@ export function readSecrets(reader: AnnotationReader, podWide: PodWideSecretSett
     const clash = byDestination.get(secret.destination);
     if (clash !== undefined) {
       // Upstream lets both templates write the same file (e.g. FOO and foo after lower-casing).
-      reader.fail(definingAnnotation(reader, rawName), `renders to ${secret.destination}, as secret "${clash.rawName}" does; give one of them another agent-inject-file`);
+      reader.fail(
+        definingAnnotation(reader, rawName),
+        `renders to ${secret.destination}, as secret "${clash.rawName}" does; give one of them another agent-inject-file`,
+      );
       continue;
     }
     byDestination.set(secret.destination, secret);
     const sameEnv = secret.env === undefined ? undefined : secrets.find((other) => other.env === secret.env);
     if (sameEnv !== undefined) {
-      reader.fail(annotationFor('agentInjectEnv', rawName), `names the variable ${secret.env ?? ''}, as secret "${sameEnv.rawName}" does; each variable comes from one secret`);
+      reader.fail(
+        annotationFor('agentInjectEnv', rawName),
+        `names the variable ${secret.env ?? ''}, as secret "${sameEnv.rawName}" does; each variable comes from one secret`,
+      );
       continue;
     }
     secrets.push(secret);

@@ -4,19 +4,44 @@
 import type { Operation } from 'fast-json-patch';
 
 import {
-  AUTH_TYPES, type AgentFeature, type AgentLogFormat, type AgentLogLevel, type AuthType, type CacheAutoAuthToken, type SecretRendering,
+  AUTH_TYPES,
+  type AgentFeature,
+  type AgentLogFormat,
+  type AgentLogLevel,
+  type AuthType,
+  type CacheAutoAuthToken,
+  type SecretRendering,
   type VaultConnectionSpec,
 } from '@vaultbridge/agent/contract';
 
 // The types the agent's config shares are the contract's; re-exported so the annotation side reads whole.
 export { AUTH_TYPES } from '@vaultbridge/agent/contract';
 export type {
-  AgentFeature, AgentLogFormat, AgentLogLevel, AuthType, CacheAutoAuthToken, DefaultTemplate, VaultConnectionSpec,
+  AgentFeature,
+  AgentLogFormat,
+  AgentLogLevel,
+  AuthType,
+  CacheAutoAuthToken,
+  DefaultTemplate,
+  VaultConnectionSpec,
 } from '@vaultbridge/agent/contract';
 export const AGENT_KINDS = ['vaultbridge', 'vault'] as const;
 export type AgentKind = (typeof AGENT_KINDS)[number];
 /** Vault Agent 1.13's auto-auth methods: what `agent-kind: vault` accepts (vault-k8s passes any through). */
-export const VAULT_AGENT_AUTH_TYPES = ['alicloud', 'approle', 'aws', 'azure', 'cert', 'cf', 'gcp', 'jwt', 'kerberos', 'kubernetes', 'oci', 'token_file'] as const;
+export const VAULT_AGENT_AUTH_TYPES = [
+  'alicloud',
+  'approle',
+  'aws',
+  'azure',
+  'cert',
+  'cf',
+  'gcp',
+  'jwt',
+  'kerberos',
+  'kubernetes',
+  'oci',
+  'token_file',
+] as const;
 export type VaultAgentAuthType = (typeof VAULT_AGENT_AUTH_TYPES)[number];
 
 /** Whether `vaultbridge-agent` implements the method (the contract's AUTH_TYPES). */
@@ -94,7 +119,10 @@ export interface AgentSpec {
   readonly copyVolumeMountsFrom?: string;
   readonly serviceAccountToken: ServiceAccountTokenSpec;
   /** auth-type aws (EKS IRSA, as vault-k8s): the app containers' web-identity token mount and AWS_* env, copied into the agents */
-  readonly awsWebIdentity?: { readonly volumeMount?: { readonly name: string; readonly mountPath: string }; readonly env: readonly { readonly name: string; readonly value: string }[] };
+  readonly awsWebIdentity?: {
+    readonly volumeMount?: { readonly name: string; readonly mountPath: string };
+    readonly env: readonly { readonly name: string; readonly value: string }[];
+  };
   readonly resources: { readonly init: AgentResources; readonly sidecar: AgentResources };
   /** undefined when `agent-set-security-context` is false */
   readonly securityContext?: { readonly runAsUser: number; readonly runAsGroup: number };

@@ -91,7 +91,14 @@ describe('the annotation table matches vault-k8s', () => {
   });
 
   test('every row not from upstream is marked as ours', () => {
-    const upstreamKeys = new Set<string>([...UPSTREAM.map(([key]) => key), 'agentRequestsCpu', 'agentRequestNamespace', 'agentImage', 'secretVolumePathSecret', 'preserveSecretCaseSecret']);
+    const upstreamKeys = new Set<string>([
+      ...UPSTREAM.map(([key]) => key),
+      'agentRequestsCpu',
+      'agentRequestNamespace',
+      'agentImage',
+      'secretVolumePathSecret',
+      'preserveSecretCaseSecret',
+    ]);
     const ours = Object.entries(ANNOTATION_TABLE)
       .filter(([key]) => !upstreamKeys.has(key))
       .map(([key, entry]) => [key, entry.origin]);
@@ -144,7 +151,7 @@ describe('known annotations', () => {
   });
 });
 
-test('the README\'s annotation table is the one generated from the table (names, defaults, origin, meaning)', () => {
+test("the README's annotation table is the one generated from the table (names, defaults, origin, meaning)", () => {
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
   const start = readme.indexOf('| annotation | default | from | meaning |');
   const section = readme.slice(start, readme.indexOf('\n\n', start));
@@ -155,7 +162,9 @@ test('the README\'s annotation table is the one generated from the table (names,
 test('the README documents every annotation of the table', () => {
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
   const missing = Object.values(ANNOTATION_TABLE)
-    .map((e) => (e.scope === 'pod' ? `| \`${e.name}\` |` : `| \`${e.name}-<${e.scope === 'secret' ? 'secret' : 'param'}>\` |`))
+    .map((e) =>
+      e.scope === 'pod' ? `| \`${e.name}\` |` : `| \`${e.name}-<${e.scope === 'secret' ? 'secret' : 'param'}>\` |`,
+    )
     .filter((row) => !readme.includes(row));
   expect(missing).toEqual([]);
 });

@@ -2,7 +2,14 @@
 // per-secret setting for a secret that does not exist is silently ignored upstream, and is the most
 // common reason a secret "does not show up".
 
-import { A, ANNOTATION_PREFIX, ANNOTATION_TABLE, isKnownAnnotation, SECRET_DEFINING, type AnnotationKey } from './table.ts';
+import {
+  A,
+  ANNOTATION_PREFIX,
+  ANNOTATION_TABLE,
+  isKnownAnnotation,
+  SECRET_DEFINING,
+  type AnnotationKey,
+} from './table.ts';
 
 const PER_SECRET_PREFIXES = (Object.keys(ANNOTATION_TABLE) as AnnotationKey[])
   .filter((key) => ANNOTATION_TABLE[key].scope === 'secret' && !SECRET_DEFINING.includes(key))
@@ -17,7 +24,10 @@ function perSecretTarget(name: string): string | undefined {
   return longest === undefined ? undefined : name.slice(longest.length);
 }
 
-export function annotationWarnings(annotations: ReadonlyMap<string, string>, secretRawNames: readonly string[]): string[] {
+export function annotationWarnings(
+  annotations: ReadonlyMap<string, string>,
+  secretRawNames: readonly string[],
+): string[] {
   // [annotation, warning] pairs, sorted by annotation at the end (there are rarely any to sort).
   const found: [string, string][] = [];
   const secrets = new Set(secretRawNames);
@@ -29,7 +39,10 @@ export function annotationWarnings(annotations: ReadonlyMap<string, string>, sec
     }
     const target = perSecretTarget(name);
     if (target !== undefined && !secrets.has(target)) {
-      found.push([name, `${name} refers to secret "${target}", which no ${A.agentInjectSecret}-${target} or ${A.agentInjectTemplate}-${target} defines; it is ignored`]);
+      found.push([
+        name,
+        `${name} refers to secret "${target}", which no ${A.agentInjectSecret}-${target} or ${A.agentInjectTemplate}-${target} defines; it is ignored`,
+      ]);
     }
   }
   return found.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, warning]) => warning);

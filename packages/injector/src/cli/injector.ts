@@ -12,8 +12,16 @@ export interface InjectorCliOptions {
   readonly startWebhook?: (config: ServeConfig) => Promise<unknown>;
 }
 
-export function createInjectorProgram(io: CliIo, setExitCode: (code: number) => void, options: InjectorCliOptions = {}): Command {
-  const program = createProgram('vaultbridge-injector', 'Vault secrets for Kubernetes pods: a drop-in for the vault.hashicorp.com agent injector', io);
+export function createInjectorProgram(
+  io: CliIo,
+  setExitCode: (code: number) => void,
+  options: InjectorCliOptions = {},
+): Command {
+  const program = createProgram(
+    'vaultbridge-injector',
+    'Vault secrets for Kubernetes pods: a drop-in for the vault.hashicorp.com agent injector',
+    io,
+  );
   addRenderCommand(program, io, setExitCode);
   addServeCommand(program, io, setExitCode, options.startWebhook);
   return program;

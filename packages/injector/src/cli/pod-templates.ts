@@ -53,7 +53,10 @@ export function findPod(document: unknown): PodSlot | undefined {
   const template = path === undefined ? undefined : getIn(document, path);
   if (path === undefined || template === undefined) return undefined;
   const namespace = getIn(document, ['metadata'])?.namespace;
-  const metadata = { ...(getIn(template, ['metadata']) ?? {}), ...(typeof namespace === 'string' ? { namespace } : {}) };
+  const metadata = {
+    ...(getIn(template, ['metadata']) ?? {}),
+    ...(typeof namespace === 'string' ? { namespace } : {}),
+  };
   const pod = { apiVersion: 'v1', kind: 'Pod', metadata, spec: template.spec } as V1Pod;
   return {
     pod,

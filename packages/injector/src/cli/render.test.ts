@@ -34,11 +34,11 @@ function containerNamed(p: V1Pod, name: string) {
 }
 
 describe('render prints the mutated pod', () => {
-  test('the reference\'s worked example renders as the golden file', async () => {
+  test("the reference's worked example renders as the golden file", async () => {
     expect(await render([fixture('pod.yaml')])).toEqual({ code: 0, stdout: read('pod.rendered.yaml'), stderr: '' });
   });
 
-  test('a Deployment\'s pod template is mutated; the Service beside it is left alone', async () => {
+  test("a Deployment's pod template is mutated; the Service beside it is left alone", async () => {
     const run = await render([fixture('deployment.yaml')]);
     expect(run).toEqual({ code: 0, stdout: read('deployment.rendered.yaml'), stderr: '' });
     const [service] = parseAllDocuments(run.stdout).map((d) => d.toJS() as unknown);
@@ -53,18 +53,48 @@ describe('render prints the mutated pod', () => {
 
   test('-o json with several documents prints a List', async () => {
     const run = await render(['--output', 'json', fixture('deployment.yaml')]);
-    expect((JSON.parse(run.stdout) as { kind: string; items: Array<{ kind: string }> }).items.map((i) => i.kind)).toEqual(['Service', 'Deployment']);
+    expect(
+      (JSON.parse(run.stdout) as { kind: string; items: Array<{ kind: string }> }).items.map((i) => i.kind),
+    ).toEqual(['Service', 'Deployment']);
   });
 
   test('FILE - reads standard input', async () => {
-    expect(await render(['-'], { stdin: read('pod.yaml') })).toEqual({ code: 0, stdout: read('pod.rendered.yaml'), stderr: '' });
+    expect(await render(['-'], { stdin: read('pod.yaml') })).toEqual({
+      code: 0,
+      stdout: read('pod.rendered.yaml'),
+      stderr: '',
+    });
   });
 
   test.each<[string, string[], Record<string, string>, (p: V1Pod) => unknown, unknown]>([
-    ['--vault-addr sets the Vault address', ['--vault-addr', 'http://vault.example:8200'], {}, (p) => (agentConfigOf(containerNamed(p, 'vault-agent')).vault as { address: string }).address, 'http://vault.example:8200'],
-    ['AGENT_INJECT_VAULT_ADDR sets it too', [], { AGENT_INJECT_VAULT_ADDR: 'http://from-env:8200' }, (p) => (agentConfigOf(containerNamed(p, 'vault-agent')).vault as { address: string }).address, 'http://from-env:8200'],
-    ['--agent-image sets the agent image', ['--agent-image', 'registry.local/vaultbridge:dev'], {}, (p) => containerNamed(p, 'vault-agent-init')?.image, 'registry.local/vaultbridge:dev'],
-    ['--native-sidecar injects native sidecars', ['--native-sidecar'], {}, (p) => p.spec?.initContainers?.map((c) => [c.name, c.restartPolicy]), [['vault-agent', 'Always']]],
+    [
+      '--vault-addr sets the Vault address',
+      ['--vault-addr', 'http://vault.example:8200'],
+      {},
+      (p) => (agentConfigOf(containerNamed(p, 'vault-agent')).vault as { address: string }).address,
+      'http://vault.example:8200',
+    ],
+    [
+      'AGENT_INJECT_VAULT_ADDR sets it too',
+      [],
+      { AGENT_INJECT_VAULT_ADDR: 'http://from-env:8200' },
+      (p) => (agentConfigOf(containerNamed(p, 'vault-agent')).vault as { address: string }).address,
+      'http://from-env:8200',
+    ],
+    [
+      '--agent-image sets the agent image',
+      ['--agent-image', 'registry.local/vaultbridge:dev'],
+      {},
+      (p) => containerNamed(p, 'vault-agent-init')?.image,
+      'registry.local/vaultbridge:dev',
+    ],
+    [
+      '--native-sidecar injects native sidecars',
+      ['--native-sidecar'],
+      {},
+      (p) => p.spec?.initContainers?.map((c) => [c.name, c.restartPolicy]),
+      [['vault-agent', 'Always']],
+    ],
     ['--namespace is the request namespace', ['--namespace', 'team-a'], {}, (p) => p.metadata?.namespace, 'app'],
   ])('%s', async (...[, flags, env, pick, expected]) => {
     const run = await render([...flags, fixture('pod.yaml')], { env });
@@ -91,13 +121,17 @@ describe('denials and skips', () => {
     expect(await render(['-n', 'kube-system', fixture('pod.yaml')])).toEqual({
       code: 1,
       stdout: '',
-      stderr: 'render: Pod web: denied: error with request namespace: cannot inject into system namespaces: kube-system\n',
+      stderr:
+        'render: Pod web: denied: error with request namespace: cannot inject into system namespaces: kube-system\n',
     });
   });
 
   test('a pod without agent-inject is printed unchanged, with a note on stderr', async () => {
     const run = await render([fixture('not-injected.yaml')]);
-    expect([run.code, run.stderr]).toEqual([0, 'render: Pod plain: not injected: vault.hashicorp.com/agent-inject is not set\n']);
+    expect([run.code, run.stderr]).toEqual([
+      0,
+      'render: Pod plain: not injected: vault.hashicorp.com/agent-inject is not set\n',
+    ]);
     expect(parse(run.stdout)).toEqual(parse(read('not-injected.yaml')));
   });
 
@@ -112,10 +146,25 @@ describe('denials and skips', () => {
 
 describe('bad input exits 2', () => {
   test.each<[string, string[], string | undefined, string]>([
-    ['a missing file', [fixture('missing.yaml')], undefined, `render: cannot read ${fixture('missing.yaml')}: ENOENT: no such file or directory, open '${fixture('missing.yaml')}'\n`],
-    ['an unknown output format', ['-o', 'xml', fixture('pod.yaml')], undefined, 'render: --output must be yaml or json, not "xml"\n'],
+    [
+      'a missing file',
+      [fixture('missing.yaml')],
+      undefined,
+      `render: cannot read ${fixture('missing.yaml')}: ENOENT: no such file or directory, open '${fixture('missing.yaml')}'\n`,
+    ],
+    [
+      'an unknown output format',
+      ['-o', 'xml', fixture('pod.yaml')],
+      undefined,
+      'render: --output must be yaml or json, not "xml"\n',
+    ],
     ['an empty manifest', ['-'], '# nothing\n', 'render: the manifest holds no documents\n'],
-    ['invalid YAML', ['-'], 'kind: Pod\nkind: Pod\n', 'render: invalid YAML: Map keys must be unique at line 2, column 1:\n\nkind: Pod\nkind: Pod\n^\n\n'],
+    [
+      'invalid YAML',
+      ['-'],
+      'kind: Pod\nkind: Pod\n',
+      'render: invalid YAML: Map keys must be unique at line 2, column 1:\n\nkind: Pod\nkind: Pod\n^\n\n',
+    ],
     ['an unknown option', ['--frobnicate', fixture('pod.yaml')], undefined, "error: unknown option '--frobnicate'\n"],
     ['no file', [], undefined, "error: missing required argument 'file'\n"],
   ])('%s', async (...[, argv, stdin, stderr]) => {
@@ -125,7 +174,10 @@ describe('bad input exits 2', () => {
 
 test('vaultbridge-injector --help lists render and exits 0', async () => {
   let stdout = '';
-  const code = await runInjectorCli(['--help'], { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: () => undefined } });
+  const code = await runInjectorCli(['--help'], {
+    stdout: { write: (t: string) => (stdout += t) },
+    stderr: { write: () => undefined },
+  });
   expect(code).toBe(0);
   expect(stdout).toMatch(/render \[options\] <file>/);
 });

@@ -33,7 +33,10 @@ export type RenderOutcome =
 export const RENDER_DEFAULT_VAULT_ADDR = 'https://vault.vault.svc:8200';
 
 function describe(document: unknown, index: number): string {
-  const record = (typeof document === 'object' && document !== null ? document : {}) as { kind?: unknown; metadata?: { name?: unknown; generateName?: unknown } };
+  const record = (typeof document === 'object' && document !== null ? document : {}) as {
+    kind?: unknown;
+    metadata?: { name?: unknown; generateName?: unknown };
+  };
   const kind = typeof record.kind === 'string' ? record.kind : 'document';
   const name = record.metadata?.name ?? record.metadata?.generateName;
   return typeof name === 'string' ? `${kind} ${name}` : `${kind} #${index + 1}`;
@@ -72,7 +75,8 @@ export function renderManifest(text: string, options: RenderOptions): RenderOutc
       case 'inject': {
         // Apply the patch rather than print decision.pod: the output is then exactly what the webhook's
         // answer makes of the pod.
-        const patched = jsonPatch.applyPatch(structuredClone(pod), structuredClone([...decision.patch]), true, true).newDocument as V1Pod;
+        const patched = jsonPatch.applyPatch(structuredClone(pod), structuredClone([...decision.patch]), true, true)
+          .newDocument as V1Pod;
         notes.push(...decision.warnings.map((w) => `${label}: warning: ${w}`));
         out.push(slot.put(patched));
         break;
@@ -102,7 +106,8 @@ async function readInput(file: string, io: CliIo): Promise<string> {
   if (io.stdin === undefined) throw new Error('no standard input to read');
   const chunks: string[] = [];
   const decoder = new TextDecoder();
-  for await (const chunk of io.stdin) chunks.push(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }));
+  for await (const chunk of io.stdin)
+    chunks.push(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }));
   return chunks.join('') + decoder.decode();
 }
 

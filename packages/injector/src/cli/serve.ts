@@ -1,5 +1,11 @@
 import type { Command } from 'commander';
-import { addServeOptions, parseServeFlags, readServeFlags, unknownInjectorEnv, type ServeConfig } from '../webhook/config.ts';
+import {
+  addServeOptions,
+  parseServeFlags,
+  readServeFlags,
+  unknownInjectorEnv,
+  type ServeConfig,
+} from '../webhook/config.ts';
 import { checkInjectorDefaults } from '../annotations/parse.ts';
 import { serveWebhook } from '../webhook/serve.ts';
 import type { CliIo } from './program.ts';
@@ -13,13 +19,20 @@ const IGNORED_ARGUMENTS = ['2>&1'];
  * checked ServeConfig, or the problems, each naming the flag or variable. Exported for tests: the
  * vault-helm table test runs the real command line through it.
  */
-export function serveConfigFrom(command: Command, args: readonly string[], env: Readonly<Record<string, string | undefined>>): { config: ServeConfig } | { problems: string[] } {
+export function serveConfigFrom(
+  command: Command,
+  args: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): { config: ServeConfig } | { problems: string[] } {
   const problems: string[] = [];
   for (const arg of args) {
-    if (!IGNORED_ARGUMENTS.includes(arg)) problems.push(`unexpected argument ${JSON.stringify(arg)}: serve takes only flags (see --help)`);
+    if (!IGNORED_ARGUMENTS.includes(arg))
+      problems.push(`unexpected argument ${JSON.stringify(arg)}: serve takes only flags (see --help)`);
   }
   for (const name of unknownInjectorEnv(env)) {
-    problems.push(`${name}: not a setting of vaultbridge-injector serve; remove it or fix its name (serve --help lists every AGENT_INJECT_* variable)`);
+    problems.push(
+      `${name}: not a setting of vaultbridge-injector serve; remove it or fix its name (serve --help lists every AGENT_INJECT_* variable)`,
+    );
   }
   if (problems.length > 0) return { problems };
   let config: ServeConfig;
@@ -37,7 +50,12 @@ export function serveConfigFrom(command: Command, args: readonly string[], env: 
  * Adds `serve`: the mutating webhook over HTTPS. Bad flags, unknown `AGENT_INJECT_*` variables or bad
  * default annotations stop it at start with a message naming each, exit code 2.
  */
-export function addServeCommand(program: Command, io: CliIo, setExitCode: (code: number) => void, start: (config: ServeConfig) => Promise<unknown> = (config) => serveWebhook(config, { installSignalHandlers: true })): Command {
+export function addServeCommand(
+  program: Command,
+  io: CliIo,
+  setExitCode: (code: number) => void,
+  start: (config: ServeConfig) => Promise<unknown> = (config) => serveWebhook(config, { installSignalHandlers: true }),
+): Command {
   const command = program
     .command('serve')
     .alias('agent-inject')

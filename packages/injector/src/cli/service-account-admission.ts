@@ -16,7 +16,11 @@ function tokenVolume(): V1Volume {
       sources: [
         { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
         { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
-        { downwardAPI: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }] } },
+        {
+          downwardAPI: {
+            items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }],
+          },
+        },
       ],
     },
   };
@@ -34,7 +38,10 @@ export function applyServiceAccountAdmission(pod: V1Pod): V1Pod {
   if (containers.length === 0 || containers.some(mountsToken)) return pod;
   const mount = (c: V1Container): V1Container => ({
     ...c,
-    volumeMounts: [...(c.volumeMounts ?? []), { name: RENDER_TOKEN_VOLUME, mountPath: SERVICE_ACCOUNT_MOUNT_PATH, readOnly: true }],
+    volumeMounts: [
+      ...(c.volumeMounts ?? []),
+      { name: RENDER_TOKEN_VOLUME, mountPath: SERVICE_ACCOUNT_MOUNT_PATH, readOnly: true },
+    ],
   });
   return {
     ...pod,

@@ -3,7 +3,16 @@
 // @vaultbridge/agent/contract, which the agent validates its input with.
 
 import path from 'node:path/posix';
-import { AGENT_CONFIG_VERSION, CACHE_PATH, PID_FILE, READY_FILE, SECRETS_PATH, TOKEN_FILE, type AgentConfig, type AgentMode } from '@vaultbridge/agent/contract';
+import {
+  AGENT_CONFIG_VERSION,
+  CACHE_PATH,
+  PID_FILE,
+  READY_FILE,
+  SECRETS_PATH,
+  TOKEN_FILE,
+  type AgentConfig,
+  type AgentMode,
+} from '@vaultbridge/agent/contract';
 import { isAuthType, type AgentSpec } from '../annotations/spec.ts';
 import { envFilePath, usesEnvSecrets } from './env-wrapper.ts';
 
@@ -28,7 +37,8 @@ function handoverOff(spec: AgentSpec, mode: AgentMode): boolean {
 export function buildAgentConfig(spec: AgentSpec, mode: AgentMode): AgentConfig {
   // Admission only lets other methods through with agent-kind vault, whose config is built elsewhere.
   const authType = spec.auth.type;
-  if (!isAuthType(authType)) throw new Error(`auth-type ${authType} is not implemented by vaultbridge-agent (use agent-kind vault)`);
+  if (!isAuthType(authType))
+    throw new Error(`auth-type ${authType} is not implemented by vaultbridge-agent (use agent-kind vault)`);
   const persist = usesPersistentCache(spec);
   const cacheListener = spec.cache.enabled && (persist || (mode === 'sidecar' && !spec.prePopulateOnly));
   const config: AgentConfig = {
@@ -66,7 +76,9 @@ export function buildAgentConfig(spec: AgentSpec, mode: AgentMode): AgentConfig 
     pidFile: PID_FILE,
     ...(mode === 'sidecar' ? { readyFile: READY_FILE } : {}),
     ...(usesEnvSecrets(spec) ? { envFile: envFilePath(spec) } : {}),
-    ...(mode === 'sidecar' && spec.revokeOnShutdown ? { revokeOnShutdown: { graceSeconds: spec.revokeGraceSeconds } } : {}),
+    ...(mode === 'sidecar' && spec.revokeOnShutdown
+      ? { revokeOnShutdown: { graceSeconds: spec.revokeGraceSeconds } }
+      : {}),
     ...(cacheListener
       ? {
           cache: {
@@ -78,7 +90,9 @@ export function buildAgentConfig(spec: AgentSpec, mode: AgentMode): AgentConfig 
       : {}),
     ...(handoverOff(spec, mode) ? { handover: false } : {}),
     ...(spec.enableQuit ? { quit: { listenerAddress: localhost(spec.cache.listenerPort) } } : {}),
-    ...(spec.metricsListenerPort === undefined ? {} : { metrics: { listenerAddress: localhost(spec.metricsListenerPort) } }),
+    ...(spec.metricsListenerPort === undefined
+      ? {}
+      : { metrics: { listenerAddress: localhost(spec.metricsListenerPort) } }),
     log: spec.log,
     ...(Object.keys(spec.telemetry).length === 0 ? {} : { telemetry: spec.telemetry }),
     ...(spec.disableIdleConnections.length === 0 ? {} : { disableIdleConnections: spec.disableIdleConnections }),

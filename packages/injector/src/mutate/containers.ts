@@ -1,9 +1,20 @@
 // The two agent containers (vault-k8s container_sidecar.go / container_init_sidecar.go), running
 // `vaultbridge-agent init|sidecar` with the generated config in VAULTBRIDGE_AGENT_CONFIG.
 
-import type { V1Container, V1EnvVar, V1ResourceRequirements, V1SecurityContext, V1VolumeMount } from '@kubernetes/client-node';
+import type {
+  V1Container,
+  V1EnvVar,
+  V1ResourceRequirements,
+  V1SecurityContext,
+  V1VolumeMount,
+} from '@kubernetes/client-node';
 import type { AgentResources, AgentSpec } from '../annotations/spec.ts';
-import { AGENT_CONFIG_ENV, AGENT_CONFIG_FILE_ENV, encodeAgentConfig, type AgentMode } from '@vaultbridge/agent/contract';
+import {
+  AGENT_CONFIG_ENV,
+  AGENT_CONFIG_FILE_ENV,
+  encodeAgentConfig,
+  type AgentMode,
+} from '@vaultbridge/agent/contract';
 import { buildAgentConfig } from './agent-config.ts';
 import {
   AGENT_BINARY,
@@ -16,7 +27,12 @@ import {
   SIDECAR_CONTAINER_NAME,
   TOKEN_FILE,
 } from './names.ts';
-import { buildVaultAgentConfig, encodeVaultAgentConfig, VAULT_CONFIG_ENV, vaultAgentCommand } from './vault-agent-config.ts';
+import {
+  buildVaultAgentConfig,
+  encodeVaultAgentConfig,
+  VAULT_CONFIG_ENV,
+  vaultAgentCommand,
+} from './vault-agent-config.ts';
 
 export interface ContainerOptions {
   /** the agent executable in the image */
@@ -36,7 +52,11 @@ function fieldEnv(name: string, fieldPath: string): V1EnvVar {
 
 function env(spec: AgentSpec, mode: AgentMode): V1EnvVar[] {
   // NAMESPACE/HOST_IP/POD_IP first, as upstream: json-patch annotations address env entries by index.
-  const vars: V1EnvVar[] = [fieldEnv('NAMESPACE', 'metadata.namespace'), fieldEnv('HOST_IP', 'status.hostIP'), fieldEnv('POD_IP', 'status.podIP')];
+  const vars: V1EnvVar[] = [
+    fieldEnv('NAMESPACE', 'metadata.namespace'),
+    fieldEnv('HOST_IP', 'status.hostIP'),
+    fieldEnv('POD_IP', 'status.podIP'),
+  ];
   if (spec.goMaxProcs !== undefined) vars.push({ name: 'GOMAXPROCS', value: String(spec.goMaxProcs) });
   if (spec.vault.proxyAddress !== undefined) vars.push({ name: 'HTTPS_PROXY', value: spec.vault.proxyAddress });
   for (const copied of spec.awsWebIdentity?.env ?? []) vars.push({ ...copied });
@@ -44,8 +64,10 @@ function env(spec: AgentSpec, mode: AgentMode): V1EnvVar[] {
     // HashiCorp's agent: vault-k8s's config in VAULT_CONFIG, log settings as Vault's env (container_env.go).
     vars.push({ name: 'VAULT_LOG_LEVEL', value: spec.log.level });
     vars.push({ name: 'VAULT_LOG_FORMAT', value: spec.log.format });
-    if (spec.vault.timeoutMs !== undefined) vars.push({ name: 'VAULT_CLIENT_TIMEOUT', value: `${spec.vault.timeoutMs}ms` });
-    if (spec.vault.maxRetries !== undefined) vars.push({ name: 'VAULT_MAX_RETRIES', value: String(spec.vault.maxRetries) });
+    if (spec.vault.timeoutMs !== undefined)
+      vars.push({ name: 'VAULT_CLIENT_TIMEOUT', value: `${spec.vault.timeoutMs}ms` });
+    if (spec.vault.maxRetries !== undefined)
+      vars.push({ name: 'VAULT_MAX_RETRIES', value: String(spec.vault.maxRetries) });
     if (spec.vault.caCertPem !== undefined) vars.push({ name: 'VAULT_CACERT_BYTES', value: spec.vault.caCertPem });
     vars.push({ name: VAULT_CONFIG_ENV, value: encodeVaultAgentConfig(buildVaultAgentConfig(spec, mode)) });
     return vars;
@@ -55,13 +77,18 @@ function env(spec: AgentSpec, mode: AgentMode): V1EnvVar[] {
     return vars;
   }
   // ConfigMap mode: the agent reads its config file; VAULT_* fill in what the file leaves out (GH-353).
-  vars.push({ name: AGENT_CONFIG_FILE_ENV, value: `${CONFIG_PATH}/${mode === 'init' ? 'config-init.json' : 'config.json'}` });
+  vars.push({
+    name: AGENT_CONFIG_FILE_ENV,
+    value: `${CONFIG_PATH}/${mode === 'init' ? 'config-init.json' : 'config.json'}`,
+  });
   // As vault-k8s (container_env.go), the pod's log and client settings reach a hand-written config as
   // env; the agent applies VAULT_* over its file, as Vault Agent does.
   vars.push({ name: 'VAULT_LOG_LEVEL', value: spec.log.level });
   vars.push({ name: 'VAULT_LOG_FORMAT', value: spec.log.format });
-  if (spec.vault.timeoutMs !== undefined) vars.push({ name: 'VAULT_CLIENT_TIMEOUT', value: `${spec.vault.timeoutMs}ms` });
-  if (spec.vault.maxRetries !== undefined) vars.push({ name: 'VAULT_MAX_RETRIES', value: String(spec.vault.maxRetries) });
+  if (spec.vault.timeoutMs !== undefined)
+    vars.push({ name: 'VAULT_CLIENT_TIMEOUT', value: `${spec.vault.timeoutMs}ms` });
+  if (spec.vault.maxRetries !== undefined)
+    vars.push({ name: 'VAULT_MAX_RETRIES', value: String(spec.vault.maxRetries) });
   if (spec.vault.caCertPem !== undefined) vars.push({ name: 'VAULT_CACERT_BYTES', value: spec.vault.caCertPem });
   vars.push({ name: 'VAULT_ADDR', value: spec.vault.address });
   if (spec.vault.caCert !== undefined) vars.push({ name: 'VAULT_CACERT', value: spec.vault.caCert });
@@ -69,7 +96,8 @@ function env(spec: AgentSpec, mode: AgentMode): V1EnvVar[] {
   if (spec.vault.clientCert !== undefined) vars.push({ name: 'VAULT_CLIENT_CERT', value: spec.vault.clientCert });
   if (spec.vault.clientKey !== undefined) vars.push({ name: 'VAULT_CLIENT_KEY', value: spec.vault.clientKey });
   vars.push({ name: 'VAULT_SKIP_VERIFY', value: String(spec.vault.tlsSkipVerify) });
-  if (spec.vault.tlsServerName !== undefined) vars.push({ name: 'VAULT_TLS_SERVER_NAME', value: spec.vault.tlsServerName });
+  if (spec.vault.tlsServerName !== undefined)
+    vars.push({ name: 'VAULT_TLS_SERVER_NAME', value: spec.vault.tlsServerName });
   return vars;
 }
 
@@ -107,7 +135,13 @@ function container(spec: AgentSpec, options: ContainerOptions, mode: AgentMode, 
   const built: V1Container = {
     name: mode === 'init' ? INIT_CONTAINER_NAME : SIDECAR_CONTAINER_NAME,
     image: spec.image,
-    ...(spec.agentKind === 'vault' ? vaultAgentCommand(spec.configMap === undefined ? undefined : `${CONFIG_PATH}/${mode === 'init' ? 'config-init.hcl' : 'config.hcl'}`) : { command: [options.agentBinary], args: [mode] }),
+    ...(spec.agentKind === 'vault'
+      ? vaultAgentCommand(
+          spec.configMap === undefined
+            ? undefined
+            : `${CONFIG_PATH}/${mode === 'init' ? 'config-init.hcl' : 'config.hcl'}`,
+        )
+      : { command: [options.agentBinary], args: [mode] }),
     env: env(spec, mode),
     resources: resources(mode === 'init' ? spec.resources.init : spec.resources.sidecar),
     volumeMounts: mounts,
@@ -118,7 +152,12 @@ function container(spec: AgentSpec, options: ContainerOptions, mode: AgentMode, 
 
 /** `vault-agent-init`: renders everything once and exits. Home mount first, as upstream. */
 export function initContainer(spec: AgentSpec, options: ContainerOptions, sharedMounts: V1VolumeMount[]): V1Container {
-  return container(spec, options, 'init', [{ name: HOME_INIT_VOLUME, mountPath: HOME_PATH }, tokenMount(spec), ...sharedMounts, ...awsTokenMounts(spec)]);
+  return container(spec, options, 'init', [
+    { name: HOME_INIT_VOLUME, mountPath: HOME_PATH },
+    tokenMount(spec),
+    ...sharedMounts,
+    ...awsTokenMounts(spec),
+  ]);
 }
 
 /** A shell word: single-quoted unless it is plain (vault-k8s pastes annotation values in unquoted). */
@@ -138,18 +177,35 @@ export function vaultAgentPreStop(spec: AgentSpec): string[] {
   if (spec.vault.clientCert !== undefined) flags.push(`-client-cert=${spec.vault.clientCert}`);
   if (spec.vault.clientKey !== undefined) flags.push(`-client-key=${spec.vault.clientKey}`);
   flags.push('-self');
-  return ['/bin/sh', '-c', `/bin/sleep ${spec.revokeGraceSeconds} && /bin/vault token revoke ${flags.map(shellWord).join(' ')}`];
+  return [
+    '/bin/sh',
+    '-c',
+    `/bin/sleep ${spec.revokeGraceSeconds} && /bin/vault token revoke ${flags.map(shellWord).join(' ')}`,
+  ];
 }
 
 /** `vault-agent`: keeps secrets fresh; in native mode an init container that restarts and gates start-up. */
-export function sidecarContainer(spec: AgentSpec, options: ContainerOptions, sharedMounts: V1VolumeMount[]): V1Container {
-  const built = container(spec, options, 'sidecar', [tokenMount(spec), { name: HOME_SIDECAR_VOLUME, mountPath: HOME_PATH }, ...sharedMounts, ...awsTokenMounts(spec)]);
-  const sidecar: V1Container = spec.agentKind === 'vault' && spec.revokeOnShutdown
-    ? { ...built, lifecycle: { preStop: { exec: { command: vaultAgentPreStop(spec) } } } }
-    : built;
+export function sidecarContainer(
+  spec: AgentSpec,
+  options: ContainerOptions,
+  sharedMounts: V1VolumeMount[],
+): V1Container {
+  const built = container(spec, options, 'sidecar', [
+    tokenMount(spec),
+    { name: HOME_SIDECAR_VOLUME, mountPath: HOME_PATH },
+    ...sharedMounts,
+    ...awsTokenMounts(spec),
+  ]);
+  const sidecar: V1Container =
+    spec.agentKind === 'vault' && spec.revokeOnShutdown
+      ? { ...built, lifecycle: { preStop: { exec: { command: vaultAgentPreStop(spec) } } } }
+      : built;
   if (!spec.nativeSidecar) return sidecar;
   // Vault Agent has no ready file: a native sidecar waits for the first rendered file instead.
-  const probe = spec.agentKind === 'vault' ? ['/bin/sh', '-ec', `test -e ${spec.secrets[0]?.destination ?? TOKEN_FILE}`] : [options.agentBinary, 'probe', '--ready-file', READY_FILE];
+  const probe =
+    spec.agentKind === 'vault'
+      ? ['/bin/sh', '-ec', `test -e ${spec.secrets[0]?.destination ?? TOKEN_FILE}`]
+      : [options.agentBinary, 'probe', '--ready-file', READY_FILE];
   return {
     ...sidecar,
     restartPolicy: 'Always',

@@ -27,10 +27,15 @@ function checkConflicts(pod: V1Pod, spec: AgentSpec, layout: AgentLayout): void 
   const ours = [...(layout.init ? [INIT_CONTAINER_NAME] : []), ...(layout.sidecar ? [SIDECAR_CONTAINER_NAME] : [])];
   const clashes = ours.filter((name) => containerNames.includes(name)).map((name) => `container "${name}"`);
   const volumeNames = (podSpec?.volumes ?? []).map((v) => v.name);
-  clashes.push(...podVolumes(spec, layout).filter((v) => volumeNames.includes(v.name)).map((v) => `volume "${v.name}"`));
+  clashes.push(
+    ...podVolumes(spec, layout)
+      .filter((v) => volumeNames.includes(v.name))
+      .map((v) => `volume "${v.name}"`),
+  );
   const paths = secretMounts(spec).map((m) => m.mountPath);
   for (const c of mountTargets(podSpec, spec, layout)) {
-    for (const m of c.volumeMounts ?? []) if (paths.includes(m.mountPath)) clashes.push(`mount path ${m.mountPath} in container "${c.name}"`);
+    for (const m of c.volumeMounts ?? [])
+      if (paths.includes(m.mountPath)) clashes.push(`mount path ${m.mountPath} in container "${c.name}"`);
   }
   if (clashes.length > 0) {
     throw new MutationError(
@@ -57,18 +62,26 @@ function mountTargets(podSpec: V1PodSpec | undefined, spec: AgentSpec, layout: A
 export function mutatePod(pod: V1Pod, spec: AgentSpec, options: MutateOptions = {}): V1Pod {
   const layout = agentLayout(spec);
   checkConflicts(pod, spec, layout);
-  const containerOptions: ContainerOptions = { ...DEFAULT_CONTAINER_OPTIONS, ...(options.agentBinary === undefined ? {} : { agentBinary: options.agentBinary }) };
+  const containerOptions: ContainerOptions = {
+    ...DEFAULT_CONTAINER_OPTIONS,
+    ...(options.agentBinary === undefined ? {} : { agentBinary: options.agentBinary }),
+  };
 
   const original: V1PodSpec = pod.spec ?? { containers: [] };
   const targets = new Set(mountTargets(original, spec, layout));
   const mounts = secretMounts(spec);
-  const withSecretMounts = (c: V1Container): V1Container => (targets.has(c) ? { ...c, volumeMounts: [...(c.volumeMounts ?? []), ...mounts] } : c);
+  const withSecretMounts = (c: V1Container): V1Container =>
+    targets.has(c) ? { ...c, volumeMounts: [...(c.volumeMounts ?? []), ...mounts] } : c;
   const podSpec: V1PodSpec = { ...original, volumes: [...(original.volumes ?? []), ...podVolumes(spec, layout)] };
   // Admission checked that every injected app container has a command (annotations/env.ts).
   const withEnv = usesEnvSecrets(spec)
-    ? (c: V1Container): V1Container => (spec.injectContainers.includes(c.name) && (c.command?.length ?? 0) > 0 ? wrapWithEnvFile(c, envFilePath(spec)) : c)
+    ? (c: V1Container): V1Container =>
+        spec.injectContainers.includes(c.name) && (c.command?.length ?? 0) > 0
+          ? wrapWithEnvFile(c, envFilePath(spec))
+          : c
     : (c: V1Container): V1Container => c;
-  if (original.containers !== undefined) podSpec.containers = original.containers.map((c) => withEnv(withSecretMounts(c)));
+  if (original.containers !== undefined)
+    podSpec.containers = original.containers.map((c) => withEnv(withSecretMounts(c)));
   if (original.initContainers !== undefined) podSpec.initContainers = original.initContainers.map(withSecretMounts);
 
   // Copy from the pod as it came in, before our own mounts were added to its containers.
@@ -79,10 +92,20 @@ export function mutatePod(pod: V1Pod, spec: AgentSpec, options: MutateOptions = 
 
   const agentInits: V1Container[] = [];
   if (layout.init) {
-    agentInits.push(applyContainerPatch(initContainer(spec, containerOptions, sharedMounts), spec.initJsonPatch, A.agentInitJsonPatch));
+    agentInits.push(
+      applyContainerPatch(
+        initContainer(spec, containerOptions, sharedMounts),
+        spec.initJsonPatch,
+        A.agentInitJsonPatch,
+      ),
+    );
   }
   if (layout.sidecar) {
-    const sidecar = applyContainerPatch(sidecarContainer(spec, containerOptions, sharedMounts), spec.jsonPatch, A.agentJsonPatch);
+    const sidecar = applyContainerPatch(
+      sidecarContainer(spec, containerOptions, sharedMounts),
+      spec.jsonPatch,
+      A.agentJsonPatch,
+    );
     if (spec.nativeSidecar) agentInits.push(sidecar);
     else podSpec.containers = [...(podSpec.containers ?? []), sidecar];
   }
@@ -95,7 +118,10 @@ export function mutatePod(pod: V1Pod, spec: AgentSpec, options: MutateOptions = 
 
   return {
     ...pod,
-    metadata: { ...pod.metadata, annotations: { ...pod.metadata?.annotations, [A.agentInjectStatus]: STATUS_INJECTED } },
+    metadata: {
+      ...pod.metadata,
+      annotations: { ...pod.metadata?.annotations, [A.agentInjectStatus]: STATUS_INJECTED },
+    },
     spec: podSpec,
   };
 }

@@ -20,4 +20,12 @@ export const CACHE_VOLUME = 'vault-agent-cache';
 
 export const STATUS_INJECTED = 'injected';
 
-export { AGENT_BINARY, CACHE_PATH, HOME_PATH, PID_FILE, READY_FILE, SECRETS_PATH, TOKEN_FILE } from '@vaultbridge/agent/contract';
+export {
+  AGENT_BINARY,
+  CACHE_PATH,
+  HOME_PATH,
+  PID_FILE,
+  READY_FILE,
+  SECRETS_PATH,
+  TOKEN_FILE,
+} from '@vaultbridge/agent/contract';

@@ -18,7 +18,12 @@ const PODS: Record<string, V1Pod> = {
   'no volumes': pod({ 'agent-inject-secret-db': 'secret/data/db' }, { volumes: undefined }),
   'init-first with existing init containers': pod(
     { 'agent-inject-secret-db': 'secret/data/db', 'agent-init-first': 'true' },
-    { initContainers: [{ name: 'migrate', image: 'busybox', volumeMounts: [{ ...TOKEN_MOUNT }] }, { name: 'seed', image: 'busybox' }] },
+    {
+      initContainers: [
+        { name: 'migrate', image: 'busybox', volumeMounts: [{ ...TOKEN_MOUNT }] },
+        { name: 'seed', image: 'busybox' },
+      ],
+    },
   ),
   'native sidecar': pod({ 'agent-inject-secret-db': 'secret/data/db', 'agent-native-sidecar': 'true' }),
   'pre-populate-only, two containers, custom paths': pod(
@@ -43,14 +48,16 @@ const PODS: Record<string, V1Pod> = {
   ),
 };
 
-describe('createPatch gives fast-json-patch compare\'s ops', () => {
+describe("createPatch gives fast-json-patch compare's ops", () => {
   test.each(Object.entries(PODS))('%s', (_name, p) => {
     const after = injected(p);
     const ours = createPatch(p, after);
     // the pod as JSON, as createPatch compares it (a typed pod may carry undefined fields)
     expect(ours).toEqual(jsonPatch.compare(JSON.parse(JSON.stringify(p)), after));
     expect(ours.length).toBeGreaterThan(0);
-    expect(jsonPatch.applyPatch(structuredClone(p), structuredClone(ours), true).newDocument).toEqual(JSON.parse(JSON.stringify(after)));
+    expect(jsonPatch.applyPatch(structuredClone(p), structuredClone(ours), true).newDocument).toEqual(
+      JSON.parse(JSON.stringify(after)),
+    );
   });
 
   const documents: [string, object, object][] = [
@@ -65,12 +72,23 @@ describe('createPatch gives fast-json-patch compare\'s ops', () => {
     ['same object is no change', { a: { deep: [1, 2, { x: 1 }] } }, { a: { deep: [1, 2, { x: 1 }] } }],
   ];
   test.each(documents)('%s', (_name, before, after) => {
-    expect(createPatch(before as V1Pod, after as V1Pod, { beforeIsJsonData: true })).toEqual(jsonPatch.compare(before, after));
+    expect(createPatch(before as V1Pod, after as V1Pod, { beforeIsJsonData: true })).toEqual(
+      jsonPatch.compare(before, after),
+    );
   });
 
   test('a pod with undefined fields (a typed object, not JSON) is compared as JSON', () => {
-    const before: V1Pod = { metadata: { name: 'web', annotations: undefined }, spec: { containers: [], volumes: undefined } };
-    const after: V1Pod = { metadata: { name: 'web', annotations: { a: 'b' } }, spec: { containers: [], volumes: [{ name: 'v' }] } };
-    expect(createPatch(before, after).map((op) => `${op.op} ${op.path}`)).toEqual(['add /spec/volumes', 'add /metadata/annotations']);
+    const before: V1Pod = {
+      metadata: { name: 'web', annotations: undefined },
+      spec: { containers: [], volumes: undefined },
+    };
+    const after: V1Pod = {
+      metadata: { name: 'web', annotations: { a: 'b' } },
+      spec: { containers: [], volumes: [{ name: 'v' }] },
+    };
+    expect(createPatch(before, after).map((op) => `${op.op} ${op.path}`)).toEqual([
+      'add /spec/volumes',
+      'add /metadata/annotations',
+    ]);
   });
 });

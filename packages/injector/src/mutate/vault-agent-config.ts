@@ -54,8 +54,10 @@ export function buildVaultAgentConfig(spec: AgentSpec, mode: AgentMode): Record<
 
   const methodConfig: Record<string, Json> = { ...spec.auth.config };
   if (spec.auth.role !== undefined) methodConfig.role = spec.auth.role;
-  if (spec.auth.type === 'kubernetes' && methodConfig.token_path === undefined) methodConfig.token_path = spec.serviceAccountToken.tokenPath;
-  if (spec.auth.type === 'jwt' && methodConfig.path === undefined) methodConfig.path = spec.serviceAccountToken.tokenPath;
+  if (spec.auth.type === 'kubernetes' && methodConfig.token_path === undefined)
+    methodConfig.token_path = spec.serviceAccountToken.tokenPath;
+  if (spec.auth.type === 'jwt' && methodConfig.path === undefined)
+    methodConfig.path = spec.serviceAccountToken.tokenPath;
   const method: Record<string, Json> = { type: spec.auth.type, mount_path: spec.auth.mountPath, config: methodConfig };
   if (v.namespace !== undefined) method.namespace = v.namespace;
   if (spec.auth.minBackoffMs !== undefined) method.min_backoff = goDuration(spec.auth.minBackoffMs);
@@ -63,9 +65,12 @@ export function buildVaultAgentConfig(spec: AgentSpec, mode: AgentMode): Record<
   if (spec.auth.exitOnError) method.exit_on_err = true;
 
   const templateConfig: Record<string, Json> = { exit_on_retry_failure: spec.templateConfig.exitOnRetryFailure };
-  if (spec.templateConfig.staticSecretRenderIntervalMs !== undefined) templateConfig.static_secret_render_interval = goDuration(spec.templateConfig.staticSecretRenderIntervalMs);
-  if (spec.templateConfig.maxConnectionsPerHost !== undefined) templateConfig.max_connections_per_host = spec.templateConfig.maxConnectionsPerHost;
-  if (spec.templateConfig.leaseRenewalThreshold !== undefined) templateConfig.lease_renewal_threshold = spec.templateConfig.leaseRenewalThreshold;
+  if (spec.templateConfig.staticSecretRenderIntervalMs !== undefined)
+    templateConfig.static_secret_render_interval = goDuration(spec.templateConfig.staticSecretRenderIntervalMs);
+  if (spec.templateConfig.maxConnectionsPerHost !== undefined)
+    templateConfig.max_connections_per_host = spec.templateConfig.maxConnectionsPerHost;
+  if (spec.templateConfig.leaseRenewalThreshold !== undefined)
+    templateConfig.lease_renewal_threshold = spec.templateConfig.leaseRenewalThreshold;
 
   const sinks: Json[] = [{ type: 'file', config: { path: TOKEN_FILE } }];
   if (spec.injectToken) sinks.push({ type: 'file', config: { path: `${spec.secretVolumePath}/token` } });
@@ -92,10 +97,17 @@ export function buildVaultAgentConfig(spec: AgentSpec, mode: AgentMode): Record<
  */
 function cacheStanzas(spec: AgentSpec, mode: AgentMode): Record<string, Json> {
   const out: Record<string, Json> = {};
-  const listener: Record<string, Json> = { type: 'tcp', address: `127.0.0.1:${spec.cache.listenerPort}`, tls_disable: true };
+  const listener: Record<string, Json> = {
+    type: 'tcp',
+    address: `127.0.0.1:${spec.cache.listenerPort}`,
+    tls_disable: true,
+  };
   const useToken = spec.cache.useAutoAuthToken;
   if (usesPersistentCache(spec)) {
-    out.cache = { use_auto_auth_token: useToken, persist: { type: 'kubernetes', path: CACHE_PATH, ...(spec.cache.exitOnError ? { exit_on_err: true } : {}) } };
+    out.cache = {
+      use_auto_auth_token: useToken,
+      persist: { type: 'kubernetes', path: CACHE_PATH, ...(spec.cache.exitOnError ? { exit_on_err: true } : {}) },
+    };
   } else if (spec.cache.enabled && !spec.prePopulateOnly && mode === 'sidecar') {
     out.cache = { use_auto_auth_token: useToken };
   }
@@ -116,9 +128,12 @@ export function encodeVaultAgentConfig(config: Record<string, Json>): string {
  * `agent-configmap`, run the agent on the ConfigMap's file.
  */
 export function vaultAgentCommand(configFile?: string): { command: string[]; args: string[] } {
-  if (configFile !== undefined) return { command: ['/bin/sh', '-ec'], args: [`touch ${TOKEN_FILE} && vault agent -config=${configFile}`] };
+  if (configFile !== undefined)
+    return { command: ['/bin/sh', '-ec'], args: [`touch ${TOKEN_FILE} && vault agent -config=${configFile}`] };
   return {
     command: ['/bin/sh', '-ec'],
-    args: [`echo \${${VAULT_CONFIG_ENV}?} | base64 -d > ${VAULT_AGENT_CONFIG_FILE} && vault agent -config=${VAULT_AGENT_CONFIG_FILE}`],
+    args: [
+      `echo \${${VAULT_CONFIG_ENV}?} | base64 -d > ${VAULT_AGENT_CONFIG_FILE} && vault agent -config=${VAULT_AGENT_CONFIG_FILE}`,
+    ],
   };
 }

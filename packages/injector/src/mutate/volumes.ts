@@ -41,7 +41,9 @@ export function agentLayout(spec: AgentSpec): AgentLayout {
 
 /** Per-secret directories other than the pod-wide one, sorted, each with its own volume. */
 export function customSecretDirectories(spec: AgentSpec): { readonly volume: string; readonly mountPath: string }[] {
-  const directories = [...new Set(spec.secrets.map((s) => s.mountPath).filter((p) => p !== spec.secretVolumePath))].sort();
+  const directories = [
+    ...new Set(spec.secrets.map((s) => s.mountPath).filter((p) => p !== spec.secretVolumePath)),
+  ].sort();
   return directories.map((mountPath, index) => ({ volume: `${CUSTOM_SECRETS_VOLUME_PREFIX}${index}`, mountPath }));
 }
 
@@ -61,7 +63,8 @@ export function podVolumes(spec: AgentSpec, layout: AgentLayout): V1Volume[] {
   volumes.push(memoryVolume(SECRETS_VOLUME));
   for (const { volume } of customSecretDirectories(spec)) volumes.push(memoryVolume(volume));
   if (spec.configMap !== undefined) volumes.push({ name: CONFIG_VOLUME, configMap: { name: spec.configMap } });
-  if (spec.extraSecret !== undefined) volumes.push({ name: EXTRA_SECRET_VOLUME, secret: { secretName: spec.extraSecret } });
+  if (spec.extraSecret !== undefined)
+    volumes.push({ name: EXTRA_SECRET_VOLUME, secret: { secretName: spec.extraSecret } });
   if (spec.tlsSecret !== undefined) volumes.push({ name: TLS_SECRET_VOLUME, secret: { secretName: spec.tlsSecret } });
   if (usesPersistentCache(spec)) volumes.push(memoryVolume(CACHE_VOLUME));
   return volumes;
@@ -70,10 +73,12 @@ export function podVolumes(spec: AgentSpec, layout: AgentLayout): V1Volume[] {
 /** Mounts both agents get after their home and token mounts, in upstream's order. */
 export function agentSharedMounts(spec: AgentSpec, copied: readonly V1VolumeMount[]): V1VolumeMount[] {
   const mounts: V1VolumeMount[] = [...secretMounts(spec)];
-  if (spec.extraSecret !== undefined) mounts.push({ name: EXTRA_SECRET_VOLUME, mountPath: EXTRA_SECRET_PATH, readOnly: true });
+  if (spec.extraSecret !== undefined)
+    mounts.push({ name: EXTRA_SECRET_VOLUME, mountPath: EXTRA_SECRET_PATH, readOnly: true });
   mounts.push(...copied);
   if (spec.configMap !== undefined) mounts.push({ name: CONFIG_VOLUME, mountPath: CONFIG_PATH, readOnly: true });
-  if (spec.tlsSecret !== undefined) mounts.push({ name: TLS_SECRET_VOLUME, mountPath: TLS_SECRET_PATH, readOnly: true });
+  if (spec.tlsSecret !== undefined)
+    mounts.push({ name: TLS_SECRET_VOLUME, mountPath: TLS_SECRET_PATH, readOnly: true });
   if (usesPersistentCache(spec)) mounts.push({ name: CACHE_VOLUME, mountPath: CACHE_PATH });
   return mounts;
 }
@@ -82,7 +87,11 @@ export function agentSharedMounts(spec: AgentSpec, copied: readonly V1VolumeMoun
  * `agent-copy-volume-mounts`: the named container's mounts except service-account ones (the agents
  * mount the token themselves) and any whose path the agents already use.
  */
-export function copiedMounts(spec: AgentSpec, containers: readonly V1Container[], taken: readonly string[]): V1VolumeMount[] {
+export function copiedMounts(
+  spec: AgentSpec,
+  containers: readonly V1Container[],
+  taken: readonly string[],
+): V1VolumeMount[] {
   if (spec.copyVolumeMountsFrom === undefined) return [];
   return containers
     .filter((c) => c.name === spec.copyVolumeMountsFrom)

@@ -28,9 +28,14 @@ export type AdmissionHandler = (body: string) => AdmissionAnswer | Promise<Admis
  * Parse, decide and serialise one review. Pure and synchronous: the whole CPU cost of a review is here,
  * so this is what the worker pool moves off the event loop.
  */
-export function answerAdmissionReview(body: string, defaults: InjectorDefaults, options: MutateOptions = {}): AdmissionAnswer {
+export function answerAdmissionReview(
+  body: string,
+  defaults: InjectorDefaults,
+  options: MutateOptions = {},
+): AdmissionAnswer {
   // Kubernetes objects nest a few dozen levels at most; deeper JSON is refused before parsing.
-  if (jsonDeeperThan(body, MAX_JSON_DEPTH)) return { status: 400, error: `Request body nests deeper than ${MAX_JSON_DEPTH} levels` };
+  if (jsonDeeperThan(body, MAX_JSON_DEPTH))
+    return { status: 400, error: `Request body nests deeper than ${MAX_JSON_DEPTH} levels` };
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
@@ -47,7 +52,8 @@ export function answerAdmissionReview(body: string, defaults: InjectorDefaults, 
   const { review, decision, response } = result;
   const namespace = review.request.namespace ?? '';
   const payload = JSON.stringify(response);
-  if (decision.kind === 'inject') return { status: 200, payload, namespace, outcome: 'injected', injectionType: decision.injectionType };
+  if (decision.kind === 'inject')
+    return { status: 200, payload, namespace, outcome: 'injected', injectionType: decision.injectionType };
   return { status: 200, payload, namespace, outcome: decision.kind === 'deny' ? 'denied' : 'skipped' };
 }
 

@@ -7,8 +7,15 @@ import { AdmissionWorkerPool, resolveWorkerCount } from './admission-pool.ts';
 const logger = pino({ level: 'silent' });
 const DEFAULTS = { vaultAddress: VAULT_ADDR };
 
-function reviewBody(uid: string, annotations: Record<string, string> = { 'agent-inject-secret-db': 'secret/data/db' }): string {
-  return JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid, namespace: 'apps', object: pod(annotations) } });
+function reviewBody(
+  uid: string,
+  annotations: Record<string, string> = { 'agent-inject-secret-db': 'secret/data/db' },
+): string {
+  return JSON.stringify({
+    apiVersion: 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    request: { uid, namespace: 'apps', object: pod(annotations) },
+  });
 }
 
 describe('resolveWorkerCount', () => {
@@ -40,14 +47,24 @@ describe('AdmissionWorkerPool', () => {
     ];
     const answers = await Promise.all(bodies.map((body) => pool.answer(body, DEFAULTS)));
     expect(answers).toEqual(bodies.map((body) => answerAdmissionReview(body, DEFAULTS)));
-    expect(answers.map((a) => (a.status === 200 ? a.outcome : a.status))).toEqual(['injected', 'denied', 'skipped', 400, 400]);
+    expect(answers.map((a) => (a.status === 200 ? a.outcome : a.status))).toEqual([
+      'injected',
+      'denied',
+      'skipped',
+      400,
+      400,
+    ]);
   });
 
   it('spreads concurrent reviews over the workers and keeps each uid with its answer', async () => {
     pool = new AdmissionWorkerPool({ size: 2, logger });
     const uids = Array.from({ length: 200 }, (_, i) => `uid-${i}`);
     const answers = await Promise.all(uids.map((uid) => pool.answer(reviewBody(uid), DEFAULTS)));
-    expect(answers.map((a) => (a.status === 200 ? (JSON.parse(a.payload) as { response: { uid: string } }).response.uid : a.error))).toEqual(uids);
+    expect(
+      answers.map((a) =>
+        a.status === 200 ? (JSON.parse(a.payload) as { response: { uid: string } }).response.uid : a.error,
+      ),
+    ).toEqual(uids);
     expect(pool.liveWorkers).toBe(2);
   });
 
@@ -55,14 +72,18 @@ describe('AdmissionWorkerPool', () => {
     pool = new AdmissionWorkerPool({ size: 1, logger });
     const image = (answer: Awaited<ReturnType<AdmissionWorkerPool['answer']>>) => {
       if (answer.status !== 200) throw new Error(answer.error);
-      const patch = JSON.parse(Buffer.from((JSON.parse(answer.payload) as { response: { patch: string } }).response.patch, 'base64').toString('utf8')) as { path: string; value: { image: string }[] }[];
+      const patch = JSON.parse(
+        Buffer.from((JSON.parse(answer.payload) as { response: { patch: string } }).response.patch, 'base64').toString(
+          'utf8',
+        ),
+      ) as { path: string; value: { image: string }[] }[];
       return patch.find((op) => op.path === '/spec/initContainers')?.value[0]?.image;
     };
     expect(image(await pool.answer(reviewBody('a'), { ...DEFAULTS, agentImage: 'agent:1' }))).toBe('agent:1');
     expect(image(await pool.answer(reviewBody('b'), { ...DEFAULTS, agentImage: 'agent:2' }))).toBe('agent:2');
   });
 
-  it('a crashed worker\'s review in flight is answered on the event loop; the worker is replaced, and admission goes on meanwhile', async () => {
+  it("a crashed worker's review in flight is answered on the event loop; the worker is replaced, and admission goes on meanwhile", async () => {
     pool = new AdmissionWorkerPool({ size: 1, logger, restartBaseDelayMs: 50 });
     const inFlight = pool.answer(reviewBody('in-flight'), DEFAULTS);
     await pool.crashWorkerForTest(0);

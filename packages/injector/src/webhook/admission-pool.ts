@@ -72,7 +72,8 @@ export class AdmissionWorkerPool {
   #restarts = 0;
 
   constructor(options: AdmissionPoolOptions) {
-    if (!Number.isInteger(options.size) || options.size < 1) throw new RangeError(`an admission worker pool needs at least 1 worker, got ${options.size}`);
+    if (!Number.isInteger(options.size) || options.size < 1)
+      throw new RangeError(`an admission worker pool needs at least 1 worker, got ${options.size}`);
     this.#options = options;
     for (let index = 0; index < options.size; index++) this.#slots.push(this.#spawn(index));
   }
@@ -150,12 +151,19 @@ export class AdmissionWorkerPool {
     worker.on('error', (error) => logger.error({ err: error, worker: index }, 'admission worker failed'));
     worker.on('exit', (code) => {
       slot.alive = false;
-      for (const pending of slot.pending.values()) pending.reject(new Error(`admission worker ${index} stopped (exit code ${code}) with the review in flight`));
+      for (const pending of slot.pending.values())
+        pending.reject(new Error(`admission worker ${index} stopped (exit code ${code}) with the review in flight`));
       slot.pending.clear();
       if (this.#closing) return;
-      const delay = backoffDelay(this.#restarts, { baseDelayMs: this.#options.restartBaseDelayMs ?? 200, maxDelayMs: 10_000 });
+      const delay = backoffDelay(this.#restarts, {
+        baseDelayMs: this.#options.restartBaseDelayMs ?? 200,
+        maxDelayMs: 10_000,
+      });
       this.#restarts += 1;
-      logger.error({ worker: index, exitCode: code, restartInMs: delay }, 'admission worker stopped; reviews go to the other workers (or the event loop) until it is replaced');
+      logger.error(
+        { worker: index, exitCode: code, restartInMs: delay },
+        'admission worker stopped; reviews go to the other workers (or the event loop) until it is replaced',
+      );
       setTimeout(() => {
         if (!this.#closing) this.#slots[index] = this.#spawn(index);
       }, delay).unref();

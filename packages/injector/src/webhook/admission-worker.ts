@@ -12,7 +12,9 @@ export interface WorkerTask {
   readonly defaults?: InjectorDefaults;
 }
 
-export type WorkerReply = { readonly id: number; readonly answer: ReturnType<typeof answerAdmissionReview> } | { readonly id: number; readonly error: string };
+export type WorkerReply =
+  | { readonly id: number; readonly answer: ReturnType<typeof answerAdmissionReview> }
+  | { readonly id: number; readonly error: string };
 
 if (parentPort === null) throw new Error('admission-worker.ts runs as a worker thread of the injector, not on its own');
 const port = parentPort;

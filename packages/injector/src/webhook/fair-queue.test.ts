@@ -18,9 +18,11 @@ describe('FairQueue', () => {
     const queue = new FairQueue({ concurrency: 2, maxQueuedPerKey: 10 });
     const results = await Promise.all([1, 2, 3].map((n) => queue.run('ns', async () => n * 10)));
     expect(results).toEqual([10, 20, 30]);
-    await expect(queue.run('ns', () => {
-      throw new Error('boom');
-    })).rejects.toThrow('boom');
+    await expect(
+      queue.run('ns', () => {
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
     await expect(queue.run('ns', () => Promise.reject(new Error('async boom')))).rejects.toThrow('async boom');
     expect(await queue.run('ns', () => 'still serving')).toBe('still serving');
   });
@@ -55,7 +57,11 @@ describe('FairQueue', () => {
     const ran: number[] = [];
     const results = await Promise.all([
       queue.run('ns', () => ran.push(1)),
-      queue.run('ns', () => ran.push(2), () => true),
+      queue.run(
+        'ns',
+        () => ran.push(2),
+        () => true,
+      ),
       queue.run('ns', () => ran.push(3)),
     ]);
     expect(ran).toEqual([1, 3]);
@@ -65,7 +71,10 @@ describe('FairQueue', () => {
 
 describe('namespaceHint', () => {
   test.each([
-    ['{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","name":"p","namespace":"team-a","object":{"metadata":{"namespace":"x"}}}}', 'team-a'],
+    [
+      '{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","name":"p","namespace":"team-a","object":{"metadata":{"namespace":"x"}}}}',
+      'team-a',
+    ],
     ['{"request": {"namespace" : "ns1"}}', 'ns1'],
     ['{"request":{"uid":"u","object":{}}}', ''],
     ['{"request":{"namespace":"Not_A_Name"}}', ''],

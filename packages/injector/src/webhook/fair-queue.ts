@@ -37,7 +37,8 @@ export class FairQueue {
   #waiting = 0;
 
   constructor(options: FairQueueOptions) {
-    if (!(options.concurrency >= 1) || !(options.maxQueuedPerKey >= 1)) throw new RangeError('a fair queue needs a concurrency and a per-key limit of at least 1');
+    if (!(options.concurrency >= 1) || !(options.maxQueuedPerKey >= 1))
+      throw new RangeError('a fair queue needs a concurrency and a per-key limit of at least 1');
     this.#options = options;
   }
 
@@ -56,7 +57,8 @@ export class FairQueue {
    */
   run<T>(key: string, task: () => T | Promise<T>, abandoned: () => boolean = () => false): Promise<T | undefined> {
     const queue = this.#queues.get(key) ?? [];
-    if (queue.length >= this.#options.maxQueuedPerKey) return Promise.reject(new QueueFullError(key, this.#options.maxQueuedPerKey));
+    if (queue.length >= this.#options.maxQueuedPerKey)
+      return Promise.reject(new QueueFullError(key, this.#options.maxQueuedPerKey));
     return new Promise<T | undefined>((resolve, reject) => {
       queue.push({ task, abandoned, resolve: resolve as (value: unknown) => void, reject });
       this.#waiting += 1;

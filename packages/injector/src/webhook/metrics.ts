@@ -23,7 +23,11 @@ export class InjectorMetrics {
     this.registry = registry;
     this.#maxNamespaces = maxNamespaces;
     if (withDefaultMetrics) collectDefaultMetrics({ register: registry });
-    this.queueLength = new Gauge({ name: 'vault_agent_injector_request_queue_length', help: 'Admission requests being processed', registers: [registry] });
+    this.queueLength = new Gauge({
+      name: 'vault_agent_injector_request_queue_length',
+      help: 'Admission requests being processed',
+      registers: [registry],
+    });
     this.processingDuration = new Histogram({
       name: 'vault_agent_injector_request_processing_duration_ms',
       help: 'Time to process an admission request, in milliseconds',

@@ -1,13 +1,26 @@
 import type { AddressInfo } from 'node:net';
 import * as k8s from '@kubernetes/client-node';
-import { createLogger, createShutdown, loadKubeConfig, reuseKubeConnections, type Logger, type LogLevel } from '@vaultbridge/core';
+import {
+  createLogger,
+  createShutdown,
+  loadKubeConfig,
+  reuseKubeConnections,
+  type Logger,
+  type LogLevel,
+} from '@vaultbridge/core';
 import type { InjectorDefaults } from '../annotations/defaults.ts';
 import { admissionHandler } from './admission-adapter.ts';
 import { AdmissionWorkerPool, resolveWorkerCount } from './admission-pool.ts';
 import { serveWarnings, type ServeConfig } from './config.ts';
 import { InjectorMetrics } from './metrics.ts';
 import { WebhookServer } from './server.ts';
-import { AutoCertificateSource, FileCertificateSource, publishCaBundle, type CertificateSource, type ServingCertificate } from './tls/index.ts';
+import {
+  AutoCertificateSource,
+  FileCertificateSource,
+  publishCaBundle,
+  type CertificateSource,
+  type ServingCertificate,
+} from './tls/index.ts';
 
 export interface RunningWebhook {
   address: AddressInfo;
@@ -19,7 +32,14 @@ export interface RunningWebhook {
  * Cluster-wide annotation defaults from a ConfigMap, re-read every `intervalMs`. A bad or missing
  * ConfigMap keeps the last good defaults and is logged; it never stops admission.
  */
-function watchAnnotationDefaults(kubeConfig: k8s.KubeConfig, namespace: string, name: string, base: InjectorDefaults, logger: Logger, intervalMs = 30_000) {
+function watchAnnotationDefaults(
+  kubeConfig: k8s.KubeConfig,
+  namespace: string,
+  name: string,
+  base: InjectorDefaults,
+  logger: Logger,
+  intervalMs = 30_000,
+) {
   const core = kubeConfig.makeApiClient(k8s.CoreV1Api);
   let current = base;
   const refresh = async (): Promise<void> => {
@@ -27,7 +47,10 @@ function watchAnnotationDefaults(kubeConfig: k8s.KubeConfig, namespace: string, 
       const configMap = await core.readNamespacedConfigMap({ namespace, name });
       current = { ...base, annotations: { ...base.annotations, ...configMap.data } };
     } catch (error) {
-      logger.warn({ configMap: `${namespace}/${name}`, status: error instanceof k8s.ApiException ? error.code : undefined }, 'could not read the annotation defaults ConfigMap; keeping the last defaults');
+      logger.warn(
+        { configMap: `${namespace}/${name}`, status: error instanceof k8s.ApiException ? error.code : undefined },
+        'could not read the annotation defaults ConfigMap; keeping the last defaults',
+      );
     }
   };
   const timer = setInterval(() => void refresh(), intervalMs);
@@ -39,12 +62,20 @@ function watchAnnotationDefaults(kubeConfig: k8s.KubeConfig, namespace: string, 
  * With certificate files, a CA file and --tls-auto, the CA is patched into the webhook configuration
  * at start and whenever the files change (vault-k8s's certWatcher does the same with -tls-ca-cert-file).
  */
-function publishCaFromFiles(certificates: CertificateSource, kubeConfig: k8s.KubeConfig, webhookConfigName: string, logger: Logger): () => void {
+function publishCaFromFiles(
+  certificates: CertificateSource,
+  kubeConfig: k8s.KubeConfig,
+  webhookConfigName: string,
+  logger: Logger,
+): () => void {
   const admission = kubeConfig.makeApiClient(k8s.AdmissionregistrationV1Api);
   const publish = (caPem: string | undefined): void => {
     if (caPem === undefined) return;
     publishCaBundle(admission, webhookConfigName, caPem).catch((error: unknown) => {
-      logger.warn({ err: error, webhookConfiguration: webhookConfigName }, 'could not patch the CA bundle into the webhook configuration; retrying on the next certificate change');
+      logger.warn(
+        { err: error, webhookConfiguration: webhookConfigName },
+        'could not patch the CA bundle into the webhook configuration; retrying on the next certificate change',
+      );
     });
   };
   const onChange = (next: ServingCertificate): void => publish(next.caPem);
@@ -53,15 +84,29 @@ function publishCaFromFiles(certificates: CertificateSource, kubeConfig: k8s.Kub
 }
 
 /** Starts the webhook as `vaultbridge-injector serve` does; SIGTERM drains in-flight reviews. */
-export async function serveWebhook(config: ServeConfig, options: { kubeConfig?: k8s.KubeConfig; installSignalHandlers?: boolean } = {}): Promise<RunningWebhook> {
+export async function serveWebhook(
+  config: ServeConfig,
+  options: { kubeConfig?: k8s.KubeConfig; installSignalHandlers?: boolean } = {},
+): Promise<RunningWebhook> {
   const logger = createLogger({ name: 'vaultbridge-injector', level: config.logLevel as LogLevel });
-  const needsKube = config.tls.mode === 'auto' || config.annotationDefaultsConfigMap !== undefined || (config.tls.caFile !== undefined && config.tls.webhookConfigName !== undefined);
-  const kubeConfig = options.kubeConfig ? reuseKubeConnections(options.kubeConfig) : needsKube ? loadKubeConfig() : undefined;
+  const needsKube =
+    config.tls.mode === 'auto' ||
+    config.annotationDefaultsConfigMap !== undefined ||
+    (config.tls.caFile !== undefined && config.tls.webhookConfigName !== undefined);
+  const kubeConfig = options.kubeConfig
+    ? reuseKubeConnections(options.kubeConfig)
+    : needsKube
+      ? loadKubeConfig()
+      : undefined;
 
   let certificates: CertificateSource;
   let stopCaPublisher = (): void => {};
   if (config.tls.mode === 'files') {
-    certificates = new FileCertificateSource({ certFile: config.tls.certFile, keyFile: config.tls.keyFile, ...(config.tls.caFile ? { caFile: config.tls.caFile } : {}) });
+    certificates = new FileCertificateSource({
+      certFile: config.tls.certFile,
+      keyFile: config.tls.keyFile,
+      ...(config.tls.caFile ? { caFile: config.tls.caFile } : {}),
+    });
     if (config.tls.caFile && config.tls.webhookConfigName && kubeConfig) {
       stopCaPublisher = publishCaFromFiles(certificates, kubeConfig, config.tls.webhookConfigName, logger);
     }
@@ -78,7 +123,13 @@ export async function serveWebhook(config: ServeConfig, options: { kubeConfig?: 
   let defaults = (): InjectorDefaults => config.defaults;
   let stopDefaults = (): void => {};
   if (config.annotationDefaultsConfigMap && kubeConfig) {
-    const watched = watchAnnotationDefaults(kubeConfig, config.namespace, config.annotationDefaultsConfigMap, config.defaults, logger);
+    const watched = watchAnnotationDefaults(
+      kubeConfig,
+      config.namespace,
+      config.annotationDefaultsConfigMap,
+      config.defaults,
+      logger,
+    );
     await watched.ready;
     defaults = watched.defaults;
     stopDefaults = watched.stop;

@@ -31,15 +31,38 @@ it.each(handlers)('drains an in-flight review on close() (%s)', async (_name, ma
     logger: pino({ level: 'silent' }),
   });
   const { port } = await server.listen(0, '127.0.0.1');
-  const body = JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'drain-1', namespace: 'apps', object: { metadata: { name: 'p' }, spec: { containers: [{ name: 'a', image: 'x' }] } } } });
+  const body = JSON.stringify({
+    apiVersion: 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    request: {
+      uid: 'drain-1',
+      namespace: 'apps',
+      object: { metadata: { name: 'p' }, spec: { containers: [{ name: 'a', image: 'x' }] } },
+    },
+  });
   const half = Math.floor(body.length / 2);
 
   const answered = new Promise<{ status: number; uid: string }>((resolve, reject) => {
-    const request = https.request({ host: '127.0.0.1', port, path: '/mutate', method: 'POST', ca: files.caPem, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (response) => {
-      let text = '';
-      response.on('data', (chunk: Buffer) => (text += chunk.toString()));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, uid: (JSON.parse(text) as { response: { uid: string } }).response.uid }));
-    });
+    const request = https.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/mutate',
+        method: 'POST',
+        ca: files.caPem,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (response) => {
+        let text = '';
+        response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            uid: (JSON.parse(text) as { response: { uid: string } }).response.uid,
+          }),
+        );
+      },
+    );
     request.on('error', reject);
     request.write(body.slice(0, half));
     // The rest of the body arrives only after close() has been called.
@@ -81,11 +104,14 @@ describe('upstream TLS and telemetry flags', () => {
 
   const get = (pathname: string, tls: https.RequestOptions = {}) =>
     new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const request = https.get({ host: '127.0.0.1', port, path: pathname, ca: caPem, agent: false, ...tls }, (response) => {
-        let body = '';
-        response.on('data', (chunk: Buffer) => (body += chunk.toString()));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
-      });
+      const request = https.get(
+        { host: '127.0.0.1', port, path: pathname, ca: caPem, agent: false, ...tls },
+        (response) => {
+          let body = '';
+          response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+        },
+      );
       request.on('error', reject);
     });
 
@@ -98,8 +124,20 @@ describe('upstream TLS and telemetry flags', () => {
   });
 
   it('offers only the configured TLS 1.2 suites', async () => {
-    expect((await get('/health/ready', { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES256-GCM-SHA384' })).status).toBe(204);
-    await expect(get('/health/ready', { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-GCM-SHA256' })).rejects.toThrow(/handshake failure/i);
+    expect(
+      (
+        await get('/health/ready', {
+          maxVersion: 'TLSv1.2',
+          ciphers: 'ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES256-GCM-SHA384',
+        })
+      ).status,
+    ).toBe(204);
+    await expect(
+      get('/health/ready', {
+        maxVersion: 'TLSv1.2',
+        ciphers: 'ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-GCM-SHA256',
+      }),
+    ).rejects.toThrow(/handshake failure/i);
   });
 });
 
@@ -125,10 +163,21 @@ describe('connections an attacker or a slow client holds', () => {
 
   it('drops a request whose body never finishes (Node would keep it 300 s)', async () => {
     const outcome = await new Promise<string>((resolve) => {
-      const request = https.request({ host: '127.0.0.1', port, path: '/mutate', method: 'POST', ca: caPem, agent: false, headers: { 'content-type': 'application/json', 'content-length': 1000 } }, (response) => {
-        response.resume();
-        resolve(`status ${response.statusCode}`);
-      });
+      const request = https.request(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/mutate',
+          method: 'POST',
+          ca: caPem,
+          agent: false,
+          headers: { 'content-type': 'application/json', 'content-length': 1000 },
+        },
+        (response) => {
+          response.resume();
+          resolve(`status ${response.statusCode}`);
+        },
+      );
       request.on('error', (error) => resolve(`error ${(error as NodeJS.ErrnoException).code}`));
       request.write('{"apiVersion":');
       // ...and nothing more: the server's request timeout ends it, with 408 or a closed connection.
@@ -138,14 +187,33 @@ describe('connections an attacker or a slow client holds', () => {
 
   it('close() ends a keep-alive connection that goes idle after its review, instead of waiting for the client', async () => {
     const agent = new https.Agent({ keepAlive: true, keepAliveMsecs: 60_000, timeout: 120_000 });
-    const body = JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'ka', namespace: 'apps', object: { metadata: { name: 'p' }, spec: { containers: [{ name: 'a' }] } } } });
+    const body = JSON.stringify({
+      apiVersion: 'admission.k8s.io/v1',
+      kind: 'AdmissionReview',
+      request: {
+        uid: 'ka',
+        namespace: 'apps',
+        object: { metadata: { name: 'p' }, spec: { containers: [{ name: 'a' }] } },
+      },
+    });
     let connected: () => void = () => undefined;
     const isConnected = new Promise<void>((resolve) => (connected = resolve));
     const socketClosed = new Promise<void>((resolve, reject) => {
-      const request = https.request({ host: '127.0.0.1', port, path: '/mutate', method: 'POST', ca: caPem, agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (response) => {
-        response.resume();
-        response.on('end', () => undefined);
-      });
+      const request = https.request(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/mutate',
+          method: 'POST',
+          ca: caPem,
+          agent,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        },
+        (response) => {
+          response.resume();
+          response.on('end', () => undefined);
+        },
+      );
       request.on('socket', (socket) => {
         socket.on('secureConnect', () => connected());
         socket.on('close', () => resolve());
@@ -166,7 +234,7 @@ describe('connections an attacker or a slow client holds', () => {
 });
 
 describe('fairness through the HTTP server', () => {
-  it('a review from a quiet namespace is answered before a flooding namespace\'s backlog', async () => {
+  it("a review from a quiet namespace is answered before a flooding namespace's backlog", async () => {
     const files = await servingCertificateFiles('fair', 'w');
     const server = new WebhookServer({
       handler: admissionHandler(defaults),
@@ -177,11 +245,38 @@ describe('fairness through the HTTP server', () => {
     const { port } = await server.listen(0, '127.0.0.1');
     const agent = new https.Agent({ keepAlive: true, maxSockets: 64, ca: files.caPem });
     // As costly as a pod may be under the caps: 100 secrets with templates.
-    const annotations = { 'vault.hashicorp.com/agent-inject': 'true', 'vault.hashicorp.com/role': 'app', ...Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`vault.hashicorp.com/agent-inject-template-t${i}`, `{{ with secret "kv/data/t${i}" }}${'{{ .Data.data.v }}'.repeat(40)}{{ end }}`])) };
-    const review = (namespace: string, uid: string) => JSON.stringify({
-      apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview',
-      request: { uid, namespace, object: { metadata: { name: 'p', annotations }, spec: { containers: [{ name: 'a', image: 'x', volumeMounts: [{ name: 't', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' }] }], volumes: [{ name: 't', projected: { sources: [{ serviceAccountToken: { path: 'token' } }] } }] } } },
-    });
+    const annotations = {
+      'vault.hashicorp.com/agent-inject': 'true',
+      'vault.hashicorp.com/role': 'app',
+      ...Object.fromEntries(
+        Array.from({ length: 100 }, (_, i) => [
+          `vault.hashicorp.com/agent-inject-template-t${i}`,
+          `{{ with secret "kv/data/t${i}" }}${'{{ .Data.data.v }}'.repeat(40)}{{ end }}`,
+        ]),
+      ),
+    };
+    const review = (namespace: string, uid: string) =>
+      JSON.stringify({
+        apiVersion: 'admission.k8s.io/v1',
+        kind: 'AdmissionReview',
+        request: {
+          uid,
+          namespace,
+          object: {
+            metadata: { name: 'p', annotations },
+            spec: {
+              containers: [
+                {
+                  name: 'a',
+                  image: 'x',
+                  volumeMounts: [{ name: 't', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' }],
+                },
+              ],
+              volumes: [{ name: 't', projected: { sources: [{ serviceAccountToken: { path: 'token' } }] } }],
+            },
+          },
+        },
+      });
     const order: string[] = [];
     const post = async (namespace: string, uid: string): Promise<void> => {
       await postReview(port, review(namespace, uid), { agent });

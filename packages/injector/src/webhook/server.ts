@@ -45,8 +45,20 @@ export class WebhookServer {
   readonly queue: FairQueue;
 
   constructor(options: WebhookServerOptions) {
-    this.options = { minVersion: 'TLSv1.2', ciphers: '', telemetryPath: '/metrics', maxBodyBytes: 4 * 1024 * 1024, concurrency: 1, maxQueuedPerNamespace: 256, requestTimeoutMs: 10_000, ...options };
-    this.queue = new FairQueue({ concurrency: this.options.concurrency, maxQueuedPerKey: this.options.maxQueuedPerNamespace });
+    this.options = {
+      minVersion: 'TLSv1.2',
+      ciphers: '',
+      telemetryPath: '/metrics',
+      maxBodyBytes: 4 * 1024 * 1024,
+      concurrency: 1,
+      maxQueuedPerNamespace: 256,
+      requestTimeoutMs: 10_000,
+      ...options,
+    };
+    this.queue = new FairQueue({
+      concurrency: this.options.concurrency,
+      maxQueuedPerKey: this.options.maxQueuedPerNamespace,
+    });
   }
 
   app(): express.Express {
@@ -79,69 +91,96 @@ export class WebhookServer {
     };
     app.get('/metrics', serveMetrics);
     if (this.options.telemetryPath !== '/metrics') app.get(this.options.telemetryPath, serveMetrics);
-    app.post('/mutate', (req: Request, res: Response, next: NextFunction) => {
-      if (!isJson(req.headers['content-type'])) {
-        res.status(400).json({ error: `Invalid content-type ${JSON.stringify(req.headers['content-type'] ?? '')}: expected application/json` });
-        return;
-      }
-      next();
-    }, express.raw({ type: () => true, limit: maxBodyBytes }), (req: Request, res: Response) => {
-      const body = req.body as Buffer;
-      if (!Buffer.isBuffer(body) || body.length === 0) {
-        res.status(400).json({ error: 'Empty request body' });
-        return;
-      }
-      const started = performance.now();
-      metrics.queueLength.inc();
-      const finish = (): void => {
-        metrics.queueLength.dec();
-        metrics.processingDuration.observe(performance.now() - started);
-      };
-      const respond = (answer: AdmissionAnswer): void => {
-        finish();
-        if (answer.status === 400) {
-          res.status(400).json({ error: answer.error });
+    app.post(
+      '/mutate',
+      (req: Request, res: Response, next: NextFunction) => {
+        if (!isJson(req.headers['content-type'])) {
+          res.status(400).json({
+            error: `Invalid content-type ${JSON.stringify(req.headers['content-type'] ?? '')}: expected application/json`,
+          });
           return;
         }
-        if (answer.outcome === 'injected') {
-          metrics.injections.inc({ namespace: metrics.namespaceLabel(answer.namespace), injection_type: answer.injectionType ?? 'init_and_sidecar' });
-        } else if (answer.outcome === 'denied') {
-          metrics.failedInjections.inc({ namespace: metrics.namespaceLabel(answer.namespace) });
+        next();
+      },
+      express.raw({ type: () => true, limit: maxBodyBytes }),
+      (req: Request, res: Response) => {
+        const body = req.body as Buffer;
+        if (!Buffer.isBuffer(body) || body.length === 0) {
+          res.status(400).json({ error: 'Empty request body' });
+          return;
         }
-        logger.debug({ namespace: answer.namespace, outcome: answer.outcome }, 'admission review answered');
-        res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(answer.payload) });
-        res.end(answer.payload);
-      };
-      const fail = (error: unknown): void => {
-        finish();
-        logger.error({ err: error }, 'admission review failed');
-        res.status(500).json({ error: 'internal error while processing the admission review' });
-      };
-      // The caller gave up (the API server's timeout closed the connection): drop the review unrun.
-      let gone = false;
-      res.on('close', () => (gone = !res.writableFinished));
-      this.queue.run(namespaceHint(body), () => handler(body.toString('utf8')), () => gone).then(
-        (answer) => {
-          if (answer === undefined) finish();
-          else respond(answer);
-        },
-        (error: unknown) => {
-          if (error instanceof QueueFullError) {
-            finish();
-            res.status(429).set('Retry-After', '1').json({ error: error.message });
+        const started = performance.now();
+        metrics.queueLength.inc();
+        const finish = (): void => {
+          metrics.queueLength.dec();
+          metrics.processingDuration.observe(performance.now() - started);
+        };
+        const respond = (answer: AdmissionAnswer): void => {
+          finish();
+          if (answer.status === 400) {
+            res.status(400).json({ error: answer.error });
             return;
           }
-          fail(error);
-        },
-      );
-    });
+          if (answer.outcome === 'injected') {
+            metrics.injections.inc({
+              namespace: metrics.namespaceLabel(answer.namespace),
+              injection_type: answer.injectionType ?? 'init_and_sidecar',
+            });
+          } else if (answer.outcome === 'denied') {
+            metrics.failedInjections.inc({ namespace: metrics.namespaceLabel(answer.namespace) });
+          }
+          logger.debug({ namespace: answer.namespace, outcome: answer.outcome }, 'admission review answered');
+          res.writeHead(200, {
+            'Content-Type': 'application/json',
+            'Content-Length': Buffer.byteLength(answer.payload),
+          });
+          res.end(answer.payload);
+        };
+        const fail = (error: unknown): void => {
+          finish();
+          logger.error({ err: error }, 'admission review failed');
+          res.status(500).json({ error: 'internal error while processing the admission review' });
+        };
+        // The caller gave up (the API server's timeout closed the connection): drop the review unrun.
+        let gone = false;
+        res.on('close', () => (gone = !res.writableFinished));
+        this.queue
+          .run(
+            namespaceHint(body),
+            () => handler(body.toString('utf8')),
+            () => gone,
+          )
+          .then(
+            (answer) => {
+              if (answer === undefined) finish();
+              else respond(answer);
+            },
+            (error: unknown) => {
+              if (error instanceof QueueFullError) {
+                finish();
+                res.status(429).set('Retry-After', '1').json({ error: error.message });
+                return;
+              }
+              fail(error);
+            },
+          );
+      },
+    );
     // Body-parser errors (413 for over 4 MiB) keep their status; nothing here may crash the process.
-    app.use((error: { status?: number; type?: string; message?: string }, _req: Request, res: Response, _next: NextFunction) => {
-      const status = error.status && error.status >= 400 && error.status < 500 ? error.status : 500;
-      const message = error.type === 'entity.too.large' ? `Request body is larger than ${maxBodyBytes} bytes` : 'Bad request';
-      if (status === 500) logger.error({ err: error }, 'request failed');
-      res.status(status).json({ error: message });
-    });
+    app.use(
+      (
+        error: { status?: number; type?: string; message?: string },
+        _req: Request,
+        res: Response,
+        _next: NextFunction,
+      ) => {
+        const status = error.status && error.status >= 400 && error.status < 500 ? error.status : 500;
+        const message =
+          error.type === 'entity.too.large' ? `Request body is larger than ${maxBodyBytes} bytes` : 'Bad request';
+        if (status === 500) logger.error({ err: error }, 'request failed');
+        res.status(status).json({ error: message });
+      },
+    );
     return app;
   }
 
@@ -151,16 +190,19 @@ export class WebhookServer {
     const initial = await certificates.start();
     const tlsOptions = { minVersion, ...(ciphers === '' ? {} : { ciphers }) };
     const { requestTimeoutMs } = this.options;
-    const server = https.createServer({
-      cert: initial.certPem,
-      key: initial.keyPem,
-      ...tlsOptions,
-      // The API server sends a review in one go; a body that trickles in only holds a connection. Node
-      // checks these deadlines every connectionsCheckingInterval (30 s by default), so that is shortened.
-      requestTimeout: requestTimeoutMs,
-      headersTimeout: Math.min(requestTimeoutMs, 5_000),
-      connectionsCheckingInterval: Math.min(1_000, requestTimeoutMs),
-    }, this.app());
+    const server = https.createServer(
+      {
+        cert: initial.certPem,
+        key: initial.keyPem,
+        ...tlsOptions,
+        // The API server sends a review in one go; a body that trickles in only holds a connection. Node
+        // checks these deadlines every connectionsCheckingInterval (30 s by default), so that is shortened.
+        requestTimeout: requestTimeoutMs,
+        headersTimeout: Math.min(requestTimeoutMs, 5_000),
+        connectionsCheckingInterval: Math.min(1_000, requestTimeoutMs),
+      },
+      this.app(),
+    );
     server.keepAliveTimeout = 65_000;
     certificates.on('changed', (next: ServingCertificate) => {
       server.setSecureContext({ cert: next.certPem, key: next.keyPem, ...tlsOptions });

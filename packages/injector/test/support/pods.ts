@@ -5,12 +5,22 @@ import type { V1Container, V1Pod, V1PodSpec } from '@kubernetes/client-node';
 import { ANNOTATION_PREFIX } from '../../src/annotations/table.ts';
 import { expandAgentConfig } from '@vaultbridge/agent/contract';
 
-export const TOKEN_MOUNT = { name: 'kube-api-access-x1', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true };
-export const TOKEN_VOLUME = { name: 'kube-api-access-x1', projected: { sources: [{ serviceAccountToken: { path: 'token' } }] } };
+export const TOKEN_MOUNT = {
+  name: 'kube-api-access-x1',
+  mountPath: '/var/run/secrets/kubernetes.io/serviceaccount',
+  readOnly: true,
+};
+export const TOKEN_VOLUME = {
+  name: 'kube-api-access-x1',
+  projected: { sources: [{ serviceAccountToken: { path: 'token' } }] },
+};
 export const VAULT_ADDR = 'https://vault.vault.svc:8200';
 
 /** Annotations by short name (`role`) or full name; `agent-inject: true` and a role are added unless given. */
-export function annotations(short: Record<string, string>, base: Record<string, string> = { 'agent-inject': 'true', role: 'app' }): Record<string, string> {
+export function annotations(
+  short: Record<string, string>,
+  base: Record<string, string> = { 'agent-inject': 'true', role: 'app' },
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries({ ...base, ...short })) {
     out[key.includes('/') ? key : ANNOTATION_PREFIX + key] = value;
@@ -23,7 +33,11 @@ export function appContainer(name = 'app', extra: Partial<V1Container> = {}): V1
 }
 
 /** A pod with one app container mounting the token, and the given annotations (short names). */
-export function pod(short: Record<string, string> = {}, spec: Partial<V1PodSpec> = {}, base?: Record<string, string>): V1Pod {
+export function pod(
+  short: Record<string, string> = {},
+  spec: Partial<V1PodSpec> = {},
+  base?: Record<string, string>,
+): V1Pod {
   return {
     apiVersion: 'v1',
     kind: 'Pod',

@@ -26,17 +26,30 @@ export async function servingCertificateFiles(name: string, commonName: string):
 }
 
 /** POSTs `body` to /mutate on 127.0.0.1:`port`; resolves with the status once the whole answer is read. */
-export function postReview(port: number, body: string | Buffer, options: { ca?: string; agent?: https.Agent; contentType?: string } = {}): Promise<number> {
+export function postReview(
+  port: number,
+  body: string | Buffer,
+  options: { ca?: string; agent?: https.Agent; contentType?: string } = {},
+): Promise<number> {
   return new Promise((resolve, reject) => {
-    const request = https.request({
-      host: '127.0.0.1', port, path: '/mutate', method: 'POST',
-      ...(options.ca === undefined ? {} : { ca: options.ca }),
-      ...(options.agent === undefined ? {} : { agent: options.agent }),
-      headers: { 'content-type': options.contentType ?? 'application/json', 'content-length': Buffer.byteLength(body) },
-    }, (response) => {
-      response.resume();
-      response.on('end', () => resolve(response.statusCode ?? 0));
-    });
+    const request = https.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/mutate',
+        method: 'POST',
+        ...(options.ca === undefined ? {} : { ca: options.ca }),
+        ...(options.agent === undefined ? {} : { agent: options.agent }),
+        headers: {
+          'content-type': options.contentType ?? 'application/json',
+          'content-length': Buffer.byteLength(body),
+        },
+      },
+      (response) => {
+        response.resume();
+        response.on('end', () => resolve(response.statusCode ?? 0));
+      },
+    );
     request.on('error', reject);
     request.end(body);
   });

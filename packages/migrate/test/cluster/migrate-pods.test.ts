@@ -16,7 +16,17 @@ import { installChart, waitFor, waitForPodsReady } from '@vaultbridge/testenv';
 import { annotatedDeployment, DB_DSN } from '../support/agent.ts';
 import { applyManifests } from '../support/apply.ts';
 import type { Manifest } from '../../src/manifests.ts';
-import { appContainer, containerView, currentPod, logsIn, migrateEnv, notExpressed, runMigrate, vaultNamespace, type ContainerView } from './support.ts';
+import {
+  appContainer,
+  containerView,
+  currentPod,
+  logsIn,
+  migrateEnv,
+  notExpressed,
+  runMigrate,
+  vaultNamespace,
+  type ContainerView,
+} from './support.ts';
 
 const env = migrateEnv();
 const { kvV2Mount, databaseMount, databaseRole, kubernetesAuthMount, pkiMount, pkiRole, pkiDomain } = env.stack.layout;
@@ -56,7 +66,12 @@ function deployment(namespace: string, podSpec: object, annotations: Record<stri
 
 /** The injector e2e files' Deployment (defaults, template with custom path and mode, JSON, one key, database) in a real pod. */
 function injectedDeployment(namespace: string): Manifest {
-  const annotated = annotatedDeployment(namespace, namespace, `${kvV2Mount}/data/${namespace}/config`, `${databaseMount}/creds/${databaseRole}`) as { spec: { template: { metadata: { annotations: Record<string, string> } } } };
+  const annotated = annotatedDeployment(
+    namespace,
+    namespace,
+    `${kvV2Mount}/data/${namespace}/config`,
+    `${databaseMount}/creds/${databaseRole}`,
+  ) as { spec: { template: { metadata: { annotations: Record<string, string> } } } };
   return deployment(namespace, { containers: [appContainer(env)] }, annotated.spec.template.metadata.annotations);
 }
 
@@ -73,7 +88,8 @@ const certificate: Signature = (text) => {
   const blocks = text.match(/-----BEGIN CERTIFICATE-----/g)?.length ?? 0;
   return `${cert.subject} / ${cert.issuer} / ${cert.subjectAltName} / ${blocks} certificates / newline at end: ${text.endsWith('\n')}`;
 };
-const privateKey: Signature = (text) => `${createPrivateKey(text).asymmetricKeyType} key / newline at end: ${text.endsWith('\n')}`;
+const privateKey: Signature = (text) =>
+  `${createPrivateKey(text).asymmetricKeyType} key / newline at end: ${text.endsWith('\n')}`;
 
 /**
  * The differences between what the original and the migrated container see (empty when the same).
@@ -83,15 +99,18 @@ const privateKey: Signature = (text) => `${createPrivateKey(text).asymmetricKeyT
 function differences(before: ContainerView, after: ContainerView, dynamic: Record<string, Signature> = {}): string[] {
   const out: string[] = [];
   const wanted = Object.keys(before.files).sort();
-  if (JSON.stringify(wanted) !== JSON.stringify(Object.keys(after.files).sort())) out.push(`files: before ${JSON.stringify(wanted)}, after ${JSON.stringify(Object.keys(after.files).sort())}`);
+  if (JSON.stringify(wanted) !== JSON.stringify(Object.keys(after.files).sort()))
+    out.push(`files: before ${JSON.stringify(wanted)}, after ${JSON.stringify(Object.keys(after.files).sort())}`);
   for (const [file, old] of Object.entries(before.files)) {
     const now = after.files[file];
     if (!now) continue;
     if (old.mode !== now.mode) out.push(`${file}: mode ${old.mode} → ${now.mode}`);
     const signature = dynamic[file] ?? ((text: string) => text);
-    if (signature(old.text) !== signature(now.text)) out.push(`${file}: ${JSON.stringify(signature(old.text))} → ${JSON.stringify(signature(now.text))}`);
+    if (signature(old.text) !== signature(now.text))
+      out.push(`${file}: ${JSON.stringify(signature(old.text))} → ${JSON.stringify(signature(now.text))}`);
   }
-  if (JSON.stringify(before.env) !== JSON.stringify(after.env)) out.push(`env: ${JSON.stringify(before.env)} → ${JSON.stringify(after.env)}`);
+  if (JSON.stringify(before.env) !== JSON.stringify(after.env))
+    out.push(`env: ${JSON.stringify(before.env)} → ${JSON.stringify(after.env)}`);
   return out;
 }
 
@@ -113,8 +132,14 @@ async function applyAndRoll(namespace: string, manifests: readonly Manifest[], o
 
 async function deleteOperatorObjects(namespace: string, plurals: readonly string[]): Promise<void> {
   for (const plural of plurals) {
-    const list = (await env.custom.listNamespacedCustomObject({ group, version, namespace, plural })) as { items: Array<{ metadata: { name: string } }> };
-    await Promise.all(list.items.map((item) => env.custom.deleteNamespacedCustomObject({ group, version, namespace, plural, name: item.metadata.name })));
+    const list = (await env.custom.listNamespacedCustomObject({ group, version, namespace, plural })) as {
+      items: Array<{ metadata: { name: string } }>;
+    };
+    await Promise.all(
+      list.items.map((item) =>
+        env.custom.deleteNamespacedCustomObject({ group, version, namespace, plural, name: item.metadata.name }),
+      ),
+    );
   }
 }
 
@@ -184,18 +209,30 @@ async function csiOriginal(): Promise<Original> {
             `- objectName: db-username\n  secretPath: ${creds}\n  secretKey: username`,
             `- objectName: db-password\n  secretPath: ${creds}\n  secretKey: password`,
             // vault-csi-provider's documented PKI shape: one PUT to issue, two objects of its answer.
-            ...['certificate', 'private_key'].map((key) => `- objectName: tls.${key === 'certificate' ? 'crt' : 'key'}\n  secretPath: ${pkiMount}/issue/${pkiRole}\n  method: PUT\n  secretArgs:\n    common_name: web.${pkiDomain}\n    ttl: 1h\n  secretKey: ${key}`),
+            ...['certificate', 'private_key'].map(
+              (key) =>
+                `- objectName: tls.${key === 'certificate' ? 'crt' : 'key'}\n  secretPath: ${pkiMount}/issue/${pkiRole}\n  method: PUT\n  secretArgs:\n    common_name: web.${pkiDomain}\n    ttl: 1h\n  secretKey: ${key}`,
+            ),
           ].join('\n'),
         },
-        secretObjects: [{ secretName: 'web-synced', type: 'Opaque', data: [{ objectName: 'password', key: 'password' }] }],
+        secretObjects: [
+          { secretName: 'web-synced', type: 'Opaque', data: [{ objectName: 'password', key: 'password' }] },
+        ],
       },
     },
     deployment(namespace, {
-      containers: [appContainer(env, {
-        env: [{ name: 'PASSWORD', valueFrom: { secretKeyRef: { name: 'web-synced', key: 'password' } } }],
-        volumeMounts: [{ name: 'secrets', mountPath: '/mnt/secrets', readOnly: true }],
-      })],
-      volumes: [{ name: 'secrets', csi: { driver: 'secrets-store.csi.k8s.io', readOnly: true, volumeAttributes: { secretProviderClass: 'web' } } }],
+      containers: [
+        appContainer(env, {
+          env: [{ name: 'PASSWORD', valueFrom: { secretKeyRef: { name: 'web-synced', key: 'password' } } }],
+          volumeMounts: [{ name: 'secrets', mountPath: '/mnt/secrets', readOnly: true }],
+        }),
+      ],
+      volumes: [
+        {
+          name: 'secrets',
+          csi: { driver: 'secrets-store.csi.k8s.io', readOnly: true, volumeAttributes: { secretProviderClass: 'web' } },
+        },
+      ],
     }),
   ]);
   const [pod] = await waitForPodsReady(env, namespace, 'app=web');
@@ -206,23 +243,85 @@ async function csiOriginal(): Promise<Original> {
 /** The operator's objects synced into Secrets the pod shows as volumes (with items) and an env variable. */
 async function operatorOriginal(): Promise<Original> {
   const namespace = await kvNamespace('mig-pods-op', 'vault');
-  const create = (kind: string, name: string, spec: object): Manifest => ({ apiVersion: `${group}/${version}`, kind, metadata: { name, namespace }, spec });
+  const create = (kind: string, name: string, spec: object): Manifest => ({
+    apiVersion: `${group}/${version}`,
+    kind,
+    metadata: { name, namespace },
+    spec,
+  });
   await applyManifests(env.stack.kube.config, [
     create('VaultConnection', 'vault', { address: env.cluster.vaultAddrForPods }),
-    create('VaultAuth', 'app', { vaultConnectionRef: 'vault', method: 'kubernetes', mount: kubernetesAuthMount, kubernetes: { role: namespace, serviceAccount: 'app', audiences: ['vault'] } }),
-    create('VaultStaticSecret', 'config', { vaultAuthRef: 'app', mount: kvV2Mount, type: 'kv-v2', path: `${namespace}/config`, refreshAfter: '30s', destination: { name: 'web-config', create: true } }),
-    create('VaultDynamicSecret', 'db', { vaultAuthRef: 'app', mount: databaseMount, path: `creds/${databaseRole}`, destination: { name: 'db-credentials', create: true } }),
-    create('VaultPKISecret', 'tls', { vaultAuthRef: 'app', mount: pkiMount, role: pkiRole, commonName: `web.${pkiDomain}`, ttl: '1h', destination: { name: 'web-tls', create: true, type: 'kubernetes.io/tls' } }),
+    create('VaultAuth', 'app', {
+      vaultConnectionRef: 'vault',
+      method: 'kubernetes',
+      mount: kubernetesAuthMount,
+      kubernetes: { role: namespace, serviceAccount: 'app', audiences: ['vault'] },
+    }),
+    create('VaultStaticSecret', 'config', {
+      vaultAuthRef: 'app',
+      mount: kvV2Mount,
+      type: 'kv-v2',
+      path: `${namespace}/config`,
+      refreshAfter: '30s',
+      destination: { name: 'web-config', create: true },
+    }),
+    create('VaultDynamicSecret', 'db', {
+      vaultAuthRef: 'app',
+      mount: databaseMount,
+      path: `creds/${databaseRole}`,
+      destination: { name: 'db-credentials', create: true },
+    }),
+    create('VaultPKISecret', 'tls', {
+      vaultAuthRef: 'app',
+      mount: pkiMount,
+      role: pkiRole,
+      commonName: `web.${pkiDomain}`,
+      ttl: '1h',
+      destination: { name: 'web-tls', create: true, type: 'kubernetes.io/tls' },
+    }),
     deployment(namespace, {
-      containers: [appContainer(env, {
-        env: [{ name: 'PASSWORD', valueFrom: { secretKeyRef: { name: 'web-config', key: 'password' } } }],
-        volumeMounts: [{ name: 'config', mountPath: '/etc/config', readOnly: true }, { name: 'db', mountPath: '/etc/db', readOnly: true }, { name: 'tls', mountPath: '/etc/tls', readOnly: true }],
-      })],
+      containers: [
+        appContainer(env, {
+          env: [{ name: 'PASSWORD', valueFrom: { secretKeyRef: { name: 'web-config', key: 'password' } } }],
+          volumeMounts: [
+            { name: 'config', mountPath: '/etc/config', readOnly: true },
+            { name: 'db', mountPath: '/etc/db', readOnly: true },
+            { name: 'tls', mountPath: '/etc/tls', readOnly: true },
+          ],
+        }),
+      ],
       volumes: [
         // A volume of every key cannot move (the keys are Vault's, unknown offline: an error in the report); items can.
-        { name: 'config', secret: { secretName: 'web-config', items: [{ key: 'username', path: 'username' }, { key: 'password', path: 'password', mode: 0o400 }] } },
-        { name: 'db', secret: { secretName: 'db-credentials', items: [{ key: 'username', path: 'username' }, { key: 'password', path: 'password' }] } },
-        { name: 'tls', secret: { secretName: 'web-tls', items: [{ key: 'tls.crt', path: 'tls.crt' }, { key: 'tls.key', path: 'tls.key' }] } },
+        {
+          name: 'config',
+          secret: {
+            secretName: 'web-config',
+            items: [
+              { key: 'username', path: 'username' },
+              { key: 'password', path: 'password', mode: 0o400 },
+            ],
+          },
+        },
+        {
+          name: 'db',
+          secret: {
+            secretName: 'db-credentials',
+            items: [
+              { key: 'username', path: 'username' },
+              { key: 'password', path: 'password' },
+            ],
+          },
+        },
+        {
+          name: 'tls',
+          secret: {
+            secretName: 'web-tls',
+            items: [
+              { key: 'tls.crt', path: 'tls.crt' },
+              { key: 'tls.key', path: 'tls.key' },
+            ],
+          },
+        },
       ],
     }),
   ]);
@@ -235,27 +334,54 @@ beforeAll(async () => {
   await installChart(env);
   // The originals start side by side: the node runs them while the others are created.
   [injectorToCsi, injectorToOperator, csiToOperator, operatorToCsi] = await Promise.all([
-    injectorOriginal('mig-pods-inj-csi'), injectorOriginal('mig-pods-inj-op'), csiOriginal(), operatorOriginal(),
+    injectorOriginal('mig-pods-inj-csi'),
+    injectorOriginal('mig-pods-inj-op'),
+    csiOriginal(),
+    operatorOriginal(),
   ]);
 }, 300_000);
 
 describe('vaultbridge-migrate, proven in real pods', () => {
   it('injector annotations → SecretProviderClass: the CSI volumes show the files the agent rendered', async () => {
     const { namespace, pod, view } = injectorToCsi;
-    expect(Object.keys(view.files).sort()).toEqual(['/etc/app/conf/dsn.env', '/vault/secrets/config.txt', '/vault/secrets/db', '/vault/secrets/password', '/vault/secrets/settings.json']);
-    const migration = await runMigrate(['--to', 'csi', '--from-namespace', namespace, '--kubeconfig', env.stack.handle.kubeconfigPath, '--vault-address', env.cluster.vaultAddrForPods]);
+    expect(Object.keys(view.files).sort()).toEqual([
+      '/etc/app/conf/dsn.env',
+      '/vault/secrets/config.txt',
+      '/vault/secrets/db',
+      '/vault/secrets/password',
+      '/vault/secrets/settings.json',
+    ]);
+    const migration = await runMigrate([
+      '--to',
+      'csi',
+      '--from-namespace',
+      namespace,
+      '--kubeconfig',
+      env.stack.handle.kubeconfigPath,
+      '--vault-address',
+      env.cluster.vaultAddrForPods,
+    ]);
     expect(migration.code).toBe(0);
     // Templates refuse a missing key instead of printing nothing; leased credentials and the files follow
     // the driver's mount and rotation, not the agent's renewal; templates and the agent's default
     // rendering need the Vaultbridge provider (upstream vault-csi-provider has no templates).
     expect(notExpressed(migration.findings)).toEqual([
-      'changed Deployment metadata.annotations["vault.hashicorp.com/agent-inject-template-db"]', 'changed Deployment metadata.annotations["vault.hashicorp.com/agent-inject-template-dsn"]', 'changed Deployment metadata.annotations["vault.hashicorp.com/agent-inject-template-password"]',
-      'changed Deployment metadata.annotations["vault.hashicorp.com/agent-inject"]', 'changed Deployment metadata.annotations["vault.hashicorp.com/agent-inject-secret-config.txt"]', 'changed Deployment metadata.annotations["vault.hashicorp.com/agent-inject-template-db"]',
-      'changed Deployment metadata.annotations["vault.hashicorp.com/agent-inject-secret-settings.json"]', 'changed Deployment metadata.annotations["vault.hashicorp.com/agent-inject-template-dsn"]',
+      'changed Deployment metadata.annotations["vault.hashicorp.com/agent-inject-template-db"]',
+      'changed Deployment metadata.annotations["vault.hashicorp.com/agent-inject-template-dsn"]',
+      'changed Deployment metadata.annotations["vault.hashicorp.com/agent-inject-template-password"]',
+      'changed Deployment metadata.annotations["vault.hashicorp.com/agent-inject"]',
+      'changed Deployment metadata.annotations["vault.hashicorp.com/agent-inject-secret-config.txt"]',
+      'changed Deployment metadata.annotations["vault.hashicorp.com/agent-inject-template-db"]',
+      'changed Deployment metadata.annotations["vault.hashicorp.com/agent-inject-secret-settings.json"]',
+      'changed Deployment metadata.annotations["vault.hashicorp.com/agent-inject-template-dsn"]',
     ]);
     const after = await applyAndRoll(namespace, migration.manifests, pod);
     const migrated = await env.apps.readNamespacedDeployment({ namespace, name: 'web' });
-    expect(Object.keys(migrated.spec!.template.metadata!.annotations ?? {}).filter((key) => key.startsWith('vault.hashicorp.com/'))).toEqual([]);
+    expect(
+      Object.keys(migrated.spec!.template.metadata!.annotations ?? {}).filter((key) =>
+        key.startsWith('vault.hashicorp.com/'),
+      ),
+    ).toEqual([]);
     const afterView = await containerView(env, namespace, after, INJECTOR_DIRS);
     expect(differences(view, afterView, { '/vault/secrets/db': dsn })).toEqual([]);
     await dsnLogsIn(afterView.files['/vault/secrets/db']!.text);
@@ -263,61 +389,135 @@ describe('vaultbridge-migrate, proven in real pods', () => {
 
   it('injector annotations → operator objects: the projected Secret volumes show the files the agent rendered', async () => {
     const { namespace, pod, view } = injectorToOperator;
-    const migration = await runMigrate(['--to', 'operator', '--from-namespace', namespace, '--kubeconfig', env.stack.handle.kubeconfigPath, '--vault-address', env.cluster.vaultAddrForPods]);
+    const migration = await runMigrate([
+      '--to',
+      'operator',
+      '--from-namespace',
+      namespace,
+      '--kubeconfig',
+      env.stack.handle.kubeconfigPath,
+      '--vault-address',
+      env.cluster.vaultAddrForPods,
+    ]);
     expect(migration.code).toBe(0);
     // Only the templates' missing-key behaviour differs.
-    expect(notExpressed(migration.findings)).toEqual(['changed Deployment metadata.annotations["vault.hashicorp.com/agent-inject-template-db"]', 'changed Deployment metadata.annotations["vault.hashicorp.com/agent-inject-template-dsn"]', 'changed Deployment metadata.annotations["vault.hashicorp.com/agent-inject-template-password"]']);
-    expect(migration.manifests.map((m) => m.kind)).toEqual(['VaultConnection', 'VaultAuth', 'VaultStaticSecret', 'VaultDynamicSecret', 'Deployment']);
+    expect(notExpressed(migration.findings)).toEqual([
+      'changed Deployment metadata.annotations["vault.hashicorp.com/agent-inject-template-db"]',
+      'changed Deployment metadata.annotations["vault.hashicorp.com/agent-inject-template-dsn"]',
+      'changed Deployment metadata.annotations["vault.hashicorp.com/agent-inject-template-password"]',
+    ]);
+    expect(migration.manifests.map((m) => m.kind)).toEqual([
+      'VaultConnection',
+      'VaultAuth',
+      'VaultStaticSecret',
+      'VaultDynamicSecret',
+      'Deployment',
+    ]);
     const after = await applyAndRoll(namespace, migration.manifests, pod);
     const afterView = await containerView(env, namespace, after, INJECTOR_DIRS);
     expect(differences(view, afterView, { '/vault/secrets/db': dsn })).toEqual([]);
     await dsnLogsIn(afterView.files['/vault/secrets/db']!.text);
   });
 
-  it('SecretProviderClass → operator objects: the same files, and the env variable from the operator\'s Secret', async () => {
+  it("SecretProviderClass → operator objects: the same files, and the env variable from the operator's Secret", async () => {
     const { namespace, pod, view } = csiToOperator;
-    expect(Object.keys(view.files).sort()).toEqual(['/mnt/secrets/db-password', '/mnt/secrets/db-username', '/mnt/secrets/password', '/mnt/secrets/tls.crt', '/mnt/secrets/tls.key', '/mnt/secrets/username']);
+    expect(Object.keys(view.files).sort()).toEqual([
+      '/mnt/secrets/db-password',
+      '/mnt/secrets/db-username',
+      '/mnt/secrets/password',
+      '/mnt/secrets/tls.crt',
+      '/mnt/secrets/tls.key',
+      '/mnt/secrets/username',
+    ]);
     expect(pairs(view, '/mnt/secrets/tls.crt', '/mnt/secrets/tls.key')).toBe(true);
     expect(view.env).toEqual({ PASSWORD: kvData.password });
-    const migration = await runMigrate(['--to', 'operator', '--from-namespace', namespace, '--kubeconfig', env.stack.handle.kubeconfigPath]);
+    const migration = await runMigrate([
+      '--to',
+      'operator',
+      '--from-namespace',
+      namespace,
+      '--kubeconfig',
+      env.stack.handle.kubeconfigPath,
+    ]);
     expect(migration.code).toBe(0);
     // The synced Secret outlives the pods now (the operator keeps it), and is taken over from the driver.
     // Also: the certificate is issued per VaultPKISecret sync, renewed by the operator, not per mount.
-    expect(notExpressed(migration.findings)).toEqual(['changed SecretProviderClass spec.secretObjects[0]', 'changed SecretProviderClass spec.parameters.objects[4].secretPath']);
+    expect(notExpressed(migration.findings)).toEqual([
+      'changed SecretProviderClass spec.secretObjects[0]',
+      'changed SecretProviderClass spec.parameters.objects[4].secretPath',
+    ]);
     const after = await applyAndRoll(namespace, migration.manifests, pod);
     const afterView = await containerView(env, namespace, after, SPC_DIRS, ['PASSWORD']);
-    expect(differences(view, afterView, {
-      '/mnt/secrets/db-username': token, '/mnt/secrets/db-password': token, '/mnt/secrets/tls.crt': certificate, '/mnt/secrets/tls.key': privateKey,
-    })).toEqual([]);
+    expect(
+      differences(view, afterView, {
+        '/mnt/secrets/db-username': token,
+        '/mnt/secrets/db-password': token,
+        '/mnt/secrets/tls.crt': certificate,
+        '/mnt/secrets/tls.key': privateKey,
+      }),
+    ).toEqual([]);
     expect(pairs(afterView, '/mnt/secrets/tls.crt', '/mnt/secrets/tls.key')).toBe(true);
-    await logsIn(env, afterView.files['/mnt/secrets/db-username']!.text, afterView.files['/mnt/secrets/db-password']!.text);
+    await logsIn(
+      env,
+      afterView.files['/mnt/secrets/db-username']!.text,
+      afterView.files['/mnt/secrets/db-password']!.text,
+    );
     // The driver's synced Secret goes with the old pod; then the operator writes it (it refuses to take
     // over a Secret it does not own), so later pods read the operator's.
-    await waitFor(env, namespace, 'web-synced written by the operator', async () => ((await ownerKinds(namespace, 'web-synced')).includes('VaultStaticSecret') ? true : undefined));
+    await waitFor(env, namespace, 'web-synced written by the operator', async () =>
+      (await ownerKinds(namespace, 'web-synced')).includes('VaultStaticSecret') ? true : undefined,
+    );
     expect(await managedByDriver(namespace, 'web-synced')).toBe(false);
   });
 
   it('operator objects → SecretProviderClass: the CSI volumes show the same files, secretObjects keep the env variable', async () => {
     const { namespace, pod, view } = operatorToCsi;
-    expect(Object.keys(view.files).sort()).toEqual(['/etc/config/password', '/etc/config/username', '/etc/db/password', '/etc/db/username', '/etc/tls/tls.crt', '/etc/tls/tls.key']);
+    expect(Object.keys(view.files).sort()).toEqual([
+      '/etc/config/password',
+      '/etc/config/username',
+      '/etc/db/password',
+      '/etc/db/username',
+      '/etc/tls/tls.crt',
+      '/etc/tls/tls.key',
+    ]);
     expect(pairs(view, '/etc/tls/tls.crt', '/etc/tls/tls.key')).toBe(true);
     expect(view.env).toEqual({ PASSWORD: kvData.password });
-    const migration = await runMigrate(['--to', 'csi', '--from-namespace', namespace, '--kubeconfig', env.stack.handle.kubeconfigPath]);
+    const migration = await runMigrate([
+      '--to',
+      'csi',
+      '--from-namespace',
+      namespace,
+      '--kubeconfig',
+      env.stack.handle.kubeconfigPath,
+    ]);
     expect(migration.code).toBe(0);
     // The env variable's Secret exists only while a pod mounts the volume (secretObjects).
     // Also: tls.crt (certificate + CA chain) needs our provider's Go template.
-    expect(notExpressed(migration.findings)).toEqual(['changed VaultPKISecret spec.destination.type', 'changed VaultStaticSecret spec.destination.name']);
+    expect(notExpressed(migration.findings)).toEqual([
+      'changed VaultPKISecret spec.destination.type',
+      'changed VaultStaticSecret spec.destination.name',
+    ]);
     // One SPC per volume; the env variable's Secret is the secretObjects of the volume that shows its key.
-    expect(migration.manifests.map((m) => m.kind).sort()).toEqual(['Deployment', 'SecretProviderClass', 'SecretProviderClass', 'SecretProviderClass']);
+    expect(migration.manifests.map((m) => m.kind).sort()).toEqual([
+      'Deployment',
+      'SecretProviderClass',
+      'SecretProviderClass',
+      'SecretProviderClass',
+    ]);
     // The objects the output replaces go first, and their Secrets with them (owner references), so the
     // CSI driver's secretObjects write web-config for the env variable.
     await deleteOperatorObjects(namespace, ['vaultstaticsecrets', 'vaultdynamicsecrets', 'vaultpkisecrets']);
     await secretGone(namespace, 'web-config');
     const after = await applyAndRoll(namespace, migration.manifests, pod);
     const afterView = await containerView(env, namespace, after, OPERATOR_DIRS, ['PASSWORD']);
-    expect(differences(view, afterView, {
-      '/etc/db/username': token, '/etc/db/password': token, '/etc/tls/tls.crt': certificate, '/etc/tls/tls.key': privateKey,
-    })).toEqual([]);
+    expect(
+      differences(view, afterView, {
+        '/etc/db/username': token,
+        '/etc/db/password': token,
+        '/etc/tls/tls.crt': certificate,
+        '/etc/tls/tls.key': privateKey,
+      }),
+    ).toEqual([]);
     expect(pairs(afterView, '/etc/tls/tls.crt', '/etc/tls/tls.key')).toBe(true);
     await logsIn(env, afterView.files['/etc/db/username']!.text, afterView.files['/etc/db/password']!.text);
     expect(await managedByDriver(namespace, 'web-config')).toBe(true);
@@ -342,10 +542,12 @@ metadata: { name: app, namespace: ${namespace} }
 spec: { vaultAuthRef: auth, mount: ${kvV2Mount}, type: kv-v2, path: ${namespace}/config, refreshAfter: 30s, destination: { name: app-secret, create: true } }
 `;
     const workload = deployment(namespace, {
-      containers: [appContainer(env, {
-        env: [{ name: 'PASSWORD', valueFrom: { secretKeyRef: { name: 'app-secret', key: 'password' } } }],
-        volumeMounts: [{ name: 'app-secret', mountPath: '/etc/app-secret', readOnly: true }],
-      })],
+      containers: [
+        appContainer(env, {
+          env: [{ name: 'PASSWORD', valueFrom: { secretKeyRef: { name: 'app-secret', key: 'password' } } }],
+          volumeMounts: [{ name: 'app-secret', mountPath: '/etc/app-secret', readOnly: true }],
+        }),
+      ],
       volumes: [{ name: 'app-secret', secret: { secretName: 'app-secret' } }],
     });
     const migration = await runMigrate(['--to', 'operator'], `${vso}---\n${JSON.stringify(workload)}\n`);
@@ -356,8 +558,14 @@ spec: { vaultAuthRef: auth, mount: ${kvV2Mount}, type: kv-v2, path: ${namespace}
     await applyManifests(env.stack.kube.config, migration.manifests);
     const pod = await currentPod(env, namespace, 'web');
     const view = await containerView(env, namespace, pod, ['/etc/app-secret'], ['PASSWORD']);
-    const vault = await env.stack.vaultAdmin.read<{ data: { data: Record<string, string>; metadata: Record<string, unknown> } }>(`${kvV2Mount}/data/${namespace}/config`);
-    expect(Object.fromEntries(Object.entries(view.files).map(([file, { text }]) => [file, file.endsWith('_raw') ? JSON.parse(text) : text]))).toEqual({
+    const vault = await env.stack.vaultAdmin.read<{
+      data: { data: Record<string, string>; metadata: Record<string, unknown> };
+    }>(`${kvV2Mount}/data/${namespace}/config`);
+    expect(
+      Object.fromEntries(
+        Object.entries(view.files).map(([file, { text }]) => [file, file.endsWith('_raw') ? JSON.parse(text) : text]),
+      ),
+    ).toEqual({
       '/etc/app-secret/_raw': vault.data,
       '/etc/app-secret/password': kvData.password,
       '/etc/app-secret/port': kvData.port,

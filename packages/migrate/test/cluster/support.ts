@@ -11,7 +11,10 @@ import { parseManifests, type Manifest } from '../../src/manifests.ts';
 import type { Finding } from '../../src/report.ts';
 
 export function migrateEnv(): ClusterStack {
-  return clusterEnv(sharedStack(), "the stack named by VAULTBRIDGE_STACK runs no node: the migration proofs in real pods run in the cluster tier (cd packages/testenv && npm run test:cluster)");
+  return clusterEnv(
+    sharedStack(),
+    'the stack named by VAULTBRIDGE_STACK runs no node: the migration proofs in real pods run in the cluster tier (cd packages/testenv && npm run test:cluster)',
+  );
 }
 
 /** What a container sees: every file under the given directories (mode and text) and the given variables. */
@@ -42,37 +45,86 @@ process.stdout.write(JSON.stringify({ files, env }));
 
 export function kubectl(env: ClusterStack, ...args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(binaryPath('kubectl'), ['--kubeconfig', env.stack.handle.kubeconfigPath, ...args], { timeout: 60_000, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`kubectl ${args.slice(0, 2).join(' ')} failed: ${stderr.trim() || error.message}`));
-      else resolve(stdout);
-    });
+    execFile(
+      binaryPath('kubectl'),
+      ['--kubeconfig', env.stack.handle.kubeconfigPath, ...args],
+      { timeout: 60_000, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`kubectl ${args.slice(0, 2).join(' ')} failed: ${stderr.trim() || error.message}`));
+        else resolve(stdout);
+      },
+    );
   });
 }
 
-export async function containerView(env: ClusterStack, namespace: string, pod: string, dirs: readonly string[], envNames: readonly string[] = []): Promise<ContainerView> {
-  const out = await kubectl(env, 'exec', '-n', namespace, pod, '-c', 'app', '--', 'node', '-e', VIEW_SCRIPT, JSON.stringify([dirs, envNames]));
+export async function containerView(
+  env: ClusterStack,
+  namespace: string,
+  pod: string,
+  dirs: readonly string[],
+  envNames: readonly string[] = [],
+): Promise<ContainerView> {
+  const out = await kubectl(
+    env,
+    'exec',
+    '-n',
+    namespace,
+    pod,
+    '-c',
+    'app',
+    '--',
+    'node',
+    '-e',
+    VIEW_SCRIPT,
+    JSON.stringify([dirs, envNames]),
+  );
   return JSON.parse(out) as ContainerView;
 }
 
 function isReady(pod: k8s.V1Pod): boolean {
-  return !pod.metadata?.deletionTimestamp && pod.status?.phase === 'Running' && (pod.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+  return (
+    !pod.metadata?.deletionTimestamp &&
+    pod.status?.phase === 'Running' &&
+    (pod.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True')
+  );
 }
 
 /** The Ready pod of `app=<app>` whose template is the Deployment's current one (not one of `before`). */
-export async function currentPod(env: ClusterStack, namespace: string, app: string, before: readonly string[] = []): Promise<string> {
-  return waitFor(env, namespace, `a new Ready pod of ${app}`, async () => {
-    const pods = (await env.stack.kube.core.listNamespacedPod({ namespace, labelSelector: `app=${app}` })).items;
-    const ready = pods.filter((pod) => isReady(pod) && !before.includes(pod.metadata!.name!));
-    return ready.length === 1 ? ready[0]!.metadata!.name! : undefined;
-  }, 180_000);
+export async function currentPod(
+  env: ClusterStack,
+  namespace: string,
+  app: string,
+  before: readonly string[] = [],
+): Promise<string> {
+  return waitFor(
+    env,
+    namespace,
+    `a new Ready pod of ${app}`,
+    async () => {
+      const pods = (await env.stack.kube.core.listNamespacedPod({ namespace, labelSelector: `app=${app}` })).items;
+      const ready = pods.filter((pod) => isReady(pod) && !before.includes(pod.metadata!.name!));
+      return ready.length === 1 ? ready[0]!.metadata!.name! : undefined;
+    },
+    180_000,
+  );
 }
 
 /** A namespace with service account `app`, Vault policy and kubernetes role `<namespace>`. */
-export async function vaultNamespace(env: ClusterStack, prefix: string, policy: (namespace: string) => string, audience?: string): Promise<string> {
+export async function vaultNamespace(
+  env: ClusterStack,
+  prefix: string,
+  policy: (namespace: string) => string,
+  audience?: string,
+): Promise<string> {
   const namespace = env.stack.uniqueName(prefix);
   await env.stack.createServiceAccount(namespace, 'app');
   await env.stack.writePolicy(namespace, policy(namespace));
-  await env.stack.writeKubernetesRole(namespace, { serviceAccounts: ['app'], namespaces: [namespace], policies: [namespace], ...(audience ? { audience } : {}) });
+  await env.stack.writeKubernetesRole(namespace, {
+    serviceAccounts: ['app'],
+    namespaces: [namespace],
+    policies: [namespace],
+    ...(audience ? { audience } : {}),
+  });
   return namespace;
 }
 
@@ -102,7 +154,12 @@ export async function runMigrate(argv: readonly string[], stdin = ''): Promise<M
   let err = '';
   stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  const code = await runMigrateCli([...argv, '--report-format', 'json'], { stdin: Readable.from(stdin === '' ? [] : [stdin]), stdout, stderr, env: {} });
+  const code = await runMigrateCli([...argv, '--report-format', 'json'], {
+    stdin: Readable.from(stdin === '' ? [] : [stdin]),
+    stdout,
+    stderr,
+    env: {},
+  });
   if (code === 2) throw new Error(`vaultbridge-migrate refused its input: ${err}`);
   return { code, manifests: parseManifests(out, 'stdout'), findings: JSON.parse(err) as Finding[] };
 }

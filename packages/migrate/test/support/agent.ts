@@ -19,19 +19,32 @@ export interface AgentFiles {
   mode(file: string): number;
 }
 
-export async function agentFiles(stack: TestStack, namespace: string, serviceAccount: string, workload: Manifest): Promise<AgentFiles> {
-  const decision = decide(applyServiceAccountAdmission(findPod(workload)!.pod), namespace, { vaultAddress: stack.vaultAddr });
+export async function agentFiles(
+  stack: TestStack,
+  namespace: string,
+  serviceAccount: string,
+  workload: Manifest,
+): Promise<AgentFiles> {
+  const decision = decide(applyServiceAccountAdmission(findPod(workload)!.pod), namespace, {
+    vaultAddress: stack.vaultAddr,
+  });
   if (decision.kind !== 'inject') throw new Error(`the injector would not inject: ${JSON.stringify(decision)}`);
   const init = (decision.pod.spec?.initContainers ?? []).find((c: V1Container) => c.name === 'vault-agent-init')!;
   const encoded = init.env!.find((e) => e.name === AGENT_CONFIG_ENV)!.value!;
-  const config = expandAgentConfig(JSON.parse(Buffer.from(encoded, 'base64').toString('utf8'))) as { auth: { serviceAccountTokenPath: string } };
+  const config = expandAgentConfig(JSON.parse(Buffer.from(encoded, 'base64').toString('utf8'))) as {
+    auth: { serviceAccountTokenPath: string };
+  };
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'migrate-agent-'));
   // The pod's own projected token: the API server's default audience.
   await writePodToken(stack, root, config.auth.serviceAccountTokenPath, namespace, serviceAccount);
-  const child = spawn(process.execPath, ['--conditions=@vaultbridge/source', '--disable-warning=ExperimentalWarning', AGENT_CLI, 'init'], {
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', [AGENT_CONFIG_ENV]: encoded, VAULTBRIDGE_AGENT_ROOT: root },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@vaultbridge/source', '--disable-warning=ExperimentalWarning', AGENT_CLI, 'init'],
+    {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', [AGENT_CONFIG_ENV]: encoded, VAULTBRIDGE_AGENT_ROOT: root },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -21,17 +21,35 @@ export async function setUpAppNamespace(stack: TestStack, namespace: string, app
   await stack.createNamespace(namespace);
   await stack.createServiceAccount(namespace, 'app');
   await stack.writePolicy(namespace, app.policy);
-  await stack.writeKubernetesRole(namespace, { serviceAccounts: ['app'], namespaces: [namespace], policies: [namespace], ...(app.audience ? { audience: app.audience } : {}) });
+  await stack.writeKubernetesRole(namespace, {
+    serviceAccounts: ['app'],
+    namespaces: [namespace],
+    policies: [namespace],
+    ...(app.audience ? { audience: app.audience } : {}),
+  });
   await stack.vaultAdmin.write(app.secret.path, { data: app.secret.data });
 }
 
 /** The operator in-process, watching `namespace`, with a short back-off so the proofs do not wait on retries. */
-export function startNamespaceOperator(stack: TestStack, namespace: string, loggerName: string): Promise<RunningOperator> {
-  return startOperator({ kubeConfig: stack.kube.config, logger: createLogger({ name: loggerName, level: 'warn' }), operatorNamespace: namespace, backoff: { baseDelayMs: 200, maxDelayMs: 2000 } });
+export function startNamespaceOperator(
+  stack: TestStack,
+  namespace: string,
+  loggerName: string,
+): Promise<RunningOperator> {
+  return startOperator({
+    kubeConfig: stack.kube.config,
+    logger: createLogger({ name: loggerName, level: 'warn' }),
+    operatorNamespace: namespace,
+    backoff: { baseDelayMs: 200, maxDelayMs: 2000 },
+  });
 }
 
 /** Deletes the namespace's operator objects while the operator still runs (their finalizers need it), then stops it. */
-export async function stopNamespaceOperator(operator: RunningOperator | undefined, custom: CustomObjectsApi, namespace: string): Promise<void> {
+export async function stopNamespaceOperator(
+  operator: RunningOperator | undefined,
+  custom: CustomObjectsApi,
+  namespace: string,
+): Promise<void> {
   if (operator) await deleteOperatorObjects(custom, namespace);
   await operator?.stop();
 }

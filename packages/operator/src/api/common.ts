@@ -71,31 +71,58 @@ export interface ObjectRef {
  * `name` or `namespace/name`; a bare name is in `defaultNamespace`. Empty gives `default` in
  * `emptyNamespace` (the operator's namespace), as VSO does.
  */
-export function parseObjectRef(value: unknown, field: string, defaultNamespace: string, emptyNamespace: string): ObjectRef {
+export function parseObjectRef(
+  value: unknown,
+  field: string,
+  defaultNamespace: string,
+  emptyNamespace: string,
+): ObjectRef {
   if (value === undefined || value === null || value === '') return { namespace: emptyNamespace, name: 'default' };
   if (typeof value !== 'string') throw new SpecError(field, 'expected a string "name" or "namespace/name"');
   const parts = value.split('/');
-  const valid = (part: string | undefined): part is string => part !== undefined && /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(part);
+  const valid = (part: string | undefined): part is string =>
+    part !== undefined && /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(part);
   if (parts.length === 1 && valid(parts[0])) return { namespace: defaultNamespace, name: parts[0] };
   if (parts.length === 2 && valid(parts[0]) && valid(parts[1])) return { namespace: parts[0], name: parts[1] };
-  throw new SpecError(field, `"${value}" is not a reference; expected "name" or "namespace/name" (lower-case DNS names)`);
+  throw new SpecError(
+    field,
+    `"${value}" is not a reference; expected "name" or "namespace/name" (lower-case DNS names)`,
+  );
 }
 
 // --- OpenAPI pieces every kind's status uses (the Kubernetes shapes, not described in zod) ---
 
 export const conditionsSchema = {
   type: 'array',
-  description: 'The latest observations of the object\'s state (metav1.Condition), one per type: Ready, Healthy, and per kind SecretSynced.',
+  description:
+    "The latest observations of the object's state (metav1.Condition), one per type: Ready, Healthy, and per kind SecretSynced.",
   items: {
     type: 'object',
     description: 'One observation (metav1.Condition).',
     required: ['type', 'status', 'reason', 'message', 'lastTransitionTime'],
     properties: {
-      type: { type: 'string', maxLength: 316, pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$', description: 'What is observed, e.g. Ready.' },
+      type: {
+        type: 'string',
+        maxLength: 316,
+        pattern:
+          '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$',
+        description: 'What is observed, e.g. Ready.',
+      },
       status: { type: 'string', enum: ['True', 'False', 'Unknown'], description: 'True, False or Unknown.' },
-      observedGeneration: { type: 'integer', format: 'int64', minimum: 0, description: 'The metadata.generation the observation was made for.' },
+      observedGeneration: {
+        type: 'integer',
+        format: 'int64',
+        minimum: 0,
+        description: 'The metadata.generation the observation was made for.',
+      },
       lastTransitionTime: { type: 'string', format: 'date-time', description: 'When the status last changed.' },
-      reason: { type: 'string', maxLength: 1024, minLength: 1, pattern: '^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$', description: 'Why, in one CamelCase word, e.g. VaultAddressNotAllowed.' },
+      reason: {
+        type: 'string',
+        maxLength: 1024,
+        minLength: 1,
+        pattern: '^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$',
+        description: 'Why, in one CamelCase word, e.g. VaultAddressNotAllowed.',
+      },
       message: { type: 'string', maxLength: 32768, description: 'Why, for a person: the field at fault and the fix.' },
     },
   },

@@ -6,7 +6,10 @@ import type { CustomResourceDefinition } from './crds.ts';
 const packageRoot = path.join(import.meta.dirname, '..', '..');
 
 /** The package's crds/ (what `--install-crds` and kubectl users apply) and the chart's (what helm installs). */
-export const CRD_DIRECTORIES = [path.join(packageRoot, 'crds'), path.join(packageRoot, '..', '..', 'charts', 'vaultbridge', 'charts', 'operator', 'crds')];
+export const CRD_DIRECTORIES = [
+  path.join(packageRoot, 'crds'),
+  path.join(packageRoot, '..', '..', 'charts', 'vaultbridge', 'charts', 'operator', 'crds'),
+];
 
 export function crdFileName(definition: CustomResourceDefinition): string {
   return `${definition.metadata.name}.yaml`;

@@ -20,7 +20,11 @@ function withoutNulls(value: unknown, depth = 0): unknown {
   if (depth > MAX_SPEC_DEPTH) return value;
   if (Array.isArray(value)) return value.map((item) => withoutNulls(item, depth + 1));
   if (typeof value !== 'object' || value === null) return value;
-  return Object.fromEntries(Object.entries(value).filter(([, item]) => item !== null).map(([key, item]) => [key, withoutNulls(item, depth + 1)]));
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([, item]) => item !== null)
+      .map(([key, item]) => [key, withoutNulls(item, depth + 1)]),
+  );
 }
 
 const MAX_SPEC_DEPTH = 16;
@@ -31,14 +35,18 @@ const MAX_SPEC_DEPTH = 16;
  */
 export function fieldPath(prefix: string, path: readonly PropertyKey[]): string {
   let field = prefix;
-  for (const part of path) field += typeof part === 'number' ? `[${part}]` : field === '' ? String(part) : `.${String(part)}`;
+  for (const part of path)
+    field += typeof part === 'number' ? `[${part}]` : field === '' ? String(part) : `.${String(part)}`;
   return field;
 }
 
 /** Parses a spec (or a part of one found at `prefix`); throws SpecError naming the first bad field as `spec.<path>`. */
 export function parseSpec<Schema extends z.ZodType>(schema: Schema, raw: unknown, prefix = 'spec'): z.output<Schema> {
   try {
-    return parseConfig(schema, withoutNulls(raw), { source: prefix, fieldName: (_dotted, path) => fieldPath(prefix, path) });
+    return parseConfig(schema, withoutNulls(raw), {
+      source: prefix,
+      fieldName: (_dotted, path) => fieldPath(prefix, path),
+    });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     const first = error.issues[0];
@@ -58,20 +66,29 @@ function clean(node: unknown): unknown {
     // Structural schemas forbid additionalProperties: false beside properties (unknown fields are pruned anyway).
     if (key === 'additionalProperties' && value === false) continue;
     // z.int() writes the safe-integer bounds; they say nothing to a reader.
-    if ((key === 'maximum' && value === Number.MAX_SAFE_INTEGER) || (key === 'minimum' && value === Number.MIN_SAFE_INTEGER)) continue;
+    if (
+      (key === 'maximum' && value === Number.MAX_SAFE_INTEGER) ||
+      (key === 'minimum' && value === Number.MIN_SAFE_INTEGER)
+    )
+      continue;
     // JavaScript writes `/` in a pattern as `\/`; Kubernetes reads RE2, where `/` needs no escape.
     if (key === 'pattern' && typeof value === 'string') {
       out[key] = value.replaceAll('\\/', '/');
       continue;
     }
-    out[key] = key === 'properties' ? Object.fromEntries(Object.entries(value as object).map(([name, child]) => [name, clean(child)])) : clean(value);
+    out[key] =
+      key === 'properties'
+        ? Object.fromEntries(Object.entries(value as object).map(([name, child]) => [name, clean(child)]))
+        : clean(value);
   }
   return out;
 }
 
 /** The CRD's OpenAPI v3 structural schema of a spec, from the same schema the parser uses (input side: defaults shown). */
 export function structuralSchema(schema: z.ZodType): StructuralSchema {
-  return clean(z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'throw' })) as StructuralSchema;
+  return clean(
+    z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'throw' }),
+  ) as StructuralSchema;
 }
 
 /**
@@ -96,7 +113,10 @@ export function undescribedFields(node: unknown, path = ''): string[] {
     missing.push(...undescribedFields(child, childPath));
   }
   // List items and mapping values are nodes `kubectl explain` shows too.
-  for (const [child, childPath] of [[schema.items, `${path}[]`], [schema.additionalProperties, `${path}.*`]] as const) {
+  for (const [child, childPath] of [
+    [schema.items, `${path}[]`],
+    [schema.additionalProperties, `${path}.*`],
+  ] as const) {
     if (typeof child !== 'object' || child === null) continue;
     if (typeof (child as StructuralSchema).description !== 'string') missing.push(childPath);
     missing.push(...undescribedFields(child, childPath));

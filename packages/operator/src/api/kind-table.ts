@@ -46,21 +46,54 @@ const syncedColumns: PrinterColumn[] = [
 ];
 
 /** A row of the table: the names follow from the kind (`VaultAuth` → `vaultauths`, `VaultAuthList`). */
-function row<Kind extends string>(kind: Kind, role: KindDefinition['role'], description: string, schema: KindDefinition['schema']): KindDefinition & { kind: Kind } {
+function row<Kind extends string>(
+  kind: Kind,
+  role: KindDefinition['role'],
+  description: string,
+  schema: KindDefinition['schema'],
+): KindDefinition & { kind: Kind } {
   const singular = kind.toLowerCase();
   return {
-    kind, plural: `${singular}s`, singular, listKind: `${kind}List`, group: GROUP, version: VERSION,
-    description, schema, printerColumns: role === 'synced' ? syncedColumns : healthyReadyColumns, role,
+    kind,
+    plural: `${singular}s`,
+    singular,
+    listKind: `${kind}List`,
+    group: GROUP,
+    version: VERSION,
+    description,
+    schema,
+    printerColumns: role === 'synced' ? syncedColumns : healthyReadyColumns,
+    role,
   };
 }
 
 export const KIND_TABLE = [
   row('VaultConnection', 'status', 'VaultConnection: how to reach a Vault server.', vaultConnectionSchema),
   row('VaultAuth', 'status', 'VaultAuth: how to log in to Vault.', vaultAuthSchema),
-  row('VaultStaticSecret', 'synced', 'VaultStaticSecret: a KV secret synced into a Kubernetes Secret.', vaultStaticSecretSchema),
-  row('VaultDynamicSecret', 'synced', 'VaultDynamicSecret: leased Vault credentials synced into a Kubernetes Secret, renewed and rotated.', vaultDynamicSecretSchema),
-  row('VaultPKISecret', 'synced', 'VaultPKISecret: a certificate from a Vault PKI role in a Kubernetes Secret, re-issued before it expires.', vaultPkiSecretSchema),
-  row('SecretTransformation', 'status', 'SecretTransformation: templates and include/exclude rules shared by synced objects (transformationRefs).', secretTransformationSchema),
+  row(
+    'VaultStaticSecret',
+    'synced',
+    'VaultStaticSecret: a KV secret synced into a Kubernetes Secret.',
+    vaultStaticSecretSchema,
+  ),
+  row(
+    'VaultDynamicSecret',
+    'synced',
+    'VaultDynamicSecret: leased Vault credentials synced into a Kubernetes Secret, renewed and rotated.',
+    vaultDynamicSecretSchema,
+  ),
+  row(
+    'VaultPKISecret',
+    'synced',
+    'VaultPKISecret: a certificate from a Vault PKI role in a Kubernetes Secret, re-issued before it expires.',
+    vaultPkiSecretSchema,
+  ),
+  row(
+    'SecretTransformation',
+    'status',
+    'SecretTransformation: templates and include/exclude rules shared by synced objects (transformationRefs).',
+    secretTransformationSchema,
+  ),
 ] as const;
 
 export type KindName = (typeof KIND_TABLE)[number]['kind'];

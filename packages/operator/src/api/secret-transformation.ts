@@ -6,26 +6,49 @@ import type { NamedTemplateText } from '@vaultbridge/core';
 import { z } from 'zod';
 import { SpecError, type Condition, type ObjectMeta } from './common.ts';
 import { parseSpec, statusStructuralSchema, structuralSchema } from './kind-schema.ts';
-import { compileInto, compileTransformationTemplate, given, optionalText, regexListField, templateEngineField, templatesField, templateSources } from './sync-target.ts';
+import {
+  compileInto,
+  compileTransformationTemplate,
+  given,
+  optionalText,
+  regexListField,
+  templateEngineField,
+  templatesField,
+  templateSources,
+} from './sync-target.ts';
 
 const sourceTemplate = z
-  .object({
-    name: optionalText('Name of the text, used in error messages.'),
-    text: z.string({ error: 'expected the template text' }).describe('Go template text holding define blocks.'),
-  }, { error: 'expected an object with the template text under text' })
+  .object(
+    {
+      name: optionalText('Name of the text, used in error messages.'),
+      text: z.string({ error: 'expected the template text' }).describe('Go template text holding define blocks.'),
+    },
+    { error: 'expected an object with the template text under text' },
+  )
   .describe('One text of define blocks.');
 
 export const secretTransformationSpecSchema = z
-  .object({
-    templateEngine: templateEngineField,
-    templates: templatesField('Template name → template over { Secrets, Metadata, Annotations, Labels }; the name is the Secret data key unless the referring object gives a keyOverride.'),
-    sourceTemplates: z
-      .array(sourceTemplate, { error: 'expected a list of templates' })
-      .optional()
-      .describe('Go templates holding define blocks that the templates (and those of objects referring to this one) may call; never rendered as keys. Not with handlebars.'),
-    includes: regexListField('Keys of the Vault answer to keep (RE2), added to those of each referring object unless it sets ignoreIncludes.'),
-    excludes: regexListField('Keys of the Vault answer to drop (RE2), added to those of each referring object unless it sets ignoreExcludes.'),
-  }, { error: 'expected an object' })
+  .object(
+    {
+      templateEngine: templateEngineField,
+      templates: templatesField(
+        'Template name → template over { Secrets, Metadata, Annotations, Labels }; the name is the Secret data key unless the referring object gives a keyOverride.',
+      ),
+      sourceTemplates: z
+        .array(sourceTemplate, { error: 'expected a list of templates' })
+        .optional()
+        .describe(
+          'Go templates holding define blocks that the templates (and those of objects referring to this one) may call; never rendered as keys. Not with handlebars.',
+        ),
+      includes: regexListField(
+        'Keys of the Vault answer to keep (RE2), added to those of each referring object unless it sets ignoreIncludes.',
+      ),
+      excludes: regexListField(
+        'Keys of the Vault answer to drop (RE2), added to those of each referring object unless it sets ignoreExcludes.',
+      ),
+    },
+    { error: 'expected an object' },
+  )
   .optional()
   .describe('Templates and include/exclude rules shared by the synced objects that refer to this one.')
   .transform((spec, context) => {
@@ -33,7 +56,13 @@ export const secretTransformationSpecSchema = z
     const sourceTemplates: NamedTemplateText[] = [];
     const texts = spec?.sourceTemplates ?? [];
     if (texts.length > 0 && engine === 'handlebars') {
-      context.addIssue({ code: 'custom', path: ['sourceTemplates'], message: 'is not supported with templateEngine handlebars (no define blocks); remove templateEngine to use Go templates', ...given });
+      context.addIssue({
+        code: 'custom',
+        path: ['sourceTemplates'],
+        message:
+          'is not supported with templateEngine handlebars (no define blocks); remove templateEngine to use Go templates',
+        ...given,
+      });
       return z.NEVER;
     }
     for (const [index, item] of texts.entries()) {
@@ -42,7 +71,12 @@ export const secretTransformationSpecSchema = z
         compileTransformationTemplate({ name, text: item.text, field: `spec.sourceTemplates[${index}].text` }, 'go');
       } catch (error) {
         if (!(error instanceof SpecError)) throw error;
-        context.addIssue({ code: 'custom', path: ['sourceTemplates', index, 'text'], message: error.message.slice(`spec.sourceTemplates[${index}].text: `.length), ...given });
+        context.addIssue({
+          code: 'custom',
+          path: ['sourceTemplates', index, 'text'],
+          message: error.message.slice(`spec.sourceTemplates[${index}].text: `.length),
+          ...given,
+        });
         return z.NEVER;
       }
       sourceTemplates.push({ name, text: item.text });
@@ -79,7 +113,10 @@ export interface SecretTransformation {
 
 export const secretTransformationSchema = {
   type: 'object',
-  properties: { spec: structuralSchema(secretTransformationSpecSchema), status: statusStructuralSchema(secretTransformationStatusSchema) },
+  properties: {
+    spec: structuralSchema(secretTransformationSpecSchema),
+    status: statusStructuralSchema(secretTransformationStatusSchema),
+  },
 };
 
 export function parseSecretTransformationSpec(raw: unknown): SecretTransformationSpec {

@@ -14,9 +14,35 @@ import { parseVaultStaticSecretSpec } from './vault-static-secret.ts';
 
 const hostileString = fc.oneof(
   fc.constantFrom(
-    '', ' ', '..', '../../etc', '/abs', 'a\u0000b', '__proto__', 'constructor', 'toString', '^(a+)+$', '(?=x)', '(a)\\1', 'a{1001}', '[',
-    '{{', '{{.Secrets.x}}', '{{template "x"}}', '{{define "x"}}{{template "x"}}{{end}}', '{{range 100000000}}x{{end}}', '1h', '-1s', '99999999999h',
-    'https://vault:8200', 'unix:///x', 'vault:8200', 'kubernetes.io/service-account-token', 'helm.sh/release.v1', 'Opaque', 'x'.repeat(5000),
+    '',
+    ' ',
+    '..',
+    '../../etc',
+    '/abs',
+    'a\u0000b',
+    '__proto__',
+    'constructor',
+    'toString',
+    '^(a+)+$',
+    '(?=x)',
+    '(a)\\1',
+    'a{1001}',
+    '[',
+    '{{',
+    '{{.Secrets.x}}',
+    '{{template "x"}}',
+    '{{define "x"}}{{template "x"}}{{end}}',
+    '{{range 100000000}}x{{end}}',
+    '1h',
+    '-1s',
+    '99999999999h',
+    'https://vault:8200',
+    'unix:///x',
+    'vault:8200',
+    'kubernetes.io/service-account-token',
+    'helm.sh/release.v1',
+    'Opaque',
+    'x'.repeat(5000),
   ),
   fc.string({ maxLength: 40 }),
 );
@@ -31,7 +57,13 @@ const deep = fc.integer({ min: 50, max: 2000 }).map((depth) => {
 /** `base` with up to four paths (existing or new) set to hostile values. */
 function mutated(base: Record<string, unknown>): fc.Arbitrary<unknown> {
   const paths = collectPaths(base);
-  const edit = fc.tuple(fc.oneof(fc.constantFrom(...paths), fc.array(fc.oneof(fc.constantFrom(...paths.flat()), hostileString), { minLength: 1, maxLength: 3 })), fc.oneof(anyValue, deep));
+  const edit = fc.tuple(
+    fc.oneof(
+      fc.constantFrom(...paths),
+      fc.array(fc.oneof(fc.constantFrom(...paths.flat()), hostileString), { minLength: 1, maxLength: 3 }),
+    ),
+    fc.oneof(anyValue, deep),
+  );
   return fc.array(edit, { maxLength: 4 }).map((edits) => {
     const spec = structuredClone(base);
     for (const [path, value] of edits) setPath(spec, path, value);
@@ -59,14 +91,64 @@ function setPath(target: Record<string, unknown>, path: string[], value: unknown
   Object.defineProperty(node, last, { value, enumerable: true, writable: true, configurable: true });
 }
 
-const destination = { name: 'app', create: true, labels: { team: 'web' }, transformation: { templates: { url: { text: '{{ .Secrets.password }}' } }, excludes: ['^x$'], includes: ['.'] } };
+const destination = {
+  name: 'app',
+  create: true,
+  labels: { team: 'web' },
+  transformation: { templates: { url: { text: '{{ .Secrets.password }}' } }, excludes: ['^x$'], includes: ['.'] },
+};
 const parsers: Array<[string, (raw: unknown) => unknown, Record<string, unknown>]> = [
-  ['VaultConnection', parseVaultConnectionSpec, { address: 'https://vault:8200', skipTLSVerify: false, headers: { a: 'b' }, caCertSecretRef: 'ca' }],
-  ['VaultAuth', parseVaultAuthSpec, { method: 'kubernetes', mount: 'kubernetes', allowedNamespaces: ['a'], kubernetes: { role: 'r', serviceAccount: 'app', audiences: ['vault'], tokenExpirationSeconds: 600 } }],
-  ['VaultStaticSecret', parseVaultStaticSecretSpec, { vaultAuthRef: 'auth', mount: 'secret', path: 'app', type: 'kv-v2', refreshAfter: '30s', destination, rolloutRestartTargets: [{ kind: 'Deployment', name: 'web' }] }],
-  ['VaultDynamicSecret', parseVaultDynamicSecretSpec, { mount: 'database', path: 'creds/app', params: { ttl: '1h' }, renewalPercent: 67, destination }],
-  ['VaultPKISecret', parseVaultPkiSecretSpec, { mount: 'pki', role: 'web', commonName: 'a.example', altNames: ['b.example'], ttl: '1h', expiryOffset: '5m', destination }],
-  ['SecretTransformation', parseSecretTransformationSpec, { templates: { url: { text: '{{ .Secrets.password }}' } }, includes: ['^a'], excludes: ['b$'] }],
+  [
+    'VaultConnection',
+    parseVaultConnectionSpec,
+    { address: 'https://vault:8200', skipTLSVerify: false, headers: { a: 'b' }, caCertSecretRef: 'ca' },
+  ],
+  [
+    'VaultAuth',
+    parseVaultAuthSpec,
+    {
+      method: 'kubernetes',
+      mount: 'kubernetes',
+      allowedNamespaces: ['a'],
+      kubernetes: { role: 'r', serviceAccount: 'app', audiences: ['vault'], tokenExpirationSeconds: 600 },
+    },
+  ],
+  [
+    'VaultStaticSecret',
+    parseVaultStaticSecretSpec,
+    {
+      vaultAuthRef: 'auth',
+      mount: 'secret',
+      path: 'app',
+      type: 'kv-v2',
+      refreshAfter: '30s',
+      destination,
+      rolloutRestartTargets: [{ kind: 'Deployment', name: 'web' }],
+    },
+  ],
+  [
+    'VaultDynamicSecret',
+    parseVaultDynamicSecretSpec,
+    { mount: 'database', path: 'creds/app', params: { ttl: '1h' }, renewalPercent: 67, destination },
+  ],
+  [
+    'VaultPKISecret',
+    parseVaultPkiSecretSpec,
+    {
+      mount: 'pki',
+      role: 'web',
+      commonName: 'a.example',
+      altNames: ['b.example'],
+      ttl: '1h',
+      expiryOffset: '5m',
+      destination,
+    },
+  ],
+  [
+    'SecretTransformation',
+    parseSecretTransformationSpec,
+    { templates: { url: { text: '{{ .Secrets.password }}' } }, includes: ['^a'], excludes: ['b$'] },
+  ],
 ];
 
 describe.each(parsers)('%s spec parser', (_kind, parse, valid) => {

@@ -2,8 +2,16 @@
 // transformation, the workloads to restart, and the fields every synced kind has. Field names and
 // defaults are VSO's (§1.0 of the reference).
 import {
-  compileLinearRegex, compileUserTemplate, NO_GIVEN_VALUE, parseDuration, UnsupportedRegexError, VSO_FUNCS,
-  type LinearRegex, type NamedTemplateText, type TemplateEngineName, type TemplateRenderer,
+  compileLinearRegex,
+  compileUserTemplate,
+  NO_GIVEN_VALUE,
+  parseDuration,
+  UnsupportedRegexError,
+  VSO_FUNCS,
+  type LinearRegex,
+  type NamedTemplateText,
+  type TemplateEngineName,
+  type TemplateRenderer,
 } from '@vaultbridge/core';
 import { z } from 'zod';
 import { DURATION_PATTERN, SpecError } from './common.ts';
@@ -13,21 +21,35 @@ import { parseSpec } from './kind-schema.ts';
 export const given = { params: NO_GIVEN_VALUE };
 
 /** Optional text; empty means unset, as in VSO (omitempty). */
-export const optionalText = (description: string) => z.string({ error: 'expected a string' }).optional().describe(description);
+export const optionalText = (description: string) =>
+  z.string({ error: 'expected a string' }).optional().describe(description);
 
 /** Required text: missing and empty are both refused naming what to write. */
 export const requiredText = (what: string, description: string) =>
-  z.string({ error: `expected ${what}` }).min(1, { error: `expected ${what}` }).describe(description);
+  z
+    .string({ error: `expected ${what}` })
+    .min(1, { error: `expected ${what}` })
+    .describe(description);
 
 export const stringMap = (description: string, valueDescription: string) =>
-  z.record(z.string(), z.string({ error: 'expected a string' }).describe(valueDescription), { error: 'expected a mapping of names to strings' }).optional().describe(description);
+  z
+    .record(z.string(), z.string({ error: 'expected a string' }).describe(valueDescription), {
+      error: 'expected a mapping of names to strings',
+    })
+    .optional()
+    .describe(description);
 
 export const stringList = (description: string, itemDescription: string) =>
-  z.array(z.string({ error: 'expected a string' }).describe(itemDescription), { error: 'expected a list of strings' }).optional().describe(description);
+  z
+    .array(z.string({ error: 'expected a string' }).describe(itemDescription), { error: 'expected a list of strings' })
+    .optional()
+    .describe(description);
 
 /** Returns `value` without the keys whose value is undefined or empty text (optional fields as VSO's omitempty). */
 export function withoutEmpty<T extends Record<string, unknown>>(value: T): { [K in keyof T]: Exclude<T[K], ''> } {
-  return Object.fromEntries(Object.entries(value).filter(([, item]) => item !== undefined && item !== '')) as { [K in keyof T]: Exclude<T[K], ''> };
+  return Object.fromEntries(Object.entries(value).filter(([, item]) => item !== undefined && item !== '')) as {
+    [K in keyof T]: Exclude<T[K], ''>;
+  };
 }
 
 /** `mount`/`path` as Vault takes them: outer slashes dropped; refused when empty or with `.`/`..` segments. */
@@ -36,11 +58,16 @@ export const vaultPath = (what: string, description: string) =>
     .transform((value) => value.replace(/^\/+|\/+$/g, ''))
     .superRefine((value, context) => {
       if (value === '') context.addIssue({ code: 'custom', message: `is empty; expected ${what}`, ...given });
-      else if (value.split('/').some((segment) => segment === '..' || segment === '.')) context.addIssue({ code: 'custom', message: 'may not contain "." or ".." segments', ...given });
+      else if (value.split('/').some((segment) => segment === '..' || segment === '.'))
+        context.addIssue({ code: 'custom', message: 'may not contain "." or ".." segments', ...given });
     });
 
-export const vaultAuthRefField = optionalText('VaultAuth to log in with, as name or namespace/name; empty: the VaultAuth named default in the operator namespace.');
-export const vaultNamespaceField = optionalText('Vault namespace of the mount (Vault Enterprise); not supported yet: a value fails with Ready=False.');
+export const vaultAuthRefField = optionalText(
+  'VaultAuth to log in with, as name or namespace/name; empty: the VaultAuth named default in the operator namespace.',
+);
+export const vaultNamespaceField = optionalText(
+  'Vault namespace of the mount (Vault Enterprise); not supported yet: a value fails with Ready=False.',
+);
 
 /** Refreshes more often than this would only load Vault; shorter durations are raised to it. */
 export const MIN_REFRESH_MS = 1000;
@@ -74,22 +101,36 @@ const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
 export const templateEngineField = z
   .enum(['go', 'handlebars'], { error: 'expected a template engine: go or handlebars' })
   .optional()
-  .describe("go (VSO's Go text/template with sprig through VSO's allowlist) or handlebars. Unset: each template is Go when it parses as Go, else handlebars.");
+  .describe(
+    "go (VSO's Go text/template with sprig through VSO's allowlist) or handlebars. Unset: each template is Go when it parses as Go, else handlebars.",
+  );
 
-const templateText = z.object({
-  name: optionalText('Name of the template, used in error messages and by template calls; the key when empty.'),
-  text: z.string({ error: 'expected the template text' }).describe('The template over { Secrets, Metadata, Annotations, Labels }; its output is the value of the key.'),
-}, { error: 'expected an object with the template text under text' });
+const templateText = z.object(
+  {
+    name: optionalText('Name of the template, used in error messages and by template calls; the key when empty.'),
+    text: z
+      .string({ error: 'expected the template text' })
+      .describe('The template over { Secrets, Metadata, Annotations, Labels }; its output is the value of the key.'),
+  },
+  { error: 'expected an object with the template text under text' },
+);
 
 /** Output key → template: `{ key: { name?, text } }`; keys must be valid Secret data keys. */
 export const templatesField = (description: string) =>
   z
-    .record(z.string(), templateText.describe('One template: its text, and optionally a name.'), { error: 'expected a mapping of Secret keys to templates ({text: ...})' })
+    .record(z.string(), templateText.describe('One template: its text, and optionally a name.'), {
+      error: 'expected a mapping of Secret keys to templates ({text: ...})',
+    })
     .optional()
     .describe(description)
     .superRefine((templates, context) => {
       for (const key of Object.keys(templates ?? {})) {
-        if (!SECRET_KEY.test(key)) context.addIssue({ code: 'custom', message: `"${key}" is not a valid Secret data key (letters, digits, -, _ and .)`, ...given });
+        if (!SECRET_KEY.test(key))
+          context.addIssue({
+            code: 'custom',
+            message: `"${key}" is not a valid Secret data key (letters, digits, -, _ and .)`,
+            ...given,
+          });
       }
     });
 
@@ -97,25 +138,43 @@ export const templatesField = (description: string) =>
  * Compiles one template as VSO does (Go text/template with sprig through VSO's allowlist, numbers as
  * Vault's client decodes them), or as handlebars; errors name the field, line and column.
  */
-export function compileTransformationTemplate(source: TemplateSource, engine: TemplateEngineName | undefined, companions: readonly NamedTemplateText[] = []): TemplateRenderer {
+export function compileTransformationTemplate(
+  source: TemplateSource,
+  engine: TemplateEngineName | undefined,
+  companions: readonly NamedTemplateText[] = [],
+): TemplateRenderer {
   try {
-    return compileUserTemplate(source.name, source.text, { engine: engine ?? 'auto', go: { funcs: VSO_FUNCS }, companions, numbers: 'json.Number' }).render;
+    return compileUserTemplate(source.name, source.text, {
+      engine: engine ?? 'auto',
+      go: { funcs: VSO_FUNCS },
+      companions,
+      numbers: 'json.Number',
+    }).render;
   } catch (error) {
     throw new SpecError(source.field, (error as Error).message);
   }
 }
 
 /** Output key → compiled template; errors name the key's text field, line and column. */
-export function compileTemplates(sources: Record<string, TemplateSource>, engine: TemplateEngineName | undefined, companions: readonly NamedTemplateText[] = []): Record<string, TemplateRenderer> {
+export function compileTemplates(
+  sources: Record<string, TemplateSource>,
+  engine: TemplateEngineName | undefined,
+  companions: readonly NamedTemplateText[] = [],
+): Record<string, TemplateRenderer> {
   const templates: Record<string, TemplateRenderer> = {};
-  for (const [key, source] of Object.entries(sources)) templates[key] = compileTransformationTemplate(source, engine, companions);
+  for (const [key, source] of Object.entries(sources))
+    templates[key] = compileTransformationTemplate(source, engine, companions);
   return templates;
 }
 
 /** Where each template came from, so it can be compiled again later with referenced `define`s. */
-export function templateSources(templates: Record<string, { name?: string | undefined; text: string }> | undefined, field: string): Record<string, TemplateSource> {
+export function templateSources(
+  templates: Record<string, { name?: string | undefined; text: string }> | undefined,
+  field: string,
+): Record<string, TemplateSource> {
   const sources: Record<string, TemplateSource> = {};
-  for (const [key, template] of Object.entries(templates ?? {})) sources[key] = { name: template.name || key, text: template.text, field: `${field}.${key}.text` };
+  for (const [key, template] of Object.entries(templates ?? {}))
+    sources[key] = { name: template.name || key, text: template.text, field: `${field}.${key}.text` };
   return sources;
 }
 
@@ -123,14 +182,25 @@ export function templateSources(templates: Record<string, { name?: string | unde
  * Compiles `sources` inside a zod transform: a template that does not compile becomes an issue at
  * `<key>.text` under `path`, whose message (from the template engine) names the line and column.
  */
-export function compileInto(context: z.core.$RefinementCtx, path: PropertyKey[], sources: Record<string, TemplateSource>, engine: TemplateEngineName | undefined, companions: readonly NamedTemplateText[] = []): Record<string, TemplateRenderer> {
+export function compileInto(
+  context: z.core.$RefinementCtx,
+  path: PropertyKey[],
+  sources: Record<string, TemplateSource>,
+  engine: TemplateEngineName | undefined,
+  companions: readonly NamedTemplateText[] = [],
+): Record<string, TemplateRenderer> {
   const templates: Record<string, TemplateRenderer> = {};
   for (const [key, source] of Object.entries(sources)) {
     try {
       templates[key] = compileTransformationTemplate(source, engine, companions);
     } catch (error) {
       if (!(error instanceof SpecError)) throw error;
-      context.addIssue({ code: 'custom', path: [...path, key, 'text'], message: error.message.slice(source.field.length + 2), ...given });
+      context.addIssue({
+        code: 'custom',
+        path: [...path, key, 'text'],
+        message: error.message.slice(source.field.length + 2),
+        ...given,
+      });
     }
   }
   return templates;
@@ -151,7 +221,11 @@ export const regexListField = (description: string) =>
             return compileLinearRegex(source);
           } catch (error) {
             if (!(error instanceof UnsupportedRegexError)) throw error;
-            context.addIssue({ code: 'custom', message: `"${source}" ${error.message} (lookaround, backreferences and possessive quantifiers are not RE2)`, ...given });
+            context.addIssue({
+              code: 'custom',
+              message: `"${source}" ${error.message} (lookaround, backreferences and possessive quantifiers are not RE2)`,
+              ...given,
+            });
             return z.NEVER;
           }
         }),
@@ -163,37 +237,75 @@ export const regexListField = (description: string) =>
 
 // --- destination.transformation ---
 
-const transformationRef = z.object({
-  namespace: optionalText('Namespace of the SecretTransformation; the namespace of this object when empty.'),
-  name: requiredText('the name of a SecretTransformation', 'Name of the SecretTransformation.'),
-  templateRefs: z
-    .array(
-      z.object({
-        name: requiredText('the name of a template of the SecretTransformation', 'Key of the template in the SecretTransformation\'s templates.'),
-        keyOverride: optionalText('Secret data key to write the template\'s output under, instead of its name.')
-          .refine((key) => key === undefined || key === '' || SECRET_KEY.test(key), { error: (issue) => `"${String(issue.input)}" is not a valid Secret data key (letters, digits, -, _ and .)`, ...given }),
-      }, { error: 'expected an object with name (and keyOverride)' }).describe('One template to take.'),
-      { error: 'expected a list of templates to take' },
-    )
-    .optional()
-    .describe('Templates to take from the SecretTransformation; all of them when empty.'),
-  ignoreIncludes: z.boolean({ error: 'expected true or false' }).default(false).describe('Do not apply the SecretTransformation\'s includes.'),
-  ignoreExcludes: z.boolean({ error: 'expected true or false' }).default(false).describe('Do not apply the SecretTransformation\'s excludes.'),
-}, { error: 'expected an object naming a SecretTransformation' });
+const transformationRef = z.object(
+  {
+    namespace: optionalText('Namespace of the SecretTransformation; the namespace of this object when empty.'),
+    name: requiredText('the name of a SecretTransformation', 'Name of the SecretTransformation.'),
+    templateRefs: z
+      .array(
+        z
+          .object(
+            {
+              name: requiredText(
+                'the name of a template of the SecretTransformation',
+                "Key of the template in the SecretTransformation's templates.",
+              ),
+              keyOverride: optionalText(
+                "Secret data key to write the template's output under, instead of its name.",
+              ).refine((key) => key === undefined || key === '' || SECRET_KEY.test(key), {
+                error: (issue) =>
+                  `"${String(issue.input)}" is not a valid Secret data key (letters, digits, -, _ and .)`,
+                ...given,
+              }),
+            },
+            { error: 'expected an object with name (and keyOverride)' },
+          )
+          .describe('One template to take.'),
+        { error: 'expected a list of templates to take' },
+      )
+      .optional()
+      .describe('Templates to take from the SecretTransformation; all of them when empty.'),
+    ignoreIncludes: z
+      .boolean({ error: 'expected true or false' })
+      .default(false)
+      .describe("Do not apply the SecretTransformation's includes."),
+    ignoreExcludes: z
+      .boolean({ error: 'expected true or false' })
+      .default(false)
+      .describe("Do not apply the SecretTransformation's excludes."),
+  },
+  { error: 'expected an object naming a SecretTransformation' },
+);
 
 export const transformationSchema = z
-  .object({
-    templateEngine: templateEngineField,
-    templates: templatesField('Secret data key → template rendered over the Vault answer { Secrets, Metadata } and this object\'s { Annotations, Labels }. These win over templates from transformationRefs.'),
-    transformationRefs: z
-      .array(transformationRef.describe('A SecretTransformation and which of its templates to take.'), { error: 'expected a list of SecretTransformation references' })
-      .optional()
-      .describe('SecretTransformation objects whose templates and include/exclude rules apply too.'),
-    includes: regexListField('Only keys of the Vault answer matching one of these are kept (when any are given); templated keys always are. Applied after excludes.'),
-    excludes: regexListField('Keys of the Vault answer matching one of these are dropped (.* drops them all). Applied before includes.'),
-    excludeRaw: z.boolean({ error: 'expected true or false' }).default(false).describe('Leave out the _raw key (the whole Vault answer as JSON).'),
-  }, { error: 'expected an object' })
-  .describe("Shape the Secret data: templates per key (Go as VSO, or handlebars), include/exclude regexes for the keys of the Vault answer, excludeRaw.")
+  .object(
+    {
+      templateEngine: templateEngineField,
+      templates: templatesField(
+        "Secret data key → template rendered over the Vault answer { Secrets, Metadata } and this object's { Annotations, Labels }. These win over templates from transformationRefs.",
+      ),
+      transformationRefs: z
+        .array(transformationRef.describe('A SecretTransformation and which of its templates to take.'), {
+          error: 'expected a list of SecretTransformation references',
+        })
+        .optional()
+        .describe('SecretTransformation objects whose templates and include/exclude rules apply too.'),
+      includes: regexListField(
+        'Only keys of the Vault answer matching one of these are kept (when any are given); templated keys always are. Applied after excludes.',
+      ),
+      excludes: regexListField(
+        'Keys of the Vault answer matching one of these are dropped (.* drops them all). Applied before includes.',
+      ),
+      excludeRaw: z
+        .boolean({ error: 'expected true or false' })
+        .default(false)
+        .describe('Leave out the _raw key (the whole Vault answer as JSON).'),
+    },
+    { error: 'expected an object' },
+  )
+  .describe(
+    'Shape the Secret data: templates per key (Go as VSO, or handlebars), include/exclude regexes for the keys of the Vault answer, excludeRaw.',
+  )
   .transform((spec, context) => {
     const sources = templateSources(spec.templates, 'spec.destination.transformation.templates');
     return {
@@ -206,7 +318,10 @@ export const transformationSchema = z
       refs: (spec.transformationRefs ?? []).map((ref) => ({
         ...withoutEmpty({ namespace: ref.namespace }),
         name: ref.name,
-        templateRefs: (ref.templateRefs ?? []).map((templateRef) => ({ name: templateRef.name, ...withoutEmpty({ keyOverride: templateRef.keyOverride }) })),
+        templateRefs: (ref.templateRefs ?? []).map((templateRef) => ({
+          name: templateRef.name,
+          ...withoutEmpty({ keyOverride: templateRef.keyOverride }),
+        })),
         ignoreIncludes: ref.ignoreIncludes,
         ignoreExcludes: ref.ignoreExcludes,
       })),
@@ -225,27 +340,43 @@ export function parseTransformation(raw: unknown): Transformation {
 // --- destination ---
 
 const SECRET_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
-const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const LABEL_KEY =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 
 export const destinationSchema = z
-  .object({
-    name: z
-      .string({ error: 'expected the name of the Secret to write' })
-      .min(1, { error: 'expected the name of the Secret to write' })
-      .max(253, { error: 'expected a Secret name of at most 253 characters' })
-      .describe('Name of the Secret to write, in the namespace of this object.')
-      .refine((name) => SECRET_NAME.test(name), { error: (issue) => `"${String(issue.input)}" is not a valid Secret name (lower-case DNS subdomain)`, ...given }),
-    create: z.boolean({ error: 'expected true or false' }).default(false).describe('Create the Secret and own it (ownerReference, labels); without it the Secret must exist and opt in to being written.'),
-    overwrite: z.boolean({ error: 'expected true or false' }).default(false).describe('With create: take over an existing Secret this object does not own.'),
-    labels: stringMap('Labels of the Secret (only with create).', 'Label value.').superRefine((labels, context) => {
-      for (const key of Object.keys(labels ?? {})) {
-        if (!LABEL_KEY.test(key)) context.addIssue({ code: 'custom', message: `"${key}" is not a valid label key`, ...given });
-      }
-    }),
-    annotations: stringMap('Annotations of the Secret (only with create).', 'Annotation value.'),
-    type: optionalText('Secret type (only with create), e.g. kubernetes.io/tls; Opaque when empty.'),
-    transformation: transformationSchema.optional(),
-  }, { error: 'expected an object with at least the Secret name' })
+  .object(
+    {
+      name: z
+        .string({ error: 'expected the name of the Secret to write' })
+        .min(1, { error: 'expected the name of the Secret to write' })
+        .max(253, { error: 'expected a Secret name of at most 253 characters' })
+        .describe('Name of the Secret to write, in the namespace of this object.')
+        .refine((name) => SECRET_NAME.test(name), {
+          error: (issue) => `"${String(issue.input)}" is not a valid Secret name (lower-case DNS subdomain)`,
+          ...given,
+        }),
+      create: z
+        .boolean({ error: 'expected true or false' })
+        .default(false)
+        .describe(
+          'Create the Secret and own it (ownerReference, labels); without it the Secret must exist and opt in to being written.',
+        ),
+      overwrite: z
+        .boolean({ error: 'expected true or false' })
+        .default(false)
+        .describe('With create: take over an existing Secret this object does not own.'),
+      labels: stringMap('Labels of the Secret (only with create).', 'Label value.').superRefine((labels, context) => {
+        for (const key of Object.keys(labels ?? {})) {
+          if (!LABEL_KEY.test(key))
+            context.addIssue({ code: 'custom', message: `"${key}" is not a valid label key`, ...given });
+        }
+      }),
+      annotations: stringMap('Annotations of the Secret (only with create).', 'Annotation value.'),
+      type: optionalText('Secret type (only with create), e.g. kubernetes.io/tls; Opaque when empty.'),
+      transformation: transformationSchema.optional(),
+    },
+    { error: 'expected an object with at least the Secret name' },
+  )
   .describe('The Kubernetes Secret the data is written to.')
   .transform((destination) => ({
     name: destination.name,
@@ -263,10 +394,19 @@ export type Destination = z.output<typeof destinationSchema>;
 
 export const rolloutRestartTargetsSchema = z
   .array(
-    z.object({
-      kind: z.enum(['Deployment', 'DaemonSet', 'StatefulSet', 'argo.Rollout'], { error: 'expected one of Deployment, DaemonSet, StatefulSet, argo.Rollout' }).describe('Kind of the workload: Deployment, DaemonSet, StatefulSet or argo.Rollout.'),
-      name: requiredText('the name of the workload', 'Name of the workload, in the namespace of this object.'),
-    }, { error: 'expected an object with kind and name' }).describe('A workload to restart.'),
+    z
+      .object(
+        {
+          kind: z
+            .enum(['Deployment', 'DaemonSet', 'StatefulSet', 'argo.Rollout'], {
+              error: 'expected one of Deployment, DaemonSet, StatefulSet, argo.Rollout',
+            })
+            .describe('Kind of the workload: Deployment, DaemonSet, StatefulSet or argo.Rollout.'),
+          name: requiredText('the name of the workload', 'Name of the workload, in the namespace of this object.'),
+        },
+        { error: 'expected an object with kind and name' },
+      )
+      .describe('A workload to restart.'),
     { error: 'expected a list of workloads' },
   )
   .optional()
@@ -281,13 +421,24 @@ export type RolloutRestartTarget = z.output<typeof rolloutRestartTargetsSchema>[
 export const int64 = (description: string) => z.int().meta({ format: 'int64', description }).optional();
 
 export const lastGenerationField = int64('The metadata.generation last synced.');
-export const secretMacField = z.string().optional().describe('HMAC-SHA256 of the synced data (keyed per operator install): drift in the Secret is told by it without keeping the data anywhere else.');
-export const lastForceSyncField = z.string().optional().describe('The force-sync annotation value handled last: each new value syncs once.');
+export const secretMacField = z
+  .string()
+  .optional()
+  .describe(
+    'HMAC-SHA256 of the synced data (keyed per operator install): drift in the Secret is told by it without keeping the data anywhere else.',
+  );
+export const lastForceSyncField = z
+  .string()
+  .optional()
+  .describe('The force-sync annotation value handled last: each new value syncs once.');
 
 /** VSO's `status.vaultClientMeta`: the client's cache key and the token's id (a hash of its accessor). */
 export const vaultClientMetaField = z
   .object({
-    cacheKey: z.string().optional().describe('The Vault client used: changes when the VaultAuth or VaultConnection changes.'),
+    cacheKey: z
+      .string()
+      .optional()
+      .describe('The Vault client used: changes when the VaultAuth or VaultConnection changes.'),
     id: z.string().optional().describe('A hash of the Vault token accessor: changes with each login.'),
   })
   .optional()

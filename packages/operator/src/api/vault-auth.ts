@@ -20,94 +20,196 @@ const DNS_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 const withoutSlashes = (value: string): string => value.replace(/^\/+|\/+$/g, '');
 
 const audiences = z
-  .array(text.refine((audience) => audience.trim() !== '', { error: 'an audience is empty' }).describe('An audience.'), { error: 'expected a list of audiences' })
+  .array(
+    text.refine((audience) => audience.trim() !== '', { error: 'an audience is empty' }).describe('An audience.'),
+    { error: 'expected a list of audiences' },
+  )
   .optional()
-  .describe("Audiences of the minted token; [\"vault\"] when empty. The API server's own audiences are refused. Set the same audience on the Vault role.")
+  .describe(
+    'Audiences of the minted token; ["vault"] when empty. The API server\'s own audiences are refused. Set the same audience on the Vault role.',
+  )
   .transform((list) => (list === undefined || list.length === 0 ? [...DEFAULT_TOKEN_AUDIENCES] : list));
 
 const tokenExpirationSeconds = z
   .int({ error: 'expected an integer >= 600' })
   .min(600, { error: 'expected an integer >= 600' })
   .default(600)
-  .meta({ format: 'int64', description: 'Lifetime in seconds of the service-account token minted for each login (at least 600).' });
+  .meta({
+    format: 'int64',
+    description: 'Lifetime in seconds of the service-account token minted for each login (at least 600).',
+  });
 
 const serviceAccount = 'Service account, in the namespace of the synced object, whose token (TokenRequest) logs in.';
 
-const kubernetesSchema = z.object({
-  role: required('the Vault role').describe('Vault role of the Kubernetes auth method to log in as.'),
-  serviceAccount: required('a service account name').describe(serviceAccount),
-  audiences,
-  tokenExpirationSeconds,
-}, { error: 'expected an object' }).describe('With method kubernetes: the role and the service account that logs in.');
+const kubernetesSchema = z
+  .object(
+    {
+      role: required('the Vault role').describe('Vault role of the Kubernetes auth method to log in as.'),
+      serviceAccount: required('a service account name').describe(serviceAccount),
+      audiences,
+      tokenExpirationSeconds,
+    },
+    { error: 'expected an object' },
+  )
+  .describe('With method kubernetes: the role and the service account that logs in.');
 
-const jwtSchema = z.object({
-  role: required('the Vault role').describe('Vault role of the JWT auth method to log in as.'),
-  serviceAccount: text.optional().describe(`${serviceAccount} Exactly one of serviceAccount and secretRef.`),
-  secretRef: text.optional().describe('Secret in the VaultAuth namespace whose key jwt is the token, instead of serviceAccount.'),
-  audiences,
-  tokenExpirationSeconds,
-}, { error: 'expected an object' }).describe('With method jwt: the role and where the JWT comes from.').superRefine((jwt, context) => {
-  if (!jwt.serviceAccount === !jwt.secretRef) {
-    context.addIssue({ code: 'custom', message: 'needs exactly one of serviceAccount (a token from TokenRequest) and secretRef (a Secret with key jwt)', ...given });
-  }
-}).transform(({ serviceAccount: account, secretRef, ...rest }) => ({ ...rest, ...(account ? { serviceAccount: account } : {}), ...(secretRef ? { secretRef } : {}) }));
+const jwtSchema = z
+  .object(
+    {
+      role: required('the Vault role').describe('Vault role of the JWT auth method to log in as.'),
+      serviceAccount: text.optional().describe(`${serviceAccount} Exactly one of serviceAccount and secretRef.`),
+      secretRef: text
+        .optional()
+        .describe('Secret in the VaultAuth namespace whose key jwt is the token, instead of serviceAccount.'),
+      audiences,
+      tokenExpirationSeconds,
+    },
+    { error: 'expected an object' },
+  )
+  .describe('With method jwt: the role and where the JWT comes from.')
+  .superRefine((jwt, context) => {
+    if (!jwt.serviceAccount === !jwt.secretRef) {
+      context.addIssue({
+        code: 'custom',
+        message:
+          'needs exactly one of serviceAccount (a token from TokenRequest) and secretRef (a Secret with key jwt)',
+        ...given,
+      });
+    }
+  })
+  .transform(({ serviceAccount: account, secretRef, ...rest }) => ({
+    ...rest,
+    ...(account ? { serviceAccount: account } : {}),
+    ...(secretRef ? { secretRef } : {}),
+  }));
 
-const appRoleSchema = z.object({
-  roleId: required('the AppRole role_id').describe('The AppRole role_id.'),
-  secretRef: z
-    .string({ error: 'expected the name of a Secret holding the secret_id under key id' })
-    .regex(DNS_NAME, { error: 'expected a Secret name' })
-    .optional()
-    .describe('Secret in the VaultAuth namespace whose key id is the secret_id (read on every login). Required; left optional in the CRD so a VSO manifest with secretIDPath applies and is refused with a message.'),
-  secretIDPath: text.optional().describe('Not supported (it names a file in the operator pod): refused naming the field; use secretRef. Accepted by the CRD so VSO manifests apply.'),
-}, { error: 'expected an object' }).describe('With method appRole: the role_id and the Secret holding the secret_id.').superRefine((appRole, context) => {
-  if (appRole.secretIDPath) {
-    context.addIssue({ code: 'custom', path: ['secretIDPath'], message: 'is not supported (it names a file in the operator pod); put the secret_id in a Secret and name it in spec.appRole.secretRef', ...given });
-  } else if (!appRole.secretRef) {
-    context.addIssue({ code: 'custom', path: ['secretRef'], message: 'is required: the Secret whose key id holds the secret_id', ...given });
-  }
-}).transform(({ roleId, secretRef }) => ({ roleId, secretRef: secretRef ?? '' }));
+const appRoleSchema = z
+  .object(
+    {
+      roleId: required('the AppRole role_id').describe('The AppRole role_id.'),
+      secretRef: z
+        .string({ error: 'expected the name of a Secret holding the secret_id under key id' })
+        .regex(DNS_NAME, { error: 'expected a Secret name' })
+        .optional()
+        .describe(
+          'Secret in the VaultAuth namespace whose key id is the secret_id (read on every login). Required; left optional in the CRD so a VSO manifest with secretIDPath applies and is refused with a message.',
+        ),
+      secretIDPath: text
+        .optional()
+        .describe(
+          'Not supported (it names a file in the operator pod): refused naming the field; use secretRef. Accepted by the CRD so VSO manifests apply.',
+        ),
+    },
+    { error: 'expected an object' },
+  )
+  .describe('With method appRole: the role_id and the Secret holding the secret_id.')
+  .superRefine((appRole, context) => {
+    if (appRole.secretIDPath) {
+      context.addIssue({
+        code: 'custom',
+        path: ['secretIDPath'],
+        message:
+          'is not supported (it names a file in the operator pod); put the secret_id in a Secret and name it in spec.appRole.secretRef',
+        ...given,
+      });
+    } else if (!appRole.secretRef) {
+      context.addIssue({
+        code: 'custom',
+        path: ['secretRef'],
+        message: 'is required: the Secret whose key id holds the secret_id',
+        ...given,
+      });
+    }
+  })
+  .transform(({ roleId, secretRef }) => ({ roleId, secretRef: secretRef ?? '' }));
 
 const IMPLEMENTED = ['kubernetes', 'jwt', 'appRole'] as const;
 
-export const vaultAuthSpecSchema = z.object({
-  vaultConnectionRef: text.optional().describe('VaultConnection as name or namespace/name; empty: default in the operator namespace.'),
-  namespace: text.optional().describe('Vault namespace to log in to.'),
-  allowedNamespaces: z.array(text.describe('A namespace, or * for all.'), { error: 'expected a list of namespaces' }).default([]).describe('Namespaces whose synced objects may use this VaultAuth besides its own; "*" for all.'),
-  // aws and gcp are accepted by name so a VSO manifest applies, and refused by the parser naming spec.method.
-  method: z.enum([...IMPLEMENTED, 'aws', 'gcp'], { error: `expected one of ${IMPLEMENTED.join(', ')}` }).describe('Auth method: kubernetes, jwt or appRole (aws and gcp are accepted and refused at reconcile, naming this field).'),
-  mount: required('the auth mount').describe('Auth mount; login is POST auth/<mount>/login.'),
-  params: z.record(z.string(), text.describe('Parameter value.')).optional().describe('Not used yet: extra login parameters, accepted so VSO manifests apply.'),
-  headers: z.record(z.string(), text.describe('Header value.'), { error: 'expected a mapping of header names to text' }).default({}).describe('Headers sent on the login request.'),
-  kubernetes: kubernetesSchema.optional(),
-  jwt: jwtSchema.optional(),
-  appRole: appRoleSchema.optional(),
-  storageEncryption: z.object({
-    mount: required('the transit mount').describe('Transit secrets engine mount.'),
-    keyName: required('the transit key name').describe('Transit key name.'),
-  }, { error: 'expected an object' }).optional().describe('Keep the Vault token across operator restarts, encrypted with this Vault transit key (the role needs update on <mount>/encrypt/<keyName> and <mount>/decrypt/<keyName>), so leases are not re-issued.'),
-}, { error: 'expected an object' }).describe('How to log in to Vault.').superRefine((spec, context) => {
-  if (spec.method === 'aws' || spec.method === 'gcp') {
-    context.addIssue({ code: 'custom', path: ['method'], message: `"${spec.method}" is not supported yet; "kubernetes", "jwt" and "appRole" are implemented`, ...given });
-  } else if (spec[spec.method] === undefined) {
-    context.addIssue({ code: 'custom', path: [spec.method], message: `is required with method ${spec.method}`, ...given });
-  }
-}).transform((spec) => {
-  const method = spec.method as (typeof IMPLEMENTED)[number];
-  return {
-    ...(spec.vaultConnectionRef ? { vaultConnectionRef: spec.vaultConnectionRef } : {}),
-    ...(spec.namespace ? { namespace: spec.namespace } : {}),
-    allowedNamespaces: spec.allowedNamespaces,
-    method,
-    mount: spec.mount,
-    headers: spec.headers,
-    ...(spec.storageEncryption ? { storageEncryption: { mount: withoutSlashes(spec.storageEncryption.mount), keyName: spec.storageEncryption.keyName } } : {}),
-    // Only the chosen method's section is kept.
-    ...(method === 'kubernetes' && spec.kubernetes ? { kubernetes: spec.kubernetes } : {}),
-    ...(method === 'jwt' && spec.jwt ? { jwt: spec.jwt } : {}),
-    ...(method === 'appRole' && spec.appRole ? { appRole: spec.appRole } : {}),
-  };
-});
+export const vaultAuthSpecSchema = z
+  .object(
+    {
+      vaultConnectionRef: text
+        .optional()
+        .describe('VaultConnection as name or namespace/name; empty: default in the operator namespace.'),
+      namespace: text.optional().describe('Vault namespace to log in to.'),
+      allowedNamespaces: z
+        .array(text.describe('A namespace, or * for all.'), { error: 'expected a list of namespaces' })
+        .default([])
+        .describe('Namespaces whose synced objects may use this VaultAuth besides its own; "*" for all.'),
+      // aws and gcp are accepted by name so a VSO manifest applies, and refused by the parser naming spec.method.
+      method: z
+        .enum([...IMPLEMENTED, 'aws', 'gcp'], { error: `expected one of ${IMPLEMENTED.join(', ')}` })
+        .describe(
+          'Auth method: kubernetes, jwt or appRole (aws and gcp are accepted and refused at reconcile, naming this field).',
+        ),
+      mount: required('the auth mount').describe('Auth mount; login is POST auth/<mount>/login.'),
+      params: z
+        .record(z.string(), text.describe('Parameter value.'))
+        .optional()
+        .describe('Not used yet: extra login parameters, accepted so VSO manifests apply.'),
+      headers: z
+        .record(z.string(), text.describe('Header value.'), { error: 'expected a mapping of header names to text' })
+        .default({})
+        .describe('Headers sent on the login request.'),
+      kubernetes: kubernetesSchema.optional(),
+      jwt: jwtSchema.optional(),
+      appRole: appRoleSchema.optional(),
+      storageEncryption: z
+        .object(
+          {
+            mount: required('the transit mount').describe('Transit secrets engine mount.'),
+            keyName: required('the transit key name').describe('Transit key name.'),
+          },
+          { error: 'expected an object' },
+        )
+        .optional()
+        .describe(
+          'Keep the Vault token across operator restarts, encrypted with this Vault transit key (the role needs update on <mount>/encrypt/<keyName> and <mount>/decrypt/<keyName>), so leases are not re-issued.',
+        ),
+    },
+    { error: 'expected an object' },
+  )
+  .describe('How to log in to Vault.')
+  .superRefine((spec, context) => {
+    if (spec.method === 'aws' || spec.method === 'gcp') {
+      context.addIssue({
+        code: 'custom',
+        path: ['method'],
+        message: `"${spec.method}" is not supported yet; "kubernetes", "jwt" and "appRole" are implemented`,
+        ...given,
+      });
+    } else if (spec[spec.method] === undefined) {
+      context.addIssue({
+        code: 'custom',
+        path: [spec.method],
+        message: `is required with method ${spec.method}`,
+        ...given,
+      });
+    }
+  })
+  .transform((spec) => {
+    const method = spec.method as (typeof IMPLEMENTED)[number];
+    return {
+      ...(spec.vaultConnectionRef ? { vaultConnectionRef: spec.vaultConnectionRef } : {}),
+      ...(spec.namespace ? { namespace: spec.namespace } : {}),
+      allowedNamespaces: spec.allowedNamespaces,
+      method,
+      mount: spec.mount,
+      headers: spec.headers,
+      ...(spec.storageEncryption
+        ? {
+            storageEncryption: {
+              mount: withoutSlashes(spec.storageEncryption.mount),
+              keyName: spec.storageEncryption.keyName,
+            },
+          }
+        : {}),
+      // Only the chosen method's section is kept.
+      ...(method === 'kubernetes' && spec.kubernetes ? { kubernetes: spec.kubernetes } : {}),
+      ...(method === 'jwt' && spec.jwt ? { jwt: spec.jwt } : {}),
+      ...(method === 'appRole' && spec.appRole ? { appRole: spec.appRole } : {}),
+    };
+  });
 
 export type VaultAuthSpec = z.output<typeof vaultAuthSpecSchema>;
 export type VaultAuthKubernetes = z.output<typeof kubernetesSchema>;
@@ -144,6 +246,13 @@ export function parseVaultAuthSpec(raw: unknown): VaultAuthSpec {
 }
 
 /** VSO's rule: same namespace always; others only when listed (or `*`). */
-export function vaultAuthAllows(auth: { metadata: { namespace: string }; spec: { allowedNamespaces: string[] } }, namespace: string): boolean {
-  return auth.metadata.namespace === namespace || auth.spec.allowedNamespaces.includes('*') || auth.spec.allowedNamespaces.includes(namespace);
+export function vaultAuthAllows(
+  auth: { metadata: { namespace: string }; spec: { allowedNamespaces: string[] } },
+  namespace: string,
+): boolean {
+  return (
+    auth.metadata.namespace === namespace ||
+    auth.spec.allowedNamespaces.includes('*') ||
+    auth.spec.allowedNamespaces.includes(namespace)
+  );
 }

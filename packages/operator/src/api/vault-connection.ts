@@ -13,19 +13,42 @@ export const vaultConnectionSpecSchema = z
       address: z
         .string({ error: 'expected the Vault address, e.g. https://vault.vault.svc:8200' })
         .regex(ADDRESS, { error: 'expected a URL like https://vault:8200 (http://, https:// or unix://)' })
-        .describe('Vault address, e.g. https://vault.vault.svc:8200 (http://, https:// or unix://). An operator started with --allowed-vault-addresses refuses any other.'),
-      skipTLSVerify: z.boolean({ error: 'expected true or false' }).default(false).describe('Skip verifying the Vault server certificate (development only).'),
-      caCertSecretRef: z.string({ error: 'expected the name of a Secret' }).optional().describe('Secret in this namespace holding the CA certificate PEM under the key ca.crt, to verify the Vault server with.'),
-      headers: z
-        .record(z.string(), z.string({ error: 'expected text' }).describe('Header value.'), { error: 'expected a mapping of header names to text' })
+        .describe(
+          'Vault address, e.g. https://vault.vault.svc:8200 (http://, https:// or unix://). An operator started with --allowed-vault-addresses refuses any other.',
+        ),
+      skipTLSVerify: z
+        .boolean({ error: 'expected true or false' })
+        .default(false)
+        .describe('Skip verifying the Vault server certificate (development only).'),
+      caCertSecretRef: z
+        .string({ error: 'expected the name of a Secret' })
         .optional()
-        .describe('HTTP headers sent on every Vault request. X-Vault-Namespace is refused: set the namespace on the VaultAuth or the synced object.')
+        .describe(
+          'Secret in this namespace holding the CA certificate PEM under the key ca.crt, to verify the Vault server with.',
+        ),
+      headers: z
+        .record(z.string(), z.string({ error: 'expected text' }).describe('Header value.'), {
+          error: 'expected a mapping of header names to text',
+        })
+        .optional()
+        .describe(
+          'HTTP headers sent on every Vault request. X-Vault-Namespace is refused: set the namespace on the VaultAuth or the synced object.',
+        )
         .superRefine((headers, context) => {
           if (Object.keys(headers ?? {}).some((name) => name.toLowerCase() === 'x-vault-namespace')) {
-            context.addIssue({ code: 'custom', message: 'X-Vault-Namespace may not be set as a header; use the VaultAuth or VaultStaticSecret namespace', params: NO_GIVEN_VALUE });
+            context.addIssue({
+              code: 'custom',
+              message: 'X-Vault-Namespace may not be set as a header; use the VaultAuth or VaultStaticSecret namespace',
+              params: NO_GIVEN_VALUE,
+            });
           }
         }),
-      tlsServerName: z.string({ error: 'expected text' }).optional().describe('TLS server name (SNI) to send to Vault and to verify its certificate against, when not the address host.'),
+      tlsServerName: z
+        .string({ error: 'expected text' })
+        .optional()
+        .describe(
+          'TLS server name (SNI) to send to Vault and to verify its certificate against, when not the address host.',
+        ),
     },
     { error: 'expected an object' },
   )

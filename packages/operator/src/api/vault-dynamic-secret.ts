@@ -6,8 +6,19 @@ import { z } from 'zod';
 import type { Condition, ObjectMeta } from './common.ts';
 import { parseSpec, statusStructuralSchema, structuralSchema } from './kind-schema.ts';
 import {
-  destinationSchema, int64, lastForceSyncField, lastGenerationField, refreshDuration, rolloutRestartTargetsSchema, secretMacField, stringMap,
-  vaultAuthRefField, vaultClientMetaField, vaultNamespaceField, vaultPath, withoutEmpty,
+  destinationSchema,
+  int64,
+  lastForceSyncField,
+  lastGenerationField,
+  refreshDuration,
+  rolloutRestartTargetsSchema,
+  secretMacField,
+  stringMap,
+  vaultAuthRefField,
+  vaultClientMetaField,
+  vaultNamespaceField,
+  vaultPath,
+  withoutEmpty,
 } from './sync-target.ts';
 
 export type { VaultClientMeta } from './sync-target.ts';
@@ -16,28 +27,45 @@ export const DEFAULT_RENEWAL_PERCENT = 67;
 export const MAX_RENEWAL_PERCENT = 90;
 
 export const vaultDynamicSecretSpecSchema = z
-  .object({
-    vaultAuthRef: vaultAuthRefField,
-    namespace: vaultNamespaceField,
-    mount: vaultPath('the secrets engine mount', 'Secrets engine mount, e.g. database.'),
-    path: vaultPath('the request path', 'Request path under the mount, e.g. creds/app.'),
-    requestHTTPMethod: z
-      .enum(['GET', 'POST', 'PUT'], { error: 'expected one of GET, POST, PUT' })
-      .default('GET')
-      .describe('GET reads the path; POST or PUT write params to it. Any params make it a PUT, as VSO.'),
-    params: stringMap('Body of the write request (e.g. ttl); any params make the request a PUT.', 'Parameter value.'),
-    renewalPercent: z
-      .int({ error: `expected an integer from 0 to ${MAX_RENEWAL_PERCENT}` })
-      .min(0, { error: `expected an integer from 0 to ${MAX_RENEWAL_PERCENT}` })
-      .max(MAX_RENEWAL_PERCENT, { error: `expected at most ${MAX_RENEWAL_PERCENT}: renewing later leaves no time to retry` })
-      .default(DEFAULT_RENEWAL_PERCENT)
-      .describe(`Renew (or re-issue) the lease at this percentage of its duration; 0 means the default ${DEFAULT_RENEWAL_PERCENT}, as VSO.`),
-    revoke: z.boolean({ error: 'expected true or false' }).default(false).describe('Revoke the lease in Vault when this object is deleted.'),
-    allowStaticCreds: z.boolean({ error: 'expected true or false' }).default(false).describe('The path is a static role (e.g. database static-creds) whose password Vault rotates: sync after each rotation instead of renewing a lease.'),
-    refreshAfter: refreshDuration('Re-issue period when Vault answers without a lease duration, e.g. 1h; unset: not re-issued. Shorter than 1s is raised to 1s.'),
-    rolloutRestartTargets: rolloutRestartTargetsSchema,
-    destination: destinationSchema,
-  }, { error: 'expected an object' })
+  .object(
+    {
+      vaultAuthRef: vaultAuthRefField,
+      namespace: vaultNamespaceField,
+      mount: vaultPath('the secrets engine mount', 'Secrets engine mount, e.g. database.'),
+      path: vaultPath('the request path', 'Request path under the mount, e.g. creds/app.'),
+      requestHTTPMethod: z
+        .enum(['GET', 'POST', 'PUT'], { error: 'expected one of GET, POST, PUT' })
+        .default('GET')
+        .describe('GET reads the path; POST or PUT write params to it. Any params make it a PUT, as VSO.'),
+      params: stringMap('Body of the write request (e.g. ttl); any params make the request a PUT.', 'Parameter value.'),
+      renewalPercent: z
+        .int({ error: `expected an integer from 0 to ${MAX_RENEWAL_PERCENT}` })
+        .min(0, { error: `expected an integer from 0 to ${MAX_RENEWAL_PERCENT}` })
+        .max(MAX_RENEWAL_PERCENT, {
+          error: `expected at most ${MAX_RENEWAL_PERCENT}: renewing later leaves no time to retry`,
+        })
+        .default(DEFAULT_RENEWAL_PERCENT)
+        .describe(
+          `Renew (or re-issue) the lease at this percentage of its duration; 0 means the default ${DEFAULT_RENEWAL_PERCENT}, as VSO.`,
+        ),
+      revoke: z
+        .boolean({ error: 'expected true or false' })
+        .default(false)
+        .describe('Revoke the lease in Vault when this object is deleted.'),
+      allowStaticCreds: z
+        .boolean({ error: 'expected true or false' })
+        .default(false)
+        .describe(
+          'The path is a static role (e.g. database static-creds) whose password Vault rotates: sync after each rotation instead of renewing a lease.',
+        ),
+      refreshAfter: refreshDuration(
+        'Re-issue period when Vault answers without a lease duration, e.g. 1h; unset: not re-issued. Shorter than 1s is raised to 1s.',
+      ),
+      rolloutRestartTargets: rolloutRestartTargetsSchema,
+      destination: destinationSchema,
+    },
+    { error: 'expected an object' },
+  )
   .describe('Which Vault credentials to request, how to keep them fresh, and where to write them.')
   .transform((spec) => {
     const params = spec.params ?? {};
@@ -72,12 +100,14 @@ const secretLeaseField = z
 
 const staticCredsMetaDataField = z
   .object({
-    lastVaultRotation: z.int().meta({ format: 'int64', description: 'Unix seconds of the password\'s last rotation by Vault.' }),
+    lastVaultRotation: z
+      .int()
+      .meta({ format: 'int64', description: "Unix seconds of the password's last rotation by Vault." }),
     rotationPeriod: z.int().describe('Seconds between rotations; 0 with a schedule.'),
     rotationSchedule: z.string().describe('Cron schedule of the rotations, when the role has one.'),
     ttl: z.int().describe('Seconds until the next rotation, when read.'),
   })
-  .describe('With allowStaticCreds: what Vault said of the static role\'s rotation at the last read.');
+  .describe("With allowStaticCreds: what Vault said of the static role's rotation at the last read.");
 
 export const vaultDynamicSecretStatusSchema = z
   .object({
@@ -106,7 +136,10 @@ export interface VaultDynamicSecret {
 
 export const vaultDynamicSecretSchema = {
   type: 'object',
-  properties: { spec: structuralSchema(vaultDynamicSecretSpecSchema), status: statusStructuralSchema(vaultDynamicSecretStatusSchema) },
+  properties: {
+    spec: structuralSchema(vaultDynamicSecretSpecSchema),
+    status: statusStructuralSchema(vaultDynamicSecretStatusSchema),
+  },
 };
 
 /** The spec as the controller uses it; the API server's schema is not trusted to have run. */

@@ -6,8 +6,20 @@ import { z } from 'zod';
 import { SpecError, type Condition, type ObjectMeta } from './common.ts';
 import { parseSpec, statusStructuralSchema, structuralSchema } from './kind-schema.ts';
 import {
-  destinationSchema, given, int64, lastForceSyncField, lastGenerationField, optionalText, requiredText, rolloutRestartTargetsSchema, secretMacField,
-  stringList, vaultAuthRefField, vaultNamespaceField, vaultPath, withoutEmpty,
+  destinationSchema,
+  given,
+  int64,
+  lastForceSyncField,
+  lastGenerationField,
+  optionalText,
+  requiredText,
+  rolloutRestartTargetsSchema,
+  secretMacField,
+  stringList,
+  vaultAuthRefField,
+  vaultNamespaceField,
+  vaultPath,
+  withoutEmpty,
 } from './sync-target.ts';
 
 /** VSO's pattern for `ttl` and `expiryOffset`: Go durations, plus days. */
@@ -18,45 +30,76 @@ const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 8
 export function parsePkiDuration(raw: unknown, field: string): number | undefined {
   if (raw === undefined || raw === null || raw === '') return undefined;
   const text = String(raw);
-  if (typeof raw !== 'string' || !new RegExp(PKI_DURATION_PATTERN).test(text)) throw new SpecError(field, `"${text}" is not a duration like 30s, 12h or 7d`);
+  if (typeof raw !== 'string' || !new RegExp(PKI_DURATION_PATTERN).test(text))
+    throw new SpecError(field, `"${text}" is not a duration like 30s, 12h or 7d`);
   return Math.round(Number.parseFloat(text) * UNIT_MS[text.slice(-1)]!);
 }
 
 const pkiDuration = (description: string) =>
-  z.string({ error: 'expected a duration like 30s, 12h or 7d' }).regex(new RegExp(PKI_DURATION_PATTERN), { error: 'expected a duration like 30s, 12h or 7d' }).optional().describe(description);
+  z
+    .string({ error: 'expected a duration like 30s, 12h or 7d' })
+    .regex(new RegExp(PKI_DURATION_PATTERN), { error: 'expected a duration like 30s, 12h or 7d' })
+    .optional()
+    .describe(description);
 
 /** A role or issuer name: one path segment Vault takes as is. */
 const SAFE_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const NOT_AFTER = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
-const sans = (what: string, item: string) => stringList(`${what}; sent comma-joined.`, item).transform((list) => list ?? []);
+const sans = (what: string, item: string) =>
+  stringList(`${what}; sent comma-joined.`, item).transform((list) => list ?? []);
 
 export const vaultPkiSecretSpecSchema = z
-  .object({
-    vaultAuthRef: vaultAuthRefField,
-    namespace: vaultNamespaceField,
-    mount: vaultPath('the PKI mount', 'PKI secrets engine mount, e.g. pki.'),
-    role: requiredText('the PKI role', 'PKI role to issue with (<mount>/issue/<role>).')
-      .refine((role) => SAFE_SEGMENT.test(role), { error: (issue) => `"${String(issue.input)}" is not a PKI role name`, ...given }),
-    issuerRef: optionalText('Issuer name or id to issue with (<mount>/issuer/<ref>/issue/<role>); the mount\'s default issuer when empty.')
-      .refine((ref) => !ref || SAFE_SEGMENT.test(ref), { error: (issue) => `"${String(issue.input)}" is not an issuer name or id`, ...given }),
-    revoke: z.boolean({ error: 'expected true or false' }).default(false).describe('Revoke the certificate when this object is deleted, and the previous one at each rotation.'),
-    clear: z.boolean({ error: 'expected true or false' }).default(false).describe('On deletion, empty the data of the Secret when this object did not create it.'),
-    expiryOffset: pkiDuration('Re-issue this long before the certificate expires, e.g. 1h or 2d; unset: at two thirds of its lifetime.'),
-    commonName: optionalText('Common name (CN) of the certificate.'),
-    altNames: sans('DNS subject alternative names', 'A DNS name.'),
-    ipSans: sans('IP subject alternative names', 'An IP address.'),
-    uriSans: sans('URI subject alternative names', 'A URI.'),
-    otherSans: sans('Other SANs, each <oid>;<type>:<value>', 'An other SAN.'),
-    userIDs: sans('User ids (the UID attribute of the subject)', 'A user id.'),
-    ttl: pkiDuration('Requested lifetime, e.g. 24h or 7d (capped by the role); the role\'s default when unset.'),
-    format: z.enum(['pem', 'der', 'pem_bundle'], { error: 'expected one of pem, der, pem_bundle' }).optional().describe('Encoding of the certificate: pem, der or pem_bundle; Vault\'s default (pem) when unset.'),
-    privateKeyFormat: optionalText('Encoding of the private key, e.g. pkcs8; Vault\'s default when empty.'),
-    notAfter: optionalText('Expiry as YYYY-MM-ddTHH:MM:SSZ, instead of ttl.')
-      .refine((value) => !value || NOT_AFTER.test(value), { error: (issue) => `"${String(issue.input)}" is not YYYY-MM-ddTHH:MM:SSZ`, ...given }),
-    excludeCNFromSans: z.boolean({ error: 'expected true or false' }).default(false).describe('Leave the common name out of the DNS and email SANs.'),
-    rolloutRestartTargets: rolloutRestartTargetsSchema,
-    destination: destinationSchema,
-  }, { error: 'expected an object' })
+  .object(
+    {
+      vaultAuthRef: vaultAuthRefField,
+      namespace: vaultNamespaceField,
+      mount: vaultPath('the PKI mount', 'PKI secrets engine mount, e.g. pki.'),
+      role: requiredText('the PKI role', 'PKI role to issue with (<mount>/issue/<role>).').refine(
+        (role) => SAFE_SEGMENT.test(role),
+        { error: (issue) => `"${String(issue.input)}" is not a PKI role name`, ...given },
+      ),
+      issuerRef: optionalText(
+        "Issuer name or id to issue with (<mount>/issuer/<ref>/issue/<role>); the mount's default issuer when empty.",
+      ).refine((ref) => !ref || SAFE_SEGMENT.test(ref), {
+        error: (issue) => `"${String(issue.input)}" is not an issuer name or id`,
+        ...given,
+      }),
+      revoke: z
+        .boolean({ error: 'expected true or false' })
+        .default(false)
+        .describe('Revoke the certificate when this object is deleted, and the previous one at each rotation.'),
+      clear: z
+        .boolean({ error: 'expected true or false' })
+        .default(false)
+        .describe('On deletion, empty the data of the Secret when this object did not create it.'),
+      expiryOffset: pkiDuration(
+        'Re-issue this long before the certificate expires, e.g. 1h or 2d; unset: at two thirds of its lifetime.',
+      ),
+      commonName: optionalText('Common name (CN) of the certificate.'),
+      altNames: sans('DNS subject alternative names', 'A DNS name.'),
+      ipSans: sans('IP subject alternative names', 'An IP address.'),
+      uriSans: sans('URI subject alternative names', 'A URI.'),
+      otherSans: sans('Other SANs, each <oid>;<type>:<value>', 'An other SAN.'),
+      userIDs: sans('User ids (the UID attribute of the subject)', 'A user id.'),
+      ttl: pkiDuration("Requested lifetime, e.g. 24h or 7d (capped by the role); the role's default when unset."),
+      format: z
+        .enum(['pem', 'der', 'pem_bundle'], { error: 'expected one of pem, der, pem_bundle' })
+        .optional()
+        .describe("Encoding of the certificate: pem, der or pem_bundle; Vault's default (pem) when unset."),
+      privateKeyFormat: optionalText("Encoding of the private key, e.g. pkcs8; Vault's default when empty."),
+      notAfter: optionalText('Expiry as YYYY-MM-ddTHH:MM:SSZ, instead of ttl.').refine(
+        (value) => !value || NOT_AFTER.test(value),
+        { error: (issue) => `"${String(issue.input)}" is not YYYY-MM-ddTHH:MM:SSZ`, ...given },
+      ),
+      excludeCNFromSans: z
+        .boolean({ error: 'expected true or false' })
+        .default(false)
+        .describe('Leave the common name out of the DNS and email SANs.'),
+      rolloutRestartTargets: rolloutRestartTargetsSchema,
+      destination: destinationSchema,
+    },
+    { error: 'expected an object' },
+  )
   .describe('Which PKI role issues the certificate, what it holds, when to re-issue, and where to write it.')
   .transform((spec) => ({
     ...withoutEmpty({ vaultAuthRef: spec.vaultAuthRef, namespace: spec.namespace }),
@@ -72,7 +115,12 @@ export const vaultPkiSecretSpecSchema = z
     uriSans: spec.uriSans,
     otherSans: spec.otherSans,
     userIDs: spec.userIDs,
-    ...withoutEmpty({ ttl: spec.ttl, format: spec.format, privateKeyFormat: spec.privateKeyFormat, notAfter: spec.notAfter }),
+    ...withoutEmpty({
+      ttl: spec.ttl,
+      format: spec.format,
+      privateKeyFormat: spec.privateKeyFormat,
+      notAfter: spec.notAfter,
+    }),
     excludeCNFromSans: spec.excludeCNFromSans,
     destination: spec.destination,
     rolloutRestartTargets: spec.rolloutRestartTargets,
@@ -105,7 +153,10 @@ export interface VaultPkiSecret {
 
 export const vaultPkiSecretSchema = {
   type: 'object',
-  properties: { spec: structuralSchema(vaultPkiSecretSpecSchema), status: statusStructuralSchema(vaultPkiSecretStatusSchema) },
+  properties: {
+    spec: structuralSchema(vaultPkiSecretSpecSchema),
+    status: statusStructuralSchema(vaultPkiSecretStatusSchema),
+  },
 };
 
 export function parseVaultPkiSecretSpec(raw: unknown): VaultPkiSecretSpec {

@@ -5,41 +5,68 @@ import { z } from 'zod';
 import type { Condition, ObjectMeta } from './common.ts';
 import { parseSpec, statusStructuralSchema, structuralSchema } from './kind-schema.ts';
 import {
-  destinationSchema, given, lastGenerationField, refreshDuration, rolloutRestartTargetsSchema, secretMacField, vaultAuthRefField, vaultClientMetaField,
-  vaultNamespaceField, vaultPath, withoutEmpty,
+  destinationSchema,
+  given,
+  lastGenerationField,
+  refreshDuration,
+  rolloutRestartTargetsSchema,
+  secretMacField,
+  vaultAuthRefField,
+  vaultClientMetaField,
+  vaultNamespaceField,
+  vaultPath,
+  withoutEmpty,
 } from './sync-target.ts';
 
 export type { Destination, RolloutRestartTarget } from './sync-target.ts';
 
 export const vaultStaticSecretSpecSchema = z
-  .object({
-    vaultAuthRef: vaultAuthRefField,
-    namespace: vaultNamespaceField,
-    mount: vaultPath('the KV mount', 'KV secrets engine mount, e.g. secret.'),
-    path: vaultPath('the secret path', 'Path of the secret under the mount, e.g. app/db.'),
-    version: z
-      .int({ error: 'expected an integer >= 0' })
-      .min(0, { error: 'expected an integer >= 0' })
-      .optional()
-      .describe('KV v2 version to read (?version=N); the current version when 0 or unset. Only with type kv-v2.'),
-    type: z.enum(['kv-v1', 'kv-v2'], { error: 'expected kv-v1 or kv-v2' }).describe('KV secrets engine version of the mount: kv-v1 or kv-v2.'),
-    refreshAfter: refreshDuration('Re-read Vault this often (at a jittered 80-90% of it), e.g. 30s, 5m, 1h; unset or 0s: every 60s with hmacSecretData, else only on changes. Shorter than 1s is raised to 1s.'),
-    hmacSecretData: z.boolean({ error: 'expected true or false' }).default(true).describe('Keep an HMAC of the synced data in status.secretMAC, to tell drift and changes (rollout restarts need it).'),
-    rolloutRestartTargets: rolloutRestartTargetsSchema,
-    syncConfig: z
-      .object({
-        instantUpdates: z
-          .boolean({ error: 'expected true or false' })
-          .default(false)
-          .describe('Sync as soon as Vault publishes a KV event for the path (Vault 1.13 with -experiment events.alpha1); refreshAfter stays the safety net.'),
-      }, { error: 'expected an object' })
-      .optional()
-      .describe('How changes in Vault reach the Secret besides refreshAfter.'),
-    destination: destinationSchema,
-  }, { error: 'expected an object' })
+  .object(
+    {
+      vaultAuthRef: vaultAuthRefField,
+      namespace: vaultNamespaceField,
+      mount: vaultPath('the KV mount', 'KV secrets engine mount, e.g. secret.'),
+      path: vaultPath('the secret path', 'Path of the secret under the mount, e.g. app/db.'),
+      version: z
+        .int({ error: 'expected an integer >= 0' })
+        .min(0, { error: 'expected an integer >= 0' })
+        .optional()
+        .describe('KV v2 version to read (?version=N); the current version when 0 or unset. Only with type kv-v2.'),
+      type: z
+        .enum(['kv-v1', 'kv-v2'], { error: 'expected kv-v1 or kv-v2' })
+        .describe('KV secrets engine version of the mount: kv-v1 or kv-v2.'),
+      refreshAfter: refreshDuration(
+        'Re-read Vault this often (at a jittered 80-90% of it), e.g. 30s, 5m, 1h; unset or 0s: every 60s with hmacSecretData, else only on changes. Shorter than 1s is raised to 1s.',
+      ),
+      hmacSecretData: z
+        .boolean({ error: 'expected true or false' })
+        .default(true)
+        .describe(
+          'Keep an HMAC of the synced data in status.secretMAC, to tell drift and changes (rollout restarts need it).',
+        ),
+      rolloutRestartTargets: rolloutRestartTargetsSchema,
+      syncConfig: z
+        .object(
+          {
+            instantUpdates: z
+              .boolean({ error: 'expected true or false' })
+              .default(false)
+              .describe(
+                'Sync as soon as Vault publishes a KV event for the path (Vault 1.13 with -experiment events.alpha1); refreshAfter stays the safety net.',
+              ),
+          },
+          { error: 'expected an object' },
+        )
+        .optional()
+        .describe('How changes in Vault reach the Secret besides refreshAfter.'),
+      destination: destinationSchema,
+    },
+    { error: 'expected an object' },
+  )
   .describe('Which KV secret to read and where to write it.')
   .superRefine((spec, context) => {
-    if (spec.version && spec.type === 'kv-v1') context.addIssue({ code: 'custom', path: ['version'], message: 'is only valid with type kv-v2', ...given });
+    if (spec.version && spec.type === 'kv-v1')
+      context.addIssue({ code: 'custom', path: ['version'], message: 'is only valid with type kv-v2', ...given });
   })
   .transform((spec) => ({
     ...withoutEmpty({ vaultAuthRef: spec.vaultAuthRef, namespace: spec.namespace }),
@@ -77,7 +104,10 @@ export interface VaultStaticSecret {
 
 export const vaultStaticSecretSchema = {
   type: 'object',
-  properties: { spec: structuralSchema(vaultStaticSecretSpecSchema), status: statusStructuralSchema(vaultStaticSecretStatusSchema) },
+  properties: {
+    spec: structuralSchema(vaultStaticSecretSpecSchema),
+    status: statusStructuralSchema(vaultStaticSecretStatusSchema),
+  },
 };
 
 /** The spec as the controller uses it; the API server's schema is not trusted to have run (or to be this version). */

@@ -58,34 +58,79 @@ export class ConnectionStatusController {
     const [namespace, name] = key.split('/') as [string, string];
     const plural = kinds[this.kind].plural;
     let object = this.options.objects?.get(key);
-    if (object === undefined) try {
-      object = (await this.custom.getNamespacedCustomObject({ group: this.api.group, version: this.api.version, namespace, plural, name })) as StatusObject;
-    } catch (error) {
-      if (isNotFound(error)) return {};
-      throw error;
-    }
+    if (object === undefined)
+      try {
+        object = (await this.custom.getNamespacedCustomObject({
+          group: this.api.group,
+          version: this.api.version,
+          namespace,
+          plural,
+          name,
+        })) as StatusObject;
+      } catch (error) {
+        if (isNotFound(error)) return {};
+        throw error;
+      }
     const generation = object.metadata.generation ?? 0;
     try {
-      const message = this.kind === 'VaultConnection' ? await this.checkConnection(namespace, name) : await this.checkAuth(namespace, name);
+      const message =
+        this.kind === 'VaultConnection'
+          ? await this.checkConnection(namespace, name)
+          : await this.checkAuth(namespace, name);
       const conditionType = this.kind === 'VaultConnection' ? 'VaultPing' : 'VaultLogin';
-      const written = await this.writeStatus(object, true, '', [
-        { type: conditionType, status: 'True', reason: 'Succeeded', message, observedGeneration: generation },
-        { type: 'Healthy', status: 'True', reason: 'Healthy', message, observedGeneration: generation },
-        { type: 'Ready', status: 'True', reason: 'Ready', message, observedGeneration: generation },
-      ], this.instantUpdatesCondition(key, generation));
+      const written = await this.writeStatus(
+        object,
+        true,
+        '',
+        [
+          { type: conditionType, status: 'True', reason: 'Succeeded', message, observedGeneration: generation },
+          { type: 'Healthy', status: 'True', reason: 'Healthy', message, observedGeneration: generation },
+          { type: 'Ready', status: 'True', reason: 'Ready', message, observedGeneration: generation },
+        ],
+        this.instantUpdatesCondition(key, generation),
+      );
       // A conflict: the object moved on since it was cached; check again on the new version.
       if (!written) return { requeueAfterMs: 200 };
       return { requeueAfterMs: Math.round(STATUS_RECHECK_MS * (0.9 + 0.1 * Math.random())) };
     } catch (error) {
       const failure = toReconcileError(error);
-      this.options.logger.warn({ kind: this.kind, namespace, name, reason: failure.reason, detail: failure.message }, 'status check failed');
+      this.options.logger.warn(
+        { kind: this.kind, namespace, name, reason: failure.reason, detail: failure.message },
+        'status check failed',
+      );
       await recordFailureOnce(this.options.events, object, failure);
       const conditionType = this.kind === 'VaultConnection' ? 'VaultPing' : 'VaultLogin';
-      await this.writeStatus(object, false, failure.reason, [
-        { type: conditionType, status: 'False', reason: failure.reason, message: failure.message, observedGeneration: generation },
-        { type: 'Healthy', status: 'False', reason: failure.reason, message: failure.message, observedGeneration: generation },
-        { type: 'Ready', status: 'False', reason: failure.reason, message: failure.message, observedGeneration: generation },
-      ], this.instantUpdatesCondition(key, generation)).catch((statusError: unknown) => this.options.logger.warn({ err: statusError }, 'could not write the failure status'));
+      await this.writeStatus(
+        object,
+        false,
+        failure.reason,
+        [
+          {
+            type: conditionType,
+            status: 'False',
+            reason: failure.reason,
+            message: failure.message,
+            observedGeneration: generation,
+          },
+          {
+            type: 'Healthy',
+            status: 'False',
+            reason: failure.reason,
+            message: failure.message,
+            observedGeneration: generation,
+          },
+          {
+            type: 'Ready',
+            status: 'False',
+            reason: failure.reason,
+            message: failure.message,
+            observedGeneration: generation,
+          },
+        ],
+        this.instantUpdatesCondition(key, generation),
+      ).catch((statusError: unknown) =>
+        this.options.logger.warn({ err: statusError }, 'could not write the failure status'),
+      );
       return { backoff: true };
     }
   }
@@ -114,15 +159,30 @@ export class ConnectionStatusController {
   }
 
   /** Writes the status when it changed; false on a conflict (the object moved on). */
-  private async writeStatus(object: StatusObject, valid: boolean, error: string, conditions: ConditionInput[], instant?: ConditionInput | null): Promise<boolean> {
+  private async writeStatus(
+    object: StatusObject,
+    valid: boolean,
+    error: string,
+    conditions: ConditionInput[],
+    instant?: ConditionInput | null,
+  ): Promise<boolean> {
     const before = object.status ?? {};
     let merged = setConditions(before.conditions, instant ? [...conditions, instant] : conditions);
     if (instant === null) merged = merged.filter((condition) => condition.type !== 'InstantUpdates');
     const next = { ...before, valid, ...(this.kind === 'VaultAuth' ? { error } : {}), conditions: merged };
-    if (before.valid === next.valid && before.error === (next as { error?: string }).error && sameConditions(before.conditions, next.conditions)) return true;
+    if (
+      before.valid === next.valid &&
+      before.error === (next as { error?: string }).error &&
+      sameConditions(before.conditions, next.conditions)
+    )
+      return true;
     try {
       const updated = (await this.custom.replaceNamespacedCustomObjectStatus({
-        group: this.api.group, version: this.api.version, namespace: object.metadata.namespace, plural: kinds[this.kind].plural, name: object.metadata.name,
+        group: this.api.group,
+        version: this.api.version,
+        namespace: object.metadata.namespace,
+        plural: kinds[this.kind].plural,
+        name: object.metadata.name,
         body: { ...object, status: next },
       })) as StatusObject;
       // A check soon after (an instant-updates change) must build on this status, not the informer's older copy.

@@ -5,13 +5,28 @@
 // when the spec changed, the Secret was deleted or edited, or the token that owns the lease is gone.
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
 import {
-  readDynamicSecret, renewalDelayMs, renewLease, revokeLease, VaultNotFoundError, VaultPermissionError, writeDynamicSecret,
-  type DynamicSecret, type Logger, type TokenManager, type VaultClient,
+  readDynamicSecret,
+  renewalDelayMs,
+  renewLease,
+  revokeLease,
+  VaultNotFoundError,
+  VaultPermissionError,
+  writeDynamicSecret,
+  type DynamicSecret,
+  type Logger,
+  type TokenManager,
+  type VaultClient,
 } from '@vaultbridge/core';
 import { apiVersionOf, FORCE_SYNC_ANNOTATION, OUR_API, type ApiGroup } from '../api/common.ts';
 import { kinds } from '../api/crds.ts';
 import {
-  parseVaultDynamicSecretSpec, type SecretLease, type VaultClientMeta, type StaticCredsMetaData, type VaultDynamicSecret, type VaultDynamicSecretSpec, type VaultDynamicSecretStatus,
+  parseVaultDynamicSecretSpec,
+  type SecretLease,
+  type VaultClientMeta,
+  type StaticCredsMetaData,
+  type VaultDynamicSecret,
+  type VaultDynamicSecretSpec,
+  type VaultDynamicSecretStatus,
 } from '../api/vault-dynamic-secret.ts';
 import { sameConditions, setConditions } from '../runtime/conditions.ts';
 import type { EventRecorder } from '../runtime/events.ts';
@@ -22,7 +37,16 @@ import { secretMac } from '../sync/hmac.ts';
 import type { OwnWrites } from '../sync/own-writes.ts';
 import { isConflict, isNotFound } from '@vaultbridge/core';
 import {
-  failReconcile, forceSyncStatus, getSyncedObject, parseSpec, patchFinalizers, readLeasedDestination, restartOrSchedule, syncFinalizer, writeDestination, type DestinationCache,
+  failReconcile,
+  forceSyncStatus,
+  getSyncedObject,
+  parseSpec,
+  patchFinalizers,
+  readLeasedDestination,
+  restartOrSchedule,
+  syncFinalizer,
+  writeDestination,
+  type DestinationCache,
 } from './shared.ts';
 import type { LatestObjects } from '../runtime/latest-objects.ts';
 import type { SecretTransformation } from '../api/secret-transformation.ts';
@@ -35,8 +59,17 @@ export const REVOKE_FINALIZER = 'secrets.vaultbridge.dev/revoke-lease';
 
 /** Why a new secret is issued (VSO's sync reasons, plus drift). */
 export type IssueReason =
-  | 'InitialSync' | 'ResourceUpdated' | 'ForceSync' | 'InexistentDestination' | 'DestinationDrift' | 'VaultTokenRotated'
-  | 'LeaseNotRenewable' | 'LeaseTruncated' | 'LeaseRenewalFailed' | 'RefreshAfter' | 'StaticCredsRotation';
+  | 'InitialSync'
+  | 'ResourceUpdated'
+  | 'ForceSync'
+  | 'InexistentDestination'
+  | 'DestinationDrift'
+  | 'VaultTokenRotated'
+  | 'LeaseNotRenewable'
+  | 'LeaseTruncated'
+  | 'LeaseRenewalFailed'
+  | 'RefreshAfter'
+  | 'StaticCredsRotation';
 
 /** Up to this fraction of the renewal point is taken off at random, so leases issued together spread out. */
 const JITTER = 0.1;
@@ -65,7 +98,6 @@ export interface DynamicSecretControllerOptions {
   /** The API group served (VSO group mode: VSO's); ours when absent. */
   api?: ApiGroup;
 }
-
 
 /** The earliest moment the lease is renewed: `percent` of its duration after the last issue or renewal, minus the jitter allowance. */
 export function renewalWindowStart(lastRenewalSeconds: number, durationSeconds: number, percent: number): number {
@@ -109,7 +141,15 @@ export class DynamicSecretController {
     const [namespace, name] = key.split('/') as [string, string];
     const logger = this.options.logger.child({ kind: 'VaultDynamicSecret', namespace, name });
     // A copy (get, not peek): finalizer and status writes below change it in place.
-    const object = this.options.objects?.get(key) ?? await getSyncedObject<VaultDynamicSecret>(this.custom, kinds.VaultDynamicSecret.plural, namespace, name, this.api);
+    const object =
+      this.options.objects?.get(key) ??
+      (await getSyncedObject<VaultDynamicSecret>(
+        this.custom,
+        kinds.VaultDynamicSecret.plural,
+        namespace,
+        name,
+        this.api,
+      ));
     if (object === undefined) return {};
     if (object.metadata.deletionTimestamp) {
       await this.finalize(object, logger);
@@ -119,28 +159,52 @@ export class DynamicSecretController {
     const generation = object.metadata.generation ?? 0;
     try {
       const spec = parseSpec(parseVaultDynamicSecretSpec, object.spec);
-      spec.destination.transformation = await resolveTransformationRefs(this.custom, namespace, spec.destination.transformation, this.options.transformations, this.api);
+      spec.destination.transformation = await resolveTransformationRefs(
+        this.custom,
+        namespace,
+        spec.destination.transformation,
+        this.options.transformations,
+        this.api,
+      );
       const resourceVersion = object.metadata.resourceVersion;
-      await syncFinalizer(this.custom, kinds.VaultDynamicSecret.plural, object, REVOKE_FINALIZER, spec.revoke, this.api);
-      if (object.metadata.resourceVersion !== resourceVersion) this.options.objects?.written(key, structuredClone(object));
+      await syncFinalizer(
+        this.custom,
+        kinds.VaultDynamicSecret.plural,
+        object,
+        REVOKE_FINALIZER,
+        spec.revoke,
+        this.api,
+      );
+      if (object.metadata.resourceVersion !== resourceVersion)
+        this.options.objects?.written(key, structuredClone(object));
 
       const { manager, role, cacheKey } = await this.options.clients.get(spec.vaultAuthRef, namespace);
       await manager.token();
       const clientId = tokenId(manager);
       const clientMeta = { cacheKey, ...(clientId === undefined ? {} : { id: clientId }) };
       const status = object.status ?? {};
-      const existing = await readLeasedDestination(this.core, this.options.destinations, this.options.macKey, namespace, spec.destination.name, status.secretMAC);
+      const existing = await readLeasedDestination(
+        this.core,
+        this.options.destinations,
+        this.options.macKey,
+        namespace,
+        spec.destination.name,
+        status.secretMAC,
+      );
 
       let reason = this.issueReason(object, spec, existing, clientId);
       if (reason === undefined) {
         const lease = status.secretLease!;
         const last = status.lastRenewalTime ?? 0;
         const staticMeta = spec.allowStaticCreds ? status.staticCredsMetaData : undefined;
-        const windowStart = staticMeta !== undefined
-          ? last * 1000 + staticRereadDelayMs(staticMeta.ttl)
-          : lease.duration > 0
-          ? renewalWindowStart(last, lease.duration, spec.renewalPercent)
-          : spec.refreshAfterMs !== undefined ? last * 1000 + spec.refreshAfterMs * (1 - JITTER) : undefined;
+        const windowStart =
+          staticMeta !== undefined
+            ? last * 1000 + staticRereadDelayMs(staticMeta.ttl)
+            : lease.duration > 0
+              ? renewalWindowStart(last, lease.duration, spec.renewalPercent)
+              : spec.refreshAfterMs !== undefined
+                ? last * 1000 + spec.refreshAfterMs * (1 - JITTER)
+                : undefined;
         // No lease duration and no refreshAfter: the secret does not expire; nothing to do until something changes.
         if (windowStart === undefined) return {};
         const now = this.now();
@@ -162,12 +226,19 @@ export class DynamicSecretController {
       return await this.issue(object, spec, existing, reason, role, generation, manager, clientMeta, logger);
     } catch (error) {
       this.options.onResult?.('error');
-      return failReconcile({ events: this.options.events, logger }, object, error, (o, status) => this.writeStatus(o, status));
+      return failReconcile({ events: this.options.events, logger }, object, error, (o, status) =>
+        this.writeStatus(o, status),
+      );
     }
   }
 
   /** Why a new secret is needed now, whatever the lease says; undefined when the lease decides. */
-  private issueReason(object: VaultDynamicSecret, spec: VaultDynamicSecretSpec, existing: V1Secret | undefined, clientId: string | undefined): IssueReason | undefined {
+  private issueReason(
+    object: VaultDynamicSecret,
+    spec: VaultDynamicSecretSpec,
+    existing: V1Secret | undefined,
+    clientId: string | undefined,
+  ): IssueReason | undefined {
     const status = object.status ?? {};
     if (status.secretLease === undefined || status.lastGeneration === undefined) return 'InitialSync';
     if (status.lastGeneration !== (object.metadata.generation ?? 0)) return 'ResourceUpdated';
@@ -175,10 +246,12 @@ export class DynamicSecretController {
     if (forceSync !== undefined && forceSync !== status.lastForceSync) return 'ForceSync';
     if (existing === undefined) return 'InexistentDestination';
     // Credentials are kept nowhere but in the Secret: an edited Secret can only be repaired with new ones.
-    if (status.secretMAC !== undefined && status.secretMAC !== secretMac(this.options.macKey, existing.data ?? {})) return 'DestinationDrift';
+    if (status.secretMAC !== undefined && status.secretMAC !== secretMac(this.options.macKey, existing.data ?? {}))
+      return 'DestinationDrift';
     // Vault revokes a token's leases with the token: credentials from a previous token (an operator
     // restart, a re-login at the token's max TTL) die when it expires, so new ones are issued.
-    if (status.vaultClientMeta?.id !== undefined && clientId !== undefined && status.vaultClientMeta.id !== clientId) return 'VaultTokenRotated';
+    if (status.vaultClientMeta?.id !== undefined && clientId !== undefined && status.vaultClientMeta.id !== clientId)
+      return 'VaultTokenRotated';
     void spec;
     return undefined;
   }
@@ -191,25 +264,45 @@ export class DynamicSecretController {
   /** Requeue delay: the renewal point, but no later than the token's own expiry (to notice a re-login). */
   private wakeUp(untilWindowMs: number, manager: TokenManager): number {
     const tokenExpiresAt = manager.info?.expiresAt;
-    const untilToken = tokenExpiresAt !== undefined && Number.isFinite(tokenExpiresAt) ? tokenExpiresAt - this.now() : Infinity;
+    const untilToken =
+      tokenExpiresAt !== undefined && Number.isFinite(tokenExpiresAt) ? tokenExpiresAt - this.now() : Infinity;
     return Math.max(MIN_HORIZON_MS, Math.round(Math.min(untilWindowMs + Math.random() * 100, untilToken)));
   }
 
-  private async renew(client: VaultClient, lease: SecretLease, logger: Logger): Promise<{ ok: true; lease: SecretLease } | { ok: false; reason: IssueReason; message: string }> {
+  private async renew(
+    client: VaultClient,
+    lease: SecretLease,
+    logger: Logger,
+  ): Promise<{ ok: true; lease: SecretLease } | { ok: false; reason: IssueReason; message: string }> {
     try {
       const renewed = await renewLease(client, lease.id, { incrementSeconds: lease.duration });
       const granted = renewed.leaseDurationSeconds;
       if (granted < lease.duration) {
-        return { ok: false, reason: 'LeaseTruncated', message: `Lease renewal was truncated from ${lease.duration}s to ${granted}s (max TTL); requesting new credentials` };
+        return {
+          ok: false,
+          reason: 'LeaseTruncated',
+          message: `Lease renewal was truncated from ${lease.duration}s to ${granted}s (max TTL); requesting new credentials`,
+        };
       }
       return { ok: true, lease: { ...lease, duration: granted, renewable: renewed.renewable } };
     } catch (error) {
       logger.info({ err: error }, 'lease renewal failed; issuing new credentials');
-      return { ok: false, reason: 'LeaseRenewalFailed', message: `Lease renewal failed (${error instanceof Error ? error.message : String(error)}); requesting new credentials` };
+      return {
+        ok: false,
+        reason: 'LeaseRenewalFailed',
+        message: `Lease renewal failed (${error instanceof Error ? error.message : String(error)}); requesting new credentials`,
+      };
     }
   }
 
-  private async recordRenewal(object: VaultDynamicSecret, spec: VaultDynamicSecretSpec, lease: SecretLease, generation: number, manager: TokenManager, clientMeta: VaultClientMeta): Promise<ReconcileResult> {
+  private async recordRenewal(
+    object: VaultDynamicSecret,
+    spec: VaultDynamicSecretSpec,
+    lease: SecretLease,
+    generation: number,
+    manager: TokenManager,
+    clientMeta: VaultClientMeta,
+  ): Promise<ReconcileResult> {
     const message = `Lease renewed for ${lease.duration}s`;
     const status: VaultDynamicSecretStatus = {
       ...object.status,
@@ -226,50 +319,95 @@ export class DynamicSecretController {
     await this.options.events?.record(object, 'Normal', 'SecretLeaseRenewal', message);
     this.options.onResult?.('renewed');
     if (await this.writeStatus(object, status)) return { requeueAfterMs: 200 };
-    return { requeueAfterMs: this.wakeUp(renewalDelayMs(lease.duration, { renewFraction: spec.renewalPercent / 100, jitterFraction: JITTER * (spec.renewalPercent / 100) }), manager) };
+    return {
+      requeueAfterMs: this.wakeUp(
+        renewalDelayMs(lease.duration, {
+          renewFraction: spec.renewalPercent / 100,
+          jitterFraction: JITTER * (spec.renewalPercent / 100),
+        }),
+        manager,
+      ),
+    };
   }
 
   private async issue(
-    object: VaultDynamicSecret, spec: VaultDynamicSecretSpec, existing: V1Secret | undefined, reason: IssueReason, role: string,
-    generation: number, manager: TokenManager, clientMeta: VaultClientMeta, logger: Logger,
+    object: VaultDynamicSecret,
+    spec: VaultDynamicSecretSpec,
+    existing: V1Secret | undefined,
+    reason: IssueReason,
+    role: string,
+    generation: number,
+    manager: TokenManager,
+    clientMeta: VaultClientMeta,
+    logger: Logger,
   ): Promise<ReconcileResult> {
     const namespace = object.metadata.namespace;
     const secret = await this.request(manager.client, spec, role);
     let data: Record<string, string>;
     try {
-      data = transformSecretData(secret.data, secret.data, spec.destination.transformation, { annotations: object.metadata.annotations, labels: object.metadata.labels });
+      data = transformSecretData(secret.data, secret.data, spec.destination.transformation, {
+        annotations: object.metadata.annotations,
+        labels: object.metadata.labels,
+      });
     } catch (error) {
-      if (error instanceof SecretDataError) throw new ReconcileError('SecretDataError', `${spec.mount}/${spec.path}: ${error.message}`);
+      if (error instanceof SecretDataError)
+        throw new ReconcileError('SecretDataError', `${spec.mount}/${spec.path}: ${error.message}`);
       throw error;
     }
-    const lease: SecretLease = { id: secret.leaseId, duration: secret.leaseDurationSeconds, renewable: secret.renewable, requestID: secret.requestId };
+    const lease: SecretLease = {
+      id: secret.leaseId,
+      duration: secret.leaseDurationSeconds,
+      renewable: secret.renewable,
+      requestID: secret.requestId,
+    };
     // A static role answers with the same password until Vault rotates it; its ttl changes on every read.
     const staticMeta = spec.allowStaticCreds && lease.duration === 0 ? staticCredsMetaData(secret.data) : undefined;
     const previousStatic = object.status?.staticCredsMetaData;
-    const sameStaticCreds = staticMeta !== undefined && previousStatic?.lastVaultRotation === staticMeta.lastVaultRotation;
+    const sameStaticCreds =
+      staticMeta !== undefined && previousStatic?.lastVaultRotation === staticMeta.lastVaultRotation;
     if (sameStaticCreds && reason === 'StaticCredsRotation' && existing !== undefined) {
       // Not rotated yet (read a little early, or Vault is late): nothing to write; read again after the new ttl.
-      const status: VaultDynamicSecretStatus = { ...object.status, lastRenewalTime: Math.floor(this.now() / 1000), staticCredsMetaData: staticMeta };
+      const status: VaultDynamicSecretStatus = {
+        ...object.status,
+        lastRenewalTime: Math.floor(this.now() / 1000),
+        staticCredsMetaData: staticMeta,
+      };
       if (await this.writeStatus(object, status)) return { requeueAfterMs: 200 };
       this.options.onResult?.('unchanged');
       return { requeueAfterMs: staticRereadDelayMs(staticMeta.ttl) };
     }
-    const owner: Owner = { apiVersion: apiVersionOf(this.api), kind: 'VaultDynamicSecret', name: object.metadata.name, uid: object.metadata.uid };
+    const owner: Owner = {
+      apiVersion: apiVersionOf(this.api),
+      kind: 'VaultDynamicSecret',
+      name: object.metadata.name,
+      uid: object.metadata.uid,
+    };
     const plan = planWrite(spec.destination, namespace, owner, data, existing);
     if (plan.action === 'refuse') throw new ReconcileError(plan.reason, plan.message);
     await writeDestination(this.core, namespace, spec.destination.name, plan, this.options.ownWrites);
     // New credentials, unless a static role's password is the one already synced (a repaired Secret, a spec change).
     const rotated = reason !== 'InitialSync' && !sameStaticCreds;
-    const horizon = staticMeta !== undefined ? `static role, rotated by Vault every ${staticMeta.rotationPeriod || staticMeta.rotationSchedule}${staticMeta.rotationPeriod ? 's' : ''}` : lease.duration > 0 ? `lease ${lease.duration}s, renewed at ${spec.renewalPercent}%` : spec.refreshAfterMs !== undefined ? `re-issued every ${spec.refreshAfterMs / 1000}s` : 'no lease';
+    const horizon =
+      staticMeta !== undefined
+        ? `static role, rotated by Vault every ${staticMeta.rotationPeriod || staticMeta.rotationSchedule}${staticMeta.rotationPeriod ? 's' : ''}`
+        : lease.duration > 0
+          ? `lease ${lease.duration}s, renewed at ${spec.renewalPercent}%`
+          : spec.refreshAfterMs !== undefined
+            ? `re-issued every ${spec.refreshAfterMs / 1000}s`
+            : 'no lease';
     const message = `Secret ${spec.destination.name} ${rotated ? 'rotated' : 'synced'} from ${spec.mount}/${spec.path} (${horizon}; reason ${reason})`;
-    logger.info({ secretName: spec.destination.name, reason, leaseSeconds: lease.duration }, rotated ? 'new credentials issued' : 'credentials issued');
+    logger.info(
+      { secretName: spec.destination.name, reason, leaseSeconds: lease.duration },
+      rotated ? 'new credentials issued' : 'credentials issued',
+    );
     await this.options.events?.record(object, 'Normal', rotated ? 'SecretRotated' : 'SecretSynced', message);
     this.options.onResult?.('issued');
 
     // New credentials: restart the workloads that read them at start-up (never on the first sync).
-    const restart = rotated && spec.rolloutRestartTargets.length > 0
-      ? await restartOrSchedule(this.options, object, spec.rolloutRestartTargets, generation)
-      : undefined;
+    const restart =
+      rotated && spec.rolloutRestartTargets.length > 0
+        ? await restartOrSchedule(this.options, object, spec.rolloutRestartTargets, generation)
+        : undefined;
     const status: VaultDynamicSecretStatus = {
       ...object.status,
       lastGeneration: generation,
@@ -290,25 +428,43 @@ export class DynamicSecretController {
     if (await this.writeStatus(object, status)) return { requeueAfterMs: 200 };
     if (staticMeta !== undefined) return { requeueAfterMs: staticRereadDelayMs(staticMeta.ttl) };
     if (lease.duration > 0) {
-      return { requeueAfterMs: this.wakeUp(renewalDelayMs(lease.duration, { renewFraction: spec.renewalPercent / 100, jitterFraction: JITTER * (spec.renewalPercent / 100) }), manager) };
+      return {
+        requeueAfterMs: this.wakeUp(
+          renewalDelayMs(lease.duration, {
+            renewFraction: spec.renewalPercent / 100,
+            jitterFraction: JITTER * (spec.renewalPercent / 100),
+          }),
+          manager,
+        ),
+      };
     }
-    return spec.refreshAfterMs === undefined ? {} : { requeueAfterMs: this.wakeUp(spec.refreshAfterMs * (1 - JITTER * Math.random()), manager) };
+    return spec.refreshAfterMs === undefined
+      ? {}
+      : { requeueAfterMs: this.wakeUp(spec.refreshAfterMs * (1 - JITTER * Math.random()), manager) };
   }
 
   private async request(client: VaultClient, spec: VaultDynamicSecretSpec, role: string): Promise<DynamicSecret> {
     const path = `${spec.mount}/${spec.path}`;
     try {
-      return spec.requestHTTPMethod === 'GET' ? await readDynamicSecret(client, path) : await writeDynamicSecret(client, path, spec.params);
+      return spec.requestHTTPMethod === 'GET'
+        ? await readDynamicSecret(client, path)
+        : await writeDynamicSecret(client, path, spec.params);
     } catch (error) {
       const where = `${path} (spec.mount, spec.path)`;
       if (error instanceof VaultPermissionError) {
-        throw new ReconcileError('VaultPermissionDenied', `Vault denied ${spec.requestHTTPMethod === 'GET' ? 'reading' : 'writing'} ${where} (403): the policies of Vault role "${role}" must allow ${spec.requestHTTPMethod === 'GET' ? 'read' : 'update'} on it`);
+        throw new ReconcileError(
+          'VaultPermissionDenied',
+          `Vault denied ${spec.requestHTTPMethod === 'GET' ? 'reading' : 'writing'} ${where} (403): the policies of Vault role "${role}" must allow ${spec.requestHTTPMethod === 'GET' ? 'read' : 'update'} on it`,
+        );
       }
-      if (error instanceof VaultNotFoundError) throw new ReconcileError('VaultSecretNotFound', `nothing to issue at ${where}: check the mount and the role name`);
+      if (error instanceof VaultNotFoundError)
+        throw new ReconcileError(
+          'VaultSecretNotFound',
+          `nothing to issue at ${where}: check the mount and the role name`,
+        );
       throw error;
     }
   }
-
 
   /** Deletion: revoke the lease (best effort, never blocking the deletion for long), then let go. */
   private async finalize(object: VaultDynamicSecret, logger: Logger): Promise<void> {
@@ -325,31 +481,53 @@ export class DynamicSecretController {
       } catch (error) {
         // A lease that cannot be revoked expires on its own; holding the object would not help.
         logger.warn({ err: error }, 'could not revoke the lease on deletion; it will expire');
-        await this.options.events?.record(object, 'Warning', 'SecretLeaseRevoke', `Failed to revoke the lease: ${error instanceof Error ? error.message : String(error)}`);
+        await this.options.events?.record(
+          object,
+          'Warning',
+          'SecretLeaseRevoke',
+          `Failed to revoke the lease: ${error instanceof Error ? error.message : String(error)}`,
+        );
       }
     }
-    await patchFinalizers(this.custom, kinds.VaultDynamicSecret.plural, object, finalizers.filter((f) => f !== REVOKE_FINALIZER), this.api);
+    await patchFinalizers(
+      this.custom,
+      kinds.VaultDynamicSecret.plural,
+      object,
+      finalizers.filter((f) => f !== REVOKE_FINALIZER),
+      this.api,
+    );
   }
-
-
 
   /** Writes status only when it changed. Returns true on a conflict (requeue). */
   private async writeStatus(object: VaultDynamicSecret, status: VaultDynamicSecretStatus): Promise<boolean> {
     const before = object.status ?? {};
     if (
-      before.lastGeneration === status.lastGeneration && before.secretMAC === status.secretMAC && before.lastRenewalTime === status.lastRenewalTime &&
-      JSON.stringify(before.secretLease) === JSON.stringify(status.secretLease) && before.lastForceSync === status.lastForceSync &&
-      JSON.stringify(before.staticCredsMetaData) === JSON.stringify(status.staticCredsMetaData) && sameConditions(before.conditions, status.conditions) &&
-      JSON.stringify(before.vaultClientMeta) === JSON.stringify(status.vaultClientMeta) && before.lastRuntimePodUID === status.lastRuntimePodUID
-    ) return false;
+      before.lastGeneration === status.lastGeneration &&
+      before.secretMAC === status.secretMAC &&
+      before.lastRenewalTime === status.lastRenewalTime &&
+      JSON.stringify(before.secretLease) === JSON.stringify(status.secretLease) &&
+      before.lastForceSync === status.lastForceSync &&
+      JSON.stringify(before.staticCredsMetaData) === JSON.stringify(status.staticCredsMetaData) &&
+      sameConditions(before.conditions, status.conditions) &&
+      JSON.stringify(before.vaultClientMeta) === JSON.stringify(status.vaultClientMeta) &&
+      before.lastRuntimePodUID === status.lastRuntimePodUID
+    )
+      return false;
     try {
       const updated = await this.custom.replaceNamespacedCustomObjectStatus({
-        group: this.api.group, version: this.api.version, namespace: object.metadata.namespace, plural: kinds.VaultDynamicSecret.plural, name: object.metadata.name,
+        group: this.api.group,
+        version: this.api.version,
+        namespace: object.metadata.namespace,
+        plural: kinds.VaultDynamicSecret.plural,
+        name: object.metadata.name,
         body: { ...object, status },
       });
       object.metadata.resourceVersion = (updated as VaultDynamicSecret).metadata.resourceVersion;
       // The next reconcile must see this lease, even before the watch delivers it: a stale one would re-issue.
-      this.options.objects?.written(`${object.metadata.namespace}/${object.metadata.name}`, updated as VaultDynamicSecret);
+      this.options.objects?.written(
+        `${object.metadata.namespace}/${object.metadata.name}`,
+        updated as VaultDynamicSecret,
+      );
       return false;
     } catch (error) {
       if (isConflict(error)) return true;

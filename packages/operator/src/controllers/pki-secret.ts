@@ -2,11 +2,26 @@
 // sync, a spec change, a deleted or edited Secret, and when the renewal point comes; between those the
 // reconcile only requeues, with no Vault call. The certificate's serial and expiry live in status.
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
-import { issueCertificate, revokeCertificate, VaultError, VaultNotFoundError, VaultPermissionError, VaultProtocolError, type Logger, type PkiIssueData, type VaultClient } from '@vaultbridge/core';
+import {
+  issueCertificate,
+  revokeCertificate,
+  VaultError,
+  VaultNotFoundError,
+  VaultPermissionError,
+  VaultProtocolError,
+  type Logger,
+  type PkiIssueData,
+  type VaultClient,
+} from '@vaultbridge/core';
 import { apiVersionOf, FORCE_SYNC_ANNOTATION, OUR_API, type ApiGroup } from '../api/common.ts';
 import { kinds } from '../api/crds.ts';
 import {
-  parseVaultPkiSecretSpec, pkiIssueOptions, pkiIssuePath, type VaultPkiSecret, type VaultPkiSecretSpec, type VaultPkiSecretStatus,
+  parseVaultPkiSecretSpec,
+  pkiIssueOptions,
+  pkiIssuePath,
+  type VaultPkiSecret,
+  type VaultPkiSecretSpec,
+  type VaultPkiSecretStatus,
 } from '../api/vault-pki-secret.ts';
 import { sameConditions, setConditions, type ConditionInput } from '../runtime/conditions.ts';
 import type { EventRecorder } from '../runtime/events.ts';
@@ -19,7 +34,17 @@ import { secretMac } from '../sync/hmac.ts';
 import type { OwnWrites } from '../sync/own-writes.ts';
 import { isConflict, isNotFound } from '@vaultbridge/core';
 import {
-  failReconcile, forceSyncStatus, getSyncedObject, parseSpec, patchFinalizers, readLeasedDestination, readSecretIfExists, restartOrSchedule, syncFinalizer, writeDestination, type DestinationCache,
+  failReconcile,
+  forceSyncStatus,
+  getSyncedObject,
+  parseSpec,
+  patchFinalizers,
+  readLeasedDestination,
+  readSecretIfExists,
+  restartOrSchedule,
+  syncFinalizer,
+  writeDestination,
+  type DestinationCache,
 } from './shared.ts';
 import type { LatestObjects } from '../runtime/latest-objects.ts';
 import type { SecretTransformation } from '../api/secret-transformation.ts';
@@ -36,7 +61,8 @@ const DEFAULT_RENEW_FRACTION = 2 / 3;
 const JITTER = 0.05;
 const MIN_HORIZON_MS = 1000;
 
-export type PkiIssueReason = 'InitialSync' | 'ResourceUpdated' | 'ForceSync' | 'InexistentDestination' | 'SecretDataDrift' | 'Expiring';
+export type PkiIssueReason =
+  'InitialSync' | 'ResourceUpdated' | 'ForceSync' | 'InexistentDestination' | 'SecretDataDrift' | 'Expiring';
 
 interface IssueData {
   certificate: string;
@@ -70,7 +96,11 @@ export interface PkiSecretControllerOptions {
 }
 
 /** When to re-issue, in epoch ms. */
-export function pkiRenewalPoint(lastRotationSeconds: number, expirationSeconds: number, expiryOffsetMs: number | undefined): number {
+export function pkiRenewalPoint(
+  lastRotationSeconds: number,
+  expirationSeconds: number,
+  expiryOffsetMs: number | undefined,
+): number {
   const expiresAt = expirationSeconds * 1000;
   const issuedAt = lastRotationSeconds * 1000;
   // An offset as long as the certificate's life would re-issue on every reconcile (a new certificate a
@@ -83,8 +113,16 @@ export function pkiRenewalPoint(lastRotationSeconds: number, expirationSeconds: 
  * The Secret's data: Vault's fields (ca_chain joined), `_raw`, the transformation's templates, and for
  * kubernetes.io/tls without templates the tls.* keys (as VSO).
  */
-export function pkiSecretData(data: IssueData, secretType: string, transformation?: Transformation, context: TemplateContext = {}): Record<string, string> {
-  const fields: Record<string, unknown> = { ...data, ...(Array.isArray(data.ca_chain) ? { ca_chain: data.ca_chain.join('\n') } : {}) };
+export function pkiSecretData(
+  data: IssueData,
+  secretType: string,
+  transformation?: Transformation,
+  context: TemplateContext = {},
+): Record<string, string> {
+  const fields: Record<string, unknown> = {
+    ...data,
+    ...(Array.isArray(data.ca_chain) ? { ca_chain: data.ca_chain.join('\n') } : {}),
+  };
   const out = transformSecretData(fields, data, transformation, context);
   if (secretType === 'kubernetes.io/tls' && Object.keys(transformation?.templates ?? {}).length === 0) {
     const chain = data.ca_chain?.length ? data.ca_chain.join('\n') : (data.issuing_ca ?? '');
@@ -114,7 +152,9 @@ export class PkiSecretController {
     const [namespace, name] = key.split('/') as [string, string];
     const logger = this.options.logger.child({ kind: 'VaultPKISecret', namespace, name });
     // A copy (get, not peek): finalizer and status writes below change it in place.
-    const object = this.options.objects?.get(key) ?? await getSyncedObject<VaultPkiSecret>(this.custom, kinds.VaultPKISecret.plural, namespace, name, this.api);
+    const object =
+      this.options.objects?.get(key) ??
+      (await getSyncedObject<VaultPkiSecret>(this.custom, kinds.VaultPKISecret.plural, namespace, name, this.api));
     if (object === undefined) return {};
     if (object.metadata.deletionTimestamp) {
       await this.finalize(object, logger);
@@ -123,47 +163,100 @@ export class PkiSecretController {
     const generation = object.metadata.generation ?? 0;
     try {
       const spec = parseSpec(parseVaultPkiSecretSpec, object.spec);
-      spec.destination.transformation = await resolveTransformationRefs(this.custom, namespace, spec.destination.transformation, this.options.transformations, this.api);
+      spec.destination.transformation = await resolveTransformationRefs(
+        this.custom,
+        namespace,
+        spec.destination.transformation,
+        this.options.transformations,
+        this.api,
+      );
       const resourceVersion = object.metadata.resourceVersion;
-      await syncFinalizer(this.custom, kinds.VaultPKISecret.plural, object, PKI_FINALIZER, spec.revoke || (spec.clear && !spec.destination.create), this.api);
-      if (object.metadata.resourceVersion !== resourceVersion) this.options.objects?.written(key, structuredClone(object));
+      await syncFinalizer(
+        this.custom,
+        kinds.VaultPKISecret.plural,
+        object,
+        PKI_FINALIZER,
+        spec.revoke || (spec.clear && !spec.destination.create),
+        this.api,
+      );
+      if (object.metadata.resourceVersion !== resourceVersion)
+        this.options.objects?.written(key, structuredClone(object));
 
       const status = object.status ?? {};
-      const existing = await readLeasedDestination(this.core, this.options.destinations, this.options.macKey, namespace, spec.destination.name, status.secretMAC);
+      const existing = await readLeasedDestination(
+        this.core,
+        this.options.destinations,
+        this.options.macKey,
+        namespace,
+        spec.destination.name,
+        status.secretMAC,
+      );
       let reason: PkiIssueReason | undefined;
       if (!status.serialNumber || status.expiration === undefined) reason = 'InitialSync';
       else if (status.lastGeneration !== generation) reason = 'ResourceUpdated';
-      else if (object.metadata.annotations?.[FORCE_SYNC_ANNOTATION] !== undefined && object.metadata.annotations[FORCE_SYNC_ANNOTATION] !== status.lastForceSync) reason = 'ForceSync';
+      else if (
+        object.metadata.annotations?.[FORCE_SYNC_ANNOTATION] !== undefined &&
+        object.metadata.annotations[FORCE_SYNC_ANNOTATION] !== status.lastForceSync
+      )
+        reason = 'ForceSync';
       else if (existing === undefined) reason = 'InexistentDestination';
-      else if (status.secretMAC !== undefined && status.secretMAC !== secretMac(this.options.macKey, existing.data ?? {})) reason = 'SecretDataDrift';
+      else if (
+        status.secretMAC !== undefined &&
+        status.secretMAC !== secretMac(this.options.macKey, existing.data ?? {})
+      )
+        reason = 'SecretDataDrift';
       if (reason === undefined) {
         const renewAt = pkiRenewalPoint(status.lastRotation ?? 0, status.expiration!, spec.expiryOffsetMs);
         const now = this.now();
         if (now < renewAt) {
           this.options.onResult?.('unchanged');
-          return { requeueAfterMs: Math.max(MIN_HORIZON_MS, Math.round((renewAt - now) * (1 - JITTER * Math.random()))) };
+          return {
+            requeueAfterMs: Math.max(MIN_HORIZON_MS, Math.round((renewAt - now) * (1 - JITTER * Math.random()))),
+          };
         }
         reason = 'Expiring';
       }
       return await this.issue(object, spec, existing, reason, generation, logger);
     } catch (error) {
       this.options.onResult?.('error');
-      return failReconcile({ events: this.options.events, logger }, object, error, (o, status) => this.writeStatus(o, status), (failure) => ({ fields: { valid: false, error: failure.reason } }));
+      return failReconcile(
+        { events: this.options.events, logger },
+        object,
+        error,
+        (o, status) => this.writeStatus(o, status),
+        (failure) => ({ fields: { valid: false, error: failure.reason } }),
+      );
     }
   }
 
-  private async issue(object: VaultPkiSecret, spec: VaultPkiSecretSpec, existing: V1Secret | undefined, reason: PkiIssueReason, generation: number, logger: Logger): Promise<ReconcileResult> {
+  private async issue(
+    object: VaultPkiSecret,
+    spec: VaultPkiSecretSpec,
+    existing: V1Secret | undefined,
+    reason: PkiIssueReason,
+    generation: number,
+    logger: Logger,
+  ): Promise<ReconcileResult> {
     const namespace = object.metadata.namespace;
     const { manager, role } = await this.options.clients.get(spec.vaultAuthRef, namespace);
     const data = await this.request(manager.client, spec, role);
     let secretData: Record<string, string>;
     try {
-      secretData = pkiSecretData(data, spec.destination.type, spec.destination.transformation, { annotations: object.metadata.annotations, labels: object.metadata.labels });
+      secretData = pkiSecretData(data, spec.destination.type, spec.destination.transformation, {
+        annotations: object.metadata.annotations,
+        labels: object.metadata.labels,
+      });
     } catch (error) {
-      if (error instanceof SecretDataError) throw new ReconcileError('SecretDataError', `${pkiIssuePath(spec)}: ${error.message}`);
+      if (error instanceof SecretDataError)
+        throw new ReconcileError('SecretDataError', `${pkiIssuePath(spec)}: ${error.message}`);
       throw error;
     }
-    const owner: Owner = { apiVersion: apiVersionOf(this.api), kind: 'VaultPKISecret', name: object.metadata.name, uid: object.metadata.uid };
+    const owner: Owner = {
+      apiVersion: apiVersionOf(this.api),
+      kind: 'VaultPKISecret',
+      name: object.metadata.name,
+      uid: object.metadata.uid,
+    };
     const plan = planWrite(spec.destination, namespace, owner, secretData, existing);
     if (plan.action === 'refuse') throw new ReconcileError(plan.reason, plan.message);
     await writeDestination(this.core, namespace, spec.destination.name, plan, this.options.ownWrites);
@@ -172,13 +265,17 @@ export class PkiSecretController {
     const rotated = previousSerial !== undefined && previousSerial !== '' && previousSerial !== data.serial_number;
     const expiresAt = new Date(data.expiration * 1000).toISOString();
     const message = `Certificate ${rotated ? 'rotated' : 'issued'} into Secret ${spec.destination.name}: serial ${data.serial_number}, expires ${expiresAt} (reason ${reason})`;
-    logger.info({ secretName: spec.destination.name, serial: data.serial_number, expiresAt, reason }, rotated ? 'certificate rotated' : 'certificate issued');
+    logger.info(
+      { secretName: spec.destination.name, serial: data.serial_number, expiresAt, reason },
+      rotated ? 'certificate rotated' : 'certificate issued',
+    );
     await this.options.events?.record(object, 'Normal', rotated ? 'SecretRotated' : 'SecretSynced', message);
     this.options.onResult?.('issued');
 
     let restart: ConditionInput | undefined;
     if (rotated) {
-      if (spec.rolloutRestartTargets.length > 0) restart = await restartOrSchedule(this.options, object, spec.rolloutRestartTargets, generation);
+      if (spec.rolloutRestartTargets.length > 0)
+        restart = await restartOrSchedule(this.options, object, spec.rolloutRestartTargets, generation);
       // The new certificate is in place; the old one is revoked only now, so nothing serves a revoked one meanwhile.
       if (spec.revoke) await this.revokeSerial(manager.client, spec, previousSerial!, object, logger);
     }
@@ -212,24 +309,43 @@ export class PkiSecretController {
       return (await issueCertificate(client, pkiIssueOptions(spec))).secret.data;
     } catch (error) {
       const where = `${path} (spec.mount, spec.role${spec.issuerRef ? ', spec.issuerRef' : ''})`;
-      if (error instanceof VaultPermissionError) throw new ReconcileError('VaultPermissionDenied', `Vault denied issuing from ${where} (403): the policies of Vault role "${role}" must allow update on it`);
-      if (error instanceof VaultNotFoundError) throw new ReconcileError('VaultSecretNotFound', `no PKI role at ${where}`);
+      if (error instanceof VaultPermissionError)
+        throw new ReconcileError(
+          'VaultPermissionDenied',
+          `Vault denied issuing from ${where} (403): the policies of Vault role "${role}" must allow update on it`,
+        );
+      if (error instanceof VaultNotFoundError)
+        throw new ReconcileError('VaultSecretNotFound', `no PKI role at ${where}`);
       if (error instanceof VaultProtocolError) throw new ReconcileError('VaultProtocolError', error.message);
       if (error instanceof VaultError && error.status === 400) {
         // Vault's 400 says which request field the role refused (a common name outside allowed_domains, a TTL over max_ttl…).
-        throw new ReconcileError('VaultRejectedRequest', `Vault refused to issue from ${where}: ${error.errors.join('; ') || error.message}`);
+        throw new ReconcileError(
+          'VaultRejectedRequest',
+          `Vault refused to issue from ${where}: ${error.errors.join('; ') || error.message}`,
+        );
       }
       throw error;
     }
   }
 
-  private async revokeSerial(client: VaultClient, spec: VaultPkiSecretSpec, serial: string, object: VaultPkiSecret, logger: Logger): Promise<void> {
+  private async revokeSerial(
+    client: VaultClient,
+    spec: VaultPkiSecretSpec,
+    serial: string,
+    object: VaultPkiSecret,
+    logger: Logger,
+  ): Promise<void> {
     try {
       await revokeCertificate(client, { mount: spec.mount, serialNumber: serial });
       await this.options.events?.record(object, 'Normal', 'CertificateRevoked', `Certificate ${serial} revoked`);
     } catch (error) {
       logger.warn({ err: error, serial }, 'could not revoke the certificate');
-      await this.options.events?.record(object, 'Warning', 'CertificateRevocationError', `Could not revoke certificate ${serial}: ${error instanceof Error ? error.message : String(error)}`);
+      await this.options.events?.record(
+        object,
+        'Warning',
+        'CertificateRevocationError',
+        `Could not revoke certificate ${serial}: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
   }
 
@@ -246,23 +362,44 @@ export class PkiSecretController {
       }
       if (spec.clear && !spec.destination.create) {
         const existing = await readSecretIfExists(this.core, object.metadata.namespace, spec.destination.name);
-        if (existing) await this.core.replaceNamespacedSecret({ name: spec.destination.name, namespace: object.metadata.namespace, body: { ...existing, data: {} } });
+        if (existing)
+          await this.core.replaceNamespacedSecret({
+            name: spec.destination.name,
+            namespace: object.metadata.namespace,
+            body: { ...existing, data: {} },
+          });
       }
     } catch (error) {
       logger.warn({ err: error }, 'cleanup on deletion failed; letting the object go');
     }
-    await patchFinalizers(this.custom, kinds.VaultPKISecret.plural, object, finalizers.filter((f) => f !== PKI_FINALIZER), this.api);
+    await patchFinalizers(
+      this.custom,
+      kinds.VaultPKISecret.plural,
+      object,
+      finalizers.filter((f) => f !== PKI_FINALIZER),
+      this.api,
+    );
   }
 
   private async writeStatus(object: VaultPkiSecret, status: VaultPkiSecretStatus): Promise<boolean> {
     const before = object.status ?? {};
     if (
-      before.lastGeneration === status.lastGeneration && before.serialNumber === status.serialNumber && before.secretMAC === status.secretMAC &&
-      before.valid === status.valid && before.error === status.error && before.lastForceSync === status.lastForceSync && sameConditions(before.conditions, status.conditions)
-    ) return false;
+      before.lastGeneration === status.lastGeneration &&
+      before.serialNumber === status.serialNumber &&
+      before.secretMAC === status.secretMAC &&
+      before.valid === status.valid &&
+      before.error === status.error &&
+      before.lastForceSync === status.lastForceSync &&
+      sameConditions(before.conditions, status.conditions)
+    )
+      return false;
     try {
       const updated = await this.custom.replaceNamespacedCustomObjectStatus({
-        group: this.api.group, version: this.api.version, namespace: object.metadata.namespace, plural: kinds.VaultPKISecret.plural, name: object.metadata.name,
+        group: this.api.group,
+        version: this.api.version,
+        namespace: object.metadata.namespace,
+        plural: kinds.VaultPKISecret.plural,
+        name: object.metadata.name,
         body: { ...object, status },
       });
       object.metadata.resourceVersion = (updated as VaultPkiSecret).metadata.resourceVersion;

@@ -2,11 +2,20 @@
 // sync the destination → status → requeue with jitter.
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import {
-  KvSecrets, VaultNotFoundError, VaultPermissionError, VaultSecretVersionError, type Logger,
+  KvSecrets,
+  VaultNotFoundError,
+  VaultPermissionError,
+  VaultSecretVersionError,
+  type Logger,
 } from '@vaultbridge/core';
 import { apiVersionOf, OUR_API, type ApiGroup } from '../api/common.ts';
 import { kinds } from '../api/crds.ts';
-import { parseVaultStaticSecretSpec, type VaultStaticSecret, type VaultStaticSecretSpec, type VaultStaticSecretStatus } from '../api/vault-static-secret.ts';
+import {
+  parseVaultStaticSecretSpec,
+  type VaultStaticSecret,
+  type VaultStaticSecretSpec,
+  type VaultStaticSecretStatus,
+} from '../api/vault-static-secret.ts';
 import type { ReconcileResult } from '../runtime/queue.ts';
 import { sameConditions, setConditions, type ConditionInput } from '../runtime/conditions.ts';
 import { planWrite, SecretDataError, transformSecretData, type Owner, type WritePlan } from '../sync/destination.ts';
@@ -17,7 +26,15 @@ import type { OwnWrites } from '../sync/own-writes.ts';
 import type { EventRecorder } from '../runtime/events.ts';
 import type { RestartBatcher } from '../workloads/restart-batcher.ts';
 import { isConflict, isNotFound } from '@vaultbridge/core';
-import { failReconcile, getSyncedObject, parseSpec, readSecretIfExists, restartOrSchedule, writeDestination, type DestinationCache } from './shared.ts';
+import {
+  failReconcile,
+  getSyncedObject,
+  parseSpec,
+  readSecretIfExists,
+  restartOrSchedule,
+  writeDestination,
+  type DestinationCache,
+} from './shared.ts';
 import type { SecretTransformation } from '../api/secret-transformation.ts';
 import { resolveTransformationRefs } from '../sync/transformation-refs.ts';
 import { ReconcileError } from '../runtime/reconcile-error.ts';
@@ -86,7 +103,15 @@ export class StaticSecretController {
 
     // 1. Get.
     // peek, not get: this reconcile never changes the object it reads (it builds new status objects), so no copy.
-    const object = this.options.objects?.peek(key) ?? await getSyncedObject<VaultStaticSecret>(this.custom, kinds.VaultStaticSecret.plural, namespace, name, this.api);
+    const object =
+      this.options.objects?.peek(key) ??
+      (await getSyncedObject<VaultStaticSecret>(
+        this.custom,
+        kinds.VaultStaticSecret.plural,
+        namespace,
+        name,
+        this.api,
+      ));
     if (object === undefined || object.metadata.deletionTimestamp) {
       this.options.instantUpdates?.unwatch(key);
       return {};
@@ -98,15 +123,26 @@ export class StaticSecretController {
     try {
       // 3. Validate the spec at the edge.
       const spec = parseSpec(parseVaultStaticSecretSpec, object.spec, { allowNamespace: true });
-      spec.destination.transformation = await resolveTransformationRefs(this.custom, namespace, spec.destination.transformation, this.options.transformations, this.api);
+      spec.destination.transformation = await resolveTransformationRefs(
+        this.custom,
+        namespace,
+        spec.destination.transformation,
+        this.options.transformations,
+        this.api,
+      );
 
       // 4. Client (shared per VaultAuth and service account).
       const { manager, role, cacheKey, connectionRef } = await this.options.clients.get(spec.vaultAuthRef, namespace);
       // What instant updates follow for this object: its path, in its Vault namespace, at its pinned version.
       if (spec.instantUpdates) {
         watchTarget = {
-          identity: cacheKey, manager, connectionKey: `${connectionRef.namespace}/${connectionRef.name}`, mount: spec.mount, path: spec.path,
-          ...(spec.namespace ? { namespace: spec.namespace } : {}), ...(spec.version ? { version: spec.version } : {}),
+          identity: cacheKey,
+          manager,
+          connectionKey: `${connectionRef.namespace}/${connectionRef.name}`,
+          mount: spec.mount,
+          path: spec.path,
+          ...(spec.namespace ? { namespace: spec.namespace } : {}),
+          ...(spec.version ? { version: spec.version } : {}),
         };
       }
 
@@ -114,14 +150,25 @@ export class StaticSecretController {
       const data = await this.readVault(manager.client.withNamespace(spec.namespace), spec, role, object);
 
       // 6. Sync the destination.
-      const owner: Owner = { apiVersion: apiVersionOf(this.api), kind: 'VaultStaticSecret', name, uid: object.metadata.uid };
+      const owner: Owner = {
+        apiVersion: apiVersionOf(this.api),
+        kind: 'VaultStaticSecret',
+        name,
+        uid: object.metadata.uid,
+      };
       // One MAC of the data, for status and for recognising our own write in the watch.
       const dataMac = secretMac(this.options.macKey, data);
       const plan = await this.syncDestination(spec, namespace, owner, data, dataMac);
       if (plan.action !== 'none') {
-        if (this.options.logger.isLevelEnabled('info')) logger().info({ secretName: spec.destination.name, action: plan.action }, 'destination secret written');
+        if (this.options.logger.isLevelEnabled('info'))
+          logger().info({ secretName: spec.destination.name, action: plan.action }, 'destination secret written');
         // Not awaited: recording never fails the reconcile, and the slot is free for the next object sooner.
-        void this.options.events?.record(object, 'Normal', 'SecretSynced', `Secret ${spec.destination.name} ${plan.action === 'create' ? 'created' : 'updated'} from ${spec.mount}/${spec.path}`);
+        void this.options.events?.record(
+          object,
+          'Normal',
+          'SecretSynced',
+          `Secret ${spec.destination.name} ${plan.action === 'create' ? 'created' : 'updated'} from ${spec.mount}/${spec.path}`,
+        );
       }
       this.options.onResult?.(plan.action === 'none' ? 'unchanged' : 'synced');
       const mac = spec.hmacSecretData ? dataMac : undefined;
@@ -136,7 +183,13 @@ export class StaticSecretController {
         lastGeneration: generation,
         vaultClientMeta: { cacheKey, ...(clientId === undefined ? {} : { id: clientId }) },
         conditions: setConditions(object.status?.conditions, [
-          { type: 'SecretSynced', status: 'True', reason: 'Synced', message: 'Secret synced', observedGeneration: generation },
+          {
+            type: 'SecretSynced',
+            status: 'True',
+            reason: 'Synced',
+            message: 'Secret synced',
+            observedGeneration: generation,
+          },
           { type: 'Healthy', status: 'True', reason: 'Healthy', message, observedGeneration: generation },
           { type: 'Ready', status: 'True', reason: 'Ready', message, observedGeneration: generation },
           ...(restart === undefined ? [] : [restart]),
@@ -157,8 +210,11 @@ export class StaticSecretController {
       this.options.onResult?.('error');
       // The secret or the pinned version is not there (yet, or any more): the write, undelete or
       // metadata change that brings it back is an event, so keep following the path to sync at once.
-      if (watchTarget && error instanceof ReconcileError && WAITING_FOR_VAULT_DATA.has(error.reason)) this.options.instantUpdates?.watch(key, watchTarget);
-      return failReconcile({ events: this.options.events, logger: logger() }, object, error, (o, status) => this.writeStatus(o, status));
+      if (watchTarget && error instanceof ReconcileError && WAITING_FOR_VAULT_DATA.has(error.reason))
+        this.options.instantUpdates?.watch(key, watchTarget);
+      return failReconcile({ events: this.options.events, logger: logger() }, object, error, (o, status) =>
+        this.writeStatus(o, status),
+      );
     }
   }
 
@@ -167,7 +223,13 @@ export class StaticSecretController {
    * cache shows as a 409 (the Secret moved on, or exists after all), answered by one fresh read and a
    * new plan, so a conflict is never reported as a failure.
    */
-  private async syncDestination(spec: VaultStaticSecretSpec, namespace: string, owner: Owner, data: Record<string, string>, dataMac: string): Promise<WritePlan> {
+  private async syncDestination(
+    spec: VaultStaticSecretSpec,
+    namespace: string,
+    owner: Owner,
+    data: Record<string, string>,
+    dataMac: string,
+  ): Promise<WritePlan> {
     const name = spec.destination.name;
     const cache = this.options.destinations;
     const cached = cache?.get(namespace, name);
@@ -191,32 +253,59 @@ export class StaticSecretController {
    * on the first sync, not when drift repair only restores the Secret, and not on every refresh: VSO
    * #582, #1124). Returns the RolloutRestart condition, or undefined when there is nothing to say.
    */
-  private async restartIfChanged(object: VaultStaticSecret, spec: VaultStaticSecretSpec, mac: string | undefined, generation: number): Promise<ConditionInput | undefined> {
+  private async restartIfChanged(
+    object: VaultStaticSecret,
+    spec: VaultStaticSecretSpec,
+    mac: string | undefined,
+    generation: number,
+  ): Promise<ConditionInput | undefined> {
     const targets = spec.rolloutRestartTargets;
     if (targets.length === 0) return undefined;
     if (mac === undefined) {
       return {
-        type: 'RolloutRestart', status: 'False', reason: 'RolloutRestartNeedsHMAC', observedGeneration: generation,
-        message: 'spec.rolloutRestartTargets needs spec.hmacSecretData: true, which tells a change of the Vault data apart from a refresh',
+        type: 'RolloutRestart',
+        status: 'False',
+        reason: 'RolloutRestartNeedsHMAC',
+        observedGeneration: generation,
+        message:
+          'spec.rolloutRestartTargets needs spec.hmacSecretData: true, which tells a change of the Vault data apart from a refresh',
       };
     }
     const previous = object.status?.secretMAC;
     if (previous === undefined || previous === mac) return undefined;
-    this.options.logger.info({ kind: 'VaultStaticSecret', namespace: object.metadata.namespace, name: object.metadata.name, targets: targets.length }, 'rollout restart after the Vault data changed');
+    this.options.logger.info(
+      {
+        kind: 'VaultStaticSecret',
+        namespace: object.metadata.namespace,
+        name: object.metadata.name,
+        targets: targets.length,
+      },
+      'rollout restart after the Vault data changed',
+    );
     return restartOrSchedule(this.options, object, targets, generation);
   }
 
-  private async readVault(client: KvSecrets['client'], spec: VaultStaticSecretSpec, role: string, object: VaultStaticSecret): Promise<Record<string, string>> {
+  private async readVault(
+    client: KvSecrets['client'],
+    spec: VaultStaticSecretSpec,
+    role: string,
+    object: VaultStaticSecret,
+  ): Promise<Record<string, string>> {
     const kv = new KvSecrets(client);
-    const secret = await kv.read<Record<string, unknown>>(spec.path, {
-      mount: spec.mount,
-      kvVersion: spec.type === 'kv-v2' ? 2 : 1,
-      ...(spec.version ? { version: spec.version } : {}),
-    }).catch((error: unknown) => {
-      throw vaultReadError(error, spec, role);
-    });
+    const secret = await kv
+      .read<Record<string, unknown>>(spec.path, {
+        mount: spec.mount,
+        kvVersion: spec.type === 'kv-v2' ? 2 : 1,
+        ...(spec.version ? { version: spec.version } : {}),
+      })
+      .catch((error: unknown) => {
+        throw vaultReadError(error, spec, role);
+      });
     if (secret.data === null || typeof secret.data !== 'object') {
-      throw new ReconcileError('VaultSecretEmpty', `Vault returned no data at ${spec.mount}/${spec.path} (spec.mount, spec.path)`);
+      throw new ReconcileError(
+        'VaultSecretEmpty',
+        `Vault returned no data at ${spec.mount}/${spec.path} (spec.mount, spec.path)`,
+      );
     }
     // As Vault answered (KV v2: `{data, metadata}`), so `_raw` has VSO's bytes, number literals included.
     const raw = secret.raw;
@@ -227,7 +316,8 @@ export class StaticSecretController {
         labels: object.metadata.labels,
       });
     } catch (error) {
-      if (error instanceof SecretDataError) throw new ReconcileError('SecretDataError', `${spec.mount}/${spec.path}: ${error.message}`);
+      if (error instanceof SecretDataError)
+        throw new ReconcileError('SecretDataError', `${spec.mount}/${spec.path}: ${error.message}`);
       throw error;
     }
   }
@@ -236,12 +326,20 @@ export class StaticSecretController {
   private async writeStatus(object: VaultStaticSecret, status: VaultStaticSecretStatus): Promise<boolean> {
     const before = object.status ?? {};
     if (
-      before.lastGeneration === status.lastGeneration && before.secretMAC === status.secretMAC && sameConditions(before.conditions, status.conditions) &&
+      before.lastGeneration === status.lastGeneration &&
+      before.secretMAC === status.secretMAC &&
+      sameConditions(before.conditions, status.conditions) &&
       JSON.stringify(before.vaultClientMeta) === JSON.stringify(status.vaultClientMeta)
-    ) return false;
+    )
+      return false;
     try {
       const updated = await this.json.replaceStatus<VaultStaticSecret>(
-        this.api.group, this.api.version, kinds.VaultStaticSecret.plural, object.metadata.namespace, object.metadata.name, { ...object, status },
+        this.api.group,
+        this.api.version,
+        kinds.VaultStaticSecret.plural,
+        object.metadata.namespace,
+        object.metadata.name,
+        { ...object, status },
       );
       // The next reconcile must see this status (its MAC decides restarts), even before the watch delivers it.
       this.options.objects?.written(`${object.metadata.namespace}/${object.metadata.name}`, updated);
@@ -256,8 +354,17 @@ export class StaticSecretController {
 
 function vaultReadError(error: unknown, spec: VaultStaticSecretSpec, role: string): unknown {
   const where = `${spec.mount}/${spec.path} (spec.mount, spec.path)`;
-  if (error instanceof VaultPermissionError) return new ReconcileError('VaultPermissionDenied', `Vault denied reading ${where} (403): the policies of Vault role "${role}" must allow read on it`);
-  if (error instanceof VaultNotFoundError) return new ReconcileError('VaultSecretNotFound', `no secret at ${where}${spec.version ? ` version ${spec.version} (spec.version)` : ''}`);
-  if (error instanceof VaultSecretVersionError) return new ReconcileError('VaultSecretVersionGone', `${where}: ${error.message}`);
+  if (error instanceof VaultPermissionError)
+    return new ReconcileError(
+      'VaultPermissionDenied',
+      `Vault denied reading ${where} (403): the policies of Vault role "${role}" must allow read on it`,
+    );
+  if (error instanceof VaultNotFoundError)
+    return new ReconcileError(
+      'VaultSecretNotFound',
+      `no secret at ${where}${spec.version ? ` version ${spec.version} (spec.version)` : ''}`,
+    );
+  if (error instanceof VaultSecretVersionError)
+    return new ReconcileError('VaultSecretVersionGone', `${where}: ${error.message}`);
   return error;
 }

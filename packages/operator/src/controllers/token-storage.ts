@@ -6,7 +6,14 @@
 // (`direct-encrypted` client cache), with the transit key named on the VaultAuth it protects.
 import { createHash } from 'node:crypto';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { revokeSelfToken, transitDecrypt, transitEncrypt, type Logger, type VaultAuthMethod, type VaultClient } from '@vaultbridge/core';
+import {
+  revokeSelfToken,
+  transitDecrypt,
+  transitEncrypt,
+  type Logger,
+  type VaultAuthMethod,
+  type VaultClient,
+} from '@vaultbridge/core';
 import { MANAGED_BY, MANAGED_BY_LABEL } from '../sync/destination.ts';
 import { isConflict, isNotFound } from '@vaultbridge/core';
 
@@ -58,8 +65,14 @@ export class TokenStorage {
   async restore(stored: StoredClient, client: VaultClient, auth: VaultAuthMethod): Promise<string | undefined> {
     let ciphertext: string | undefined;
     try {
-      const secret = await this.core.readNamespacedSecret({ namespace: this.namespace, name: this.secretName(stored.cacheKey) });
-      ciphertext = secret.data?.ciphertext === undefined ? undefined : Buffer.from(secret.data.ciphertext, 'base64').toString('utf8');
+      const secret = await this.core.readNamespacedSecret({
+        namespace: this.namespace,
+        name: this.secretName(stored.cacheKey),
+      });
+      ciphertext =
+        secret.data?.ciphertext === undefined
+          ? undefined
+          : Buffer.from(secret.data.ciphertext, 'base64').toString('utf8');
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw error;
@@ -68,23 +81,40 @@ export class TokenStorage {
     const login = await auth.login(client);
     const decrypting = client.withToken(login.clientToken);
     try {
-      const plaintext = await transitDecrypt(decrypting, ciphertext, { mount: stored.encryption.mount, key: stored.encryption.keyName });
+      const plaintext = await transitDecrypt(decrypting, ciphertext, {
+        mount: stored.encryption.mount,
+        key: stored.encryption.keyName,
+      });
       return plaintext.toString('utf8');
     } finally {
-      await revokeSelfToken(decrypting).catch((error: unknown) => this.logger.debug({ err: error }, 'could not revoke the decryption token; it expires on its own'));
+      await revokeSelfToken(decrypting).catch((error: unknown) =>
+        this.logger.debug({ err: error }, 'could not revoke the decryption token; it expires on its own'),
+      );
     }
   }
 
   /** Encrypts `token` with itself and stores it, replacing what was kept for this client before. */
   async persist(stored: StoredClient, client: VaultClient, token: string): Promise<void> {
-    const ciphertext = await transitEncrypt(client.withToken(token), token, { mount: stored.encryption.mount, key: stored.encryption.keyName });
+    const ciphertext = await transitEncrypt(client.withToken(token), token, {
+      mount: stored.encryption.mount,
+      key: stored.encryption.keyName,
+    });
     const name = this.secretName(stored.cacheKey);
     const clientLabel = labelFor(stored.slotKey);
     const body = {
       metadata: {
-        name, namespace: this.namespace,
-        labels: { [MANAGED_BY_LABEL]: MANAGED_BY, [COMPONENT_LABEL]: COMPONENT, [CLIENT_LABEL]: clientLabel, [VAULT_AUTH_LABEL]: labelFor(stored.authKey) },
-        annotations: { 'secrets.vaultbridge.dev/client': stored.slotKey, 'secrets.vaultbridge.dev/transit': `${stored.encryption.mount}/keys/${stored.encryption.keyName}` },
+        name,
+        namespace: this.namespace,
+        labels: {
+          [MANAGED_BY_LABEL]: MANAGED_BY,
+          [COMPONENT_LABEL]: COMPONENT,
+          [CLIENT_LABEL]: clientLabel,
+          [VAULT_AUTH_LABEL]: labelFor(stored.authKey),
+        },
+        annotations: {
+          'secrets.vaultbridge.dev/client': stored.slotKey,
+          'secrets.vaultbridge.dev/transit': `${stored.encryption.mount}/keys/${stored.encryption.keyName}`,
+        },
       },
       type: 'Opaque',
       data: { ciphertext: Buffer.from(ciphertext, 'utf8').toString('base64') },
@@ -96,27 +126,44 @@ export class TokenStorage {
       await this.core.replaceNamespacedSecret({ namespace: this.namespace, name, body });
     }
     // The same client under an older cache key (its VaultAuth or VaultConnection changed since): gone for good.
-    const list = await this.core.listNamespacedSecret({ namespace: this.namespace, labelSelector: `${COMPONENT_LABEL}=${COMPONENT},${CLIENT_LABEL}=${clientLabel}` });
+    const list = await this.core.listNamespacedSecret({
+      namespace: this.namespace,
+      labelSelector: `${COMPONENT_LABEL}=${COMPONENT},${CLIENT_LABEL}=${clientLabel}`,
+    });
     for (const old of list.items) {
       if (old.metadata?.name && old.metadata.name !== name) {
-        await this.core.deleteNamespacedSecret({ namespace: this.namespace, name: old.metadata.name }).catch((error: unknown) => {
-          if (!isNotFound(error)) throw error;
-        });
+        await this.core
+          .deleteNamespacedSecret({ namespace: this.namespace, name: old.metadata.name })
+          .catch((error: unknown) => {
+            if (!isNotFound(error)) throw error;
+          });
       }
     }
-    this.logger.info({ secret: `${this.namespace}/${name}`, client: stored.slotKey }, 'Vault token stored, encrypted with transit');
+    this.logger.info(
+      { secret: `${this.namespace}/${name}`, client: stored.slotKey },
+      'Vault token stored, encrypted with transit',
+    );
   }
 
   /** Deletes every token stored for the VaultAuth `authKey` (`namespace/name`), e.g. once it is deleted. */
   async forgetVaultAuth(authKey: string): Promise<number> {
-    const list = await this.core.listNamespacedSecret({ namespace: this.namespace, labelSelector: `${COMPONENT_LABEL}=${COMPONENT},${VAULT_AUTH_LABEL}=${labelFor(authKey)}` });
+    const list = await this.core.listNamespacedSecret({
+      namespace: this.namespace,
+      labelSelector: `${COMPONENT_LABEL}=${COMPONENT},${VAULT_AUTH_LABEL}=${labelFor(authKey)}`,
+    });
     for (const secret of list.items) {
       if (!secret.metadata?.name) continue;
-      await this.core.deleteNamespacedSecret({ namespace: this.namespace, name: secret.metadata.name }).catch((error: unknown) => {
-        if (!isNotFound(error)) throw error;
-      });
+      await this.core
+        .deleteNamespacedSecret({ namespace: this.namespace, name: secret.metadata.name })
+        .catch((error: unknown) => {
+          if (!isNotFound(error)) throw error;
+        });
     }
-    if (list.items.length > 0) this.logger.info({ vaultAuth: authKey, deleted: list.items.length }, 'VaultAuth deleted: its stored Vault tokens are deleted');
+    if (list.items.length > 0)
+      this.logger.info(
+        { vaultAuth: authKey, deleted: list.items.length },
+        'VaultAuth deleted: its stored Vault tokens are deleted',
+      );
     return list.items.length;
   }
 }

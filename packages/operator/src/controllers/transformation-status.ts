@@ -23,7 +23,13 @@ export class TransformationStatusController {
 
   async reconcile(key: string): Promise<ReconcileResult> {
     const [namespace, name] = key.split('/') as [string, string];
-    const object = await getSyncedObject<SecretTransformation>(this.custom, kinds.SecretTransformation.plural, namespace, name, this.api);
+    const object = await getSyncedObject<SecretTransformation>(
+      this.custom,
+      kinds.SecretTransformation.plural,
+      namespace,
+      name,
+      this.api,
+    );
     if (object === undefined) return {};
     const generation = object.metadata.generation ?? 0;
     let error = '';
@@ -32,7 +38,10 @@ export class TransformationStatusController {
     } catch (caught) {
       if (!(caught instanceof SpecError)) throw caught;
       error = caught.message;
-      this.logger.warn({ kind: 'SecretTransformation', namespace, name, detail: error }, 'invalid SecretTransformation');
+      this.logger.warn(
+        { kind: 'SecretTransformation', namespace, name, detail: error },
+        'invalid SecretTransformation',
+      );
     }
     const before = object.status ?? {};
     const status = {
@@ -41,13 +50,31 @@ export class TransformationStatusController {
       error,
       conditions: setConditions(before.conditions, [
         error === ''
-          ? { type: 'Ready', status: 'True', reason: 'Valid', message: 'templates compile and regexes parse', observedGeneration: generation }
+          ? {
+              type: 'Ready',
+              status: 'True',
+              reason: 'Valid',
+              message: 'templates compile and regexes parse',
+              observedGeneration: generation,
+            }
           : { type: 'Ready', status: 'False', reason: 'InvalidSpec', message: error, observedGeneration: generation },
       ]),
     };
-    if (before.valid === status.valid && before.error === status.error && sameConditions(before.conditions, status.conditions)) return {};
+    if (
+      before.valid === status.valid &&
+      before.error === status.error &&
+      sameConditions(before.conditions, status.conditions)
+    )
+      return {};
     try {
-      await this.custom.replaceNamespacedCustomObjectStatus({ group: this.api.group, version: this.api.version, namespace, plural: kinds.SecretTransformation.plural, name, body: { ...object, status } });
+      await this.custom.replaceNamespacedCustomObjectStatus({
+        group: this.api.group,
+        version: this.api.version,
+        namespace,
+        plural: kinds.SecretTransformation.plural,
+        name,
+        body: { ...object, status },
+      });
     } catch (writeError) {
       if (isConflict(writeError)) return { requeueAfterMs: 200 };
       if (!isNotFound(writeError)) throw writeError;

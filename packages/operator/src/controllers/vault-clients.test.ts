@@ -12,8 +12,12 @@ describe('clientCacheKey (VSO status.vaultClientMeta.cacheKey shape)', () => {
   test('a new generation of the VaultAuth or the VaultConnection is a new key; the same inputs the same key', () => {
     const key = clientCacheKey('kubernetes', auth, connection, 'app/app');
     expect(clientCacheKey('kubernetes', auth, connection, 'app/app')).toBe(key);
-    expect(clientCacheKey('kubernetes', { metadata: { ...auth.metadata, generation: 2 } }, connection, 'app/app')).not.toBe(key);
-    expect(clientCacheKey('kubernetes', auth, { metadata: { ...connection.metadata, generation: 3 } }, 'app/app')).not.toBe(key);
+    expect(
+      clientCacheKey('kubernetes', { metadata: { ...auth.metadata, generation: 2 } }, connection, 'app/app'),
+    ).not.toBe(key);
+    expect(
+      clientCacheKey('kubernetes', auth, { metadata: { ...connection.metadata, generation: 3 } }, 'app/app'),
+    ).not.toBe(key);
     expect(clientCacheKey('kubernetes', auth, connection, 'other/app')).not.toBe(key);
   });
 

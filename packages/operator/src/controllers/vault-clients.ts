@@ -2,8 +2,18 @@
 import { createHash } from 'node:crypto';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import {
-  AppRoleAuth, JwtAuth, KubernetesAuth, TokenManagerCache, TokenRequestSource, VaultClient,
-  registerSecret, type Logger, type ServiceAccountTokenSource, type TokenManager, type TokenManagerOptions, type VaultAuthMethod,
+  AppRoleAuth,
+  JwtAuth,
+  KubernetesAuth,
+  TokenManagerCache,
+  TokenRequestSource,
+  VaultClient,
+  registerSecret,
+  type Logger,
+  type ServiceAccountTokenSource,
+  type TokenManager,
+  type TokenManagerOptions,
+  type VaultAuthMethod,
 } from '@vaultbridge/core';
 import type { StoredClient, TokenStorage } from './token-storage.ts';
 import { OUR_API, parseObjectRef, SpecError, type ApiGroup, type ObjectRef } from '../api/common.ts';
@@ -61,7 +71,12 @@ interface Slot {
   persisted?: string;
 }
 
-function connectionClient(connectionRef: ObjectRef, connection: VaultConnectionSpec, caPem: string | undefined, vaultNamespace: string | undefined): VaultClient {
+function connectionClient(
+  connectionRef: ObjectRef,
+  connection: VaultConnectionSpec,
+  caPem: string | undefined,
+  vaultNamespace: string | undefined,
+): VaultClient {
   return new VaultClient({
     address: connection.address,
     ...(vaultNamespace ? { namespace: vaultNamespace } : {}),
@@ -94,7 +109,10 @@ export class VaultClientFactory {
   private readonly cached: Partial<Record<'VaultAuth' | 'VaultConnection', (key: string) => KubeObject | undefined>>;
 
   constructor(options: {
-    kubeConfig: KubeConfig; operatorNamespace: string; logger?: Logger; storage?: TokenStorage;
+    kubeConfig: KubeConfig;
+    operatorNamespace: string;
+    logger?: Logger;
+    storage?: TokenStorage;
     cached?: Partial<Record<'VaultAuth' | 'VaultConnection', (key: string) => KubeObject | undefined>>;
     /** Where VaultConnections may point; default anywhere. */
     addressPolicy?: VaultAddressPolicy;
@@ -118,23 +136,54 @@ export class VaultClientFactory {
   /** Resolves `vaultAuthRef` (as written in the secret's spec) for a secret in `namespace`. */
   async get(vaultAuthRef: string | undefined, namespace: string): Promise<ResolvedClient> {
     const authRef = parseObjectRef(vaultAuthRef, 'spec.vaultAuthRef', namespace, this.operatorNamespace);
-    const authObject = await this.getObject('VaultAuth', authRef, 'VaultAuthNotFound', `spec.vaultAuthRef: VaultAuth ${authRef.namespace}/${authRef.name} not found`);
+    const authObject = await this.getObject(
+      'VaultAuth',
+      authRef,
+      'VaultAuthNotFound',
+      `spec.vaultAuthRef: VaultAuth ${authRef.namespace}/${authRef.name} not found`,
+    );
     let auth: VaultAuthSpec;
     try {
       auth = parseVaultAuthSpec(authObject.spec);
     } catch (error) {
-      if (error instanceof SpecError) throw new ReconcileError('InvalidVaultAuth', `VaultAuth ${authRef.namespace}/${authRef.name}: ${error.message}`);
+      if (error instanceof SpecError)
+        throw new ReconcileError(
+          'InvalidVaultAuth',
+          `VaultAuth ${authRef.namespace}/${authRef.name}: ${error.message}`,
+        );
       throw error;
     }
     if (!vaultAuthAllows({ metadata: { namespace: authRef.namespace }, spec: auth }, namespace)) {
-      throw new ReconcileError('VaultAuthNotAllowed', `spec.vaultAuthRef: VaultAuth ${authRef.namespace}/${authRef.name} does not list namespace ${namespace} in spec.allowedNamespaces`);
+      throw new ReconcileError(
+        'VaultAuthNotAllowed',
+        `spec.vaultAuthRef: VaultAuth ${authRef.namespace}/${authRef.name} does not list namespace ${namespace} in spec.allowedNamespaces`,
+      );
     }
     await this.refuseApiAudiences(auth, authRef);
-    const connectionRef = parseObjectRef(auth.vaultConnectionRef, 'spec.vaultConnectionRef', authRef.namespace, this.operatorNamespace);
-    const { connection, caPem, object: connectionObject } = await this.resolveConnection(connectionRef, `VaultAuth ${authRef.namespace}/${authRef.name} spec.vaultConnectionRef: `);
+    const connectionRef = parseObjectRef(
+      auth.vaultConnectionRef,
+      'spec.vaultConnectionRef',
+      authRef.namespace,
+      this.operatorNamespace,
+    );
+    const {
+      connection,
+      caPem,
+      object: connectionObject,
+    } = await this.resolveConnection(
+      connectionRef,
+      `VaultAuth ${authRef.namespace}/${authRef.name} spec.vaultConnectionRef: `,
+    );
 
     // Exactly what makes two clients the same: the connection as configured, the login, the account.
-    const identity = JSON.stringify([connection, caPem ?? '', auth.namespace ?? '', auth.mount, auth.kubernetes ?? auth.jwt ?? auth.appRole, namespace]);
+    const identity = JSON.stringify([
+      connection,
+      caPem ?? '',
+      auth.namespace ?? '',
+      auth.mount,
+      auth.kubernetes ?? auth.jwt ?? auth.appRole,
+      namespace,
+    ]);
     const slotKey = `${authRef.namespace}/${authRef.name}|${namespace}`;
     let slot = this.slots.get(slotKey);
     if (!slot || slot.identity !== identity) {
@@ -148,12 +197,18 @@ export class VaultClientFactory {
     const provider = `${namespace}/${auth.kubernetes?.serviceAccount ?? auth.jwt?.serviceAccount ?? auth.jwt?.secretRef ?? auth.appRole?.secretRef ?? ''}`;
     const cacheKey = clientCacheKey(auth.method, authObject, connectionObject, provider);
     // Read at each use, so turning storageEncryption on or off needs no new client (and no new token).
-    slot.storage = auth.storageEncryption && this.storage ? { slotKey, authKey: `${authRef.namespace}/${authRef.name}`, cacheKey, encryption: auth.storageEncryption } : undefined;
+    slot.storage =
+      auth.storageEncryption && this.storage
+        ? { slotKey, authKey: `${authRef.namespace}/${authRef.name}`, cacheKey, encryption: auth.storageEncryption }
+        : undefined;
     const manager = this.tokens.get({ client: slot.client, auth: slot.auth, ...this.storageHooks(slot) });
     // Turned on after the login (or the key changed): store the token in use now.
     if (slot.storage && manager.info) {
       const current = slot;
-      void manager.token().then((token) => this.persistToken(current, token), () => undefined);
+      void manager.token().then(
+        (token) => this.persistToken(current, token),
+        () => undefined,
+      );
     }
     return { manager, authRef, connectionRef, role, cacheKey };
   }
@@ -171,7 +226,10 @@ export class VaultClientFactory {
           if (token !== undefined) slot.persisted = persistedMark(stored, token);
           return token;
         } catch (error) {
-          this.logger?.warn({ err: error, client: stored.slotKey }, 'could not restore the stored Vault token; logging in anew (leases of the old token are re-issued)');
+          this.logger?.warn(
+            { err: error, client: stored.slotKey },
+            'could not restore the stored Vault token; logging in anew (leases of the old token are re-issued)',
+          );
           return undefined;
         }
       },
@@ -189,7 +247,10 @@ export class VaultClientFactory {
       await this.storage.persist(stored, slot.client, token);
     } catch (error) {
       slot.persisted = undefined;
-      this.logger?.warn({ err: error, client: stored.slotKey }, `could not store the Vault token (encrypt with transit ${stored.encryption.mount}/${stored.encryption.keyName}, write Secret ${this.storage.secretName(stored.cacheKey)}); a restart will log in anew`);
+      this.logger?.warn(
+        { err: error, client: stored.slotKey },
+        `could not store the Vault token (encrypt with transit ${stored.encryption.mount}/${stored.encryption.keyName}, write Secret ${this.storage.secretName(stored.cacheKey)}); a restart will log in anew`,
+      );
     }
   }
 
@@ -197,7 +258,9 @@ export class VaultClientFactory {
   private async refuseApiAudiences(auth: VaultAuthSpec, authRef: ObjectRef): Promise<void> {
     const [field, minted] = auth.kubernetes
       ? ['spec.kubernetes.audiences', auth.kubernetes]
-      : auth.jwt?.serviceAccount !== undefined ? ['spec.jwt.audiences', auth.jwt] : [undefined, undefined];
+      : auth.jwt?.serviceAccount !== undefined
+        ? ['spec.jwt.audiences', auth.jwt]
+        : [undefined, undefined];
     if (!field || !minted) return;
     const apiAudiences = await this.apiAudiences();
     const refused = minted.audiences.find((audience) => apiAudiences.has(audience));
@@ -212,13 +275,20 @@ export class VaultClientFactory {
   private loginMethod(auth: VaultAuthSpec, authRef: ObjectRef, namespace: string): VaultAuthMethod {
     if (auth.jwt) {
       const { role, serviceAccount, secretRef, audiences, tokenExpirationSeconds } = auth.jwt;
-      const tokenSource: ServiceAccountTokenSource = serviceAccount !== undefined
-        ? new TokenRequestSource({ kubeConfig: this.kubeConfig, namespace, serviceAccount, audiences, expirationSeconds: tokenExpirationSeconds })
-        : {
-            identity: `Secret ${authRef.namespace}/${secretRef} (key jwt)`,
-            // Read on every login: a refreshed token is used without a restart.
-            token: () => this.secretValue(authRef, secretRef!, 'jwt', 'spec.jwt.secretRef', 'JwtSecret'),
-          };
+      const tokenSource: ServiceAccountTokenSource =
+        serviceAccount !== undefined
+          ? new TokenRequestSource({
+              kubeConfig: this.kubeConfig,
+              namespace,
+              serviceAccount,
+              audiences,
+              expirationSeconds: tokenExpirationSeconds,
+            })
+          : {
+              identity: `Secret ${authRef.namespace}/${secretRef} (key jwt)`,
+              // Read on every login: a refreshed token is used without a restart.
+              token: () => this.secretValue(authRef, secretRef!, 'jwt', 'spec.jwt.secretRef', 'JwtSecret'),
+            };
       return new JwtAuth({ role, mount: auth.mount, tokenSource });
     }
     if (auth.appRole) {
@@ -247,17 +317,31 @@ export class VaultClientFactory {
   }
 
   /** A credential kept in a Secret of the VaultAuth's namespace, read fresh and registered for redaction. */
-  private async secretValue(authRef: ObjectRef, secretName: string, key: string, field: string, reasonPrefix: string): Promise<string> {
+  private async secretValue(
+    authRef: ObjectRef,
+    secretName: string,
+    key: string,
+    field: string,
+    reasonPrefix: string,
+  ): Promise<string> {
     const where = `Secret ${authRef.namespace}/${secretName} (key ${key})`;
     let secret;
     try {
       secret = await this.core.readNamespacedSecret({ namespace: authRef.namespace, name: secretName });
     } catch (error) {
-      if (isNotFound(error)) throw new ReconcileError(`${reasonPrefix}NotFound`, `VaultAuth ${authRef.namespace}/${authRef.name} ${field}: ${where} not found`);
+      if (isNotFound(error))
+        throw new ReconcileError(
+          `${reasonPrefix}NotFound`,
+          `VaultAuth ${authRef.namespace}/${authRef.name} ${field}: ${where} not found`,
+        );
       throw error;
     }
     const encoded = secret.data?.[key];
-    if (!encoded) throw new ReconcileError(`${reasonPrefix}Invalid`, `VaultAuth ${authRef.namespace}/${authRef.name} ${field}: ${where} has no key "${key}"`);
+    if (!encoded)
+      throw new ReconcileError(
+        `${reasonPrefix}Invalid`,
+        `VaultAuth ${authRef.namespace}/${authRef.name} ${field}: ${where} has no key "${key}"`,
+      );
     const value = Buffer.from(encoded, 'base64').toString('utf8').trim();
     registerSecret(value);
     return value;
@@ -269,19 +353,32 @@ export class VaultClientFactory {
     return connectionClient(ref, connection, caPem, undefined);
   }
 
-  private async resolveConnection(connectionRef: ObjectRef, context: string): Promise<{ connection: VaultConnectionSpec; caPem: string | undefined; object: KubeObject }> {
+  private async resolveConnection(
+    connectionRef: ObjectRef,
+    context: string,
+  ): Promise<{ connection: VaultConnectionSpec; caPem: string | undefined; object: KubeObject }> {
     const connectionObject = await this.getObject(
-      'VaultConnection', connectionRef, 'VaultConnectionNotFound',
+      'VaultConnection',
+      connectionRef,
+      'VaultConnectionNotFound',
       `${context}VaultConnection ${connectionRef.namespace}/${connectionRef.name} not found`,
     );
     let connection: VaultConnectionSpec;
     try {
       connection = parseVaultConnectionSpec(connectionObject.spec);
       // Before anything is sent there: the address must be one the cluster admin allowed.
-      this.addressPolicy.check(connection.address, `VaultConnection ${connectionRef.namespace}/${connectionRef.name} spec.address`);
+      this.addressPolicy.check(
+        connection.address,
+        `VaultConnection ${connectionRef.namespace}/${connectionRef.name} spec.address`,
+      );
     } catch (error) {
-      if (error instanceof SpecError) throw new ReconcileError('InvalidVaultConnection', `VaultConnection ${connectionRef.namespace}/${connectionRef.name}: ${error.message}`);
-      if (error instanceof VaultAddressNotAllowedError) throw new ReconcileError('VaultAddressNotAllowed', `${context}${error.message}`);
+      if (error instanceof SpecError)
+        throw new ReconcileError(
+          'InvalidVaultConnection',
+          `VaultConnection ${connectionRef.namespace}/${connectionRef.name}: ${error.message}`,
+        );
+      if (error instanceof VaultAddressNotAllowedError)
+        throw new ReconcileError('VaultAddressNotAllowed', `${context}${error.message}`);
       throw error;
     }
     const caPem = connection.caCertSecretRef ? await this.readCa(connectionRef, connection.caCertSecretRef) : undefined;
@@ -303,11 +400,22 @@ export class VaultClientFactory {
     this.slots.clear();
   }
 
-  private async getObject(kind: 'VaultAuth' | 'VaultConnection', ref: ObjectRef, reason: string, message: string): Promise<KubeObject> {
+  private async getObject(
+    kind: 'VaultAuth' | 'VaultConnection',
+    ref: ObjectRef,
+    reason: string,
+    message: string,
+  ): Promise<KubeObject> {
     const cached = this.cached[kind]?.(`${ref.namespace}/${ref.name}`);
     if (cached) return cached;
     try {
-      return (await this.custom.getNamespacedCustomObject({ group: this.api.group, version: this.api.version, namespace: ref.namespace, plural: kinds[kind].plural, name: ref.name })) as KubeObject;
+      return (await this.custom.getNamespacedCustomObject({
+        group: this.api.group,
+        version: this.api.version,
+        namespace: ref.namespace,
+        plural: kinds[kind].plural,
+        name: ref.name,
+      })) as KubeObject;
     } catch (error) {
       if (isNotFound(error)) throw new ReconcileError(reason, message);
       throw error;
@@ -319,12 +427,16 @@ export class VaultClientFactory {
     try {
       const secret = await this.core.readNamespacedSecret({ name: secretName, namespace: ref.namespace });
       const encoded = secret.data?.['ca.crt'];
-      if (!encoded) throw new ReconcileError('InvalidVaultConnection', `${where}: Secret ${ref.namespace}/${secretName} has no key ca.crt`);
+      if (!encoded)
+        throw new ReconcileError(
+          'InvalidVaultConnection',
+          `${where}: Secret ${ref.namespace}/${secretName} has no key ca.crt`,
+        );
       return Buffer.from(encoded, 'base64').toString('utf8');
     } catch (error) {
-      if (isNotFound(error)) throw new ReconcileError('InvalidVaultConnection', `${where}: Secret ${ref.namespace}/${secretName} not found`);
+      if (isNotFound(error))
+        throw new ReconcileError('InvalidVaultConnection', `${where}: Secret ${ref.namespace}/${secretName} not found`);
       throw error;
     }
   }
 }
-

@@ -12,7 +12,12 @@ async function run(argv: string[], stdin = '') {
   let err = '';
   stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  const code = await runOperatorCli(argv, { stdin: Readable.from(stdin === '' ? [] : [stdin]), stdout, stderr, env: {} });
+  const code = await runOperatorCli(argv, {
+    stdin: Readable.from(stdin === '' ? [] : [stdin]),
+    stdout,
+    stderr,
+    env: {},
+  });
   return { code, documents: parseAllDocuments(out).map((d) => d.toJS() as Record<string, unknown>), stderr: err };
 }
 
@@ -38,15 +43,31 @@ test('convert rewrites VSO manifests from a file into ours, other documents unch
   expect(result.code).toBe(0);
   expect(result.stderr).toBe('');
   expect(result.documents.map((d) => [d.apiVersion, d.kind])).toEqual([
-    ['secrets.vaultbridge.dev/v1beta1', 'VaultConnection'], ['v1', 'ConfigMap'], ['secrets.vaultbridge.dev/v1beta1', 'VaultStaticSecret'],
+    ['secrets.vaultbridge.dev/v1beta1', 'VaultConnection'],
+    ['v1', 'ConfigMap'],
+    ['secrets.vaultbridge.dev/v1beta1', 'VaultStaticSecret'],
   ]);
-  expect(result.documents[2]!.spec).toEqual({ vaultAuthRef: 'auth', mount: 'kv', path: 'db', type: 'kv-v2', destination: { name: 'db', create: true } });
+  expect(result.documents[2]!.spec).toEqual({
+    vaultAuthRef: 'auth',
+    mount: 'kv',
+    path: 'db',
+    type: 'kv-v2',
+    destination: { name: 'db', create: true },
+  });
 });
 
 test('from stdin, what does not carry over is reported by field and exits 3', async () => {
-  const result = await run(['convert', '-'], vso.replace('spec: { address: "https://vault:8200" }', 'spec: { address: "https://vault:8200", caCertPath: /etc/ca.pem }'));
+  const result = await run(
+    ['convert', '-'],
+    vso.replace(
+      'spec: { address: "https://vault:8200" }',
+      'spec: { address: "https://vault:8200", caCertPath: /etc/ca.pem }',
+    ),
+  );
   expect(result.code).toBe(3);
-  expect(result.stderr).toMatch(/^VaultConnection app\/vault: error spec\.caCertPath: names a file in the operator's pod/m);
+  expect(result.stderr).toMatch(
+    /^VaultConnection app\/vault: error spec\.caCertPath: names a file in the operator's pod/m,
+  );
 });
 
 test('unreadable input is a usage error naming it', async () => {

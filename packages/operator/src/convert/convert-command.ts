@@ -30,7 +30,10 @@ async function readText(file: string, io: ConvertIo): Promise<string> {
 function documents(text: string, source: string): Manifest[] {
   const out: Manifest[] = [];
   for (const [index, document] of parseAllDocuments(text).entries()) {
-    if (document.errors.length > 0) throw new InputError(`${source}: document ${index + 1} is not valid YAML: ${(document.errors[0]?.message ?? '').split('\n')[0]}`);
+    if (document.errors.length > 0)
+      throw new InputError(
+        `${source}: document ${index + 1} is not valid YAML: ${(document.errors[0]?.message ?? '').split('\n')[0]}`,
+      );
     let value: unknown;
     try {
       value = document.toJS({ maxAliasCount: 100 });
@@ -53,20 +56,25 @@ function formatFinding(finding: ConversionFinding): string {
 export function addConvertCommand(program: Command, io: ConvertIo, setExitCode: (code: number) => void): void {
   program
     .command('convert')
-    .description('Rewrite VSO manifests (secrets.hashicorp.com/v1beta1) into secrets.vaultbridge.dev/v1beta1; report what does not carry over on stderr')
+    .description(
+      'Rewrite VSO manifests (secrets.hashicorp.com/v1beta1) into secrets.vaultbridge.dev/v1beta1; report what does not carry over on stderr',
+    )
     .argument('[files...]', 'manifest files (multi-document YAML or JSON); none or "-" reads stdin')
     .action(async (files: string[]) => {
       const findings: ConversionFinding[] = [];
       let input: Manifest[] = [];
       try {
-        for (const file of files.length === 0 ? ['-'] : files) input = input.concat(documents(await readText(file, io), file === '-' ? 'stdin' : file));
+        for (const file of files.length === 0 ? ['-'] : files)
+          input = input.concat(documents(await readText(file, io), file === '-' ? 'stdin' : file));
       } catch (error) {
         if (!(error instanceof InputError) && (error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
         io.stderr.write(`vaultbridge-operator convert: ${(error as Error).message}\n`);
         setExitCode(2);
         return;
       }
-      const output = convertVsoManifests(input, { add: (severity, source, field, reason) => void findings.push({ severity, source, field, reason }) });
+      const output = convertVsoManifests(input, {
+        add: (severity, source, field, reason) => void findings.push({ severity, source, field, reason }),
+      });
       io.stdout.write(output.map((manifest) => stringify(manifest, { lineWidth: 0 })).join('---\n'));
       for (const finding of findings) io.stderr.write(formatFinding(finding));
       setExitCode(findings.some((finding) => finding.severity === 'error') ? EXIT_NEEDS_REVIEW : 0);

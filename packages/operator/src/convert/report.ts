@@ -38,8 +38,14 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 
 export function sourceOf(manifest: Manifest): ConversionSource {
   const metadata = isRecord(manifest.metadata) ? manifest.metadata : {};
-  const name = typeof metadata.name === 'string' ? metadata.name : typeof metadata.generateName === 'string' ? metadata.generateName : '';
-  const namespace = typeof metadata.namespace === 'string' && metadata.namespace !== '' ? metadata.namespace : undefined;
+  const name =
+    typeof metadata.name === 'string'
+      ? metadata.name
+      : typeof metadata.generateName === 'string'
+        ? metadata.generateName
+        : '';
+  const namespace =
+    typeof metadata.namespace === 'string' && metadata.namespace !== '' ? metadata.namespace : undefined;
   return {
     ...(typeof manifest.apiVersion === 'string' ? { apiVersion: manifest.apiVersion } : {}),
     kind: typeof manifest.kind === 'string' ? manifest.kind : 'document',
@@ -49,7 +55,11 @@ export function sourceOf(manifest: Manifest): ConversionSource {
 }
 
 const strings = (value: unknown): Record<string, string> =>
-  isRecord(value) ? Object.fromEntries(Object.entries(value).filter((entry): entry is [string, string] => typeof entry[1] === 'string')) : {};
+  isRecord(value)
+    ? Object.fromEntries(
+        Object.entries(value).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+      )
+    : {};
 
 /**
  * Metadata worth carrying to a new object: name, namespace, labels and the user's annotations. Server-
@@ -60,7 +70,11 @@ export function portableMetadata(manifest: Manifest): Manifest {
   const metadata = isRecord(manifest.metadata) ? manifest.metadata : {};
   const { name, namespace } = sourceOf(manifest);
   const labels = strings(metadata.labels);
-  const annotations = Object.fromEntries(Object.entries(strings(metadata.annotations)).filter(([key]) => key !== 'kubectl.kubernetes.io/last-applied-configuration'));
+  const annotations = Object.fromEntries(
+    Object.entries(strings(metadata.annotations)).filter(
+      ([key]) => key !== 'kubectl.kubernetes.io/last-applied-configuration',
+    ),
+  );
   return {
     name,
     ...(namespace ? { namespace } : {}),

@@ -13,7 +13,9 @@ type Schema = Record<string, unknown>;
 function walk(value: unknown, schema: unknown, field: string, dropped: string[]): unknown {
   if (!isRecord(schema) || schema['x-kubernetes-preserve-unknown-fields'] === true) return value;
   if (Array.isArray(value)) {
-    return isRecord(schema.items) ? value.map((item, index) => walk(item, schema.items, `${field}[${index}]`, dropped)) : value;
+    return isRecord(schema.items)
+      ? value.map((item, index) => walk(item, schema.items, `${field}[${index}]`, dropped))
+      : value;
   }
   if (!isRecord(value) || schema.type !== 'object') return value;
   const properties = isRecord(schema.properties) ? (schema.properties as Record<string, Schema>) : undefined;

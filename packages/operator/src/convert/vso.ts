@@ -10,7 +10,14 @@ import { parseVaultConnectionSpec } from '../api/vault-connection.ts';
 import { parseVaultDynamicSecretSpec } from '../api/vault-dynamic-secret.ts';
 import { parseVaultPkiSecretSpec } from '../api/vault-pki-secret.ts';
 import { parseVaultStaticSecretSpec } from '../api/vault-static-secret.ts';
-import { isRecord, portableMetadata, sourceOf, type ConversionReport, type ConversionSource, type Manifest } from './report.ts';
+import {
+  isRecord,
+  portableMetadata,
+  sourceOf,
+  type ConversionReport,
+  type ConversionSource,
+  type Manifest,
+} from './report.ts';
 import { pruneBySchema } from './schema-prune.ts';
 
 export const VSO_GROUP = 'secrets.hashicorp.com';
@@ -30,43 +37,77 @@ const PARSERS: Record<string, (spec: unknown) => unknown> = {
 
 /** Kinds of VSO with no counterpart here, and why. */
 const NOT_CONVERTED: Record<string, string> = {
-  HCPAuth: 'HCP Vault Secrets is a separate SaaS that Vaultbridge does not talk to; keep VSO for it or move the secrets into Vault',
-  HCPVaultSecretsApp: 'HCP Vault Secrets is a separate SaaS that Vaultbridge does not talk to; keep VSO for it or move the secrets into Vault',
-  CSISecrets: "VSO's own CSI driver (Vault Enterprise); use a SecretProviderClass with the Vaultbridge CSI provider instead (vaultbridge-migrate --to csi)",
+  HCPAuth:
+    'HCP Vault Secrets is a separate SaaS that Vaultbridge does not talk to; keep VSO for it or move the secrets into Vault',
+  HCPVaultSecretsApp:
+    'HCP Vault Secrets is a separate SaaS that Vaultbridge does not talk to; keep VSO for it or move the secrets into Vault',
+  CSISecrets:
+    "VSO's own CSI driver (Vault Enterprise); use a SecretProviderClass with the Vaultbridge CSI provider instead (vaultbridge-migrate --to csi)",
 };
 
 /** Why a field our schema lacks matters, where a generic sentence would not help. */
 const DROPPED_REASONS: Record<string, { severity: 'error' | 'dropped'; reason: string }> = {
   'VaultConnection spec.caCertPath': {
     severity: 'error',
-    reason: "names a file in the operator's pod, which Vaultbridge does not read; put the CA in a Secret under key ca.crt and name it in spec.caCertSecretRef",
+    reason:
+      "names a file in the operator's pod, which Vaultbridge does not read; put the CA in a Secret under key ca.crt and name it in spec.caCertSecretRef",
   },
-  'VaultConnection spec.timeout': { severity: 'dropped', reason: "the Vaultbridge operator uses its own per-request deadline for every Vault call; there is no per-connection setting" },
-  'VaultAuth spec.aws': { severity: 'error', reason: 'the aws auth method is not implemented by the Vaultbridge operator (kubernetes, jwt and appRole are)' },
-  'VaultAuth spec.gcp': { severity: 'error', reason: 'the gcp auth method is not implemented by the Vaultbridge operator (kubernetes, jwt and appRole are)' },
+  'VaultConnection spec.timeout': {
+    severity: 'dropped',
+    reason:
+      'the Vaultbridge operator uses its own per-request deadline for every Vault call; there is no per-connection setting',
+  },
+  'VaultAuth spec.aws': {
+    severity: 'error',
+    reason: 'the aws auth method is not implemented by the Vaultbridge operator (kubernetes, jwt and appRole are)',
+  },
+  'VaultAuth spec.gcp': {
+    severity: 'error',
+    reason: 'the gcp auth method is not implemented by the Vaultbridge operator (kubernetes, jwt and appRole are)',
+  },
   'VaultAuth spec.vaultAuthGlobalRef': {
     severity: 'error',
-    reason: 'VaultAuthGlobal is not a Vaultbridge kind and the referenced VaultAuthGlobal was not in the input, so its defaults could not be merged in; convert it together with this VaultAuth',
+    reason:
+      'VaultAuthGlobal is not a Vaultbridge kind and the referenced VaultAuthGlobal was not in the input, so its defaults could not be merged in; convert it together with this VaultAuth',
   },
 };
 
 function schemaOf(kind: string): unknown {
   const crd = crds.find((item) => item.spec.names.kind === kind);
-  return crd === undefined ? undefined : (crd.spec.versions[0]!.schema.openAPIV3Schema as { properties: Record<string, unknown> }).properties.spec;
+  return crd === undefined
+    ? undefined
+    : (crd.spec.versions[0]!.schema.openAPIV3Schema as { properties: Record<string, unknown> }).properties.spec;
 }
 
-function behaviourFindings(kind: string, spec: Record<string, unknown>, source: ConversionSource, findings: ConversionReport): void {
+function behaviourFindings(
+  kind: string,
+  spec: Record<string, unknown>,
+  source: ConversionSource,
+  findings: ConversionReport,
+): void {
   if (kind === 'VaultDynamicSecret' && spec.revoke !== true) {
-    findings.add('changed', source, 'spec.revoke',
-      'VSO 1.4 revokes the lease when the object is deleted whatever spec.revoke says; Vaultbridge honours the field, so the lease is left to expire. Set revoke: true to keep the old behaviour');
+    findings.add(
+      'changed',
+      source,
+      'spec.revoke',
+      'VSO 1.4 revokes the lease when the object is deleted whatever spec.revoke says; Vaultbridge honours the field, so the lease is left to expire. Set revoke: true to keep the old behaviour',
+    );
   }
   if (kind === 'VaultAuth' && isRecord(spec.storageEncryption)) {
-    findings.add('changed', source, 'spec.storageEncryption',
-      "VSO uses the transit key of one VaultAuth labelled cacheStorageEncryption=true for every client it persists; Vaultbridge keeps the tokens of the VaultAuth that names the key (other VaultAuths need their own storageEncryption), and that VaultAuth's role needs update on <mount>/encrypt/<keyName> and <mount>/decrypt/<keyName>");
+    findings.add(
+      'changed',
+      source,
+      'spec.storageEncryption',
+      "VSO uses the transit key of one VaultAuth labelled cacheStorageEncryption=true for every client it persists; Vaultbridge keeps the tokens of the VaultAuth that names the key (other VaultAuths need their own storageEncryption), and that VaultAuth's role needs update on <mount>/encrypt/<keyName> and <mount>/decrypt/<keyName>",
+    );
   }
   if (kind === 'VaultPKISecret' && typeof spec.issuerRef === 'string' && spec.issuerRef !== '') {
-    findings.add('changed', source, 'spec.issuerRef',
-      'VSO 1.4.1 requested <mount>/issuer/<ref>/<role> (missing /issue/, fixed upstream later); Vaultbridge requests <mount>/issuer/<ref>/issue/<role>, which is what Vault serves');
+    findings.add(
+      'changed',
+      source,
+      'spec.issuerRef',
+      'VSO 1.4.1 requested <mount>/issuer/<ref>/<role> (missing /issue/, fixed upstream later); Vaultbridge requests <mount>/issuer/<ref>/issue/<role>, which is what Vault serves',
+    );
   }
 }
 
@@ -74,7 +115,8 @@ function behaviourFindings(kind: string, spec: Record<string, unknown>, source: 
 
 type Json = Record<string, unknown>;
 
-const firstText = (...values: unknown[]): string | undefined => values.find((value): value is string => typeof value === 'string' && value !== '');
+const firstText = (...values: unknown[]): string | undefined =>
+  values.find((value): value is string => typeof value === 'string' && value !== '');
 
 function mergeMaps(strategy: unknown, auth: unknown, method: unknown, defaults: unknown): Json | undefined {
   const maps = [auth, method, defaults].map((value) => (isRecord(value) ? value : {}));
@@ -94,7 +136,13 @@ function mergeGlobal(authSpec: Json, global: Manifest, source: ConversionSource,
   const strategy = isRecord(ref.mergeStrategy) ? ref.mergeStrategy : {};
   const method = firstText(authSpec.method, globalSpec.defaultAuthMethod);
   const block = method !== undefined && isRecord(globalSpec[method]) ? (globalSpec[method] as Json) : {};
-  const { namespace: blockNamespace, mount: blockMount, params: blockParams, headers: blockHeaders, ...blockConfig } = block;
+  const {
+    namespace: blockNamespace,
+    mount: blockMount,
+    params: blockParams,
+    headers: blockHeaders,
+    ...blockConfig
+  } = block;
   const merged: Json = { ...authSpec };
   delete merged.vaultAuthGlobalRef;
   if (method !== undefined) merged.method = method;
@@ -111,15 +159,24 @@ function mergeGlobal(authSpec: Json, global: Manifest, source: ConversionSource,
   if (method !== undefined) {
     const own = isRecord(authSpec[method]) ? (authSpec[method] as Json) : {};
     const filled: Json = { ...blockConfig };
-    for (const [key, value] of Object.entries(own)) if (value !== undefined && value !== null && value !== '') filled[key] = value;
+    for (const [key, value] of Object.entries(own))
+      if (value !== undefined && value !== null && value !== '') filled[key] = value;
     if (Object.keys(filled).length > 0) merged[method] = filled;
   }
-  findings.add('info', source, 'spec.vaultAuthGlobalRef',
-    `merged in VaultAuthGlobal ${sourceOf(global).namespace ?? ''}/${sourceOf(global).name} (method, mount, namespace, connection and the ${method ?? 'method'} block), as VSO does at use time; later changes to that VaultAuthGlobal no longer apply`);
+  findings.add(
+    'info',
+    source,
+    'spec.vaultAuthGlobalRef',
+    `merged in VaultAuthGlobal ${sourceOf(global).namespace ?? ''}/${sourceOf(global).name} (method, mount, namespace, connection and the ${method ?? 'method'} block), as VSO does at use time; later changes to that VaultAuthGlobal no longer apply`,
+  );
   return merged;
 }
 
-function findGlobal(authSpec: Json, authNamespace: string | undefined, globals: readonly Manifest[]): Manifest | undefined {
+function findGlobal(
+  authSpec: Json,
+  authNamespace: string | undefined,
+  globals: readonly Manifest[],
+): Manifest | undefined {
   const ref = isRecord(authSpec.vaultAuthGlobalRef) ? authSpec.vaultAuthGlobalRef : undefined;
   if (ref === undefined) return undefined;
   const name = firstText(ref.name) ?? (ref.allowDefault === true ? 'default' : undefined);
@@ -135,36 +192,66 @@ function globalAllows(global: Manifest, namespace: string | undefined): boolean 
 }
 
 /** One VSO object → ours, or undefined when the kind has no counterpart (reported). */
-function convertOne(manifest: Manifest, globals: readonly Manifest[], findings: ConversionReport): Manifest | undefined {
+function convertOne(
+  manifest: Manifest,
+  globals: readonly Manifest[],
+  findings: ConversionReport,
+): Manifest | undefined {
   const source = sourceOf(manifest);
   const kind = source.kind;
   if (kind === 'VaultAuthGlobal') {
-    findings.add('info', source, 'kind',
-      'not a Vaultbridge kind; its defaults were merged into the VaultAuths of the input that reference it, and the object itself is left out');
+    findings.add(
+      'info',
+      source,
+      'kind',
+      'not a Vaultbridge kind; its defaults were merged into the VaultAuths of the input that reference it, and the object itself is left out',
+    );
     return undefined;
   }
   const notConverted = NOT_CONVERTED[kind];
   if (notConverted !== undefined || PARSERS[kind] === undefined) {
-    findings.add('error', source, 'kind', notConverted ?? `${kind} is not a kind of ${VSO_GROUP} that Vaultbridge knows; left out`);
+    findings.add(
+      'error',
+      source,
+      'kind',
+      notConverted ?? `${kind} is not a kind of ${VSO_GROUP} that Vaultbridge knows; left out`,
+    );
     return undefined;
   }
   let spec: Json = isRecord(manifest.spec) ? manifest.spec : {};
   if (kind === 'VaultAuth' && spec.vaultAuthGlobalRef !== undefined) {
     const global = findGlobal(spec, source.namespace, globals);
-    if (global !== undefined && globalAllows(global, source.namespace)) spec = mergeGlobal(spec, global, source, findings);
-    else if (global !== undefined) findings.add('error', source, 'spec.vaultAuthGlobalRef', `VaultAuthGlobal ${sourceOf(global).name} does not list namespace ${source.namespace ?? '(none)'} in spec.allowedNamespaces; VSO would refuse this VaultAuth too`);
+    if (global !== undefined && globalAllows(global, source.namespace))
+      spec = mergeGlobal(spec, global, source, findings);
+    else if (global !== undefined)
+      findings.add(
+        'error',
+        source,
+        'spec.vaultAuthGlobalRef',
+        `VaultAuthGlobal ${sourceOf(global).name} does not list namespace ${source.namespace ?? '(none)'} in spec.allowedNamespaces; VSO would refuse this VaultAuth too`,
+      );
   }
   const pruned = pruneBySchema(spec, schemaOf(kind), 'spec');
   for (const field of pruned.dropped) {
     const known = DROPPED_REASONS[`${kind} ${field}`];
-    findings.add(known?.severity ?? 'dropped', source, field, known?.reason ?? `not a field of the Vaultbridge ${kind}; the API server would drop it, so it is left out`);
+    findings.add(
+      known?.severity ?? 'dropped',
+      source,
+      field,
+      known?.reason ?? `not a field of the Vaultbridge ${kind}; the API server would drop it, so it is left out`,
+    );
   }
   behaviourFindings(kind, spec, source, findings);
   try {
     PARSERS[kind]!(pruned.value);
   } catch (error) {
     if (!(error instanceof SpecError)) throw error;
-    findings.add('error', source, error.field, `the Vaultbridge operator will refuse this object (InvalidSpec): ${error.message.slice(error.field.length + 2)}`);
+    findings.add(
+      'error',
+      source,
+      error.field,
+      `the Vaultbridge operator will refuse this object (InvalidSpec): ${error.message.slice(error.field.length + 2)}`,
+    );
   }
   return { apiVersion: API_VERSION, kind, metadata: portableMetadata(manifest), spec: pruned.value };
 }

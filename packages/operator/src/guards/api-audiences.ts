@@ -23,14 +23,25 @@ const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
  * `--api-audiences`) from `/.well-known/openid-configuration`, and the `aud` of the operator's own
  * in-cluster token when it has one. Lookups that fail leave the rest in place.
  */
-export async function discoverApiAudiences(kubeConfig: KubeConfig, logger: Logger, tokenPath = IN_CLUSTER_TOKEN): Promise<Set<string>> {
+export async function discoverApiAudiences(
+  kubeConfig: KubeConfig,
+  logger: Logger,
+  tokenPath = IN_CLUSTER_TOKEN,
+): Promise<Set<string>> {
   const audiences = new Set(WELL_KNOWN_API_AUDIENCES);
   try {
-    const answer: unknown = await kubeConfig.makeApiClient(WellKnownApi).getServiceAccountIssuerOpenIDConfiguration(withAbortSignal(AbortSignal.timeout(10_000)));
-    const issuer = (typeof answer === 'string' ? (JSON.parse(answer) as { issuer?: unknown }) : (answer as { issuer?: unknown })).issuer;
+    const answer: unknown = await kubeConfig
+      .makeApiClient(WellKnownApi)
+      .getServiceAccountIssuerOpenIDConfiguration(withAbortSignal(AbortSignal.timeout(10_000)));
+    const issuer = (
+      typeof answer === 'string' ? (JSON.parse(answer) as { issuer?: unknown }) : (answer as { issuer?: unknown })
+    ).issuer;
     if (typeof issuer === 'string' && issuer !== '') audiences.add(issuer);
   } catch (error) {
-    logger.warn({ err: error }, 'could not read the service-account issuer; refusing only the well-known API audiences and the in-cluster token\'s');
+    logger.warn(
+      { err: error },
+      "could not read the service-account issuer; refusing only the well-known API audiences and the in-cluster token's",
+    );
   }
   for (const audience of tokenAudiences(tokenPath)) audiences.add(audience);
   return audiences;
@@ -45,7 +56,9 @@ function tokenAudiences(file: string): string[] {
     return [];
   }
   try {
-    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { aud?: unknown };
+    const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as {
+      aud?: unknown;
+    };
     const aud = typeof payload.aud === 'string' ? [payload.aud] : Array.isArray(payload.aud) ? payload.aud : [];
     return aud.filter((item): item is string => typeof item === 'string');
   } catch {

@@ -1,6 +1,11 @@
 import { VaultAddressNotAllowedError, VaultAddressPolicy } from './vault-address.ts';
 
-const policy = new VaultAddressPolicy(['https://vault.vault.svc:8200', 'http://127.0.0.1:8200/', 'https://vault.example.com/prefix', 'unix:///run/vault.sock']);
+const policy = new VaultAddressPolicy([
+  'https://vault.vault.svc:8200',
+  'http://127.0.0.1:8200/',
+  'https://vault.example.com/prefix',
+  'unix:///run/vault.sock',
+]);
 
 test.each([
   'https://vault.vault.svc:8200',

@@ -16,14 +16,17 @@ export class VsoStillRunningError extends Error {
   }
 }
 
-const HOW_TO_SWITCH = 'uninstall VSO first (helm uninstall <release> -n <namespace>; its CRDs and objects stay), then start vaultbridge-operator with --serve-vso-api-group (README: "Serving VSO\'s API group")';
+const HOW_TO_SWITCH =
+  'uninstall VSO first (helm uninstall <release> -n <namespace>; its CRDs and objects stay), then start vaultbridge-operator with --serve-vso-api-group (README: "Serving VSO\'s API group")';
 
 /**
  * Throws VsoStillRunningError naming what shows VSO is alive: a VSO leader Lease renewed within its
  * lease duration (plus 10 s), or a VSO Deployment with replicas. `now` for tests.
  */
 export async function refuseWhileVsoRuns(kubeConfig: KubeConfig, now: () => number = Date.now): Promise<void> {
-  const leases = await kubeConfig.makeApiClient(CoordinationV1Api).listLeaseForAllNamespaces({ fieldSelector: `metadata.name=${VSO_LEADER_LEASE}` });
+  const leases = await kubeConfig
+    .makeApiClient(CoordinationV1Api)
+    .listLeaseForAllNamespaces({ fieldSelector: `metadata.name=${VSO_LEADER_LEASE}` });
   for (const lease of leases.items) {
     const renewed = lease.spec?.renewTime ? new Date(lease.spec.renewTime).getTime() : NaN;
     const durationMs = (lease.spec?.leaseDurationSeconds ?? 15) * 1000;
@@ -34,7 +37,9 @@ export async function refuseWhileVsoRuns(kubeConfig: KubeConfig, now: () => numb
       );
     }
   }
-  const deployments = await kubeConfig.makeApiClient(AppsV1Api).listDeploymentForAllNamespaces({ labelSelector: VSO_DEPLOYMENT_SELECTOR });
+  const deployments = await kubeConfig
+    .makeApiClient(AppsV1Api)
+    .listDeploymentForAllNamespaces({ labelSelector: VSO_DEPLOYMENT_SELECTOR });
   const running = deployments.items.find((deployment) => (deployment.spec?.replicas ?? 1) > 0);
   if (running) {
     throw new VsoStillRunningError(

@@ -52,7 +52,10 @@ export class EventRecorder {
     try {
       await this.json.createEvent(namespace, body);
     } catch (error) {
-      this.logger.warn({ err: error, reason, object: `${subject.kind}/${namespace}/${subject.metadata.name}` }, 'could not record an Event');
+      this.logger.warn(
+        { err: error, reason, object: `${subject.kind}/${namespace}/${subject.metadata.name}` },
+        'could not record an Event',
+      );
     }
   }
 }

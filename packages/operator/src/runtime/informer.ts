@@ -1,4 +1,10 @@
-import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import {
+  ListWatch,
+  Watch,
+  type KubeConfig,
+  type KubernetesListObject,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
 import { backoffDelay, type Logger } from '@vaultbridge/core';
 
 export interface WatchOptions<T extends KubernetesObject> {
@@ -32,9 +38,20 @@ export function trimForCache<T extends KubernetesObject>(object: T): T {
 /** client-node's Watch, trimming each event's object before the informer stores it. */
 class TrimmingWatch extends Watch {
   override watch(...[path, queryParams, callback, done]: Parameters<Watch['watch']>): ReturnType<Watch['watch']> {
-    return super.watch(path, queryParams, (phase, object: unknown, raw?: unknown) => {
-      callback(phase, object !== null && typeof object === 'object' && 'metadata' in object ? trimForCache(object as KubernetesObject) : object, raw);
-    }, done);
+    return super.watch(
+      path,
+      queryParams,
+      (phase, object: unknown, raw?: unknown) => {
+        callback(
+          phase,
+          object !== null && typeof object === 'object' && 'metadata' in object
+            ? trimForCache(object as KubernetesObject)
+            : object,
+          raw,
+        );
+      },
+      done,
+    );
   }
 }
 
@@ -62,7 +79,13 @@ export class RestartingInformer<T extends KubernetesObject> {
       return result;
     };
     // makeInformer's ListWatch with a trimming Watch: every object the cache holds comes from the list or a watch event.
-    this.informer = new ListWatch<T>(options.path, new TrimmingWatch(options.kubeConfig), list, false, options.labelSelector);
+    this.informer = new ListWatch<T>(
+      options.path,
+      new TrimmingWatch(options.kubeConfig),
+      list,
+      false,
+      options.labelSelector,
+    );
     if (options.onAdd) this.informer.on('add', options.onAdd);
     if (options.onUpdate) this.informer.on('update', options.onUpdate);
     if (options.onDelete) this.informer.on('delete', options.onDelete);
@@ -71,7 +94,10 @@ export class RestartingInformer<T extends KubernetesObject> {
       if (Date.now() - this.startedAt >= HEALTHY_RUN_MS) this.attempt = 0;
       this.restarts += 1;
       const delayMs = Math.max(200, backoffDelay(this.attempt++, RESTART_BACKOFF));
-      options.logger.warn({ path: options.path, err: error, retryInMs: delayMs }, 'watch failed; restarting the informer');
+      options.logger.warn(
+        { path: options.path, err: error, retryInMs: delayMs },
+        'watch failed; restarting the informer',
+      );
       this.timer = setTimeout(() => void this.start(), delayMs);
     });
   }

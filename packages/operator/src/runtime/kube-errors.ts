@@ -7,7 +7,10 @@ export function describeKubeError(error: unknown): string {
   if (error instanceof ApiException) {
     let detail = '';
     try {
-      const body = typeof error.body === 'string' ? (JSON.parse(error.body) as { reason?: string; message?: string }) : (error.body as { reason?: string } | undefined);
+      const body =
+        typeof error.body === 'string'
+          ? (JSON.parse(error.body) as { reason?: string; message?: string })
+          : (error.body as { reason?: string } | undefined);
       detail = body?.reason ? ` (${body.reason})` : '';
     } catch {
       // not JSON

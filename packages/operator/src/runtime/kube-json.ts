@@ -9,7 +9,13 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
-import { ApiException, HttpMethod, IsomorphicFetchHttpLibrary, RequestContext, type KubeConfig } from '@kubernetes/client-node';
+import {
+  ApiException,
+  HttpMethod,
+  IsomorphicFetchHttpLibrary,
+  RequestContext,
+  type KubeConfig,
+} from '@kubernetes/client-node';
 
 /** Every API call has a deadline. */
 const DEADLINE_MS = 30_000;
@@ -46,7 +52,12 @@ export class KubeJson {
     const parsed = text === '' ? undefined : (JSON.parse(text) as unknown);
     if (response.httpStatusCode >= 200 && response.httpStatusCode < 300) return parsed as T;
     // The body is the API's Status (reason, message), never the object we sent.
-    throw new ApiException(response.httpStatusCode, `Kubernetes API answered ${response.httpStatusCode} to ${method} ${path}`, parsed, response.headers);
+    throw new ApiException(
+      response.httpStatusCode,
+      `Kubernetes API answered ${response.httpStatusCode} to ${method} ${path}`,
+      parsed,
+      response.headers,
+    );
   }
 
   private async viaNodeHttp<T>(method: string, server: string, path: string, body: unknown): Promise<T> {
@@ -54,7 +65,10 @@ export class KubeJson {
     await this.kubeConfig.applyToHTTPSOptions(options);
     const url = new URL(`${server.replace(/\/+$/, '')}${path}`);
     const text = body === undefined ? undefined : JSON.stringify(body);
-    const headers: http.OutgoingHttpHeaders = { ...(options.headers as http.OutgoingHttpHeaders | undefined), Accept: 'application/json' };
+    const headers: http.OutgoingHttpHeaders = {
+      ...(options.headers as http.OutgoingHttpHeaders | undefined),
+      Accept: 'application/json',
+    };
     if (text !== undefined) {
       headers['Content-Type'] = 'application/json';
       headers['Content-Length'] = Buffer.byteLength(text);
@@ -62,15 +76,26 @@ export class KubeJson {
     const secure = url.protocol === 'https:';
     const agent = this.agentFor(options, secure);
     const { status, answer } = await new Promise<{ status: number; answer: string }>((resolve, reject) => {
-      const request = (secure ? https : http).request({
-        method, hostname: url.hostname, port: url.port, path: `${url.pathname}${url.search}`, headers, agent,
-        ...(options.auth ? { auth: options.auth } : {}), signal: AbortSignal.timeout(DEADLINE_MS),
-      }, (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, answer: Buffer.concat(chunks).toString('utf8') }));
-        response.on('error', reject);
-      });
+      const request = (secure ? https : http).request(
+        {
+          method,
+          hostname: url.hostname,
+          port: url.port,
+          path: `${url.pathname}${url.search}`,
+          headers,
+          agent,
+          ...(options.auth ? { auth: options.auth } : {}),
+          signal: AbortSignal.timeout(DEADLINE_MS),
+        },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('end', () =>
+            resolve({ status: response.statusCode ?? 0, answer: Buffer.concat(chunks).toString('utf8') }),
+          );
+          response.on('error', reject);
+        },
+      );
       request.on('error', reject);
       request.end(text);
     });
@@ -82,7 +107,16 @@ export class KubeJson {
 
   /** One keep-alive agent per TLS identity; the same objects as last time skip the hashing. */
   private agentFor(options: https.RequestOptions, secure: boolean): http.Agent {
-    const parts = [secure, options.ca, options.cert, options.key, options.pfx, options.passphrase, options.rejectUnauthorized, options.servername];
+    const parts = [
+      secure,
+      options.ca,
+      options.cert,
+      options.key,
+      options.pfx,
+      options.passphrase,
+      options.rejectUnauthorized,
+      options.servername,
+    ];
     const previous = this.last;
     if (previous !== undefined && parts.every((part, index) => part === previous.parts[index])) return previous.agent;
     const hash = createHash('sha256');
@@ -95,11 +129,23 @@ export class KubeJson {
     const key = hash.digest('hex');
     let agent = this.agents.get(key);
     if (agent === undefined) {
-      const identity = { ca: options.ca, cert: options.cert, key: options.key, pfx: options.pfx, passphrase: options.passphrase };
+      const identity = {
+        ca: options.ca,
+        cert: options.cert,
+        key: options.key,
+        pfx: options.pfx,
+        passphrase: options.passphrase,
+      };
       // One OpenSSL context for every socket of the agent: without it each connection parses the CA and
       // key into its own (~55 KiB each, and the pool holds one socket per reconcile in flight).
       agent = secure
-        ? new https.Agent({ keepAlive: true, ...identity, secureContext: tls.createSecureContext(identity), servername: options.servername, ...(options.rejectUnauthorized === undefined ? {} : { rejectUnauthorized: options.rejectUnauthorized }) })
+        ? new https.Agent({
+            keepAlive: true,
+            ...identity,
+            secureContext: tls.createSecureContext(identity),
+            servername: options.servername,
+            ...(options.rejectUnauthorized === undefined ? {} : { rejectUnauthorized: options.rejectUnauthorized }),
+          })
         : new http.Agent({ keepAlive: true });
       this.agents.set(key, agent);
       if (this.agents.size > MAX_AGENTS) {
@@ -117,14 +163,29 @@ export class KubeJson {
   }
 
   replaceSecret(namespace: string, name: string, body: object): Promise<unknown> {
-    return this.request('PUT', `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(name)}`, body);
+    return this.request(
+      'PUT',
+      `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(name)}`,
+      body,
+    );
   }
 
   createEvent(namespace: string, body: object): Promise<unknown> {
     return this.request('POST', `/api/v1/namespaces/${encodeURIComponent(namespace)}/events`, body);
   }
 
-  replaceStatus<T>(group: string, version: string, plural: string, namespace: string, name: string, body: object): Promise<T> {
-    return this.request<T>('PUT', `/apis/${group}/${version}/namespaces/${encodeURIComponent(namespace)}/${plural}/${encodeURIComponent(name)}/status`, body);
+  replaceStatus<T>(
+    group: string,
+    version: string,
+    plural: string,
+    namespace: string,
+    name: string,
+    body: object,
+  ): Promise<T> {
+    return this.request<T>(
+      'PUT',
+      `/apis/${group}/${version}/namespaces/${encodeURIComponent(namespace)}/${plural}/${encodeURIComponent(name)}/status`,
+      body,
+    );
   }
 }

@@ -29,13 +29,15 @@ export class LatestObjects<T extends Versioned> {
   /** From the informer: kept unless a newer version (our own write's answer) is already known. */
   observe(key: string, object: T): void {
     const current = this.objects.get(key);
-    if (current === undefined || notOlder(object.metadata?.resourceVersion, current.metadata?.resourceVersion)) this.objects.set(key, object);
+    if (current === undefined || notOlder(object.metadata?.resourceVersion, current.metadata?.resourceVersion))
+      this.objects.set(key, object);
   }
 
   /** From the answer to our own write: kept when newer, and never brings back a deleted object. */
   written(key: string, object: T): void {
     const current = this.objects.get(key);
-    if (current !== undefined && notOlder(object.metadata?.resourceVersion, current.metadata?.resourceVersion)) this.objects.set(key, object);
+    if (current !== undefined && notOlder(object.metadata?.resourceVersion, current.metadata?.resourceVersion))
+      this.objects.set(key, object);
   }
 
   delete(key: string): void {

@@ -58,13 +58,25 @@ test('concurrency is bounded', async () => {
 });
 
 test('backoff grows exponentially per key, stays within [min, max], and resets on forget', () => {
-  const queue = new WorkQueue({ handler: async () => ({}), baseDelayMs: 100, maxDelayMs: 1000, minDelayMs: 10, random: () => 0.999999 });
+  const queue = new WorkQueue({
+    handler: async () => ({}),
+    baseDelayMs: 100,
+    maxDelayMs: 1000,
+    minDelayMs: 10,
+    random: () => 0.999999,
+  });
   const delays = Array.from({ length: 8 }, () => queue.nextBackoff('a'));
   expect(delays).toEqual([99, 199, 399, 799, 999, 999, 999, 999]);
   expect(queue.nextBackoff('b')).toBe(99);
   queue.forget('a');
   expect(queue.nextBackoff('a')).toBe(99);
-  const low = new WorkQueue({ handler: async () => ({}), baseDelayMs: 100, maxDelayMs: 1000, minDelayMs: 10, random: () => 0 });
+  const low = new WorkQueue({
+    handler: async () => ({}),
+    baseDelayMs: 100,
+    maxDelayMs: 1000,
+    minDelayMs: 10,
+    random: () => 0,
+  });
   expect(low.nextBackoff('a')).toBe(10);
 });
 
@@ -77,7 +89,9 @@ test('a failing key is retried with backoff and a throw never escapes', async ()
       if (attempts < 3) throw new Error('boom');
       return {};
     },
-    baseDelayMs: 10, maxDelayMs: 20, minDelayMs: 1,
+    baseDelayMs: 10,
+    maxDelayMs: 20,
+    minDelayMs: 1,
     onError: (key) => errors.push(key),
   });
   queue.add('a');
@@ -89,7 +103,9 @@ test('a failing key is retried with backoff and a throw never escapes', async ()
 });
 
 test('addAfter keeps the earliest time and requeueAfterMs comes back', async () => {
-  const { calls, handler } = recorder((key) => (key === 'periodic' && calls.filter((c) => c === key).length < 2 ? { requeueAfterMs: 20 } : {}));
+  const { calls, handler } = recorder((key) =>
+    key === 'periodic' && calls.filter((c) => c === key).length < 2 ? { requeueAfterMs: 20 } : {},
+  );
   const queue = new WorkQueue({ handler });
   queue.addAfter('x', 10_000);
   queue.addAfter('x', 10);

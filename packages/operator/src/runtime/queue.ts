@@ -34,7 +34,14 @@ export class WorkQueue {
   private stopped = false;
 
   constructor(options: WorkQueueOptions) {
-    this.options = { concurrency: 10, baseDelayMs: 1000, maxDelayMs: 60_000, minDelayMs: 100, random: Math.random, ...options };
+    this.options = {
+      concurrency: 10,
+      baseDelayMs: 1000,
+      maxDelayMs: 60_000,
+      minDelayMs: 100,
+      random: Math.random,
+      ...options,
+    };
   }
 
   /** Keys waiting or running. */

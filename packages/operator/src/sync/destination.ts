@@ -14,7 +14,11 @@ export const MANAGED_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
  */
 export const ALLOW_SYNC_ANNOTATION = 'secrets.vaultbridge.dev/allow-sync-from';
 /** Secret types whose data belongs to Kubernetes or helm: never written, opt-in or not. */
-const PROTECTED_TYPES = new Set(['kubernetes.io/service-account-token', 'helm.sh/release.v1', 'bootstrap.kubernetes.io/token']);
+const PROTECTED_TYPES = new Set([
+  'kubernetes.io/service-account-token',
+  'helm.sh/release.v1',
+  'bootstrap.kubernetes.io/token',
+]);
 
 export interface Owner {
   apiVersion: string;
@@ -38,8 +42,13 @@ export class SecretDataError extends Error {
  * (HTML-safe strings, sorted keys, number literals as Vault sent them), so the data and its MAC are
  * byte-identical to VSO's.
  */
-export function buildSecretData(fields: Record<string, unknown>, raw: unknown, keys: readonly string[] = Object.keys(fields)): Record<string, string> {
-  if (keys.includes('_raw')) throw new SecretDataError('the Vault secret has a field named "_raw", which is reserved for the raw data');
+export function buildSecretData(
+  fields: Record<string, unknown>,
+  raw: unknown,
+  keys: readonly string[] = Object.keys(fields),
+): Record<string, string> {
+  if (keys.includes('_raw'))
+    throw new SecretDataError('the Vault secret has a field named "_raw", which is reserved for the raw data');
   const data: Record<string, string> = { _raw: Buffer.from(goJson(raw)).toString('base64') };
   for (const key of keys) {
     const value = fields[key];
@@ -63,14 +72,26 @@ export interface TemplateContext {
  * Annotations, Labels }` (Go: `{{ .Secrets.password }}`; handlebars: `{{Secrets.password}}`). Without a
  * transformation, buildSecretData.
  */
-export function transformSecretData(fields: Record<string, unknown>, raw: unknown, transformation: Transformation | undefined, context: TemplateContext = {}): Record<string, string> {
+export function transformSecretData(
+  fields: Record<string, unknown>,
+  raw: unknown,
+  transformation: Transformation | undefined,
+  context: TemplateContext = {},
+): Record<string, string> {
   if (transformation === undefined) return buildSecretData(fields, raw);
-  const kept = Object.keys(fields).filter((key) =>
-    !transformation.excludes.some((pattern) => pattern.test(key)) &&
-    (transformation.includes.length === 0 || transformation.includes.some((pattern) => pattern.test(key))));
+  const kept = Object.keys(fields).filter(
+    (key) =>
+      !transformation.excludes.some((pattern) => pattern.test(key)) &&
+      (transformation.includes.length === 0 || transformation.includes.some((pattern) => pattern.test(key))),
+  );
   const data = buildSecretData(fields, raw, kept);
   if (transformation.excludeRaw) delete data._raw;
-  const input = { Secrets: fields, Metadata: context.metadata ?? {}, Annotations: context.annotations ?? {}, Labels: context.labels ?? {} };
+  const input = {
+    Secrets: fields,
+    Metadata: context.metadata ?? {},
+    Annotations: context.annotations ?? {},
+    Labels: context.labels ?? {},
+  };
   for (const [key, render] of Object.entries(transformation.templates)) {
     let text: string;
     try {
@@ -101,7 +122,10 @@ export const VSO_OWNER_UID_LABEL = 'secrets.hashicorp.com/vso-ownerRefUID';
 
 export function isOwnedBy(secret: V1Secret, owner: Owner): boolean {
   const labels = secret.metadata?.labels;
-  return (secret.metadata?.ownerReferences ?? []).some((ref) => ref.uid === owner.uid) && (labels?.[OWNER_UID_LABEL] === owner.uid || labels?.[VSO_OWNER_UID_LABEL] === owner.uid);
+  return (
+    (secret.metadata?.ownerReferences ?? []).some((ref) => ref.uid === owner.uid) &&
+    (labels?.[OWNER_UID_LABEL] === owner.uid || labels?.[VSO_OWNER_UID_LABEL] === owner.uid)
+  );
 }
 
 export type WritePlan =
@@ -109,10 +133,16 @@ export type WritePlan =
   | { action: 'update'; secret: V1Secret }
   | { action: 'none' }
   | {
-    action: 'refuse';
-    reason: 'DestinationNotOwned' | 'DestinationMissing' | 'DestinationTypeChange' | 'DestinationNotOptedIn' | 'DestinationProtected' | 'DestinationTypeNotAllowed';
-    message: string;
-  };
+      action: 'refuse';
+      reason:
+        | 'DestinationNotOwned'
+        | 'DestinationMissing'
+        | 'DestinationTypeChange'
+        | 'DestinationNotOptedIn'
+        | 'DestinationProtected'
+        | 'DestinationTypeNotAllowed';
+      message: string;
+    };
 
 function sameMap(a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {
   const left = a ?? {};
@@ -126,22 +156,48 @@ function sameMap(a: Record<string, string> | undefined, b: Record<string, string
  * not: one of Kubernetes' or helm's own, one another controller owns, a non-Opaque type the spec does not
  * name, or no opt-in annotation naming this owner.
  */
-function refuseUnownedWrite(destination: Destination, namespace: string, owner: Owner, existing: V1Secret): WritePlan | undefined {
+function refuseUnownedWrite(
+  destination: Destination,
+  namespace: string,
+  owner: Owner,
+  existing: V1Secret,
+): WritePlan | undefined {
   const where = `Secret ${namespace}/${destination.name}`;
   const type = existing.type || 'Opaque';
   const labels = existing.metadata?.labels ?? {};
   const annotations = existing.metadata?.annotations ?? {};
-  if (PROTECTED_TYPES.has(type) || labels.owner === 'helm' || annotations['kubernetes.io/service-account.name'] !== undefined) {
-    return { action: 'refuse', reason: 'DestinationProtected', message: `${where} is a ${type === 'Opaque' ? 'helm or service-account' : type} Secret, which is never overwritten with Vault data; name another Secret in spec.destination.name` };
+  if (
+    PROTECTED_TYPES.has(type) ||
+    labels.owner === 'helm' ||
+    annotations['kubernetes.io/service-account.name'] !== undefined
+  ) {
+    return {
+      action: 'refuse',
+      reason: 'DestinationProtected',
+      message: `${where} is a ${type === 'Opaque' ? 'helm or service-account' : type} Secret, which is never overwritten with Vault data; name another Secret in spec.destination.name`,
+    };
   }
-  const controller = (existing.metadata?.ownerReferences ?? []).find((ref) => ref.controller === true && ref.uid !== owner.uid);
+  const controller = (existing.metadata?.ownerReferences ?? []).find(
+    (ref) => ref.controller === true && ref.uid !== owner.uid,
+  );
   if (controller) {
-    return { action: 'refuse', reason: 'DestinationProtected', message: `${where} is controlled by ${controller.kind} ${controller.name}, which would fight over its data; name another Secret in spec.destination.name` };
+    return {
+      action: 'refuse',
+      reason: 'DestinationProtected',
+      message: `${where} is controlled by ${controller.kind} ${controller.name}, which would fight over its data; name another Secret in spec.destination.name`,
+    };
   }
   if (type !== 'Opaque' && type !== destination.type) {
-    return { action: 'refuse', reason: 'DestinationTypeNotAllowed', message: `${where} has type ${type}; set spec.destination.type to ${type} to write it anyway` };
+    return {
+      action: 'refuse',
+      reason: 'DestinationTypeNotAllowed',
+      message: `${where} has type ${type}; set spec.destination.type to ${type} to write it anyway`,
+    };
   }
-  const allowed = (annotations[ALLOW_SYNC_ANNOTATION] ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '');
+  const allowed = (annotations[ALLOW_SYNC_ANNOTATION] ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
   if (!allowed.includes('*') && !allowed.includes(`${owner.kind}/${owner.name}`)) {
     return {
       action: 'refuse',
@@ -156,10 +212,20 @@ function refuseUnownedWrite(destination: Destination, namespace: string, owner: 
  * What to do with the destination given what exists. Never writes a Secret another party owns
  * (unless `overwrite` and it is unlabelled), never deletes one.
  */
-export function planWrite(destination: Destination, namespace: string, owner: Owner, data: Record<string, string>, existing: V1Secret | undefined): WritePlan {
+export function planWrite(
+  destination: Destination,
+  namespace: string,
+  owner: Owner,
+  data: Record<string, string>,
+  existing: V1Secret | undefined,
+): WritePlan {
   if (!destination.create) {
     if (!existing) {
-      return { action: 'refuse', reason: 'DestinationMissing', message: `Secret ${namespace}/${destination.name} does not exist and spec.destination.create is false` };
+      return {
+        action: 'refuse',
+        reason: 'DestinationMissing',
+        message: `Secret ${namespace}/${destination.name} does not exist and spec.destination.create is false`,
+      };
     }
     const refusal = refuseUnownedWrite(destination, namespace, owner, existing);
     if (refusal) return refusal;

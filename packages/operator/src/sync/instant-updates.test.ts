@@ -1,4 +1,10 @@
-import { createLogger, type EventStreamStatus, type KvEvent, type TokenManager, type VaultEventStream } from '@vaultbridge/core';
+import {
+  createLogger,
+  type EventStreamStatus,
+  type KvEvent,
+  type TokenManager,
+  type VaultEventStream,
+} from '@vaultbridge/core';
 import { eventConcerns, InstantUpdates, type WatchTarget } from './instant-updates.ts';
 
 interface FakeStream {
@@ -19,7 +25,14 @@ function setup() {
     sync: (key) => synced.push(key),
     connectionChanged: (key) => connections.push(key),
     openStream: (manager, handlers, namespace) => {
-      const fake: FakeStream = { manager, namespace, started: false, closed: false, emit: handlers.onEvent, status: handlers.onStatus };
+      const fake: FakeStream = {
+        manager,
+        namespace,
+        started: false,
+        closed: false,
+        emit: handlers.onEvent,
+        status: handlers.onStatus,
+      };
       streams.push(fake);
       return { start: () => (fake.started = true), close: () => (fake.closed = true) } as unknown as VaultEventStream;
     },
@@ -33,7 +46,13 @@ function setup() {
 }
 
 const manager = { client: { namespace: undefined } } as unknown as TokenManager;
-const target = (path: string, identity = 'kubernetes-aaa', m: TokenManager = manager): WatchTarget => ({ identity, manager: m, connectionKey: 'app/vault', mount: 'secret', path });
+const target = (path: string, identity = 'kubernetes-aaa', m: TokenManager = manager): WatchTarget => ({
+  identity,
+  manager: m,
+  connectionKey: 'app/vault',
+  mount: 'secret',
+  path,
+});
 const write = (path: string): KvEvent => ({ eventType: 'kv-v2/data-write', mount: 'secret', path, version: 2 });
 
 describe('InstantUpdates', () => {
@@ -90,15 +109,31 @@ describe('InstantUpdates', () => {
     const { instant, stream, connections } = setup();
     expect(instant.connectionCondition('app/vault', 1)).toBeUndefined();
     instant.watch('app/a', target('app/db'));
-    expect(instant.connectionCondition('app/vault', 1)).toMatchObject({ type: 'InstantUpdates', status: 'False', reason: 'EventsReconnecting' });
+    expect(instant.connectionCondition('app/vault', 1)).toMatchObject({
+      type: 'InstantUpdates',
+      status: 'False',
+      reason: 'EventsReconnecting',
+    });
     stream(0).status({ state: 'subscribed', resumed: false });
-    expect(instant.connectionCondition('app/vault', 1)).toMatchObject({ status: 'True', reason: 'Subscribed', observedGeneration: 1 });
+    expect(instant.connectionCondition('app/vault', 1)).toMatchObject({
+      status: 'True',
+      reason: 'Subscribed',
+      observedGeneration: 1,
+    });
     const before = connections.length;
-    stream(0).status({ state: 'unavailable', reason: 'the token may not subscribe to events: its policy needs "read" on sys/events/subscribe/kv*', delayMs: 1 });
+    stream(0).status({
+      state: 'unavailable',
+      reason: 'the token may not subscribe to events: its policy needs "read" on sys/events/subscribe/kv*',
+      delayMs: 1,
+    });
     expect(connections.length).toBe(before + 1);
     expect(instant.connectionCondition('app/vault', 2)).toEqual({
-      type: 'InstantUpdates', status: 'False', reason: 'EventsUnavailable', observedGeneration: 2,
-      message: 'the token may not subscribe to events: its policy needs "read" on sys/events/subscribe/kv*; objects with spec.syncConfig.instantUpdates fall back to their refreshAfter',
+      type: 'InstantUpdates',
+      status: 'False',
+      reason: 'EventsUnavailable',
+      observedGeneration: 2,
+      message:
+        'the token may not subscribe to events: its policy needs "read" on sys/events/subscribe/kv*; objects with spec.syncConfig.instantUpdates fall back to their refreshAfter',
     });
     // Reconnect attempts with nothing new to show do not rewrite the status.
     stream(0).status({ state: 'connecting' });
@@ -113,7 +148,13 @@ describe('InstantUpdates', () => {
     instant.watch('app/pinned', { ...target('app/db'), version: 1 });
     stream(0).emit(write('app/db'));
     expect(synced).toEqual(['app/latest']);
-    for (const eventType of ['kv-v2/delete', 'kv-v2/destroy', 'kv-v2/undelete', 'kv-v2/metadata-delete', 'kv-v2/metadata-write']) {
+    for (const eventType of [
+      'kv-v2/delete',
+      'kv-v2/destroy',
+      'kv-v2/undelete',
+      'kv-v2/metadata-delete',
+      'kv-v2/metadata-write',
+    ]) {
       synced.length = 0;
       stream(0).emit({ eventType, mount: 'secret', path: 'app/db', version: 2 });
       expect(synced.sort()).toEqual(['app/latest', 'app/pinned']);
@@ -132,7 +173,9 @@ describe('InstantUpdates', () => {
   it('eventConcerns: unversioned events (kv-v1, no current_version) reach pinned readers', () => {
     expect(eventConcerns({ eventType: 'kv-v1/write', mount: 'kv', path: 'a' }, 4)).toBe(true);
     expect(eventConcerns({ eventType: 'kv-v2/data-write', mount: 'secret', path: 'a' }, 4)).toBe(true);
-    expect(eventConcerns({ eventType: 'kv-v2/data-write', mount: 'secret', path: 'a', version: 5 }, undefined)).toBe(true);
+    expect(eventConcerns({ eventType: 'kv-v2/data-write', mount: 'secret', path: 'a', version: 5 }, undefined)).toBe(
+      true,
+    );
     expect(eventConcerns({ eventType: 'kv-v2/data-write', mount: 'secret', path: 'a', version: 5 }, 4)).toBe(false);
   });
 

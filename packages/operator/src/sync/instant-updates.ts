@@ -19,7 +19,11 @@ export interface InstantUpdatesOptions {
    * Made per identity and Vault namespace; injectable for unit tests. Default: the event stream of the
    * manager's client in `namespace` (the client's own when undefined).
    */
-  openStream?: (manager: TokenManager, handlers: { onEvent: (event: KvEvent) => void; onStatus: (status: EventStreamStatus) => void }, namespace: string | undefined) => VaultEventStream;
+  openStream?: (
+    manager: TokenManager,
+    handlers: { onEvent: (event: KvEvent) => void; onStatus: (status: EventStreamStatus) => void },
+    namespace: string | undefined,
+  ) => VaultEventStream;
 }
 
 /** What an object reads and through which client, as its last successful reconcile found it. */
@@ -63,7 +67,8 @@ const trimNamespace = (namespace: string | undefined): string => (namespace ?? '
 const stateClass = (status: EventStreamStatus): 'up' | 'unavailable' | 'down' =>
   status.state === 'subscribed' ? 'up' : status.state === 'unavailable' ? 'unavailable' : 'down';
 
-const pathKey = (mount: string, path: string): string => `${mount.replace(/^\/+|\/+$/g, '')}/${path.replace(/^\/+|\/+$/g, '')}`;
+const pathKey = (mount: string, path: string): string =>
+  `${mount.replace(/^\/+|\/+$/g, '')}/${path.replace(/^\/+|\/+$/g, '')}`;
 
 export class InstantUpdates {
   private readonly options: InstantUpdatesOptions;
@@ -88,7 +93,13 @@ export class InstantUpdates {
     const subscriptionKey = namespace === undefined ? target.identity : `${target.identity}\u0000${namespace}`;
     const current = this.watched.get(key);
     let subscription = this.subscriptions.get(subscriptionKey);
-    if (current?.subscription === subscriptionKey && current.path === path && current.version === target.version && subscription?.manager === target.manager) return;
+    if (
+      current?.subscription === subscriptionKey &&
+      current.path === path &&
+      current.version === target.version &&
+      subscription?.manager === target.manager
+    )
+      return;
     if (subscription && subscription.manager !== target.manager) {
       // The client behind this identity was replaced (new token manager): follow it.
       this.close(subscriptionKey, subscription);
@@ -126,15 +137,33 @@ export class InstantUpdates {
    * when no object through it asks for instant updates.
    */
   connectionCondition(connectionKey: string, generation: number): ConditionInput | undefined {
-    const statuses = [...this.subscriptions.values()].filter((s) => s.connectionKey === connectionKey).map((s) => s.status);
+    const statuses = [...this.subscriptions.values()]
+      .filter((s) => s.connectionKey === connectionKey)
+      .map((s) => s.status);
     if (statuses.length === 0) return undefined;
-    const down = statuses.find((status) => status.state === 'unavailable') ?? statuses.find((status) => status.state !== 'subscribed');
+    const down =
+      statuses.find((status) => status.state === 'unavailable') ??
+      statuses.find((status) => status.state !== 'subscribed');
     if (!down) {
-      return { type: 'InstantUpdates', status: 'True', reason: 'Subscribed', message: 'subscribed to Vault KV events; objects with spec.syncConfig.instantUpdates sync on change', observedGeneration: generation };
+      return {
+        type: 'InstantUpdates',
+        status: 'True',
+        reason: 'Subscribed',
+        message: 'subscribed to Vault KV events; objects with spec.syncConfig.instantUpdates sync on change',
+        observedGeneration: generation,
+      };
     }
-    const why = 'reason' in down ? down.reason : down.state === 'connecting' ? 'subscribing to Vault KV events' : 'not subscribed';
+    const why =
+      'reason' in down
+        ? down.reason
+        : down.state === 'connecting'
+          ? 'subscribing to Vault KV events'
+          : 'not subscribed';
     return {
-      type: 'InstantUpdates', status: 'False', reason: down.state === 'unavailable' ? 'EventsUnavailable' : 'EventsReconnecting', observedGeneration: generation,
+      type: 'InstantUpdates',
+      status: 'False',
+      reason: down.state === 'unavailable' ? 'EventsUnavailable' : 'EventsReconnecting',
+      observedGeneration: generation,
       message: `${why}; objects with spec.syncConfig.instantUpdates fall back to their refreshAfter`,
     };
   }
@@ -145,7 +174,8 @@ export class InstantUpdates {
   }
 
   private open(subscriptionKey: string, target: WatchTarget, namespace: string | undefined): Subscription {
-    const open = this.options.openStream ?? ((manager, handlers, ns) => manager.client.withNamespace(ns).eventStream(handlers));
+    const open =
+      this.options.openStream ?? ((manager, handlers, ns) => manager.client.withNamespace(ns).eventStream(handlers));
     const subscription: Subscription = {
       manager: target.manager,
       connectionKey: target.connectionKey,
@@ -154,16 +184,20 @@ export class InstantUpdates {
       readers: new Map(),
       stream: undefined as unknown as VaultEventStream,
     };
-    subscription.stream = open(target.manager, {
-      onEvent: (event) => {
-        // Enterprise names the namespace of each event; a change elsewhere is not this subscription's.
-        if (event.namespace !== undefined && trimNamespace(event.namespace) !== subscription.namespace) return;
-        const readers = subscription.readers.get(pathKey(event.mount, event.path));
-        if (!readers) return;
-        for (const [key, pinned] of readers) if (eventConcerns(event, pinned)) this.options.sync(key);
+    subscription.stream = open(
+      target.manager,
+      {
+        onEvent: (event) => {
+          // Enterprise names the namespace of each event; a change elsewhere is not this subscription's.
+          if (event.namespace !== undefined && trimNamespace(event.namespace) !== subscription.namespace) return;
+          const readers = subscription.readers.get(pathKey(event.mount, event.path));
+          if (!readers) return;
+          for (const [key, pinned] of readers) if (eventConcerns(event, pinned)) this.options.sync(key);
+        },
+        onStatus: (status) => this.statusChanged(subscriptionKey, subscription, status),
       },
-      onStatus: (status) => this.statusChanged(subscriptionKey, subscription, status),
-    }, namespace);
+      namespace,
+    );
     this.subscriptions.set(subscriptionKey, subscription);
     subscription.stream.start();
     return subscription;
@@ -178,10 +212,16 @@ export class InstantUpdates {
       for (const readers of subscription.readers.values()) for (const key of readers.keys()) this.options.sync(key);
     }
     if (status.state === 'unavailable' && before.state !== 'unavailable') {
-      this.options.logger.warn({ identity, vaultConnection: subscription.connectionKey, reason: status.reason }, 'Vault KV events unavailable; instant updates fall back to refreshAfter');
+      this.options.logger.warn(
+        { identity, vaultConnection: subscription.connectionKey, reason: status.reason },
+        'Vault KV events unavailable; instant updates fall back to refreshAfter',
+      );
     }
     // Only a change the condition shows is news: retries and reconnect attempts are not.
-    if (stateClass(before) !== stateClass(status) || (status.state === 'unavailable' && before.state === 'unavailable' && before.reason !== status.reason)) {
+    if (
+      stateClass(before) !== stateClass(status) ||
+      (status.state === 'unavailable' && before.state === 'unavailable' && before.reason !== status.reason)
+    ) {
       this.options.connectionChanged(subscription.connectionKey);
     }
   }

@@ -1,7 +1,10 @@
 import { OwnWrites } from './own-writes.ts';
 
 const data = (password: string) => ({ password: Buffer.from(password).toString('base64') });
-const secret = (namespace: string, name: string, body: Record<string, string>) => ({ metadata: { namespace, name }, data: body });
+const secret = (namespace: string, name: string, body: Record<string, string>) => ({
+  metadata: { namespace, name },
+  data: body,
+});
 
 describe('OwnWrites', () => {
   const writes = new OwnWrites(Buffer.alloc(32, 7));

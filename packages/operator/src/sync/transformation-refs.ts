@@ -12,7 +12,9 @@ import { ReconcileError } from '../runtime/reconcile-error.ts';
 
 /** The transformation with every ref's templates, includes and excludes merged in; inline templates win. */
 export async function resolveTransformationRefs(
-  custom: CustomObjectsApi, objectNamespace: string, transformation: Transformation | undefined,
+  custom: CustomObjectsApi,
+  objectNamespace: string,
+  transformation: Transformation | undefined,
   /** The SecretTransformation informer's cache; a miss (not listed yet, or really absent) falls back to a GET. */
   cached?: (namespace: string, name: string) => SecretTransformation | undefined,
   api: ApiGroup = OUR_API,
@@ -27,26 +29,53 @@ export async function resolveTransformationRefs(
     const field = `spec.destination.transformation.transformationRefs[${index}]`;
     const namespace = ref.namespace ?? objectNamespace;
     let object: SecretTransformation | undefined = cached?.(namespace, ref.name);
-    if (object === undefined) try {
-      object = (await custom.getNamespacedCustomObject({ group: api.group, version: api.version, namespace, plural: kinds.SecretTransformation.plural, name: ref.name })) as SecretTransformation;
-    } catch (error) {
-      if (isNotFound(error)) throw new ReconcileError('SecretTransformationNotFound', `${field}: SecretTransformation ${namespace}/${ref.name} not found`);
-      throw error;
-    }
+    if (object === undefined)
+      try {
+        object = (await custom.getNamespacedCustomObject({
+          group: api.group,
+          version: api.version,
+          namespace,
+          plural: kinds.SecretTransformation.plural,
+          name: ref.name,
+        })) as SecretTransformation;
+      } catch (error) {
+        if (isNotFound(error))
+          throw new ReconcileError(
+            'SecretTransformationNotFound',
+            `${field}: SecretTransformation ${namespace}/${ref.name} not found`,
+          );
+        throw error;
+      }
     let spec;
     try {
       spec = parseSecretTransformationSpec(object.spec);
     } catch (error) {
-      if (error instanceof SpecError) throw new ReconcileError('InvalidSecretTransformation', `${field}: SecretTransformation ${namespace}/${ref.name}: ${error.message}`);
+      if (error instanceof SpecError)
+        throw new ReconcileError(
+          'InvalidSecretTransformation',
+          `${field}: SecretTransformation ${namespace}/${ref.name}: ${error.message}`,
+        );
       throw error;
     }
-    const picked = ref.templateRefs.length === 0
-      ? Object.keys(spec.templates).map((name) => ({ name, key: name }))
-      : ref.templateRefs.map((templateRef) => ({ name: templateRef.name, key: templateRef.keyOverride ?? templateRef.name }));
+    const picked =
+      ref.templateRefs.length === 0
+        ? Object.keys(spec.templates).map((name) => ({ name, key: name }))
+        : ref.templateRefs.map((templateRef) => ({
+            name: templateRef.name,
+            key: templateRef.keyOverride ?? templateRef.name,
+          }));
     for (const { name, key } of picked) {
       const render = spec.templates[name];
-      if (render === undefined) throw new ReconcileError('InvalidSecretTransformation', `${field}.templateRefs: SecretTransformation ${namespace}/${ref.name} has no template "${name}"`);
-      if (Object.hasOwn(templates, key)) throw new ReconcileError('InvalidSecretTransformation', `${field}: the key "${key}" comes from two SecretTransformation templates; give one a keyOverride`);
+      if (render === undefined)
+        throw new ReconcileError(
+          'InvalidSecretTransformation',
+          `${field}.templateRefs: SecretTransformation ${namespace}/${ref.name} has no template "${name}"`,
+        );
+      if (Object.hasOwn(templates, key))
+        throw new ReconcileError(
+          'InvalidSecretTransformation',
+          `${field}: the key "${key}" comes from two SecretTransformation templates; give one a keyOverride`,
+        );
       templates[key] = render;
     }
     companions.push(...spec.sourceTemplates);

@@ -87,13 +87,17 @@ export class RestartBatcher {
       for (const target of targets) {
         const key = targetKey(requester.namespace, target);
         if (!results.has(key)) {
-          results.set(key, rolloutRestart(this.options.kubeConfig, requester.namespace, target, now).then(
-            () => {
-              this.options.onRestart?.(requester.namespace, target);
-              return undefined;
-            },
-            (error: unknown) => (error instanceof RolloutRestartError ? error : new RolloutRestartError(target, String(error))),
-          ));
+          results.set(
+            key,
+            rolloutRestart(this.options.kubeConfig, requester.namespace, target, now).then(
+              () => {
+                this.options.onRestart?.(requester.namespace, target);
+                return undefined;
+              },
+              (error: unknown) =>
+                error instanceof RolloutRestartError ? error : new RolloutRestartError(target, String(error)),
+            ),
+          );
         }
       }
     }

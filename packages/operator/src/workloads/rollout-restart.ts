@@ -35,7 +35,12 @@ function describe(error: unknown): string {
  * Restarts one target in `namespace`. A paused Deployment is refused (its pods would not roll, and the
  * restart would fire unexpectedly on resume), as VSO does.
  */
-export async function rolloutRestart(kubeConfig: k8s.KubeConfig, namespace: string, target: RolloutRestartTarget, now = new Date()): Promise<void> {
+export async function rolloutRestart(
+  kubeConfig: k8s.KubeConfig,
+  namespace: string,
+  target: RolloutRestartTarget,
+  now = new Date(),
+): Promise<void> {
   const apps = kubeConfig.makeApiClient(k8s.AppsV1Api);
   const restartedAt = now.toISOString();
   const { name } = target;
@@ -43,7 +48,8 @@ export async function rolloutRestart(kubeConfig: k8s.KubeConfig, namespace: stri
     switch (target.kind) {
       case 'Deployment': {
         const deployment = await apps.readNamespacedDeployment({ name, namespace });
-        if (deployment.spec?.paused) throw new RolloutRestartError(target, 'the Deployment is paused; resume it to roll out the new Secret');
+        if (deployment.spec?.paused)
+          throw new RolloutRestartError(target, 'the Deployment is paused; resume it to roll out the new Secret');
         await apps.patchNamespacedDeployment({ name, namespace, body: templatePatch(restartedAt) }, MERGE_PATCH);
         return;
       }
@@ -56,11 +62,24 @@ export async function rolloutRestart(kubeConfig: k8s.KubeConfig, namespace: stri
       case 'argo.Rollout': {
         // Argo Rollouts restarts on spec.restartAt; a CRD takes no strategic merge, a merge patch is fine.
         const custom = kubeConfig.makeApiClient(k8s.CustomObjectsApi);
-        await custom.patchNamespacedCustomObject({ group: 'argoproj.io', version: 'v1alpha1', namespace, plural: 'rollouts', name, body: { spec: { restartAt: restartedAt } } }, MERGE_PATCH);
+        await custom.patchNamespacedCustomObject(
+          {
+            group: 'argoproj.io',
+            version: 'v1alpha1',
+            namespace,
+            plural: 'rollouts',
+            name,
+            body: { spec: { restartAt: restartedAt } },
+          },
+          MERGE_PATCH,
+        );
         return;
       }
       default:
-        throw new RolloutRestartError(target, 'unsupported kind; use Deployment, StatefulSet, DaemonSet or argo.Rollout');
+        throw new RolloutRestartError(
+          target,
+          'unsupported kind; use Deployment, StatefulSet, DaemonSet or argo.Rollout',
+        );
     }
   } catch (error) {
     if (error instanceof RolloutRestartError) throw error;
@@ -69,9 +88,20 @@ export async function rolloutRestart(kubeConfig: k8s.KubeConfig, namespace: stri
 }
 
 /** Restarts every target; one failing does not stop the others. Returns the failures. */
-export async function rolloutRestartAll(kubeConfig: k8s.KubeConfig, namespace: string, targets: readonly RolloutRestartTarget[], now = new Date()): Promise<RolloutRestartError[]> {
+export async function rolloutRestartAll(
+  kubeConfig: k8s.KubeConfig,
+  namespace: string,
+  targets: readonly RolloutRestartTarget[],
+  now = new Date(),
+): Promise<RolloutRestartError[]> {
   const results = await Promise.allSettled(targets.map((target) => rolloutRestart(kubeConfig, namespace, target, now)));
   return results.flatMap((result, index) =>
-    result.status === 'fulfilled' ? [] : [result.reason instanceof RolloutRestartError ? result.reason : new RolloutRestartError(targets[index]!, String(result.reason))],
+    result.status === 'fulfilled'
+      ? []
+      : [
+          result.reason instanceof RolloutRestartError
+            ? result.reason
+            : new RolloutRestartError(targets[index]!, String(result.reason)),
+        ],
   );
 }

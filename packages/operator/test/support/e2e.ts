@@ -6,7 +6,11 @@ import { startOperator, type OperatorOptions, type RunningOperator } from '../..
 import { GROUP, VERSION } from '../../src/api/common.ts';
 
 /** Polls `probe` until it returns something truthy; fails with what it waited for and the last error. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false>,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -29,11 +33,19 @@ export const decode = (secret: V1Secret, key: string): string | undefined => {
 /** Object helpers bound to one test namespace. */
 export function inNamespace(custom: CustomObjectsApi, core: CoreV1Api, namespace: string) {
   return {
-    readSecret: (name: string): Promise<V1Secret | undefined> => core.readNamespacedSecret({ name, namespace }).catch(() => undefined),
+    readSecret: (name: string): Promise<V1Secret | undefined> =>
+      core.readNamespacedSecret({ name, namespace }).catch(() => undefined),
     create: async (plural: string, kind: string, name: string, spec: object): Promise<void> => {
-      await custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, body: { apiVersion: `${GROUP}/${VERSION}`, kind, metadata: { name }, spec } });
+      await custom.createNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace,
+        plural,
+        body: { apiVersion: `${GROUP}/${VERSION}`, kind, metadata: { name }, spec },
+      });
     },
-    read: <T>(plural: string, name: string): Promise<T> => custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, name }) as Promise<T>,
+    read: <T>(plural: string, name: string): Promise<T> =>
+      custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural, name }) as Promise<T>,
   };
 }
 
@@ -43,16 +55,23 @@ export function inNamespace(custom: CustomObjectsApi, core: CoreV1Api, namespace
  * with short back-off.
  */
 export async function connectAndStartOperator(
-  stack: TestStack, namespace: string, create: ReturnType<typeof inNamespace>['create'], loggerName: string,
+  stack: TestStack,
+  namespace: string,
+  create: ReturnType<typeof inNamespace>['create'],
+  loggerName: string,
   extra: Partial<OperatorOptions> = {},
 ): Promise<RunningOperator> {
   await create('vaultconnections', 'VaultConnection', 'vault', { address: stack.vaultAddr });
   await create('vaultauths', 'VaultAuth', 'auth', {
-    vaultConnectionRef: 'vault', method: 'kubernetes', mount: stack.layout.kubernetesAuthMount,
+    vaultConnectionRef: 'vault',
+    method: 'kubernetes',
+    mount: stack.layout.kubernetesAuthMount,
     kubernetes: { role: namespace, serviceAccount: 'app', audiences: ['vault'] },
   });
   return startOperator({
-    kubeConfig: stack.kube.config, logger: createLogger({ name: loggerName, level: 'warn' }), operatorNamespace: namespace,
+    kubeConfig: stack.kube.config,
+    logger: createLogger({ name: loggerName, level: 'warn' }),
+    operatorNamespace: namespace,
     backoff: { baseDelayMs: 200, maxDelayMs: 2000 },
     ...extra,
   });
@@ -64,13 +83,26 @@ export async function connectAndStartOperator(
  * a VaultConnection and VaultAuth both named `default`.
  */
 export async function setUpDefaultAppAuth(
-  stack: TestStack, namespace: string, create: ReturnType<typeof inNamespace>['create'], vaultPath: string, data: Record<string, string>,
+  stack: TestStack,
+  namespace: string,
+  create: ReturnType<typeof inNamespace>['create'],
+  vaultPath: string,
+  data: Record<string, string>,
 ): Promise<void> {
   await stack.createNamespace(namespace);
   await stack.createServiceAccount(namespace, 'app');
   await stack.writePolicy(namespace, `path "secret/data/e2e/${namespace}/*" { capabilities = ["read"] }`);
-  await stack.writeKubernetesRole(namespace, { serviceAccounts: ['app'], namespaces: [namespace], policies: [namespace], audience: 'vault' });
+  await stack.writeKubernetesRole(namespace, {
+    serviceAccounts: ['app'],
+    namespaces: [namespace],
+    policies: [namespace],
+    audience: 'vault',
+  });
   await stack.vaultAdmin.write(`secret/data/${vaultPath}`, { data });
   await create('vaultconnections', 'VaultConnection', 'default', { address: stack.vaultAddr });
-  await create('vaultauths', 'VaultAuth', 'default', { method: 'kubernetes', mount: stack.layout.kubernetesAuthMount, kubernetes: { role: namespace, serviceAccount: 'app', audiences: ['vault'] } });
+  await create('vaultauths', 'VaultAuth', 'default', {
+    method: 'kubernetes',
+    mount: stack.layout.kubernetesAuthMount,
+    kubernetes: { role: namespace, serviceAccount: 'app', audiences: ['vault'] },
+  });
 }

@@ -4,7 +4,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import * as k8s from '@kubernetes/client-node';
 import type { RunningApiServer } from '../kube-apiserver.ts';
 import { startProcess, stopProcess, tailLog, type ManagedProcess } from '../processes.ts';
-import { startCoreDns, startControllerManager, startCsiDriver, startKubelet, startKubeProxy, startScheduler, kubeProxyCleanupArgs } from './components.ts';
+import {
+  startCoreDns,
+  startControllerManager,
+  startCsiDriver,
+  startKubelet,
+  startKubeProxy,
+  startScheduler,
+  kubeProxyCleanupArgs,
+} from './components.ts';
 import { importImages, killLeftovers, startContainerd } from './containerd.ts';
 import { buildImageArchive, bundleServices, type BuiltArchive } from './images.ts';
 import type { ClusterLayout } from './layout.ts';
@@ -25,9 +33,12 @@ const ownerFile = (layout: ClusterLayout): string => path.join(path.dirname(layo
 /** One cluster per machine: refuse while another live `up --cluster` owns it. */
 export function claimMachine(layout: ClusterLayout): void {
   if (process.getuid?.() !== 0) {
-    throw new Error('the cluster tier needs root (containerd, the kubelet, the pod network and iptables); run the tiers below it with `npm run test:api`');
+    throw new Error(
+      'the cluster tier needs root (containerd, the kubelet, the pod network and iptables); run the tiers below it with `npm run test:api`',
+    );
   }
-  if (process.platform !== 'linux') throw new Error('the cluster tier needs Linux; run the tiers below it with `npm run test:api`');
+  if (process.platform !== 'linux')
+    throw new Error('the cluster tier needs Linux; run the tiers below it with `npm run test:api`');
   const file = ownerFile(layout);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const owner = fs.existsSync(file) ? Number(fs.readFileSync(file, 'utf8')) : 0;
@@ -38,7 +49,10 @@ export function claimMachine(layout: ClusterLayout): void {
     } catch {
       alive = false;
     }
-    if (alive) throw new Error(`a cluster is already running on this machine (testenv process ${owner}); stop it first (kill -TERM ${owner})`);
+    if (alive)
+      throw new Error(
+        `a cluster is already running on this machine (testenv process ${owner}); stop it first (kill -TERM ${owner})`,
+      );
   }
   fs.writeFileSync(file, String(process.pid));
 }
@@ -59,11 +73,17 @@ export async function prepareNetwork(layout: ClusterLayout, progress: Progress):
   await timed(progress, 'cluster: pod network and containment', () => setUpNetwork(layout));
 }
 
-export async function prepareRuntime(layout: ClusterLayout, logDir: string, progress: Progress): Promise<{ process: ManagedProcess; archive: BuiltArchive }> {
+export async function prepareRuntime(
+  layout: ClusterLayout,
+  logDir: string,
+  progress: Progress,
+): Promise<{ process: ManagedProcess; archive: BuiltArchive }> {
   const archivePromise = timed(progress, 'cluster: service bundles and image archive', async () => {
     await bundleServices(progress);
     const archive = await buildImageArchive(layout.imagesDir, progress);
-    progress(`images: ${archive.cached ? 'reused' : 'built'} ${path.basename(archive.file)} (${archive.references.join(', ')})`);
+    progress(
+      `images: ${archive.cached ? 'reused' : 'built'} ${path.basename(archive.file)} (${archive.references.join(', ')})`,
+    );
     return archive;
   });
   // Runtime state and IP allocations belong to the previous run; containerd's root (its image
@@ -87,7 +107,14 @@ export async function prepareRuntime(layout: ClusterLayout, logDir: string, prog
 }
 
 /** The node's processes after the API server is up; ends with the node Ready. */
-export async function startNode(layout: ClusterLayout, api: RunningApiServer, workDir: string, logDir: string, progress: Progress, started: ManagedProcess[]): Promise<void> {
+export async function startNode(
+  layout: ClusterLayout,
+  api: RunningApiServer,
+  workDir: string,
+  logDir: string,
+  progress: Progress,
+  started: ManagedProcess[],
+): Promise<void> {
   const dir = path.join(workDir, 'node');
   fs.mkdirSync(dir, { recursive: true });
   const keep = (proc: ManagedProcess): ManagedProcess => {
@@ -107,7 +134,11 @@ export async function startNode(layout: ClusterLayout, api: RunningApiServer, wo
   await timed(progress, 'cluster: node Ready', () => waitForNodeReady(layout, api, started));
 }
 
-async function waitForNodeReady(layout: ClusterLayout, api: RunningApiServer, processes: ManagedProcess[]): Promise<void> {
+async function waitForNodeReady(
+  layout: ClusterLayout,
+  api: RunningApiServer,
+  processes: ManagedProcess[],
+): Promise<void> {
   const config = new k8s.KubeConfig();
   config.loadFromFile(api.kubeconfigPath);
   const core = config.makeApiClient(k8s.CoreV1Api);
@@ -116,7 +147,10 @@ async function waitForNodeReady(layout: ClusterLayout, api: RunningApiServer, pr
   let last = 'not registered';
   while (Date.now() < deadline) {
     const dead = processes.find((p) => p.child.exitCode !== null);
-    if (dead) throw new Error(`${dead.name} exited while the node came up. Last log lines (${dead.logPath}):\n${tailLog(dead)}`);
+    if (dead)
+      throw new Error(
+        `${dead.name} exited while the node came up. Last log lines (${dead.logPath}):\n${tailLog(dead)}`,
+      );
     try {
       const node = await core.readNode({ name: layout.nodeName });
       const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
@@ -133,7 +167,9 @@ async function waitForNodeReady(layout: ClusterLayout, api: RunningApiServer, pr
     await sleep(250);
   }
   const kubelet = processes.find((p) => p.name === 'kubelet');
-  throw new Error(`node ${layout.nodeName} not ready after 120 s: ${last}${kubelet ? `\nkubelet log (${kubelet.logPath}):\n${tailLog(kubelet)}` : ''}`);
+  throw new Error(
+    `node ${layout.nodeName} not ready after 120 s: ${last}${kubelet ? `\nkubelet log (${kubelet.logPath}):\n${tailLog(kubelet)}` : ''}`,
+  );
 }
 
 /**

@@ -10,7 +10,13 @@ import { startProcess, waitUntilReady, type ManagedProcess } from '../processes.
 import type { ClusterLayout } from './layout.ts';
 
 /** A kubeconfig for a client certificate the API server's client CA signs (user = CN, groups = O). */
-async function identityKubeconfig(api: RunningApiServer, dir: string, name: string, commonName: string, organizations: string[] = []): Promise<string> {
+async function identityKubeconfig(
+  api: RunningApiServer,
+  dir: string,
+  name: string,
+  commonName: string,
+  organizations: string[] = [],
+): Promise<string> {
   const cert = await issueCertificate(api.clientCa, { commonName, organizations, usage: 'client' });
   const file = path.join(dir, `${name}.kubeconfig`);
   writeKubeconfig(file, api.url, api.caPem, cert.certPem, cert.keyPem, name);
@@ -28,7 +34,12 @@ async function httpOk(url: string): Promise<boolean> {
  * thresholds are loose, for a small shared disk. The API server reaches it with its client
  * certificate (logs, exec); anonymous access is off.
  */
-export async function startKubelet(layout: ClusterLayout, api: RunningApiServer, dir: string, logDir: string): Promise<ManagedProcess> {
+export async function startKubelet(
+  layout: ClusterLayout,
+  api: RunningApiServer,
+  dir: string,
+  logDir: string,
+): Promise<ManagedProcess> {
   const kubeconfig = await identityKubeconfig(api, dir, 'kubelet', `system:node:${layout.nodeName}`, ['system:nodes']);
   const clientCaFile = path.join(dir, 'client-ca.crt');
   fs.writeFileSync(clientCaFile, api.clientCa.certPem);
@@ -50,7 +61,13 @@ export async function startKubelet(layout: ClusterLayout, api: RunningApiServer,
     resolvConf: '/etc/resolv.conf',
     imageGCHighThresholdPercent: 100,
     imageGCLowThresholdPercent: 99,
-    evictionHard: { 'memory.available': '100Mi', 'nodefs.available': '1%', 'nodefs.inodesFree': '1%', 'imagefs.available': '1%', 'imagefs.inodesFree': '1%' },
+    evictionHard: {
+      'memory.available': '100Mi',
+      'nodefs.available': '1%',
+      'nodefs.inodesFree': '1%',
+      'imagefs.available': '1%',
+      'imagefs.inodesFree': '1%',
+    },
     serializeImagePulls: false,
     staticPodPath: '',
     rotateCertificates: false,
@@ -61,30 +78,40 @@ export async function startKubelet(layout: ClusterLayout, api: RunningApiServer,
   };
   const configFile = path.join(dir, 'kubelet-config.json');
   fs.writeFileSync(configFile, JSON.stringify(config, null, 2));
-  const proc = startProcess('kubelet', binaryPath('kubelet'), [
-    `--config=${configFile}`,
-    `--kubeconfig=${kubeconfig}`,
-    `--root-dir=${layout.kubeletRoot}`,
-    `--cert-dir=${path.join(dir, 'kubelet-pki')}`,
-    `--hostname-override=${layout.nodeName}`,
-    `--node-ip=${layout.gateway}`,
-    '--v=1',
-  ], logDir);
+  const proc = startProcess(
+    'kubelet',
+    binaryPath('kubelet'),
+    [
+      `--config=${configFile}`,
+      `--kubeconfig=${kubeconfig}`,
+      `--root-dir=${layout.kubeletRoot}`,
+      `--cert-dir=${path.join(dir, 'kubelet-pki')}`,
+      `--hostname-override=${layout.nodeName}`,
+      `--node-ip=${layout.gateway}`,
+      '--v=1',
+    ],
+    logDir,
+  );
   await waitUntilReady(proc, () => httpOk('http://127.0.0.1:10248/healthz'), 60_000);
   return proc;
 }
 
 export async function startScheduler(api: RunningApiServer, dir: string, logDir: string): Promise<ManagedProcess> {
   const kubeconfig = await identityKubeconfig(api, dir, 'kube-scheduler', 'system:kube-scheduler');
-  return startProcess('kube-scheduler', binaryPath('kube-scheduler'), [
-    `--kubeconfig=${kubeconfig}`,
-    `--authentication-kubeconfig=${kubeconfig}`,
-    `--authorization-kubeconfig=${kubeconfig}`,
-    '--leader-elect=false',
-    '--bind-address=127.0.0.1',
-    '--secure-port=10259',
-    '--v=1',
-  ], logDir);
+  return startProcess(
+    'kube-scheduler',
+    binaryPath('kube-scheduler'),
+    [
+      `--kubeconfig=${kubeconfig}`,
+      `--authentication-kubeconfig=${kubeconfig}`,
+      `--authorization-kubeconfig=${kubeconfig}`,
+      '--leader-elect=false',
+      '--bind-address=127.0.0.1',
+      '--secure-port=10259',
+      '--v=1',
+    ],
+    logDir,
+  );
 }
 
 /**
@@ -92,43 +119,63 @@ export async function startScheduler(api: RunningApiServer, dir: string, logDir:
  * account and kube-root-ca.crt publishers, EndpointSlices, garbage collection. Each controller gets
  * its own service-account credentials, as in a real cluster.
  */
-export async function startControllerManager(layout: ClusterLayout, api: RunningApiServer, dir: string, logDir: string): Promise<ManagedProcess> {
+export async function startControllerManager(
+  layout: ClusterLayout,
+  api: RunningApiServer,
+  dir: string,
+  logDir: string,
+): Promise<ManagedProcess> {
   const kubeconfig = await identityKubeconfig(api, dir, 'kube-controller-manager', 'system:kube-controller-manager');
   const rootCa = path.join(dir, 'serving-ca.crt');
   fs.writeFileSync(rootCa, api.caPem);
-  return startProcess('kube-controller-manager', binaryPath('kube-controller-manager'), [
-    `--kubeconfig=${kubeconfig}`,
-    `--authentication-kubeconfig=${kubeconfig}`,
-    `--authorization-kubeconfig=${kubeconfig}`,
-    '--leader-elect=false',
-    '--bind-address=127.0.0.1',
-    '--secure-port=10257',
-    '--use-service-account-credentials=true',
-    `--service-account-private-key-file=${api.serviceAccountKeyPath}`,
-    `--root-ca-file=${rootCa}`,
-    `--service-cluster-ip-range=${serviceClusterIpRange}`,
-    `--cluster-cidr=${layout.podCidr}`,
-    '--allocate-node-cidrs=false',
-    '--controllers=*,-nodeipam,-cloud-node-lifecycle,-service-lb-controller,-route,-bootstrapsigner,-tokencleaner',
-    '--v=1',
-  ], logDir);
+  return startProcess(
+    'kube-controller-manager',
+    binaryPath('kube-controller-manager'),
+    [
+      `--kubeconfig=${kubeconfig}`,
+      `--authentication-kubeconfig=${kubeconfig}`,
+      `--authorization-kubeconfig=${kubeconfig}`,
+      '--leader-elect=false',
+      '--bind-address=127.0.0.1',
+      '--secure-port=10257',
+      '--use-service-account-credentials=true',
+      `--service-account-private-key-file=${api.serviceAccountKeyPath}`,
+      `--root-ca-file=${rootCa}`,
+      `--service-cluster-ip-range=${serviceClusterIpRange}`,
+      `--cluster-cidr=${layout.podCidr}`,
+      '--allocate-node-cidrs=false',
+      '--controllers=*,-nodeipam,-cloud-node-lifecycle,-service-lb-controller,-route,-bootstrapsigner,-tokencleaner',
+      '--v=1',
+    ],
+    logDir,
+  );
 }
 
 /** kube-proxy in iptables mode, so ClusterIP Services (webhooks, the chart's Services) work. */
-export async function startKubeProxy(layout: ClusterLayout, api: RunningApiServer, dir: string, logDir: string): Promise<ManagedProcess> {
+export async function startKubeProxy(
+  layout: ClusterLayout,
+  api: RunningApiServer,
+  dir: string,
+  logDir: string,
+): Promise<ManagedProcess> {
   const kubeconfig = await identityKubeconfig(api, dir, 'kube-proxy', 'system:kube-proxy');
-  const proc = startProcess('kube-proxy', binaryPath('kube-proxy'), [
-    `--kubeconfig=${kubeconfig}`,
-    '--proxy-mode=iptables',
-    `--hostname-override=${layout.nodeName}`,
-    `--cluster-cidr=${layout.podCidr}`,
-    '--bind-address=127.0.0.1',
-    '--healthz-bind-address=127.0.0.1:10256',
-    '--metrics-bind-address=127.0.0.1:10249',
-    // Leave the machine's conntrack table size alone.
-    '--conntrack-max-per-core=0',
-    '--v=1',
-  ], logDir);
+  const proc = startProcess(
+    'kube-proxy',
+    binaryPath('kube-proxy'),
+    [
+      `--kubeconfig=${kubeconfig}`,
+      '--proxy-mode=iptables',
+      `--hostname-override=${layout.nodeName}`,
+      `--cluster-cidr=${layout.podCidr}`,
+      '--bind-address=127.0.0.1',
+      '--healthz-bind-address=127.0.0.1:10256',
+      '--metrics-bind-address=127.0.0.1:10249',
+      // Leave the machine's conntrack table size alone.
+      '--conntrack-max-per-core=0',
+      '--v=1',
+    ],
+    logDir,
+  );
   return proc;
 }
 
@@ -142,25 +189,40 @@ export function kubeProxyCleanupArgs(): [string, string[]] {
  * server with read-only RBAC of its own. It runs as a host process, not a Deployment: the kubelet
  * points pods at the gateway address, which needs no Service of its own.
  */
-export async function startCoreDns(layout: ClusterLayout, api: RunningApiServer, dir: string, logDir: string): Promise<ManagedProcess> {
+export async function startCoreDns(
+  layout: ClusterLayout,
+  api: RunningApiServer,
+  dir: string,
+  logDir: string,
+): Promise<ManagedProcess> {
   const kubeconfig = await identityKubeconfig(api, dir, 'coredns', 'vaultbridge:coredns');
   const admin = new k8s.KubeConfig();
   admin.loadFromFile(api.kubeconfigPath);
   const rbac = admin.makeApiClient(k8s.RbacAuthorizationV1Api);
-  await createOrReplace(() => rbac.createClusterRole({ body: {
-    metadata: { name: 'vaultbridge:coredns' },
-    rules: [
-      { apiGroups: [''], resources: ['endpoints', 'services', 'pods', 'namespaces'], verbs: ['list', 'watch'] },
-      { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] },
-    ],
-  } }));
-  await createOrReplace(() => rbac.createClusterRoleBinding({ body: {
-    metadata: { name: 'vaultbridge:coredns' },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'vaultbridge:coredns' },
-    subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'vaultbridge:coredns' }],
-  } }));
+  await createOrReplace(() =>
+    rbac.createClusterRole({
+      body: {
+        metadata: { name: 'vaultbridge:coredns' },
+        rules: [
+          { apiGroups: [''], resources: ['endpoints', 'services', 'pods', 'namespaces'], verbs: ['list', 'watch'] },
+          { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] },
+        ],
+      },
+    }),
+  );
+  await createOrReplace(() =>
+    rbac.createClusterRoleBinding({
+      body: {
+        metadata: { name: 'vaultbridge:coredns' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'vaultbridge:coredns' },
+        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'vaultbridge:coredns' }],
+      },
+    }),
+  );
   const corefile = path.join(dir, 'Corefile');
-  fs.writeFileSync(corefile, `.:53 {
+  fs.writeFileSync(
+    corefile,
+    `.:53 {
     bind ${layout.gateway}
     errors
     health 127.0.0.1:8053
@@ -173,7 +235,8 @@ export async function startCoreDns(layout: ClusterLayout, api: RunningApiServer,
     cache 5
     loadbalance
 }
-`);
+`,
+  );
   const proc = startProcess('coredns', binaryPath('coredns'), ['-conf', corefile], logDir);
   await waitUntilReady(proc, () => httpOk('http://127.0.0.1:8181/ready'), 60_000);
   return proc;
@@ -201,7 +264,10 @@ async function applyCsiDriverObjects(api: RunningApiServer): Promise<void> {
     }
   }
   const extensions = admin.makeApiClient(k8s.ApiextensionsV1Api);
-  for (const name of ['secretproviderclasses.secrets-store.csi.x-k8s.io', 'secretproviderclasspodstatuses.secrets-store.csi.x-k8s.io']) {
+  for (const name of [
+    'secretproviderclasses.secrets-store.csi.x-k8s.io',
+    'secretproviderclasspodstatuses.secrets-store.csi.x-k8s.io',
+  ]) {
     for (let attempt = 0; ; attempt++) {
       const crd = await extensions.readCustomResourceDefinition({ name });
       if (crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) break;
@@ -217,45 +283,73 @@ async function applyCsiDriverObjects(api: RunningApiServer): Promise<void> {
  * acts as its upstream ServiceAccount (kube-system/secrets-store-csi-driver) with its upstream
  * RBAC; rotation is on with a short poll so a test sees a rotation within seconds.
  */
-export async function startCsiDriver(layout: ClusterLayout, api: RunningApiServer, dir: string, logDir: string, options: { rotationPollInterval: string }): Promise<ManagedProcess[]> {
+export async function startCsiDriver(
+  layout: ClusterLayout,
+  api: RunningApiServer,
+  dir: string,
+  logDir: string,
+  options: { rotationPollInterval: string },
+): Promise<ManagedProcess[]> {
   await applyCsiDriverObjects(api);
   const admin = new k8s.KubeConfig();
   admin.loadFromFile(api.kubeconfigPath);
   const core = admin.makeApiClient(k8s.CoreV1Api);
-  await createOrReplace(() => core.createNamespacedServiceAccount({ namespace: 'kube-system', body: { metadata: { name: 'secrets-store-csi-driver' } } }));
+  await createOrReplace(() =>
+    core.createNamespacedServiceAccount({
+      namespace: 'kube-system',
+      body: { metadata: { name: 'secrets-store-csi-driver' } },
+    }),
+  );
   const { status } = await core.createNamespacedServiceAccountToken({
     namespace: 'kube-system',
     name: 'secrets-store-csi-driver',
     body: { spec: { audiences: [], expirationSeconds: 7 * 24 * 3600 } },
   });
   const kubeconfig = path.join(dir, 'secrets-store-csi-driver.kubeconfig');
-  fs.writeFileSync(kubeconfig, JSON.stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: 'testenv', cluster: { server: api.url, 'certificate-authority-data': Buffer.from(api.caPem).toString('base64') } }],
-    users: [{ name: 'secrets-store-csi-driver', user: { token: status?.token } }],
-    contexts: [{ name: 'testenv', context: { cluster: 'testenv', user: 'secrets-store-csi-driver' } }],
-    'current-context': 'testenv',
-  }), { mode: 0o600 });
+  fs.writeFileSync(
+    kubeconfig,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [
+        {
+          name: 'testenv',
+          cluster: { server: api.url, 'certificate-authority-data': Buffer.from(api.caPem).toString('base64') },
+        },
+      ],
+      users: [{ name: 'secrets-store-csi-driver', user: { token: status?.token } }],
+      contexts: [{ name: 'testenv', context: { cluster: 'testenv', user: 'secrets-store-csi-driver' } }],
+      'current-context': 'testenv',
+    }),
+    { mode: 0o600 },
+  );
 
   const pluginDir = path.join(layout.kubeletRoot, 'plugins/csi-secrets-store');
   const socket = path.join(pluginDir, 'csi.sock');
   fs.mkdirSync(pluginDir, { recursive: true });
   fs.mkdirSync(layout.providersDir, { recursive: true });
   fs.rmSync(socket, { force: true });
-  const driver = startProcess('secrets-store-csi-driver', binaryPath('secrets-store-csi-driver'), [
-    `--endpoint=unix://${socket}`,
-    `--nodeid=${layout.nodeName}`,
-    `--provider-volume=${layout.providersDir}`,
-    '--metrics-addr=127.0.0.1:8095',
-    '--enable-secret-rotation=true',
-    `--rotation-poll-interval=${options.rotationPollInterval}`,
-    '--provider-health-check=false',
-    '--v=2',
-  ], logDir, { env: { ...process.env, KUBECONFIG: kubeconfig } });
-  const registrar = startProcess('csi-registrar', binaryPath('csi-registrar'), [
-    `--csi-address=${socket}`,
-    `--plugin-registration-path=${path.join(layout.kubeletRoot, 'plugins_registry')}`,
-  ], logDir);
+  const driver = startProcess(
+    'secrets-store-csi-driver',
+    binaryPath('secrets-store-csi-driver'),
+    [
+      `--endpoint=unix://${socket}`,
+      `--nodeid=${layout.nodeName}`,
+      `--provider-volume=${layout.providersDir}`,
+      '--metrics-addr=127.0.0.1:8095',
+      '--enable-secret-rotation=true',
+      `--rotation-poll-interval=${options.rotationPollInterval}`,
+      '--provider-health-check=false',
+      '--v=2',
+    ],
+    logDir,
+    { env: { ...process.env, KUBECONFIG: kubeconfig } },
+  );
+  const registrar = startProcess(
+    'csi-registrar',
+    binaryPath('csi-registrar'),
+    [`--csi-address=${socket}`, `--plugin-registration-path=${path.join(layout.kubeletRoot, 'plugins_registry')}`],
+    logDir,
+  );
   return [driver, registrar];
 }

@@ -52,14 +52,19 @@ export function ctr(layout: ClusterLayout, args: string[], timeoutMs = 120_000):
 }
 
 export async function startContainerd(layout: ClusterLayout, logDir: string): Promise<ManagedProcess> {
-  for (const dir of [layout.containerdRoot, layout.containerdState, path.dirname(layout.containerdSocket)]) fs.mkdirSync(dir, { recursive: true });
+  for (const dir of [layout.containerdRoot, layout.containerdState, path.dirname(layout.containerdSocket)])
+    fs.mkdirSync(dir, { recursive: true });
   const configPath = path.join(layout.stateDir, 'containerd/config.toml');
   fs.writeFileSync(configPath, config(layout));
   const proc = startProcess('containerd', 'containerd', ['--config', configPath, '--log-level', 'warn'], logDir);
-  await waitUntilReady(proc, async () => {
-    await ctr(layout, ['version'], 5_000);
-    return true;
-  }, 60_000);
+  await waitUntilReady(
+    proc,
+    async () => {
+      await ctr(layout, ['version'], 5_000);
+      return true;
+    },
+    60_000,
+  );
   return proc;
 }
 
@@ -131,9 +136,13 @@ function clusterProcesses(layout: ClusterLayout, daemons: boolean): number[] {
 }
 
 async function unmountUnder(dirs: string[]): Promise<void> {
-  const mounts = fs.readFileSync('/proc/self/mounts', 'utf8').split('\n')
+  const mounts = fs
+    .readFileSync('/proc/self/mounts', 'utf8')
+    .split('\n')
     .map((line) => line.split(' ')[1]?.replace(/\\040/g, ' '))
-    .filter((target): target is string => !!target && dirs.some((dir) => target === dir || target.startsWith(`${dir}/`)));
+    .filter(
+      (target): target is string => !!target && dirs.some((dir) => target === dir || target.startsWith(`${dir}/`)),
+    );
   // Deepest first, so a mount inside another comes off before its parent.
   for (const target of mounts.sort((a, b) => b.length - a.length)) {
     await run('umount', ['-l', target]).catch(() => undefined);

@@ -5,12 +5,15 @@ import { DockerfileError, nodeMajorOf, parseDockerfile } from './dockerfile.ts';
 import { nodeBinary, servicePackages } from './images.ts';
 
 describe('parseDockerfile', () => {
-  it.each(servicePackages)('understands every instruction of packages/%s/Dockerfile, on the Node major the repo pins', (pkg) => {
-    const recipe = parseDockerfile(fs.readFileSync(path.join(repoRoot, 'packages', pkg, 'Dockerfile'), 'utf8'));
-    expect(nodeMajorOf(recipe.from)).toBe(nodeBinary().major);
-    expect(recipe.entrypoint?.length).toBeGreaterThan(0);
-    expect(recipe.steps.some((s) => s.kind === 'copy')).toBe(true);
-  });
+  it.each(servicePackages)(
+    'understands every instruction of packages/%s/Dockerfile, on the Node major the repo pins',
+    (pkg) => {
+      const recipe = parseDockerfile(fs.readFileSync(path.join(repoRoot, 'packages', pkg, 'Dockerfile'), 'utf8'));
+      expect(nodeMajorOf(recipe.from)).toBe(nodeBinary().major);
+      expect(recipe.entrypoint?.length).toBeGreaterThan(0);
+      expect(recipe.steps.some((s) => s.kind === 'copy')).toBe(true);
+    },
+  );
 
   it('reads the instructions our Dockerfiles use, with continuation lines and comments', () => {
     const recipe = parseDockerfile(`# a comment

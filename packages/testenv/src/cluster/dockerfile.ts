@@ -39,7 +39,8 @@ function instructions(text: string): Array<[string, string, number]> {
     const full = (pending + line).trim();
     pending = '';
     const match = /^(\S+)\s+([\s\S]*)$/.exec(full);
-    if (!match?.[1] || match[2] === undefined) throw new DockerfileError(`line ${startLine}: cannot read instruction '${full}'`);
+    if (!match?.[1] || match[2] === undefined)
+      throw new DockerfileError(`line ${startLine}: cannot read instruction '${full}'`);
     result.push([match[1].toUpperCase(), match[2], startLine]);
   });
   if (pending !== '') throw new DockerfileError('the Dockerfile ends with a line continuation');
@@ -64,19 +65,31 @@ export function parseDockerfile(text: string): ImageRecipe {
   for (const [instruction, args, line] of instructions(text)) {
     switch (instruction) {
       case 'FROM':
-        if (recipe.from) throw new DockerfileError(`line ${line}: multi-stage builds are not supported by the local builder`);
+        if (recipe.from)
+          throw new DockerfileError(`line ${line}: multi-stage builds are not supported by the local builder`);
         recipe.from = args.trim();
         break;
       case 'WORKDIR':
-        recipe.workdir = args.trim().startsWith('/') ? args.trim() : `${recipe.workdir.replace(/\/$/, '')}/${args.trim()}`;
+        recipe.workdir = args.trim().startsWith('/')
+          ? args.trim()
+          : `${recipe.workdir.replace(/\/$/, '')}/${args.trim()}`;
         recipe.steps.push({ kind: 'run', script: `mkdir -p '${recipe.workdir}'` });
         break;
       case 'COPY': {
         const words = args.trim().split(/\s+/);
-        if (words.some((word) => word.startsWith('--'))) throw new DockerfileError(`line ${line}: COPY flags (${words.filter((w) => w.startsWith('--')).join(' ')}) are not supported`);
+        if (words.some((word) => word.startsWith('--')))
+          throw new DockerfileError(
+            `line ${line}: COPY flags (${words.filter((w) => w.startsWith('--')).join(' ')}) are not supported`,
+          );
         if (words.length < 2) throw new DockerfileError(`line ${line}: COPY needs a source and a destination`);
         const destination = words.at(-1)!;
-        recipe.steps.push({ kind: 'copy', sources: words.slice(0, -1), destination: destination.startsWith('/') ? destination : `${recipe.workdir.replace(/\/$/, '')}/${destination}` });
+        recipe.steps.push({
+          kind: 'copy',
+          sources: words.slice(0, -1),
+          destination: destination.startsWith('/')
+            ? destination
+            : `${recipe.workdir.replace(/\/$/, '')}/${destination}`,
+        });
         break;
       }
       case 'RUN':
@@ -87,12 +100,14 @@ export function parseDockerfile(text: string): ImageRecipe {
         break;
       case 'ENV': {
         const match = /^(\w+)[=\s]\s*(.*)$/.exec(args.trim());
-        if (!match?.[1] || match[2] === undefined) throw new DockerfileError(`line ${line}: ENV must be 'ENV NAME=value'`);
+        if (!match?.[1] || match[2] === undefined)
+          throw new DockerfileError(`line ${line}: ENV must be 'ENV NAME=value'`);
         recipe.env[match[1]] = match[2];
         break;
       }
       case 'EXPOSE':
-        for (const port of args.trim().split(/\s+/)) recipe.exposedPorts.push(port.includes('/') ? port : `${port}/tcp`);
+        for (const port of args.trim().split(/\s+/))
+          recipe.exposedPorts.push(port.includes('/') ? port : `${port}/tcp`);
         break;
       case 'ENTRYPOINT':
         recipe.entrypoint = execForm(args.trim(), instruction, line);
@@ -103,7 +118,9 @@ export function parseDockerfile(text: string): ImageRecipe {
         recipe.cmd = execForm(args.trim(), instruction, line);
         break;
       default:
-        throw new DockerfileError(`line ${line}: the local image builder does not understand ${instruction}; teach packages/testenv/src/cluster/dockerfile.ts or change the Dockerfile`);
+        throw new DockerfileError(
+          `line ${line}: the local image builder does not understand ${instruction}; teach packages/testenv/src/cluster/dockerfile.ts or change the Dockerfile`,
+        );
     }
   }
   if (!recipe.from) throw new DockerfileError('the Dockerfile has no FROM');
@@ -113,6 +130,9 @@ export function parseDockerfile(text: string): ImageRecipe {
 /** The Node major a `node:<major>-…` base names, or an error naming what the builder provides. */
 export function nodeMajorOf(from: string): number {
   const match = /^node:(\d+)(-[\w.-]+)?$/.exec(from);
-  if (!match?.[1]) throw new DockerfileError(`FROM ${from}: the local builder provides only node:<major>-… bases (from the npm 'node' package)`);
+  if (!match?.[1])
+    throw new DockerfileError(
+      `FROM ${from}: the local builder provides only node:<major>-… bases (from the npm 'node' package)`,
+    );
   return Number(match[1]);
 }

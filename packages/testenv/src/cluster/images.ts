@@ -33,7 +33,9 @@ export function serviceImage(pkg: ServicePackage): ServiceImage {
 /** The Node binary the images carry: the npm `node` package's, the one the repo pins. */
 export function nodeBinary(): { file: string; major: number; version: string } {
   const file = fs.realpathSync(path.join(repoRoot, 'node_modules/.bin/node'));
-  const { version } = JSON.parse(fs.readFileSync(path.join(repoRoot, 'node_modules/node/package.json'), 'utf8')) as { version: string };
+  const { version } = JSON.parse(fs.readFileSync(path.join(repoRoot, 'node_modules/node/package.json'), 'utf8')) as {
+    version: string;
+  };
   return { file, major: Number(version.split('.')[0]), version };
 }
 
@@ -51,7 +53,24 @@ async function sha256File(file: string): Promise<string> {
 /** A reproducible layer tarball of a directory: sorted, owned by root, timestamps zeroed. */
 async function tarLayer(dir: string, out: string): Promise<Layer> {
   const entries = fs.readdirSync(dir).sort();
-  await run('tar', ['--sort=name', '--mtime=@0', '--owner=0', '--group=0', '--numeric-owner', '--format=posix', '--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime', '-C', dir, '-cf', out, ...entries], { timeoutMs: 300_000 });
+  await run(
+    'tar',
+    [
+      '--sort=name',
+      '--mtime=@0',
+      '--owner=0',
+      '--group=0',
+      '--numeric-owner',
+      '--format=posix',
+      '--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime',
+      '-C',
+      dir,
+      '-cf',
+      out,
+      ...entries,
+    ],
+    { timeoutMs: 300_000 },
+  );
   return { file: out, diffId: `sha256:${await sha256File(out)}` };
 }
 
@@ -63,7 +82,8 @@ async function sharedLibraries(binary: string): Promise<Array<[string, string]>>
     const match = /(?:=>\s*)?(\/\S+)\s+\(0x/.exec(line);
     if (match?.[1]) libraries.push([match[1], fs.realpathSync(match[1])]);
   }
-  if (libraries.length === 0) throw new Error(`ldd found no shared libraries for ${binary}: is it a dynamic Linux executable?`);
+  if (libraries.length === 0)
+    throw new Error(`ldd found no shared libraries for ${binary}: is it a dynamic Linux executable?`);
   return libraries;
 }
 
@@ -91,7 +111,10 @@ async function buildNodeBase(root: string): Promise<void> {
     fs.symlinkSync('/bin/busybox', target);
   }
   fs.mkdirSync(path.join(root, 'etc'), { recursive: true });
-  fs.writeFileSync(path.join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\nnode:x:1000:1000::/home/node:/bin/sh\n');
+  fs.writeFileSync(
+    path.join(root, 'etc/passwd'),
+    'root:x:0:0:root:/root:/bin/sh\nnode:x:1000:1000::/home/node:/bin/sh\n',
+  );
   fs.writeFileSync(path.join(root, 'etc/group'), 'root:x:0:\nnode:x:1000:\n');
   for (const dir of ['tmp', 'root', 'home/node']) fs.mkdirSync(path.join(root, dir), { recursive: true });
   fs.chmodSync(path.join(root, 'tmp'), 0o1777);
@@ -102,7 +125,8 @@ function copyInto(contextDir: string, merged: string, sources: string[], destina
   const toDir = destination.endsWith('/') || sources.length > 1;
   for (const source of sources) {
     const from = path.join(contextDir, source);
-    if (!fs.existsSync(from)) throw new Error(`COPY ${source}: ${from} does not exist (run the package's bundle step first)`);
+    if (!fs.existsSync(from))
+      throw new Error(`COPY ${source}: ${from} does not exist (run the package's bundle step first)`);
     const isDir = fs.statSync(from).isDirectory();
     const target = path.join(merged, toDir && !isDir ? path.join(destination, path.basename(source)) : destination);
     fs.mkdirSync(isDir ? target : path.dirname(target), { recursive: true });
@@ -120,11 +144,21 @@ async function buildServiceLayer(image: ServiceImage, baseRoot: string, work: st
   const overlayWork = path.join(work, 'work');
   const merged = path.join(work, 'merged');
   for (const dir of [upper, overlayWork, merged]) fs.mkdirSync(dir, { recursive: true });
-  await run('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${baseRoot},upperdir=${upper},workdir=${overlayWork}`, merged]);
+  await run('mount', [
+    '-t',
+    'overlay',
+    'overlay',
+    '-o',
+    `lowerdir=${baseRoot},upperdir=${upper},workdir=${overlayWork}`,
+    merged,
+  ]);
   try {
     for (const step of image.recipe.steps) {
       if (step.kind === 'copy') copyInto(image.contextDir, merged, step.sources, step.destination);
-      else await run('chroot', [merged, '/bin/sh', '-c', `cd / && export PATH=${defaultPath} && ${step.script}`], { timeoutMs: 120_000 });
+      else
+        await run('chroot', [merged, '/bin/sh', '-c', `cd / && export PATH=${defaultPath} && ${step.script}`], {
+          timeoutMs: 120_000,
+        });
     }
   } finally {
     await run('umount', [merged]);
@@ -160,7 +194,13 @@ async function inputsKey(images: ServiceImage[]): Promise<string> {
       if (step.kind !== 'copy') continue;
       for (const source of step.sources) {
         const from = path.join(image.contextDir, source);
-        const files = fs.statSync(from).isDirectory() ? fs.readdirSync(from, { recursive: true, encoding: 'utf8' }).map((f) => path.join(from, f)).filter((f) => fs.statSync(f).isFile()).sort() : [from];
+        const files = fs.statSync(from).isDirectory()
+          ? fs
+              .readdirSync(from, { recursive: true, encoding: 'utf8' })
+              .map((f) => path.join(from, f))
+              .filter((f) => fs.statSync(f).isFile())
+              .sort()
+          : [from];
         for (const file of files) hash.update(`${path.relative(image.contextDir, file)} ${await sha256File(file)}\n`);
       }
     }
@@ -173,12 +213,18 @@ async function inputsKey(images: ServiceImage[]): Promise<string> {
  * the Node base layer, stored once), in `<imagesDir>/images-<inputs hash>.tar`. The bundles must be
  * built first (bundleServices).
  */
-export async function buildImageArchive(imagesDir: string, progress: (message: string) => void = () => {}): Promise<BuiltArchive> {
+export async function buildImageArchive(
+  imagesDir: string,
+  progress: (message: string) => void = () => {},
+): Promise<BuiltArchive> {
   const images = servicePackages.map(serviceImage);
   const node = nodeBinary();
   for (const image of images) {
     const wanted = nodeMajorOf(image.recipe.from);
-    if (wanted !== node.major) throw new Error(`packages/${image.pkg}/Dockerfile wants Node ${wanted} (FROM ${image.recipe.from}) but the repo pins Node ${node.version}: make them agree`);
+    if (wanted !== node.major)
+      throw new Error(
+        `packages/${image.pkg}/Dockerfile wants Node ${wanted} (FROM ${image.recipe.from}) but the repo pins Node ${node.version}: make them agree`,
+      );
   }
   const references = [sandboxImage, ...images.map((i) => i.reference)];
   fs.mkdirSync(imagesDir, { recursive: true });
@@ -223,12 +269,18 @@ export async function buildImageArchive(imagesDir: string, progress: (message: s
       const own = await addLayer(upper);
       const { recipe } = image;
       addImage(image.reference, [base, own], {
-        Env: [`PATH=${defaultPath}`, `NODE_VERSION=${node.version}`, ...Object.entries(recipe.env).map(([k, v]) => `${k}=${v}`)],
+        Env: [
+          `PATH=${defaultPath}`,
+          `NODE_VERSION=${node.version}`,
+          ...Object.entries(recipe.env).map(([k, v]) => `${k}=${v}`),
+        ],
         WorkingDir: recipe.workdir,
         ...(recipe.user ? { User: recipe.user } : {}),
         ...(recipe.entrypoint ? { Entrypoint: recipe.entrypoint } : {}),
         ...(recipe.cmd ? { Cmd: recipe.cmd } : {}),
-        ...(recipe.exposedPorts.length > 0 ? { ExposedPorts: Object.fromEntries(recipe.exposedPorts.map((p) => [p, {}])) } : {}),
+        ...(recipe.exposedPorts.length > 0
+          ? { ExposedPorts: Object.fromEntries(recipe.exposedPorts.map((p) => [p, {}])) }
+          : {}),
       });
       progress(`images: ${image.reference} built`);
     }
@@ -237,7 +289,9 @@ export async function buildImageArchive(imagesDir: string, progress: (message: s
     await run('tar', ['-C', archive, '-cf', `${file}.tmp`, ...entries], { timeoutMs: 300_000 });
     fs.renameSync(`${file}.tmp`, file);
     // Older archives are never used again.
-    for (const old of fs.readdirSync(imagesDir)) if (/^images-[0-9a-f]+\.tar$/.test(old) && path.join(imagesDir, old) !== file) fs.rmSync(path.join(imagesDir, old));
+    for (const old of fs.readdirSync(imagesDir))
+      if (/^images-[0-9a-f]+\.tar$/.test(old) && path.join(imagesDir, old) !== file)
+        fs.rmSync(path.join(imagesDir, old));
     return { file, references, cached: false };
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
@@ -257,15 +311,22 @@ function newestMtime(dir: string): number {
 
 /** The workspace packages `pkg` depends on (their sources are bundled into its bundles). */
 function workspaceDependencies(pkg: ServicePackage): string[] {
-  const { dependencies = {} } = JSON.parse(fs.readFileSync(path.join(repoRoot, 'packages', pkg, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
-  return Object.keys(dependencies).filter((name) => name.startsWith('@vaultbridge/')).map((name) => name.slice('@vaultbridge/'.length));
+  const { dependencies = {} } = JSON.parse(
+    fs.readFileSync(path.join(repoRoot, 'packages', pkg, 'package.json'), 'utf8'),
+  ) as { dependencies?: Record<string, string> };
+  return Object.keys(dependencies)
+    .filter((name) => name.startsWith('@vaultbridge/'))
+    .map((name) => name.slice('@vaultbridge/'.length));
 }
 
 /** True when every bundle of the package is newer than its sources, its workspace dependencies' and the bundler. */
 function bundlesFresh(pkg: ServicePackage): boolean {
   const bundleDir = path.join(repoRoot, 'packages', pkg, 'dist/bundle');
   if (!fs.existsSync(bundleDir)) return false;
-  const bundles = fs.readdirSync(bundleDir).filter((f) => f.endsWith('.mjs')).map((f) => fs.statSync(path.join(bundleDir, f)).mtimeMs);
+  const bundles = fs
+    .readdirSync(bundleDir)
+    .filter((f) => f.endsWith('.mjs'))
+    .map((f) => fs.statSync(path.join(bundleDir, f)).mtimeMs);
   if (bundles.length === 0) return false;
   const inputs = Math.max(
     newestMtime(path.join(repoRoot, 'packages', pkg, 'src')),
@@ -281,7 +342,10 @@ function bundlesFresh(pkg: ServicePackage): boolean {
 export async function bundleServices(progress: (message: string) => void = () => {}): Promise<void> {
   for (const pkg of servicePackages) {
     if (bundlesFresh(pkg)) continue;
-    await run('npm', ['run', '--silent', 'bundle', '--workspace', `@vaultbridge/${pkg}`], { timeoutMs: 300_000, cwd: repoRoot });
+    await run('npm', ['run', '--silent', 'bundle', '--workspace', `@vaultbridge/${pkg}`], {
+      timeoutMs: 300_000,
+      cwd: repoRoot,
+    });
     progress(`images: bundled @vaultbridge/${pkg}`);
   }
 }

@@ -27,7 +27,9 @@ export interface ClusterLayout {
   firewallChain: string;
 }
 
-export function clusterLayout(stateDir = process.env.VAULTBRIDGE_CLUSTER_DIR ?? '/var/lib/vaultbridge-cluster'): ClusterLayout {
+export function clusterLayout(
+  stateDir = process.env.VAULTBRIDGE_CLUSTER_DIR ?? '/var/lib/vaultbridge-cluster',
+): ClusterLayout {
   return {
     stateDir,
     containerdRoot: path.join(stateDir, 'containerd/root'),

@@ -26,7 +26,10 @@ export async function setUpNetwork(layout: ClusterLayout): Promise<void> {
 
 function writeSysctl(name: string, value: string): void {
   const file = path.join('/proc/sys', name);
-  if (!fs.existsSync(file)) throw new Error(`${file} is missing: the kernel lacks ${name.includes('bridge') ? 'br_netfilter' : 'IPv4 forwarding'}, which the pod network needs`);
+  if (!fs.existsSync(file))
+    throw new Error(
+      `${file} is missing: the kernel lacks ${name.includes('bridge') ? 'br_netfilter' : 'IPv4 forwarding'}, which the pod network needs`,
+    );
   fs.writeFileSync(file, value);
 }
 

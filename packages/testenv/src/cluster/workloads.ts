@@ -34,24 +34,44 @@ export function clusterEnv(stack: TestStack, missingNode: string): ClusterStack 
 
 export function helm(stack: TestStack, ...args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(binaryPath('helm'), [...args, '--kubeconfig', stack.handle.kubeconfigPath], { timeout: 300_000, encoding: 'utf8' }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`helm ${args[0]} failed: ${stderr.trim() || error.message}`));
-      else resolve(stdout);
-    });
+    execFile(
+      binaryPath('helm'),
+      [...args, '--kubeconfig', stack.handle.kubeconfigPath],
+      { timeout: 300_000, encoding: 'utf8' },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`helm ${args[0]} failed: ${stderr.trim() || error.message}`));
+        else resolve(stdout);
+      },
+    );
   });
 }
 
 /** The chart with every method on, pointed at the stack's Vault as pods reach it. Idempotent. */
 export async function installChart(env: ClusterStack, extraSets: string[] = []): Promise<void> {
-  await helm(env.stack, 'upgrade', '--install', release, path.join(repoRoot, 'charts/vaultbridge'), '--namespace', chartNamespace, '--create-namespace',
-    '--set', `global.vault.address=${env.cluster.vaultAddrForPods}`, ...extraSets.flatMap((s) => ['--set', s]));
+  await helm(
+    env.stack,
+    'upgrade',
+    '--install',
+    release,
+    path.join(repoRoot, 'charts/vaultbridge'),
+    '--namespace',
+    chartNamespace,
+    '--create-namespace',
+    '--set',
+    `global.vault.address=${env.cluster.vaultAddrForPods}`,
+    ...extraSets.flatMap((s) => ['--set', s]),
+  );
   await waitForPodsReady(env, chartNamespace, `app.kubernetes.io/instance=${release}`);
 }
 
 function podState(pod: k8s.V1Pod): string {
   const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
   const containers = statuses.map((s) => {
-    const state = s.state?.waiting ? `waiting ${s.state.waiting.reason ?? ''} ${s.state.waiting.message ?? ''}` : s.state?.terminated ? `terminated ${s.state.terminated.reason ?? ''} (${s.state.terminated.exitCode})` : 'running';
+    const state = s.state?.waiting
+      ? `waiting ${s.state.waiting.reason ?? ''} ${s.state.waiting.message ?? ''}`
+      : s.state?.terminated
+        ? `terminated ${s.state.terminated.reason ?? ''} (${s.state.terminated.exitCode})`
+        : 'running';
     return `${s.name}: ${state.trim()}${s.ready ? ' ready' : ''} restarts=${s.restartCount}`;
   });
   return `${pod.metadata?.name} ${pod.status?.phase}: ${containers.join('; ') || 'no containers yet'}`;
@@ -61,12 +81,21 @@ function podState(pod: k8s.V1Pod): string {
 export async function diagnose(env: ClusterStack, namespace: string): Promise<string> {
   const pods = await env.stack.kube.core.listNamespacedPod({ namespace });
   const events = await env.stack.kube.core.listNamespacedEvent({ namespace });
-  const warnings = events.items.filter((e) => e.type === 'Warning').slice(-15).map((e) => `${e.involvedObject.kind}/${e.involvedObject.name}: ${e.reason} ${e.message ?? ''}`);
+  const warnings = events.items
+    .filter((e) => e.type === 'Warning')
+    .slice(-15)
+    .map((e) => `${e.involvedObject.kind}/${e.involvedObject.name}: ${e.reason} ${e.message ?? ''}`);
   return [`pods in ${namespace}:`, ...pods.items.map(podState), 'warning events:', ...warnings].join('\n  ');
 }
 
 /** Polls until `probe` returns a value; on timeout the error carries the namespace's diagnosis. */
-export async function waitFor<T>(env: ClusterStack, namespace: string, what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
+export async function waitFor<T>(
+  env: ClusterStack,
+  namespace: string,
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 120_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError = '';
   while (Date.now() < deadline) {
@@ -78,19 +107,37 @@ export async function waitFor<T>(env: ClusterStack, namespace: string, what: str
     }
     await sleep(500);
   }
-  throw new Error(`${what} did not happen within ${timeoutMs / 1000} s${lastError ? ` (last error: ${lastError})` : ''}\n  ${await diagnose(env, namespace)}`);
+  throw new Error(
+    `${what} did not happen within ${timeoutMs / 1000} s${lastError ? ` (last error: ${lastError})` : ''}\n  ${await diagnose(env, namespace)}`,
+  );
 }
 
 function isReady(pod: k8s.V1Pod): boolean {
-  return pod.status?.phase === 'Running' && (pod.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+  return (
+    pod.status?.phase === 'Running' &&
+    (pod.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True')
+  );
 }
 
 /** Waits until at least one pod matches and every matching pod is Ready. */
-export async function waitForPodsReady(env: ClusterStack, namespace: string, labelSelector: string, timeoutMs = 180_000): Promise<k8s.V1Pod[]> {
-  return waitFor(env, namespace, `every pod with ${labelSelector} Ready`, async () => {
-    const pods = (await env.stack.kube.core.listNamespacedPod({ namespace, labelSelector })).items.filter((p) => !p.metadata?.deletionTimestamp);
-    return pods.length > 0 && pods.every(isReady) ? pods : undefined;
-  }, timeoutMs);
+export async function waitForPodsReady(
+  env: ClusterStack,
+  namespace: string,
+  labelSelector: string,
+  timeoutMs = 180_000,
+): Promise<k8s.V1Pod[]> {
+  return waitFor(
+    env,
+    namespace,
+    `every pod with ${labelSelector} Ready`,
+    async () => {
+      const pods = (await env.stack.kube.core.listNamespacedPod({ namespace, labelSelector })).items.filter(
+        (p) => !p.metadata?.deletionTimestamp,
+      );
+      return pods.length > 0 && pods.every(isReady) ? pods : undefined;
+    },
+    timeoutMs,
+  );
 }
 
 export async function podLog(env: ClusterStack, namespace: string, pod: string, container: string): Promise<string> {

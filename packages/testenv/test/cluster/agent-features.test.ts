@@ -6,7 +6,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { appNamespace, clusterStack, installChart, lastPrint, podLog, printingContainer, waitFor, waitForPodsReady, type ClusterStack } from './support.ts';
+import {
+  appNamespace,
+  clusterStack,
+  installChart,
+  lastPrint,
+  podLog,
+  printingContainer,
+  waitFor,
+  waitForPodsReady,
+  type ClusterStack,
+} from './support.ts';
 
 const env: ClusterStack = clusterStack();
 const { databaseMount, kubernetesAuthMount } = env.stack.layout;
@@ -26,14 +36,20 @@ interface AuditEntry {
 
 function auditResponses(): AuditEntry[] {
   const text = fs.existsSync(auditFile) ? fs.readFileSync(auditFile, 'utf8') : '';
-  return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as AuditEntry).filter((e) => e.type === 'response' && !e.error);
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as AuditEntry)
+    .filter((e) => e.type === 'response' && !e.error);
 }
 
 /** Successful logins with this test's role, and credentials issued from its database role (nobody else uses either). */
 function counts(): { logins: number; credentials: number } {
   const responses = auditResponses();
   return {
-    logins: responses.filter((e) => e.request?.path === `auth/${kubernetesAuthMount}/login` && e.auth?.metadata?.role === role).length,
+    logins: responses.filter(
+      (e) => e.request?.path === `auth/${kubernetesAuthMount}/login` && e.auth?.metadata?.role === role,
+    ).length,
     credentials: responses.filter((e) => e.request?.path === `${databaseMount}/creds/${dbRole}`).length,
   };
 }
@@ -51,17 +67,27 @@ async function logsIn(user: string, password: string): Promise<void> {
 }
 
 async function deployment(name: string, annotations: Record<string, string>, show: string): Promise<string> {
-  await env.apps.createNamespacedDeployment({ namespace, body: {
-    metadata: { name },
-    spec: {
-      replicas: 1,
-      selector: { matchLabels: { app: name } },
-      template: {
-        metadata: { labels: { app: name }, annotations: { 'vault.hashicorp.com/agent-inject': 'true', 'vault.hashicorp.com/role': role, ...annotations } },
-        spec: { serviceAccountName: 'app', containers: [printingContainer(env.cluster.images.injector, show)] },
+  await env.apps.createNamespacedDeployment({
+    namespace,
+    body: {
+      metadata: { name },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: name } },
+        template: {
+          metadata: {
+            labels: { app: name },
+            annotations: {
+              'vault.hashicorp.com/agent-inject': 'true',
+              'vault.hashicorp.com/role': role,
+              ...annotations,
+            },
+          },
+          spec: { serviceAccountName: 'app', containers: [printingContainer(env.cluster.images.injector, show)] },
+        },
       },
     },
-  } });
+  });
   const [pod] = await waitForPodsReady(env, namespace, `app=${name}`);
   expect(pod!.metadata?.annotations?.['vault.hashicorp.com/agent-inject-status']).toBe('injected');
   return pod!.metadata!.name!;
@@ -74,7 +100,10 @@ beforeAll(async () => {
   role = `${namespace}-app`;
   dbRole = `${namespace}-db`;
   await env.stack.writeDatabaseRole(dbRole, { defaultTtl: '1h', maxTtl: '2h' });
-  await env.stack.writePolicy(role, `path "secret/data/${namespace}/*" { capabilities = ["read"] }\npath "${databaseMount}/creds/${dbRole}" { capabilities = ["read"] }\n`);
+  await env.stack.writePolicy(
+    role,
+    `path "secret/data/${namespace}/*" { capabilities = ["read"] }\npath "${databaseMount}/creds/${dbRole}" { capabilities = ["read"] }\n`,
+  );
   await env.stack.writeKubernetesRole(role, { serviceAccounts: ['app'], namespaces: [namespace], policies: [role] });
   fs.rmSync(auditFile, { force: true });
   await env.stack.vaultAdmin.write(`sys/audit/${auditDevice}`, { type: 'file', options: { file_path: auditFile } });
@@ -92,9 +121,16 @@ describe('the agent on a real node', () => {
   });
 
   /** Deploys an app printing the database credential and the secrets directory; returns the counts its pod cost. */
-  async function databasePod(name: string, extra: Record<string, string>): Promise<{ pod: string; sidecarLog: string; cost: { logins: number; credentials: number } }> {
+  async function databasePod(
+    name: string,
+    extra: Record<string, string>,
+  ): Promise<{ pod: string; sidecarLog: string; cost: { logins: number; credentials: number } }> {
     const before = counts();
-    const pod = await deployment(name, { ...dbAnnotations(), ...extra }, 'cat /vault/secrets/db; echo; ls -A /vault/secrets');
+    const pod = await deployment(
+      name,
+      { ...dbAnnotations(), ...extra },
+      'cat /vault/secrets/db; echo; ls -A /vault/secrets',
+    );
     // The sidecar is done with Vault for now (handover taken or fresh login, first render) when it says so.
     const sidecarLog = await waitFor(env, namespace, 'the sidecar reporting its first render', async () => {
       const log = await podLog(env, namespace, pod, 'vault-agent');
@@ -108,7 +144,11 @@ describe('the agent on a real node', () => {
     const [user, password] = print.split('\n')[0]!.split(' ');
     await logsIn(user!, password!);
     const after = counts();
-    return { pod, sidecarLog, cost: { logins: after.logins - before.logins, credentials: after.credentials - before.credentials } };
+    return {
+      pod,
+      sidecarLog,
+      cost: { logins: after.logins - before.logins, credentials: after.credentials - before.credentials },
+    };
   }
 
   it('hands init’s token and database credential to the sidecar: one login and one credential for the pod', async () => {
@@ -119,7 +159,9 @@ describe('the agent on a real node', () => {
     // The sidecar deleted the hidden handover file when it took it.
     const print = lastPrint(await podLog(env, namespace, pod, 'app'));
     expect(print?.split('\n').slice(1)).toEqual(['db', '']);
-    const sidecar = (await env.stack.kube.core.readNamespacedPod({ namespace, name: pod })).status?.containerStatuses?.find((s) => s.name === 'vault-agent');
+    const sidecar = (
+      await env.stack.kube.core.readNamespacedPod({ namespace, name: pod })
+    ).status?.containerStatuses?.find((s) => s.name === 'vault-agent');
     expect([sidecar?.ready, sidecar?.restartCount]).toEqual([true, 0]);
     expect(cost).toEqual({ logins: 1, credentials: 1 });
   });
@@ -134,13 +176,19 @@ describe('the agent on a real node', () => {
     // Quotes, `$` and backquotes: the shell that reads the env file must take every byte literally.
     const value = `it's "$HOME" \`id\` $(id) *`;
     await env.stack.vaultAdmin.write(`secret/data/${namespace}/env`, { data: { password: value } });
-    const pod = await deployment('env', {
-      'vault.hashicorp.com/agent-inject-secret-pw': `secret/data/${namespace}/env`,
-      'vault.hashicorp.com/agent-inject-template-pw': `{{ with secret "secret/data/${namespace}/env" }}{{ .Data.data.password }}{{ end }}`,
-      'vault.hashicorp.com/agent-inject-env-pw': 'DB_PASSWORD',
-    }, `printf '%s\\n' "$DB_PASSWORD"; tr '\\0' '\\n' < /proc/1/environ | grep -c '^DB_PASSWORD='`);
+    const pod = await deployment(
+      'env',
+      {
+        'vault.hashicorp.com/agent-inject-secret-pw': `secret/data/${namespace}/env`,
+        'vault.hashicorp.com/agent-inject-template-pw': `{{ with secret "secret/data/${namespace}/env" }}{{ .Data.data.password }}{{ end }}`,
+        'vault.hashicorp.com/agent-inject-env-pw': 'DB_PASSWORD',
+      },
+      `printf '%s\\n' "$DB_PASSWORD"; tr '\\0' '\\n' < /proc/1/environ | grep -c '^DB_PASSWORD='`,
+    );
 
-    const print = await waitFor(env, namespace, 'the app printing its DB_PASSWORD', async () => lastPrint(await podLog(env, namespace, pod, 'app')));
+    const print = await waitFor(env, namespace, 'the app printing its DB_PASSWORD', async () =>
+      lastPrint(await podLog(env, namespace, pod, 'app')),
+    );
     // The variable is in the app's own environment (PID 1: the wrapper shell exec'd the app).
     expect(print).toBe(`${value}\n1\n`);
     const spec = await env.stack.kube.core.readNamespacedPod({ namespace, name: pod });
@@ -150,10 +198,14 @@ describe('the agent on a real node', () => {
 
   it('serves the app through the cache listener without a token', async () => {
     await env.stack.vaultAdmin.write(`secret/data/${namespace}/cache`, { data: { password: 'through-the-listener' } });
-    const pod = await deployment('cache', {
-      'vault.hashicorp.com/agent-inject-secret-unused': `secret/data/${namespace}/cache`,
-      'vault.hashicorp.com/agent-cache-enable': 'true',
-    }, `wget -qO- http://127.0.0.1:8200/v1/secret/data/${namespace}/cache`);
+    const pod = await deployment(
+      'cache',
+      {
+        'vault.hashicorp.com/agent-inject-secret-unused': `secret/data/${namespace}/cache`,
+        'vault.hashicorp.com/agent-cache-enable': 'true',
+      },
+      `wget -qO- http://127.0.0.1:8200/v1/secret/data/${namespace}/cache`,
+    );
 
     const print = await waitFor(env, namespace, 'the app reading through the listener', async () => {
       const last = lastPrint(await podLog(env, namespace, pod, 'app'));

@@ -25,7 +25,11 @@ describe('helm install charts/vaultbridge on a real node', () => {
     // Ready through their readiness probes, and no container restarted (liveness probes pass).
     for (const pod of pods) {
       for (const status of pod.status?.containerStatuses ?? []) {
-        expect({ pod: pod.metadata?.name, ready: status.ready, restarts: status.restartCount }).toEqual({ pod: pod.metadata?.name, ready: true, restarts: 0 });
+        expect({ pod: pod.metadata?.name, ready: status.ready, restarts: status.restartCount }).toEqual({
+          pod: pod.metadata?.name,
+          ready: true,
+          restarts: 0,
+        });
       }
     }
   });
@@ -40,7 +44,10 @@ describe('helm install charts/vaultbridge on a real node', () => {
     for (const pod of pods) {
       for (const container of pod.spec!.containers) {
         const log = await podLog(env, chartNamespace, pod.metadata!.name!, container.name);
-        expect({ pod: pod.metadata?.name, forbidden: log.split('\n').filter((line) => /forbidden/i.test(line)) }).toEqual({ pod: pod.metadata?.name, forbidden: [] });
+        expect({
+          pod: pod.metadata?.name,
+          forbidden: log.split('\n').filter((line) => /forbidden/i.test(line)),
+        }).toEqual({ pod: pod.metadata?.name, forbidden: [] });
       }
     }
   });
@@ -50,10 +57,13 @@ describe('helm install charts/vaultbridge on a real node', () => {
     ['csiProvider', 'vaultbridge-csi-provider'],
     ['operator', 'vaultbridge-operator'],
   ])('turns %s off and on again by values, the others staying Ready', async (component, label) => {
-    const pods = (selector: string) => env.stack.kube.core.listNamespacedPod({ namespace: chartNamespace, labelSelector: selector });
+    const pods = (selector: string) =>
+      env.stack.kube.core.listNamespacedPod({ namespace: chartNamespace, labelSelector: selector });
     try {
       await installChart(env, [`${component}.enabled=false`]);
-      await waitFor(env, chartNamespace, `the ${label} pods gone`, async () => ((await pods(`app.kubernetes.io/name=${label}`)).items.length === 0 ? true : undefined));
+      await waitFor(env, chartNamespace, `the ${label} pods gone`, async () =>
+        (await pods(`app.kubernetes.io/name=${label}`)).items.length === 0 ? true : undefined,
+      );
       const others = await waitForPodsReady(env, chartNamespace, `app.kubernetes.io/instance=${release}`);
       expect(others.map((p) => p.metadata?.labels?.['app.kubernetes.io/name'])).not.toContain(label);
     } finally {
@@ -65,25 +75,104 @@ describe('helm install charts/vaultbridge on a real node', () => {
   // What the API server itself answers for each component's service account (SubjectAccessReview):
   // the permissions the running pods need are granted, and neighbouring ones are not.
   it.each([
-    ['injector', 'patch its own MutatingWebhookConfiguration', true, { group: 'admissionregistration.k8s.io', resource: 'mutatingwebhookconfigurations', verb: 'patch', name: `${release}-vaultbridge-injector` }],
-    ['injector', "patch someone else's MutatingWebhookConfiguration", false, { group: 'admissionregistration.k8s.io', resource: 'mutatingwebhookconfigurations', verb: 'patch', name: 'other' }],
-    ['injector', 'read its certificate Secret', true, { resource: 'secrets', verb: 'get', namespace: chartNamespace, name: `${release}-vaultbridge-injector-certs` }],
-    ['injector', 'list Secrets in its namespace', false, { resource: 'secrets', verb: 'list', namespace: chartNamespace }],
-    ['injector', 'read Secrets of an app namespace', false, { resource: 'secrets', verb: 'get', namespace: 'default', name: 'x' }],
-    ['csi-provider', "request a pod's service-account token", true, { resource: 'serviceaccounts', subresource: 'token', verb: 'create', namespace: 'default', name: 'app' }],
-    ['csi-provider', 'read its HMAC key Secret', true, { resource: 'secrets', verb: 'get', namespace: chartNamespace, name: 'vault-csi-provider-hmac-key' }],
-    ['csi-provider', 'read any other Secret', false, { resource: 'secrets', verb: 'get', namespace: chartNamespace, name: 'x' }],
+    [
+      'injector',
+      'patch its own MutatingWebhookConfiguration',
+      true,
+      {
+        group: 'admissionregistration.k8s.io',
+        resource: 'mutatingwebhookconfigurations',
+        verb: 'patch',
+        name: `${release}-vaultbridge-injector`,
+      },
+    ],
+    [
+      'injector',
+      "patch someone else's MutatingWebhookConfiguration",
+      false,
+      {
+        group: 'admissionregistration.k8s.io',
+        resource: 'mutatingwebhookconfigurations',
+        verb: 'patch',
+        name: 'other',
+      },
+    ],
+    [
+      'injector',
+      'read its certificate Secret',
+      true,
+      { resource: 'secrets', verb: 'get', namespace: chartNamespace, name: `${release}-vaultbridge-injector-certs` },
+    ],
+    [
+      'injector',
+      'list Secrets in its namespace',
+      false,
+      { resource: 'secrets', verb: 'list', namespace: chartNamespace },
+    ],
+    [
+      'injector',
+      'read Secrets of an app namespace',
+      false,
+      { resource: 'secrets', verb: 'get', namespace: 'default', name: 'x' },
+    ],
+    [
+      'csi-provider',
+      "request a pod's service-account token",
+      true,
+      { resource: 'serviceaccounts', subresource: 'token', verb: 'create', namespace: 'default', name: 'app' },
+    ],
+    [
+      'csi-provider',
+      'read its HMAC key Secret',
+      true,
+      { resource: 'secrets', verb: 'get', namespace: chartNamespace, name: 'vault-csi-provider-hmac-key' },
+    ],
+    [
+      'csi-provider',
+      'read any other Secret',
+      false,
+      { resource: 'secrets', verb: 'get', namespace: chartNamespace, name: 'x' },
+    ],
     ['csi-provider', 'list pods', false, { resource: 'pods', verb: 'list' }],
-    ['operator', 'write destination Secrets in app namespaces', true, { resource: 'secrets', verb: 'update', namespace: 'default' }],
-    ['operator', 'delete Secrets in app namespaces', false, { resource: 'secrets', verb: 'delete', namespace: 'default' }],
-    ['operator', 'restart a Deployment', true, { group: 'apps', resource: 'deployments', verb: 'patch', namespace: 'default' }],
+    [
+      'operator',
+      'write destination Secrets in app namespaces',
+      true,
+      { resource: 'secrets', verb: 'update', namespace: 'default' },
+    ],
+    [
+      'operator',
+      'delete Secrets in app namespaces',
+      false,
+      { resource: 'secrets', verb: 'delete', namespace: 'default' },
+    ],
+    [
+      'operator',
+      'restart a Deployment',
+      true,
+      { group: 'apps', resource: 'deployments', verb: 'patch', namespace: 'default' },
+    ],
     ['operator', 'create pods', false, { resource: 'pods', verb: 'create', namespace: 'default' }],
-    ['operator', 'delete Deployments', false, { group: 'apps', resource: 'deployments', verb: 'delete', namespace: 'default' }],
-  ] as Array<[string, string, boolean, k8s.V1ResourceAttributes]>)('%s may %s: %s', async (component, _what, allowed, attributes) => {
-    const authorization = env.stack.kube.config.makeApiClient(k8s.AuthorizationV1Api);
-    const review = await authorization.createSubjectAccessReview({ body: {
-      spec: { user: `system:serviceaccount:${chartNamespace}:${release}-vaultbridge-${component}`, groups: ['system:serviceaccounts', `system:serviceaccounts:${chartNamespace}`, 'system:authenticated'], resourceAttributes: attributes },
-    } });
-    expect(review.status?.allowed ?? false).toBe(allowed);
-  });
+    [
+      'operator',
+      'delete Deployments',
+      false,
+      { group: 'apps', resource: 'deployments', verb: 'delete', namespace: 'default' },
+    ],
+  ] as Array<[string, string, boolean, k8s.V1ResourceAttributes]>)(
+    '%s may %s: %s',
+    async (component, _what, allowed, attributes) => {
+      const authorization = env.stack.kube.config.makeApiClient(k8s.AuthorizationV1Api);
+      const review = await authorization.createSubjectAccessReview({
+        body: {
+          spec: {
+            user: `system:serviceaccount:${chartNamespace}:${release}-vaultbridge-${component}`,
+            groups: ['system:serviceaccounts', `system:serviceaccounts:${chartNamespace}`, 'system:authenticated'],
+            resourceAttributes: attributes,
+          },
+        },
+      });
+      expect(review.status?.allowed ?? false).toBe(allowed);
+    },
+  );
 });

@@ -11,19 +11,37 @@ import { clusterStack } from './support.ts';
 
 const env = clusterStack();
 
-interface ManifestEntry { Config: string; RepoTags: string[]; Layers: string[] }
-interface ImageConfig { config: { Entrypoint?: string[]; Cmd?: string[]; User?: string; WorkingDir?: string; ExposedPorts?: Record<string, object>; Env?: string[] } }
+interface ManifestEntry {
+  Config: string;
+  RepoTags: string[];
+  Layers: string[];
+}
+interface ImageConfig {
+  config: {
+    Entrypoint?: string[];
+    Cmd?: string[];
+    User?: string;
+    WorkingDir?: string;
+    ExposedPorts?: Record<string, object>;
+    Env?: string[];
+  };
+}
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'vaultbridge-images-'));
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
 function extract(member: string): string {
   const out = path.join(work, member.replaceAll('/', '_'));
-  if (!fs.existsSync(out)) fs.writeFileSync(out, execFileSync('tar', ['-xOf', env.cluster.imageArchive, member], { maxBuffer: 512 * 1024 * 1024 }));
+  if (!fs.existsSync(out))
+    fs.writeFileSync(
+      out,
+      execFileSync('tar', ['-xOf', env.cluster.imageArchive, member], { maxBuffer: 512 * 1024 * 1024 }),
+    );
   return out;
 }
 
-const manifest = (): ManifestEntry[] => JSON.parse(fs.readFileSync(extract('manifest.json'), 'utf8')) as ManifestEntry[];
+const manifest = (): ManifestEntry[] =>
+  JSON.parse(fs.readFileSync(extract('manifest.json'), 'utf8')) as ManifestEntry[];
 const sha = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
 
 describe.each(servicePackages)('the %s image', (pkg) => {
@@ -34,8 +52,19 @@ describe.each(servicePackages)('the %s image', (pkg) => {
     expect(entry).toBeDefined();
     const { config } = JSON.parse(fs.readFileSync(extract(entry!.Config), 'utf8')) as ImageConfig;
     const { recipe } = image;
-    expect({ entrypoint: config.Entrypoint, cmd: config.Cmd, user: config.User, workdir: config.WorkingDir, ports: Object.keys(config.ExposedPorts ?? {}) })
-      .toEqual({ entrypoint: recipe.entrypoint, cmd: recipe.cmd, user: recipe.user, workdir: recipe.workdir, ports: recipe.exposedPorts });
+    expect({
+      entrypoint: config.Entrypoint,
+      cmd: config.Cmd,
+      user: config.User,
+      workdir: config.WorkingDir,
+      ports: Object.keys(config.ExposedPorts ?? {}),
+    }).toEqual({
+      entrypoint: recipe.entrypoint,
+      cmd: recipe.cmd,
+      user: recipe.user,
+      workdir: recipe.workdir,
+      ports: recipe.exposedPorts,
+    });
     expect(config.Env).toContain(`NODE_VERSION=${nodeBinary().version}`);
   });
 
@@ -48,10 +77,22 @@ describe.each(servicePackages)('the %s image', (pkg) => {
       for (const source of step.sources) {
         const from = path.join(image.contextDir, source);
         const files = fs.statSync(from).isDirectory()
-          ? fs.readdirSync(from, { recursive: true, encoding: 'utf8' }).filter((f) => fs.statSync(path.join(from, f)).isFile()).map((f) => [path.join(from, f), path.join(step.destination, f)] as const)
-          : [[from, step.destination.endsWith('/') || step.sources.length > 1 ? path.join(step.destination, path.basename(source)) : step.destination] as const];
+          ? fs
+              .readdirSync(from, { recursive: true, encoding: 'utf8' })
+              .filter((f) => fs.statSync(path.join(from, f)).isFile())
+              .map((f) => [path.join(from, f), path.join(step.destination, f)] as const)
+          : [
+              [
+                from,
+                step.destination.endsWith('/') || step.sources.length > 1
+                  ? path.join(step.destination, path.basename(source))
+                  : step.destination,
+              ] as const,
+            ];
         for (const [host, inImage] of files) {
-          const inLayer = execFileSync('tar', ['-xOf', ownLayer, inImage.replace(/^\//, '')], { maxBuffer: 64 * 1024 * 1024 });
+          const inLayer = execFileSync('tar', ['-xOf', ownLayer, inImage.replace(/^\//, '')], {
+            maxBuffer: 64 * 1024 * 1024,
+          });
           expect({ file: inImage, sha: sha(inLayer) }).toEqual({ file: inImage, sha: sha(fs.readFileSync(host)) });
         }
       }
@@ -59,7 +100,9 @@ describe.each(servicePackages)('the %s image', (pkg) => {
   });
 
   it('shares the Node base layer with the other images and runs the pinned Node', () => {
-    const entries = manifest().filter((m) => servicePackages.some((p) => m.RepoTags.includes(serviceImage(p).reference)));
+    const entries = manifest().filter((m) =>
+      servicePackages.some((p) => m.RepoTags.includes(serviceImage(p).reference)),
+    );
     expect(new Set(entries.map((m) => m.Layers[0])).size).toBe(1);
     const base = extract(entries[0]!.Layers[0]!);
     const node = execFileSync('tar', ['-xOf', base, 'usr/local/bin/node'], { maxBuffer: 512 * 1024 * 1024 });

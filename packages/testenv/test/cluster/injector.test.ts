@@ -2,7 +2,17 @@
 // from the locally built image, logs in to Vault with the pod's service-account token and renders
 // the file the app reads.
 import * as k8s from '@kubernetes/client-node';
-import { appNamespace, clusterStack, installChart, lastPrint, podLog, printingContainer, waitFor, waitForPodsReady, type ClusterStack } from './support.ts';
+import {
+  appNamespace,
+  clusterStack,
+  installChart,
+  lastPrint,
+  podLog,
+  printingContainer,
+  waitFor,
+  waitForPodsReady,
+  type ClusterStack,
+} from './support.ts';
 
 const env: ClusterStack = clusterStack();
 const secretFile = '/vault/secrets/config.txt';
@@ -20,7 +30,11 @@ async function vaultRole(namespace: string): Promise<string> {
   return role;
 }
 
-function agentAnnotations(role: string, secretPath: string, extra: Record<string, string> = {}): Record<string, string> {
+function agentAnnotations(
+  role: string,
+  secretPath: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return {
     'vault.hashicorp.com/agent-inject': 'true',
     'vault.hashicorp.com/role': role,
@@ -42,17 +56,23 @@ describe('the injector on a real node', () => {
     const namespace = await appNamespace(env, 'inj');
     const path = await vaultSecret(namespace, 'first-password');
     const role = await vaultRole(namespace);
-    await env.apps.createNamespacedDeployment({ namespace, body: {
-      metadata: { name: 'web' },
-      spec: {
-        replicas: 1,
-        selector: { matchLabels: { app: 'web' } },
-        template: {
-          metadata: { labels: { app: 'web' }, annotations: agentAnnotations(role, path) },
-          spec: { serviceAccountName: 'app', containers: [printingContainer(env.cluster.images.injector, `cat ${secretFile}`)] },
+    await env.apps.createNamespacedDeployment({
+      namespace,
+      body: {
+        metadata: { name: 'web' },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: { app: 'web' } },
+          template: {
+            metadata: { labels: { app: 'web' }, annotations: agentAnnotations(role, path) },
+            spec: {
+              serviceAccountName: 'app',
+              containers: [printingContainer(env.cluster.images.injector, `cat ${secretFile}`)],
+            },
+          },
         },
       },
-    } });
+    });
     const [pod] = await waitForPodsReady(env, namespace, 'app=web');
     const name = pod!.metadata!.name!;
     expect(pod!.metadata?.annotations?.['vault.hashicorp.com/agent-inject-status']).toBe('injected');
@@ -60,30 +80,44 @@ describe('the injector on a real node', () => {
     expect(pod!.spec?.containers.map((c) => c.name)).toEqual(expect.arrayContaining(['app', 'vault-agent']));
 
     await waitFor(env, namespace, 'the app printing the first password', async () =>
-      lastPrint(await podLog(env, namespace, name, 'app')) === 'password=first-password\n' ? true : undefined);
+      lastPrint(await podLog(env, namespace, name, 'app')) === 'password=first-password\n' ? true : undefined,
+    );
     await vaultSecret(namespace, 'second-password');
     await waitFor(env, namespace, 'the app printing the rotated password', async () =>
-      lastPrint(await podLog(env, namespace, name, 'app')) === 'password=second-password\n' ? true : undefined);
+      lastPrint(await podLog(env, namespace, name, 'app')) === 'password=second-password\n' ? true : undefined,
+    );
   });
 
   it('lets a Job complete with the agent as a native sidecar', async () => {
     const namespace = await appNamespace(env, 'inj-job');
     const path = await vaultSecret(namespace, 'job-password');
     const role = await vaultRole(namespace);
-    await env.batch.createNamespacedJob({ namespace, body: {
-      metadata: { name: 'once' },
-      spec: {
-        backoffLimit: 0,
-        template: {
-          metadata: { annotations: agentAnnotations(role, path, { 'vault.hashicorp.com/agent-native-sidecar': 'true' }) },
-          spec: {
-            serviceAccountName: 'app',
-            restartPolicy: 'Never',
-            containers: [{ name: 'app', image: env.cluster.images.injector, imagePullPolicy: 'Never', command: ['/bin/sh', '-c', `cat ${secretFile}`] }],
+    await env.batch.createNamespacedJob({
+      namespace,
+      body: {
+        metadata: { name: 'once' },
+        spec: {
+          backoffLimit: 0,
+          template: {
+            metadata: {
+              annotations: agentAnnotations(role, path, { 'vault.hashicorp.com/agent-native-sidecar': 'true' }),
+            },
+            spec: {
+              serviceAccountName: 'app',
+              restartPolicy: 'Never',
+              containers: [
+                {
+                  name: 'app',
+                  image: env.cluster.images.injector,
+                  imagePullPolicy: 'Never',
+                  command: ['/bin/sh', '-c', `cat ${secretFile}`],
+                },
+              ],
+            },
           },
         },
       },
-    } });
+    });
     const job = await waitFor(env, namespace, 'the Job succeeding', async () => {
       const current = await env.batch.readNamespacedJob({ namespace, name: 'once' });
       if ((current.status?.failed ?? 0) > 0) throw new Error('the Job failed');
@@ -99,10 +133,16 @@ describe('the injector on a real node', () => {
   it('never starts the app of a pod whose Vault role is wrong', async () => {
     const namespace = await appNamespace(env, 'inj-deny');
     const path = await vaultSecret(namespace, 'unreachable');
-    await env.stack.kube.core.createNamespacedPod({ namespace, body: {
-      metadata: { name: 'denied', annotations: agentAnnotations('no-such-role', path) },
-      spec: { serviceAccountName: 'app', containers: [printingContainer(env.cluster.images.injector, `cat ${secretFile}`)] },
-    } });
+    await env.stack.kube.core.createNamespacedPod({
+      namespace,
+      body: {
+        metadata: { name: 'denied', annotations: agentAnnotations('no-such-role', path) },
+        spec: {
+          serviceAccountName: 'app',
+          containers: [printingContainer(env.cluster.images.injector, `cat ${secretFile}`)],
+        },
+      },
+    });
     // The init agent's login is refused and it keeps retrying (as vault-agent does); the app never starts.
     await waitFor(env, namespace, 'the init agent reporting the refused login', async () => {
       const log = await podLog(env, namespace, 'denied', 'vault-agent-init');

@@ -23,13 +23,23 @@ describe('the pod network', () => {
     const namespace = await appNamespace(env, 'net');
     const apiPort = Number(new URL(env.stack.handle.apiServer.url).port);
     const before = droppedPackets();
-    await env.stack.kube.core.createNamespacedPod({ namespace, body: {
-      metadata: { name: 'probe' },
-      spec: {
-        restartPolicy: 'Never',
-        containers: [{ name: 'probe', image: env.cluster.images.injector, imagePullPolicy: 'Never', command: ['/bin/sh', '-c', `${connect(env.cluster.nodeAddress, apiPort)}; ${connect('192.0.2.1', 443)}`] }],
+    await env.stack.kube.core.createNamespacedPod({
+      namespace,
+      body: {
+        metadata: { name: 'probe' },
+        spec: {
+          restartPolicy: 'Never',
+          containers: [
+            {
+              name: 'probe',
+              image: env.cluster.images.injector,
+              imagePullPolicy: 'Never',
+              command: ['/bin/sh', '-c', `${connect(env.cluster.nodeAddress, apiPort)}; ${connect('192.0.2.1', 443)}`],
+            },
+          ],
+        },
       },
-    } });
+    });
     await waitFor(env, namespace, 'the probe pod finishing', async () => {
       const pod = await env.stack.kube.core.readNamespacedPod({ namespace, name: 'probe' });
       if (pod.status?.phase === 'Failed') throw new Error('the probe pod failed');

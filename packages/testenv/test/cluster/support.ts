@@ -3,8 +3,24 @@
 import { sharedStack } from '../../src/index.ts';
 import { clusterEnv, type ClusterStack } from '../../src/cluster/workloads.ts';
 
-export { appNamespace, chartNamespace, diagnose, helm, installChart, lastPrint, podLog, printingContainer, release, waitFor, waitForPodsReady, type ClusterStack } from '../../src/cluster/workloads.ts';
+export {
+  appNamespace,
+  chartNamespace,
+  diagnose,
+  helm,
+  installChart,
+  lastPrint,
+  podLog,
+  printingContainer,
+  release,
+  waitFor,
+  waitForPodsReady,
+  type ClusterStack,
+} from '../../src/cluster/workloads.ts';
 
 export function clusterStack(): ClusterStack {
-  return clusterEnv(sharedStack(), `the stack named by VAULTBRIDGE_STACK runs no node: start it with 'vaultbridge-testenv up --cluster' (npm run test:cluster does)`);
+  return clusterEnv(
+    sharedStack(),
+    `the stack named by VAULTBRIDGE_STACK runs no node: start it with 'vaultbridge-testenv up --cluster' (npm run test:cluster does)`,
+  );
 }

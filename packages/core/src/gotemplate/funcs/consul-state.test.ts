@@ -19,14 +19,20 @@ function setup(text: string, resolve: DependencyResolver) {
 
 test('scratch starts empty on every execution, so a render pass never sees the last one', async () => {
   let reads = 0;
-  const { render } = setup('{{ with secret "s/a" }}{{ scratch.SetX "first" .Data.data.v }}{{ else }}{{ scratch.SetX "first" "none" }}{{ end }}{{ scratch.Get "first" }}', async () => kv({ v: `v${++reads}` }));
+  const { render } = setup(
+    '{{ with secret "s/a" }}{{ scratch.SetX "first" .Data.data.v }}{{ else }}{{ scratch.SetX "first" "none" }}{{ end }}{{ scratch.Get "first" }}',
+    async () => kv({ v: `v${++reads}` }),
+  );
   // Pass 1 had no secret yet and set "first" to "none"; pass 2 starts from an empty scratch again.
   expect(await render()).toBe('v1');
   expect(await render()).toBe('v1');
 });
 
 test('writeToFile writes once, after the last pass, with the value that pass rendered', async () => {
-  const { writes, render } = setup('{{ with secret "s/a" }}{{ .Data.data.v | writeToFile "/vault/secrets/v.txt" "" "100" "0640" "append,newline" }}{{ end }}{{ "x" | writeToFile "/vault/secrets/x" "app" "" "4755" }}done', async () => kv({ v: 'secret-value' }));
+  const { writes, render } = setup(
+    '{{ with secret "s/a" }}{{ .Data.data.v | writeToFile "/vault/secrets/v.txt" "" "100" "0640" "append,newline" }}{{ end }}{{ "x" | writeToFile "/vault/secrets/x" "app" "" "4755" }}done',
+    async () => kv({ v: 'secret-value' }),
+  );
   expect(await render()).toBe('done');
   expect(writes).toEqual([
     { path: '/vault/secrets/v.txt', user: '', group: '100', mode: 0o640, append: true, content: 'secret-value\n' },
@@ -35,16 +41,25 @@ test('writeToFile writes once, after the last pass, with the value that pass ren
 });
 
 test('a failing render writes nothing', async () => {
-  const { writes, render } = setup('{{ "x" | writeToFile "/vault/secrets/a" "" "" "0644" }}{{ with secret "s/a" }}{{ .Data.data.v | mustEnv }}{{ end }}', async () => kv({ v: 'NOT_SET_ANYWHERE' }));
+  const { writes, render } = setup(
+    '{{ "x" | writeToFile "/vault/secrets/a" "" "" "0644" }}{{ with secret "s/a" }}{{ .Data.data.v | mustEnv }}{{ end }}',
+    async () => kv({ v: 'NOT_SET_ANYWHERE' }),
+  );
   await expect(render()).rejects.toThrow(/required environment variable NOT_SET_ANYWHERE is empty/);
   expect(writes).toEqual([]);
 });
 
 test('writeToFile without a writer fails naming the path; bad permissions fail as strconv does', async () => {
   const brain = new DependencyBrain();
-  const template = GoTemplate.parse('t', '{{ "x" | writeToFile "/etc/passwd" "" "" "0644" }}', { funcs: consulTemplateFuncs({ brain }) });
-  await expect(renderWithDependencies(template, brain, async () => null)).rejects.toThrow('writeToFile "/etc/passwd": this renderer writes no files');
-  const bad = GoTemplate.parse('t', '{{ "x" | writeToFile "/a" "" "" "rw" }}', { funcs: consulTemplateFuncs({ brain }) });
+  const template = GoTemplate.parse('t', '{{ "x" | writeToFile "/etc/passwd" "" "" "0644" }}', {
+    funcs: consulTemplateFuncs({ brain }),
+  });
+  await expect(renderWithDependencies(template, brain, async () => null)).rejects.toThrow(
+    'writeToFile "/etc/passwd": this renderer writes no files',
+  );
+  const bad = GoTemplate.parse('t', '{{ "x" | writeToFile "/a" "" "" "rw" }}', {
+    funcs: consulTemplateFuncs({ brain }),
+  });
   expect(() => bad.execute({})).toThrow('error calling writeToFile: strconv.ParseUint: parsing "rw": invalid syntax');
 });
 
@@ -54,20 +69,30 @@ test('file reads only inside its roots, never through a symlink out of them', ()
     fs.writeFileSync(path.join(root, 'in.txt'), 'inside');
     fs.symlinkSync('/etc/hostname', path.join(root, 'link'));
     const read = confinedFileReader([root]);
-    const render = (text: string) => GoTemplate.parse('t', text, { funcs: consulTemplateFuncs({ brain: new DependencyBrain(), readFile: read }) }).execute({});
+    const render = (text: string) =>
+      GoTemplate.parse('t', text, {
+        funcs: consulTemplateFuncs({ brain: new DependencyBrain(), readFile: read }),
+      }).execute({});
     expect(render(`{{ file "${root}/in.txt" }}`)).toBe('inside');
     expect(() => render(`{{ file "${root}/link" }}`)).toThrow(/outside the readable volumes/);
     expect(() => render('{{ file "/etc/hostname" }}')).toThrow(/outside the readable volumes/);
     expect(() => render('{{ file "relative.txt" }}')).toThrow(/must be absolute/);
-    expect(() => GoTemplate.parse('t', '{{ file "/x" }}', { funcs: consulTemplateFuncs({ brain: new DependencyBrain() }) }).execute({})).toThrow(/reads no files/);
+    expect(() =>
+      GoTemplate.parse('t', '{{ file "/x" }}', {
+        funcs: consulTemplateFuncs({ brain: new DependencyBrain() }),
+      }).execute({}),
+    ).toThrow(/reads no files/);
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }
 });
 
 test('plugin, sockaddr and spew_* are refused with the reason', () => {
-  const render = (text: string) => GoTemplate.parse('t', text, { funcs: consulTemplateFuncs({ brain: new DependencyBrain() }) }).execute({});
-  expect(() => render('{{ plugin "/bin/sh" "-c" "id" }}')).toThrow(/error calling plugin: plugin runs a program inside the agent container/);
+  const render = (text: string) =>
+    GoTemplate.parse('t', text, { funcs: consulTemplateFuncs({ brain: new DependencyBrain() }) }).execute({});
+  expect(() => render('{{ plugin "/bin/sh" "-c" "id" }}')).toThrow(
+    /error calling plugin: plugin runs a program inside the agent container/,
+  );
   expect(() => render('{{ sockaddr "GetPrivateIP" }}')).toThrow(/downward API/);
   expect(() => render('{{ spew_sdump . }}')).toThrow(/toJSONPretty/);
 });

@@ -65,31 +65,42 @@ export function scratchValue(state: () => ExecutionState): GoTyped {
   const methods = new Map<string, GoFunction>([
     ['Key', fn(['string'], (k) => values().has(s(k)))],
     ['Get', fn(['string'], (k) => values().get(s(k)) ?? null)],
-    ['Set', fn(['string', 'any'], (k, v) => {
-      values().set(s(k), v);
-      return '';
-    })],
-    ['SetX', fn(['string', 'any'], (k, v) => {
-      if (!values().has(s(k))) values().set(s(k), v);
-      return '';
-    })],
+    [
+      'Set',
+      fn(['string', 'any'], (k, v) => {
+        values().set(s(k), v);
+        return '';
+      }),
+    ],
+    [
+      'SetX',
+      fn(['string', 'any'], (k, v) => {
+        if (!values().has(s(k))) values().set(s(k), v);
+        return '';
+      }),
+    ],
     ['MapSet', fn(['string', 'string', 'any'], (k, mk, v) => mapSet(s(k), s(mk), v, true))],
     ['MapSetX', fn(['string', 'string', 'any'], (k, mk, v) => mapSet(s(k), s(mk), v, false))],
-    ['MapValues', fn(['string'], (k) => {
-      const m = values().get(s(k));
-      // Go returns a nil []interface{} for a key that holds no map (it prints "[]").
-      if (m === undefined || !isGoInterfaceMap(m)) return [];
-      return sortedKeys(m).map((key) => m.get(key) as GoValue);
-    })],
+    [
+      'MapValues',
+      fn(['string'], (k) => {
+        const m = values().get(s(k));
+        // Go returns a nil []interface{} for a key that holds no map (it prints "[]").
+        if (m === undefined || !isGoInterfaceMap(m)) return [];
+        return sortedKeys(m).map((key) => m.get(key) as GoValue);
+      }),
+    ],
   ]);
   return new GoTyped('*template.Scratch', 'struct', {}, '&{<scratch>}', methods);
 }
 
 /** strconv.ParseUint(text, 8, 32)'s error as consul-template returns it. */
 function parsePermissions(text: string): number {
-  if (!/^[0-7]+$/.test(text)) throw new GoFuncError(`strconv.ParseUint: parsing ${JSON.stringify(text)}: invalid syntax`);
+  if (!/^[0-7]+$/.test(text))
+    throw new GoFuncError(`strconv.ParseUint: parsing ${JSON.stringify(text)}: invalid syntax`);
   const value = BigInt(`0o${text}`);
-  if (value >= 1n << 32n) throw new GoFuncError(`strconv.ParseUint: parsing ${JSON.stringify(text)}: value out of range`);
+  if (value >= 1n << 32n)
+    throw new GoFuncError(`strconv.ParseUint: parsing ${JSON.stringify(text)}: value out of range`);
   // os.Chmod applies the permission bits of an os.FileMode; the higher octal digits are not its setuid bits.
   return Number(value & 0o777n);
 }
@@ -100,22 +111,34 @@ function parsePermissions(text: string): number {
  * the flags; with more, as in Go, the flags are ignored and the last is the content.
  */
 export function writeToFileFunction(state: () => ExecutionState): GoFunction {
-  return fn(['string', 'string', 'string', 'string'], (file, user, group, perms, ...args) => {
-    // Go indexes args[len(args)-1]: no content is a runtime panic that text/template reports.
-    if (args.length === 0) throw new GoFuncError('runtime error: index out of range [-1]');
-    const flags = args.length === 2 ? s(args[0]) : '';
-    const mode = parsePermissions(s(perms));
-    const content = s(args[args.length - 1]) + (flags.includes('newline') ? '\n' : '');
-    state().writes.push({ path: s(file), user: s(user), group: s(group), mode, append: flags.includes('append'), content });
-    return '';
-  }, 'string');
+  return fn(
+    ['string', 'string', 'string', 'string'],
+    (file, user, group, perms, ...args) => {
+      // Go indexes args[len(args)-1]: no content is a runtime panic that text/template reports.
+      if (args.length === 0) throw new GoFuncError('runtime error: index out of range [-1]');
+      const flags = args.length === 2 ? s(args[0]) : '';
+      const mode = parsePermissions(s(perms));
+      const content = s(args[args.length - 1]) + (flags.includes('newline') ? '\n' : '');
+      state().writes.push({
+        path: s(file),
+        user: s(user),
+        group: s(group),
+        mode,
+        append: flags.includes('append'),
+        content,
+      });
+      return '';
+    },
+    'string',
+  );
 }
 
 /** `file PATH`: the file's contents, through the reader the caller allows (none: an error naming why). */
 export function fileFunction(read: TemplateFileReader | undefined): GoFunction {
   return fn(['string'], (file) => {
     if (s(file) === '') return '';
-    if (read === undefined) throw new GoFuncError('this renderer reads no files; the agent reads files only inside the pod\'s volumes');
+    if (read === undefined)
+      throw new GoFuncError("this renderer reads no files; the agent reads files only inside the pod's volumes");
     return read(s(file));
   });
 }
@@ -133,12 +156,15 @@ export function confinedFileReader(roots: readonly string[], maxBytes = 1 << 20)
     }
   });
   return (file) => {
-    if (!path.isAbsolute(file)) throw new GoFuncError(`file(${file}): the path must be absolute, inside ${roots.join(' or ')}`);
+    if (!path.isAbsolute(file))
+      throw new GoFuncError(`file(${file}): the path must be absolute, inside ${roots.join(' or ')}`);
     let real: string;
     try {
       real = fs.realpathSync(file);
     } catch (error) {
-      throw new GoFuncError(`file(${file}): ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : 'cannot be read'}`);
+      throw new GoFuncError(
+        `file(${file}): ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : 'cannot be read'}`,
+      );
     }
     if (!realRoots.some((root) => real === root || real.startsWith(`${root}/`))) {
       throw new GoFuncError(`file(${file}): outside the readable volumes (${roots.join(', ')})`);
@@ -158,7 +184,10 @@ function explodeInto(m: GoMap, key: string, value: GoValue, whole: string): void
     const rest = key.slice(slash + 1);
     if (!m.has(top)) m.set(top, new Map());
     const nest = m.get(top) as GoValue;
-    if (!isGoInterfaceMap(nest)) throw new GoFuncError(`not a map: ${JSON.stringify(whole)}: ${JSON.stringify(top)} already has value ${quoteValue(nest)}`);
+    if (!isGoInterfaceMap(nest))
+      throw new GoFuncError(
+        `not a map: ${JSON.stringify(whole)}: ${JSON.stringify(top)} already has value ${quoteValue(nest)}`,
+      );
     explodeInto(nest, rest, value, key);
     return;
   }

@@ -4,7 +4,9 @@ import { GoTemplate } from '../template.ts';
 import { consulTemplateFuncs, DependencyBrain } from './consul.ts';
 
 const render = (text: string, data: unknown = {}, env: Record<string, string> = {}) =>
-  GoTemplate.parse('t', text, { funcs: consulTemplateFuncs({ brain: new DependencyBrain(), env, now: () => new Date('2026-12-06T07:00:00.123Z') }) }).execute(data);
+  GoTemplate.parse('t', text, {
+    funcs: consulTemplateFuncs({ brain: new DependencyBrain(), env, now: () => new Date('2026-12-06T07:00:00.123Z') }),
+  }).execute(data);
 
 describe('consul-template helpers', () => {
   test.each([
@@ -27,7 +29,10 @@ describe('consul-template helpers', () => {
     ['{{ split "," "a,b" | join "-" }}', 'a-b'],
     ['{{ trimSpace "  x \\n" }}|{{ trim "xa" "axbx" }}|{{ trimPrefix "a" "ab" }}|{{ trimSuffix "b" "ab" }}', 'x|b|b|a'],
     // The needles are []interface{} in Go: split's []string is refused there (see the differential test).
-    ['{{ contains "b" "abc" }} {{ containsAll (parseJSON "[\\"a\\",\\"b\\"]") (split "," "a,b,c") }} {{ containsAny (parseJSON "[\\"x\\",\\"b\\"]") (split "," "a,b") }} {{ containsNone (parseJSON "[\\"x\\"]") (split "," "a") }} {{ containsNotAll (parseJSON "[\\"a\\",\\"x\\"]") (split "," "a") }}', 'true true true true true'],
+    [
+      '{{ contains "b" "abc" }} {{ containsAll (parseJSON "[\\"a\\",\\"b\\"]") (split "," "a,b,c") }} {{ containsAny (parseJSON "[\\"x\\",\\"b\\"]") (split "," "a,b") }} {{ containsNone (parseJSON "[\\"x\\"]") (split "," "a") }} {{ containsNotAll (parseJSON "[\\"a\\",\\"x\\"]") (split "," "a") }}',
+      'true true true true true',
+    ],
     ['{{ in (split "," "a,b") "b" }} {{ in "abc" "c" }}', 'true true'],
     ['{{ "a\\nb" | indent 2 }}', '  a\n  b'],
     ['{{ "a.b.c" | replaceAll "." "/" }}', 'a/b/c'],
@@ -40,12 +45,24 @@ describe('consul-template helpers', () => {
     ['{{ range loop 3 }}{{ . }}{{ end }} {{ range loop 2 4 }}{{ . }}{{ end }}', '012 23'],
     ['{{ (explodeMap .flat).a.b }}', '1'],
     ['{{ mergeMap .x .y }} {{ mergeMapWithOverride .x .y }}', 'map[a:1 b:3] map[a:2 b:3]'],
-    ['{{ add 1 2 }} {{ subtract 1 5 }} {{ multiply 2 3 }} {{ divide 2 7 }} {{ modulo 3 7 }} {{ minimum 1 2 }} {{ maximum 1 2 }} {{ 1.5 | add 1 }}', '3 4 6 3 1 1 2 2.5'],
+    [
+      '{{ add 1 2 }} {{ subtract 1 5 }} {{ multiply 2 3 }} {{ divide 2 7 }} {{ modulo 3 7 }} {{ minimum 1 2 }} {{ maximum 1 2 }} {{ 1.5 | add 1 }}',
+      '3 4 6 3 1 1 2 2.5',
+    ],
     ['{{ env "HOME_X" }}|{{ envOrDefault "NOPE" "d" }}', '/home/x|d'],
     ['{{ sprig_upper "x" }} {{ sprig_default "d" "" }}', 'X d'],
-    ['{{ define "user" }}user={{ .name }}{{ end }}{{ executeTemplate "user" .x | toUpper }}|{{ executeTemplate "user" }}', 'USER=<NO VALUE>|user=<no value>'],
+    [
+      '{{ define "user" }}user={{ .name }}{{ end }}{{ executeTemplate "user" .x | toUpper }}|{{ executeTemplate "user" }}',
+      'USER=<NO VALUE>|user=<no value>',
+    ],
   ])('%s', (text, expected) => {
-    expect(render(text, { m: { a: '<b>', n: [1, 2] }, flat: { 'a/b': 1 }, x: { a: 1 }, y: { a: 2, b: 3 } }, { HOME_X: '/home/x' })).toBe(expected);
+    expect(
+      render(
+        text,
+        { m: { a: '<b>', n: [1, 2] }, flat: { 'a/b': 1 }, x: { a: 1 }, y: { a: 2, b: 3 } },
+        { HOME_X: '/home/x' },
+      ),
+    ).toBe(expected);
   });
 
   test('Consul functions fail naming themselves', () => {

@@ -20,7 +20,13 @@ import { SPRIG_FUNCS, SPRIG_URL_FUNCS, goStringsSplit } from './sprig.ts';
 import { SPRIG_MORE_FUNCS } from './sprig-more.ts';
 import { goToLower, goToUpper } from './unicase.ts';
 import {
-  ExecutionState, explodeFunction, explodeMap, fileFunction, scratchValue, type TemplateFileReader, type TemplateFileWriter,
+  ExecutionState,
+  explodeFunction,
+  explodeMap,
+  fileFunction,
+  scratchValue,
+  type TemplateFileReader,
+  type TemplateFileWriter,
   writeToFileFunction,
 } from './consul-state.ts';
 
@@ -85,11 +91,23 @@ export function dependency(kind: VaultDependency['kind'], path: string, args: re
   const data: Record<string, string> = {};
   for (const arg of args) {
     const eq = arg.indexOf('=');
-    if (eq <= 0) throw new GoFuncError(`invalid value "${arg.replace(/=.*/, '=…')}": expected "key=value"`, 'invalid key=value argument');
+    if (eq <= 0)
+      throw new GoFuncError(
+        `invalid value "${arg.replace(/=.*/, '=…')}": expected "key=value"`,
+        'invalid key=value argument',
+      );
     data[arg.slice(0, eq)] = arg.slice(eq + 1);
   }
   const clean = path.replace(/^\/+|\/+$/g, '');
-  return { kind, path: clean, data, key: `${kind}:${clean}?${Object.keys(data).sort().map((k) => `${k}=${data[k]}`).join('&')}` };
+  return {
+    kind,
+    path: clean,
+    data,
+    key: `${kind}:${clean}?${Object.keys(data)
+      .sort()
+      .map((k) => `${k}=${data[k]}`)
+      .join('&')}`,
+  };
 }
 
 /** consul-template's *dependency.Secret for a Vault response (Data with json.Number numbers). */
@@ -109,7 +127,12 @@ export function secretValue(response: {
     Data: fromJs(response.data ?? {}, 'json.Number'),
     Warnings: typed([...(response.warnings ?? [])], '[]string'),
   };
-  return new GoTyped('*dependency.Secret', 'struct', fields, `&{${fields.RequestID} ${fields.LeaseID} ${fields.LeaseDuration} ${fields.Renewable} <data> <warnings> <nil> <nil>}`);
+  return new GoTyped(
+    '*dependency.Secret',
+    'struct',
+    fields,
+    `&{${fields.RequestID} ${fields.LeaseID} ${fields.LeaseDuration} ${fields.Renewable} <data> <warnings> <nil> <nil>}`,
+  );
 }
 
 export interface PemParts {
@@ -170,9 +193,34 @@ export function pkiValue(parts: Pick<PemParts, 'Cert' | 'Key' | 'CA'>): GoTyped 
 }
 
 const CONSUL_ONLY = [
-  'key', 'keyExists', 'keyOrDefault', 'ls', 'safeLs', 'tree', 'safeTree', 'service', 'services', 'connect',
-  'node', 'nodes', 'datacenters', 'caRoots', 'caLeaf', 'byKey', 'byPort', 'byTag', 'byMeta', 'partitions', 'peerings',
-  'exportedServices', 'nomadService', 'nomadServices', 'nomadVar', 'nomadVarList', 'nomadVarExists', 'nomadVarListSafe',
+  'key',
+  'keyExists',
+  'keyOrDefault',
+  'ls',
+  'safeLs',
+  'tree',
+  'safeTree',
+  'service',
+  'services',
+  'connect',
+  'node',
+  'nodes',
+  'datacenters',
+  'caRoots',
+  'caLeaf',
+  'byKey',
+  'byPort',
+  'byTag',
+  'byMeta',
+  'partitions',
+  'peerings',
+  'exportedServices',
+  'nomadService',
+  'nomadServices',
+  'nomadVar',
+  'nomadVarList',
+  'nomadVarExists',
+  'nomadVarListSafe',
 ];
 
 /**
@@ -180,12 +228,30 @@ const CONSUL_ONLY = [
  * call, naming the function): they run programs or inspect the agent's own container.
  */
 const REFUSED: ReadonlyArray<readonly [string, string]> = [
-  ['plugin', 'plugin runs a program inside the agent container, which holds the pod\'s Vault token; Vaultbridge\'s agent runs no programs from templates (render the input with secret and post-process it in the application)'],
-  ['sockaddr', 'sockaddr reports the agent container\'s network interfaces, which are the pod\'s; read the pod IP from the downward API (status.podIP) instead'],
-  ['spew_dump', 'spew_dump prints Go memory addresses and map orders that change from run to run; use toJSONPretty to inspect a value'],
-  ['spew_printf', 'spew_printf prints Go memory addresses and map orders that change from run to run; use printf with toJSON'],
-  ['spew_sdump', 'spew_sdump prints Go memory addresses and map orders that change from run to run; use toJSONPretty to inspect a value'],
-  ['spew_sprintf', 'spew_sprintf prints Go memory addresses and map orders that change from run to run; use printf with toJSON'],
+  [
+    'plugin',
+    "plugin runs a program inside the agent container, which holds the pod's Vault token; Vaultbridge's agent runs no programs from templates (render the input with secret and post-process it in the application)",
+  ],
+  [
+    'sockaddr',
+    "sockaddr reports the agent container's network interfaces, which are the pod's; read the pod IP from the downward API (status.podIP) instead",
+  ],
+  [
+    'spew_dump',
+    'spew_dump prints Go memory addresses and map orders that change from run to run; use toJSONPretty to inspect a value',
+  ],
+  [
+    'spew_printf',
+    'spew_printf prints Go memory addresses and map orders that change from run to run; use printf with toJSON',
+  ],
+  [
+    'spew_sdump',
+    'spew_sdump prints Go memory addresses and map orders that change from run to run; use toJSONPretty to inspect a value',
+  ],
+  [
+    'spew_sprintf',
+    'spew_sprintf prints Go memory addresses and map orders that change from run to run; use printf with toJSON',
+  ],
 ];
 
 const s = (v: GoValue): string => v as string;
@@ -194,10 +260,18 @@ const s = (v: GoValue): string => v as string;
 function parseIntBase(v: string, unsigned: boolean): bigint {
   const name = unsigned ? 'parseUint' : 'parseInt';
   const m = unsigned ? /^\+?(\d+)$/.exec(v) : /^([+-]?\d+)$/.exec(v);
-  if (m === null) throw new GoFuncError(`${name}: strconv.Parse${unsigned ? 'Uint' : 'Int'}: parsing ${JSON.stringify(v)}: invalid syntax`, `${name}: invalid syntax`);
+  if (m === null)
+    throw new GoFuncError(
+      `${name}: strconv.Parse${unsigned ? 'Uint' : 'Int'}: parsing ${JSON.stringify(v)}: invalid syntax`,
+      `${name}: invalid syntax`,
+    );
   const n = BigInt(m[1] as string);
   const ok = unsigned ? n < 1n << 64n : n >= -(1n << 63n) && n < 1n << 63n;
-  if (!ok) throw new GoFuncError(`${name}: strconv.Parse${unsigned ? 'Uint' : 'Int'}: parsing ${JSON.stringify(v)}: value out of range`, `${name}: value out of range`);
+  if (!ok)
+    throw new GoFuncError(
+      `${name}: strconv.Parse${unsigned ? 'Uint' : 'Int'}: parsing ${JSON.stringify(v)}: value out of range`,
+      `${name}: value out of range`,
+    );
   return n;
 }
 
@@ -246,7 +320,13 @@ function toYamlJs(v: GoValue): unknown {
 function toYaml(v: GoValue): string {
   // consul-template marshals with gopkg.in/yaml.v2: block style, sorted keys, no trailing newline, and
   // YAML 1.1 quoting (yaml.v2 quotes "on", "y", "no" … because 1.1 reads them as booleans).
-  const out = YAML.stringify(toYamlJs(v), { version: '1.1', sortMapEntries: true, lineWidth: 0, indentSeq: false, customTags: [yamlNumberTag] });
+  const out = YAML.stringify(toYamlJs(v), {
+    version: '1.1',
+    sortMapEntries: true,
+    lineWidth: 0,
+    indentSeq: false,
+    customTags: [yamlNumberTag],
+  });
   return out.endsWith('\n') ? out.slice(0, -1) : out;
 }
 
@@ -325,76 +405,133 @@ export function consulTemplateFuncs(options: ConsulTemplateOptions): FuncMap {
   // One value for the whole set; its methods act on the running execution's scratch.
   const scratch = scratchValue(() => brain.execution);
   const entries: [string, GoFunction][] = [
-    ['secret', fn(['string'], (path, ...args) => {
-      const dep = dependency(args.length > 0 ? 'write' : 'read', s(path), args as string[]);
-      return brain.recall(dep) ?? null;
-    }, 'string')],
+    [
+      'secret',
+      fn(
+        ['string'],
+        (path, ...args) => {
+          const dep = dependency(args.length > 0 ? 'write' : 'read', s(path), args as string[]);
+          return brain.recall(dep) ?? null;
+        },
+        'string',
+      ),
+    ],
     ['secrets', fn(['string'], (path) => brain.recall(dependency('list', s(path))) ?? typed([], '[]string'))],
-    ['pkiCert', fn(['string'], (path, ...args) => brain.recall(dependency('pki', s(path), args as string[])) ?? pkiValue({ Cert: '', Key: '', CA: '' }), 'string')],
+    [
+      'pkiCert',
+      fn(
+        ['string'],
+        (path, ...args) =>
+          brain.recall(dependency('pki', s(path), args as string[])) ?? pkiValue({ Cert: '', Key: '', CA: '' }),
+        'string',
+      ),
+    ],
     ['base64Encode', fn(['string'], (v) => Buffer.from(s(v), 'utf8').toString('base64'))],
-    ['base64Decode', fn(['string'], (v) => {
-      if (!/^[A-Za-z0-9+/]*={0,2}$/.test(s(v)) || s(v).length % 4 !== 0) throw new GoFuncError('base64Decode: illegal base64 data');
-      return Buffer.from(s(v), 'base64').toString('utf8');
-    })],
-    ['base64URLEncode', fn(['string'], (v) => Buffer.from(s(v), 'utf8').toString('base64url').padEnd(Math.ceil(Buffer.byteLength(s(v)) / 3) * 4, '='))],
-    ['base64URLDecode', fn(['string'], (v) => {
-      if (!/^[A-Za-z0-9_-]*={0,2}$/.test(s(v)) || s(v).length % 4 !== 0) throw new GoFuncError('base64URLDecode: illegal base64 data');
-      return Buffer.from(s(v), 'base64url').toString('utf8');
-    })],
+    [
+      'base64Decode',
+      fn(['string'], (v) => {
+        if (!/^[A-Za-z0-9+/]*={0,2}$/.test(s(v)) || s(v).length % 4 !== 0)
+          throw new GoFuncError('base64Decode: illegal base64 data');
+        return Buffer.from(s(v), 'base64').toString('utf8');
+      }),
+    ],
+    [
+      'base64URLEncode',
+      fn(['string'], (v) =>
+        Buffer.from(s(v), 'utf8')
+          .toString('base64url')
+          .padEnd(Math.ceil(Buffer.byteLength(s(v)) / 3) * 4, '='),
+      ),
+    ],
+    [
+      'base64URLDecode',
+      fn(['string'], (v) => {
+        if (!/^[A-Za-z0-9_-]*={0,2}$/.test(s(v)) || s(v).length % 4 !== 0)
+          throw new GoFuncError('base64URLDecode: illegal base64 data');
+        return Buffer.from(s(v), 'base64url').toString('utf8');
+      }),
+    ],
     ['toJSON', fn(['any'], (v) => marshalJson(v))],
     ['toJSONPretty', fn(['any'], (v) => marshalJson(v, { escapeHTML: true, indent: '  ' }))],
     ['toUnescapedJSON', fn(['any'], (v) => marshalJson(v, { escapeHTML: false }))],
     ['toUnescapedJSONPretty', fn(['any'], (v) => marshalJson(v, { escapeHTML: false, indent: '  ' }))],
     ['toYAML', fn(['any'], (v) => toYaml(v))],
     ['toTOML', fn(['map'], (v) => toToml(v as GoMap))],
-    ['parseJSON', fn(['string'], (v) => {
-      if (s(v).trim() === '') return new Map();
-      try {
-        return fromJson(s(v));
-      } catch {
-        throw new GoFuncError('parseJSON: invalid JSON');
-      }
-    })],
-    ['parseYAML', fn(['string'], (v) => {
-      try {
-        // yaml.v2 reads YAML 1.1: `y`, `yes`, `on` are booleans there.
-        return fromJs(YAML.parse(s(v), { version: '1.1' }) ?? new Map());
-      } catch {
-        throw new GoFuncError('parseYAML: invalid YAML');
-      }
-    })],
-    ['parseBool', fn(['string'], (v) => {
-      if (s(v) === '') return false;
-      if (/^(1|t|T|TRUE|true|True)$/.test(s(v))) return true;
-      if (/^(0|f|F|FALSE|false|False)$/.test(s(v))) return false;
-      throw new GoFuncError(`parseBool: strconv.ParseBool: parsing ${JSON.stringify(s(v))}: invalid syntax`, 'parseBool: invalid syntax');
-    })],
+    [
+      'parseJSON',
+      fn(['string'], (v) => {
+        if (s(v).trim() === '') return new Map();
+        try {
+          return fromJson(s(v));
+        } catch {
+          throw new GoFuncError('parseJSON: invalid JSON');
+        }
+      }),
+    ],
+    [
+      'parseYAML',
+      fn(['string'], (v) => {
+        try {
+          // yaml.v2 reads YAML 1.1: `y`, `yes`, `on` are booleans there.
+          return fromJs(YAML.parse(s(v), { version: '1.1' }) ?? new Map());
+        } catch {
+          throw new GoFuncError('parseYAML: invalid YAML');
+        }
+      }),
+    ],
+    [
+      'parseBool',
+      fn(['string'], (v) => {
+        if (s(v) === '') return false;
+        if (/^(1|t|T|TRUE|true|True)$/.test(s(v))) return true;
+        if (/^(0|f|F|FALSE|false|False)$/.test(s(v))) return false;
+        throw new GoFuncError(
+          `parseBool: strconv.ParseBool: parsing ${JSON.stringify(s(v))}: invalid syntax`,
+          'parseBool: invalid syntax',
+        );
+      }),
+    ],
     ['parseInt', fn(['string'], (v) => (s(v) === '' ? 0n : new GoTyped('int64', 'int', parseIntBase(s(v), false))))],
     ['parseUint', fn(['string'], (v) => (s(v) === '' ? 0n : new GoTyped('uint64', 'uint', parseIntBase(s(v), true))))],
-    ['parseFloat', fn(['string'], (v) => {
-      if (s(v) === '') return 0;
-      const f = Number(s(v));
-      if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s(v)) || Number.isNaN(f)) throw new GoFuncError(`parseFloat: invalid syntax`);
-      return f;
-    })],
-    ['split', fn(['string', 'string'], (sep, v) => typed(s(v).trim() === '' ? [] : goStringsSplit(s(v).trim(), s(sep), -1), '[]string'))],
-    ['splitToMap', fn(['string', 'string', 'string'], (pairSep, kvSep, v) => {
-      const out: GoMap = new Map();
-      const text = s(v).trim();
-      if (text === '') return typed(out, 'map[string]string');
-      for (const pair of goStringsSplit(text, s(pairSep), -1)) {
-        // A pair without the separator is skipped, as strings.Cut reports it.
-        const kv = goStringsSplit(pair, s(kvSep), 2);
-        if (kv.length === 2) out.set(kv[0] as string, kv[1] as string);
-      }
-      return typed(out, 'map[string]string');
-    })],
+    [
+      'parseFloat',
+      fn(['string'], (v) => {
+        if (s(v) === '') return 0;
+        const f = Number(s(v));
+        if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s(v)) || Number.isNaN(f))
+          throw new GoFuncError(`parseFloat: invalid syntax`);
+        return f;
+      }),
+    ],
+    [
+      'split',
+      fn(['string', 'string'], (sep, v) =>
+        typed(s(v).trim() === '' ? [] : goStringsSplit(s(v).trim(), s(sep), -1), '[]string'),
+      ),
+    ],
+    [
+      'splitToMap',
+      fn(['string', 'string', 'string'], (pairSep, kvSep, v) => {
+        const out: GoMap = new Map();
+        const text = s(v).trim();
+        if (text === '') return typed(out, 'map[string]string');
+        for (const pair of goStringsSplit(text, s(pairSep), -1)) {
+          // A pair without the separator is skipped, as strings.Cut reports it.
+          const kv = goStringsSplit(pair, s(kvSep), 2);
+          if (kv.length === 2) out.set(kv[0] as string, kv[1] as string);
+        }
+        return typed(out, 'map[string]string');
+      }),
+    ],
     ['join', fn(['string', 'strings'], (sep, list) => (list as string[]).join(s(sep)))],
     ['trimSpace', fn(['string'], (v) => s(v).trim())],
     // The input comes last, so `{{ .x | trimPrefix "v" }}` reads as in consul-template's documentation.
     ['trim', fn(['string', 'string'], (cut, v) => trimSet(s(v), s(cut)))],
     ['trimPrefix', fn(['string', 'string'], (p, v) => (s(v).startsWith(s(p)) ? s(v).slice(s(p).length) : s(v)))],
-    ['trimSuffix', fn(['string', 'string'], (p, v) => (s(p) !== '' && s(v).endsWith(s(p)) ? s(v).slice(0, -s(p).length) : s(v)))],
+    [
+      'trimSuffix',
+      fn(['string', 'string'], (p, v) => (s(p) !== '' && s(v).endsWith(s(p)) ? s(v).slice(0, -s(p).length) : s(v))),
+    ],
     // contains is `in` with its arguments reversed, for pipes: `{{ .tags | contains "x" }}`.
     ['contains', fn(['any', 'any'], (needle, hay) => goIn(hay, needle))],
     // Go's []interface{} for the needles: a []string (split's result) is refused, as consul-template does.
@@ -403,34 +540,65 @@ export function consulTemplateFuncs(options: ConsulTemplateOptions): FuncMap {
     ['containsNone', fn(['list', 'any'], (needles, hay) => !listOf(needles).some((n) => goIn(hay, n)))],
     ['containsNotAll', fn(['list', 'any'], (needles, hay) => !listOf(needles).every((n) => goIn(hay, n)))],
     ['in', fn(['any', 'any'], (hay, needle) => goIn(hay, needle))],
-    ['indent', fn(['int', 'string'], (n, v) => {
-      if ((n as bigint) < 0n) throw new GoFuncError('indent value must be a positive integer');
-      const pad = ' '.repeat(Number(n));
-      // Only lines with something on them get the prefix.
-      return s(v).split('\n').map((line) => (line === '' ? line : pad + line)).join('\n');
-    })],
+    [
+      'indent',
+      fn(['int', 'string'], (n, v) => {
+        if ((n as bigint) < 0n) throw new GoFuncError('indent value must be a positive integer');
+        const pad = ' '.repeat(Number(n));
+        // Only lines with something on them get the prefix.
+        return s(v)
+          .split('\n')
+          .map((line) => (line === '' ? line : pad + line))
+          .join('\n');
+      }),
+    ],
     ['replaceAll', fn(['string', 'string', 'string'], (from, to, v) => s(v).split(s(from)).join(s(to)))],
     ['regexMatch', fn(['string', 'string'], (re, v) => findAllIndex(compileGoRegexp(s(re)), s(v), 1).length > 0)],
-    ['regexReplaceAll', fn(['string', 'string', 'string'], (re, to, v) => goReplaceAll(compileGoRegexp(s(re)), s(v), s(to), false))],
+    [
+      'regexReplaceAll',
+      fn(['string', 'string', 'string'], (re, to, v) => goReplaceAll(compileGoRegexp(s(re)), s(v), s(to), false)),
+    ],
     ['sha256Hex', fn(['string'], (v) => createHash('sha256').update(s(v), 'utf8').digest('hex'))],
     ['md5sum', fn(['string'], (v) => createHash('md5').update(s(v), 'utf8').digest('hex'))],
-    ['hmacSHA256Hex', fn(['string', 'string'], (message, key) => createHmac('sha256', s(key)).update(s(message), 'utf8').digest('hex'))],
-    ['timestamp', fn([], (...f) => {
-      const d = now();
-      if (f.length === 0) return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
-      if (f[0] === 'unix') return String(Math.floor(d.getTime() / 1000));
-      throw new GoFuncError('timestamp: only the default layout and "unix" are supported');
-    }, 'string')],
+    [
+      'hmacSHA256Hex',
+      fn(['string', 'string'], (message, key) => createHmac('sha256', s(key)).update(s(message), 'utf8').digest('hex')),
+    ],
+    [
+      'timestamp',
+      fn(
+        [],
+        (...f) => {
+          const d = now();
+          if (f.length === 0) return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+          if (f[0] === 'unix') return String(Math.floor(d.getTime() / 1000));
+          throw new GoFuncError('timestamp: only the default layout and "unix" are supported');
+        },
+        'string',
+      ),
+    ],
     ['toLower', fn(['string'], (v) => goToLower(s(v)))],
     ['toUpper', fn(['string'], (v) => goToUpper(s(v)))],
-    ['toTitle', fn(['string'], (v) => s(v).replace(/(^|[^\p{L}\p{N}_'])(\p{L})/gu, (_m, a: string, b: string) => a + b.toUpperCase()))],
-    ['loop', fn(['any'], (a, ...b) => {
-      const start = b.length === 0 ? 0n : toInt64(a);
-      const stop = b.length === 0 ? toInt64(a) : toInt64(b[0] as GoValue);
-      const out: GoValue[] = [];
-      for (let i = start; i < stop; i++) out.push(i);
-      return typed(out, '[]int');
-    }, 'any')],
+    [
+      'toTitle',
+      fn(['string'], (v) =>
+        s(v).replace(/(^|[^\p{L}\p{N}_'])(\p{L})/gu, (_m, a: string, b: string) => a + b.toUpperCase()),
+      ),
+    ],
+    [
+      'loop',
+      fn(
+        ['any'],
+        (a, ...b) => {
+          const start = b.length === 0 ? 0n : toInt64(a);
+          const stop = b.length === 0 ? toInt64(a) : toInt64(b[0] as GoValue);
+          const out: GoValue[] = [];
+          for (let i = start; i < stop; i++) out.push(i);
+          return typed(out, '[]int');
+        },
+        'any',
+      ),
+    ],
     ['explode', explodeFunction],
     ['explodeMap', fn(['map'], (m) => explodeMap(m as GoMap))],
     ['scratch', fn([], () => scratch)],
@@ -439,29 +607,61 @@ export function consulTemplateFuncs(options: ConsulTemplateOptions): FuncMap {
     // mergo.Merge(dst = the first map, src = the second): without override the first map's values stay.
     ['mergeMap', fn(['map', 'map'], (a, b) => mergeMaps(a as GoMap, b as GoMap, false))],
     ['mergeMapWithOverride', fn(['map', 'map'], (a, b) => mergeMaps(a as GoMap, b as GoMap, true))],
-    ['executeTemplate', { params: ['string'], variadic: 'any', call: () => '', callWith: (executor, name, ...data) => {
-      if (data.length > 1) throw new GoFuncError(`executeTemplate: wrong number of arguments, expected 1 or 2, but got ${data.length + 1}`);
-      return executor.execute(s(name), data.length === 0 ? undefined : (data[0] as GoValue));
-    } }],
+    [
+      'executeTemplate',
+      {
+        params: ['string'],
+        variadic: 'any',
+        call: () => '',
+        callWith: (executor, name, ...data) => {
+          if (data.length > 1)
+            throw new GoFuncError(
+              `executeTemplate: wrong number of arguments, expected 1 or 2, but got ${data.length + 1}`,
+            );
+          return executor.execute(s(name), data.length === 0 ? undefined : (data[0] as GoValue));
+        },
+      },
+    ],
     ['env', fn(['string'], (k) => env[s(k)] ?? '')],
     ['envOrDefault', fn(['string', 'string'], (k, d) => env[s(k)] ?? s(d))],
-    ['mustEnv', fn(['string'], (k) => {
-      const value = env[s(k)] ?? '';
-      if (value === '') throw new GoFuncError(`required environment variable ${s(k)} is empty`);
-      return value;
-    })],
-    ...(['add', 'subtract', 'multiply', 'divide', 'modulo', 'minimum', 'maximum'] as const).map((op): [string, GoFunction] => [op, fn(['any', 'any'], (b, a) => math(op, b, a))]),
+    [
+      'mustEnv',
+      fn(['string'], (k) => {
+        const value = env[s(k)] ?? '';
+        if (value === '') throw new GoFuncError(`required environment variable ${s(k)} is empty`);
+        return value;
+      }),
+    ],
+    ...(['add', 'subtract', 'multiply', 'divide', 'modulo', 'minimum', 'maximum'] as const).map(
+      (op): [string, GoFunction] => [op, fn(['any', 'any'], (b, a) => math(op, b, a))],
+    ),
   ];
   const map = new Map<string, GoFunction>(entries);
   for (const name of CONSUL_ONLY) {
-    map.set(name, fn([], () => {
-      throw new GoFuncError(`${name} reads Consul or Nomad, which Vaultbridge's agent does not connect to; read the value from Vault with secret instead`);
-    }, 'any'));
+    map.set(
+      name,
+      fn(
+        [],
+        () => {
+          throw new GoFuncError(
+            `${name} reads Consul or Nomad, which Vaultbridge's agent does not connect to; read the value from Vault with secret instead`,
+          );
+        },
+        'any',
+      ),
+    );
   }
   for (const [name, why] of REFUSED) {
-    map.set(name, fn([], () => {
-      throw new GoFuncError(why);
-    }, 'any'));
+    map.set(
+      name,
+      fn(
+        [],
+        () => {
+          throw new GoFuncError(why);
+        },
+        'any',
+      ),
+    );
   }
   for (const [name, f] of [...SPRIG_FUNCS, ...SPRIG_URL_FUNCS, ...SPRIG_MORE_FUNCS]) map.set(`sprig_${name}`, f);
   return map;
@@ -489,8 +689,13 @@ function kindOf(v: GoValue): { kind: string; type: string } {
 function goElementEqual(x: GoValue, needle: GoValue): boolean {
   const a = kindOf(x);
   const b = kindOf(needle);
-  if (a.kind === 'int' && b.kind === 'int') return BigInt((x instanceof GoTyped ? x.value : x) as bigint) === BigInt((needle instanceof GoTyped ? needle.value : needle) as bigint);
-  if (a.kind === 'float' && b.kind === 'float') return Number(x instanceof GoTyped ? x.value : x) === Number(needle instanceof GoTyped ? needle.value : needle);
+  if (a.kind === 'int' && b.kind === 'int')
+    return (
+      BigInt((x instanceof GoTyped ? x.value : x) as bigint) ===
+      BigInt((needle instanceof GoTyped ? needle.value : needle) as bigint)
+    );
+  if (a.kind === 'float' && b.kind === 'float')
+    return Number(x instanceof GoTyped ? x.value : x) === Number(needle instanceof GoTyped ? needle.value : needle);
   if (a.kind === 'string') return a.type === b.type && strval(x) === strval(needle);
   return false;
 }
@@ -525,7 +730,13 @@ export type DependencyResolver = (dep: VaultDependency) => Promise<GoValue>;
  * fetched in parallel, and the template renders again until no new call appears. Errors of a pass
  * that still had unanswered calls are not errors yet (the data was missing).
  */
-export async function renderWithDependencies(template: GoTemplate, brain: DependencyBrain, resolve: DependencyResolver, data: GoValue = undefined, maxPasses = 10): Promise<string> {
+export async function renderWithDependencies(
+  template: GoTemplate,
+  brain: DependencyBrain,
+  resolve: DependencyResolver,
+  data: GoValue = undefined,
+  maxPasses = 10,
+): Promise<string> {
   for (let pass = 0; pass < maxPasses; pass++) {
     let output: string | undefined;
     let failure: unknown;
@@ -544,7 +755,11 @@ export async function renderWithDependencies(template: GoTemplate, brain: Depend
     const values = await Promise.all(missing.map((dep) => resolve(dep)));
     missing.forEach((dep, i) => brain.remember(dep, values[i] as GoValue));
   }
-  throw new GoTemplateError('limit', template.name, `template: ${template.name}: still asking Vault for new secrets after ${maxPasses} renders`);
+  throw new GoTemplateError(
+    'limit',
+    template.name,
+    `template: ${template.name}: still asking Vault for new secrets after ${maxPasses} renders`,
+  );
 }
 
 /** The last pass's writeToFile calls, in the order the template made them. */
@@ -554,13 +769,21 @@ async function carryOutWrites(name: string, brain: DependencyBrain): Promise<voi
   const writer = brain.writeFile;
   for (const write of writes) {
     if (writer === undefined) {
-      throw new GoTemplateError('exec', name, `template: ${name}: writeToFile ${JSON.stringify(write.path)}: this renderer writes no files; the agent writes them inside the pod's volumes`);
+      throw new GoTemplateError(
+        'exec',
+        name,
+        `template: ${name}: writeToFile ${JSON.stringify(write.path)}: this renderer writes no files; the agent writes them inside the pod's volumes`,
+      );
     }
     try {
       await writer(write);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      throw new GoTemplateError('exec', name, `template: ${name}: writeToFile ${JSON.stringify(write.path)}: ${reason}`);
+      throw new GoTemplateError(
+        'exec',
+        name,
+        `template: ${name}: writeToFile ${JSON.stringify(write.path)}: ${reason}`,
+      );
     }
   }
 }

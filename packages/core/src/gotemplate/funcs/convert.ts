@@ -118,7 +118,8 @@ export function deepEqual(a: GoValue, b: GoValue): boolean {
   if (a === b) return true;
   if (typeName(a) !== typeName(b)) return false;
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
-  if (a instanceof Map && b instanceof Map) return a.size === b.size && [...a].every(([k, x]) => b.has(k) && deepEqual(x, b.get(k)));
+  if (a instanceof Map && b instanceof Map)
+    return a.size === b.size && [...a].every(([k, x]) => b.has(k) && deepEqual(x, b.get(k)));
   if (a instanceof GoTyped && b instanceof GoTyped) return a.value === b.value;
   return typeof a === 'number' && typeof b === 'number' ? a === b : false;
 }
@@ -145,7 +146,12 @@ export interface JsonOptions {
 export function marshalJson(v: GoValue, options: JsonOptions = { escapeHTML: true }, depth = 0): string {
   const str = (s: string): string => {
     const encoded = goJsonString(s);
-    return options.escapeHTML ? encoded : encoded.replace(/\\u003c/g, '<').replace(/\\u003e/g, '>').replace(/\\u0026/g, '&');
+    return options.escapeHTML
+      ? encoded
+      : encoded
+          .replace(/\\u003c/g, '<')
+          .replace(/\\u003e/g, '>')
+          .replace(/\\u0026/g, '&');
   };
   const nl = options.indent === undefined ? '' : `\n${options.indent.repeat(depth + 1)}`;
   const close = options.indent === undefined ? '' : `\n${options.indent.repeat(depth)}`;

@@ -28,15 +28,21 @@ const cache = new Map<string, GoRegexp>();
 export function compileGoRegexp(pattern: string): GoRegexp {
   const cached = cache.get(pattern);
   if (cached !== undefined) return cached;
-  if (pattern.length > MAX_REGEX_LENGTH) throw new GoFuncError(`error parsing regexp: expression too large`, 'error parsing regexp');
+  if (pattern.length > MAX_REGEX_LENGTH)
+    throw new GoFuncError(`error parsing regexp: expression too large`, 'error parsing regexp');
   let re: RE2JS;
   try {
     re = RE2JS.compile(pattern, 0);
   } catch (error) {
-    if (error instanceof RE2JSException) throw new GoFuncError(error.message.startsWith('error parsing regexp') ? error.message : `error parsing regexp: ${error.message}`, 'error parsing regexp');
+    if (error instanceof RE2JSException)
+      throw new GoFuncError(
+        error.message.startsWith('error parsing regexp') ? error.message : `error parsing regexp: ${error.message}`,
+        'error parsing regexp',
+      );
     throw error;
   }
-  if (re.programSize() > MAX_REGEX_PROGRAM_SIZE) throw new GoFuncError('error parsing regexp: expression too large', 'error parsing regexp');
+  if (re.programSize() > MAX_REGEX_PROGRAM_SIZE)
+    throw new GoFuncError('error parsing regexp: expression too large', 'error parsing regexp');
   const compiled = { source: pattern, re };
   if (cache.size > 250) cache.clear();
   cache.set(pattern, compiled);

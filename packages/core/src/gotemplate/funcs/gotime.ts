@@ -18,17 +18,60 @@ export interface GoTime {
   zone: string;
 }
 
-const LONG_MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+const LONG_MONTHS = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
 const SHORT_MONTHS = LONG_MONTHS.map((m) => m.slice(0, 3));
 const LONG_DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 const SHORT_DAYS = LONG_DAYS.map((d) => d.slice(0, 3));
 
 type Std =
-  | 'LongMonth' | 'Month' | 'NumMonth' | 'ZeroMonth' | 'LongWeekDay' | 'WeekDay' | 'Day' | 'UnderDay' | 'ZeroDay'
-  | 'UnderYearDay' | 'ZeroYearDay' | 'Hour' | 'Hour12' | 'ZeroHour12' | 'Minute' | 'ZeroMinute' | 'Second'
-  | 'ZeroSecond' | 'LongYear' | 'Year' | 'PM' | 'pm' | 'TZ' | 'ISO8601TZ' | 'ISO8601SecondsTZ' | 'ISO8601ShortTZ'
-  | 'ISO8601ColonTZ' | 'ISO8601ColonSecondsTZ' | 'NumTZ' | 'NumSecondsTz' | 'NumShortTZ' | 'NumColonTZ'
-  | 'NumColonSecondsTZ' | 'FracSecond0' | 'FracSecond9';
+  | 'LongMonth'
+  | 'Month'
+  | 'NumMonth'
+  | 'ZeroMonth'
+  | 'LongWeekDay'
+  | 'WeekDay'
+  | 'Day'
+  | 'UnderDay'
+  | 'ZeroDay'
+  | 'UnderYearDay'
+  | 'ZeroYearDay'
+  | 'Hour'
+  | 'Hour12'
+  | 'ZeroHour12'
+  | 'Minute'
+  | 'ZeroMinute'
+  | 'Second'
+  | 'ZeroSecond'
+  | 'LongYear'
+  | 'Year'
+  | 'PM'
+  | 'pm'
+  | 'TZ'
+  | 'ISO8601TZ'
+  | 'ISO8601SecondsTZ'
+  | 'ISO8601ShortTZ'
+  | 'ISO8601ColonTZ'
+  | 'ISO8601ColonSecondsTZ'
+  | 'NumTZ'
+  | 'NumSecondsTz'
+  | 'NumShortTZ'
+  | 'NumColonTZ'
+  | 'NumColonSecondsTZ'
+  | 'FracSecond0'
+  | 'FracSecond9';
 
 interface Chunk {
   prefix: string;
@@ -48,7 +91,11 @@ const startsWithLowerCase = (s: string): boolean => s.length > 0 && s[0]! >= 'a'
 /** Go's nextStdChunk: the text before the first layout element, the element, and the rest. */
 function nextChunk(layout: string): Chunk {
   const at = (i: number, std: Std, length: number, extra: Partial<Chunk> = {}): Chunk => ({
-    prefix: layout.slice(0, i), std, text: layout.slice(i, i + length), suffix: layout.slice(i + length), ...extra,
+    prefix: layout.slice(0, i),
+    std,
+    text: layout.slice(i, i + length),
+    suffix: layout.slice(i + length),
+    ...extra,
   });
   for (let i = 0; i < layout.length; i++) {
     const rest = layout.slice(i);
@@ -78,7 +125,8 @@ function nextChunk(layout: string): Chunk {
         return at(i, 'Day', 1);
       case '_':
         if (rest.length >= 2 && rest[1] === '2') {
-          if (rest.startsWith('_2006')) return { prefix: layout.slice(0, i + 1), std: 'LongYear', text: '2006', suffix: layout.slice(i + 5) };
+          if (rest.startsWith('_2006'))
+            return { prefix: layout.slice(0, i + 1), std: 'LongYear', text: '2006', suffix: layout.slice(i + 5) };
           return at(i, 'UnderDay', 2);
         }
         if (rest.startsWith('__2')) return at(i, 'UnderYearDay', 3);
@@ -115,7 +163,11 @@ function nextChunk(layout: string): Chunk {
           const ch = rest[1];
           let j = 1;
           while (j < rest.length && rest[j] === ch) j++;
-          if (!isDigitAt(rest, j)) return at(i, ch === '0' ? 'FracSecond0' : 'FracSecond9', j, { digits: j - 1, separator: layout[i] as string });
+          if (!isDigitAt(rest, j))
+            return at(i, ch === '0' ? 'FracSecond0' : 'FracSecond9', j, {
+              digits: j - 1,
+              separator: layout[i] as string,
+            });
         }
         break;
     }
@@ -137,7 +189,10 @@ function timeQuote(s: string): string {
 class ParseFailure extends Error {}
 
 function parseError(layout: string, value: string, layoutElem: string, valueElem: string, message = ''): GoFuncError {
-  if (message === '') return new GoFuncError(`parsing time ${timeQuote(value)} as ${timeQuote(layout)}: cannot parse ${timeQuote(valueElem)} as ${timeQuote(layoutElem)}`);
+  if (message === '')
+    return new GoFuncError(
+      `parsing time ${timeQuote(value)} as ${timeQuote(layout)}: cannot parse ${timeQuote(valueElem)} as ${timeQuote(layoutElem)}`,
+    );
   return new GoFuncError(`parsing time ${timeQuote(value)}${message}`);
 }
 
@@ -165,7 +220,8 @@ function atoi(s: string): number {
 function lookup(table: readonly string[], value: string): [number, string] {
   for (let i = 0; i < table.length; i++) {
     const name = table[i] as string;
-    if (value.length >= name.length && value.slice(0, name.length).toLowerCase() === name.toLowerCase()) return [i, value.slice(name.length)];
+    if (value.length >= name.length && value.slice(0, name.length).toLowerCase() === name.toLowerCase())
+      return [i, value.slice(name.length)];
   }
   throw new ParseFailure();
 }
@@ -228,7 +284,8 @@ function signedOffsetLength(value: string): number {
 
 const isLeap = (y: number): boolean => y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
 const DAYS_IN = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-const daysIn = (month: number, year: number): number => (month === 2 && isLeap(year) ? 29 : (DAYS_IN[month - 1] as number));
+const daysIn = (month: number, year: number): number =>
+  month === 2 && isLeap(year) ? 29 : (DAYS_IN[month - 1] as number);
 const daysBefore = (month: number): number => DAYS_IN.slice(0, month - 1).reduce((a, b) => a + b, 0);
 
 /** Days from 1970-01-01 to a proleptic Gregorian date (any year). */
@@ -253,7 +310,17 @@ function civilFromDays(z0: number): { year: number; month: number; day: number }
   return { year: yoe + era * 400 + (month <= 2 ? 1 : 0), month, day };
 }
 
-function fromWall(year: number, month: number, day: number, hour: number, min: number, sec: number, nsec: number, offset: number, zone: string): GoTime {
+function fromWall(
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  min: number,
+  sec: number,
+  nsec: number,
+  offset: number,
+  zone: string,
+): GoTime {
   const days = daysFromCivil(year, month, day);
   const unix = BigInt(days) * 86400n + BigInt(hour * 3600 + min * 60 + sec) - BigInt(offset);
   return { unix, nsec, offset, zone };
@@ -267,7 +334,16 @@ function wall(t: GoTime) {
   const { year, month, day } = civilFromDays(Number(days));
   const weekday = (((Number(days) + 4) % 7) + 7) % 7;
   const yday = daysBefore(month) + day + (month > 2 && isLeap(year) ? 1 : 0);
-  return { year, month, day, hour: Math.floor(secs / 3600), min: Math.floor((secs % 3600) / 60), sec: secs % 60, weekday, yday };
+  return {
+    year,
+    month,
+    day,
+    hour: Math.floor(secs / 3600),
+    min: Math.floor((secs % 3600) / 60),
+    sec: secs % 60,
+    weekday,
+    yday,
+  };
 }
 
 /** time.ParseInLocation(layout, value, time.Local) with Local = UTC; throws GoFuncError with Go's words. */
@@ -520,7 +596,8 @@ export function parseGoTime(layout: string, value: string): GoTime {
   if (utc) return fromWall(year, month, day, hour, min, sec, nsec, 0, 'UTC');
   if (zoneOffset !== undefined) {
     // Local (UTC) is used when the offset is its own; otherwise a fixed zone without a name.
-    if (zoneOffset === 0 && (zoneName === '' || zoneName === 'UTC')) return fromWall(year, month, day, hour, min, sec, nsec, 0, 'UTC');
+    if (zoneOffset === 0 && (zoneName === '' || zoneName === 'UTC'))
+      return fromWall(year, month, day, hour, min, sec, nsec, 0, 'UTC');
     return fromWall(year, month, day, hour, min, sec, nsec, zoneOffset, zoneName);
   }
   if (zoneName !== '') {
@@ -532,7 +609,8 @@ export function parseGoTime(layout: string, value: string): GoTime {
   return fromWall(year, month, day, hour, min, sec, nsec, 0, 'UTC');
 }
 
-const pad = (n: number, width: number): string => (n < 0 ? `-${String(-n).padStart(width, '0')}` : String(n).padStart(width, '0'));
+const pad = (n: number, width: number): string =>
+  n < 0 ? `-${String(-n).padStart(width, '0')}` : String(n).padStart(width, '0');
 
 function formatOffset(offset: number, colon: boolean, withSeconds: boolean, short: boolean): string {
   const sign = offset < 0 ? '-' : '+';
@@ -672,7 +750,13 @@ export function goTimeValue(t: GoTime): GoTyped {
     ['Weekday', fn([], () => new GoTyped('time.Weekday', 'int', BigInt(w().weekday), LONG_DAYS[w().weekday]))],
     ['IsZero', fn([], () => t.unix === -62135596800n && t.nsec === 0)],
   ]);
-  return new GoTyped('time.Time', 'struct', { '#time': t as unknown as GoValue }, formatGoTime(t, STRING_LAYOUT), methods);
+  return new GoTyped(
+    'time.Time',
+    'struct',
+    { '#time': t as unknown as GoValue },
+    formatGoTime(t, STRING_LAYOUT),
+    methods,
+  );
 }
 
 /** The GoTime inside a time.Time template value, if it is one. */

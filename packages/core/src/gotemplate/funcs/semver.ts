@@ -26,7 +26,8 @@ const rangeRe = () => compileGoRegexp(String.raw`\s*(${CV})\s+-\s+(${CV})\s*`);
 const findRe = () => compileGoRegexp(`(${OPS})\\s*(${CV})`);
 const validRe = () => compileGoRegexp(String.raw`^(\s*(${OPS})\s*(${CV})\s*)((?:\s+|,\s*)(${OPS})\s*(${CV})\s*)*$`);
 
-const firstMatch = (re: ReturnType<typeof compileGoRegexp>, s: string): GoMatch | undefined => findAllIndex(re, s, 1)[0];
+const firstMatch = (re: ReturnType<typeof compileGoRegexp>, s: string): GoMatch | undefined =>
+  findAllIndex(re, s, 1)[0];
 
 class SemverError extends Error {}
 
@@ -47,7 +48,10 @@ function validateMetadata(m: string): void {
 
 function parseSegment(text: string): bigint {
   const n = BigInt(text);
-  if (n >= 1n << 64n) throw new SemverError(`Error parsing version segment: strconv.ParseUint: parsing ${JSON.stringify(text)}: value out of range`);
+  if (n >= 1n << 64n)
+    throw new SemverError(
+      `Error parsing version segment: strconv.ParseUint: parsing ${JSON.stringify(text)}: value out of range`,
+    );
   return n;
 }
 
@@ -121,7 +125,8 @@ interface Constraint {
 const isX = (x: string): boolean => x === 'x' || x === '*' || x === 'X';
 
 function parseConstraint(c: string): Constraint {
-  if (c.length === 0) return { con: newVersion('0.0.0'), orig: c, op: '', minorDirty: false, patchDirty: false, dirty: true };
+  if (c.length === 0)
+    return { con: newVersion('0.0.0'), orig: c, op: '', minorDirty: false, patchDirty: false, dirty: true };
   const m = firstMatch(constraintRe(), c);
   if (m === undefined) throw new SemverError(`improper constraint: ${c}`);
   let ver = m.group(2);
@@ -246,7 +251,8 @@ const uint64 = (n: bigint): GoTyped => new GoTyped('uint64', 'uint', n);
 /** A *semver.Version template value: prints as its String(), with its methods. */
 export function versionValue(v: SemVersion, pointer = true): GoTyped {
   const other = (o: GoValue): SemVersion => {
-    if (o instanceof GoTyped && o.type.endsWith('semver.Version')) return (o.value as { '#version': SemVersion })['#version'];
+    if (o instanceof GoTyped && o.type.endsWith('semver.Version'))
+      return (o.value as { '#version': SemVersion })['#version'];
     throw new GoFuncError('expected a *semver.Version');
   };
   const vPrefix = v.original.startsWith('v') ? 'v' : '';
@@ -262,18 +268,50 @@ export function versionValue(v: SemVersion, pointer = true): GoTyped {
     ['String', fn([], () => versionString(v))],
     ['IncMajor', fn([], () => next({ ...v, major: v.major + 1n, minor: 0n, patch: 0n, pre: '', metadata: '' }))],
     ['IncMinor', fn([], () => next({ ...v, minor: v.minor + 1n, patch: 0n, pre: '', metadata: '' }))],
-    ['IncPatch', fn([], () => next(v.pre !== '' ? { ...v, pre: '', metadata: '' } : { ...v, patch: v.patch + 1n, pre: '', metadata: '' }))],
+    [
+      'IncPatch',
+      fn([], () =>
+        next(v.pre !== '' ? { ...v, pre: '', metadata: '' } : { ...v, patch: v.patch + 1n, pre: '', metadata: '' }),
+      ),
+    ],
   ]);
   if (pointer) {
-    methods.set('Original', fn([], () => v.original));
-    methods.set('Compare', fn(['any'], (o) => BigInt(compareVersions(v, other(o)))));
-    methods.set('LessThan', fn(['any'], (o) => compareVersions(v, other(o)) < 0));
-    methods.set('LessThanEqual', fn(['any'], (o) => compareVersions(v, other(o)) <= 0));
-    methods.set('GreaterThan', fn(['any'], (o) => compareVersions(v, other(o)) > 0));
-    methods.set('GreaterThanEqual', fn(['any'], (o) => compareVersions(v, other(o)) >= 0));
-    methods.set('Equal', fn(['any'], (o) => compareVersions(v, other(o)) === 0));
+    methods.set(
+      'Original',
+      fn([], () => v.original),
+    );
+    methods.set(
+      'Compare',
+      fn(['any'], (o) => BigInt(compareVersions(v, other(o)))),
+    );
+    methods.set(
+      'LessThan',
+      fn(['any'], (o) => compareVersions(v, other(o)) < 0),
+    );
+    methods.set(
+      'LessThanEqual',
+      fn(['any'], (o) => compareVersions(v, other(o)) <= 0),
+    );
+    methods.set(
+      'GreaterThan',
+      fn(['any'], (o) => compareVersions(v, other(o)) > 0),
+    );
+    methods.set(
+      'GreaterThanEqual',
+      fn(['any'], (o) => compareVersions(v, other(o)) >= 0),
+    );
+    methods.set(
+      'Equal',
+      fn(['any'], (o) => compareVersions(v, other(o)) === 0),
+    );
   }
-  return new GoTyped(pointer ? '*semver.Version' : 'semver.Version', 'struct', { '#version': v as unknown as GoValue }, versionString(v), methods);
+  return new GoTyped(
+    pointer ? '*semver.Version' : 'semver.Version',
+    'struct',
+    { '#version': v as unknown as GoValue },
+    versionString(v),
+    methods,
+  );
 }
 
 function semverError(error: unknown): never {
@@ -282,19 +320,25 @@ function semverError(error: unknown): never {
 }
 
 export const SEMVER_FUNCS: ReadonlyArray<readonly [string, GoFunction]> = [
-  ['semver', fn(['string'], (v) => {
-    try {
-      return versionValue(newVersion(v as string));
-    } catch (error) {
-      return semverError(error);
-    }
-  })],
-  ['semverCompare', fn(['string', 'string'], (constraint, version) => {
-    try {
-      const groups = newConstraint(constraint as string);
-      return checkConstraint(groups, newVersion(version as string));
-    } catch (error) {
-      return semverError(error);
-    }
-  })],
+  [
+    'semver',
+    fn(['string'], (v) => {
+      try {
+        return versionValue(newVersion(v as string));
+      } catch (error) {
+        return semverError(error);
+      }
+    }),
+  ],
+  [
+    'semverCompare',
+    fn(['string', 'string'], (constraint, version) => {
+      try {
+        const groups = newConstraint(constraint as string);
+        return checkConstraint(groups, newVersion(version as string));
+      } catch (error) {
+        return semverError(error);
+      }
+    }),
+  ],
 ];

@@ -17,7 +17,8 @@ const s = (v: GoValue): string => v as string;
 /** bcrypt.GenerateFromPassword(input, DefaultCost) as sprig wraps it (an error becomes the output text). */
 export function goBcrypt(input: string): string {
   // golang.org/x/crypto (v0.26, sprig's) refuses more than 72 bytes; bcryptjs would cut them silently.
-  if (Buffer.byteLength(input, 'utf8') > 72) return 'failed to encrypt string with bcrypt: bcrypt: password length exceeds 72 bytes';
+  if (Buffer.byteLength(input, 'utf8') > 72)
+    return 'failed to encrypt string with bcrypt: bcrypt: password length exceeds 72 bytes';
   // Go writes the "$2a$" prefix; the algorithm is the same as bcryptjs' default "$2b$" for such inputs.
   const salt = bcryptjs.genSaltSync(10).replace(/^\$2b\$/, '$2a$');
   return bcryptjs.hashSync(input, salt);
@@ -63,7 +64,8 @@ function checkPrivateKey(pem: string): void {
     throw new GoFuncError(`error parsing private key: no private key data in PEM block of type ${block.type}`);
   }
   const kind = block.type === 'PRIVATE KEY' ? 'PKCS#8' : block.type.slice(0, -' PRIVATE KEY'.length);
-  if (!['PKCS#8', 'RSA', 'EC', 'DSA'].includes(kind)) throw new GoFuncError(`error parsing private key: invalid private key type ${block.type}`);
+  if (!['PKCS#8', 'RSA', 'EC', 'DSA'].includes(kind))
+    throw new GoFuncError(`error parsing private key: invalid private key type ${block.type}`);
   try {
     createPrivateKey(block.pem);
   } catch {
@@ -95,7 +97,12 @@ function buildCustomCert(b64cert: string, b64key: string): GoTyped {
 function ago(date: GoValue, now: () => number): string {
   let t: GoTime | undefined = goTimeOf(date);
   if (t === undefined) {
-    const seconds = typeof date === 'bigint' ? date : date instanceof GoTyped && date.type === 'int64' ? (date.value as bigint) : undefined;
+    const seconds =
+      typeof date === 'bigint'
+        ? date
+        : date instanceof GoTyped && date.type === 'int64'
+          ? (date.value as bigint)
+          : undefined;
     if (seconds === undefined) return '0s';
     t = { unix: seconds, nsec: 0, offset: 0, zone: 'UTC' };
   }
@@ -109,17 +116,25 @@ export function sprigMoreFuncs(now: () => number = Date.now): ReadonlyArray<read
   return [
     ['ago', fn(['any'], (d) => ago(d, now))],
     ['bcrypt', fn(['string'], (v) => goBcrypt(s(v)))],
-    ['htpasswd', fn(['string', 'string'], (user, password) => (s(user).includes(':') ? `invalid username: ${s(user)}` : `${s(user)}:${goBcrypt(s(password))}`))],
+    [
+      'htpasswd',
+      fn(['string', 'string'], (user, password) =>
+        s(user).includes(':') ? `invalid username: ${s(user)}` : `${s(user)}:${goBcrypt(s(password))}`,
+      ),
+    ],
     ['buildCustomCert', fn(['string', 'string'], (c, k) => buildCustomCert(s(c), s(k)))],
     ['mustToDate', fn(['string', 'string'], (layout, value) => goTimeValue(parseGoTime(s(layout), s(value))))],
-    ['toDate', fn(['string', 'string'], (layout, value) => {
-      try {
-        return goTimeValue(parseGoTime(s(layout), s(value)));
-      } catch (error) {
-        if (error instanceof GoFuncError) return goTimeValue(ZERO_TIME);
-        throw error;
-      }
-    })],
+    [
+      'toDate',
+      fn(['string', 'string'], (layout, value) => {
+        try {
+          return goTimeValue(parseGoTime(s(layout), s(value)));
+        } catch (error) {
+          if (error instanceof GoFuncError) return goTimeValue(ZERO_TIME);
+          throw error;
+        }
+      }),
+    ],
     ['randInt', fn(['int', 'int'], (min, max) => randInt(min as bigint, max as bigint))],
     ['shuffle', fn(['string'], (v) => shuffle(s(v)))],
     ...SEMVER_FUNCS,

@@ -38,7 +38,8 @@ const panicOf = (message: string): GoFuncError => new GoFuncError(message);
 // --- strings -------------------------------------------------------------------------------------
 
 const byteLen = (x: string): number => Buffer.byteLength(x, 'utf8');
-const byteSlice = (x: string, start: number, end?: number): string => Buffer.from(x, 'utf8').subarray(start, end).toString('utf8');
+const byteSlice = (x: string, start: number, end?: number): string =>
+  Buffer.from(x, 'utf8').subarray(start, end).toString('utf8');
 
 function abbreviate(str: string, maxWidth: number): string {
   if (str === '') return '';
@@ -58,14 +59,21 @@ function abbreviateFull(str: string, offset: number, maxWidth: number): string {
   return `...${byteSlice(str, len - (maxWidth - 3))}`;
 }
 
-const isGoSpace = (c: string): boolean => /^[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]$/.test(c);
+const isGoSpace = (c: string): boolean =>
+  /^[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]$/.test(c);
 
 /** strings.Title: upper-cases the first letter of each word (separators: spaces, ASCII punctuation). */
 function title(str: string): string {
   let prev = ' ';
   let out = '';
   for (const c of str) {
-    const sep = /^[A-Za-z0-9_]$/.test(prev) ? false : prev.charCodeAt(0) < 0x80 ? true : /^[\p{L}\p{Nd}]$/u.test(prev) ? false : isGoSpace(prev);
+    const sep = /^[A-Za-z0-9_]$/.test(prev)
+      ? false
+      : prev.charCodeAt(0) < 0x80
+        ? true
+        : /^[\p{L}\p{Nd}]$/u.test(prev)
+          ? false
+          : isGoSpace(prev);
     out += sep ? titleRune(c) : c;
     prev = c;
   }
@@ -224,7 +232,16 @@ function mergeInto(dst: GoMap, src: GoMap, overwrite: boolean): void {
 
 // --- time ------------------------------------------------------------------------------------------
 
-const NS: Record<string, bigint> = { ns: 1n, us: 1000n, µs: 1000n, μs: 1000n, ms: 1_000_000n, s: 1_000_000_000n, m: 60_000_000_000n, h: 3_600_000_000_000n };
+const NS: Record<string, bigint> = {
+  ns: 1n,
+  us: 1000n,
+  µs: 1000n,
+  μs: 1000n,
+  ms: 1_000_000n,
+  s: 1_000_000_000n,
+  m: 60_000_000_000n,
+  h: 3_600_000_000_000n,
+};
 
 /** time.ParseDuration; undefined on bad syntax. */
 export function parseGoDuration(text: string): bigint | undefined {
@@ -381,7 +398,8 @@ function goRound(a: GoValue, p: GoValue, rOpt: GoValue[]): number {
 function dig(args: GoValue[]): GoValue {
   if (args.length < 3) throw panicOf('dig needs at least three arguments');
   const dict = args[args.length - 1];
-  if (!(dict instanceof Map)) throw panicOf(`interface conversion: interface {} is ${typeName(dict)}, not map[string]interface {}`);
+  if (!(dict instanceof Map))
+    throw panicOf(`interface conversion: interface {} is ${typeName(dict)}, not map[string]interface {}`);
   const def = args[args.length - 2];
   const keys = args.slice(0, -2).map((k) => {
     if (typeof k !== 'string') throw panicOf(`interface conversion: interface {} is ${typeName(k)}, not string`);
@@ -393,7 +411,8 @@ function dig(args: GoValue[]): GoValue {
     if (!current.has(k)) return def;
     const step = current.get(k);
     if (i === keys.length - 1) return step;
-    if (!(step instanceof Map)) throw panicOf(`interface conversion: interface {} is ${typeName(step)}, not map[string]interface {}`);
+    if (!(step instanceof Map))
+      throw panicOf(`interface conversion: interface {} is ${typeName(step)}, not map[string]interface {}`);
     current = step;
   }
   return def;
@@ -416,7 +435,9 @@ function adler32(input: string): string {
 const b64decode = (v: string, alphabet: 'base64' | 'base64url', pad: boolean): string => {
   const re = alphabet === 'base64' ? /^[A-Za-z0-9+/]*$/ : /^[A-Za-z0-9_-]*$/;
   const body = pad ? v.replace(/=+$/, '') : v;
-  const bad = [...v.replace(/[\r\n]/g, '')].findIndex((c, i, all) => (c === '=' ? !pad || i < body.length || all.length % 4 !== 0 : !re.test(c)));
+  const bad = [...v.replace(/[\r\n]/g, '')].findIndex((c, i, all) =>
+    c === '=' ? !pad || i < body.length || all.length % 4 !== 0 : !re.test(c),
+  );
   if (bad >= 0 || (pad && v.length % 4 !== 0) || body.length % 4 === 1) {
     const at = bad >= 0 ? bad : Math.max(0, v.length - (v.length % 4 || 4));
     throw new GoFuncError(`illegal base64 data at input byte ${at}`);
@@ -446,7 +467,8 @@ function base32Encode(input: string): string {
 function base32Decode(input: string): string {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
   const clean = input.replace(/[\r\n]/g, '');
-  if (clean.length % 8 !== 0) throw new GoFuncError(`illegal base32 data at input byte ${clean.length - (clean.length % 8)}`);
+  if (clean.length % 8 !== 0)
+    throw new GoFuncError(`illegal base32 data at input byte ${clean.length - (clean.length % 8)}`);
   const body = clean.replace(/=+$/, '');
   const bytes: number[] = [];
   let bits = 0;
@@ -513,58 +535,134 @@ function urlJoin(d: GoMap): string {
 const ENTRIES: [string, GoFunction][] = [
   // strings
   ['abbrev', fn(['int', 'string'], (w, str) => (n(w) < 4 ? s(str) : abbreviate(s(str), n(w))))],
-  ['abbrevboth', fn(['int', 'int', 'string'], (l, r, str) => (n(r) < 4 || (n(l) > 0 && n(r) < 7) ? s(str) : abbreviateFull(s(str), n(l), n(r))))],
-  ['trunc', fn(['int', 'string'], (c, str) => {
-    const len = byteLen(s(str));
-    const k = n(c);
-    if (k < 0 && len + k > 0) return byteSlice(s(str), len + k);
-    if (k >= 0 && len > k) return byteSlice(s(str), 0, k);
-    return s(str);
-  })],
-  ['substr', fn(['int', 'int', 'string'], (a, b, str) => {
-    const start = n(a);
-    const end = n(b);
-    const len = byteLen(s(str));
-    if (start < 0) {
-      if (end > len || end < 0) throw panicOf(`runtime error: slice bounds out of range [:${end}] with length ${len}`);
-      return byteSlice(s(str), 0, end);
-    }
-    if (end < 0 || end > len) {
-      if (start > len) throw panicOf(`runtime error: slice bounds out of range [${start}:${len}]`);
-      return byteSlice(s(str), start);
-    }
-    if (start > end) throw panicOf(`runtime error: slice bounds out of range [${start}:${end}]`);
-    return byteSlice(s(str), start, end);
-  })],
-  ['repeat', fn(['int', 'string'], (c, str) => {
-    if (n(c) < 0) throw panicOf('strings: negative Repeat count');
-    return s(str).repeat(n(c));
-  })],
-  ['replace', fn(['string', 'string', 'string'], (o, nw, src) => (s(o) === '' ? [...s(src)].reduce((acc, c) => acc + c + s(nw), s(nw)) : s(src).split(s(o)).join(s(nw))))],
+  [
+    'abbrevboth',
+    fn(['int', 'int', 'string'], (l, r, str) =>
+      n(r) < 4 || (n(l) > 0 && n(r) < 7) ? s(str) : abbreviateFull(s(str), n(l), n(r)),
+    ),
+  ],
+  [
+    'trunc',
+    fn(['int', 'string'], (c, str) => {
+      const len = byteLen(s(str));
+      const k = n(c);
+      if (k < 0 && len + k > 0) return byteSlice(s(str), len + k);
+      if (k >= 0 && len > k) return byteSlice(s(str), 0, k);
+      return s(str);
+    }),
+  ],
+  [
+    'substr',
+    fn(['int', 'int', 'string'], (a, b, str) => {
+      const start = n(a);
+      const end = n(b);
+      const len = byteLen(s(str));
+      if (start < 0) {
+        if (end > len || end < 0)
+          throw panicOf(`runtime error: slice bounds out of range [:${end}] with length ${len}`);
+        return byteSlice(s(str), 0, end);
+      }
+      if (end < 0 || end > len) {
+        if (start > len) throw panicOf(`runtime error: slice bounds out of range [${start}:${len}]`);
+        return byteSlice(s(str), start);
+      }
+      if (start > end) throw panicOf(`runtime error: slice bounds out of range [${start}:${end}]`);
+      return byteSlice(s(str), start, end);
+    }),
+  ],
+  [
+    'repeat',
+    fn(['int', 'string'], (c, str) => {
+      if (n(c) < 0) throw panicOf('strings: negative Repeat count');
+      return s(str).repeat(n(c));
+    }),
+  ],
+  [
+    'replace',
+    fn(['string', 'string', 'string'], (o, nw, src) =>
+      s(o) === '' ? [...s(src)].reduce((acc, c) => acc + c + s(nw), s(nw)) : s(src).split(s(o)).join(s(nw)),
+    ),
+  ],
   ['plural', fn(['string', 'string', 'int'], (one, many, c) => (c === 1n ? one : many))],
-  ['quote', fn([], (...v) => v.filter((x) => x !== null && x !== undefined).map((x) => sprintf('%q', [strval(x)])).join(' '), 'any')],
-  ['squote', fn([], (...v) => v.filter((x) => x !== null && x !== undefined).map((x) => `'${strval(x)}'`).join(' '), 'any')],
-  ['cat', fn([], (...v) => {
-    const kept = v.filter((x) => x !== null && x !== undefined);
-    return sprintf(Array(kept.length).fill('%v').join(' '), kept);
-  }, 'any')],
-  ['indent', fn(['int', 'string'], (c, v) => {
-    const pad = ' '.repeat(Math.max(0, n(c)));
-    return pad + s(v).replaceAll('\n', `\n${pad}`);
-  })],
-  ['nindent', fn(['int', 'string'], (c, v) => {
-    const pad = ' '.repeat(Math.max(0, n(c)));
-    return `\n${pad}${s(v).replaceAll('\n', `\n${pad}`)}`;
-  })],
+  [
+    'quote',
+    fn(
+      [],
+      (...v) =>
+        v
+          .filter((x) => x !== null && x !== undefined)
+          .map((x) => sprintf('%q', [strval(x)]))
+          .join(' '),
+      'any',
+    ),
+  ],
+  [
+    'squote',
+    fn(
+      [],
+      (...v) =>
+        v
+          .filter((x) => x !== null && x !== undefined)
+          .map((x) => `'${strval(x)}'`)
+          .join(' '),
+      'any',
+    ),
+  ],
+  [
+    'cat',
+    fn(
+      [],
+      (...v) => {
+        const kept = v.filter((x) => x !== null && x !== undefined);
+        return sprintf(Array(kept.length).fill('%v').join(' '), kept);
+      },
+      'any',
+    ),
+  ],
+  [
+    'indent',
+    fn(['int', 'string'], (c, v) => {
+      const pad = ' '.repeat(Math.max(0, n(c)));
+      return pad + s(v).replaceAll('\n', `\n${pad}`);
+    }),
+  ],
+  [
+    'nindent',
+    fn(['int', 'string'], (c, v) => {
+      const pad = ' '.repeat(Math.max(0, n(c)));
+      return `\n${pad}${s(v).replaceAll('\n', `\n${pad}`)}`;
+    }),
+  ],
   ['lower', fn(['string'], (v) => goToLower(s(v)))],
   ['upper', fn(['string'], (v) => goToUpper(s(v)))],
   ['title', fn(['string'], (v) => title(s(v)))],
   ['untitle', fn(['string'], (v) => untitle(s(v)))],
   ['initials', fn(['string'], (v) => initials(s(v)))],
   ['swapcase', fn(['string'], (v) => swapcase(s(v)))],
-  ['camelcase', fn(['string'], (v) => words(s(v)).map((w) => (w[0] ?? '').toUpperCase() + w.slice(1).toLowerCase()).join(''))],
-  ['snakecase', fn(['string'], (v) => words(s(v)).map((w) => w.toLowerCase()).join('_'))],
-  ['kebabcase', fn(['string'], (v) => words(s(v)).map((w) => w.toLowerCase()).join('-'))],
+  [
+    'camelcase',
+    fn(['string'], (v) =>
+      words(s(v))
+        .map((w) => (w[0] ?? '').toUpperCase() + w.slice(1).toLowerCase())
+        .join(''),
+    ),
+  ],
+  [
+    'snakecase',
+    fn(['string'], (v) =>
+      words(s(v))
+        .map((w) => w.toLowerCase())
+        .join('_'),
+    ),
+  ],
+  [
+    'kebabcase',
+    fn(['string'], (v) =>
+      words(s(v))
+        .map((w) => w.toLowerCase())
+        .join('-'),
+    ),
+  ],
   ['wrap', fn(['int', 'string'], (l, v) => wrapCustom(s(v), n(l), '\n', true))],
   ['wrapWith', fn(['int', 'string', 'string'], (l, sep, v) => wrapCustom(s(v), n(l), s(sep), true))],
   ['nospace', fn(['string'], (v) => [...s(v)].filter((c) => !isGoSpace(c)).join(''))],
@@ -572,15 +670,33 @@ const ENTRIES: [string, GoFunction][] = [
   ['trimAll', fn(['string', 'string'], (cut, v) => trimSet(s(v), s(cut)))],
   ['trimall', fn(['string', 'string'], (cut, v) => trimSet(s(v), s(cut)))],
   ['trimPrefix', fn(['string', 'string'], (p, v) => (s(v).startsWith(s(p)) ? s(v).slice(s(p).length) : s(v)))],
-  ['trimSuffix', fn(['string', 'string'], (p, v) => (s(p) !== '' && s(v).endsWith(s(p)) ? s(v).slice(0, s(v).length - s(p).length) : s(v)))],
+  [
+    'trimSuffix',
+    fn(['string', 'string'], (p, v) =>
+      s(p) !== '' && s(v).endsWith(s(p)) ? s(v).slice(0, s(v).length - s(p).length) : s(v),
+    ),
+  ],
   ['contains', fn(['string', 'string'], (sub, v) => s(v).includes(s(sub)))],
   ['hasPrefix', fn(['string', 'string'], (p, v) => s(v).startsWith(s(p)))],
   ['hasSuffix', fn(['string', 'string'], (p, v) => s(v).endsWith(s(p)))],
-  ['split', fn(['string', 'string'], (sep, orig) => stringMap(new Map(goStringsSplit(s(orig), s(sep), -1).map((part, i) => [`_${i}`, part]))))],
-  ['splitn', fn(['string', 'int', 'string'], (sep, c, orig) => stringMap(new Map(goStringsSplit(s(orig), s(sep), n(c)).map((part, i) => [`_${i}`, part]))))],
+  [
+    'split',
+    fn(['string', 'string'], (sep, orig) =>
+      stringMap(new Map(goStringsSplit(s(orig), s(sep), -1).map((part, i) => [`_${i}`, part]))),
+    ),
+  ],
+  [
+    'splitn',
+    fn(['string', 'int', 'string'], (sep, c, orig) =>
+      stringMap(new Map(goStringsSplit(s(orig), s(sep), n(c)).map((part, i) => [`_${i}`, part]))),
+    ),
+  ],
   ['splitList', fn(['string', 'string'], (sep, orig) => strings(goStringsSplit(s(orig), s(sep), -1)))],
   ['join', fn(['string', 'any'], (sep, v) => strslice(v).join(s(sep)))],
-  ['sortAlpha', fn(['any'], (v) => (Array.isArray(v) ? strings([...strslice(v)].sort(byteCompare)) : strings([strval(v)])))],
+  [
+    'sortAlpha',
+    fn(['any'], (v) => (Array.isArray(v) ? strings([...strslice(v)].sort(byteCompare)) : strings([strval(v)]))),
+  ],
   ['toString', fn(['any'], (v) => strval(v))],
   ['toStrings', fn(['any'], (v) => strings([...strslice(v)]))],
   ['seq', fn([], (...p) => seq(p as bigint[]), 'int')],
@@ -604,65 +720,98 @@ const ENTRIES: [string, GoFunction][] = [
   ['sha512sum', fn(['string'], (v) => hashHex('sha512', s(v)))],
   ['adler32sum', fn(['string'], (v) => adler32(s(v)))],
   // defaults and logic
-  ['default', fn(['any'], (d, ...given) => (given.length === 0 || empty(given[0] as GoValue) ? d : (given[0] as GoValue)), 'any')],
+  [
+    'default',
+    fn(['any'], (d, ...given) => (given.length === 0 || empty(given[0] as GoValue) ? d : (given[0] as GoValue)), 'any'),
+  ],
   ['empty', fn(['any'], (v) => empty(v))],
   ['coalesce', fn([], (...v) => v.find((x) => !empty(x)) ?? null, 'any')],
   ['all', fn([], (...v) => v.every((x) => !empty(x)), 'any')],
   ['any', fn([], (...v) => v.some((x) => !empty(x)), 'any')],
   ['ternary', fn(['any', 'any', 'bool'], (t, f, c) => (c ? t : f))],
-  ['fail', fn(['string'], (msg) => {
-    throw new GoFuncError(s(msg), 'fail called');
-  })],
+  [
+    'fail',
+    fn(['string'], (msg) => {
+      throw new GoFuncError(s(msg), 'fail called');
+    }),
+  ],
   ['toJson', fn(['any'], (v) => orEmpty(() => marshalJson(v)))],
   ['mustToJson', fn(['any'], (v) => marshalJson(v))],
   ['toPrettyJson', fn(['any'], (v) => orEmpty(() => marshalJson(v, { escapeHTML: true, indent: '  ' })))],
   ['mustToPrettyJson', fn(['any'], (v) => marshalJson(v, { escapeHTML: true, indent: '  ' }))],
   ['toRawJson', fn(['any'], (v) => orEmpty(() => marshalJson(v, { escapeHTML: false })))],
   ['mustToRawJson', fn(['any'], (v) => marshalJson(v, { escapeHTML: false }))],
-  ['fromJson', fn(['string'], (v) => {
-    try {
-      return fromJson(s(v));
-    } catch {
-      return null;
-    }
-  })],
-  ['mustFromJson', fn(['string'], (v) => {
-    try {
-      return fromJson(s(v));
-    } catch {
-      throw new GoFuncError('invalid character in JSON input', 'invalid JSON');
-    }
-  })],
+  [
+    'fromJson',
+    fn(['string'], (v) => {
+      try {
+        return fromJson(s(v));
+      } catch {
+        return null;
+      }
+    }),
+  ],
+  [
+    'mustFromJson',
+    fn(['string'], (v) => {
+      try {
+        return fromJson(s(v));
+      } catch {
+        throw new GoFuncError('invalid character in JSON input', 'invalid JSON');
+      }
+    }),
+  ],
   ['typeOf', fn(['any'], (v) => (v === null ? '<nil>' : typeName(v)))],
   ['typeIs', fn(['string', 'any'], (t, v) => s(t) === (v === null ? '<nil>' : typeName(v)))],
   ['typeIsLike', fn(['string', 'any'], (t, v) => s(t) === typeName(v) || s(t) === `*${typeName(v)}`)],
   ['kindOf', fn(['any'], (v) => goKind(v))],
   ['kindIs', fn(['string', 'any'], (t, v) => s(t) === goKind(v))],
   ['deepEqual', fn(['any', 'any'], (a, b) => deepEqual(a, b))],
-  ['deepCopy', fn(['any'], (v) => {
-    if (v === null) throw panicOf('reflect: call of reflect.Value.Type on zero Value');
-    return deepCopy(v);
-  })],
-  ['mustDeepCopy', fn(['any'], (v) => {
-    if (v === null) throw new GoFuncError('copy: Must copy a non-nil value');
-    return deepCopy(v);
-  })],
+  [
+    'deepCopy',
+    fn(['any'], (v) => {
+      if (v === null) throw panicOf('reflect: call of reflect.Value.Type on zero Value');
+      return deepCopy(v);
+    }),
+  ],
+  [
+    'mustDeepCopy',
+    fn(['any'], (v) => {
+      if (v === null) throw new GoFuncError('copy: Must copy a non-nil value');
+      return deepCopy(v);
+    }),
+  ],
   // math
   ['add', fn([], (...v) => i64(v.reduce<bigint>((a, x) => a + toInt64(x), 0n)), 'any')],
   ['add1', fn(['any'], (v) => i64(toInt64(v) + 1n))],
   ['sub', fn(['any', 'any'], (a, b) => i64(toInt64(a) - toInt64(b)))],
   ['mul', fn(['any'], (a, ...v) => i64(v.reduce<bigint>((acc, x) => acc * toInt64(x), toInt64(a))), 'any')],
-  ['div', fn(['any', 'any'], (a, b) => {
-    if (toInt64(b) === 0n) throw panicOf('runtime error: integer divide by zero');
-    return i64(toInt64(a) / toInt64(b));
-  })],
-  ['mod', fn(['any', 'any'], (a, b) => {
-    if (toInt64(b) === 0n) throw panicOf('runtime error: integer divide by zero');
-    return i64(toInt64(a) % toInt64(b));
-  })],
-  ['max', fn(['any'], (a, ...v) => i64(v.reduce<bigint>((m, x) => (toInt64(x) > m ? toInt64(x) : m), toInt64(a))), 'any')],
-  ['biggest', fn(['any'], (a, ...v) => i64(v.reduce<bigint>((m, x) => (toInt64(x) > m ? toInt64(x) : m), toInt64(a))), 'any')],
-  ['min', fn(['any'], (a, ...v) => i64(v.reduce<bigint>((m, x) => (toInt64(x) < m ? toInt64(x) : m), toInt64(a))), 'any')],
+  [
+    'div',
+    fn(['any', 'any'], (a, b) => {
+      if (toInt64(b) === 0n) throw panicOf('runtime error: integer divide by zero');
+      return i64(toInt64(a) / toInt64(b));
+    }),
+  ],
+  [
+    'mod',
+    fn(['any', 'any'], (a, b) => {
+      if (toInt64(b) === 0n) throw panicOf('runtime error: integer divide by zero');
+      return i64(toInt64(a) % toInt64(b));
+    }),
+  ],
+  [
+    'max',
+    fn(['any'], (a, ...v) => i64(v.reduce<bigint>((m, x) => (toInt64(x) > m ? toInt64(x) : m), toInt64(a))), 'any'),
+  ],
+  [
+    'biggest',
+    fn(['any'], (a, ...v) => i64(v.reduce<bigint>((m, x) => (toInt64(x) > m ? toInt64(x) : m), toInt64(a))), 'any'),
+  ],
+  [
+    'min',
+    fn(['any'], (a, ...v) => i64(v.reduce<bigint>((m, x) => (toInt64(x) < m ? toInt64(x) : m), toInt64(a))), 'any'),
+  ],
   ['addf', fn([], (...v) => decimalOp(v, decAdd, 0), 'any')],
   ['add1f', fn(['any'], (v) => decimalOp([1], decAdd, v))],
   ['subf', fn(['any'], (a, ...v) => decimalOp(v, decSub, a), 'any')],
@@ -673,14 +822,26 @@ const ENTRIES: [string, GoFunction][] = [
   ['ceil', fn(['any'], (v) => Math.ceil(toFloat64(v)))],
   ['floor', fn(['any'], (v) => Math.floor(toFloat64(v)))],
   ['round', fn(['any', 'int'], (a, p, ...r) => goRound(a, p, r), 'float64')],
-  ['atoi', fn(['string'], (v) => (/^[+-]?\d+$/.test(s(v)) && BigInt(s(v)) >= -(1n << 63n) && BigInt(s(v)) < 1n << 63n ? BigInt(s(v)) : 0n))],
+  [
+    'atoi',
+    fn(['string'], (v) =>
+      /^[+-]?\d+$/.test(s(v)) && BigInt(s(v)) >= -(1n << 63n) && BigInt(s(v)) < 1n << 63n ? BigInt(s(v)) : 0n,
+    ),
+  ],
   ['int', fn(['any'], (v) => toInt64(v))],
   ['int64', fn(['any'], (v) => i64(toInt64(v)))],
   ['float64', fn(['any'], (v) => toFloat64(v))],
-  ['toDecimal', fn(['any'], (v) => {
-    const t = sprintf('%v', [v]);
-    return i64(/^[+-]?[0-7]+$/.test(t) && BigInt(`0o${t.replace(/^[+-]/, '')}`) < 1n << 63n ? BigInt(`0o${t.replace(/^[+-]/, '')}`) * (t.startsWith('-') ? -1n : 1n) : 0n);
-  })],
+  [
+    'toDecimal',
+    fn(['any'], (v) => {
+      const t = sprintf('%v', [v]);
+      return i64(
+        /^[+-]?[0-7]+$/.test(t) && BigInt(`0o${t.replace(/^[+-]/, '')}`) < 1n << 63n
+          ? BigInt(`0o${t.replace(/^[+-]/, '')}`) * (t.startsWith('-') ? -1n : 1n)
+          : 0n,
+      );
+    }),
+  ],
   ['until', fn(['int'], (c) => typed(untilStep(0, n(c), n(c) >= 0 ? 1 : -1).map(BigInt), '[]int'))],
   ['untilStep', fn(['int', 'int', 'int'], (a, b, c) => typed(untilStep(n(a), n(b), n(c)).map(BigInt), '[]int'))],
   // lists
@@ -704,8 +865,18 @@ const ENTRIES: [string, GoFunction][] = [
   ['mustReverse', fn(['any'], (l) => asList(l, 'find reverse on').reverse())],
   ['compact', fn(['any'], (l) => asList(l, 'compact on').filter((x) => !empty(x)))],
   ['mustCompact', fn(['any'], (l) => asList(l, 'compact on').filter((x) => !empty(x)))],
-  ['uniq', fn(['any'], (l) => asList(l, 'find uniq on').reduce<GoValue[]>((acc, x) => (inList(acc, x) ? acc : [...acc, x]), []))],
-  ['mustUniq', fn(['any'], (l) => asList(l, 'find uniq on').reduce<GoValue[]>((acc, x) => (inList(acc, x) ? acc : [...acc, x]), []))],
+  [
+    'uniq',
+    fn(['any'], (l) =>
+      asList(l, 'find uniq on').reduce<GoValue[]>((acc, x) => (inList(acc, x) ? acc : [...acc, x]), []),
+    ),
+  ],
+  [
+    'mustUniq',
+    fn(['any'], (l) =>
+      asList(l, 'find uniq on').reduce<GoValue[]>((acc, x) => (inList(acc, x) ? acc : [...acc, x]), []),
+    ),
+  ],
   ['without', fn(['any'], (l, ...omit) => asList(l, 'find without on').filter((x) => !inList(omit, x)), 'any')],
   ['mustWithout', fn(['any'], (l, ...omit) => asList(l, 'find without on').filter((x) => !inList(omit, x)), 'any')],
   ['has', fn(['any', 'any'], (needle, hay) => (hay === null ? false : inList(asList(hay, 'find has on'), needle)))],
@@ -714,73 +885,160 @@ const ENTRIES: [string, GoFunction][] = [
   ['mustSlice', fn(['any'], (l, ...idx) => sprigSlice(l, idx), 'any')],
   ['chunk', fn(['int', 'any'], (size, l) => chunk(n(size), asList(l, 'chunk')))],
   ['mustChunk', fn(['int', 'any'], (size, l) => chunk(n(size), asList(l, 'chunk')))],
-  ['concat', fn([], (...lists) => {
-    const out: GoValue[] = [];
-    for (const l of lists) {
-      if (!Array.isArray(l)) throw panicOf(`Cannot concat type ${goKind(l)} as list`);
-      out.push(...l);
-    }
-    return out;
-  }, 'any')],
+  [
+    'concat',
+    fn(
+      [],
+      (...lists) => {
+        const out: GoValue[] = [];
+        for (const l of lists) {
+          if (!Array.isArray(l)) throw panicOf(`Cannot concat type ${goKind(l)} as list`);
+          out.push(...l);
+        }
+        return out;
+      },
+      'any',
+    ),
+  ],
   // dicts
-  ['dict', fn([], (...v) => {
-    const m: GoMap = new Map();
-    for (let i = 0; i < v.length; i += 2) m.set(strval(v[i] ?? null), i + 1 < v.length ? (v[i + 1] as GoValue) : '');
-    return m;
-  }, 'any')],
+  [
+    'dict',
+    fn(
+      [],
+      (...v) => {
+        const m: GoMap = new Map();
+        for (let i = 0; i < v.length; i += 2)
+          m.set(strval(v[i] ?? null), i + 1 < v.length ? (v[i + 1] as GoValue) : '');
+        return m;
+      },
+      'any',
+    ),
+  ],
   ['get', fn(['map', 'string'], (d, k) => (dictOf(d).has(s(k)) ? (dictOf(d).get(s(k)) as GoValue) : ''))],
-  ['set', fn(['map', 'string', 'any'], (d, k, v) => {
-    dictOf(d).set(s(k), v);
-    return d;
-  })],
-  ['unset', fn(['map', 'string'], (d, k) => {
-    dictOf(d).delete(s(k));
-    return d;
-  })],
+  [
+    'set',
+    fn(['map', 'string', 'any'], (d, k, v) => {
+      dictOf(d).set(s(k), v);
+      return d;
+    }),
+  ],
+  [
+    'unset',
+    fn(['map', 'string'], (d, k) => {
+      dictOf(d).delete(s(k));
+      return d;
+    }),
+  ],
   ['hasKey', fn(['map', 'string'], (d, k) => dictOf(d).has(s(k)))],
-  ['pluck', fn(['string'], (k, ...ds) => ds.filter((d) => dictOf(d).has(s(k))).map((d) => dictOf(d).get(s(k)) as GoValue), 'map')],
+  [
+    'pluck',
+    fn(
+      ['string'],
+      (k, ...ds) => ds.filter((d) => dictOf(d).has(s(k))).map((d) => dictOf(d).get(s(k)) as GoValue),
+      'map',
+    ),
+  ],
   ['keys', fn([], (...ds) => strings(ds.flatMap((d) => sortedKeys(dictOf(d)))), 'map')],
   ['values', fn(['map'], (d) => sortedKeys(dictOf(d)).map((k) => dictOf(d).get(k) as GoValue))],
   ['pick', fn(['map'], (d, ...ks) => new Map([...dictOf(d)].filter(([k]) => ks.includes(k))), 'string')],
   ['omit', fn(['map'], (d, ...ks) => new Map([...dictOf(d)].filter(([k]) => !ks.includes(k))), 'string')],
-  ['merge', fn(['map'], (dst, ...srcs) => {
-    for (const src of srcs) mergeInto(dictOf(dst), dictOf(src), false);
-    return dst;
-  }, 'map')],
-  ['mustMerge', fn(['map'], (dst, ...srcs) => {
-    for (const src of srcs) mergeInto(dictOf(dst), dictOf(src), false);
-    return dst;
-  }, 'map')],
-  ['mergeOverwrite', fn(['map'], (dst, ...srcs) => {
-    for (const src of srcs) mergeInto(dictOf(dst), dictOf(src), true);
-    return dst;
-  }, 'map')],
-  ['mustMergeOverwrite', fn(['map'], (dst, ...srcs) => {
-    for (const src of srcs) mergeInto(dictOf(dst), dictOf(src), true);
-    return dst;
-  }, 'map')],
+  [
+    'merge',
+    fn(
+      ['map'],
+      (dst, ...srcs) => {
+        for (const src of srcs) mergeInto(dictOf(dst), dictOf(src), false);
+        return dst;
+      },
+      'map',
+    ),
+  ],
+  [
+    'mustMerge',
+    fn(
+      ['map'],
+      (dst, ...srcs) => {
+        for (const src of srcs) mergeInto(dictOf(dst), dictOf(src), false);
+        return dst;
+      },
+      'map',
+    ),
+  ],
+  [
+    'mergeOverwrite',
+    fn(
+      ['map'],
+      (dst, ...srcs) => {
+        for (const src of srcs) mergeInto(dictOf(dst), dictOf(src), true);
+        return dst;
+      },
+      'map',
+    ),
+  ],
+  [
+    'mustMergeOverwrite',
+    fn(
+      ['map'],
+      (dst, ...srcs) => {
+        for (const src of srcs) mergeInto(dictOf(dst), dictOf(src), true);
+        return dst;
+      },
+      'map',
+    ),
+  ],
   ['dig', fn([], (...args) => dig(args), 'any')],
   // regular expressions
-  ['regexMatch', fn(['string', 'string'], (re, v) => orFalse(() => findAllIndex(compileGoRegexp(s(re)), s(v), 1).length > 0))],
+  [
+    'regexMatch',
+    fn(['string', 'string'], (re, v) => orFalse(() => findAllIndex(compileGoRegexp(s(re)), s(v), 1).length > 0)),
+  ],
   ['mustRegexMatch', fn(['string', 'string'], (re, v) => findAllIndex(compileGoRegexp(s(re)), s(v), 1).length > 0)],
   ['regexFind', fn(['string', 'string'], (re, v) => findAllIndex(compileGoRegexp(s(re)), s(v), 1)[0]?.text ?? '')],
   ['mustRegexFind', fn(['string', 'string'], (re, v) => findAllIndex(compileGoRegexp(s(re)), s(v), 1)[0]?.text ?? '')],
-  ['regexFindAll', fn(['string', 'string', 'int'], (re, v, c) => strings(findAllIndex(compileGoRegexp(s(re)), s(v), n(c)).map((m) => m.text)))],
-  ['mustRegexFindAll', fn(['string', 'string', 'int'], (re, v, c) => strings(findAllIndex(compileGoRegexp(s(re)), s(v), n(c)).map((m) => m.text)))],
-  ['regexReplaceAll', fn(['string', 'string', 'string'], (re, v, r) => goReplaceAll(compileGoRegexp(s(re)), s(v), s(r), false))],
-  ['mustRegexReplaceAll', fn(['string', 'string', 'string'], (re, v, r) => goReplaceAll(compileGoRegexp(s(re)), s(v), s(r), false))],
-  ['regexReplaceAllLiteral', fn(['string', 'string', 'string'], (re, v, r) => goReplaceAll(compileGoRegexp(s(re)), s(v), s(r), true))],
-  ['mustRegexReplaceAllLiteral', fn(['string', 'string', 'string'], (re, v, r) => goReplaceAll(compileGoRegexp(s(re)), s(v), s(r), true))],
+  [
+    'regexFindAll',
+    fn(['string', 'string', 'int'], (re, v, c) =>
+      strings(findAllIndex(compileGoRegexp(s(re)), s(v), n(c)).map((m) => m.text)),
+    ),
+  ],
+  [
+    'mustRegexFindAll',
+    fn(['string', 'string', 'int'], (re, v, c) =>
+      strings(findAllIndex(compileGoRegexp(s(re)), s(v), n(c)).map((m) => m.text)),
+    ),
+  ],
+  [
+    'regexReplaceAll',
+    fn(['string', 'string', 'string'], (re, v, r) => goReplaceAll(compileGoRegexp(s(re)), s(v), s(r), false)),
+  ],
+  [
+    'mustRegexReplaceAll',
+    fn(['string', 'string', 'string'], (re, v, r) => goReplaceAll(compileGoRegexp(s(re)), s(v), s(r), false)),
+  ],
+  [
+    'regexReplaceAllLiteral',
+    fn(['string', 'string', 'string'], (re, v, r) => goReplaceAll(compileGoRegexp(s(re)), s(v), s(r), true)),
+  ],
+  [
+    'mustRegexReplaceAllLiteral',
+    fn(['string', 'string', 'string'], (re, v, r) => goReplaceAll(compileGoRegexp(s(re)), s(v), s(r), true)),
+  ],
   ['regexSplit', fn(['string', 'string', 'int'], (re, v, c) => strings(goSplit(compileGoRegexp(s(re)), s(v), n(c))))],
-  ['mustRegexSplit', fn(['string', 'string', 'int'], (re, v, c) => strings(goSplit(compileGoRegexp(s(re)), s(v), n(c))))],
+  [
+    'mustRegexSplit',
+    fn(['string', 'string', 'int'], (re, v, c) => strings(goSplit(compileGoRegexp(s(re)), s(v), n(c)))),
+  ],
   ['regexQuoteMeta', fn(['string'], (v) => quoteMeta(s(v)))],
   // time
-  ['duration', fn(['any'], (v) => {
-    let secs = 0n;
-    if (typeof v === 'string') secs = /^[+-]?\d+$/.test(v) ? BigInt(v) : 0n;
-    else if (v instanceof GoTyped && v.type === 'int64') secs = v.value as bigint;
-    return formatGoDuration(BigInt.asIntN(64, secs * 1_000_000_000n));
-  })],
+  [
+    'duration',
+    fn(['any'], (v) => {
+      let secs = 0n;
+      if (typeof v === 'string') secs = /^[+-]?\d+$/.test(v) ? BigInt(v) : 0n;
+      else if (v instanceof GoTyped && v.type === 'int64') secs = v.value as bigint;
+      return formatGoDuration(BigInt.asIntN(64, secs * 1_000_000_000n));
+    }),
+  ],
   ['durationRound', fn(['any'], (v) => durationRound(v))],
 ];
 
@@ -799,7 +1057,6 @@ function orEmpty(f: () => string): string {
     return '';
   }
 }
-
 
 function chunk(size: number, list: GoValue[]): GoValue[] {
   const out: GoValue[] = [];
@@ -882,4 +1139,3 @@ export const SPRIG_URL_FUNCS: FuncMap = new Map<string, GoFunction>([
   ['urlParse', fn(['string'], (v) => urlParse(s(v)))],
   ['urlJoin', fn(['map'], (d) => urlJoin(dictOf(d)))],
 ]);
-

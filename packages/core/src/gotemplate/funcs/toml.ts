@@ -64,7 +64,8 @@ function element(v: GoValue): string {
     if (v.type === 'json.Number') {
       const text = String(v.value);
       if (text === '') return '0';
-      if (/^-?\d+$/.test(text) && BigInt(text) >= -(2n ** 63n) && BigInt(text) < 2n ** 63n) return BigInt(text).toString();
+      if (/^-?\d+$/.test(text) && BigInt(text) >= -(2n ** 63n) && BigInt(text) < 2n ** 63n)
+        return BigInt(text).toString();
       const f = Number(text);
       if (text.trim() !== '' && !Number.isNaN(f)) return tomlFloat(f);
       throw new GoFuncError(`toTOML: unable to convert "${text}" to int64 or float64`);
@@ -78,7 +79,9 @@ function element(v: GoValue): string {
     return `[${v.map(element).join(', ')}]`;
   }
   if (v instanceof Map) {
-    const parts = sortedKeys(v).filter((k) => !isNil(v.get(k))).map((k) => `${keyPart(k)} = ${element(v.get(k) as GoValue)}`);
+    const parts = sortedKeys(v)
+      .filter((k) => !isNil(v.get(k)))
+      .map((k) => `${keyPart(k)} = ${element(v.get(k) as GoValue)}`);
     return `{${parts.join(', ')}}`;
   }
   throw new GoFuncError(`toTOML: unsupported type`);

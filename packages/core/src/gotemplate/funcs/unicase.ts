@@ -14,7 +14,12 @@ function simpleUpperOfMulti(cp: number): number {
 /** unicode.ToUpper of one rune. */
 export function upperRune(ch: string): string {
   const up = ch.toUpperCase();
-  if (up.length === ch.length && up.codePointAt(0) !== undefined && String.fromCodePoint(up.codePointAt(0) as number) === up) return up;
+  if (
+    up.length === ch.length &&
+    up.codePointAt(0) !== undefined &&
+    String.fromCodePoint(up.codePointAt(0) as number) === up
+  )
+    return up;
   return String.fromCodePoint(simpleUpperOfMulti(ch.codePointAt(0) as number));
 }
 
@@ -26,10 +31,18 @@ export function lowerRune(ch: string): string {
 }
 
 const TITLE_DIGRAPHS: Readonly<Record<number, number>> = {
-  0x1c4: 0x1c5, 0x1c5: 0x1c5, 0x1c6: 0x1c5,
-  0x1c7: 0x1c8, 0x1c8: 0x1c8, 0x1c9: 0x1c8,
-  0x1ca: 0x1cb, 0x1cb: 0x1cb, 0x1cc: 0x1cb,
-  0x1f1: 0x1f2, 0x1f2: 0x1f2, 0x1f3: 0x1f2,
+  0x1c4: 0x1c5,
+  0x1c5: 0x1c5,
+  0x1c6: 0x1c5,
+  0x1c7: 0x1c8,
+  0x1c8: 0x1c8,
+  0x1c9: 0x1c8,
+  0x1ca: 0x1cb,
+  0x1cb: 0x1cb,
+  0x1cc: 0x1cb,
+  0x1f1: 0x1f2,
+  0x1f2: 0x1f2,
+  0x1f3: 0x1f2,
 };
 
 /** unicode.ToTitle of one rune. */

@@ -145,15 +145,20 @@ export class AutoCertificateSource extends EventEmitter<CertificateSourceEvents>
       }
     }
     // A failed read throws and keeps the last answer: readiness does not flap with the API server.
-    this.published = this.served !== undefined && (await caBundleTrusts(this.admission, this.options.webhookConfigName, this.served.certPem));
+    this.published =
+      this.served !== undefined &&
+      (await caBundleTrusts(this.admission, this.options.webhookConfigName, this.served.certPem));
   }
 
   private schedule(): void {
     if (!this.running) return;
     // Until the CA is seen published, look again every second: readiness waits on it.
-    this.timer = setTimeout(() => {
-      void this.reconcileSafely().then(() => this.schedule());
-    }, this.published ? this.options.pollMs : Math.min(this.options.pollMs, 1000));
+    this.timer = setTimeout(
+      () => {
+        void this.reconcileSafely().then(() => this.schedule());
+      },
+      this.published ? this.options.pollMs : Math.min(this.options.pollMs, 1000),
+    );
     this.timer.unref();
   }
 
@@ -168,7 +173,10 @@ export class AutoCertificateSource extends EventEmitter<CertificateSourceEvents>
   private async readSecret(): Promise<StoredCertificates | undefined> {
     let secret: k8s.V1Secret;
     try {
-      secret = await this.core.readNamespacedSecret({ namespace: this.options.namespace, name: this.options.secretName });
+      secret = await this.core.readNamespacedSecret({
+        namespace: this.options.namespace,
+        name: this.options.secretName,
+      });
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw error;
@@ -183,10 +191,15 @@ export class AutoCertificateSource extends EventEmitter<CertificateSourceEvents>
       resourceVersion: secret.metadata?.resourceVersion,
     };
     // A Secret someone emptied or broke is treated as absent by the leader, which writes a new one.
-    return stored.caBundle && stored.caKeyPem && stored.certPem && stored.keyPem ? stored : { ...stored, caBundle: '', certPem: '' };
+    return stored.caBundle && stored.caKeyPem && stored.certPem && stored.keyPem
+      ? stored
+      : { ...stored, caBundle: '', certPem: '' };
   }
 
-  private async rotateIfNeeded(stored: StoredCertificates | undefined, now: number): Promise<StoredCertificates | undefined> {
+  private async rotateIfNeeded(
+    stored: StoredCertificates | undefined,
+    now: number,
+  ): Promise<StoredCertificates | undefined> {
     const o = this.options;
     const cas = stored?.caBundle ? splitPemBundle(stored.caBundle) : [];
     const newestCa = cas[0];
@@ -196,7 +209,13 @@ export class AutoCertificateSource extends EventEmitter<CertificateSourceEvents>
       // First start (or a broken Secret): a fresh CA is trusted at once, nothing else exists yet.
       const ca = await generateCertificateAuthority(o.caValidityMs / hour, now);
       const leaf = await issueServingCertificate(ca, o.hosts, o.leafValidityMs / hour, now);
-      next = { caBundle: ca.certPem, caKeyPem: ca.keyPem, ...pair(leaf), caPublishedAt: now, resourceVersion: stored?.resourceVersion };
+      next = {
+        caBundle: ca.certPem,
+        caKeyPem: ca.keyPem,
+        ...pair(leaf),
+        caPublishedAt: now,
+        resourceVersion: stored?.resourceVersion,
+      };
     } else if (needsRotation(newestCa, o.rotateFraction, now)) {
       // Stage 1 of a CA rotation: publish the new CA beside the still-valid old ones; the leaf stays.
       const ca = await generateCertificateAuthority(o.caValidityMs / hour, now);
@@ -205,10 +224,18 @@ export class AutoCertificateSource extends EventEmitter<CertificateSourceEvents>
     } else {
       const leafFromNewest = isSignedBy(stored.certPem, newestCa);
       const caSettled = now - stored.caPublishedAt >= o.caPropagationMs;
-      const leafDue = !isSignedByAny(stored.certPem, stored.caBundle) || needsRotation(stored.certPem, o.rotateFraction, now) || !sameHosts(stored.certPem, o.hosts);
+      const leafDue =
+        !isSignedByAny(stored.certPem, stored.caBundle) ||
+        needsRotation(stored.certPem, o.rotateFraction, now) ||
+        !sameHosts(stored.certPem, o.hosts);
       if ((leafDue || !leafFromNewest) && caSettled) {
         // Stage 2 (or a plain leaf renewal): sign with the newest CA once every API server trusts it.
-        const leaf = await issueServingCertificate({ certPem: newestCa, keyPem: stored.caKeyPem }, o.hosts, o.leafValidityMs / hour, now);
+        const leaf = await issueServingCertificate(
+          { certPem: newestCa, keyPem: stored.caKeyPem },
+          o.hosts,
+          o.leafValidityMs / hour,
+          now,
+        );
         const stillValid = cas.filter((pem) => certificateTimes(pem).notAfter.getTime() > now);
         next = { ...stored, ...pair(leaf), caBundle: stillValid.join('') };
       }
@@ -237,7 +264,11 @@ export class AutoCertificateSource extends EventEmitter<CertificateSourceEvents>
     };
     try {
       if (next.resourceVersion) {
-        await this.core.replaceNamespacedSecret({ namespace: this.options.namespace, name: this.options.secretName, body });
+        await this.core.replaceNamespacedSecret({
+          namespace: this.options.namespace,
+          name: this.options.secretName,
+          body,
+        });
       } else {
         await this.core.createNamespacedSecret({ namespace: this.options.namespace, body });
       }
@@ -270,4 +301,3 @@ function sameHosts(leafPem: string, hosts: string[]): boolean {
   const present = san.split(', ').map((entry) => entry.replace(/^(DNS|IP Address):/, ''));
   return hosts.every((host) => present.includes(host));
 }
-

@@ -6,7 +6,11 @@ import { isSignedBy, splitPemBundle } from './certificates.ts';
  * Patches `caBundle` into every webhook of a MutatingWebhookConfiguration that does not have it yet
  * (vault-k8s patches only `webhooks[0]`). A configuration that is not installed yet is left alone.
  */
-export async function publishCaBundle(admission: k8s.AdmissionregistrationV1Api, webhookConfigName: string, caBundle: string): Promise<void> {
+export async function publishCaBundle(
+  admission: k8s.AdmissionregistrationV1Api,
+  webhookConfigName: string,
+  caBundle: string,
+): Promise<void> {
   let config: k8s.V1MutatingWebhookConfiguration;
   try {
     config = await admission.readMutatingWebhookConfiguration({ name: webhookConfigName });
@@ -16,17 +20,26 @@ export async function publishCaBundle(admission: k8s.AdmissionregistrationV1Api,
   }
   const wanted = Buffer.from(caBundle).toString('base64');
   const patch = (config.webhooks ?? []).flatMap((webhook, index) =>
-    webhook.clientConfig.caBundle === wanted ? [] : [{ op: 'add', path: `/webhooks/${index}/clientConfig/caBundle`, value: wanted }],
+    webhook.clientConfig.caBundle === wanted
+      ? []
+      : [{ op: 'add', path: `/webhooks/${index}/clientConfig/caBundle`, value: wanted }],
   );
   if (patch.length === 0) return;
-  await admission.patchMutatingWebhookConfiguration({ name: webhookConfigName, body: patch }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.JsonPatch));
+  await admission.patchMutatingWebhookConfiguration(
+    { name: webhookConfigName, body: patch },
+    k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.JsonPatch),
+  );
 }
 
 /**
  * Whether every webhook of the configuration has a caBundle holding a CA that signed `leafPem`, i.e.
  * the API server can verify it. A configuration that is missing or has no webhooks cannot call anyone.
  */
-export async function caBundleTrusts(admission: k8s.AdmissionregistrationV1Api, webhookConfigName: string, leafPem: string): Promise<boolean> {
+export async function caBundleTrusts(
+  admission: k8s.AdmissionregistrationV1Api,
+  webhookConfigName: string,
+  leafPem: string,
+): Promise<boolean> {
   let config: k8s.V1MutatingWebhookConfiguration;
   try {
     config = await admission.readMutatingWebhookConfiguration({ name: webhookConfigName });
@@ -35,8 +48,11 @@ export async function caBundleTrusts(admission: k8s.AdmissionregistrationV1Api, 
     throw error;
   }
   const webhooks = config.webhooks ?? [];
-  return webhooks.length > 0 && webhooks.every((webhook) => {
-    const bundle = Buffer.from(webhook.clientConfig.caBundle ?? '', 'base64').toString('utf8');
-    return splitPemBundle(bundle).some((ca) => isSignedBy(leafPem, ca));
-  });
+  return (
+    webhooks.length > 0 &&
+    webhooks.every((webhook) => {
+      const bundle = Buffer.from(webhook.clientConfig.caBundle ?? '', 'base64').toString('utf8');
+      return splitPemBundle(bundle).some((ca) => isSignedBy(leafPem, ca));
+    })
+  );
 }

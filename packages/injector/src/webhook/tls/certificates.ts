@@ -60,11 +60,18 @@ export async function generateCertificateAuthority(validityHours: number, now = 
 }
 
 /** A serving certificate for the webhook's hosts (DNS names and IPs), signed by `ca`. */
-export async function issueServingCertificate(ca: PemKeyPair, hosts: string[], validityHours: number, now = Date.now()): Promise<PemKeyPair> {
+export async function issueServingCertificate(
+  ca: PemKeyPair,
+  hosts: string[],
+  validityHours: number,
+  now = Date.now(),
+): Promise<PemKeyPair> {
   const caCert = new x509.X509Certificate(ca.certPem);
   const caKey = await importKey(ca.keyPem);
   const keys = (await webcrypto.subtle.generateKey(ecdsa, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
-  const names = hosts.map((host) => (net.isIP(host) ? { type: 'ip' as const, value: host } : { type: 'dns' as const, value: host }));
+  const names = hosts.map((host) =>
+    net.isIP(host) ? { type: 'ip' as const, value: host } : { type: 'dns' as const, value: host },
+  );
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serial(),
     subject: 'CN=Vaultbridge Injector',
@@ -105,7 +112,10 @@ export function needsRotation(pem: string, fraction: number, now = Date.now()): 
 
 /** Splits a PEM bundle into its certificates. */
 export function splitPemBundle(bundle: string): string[] {
-  return bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g)?.map((pem) => pem.trim() + '\n') ?? [];
+  return (
+    bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g)?.map((pem) => pem.trim() + '\n') ??
+    []
+  );
 }
 
 /** True when `leafPem` is signed by `caPem`. */

@@ -33,7 +33,10 @@ export type CipherSuites = { openssl: string } | { unknown: string[] };
 
 /** A comma list of Go names → Node's `ciphers` string (the 1.2 suites asked for, then TLS 1.3's). */
 export function goCipherSuites(list: string): CipherSuites {
-  const names = list.split(',').map((name) => name.trim()).filter(Boolean);
+  const names = list
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
   const unknown = names.filter((name) => GO_TO_OPENSSL[name] === undefined && !TLS13.includes(name));
   if (unknown.length > 0) return { unknown };
   const tls12 = [...new Set(names.flatMap((name) => (GO_TO_OPENSSL[name] === undefined ? [] : [GO_TO_OPENSSL[name]])))];

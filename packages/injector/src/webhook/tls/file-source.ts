@@ -61,7 +61,9 @@ export class FileCertificateSource extends EventEmitter<CertificateSourceEvents>
   }
 
   private reload(): void {
-    const files = [this.options.certFile, this.options.keyFile, this.options.caFile].filter((f): f is string => Boolean(f));
+    const files = [this.options.certFile, this.options.keyFile, this.options.caFile].filter((f): f is string =>
+      Boolean(f),
+    );
     const stamp = files.map((f) => `${f}:${fs.statSync(f).mtimeMs}`).join('|');
     if (stamp === this.lastStamp) return;
     const certPem = fs.readFileSync(this.options.certFile, 'utf8');
@@ -74,4 +76,3 @@ export class FileCertificateSource extends EventEmitter<CertificateSourceEvents>
     this.emit('changed', this.served);
   }
 }
-
