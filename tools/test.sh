@@ -26,6 +26,11 @@ started=$SECONDS
 eslint "packages/*/src/**/*.ts" "packages/*/test/**/*.ts" "tools/**/*.{js,ts}"
 echo "[test] lint took $((SECONDS - started))s" >&2
 
+phase "format (prettier --check)"
+started=$SECONDS
+prettier --check . >/dev/null || { echo "[test] FAILED: files above are not formatted; run npm run format" >&2; exit 1; }
+echo "[test] format check took $((SECONDS - started))s" >&2
+
 handle_dir=$(mktemp -d)
 handle="$handle_dir/stack.json"
 phase "starting the test stack"
