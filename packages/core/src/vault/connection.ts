@@ -65,6 +65,13 @@ export interface ConnectionOptions {
    * without a proxy). Only this setting is used: HTTP(S)_PROXY from the environment never is.
    */
   proxyAddress?: string;
+  /**
+   * Sockets open to Vault at once (Node's agent `maxSockets`); requests beyond it wait for a free one.
+   * Default unbounded, as Node's agent: one keep-alive socket per request in flight. A service with many
+   * requests in flight (the operator's reconciles) bounds it, each socket costing its buffers (and a TLS
+   * session) for as long as it is pooled. Idle sockets kept at most: a quarter of it, at least 2.
+   */
+  maxSockets?: number;
   /** Told before each retry (to log or count); the error carries no token or body. */
   onRetry?: (event: VaultRetryEvent) => void;
   settingNames?: Partial<VaultSettingNames>;
@@ -110,9 +117,14 @@ export function normalizeApiPath(path: string): string {
 function agentsFor(
   proxyAddress: string | undefined,
   tls: https.AgentOptions,
+  maxSockets: number | undefined,
 ): { httpAgent: http.Agent; httpsAgent: https.Agent } {
+  const pool =
+    maxSockets === undefined
+      ? { keepAlive: true }
+      : { keepAlive: true, maxSockets, maxFreeSockets: Math.max(2, Math.floor(maxSockets / 4)) };
   if (proxyAddress === undefined || proxyAddress.trim() === '') {
-    return { httpAgent: new http.Agent({ keepAlive: true }), httpsAgent: new https.Agent({ keepAlive: true, ...tls }) };
+    return { httpAgent: new http.Agent(pool), httpsAgent: new https.Agent({ ...pool, ...tls }) };
   }
   let proxy: URL;
   try {
@@ -127,8 +139,8 @@ function agentsFor(
     );
   }
   return {
-    httpAgent: new HttpProxyAgent({ keepAlive: true, proxy }),
-    httpsAgent: new HttpsProxyAgent({ keepAlive: true, proxy, ...tls }),
+    httpAgent: new HttpProxyAgent({ ...pool, proxy }),
+    httpsAgent: new HttpsProxyAgent({ ...pool, proxy, ...tls }),
   };
 }
 
@@ -179,7 +191,11 @@ export class Connection {
       // No axios `timeout`: on Node it is a socket idle timeout. Each attempt gets an abort signal
       // that fires at its deadline instead (see send).
       maxContentLength: this.maxResponseBytes,
-      ...agentsFor(options.proxyAddress, tls),
+      ...agentsFor(
+        options.proxyAddress,
+        tls,
+        options.maxSockets === undefined ? undefined : Math.ceil(positive(options.maxSockets, 'maxSockets')),
+      ),
       // Every status is handled here; axios errors are only transport failures.
       validateStatus: () => true,
       responseType: 'text',

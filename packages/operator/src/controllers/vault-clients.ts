@@ -71,6 +71,13 @@ interface Slot {
   persisted?: string;
 }
 
+/**
+ * Sockets to one Vault at once. Without a bound the keep-alive pool holds one socket per reconcile in
+ * flight (100 by default), each with its buffers and TLS state for as long as it is pooled; 32 keeps the
+ * sync time at 1,000 objects (README, "Memory (issue 14)").
+ */
+export const VAULT_MAX_SOCKETS = 32;
+
 function connectionClient(
   connectionRef: ObjectRef,
   connection: VaultConnectionSpec,
@@ -87,6 +94,7 @@ function connectionClient(
       ...(connection.tlsServerName ? { tlsServerName: connection.tlsServerName } : {}),
     },
     settingNames: { address: `VaultConnection ${connectionRef.namespace}/${connectionRef.name} spec.address` },
+    maxSockets: VAULT_MAX_SOCKETS,
   });
 }
 
