@@ -25,7 +25,7 @@ const DEADLINE_MS = 30_000;
  * reconcile in flight (100 by default): ~90 MiB outside V8's heap with Vault's at 1,000 objects. Writes
  * beyond it wait for a socket; 32 keeps the sync time (README, "Memory (issue 14)").
  */
-const MAX_SOCKETS = 32;
+export const MAX_SOCKETS = 32;
 const MAX_FREE_SOCKETS = 8;
 
 /** Distinct TLS identities kept open at once (a certificate rotation makes a second one). */

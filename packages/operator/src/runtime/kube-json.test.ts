@@ -1,0 +1,61 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { KubeConfig } from '@kubernetes/client-node';
+import { KubeJson, MAX_SOCKETS } from './kube-json.ts';
+
+describe('KubeJson keep-alive pool', () => {
+  let server: http.Server;
+  const connections = new Set<unknown>();
+  let mostConnections = 0;
+  let waiting: (() => void)[] = [];
+
+  beforeAll(async () => {
+    // A stand-in API server that holds each answer until the test releases it, so all writes are in flight.
+    server = http.createServer((request, response) => {
+      waiting.push(() => {
+        response.setHeader('Content-Type', 'application/json');
+        response.end(JSON.stringify({ path: request.url }));
+      });
+    });
+    server.on('connection', (socket) => {
+      connections.add(socket);
+      mostConnections = Math.max(mostConnections, connections.size);
+      socket.on('close', () => connections.delete(socket));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  });
+
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  test('requests beyond the socket bound wait for a socket and all get their own answer', async () => {
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromOptions({
+      clusters: [
+        { name: 'c', server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true },
+      ],
+      users: [{ name: 'u', token: 'not-a-real-token' }],
+      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+      currentContext: 'x',
+    });
+    const api = new KubeJson(kubeConfig);
+    const count = MAX_SOCKETS + 20;
+    let done = false;
+    const all = Promise.all(
+      Array.from({ length: count }, (_, i) => api.request<{ path: string }>('GET', `/api/v1/namespaces/n${i}`)),
+    ).finally(() => (done = true));
+    while (!done) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      const release = waiting;
+      waiting = [];
+      for (const answer of release) answer();
+    }
+    const answers = await all;
+    expect(answers.map((answer) => answer.path)).toEqual(
+      Array.from({ length: count }, (_, i) => `/api/v1/namespaces/n${i}`),
+    );
+    expect(mostConnections).toBe(MAX_SOCKETS);
+  });
+});
