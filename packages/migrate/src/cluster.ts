@@ -2,7 +2,7 @@
 // injector annotations or CSI volumes, SecretProviderClasses, and the VSO and Vaultbridge operator
 // objects, each cleaned of what the server set so the converted output can be applied as new objects.
 import { KubernetesObjectApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
-import { isNotFound, withKubeRequestDeadline } from '@vaultbridge/core';
+import { isNotFound, kubeStatusOf, retry, withKubeRequestDeadline } from '@vaultbridge/core';
 import { isRecord, type Manifest } from './manifests.ts';
 
 const KINDS: ReadonlyArray<readonly [apiVersion: string, kind: string]> = [
@@ -92,15 +92,27 @@ export async function readNamespace(
 ): Promise<ClusterRead> {
   // client-node gives its calls no deadline; an API server that never answers must not hang the CLI.
   const api = KubernetesObjectApi.makeApiClient(withKubeRequestDeadline(kubeConfig, deadlineMs));
+  const started = Date.now();
   const manifests: Manifest[] = [];
   const notServed: string[] = [];
   for (const [apiVersion, kind] of KINDS) {
     let items: KubernetesObject[];
     try {
-      items = (await api.list(apiVersion, kind, namespace)).items;
+      // 429 and 503 mean "come back": a CRD installed a moment ago answers 429 while its storage
+      // initializes. client-go retries these by itself; client-node does not.
+      items = (
+        await retry(() => api.list(apiVersion, kind, namespace), {
+          maxAttempts: 8,
+          baseDelayMs: 250,
+          maxDelayMs: 2_000,
+          deadline: started + deadlineMs,
+          isRetryable: (error) => [429, 503].includes(kubeStatusOf(error) ?? 0),
+        })
+      ).items;
     } catch (error) {
-      // A group whose CRDs are not installed: nothing of that kind to convert.
-      if (isNotFound(error)) {
+      // A group whose CRDs are not installed (404), or a group that is served without this kind (an
+      // older VSO without VaultAuthGlobal; our operator serving VSO's group): nothing of it to convert.
+      if (isNotFound(error) || isKindNotServed(error)) {
         notServed.push(`${apiVersion} ${kind}`);
         continue;
       }
@@ -112,4 +124,12 @@ export async function readNamespace(
     }
   }
   return { manifests, notServed };
+}
+
+/**
+ * client-node's discovery refuses a kind its group does not list with a plain Error (no status code),
+ * before any list request is made.
+ */
+function isKindNotServed(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('Unrecognized API version and kind:');
 }

@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import { PassThrough, Readable } from 'node:stream';
 import { AppsV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { installCrds } from '@vaultbridge/operator';
 import { sharedStack } from '@vaultbridge/testenv';
 import { runMigrateCli } from '../src/cli.ts';
 import { parseManifests, type Manifest } from '../src/manifests.ts';
@@ -33,6 +34,10 @@ async function cli(
 
 beforeAll(async () => {
   await installShippedCrds(kubeConfig);
+  // VSO's group served without VaultAuthGlobal (our operator's VSO mode, or a VSO before 0.8): the
+  // namespace read must take that kind as absent, not fail. Installed here so the case does not depend
+  // on which test of the shared stack ran first.
+  await installCrds(kubeConfig, undefined, { vsoGroup: true });
   await stack.createNamespace(namespace);
   await stack.createServiceAccount(namespace, 'app');
   await apps.createNamespacedDeployment({
