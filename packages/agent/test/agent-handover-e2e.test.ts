@@ -19,12 +19,16 @@ let stack: TestStack;
 let ns: string;
 let role: string;
 let dbRole: string;
+/** A kubernetes auth mount of its own: other test files log in at the shared one concurrently. */
+let authMount: string;
 
 beforeAll(async () => {
   stack = sharedStack();
   ns = stack.uniqueName('handover');
   role = `${ns}-app`;
   dbRole = `${ns}-db`;
+  authMount = `${ns}-k8s`;
+  await stack.enableKubernetesAuth(authMount);
   await stack.createNamespace(ns);
   await stack.createServiceAccount(ns, 'app');
   await stack.writeDatabaseRole(dbRole, { defaultTtl: '1h', maxTtl: '2h' });
@@ -34,6 +38,7 @@ beforeAll(async () => {
     namespaces: [ns],
     policies: [role],
     audience: 'vault',
+    mount: authMount,
   });
 });
 
@@ -45,7 +50,7 @@ interface Injected {
 }
 
 function injected(annotations: Record<string, string>): Injected {
-  const original = pod({ role, ...annotations }, { serviceAccountName: 'app' });
+  const original = pod({ role, 'auth-path': `auth/${authMount}`, ...annotations }, { serviceAccountName: 'app' });
   const originalVolumes = new Set((original.spec?.volumes ?? []).map((v) => v.name));
   const decision = decide(original, ns, { vaultAddress: stack.vaultAddr });
   if (decision.kind !== 'inject')
@@ -84,10 +89,10 @@ async function waitFor(what: string, check: () => boolean, run: AgentRun, timeou
   }
 }
 
-/** Credentials issued for this file's role, and logins at the stack's kubernetes auth mount. */
+/** Credentials issued for this file's role, and logins at this file's kubernetes auth mount. */
 async function counts(): Promise<{ credentials: number; logins: number }> {
   const byRoute = (await stack.requestCounts()).byRoute;
-  const login = `/v1/auth/${stack.layout.kubernetesAuthMount}/login`;
+  const login = `/v1/auth/${authMount}/login`;
   const logins = Object.entries(byRoute)
     .filter(([route]) => route.endsWith(` ${login}`))
     .reduce((sum, [, n]) => sum + n, 0);
