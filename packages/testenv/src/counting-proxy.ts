@@ -31,15 +31,19 @@ export const proxyAdminPrefix = '/_testenv/';
  *   PUT    /_testenv/fault      → body {"fault": "none" | "unavailable" | "reset" | "drip", "pathPrefix"?: "kv/x/"}
  *                                  (drip: Vault's real answer, its status line and headers at once, then
  *                                  its body one byte a second, as a slow or hostile network would)
- *                                  (only requests under /v1/<pathPrefix> are faulted; all when absent)
+ *                                  (only requests under /v1/<pathPrefix> are faulted; all when absent;
+ *                                  faults of different prefixes coexist, the longest matching one applies;
+ *                                  "none" clears that prefix's fault, or all faults without a prefix)
  */
 export class CountingProxy {
   private readonly server: net.Server;
   private readonly sockets = new Set<net.Socket>();
   private counts: RequestCounts = { total: 0, byRoute: {}, byNamespace: {} };
-  private fault: ProxyFault = 'none';
-  /** Only requests under this Vault path are faulted, so concurrent tests are not disturbed. */
-  private faultPathPrefix = '';
+  /**
+   * Faults by Vault path prefix ('' = every path). Several at once, so test files running in parallel
+   * each fault their own paths without replacing or clearing another file's fault.
+   */
+  private readonly faults = new Map<string, Exclude<ProxyFault, 'none'>>();
   private readonly target: URL;
   url = '';
 
@@ -116,9 +120,9 @@ export class CountingProxy {
       if (vaultNamespace)
         this.counts.byNamespace[`${vaultNamespace} ${route}`] =
           (this.counts.byNamespace[`${vaultNamespace} ${route}`] ?? 0) + 1;
-      const faulted = this.fault !== 'none' && path.startsWith(`/v1/${this.faultPathPrefix}`);
-      if (faulted && this.fault === 'reset') return;
-      if (faulted && this.fault === 'unavailable') {
+      const fault = this.faultFor(path);
+      if (fault === 'reset') return;
+      if (fault === 'unavailable') {
         await copyBody(reader, body, () => undefined);
         reply(client, 503, { errors: ['testenv proxy: Vault made unavailable by the test'] });
         continue;
@@ -153,7 +157,7 @@ export class CountingProxy {
         method.toUpperCase() === 'HEAD' || status === 204 || status === 304
           ? { kind: 'none' as const }
           : framing(response, false);
-      if (faulted && this.fault === 'drip') {
+      if (fault === 'drip') {
         const chunks: Buffer[] = [];
         await copyBody(vaultReader, responseBody, (chunk) => chunks.push(chunk));
         if (!(await drip(client, Buffer.concat(chunks)))) return;
@@ -172,6 +176,16 @@ export class CountingProxy {
     }
   }
 
+  /** The fault of the longest prefix `path` (`/v1/...`) falls under, if any. */
+  private faultFor(path: string): Exclude<ProxyFault, 'none'> | undefined {
+    let match: { length: number; fault: Exclude<ProxyFault, 'none'> } | undefined;
+    for (const [prefix, fault] of this.faults) {
+      if (path.startsWith(`/v1/${prefix}`) && (match === undefined || prefix.length > match.length))
+        match = { length: prefix.length, fault };
+    }
+    return match?.fault;
+  }
+
   private admin(method: string, route: string, body: string): [number, unknown] {
     if (route === 'requests' && method === 'GET') return [200, this.counts];
     if (route === 'requests' && method === 'DELETE') {
@@ -185,9 +199,12 @@ export class CountingProxy {
           return [400, { error: 'fault must be "none", "unavailable", "reset" or "drip"' }];
         if (pathPrefix !== undefined && typeof pathPrefix !== 'string')
           return [400, { error: 'pathPrefix must be a Vault path such as "kv/my-test/"' }];
-        this.fault = fault;
-        this.faultPathPrefix = (pathPrefix ?? '').replace(/^\/+/, '');
-        return [200, { fault, pathPrefix: this.faultPathPrefix }];
+        const prefix = (pathPrefix ?? '').replace(/^\/+/, '');
+        // "none" clears the fault of that prefix, or every fault when no prefix is given.
+        if (fault !== 'none') this.faults.set(prefix, fault);
+        else if (pathPrefix === undefined) this.faults.clear();
+        else this.faults.delete(prefix);
+        return [200, { fault, pathPrefix: prefix }];
       } catch {
         return [400, { error: 'body must be JSON {"fault": …}' }];
       }

@@ -55,6 +55,8 @@ export interface KubernetesRoleOptions {
 /** Typed access to a running stack, with the helpers tests need. */
 export class TestStack {
   readonly handle: StackHandle;
+  /** Path prefixes this handle faulted and has not cleared yet. */
+  private readonly faultPrefixes = new Set<string>();
   readonly kube: KubeAdmin;
   /** Root-token Vault access that bypasses the counting proxy. */
   readonly vaultAdmin: VaultAdmin;
@@ -169,11 +171,22 @@ export class TestStack {
    * every test of the run, and an unscoped fault fails whatever runs concurrently.
    */
   async setVaultFault(fault: ProxyFault, options: { pathPrefix?: string } = {}): Promise<void> {
+    // `none` without a prefix clears the faults this handle (one test file) set, never another file's.
+    if (fault === 'none' && options.pathPrefix === undefined) {
+      for (const prefix of [...this.faultPrefixes]) await this.putVaultFault('none', prefix);
+      return;
+    }
+    await this.putVaultFault(fault, options.pathPrefix ?? '');
+  }
+
+  private async putVaultFault(fault: ProxyFault, pathPrefix: string): Promise<void> {
     const response = await fetch(`${this.vaultAddr}${proxyAdminPrefix}fault`, {
       method: 'PUT',
-      body: JSON.stringify({ fault, ...options }),
+      body: JSON.stringify({ fault, pathPrefix }),
     });
     if (!response.ok) throw new Error(`counting proxy answered ${response.status}`);
+    if (fault === 'none') this.faultPrefixes.delete(pathPrefix);
+    else this.faultPrefixes.add(pathPrefix);
   }
 }
 

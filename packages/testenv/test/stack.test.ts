@@ -4,13 +4,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import * as k8s from '@kubernetes/client-node';
 import pg from 'pg';
-import {
-  createCertificateAuthority,
-  issueCertificate,
-  sharedStack,
-  toolVersions,
-  type TestStack,
-} from '../src/index.ts';
+import { createCertificateAuthority, issueCertificate, sharedStack, toolVersions, TestStack } from '../src/index.ts';
 import { CountingProxy } from '../src/counting-proxy.ts';
 
 let stack: TestStack;
@@ -266,6 +260,24 @@ describe('counting proxy', () => {
       await stack.setVaultFault('none');
     }
     expect((await fetch(`${stack.vaultAddr}/v1/secret/data/${scoped}`, { headers })).status).toBe(404);
+  });
+
+  it("keeps each test file's fault: clearing one prefix leaves another file's fault in place", async () => {
+    const mine = stack.uniqueName('faulted-mine');
+    const theirs = stack.uniqueName('faulted-theirs');
+    const headers = { 'X-Vault-Token': stack.rootToken };
+    // Another test file in a parallel worker is a handle of its own on the same proxy.
+    const other = new TestStack(stack.handle);
+    await other.setVaultFault('unavailable', { pathPrefix: `secret/data/${theirs}` });
+    try {
+      await stack.setVaultFault('reset', { pathPrefix: `secret/data/${mine}` });
+      await stack.setVaultFault('none');
+      expect((await fetch(`${stack.vaultAddr}/v1/secret/data/${mine}`, { headers })).status).toBe(404);
+      expect((await fetch(`${stack.vaultAddr}/v1/secret/data/${theirs}`, { headers })).status).toBe(503);
+    } finally {
+      await other.setVaultFault('none');
+    }
+    expect((await fetch(`${stack.vaultAddr}/v1/secret/data/${theirs}`, { headers })).status).toBe(404);
   });
 
   it('counts Vault requests by method and path, and resets', async () => {
