@@ -5,7 +5,7 @@
 # `tools/install.sh cluster` (opt-in) adds what the one-node cluster tier needs: containerd, runc, CNI
 # plugins and iptables from Debian; kubelet, kube-scheduler, kube-controller-manager, kube-proxy and
 # kubectl; CoreDNS; the Secrets Store CSI Driver and our plugin registrar; a static pause binary.
-# Only what is missing is built. Each build prints its wall time and peak memory.
+# Only what is missing is built. Each build prints its wall time, CPU time and peak memory.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,6 +17,16 @@ source "$root/tools/versions.env"
 export CGO_ENABLED=0 GOFLAGS=-buildvcs=false
 
 log() { printf '[tools] %s\n' "$*" >&2; }
+
+# GNU time's line for a build: peak RSS in KiB, then user and system CPU seconds. CPU seconds do not
+# depend on what else the machine runs, so cold-build costs stay comparable between machines and loads.
+time_format='%M %U %S'
+build_stats() {
+  local stats=$1 peak user sys
+  [ -s "$stats" ] || { echo "peak RSS unknown"; return; }
+  read -r peak user sys < <(tail -1 "$stats")
+  awk -v p="$peak" -v u="$user" -v s="$sys" 'BEGIN { printf "peak RSS %d MiB, CPU %.0fs (user %.0fs, sys %.0fs)", p / 1024, u + s, u, s }'
+}
 
 # build <name> <version> <tool dir> <go build args...>
 build() {
@@ -30,37 +40,33 @@ build() {
   log "$name $version: building from Go modules in tools/$dir …"
   local started=$SECONDS stats
   stats=$(mktemp)
-  # GNU time reports the build's peak memory; without it the build still runs.
+  # GNU time reports the build's peak memory and CPU time; without it the build still runs.
   local timer=()
-  [ -x /usr/bin/time ] && timer=(/usr/bin/time -f '%M' -o "$stats")
+  [ -x /usr/bin/time ] && timer=(/usr/bin/time -f "$time_format" -o "$stats")
   if ! (cd "$root/tools/$dir" && "${timer[@]}" go build -trimpath -o "$out.tmp" "$@"); then
     rm -f "$out.tmp" "$stats"
     log "FAILED: $name $version (module tools/$dir, see go.mod there). Fix the module version or the build flags above."
     exit 1
   fi
   mv "$out.tmp" "$out"
-  local peak="unknown"
-  [ -s "$stats" ] && peak="$(( $(tail -1 "$stats") / 1024 )) MiB"
-  log "$name $version: built in $((SECONDS - started))s, peak RSS $peak"
+  log "$name $version: built in $((SECONDS - started))s, $(build_stats "$stats")"
   rm -f "$stats"
 }
 
-# go_build <label> <tool dir> <go build args...>: one timed `go build` with the peak RSS reported.
+# go_build <label> <tool dir> <go build args...>: one timed `go build` with its CPU time and peak RSS reported.
 go_build() {
   local label=$1 dir=$2
   shift 2
   local started=$SECONDS stats
   stats=$(mktemp)
   local timer=()
-  [ -x /usr/bin/time ] && timer=(/usr/bin/time -f '%M' -o "$stats")
+  [ -x /usr/bin/time ] && timer=(/usr/bin/time -f "$time_format" -o "$stats")
   if ! (cd "$root/tools/$dir" && "${timer[@]}" go build -trimpath "$@"); then
     rm -f "$stats"
     log "FAILED: $label (module tools/$dir, see go.mod there). Fix the module version or the build flags above."
     exit 1
   fi
-  local peak="unknown"
-  [ -s "$stats" ] && peak="$(( $(tail -1 "$stats") / 1024 )) MiB"
-  log "$label: built in $((SECONDS - started))s, peak RSS $peak"
+  log "$label: built in $((SECONDS - started))s, $(build_stats "$stats")"
   rm -f "$stats"
 }
 

@@ -16,4 +16,5 @@ case "$node_version" in
   v24.*) ;;
   *) echo "[setup] FAILED: node_modules/.bin/node is $node_version, expected Node 24 (the 'node' devDependency)" >&2; exit 1 ;;
 esac
-bash tools/install.sh
+# Components (tools/install.sh names) may be given to install only those; none means the defaults.
+bash tools/install.sh "$@"
