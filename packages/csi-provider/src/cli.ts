@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `vaultbridge-csi-provider`: flags (same names as vault-csi-provider's) → ProviderServer + health/metrics
 // server + SIGTERM handling. Only wiring lives here.
-import { Command, CommanderError, Option } from 'commander';
+import { Option, type Command } from 'commander';
 import { providerNamespace } from './hmac-key.ts';
 import { loadHmacKeyInChild } from './hmac-key-child.ts';
 import { lazyKubeConfig, type KubeConfigSource } from './kube-access.ts';
@@ -9,9 +9,11 @@ import {
   createHealthServer,
   createLogger,
   createMetricsRegistry,
+  createProgram,
   createShutdown,
   LOG_LEVELS,
   parseBoolean,
+  runProgram,
   type LogLevel,
 } from '@vaultbridge/core';
 import { defaultMaxObjectsPerMount, type ProviderFlags } from './config.ts';
@@ -231,10 +233,11 @@ async function serve(options: CliOptions, io: CliIo, names: SettingNames): Promi
 
 export function createCliProgram(io: CliIo, setExitCode: (code: number) => void): Command {
   const env = io.env;
-  return new Command(runtimeName)
-    .description('Vault secrets for the Secrets Store CSI Driver: a drop-in for hashicorp/vault-csi-provider')
-    .exitOverride()
-    .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
+  return createProgram(
+    runtimeName,
+    'Vault secrets for the Secrets Store CSI Driver: a drop-in for hashicorp/vault-csi-provider',
+    io,
+  )
     .option('--endpoint <path>', 'unix socket to serve the driver on', defaultEndpoint)
     .option('--health-addr <addr>', 'health (/healthz, /readyz) and /metrics listen address', ':8080')
     .addOption(new Option('--vault-addr <url>', 'default Vault address (SPC vaultAddress wins) (env VAULT_ADDR)'))
@@ -290,14 +293,12 @@ export function createCliProgram(io: CliIo, setExitCode: (code: number) => void)
 export async function runCsiProviderCli(argv: readonly string[], io: CliIo): Promise<number> {
   let exitCode = 0;
   const program = createCliProgram(io, (code) => (exitCode = code));
-  try {
-    await program.parseAsync(normalizeGoFlags(argv), { from: 'user' });
-  } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
-    io.stderr.write(`${runtimeName}: ${(error as Error).message}\n`);
-    return 1;
-  }
-  return exitCode;
+  return runProgram(program, normalizeGoFlags(argv), () => exitCode, {
+    onError: (error) => {
+      io.stderr.write(`${runtimeName}: ${(error as Error).message}\n`);
+      return 1;
+    },
+  });
 }
 
 if (import.meta.main) {

@@ -45,6 +45,6 @@ export { admissionResponse, type AdmissionResponse, type AdmissionReviewResponse
 export { handleAdmissionReview, type AdmissionResult } from './admission/handle.ts';
 
 export { renderManifest, runRender, type RenderOptions, type RenderOutcome } from './cli/render.ts';
-export type { CliIo } from './cli/program.ts';
+export type { CliIo } from '@vaultbridge/core';
 export { findPod, type PodSlot } from './cli/pod-templates.ts';
 export { applyServiceAccountAdmission } from './cli/service-account-admission.ts';

@@ -3,8 +3,8 @@
 // to stderr (or --report). Exit 0 when nothing is an error, 3 when some object needs a person, 2 on bad
 // input or usage.
 import { readFile, writeFile } from 'node:fs/promises';
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { loadKubeConfig, VaultClient } from '@vaultbridge/core';
+import { Option } from 'commander';
+import { createProgram, loadKubeConfig, runProgram, VaultClient } from '@vaultbridge/core';
 import { readNamespace } from './cluster.ts';
 import { formatManifests, ManifestError, parseManifests, type Manifest } from './manifests.ts';
 import { migrate, TARGETS, type Target } from './migrate.ts';
@@ -52,10 +52,11 @@ interface Options {
 
 export async function runMigrateCli(argv: readonly string[], io: CliIo): Promise<number> {
   let code = 0;
-  const program = new Command('vaultbridge-migrate')
-    .description(
-      'Converts Vault secret delivery between methods: vault.hashicorp.com injector annotations, SecretProviderClass (vault provider), VSO (secrets.hashicorp.com) and Vaultbridge operator objects (secrets.vaultbridge.dev).',
-    )
+  const program = createProgram(
+    'vaultbridge-migrate',
+    'Converts Vault secret delivery between methods: vault.hashicorp.com injector annotations, SecretProviderClass (vault provider), VSO (secrets.hashicorp.com) and Vaultbridge operator objects (secrets.vaultbridge.dev).',
+    io,
+  )
     .argument('[files...]', 'manifest files (multi-document YAML or JSON); none or "-" reads stdin')
     .addOption(new Option('--to <method>', 'target method').choices(TARGETS).makeOptionMandatory())
     .option(
@@ -91,14 +92,13 @@ export async function runMigrateCli(argv: readonly string[], io: CliIo): Promise
     .addOption(
       new Option('--report-format <format>', 'report as text or json').choices(['text', 'json']).default('text'),
     )
-    .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
-    .exitOverride()
     .action(async (files: string[], raw: Omit<Options, 'format'> & { reportFormat: 'text' | 'json' }) => {
       const options: Options = { ...raw, format: raw.reportFormat };
       let input: Manifest[];
       let namespace = options.namespace;
       if (options.fromNamespace !== undefined) {
-        if (files.length > 0) throw new InvalidArgumentError('give files or --from-namespace, not both');
+        // A usage error: said here, since runProgram answers commander's own errors with 2 and no text.
+        if (files.length > 0) throw new ManifestError('give files or --from-namespace, not both');
         input = (await readNamespace(loadKubeConfig(options.kubeconfig), options.fromNamespace)).manifests;
         namespace = options.fromNamespace;
       } else {
@@ -127,23 +127,15 @@ export async function runMigrateCli(argv: readonly string[], io: CliIo): Promise
       else io.stderr.write(report);
       code = result.findings.some((finding) => finding.severity === 'error') ? EXIT_NEEDS_REVIEW : 0;
     });
-  try {
-    await program.parseAsync([...argv], { from: 'user' });
-    return code;
-  } catch (error) {
-    const commanderCode = (error as { code?: string }).code;
-    if (commanderCode === 'commander.helpDisplayed' || commanderCode === 'commander.version') return 0;
-    if (typeof commanderCode === 'string' && commanderCode.startsWith('commander.')) return 2;
-    if (
-      error instanceof ManifestError ||
-      error instanceof InvalidArgumentError ||
-      (error as NodeJS.ErrnoException).code === 'ENOENT'
-    ) {
-      io.stderr.write(`vaultbridge-migrate: ${(error as Error).message}\n`);
-      return 2;
-    }
-    throw error;
-  }
+  return runProgram(program, argv, () => code, {
+    onError: (error) => {
+      if (error instanceof ManifestError || (error as NodeJS.ErrnoException).code === 'ENOENT') {
+        io.stderr.write(`vaultbridge-migrate: ${(error as Error).message}\n`);
+        return 2;
+      }
+      throw error;
+    },
+  });
 }
 
 // Run when this file is the entry point (the esbuild bundle, or `node src/cli.ts`).

@@ -3,12 +3,13 @@
 // alike by settings.ts.
 import fs from 'node:fs';
 import os from 'node:os';
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import {
   ConfigError,
   createHealthServer,
   createLogger,
   createMetricsRegistry,
+  createProgram,
   createShutdown,
   LeaseLock,
   loadKubeConfig,
@@ -37,8 +38,11 @@ function readNamespaceFile(): string | undefined {
 
 export function createOperatorProgram(io: CliIo, setExitCode: (code: number) => void): Command {
   const env = io.env;
-  const program = new Command('vaultbridge-operator')
-    .description('Syncs Vault KV secrets into Kubernetes Secrets (VaultStaticSecret, secrets.vaultbridge.dev/v1beta1).')
+  const program = createProgram(
+    'vaultbridge-operator',
+    'Syncs Vault KV secrets into Kubernetes Secrets (VaultStaticSecret, secrets.vaultbridge.dev/v1beta1).',
+    io,
+  )
     .option('--kubeconfig <path>', 'kubeconfig file (env KUBECONFIG; default ~/.kube/config, then in-cluster)')
     .option(
       '--operator-namespace <ns>',
@@ -63,8 +67,6 @@ export function createOperatorProgram(io: CliIo, setExitCode: (code: number) => 
       "serve VSO's API group secrets.hashicorp.com/v1beta1 instead of ours, for a cluster moving off VSO; refused while VSO's controller runs (env VAULTBRIDGE_SERVE_VSO_API_GROUP)",
     )
     .option('--log-level <level>', `${LOG_LEVELS.join(', ')} (env LOG_LEVEL; default ${DEFAULT_SETTINGS.logLevel})`)
-    .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
-    .exitOverride()
     .action(async (_options: unknown, command: Command) => {
       // Only what was typed counts as a flag; the environment fills the rest, through the same checks.
       const flags = Object.fromEntries(

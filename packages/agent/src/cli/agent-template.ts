@@ -15,10 +15,10 @@ import {
   VaultClient,
   vaultDependencyResolver,
   VSO_FUNCS,
+  type CliIo,
   type DependencyResolver,
   type GoValue,
 } from '@vaultbridge/core';
-import type { CliIo } from './program.ts';
 
 interface TemplateOptions {
   functions: string;

@@ -4,7 +4,7 @@
 
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { createLogger, type Logger } from '@vaultbridge/core';
+import { createLogger, createProgram, runProgram, type CliIo, type Logger } from '@vaultbridge/core';
 import { AGENT_ROOT_ENV, AgentConfigError, READY_FILE, type AgentMode } from '../contract/index.ts';
 import { runInit } from '../init.ts';
 import { loadAgentConfig, retryBudgetMs } from '../load-config.ts';
@@ -12,7 +12,6 @@ import { agentPaths } from '../paths.ts';
 import { probeReady } from '../probe.ts';
 import { runSidecar } from '../sidecar.ts';
 import { addTemplateCommand } from './agent-template.ts';
-import { createProgram, runProgram, type CliIo } from './program.ts';
 
 export function createAgentProgram(io: CliIo, setExitCode: (code: number) => void): Command {
   const program = createProgram(

@@ -1,5 +1,5 @@
 // Runtime helpers shared by the services: logging with redaction, metrics, health endpoints, graceful
-// shutdown, atomic secret files confined to their volume, and configuration parsing.
+// shutdown, atomic secret files confined to their volume, configuration parsing and CLI plumbing.
 export { createLogger, LOG_LEVELS, type Logger, type LoggerOptions, type LogLevel } from './logger.ts';
 export {
   REDACTED,
@@ -55,3 +55,4 @@ export {
   parseDuration,
   parseFileMode,
 } from './config-values.ts';
+export { createProgram, runProgram, type CliIo, type RunProgramOptions, type TextSink } from './cli-program.ts';

@@ -2,7 +2,7 @@
 // `vaultbridge-injector`: the injector's command line. `render` works offline; `serve` runs the webhook.
 
 import type { Command } from 'commander';
-import { createProgram, runProgram, type CliIo } from './program.ts';
+import { createProgram, runProgram, type CliIo } from '@vaultbridge/core';
 import { addRenderCommand } from './render.ts';
 import { addServeCommand } from './serve.ts';
 import { normalizeGoFlags, type ServeConfig } from '../webhook/config.ts';

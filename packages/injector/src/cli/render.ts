@@ -11,7 +11,7 @@ import type { InjectorDefaults } from '../annotations/defaults.ts';
 import { formatIssue } from '../annotations/errors.ts';
 import { decide } from '../admission/decide.ts';
 import { findPod } from './pod-templates.ts';
-import { createProgram, runProgram, type CliIo } from './program.ts';
+import { createProgram, runProgram, type CliIo } from '@vaultbridge/core';
 import { applyServiceAccountAdmission } from './service-account-admission.ts';
 
 export type OutputFormat = 'yaml' | 'json';

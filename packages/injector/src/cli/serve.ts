@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { CliIo } from '@vaultbridge/core';
 import {
   addServeOptions,
   parseServeFlags,
@@ -8,7 +9,6 @@ import {
 } from '../webhook/config.ts';
 import { checkInjectorDefaults } from '../annotations/parse.ts';
 import { serveWebhook } from '../webhook/serve.ts';
-import type { CliIo } from './program.ts';
 
 // vault-helm runs vault-k8s as `agent-inject 2>&1`: the second argument is a literal string (no shell
 // runs it), which vault-k8s ignores. Accepted here for the same reason, and nothing else is.
