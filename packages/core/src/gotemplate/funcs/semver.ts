@@ -3,7 +3,7 @@
 // `||`), written from that library's documented behaviour. Its patterns are Go regexps, matched here
 // with the same engine as the template regex functions (RE2: same leftmost-first choices).
 import { GoFuncError } from '../errors.ts';
-import { type GoFunction, fn } from '../func.ts';
+import { type GoFunction, type GoParam, fn } from '../func.ts';
 import { GoTyped, type GoValue } from '../values.ts';
 import { compileGoRegexp, findAllIndex, type GoMatch } from './goregexp.ts';
 
@@ -280,30 +280,21 @@ export function versionValue(v: SemVersion, pointer = true): GoTyped {
       'Original',
       fn([], () => v.original),
     );
-    methods.set(
-      'Compare',
-      fn(['any'], (o) => BigInt(compareVersions(v, other(o)))),
-    );
-    methods.set(
-      'LessThan',
-      fn(['any'], (o) => compareVersions(v, other(o)) < 0),
-    );
-    methods.set(
-      'LessThanEqual',
-      fn(['any'], (o) => compareVersions(v, other(o)) <= 0),
-    );
-    methods.set(
-      'GreaterThan',
-      fn(['any'], (o) => compareVersions(v, other(o)) > 0),
-    );
-    methods.set(
-      'GreaterThanEqual',
-      fn(['any'], (o) => compareVersions(v, other(o)) >= 0),
-    );
-    methods.set(
-      'Equal',
-      fn(['any'], (o) => compareVersions(v, other(o)) === 0),
-    );
+    // The pointer-receiver comparisons: each is compareVersions(v, other) read one way.
+    const comparisons: ReadonlyArray<readonly [string, (order: number) => GoValue]> = [
+      ['Compare', (order) => BigInt(order)],
+      ['LessThan', (order) => order < 0],
+      ['LessThanEqual', (order) => order <= 0],
+      ['GreaterThan', (order) => order > 0],
+      ['GreaterThanEqual', (order) => order >= 0],
+      ['Equal', (order) => order === 0],
+    ];
+    for (const [name, read] of comparisons) {
+      methods.set(
+        name,
+        fn(['any'], (o) => read(compareVersions(v, other(o)))),
+      );
+    }
   }
   return new GoTyped(
     pointer ? '*semver.Version' : 'semver.Version',
@@ -314,31 +305,24 @@ export function versionValue(v: SemVersion, pointer = true): GoTyped {
   );
 }
 
-function semverError(error: unknown): never {
-  if (error instanceof SemverError) throw new GoFuncError(error.message);
-  throw error;
+/** A template function over the semver library: its SemverError becomes the call's error text. */
+function semverFn(params: readonly GoParam[], call: GoFunction['call']): GoFunction {
+  return fn(params, (...args) => {
+    try {
+      return call(...args);
+    } catch (error) {
+      if (error instanceof SemverError) throw new GoFuncError(error.message);
+      throw error;
+    }
+  });
 }
 
 export const SEMVER_FUNCS: ReadonlyArray<readonly [string, GoFunction]> = [
-  [
-    'semver',
-    fn(['string'], (v) => {
-      try {
-        return versionValue(newVersion(v as string));
-      } catch (error) {
-        return semverError(error);
-      }
-    }),
-  ],
+  ['semver', semverFn(['string'], (v) => versionValue(newVersion(v as string)))],
   [
     'semverCompare',
-    fn(['string', 'string'], (constraint, version) => {
-      try {
-        const groups = newConstraint(constraint as string);
-        return checkConstraint(groups, newVersion(version as string));
-      } catch (error) {
-        return semverError(error);
-      }
-    }),
+    semverFn(['string', 'string'], (constraint, version) =>
+      checkConstraint(newConstraint(constraint as string), newVersion(version as string)),
+    ),
   ],
 ];

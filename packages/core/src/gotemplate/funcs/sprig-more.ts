@@ -109,6 +109,9 @@ function ago(date: GoValue, now: () => number): string {
   return formatGoDuration(sinceRoundedToSecond(t, now()));
 }
 
+/** time.ParseInLocation(layout, value, time.Local) as sprig's mustToDate calls it. */
+const toDate = (layout: GoValue, value: GoValue): GoValue => goTimeValue(parseGoTime(s(layout), s(value)));
+
 /** The Go zero time, what toDate gives for text it cannot parse. */
 const ZERO_TIME: GoTime = { unix: -62135596800n, nsec: 0, offset: 0, zone: 'UTC' };
 
@@ -123,12 +126,12 @@ export function sprigMoreFuncs(now: () => number = Date.now): ReadonlyArray<read
       ),
     ],
     ['buildCustomCert', fn(['string', 'string'], (c, k) => buildCustomCert(s(c), s(k)))],
-    ['mustToDate', fn(['string', 'string'], (layout, value) => goTimeValue(parseGoTime(s(layout), s(value))))],
+    ['mustToDate', fn(['string', 'string'], toDate)],
     [
       'toDate',
       fn(['string', 'string'], (layout, value) => {
         try {
-          return goTimeValue(parseGoTime(s(layout), s(value)));
+          return toDate(layout, value);
         } catch (error) {
           if (error instanceof GoFuncError) return goTimeValue(ZERO_TIME);
           throw error;

@@ -942,50 +942,10 @@ const ENTRIES: [string, GoFunction][] = [
   ['values', fn(['map'], (d) => sortedKeys(dictOf(d)).map((k) => dictOf(d).get(k) as GoValue))],
   ['pick', fn(['map'], (d, ...ks) => new Map([...dictOf(d)].filter(([k]) => ks.includes(k))), 'string')],
   ['omit', fn(['map'], (d, ...ks) => new Map([...dictOf(d)].filter(([k]) => !ks.includes(k))), 'string')],
-  [
-    'merge',
-    fn(
-      ['map'],
-      (dst, ...srcs) => {
-        for (const src of srcs) mergeInto(dictOf(dst), dictOf(src), false);
-        return dst;
-      },
-      'map',
-    ),
-  ],
-  [
-    'mustMerge',
-    fn(
-      ['map'],
-      (dst, ...srcs) => {
-        for (const src of srcs) mergeInto(dictOf(dst), dictOf(src), false);
-        return dst;
-      },
-      'map',
-    ),
-  ],
-  [
-    'mergeOverwrite',
-    fn(
-      ['map'],
-      (dst, ...srcs) => {
-        for (const src of srcs) mergeInto(dictOf(dst), dictOf(src), true);
-        return dst;
-      },
-      'map',
-    ),
-  ],
-  [
-    'mustMergeOverwrite',
-    fn(
-      ['map'],
-      (dst, ...srcs) => {
-        for (const src of srcs) mergeInto(dictOf(dst), dictOf(src), true);
-        return dst;
-      },
-      'map',
-    ),
-  ],
+  ['merge', mergeFn(false)],
+  ['mustMerge', mergeFn(false)],
+  ['mergeOverwrite', mergeFn(true)],
+  ['mustMergeOverwrite', mergeFn(true)],
   ['dig', fn([], (...args) => dig(args), 'any')],
   // regular expressions
   [
@@ -1041,6 +1001,18 @@ const ENTRIES: [string, GoFunction][] = [
   ],
   ['durationRound', fn(['any'], (v) => durationRound(v))],
 ];
+
+/** merge(dst, srcs...) and mergeOverwrite: merge into dst (deeply, like mergo) and give dst back. */
+function mergeFn(overwrite: boolean): GoFunction {
+  return fn(
+    ['map'],
+    (dst, ...srcs) => {
+      for (const src of srcs) mergeInto(dictOf(dst), dictOf(src), overwrite);
+      return dst;
+    },
+    'map',
+  );
+}
 
 function orFalse(f: () => boolean): boolean {
   try {
