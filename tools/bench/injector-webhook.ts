@@ -92,6 +92,22 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/** Closed-loop load on the webhook at `port`: each connection sends a review as soon as the last is answered. */
+export function saturate(
+  port: number,
+  body: string,
+  options: { connections?: number; durationSeconds?: number } = {},
+): Promise<autocannon.Result> {
+  return autocannon({
+    url: `https://127.0.0.1:${port}/mutate`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+    connections: options.connections ?? connections,
+    duration: options.durationSeconds ?? durationSeconds,
+  });
+}
+
 export async function load(
   server: ChildProcess,
   port: number,
@@ -118,14 +134,7 @@ export async function load(
       errors: r.errors,
     };
   }
-  const result = await autocannon({
-    url: `https://127.0.0.1:${port}/mutate`,
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body,
-    connections,
-    duration: durationSeconds,
-  });
+  const result = await saturate(port, body);
   return {
     requestsPerSecond: result.requests.average,
     cpuMicrosPerRequest: ((cpuSeconds(server.pid!) - cpuBefore) * 1e6) / result.requests.total,
@@ -134,6 +143,15 @@ export async function load(
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
   };
+}
+
+/** The two measurements the table shows for one server: saturation, then an offered 1,000 reviews/s. */
+async function measure(
+  server: ChildProcess,
+  port: number,
+  body: string,
+): Promise<{ saturation: LoadResult; at1000: LoadResult }> {
+  return { saturation: await load(server, port, body), at1000: await load(server, port, body, 1000) };
 }
 
 export async function stop(child: ChildProcess): Promise<void> {
@@ -196,78 +214,34 @@ export async function benchWebhook(): Promise<WebhookBenchResult> {
   const inlinePort = await freeLoopbackPort();
   const oursInline = serve(inlinePort, ['--workers', '0']);
   const basePort = await freeLoopbackPort();
-  const baseline = spawn(
-    node,
-    [path.join(repoRoot, 'tools/bench/baseline-webhook.ts'), String(basePort), certFile, keyFile],
-    { stdio: ['ignore', 'ignore', 'inherit'] },
-  );
+  // The bare express handler; with a patch file it answers those bytes instead of its 150-byte patch.
+  const bare = (port: number, extra: string[]) =>
+    spawn(node, [path.join(repoRoot, 'tools/bench/baseline-webhook.ts'), String(port), certFile, keyFile, ...extra], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+  const baseline = bare(basePort, []);
   const ourPatch =
     handleAdmissionReview(sampleReview(), { vaultAddress: 'https://vault.vault.svc:8200' }).response.response.patch ??
     '';
   const patchFile = path.join(dir, 'patch.b64');
   fs.writeFileSync(patchFile, ourPatch);
   const samePort = await freeLoopbackPort();
-  const baselineSame = spawn(
-    node,
-    [path.join(repoRoot, 'tools/bench/baseline-webhook.ts'), String(samePort), certFile, keyFile, patchFile],
-    { stdio: ['ignore', 'ignore', 'inherit'] },
-  );
+  const baselineSame = bare(samePort, [patchFile]);
   try {
     await waitReady(oursPort, ours, 'injector');
     await waitReady(inlinePort, oursInline, 'injector --workers 0');
     await waitReady(basePort, baseline, 'baseline');
     await waitReady(samePort, baselineSame, 'baseline with our patch');
-    // Warm up both (JIT, TLS session setup) before measuring.
-    await autocannon({
-      url: `https://127.0.0.1:${oursPort}/mutate`,
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body,
-      connections,
-      duration: 2,
-    });
-    await autocannon({
-      url: `https://127.0.0.1:${inlinePort}/mutate`,
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body,
-      connections,
-      duration: 2,
-    });
-    await autocannon({
-      url: `https://127.0.0.1:${basePort}/mutate`,
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body,
-      connections,
-      duration: 2,
-    });
-    await autocannon({
-      url: `https://127.0.0.1:${samePort}/mutate`,
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body,
-      connections,
-      duration: 2,
-    });
+    // Warm up each (JIT, TLS session setup) before measuring.
+    for (const port of [oursPort, inlinePort, basePort, samePort]) await saturate(port, body, { durationSeconds: 2 });
     const result: WebhookBenchResult = {
       ours: {
-        saturation: await load(ours, oursPort, body),
-        at1000: await load(ours, oursPort, body, 1000),
+        ...(await measure(ours, oursPort, body)),
         workers: `auto (${Math.min(4, Math.max(0, os.availableParallelism() - 1))} on ${os.availableParallelism()} CPUs)`,
       },
-      oursInline: {
-        saturation: await load(oursInline, inlinePort, body),
-        at1000: await load(oursInline, inlinePort, body, 1000),
-      },
-      baseline: {
-        saturation: await load(baseline, basePort, body),
-        at1000: await load(baseline, basePort, body, 1000),
-      },
-      baselineSamePatch: {
-        saturation: await load(baselineSame, samePort, body),
-        at1000: await load(baselineSame, samePort, body, 1000),
-      },
+      oursInline: await measure(oursInline, inlinePort, body),
+      baseline: await measure(baseline, basePort, body),
+      baselineSamePatch: await measure(baselineSame, samePort, body),
       throughputRatio: 0,
       throughputRatioSamePatch: 0,
     };

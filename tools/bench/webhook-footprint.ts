@@ -6,7 +6,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import autocannon from 'autocannon';
 import { createCertificateAuthority, freeLoopbackPort, issueCertificate, repoRoot } from '@vaultbridge/testenv';
 import {
   chartMemoryLimit,
@@ -16,7 +15,7 @@ import {
   type CgroupCheck,
   type FootprintRow,
 } from './footprint.ts';
-import { load, sampleReview, stop, waitReady, type LoadResult } from './injector-webhook.ts';
+import { load, sampleReview, saturate, stop, waitReady, type LoadResult } from './injector-webhook.ts';
 
 const goals = { idleMiB: 64, afterSaturationMiB: 96, minuteAfterMiB: 80, p99Ms: 12.2 };
 
@@ -105,16 +104,8 @@ export async function benchWebhookFootprint(cgroupSeconds: number): Promise<Webh
     children.push(free);
     await waitReady(limitedPort, limited, 'injector in the cgroup');
     await waitReady(freePort, free, 'injector');
-    const saturate = (p: number) =>
-      autocannon({
-        url: `https://127.0.0.1:${p}/mutate`,
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body,
-        connections: 25,
-        duration: cgroupSeconds,
-      });
-    const [inLimit, outside] = await Promise.all([saturate(limitedPort), saturate(freePort)]);
+    const both = { connections: 25, durationSeconds: cgroupSeconds };
+    const [inLimit, outside] = await Promise.all([saturate(limitedPort, body, both), saturate(freePort, body, both)]);
     const stats = cgroup.stats();
     const rows: FootprintRow[] = [
       { service: 'webhook', measure: 'idle (5 s after ready)', oursMiB: idleMiB, goalMiB: goals.idleMiB },
