@@ -4,13 +4,11 @@
 // (worker threads `auto`), registered with failurePolicy Ignore and the chart's 10 s timeout, so a late
 // answer shows up as a victim pod without `vault-agent`. Every victim must be injected. Nothing here is
 // timed: on a loaded machine the attack only takes longer.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { createCertificateAuthority, issueCertificate, sharedStack, type TestStack } from '@vaultbridge/testenv';
+import { sharedStack, type TestStack } from '@vaultbridge/testenv';
 import { parseServeFlags } from '../src/webhook/config.ts';
 import { serveWebhook, type RunningWebhook } from '../src/webhook/serve.ts';
+import { servingCertificateFiles } from './support/webhook.ts';
 
 let stack: TestStack;
 let webhook: RunningWebhook;
@@ -82,19 +80,15 @@ describe.each([['auto'], ['0']])('webhook with --workers %s', (workers) => {
         k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
       );
     }
-    const ca = await createCertificateAuthority('fairness');
-    const serving = await issueCertificate(ca, { commonName: 'injector', usage: 'server', ipAddresses: ['127.0.0.1'] });
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fairness-'));
-    fs.writeFileSync(path.join(dir, 'tls.crt'), serving.certPem);
-    fs.writeFileSync(path.join(dir, 'tls.key'), serving.keyPem);
+    const serving = await servingCertificateFiles('fairness', 'injector');
     webhook = await serveWebhook(
       parseServeFlags({
         listen: '127.0.0.1:0',
         logLevel: 'error',
         vaultAddress: 'https://vault.vault.svc:8200',
         workers,
-        tlsCertFile: path.join(dir, 'tls.crt'),
-        tlsKeyFile: path.join(dir, 'tls.key'),
+        tlsCertFile: serving.certFile,
+        tlsKeyFile: serving.keyFile,
       }),
     );
     admission = stack.kube.config.makeApiClient(k8s.AdmissionregistrationV1Api);
@@ -112,7 +106,7 @@ describe.each([['auto'], ['0']])('webhook with --workers %s', (workers) => {
             namespaceSelector: { matchLabels: { [configName]: 'yes' } },
             clientConfig: {
               url: `https://127.0.0.1:${webhook.address.port}/mutate`,
-              caBundle: Buffer.from(ca.certPem).toString('base64'),
+              caBundle: Buffer.from(serving.caPem).toString('base64'),
             },
             rules: [
               {
