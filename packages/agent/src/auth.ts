@@ -43,6 +43,9 @@ const USED: Readonly<Record<AgentConfig['auth']['type'], readonly string[]>> = {
     'nonce',
     'region',
     'credential_poll_interval',
+    // ours: the shared credentials file's profile when AWS_PROFILE is unset (awsutil's Profile, which
+    // Vault Agent does not expose)
+    'profile',
   ],
   // project: read by Vault Agent and not used by it either.
   gcp: ['role', 'type', 'credentials', 'service_account', 'project', 'jwt_exp'],
@@ -143,7 +146,8 @@ export function authMethodFor(
     }
     case 'aws': {
       // Vault Agent's aws method; credentials as its chain finds them, the pod's own files (EKS IRSA's
-      // web-identity token, Pod Identity's authorization token) read through the agent root.
+      // web-identity token, Pod Identity's authorization token, the shared credentials file) read
+      // through the agent root.
       const c = auth.config;
       const region = c.region?.trim() || undefined;
       const readPodFile = async (file: string): Promise<string> => fs.readFile(paths.hostPath(file), 'utf8');
@@ -159,6 +163,7 @@ export function authMethodFor(
           ...(c.secret_key ? { secretKey: c.secret_key } : {}),
           ...(c.session_token ? { sessionToken: c.session_token } : {}),
           ...(region === undefined ? {} : { region }),
+          ...(c.profile?.trim() ? { profile: c.profile.trim() } : {}),
           readFile: readPodFile,
         }),
       });

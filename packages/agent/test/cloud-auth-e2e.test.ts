@@ -1,4 +1,4 @@
-// auth-type aws through the whole path, as on EKS with IRSA: the webhook's decision copies the app
+// auth-type aws through the whole path, as on EKS with IRSA (and with a shared credentials file): the webhook's decision copies the app
 // container's web-identity env into the init agent, `vaultbridge-agent init` runs as a process with that
 // env and config, gets credentials with AssumeRoleWithWebIdentity, logs in to the real Vault 1.13's AWS
 // auth method with a signed GetCallerIdentity request, and renders a KV secret. No AWS is reachable: STS
@@ -147,6 +147,79 @@ test('IRSA credentials → signed STS request → Vault AWS login → rendered s
   ).toBe(1);
   expect(new URLSearchParams(replays[0]?.body).get('Action')).toBe('GetCallerIdentity');
   expect(replays[0]?.headers['x-vault-aws-iam-server-id']).toBe('vault.example.test');
+  for (const secret of [KEYS.secretAccessKey, KEYS.sessionToken, 'aws-login-works'])
+    expect(run.output).not.toContain(secret);
+});
+
+test('the shared credentials file (AWS_SHARED_CREDENTIALS_FILE, auth-config-profile) → signed STS request → login → secret', async () => {
+  // The file as a Secret mounted with agent-extra-secret (/vault/custom), its profile from the annotation.
+  const decision = decide(
+    pod(
+      {
+        role: 'app',
+        'auth-type': 'aws',
+        'auth-path': `auth/${mount}`,
+        'auth-config-type': 'iam',
+        'auth-config-header-value': 'vault.example.test',
+        'auth-config-profile': 'vault-app',
+        'agent-extra-secret': 'aws-credentials',
+        'agent-pre-populate-only': 'true',
+        'agent-inject-secret-config': kv,
+        'agent-inject-template-config': `{{ with secret "${kv}" }}{{ .Data.data.password }}{{ end }}`,
+      },
+      {},
+    ),
+    'default',
+    { vaultAddress: stack.vaultAddr },
+  );
+  if (decision.kind !== 'inject')
+    throw new Error(`expected an injection, got ${decision.kind}: ${'message' in decision ? decision.message : ''}`);
+  const init = decision.pod.spec?.initContainers?.find((c) => c.name === 'vault-agent-init');
+  expect(init?.volumeMounts).toContainEqual({ name: 'extra-secrets', mountPath: '/vault/custom', readOnly: true });
+  const encoded = init?.env?.find((e) => e.name === AGENT_CONFIG_ENV)?.value ?? '';
+
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'aws-shared-agent-'));
+  fs.mkdirSync(path.join(root, 'vault/custom'), { recursive: true });
+  fs.writeFileSync(
+    path.join(root, 'vault/custom/credentials'),
+    `[default]\naws_access_key_id = AKIANOTTHISPROFILE00\naws_secret_access_key = wrong\n[vault-app]\naws_access_key_id = ${KEYS.accessKeyId}\naws_secret_access_key = ${KEYS.secretAccessKey}\naws_session_token = ${KEYS.sessionToken}\n`,
+  );
+  const before = sts.seen.length;
+  const run = await new Promise<{ code: number | null; output: string }>((resolve) => {
+    const child = spawn(
+      process.execPath,
+      ['--conditions=@vaultbridge/source', '--disable-warning=ExperimentalWarning', AGENT_CLI, 'init'],
+      {
+        env: {
+          PATH: process.env.PATH ?? '/usr/bin:/bin',
+          VAULTBRIDGE_AGENT_ROOT: root,
+          // The pod path; the agent reads it under its root. No metadata service is reachable.
+          AWS_SHARED_CREDENTIALS_FILE: '/vault/custom/credentials',
+          AWS_EC2_METADATA_SERVICE_ENDPOINT: 'http://127.0.0.1:9',
+          [AGENT_CONFIG_ENV]: encoded,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+  expect({ code: run.code, output: run.output }).toMatchObject({ code: 0 });
+  expect(run.output).not.toMatch(/not used by the aws method/);
+  expect(fs.readFileSync(path.join(root, 'vault/secrets/config'), 'utf8')).toBe('aws-login-works');
+  // No AssumeRole: only Vault's replays of the one request the profile's keys signed.
+  const replays = sts.seen.slice(before);
+  expect(replays.length).toBeGreaterThan(0);
+  expect(new Set(replays.map((r) => new URLSearchParams(r.body).get('Action')))).toEqual(
+    new Set(['GetCallerIdentity']),
+  );
+  expect(replays[0]?.headers['x-amz-security-token']).toBe(KEYS.sessionToken);
   for (const secret of [KEYS.secretAccessKey, KEYS.sessionToken, 'aws-login-works'])
     expect(run.output).not.toContain(secret);
 });

@@ -229,6 +229,61 @@ describe('aws iam', () => {
   });
 });
 
+describe('aws iam from the shared credentials file', () => {
+  it('AWS_SHARED_CREDENTIALS_FILE + AWS_PROFILE: the profile signs the login Vault forwards to STS', async () => {
+    const sts = await startStsStandIn({ keys: TEST_KEYS, callerArn: CALLER_ARN });
+    closers.push(() => sts.close());
+    const mount = stack.uniqueName('aws-shared');
+    await admin.write(`sys/auth/${mount}`, { type: 'aws' });
+    await admin.write(`auth/${mount}/config/client`, {
+      iam_server_id_header_value: 'vault.example.test',
+      sts_endpoint: sts.url,
+    });
+    await admin.write(`auth/${mount}/role/app`, {
+      auth_type: 'iam',
+      bound_iam_principal_arn: 'arn:aws:iam::123456789012:role/app',
+      resolve_aws_unique_ids: false,
+      token_ttl: '5m',
+    });
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'aws-shared-')), 'credentials');
+    fs.writeFileSync(
+      file,
+      `[default]\naws_access_key_id = AKIAOTHERPROFILE0000\naws_secret_access_key = not-this-one\n\n[app]\naws_access_key_id = ${TEST_KEYS.accessKeyId}\naws_secret_access_key = ${TEST_KEYS.secretAccessKey}\naws_session_token = ${TEST_KEYS.sessionToken}\n`,
+    );
+    const auth = new AwsAuth({
+      type: 'iam',
+      role: 'app',
+      mount,
+      headerValue: 'vault.example.test',
+      // No metadata service is reachable: only the file can give these credentials.
+      env: {
+        AWS_SHARED_CREDENTIALS_FILE: file,
+        AWS_PROFILE: 'app',
+        AWS_EC2_METADATA_SERVICE_ENDPOINT: 'http://127.0.0.1:9',
+      },
+    });
+    const result = await auth.login(client);
+    const forwarded = sts.seen.at(-1) as Seen;
+    expect(forwarded.body).toBe('Action=GetCallerIdentity&Version=2011-06-15');
+    expect(forwarded.headers['x-amz-security-token']).toBe(TEST_KEYS.sessionToken);
+    expect(await verifySigV4(forwarded, TEST_KEYS)).toBe(true);
+    expect(result.clientToken).toMatch(/^hvs\./);
+    await admin.withToken(result.clientToken).write('auth/token/revoke-self', {});
+
+    // The [default] profile's keys are not the STS stand-in's: Vault's replay is refused at STS.
+    const wrongProfile = new AwsAuth({
+      type: 'iam',
+      role: 'app',
+      mount,
+      headerValue: 'vault.example.test',
+      env: { AWS_SHARED_CREDENTIALS_FILE: file, AWS_EC2_METADATA_SERVICE_ENDPOINT: 'http://127.0.0.1:9' },
+    });
+    const refused = await loginError(wrongProfile.login(client));
+    expect(refused).toBeInstanceOf(VaultAuthError);
+    expect(refused.message).not.toContain('not-this-one');
+  });
+});
+
 describe('aws ec2', () => {
   it('the identity document and signature from instance metadata (IMDSv2): Vault parses them and refuses the signature', async () => {
     const document = JSON.stringify({

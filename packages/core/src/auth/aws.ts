@@ -103,17 +103,114 @@ export function awsIamLoginData(
 
 // ---------------------------------------------------------------------------------------------
 // Credentials, in the order of Vault Agent's chain (awsutil): the method's own keys, the
-// environment, a web identity token (EKS IRSA), container credentials (EKS Pod Identity, ECS),
-// the EC2 instance role. The shared credentials file is not read (no home directory in a pod).
+// environment, a web identity token (EKS IRSA), the shared credentials file (aws-sdk-go v1's
+// SharedCredentialsProvider), container credentials (EKS Pod Identity, ECS), the EC2 instance role.
 
 export interface AwsCredentialChainOptions {
   accessKey?: string;
   secretKey?: string;
   sessionToken?: string;
   region?: string;
+  /** The shared credentials file's profile when AWS_PROFILE is unset (awsutil's Profile); default `default`. */
+  profile?: string;
   env?: NodeJS.ProcessEnv;
-  /** Reads a file named by the environment (token files); the agent confines paths. */
+  /** Reads a file named by the environment (token files, the shared credentials file); the agent confines paths. */
   readFile?: (file: string) => Promise<string>;
+}
+
+/** Where the SDK looks for the shared credentials file: AWS_SHARED_CREDENTIALS_FILE, else $HOME/.aws/credentials. */
+export function sharedCredentialsFile(env: NodeJS.ProcessEnv): string | undefined {
+  if (env.AWS_SHARED_CREDENTIALS_FILE) return env.AWS_SHARED_CREDENTIALS_FILE;
+  return env.HOME ? `${env.HOME.replace(/\/+$/, '')}/.aws/credentials` : undefined;
+}
+
+/** The profile the shared credentials file is read for: AWS_PROFILE wins over the config, as in awsutil. */
+export function sharedCredentialsProfile(env: NodeJS.ProcessEnv, configured?: string): string {
+  return env.AWS_PROFILE || configured?.trim() || 'default';
+}
+
+/**
+ * The INI file's sections as name → key → value: `[name]` headers, `key = value` lines (both trimmed),
+ * `#` and `;` comment lines. A line that is none of these is refused by number only: a line of this
+ * file may hold a key, so its text is never quoted.
+ */
+function parseIni(text: string, file: string): Map<string, Map<string, string>> {
+  const sections = new Map<string, Map<string, string>>();
+  let current: Map<string, string> | undefined;
+  text.split(/\r?\n/).forEach((raw, index) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#') || line.startsWith(';')) return;
+    const header = /^\[\s*([^\]]*?)\s*\]$/.exec(line);
+    if (header) {
+      const name = header[1] ?? '';
+      current = sections.get(name) ?? new Map<string, string>();
+      sections.set(name, current);
+      return;
+    }
+    const eq = line.indexOf('=');
+    if (eq <= 0 || current === undefined)
+      throw new CloudCredentialError(
+        `the shared credentials file ${file}, line ${index + 1}: expected [profile] or key = value${current === undefined ? ' inside a [profile] section' : ''}`,
+      );
+    current.set(line.slice(0, eq).trim(), line.slice(eq + 1).trim());
+  });
+  return sections;
+}
+
+/**
+ * A profile's keys from the shared credentials file, as aws-sdk-go v1's SharedCredentialsProvider
+ * reads them (aws_access_key_id, aws_secret_access_key, optional aws_session_token). A profile that
+ * only names a `credential_process` is refused: this agent runs no credential program.
+ */
+export function parseSharedCredentials(text: string, file: string, profile: string): AwsCredentials {
+  const sections = parseIni(text, file);
+  const section = sections.get(profile);
+  if (section === undefined) {
+    const names = [...sections.keys()].map((name) => `[${name}]`).join(', ') || 'none';
+    throw new CloudCredentialError(
+      `the shared credentials file ${file} has no profile [${profile}] (profiles: ${names}); set AWS_PROFILE or auth-config-profile to one of them`,
+    );
+  }
+  const accessKeyId = section.get('aws_access_key_id') ?? '';
+  const secretAccessKey = section.get('aws_secret_access_key') ?? '';
+  if (accessKeyId === '' && section.has('credential_process'))
+    throw new CloudCredentialError(
+      `profile [${profile}] in ${file} uses credential_process, which this agent does not run: put aws_access_key_id and aws_secret_access_key in the profile, or use the pod's IRSA or Pod Identity credentials`,
+    );
+  if (accessKeyId === '' || secretAccessKey === '')
+    throw new CloudCredentialError(
+      `profile [${profile}] in ${file} has no ${accessKeyId === '' ? 'aws_access_key_id' : 'aws_secret_access_key'}: give both aws_access_key_id and aws_secret_access_key`,
+    );
+  const sessionToken = section.get('aws_session_token') ?? '';
+  return {
+    accessKeyId,
+    secretAccessKey: secretValue(secretAccessKey),
+    ...(sessionToken === '' ? {} : { sessionToken: secretValue(sessionToken) }),
+    source: `the shared credentials file ${file} (profile ${profile})`,
+  };
+}
+
+/** The shared credentials file's profile, or undefined when the file does not exist (the chain goes on). */
+async function sharedFileCredentials(
+  env: NodeJS.ProcessEnv,
+  profile: string | undefined,
+  readFile: (file: string) => Promise<string>,
+): Promise<{ credentials?: AwsCredentials; absent?: string }> {
+  const file = sharedCredentialsFile(env);
+  if (file === undefined)
+    return { absent: 'no shared credentials file: neither AWS_SHARED_CREDENTIALS_FILE nor HOME is set' };
+  let text: string;
+  try {
+    text = await readFile(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR')
+      return { absent: `the shared credentials file ${file} does not exist` };
+    throw new CloudCredentialError(`cannot read the shared credentials file ${file} (${code ?? 'error'})`, {
+      cause: error,
+    });
+  }
+  return { credentials: parseSharedCredentials(text, file, sharedCredentialsProfile(env, profile)) };
 }
 
 interface TemporaryCredentialsJson {
@@ -267,9 +364,18 @@ export function awsCredentialChain(options: AwsCredentialChainOptions = {}): () 
       };
     }
     if (env.AWS_WEB_IDENTITY_TOKEN_FILE) return webIdentityCredentials(env, region, readFile);
-    if (env.AWS_CONTAINER_CREDENTIALS_FULL_URI || env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI)
-      return containerCredentials(env, readFile);
-    return instanceRoleCredentials(env);
+    const shared = await sharedFileCredentials(env, options.profile, readFile);
+    if (shared.credentials !== undefined) return shared.credentials;
+    try {
+      if (env.AWS_CONTAINER_CREDENTIALS_FULL_URI || env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI)
+        return await containerCredentials(env, readFile);
+      return await instanceRoleCredentials(env);
+    } catch (error) {
+      // The last link failed: say what the chain passed over, so a missing file is not a mystery.
+      if (error instanceof CloudCredentialError && env.AWS_SHARED_CREDENTIALS_FILE && shared.absent)
+        throw new CloudCredentialError(`${error.message}; before that, ${shared.absent}`, { cause: error });
+      throw error;
+    }
   };
   return async () => {
     if (cached && (cached.expiration === undefined || cached.expiration.getTime() - Date.now() > 5 * 60_000))
@@ -288,6 +394,8 @@ export interface AwsAuthOptions {
   mount?: string;
   region?: string;
   headerValue?: string;
+  /** iam: the shared credentials file's profile when AWS_PROFILE is unset (default `default`). */
+  profile?: string;
   /** ec2: the re-authentication nonce; default a UUID made once and kept (as Vault Agent does). */
   nonce?: string;
   /** iam: where credentials come from; default `awsCredentialChain()`. */
@@ -311,6 +419,7 @@ export class AwsAuth implements VaultAuthMethod {
       options.credentials ??
       awsCredentialChain({
         ...(options.region === undefined ? {} : { region: options.region }),
+        ...(options.profile === undefined ? {} : { profile: options.profile }),
         ...(options.env === undefined ? {} : { env: options.env }),
       });
     this.nonce = options.nonce;
