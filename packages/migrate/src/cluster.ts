@@ -26,6 +26,7 @@ const KINDS: ReadonlyArray<readonly [apiVersion: string, kind: string]> = [
   ].map((kind) => ['secrets.hashicorp.com/v1beta1', kind] as const),
   ...[
     'VaultConnection',
+    'VaultAuthGlobal',
     'VaultAuth',
     'SecretTransformation',
     'VaultStaticSecret',

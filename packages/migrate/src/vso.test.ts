@@ -170,30 +170,28 @@ describe('VaultAuthGlobal', () => {
     { name: 'global', namespace: 'platform' },
   );
 
-  test("is merged into the VaultAuth that references it, as VSO does at use time (the VaultAuth's own values win)", () => {
+  test('is converted as a kind of its own; the VaultAuth keeps its reference (merged at login, as VSO does) and is checked merged', () => {
     const auth = vso('VaultAuth', {
       vaultAuthGlobalRef: { name: 'global', namespace: 'platform', mergeStrategy: { headers: 'union' } },
       kubernetes: { serviceAccount: 'app' },
     });
     const { out, findings } = convert([global, auth]);
     expect(out).toEqual([
-      {
-        apiVersion: API_VERSION,
-        kind: 'VaultAuth',
-        metadata: { name: 'x', namespace: 'app' },
-        spec: {
-          method: 'kubernetes',
-          mount: 'k8s',
-          vaultConnectionRef: 'vault',
-          headers: { 'X-Team': 'web', 'X-Method': 'k8s' },
-          kubernetes: { role: 'shared', serviceAccount: 'app', audiences: ['vault'] },
-        },
-      },
+      { ...global, apiVersion: API_VERSION },
+      { ...auth, apiVersion: API_VERSION },
     ]);
-    expect(findings.map((finding) => [finding.severity, finding.source.kind, finding.field])).toEqual([
-      ['info', 'VaultAuthGlobal', 'kind'],
-      ['info', 'VaultAuth', 'spec.vaultAuthGlobalRef'],
-    ]);
+    expect(findings).toEqual([]);
+  });
+
+  test('a VaultAuth that is not usable even with its global is an error naming the field', () => {
+    const auth = vso('VaultAuth', {
+      vaultAuthGlobalRef: { name: 'global', namespace: 'platform' },
+      method: 'jwt',
+    });
+    const { findings } = convert([global, auth]);
+    expect(findings).toContainEqual(
+      expect.objectContaining({ severity: 'error', field: 'spec.jwt', reason: expect.stringMatching(/global/) }),
+    );
   });
 
   test('a namespace the global does not allow is an error, as in VSO', () => {
@@ -212,7 +210,7 @@ describe('VaultAuthGlobal', () => {
     );
   });
 
-  test('a reference to a global that is not in the input is an error', () => {
+  test('a reference to a global that is not in the input is reported (the VaultAuth could not be checked)', () => {
     const auth = vso('VaultAuth', {
       vaultAuthGlobalRef: { name: 'elsewhere' },
       method: 'kubernetes',
@@ -222,7 +220,7 @@ describe('VaultAuthGlobal', () => {
     const { findings } = convert([auth]);
     expect(findings).toContainEqual(
       expect.objectContaining({
-        severity: 'error',
+        severity: 'info',
         field: 'spec.vaultAuthGlobalRef',
         reason: expect.stringMatching(/was not in the input/),
       }),

@@ -9,6 +9,8 @@ import type { SecretTransformation } from './api/secret-transformation.ts';
 import type { VaultDynamicSecret } from './api/vault-dynamic-secret.ts';
 import type { VaultPkiSecret } from './api/vault-pki-secret.ts';
 import type { VaultStaticSecret } from './api/vault-static-secret.ts';
+import type { VaultAuthGlobal } from './api/vault-auth-global.ts';
+import { AuthGlobalStatusController, vaultAuthsUsing } from './controllers/auth-global-status.ts';
 import { ConnectionStatusController, type StatusObject } from './controllers/connection-status.ts';
 import { DynamicSecretController } from './controllers/dynamic-secret.ts';
 import { PkiSecretController } from './controllers/pki-secret.ts';
@@ -39,7 +41,8 @@ export interface WatchedObject {
 /** The object type of each kind, where a controller reads more than the metadata. */
 interface KindObjects {
   VaultConnection: StatusObject;
-  VaultAuth: StatusObject;
+  VaultAuth: StatusObject & { spec?: unknown };
+  VaultAuthGlobal: VaultAuthGlobal;
   SecretTransformation: SecretTransformation;
   VaultStaticSecret: VaultStaticSecret;
   VaultDynamicSecret: VaultDynamicSecret;
@@ -66,6 +69,10 @@ export interface OperatorParts {
   /** The SecretTransformation informer's objects, for transformationRefs. */
   transformations: (namespace: string, name: string) => SecretTransformation | undefined;
   runtimePodUid?: string;
+  /** Where an empty vaultAuthRef points, and where VSO searches the default VaultAuthGlobal. */
+  operatorNamespace: string;
+  /** Queues an object of `kind` (by `namespace/name`) for a reconcile. */
+  requeue: (kind: KindName, key: string) => void;
   /** The API group served: ours, or VSO's in VSO group mode. */
   api: ApiGroup;
 }
@@ -103,6 +110,20 @@ export const KIND_WIRING: { readonly [K in KindName]: KindWiring } = {
             'could not delete the stored tokens of a deleted VaultAuth',
           ),
         );
+    },
+  },
+  VaultAuthGlobal: {
+    controller: (parts) =>
+      new AuthGlobalStatusController({
+        ...parts,
+        objects: parts.stores.VaultAuthGlobal,
+        vaultAuths: parts.stores.VaultAuth,
+        recheckVaultAuth: (key) => parts.requeue('VaultAuth', key),
+      }),
+    // The VaultAuths that used it are checked again (they now fail, or find the next default).
+    onDeleted: (parts, key) => {
+      for (const user of vaultAuthsUsing(key, parts.stores.VaultAuth.entries(), parts.operatorNamespace))
+        parts.requeue('VaultAuth', user);
     },
   },
   VaultStaticSecret: {

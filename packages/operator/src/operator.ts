@@ -134,6 +134,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     cached: {
       VaultAuth: (key) => stores.VaultAuth.peek(key),
       VaultConnection: (key) => stores.VaultConnection.peek(key),
+      VaultAuthGlobal: (key) => stores.VaultAuthGlobal.peek(key),
     },
     addressPolicy,
     api,
@@ -179,6 +180,8 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     instantUpdates,
     stores,
     api,
+    operatorNamespace: options.operatorNamespace,
+    requeue: (kind, key) => watches.get(kind)?.queue.add(key),
     // Every controller reads from the informers' caches: its object, the destination Secrets we manage
     // (the destination watch is made below; reconciles only run once it exists) and SecretTransformations.
     destinations: { get: (namespace, name) => destinations.get(name, namespace), synced: () => destinations.hasSynced },

@@ -239,6 +239,7 @@ test('one CRD per kind, group secrets.vaultbridge.dev v1beta1, status subresourc
     'vaultdynamicsecrets.secrets.vaultbridge.dev',
     'vaultpkisecrets.secrets.vaultbridge.dev',
     'secrettransformations.secrets.vaultbridge.dev',
+    'vaultauthglobals.secrets.vaultbridge.dev',
   ]);
   for (const crd of crds) {
     const [version] = crd.spec.versions;

@@ -18,7 +18,9 @@ function withoutNulls(value: unknown, depth = 0): unknown {
   // No spec is this deep; deeper input is left to the schema, which refuses it at its own first level
   // (a hostile object must not exhaust the stack here).
   if (depth > MAX_SPEC_DEPTH) return value;
-  if (Array.isArray(value)) return value.map((item) => withoutNulls(item, depth + 1));
+  // Array.from, not map: map builds its result through the array's own `constructor` (species), which a
+  // hostile value may replace (found by spec-fuzz.test.ts).
+  if (Array.isArray(value)) return Array.from(value as unknown[], (item) => withoutNulls(item, depth + 1));
   if (typeof value !== 'object' || value === null) return value;
   return Object.fromEntries(
     Object.entries(value)

@@ -7,6 +7,7 @@
 import { GROUP, healthyReadyColumns, VERSION, type ApiGroup } from './common.ts';
 import { secretTransformationSchema } from './secret-transformation.ts';
 import { vaultAuthSchema } from './vault-auth.ts';
+import { vaultAuthGlobalSchema } from './vault-auth-global.ts';
 import { vaultConnectionSchema } from './vault-connection.ts';
 import { vaultDynamicSecretSchema } from './vault-dynamic-secret.ts';
 import { vaultPkiSecretSchema } from './vault-pki-secret.ts';
@@ -93,6 +94,12 @@ export const KIND_TABLE = [
     'status',
     'SecretTransformation: templates and include/exclude rules shared by synced objects (transformationRefs).',
     secretTransformationSchema,
+  ),
+  row(
+    'VaultAuthGlobal',
+    'status',
+    'VaultAuthGlobal: login defaults (method, mount, role, headers...) shared by the VaultAuths that name it in spec.vaultAuthGlobalRef.',
+    vaultAuthGlobalSchema,
   ),
 ] as const;
 

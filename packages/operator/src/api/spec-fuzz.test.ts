@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { SpecError } from './common.ts';
 import { parseSecretTransformationSpec } from './secret-transformation.ts';
 import { parseVaultAuthSpec } from './vault-auth.ts';
+import { parseVaultAuthGlobalSpec } from './vault-auth-global.ts';
 import { parseVaultConnectionSpec } from './vault-connection.ts';
 import { parseVaultDynamicSecretSpec } from './vault-dynamic-secret.ts';
 import { parseVaultPkiSecretSpec } from './vault-pki-secret.ts';
@@ -111,6 +112,19 @@ const parsers: Array<[string, (raw: unknown) => unknown, Record<string, unknown>
       mount: 'kubernetes',
       allowedNamespaces: ['a'],
       kubernetes: { role: 'r', serviceAccount: 'app', audiences: ['vault'], tokenExpirationSeconds: 600 },
+    },
+  ],
+  [
+    'VaultAuthGlobal',
+    parseVaultAuthGlobalSpec,
+    {
+      allowedNamespaces: ['a'],
+      defaultAuthMethod: 'kubernetes',
+      defaultMount: 'kubernetes',
+      headers: { a: 'b' },
+      kubernetes: { role: 'r', serviceAccount: 'app', audiences: ['vault'], mount: 'k8s' },
+      jwt: { role: 'r', secretRef: 'jwt' },
+      appRole: { roleId: 'r', secretRef: 'id' },
     },
   ],
   [

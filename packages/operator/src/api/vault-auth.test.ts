@@ -33,8 +33,15 @@ describe('one schema (vaultAuthSpecSchema): the CRD and the parser agree', () =>
     expect(undescribedFields(openApi)).toEqual([]);
   });
 
-  test('the CRD requires method and mount, and keeps the VSO fields refused by the parser so VSO manifests apply', () => {
-    expect(openApi.properties.spec.required).toEqual(['method', 'mount']);
+  test("the CRD requires nothing a VaultAuthGlobal may give (as VSO's), and keeps the VSO fields refused by the parser so VSO manifests apply", () => {
+    expect(openApi.properties.spec.required).toBeUndefined();
+    expect(openApi.properties.spec.properties.kubernetes).not.toHaveProperty('required');
+    expect(() => parseVaultAuthSpec({ mount: 'k', kubernetes: { role: 'r', serviceAccount: 'a' } })).toThrow(
+      'spec.method: expected one of kubernetes, jwt, appRole, got nothing',
+    );
+    expect(() => parseVaultAuthSpec({ method: 'kubernetes', mount: 'k', kubernetes: { serviceAccount: 'a' } })).toThrow(
+      'spec.kubernetes.role: expected the Vault role, got nothing',
+    );
     expect(openApi.properties.spec.properties.appRole?.properties).toHaveProperty('secretIDPath');
     expect(() => parseVaultAuthSpec({ method: 'gcp', mount: 'gcp' })).toThrow(
       'spec.method: "gcp" is not supported yet',

@@ -2,6 +2,7 @@ import { NO_GIVEN_VALUE } from '@vaultbridge/core';
 import { z } from 'zod';
 import { conditionsSchema, type Condition, type ObjectMeta } from './common.ts';
 import { parseSpec, structuralSchema } from './kind-schema.ts';
+import { vaultAuthGlobalRefSchema } from './vault-auth-global.ts';
 
 // VaultAuth: how to log in to Vault. The spec is described once (vaultAuthSpecSchema); the type, the
 // parser and the CRD schema all come from it (kind-schema.ts).
@@ -16,6 +17,17 @@ export const DEFAULT_TOKEN_AUDIENCES = ['vault'];
 const given = { params: NO_GIVEN_VALUE };
 const text = z.string({ error: 'expected text' });
 const required = (what: string) => z.string({ error: `expected ${what}` }).min(1, { error: `expected ${what}` });
+/** Required for a login, but optional in the CRD: a VaultAuthGlobal (spec.vaultAuthGlobalRef) may give it. */
+const mergeable = (what: string) => z.string({ error: `expected ${what}` }).optional();
+const fromGlobal = ' Required, here or from the VaultAuthGlobal of spec.vaultAuthGlobalRef.';
+
+/** A field required for the login, checked on the spec after any VaultAuthGlobal was merged in. */
+function requireAfterMerge(context: z.RefinementCtx, value: string | undefined, path: string[], what: string): void {
+  // `input` undefined: the message ends "got nothing", as for any missing field.
+  if (value === undefined || value === '')
+    context.addIssue({ code: 'custom', path, message: `expected ${what}`, input: value });
+}
+
 const DNS_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 const withoutSlashes = (value: string): string => value.replace(/^\/+|\/+$/g, '');
 
@@ -44,19 +56,24 @@ const serviceAccount = 'Service account, in the namespace of the synced object, 
 const kubernetesSchema = z
   .object(
     {
-      role: required('the Vault role').describe('Vault role of the Kubernetes auth method to log in as.'),
-      serviceAccount: required('a service account name').describe(serviceAccount),
+      role: mergeable('the Vault role').describe(`Vault role of the Kubernetes auth method to log in as.${fromGlobal}`),
+      serviceAccount: mergeable('a service account name').describe(`${serviceAccount}${fromGlobal}`),
       audiences,
       tokenExpirationSeconds,
     },
     { error: 'expected an object' },
   )
-  .describe('With method kubernetes: the role and the service account that logs in.');
+  .describe('With method kubernetes: the role and the service account that logs in.')
+  .superRefine((kubernetes, context) => {
+    requireAfterMerge(context, kubernetes.role, ['role'], 'the Vault role');
+    requireAfterMerge(context, kubernetes.serviceAccount, ['serviceAccount'], 'a service account name');
+  })
+  .transform(({ role, serviceAccount: account, ...rest }) => ({ role: role!, serviceAccount: account!, ...rest }));
 
 const jwtSchema = z
   .object(
     {
-      role: required('the Vault role').describe('Vault role of the JWT auth method to log in as.'),
+      role: mergeable('the Vault role').describe(`Vault role of the JWT auth method to log in as.${fromGlobal}`),
       serviceAccount: text.optional().describe(`${serviceAccount} Exactly one of serviceAccount and secretRef.`),
       secretRef: text
         .optional()
@@ -68,6 +85,7 @@ const jwtSchema = z
   )
   .describe('With method jwt: the role and where the JWT comes from.')
   .superRefine((jwt, context) => {
+    requireAfterMerge(context, jwt.role, ['role'], 'the Vault role');
     if (!jwt.serviceAccount === !jwt.secretRef) {
       context.addIssue({
         code: 'custom',
@@ -77,7 +95,8 @@ const jwtSchema = z
       });
     }
   })
-  .transform(({ serviceAccount: account, secretRef, ...rest }) => ({
+  .transform(({ role, serviceAccount: account, secretRef, ...rest }) => ({
+    role: role!,
     ...rest,
     ...(account ? { serviceAccount: account } : {}),
     ...(secretRef ? { secretRef } : {}),
@@ -86,7 +105,7 @@ const jwtSchema = z
 const appRoleSchema = z
   .object(
     {
-      roleId: required('the AppRole role_id').describe('The AppRole role_id.'),
+      roleId: mergeable('the AppRole role_id').describe(`The AppRole role_id.${fromGlobal}`),
       secretRef: z
         .string({ error: 'expected the name of a Secret holding the secret_id under key id' })
         .regex(DNS_NAME, { error: 'expected a Secret name' })
@@ -104,6 +123,7 @@ const appRoleSchema = z
   )
   .describe('With method appRole: the role_id and the Secret holding the secret_id.')
   .superRefine((appRole, context) => {
+    requireAfterMerge(context, appRole.roleId, ['roleId'], 'the AppRole role_id');
     if (appRole.secretIDPath) {
       context.addIssue({
         code: 'custom',
@@ -121,7 +141,7 @@ const appRoleSchema = z
       });
     }
   })
-  .transform(({ roleId, secretRef }) => ({ roleId, secretRef: secretRef ?? '' }));
+  .transform(({ roleId, secretRef }) => ({ roleId: roleId!, secretRef: secretRef ?? '' }));
 
 const IMPLEMENTED = ['kubernetes', 'jwt', 'appRole'] as const;
 
@@ -139,10 +159,12 @@ export const vaultAuthSpecSchema = z
       // aws and gcp are accepted by name so a VSO manifest applies, and refused by the parser naming spec.method.
       method: z
         .enum([...IMPLEMENTED, 'aws', 'gcp'], { error: `expected one of ${IMPLEMENTED.join(', ')}` })
+        .optional()
         .describe(
-          'Auth method: kubernetes, jwt or appRole (aws and gcp are accepted and refused at reconcile, naming this field).',
+          `Auth method: kubernetes, jwt or appRole (aws and gcp are accepted and refused at reconcile, naming this field).${fromGlobal}`,
         ),
-      mount: required('the auth mount').describe('Auth mount; login is POST auth/<mount>/login.'),
+      mount: mergeable('the auth mount').describe(`Auth mount; login is POST auth/<mount>/login.${fromGlobal}`),
+      vaultAuthGlobalRef: vaultAuthGlobalRefSchema,
       params: z
         .record(z.string(), text.describe('Parameter value.'))
         .optional()
@@ -171,6 +193,16 @@ export const vaultAuthSpecSchema = z
   )
   .describe('How to log in to Vault.')
   .superRefine((spec, context) => {
+    if (spec.method === undefined) {
+      context.addIssue({
+        code: 'custom',
+        path: ['method'],
+        message: `expected one of ${IMPLEMENTED.join(', ')}`,
+        input: undefined,
+      });
+      return;
+    }
+    requireAfterMerge(context, spec.mount, ['mount'], 'the auth mount');
     if (spec.method === 'aws' || spec.method === 'gcp') {
       context.addIssue({
         code: 'custom',
@@ -194,7 +226,7 @@ export const vaultAuthSpecSchema = z
       ...(spec.namespace ? { namespace: spec.namespace } : {}),
       allowedNamespaces: spec.allowedNamespaces,
       method,
-      mount: spec.mount,
+      mount: spec.mount!,
       headers: spec.headers,
       ...(spec.storageEncryption
         ? {

@@ -20,6 +20,14 @@ import { OUR_API, parseObjectRef, SpecError, type ApiGroup, type ObjectRef } fro
 import { kinds } from '../api/crds.ts';
 import { parseVaultAuthSpec, vaultAuthAllows, type VaultAuthSpec } from '../api/vault-auth.ts';
 import { parseVaultConnectionSpec, type VaultConnectionSpec } from '../api/vault-connection.ts';
+import {
+  mergeVaultAuthGlobal,
+  parseVaultAuthGlobalSpec,
+  vaultAuthGlobalAllows,
+  vaultAuthGlobalCandidates,
+  vaultAuthGlobalRefOf,
+  type VaultAuthGlobalSpec,
+} from '../api/vault-auth-global.ts';
 import { isNotFound } from '@vaultbridge/core';
 import { ReconcileError } from '../runtime/reconcile-error.ts';
 import { VaultAddressNotAllowedError, VaultAddressPolicy } from '../guards/vault-address.ts';
@@ -44,8 +52,10 @@ function persistedMark(stored: StoredClient, token: string): string {
   return `${stored.cacheKey}|${createHash('sha256').update(token).digest('hex')}`;
 }
 
+type CachedKind = 'VaultAuth' | 'VaultConnection' | 'VaultAuthGlobal';
+
 export interface KubeObject {
-  metadata?: { uid?: string; generation?: number };
+  metadata?: { uid?: string; generation?: number; name?: string; namespace?: string };
   spec?: unknown;
 }
 
@@ -114,14 +124,14 @@ export class VaultClientFactory {
 
   /** Informer-backed lookups by `namespace/name`; a miss falls back to the API server. */
   private readonly api: ApiGroup;
-  private readonly cached: Partial<Record<'VaultAuth' | 'VaultConnection', (key: string) => KubeObject | undefined>>;
+  private readonly cached: Partial<Record<CachedKind, (key: string) => KubeObject | undefined>>;
 
   constructor(options: {
     kubeConfig: KubeConfig;
     operatorNamespace: string;
     logger?: Logger;
     storage?: TokenStorage;
-    cached?: Partial<Record<'VaultAuth' | 'VaultConnection', (key: string) => KubeObject | undefined>>;
+    cached?: Partial<Record<CachedKind, (key: string) => KubeObject | undefined>>;
     /** Where VaultConnections may point; default anywhere. */
     addressPolicy?: VaultAddressPolicy;
     /** The API server's own audiences, refused in VaultAuth token audiences; default none. */
@@ -151,8 +161,9 @@ export class VaultClientFactory {
       `spec.vaultAuthRef: VaultAuth ${authRef.namespace}/${authRef.name} not found`,
     );
     let auth: VaultAuthSpec;
+    const global = await this.vaultAuthGlobal(authObject, authRef);
     try {
-      auth = parseVaultAuthSpec(authObject.spec);
+      auth = parseVaultAuthSpec(global?.merged ?? authObject.spec);
     } catch (error) {
       if (error instanceof SpecError)
         throw new ReconcileError(
@@ -202,7 +213,8 @@ export class VaultClientFactory {
     }
     // Messages name the Vault role whose policies matter (an AppRole's role_id is left out of them).
     const role = auth.kubernetes?.role ?? auth.jwt?.role ?? `AppRole at auth/${auth.mount}`;
-    const provider = `${namespace}/${auth.kubernetes?.serviceAccount ?? auth.jwt?.serviceAccount ?? auth.jwt?.secretRef ?? auth.appRole?.secretRef ?? ''}`;
+    // A VaultAuthGlobal's version is part of the key: a changed global is a new client (and stored token).
+    const provider = `${namespace}/${auth.kubernetes?.serviceAccount ?? auth.jwt?.serviceAccount ?? auth.jwt?.secretRef ?? auth.appRole?.secretRef ?? ''}${global ? `|${global.object.metadata?.uid ?? ''}-${global.object.metadata?.generation ?? 0}` : ''}`;
     const cacheKey = clientCacheKey(auth.method, authObject, connectionObject, provider);
     // Read at each use, so turning storageEncryption on or off needs no new client (and no new token).
     slot.storage =
@@ -219,6 +231,60 @@ export class VaultClientFactory {
       );
     }
     return { manager, authRef, connectionRef, role, cacheKey };
+  }
+
+  /**
+   * The VaultAuth's spec with its VaultAuthGlobal merged in (VSO's MergeInVaultAuthGlobal), or undefined
+   * when it names none. Errors name the VaultAuth, the global and the field.
+   */
+  private async vaultAuthGlobal(
+    authObject: KubeObject,
+    authRef: ObjectRef,
+  ): Promise<{ merged: Record<string, unknown>; object: KubeObject } | undefined> {
+    const where = `VaultAuth ${authRef.namespace}/${authRef.name}`;
+    try {
+      const ref = vaultAuthGlobalRefOf(authObject.spec);
+      if (ref === undefined) return undefined;
+      const candidates = vaultAuthGlobalCandidates(ref, authRef.namespace, this.operatorNamespace);
+      let found: { ref: ObjectRef; object: KubeObject } | undefined;
+      for (const candidate of candidates) {
+        const object = await this.findObject('VaultAuthGlobal', candidate);
+        if (object) {
+          found = { ref: candidate, object };
+          break;
+        }
+      }
+      if (!found)
+        throw new ReconcileError(
+          'VaultAuthGlobalNotFound',
+          `${where} spec.vaultAuthGlobalRef: VaultAuthGlobal ${candidates.map((c) => `${c.namespace}/${c.name}`).join(' or ')} not found`,
+        );
+      const globalName = `${found.ref.namespace}/${found.ref.name}`;
+      let spec: VaultAuthGlobalSpec;
+      try {
+        spec = parseVaultAuthGlobalSpec(found.object.spec);
+      } catch (error) {
+        if (error instanceof SpecError)
+          throw new ReconcileError(
+            'InvalidVaultAuthGlobal',
+            `${where}: VaultAuthGlobal ${globalName}: ${error.message}`,
+          );
+        throw error;
+      }
+      if (!vaultAuthGlobalAllows(found.ref, spec, authRef.namespace, this.operatorNamespace))
+        throw new ReconcileError(
+          'VaultAuthGlobalNotAllowed',
+          `${where} spec.vaultAuthGlobalRef: VaultAuthGlobal ${globalName} does not list namespace ${authRef.namespace} in spec.allowedNamespaces`,
+        );
+      const raw = (typeof authObject.spec === 'object' && authObject.spec !== null ? authObject.spec : {}) as Record<
+        string,
+        unknown
+      >;
+      return { merged: mergeVaultAuthGlobal(raw, spec, globalName), object: found.object };
+    } catch (error) {
+      if (error instanceof SpecError) throw new ReconcileError('InvalidVaultAuth', `${where}: ${error.message}`);
+      throw error;
+    }
   }
 
   /** restoreToken/persistToken for the slot's token manager; they do nothing while the slot has no storage. */
@@ -408,12 +474,17 @@ export class VaultClientFactory {
     this.slots.clear();
   }
 
-  private async getObject(
-    kind: 'VaultAuth' | 'VaultConnection',
-    ref: ObjectRef,
-    reason: string,
-    message: string,
-  ): Promise<KubeObject> {
+  /** The object, or undefined when it does not exist. */
+  private async findObject(kind: CachedKind, ref: ObjectRef): Promise<KubeObject | undefined> {
+    try {
+      return await this.getObject(kind, ref, 'NotFound', '');
+    } catch (error) {
+      if (error instanceof ReconcileError && error.reason === 'NotFound') return undefined;
+      throw error;
+    }
+  }
+
+  private async getObject(kind: CachedKind, ref: ObjectRef, reason: string, message: string): Promise<KubeObject> {
     const cached = this.cached[kind]?.(`${ref.namespace}/${ref.name}`);
     if (cached) return cached;
     try {

@@ -6,6 +6,13 @@ import { API_VERSION, SpecError } from '../api/common.ts';
 import { crds } from '../api/crds.ts';
 import { parseSecretTransformationSpec } from '../api/secret-transformation.ts';
 import { parseVaultAuthSpec } from '../api/vault-auth.ts';
+import {
+  mergeVaultAuthGlobal,
+  parseVaultAuthGlobalSpec,
+  vaultAuthGlobalAllows,
+  vaultAuthGlobalCandidates,
+  vaultAuthGlobalRefOf,
+} from '../api/vault-auth-global.ts';
 import { parseVaultConnectionSpec } from '../api/vault-connection.ts';
 import { parseVaultDynamicSecretSpec } from '../api/vault-dynamic-secret.ts';
 import { parseVaultPkiSecretSpec } from '../api/vault-pki-secret.ts';
@@ -29,6 +36,7 @@ export function isVsoManifest(manifest: Manifest): boolean {
 const PARSERS: Record<string, (spec: unknown) => unknown> = {
   VaultConnection: parseVaultConnectionSpec,
   VaultAuth: parseVaultAuthSpec,
+  VaultAuthGlobal: parseVaultAuthGlobalSpec,
   VaultStaticSecret: parseVaultStaticSecretSpec,
   VaultDynamicSecret: parseVaultDynamicSecretSpec,
   VaultPKISecret: parseVaultPkiSecretSpec,
@@ -65,10 +73,15 @@ const DROPPED_REASONS: Record<string, { severity: 'error' | 'dropped'; reason: s
     severity: 'error',
     reason: 'the gcp auth method is not implemented by the Vaultbridge operator (kubernetes, jwt and appRole are)',
   },
-  'VaultAuth spec.vaultAuthGlobalRef': {
-    severity: 'error',
+  'VaultAuthGlobal spec.aws': {
+    severity: 'dropped',
     reason:
-      'VaultAuthGlobal is not a Vaultbridge kind and the referenced VaultAuthGlobal was not in the input, so its defaults could not be merged in; convert it together with this VaultAuth',
+      'the aws auth method is not implemented by the Vaultbridge operator, so its defaults are left out; a VaultAuth using them is refused naming spec.method',
+  },
+  'VaultAuthGlobal spec.gcp': {
+    severity: 'dropped',
+    reason:
+      'the gcp auth method is not implemented by the Vaultbridge operator, so its defaults are left out; a VaultAuth using them is refused naming spec.method',
   },
 };
 
@@ -111,84 +124,65 @@ function behaviourFindings(
   }
 }
 
-// --- VaultAuthGlobal: VSO merges it into a VaultAuth at use time; here it is merged once, into the copy ---
+// --- VaultAuthGlobal: a kind here too, merged at use time as VSO does; here only to check the VaultAuth ---
 
 type Json = Record<string, unknown>;
-
-const firstText = (...values: unknown[]): string | undefined =>
-  values.find((value): value is string => typeof value === 'string' && value !== '');
-
-function mergeMaps(strategy: unknown, auth: unknown, method: unknown, defaults: unknown): Json | undefined {
-  const maps = [auth, method, defaults].map((value) => (isRecord(value) ? value : {}));
-  switch (strategy) {
-    case 'union':
-      return { ...maps[2], ...maps[1], ...maps[0] };
-    case 'replace':
-      return maps.find((map) => Object.keys(map).length > 0);
-    default:
-      return isRecord(auth) ? auth : undefined;
-  }
-}
-
-function mergeGlobal(authSpec: Json, global: Manifest, source: ConversionSource, findings: ConversionReport): Json {
-  const globalSpec = isRecord(global.spec) ? global.spec : {};
-  const ref = isRecord(authSpec.vaultAuthGlobalRef) ? authSpec.vaultAuthGlobalRef : {};
-  const strategy = isRecord(ref.mergeStrategy) ? ref.mergeStrategy : {};
-  const method = firstText(authSpec.method, globalSpec.defaultAuthMethod);
-  const block = method !== undefined && isRecord(globalSpec[method]) ? (globalSpec[method] as Json) : {};
-  const {
-    namespace: blockNamespace,
-    mount: blockMount,
-    params: blockParams,
-    headers: blockHeaders,
-    ...blockConfig
-  } = block;
-  const merged: Json = { ...authSpec };
-  delete merged.vaultAuthGlobalRef;
-  if (method !== undefined) merged.method = method;
-  const mount = firstText(authSpec.mount, blockMount, globalSpec.defaultMount);
-  const namespace = firstText(authSpec.namespace, blockNamespace, globalSpec.defaultVaultNamespace);
-  const connection = firstText(authSpec.vaultConnectionRef, globalSpec.vaultConnectionRef);
-  if (mount) merged.mount = mount;
-  if (namespace) merged.namespace = namespace;
-  if (connection) merged.vaultConnectionRef = connection;
-  const headers = mergeMaps(strategy.headers, authSpec.headers, blockHeaders, globalSpec.headers);
-  if (headers) merged.headers = headers;
-  const params = mergeMaps(strategy.params, authSpec.params, blockParams, globalSpec.params);
-  if (params) merged.params = params;
-  if (method !== undefined) {
-    const own = isRecord(authSpec[method]) ? (authSpec[method] as Json) : {};
-    const filled: Json = { ...blockConfig };
-    for (const [key, value] of Object.entries(own))
-      if (value !== undefined && value !== null && value !== '') filled[key] = value;
-    if (Object.keys(filled).length > 0) merged[method] = filled;
-  }
-  findings.add(
-    'info',
-    source,
-    'spec.vaultAuthGlobalRef',
-    `merged in VaultAuthGlobal ${sourceOf(global).namespace ?? ''}/${sourceOf(global).name} (method, mount, namespace, connection and the ${method ?? 'method'} block), as VSO does at use time; later changes to that VaultAuthGlobal no longer apply`,
-  );
-  return merged;
-}
 
 function findGlobal(
   authSpec: Json,
   authNamespace: string | undefined,
   globals: readonly Manifest[],
 ): Manifest | undefined {
-  const ref = isRecord(authSpec.vaultAuthGlobalRef) ? authSpec.vaultAuthGlobalRef : undefined;
+  const ref = vaultAuthGlobalRefOf(authSpec);
   if (ref === undefined) return undefined;
-  const name = firstText(ref.name) ?? (ref.allowDefault === true ? 'default' : undefined);
-  if (name === undefined) return undefined;
-  const namespace = firstText(ref.namespace) ?? authNamespace;
-  return globals.find((global) => sourceOf(global).name === name && sourceOf(global).namespace === namespace);
+  const namespace = authNamespace ?? 'default';
+  // The operator namespace is not known here: the default search looks in the VaultAuth's namespace,
+  // then in any namespace of the input.
+  const candidates = vaultAuthGlobalCandidates(ref, namespace, namespace);
+  for (const candidate of candidates) {
+    const found = globals.find(
+      (global) =>
+        sourceOf(global).name === candidate.name && (sourceOf(global).namespace ?? namespace) === candidate.namespace,
+    );
+    if (found) return found;
+  }
+  return ref.name || ref.namespace ? undefined : globals.find((global) => sourceOf(global).name === 'default');
 }
 
-function globalAllows(global: Manifest, namespace: string | undefined): boolean {
-  const spec = isRecord(global.spec) ? global.spec : {};
-  const allowed = Array.isArray(spec.allowedNamespaces) ? spec.allowedNamespaces : [];
-  return sourceOf(global).namespace === namespace || allowed.includes('*') || allowed.includes(namespace);
+/**
+ * The VaultAuth's spec as the operator will use it: merged with its VaultAuthGlobal when that is in
+ * the input (reported when it is not, or does not allow the VaultAuth's namespace).
+ */
+function effectiveAuthSpec(
+  spec: Json,
+  source: ConversionSource,
+  globals: readonly Manifest[],
+  findings: ConversionReport,
+): Json | undefined {
+  if (spec.vaultAuthGlobalRef === undefined || spec.vaultAuthGlobalRef === null) return spec;
+  const global = findGlobal(spec, source.namespace, globals);
+  if (global === undefined) {
+    findings.add(
+      'info',
+      source,
+      'spec.vaultAuthGlobalRef',
+      'the referenced VaultAuthGlobal was not in the input, so this VaultAuth was not checked with its defaults; convert the VaultAuthGlobal too (it is a Vaultbridge kind, merged at login as VSO does)',
+    );
+    return undefined;
+  }
+  const globalSource = sourceOf(global);
+  const globalRef = { namespace: globalSource.namespace ?? source.namespace ?? 'default', name: globalSource.name };
+  const globalSpec = parseVaultAuthGlobalSpec(global.spec);
+  if (!vaultAuthGlobalAllows(globalRef, globalSpec, source.namespace ?? 'default', '')) {
+    findings.add(
+      'error',
+      source,
+      'spec.vaultAuthGlobalRef',
+      `VaultAuthGlobal ${globalRef.namespace}/${globalRef.name} does not list namespace ${source.namespace ?? '(none)'} in spec.allowedNamespaces; VSO refuses this VaultAuth too`,
+    );
+    return undefined;
+  }
+  return mergeVaultAuthGlobal(spec, globalSpec, `${globalRef.namespace}/${globalRef.name}`);
 }
 
 /** One VSO object → ours, or undefined when the kind has no counterpart (reported). */
@@ -199,15 +193,6 @@ function convertOne(
 ): Manifest | undefined {
   const source = sourceOf(manifest);
   const kind = source.kind;
-  if (kind === 'VaultAuthGlobal') {
-    findings.add(
-      'info',
-      source,
-      'kind',
-      'not a Vaultbridge kind; its defaults were merged into the VaultAuths of the input that reference it, and the object itself is left out',
-    );
-    return undefined;
-  }
   const notConverted = NOT_CONVERTED[kind];
   if (notConverted !== undefined || PARSERS[kind] === undefined) {
     findings.add(
@@ -218,19 +203,7 @@ function convertOne(
     );
     return undefined;
   }
-  let spec: Json = isRecord(manifest.spec) ? manifest.spec : {};
-  if (kind === 'VaultAuth' && spec.vaultAuthGlobalRef !== undefined) {
-    const global = findGlobal(spec, source.namespace, globals);
-    if (global !== undefined && globalAllows(global, source.namespace))
-      spec = mergeGlobal(spec, global, source, findings);
-    else if (global !== undefined)
-      findings.add(
-        'error',
-        source,
-        'spec.vaultAuthGlobalRef',
-        `VaultAuthGlobal ${sourceOf(global).name} does not list namespace ${source.namespace ?? '(none)'} in spec.allowedNamespaces; VSO would refuse this VaultAuth too`,
-      );
-  }
+  const spec: Json = isRecord(manifest.spec) ? manifest.spec : {};
   const pruned = pruneBySchema(spec, schemaOf(kind), 'spec');
   for (const field of pruned.dropped) {
     const known = DROPPED_REASONS[`${kind} ${field}`];
@@ -243,7 +216,10 @@ function convertOne(
   }
   behaviourFindings(kind, spec, source, findings);
   try {
-    PARSERS[kind]!(pruned.value);
+    // A VaultAuth is checked as the operator will use it, merged with its VaultAuthGlobal.
+    const checked =
+      kind === 'VaultAuth' ? effectiveAuthSpec(pruned.value as Json, source, globals, findings) : pruned.value;
+    if (checked !== undefined) PARSERS[kind]!(checked);
   } catch (error) {
     if (!(error instanceof SpecError)) throw error;
     findings.add(

@@ -40,6 +40,11 @@ export class LatestObjects<T extends Versioned> {
       this.objects.set(key, object);
   }
 
+  /** Every key with its stored version (read-only looks, as peek). */
+  entries(): IterableIterator<[string, T]> {
+    return this.objects.entries();
+  }
+
   delete(key: string): void {
     this.objects.delete(key);
   }

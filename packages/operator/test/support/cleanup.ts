@@ -10,6 +10,7 @@ const PLURALS = [
   'vaultpkisecrets',
   'secrettransformations',
   'vaultauths',
+  'vaultauthglobals',
   'vaultconnections',
 ];
 
