@@ -18,6 +18,7 @@ import {
 import { servedKinds, type KindName } from './api/kind-table.ts';
 import { OUR_API, VSO_API } from './api/common.ts';
 import { refuseWhileVsoRuns } from './guards/vso-running.ts';
+import { UnsupportedVsoObjects } from './guards/vso-unsupported-objects.ts';
 import { reportRestartOutcome } from './controllers/shared.ts';
 import { TokenStorage } from './controllers/token-storage.ts';
 import { VaultClientFactory } from './controllers/vault-clients.ts';
@@ -280,11 +281,15 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   });
 
   await Promise.all([...watchList.map((w) => w.informer.start()), destinations.start()]);
+  // VSO group mode: VSO's kinds that cannot work here are left alone and said so on each object.
+  const unsupported = options.serveVsoApiGroup ? new UnsupportedVsoObjects(kubeConfig, api, events, logger) : undefined;
+  unsupported?.start();
   logger.info({ operatorNamespace: options.operatorNamespace, group: api.group }, 'operator started');
 
   return {
     ready: () => watchList.every((w) => w.informer.hasSynced) && destinations.hasSynced,
     async stop() {
+      unsupported?.stop();
       await Promise.allSettled(watchList.map((w) => w.informer.stop()).concat(destinations.stop()));
       await Promise.all(watchList.map((w) => w.queue.stop()));
       instantUpdates.stop();

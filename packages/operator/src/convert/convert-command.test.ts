@@ -75,3 +75,35 @@ test('unreadable input is a usage error naming it', async () => {
   expect(result.code).toBe(2);
   expect(result.stderr).toMatch(/^vaultbridge-operator convert: stdin: document 1 is not valid YAML/);
 });
+
+test("VSO kinds Vaultbridge cannot serve (HCP Vault Secrets, VSO's CSI driver) are left out, each with why and what to use instead; exit 3", async () => {
+  const result = await run(
+    ['convert', '-'],
+    `apiVersion: secrets.hashicorp.com/v1beta1
+kind: HCPAuth
+metadata: { name: default, namespace: app }
+spec: { organizationID: org, projectID: project, servicePrincipal: { secretRef: vso-app-sp } }
+---
+apiVersion: secrets.hashicorp.com/v1beta1
+kind: HCPVaultSecretsApp
+metadata: { name: web-application, namespace: app }
+spec: { appName: web-app, hcpAuthRef: default, destination: { create: true, name: web-application } }
+---
+apiVersion: secrets.hashicorp.com/v1beta1
+kind: CSISecrets
+metadata: { name: csisecrets-sample, namespace: app }
+spec: { sources: [{ kind: VaultStaticSecret, name: static-secret }] }
+`,
+  );
+  expect(result.code).toBe(3);
+  expect(result.documents).toEqual([]);
+  const lines = result.stderr.trim().split('\n');
+  expect(lines).toHaveLength(3);
+  expect(lines[0]).toMatch(
+    /^HCPAuth app\/default: error kind: HCPAuth is not supported by Vaultbridge: HCP Vault Secrets .*Use instead: move the secrets into Vault/,
+  );
+  expect(lines[1]).toMatch(/^HCPVaultSecretsApp app\/web-application: error kind: .*Use instead: /);
+  expect(lines[2]).toMatch(
+    /^CSISecrets app\/csisecrets-sample: error kind: CSISecrets is not supported by Vaultbridge: .*VSO's own CSI driver.*Use instead: a SecretProviderClass .*Vaultbridge CSI provider/,
+  );
+});

@@ -6,6 +6,7 @@ import { API_VERSION, SpecError } from '../api/common.ts';
 import { crds } from '../api/crds.ts';
 import { parseSecretTransformationSpec } from '../api/secret-transformation.ts';
 import { parseVaultAuthSpec } from '../api/vault-auth.ts';
+import { unsupportedMessage, unsupportedVsoKind } from '../api/vso-unsupported.ts';
 import {
   mergeVaultAuthGlobal,
   parseVaultAuthGlobalSpec,
@@ -41,16 +42,6 @@ const PARSERS: Record<string, (spec: unknown) => unknown> = {
   VaultDynamicSecret: parseVaultDynamicSecretSpec,
   VaultPKISecret: parseVaultPkiSecretSpec,
   SecretTransformation: parseSecretTransformationSpec,
-};
-
-/** Kinds of VSO with no counterpart here, and why. */
-const NOT_CONVERTED: Record<string, string> = {
-  HCPAuth:
-    'HCP Vault Secrets is a separate SaaS that Vaultbridge does not talk to; keep VSO for it or move the secrets into Vault',
-  HCPVaultSecretsApp:
-    'HCP Vault Secrets is a separate SaaS that Vaultbridge does not talk to; keep VSO for it or move the secrets into Vault',
-  CSISecrets:
-    "VSO's own CSI driver (Vault Enterprise); use a SecretProviderClass with the Vaultbridge CSI provider instead (vaultbridge-migrate --to csi)",
 };
 
 /** Why a field our schema lacks matters, where a generic sentence would not help. */
@@ -193,7 +184,8 @@ function convertOne(
 ): Manifest | undefined {
   const source = sourceOf(manifest);
   const kind = source.kind;
-  const notConverted = NOT_CONVERTED[kind];
+  const unsupported = unsupportedVsoKind(kind);
+  const notConverted = unsupported && `${unsupportedMessage(unsupported)}; left out`;
   if (notConverted !== undefined || PARSERS[kind] === undefined) {
     findings.add(
       'error',
