@@ -14,6 +14,7 @@ import {
   JwtAuth,
   KubernetesAuth,
   VaultClient,
+  authMountPath,
   awsCredentialChain,
   type Logger,
   type VaultAuthMethod,
@@ -196,7 +197,7 @@ export function authMethodFor(
     case 'approle': {
       const secretIdFile = auth.config.secret_id_file_path;
       return new AppRoleFromFiles(
-        auth.mountPath.replace(/^\/+|\/+$/g, '').replace(/^auth\//, ''),
+        authMountPath(auth.mountPath),
         paths.hostPath(auth.config.role_id_file_path ?? ''),
         secretIdFile === undefined ? undefined : paths.hostPath(secretIdFile),
       );

@@ -2,7 +2,13 @@
 // Same parameter names and defaults as hashicorp/vault-csi-provider (internal/config/config.go);
 // everything after this module trusts the types.
 import path from 'node:path';
-import { compileUserTemplate, VSO_FUNCS, type TemplateRenderer, type VaultTlsOptions } from '@vaultbridge/core';
+import {
+  authMountPath,
+  compileUserTemplate,
+  VSO_FUNCS,
+  type TemplateRenderer,
+  type VaultTlsOptions,
+} from '@vaultbridge/core';
 import YAML from 'yaml';
 import { MountConfigError, type ConfigIssue } from './errors.ts';
 import { sameVaultAddress } from './vault-address.ts';
@@ -518,7 +524,7 @@ export function parseMountRequest(request: MountRequestFields, flags: ProviderFl
   if (hasKubernetesMount && hasAuthMount)
     issues.add('vaultAuthMountPath', 'cannot set both vaultKubernetesMountPath and vaultAuthMountPath; keep one');
   const mountParam = (hasAuthMount ? params.vaultAuthMountPath : params.vaultKubernetesMountPath) ?? '';
-  const authMount = (mountParam || flags.vaultMount || 'kubernetes').replace(/^\/+|\/+$/g, '').replace(/^auth\//, '');
+  const authMount = authMountPath(mountParam || flags.vaultMount || 'kubernetes');
 
   const audienceParam = params.audience?.trim() || undefined;
   const connection = resolveConnection(params, flags, issues);

@@ -1,5 +1,5 @@
 import type { VaultClient } from '../vault/client.ts';
-import { loginAt, type VaultAuthMethod, type VaultLogin } from './login.ts';
+import { authMountPath, loginAt, type VaultAuthMethod, type VaultLogin } from './login.ts';
 
 export interface AppRoleAuthOptions {
   /** The role's role_id. */
@@ -20,7 +20,7 @@ export class AppRoleAuth implements VaultAuthMethod {
 
   constructor(options: AppRoleAuthOptions) {
     this.options = options;
-    this.mount = (options.mount ?? 'approle').replace(/^\/+|\/+$/g, '').replace(/^auth\//, '');
+    this.mount = authMountPath(options.mount ?? 'approle');
     this.identity = `approle:${this.mount}:${options.roleId}:${options.secretIdSource}`;
   }
 

@@ -10,7 +10,7 @@ import fs from 'node:fs/promises';
 import aws4 from 'aws4';
 import type { VaultClient } from '../vault/client.ts';
 import { CloudCredentialError, cloudCall, cloudJson, secretValue } from './cloud-http.ts';
-import { loginAt, type VaultAuthMethod, type VaultLogin } from './login.ts';
+import { authMountPath, loginAt, type VaultAuthMethod, type VaultLogin } from './login.ts';
 
 export interface AwsCredentials {
   accessKeyId: string;
@@ -413,7 +413,7 @@ export class AwsAuth implements VaultAuthMethod {
 
   constructor(options: AwsAuthOptions) {
     this.options = options;
-    this.mount = (options.mount ?? 'aws').replace(/^\/+|\/+$/g, '').replace(/^auth\//, '');
+    this.mount = authMountPath(options.mount ?? 'aws');
     this.identity = `aws:${this.mount}:${options.type}:${options.role}`;
     this.credentials =
       options.credentials ??

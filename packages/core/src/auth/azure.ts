@@ -4,7 +4,7 @@
 // resource_group_name, vm_name, vmss_name}`.
 import type { VaultClient } from '../vault/client.ts';
 import { CloudCredentialError, cloudJson, secretValue } from './cloud-http.ts';
-import { loginAt, type VaultAuthMethod, type VaultLogin } from './login.ts';
+import { authMountPath, loginAt, type VaultAuthMethod, type VaultLogin } from './login.ts';
 
 // Vault Agent's IMDS API version (the identity endpoint needs at least 2018-02-01).
 const IMDS_API_VERSION = '2018-02-01';
@@ -42,7 +42,7 @@ export class AzureAuth implements VaultAuthMethod {
         'auth-config-object-id and auth-config-client-id name the managed identity twice: give at most one',
       );
     this.options = options;
-    this.mount = (options.mount ?? 'azure').replace(/^\/+|\/+$/g, '').replace(/^auth\//, '');
+    this.mount = authMountPath(options.mount ?? 'azure');
     this.identity = `azure:${this.mount}:${options.role}:${options.resource}:${options.objectId ?? options.clientId ?? ''}`;
   }
 

@@ -1,5 +1,5 @@
 import type { VaultClient } from '../vault/client.ts';
-import { loginAt, type VaultAuthMethod, type VaultLogin } from './login.ts';
+import { authMountPath, loginAt, type VaultAuthMethod, type VaultLogin } from './login.ts';
 
 export interface CertAuthOptions {
   /** The certificate role to log in as (`auth/<mount>/certs/<name>`); Vault tries every role without it. */
@@ -23,7 +23,7 @@ export class CertAuth implements VaultAuthMethod {
 
   constructor(options: CertAuthOptions) {
     this.options = options;
-    this.mount = (options.mount ?? 'cert').replace(/^\/+|\/+$/g, '').replace(/^auth\//, '');
+    this.mount = authMountPath(options.mount ?? 'cert');
     this.identity = `cert:${this.mount}:${options.name ?? ''}:${options.certificateSource}`;
   }
 

@@ -9,7 +9,7 @@ import { createSign } from 'node:crypto';
 import fs from 'node:fs/promises';
 import type { VaultClient } from '../vault/client.ts';
 import { CloudCredentialError, cloudCall, cloudJson, secretValue } from './cloud-http.ts';
-import { loginAt, type VaultAuthMethod, type VaultLogin } from './login.ts';
+import { authMountPath, loginAt, type VaultAuthMethod, type VaultLogin } from './login.ts';
 
 const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
 export const GCP_IAM_CREDENTIALS_ENDPOINT = 'https://iamcredentials.googleapis.com';
@@ -64,7 +64,7 @@ export class GcpAuth implements VaultAuthMethod {
     this.options = options;
     this.env = options.env ?? process.env;
     this.readFile = options.readFile ?? (async (file: string) => fs.readFile(file, 'utf8'));
-    this.mount = (options.mount ?? 'gcp').replace(/^\/+|\/+$/g, '').replace(/^auth\//, '');
+    this.mount = authMountPath(options.mount ?? 'gcp');
     this.identity = `gcp:${this.mount}:${options.type}:${options.role}:${options.serviceAccount ?? 'default'}`;
   }
 

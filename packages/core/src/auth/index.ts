@@ -1,5 +1,5 @@
 export { VaultAuthError, TokenManagerStoppedError } from './errors.ts';
-export type { VaultAuthMethod, VaultLogin } from './login.ts';
+export { authMountPath, type VaultAuthMethod, type VaultLogin } from './login.ts';
 export { KubernetesAuth, type KubernetesAuthOptions } from './kubernetes.ts';
 export { JwtAuth, type JwtAuthOptions } from './jwt.ts';
 export { AppRoleAuth, type AppRoleAuthOptions } from './approle.ts';

@@ -1,6 +1,5 @@
 import type { ServiceAccountTokenSource } from '../kube/token-file.ts';
-import type { VaultClient } from '../vault/client.ts';
-import { loginAt, type VaultAuthMethod, type VaultLogin } from './login.ts';
+import { ServiceAccountJwtAuth } from './service-account-jwt.ts';
 
 export interface JwtAuthOptions {
   /** Vault role of the JWT/OIDC auth method. */
@@ -16,27 +15,12 @@ export interface JwtAuthOptions {
  * OIDC discovery), so any Kubernetes service-account token the role's bound claims accept works, with
  * no token review against the API server.
  */
-export class JwtAuth implements VaultAuthMethod {
-  readonly role: string;
-  readonly mount: string;
-  readonly identity: string;
-  private readonly tokenSource: ServiceAccountTokenSource;
-
+export class JwtAuth extends ServiceAccountJwtAuth {
   constructor(options: JwtAuthOptions) {
-    this.role = options.role;
-    this.mount = (options.mount ?? 'jwt').replace(/^\/+|\/+$/g, '').replace(/^auth\//, '');
-    this.tokenSource = options.tokenSource;
-    this.identity = `jwt:${this.mount}:${this.role}:${this.tokenSource.identity}`;
+    super('jwt', 'jwt', options);
   }
 
-  async login(client: VaultClient): Promise<VaultLogin> {
-    const jwt = await this.tokenSource.token();
-    return loginAt(
-      client,
-      this.mount,
-      { role: this.role, jwt },
-      (detail) =>
-        `JWT login to Vault as role "${this.role}" at auth/${this.mount} failed (${detail}); check the role's bound_audiences, bound_subject or bound_claims against the token of ${this.tokenSource.identity}, and the keys the mount validates with`,
-    );
+  protected explainRefusal(detail: string): string {
+    return `JWT login to Vault as role "${this.role}" at auth/${this.mount} failed (${detail}); check the role's bound_audiences, bound_subject or bound_claims against the token of ${this.tokenSource.identity}, and the keys the mount validates with`;
   }
 }

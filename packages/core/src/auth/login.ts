@@ -4,6 +4,14 @@ import { VaultAuthError } from './errors.ts';
 import type { VaultAuthInfo, VaultResponse } from '../vault/types.ts';
 import { registerSecret } from '../runtime/secret-redactor.ts';
 
+/**
+ * An auth mount path as users write it (`/auth/kubernetes/`, `auth/jwt`, `approle`) reduced to the
+ * mount itself, the part `auth/<mount>/login` takes.
+ */
+export function authMountPath(mount: string): string {
+  return mount.replace(/^\/+|\/+$/g, '').replace(/^auth\//, '');
+}
+
 /** A Vault token as a login (or renewal) returned it. */
 export interface VaultLogin {
   clientToken: string;
