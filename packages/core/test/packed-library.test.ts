@@ -67,7 +67,7 @@ test('the tarball holds the built library and its README only: no tests, sources
   expect(files.filter((name) => /\.test\.|\/test\/|^src\/|tsbuildinfo|\.map$/.test(name))).toEqual([]);
 });
 
-test('an app that logs in and reads a secret does not install client-node or prom-client', () => {
+test('an app that logs in and reads a secret does not install client-node, prom-client or commander', () => {
   const lock = JSON.parse(fs.readFileSync(path.join(appDir, 'node_modules/.package-lock.json'), 'utf8')) as {
     packages: Record<string, unknown>;
   };
@@ -75,6 +75,7 @@ test('an app that logs in and reads a secret does not install client-node or pro
   expect(installed).toContain('@vaultbridge/core');
   expect(installed).not.toContain('@kubernetes/client-node');
   expect(installed).not.toContain('prom-client');
+  expect(installed).not.toContain('commander');
   // Reported in the core README; a jump here means a heavy dependency came back.
   expect(installed.length).toBeLessThan(60);
 });
