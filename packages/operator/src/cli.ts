@@ -66,6 +66,10 @@ export function createOperatorProgram(io: CliIo, setExitCode: (code: number) => 
       '--serve-vso-api-group',
       "serve VSO's API group secrets.hashicorp.com/v1beta1 instead of ours, for a cluster moving off VSO; refused while VSO's controller runs (env VAULTBRIDGE_SERVE_VSO_API_GROUP)",
     )
+    .option(
+      '--vso-hmac-key-secret <[namespace/]name>',
+      "with --serve-vso-api-group: VSO's HMAC key Secret, so VaultDynamicSecrets VSO synced are taken over without new credentials (env VAULTBRIDGE_VSO_HMAC_KEY_SECRET; default: the one Secret labelled as VSO's, vso-cc-storage-hmac-key)",
+    )
     .option('--log-level <level>', `${LOG_LEVELS.join(', ')} (env LOG_LEVEL; default ${DEFAULT_SETTINGS.logLevel})`)
     .action(async (_options: unknown, command: Command) => {
       // Only what was typed counts as a flag; the environment fills the rest, through the same checks.
@@ -100,6 +104,7 @@ export function createOperatorProgram(io: CliIo, setExitCode: (code: number) => 
           ...(options.podUid ? { runtimePodUid: options.podUid } : {}),
           allowedVaultAddresses: options.allowedVaultAddresses,
           serveVsoApiGroup: options.serveVsoApiGroup,
+          ...(options.vsoHmacKeySecret ? { vsoHmacKeySecret: options.vsoHmacKeySecret } : {}),
         });
       };
       shutdown.onShutdown('operator', () => operator?.stop(), { order: 10 });

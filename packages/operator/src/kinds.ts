@@ -73,6 +73,8 @@ export interface OperatorParts {
   operatorNamespace: string;
   /** Queues an object of `kind` (by `namespace/name`) for a reconcile. */
   requeue: (kind: KindName, key: string) => void;
+  /** VSO group mode: VSO's HMAC key, when found (VaultDynamicSecrets VSO synced are taken over). */
+  vsoMacKey?: Buffer;
   /** The API group served: ours, or VSO's in VSO group mode. */
   api: ApiGroup;
 }

@@ -19,6 +19,7 @@ import { servedKinds, type KindName } from './api/kind-table.ts';
 import { OUR_API, VSO_API } from './api/common.ts';
 import { refuseWhileVsoRuns } from './guards/vso-running.ts';
 import { UnsupportedVsoObjects } from './guards/vso-unsupported-objects.ts';
+import { loadVsoMacKey, locateVsoMacKey } from './sync/vso-mac-key.ts';
 import { reportRestartOutcome } from './controllers/shared.ts';
 import { TokenStorage } from './controllers/token-storage.ts';
 import { VaultClientFactory } from './controllers/vault-clients.ts';
@@ -61,6 +62,11 @@ export interface OperatorOptions {
    * from VSO. Refused (VsoStillRunningError) while VSO's controller runs. Default false.
    */
   serveVsoApiGroup?: boolean;
+  /**
+   * VSO group mode: VSO's HMAC key Secret (`[namespace/]name`), so VaultDynamicSecrets VSO synced are
+   * taken over without new credentials. Default: the one Secret with VSO's labels for it.
+   */
+  vsoHmacKeySecret?: string;
 }
 
 export interface RunningOperator {
@@ -96,9 +102,12 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   const custom = kubeConfig.makeApiClient(CustomObjectsApi);
   const core = kubeConfig.makeApiClient(CoreV1Api);
   // Two operators on the same objects would fight over every Secret: VSO must be gone first.
+  let vsoMacKey: Buffer | undefined;
   if (options.serveVsoApiGroup) {
     await refuseWhileVsoRuns(kubeConfig);
     logger.info({ group: api.group }, "serving VSO's API group");
+    const where = await locateVsoMacKey(kubeConfig, options.vsoHmacKeySecret, options.operatorNamespace, logger);
+    vsoMacKey = where && (await loadVsoMacKey(kubeConfig, where, logger));
   }
   let macKey: Buffer;
   const macKeySecret = options.macKeySecretName ?? 'vaultbridge-operator-hmac-key';
@@ -182,6 +191,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     stores,
     api,
     operatorNamespace: options.operatorNamespace,
+    ...(vsoMacKey ? { vsoMacKey } : {}),
     requeue: (kind, key) => watches.get(kind)?.queue.add(key),
     // Every controller reads from the informers' caches: its object, the destination Secrets we manage
     // (the destination watch is made below; reconciles only run once it exists) and SecretTransformations.

@@ -45,6 +45,12 @@ const settingsSchema = z.object({
   leaderElect: booleanValue().optional(),
   allowedVaultAddresses: addressList.optional(),
   serveVsoApiGroup: booleanValue().optional(),
+  vsoHmacKeySecret: z
+    .string()
+    .regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?\/)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, {
+      error: 'expected a Secret as name or namespace/name',
+    })
+    .optional(),
   logLevel: logLevel().optional(),
   podName: nonEmpty.optional(),
   podUid: nonEmpty.optional(),
@@ -62,6 +68,7 @@ export const SETTING_VARIABLES: Readonly<Record<string, keyof SettingsInput>> = 
   VSO_LEADER_ELECT: 'leaderElect',
   VAULTBRIDGE_ALLOWED_VAULT_ADDRESSES: 'allowedVaultAddresses',
   VAULTBRIDGE_SERVE_VSO_API_GROUP: 'serveVsoApiGroup',
+  VAULTBRIDGE_VSO_HMAC_KEY_SECRET: 'vsoHmacKeySecret',
   LOG_LEVEL: 'logLevel',
   POD_NAME: 'podName',
   OPERATOR_POD_UID: 'podUid',
@@ -78,6 +85,8 @@ export interface OperatorSettings {
   leaderElect: boolean;
   allowedVaultAddresses: string[];
   serveVsoApiGroup: boolean;
+  /** VSO group mode: VSO's HMAC key Secret, `[namespace/]name`; found by VSO's labels when absent. */
+  vsoHmacKeySecret?: string;
   logLevel: LogLevel;
   podName?: string;
   podUid?: string;
@@ -121,6 +130,7 @@ export function readOperatorSettings(sources: SettingsSources): OperatorSettings
     leaderElect: flags.leaderElect ?? env.leaderElect ?? false,
     allowedVaultAddresses: flags.allowedVaultAddresses ?? env.allowedVaultAddresses ?? [],
     serveVsoApiGroup: flags.serveVsoApiGroup ?? env.serveVsoApiGroup ?? false,
+    ...optional('vsoHmacKeySecret', flags.vsoHmacKeySecret ?? env.vsoHmacKeySecret),
     logLevel: flags.logLevel ?? env.logLevel ?? DEFAULT_SETTINGS.logLevel,
     ...optional('podName', flags.podName ?? env.podName),
     ...optional('podUid', flags.podUid ?? env.podUid),

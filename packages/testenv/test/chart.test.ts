@@ -171,7 +171,26 @@ describe('helm template', () => {
       .filter((rule) => rule.apiGroups?.includes('secrets.hashicorp.com'))
       .flatMap((rule) => rule.resources ?? []);
     expect(vso).toEqual(
-      expect.arrayContaining(['vaultstaticsecrets', 'vaultstaticsecrets/status', 'vaultauths', 'vaultconnections']),
+      expect.arrayContaining([
+        'vaultstaticsecrets',
+        'vaultstaticsecrets/status',
+        'vaultauths',
+        'vaultauthglobals',
+        'vaultconnections',
+        // Listed only, to report them as unsupported.
+        'hcpauths',
+        'hcpvaultsecretsapps',
+        'csisecrets',
+      ]),
+    );
+    expect(on.args.some((arg) => arg.startsWith('--vso-hmac-key-secret'))).toBe(false);
+    const withKey = rendered(
+      'operator.serveVsoApiGroup=true',
+      'operator.vsoHmacKeySecret=vault-secrets-operator-system/vso-cc-storage-hmac-key',
+    );
+    expect(withKey.args).toContain('--vso-hmac-key-secret=vault-secrets-operator-system/vso-cc-storage-hmac-key');
+    expect(rendered('operator.vsoHmacKeySecret=ns/key').args.some((arg) => arg.startsWith('--vso-hmac-key'))).toBe(
+      false,
     );
     expect(
       on.rules

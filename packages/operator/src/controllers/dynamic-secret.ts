@@ -69,7 +69,8 @@ export type IssueReason =
   | 'LeaseTruncated'
   | 'LeaseRenewalFailed'
   | 'RefreshAfter'
-  | 'StaticCredsRotation';
+  | 'StaticCredsRotation'
+  | 'AdoptedLeaseExpired';
 
 /** Up to this fraction of the renewal point is taken off at random, so leases issued together spread out. */
 const JITTER = 0.1;
@@ -97,6 +98,11 @@ export interface DynamicSecretControllerOptions {
   transformations?: (namespace: string, name: string) => SecretTransformation | undefined;
   /** The API group served (VSO group mode: VSO's); ours when absent. */
   api?: ApiGroup;
+  /**
+   * VSO group mode: VSO's HMAC key (sync/vso-mac-key.ts). An object whose status.secretMAC VSO wrote
+   * for the Secret as it is now is taken over with its lease instead of re-issued.
+   */
+  vsoMacKey?: Buffer;
 }
 
 /** The earliest moment the lease is renewed: `percent` of its duration after the last issue or renewal, minus the jitter allowance. */
@@ -192,6 +198,11 @@ export class DynamicSecretController {
         status.secretMAC,
       );
 
+      if (this.syncedByVso(object, existing)) {
+        const adopted = await this.adopt(object, spec, existing!, generation, manager, clientMeta, logger);
+        if (adopted.ok) return adopted.result;
+        return await this.issue(object, spec, existing, adopted.reason, role, generation, manager, clientMeta, logger);
+      }
       let reason = this.issueReason(object, spec, existing, clientId);
       if (reason === undefined) {
         const lease = status.secretLease!;
@@ -230,6 +241,93 @@ export class DynamicSecretController {
         this.writeStatus(o, status),
       );
     }
+  }
+
+  /**
+   * True when VSO synced this object last and nothing changed since: its status.secretMAC is VSO's MAC
+   * (VSO's key) of the Secret as it is, for the object's current generation, with a lease in status.
+   */
+  private syncedByVso(object: VaultDynamicSecret, existing: V1Secret | undefined): boolean {
+    const { vsoMacKey } = this.options;
+    const status = object.status ?? {};
+    if (vsoMacKey === undefined || existing === undefined || status.secretMAC === undefined) return false;
+    if (status.secretLease?.id === undefined || status.secretLease.id === '') return false;
+    if (status.lastGeneration !== (object.metadata.generation ?? 0)) return false;
+    const forceSync = object.metadata.annotations?.[FORCE_SYNC_ANNOTATION];
+    if (forceSync !== undefined && forceSync !== status.lastForceSync) return false;
+    const data = existing.data ?? {};
+    // Ours already (written after the switch-over): the usual path decides.
+    if (status.secretMAC === secretMac(this.options.macKey, data)) return false;
+    return status.secretMAC === secretMac(vsoMacKey, data);
+  }
+
+  /**
+   * Takes over what VSO synced, without new credentials while VSO's lease is valid: the lease is renewed
+   * at once through our own token (which proves Vault still has it and puts it on our schedule), the
+   * Secret is relabelled as ours (its data untouched, so no workload restarts), and status gets our MAC
+   * and client. A lease past its end, or one Vault will not renew, is replaced by new credentials.
+   */
+  private async adopt(
+    object: VaultDynamicSecret,
+    spec: VaultDynamicSecretSpec,
+    existing: V1Secret,
+    generation: number,
+    manager: TokenManager,
+    clientMeta: VaultClientMeta,
+    logger: Logger,
+  ): Promise<{ ok: true; result: ReconcileResult } | { ok: false; reason: IssueReason }> {
+    const status = object.status!;
+    const lease = status.secretLease!;
+    const endsAt = ((status.lastRenewalTime ?? 0) + lease.duration) * 1000;
+    if (lease.duration > 0 && endsAt <= this.now()) {
+      logger.info({ leaseEnded: new Date(endsAt).toISOString() }, "VSO's lease has ended; issuing new credentials");
+      return { ok: false, reason: 'AdoptedLeaseExpired' };
+    }
+    let adoptedLease = lease;
+    if (lease.duration > 0 && lease.renewable) {
+      const renewed = await this.renew(manager.client, lease, logger);
+      if (!renewed.ok) {
+        await this.options.events?.record(object, 'Warning', 'SecretLeaseRenewalError', renewed.message);
+        return { ok: false, reason: renewed.reason };
+      }
+      adoptedLease = renewed.lease;
+    }
+    const owner: Owner = {
+      apiVersion: apiVersionOf(this.api),
+      kind: 'VaultDynamicSecret',
+      name: object.metadata.name,
+      uid: object.metadata.uid,
+    };
+    const data = existing.data ?? {};
+    const plan = planWrite(spec.destination, object.metadata.namespace, owner, data, existing);
+    if (plan.action === 'refuse') throw new ReconcileError(plan.reason, plan.message);
+    await writeDestination(this.core, object.metadata.namespace, spec.destination.name, plan, this.options.ownWrites);
+    const message = `Took over the Secret ${spec.destination.name} and lease VSO synced (MAC checked with VSO's key); lease ${adoptedLease.duration}s renewed through this operator's token, no new credentials`;
+    logger.info({ secretName: spec.destination.name, leaseSeconds: adoptedLease.duration }, 'adopted what VSO synced');
+    await this.options.events?.record(object, 'Normal', 'SecretAdopted', message);
+    this.options.onResult?.('renewed');
+    const next: VaultDynamicSecretStatus = {
+      ...status,
+      secretLease: adoptedLease,
+      lastRenewalTime: Math.floor(this.now() / 1000),
+      secretMAC: secretMac(this.options.macKey, data),
+      vaultClientMeta: clientMeta,
+      ...this.runtimePod(),
+      conditions: setConditions(status.conditions, [
+        { type: 'SecretSynced', status: 'True', reason: 'Adopted', message, observedGeneration: generation },
+        { type: 'Healthy', status: 'True', reason: 'Healthy', message, observedGeneration: generation },
+        { type: 'Ready', status: 'True', reason: 'Ready', message, observedGeneration: generation },
+      ]),
+    };
+    if (await this.writeStatus(object, next)) return { ok: true, result: { requeueAfterMs: 200 } };
+    const delay =
+      adoptedLease.duration > 0
+        ? renewalDelayMs(adoptedLease.duration, {
+            renewFraction: spec.renewalPercent / 100,
+            jitterFraction: JITTER * (spec.renewalPercent / 100),
+          })
+        : spec.refreshAfterMs;
+    return { ok: true, result: delay === undefined ? {} : { requeueAfterMs: this.wakeUp(delay, manager) } };
   }
 
   /** Why a new secret is needed now, whatever the lease says; undefined when the lease decides. */
