@@ -10,11 +10,14 @@ import { benchInstantUpdates, printInstantTable } from './instant-updates.ts';
 import { benchTemplates, printTemplatesTable } from './templates.ts';
 import { benchCsiFootprint, printCsiFootprint } from './csi-footprint.ts';
 import { benchAgentFootprint, printAgentFootprint } from './agent-footprint.ts';
-import { benchWebhookFootprint, printWebhookFootprint } from './webhook-footprint.ts';
+import { benchWebhookFootprint, injectorNodeFlags, printWebhookFootprint } from './webhook-footprint.ts';
+import { agentNodeFlags } from './agent-footprint.ts';
+import { shippedEnv, shippedNodeFlags } from './footprint.ts';
+import { measureImportCosts, printImportCosts, type ImportCost } from './import-cost.ts';
 
 // `npm run bench -- webhook` runs only the named benchmarks (webhook, agent, csi, operator, instant,
 // templates); no names runs all of those. `footprint` runs every footprint check (issue 14), `footprint-csi` one
-// service's; `--cgroup-seconds N` shortens the cgroup runs (default 300: five minutes, as the issue asks).
+// service's; `import-cost` what each dependency costs at import in each service; `--cgroup-seconds N` shortens the cgroup runs (default 300: five minutes, as the issue asks).
 const known = [
   'webhook',
   'agent',
@@ -26,6 +29,7 @@ const known = [
   'footprint-csi',
   'footprint-agent',
   'footprint-webhook',
+  'import-cost',
 ];
 const argv = process.argv.slice(2);
 let cgroupSeconds = 300;
@@ -94,6 +98,21 @@ if (footprint('webhook')) {
   const webhook = await benchWebhookFootprint(cgroupSeconds);
   printWebhookFootprint(webhook);
   results.webhookFootprint = webhook;
+}
+
+if (wanted.includes('import-cost')) {
+  const dockerfile = (pkg: string) => path.join(repoRoot, 'packages', pkg, 'Dockerfile');
+  const costs: ImportCost[] = [
+    ...(await measureImportCosts('webhook', injectorNodeFlags(), shippedEnv(dockerfile('injector')))),
+    ...(await measureImportCosts(
+      'CSI provider',
+      shippedNodeFlags(dockerfile('csi-provider')),
+      shippedEnv(dockerfile('csi-provider')),
+    )),
+    ...(await measureImportCosts('agent', agentNodeFlags(), shippedEnv(dockerfile('agent')))),
+  ];
+  printImportCosts(costs);
+  results.importCosts = costs;
 }
 
 const dir = path.join(repoRoot, 'bench/results');
