@@ -7,6 +7,7 @@ import { InjectorMetrics } from '../src/webhook/metrics.ts';
 import type { AdmissionHandler } from '../src/webhook/admission-adapter.ts';
 import { WebhookServer } from '../src/webhook/server.ts';
 import { AutoCertificateSource } from '../src/webhook/tls/index.ts';
+import { inClusterWebhookAccess } from './support/in-cluster.ts';
 
 let stack: TestStack;
 beforeAll(() => {
@@ -45,9 +46,11 @@ it('keeps admission working through leaf and CA rotation with two replicas', asy
   );
   const admission = stack.kube.config.makeApiClient(k8s.AdmissionregistrationV1Api);
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  // Each replica as in its pod: the service account's projected token and CA under the chart's RBAC.
+  const access = await inClusterWebhookAccess(stack, ns, secretName, ns);
   const replicas = ['replica-a', 'replica-b'].map((identity) => {
     const certificates = new AutoCertificateSource({
-      kubeConfig: stack.kube.config,
+      kube: access.connect(),
       namespace: ns,
       secretName,
       webhookConfigName: ns,
@@ -146,5 +149,6 @@ it('keeps admission working through leaf and CA rotation with two replicas', asy
   } finally {
     await Promise.all(replicas.map((r) => r.server.close()));
     await admission.deleteMutatingWebhookConfiguration({ name: ns }).catch(() => undefined);
+    await access.cleanup();
   }
 }, 90_000);

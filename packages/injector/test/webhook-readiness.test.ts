@@ -5,6 +5,7 @@
 import https from 'node:https';
 import * as k8s from '@kubernetes/client-node';
 import pino from 'pino';
+import { KubeHttp } from '@vaultbridge/core';
 import { createCertificateAuthority, issueCertificate, sharedStack, type TestStack } from '@vaultbridge/testenv';
 import { InjectorMetrics } from '../src/webhook/metrics.ts';
 import { WebhookServer } from '../src/webhook/server.ts';
@@ -12,10 +13,13 @@ import { AutoCertificateSource, caBundleTrusts } from '../src/webhook/tls/index.
 
 let stack: TestStack;
 let admission: k8s.AdmissionregistrationV1Api;
+let kube: KubeHttp;
 beforeAll(() => {
   stack = sharedStack();
   admission = stack.kube.config.makeApiClient(k8s.AdmissionregistrationV1Api);
+  kube = KubeHttp.fromKubeConfig(stack.kube.config);
 });
+afterAll(() => kube.close());
 
 function status(port: number, path: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -62,7 +66,7 @@ it('is unready until the webhook configuration holds its CA, and live throughout
   const ns = stack.uniqueName('ready');
   await stack.createNamespace(ns);
   const certificates = new AutoCertificateSource({
-    kubeConfig: stack.kube.config,
+    kube,
     namespace: ns,
     secretName: `${ns}-certs`,
     webhookConfigName: ns,
@@ -114,12 +118,12 @@ it('trusts a configuration only when every webhook holds a CA that signed the le
   const ours = await createCertificateAuthority('ours');
   const other = await createCertificateAuthority('other');
   const leaf = await issueCertificate(ours, { commonName: 'w', usage: 'server', ipAddresses: ['127.0.0.1'] });
-  expect(await caBundleTrusts(admission, name, leaf.certPem)).toBe(false);
+  expect(await caBundleTrusts(kube, name, leaf.certPem)).toBe(false);
   try {
     await admission.createMutatingWebhookConfiguration({
       body: webhookConfiguration(name, [other.certPem, ours.certPem]),
     });
-    expect(await caBundleTrusts(admission, name, leaf.certPem)).toBe(false);
+    expect(await caBundleTrusts(kube, name, leaf.certPem)).toBe(false);
     await admission.replaceMutatingWebhookConfiguration({
       name,
       body: {
@@ -130,7 +134,7 @@ it('trusts a configuration only when every webhook holds a CA that signed the le
         },
       },
     });
-    expect(await caBundleTrusts(admission, name, leaf.certPem)).toBe(true);
+    expect(await caBundleTrusts(kube, name, leaf.certPem)).toBe(true);
   } finally {
     await admission.deleteMutatingWebhookConfiguration({ name }).catch(() => undefined);
   }

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { KubeAdmin, type TokenOptions } from './kube-admin.ts';
 import type { ProxyFault, RequestCounts } from './counting-proxy.ts';
 import { proxyAdminPrefix } from './counting-proxy.ts';
@@ -104,6 +106,34 @@ export class TestStack {
     options: TokenOptions = {},
   ): Promise<{ token: string; expiresAt: Date }> {
     return this.kube.requestToken(namespace, serviceAccount, options);
+  }
+
+  /**
+   * What a pod of `serviceAccount` sees, outside a pod: a directory `root` holding
+   * var/run/secrets/kubernetes.io/serviceaccount/{token,ca.crt,namespace} (a fresh token, this API server's
+   * CA) and the KUBERNETES_SERVICE_HOST/PORT `env` that point at this API server, for code that reads
+   * the in-cluster configuration under a path prefix. The caller removes `root`.
+   */
+  async serviceAccountRoot(
+    namespace: string,
+    serviceAccount: string,
+    options: TokenOptions = {},
+  ): Promise<{ root: string; env: { KUBERNETES_SERVICE_HOST: string; KUBERNETES_SERVICE_PORT: string } }> {
+    await this.kube.ensureServiceAccount(namespace, serviceAccount);
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'vaultbridge-service-account-'));
+    const dir = path.join(root, 'var/run/secrets/kubernetes.io/serviceaccount');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'token'), (await this.kube.requestToken(namespace, serviceAccount, options)).token);
+    fs.writeFileSync(path.join(dir, 'ca.crt'), this.handle.apiServer.caPem);
+    fs.writeFileSync(path.join(dir, 'namespace'), namespace);
+    const server = new URL(this.kube.config.getCurrentCluster()!.server);
+    return {
+      root,
+      env: {
+        KUBERNETES_SERVICE_HOST: server.hostname.replace(/^\[(.*)\]$/, '$1'),
+        KUBERNETES_SERVICE_PORT: server.port || (server.protocol === 'https:' ? '443' : '80'),
+      },
+    };
   }
 
   async writePolicy(name: string, hcl: string): Promise<void> {

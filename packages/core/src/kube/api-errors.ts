@@ -1,10 +1,17 @@
-// What a Kubernetes API call's failure was, from client-node's ApiException: one set of predicates for
-// every package, instead of `error instanceof ApiException && error.code === 404` written at each call.
-import { ApiException } from '@kubernetes/client-node';
+// What a Kubernetes API call's failure was, from client-node's ApiException or KubeHttp's KubeApiError:
+// one set of predicates for every package, instead of `error instanceof ApiException && error.code === 404`
+// written at each call. ApiException is recognised by its shape (a numeric `code`, with `body` and
+// `headers`), so a bundle that only uses KubeHttp does not load client-node for an instanceof.
+import { KubeApiError } from './kube-http.ts';
 
 /** The HTTP status the API server answered with; undefined when it did not answer (network, deadline). */
 export function kubeStatusOf(error: unknown): number | undefined {
-  return error instanceof ApiException ? error.code : undefined;
+  if (error instanceof KubeApiError) return error.status;
+  if (error instanceof Error && 'body' in error && 'headers' in error) {
+    const code = (error as { code?: unknown }).code;
+    return typeof code === 'number' ? code : undefined;
+  }
+  return undefined;
 }
 
 /** 404: the object (or its kind) does not exist. */

@@ -14,3 +14,16 @@ export {
 } from './token-file.ts';
 export { TokenRequestSource, type TokenRequestApi, type TokenRequestSourceOptions } from './token-source.ts';
 export { loadOrCreateSecretKey, type SecretKeyOptions } from './secret-key.ts';
+export {
+  KubeHttp,
+  KubeApiError,
+  KUBE_HTTP_DEADLINE_MS,
+  inClusterCredentials,
+  inClusterNamespace,
+  kubeConfigCredentials,
+  loadKubeHttp,
+  serviceAccountDir,
+  type KubeCredentials,
+  type KubeHttpOptions,
+  type KubeRequestOptions,
+} from './kube-http.ts';

@@ -1,11 +1,13 @@
 import { EventEmitter } from 'node:events';
-import * as k8s from '@kubernetes/client-node';
+import type { KubeConfig, V1Lease } from '@kubernetes/client-node';
 import { KubeError } from './errors.ts';
-import { isConflict } from './api-errors.ts';
-import { withAbortSignal } from './request-deadline.ts';
+import { isConflict, isNotFound } from './api-errors.ts';
+import { KubeHttp } from './kube-http.ts';
 
 export interface LeaseLockOptions {
-  kubeConfig: k8s.KubeConfig;
+  /** The API client; or `kubeConfig`, from which one is made (KubeHttp.fromKubeConfig). */
+  kube?: KubeHttp;
+  kubeConfig?: KubeConfig;
   namespace: string;
   name: string;
   /** Unique per replica, e.g. the pod name. */
@@ -31,8 +33,8 @@ export interface LeaseLockEvents {
 }
 
 /**
- * Kubernetes MicroTime wants exactly six fractional digits; client-node's typed serializer writes
- * JavaScript's three and the API server rejects them, so lease times go through a merge patch.
+ * Kubernetes MicroTime wants exactly six fractional digits; JavaScript's toISOString writes three and
+ * the API server rejects them.
  */
 export function microTime(date: Date): string {
   return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
@@ -44,11 +46,12 @@ export function microTime(date: Date): string {
  * passed since its last successful one (a 3 s API-server restart is ridden out); another replica takes
  * over only after the lease has expired. Every request is aborted at the deadline, so a hung call cannot
  * keep a replica leading past it. Writes carry the lease's resourceVersion, so two replicas never both
- * win one round.
+ * win one round. Plain JSON over KubeHttp (merge patches), so a service that elects a leader does not
+ * load client-node for it.
  */
 export class LeaseLock extends EventEmitter<LeaseLockEvents> {
-  private readonly api: k8s.CoordinationV1Api;
-  private readonly options: Required<Omit<LeaseLockOptions, 'kubeConfig'>>;
+  private readonly kube: KubeHttp;
+  private readonly options: Required<Omit<LeaseLockOptions, 'kubeConfig' | 'kube'>>;
   private leading = false;
   /** Clock time when the round that last acquired or renewed the lease started. */
   private renewedAt = 0;
@@ -57,12 +60,15 @@ export class LeaseLock extends EventEmitter<LeaseLockEvents> {
 
   constructor(options: LeaseLockOptions) {
     super();
-    this.api = options.kubeConfig.makeApiClient(k8s.CoordinationV1Api);
+    const kube = options.kube ?? (options.kubeConfig ? KubeHttp.fromKubeConfig(options.kubeConfig) : undefined);
+    if (!kube) throw new KubeError('leader election needs a Kubernetes client: pass kube or kubeConfig');
+    this.kube = kube;
     const leaseDurationSeconds = options.leaseDurationSeconds ?? 15;
     // Without one, the renew deadline keeps client-go's ratio to the lease (10 s of 15 s).
     const renewDeadlineMs =
       options.renewDeadlineMs ?? Math.min(10_000, Math.floor((leaseDurationSeconds * 1000 * 2) / 3));
-    this.options = { retryPeriodMs: 2000, now: Date.now, ...options, leaseDurationSeconds, renewDeadlineMs };
+    const { kube: _kube, kubeConfig: _kubeConfig, ...rest } = options;
+    this.options = { retryPeriodMs: 2000, now: Date.now, ...rest, leaseDurationSeconds, renewDeadlineMs };
     const { retryPeriodMs } = this.options;
     // client-go's rule: lease > renew deadline > retry period × its jitter factor (1.2).
     if (!(leaseDurationSeconds * 1000 > renewDeadlineMs)) {
@@ -97,10 +103,7 @@ export class LeaseLock extends EventEmitter<LeaseLockEvents> {
     // Bounded like a round: a shutdown must not wait on an API server that does not answer.
     const signal = AbortSignal.timeout(Math.ceil(this.options.renewDeadlineMs));
     try {
-      const lease = await this.api.readNamespacedLease(
-        { namespace: this.options.namespace, name: this.options.name },
-        withAbortSignal(signal),
-      );
+      const lease = await this.kube.get<V1Lease>(this.leasePath(), signal);
       if (lease.spec?.holderIdentity !== this.options.identity) return;
       await this.patch(
         {
@@ -120,16 +123,24 @@ export class LeaseLock extends EventEmitter<LeaseLockEvents> {
    */
   async tryAcquireOrRenew(now = new Date(this.options.now()), signal?: AbortSignal): Promise<boolean> {
     const { namespace, name, identity, leaseDurationSeconds } = this.options;
-    const callOptions = signal ? withAbortSignal(signal) : undefined;
-    let lease: k8s.V1Lease;
+    let lease: V1Lease;
     try {
-      lease = await this.api.readNamespacedLease({ namespace, name }, callOptions);
+      lease = await this.kube.get<V1Lease>(this.leasePath(), signal);
     } catch (error) {
-      if (!(error instanceof k8s.ApiException) || error.code !== 404) throw error;
+      if (!isNotFound(error)) throw error;
       try {
-        lease = await this.api.createNamespacedLease(
-          { namespace, body: { metadata: { name, namespace }, spec: { leaseDurationSeconds } } },
-          callOptions,
+        lease = await this.kube.request<V1Lease>(
+          'POST',
+          `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/leases`,
+          {
+            body: {
+              apiVersion: 'coordination.k8s.io/v1',
+              kind: 'Lease',
+              metadata: { name, namespace },
+              spec: { leaseDurationSeconds },
+            },
+            ...(signal ? { signal } : {}),
+          },
         );
       } catch (createError) {
         if (isConflict(createError)) return false;
@@ -163,12 +174,17 @@ export class LeaseLock extends EventEmitter<LeaseLockEvents> {
     }
   }
 
+  private leasePath(): string {
+    const { namespace, name } = this.options;
+    return `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/leases/${encodeURIComponent(name)}`;
+  }
+
   private async patch(body: object, signal?: AbortSignal): Promise<void> {
-    const options = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
-    await this.api.patchNamespacedLease(
-      { namespace: this.options.namespace, name: this.options.name, body },
-      signal ? withAbortSignal(signal, options) : options,
-    );
+    await this.kube.request('PATCH', this.leasePath(), {
+      body,
+      contentType: 'application/merge-patch+json',
+      ...(signal ? { signal } : {}),
+    });
   }
 
   private async tick(): Promise<void> {

@@ -1,10 +1,11 @@
 import type { AddressInfo } from 'node:net';
-import * as k8s from '@kubernetes/client-node';
+import type { KubeConfig, V1ConfigMap } from '@kubernetes/client-node';
 import {
   createLogger,
   createShutdown,
-  loadKubeConfig,
-  reuseKubeConnections,
+  kubeStatusOf,
+  KubeHttp,
+  loadKubeHttp,
   type Logger,
   type LogLevel,
 } from '@vaultbridge/core';
@@ -33,22 +34,22 @@ export interface RunningWebhook {
  * ConfigMap keeps the last good defaults and is logged; it never stops admission.
  */
 function watchAnnotationDefaults(
-  kubeConfig: k8s.KubeConfig,
+  kube: KubeHttp,
   namespace: string,
   name: string,
   base: InjectorDefaults,
   logger: Logger,
   intervalMs = 30_000,
 ) {
-  const core = kubeConfig.makeApiClient(k8s.CoreV1Api);
   let current = base;
+  const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps/${encodeURIComponent(name)}`;
   const refresh = async (): Promise<void> => {
     try {
-      const configMap = await core.readNamespacedConfigMap({ namespace, name });
+      const configMap = await kube.get<V1ConfigMap>(path);
       current = { ...base, annotations: { ...base.annotations, ...configMap.data } };
     } catch (error) {
       logger.warn(
-        { configMap: `${namespace}/${name}`, status: error instanceof k8s.ApiException ? error.code : undefined },
+        { configMap: `${namespace}/${name}`, status: kubeStatusOf(error) },
         'could not read the annotation defaults ConfigMap; keeping the last defaults',
       );
     }
@@ -64,14 +65,13 @@ function watchAnnotationDefaults(
  */
 function publishCaFromFiles(
   certificates: CertificateSource,
-  kubeConfig: k8s.KubeConfig,
+  kube: KubeHttp,
   webhookConfigName: string,
   logger: Logger,
 ): () => void {
-  const admission = kubeConfig.makeApiClient(k8s.AdmissionregistrationV1Api);
   const publish = (caPem: string | undefined): void => {
     if (caPem === undefined) return;
-    publishCaBundle(admission, webhookConfigName, caPem).catch((error: unknown) => {
+    publishCaBundle(kube, webhookConfigName, caPem).catch((error: unknown) => {
       logger.warn(
         { err: error, webhookConfiguration: webhookConfigName },
         'could not patch the CA bundle into the webhook configuration; retrying on the next certificate change',
@@ -86,18 +86,18 @@ function publishCaFromFiles(
 /** Starts the webhook as `vaultbridge-injector serve` does; SIGTERM drains in-flight reviews. */
 export async function serveWebhook(
   config: ServeConfig,
-  options: { kubeConfig?: k8s.KubeConfig; installSignalHandlers?: boolean } = {},
+  options: { kube?: KubeHttp; kubeConfig?: KubeConfig; installSignalHandlers?: boolean } = {},
 ): Promise<RunningWebhook> {
   const logger = createLogger({ name: 'vaultbridge-injector', level: config.logLevel as LogLevel });
   const needsKube =
     config.tls.mode === 'auto' ||
     config.annotationDefaultsConfigMap !== undefined ||
     (config.tls.caFile !== undefined && config.tls.webhookConfigName !== undefined);
-  const kubeConfig = options.kubeConfig
-    ? reuseKubeConnections(options.kubeConfig)
-    : needsKube
-      ? loadKubeConfig()
-      : undefined;
+  // Plain JSON on node:https (KubeHttp): in a pod the service account is read as client-node's
+  // in-cluster config reads it, and client-node is loaded only to read a kubeconfig file.
+  const kube =
+    options.kube ??
+    (options.kubeConfig ? KubeHttp.fromKubeConfig(options.kubeConfig) : needsKube ? await loadKubeHttp() : undefined);
 
   let certificates: CertificateSource;
   let stopCaPublisher = (): void => {};
@@ -107,12 +107,12 @@ export async function serveWebhook(
       keyFile: config.tls.keyFile,
       ...(config.tls.caFile ? { caFile: config.tls.caFile } : {}),
     });
-    if (config.tls.caFile && config.tls.webhookConfigName && kubeConfig) {
-      stopCaPublisher = publishCaFromFiles(certificates, kubeConfig, config.tls.webhookConfigName, logger);
+    if (config.tls.caFile && config.tls.webhookConfigName && kube) {
+      stopCaPublisher = publishCaFromFiles(certificates, kube, config.tls.webhookConfigName, logger);
     }
   } else {
     certificates = new AutoCertificateSource({
-      kubeConfig: kubeConfig!,
+      kube: kube!,
       namespace: config.namespace,
       secretName: config.tls.secretName,
       webhookConfigName: config.tls.webhookConfigName,
@@ -122,9 +122,9 @@ export async function serveWebhook(
   }
   let defaults = (): InjectorDefaults => config.defaults;
   let stopDefaults = (): void => {};
-  if (config.annotationDefaultsConfigMap && kubeConfig) {
+  if (config.annotationDefaultsConfigMap && kube) {
     const watched = watchAnnotationDefaults(
-      kubeConfig,
+      kube,
       config.namespace,
       config.annotationDefaultsConfigMap,
       config.defaults,
@@ -162,6 +162,8 @@ export async function serveWebhook(
     stopCaPublisher();
     await server.close();
     await pool?.close();
+    // The client made here: its kept-alive sockets go with the webhook (a caller's own client stays).
+    if (options.kube === undefined) kube?.close();
   };
   if (options.installSignalHandlers) {
     const shutdown = createShutdown({ logger });

@@ -1,8 +1,8 @@
 import { X509Certificate } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import * as k8s from '@kubernetes/client-node';
-import { isConflict, isNotFound, LeaseLock } from '@vaultbridge/core';
+import type { V1Secret } from '@kubernetes/client-node';
+import { isConflict, isNotFound, LeaseLock, type KubeHttp } from '@vaultbridge/core';
 import {
   generateCertificateAuthority,
   isSignedBy,
@@ -18,7 +18,8 @@ import type { CertificateSource, CertificateSourceEvents, ServingCertificate } f
 const hour = 3600_000;
 
 export interface AutoCertificateOptions {
-  kubeConfig: k8s.KubeConfig;
+  /** The API client (KubeHttp: plain JSON on node:https, so the webhook does not load client-node). */
+  kube: KubeHttp;
   namespace: string;
   /** Secret that holds the shared CA and serving pair (upstream: vault-injector-certs). */
   secretName: string;
@@ -60,8 +61,7 @@ const publishedAnnotation = 'secrets.vaultbridge.dev/ca-published-at';
  */
 export class AutoCertificateSource extends EventEmitter<CertificateSourceEvents> implements CertificateSource {
   private readonly options: Required<AutoCertificateOptions>;
-  private readonly core: k8s.CoreV1Api;
-  private readonly admission: k8s.AdmissionregistrationV1Api;
+  private readonly kube: KubeHttp;
   private readonly lock: LeaseLock;
   private served: ServingCertificate | undefined;
   /** The webhook configuration, as last read, holds the CA of the served leaf in every webhook. */
@@ -80,10 +80,9 @@ export class AutoCertificateSource extends EventEmitter<CertificateSourceEvents>
       leaseDurationSeconds: 15,
       ...options,
     };
-    this.core = options.kubeConfig.makeApiClient(k8s.CoreV1Api);
-    this.admission = options.kubeConfig.makeApiClient(k8s.AdmissionregistrationV1Api);
+    this.kube = options.kube;
     this.lock = new LeaseLock({
-      kubeConfig: options.kubeConfig,
+      kube: options.kube,
       namespace: options.namespace,
       name: `${options.secretName}-leader`,
       identity: options.identity,
@@ -147,7 +146,7 @@ export class AutoCertificateSource extends EventEmitter<CertificateSourceEvents>
     // A failed read throws and keeps the last answer: readiness does not flap with the API server.
     this.published =
       this.served !== undefined &&
-      (await caBundleTrusts(this.admission, this.options.webhookConfigName, this.served.certPem));
+      (await caBundleTrusts(this.kube, this.options.webhookConfigName, this.served.certPem));
   }
 
   private schedule(): void {
@@ -171,12 +170,9 @@ export class AutoCertificateSource extends EventEmitter<CertificateSourceEvents>
   }
 
   private async readSecret(): Promise<StoredCertificates | undefined> {
-    let secret: k8s.V1Secret;
+    let secret: V1Secret;
     try {
-      secret = await this.core.readNamespacedSecret({
-        namespace: this.options.namespace,
-        name: this.options.secretName,
-      });
+      secret = await this.kube.get<V1Secret>(this.secretsPath(this.options.secretName));
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw error;
@@ -246,7 +242,9 @@ export class AutoCertificateSource extends EventEmitter<CertificateSourceEvents>
   }
 
   private async writeSecret(next: StoredCertificates): Promise<void> {
-    const body: k8s.V1Secret = {
+    const body: V1Secret = {
+      apiVersion: 'v1',
+      kind: 'Secret',
       metadata: {
         name: this.options.secretName,
         namespace: this.options.namespace,
@@ -264,13 +262,9 @@ export class AutoCertificateSource extends EventEmitter<CertificateSourceEvents>
     };
     try {
       if (next.resourceVersion) {
-        await this.core.replaceNamespacedSecret({
-          namespace: this.options.namespace,
-          name: this.options.secretName,
-          body,
-        });
+        await this.kube.request('PUT', this.secretsPath(this.options.secretName), { body });
       } else {
-        await this.core.createNamespacedSecret({ namespace: this.options.namespace, body });
+        await this.kube.request('POST', this.secretsPath(), { body });
       }
     } catch (error) {
       // Someone else wrote first (a leader that has just lost the lease): read again next round.
@@ -280,7 +274,12 @@ export class AutoCertificateSource extends EventEmitter<CertificateSourceEvents>
   }
 
   private async publishCaBundle(caBundle: string): Promise<void> {
-    await publishCaBundle(this.admission, this.options.webhookConfigName, caBundle);
+    await publishCaBundle(this.kube, this.options.webhookConfigName, caBundle);
+  }
+
+  private secretsPath(name?: string): string {
+    const base = `/api/v1/namespaces/${encodeURIComponent(this.options.namespace)}/secrets`;
+    return name === undefined ? base : `${base}/${encodeURIComponent(name)}`;
   }
 }
 

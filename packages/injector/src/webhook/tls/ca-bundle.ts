@@ -1,19 +1,19 @@
-import * as k8s from '@kubernetes/client-node';
-import { isNotFound } from '@vaultbridge/core';
+import type { V1MutatingWebhookConfiguration } from '@kubernetes/client-node';
+import { isNotFound, type KubeHttp } from '@vaultbridge/core';
 import { isSignedBy, splitPemBundle } from './certificates.ts';
+
+function configurationPath(name: string): string {
+  return `/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/${encodeURIComponent(name)}`;
+}
 
 /**
  * Patches `caBundle` into every webhook of a MutatingWebhookConfiguration that does not have it yet
  * (vault-k8s patches only `webhooks[0]`). A configuration that is not installed yet is left alone.
  */
-export async function publishCaBundle(
-  admission: k8s.AdmissionregistrationV1Api,
-  webhookConfigName: string,
-  caBundle: string,
-): Promise<void> {
-  let config: k8s.V1MutatingWebhookConfiguration;
+export async function publishCaBundle(kube: KubeHttp, webhookConfigName: string, caBundle: string): Promise<void> {
+  let config: V1MutatingWebhookConfiguration;
   try {
-    config = await admission.readMutatingWebhookConfiguration({ name: webhookConfigName });
+    config = await kube.get<V1MutatingWebhookConfiguration>(configurationPath(webhookConfigName));
   } catch (error) {
     if (isNotFound(error)) return;
     throw error;
@@ -25,24 +25,20 @@ export async function publishCaBundle(
       : [{ op: 'add', path: `/webhooks/${index}/clientConfig/caBundle`, value: wanted }],
   );
   if (patch.length === 0) return;
-  await admission.patchMutatingWebhookConfiguration(
-    { name: webhookConfigName, body: patch },
-    k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.JsonPatch),
-  );
+  await kube.request('PATCH', configurationPath(webhookConfigName), {
+    body: patch,
+    contentType: 'application/json-patch+json',
+  });
 }
 
 /**
  * Whether every webhook of the configuration has a caBundle holding a CA that signed `leafPem`, i.e.
  * the API server can verify it. A configuration that is missing or has no webhooks cannot call anyone.
  */
-export async function caBundleTrusts(
-  admission: k8s.AdmissionregistrationV1Api,
-  webhookConfigName: string,
-  leafPem: string,
-): Promise<boolean> {
-  let config: k8s.V1MutatingWebhookConfiguration;
+export async function caBundleTrusts(kube: KubeHttp, webhookConfigName: string, leafPem: string): Promise<boolean> {
+  let config: V1MutatingWebhookConfiguration;
   try {
-    config = await admission.readMutatingWebhookConfiguration({ name: webhookConfigName });
+    config = await kube.get<V1MutatingWebhookConfiguration>(configurationPath(webhookConfigName));
   } catch (error) {
     if (isNotFound(error)) return false;
     throw error;

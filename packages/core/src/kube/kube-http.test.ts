@@ -1,0 +1,126 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { KubeConfigError } from './errors.ts';
+import { inClusterCredentials, KubeApiError, KubeHttp, serviceAccountDir } from './kube-http.ts';
+
+function serviceAccountRoot(token: string, ca = 'ca-pem'): string {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kube-http-'));
+  fs.mkdirSync(path.join(root, serviceAccountDir), { recursive: true });
+  fs.writeFileSync(path.join(root, serviceAccountDir, 'token'), token);
+  fs.writeFileSync(path.join(root, serviceAccountDir, 'ca.crt'), ca);
+  return root;
+}
+
+describe('inClusterCredentials (as client-node loadFromCluster)', () => {
+  test('builds the server URL from the service env: https, http for 80/8080/8001, IPv6 in brackets', async () => {
+    const root = serviceAccountRoot('t');
+    const server = async (host: string, port: string) =>
+      (await inClusterCredentials({ root, env: { KUBERNETES_SERVICE_HOST: host, KUBERNETES_SERVICE_PORT: port } })())
+        .server;
+    expect(await server('10.0.0.1', '443')).toBe('https://10.0.0.1:443');
+    expect(await server('10.0.0.1', '8080')).toBe('http://10.0.0.1:8080');
+    expect(await server('fd00::1', '443')).toBe('https://[fd00::1]:443');
+  });
+
+  test('sends the token file as a bearer token and re-reads it once it is more than 60 s old', async () => {
+    const root = serviceAccountRoot('first\n');
+    let now = 1_000_000;
+    const credentials = inClusterCredentials({
+      root,
+      env: { KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_SERVICE_PORT: '443' },
+      now: () => now,
+    });
+    expect((await credentials()).headers.Authorization).toBe('Bearer first');
+    fs.writeFileSync(path.join(root, serviceAccountDir, 'token'), 'second');
+    now += 60_000;
+    expect((await credentials()).headers.Authorization).toBe('Bearer first');
+    now += 1;
+    expect((await credentials()).headers.Authorization).toBe('Bearer second');
+    // The CA is read on every request, as client-node's bufferFromFileOrString does.
+    fs.writeFileSync(path.join(root, serviceAccountDir, 'ca.crt'), 'rotated-ca');
+    expect(String((await credentials()).ca)).toBe('rotated-ca');
+  });
+
+  test('outside a pod, or without the token file, the error names what is missing', async () => {
+    expect(() => inClusterCredentials({ env: {} })).toThrow(/KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT/);
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kube-http-'));
+    const credentials = inClusterCredentials({
+      root,
+      env: { KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_SERVICE_PORT: '443' },
+    });
+    await expect(credentials()).rejects.toThrow(KubeConfigError);
+    await expect(credentials()).rejects.toThrow(`${root}${serviceAccountDir}/token: ENOENT`);
+  });
+});
+
+describe('KubeHttp requests', () => {
+  let server: http.Server;
+  let port: number;
+  const seen: { method?: string; url?: string; headers: http.IncomingHttpHeaders; body: string }[] = [];
+
+  beforeAll(async () => {
+    server = http.createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        seen.push({ method: request.method, url: request.url, headers: request.headers, body });
+        if (request.url === '/hang') return; // never answers
+        if (request.url === '/missing') {
+          response.writeHead(404, { 'Content-Type': 'application/json' });
+          response.end(JSON.stringify({ kind: 'Status', reason: 'NotFound', message: 'secrets "x" not found' }));
+          return;
+        }
+        response.writeHead(200, { 'Content-Type': 'application/json' });
+        response.end(JSON.stringify({ ok: true }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  const client = (deadlineMs = 30_000) =>
+    new KubeHttp(async () => ({ server: `http://127.0.0.1:${port}`, headers: { Authorization: 'Bearer tok' } }), {
+      deadlineMs,
+    });
+
+  test('sends JSON with the credentials and the patch content type', async () => {
+    const kube = client();
+    const answer = await kube.request<{ ok: boolean }>('PATCH', '/apis/x', {
+      body: [{ op: 'add', path: '/a', value: 1 }],
+      contentType: 'application/json-patch+json',
+    });
+    kube.close();
+    expect(answer).toEqual({ ok: true });
+    const last = seen.at(-1)!;
+    expect([last.method, last.url, last.headers.authorization, last.headers['content-type'], last.body]).toEqual([
+      'PATCH',
+      '/apis/x',
+      'Bearer tok',
+      'application/json-patch+json',
+      '[{"op":"add","path":"/a","value":1}]',
+    ]);
+  });
+
+  test('a non-2xx answer is a KubeApiError with the status and reason, without the token', async () => {
+    const kube = client();
+    const error = await kube.get('/missing').catch((e: unknown) => e);
+    kube.close();
+    expect(error).toBeInstanceOf(KubeApiError);
+    expect([(error as KubeApiError).status, (error as KubeApiError).reason]).toEqual([404, 'NotFound']);
+    expect(String((error as Error).message)).not.toContain('tok');
+  });
+
+  test('a call the API server never answers fails at the deadline, naming it', async () => {
+    const kube = client(300);
+    await expect(kube.get('/hang')).rejects.toThrow('GET /hang: no answer from the API server within 300 ms');
+    kube.close();
+  });
+});

@@ -1,0 +1,336 @@
+// A small Kubernetes API client on node:https: JSON in and out, one keep-alive agent per TLS identity, a
+// deadline on every call. For services that make a handful of kinds of request and should not load
+// @kubernetes/client-node for them: the webhook's TLS-auto (its Secret, Lease and webhook configuration)
+// and its annotation-defaults ConfigMap. client-node with undici costs ~10 MiB RSS beyond what Node's own
+// modules cost, ~26 MiB on a bare node (tools/bench/import-cost.ts); this is ~20 KiB of bundle.
+//
+// The transport is the operator's KubeJson write path (packages/operator/src/runtime/kube-json.ts) made
+// independent of client-node: credentials come either from the pod's service account, read exactly as
+// client-node's in-cluster config reads it (KubeConfig.loadFromCluster + FileAuth), or from a KubeConfig
+// the caller already holds (its applyToHTTPSOptions, a method call: nothing is imported).
+import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import tls from 'node:tls';
+import { HttpProxyAgent, HttpsProxyAgent } from 'hpagent';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfigError, KubeError } from './errors.ts';
+
+/** Where client-node's in-cluster config finds the pod's service account (the same paths). */
+export const serviceAccountDir = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+/** Every API call has a deadline; a caller's signal can only shorten it. */
+export const KUBE_HTTP_DEADLINE_MS = 30_000;
+
+/** Distinct TLS identities kept open at once (a CA or client certificate rotation makes a second one). */
+const MAX_AGENTS = 4;
+
+/** What one request is sent with: the server and the TLS material and headers that authenticate it. */
+export interface KubeCredentials {
+  server: string;
+  ca?: Buffer | string | undefined;
+  cert?: Buffer | string | undefined;
+  key?: Buffer | string | undefined;
+  servername?: string | undefined;
+  rejectUnauthorized?: boolean | undefined;
+  /** Authorization, Impersonate-User... */
+  headers: Record<string, string>;
+  /** user:password (basic auth), as client-node sends it. */
+  auth?: string | undefined;
+  /** The kubeconfig cluster's proxy-url (http or https; client-node tunnels through it with hpagent too). */
+  proxyUrl?: string | undefined;
+}
+
+/** A failed API call that the API server answered: its HTTP status and the Status it sent (never the request body). */
+export class KubeApiError extends KubeError {
+  override readonly code = 'KUBE_API';
+  readonly status: number;
+  /** The API's Status reason (NotFound, Conflict, AlreadyExists...), when it sent one. */
+  readonly reason: string | undefined;
+
+  constructor(method: string, path: string, status: number, answer: unknown) {
+    const statusObject = (answer ?? {}) as { reason?: unknown; message?: unknown };
+    const reason = typeof statusObject.reason === 'string' ? statusObject.reason : undefined;
+    const detail = typeof statusObject.message === 'string' ? `: ${statusObject.message}` : '';
+    super(`Kubernetes API answered ${status}${reason ? ` ${reason}` : ''} to ${method} ${path}${detail}`);
+    this.status = status;
+    this.reason = reason;
+  }
+}
+
+export interface KubeRequestOptions {
+  body?: unknown;
+  /** Default application/json; patches name their strategy (application/merge-patch+json, application/json-patch+json). */
+  contentType?: string;
+  /** Aborts the call earlier than the deadline. */
+  signal?: AbortSignal;
+}
+
+export interface KubeHttpOptions {
+  deadlineMs?: number;
+  /** Sockets to the API server at once per identity; calls beyond it wait for one. */
+  maxSockets?: number;
+  /** The namespace the credentials belong to (in-cluster: the service account's), for callers that default to it. */
+  namespace?: string;
+}
+
+/**
+ * The in-cluster connection as client-node's KubeConfig.loadFromCluster builds it: the server from
+ * KUBERNETES_SERVICE_HOST/PORT (http for ports 80, 8080 and 8001, IPv6 in brackets), the CA file read on
+ * every request (client-node's bufferFromFileOrString), and the token file re-read once it is more than
+ * 60 s old (client-node's FileAuth, as client-go), so a rotated projected token is picked up. `root`
+ * prefixes the paths (client-node's pathPrefix), `env` stands in for process.env (tests).
+ */
+export function inClusterCredentials(
+  options: { root?: string; env?: NodeJS.ProcessEnv; now?: () => number } = {},
+): () => Promise<KubeCredentials> {
+  const env = options.env ?? process.env;
+  const now = options.now ?? Date.now;
+  const host = env.KUBERNETES_SERVICE_HOST;
+  const port = env.KUBERNETES_SERVICE_PORT;
+  if (!host || !port)
+    throw new KubeConfigError(
+      'not running in a pod: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set; pass a kubeconfig instead',
+    );
+  const scheme = port === '80' || port === '8080' || port === '8001' ? 'http' : 'https';
+  const server = `${scheme}://${net.isIPv6(host) ? `[${host}]` : host}:${port}`;
+  const dir = `${options.root ?? ''}${serviceAccountDir}`;
+  const tokenFile = `${dir}/token`;
+  const caFile = `${dir}/ca.crt`;
+  let token: { value: string; readAt: number } | undefined;
+  return async (): Promise<KubeCredentials> => {
+    if (token === undefined || now() - token.readAt > 60_000) {
+      try {
+        token = { value: (await fs.promises.readFile(tokenFile, 'utf8')).trim(), readAt: now() };
+      } catch (error) {
+        throw new KubeConfigError(
+          `cannot read the service account token ${tokenFile}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+        );
+      }
+    }
+    let ca: Buffer;
+    try {
+      ca = await fs.promises.readFile(caFile);
+    } catch (error) {
+      throw new KubeConfigError(
+        `cannot read the service account CA ${caFile}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      );
+    }
+    const headers: Record<string, string> = {};
+    if (token.value) headers.Authorization = `Bearer ${token.value}`;
+    return { server, ca, headers };
+  };
+}
+
+/** The namespace file of the in-cluster service account, or undefined when there is none. */
+export function inClusterNamespace(root = ''): string | undefined {
+  try {
+    return fs.readFileSync(`${root}${serviceAccountDir}/namespace`, 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Credentials from a KubeConfig the caller holds, through its own applyToHTTPSOptions on every request
+ * (bearer token, exec and token-file auth providers, client certificates re-read, TLS server name). An
+ * http(s) proxy-url is tunnelled through as client-node does (hpagent); a socks one is refused by name.
+ */
+export function kubeConfigCredentials(config: KubeConfig): () => Promise<KubeCredentials> {
+  return async () => {
+    const cluster = config.getCurrentCluster();
+    if (!cluster?.server) throw new KubeConfigError('the kubeconfig has no current cluster with a server URL');
+    if (cluster.proxyUrl && !/^https?:/.test(cluster.proxyUrl))
+      throw new KubeConfigError(
+        `the kubeconfig's cluster ${cluster.name} has a proxy-url this client cannot use (only http and https proxies): ${new URL(cluster.proxyUrl).protocol}`,
+      );
+    const options: https.RequestOptions = {};
+    await config.applyToHTTPSOptions(options);
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(options.headers ?? {})) {
+      if (typeof value === 'string') headers[name] = value;
+    }
+    return {
+      server: cluster.server,
+      ca: options.ca as Buffer | string | undefined,
+      cert: options.cert as Buffer | string | undefined,
+      key: options.key as Buffer | string | undefined,
+      servername: options.servername ?? undefined,
+      rejectUnauthorized: options.rejectUnauthorized,
+      headers,
+      auth: options.auth ?? undefined,
+      proxyUrl: cluster.proxyUrl,
+    };
+  };
+}
+
+function sameMaterial(a: KubeCredentials, b: KubeCredentials): boolean {
+  const eq = (x: Buffer | string | undefined, y: Buffer | string | undefined) =>
+    x === y || (x !== undefined && y !== undefined && Buffer.from(x).equals(Buffer.from(y)));
+  return (
+    a.server === b.server &&
+    a.proxyUrl === b.proxyUrl &&
+    eq(a.ca, b.ca) &&
+    eq(a.cert, b.cert) &&
+    eq(a.key, b.key) &&
+    a.servername === b.servername &&
+    a.rejectUnauthorized === b.rejectUnauthorized
+  );
+}
+
+export class KubeHttp {
+  readonly namespace: string | undefined;
+  private readonly credentials: () => Promise<KubeCredentials>;
+  private readonly deadlineMs: number;
+  private readonly maxSockets: number;
+  /** Keep-alive agents by TLS identity, newest last. */
+  private agents: { material: KubeCredentials; agent: http.Agent }[] = [];
+
+  constructor(credentials: () => Promise<KubeCredentials>, options: KubeHttpOptions = {}) {
+    this.credentials = credentials;
+    this.deadlineMs = options.deadlineMs ?? KUBE_HTTP_DEADLINE_MS;
+    this.maxSockets = options.maxSockets ?? 8;
+    this.namespace = options.namespace;
+  }
+
+  /** The pod's service account, as client-node's in-cluster config. */
+  static inCluster(options: { root?: string; env?: NodeJS.ProcessEnv } & KubeHttpOptions = {}): KubeHttp {
+    return new KubeHttp(inClusterCredentials(options), {
+      ...options,
+      namespace: options.namespace ?? inClusterNamespace(options.root),
+    });
+  }
+
+  /** The current context of a KubeConfig the caller already loaded. */
+  static fromKubeConfig(config: KubeConfig, options: KubeHttpOptions = {}): KubeHttp {
+    const namespace = config.getContextObject(config.getCurrentContext())?.namespace;
+    return new KubeHttp(kubeConfigCredentials(config), {
+      ...options,
+      ...(options.namespace === undefined && namespace ? { namespace } : {}),
+    });
+  }
+
+  get<T>(path: string, signal?: AbortSignal): Promise<T> {
+    return this.request<T>('GET', path, signal ? { signal } : {});
+  }
+
+  /** Sends `method path` and returns the parsed JSON answer; throws KubeApiError for a non-2xx answer. */
+  async request<T>(method: string, path: string, options: KubeRequestOptions = {}): Promise<T> {
+    const credentials = await this.credentials();
+    const url = new URL(`${credentials.server.replace(/\/+$/, '')}${path}`);
+    const text = options.body === undefined ? undefined : JSON.stringify(options.body);
+    const headers: http.OutgoingHttpHeaders = { ...credentials.headers, Accept: 'application/json' };
+    if (text !== undefined) {
+      headers['Content-Type'] = options.contentType ?? 'application/json';
+      headers['Content-Length'] = Buffer.byteLength(text);
+    }
+    const secure = url.protocol === 'https:';
+    const deadline = AbortSignal.timeout(this.deadlineMs);
+    const signal = options.signal ? AbortSignal.any([deadline, options.signal]) : deadline;
+    const { status, answer } = await new Promise<{ status: number; answer: string }>((resolve, reject) => {
+      const request = (secure ? https : http).request(
+        {
+          method,
+          hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+          port: url.port,
+          path: `${url.pathname}${url.search}`,
+          headers,
+          agent: this.agentFor(credentials, secure),
+          ...(credentials.auth ? { auth: credentials.auth } : {}),
+          signal,
+        },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('end', () =>
+            resolve({ status: response.statusCode ?? 0, answer: Buffer.concat(chunks).toString('utf8') }),
+          );
+          response.on('error', reject);
+        },
+      );
+      request.on('error', (error) =>
+        reject(
+          signal.aborted && deadline.aborted
+            ? new KubeError(`${method} ${path}: no answer from the API server within ${this.deadlineMs} ms`, {
+                cause: error,
+              })
+            : error,
+        ),
+      );
+      request.end(text);
+    });
+    let parsed: unknown;
+    try {
+      parsed = answer === '' ? undefined : (JSON.parse(answer) as unknown);
+    } catch {
+      if (status >= 200 && status < 300)
+        throw new KubeError(`${method} ${path}: the API server answered ${status} with a body that is not JSON`);
+      parsed = undefined;
+    }
+    if (status >= 200 && status < 300) return parsed as T;
+    throw new KubeApiError(method, path, status, parsed);
+  }
+
+  /** Closes the kept-alive sockets (idle ones would otherwise hold a process open only until they time out). */
+  close(): void {
+    for (const { agent } of this.agents) agent.destroy();
+    this.agents = [];
+  }
+
+  /** One keep-alive agent, and one OpenSSL context, per TLS identity: a rotated CA or certificate gets a new one. */
+  private agentFor(material: KubeCredentials, secure: boolean): http.Agent {
+    const found = this.agents.find((entry) => sameMaterial(entry.material, material));
+    if (found) return found.agent;
+    let agent: http.Agent;
+    if (secure) {
+      const identity = {
+        ...(material.ca === undefined ? {} : { ca: material.ca }),
+        ...(material.cert === undefined ? {} : { cert: material.cert }),
+        ...(material.key === undefined ? {} : { key: material.key }),
+      };
+      const agentOptions = {
+        keepAlive: true,
+        maxSockets: this.maxSockets,
+        maxFreeSockets: 2,
+        ...identity,
+        secureContext: tls.createSecureContext(identity),
+        ...(material.servername ? { servername: material.servername } : {}),
+        ...(material.rejectUnauthorized === undefined ? {} : { rejectUnauthorized: material.rejectUnauthorized }),
+      };
+      agent = material.proxyUrl
+        ? new HttpsProxyAgent({ ...agentOptions, proxy: material.proxyUrl })
+        : new https.Agent(agentOptions);
+    } else {
+      const agentOptions = { keepAlive: true, maxSockets: this.maxSockets, maxFreeSockets: 2 };
+      agent = material.proxyUrl
+        ? new HttpProxyAgent({ ...agentOptions, proxy: material.proxyUrl })
+        : new http.Agent(agentOptions);
+    }
+    this.agents.push({ material, agent });
+    if (this.agents.length > MAX_AGENTS) this.agents.shift()?.agent.destroy();
+    return agent;
+  }
+}
+
+/**
+ * A KubeHttp in client-node's loadFromDefault order: `path` when given, else $KUBECONFIG, else
+ * ~/.kube/config, else the in-cluster service account. Only the kubeconfig cases import client-node
+ * (to read the file and its auth providers), so a service in a pod never loads it.
+ * VAULTBRIDGE_SERVICE_ACCOUNT_ROOT prefixes the service-account paths (client-node's pathPrefix), so the
+ * benchmarks and tests run the in-cluster path outside a pod, as VAULTBRIDGE_AGENT_ROOT does for the agent.
+ */
+export async function loadKubeHttp(path?: string, options: KubeHttpOptions = {}): Promise<KubeHttp> {
+  const home = process.env.HOME ?? process.env.USERPROFILE;
+  const userConfig = home ? `${home}/.kube/config` : undefined;
+  if (path || process.env.KUBECONFIG || (userConfig !== undefined && fs.existsSync(userConfig))) {
+    const { loadKubeConfig } = await import('./kubeconfig.ts');
+    return KubeHttp.fromKubeConfig(loadKubeConfig(path), options);
+  }
+  const root = process.env.VAULTBRIDGE_SERVICE_ACCOUNT_ROOT ?? '';
+  if (!fs.existsSync(`${root}${serviceAccountDir}/token`))
+    throw new KubeConfigError(
+      `no kubeconfig ($KUBECONFIG, ~/.kube/config) and no in-cluster service account token at ${root}${serviceAccountDir}/token`,
+    );
+  return KubeHttp.inCluster({ ...options, root });
+}
