@@ -6,7 +6,7 @@ import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { vaultHealth, VaultError, type Logger } from '@vaultbridge/core';
 import { OUR_API, type ApiGroup, type Condition } from '../api/common.ts';
 import { kinds } from '../api/crds.ts';
-import { sameConditions, setConditions, type ConditionInput } from '../runtime/conditions.ts';
+import { failedConditions, sameConditions, setConditions, type ConditionInput } from '../runtime/conditions.ts';
 import type { EventRecorder } from '../runtime/events.ts';
 import type { ReconcileResult } from '../runtime/queue.ts';
 import { isConflict, isNotFound } from '@vaultbridge/core';
@@ -104,29 +104,7 @@ export class ConnectionStatusController {
         object,
         false,
         failure.reason,
-        [
-          {
-            type: conditionType,
-            status: 'False',
-            reason: failure.reason,
-            message: failure.message,
-            observedGeneration: generation,
-          },
-          {
-            type: 'Healthy',
-            status: 'False',
-            reason: failure.reason,
-            message: failure.message,
-            observedGeneration: generation,
-          },
-          {
-            type: 'Ready',
-            status: 'False',
-            reason: failure.reason,
-            message: failure.message,
-            observedGeneration: generation,
-          },
-        ],
+        failedConditions([conditionType, 'Healthy', 'Ready'], failure, generation),
         this.instantUpdatesCondition(key, generation),
       ).catch((statusError: unknown) =>
         this.options.logger.warn({ err: statusError }, 'could not write the failure status'),

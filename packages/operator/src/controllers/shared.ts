@@ -20,7 +20,7 @@ import type { Logger } from '@vaultbridge/core';
 import type { ReconcileResult } from '../runtime/queue.ts';
 import { kinds } from '../api/crds.ts';
 import type { RolloutRestartTarget } from '../api/sync-target.ts';
-import { setConditions, type ConditionInput } from '../runtime/conditions.ts';
+import { failedConditions, setConditions, type ConditionInput } from '../runtime/conditions.ts';
 import type { EventRecorder, EventSubject } from '../runtime/events.ts';
 import { rolloutRestartAll } from '../workloads/rollout-restart.ts';
 import type { RestartBatcher, RestartOutcome } from '../workloads/restart-batcher.ts';
@@ -382,27 +382,7 @@ export async function failReconcile<O extends Subject & { metadata: Subject['met
   // SecretSynced=False from the first failure on, as VSO: tools (and the Synced printer column) read it.
   const conditions: ConditionInput[] = [
     ...(more.conditions ?? []),
-    {
-      type: 'SecretSynced',
-      status: 'False',
-      reason: failure.reason,
-      message: failure.message,
-      observedGeneration: generation,
-    },
-    {
-      type: 'Healthy',
-      status: 'False',
-      reason: failure.reason,
-      message: failure.message,
-      observedGeneration: generation,
-    },
-    {
-      type: 'Ready',
-      status: 'False',
-      reason: failure.reason,
-      message: failure.message,
-      observedGeneration: generation,
-    },
+    ...failedConditions(['SecretSynced', 'Healthy', 'Ready'], failure, generation),
   ];
   try {
     await writeStatus(object, {

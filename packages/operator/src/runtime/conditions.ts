@@ -26,6 +26,21 @@ export function setConditions(
   return result;
 }
 
+/** The same failure as condition `status: False` of each type (e.g. SecretSynced, Healthy and Ready at once). */
+export function failedConditions(
+  types: readonly string[],
+  failure: { reason: string; message: string },
+  observedGeneration: number,
+): ConditionInput[] {
+  return types.map((type) => ({
+    type,
+    status: 'False',
+    reason: failure.reason,
+    message: failure.message,
+    observedGeneration,
+  }));
+}
+
 export function sameConditions(a: Condition[] | undefined, b: Condition[] | undefined): boolean {
   return JSON.stringify(a ?? []) === JSON.stringify(b ?? []);
 }
