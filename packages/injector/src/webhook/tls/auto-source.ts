@@ -3,15 +3,7 @@ import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { V1Secret } from '@kubernetes/client-node';
 import { isConflict, isNotFound, LeaseLock, type KubeHttp } from '@vaultbridge/core';
-import {
-  generateCertificateAuthority,
-  isSignedBy,
-  issueServingCertificate,
-  needsRotation,
-  splitPemBundle,
-  certificateTimes,
-  type PemKeyPair,
-} from './certificates.ts';
+import { isSignedBy, needsRotation, splitPemBundle, certificateTimes, type PemKeyPair } from './certificates.ts';
 import { caBundleTrusts, publishCaBundle } from './ca-bundle.ts';
 import type { CertificateSource, CertificateSourceEvents, ServingCertificate } from './source.ts';
 
@@ -201,7 +193,10 @@ export class AutoCertificateSource extends EventEmitter<CertificateSourceEvents>
     const newestCa = cas[0];
     let next: StoredCertificates | undefined;
 
+    // The generator (and @peculiar/x509 with it) only when a certificate is to be made: most rounds make none.
+    const issuer = () => import('./issuer.ts');
     if (!stored || !newestCa || !stored.caKeyPem) {
+      const { generateCertificateAuthority, issueServingCertificate } = await issuer();
       // First start (or a broken Secret): a fresh CA is trusted at once, nothing else exists yet.
       const ca = await generateCertificateAuthority(o.caValidityMs / hour, now);
       const leaf = await issueServingCertificate(ca, o.hosts, o.leafValidityMs / hour, now);
@@ -214,6 +209,7 @@ export class AutoCertificateSource extends EventEmitter<CertificateSourceEvents>
       };
     } else if (needsRotation(newestCa, o.rotateFraction, now)) {
       // Stage 1 of a CA rotation: publish the new CA beside the still-valid old ones; the leaf stays.
+      const { generateCertificateAuthority } = await issuer();
       const ca = await generateCertificateAuthority(o.caValidityMs / hour, now);
       const stillValid = cas.filter((pem) => certificateTimes(pem).notAfter.getTime() > now);
       next = { ...stored, caBundle: [ca.certPem, ...stillValid].join(''), caKeyPem: ca.keyPem, caPublishedAt: now };
@@ -226,6 +222,7 @@ export class AutoCertificateSource extends EventEmitter<CertificateSourceEvents>
         !sameHosts(stored.certPem, o.hosts);
       if ((leafDue || !leafFromNewest) && caSettled) {
         // Stage 2 (or a plain leaf renewal): sign with the newest CA once every API server trusts it.
+        const { issueServingCertificate } = await issuer();
         const leaf = await issueServingCertificate(
           { certPem: newestCa, keyPem: stored.caKeyPem },
           o.hosts,
