@@ -1,7 +1,7 @@
 // Typed errors of the provider, each with a stable `code` and the gRPC status it maps to.
 // Messages name the field or object and the fix; they never carry a secret value or a token.
 import { status } from '@grpc/grpc-js';
-import { VaultError } from '@vaultbridge/core';
+import { VaultError, type ConfigIssue } from '@vaultbridge/core';
 
 /** What stands in the driver's error for the text of Vault's `errors[]`. */
 export const withheldVaultText = "Vault's message withheld, see the provider log";
@@ -21,11 +21,8 @@ export function withoutVaultText(error: unknown, message: string): string {
   return out;
 }
 
-export interface ConfigIssue {
-  /** The parameter, e.g. `roleName` or `objects[1].filePermission`. */
-  field: string;
-  message: string;
-}
+/** One bad parameter (`roleName`, `objects[1].filePermission`) and what is wrong: core's issue shape. */
+export type { ConfigIssue } from '@vaultbridge/core';
 
 /** The SecretProviderClass parameters or the mount request cannot be used as given. */
 export class MountConfigError extends Error {
