@@ -2,8 +2,8 @@
 // (its Secret, its lease from VSO's own Vault token, its status as VSO writes it, `secretMAC` keyed with
 // VSO's HMAC key in a Secret shaped as VSO's `vso-cc-storage-hmac-key`) is taken over with zero new
 // database credentials, counted at the stack's counting proxy. A twin whose MAC VSO's key does not
-// verify gets new credentials (one request), so the check is what decides. Real kube-apiserver, Vault
-// 1.13 and PostgreSQL; the operator in-process.
+// verify gets new credentials (one request), so the check is what decides. The same for a VaultPKISecret:
+// VSO's certificate is kept. Real kube-apiserver, Vault 1.13 and PostgreSQL; the operator in-process.
 import { randomBytes, createHmac } from 'node:crypto';
 import { CoreV1Api, CustomObjectsApi, type V1Secret } from '@kubernetes/client-node';
 import { createLogger, goJsonString } from '@vaultbridge/core';
@@ -135,7 +135,10 @@ beforeAll(async () => {
   await stack.createNamespace(namespace);
   await stack.createNamespace(vsoNamespace);
   await stack.createServiceAccount(namespace, 'app');
-  await stack.writePolicy(namespace, `path "${layout.databaseMount}/creds/${role}" { capabilities = ["read"] }`);
+  await stack.writePolicy(
+    namespace,
+    `path "${layout.databaseMount}/creds/${role}" { capabilities = ["read"] }\npath "${layout.pkiMount}/issue/${layout.pkiRole}" { capabilities = ["update"] }`,
+  );
   await stack.vaultAdmin.write(`${layout.databaseMount}/roles/${role}`, {
     db_name: layout.databaseConnection,
     default_ttl: '1h',
@@ -235,4 +238,108 @@ test("a VaultDynamicSecret VSO synced is taken over with its lease and zero new 
   expect(taken.status?.lastRenewalTime).toBeGreaterThan(Math.floor(Date.now() / 1000) - 60);
   const events = await core.listNamespacedEvent({ namespace, fieldSelector: 'involvedObject.name=vso-db' });
   expect(events.items.map((event) => event.reason)).toContain('SecretAdopted');
+});
+
+test('a VaultPKISecret VSO synced keeps its certificate: no request to issue one', async () => {
+  const issueRequests = async (): Promise<number> =>
+    Object.entries((await stack.requestCounts()).byRoute)
+      .filter(([route]) => route.includes(`/${layout.pkiMount}/issue/${layout.pkiRole}`))
+      .reduce((sum, [, count]) => sum + count, 0);
+  // VSO left the object with its status long before this operator starts: the first test's one is stopped.
+  await operator?.stop();
+  operator = undefined;
+  const before = await issueRequests();
+  // VSO's certificate (issued with the root token, bypassing the counting proxy) and its Secret.
+  const issued = await stack.vaultAdmin.write<{ data: Record<string, unknown> }>(
+    `${layout.pkiMount}/issue/${layout.pkiRole}`,
+    { common_name: `vso.${layout.pkiDomain}`, ttl: '1h' },
+  );
+  const fields = issued.data as { certificate: string; private_key: string; serial_number: string; expiration: number };
+  const data = Object.fromEntries(
+    Object.entries({
+      certificate: fields.certificate,
+      private_key: fields.private_key,
+      serial_number: fields.serial_number,
+      expiration: String(fields.expiration),
+      _raw: JSON.stringify(issued.data),
+    }).map(([key, value]) => [key, Buffer.from(value).toString('base64')]),
+  );
+  const created = (await custom.createNamespacedCustomObject({
+    ...VSO_API,
+    namespace,
+    plural: 'vaultpkisecrets',
+    body: {
+      apiVersion: `${VSO_API.group}/${VSO_API.version}`,
+      kind: 'VaultPKISecret',
+      metadata: { name: 'vso-pki' },
+      spec: {
+        vaultAuthRef: 'auth',
+        mount: layout.pkiMount,
+        role: layout.pkiRole,
+        commonName: `vso.${layout.pkiDomain}`,
+        ttl: '1h',
+        destination: { create: true, name: 'vso-pki' },
+      },
+    },
+  })) as Vds;
+  await custom.replaceNamespacedCustomObjectStatus({
+    ...VSO_API,
+    namespace,
+    plural: 'vaultpkisecrets',
+    name: 'vso-pki',
+    body: {
+      ...created,
+      status: {
+        lastGeneration: created.metadata.generation,
+        serialNumber: fields.serial_number,
+        expiration: fields.expiration,
+        lastRotation: Math.floor(Date.now() / 1000) - 60,
+        secretMAC: vsoMac(vsoKey, data),
+        valid: true,
+        error: '',
+      },
+    },
+  });
+  await core.createNamespacedSecret({
+    namespace,
+    body: {
+      metadata: {
+        name: 'vso-pki',
+        labels: {
+          'app.kubernetes.io/managed-by': 'hashicorp-vso',
+          'secrets.hashicorp.com/vso-ownerRefUID': created.metadata.uid,
+        },
+        ownerReferences: [
+          {
+            apiVersion: 'secrets.hashicorp.com/v1beta1',
+            kind: 'VaultPKISecret',
+            name: 'vso-pki',
+            uid: created.metadata.uid,
+          },
+        ],
+      },
+      data,
+    },
+  });
+  operator = await startOperator({
+    kubeConfig,
+    logger: createLogger({ name: 'vso-adopt-e2e', level: 'warn' }),
+    operatorNamespace: namespace,
+    backoff: { baseDelayMs: 200, maxDelayMs: 2000 },
+    serveVsoApiGroup: true,
+  });
+  const taken = await waitFor('vso-pki adopted', async () => {
+    const object = (await custom.getNamespacedCustomObject({
+      ...VSO_API,
+      namespace,
+      plural: 'vaultpkisecrets',
+      name: 'vso-pki',
+    })) as Vds & { status?: { serialNumber?: string } };
+    return object.status?.conditions?.find((c) => c.type === 'SecretSynced')?.reason === 'Adopted' && object;
+  });
+  expect(await issueRequests()).toBe(before);
+  expect(taken.status?.serialNumber).toBe(fields.serial_number);
+  const secret = await core.readNamespacedSecret({ namespace, name: 'vso-pki' });
+  expect(decode(secret, 'serial_number')).toBe(fields.serial_number);
+  expect(secret.metadata?.labels?.['app.kubernetes.io/managed-by']).toBe('vaultbridge-operator');
 });

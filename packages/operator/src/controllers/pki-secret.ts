@@ -93,6 +93,8 @@ export interface PkiSecretControllerOptions {
   transformations?: (namespace: string, name: string) => SecretTransformation | undefined;
   /** The API group served (VSO group mode: VSO's); ours when absent. */
   api?: ApiGroup;
+  /** VSO group mode: VSO's HMAC key; a certificate VSO synced (its MAC verified) is kept, not re-issued. */
+  vsoMacKey?: Buffer;
 }
 
 /** When to re-issue, in epoch ms. */
@@ -192,6 +194,7 @@ export class PkiSecretController {
         status.secretMAC,
       );
       let reason: PkiIssueReason | undefined;
+      let syncedByVso = false;
       if (!status.serialNumber || status.expiration === undefined) reason = 'InitialSync';
       else if (status.lastGeneration !== generation) reason = 'ResourceUpdated';
       else if (
@@ -203,8 +206,14 @@ export class PkiSecretController {
       else if (
         status.secretMAC !== undefined &&
         status.secretMAC !== secretMac(this.options.macKey, existing.data ?? {})
-      )
-        reason = 'SecretDataDrift';
+      ) {
+        // VSO synced it last and nothing changed since: the certificate is kept (VSO group mode).
+        syncedByVso =
+          this.options.vsoMacKey !== undefined &&
+          status.secretMAC === secretMac(this.options.vsoMacKey, existing.data ?? {});
+        if (!syncedByVso) reason = 'SecretDataDrift';
+      }
+      if (reason === undefined && syncedByVso) return await this.adopt(object, spec, existing!, generation, logger);
       if (reason === undefined) {
         const renewAt = pkiRenewalPoint(status.lastRotation ?? 0, status.expiration!, spec.expiryOffsetMs);
         const now = this.now();
@@ -300,6 +309,51 @@ export class PkiSecretController {
     if (await this.writeStatus(object, status)) return { requeueAfterMs: 200 };
     const renewAt = pkiRenewalPoint(status.lastRotation!, data.expiration, spec.expiryOffsetMs);
     return { requeueAfterMs: Math.max(MIN_HORIZON_MS, Math.round((renewAt - now) * (1 - JITTER * Math.random()))) };
+  }
+
+  /**
+   * Takes over the certificate VSO issued (its status MAC verified with VSO's key): the Secret is
+   * relabelled as ours, data untouched, and status gets our MAC; renewal then follows its schedule.
+   */
+  private async adopt(
+    object: VaultPkiSecret,
+    spec: VaultPkiSecretSpec,
+    existing: V1Secret,
+    generation: number,
+    logger: Logger,
+  ): Promise<ReconcileResult> {
+    const namespace = object.metadata.namespace;
+    const owner: Owner = {
+      apiVersion: apiVersionOf(this.api),
+      kind: 'VaultPKISecret',
+      name: object.metadata.name,
+      uid: object.metadata.uid,
+    };
+    const data = existing.data ?? {};
+    const plan = planWrite(spec.destination, namespace, owner, data, existing);
+    if (plan.action === 'refuse') throw new ReconcileError(plan.reason, plan.message);
+    await writeDestination(this.core, namespace, spec.destination.name, plan, this.options.ownWrites);
+    const status = object.status!;
+    const message = `Took over the certificate VSO issued into Secret ${spec.destination.name} (serial ${status.serialNumber}; MAC checked with VSO's key), no new certificate`;
+    logger.info({ secretName: spec.destination.name, serial: status.serialNumber }, 'adopted what VSO synced');
+    await this.options.events?.record(object, 'Normal', 'SecretAdopted', message);
+    this.options.onResult?.('unchanged');
+    const next: VaultPkiSecretStatus = {
+      ...status,
+      secretMAC: secretMac(this.options.macKey, data),
+      valid: true,
+      error: '',
+      conditions: setConditions(status.conditions, [
+        { type: 'SecretSynced', status: 'True', reason: 'Adopted', message, observedGeneration: generation },
+        { type: 'Healthy', status: 'True', reason: 'Healthy', message, observedGeneration: generation },
+        { type: 'Ready', status: 'True', reason: 'Ready', message, observedGeneration: generation },
+      ]),
+    };
+    if (await this.writeStatus(object, next)) return { requeueAfterMs: 200 };
+    const renewAt = pkiRenewalPoint(status.lastRotation ?? 0, status.expiration!, spec.expiryOffsetMs);
+    return {
+      requeueAfterMs: Math.max(MIN_HORIZON_MS, Math.round((renewAt - this.now()) * (1 - JITTER * Math.random()))),
+    };
   }
 
   /** Issues through core (deadline, retries, the key registered with the log redactor); errors say what to fix. */
