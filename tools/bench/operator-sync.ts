@@ -71,9 +71,20 @@ function memoryMiB(child: ChildProcess): { rss: number; peak: number } {
   return { rss: kib('VmRSS') / 1024, peak: kib('VmHWM') / 1024 };
 }
 
+/**
+ * Called with the operator process at two points of the run: once every Secret holds its first value,
+ * and once every Secret holds the rotated one (the footprint benchmark samples memory there, and holds
+ * the steady state for a while after the sync).
+ */
+export interface OperatorBenchHooks {
+  afterSync?: (operator: ChildProcess) => Promise<void>;
+  afterRotation?: (operator: ChildProcess) => Promise<void>;
+}
+
 export async function benchOperatorSync(
   count = Number(process.env.BENCH_OPERATOR_SECRETS ?? 1000),
   refreshAfter = process.env.BENCH_OPERATOR_REFRESH_AFTER ?? '30s',
+  hooks: OperatorBenchHooks = {},
 ): Promise<OperatorBenchResult> {
   const rotate = process.env.BENCH_OPERATOR_ROTATION !== '0';
   const stack = await startStack();
@@ -179,6 +190,7 @@ export async function benchOperatorSync(
     const syncCpuMs = cpuMs(operator);
     const syncReconciles = await reconciles();
     const syncMemory = memoryMiB(operator);
+    await hooks.afterSync?.(operator);
 
     let rotation: OperatorBenchResult['rotation'];
     if (rotate) {
@@ -197,6 +209,7 @@ export async function benchOperatorSync(
         vaultRequestsPerSync: rotationRequests / Math.max(1, rotationReconciles),
         cpuMsPerSync: (cpuMs(operator) - cpuBeforeRotation) / Math.max(1, rotationReconciles),
       };
+      await hooks.afterRotation?.(operator);
     }
     const memory = memoryMiB(operator);
     if (secrets.restarts > 0)

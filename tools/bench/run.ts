@@ -14,6 +14,7 @@ import { benchWebhookFootprint, injectorNodeFlags, printWebhookFootprint } from 
 import { agentNodeFlags } from './agent-footprint.ts';
 import { shippedEnv, shippedNodeFlags } from './footprint.ts';
 import { measureImportCosts, printImportCosts, type ImportCost } from './import-cost.ts';
+import { benchOperatorFootprint, printOperatorFootprint } from './operator-footprint.ts';
 
 // `npm run bench -- webhook` runs only the named benchmarks (webhook, agent, csi, operator, instant,
 // templates); no names runs all of those. `footprint` runs every footprint check (issue 14), `footprint-csi` one
@@ -29,6 +30,7 @@ const known = [
   'footprint-csi',
   'footprint-agent',
   'footprint-webhook',
+  'footprint-operator',
   'import-cost',
 ];
 const argv = process.argv.slice(2);
@@ -98,6 +100,12 @@ if (footprint('webhook')) {
   const webhook = await benchWebhookFootprint(cgroupSeconds);
   printWebhookFootprint(webhook);
   results.webhookFootprint = webhook;
+}
+
+if (footprint('operator')) {
+  const operator = await benchOperatorFootprint(cgroupSeconds);
+  printOperatorFootprint(operator);
+  results.operatorFootprint = operator;
 }
 
 if (wanted.includes('import-cost')) {
