@@ -5,11 +5,15 @@
 // - the cache listener (agent-cache-enable): `/v1/…` proxied to Vault through the lease cache, and
 //   `/agent/v1/cache-clear` (cache/proxy.ts).
 // All bind to 127.0.0.1 only: nothing outside the pod reaches them. Those that name one address (quit
-// is on the cache listener's port, as in Vault Agent) share one server.
+// is on the cache listener's port, as in Vault Agent) share one server. The cache listener serves HTTPS
+// when its config has `tls` (agent-configmap's `listener "tcp"` with tls_cert_file/tls_key_file).
+import fs from 'node:fs/promises';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { SecureVersion } from 'node:tls';
 import type { Logger, MetricsRegistry } from '@vaultbridge/core';
-import type { AgentConfig } from './contract/index.ts';
+import type { AgentConfig, TlsMinVersion } from './contract/index.ts';
 
 /** What the metrics route serves: AgentMetrics's registry (agent-metrics.ts), built only when a listener serves it. */
 export interface MetricsSource {
@@ -24,6 +28,37 @@ export interface AgentListenersOptions {
   onQuit: () => void;
   /** Serves the cache listener's requests (config.cache); absent: no cache listener. */
   cache?: (request: http.IncomingMessage, response: http.ServerResponse) => Promise<void>;
+  /** The file the agent opens for a configured absolute path (AgentPaths.hostPath); default the path. */
+  hostPath?: (absolute: string) => string;
+}
+
+const NODE_TLS_VERSION: Readonly<Record<TlsMinVersion, SecureVersion>> = {
+  tls10: 'TLSv1',
+  tls11: 'TLSv1.1',
+  tls12: 'TLSv1.2',
+  tls13: 'TLSv1.3',
+};
+
+/** The cache listener's certificate and key, read once at start; an unreadable file is named. */
+async function listenerTls(
+  tls: NonNullable<NonNullable<AgentConfig['cache']>['tls']>,
+  hostPath: (absolute: string) => string,
+): Promise<https.ServerOptions> {
+  const read = async (file: string, field: string): Promise<Buffer> => {
+    try {
+      return await fs.readFile(hostPath(file));
+    } catch (error) {
+      throw new Error(
+        `cache listener: cannot read ${field} ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+        { cause: error },
+      );
+    }
+  };
+  return {
+    cert: await read(tls.certFile, 'tls_cert_file'),
+    key: await read(tls.keyFile, 'tls_key_file'),
+    minVersion: NODE_TLS_VERSION[tls.minVersion ?? 'tls12'],
+  };
 }
 
 export interface AgentListeners {
@@ -61,7 +96,8 @@ export async function startAgentListeners(
         ? 'quit.listenerAddress'
         : 'metrics.listenerAddress';
     const { host, port } = parseAddress(address, field);
-    const server = http.createServer((request, response) => {
+    const tls = serves.cache && config.cache?.tls !== undefined ? config.cache.tls : undefined;
+    const handler = (request: http.IncomingMessage, response: http.ServerResponse): void => {
       const url = new URL(request.url ?? '/', 'http://localhost');
       if (serves.quit && url.pathname === '/agent/v1/quit') {
         if (request.method !== 'POST') {
@@ -104,7 +140,25 @@ export async function startAgentListeners(
         return;
       }
       response.writeHead(404).end();
-    });
+    };
+    let server: http.Server;
+    try {
+      if (tls === undefined) server = http.createServer(handler);
+      else {
+        const material = await listenerTls(tls, options.hostPath ?? ((p) => p));
+        try {
+          server = https.createServer(material, handler);
+        } catch (error) {
+          throw new Error(
+            `cache listener: tls_cert_file ${tls.certFile} and tls_key_file ${tls.keyFile} are not a usable PEM certificate and key (${(error as Error).message})`,
+            { cause: error },
+          );
+        }
+      }
+    } catch (error) {
+      await Promise.all(servers.map(async (started) => new Promise<void>((resolve) => started.close(() => resolve()))));
+      throw error;
+    }
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => resolve());
@@ -115,7 +169,13 @@ export async function startAgentListeners(
     if (serves.metrics) addresses.metrics = bound;
     if (serves.cache) addresses.cache = bound;
     options.logger.info(
-      { address: `${bound.address}:${bound.port}`, quit: serves.quit, metrics: serves.metrics, cache: serves.cache },
+      {
+        address: `${bound.address}:${bound.port}`,
+        quit: serves.quit,
+        metrics: serves.metrics,
+        cache: serves.cache,
+        tls: tls !== undefined,
+      },
       'agent listener started',
     );
   }

@@ -225,6 +225,7 @@ describe('parseAgentConfig', () => {
         listenerAddress: '127.0.0.1:8200',
         useAutoAuthToken: 'force',
         persist: { path: '/vault/agent-cache', exitOnError: false },
+        tls: { certFile: '/vault/tls/tls.crt', keyFile: '/vault/tls/tls.key', minVersion: 'tls13' },
       },
       handover: false,
       quit: { listenerAddress: '127.0.0.1:8200' },

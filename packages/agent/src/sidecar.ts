@@ -102,6 +102,7 @@ export async function runSidecar(options: AgentRunOptions): Promise<number> {
   try {
     listeners = await startAgentListeners(config, {
       logger,
+      hostPath: paths.hostPath,
       ...(served ? { metrics: served } : {}),
       onQuit: () => void shutdown.shutdown('quit requested', 0),
       ...(cacheConfig === undefined || proxyCache === undefined

@@ -214,6 +214,87 @@ env_template "FOO" { contents = "x" }
   );
 });
 
+describe('cache listener "tcp"', () => {
+  const withListener = (listener: string, cache = 'cache { use_auto_auth_token = true }') => `
+vault { address = "http://v:8200" }
+auto_auth {
+  method "kubernetes" { config = { role = "r" } }
+}
+${cache}
+${listener}
+`;
+  const REQUIRED =
+    "required: Vault Agent's listener serves TLS unless tls_disable = true; give tls_cert_file and tls_key_file (PEM), or set tls_disable = true";
+
+  test('tls_disable: plain HTTP on the address, as vault-k8s writes it', () => {
+    const { value, issues } = readVaultAgentFile(
+      withListener('listener "tcp" {\n  address = "127.0.0.1:8100"\n  tls_disable = true\n}'),
+      'config.hcl',
+    );
+    expect(issues).toEqual([]);
+    expect(parseAgentConfig(value).cache).toEqual({ listenerAddress: '127.0.0.1:8100', useAutoAuthToken: 'true' });
+  });
+
+  test('tls_cert_file and tls_key_file: HTTPS with them, tls_min_version kept; agent_api.enable_quit on the same port', () => {
+    const { value, issues } = readVaultAgentFile(
+      withListener(`listener "tcp" {
+  address = "127.0.0.1:8100"
+  tls_cert_file = "/vault/tls/tls.crt"
+  tls_key_file = "/vault/tls/tls.key"
+  tls_min_version = "tls13"
+  agent_api {
+    enable_quit = true
+  }
+}`),
+      'config.hcl',
+    );
+    expect(issues).toEqual([]);
+    const config = parseAgentConfig(value);
+    expect(config.cache).toEqual({
+      listenerAddress: '127.0.0.1:8100',
+      useAutoAuthToken: 'true',
+      tls: { certFile: '/vault/tls/tls.crt', keyFile: '/vault/tls/tls.key', minVersion: 'tls13' },
+    });
+    expect(config.quit).toEqual({ listenerAddress: '127.0.0.1:8100' });
+  });
+
+  test.each([
+    [
+      'no TLS files and no tls_disable (Vault Agent refuses to start)',
+      'listener "tcp" { address = "127.0.0.1:8100" }',
+      [{ field: 'listener.tls_cert_file', message: REQUIRED }],
+    ],
+    [
+      'a certificate without its key',
+      'listener "tcp" {\n address = "127.0.0.1:8100"\n tls_cert_file = "/vault/tls/tls.crt"\n}',
+      [{ field: 'listener.tls_key_file', message: REQUIRED }],
+    ],
+    [
+      'an unknown TLS version',
+      'listener "tcp" {\n tls_cert_file = "/c"\n tls_key_file = "/k"\n tls_min_version = "tls9"\n}',
+      [{ field: 'listener.tls_min_version', message: 'expected tls10, tls11, tls12 or tls13, got "tls9"' }],
+    ],
+    [
+      'client certificates, cipher suites and a request header',
+      'listener "tcp" {\n tls_disable = true\n tls_require_and_verify_client_cert = true\n tls_client_ca_file = "/ca"\n tls_cipher_suites = "x"\n require_request_header = true\n}',
+      ['tls_require_and_verify_client_cert', 'tls_client_ca_file', 'tls_cipher_suites', 'require_request_header'].map(
+        (key) => ({
+          field: `listener.${key}`,
+          message:
+            "not a setting Vaultbridge's agent reads (it reads type, address, tls_disable, tls_cert_file, tls_key_file, tls_min_version, agent_api)",
+        }),
+      ),
+    ],
+    [
+      'a unix socket',
+      'listener "unix" { address = "/tmp/agent.sock" }',
+      [{ field: 'listener', message: 'listener "unix" is not supported: use listener "tcp" on 127.0.0.1' }],
+    ],
+  ])('refuses %s by name', (_name, listener, expected) => {
+    expect(readVaultAgentFile(withListener(listener), 'config.hcl').issues).toEqual(expected);
+  });
+});
+
 test('HCL syntax errors name the line', () => {
   const { issues } = readVaultAgentFile('vault {\n  address = "http://v:8200"\n\ntemplate {\n', 'config.hcl');
   expect(issues[0]?.message).toMatch(/^not valid HCL: line \d+: block not closed/);

@@ -329,6 +329,57 @@ export interface VaultAgentFile {
   readonly issues: readonly AgentConfigIssue[];
 }
 
+const LISTENER_SETTINGS = [
+  'type',
+  'address',
+  'tls_disable',
+  'tls_cert_file',
+  'tls_key_file',
+  'tls_min_version',
+  'agent_api',
+] as const;
+
+/**
+ * `listener "tcp"`: its address, TLS (Vault Agent's listener serves TLS unless `tls_disable`, and then
+ * needs both files) and `agent_api { enable_quit }`. Any other listener setting (client certificates,
+ * cipher suites, a unix socket, `require_request_header`, `role`…) is refused by name.
+ */
+function readListener(
+  reader: Reader,
+  listener: { type: string; body: HclBody },
+): { address: string; tls?: Json; enableQuit: boolean } | undefined {
+  if (listener.type !== 'tcp') {
+    reader.issue('listener', `listener "${listener.type}" is not supported: use listener "tcp" on 127.0.0.1`);
+    return undefined;
+  }
+  reader.only(listener.body, 'listener', LISTENER_SETTINGS);
+  const address = reader.string(listener.body, 'address', 'listener.address') ?? '127.0.0.1:8200';
+  const disabled = reader.bool(listener.body, 'tls_disable', 'listener.tls_disable') ?? false;
+  const certFile = reader.string(listener.body, 'tls_cert_file', 'listener.tls_cert_file');
+  const keyFile = reader.string(listener.body, 'tls_key_file', 'listener.tls_key_file');
+  const minVersion = reader.string(listener.body, 'tls_min_version', 'listener.tls_min_version');
+  let tls: Json | undefined;
+  // With tls_disable (vault-k8s's own listener), plain HTTP on localhost; Vault Agent then ignores the
+  // TLS files, and so does this agent.
+  if (!disabled && (certFile === undefined || keyFile === undefined)) {
+    reader.issue(
+      `listener.${certFile === undefined ? 'tls_cert_file' : 'tls_key_file'}`,
+      "required: Vault Agent's listener serves TLS unless tls_disable = true; give tls_cert_file and tls_key_file (PEM), or set tls_disable = true",
+    );
+  } else if (!disabled && certFile !== undefined && keyFile !== undefined) {
+    if (minVersion !== undefined && !['tls10', 'tls11', 'tls12', 'tls13'].includes(minVersion))
+      reader.issue('listener.tls_min_version', `expected tls10, tls11, tls12 or tls13, got "${minVersion}"`);
+    tls = { certFile, keyFile, ...(minVersion === undefined ? {} : { minVersion }) };
+  }
+  let enableQuit = false;
+  const api = reader.block(listener.body, 'agent_api', 'listener.agent_api');
+  if (api !== undefined) {
+    reader.only(api, 'listener.agent_api', ['enable_quit']);
+    enableQuit = reader.bool(api, 'enable_quit', 'listener.agent_api.enable_quit') ?? false;
+  }
+  return { address, ...(tls === undefined ? {} : { tls }), enableQuit };
+}
+
 /**
  * Reads a Vault Agent configuration (`config.hcl`, `config-init.hcl`, HCL or JSON) as the agent's
  * own. `mode`: `init` for config-init (or `exit_after_auth = true`), else `sidecar`.
@@ -422,13 +473,15 @@ export function readVaultAgentFile(text: string, fileName: string, secretsVolume
   const cache = reader.block(body, 'cache', 'cache') ?? reader.block(body, 'api_proxy', 'api_proxy');
   const listenerValue = reader.block(body, 'listener', 'listener');
   const listener = listenerValue === undefined ? undefined : typed(reader, listenerValue, 'listener');
-  if (cache !== undefined && listener !== undefined) {
-    const address = reader.string(listener.body, 'address', 'listener.address') ?? '127.0.0.1:8200';
+  const read = listener === undefined ? undefined : readListener(reader, listener);
+  if (cache !== undefined && read !== undefined) {
     const useToken = reader.string(cache, 'use_auto_auth_token', 'cache.use_auto_auth_token') ?? 'false';
     value.cache = {
-      listenerAddress: address,
+      listenerAddress: read.address,
       useAutoAuthToken: useToken === 'force' ? 'force' : useToken === 'true' ? 'true' : 'false',
+      ...(read.tls === undefined ? {} : { tls: read.tls }),
     };
+    if (read.enableQuit) value.quit = { listenerAddress: read.address };
   }
   // A hand-written Vault Agent config keeps Vault Agent's behaviour: no init → sidecar handover without a
   // persist stanza (ours is for the webhook's own configs; cache/handover.ts), and nothing extra on the

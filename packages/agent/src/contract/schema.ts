@@ -248,6 +248,16 @@ export const agentConfigSchema = z
                 { error: 'expected a mapping with path and exitOnError' },
               )
               .optional(),
+            tls: z
+              .object(
+                {
+                  certFile: absolutePath,
+                  keyFile: absolutePath,
+                  minVersion: oneOf(['tls10', 'tls11', 'tls12', 'tls13'] as const).optional(),
+                },
+                { error: 'expected a mapping with certFile and keyFile' },
+              )
+              .optional(),
           },
           { error: 'expected a mapping' },
         )

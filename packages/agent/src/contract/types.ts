@@ -8,6 +8,9 @@ export type DefaultTemplate = 'map' | 'json';
 export type AgentLogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
 export type AgentLogFormat = 'standard' | 'json';
 export type AgentFeature = 'auto-auth' | 'caching' | 'templating';
+/** Vault's `tls_min_version` values. */
+export type TlsMinVersion = 'tls10' | 'tls11' | 'tls12' | 'tls13';
+
 export type CacheAutoAuthToken = 'true' | 'false' | 'force';
 /** The auto-auth methods `vaultbridge-agent` implements. */
 export const AUTH_TYPES = ['kubernetes', 'jwt', 'approle', 'cert', 'aws', 'gcp', 'azure'] as const;
@@ -112,6 +115,9 @@ export interface AgentConfig {
     readonly useAutoAuthToken: CacheAutoAuthToken;
     /** shared init → sidecar through the `vault-agent-cache` volume */
     readonly persist?: { readonly path: string; readonly exitOnError: boolean };
+    /** agent-configmap's `listener "tcp"` with `tls_cert_file`/`tls_key_file`: the listener serves HTTPS
+     *  (PEM files, read when the listener starts; `minVersion` as Vault's tls_min_version, default tls12) */
+    readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly minVersion?: TlsMinVersion };
   };
   /** init → sidecar handover through the secrets volume when there is no persistent cache (ours):
    *  absent means on; false (agent-handover: "false", and init of a pre-populate-only pod) means off */
