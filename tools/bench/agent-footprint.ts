@@ -34,11 +34,27 @@ export function agentNodeFlags(): string[] {
 
 export interface AgentFootprint {
   templates: number;
+  /** init: process start to exit 0, and its CPU (user + system), medians of the three runs. */
+  initMedianMs: number;
+  initCpuMs: number;
+  /** sidecar: CPU per second over its steady window (it re-reads KV and re-renders every 2 s). */
+  sidecarCpuMsPerSecond: number;
   initPeakRssMiB: number;
   sidecarSteadyRssMiB: number;
   sidecarPeakRssMiB: number;
   rows: FootprintRow[];
   cgroup: CgroupCheck;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  return sorted[Math.floor(sorted.length / 2)] ?? NaN;
+}
+
+/** user + system CPU of a process so far, from /proc (clock ticks of 10 ms). */
+function cpuMs(pid: number | undefined): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 function status(pid: number | undefined, field: 'VmRSS' | 'VmHWM'): number {
@@ -137,24 +153,36 @@ export async function benchAgentFootprint(cgroupSeconds: number, secrets = 10): 
       VAULTBRIDGE_AGENT_CONFIG: config,
     });
 
-    // init: the peak (VmHWM, via time -f %M) over three runs.
+    // init: the peak (VmHWM, via time -f %M) over three runs, its wall time and CPU.
     let initPeakKiB = 0;
+    const initMs: number[] = [];
+    const initCpu: number[] = [];
     for (let run = 0; run < 3; run++) {
       const root = await rootFor(`init-${run}`);
       const stats = path.join(work, `time-${run}`);
       let output = '';
+      const started = performance.now();
       const code = await new Promise<number | null>((resolve) => {
-        const child = spawn('/usr/bin/time', ['-f', '%M', '-o', stats, process.execPath, ...flags, bundle, 'init'], {
-          env: env(root, initConfig),
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
+        const child = spawn(
+          '/usr/bin/time',
+          ['-f', '%U %S %M', '-o', stats, process.execPath, ...flags, bundle, 'init'],
+          {
+            env: env(root, initConfig),
+            stdio: ['ignore', 'pipe', 'pipe'],
+          },
+        );
         child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
         child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
         child.once('exit', resolve);
       });
       if (code !== 0 || !fs.existsSync(path.join(root, 'vault/secrets/s0')))
         throw new Error(`agent init run ${run} failed (exit ${code}): ${output.slice(-2000)}`);
-      initPeakKiB = Math.max(initPeakKiB, Number(fs.readFileSync(stats, 'utf8').trim().split('\n').pop()));
+      initMs.push(performance.now() - started);
+      const [user, system, maxKiB] = (fs.readFileSync(stats, 'utf8').trim().split('\n').pop() ?? '')
+        .split(' ')
+        .map(Number);
+      initCpu.push(((user ?? NaN) + (system ?? NaN)) * 1000);
+      initPeakKiB = Math.max(initPeakKiB, maxKiB ?? NaN);
     }
 
     // sidecar: steady RSS after its first render and a few re-reads; then the same load in and out of the limit.
@@ -177,7 +205,9 @@ export async function benchAgentFootprint(cgroupSeconds: number, secrets = 10): 
       return { child, root };
     };
     const steady = await startSidecar('sidecar', a.sidecar);
+    const cpuBefore = cpuMs(steady.child.pid);
     await sleep(20_000);
+    const sidecarCpuMsPerSecond = (cpuMs(steady.child.pid) - cpuBefore) / 20;
     const sidecarSteadyRssMiB = status(steady.child.pid, 'VmRSS');
     const sidecarPeakRssMiB = status(steady.child.pid, 'VmHWM');
     steady.child.kill('SIGTERM');
@@ -214,6 +244,9 @@ export async function benchAgentFootprint(cgroupSeconds: number, secrets = 10): 
     ];
     return {
       templates: secrets,
+      initMedianMs: median(initMs),
+      initCpuMs: median(initCpu),
+      sidecarCpuMsPerSecond,
       initPeakRssMiB: initPeakKiB / 1024,
       sidecarSteadyRssMiB,
       sidecarPeakRssMiB,
@@ -245,6 +278,9 @@ export async function benchAgentFootprint(cgroupSeconds: number, secrets = 10): 
 }
 
 export function printAgentFootprint(result: AgentFootprint): void {
+  console.log(
+    `\nagent (node flags [${agentNodeFlags().join(' ')}]): init ${result.initMedianMs.toFixed(0)} ms start to exit, ${result.initCpuMs.toFixed(0)} ms CPU (medians of 3); sidecar ${result.sidecarCpuMsPerSecond.toFixed(1)} ms CPU per second while re-rendering every 2 s`,
+  );
   printFootprintTable(`Agent footprint (sidecar peak ${result.sidecarPeakRssMiB.toFixed(0)} MiB)`, result.rows, [
     result.cgroup,
   ]);

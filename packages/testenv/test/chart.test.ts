@@ -283,8 +283,8 @@ describe('helm template', () => {
       capabilities: { drop: ['ALL'] },
     });
     expect(pod?.containers[0]?.resources).toEqual({
-      requests: { cpu: '100m', memory: '160Mi' },
-      limits: { cpu: '2', memory: '256Mi' },
+      requests: { cpu: '100m', memory: '112Mi' },
+      limits: { cpu: '2', memory: '192Mi' },
     });
     expect(objects.filter((o) => o.kind === 'NetworkPolicy')).toEqual([]);
     const policy = render(...only('injector'), 'injector.networkPolicy.enabled=true').find(
