@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the real servers the test stack runs (etcd, kube-apiserver, a Vault-API server, helm) and
 # csi-driver-client (a provider client that dials as the Secrets Store CSI Driver does) from their Go
-# modules into .cache/bin/<name>-<version>, and installs PostgreSQL from Debian when absent.
+# modules into .cache/bin/<name>-<version>, compiles the static vaultbridge-exec (gcc), and installs
+# PostgreSQL from Debian when absent.
 # `tools/install.sh cluster` (opt-in) adds what the one-node cluster tier needs: containerd, runc, CNI
 # plugins and iptables from Debian; kubelet, kube-scheduler, kube-controller-manager, kube-proxy and
 # kubectl; CoreDNS; the Secrets Store CSI Driver and our plugin registrar; a static pause binary.
@@ -148,18 +149,31 @@ build_csi_driver() {
   rm -rf "$out"
 }
 
-# The pod sandbox's pause process: tools/images/pause.c, static, so the image is that one file.
-build_pause() {
-  local out="$bin_dir/pause-$PAUSE_VERSION"
-  if [ -x "$out" ]; then
-    log "pause $PAUSE_VERSION: cached at .cache/bin/pause-$PAUSE_VERSION"
+# build_static_c <name> <version> <source> [versioned]: a static C program of tools/images, so its image
+# is that one file (no libc, no shell); rebuilt when the source is newer than the binary, or with
+# `versioned` only when the version in versions.env changes.
+build_static_c() {
+  local name=$1 version=$2 source="$root/tools/images/$3" versioned=${4:-}
+  local out="$bin_dir/$name-$version"
+  if [ -x "$out" ] && { [ -n "$versioned" ] || [ ! "$source" -nt "$out" ]; }; then
+    log "$name $version: cached at .cache/bin/$name-$version"
     return 0
   fi
-  command -v gcc >/dev/null || { log "FAILED: gcc is needed for the pause binary: apt-get install gcc libc6-dev"; exit 1; }
-  gcc -Os -static -Wall -Werror -o "$out.tmp" "$root/tools/images/pause.c" && strip "$out.tmp" && mv "$out.tmp" "$out" || {
-    rm -f "$out.tmp"; log "FAILED: compiling tools/images/pause.c (needs gcc and libc6-dev)"; exit 1; }
-  log "pause $PAUSE_VERSION: built"
+  command -v gcc >/dev/null || { log "FAILED: gcc is needed for $name: apt-get install gcc libc6-dev"; exit 1; }
+  gcc -Os -static -Wall -Wextra -Werror -o "$out.tmp" "$source" && strip "$out.tmp" && mv "$out.tmp" "$out" || {
+    rm -f "$out.tmp"; log "FAILED: compiling tools/images/$3 (needs gcc and libc6-dev)"; exit 1; }
+  log "$name $version: built ($(stat -c %s "$out") bytes)"
 }
+
+# The pod sandbox's pause process: tools/images/pause.c (bump PAUSE_VERSION when it changes).
+build_pause() { build_static_c pause "$PAUSE_VERSION" pause.c versioned; }
+
+# The cluster tier's app image without a shell (tools/images/envprint.c): env-var secrets must reach it.
+build_envprint() { build_static_c envprint "$ENVPRINT_VERSION" envprint.c; }
+
+# vaultbridge-exec: tools/images/vaultbridge-exec.c, static (no libc in the app image needed), the
+# app containers' entrypoint for env-var secrets; the agent image ships it (packages/agent/Dockerfile).
+build_exec_wrapper() { build_static_c vaultbridge-exec "$EXEC_WRAPPER_VERSION" vaultbridge-exec.c; }
 
 # Debian packages of the node: the container runtime, the pod network and the tools kubelet and
 # kube-proxy call. A command that is present means its package is.
@@ -192,6 +206,8 @@ install_cluster() {
   install_node_packages
   build_kube kube-apiserver kubelet kube-scheduler kube-controller-manager kube-proxy kubectl
   build_pause
+  build_envprint
+  build_exec_wrapper
   build_coredns
   build_csi_driver
 }
@@ -262,7 +278,7 @@ fi
 command -v go >/dev/null || { log "FAILED: go not found (expected at /usr/local/go/bin)"; exit 1; }
 
 components=("$@")
-[ ${#components[@]} -gt 0 ] || components=(postgres etcd kube-apiserver vault helm csi-driver-client gotemplate-ref consul-template)
+[ ${#components[@]} -gt 0 ] || components=(postgres etcd kube-apiserver vault helm csi-driver-client gotemplate-ref consul-template vaultbridge-exec)
 # With `cluster` asked for too, the API server is built in the cluster's one kube build.
 with_cluster=false
 for c in "${components[@]}"; do [ "$c" != cluster ] || with_cluster=true; done
@@ -276,12 +292,14 @@ for c in "${components[@]}"; do
     csi-driver-client) build_csi_driver_client ;;
     gotemplate-ref) build_gotemplate_ref ;;
     consul-template) build_consul_template ;;
+    vaultbridge-exec) build_exec_wrapper ;;
     cluster) install_cluster ;;
     node-packages) install_node_packages ;;
     kube-node) build_kube kube-apiserver kubelet kube-scheduler kube-controller-manager kube-proxy kubectl ;;
     pause) build_pause ;;
+    envprint) build_envprint ;;
     coredns) build_coredns ;;
     csi-driver) build_csi_driver ;;
-    *) log "unknown component '$c' (known: postgres etcd kube-apiserver vault helm csi-driver-client gotemplate-ref consul-template; cluster = node-packages kube-node pause coredns csi-driver)"; exit 2 ;;
+    *) log "unknown component '$c' (known: postgres etcd kube-apiserver vault helm csi-driver-client gotemplate-ref consul-template vaultbridge-exec; cluster = node-packages kube-node pause envprint coredns csi-driver)"; exit 2 ;;
   esac
 done

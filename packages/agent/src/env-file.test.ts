@@ -3,7 +3,8 @@ import { envFileMode, envFileText, shellQuote } from './env-file.ts';
 import type { PreparedSecret } from './session.ts';
 
 describe('env file', () => {
-  // What /bin/sh makes of the file is the contract: every value comes back byte for byte, nothing runs.
+  // The file is also what a POSIX shell reads literally (pods an older webhook wrapped with /bin/sh):
+  // every value comes back byte for byte, nothing runs. vaultbridge-exec's reading: test/exec-wrapper.test.ts.
   const hostile = [
     "it's",
     'a $HOME `id` $(id) \\n "q"',
@@ -32,7 +33,7 @@ describe('env file', () => {
         ]),
       ),
     ).toBe(
-      "# written by vaultbridge-agent for agent-inject-env-*; read by the app container's shell\nexport A='1'\nexport B='2'\n",
+      "# written by vaultbridge-agent for agent-inject-env-*; read by vaultbridge-exec (or a POSIX shell)\nexport A='1'\nexport B='2'\n",
     );
     expect(shellQuote("a'b")).toBe("'a'\\''b'");
   });

@@ -1,9 +1,15 @@
 // Env-var secrets (`agent-inject-env-<secret>`, ours): the agent keeps one file of `export NAME='value'`
-// lines in the secrets volume, which the app container's /bin/sh reads before exec'ing the app (the
-// webhook wraps the command). Values are single-quoted, so the shell takes them literally: no `$`,
-// backquote or newline in a secret is ever expanded or run.
+// lines in the secrets volume, which the app container's entrypoint, the static exec wrapper
+// (tools/images/vaultbridge-exec.c), reads before exec'ing the app: no shell in the app image. The agent
+// copies the wrapper from its own image into the pod's `vault-exec` volume. Values are single-quoted, the
+// form a POSIX shell also reads literally (pods an older webhook wrapped with /bin/sh keep working): no
+// `$`, backquote or newline in a secret is ever expanded or run, by either reader.
 
+import fs from 'node:fs/promises';
 import path from 'node:path/posix';
+import type { Logger } from '@vaultbridge/core';
+import { EXEC_WRAPPER_IN_IMAGE, type AgentConfig } from './contract/index.ts';
+import type { AgentPaths } from './paths.ts';
 import { DEFAULT_FILE_MODE, writeSecretFile } from './write.ts';
 import type { AgentSession, PreparedSecret } from './session.ts';
 
@@ -17,7 +23,7 @@ export function envFileText(values: ReadonlyMap<string, string>): string {
   const lines = [...values]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([name, value]) => `export ${name}=${shellQuote(value)}\n`);
-  return `# written by vaultbridge-agent for agent-inject-env-*; read by the app container's shell\n${lines.join('')}`;
+  return `# written by vaultbridge-agent for agent-inject-env-*; read by vaultbridge-exec (or a POSIX shell)\n${lines.join('')}`;
 }
 
 /** The file's mode: the permissions every env secret allows (0644 unless their perms say less). */
@@ -52,4 +58,36 @@ export async function updateEnvFile(session: AgentSession, secret: PreparedSecre
   if (result !== 'unchanged')
     session.logger.info({ file, variables: [...session.envValues.keys()].sort() }, 'env file written');
   return true;
+}
+
+/** Mode of the wrapper's copy: every app container's user runs it. */
+export const EXEC_WRAPPER_MODE = 0o755;
+
+/**
+ * Copies the image's exec wrapper to `config.execWrapper` (atomically; untouched when the bytes are
+ * already there, as when the init agent placed it before the sidecar starts). A failure stops the agent:
+ * the app containers cannot start without it.
+ */
+export async function placeExecWrapper(
+  config: Pick<AgentConfig, 'execWrapper'>,
+  paths: AgentPaths,
+  logger: Logger,
+): Promise<void> {
+  const destination = config.execWrapper;
+  if (destination === undefined) return;
+  let bytes: Buffer;
+  try {
+    bytes = await fs.readFile(paths.hostPath(EXEC_WRAPPER_IN_IMAGE));
+  } catch (error) {
+    throw new Error(
+      `cannot read the exec wrapper ${EXEC_WRAPPER_IN_IMAGE} (${(error as NodeJS.ErrnoException).code ?? 'error'}): the app containers run their command through it; is the agent image vaultbridge's (packages/agent/Dockerfile)?`,
+      { cause: error },
+    );
+  }
+  try {
+    const result = await writeSecretFile(paths, destination, bytes, EXEC_WRAPPER_MODE, [path.dirname(destination)]);
+    if (result !== 'unchanged') logger.info({ file: destination }, 'exec wrapper placed for the app containers');
+  } catch (error) {
+    throw new Error(`cannot place the exec wrapper at ${destination}: ${(error as Error).message}`, { cause: error });
+  }
 }

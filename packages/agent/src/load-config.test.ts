@@ -204,6 +204,12 @@ describe('parseAgentConfig', () => {
       'expected an environment variable name such as DB_PASSWORD, got "DB-PASSWORD"',
     ],
     [
+      'a relative exec wrapper path',
+      { ...valid, execWrapper: 'vault/exec/vaultbridge-exec' },
+      'execWrapper',
+      'expected a clean absolute file path without ".." (such as /vault/secrets/db), got "vault/exec/vaultbridge-exec"',
+    ],
+    [
       'an env secret without the env file',
       withSecret({ env: 'DB_PASSWORD' }),
       'envFile',
@@ -220,6 +226,7 @@ describe('parseAgentConfig', () => {
       mode: 'sidecar',
       readyFile: '/home/vault/.vaultbridge-ready',
       envFile: '/vault/secrets/.vaultbridge-env',
+      execWrapper: '/vault/exec/vaultbridge-exec',
       revokeOnShutdown: { graceSeconds: 5 },
       cache: {
         listenerAddress: '127.0.0.1:8200',

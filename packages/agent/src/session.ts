@@ -27,7 +27,7 @@ import { compileSecretRenderer, type SecretRenderer } from './contract/index.ts'
 import { authMethodFor } from './auth.ts';
 import { AGENT_RETRY_BUDGET_ENV } from './contract/index.ts';
 import { ConfinedPathError } from './confined.ts';
-import { updateEnvFile } from './env-file.ts';
+import { placeExecWrapper, updateEnvFile } from './env-file.ts';
 import { DEFAULT_FILE_MODE, TOKEN_FILE_MODE, volumeRoots, writeSecretFile, type WriteResult } from './write.ts';
 import { CONFIG_PATH, HOME_PATH } from './contract/index.ts';
 import { templateFileReader, templateFileWriter } from './template-files.ts';
@@ -157,6 +157,8 @@ export async function openSession(
       throw new SecretRenderError(secret, 'render', error);
     }
   }
+  // Before any render: the app containers' entrypoint (env-var secrets) must be in place when init ends.
+  await placeExecWrapper(config, paths, logger);
   // Secret reads (annotation paths and Go templates alike) go through the render cache when there is one,
   // as Vault Agent routes templating through its cache; renewals and logins never do.
   const reads =

@@ -26,7 +26,7 @@ export function volumeRoots(config: Pick<AgentConfig, 'secrets'>): string[] {
 export async function writeSecretFile(
   paths: AgentPaths,
   destination: string,
-  content: string,
+  content: string | Uint8Array,
   mode: number = DEFAULT_FILE_MODE,
   roots: readonly string[] = [HOME_PATH, SECRETS_PATH],
 ): Promise<WriteResult> {

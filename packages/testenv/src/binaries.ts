@@ -12,6 +12,7 @@ export type ServerBinary =
   | 'csi-driver-client'
   | 'gotemplate-ref'
   | 'consul-template'
+  | 'vaultbridge-exec'
   | ClusterBinary;
 
 /** What `tools/install.sh cluster` builds for the one-node cluster tier. */
@@ -24,7 +25,8 @@ export type ClusterBinary =
   | 'coredns'
   | 'secrets-store-csi-driver'
   | 'csi-registrar'
-  | 'pause';
+  | 'pause'
+  | 'envprint';
 
 const versionKeys: Record<ServerBinary, string> = {
   etcd: 'ETCD_VERSION',
@@ -34,6 +36,7 @@ const versionKeys: Record<ServerBinary, string> = {
   'csi-driver-client': 'CSI_DRIVER_CLIENT_VERSION',
   'gotemplate-ref': 'GOTEMPLATE_REF_VERSION',
   'consul-template': 'CONSUL_TEMPLATE_VERSION',
+  'vaultbridge-exec': 'EXEC_WRAPPER_VERSION',
   kubelet: 'KUBE_VERSION',
   'kube-scheduler': 'KUBE_VERSION',
   'kube-controller-manager': 'KUBE_VERSION',
@@ -43,6 +46,7 @@ const versionKeys: Record<ServerBinary, string> = {
   'secrets-store-csi-driver': 'CSI_DRIVER_VERSION',
   'csi-registrar': 'CSI_DRIVER_VERSION',
   pause: 'PAUSE_VERSION',
+  envprint: 'ENVPRINT_VERSION',
 };
 
 const clusterBinaries = new Set<string>([
@@ -55,6 +59,7 @@ const clusterBinaries = new Set<string>([
   'secrets-store-csi-driver',
   'csi-registrar',
   'pause',
+  'envprint',
 ]);
 
 /** The versions tools/install.sh builds, read from tools/versions.env (the one place they are named). */

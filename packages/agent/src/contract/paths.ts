@@ -10,6 +10,12 @@ export const CONFIG_PATH = '/vault/configs';
 /** the init → sidecar persistent cache (the `vault-agent-cache` memory volume) */
 export const CACHE_PATH = '/vault/agent-cache';
 
+/** env-var secrets (ours): the static exec wrapper in the agent image (tools/images/vaultbridge-exec.c) */
+export const EXEC_WRAPPER_IN_IMAGE = '/usr/local/bin/vaultbridge-exec';
+/** where the `vault-exec` emptyDir is mounted: the agent copies the wrapper there, read-only for the apps */
+export const EXEC_PATH = '/vault/exec';
+export const EXEC_WRAPPER = `${EXEC_PATH}/vaultbridge-exec`;
+
 export const TOKEN_FILE = `${HOME_PATH}/.vault-token`;
 export const PID_FILE = `${HOME_PATH}/.pid`;
 /** Written by the sidecar after its first complete render; the native-sidecar startup probe checks it. */

@@ -234,6 +234,7 @@ export const agentConfigSchema = z
       pidFile: absolutePath,
       readyFile: absolutePath.optional(),
       envFile: absolutePath.optional(),
+      execWrapper: absolutePath.optional(),
       revokeOnShutdown: z
         .object({ graceSeconds: atLeast(0) }, { error: 'expected a mapping with graceSeconds' })
         .optional(),

@@ -104,9 +104,12 @@ export interface AgentConfig {
   readonly pidFile: string;
   /** sidecar: touched after the first complete render (native-sidecar startup probe) */
   readonly readyFile?: string;
-  /** with env secrets: the file of `export NAME='value'` lines the app containers' shell reads before
-   *  exec'ing the app; written once every env secret has rendered, rewritten when one changes */
+  /** with env secrets: the file of `export NAME='value'` lines the app containers' exec wrapper reads
+   *  before exec'ing the app; written once every env secret has rendered, rewritten when one changes */
   readonly envFile?: string;
+  /** with env secrets: where the agent copies its image's static exec wrapper (EXEC_WRAPPER_IN_IMAGE),
+   *  the app containers' entrypoint; absent for pods whose command a shell wraps (older webhooks) */
+  readonly execWrapper?: string;
   /** sidecar: on SIGTERM wait `graceSeconds`, then revoke the token */
   readonly revokeOnShutdown?: { readonly graceSeconds: number };
   /** localhost cache listener (agent-cache-enable) */

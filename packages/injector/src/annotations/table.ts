@@ -493,7 +493,7 @@ export const ANNOTATION_TABLE = {
     'agent-inject-env',
     'secret',
     undefined,
-    "also give the app's process this secret's rendered content as the environment variable named by the value (e.g. `DB_PASSWORD`): the app containers' command runs through `/bin/sh`, which reads the agent's env file from the secrets volume; see *Env-var secrets* for the trade-offs",
+    "also give the app's process this secret's rendered content as the environment variable named by the value (e.g. `DB_PASSWORD`): the app containers' command runs through `vaultbridge-exec`, a static wrapper the agent copies into the pod (no shell needed in the app image), which reads the agent's env file from the secrets volume; see *Env-var secrets* for the trade-offs",
     ours,
   ),
   agentInjectDefaultTemplateSecret: entry(

@@ -6,6 +6,7 @@ import path from 'node:path/posix';
 import {
   AGENT_CONFIG_VERSION,
   CACHE_PATH,
+  EXEC_WRAPPER,
   PID_FILE,
   READY_FILE,
   SECRETS_PATH,
@@ -75,7 +76,7 @@ export function buildAgentConfig(spec: AgentSpec, mode: AgentMode): AgentConfig 
     templateConfig: spec.templateConfig,
     pidFile: PID_FILE,
     ...(mode === 'sidecar' ? { readyFile: READY_FILE } : {}),
-    ...(usesEnvSecrets(spec) ? { envFile: envFilePath(spec) } : {}),
+    ...(usesEnvSecrets(spec) ? { envFile: envFilePath(spec), execWrapper: EXEC_WRAPPER } : {}),
     ...(mode === 'sidecar' && spec.revokeOnShutdown
       ? { revokeOnShutdown: { graceSeconds: spec.revokeGraceSeconds } }
       : {}),

@@ -732,26 +732,37 @@ describe('env-var secrets (agent-inject-env, ours)', () => {
   const annotations = { 'agent-inject-secret-db': 'secret/data/db', 'agent-inject-env-db': 'DB_PASSWORD' };
   const app = appContainer('app', { command: ['/app/server', '--config=$(CONFIG)'], args: ['--port', '8080'] });
 
-  test('each injected app container runs its command through the env file in the secrets volume', () => {
+  test('each injected app container runs its command through the exec wrapper and the env file', () => {
     const mutated = mutate(
       pod(annotations, { containers: [app, appContainer('logger', { command: ['/bin/logger'] })] }),
     );
     const wrapped = container(mutated, 'app');
-    expect(wrapped?.command).toEqual([
-      '/bin/sh',
-      '-c',
-      'set -e; . \'/vault/secrets/.vaultbridge-env\'; exec "$@"',
-      'vaultbridge-env',
-    ]);
+    expect(wrapped?.command).toEqual(['/vault/exec/vaultbridge-exec', '/vault/secrets/.vaultbridge-env', '--']);
     expect(wrapped?.args).toEqual(['/app/server', '--config=$(CONFIG)', '--port', '8080']);
     expect(container(mutated, 'logger')?.args).toEqual(['/bin/logger']);
-    // The agents know the file and the variable; the pod spec holds no value.
+    // The wrapper's volume: read-only for the apps, writable for the agent that copies the wrapper in.
+    expect(wrapped?.volumeMounts).toContainEqual({ name: 'vault-exec', mountPath: '/vault/exec', readOnly: true });
+    expect(mutated.spec?.volumes).toContainEqual({ name: 'vault-exec', emptyDir: { sizeLimit: '4Mi' } });
+    const init = mutated.spec?.initContainers?.find((c) => c.name === 'vault-agent-init');
+    expect(init?.volumeMounts).toContainEqual({ name: 'vault-exec', mountPath: '/vault/exec' });
+    // The agents know the file, the wrapper's place and the variable; the pod spec holds no value.
     const config = agentConfigOf(container(mutated, 'vault-agent'));
-    expect(config.envFile).toBe('/vault/secrets/.vaultbridge-env');
-    expect((config.secrets as { env?: string }[])[0]?.env).toBe('DB_PASSWORD');
-    expect(agentConfigOf(mutated.spec?.initContainers?.find((c) => c.name === 'vault-agent-init')).envFile).toBe(
+    expect([config.envFile, config.execWrapper]).toEqual([
       '/vault/secrets/.vaultbridge-env',
-    );
+      '/vault/exec/vaultbridge-exec',
+    ]);
+    expect((config.secrets as { env?: string }[])[0]?.env).toBe('DB_PASSWORD');
+    expect([agentConfigOf(init).envFile, agentConfigOf(init).execWrapper]).toEqual([
+      '/vault/secrets/.vaultbridge-env',
+      '/vault/exec/vaultbridge-exec',
+    ]);
+  });
+
+  test('a native sidecar places the wrapper itself (no init container)', () => {
+    const mutated = mutate(pod({ ...annotations, 'agent-native-sidecar': 'true' }, { containers: [app] }));
+    const sidecar = mutated.spec?.initContainers?.find((c) => c.name === 'vault-agent');
+    expect(sidecar?.volumeMounts).toContainEqual({ name: 'vault-exec', mountPath: '/vault/exec' });
+    expect(agentConfigOf(sidecar).execWrapper).toBe('/vault/exec/vaultbridge-exec');
   });
 
   test('agent-inject-containers leaves other containers alone; the file follows secret-volume-path', () => {
@@ -761,8 +772,24 @@ describe('env-var secrets (agent-inject-env, ours)', () => {
         { containers: [app, appContainer('proxy')] },
       ),
     );
-    expect(container(mutated, 'app')?.command?.[2]).toBe('set -e; . \'/etc/app/.vaultbridge-env\'; exec "$@"');
+    expect(container(mutated, 'app')?.command?.[1]).toBe('/etc/app/.vaultbridge-env');
     expect(container(mutated, 'proxy')?.command).toBeUndefined();
+    expect(container(mutated, 'proxy')?.volumeMounts?.some((m) => m.name === 'vault-exec')).toBe(false);
+  });
+
+  test('a $ in the env file path stays literal through Kubernetes $(VAR) expansion', () => {
+    const mutated = mutate(pod({ ...annotations, 'secret-volume-path': '/etc/$(HOME)' }, { containers: [app] }));
+    expect(container(mutated, 'app')?.command?.[1]).toBe('/etc/$$(HOME)/.vaultbridge-env');
+  });
+
+  test('an app container that already mounts something at /vault/exec is refused by name', () => {
+    const clash = appContainer('app', {
+      command: ['/app/server'],
+      volumeMounts: [{ ...TOKEN_MOUNT }, { name: 'mine', mountPath: '/vault/exec' }],
+    });
+    expect(() => mutate(pod(annotations, { containers: [clash] }))).toThrow(
+      /the pod already has mount path \/vault\/exec in container "app", which the injector adds/,
+    );
   });
 
   test('without env secrets no command changes', () => {

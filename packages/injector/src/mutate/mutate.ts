@@ -10,7 +10,15 @@ import { envFilePath, usesEnvSecrets, wrapWithEnvFile } from './env-wrapper.ts';
 import { MutationError } from './errors.ts';
 import { applyContainerPatch } from './json-patch.ts';
 import { HOME_PATH, INIT_CONTAINER_NAME, SIDECAR_CONTAINER_NAME, STATUS_INJECTED } from './names.ts';
-import { agentLayout, agentSharedMounts, copiedMounts, podVolumes, secretMounts, type AgentLayout } from './volumes.ts';
+import {
+  agentLayout,
+  agentSharedMounts,
+  copiedMounts,
+  execMount,
+  podVolumes,
+  secretMounts,
+  type AgentLayout,
+} from './volumes.ts';
 
 export interface MutateOptions {
   /** the agent executable in the agent image (default `vaultbridge-agent`) */
@@ -32,7 +40,7 @@ function checkConflicts(pod: V1Pod, spec: AgentSpec, layout: AgentLayout): void 
       .filter((v) => volumeNames.includes(v.name))
       .map((v) => `volume "${v.name}"`),
   );
-  const paths = secretMounts(spec).map((m) => m.mountPath);
+  const paths = [...secretMounts(spec), ...(usesEnvSecrets(spec) ? [execMount(true)] : [])].map((m) => m.mountPath);
   for (const c of mountTargets(podSpec, spec, layout)) {
     for (const m of c.volumeMounts ?? [])
       if (paths.includes(m.mountPath)) clashes.push(`mount path ${m.mountPath} in container "${c.name}"`);

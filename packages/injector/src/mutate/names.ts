@@ -17,12 +17,16 @@ export const EXTRA_SECRET_PATH = '/vault/custom';
 export const TLS_SECRET_VOLUME = 'vault-tls-secrets';
 export const TLS_SECRET_PATH = '/vault/tls';
 export const CACHE_VOLUME = 'vault-agent-cache';
+/** env-var secrets (ours): the emptyDir the agent copies the exec wrapper into (EXEC_PATH) */
+export const EXEC_VOLUME = 'vault-exec';
 
 export const STATUS_INJECTED = 'injected';
 
 export {
   AGENT_BINARY,
   CACHE_PATH,
+  EXEC_PATH,
+  EXEC_WRAPPER,
   HOME_PATH,
   PID_FILE,
   READY_FILE,

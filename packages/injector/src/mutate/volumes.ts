@@ -4,12 +4,15 @@
 import type { V1Container, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { AgentSpec } from '../annotations/spec.ts';
 import { usesPersistentCache } from './agent-config.ts';
+import { usesEnvSecrets } from './env-wrapper.ts';
 import {
   CACHE_PATH,
   CACHE_VOLUME,
   CONFIG_PATH,
   CONFIG_VOLUME,
   CUSTOM_SECRETS_VOLUME_PREFIX,
+  EXEC_PATH,
+  EXEC_VOLUME,
   EXTRA_SECRET_PATH,
   EXTRA_SECRET_VOLUME,
   HOME_INIT_VOLUME,
@@ -18,6 +21,14 @@ import {
   TLS_SECRET_PATH,
   TLS_SECRET_VOLUME,
 } from './names.ts';
+
+/** The `vault-exec` emptyDir's size limit: the static exec wrapper is about 670 KiB. */
+export const EXEC_VOLUME_SIZE_LIMIT = '4Mi';
+
+/** Where the agents find the `vault-exec` volume (they copy the wrapper in); app containers mount it read-only. */
+export function execMount(readOnly: boolean): V1VolumeMount {
+  return { name: EXEC_VOLUME, mountPath: EXEC_PATH, ...(readOnly ? { readOnly: true } : {}) };
+}
 
 function memoryVolume(name: string): V1Volume {
   return { name, emptyDir: { medium: 'Memory' } };
@@ -67,6 +78,9 @@ export function podVolumes(spec: AgentSpec, layout: AgentLayout): V1Volume[] {
     volumes.push({ name: EXTRA_SECRET_VOLUME, secret: { secretName: spec.extraSecret } });
   if (spec.tlsSecret !== undefined) volumes.push({ name: TLS_SECRET_VOLUME, secret: { secretName: spec.tlsSecret } });
   if (usesPersistentCache(spec)) volumes.push(memoryVolume(CACHE_VOLUME));
+  // On the node's disk, not in memory: the wrapper is no secret, and a memory volume would count its
+  // ~670 KiB against the pod's memory. The limit says how small it is meant to stay.
+  if (usesEnvSecrets(spec)) volumes.push({ name: EXEC_VOLUME, emptyDir: { sizeLimit: EXEC_VOLUME_SIZE_LIMIT } });
   return volumes;
 }
 
@@ -80,6 +94,7 @@ export function agentSharedMounts(spec: AgentSpec, copied: readonly V1VolumeMoun
   if (spec.tlsSecret !== undefined)
     mounts.push({ name: TLS_SECRET_VOLUME, mountPath: TLS_SECRET_PATH, readOnly: true });
   if (usesPersistentCache(spec)) mounts.push({ name: CACHE_VOLUME, mountPath: CACHE_PATH });
+  if (usesEnvSecrets(spec)) mounts.push(execMount(false));
   return mounts;
 }
 

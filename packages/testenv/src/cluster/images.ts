@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { binaryPath, repoRoot } from '../binaries.ts';
+import { binaryPath, repoRoot, type ServerBinary } from '../binaries.ts';
 import { sandboxImage } from './containerd.ts';
 import { nodeMajorOf, parseDockerfile, type ImageRecipe } from './dockerfile.ts';
 import { run } from './run.ts';
@@ -10,6 +10,9 @@ import { run } from './run.ts';
  *  is the one the webhook injects into pods (its default --agent-image). */
 export const servicePackages = ['injector', 'agent', 'csi-provider', 'operator'] as const;
 export type ServicePackage = (typeof servicePackages)[number];
+
+/** The cluster tier's app image without a shell or libc: only tools/images/envprint.c, static. */
+export const shelllessAppImage = 'vaultbridge.local/envprint:v1';
 
 // Bump when the builder's output changes for the same inputs, so cached archives are rebuilt.
 const builderVersion = '1';
@@ -188,6 +191,7 @@ async function inputsKey(images: ServiceImage[]): Promise<string> {
   const node = nodeBinary();
   hash.update(`builder ${builderVersion}\nnode ${node.version} ${fs.statSync(node.file).size}\n`);
   hash.update(`busybox ${fs.statSync('/bin/busybox').size}\npause ${await sha256File(binaryPath('pause'))}\n`);
+  hash.update(`envprint ${await sha256File(binaryPath('envprint'))}\n`);
   for (const image of images) {
     hash.update(`${image.reference}\n${JSON.stringify(image.recipe)}\n`);
     for (const step of image.recipe.steps) {
@@ -209,7 +213,7 @@ async function inputsKey(images: ServiceImage[]): Promise<string> {
 }
 
 /**
- * Builds one docker-archive tarball holding the pause image and every service image (they share
+ * Builds one docker-archive tarball holding the pause image, the shell-less app image and every service image (they share
  * the Node base layer, stored once), in `<imagesDir>/images-<inputs hash>.tar`. The bundles must be
  * built first (bundleServices).
  */
@@ -226,7 +230,7 @@ export async function buildImageArchive(
         `packages/${image.pkg}/Dockerfile wants Node ${wanted} (FROM ${image.recipe.from}) but the repo pins Node ${node.version}: make them agree`,
       );
   }
-  const references = [sandboxImage, ...images.map((i) => i.reference)];
+  const references = [sandboxImage, shelllessAppImage, ...images.map((i) => i.reference)];
   fs.mkdirSync(imagesDir, { recursive: true });
   const key = await inputsKey(images);
   const file = path.join(imagesDir, `images-${key}.tar`);
@@ -258,6 +262,15 @@ export async function buildImageArchive(
     fs.copyFileSync(binaryPath('pause'), path.join(pauseRoot, 'pause'));
     fs.chmodSync(path.join(pauseRoot, 'pause'), 0o755);
     addImage(sandboxImage, [await addLayer(pauseRoot)], { Entrypoint: ['/pause'], Env: [`PATH=${defaultPath}`] });
+
+    const envprintRoot = path.join(work, 'envprint-root');
+    fs.mkdirSync(envprintRoot);
+    fs.copyFileSync(binaryPath('envprint'), path.join(envprintRoot, 'envprint'));
+    fs.chmodSync(path.join(envprintRoot, 'envprint'), 0o755);
+    addImage(shelllessAppImage, [await addLayer(envprintRoot)], {
+      Entrypoint: ['/envprint'],
+      Env: [`PATH=${defaultPath}`],
+    });
 
     const baseRoot = path.join(work, 'node-base');
     fs.mkdirSync(baseRoot);
@@ -319,10 +332,33 @@ function workspaceDependencies(pkg: ServicePackage): string[] {
     .map((name) => name.slice('@vaultbridge/'.length));
 }
 
+/** The static files a package's bundle step stages next to its bundles: [name, binary, its source]. */
+const stagedBinaries: Partial<Record<ServicePackage, Array<[string, ServerBinary, string]>>> = {
+  agent: [['vaultbridge-exec', 'vaultbridge-exec', 'tools/images/vaultbridge-exec.c']],
+};
+
+/** True when every staged binary is there with the bytes of the one tools/install.sh built from its current source. */
+function stagedFresh(pkg: ServicePackage, bundleDir: string): boolean {
+  return (stagedBinaries[pkg] ?? []).every(([name, binary, source]) => {
+    const staged = path.join(bundleDir, name);
+    let built: string;
+    try {
+      built = binaryPath(binary);
+    } catch {
+      return false; // the bundle step builds it
+    }
+    return (
+      fs.statSync(built).mtimeMs >= fs.statSync(path.join(repoRoot, source)).mtimeMs &&
+      fs.existsSync(staged) &&
+      fs.readFileSync(staged).equals(fs.readFileSync(built))
+    );
+  });
+}
+
 /** True when every bundle of the package is newer than its sources, its workspace dependencies' and the bundler. */
 function bundlesFresh(pkg: ServicePackage): boolean {
   const bundleDir = path.join(repoRoot, 'packages', pkg, 'dist/bundle');
-  if (!fs.existsSync(bundleDir)) return false;
+  if (!fs.existsSync(bundleDir) || !stagedFresh(pkg, bundleDir)) return false;
   const bundles = fs
     .readdirSync(bundleDir)
     .filter((f) => f.endsWith('.mjs'))

@@ -5,7 +5,9 @@
 // enabled for this file only, entries matched by request path and the login's role (not hashed).
 import fs from 'node:fs';
 import path from 'node:path';
+import type { V1Container } from '@kubernetes/client-node';
 import pg from 'pg';
+import { shelllessAppImage } from '../../src/cluster/images.ts';
 import {
   appNamespace,
   clusterStack,
@@ -66,7 +68,12 @@ async function logsIn(user: string, password: string): Promise<void> {
   }
 }
 
-async function deployment(name: string, annotations: Record<string, string>, show: string): Promise<string> {
+async function deployment(
+  name: string,
+  annotations: Record<string, string>,
+  show: string,
+  app: V1Container = printingContainer(env.cluster.images.injector, show),
+): Promise<string> {
   await env.apps.createNamespacedDeployment({
     namespace,
     body: {
@@ -83,7 +90,7 @@ async function deployment(name: string, annotations: Record<string, string>, sho
               ...annotations,
             },
           },
-          spec: { serviceAccountName: 'app', containers: [printingContainer(env.cluster.images.injector, show)] },
+          spec: { serviceAccountName: 'app', containers: [app] },
         },
       },
     },
@@ -172,9 +179,10 @@ describe('the agent on a real node', () => {
     expect(cost).toEqual({ logins: 2, credentials: 2 });
   });
 
-  it('gives the app process an env-var secret whose value is nowhere in the pod spec', async () => {
-    // Quotes, `$` and backquotes: the shell that reads the env file must take every byte literally.
-    const value = `it's "$HOME" \`id\` $(id) *`;
+  it('gives an app image without a shell its env-var secret, byte for byte, nowhere in the pod spec', async () => {
+    // Quotes, `$`, backquotes and a newline: the exec wrapper must take every byte literally. The app
+    // image holds one static binary (tools/images/envprint.c): no /bin/sh, no libc.
+    const value = `it's "$HOME" \`id\` $(id) *\nsecond line \\n`;
     await env.stack.vaultAdmin.write(`secret/data/${namespace}/env`, { data: { password: value } });
     const pod = await deployment(
       'env',
@@ -183,17 +191,29 @@ describe('the agent on a real node', () => {
         'vault.hashicorp.com/agent-inject-template-pw': `{{ with secret "secret/data/${namespace}/env" }}{{ .Data.data.password }}{{ end }}`,
         'vault.hashicorp.com/agent-inject-env-pw': 'DB_PASSWORD',
       },
-      `printf '%s\\n' "$DB_PASSWORD"; tr '\\0' '\\n' < /proc/1/environ | grep -c '^DB_PASSWORD='`,
+      '',
+      {
+        name: 'app',
+        image: shelllessAppImage,
+        imagePullPolicy: 'Never',
+        command: ['/envprint'],
+        args: ['DB_PASSWORD'],
+      },
     );
 
     const print = await waitFor(env, namespace, 'the app printing its DB_PASSWORD', async () =>
       lastPrint(await podLog(env, namespace, pod, 'app')),
     );
-    // The variable is in the app's own environment (PID 1: the wrapper shell exec'd the app).
-    expect(print).toBe(`${value}\n1\n`);
+    // PID 1 of the container: the wrapper exec'd the app, which has the variable in its own environment.
+    expect(print).toBe(`pid=1\nshell=absent\nDB_PASSWORD=${value}\n`);
     const spec = await env.stack.kube.core.readNamespacedPod({ namespace, name: pod });
     expect(JSON.stringify(spec)).not.toContain('$(id)');
-    expect(spec.spec?.containers.find((c) => c.name === 'app')?.command?.[0]).toBe('/bin/sh');
+    const app = spec.spec?.containers.find((c) => c.name === 'app');
+    expect([app?.command, app?.args]).toEqual([
+      ['/vault/exec/vaultbridge-exec', '/vault/secrets/.vaultbridge-env', '--'],
+      ['/envprint', 'DB_PASSWORD'],
+    ]);
+    expect(app?.volumeMounts).toContainEqual({ name: 'vault-exec', mountPath: '/vault/exec', readOnly: true });
   });
 
   it('serves the app through the cache listener without a token', async () => {
