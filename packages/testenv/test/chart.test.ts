@@ -220,7 +220,7 @@ describe('helm template', () => {
     const byDefault = provider();
     expect(byDefault.args).toContain('--max-objects-per-mount=200');
     expect(byDefault.args?.some((arg) => arg.startsWith('--allowed-vault-addresses'))).toBe(false);
-    expect(byDefault.resources).toEqual({ requests: { cpu: '10m', memory: '112Mi' }, limits: { memory: '192Mi' } });
+    expect(byDefault.resources).toEqual({ requests: { cpu: '10m', memory: '96Mi' }, limits: { memory: '192Mi' } });
     const configured = provider(
       'csiProvider.allowedVaultAddresses={https://vault-a:8200,https://vault-b}',
       'csiProvider.maxObjectsPerMount=50',
