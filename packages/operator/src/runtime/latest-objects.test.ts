@@ -32,3 +32,22 @@ describe('LatestObjects', () => {
     expect(objects.get('a')?.value).toBe('x');
   });
 });
+
+describe('LatestObjects keeps one copy per version', () => {
+  test('an answer of the version the informer already delivered leaves the informer object', () => {
+    const objects = new LatestObjects<ReturnType<typeof at>>();
+    const fromInformer = at('12', 'informer');
+    objects.observe('a', at('10', 'old'));
+    // The watch event of our write can arrive before the write's own answer.
+    objects.observe('a', fromInformer);
+    objects.written('a', at('12', 'answer'));
+    expect(objects.peek('a')).toBe(fromInformer);
+  });
+
+  test('a newer answer is kept without managedFields', () => {
+    const objects = new LatestObjects<{ metadata: { resourceVersion: string; managedFields?: unknown[] } }>();
+    objects.observe('a', { metadata: { resourceVersion: '1' } });
+    objects.written('a', { metadata: { resourceVersion: '2', managedFields: [{ manager: 'x' }] } });
+    expect(objects.peek('a')).toEqual({ metadata: { resourceVersion: '2' } });
+  });
+});

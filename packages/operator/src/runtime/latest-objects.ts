@@ -3,7 +3,14 @@
 // read from here is a copy: a controller changing it cannot corrupt what the next reconcile reads.
 
 interface Versioned {
-  metadata?: { resourceVersion?: string };
+  metadata?: { resourceVersion?: string; managedFields?: unknown };
+}
+
+/** As the informer's trimForCache: metadata rebuilt without managedFields (a delete would slow V8's object). */
+function withoutManagedFields<T extends Versioned>(object: T): T {
+  if (object.metadata?.managedFields === undefined) return object;
+  const { managedFields: _dropped, ...metadata } = object.metadata;
+  return { ...object, metadata };
 }
 
 /** True when `next` is at least as new as `current`; resourceVersions that are not numbers count as newer. */
@@ -33,11 +40,18 @@ export class LatestObjects<T extends Versioned> {
       this.objects.set(key, object);
   }
 
-  /** From the answer to our own write: kept when newer, and never brings back a deleted object. */
+  /**
+   * From the answer to our own write: kept when newer, and never brings back a deleted object. The same
+   * version the informer already delivered is left as it is: the informer's cache holds that object too,
+   * so one copy is kept, not two. A newer answer is kept without managedFields, as the informer keeps objects.
+   */
   written(key: string, object: T): void {
     const current = this.objects.get(key);
-    if (current !== undefined && notOlder(object.metadata?.resourceVersion, current.metadata?.resourceVersion))
-      this.objects.set(key, object);
+    if (current === undefined) return;
+    const next = object.metadata?.resourceVersion;
+    const known = current.metadata?.resourceVersion;
+    if (next !== undefined && next === known) return;
+    if (notOlder(next, known)) this.objects.set(key, withoutManagedFields(object));
   }
 
   /** Every key with its stored version (read-only looks, as peek). */
