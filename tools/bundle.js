@@ -6,9 +6,22 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { build } from 'esbuild';
 
-const entries = process.argv.slice(2);
+// --lazy <package> (repeatable): the package may be in the bundle only behind a lazy import, never
+// evaluated at start (the webhook must not load @kubernetes/client-node in a pod; core's KubeHttp imports
+// it only to read a kubeconfig file). The bundle fails when a static import chain reaches it.
+const argv = process.argv.slice(2);
+const lazyPackages = [];
+for (let i = argv.indexOf('--lazy'); i !== -1; i = argv.indexOf('--lazy')) {
+  const [, name] = argv.splice(i, 2);
+  if (!name) {
+    console.error('--lazy needs a package name');
+    process.exit(2);
+  }
+  lazyPackages.push(name);
+}
+const entries = argv;
 if (entries.length === 0) {
-  console.error('usage: node tools/bundle.js <entry.ts>...');
+  console.error('usage: node tools/bundle.js [--lazy <package>]... <entry.ts>...');
   process.exit(2);
 }
 const entryFiles = new Set(entries.map((entry) => path.resolve(entry)));
@@ -89,6 +102,22 @@ async function eagerlyInitialisedIndexes() {
     const modules = new Map(
       [...output.text.matchAll(/^var (init_[\w$]+) = __esm\(\{\n\s*"([^"]+)"/gm)].map((m) => [m[1], m[2]]),
     );
+    // Every module of a --lazy package must be wrapped (an ESM module in an __esm initialiser, a CommonJS
+    // one in __commonJS) and its initialiser must not be called at the top level.
+    for (const name of lazyPackages) {
+      const inPackage = (file) => file.includes(`node_modules/${name}/`);
+      const wrapped = new Set([...modules.values()].filter(inPackage));
+      for (const m of output.text.matchAll(/^var require_[\w$]+ = __commonJS\(\{\n\s*"([^"]+)"/gm))
+        if (inPackage(m[1])) wrapped.add(m[1]);
+      const inlined = [...output.text.matchAll(/^\/\/ (\S+)$/gm)]
+        .map((m) => m[1])
+        .filter((file) => inPackage(file) && !wrapped.has(file));
+      const called = [...output.text.matchAll(/^(init_[\w$]+)\(\);$/gm)]
+        .map((m) => modules.get(m[1]))
+        .filter((file) => file !== undefined && inPackage(file));
+      for (const file of [...new Set([...inlined, ...called])])
+        found.push(`${path.basename(output.path)}: ${file} (--lazy ${name}) is evaluated at start`);
+    }
     for (const [, name] of output.text.matchAll(/^(init_[\w$]+)\(\);$/gm)) {
       const module = modules.get(name);
       // Paths are relative to the package being bundled (../core/src/index.ts, src/agent/index.ts).
@@ -101,8 +130,9 @@ async function eagerlyInitialisedIndexes() {
 const eager = await eagerlyInitialisedIndexes();
 if (eager.length > 0) {
   console.error(
-    `bundle: these package indexes are wrapped for a lazy import and evaluated whole at start:\n  ${eager.join('\n  ')}\n` +
-      'A module loaded with `await import(...)` imports one of them: import the narrowest entry or module instead (e.g. @vaultbridge/core/metrics, not @vaultbridge/core).',
+    `bundle: these modules are evaluated at start:\n  ${eager.join('\n  ')}\n` +
+      'A package index wrapped for a lazy import: a module loaded with `await import(...)` imports it; import the narrowest entry or module instead (e.g. @vaultbridge/core/metrics, not @vaultbridge/core). ' +
+      'A --lazy package: a static import chain reaches it; import it with `await import(...)` where it is needed.',
   );
   process.exit(1);
 }
