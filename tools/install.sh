@@ -125,7 +125,10 @@ build_csi_driver() {
   if [ ! -f "$share/rbac-secretproviderclass.yaml" ]; then
     rm -rf "$share"
     local module_dir
-    module_dir=$(cd "$root/tools/csi-driver" && go list -m -f '{{.Dir}}' sigs.k8s.io/secrets-store-csi-driver) || {
+    # `go list -m` names the module's directory only once it is in the module cache (a fresh machine's is
+    # empty), so download it first.
+    module_dir=$(cd "$root/tools/csi-driver" && go mod download sigs.k8s.io/secrets-store-csi-driver &&
+      go list -m -f '{{.Dir}}' sigs.k8s.io/secrets-store-csi-driver) && [ -n "$module_dir" ] || {
       log "FAILED: could not download sigs.k8s.io/secrets-store-csi-driver $CSI_DRIVER_VERSION (tools/csi-driver)"; exit 1; }
     mkdir -p "$share.tmp"
     cp "$module_dir"/deploy/secrets-store.csi.x-k8s.io_*.yaml "$module_dir"/deploy/rbac-secretprovider*.yaml \
