@@ -1,5 +1,5 @@
 // VSO → ours end to end on the real stack: VSO manifests (secrets.hashicorp.com/v1beta1, a VaultAuthGlobal
-// among them) are converted, created in the real API server with the CRDs from packages/operator/crds, and
+// among them, kept as ours and merged by the operator at login) are converted, created in the real API server with the CRDs from packages/operator/crds, and
 // the real operator syncs them into Secrets shaped as VSO writes them (each field, and `_raw` with Vault's
 // data; the kubernetes.io/tls keys for a TLS-typed PKI destination).
 import { X509Certificate } from 'node:crypto';
@@ -102,12 +102,11 @@ test('converted VSO objects are accepted and synced into Secrets shaped as VSO w
   expect(findings.filter((f) => f.severity === 'error')).toEqual([]);
   expect(findings.map((f) => [f.severity, f.source.kind, f.field])).toEqual([
     ['dropped', 'VaultConnection', 'spec.timeout'],
-    ['info', 'VaultAuthGlobal', 'kind'],
-    ['info', 'VaultAuth', 'spec.vaultAuthGlobalRef'],
   ]);
   const created = await applyManifests(kubeConfig, manifests);
   expect(created.map((m) => `${m.apiVersion} ${m.kind}`)).toEqual([
     'secrets.vaultbridge.dev/v1beta1 VaultConnection',
+    'secrets.vaultbridge.dev/v1beta1 VaultAuthGlobal',
     'secrets.vaultbridge.dev/v1beta1 VaultAuth',
     'secrets.vaultbridge.dev/v1beta1 VaultStaticSecret',
     'secrets.vaultbridge.dev/v1beta1 VaultDynamicSecret',
