@@ -46,6 +46,11 @@ describe('KubeJson keep-alive pool', () => {
     const all = Promise.all(
       Array.from({ length: count }, (_, i) => api.request<{ path: string }>('GET', `/api/v1/namespaces/n${i}`)),
     ).finally(() => (done = true));
+    // Hold every answer until the pool is full, so the bound is reached whatever the machine's load; then a
+    // request beyond it must wait for a freed socket.
+    while (waiting.length < MAX_SOCKETS) await new Promise((resolve) => setTimeout(resolve, 5));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(waiting).toHaveLength(MAX_SOCKETS);
     while (!done) {
       await new Promise((resolve) => setTimeout(resolve, 5));
       const release = waiting;
