@@ -1,16 +1,20 @@
 // The demo in real pods (npm run demo as root on Linux): the stack with a one-node cluster, the chart
 // installed, one app per method, each printing what it sees into its log (read through the kubelet,
 // as the cluster tests do), one rotation in Vault, and the comparison. Every step is timed.
-import * as k8s from '@kubernetes/client-node';
 import {
+  agentAnnotations,
   appNamespace,
+  appRole,
   clusterEnv,
+  createAppDeployment,
+  createOperatorAuth,
+  createOperatorObject,
+  createSecretProviderClass,
+  csiVolume,
   installChart,
-  lastPrint,
-  podLog,
+  podPrinting,
   printingContainer,
   startStack,
-  waitFor,
   type ClusterStack,
 } from '@vaultbridge/testenv';
 
@@ -62,19 +66,9 @@ try {
     async () => {
       const ns = await appNamespace(env, 'demo');
       await env.stack.vaultAdmin.write(`secret/data/${ns}/web`, { data: { password: 'first-password' } });
-      await env.stack.writePolicy(`${ns}-app`, `path "secret/data/${ns}/*" { capabilities = ["read"] }`);
       // The agent and the CSI provider log in with the pod's token; the operator asks for audience vault.
-      await env.stack.writeKubernetesRole(`${ns}-app`, {
-        serviceAccounts: ['app'],
-        namespaces: [ns],
-        policies: [`${ns}-app`],
-      });
-      await env.stack.writeKubernetesRole(`${ns}-op`, {
-        serviceAccounts: ['app'],
-        namespaces: [ns],
-        policies: [`${ns}-app`],
-        audience: 'vault',
-      });
+      await appRole(env, ns);
+      await appRole(env, ns, { name: `${ns}-op`, audience: 'vault' });
       console.log(`  namespace ${ns}, secret secret/data/${ns}/web (password=first-password)`);
       return ns;
     },
@@ -104,49 +98,19 @@ try {
       rotation: 'new pod (rollout restart)',
     },
   ];
-  const deployment = (label: string, spec: k8s.V1PodSpec, annotations?: Record<string, string>): k8s.V1Deployment => ({
-    metadata: { name: label },
-    spec: {
-      replicas: 1,
-      selector: { matchLabels: { app: label } },
-      template: { metadata: { labels: { app: label }, annotations }, spec: { serviceAccountName: 'app', ...spec } },
-    },
-  });
-
   const deployedAt = await step('deploying one app per method (each prints what it sees every 0.5 s)', async () => {
-    await env.apps.createNamespacedDeployment({
+    await createAppDeployment(
+      env,
       namespace,
-      body: deployment(
-        'injector',
-        { containers: [printingContainer(images.injector, 'cat /vault/secrets/config.txt')] },
-        {
-          'vault.hashicorp.com/agent-inject': 'true',
-          'vault.hashicorp.com/role': `${namespace}-app`,
-          'vault.hashicorp.com/agent-inject-secret-config.txt': secretPath,
-          'vault.hashicorp.com/agent-inject-template-config.txt': 'password={{ secret "password" }}\n',
-          'vault.hashicorp.com/template-static-secret-render-interval': '1s',
-        },
-      ),
-    });
+      'injector',
+      { containers: [printingContainer(images.injector, 'cat /vault/secrets/config.txt')] },
+      agentAnnotations(`${namespace}-app`, secretPath),
+    );
     console.log('  injector: Deployment injector annotated vault.hashicorp.com/agent-inject');
 
-    await env.custom.createNamespacedCustomObject({
-      group: 'secrets-store.csi.x-k8s.io',
-      version: 'v1',
-      namespace,
-      plural: 'secretproviderclasses',
-      body: {
-        apiVersion: 'secrets-store.csi.x-k8s.io/v1',
-        kind: 'SecretProviderClass',
-        metadata: { name: 'web' },
-        spec: {
-          provider: 'vault',
-          parameters: {
-            roleName: `${namespace}-app`,
-            objects: `- objectName: password\n  secretPath: ${secretPath}\n  secretKey: password\n`,
-          },
-        },
-      },
+    await createSecretProviderClass(env, namespace, 'web', {
+      roleName: `${namespace}-app`,
+      objects: [{ objectName: 'password', secretPath, secretKey: 'password' }],
     });
     await env.stack.kube.core.createNamespacedPod({
       namespace,
@@ -160,49 +124,22 @@ try {
               volumeMounts: [{ name: 'secrets', mountPath: '/mnt/secrets', readOnly: true }],
             },
           ],
-          volumes: [
-            {
-              name: 'secrets',
-              csi: {
-                driver: 'secrets-store.csi.k8s.io',
-                readOnly: true,
-                volumeAttributes: { secretProviderClass: 'web' },
-              },
-            },
-          ],
+          volumes: [csiVolume('secrets', 'web')],
         },
       },
     });
     console.log('  CSI provider: pod csi with a SecretProviderClass volume');
 
-    const group = 'secrets.vaultbridge.dev';
-    const create = (plural: string, kind: string, name: string, spec: object) =>
-      env.custom.createNamespacedCustomObject({
-        group,
-        version: 'v1beta1',
-        namespace,
-        plural,
-        body: { apiVersion: `${group}/v1beta1`, kind, metadata: { name }, spec },
-      });
-    await create('vaultconnections', 'VaultConnection', 'vault', { address: env.cluster.vaultAddrForPods });
-    await create('vaultauths', 'VaultAuth', 'app', {
-      vaultConnectionRef: 'vault',
-      method: 'kubernetes',
-      mount: env.stack.layout.kubernetesAuthMount,
-      kubernetes: { role: `${namespace}-op`, serviceAccount: 'app', audiences: ['vault'] },
+    await createOperatorAuth(env, namespace, `${namespace}-op`);
+    await createAppDeployment(env, namespace, 'operator', {
+      containers: [
+        {
+          ...printingContainer(images.injector, 'echo "password=$PASSWORD"'),
+          env: [{ name: 'PASSWORD', valueFrom: { secretKeyRef: { name: 'web-credentials', key: 'password' } } }],
+        },
+      ],
     });
-    await env.apps.createNamespacedDeployment({
-      namespace,
-      body: deployment('operator', {
-        containers: [
-          {
-            ...printingContainer(images.injector, 'echo "password=$PASSWORD"'),
-            env: [{ name: 'PASSWORD', valueFrom: { secretKeyRef: { name: 'web-credentials', key: 'password' } } }],
-          },
-        ],
-      }),
-    });
-    await create('vaultstaticsecrets', 'VaultStaticSecret', 'web', {
+    await createOperatorObject(env, namespace, 'vaultstaticsecrets', 'VaultStaticSecret', 'web', {
       vaultAuthRef: 'app',
       mount: 'secret',
       path: `${namespace}/web`,
@@ -217,30 +154,24 @@ try {
     return Date.now();
   });
 
-  /** The newest Running pod of the app other than `except` whose last print is `expected`. */
-  const podPrinting = async (app: App, expected: string, except?: string): Promise<string> =>
-    waitFor(
-      env,
-      namespace,
-      `the ${app.method} app printing ${JSON.stringify(expected)}`,
-      async () => {
-        for (const pod of (
-          await env.stack.kube.core.listNamespacedPod({ namespace, labelSelector: `app=${app.label}` })
-        ).items) {
-          const name = pod.metadata!.name!;
-          if (name === except || pod.status?.phase !== 'Running' || pod.metadata?.deletionTimestamp) continue;
-          if (lastPrint(await podLog(env, namespace, name, 'app')) === expected) return name;
-        }
-        return undefined;
-      },
-      180_000,
-    );
+  /** The Running pod of the app other than `except` whose last print is `expected`. */
+  const appPrinting = async (app: App, expected: string, except?: string): Promise<string> =>
+    (
+      await podPrinting(
+        env,
+        namespace,
+        `app=${app.label}`,
+        `the ${app.method} app printing ${JSON.stringify(expected)}`,
+        (print) => print === expected,
+        { ...(except === undefined ? {} : { except }), timeoutMs: 180_000 },
+      )
+    ).pod;
 
   await step('waiting until each app prints the secret (read from its container log through the kubelet)', async () => {
     await Promise.all(
       apps.map(async (app) => {
         const expected = app.expect('first-password');
-        app.podBefore = await podPrinting(app, expected);
+        app.podBefore = await appPrinting(app, expected);
         app.firstMs = Date.now() - deployedAt;
         app.before = expected.trim();
         console.log(
@@ -263,7 +194,7 @@ try {
         apps.map(async (app) => {
           const expected = app.expect('second-password');
           // The operator's app sees the new Secret only in a new pod: its env is read at start.
-          app.podAfter = await podPrinting(app, expected, app.method === 'operator' ? app.podBefore : undefined);
+          app.podAfter = await appPrinting(app, expected, app.method === 'operator' ? app.podBefore : undefined);
           app.rotatedMs = Date.now() - rotatedAt;
           app.after = expected.trim();
           console.log(

@@ -29,4 +29,24 @@ export {
   waitForPodsReady,
   type ClusterStack,
 } from './cluster/workloads.ts';
+export {
+  agentAnnotations,
+  appDeployment,
+  appRole,
+  createAppDeployment,
+  createOperatorAuth,
+  createOperatorObject,
+  createSecretProviderClass,
+  csiVolume,
+  operatorGroup,
+  operatorVersion,
+  podPrinting,
+  secretField,
+  secretProviderClass,
+  waitForPrint,
+  type AppRoleOptions,
+  type PodPrintingOptions,
+  type SecretProviderClassOptions,
+  type SpcObject,
+} from './cluster/apps.ts';
 export { startStsStandIn, verifySigV4, type StsStandIn, type StsRequest, type StsKeys } from './aws-sts.ts';

@@ -12,7 +12,14 @@
 // with what VSO writes by its documentation (each field and `_raw`), read from Vault.
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import type { V1Deployment } from '@kubernetes/client-node';
-import { installChart, waitFor, waitForPodsReady } from '@vaultbridge/testenv';
+import {
+  appDeployment,
+  csiVolume,
+  installChart,
+  secretProviderClass,
+  waitFor,
+  waitForPodsReady,
+} from '@vaultbridge/testenv';
 import { annotatedDeployment, DB_DSN } from '../support/agent.ts';
 import { applyManifests } from '../support/apply.ts';
 import type { Manifest } from '../../src/manifests.ts';
@@ -48,20 +55,13 @@ async function kvNamespace(prefix: string, audience?: string): Promise<string> {
   return namespace;
 }
 
-function deployment(namespace: string, podSpec: object, annotations: Record<string, string> = {}): Manifest {
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: 'web', namespace },
-    spec: {
-      replicas: 1,
-      selector: { matchLabels: { app: 'web' } },
-      template: {
-        metadata: { labels: { app: 'web' }, ...(Object.keys(annotations).length ? { annotations } : {}) },
-        spec: { serviceAccountName: 'app', terminationGracePeriodSeconds: 2, ...podSpec },
-      },
-    },
-  };
+/** Deployment `web` as a manifest (stopped quickly: a rollout replaces it). */
+function deployment(
+  namespace: string,
+  podSpec: Parameters<typeof appDeployment>[1],
+  annotations: Record<string, string> = {},
+): Manifest {
+  return appDeployment('web', { terminationGracePeriodSeconds: 2, ...podSpec }, annotations, namespace) as Manifest;
 }
 
 /** The injector e2e files' Deployment (defaults, template with custom path and mode, JSON, one key, database) in a real pod. */
@@ -124,10 +124,26 @@ async function dsnLogsIn(text: string): Promise<void> {
   await logsIn(env, user!, password!);
 }
 
-/** Applies the output and returns the migrated Deployment's first Ready pod. */
-async function applyAndRoll(namespace: string, manifests: readonly Manifest[], oldPod: string): Promise<string> {
+/** `vaultbridge-migrate --to <to> --from-namespace <namespace>` against the stack, as a user runs it. */
+async function migrateNamespace(namespace: string, to: 'csi' | 'operator', extra: readonly string[] = []) {
+  const migration = await runMigrate([
+    '--to',
+    to,
+    '--from-namespace',
+    namespace,
+    '--kubeconfig',
+    env.stack.handle.kubeconfigPath,
+    ...extra,
+  ]);
+  expect(migration.code).toBe(0);
+  return migration;
+}
+
+/** Applies the output, waits for the migrated Deployment's new Ready pod and reads what it sees as before. */
+async function migratedView(original: Original, manifests: readonly Manifest[]): Promise<ContainerView> {
   await applyManifests(env.stack.kube.config, manifests);
-  return currentPod(env, namespace, 'web', [oldPod]);
+  const pod = await currentPod(env, original.namespace, 'web', [original.pod]);
+  return containerView(env, original.namespace, pod, original.dirs, original.envNames);
 }
 
 async function deleteOperatorObjects(namespace: string, plurals: readonly string[]): Promise<void> {
@@ -168,6 +184,20 @@ interface Original {
   namespace: string;
   pod: string;
   view: ContainerView;
+  /** what is read of the container: the files under these directories and these variables */
+  dirs: readonly string[];
+  envNames: readonly string[];
+}
+
+/** The Ready pod of `web` in `namespace` and what its app container sees. */
+async function original(
+  namespace: string,
+  dirs: readonly string[],
+  envNames: readonly string[] = [],
+): Promise<Original> {
+  const [pod] = await waitForPodsReady(env, namespace, 'app=web');
+  const name = pod!.metadata!.name!;
+  return { namespace, pod: name, dirs, envNames, view: await containerView(env, namespace, name, dirs, envNames) };
 }
 
 let injectorToCsi: Original;
@@ -181,11 +211,11 @@ const OPERATOR_DIRS = ['/etc/config', '/etc/db', '/etc/tls'];
 async function injectorOriginal(prefix: string): Promise<Original> {
   const namespace = await kvNamespace(prefix);
   await applyManifests(env.stack.kube.config, [injectedDeployment(namespace)]);
-  const [pod] = await waitForPodsReady(env, namespace, 'app=web');
-  expect(pod!.metadata?.annotations?.['vault.hashicorp.com/agent-inject-status']).toBe('injected');
-  const name = pod!.metadata!.name!;
   // The init agent rendered before the app started: the files are there from the first exec.
-  return { namespace, pod: name, view: await containerView(env, namespace, name, INJECTOR_DIRS) };
+  const injected = await original(namespace, INJECTOR_DIRS);
+  const pod = await env.stack.kube.core.readNamespacedPod({ namespace, name: injected.pod });
+  expect(pod.metadata?.annotations?.['vault.hashicorp.com/agent-inject-status']).toBe('injected');
+  return injected;
 }
 
 /** Upstream vault-csi-provider's documented shape: objects with secretKey, a database pair, secretObjects for an env variable. */
@@ -193,33 +223,32 @@ async function csiOriginal(): Promise<Original> {
   const namespace = await kvNamespace('mig-pods-spc');
   const kv = `${kvV2Mount}/data/${namespace}/config`;
   const creds = `${databaseMount}/creds/${databaseRole}`;
+  const pki = {
+    secretPath: `${pkiMount}/issue/${pkiRole}`,
+    method: 'PUT',
+    secretArgs: { common_name: `web.${pkiDomain}`, ttl: '1h' },
+  };
   await applyManifests(env.stack.kube.config, [
-    {
-      apiVersion: 'secrets-store.csi.x-k8s.io/v1',
-      kind: 'SecretProviderClass',
-      metadata: { name: 'web', namespace },
-      spec: {
-        provider: 'vault',
-        parameters: {
-          vaultAddress: env.cluster.vaultAddrForPods,
-          roleName: namespace,
-          objects: [
-            `- objectName: username\n  secretPath: ${kv}\n  secretKey: username`,
-            `- objectName: password\n  secretPath: ${kv}\n  secretKey: password`,
-            `- objectName: db-username\n  secretPath: ${creds}\n  secretKey: username`,
-            `- objectName: db-password\n  secretPath: ${creds}\n  secretKey: password`,
-            // vault-csi-provider's documented PKI shape: one PUT to issue, two objects of its answer.
-            ...['certificate', 'private_key'].map(
-              (key) =>
-                `- objectName: tls.${key === 'certificate' ? 'crt' : 'key'}\n  secretPath: ${pkiMount}/issue/${pkiRole}\n  method: PUT\n  secretArgs:\n    common_name: web.${pkiDomain}\n    ttl: 1h\n  secretKey: ${key}`,
-            ),
-          ].join('\n'),
-        },
+    secretProviderClass(
+      'web',
+      {
+        vaultAddress: env.cluster.vaultAddrForPods,
+        roleName: namespace,
+        objects: [
+          { objectName: 'username', secretPath: kv, secretKey: 'username' },
+          { objectName: 'password', secretPath: kv, secretKey: 'password' },
+          { objectName: 'db-username', secretPath: creds, secretKey: 'username' },
+          { objectName: 'db-password', secretPath: creds, secretKey: 'password' },
+          // vault-csi-provider's documented PKI shape: one PUT to issue, two objects of its answer.
+          { objectName: 'tls.crt', ...pki, secretKey: 'certificate' },
+          { objectName: 'tls.key', ...pki, secretKey: 'private_key' },
+        ],
         secretObjects: [
           { secretName: 'web-synced', type: 'Opaque', data: [{ objectName: 'password', key: 'password' }] },
         ],
       },
-    },
+      namespace,
+    ) as Manifest,
     deployment(namespace, {
       containers: [
         appContainer(env, {
@@ -227,17 +256,10 @@ async function csiOriginal(): Promise<Original> {
           volumeMounts: [{ name: 'secrets', mountPath: '/mnt/secrets', readOnly: true }],
         }),
       ],
-      volumes: [
-        {
-          name: 'secrets',
-          csi: { driver: 'secrets-store.csi.k8s.io', readOnly: true, volumeAttributes: { secretProviderClass: 'web' } },
-        },
-      ],
+      volumes: [csiVolume('secrets', 'web')],
     }),
   ]);
-  const [pod] = await waitForPodsReady(env, namespace, 'app=web');
-  const name = pod!.metadata!.name!;
-  return { namespace, pod: name, view: await containerView(env, namespace, name, SPC_DIRS, ['PASSWORD']) };
+  return original(namespace, SPC_DIRS, ['PASSWORD']);
 }
 
 /** The operator's objects synced into Secrets the pod shows as volumes (with items) and an env variable. */
@@ -325,9 +347,7 @@ async function operatorOriginal(): Promise<Original> {
       ],
     }),
   ]);
-  const [pod] = await waitForPodsReady(env, namespace, 'app=web');
-  const name = pod!.metadata!.name!;
-  return { namespace, pod: name, view: await containerView(env, namespace, name, OPERATOR_DIRS, ['PASSWORD']) };
+  return original(namespace, OPERATOR_DIRS, ['PASSWORD']);
 }
 
 beforeAll(async () => {
@@ -343,7 +363,7 @@ beforeAll(async () => {
 
 describe('vaultbridge-migrate, proven in real pods', () => {
   it('injector annotations → SecretProviderClass: the CSI volumes show the files the agent rendered', async () => {
-    const { namespace, pod, view } = injectorToCsi;
+    const { namespace, view } = injectorToCsi;
     expect(Object.keys(view.files).sort()).toEqual([
       '/etc/app/conf/dsn.env',
       '/vault/secrets/config.txt',
@@ -351,17 +371,7 @@ describe('vaultbridge-migrate, proven in real pods', () => {
       '/vault/secrets/password',
       '/vault/secrets/settings.json',
     ]);
-    const migration = await runMigrate([
-      '--to',
-      'csi',
-      '--from-namespace',
-      namespace,
-      '--kubeconfig',
-      env.stack.handle.kubeconfigPath,
-      '--vault-address',
-      env.cluster.vaultAddrForPods,
-    ]);
-    expect(migration.code).toBe(0);
+    const migration = await migrateNamespace(namespace, 'csi', ['--vault-address', env.cluster.vaultAddrForPods]);
     // Templates refuse a missing key instead of printing nothing; leased credentials and the files follow
     // the driver's mount and rotation, not the agent's renewal; templates and the agent's default
     // rendering need the Vaultbridge provider (upstream vault-csi-provider has no templates).
@@ -375,31 +385,20 @@ describe('vaultbridge-migrate, proven in real pods', () => {
       'changed Deployment metadata.annotations["vault.hashicorp.com/agent-inject-secret-settings.json"]',
       'changed Deployment metadata.annotations["vault.hashicorp.com/agent-inject-template-dsn"]',
     ]);
-    const after = await applyAndRoll(namespace, migration.manifests, pod);
+    const afterView = await migratedView(injectorToCsi, migration.manifests);
     const migrated = await env.apps.readNamespacedDeployment({ namespace, name: 'web' });
     expect(
       Object.keys(migrated.spec!.template.metadata!.annotations ?? {}).filter((key) =>
         key.startsWith('vault.hashicorp.com/'),
       ),
     ).toEqual([]);
-    const afterView = await containerView(env, namespace, after, INJECTOR_DIRS);
     expect(differences(view, afterView, { '/vault/secrets/db': dsn })).toEqual([]);
     await dsnLogsIn(afterView.files['/vault/secrets/db']!.text);
   });
 
   it('injector annotations → operator objects: the projected Secret volumes show the files the agent rendered', async () => {
-    const { namespace, pod, view } = injectorToOperator;
-    const migration = await runMigrate([
-      '--to',
-      'operator',
-      '--from-namespace',
-      namespace,
-      '--kubeconfig',
-      env.stack.handle.kubeconfigPath,
-      '--vault-address',
-      env.cluster.vaultAddrForPods,
-    ]);
-    expect(migration.code).toBe(0);
+    const { namespace, view } = injectorToOperator;
+    const migration = await migrateNamespace(namespace, 'operator', ['--vault-address', env.cluster.vaultAddrForPods]);
     // Only the templates' missing-key behaviour differs.
     expect(notExpressed(migration.findings)).toEqual([
       'changed Deployment metadata.annotations["vault.hashicorp.com/agent-inject-template-db"]',
@@ -413,14 +412,13 @@ describe('vaultbridge-migrate, proven in real pods', () => {
       'VaultDynamicSecret',
       'Deployment',
     ]);
-    const after = await applyAndRoll(namespace, migration.manifests, pod);
-    const afterView = await containerView(env, namespace, after, INJECTOR_DIRS);
+    const afterView = await migratedView(injectorToOperator, migration.manifests);
     expect(differences(view, afterView, { '/vault/secrets/db': dsn })).toEqual([]);
     await dsnLogsIn(afterView.files['/vault/secrets/db']!.text);
   });
 
   it("SecretProviderClass → operator objects: the same files, and the env variable from the operator's Secret", async () => {
-    const { namespace, pod, view } = csiToOperator;
+    const { namespace, view } = csiToOperator;
     expect(Object.keys(view.files).sort()).toEqual([
       '/mnt/secrets/db-password',
       '/mnt/secrets/db-username',
@@ -431,23 +429,14 @@ describe('vaultbridge-migrate, proven in real pods', () => {
     ]);
     expect(pairs(view, '/mnt/secrets/tls.crt', '/mnt/secrets/tls.key')).toBe(true);
     expect(view.env).toEqual({ PASSWORD: kvData.password });
-    const migration = await runMigrate([
-      '--to',
-      'operator',
-      '--from-namespace',
-      namespace,
-      '--kubeconfig',
-      env.stack.handle.kubeconfigPath,
-    ]);
-    expect(migration.code).toBe(0);
+    const migration = await migrateNamespace(namespace, 'operator');
     // The synced Secret outlives the pods now (the operator keeps it), and is taken over from the driver.
     // Also: the certificate is issued per VaultPKISecret sync, renewed by the operator, not per mount.
     expect(notExpressed(migration.findings)).toEqual([
       'changed SecretProviderClass spec.secretObjects[0]',
       'changed SecretProviderClass spec.parameters.objects[4].secretPath',
     ]);
-    const after = await applyAndRoll(namespace, migration.manifests, pod);
-    const afterView = await containerView(env, namespace, after, SPC_DIRS, ['PASSWORD']);
+    const afterView = await migratedView(csiToOperator, migration.manifests);
     expect(
       differences(view, afterView, {
         '/mnt/secrets/db-username': token,
@@ -471,7 +460,7 @@ describe('vaultbridge-migrate, proven in real pods', () => {
   });
 
   it('operator objects → SecretProviderClass: the CSI volumes show the same files, secretObjects keep the env variable', async () => {
-    const { namespace, pod, view } = operatorToCsi;
+    const { namespace, view } = operatorToCsi;
     expect(Object.keys(view.files).sort()).toEqual([
       '/etc/config/password',
       '/etc/config/username',
@@ -482,15 +471,7 @@ describe('vaultbridge-migrate, proven in real pods', () => {
     ]);
     expect(pairs(view, '/etc/tls/tls.crt', '/etc/tls/tls.key')).toBe(true);
     expect(view.env).toEqual({ PASSWORD: kvData.password });
-    const migration = await runMigrate([
-      '--to',
-      'csi',
-      '--from-namespace',
-      namespace,
-      '--kubeconfig',
-      env.stack.handle.kubeconfigPath,
-    ]);
-    expect(migration.code).toBe(0);
+    const migration = await migrateNamespace(namespace, 'csi');
     // The env variable's Secret exists only while a pod mounts the volume (secretObjects).
     // Also: tls.crt (certificate + CA chain) needs our provider's Go template.
     expect(notExpressed(migration.findings)).toEqual([
@@ -508,8 +489,7 @@ describe('vaultbridge-migrate, proven in real pods', () => {
     // CSI driver's secretObjects write web-config for the env variable.
     await deleteOperatorObjects(namespace, ['vaultstaticsecrets', 'vaultdynamicsecrets', 'vaultpkisecrets']);
     await secretGone(namespace, 'web-config');
-    const after = await applyAndRoll(namespace, migration.manifests, pod);
-    const afterView = await containerView(env, namespace, after, OPERATOR_DIRS, ['PASSWORD']);
+    const afterView = await migratedView(operatorToCsi, migration.manifests);
     expect(
       differences(view, afterView, {
         '/etc/db/username': token,

@@ -1,20 +1,24 @@
 // The injector in a real pod: its webhook mutates real pods, the agent runs as real containers
 // from the locally built image, logs in to Vault with the pod's service-account token and renders
 // the file the app reads.
-import * as k8s from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node';
 import {
+  agentAnnotations,
   appNamespace,
-  clusterStack,
-  installChart,
-  lastPrint,
+  appRole,
+  clusterStackWithChart,
+  createAppDeployment,
   podLog,
   printingContainer,
   waitFor,
   waitForPodsReady,
+  waitForPrint,
   type ClusterStack,
 } from './support.ts';
 
-const env: ClusterStack = clusterStack();
+// Every webhook pod Ready means the API server trusts it: readiness waits until the CA the webhook
+// serves with is in the MutatingWebhookConfiguration (injector webhook/tls/auto-source.ts).
+const env: ClusterStack = clusterStackWithChart();
 const secretFile = '/vault/secrets/config.txt';
 
 async function vaultSecret(namespace: string, password: string): Promise<string> {
@@ -23,75 +27,33 @@ async function vaultSecret(namespace: string, password: string): Promise<string>
   return path;
 }
 
-async function vaultRole(namespace: string): Promise<string> {
-  const role = `${namespace}-app`;
-  await env.stack.writePolicy(role, `path "secret/data/${namespace}/*" { capabilities = ["read"] }`);
-  await env.stack.writeKubernetesRole(role, { serviceAccounts: ['app'], namespaces: [namespace], policies: [role] });
-  return role;
-}
-
-function agentAnnotations(
-  role: string,
-  secretPath: string,
-  extra: Record<string, string> = {},
-): Record<string, string> {
-  return {
-    'vault.hashicorp.com/agent-inject': 'true',
-    'vault.hashicorp.com/role': role,
-    'vault.hashicorp.com/agent-inject-secret-config.txt': secretPath,
-    'vault.hashicorp.com/agent-inject-template-config.txt': 'password={{ secret "password" }}\n',
-    'vault.hashicorp.com/template-static-secret-render-interval': '1s',
-    ...extra,
-  };
-}
-
-beforeAll(async () => {
-  // Every webhook pod Ready means the API server trusts it: readiness waits until the CA the webhook
-  // serves with is in the MutatingWebhookConfiguration (injector webhook/tls/auto-source.ts).
-  await installChart(env);
-});
-
 describe('the injector on a real node', () => {
   it('gives an annotated Deployment its agent; the app reads the rendered file, and a rotation in Vault changes it', async () => {
     const namespace = await appNamespace(env, 'inj');
     const path = await vaultSecret(namespace, 'first-password');
-    const role = await vaultRole(namespace);
-    await env.apps.createNamespacedDeployment({
+    const role = await appRole(env, namespace);
+    await createAppDeployment(
+      env,
       namespace,
-      body: {
-        metadata: { name: 'web' },
-        spec: {
-          replicas: 1,
-          selector: { matchLabels: { app: 'web' } },
-          template: {
-            metadata: { labels: { app: 'web' }, annotations: agentAnnotations(role, path) },
-            spec: {
-              serviceAccountName: 'app',
-              containers: [printingContainer(env.cluster.images.injector, `cat ${secretFile}`)],
-            },
-          },
-        },
-      },
-    });
+      'web',
+      { containers: [printingContainer(env.cluster.images.injector, `cat ${secretFile}`)] },
+      agentAnnotations(role, path),
+    );
     const [pod] = await waitForPodsReady(env, namespace, 'app=web');
     const name = pod!.metadata!.name!;
     expect(pod!.metadata?.annotations?.['vault.hashicorp.com/agent-inject-status']).toBe('injected');
     expect(pod!.spec?.initContainers?.map((c) => c.name)).toContain('vault-agent-init');
     expect(pod!.spec?.containers.map((c) => c.name)).toEqual(expect.arrayContaining(['app', 'vault-agent']));
 
-    await waitFor(env, namespace, 'the app printing the first password', async () =>
-      lastPrint(await podLog(env, namespace, name, 'app')) === 'password=first-password\n' ? true : undefined,
-    );
+    await waitForPrint(env, namespace, name, 'password=first-password\n', 'the app printing the first password');
     await vaultSecret(namespace, 'second-password');
-    await waitFor(env, namespace, 'the app printing the rotated password', async () =>
-      lastPrint(await podLog(env, namespace, name, 'app')) === 'password=second-password\n' ? true : undefined,
-    );
+    await waitForPrint(env, namespace, name, 'password=second-password\n', 'the app printing the rotated password');
   });
 
   it('lets a Job complete with the agent as a native sidecar', async () => {
     const namespace = await appNamespace(env, 'inj-job');
     const path = await vaultSecret(namespace, 'job-password');
-    const role = await vaultRole(namespace);
+    const role = await appRole(env, namespace);
     await env.batch.createNamespacedJob({
       namespace,
       body: {

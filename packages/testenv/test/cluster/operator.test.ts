@@ -2,55 +2,35 @@
 // Secret, and a rotation in Vault rolls the Deployment so new pods come up with the new value.
 import { createHash } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
-import pg from 'pg';
 import {
   appNamespace,
-  clusterStack,
-  installChart,
-  lastPrint,
-  podLog,
+  appRole,
+  clusterStackWithChart,
+  createAppDeployment,
+  createOperatorAuth,
+  createOperatorObject,
+  logsIn,
+  operatorGroup,
+  operatorVersion,
+  podPrinting,
   printingContainer,
+  secretField,
   waitFor,
   waitForPodsReady,
+  waitForPrint,
   type ClusterStack,
 } from './support.ts';
 
-const env: ClusterStack = clusterStack();
-const group = 'secrets.vaultbridge.dev';
-const version = 'v1beta1';
-
-async function create(namespace: string, plural: string, kind: string, name: string, spec: object): Promise<void> {
-  await env.custom.createNamespacedCustomObject({
-    group,
-    version,
-    namespace,
-    plural,
-    body: { apiVersion: `${group}/${version}`, kind, metadata: { name }, spec },
-  });
-}
-
-beforeAll(async () => {
-  await installChart(env);
-});
+const env: ClusterStack = clusterStackWithChart();
 
 /** A namespace whose service account `app` may use `policy` through a VaultConnection and VaultAuth `app`. */
-async function operatorNamespace(prefix: string, policy: string): Promise<string> {
+async function operatorNamespace(prefix: string, policy?: (namespace: string) => string): Promise<string> {
   const namespace = await appNamespace(env, prefix);
-  const role = `${namespace}-app`;
-  await env.stack.writePolicy(role, policy.replaceAll('NAMESPACE', namespace));
-  await env.stack.writeKubernetesRole(role, {
-    serviceAccounts: ['app'],
-    namespaces: [namespace],
-    policies: [role],
+  const role = await appRole(env, namespace, {
+    ...(policy === undefined ? {} : { policy: policy(namespace) }),
     audience: 'vault',
   });
-  await create(namespace, 'vaultconnections', 'VaultConnection', 'vault', { address: env.cluster.vaultAddrForPods });
-  await create(namespace, 'vaultauths', 'VaultAuth', 'app', {
-    vaultConnectionRef: 'vault',
-    method: 'kubernetes',
-    mount: env.stack.layout.kubernetesAuthMount,
-    kubernetes: { role, serviceAccount: 'app', audiences: ['vault'] },
-  });
+  await createOperatorAuth(env, namespace, role);
   return namespace;
 }
 
@@ -61,49 +41,22 @@ async function printingDeployment(
   extra: Partial<k8s.V1Container> = {},
   volumes: k8s.V1Volume[] = [],
 ): Promise<void> {
-  await env.apps.createNamespacedDeployment({
-    namespace,
-    body: {
-      metadata: { name: 'web' },
-      spec: {
-        replicas: 1,
-        selector: { matchLabels: { app: 'web' } },
-        template: {
-          metadata: { labels: { app: 'web' } },
-          spec: {
-            serviceAccountName: 'app',
-            containers: [{ ...printingContainer(env.cluster.images.injector, show), ...extra }],
-            volumes,
-          },
-        },
-      },
-    },
+  await createAppDeployment(env, namespace, 'web', {
+    containers: [{ ...printingContainer(env.cluster.images.injector, show), ...extra }],
+    volumes,
   });
 }
 
-/** What the newest Running pod of `web` other than `except` prints, once it prints `expected(print)`. */
-async function newPodPrinting(
-  namespace: string,
-  except: string,
-  what: string,
-  expected: (print: string) => boolean,
-): Promise<string> {
-  return waitFor(env, namespace, what, async () => {
-    for (const pod of (await env.stack.kube.core.listNamespacedPod({ namespace, labelSelector: 'app=web' })).items) {
-      const name = pod.metadata!.name!;
-      if (name === except || pod.status?.phase !== 'Running') continue;
-      const print = lastPrint(await podLog(env, namespace, name, 'app'));
-      if (print !== undefined && expected(print)) return print;
-    }
-    return undefined;
-  });
+/** What the first Running pod of `web` other than `except` prints, once it prints `expected`. */
+async function newPodPrinting(namespace: string, except: string, what: string, expected: string): Promise<string> {
+  return (await podPrinting(env, namespace, 'app=web', what, (print) => print === expected, { except })).pod;
 }
 
 async function forceSync(namespace: string, plural: string, name: string, value: string): Promise<void> {
   await env.custom.patchNamespacedCustomObject(
     {
-      group,
-      version,
+      group: operatorGroup,
+      version: operatorVersion,
       namespace,
       plural,
       name,
@@ -113,58 +66,15 @@ async function forceSync(namespace: string, plural: string, name: string, value:
   );
 }
 
-async function secretField(namespace: string, name: string, key: string): Promise<string | undefined> {
-  const secret = await env.stack.kube.core.readNamespacedSecret({ namespace, name });
-  const value = secret.data?.[key];
-  return value === undefined ? undefined : Buffer.from(value, 'base64').toString();
-}
-
 describe('the operator on a real node', () => {
   it('delivers a VaultStaticSecret to a Deployment, and a rotation restarts it with the new value', async () => {
-    const namespace = await appNamespace(env, 'op');
+    const namespace = await operatorNamespace('op');
     const secretPath = `${namespace}/web`;
     await env.stack.vaultAdmin.write(`secret/data/${secretPath}`, { data: { password: 'first-password' } });
-    const role = `${namespace}-app`;
-    await env.stack.writePolicy(role, `path "secret/data/${namespace}/*" { capabilities = ["read"] }`);
-    await env.stack.writeKubernetesRole(role, {
-      serviceAccounts: ['app'],
-      namespaces: [namespace],
-      policies: [role],
-      audience: 'vault',
+    await printingDeployment(namespace, 'echo "password=$PASSWORD"', {
+      env: [{ name: 'PASSWORD', valueFrom: { secretKeyRef: { name: 'web-credentials', key: 'password' } } }],
     });
-
-    await create(namespace, 'vaultconnections', 'VaultConnection', 'vault', { address: env.cluster.vaultAddrForPods });
-    await create(namespace, 'vaultauths', 'VaultAuth', 'app', {
-      vaultConnectionRef: 'vault',
-      method: 'kubernetes',
-      mount: env.stack.layout.kubernetesAuthMount,
-      kubernetes: { role, serviceAccount: 'app', audiences: ['vault'] },
-    });
-    await env.apps.createNamespacedDeployment({
-      namespace,
-      body: {
-        metadata: { name: 'web' },
-        spec: {
-          replicas: 1,
-          selector: { matchLabels: { app: 'web' } },
-          template: {
-            metadata: { labels: { app: 'web' } },
-            spec: {
-              serviceAccountName: 'app',
-              containers: [
-                {
-                  ...printingContainer(env.cluster.images.injector, 'echo "password=$PASSWORD"'),
-                  env: [
-                    { name: 'PASSWORD', valueFrom: { secretKeyRef: { name: 'web-credentials', key: 'password' } } },
-                  ],
-                },
-              ],
-            },
-          },
-        },
-      },
-    });
-    await create(namespace, 'vaultstaticsecrets', 'VaultStaticSecret', 'web', {
+    await createOperatorObject(env, namespace, 'vaultstaticsecrets', 'VaultStaticSecret', 'web', {
       vaultAuthRef: 'app',
       mount: 'secret',
       path: secretPath,
@@ -176,21 +86,16 @@ describe('the operator on a real node', () => {
 
     const [first] = await waitForPodsReady(env, namespace, 'app=web');
     const firstPod = first!.metadata!.name!;
-    await waitFor(env, namespace, 'the app seeing the first password', async () =>
-      lastPrint(await podLog(env, namespace, firstPod, 'app')) === 'password=first-password\n' ? true : undefined,
-    );
+    await waitForPrint(env, namespace, firstPod, 'password=first-password\n', 'the app seeing the first password');
 
     await env.stack.vaultAdmin.write(`secret/data/${secretPath}`, { data: { password: 'second-password' } });
-    const rolled = await waitFor(env, namespace, 'a new pod seeing the rotated password', async () => {
-      const pods = (await env.stack.kube.core.listNamespacedPod({ namespace, labelSelector: 'app=web' })).items;
-      for (const pod of pods) {
-        const name = pod.metadata!.name!;
-        if (name === firstPod || pod.status?.phase !== 'Running') continue;
-        if (lastPrint(await podLog(env, namespace, name, 'app')) === 'password=second-password\n') return pod;
-      }
-      return undefined;
-    });
-    expect(rolled.metadata?.name).not.toBe(firstPod);
+    const rolled = await newPodPrinting(
+      namespace,
+      firstPod,
+      'a new pod seeing the rotated password',
+      'password=second-password\n',
+    );
+    expect(rolled).not.toBe(firstPod);
     // The restart came from the operator patching the pod template, as `kubectl rollout restart` does.
     const deployment = await env.apps.readNamespacedDeployment({ namespace, name: 'web' });
     expect(
@@ -203,14 +108,14 @@ describe('the operator on a real node', () => {
     const { databaseMount, databaseRole } = env.stack.layout;
     const namespace = await operatorNamespace(
       'op-db',
-      `path "${databaseMount}/creds/${databaseRole}" { capabilities = ["read"] }
+      () => `path "${databaseMount}/creds/${databaseRole}" { capabilities = ["read"] }
 path "sys/leases/renew" { capabilities = ["update"] }
 path "sys/leases/revoke" { capabilities = ["update"] }`,
     );
     await printingDeployment(namespace, 'echo "user=$DB_USER"', {
       env: [{ name: 'DB_USER', valueFrom: { secretKeyRef: { name: 'db-credentials', key: 'username' } } }],
     });
-    await create(namespace, 'vaultdynamicsecrets', 'VaultDynamicSecret', 'db', {
+    await createOperatorObject(env, namespace, 'vaultdynamicsecrets', 'VaultDynamicSecret', 'db', {
       vaultAuthRef: 'app',
       mount: databaseMount,
       path: `creds/${databaseRole}`,
@@ -219,43 +124,25 @@ path "sys/leases/revoke" { capabilities = ["update"] }`,
     });
     const [first] = await waitForPodsReady(env, namespace, 'app=web');
     const firstUser = await waitFor(env, namespace, 'the Secret holding credentials', () =>
-      secretField(namespace, 'db-credentials', 'username'),
+      secretField(env, namespace, 'db-credentials', 'username'),
     );
-    await newPodPrinting(namespace, '', 'the app seeing the first user', (print) => print === `user=${firstUser}\n`);
+    await newPodPrinting(namespace, '', 'the app seeing the first user', `user=${firstUser}\n`);
 
     await forceSync(namespace, 'vaultdynamicsecrets', 'db', 'cluster-test');
     const secondUser = await waitFor(env, namespace, 'new credentials in the Secret', async () => {
-      const user = await secretField(namespace, 'db-credentials', 'username');
+      const user = await secretField(env, namespace, 'db-credentials', 'username');
       return user && user !== firstUser ? user : undefined;
     });
-    await newPodPrinting(
-      namespace,
-      first!.metadata!.name!,
-      'a new pod seeing the new user',
-      (print) => print === `user=${secondUser}\n`,
-    );
+    await newPodPrinting(namespace, first!.metadata!.name!, 'a new pod seeing the new user', `user=${secondUser}\n`);
     // What the pod got is a real login: the Secret's credentials connect to PostgreSQL.
-    const { host, port, database } = env.stack.postgres;
-    const client = new pg.Client({
-      host,
-      port,
-      database,
-      user: secondUser,
-      password: await secretField(namespace, 'db-credentials', 'password'),
-    });
-    await client.connect();
-    try {
-      expect((await client.query<{ user: string }>('SELECT current_user AS user')).rows[0]?.user).toBe(secondUser);
-    } finally {
-      await client.end();
-    }
+    await logsIn(env, secondUser, await secretField(env, namespace, 'db-credentials', 'password'));
   });
 
   it('delivers a certificate from a VaultPKISecret to a Deployment volume; a re-issue rolls it', async () => {
     const { pkiMount, pkiRole, pkiDomain } = env.stack.layout;
     const namespace = await operatorNamespace(
       'op-pki',
-      `path "${pkiMount}/issue/${pkiRole}" { capabilities = ["update"] }`,
+      () => `path "${pkiMount}/issue/${pkiRole}" { capabilities = ["update"] }`,
     );
     await printingDeployment(
       namespace,
@@ -263,7 +150,7 @@ path "sys/leases/revoke" { capabilities = ["update"] }`,
       { volumeMounts: [{ name: 'tls', mountPath: '/tls', readOnly: true }] },
       [{ name: 'tls', secret: { secretName: 'web-tls' } }],
     );
-    await create(namespace, 'vaultpkisecrets', 'VaultPKISecret', 'web-tls', {
+    await createOperatorObject(env, namespace, 'vaultpkisecrets', 'VaultPKISecret', 'web-tls', {
       vaultAuthRef: 'app',
       mount: pkiMount,
       role: pkiRole,
@@ -273,12 +160,12 @@ path "sys/leases/revoke" { capabilities = ["update"] }`,
       rolloutRestartTargets: [{ kind: 'Deployment', name: 'web' }],
     });
     const certSha = async (): Promise<string | undefined> => {
-      const pem = await secretField(namespace, 'web-tls', 'tls.crt');
+      const pem = await secretField(env, namespace, 'web-tls', 'tls.crt');
       return pem === undefined ? undefined : createHash('sha256').update(pem).digest('hex');
     };
     const [first] = await waitForPodsReady(env, namespace, 'app=web');
     const firstSha = await waitFor(env, namespace, 'the TLS Secret', certSha);
-    await newPodPrinting(namespace, '', 'the app seeing the first certificate', (print) => print === `${firstSha}\n`);
+    await newPodPrinting(namespace, '', 'the app seeing the first certificate', `${firstSha}\n`);
 
     await forceSync(namespace, 'vaultpkisecrets', 'web-tls', 'cluster-test');
     const secondSha = await waitFor(env, namespace, 'a re-issued certificate', async () => {
@@ -289,7 +176,7 @@ path "sys/leases/revoke" { capabilities = ["update"] }`,
       namespace,
       first!.metadata!.name!,
       'a new pod seeing the re-issued certificate',
-      (print) => print === `${secondSha}\n`,
+      `${secondSha}\n`,
     );
   });
 });
