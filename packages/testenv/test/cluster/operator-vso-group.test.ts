@@ -54,14 +54,18 @@ async function installVsoGroupCrds(): Promise<string[]> {
   return names;
 }
 
+let vsoGroupCrds: string[] = [];
+
 beforeAll(async () => {
-  await installVsoGroupCrds();
+  vsoGroupCrds = await installVsoGroupCrds();
   await installChart(env, ['operator.serveVsoApiGroup=true']);
 });
 
 afterAll(async () => {
-  // The other files of the tier expect the operator in our group.
+  // The other files of the tier expect the operator in our group, and a cluster without VSO's group.
   await installChart(env);
+  const extensions = env.stack.kube.config.makeApiClient(k8s.ApiextensionsV1Api);
+  for (const name of vsoGroupCrds) await extensions.deleteCustomResourceDefinition({ name });
 });
 
 it("VSO's tutorial manifests reach a Deployment through the operator pod, and a rotation rolls it out", async () => {
