@@ -152,6 +152,17 @@ build_csi_driver() {
   rm -rf "$out"
 }
 
+# gcc and the static libc from Debian, for the static C programs below (a fresh machine may lack them).
+install_c_compiler() {
+  local sudo=""
+  [ "$(id -u)" = 0 ] || sudo=sudo
+  log "gcc: installing Debian's gcc and libc6-dev …"
+  if ! { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends gcc libc6-dev >/dev/null; }; then
+    log "FAILED: apt-get install gcc libc6-dev. Install these Debian packages by hand."
+    exit 1
+  fi
+}
+
 # build_static_c <name> <version> <source> [versioned]: a static C program of tools/images, so its image
 # is that one file (no libc, no shell); rebuilt when the source is newer than the binary, or with
 # `versioned` only when the version in versions.env changes.
@@ -162,7 +173,7 @@ build_static_c() {
     log "$name $version: cached at .cache/bin/$name-$version"
     return 0
   fi
-  command -v gcc >/dev/null || { log "FAILED: gcc is needed for $name: apt-get install gcc libc6-dev"; exit 1; }
+  command -v gcc >/dev/null || install_c_compiler
   gcc -Os -static -Wall -Wextra -Werror -o "$out.tmp" "$source" && strip "$out.tmp" && mv "$out.tmp" "$out" || {
     rm -f "$out.tmp"; log "FAILED: compiling tools/images/$3 (needs gcc and libc6-dev)"; exit 1; }
   log "$name $version: built ($(stat -c %s "$out") bytes)"
