@@ -199,7 +199,11 @@ test('logs in again when the max TTL truncates a renewal', async () => {
     const first = await tokens.authenticate();
     const second = await new Promise<TokenInfo>((resolve) => tokens.once('login', resolve));
     expect(second.accessor).not.toBe(first.accessor);
-    expect(events).toEqual([`login ${first.accessor}`, `renewed ${first.accessor}`, `login ${second.accessor}`]);
+    // Whether a renewal fits before the truncation depends on how late the first timer fires on a loaded
+    // machine; what must hold is that the first token is only ever renewed and then replaced by a login.
+    expect(events[0]).toBe(`login ${first.accessor}`);
+    expect(events.at(-1)).toBe(`login ${second.accessor}`);
+    expect(new Set(events.slice(1, -1))).toEqual(new Set(events.length > 2 ? [`renewed ${first.accessor}`] : []));
   } finally {
     await tokens.stop({ revoke: true });
   }

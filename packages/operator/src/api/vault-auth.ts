@@ -172,7 +172,9 @@ export const vaultAuthSpecSchema = z
       headers: z
         .record(z.string(), text.describe('Header value.'), { error: 'expected a mapping of header names to text' })
         .default({})
-        .describe('Headers sent on the login request.'),
+        .describe(
+          "HTTP headers sent on every Vault request made with this VaultAuth, the login included (over the VaultConnection's header of the same name).",
+        ),
       kubernetes: kubernetesSchema.optional(),
       jwt: jwtSchema.optional(),
       appRole: appRoleSchema.optional(),

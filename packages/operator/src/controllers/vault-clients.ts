@@ -93,11 +93,14 @@ function connectionClient(
   connection: VaultConnectionSpec,
   caPem: string | undefined,
   vaultNamespace: string | undefined,
+  authHeaders: Record<string, string> = {},
 ): VaultClient {
   return new VaultClient({
     address: connection.address,
     ...(vaultNamespace ? { namespace: vaultNamespace } : {}),
-    headers: connection.headers,
+    // VSO sends a VaultAuth's headers on all of its client's requests, the login included; the more
+    // specific VaultAuth wins over its VaultConnection for a header both set.
+    headers: { ...connection.headers, ...authHeaders },
     tls: {
       skipVerify: connection.skipTLSVerify,
       ...(caPem ? { caPem } : {}),
@@ -199,6 +202,7 @@ export class VaultClientFactory {
       connection,
       caPem ?? '',
       auth.namespace ?? '',
+      auth.headers,
       auth.mount,
       auth.kubernetes ?? auth.jwt ?? auth.appRole,
       namespace,
@@ -207,7 +211,7 @@ export class VaultClientFactory {
     let slot = this.slots.get(slotKey);
     if (!slot || slot.identity !== identity) {
       if (slot) await this.tokens.delete(slot.client, slot.auth);
-      const client = connectionClient(connectionRef, connection, caPem, auth.namespace);
+      const client = connectionClient(connectionRef, connection, caPem, auth.namespace, auth.headers);
       slot = { identity, client, auth: this.loginMethod(auth, authRef, namespace) };
       this.slots.set(slotKey, slot);
     }
