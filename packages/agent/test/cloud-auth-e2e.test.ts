@@ -185,30 +185,10 @@ test('the shared credentials file (AWS_SHARED_CREDENTIALS_FILE, auth-config-prof
     `[default]\naws_access_key_id = AKIANOTTHISPROFILE00\naws_secret_access_key = wrong\n[vault-app]\naws_access_key_id = ${KEYS.accessKeyId}\naws_secret_access_key = ${KEYS.secretAccessKey}\naws_session_token = ${KEYS.sessionToken}\n`,
   );
   const before = sts.seen.length;
-  const run = await new Promise<{ code: number | null; output: string }>((resolve) => {
-    const child = spawn(
-      process.execPath,
-      ['--conditions=@vaultbridge/source', '--disable-warning=ExperimentalWarning', AGENT_CLI, 'init'],
-      {
-        env: {
-          PATH: process.env.PATH ?? '/usr/bin:/bin',
-          VAULTBRIDGE_AGENT_ROOT: root,
-          // The pod path; the agent reads it under its root. No metadata service is reachable.
-          AWS_SHARED_CREDENTIALS_FILE: '/vault/custom/credentials',
-          AWS_EC2_METADATA_SERVICE_ENDPOINT: 'http://127.0.0.1:9',
-          [AGENT_CONFIG_ENV]: encoded,
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
+  const run = await spawnInit(root, encoded, {
+    // The pod path; the agent reads it under its root. No metadata service is reachable.
+    AWS_SHARED_CREDENTIALS_FILE: '/vault/custom/credentials',
+    AWS_EC2_METADATA_SERVICE_ENDPOINT: 'http://127.0.0.1:9',
   });
   expect({ code: run.code, output: run.output }).toMatchObject({ code: 0 });
   expect(run.output).not.toMatch(/not used by the aws method/);
@@ -260,6 +240,15 @@ async function runInit(
       ?.find((c) => c.name === 'vault-agent-init')
       ?.env?.find((e) => e.name === AGENT_CONFIG_ENV)?.value ?? '';
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cloud-agent-'));
+  return spawnInit(root, encoded, extraEnv);
+}
+
+/** `vaultbridge-agent init` as a process under `root` with the webhook's encoded config; its exit and output. */
+function spawnInit(
+  root: string,
+  encoded: string,
+  extraEnv: Record<string, string>,
+): Promise<{ code: number | null; output: string }> {
   const tokenFile = path.join(root, '/var/run/secrets/kubernetes.io/serviceaccount/token');
   fs.mkdirSync(path.dirname(tokenFile), { recursive: true });
   fs.writeFileSync(tokenFile, 'unused');

@@ -10,7 +10,7 @@ import type { VaultStaticSecret } from '../src/api/vault-static-secret.ts';
 import { installCrds } from '../src/install-crds.ts';
 import { startOperator, type RunningOperator } from '../src/operator.ts';
 import { deleteSyncedObjects } from './support/cleanup.ts';
-import { decode, inNamespace, waitFor } from './support/e2e.ts';
+import { decode, inNamespace, setUpAppRole, waitFor } from './support/e2e.ts';
 
 const stack = sharedStack();
 const kubeConfig = stack.kube.config;
@@ -34,16 +34,7 @@ const ready = async (name: string) => {
 
 beforeAll(async () => {
   await installCrds(kubeConfig);
-  await stack.createNamespace(namespace);
-  await stack.createServiceAccount(namespace, 'app');
-  await stack.writePolicy(namespace, `path "secret/data/e2e/${namespace}/*" { capabilities = ["read"] }`);
-  await stack.writeKubernetesRole(namespace, {
-    serviceAccounts: ['app'],
-    namespaces: [namespace],
-    policies: [namespace],
-    audience: 'vault',
-  });
-  await stack.vaultAdmin.write(`secret/data/${vaultPath}`, { data: { password: 'p' } });
+  await setUpAppRole(stack, namespace, vaultPath, { password: 'p' });
   await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
   await objects.create('vaultconnections', 'VaultConnection', 'vault', { address: stack.vaultAddr });
   await objects.create('vaultconnections', 'VaultConnection', 'elsewhere', {

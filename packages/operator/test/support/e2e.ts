@@ -78,14 +78,12 @@ export async function connectAndStartOperator(
 }
 
 /**
- * The set-up of the CLI e2e files: namespace, its `app` service account allowed (role = policy = namespace,
- * audience `vault`) to read `secret/data/e2e/<namespace>/*`, `data` written at `secret/data/<vaultPath>`, and
- * a VaultConnection and VaultAuth both named `default`.
+ * The namespace and its `app` service account allowed (role = policy = namespace, audience `vault`) to read
+ * `secret/data/e2e/<namespace>/*`, with `data` written at `secret/data/<vaultPath>`.
  */
-export async function setUpDefaultAppAuth(
+export async function setUpAppRole(
   stack: TestStack,
   namespace: string,
-  create: ReturnType<typeof inNamespace>['create'],
   vaultPath: string,
   data: Record<string, string>,
 ): Promise<void> {
@@ -99,6 +97,19 @@ export async function setUpDefaultAppAuth(
     audience: 'vault',
   });
   await stack.vaultAdmin.write(`secret/data/${vaultPath}`, { data });
+}
+
+/**
+ * The set-up of the CLI e2e files: setUpAppRole, then a VaultConnection and VaultAuth both named `default`.
+ */
+export async function setUpDefaultAppAuth(
+  stack: TestStack,
+  namespace: string,
+  create: ReturnType<typeof inNamespace>['create'],
+  vaultPath: string,
+  data: Record<string, string>,
+): Promise<void> {
+  await setUpAppRole(stack, namespace, vaultPath, data);
   await create('vaultconnections', 'VaultConnection', 'default', { address: stack.vaultAddr });
   await create('vaultauths', 'VaultAuth', 'default', {
     method: 'kubernetes',
