@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { V1Container } from '@kubernetes/client-node';
-import { sharedStack, type TestStack, writePodToken } from '@vaultbridge/testenv';
+import { sharedStack, type TestStack, untilEventArrives, writePodToken } from '@vaultbridge/testenv';
 import { decide } from '@vaultbridge/injector';
 import { AGENT_CONFIG_ENV, expandAgentConfig, type AgentConfig } from '../src/contract/index.ts';
 import { pod } from './support/pods.ts';
@@ -119,15 +119,27 @@ test('a KV write re-renders the file of the secret reading it, long before the 1
   await agent.waitFor('the event subscription', () => agent.output().includes('subscribed to Vault KV events'));
   const before = { changed: await reads('changed'), steady: await reads('steady') };
 
-  await writeKv('changed', 'changed-2');
-  await agent.waitFor('the re-rendered file', () => agent.file('changed') === 'password=changed-2\n');
-  expect(await reads('changed')).toBe(before.changed + 1);
+  // Vault 1.13.0 loses an event now and then (untilEventArrives in testenv says why): a lost one costs a
+  // new version, and what is counted is bounded by the number of versions written.
+  const changes = await untilEventArrives({
+    what: 'the re-rendered file',
+    change: (attempt) => writeKv('changed', `changed-${attempt + 2}`),
+    arrived: (attempt) => agent.file('changed') === `password=changed-${attempt + 2}\n`,
+    detail: () => `agent output:\n${agent.output()}`,
+  });
+  const changedReads = (await reads('changed')) - before.changed;
+  expect(changedReads).toBeGreaterThanOrEqual(1);
+  expect(changedReads).toBeLessThanOrEqual(changes);
   expect(await reads('steady')).toBe(before.steady);
 
   // The logical spelling is matched too.
-  await writeKv('steady', 'steady-2');
-  await agent.waitFor('the re-rendered logical-path file', () => agent.file('steady') === 'password=steady-2\n');
-  expect(agent.output()).not.toContain('changed-2');
+  await untilEventArrives({
+    what: 'the re-rendered logical-path file',
+    change: (attempt) => writeKv('steady', `steady-${attempt + 2}`),
+    arrived: (attempt) => agent.file('steady') === `password=steady-${attempt + 2}\n`,
+    detail: () => `agent output:\n${agent.output()}`,
+  });
+  for (let version = 2; version < 2 + changes; version++) expect(agent.output()).not.toContain(`changed-${version}`);
   agent.child.kill('SIGTERM');
 });
 

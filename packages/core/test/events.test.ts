@@ -1,7 +1,7 @@
 // Vault 1.13's KV events through our VaultEventStream against the stack's real Vault (run with
 // -experiment events.alpha1), through the counting proxy: delivery, the policy Vault asks for, and
 // reconnection after the connection is cut.
-import { InterruptibleTcpProxy, sharedStack, type TestStack } from '@vaultbridge/testenv';
+import { InterruptibleTcpProxy, sharedStack, type TestStack, untilEventArrives } from '@vaultbridge/testenv';
 import { VaultClient, type EventStreamStatus, type KvEvent, type VaultEventStream } from '../src/vault/index.ts';
 
 let stack: TestStack;
@@ -83,13 +83,22 @@ describe('VaultEventStream against Vault 1.13', () => {
     const name = stack.uniqueName('evented');
     const written = await writeUntilSeen(watched, stack.layout.kvV2Mount, name);
     expect(written).toMatchObject({ eventType: 'kv-v2/data-write', mount: stack.layout.kvV2Mount, path: name });
-    await fetch(`${stack.vaultAddr}/v1/${stack.layout.kvV2Mount}/data/${name}`, {
-      method: 'PATCH',
-      headers: { 'X-Vault-Token': stack.rootToken, 'Content-Type': 'application/merge-patch+json' },
-      body: JSON.stringify({ data: { patched: 'yes' } }),
+    // Vault 1.13.0 loses an event now and then (untilEventArrives in testenv says why): patch again if so.
+    const isPatch = (event: KvEvent) => event.eventType === 'kv-v2/data-patch' && event.path === name;
+    const patches = await untilEventArrives({
+      what: 'the data-patch event',
+      change: (attempt) =>
+        fetch(`${stack.vaultAddr}/v1/${stack.layout.kvV2Mount}/data/${name}`, {
+          method: 'PATCH',
+          headers: { 'X-Vault-Token': stack.rootToken, 'Content-Type': 'application/merge-patch+json' },
+          body: JSON.stringify({ data: { patched: String(attempt) } }),
+        }),
+      arrived: () => watched.events.some(isPatch),
     });
-    const patched = await watched.next((event) => event.eventType === 'kv-v2/data-patch' && event.path === name);
-    expect(patched.version).toBe((written.version ?? 0) + 1);
+    const patched = watched.events.find(isPatch);
+    // The version the delivered patch made: one more than the write, plus one per patch lost before it.
+    expect(patched?.version).toBeGreaterThanOrEqual((written.version ?? 0) + 1);
+    expect(patched?.version).toBeLessThanOrEqual((written.version ?? 0) + patches);
     const v1 = await writeUntilSeen(watched, stack.layout.kvV1Mount, stack.uniqueName('evented-v1'));
     expect(v1.eventType).toBe('kv-v1/write');
     expect(v1.version).toBeUndefined();

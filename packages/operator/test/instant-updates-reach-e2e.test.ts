@@ -6,7 +6,7 @@
 // spec.namespace the counting proxy shows what was asked: the read and a subscription of its own in
 // that namespace.
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
-import { sharedStack } from '@vaultbridge/testenv';
+import { sharedStack, untilEventArrives } from '@vaultbridge/testenv';
 import type { Condition } from '../src/api/common.ts';
 import type { VaultStaticSecret } from '../src/api/vault-static-secret.ts';
 import { installCrds } from '../src/install-crds.ts';
@@ -36,6 +36,18 @@ const ready = async (name: string): Promise<Condition | undefined> =>
   (await objects.read<VaultStaticSecret>('vaultstaticsecrets', name)).status?.conditions?.find(
     (item) => item.type === 'Ready',
   );
+const readyNow = async (name: string, status: 'True' | 'False', reason?: string): Promise<boolean> => {
+  const condition = await ready(name);
+  return condition?.status === status && (reason === undefined || condition.reason === reason);
+};
+// Vault 1.13.0 loses an event now and then (untilEventArrives in testenv says why): a lost one is made again.
+const untilReady = (
+  what: string,
+  change: (attempt: number) => Promise<unknown>,
+  name: string,
+  status: 'True' | 'False',
+  reason?: string,
+) => untilEventArrives({ what, change, arrived: () => readyNow(name, status, reason) });
 const readyIs = (name: string, status: 'True' | 'False', reason?: string) =>
   waitFor(`${name} Ready=${status}${reason ? `/${reason}` : ''}`, async () => {
     const condition = await ready(name);
@@ -95,22 +107,37 @@ test('an object pinned to a version costs no read for a new version, and follows
   expect(await password('pinned')).toBe('one');
   expect(await password('latest')).toBe('two');
 
-  // Version 3: the latest object reads it once; the pinned one reads nothing (both read the same route).
+  // A new version: the latest object reads it once per event that arrived; the pinned one reads nothing
+  // (both read the same route).
   const before = await reads('shared');
-  await writeKv('shared', 'three');
-  await waitFor('version 3 in the latest Secret', async () => (await password('latest')) === 'three');
+  const versions = await untilEventArrives({
+    what: 'the new version in the latest Secret',
+    change: (attempt) => writeKv('shared', `new-${attempt}`),
+    arrived: async (attempt) => (await password('latest')) === `new-${attempt}`,
+  });
   await new Promise((resolve) => setTimeout(resolve, 500));
-  expect(await reads('shared')).toBe(before + 1);
+  const latestReads = (await reads('shared')) - before;
+  expect(latestReads).toBeGreaterThanOrEqual(1);
+  expect(latestReads).toBeLessThanOrEqual(versions);
   expect(await password('pinned')).toBe('one');
 
   // Version 1 soft-deleted: the pinned object learns at once; its good Secret is kept.
-  await stack.vaultAdmin.write(`secret/delete/${base}/shared`, { versions: [1] });
-  const gone = await readyIs('pinned', 'False', 'VaultSecretVersionGone');
-  expect(gone.message).toContain('version');
+  await untilReady(
+    'pinned Ready=False/VaultSecretVersionGone',
+    () => stack.vaultAdmin.write(`secret/delete/${base}/shared`, { versions: [1] }),
+    'pinned',
+    'False',
+    'VaultSecretVersionGone',
+  );
+  expect((await ready('pinned'))?.message).toContain('version');
   expect(await password('pinned')).toBe('one');
   // Undeleted: Ready again without waiting for the two-minute backoff.
-  await stack.vaultAdmin.write(`secret/undelete/${base}/shared`, { versions: [1] });
-  await readyIs('pinned', 'True');
+  await untilReady(
+    'pinned Ready=True after the undelete',
+    () => stack.vaultAdmin.write(`secret/undelete/${base}/shared`, { versions: [1] }),
+    'pinned',
+    'True',
+  );
   expect(await password('pinned')).toBe('one');
 });
 
@@ -122,12 +149,21 @@ test('an object waiting for a secret, or a version, that does not exist yet sync
   await readyIs('later', 'False', 'VaultSecretNotFound');
   expect(await readSecret('future-secret')).toBeUndefined();
 
-  // One write at a time: Vault 1.13 may drop an event published while the subscriber is still taking
-  // the previous one (its event bus gives up when the writer's request ends); refreshAfter covers that.
-  await writeKv('future', 'second');
-  await waitFor('version 2 in the future Secret', async () => (await password('future')) === 'second');
-  await writeKv('later', 'at last');
-  await waitFor('the later Secret', async () => (await password('later')) === 'at last');
+  // The write that creates version 2; should its event be lost, a metadata change is the next event that
+  // makes the pinned object look again (a new data write would create version 3 instead).
+  await untilEventArrives({
+    what: 'version 2 in the future Secret',
+    change: (attempt) =>
+      attempt === 0
+        ? writeKv('future', 'second')
+        : stack.vaultAdmin.write(`secret/metadata/${base}/future`, { custom_metadata: { nudge: String(attempt) } }),
+    arrived: async () => (await password('future')) === 'second',
+  });
+  await untilEventArrives({
+    what: 'the later Secret',
+    change: (attempt) => writeKv('later', `at last ${attempt}`),
+    arrived: async (attempt) => (await password('later')) === `at last ${attempt}`,
+  });
   await readyIs('future', 'True');
   // A third version is not the pinned one: no change.
   await writeKv('future', 'third');
@@ -152,10 +188,15 @@ test('an object with spec.namespace reads and subscribes in that namespace, and 
   const readsBefore = (await asked())[`team-a GET /v1/${kvData('namespaced')}`] ?? 0;
   expect(readsBefore).toBeGreaterThanOrEqual(1);
 
-  await writeKv('namespaced', 'ns-two');
-  await waitFor('the namespaced change in its Secret', async () => (await password('namespaced')) === 'ns-two');
+  const changes = await untilEventArrives({
+    what: 'the namespaced change in its Secret',
+    change: (attempt) => writeKv('namespaced', `ns-two-${attempt}`),
+    arrived: async (attempt) => (await password('namespaced')) === `ns-two-${attempt}`,
+  });
   const after = await asked();
-  expect(after[`team-a GET /v1/${kvData('namespaced')}`]).toBe(readsBefore + 1);
+  const namespacedReads = (after[`team-a GET /v1/${kvData('namespaced')}`] ?? 0) - readsBefore;
+  expect(namespacedReads).toBeGreaterThanOrEqual(1);
+  expect(namespacedReads).toBeLessThanOrEqual(changes);
   // One subscription for the namespace, whatever else the identity follows at the root.
   expect(after[subscribe]).toBe(subscriptionsBefore + 1);
   // The root objects never asked for team-a.

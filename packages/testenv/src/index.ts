@@ -50,3 +50,4 @@ export {
   type SpcObject,
 } from './cluster/apps.ts';
 export { startStsStandIn, verifySigV4, type StsStandIn, type StsRequest, type StsKeys } from './aws-sts.ts';
+export { untilEventArrives, type UntilEventArrivesOptions } from './kv-events.ts';
