@@ -5,7 +5,7 @@ import { CoordinationV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/clie
 import { sharedStack } from '@vaultbridge/testenv';
 import { installCrds } from '../src/install-crds.ts';
 import { deleteSyncedObjects } from './support/cleanup.ts';
-import { decode, inNamespace, waitFor } from './support/e2e.ts';
+import { decode, inNamespace, setUpDefaultAppAuth, waitFor } from './support/e2e.ts';
 import { startOperatorProcess, type OperatorProcess } from './support/operator-process.ts';
 
 const stack = sharedStack();
@@ -23,22 +23,7 @@ const leaseSpec = async () =>
 
 beforeAll(async () => {
   await installCrds(kubeConfig);
-  await stack.createNamespace(namespace);
-  await stack.createServiceAccount(namespace, 'app');
-  await stack.writePolicy(namespace, `path "secret/data/e2e/${namespace}/*" { capabilities = ["read"] }`);
-  await stack.writeKubernetesRole(namespace, {
-    serviceAccounts: ['app'],
-    namespaces: [namespace],
-    policies: [namespace],
-    audience: 'vault',
-  });
-  await stack.vaultAdmin.write(`secret/data/${vaultPath}`, { data: { password: 'one' } });
-  await objects.create('vaultconnections', 'VaultConnection', 'default', { address: stack.vaultAddr });
-  await objects.create('vaultauths', 'VaultAuth', 'default', {
-    method: 'kubernetes',
-    mount: stack.layout.kubernetesAuthMount,
-    kubernetes: { role: namespace, serviceAccount: 'app' },
-  });
+  await setUpDefaultAppAuth(stack, namespace, objects.create, vaultPath, { password: 'one' });
 });
 
 afterAll(async () => {

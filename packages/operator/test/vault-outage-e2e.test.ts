@@ -8,7 +8,7 @@ import type { VaultStaticSecret } from '../src/api/vault-static-secret.ts';
 import { installCrds } from '../src/install-crds.ts';
 import type { RunningOperator } from '../src/operator.ts';
 import { deleteSyncedObjects } from './support/cleanup.ts';
-import { connectAndStartOperator, decode, inNamespace, waitFor } from './support/e2e.ts';
+import { connectAndStartOperator, decode, inNamespace, setUpAppRole, waitFor } from './support/e2e.ts';
 
 const stack = sharedStack();
 const kubeConfig = stack.kube.config;
@@ -26,16 +26,7 @@ const ready = async () =>
 
 beforeAll(async () => {
   await installCrds(kubeConfig);
-  await stack.createNamespace(namespace);
-  await stack.createServiceAccount(namespace, 'app');
-  await stack.writePolicy(namespace, `path "secret/data/e2e/${namespace}/*" { capabilities = ["read"] }`);
-  await stack.writeKubernetesRole(namespace, {
-    serviceAccounts: ['app'],
-    namespaces: [namespace],
-    policies: [namespace],
-    audience: 'vault',
-  });
-  await stack.vaultAdmin.write(`secret/data/${vaultPath}`, { data: { password: 'before-outage' } });
+  await setUpAppRole(stack, namespace, vaultPath, { password: 'before-outage' });
   operator = await connectAndStartOperator(stack, namespace, objects.create, 'vault-outage-e2e');
 });
 
