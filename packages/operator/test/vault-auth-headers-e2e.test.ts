@@ -1,10 +1,8 @@
 // A VaultAuth's `headers` reach Vault on every request of its client, the login included, as VSO sends
-// them: the VaultConnection points at a forwarder in front of the real Vault that records what it passes.
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+// them: the VaultConnection points at the testenv counting proxy, recording what it passes to the real Vault.
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { createLogger } from '@vaultbridge/core';
-import { sharedStack } from '@vaultbridge/testenv';
+import { CountingProxy, sharedStack } from '@vaultbridge/testenv';
 import { installCrds } from '../src/install-crds.ts';
 import { startOperator, type RunningOperator } from '../src/operator.ts';
 import { deleteSyncedObjects } from './support/cleanup.ts';
@@ -17,41 +15,16 @@ const custom = kubeConfig.makeApiClient(CustomObjectsApi);
 const namespace = stack.uniqueName('headers');
 const objects = inNamespace(custom, core, namespace);
 const vaultPath = `e2e/${namespace}/app`;
-const vault = new URL(stack.vaultAddr);
 let operator: RunningOperator;
 
-/** Each request the forwarder passed to Vault: method, path and the two headers under test. */
-const seen: { method: string; path: string; team?: string; tier?: string }[] = [];
-const forwarder = http.createServer((request, response) => {
-  seen.push({
-    method: request.method ?? '',
-    path: request.url ?? '',
-    team: request.headers['x-team'] as string | undefined,
-    tier: request.headers['x-tier'] as string | undefined,
-  });
-  const upstream = http.request(
-    {
-      host: vault.hostname,
-      port: vault.port,
-      method: request.method,
-      path: request.url,
-      headers: { ...request.headers, host: vault.host },
-    },
-    (answer) => {
-      response.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(response);
-    },
-  );
-  upstream.on('error', () => response.writeHead(502).end());
-  request.pipe(upstream);
-});
+// The testenv counting proxy in front of the stack's Vault, keeping the two headers under test per request.
+const recorder = new CountingProxy(stack.vaultAddr, { recordHeaders: ['x-team', 'x-tier'] });
 
 beforeAll(async () => {
   await installCrds(kubeConfig);
   await setUpAppRole(stack, namespace, vaultPath, { password: 'p' });
-  await new Promise<void>((resolve) => forwarder.listen(0, '127.0.0.1', resolve));
   await objects.create('vaultconnections', 'VaultConnection', 'forwarded', {
-    address: `http://127.0.0.1:${(forwarder.address() as AddressInfo).port}`,
+    address: await recorder.listen(),
     headers: { 'X-Team': 'from-connection', 'X-Tier': 'gold' },
   });
   operator = await startOperator({
@@ -65,8 +38,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (operator) await deleteSyncedObjects(custom, namespace);
   await operator?.stop();
-  forwarder.closeAllConnections();
-  await new Promise<void>((resolve) => forwarder.close(() => resolve()));
+  await recorder.close();
 });
 
 test("the login and the read carry the VaultAuth's headers, over the VaultConnection's of the same name", async () => {
@@ -87,8 +59,9 @@ test("the login and the read carry the VaultAuth's headers, over the VaultConnec
   });
   expect(decode(await waitFor('the Secret', () => objects.readSecret('app')), 'password')).toBe('p');
 
+  const seen = recorder.requests();
   const login = seen.find((entry) => entry.method === 'POST' && entry.path.endsWith('/login'));
-  const read = seen.find((entry) => entry.method === 'GET' && entry.path.startsWith(`/v1/secret/data/${vaultPath}`));
-  expect(login).toMatchObject({ team: 'blue', tier: 'gold' });
-  expect(read).toMatchObject({ team: 'blue', tier: 'gold' });
+  const read = seen.find((entry) => entry.method === 'GET' && entry.path === `/v1/secret/data/${vaultPath}`);
+  expect(login?.headers).toEqual({ 'x-team': 'blue', 'x-tier': 'gold' });
+  expect(read?.headers).toEqual({ 'x-team': 'blue', 'x-tier': 'gold' });
 });

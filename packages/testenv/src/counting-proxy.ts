@@ -20,14 +20,39 @@ export interface RequestCounts {
 
 export const proxyAdminPrefix = '/_testenv/';
 
+/** One forwarded request as `recordHeaders` keeps it: every header's name, the chosen headers' values. */
+export interface RecordedRequest {
+  method: string;
+  /** `/v1/...` without the query string. */
+  path: string;
+  /** Every header name the client sent, lower-cased, in order (values only for the chosen ones). */
+  headerNames: string[];
+  /** The chosen headers the request carried, by lower-cased name. */
+  headers: Record<string, string>;
+}
+
+export interface CountingProxyOptions {
+  /**
+   * Record each forwarded request's header names, and the values of these headers (any case). Headers
+   * that carry credentials cannot be chosen: a token must not end up in a test's output.
+   */
+  recordHeaders?: readonly string[];
+}
+
+// Headers whose values are credentials; recordHeaders refuses them.
+const CREDENTIAL_HEADERS = new Set(['x-vault-token', 'authorization', 'proxy-authorization', 'cookie']);
+
 /**
  * An HTTP proxy in front of Vault that counts requests by method and path, so tests and benchmarks
  * can assert how many Vault requests a feature makes. It forwards each request byte for byte, with
  * whatever method the client sent (LIST, lower-case, unknown: Vault decides, not the proxy), and one
  * upstream connection per client connection. An upgrade Vault accepts (101, the WebSocket of
- * sys/events/subscribe) is counted once and then relayed both ways until either side closes. Admin routes (not forwarded):
+ * sys/events/subscribe) is counted once and then relayed both ways until either side closes. With
+ * `recordHeaders` it also keeps, per request, every header name and the chosen headers' values
+ * (`requests()`), so a test can check what a client sends; credential headers cannot be chosen.
+ * Admin routes (not forwarded):
  *   GET    /_testenv/requests   → RequestCounts
- *   DELETE /_testenv/requests   → reset to zero
+ *   DELETE /_testenv/requests   → reset to zero (and forget the recorded requests)
  *   PUT    /_testenv/fault      → body {"fault": "none" | "unavailable" | "reset" | "drip", "pathPrefix"?: "kv/x/"}
  *                                  (drip: Vault's real answer, its status line and headers at once, then
  *                                  its body one byte a second, as a slow or hostile network would)
@@ -45,10 +70,19 @@ export class CountingProxy {
    */
   private readonly faults = new Map<string, Exclude<ProxyFault, 'none'>>();
   private readonly target: URL;
+  private readonly recordHeaders: ReadonlySet<string> | undefined;
+  private recorded: RecordedRequest[] = [];
   url = '';
 
-  constructor(targetAddr: string) {
+  constructor(targetAddr: string, options: CountingProxyOptions = {}) {
     this.target = new URL(targetAddr);
+    if (options.recordHeaders) {
+      const names = options.recordHeaders.map((name) => name.toLowerCase());
+      const refused = names.filter((name) => CREDENTIAL_HEADERS.has(name));
+      if (refused.length > 0)
+        throw new Error(`recordHeaders: ${refused.join(', ')} carry credentials and are never recorded; choose others`);
+      this.recordHeaders = new Set(names);
+    }
     this.server = net.createServer((socket) => {
       this.track(socket);
       void this.serve(socket)
@@ -61,6 +95,11 @@ export class CountingProxy {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this.url;
+  }
+
+  /** What `recordHeaders` recorded since the start or the last reset, oldest first (empty without it). */
+  requests(): readonly RecordedRequest[] {
+    return [...this.recorded];
   }
 
   async close(): Promise<void> {
@@ -116,6 +155,7 @@ export class CountingProxy {
       const route = `${method} ${path}`;
       this.counts.total += 1;
       this.counts.byRoute[route] = (this.counts.byRoute[route] ?? 0) + 1;
+      if (this.recordHeaders) this.record(method, path, request, this.recordHeaders);
       const vaultNamespace = header(request, 'x-vault-namespace')?.trim();
       if (vaultNamespace)
         this.counts.byNamespace[`${vaultNamespace} ${route}`] =
@@ -176,6 +216,12 @@ export class CountingProxy {
     }
   }
 
+  private record(method: string, path: string, request: MessageHead, chosen: ReadonlySet<string>): void {
+    const headers: Record<string, string> = {};
+    for (const [name, value] of request.headers) if (chosen.has(name) && !(name in headers)) headers[name] = value;
+    this.recorded.push({ method, path, headerNames: request.headers.map(([name]) => name), headers });
+  }
+
   /** The fault of the longest prefix `path` (`/v1/...`) falls under, if any. */
   private faultFor(path: string): Exclude<ProxyFault, 'none'> | undefined {
     let match: { length: number; fault: Exclude<ProxyFault, 'none'> } | undefined;
@@ -190,6 +236,7 @@ export class CountingProxy {
     if (route === 'requests' && method === 'GET') return [200, this.counts];
     if (route === 'requests' && method === 'DELETE') {
       this.counts = { total: 0, byRoute: {}, byNamespace: {} };
+      this.recorded = [];
       return [200, this.counts];
     }
     if (route === 'fault' && method === 'PUT') {

@@ -2,7 +2,13 @@ export { startStack, useExistingStack, RunningStack, type StartOptions } from '.
 export { TestStack, sharedStack, readHandle, type StackHandle, type KubernetesRoleOptions } from './handle.ts';
 export { KubeAdmin, type TokenOptions } from './kube-admin.ts';
 export { VaultAdmin } from './vault-api.ts';
-export type { RequestCounts, ProxyFault } from './counting-proxy.ts';
+export {
+  CountingProxy,
+  type CountingProxyOptions,
+  type ProxyFault,
+  type RecordedRequest,
+  type RequestCounts,
+} from './counting-proxy.ts';
 export { defaultVaultLayout, type VaultLayout, type PostgresConnection } from './vault-setup.ts';
 export { binaryPath, postgresBinDir, repoRoot, toolVersions } from './binaries.ts';
 export { freeLoopbackPort } from './ports.ts';

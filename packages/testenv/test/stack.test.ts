@@ -353,6 +353,32 @@ describe('counting proxy', () => {
   });
 });
 
+describe('counting proxy: recorded headers', () => {
+  it('records every header name and the chosen values, and refuses to record a credential header', async () => {
+    expect(() => new CountingProxy(stack.handle.vault.directAddr, { recordHeaders: ['X-Vault-Token'] })).toThrow(
+      /x-vault-token carry credentials and are never recorded/,
+    );
+    const proxy = new CountingProxy(stack.handle.vault.directAddr, { recordHeaders: ['X-Team'] });
+    const proxyAddr = await proxy.listen();
+    try {
+      const path = stack.uniqueName('headers');
+      const sent = { 'X-Vault-Token': stack.rootToken, 'X-Team': 'blue', 'X-Tier': 'gold' };
+      expect((await fetch(`${proxyAddr}/v1/secret/data/${path}?version=2`, { headers: sent })).status).toBe(404);
+      const [request, ...more] = proxy.requests();
+      expect(more).toEqual([]);
+      expect(request).toMatchObject({ method: 'GET', path: `/v1/secret/data/${path}`, headers: { 'x-team': 'blue' } });
+      expect(request?.headerNames).toEqual(expect.arrayContaining(['x-vault-token', 'x-team', 'x-tier']));
+      // The token's value is nowhere in what was recorded, and only chosen values are.
+      expect(JSON.stringify(proxy.requests())).not.toContain(stack.rootToken);
+      expect(JSON.stringify(proxy.requests())).not.toContain('gold');
+      await fetch(`${proxyAddr}/_testenv/requests`, { method: 'DELETE' });
+      expect(proxy.requests()).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
 describe('Vault events (events.alpha1)', () => {
   it('a KV write arrives on sys/events/subscribe through the counting proxy, counted once as the upgrade', async () => {
     const proxy = new CountingProxy(stack.handle.vault.directAddr);
