@@ -6,8 +6,7 @@
 // `helm uninstall` is the same objects).
 import { AppsV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, V1MicroTime } from '@kubernetes/client-node';
 import { createLogger } from '@vaultbridge/core';
-import { sharedStack } from '@vaultbridge/testenv';
-import { parse as parseYaml } from 'yaml';
+import { sharedStack, vsoDatabaseSample, vsoPkiSample, vsoPlural, vsoTutorialManifests } from '@vaultbridge/testenv';
 import { VSO_API, type Condition } from '../src/api/common.ts';
 import { VSO_LEADER_LEASE } from '../src/guards/vso-running.ts';
 import { installCrds } from '../src/install-crds.ts';
@@ -36,86 +35,23 @@ const start = () =>
     serveVsoApiGroup: true,
   });
 
-// As VSO's docs write them (addresses, mounts and role are this stack's).
-const manifests = parseYamlAll(`
-apiVersion: secrets.hashicorp.com/v1beta1
-kind: VaultConnection
-metadata:
-  name: vault-connection
-spec:
-  address: ${stack.vaultAddr}
----
-apiVersion: secrets.hashicorp.com/v1beta1
-kind: VaultAuth
-metadata:
-  name: static-auth
-spec:
-  vaultConnectionRef: vault-connection
-  method: kubernetes
-  mount: ${layout.kubernetesAuthMount}
-  kubernetes:
-    role: ${namespace}
-    serviceAccount: default
-    audiences:
-      - vault
----
-apiVersion: secrets.hashicorp.com/v1beta1
-kind: VaultStaticSecret
-metadata:
-  name: vault-kv-app
-spec:
-  type: kv-v2
-  mount: ${layout.kvV2Mount}
-  path: ${kvPath}
-  destination:
-    name: secretkv
-    create: true
-  refreshAfter: 30s
-  vaultAuthRef: static-auth
----
-apiVersion: secrets.hashicorp.com/v1beta1
-kind: VaultPKISecret
-metadata:
-  name: vaultpkisecret-sample
-spec:
-  vaultAuthRef: static-auth
-  mount: ${layout.pkiMount}
-  role: ${layout.pkiRole}
-  commonName: app.${layout.pkiDomain}
-  format: pem
-  expiryOffset: 1s
-  ttl: 1h
-  destination:
-    create: true
-    name: pki1
----
-apiVersion: secrets.hashicorp.com/v1beta1
-kind: VaultDynamicSecret
-metadata:
-  name: vso-db-demo
-spec:
-  mount: ${layout.databaseMount}
-  path: creds/${namespace}
-  destination:
-    create: true
-    name: vso-db-demo
-  vaultAuthRef: static-auth
-`);
+// VSO's docs objects (testenv's vso-manifests.ts, shared with the cluster tier), on this stack.
+const manifests = [
+  ...vsoTutorialManifests({
+    vaultAddress: stack.vaultAddr,
+    authMount: layout.kubernetesAuthMount,
+    role: namespace,
+    serviceAccount: 'default',
+    kvMount: layout.kvV2Mount,
+    kvPath,
+    refreshAfter: '30s',
+  }),
+  vsoPkiSample({ mount: layout.pkiMount, role: layout.pkiRole, commonName: `app.${layout.pkiDomain}` }),
+  vsoDatabaseSample({ mount: layout.databaseMount, path: `creds/${namespace}` }),
+];
 
-function parseYamlAll(
-  text: string,
-): Array<{ apiVersion: string; kind: string; metadata: { name: string }; spec: object }> {
-  return text
-    .split(/^---$/m)
-    .map(
-      (document) =>
-        parseYaml(document) as { apiVersion: string; kind: string; metadata: { name: string }; spec: object },
-    );
-}
-
-const pluralOf = (kind: string) => `${kind.toLowerCase()}s`;
 const read = <T>(kind: string, name: string) =>
-  custom.getNamespacedCustomObject({ ...VSO_API, namespace, plural: pluralOf(kind), name }) as Promise<T>;
+  custom.getNamespacedCustomObject({ ...VSO_API, namespace, plural: vsoPlural(kind), name }) as Promise<T>;
 const condition = (conditions: Condition[] | undefined, type: string) => conditions?.find((item) => item.type === type);
 
 beforeAll(async () => {
@@ -215,7 +151,7 @@ test("VSO's docs objects sync under secrets.hashicorp.com, a Secret VSO created 
     await custom.createNamespacedCustomObject({
       ...VSO_API,
       namespace,
-      plural: pluralOf(manifest.kind),
+      plural: vsoPlural(manifest.kind),
       body: manifest,
     });
   }

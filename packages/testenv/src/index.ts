@@ -56,4 +56,14 @@ export {
   type SpcObject,
 } from './cluster/apps.ts';
 export { startStsStandIn, verifySigV4, type StsStandIn, type StsRequest, type StsKeys } from './aws-sts.ts';
+export {
+  vsoDatabaseSample,
+  vsoGroup,
+  vsoPkiSample,
+  vsoPlural,
+  vsoTutorialManifests,
+  vsoVersion,
+  type VsoManifest,
+  type VsoTutorialOptions,
+} from './vso-manifests.ts';
 export { untilEventArrives, type UntilEventArrivesOptions } from './kv-events.ts';

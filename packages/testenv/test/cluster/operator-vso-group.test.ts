@@ -20,9 +20,9 @@ import {
   waitForPodsReady,
   type ClusterStack,
 } from './support.ts';
+import { vsoGroup, vsoPlural, vsoTutorialManifests, vsoVersion } from '../../src/vso-manifests.ts';
 
 const env: ClusterStack = clusterStack();
-const VSO_GROUP = 'secrets.hashicorp.com';
 const crdDirectory = path.resolve(import.meta.dirname, '../../../../charts/vaultbridge/charts/operator/crds');
 
 /** The chart's CRDs, renamed into VSO's group. */
@@ -30,9 +30,7 @@ async function installVsoGroupCrds(): Promise<string[]> {
   const extensions = env.stack.kube.config.makeApiClient(k8s.ApiextensionsV1Api);
   const names: string[] = [];
   for (const file of fs.readdirSync(crdDirectory).filter((name) => name.endsWith('.yaml'))) {
-    const text = fs
-      .readFileSync(path.join(crdDirectory, file), 'utf8')
-      .replaceAll('secrets.vaultbridge.dev', VSO_GROUP);
+    const text = fs.readFileSync(path.join(crdDirectory, file), 'utf8').replaceAll('secrets.vaultbridge.dev', vsoGroup);
     for (const document of parseAllDocuments(text)) {
       const body = document.toJS() as k8s.V1CustomResourceDefinition;
       const name = body.metadata!.name!;
@@ -116,52 +114,24 @@ it("VSO's tutorial manifests reach a Deployment through the operator pod, and a 
       },
     },
   });
-  // VSO's tutorial (its addresses, mount and role are this cluster's; refreshAfter short for the test).
-  const manifests = parseAllDocuments(`
-apiVersion: secrets.hashicorp.com/v1beta1
-kind: VaultConnection
-metadata:
-  name: vault-connection
-spec:
-  address: ${env.cluster.vaultAddrForPods}
----
-apiVersion: secrets.hashicorp.com/v1beta1
-kind: VaultAuth
-metadata:
-  name: static-auth
-spec:
-  vaultConnectionRef: vault-connection
-  method: kubernetes
-  mount: ${env.stack.layout.kubernetesAuthMount}
-  kubernetes:
-    role: ${role}
-    serviceAccount: app
-    audiences:
-      - vault
----
-apiVersion: secrets.hashicorp.com/v1beta1
-kind: VaultStaticSecret
-metadata:
-  name: vault-kv-app
-spec:
-  type: kv-v2
-  mount: secret
-  path: ${kvPath}
-  destination:
-    name: secretkv
-    create: true
-  refreshAfter: 2s
-  vaultAuthRef: static-auth
-  rolloutRestartTargets:
-    - kind: Deployment
-      name: web
-`).map((document) => document.toJS() as { kind: string; metadata: { name: string } });
+  // VSO's tutorial (src/vso-manifests.ts; its addresses, mount and role are this cluster's, refreshAfter
+  // short for the test).
+  const manifests = vsoTutorialManifests({
+    vaultAddress: env.cluster.vaultAddrForPods,
+    authMount: env.stack.layout.kubernetesAuthMount,
+    role,
+    serviceAccount: 'app',
+    kvMount: 'secret',
+    kvPath,
+    refreshAfter: '2s',
+    rolloutRestartTargets: [{ kind: 'Deployment', name: 'web' }],
+  });
   for (const body of manifests)
     await env.custom.createNamespacedCustomObject({
-      group: VSO_GROUP,
-      version: 'v1beta1',
+      group: vsoGroup,
+      version: vsoVersion,
       namespace,
-      plural: `${body.kind.toLowerCase()}s`,
+      plural: vsoPlural(body.kind),
       body,
     });
 
@@ -193,8 +163,8 @@ spec:
   ).toBe(true);
   // Status as VSO's tools read it, written by the operator pod under VSO's group.
   const vss = (await env.custom.getNamespacedCustomObject({
-    group: VSO_GROUP,
-    version: 'v1beta1',
+    group: vsoGroup,
+    version: vsoVersion,
     namespace,
     plural: 'vaultstaticsecrets',
     name: 'vault-kv-app',
