@@ -4,8 +4,8 @@
 // and its annotation-defaults ConfigMap. client-node with undici costs ~10 MiB RSS beyond what Node's own
 // modules cost, ~26 MiB on a bare node (tools/bench/import-cost.ts); this is ~20 KiB of bundle.
 //
-// The transport is the operator's KubeJson write path (packages/operator/src/runtime/kube-json.ts) made
-// independent of client-node: credentials come either from the pod's service account, read exactly as
+// It is also the operator's write path (packages/operator/src/runtime/kube-json.ts is a thin layer over
+// it). Credentials come either from the pod's service account, read exactly as
 // client-node's in-cluster config reads it (KubeConfig.loadFromCluster + FileAuth), or from a KubeConfig
 // the caller already holds (its applyToHTTPSOptions, a method call: nothing is imported).
 import fs from 'node:fs';
@@ -71,6 +71,8 @@ export interface KubeHttpOptions {
   deadlineMs?: number;
   /** Sockets to the API server at once per identity; calls beyond it wait for one. */
   maxSockets?: number;
+  /** Idle sockets kept open per identity (default 2). */
+  maxFreeSockets?: number;
   /** The namespace the credentials belong to (in-cluster: the service account's), for callers that default to it. */
   namespace?: string;
 }
@@ -165,15 +167,21 @@ export function kubeConfigCredentials(config: KubeConfig): () => Promise<KubeCre
   };
 }
 
+/** Same bytes; compared without copying (a kubeconfig's CA and key are new Buffers on every request). */
+function sameBytes(x: Buffer | string | undefined, y: Buffer | string | undefined): boolean {
+  if (x === y) return true;
+  if (x === undefined || y === undefined) return false;
+  if (typeof x === 'string' && typeof y === 'string') return false;
+  return (typeof x === 'string' ? Buffer.from(x) : x).equals(typeof y === 'string' ? Buffer.from(y) : y);
+}
+
 function sameMaterial(a: KubeCredentials, b: KubeCredentials): boolean {
-  const eq = (x: Buffer | string | undefined, y: Buffer | string | undefined) =>
-    x === y || (x !== undefined && y !== undefined && Buffer.from(x).equals(Buffer.from(y)));
   return (
     a.server === b.server &&
     a.proxyUrl === b.proxyUrl &&
-    eq(a.ca, b.ca) &&
-    eq(a.cert, b.cert) &&
-    eq(a.key, b.key) &&
+    sameBytes(a.ca, b.ca) &&
+    sameBytes(a.cert, b.cert) &&
+    sameBytes(a.key, b.key) &&
     a.servername === b.servername &&
     a.rejectUnauthorized === b.rejectUnauthorized
   );
@@ -184,6 +192,7 @@ export class KubeHttp {
   private readonly credentials: () => Promise<KubeCredentials>;
   private readonly deadlineMs: number;
   private readonly maxSockets: number;
+  private readonly maxFreeSockets: number;
   /** Keep-alive agents by TLS identity, newest last. */
   private agents: { material: KubeCredentials; agent: http.Agent }[] = [];
 
@@ -191,6 +200,7 @@ export class KubeHttp {
     this.credentials = credentials;
     this.deadlineMs = options.deadlineMs ?? KUBE_HTTP_DEADLINE_MS;
     this.maxSockets = options.maxSockets ?? 8;
+    this.maxFreeSockets = options.maxFreeSockets ?? 2;
     this.namespace = options.namespace;
   }
 
@@ -292,7 +302,7 @@ export class KubeHttp {
       const agentOptions = {
         keepAlive: true,
         maxSockets: this.maxSockets,
-        maxFreeSockets: 2,
+        maxFreeSockets: this.maxFreeSockets,
         ...identity,
         secureContext: tls.createSecureContext(identity),
         ...(material.servername ? { servername: material.servername } : {}),
@@ -302,7 +312,7 @@ export class KubeHttp {
         ? new HttpsProxyAgent({ ...agentOptions, proxy: material.proxyUrl })
         : new https.Agent(agentOptions);
     } else {
-      const agentOptions = { keepAlive: true, maxSockets: this.maxSockets, maxFreeSockets: 2 };
+      const agentOptions = { keepAlive: true, maxSockets: this.maxSockets, maxFreeSockets: this.maxFreeSockets };
       agent = material.proxyUrl
         ? new HttpProxyAgent({ ...agentOptions, proxy: material.proxyUrl })
         : new http.Agent(agentOptions);

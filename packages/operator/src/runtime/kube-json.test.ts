@@ -1,6 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
+import { ApiException, KubeConfig } from '@kubernetes/client-node';
+import { isConflict } from '@vaultbridge/core';
+import { describeKubeError } from './kube-errors.ts';
 import { KubeJson, MAX_SOCKETS } from './kube-json.ts';
 
 describe('KubeJson keep-alive pool', () => {
@@ -12,6 +14,14 @@ describe('KubeJson keep-alive pool', () => {
   beforeAll(async () => {
     // A stand-in API server that holds each answer until the test releases it, so all writes are in flight.
     server = http.createServer((request, response) => {
+      if (request.url?.endsWith('/conflict')) {
+        // As the API server answers a stale resourceVersion; its message names the object we sent.
+        response.writeHead(409, { 'Content-Type': 'application/json' });
+        response.end(
+          JSON.stringify({ kind: 'Status', code: 409, reason: 'Conflict', message: 'the object has been modified' }),
+        );
+        return;
+      }
       waiting.push(() => {
         response.setHeader('Content-Type', 'application/json');
         response.end(JSON.stringify({ path: request.url }));
@@ -30,7 +40,7 @@ describe('KubeJson keep-alive pool', () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 
-  test('requests beyond the socket bound wait for a socket and all get their own answer', async () => {
+  function kubeConfigFor(): KubeConfig {
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromOptions({
       clusters: [
@@ -40,7 +50,25 @@ describe('KubeJson keep-alive pool', () => {
       contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
       currentContext: 'x',
     });
-    const api = new KubeJson(kubeConfig);
+    return kubeConfig;
+  }
+
+  test("an API error is client-node's ApiException with the status and reason, not the sent object", async () => {
+    const api = new KubeJson(kubeConfigFor());
+    const error = await api.replaceSecret('ns', 'conflict', { data: { password: 'c2VjcmV0LXZhbHVl' } }).then(
+      () => undefined,
+      (thrown: unknown) => thrown,
+    );
+    api.close();
+    expect(error).toBeInstanceOf(ApiException);
+    expect((error as ApiException<unknown>).code).toBe(409);
+    expect(isConflict(error)).toBe(true);
+    expect(describeKubeError(error)).toBe('Kubernetes API answered 409 (Conflict)');
+    expect(String((error as Error).message)).not.toContain('c2VjcmV0LXZhbHVl');
+  });
+
+  test('requests beyond the socket bound wait for a socket and all get their own answer', async () => {
+    const api = new KubeJson(kubeConfigFor());
     const count = MAX_SOCKETS + 20;
     let done = false;
     const all = Promise.all(
@@ -62,5 +90,6 @@ describe('KubeJson keep-alive pool', () => {
       Array.from({ length: count }, (_, i) => `/api/v1/namespaces/n${i}`),
     );
     expect(mostConnections).toBe(MAX_SOCKETS);
+    api.close();
   });
 });
