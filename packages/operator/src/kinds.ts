@@ -1,7 +1,7 @@
 // How the operator runs each kind of the kind table (api/kind-table.ts): its controller, the counter of
 // its reconciles, and what a deletion releases. startOperator makes one informer and one work queue per
 // row and wires nothing by hand; a kind in the table without a row here fails the type-check.
-import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '@vaultbridge/core';
 import type { KindName } from './api/kind-table.ts';
 import type { ApiGroup } from './api/common.ts';
@@ -17,6 +17,7 @@ import { PkiSecretController } from './controllers/pki-secret.ts';
 import { StaticSecretController } from './controllers/static-secret.ts';
 import { TransformationStatusController } from './controllers/transformation-status.ts';
 import type { VaultClientFactory } from './controllers/vault-clients.ts';
+import type { DestinationCache } from './controllers/shared.ts';
 import type { EventRecorder } from './runtime/events.ts';
 import type { LatestObjects } from './runtime/latest-objects.ts';
 import type { ReconcileResult } from './runtime/queue.ts';
@@ -65,7 +66,7 @@ export interface OperatorParts {
   instantUpdates: InstantUpdates;
   stores: KindStores;
   /** The watch of the destination Secrets (made after the controllers; read only once reconciles run). */
-  destinations: { get: (namespace: string, name: string) => V1Secret | undefined; synced: () => boolean };
+  destinations: DestinationCache;
   /** The SecretTransformation informer's objects, for transformationRefs. */
   transformations: (namespace: string, name: string) => SecretTransformation | undefined;
   runtimePodUid?: string;

@@ -30,8 +30,8 @@ import { EventRecorder } from './runtime/events.ts';
 import { RestartingInformer } from './runtime/informer.ts';
 import { LatestObjects } from './runtime/latest-objects.ts';
 import { WorkQueue } from './runtime/queue.ts';
-import { MANAGED_SELECTOR } from './sync/destination.ts';
-import { newMacKey, secretMac } from './sync/hmac.ts';
+import { MANAGED_SELECTOR, toCachedSecret, type CachedSecret } from './sync/destination.ts';
+import { newMacKey } from './sync/hmac.ts';
 import { InstantUpdates } from './sync/instant-updates.ts';
 import { OwnWrites } from './sync/own-writes.ts';
 import { RestartBatcher } from './workloads/restart-batcher.ts';
@@ -248,7 +248,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
 
   // Drift: destination Secrets we manage (label-filtered, never every Secret in the cluster). A change
   // whose data no longer matches the owner's MAC, or a deletion, requeues the owner; Vault is not polled for it.
-  const ownerOf = (secret: V1Secret): { key: string; watch: (typeof watchList)[number] } | undefined => {
+  const ownerOf = (secret: CachedSecret): { key: string; watch: (typeof watchList)[number] } | undefined => {
     for (const watch of synced) {
       const apiVersion = `${watch.definition.group}/${watch.definition.version}`;
       const ref = secret.metadata?.ownerReferences?.find(
@@ -258,16 +258,18 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     }
     return undefined;
   };
-  const destinations = new RestartingInformer<V1Secret>({
+  // The cache keeps each Secret's data MAC, not its data (CachedSecret): drift is a MAC comparison.
+  const destinations = new RestartingInformer<CachedSecret, V1Secret>({
     kubeConfig,
     logger,
     path: '/api/v1/secrets',
     labelSelector: MANAGED_SELECTOR,
     list: () => core.listSecretForAllNamespaces({ labelSelector: MANAGED_SELECTOR }),
+    transform: (secret) => toCachedSecret(macKey, secret),
     onUpdate: (secret) => {
       const owner = ownerOf(secret);
       if (!owner) return;
-      const dataMac = secretMac(macKey, secret.data ?? {});
+      const dataMac = secret.dataMac;
       // Our own write (its status MAC may not be written yet): nothing to repair, no second Vault read.
       if (ownWrites.isOwn(secret, dataMac)) return;
       const mac = owner.watch.seen.peek(owner.key)?.status?.secretMAC;

@@ -2,10 +2,12 @@
 // while the API server is unreachable the restarts back off (client-node emits `connect` before it
 // lists, and resetting the backoff on it restarted watches 15–25 times a second), and once it is back
 // the informer lists again and sees what changed meanwhile.
-import { CoreV1Api, type V1ConfigMap } from '@kubernetes/client-node';
+import { CoreV1Api, type V1ConfigMap, type V1Secret } from '@kubernetes/client-node';
 import { createLogger } from '@vaultbridge/core';
 import { apiServerThroughProxy, sharedStack } from '@vaultbridge/testenv';
 import { RestartingInformer } from '../src/runtime/informer.ts';
+import { toCachedSecret, type CachedSecret } from '../src/sync/destination.ts';
+import { secretMac } from '../src/sync/hmac.ts';
 import { waitFor } from './support/e2e.ts';
 
 const stack = sharedStack();
@@ -92,6 +94,59 @@ test("the cache holds no managedFields, from the list or from a watch event, and
       (await admin.readNamespacedConfigMap({ namespace, name: 'watched' })).metadata?.managedFields?.length,
     ).toBeGreaterThan(0);
     expect(seen.every((object) => object.metadata?.managedFields === undefined)).toBe(true);
+  } finally {
+    await informer.stop();
+  }
+}, 60_000);
+
+test("the destination cache holds each Secret's data MAC, never its data, from the list and from watch events", async () => {
+  const core = stack.kube.config.makeApiClient(CoreV1Api);
+  const macKey = Buffer.from('informer-test-mac-key');
+  const updates: CachedSecret[] = [];
+  const informer = new RestartingInformer<CachedSecret, V1Secret>({
+    kubeConfig: stack.kube.config,
+    logger: createLogger({ name: 'informer-test', level: 'silent' }),
+    path: `/api/v1/namespaces/${namespace}/secrets`,
+    list: () => core.listNamespacedSecret({ namespace }),
+    transform: (secret) => toCachedSecret(macKey, secret),
+    onUpdate: (secret) => updates.push(secret),
+  });
+  const data = (password: string) => ({ password: Buffer.from(password).toString('base64') });
+  try {
+    await admin.createNamespacedSecret({
+      namespace,
+      body: { metadata: { name: 'listed-secret', labels: { team: 'a' } }, data: data('listed-value') },
+    });
+    await informer.start();
+    await waitFor('the list', async () => informer.hasSynced && informer.get('listed-secret', namespace));
+    await admin.createNamespacedSecret({
+      namespace,
+      body: { metadata: { name: 'watched-secret' }, data: data('first') },
+    });
+    await waitFor('the watch event', async () => informer.get('watched-secret', namespace));
+    const listed = informer.get('listed-secret', namespace)!;
+    expect(listed.dataMac).toBe(secretMac(macKey, data('listed-value')));
+    expect(listed.metadata.labels).toEqual({ team: 'a' });
+    expect(listed).not.toHaveProperty('data', expect.anything());
+    expect(informer.get('watched-secret', namespace)?.dataMac).toBe(secretMac(macKey, data('first')));
+
+    // An edit of the data (drift) arrives as another MAC at the new resourceVersion; no value is kept anywhere.
+    const before = informer.get('watched-secret', namespace)!;
+    const server = await admin.readNamespacedSecret({ namespace, name: 'watched-secret' });
+    await admin.replaceNamespacedSecret({
+      namespace,
+      name: 'watched-secret',
+      body: { ...server, data: data('tampered') },
+    });
+    await waitFor('the update', async () => updates.some((secret) => secret.metadata.name === 'watched-secret'));
+    const after = informer.get('watched-secret', namespace)!;
+    expect(after.dataMac).toBe(secretMac(macKey, data('tampered')));
+    expect(after.metadata.resourceVersion).not.toBe(before.metadata.resourceVersion);
+    for (const secret of [listed, before, after, ...updates]) {
+      const text = JSON.stringify(secret);
+      for (const value of ['listed-value', 'first', 'tampered'])
+        expect(text).not.toContain(Buffer.from(value).toString('base64'));
+    }
   } finally {
     await informer.stop();
   }

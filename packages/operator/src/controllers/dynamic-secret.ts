@@ -32,7 +32,15 @@ import { sameConditions, setConditions } from '../runtime/conditions.ts';
 import type { EventRecorder } from '../runtime/events.ts';
 import type { RestartBatcher } from '../workloads/restart-batcher.ts';
 import type { ReconcileResult } from '../runtime/queue.ts';
-import { planWrite, SecretDataError, transformSecretData, type Owner } from '../sync/destination.ts';
+import {
+  existingDataMac,
+  isCachedSecret,
+  planWrite,
+  SecretDataError,
+  transformSecretData,
+  type ExistingSecret,
+  type Owner,
+} from '../sync/destination.ts';
 import { secretMac } from '../sync/hmac.ts';
 import type { OwnWrites } from '../sync/own-writes.ts';
 import { isConflict, isNotFound } from '@vaultbridge/core';
@@ -192,14 +200,15 @@ export class DynamicSecretController {
       const existing = await readLeasedDestination(
         this.core,
         this.options.destinations,
-        this.options.macKey,
         namespace,
         spec.destination.name,
         status.secretMAC,
+        spec.destination.create,
       );
 
-      if (this.syncedByVso(object, existing)) {
-        const adopted = await this.adopt(object, spec, existing!, generation, manager, clientMeta, logger);
+      const fromVso = this.syncedByVso(object, existing);
+      if (fromVso !== undefined) {
+        const adopted = await this.adopt(object, spec, fromVso, generation, manager, clientMeta, logger);
         if (adopted.ok) return adopted.result;
         return await this.issue(object, spec, existing, adopted.reason, role, generation, manager, clientMeta, logger);
       }
@@ -246,19 +255,21 @@ export class DynamicSecretController {
   /**
    * True when VSO synced this object last and nothing changed since: its status.secretMAC is VSO's MAC
    * (VSO's key) of the Secret as it is, for the object's current generation, with a lease in status.
+   * Returns that Secret (read whole: a cached summary only comes back when its MAC is ours).
    */
-  private syncedByVso(object: VaultDynamicSecret, existing: V1Secret | undefined): boolean {
+  private syncedByVso(object: VaultDynamicSecret, existing: ExistingSecret | undefined): V1Secret | undefined {
     const { vsoMacKey } = this.options;
     const status = object.status ?? {};
-    if (vsoMacKey === undefined || existing === undefined || status.secretMAC === undefined) return false;
-    if (status.secretLease?.id === undefined || status.secretLease.id === '') return false;
-    if (status.lastGeneration !== (object.metadata.generation ?? 0)) return false;
+    if (vsoMacKey === undefined || existing === undefined || status.secretMAC === undefined) return undefined;
+    if (isCachedSecret(existing)) return undefined;
+    if (status.secretLease?.id === undefined || status.secretLease.id === '') return undefined;
+    if (status.lastGeneration !== (object.metadata.generation ?? 0)) return undefined;
     const forceSync = object.metadata.annotations?.[FORCE_SYNC_ANNOTATION];
-    if (forceSync !== undefined && forceSync !== status.lastForceSync) return false;
+    if (forceSync !== undefined && forceSync !== status.lastForceSync) return undefined;
     const data = existing.data ?? {};
     // Ours already (written after the switch-over): the usual path decides.
-    if (status.secretMAC === secretMac(this.options.macKey, data)) return false;
-    return status.secretMAC === secretMac(vsoMacKey, data);
+    if (status.secretMAC === secretMac(this.options.macKey, data)) return undefined;
+    return status.secretMAC === secretMac(vsoMacKey, data) ? existing : undefined;
   }
 
   /**
@@ -334,7 +345,7 @@ export class DynamicSecretController {
   private issueReason(
     object: VaultDynamicSecret,
     spec: VaultDynamicSecretSpec,
-    existing: V1Secret | undefined,
+    existing: ExistingSecret | undefined,
     clientId: string | undefined,
   ): IssueReason | undefined {
     const status = object.status ?? {};
@@ -344,7 +355,7 @@ export class DynamicSecretController {
     if (forceSync !== undefined && forceSync !== status.lastForceSync) return 'ForceSync';
     if (existing === undefined) return 'InexistentDestination';
     // Credentials are kept nowhere but in the Secret: an edited Secret can only be repaired with new ones.
-    if (status.secretMAC !== undefined && status.secretMAC !== secretMac(this.options.macKey, existing.data ?? {}))
+    if (status.secretMAC !== undefined && status.secretMAC !== existingDataMac(this.options.macKey, existing))
       return 'DestinationDrift';
     // Vault revokes a token's leases with the token: credentials from a previous token (an operator
     // restart, a re-login at the token's max TTL) die when it expires, so new ones are issued.
@@ -431,7 +442,7 @@ export class DynamicSecretController {
   private async issue(
     object: VaultDynamicSecret,
     spec: VaultDynamicSecretSpec,
-    existing: V1Secret | undefined,
+    existing: ExistingSecret | undefined,
     reason: IssueReason,
     role: string,
     generation: number,
@@ -480,9 +491,10 @@ export class DynamicSecretController {
       name: object.metadata.name,
       uid: object.metadata.uid,
     };
-    const plan = planWrite(spec.destination, namespace, owner, data, existing);
+    const dataMac = secretMac(this.options.macKey, data);
+    const plan = planWrite(spec.destination, namespace, owner, data, existing, dataMac);
     if (plan.action === 'refuse') throw new ReconcileError(plan.reason, plan.message);
-    await writeDestination(this.core, namespace, spec.destination.name, plan, this.options.ownWrites);
+    await writeDestination(this.core, namespace, spec.destination.name, plan, this.options.ownWrites, dataMac);
     // New credentials, unless a static role's password is the one already synced (a repaired Secret, a spec change).
     const rotated = reason !== 'InitialSync' && !sameStaticCreds;
     const horizon =
@@ -511,7 +523,7 @@ export class DynamicSecretController {
       lastGeneration: generation,
       lastRenewalTime: Math.floor(this.now() / 1000),
       secretLease: lease,
-      secretMAC: secretMac(this.options.macKey, data),
+      secretMAC: dataMac,
       vaultClientMeta: clientMeta,
       ...this.runtimePod(),
       ...forceSyncStatus(object),

@@ -27,7 +27,15 @@ import { sameConditions, setConditions, type ConditionInput } from '../runtime/c
 import type { EventRecorder } from '../runtime/events.ts';
 import type { RestartBatcher } from '../workloads/restart-batcher.ts';
 import type { ReconcileResult } from '../runtime/queue.ts';
-import { planWrite, SecretDataError, transformSecretData, type TemplateContext } from '../sync/destination.ts';
+import {
+  existingDataMac,
+  isCachedSecret,
+  planWrite,
+  SecretDataError,
+  transformSecretData,
+  type ExistingSecret,
+  type TemplateContext,
+} from '../sync/destination.ts';
 import type { Owner } from '../sync/destination.ts';
 import type { Transformation } from '../api/sync-target.ts';
 import { secretMac } from '../sync/hmac.ts';
@@ -188,13 +196,13 @@ export class PkiSecretController {
       const existing = await readLeasedDestination(
         this.core,
         this.options.destinations,
-        this.options.macKey,
         namespace,
         spec.destination.name,
         status.secretMAC,
+        spec.destination.create,
       );
       let reason: PkiIssueReason | undefined;
-      let syncedByVso = false;
+      let syncedByVso: V1Secret | undefined;
       if (!status.serialNumber || status.expiration === undefined) reason = 'InitialSync';
       else if (status.lastGeneration !== generation) reason = 'ResourceUpdated';
       else if (
@@ -203,17 +211,18 @@ export class PkiSecretController {
       )
         reason = 'ForceSync';
       else if (existing === undefined) reason = 'InexistentDestination';
-      else if (
-        status.secretMAC !== undefined &&
-        status.secretMAC !== secretMac(this.options.macKey, existing.data ?? {})
-      ) {
-        // VSO synced it last and nothing changed since: the certificate is kept (VSO group mode).
-        syncedByVso =
+      else if (status.secretMAC !== undefined && status.secretMAC !== existingDataMac(this.options.macKey, existing)) {
+        // VSO synced it last and nothing changed since: the certificate is kept (VSO group mode). A cached
+        // summary only comes back when its MAC is ours, so this one was read whole.
+        if (
           this.options.vsoMacKey !== undefined &&
-          status.secretMAC === secretMac(this.options.vsoMacKey, existing.data ?? {});
-        if (!syncedByVso) reason = 'SecretDataDrift';
+          !isCachedSecret(existing) &&
+          status.secretMAC === secretMac(this.options.vsoMacKey, existing.data ?? {})
+        )
+          syncedByVso = existing;
+        else reason = 'SecretDataDrift';
       }
-      if (reason === undefined && syncedByVso) return await this.adopt(object, spec, existing!, generation, logger);
+      if (reason === undefined && syncedByVso) return await this.adopt(object, spec, syncedByVso, generation, logger);
       if (reason === undefined) {
         const renewAt = pkiRenewalPoint(status.lastRotation ?? 0, status.expiration!, spec.expiryOffsetMs);
         const now = this.now();
@@ -241,7 +250,7 @@ export class PkiSecretController {
   private async issue(
     object: VaultPkiSecret,
     spec: VaultPkiSecretSpec,
-    existing: V1Secret | undefined,
+    existing: ExistingSecret | undefined,
     reason: PkiIssueReason,
     generation: number,
     logger: Logger,
@@ -266,9 +275,10 @@ export class PkiSecretController {
       name: object.metadata.name,
       uid: object.metadata.uid,
     };
-    const plan = planWrite(spec.destination, namespace, owner, secretData, existing);
+    const secretDataMac = secretMac(this.options.macKey, secretData);
+    const plan = planWrite(spec.destination, namespace, owner, secretData, existing, secretDataMac);
     if (plan.action === 'refuse') throw new ReconcileError(plan.reason, plan.message);
-    await writeDestination(this.core, namespace, spec.destination.name, plan, this.options.ownWrites);
+    await writeDestination(this.core, namespace, spec.destination.name, plan, this.options.ownWrites, secretDataMac);
 
     const previousSerial = object.status?.serialNumber;
     const rotated = previousSerial !== undefined && previousSerial !== '' && previousSerial !== data.serial_number;
@@ -295,7 +305,7 @@ export class PkiSecretController {
       serialNumber: data.serial_number,
       expiration: data.expiration,
       lastRotation: Math.floor(now / 1000),
-      secretMAC: secretMac(this.options.macKey, secretData),
+      secretMAC: secretDataMac,
       valid: true,
       error: '',
       ...forceSyncStatus(object),

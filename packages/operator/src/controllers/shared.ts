@@ -24,12 +24,11 @@ import { failedConditions, setConditions, type ConditionInput } from '../runtime
 import type { EventRecorder, EventSubject } from '../runtime/events.ts';
 import { rolloutRestartAll } from '../workloads/rollout-restart.ts';
 import type { RestartBatcher, RestartOutcome } from '../workloads/restart-batcher.ts';
-import type { WritePlan } from '../sync/destination.ts';
+import type { CachedSecret, ExistingSecret, WritePlan } from '../sync/destination.ts';
 import type { OwnWrites } from '../sync/own-writes.ts';
 import type { KubeJson } from '../runtime/kube-json.ts';
 import { isConflict, isNotFound } from '@vaultbridge/core';
 import { ReconcileError, toReconcileError } from '../runtime/reconcile-error.ts';
-import { secretMac } from '../sync/hmac.ts';
 
 interface Subject extends EventSubject {
   metadata: EventSubject['metadata'] & {
@@ -55,29 +54,31 @@ export async function readSecretIfExists(
 }
 
 /**
- * The destination watch's cache (Secrets we manage). `synced` says it has listed, so a Secret it does
- * not hold is not one of ours.
+ * The destination watch's cache (Secrets we manage, each as a CachedSecret: its data's MAC, not its
+ * data). `synced` says it has listed, so a Secret it does not hold is not one of ours.
  */
 export interface DestinationCache {
-  get: (namespace: string, name: string) => V1Secret | undefined;
+  get: (namespace: string, name: string) => CachedSecret | undefined;
   synced: () => boolean;
 }
 
 /**
- * The destination of a leased secret: from the watch's cache when it holds exactly what the status MAC
- * says was written, else one GET. A stale cache (our last write not delivered yet) must never look like
- * drift or a missing Secret: either would issue new credentials.
+ * The destination of a leased secret: the watch cache's summary when its MAC is exactly what the status
+ * MAC says was written, else one GET (so whoever needs the data, to adopt what VSO wrote, has it). A
+ * stale cache (our last write not delivered yet) must never look like drift or a missing Secret: either
+ * would issue new credentials. `create: false` Secrets are always read: their update sends the user's
+ * metadata back, which the summary does not hold.
  */
 export async function readLeasedDestination(
   core: CoreV1Api,
   cache: DestinationCache | undefined,
-  macKey: Buffer,
   namespace: string,
   name: string,
   expectedMac: string | undefined,
-): Promise<V1Secret | undefined> {
-  const cached = expectedMac !== undefined && cache?.synced() ? cache.get(namespace, name) : undefined;
-  if (cached !== undefined && secretMac(macKey, cached.data ?? {}) === expectedMac) return cached;
+  create: boolean,
+): Promise<ExistingSecret | undefined> {
+  const cached = create && expectedMac !== undefined && cache?.synced() ? cache.get(namespace, name) : undefined;
+  if (cached !== undefined && cached.dataMac === expectedMac) return cached;
   return readSecretIfExists(core, namespace, name);
 }
 

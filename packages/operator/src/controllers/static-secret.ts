@@ -18,7 +18,14 @@ import {
 } from '../api/vault-static-secret.ts';
 import type { ReconcileResult } from '../runtime/queue.ts';
 import { sameConditions, setConditions, type ConditionInput } from '../runtime/conditions.ts';
-import { planWrite, SecretDataError, transformSecretData, type Owner, type WritePlan } from '../sync/destination.ts';
+import {
+  planWrite,
+  SecretDataError,
+  transformSecretData,
+  type ExistingSecret,
+  type Owner,
+  type WritePlan,
+} from '../sync/destination.ts';
 import type { LatestObjects } from '../runtime/latest-objects.ts';
 import { KubeJson } from '../runtime/kube-json.ts';
 import { secretMac } from '../sync/hmac.ts';
@@ -232,11 +239,13 @@ export class StaticSecretController {
   ): Promise<WritePlan> {
     const name = spec.destination.name;
     const cache = this.options.destinations;
-    const cached = cache?.get(namespace, name);
+    // `create: false` is read whole: its update sends the user's metadata back, which the cache does not keep.
+    const cached = spec.destination.create ? cache?.get(namespace, name) : undefined;
     const assumeAbsent = cached === undefined && spec.destination.create && cache?.synced() === true;
-    let existing = cached ?? (assumeAbsent ? undefined : await readSecretIfExists(this.core, namespace, name));
+    let existing: ExistingSecret | undefined =
+      cached ?? (assumeAbsent ? undefined : await readSecretIfExists(this.core, namespace, name));
     for (let attempt = 0; ; attempt++) {
-      const plan = planWrite(spec.destination, namespace, owner, data, existing);
+      const plan = planWrite(spec.destination, namespace, owner, data, existing, dataMac);
       if (plan.action === 'refuse') throw new ReconcileError(plan.reason, plan.message);
       try {
         await writeDestination(this.core, namespace, name, plan, this.options.ownWrites, dataMac, this.json);

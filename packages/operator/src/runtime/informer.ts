@@ -7,11 +7,16 @@ import {
 } from '@kubernetes/client-node';
 import { backoffDelay, type Logger } from '@vaultbridge/core';
 
-export interface WatchOptions<T extends KubernetesObject> {
+export interface WatchOptions<T extends KubernetesObject, Raw extends KubernetesObject = T> {
   kubeConfig: KubeConfig;
   /** Watch path, e.g. `/api/v1/secrets`. */
   path: string;
-  list: () => Promise<KubernetesListObject<T>>;
+  list: () => Promise<KubernetesListObject<Raw>>;
+  /**
+   * What the cache keeps of each listed or watched object (and what the handlers get); trimForCache when
+   * absent. The destination watch keeps a Secret's MAC instead of its data (sync/destination.ts).
+   */
+  transform?: (object: Raw) => T;
   labelSelector?: string;
   logger: Logger;
   onAdd?: (object: T) => void;
@@ -42,19 +47,26 @@ export function trimForCache<T extends KubernetesObject>(object: T): T {
   return object;
 }
 
-/** client-node's Watch, trimming each event's object before the informer stores it. */
+/** client-node's Watch, transforming each event's object (trimForCache by default) before the informer stores it. */
 class TrimmingWatch extends Watch {
+  private readonly transform: (object: KubernetesObject) => KubernetesObject;
+
+  constructor(kubeConfig: KubeConfig, transform: (object: KubernetesObject) => KubernetesObject) {
+    super(kubeConfig);
+    this.transform = transform;
+  }
+
   override watch(...[path, queryParams, callback, done]: Parameters<Watch['watch']>): ReturnType<Watch['watch']> {
     return super.watch(
       path,
       queryParams,
-      (phase, object: unknown, raw?: unknown) => {
+      (phase, object: unknown) => {
+        // Not the raw event: nothing downstream reads it, and passing it on would keep the whole object alive.
         callback(
           phase,
           object !== null && typeof object === 'object' && 'metadata' in object
-            ? trimForCache(object as KubernetesObject)
+            ? this.transform(object as KubernetesObject)
             : object,
-          raw,
         );
       },
       done,
@@ -68,7 +80,7 @@ class TrimmingWatch extends Watch {
  * succeeded (or a watch ran a minute without error): client-node emits `connect` before it lists, so
  * resetting on it restarted the watches 15–25 times a second while the API server was down.
  */
-export class RestartingInformer<T extends KubernetesObject> {
+export class RestartingInformer<T extends KubernetesObject, Raw extends KubernetesObject = T> {
   private readonly informer: ListWatch<T>;
   private attempt = 0;
   private startedAt = 0;
@@ -76,19 +88,20 @@ export class RestartingInformer<T extends KubernetesObject> {
   private stopped = false;
   private synced = false;
 
-  constructor(options: WatchOptions<T>) {
+  constructor(options: WatchOptions<T, Raw>) {
+    const transform = (options.transform ?? trimForCache) as (object: Raw) => T;
     const list = async (): Promise<KubernetesListObject<T>> => {
       const result = await options.list();
-      for (const item of result.items) trimForCache(item);
+      const items = result.items.map(transform);
       // Only a list that answered proves the API server is back.
       this.attempt = 0;
       this.synced = true;
-      return result;
+      return { ...result, items };
     };
-    // makeInformer's ListWatch with a trimming Watch: every object the cache holds comes from the list or a watch event.
+    // makeInformer's ListWatch with a transforming Watch: every object the cache holds comes from the list or a watch event.
     this.informer = new ListWatch<T>(
       options.path,
-      new TrimmingWatch(options.kubeConfig),
+      new TrimmingWatch(options.kubeConfig, transform as unknown as (object: KubernetesObject) => KubernetesObject),
       list,
       false,
       options.labelSelector,

@@ -5,6 +5,7 @@ import {
   buildSecretData,
   MANAGED_BY_LABEL,
   planWrite,
+  toCachedSecret,
   transformSecretData,
   VSO_OWNER_UID_LABEL,
   type Owner,
@@ -83,6 +84,58 @@ test('create, no-op when equal, refuse a Secret we do not own, adopt with overwr
     action: 'refuse',
     reason: 'DestinationMissing',
   });
+});
+
+test('the cache keeps a MAC instead of the data, and planWrite compares it with the MAC of the new data', () => {
+  const key = Buffer.from('cache-test-key');
+  const data = { _raw: b64('{"password":"p"}'), password: b64('p') };
+  const created = planWrite(destination, 'ns', owner, data, undefined);
+  const written: V1Secret = {
+    ...(created.action === 'create' ? created.secret : {}),
+    metadata: {
+      ...(created.action === 'create' ? created.secret.metadata : {}),
+      uid: 'secret-uid',
+      resourceVersion: '42',
+      creationTimestamp: new Date(),
+      finalizers: ['keep'],
+    },
+  };
+  const cached = toCachedSecret(key, written);
+  expect(cached).toEqual({
+    metadata: {
+      name: 'app',
+      namespace: 'ns',
+      uid: 'secret-uid',
+      resourceVersion: '42',
+      labels: written.metadata?.labels,
+      annotations: {},
+      ownerReferences: written.metadata?.ownerReferences,
+    },
+    type: 'Opaque',
+    dataMac: secretMac(key, data),
+  });
+  expect(JSON.stringify(cached)).not.toContain(b64('p'));
+  // Same data: nothing to write; other data (or no MAC to compare with): an update at the cached version.
+  expect(planWrite(destination, 'ns', owner, data, cached, secretMac(key, data)).action).toBe('none');
+  const changed = { ...data, password: b64('q') };
+  const update = planWrite(destination, 'ns', owner, changed, cached, secretMac(key, changed));
+  expect(update).toMatchObject({ action: 'update', secret: { data: changed, metadata: { resourceVersion: '42' } } });
+  expect(planWrite(destination, 'ns', owner, data, cached).action).toBe('update');
+  // Ownership is still decided from the summary's labels and ownerReferences.
+  expect(planWrite(destination, 'ns', { ...owner, uid: 'uid-2' }, data, cached, secretMac(key, data))).toMatchObject({
+    action: 'refuse',
+    reason: 'DestinationNotOwned',
+  });
+  // create: false sends the user's Secret back with new data, so a summary can never be the base of that write.
+  const unowned = { ...destination, create: false };
+  const optedIn = toCachedSecret(key, {
+    ...written,
+    metadata: { ...written.metadata, annotations: { [ALLOW_SYNC_ANNOTATION]: '*' } },
+  });
+  expect(planWrite(unowned, 'ns', owner, data, optedIn, secretMac(key, data)).action).toBe('none');
+  expect(() => planWrite(unowned, 'ns', owner, changed, optedIn, secretMac(key, changed))).toThrow(
+    /create: false needs the Secret as read/,
+  );
 });
 
 test('VSO group mode: a Secret VSO created for the same object (its label and ownerReference) is taken over, not refused', () => {

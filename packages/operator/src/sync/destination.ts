@@ -1,7 +1,8 @@
 // Pure: Vault data + spec → the desired Secret, and the decision whether an existing one may be written.
-import type { V1OwnerReference, V1Secret } from '@kubernetes/client-node';
+import type { V1ObjectMeta, V1OwnerReference, V1Secret } from '@kubernetes/client-node';
 import { goJson, goJsonMember } from '@vaultbridge/core';
 import type { Destination, Transformation } from '../api/sync-target.ts';
+import { secretMac } from './hmac.ts';
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY = 'vaultbridge-operator';
@@ -120,12 +121,72 @@ export function ownerLabels(owner: Owner): Record<string, string> {
  */
 export const VSO_OWNER_UID_LABEL = 'secrets.hashicorp.com/vso-ownerRefUID';
 
-export function isOwnedBy(secret: V1Secret, owner: Owner): boolean {
+export function isOwnedBy(secret: ExistingSecret, owner: Owner): boolean {
   const labels = secret.metadata?.labels;
   return (
     (secret.metadata?.ownerReferences ?? []).some((ref) => ref.uid === owner.uid) &&
     (labels?.[OWNER_UID_LABEL] === owner.uid || labels?.[VSO_OWNER_UID_LABEL] === owner.uid)
   );
+}
+
+/**
+ * A destination Secret as the destination watch keeps it: the fields planWrite and the drift check read,
+ * and the MAC (the operator's key) of its data instead of the data. Drift is a MAC comparison, so the
+ * values never have to stay in memory; a write that needs the whole Secret (`create: false`, where the
+ * user's metadata is sent back) reads it from the API server.
+ */
+export interface CachedSecret {
+  metadata: Pick<
+    V1ObjectMeta,
+    'name' | 'namespace' | 'uid' | 'resourceVersion' | 'labels' | 'annotations' | 'ownerReferences'
+  >;
+  type?: string;
+  data?: undefined;
+  /** secretMac(operator key, data) of the Secret as the API server sent it. */
+  dataMac: string;
+}
+
+/** What the operator knows of an existing destination: the whole Secret (read) or the cache's summary. */
+export type ExistingSecret = V1Secret | CachedSecret;
+
+export function isCachedSecret(secret: ExistingSecret): secret is CachedSecret {
+  return 'dataMac' in secret && typeof secret.dataMac === 'string';
+}
+
+/**
+ * The cache's summary of a Secret, built as a new object of one fixed shape (V8 shares one hidden class
+ * for all of them; the parsed Secret, its data and every field not listed here become garbage).
+ */
+export function toCachedSecret(macKey: Buffer, secret: V1Secret): CachedSecret {
+  const metadata = secret.metadata ?? {};
+  return {
+    metadata: {
+      name: metadata.name,
+      namespace: metadata.namespace,
+      uid: metadata.uid,
+      resourceVersion: metadata.resourceVersion,
+      labels: metadata.labels,
+      annotations: metadata.annotations,
+      ownerReferences: metadata.ownerReferences,
+    },
+    type: secret.type,
+    dataMac: secretMac(macKey, secret.data ?? {}),
+  };
+}
+
+/** The MAC (the operator's key) of an existing destination's data. */
+export function existingDataMac(macKey: Buffer, secret: ExistingSecret): string {
+  return isCachedSecret(secret) ? secret.dataMac : secretMac(macKey, secret.data ?? {});
+}
+
+/**
+ * Whether `existing` holds `data`. A cached summary has only the MAC of its data, so it compares with
+ * `dataMac` (the MAC of `data` under the same key); without it the data counts as different (one write
+ * more, never one less).
+ */
+function holdsData(existing: ExistingSecret, data: Record<string, string>, dataMac: string | undefined): boolean {
+  if (isCachedSecret(existing)) return dataMac !== undefined && existing.dataMac === dataMac;
+  return sameMap(existing.data, data);
 }
 
 export type WritePlan =
@@ -160,7 +221,7 @@ function refuseUnownedWrite(
   destination: Destination,
   namespace: string,
   owner: Owner,
-  existing: V1Secret,
+  existing: ExistingSecret,
 ): WritePlan | undefined {
   const where = `Secret ${namespace}/${destination.name}`;
   const type = existing.type || 'Opaque';
@@ -210,14 +271,16 @@ function refuseUnownedWrite(
 
 /**
  * What to do with the destination given what exists. Never writes a Secret another party owns
- * (unless `overwrite` and it is unlabelled), never deletes one.
+ * (unless `overwrite` and it is unlabelled), never deletes one. `dataMac` is secretMac(operator key,
+ * data), when the caller has it: it lets a cached summary (no data) be compared.
  */
 export function planWrite(
   destination: Destination,
   namespace: string,
   owner: Owner,
   data: Record<string, string>,
-  existing: V1Secret | undefined,
+  existing: ExistingSecret | undefined,
+  dataMac?: string,
 ): WritePlan {
   if (!destination.create) {
     if (!existing) {
@@ -229,7 +292,12 @@ export function planWrite(
     }
     const refusal = refuseUnownedWrite(destination, namespace, owner, existing);
     if (refusal) return refusal;
-    if (sameMap(existing.data, data)) return { action: 'none' };
+    if (holdsData(existing, data, dataMac)) return { action: 'none' };
+    // The user's metadata is sent back as it is, so a summary without it must never reach here.
+    if (isCachedSecret(existing))
+      throw new Error(
+        `Secret ${namespace}/${destination.name}: create: false needs the Secret as read, not the cache's summary`,
+      );
     // Only data is ours to set: labels, annotations, type and owners stay the user's.
     return { action: 'update', secret: { ...existing, data } };
   }
@@ -269,7 +337,7 @@ export function planWrite(
   }
   const existingOwners = existing.metadata?.ownerReferences ?? [];
   const unchanged =
-    sameMap(existing.data, data) &&
+    holdsData(existing, data, dataMac) &&
     sameMap(existing.metadata?.labels, labels) &&
     sameMap(existing.metadata?.annotations, destination.annotations) &&
     existingOwners.length === 1 &&

@@ -27,7 +27,7 @@ export class OwnWrites {
   }
 
   /** True when `secret` holds exactly the data this process last wrote to it. */
-  isOwn(secret: V1Secret, mac: string = secretMac(this.key, secret.data ?? {})): boolean {
+  isOwn(secret: Pick<V1Secret, 'metadata' | 'data'>, mac: string = secretMac(this.key, secret.data ?? {})): boolean {
     const fingerprint = this.fingerprints.get(`${secret.metadata?.namespace}/${secret.metadata?.name}`);
     return fingerprint !== undefined && fingerprint === mac;
   }
