@@ -314,6 +314,38 @@ describe('helm template', () => {
     );
   });
 
+  it("gives the webhook the image of Vault Agent pods: the value, agentImage with agentKind vault, else upstream's", () => {
+    const images = (...setArgs: string[]) =>
+      Object.fromEntries(
+        (
+          (
+            render(...setArgs).find(
+              (o) => o.kind === 'Deployment' && o.metadata.name === 'rel-vaultbridge-injector',
+            ) as unknown as k8s.V1Deployment
+          ).spec!.template.spec!.containers[0]!.env ?? []
+        )
+          .filter((e) => ['AGENT_INJECT_VAULT_IMAGE', 'AGENT_INJECT_VAULT_AGENT_IMAGE'].includes(e.name))
+          .map((e) => [e.name, e.value]),
+      );
+    expect(images()).toEqual({
+      AGENT_INJECT_VAULT_IMAGE: 'vaultbridge/agent:0.1.0',
+      AGENT_INJECT_VAULT_AGENT_IMAGE: 'hashicorp/vault:1.13.3',
+    });
+    expect(images('injector.vaultAgentImage=mirror.example/vault:1.13.3')).toEqual({
+      AGENT_INJECT_VAULT_IMAGE: 'vaultbridge/agent:0.1.0',
+      AGENT_INJECT_VAULT_AGENT_IMAGE: 'mirror.example/vault:1.13.3',
+    });
+    expect(images('injector.agentKind=vault', 'injector.agentImage=openbao/openbao:2.1.0')).toEqual({
+      AGENT_INJECT_VAULT_IMAGE: 'openbao/openbao:2.1.0',
+      AGENT_INJECT_VAULT_AGENT_IMAGE: 'openbao/openbao:2.1.0',
+    });
+    expect(images('injector.agentKind=vault')).toEqual({
+      AGENT_INJECT_VAULT_IMAGE: 'hashicorp/vault:1.13.3',
+      AGENT_INJECT_VAULT_AGENT_IMAGE: 'hashicorp/vault:1.13.3',
+    });
+    expect(() => helm('template', 'rel', chart, '--set-json', 'injector.vaultAgentImage=7')).toThrow(/vaultAgentImage/);
+  });
+
   it('renders ServiceMonitors and the operator PDB only when asked', () => {
     const objects = render(
       'injector.serviceMonitor.enabled=true',

@@ -26,6 +26,11 @@ export interface InjectorDefaults {
   readonly proxyAddress?: string;
   /** [AGENT_INJECT_VAULT_IMAGE] agent image */
   readonly agentImage?: string;
+  /**
+   * [AGENT_INJECT_VAULT_AGENT_IMAGE] (ours) image of `agent-kind: vault` pods that set no `agent-image`;
+   * unset: `agentImage` unless it is our agent's default, else upstream's `hashicorp/vault` image
+   */
+  readonly vaultAgentImage?: string;
   /** [AGENT_INJECT_VAULT_AUTH_TYPE] */
   readonly authType?: string;
   /** [AGENT_INJECT_VAULT_AUTH_PATH] */

@@ -843,6 +843,54 @@ describe('annotations that depend on the pod', () => {
   });
 });
 
+describe('the image of an agent-kind vault pod', () => {
+  const vaultPod = (extra: Record<string, string> = {}): V1Pod =>
+    pod({ role: 'web', 'agent-kind': 'vault', 'agent-inject-secret-a': 'kv/data/a', ...extra });
+  const imageOf = (p: V1Pod, defaults: InjectorDefaults = {}): string =>
+    parseAnnotations(p, { ...DEFAULTS, ...defaults }).image;
+
+  test.each<[string, Record<string, string>, InjectorDefaults, string]>([
+    ['no setting: upstream image', {}, {}, 'hashicorp/vault:1.13.3'],
+    [
+      '--vault-image is our default: upstream image',
+      {},
+      { agentImage: 'vaultbridge/agent:0.1.0' },
+      'hashicorp/vault:1.13.3',
+    ],
+    [
+      "--vault-image is HashiCorp's (vault-helm sets it): that one",
+      {},
+      { agentImage: 'hashicorp/vault:1.15.0' },
+      'hashicorp/vault:1.15.0',
+    ],
+    [
+      '--vault-agent-image beats --vault-image (ours from a private registry)',
+      {},
+      { agentImage: 'registry.example/vaultbridge/agent:0.1.0', vaultAgentImage: 'registry.example/vault:1.13.3' },
+      'registry.example/vault:1.13.3',
+    ],
+    [
+      "the pod's agent-image beats --vault-agent-image",
+      { 'agent-image': 'openbao/openbao:2.1.0' },
+      { vaultAgentImage: 'registry.example/vault:1.13.3' },
+      'openbao/openbao:2.1.0',
+    ],
+    [
+      'a cluster annotation default beats --vault-agent-image',
+      {},
+      { vaultAgentImage: 'registry.example/vault:1.13.3', annotations: { 'agent-image': 'cluster/vault:1' } },
+      'cluster/vault:1',
+    ],
+  ])('%s', (_name, annotations, defaults, image) => {
+    expect(imageOf(vaultPod(annotations), defaults)).toBe(image);
+  });
+
+  test('--vault-agent-image leaves pods of our agent alone', () => {
+    const ours = pod({ role: 'web', 'agent-inject-secret-a': 'kv/data/a' });
+    expect(imageOf(ours, { vaultAgentImage: 'registry.example/vault:1.13.3' })).toBe('vaultbridge/agent:0.1.0');
+  });
+});
+
 describe('defaults apply under the annotations: pod > cluster annotation defaults > flags > built-in', () => {
   test.each<[string, Record<string, string>, InjectorDefaults, string, unknown]>([
     ['a flag replaces the built-in', {}, { agentImage: 'flag/agent:1' }, 'image', 'flag/agent:1'],

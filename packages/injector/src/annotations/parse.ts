@@ -78,6 +78,19 @@ function readerFor(pod: V1Pod, defaults: InjectorDefaults): AnnotationReader {
 }
 
 /**
+ * The image of an `agent-kind: vault` pod. The pod's (or a cluster default's) `agent-image` wins; else
+ * `--vault-agent-image`; else the `--vault-image` flag when it is not our agent's (vault-helm sets
+ * HashiCorp's image there); else upstream's image, since ours has no `vault` binary. Without the second
+ * step a webhook whose `--vault-image` is our agent from a private registry would give a pod that asks
+ * for Vault Agent an image without it.
+ */
+function vaultAgentImage(reader: AnnotationReader, defaults: InjectorDefaults, image: string): string {
+  if (reader.setByUser(A.agentImage)) return image;
+  if (defaults.vaultAgentImage !== undefined) return defaults.vaultAgentImage;
+  return image === DEFAULT_AGENT_IMAGE ? DEFAULT_VAULT_AGENT_IMAGE : image;
+}
+
+/**
  * Read a pod's `vault.hashicorp.com/*` annotations into an AgentSpec, with `defaults` under them.
  * Throws InvalidAnnotationsError listing every invalid annotation with the accepted values.
  * Does not decide whether to inject (see admission/decide.ts).
@@ -132,8 +145,7 @@ export function parseAnnotations(pod: V1Pod, defaults: InjectorDefaults = {}, co
   const image = reader.parse(A.agentImage, parseNonEmpty) ?? '';
   const spec: AgentSpec = {
     namespace: context.namespace ?? pod.metadata?.namespace ?? 'default',
-    // Our image has no `vault` binary: with agent-kind vault and no image chosen, use upstream's.
-    image: agentKind === 'vault' && image === DEFAULT_AGENT_IMAGE ? DEFAULT_VAULT_AGENT_IMAGE : image,
+    image: agentKind === 'vault' ? vaultAgentImage(reader, defaults, image) : image,
     agentKind,
     nativeSidecar: reader.parse(A.agentNativeSidecar, parseBool) ?? false,
     prePopulate: reader.parse(A.agentPrePopulate, parseBool) ?? true,

@@ -92,7 +92,7 @@ export const ANNOTATION_TABLE = {
     'agent-kind',
     'pod',
     'vaultbridge',
-    "which agent runs in the injected containers: `vaultbridge` (ours) or `vault` (HashiCorp's Vault Agent, or OpenBao's, with the config vault-k8s generates for it; default image `hashicorp/vault:1.13.3`)",
+    "which agent runs in the injected containers: `vaultbridge` (ours) or `vault` (HashiCorp's Vault Agent, or OpenBao's, with the config vault-k8s generates for it; image `AGENT_INJECT_VAULT_AGENT_IMAGE`, default `hashicorp/vault:1.13.3`)",
     { ...ours, defaultNote: '`AGENT_INJECT_AGENT_KIND`' },
   ),
   agentInjectContainers: entry(
@@ -160,7 +160,7 @@ export const ANNOTATION_TABLE = {
     'agent-image',
     'pod',
     DEFAULT_AGENT_IMAGE,
-    'image of both agent containers (runs `vaultbridge-agent`)',
+    "image of both agent containers (runs `vaultbridge-agent`; with `agent-kind: vault`, Vault Agent's image)",
     { defaultNote: '`AGENT_INJECT_VAULT_IMAGE`' },
   ),
   agentLimitsCpu: entry('agent-limits-cpu', 'pod', '500m', 'CPU limit of both agents; `""` removes it', {

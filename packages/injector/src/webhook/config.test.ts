@@ -100,6 +100,14 @@ describe('--agent-kind (AGENT_INJECT_AGENT_KIND)', () => {
     );
   });
 
+  test('--vault-agent-image (AGENT_INJECT_VAULT_AGENT_IMAGE) is passed on; unset or empty leaves it out', () => {
+    expect(parseServeFlags({ ...tls, vaultAgentImage: 'registry.example/vault:1.13.3' }).defaults.vaultAgentImage).toBe(
+      'registry.example/vault:1.13.3',
+    );
+    expect(parseServeFlags({ ...tls, vaultAgentImage: '' }).defaults.vaultAgentImage).toBeUndefined();
+    expect(parseServeFlags({ ...tls }).defaults.vaultAgentImage).toBeUndefined();
+  });
+
   test("HashiCorp's image is expected, not warned about, with agent-kind vault", () => {
     expect(serveWarnings(parseServeFlags({ ...tls, agentImage: 'hashicorp/vault:1.13.3' }))).toHaveLength(1);
     expect(

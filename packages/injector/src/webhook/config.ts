@@ -63,6 +63,12 @@ const flags = {
     description: 'agent image (runs vaultbridge-agent)',
   },
   agentImageAlias: { flag: '--agent-image <image>', description: 'same as --vault-image (ours)' },
+  vaultAgentImage: {
+    flag: '--vault-agent-image <image>',
+    env: 'AGENT_INJECT_VAULT_AGENT_IMAGE',
+    description:
+      "image of agent-kind vault pods that set no agent-image: HashiCorp's or OpenBao's Vault Agent (ours; default: --vault-image unless it is the vaultbridge agent's default, else hashicorp/vault:1.13.3)",
+  },
   authType: {
     flag: '--vault-auth-type <type>',
     env: 'AGENT_INJECT_VAULT_AUTH_TYPE',
@@ -618,6 +624,7 @@ export function parseServeFlags(raw: ServeFlags): ServeConfig {
     vaultCACertBytes: raw.vaultCACertBytes,
     proxyAddress: raw.proxyAddress,
     agentImage: raw.agentImage || raw.agentImageAlias,
+    vaultAgentImage: raw.vaultAgentImage || undefined,
     authType: raw.authType,
     authPath: raw.authPath,
     vaultNamespace: raw.vaultNamespace,

@@ -26,6 +26,18 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- printf "vaultbridge/agent:%s" (.Values.image.tag | default .Chart.AppVersion) -}}
 {{- end -}}
 
+{{/* The image of pods with agent-kind vault (the webhook's default kind or a pod's annotation):
+vaultAgentImage; with agentKind vault, agentImage (the pods' image); else upstream's. */}}
+{{- define "injector.vaultAgentImage" -}}
+{{- if .Values.vaultAgentImage -}}
+{{- .Values.vaultAgentImage -}}
+{{- else if and (eq .Values.agentKind "vault") .Values.agentImage -}}
+{{- .Values.agentImage -}}
+{{- else -}}
+hashicorp/vault:1.13.3
+{{- end -}}
+{{- end -}}
+
 {{/* Vault address: the component's own value wins over global.vault.address. */}}
 {{- define "injector.vaultAddress" -}}
 {{- .Values.vaultAddress | default ((.Values.global).vault).address | default "" -}}
