@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { repoRoot } from '@vaultbridge/testenv';
+import { builtinsAsRequire } from '../bundle-plugins.js';
 
 export interface ImportCost {
   service: string;
@@ -113,6 +114,7 @@ function median(values: number[]): number {
 async function bundleOne(source: string, packageDir: string, outFile: string): Promise<number> {
   await build({
     stdin: { contents: source, resolveDir: packageDir, loader: 'ts' },
+    plugins: [builtinsAsRequire],
     bundle: true,
     platform: 'node',
     target: 'node24',

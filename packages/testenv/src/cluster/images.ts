@@ -370,6 +370,7 @@ function bundlesFresh(pkg: ServicePackage): boolean {
     fs.statSync(path.join(repoRoot, 'packages', pkg, 'package.json')).mtimeMs,
     fs.statSync(path.join(repoRoot, 'package-lock.json')).mtimeMs,
     fs.statSync(path.join(repoRoot, 'tools/bundle.js')).mtimeMs,
+    fs.statSync(path.join(repoRoot, 'tools/bundle-plugins.js')).mtimeMs,
   );
   return Math.min(...bundles) > inputs;
 }

@@ -1,0 +1,3 @@
+import type { Plugin } from 'esbuild';
+/** ESM imports of Node built-ins become require() calls, so their lazy getters stay lazy (bundle-plugins.js). */
+export declare const builtinsAsRequire: Plugin;
