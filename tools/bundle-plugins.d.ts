@@ -1,3 +1,5 @@
 import type { Plugin } from 'esbuild';
 /** ESM imports of Node built-ins become require() calls, so their lazy getters stay lazy (bundle-plugins.js). */
 export declare const builtinsAsRequire: Plugin;
+/** axios without its import-time reads of fetch, Request, Response and FormData, which load Node's undici (bundle-plugins.js). */
+export declare const axiosWithoutUndici: Plugin;
