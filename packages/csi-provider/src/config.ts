@@ -1,7 +1,6 @@
 // SecretProviderClass parameters (MountRequest.attributes) → a typed MountConfig, once, at the edge.
 // Same parameter names and defaults as hashicorp/vault-csi-provider (internal/config/config.go);
 // everything after this module trusts the types.
-import path from 'node:path';
 import {
   authMountPath,
   compileUserTemplate,
@@ -10,23 +9,45 @@ import {
   type VaultTlsOptions,
 } from '@vaultbridge/core';
 import YAML from 'yaml';
+import {
+  apiPathOf,
+  attributesSchema,
+  fieldOf,
+  fileNameProblem,
+  objectEntrySchema,
+  parametersSchema,
+  permissionSchema,
+  podNameKey,
+  podNamespaceKey,
+  podUidKey,
+  serviceAccountNameKey,
+  serviceAccountTokensKey,
+  readWith,
+  secretsSchema,
+  skipVerifySchema,
+  targetPathSchema,
+  type ObjectEncoding,
+  type ObjectMethod,
+} from './config-schema.ts';
 import { MountConfigError, type ConfigIssue } from './errors.ts';
 import { sameVaultAddress } from './vault-address.ts';
 
-export const podNameKey = 'csi.storage.k8s.io/pod.name';
-export const podNamespaceKey = 'csi.storage.k8s.io/pod.namespace';
-export const podUidKey = 'csi.storage.k8s.io/pod.uid';
-export const serviceAccountNameKey = 'csi.storage.k8s.io/serviceAccount.name';
-export const serviceAccountTokensKey = 'csi.storage.k8s.io/serviceAccount.tokens';
+export {
+  fileNameProblem,
+  podNameKey,
+  podNamespaceKey,
+  podUidKey,
+  serviceAccountNameKey,
+  serviceAccountTokensKey,
+  type ObjectEncoding,
+  type ObjectMethod,
+};
 
 /** The audience whose kubelet token is used when `audience` is not set (as upstream). */
 export const defaultTokenAudience = 'vault';
 /** Go os.FileMode(0644), what the driver sends as permission. */
 export const defaultFilePermission = 0o644;
 
-export type ObjectEncoding = 'utf-8' | 'base64' | 'hex';
-export type ObjectMethod = 'GET' | 'LIST' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-const methods: readonly ObjectMethod[] = ['GET', 'LIST', 'POST', 'PUT', 'PATCH', 'DELETE'];
 /** Default cap on `objects` per SecretProviderClass (`--max-objects-per-mount`): each may cost a Vault read and a file. */
 export const defaultMaxObjectsPerMount = 200;
 
@@ -118,126 +139,62 @@ class Issues {
   }
 }
 
-function parseAttributes(text: string, issues: Issues): Record<string, string> {
-  let value: unknown;
+/** The parameters as strings; a value of another type is an issue, and left out so the rest is still checked. */
+function readAttributes(text: string, issues: Issues): Record<string, string> {
+  const input = text || '{}';
+  const params = readWith(attributesSchema, input, issues.list, (at) => fieldOf(at) || 'attributes');
+  if (params) return params;
   try {
-    value = JSON.parse(text || '{}');
-  } catch (error) {
-    issues.add('attributes', `is not JSON (${(error as Error).message}); the driver sends a JSON map of strings`);
-    return {};
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    issues.add('attributes', 'must be a JSON object of strings');
-    return {};
-  }
-  const result: Record<string, string> = {};
-  for (const [key, entry] of Object.entries(value)) {
-    if (typeof entry === 'string') result[key] = entry;
-    // An empty key still needs a name the user can find: the parameter map's entry for "".
-    else
-      issues.add(
-        key === '' ? 'parameters[""]' : key,
-        `must be a string, got ${entry === null ? 'null' : typeof entry}; quote it in the SecretProviderClass parameters`,
+    const value: unknown = JSON.parse(input);
+    if (typeof value === 'object' && value !== null && !Array.isArray(value))
+      return Object.fromEntries(
+        Object.entries(value).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
       );
-  }
-  return result;
-}
-
-function parsePermission(text: string, issues: Issues): number {
-  const value = /^\s*\d+\s*$/.test(text) ? Number(text.trim()) : Number.NaN;
-  if (!Number.isInteger(value) || value < 0 || value > 0o777) {
-    issues.add(
-      'permission',
-      `expected the decimal JSON of a file mode such as "420" (0644), got ${JSON.stringify(text)}`,
-    );
-    return defaultFilePermission;
-  }
-  return value;
-}
-
-/** The driver sends an absolute path it has mounted a tmpfs at; anything else is not a driver's request. */
-function checkTargetPath(targetPath: string, issues: Issues): void {
-  if (targetPath === '')
-    issues.add('targetPath', "missing target path field; the driver sends the pod volume's mount path");
-  else if (targetPath.includes('\0')) issues.add('targetPath', 'contains a NUL byte');
-  else if (!path.posix.isAbsolute(targetPath))
-    issues.add('targetPath', `"${targetPath}" is not an absolute path; the driver sends the pod volume's mount path`);
-}
-
-/** `secrets` is json.Marshal of a map[string]string: an object of strings, or null when there is no nodePublishSecretRef. */
-function checkSecrets(text: string | undefined, issues: Issues): void {
-  if (text === undefined || text === '' || text === 'null') return;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
   } catch {
-    issues.add(
-      'secrets',
-      'is not JSON; the driver sends the nodePublishSecretRef data as a JSON object of strings, or null',
-    );
-    return;
+    // Already reported: attributes is not JSON.
   }
-  if (value === null) return;
-  if (
-    typeof value !== 'object' ||
-    Array.isArray(value) ||
-    Object.values(value).some((entry) => typeof entry !== 'string')
-  ) {
-    issues.add('secrets', 'must be a JSON object of strings, or null');
-  }
+  return {};
 }
 
 /** `secretPath` → API path without `/v1/` and its query (upstream ensureV1Prefix + url.ParseQuery). */
 export function splitSecretPath(secretPath: string): { path: string; query: Record<string, string> } {
   const at = secretPath.indexOf('?');
-  const rawPath = at === -1 ? secretPath : secretPath.slice(0, at);
   const query = at === -1 ? {} : Object.fromEntries(new URLSearchParams(secretPath.slice(at + 1)));
-  const trimmed = rawPath.replace(/^\/+/, '');
-  const apiPath = trimmed.startsWith('v1/') ? trimmed.slice(3) : trimmed === 'v1' ? '' : trimmed;
-  return { path: apiPath.replace(/^\/+/, ''), query };
+  return { path: apiPathOf(secretPath), query };
 }
 
-/** The driver's File.path check (fileutil.Validate): relative, clean, no `..` element, length limits. */
-export function fileNameProblem(name: string): string | undefined {
-  if (name === '') return 'is empty; use a file name such as "db-password"';
-  if (name.includes('\0')) return 'contains a NUL byte';
-  if (path.posix.isAbsolute(name))
-    return `"${name}" is absolute; use a path relative to the volume, such as "db/password"`;
-  if (name.length > 4096) return 'is longer than 4096 characters';
-  const elements = name.split('/');
-  if (elements.includes('..')) return `"${name}" contains a ".." element; use a path inside the volume`;
-  if (elements.some((element) => element === '' || element === '.')) {
-    return `"${name}" is not a file name (an empty or "." element${name.endsWith('/') ? ', or a trailing "/"' : ''}); name a file such as "db/password"`;
-  }
-  if (elements[0]?.startsWith('..')) return `"${name}" starts with "..", which the driver reserves for its own files`;
-  if (elements.some((element) => element.length > 255)) return 'has an element longer than 255 characters';
-  if (path.posix.normalize(name) !== name)
-    return `"${name}" is not clean (the driver wants "${path.posix.normalize(name)}")`;
-  return undefined;
-}
-
-function parseFilePermission(value: unknown, field: string, issues: Issues): number {
-  if (value === undefined || value === null) return 0;
-  let mode: number | undefined;
-  if (typeof value === 'number') mode = value;
-  else if (typeof value === 'string' && /^(0o?)?[0-7]+$/.test(value.trim()))
-    mode = Number.parseInt(value.trim().replace(/^0o/, ''), 8);
-  if (mode === undefined || !Number.isInteger(mode) || mode < 0 || mode > 0o777) {
-    issues.add(
-      field,
-      `expected a file mode such as 0600 (octal) or 384 (decimal) between 0 and 0777, got ${JSON.stringify(value)}`,
-    );
-    return 0;
-  }
-  return mode;
-}
+const stringFields = ['objectName', 'secretPath', 'secretKey', 'template', 'templateEngine', 'method', 'encoding'];
 
 /**
- * One `objects` entry. `entry` is the YAML 1.2 reading (typed: secretArgs keep numbers and booleans),
- * `asText` the failsafe reading (every scalar as its text) and `permissionSource` the YAML 1.1 value of
- * filePermission. String fields take the text, as yaml.v3 does when it decodes any scalar into a Go
- * string (`secretKey: 2024` is "2024", `0x1F` is "0x1F"); a null is "".
+ * One `objects` entry as yaml.v3 decodes it into upstream's Go struct, for objectEntrySchema. `entry` is
+ * the YAML 1.2 reading (typed: secretArgs keep numbers and booleans), `asText` the failsafe reading
+ * (every scalar as its text) and `permissionSource` the YAML 1.1 value of filePermission. String fields
+ * take the text, as yaml.v3 does when it decodes any scalar into a Go string (`secretKey: 2024` is
+ * "2024", `0x1F` is "0x1F"); a null is "". A list or mapping is kept, for the schema to refuse.
  */
+function readEntry(entry: unknown, asText: unknown, permissionSource: unknown): unknown {
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return entry;
+  const fields = entry as Record<string, unknown>;
+  const written = (typeof asText === 'object' && asText !== null && !Array.isArray(asText) ? asText : {}) as Record<
+    string,
+    unknown
+  >;
+  const read: Record<string, unknown> = { secretArgs: fields.secretArgs, filePermission: permissionSource };
+  for (const key of stringFields) {
+    const value = fields[key];
+    read[key] =
+      value === undefined || value === null
+        ? ''
+        : typeof value === 'object'
+          ? value
+          : typeof written[key] === 'string'
+            ? written[key]
+            : String(value);
+  }
+  return read;
+}
+
+/** One `objects` entry, checked by objectEntrySchema, its template compiled. */
 function parseObject(
   entry: unknown,
   asText: unknown,
@@ -246,82 +203,28 @@ function parseObject(
   issues: Issues,
 ): SecretObject | undefined {
   const at = `objects[${index}]`;
-  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
-    issues.add(at, 'must be a mapping with objectName and secretPath');
-    return undefined;
-  }
-  const fields = entry as Record<string, unknown>;
-  const textFields = (typeof asText === 'object' && asText !== null && !Array.isArray(asText) ? asText : {}) as Record<
-    string,
-    unknown
-  >;
-  const before = issues.list.length;
-  const text = (key: string): string => {
-    const value = fields[key];
-    if (value === undefined || value === null) return '';
-    if (typeof value === 'object') {
-      issues.add(`${at}.${key}`, `must be a string, got a ${Array.isArray(value) ? 'list' : 'mapping'}`);
-      return '';
-    }
-    const written = textFields[key];
-    return typeof written === 'string' ? written : String(value);
-  };
-  const objectName = text('objectName');
-  const secretPath = text('secretPath');
-  const secretKey = text('secretKey');
-  const templateText = text('template');
-  const engineText = text('templateEngine');
-  const methodText = text('method');
-  const encodingText = text('encoding');
-
-  const nameProblem = fileNameProblem(objectName);
-  if (nameProblem) issues.add(`${at}.objectName`, nameProblem);
-  if (secretPath.trim() === '')
-    issues.add(`${at}.secretPath`, 'is required: the Vault path to read, e.g. "secret/data/app"');
-  const method = (methodText === '' ? 'GET' : methodText.toUpperCase()) as ObjectMethod;
-  if (!methods.includes(method))
-    issues.add(`${at}.method`, `must be one of ${methods.join(', ')} (any case), got ${JSON.stringify(methodText)}`);
-  const encoding = (encodingText === '' ? 'utf-8' : encodingText.toLowerCase()) as ObjectEncoding;
-  if (!['utf-8', 'base64', 'hex'].includes(encoding)) {
-    issues.add(`${at}.encoding`, `must be utf-8, base64 or hex, got ${JSON.stringify(encodingText)}`);
-  }
-  const argsValue = fields.secretArgs;
-  let secretArgs: Record<string, unknown> | undefined;
-  if (argsValue !== undefined && argsValue !== null) {
-    if (typeof argsValue === 'object' && !Array.isArray(argsValue)) secretArgs = argsValue as Record<string, unknown>;
-    else issues.add(`${at}.secretArgs`, 'must be a mapping (sent as the JSON request body)');
-  }
-  const filePermission = parseFilePermission(permissionSource, `${at}.filePermission`, issues);
-  const { path: apiPath, query } = splitSecretPath(secretPath);
-  if (secretPath.trim() !== '' && apiPath.split('/').some((segment) => segment === '.' || segment === '..')) {
-    issues.add(`${at}.secretPath`, `"${secretPath}" contains a "." or ".." segment; name the Vault path directly`);
-  }
+  const fields = readWith(objectEntrySchema, readEntry(entry, asText, permissionSource), issues.list, (path) =>
+    fieldOf(path, at),
+  );
+  if (fields === undefined) return undefined;
+  const { objectName, secretPath, secretKey, method: methodText, encoding: encodingText } = fields;
   let template: TemplateRenderer | undefined;
-  if (templateText !== '') {
-    if (secretKey !== '')
-      issues.add(
-        `${at}.template`,
-        'cannot be combined with secretKey: a template selects what it prints itself; remove one of them',
-      );
-    if (encodingText !== '')
-      issues.add(
-        `${at}.template`,
-        'cannot be combined with encoding: a template writes text; decode in the template with {{base64Decode …}}',
-      );
-    if (engineText !== '' && engineText !== 'go' && engineText !== 'handlebars')
-      issues.add(`${at}.templateEngine`, `must be go or handlebars, got ${JSON.stringify(engineText)}`);
+  if (fields.template !== '') {
     try {
-      const engine = engineText === 'go' || engineText === 'handlebars' ? engineText : 'auto';
-      template = compileUserTemplate(objectName || at, templateText, {
+      const engine =
+        fields.templateEngine === 'go' || fields.templateEngine === 'handlebars' ? fields.templateEngine : 'auto';
+      template = compileUserTemplate(objectName, fields.template, {
         engine,
         go: { funcs: VSO_FUNCS },
         numbers: 'json.Number',
       }).render;
     } catch (error) {
       issues.add(`${at}.template`, error instanceof Error ? error.message : String(error));
+      return undefined;
     }
   }
-  if (issues.list.length > before) return undefined;
+  const { path: apiPath, query } = splitSecretPath(secretPath);
+  const secretArgs = fields.secretArgs ?? undefined;
   return {
     objectName,
     ...(template ? { template } : {}),
@@ -329,17 +232,17 @@ function parseObject(
     query,
     secretPath,
     secretKey: secretKey === '' ? undefined : secretKey,
-    method,
+    method: (methodText === '' ? 'GET' : methodText.toUpperCase()) as ObjectMethod,
     secretArgs,
-    filePermission,
-    encoding,
+    filePermission: fields.filePermission,
+    encoding: (encodingText === '' ? 'utf-8' : encodingText.toLowerCase()) as ObjectEncoding,
     raw: {
       objectName,
       secretPath,
       secretKey,
       method: methodText,
       secretArgs: secretArgs ?? null,
-      filePermission,
+      filePermission: fields.filePermission,
       encoding: encodingText,
     },
   };
@@ -410,23 +313,9 @@ export function parseObjects(
   return objects;
 }
 
-function parseTokens(text: string | undefined, audience: string, issues: Issues): MountConfig['serviceAccountToken'] {
-  if (text === undefined || text.trim() === '') return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    issues.add(
-      serviceAccountTokensKey,
-      'is not JSON; expected {"<audience>": {"token": "…", "expirationTimestamp": "…"}} (set by the kubelet from CSIDriver tokenRequests)',
-    );
-    return undefined;
-  }
-  if (typeof value !== 'object' || value === null) {
-    issues.add(serviceAccountTokensKey, 'must be a JSON object keyed by audience');
-    return undefined;
-  }
-  const entry = (value as Record<string, unknown>)[audience];
+/** The kubelet's token for `audience`, from the tokens map the parameters schema checked. */
+function tokenFor(tokens: Record<string, unknown> | undefined, audience: string): MountConfig['serviceAccountToken'] {
+  const entry = tokens?.[audience];
   if (typeof entry !== 'object' || entry === null) return undefined;
   const { token, expirationTimestamp } = entry as { token?: unknown; expirationTimestamp?: unknown };
   if (typeof token !== 'string' || token.trim() === '') return undefined;
@@ -485,12 +374,9 @@ export function resolveConnection(
     if (option !== 'tlsServerName') settings.sources[option] = param;
   }
   const skip = given('vaultSkipTLSVerify');
-  if (skip !== undefined) {
-    const parsed = parseGoBool(skip);
-    if (parsed === undefined) issues.add('vaultSkipTLSVerify', `expected true or false, got ${JSON.stringify(skip)}`);
-    // As upstream: the parameter can only turn verification off, never back on over a flag or env.
-    else if (parsed) settings.tls.skipVerify = true;
-  }
+  // As upstream: the parameter can only turn verification off, never back on over a flag or env.
+  if (skip !== undefined && readWith(skipVerifySchema, skip, issues.list, () => 'vaultSkipTLSVerify'))
+    settings.tls.skipVerify = true;
   if (Boolean(settings.tls.clientCert) !== Boolean(settings.tls.clientKey)) {
     issues.add(
       'vaultTLSClientCertPath',
@@ -500,24 +386,12 @@ export function resolveConnection(
   return settings;
 }
 
-/** Go strconv.ParseBool. */
-function parseGoBool(text: string): boolean | undefined {
-  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(text)) return true;
-  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(text)) return false;
-  return undefined;
-}
-
+/** MountRequest → MountConfig, or MountConfigError listing every problem at once. */
 /** MountRequest → MountConfig, or MountConfigError listing every problem at once. */
 export function parseMountRequest(request: MountRequestFields, flags: ProviderFlags): MountConfig {
   const issues = new Issues();
-  const params = parseAttributes(request.attributes, issues);
-
-  const roleName = params.roleName ?? '';
-  if (roleName.trim() === '')
-    issues.add(
-      'roleName',
-      "missing 'roleName' in SecretProviderClass definition; set it to the Vault Kubernetes auth role",
-    );
+  const params = readAttributes(request.attributes, issues);
+  const checked = readWith(parametersSchema, params, issues.list);
 
   const hasKubernetesMount = 'vaultKubernetesMountPath' in params;
   const hasAuthMount = 'vaultAuthMountPath' in params;
@@ -529,33 +403,26 @@ export function parseMountRequest(request: MountRequestFields, flags: ProviderFl
   const audienceParam = params.audience?.trim() || undefined;
   const connection = resolveConnection(params, flags, issues);
   const objects = parseObjects(params.objects, issues, flags.maxObjectsPerMount);
-  const pod: PodInfo = {
-    name: params[podNameKey] ?? '',
-    namespace: params[podNamespaceKey] ?? '',
-    uid: params[podUidKey] ?? '',
-    serviceAccountName: params[serviceAccountNameKey] ?? '',
-  };
-  if (pod.namespace === '') issues.add(podNamespaceKey, 'is missing; set podInfoOnMount: true on the CSIDriver object');
-  if (pod.serviceAccountName === '')
-    issues.add(serviceAccountNameKey, 'is missing; set podInfoOnMount: true on the CSIDriver object');
-  const serviceAccountToken = parseTokens(
-    params[serviceAccountTokensKey],
-    audienceParam ?? defaultTokenAudience,
-    issues,
-  );
-  const filePermission = parsePermission(request.permission, issues);
-  checkTargetPath(request.targetPath, issues);
-  checkSecrets(request.secrets, issues);
+  const filePermission = readWith(permissionSchema, request.permission, issues.list, () => 'permission');
+  readWith(targetPathSchema, request.targetPath, issues.list, () => 'targetPath');
+  // "null" and "" are what the driver sends without a nodePublishSecretRef.
+  readWith(secretsSchema, request.secrets === '' ? undefined : request.secrets, issues.list, () => 'secrets');
 
-  if (issues.list.length > 0) throw new MountConfigError(issues.list);
+  if (issues.list.length > 0 || checked === undefined || filePermission === undefined)
+    throw new MountConfigError(issues.list);
   return {
-    roleName,
+    roleName: checked.roleName,
     authMount,
     audience: audienceParam,
     connection,
     objects,
-    pod,
-    serviceAccountToken,
+    pod: {
+      name: params[podNameKey] ?? '',
+      namespace: params[podNamespaceKey] ?? '',
+      uid: params[podUidKey] ?? '',
+      serviceAccountName: params[serviceAccountNameKey] ?? '',
+    },
+    serviceAccountToken: tokenFor(checked[serviceAccountTokensKey], audienceParam ?? defaultTokenAudience),
     filePermission,
     targetPath: request.targetPath,
   };

@@ -1,6 +1,8 @@
 // One frame of Vault 1.13's KV event stream (see events.ts for the contract) parsed into a KvEvent. Its
 // own module so the zod schema is built only when a stream first connects (events.ts loads it then).
-import { z } from 'zod';
+// zod/mini: the CSI provider and the webhook, which check their input with zod/mini, then bundle one
+// zod core and not also the whole of zod for this one schema.
+import * as z from 'zod/mini';
 
 /** One KV change, with what a consumer needs to find the objects that read it. */
 export interface KvEvent {
@@ -19,22 +21,16 @@ export interface KvEvent {
   namespace?: string;
 }
 
-const envelopeSchema = z
-  .object({
-    data: z
-      .object({
-        event_type: z.string().min(1),
-        event: z
-          .object({
-            metadata: z.object({ path: z.string(), current_version: z.string().optional() }).loose(),
-          })
-          .loose(),
-        plugin_info: z.object({ mount_path: z.string().min(1), plugin: z.string().optional() }).loose(),
-        namespace: z.string().optional(),
-      })
-      .loose(),
-  })
-  .loose();
+const envelopeSchema = z.looseObject({
+  data: z.looseObject({
+    event_type: z.string().check(z.minLength(1)),
+    event: z.looseObject({
+      metadata: z.looseObject({ path: z.string(), current_version: z.optional(z.string()) }),
+    }),
+    plugin_info: z.looseObject({ mount_path: z.string().check(z.minLength(1)), plugin: z.optional(z.string()) }),
+    namespace: z.optional(z.string()),
+  }),
+});
 
 /** kv-v2 API prefixes an event path carries (data/app/db); the secret path is what follows. */
 const kvV2Prefix = /^(data|metadata|delete|undelete|destroy|subkeys)\//;

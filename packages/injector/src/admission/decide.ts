@@ -9,7 +9,7 @@ import { formatIssue, InvalidAnnotationsError, type AnnotationIssue } from '../a
 import { parseAnnotations } from '../annotations/parse.ts';
 import type { AgentSpec } from '../annotations/spec.ts';
 import { A } from '../annotations/table.ts';
-import { isRejected, parseBool } from '@vaultbridge/agent/contract';
+import { boolValue, readValue } from '../annotations/values.ts';
 import { MutationError } from '../mutate/errors.ts';
 import { mutatePod, type MutateOptions } from '../mutate/mutate.ts';
 import { STATUS_INJECTED } from '../mutate/names.ts';
@@ -45,13 +45,13 @@ export function shouldInject(pod: V1Pod): Gate {
   const annotations = pod.metadata?.annotations ?? {};
   const raw = annotations[A.agentInject];
   if (raw === undefined) return skip('not-requested', `${A.agentInject} is not set`);
-  const inject = parseBool(raw);
-  if (isRejected(inject)) {
+  const inject = readValue(boolValue, raw);
+  if (!inject.ok) {
     const issue: AnnotationIssue = {
       annotation: A.agentInject,
       value: raw,
       source: 'pod',
-      message: `expected ${inject.expected}`,
+      message: inject.message,
     };
     return {
       inject: false,
@@ -62,7 +62,7 @@ export function shouldInject(pod: V1Pod): Gate {
       },
     };
   }
-  if (!inject) return skip('not-requested', `${A.agentInject} is false`);
+  if (!inject.value) return skip('not-requested', `${A.agentInject} is false`);
   if (annotations[A.agentInjectStatus] === STATUS_INJECTED)
     return skip('already-injected', `${A.agentInjectStatus} is ${STATUS_INJECTED}`);
   const phase = pod.status?.phase ?? '';

@@ -4,10 +4,11 @@ import type { V1Pod } from '@kubernetes/client-node';
 import type { AnnotationReader } from './reader.ts';
 import type { AgentResources, AgentSpec, ResourceList } from './spec.ts';
 import { A } from './table.ts';
-import { parseBool, parseInteger, parseQuantity } from '@vaultbridge/agent/contract';
+import { boolValue, integerValue, quantityValue } from './values.ts';
 
 /** Kubernetes user and group ids are int64, but anything above int32 is rejected by runtimes. */
 const MAX_ID = 2_147_483_647;
+const idValue = integerValue(0, MAX_ID);
 
 function readResourceList(
   reader: AnnotationReader,
@@ -17,7 +18,7 @@ function readResourceList(
   const read = (candidates: string[]): string | undefined => {
     const found = reader.find(...candidates);
     // "" removes the resource (upstream: `agent-limits-cpu: ""` disables the CPU limit).
-    return found === undefined || found.value === '' ? undefined : reader.parseFound(found, parseQuantity);
+    return found === undefined || found.value === '' ? undefined : reader.parseFound(found, quantityValue);
   };
   const cpu = read(names.cpu);
   const memory = read(names.memory);
@@ -62,10 +63,10 @@ export function readSecurityContext(reader: AnnotationReader, pod: V1Pod): Agent
   const set =
     !reader.setByUser(A.agentSetSecurityContext) && runAsNames.some((name) => reader.setByUser(name))
       ? true
-      : (reader.parse(A.agentSetSecurityContext, parseBool) ?? true);
-  let runAsUser = reader.parse(A.agentRunAsUser, (raw) => parseInteger(raw, 0, MAX_ID)) ?? 0;
-  const runAsGroup = reader.parse(A.agentRunAsGroup, (raw) => parseInteger(raw, 0, MAX_ID)) ?? 0;
-  if (reader.parse(A.agentRunAsSameUser, parseBool) === true) {
+      : (reader.parse(A.agentSetSecurityContext, boolValue) ?? true);
+  let runAsUser = reader.parse(A.agentRunAsUser, idValue) ?? 0;
+  const runAsGroup = reader.parse(A.agentRunAsGroup, idValue) ?? 0;
+  if (reader.parse(A.agentRunAsSameUser, boolValue) === true) {
     const first = pod.spec?.containers?.[0];
     const uid = first?.securityContext?.runAsUser;
     const found = reader.find(A.agentRunAsSameUser);

@@ -4,6 +4,7 @@ import type { InjectorDefaults } from './defaults.ts';
 import { withoutUndefined } from './compact.ts';
 import type { AnnotationReader } from './reader.ts';
 import {
+  AGENT_KINDS,
   AUTH_TYPES,
   VAULT_AGENT_AUTH_TYPES,
   type AgentKind,
@@ -12,16 +13,39 @@ import {
   type VaultConnectionSpec,
 } from './spec.ts';
 import { A } from './table.ts';
+import { parseChoice, type Parsed } from '@vaultbridge/agent/contract';
 import {
-  parseBool,
-  parseChoice,
-  parseGoDuration,
-  parseHttpUrl,
-  parseInteger,
-  parseNonEmpty,
-  parseTimeout,
-  type Parsed,
-} from '@vaultbridge/agent/contract';
+  boolValue,
+  goDurationValue,
+  httpUrlValue,
+  integerValue,
+  nonEmptyValue,
+  timeoutValue,
+  valueSyntax,
+  type ValueSchema,
+} from './values.ts';
+
+const maxRetriesValue = integerValue(0, 100);
+
+/** The auth-type schema of each agent kind: the methods that agent implements, and a hint at the others. */
+const authTypeValues = Object.fromEntries(
+  AGENT_KINDS.map((agentKind) => {
+    const accepted: readonly VaultAgentAuthType[] = agentKind === 'vault' ? VAULT_AGENT_AUTH_TYPES : AUTH_TYPES;
+    const schema = valueSyntax((raw): Parsed<VaultAgentAuthType> => {
+      const choice = parseChoice(raw, accepted);
+      if (typeof choice === 'string') return choice;
+      const more =
+        agentKind === 'vault'
+          ? ''
+          : `; with agent-kind vault also ${VAULT_AGENT_AUTH_TYPES.filter((t) => !accepted.includes(t)).join(', ')}`;
+      return {
+        rejected: true,
+        expected: `one of ${accepted.join(', ')} (the auto-auth methods ${agentKind === 'vault' ? 'Vault Agent 1.13 has' : 'the vaultbridge agent implements'})${more}`,
+      };
+    });
+    return [agentKind, schema];
+  }),
+) as Record<AgentKind, ValueSchema<VaultAgentAuthType>>;
 
 /** Base64 PEM is accepted as upstream does (`-vault-cacert-bytes`). */
 function caCertPem(bytes: string | undefined): string | undefined {
@@ -37,7 +61,7 @@ function isRoleMethod(type: VaultAgentAuthType): boolean {
 }
 
 export function readVault(reader: AnnotationReader, defaults: InjectorDefaults): VaultConnectionSpec {
-  const address = reader.parse(A.service, parseHttpUrl);
+  const address = reader.parse(A.service, httpUrlValue);
   if (reader.find(A.service) === undefined) {
     reader.issues.push({
       annotation: A.service,
@@ -56,10 +80,10 @@ export function readVault(reader: AnnotationReader, defaults: InjectorDefaults):
     caCertPem: caCertPem(defaults.vaultCACertBytes),
     clientCert: optional(A.clientCert),
     clientKey: optional(A.clientKey),
-    tlsSkipVerify: reader.parse(A.tlsSkipVerify, parseBool) ?? false,
+    tlsSkipVerify: reader.parse(A.tlsSkipVerify, boolValue) ?? false,
     tlsServerName: optional(A.tlsServerName),
-    maxRetries: reader.parseOptional(A.clientMaxRetries, (raw) => parseInteger(raw, 0, 100)),
-    timeoutMs: reader.parseOptional(A.clientTimeout, parseTimeout),
+    maxRetries: reader.parseOptional(A.clientMaxRetries, maxRetriesValue),
+    timeoutMs: reader.parseOptional(A.clientTimeout, timeoutValue),
   };
   return withoutUndefined(vault);
 }
@@ -128,20 +152,8 @@ export function readAuth(
   usesConfigMap: boolean,
   agentKind: AgentKind = 'vaultbridge',
 ): AuthSpec {
-  const accepted: readonly VaultAgentAuthType[] = agentKind === 'vault' ? VAULT_AGENT_AUTH_TYPES : AUTH_TYPES;
-  const type = reader.parse(A.authType, (raw): Parsed<VaultAgentAuthType> => {
-    const choice = parseChoice(raw, accepted);
-    if (typeof choice === 'string') return choice;
-    const more =
-      agentKind === 'vault'
-        ? ''
-        : `; with agent-kind vault also ${VAULT_AGENT_AUTH_TYPES.filter((t) => !accepted.includes(t)).join(', ')}`;
-    return {
-      rejected: true,
-      expected: `one of ${accepted.join(', ')} (the auto-auth methods ${agentKind === 'vault' ? 'Vault Agent 1.13 has' : 'the vaultbridge agent implements'})${more}`,
-    };
-  });
-  const mountPath = reader.parse(A.authPath, parseNonEmpty)?.replace(/^\/+|\/+$/g, '');
+  const type = reader.parse(A.authType, authTypeValues[agentKind]);
+  const mountPath = reader.parse(A.authPath, nonEmptyValue)?.replace(/^\/+|\/+$/g, '');
   const config: Record<string, string> = {};
   const prefix = `${A.authConfig}-`;
   for (const [name, value] of reader.podWithPrefix(prefix))
@@ -196,8 +208,8 @@ export function readAuth(
       reader.fail(A.role, `required: the Vault role to log in with (or ${A.authConfig}-role)`);
     }
   }
-  const minBackoffMs = reader.parseOptional(A.authMinBackoff, parseGoDuration);
-  const maxBackoffMs = reader.parseOptional(A.authMaxBackoff, parseGoDuration);
+  const minBackoffMs = reader.parseOptional(A.authMinBackoff, goDurationValue);
+  const maxBackoffMs = reader.parseOptional(A.authMaxBackoff, goDurationValue);
   const auth: AuthSpec = {
     type: type ?? 'kubernetes',
     mountPath: mountPath ?? 'auth/kubernetes',
@@ -205,7 +217,7 @@ export function readAuth(
     config,
     minBackoffMs,
     maxBackoffMs,
-    exitOnError: reader.parse(A.agentAutoAuthExitOnErr, parseBool) ?? false,
+    exitOnError: reader.parse(A.agentAutoAuthExitOnErr, boolValue) ?? false,
   };
   return withoutUndefined(auth);
 }

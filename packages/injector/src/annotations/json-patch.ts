@@ -4,6 +4,7 @@
 
 import type { Operation } from 'fast-json-patch';
 import type { Parsed, Rejected } from '@vaultbridge/agent/contract';
+import { valueSyntax } from './values.ts';
 
 const EXPECTED = 'a JSON array of RFC 6902 operations such as [{"op":"replace","path":"/name","value":"x"}]';
 const OPS = new Set(['add', 'remove', 'replace', 'move', 'copy', 'test']);
@@ -38,3 +39,6 @@ export function parseJsonPatch(raw: string): Parsed<Operation[]> {
   }
   return document as Operation[];
 }
+
+/** The schema of an `agent-json-patch` value. */
+export const jsonPatchValue = valueSyntax(parseJsonPatch);

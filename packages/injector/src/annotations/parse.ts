@@ -8,27 +8,27 @@ import { readAuth, readVault } from './connection.ts';
 import { checkEnvSecrets } from './env.ts';
 import { checkAnnotationDefaultKeys, clusterAnnotations, flagAnnotations, type InjectorDefaults } from './defaults.ts';
 import { InvalidAnnotationsError, type AnnotationIssue } from './errors.ts';
-import { parseJsonPatch } from './json-patch.ts';
-import { parseMountPath } from './paths.ts';
+import { jsonPatchValue } from './json-patch.ts';
+import { mountPathValue } from './paths.ts';
 import { readCopyVolumeMounts, readInjectContainers, readShareProcessNamespace } from './pod-shape.ts';
 import { AnnotationReader } from './reader.ts';
 import { readSecrets, secretRawNames } from './secrets.ts';
 import { findServiceAccountToken } from './service-account.ts';
 import { AGENT_KINDS, type AgentFeature, type AgentSpec } from './spec.ts';
 import { A, DEFAULT_AGENT_IMAGE, DEFAULT_VAULT_AGENT_IMAGE } from './table.ts';
+import { parseBool, splitList, type Parsed } from '@vaultbridge/agent/contract';
 import {
-  parseAgentLogLevel,
-  parseBool,
-  parseChoice,
-  parseFraction,
-  parseGoDuration,
-  parseInteger,
-  parseNonEmpty,
-  parsePort,
-  parseSecondsOrDuration,
-  splitList,
-  type Parsed,
-} from '@vaultbridge/agent/contract';
+  agentLogLevelValue,
+  boolValue,
+  choiceValue,
+  fractionValue,
+  goDurationValue,
+  integerValue,
+  nonEmptyValue,
+  portValue,
+  secondsOrDurationValue,
+  valueSyntax,
+} from './values.ts';
 import { annotationWarnings } from './warnings.ts';
 
 export interface ParseContext {
@@ -38,13 +38,29 @@ export interface ParseContext {
 
 const FEATURES = ['auto-auth', 'caching', 'templating'] as const;
 
-function featureList(raw: string): Parsed<AgentFeature[]> {
+const featureList = valueSyntax((raw): Parsed<AgentFeature[]> => {
   const items = splitList(raw);
   const bad = items.find((item) => !(FEATURES as readonly string[]).includes(item));
   return bad === undefined
     ? (items as AgentFeature[])
     : { rejected: true, expected: `a comma list of ${FEATURES.join(', ')}` };
-}
+});
+
+const templateKind = choiceValue(['map', 'json'] as const);
+const agentKindValue = choiceValue(AGENT_KINDS);
+const logFormat = choiceValue(['standard', 'json'] as const);
+const atLeastZero = integerValue(0);
+const atLeastOne = integerValue(1);
+// agent-cache-use-auto-auth-token: a Go boolean, or `force`.
+const cacheTokenValue = valueSyntax((raw): Parsed<'true' | 'false' | 'force'> => {
+  if (raw === 'force') return 'force';
+  const bool = parseBool(raw);
+  return typeof bool === 'boolean'
+    ? bool
+      ? 'true'
+      : 'false'
+    : { rejected: true, expected: `force, or ${bool.expected}` };
+});
 
 function readTelemetry(reader: AnnotationReader): Record<string, unknown> {
   const telemetry: Record<string, unknown> = {};
@@ -100,10 +116,9 @@ export function parseAnnotations(pod: V1Pod, defaults: InjectorDefaults = {}, co
   const optional = (name: string): string | undefined => reader.nonEmpty(name)?.trim();
 
   const configMap = optional(A.agentConfigmap);
-  const secretVolumePath = reader.parse(A.secretVolumePath, parseMountPath) ?? '/vault/secrets';
-  const defaultTemplate =
-    reader.parse(A.agentInjectDefaultTemplate, (raw) => parseChoice(raw, ['map', 'json'] as const)) ?? 'map';
-  const preserveCase = reader.parse(A.preserveSecretCase, parseBool) ?? false;
+  const secretVolumePath = reader.parse(A.secretVolumePath, mountPathValue) ?? '/vault/secrets';
+  const defaultTemplate = reader.parse(A.agentInjectDefaultTemplate, templateKind) ?? 'map';
+  const preserveCase = reader.parse(A.preserveSecretCase, boolValue) ?? false;
 
   const tokenVolumeName = optional(A.agentServiceAccountTokenVolumeName);
   const serviceAccount = findServiceAccountToken(pod, tokenVolumeName);
@@ -117,7 +132,7 @@ export function parseAnnotations(pod: V1Pod, defaults: InjectorDefaults = {}, co
   // `auth-config-token-path` is where the agent reads the JWT from, not a login parameter: it becomes the
   // token path and leaves the auth config (the agent would otherwise report it as an ignored extra).
   // For jwt, Vault Agent reads the JWT from `path` (auth-config-path): the same role, for the same reason.
-  const agentKind = reader.parse(A.agentKind, (raw) => parseChoice(raw, AGENT_KINDS)) ?? 'vaultbridge';
+  const agentKind = reader.parse(A.agentKind, agentKindValue) ?? 'vaultbridge';
   const parsedAuth = readAuth(reader, configMap !== undefined, agentKind);
   const { token_path: tokenPathParam, ...withoutTokenPath } = parsedAuth.config;
   const { path: jwtPathParam, ...jwtConfig } = withoutTokenPath;
@@ -128,30 +143,22 @@ export function parseAnnotations(pod: V1Pod, defaults: InjectorDefaults = {}, co
     ? { ...serviceAccount.token, ...(tokenPathOverride ? { tokenPath: tokenPathOverride } : {}) }
     : { volumeName: '', mountPath: '', tokenPath: '' };
 
-  const maxConnectionsPerHost = reader.parseOptional(A.templateMaxConnectionsPerHost, (raw) => parseInteger(raw, 0));
-  const leaseRenewalThreshold = reader.parseOptional(A.templateLeaseRenewalThreshold, parseFraction);
-  const staticSecretRenderIntervalMs = reader.parseOptional(A.templateStaticSecretRenderInterval, parseGoDuration);
-  const cacheToken = reader.parse(A.agentCacheUseAutoAuthToken, (raw): Parsed<'true' | 'false' | 'force'> => {
-    if (raw === 'force') return 'force';
-    const bool = parseBool(raw);
-    return typeof bool === 'boolean'
-      ? bool
-        ? 'true'
-        : 'false'
-      : { rejected: true, expected: `force, or ${bool.expected}` };
-  });
+  const maxConnectionsPerHost = reader.parseOptional(A.templateMaxConnectionsPerHost, atLeastZero);
+  const leaseRenewalThreshold = reader.parseOptional(A.templateLeaseRenewalThreshold, fractionValue);
+  const staticSecretRenderIntervalMs = reader.parseOptional(A.templateStaticSecretRenderInterval, goDurationValue);
+  const cacheToken = reader.parse(A.agentCacheUseAutoAuthToken, cacheTokenValue);
 
   const annotations = reader.pod;
-  const image = reader.parse(A.agentImage, parseNonEmpty) ?? '';
+  const image = reader.parse(A.agentImage, nonEmptyValue) ?? '';
   const spec: AgentSpec = {
     namespace: context.namespace ?? pod.metadata?.namespace ?? 'default',
     image: agentKind === 'vault' ? vaultAgentImage(reader, defaults, image) : image,
     agentKind,
-    nativeSidecar: reader.parse(A.agentNativeSidecar, parseBool) ?? false,
-    prePopulate: reader.parse(A.agentPrePopulate, parseBool) ?? true,
-    prePopulateOnly: reader.parse(A.agentPrePopulateOnly, parseBool) ?? false,
-    handover: reader.parse(A.agentHandover, parseBool) ?? true,
-    initFirst: reader.parse(A.agentInitFirst, parseBool) ?? false,
+    nativeSidecar: reader.parse(A.agentNativeSidecar, boolValue) ?? false,
+    prePopulate: reader.parse(A.agentPrePopulate, boolValue) ?? true,
+    prePopulateOnly: reader.parse(A.agentPrePopulateOnly, boolValue) ?? false,
+    handover: reader.parse(A.agentHandover, boolValue) ?? true,
+    initFirst: reader.parse(A.agentInitFirst, boolValue) ?? false,
     injectContainers: readInjectContainers(reader, pod),
     shareProcessNamespace: readShareProcessNamespace(reader, pod),
     configMap,
@@ -162,35 +169,35 @@ export function parseAnnotations(pod: V1Pod, defaults: InjectorDefaults = {}, co
     ...(auth.type === 'aws' ? { awsWebIdentity: awsWebIdentity(pod) } : {}),
     resources: readResources(reader),
     securityContext: readSecurityContext(reader, pod),
-    jsonPatch: reader.parseOptional(A.agentJsonPatch, parseJsonPatch) ?? [],
-    initJsonPatch: reader.parseOptional(A.agentInitJsonPatch, parseJsonPatch) ?? [],
-    goMaxProcs: reader.parseOptional(A.goMaxProcs, (raw) => parseInteger(raw, 1)),
+    jsonPatch: reader.parseOptional(A.agentJsonPatch, jsonPatchValue) ?? [],
+    initJsonPatch: reader.parseOptional(A.agentInitJsonPatch, jsonPatchValue) ?? [],
+    goMaxProcs: reader.parseOptional(A.goMaxProcs, atLeastOne),
     log: {
-      level: reader.parse(A.logLevel, parseAgentLogLevel) ?? 'info',
-      format: reader.parse(A.logFormat, (raw) => parseChoice(raw, ['standard', 'json'] as const)) ?? 'standard',
+      level: reader.parse(A.logLevel, agentLogLevelValue) ?? 'info',
+      format: reader.parse(A.logFormat, logFormat) ?? 'standard',
     },
     vault: readVault(reader, defaults),
     auth,
     secretVolumePath,
     secrets: readSecrets(reader, { mountPath: secretVolumePath, defaultTemplate, preserveCase }),
-    injectToken: reader.parse(A.agentInjectToken, parseBool) ?? false,
-    revokeOnShutdown: reader.parse(A.agentRevokeOnShutdown, parseBool) ?? false,
-    revokeGraceSeconds: reader.parse(A.agentRevokeGrace, parseSecondsOrDuration) ?? 5,
-    enableQuit: reader.parse(A.agentEnableQuit, parseBool) ?? false,
+    injectToken: reader.parse(A.agentInjectToken, boolValue) ?? false,
+    revokeOnShutdown: reader.parse(A.agentRevokeOnShutdown, boolValue) ?? false,
+    revokeGraceSeconds: reader.parse(A.agentRevokeGrace, secondsOrDurationValue) ?? 5,
+    enableQuit: reader.parse(A.agentEnableQuit, boolValue) ?? false,
     templateConfig: withoutUndefined({
-      exitOnRetryFailure: reader.parse(A.templateConfigExitOnRetryFailure, parseBool) ?? true,
+      exitOnRetryFailure: reader.parse(A.templateConfigExitOnRetryFailure, boolValue) ?? true,
       staticSecretRenderIntervalMs,
       // 0 means "not set" upstream, so it is left out of the agent config.
       maxConnectionsPerHost: maxConnectionsPerHost === 0 ? undefined : maxConnectionsPerHost,
       leaseRenewalThreshold: leaseRenewalThreshold === 0 ? undefined : leaseRenewalThreshold,
     }),
     cache: {
-      enabled: reader.parse(A.agentCacheEnable, parseBool) ?? false,
+      enabled: reader.parse(A.agentCacheEnable, boolValue) ?? false,
       useAutoAuthToken: cacheToken ?? 'true',
-      listenerPort: reader.parse(A.agentCacheListenerPort, parsePort) ?? 8200,
-      exitOnError: reader.parse(A.agentCacheExitOnErr, parseBool) ?? false,
+      listenerPort: reader.parse(A.agentCacheListenerPort, portValue) ?? 8200,
+      exitOnError: reader.parse(A.agentCacheExitOnErr, boolValue) ?? false,
     },
-    metricsListenerPort: reader.parseOptional(A.agentMetricsListenerPort, parsePort),
+    metricsListenerPort: reader.parseOptional(A.agentMetricsListenerPort, portValue),
     disableIdleConnections: reader.parseOptional(A.agentDisableIdleConnections, featureList) ?? [],
     disableKeepAlives: reader.parseOptional(A.agentDisableKeepAlives, featureList) ?? [],
     telemetry: readTelemetry(reader),

@@ -3,6 +3,7 @@
 
 import path from 'node:path/posix';
 import { type Parsed, type Rejected } from '@vaultbridge/agent/contract';
+import { valueSyntax } from './values.ts';
 
 const FILE_EXPECTED = 'a relative file path without `..` segments, such as `db.txt` or `config/app.env`';
 const DIR_EXPECTED = 'an absolute directory path without `..` segments, such as /vault/secrets';
@@ -30,6 +31,9 @@ export function parseMountPath(raw: string): Parsed<string> {
   const normalised = path.normalize(raw);
   return normalised.length > 1 && normalised.endsWith('/') ? normalised.slice(0, -1) : normalised;
 }
+
+export const relativeFileValue = valueSyntax(parseRelativeFile);
+export const mountPathValue = valueSyntax(parseMountPath);
 
 /** The absolute file a secret renders to. */
 export function destinationOf(mountPath: string, file: string): string {

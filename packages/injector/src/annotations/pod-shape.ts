@@ -3,7 +3,8 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { AnnotationReader } from './reader.ts';
 import { A } from './table.ts';
-import { parseBool, splitList } from '@vaultbridge/agent/contract';
+import { splitList } from '@vaultbridge/agent/contract';
+import { boolValue } from './values.ts';
 
 export function readInjectContainers(reader: AnnotationReader, pod: V1Pod): string[] {
   const all = (pod.spec?.containers ?? []).map((c) => c.name);
@@ -21,7 +22,7 @@ export function readInjectContainers(reader: AnnotationReader, pod: V1Pod): stri
 }
 
 export function readShareProcessNamespace(reader: AnnotationReader, pod: V1Pod): boolean | undefined {
-  const value = reader.parse(A.agentShareProcessNamespace, parseBool);
+  const value = reader.parse(A.agentShareProcessNamespace, boolValue);
   if (value === true && pod.spec?.shareProcessNamespace === false) {
     reader.fail(
       A.agentShareProcessNamespace,

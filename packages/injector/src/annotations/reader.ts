@@ -3,7 +3,7 @@
 
 import type { AnnotationIssue, ValueSource } from './errors.ts';
 import { ANNOTATION_PREFIX, ANNOTATION_TABLE } from './table.ts';
-import { isRejected, type Parsed } from '@vaultbridge/agent/contract';
+import { readValue, type ValueSchema } from './values.ts';
 
 export interface Layer {
   readonly source: ValueSource;
@@ -93,25 +93,25 @@ export class AnnotationReader {
     return value === undefined || value.trim() === '' ? undefined : value;
   }
 
-  /** Parse the first value found for `names`; on rejection record an issue and return undefined. */
-  parse<T>(names: string | string[], parser: (raw: string) => Parsed<T>): T | undefined {
+  /** Check the first value found for `names` with `schema`; on an issue record it and return undefined. */
+  parse<T>(names: string | string[], schema: ValueSchema<T>): T | undefined {
     const found = typeof names === 'string' ? this.#findOne(names) : this.find(...names);
-    return found === undefined ? undefined : this.parseFound(found, parser);
+    return found === undefined ? undefined : this.parseFound(found, schema);
   }
 
   /** Like `parse`, but a blank value counts as unset (upstream skips these when `== ""`). */
-  parseOptional<T>(name: string, parser: (raw: string) => Parsed<T>): T | undefined {
-    return this.nonEmpty(name) === undefined ? undefined : this.parse(name, parser);
+  parseOptional<T>(name: string, schema: ValueSchema<T>): T | undefined {
+    return this.nonEmpty(name) === undefined ? undefined : this.parse(name, schema);
   }
 
   /** Parse a value already found (e.g. from a per-secret lookup). */
-  parseFound<T>(found: Found, parser: (raw: string) => Parsed<T>): T | undefined {
-    const result = parser(found.value);
-    if (isRejected(result)) {
-      this.fail(found.name, `expected ${result.expected}`, found);
+  parseFound<T>(found: Found, schema: ValueSchema<T>): T | undefined {
+    const result = readValue(schema, found.value);
+    if (!result.ok) {
+      this.fail(found.name, result.message, found);
       return undefined;
     }
-    return result;
+    return result.value;
   }
 
   fail(annotation: string, message: string, found?: Found): void {

@@ -4,11 +4,25 @@
 
 import { TemplateError } from '@vaultbridge/core';
 import { compileSecretRenderer } from '@vaultbridge/agent/contract';
-import { destinationOf, parseMountPath, parseRelativeFile } from './paths.ts';
+import { destinationOf, mountPathValue, relativeFileValue } from './paths.ts';
 import type { AnnotationReader, Found } from './reader.ts';
 import type { DefaultTemplate, SecretSpec } from './spec.ts';
 import { A, ANNOTATION_PREFIX, annotationFor, SECRET_DEFINING, type AnnotationKey } from './table.ts';
-import { parseBool, parseChoice, parseFileMode, type Parsed } from '@vaultbridge/agent/contract';
+import type { Parsed } from '@vaultbridge/agent/contract';
+import { boolValue, choiceValue, fileModeValue, valueSyntax } from './values.ts';
+
+const templateKind = choiceValue(['map', 'json'] as const);
+const templateEngineValue = choiceValue(['go', 'handlebars'] as const);
+// A name the shell can export and every libc keeps: the env file is sourced by /bin/sh.
+const envNameValue = valueSyntax((raw): Parsed<string> => {
+  const name = raw.trim();
+  return /^[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(name)
+    ? name
+    : {
+        rejected: true,
+        expected: 'an environment variable name such as DB_PASSWORD (letters, digits, _; not starting with a digit)',
+      };
+});
 
 export interface PodWideSecretSettings {
   readonly mountPath: string;
@@ -50,7 +64,7 @@ function readSecret(reader: AnnotationReader, rawName: string, podWide: PodWideS
   const issuesBefore = reader.issues.length;
   const preserveFound = lookup(reader, 'preserveSecretCaseSecret', rawName);
   const preserveCase =
-    preserveFound === undefined ? podWide.preserveCase : (reader.parseFound(preserveFound, parseBool) ?? false);
+    preserveFound === undefined ? podWide.preserveCase : (reader.parseFound(preserveFound, boolValue) ?? false);
   const name = preserveCase ? rawName : rawName.toLowerCase();
 
   const vaultPath = lookup(reader, 'agentInjectSecret', rawName)?.value.trim() || undefined;
@@ -62,31 +76,28 @@ function readSecret(reader: AnnotationReader, rawName: string, podWide: PodWideS
       : undefined;
 
   const mountFound = lookupNonEmpty(reader, 'secretVolumePathSecret', rawName);
-  const mountPath = mountFound === undefined ? podWide.mountPath : reader.parseFound(mountFound, parseMountPath);
+  const mountPath = mountFound === undefined ? podWide.mountPath : reader.parseFound(mountFound, mountPathValue);
 
   const fileFound = lookupNonEmpty(reader, 'agentInjectFile', rawName);
   const file =
     fileFound === undefined
-      ? reader.parseFound({ name: definingAnnotation(reader, rawName), value: name, source: 'pod' }, parseRelativeFile)
-      : reader.parseFound(fileFound, parseRelativeFile);
+      ? reader.parseFound({ name: definingAnnotation(reader, rawName), value: name, source: 'pod' }, relativeFileValue)
+      : reader.parseFound(fileFound, relativeFileValue);
 
   const permsFound = lookupNonEmpty(reader, 'agentInjectPerms', rawName);
-  const perms = permsFound === undefined ? undefined : reader.parseFound(permsFound, parseFileMode);
+  const perms = permsFound === undefined ? undefined : reader.parseFound(permsFound, fileModeValue);
 
   const defaultTemplateFound = lookupNonEmpty(reader, 'agentInjectDefaultTemplateSecret', rawName);
   const defaultTemplate =
     defaultTemplateFound === undefined
       ? podWide.defaultTemplate
-      : reader.parseFound(defaultTemplateFound, (raw) => parseChoice(raw, ['map', 'json'] as const));
+      : reader.parseFound(defaultTemplateFound, templateKind);
 
   const missingKeyFound = lookup(reader, 'errorOnMissingKey', rawName);
-  const errorOnMissingKey = missingKeyFound === undefined ? false : reader.parseFound(missingKeyFound, parseBool);
+  const errorOnMissingKey = missingKeyFound === undefined ? false : reader.parseFound(missingKeyFound, boolValue);
 
   const engineFound = lookupNonEmpty(reader, 'templateEngineSecret', rawName);
-  const templateEngine =
-    engineFound === undefined
-      ? undefined
-      : reader.parseFound(engineFound, (raw) => parseChoice(raw, ['go', 'handlebars'] as const));
+  const templateEngine = engineFound === undefined ? undefined : reader.parseFound(engineFound, templateEngineValue);
   const leftDelimiter = lookupNonEmpty(reader, 'agentTemplateLeftDelim', rawName)?.value ?? '{{';
   const rightDelimiter = lookupNonEmpty(reader, 'agentTemplateRightDelim', rawName)?.value ?? '}}';
   if (inlineTemplate !== undefined && errorOnMissingKey !== undefined) {
@@ -128,7 +139,7 @@ function readSecret(reader: AnnotationReader, rawName: string, podWide: PodWideS
   }
   const command = lookupNonEmpty(reader, 'agentInjectCommand', rawName)?.value;
   const envFound = lookupNonEmpty(reader, 'agentInjectEnv', rawName);
-  const env = envFound === undefined ? undefined : reader.parseFound(envFound, parseEnvName);
+  const env = envFound === undefined ? undefined : reader.parseFound(envFound, envNameValue);
   if (envFound !== undefined && env === undefined) return undefined;
   return {
     rawName,
@@ -148,17 +159,6 @@ function readSecret(reader: AnnotationReader, rawName: string, podWide: PodWideS
     ...(templateEngine === undefined ? {} : { templateEngine }),
     ...(env === undefined ? {} : { env }),
   };
-}
-
-// A name the shell can export and every libc keeps: the env file is sourced by /bin/sh.
-function parseEnvName(raw: string): Parsed<string> {
-  const name = raw.trim();
-  return /^[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(name)
-    ? name
-    : {
-        rejected: true,
-        expected: 'an environment variable name such as DB_PASSWORD (letters, digits, _; not starting with a digit)',
-      };
 }
 
 /** The annotation that defined a secret, for messages about the secret itself. */
