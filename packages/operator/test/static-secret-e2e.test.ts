@@ -15,7 +15,7 @@ import type { VaultStaticSecret } from '../src/api/vault-static-secret.ts';
 import { installCrds } from '../src/install-crds.ts';
 import type { RunningOperator } from '../src/operator.ts';
 import { deleteSyncedObjects } from './support/cleanup.ts';
-import { connectAndStartOperator, decode, inNamespace, waitFor } from './support/e2e.ts';
+import { connectAndStartOperator, decode, inNamespace, setUpAppRole, waitFor } from './support/e2e.ts';
 import { secretMac } from '../src/sync/hmac.ts';
 import { RESTARTED_AT_ANNOTATION } from '../src/workloads/rollout-restart.ts';
 
@@ -39,16 +39,7 @@ const { create, readSecret } = objects;
 
 beforeAll(async () => {
   await installCrds(kubeConfig);
-  await stack.createNamespace(namespace);
-  await stack.createServiceAccount(namespace, 'app');
-  await stack.writePolicy(namespace, `path "secret/data/e2e/${namespace}/*" { capabilities = ["read"] }`);
-  await stack.writeKubernetesRole(namespace, {
-    serviceAccounts: ['app'],
-    namespaces: [namespace],
-    policies: [namespace],
-    audience: 'vault',
-  });
-  await stack.vaultAdmin.write(`secret/data/${vaultPath}`, { data: { username: 'app', password: 'first-password' } });
+  await setUpAppRole(stack, namespace, vaultPath, { username: 'app', password: 'first-password' });
 
   operator = await connectAndStartOperator(stack, namespace, create, 'operator-e2e');
 });

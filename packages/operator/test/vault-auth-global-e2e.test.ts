@@ -9,7 +9,7 @@ import { OUR_API, VSO_API, type ApiGroup, type Condition } from '../src/api/comm
 import { installCrds } from '../src/install-crds.ts';
 import { startOperator, type RunningOperator } from '../src/operator.ts';
 import { deleteSyncedObjects } from './support/cleanup.ts';
-import { decode, waitFor } from './support/e2e.ts';
+import { decode, setUpAppRole, waitFor } from './support/e2e.ts';
 
 const stack = sharedStack();
 const { layout } = stack;
@@ -46,16 +46,7 @@ describe.each<[string, ApiGroup]>([
 
   beforeAll(async () => {
     await installCrds(kubeConfig, undefined, { vsoGroup: api === VSO_API });
-    await stack.createNamespace(namespace);
-    await stack.createServiceAccount(namespace, 'app');
-    await stack.writePolicy(namespace, `path "secret/data/e2e/${namespace}/*" { capabilities = ["read"] }`);
-    await stack.writeKubernetesRole(namespace, {
-      serviceAccounts: ['app'],
-      namespaces: [namespace],
-      policies: [namespace],
-      audience: 'vault',
-    });
-    await stack.vaultAdmin.write(`secret/data/${vaultPath}`, { data: { password: 'from-vault' } });
+    await setUpAppRole(stack, namespace, vaultPath, { password: 'from-vault' });
     operator = await startOperator({
       kubeConfig,
       logger: createLogger({ name: 'vault-auth-global-e2e', level: 'warn' }),

@@ -11,7 +11,7 @@ import { UNSUPPORTED_VSO_KINDS } from '../src/api/vso-unsupported.ts';
 import { installCrds } from '../src/install-crds.ts';
 import { startOperator, type RunningOperator } from '../src/operator.ts';
 import { deleteSyncedObjects } from './support/cleanup.ts';
-import { decode, waitFor } from './support/e2e.ts';
+import { decode, setUpAppRole, waitFor } from './support/e2e.ts';
 
 const stack = sharedStack();
 const kubeConfig = stack.kube.config;
@@ -90,16 +90,7 @@ async function installVsoCrd(kind: string, plural: string): Promise<void> {
 beforeAll(async () => {
   await installCrds(kubeConfig, undefined, { vsoGroup: true });
   for (const row of UNSUPPORTED_VSO_KINDS) await installVsoCrd(row.kind, row.plural);
-  await stack.createNamespace(namespace);
-  await stack.createServiceAccount(namespace, 'app');
-  await stack.writePolicy(namespace, `path "secret/data/e2e/${namespace}/*" { capabilities = ["read"] }`);
-  await stack.writeKubernetesRole(namespace, {
-    serviceAccounts: ['app'],
-    namespaces: [namespace],
-    policies: [namespace],
-    audience: 'vault',
-  });
-  await stack.vaultAdmin.write(`secret/data/${vaultPath}`, { data: { password: 'served' } });
+  await setUpAppRole(stack, namespace, vaultPath, { password: 'served' });
 });
 
 afterAll(async () => {
