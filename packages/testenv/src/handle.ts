@@ -19,6 +19,11 @@ export interface StackHandle {
     /** Vault itself, for set-up calls that must not be counted. */
     directAddr: string;
     token: string;
+    /**
+     * The same Vault over TLS (no counting proxy), and the CA that signed its certificate: certificate
+     * auth needs a TLS connection. Absent with VAULTBRIDGE_USE_EXISTING.
+     */
+    tls?: { addr: string; caPem: string };
   };
   postgres?: PostgresConnection;
   layout: VaultLayout;
@@ -155,6 +160,14 @@ export class TestStack {
       kubernetes_ca_cert: this.handle.apiServer.caPem,
       token_reviewer_jwt: token,
       disable_local_ca_jwt: true,
+    });
+  }
+
+  /** A jwt auth mount that validates service-account tokens with the API server's signing keys. */
+  async enableJwtAuth(mount: string): Promise<void> {
+    await this.vaultAdmin.write(`sys/auth/${mount}`, { type: 'jwt' });
+    await this.vaultAdmin.write(`auth/${mount}/config`, {
+      jwt_validation_pubkeys: await this.kube.serviceAccountSigningKeys(),
     });
   }
 

@@ -1,3 +1,4 @@
+import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 
 export interface TokenOptions {
@@ -76,5 +77,28 @@ export class KubeAdmin {
     const token = result.status?.token;
     if (!token) throw new Error(`TokenRequest for ${namespace}/${serviceAccount} returned no token`);
     return { token, expiresAt: new Date(result.status?.expirationTimestamp ?? Date.now()) };
+  }
+
+  /**
+   * The API server's service-account signing keys as PEM public keys, what Vault's jwt method validates
+   * service-account tokens with (`jwt_validation_pubkeys`).
+   */
+  async serviceAccountSigningKeys(): Promise<string[]> {
+    // client-node types the keyset as a string but hands back the parsed JSON (its content type is jwk-set+json).
+    const answer: unknown = await this.config.makeApiClient(k8s.OpenidApi).getServiceAccountIssuerOpenIDKeyset();
+    const keyset = (typeof answer === 'string' ? JSON.parse(answer) : answer) as { keys: JsonWebKey[] };
+    return keyset.keys.map((jwk) =>
+      createPublicKey({ key: jwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString(),
+    );
+  }
+
+  /** The service-account issuer; also the audience of pods' own tokens when the API server sets no --api-audiences. */
+  async serviceAccountIssuer(): Promise<string> {
+    const answer: unknown = await this.config
+      .makeApiClient(k8s.WellKnownApi)
+      .getServiceAccountIssuerOpenIDConfiguration();
+    const discovery = (typeof answer === 'string' ? JSON.parse(answer) : answer) as { issuer?: string };
+    if (!discovery.issuer) throw new Error("the API server's OpenID discovery document names no issuer");
+    return discovery.issuer;
   }
 }

@@ -147,7 +147,7 @@ export async function startStack(options: StartOptions = {}): Promise<RunningSta
       workDir,
       kubeconfigPath: apiServer.kubeconfigPath,
       apiServer: { url: apiServer.url, caPem: apiServer.caPem },
-      vault: { addr: proxyUrl, directAddr: vault.addr, token: vault.rootToken },
+      vault: { addr: proxyUrl, directAddr: vault.addr, token: vault.rootToken, tls: vault.tls },
       postgres: pgConnection(postgres),
       layout: defaultVaultLayout,
       pids: Object.fromEntries(processes.map((p) => [p.name, p.pid])),

@@ -40,6 +40,66 @@ describe('the servers', () => {
   });
 });
 
+describe('Vault over TLS', () => {
+  /** POST over the stack's TLS listener, verifying its CA, presenting `client` when given. */
+  function tlsPost(
+    path: string,
+    body: unknown,
+    client?: { certPem: string; keyPem: string },
+  ): Promise<{ status: number; body: string }> {
+    const tls = stack.handle.vault.tls!;
+    return new Promise((resolve, reject) => {
+      const request = https.request(
+        `${tls.addr}/v1/${path}`,
+        {
+          method: 'POST',
+          ca: tls.caPem,
+          ...(client ? { cert: client.certPem, key: client.keyPem } : {}),
+          timeout: 10_000,
+        },
+        (response) => {
+          let text = '';
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => (text += chunk));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text }));
+        },
+      );
+      request.on('timeout', () => request.destroy(new Error('timed out')));
+      request.on('error', reject);
+      request.end(JSON.stringify(body));
+    });
+  }
+
+  it('the same Vault serves a second, TLS listener that asks for client certificates: cert auth logs in', async () => {
+    if (Object.keys(stack.handle.pids).length === 0) {
+      // An existing Vault (VAULTBRIDGE_USE_EXISTING) has only its own listeners: none is claimed.
+      expect(stack.handle.vault.tls).toBeUndefined();
+      return;
+    }
+    expect(stack.handle.vault.tls?.addr).toMatch(/^https:\/\//);
+    const mount = stack.uniqueName('cert');
+    const clients = await createCertificateAuthority('stack-test-clients');
+    const strangers = await createCertificateAuthority('stack-test-strangers');
+    await stack.vaultAdmin.write(`sys/auth/${mount}`, { type: 'cert' });
+    await stack.vaultAdmin.write(`auth/${mount}/certs/web`, { certificate: clients.certPem, token_ttl: '5m' });
+    const good = await tlsPost(
+      `auth/${mount}/login`,
+      { name: 'web' },
+      await issueCertificate(clients, { commonName: 'web', usage: 'client' }),
+    );
+    expect(good.status).toBe(200);
+    expect((JSON.parse(good.body) as { auth: { metadata: { cert_name: string } } }).auth.metadata.cert_name).toBe(
+      'web',
+    );
+    const stranger = await tlsPost(
+      `auth/${mount}/login`,
+      { name: 'web' },
+      await issueCertificate(strangers, { commonName: 'web', usage: 'client' }),
+    );
+    expect(stranger.status).toBe(400);
+  });
+});
+
 describe('kubernetes service-account tokens', () => {
   it('TokenRequest returns a signed JWT with the asked audience', async () => {
     const ns = stack.uniqueName('tokens');
@@ -50,6 +110,26 @@ describe('kubernetes service-account tokens', () => {
     expect(claims.aud).toEqual(['vault']);
     expect(claims.sub).toBe(`system:serviceaccount:${ns}:app`);
     expect(expiresAt.getTime()).toBeGreaterThan(Date.now());
+  });
+
+  it("Vault's jwt method (enableJwtAuth) validates a pod's token with the API server's keys, its audience the issuer", async () => {
+    const ns = stack.uniqueName('jwt');
+    await stack.createServiceAccount(ns, 'app');
+    await stack.enableJwtAuth(ns);
+    const issuer = await stack.kube.serviceAccountIssuer();
+    await stack.vaultAdmin.write(`auth/${ns}/role/app`, {
+      role_type: 'jwt',
+      user_claim: 'sub',
+      bound_audiences: [issuer],
+      bound_subject: `system:serviceaccount:${ns}:app`,
+    });
+    // A token without audiences gets the API server's default, the issuer, as pods' own tokens do.
+    const { token } = await stack.requestToken(ns, 'app');
+    const login = await fetch(`${stack.vaultAddr}/v1/auth/${ns}/login`, {
+      method: 'POST',
+      body: JSON.stringify({ role: 'app', jwt: token }),
+    });
+    expect(login.status).toBe(200);
   });
 
   it('Vault kubernetes login succeeds for the bound role and fails for a wrong service account or audience', async () => {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { binaryPath, repoRoot, type ServerBinary } from '../binaries.ts';
+import { binaryPath, repoRoot, toolVersions, type ServerBinary } from '../binaries.ts';
 import { sandboxImage } from './containerd.ts';
 import { nodeMajorOf, parseDockerfile, type ImageRecipe } from './dockerfile.ts';
 import { run } from './run.ts';
@@ -13,6 +13,17 @@ export type ServicePackage = (typeof servicePackages)[number];
 
 /** The cluster tier's app image without a shell or libc: only tools/images/envprint.c, static. */
 export const shelllessAppImage = 'vaultbridge.local/envprint:v1';
+
+/**
+ * The cluster tier's stand-in for HashiCorp's `hashicorp/vault` image, for `agent-kind: vault` pods
+ * (there is no registry to pull it from): the stack's own static Vault binary at /bin/vault with busybox
+ * for the shell, `base64`, `touch` and `sleep` that vault-k8s's command lines and preStop hook use.
+ */
+export function vaultAgentImage(): string {
+  const version = toolVersions().VAULT_VERSION;
+  if (!version) throw new Error('tools/versions.env names no VAULT_VERSION');
+  return `vaultbridge.local/vault:${version}`;
+}
 
 // Bump when the builder's output changes for the same inputs, so cached archives are rebuilt.
 const builderVersion = '1';
@@ -90,6 +101,37 @@ async function sharedLibraries(binary: string): Promise<Array<[string, string]>>
   return libraries;
 }
 
+/** The host's static busybox at /bin/busybox with a link for each of its applets (sh, base64, sleep…). */
+async function installBusybox(root: string): Promise<void> {
+  fs.mkdirSync(path.join(root, 'bin'), { recursive: true });
+  fs.copyFileSync('/bin/busybox', path.join(root, 'bin/busybox'));
+  fs.chmodSync(path.join(root, 'bin/busybox'), 0o755);
+  for (const applet of (await run('/bin/busybox', ['--list-full'])).split('\n').filter(Boolean)) {
+    const target = path.join(root, applet);
+    if (fs.existsSync(target)) continue;
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.symlinkSync('/bin/busybox', target);
+  }
+}
+
+/**
+ * HashiCorp's image as vault-k8s's pods use it: `vault` on PATH (/bin/vault, which the preStop hook
+ * names), a shell, and user `vault` (100) with home /home/vault. The binary is static, so no libc.
+ */
+async function buildVaultAgentRoot(root: string): Promise<void> {
+  await installBusybox(root);
+  fs.copyFileSync(binaryPath('vault'), path.join(root, 'bin/vault'));
+  fs.chmodSync(path.join(root, 'bin/vault'), 0o755);
+  fs.mkdirSync(path.join(root, 'etc'), { recursive: true });
+  fs.writeFileSync(
+    path.join(root, 'etc/passwd'),
+    'root:x:0:0:root:/root:/bin/sh\nvault:x:100:1000::/home/vault:/bin/sh\n',
+  );
+  fs.writeFileSync(path.join(root, 'etc/group'), 'root:x:0:\nvault:x:1000:\n');
+  for (const dir of ['tmp', 'home/vault']) fs.mkdirSync(path.join(root, dir), { recursive: true });
+  fs.chmodSync(path.join(root, 'tmp'), 0o1777);
+}
+
 /**
  * The `node:<major>-…` base: the pinned Node binary at /usr/local/bin/node with the libraries ldd
  * lists for it, and busybox as /bin/sh and the usual commands (the Dockerfiles' RUN steps and the
@@ -104,15 +146,7 @@ async function buildNodeBase(root: string): Promise<void> {
     fs.mkdirSync(path.join(root, path.dirname(inImage)), { recursive: true });
     fs.copyFileSync(onHost, path.join(root, inImage));
   }
-  fs.mkdirSync(path.join(root, 'bin'), { recursive: true });
-  fs.copyFileSync('/bin/busybox', path.join(root, 'bin/busybox'));
-  fs.chmodSync(path.join(root, 'bin/busybox'), 0o755);
-  for (const applet of (await run('/bin/busybox', ['--list-full'])).split('\n').filter(Boolean)) {
-    const target = path.join(root, applet);
-    if (fs.existsSync(target)) continue;
-    fs.mkdirSync(path.dirname(target), { recursive: true });
-    fs.symlinkSync('/bin/busybox', target);
-  }
+  await installBusybox(root);
   fs.mkdirSync(path.join(root, 'etc'), { recursive: true });
   fs.writeFileSync(
     path.join(root, 'etc/passwd'),
@@ -192,6 +226,8 @@ async function inputsKey(images: ServiceImage[]): Promise<string> {
   hash.update(`builder ${builderVersion}\nnode ${node.version} ${fs.statSync(node.file).size}\n`);
   hash.update(`busybox ${fs.statSync('/bin/busybox').size}\npause ${await sha256File(binaryPath('pause'))}\n`);
   hash.update(`envprint ${await sha256File(binaryPath('envprint'))}\n`);
+  // Hashing Vault's 170 MiB on every start would cost seconds; its version names the build.
+  hash.update(`vault ${vaultAgentImage()} ${fs.statSync(binaryPath('vault')).size}\n`);
   for (const image of images) {
     hash.update(`${image.reference}\n${JSON.stringify(image.recipe)}\n`);
     for (const step of image.recipe.steps) {
@@ -213,7 +249,8 @@ async function inputsKey(images: ServiceImage[]): Promise<string> {
 }
 
 /**
- * Builds one docker-archive tarball holding the pause image, the shell-less app image and every service image (they share
+ * Builds one docker-archive tarball holding the pause image, the shell-less app image, the Vault Agent
+ * image and every service image (they share
  * the Node base layer, stored once), in `<imagesDir>/images-<inputs hash>.tar`. The bundles must be
  * built first (bundleServices).
  */
@@ -230,7 +267,7 @@ export async function buildImageArchive(
         `packages/${image.pkg}/Dockerfile wants Node ${wanted} (FROM ${image.recipe.from}) but the repo pins Node ${node.version}: make them agree`,
       );
   }
-  const references = [sandboxImage, shelllessAppImage, ...images.map((i) => i.reference)];
+  const references = [sandboxImage, shelllessAppImage, vaultAgentImage(), ...images.map((i) => i.reference)];
   fs.mkdirSync(imagesDir, { recursive: true });
   const key = await inputsKey(images);
   const file = path.join(imagesDir, `images-${key}.tar`);
@@ -271,6 +308,18 @@ export async function buildImageArchive(
       Entrypoint: ['/envprint'],
       Env: [`PATH=${defaultPath}`],
     });
+
+    const vaultRoot = path.join(work, 'vault-root');
+    fs.mkdirSync(vaultRoot);
+    await buildVaultAgentRoot(vaultRoot);
+    addImage(vaultAgentImage(), [await addLayer(vaultRoot)], {
+      // The stack's Vault is built with a newer Go than HashiCorp's 1.13 release, which refuses, at start,
+      // the negative serial of a CA bundled in one of Vault's libraries unless told otherwise.
+      Env: [`PATH=${defaultPath}`, 'HOME=/home/vault', 'GODEBUG=x509negativeserial=1'],
+      User: 'vault',
+      WorkingDir: '/',
+    });
+    progress(`images: ${vaultAgentImage()} built`);
 
     const baseRoot = path.join(work, 'node-base');
     fs.mkdirSync(baseRoot);

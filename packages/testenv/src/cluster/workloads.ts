@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import * as k8s from '@kubernetes/client-node';
 import { binaryPath, repoRoot } from '../binaries.ts';
 import type { ClusterHandle, TestStack } from '../handle.ts';
+import { vaultAgentImage } from './images.ts';
 
 export const chartNamespace = 'vaultbridge';
 export const release = 'vb';
@@ -46,7 +47,10 @@ export function helm(stack: TestStack, ...args: string[]): Promise<string> {
   });
 }
 
-/** The chart with every method on, pointed at the stack's Vault as pods reach it. Idempotent. */
+/**
+ * The chart with every method on, pointed at the stack's Vault as pods reach it, and Vault Agent's
+ * image (for `agent-kind: vault` pods) at the node's local one. Idempotent.
+ */
 export async function installChart(env: ClusterStack, extraSets: string[] = []): Promise<void> {
   await helm(
     env.stack,
@@ -59,6 +63,8 @@ export async function installChart(env: ClusterStack, extraSets: string[] = []):
     '--create-namespace',
     '--set',
     `global.vault.address=${env.cluster.vaultAddrForPods}`,
+    '--set',
+    `injector.vaultAgentImage=${vaultAgentImage()}`,
     ...extraSets.flatMap((s) => ['--set', s]),
   );
   await waitForPodsReady(env, chartNamespace, `app.kubernetes.io/instance=${release}`);

@@ -6,7 +6,8 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { servicePackages, serviceImage, nodeBinary } from '../../src/cluster/images.ts';
+import { binaryPath } from '../../src/binaries.ts';
+import { servicePackages, serviceImage, nodeBinary, vaultAgentImage } from '../../src/cluster/images.ts';
 import { clusterStack } from './support.ts';
 
 const env = clusterStack();
@@ -107,5 +108,23 @@ describe.each(servicePackages)('the %s image', (pkg) => {
     const base = extract(entries[0]!.Layers[0]!);
     const node = execFileSync('tar', ['-xOf', base, 'usr/local/bin/node'], { maxBuffer: 512 * 1024 * 1024 });
     expect(sha(node)).toBe(sha(fs.readFileSync(nodeBinary().file)));
+  });
+});
+
+describe("the Vault Agent image (HashiCorp's, for agent-kind vault pods)", () => {
+  it("holds the stack's Vault binary byte for byte, a shell, and runs as user vault (100)", () => {
+    const entry = manifest().find((m) => m.RepoTags.includes(vaultAgentImage()));
+    expect(entry?.Layers).toHaveLength(1);
+    const { config } = JSON.parse(fs.readFileSync(extract(entry!.Config), 'utf8')) as ImageConfig;
+    expect(config.User).toBe('vault');
+    expect(config.Env).toEqual(expect.arrayContaining(['HOME=/home/vault', 'GODEBUG=x509negativeserial=1']));
+    const layer = extract(entry!.Layers[0]!);
+    const vault = execFileSync('tar', ['-xOf', layer, 'bin/vault'], { maxBuffer: 512 * 1024 * 1024 });
+    expect(sha(vault)).toBe(sha(fs.readFileSync(binaryPath('vault'))));
+    const listing = execFileSync('tar', ['-tvf', layer], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    for (const applet of ['bin/sh', 'bin/base64', 'bin/sleep', 'bin/touch'])
+      expect(listing).toMatch(new RegExp(`${applet} -> /bin/busybox`));
+    const passwd = execFileSync('tar', ['-xOf', layer, 'etc/passwd'], { encoding: 'utf8' });
+    expect(passwd).toContain('vault:x:100:1000::/home/vault:/bin/sh');
   });
 });
