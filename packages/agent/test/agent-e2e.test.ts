@@ -520,18 +520,8 @@ describe('auto-auth methods besides kubernetes (auth-type, auth-config-*)', () =
   }
 
   test("jwt: the pod's service-account token, validated by Vault with the API server's keys", async () => {
-    const k8s = await import('@kubernetes/client-node');
-    const { createPublicKey } = await import('node:crypto');
     const mount = `jwt-${ns}`;
-    const answer: unknown = await stack.kube.config.makeApiClient(k8s.OpenidApi).getServiceAccountIssuerOpenIDKeyset();
-    const keyset = (typeof answer === 'string' ? JSON.parse(answer) : answer) as {
-      keys: import('node:crypto').JsonWebKey[];
-    };
-    const pems = keyset.keys.map((jwk) =>
-      createPublicKey({ key: jwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString(),
-    );
-    await stack.vaultAdmin.write(`sys/auth/${mount}`, { type: 'jwt' });
-    await stack.vaultAdmin.write(`auth/${mount}/config`, { jwt_validation_pubkeys: pems });
+    await stack.enableJwtAuth(mount);
     await stack.vaultAdmin.write(`auth/${mount}/role/jwt-app`, {
       role_type: 'jwt',
       user_claim: 'sub',

@@ -1,10 +1,8 @@
 // VaultStaticSecret end to end against the real stack: kube-apiserver + OpenBao, the operator in-process.
-import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import {
   AppsV1Api,
   CoreV1Api,
   CustomObjectsApi,
-  OpenidApi,
   PatchStrategy,
   setHeaderOptions,
   type V1Deployment,
@@ -769,14 +767,7 @@ describe('JWT VaultAuth', () => {
   test('method jwt logs in with a service-account token (TokenRequest) or one kept in a Secret, validated by Vault itself', async () => {
     const mount = `jwt-${namespace}`;
     // Vault's JWT method checks tokens with the API server's service-account signing keys.
-    // client-node types the keyset as a string but hands back the parsed JSON (its content type is jwk-set+json).
-    const answer: unknown = await kubeConfig.makeApiClient(OpenidApi).getServiceAccountIssuerOpenIDKeyset();
-    const keyset = (typeof answer === 'string' ? JSON.parse(answer) : answer) as { keys: JsonWebKey[] };
-    const pems = keyset.keys.map((jwk) =>
-      createPublicKey({ key: jwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString(),
-    );
-    await stack.vaultAdmin.write(`sys/auth/${mount}`, { type: 'jwt' });
-    await stack.vaultAdmin.write(`auth/${mount}/config`, { jwt_validation_pubkeys: pems });
+    await stack.enableJwtAuth(mount);
     await stack.vaultAdmin.write(`auth/${mount}/role/app`, {
       role_type: 'jwt',
       user_claim: 'sub',
