@@ -143,10 +143,14 @@ describe('the agent on a real node', () => {
       const log = await podLog(env, namespace, pod, 'vault-agent');
       return log.includes('sidecar ready') ? log : undefined;
     });
-    // The app reads a working credential.
+    // The app reads a working credential, in a print begun after the sidecar said so: the print before
+    // may have listed the secrets directory before the sidecar took (and deleted) the handover file.
+    // Two prints on, the whole print ran after that moment.
+    const printsThen = (await podLog(env, namespace, pod, 'app')).split('>>>').length;
     const print = await waitFor(env, namespace, 'the app printing the credential', async () => {
-      const last = lastPrint(await podLog(env, namespace, pod, 'app'));
-      return last && /^\S+ \S+\n/.test(last) ? last : undefined;
+      const log = await podLog(env, namespace, pod, 'app');
+      const last = lastPrint(log);
+      return log.split('>>>').length >= printsThen + 2 && last && /^\S+ \S+\n/.test(last) ? last : undefined;
     });
     const [user, password] = print.split('\n')[0]!.split(' ');
     await logsIn(user!, password!);

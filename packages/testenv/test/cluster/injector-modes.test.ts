@@ -6,6 +6,7 @@
 // created up front so they start together; each case then waits for its own pod and reads what its app
 // container prints.
 import type * as k8s from '@kubernetes/client-node';
+import { toolVersions } from '../../src/binaries.ts';
 import { createCertificateAuthority, issueCertificate } from '../../src/certs.ts';
 import { serviceImage, vaultAgentImage } from '../../src/cluster/images.ts';
 import {
@@ -320,7 +321,7 @@ describe('the injector’s other modes on a real node', () => {
     // It is Vault's own agent that ran, with the config the webhook generated.
     const initLog = await podLog(env, namespace, name, 'vault-agent-init');
     expect(initLog).toContain('Vault Agent started');
-    expect(initLog).toContain('/home/vault/config.json');
+    expect(initLog).toContain(`Version: Vault ${toolVersions().VAULT_VERSION}`);
 
     await waitForPrint(env, namespace, name, 'password=vault-agent-first\n', 'the app printing the first password');
     await kvSecret('vault-kind', 'vault-agent-second');
