@@ -1,86 +1,36 @@
 // auth-type cert end to end: certificate auth needs Vault over TLS (the client certificate is the
-// credential, presented in the handshake), and the shared stack's Vault listens on plain HTTP. So this
-// test runs the stack's own Vault binary once more in dev mode with -dev-tls, and the agent (as a
-// process, with the config the webhook injects) logs in to it with a client certificate.
-import { spawn, type ChildProcess } from 'node:child_process';
+// credential, presented in the handshake), so the agent (as a process, with the config the webhook
+// injects) logs in through the stack's Vault TLS listener (handle vault.tls) with a client certificate.
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { V1Container } from '@kubernetes/client-node';
-import { VaultClient } from '@vaultbridge/core';
-import { binaryPath, createCertificateAuthority, freeLoopbackPort, issueCertificate } from '@vaultbridge/testenv';
+import { createCertificateAuthority, issueCertificate, sharedStack } from '@vaultbridge/testenv';
 import { decide } from '@vaultbridge/injector';
 import { AGENT_CONFIG_ENV } from '../src/contract/index.ts';
 import { pod } from './support/pods.ts';
 
 const AGENT_CLI = path.join(import.meta.dirname, '../src/cli/agent.ts');
-
-let vault: ChildProcess;
-let address: string;
-let certDir: string;
-let admin: VaultClient;
-
-beforeAll(async () => {
-  certDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vault-dev-tls-'));
-  const port = await freeLoopbackPort();
-  address = `https://127.0.0.1:${port}`;
-  vault = spawn(
-    binaryPath('vault'),
-    [
-      'server',
-      '-dev',
-      '-dev-tls',
-      `-dev-tls-cert-dir=${certDir}`,
-      '-dev-root-token-id=root',
-      `-dev-listen-address=127.0.0.1:${port}`,
-      '-dev-no-store-token',
-    ],
-    {
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: certDir,
-        VAULT_LOG_LEVEL: 'warn',
-        GODEBUG: 'x509negativeserial=1',
-      },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
-  let stderr = '';
-  vault.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  for (let attempt = 0; ; attempt++) {
-    if (fs.existsSync(path.join(certDir, 'vault-ca.pem'))) {
-      try {
-        admin = new VaultClient({
-          address,
-          token: 'root',
-          tls: { caFile: path.join(certDir, 'vault-ca.pem') },
-          maxRetries: 0,
-          timeoutMs: 2000,
-        });
-        await admin.read('sys/health');
-        break;
-      } catch {
-        // not listening yet
-      }
-    }
-    if (attempt > 150 || vault.exitCode !== null) throw new Error(`the TLS Vault did not start:\n${stderr}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}, 60_000);
-
-afterAll(() => {
-  vault?.kill('SIGTERM');
-});
+const stack = sharedStack();
 
 test('auth-type cert: the agent logs in with its TLS client certificate and renders; a certificate of another CA is refused', async () => {
   const clientCa = await createCertificateAuthority('agent-clients');
   const otherCa = await createCertificateAuthority('someone-else');
   const good = await issueCertificate(clientCa, { commonName: 'web', usage: 'client' });
   const stranger = await issueCertificate(otherCa, { commonName: 'web', usage: 'client' });
-  await admin.write('sys/policy/web', { policy: 'path "secret/data/web" { capabilities = ["read"] }' });
-  await admin.write('secret/data/web', { data: { username: 'cert-user' } });
-  await admin.write('sys/auth/cert', { type: 'cert' });
-  await admin.write('auth/cert/certs/web', { certificate: clientCa.certPem, token_policies: ['web'], token_ttl: '1h' });
+  const tls = stack.handle.vault.tls;
+  if (!tls) throw new Error('the stack runs no TLS listener for Vault (VAULTBRIDGE_USE_EXISTING has none)');
+  const name = stack.uniqueName('cert');
+  const admin = stack.vaultAdmin;
+  await stack.writePolicy(name, `path "secret/data/${name}" { capabilities = ["read"] }`);
+  await admin.write(`secret/data/${name}`, { data: { username: 'cert-user' } });
+  await admin.write(`sys/auth/${name}`, { type: 'cert' });
+  await admin.write(`auth/${name}/certs/web`, {
+    certificate: clientCa.certPem,
+    token_policies: [name],
+    token_ttl: '1h',
+  });
 
   // As a pod with a tls-secret at /vault/tls would be configured.
   const decision = decide(
@@ -88,17 +38,17 @@ test('auth-type cert: the agent logs in with its TLS client certificate and rend
       'agent-pre-populate-only': 'true',
       role: '',
       'auth-type': 'cert',
-      'auth-path': 'auth/cert',
+      'auth-path': `auth/${name}`,
       'auth-config-name': 'web',
       'tls-secret': 'vault-client-tls',
       'ca-cert': '/vault/tls/ca.crt',
       'client-cert': '/vault/tls/tls.crt',
       'client-key': '/vault/tls/tls.key',
-      'agent-inject-secret-web': 'secret/data/web',
+      'agent-inject-secret-web': `secret/data/${name}`,
       'agent-inject-template-web': 'user={{secret "username"}}\n',
     }),
     'app',
-    { vaultAddress: address },
+    { vaultAddress: tls.addr },
   );
   if (decision.kind !== 'inject')
     throw new Error(`expected an injection, got ${decision.kind}: ${'message' in decision ? decision.message : ''}`);
@@ -108,7 +58,7 @@ test('auth-type cert: the agent logs in with its TLS client certificate and rend
   const runWith = async (certificate: { certPem: string; keyPem: string }) => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-cert-'));
     fs.mkdirSync(path.join(root, 'vault/tls'), { recursive: true });
-    fs.copyFileSync(path.join(certDir, 'vault-ca.pem'), path.join(root, 'vault/tls/ca.crt'));
+    fs.writeFileSync(path.join(root, 'vault/tls/ca.crt'), tls.caPem);
     fs.writeFileSync(path.join(root, 'vault/tls/tls.crt'), certificate.certPem);
     fs.writeFileSync(path.join(root, 'vault/tls/tls.key'), certificate.keyPem, { mode: 0o600 });
     // The service-account token is mounted in every pod; certificate auth does not read it.
@@ -142,5 +92,5 @@ test('auth-type cert: the agent logs in with its TLS client certificate and rend
   const refused = await runWith(stranger);
   expect(refused.code).not.toBe(0);
   expect(refused.output).toContain('certificate login to Vault as role');
-  expect(refused.output).toContain('at auth/cert failed');
+  expect(refused.output).toContain(`at auth/${name} failed`);
 }, 120_000);
