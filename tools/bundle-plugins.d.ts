@@ -3,3 +3,5 @@ import type { Plugin } from 'esbuild';
 export declare const builtinsAsRequire: Plugin;
 /** axios without its import-time reads of fetch, Request, Response and FormData, which load Node's undici (bundle-plugins.js). */
 export declare const axiosWithoutUndici: Plugin;
+/** A dependency's large JSON file bundled as JSON.parse of a string, not as an object literal (bundle-plugins.js). */
+export declare const jsonAsParse: Plugin;
