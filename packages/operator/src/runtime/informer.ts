@@ -6,6 +6,7 @@ import {
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import { backoffDelay, type Logger } from '@vaultbridge/core';
+import { cacheStrings } from './intern.ts';
 
 export interface WatchOptions<T extends KubernetesObject, Raw extends KubernetesObject = T> {
   kubeConfig: KubeConfig;
@@ -36,7 +37,7 @@ const HEALTHY_RUN_MS = 60_000;
  * without managedFields leaves the server's unchanged (the API server keeps them when a request omits them).
  * The metadata is rebuilt rather than `delete`d from: a delete turns V8's object into a hash table
  * (dictionary mode), ~600 bytes more per cached object than the fields it holds (heap snapshot at 10,000
- * objects, README "Memory (issue 14)").
+ * objects, README "Memory (issue 14)"). Its string values are interned (runtime/intern.ts).
  */
 export function trimForCache<T extends KubernetesObject>(object: T): T {
   const metadata = object.metadata;
@@ -44,7 +45,8 @@ export function trimForCache<T extends KubernetesObject>(object: T): T {
     const { managedFields: _dropped, ...rest } = metadata;
     object.metadata = rest;
   }
-  return object;
+  // Repeated values (namespace, kind, condition reasons, timestamps) as one copy each (runtime/intern.ts).
+  return cacheStrings.internValues(object);
 }
 
 /** client-node's Watch, transforming each event's object (trimForCache by default) before the informer stores it. */

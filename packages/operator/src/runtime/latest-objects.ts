@@ -2,6 +2,8 @@
 // its own write, so a reconcile reads its object from memory instead of the API server. An object
 // read from here is a copy: a controller changing it cannot corrupt what the next reconcile reads.
 
+import { cacheStrings } from './intern.ts';
+
 interface Versioned {
   metadata?: { resourceVersion?: string; managedFields?: unknown };
 }
@@ -51,7 +53,7 @@ export class LatestObjects<T extends Versioned> {
     const next = object.metadata?.resourceVersion;
     const known = current.metadata?.resourceVersion;
     if (next !== undefined && next === known) return;
-    if (notOlder(next, known)) this.objects.set(key, withoutManagedFields(object));
+    if (notOlder(next, known)) this.objects.set(key, cacheStrings.internValues(withoutManagedFields(object)));
   }
 
   /** Every key with its stored version (read-only looks, as peek). */

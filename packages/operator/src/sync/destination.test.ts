@@ -105,7 +105,6 @@ test('the cache keeps a MAC instead of the data, and planWrite compares it with 
     metadata: {
       name: 'app',
       namespace: 'ns',
-      uid: 'secret-uid',
       resourceVersion: '42',
       labels: written.metadata?.labels,
       annotations: {},

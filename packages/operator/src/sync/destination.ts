@@ -3,6 +3,7 @@ import type { V1ObjectMeta, V1OwnerReference, V1Secret } from '@kubernetes/clien
 import { goJson, goJsonMember } from '@vaultbridge/core';
 import type { Destination, Transformation } from '../api/sync-target.ts';
 import { secretMac } from './hmac.ts';
+import { cacheStrings } from '../runtime/intern.ts';
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY = 'vaultbridge-operator';
@@ -136,10 +137,7 @@ export function isOwnedBy(secret: ExistingSecret, owner: Owner): boolean {
  * user's metadata is sent back) reads it from the API server.
  */
 export interface CachedSecret {
-  metadata: Pick<
-    V1ObjectMeta,
-    'name' | 'namespace' | 'uid' | 'resourceVersion' | 'labels' | 'annotations' | 'ownerReferences'
-  >;
+  metadata: Pick<V1ObjectMeta, 'name' | 'namespace' | 'resourceVersion' | 'labels' | 'annotations' | 'ownerReferences'>;
   type?: string;
   data?: undefined;
   /** secretMac(operator key, data) of the Secret as the API server sent it. */
@@ -155,15 +153,15 @@ export function isCachedSecret(secret: ExistingSecret): secret is CachedSecret {
 
 /**
  * The cache's summary of a Secret, built as a new object of one fixed shape (V8 shares one hidden class
- * for all of them; the parsed Secret, its data and every field not listed here become garbage).
+ * for all of them; the parsed Secret, its data and every field not listed here become garbage), its
+ * repeated strings (namespace, label values, owner kind and apiVersion) interned.
  */
 export function toCachedSecret(macKey: Buffer, secret: V1Secret): CachedSecret {
   const metadata = secret.metadata ?? {};
-  return {
+  return cacheStrings.internValues({
     metadata: {
       name: metadata.name,
       namespace: metadata.namespace,
-      uid: metadata.uid,
       resourceVersion: metadata.resourceVersion,
       labels: metadata.labels,
       annotations: metadata.annotations,
@@ -171,7 +169,7 @@ export function toCachedSecret(macKey: Buffer, secret: V1Secret): CachedSecret {
     },
     type: secret.type,
     dataMac: secretMac(macKey, secret.data ?? {}),
-  };
+  });
 }
 
 /** The MAC (the operator's key) of an existing destination's data. */
