@@ -34,9 +34,9 @@ import {
   SecretDataError,
   transformSecretData,
   type ExistingSecret,
+  type Owner,
   type TemplateContext,
 } from '../sync/destination.ts';
-import type { Owner } from '../sync/destination.ts';
 import type { Transformation } from '../api/sync-target.ts';
 import { secretMac } from '../sync/hmac.ts';
 import type { OwnWrites } from '../sync/own-writes.ts';
