@@ -1,14 +1,9 @@
 // Starts the operator: the shared parts (Vault clients, MAC key, events, restarts), then one informer and
 // one work queue per row of the kind table (api/kind-table.ts, kinds.ts), and the destination Secret watch.
 // `startOperator` is what the CLI and the tests run.
+import { CustomObjectsApi, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
 import {
-  CoreV1Api,
-  CustomObjectsApi,
-  type KubeConfig,
-  type KubernetesListObject,
-  type V1Secret,
-} from '@kubernetes/client-node';
-import {
+  KubeHttp,
   loadOrCreateSecretKey,
   reuseKubeConnections,
   withKubeRequestDeadline,
@@ -100,7 +95,6 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   // Every API call also gets a deadline: a hung API server must not hold a reconcile slot for ever.
   const kubeConfig = withKubeRequestDeadline(reuseKubeConnections(options.kubeConfig), KUBE_REQUEST_DEADLINE_MS);
   const custom = kubeConfig.makeApiClient(CustomObjectsApi);
-  const core = kubeConfig.makeApiClient(CoreV1Api);
   // Two operators on the same objects would fight over every Secret: VSO must be gone first.
   let vsoMacKey: Buffer | undefined;
   if (options.serveVsoApiGroup) {
@@ -199,6 +193,11 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     transformations: (namespace, name) => stores.SecretTransformation.get(`${namespace}/${name}`),
     ...(options.runtimePodUid ? { runtimePodUid: options.runtimePodUid } : {}),
   };
+  // The informers' lists and watches: one socket per watch, kept apart from the writes' pool.
+  const watchHttp = KubeHttp.fromKubeConfig(kubeConfig, {
+    maxSockets: table.length + 1,
+    maxFreeSockets: table.length + 1,
+  });
   // One informer and one work queue per row of the kind table, run by the row's controller.
   const watchKind = (definition: (typeof table)[number]) => {
     const { kind, group, version, plural } = definition;
@@ -213,11 +212,9 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     // The newest version seen (informer or our own writes): updates are compared with it, and reconciles read it.
     const seen = stores[kind] as LatestObjects<WatchedObject>;
     const informer = new RestartingInformer<WatchedObject>({
-      kubeConfig,
+      kube: watchHttp,
       logger,
       path: `/apis/${group}/${version}/${plural}`,
-      list: async () =>
-        (await custom.listClusterCustomObject({ group, version, plural })) as KubernetesListObject<WatchedObject>,
       onAdd: (object) => {
         const key = keyOf(object.metadata.namespace, object.metadata.name);
         seen.observe(key, object);
@@ -260,11 +257,10 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   };
   // The cache keeps each Secret's data MAC, not its data (CachedSecret): drift is a MAC comparison.
   const destinations = new RestartingInformer<CachedSecret, V1Secret>({
-    kubeConfig,
+    kube: watchHttp,
     logger,
     path: '/api/v1/secrets',
     labelSelector: MANAGED_SELECTOR,
-    list: () => core.listSecretForAllNamespaces({ labelSelector: MANAGED_SELECTOR }),
     transform: (secret) => toCachedSecret(macKey, secret),
     onUpdate: (secret) => {
       const owner = ownerOf(secret);
@@ -308,6 +304,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
       // Restarts already scheduled still happen: the secrets they follow are written.
       await restarts.flushNow();
       await clients.stop();
+      watchHttp.close();
       logger.info('operator stopped');
     },
   };

@@ -17,6 +17,7 @@ export { loadOrCreateSecretKey, type SecretKeyOptions } from './secret-key.ts';
 export {
   KubeHttp,
   KubeApiError,
+  KubeWatchIdleError,
   KUBE_HTTP_DEADLINE_MS,
   inClusterCredentials,
   inClusterNamespace,
@@ -26,4 +27,6 @@ export {
   type KubeCredentials,
   type KubeHttpOptions,
   type KubeRequestOptions,
+  type KubeWatchOptions,
 } from './kube-http.ts';
+export { WatchLineParser, WatchStreamError, type WatchEvent, type WatchEventType } from './watch-stream.ts';

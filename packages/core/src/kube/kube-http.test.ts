@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { KubeConfigError } from './errors.ts';
-import { inClusterCredentials, KubeApiError, KubeHttp, serviceAccountDir } from './kube-http.ts';
+import { inClusterCredentials, KubeApiError, KubeHttp, KubeWatchIdleError, serviceAccountDir } from './kube-http.ts';
 
 function serviceAccountRoot(token: string, ca = 'ca-pem'): string {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kube-http-'));
@@ -121,6 +121,85 @@ describe('KubeHttp requests', () => {
   test('a call the API server never answers fails at the deadline, naming it', async () => {
     const kube = client(300);
     await expect(kube.get('/hang')).rejects.toThrow('GET /hang: no answer from the API server within 300 ms');
+    kube.close();
+  });
+});
+
+// The transport of a watch; the informer's behaviour on the real API server is in the operator's tests.
+describe('KubeHttp watches', () => {
+  let server: http.Server;
+  let port: number;
+
+  beforeAll(async () => {
+    server = http.createServer((request, response) => {
+      if (request.url?.startsWith('/gone')) {
+        response.writeHead(410, { 'Content-Type': 'application/json' });
+        response.end(JSON.stringify({ kind: 'Status', code: 410, reason: 'Expired', message: 'too old' }));
+        return;
+      }
+      response.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
+      response.flushHeaders();
+      if (request.url?.startsWith('/silent')) return; // headers, then nothing
+      const events = `${JSON.stringify({ type: 'ADDED', object: { metadata: { name: 'a' } } })}\n${JSON.stringify({
+        type: 'BOOKMARK',
+        object: { metadata: { resourceVersion: '7' } },
+      })}\n`;
+      // Cut mid-line, the rest 50 ms later: the client must join them.
+      response.write(events.slice(0, 30));
+      setTimeout(() => response.end(events.slice(30)), 50);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  const client = () => new KubeHttp(async () => ({ server: `http://127.0.0.1:${port}`, headers: {} }));
+
+  test('delivers each event as its line completes and resolves when the server ends the body', async () => {
+    const kube = client();
+    const types: string[] = [];
+    await kube.watch('/events?watch=1', (event) => types.push(event.type), { idleTimeoutMs: 5000 });
+    kube.close();
+    expect(types).toEqual(['ADDED', 'BOOKMARK']);
+  });
+
+  test('a refused watch (410) is a KubeApiError with its status and reason', async () => {
+    const kube = client();
+    const error = await kube.watch('/gone?watch=1', () => undefined, { idleTimeoutMs: 5000 }).catch((e: unknown) => e);
+    kube.close();
+    expect(error).toBeInstanceOf(KubeApiError);
+    expect([(error as KubeApiError).status, (error as KubeApiError).reason]).toEqual([410, 'Expired']);
+  });
+
+  test('no byte for the idle timeout ends the watch with KubeWatchIdleError; an abort ends it at once', async () => {
+    const kube = client();
+    await expect(kube.watch('/silent?watch=1', () => undefined, { idleTimeoutMs: 300 })).rejects.toBeInstanceOf(
+      KubeWatchIdleError,
+    );
+    const controller = new AbortController();
+    const watching = kube.watch('/silent?watch=1', () => undefined, {
+      idleTimeoutMs: 60_000,
+      signal: controller.signal,
+    });
+    setTimeout(() => controller.abort(new Error('stopped')), 100);
+    await expect(watching).rejects.toThrow('stopped');
+    kube.close();
+  });
+
+  test('what the event handler throws ends the watch with that error', async () => {
+    const kube = client();
+    const failing = kube.watch(
+      '/events?watch=1',
+      () => {
+        throw new Error('handler says no');
+      },
+      { idleTimeoutMs: 5000 },
+    );
+    await expect(failing).rejects.toThrow('handler says no');
     kube.close();
   });
 });

@@ -16,6 +16,7 @@ import tls from 'node:tls';
 import { HttpProxyAgent, HttpsProxyAgent } from 'hpagent';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { KubeConfigError, KubeError } from './errors.ts';
+import { WatchLineParser, type WatchEvent } from './watch-stream.ts';
 
 /** Where client-node's in-cluster config finds the pod's service account (the same paths). */
 export const serviceAccountDir = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -64,6 +65,21 @@ export interface KubeRequestOptions {
   /** Default application/json; patches name their strategy (application/merge-patch+json, application/json-patch+json). */
   contentType?: string;
   /** Aborts the call earlier than the deadline. */
+  signal?: AbortSignal;
+}
+
+/** A watch that received no byte (event, bookmark or header) for its idle timeout: the connection is presumed dead. */
+export class KubeWatchIdleError extends KubeError {
+  override readonly code = 'KUBE_WATCH_IDLE';
+}
+
+export interface KubeWatchOptions {
+  /**
+   * No byte for this long ends the watch with KubeWatchIdleError. A watch has no total deadline (the
+   * API server ends it at its timeoutSeconds); this is what bounds a half-open connection.
+   */
+  idleTimeoutMs: number;
+  /** Ends the watch (the promise rejects with the abort reason). */
   signal?: AbortSignal;
 }
 
@@ -280,6 +296,107 @@ export class KubeHttp {
     }
     if (status >= 200 && status < 300) return parsed as T;
     throw new KubeApiError(method, path, status, parsed);
+  }
+
+  /**
+   * Streams a watch (`path` with `watch=1`): `onEvent` gets each event as its line completes. Resolves when
+   * the API server ends the body (its timeoutSeconds), rejects with KubeApiError for a non-2xx answer
+   * (410 Gone: the resourceVersion is too old), KubeWatchIdleError when no byte came for the idle timeout,
+   * WatchStreamError for a line that is not an event, or what `onEvent` threw (the request is closed then).
+   */
+  async watch(path: string, onEvent: (event: WatchEvent) => void, options: KubeWatchOptions): Promise<void> {
+    const credentials = await this.credentials();
+    const url = new URL(`${credentials.server.replace(/\/+$/, '')}${path}`);
+    const secure = url.protocol === 'https:';
+    const headers: http.OutgoingHttpHeaders = { ...credentials.headers, Accept: 'application/json' };
+    await new Promise<void>((resolve, reject) => {
+      let settled = false;
+      let idle: NodeJS.Timeout | undefined;
+      const finish = (error?: unknown): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(idle);
+        options.signal?.removeEventListener('abort', onAbort);
+        if (error === undefined) resolve();
+        else {
+          request.destroy();
+          reject(error instanceof Error ? error : new KubeError(String(error)));
+        }
+      };
+      const onAbort = (): void => finish(options.signal?.reason ?? new KubeError(`GET ${path}: aborted`));
+      const touch = (): void => {
+        clearTimeout(idle);
+        idle = setTimeout(
+          () =>
+            finish(new KubeWatchIdleError(`GET ${path}: no byte from the API server in ${options.idleTimeoutMs} ms`)),
+          options.idleTimeoutMs,
+        );
+      };
+      const request = (secure ? https : http).request(
+        {
+          method: 'GET',
+          hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+          port: url.port,
+          path: `${url.pathname}${url.search}`,
+          headers,
+          agent: this.agentFor(credentials, secure),
+          ...(credentials.auth ? { auth: credentials.auth } : {}),
+        },
+        (response) => {
+          touch();
+          const status = response.statusCode ?? 0;
+          if (status < 200 || status >= 300) {
+            // A refused watch answers a Status (small); read it for its reason.
+            const chunks: Buffer[] = [];
+            response.on('data', (chunk: Buffer) => chunks.push(chunk));
+            response.on('end', () => {
+              let answer: unknown;
+              try {
+                answer = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+              } catch {
+                answer = undefined;
+              }
+              finish(new KubeApiError('GET', path, status, answer));
+            });
+            response.on('error', finish);
+            return;
+          }
+          const parser = new WatchLineParser();
+          const deliver = (events: WatchEvent[]): boolean => {
+            try {
+              for (const event of events) onEvent(event);
+              return true;
+            } catch (error) {
+              finish(error);
+              return false;
+            }
+          };
+          response.on('data', (chunk: Buffer) => {
+            if (settled) return;
+            touch();
+            try {
+              deliver(parser.push(chunk));
+            } catch (error) {
+              finish(error);
+            }
+          });
+          response.on('end', () => {
+            if (settled) return;
+            try {
+              if (deliver(parser.end())) finish();
+            } catch (error) {
+              finish(error);
+            }
+          });
+          response.on('error', finish);
+        },
+      );
+      request.on('error', finish);
+      if (options.signal?.aborted) return onAbort();
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      touch();
+      request.end();
+    });
   }
 
   /** Closes the kept-alive sockets (idle ones would otherwise hold a process open only until they time out). */
