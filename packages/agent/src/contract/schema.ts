@@ -4,7 +4,7 @@
 
 import path from 'node:path/posix';
 import { ConfigError, NO_GIVEN_VALUE, parseConfig } from '@vaultbridge/core';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { expandAgentConfig } from './encode.ts';
 import { AGENT_CONFIG_VERSION } from './env.ts';
 import { AUTH_TYPES, type AgentConfig } from './types.ts';
@@ -32,10 +32,12 @@ export class AgentConfigError extends Error {
 
 // The contract the agent accepts, every field of AgentConfig, once. `satisfies` below makes the compiler
 // hold the schema and the type together: a field added to one and not the other does not build.
+// zod/mini, not zod: the same checks and messages, and the bundle keeps only the zod code these call
+// (full zod's classes and locales were ~0.65 MiB of code kept at start; README, "Memory footprint").
 const given = { params: NO_GIVEN_VALUE };
 
 const text = z.string({ error: 'expected text' });
-const nonEmpty = text.refine((value) => value.trim() !== '', { error: 'must not be empty' });
+const nonEmpty = text.check(z.refine((value) => value.trim() !== '', { error: 'must not be empty' }));
 
 function isCleanAbsolute(value: string): boolean {
   return (
@@ -47,25 +49,27 @@ function isCleanAbsolute(value: string): boolean {
   );
 }
 
-const absolutePath = z
-  .string({ error: 'expected a clean absolute file path without ".." (such as /vault/secrets/db)' })
-  .refine(isCleanAbsolute, { error: 'expected a clean absolute file path without ".." (such as /vault/secrets/db)' });
+const CLEAN_ABSOLUTE = 'expected a clean absolute file path without ".." (such as /vault/secrets/db)';
+const absolutePath = z.string({ error: CLEAN_ABSOLUTE }).check(z.refine(isCleanAbsolute, { error: CLEAN_ABSOLUTE }));
 
 const bool = z.boolean({ error: 'expected true or false' });
 const atLeast = (min: number) =>
-  z.number({ error: 'expected a number' }).min(min, { error: `expected at least ${min}` });
+  z.number({ error: 'expected a number' }).check(z.gte(min, { error: `expected at least ${min}` }));
 const wholeAtLeast = (min: number) =>
-  z.int({ error: 'expected a whole number' }).min(min, { error: `expected at least ${min}` });
+  z.int({ error: 'expected a whole number' }).check(z.gte(min, { error: `expected at least ${min}` }));
 const oneOf = <const T extends readonly [string, ...string[]]>(choices: T) =>
   z.enum(choices, { error: `expected one of ${choices.join(', ')}` });
 
 /** `127.0.0.1:8200`: the agent only listens on what the webhook wrote, always host:port. */
-const listenerAddress = z.string({ error: 'expected host:port such as 127.0.0.1:8200' }).refine(
-  (value) => {
-    const match = /^(.+):(\d+)$/.exec(value);
-    return match !== null && Number(match[2]) <= 65_535;
-  },
-  { error: 'expected host:port such as 127.0.0.1:8200' },
+const LISTENER_ADDRESS = 'expected host:port such as 127.0.0.1:8200';
+const listenerAddress = z.string({ error: LISTENER_ADDRESS }).check(
+  z.refine(
+    (value) => {
+      const match = /^(.+):(\d+)$/.exec(value);
+      return match !== null && Number(match[2]) <= 65_535;
+    },
+    { error: LISTENER_ADDRESS },
+  ),
 );
 const listener = z.object({ listenerAddress }, { error: 'expected a mapping with listenerAddress' });
 
@@ -75,20 +79,22 @@ const features = z.array(oneOf(['auto-auth', 'caching', 'templating'] as const),
 
 const vaultSchema = z.object(
   {
-    address: nonEmpty.refine((value) => /^(https?:\/\/[^/]+|unix:\/\/\/.+)/.test(value), {
-      error: 'expected a URL like https://vault:8200',
-    }),
-    namespace: text.optional(),
-    proxyAddress: text.optional(),
-    caCert: absolutePath.optional(),
-    caPath: absolutePath.optional(),
-    caCertPem: text.optional(),
-    clientCert: absolutePath.optional(),
-    clientKey: absolutePath.optional(),
+    address: nonEmpty.check(
+      z.refine((value) => /^(https?:\/\/[^/]+|unix:\/\/\/.+)/.test(value), {
+        error: 'expected a URL like https://vault:8200',
+      }),
+    ),
+    namespace: z.optional(text),
+    proxyAddress: z.optional(text),
+    caCert: z.optional(absolutePath),
+    caPath: z.optional(absolutePath),
+    caCertPem: z.optional(text),
+    clientCert: z.optional(absolutePath),
+    clientKey: z.optional(absolutePath),
     tlsSkipVerify: bool,
-    tlsServerName: text.optional(),
-    maxRetries: wholeAtLeast(0).optional(),
-    timeoutMs: atLeast(1).optional(),
+    tlsServerName: z.optional(text),
+    maxRetries: z.optional(wholeAtLeast(0)),
+    timeoutMs: z.optional(atLeast(1)),
   },
   { error: 'expected a mapping' },
 );
@@ -98,114 +104,124 @@ const authSchema = z
     {
       type: oneOf(AUTH_TYPES),
       mountPath: nonEmpty,
-      role: nonEmpty.optional(),
+      role: z.optional(nonEmpty),
       serviceAccountTokenPath: absolutePath,
       config: z.record(z.string(), text, { error: 'expected a mapping of text' }),
-      minBackoffMs: atLeast(0).optional(),
-      maxBackoffMs: atLeast(0).optional(),
+      minBackoffMs: z.optional(atLeast(0)),
+      maxBackoffMs: z.optional(atLeast(0)),
       exitOnError: bool,
     },
     { error: 'expected a mapping' },
   )
-  .superRefine((auth, context) => {
-    if ((auth.type === 'kubernetes' || auth.type === 'jwt') && auth.role === undefined) {
-      const method = auth.type === 'jwt' ? 'JWT' : 'Kubernetes';
-      context.addIssue({
-        code: 'custom',
-        path: ['role'],
-        message: `missing: ${method} auth needs a Vault role; set the vault.hashicorp.com/role annotation`,
-        ...given,
-      });
-    }
-    if (auth.type !== 'approle') return;
-    const roleIdFile = auth.config.role_id_file_path;
-    if (roleIdFile === undefined) {
-      context.addIssue({
-        code: 'custom',
-        path: ['config', 'role_id_file_path'],
-        message:
-          'missing: AppRole auth needs the file holding the role_id (vault.hashicorp.com/auth-config-role-id-file-path)',
-        ...given,
-      });
-    }
-    for (const key of ['role_id_file_path', 'secret_id_file_path'] as const) {
-      const file = auth.config[key];
-      if (file !== undefined && !isCleanAbsolute(file)) {
+  .check(
+    z.superRefine((auth, context) => {
+      if ((auth.type === 'kubernetes' || auth.type === 'jwt') && auth.role === undefined) {
+        const method = auth.type === 'jwt' ? 'JWT' : 'Kubernetes';
         context.addIssue({
           code: 'custom',
-          path: ['config', key],
-          message: `expected a clean absolute file path without ".." (such as /vault/secrets/db), got "${file}"`,
+          path: ['role'],
+          message: `missing: ${method} auth needs a Vault role; set the vault.hashicorp.com/role annotation`,
           ...given,
         });
       }
-    }
-  });
+      if (auth.type !== 'approle') return;
+      const roleIdFile = auth.config.role_id_file_path;
+      if (roleIdFile === undefined) {
+        context.addIssue({
+          code: 'custom',
+          path: ['config', 'role_id_file_path'],
+          message:
+            'missing: AppRole auth needs the file holding the role_id (vault.hashicorp.com/auth-config-role-id-file-path)',
+          ...given,
+        });
+      }
+      for (const key of ['role_id_file_path', 'secret_id_file_path'] as const) {
+        const file = auth.config[key];
+        if (file !== undefined && !isCleanAbsolute(file)) {
+          context.addIssue({
+            code: 'custom',
+            path: ['config', key],
+            message: `${CLEAN_ABSOLUTE}, got "${file}"`,
+            ...given,
+          });
+        }
+      }
+    }),
+  );
 
 const secretSchema = z
   .object(
     {
       name: nonEmpty,
-      path: nonEmpty.optional(),
-      template: text.optional(),
-      templateFile: absolutePath.optional(),
+      path: z.optional(nonEmpty),
+      template: z.optional(text),
+      templateFile: z.optional(absolutePath),
       defaultTemplate: oneOf(['map', 'json'] as const),
       destination: absolutePath,
-      volume: absolutePath.optional(),
-      perms: wholeAtLeast(0).max(0o7777, { error: 'expected at most 4095 (0o7777)' }).optional(),
-      command: nonEmpty.optional(),
+      volume: z.optional(absolutePath),
+      perms: z.optional(wholeAtLeast(0).check(z.lte(0o7777, { error: 'expected at most 4095 (0o7777)' }))),
+      command: z.optional(nonEmpty),
       leftDelimiter: nonEmpty,
       rightDelimiter: nonEmpty,
       errorOnMissingKey: bool,
-      templateEngine: oneOf(['go', 'handlebars'] as const).optional(),
-      env: z
-        .string()
-        .regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, { error: 'expected an environment variable name such as DB_PASSWORD' })
-        .optional(),
+      templateEngine: z.optional(oneOf(['go', 'handlebars'] as const)),
+      env: z.optional(
+        z.string().check(
+          z.regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, {
+            error: 'expected an environment variable name such as DB_PASSWORD',
+          }),
+        ),
+      ),
     },
     { error: 'expected a mapping' },
   )
-  .superRefine((secret, context) => {
-    if (secret.path === undefined && secret.template === undefined && secret.templateFile === undefined) {
-      context.addIssue({
-        code: 'custom',
-        path: ['path'],
-        message: 'missing: a secret needs a Vault path (agent-inject-secret-<name>) or a template',
-        ...given,
-      });
-    }
-    if (secret.volume !== undefined && !secret.destination.startsWith(`${secret.volume}/`)) {
-      context.addIssue({
-        code: 'custom',
-        path: ['volume'],
-        message: `the destination ${secret.destination} is not inside the volume ${secret.volume}`,
-        ...given,
-      });
-    }
-  });
+  .check(
+    z.superRefine((secret, context) => {
+      if (secret.path === undefined && secret.template === undefined && secret.templateFile === undefined) {
+        context.addIssue({
+          code: 'custom',
+          path: ['path'],
+          message: 'missing: a secret needs a Vault path (agent-inject-secret-<name>) or a template',
+          ...given,
+        });
+      }
+      if (secret.volume !== undefined && !secret.destination.startsWith(`${secret.volume}/`)) {
+        context.addIssue({
+          code: 'custom',
+          path: ['volume'],
+          message: `the destination ${secret.destination} is not inside the volume ${secret.volume}`,
+          ...given,
+        });
+      }
+    }),
+  );
 
-const secretsSchema = z.array(secretSchema, { error: 'expected a list' }).superRefine((secrets, context) => {
-  const destinations = new Map<string, number>();
-  secrets.forEach((secret, index) => {
-    const clash = destinations.get(secret.destination);
-    if (clash !== undefined) {
-      context.addIssue({
-        code: 'custom',
-        path: [index, 'destination'],
-        message: `${secret.destination} is also the destination of secrets.${clash}`,
-        ...given,
-      });
-    }
-    destinations.set(secret.destination, index);
-  });
-});
+const secretsSchema = z.array(secretSchema, { error: 'expected a list' }).check(
+  z.superRefine((secrets, context) => {
+    const destinations = new Map<string, number>();
+    secrets.forEach((secret, index) => {
+      const clash = destinations.get(secret.destination);
+      if (clash !== undefined) {
+        context.addIssue({
+          code: 'custom',
+          path: [index, 'destination'],
+          message: `${secret.destination} is also the destination of secrets.${clash}`,
+          ...given,
+        });
+      }
+      destinations.set(secret.destination, index);
+    });
+  }),
+);
 
-// A hand-written file may use any spelling Vault accepts (`notice`, `warning`, `err`).
-const logLevelSchema = z.preprocess(
-  (value) => {
+// A hand-written file may use any spelling Vault accepts (`notice`, `warning`, `err`): the spelling is
+// mapped to the agent's level first, and anything else is left for the enum to refuse.
+const logLevelSchema = z.pipe(
+  z.transform((value: unknown) => {
     if (typeof value !== 'string') return value;
     const level = parseAgentLogLevel(value);
     return typeof level === 'string' ? level : value;
-  },
+  }),
   oneOf(['trace', 'debug', 'info', 'warn', 'error'] as const),
 );
 
@@ -223,77 +239,81 @@ export const agentConfigSchema = z
       templateConfig: z.object(
         {
           exitOnRetryFailure: bool,
-          staticSecretRenderIntervalMs: atLeast(1).optional(),
-          maxConnectionsPerHost: wholeAtLeast(0).optional(),
-          leaseRenewalThreshold: atLeast(0)
-            .max(1, { error: 'expected a fraction from 0 to 1, such as 0.9' })
-            .optional(),
+          staticSecretRenderIntervalMs: z.optional(atLeast(1)),
+          maxConnectionsPerHost: z.optional(wholeAtLeast(0)),
+          leaseRenewalThreshold: z.optional(
+            atLeast(0).check(z.lte(1, { error: 'expected a fraction from 0 to 1, such as 0.9' })),
+          ),
         },
         { error: 'expected a mapping' },
       ),
       pidFile: absolutePath,
-      readyFile: absolutePath.optional(),
-      envFile: absolutePath.optional(),
-      execWrapper: absolutePath.optional(),
-      revokeOnShutdown: z
-        .object({ graceSeconds: atLeast(0) }, { error: 'expected a mapping with graceSeconds' })
-        .optional(),
-      cache: z
-        .object(
+      readyFile: z.optional(absolutePath),
+      envFile: z.optional(absolutePath),
+      execWrapper: z.optional(absolutePath),
+      revokeOnShutdown: z.optional(
+        z.object({ graceSeconds: atLeast(0) }, { error: 'expected a mapping with graceSeconds' }),
+      ),
+      cache: z.optional(
+        z.object(
           {
             listenerAddress,
             useAutoAuthToken: oneOf(['true', 'false', 'force'] as const),
-            persist: z
-              .object(
+            persist: z.optional(
+              z.object(
                 { path: absolutePath, exitOnError: bool },
                 { error: 'expected a mapping with path and exitOnError' },
-              )
-              .optional(),
-            tls: z
-              .object(
+              ),
+            ),
+            tls: z.optional(
+              z.object(
                 {
                   certFile: absolutePath,
                   keyFile: absolutePath,
-                  minVersion: oneOf(['tls10', 'tls11', 'tls12', 'tls13'] as const).optional(),
+                  minVersion: z.optional(oneOf(['tls10', 'tls11', 'tls12', 'tls13'] as const)),
                 },
                 { error: 'expected a mapping with certFile and keyFile' },
-              )
-              .optional(),
+              ),
+            ),
           },
           { error: 'expected a mapping' },
-        )
-        .optional(),
-      handover: bool.optional(),
-      quit: listener.optional(),
-      metrics: listener.optional(),
+        ),
+      ),
+      handover: z.optional(bool),
+      quit: z.optional(listener),
+      metrics: z.optional(listener),
       log: z.object(
         { level: logLevelSchema, format: oneOf(['standard', 'json'] as const) },
         { error: 'expected a mapping' },
       ),
       // Vault Agent's telemetry stanza, from agent-telemetry-* (values JSON-parsed when they can be).
-      telemetry: z
-        .record(
-          z.string().min(1, { error: 'expected a telemetry option name such as prometheus_retention_time' }),
+      telemetry: z.optional(
+        z.record(
+          z
+            .string()
+            .check(z.minLength(1, { error: 'expected a telemetry option name such as prometheus_retention_time' })),
           z.json(),
           { error: 'expected a mapping' },
-        )
-        .optional(),
-      disableIdleConnections: features.optional(),
-      disableKeepAlives: features.optional(),
+        ),
+      ),
+      disableIdleConnections: z.optional(features),
+      disableKeepAlives: z.optional(features),
     },
     { error: 'expected an object' },
   )
-  .superRefine((config, context) => {
-    const index = config.secrets.findIndex((secret) => secret.env !== undefined);
-    if (index >= 0 && config.envFile === undefined) {
-      context.addIssue({
-        code: 'custom',
-        path: ['envFile'],
-        message: `missing: secrets.${index} has env, so the agent needs the env file to write`,
-        ...given,
-      });
-    }
-  }) satisfies z.ZodType<AgentConfig, unknown>;
+  .check(
+    z.superRefine((config, context) => {
+      const index = config.secrets.findIndex((secret) => secret.env !== undefined);
+      if (index >= 0 && config.envFile === undefined) {
+        context.addIssue({
+          code: 'custom',
+          path: ['envFile'],
+          message: `missing: secrets.${index} has env, so the agent needs the env file to write`,
+          ...given,
+        });
+      }
+    }),
+  ) satisfies z.ZodMiniType<AgentConfig, unknown>;
 
 // Nothing the agent configuration holds is a secret value: tokens and keys are files it names, so
 // every refused value can be shown.

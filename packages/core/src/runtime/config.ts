@@ -1,7 +1,9 @@
 // Configuration is parsed once, at the edge, into a typed value. When it is wrong, the error lists every
 // bad field by the name the user wrote (a dotted path, or the env var), what was expected and what was
 // given, so it can be fixed in one go. The given value is never shown for a field that looks secret.
-import { z } from 'zod';
+// zod's core, not zod: the schema may be a zod or a zod/mini one (the agent's config schema is zod/mini,
+// to keep full zod out of its bundle), and core's safeParse parses either.
+import { safeParse, type $ZodIssue, type $ZodRawIssue, type $ZodType, type output } from 'zod/v4/core';
 
 export interface ConfigIssue {
   /** The field as the user knows it: `vault.address`, `objects.0.objectName` or `VAULT_ADDR`. */
@@ -51,12 +53,12 @@ export interface ParseConfigOptions {
 const SECRET_NAME = /token|secret|passw|jwt|private|credential|api.?key|hmac|authorization|cookie/i;
 
 /** Parse `input` with `schema`; throws {@link ConfigError} naming every bad field. */
-export function parseConfig<Schema extends z.ZodType>(
+export function parseConfig<Schema extends $ZodType>(
   schema: Schema,
   input: unknown,
   options: ParseConfigOptions = {},
-): z.output<Schema> {
-  const result = schema.safeParse(input, { reportInput: true, error: describeIssue });
+): output<Schema> {
+  const result = safeParse(schema, input, { reportInput: true, error: describeIssue });
   if (result.success) return result.data;
   const secretFields = new Set(options.secretFields ?? []);
   const issues = result.error.issues.map((issue): ConfigIssue => {
@@ -81,11 +83,11 @@ export interface FromEnvOptions extends Omit<ParseConfigOptions, 'fieldName'> {
  * fills (`{ VAULT_ADDR: 'vault.address' }`); errors name the variable. Empty variables count as unset,
  * as Kubernetes manifests often set `value: ""` to mean "not set".
  */
-export function fromEnv<Schema extends z.ZodType>(
+export function fromEnv<Schema extends $ZodType>(
   schema: Schema,
   mapping: Readonly<Record<string, string>>,
   options: FromEnvOptions = {},
-): z.output<Schema> {
+): output<Schema> {
   const env = options.env ?? process.env;
   const input: Record<string, unknown> = {};
   const variableOf = new Map<string, string>();
@@ -132,7 +134,7 @@ const NOUNS: Record<string, string> = {
 
 // Messages in the form "expected …"; the given value is appended by parseConfig. Schemas that carry
 // their own message (`z.string({ error: '…' })`) keep it.
-function describeIssue(issue: z.core.$ZodRawIssue): string | undefined {
+function describeIssue(issue: $ZodRawIssue): string | undefined {
   switch (issue.code) {
     case 'invalid_type':
       return `expected ${NOUNS[issue.expected] ?? issue.expected}`;
@@ -176,7 +178,7 @@ function bound(origin: string, word: string, limit: number | bigint | Date, incl
 /** A custom issue (`addIssue`) whose message already says what was given, or that is about a missing field. */
 export const NO_GIVEN_VALUE = { given: false } as const;
 
-function describeGiven(issue: z.core.$ZodIssue, secret: boolean): string {
+function describeGiven(issue: $ZodIssue, secret: boolean): string {
   if (issue.code === 'unrecognized_keys' || !('input' in issue)) return '';
   if (issue.code === 'custom' && issue.params?.given === false) return '';
   if (secret)
