@@ -12,11 +12,12 @@ import {
   createProgram,
   createShutdown,
   LeaseLock,
-  loadKubeConfig,
+  loadKubeHttp,
   LOG_LEVELS,
 } from '@vaultbridge/core';
 import { addConvertCommand } from './convert/convert-command.ts';
 import { installCrds } from './install-crds.ts';
+import { KubeJson } from './runtime/kube-json.ts';
 import { startOperator, type RunningOperator } from './operator.ts';
 import { DEFAULT_SETTINGS, readOperatorSettings } from './settings.ts';
 
@@ -80,7 +81,9 @@ export function createOperatorProgram(io: CliIo, setExitCode: (code: number) => 
       const options = readOperatorSettings({ flags, env, ...(namespaceFile === undefined ? {} : { namespaceFile }) });
       const logger = createLogger({ name: 'vaultbridge-operator', level: options.logLevel });
       const shutdown = createShutdown({ logger }).listen();
-      const kubeConfig = loadKubeConfig(options.kubeconfig);
+      // In a pod: the service account, read by KubeHttp itself. client-node is imported (lazily) only to
+      // read a kubeconfig file: --kubeconfig, $KUBECONFIG or ~/.kube/config (README, "Memory (issue 14)").
+      const kube = new KubeJson(await loadKubeHttp(options.kubeconfig, KubeJson.poolOptions));
       const metrics = createMetricsRegistry({ defaultMetrics: true, defaultLabels: { service: 'operator' } });
       const health = createHealthServer({ metrics, logger });
       const { url } = await health.listen(options.healthProbeBind.port, options.healthProbeBind.host);
@@ -89,14 +92,14 @@ export function createOperatorProgram(io: CliIo, setExitCode: (code: number) => 
       shutdown.onShutdown('health close', () => health.close(), { order: 100 });
 
       if (options.installCrds) {
-        await installCrds(kubeConfig, undefined, { vsoGroup: options.serveVsoApiGroup });
+        await installCrds(kube, undefined, { vsoGroup: options.serveVsoApiGroup });
         logger.info('CRDs installed');
       }
       let operator: RunningOperator | undefined;
       health.addReadinessCheck('informers', () => operator?.ready() ?? options.leaderElect);
       const run = async (): Promise<void> => {
         operator = await startOperator({
-          kubeConfig,
+          kube,
           logger,
           operatorNamespace: options.operatorNamespace,
           concurrency: options.maxConcurrentReconciles,
@@ -110,7 +113,8 @@ export function createOperatorProgram(io: CliIo, setExitCode: (code: number) => 
       shutdown.onShutdown('operator', () => operator?.stop(), { order: 10 });
       if (options.leaderElect) {
         const lock = new LeaseLock({
-          kubeConfig,
+          // Its own pool: a renewal must not wait behind a sync's writes for one of their sockets.
+          kube: kube.http.withPool({ maxSockets: 2, maxFreeSockets: 1 }),
           namespace: options.operatorNamespace,
           name: 'vaultbridge-operator-leader',
           identity: options.podName ?? os.hostname(),

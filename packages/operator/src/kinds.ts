@@ -1,7 +1,7 @@
 // How the operator runs each kind of the kind table (api/kind-table.ts): its controller, the counter of
 // its reconciles, and what a deletion releases. startOperator makes one informer and one work queue per
 // row and wires nothing by hand; a kind in the table without a row here fails the type-check.
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeJson } from './runtime/kube-json.ts';
 import type { Logger } from '@vaultbridge/core';
 import type { KindName } from './api/kind-table.ts';
 import type { ApiGroup } from './api/common.ts';
@@ -56,7 +56,7 @@ export type KindStores = { readonly [K in KindName]: LatestObjects<KindObject<K>
 
 /** The operator's shared parts, made once by startOperator and handed to each kind's controller. */
 export interface OperatorParts {
-  kubeConfig: KubeConfig;
+  kube: KubeJson;
   logger: Logger;
   clients: VaultClientFactory;
   macKey: Buffer;

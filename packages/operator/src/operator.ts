@@ -1,15 +1,8 @@
 // Starts the operator: the shared parts (Vault clients, MAC key, events, restarts), then one informer and
 // one work queue per row of the kind table (api/kind-table.ts, kinds.ts), and the destination Secret watch.
 // `startOperator` is what the CLI and the tests run.
-import { CustomObjectsApi, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
-import {
-  KubeHttp,
-  loadOrCreateSecretKey,
-  reuseKubeConnections,
-  withKubeRequestDeadline,
-  type Logger,
-  type MetricsRegistry,
-} from '@vaultbridge/core';
+import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
+import { KubeConfigError, loadOrCreateSecretKey, type Logger, type MetricsRegistry } from '@vaultbridge/core';
 import { servedKinds, type KindName } from './api/kind-table.ts';
 import { OUR_API, VSO_API } from './api/common.ts';
 import { refuseWhileVsoRuns } from './guards/vso-running.ts';
@@ -23,6 +16,8 @@ import { VaultAddressPolicy } from './guards/vault-address.ts';
 import { KIND_WIRING, type KindStores, type OperatorParts, type WatchedObject } from './kinds.ts';
 import { EventRecorder } from './runtime/events.ts';
 import { RestartingInformer } from './runtime/informer.ts';
+import { CustomApi } from './runtime/kube-api.ts';
+import { KubeJson } from './runtime/kube-json.ts';
 import { LatestObjects } from './runtime/latest-objects.ts';
 import { WorkQueue } from './runtime/queue.ts';
 import { MANAGED_SELECTOR, toCachedSecret, type CachedSecret } from './sync/destination.ts';
@@ -32,7 +27,10 @@ import { OwnWrites } from './sync/own-writes.ts';
 import { RestartBatcher } from './workloads/restart-batcher.ts';
 
 export interface OperatorOptions {
-  kubeConfig: KubeConfig;
+  /** The API server: a client the caller holds (the CLI: in a pod, the service account's; it stays open), */
+  kube?: KubeJson;
+  /** or a kubeconfig the caller loaded (tests, benchmarks), over which a client is made and closed on stop. */
+  kubeConfig?: KubeConfig;
   logger: Logger;
   /** Where an empty vaultAuthRef / vaultConnectionRef points (`default` there). */
   operatorNamespace: string;
@@ -70,9 +68,6 @@ export interface RunningOperator {
   stop(): Promise<void>;
 }
 
-/** Deadline of one Kubernetes API call (watches excepted). */
-const KUBE_REQUEST_DEADLINE_MS = 60_000;
-
 const keyOf = (namespace: string | undefined, name: string | undefined): string => `${namespace}/${name}`;
 
 function interestingChange(previous: WatchedObject | undefined, next: WatchedObject): boolean {
@@ -91,22 +86,25 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   const { logger } = options;
   const api = options.serveVsoApiGroup ? VSO_API : OUR_API;
   const table = servedKinds(api);
-  // Every controller's API calls then share connections (client-node opens one per request otherwise).
-  // Every API call also gets a deadline: a hung API server must not hold a reconcile slot for ever.
-  const kubeConfig = withKubeRequestDeadline(reuseKubeConnections(options.kubeConfig), KUBE_REQUEST_DEADLINE_MS);
-  const custom = kubeConfig.makeApiClient(CustomObjectsApi);
+  // Every API call goes through one KubeJson: shared keep-alive connections, a deadline on every call
+  // (KubeHttp's 30 s): a hung API server must not hold a reconcile slot for ever.
+  const ownKube = options.kube === undefined;
+  if (!options.kube && !options.kubeConfig)
+    throw new KubeConfigError('startOperator needs kube (a KubeJson) or kubeConfig');
+  const kube = options.kube ?? KubeJson.fromKubeConfig(options.kubeConfig!);
+  const custom = new CustomApi(kube);
   // Two operators on the same objects would fight over every Secret: VSO must be gone first.
   let vsoMacKey: Buffer | undefined;
   if (options.serveVsoApiGroup) {
-    await refuseWhileVsoRuns(kubeConfig);
+    await refuseWhileVsoRuns(kube);
     logger.info({ group: api.group }, "serving VSO's API group");
-    const where = await locateVsoMacKey(kubeConfig, options.vsoHmacKeySecret, options.operatorNamespace, logger);
-    vsoMacKey = where && (await loadVsoMacKey(kubeConfig, where, logger));
+    const where = await locateVsoMacKey(kube, options.vsoHmacKeySecret, options.operatorNamespace, logger);
+    vsoMacKey = where && (await loadVsoMacKey(kube, where, logger));
   }
   let macKey: Buffer;
   const macKeySecret = options.macKeySecretName ?? 'vaultbridge-operator-hmac-key';
   try {
-    macKey = await loadOrCreateSecretKey(kubeConfig, options.operatorNamespace, macKeySecret, {
+    macKey = await loadOrCreateSecretKey(kube.http, options.operatorNamespace, macKeySecret, {
       bytes: 32,
       managedBy: 'vaultbridge-operator',
       logger,
@@ -129,9 +127,9 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     table.map(({ kind }) => [kind, new LatestObjects<WatchedObject>()]),
   ) as unknown as KindStores;
   // VaultAuths with spec.storageEncryption keep their tokens (transit-encrypted) across restarts.
-  const tokenStorage = new TokenStorage({ kubeConfig, namespace: options.operatorNamespace, logger });
+  const tokenStorage = new TokenStorage({ kube, namespace: options.operatorNamespace, logger });
   const clients = new VaultClientFactory({
-    kubeConfig,
+    kube,
     operatorNamespace: options.operatorNamespace,
     logger,
     storage: tokenStorage,
@@ -143,15 +141,15 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     addressPolicy,
     api,
     // Looked up once, when the first VaultAuth needs it.
-    apiAudiences: () => (apiAudiences ??= discoverApiAudiences(kubeConfig, logger)),
+    apiAudiences: () => (apiAudiences ??= discoverApiAudiences(kube, logger)),
   });
-  const events = new EventRecorder(kubeConfig, 'vaultbridge-operator', logger);
+  const events = new EventRecorder(kube, 'vaultbridge-operator', logger);
   const restartsTotal = options.metrics?.counter({
     name: 'vaultbridge_operator_rollout_restarts_total',
     help: 'Workloads patched for a rollout restart (one per batch, however many objects asked).',
   });
   const restarts = new RestartBatcher({
-    kubeConfig,
+    kube,
     windowMs: options.restartBatchWindowMs ?? 1000,
     onRestart: () => restartsTotal?.inc(),
     onOutcome: (outcome) =>
@@ -174,7 +172,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     ...(options.backoff?.minDelayMs === undefined ? {} : { minDelayMs: options.backoff.minDelayMs }),
   };
   const parts: OperatorParts = {
-    kubeConfig,
+    kube,
     logger,
     clients,
     macKey,
@@ -194,10 +192,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     ...(options.runtimePodUid ? { runtimePodUid: options.runtimePodUid } : {}),
   };
   // The informers' lists and watches: one socket per watch, kept apart from the writes' pool.
-  const watchHttp = KubeHttp.fromKubeConfig(kubeConfig, {
-    maxSockets: table.length + 1,
-    maxFreeSockets: table.length + 1,
-  });
+  const watchHttp = kube.http.withPool({ maxSockets: table.length + 1, maxFreeSockets: table.length + 1 });
   // One informer and one work queue per row of the kind table, run by the row's controller.
   const watchKind = (definition: (typeof table)[number]) => {
     const { kind, group, version, plural } = definition;
@@ -290,7 +285,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
 
   await Promise.all([...watchList.map((w) => w.informer.start()), destinations.start()]);
   // VSO group mode: VSO's kinds that cannot work here are left alone and said so on each object.
-  const unsupported = options.serveVsoApiGroup ? new UnsupportedVsoObjects(kubeConfig, api, events, logger) : undefined;
+  const unsupported = options.serveVsoApiGroup ? new UnsupportedVsoObjects(kube, api, events, logger) : undefined;
   unsupported?.start();
   logger.info({ operatorNamespace: options.operatorNamespace, group: api.group }, 'operator started');
 
@@ -305,6 +300,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
       await restarts.flushNow();
       await clients.stop();
       watchHttp.close();
+      if (ownKube) kube.close();
       logger.info('operator stopped');
     },
   };

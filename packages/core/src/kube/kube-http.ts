@@ -237,6 +237,16 @@ export class KubeHttp {
     });
   }
 
+  /** Another client on the same credentials with its own pool (e.g. long-lived watches apart from short calls). */
+  withPool(options: Pick<KubeHttpOptions, 'maxSockets' | 'maxFreeSockets'>): KubeHttp {
+    return new KubeHttp(this.credentials, {
+      deadlineMs: this.deadlineMs,
+      maxSockets: options.maxSockets ?? this.maxSockets,
+      maxFreeSockets: options.maxFreeSockets ?? this.maxFreeSockets,
+      ...(this.namespace === undefined ? {} : { namespace: this.namespace }),
+    });
+  }
+
   get<T>(path: string, signal?: AbortSignal): Promise<T> {
     return this.request<T>('GET', path, signal ? { signal } : {});
   }

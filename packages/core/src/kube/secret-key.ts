@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import * as k8s from '@kubernetes/client-node';
+import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
+import { isConflict, isNotFound } from './api-errors.ts';
+import { KubeHttp } from './kube-http.ts';
 import type { Logger } from '../runtime/logger.ts';
 
 export interface SecretKeyOptions {
@@ -18,16 +20,36 @@ export interface SecretKeyOptions {
  * When two processes race to create it, the one whose create fails reads the winner's key.
  */
 export async function loadOrCreateSecretKey(
-  kubeConfig: k8s.KubeConfig,
+  kube: KubeHttp | KubeConfig,
   namespace: string,
   name: string,
   options: SecretKeyOptions = {},
 ): Promise<Buffer> {
   const bytes = options.bytes ?? 32;
   const field = options.field ?? 'key';
-  const core = kubeConfig.makeApiClient(k8s.CoreV1Api);
+  // Plain JSON over KubeHttp: a service in a pod need not load client-node for two calls.
+  const http = kube instanceof KubeHttp ? kube : KubeHttp.fromKubeConfig(kube);
+  const secrets = `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets`;
+  const read = () => http.get<V1Secret>(`${secrets}/${encodeURIComponent(name)}`);
+  try {
+    return await loadOrCreate(http, read, secrets, namespace, name, bytes, field, options);
+  } finally {
+    if (http !== kube) http.close();
+  }
+}
+
+async function loadOrCreate(
+  http: KubeHttp,
+  read: () => Promise<V1Secret>,
+  secrets: string,
+  namespace: string,
+  name: string,
+  bytes: number,
+  field: string,
+  options: SecretKeyOptions,
+): Promise<Buffer> {
   const where = `${namespace}/${name}`;
-  const keyFrom = (secret: k8s.V1Secret): Buffer => {
+  const keyFrom = (secret: V1Secret): Buffer => {
     const key = Buffer.from(secret.data?.[field] ?? '', 'base64');
     if (key.length < bytes) {
       throw new Error(
@@ -37,13 +59,12 @@ export async function loadOrCreateSecretKey(
     return key;
   };
   try {
-    return keyFrom(await core.readNamespacedSecret({ namespace, name }));
+    return keyFrom(await read());
   } catch (error) {
-    if (!(error instanceof k8s.ApiException) || error.code !== 404) throw error;
+    if (!isNotFound(error)) throw error;
   }
   try {
-    await core.createNamespacedSecret({
-      namespace,
+    await http.request('POST', secrets, {
       body: {
         metadata: {
           name,
@@ -56,7 +77,7 @@ export async function loadOrCreateSecretKey(
     });
     options.logger?.info({ secret: where }, 'created the key Secret');
   } catch (error) {
-    if (!(error instanceof k8s.ApiException) || error.code !== 409) throw error;
+    if (!isConflict(error)) throw error;
   }
-  return keyFrom(await core.readNamespacedSecret({ namespace, name }));
+  return keyFrom(await read());
 }

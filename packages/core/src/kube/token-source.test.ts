@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AuthenticationV1TokenRequest } from '@kubernetes/client-node';
 import { ServiceAccountTokenError } from './errors.ts';
+import { KubeApiError } from './kube-http.ts';
 import { FileTokenSource, StaticTokenSource, TokenRequestSource, type TokenRequestApi } from './token-source.ts';
 
 describe('FileTokenSource', () => {
@@ -122,4 +123,20 @@ describe('TokenRequestSource', () => {
     const forbidden = new TokenRequestSource({ api: failing(403), namespace: 'n', serviceAccount: 'app' });
     await expect(forbidden.token()).rejects.toThrow(/needs "create" on serviceaccounts\/token/);
   });
+});
+
+test("a KubeApiError (KubeHttp's) carries its status and the API server's message into the error", async () => {
+  const api: TokenRequestApi = {
+    createNamespacedServiceAccountToken: async () => {
+      throw new KubeApiError('POST', '/api/v1/namespaces/n/serviceaccounts/app/token', 404, {
+        reason: 'NotFound',
+        message: 'serviceaccounts "app" not found',
+      });
+    },
+  };
+  const source = new TokenRequestSource({ api, namespace: 'n', serviceAccount: 'app' });
+  await expect(source.token()).rejects.toMatchObject({ code: 'KUBE_SERVICE_ACCOUNT_TOKEN', status: 404 });
+  await expect(source.token()).rejects.toThrow(
+    /serviceaccounts "app" not found; the service account n\/app does not exist/,
+  );
 });

@@ -1,12 +1,9 @@
 // Service-account JWTs from the TokenRequest API, for services that log in as other accounts (the
 // operator, the CSI provider's fallback). The file and caller-given sources are in token-file.ts.
-import {
-  CoreV1Api,
-  type AuthenticationV1TokenRequest,
-  type KubeConfig,
-  type V1BoundObjectReference,
-} from '@kubernetes/client-node';
+import type { AuthenticationV1TokenRequest, KubeConfig, V1BoundObjectReference } from '@kubernetes/client-node';
+import { kubeStatusOf } from './api-errors.ts';
 import { ServiceAccountTokenError } from './errors.ts';
+import { KubeApiError, KubeHttp } from './kube-http.ts';
 import type { ServiceAccountTokenSource } from './token-file.ts';
 
 export {
@@ -36,8 +33,11 @@ export interface TokenRequestSourceOptions {
   boundObjectRef?: V1BoundObjectReference;
   /** Fraction of the granted lifetime after which a new token is requested. Default 0.8. */
   refreshFraction?: number;
+  /** The API server, through a kubeconfig the caller loaded (plain JSON over KubeHttp.fromKubeConfig). */
   kubeConfig?: KubeConfig;
-  /** Use this instead of a CoreV1Api made from `kubeConfig`. */
+  /** The API server, through a client the caller holds. */
+  kube?: KubeHttp;
+  /** Use this instead of `kube` or `kubeConfig`. */
   api?: TokenRequestApi;
   now?: () => number;
 }
@@ -55,8 +55,9 @@ export class TokenRequestSource implements ServiceAccountTokenSource {
   private pending: Promise<string> | undefined;
 
   constructor(options: TokenRequestSourceOptions) {
-    const api = options.api ?? options.kubeConfig?.makeApiClient(CoreV1Api);
-    if (!api) throw new ServiceAccountTokenError('TokenRequestSource needs a kubeConfig (or an api)');
+    const kube = options.kube ?? (options.kubeConfig ? KubeHttp.fromKubeConfig(options.kubeConfig) : undefined);
+    const api = options.api ?? (kube ? tokenRequestApi(kube) : undefined);
+    if (!api) throw new ServiceAccountTokenError('TokenRequestSource needs a kube, a kubeConfig or an api');
     this.options = options;
     this.api = api;
     this.now = options.now ?? Date.now;
@@ -106,6 +107,18 @@ export class TokenRequestSource implements ServiceAccountTokenSource {
   }
 }
 
+/** `POST …/serviceaccounts/<name>/token` as plain JSON (no client-node at runtime). */
+export function tokenRequestApi(kube: KubeHttp): TokenRequestApi {
+  return {
+    createNamespacedServiceAccountToken: (request) =>
+      kube.request<AuthenticationV1TokenRequest>(
+        'POST',
+        `/api/v1/namespaces/${encodeURIComponent(request.namespace)}/serviceaccounts/${encodeURIComponent(request.name)}/token`,
+        { body: request.body },
+      ),
+  };
+}
+
 function statusMessage(body: unknown): string | undefined {
   try {
     const parsed = typeof body === 'string' ? (JSON.parse(body) as unknown) : body;
@@ -117,8 +130,12 @@ function statusMessage(body: unknown): string | undefined {
 }
 
 function tokenRequestError(namespace: string, serviceAccount: string, error: unknown): ServiceAccountTokenError {
-  const status = typeof (error as { code?: unknown }).code === 'number' ? (error as { code: number }).code : undefined;
-  const reason = statusMessage((error as { body?: unknown }).body) ?? (error as Error).message;
+  const code = (error as { code?: unknown }).code;
+  const status = kubeStatusOf(error) ?? (typeof code === 'number' ? code : undefined);
+  // KubeApiError's message already carries the API server's; client-node's ApiException keeps it in its body.
+  const reason =
+    (error instanceof KubeApiError ? undefined : statusMessage((error as { body?: unknown }).body)) ??
+    (error as Error).message;
   const subject = `service account ${namespace}/${serviceAccount}`;
   const hint =
     status === 404

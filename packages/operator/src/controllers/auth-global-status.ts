@@ -1,7 +1,8 @@
 // VaultAuthGlobal status: whether its spec is usable (VSO writes `valid` and `error` the same way). The
 // VaultAuths that use it merge it in at their own login (vault-clients.ts); when it changes or goes, they
 // are checked again, so their Healthy condition follows the global at once.
-import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { CustomApi } from '../runtime/kube-api.ts';
+import type { KubeJson } from '../runtime/kube-json.ts';
 import { isConflict, isNotFound, type Logger } from '@vaultbridge/core';
 import { OUR_API, SpecError, type ApiGroup } from '../api/common.ts';
 import { kinds } from '../api/crds.ts';
@@ -17,7 +18,7 @@ import type { ReconcileResult } from '../runtime/queue.ts';
 import type { StatusObject } from './connection-status.ts';
 
 export interface AuthGlobalStatusOptions {
-  kubeConfig: KubeConfig;
+  kube: KubeJson;
   logger: Logger;
   objects: LatestObjects<VaultAuthGlobal>;
   /** The VaultAuth informer's objects, to find those that use a global. */
@@ -51,14 +52,14 @@ export function vaultAuthsUsing(
 }
 
 export class AuthGlobalStatusController {
-  private readonly custom: CustomObjectsApi;
+  private readonly custom: CustomApi;
   private readonly options: AuthGlobalStatusOptions;
   private readonly api: ApiGroup;
 
   constructor(options: AuthGlobalStatusOptions) {
     this.options = options;
     this.api = options.api ?? OUR_API;
-    this.custom = options.kubeConfig.makeApiClient(CustomObjectsApi);
+    this.custom = new CustomApi(options.kube);
   }
 
   /** A global changed or went: its VaultAuths are checked again. */

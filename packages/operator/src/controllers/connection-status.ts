@@ -2,7 +2,8 @@
 // it is about: a VaultConnection says whether Vault answers (`sys/health`), a VaultAuth whether its
 // login works (a TokenRequest for its service account, then the Vault login). Checked on every change
 // and again every few minutes; failures back off. Neither ever touches a Secret.
-import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { CustomApi } from '../runtime/kube-api.ts';
+import type { KubeJson } from '../runtime/kube-json.ts';
 import { vaultHealth, VaultError, type Logger } from '@vaultbridge/core';
 import { OUR_API, type ApiGroup, type Condition } from '../api/common.ts';
 import { kinds } from '../api/crds.ts';
@@ -27,7 +28,7 @@ export interface StatusObject {
 }
 
 export interface StatusControllerOptions {
-  kubeConfig: KubeConfig;
+  kube: KubeJson;
   logger: Logger;
   clients: VaultClientFactory;
   events?: EventRecorder;
@@ -42,7 +43,7 @@ export interface StatusControllerOptions {
 type Kind = 'VaultConnection' | 'VaultAuth';
 
 export class ConnectionStatusController {
-  private readonly custom: CustomObjectsApi;
+  private readonly custom: CustomApi;
   private readonly options: StatusControllerOptions;
   private readonly kind: Kind;
   private readonly api: ApiGroup;
@@ -51,7 +52,7 @@ export class ConnectionStatusController {
     this.kind = kind;
     this.api = options.api ?? OUR_API;
     this.options = options;
-    this.custom = options.kubeConfig.makeApiClient(CustomObjectsApi);
+    this.custom = new CustomApi(options.kube);
   }
 
   async reconcile(key: string): Promise<ReconcileResult> {

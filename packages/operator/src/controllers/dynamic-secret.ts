@@ -3,7 +3,9 @@
 // restart does not mint new credentials for every object); in the window it renews, or re-issues when
 // the lease cannot be renewed (not renewable, max TTL reached, revoked). A new secret is also issued
 // when the spec changed, the Secret was deleted or edited, or the token that owns the lease is gone.
-import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
+import type { V1Secret } from '@kubernetes/client-node';
+import { CoreApi, CustomApi } from '../runtime/kube-api.ts';
+import type { KubeJson } from '../runtime/kube-json.ts';
 import {
   readDynamicSecret,
   renewalDelayMs,
@@ -86,7 +88,7 @@ const JITTER = 0.1;
 const MIN_HORIZON_MS = 1000;
 
 export interface DynamicSecretControllerOptions {
-  kubeConfig: KubeConfig;
+  kube: KubeJson;
   logger: Logger;
   clients: VaultClientFactory;
   macKey: Buffer;
@@ -137,16 +139,16 @@ function staticRereadDelayMs(ttlSeconds: number): number {
 }
 
 export class DynamicSecretController {
-  private readonly custom: CustomObjectsApi;
-  private readonly core: CoreV1Api;
+  private readonly custom: CustomApi;
+  private readonly core: CoreApi;
   private readonly options: DynamicSecretControllerOptions;
   private readonly now: () => number;
   private readonly api: ApiGroup;
 
   constructor(options: DynamicSecretControllerOptions) {
     this.options = options;
-    this.custom = options.kubeConfig.makeApiClient(CustomObjectsApi);
-    this.core = options.kubeConfig.makeApiClient(CoreV1Api);
+    this.custom = new CustomApi(options.kube);
+    this.core = new CoreApi(options.kube);
     this.now = options.now ?? Date.now;
     this.api = options.api ?? OUR_API;
   }

@@ -1,7 +1,9 @@
 // VaultPKISecret reconcile, in VSO's order (§2.8 of the reference): a certificate is issued on the first
 // sync, a spec change, a deleted or edited Secret, and when the renewal point comes; between those the
 // reconcile only requeues, with no Vault call. The certificate's serial and expiry live in status.
-import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
+import type { V1Secret } from '@kubernetes/client-node';
+import { CoreApi, CustomApi } from '../runtime/kube-api.ts';
+import type { KubeJson } from '../runtime/kube-json.ts';
 import {
   issueCertificate,
   revokeCertificate,
@@ -83,7 +85,7 @@ interface IssueData {
 }
 
 export interface PkiSecretControllerOptions {
-  kubeConfig: KubeConfig;
+  kube: KubeJson;
   logger: Logger;
   clients: VaultClientFactory;
   macKey: Buffer;
@@ -144,16 +146,16 @@ export function pkiSecretData(
 }
 
 export class PkiSecretController {
-  private readonly custom: CustomObjectsApi;
-  private readonly core: CoreV1Api;
+  private readonly custom: CustomApi;
+  private readonly core: CoreApi;
   private readonly options: PkiSecretControllerOptions;
   private readonly now: () => number;
   private readonly api: ApiGroup;
 
   constructor(options: PkiSecretControllerOptions) {
     this.options = options;
-    this.custom = options.kubeConfig.makeApiClient(CustomObjectsApi);
-    this.core = options.kubeConfig.makeApiClient(CoreV1Api);
+    this.custom = new CustomApi(options.kube);
+    this.core = new CoreApi(options.kube);
     this.now = options.now ?? Date.now;
     this.api = options.api ?? OUR_API;
   }

@@ -1,13 +1,7 @@
 // What the secret controllers do alike: read the destination, restart workloads, hold finalizers,
 // report a failure once.
-import {
-  PatchStrategy,
-  setHeaderOptions,
-  type CoreV1Api,
-  type CustomObjectsApi,
-  type KubeConfig,
-  type V1Secret,
-} from '@kubernetes/client-node';
+import type { V1Secret } from '@kubernetes/client-node';
+import { CoreApi, CustomApi } from '../runtime/kube-api.ts';
 import {
   apiVersionOf,
   FORCE_SYNC_ANNOTATION,
@@ -26,7 +20,7 @@ import { rolloutRestartAll } from '../workloads/rollout-restart.ts';
 import type { RestartBatcher, RestartOutcome } from '../workloads/restart-batcher.ts';
 import type { CachedSecret, ExistingSecret, WritePlan } from '../sync/destination.ts';
 import type { OwnWrites } from '../sync/own-writes.ts';
-import type { KubeJson } from '../runtime/kube-json.ts';
+import { MERGE_PATCH, type KubeJson } from '../runtime/kube-json.ts';
 import { isConflict, isNotFound } from '@vaultbridge/core';
 import { ReconcileError, toReconcileError } from '../runtime/reconcile-error.ts';
 
@@ -41,7 +35,7 @@ interface Subject extends EventSubject {
 }
 
 export async function readSecretIfExists(
-  core: CoreV1Api,
+  core: CoreApi,
   namespace: string,
   name: string,
 ): Promise<V1Secret | undefined> {
@@ -70,7 +64,7 @@ export interface DestinationCache {
  * metadata back, which the summary does not hold.
  */
 export async function readLeasedDestination(
-  core: CoreV1Api,
+  core: CoreApi,
   cache: DestinationCache | undefined,
   namespace: string,
   name: string,
@@ -87,7 +81,7 @@ export async function readLeasedDestination(
  * recognises the write as ours (it may see it before this call returns) and does not repair it.
  */
 export async function writeDestination(
-  core: CoreV1Api,
+  core: CoreApi,
   namespace: string,
   name: string,
   plan: WritePlan,
@@ -110,13 +104,13 @@ export async function writeDestination(
 
 /** Restarts `targets`, records an Event per target, and returns the RolloutRestart condition. */
 export async function restartWorkloads(
-  kubeConfig: KubeConfig,
+  kube: KubeJson,
   events: EventRecorder | undefined,
   object: Subject,
   targets: readonly RolloutRestartTarget[],
   generation: number,
 ): Promise<ConditionInput> {
-  const failures = await rolloutRestartAll(kubeConfig, object.metadata.namespace, targets);
+  const failures = await rolloutRestartAll(kube, object.metadata.namespace, targets);
   const failed = new Set(failures.map((failure) => failure.target));
   for (const target of targets) {
     if (!failed.has(target))
@@ -159,7 +153,7 @@ export async function recordFailureOnce(
 
 /** Sets the finalizer list, as a compare-and-swap on resourceVersion (a concurrent change is a conflict, not a lost finalizer). */
 export async function patchFinalizers(
-  custom: CustomObjectsApi,
+  custom: CustomApi,
   plural: string,
   object: Subject,
   finalizers: string[],
@@ -175,7 +169,7 @@ export async function patchFinalizers(
         name: object.metadata.name,
         body: { metadata: { finalizers, resourceVersion: object.metadata.resourceVersion } },
       },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      MERGE_PATCH,
     )) as Subject;
     object.metadata.resourceVersion = updated.metadata.resourceVersion;
     object.metadata.finalizers = finalizers;
@@ -186,7 +180,7 @@ export async function patchFinalizers(
 
 /** Holds `finalizer` exactly while `wanted`. */
 export async function syncFinalizer(
-  custom: CustomObjectsApi,
+  custom: CustomApi,
   plural: string,
   object: Subject,
   finalizer: string,
@@ -229,7 +223,7 @@ export function restartScheduledCondition(
  * (read, set, replaced; a conflict is retried, a deleted object ignored).
  */
 export async function reportRestartOutcome(
-  custom: CustomObjectsApi,
+  custom: CustomApi,
   events: EventRecorder | undefined,
   outcome: RestartOutcome,
   api: ApiGroup = OUR_API,
@@ -298,13 +292,13 @@ export async function reportRestartOutcome(
 
 /** With a batcher: schedule and say so; without one (unit tests, a bare controller): restart now. */
 export async function restartOrSchedule(
-  options: { kubeConfig: KubeConfig; events?: EventRecorder; restarts?: RestartBatcher },
+  options: { kube: KubeJson; events?: EventRecorder; restarts?: RestartBatcher },
   object: Subject,
   targets: readonly RolloutRestartTarget[],
   generation: number,
 ): Promise<ConditionInput> {
   if (options.restarts === undefined)
-    return restartWorkloads(options.kubeConfig, options.events, object, targets, generation);
+    return restartWorkloads(options.kube, options.events, object, targets, generation);
   options.restarts.schedule(
     { kind: object.kind, namespace: object.metadata.namespace, name: object.metadata.name, generation },
     targets,
@@ -314,7 +308,7 @@ export async function restartOrSchedule(
 
 /** The object `namespace/name` of `plural`, or undefined when it is gone (deleted meanwhile). */
 export async function getSyncedObject<T>(
-  custom: CustomObjectsApi,
+  custom: CustomApi,
   plural: string,
   namespace: string,
   name: string,

@@ -1,6 +1,6 @@
 // VaultStaticSecret reconcile, in VSO's order: get → deletion → client → validate → read Vault →
 // sync the destination → status → requeue with jitter.
-import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { CoreApi, CustomApi } from '../runtime/kube-api.ts';
 import {
   KvSecrets,
   VaultNotFoundError,
@@ -60,7 +60,7 @@ export function horizonWithJitter(durationMs: number, random: () => number = Mat
 }
 
 export interface StaticSecretControllerOptions {
-  kubeConfig: KubeConfig;
+  kube: KubeJson;
   logger: Logger;
   clients: VaultClientFactory;
   macKey: Buffer;
@@ -87,17 +87,17 @@ export interface StaticSecretControllerOptions {
 }
 
 export class StaticSecretController {
-  private readonly custom: CustomObjectsApi;
-  private readonly core: CoreV1Api;
+  private readonly custom: CustomApi;
+  private readonly core: CoreApi;
   private readonly options: StaticSecretControllerOptions;
   private readonly json: KubeJson;
   private readonly api: ApiGroup;
 
   constructor(options: StaticSecretControllerOptions) {
     this.options = options;
-    this.custom = options.kubeConfig.makeApiClient(CustomObjectsApi);
-    this.core = options.kubeConfig.makeApiClient(CoreV1Api);
-    this.json = new KubeJson(options.kubeConfig);
+    this.custom = new CustomApi(options.kube);
+    this.core = new CoreApi(options.kube);
+    this.json = options.kube;
     this.api = options.api ?? OUR_API;
   }
 

@@ -5,7 +5,8 @@
 // VaultDynamicSecret's credentials) live on and nothing is re-issued. This is VSO's answer
 // (`direct-encrypted` client cache), with the transit key named on the VaultAuth it protects.
 import { createHash } from 'node:crypto';
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { CoreApi } from '../runtime/kube-api.ts';
+import type { KubeJson } from '../runtime/kube-json.ts';
 import {
   revokeSelfToken,
   transitDecrypt,
@@ -44,12 +45,12 @@ export interface StoredClient {
 }
 
 export class TokenStorage {
-  private readonly core: CoreV1Api;
+  private readonly core: CoreApi;
   private readonly namespace: string;
   private readonly logger: Logger;
 
-  constructor(options: { kubeConfig: KubeConfig; namespace: string; logger: Logger }) {
-    this.core = options.kubeConfig.makeApiClient(CoreV1Api);
+  constructor(options: { kube: KubeJson; namespace: string; logger: Logger }) {
+    this.core = new CoreApi(options.kube);
     this.namespace = options.namespace;
     this.logger = options.logger;
   }

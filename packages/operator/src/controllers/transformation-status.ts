@@ -1,6 +1,7 @@
 // SecretTransformation status: whether its templates compile and its regexes parse (VSO validates the
 // same way). Objects that reference it read it at their own sync; this only reports.
-import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { CustomApi } from '../runtime/kube-api.ts';
+import type { KubeJson } from '../runtime/kube-json.ts';
 import type { Logger } from '@vaultbridge/core';
 import { OUR_API, SpecError, type ApiGroup } from '../api/common.ts';
 import { kinds } from '../api/crds.ts';
@@ -11,12 +12,12 @@ import { isConflict, isNotFound } from '@vaultbridge/core';
 import { getSyncedObject } from './shared.ts';
 
 export class TransformationStatusController {
-  private readonly custom: CustomObjectsApi;
+  private readonly custom: CustomApi;
   private readonly logger: Logger;
   private readonly api: ApiGroup;
 
-  constructor(options: { kubeConfig: KubeConfig; logger: Logger; api?: ApiGroup }) {
-    this.custom = options.kubeConfig.makeApiClient(CustomObjectsApi);
+  constructor(options: { kube: KubeJson; logger: Logger; api?: ApiGroup }) {
+    this.custom = new CustomApi(options.kube);
     this.logger = options.logger;
     this.api = options.api ?? OUR_API;
   }

@@ -1,6 +1,7 @@
 // One Vault client per (VaultAuth, service account), shared by every secret that uses it.
 import { createHash } from 'node:crypto';
-import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { CoreApi, CustomApi } from '../runtime/kube-api.ts';
+import type { KubeJson } from '../runtime/kube-json.ts';
 import {
   AppRoleAuth,
   JwtAuth,
@@ -112,10 +113,9 @@ function connectionClient(
 }
 
 export class VaultClientFactory {
-  private readonly kubeConfig: KubeConfig;
   private readonly operatorNamespace: string;
-  private readonly custom: CustomObjectsApi;
-  private readonly core: CoreV1Api;
+  private readonly custom: CustomApi;
+  private readonly core: CoreApi;
   private readonly tokens = new TokenManagerCache();
   /** Keyed by VaultAuth and service-account namespace; replaced when the configuration behind it changes. */
   private readonly slots = new Map<string, Slot>();
@@ -130,7 +130,7 @@ export class VaultClientFactory {
   private readonly cached: Partial<Record<CachedKind, (key: string) => KubeObject | undefined>>;
 
   constructor(options: {
-    kubeConfig: KubeConfig;
+    kube: KubeJson;
     operatorNamespace: string;
     logger?: Logger;
     storage?: TokenStorage;
@@ -146,12 +146,11 @@ export class VaultClientFactory {
     this.cached = options.cached ?? {};
     this.storage = options.storage;
     this.logger = options.logger;
-    this.kubeConfig = options.kubeConfig;
     this.operatorNamespace = options.operatorNamespace;
     this.addressPolicy = options.addressPolicy ?? new VaultAddressPolicy([]);
     this.apiAudiences = options.apiAudiences ?? (() => Promise.resolve(new Set<string>()));
-    this.custom = options.kubeConfig.makeApiClient(CustomObjectsApi);
-    this.core = options.kubeConfig.makeApiClient(CoreV1Api);
+    this.custom = new CustomApi(options.kube);
+    this.core = new CoreApi(options.kube);
   }
 
   /** Resolves `vaultAuthRef` (as written in the secret's spec) for a secret in `namespace`. */
@@ -356,7 +355,7 @@ export class VaultClientFactory {
       const tokenSource: ServiceAccountTokenSource =
         serviceAccount !== undefined
           ? new TokenRequestSource({
-              kubeConfig: this.kubeConfig,
+              api: this.core,
               namespace,
               serviceAccount,
               audiences,
@@ -385,7 +384,7 @@ export class VaultClientFactory {
       role: kubernetes.role,
       mount: auth.mount,
       tokenSource: new TokenRequestSource({
-        kubeConfig: this.kubeConfig,
+        api: this.core,
         namespace,
         serviceAccount: kubernetes.serviceAccount,
         audiences: kubernetes.audiences,

@@ -3,8 +3,8 @@
 // as the service account (a confused deputy: the tenant who writes a VaultAuth need not have that
 // power), so such audiences are refused in VaultAuth specs.
 import fs from 'node:fs';
-import { WellKnownApi, type KubeConfig } from '@kubernetes/client-node';
-import { withAbortSignal, type Logger } from '@vaultbridge/core';
+import type { Logger } from '@vaultbridge/core';
+import type { KubeJson } from '../runtime/kube-json.ts';
 
 /** Audiences API servers commonly accept (the default issuer on most distributions), always refused. */
 export const WELL_KNOWN_API_AUDIENCES = [
@@ -24,18 +24,19 @@ const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
  * in-cluster token when it has one. Lookups that fail leave the rest in place.
  */
 export async function discoverApiAudiences(
-  kubeConfig: KubeConfig,
+  kube: KubeJson,
   logger: Logger,
   tokenPath = IN_CLUSTER_TOKEN,
 ): Promise<Set<string>> {
   const audiences = new Set(WELL_KNOWN_API_AUDIENCES);
   try {
-    const answer: unknown = await kubeConfig
-      .makeApiClient(WellKnownApi)
-      .getServiceAccountIssuerOpenIDConfiguration(withAbortSignal(AbortSignal.timeout(10_000)));
-    const issuer = (
-      typeof answer === 'string' ? (JSON.parse(answer) as { issuer?: unknown }) : (answer as { issuer?: unknown })
-    ).issuer;
+    // 10 s, not the default 30: the first VaultAuth waits for it, and a failure only narrows the check.
+    const answer = await kube.http.request<{ issuer?: unknown } | undefined>(
+      'GET',
+      '/.well-known/openid-configuration',
+      { signal: AbortSignal.timeout(10_000) },
+    );
+    const issuer = answer?.issuer;
     if (typeof issuer === 'string' && issuer !== '') audiences.add(issuer);
   } catch (error) {
     logger.warn(

@@ -2,7 +2,8 @@
 // write the same Secrets and fight over their status. VSO (controller-runtime) holds the Lease
 // `b0d477c0.hashicorp.com` while it runs with leader election (its chart's default), and its chart's
 // Deployment carries `app.kubernetes.io/name=vault-secrets-operator`; either, alive, stops our start.
-import { AppsV1Api, CoordinationV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { V1DeploymentList, V1LeaseList } from '@kubernetes/client-node';
+import type { KubeJson } from '../runtime/kube-json.ts';
 
 /** VSO's controller-runtime leader election ID (its main.go and chart). */
 export const VSO_LEADER_LEASE = 'b0d477c0.hashicorp.com';
@@ -23,10 +24,10 @@ const HOW_TO_SWITCH =
  * Throws VsoStillRunningError naming what shows VSO is alive: a VSO leader Lease renewed within its
  * lease duration (plus 10 s), or a VSO Deployment with replicas. `now` for tests.
  */
-export async function refuseWhileVsoRuns(kubeConfig: KubeConfig, now: () => number = Date.now): Promise<void> {
-  const leases = await kubeConfig
-    .makeApiClient(CoordinationV1Api)
-    .listLeaseForAllNamespaces({ fieldSelector: `metadata.name=${VSO_LEADER_LEASE}` });
+export async function refuseWhileVsoRuns(kube: KubeJson, now: () => number = Date.now): Promise<void> {
+  const leases = await kube.get<V1LeaseList>(
+    `/apis/coordination.k8s.io/v1/leases?${new URLSearchParams({ fieldSelector: `metadata.name=${VSO_LEADER_LEASE}` }).toString()}`,
+  );
   for (const lease of leases.items) {
     const renewed = lease.spec?.renewTime ? new Date(lease.spec.renewTime).getTime() : NaN;
     const durationMs = (lease.spec?.leaseDurationSeconds ?? 15) * 1000;
@@ -37,9 +38,9 @@ export async function refuseWhileVsoRuns(kubeConfig: KubeConfig, now: () => numb
       );
     }
   }
-  const deployments = await kubeConfig
-    .makeApiClient(AppsV1Api)
-    .listDeploymentForAllNamespaces({ labelSelector: VSO_DEPLOYMENT_SELECTOR });
+  const deployments = await kube.get<V1DeploymentList>(
+    `/apis/apps/v1/deployments?${new URLSearchParams({ labelSelector: VSO_DEPLOYMENT_SELECTOR }).toString()}`,
+  );
   const running = deployments.items.find((deployment) => (deployment.spec?.replicas ?? 1) > 0);
   if (running) {
     throw new VsoStillRunningError(

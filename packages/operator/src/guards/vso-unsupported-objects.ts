@@ -3,7 +3,8 @@
 // `UnsupportedKind` (what `kubectl describe` shows) and a log line with the reason and what to use
 // instead, once per object per process. Looked for at start and then every few minutes. A kind whose CRD
 // is not installed is skipped; any error is logged and never stops the operator.
-import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { CustomApi } from '../runtime/kube-api.ts';
+import type { KubeJson } from '../runtime/kube-json.ts';
 import { isNotFound, kubeStatusOf, type Logger } from '@vaultbridge/core';
 import { apiVersionOf, type ApiGroup } from '../api/common.ts';
 import { UNSUPPORTED_VSO_KINDS, unsupportedMessage, type UnsupportedVsoKind } from '../api/vso-unsupported.ts';
@@ -23,7 +24,7 @@ interface ListedObject {
 }
 
 export class UnsupportedVsoObjects {
-  private readonly custom: CustomObjectsApi;
+  private readonly custom: CustomApi;
   private readonly reported = new Set<string>();
   private readonly refusedKinds = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
@@ -31,8 +32,8 @@ export class UnsupportedVsoObjects {
   private readonly events: EventRecorder;
   private readonly logger: Logger;
 
-  constructor(kubeConfig: KubeConfig, api: ApiGroup, events: EventRecorder, logger: Logger) {
-    this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
+  constructor(kube: KubeJson, api: ApiGroup, events: EventRecorder, logger: Logger) {
+    this.custom = new CustomApi(kube);
     this.api = api;
     this.events = events;
     this.logger = logger;

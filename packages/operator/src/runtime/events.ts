@@ -1,8 +1,8 @@
 // Kubernetes Events on the custom resources (what `kubectl describe` shows): syncs that changed a
 // Secret, rollout restarts, failures. Messages carry names and reasons, never secret values. Recording
 // is best effort: a failed Event is logged and never fails a reconcile.
-import type { KubeConfig, CoreV1Event } from '@kubernetes/client-node';
-import { KubeJson } from './kube-json.ts';
+import type { CoreV1Event } from '@kubernetes/client-node';
+import type { KubeJson } from './kube-json.ts';
 import type { Logger } from '@vaultbridge/core';
 
 export interface EventSubject {
@@ -21,9 +21,9 @@ export class EventRecorder {
   private readonly component: string;
   private readonly logger: Logger;
 
-  constructor(kubeConfig: KubeConfig, component: string, logger: Logger) {
+  constructor(kube: KubeJson, component: string, logger: Logger) {
     // Plain JSON: one Event per sync, whose answer nobody reads (see KubeJson).
-    this.json = new KubeJson(kubeConfig);
+    this.json = kube;
     this.component = component;
     this.logger = logger;
   }

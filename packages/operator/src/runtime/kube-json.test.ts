@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApiException, KubeConfig } from '@kubernetes/client-node';
-import { isConflict } from '@vaultbridge/core';
+import { KubeConfig } from '@kubernetes/client-node';
+import { isConflict, KubeApiError } from '@vaultbridge/core';
 import { describeKubeError } from './kube-errors.ts';
 import { KubeJson, MAX_SOCKETS } from './kube-json.ts';
 
@@ -53,22 +53,23 @@ describe('KubeJson keep-alive pool', () => {
     return kubeConfig;
   }
 
-  test("an API error is client-node's ApiException with the status and reason, not the sent object", async () => {
-    const api = new KubeJson(kubeConfigFor());
+  test("an API error is core's KubeApiError with the status and reason, not the sent object nor the server's message", async () => {
+    const api = KubeJson.fromKubeConfig(kubeConfigFor());
     const error = await api.replaceSecret('ns', 'conflict', { data: { password: 'c2VjcmV0LXZhbHVl' } }).then(
       () => undefined,
       (thrown: unknown) => thrown,
     );
     api.close();
-    expect(error).toBeInstanceOf(ApiException);
-    expect((error as ApiException<unknown>).code).toBe(409);
+    expect(error).toBeInstanceOf(KubeApiError);
+    expect([(error as KubeApiError).status, (error as KubeApiError).reason]).toEqual([409, 'Conflict']);
     expect(isConflict(error)).toBe(true);
     expect(describeKubeError(error)).toBe('Kubernetes API answered 409 (Conflict)');
     expect(String((error as Error).message)).not.toContain('c2VjcmV0LXZhbHVl');
+    expect(String((error as Error).message)).not.toContain('has been modified');
   });
 
   test('requests beyond the socket bound wait for a socket and all get their own answer', async () => {
-    const api = new KubeJson(kubeConfigFor());
+    const api = KubeJson.fromKubeConfig(kubeConfigFor());
     const count = MAX_SOCKETS + 20;
     let done = false;
     const all = Promise.all(

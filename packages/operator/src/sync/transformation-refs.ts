@@ -1,7 +1,7 @@
 // `destination.transformation.transformationRefs`: SecretTransformation objects merged into the
 // object's own transformation when it syncs. Read at every sync, so an edited SecretTransformation
 // applies at the next sync of each object that uses it (refresh, renewal, or a force-sync annotation).
-import type { CustomObjectsApi } from '@kubernetes/client-node';
+import { CustomApi } from '../runtime/kube-api.ts';
 import type { NamedTemplateText, TemplateRenderer } from '@vaultbridge/core';
 import { OUR_API, SpecError, type ApiGroup } from '../api/common.ts';
 import { kinds } from '../api/crds.ts';
@@ -12,7 +12,7 @@ import { ReconcileError } from '../runtime/reconcile-error.ts';
 
 /** The transformation with every ref's templates, includes and excludes merged in; inline templates win. */
 export async function resolveTransformationRefs(
-  custom: CustomObjectsApi,
+  custom: CustomApi,
   objectNamespace: string,
   transformation: Transformation | undefined,
   /** The SecretTransformation informer's cache; a miss (not listed yet, or really absent) falls back to a GET. */

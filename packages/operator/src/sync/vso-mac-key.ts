@@ -4,7 +4,8 @@
 // namespace (VSO 1.4.1: vault/cache_storage.go DefaultClientCacheStorageConfig, helpers/hmac.go).
 // `helm uninstall` of VSO leaves that Secret behind. With the key, a VaultDynamicSecret whose
 // `status.secretMAC` VSO wrote can be checked against its Secret, and its lease kept.
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { CoreApi } from '../runtime/kube-api.ts';
+import type { KubeJson } from '../runtime/kube-json.ts';
 import { isNotFound, type Logger } from '@vaultbridge/core';
 import type { ObjectRef } from '../api/common.ts';
 
@@ -30,16 +31,14 @@ export function vsoMacKeyRef(value: string, defaultNamespace: string): ObjectRef
  * said why, when there is none or more than one.
  */
 export async function locateVsoMacKey(
-  kubeConfig: KubeConfig,
+  kube: KubeJson,
   configured: string | undefined,
   operatorNamespace: string,
   logger: Logger,
 ): Promise<ObjectRef | undefined> {
   if (configured !== undefined && configured !== '') return vsoMacKeyRef(configured, operatorNamespace);
   try {
-    const list = await kubeConfig
-      .makeApiClient(CoreV1Api)
-      .listSecretForAllNamespaces({ labelSelector: VSO_HMAC_KEY_SELECTOR });
+    const list = await new CoreApi(kube).listSecretForAllNamespaces({ labelSelector: VSO_HMAC_KEY_SELECTOR });
     const found = list.items.map((secret) => ({
       namespace: secret.metadata?.namespace ?? '',
       name: secret.metadata?.name ?? '',
@@ -63,15 +62,11 @@ const COST = 'VaultDynamicSecrets VSO synced get new credentials once (their sta
  * VSO's HMAC key from the Secret `ref`, or undefined (logged: what was missing, and what it costs) when
  * there is none or it is not VSO's shape. The key itself is never logged.
  */
-export async function loadVsoMacKey(
-  kubeConfig: KubeConfig,
-  ref: ObjectRef,
-  logger: Logger,
-): Promise<Buffer | undefined> {
+export async function loadVsoMacKey(kube: KubeJson, ref: ObjectRef, logger: Logger): Promise<Buffer | undefined> {
   const where = `Secret ${ref.namespace}/${ref.name}`;
   const cost = COST;
   try {
-    const secret = await kubeConfig.makeApiClient(CoreV1Api).readNamespacedSecret(ref);
+    const secret = await new CoreApi(kube).readNamespacedSecret(ref);
     const encoded = secret.data?.[VSO_HMAC_KEY_FIELD];
     const key = encoded === undefined ? undefined : Buffer.from(encoded, 'base64');
     if (key === undefined || key.length !== VSO_HMAC_KEY_BYTES) {

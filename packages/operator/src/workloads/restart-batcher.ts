@@ -3,7 +3,7 @@
 // are written, instead of once per secret (VSO restarts it five times, and pods started by the first
 // restart may read the other secrets before they changed). A reconcile never waits for the batch: it
 // schedules, and the batch reports back per object when it ran.
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeJson } from '../runtime/kube-json.ts';
 import type { RolloutRestartTarget } from '../api/sync-target.ts';
 import { rolloutRestart, RolloutRestartError } from './rollout-restart.ts';
 
@@ -22,7 +22,7 @@ export interface RestartOutcome {
 }
 
 export interface RestartBatcherOptions {
-  kubeConfig: KubeConfig;
+  kube: KubeJson;
   /** How long a batch collects requests before it runs. Default 1 s. */
   windowMs?: number;
   /** Called once per requester after its batch ran (Events, status). */
@@ -89,7 +89,7 @@ export class RestartBatcher {
         if (!results.has(key)) {
           results.set(
             key,
-            rolloutRestart(this.options.kubeConfig, requester.namespace, target, now).then(
+            rolloutRestart(this.options.kube, requester.namespace, target, now).then(
               () => {
                 this.options.onRestart?.(requester.namespace, target);
                 return undefined;

@@ -1,7 +1,9 @@
 // Rollout restarts of the workloads that use a synced Secret (VSO's rolloutRestartTargets): the same
 // thing `kubectl rollout restart` does, a pod-template annotation with the time, so the workload's own
 // controller replaces its pods at its own pace (maxUnavailable, PDBs) and they read the new Secret.
-import * as k8s from '@kubernetes/client-node';
+import type { V1Deployment } from '@kubernetes/client-node';
+import { kubeStatusOf } from '@vaultbridge/core';
+import { MERGE_PATCH, type KubeJson } from '../runtime/kube-json.ts';
 import type { RolloutRestartTarget } from '../api/vault-static-secret.ts';
 
 /** Pod-template annotation the restart sets (VSO uses vso.secrets.hashicorp.com/restartedAt). */
@@ -16,17 +18,16 @@ export class RolloutRestartError extends Error {
   }
 }
 
-const MERGE_PATCH = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
-
 function templatePatch(restartedAt: string): object {
   return { spec: { template: { metadata: { annotations: { [RESTARTED_AT_ANNOTATION]: restartedAt } } } } };
 }
 
 function describe(error: unknown): string {
-  if (error instanceof k8s.ApiException) {
-    if (error.code === 404) return 'not found in this namespace';
-    if (error.code === 403) return 'the operator may not patch it (RBAC)';
-    return `the API server answered ${error.code}`;
+  const status = kubeStatusOf(error);
+  if (status !== undefined) {
+    if (status === 404) return 'not found in this namespace';
+    if (status === 403) return 'the operator may not patch it (RBAC)';
+    return `the API server answered ${status}`;
   }
   return error instanceof Error ? error.message : String(error);
 }
@@ -36,45 +37,39 @@ function describe(error: unknown): string {
  * restart would fire unexpectedly on resume), as VSO does.
  */
 export async function rolloutRestart(
-  kubeConfig: k8s.KubeConfig,
+  kube: KubeJson,
   namespace: string,
   target: RolloutRestartTarget,
   now = new Date(),
 ): Promise<void> {
-  const apps = kubeConfig.makeApiClient(k8s.AppsV1Api);
   const restartedAt = now.toISOString();
   const { name } = target;
+  const workload = (plural: string) =>
+    `/apis/apps/v1/namespaces/${encodeURIComponent(namespace)}/${plural}/${encodeURIComponent(name)}`;
   try {
     switch (target.kind) {
       case 'Deployment': {
-        const deployment = await apps.readNamespacedDeployment({ name, namespace });
+        const deployment = await kube.get<V1Deployment>(workload('deployments'));
         if (deployment.spec?.paused)
           throw new RolloutRestartError(target, 'the Deployment is paused; resume it to roll out the new Secret');
-        await apps.patchNamespacedDeployment({ name, namespace, body: templatePatch(restartedAt) }, MERGE_PATCH);
+        await kube.request('PATCH', workload('deployments'), templatePatch(restartedAt), MERGE_PATCH);
         return;
       }
       case 'StatefulSet':
-        await apps.patchNamespacedStatefulSet({ name, namespace, body: templatePatch(restartedAt) }, MERGE_PATCH);
+        await kube.request('PATCH', workload('statefulsets'), templatePatch(restartedAt), MERGE_PATCH);
         return;
       case 'DaemonSet':
-        await apps.patchNamespacedDaemonSet({ name, namespace, body: templatePatch(restartedAt) }, MERGE_PATCH);
+        await kube.request('PATCH', workload('daemonsets'), templatePatch(restartedAt), MERGE_PATCH);
         return;
-      case 'argo.Rollout': {
+      case 'argo.Rollout':
         // Argo Rollouts restarts on spec.restartAt; a CRD takes no strategic merge, a merge patch is fine.
-        const custom = kubeConfig.makeApiClient(k8s.CustomObjectsApi);
-        await custom.patchNamespacedCustomObject(
-          {
-            group: 'argoproj.io',
-            version: 'v1alpha1',
-            namespace,
-            plural: 'rollouts',
-            name,
-            body: { spec: { restartAt: restartedAt } },
-          },
+        await kube.request(
+          'PATCH',
+          `/apis/argoproj.io/v1alpha1/namespaces/${encodeURIComponent(namespace)}/rollouts/${encodeURIComponent(name)}`,
+          { spec: { restartAt: restartedAt } },
           MERGE_PATCH,
         );
         return;
-      }
       default:
         throw new RolloutRestartError(
           target,
@@ -89,12 +84,12 @@ export async function rolloutRestart(
 
 /** Restarts every target; one failing does not stop the others. Returns the failures. */
 export async function rolloutRestartAll(
-  kubeConfig: k8s.KubeConfig,
+  kube: KubeJson,
   namespace: string,
   targets: readonly RolloutRestartTarget[],
   now = new Date(),
 ): Promise<RolloutRestartError[]> {
-  const results = await Promise.allSettled(targets.map((target) => rolloutRestart(kubeConfig, namespace, target, now)));
+  const results = await Promise.allSettled(targets.map((target) => rolloutRestart(kube, namespace, target, now)));
   return results.flatMap((result, index) =>
     result.status === 'fulfilled'
       ? []
