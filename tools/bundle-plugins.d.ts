@@ -3,5 +3,9 @@ import type { Plugin } from 'esbuild';
 export declare const builtinsAsRequire: Plugin;
 /** axios without its import-time reads of fetch, Request, Response and FormData, which load Node's undici (bundle-plugins.js). */
 export declare const axiosWithoutUndici: Plugin;
+/** axios's form-data (and mime-db) left out of the bundle: a FormData whose constructor throws (bundle-plugins.js). */
+export declare const axiosWithoutFormData: Plugin;
 /** A dependency's large JSON file bundled as JSON.parse of a string, not as an object literal (bundle-plugins.js). */
 export declare const jsonAsParse: Plugin;
+/** The plugins every service bundle is built with, in order (bundle-plugins.js). */
+export declare const servicePlugins: Plugin[];

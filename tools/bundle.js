@@ -5,7 +5,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { build } from 'esbuild';
-import { axiosWithoutUndici, builtinsAsRequire, jsonAsParse } from './bundle-plugins.js';
+import { servicePlugins } from './bundle-plugins.js';
 
 // --lazy <package> (repeatable): the package may be in the bundle only behind a lazy import, never
 // evaluated at start (the webhook must not load @kubernetes/client-node in a pod; core's KubeHttp imports
@@ -44,7 +44,7 @@ const onlyEntriesAreMain = {
 
 const result = await build({
   entryPoints: entries,
-  plugins: [onlyEntriesAreMain, builtinsAsRequire, axiosWithoutUndici, jsonAsParse],
+  plugins: [onlyEntriesAreMain, ...servicePlugins],
   bundle: true,
   platform: 'node',
   target: 'node24',
@@ -85,7 +85,7 @@ async function asciiOnly(file) {
 async function eagerlyInitialisedIndexes() {
   const check = await build({
     entryPoints: entries,
-    plugins: [onlyEntriesAreMain, builtinsAsRequire, axiosWithoutUndici, jsonAsParse],
+    plugins: [onlyEntriesAreMain, ...servicePlugins],
     bundle: true,
     platform: 'node',
     target: 'node24',

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { repoRoot } from '@vaultbridge/testenv';
-import { axiosWithoutUndici, builtinsAsRequire, jsonAsParse } from '../bundle-plugins.js';
+import { servicePlugins } from '../bundle-plugins.js';
 
 export interface ImportCost {
   service: string;
@@ -114,7 +114,7 @@ function median(values: number[]): number {
 async function bundleOne(source: string, packageDir: string, outFile: string): Promise<number> {
   await build({
     stdin: { contents: source, resolveDir: packageDir, loader: 'ts' },
-    plugins: [builtinsAsRequire, axiosWithoutUndici, jsonAsParse],
+    plugins: servicePlugins,
     bundle: true,
     platform: 'node',
     target: 'node24',
