@@ -20,9 +20,21 @@ for (let i = argv.indexOf('--lazy'); i !== -1; i = argv.indexOf('--lazy')) {
   }
   lazyPackages.push(name);
 }
+// --outdir <dir>: where the bundles go (default dist/bundle); a test bundles into a temporary directory
+// to run exactly what the package's bundle step ships without touching its dist/.
+let outdir = path.resolve('dist/bundle');
+const outdirAt = argv.indexOf('--outdir');
+if (outdirAt !== -1) {
+  const [, dir] = argv.splice(outdirAt, 2);
+  if (!dir) {
+    console.error('--outdir needs a directory');
+    process.exit(2);
+  }
+  outdir = path.resolve(dir);
+}
 const entries = argv;
 if (entries.length === 0) {
-  console.error('usage: node tools/bundle.js [--lazy <package>]... <entry.ts>...');
+  console.error('usage: node tools/bundle.js [--lazy <package>]... [--outdir <dir>] <entry.ts>...');
   process.exit(2);
 }
 const entryFiles = new Set(entries.map((entry) => path.resolve(entry)));
@@ -52,7 +64,7 @@ const result = await build({
   minify: true,
   sourcemap: 'linked',
   conditions: ['@vaultbridge/source'],
-  outdir: path.resolve('dist/bundle'),
+  outdir,
   // Flat names (dist/bundle/<entry>.mjs) whatever folders the entries are in: the injector finds its
   // worker thread's bundle next to its own.
   entryNames: '[name]',
@@ -92,7 +104,7 @@ async function eagerlyInitialisedIndexes() {
     format: 'esm',
     minify: false,
     conditions: ['@vaultbridge/source'],
-    outdir: path.resolve('dist/bundle'),
+    outdir,
     entryNames: '[name]',
     outExtension: { '.js': '.mjs' },
     write: false,
