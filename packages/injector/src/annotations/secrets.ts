@@ -2,14 +2,16 @@
 // `agent-inject-template-file-<name>` or `agent-inject-template-<name>` (upstream's matching order);
 // every other per-secret annotation is looked up as `<family>-<name>` with the name exactly as written.
 
-import { TemplateError } from '@vaultbridge/core';
-import { compileSecretRenderer } from '@vaultbridge/agent/contract';
 import { destinationOf, mountPathValue, relativeFileValue } from './paths.ts';
+import { createTemplateChecker } from './template-check.ts';
 import type { AnnotationReader, Found } from './reader.ts';
 import type { DefaultTemplate, SecretSpec } from './spec.ts';
 import { A, ANNOTATION_PREFIX, annotationFor, SECRET_DEFINING, type AnnotationKey } from './table.ts';
 import type { Parsed } from '@vaultbridge/agent/contract';
 import { boolValue, choiceValue, fileModeValue, valueSyntax } from './values.ts';
+
+/** One per process (each admission worker has its own): see template-check.ts. */
+const checkInlineTemplate = createTemplateChecker();
 
 const templateKind = choiceValue(['map', 'json'] as const);
 const templateEngineValue = choiceValue(['go', 'handlebars'] as const);
@@ -102,28 +104,22 @@ function readSecret(reader: AnnotationReader, rawName: string, podWide: PodWideS
   const rightDelimiter = lookupNonEmpty(reader, 'agentTemplateRightDelim', rawName)?.value ?? '}}';
   if (inlineTemplate !== undefined && errorOnMissingKey !== undefined) {
     // The agent's own compile: vault-k8s only finds a broken template in the pod; we deny the pod.
-    try {
-      compileSecretRenderer(
-        {
-          name,
-          defaultTemplate: 'map',
-          destination: '/',
-          leftDelimiter,
-          rightDelimiter,
-          errorOnMissingKey,
-          ...(templateEngine === undefined ? {} : { templateEngine }),
-        },
-        inlineTemplate,
-      );
-    } catch (error) {
-      if (!(error instanceof TemplateError)) throw error;
+    const problem = checkInlineTemplate({
+      name,
+      text: inlineTemplate,
+      leftDelimiter,
+      rightDelimiter,
+      errorOnMissingKey,
+      ...(templateEngine === undefined ? {} : { templateEngine }),
+    });
+    if (problem !== undefined) {
       const where =
-        error.line === undefined
+        problem.line === undefined
           ? ''
-          : ` at line ${error.line}${error.column === undefined ? '' : `, column ${error.column}`}`;
+          : ` at line ${problem.line}${problem.column === undefined ? '' : `, column ${problem.column}`}`;
       reader.fail(
         annotationFor('agentInjectTemplate', rawName),
-        `the template does not parse${where}: ${error.reason}`,
+        `the template does not parse${where}: ${problem.reason}`,
       );
     }
   }
