@@ -12,7 +12,7 @@ import { installCrds } from '@vaultbridge/operator';
 import { freeLoopbackPort, repoRoot, startStack } from '@vaultbridge/testenv';
 import { chartMemoryLimit, MemoryCgroup, shippedEnv, shippedNodeFlags, type CgroupCheck } from './footprint.ts';
 import { benchOperatorSync, printOperatorTable, type OperatorBenchResult } from './operator-sync.ts';
-import { createCustomObject, inBatches, operatorBundle, stopProcess } from './operator-support.ts';
+import { createCustomObject, inBatches, operatorBundle, operatorPodEnv, stopProcess } from './operator-support.ts';
 
 /** VSO v1.4.1 at 1,000 VaultStaticSecrets (issue 14's side-by-side run on this stack), MiB. */
 const VSO_AT_1000 = { afterSync: 98, steady: 106, afterRotation: 111 };
@@ -176,7 +176,6 @@ export async function operatorCgroupCheck(
     }
 
     const dockerfile = path.join(repoRoot, 'packages/operator/Dockerfile');
-    const env = { ...process.env, ...shippedEnv(dockerfile) };
     const flags = [
       ...shippedNodeFlags(dockerfile),
       ...(process.env.BENCH_OPERATOR_NODE_FLAGS ?? '').split(' ').filter(Boolean),
@@ -185,11 +184,11 @@ export async function operatorCgroupCheck(
     for (const { ns, vsoGroup } of twins) {
       const port = await freeLoopbackPort();
       ports.push(port);
+      // As the chart runs it in a pod: credentials from its service account, not a kubeconfig.
+      const env = { ...(await operatorPodEnv(stack, ns)), ...shippedEnv(dockerfile) };
       const args = [
         ...flags,
         operatorBundle(),
-        '--kubeconfig',
-        stack.handle.kubeconfigPath,
         '--operator-namespace',
         ns,
         '--health-probe-bind-address',

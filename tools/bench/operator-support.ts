@@ -2,10 +2,11 @@
 // the operator bundle as a child process, and a watch of the Secrets it writes.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as k8s from '@kubernetes/client-node';
-import { repoRoot } from '@vaultbridge/testenv';
+import { repoRoot, type TestStack } from '@vaultbridge/testenv';
 import { shippedEnv, shippedNodeFlags } from './footprint.ts';
 
 export const BENCH_GROUP = 'secrets.vaultbridge.dev';
@@ -54,11 +55,32 @@ export function operatorBundle(): string {
   return bundle;
 }
 
-export function spawnOperator(args: readonly string[], nodeFlags: readonly string[] = []): ChildProcess {
+/**
+ * The operator's environment as the chart runs it in a pod: no kubeconfig, the service account's token,
+ * CA and namespace in a projected-token directory (VAULTBRIDGE_SERVICE_ACCOUNT_ROOT prefixes its path)
+ * and the API server in KUBERNETES_SERVICE_HOST/PORT, so the process reads its credentials as it does in
+ * a pod and never loads client-node (which it imports only to read a kubeconfig file). The account is
+ * bound to cluster-admin: the chart's narrower rules do not change the footprint; the cluster tier
+ * exercises them (packages/testenv/test/cluster/operator.test.ts).
+ */
+export async function operatorPodEnv(stack: TestStack, namespace: string): Promise<NodeJS.ProcessEnv> {
+  const account = await stack.serviceAccountRoot(namespace, 'vaultbridge-operator', { expirationSeconds: 7200 });
+  await stack.kube.bindClusterRole(`${namespace}-operator`, 'cluster-admin', namespace, 'vaultbridge-operator');
+  // No ~/.kube/config to find either (loadKubeHttp would prefer it to the service account).
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'vaultbridge-operator-home-'));
+  const { KUBECONFIG: _kubeconfig, ...parentEnv } = process.env;
+  return { ...parentEnv, ...account.env, HOME: home, VAULTBRIDGE_SERVICE_ACCOUNT_ROOT: account.root };
+}
+
+export function spawnOperator(
+  args: readonly string[],
+  nodeFlags: readonly string[] = [],
+  baseEnv: NodeJS.ProcessEnv = process.env,
+): ChildProcess {
   // With the image's ENV (its malloc setting) and its ENTRYPOINT's node flags (its young-generation cap),
   // as the Dockerfile runs it; `nodeFlags` come after them, so a flag given there wins.
   const dockerfile = path.join(repoRoot, 'packages/operator/Dockerfile');
-  const env = { ...process.env, ...shippedEnv(dockerfile) };
+  const env = { ...baseEnv, ...shippedEnv(dockerfile) };
   return spawn(process.execPath, [...shippedNodeFlags(dockerfile), ...nodeFlags, operatorBundle(), ...args], {
     stdio: ['ignore', 'ignore', 'inherit'],
     env,

@@ -16,6 +16,7 @@ import {
   createCustomObject,
   inBatches,
   SecretValues,
+  operatorPodEnv,
   spawnOperator,
   stopProcess,
 } from './operator-support.ts';
@@ -168,10 +169,10 @@ export async function benchOperatorSync(
     const timeoutMs = Math.max(300_000, count * 100);
     // The clock starts as the process is spawned: its start, lists, login and every sync are inside.
     const started = performance.now();
+    // As the chart runs it in a pod: credentials from its service account, not a kubeconfig.
+    const podEnv = await operatorPodEnv(stack, ns);
     operator = spawnOperator(
       [
-        '--kubeconfig',
-        stack.handle.kubeconfigPath,
         '--operator-namespace',
         ns,
         '--health-probe-bind-address',
@@ -183,6 +184,7 @@ export async function benchOperatorSync(
           : []),
       ],
       (process.env.BENCH_OPERATOR_NODE_FLAGS ?? '').split(' ').filter(Boolean),
+      podEnv,
     );
     await secrets.allHold(`all ${count} Secrets synced`, expect('one'), timeoutMs);
     const allSyncedMs = performance.now() - started;

@@ -4,8 +4,9 @@
 // and its annotation-defaults ConfigMap. client-node with undici costs ~10 MiB RSS beyond what Node's own
 // modules cost, ~26 MiB on a bare node (tools/bench/import-cost.ts); this is ~20 KiB of bundle.
 //
-// It is also the operator's write path (packages/operator/src/runtime/kube-json.ts is a thin layer over
-// it). Credentials come either from the pod's service account, read exactly as
+// It is also the operator's whole API path: its informers' lists and watches (watch(), below) and every
+// other call (packages/operator/src/runtime/kube-json.ts is a thin layer over it). Credentials come
+// either from the pod's service account, read exactly as
 // client-node's in-cluster config reads it (KubeConfig.loadFromCluster + FileAuth), or from a KubeConfig
 // the caller already holds (its applyToHTTPSOptions, a method call: nothing is imported).
 import fs from 'node:fs';
