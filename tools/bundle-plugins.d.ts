@@ -5,6 +5,8 @@ export declare const builtinsAsRequire: Plugin;
 export declare const axiosWithoutUndici: Plugin;
 /** axios's form-data (and mime-db) left out of the bundle: a FormData whose constructor throws (bundle-plugins.js). */
 export declare const axiosWithoutFormData: Plugin;
+/** handlebars, yaml and aws4, where only default-imported, required on first property read instead of at start (bundle-plugins.js). */
+export declare const lazyDefaultImports: Plugin;
 /** A dependency's large JSON file bundled as JSON.parse of a string, not as an object literal (bundle-plugins.js). */
 export declare const jsonAsParse: Plugin;
 /** The plugins every service bundle is built with, in order (bundle-plugins.js). */

@@ -102,6 +102,46 @@ export const axiosWithoutFormData = {
   },
 };
 
+// lazyDefaultImports: handlebars and yaml (CommonJS) evaluated on first use instead of at start, where a
+// module imports them only by a default import (`import YAML from 'yaml'`): the import becomes an object
+// that requires the package when a property is first read, and esbuild's CommonJS wrapper runs then.
+// Core's template engine (handlebars, which also loads source-map) and consul-template's toYAML and
+// parseYAML (yaml) are used only by the templates that call them, aws4 only by the aws auth method;
+// evaluated at start they cost ~1.0, ~0.8 and ~0.4 MiB RSS (import-cost, with Node's built-ins loaded
+// first) in every service that bundles them, though most agents render no handlebars template and no
+// YAML and log in with Kubernetes auth. A module
+// with a named or namespace import of the package gets the package as usual (the injector's, operator's
+// and migrate's `import { stringify } from 'yaml'`); a property read at an importer's top level (as
+// `Handlebars.create()` was) loads it at start again, so core's engine builds its environment on first
+// compile.
+const lazyDefaultPackages = ['handlebars', 'yaml', 'aws4'];
+// Every value import of the package in the importer is `import Name from 'package'` (type-only imports
+// are erased before bundling).
+const defaultImportOnly = (source, name) => {
+  const imports = [...source.matchAll(new RegExp(`^import\\s+([^;]+?)\\s+from\\s+['"]${name}['"]`, 'gm'))]
+    .map((m) => m[1])
+    .filter((clause) => !clause.startsWith('type '));
+  return imports.length > 0 && imports.every((clause) => /^[A-Za-z_$][\w$]*$/.test(clause));
+};
+export const lazyDefaultImports = {
+  name: 'lazy-default-imports',
+  setup(build) {
+    const filter = new RegExp(`^(${lazyDefaultPackages.join('|')})$`);
+    build.onResolve({ filter }, async (args) => {
+      if (args.kind !== 'import-statement' || !defaultImportOnly(await readFile(args.importer, 'utf8'), args.path))
+        return undefined;
+      return { path: args.path, namespace: 'lazy-default-import', pluginData: { resolveDir: args.resolveDir } };
+    });
+    build.onLoad({ filter: /.*/, namespace: 'lazy-default-import' }, (args) => ({
+      contents: `let loaded;
+const load = () => (loaded ??= require(${JSON.stringify(args.path)}));
+export default new Proxy({}, { get: (_, key) => load()[key], has: (_, key) => key in load() });`,
+      loader: 'js',
+      resolveDir: args.pluginData.resolveDir,
+    }));
+  },
+};
+
 // jsonAsParse: a dependency's large JSON file (mime-db's 586 KiB table, which express loads through
 // mime-types) bundled as `JSON.parse("...")` instead of as an object literal. V8 keeps a literal's
 // boilerplate description beside the bytecode of the function that built it (0.86 MiB of
@@ -123,4 +163,10 @@ export const jsonAsParse = {
 };
 
 // The plugins every service bundle is built with (tools/bundle.js, the import-cost bench), in this order.
-export const servicePlugins = [builtinsAsRequire, axiosWithoutUndici, axiosWithoutFormData, jsonAsParse];
+export const servicePlugins = [
+  builtinsAsRequire,
+  axiosWithoutUndici,
+  axiosWithoutFormData,
+  lazyDefaultImports,
+  jsonAsParse,
+];

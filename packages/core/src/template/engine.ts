@@ -9,31 +9,41 @@ import Handlebars from 'handlebars';
 import { HelperError, TemplateError } from './errors.ts';
 import { HELPERS, callHelper } from './helpers.ts';
 
-const environment = Handlebars.create();
-environment.unregisterHelper('log');
-
 interface HandlebarsHelperOptions {
   loc?: { start?: { line?: number; column?: number } };
   data?: { root?: unknown };
 }
 
-for (const name of Object.keys(HELPERS)) {
-  environment.registerHelper(name, (...all: unknown[]) => {
-    // handlebars passes its options object last.
-    const options = (all.pop() ?? {}) as HandlebarsHelperOptions;
-    try {
-      return callHelper(name, all, { root: options.data?.root });
-    } catch (error) {
-      if (!(error instanceof HelperError)) throw error;
-      const start = options.loc?.start;
-      throw new HelperError(
-        name,
-        error.detail,
-        start?.line,
-        start?.column === undefined ? undefined : start.column + 1,
-      );
-    }
-  });
+// Built on the first compile, not at import: the agent renders Go templates and often no handlebars
+// one, and the service bundles load handlebars itself only when it is first used
+// (tools/bundle-plugins.js, lazyDefaultImports): ~1 MiB RSS a service without handlebars templates
+// does not pay.
+let environment: typeof Handlebars | undefined;
+
+function handlebarsEnvironment(): typeof Handlebars {
+  if (environment) return environment;
+  const created = Handlebars.create();
+  created.unregisterHelper('log');
+  for (const name of Object.keys(HELPERS)) {
+    created.registerHelper(name, (...all: unknown[]) => {
+      // handlebars passes its options object last.
+      const options = (all.pop() ?? {}) as HandlebarsHelperOptions;
+      try {
+        return callHelper(name, all, { root: options.data?.root });
+      } catch (error) {
+        if (!(error instanceof HelperError)) throw error;
+        const start = options.loc?.start;
+        throw new HelperError(
+          name,
+          error.detail,
+          start?.line,
+          start?.column === undefined ? undefined : start.column + 1,
+        );
+      }
+    });
+  }
+  environment = created;
+  return created;
 }
 
 const BUILT_IN_HELPERS = ['if', 'unless', 'each', 'with', 'lookup', 'helperMissing', 'blockHelperMissing'];
@@ -75,8 +85,9 @@ export function compileTemplate(name: string, source: string, options: CompileTe
   try {
     // compile() is lazy; precompile() runs the whole compiler now so every compile-time error (not just
     // syntax) surfaces here. Templates are compiled once, so the double work is cheap.
-    environment.precompile(source, compileOptions);
-    template = environment.compile(source, compileOptions);
+    const handlebars = handlebarsEnvironment();
+    handlebars.precompile(source, compileOptions);
+    template = handlebars.compile(source, compileOptions);
   } catch (error) {
     throw parseError(name, error);
   }

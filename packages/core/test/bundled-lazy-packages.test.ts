@@ -1,0 +1,108 @@
+// core's template engines and AWS signing as the service bundles carry them (tools/bundle-plugins.js's
+// servicePlugins, lazyDefaultImports): handlebars, yaml and aws4 are not evaluated when the bundle
+// starts, only when a template or an aws login first needs them, and then work as they do unbundled.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+import { servicePlugins } from '../../../tools/bundle-plugins.js';
+import { awsIamLoginData } from '../src/auth/aws.ts';
+import type * as core from '../src/index.ts';
+
+interface Bundled {
+  compileTemplate: typeof core.compileTemplate;
+  GoTemplate: typeof core.GoTemplate;
+  consulTemplateFuncs: typeof core.consulTemplateFuncs;
+  DependencyBrain: typeof core.DependencyBrain;
+  awsIamLoginData: typeof core.awsIamLoginData;
+}
+
+const packageDir = path.resolve(import.meta.dirname, '..');
+let workDir: string;
+let output: string;
+let bundled: Bundled;
+
+beforeAll(async () => {
+  workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vaultbridge-bundled-templates-'));
+  const outfile = path.join(workDir, 'templates.mjs');
+  // The options of tools/bundle.js, unminified so the module wrappers can be read.
+  await build({
+    stdin: {
+      contents:
+        "export { compileTemplate, GoTemplate, consulTemplateFuncs, DependencyBrain, awsIamLoginData } from '@vaultbridge/core';",
+      resolveDir: packageDir,
+      loader: 'ts',
+    },
+    plugins: servicePlugins,
+    bundle: true,
+    platform: 'node',
+    target: 'node24',
+    format: 'esm',
+    conditions: ['@vaultbridge/source'],
+    outfile,
+    banner: {
+      js: "import { createRequire as __vbCreateRequire } from 'node:module'; const require = __vbCreateRequire(import.meta.url);",
+    },
+    logLevel: 'silent',
+  });
+  output = fs.readFileSync(outfile, 'utf8');
+  bundled = (await import(pathToFileURL(outfile).href)) as Bundled;
+}, 120_000);
+
+afterAll(() => {
+  if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
+});
+
+/** esbuild's CommonJS wrappers (`var require_x = __commonJS({ "<file>"...`) of a package's files. */
+function wrappersOf(packageName: string): string[] {
+  return [...output.matchAll(/^var (require_[\w$]+) = __commonJS\(\{\n\s*"([^"]+)"/gm)]
+    .filter((match) => match[2]!.includes(`node_modules/${packageName}/`))
+    .map((match) => match[1]!);
+}
+
+test.each(['handlebars', 'yaml', 'aws4'])('%s is bundled but not evaluated at start', (packageName) => {
+  const wrappers = wrappersOf(packageName);
+  expect(wrappers.length).toBeGreaterThan(0);
+  // Top-level statements (column 0) that call one of its wrappers, apart from the lazy loader's arrow.
+  const eager = output
+    .split('\n')
+    .filter((line) => /^\S/.test(line) && !/^var load[\w$]* = \(\) =>/.test(line))
+    .filter((line) => wrappers.some((wrapper) => line.includes(`${wrapper}()`)));
+  expect(eager).toEqual([]);
+  expect(output).toContain(`// lazy-default-import:${packageName}`);
+});
+
+test('a handlebars template compiles and renders through the lazy import', () => {
+  const render = bundled.compileTemplate('t', '{{#each users}}{{name}}={{upper role}};{{/each}}');
+  expect(
+    render({
+      users: [
+        { name: 'a', role: 'admin' },
+        { name: 'b', role: 'reader' },
+      ],
+    }),
+  ).toBe('a=ADMIN;b=READER;');
+  expect(() => bundled.compileTemplate('bad', '{{noSuchHelper x}}')).toThrow(/noSuchHelper/);
+});
+
+test("consul-template's toYAML and parseYAML render through the lazy import", () => {
+  const template = bundled.GoTemplate.parse('t', '{{ .m | toYAML }}|{{ (parseYAML "a: 1\\nb: [x, y]").b }}', {
+    funcs: bundled.consulTemplateFuncs({ brain: new bundled.DependencyBrain() }),
+  });
+  expect(template.execute({ m: { a: '<b>', n: [1, 2] } })).toBe('a: <b>\n"n":\n- 1\n- 2|[x true]');
+});
+
+test('an aws iam login is signed through the lazy import exactly as unbundled', () => {
+  const credentials = {
+    accessKeyId: 'AKIDEXAMPLE',
+    secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+    source: 'the test',
+  };
+  const options = { region: 'eu-west-1', headerValue: 'vault.example.com', now: new Date('2026-12-06T07:00:00Z') };
+  const signed = bundled.awsIamLoginData(credentials, options);
+  expect(signed).toEqual(awsIamLoginData(credentials, options));
+  expect(Buffer.from(signed.iam_request_headers!, 'base64').toString()).toContain(
+    'AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/',
+  );
+});
