@@ -25,7 +25,7 @@ const goals = { idleMiB: 64, afterLoadMiB: 96 };
 /** Mounts per second for `seconds`: `workers` callers per provider, each cycling over its own 20 pods (logins, then warm mounts). */
 async function mountLoad(
   driver: Driver,
-  mountOn: (driver: Driver, podUid: string) => Promise<number>,
+  mountOn: (driver: Driver, podKey: string) => Promise<number>,
   tag: string,
   seconds: number,
   workers = 4,
@@ -58,6 +58,12 @@ export async function csiCgroupCheck(seconds: number): Promise<CgroupCheck> {
   const children: ChildProcess[] = [];
   try {
     const setup = await prepareCsiBench(stack, work);
+    const workers = 4;
+    await setup.createPods(
+      ['limited', 'free'].flatMap((tag) =>
+        Array.from({ length: workers * 20 }, (_, i) => `${tag}-${Math.floor(i / 20)}-${i % 20}`),
+      ),
+    );
     const limited = await setup.startProvider(path.join(work, 'limited.sock'), [], (command, args, env) =>
       cgroup.spawn(command, args, 'ignore', env),
     );
@@ -68,11 +74,11 @@ export async function csiCgroupCheck(seconds: number): Promise<CgroupCheck> {
     limited.once('exit', (_code, signal) => (killedBy = signal));
     const limitedDriver = setup.connect(path.join(work, 'limited.sock'));
     const unlimitedDriver = setup.connect(path.join(work, 'unlimited.sock'));
-    const mountOn = (driver: Driver, podUid: string) => setup.mountOn(driver, setup.kvObjects, podUid);
+    const mountOn = (driver: Driver, podKey: string) => setup.mountOn(driver, setup.kvObjects, podKey);
     // Side by side, so the machine's other load falls on both alike.
     const [inLimit, free] = await Promise.all([
-      mountLoad(limitedDriver, mountOn, 'limited', seconds),
-      mountLoad(unlimitedDriver, mountOn, 'free', seconds),
+      mountLoad(limitedDriver, mountOn, 'limited', seconds, workers),
+      mountLoad(unlimitedDriver, mountOn, 'free', seconds, workers),
     ]);
     limitedDriver.close();
     unlimitedDriver.close();

@@ -1,14 +1,18 @@
 // CSI provider benchmark: the provider bundle on a unix socket against the real stack, called as the
-// Secrets Store CSI driver calls it (attributes JSON with the kubelet's token). Mount latency cold (new
-// identity: login + reads) and warm, many pods mounting at once, Vault requests per mount, the rotation
-// polls of a pod with database credentials, and the provider's memory.
+// Secrets Store CSI driver calls it, and run as in its pod: its service account (token, CA and namespace
+// under VAULTBRIDGE_SERVICE_ACCOUNT_ROOT, KUBERNETES_SERVICE_HOST/PORT), no kubeconfig, and mounts without
+// a kubelet token (a CSIDriver without tokenRequests, the upstream default), so every new pod takes the
+// TokenRequest fallback against real Pod objects. Mount latency cold (new identity: TokenRequest + login +
+// reads) and warm, many pods mounting at once, Vault requests per mount, the rotation polls of a pod with
+// database credentials, and the provider's memory. BENCH_CSI_ACCESS=kubeconfig runs the provider with
+// --kubeconfig instead (for bundles older than its in-cluster client, which read only a kubeconfig).
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
-import { loadProviderService } from '@vaultbridge/csi-provider';
+import { loadProviderService, mapLimit } from '@vaultbridge/csi-provider';
 import { freeLoopbackPort, repoRoot, startStack, type RunningStack } from '@vaultbridge/testenv';
 import { shippedEnv, shippedNodeFlags } from './footprint.ts';
 
@@ -64,20 +68,35 @@ export interface CsiBenchSetup {
     spawnWith?: (command: string, args: string[], env: NodeJS.ProcessEnv) => ChildProcess,
   ): Promise<ChildProcess>;
   connect(socketPath: string): Driver;
-  mountOn(driver: Driver, objects: string, podUid: string): Promise<number>;
+  /** Creates the Pod objects (`web-<podKey>`) mountOn binds its TokenRequests to. */
+  createPods(podKeys: readonly string[]): Promise<void>;
+  mountOn(driver: Driver, objects: string, podKey: string): Promise<number>;
   kvObjects: string;
   dbObjects: string;
   token: string;
+}
+
+/** How the provider reaches the API server: its service account as in a pod (default), or BENCH_CSI_ACCESS=kubeconfig. */
+function csiAccess(): 'in-cluster' | 'kubeconfig' {
+  const access = process.env.BENCH_CSI_ACCESS ?? 'in-cluster';
+  if (access !== 'in-cluster' && access !== 'kubeconfig')
+    throw new Error(`BENCH_CSI_ACCESS: expected in-cluster or kubeconfig, got ${JSON.stringify(access)}`);
+  return access;
 }
 
 /** Vault policy, role and secrets for the bench namespace, and how to start providers and mount. */
 export async function prepareCsiBench(stack: RunningStack, work: string): Promise<CsiBenchSetup> {
   const bundle = csiBundle();
   const nodeFlags = csiNodeFlags();
+  const access = csiAccess();
   const ns = 'csi-bench';
   const { layout } = stack;
   await stack.createNamespace(ns);
   await stack.createServiceAccount(ns, 'app');
+  // The provider's own service account; its RBAC does not change the footprint (the chart's own rules are
+  // exercised by packages/csi-provider/test/bundle-token-request-e2e.test.ts).
+  const account = await stack.serviceAccountRoot(ns, 'csi-provider');
+  await stack.kube.bindClusterRole('csi-bench-csi-provider', 'cluster-admin', ns, 'csi-provider');
   await stack.writePolicy(
     'csi-bench',
     `
@@ -96,7 +115,16 @@ path "${layout.databaseMount}/creds/${layout.databaseRole}" { capabilities = ["r
       data: { user: name, password: `${name}-password` },
     });
 
-  const env = { ...process.env, ...shippedEnv(path.join(repoRoot, 'packages/csi-provider/Dockerfile')) };
+  // As in the pod: no KUBECONFIG and no ~/.kube/config (HOME is the work directory), which would win.
+  const { KUBECONFIG: _kubeconfig, ...parentEnv } = process.env;
+  const env = {
+    ...parentEnv,
+    HOME: work,
+    ...shippedEnv(path.join(repoRoot, 'packages/csi-provider/Dockerfile')),
+    ...(access === 'in-cluster'
+      ? { ...account.env, VAULTBRIDGE_SERVICE_ACCOUNT_ROOT: account.root }
+      : { NAMESPACE: ns }),
+  };
   const startProvider = async (
     socketPath: string,
     extraArgs: string[],
@@ -111,8 +139,7 @@ path "${layout.databaseMount}/creds/${layout.databaseRole}" { capabilities = ["r
       `127.0.0.1:${await freeLoopbackPort()}`,
       '--vault-addr',
       stack.vaultAddr,
-      '--kubeconfig',
-      stack.handle.kubeconfigPath,
+      ...(access === 'kubeconfig' ? ['--kubeconfig', stack.handle.kubeconfigPath] : []),
       '--log-level',
       'warn',
       ...extraArgs,
@@ -125,8 +152,26 @@ path "${layout.databaseMount}/creds/${layout.databaseRole}" { capabilities = ["r
     return child;
   };
   const Service = grpc.makeGenericClientConstructor(loadProviderService(), 'CSIDriverProvider');
-  const { token, expiresAt } = await stack.requestToken(ns, 'app', { audiences: ['vault'] });
-  const tokens = JSON.stringify({ vault: { token, expirationTimestamp: expiresAt.toISOString() } });
+  const { token } = await stack.requestToken(ns, 'app', { audiences: ['vault'] });
+  // The fallback's TokenRequest is bound to the pod, so every pod mounted is a real Pod object (no
+  // kubelet runs it); made before the timings, by createPods.
+  const podUids = new Map<string, string>();
+  const createPods = async (podKeys: readonly string[]): Promise<void> => {
+    await mapLimit(
+      podKeys.filter((podKey) => !podUids.has(podKey)),
+      8,
+      async (podKey) => {
+        const pod = await stack.kube.core.createNamespacedPod({
+          namespace: ns,
+          body: {
+            metadata: { name: `web-${podKey}` },
+            spec: { serviceAccountName: 'app', containers: [{ name: 'app', image: 'app:local' }] },
+          },
+        });
+        podUids.set(podKey, pod.metadata?.uid ?? '');
+      },
+    );
+  };
   const kvObjects = ['db', 'api', 'tls']
     .map(
       (name) =>
@@ -134,15 +179,17 @@ path "${layout.databaseMount}/creds/${layout.databaseRole}" { capabilities = ["r
     )
     .join('');
   const dbObjects = `- objectName: db-username\n  secretPath: ${layout.databaseMount}/creds/${layout.databaseRole}\n  secretKey: username\n- objectName: db-password\n  secretPath: ${layout.databaseMount}/creds/${layout.databaseRole}\n  secretKey: password\n`;
-  const mountOn = (driver: Driver, objects: string, podUid: string): Promise<number> => {
+  const mountOn = (driver: Driver, objects: string, podKey: string): Promise<number> => {
+    const podUid = podUids.get(podKey);
+    if (!podUid) return Promise.reject(new Error(`no Pod for ${podKey}: createPods first`));
+    // No serviceAccount.tokens: the driver of a CSIDriver without tokenRequests sends none.
     const attributes = JSON.stringify({
       roleName: 'csi-bench',
       objects,
-      'csi.storage.k8s.io/pod.name': `web-${podUid}`,
+      'csi.storage.k8s.io/pod.name': `web-${podKey}`,
       'csi.storage.k8s.io/pod.namespace': ns,
       'csi.storage.k8s.io/pod.uid': podUid,
       'csi.storage.k8s.io/serviceAccount.name': 'app',
-      'csi.storage.k8s.io/serviceAccount.tokens': tokens,
     });
     const started = performance.now();
     return new Promise((resolve, reject) =>
@@ -150,7 +197,7 @@ path "${layout.databaseMount}/creds/${layout.databaseRole}" { capabilities = ["r
         {
           attributes,
           secrets: 'null',
-          target_path: path.join(work, podUid),
+          target_path: path.join(work, podKey),
           permission: '420',
           current_object_version: [],
         },
@@ -163,7 +210,7 @@ path "${layout.databaseMount}/creds/${layout.databaseRole}" { capabilities = ["r
   // One login and read first, so Vault's own first-time costs land on no provider measured after.
   await stack.vaultAdmin.write('auth/kubernetes/login', { role: 'csi-bench', jwt: token });
   await stack.vaultAdmin.read(`${layout.kvV2Mount}/data/csi-bench/db`);
-  return { startProvider, connect, mountOn, kvObjects, dbObjects, token };
+  return { startProvider, connect, createPods, mountOn, kvObjects, dbObjects, token };
 }
 
 const idleSettleMs = 5000;
@@ -174,7 +221,8 @@ export async function benchCsiMount(warmMounts = 200, pods = 50, polls = 20): Pr
   let provider: ChildProcess | undefined;
   try {
     const { layout } = stack;
-    const { startProvider, connect, mountOn, kvObjects, dbObjects } = await prepareCsiBench(stack, work);
+    const { startProvider, connect, createPods, mountOn, kvObjects, dbObjects } = await prepareCsiBench(stack, work);
+    await createPods(['pod-no-warm-up', 'pod-0', 'pod-db', ...Array.from({ length: pods }, (_, i) => `pod-c${i}`)]);
     const counts = async () => await stack.requestCounts();
 
     // The first mount of a provider started without the warm-up, for comparison; then the real one.

@@ -2,9 +2,8 @@
 // `vaultbridge-csi-provider`: flags (same names as vault-csi-provider's) → ProviderServer + health/metrics
 // server + SIGTERM handling. Only wiring lives here.
 import { Option, type Command } from 'commander';
-import { providerNamespace } from './hmac-key.ts';
-import { loadHmacKeyInChild } from './hmac-key-child.ts';
-import { lazyKubeConfig, type KubeConfigSource } from './kube-access.ts';
+import { loadOrCreateHmacKey } from './hmac-key.ts';
+import { chooseKubeAccess, connectKube, providerNamespace } from './kube-access.ts';
 import {
   createHealthServer,
   createLogger,
@@ -174,44 +173,35 @@ async function serve(options: CliOptions, io: CliIo, names: SettingNames): Promi
     allowedVaultAddresses: parseAllowedVaultAddresses(options.allowedVaultAddresses, names.allowedVaultAddresses),
     maxObjectsPerMount: Math.max(1, positiveInt(options.maxObjectsPerMount, '--max-objects-per-mount')),
   };
-  // The kubeconfig is checked and the HMAC key read in a child process, so the Kubernetes client is never
-  // evaluated in this one (kube-access.ts); a TokenRequest mount imports it here when the first one comes.
+  // One Kubernetes client for the HMAC key and the TokenRequest fallback: in a pod the service account
+  // over node:https, client-node only for a kubeconfig (kube-access.ts).
   const namespace = providerNamespace(io.env);
-  const reply = await loadHmacKeyInChild({
-    kubeconfigPath: options.kubeconfig,
-    namespace,
-    secretName: options.hmacSecretName,
-    loggerName: runtimeName,
-    logLevel: level,
-  });
-  let kubeConfig: KubeConfigSource | undefined;
-  let hmacKey: Buffer | undefined;
-  if (reply.ok) {
-    kubeConfig = lazyKubeConfig(options.kubeconfig);
-    hmacKey = Buffer.from(reply.key, 'base64');
-  } else if (reply.stage === 'kubeconfig') {
+  const kube = await connectKube(chooseKubeAccess(options.kubeconfig, io.env), io.env).catch((error: unknown) => {
     // Kubernetes is only needed for TokenRequest when the driver sends no pod token.
-    logger.warn(
-      { err: new Error(reply.message) },
-      'no Kubernetes access: mounts need CSIDriver tokenRequests (audience vault)',
-    );
+    logger.warn({ err: error }, 'no Kubernetes access: mounts need CSIDriver tokenRequests (audience vault)');
     logger.warn(
       'no Kubernetes access: object versions use a per-process HMAC key and change when the provider restarts',
     );
-  } else {
-    kubeConfig = lazyKubeConfig(options.kubeconfig);
-    // Mounting matters more than stable versions: serve with a per-process key and say so.
-    logger.warn(
-      { err: new Error(reply.message), secret: `${namespace}/${options.hmacSecretName}` },
-      'cannot read or create the HMAC key Secret; object versions use a per-process key',
-    );
+    return undefined;
+  });
+  let hmacKey: Buffer | undefined;
+  if (kube) {
+    try {
+      hmacKey = await loadOrCreateHmacKey(kube, namespace, options.hmacSecretName, logger);
+    } catch (error) {
+      // Mounting matters more than stable versions: serve with a per-process key and say so.
+      logger.warn(
+        { err: error, secret: `${namespace}/${options.hmacSecretName}` },
+        'cannot read or create the HMAC key Secret; object versions use a per-process key',
+      );
+    }
   }
   const metrics = createMetricsRegistry({ defaultMetrics: true, defaultLabels: { service: 'csi-provider' } });
   const server = new ProviderServer({
     logger,
     flags,
     metrics,
-    kubeConfig,
+    ...(kube ? { kube } : {}),
     env: io.env,
     ...(hmacKey ? { hmacKey } : {}),
     cacheSize: positiveInt(options.cacheSize, '--cache-size'),
@@ -223,6 +213,7 @@ async function serve(options: CliOptions, io: CliIo, names: SettingNames): Promi
   shutdown.onShutdown('health not ready', () => health.setShuttingDown(), { order: 0 });
   shutdown.onShutdown('grpc server', () => server.close(), { order: 10 });
   shutdown.onShutdown('health server', () => health.close(), { order: 100 });
+  if (kube) shutdown.onShutdown('kubernetes client', () => kube.close(), { order: 100 });
   await server.listen(options.endpoint);
   const { host, port } = parseHealthAddr(options.healthAddr);
   const bound = await health.listen(port, host);

@@ -8,6 +8,8 @@ import {
   KubernetesAuth,
   ServiceAccountTokenError,
   StaticTokenSource,
+  KubeHttp,
+  TokenRequestSource,
   VaultAuthError,
   VaultClient,
   VaultConfigError,
@@ -23,20 +25,23 @@ import {
   type ServiceAccountTokenSource,
   type VaultResponse,
 } from '@vaultbridge/core';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { LRUCache } from 'lru-cache';
 import { defaultTokenAudience, type MountConfig, type SecretObject } from './config.ts';
 import { goJson } from './encode.ts';
 import { ObjectFetchError, withoutVaultText } from './errors.ts';
-import { DeferredTokenRequestSource, type KubeConfigSource } from './kube-access.ts';
 import { sameVaultAddress } from './vault-address.ts';
 
 export interface FetcherOptions {
   logger: Logger;
   /**
-   * For TokenRequest when the driver sends no token for the audience; none ⇒ such mounts fail with a
-   * hint. A function is called (and the Kubernetes client imported) only when such a mount comes.
+   * The API server, for a TokenRequest when the driver sends no token for the audience: one client (one
+   * keep-alive pool) for every such mount; the caller closes it. None (and no `kubeConfig`) ⇒ such mounts
+   * fail with a hint.
    */
-  kubeConfig?: KubeConfigSource;
+  kube?: KubeHttp;
+  /** Instead of `kube`: a KubeConfig the caller loaded (its current context, over a KubeHttp made here). */
+  kubeConfig?: KubeConfig;
   /** Pod tokens (and leased answers) kept; least recently used beyond it are dropped. Default 1000. */
   cacheSize?: number;
   /** Objects of one mount read at once. Default 4. */
@@ -145,9 +150,14 @@ export class VaultFetcher {
    * otherwise mint its own database credential before any of them is cached.
    */
   private readonly volumeReads = new Map<string, Promise<VaultResponse<unknown> | null>>();
+  /** The TokenRequest fallback's client; `ownKube` when made here from `kubeConfig` (closed by stop()). */
+  private readonly kube: KubeHttp | undefined;
+  private readonly ownKube: boolean;
 
   constructor(options: FetcherOptions) {
     this.options = options;
+    this.ownKube = !options.kube && options.kubeConfig !== undefined;
+    this.kube = options.kube ?? (options.kubeConfig ? KubeHttp.fromKubeConfig(options.kubeConfig) : undefined);
     const max = Math.max(1, options.cacheSize ?? 1000);
     this.connections = new LRUCache<string, VaultClient>({ max: Math.max(1, Math.ceil(max / 10)) });
     this.podTokens = new LRUCache<string, PodToken>({ max });
@@ -202,10 +212,10 @@ export class VaultFetcher {
       return new StaticTokenSource(config.serviceAccountToken.token, identity);
     }
     const audience = config.audience ?? defaultTokenAudience;
-    const kubeConfig = this.options.kubeConfig;
-    if (!kubeConfig) {
+    const kube = this.kube;
+    if (!kube) {
       throw new ServiceAccountTokenError(
-        `no service-account token for ${identity} (audience "${audience}"): the mount request carried none and the provider has no Kubernetes access for a TokenRequest; add tokenRequests: [{audience: ${audience}}] to the CSIDriver, or give the provider a kubeconfig`,
+        `no service-account token for ${identity} (audience "${audience}"): the mount request carried none and the provider has no Kubernetes access for a TokenRequest; add tokenRequests: [{audience: ${audience}}] to the CSIDriver, or run the provider with its service account (in a pod) or a --kubeconfig`,
       );
     }
     if (pod.name === '' || pod.uid === '') {
@@ -225,8 +235,8 @@ export class VaultFetcher {
       );
     }
     // Bound to the pod (it dies with it), for the configured audience (never the API server's), short-lived.
-    return new DeferredTokenRequestSource({
-      kubeConfig,
+    return new TokenRequestSource({
+      kube,
       namespace: pod.namespace,
       serviceAccount: pod.serviceAccountName,
       audiences: [audience],
@@ -436,5 +446,6 @@ export class VaultFetcher {
   async stop(): Promise<void> {
     this.podTokens.clear();
     this.connections.clear();
+    if (this.ownKube) this.kube?.close();
   }
 }

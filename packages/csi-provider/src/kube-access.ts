@@ -1,19 +1,43 @@
-// The provider's Kubernetes access, evaluated only where used. @kubernetes/client-node (with the undici, ws
-// and socks it brings) was a third of the bundle and ~30 MiB of the idle provider's RSS (its code, and
-// ~17 MiB of malloc'd memory undici and its parsers keep), yet the provider needs it only to read the HMAC
-// key Secret at start (done by a child process: hmac-key-child.ts) and for the TokenRequest fallback when
-// the driver sends no pod token: kube-client.ts, its own bundle, imported here on the first such mount.
-import { existsSync } from 'node:fs';
+// The provider's one Kubernetes client, chosen once at start. It needs the API server for two things:
+// the HMAC key Secret at start and the TokenRequest fallback when the driver sends no pod token (every
+// mount in a cluster whose CSIDriver has no tokenRequests, the upstream default). In a pod that is core's
+// KubeHttp on the service account (node:https, no @kubernetes/client-node): client-node with the undici it
+// brings cost ~10 MiB RSS once loaded, and the fallback loaded it on the first mount. client-node is
+// loaded only to read a kubeconfig (--kubeconfig, $KUBECONFIG, ~/.kube/config), from kube-client.mjs,
+// a bundle of its own, so cli.mjs does not carry its source either.
+import fs from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { KubeConfig } from '@kubernetes/client-node';
-import {
-  KubeConfigError,
-  ServiceAccountTokenError,
-  type ServiceAccountTokenSource,
-  type TokenRequestSourceOptions,
-} from '@vaultbridge/core';
+import { KubeHttp, serviceAccountDir } from '@vaultbridge/core';
 
 type KubeClient = typeof import('./kube-client.ts');
+
+/** Where the provider's Kubernetes credentials come from, in client-node's loadFromDefault order. */
+export type KubeAccessChoice =
+  /** `path` given, or client-node's default search ($KUBECONFIG, ~/.kube/config, http://localhost:8080 last). */
+  | { kind: 'kubeconfig'; path: string | undefined }
+  /** The pod's service account under `root` (VAULTBRIDGE_SERVICE_ACCOUNT_ROOT; '' in a pod). */
+  | { kind: 'in-cluster'; root: string };
+
+/**
+ * `--kubeconfig`, else $KUBECONFIG, else ~/.kube/config, else the service account when its token file
+ * exists: the order client-node's loadFromDefault follows, which the provider used before, so a flag or
+ * variable that chose a kubeconfig still does. When none of them exists, the kubeconfig path stays too
+ * (client-node's last resort, http://localhost:8080), as before. VAULTBRIDGE_SERVICE_ACCOUNT_ROOT
+ * prefixes the service-account paths (client-node's pathPrefix), so benchmarks and tests run the pod's
+ * path outside a pod.
+ */
+export function chooseKubeAccess(
+  kubeconfigPath: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): KubeAccessChoice {
+  if (kubeconfigPath) return { kind: 'kubeconfig', path: kubeconfigPath };
+  if (env.KUBECONFIG) return { kind: 'kubeconfig', path: undefined };
+  if (env.HOME && fs.existsSync(path.join(env.HOME, '.kube', 'config'))) return { kind: 'kubeconfig', path: undefined };
+  const root = env.VAULTBRIDGE_SERVICE_ACCOUNT_ROOT ?? '';
+  if (fs.existsSync(`${root}${serviceAccountDir}/token`)) return { kind: 'in-cluster', root };
+  return { kind: 'kubeconfig', path: undefined };
+}
 
 /**
  * kube-client.mjs next to the bundle (cli.mjs; the image ships both), else the module beside this one:
@@ -23,91 +47,33 @@ type KubeClient = typeof import('./kube-client.ts');
 function clientEntry(): string {
   for (const name of ['kube-client.mjs', 'kube-client.ts']) {
     const file = fileURLToPath(new URL(`./${name}`, import.meta.url));
-    if (existsSync(file)) return file;
+    if (fs.existsSync(file)) return file;
   }
   return fileURLToPath(new URL('./kube-client.js', import.meta.url));
 }
 
-let importing: Promise<KubeClient> | undefined;
-
-/** Imports the client once; a failed import (a missing file) is tried again by the next caller. */
-function kubeClient(): Promise<KubeClient> {
-  importing ??= (import(clientEntry()) as Promise<KubeClient>).catch((error: unknown) => {
-    importing = undefined;
-    throw error;
-  });
-  return importing;
-}
-
-const serviceAccountTokenCode = new ServiceAccountTokenError('').code;
-const kubeConfigCode = new KubeConfigError('').code;
-
 /**
- * The client's file has its own copies of core's error classes, so what it throws fails this bundle's
- * `instanceof` checks (fetch.ts maps ServiceAccountTokenError to FAILED_PRECONDITION): made again as
- * this bundle's classes, same message, status and cause. Told apart by their `code`: the bundles are
- * minified, so class names differ. Without the bundles (one copy of each class) nothing changes.
+ * The client for `choice`. A kubeconfig is read by client-node (imported here, once) and then used
+ * through its own applyToHTTPSOptions on every call (exec and token-file auth, client certificates), so
+ * the calls themselves are KubeHttp's either way. Throws when the kubeconfig cannot be loaded or the
+ * pod's service account is incomplete (KUBERNETES_SERVICE_HOST/PORT unset), saying which.
  */
-function asLocalKubeError(error: unknown): unknown {
-  if (!(error instanceof Error) || error instanceof KubeConfigError || error instanceof ServiceAccountTokenError)
-    return error;
-  const { code, status } = error as { code?: unknown; status?: unknown };
-  const cause = error.cause === undefined ? {} : { cause: error.cause };
-  if (code === serviceAccountTokenCode)
-    return new ServiceAccountTokenError(error.message, { ...cause, ...(typeof status === 'number' ? { status } : {}) });
-  if (code === kubeConfigCode) return new KubeConfigError(error.message, cause);
-  return error;
+export async function connectKube(
+  choice: KubeAccessChoice,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<KubeHttp> {
+  if (choice.kind === 'in-cluster') return KubeHttp.inCluster({ root: choice.root, env: env as NodeJS.ProcessEnv });
+  const { loadKubeConfig } = (await import(clientEntry())) as KubeClient;
+  return KubeHttp.fromKubeConfig(loadKubeConfig(choice.path));
 }
 
-/** A loaded KubeConfig, or how to load one on first use. */
-export type KubeConfigSource = KubeConfig | (() => Promise<KubeConfig>);
-
-/** A loader that imports the client and reads the kubeconfig on its first call, then reuses it (a failure is retried). */
-export function lazyKubeConfig(path: string | undefined): () => Promise<KubeConfig> {
-  let loading: Promise<KubeConfig> | undefined;
-  return () => {
-    loading ??= kubeClient()
-      .then(({ loadKubeConfig }) => loadKubeConfig(path))
-      .catch((error: unknown) => {
-        throw asLocalKubeError(error);
-      });
-    loading.catch(() => (loading = undefined));
-    return loading;
-  };
-}
-
-type DeferredOptions = Omit<TokenRequestSourceOptions, 'kubeConfig' | 'api'> & { kubeConfig: KubeConfigSource };
-
-/** A TokenRequestSource built on its first token(), once the client is imported; the same identity. */
-export class DeferredTokenRequestSource implements ServiceAccountTokenSource {
-  readonly identity: string;
-  readonly #options: DeferredOptions;
-  #source: Promise<ServiceAccountTokenSource> | undefined;
-
-  constructor(options: DeferredOptions) {
-    this.#options = options;
-    // As TokenRequestSource names it, so cache keys and messages do not depend on which one is used.
-    const audiences = options.audiences?.length ? `;aud=${[...options.audiences].sort().join(',')}` : '';
-    this.identity = `serviceaccount:${options.namespace}/${options.serviceAccount}${audiences}`;
-  }
-
-  async token(): Promise<string> {
-    this.#source ??= this.#build();
-    try {
-      return await (await this.#source).token();
-    } catch (error) {
-      // A failed import or kubeconfig load is tried again by the next mount, not kept.
-      this.#source = undefined;
-      throw asLocalKubeError(error);
-    }
-  }
-
-  async #build(): Promise<ServiceAccountTokenSource> {
-    const { kubeConfig: configSource, ...rest } = this.#options;
-    const [{ TokenRequestSource }, kubeConfig] = await Promise.all([
-      kubeClient(),
-      typeof configSource === 'function' ? configSource() : Promise.resolve(configSource),
-    ]);
-    return new TokenRequestSource({ ...rest, kubeConfig });
+/** The namespace the provider runs in: NAMESPACE, else its service account's, else `default`. */
+export function providerNamespace(env: Readonly<Record<string, string | undefined>> = process.env): string {
+  if (env.NAMESPACE) return env.NAMESPACE;
+  try {
+    const file = `${env.VAULTBRIDGE_SERVICE_ACCOUNT_ROOT ?? ''}${serviceAccountDir}/namespace`;
+    return fs.readFileSync(file, 'utf8').trim() || 'default';
+  } catch {
+    return 'default';
   }
 }

@@ -1,8 +1,10 @@
 // The bundles as the image ships them (the package's bundle step, into a temporary directory), on the real
-// stack: cli.mjs holds no Kubernetes client; its TokenRequest fallback imports kube-client.mjs, a second
-// bundle with its own copies of core's classes, at the first mount whose driver sent no token. The token
-// it gets is bound to the pod (Vault logs in with it), and the API server's refusal crosses back as the
-// provider's own ServiceAccountTokenError (FAILED_PRECONDITION with the server's reason, not INTERNAL).
+// stack, with the TokenRequest fallback (the driver sends no token: a CSIDriver without tokenRequests).
+// In a pod (a service-account root, no kubeconfig) cli.mjs reads the HMAC key Secret and requests the pod's
+// token over core's KubeHttp and never loads kube-client.mjs (@kubernetes/client-node): every module the
+// process loads is recorded by a module hook preloaded with --import. With --kubeconfig it loads
+// kube-client.mjs to read the file. The token is bound to the pod (Vault logs in with it), and the API
+// server's refusal arrives as FAILED_PRECONDITION with its reason.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -11,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
 import { freeLoopbackPort, repoRoot, sharedStack } from '@vaultbridge/testenv';
 import { loadProviderService } from '../src/index.ts';
+import { providerAccount, type ProviderAccount } from './support/provider-account.ts';
 
 const stack = sharedStack();
 const { layout } = stack;
@@ -23,8 +26,17 @@ type Client = grpc.Client & {
   Mount(request: unknown, callback: (error: grpc.ServiceError | null, response: MountResponse) => void): void;
 };
 
+interface RunningProvider {
+  process: ChildProcess;
+  client: Client;
+  /** The file:// URLs of every module the process loaded (the hook's log). */
+  loaded(): string[];
+  output(): string;
+}
+
 const namespace = stack.uniqueName('csi-bundle');
 const serviceAccount = 'api';
+const hmacSecretName = 'vault-csi-provider-hmac-key';
 const authMount = stack.uniqueName('k8s-csi-bundle');
 const role = stack.uniqueName('csi-bundle');
 const appPath = stack.uniqueName('csi-bundle-app');
@@ -32,9 +44,8 @@ const podName = 'bundle-pod';
 let podUid = '';
 let work: string;
 let bundleDir: string;
-let provider: ChildProcess | undefined;
-let client: Client | undefined;
-let providerOutput = '';
+let account: ProviderAccount;
+const providers: RunningProvider[] = [];
 
 /** The entries of the package's `bundle` script (what the image ships), e.g. src/cli.ts src/kube-client.ts. */
 function bundleEntries(): string[] {
@@ -46,6 +57,70 @@ function bundleEntries(): string[] {
   const entries = script.split(' ').filter((word) => word.endsWith('.ts'));
   if (entries.length === 0) throw new Error(`no entries in the bundle script: ${script}`);
   return entries;
+}
+
+/** Preloaded with --import: appends the URL of every module the process loads (ESM and require) to `log`. */
+function moduleLogHook(log: string): string {
+  const hook = path.join(work, 'module-log.mjs');
+  fs.writeFileSync(
+    hook,
+    `import fs from 'node:fs';
+import { registerHooks } from 'node:module';
+registerHooks({
+  load(url, context, nextLoad) {
+    fs.appendFileSync(${JSON.stringify(log)}, url + '\\n');
+    return nextLoad(url, context);
+  },
+});
+`,
+  );
+  return hook;
+}
+
+/** cli.mjs from the bundle directory with `args`, in `env` (no KUBECONFIG, HOME without a ~/.kube/config). */
+async function startProvider(name: string, args: string[], env: Record<string, string>): Promise<RunningProvider> {
+  const socketPath = path.join(work, `${name}.sock`);
+  const log = path.join(work, `${name}-modules.log`);
+  const { KUBECONFIG: _kubeconfig, ...parentEnv } = process.env;
+  let output = '';
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      moduleLogHook(log),
+      path.join(bundleDir, 'cli.mjs'),
+      '--endpoint',
+      socketPath,
+      '--health-addr',
+      `127.0.0.1:${await freeLoopbackPort()}`,
+      '--vault-addr',
+      stack.vaultAddr,
+      '--hmac-secret-name',
+      hmacSecretName,
+      '--log-level',
+      'warn',
+      ...args,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...parentEnv, HOME: work, ...env } },
+  );
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  for (let i = 0; i < 300 && !fs.existsSync(socketPath); i++) {
+    if (child.exitCode !== null) break;
+    await sleep(100);
+  }
+  if (!fs.existsSync(socketPath))
+    throw new Error(`the bundled provider did not listen on ${socketPath}: ${output.slice(-2000)}`);
+  const Service = grpc.makeGenericClientConstructor(loadProviderService(), 'CSIDriverProvider');
+  const client = new Service(`unix:${socketPath}`, grpc.credentials.createInsecure()) as unknown as Client;
+  const running = {
+    process: child,
+    client,
+    loaded: () => fs.readFileSync(log, 'utf8').split('\n').filter(Boolean),
+    output: () => output,
+  };
+  providers.push(running);
+  return running;
 }
 
 beforeAll(async () => {
@@ -61,6 +136,7 @@ beforeAll(async () => {
 
   await stack.createNamespace(namespace);
   await stack.createServiceAccount(namespace, serviceAccount);
+  account = await providerAccount(stack, namespace, hmacSecretName);
   await stack.enableKubernetesAuth(authMount);
   await stack.writePolicy(role, `path "${layout.kvV2Mount}/data/${appPath}" { capabilities = ["read"] }`);
   await stack.writeKubernetesRole(role, {
@@ -80,48 +156,22 @@ beforeAll(async () => {
   });
   podUid = pod.metadata?.uid ?? '';
   expect(podUid).not.toBe('');
-
-  const socketPath = path.join(work, 'vault.sock');
-  provider = spawn(
-    process.execPath,
-    [
-      path.join(bundleDir, 'cli.mjs'),
-      '--endpoint',
-      socketPath,
-      '--health-addr',
-      `127.0.0.1:${await freeLoopbackPort()}`,
-      '--vault-addr',
-      stack.vaultAddr,
-      '--kubeconfig',
-      stack.handle.kubeconfigPath,
-      '--log-level',
-      'warn',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NAMESPACE: namespace } },
-  );
-  provider.stdout?.on('data', (chunk: Buffer) => (providerOutput += chunk.toString()));
-  provider.stderr?.on('data', (chunk: Buffer) => (providerOutput += chunk.toString()));
-  for (let i = 0; i < 300 && !fs.existsSync(socketPath); i++) {
-    if (provider.exitCode !== null) break;
-    await sleep(100);
-  }
-  if (!fs.existsSync(socketPath))
-    throw new Error(`the bundled provider did not listen on ${socketPath}: ${providerOutput.slice(-2000)}`);
-  const Service = grpc.makeGenericClientConstructor(loadProviderService(), 'CSIDriverProvider');
-  client = new Service(`unix:${socketPath}`, grpc.credentials.createInsecure()) as unknown as Client;
 }, 180_000);
 
 afterAll(async () => {
-  client?.close();
-  if (provider && provider.exitCode === null && provider.signalCode === null) {
-    const exited = new Promise((resolve) => provider?.once('exit', resolve));
-    provider.kill('SIGTERM');
-    await exited;
+  for (const { client, process: child } of providers) {
+    client.close();
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
   }
+  await account?.cleanup();
   fs.rmSync(work, { recursive: true, force: true });
 });
 
-function mount(uid: string): Promise<MountResponse> {
+function mount(client: Client, uid: string): Promise<MountResponse> {
   const attributes = JSON.stringify({
     roleName: role,
     vaultKubernetesMountPath: authMount,
@@ -132,7 +182,7 @@ function mount(uid: string): Promise<MountResponse> {
     'csi.storage.k8s.io/serviceAccount.name': serviceAccount,
   });
   return new Promise((resolve, reject) =>
-    client!.Mount(
+    client.Mount(
       {
         attributes,
         secrets: 'null',
@@ -145,12 +195,23 @@ function mount(uid: string): Promise<MountResponse> {
   );
 }
 
+async function expectServedWithBoundToken(client: Client): Promise<void> {
+  const route = `POST /v1/auth/${authMount}/login`;
+  const before = (await stack.requestCounts()).byRoute[route] ?? 0;
+  const response = await mount(client, podUid);
+  const file = response.files.find((entry) => entry.path === 'username');
+  expect(file && Buffer.from(file.contents).toString('utf8')).toBe('bundle-user');
+  expect(((await stack.requestCounts()).byRoute[route] ?? 0) - before).toBe(1);
+}
+
+const isKubeClient = (url: string) => url.endsWith('/kube-client.mjs');
+
 test('the Kubernetes client is in kube-client.mjs, not in cli.mjs, and the image ships every bundle', () => {
   const cli = fs.readFileSync(path.join(bundleDir, 'cli.mjs'), 'utf8');
   const kubeClient = fs.readFileSync(path.join(bundleDir, 'kube-client.mjs'), 'utf8');
-  // CoreV1Api's TokenRequest call, and client-node's own source file names in each bundle's source map.
-  expect(kubeClient).toContain('createNamespacedServiceAccountToken');
-  expect(cli).not.toContain('createNamespacedServiceAccountToken');
+  // client-node's KubeConfig (its loadFromDefault) is in kube-client.mjs only, and so are its sources.
+  expect(kubeClient).toContain('loadFromDefault');
+  expect(cli).not.toContain('loadFromDefault');
   const sources = (file: string) =>
     (JSON.parse(fs.readFileSync(path.join(bundleDir, `${file}.map`), 'utf8')) as { sources: string[] }).sources;
   expect(sources('cli.mjs').filter((source) => source.includes('node_modules/@kubernetes/client-node/'))).toEqual([]);
@@ -164,29 +225,55 @@ test('the Kubernetes client is in kube-client.mjs, not in cli.mjs, and the image
     (m[1] ?? '').split(/\s+/),
   );
   const built = fs.readdirSync(bundleDir).filter((file) => file.endsWith('.mjs'));
-  expect(built.sort()).toEqual(['cli.mjs', 'hmac-key-process.mjs', 'kube-client.mjs']);
+  expect(built.sort()).toEqual(['cli.mjs', 'kube-client.mjs']);
   for (const file of built) expect(copied).toContain(`dist/bundle/${file}`);
 });
 
-test("the driver sent no token: cli.mjs imports kube-client.mjs, requests one bound to the pod, and Vault's login with it serves the mount", async () => {
-  const route = `POST /v1/auth/${authMount}/login`;
-  const before = (await stack.requestCounts()).byRoute[route] ?? 0;
-  const response = await mount(podUid);
-  const file = response.files.find((entry) => entry.path === 'username');
-  expect(file && Buffer.from(file.contents).toString('utf8')).toBe('bundle-user');
-  expect(((await stack.requestCounts()).byRoute[route] ?? 0) - before).toBe(1);
+describe('in a pod: the service account, no kubeconfig', () => {
+  let provider: RunningProvider;
+  beforeAll(async () => {
+    // No NAMESPACE: the provider's namespace comes from the service account's namespace file, as in a pod.
+    provider = await startProvider('in-cluster', [], {
+      ...account.env,
+      VAULTBRIDGE_SERVICE_ACCOUNT_ROOT: account.root,
+    });
+  }, 60_000);
+
+  test("reads (creating it) the HMAC key Secret at start with the chart's RBAC, over KubeHttp", async () => {
+    const secret = await stack.kube.core.readNamespacedSecret({ namespace, name: hmacSecretName });
+    expect(secret.metadata?.labels?.['app.kubernetes.io/managed-by']).toBe('vaultbridge-csi-provider');
+    expect(Buffer.from(secret.data?.key ?? '', 'base64').length).toBe(32);
+    // No warning: neither "no Kubernetes access" nor "cannot read or create the HMAC key Secret".
+    expect(provider.output()).not.toMatch(/no Kubernetes access|HMAC key Secret/);
+  });
+
+  test('the driver sent no token: a TokenRequest bound to the pod serves the mount, and kube-client.mjs was never loaded', async () => {
+    await expectServedWithBoundToken(provider.client);
+    const loaded = provider.loaded();
+    expect(loaded.some((url) => url.endsWith('/cli.mjs'))).toBe(true);
+    expect(loaded.filter(isKubeClient)).toEqual([]);
+  });
+
+  test("the API server's refusal is FAILED_PRECONDITION with its reason", async () => {
+    const wrongUid = '7a1e0000-0000-4000-8000-000000000099';
+    const error = await mount(provider.client, wrongUid).then(
+      () => {
+        throw new Error('the mount was served; expected a refusal');
+      },
+      (refusal: grpc.ServiceError) => refusal,
+    );
+    expect(error.code).toBe(grpc.status.FAILED_PRECONDITION);
+    expect(error.details).toMatch(
+      /TokenRequest for service account .* failed .*the UID in the bound object reference \(7a1e0000-0000-4000-8000-000000000099\) does not match/,
+    );
+    expect(provider.loaded().filter(isKubeClient)).toEqual([]);
+  });
 });
 
-test("the API server's refusal crosses the bundles as the provider's ServiceAccountTokenError: FAILED_PRECONDITION with its reason", async () => {
-  const wrongUid = '7a1e0000-0000-4000-8000-000000000099';
-  const error = await mount(wrongUid).then(
-    () => {
-      throw new Error('the mount was served; expected a refusal');
-    },
-    (refusal: grpc.ServiceError) => refusal,
-  );
-  expect(error.code).toBe(grpc.status.FAILED_PRECONDITION);
-  expect(error.details).toMatch(
-    /TokenRequest for service account .* failed .*the UID in the bound object reference \(7a1e0000-0000-4000-8000-000000000099\) does not match/,
-  );
-});
+test('with --kubeconfig: kube-client.mjs reads the file, and the fallback mount is served the same way', async () => {
+  const provider = await startProvider('kubeconfig', ['--kubeconfig', stack.handle.kubeconfigPath], {
+    NAMESPACE: namespace,
+  });
+  await expectServedWithBoundToken(provider.client);
+  expect(provider.loaded().filter(isKubeClient)).toHaveLength(1);
+}, 60_000);
