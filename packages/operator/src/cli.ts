@@ -12,11 +12,11 @@ import {
   createProgram,
   createShutdown,
   LeaseLock,
-  loadKubeHttp,
   LOG_LEVELS,
 } from '@vaultbridge/core';
 import { addConvertCommand } from './convert/convert-command.ts';
 import { installCrds } from './install-crds.ts';
+import { connectKube } from './runtime/kube-connect.ts';
 import { KubeJson } from './runtime/kube-json.ts';
 import { startOperator, type RunningOperator } from './operator.ts';
 import { DEFAULT_SETTINGS, readOperatorSettings } from './settings.ts';
@@ -81,9 +81,9 @@ export function createOperatorProgram(io: CliIo, setExitCode: (code: number) => 
       const options = readOperatorSettings({ flags, env, ...(namespaceFile === undefined ? {} : { namespaceFile }) });
       const logger = createLogger({ name: 'vaultbridge-operator', level: options.logLevel });
       const shutdown = createShutdown({ logger }).listen();
-      // In a pod: the service account, read by KubeHttp itself. client-node is imported (lazily) only to
-      // read a kubeconfig file: --kubeconfig, $KUBECONFIG or ~/.kube/config (README, "Memory (issue 14)").
-      const kube = new KubeJson(await loadKubeHttp(options.kubeconfig, KubeJson.poolOptions));
+      // In a pod: the service account, read by KubeHttp itself. client-node is loaded only to read a
+      // kubeconfig file (--kubeconfig, $KUBECONFIG, ~/.kube/config), from a bundle of its own (kube-connect.ts).
+      const kube = new KubeJson(await connectKube(options.kubeconfig, KubeJson.poolOptions));
       const metrics = createMetricsRegistry({ defaultMetrics: true, defaultLabels: { service: 'operator' } });
       const health = createHealthServer({ metrics, logger });
       const { url } = await health.listen(options.healthProbeBind.port, options.healthProbeBind.host);

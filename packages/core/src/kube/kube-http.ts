@@ -452,23 +452,40 @@ export class KubeHttp {
 }
 
 /**
- * A KubeHttp in client-node's loadFromDefault order: `path` when given, else $KUBECONFIG, else
- * ~/.kube/config, else the in-cluster service account. Only the kubeconfig cases import client-node
- * (to read the file and its auth providers), so a service in a pod never loads it.
+ * Whether loadKubeHttp reads a kubeconfig file (`path`, $KUBECONFIG or ~/.kube/config, in client-node's
+ * loadFromDefault order) rather than the in-cluster service account. For a caller that reads the
+ * kubeconfig its own way (the operator: client-node in a bundle of its own) and the account with
+ * inClusterKubeHttp.
+ */
+export function usesKubeconfigFile(path?: string): boolean {
+  const home = process.env.HOME ?? process.env.USERPROFILE;
+  const userConfig = home ? `${home}/.kube/config` : undefined;
+  return Boolean(path || process.env.KUBECONFIG || (userConfig !== undefined && fs.existsSync(userConfig)));
+}
+
+/**
+ * The in-cluster service account, as loadKubeHttp reads it when there is no kubeconfig.
  * VAULTBRIDGE_SERVICE_ACCOUNT_ROOT prefixes the service-account paths (client-node's pathPrefix), so the
  * benchmarks and tests run the in-cluster path outside a pod, as VAULTBRIDGE_AGENT_ROOT does for the agent.
  */
-export async function loadKubeHttp(path?: string, options: KubeHttpOptions = {}): Promise<KubeHttp> {
-  const home = process.env.HOME ?? process.env.USERPROFILE;
-  const userConfig = home ? `${home}/.kube/config` : undefined;
-  if (path || process.env.KUBECONFIG || (userConfig !== undefined && fs.existsSync(userConfig))) {
-    const { loadKubeConfig } = await import('./kubeconfig.ts');
-    return KubeHttp.fromKubeConfig(loadKubeConfig(path), options);
-  }
+export function inClusterKubeHttp(options: KubeHttpOptions = {}): KubeHttp {
   const root = process.env.VAULTBRIDGE_SERVICE_ACCOUNT_ROOT ?? '';
   if (!fs.existsSync(`${root}${serviceAccountDir}/token`))
     throw new KubeConfigError(
       `no kubeconfig ($KUBECONFIG, ~/.kube/config) and no in-cluster service account token at ${root}${serviceAccountDir}/token`,
     );
   return KubeHttp.inCluster({ ...options, root });
+}
+
+/**
+ * A KubeHttp in client-node's loadFromDefault order: `path` when given, else $KUBECONFIG, else
+ * ~/.kube/config, else the in-cluster service account (inClusterKubeHttp). Only the kubeconfig cases
+ * import client-node (to read the file and its auth providers), so a service in a pod never loads it.
+ */
+export async function loadKubeHttp(path?: string, options: KubeHttpOptions = {}): Promise<KubeHttp> {
+  if (usesKubeconfigFile(path)) {
+    const { loadKubeConfig } = await import('./kubeconfig.ts');
+    return KubeHttp.fromKubeConfig(loadKubeConfig(path), options);
+  }
+  return inClusterKubeHttp(options);
 }
