@@ -4,6 +4,7 @@
 import {
   appNamespace,
   appRole,
+  chartNamespace,
   clusterStackWithChart,
   createAppDeployment,
   createSecretProviderClass,
@@ -97,5 +98,25 @@ describe('the CSI provider with the real driver on a real node', () => {
     });
     // One lease for both objects: the username and password belong together and log in.
     await logsIn(env, user, password);
+  });
+
+  // The driver sends no token here (the CSIDriver has no tokenRequests), so the mounts above took the
+  // provider's TokenRequest fallback; in its pod that and the HMAC key use the service account directly.
+  it("in its pod: the HMAC key in the chart's Secret, over the service account, and no Kubernetes warning", async () => {
+    const secret = await env.stack.kube.core.readNamespacedSecret({
+      namespace: chartNamespace,
+      name: 'vault-csi-provider-hmac-key',
+    });
+    expect(secret.metadata?.labels?.['app.kubernetes.io/managed-by']).toBe('vaultbridge-csi-provider');
+    expect(Buffer.from(secret.data?.key ?? '', 'base64')).toHaveLength(32);
+    const pods = await env.stack.kube.core.listNamespacedPod({
+      namespace: chartNamespace,
+      labelSelector: 'app.kubernetes.io/name=vaultbridge-csi-provider',
+    });
+    expect(pods.items.length).toBeGreaterThan(0);
+    for (const pod of pods.items) {
+      const log = await podLog(env, chartNamespace, pod.metadata!.name!, 'provider');
+      expect(log).not.toMatch(/no Kubernetes access|HMAC key Secret/);
+    }
   });
 });
