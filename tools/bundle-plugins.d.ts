@@ -1,4 +1,4 @@
-import type { Plugin } from 'esbuild';
+import type { BuildOptions, Plugin } from 'esbuild';
 /** ESM imports of Node built-ins become require() calls, so their lazy getters stay lazy (bundle-plugins.js). */
 export declare const builtinsAsRequire: Plugin;
 /** axios without its import-time reads of fetch, Request, Response and FormData, which load Node's undici (bundle-plugins.js). */
@@ -11,3 +11,5 @@ export declare const lazyDefaultImports: Plugin;
 export declare const jsonAsParse: Plugin;
 /** The plugins every service bundle is built with, in order (bundle-plugins.js). */
 export declare const servicePlugins: Plugin[];
+/** The esbuild options every service bundle shares: plugins, platform, target, format, conditions, banner (bundle-plugins.js). */
+export declare const serviceBuildOptions: BuildOptions & { plugins: Plugin[] };

@@ -170,3 +170,19 @@ export const servicePlugins = [
   lazyDefaultImports,
   jsonAsParse,
 ];
+
+// The esbuild options every service bundle shares (tools/bundle.js, the import-cost bench and the tests
+// that bundle the way the services are bundled), so a test cannot drift to a friendlier build than the
+// images run. Callers add entries or stdin, output, minify and source maps.
+export const serviceBuildOptions = {
+  plugins: servicePlugins,
+  bundle: true,
+  platform: 'node',
+  target: 'node24',
+  format: 'esm',
+  conditions: ['@vaultbridge/source'],
+  // CommonJS dependencies inside an ESM bundle still call require() for Node built-ins.
+  banner: {
+    js: "import { createRequire as __vbCreateRequire } from 'node:module'; const require = __vbCreateRequire(import.meta.url);",
+  },
+};

@@ -5,7 +5,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { build } from 'esbuild';
-import { servicePlugins } from './bundle-plugins.js';
+import { serviceBuildOptions } from './bundle-plugins.js';
 
 // --lazy <package> (repeatable): the package may be in the bundle only behind a lazy import, never
 // evaluated at start (the webhook must not load @kubernetes/client-node in a pod; core's KubeHttp imports
@@ -55,24 +55,16 @@ const onlyEntriesAreMain = {
 };
 
 const result = await build({
+  ...serviceBuildOptions,
   entryPoints: entries,
-  plugins: [onlyEntriesAreMain, ...servicePlugins],
-  bundle: true,
-  platform: 'node',
-  target: 'node24',
-  format: 'esm',
+  plugins: [onlyEntriesAreMain, ...serviceBuildOptions.plugins],
   minify: true,
   sourcemap: 'linked',
-  conditions: ['@vaultbridge/source'],
   outdir,
   // Flat names (dist/bundle/<entry>.mjs) whatever folders the entries are in: the injector finds its
   // worker thread's bundle next to its own.
   entryNames: '[name]',
   outExtension: { '.js': '.mjs' },
-  // CommonJS dependencies inside an ESM bundle still call require() for Node built-ins.
-  banner: {
-    js: "import { createRequire as __vbCreateRequire } from 'node:module'; const require = __vbCreateRequire(import.meta.url);",
-  },
   metafile: true,
   logLevel: 'warning',
 });
@@ -96,14 +88,10 @@ async function asciiOnly(file) {
 // top-level `init_x();` of an `index.ts`; fail the bundle rather than ship it.
 async function eagerlyInitialisedIndexes() {
   const check = await build({
+    ...serviceBuildOptions,
     entryPoints: entries,
-    plugins: [onlyEntriesAreMain, ...servicePlugins],
-    bundle: true,
-    platform: 'node',
-    target: 'node24',
-    format: 'esm',
+    plugins: [onlyEntriesAreMain, ...serviceBuildOptions.plugins],
     minify: false,
-    conditions: ['@vaultbridge/source'],
     outdir,
     entryNames: '[name]',
     outExtension: { '.js': '.mjs' },

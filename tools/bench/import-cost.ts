@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { repoRoot } from '@vaultbridge/testenv';
-import { servicePlugins } from '../bundle-plugins.js';
+import { serviceBuildOptions } from '../bundle-plugins.js';
 
 export interface ImportCost {
   service: string;
@@ -113,18 +113,10 @@ function median(values: number[]): number {
 /** Bundles `source` as tools/bundle.js bundles a service, resolving from `packageDir`; returns the file and its size. */
 async function bundleOne(source: string, packageDir: string, outFile: string): Promise<number> {
   await build({
+    ...serviceBuildOptions,
     stdin: { contents: source, resolveDir: packageDir, loader: 'ts' },
-    plugins: servicePlugins,
-    bundle: true,
-    platform: 'node',
-    target: 'node24',
-    format: 'esm',
     minify: true,
-    conditions: ['@vaultbridge/source'],
     outfile: outFile,
-    banner: {
-      js: "import { createRequire as __vbCreateRequire } from 'node:module'; const require = __vbCreateRequire(import.meta.url);",
-    },
     logLevel: 'error',
   });
   return fs.statSync(outFile).size;

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
-import { servicePlugins } from '../../../tools/bundle-plugins.js';
+import { serviceBuildOptions } from '../../../tools/bundle-plugins.js';
 import { awsIamLoginData } from '../src/auth/aws.ts';
 import type * as core from '../src/index.ts';
 
@@ -26,24 +26,16 @@ let bundled: Bundled;
 beforeAll(async () => {
   workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vaultbridge-bundled-templates-'));
   const outfile = path.join(workDir, 'templates.mjs');
-  // The options of tools/bundle.js, unminified so the module wrappers can be read.
+  // tools/bundle.js's options (serviceBuildOptions), unminified so the module wrappers can be read.
   await build({
+    ...serviceBuildOptions,
     stdin: {
       contents:
         "export { compileTemplate, GoTemplate, consulTemplateFuncs, DependencyBrain, awsIamLoginData } from '@vaultbridge/core';",
       resolveDir: packageDir,
       loader: 'ts',
     },
-    plugins: servicePlugins,
-    bundle: true,
-    platform: 'node',
-    target: 'node24',
-    format: 'esm',
-    conditions: ['@vaultbridge/source'],
     outfile,
-    banner: {
-      js: "import { createRequire as __vbCreateRequire } from 'node:module'; const require = __vbCreateRequire(import.meta.url);",
-    },
     logLevel: 'silent',
   });
   output = fs.readFileSync(outfile, 'utf8');

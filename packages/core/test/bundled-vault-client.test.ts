@@ -9,7 +9,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build, type Metafile } from 'esbuild';
 import { sharedStack, type TestStack } from '@vaultbridge/testenv';
-import { servicePlugins } from '../../../tools/bundle-plugins.js';
+import { serviceBuildOptions } from '../../../tools/bundle-plugins.js';
 import type * as vault from '../src/vault/index.ts';
 
 interface Bundled {
@@ -28,24 +28,16 @@ beforeAll(async () => {
   stack = sharedStack();
   workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vaultbridge-bundled-client-'));
   const outfile = path.join(workDir, 'client.mjs');
-  // The options of tools/bundle.js that decide what is bundled and how it loads.
+  // tools/bundle.js's options (serviceBuildOptions): what is bundled and how it loads.
   const result = await build({
+    ...serviceBuildOptions,
     stdin: {
       contents:
         "export { VaultClient, KvSecrets } from '@vaultbridge/core/vault';\nexport { default as axios } from 'axios';",
       resolveDir: packageDir,
       loader: 'ts',
     },
-    plugins: servicePlugins,
-    bundle: true,
-    platform: 'node',
-    target: 'node24',
-    format: 'esm',
-    conditions: ['@vaultbridge/source'],
     outfile,
-    banner: {
-      js: "import { createRequire as __vbCreateRequire } from 'node:module'; const require = __vbCreateRequire(import.meta.url);",
-    },
     metafile: true,
     logLevel: 'silent',
   });

@@ -255,37 +255,23 @@ export class KubeHttp {
   /** Sends `method path` and returns the parsed JSON answer; throws KubeApiError for a non-2xx answer. */
   async request<T>(method: string, path: string, options: KubeRequestOptions = {}): Promise<T> {
     const credentials = await this.credentials();
-    const url = new URL(`${credentials.server.replace(/\/+$/, '')}${path}`);
     const text = options.body === undefined ? undefined : JSON.stringify(options.body);
-    const headers: http.OutgoingHttpHeaders = { ...credentials.headers, Accept: 'application/json' };
+    const target = this.requestTarget(credentials, method, path);
     if (text !== undefined) {
-      headers['Content-Type'] = options.contentType ?? 'application/json';
-      headers['Content-Length'] = Buffer.byteLength(text);
+      target.options.headers['Content-Type'] = options.contentType ?? 'application/json';
+      target.options.headers['Content-Length'] = Buffer.byteLength(text);
     }
-    const secure = url.protocol === 'https:';
     const deadline = AbortSignal.timeout(this.deadlineMs);
     const signal = options.signal ? AbortSignal.any([deadline, options.signal]) : deadline;
     const { status, answer } = await new Promise<{ status: number; answer: string }>((resolve, reject) => {
-      const request = (secure ? https : http).request(
-        {
-          method,
-          hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
-          port: url.port,
-          path: `${url.pathname}${url.search}`,
-          headers,
-          agent: this.agentFor(credentials, secure),
-          ...(credentials.auth ? { auth: credentials.auth } : {}),
-          signal,
-        },
-        (response) => {
-          const chunks: Buffer[] = [];
-          response.on('data', (chunk: Buffer) => chunks.push(chunk));
-          response.on('end', () =>
-            resolve({ status: response.statusCode ?? 0, answer: Buffer.concat(chunks).toString('utf8') }),
-          );
-          response.on('error', reject);
-        },
-      );
+      const request = target.transport.request({ ...target.options, signal }, (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, answer: Buffer.concat(chunks).toString('utf8') }),
+        );
+        response.on('error', reject);
+      });
       request.on('error', (error) =>
         reject(
           signal.aborted && deadline.aborted
@@ -317,9 +303,7 @@ export class KubeHttp {
    */
   async watch(path: string, onEvent: (event: WatchEvent) => void, options: KubeWatchOptions): Promise<void> {
     const credentials = await this.credentials();
-    const url = new URL(`${credentials.server.replace(/\/+$/, '')}${path}`);
-    const secure = url.protocol === 'https:';
-    const headers: http.OutgoingHttpHeaders = { ...credentials.headers, Accept: 'application/json' };
+    const target = this.requestTarget(credentials, 'GET', path);
     await new Promise<void>((resolve, reject) => {
       let settled = false;
       let idle: NodeJS.Timeout | undefined;
@@ -343,65 +327,54 @@ export class KubeHttp {
           options.idleTimeoutMs,
         );
       };
-      const request = (secure ? https : http).request(
-        {
-          method: 'GET',
-          hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
-          port: url.port,
-          path: `${url.pathname}${url.search}`,
-          headers,
-          agent: this.agentFor(credentials, secure),
-          ...(credentials.auth ? { auth: credentials.auth } : {}),
-        },
-        (response) => {
-          touch();
-          const status = response.statusCode ?? 0;
-          if (status < 200 || status >= 300) {
-            // A refused watch answers a Status (small); read it for its reason.
-            const chunks: Buffer[] = [];
-            response.on('data', (chunk: Buffer) => chunks.push(chunk));
-            response.on('end', () => {
-              let answer: unknown;
-              try {
-                answer = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
-              } catch {
-                answer = undefined;
-              }
-              finish(new KubeApiError('GET', path, status, answer));
-            });
-            response.on('error', finish);
-            return;
-          }
-          const parser = new WatchLineParser();
-          const deliver = (events: WatchEvent[]): boolean => {
-            try {
-              for (const event of events) onEvent(event);
-              return true;
-            } catch (error) {
-              finish(error);
-              return false;
-            }
-          };
-          response.on('data', (chunk: Buffer) => {
-            if (settled) return;
-            touch();
-            try {
-              deliver(parser.push(chunk));
-            } catch (error) {
-              finish(error);
-            }
-          });
+      const request = target.transport.request(target.options, (response) => {
+        touch();
+        const status = response.statusCode ?? 0;
+        if (status < 200 || status >= 300) {
+          // A refused watch answers a Status (small); read it for its reason.
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
           response.on('end', () => {
-            if (settled) return;
+            let answer: unknown;
             try {
-              if (deliver(parser.end())) finish();
-            } catch (error) {
-              finish(error);
+              answer = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+            } catch {
+              answer = undefined;
             }
+            finish(new KubeApiError('GET', path, status, answer));
           });
           response.on('error', finish);
-        },
-      );
+          return;
+        }
+        const parser = new WatchLineParser();
+        const deliver = (events: WatchEvent[]): boolean => {
+          try {
+            for (const event of events) onEvent(event);
+            return true;
+          } catch (error) {
+            finish(error);
+            return false;
+          }
+        };
+        response.on('data', (chunk: Buffer) => {
+          if (settled) return;
+          touch();
+          try {
+            deliver(parser.push(chunk));
+          } catch (error) {
+            finish(error);
+          }
+        });
+        response.on('end', () => {
+          if (settled) return;
+          try {
+            if (deliver(parser.end())) finish();
+          } catch (error) {
+            finish(error);
+          }
+        });
+        response.on('error', finish);
+      });
       request.on('error', finish);
       if (options.signal?.aborted) return onAbort();
       options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -414,6 +387,28 @@ export class KubeHttp {
   close(): void {
     for (const { agent } of this.agents) agent.destroy();
     this.agents = [];
+  }
+
+  /** Where `method path` goes on these credentials: node:http or node:https, and the request's options. */
+  private requestTarget(
+    credentials: KubeCredentials,
+    method: string,
+    path: string,
+  ): { transport: typeof http | typeof https; options: http.RequestOptions & { headers: http.OutgoingHttpHeaders } } {
+    const url = new URL(`${credentials.server.replace(/\/+$/, '')}${path}`);
+    const secure = url.protocol === 'https:';
+    return {
+      transport: secure ? https : http,
+      options: {
+        method,
+        hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+        port: url.port,
+        path: `${url.pathname}${url.search}`,
+        headers: { ...credentials.headers, Accept: 'application/json' },
+        agent: this.agentFor(credentials, secure),
+        ...(credentials.auth ? { auth: credentials.auth } : {}),
+      },
+    };
   }
 
   /** One keep-alive agent, and one OpenSSL context, per TLS identity: a rotated CA or certificate gets a new one. */
