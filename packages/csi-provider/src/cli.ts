@@ -3,7 +3,7 @@
 // server + SIGTERM handling. Only wiring lives here.
 import { Option, type Command } from 'commander';
 import { loadOrCreateHmacKey } from './hmac-key.ts';
-import { chooseKubeAccess, connectKube, providerNamespace } from './kube-access.ts';
+import { connectProviderKube, providerNamespace } from './kube-access.ts';
 import {
   createHealthServer,
   createLogger,
@@ -176,7 +176,7 @@ async function serve(options: CliOptions, io: CliIo, names: SettingNames): Promi
   // One Kubernetes client for the HMAC key and the TokenRequest fallback: in a pod the service account
   // over node:https, client-node only for a kubeconfig (kube-access.ts).
   const namespace = providerNamespace(io.env);
-  const kube = await connectKube(chooseKubeAccess(options.kubeconfig, io.env), io.env).catch((error: unknown) => {
+  const kube = await connectProviderKube(options.kubeconfig, io.env).catch((error: unknown) => {
     // Kubernetes is only needed for TokenRequest when the driver sends no pod token.
     logger.warn({ err: error }, 'no Kubernetes access: mounts need CSIDriver tokenRequests (audience vault)');
     logger.warn(

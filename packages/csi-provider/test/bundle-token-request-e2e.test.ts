@@ -1,9 +1,9 @@
 // The bundles as the image ships them (the package's bundle step, into a temporary directory), on the real
 // stack, with the TokenRequest fallback (the driver sends no token: a CSIDriver without tokenRequests).
 // In a pod (a service-account root, no kubeconfig) cli.mjs reads the HMAC key Secret and requests the pod's
-// token over core's KubeHttp and never loads kube-client.mjs (@kubernetes/client-node): every module the
+// token over core's KubeHttp and never loads kube-config-client.mjs (@kubernetes/client-node): every module the
 // process loads is recorded by a module hook preloaded with --import. With --kubeconfig it loads
-// kube-client.mjs to read the file. The token is bound to the pod (Vault logs in with it), and the API
+// kube-config-client.mjs to read the file. The token is bound to the pod (Vault logs in with it), and the API
 // server's refusal arrives as FAILED_PRECONDITION with its reason.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -47,7 +47,7 @@ let bundleDir: string;
 let account: ProviderAccount;
 const providers: RunningProvider[] = [];
 
-/** The entries of the package's `bundle` script (what the image ships), e.g. src/cli.ts src/kube-client.ts. */
+/** The entries of the package's `bundle` script (what the image ships), e.g. src/cli.ts ../core/src/kube/kube-config-client.ts. */
 function bundleEntries(): string[] {
   const script = (
     JSON.parse(fs.readFileSync(path.join(packageDir, 'package.json'), 'utf8')) as {
@@ -204,28 +204,28 @@ async function expectServedWithBoundToken(client: Client): Promise<void> {
   expect(((await stack.requestCounts()).byRoute[route] ?? 0) - before).toBe(1);
 }
 
-const isKubeClient = (url: string) => url.endsWith('/kube-client.mjs');
+const isKubeClient = (url: string) => url.endsWith('/kube-config-client.mjs');
 
-test('the Kubernetes client is in kube-client.mjs, not in cli.mjs, and the image ships every bundle', () => {
+test('the Kubernetes client is in kube-config-client.mjs, not in cli.mjs, and the image ships every bundle', () => {
   const cli = fs.readFileSync(path.join(bundleDir, 'cli.mjs'), 'utf8');
-  const kubeClient = fs.readFileSync(path.join(bundleDir, 'kube-client.mjs'), 'utf8');
-  // client-node's KubeConfig (its loadFromDefault) is in kube-client.mjs only, and so are its sources.
+  const kubeClient = fs.readFileSync(path.join(bundleDir, 'kube-config-client.mjs'), 'utf8');
+  // client-node's KubeConfig (its loadFromDefault) is in kube-config-client.mjs only, and so are its sources.
   expect(kubeClient).toContain('loadFromDefault');
   expect(cli).not.toContain('loadFromDefault');
   const sources = (file: string) =>
     (JSON.parse(fs.readFileSync(path.join(bundleDir, `${file}.map`), 'utf8')) as { sources: string[] }).sources;
   expect(sources('cli.mjs').filter((source) => source.includes('node_modules/@kubernetes/client-node/'))).toEqual([]);
   expect(sources('cli.mjs').filter((source) => source.includes('node_modules/undici/'))).toEqual([]);
-  expect(sources('kube-client.mjs').some((source) => source.includes('node_modules/@kubernetes/client-node/'))).toBe(
-    true,
-  );
+  expect(
+    sources('kube-config-client.mjs').some((source) => source.includes('node_modules/@kubernetes/client-node/')),
+  ).toBe(true);
 
   const dockerfile = fs.readFileSync(path.join(packageDir, 'Dockerfile'), 'utf8');
   const copied = [...dockerfile.matchAll(/^COPY\s+(.+)\s+\/app\/dist\/bundle\/\s*$/gm)].flatMap((m) =>
     (m[1] ?? '').split(/\s+/),
   );
   const built = fs.readdirSync(bundleDir).filter((file) => file.endsWith('.mjs'));
-  expect(built.sort()).toEqual(['cli.mjs', 'kube-client.mjs']);
+  expect(built.sort()).toEqual(['cli.mjs', 'kube-config-client.mjs']);
   for (const file of built) expect(copied).toContain(`dist/bundle/${file}`);
 });
 
@@ -247,7 +247,7 @@ describe('in a pod: the service account, no kubeconfig', () => {
     expect(provider.output()).not.toMatch(/no Kubernetes access|HMAC key Secret/);
   });
 
-  test('the driver sent no token: a TokenRequest bound to the pod serves the mount, and kube-client.mjs was never loaded', async () => {
+  test('the driver sent no token: a TokenRequest bound to the pod serves the mount, and kube-config-client.mjs was never loaded', async () => {
     await expectServedWithBoundToken(provider.client);
     const loaded = provider.loaded();
     expect(loaded.some((url) => url.endsWith('/cli.mjs'))).toBe(true);
@@ -270,7 +270,7 @@ describe('in a pod: the service account, no kubeconfig', () => {
   });
 });
 
-test('with --kubeconfig: kube-client.mjs reads the file, and the fallback mount is served the same way', async () => {
+test('with --kubeconfig: kube-config-client.mjs reads the file, and the fallback mount is served the same way', async () => {
   const provider = await startProvider('kubeconfig', ['--kubeconfig', stack.handle.kubeconfigPath], {
     NAMESPACE: namespace,
   });

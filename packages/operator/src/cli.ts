@@ -6,6 +6,7 @@ import os from 'node:os';
 import type { Command } from 'commander';
 import {
   ConfigError,
+  connectKube,
   createHealthServer,
   createLogger,
   createMetricsRegistry,
@@ -16,7 +17,6 @@ import {
 } from '@vaultbridge/core';
 import { addConvertCommand } from './convert/convert-command.ts';
 import { installCrds } from './install-crds.ts';
-import { connectKube } from './runtime/kube-connect.ts';
 import { KubeJson } from './runtime/kube-json.ts';
 import { startOperator, type RunningOperator } from './operator.ts';
 import { DEFAULT_SETTINGS, readOperatorSettings } from './settings.ts';
@@ -82,7 +82,7 @@ export function createOperatorProgram(io: CliIo, setExitCode: (code: number) => 
       const logger = createLogger({ name: 'vaultbridge-operator', level: options.logLevel });
       const shutdown = createShutdown({ logger }).listen();
       // In a pod: the service account, read by KubeHttp itself. client-node is loaded only to read a
-      // kubeconfig file (--kubeconfig, $KUBECONFIG, ~/.kube/config), from a bundle of its own (kube-connect.ts).
+      // kubeconfig file (--kubeconfig, $KUBECONFIG, ~/.kube/config), from a bundle of its own (core's kube/connect.ts).
       const kube = new KubeJson(await connectKube(options.kubeconfig, KubeJson.poolOptions));
       const metrics = createMetricsRegistry({ defaultMetrics: true, defaultLabels: { service: 'operator' } });
       const health = createHealthServer({ metrics, logger });

@@ -22,13 +22,20 @@ export {
   inClusterCredentials,
   inClusterNamespace,
   kubeConfigCredentials,
-  inClusterKubeHttp,
-  loadKubeHttp,
-  usesKubeconfigFile,
   serviceAccountDir,
   type KubeCredentials,
   type KubeHttpOptions,
   type KubeRequestOptions,
   type KubeWatchOptions,
 } from './kube-http.ts';
+export {
+  asLocalKubeError,
+  chooseKubeAccess,
+  connectKube,
+  kubeConfigClientFile,
+  loadKubeHttp,
+  type ConnectKubeOptions,
+  type KubeAccessChoice,
+  type KubeAccessOptions,
+} from './connect.ts';
 export { WatchLineParser, WatchStreamError, type WatchEvent, type WatchEventType } from './watch-stream.ts';
