@@ -14,6 +14,7 @@ import * as grpc from '@grpc/grpc-js';
 import { freeLoopbackPort, repoRoot, sharedStack } from '@vaultbridge/testenv';
 import { loadProviderService } from '../src/index.ts';
 import { providerAccount, type ProviderAccount } from './support/provider-account.ts';
+import { createAppPod } from './support/app-pod.ts';
 
 const stack = sharedStack();
 const { layout } = stack;
@@ -147,15 +148,7 @@ beforeAll(async () => {
     mount: authMount,
   });
   await stack.vaultAdmin.write(`${layout.kvV2Mount}/data/${appPath}`, { data: { username: 'bundle-user' } });
-  const pod = await stack.kube.core.createNamespacedPod({
-    namespace,
-    body: {
-      metadata: { name: podName },
-      spec: { serviceAccountName: serviceAccount, containers: [{ name: 'app', image: 'app:local' }] },
-    },
-  });
-  podUid = pod.metadata?.uid ?? '';
-  expect(podUid).not.toBe('');
+  podUid = await createAppPod(stack, namespace, podName, serviceAccount);
 }, 180_000);
 
 afterAll(async () => {

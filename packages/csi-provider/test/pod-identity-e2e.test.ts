@@ -9,6 +9,7 @@ import * as grpc from '@grpc/grpc-js';
 import { createLogger } from '@vaultbridge/core';
 import { sharedStack } from '@vaultbridge/testenv';
 import { loadProviderService, ProviderServer, withheldVaultText } from '../src/index.ts';
+import { createAppPod } from './support/app-pod.ts';
 
 const stack = sharedStack();
 const { layout } = stack;
@@ -327,15 +328,7 @@ describe("the provider's own TokenRequest (the driver sent no token)", () => {
   let podUid = '';
 
   beforeAll(async () => {
-    const pod = await stack.kube.core.createNamespacedPod({
-      namespace,
-      body: {
-        metadata: { name: podName },
-        spec: { serviceAccountName: serviceAccount, containers: [{ name: 'app', image: 'app:local' }] },
-      },
-    });
-    podUid = pod.metadata?.uid ?? '';
-    expect(podUid).not.toBe('');
+    podUid = await createAppPod(stack, namespace, podName, serviceAccount);
   });
 
   it('is bound to the pod and has the configured audience: a login with it works, and a pod uid that does not match is refused by the API server', async () => {
