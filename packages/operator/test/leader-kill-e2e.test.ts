@@ -33,13 +33,35 @@ afterAll(async () => {
   await Promise.all(replicas.map((replica) => replica.exited));
 });
 
+/** A failed wait says what the replicas logged (warnings and errors), so a CI failure can be read. */
+async function withReplicaLogs<T>(waiting: Promise<T>): Promise<T> {
+  try {
+    return await waiting;
+  } catch (error) {
+    const logs = replicas.map((replica, index) => {
+      const lines = replica
+        .output()
+        .split('\n')
+        .filter((line) => line !== '' && !line.includes('"level":"info"'));
+      return `replica ${index}: ${lines.slice(-10).join('\n') || '(no warnings)'}`;
+    });
+    throw new Error(`${(error as Error).message}\n${logs.join('\n')}`, { cause: error });
+  }
+}
+
 test('SIGKILL of the leader: the other replica takes over after the lease expires and loses nothing', async () => {
   for (const identity of ['replica-a', 'replica-b']) {
     replicas.push(
       await startOperatorProcess(stack, namespace, { args: ['--leader-elect'], env: { POD_NAME: identity } }),
     );
   }
-  const first = await waitFor('a leader', async () => (await leaseSpec())?.holderIdentity);
+  // Both processes up first (under CI's load two node processes loading TypeScript source can take
+  // longer than an election round), so the election's own wait starts when both can take part.
+  for (const replica of replicas)
+    await withReplicaLogs(
+      waitFor('a replica serving /healthz', async () => (await replica.probe('/healthz')).ok, 60_000),
+    );
+  const first = await withReplicaLogs(waitFor('a leader', async () => (await leaseSpec())?.holderIdentity));
   const term = (await leaseSpec())?.leaseTransitions ?? 0;
   const [leader, follower] = first === 'replica-a' ? [replicas[0], replicas[1]] : [replicas[1], replicas[0]];
   if (!leader || !follower) throw new Error('two replicas expected');
