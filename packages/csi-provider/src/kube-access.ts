@@ -4,11 +4,10 @@
 // (kube/connect.ts) makes it: in a pod, KubeHttp on the service account (node:https, no
 // @kubernetes/client-node, which with its undici cost ~10 MiB RSS once loaded); client-node only to read
 // a kubeconfig, from kube-config-client.mjs, a bundle of its own beside cli.mjs.
-import fs from 'node:fs';
 import {
   chooseKubeAccess as chooseAccess,
   connectKube,
-  serviceAccountDir,
+  inClusterNamespace,
   type KubeAccessChoice,
   type KubeHttp,
 } from '@vaultbridge/core';
@@ -35,11 +34,5 @@ export function connectProviderKube(
 
 /** The namespace the provider runs in: NAMESPACE, else its service account's, else `default`. */
 export function providerNamespace(env: Readonly<Record<string, string | undefined>> = process.env): string {
-  if (env.NAMESPACE) return env.NAMESPACE;
-  try {
-    const file = `${env.VAULTBRIDGE_SERVICE_ACCOUNT_ROOT ?? ''}${serviceAccountDir}/namespace`;
-    return fs.readFileSync(file, 'utf8').trim() || 'default';
-  } catch {
-    return 'default';
-  }
+  return env.NAMESPACE || inClusterNamespace(env.VAULTBRIDGE_SERVICE_ACCOUNT_ROOT ?? '') || 'default';
 }
