@@ -22,6 +22,12 @@ const builtins = new Set(
 // A named or namespace import of it fails the bundle (no such export) rather than reading undefined.
 const lazyBuiltins = new Set(['http2', 'node:http2']);
 
+// A module whose default export requires `specifier` when a property is first read (or `in` is asked):
+// what the lazy built-ins and lazyDefaultImports (below) both bundle in place of the import.
+const requiredOnFirstUse = (specifier) => `let loaded;
+const load = () => (loaded ??= require(${JSON.stringify(specifier)}));
+export default new Proxy({}, { get: (_, key) => load()[key], has: (_, key) => key in load() });`;
+
 export const builtinsAsRequire = {
   name: 'builtins-as-require',
   setup(build) {
@@ -34,9 +40,7 @@ export const builtinsAsRequire = {
       loader: 'js',
     }));
     build.onLoad({ filter: /.*/, namespace: 'builtin-lazy' }, (args) => ({
-      contents: `let loaded;
-const load = () => (loaded ??= require(${JSON.stringify(args.path)}));
-export default new Proxy({}, { get: (_, key) => load()[key], has: (_, key) => key in load() });`,
+      contents: requiredOnFirstUse(args.path),
       loader: 'js',
     }));
   },
@@ -133,9 +137,7 @@ export const lazyDefaultImports = {
       return { path: args.path, namespace: 'lazy-default-import', pluginData: { resolveDir: args.resolveDir } };
     });
     build.onLoad({ filter: /.*/, namespace: 'lazy-default-import' }, (args) => ({
-      contents: `let loaded;
-const load = () => (loaded ??= require(${JSON.stringify(args.path)}));
-export default new Proxy({}, { get: (_, key) => load()[key], has: (_, key) => key in load() });`,
+      contents: requiredOnFirstUse(args.path),
       loader: 'js',
       resolveDir: args.pluginData.resolveDir,
     }));
