@@ -70,3 +70,38 @@ describe('consul-template helpers', () => {
     expect(() => render('{{ range service "web" }}{{ end }}')).toThrow(/service reads Consul or Nomad/);
   });
 });
+
+describe('consulTemplateFuncs: one shared table, state bound per map', () => {
+  const mapFor = (env: Record<string, string>) => consulTemplateFuncs({ brain: new DependencyBrain(), env });
+
+  test('pure functions are the same objects in every map; stateful ones are each map’s own', () => {
+    const a = mapFor({ X: 'a' });
+    const b = mapFor({ X: 'b' });
+    expect(a.get('toJSON')).toBe(b.get('toJSON'));
+    expect(a.get('sprig_upper')).toBe(b.get('sprig_upper'));
+    expect(a.get('env')).not.toBe(b.get('env'));
+    // Bound once per map: a second lookup is the same function (scratch stays one value per map).
+    expect(a.get('env')).toBe(a.get('env'));
+    expect(a.get('scratch')?.call()).toBe(a.get('scratch')?.call());
+    expect(a.get('scratch')?.call()).not.toBe(b.get('scratch')?.call());
+    expect(a.get('env')?.call('X')).toBe('a');
+    expect(b.get('env')?.call('X')).toBe('b');
+  });
+
+  test('behaves as a map of every function, in consul-template’s order', () => {
+    const funcs = mapFor({});
+    const names = [...funcs.keys()];
+    expect(names.slice(0, 3)).toEqual(['secret', 'secrets', 'pkiCert']);
+    expect(new Set(names).size).toBe(funcs.size);
+    expect(names).toEqual(expect.arrayContaining(['scratch', 'writeToFile', 'file', 'key', 'plugin', 'sprig_upper']));
+    expect(funcs.has('nope')).toBe(false);
+    expect(funcs.get('nope')).toBeUndefined();
+    const entries = [...funcs];
+    expect(entries.map(([name]) => name)).toEqual(names);
+    expect(entries.every(([name, f]) => funcs.get(name) === f)).toBe(true);
+    expect([...funcs.values()]).toEqual(entries.map(([, f]) => f));
+    const seen: string[] = [];
+    funcs.forEach((_f, name) => seen.push(name));
+    expect(seen).toEqual(names);
+  });
+});

@@ -397,16 +397,27 @@ export interface ConsulTemplateOptions {
   now?: () => Date;
 }
 
-/** consul-template's function map over a brain of Vault answers. */
-export function consulTemplateFuncs(options: ConsulTemplateOptions): FuncMap {
-  const { brain } = options;
-  const env = options.env ?? {};
-  const now = options.now ?? (() => new Date());
-  // One value for the whole set; its methods act on the running execution's scratch.
-  const scratch = scratchValue(() => brain.execution);
-  const entries: [string, GoFunction][] = [
-    [
-      'secret',
+/** What the functions that keep state are bound to: one function map's options, defaults filled in. */
+interface Bindings {
+  readonly brain: DependencyBrain;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly now: () => Date;
+  readonly readFile: TemplateFileReader | undefined;
+}
+
+/** Makes one function map's own copy of a function that reads the brain, files, environment or clock. */
+type Bind = (bindings: Bindings) => GoFunction;
+
+const systemNow = (): Date => new Date();
+
+/**
+ * consul-template's functions, in its order. Most are pure and shared by every function map of the
+ * process; the few that keep state are binders, made into functions per map when first looked up.
+ */
+const FUNCTIONS: ReadonlyArray<readonly [string, GoFunction | Bind]> = [
+  [
+    'secret',
+    ({ brain }) =>
       fn(
         ['string'],
         (path, ...args) => {
@@ -415,157 +426,162 @@ export function consulTemplateFuncs(options: ConsulTemplateOptions): FuncMap {
         },
         'string',
       ),
-    ],
-    ['secrets', fn(['string'], (path) => brain.recall(dependency('list', s(path))) ?? typed([], '[]string'))],
-    [
-      'pkiCert',
+  ],
+  [
+    'secrets',
+    ({ brain }) => fn(['string'], (path) => brain.recall(dependency('list', s(path))) ?? typed([], '[]string')),
+  ],
+  [
+    'pkiCert',
+    ({ brain }) =>
       fn(
         ['string'],
         (path, ...args) =>
           brain.recall(dependency('pki', s(path), args as string[])) ?? pkiValue({ Cert: '', Key: '', CA: '' }),
         'string',
       ),
-    ],
-    ['base64Encode', fn(['string'], (v) => Buffer.from(s(v), 'utf8').toString('base64'))],
-    [
-      'base64Decode',
-      fn(['string'], (v) => {
-        if (!/^[A-Za-z0-9+/]*={0,2}$/.test(s(v)) || s(v).length % 4 !== 0)
-          throw new GoFuncError('base64Decode: illegal base64 data');
-        return Buffer.from(s(v), 'base64').toString('utf8');
-      }),
-    ],
-    [
-      'base64URLEncode',
-      fn(['string'], (v) =>
-        Buffer.from(s(v), 'utf8')
-          .toString('base64url')
-          .padEnd(Math.ceil(Buffer.byteLength(s(v)) / 3) * 4, '='),
-      ),
-    ],
-    [
-      'base64URLDecode',
-      fn(['string'], (v) => {
-        if (!/^[A-Za-z0-9_-]*={0,2}$/.test(s(v)) || s(v).length % 4 !== 0)
-          throw new GoFuncError('base64URLDecode: illegal base64 data');
-        return Buffer.from(s(v), 'base64url').toString('utf8');
-      }),
-    ],
-    ['toJSON', fn(['any'], (v) => marshalJson(v))],
-    ['toJSONPretty', fn(['any'], (v) => marshalJson(v, { escapeHTML: true, indent: '  ' }))],
-    ['toUnescapedJSON', fn(['any'], (v) => marshalJson(v, { escapeHTML: false }))],
-    ['toUnescapedJSONPretty', fn(['any'], (v) => marshalJson(v, { escapeHTML: false, indent: '  ' }))],
-    ['toYAML', fn(['any'], (v) => toYaml(v))],
-    ['toTOML', fn(['map'], (v) => toToml(v as GoMap))],
-    [
-      'parseJSON',
-      fn(['string'], (v) => {
-        if (s(v).trim() === '') return new Map();
-        try {
-          return fromJson(s(v));
-        } catch {
-          throw new GoFuncError('parseJSON: invalid JSON');
-        }
-      }),
-    ],
-    [
-      'parseYAML',
-      fn(['string'], (v) => {
-        try {
-          // yaml.v2 reads YAML 1.1: `y`, `yes`, `on` are booleans there.
-          return fromJs(YAML.parse(s(v), { version: '1.1' }) ?? new Map());
-        } catch {
-          throw new GoFuncError('parseYAML: invalid YAML');
-        }
-      }),
-    ],
-    [
-      'parseBool',
-      fn(['string'], (v) => {
-        if (s(v) === '') return false;
-        if (/^(1|t|T|TRUE|true|True)$/.test(s(v))) return true;
-        if (/^(0|f|F|FALSE|false|False)$/.test(s(v))) return false;
-        throw new GoFuncError(
-          `parseBool: strconv.ParseBool: parsing ${JSON.stringify(s(v))}: invalid syntax`,
-          'parseBool: invalid syntax',
-        );
-      }),
-    ],
-    ['parseInt', fn(['string'], (v) => (s(v) === '' ? 0n : new GoTyped('int64', 'int', parseIntBase(s(v), false))))],
-    ['parseUint', fn(['string'], (v) => (s(v) === '' ? 0n : new GoTyped('uint64', 'uint', parseIntBase(s(v), true))))],
-    [
-      'parseFloat',
-      fn(['string'], (v) => {
-        if (s(v) === '') return 0;
-        const f = Number(s(v));
-        if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s(v)) || Number.isNaN(f))
-          throw new GoFuncError(`parseFloat: invalid syntax`);
-        return f;
-      }),
-    ],
-    [
-      'split',
-      fn(['string', 'string'], (sep, v) =>
-        typed(s(v).trim() === '' ? [] : goStringsSplit(s(v).trim(), s(sep), -1), '[]string'),
-      ),
-    ],
-    [
-      'splitToMap',
-      fn(['string', 'string', 'string'], (pairSep, kvSep, v) => {
-        const out: GoMap = new Map();
-        const text = s(v).trim();
-        if (text === '') return typed(out, 'map[string]string');
-        for (const pair of goStringsSplit(text, s(pairSep), -1)) {
-          // A pair without the separator is skipped, as strings.Cut reports it.
-          const kv = goStringsSplit(pair, s(kvSep), 2);
-          if (kv.length === 2) out.set(kv[0] as string, kv[1] as string);
-        }
-        return typed(out, 'map[string]string');
-      }),
-    ],
-    ['join', fn(['string', 'strings'], (sep, list) => (list as string[]).join(s(sep)))],
-    ['trimSpace', fn(['string'], (v) => s(v).trim())],
-    // The input comes last, so `{{ .x | trimPrefix "v" }}` reads as in consul-template's documentation.
-    ['trim', fn(['string', 'string'], (cut, v) => trimSet(s(v), s(cut)))],
-    ['trimPrefix', fn(['string', 'string'], (p, v) => (s(v).startsWith(s(p)) ? s(v).slice(s(p).length) : s(v)))],
-    [
-      'trimSuffix',
-      fn(['string', 'string'], (p, v) => (s(p) !== '' && s(v).endsWith(s(p)) ? s(v).slice(0, -s(p).length) : s(v))),
-    ],
-    // contains is `in` with its arguments reversed, for pipes: `{{ .tags | contains "x" }}`.
-    ['contains', fn(['any', 'any'], (needle, hay) => goIn(hay, needle))],
-    // Go's []interface{} for the needles: a []string (split's result) is refused, as consul-template does.
-    ['containsAll', fn(['list', 'any'], (needles, hay) => listOf(needles).every((n) => goIn(hay, n)))],
-    ['containsAny', fn(['list', 'any'], (needles, hay) => listOf(needles).some((n) => goIn(hay, n)))],
-    ['containsNone', fn(['list', 'any'], (needles, hay) => !listOf(needles).some((n) => goIn(hay, n)))],
-    ['containsNotAll', fn(['list', 'any'], (needles, hay) => !listOf(needles).every((n) => goIn(hay, n)))],
-    ['in', fn(['any', 'any'], (hay, needle) => goIn(hay, needle))],
-    [
-      'indent',
-      fn(['int', 'string'], (n, v) => {
-        if ((n as bigint) < 0n) throw new GoFuncError('indent value must be a positive integer');
-        const pad = ' '.repeat(Number(n));
-        // Only lines with something on them get the prefix.
-        return s(v)
-          .split('\n')
-          .map((line) => (line === '' ? line : pad + line))
-          .join('\n');
-      }),
-    ],
-    ['replaceAll', fn(['string', 'string', 'string'], (from, to, v) => s(v).split(s(from)).join(s(to)))],
-    ['regexMatch', fn(['string', 'string'], (re, v) => findAllIndex(compileGoRegexp(s(re)), s(v), 1).length > 0)],
-    [
-      'regexReplaceAll',
-      fn(['string', 'string', 'string'], (re, to, v) => goReplaceAll(compileGoRegexp(s(re)), s(v), s(to), false)),
-    ],
-    ['sha256Hex', fn(['string'], (v) => createHash('sha256').update(s(v), 'utf8').digest('hex'))],
-    ['md5sum', fn(['string'], (v) => createHash('md5').update(s(v), 'utf8').digest('hex'))],
-    [
-      'hmacSHA256Hex',
-      fn(['string', 'string'], (message, key) => createHmac('sha256', s(key)).update(s(message), 'utf8').digest('hex')),
-    ],
-    [
-      'timestamp',
+  ],
+  ['base64Encode', fn(['string'], (v) => Buffer.from(s(v), 'utf8').toString('base64'))],
+  [
+    'base64Decode',
+    fn(['string'], (v) => {
+      if (!/^[A-Za-z0-9+/]*={0,2}$/.test(s(v)) || s(v).length % 4 !== 0)
+        throw new GoFuncError('base64Decode: illegal base64 data');
+      return Buffer.from(s(v), 'base64').toString('utf8');
+    }),
+  ],
+  [
+    'base64URLEncode',
+    fn(['string'], (v) =>
+      Buffer.from(s(v), 'utf8')
+        .toString('base64url')
+        .padEnd(Math.ceil(Buffer.byteLength(s(v)) / 3) * 4, '='),
+    ),
+  ],
+  [
+    'base64URLDecode',
+    fn(['string'], (v) => {
+      if (!/^[A-Za-z0-9_-]*={0,2}$/.test(s(v)) || s(v).length % 4 !== 0)
+        throw new GoFuncError('base64URLDecode: illegal base64 data');
+      return Buffer.from(s(v), 'base64url').toString('utf8');
+    }),
+  ],
+  ['toJSON', fn(['any'], (v) => marshalJson(v))],
+  ['toJSONPretty', fn(['any'], (v) => marshalJson(v, { escapeHTML: true, indent: '  ' }))],
+  ['toUnescapedJSON', fn(['any'], (v) => marshalJson(v, { escapeHTML: false }))],
+  ['toUnescapedJSONPretty', fn(['any'], (v) => marshalJson(v, { escapeHTML: false, indent: '  ' }))],
+  ['toYAML', fn(['any'], (v) => toYaml(v))],
+  ['toTOML', fn(['map'], (v) => toToml(v as GoMap))],
+  [
+    'parseJSON',
+    fn(['string'], (v) => {
+      if (s(v).trim() === '') return new Map();
+      try {
+        return fromJson(s(v));
+      } catch {
+        throw new GoFuncError('parseJSON: invalid JSON');
+      }
+    }),
+  ],
+  [
+    'parseYAML',
+    fn(['string'], (v) => {
+      try {
+        // yaml.v2 reads YAML 1.1: `y`, `yes`, `on` are booleans there.
+        return fromJs(YAML.parse(s(v), { version: '1.1' }) ?? new Map());
+      } catch {
+        throw new GoFuncError('parseYAML: invalid YAML');
+      }
+    }),
+  ],
+  [
+    'parseBool',
+    fn(['string'], (v) => {
+      if (s(v) === '') return false;
+      if (/^(1|t|T|TRUE|true|True)$/.test(s(v))) return true;
+      if (/^(0|f|F|FALSE|false|False)$/.test(s(v))) return false;
+      throw new GoFuncError(
+        `parseBool: strconv.ParseBool: parsing ${JSON.stringify(s(v))}: invalid syntax`,
+        'parseBool: invalid syntax',
+      );
+    }),
+  ],
+  ['parseInt', fn(['string'], (v) => (s(v) === '' ? 0n : new GoTyped('int64', 'int', parseIntBase(s(v), false))))],
+  ['parseUint', fn(['string'], (v) => (s(v) === '' ? 0n : new GoTyped('uint64', 'uint', parseIntBase(s(v), true))))],
+  [
+    'parseFloat',
+    fn(['string'], (v) => {
+      if (s(v) === '') return 0;
+      const f = Number(s(v));
+      if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s(v)) || Number.isNaN(f))
+        throw new GoFuncError(`parseFloat: invalid syntax`);
+      return f;
+    }),
+  ],
+  [
+    'split',
+    fn(['string', 'string'], (sep, v) =>
+      typed(s(v).trim() === '' ? [] : goStringsSplit(s(v).trim(), s(sep), -1), '[]string'),
+    ),
+  ],
+  [
+    'splitToMap',
+    fn(['string', 'string', 'string'], (pairSep, kvSep, v) => {
+      const out: GoMap = new Map();
+      const text = s(v).trim();
+      if (text === '') return typed(out, 'map[string]string');
+      for (const pair of goStringsSplit(text, s(pairSep), -1)) {
+        // A pair without the separator is skipped, as strings.Cut reports it.
+        const kv = goStringsSplit(pair, s(kvSep), 2);
+        if (kv.length === 2) out.set(kv[0] as string, kv[1] as string);
+      }
+      return typed(out, 'map[string]string');
+    }),
+  ],
+  ['join', fn(['string', 'strings'], (sep, list) => (list as string[]).join(s(sep)))],
+  ['trimSpace', fn(['string'], (v) => s(v).trim())],
+  // The input comes last, so `{{ .x | trimPrefix "v" }}` reads as in consul-template's documentation.
+  ['trim', fn(['string', 'string'], (cut, v) => trimSet(s(v), s(cut)))],
+  ['trimPrefix', fn(['string', 'string'], (p, v) => (s(v).startsWith(s(p)) ? s(v).slice(s(p).length) : s(v)))],
+  [
+    'trimSuffix',
+    fn(['string', 'string'], (p, v) => (s(p) !== '' && s(v).endsWith(s(p)) ? s(v).slice(0, -s(p).length) : s(v))),
+  ],
+  // contains is `in` with its arguments reversed, for pipes: `{{ .tags | contains "x" }}`.
+  ['contains', fn(['any', 'any'], (needle, hay) => goIn(hay, needle))],
+  // Go's []interface{} for the needles: a []string (split's result) is refused, as consul-template does.
+  ['containsAll', fn(['list', 'any'], (needles, hay) => listOf(needles).every((n) => goIn(hay, n)))],
+  ['containsAny', fn(['list', 'any'], (needles, hay) => listOf(needles).some((n) => goIn(hay, n)))],
+  ['containsNone', fn(['list', 'any'], (needles, hay) => !listOf(needles).some((n) => goIn(hay, n)))],
+  ['containsNotAll', fn(['list', 'any'], (needles, hay) => !listOf(needles).every((n) => goIn(hay, n)))],
+  ['in', fn(['any', 'any'], (hay, needle) => goIn(hay, needle))],
+  [
+    'indent',
+    fn(['int', 'string'], (n, v) => {
+      if ((n as bigint) < 0n) throw new GoFuncError('indent value must be a positive integer');
+      const pad = ' '.repeat(Number(n));
+      // Only lines with something on them get the prefix.
+      return s(v)
+        .split('\n')
+        .map((line) => (line === '' ? line : pad + line))
+        .join('\n');
+    }),
+  ],
+  ['replaceAll', fn(['string', 'string', 'string'], (from, to, v) => s(v).split(s(from)).join(s(to)))],
+  ['regexMatch', fn(['string', 'string'], (re, v) => findAllIndex(compileGoRegexp(s(re)), s(v), 1).length > 0)],
+  [
+    'regexReplaceAll',
+    fn(['string', 'string', 'string'], (re, to, v) => goReplaceAll(compileGoRegexp(s(re)), s(v), s(to), false)),
+  ],
+  ['sha256Hex', fn(['string'], (v) => createHash('sha256').update(s(v), 'utf8').digest('hex'))],
+  ['md5sum', fn(['string'], (v) => createHash('md5').update(s(v), 'utf8').digest('hex'))],
+  [
+    'hmacSHA256Hex',
+    fn(['string', 'string'], (message, key) => createHmac('sha256', s(key)).update(s(message), 'utf8').digest('hex')),
+  ],
+  [
+    'timestamp',
+    ({ now }) =>
       fn(
         [],
         (...f) => {
@@ -576,95 +592,169 @@ export function consulTemplateFuncs(options: ConsulTemplateOptions): FuncMap {
         },
         'string',
       ),
-    ],
-    ['toLower', fn(['string'], (v) => goToLower(s(v)))],
-    ['toUpper', fn(['string'], (v) => goToUpper(s(v)))],
-    [
-      'toTitle',
-      fn(['string'], (v) =>
-        s(v).replace(/(^|[^\p{L}\p{N}_'])(\p{L})/gu, (_m, a: string, b: string) => a + b.toUpperCase()),
-      ),
-    ],
-    [
-      'loop',
-      fn(
-        ['any'],
-        (a, ...b) => {
-          const start = b.length === 0 ? 0n : toInt64(a);
-          const stop = b.length === 0 ? toInt64(a) : toInt64(b[0] as GoValue);
-          const out: GoValue[] = [];
-          for (let i = start; i < stop; i++) out.push(i);
-          return typed(out, '[]int');
-        },
-        'any',
-      ),
-    ],
-    ['explode', explodeFunction],
-    ['explodeMap', fn(['map'], (m) => explodeMap(m as GoMap))],
-    ['scratch', fn([], () => scratch)],
-    ['writeToFile', writeToFileFunction(() => brain.execution)],
-    ['file', fileFunction(options.readFile)],
-    // mergo.Merge(dst = the first map, src = the second): without override the first map's values stay.
-    ['mergeMap', fn(['map', 'map'], (a, b) => mergeMaps(a as GoMap, b as GoMap, false))],
-    ['mergeMapWithOverride', fn(['map', 'map'], (a, b) => mergeMaps(a as GoMap, b as GoMap, true))],
-    [
-      'executeTemplate',
-      {
-        params: ['string'],
-        variadic: 'any',
-        call: () => '',
-        callWith: (executor, name, ...data) => {
-          if (data.length > 1)
-            throw new GoFuncError(
-              `executeTemplate: wrong number of arguments, expected 1 or 2, but got ${data.length + 1}`,
-            );
-          return executor.execute(s(name), data.length === 0 ? undefined : (data[0] as GoValue));
-        },
+  ],
+  ['toLower', fn(['string'], (v) => goToLower(s(v)))],
+  ['toUpper', fn(['string'], (v) => goToUpper(s(v)))],
+  [
+    'toTitle',
+    fn(['string'], (v) =>
+      s(v).replace(/(^|[^\p{L}\p{N}_'])(\p{L})/gu, (_m, a: string, b: string) => a + b.toUpperCase()),
+    ),
+  ],
+  [
+    'loop',
+    fn(
+      ['any'],
+      (a, ...b) => {
+        const start = b.length === 0 ? 0n : toInt64(a);
+        const stop = b.length === 0 ? toInt64(a) : toInt64(b[0] as GoValue);
+        const out: GoValue[] = [];
+        for (let i = start; i < stop; i++) out.push(i);
+        return typed(out, '[]int');
       },
-    ],
-    ['env', fn(['string'], (k) => env[s(k)] ?? '')],
-    ['envOrDefault', fn(['string', 'string'], (k, d) => env[s(k)] ?? s(d))],
-    [
-      'mustEnv',
+      'any',
+    ),
+  ],
+  ['explode', explodeFunction],
+  ['explodeMap', fn(['map'], (m) => explodeMap(m as GoMap))],
+  [
+    'scratch',
+    ({ brain }) => {
+      // One value for the whole map; its methods act on the running execution's scratch.
+      const scratch = scratchValue(() => brain.execution);
+      return fn([], () => scratch);
+    },
+  ],
+  ['writeToFile', ({ brain }) => writeToFileFunction(() => brain.execution)],
+  ['file', ({ readFile }) => fileFunction(readFile)],
+  // mergo.Merge(dst = the first map, src = the second): without override the first map's values stay.
+  ['mergeMap', fn(['map', 'map'], (a, b) => mergeMaps(a as GoMap, b as GoMap, false))],
+  ['mergeMapWithOverride', fn(['map', 'map'], (a, b) => mergeMaps(a as GoMap, b as GoMap, true))],
+  [
+    'executeTemplate',
+    {
+      params: ['string'],
+      variadic: 'any',
+      call: () => '',
+      callWith: (executor, name, ...data) => {
+        if (data.length > 1)
+          throw new GoFuncError(
+            `executeTemplate: wrong number of arguments, expected 1 or 2, but got ${data.length + 1}`,
+          );
+        return executor.execute(s(name), data.length === 0 ? undefined : (data[0] as GoValue));
+      },
+    },
+  ],
+  ['env', ({ env }) => fn(['string'], (k) => env[s(k)] ?? '')],
+  ['envOrDefault', ({ env }) => fn(['string', 'string'], (k, d) => env[s(k)] ?? s(d))],
+  [
+    'mustEnv',
+    ({ env }) =>
       fn(['string'], (k) => {
         const value = env[s(k)] ?? '';
         if (value === '') throw new GoFuncError(`required environment variable ${s(k)} is empty`);
         return value;
       }),
-    ],
-    ...(['add', 'subtract', 'multiply', 'divide', 'modulo', 'minimum', 'maximum'] as const).map(
-      (op): [string, GoFunction] => [op, fn(['any', 'any'], (b, a) => math(op, b, a))],
+  ],
+  ...(['add', 'subtract', 'multiply', 'divide', 'modulo', 'minimum', 'maximum'] as const).map(
+    (op): [string, GoFunction] => [op, fn(['any', 'any'], (b, a) => math(op, b, a))],
+  ),
+  ...CONSUL_ONLY.map((name): [string, GoFunction] => [
+    name,
+    fn(
+      [],
+      () => {
+        throw new GoFuncError(
+          `${name} reads Consul or Nomad, which Vaultbridge's agent does not connect to; read the value from Vault with secret instead`,
+        );
+      },
+      'any',
     ),
-  ];
-  const map = new Map<string, GoFunction>(entries);
-  for (const name of CONSUL_ONLY) {
-    map.set(
-      name,
-      fn(
-        [],
-        () => {
-          throw new GoFuncError(
-            `${name} reads Consul or Nomad, which Vaultbridge's agent does not connect to; read the value from Vault with secret instead`,
-          );
-        },
-        'any',
-      ),
-    );
+  ]),
+  ...REFUSED.map(([name, why]): [string, GoFunction] => [
+    name,
+    fn(
+      [],
+      () => {
+        throw new GoFuncError(why);
+      },
+      'any',
+    ),
+  ]),
+  ...[...SPRIG_FUNCS, ...SPRIG_URL_FUNCS, ...SPRIG_MORE_FUNCS].map(([name, f]): [string, GoFunction] => [
+    `sprig_${name}`,
+    f,
+  ]),
+];
+
+/** Name → shared function or binder; a later entry of a name replaces an earlier one, as Map.set did. */
+const TABLE: ReadonlyMap<string, GoFunction | Bind> = new Map(FUNCTIONS);
+
+/**
+ * One template's view of consul-template's functions. Parsing only asks whether a name exists, which
+ * the shared table answers, so a compile that only checks a template (the webhook at admission) makes
+ * no functions at all; the stateful ones are made on first lookup, once per map.
+ */
+class ConsulFuncMap implements ReadonlyMap<string, GoFunction> {
+  private readonly bindings: Bindings;
+  private bound: Map<string, GoFunction> | undefined;
+
+  constructor(bindings: Bindings) {
+    this.bindings = bindings;
   }
-  for (const [name, why] of REFUSED) {
-    map.set(
-      name,
-      fn(
-        [],
-        () => {
-          throw new GoFuncError(why);
-        },
-        'any',
-      ),
-    );
+
+  get size(): number {
+    return TABLE.size;
   }
-  for (const [name, f] of [...SPRIG_FUNCS, ...SPRIG_URL_FUNCS, ...SPRIG_MORE_FUNCS]) map.set(`sprig_${name}`, f);
-  return map;
+
+  has(name: string): boolean {
+    return TABLE.has(name);
+  }
+
+  get(name: string): GoFunction | undefined {
+    const entry = TABLE.get(name);
+    if (typeof entry !== 'function') return entry;
+    this.bound ??= new Map();
+    let f = this.bound.get(name);
+    if (f === undefined) {
+      f = entry(this.bindings);
+      this.bound.set(name, f);
+    }
+    return f;
+  }
+
+  forEach(
+    callback: (value: GoFunction, key: string, map: ReadonlyMap<string, GoFunction>) => void,
+    thisArg?: unknown,
+  ): void {
+    for (const [name, f] of this) callback.call(thisArg, f, name, this);
+  }
+
+  *entries(): MapIterator<[string, GoFunction]> {
+    for (const name of TABLE.keys()) yield [name, this.get(name) as GoFunction];
+  }
+
+  keys(): MapIterator<string> {
+    return TABLE.keys();
+  }
+
+  *values(): MapIterator<GoFunction> {
+    for (const name of TABLE.keys()) yield this.get(name) as GoFunction;
+  }
+
+  [Symbol.iterator](): MapIterator<[string, GoFunction]> {
+    return this.entries();
+  }
+}
+
+/** consul-template's function map over a brain of Vault answers. */
+export function consulTemplateFuncs(options: ConsulTemplateOptions): FuncMap {
+  return new ConsulFuncMap({
+    brain: options.brain,
+    env: options.env ?? {},
+    now: options.now ?? systemNow,
+    readFile: options.readFile,
+  });
 }
 
 function listOf(v: GoValue): GoValue[] {
