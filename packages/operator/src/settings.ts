@@ -2,58 +2,68 @@
 // checks, so `VSO_MAX_CONCURRENT_RECONCILES=-1` stops the start exactly as `--max-concurrent-reconciles -1`
 // does, each error naming what the user wrote (the flag or the variable) and what is expected.
 import { booleanValue, fromEnv, logLevel, parseConfig, type LogLevel } from '@vaultbridge/core';
-import { z } from 'zod';
+// zod/mini, not zod: the same checks and messages; the bundle keeps only the zod code it calls.
+import * as z from 'zod/mini';
 import { VaultAddressPolicy } from './guards/vault-address.ts';
 
-const nonEmpty = z.string().trim().min(1);
+const nonEmpty = z.string().check(z.trim(), z.minLength(1));
 
 // Flags arrive as text (or `true` for a bare boolean flag), variables always as text.
 const positiveInteger = z.coerce
   .number({ error: 'expected a whole number of 1 or more' })
-  .int({ error: 'expected a whole number of 1 or more' })
-  .min(1, { error: 'expected a whole number of 1 or more' });
+  .check(
+    z.int({ error: 'expected a whole number of 1 or more' }),
+    z.gte(1, { error: 'expected a whole number of 1 or more' }),
+  );
 
-const hostPort = z.string().refine((text) => splitHostPort(text) !== undefined, {
-  error: 'expected host:port such as 0.0.0.0:8081 or :8081',
-});
+const hostPort = z.string().check(
+  z.refine((text) => splitHostPort(text) !== undefined, {
+    error: 'expected host:port such as 0.0.0.0:8081 or :8081',
+  }),
+);
 
 /** `a, b` → ['a', 'b'], each checked to be a Vault address, so a typo stops the start. */
-const addressList = z.string().transform((text, context): string[] => {
-  const entries = text
-    .split(',')
-    .map((entry) => entry.trim())
-    .filter((entry) => entry !== '');
-  try {
-    new VaultAddressPolicy(entries);
-  } catch (error) {
-    context.addIssue({
-      code: 'custom',
-      message: `${(error as Error).message}; expected comma-separated Vault addresses`,
-      input: text,
-    });
-    return z.NEVER;
-  }
-  return entries;
-});
+const addressList = z.pipe(
+  z.string(),
+  z.transform((text: string, payload): string[] => {
+    const entries = text
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter((entry) => entry !== '');
+    try {
+      new VaultAddressPolicy(entries);
+    } catch (error) {
+      // zod/mini's transform has no addIssue: the issue is pushed as zod's addIssue would.
+      payload.issues.push({
+        code: 'custom',
+        message: `${(error as Error).message}; expected comma-separated Vault addresses`,
+        input: text,
+      });
+      return z.NEVER;
+    }
+    return entries;
+  }),
+);
 
 const settingsSchema = z.object({
-  kubeconfig: nonEmpty.optional(),
-  operatorNamespace: nonEmpty.optional(),
-  installCrds: booleanValue().optional(),
-  maxConcurrentReconciles: positiveInteger.optional(),
-  healthProbeBindAddress: hostPort.optional(),
-  leaderElect: booleanValue().optional(),
-  allowedVaultAddresses: addressList.optional(),
-  serveVsoApiGroup: booleanValue().optional(),
-  vsoHmacKeySecret: z
-    .string()
-    .regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?\/)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, {
-      error: 'expected a Secret as name or namespace/name',
-    })
-    .optional(),
-  logLevel: logLevel().optional(),
-  podName: nonEmpty.optional(),
-  podUid: nonEmpty.optional(),
+  kubeconfig: z.optional(nonEmpty),
+  operatorNamespace: z.optional(nonEmpty),
+  installCrds: z.optional(booleanValue()),
+  maxConcurrentReconciles: z.optional(positiveInteger),
+  healthProbeBindAddress: z.optional(hostPort),
+  leaderElect: z.optional(booleanValue()),
+  allowedVaultAddresses: z.optional(addressList),
+  serveVsoApiGroup: z.optional(booleanValue()),
+  vsoHmacKeySecret: z.optional(
+    z.string().check(
+      z.regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?\/)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, {
+        error: 'expected a Secret as name or namespace/name',
+      }),
+    ),
+  ),
+  logLevel: z.optional(logLevel()),
+  podName: z.optional(nonEmpty),
+  podUid: z.optional(nonEmpty),
 });
 
 type SettingsInput = z.output<typeof settingsSchema>;

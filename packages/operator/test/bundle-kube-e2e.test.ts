@@ -1,5 +1,5 @@
 // The bundles as the image ships them (the package's bundle step, into a temporary directory), on the real
-// API server: cli.mjs holds no client-node (nor its undici); alone, as in a pod (no kubeconfig, the service
+// API server: cli.mjs holds no client-node (nor its undici) and no classic zod; alone, as in a pod (no kubeconfig, the service
 // account's projected-token directory), it lists and becomes ready; with --kubeconfig it imports
 // kube-config-client.mjs, the bundle of its own beside it, and becomes ready too.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -80,6 +80,17 @@ test('cli.mjs carries no client-node or undici source; kube-config-client.mjs do
   const clientNode = (source: string) => /node_modules\/(@kubernetes\/client-node|undici)\//.test(source);
   expect(sources('cli.mjs').filter(clientNode)).toEqual([]);
   expect(sources('kube-config-client.mjs').some(clientNode)).toBe(true);
+});
+
+// The kinds, settings and core's value schemas are zod/mini: the bundle keeps the zod code they call and
+// none of full zod's classes or its 60 locales (~450 KiB of bundle, ~1.9 MiB of heap; README, Memory).
+test('cli.mjs carries zod/mini, not classic zod or its locales', () => {
+  const sources = (
+    JSON.parse(fs.readFileSync(path.join(bundleDir, 'cli.mjs.map'), 'utf8')) as { sources: string[] }
+  ).sources.filter((source) => source.includes('node_modules/zod/'));
+  expect(sources.filter((source) => /node_modules\/zod\/v4\/classic\//.test(source))).toEqual([]);
+  expect(sources.filter((source) => /node_modules\/zod\/v4\/locales\/(?!index\.js$)/.test(source))).toEqual([]);
+  expect(sources.some((source) => /node_modules\/zod\/v4\/mini\/schemas\.js$/.test(source))).toBe(true);
 });
 
 test('as in a pod, cli.mjs alone (no kubeconfig, the service account) lists and becomes ready', async () => {

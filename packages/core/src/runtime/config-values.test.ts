@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import {
   booleanValue,
   durationMs,
@@ -100,7 +100,7 @@ describe('schemas', () => {
   });
 
   test('work with optional and default', () => {
-    const schema = z.object({ a: booleanValue().optional(), b: durationMs().default(30_000) });
+    const schema = z.object({ a: z.optional(booleanValue()), b: z._default(durationMs(), 30_000) });
     expect(schema.parse({})).toEqual({ b: 30_000 });
   });
 

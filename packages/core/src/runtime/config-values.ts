@@ -1,8 +1,9 @@
 // Value forms that come as text from env vars, flags and annotations, and as typed values from YAML or
 // JSON: each has a plain parser (undefined when the value is not of that form) and a zod schema whose
 // error says what form is expected. The schemas accept both text and the already-typed value, so one
-// schema serves the environment and a config file alike.
-import { z } from 'zod';
+// schema serves the environment and a config file alike. zod/mini, not zod: the schemas are the same,
+// and a service bundle that uses them does not carry full zod's classes and locales (~450 KiB).
+import * as z from 'zod/mini';
 import { LOG_LEVELS, type LogLevel } from './logger.ts';
 
 // Kubernetes/YAML spellings, plus Go's strconv.ParseBool forms (t, f) that vault-k8s annotations accept.
@@ -63,14 +64,18 @@ export function parseFileMode(value: unknown): number | undefined {
 }
 
 function valueSchema<T>(parse: (value: unknown) => T | undefined, expected: string) {
-  return z.unknown().transform((value, context): T => {
-    const parsed = parse(value);
-    if (parsed === undefined) {
-      context.addIssue({ code: 'custom', message: `expected ${expected}`, input: value });
-      return z.NEVER;
-    }
-    return parsed;
-  });
+  return z.pipe(
+    z.unknown(),
+    z.transform((value: unknown, payload): T => {
+      const parsed = parse(value);
+      if (parsed === undefined) {
+        // zod/mini's transform has no addIssue: the issue is pushed as zod's addIssue would.
+        payload.issues.push({ code: 'custom', message: `expected ${expected}`, input: value });
+        return z.NEVER;
+      }
+      return parsed;
+    }),
+  );
 }
 
 /** A boolean from Kubernetes spellings (see {@link parseBoolean}). */

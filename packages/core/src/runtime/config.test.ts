@@ -8,8 +8,9 @@ const schema = z.object({
     token: z.string().min(8).optional(),
     namespace: z.string().optional(),
   }),
-  renderInterval: durationMs().default(300_000),
-  exitOnError: booleanValue().default(true),
+  // core's value schemas are zod/mini ones; a classic zod object holds them all the same.
+  renderInterval: z._default(durationMs(), 300_000),
+  exitOnError: z._default(booleanValue(), true),
   concurrency: z.number().int().min(1).max(64).default(8),
   mode: z.enum(['map', 'json']).default('map'),
 });

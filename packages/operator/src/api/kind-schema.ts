@@ -2,10 +2,47 @@
 // TypeScript type (z.output), the parser (parseSpec: a SpecError naming `spec.<field>` and what is
 // expected), and the CRD's structural schema (structuralSchema: what `kubectl explain` shows). Zod
 // because it is already the project's one way to validate (core's parseConfig) and it writes JSON Schema
-// itself (z.toJSONSchema), so the three cannot drift; see the README's "CRDs" section.
+// itself (z.toJSONSchema), so the three cannot drift; see the README's "CRDs" section. zod/mini, not zod:
+// the same schema objects, checks and messages, written as functions instead of methods, so the operator's
+// bundle keeps only the zod code it calls (full zod's classes and 60 locales were ~450 KiB of bundle and
+// ~1.9 MiB of heap). The helpers below do what zod's methods of the same name did, step for step, so the
+// CRDs and the parse errors stayed byte for byte the same (README, "Memory (issue 14)").
 import { ConfigError, parseConfig } from '@vaultbridge/core';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { conditionsSchema, SpecError } from './common.ts';
+
+/** zod's `.describe(text)`: a copy of the schema with a description (`kubectl explain` shows it). */
+export function described<Schema extends z.ZodMiniType>(schema: Schema, description: string): Schema {
+  const copy = schema.clone();
+  z.globalRegistry.add(copy, { description });
+  return copy;
+}
+
+/** zod's `.meta(...)`: a copy of the schema with JSON Schema metadata (a `format`, a description). */
+export function withMeta<Schema extends z.ZodMiniType>(
+  schema: Schema,
+  metadata: { format?: string; description?: string },
+): Schema {
+  const copy = schema.clone();
+  z.globalRegistry.add(copy, metadata);
+  return copy;
+}
+
+/** zod's `.transform(fn)`: the schema piped into a transform of its output. */
+export function transformed<Schema extends z.ZodMiniType, Out>(
+  schema: Schema,
+  fn: (value: z.output<Schema>, payload: z.core.ParsePayload) => Out,
+) {
+  return z.pipe(schema, z.transform(fn));
+}
+
+/** An issue raised inside a transform, as zod's `context.addIssue` did (zod/mini's payload has no addIssue). */
+export function addIssue(
+  payload: z.core.ParsePayload,
+  issue: { message: string; path?: PropertyKey[]; params?: Record<string, unknown>; input?: unknown },
+): void {
+  payload.issues.push({ code: 'custom', input: payload.value, ...issue });
+}
 
 /** An OpenAPI v3 schema node as a CRD holds it. */
 export type StructuralSchema = { [key: string]: unknown };
@@ -43,7 +80,11 @@ export function fieldPath(prefix: string, path: readonly PropertyKey[]): string 
 }
 
 /** Parses a spec (or a part of one found at `prefix`); throws SpecError naming the first bad field as `spec.<path>`. */
-export function parseSpec<Schema extends z.ZodType>(schema: Schema, raw: unknown, prefix = 'spec'): z.output<Schema> {
+export function parseSpec<Schema extends z.ZodMiniType>(
+  schema: Schema,
+  raw: unknown,
+  prefix = 'spec',
+): z.output<Schema> {
   try {
     return parseConfig(schema, withoutNulls(raw), {
       source: prefix,
@@ -87,7 +128,7 @@ function clean(node: unknown): unknown {
 }
 
 /** The CRD's OpenAPI v3 structural schema of a spec, from the same schema the parser uses (input side: defaults shown). */
-export function structuralSchema(schema: z.ZodType): StructuralSchema {
+export function structuralSchema(schema: z.ZodMiniType): StructuralSchema {
   return clean(
     z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'throw' }),
   ) as StructuralSchema;
@@ -97,7 +138,7 @@ export function structuralSchema(schema: z.ZodType): StructuralSchema {
  * A kind's status schema for the CRD: its own fields, described once in zod (their type is the
  * schema's z.output), plus the shared `conditions` (metav1.Condition, whose schema is Kubernetes').
  */
-export function statusStructuralSchema(schema: z.ZodType): StructuralSchema {
+export function statusStructuralSchema(schema: z.ZodMiniType): StructuralSchema {
   const node = structuralSchema(schema);
   return { ...node, properties: { ...(node.properties as object), conditions: conditionsSchema } };
 }

@@ -4,16 +4,27 @@
 // VaultAuth is used (vault-clients.ts) and in `convert`, with VSO's precedence (its common.go,
 // MergeInVaultAuthGlobal): the VaultAuth's own value, then the global's per-method block, then the
 // global's defaults; headers and params only by the VaultAuth's mergeStrategy (default none).
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { SpecError, type Condition, type ObjectMeta, type ObjectRef } from './common.ts';
-import { parseSpec, statusStructuralSchema, structuralSchema } from './kind-schema.ts';
+import {
+  described,
+  parseSpec,
+  statusStructuralSchema,
+  structuralSchema,
+  transformed,
+  withMeta,
+} from './kind-schema.ts';
 
 const text = z.string({ error: 'expected text' });
 const textMap = (what: string, description: string) =>
-  z
-    .record(z.string(), text.describe(`${what} value.`), { error: `expected a mapping of ${what} names to text` })
-    .optional()
-    .describe(description);
+  described(
+    z.optional(
+      z.record(z.string(), described(text, `${what} value.`), { error: `expected a mapping of ${what} names to text` }),
+    ),
+    description,
+  );
+/** Optional text with a description. */
+const optionalText = (description: string) => described(z.optional(text), description);
 
 /** The methods VSO knows; kubernetes, jwt and appRole are implemented here (aws and gcp are refused at use). */
 export const VSO_AUTH_METHODS = ['kubernetes', 'jwt', 'appRole', 'aws', 'gcp'] as const;
@@ -21,115 +32,122 @@ export type VsoAuthMethod = (typeof VSO_AUTH_METHODS)[number];
 
 /** What every per-method block adds to the method's own fields (VSO's VaultAuthGlobalConfig*). */
 const blockCommon = {
-  namespace: text.optional().describe('Vault namespace to log in to, when the VaultAuth sets none.'),
-  mount: text.optional().describe('Auth mount, when the VaultAuth sets none (before spec.defaultMount).'),
+  namespace: optionalText('Vault namespace to log in to, when the VaultAuth sets none.'),
+  mount: optionalText('Auth mount, when the VaultAuth sets none (before spec.defaultMount).'),
   params: textMap('Parameter', "Login parameters, merged by the VaultAuth's mergeStrategy.params (not used yet)."),
   headers: textMap('Header', "Headers on the login request, merged by the VaultAuth's mergeStrategy.headers."),
 };
 
-const audiences = z
-  .array(text.describe('An audience.'), { error: 'expected a list of audiences' })
-  .optional()
-  .describe('Audiences of the minted token, when the VaultAuth gives none.');
-const tokenExpirationSeconds = z
-  .int({ error: 'expected an integer >= 600' })
-  .min(600, { error: 'expected an integer >= 600' })
-  .optional()
-  .meta({ format: 'int64', description: 'Lifetime in seconds of the minted token, when the VaultAuth gives none.' });
+const audiences = described(
+  z.optional(z.array(described(text, 'An audience.'), { error: 'expected a list of audiences' })),
+  'Audiences of the minted token, when the VaultAuth gives none.',
+);
+const tokenExpirationSeconds = withMeta(
+  z.optional(z.int({ error: 'expected an integer >= 600' }).check(z.gte(600, { error: 'expected an integer >= 600' }))),
+  { format: 'int64', description: 'Lifetime in seconds of the minted token, when the VaultAuth gives none.' },
+);
 
-const kubernetesBlock = z
-  .object(
-    {
-      role: text.optional().describe('Vault role, when the VaultAuth gives none.'),
-      serviceAccount: text
-        .optional()
-        .describe("Service account (in the synced object's namespace), when the VaultAuth gives none."),
-      audiences,
-      tokenExpirationSeconds,
-      ...blockCommon,
-    },
-    { error: 'expected an object' },
-  )
-  .optional()
-  .describe('Defaults for VaultAuths with method kubernetes.');
-
-const jwtBlock = z
-  .object(
-    {
-      role: text.optional().describe('Vault role, when the VaultAuth gives none.'),
-      serviceAccount: text
-        .optional()
-        .describe('Service account whose token is the JWT, when the VaultAuth gives none.'),
-      secretRef: text.optional().describe('Secret (key jwt) holding the JWT, when the VaultAuth gives none.'),
-      audiences,
-      tokenExpirationSeconds,
-      ...blockCommon,
-    },
-    { error: 'expected an object' },
-  )
-  .optional()
-  .describe('Defaults for VaultAuths with method jwt.');
-
-const appRoleBlock = z
-  .object(
-    {
-      roleId: text.optional().describe('AppRole role_id, when the VaultAuth gives none.'),
-      secretRef: text.optional().describe('Secret (key id) holding the secret_id, when the VaultAuth gives none.'),
-      secretIDPath: text
-        .optional()
-        .describe('Not supported (a file in the operator pod): a merged VaultAuth with it is refused; use secretRef.'),
-      ...blockCommon,
-    },
-    { error: 'expected an object' },
-  )
-  .optional()
-  .describe('Defaults for VaultAuths with method appRole.');
-
-export const vaultAuthGlobalSpecSchema = z
-  .object(
-    {
-      allowedNamespaces: z
-        .array(text.describe('A namespace, or * for all.'), { error: 'expected a list of namespaces' })
-        .default([])
-        .describe(
-          'Namespaces whose VaultAuths may use this VaultAuthGlobal besides its own; "*" for all. The one named default in the operator namespace serves every namespace.',
+const kubernetesBlock = described(
+  z.optional(
+    z.object(
+      {
+        role: optionalText('Vault role, when the VaultAuth gives none.'),
+        serviceAccount: optionalText(
+          "Service account (in the synced object's namespace), when the VaultAuth gives none.",
         ),
-      vaultConnectionRef: text
-        .optional()
-        .describe(
-          "VaultConnection (name or namespace/name, a bare name in the VaultAuth's namespace), when the VaultAuth names none.",
+        audiences,
+        tokenExpirationSeconds,
+        ...blockCommon,
+      },
+      { error: 'expected an object' },
+    ),
+  ),
+  'Defaults for VaultAuths with method kubernetes.',
+);
+
+const jwtBlock = described(
+  z.optional(
+    z.object(
+      {
+        role: optionalText('Vault role, when the VaultAuth gives none.'),
+        serviceAccount: optionalText('Service account whose token is the JWT, when the VaultAuth gives none.'),
+        secretRef: optionalText('Secret (key jwt) holding the JWT, when the VaultAuth gives none.'),
+        audiences,
+        tokenExpirationSeconds,
+        ...blockCommon,
+      },
+      { error: 'expected an object' },
+    ),
+  ),
+  'Defaults for VaultAuths with method jwt.',
+);
+
+const appRoleBlock = described(
+  z.optional(
+    z.object(
+      {
+        roleId: optionalText('AppRole role_id, when the VaultAuth gives none.'),
+        secretRef: optionalText('Secret (key id) holding the secret_id, when the VaultAuth gives none.'),
+        secretIDPath: optionalText(
+          'Not supported (a file in the operator pod): a merged VaultAuth with it is refused; use secretRef.',
         ),
-      defaultVaultNamespace: text
-        .optional()
-        .describe('Vault namespace to log in to, when neither the VaultAuth nor the method block sets one.'),
-      defaultAuthMethod: z
-        .enum(VSO_AUTH_METHODS, { error: `expected one of ${VSO_AUTH_METHODS.join(', ')}` })
-        .optional()
-        .describe('Auth method of VaultAuths that set none (aws and gcp are refused where used).'),
-      defaultMount: text.optional().describe('Auth mount, when neither the VaultAuth nor the method block sets one.'),
-      params: textMap(
-        'Parameter',
-        "Default login parameters (merged by the VaultAuth's mergeStrategy.params; not used yet).",
+        ...blockCommon,
+      },
+      { error: 'expected an object' },
+    ),
+  ),
+  'Defaults for VaultAuths with method appRole.',
+);
+
+export const vaultAuthGlobalSpecSchema = transformed(
+  described(
+    z.optional(
+      z.object(
+        {
+          allowedNamespaces: described(
+            z._default(
+              z.array(described(text, 'A namespace, or * for all.'), { error: 'expected a list of namespaces' }),
+              [],
+            ),
+            'Namespaces whose VaultAuths may use this VaultAuthGlobal besides its own; "*" for all. The one named default in the operator namespace serves every namespace.',
+          ),
+          vaultConnectionRef: optionalText(
+            "VaultConnection (name or namespace/name, a bare name in the VaultAuth's namespace), when the VaultAuth names none.",
+          ),
+          defaultVaultNamespace: optionalText(
+            'Vault namespace to log in to, when neither the VaultAuth nor the method block sets one.',
+          ),
+          defaultAuthMethod: described(
+            z.optional(z.enum(VSO_AUTH_METHODS, { error: `expected one of ${VSO_AUTH_METHODS.join(', ')}` })),
+            'Auth method of VaultAuths that set none (aws and gcp are refused where used).',
+          ),
+          defaultMount: optionalText('Auth mount, when neither the VaultAuth nor the method block sets one.'),
+          params: textMap(
+            'Parameter',
+            "Default login parameters (merged by the VaultAuth's mergeStrategy.params; not used yet).",
+          ),
+          headers: textMap('Header', "Default login headers (merged by the VaultAuth's mergeStrategy.headers)."),
+          kubernetes: kubernetesBlock,
+          jwt: jwtBlock,
+          appRole: appRoleBlock,
+        },
+        { error: 'expected an object' },
       ),
-      headers: textMap('Header', "Default login headers (merged by the VaultAuth's mergeStrategy.headers)."),
-      kubernetes: kubernetesBlock,
-      jwt: jwtBlock,
-      appRole: appRoleBlock,
-    },
-    { error: 'expected an object' },
-  )
-  .optional()
-  .describe('Login defaults shared by the VaultAuths that name this object in spec.vaultAuthGlobalRef.')
-  .transform((spec) => spec ?? { allowedNamespaces: [] as string[] });
+    ),
+    'Login defaults shared by the VaultAuths that name this object in spec.vaultAuthGlobalRef.',
+  ),
+  (spec) => spec ?? { allowedNamespaces: [] as string[] },
+);
 
 export type VaultAuthGlobalSpec = z.output<typeof vaultAuthGlobalSpecSchema>;
 
-export const vaultAuthGlobalStatusSchema = z
-  .object({
-    valid: z.boolean().optional().describe('Whether the spec is usable (VSO status field).'),
-    error: z.string().optional().describe('Why the spec is not usable, naming the field, when it is not.'),
-  })
-  .describe('What the operator last found, written by it.');
+export const vaultAuthGlobalStatusSchema = described(
+  z.object({
+    valid: described(z.optional(z.boolean()), 'Whether the spec is usable (VSO status field).'),
+    error: described(z.optional(z.string()), 'Why the spec is not usable, naming the field, when it is not.'),
+  }),
+  'What the operator last found, written by it.',
+);
 
 export interface VaultAuthGlobal {
   apiVersion: string;
@@ -157,50 +175,53 @@ const MERGE_STRATEGIES = ['union', 'replace', 'none'] as const;
 type MergeStrategy = (typeof MERGE_STRATEGIES)[number];
 
 /** The VaultAuth's `spec.vaultAuthGlobalRef`, as the VaultAuth CRD describes it. */
-export const vaultAuthGlobalRefSchema = z
-  .object(
-    {
-      name: z
-        .string({ error: 'expected a VaultAuthGlobal name' })
-        .regex(/^([a-z0-9.-]{1,253})$/, { error: 'expected a VaultAuthGlobal name' })
-        .optional()
-        .describe('VaultAuthGlobal to merge in. Empty with allowDefault: the one named default.'),
-      namespace: z
-        .string({ error: 'expected a namespace' })
-        .regex(/^([a-z0-9-]{1,63})$/, { error: 'expected a namespace' })
-        .optional()
-        .describe("Its namespace; the VaultAuth's when empty."),
-      allowDefault: z
-        .boolean({ error: 'expected true or false' })
-        .optional()
-        .describe(
+const mergeStrategy = (description: string) =>
+  described(z.optional(z.enum(MERGE_STRATEGIES, { error: 'expected union, replace or none' })), description);
+
+export const vaultAuthGlobalRefSchema = described(
+  z.optional(
+    z.object(
+      {
+        name: described(
+          z.optional(
+            z
+              .string({ error: 'expected a VaultAuthGlobal name' })
+              .check(z.regex(/^([a-z0-9.-]{1,253})$/, { error: 'expected a VaultAuthGlobal name' })),
+          ),
+          'VaultAuthGlobal to merge in. Empty with allowDefault: the one named default.',
+        ),
+        namespace: described(
+          z.optional(
+            z
+              .string({ error: 'expected a namespace' })
+              .check(z.regex(/^([a-z0-9-]{1,63})$/, { error: 'expected a namespace' })),
+          ),
+          "Its namespace; the VaultAuth's when empty.",
+        ),
+        allowDefault: described(
+          z.optional(z.boolean({ error: 'expected true or false' })),
           "With no name: use the VaultAuthGlobal named default, from namespace if set, else the VaultAuth's namespace, then the operator's.",
         ),
-      mergeStrategy: z
-        .object(
-          {
-            headers: z
-              .enum(MERGE_STRATEGIES, { error: 'expected union, replace or none' })
-              .optional()
-              .describe(
-                "union: the global's default, then method headers, overridden by the VaultAuth's; replace: the first non-empty of VaultAuth, method block, defaults; none (default): the VaultAuth's only.",
-              ),
-            params: z
-              .enum(MERGE_STRATEGIES, { error: 'expected union, replace or none' })
-              .optional()
-              .describe('As headers, for params.'),
-          },
-          { error: 'expected an object' },
-        )
-        .optional()
-        .describe('How headers and params of the VaultAuth and the VaultAuthGlobal combine.'),
-    },
-    { error: 'expected an object' },
-  )
-  .optional()
-  .describe(
-    'A VaultAuthGlobal whose defaults fill what this VaultAuth leaves out (method, mount, namespace, connection, the method block, headers and params).',
-  );
+        mergeStrategy: described(
+          z.optional(
+            z.object(
+              {
+                headers: mergeStrategy(
+                  "union: the global's default, then method headers, overridden by the VaultAuth's; replace: the first non-empty of VaultAuth, method block, defaults; none (default): the VaultAuth's only.",
+                ),
+                params: mergeStrategy('As headers, for params.'),
+              },
+              { error: 'expected an object' },
+            ),
+          ),
+          'How headers and params of the VaultAuth and the VaultAuthGlobal combine.',
+        ),
+      },
+      { error: 'expected an object' },
+    ),
+  ),
+  'A VaultAuthGlobal whose defaults fill what this VaultAuth leaves out (method, mount, namespace, connection, the method block, headers and params).',
+);
 
 type GlobalRef = NonNullable<z.output<typeof vaultAuthGlobalRefSchema>>;
 

@@ -2,9 +2,16 @@
 // lease allows and re-issued before it ends. The spec and status are described once in zod: type,
 // parser and CRD schema come from them (kind-schema.ts). Field names and defaults are VSO's (§1.5 of
 // the reference).
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { Condition, ObjectMeta } from './common.ts';
-import { parseSpec, statusStructuralSchema, structuralSchema } from './kind-schema.ts';
+import {
+  described,
+  parseSpec,
+  statusStructuralSchema,
+  structuralSchema,
+  transformed,
+  withMeta,
+} from './kind-schema.ts';
 import {
   destinationSchema,
   int64,
@@ -26,48 +33,53 @@ export type { VaultClientMeta } from './sync-target.ts';
 export const DEFAULT_RENEWAL_PERCENT = 67;
 export const MAX_RENEWAL_PERCENT = 90;
 
-export const vaultDynamicSecretSpecSchema = z
-  .object(
-    {
-      vaultAuthRef: vaultAuthRefField,
-      namespace: vaultNamespaceField,
-      mount: vaultPath('the secrets engine mount', 'Secrets engine mount, e.g. database.'),
-      path: vaultPath('the request path', 'Request path under the mount, e.g. creds/app.'),
-      requestHTTPMethod: z
-        .enum(['GET', 'POST', 'PUT'], { error: 'expected one of GET, POST, PUT' })
-        .default('GET')
-        .describe('GET reads the path; POST or PUT write params to it. Any params make it a PUT, as VSO.'),
-      params: stringMap('Body of the write request (e.g. ttl); any params make the request a PUT.', 'Parameter value.'),
-      renewalPercent: z
-        .int({ error: `expected an integer from 0 to ${MAX_RENEWAL_PERCENT}` })
-        .min(0, { error: `expected an integer from 0 to ${MAX_RENEWAL_PERCENT}` })
-        .max(MAX_RENEWAL_PERCENT, {
-          error: `expected at most ${MAX_RENEWAL_PERCENT}: renewing later leaves no time to retry`,
-        })
-        .default(DEFAULT_RENEWAL_PERCENT)
-        .describe(
+export const vaultDynamicSecretSpecSchema = transformed(
+  described(
+    z.object(
+      {
+        vaultAuthRef: vaultAuthRefField,
+        namespace: vaultNamespaceField,
+        mount: vaultPath('the secrets engine mount', 'Secrets engine mount, e.g. database.'),
+        path: vaultPath('the request path', 'Request path under the mount, e.g. creds/app.'),
+        requestHTTPMethod: described(
+          z._default(z.enum(['GET', 'POST', 'PUT'], { error: 'expected one of GET, POST, PUT' }), 'GET'),
+          'GET reads the path; POST or PUT write params to it. Any params make it a PUT, as VSO.',
+        ),
+        params: stringMap(
+          'Body of the write request (e.g. ttl); any params make the request a PUT.',
+          'Parameter value.',
+        ),
+        renewalPercent: described(
+          z._default(
+            z.int({ error: `expected an integer from 0 to ${MAX_RENEWAL_PERCENT}` }).check(
+              z.gte(0, { error: `expected an integer from 0 to ${MAX_RENEWAL_PERCENT}` }),
+              z.lte(MAX_RENEWAL_PERCENT, {
+                error: `expected at most ${MAX_RENEWAL_PERCENT}: renewing later leaves no time to retry`,
+              }),
+            ),
+            DEFAULT_RENEWAL_PERCENT,
+          ),
           `Renew (or re-issue) the lease at this percentage of its duration; 0 means the default ${DEFAULT_RENEWAL_PERCENT}, as VSO.`,
         ),
-      revoke: z
-        .boolean({ error: 'expected true or false' })
-        .default(false)
-        .describe('Revoke the lease in Vault when this object is deleted.'),
-      allowStaticCreds: z
-        .boolean({ error: 'expected true or false' })
-        .default(false)
-        .describe(
+        revoke: described(
+          z._default(z.boolean({ error: 'expected true or false' }), false),
+          'Revoke the lease in Vault when this object is deleted.',
+        ),
+        allowStaticCreds: described(
+          z._default(z.boolean({ error: 'expected true or false' }), false),
           'The path is a static role (e.g. database static-creds) whose password Vault rotates: sync after each rotation instead of renewing a lease.',
         ),
-      refreshAfter: refreshDuration(
-        'Re-issue period when Vault answers without a lease duration, e.g. 1h; unset: not re-issued. Shorter than 1s is raised to 1s.',
-      ),
-      rolloutRestartTargets: rolloutRestartTargetsSchema,
-      destination: destinationSchema,
-    },
-    { error: 'expected an object' },
-  )
-  .describe('Which Vault credentials to request, how to keep them fresh, and where to write them.')
-  .transform((spec) => {
+        refreshAfter: refreshDuration(
+          'Re-issue period when Vault answers without a lease duration, e.g. 1h; unset: not re-issued. Shorter than 1s is raised to 1s.',
+        ),
+        rolloutRestartTargets: rolloutRestartTargetsSchema,
+        destination: destinationSchema,
+      },
+      { error: 'expected an object' },
+    ),
+    'Which Vault credentials to request, how to keep them fresh, and where to write them.',
+  ),
+  (spec) => {
     const params = spec.params ?? {};
     return {
       ...withoutEmpty({ vaultAuthRef: spec.vaultAuthRef, namespace: spec.namespace }),
@@ -84,43 +96,48 @@ export const vaultDynamicSecretSpecSchema = z
       destination: spec.destination,
       rolloutRestartTargets: spec.rolloutRestartTargets,
     };
-  });
+  },
+);
 
 export type VaultDynamicSecretSpec = z.output<typeof vaultDynamicSecretSpecSchema>;
 export type RequestMethod = VaultDynamicSecretSpec['requestHTTPMethod'];
 
-const secretLeaseField = z
-  .object({
-    id: z.string().describe('The Vault lease id.'),
-    duration: z.int().describe('Lease duration in seconds, as Vault last gave it.'),
-    renewable: z.boolean().describe('Whether Vault allows renewing the lease.'),
-    requestID: z.string().describe('The Vault request id of the answer that issued or renewed the lease.'),
-  })
-  .describe('The lease of the synced credentials.');
+const secretLeaseField = described(
+  z.object({
+    id: described(z.string(), 'The Vault lease id.'),
+    duration: described(z.int(), 'Lease duration in seconds, as Vault last gave it.'),
+    renewable: described(z.boolean(), 'Whether Vault allows renewing the lease.'),
+    requestID: described(z.string(), 'The Vault request id of the answer that issued or renewed the lease.'),
+  }),
+  'The lease of the synced credentials.',
+);
 
-const staticCredsMetaDataField = z
-  .object({
-    lastVaultRotation: z
-      .int()
-      .meta({ format: 'int64', description: "Unix seconds of the password's last rotation by Vault." }),
-    rotationPeriod: z.int().describe('Seconds between rotations; 0 with a schedule.'),
-    rotationSchedule: z.string().describe('Cron schedule of the rotations, when the role has one.'),
-    ttl: z.int().describe('Seconds until the next rotation, when read.'),
-  })
-  .describe("With allowStaticCreds: what Vault said of the static role's rotation at the last read.");
+const staticCredsMetaDataField = described(
+  z.object({
+    lastVaultRotation: withMeta(z.int(), {
+      format: 'int64',
+      description: "Unix seconds of the password's last rotation by Vault.",
+    }),
+    rotationPeriod: described(z.int(), 'Seconds between rotations; 0 with a schedule.'),
+    rotationSchedule: described(z.string(), 'Cron schedule of the rotations, when the role has one.'),
+    ttl: described(z.int(), 'Seconds until the next rotation, when read.'),
+  }),
+  "With allowStaticCreds: what Vault said of the static role's rotation at the last read.",
+);
 
-export const vaultDynamicSecretStatusSchema = z
-  .object({
+export const vaultDynamicSecretStatusSchema = described(
+  z.object({
     lastGeneration: lastGenerationField,
     lastRenewalTime: int64('Unix seconds of the last issue or renewal.'),
-    secretLease: secretLeaseField.optional(),
+    secretLease: z.optional(secretLeaseField),
     secretMAC: secretMacField,
     vaultClientMeta: vaultClientMetaField,
-    lastRuntimePodUID: z.string().optional().describe('UID of the operator pod that synced last.'),
+    lastRuntimePodUID: described(z.optional(z.string()), 'UID of the operator pod that synced last.'),
     lastForceSync: lastForceSyncField,
-    staticCredsMetaData: staticCredsMetaDataField.optional(),
-  })
-  .describe('What the operator last synced, written by it.');
+    staticCredsMetaData: z.optional(staticCredsMetaDataField),
+  }),
+  'What the operator last synced, written by it.',
+);
 
 export type SecretLease = z.output<typeof secretLeaseField>;
 export type StaticCredsMetaData = z.output<typeof staticCredsMetaDataField>;

@@ -2,9 +2,9 @@
 // The spec and status are described once in zod: type, parser and CRD schema come from them
 // (kind-schema.ts). Field names and defaults are VSO's (§1.6 of the reference).
 import { pkiIssueBody as issueBody, pkiIssuePath as issuePath, type IssueCertificateOptions } from '@vaultbridge/core';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { SpecError, type Condition, type ObjectMeta } from './common.ts';
-import { parseSpec, statusStructuralSchema, structuralSchema } from './kind-schema.ts';
+import { described, parseSpec, statusStructuralSchema, structuralSchema, transformed } from './kind-schema.ts';
 import {
   destinationSchema,
   given,
@@ -36,72 +36,76 @@ export function parsePkiDuration(raw: unknown, field: string): number | undefine
 }
 
 const pkiDuration = (description: string) =>
-  z
-    .string({ error: 'expected a duration like 30s, 12h or 7d' })
-    .regex(new RegExp(PKI_DURATION_PATTERN), { error: 'expected a duration like 30s, 12h or 7d' })
-    .optional()
-    .describe(description);
+  described(
+    z.optional(
+      z
+        .string({ error: 'expected a duration like 30s, 12h or 7d' })
+        .check(z.regex(new RegExp(PKI_DURATION_PATTERN), { error: 'expected a duration like 30s, 12h or 7d' })),
+    ),
+    description,
+  );
 
 /** A role or issuer name: one path segment Vault takes as is. */
 const SAFE_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const NOT_AFTER = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 const sans = (what: string, item: string) =>
-  stringList(`${what}; sent comma-joined.`, item).transform((list) => list ?? []);
+  transformed(stringList(`${what}; sent comma-joined.`, item), (list) => list ?? []);
+const flag = (description: string) =>
+  described(z._default(z.boolean({ error: 'expected true or false' }), false), description);
 
-export const vaultPkiSecretSpecSchema = z
-  .object(
-    {
-      vaultAuthRef: vaultAuthRefField,
-      namespace: vaultNamespaceField,
-      mount: vaultPath('the PKI mount', 'PKI secrets engine mount, e.g. pki.'),
-      role: requiredText('the PKI role', 'PKI role to issue with (<mount>/issue/<role>).').refine(
-        (role) => SAFE_SEGMENT.test(role),
-        { error: (issue) => `"${String(issue.input)}" is not a PKI role name`, ...given },
-      ),
-      issuerRef: optionalText(
-        "Issuer name or id to issue with (<mount>/issuer/<ref>/issue/<role>); the mount's default issuer when empty.",
-      ).refine((ref) => !ref || SAFE_SEGMENT.test(ref), {
-        error: (issue) => `"${String(issue.input)}" is not an issuer name or id`,
-        ...given,
-      }),
-      revoke: z
-        .boolean({ error: 'expected true or false' })
-        .default(false)
-        .describe('Revoke the certificate when this object is deleted, and the previous one at each rotation.'),
-      clear: z
-        .boolean({ error: 'expected true or false' })
-        .default(false)
-        .describe('On deletion, empty the data of the Secret when this object did not create it.'),
-      expiryOffset: pkiDuration(
-        'Re-issue this long before the certificate expires, e.g. 1h or 2d; unset: at two thirds of its lifetime.',
-      ),
-      commonName: optionalText('Common name (CN) of the certificate.'),
-      altNames: sans('DNS subject alternative names', 'A DNS name.'),
-      ipSans: sans('IP subject alternative names', 'An IP address.'),
-      uriSans: sans('URI subject alternative names', 'A URI.'),
-      otherSans: sans('Other SANs, each <oid>;<type>:<value>', 'An other SAN.'),
-      userIDs: sans('User ids (the UID attribute of the subject)', 'A user id.'),
-      ttl: pkiDuration("Requested lifetime, e.g. 24h or 7d (capped by the role); the role's default when unset."),
-      format: z
-        .enum(['pem', 'der', 'pem_bundle'], { error: 'expected one of pem, der, pem_bundle' })
-        .optional()
-        .describe("Encoding of the certificate: pem, der or pem_bundle; Vault's default (pem) when unset."),
-      privateKeyFormat: optionalText("Encoding of the private key, e.g. pkcs8; Vault's default when empty."),
-      notAfter: optionalText('Expiry as YYYY-MM-ddTHH:MM:SSZ, instead of ttl.').refine(
-        (value) => !value || NOT_AFTER.test(value),
-        { error: (issue) => `"${String(issue.input)}" is not YYYY-MM-ddTHH:MM:SSZ`, ...given },
-      ),
-      excludeCNFromSans: z
-        .boolean({ error: 'expected true or false' })
-        .default(false)
-        .describe('Leave the common name out of the DNS and email SANs.'),
-      rolloutRestartTargets: rolloutRestartTargetsSchema,
-      destination: destinationSchema,
-    },
-    { error: 'expected an object' },
-  )
-  .describe('Which PKI role issues the certificate, what it holds, when to re-issue, and where to write it.')
-  .transform((spec) => ({
+export const vaultPkiSecretSpecSchema = transformed(
+  described(
+    z.object(
+      {
+        vaultAuthRef: vaultAuthRefField,
+        namespace: vaultNamespaceField,
+        mount: vaultPath('the PKI mount', 'PKI secrets engine mount, e.g. pki.'),
+        role: requiredText('the PKI role', 'PKI role to issue with (<mount>/issue/<role>).').check(
+          z.refine((role) => SAFE_SEGMENT.test(role), {
+            error: (issue) => `"${String(issue.input)}" is not a PKI role name`,
+            ...given,
+          }),
+        ),
+        issuerRef: optionalText(
+          "Issuer name or id to issue with (<mount>/issuer/<ref>/issue/<role>); the mount's default issuer when empty.",
+        ).check(
+          z.refine((ref) => !ref || SAFE_SEGMENT.test(ref), {
+            error: (issue) => `"${String(issue.input)}" is not an issuer name or id`,
+            ...given,
+          }),
+        ),
+        revoke: flag('Revoke the certificate when this object is deleted, and the previous one at each rotation.'),
+        clear: flag('On deletion, empty the data of the Secret when this object did not create it.'),
+        expiryOffset: pkiDuration(
+          'Re-issue this long before the certificate expires, e.g. 1h or 2d; unset: at two thirds of its lifetime.',
+        ),
+        commonName: optionalText('Common name (CN) of the certificate.'),
+        altNames: sans('DNS subject alternative names', 'A DNS name.'),
+        ipSans: sans('IP subject alternative names', 'An IP address.'),
+        uriSans: sans('URI subject alternative names', 'A URI.'),
+        otherSans: sans('Other SANs, each <oid>;<type>:<value>', 'An other SAN.'),
+        userIDs: sans('User ids (the UID attribute of the subject)', 'A user id.'),
+        ttl: pkiDuration("Requested lifetime, e.g. 24h or 7d (capped by the role); the role's default when unset."),
+        format: described(
+          z.optional(z.enum(['pem', 'der', 'pem_bundle'], { error: 'expected one of pem, der, pem_bundle' })),
+          "Encoding of the certificate: pem, der or pem_bundle; Vault's default (pem) when unset.",
+        ),
+        privateKeyFormat: optionalText("Encoding of the private key, e.g. pkcs8; Vault's default when empty."),
+        notAfter: optionalText('Expiry as YYYY-MM-ddTHH:MM:SSZ, instead of ttl.').check(
+          z.refine((value) => !value || NOT_AFTER.test(value), {
+            error: (issue) => `"${String(issue.input)}" is not YYYY-MM-ddTHH:MM:SSZ`,
+            ...given,
+          }),
+        ),
+        excludeCNFromSans: flag('Leave the common name out of the DNS and email SANs.'),
+        rolloutRestartTargets: rolloutRestartTargetsSchema,
+        destination: destinationSchema,
+      },
+      { error: 'expected an object' },
+    ),
+    'Which PKI role issues the certificate, what it holds, when to re-issue, and where to write it.',
+  ),
+  (spec) => ({
     ...withoutEmpty({ vaultAuthRef: spec.vaultAuthRef, namespace: spec.namespace }),
     mount: spec.mount,
     role: spec.role,
@@ -124,22 +128,24 @@ export const vaultPkiSecretSpecSchema = z
     excludeCNFromSans: spec.excludeCNFromSans,
     destination: spec.destination,
     rolloutRestartTargets: spec.rolloutRestartTargets,
-  }));
+  }),
+);
 
 export type VaultPkiSecretSpec = z.output<typeof vaultPkiSecretSpecSchema>;
 
-export const vaultPkiSecretStatusSchema = z
-  .object({
+export const vaultPkiSecretStatusSchema = described(
+  z.object({
     lastGeneration: lastGenerationField,
-    serialNumber: z.string().optional().describe('Serial number of the certificate in the Secret.'),
+    serialNumber: described(z.optional(z.string()), 'Serial number of the certificate in the Secret.'),
     expiration: int64('Unix seconds at which the certificate in the Secret expires.'),
     lastRotation: int64('Unix seconds of the last issue.'),
     secretMAC: secretMacField,
-    valid: z.boolean().optional().describe('Whether the last sync succeeded (VSO status field).'),
-    error: z.string().optional().describe('Why the last sync failed, when it did.'),
+    valid: described(z.optional(z.boolean()), 'Whether the last sync succeeded (VSO status field).'),
+    error: described(z.optional(z.string()), 'Why the last sync failed, when it did.'),
     lastForceSync: lastForceSyncField,
-  })
-  .describe('What the operator last issued, written by it.');
+  }),
+  'What the operator last issued, written by it.',
+);
 
 export type VaultPkiSecretStatus = z.output<typeof vaultPkiSecretStatusSchema> & { conditions?: Condition[] };
 
