@@ -114,8 +114,9 @@ export const axiosWithoutFormData = {
 // evaluated at start they cost ~1.0, ~0.8 and ~0.4 MiB RSS (import-cost, with Node's built-ins loaded
 // first) in every service that bundles them, though most agents render no handlebars template and no
 // YAML and log in with Kubernetes auth. A module
-// with a named or namespace import of the package gets the package as usual (the injector's, operator's
-// and migrate's `import { stringify } from 'yaml'`); a property read at an importer's top level (as
+// with a named or namespace import of the package gets the package as usual (the injector's and
+// migrate's `import { stringify } from 'yaml'`; the operator's `convert` imports it by default, so a
+// running operator never evaluates it); a property read at an importer's top level (as
 // `Handlebars.create()` was) loads it at start again, so core's engine builds its environment on first
 // compile.
 const lazyDefaultPackages = ['handlebars', 'yaml', 'aws4'];
