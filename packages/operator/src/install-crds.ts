@@ -11,7 +11,7 @@ export async function installCrds(
   timeoutMs = 30_000,
   options: { vsoGroup?: boolean } = {},
 ): Promise<void> {
-  const crds: CustomResourceDefinition[] = options.vsoGroup ? vsoGroupCrds() : ourCrds;
+  const crds: CustomResourceDefinition[] = options.vsoGroup ? vsoGroupCrds() : ourCrds();
   const json = kube instanceof KubeJson ? kube : KubeJson.fromKubeConfig(kube);
   const read = (name: string) => json.get<V1CustomResourceDefinition>(`${CRDS}/${encodeURIComponent(name)}`);
   try {

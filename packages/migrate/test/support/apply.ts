@@ -34,9 +34,9 @@ export async function waitFor<T>(
 export async function installShippedCrds(kubeConfig: KubeConfig): Promise<void> {
   const api = kubeConfig.makeApiClient(ApiextensionsV1Api);
   const files = fs.readdirSync(CRD_DIR).filter((file) => file.endsWith('.yaml'));
-  if (files.length !== crds.length)
+  if (files.length !== crds().length)
     throw new Error(
-      `packages/operator/crds holds ${files.length} CRDs, the operator defines ${crds.length}: run npm run crds -w @vaultbridge/operator`,
+      `packages/operator/crds holds ${files.length} CRDs, the operator defines ${crds().length}: run npm run crds -w @vaultbridge/operator`,
     );
   for (const file of files) {
     const body = parse(fs.readFileSync(path.join(CRD_DIR, file), 'utf8')) as V1CustomResourceDefinition;

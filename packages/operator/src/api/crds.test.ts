@@ -15,8 +15,8 @@ import { parseSecretTransformationSpec } from './secret-transformation.ts';
 
 test('the CRD files in the package and in the chart are what crds.ts generates (run `npm run crds` after a change)', () => {
   for (const directory of CRD_DIRECTORIES) {
-    expect(fs.readdirSync(directory).sort()).toEqual(crds.map(crdFileName).sort());
-    for (const definition of crds)
+    expect(fs.readdirSync(directory).sort()).toEqual(crds().map(crdFileName).sort());
+    for (const definition of crds())
       expect(fs.readFileSync(path.join(directory, crdFileName(definition)), 'utf8')).toBe(crdYaml(definition));
   }
 });
@@ -61,7 +61,7 @@ test("the README's kind table has a row for every kind of the kind table", () =>
   expect(rows).toEqual(KIND_TABLE.map((definition) => `${definition.kind} ${definition.role}`));
 });
 
-test.each(crds.map((definition) => [definition.spec.names.kind, definition] as const))(
+test.each(crds().map((definition) => [definition.spec.names.kind, definition] as const))(
   'every field of the %s CRD has a description (kubectl explain)',
   (_kind, definition) => {
     expect(undescribedFields(definition.spec.versions[0]!.schema.openAPIV3Schema)).toEqual([]);
@@ -172,7 +172,7 @@ test.each(fullSpecs)(
   '%s: a spec with every CRD field parses, and the CRD lists exactly those fields',
   (kind, parse, spec) => {
     expect(() => parse(spec)).not.toThrow();
-    const definition = crds.find((candidate) => candidate.spec.names.kind === kind)!;
+    const definition = crds().find((candidate) => candidate.spec.names.kind === kind)!;
     type Node = { properties?: Record<string, Node>; items?: Node; additionalProperties?: Node };
     const fieldsOf = (node: Node | undefined, value: unknown, path: string): string[] => {
       if (node?.properties === undefined || typeof value !== 'object' || value === null) return [];
@@ -232,7 +232,7 @@ describe('VaultDynamicSecret spec', () => {
 });
 
 test('one CRD per kind, group secrets.vaultbridge.dev v1beta1, status subresource and printer columns', () => {
-  expect(crds.map((crd) => crd.metadata.name)).toEqual([
+  expect(crds().map((crd) => crd.metadata.name)).toEqual([
     'vaultconnections.secrets.vaultbridge.dev',
     'vaultauths.secrets.vaultbridge.dev',
     'vaultstaticsecrets.secrets.vaultbridge.dev',
@@ -241,7 +241,7 @@ test('one CRD per kind, group secrets.vaultbridge.dev v1beta1, status subresourc
     'secrettransformations.secrets.vaultbridge.dev',
     'vaultauthglobals.secrets.vaultbridge.dev',
   ]);
-  for (const crd of crds) {
+  for (const crd of crds()) {
     const [version] = crd.spec.versions;
     expect(crd.spec.versions).toHaveLength(1);
     expect(version).toMatchObject({ name: 'v1beta1', served: true, storage: true, subresources: { status: {} } });
@@ -251,7 +251,7 @@ test('one CRD per kind, group secrets.vaultbridge.dev v1beta1, status subresourc
     // Round-trips through YAML unchanged (what `npm run crds` writes).
     expect(YAML.parse(YAML.stringify(crd))).toEqual(crd);
   }
-  const vss = crds[2]!.spec.versions[0]!;
+  const vss = crds()[2]!.spec.versions[0]!;
   expect(vss.additionalPrinterColumns[0]).toEqual({
     name: 'Synced',
     type: 'string',

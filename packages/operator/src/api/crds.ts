@@ -47,7 +47,7 @@ function crd(definition: KindDefinition): CustomResourceDefinition {
                 kind: { type: 'string', description: `The kind: ${kind}.` },
                 // The API server refuses anything but `type` here (metadata's schema is its own).
                 metadata: { type: 'object' },
-                ...definition.schema.properties,
+                ...definition.schema().properties,
               },
             },
           },
@@ -59,7 +59,12 @@ function crd(definition: KindDefinition): CustomResourceDefinition {
   };
 }
 
-export const crds: CustomResourceDefinition[] = KIND_TABLE.map(crd);
+let ours: CustomResourceDefinition[] | undefined;
+
+/** Our CRDs, one per kind; built on the first call (a running operator never needs them: kind-table.ts). */
+export function crds(): CustomResourceDefinition[] {
+  return (ours ??= KIND_TABLE.map(crd));
+}
 
 /**
  * Our CRDs under VSO's group, for clusters (and tests) that have no VSO CRDs left: a cluster migrating

@@ -47,6 +47,12 @@ export function addIssue(
 /** An OpenAPI v3 schema node as a CRD holds it. */
 export type StructuralSchema = { [key: string]: unknown };
 
+/** A kind's `spec` and `status` in its CRD's openAPIV3Schema. */
+export interface KindSchema {
+  type: string;
+  properties: object;
+}
+
 /**
  * Kubernetes drops nulls from objects it stores for non-nullable fields; a spec handed to the parser
  * from elsewhere (a test, `convert`) gets the same treatment, so `field: null` means "not set".

@@ -5,6 +5,7 @@
 // the type-check fails) all read this table, so adding a kind — or serving one under another group —
 // starts with one row here. See CONTRIBUTING.md, "A new CRD kind".
 import { GROUP, healthyReadyColumns, VERSION, type ApiGroup } from './common.ts';
+import type { KindSchema } from './kind-schema.ts';
 import { secretTransformationSchema } from './secret-transformation.ts';
 import { vaultAuthSchema } from './vault-auth.ts';
 import { vaultAuthGlobalSchema } from './vault-auth-global.ts';
@@ -31,8 +32,13 @@ export interface KindDefinition extends KindNames {
   version: string;
   /** The CRD's top-level description (`kubectl explain <kind>`). */
   description: string;
-  /** `spec` and `status` of the CRD's openAPIV3Schema, generated from the kind's zod schemas. */
-  schema: { type: string; properties: object };
+  /**
+   * `spec` and `status` of the CRD's openAPIV3Schema, generated from the kind's zod schemas on the first
+   * call (then kept): only the CRDs need it (`--install-crds`, `convert`, `npm run crds`), and a running
+   * operator parses specs without it, so it does not pay for generating them at start (z.toJSONSchema
+   * over every kind: ~3 MiB RSS at import; README, Memory).
+   */
+  schema: () => KindSchema;
   printerColumns: PrinterColumn[];
   /**
    * `synced`: reads Vault and writes a destination Secret it may own (the destination watch repairs
@@ -51,9 +57,10 @@ function row<Kind extends string>(
   kind: Kind,
   role: KindDefinition['role'],
   description: string,
-  schema: KindDefinition['schema'],
+  generate: () => KindSchema,
 ): KindDefinition & { kind: Kind } {
   const singular = kind.toLowerCase();
+  let schema: KindSchema | undefined;
   return {
     kind,
     plural: `${singular}s`,
@@ -62,7 +69,7 @@ function row<Kind extends string>(
     group: GROUP,
     version: VERSION,
     description,
-    schema,
+    schema: () => (schema ??= generate()),
     printerColumns: role === 'synced' ? syncedColumns : healthyReadyColumns,
     role,
   };

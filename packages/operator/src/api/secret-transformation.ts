@@ -12,6 +12,7 @@ import {
   statusStructuralSchema,
   structuralSchema,
   transformed,
+  type KindSchema,
 } from './kind-schema.ts';
 import {
   compileInto,
@@ -120,13 +121,14 @@ export interface SecretTransformation {
   status?: z.output<typeof secretTransformationStatusSchema> & { conditions?: Condition[] };
 }
 
-export const secretTransformationSchema = {
+/** The CRD's `spec` and `status` schema, generated when first asked for (kind-table.ts). */
+export const secretTransformationSchema = (): KindSchema => ({
   type: 'object',
   properties: {
     spec: structuralSchema(secretTransformationSpecSchema),
     status: statusStructuralSchema(secretTransformationStatusSchema),
   },
-};
+});
 
 export function parseSecretTransformationSpec(raw: unknown): SecretTransformationSpec {
   return parseSpec(secretTransformationSpecSchema, raw);

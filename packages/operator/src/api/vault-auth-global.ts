@@ -13,6 +13,7 @@ import {
   structuralSchema,
   transformed,
   withMeta,
+  type KindSchema,
 } from './kind-schema.ts';
 
 const text = z.string({ error: 'expected text' });
@@ -157,13 +158,14 @@ export interface VaultAuthGlobal {
   status?: z.output<typeof vaultAuthGlobalStatusSchema> & { conditions?: Condition[] };
 }
 
-export const vaultAuthGlobalSchema = {
+/** The CRD's `spec` and `status` schema, generated when first asked for (kind-table.ts). */
+export const vaultAuthGlobalSchema = (): KindSchema => ({
   type: 'object',
   properties: {
     spec: structuralSchema(vaultAuthGlobalSpecSchema),
     status: statusStructuralSchema(vaultAuthGlobalStatusSchema),
   },
-};
+});
 
 export function parseVaultAuthGlobalSpec(raw: unknown): VaultAuthGlobalSpec {
   return parseSpec(vaultAuthGlobalSpecSchema, raw);

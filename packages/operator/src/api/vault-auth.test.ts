@@ -24,7 +24,7 @@ test('given audiences are kept; an empty one is refused naming the field', () =>
 });
 
 describe('one schema (vaultAuthSpecSchema): the CRD and the parser agree', () => {
-  const crd = crds.find((definition) => definition.spec.names.kind === 'VaultAuth');
+  const crd = crds().find((definition) => definition.spec.names.kind === 'VaultAuth');
   const openApi = crd?.spec.versions[0]?.schema.openAPIV3Schema as {
     properties: { spec: { properties: Record<string, { properties?: Record<string, unknown> }>; required: string[] } };
   };

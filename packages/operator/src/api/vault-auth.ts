@@ -1,7 +1,7 @@
 import { NO_GIVEN_VALUE } from '@vaultbridge/core';
 import * as z from 'zod/mini';
 import { conditionsSchema, type Condition, type ObjectMeta } from './common.ts';
-import { described, parseSpec, structuralSchema, transformed, withMeta } from './kind-schema.ts';
+import { described, parseSpec, structuralSchema, transformed, withMeta, type KindSchema } from './kind-schema.ts';
 import { vaultAuthGlobalRefSchema } from './vault-auth-global.ts';
 
 // VaultAuth: how to log in to Vault. The spec is described once (vaultAuthSpecSchema); the type, the
@@ -297,7 +297,8 @@ export interface VaultAuth {
   status?: { valid?: boolean; error?: string; conditions?: Condition[] };
 }
 
-export const vaultAuthSchema = {
+/** The CRD's `spec` and `status` schema, generated when first asked for (kind-table.ts). */
+export const vaultAuthSchema = (): KindSchema => ({
   type: 'object',
   properties: {
     spec: structuralSchema(vaultAuthSpecSchema),
@@ -311,7 +312,7 @@ export const vaultAuthSchema = {
       },
     },
   },
-};
+});
 
 export function parseVaultAuthSpec(raw: unknown): VaultAuthSpec {
   return parseSpec(vaultAuthSpecSchema, raw);

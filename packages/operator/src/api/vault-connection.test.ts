@@ -14,7 +14,7 @@ function specError(raw: unknown): SpecError {
   throw new Error('expected a SpecError');
 }
 
-const crd = crds.find((definition) => definition.spec.names.kind === 'VaultConnection');
+const crd = crds().find((definition) => definition.spec.names.kind === 'VaultConnection');
 const openApi = crd?.spec.versions[0]?.schema.openAPIV3Schema as {
   properties: { spec: { properties: Record<string, unknown>; required: string[] } };
 };

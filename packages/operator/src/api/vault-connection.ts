@@ -3,7 +3,7 @@
 import { NO_GIVEN_VALUE } from '@vaultbridge/core';
 import * as z from 'zod/mini';
 import { conditionsSchema, type Condition, type ObjectMeta } from './common.ts';
-import { described, parseSpec, structuralSchema, transformed } from './kind-schema.ts';
+import { described, parseSpec, structuralSchema, transformed, type KindSchema } from './kind-schema.ts';
 
 const ADDRESS = /^(https?|unix):\/\/./;
 
@@ -75,7 +75,8 @@ export interface VaultConnection {
   status?: { valid?: boolean; conditions?: Condition[] };
 }
 
-export const vaultConnectionSchema = {
+/** The CRD's `spec` and `status` schema, generated when first asked for (kind-table.ts). */
+export const vaultConnectionSchema = (): KindSchema => ({
   type: 'object',
   properties: {
     spec: structuralSchema(vaultConnectionSpecSchema),
@@ -88,7 +89,7 @@ export const vaultConnectionSchema = {
       },
     },
   },
-};
+});
 
 export function parseVaultConnectionSpec(raw: unknown): VaultConnectionSpec {
   return parseSpec(vaultConnectionSpecSchema, raw);

@@ -11,6 +11,7 @@ import {
   structuralSchema,
   transformed,
   withMeta,
+  type KindSchema,
 } from './kind-schema.ts';
 import {
   destinationSchema,
@@ -151,13 +152,14 @@ export interface VaultDynamicSecret {
   status?: VaultDynamicSecretStatus;
 }
 
-export const vaultDynamicSecretSchema = {
+/** The CRD's `spec` and `status` schema, generated when first asked for (kind-table.ts). */
+export const vaultDynamicSecretSchema = (): KindSchema => ({
   type: 'object',
   properties: {
     spec: structuralSchema(vaultDynamicSecretSpecSchema),
     status: statusStructuralSchema(vaultDynamicSecretStatusSchema),
   },
-};
+});
 
 /** The spec as the controller uses it; the API server's schema is not trusted to have run. */
 export function parseVaultDynamicSecretSpec(raw: unknown): VaultDynamicSecretSpec {

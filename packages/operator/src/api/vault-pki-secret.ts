@@ -4,7 +4,14 @@
 import { pkiIssueBody as issueBody, pkiIssuePath as issuePath, type IssueCertificateOptions } from '@vaultbridge/core';
 import * as z from 'zod/mini';
 import { SpecError, type Condition, type ObjectMeta } from './common.ts';
-import { described, parseSpec, statusStructuralSchema, structuralSchema, transformed } from './kind-schema.ts';
+import {
+  described,
+  parseSpec,
+  statusStructuralSchema,
+  structuralSchema,
+  transformed,
+  type KindSchema,
+} from './kind-schema.ts';
 import {
   destinationSchema,
   given,
@@ -157,13 +164,14 @@ export interface VaultPkiSecret {
   status?: VaultPkiSecretStatus;
 }
 
-export const vaultPkiSecretSchema = {
+/** The CRD's `spec` and `status` schema, generated when first asked for (kind-table.ts). */
+export const vaultPkiSecretSchema = (): KindSchema => ({
   type: 'object',
   properties: {
     spec: structuralSchema(vaultPkiSecretSpecSchema),
     status: statusStructuralSchema(vaultPkiSecretStatusSchema),
   },
-};
+});
 
 export function parseVaultPkiSecretSpec(raw: unknown): VaultPkiSecretSpec {
   return parseSpec(vaultPkiSecretSpecSchema, raw);

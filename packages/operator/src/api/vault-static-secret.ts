@@ -3,7 +3,14 @@
 // come from them (kind-schema.ts). Field names and defaults are VSO's (§1.4 of the reference).
 import * as z from 'zod/mini';
 import type { Condition, ObjectMeta } from './common.ts';
-import { described, parseSpec, statusStructuralSchema, structuralSchema, transformed } from './kind-schema.ts';
+import {
+  described,
+  parseSpec,
+  statusStructuralSchema,
+  structuralSchema,
+  transformed,
+  type KindSchema,
+} from './kind-schema.ts';
 import {
   destinationSchema,
   given,
@@ -107,13 +114,14 @@ export interface VaultStaticSecret {
   status?: VaultStaticSecretStatus;
 }
 
-export const vaultStaticSecretSchema = {
+/** The CRD's `spec` and `status` schema, generated when first asked for (kind-table.ts). */
+export const vaultStaticSecretSchema = (): KindSchema => ({
   type: 'object',
   properties: {
     spec: structuralSchema(vaultStaticSecretSpecSchema),
     status: statusStructuralSchema(vaultStaticSecretStatusSchema),
   },
-};
+});
 
 /** The spec as the controller uses it; the API server's schema is not trusted to have run (or to be this version). */
 export function parseVaultStaticSecretSpec(raw: unknown): VaultStaticSecretSpec {

@@ -7,7 +7,7 @@ import { crds } from './crds.ts';
 
 for (const directory of CRD_DIRECTORIES) {
   fs.mkdirSync(directory, { recursive: true });
-  for (const definition of crds) {
+  for (const definition of crds()) {
     const file = path.join(directory, crdFileName(definition));
     fs.writeFileSync(file, crdYaml(definition));
     console.log(`wrote ${path.relative(process.cwd(), file)}`);

@@ -77,7 +77,7 @@ const DROPPED_REASONS: Record<string, { severity: 'error' | 'dropped'; reason: s
 };
 
 function schemaOf(kind: string): unknown {
-  const crd = crds.find((item) => item.spec.names.kind === kind);
+  const crd = crds().find((item) => item.spec.names.kind === kind);
   return crd === undefined
     ? undefined
     : (crd.spec.versions[0]!.schema.openAPIV3Schema as { properties: Record<string, unknown> }).properties.spec;
