@@ -3,7 +3,7 @@
 // in every injected pod (issue 14); without a listener the sidecar counts into noAgentCounters.
 // From core's metrics subpath, not its index: a lazily imported module that imports the index makes the
 // bundler wrap all of core and evaluate every module of it at start (prom-client, handlebars, ...).
-import { createMetricsRegistry, type MetricsRegistry } from '@vaultbridge/core/metrics';
+import { countIdleMemoryTrims, createMetricsRegistry, type MetricsRegistry } from '@vaultbridge/core/metrics';
 import type { AgentCounters } from './counters.ts';
 
 /** What the agent counts; names are ours (`vaultbridge_agent_*`), labels carry secret names, never values. */
@@ -13,6 +13,7 @@ export class AgentMetrics implements AgentCounters {
   readonly leaseEvents;
   readonly tokenLogins;
   readonly ready;
+  readonly memoryTrimmed;
 
   constructor() {
     this.registry = createMetricsRegistry({ defaultMetrics: { prefix: 'vaultbridge_agent_' } });
@@ -34,5 +35,6 @@ export class AgentMetrics implements AgentCounters {
       name: 'vaultbridge_agent_ready',
       help: '1 once every secret has been rendered once.',
     });
+    this.memoryTrimmed = countIdleMemoryTrims(this.registry.registry);
   }
 }

@@ -6,6 +6,8 @@ export interface AgentCounters {
   readonly leaseEvents: { inc(labels: { event: string }): void };
   readonly tokenLogins: { inc(): void };
   readonly ready: { set(value: number): void };
+  /** Told of each idle memory trim (core's startServiceMemoryTrim). */
+  readonly memoryTrimmed: (trim: { rssBeforeBytes: number; rssAfterBytes: number }) => void;
 }
 
 /** Counts nothing: a sidecar without a metrics listener has no one to tell. */
@@ -14,4 +16,5 @@ export const noAgentCounters: AgentCounters = {
   leaseEvents: { inc: () => undefined },
   tokenLogins: { inc: () => undefined },
   ready: { set: () => undefined },
+  memoryTrimmed: () => undefined,
 };

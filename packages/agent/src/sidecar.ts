@@ -4,7 +4,13 @@
 // KV events for their path (instant.ts), rewrites a file only when its bytes changed and then runs the secret's command. SIGTERM, or POST /agent/v1/quit
 // with agent-enable-quit, stops it gracefully; agent-metrics-listener-port serves its metrics.
 
-import { LeaseManager, VaultClient, createShutdown, readDynamicSecret } from '@vaultbridge/core';
+import {
+  LeaseManager,
+  VaultClient,
+  createShutdown,
+  readDynamicSecret,
+  startServiceMemoryTrim,
+} from '@vaultbridge/core';
 import { LeaseCache } from './cache/lease-cache.ts';
 import { handoverLocation } from './cache/handover.ts';
 import { readHandover, type HandoverState } from './cache/persist.ts';
@@ -176,6 +182,9 @@ export async function runSidecar(options: AgentRunOptions): Promise<number> {
     logger.warn({ err: error }, 'cannot write the pid file'),
   );
   logger.info({ secrets: first.length, durationMs: Date.now() - started }, 'first render complete; sidecar ready');
+  // From here the sidecar mostly waits: what the login and the first render grew is given back once quiet.
+  const memoryTrim = startServiceMemoryTrim({ logger, onTrim: metrics.memoryTrimmed });
+  shutdown.onShutdown('idle memory trim', () => memoryTrim?.stop(), { order: 0 });
 
   // Token: a new login (renewal refused, max TTL near) means a new token for the sinks.
   session.tokens.on('login', () => {

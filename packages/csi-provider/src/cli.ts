@@ -8,12 +8,14 @@ import {
   createHealthServer,
   createLogger,
   createMetricsRegistry,
+  countIdleMemoryTrims,
   createProgram,
   createShutdown,
   LOG_LEVELS,
   parseBoolean,
   runProgram,
   type LogLevel,
+  startServiceMemoryTrim,
 } from '@vaultbridge/core';
 import { defaultMaxObjectsPerMount, type ProviderFlags } from './config.ts';
 import { defaultEndpoint, ProviderServer, runtimeName, runtimeVersion } from './server.ts';
@@ -218,6 +220,9 @@ async function serve(options: CliOptions, io: CliIo, names: SettingNames): Promi
   const { host, port } = parseHealthAddr(options.healthAddr);
   const bound = await health.listen(port, host);
   logger.info({ health: bound.url }, 'health and metrics listening');
+  // What start-up and a burst of mounts grew is given back once the provider is quiet.
+  const memoryTrim = startServiceMemoryTrim({ logger, onTrim: countIdleMemoryTrims(metrics.registry) });
+  shutdown.onShutdown('idle memory trim', () => memoryTrim?.stop(), { order: 0 });
   await new Promise<void>((resolve) => shutdown.signal.addEventListener('abort', () => resolve(), { once: true }));
   return 0;
 }

@@ -10,10 +10,12 @@ import {
   createHealthServer,
   createLogger,
   createMetricsRegistry,
+  countIdleMemoryTrims,
   createProgram,
   createShutdown,
   LeaseLock,
   LOG_LEVELS,
+  startServiceMemoryTrim,
 } from '@vaultbridge/core';
 import { addConvertCommand } from './convert/convert-command.ts';
 import { installCrds } from './install-crds.ts';
@@ -90,6 +92,10 @@ export function createOperatorProgram(io: CliIo, setExitCode: (code: number) => 
       logger.info({ url }, 'health and metrics server listening');
       shutdown.onShutdown('health', () => health.setShuttingDown(), { order: 0 });
       shutdown.onShutdown('health close', () => health.close(), { order: 100 });
+      // What a sync burst grew (V8 keeps its young generation at the largest size it reached) is given
+      // back once the operator is quiet between refreshes.
+      const memoryTrim = startServiceMemoryTrim({ logger, onTrim: countIdleMemoryTrims(metrics.registry) });
+      shutdown.onShutdown('idle memory trim', () => memoryTrim?.stop(), { order: 0 });
 
       if (options.installCrds) {
         await installCrds(kube, undefined, { vsoGroup: options.serveVsoApiGroup });

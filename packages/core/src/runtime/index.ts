@@ -10,7 +10,24 @@ export {
   type SecretRedactorOptions,
 } from './secret-redactor.ts';
 export { REDACT_PATHS, isSensitiveKey, scrubForLog, serializeError } from './log-redaction.ts';
-export { MetricsError, MetricsRegistry, createMetricsRegistry, type MetricsRegistryOptions } from './metrics.ts';
+export {
+  MetricsError,
+  MetricsRegistry,
+  countIdleMemoryTrims,
+  createMetricsRegistry,
+  type MetricsRegistryOptions,
+  type TrimmedMemory,
+} from './metrics.ts';
+export {
+  createIdleMemoryTrimmer,
+  startServiceMemoryTrim,
+  takeExposedGc,
+  type IdleMemoryTrimOptions,
+  type IdleMemoryTrimmer,
+  type MemoryReducingCollect,
+  type MemoryTrim,
+  type ServiceMemoryTrimOptions,
+} from './idle-memory-trim.ts';
 export {
   HealthServer,
   HealthServerError,

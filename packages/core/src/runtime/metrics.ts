@@ -78,3 +78,30 @@ export class MetricsRegistry {
 export function createMetricsRegistry(options: MetricsRegistryOptions = {}): MetricsRegistry {
   return new MetricsRegistry(options);
 }
+
+/** What one idle memory trim did (runtime/idle-memory-trim.ts), as the counters below read it. */
+export interface TrimmedMemory {
+  readonly rssBeforeBytes: number;
+  readonly rssAfterBytes: number;
+}
+
+/**
+ * Counts the idle memory trims in a service's registry: how many, and how much resident memory they gave
+ * back. Here rather than beside the trim, so that a service without metrics never loads prom-client.
+ */
+export function countIdleMemoryTrims(registry: Registry): (trim: TrimmedMemory) => void {
+  const trims = new Counter({
+    name: 'vaultbridge_idle_memory_trims_total',
+    help: 'Memory-reducing collections run after the process went quiet',
+    registers: [registry],
+  });
+  const released = new Counter({
+    name: 'vaultbridge_idle_memory_trim_released_bytes_total',
+    help: 'Resident memory the idle memory trims gave back',
+    registers: [registry],
+  });
+  return (trim) => {
+    trims.inc();
+    released.inc(Math.max(0, trim.rssBeforeBytes - trim.rssAfterBytes));
+  };
+}

@@ -2,12 +2,14 @@ import type { AddressInfo } from 'node:net';
 import type { KubeConfig, V1ConfigMap } from '@kubernetes/client-node';
 import {
   createLogger,
+  countIdleMemoryTrims,
   createShutdown,
   kubeStatusOf,
   KubeHttp,
   loadKubeHttp,
   type Logger,
   type LogLevel,
+  startServiceMemoryTrim,
 } from '@vaultbridge/core';
 import type { InjectorDefaults } from '../annotations/defaults.ts';
 import { admissionHandler } from './admission-adapter.ts';
@@ -136,10 +138,11 @@ export async function serveWebhook(
   }
   const workers = resolveWorkerCount(config.workers);
   const pool = workers > 0 ? new AdmissionWorkerPool({ size: workers, logger }) : undefined;
+  const metrics = new InjectorMetrics();
   const server = new WebhookServer({
     handler: pool ? pool.handler(defaults) : admissionHandler(defaults),
     certificates,
-    metrics: new InjectorMetrics(),
+    metrics,
     logger,
     minVersion: config.tlsMinVersion,
     // Two reviews per worker (one computing, one in the hand-off), one on the event loop; the rest wait
@@ -157,7 +160,11 @@ export async function serveWebhook(
   }
   logger.info({ host: address.address, port: address.port, tls: config.tls.mode, workers }, 'webhook listening');
   for (const warning of serveWarnings(config)) logger.warn(warning);
+  // The young generation a burst of reviews grew is given back once the webhook is quiet (only this
+  // thread's heap: admission workers, when configured, keep theirs).
+  const memoryTrim = startServiceMemoryTrim({ logger, onTrim: countIdleMemoryTrims(metrics.registry) });
   const close = async (): Promise<void> => {
+    memoryTrim?.stop();
     stopDefaults();
     stopCaPublisher();
     await server.close();

@@ -1,5 +1,7 @@
 // The chart installed into a real node: every component runs as a pod from the locally built
 // images, its probes pass and its RBAC is enough.
+import http from 'node:http';
+import https from 'node:https';
 import * as k8s from '@kubernetes/client-node';
 import { chartNamespace, clusterStack, installChart, podLog, release, waitFor, waitForPodsReady } from './support.ts';
 
@@ -37,6 +39,24 @@ describe('helm install charts/vaultbridge on a real node', () => {
   it('puts the CSI provider socket where the driver on the node looks', async () => {
     const fs = await import('node:fs');
     expect(fs.existsSync(`${env.cluster.providersDir}/vault.sock`)).toBe(true);
+  });
+
+  // The images run node with --expose-gc, and each service gives back what start-up grew once it is quiet
+  // (core's runtime/idle-memory-trim.ts). Read from each pod's own /metrics, as Prometheus scrapes it.
+  it('gives memory back in every component once it is quiet: its images run node with --expose-gc', async () => {
+    const pods = await waitForPodsReady(env, chartNamespace, `app.kubernetes.io/instance=${release}`);
+    for (const pod of pods) {
+      const name = pod.metadata!.name!;
+      const port = pod.spec!.containers[0]!.ports![0]!.containerPort;
+      const injector = pod.metadata?.labels?.['app.kubernetes.io/name'] === 'vaultbridge-injector';
+      const url = `${injector ? 'https' : 'http'}://${pod.status!.podIP!}:${port}/metrics`;
+      const trims = await waitFor(env, chartNamespace, `${name}: an idle memory trim on ${url}`, async () => {
+        const text = await metricsText(url, injector);
+        const count = Number(/^vaultbridge_idle_memory_trims_total(?:\{[^}]*\})? (\d+)/m.exec(text)?.[1] ?? 0);
+        return count >= 1 ? count : undefined;
+      });
+      expect({ pod: name, trimmed: trims >= 1 }).toEqual({ pod: name, trimmed: true });
+    }
   });
 
   it("logs no 'forbidden' in any component: the chart's RBAC is enough", async () => {
@@ -176,3 +196,21 @@ describe('helm install charts/vaultbridge on a real node', () => {
     },
   );
 });
+
+/** A pod's /metrics; the injector serves it on its webhook port, under the chart's self-signed certificate. */
+async function metricsText(url: string, selfSigned: boolean): Promise<string> {
+  const request = url.startsWith('https:') ? https.request : http.request;
+  return new Promise((resolve, reject) => {
+    const req = request(url, { timeout: 5_000, ...(selfSigned ? { rejectUnauthorized: false } : {}) }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () =>
+        res.statusCode === 200 ? resolve(body) : reject(new Error(`${url}: HTTP ${res.statusCode}: ${body}`)),
+      );
+    });
+    req.on('timeout', () => req.destroy(new Error(`${url}: no answer within 5 s`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
