@@ -66,7 +66,7 @@ export function operatorBundle(): string {
 export async function operatorPodEnv(stack: TestStack, namespace: string): Promise<NodeJS.ProcessEnv> {
   const account = await stack.serviceAccountRoot(namespace, 'vaultbridge-operator', { expirationSeconds: 7200 });
   await stack.kube.bindClusterRole(`${namespace}-operator`, 'cluster-admin', namespace, 'vaultbridge-operator');
-  // No ~/.kube/config to find either (loadKubeHttp would prefer it to the service account).
+  // No ~/.kube/config to find either (connectKube would prefer it to the service account).
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'vaultbridge-operator-home-'));
   const { KUBECONFIG: _kubeconfig, ...parentEnv } = process.env;
   return { ...parentEnv, ...account.env, HOME: home, VAULTBRIDGE_SERVICE_ACCOUNT_ROOT: account.root };

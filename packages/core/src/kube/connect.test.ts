@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { asLocalKubeError, chooseKubeAccess, connectKube, loadKubeHttp } from './connect.ts';
+import { asLocalKubeError, chooseKubeAccess, connectKube } from './connect.ts';
 import { KubeConfigError, ServiceAccountTokenError } from './errors.ts';
 import { serviceAccountDir } from './kube-http.ts';
 
@@ -93,12 +93,6 @@ describe('connectKube', () => {
       ),
     );
   });
-});
-
-it('loadKubeHttp: the same choice, the kubeconfig read in this bundle', async () => {
-  const file = writeKubeconfig('from-context');
-  expect((await loadKubeHttp(file)).namespace).toBe('from-context');
-  await expect(loadKubeHttp(path.join(dir, 'nowhere'))).rejects.toThrow(KubeConfigError);
 });
 
 describe('asLocalKubeError: the other bundle’s classes made ours by code', () => {

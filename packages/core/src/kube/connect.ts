@@ -132,15 +132,3 @@ export async function connectKube(
     },
   );
 }
-
-/**
- * connectKube's choice with client-node read in the caller's own bundle (a lazy import): for a service
- * whose bundle keeps client-node behind that import (the injector's webhook, --lazy) rather than in
- * kube-config-client.mjs.
- */
-export async function loadKubeHttp(path?: string, options: KubeHttpOptions = {}): Promise<KubeHttp> {
-  const choice = chooseKubeAccess(path);
-  if (choice.kind === 'in-cluster') return inClusterKubeHttp(choice.root, process.env, options);
-  const { loadKubeConfig } = await import('./kubeconfig.ts');
-  return KubeHttp.fromKubeConfig(loadKubeConfig(choice.path), options);
-}

@@ -33,7 +33,6 @@ export {
   chooseKubeAccess,
   connectKube,
   kubeConfigClientFile,
-  loadKubeHttp,
   type ConnectKubeOptions,
   type KubeAccessChoice,
   type KubeAccessOptions,

@@ -5,8 +5,8 @@ import {
   countIdleMemoryTrims,
   createShutdown,
   kubeStatusOf,
+  connectKube,
   KubeHttp,
-  loadKubeHttp,
   type Logger,
   type LogLevel,
   startServiceMemoryTrim,
@@ -96,10 +96,15 @@ export async function serveWebhook(
     config.annotationDefaultsConfigMap !== undefined ||
     (config.tls.caFile !== undefined && config.tls.webhookConfigName !== undefined);
   // Plain JSON on node:https (KubeHttp): in a pod the service account is read as client-node's
-  // in-cluster config reads it, and client-node is loaded only to read a kubeconfig file.
+  // in-cluster config reads it. Only a kubeconfig file ($KUBECONFIG, ~/.kube/config) loads client-node,
+  // from kube-config-client.mjs beside the bundle, so injector.mjs carries none of its source.
   const kube =
     options.kube ??
-    (options.kubeConfig ? KubeHttp.fromKubeConfig(options.kubeConfig) : needsKube ? await loadKubeHttp() : undefined);
+    (options.kubeConfig
+      ? KubeHttp.fromKubeConfig(options.kubeConfig)
+      : needsKube
+        ? await connectKube(undefined)
+        : undefined);
 
   let certificates: CertificateSource;
   let stopCaPublisher = (): void => {};

@@ -10,6 +10,8 @@ export interface InClusterWebhookAccess {
   /** A client of its own for one replica (each pod reads its own service-account files). */
   connect(): KubeHttp;
   root: string;
+  /** KUBERNETES_SERVICE_HOST/PORT of the stack's API server, for a process run as the pod. */
+  env: { KUBERNETES_SERVICE_HOST: string; KUBERNETES_SERVICE_PORT: string };
   cleanup(): Promise<void>;
 }
 
@@ -76,6 +78,7 @@ export async function inClusterWebhookAccess(
       return kube;
     },
     root,
+    env,
     async cleanup() {
       for (const kube of clients) kube.close();
       fs.rmSync(root, { recursive: true, force: true });

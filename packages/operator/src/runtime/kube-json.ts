@@ -39,7 +39,7 @@ export class KubeJson {
     );
   }
 
-  /** The pool bounds the operator's calls use, for a KubeHttp the caller builds (core's connectKube or loadKubeHttp). */
+  /** The pool bounds the operator's calls use, for a KubeHttp the caller builds (core's connectKube). */
   static readonly poolOptions = { maxSockets: MAX_SOCKETS, maxFreeSockets: MAX_FREE_SOCKETS } as const;
 
   /** The namespace of the credentials (in a pod: the service account's), when known. */
