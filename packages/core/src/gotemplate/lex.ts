@@ -83,9 +83,67 @@ export interface LexOptions {
   continueOK: boolean;
 }
 
-const isSpace = (c: string | undefined): boolean => c === ' ' || c === '\t' || c === '\r' || c === '\n';
+// The lexer walks the source by index with charCodeAt and takes one slice per token, so what it allocates
+// grows with the number of tokens, not of characters: the webhook compiles every inline template at
+// admission and the agent each of its templates at start. EOF is -1 wherever a character code is read.
+const EOF = -1;
+const TAB = 0x09;
+const LF = 0x0a;
+const CR = 0x0d;
+const SPACE = 0x20;
+const QUOTE = 0x22;
+const DOLLAR = 0x24;
+const APOSTROPHE = 0x27;
+const LEFT_PAREN = 0x28;
+const RIGHT_PAREN = 0x29;
+const PLUS = 0x2b;
+const COMMA = 0x2c;
+const MINUS = 0x2d;
+const PERIOD = 0x2e;
+const ZERO = 0x30;
+const NINE = 0x39;
+const COLON = 0x3a;
+const EQUALS = 0x3d;
+const BACKSLASH = 0x5c;
+const UNDERSCORE = 0x5f;
+const BACKQUOTE = 0x60;
+const PIPE = 0x7c;
+
+/** What {@link Lexer.rightDelimAt} finds at the position: nothing, the delimiter, or " -" and the delimiter. */
+const NO_DELIM = 0;
+const DELIM = 1;
+const TRIM_DELIM = 2;
+
+const isSpace = (c: number): boolean => c === SPACE || c === TAB || c === CR || c === LF;
+const isDigit = (c: number): boolean => c >= ZERO && c <= NINE;
+// Go's unicode.IsLetter || unicode.IsDigit || '_': ASCII by comparison, the rest (rare) by Unicode's categories.
 const ALNUM = /^[\p{L}\p{Nd}_]$/u;
-const isAlphaNumeric = (c: string | undefined): boolean => c !== undefined && ALNUM.test(c);
+const isAlphaNumeric = (cp: number): boolean =>
+  cp < 0x80
+    ? (cp >= 0x61 && cp <= 0x7a) || (cp >= 0x41 && cp <= 0x5a) || isDigit(cp) || cp === UNDERSCORE
+    : ALNUM.test(String.fromCodePoint(cp));
+/** UTF-16 units of a code point. */
+const width = (cp: number): number => (cp > 0xffff ? 2 : 1);
+
+/** The ASCII characters of `chars` as a lookup table, for the number scanner's accept. */
+function charSet(chars: string): Uint8Array {
+  const set = new Uint8Array(128);
+  for (let i = 0; i < chars.length; i++) set[chars.charCodeAt(i)] = 1;
+  return set;
+}
+const SIGNS = charSet('+-');
+const LEADING_ZERO = charSet('0');
+const HEX_PREFIX = charSet('xX');
+const OCTAL_PREFIX = charSet('oO');
+const BINARY_PREFIX = charSet('bB');
+const POINT = charSet('.');
+const DECIMAL_EXPONENT = charSet('eE');
+const HEX_EXPONENT = charSet('pP');
+const IMAGINARY = charSet('i');
+const DECIMAL_DIGITS = charSet('0123456789_');
+const HEX_DIGITS = charSet('0123456789abcdefABCDEF_');
+const OCTAL_DIGITS = charSet('01234567_');
+const BINARY_DIGITS = charSet('01_');
 
 /** Go's %#U of a code point: U+0041 'A'. */
 export function goRuneDescription(ch: string): string {
@@ -94,17 +152,24 @@ export function goRuneDescription(ch: string): string {
   return /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]$/u.test(ch) ? `U+${hex} '${ch}'` : `U+${hex}`;
 }
 
+const describe = (cp: number): string => goRuneDescription(cp === EOF ? '' : String.fromCodePoint(cp));
+
 /** Turns a template source into tokens; errors become one 'error' token and stop the stream. */
 export class Lexer {
   private readonly input: string;
   private readonly options: LexOptions;
   private readonly lineStarts: number[];
+  /** Index in lineStarts of the line lineAt found last. */
+  private lineIndex = 0;
   private pos = 0;
   private start = 0;
   private insideAction = false;
   private parenDepth = 0;
   private done = false;
-  private readonly queue: Token[] = [];
+  // One step of the lexer queues at most two tokens (text and the left delimiter, or text and an error
+  // in a comment), and nextToken steps only when both are taken: two slots, no array to grow and trim.
+  private first: Token | undefined = undefined;
+  private second: Token | undefined = undefined;
 
   constructor(input: string, options: LexOptions) {
     this.input = input;
@@ -113,71 +178,77 @@ export class Lexer {
     for (let i = input.indexOf('\n'); i >= 0; i = input.indexOf('\n', i + 1)) this.lineStarts.push(i + 1);
   }
 
+  /** The 1-based line of `pos`. Tokens come in source order, so this walks on from the last answer. */
   lineAt(pos: number): number {
-    let lo = 0;
-    let hi = this.lineStarts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if ((this.lineStarts[mid] ?? 0) <= pos) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo + 1;
+    if (pos < (this.lineStarts[this.lineIndex] ?? 0)) this.lineIndex = 0;
+    while (this.lineIndex + 1 < this.lineStarts.length && (this.lineStarts[this.lineIndex + 1] ?? 0) <= pos)
+      this.lineIndex++;
+    return this.lineIndex + 1;
   }
 
   nextToken(): Token {
-    while (this.queue.length === 0) {
+    while (this.first === undefined) {
       if (this.done) return { kind: 'eof', pos: this.input.length, value: '', line: this.lineAt(this.input.length) };
       if (this.insideAction) this.lexInsideAction();
       else this.lexText();
     }
-    return this.queue.shift() as Token;
+    const token = this.first;
+    this.first = this.second;
+    this.second = undefined;
+    return token;
   }
 
-  private emit(kind: TokenKind): void {
-    this.queue.push({
-      kind,
-      pos: this.start,
-      value: this.input.slice(this.start, this.pos),
-      line: this.lineAt(this.start),
-    });
+  private push(token: Token): void {
+    if (this.first === undefined) this.first = token;
+    else if (this.second === undefined) this.second = token;
+    else throw new Error('template lexer: more than two tokens queued in one step');
+  }
+
+  private emit(kind: TokenKind, value = this.input.slice(this.start, this.pos)): void {
+    this.push({ kind, pos: this.start, value, line: this.lineAt(this.start) });
     this.start = this.pos;
   }
 
   private error(message: string): void {
-    this.queue.push({ kind: 'error', pos: this.start, value: message, line: this.lineAt(this.start) });
+    this.push({ kind: 'error', pos: this.start, value: message, line: this.lineAt(this.start) });
     this.done = true;
     this.insideAction = false;
   }
 
-  private peekChar(): string | undefined {
-    const cp = this.input.codePointAt(this.pos);
-    return cp === undefined ? undefined : String.fromCodePoint(cp);
+  /** The UTF-16 unit at `at`, or EOF. */
+  private unit(at: number): number {
+    return at < this.input.length ? this.input.charCodeAt(at) : EOF;
   }
 
-  private nextChar(): string | undefined {
+  /** The code point at the position, or EOF. */
+  private peekChar(): number {
+    return this.input.codePointAt(this.pos) ?? EOF;
+  }
+
+  private nextChar(): number {
     const c = this.peekChar();
-    if (c !== undefined) this.pos += c.length;
+    if (c !== EOF) this.pos += width(c);
     return c;
   }
 
   private hasLeftTrimMarker(at: number): boolean {
-    return this.input[at] === '-' && isSpace(this.input[at + 1]);
+    return this.unit(at) === MINUS && isSpace(this.unit(at + 1));
   }
 
   private hasRightTrimMarker(at: number): boolean {
-    return isSpace(this.input[at]) && this.input[at + 1] === '-';
+    return isSpace(this.unit(at)) && this.unit(at + 1) === MINUS;
   }
 
-  private atRightDelim(): { delim: boolean; trim: boolean } {
+  private rightDelimAt(): number {
     if (this.hasRightTrimMarker(this.pos) && this.input.startsWith(this.options.rightDelim, this.pos + 2))
-      return { delim: true, trim: true };
-    if (this.input.startsWith(this.options.rightDelim, this.pos)) return { delim: true, trim: false };
-    return { delim: false, trim: false };
+      return TRIM_DELIM;
+    if (this.input.startsWith(this.options.rightDelim, this.pos)) return DELIM;
+    return NO_DELIM;
   }
 
   private leftTrimLength(at: number): number {
     let i = at;
-    while (isSpace(this.input[i])) i++;
+    while (isSpace(this.unit(i))) i++;
     return i - at;
   }
 
@@ -193,10 +264,10 @@ export class Lexer {
       this.pos = x;
       let end = x;
       if (this.hasLeftTrimMarker(x + this.options.leftDelim.length)) {
-        while (end > this.start && isSpace(this.input[end - 1])) end--;
+        while (end > this.start && isSpace(this.unit(end - 1))) end--;
       }
       if (end > this.start) {
-        this.queue.push({
+        this.push({
           kind: 'text',
           pos: this.start,
           value: this.input.slice(this.start, end),
@@ -218,7 +289,7 @@ export class Lexer {
       this.lexComment();
       return;
     }
-    this.queue.push({
+    this.push({
       kind: 'leftDelim',
       pos: this.start,
       value: this.options.leftDelim,
@@ -238,25 +309,26 @@ export class Lexer {
       return;
     }
     this.pos = x + 2;
-    const { delim, trim } = this.atRightDelim();
-    if (!delim) {
+    const delim = this.rightDelimAt();
+    if (delim === NO_DELIM) {
       this.error('comment ends before closing delimiter');
       return;
     }
-    if (trim) this.pos += 2;
+    if (delim === TRIM_DELIM) this.pos += 2;
     this.pos += this.options.rightDelim.length;
-    if (trim) this.pos += this.leftTrimLength(this.pos);
+    if (delim === TRIM_DELIM) this.pos += this.leftTrimLength(this.pos);
     this.start = this.pos;
   }
 
   private lexRightDelim(): void {
-    const { trim } = this.atRightDelim();
+    const trim = this.rightDelimAt() === TRIM_DELIM;
     if (trim) {
       this.pos += 2;
       this.start = this.pos;
     }
     this.pos += this.options.rightDelim.length;
-    this.emit('rightDelim');
+    // The token's text is the delimiter itself (the marker is skipped above): no slice needed.
+    this.emit('rightDelim', this.options.rightDelim);
     if (trim) {
       this.pos += this.leftTrimLength(this.pos);
       this.start = this.pos;
@@ -265,69 +337,64 @@ export class Lexer {
   }
 
   private atTerminator(): boolean {
-    const c = this.input[this.pos];
-    if (c === undefined || isSpace(c)) return true;
-    if (c === '.' || c === ',' || c === '|' || c === ':' || c === ')' || c === '(') return true;
+    const c = this.unit(this.pos);
+    if (c === EOF || isSpace(c)) return true;
+    if (c === PERIOD || c === COMMA || c === PIPE || c === COLON || c === RIGHT_PAREN || c === LEFT_PAREN) return true;
     return this.input.startsWith(this.options.rightDelim, this.pos);
   }
 
   private lexInsideAction(): void {
-    const { delim } = this.atRightDelim();
-    if (delim) {
+    if (this.rightDelimAt() !== NO_DELIM) {
       if (this.parenDepth === 0) this.lexRightDelim();
       else this.error('unclosed left paren');
       return;
     }
     const c = this.nextChar();
-    if (c === undefined) return this.error('unclosed action');
+    if (c === EOF) return this.error('unclosed action');
     if (isSpace(c)) {
       this.pos -= 1;
       return this.lexSpace();
     }
     switch (c) {
-      case '=':
+      case EQUALS:
         return this.emit('assign');
-      case ':':
-        if (this.nextChar() !== '=') return this.error('expected :=');
+      case COLON:
+        if (this.nextChar() !== EQUALS) return this.error('expected :=');
         return this.emit('declare');
-      case '|':
+      case PIPE:
         return this.emit('pipe');
-      case '"':
+      case QUOTE:
         return this.lexQuote();
-      case '`':
+      case BACKQUOTE:
         return this.lexRawQuote();
-      case '$':
+      case DOLLAR:
         return this.lexVariable();
-      case "'":
+      case APOSTROPHE:
         return this.lexChar();
-      case '(':
+      case LEFT_PAREN:
         this.parenDepth++;
         return this.emit('leftParen');
-      case ')':
+      case RIGHT_PAREN:
         this.parenDepth--;
         if (this.parenDepth < 0) return this.error('unexpected right paren');
         return this.emit('rightParen');
     }
-    if (c === '.') {
-      const n = this.input[this.pos];
-      if (n === undefined || n < '0' || n > '9') return this.lexFieldOrVariable('field');
-    }
-    if (c === '.' || c === '+' || c === '-' || (c >= '0' && c <= '9')) {
+    if (c === PERIOD && !isDigit(this.unit(this.pos))) return this.lexFieldOrVariable('field');
+    if (c === PERIOD || c === PLUS || c === MINUS || isDigit(c)) {
       this.pos -= 1;
       return this.lexNumber();
     }
     if (isAlphaNumeric(c)) {
-      this.pos -= c.length;
+      this.pos -= width(c);
       return this.lexIdentifier();
     }
-    const cp = c.codePointAt(0) ?? 0;
-    if (cp <= 0x7f && cp >= 0x20 && cp !== 0x7f) return this.emit('char');
-    return this.error(`unrecognized character in action: ${goRuneDescription(c)}`);
+    if (c <= 0x7f && c >= 0x20 && c !== 0x7f) return this.emit('char');
+    return this.error(`unrecognized character in action: ${describe(c)}`);
   }
 
   private lexSpace(): void {
     let spaces = 0;
-    while (isSpace(this.input[this.pos])) {
+    while (isSpace(this.unit(this.pos))) {
       this.pos++;
       spaces++;
     }
@@ -338,24 +405,41 @@ export class Lexer {
     this.emit('space');
   }
 
-  private lexIdentifier(): void {
+  /** Moves past letters, digits and underscores; returns the code point that stopped it. */
+  private skipAlphaNumeric(): number {
+    const input = this.input;
     for (;;) {
+      // ASCII without a call per character: the agent runs on the interpreter alone.
+      const unit = this.pos < input.length ? input.charCodeAt(this.pos) : EOF;
+      if (unit < 0x80) {
+        if ((unit >= 0x61 && unit <= 0x7a) || (unit >= 0x41 && unit <= 0x5a) || (unit >= ZERO && unit <= NINE)) {
+          this.pos++;
+          continue;
+        }
+        if (unit === UNDERSCORE) {
+          this.pos++;
+          continue;
+        }
+        return unit;
+      }
       const c = this.peekChar();
-      if (isAlphaNumeric(c)) {
-        this.pos += (c as string).length;
-        continue;
-      }
-      const word = this.input.slice(this.start, this.pos);
-      if (!this.atTerminator()) return this.error(`bad character ${goRuneDescription(c ?? '')}`);
-      const keyword = KEYWORD_BY_WORD.get(word);
-      if (keyword !== undefined) {
-        if ((keyword === 'break' && !this.options.breakOK) || (keyword === 'continue' && !this.options.continueOK))
-          return this.emit('identifier');
-        return this.emit(keyword);
-      }
-      if (word === 'true' || word === 'false') return this.emit('bool');
-      return this.emit('identifier');
+      if (!isAlphaNumeric(c)) return c;
+      this.pos += width(c);
     }
+  }
+
+  private lexIdentifier(): void {
+    const stop = this.skipAlphaNumeric();
+    if (!this.atTerminator()) return this.error(`bad character ${describe(stop)}`);
+    const word = this.input.slice(this.start, this.pos);
+    const keyword = KEYWORD_BY_WORD.get(word);
+    if (keyword !== undefined) {
+      if ((keyword === 'break' && !this.options.breakOK) || (keyword === 'continue' && !this.options.continueOK))
+        return this.emit('identifier', word);
+      return this.emit(keyword, word);
+    }
+    if (word === 'true' || word === 'false') return this.emit('bool', word);
+    return this.emit('identifier', word);
   }
 
   private lexVariable(): void {
@@ -365,39 +449,36 @@ export class Lexer {
 
   private lexFieldOrVariable(kind: 'field' | 'variable'): void {
     if (this.atTerminator()) return this.emit(kind === 'variable' ? 'variable' : 'dot');
-    let c: string | undefined;
-    for (;;) {
-      c = this.peekChar();
-      if (!isAlphaNumeric(c)) break;
-      this.pos += (c as string).length;
-    }
-    if (!this.atTerminator()) return this.error(`bad character ${goRuneDescription(c ?? '')}`);
+    const stop = this.skipAlphaNumeric();
+    if (!this.atTerminator()) return this.error(`bad character ${describe(stop)}`);
     this.emit(kind);
   }
 
-  private lexChar(): void {
+  /**
+   * Moves past a quoted string or character constant whose opening quote is behind; false when a
+   * newline, an escaped newline or the end comes first. Every character that ends or escapes is ASCII,
+   * so stepping by UTF-16 unit finds what stepping by code point would.
+   */
+  private skipQuoted(quote: number): boolean {
     for (;;) {
-      const c = this.nextChar();
-      if (c === '\\') {
-        const r = this.nextChar();
-        if (r !== undefined && r !== '\n') continue;
+      const c = this.unit(this.pos++);
+      if (c === BACKSLASH) {
+        const r = this.unit(this.pos++);
+        if (r !== EOF && r !== LF) continue;
+        return false;
       }
-      if (c === undefined || c === '\n' || c === '\\') return this.error('unterminated character constant');
-      if (c === "'") break;
+      if (c === EOF || c === LF) return false;
+      if (c === quote) return true;
     }
+  }
+
+  private lexChar(): void {
+    if (!this.skipQuoted(APOSTROPHE)) return this.error('unterminated character constant');
     this.emit('charConstant');
   }
 
   private lexQuote(): void {
-    for (;;) {
-      const c = this.nextChar();
-      if (c === '\\') {
-        const r = this.nextChar();
-        if (r !== undefined && r !== '\n') continue;
-      }
-      if (c === undefined || c === '\n' || c === '\\') return this.error('unterminated quoted string');
-      if (c === '"') break;
-    }
+    if (!this.skipQuoted(QUOTE)) return this.error('unterminated quoted string');
     this.emit('string');
   }
 
@@ -408,38 +489,38 @@ export class Lexer {
     this.emit('rawString');
   }
 
-  private accept(valid: string): boolean {
-    const c = this.input[this.pos];
-    if (c !== undefined && valid.includes(c)) {
+  private accept(valid: Uint8Array): boolean {
+    const c = this.unit(this.pos);
+    if (c >= 0 && c < 0x80 && valid[c] === 1) {
       this.pos++;
       return true;
     }
     return false;
   }
 
-  private acceptRun(valid: string): void {
+  private acceptRun(valid: Uint8Array): void {
     while (this.accept(valid));
   }
 
   private scanNumber(): boolean {
-    this.accept('+-');
-    let digits = '0123456789_';
-    if (this.accept('0')) {
-      if (this.accept('xX')) digits = '0123456789abcdefABCDEF_';
-      else if (this.accept('oO')) digits = '01234567_';
-      else if (this.accept('bB')) digits = '01_';
+    this.accept(SIGNS);
+    let digits = DECIMAL_DIGITS;
+    if (this.accept(LEADING_ZERO)) {
+      if (this.accept(HEX_PREFIX)) digits = HEX_DIGITS;
+      else if (this.accept(OCTAL_PREFIX)) digits = OCTAL_DIGITS;
+      else if (this.accept(BINARY_PREFIX)) digits = BINARY_DIGITS;
     }
     this.acceptRun(digits);
-    if (this.accept('.')) this.acceptRun(digits);
-    if (digits.length === 11 && this.accept('eE')) {
-      this.accept('+-');
-      this.acceptRun('0123456789_');
+    if (this.accept(POINT)) this.acceptRun(digits);
+    if (digits === DECIMAL_DIGITS && this.accept(DECIMAL_EXPONENT)) {
+      this.accept(SIGNS);
+      this.acceptRun(DECIMAL_DIGITS);
     }
-    if (digits.length === 23 && this.accept('pP')) {
-      this.accept('+-');
-      this.acceptRun('0123456789_');
+    if (digits === HEX_DIGITS && this.accept(HEX_EXPONENT)) {
+      this.accept(SIGNS);
+      this.acceptRun(DECIMAL_DIGITS);
     }
-    this.accept('i');
+    this.accept(IMAGINARY);
     if (isAlphaNumeric(this.peekChar())) {
       this.nextChar();
       return false;
@@ -450,9 +531,9 @@ export class Lexer {
   private lexNumber(): void {
     if (!this.scanNumber())
       return this.error(`bad number syntax: ${JSON.stringify(this.input.slice(this.start, this.pos))}`);
-    const sign = this.input[this.pos];
-    if (sign === '+' || sign === '-') {
-      if (!this.scanNumber() || this.input[this.pos - 1] !== 'i') {
+    const sign = this.unit(this.pos);
+    if (sign === PLUS || sign === MINUS) {
+      if (!this.scanNumber() || this.unit(this.pos - 1) !== 0x69 /* i */) {
         return this.error(`bad number syntax: ${JSON.stringify(this.input.slice(this.start, this.pos))}`);
       }
       return this.emit('complex');

@@ -387,12 +387,12 @@ class TreeParser {
 
   private checkPipeline(pipe: PipeNode, context: string): void {
     if (pipe.cmds.length === 0) this.errorf(`missing value for ${context}`);
-    pipe.cmds.slice(1).forEach((c, i) => {
-      const k = c.args[0]?.type;
+    for (let i = 1; i < pipe.cmds.length; i++) {
+      const k = pipe.cmds[i]?.args[0]?.type;
       if (k === 'bool' || k === 'dot' || k === 'nil' || k === 'number' || k === 'string') {
-        this.errorf(`non executable command in pipeline stage ${i + 2}`);
+        this.errorf(`non executable command in pipeline stage ${i + 1}`);
       }
-    });
+    }
   }
 
   private command(): CommandNode {
@@ -420,10 +420,11 @@ class TreeParser {
     const chainPos = this.peek().pos;
     while (this.peek().kind === 'field') fields.push(this.next().value.slice(1));
     switch (node.type) {
+      // concat, not spread: a spread steps an iterator, an object per element when not optimised.
       case 'field':
-        return { type: 'field', pos: chainPos, src: this.src, ident: [...node.ident, ...fields] };
+        return { type: 'field', pos: chainPos, src: this.src, ident: node.ident.concat(fields) };
       case 'variable':
-        return { type: 'variable', pos: chainPos, src: this.src, ident: [...node.ident, ...fields] };
+        return { type: 'variable', pos: chainPos, src: this.src, ident: node.ident.concat(fields) };
       case 'bool':
       case 'string':
       case 'number':
