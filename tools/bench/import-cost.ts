@@ -44,7 +44,8 @@ export const serviceImports: Record<string, { packageDir: string; imports: Recor
     packageDir: 'packages/csi-provider',
     imports: {
       '@grpc/grpc-js': "import * as g from '@grpc/grpc-js'; globalThis.keep = g.Server;",
-      '@grpc/proto-loader': "import * as l from '@grpc/proto-loader'; globalThis.keep = l.loadSync;",
+      'protobufjs (light: the built-in descriptor, no .proto parser)':
+        "import protobuf from 'protobufjs/light.js'; globalThis.keep = protobuf.Root.fromJSON({ nested: {} });",
       axios: "import axios from 'axios'; globalThis.keep = axios.create();",
       zod: "import { z } from 'zod'; globalThis.keep = z.object({ a: z.string() });",
       'prom-client (registry + default metrics)':

@@ -3,45 +3,21 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import { createMetricsRegistry, type Logger, type MetricsRegistry } from '@vaultbridge/core';
 import { parseMountRequest, type ProviderFlags } from './config.ts';
 import { VaultFetcher, type FetcherOptions } from './fetch.ts';
 import { AuthorityRewritingConnection } from './h2-authority.ts';
 import { buildMountResult, generateHmacKey, warnMountBytes } from './mount.ts';
 import { warmUpGrpc, warmUpMountPath } from './warm-up.ts';
+import { loadProviderService } from './provider-proto.ts';
+
+// Re-exported where it always was (index.ts, the tests and the bench import it from here).
+export { loadProviderService };
 
 export const runtimeName = 'vaultbridge-csi-provider';
 export const runtimeVersion = '0.1.0';
 export const defaultEndpoint = '/var/run/secrets-store-csi-providers/vault.sock';
-
-/** The .proto sits at the package root: `../proto` from src/, `../../proto` from dist/bundle/. */
-function protoPath(): string {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const candidates = [
-    path.join(here, '../proto/v1alpha1/service.proto'),
-    path.join(here, '../../proto/v1alpha1/service.proto'),
-  ];
-  const found = candidates.find((candidate) => fs.existsSync(candidate));
-  if (!found) throw new Error(`proto/v1alpha1/service.proto not found (looked in ${candidates.join(', ')})`);
-  return found;
-}
-
-export function loadProviderService(): grpc.ServiceDefinition {
-  const definition = protoLoader.loadSync(protoPath(), {
-    keepCase: true,
-    longs: String,
-    enums: String,
-    defaults: true,
-    oneofs: true,
-  });
-  const loaded = grpc.loadPackageDefinition(definition) as unknown as {
-    v1alpha1: { CSIDriverProvider: grpc.ServiceClientConstructor };
-  };
-  return loaded.v1alpha1.CSIDriverProvider.service;
-}
 
 interface MountRequestMessage {
   attributes: string;

@@ -132,8 +132,8 @@ beforeAll(async () => {
     stdio: ['ignore', 'ignore', 'inherit'],
     timeout: 120_000,
   });
-  // The provider finds its .proto at ../../proto from dist/bundle, as in the image.
-  fs.symlinkSync(path.join(packageDir, 'proto'), path.join(work, 'proto'));
+  // No proto/ beside the bundle, as in the image: the gRPC descriptor is built into cli.mjs
+  // (src/provider-proto.ts), so nothing parses a .proto at start.
 
   await stack.createNamespace(namespace);
   await stack.createServiceAccount(namespace, serviceAccount);
