@@ -7,6 +7,8 @@ export declare const axiosWithoutUndici: Plugin;
 export declare const axiosWithoutFormData: Plugin;
 /** handlebars, yaml and aws4, where only default-imported, required on first property read instead of at start (bundle-plugins.js). */
 export declare const lazyDefaultImports: Plugin;
+/** re2js's RE2JS and RE2JSException, where only those are imported, required on first use instead of at start (bundle-plugins.js). */
+export declare const lazyNamedImports: Plugin;
 /** A dependency's large JSON file bundled as JSON.parse of a string, not as an object literal (bundle-plugins.js). */
 export declare const jsonAsParse: Plugin;
 /** The plugins every service bundle is built with, in order (bundle-plugins.js). */

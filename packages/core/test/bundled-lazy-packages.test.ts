@@ -1,6 +1,7 @@
 // core's template engines and AWS signing as the service bundles carry them (tools/bundle-plugins.js's
-// servicePlugins, lazyDefaultImports): handlebars, yaml and aws4 are not evaluated when the bundle
-// starts, only when a template or an aws login first needs them, and then work as they do unbundled.
+// servicePlugins, lazyDefaultImports and lazyNamedImports): handlebars, yaml, aws4 and re2js are not
+// evaluated when the bundle starts, only when a template, a regexp or an aws login first needs them, and
+// then work as they do unbundled.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -63,6 +64,32 @@ test.each(['handlebars', 'yaml', 'aws4'])('%s is bundled but not evaluated at st
     .filter((line) => wrappers.some((wrapper) => line.includes(`${wrapper}()`)));
   expect(eager).toEqual([]);
   expect(output).toContain(`// lazy-default-import:${packageName}`);
+});
+
+test('re2js is bundled (its CommonJS build) but not evaluated at start', () => {
+  const wrappers = wrappersOf('re2js');
+  expect(wrappers.length).toBe(1);
+  const eager = output
+    .split('\n')
+    .filter((line) => /^\S/.test(line) && !/^var load[\w$]* = \(\) =>/.test(line))
+    .filter((line) => wrappers.some((wrapper) => line.includes(`${wrapper}()`)));
+  expect(eager).toEqual([]);
+  expect(output).toContain('// lazy-named-import:re2js');
+  // The ES module build, whose evaluation at start this avoids, is not in the bundle at all.
+  expect(output).not.toContain('node_modules/re2js/build/index.js');
+});
+
+test("a template's regexp functions work through the lazy import, and a bad pattern is refused as unbundled", () => {
+  const funcs = bundled.consulTemplateFuncs({ brain: new bundled.DependencyBrain() });
+  const template = bundled.GoTemplate.parse(
+    't',
+    '{{ "a1b22" | regexReplaceAll "[0-9]+" "_" }}|{{ "abc" | regexMatch "^a.c$" }}',
+    { funcs },
+  );
+  expect(template.execute({})).toBe('a_b_|true');
+  // RE2JSException reaches core's `instanceof` check through the stand-in: Go's wording, not re2js's.
+  const bad = bundled.GoTemplate.parse('bad', '{{ "x" | regexMatch "a(b" }}', { funcs });
+  expect(() => bad.execute({})).toThrow(/error parsing regexp: missing closing \)/);
 });
 
 test('a handlebars template compiles and renders through the lazy import', () => {
