@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
+import { commonJsWrappersOf, eagerWrapperCalls } from '@vaultbridge/testenv';
 import { serviceBuildOptions } from '../../../tools/bundle-plugins.js';
 import { awsIamLoginData } from '../src/auth/aws.ts';
 import type * as core from '../src/index.ts';
@@ -47,33 +48,17 @@ afterAll(() => {
   if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
 });
 
-/** esbuild's CommonJS wrappers (`var require_x = __commonJS({ "<file>"...`) of a package's files. */
-function wrappersOf(packageName: string): string[] {
-  return [...output.matchAll(/^var (require_[\w$]+) = __commonJS\(\{\n\s*"([^"]+)"/gm)]
-    .filter((match) => match[2]!.includes(`node_modules/${packageName}/`))
-    .map((match) => match[1]!);
-}
-
 test.each(['handlebars', 'yaml', 'aws4'])('%s is bundled but not evaluated at start', (packageName) => {
-  const wrappers = wrappersOf(packageName);
+  const wrappers = commonJsWrappersOf(output, packageName);
   expect(wrappers.length).toBeGreaterThan(0);
-  // Top-level statements (column 0) that call one of its wrappers, apart from the lazy loader's arrow.
-  const eager = output
-    .split('\n')
-    .filter((line) => /^\S/.test(line) && !/^var load[\w$]* = \(\) =>/.test(line))
-    .filter((line) => wrappers.some((wrapper) => line.includes(`${wrapper}()`)));
-  expect(eager).toEqual([]);
+  expect(eagerWrapperCalls(output, wrappers)).toEqual([]);
   expect(output).toContain(`// lazy-default-import:${packageName}`);
 });
 
 test('re2js is bundled (its CommonJS build) but not evaluated at start', () => {
-  const wrappers = wrappersOf('re2js');
+  const wrappers = commonJsWrappersOf(output, 're2js');
   expect(wrappers.length).toBe(1);
-  const eager = output
-    .split('\n')
-    .filter((line) => /^\S/.test(line) && !/^var load[\w$]* = \(\) =>/.test(line))
-    .filter((line) => wrappers.some((wrapper) => line.includes(`${wrapper}()`)));
-  expect(eager).toEqual([]);
+  expect(eagerWrapperCalls(output, wrappers)).toEqual([]);
   expect(output).toContain('// lazy-named-import:re2js');
   // The ES module build, whose evaluation at start this avoids, is not in the bundle at all.
   expect(output).not.toContain('node_modules/re2js/build/index.js');

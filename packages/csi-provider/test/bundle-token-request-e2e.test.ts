@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
-import { freeLoopbackPort, repoRoot, sharedStack } from '@vaultbridge/testenv';
+import { freeLoopbackPort, moduleLogHook, repoRoot, sharedStack } from '@vaultbridge/testenv';
 import { loadProviderService } from '../src/index.ts';
 import { providerAccount, type ProviderAccount } from './support/provider-account.ts';
 import { createAppPod } from './support/app-pod.ts';
@@ -60,24 +60,6 @@ function bundleEntries(): string[] {
   return entries;
 }
 
-/** Preloaded with --import: appends the URL of every module the process loads (ESM and require) to `log`. */
-function moduleLogHook(log: string): string {
-  const hook = path.join(work, 'module-log.mjs');
-  fs.writeFileSync(
-    hook,
-    `import fs from 'node:fs';
-import { registerHooks } from 'node:module';
-registerHooks({
-  load(url, context, nextLoad) {
-    fs.appendFileSync(${JSON.stringify(log)}, url + '\\n');
-    return nextLoad(url, context);
-  },
-});
-`,
-  );
-  return hook;
-}
-
 /** cli.mjs from the bundle directory with `args`, in `env` (no KUBECONFIG, HOME without a ~/.kube/config). */
 async function startProvider(name: string, args: string[], env: Record<string, string>): Promise<RunningProvider> {
   const socketPath = path.join(work, `${name}.sock`);
@@ -88,7 +70,7 @@ async function startProvider(name: string, args: string[], env: Record<string, s
     process.execPath,
     [
       '--import',
-      moduleLogHook(log),
+      moduleLogHook(work, log),
       path.join(bundleDir, 'cli.mjs'),
       '--endpoint',
       socketPath,

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
-import { freeLoopbackPort, repoRoot, sharedStack } from '@vaultbridge/testenv';
+import { bundleCommands, freeLoopbackPort, moduleLogHook, repoRoot, sharedStack } from '@vaultbridge/testenv';
 import { inClusterWebhookAccess, type InClusterWebhookAccess } from './support/in-cluster.ts';
 
 const stack = sharedStack();
@@ -24,37 +24,6 @@ let bundleDir: string;
 const webhookConfigs: string[] = [];
 const children: ChildProcess[] = [];
 let access: InClusterWebhookAccess | undefined;
-
-/** Each `node tools/bundle.js ...` of the package's bundle script, with its arguments (entries, --lazy). */
-function bundleCommands(): string[][] {
-  const script = (
-    JSON.parse(fs.readFileSync(path.join(packageDir, 'package.json'), 'utf8')) as { scripts: { bundle: string } }
-  ).scripts.bundle;
-  return script.split('&&').map((command) => {
-    const words = command.trim().split(/\s+/);
-    if (words[0] !== 'node' || !words[1]?.endsWith('tools/bundle.js'))
-      throw new Error(`unexpected bundle command: ${command}`);
-    return words.slice(2);
-  });
-}
-
-/** Preloaded with --import: appends the URL of every module the process loads (ESM and require) to `log`. */
-function moduleLogHook(log: string): string {
-  const hook = path.join(work, `hook-${path.basename(log)}.mjs`);
-  fs.writeFileSync(
-    hook,
-    `import fs from 'node:fs';
-import { registerHooks } from 'node:module';
-registerHooks({
-  load(url, context, nextLoad) {
-    fs.appendFileSync(${JSON.stringify(log)}, url + '\\n');
-    return nextLoad(url, context);
-  },
-});
-`,
-  );
-  return hook;
-}
 
 /** A webhook configuration matching no namespace, as helm installs it (no caBundle): readiness waits for the CA. */
 async function createWebhookConfiguration(name: string): Promise<void> {
@@ -105,7 +74,7 @@ async function serveUntilReady(dir: string, name: string, env: NodeJS.ProcessEnv
     process.execPath,
     [
       '--import',
-      moduleLogHook(log),
+      moduleLogHook(work, log),
       path.join(dir, 'injector.mjs'),
       'serve',
       '--listen',
@@ -145,7 +114,7 @@ async function serveUntilReady(dir: string, name: string, env: NodeJS.ProcessEnv
 beforeAll(async () => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'injector-bundle-kube-'));
   bundleDir = path.join(work, 'bundle');
-  for (const args of bundleCommands())
+  for (const args of bundleCommands(packageDir))
     execFileSync(process.execPath, [path.join(repoRoot, 'tools/bundle.js'), '--outdir', bundleDir, ...args], {
       cwd: packageDir,
       stdio: ['ignore', 'ignore', 'inherit'],

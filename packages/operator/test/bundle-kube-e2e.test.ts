@@ -6,7 +6,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freeLoopbackPort, repoRoot, sharedStack } from '@vaultbridge/testenv';
+import { bundleCommands, freeLoopbackPort, repoRoot, sharedStack } from '@vaultbridge/testenv';
 import { installCrds } from '../src/install-crds.ts';
 import { waitFor } from './support/e2e.ts';
 
@@ -15,19 +15,6 @@ const packageDir = path.join(repoRoot, 'packages/operator');
 const namespace = stack.uniqueName('bundle-kube');
 let bundleDir: string;
 const children: ChildProcess[] = [];
-
-/** Each `node tools/bundle.js ...` of the package's bundle script, with its arguments (entries, --lazy). */
-function bundleCommands(): string[][] {
-  const script = (
-    JSON.parse(fs.readFileSync(path.join(packageDir, 'package.json'), 'utf8')) as { scripts: { bundle: string } }
-  ).scripts.bundle;
-  return script.split('&&').map((command) => {
-    const words = command.trim().split(/\s+/);
-    if (words[0] !== 'node' || !words[1]?.endsWith('tools/bundle.js'))
-      throw new Error(`unexpected bundle command: ${command}`);
-    return words.slice(2);
-  });
-}
 
 async function startOperator(cwdBundle: string, args: string[], env: NodeJS.ProcessEnv) {
   const port = await freeLoopbackPort();
@@ -60,7 +47,7 @@ async function startOperator(cwdBundle: string, args: string[], env: NodeJS.Proc
 
 beforeAll(async () => {
   bundleDir = fs.mkdtempSync(path.join(os.tmpdir(), 'operator-bundle-'));
-  for (const args of bundleCommands())
+  for (const args of bundleCommands(packageDir))
     execFileSync(process.execPath, [path.join(repoRoot, 'tools/bundle.js'), '--outdir', bundleDir, ...args], {
       cwd: packageDir,
       stdio: ['ignore', 'ignore', 'inherit'],

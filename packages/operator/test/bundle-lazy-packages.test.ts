@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
-import { repoRoot } from '@vaultbridge/testenv';
+import { commonJsWrappersOf, eagerWrapperCalls, repoRoot } from '@vaultbridge/testenv';
 import { serviceBuildOptions } from '../../../tools/bundle-plugins.js';
 
 const packageDir = path.join(repoRoot, 'packages/operator');
@@ -32,22 +32,10 @@ afterAll(() => {
   if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
 });
 
-/** esbuild's CommonJS wrappers (`var require_x = __commonJS({ "<file>"...`) of a package's files. */
-function wrappersOf(packageName: string): string[] {
-  return [...output.matchAll(/^var (require_[\w$]+) = __commonJS\(\{\n\s*"([^"]+)"/gm)]
-    .filter((match) => match[2]!.includes(`node_modules/${packageName}/`))
-    .map((match) => match[1]!);
-}
-
 test.each(['yaml', 'handlebars'])('%s is in cli.mjs but not evaluated at start', (packageName) => {
-  const wrappers = wrappersOf(packageName);
+  const wrappers = commonJsWrappersOf(output, packageName);
   expect(wrappers.length).toBeGreaterThan(0);
-  // Top-level statements (column 0) that call one of its wrappers, apart from the lazy loader's arrow.
-  const eager = output
-    .split('\n')
-    .filter((line) => /^\S/.test(line) && !/^var load[\w$]* = \(\) =>/.test(line))
-    .filter((line) => wrappers.some((wrapper) => line.includes(`${wrapper}()`)));
-  expect(eager).toEqual([]);
+  expect(eagerWrapperCalls(output, wrappers)).toEqual([]);
 });
 
 test('the bundled convert command reads and writes YAML through the lazy import', () => {

@@ -67,3 +67,4 @@ export {
   type VsoTutorialOptions,
 } from './vso-manifests.ts';
 export { untilEventArrives, type UntilEventArrivesOptions } from './kv-events.ts';
+export { bundleCommands, commonJsWrappersOf, eagerWrapperCalls, moduleLogHook } from './bundle-checks.ts';
