@@ -220,6 +220,30 @@ describe('the agent on a real node', () => {
     expect(app?.volumeMounts).toContainEqual({ name: 'vault-exec', mountPath: '/vault/exec', readOnly: true });
   });
 
+  // The image runs node with --expose-gc, and the sidecar gives back what its login and first render grew
+  // once it is quiet (core's idle memory trim); counted in its metrics, read here from inside the pod.
+  it('gives memory back once the sidecar is quiet, and counts it in its metrics', async () => {
+    await env.stack.vaultAdmin.write(`secret/data/${namespace}/trim`, { data: { password: 'p' } });
+    const pod = await deployment(
+      'trim',
+      {
+        'vault.hashicorp.com/agent-inject-secret-trim': `secret/data/${namespace}/trim`,
+        'vault.hashicorp.com/agent-metrics-listener-port': '9102',
+      },
+      // A scrape every ~5 s, not every 0.5 s: scrapes are work too, and the trim waits for 3 quiet seconds.
+      'sleep 4; wget -qO- http://127.0.0.1:9102/agent/v1/metrics | grep ^vaultbridge_idle_memory_trims_total',
+    );
+    const trims = await waitFor(env, namespace, 'the sidecar counting an idle memory trim', async () => {
+      const count = Number(
+        /^vaultbridge_idle_memory_trims_total(?:\{[^}]*\})? (\d+)/m.exec(
+          lastPrint(await podLog(env, namespace, pod, 'app')) ?? '',
+        )?.[1] ?? 0,
+      );
+      return count >= 1 ? count : undefined;
+    });
+    expect(trims).toBeGreaterThanOrEqual(1);
+  });
+
   it('serves the app through the cache listener without a token', async () => {
     await env.stack.vaultAdmin.write(`secret/data/${namespace}/cache`, { data: { password: 'through-the-listener' } });
     const pod = await deployment(
