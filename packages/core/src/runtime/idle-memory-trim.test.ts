@@ -119,6 +119,32 @@ describe('startServiceMemoryTrim', () => {
     ]);
   });
 
+  test('VAULTBRIDGE_IDLE_MEMORY_TRIM=off turns it off; another value is named in a warning and it stays on', () => {
+    const logs: Array<Record<string, unknown>> = [];
+    const logger = createLogger({
+      name: 'test',
+      level: 'debug',
+      redactor: new SecretRedactor(),
+      destination: { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) },
+    });
+    let collects = 0;
+    const collect = () => void collects++;
+    expect(startServiceMemoryTrim({ logger, collect, env: { VAULTBRIDGE_IDLE_MEMORY_TRIM: 'off' } })).toBeUndefined();
+    expect(logs.map((line) => line.msg)).toEqual(['idle memory trim off: VAULTBRIDGE_IDLE_MEMORY_TRIM=off']);
+    const typo = startServiceMemoryTrim({ logger, collect, env: { VAULTBRIDGE_IDLE_MEMORY_TRIM: 'no' } });
+    expect(typo).toBeDefined();
+    typo?.stop();
+    expect(logs.at(-1)).toMatchObject({
+      level: 'warn',
+      msg: 'VAULTBRIDGE_IDLE_MEMORY_TRIM="no" is neither "on" nor "off": the idle memory trim stays on',
+    });
+    const on = startServiceMemoryTrim({ logger, collect, env: { VAULTBRIDGE_IDLE_MEMORY_TRIM: 'on' } });
+    expect(on).toBeDefined();
+    on?.stop();
+    expect(logs).toHaveLength(2);
+    expect(collects).toBe(0);
+  });
+
   // The real thing: this Node's V8 under --expose-gc, as the images run it. A Node upgrade that turned the
   // last-resort flavor into a plain full GC (which keeps the grown new space) fails here.
   test("in node --expose-gc, a quiet process's grown young generation is given back", async () => {

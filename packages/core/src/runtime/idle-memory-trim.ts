@@ -118,14 +118,28 @@ export interface ServiceMemoryTrimOptions {
   onTrim?: (trim: MemoryTrim) => void;
   /** The collection; default the exposed gc (`node --expose-gc`), taken off the global. */
   collect?: MemoryReducingCollect;
+  /** Where VAULTBRIDGE_IDLE_MEMORY_TRIM is read; default process.env. */
+  env?: NodeJS.ProcessEnv;
 }
+
+/** VAULTBRIDGE_IDLE_MEMORY_TRIM=off turns the trim off: for a platform that ranks CPU above memory. */
+export const IDLE_MEMORY_TRIM_ENV = 'VAULTBRIDGE_IDLE_MEMORY_TRIM';
 
 /**
  * A service's idle trim with its log line; undefined (and one info line) when node runs without
  * --expose-gc.
  */
 export function startServiceMemoryTrim(options: ServiceMemoryTrimOptions): IdleMemoryTrimmer | undefined {
-  const { logger } = options;
+  const { logger, env = process.env } = options;
+  const setting = env[IDLE_MEMORY_TRIM_ENV];
+  if (setting === 'off') {
+    logger.info(`idle memory trim off: ${IDLE_MEMORY_TRIM_ENV}=off`);
+    return undefined;
+  }
+  // Read where a service is already running (the sidecar, after its first render): a typo must not
+  // stop it, so it is said and the default kept.
+  if (setting !== undefined && setting !== '' && setting !== 'on')
+    logger.warn(`${IDLE_MEMORY_TRIM_ENV}="${setting}" is neither "on" nor "off": the idle memory trim stays on`);
   const collect = options.collect ?? takeExposedGc();
   if (collect === undefined) {
     logger.info('idle memory trim off: node runs without --expose-gc (the images set it)');

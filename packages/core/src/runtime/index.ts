@@ -19,6 +19,7 @@ export {
   type TrimmedMemory,
 } from './metrics.ts';
 export {
+  IDLE_MEMORY_TRIM_ENV,
   createIdleMemoryTrimmer,
   startServiceMemoryTrim,
   takeExposedGc,
