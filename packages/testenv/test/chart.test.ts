@@ -346,6 +346,37 @@ describe('helm template', () => {
     expect(() => helm('template', 'rel', chart, '--set-json', 'injector.vaultAgentImage=7')).toThrow(/vaultAgentImage/);
   });
 
+  it('turns the idle memory trim off per component with idleMemoryTrim: false, and leaves it on by default', () => {
+    const trimSetting = (...setArgs: string[]) =>
+      Object.fromEntries(
+        render(...setArgs)
+          .filter((o) => o.kind === 'Deployment' || o.kind === 'DaemonSet')
+          .map((o) => {
+            const container = (o as unknown as k8s.V1Deployment).spec?.template.spec?.containers[0];
+            const setting = container?.env?.find((e) => e.name === 'VAULTBRIDGE_IDLE_MEMORY_TRIM');
+            return [o.metadata.labels?.['app.kubernetes.io/name'], setting?.value ?? 'unset'];
+          }),
+      );
+    expect(trimSetting()).toEqual({
+      'vaultbridge-injector': 'unset',
+      'vaultbridge-csi-provider': 'unset',
+      'vaultbridge-operator': 'unset',
+    });
+    expect(
+      trimSetting('injector.idleMemoryTrim=false', 'csiProvider.idleMemoryTrim=false', 'operator.idleMemoryTrim=false'),
+    ).toEqual({
+      'vaultbridge-injector': 'off',
+      'vaultbridge-csi-provider': 'off',
+      'vaultbridge-operator': 'off',
+    });
+    expect(trimSetting('operator.idleMemoryTrim=false')).toEqual({
+      'vaultbridge-injector': 'unset',
+      'vaultbridge-csi-provider': 'unset',
+      'vaultbridge-operator': 'off',
+    });
+    expect(() => helm('template', 'rel', chart, '--set', 'operator.idleMemoryTrim=nope')).toThrow(/idleMemoryTrim/);
+  });
+
   it('renders ServiceMonitors and the operator PDB only when asked', () => {
     const objects = render(
       'injector.serviceMonitor.enabled=true',
