@@ -6,6 +6,7 @@
 // 1,000 objects 118 -> 88 MiB after its first sync). It needs node's --expose-gc, which the images set;
 // without it the trim is off and nothing else changes.
 import type { Logger } from 'pino';
+import type { TrimmedMemory } from './metrics.ts';
 
 /** A full, memory-reducing collection: the gc extension's `last-resort` flavor. */
 export type MemoryReducingCollect = () => void;
@@ -27,9 +28,7 @@ export function takeExposedGc(global: object = globalThis): MemoryReducingCollec
   return () => (gc as GcExtension)({ type: 'major', execution: 'sync', flavor: 'last-resort' });
 }
 
-export interface MemoryTrim {
-  readonly rssBeforeBytes: number;
-  readonly rssAfterBytes: number;
+export interface MemoryTrim extends TrimmedMemory {
   readonly durationMs: number;
 }
 
