@@ -1,4 +1,4 @@
-import type { BuildOptions, Plugin } from 'esbuild';
+import type { BuildOptions, Metafile, Plugin } from 'esbuild';
 /** ESM imports of Node built-ins become require() calls, so their lazy getters stay lazy (bundle-plugins.js). */
 export declare const builtinsAsRequire: Plugin;
 /** axios without its import-time reads of fetch, Request, Response and FormData, which load Node's undici (bundle-plugins.js). */
@@ -9,6 +9,10 @@ export declare const axiosWithoutFormData: Plugin;
 export declare const lazyDefaultImports: Plugin;
 /** re2js's RE2JS and RE2JSException, where only those are imported, required on first use instead of at start (bundle-plugins.js). */
 export declare const lazyNamedImports: Plugin;
+/** One copy of each package name@version: imports of a copy installed at several paths go to one canonical copy (bundle-plugins.js). */
+export declare const onePackageCopy: Plugin;
+/** Each package name@version a build's outputs hold from more than one installed path, read from its metafile (bundle-plugins.js). */
+export declare function duplicatePackageCopies(metafile: Metafile, cwd?: string): string[];
 /** A dependency's large JSON file bundled as JSON.parse of a string, not as an object literal (bundle-plugins.js). */
 export declare const jsonAsParse: Plugin;
 /** The plugins every service bundle is built with, in order (bundle-plugins.js). */

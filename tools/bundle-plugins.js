@@ -7,8 +7,10 @@
 // (Node 24: a bare node importing node:http is 58.8 MiB, requiring it 45.4; the webhook idle 79.0 ->
 // 75.4 MiB). Through require() the getters stay lazy and nothing loads what a service never calls.
 // The bundles' banner defines `require` (createRequire), which esbuild's __require calls.
+import fs from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { builtinModules } from 'node:module';
+import path from 'node:path';
 
 const builtins = new Set(
   builtinModules.flatMap((name) => (name.startsWith('node:') ? [name] : [name, `node:${name}`])),
@@ -230,13 +232,131 @@ export const jsonAsParse = {
   },
 };
 
+// onePackageCopy: one copy of each package name@version in a bundle. npm installs the same version at
+// several paths when the hoisted one is another version (nx's mime-types 2.1.35 sits at the root, so
+// express, accepts, type-is and send each get their own mime-types 3.0.2 and mime-db 1.54.0; every
+// workspace that depends on yaml 2.9.1 gets its own beside the root's 2.9.0), and esbuild bundles each
+// path as a separate module: the webhook carried mime-db four times (157 KiB each, every one
+// JSON.parse'd at start) and yaml twice. Every bare import (`mime-db`, `yaml/util`) is resolved as
+// esbuild would, and when it lands in a copy that is not its name@version's canonical one, it is sent
+// to the same file in the canonical copy, whose own imports then resolve from there (as `npm dedupe`
+// would lay them out: within the ranges they declare, since the copies are the same version).
+// The canonical copy is the shallowest installed path, then the first by name, of the copies the
+// installed tree's lockfile lists (node_modules/.package-lock.json, else package-lock.json), each
+// version read from the copy's own package.json: the same choice on every build whatever order esbuild
+// resolves in. Different versions stay separate. A canonical copy without the file fails the bundle.
+// duplicatePackageCopies (below) reads the build's metafile; tools/bundle.js fails when it finds any.
+const repoRoot = path.resolve(import.meta.dirname, '..');
+// `<dir>/node_modules/<name or @scope/name>` and the path inside it, for the innermost package of a file.
+const packageDirOf = (file) => {
+  const match = /^(.*[\\/]node_modules[\\/](?:@[^\\/]+[\\/])?[^\\/]+)[\\/](.+)$/.exec(file);
+  return match ? { dir: match[1], inside: match[2] } : undefined;
+};
+const packageIds = new Map();
+// "name@version" from the copy's package.json (undefined when it has none: not a package root).
+const packageIdOf = (dir) => {
+  if (!packageIds.has(dir)) {
+    let id;
+    try {
+      const { name, version } = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
+      if (typeof name === 'string' && typeof version === 'string') id = `${name}@${version}`;
+    } catch {
+      id = undefined;
+    }
+    packageIds.set(dir, id);
+  }
+  return packageIds.get(dir);
+};
+const shallowestFirst = (a, b) => a.split('node_modules').length - b.split('node_modules').length || (a < b ? -1 : 1);
+let canonicalDirs;
+// name@version -> its canonical copy's directory, for every package installed at more than one path.
+const canonicalCopies = () => {
+  if (canonicalDirs) return canonicalDirs;
+  const lockfile = [
+    path.join(repoRoot, 'node_modules/.package-lock.json'),
+    path.join(repoRoot, 'package-lock.json'),
+  ].find((file) => fs.existsSync(file));
+  if (!lockfile)
+    throw new Error(
+      `onePackageCopy: no node_modules/.package-lock.json nor package-lock.json in ${repoRoot}; run npm install`,
+    );
+  const byName = new Map();
+  for (const [key, entry] of Object.entries(JSON.parse(fs.readFileSync(lockfile, 'utf8')).packages)) {
+    const found = entry.link ? undefined : packageDirOf(path.join(repoRoot, key, 'package.json'));
+    if (!found) continue;
+    const name = found.dir.slice(found.dir.lastIndexOf('node_modules') + 'node_modules/'.length);
+    byName.set(name, [...(byName.get(name) ?? []), found.dir]);
+  }
+  const byId = new Map();
+  for (const dirs of byName.values()) {
+    if (dirs.length < 2) continue;
+    for (const dir of dirs) {
+      const id = packageIdOf(dir);
+      if (id) byId.set(id, [...(byId.get(id) ?? []), dir]);
+    }
+  }
+  canonicalDirs = new Map(
+    [...byId].filter(([, dirs]) => dirs.length > 1).map(([id, dirs]) => [id, dirs.sort(shallowestFirst)[0]]),
+  );
+  return canonicalDirs;
+};
+export const onePackageCopy = {
+  name: 'one-package-copy',
+  setup(build) {
+    build.onResolve({ filter: /^[^./]/ }, async (args) => {
+      if (args.pluginData?.fromOnePackageCopy || builtins.has(args.path)) return undefined;
+      const resolved = await build.resolve(args.path, {
+        kind: args.kind,
+        importer: args.importer,
+        namespace: args.namespace,
+        resolveDir: args.resolveDir,
+        with: args.with,
+        pluginData: { fromOnePackageCopy: true },
+      });
+      if (resolved.errors.length > 0 || resolved.external || resolved.namespace !== 'file') return undefined;
+      const copy = packageDirOf(resolved.path);
+      const canonical = copy && canonicalCopies().get(packageIdOf(copy.dir));
+      if (!canonical || canonical === copy.dir) return undefined;
+      const file = path.join(canonical, copy.inside);
+      if (!fs.existsSync(file))
+        throw new Error(
+          `onePackageCopy: ${resolved.path} has no twin ${file} in the canonical copy of ${packageIdOf(copy.dir)}; reinstall (npm ci) or check tools/bundle-plugins.js`,
+        );
+      return { path: file, sideEffects: resolved.sideEffects, suffix: resolved.suffix };
+    });
+  },
+};
+
+// Each package name@version the build's outputs hold from more than one installed path, as
+// "<output>: name@version from <dir>, <dir>" (empty when every package is there once). `cwd` is the
+// build's working directory, which the metafile's paths are relative to.
+export function duplicatePackageCopies(metafile, cwd = process.cwd()) {
+  const found = [];
+  for (const [output, { inputs }] of Object.entries(metafile.outputs)) {
+    const dirsById = new Map();
+    for (const input of Object.keys(inputs)) {
+      const copy = packageDirOf(path.resolve(cwd, input));
+      const id = copy && packageIdOf(copy.dir);
+      if (id) dirsById.set(id, new Set([...(dirsById.get(id) ?? []), copy.dir]));
+    }
+    for (const [id, dirs] of dirsById)
+      if (dirs.size > 1)
+        found.push(`${output}: ${id} from ${[...dirs].map((dir) => path.relative(repoRoot, dir)).join(', ')}`);
+  }
+  return found;
+}
+
 // The plugins every service bundle is built with (tools/bundle.js, the import-cost bench), in this order.
+// onePackageCopy comes after the plugins that answer a package import themselves (the lazy imports,
+// axios's form-data), so they still see the import as written; their own require() of the package
+// then reaches it.
 export const servicePlugins = [
   builtinsAsRequire,
   axiosWithoutUndici,
   axiosWithoutFormData,
   lazyDefaultImports,
   lazyNamedImports,
+  onePackageCopy,
   jsonAsParse,
 ];
 

@@ -5,7 +5,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { build } from 'esbuild';
-import { serviceBuildOptions } from './bundle-plugins.js';
+import { duplicatePackageCopies, serviceBuildOptions } from './bundle-plugins.js';
 
 // --lazy <package> (repeatable): the package may be in the bundle only behind a lazy import, never
 // evaluated at start (the webhook must not load @kubernetes/client-node in a pod; core's KubeHttp imports
@@ -127,6 +127,16 @@ async function eagerlyInitialisedIndexes() {
     }
   }
   return [...new Set(found)];
+}
+// One copy of each package name@version (tools/bundle-plugins.js, onePackageCopy): a second copy is
+// bundled and evaluated beside the first, and a large one (mime-db) costs its size again in every service.
+const duplicates = duplicatePackageCopies(result.metafile);
+if (duplicates.length > 0) {
+  console.error(
+    `bundle: these packages are in a bundle more than once (same name and version, installed at several paths):\n  ${duplicates.join('\n  ')}\n` +
+      'onePackageCopy (tools/bundle-plugins.js) sends every import of a name@version to one copy; see why it missed these.',
+  );
+  process.exit(1);
 }
 const eager = await eagerlyInitialisedIndexes();
 if (eager.length > 0) {

@@ -3,16 +3,21 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-/** Each `node tools/bundle.js ...` of a package's bundle script, with its arguments (entries, --lazy). */
+/**
+ * Each `node tools/bundle.js ...` of a package's bundle script, with its arguments (entries, --lazy). A step
+ * that only stages a file beside the bundles (the agent's `bash ../../tools/images/stage-exec-wrapper.sh`)
+ * is left out; any other command fails.
+ */
 export function bundleCommands(packageDir: string): string[][] {
   const script = (
     JSON.parse(fs.readFileSync(path.join(packageDir, 'package.json'), 'utf8')) as { scripts: { bundle: string } }
   ).scripts.bundle;
-  return script.split('&&').map((command) => {
+  return script.split('&&').flatMap((command) => {
     const words = command.trim().split(/\s+/);
+    if (words[0] === 'bash' && words.length === 2 && /tools\/images\/stage-[\w-]+\.sh$/.test(words[1]!)) return [];
     if (words[0] !== 'node' || !words[1]?.endsWith('tools/bundle.js'))
       throw new Error(`unexpected bundle command: ${command}`);
-    return words.slice(2);
+    return [words.slice(2)];
   });
 }
 
