@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { decide } from '@vaultbridge/injector';
-import { repoRoot, startStack } from '@vaultbridge/testenv';
+import { repoRoot, startStack, wrapperNodeFlags } from '@vaultbridge/testenv';
 import {
   MemoryCgroup,
   printFootprintTable,
@@ -26,10 +26,7 @@ export function agentNodeFlags(): string[] {
   if (process.env.BENCH_AGENT_NODE_FLAGS !== undefined)
     return process.env.BENCH_AGENT_NODE_FLAGS.split(' ').filter(Boolean);
   const dockerfile = path.join(repoRoot, 'packages/agent/Dockerfile');
-  const line = /exec node ((?:--\S+ )*)\/app\/agent\.mjs/.exec(fs.readFileSync(dockerfile, 'utf8'));
-  if (!line)
-    throw new Error(`${dockerfile}: no 'exec node [flags] /app/agent.mjs' wrapper to take the agent's node flags from`);
-  return (line[1] ?? '').split(' ').filter(Boolean);
+  return wrapperNodeFlags(fs.readFileSync(dockerfile, 'utf8'), '/app/agent.mjs');
 }
 
 export interface AgentFootprint {

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as k8s from '@kubernetes/client-node';
-import { freeLoopbackPort, repoRoot, startStack } from '@vaultbridge/testenv';
+import { freeLoopbackPort, repoRoot, startStack, wrapperNodeFlags } from '@vaultbridge/testenv';
 import YAML from 'yaml';
 import {
   chartMemoryLimit,
@@ -27,12 +27,7 @@ export function injectorNodeFlags(): string[] {
   if (process.env.BENCH_INJECTOR_NODE_FLAGS !== undefined)
     return process.env.BENCH_INJECTOR_NODE_FLAGS.split(' ').filter(Boolean);
   const dockerfile = path.join(repoRoot, 'packages/injector/Dockerfile');
-  const line = /exec node ((?:--\S+ )*)\/app\/injector\.mjs/.exec(fs.readFileSync(dockerfile, 'utf8'));
-  if (!line)
-    throw new Error(
-      `${dockerfile}: no 'exec node [flags] /app/injector.mjs' wrapper to take the injector's node flags from`,
-    );
-  return (line[1] ?? '').split(' ').filter(Boolean);
+  return wrapperNodeFlags(fs.readFileSync(dockerfile, 'utf8'), '/app/injector.mjs');
 }
 
 /** The admission worker threads the chart runs the webhook with (charts/vaultbridge/charts/injector/values.yaml). */

@@ -12,7 +12,18 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
-import { bundleCommands, freeLoopbackPort, moduleLogHook, repoRoot, sharedStack } from '@vaultbridge/testenv';
+import { TURBOFAN_WHEN_READY_ENV } from '@vaultbridge/core';
+import {
+  bundleCommands,
+  freeLoopbackPort,
+  moduleLogHook,
+  parseDockerfile,
+  repoRoot,
+  sharedStack,
+  wrapperNodeFlags,
+} from '@vaultbridge/testenv';
+import { pod } from './support/pods.ts';
+import { postReview, servingCertificateFiles } from './support/webhook.ts';
 import { inClusterWebhookAccess, type InClusterWebhookAccess } from './support/in-cluster.ts';
 
 const stack = sharedStack();
@@ -161,4 +172,75 @@ test('with $KUBECONFIG, injector.mjs reads it through kube-config-client.mjs and
   await createWebhookConfiguration(name);
   const loaded = await serveUntilReady(bundleDir, name, { KUBECONFIG: stack.handle.kubeconfigPath });
   expect(loaded).toContain(pathToFileURL(path.join(bundleDir, 'kube-config-client.mjs')).href);
+}, 120_000);
+
+// As the image starts it: the node flags of its `vaultbridge-injector` wrapper and its ENV, plus --trace-opt.
+// Start-up runs without TurboFan (nothing of the bundle's evaluation is optimised, so the compiler's pages
+// stay out of an idle webhook); once it listens, reviews are optimised as before.
+test('as the image starts it, TurboFan optimises nothing until the webhook listens, then the review path', async () => {
+  const dockerfile = fs.readFileSync(path.join(packageDir, 'Dockerfile'), 'utf8');
+  const nodeFlags = wrapperNodeFlags(dockerfile, '/app/injector.mjs');
+  const { env: imageEnv } = parseDockerfile(dockerfile);
+  expect(nodeFlags).toContain('--no-turbofan');
+  expect(imageEnv[TURBOFAN_WHEN_READY_ENV]).toBe('on');
+
+  const certificates = await servingCertificateFiles(`${namespace}-trace`, '127.0.0.1');
+  const port = await freeLoopbackPort();
+  const { KUBECONFIG: _kubeconfig, ...parentEnv } = process.env;
+  let output = '';
+  const child = spawn(
+    process.execPath,
+    [
+      ...nodeFlags,
+      '--trace-opt',
+      path.join(bundleDir, 'injector.mjs'),
+      'serve',
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--tls-cert-file',
+      certificates.certFile,
+      '--tls-key-file',
+      certificates.keyFile,
+      '--vault-address',
+      'https://vault.vault.svc:8200',
+      '--log-level',
+      'warn',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...parentEnv, ...imageEnv, HOME: work } },
+  );
+  children.push(child);
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the bundled injector exited (${child.exitCode}): ${output}`);
+    const status = await readyStatus(port).catch(() => 0);
+    if (status >= 200 && status < 300) break;
+    if (Date.now() > deadline) throw new Error(`the bundled injector was not ready within 60 s: ${output}`);
+    await sleep(200);
+  }
+  const untilReady = output;
+  expect(untilReady).not.toMatch(/target TURBOFAN/);
+
+  const agent = new https.Agent({ keepAlive: true, ca: certificates.caPem });
+  const review = JSON.stringify({
+    apiVersion: 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    request: {
+      uid: '00000000-0000-0000-0000-000000000001',
+      kind: { group: '', version: 'v1', kind: 'Pod' },
+      resource: { group: '', version: 'v1', resource: 'pods' },
+      namespace: 'app',
+      operation: 'CREATE',
+      object: pod({ 'agent-inject-secret-db': 'database/creds/web' }),
+    },
+  });
+  try {
+    for (let round = 0; round < 3_000 && !/completed optimizing .*target TURBOFAN/.test(output); round++)
+      expect(await postReview(port, review, { agent })).toBe(200);
+  } finally {
+    agent.destroy();
+  }
+  expect(output.slice(untilReady.length)).toMatch(/completed optimizing .*target TURBOFAN/);
+  child.kill('SIGTERM');
 }, 120_000);

@@ -30,6 +30,11 @@ export {
   type ServiceMemoryTrimOptions,
 } from './idle-memory-trim.ts';
 export {
+  TURBOFAN_WHEN_READY_ENV,
+  turnOnTurbofanWhenReady,
+  type TurbofanWhenReadyOptions,
+} from './turbofan-when-ready.ts';
+export {
   HealthServer,
   HealthServerError,
   createHealthServer,

@@ -10,6 +10,7 @@ import {
   type Logger,
   type LogLevel,
   startServiceMemoryTrim,
+  turnOnTurbofanWhenReady,
 } from '@vaultbridge/core';
 import type { InjectorDefaults } from '../annotations/defaults.ts';
 import { admissionHandler } from './admission-adapter.ts';
@@ -165,6 +166,8 @@ export async function serveWebhook(
   }
   logger.info({ host: address.address, port: address.port, tls: config.tls.mode, workers }, 'webhook listening');
   for (const warning of serveWarnings(config)) logger.warn(warning);
+  // The image starts node without TurboFan, so that start-up optimises nothing; reviews need it.
+  turnOnTurbofanWhenReady({ logger });
   // The young generation a burst of reviews grew is given back once the webhook is quiet (only this
   // thread's heap: admission workers, when configured, keep theirs).
   const memoryTrim = startServiceMemoryTrim({ logger, onTrim: countIdleMemoryTrims(metrics.registry) });

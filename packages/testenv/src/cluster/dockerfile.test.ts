@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '../binaries.ts';
-import { DockerfileError, nodeMajorOf, parseDockerfile } from './dockerfile.ts';
+import { DockerfileError, nodeMajorOf, parseDockerfile, wrapperNodeFlags } from './dockerfile.ts';
 import { nodeBinary, servicePackages } from './images.ts';
 
 describe('parseDockerfile', () => {
@@ -55,6 +55,14 @@ CMD ["serve"]
   ])('refuses %s by name', (_name, text, message) => {
     expect(() => parseDockerfile(text)).toThrow(DockerfileError);
     expect(() => parseDockerfile(text)).toThrow(message);
+  });
+
+  it("reads the node flags of a wrapper script's exec line, and names the script it cannot find", () => {
+    const text = `FROM node:24\nRUN printf '#!/bin/sh\\nexec node --no-maglev --expose-gc /app/injector.mjs "$@"\\n' > /usr/local/bin/x\n`;
+    expect(wrapperNodeFlags(text, '/app/injector.mjs')).toEqual(['--no-maglev', '--expose-gc']);
+    expect(() => wrapperNodeFlags(text, '/app/agent.mjs')).toThrow("no wrapper 'exec node [flags] /app/agent.mjs'");
+    const injector = fs.readFileSync(path.join(repoRoot, 'packages/injector/Dockerfile'), 'utf8');
+    expect(wrapperNodeFlags(injector, '/app/injector.mjs')).toContain('--expose-gc');
   });
 
   it('refuses a base the builder cannot provide', () => {

@@ -136,3 +136,14 @@ export function nodeMajorOf(from: string): number {
     );
   return Number(match[1]);
 }
+
+/**
+ * The node flags of a wrapper script a Dockerfile's RUN writes (`exec node <flags> <script>`): what the
+ * image runs `script` with, for the tests and benchmarks that start the bundle as the image does.
+ */
+export function wrapperNodeFlags(dockerfileText: string, script: string): string[] {
+  const escaped = script.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  const line = new RegExp(`exec node ((?:--\\S+ )*)${escaped}\\b`).exec(dockerfileText);
+  if (!line) throw new DockerfileError(`no wrapper 'exec node [flags] ${script}' in the Dockerfile`);
+  return (line[1] ?? '').split(' ').filter(Boolean);
+}
