@@ -1,6 +1,8 @@
 import type { BuildOptions, Metafile, Plugin } from 'esbuild';
 /** ESM imports of Node built-ins become require() calls, so their lazy getters stay lazy (bundle-plugins.js). */
 export declare const builtinsAsRequire: Plugin;
+/** zlib (body-parser, prom-client's Pushgateway) and assert (sonic-boom, thread-stream) required on first use, not at import (bundle-plugins.js). */
+export declare const lazyBuiltinRequire: Plugin;
 /** axios without its import-time reads of fetch, Request, Response and FormData, which load Node's undici (bundle-plugins.js). */
 export declare const axiosWithoutUndici: Plugin;
 /** axios's form-data (and mime-db) left out of the bundle: a FormData whose constructor throws (bundle-plugins.js). */
@@ -13,6 +15,8 @@ export declare const lazyNamedImports: Plugin;
 export declare const onePackageCopy: Plugin;
 /** Each package name@version a build's outputs hold from more than one installed path, read from its metafile (bundle-plugins.js). */
 export declare function duplicatePackageCopies(metafile: Metafile, cwd?: string): string[];
+/** iconv-lite with its Unicode codecs only; fails on a module that mounts body-parser's text() or urlencoded() (bundle-plugins.js). */
+export declare const iconvUnicodeOnly: Plugin;
 /** A dependency's large JSON file bundled as JSON.parse of a string, not as an object literal (bundle-plugins.js). */
 export declare const jsonAsParse: Plugin;
 /** The plugins every service bundle is built with, in order (bundle-plugins.js). */

@@ -48,6 +48,80 @@ export const builtinsAsRequire = {
   },
 };
 
+// lazyBuiltinRequires: Node built-ins a dependency requires at its top but calls only in functions a
+// service rarely or never runs, required on first use instead (measured alone on a bare node 24: zlib
+// +0.45 MiB RSS, assert +0.25). In the webhook zlib came from body-parser (it inflates a gzip, deflate,
+// br or zstd request body, which the API server never sends) and prom-client's Pushgateway (never
+// used); assert from pino's sonic-boom and thread-stream (one assertion each, in a function). Each
+// listed `require()` becomes a stand-in that requires the built-in when it is first called or a
+// property of it is read. Two edits keep the built-in unread at the top: body-parser's zstd check
+// (`'createZstdDecompress' in zlib`, once at import) moves into the switch case that uses it, and
+// prom-client's `const { gzipSync } = require('zlib')` becomes a function that requires zlib when
+// the Pushgateway gzips. A dependency whose source no longer reads as below fails the bundle.
+const lazyBuiltinRequires = [
+  {
+    importer: /[\\/]node_modules[\\/]body-parser[\\/]lib[\\/]read\.js$/,
+    binding: "const zlib = require('node:zlib')",
+  },
+  { importer: /[\\/]node_modules[\\/]sonic-boom[\\/]index\.js$/, binding: "const assert = require('assert')" },
+  { importer: /[\\/]node_modules[\\/]thread-stream[\\/]index\.js$/, binding: "const assert = require('assert')" },
+];
+const builtinRequireEdits = [
+  {
+    file: /[\\/]node_modules[\\/]body-parser[\\/]lib[\\/]read\.js$/,
+    edits: [
+      ["const hasZstandardSupport = 'createZstdDecompress' in zlib\n", ''],
+      ['      if (hasZstandardSupport) {', "      if ('createZstdDecompress' in zlib) {"],
+    ],
+  },
+  {
+    file: /[\\/]node_modules[\\/]prom-client[\\/]lib[\\/]pushgateway\.js$/,
+    edits: [
+      ["const { gzipSync } = require('zlib');", "const gzipSync = (...args) => require('zlib').gzipSync(...args);"],
+    ],
+  },
+];
+// A built-in's stand-in: callable (assert) and with the built-in's properties (zlib.createGunzip).
+const builtinOnFirstUse = (specifier) => `let loaded;
+const load = () => (loaded ??= require(${JSON.stringify(specifier)}));
+module.exports = new Proxy(function () {}, {
+  apply: (_, self, args) => Reflect.apply(load(), self, args),
+  get: (_, key) => load()[key],
+  has: (_, key) => key in load(),
+});`;
+export const lazyBuiltinRequire = {
+  name: 'lazy-builtin-require',
+  setup(build) {
+    build.onResolve({ filter: /^[a-z0-9_:/]+$/ }, async (args) => {
+      if (args.kind !== 'require-call' || !builtins.has(args.path)) return undefined;
+      const lazy = lazyBuiltinRequires.find(({ importer }) => importer.test(args.importer));
+      if (!lazy) return undefined;
+      if (!(await readFile(args.importer, 'utf8')).includes(lazy.binding))
+        throw new Error(
+          `${args.importer}: no "${lazy.binding}" to require on first use; check how this version uses ${args.path} (tools/bundle-plugins.js, lazyBuiltinRequire)`,
+        );
+      return { path: args.path, namespace: 'builtin-on-first-use' };
+    });
+    build.onLoad({ filter: /.*/, namespace: 'builtin-on-first-use' }, (args) => ({
+      contents: builtinOnFirstUse(args.path),
+      loader: 'js',
+    }));
+    for (const { file, edits } of builtinRequireEdits) {
+      build.onLoad({ filter: file }, async (args) => {
+        let source = await readFile(args.path, 'utf8');
+        for (const [from, to] of edits) {
+          if (!source.includes(from))
+            throw new Error(
+              `${args.path}: no "${from.trim()}" to change; check whether this version reads a built-in at import (tools/bundle-plugins.js, lazyBuiltinRequire)`,
+            );
+          source = source.replace(from, to);
+        }
+        return { contents: source, loader: 'js' };
+      });
+    }
+  },
+};
+
 // axiosWithoutUndici: axios, at import, reads globalThis.FormData (lib/utils.js, for isFormData) and
 // builds its fetch adapter (lib/adapters/fetch.js: `const adapter = getFetch();`, which reads fetch,
 // Request and Response). Each of those globals loads Node's own undici and the web streams: +8.2 MiB
@@ -346,16 +420,63 @@ export function duplicatePackageCopies(metafile, cwd = process.cwd()) {
   return found;
 }
 
+// iconvUnicodeOnly: iconv-lite (reached through express's body-parser and raw-body) bundled with its
+// Unicode codecs only: internal (utf-8, ucs-2/utf-16le, latin1/binary, base64, hex, cesu-8), utf-16,
+// utf-32 and utf-7. Its single- and double-byte code pages (sbcs-*, dbcs-* and their tables) were 465
+// KiB of the webhook's bundle (injector.mjs 2037 -> 1572 KiB), source V8 keeps in memory (one byte a
+// character) though no request can reach them: the webhook mounts only express.raw(), which never
+// decodes (body-parser skips the charset for it); body-parser's json() accepts only charsets starting
+// with `utf-` (415 `unsupported charset "X"` before iconv-lite is asked), all of which are kept. text() (any charset) and urlencoded()
+// (iso-8859-1) would need the tables: a module that imports express or body-parser and calls either
+// fails the bundle, and so does an iconv-lite whose encodings list no longer reads as below. A
+// charset left out answers what an unknown one always did: iconv-lite's `Encoding not recognized`,
+// body-parser's 415.
+const iconvEncodings = /[\\/]node_modules[\\/]iconv-lite[\\/]encodings[\\/]index\.js$/;
+const iconvCodePages = `  require("./utf7"),
+  require("./sbcs-codec"),
+  require("./sbcs-data"),
+  require("./sbcs-data-generated"),
+  require("./dbcs-codec"),
+  require("./dbcs-data")
+]`;
+const decodingParsers =
+  /\.\s*(?:text|urlencoded)\s*\(|import\s*\{[^}]*\b(?:text|urlencoded)\b[^}]*\}\s*from\s*['"](?:express|body-parser)['"]/;
+export const iconvUnicodeOnly = {
+  name: 'iconv-unicode-only',
+  setup(build) {
+    build.onLoad({ filter: iconvEncodings }, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      if (!source.includes(iconvCodePages))
+        throw new Error(
+          `${args.path}: no list of iconv-lite's code page modules to leave out; check which codecs this iconv-lite loads and how (tools/bundle-plugins.js, iconvUnicodeOnly)`,
+        );
+      return { contents: source.replace(iconvCodePages, '  require("./utf7")\n]'), loader: 'js' };
+    });
+    build.onResolve({ filter: /^(express|body-parser)$/ }, async (args) => {
+      // A service's own module (not a dependency's, nor esbuild's stdin).
+      if (!path.isAbsolute(args.importer) || args.importer.includes(`${path.sep}node_modules${path.sep}`))
+        return undefined;
+      if (decodingParsers.test(await readFile(args.importer, 'utf8')))
+        throw new Error(
+          `${args.importer} mounts express/body-parser's text() or urlencoded(), whose charsets need iconv-lite's code pages, which the service bundles leave out: drop iconvUnicodeOnly from tools/bundle-plugins.js's servicePlugins (the webhook grows by 465 KiB) or parse that body with json() or raw()`,
+        );
+      return undefined;
+    });
+  },
+};
+
 // The plugins every service bundle is built with (tools/bundle.js, the import-cost bench), in this order.
-// onePackageCopy comes after the plugins that answer a package import themselves (the lazy imports,
-// axios's form-data), so they still see the import as written; their own require() of the package
-// then reaches it.
+// onePackageCopy comes after the plugins that answer or check a package import themselves (the lazy
+// imports, axios's form-data, iconvUnicodeOnly's look at who imports express), so they still see the
+// import as written; their own require() of the package then reaches it.
 export const servicePlugins = [
   builtinsAsRequire,
+  lazyBuiltinRequire,
   axiosWithoutUndici,
   axiosWithoutFormData,
   lazyDefaultImports,
   lazyNamedImports,
+  iconvUnicodeOnly,
   onePackageCopy,
   jsonAsParse,
 ];
