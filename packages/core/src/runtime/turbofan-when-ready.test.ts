@@ -52,7 +52,7 @@ describe('turnOnTurbofanWhenReady', () => {
       turnOnTurbofanWhenReady({ logger: { debug() {}, warn() {} }, env: { VAULTBRIDGE_TURBOFAN_WHEN_READY: 'on' } });
       const after = spin('after');
       for (let i = 0; i < 20000; i++) total += after(500);
-      console.log('--- done', total > 0);
+      console.log(total > 0 ? '--- done true' : '--- done false');
     `;
     const run = (...flags: string[]) =>
       execFileSync(process.execPath, [...flags, '--trace-opt', '--input-type=module', '--eval', script], {
