@@ -16,6 +16,7 @@ import {
   LeaseLock,
   LOG_LEVELS,
   startServiceMemoryTrim,
+  turnOnTurbofanWhenReady,
 } from '@vaultbridge/core';
 import { addConvertCommand } from './convert/convert-command.ts';
 import { installCrds } from './install-crds.ts';
@@ -114,6 +115,13 @@ export function createOperatorProgram(io: CliIo, setExitCode: (code: number) => 
           allowedVaultAddresses: options.allowedVaultAddresses,
           serveVsoApiGroup: options.serveVsoApiGroup,
           ...(options.vsoHmacKeySecret ? { vsoHmacKeySecret: options.vsoHmacKeySecret } : {}),
+        });
+        // The image starts node without Maglev and TurboFan (Dockerfile): the first sync runs on V8's
+        // interpreter and baseline code, so the compilers' code in the node binary is not paged in during
+        // it (RSS after the first sync 114 -> 101 MiB at 1,000 objects). Maglev is turned on once it is
+        // done; TurboFan stays off (its pages would come back in the steady state for no CPU measured).
+        void operator.initialSync.then(() => {
+          if (turnOnTurbofanWhenReady({ logger, compilers: ['--maglev'] })) logger.info('first sync done; Maglev on');
         });
       };
       shutdown.onShutdown('operator', () => operator?.stop(), { order: 10 });

@@ -65,6 +65,11 @@ export interface OperatorOptions {
 export interface RunningOperator {
   /** True once both informers have listed. */
   readonly ready: () => boolean;
+  /**
+   * Resolves once every object the informers listed at start was reconciled once (every work queue
+   * drained): the first sync is done. The CLI turns V8's Maglev compiler on then (cli.ts).
+   */
+  readonly initialSync: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -288,9 +293,12 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   const unsupported = options.serveVsoApiGroup ? new UnsupportedVsoObjects(kube, api, events, logger) : undefined;
   unsupported?.start();
   logger.info({ operatorNamespace: options.operatorNamespace, group: api.group }, 'operator started');
+  // The informers' first lists have queued every object: the first sync is done once all queues drain.
+  const initialSync = Promise.all(watchList.map((w) => w.queue.idle())).then(() => undefined);
 
   return {
     ready: () => watchList.every((w) => w.informer.hasSynced) && destinations.hasSynced,
+    initialSync,
     async stop() {
       unsupported?.stop();
       await Promise.allSettled(watchList.map((w) => w.informer.stop()).concat(destinations.stop()));

@@ -6,7 +6,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { bundleCommands, freeLoopbackPort, repoRoot, sharedStack } from '@vaultbridge/testenv';
+import { bundleCommands, freeLoopbackPort, parseDockerfile, repoRoot, sharedStack } from '@vaultbridge/testenv';
 import { installCrds } from '../src/install-crds.ts';
 import { waitFor } from './support/e2e.ts';
 
@@ -16,12 +16,13 @@ const namespace = stack.uniqueName('bundle-kube');
 let bundleDir: string;
 const children: ChildProcess[] = [];
 
-async function startOperator(cwdBundle: string, args: string[], env: NodeJS.ProcessEnv) {
+async function startOperator(cwdBundle: string, args: string[], env: NodeJS.ProcessEnv, nodeFlags: string[] = []) {
   const port = await freeLoopbackPort();
   let output = '';
   const child = spawn(
     process.execPath,
     [
+      ...nodeFlags,
       path.join(cwdBundle, 'cli.mjs'),
       ...args,
       '--operator-namespace',
@@ -42,7 +43,7 @@ async function startOperator(cwdBundle: string, args: string[], env: NodeJS.Proc
     },
     60_000,
   );
-  return child;
+  return { child, output: () => output };
 }
 
 beforeAll(async () => {
@@ -86,7 +87,7 @@ test('as in a pod, cli.mjs alone (no kubeconfig, the service account) lists and 
   const account = await stack.serviceAccountRoot(namespace, 'vaultbridge-operator');
   await stack.kube.bindClusterRole(`${namespace}-operator`, 'cluster-admin', namespace, 'vaultbridge-operator');
   const { KUBECONFIG: _kubeconfig, ...parentEnv } = process.env;
-  const child = await startOperator(podDir, [], {
+  const { child } = await startOperator(podDir, [], {
     ...parentEnv,
     ...account.env,
     HOME: fs.mkdtempSync(path.join(os.tmpdir(), 'operator-home-')),
@@ -95,7 +96,26 @@ test('as in a pod, cli.mjs alone (no kubeconfig, the service account) lists and 
   child.kill('SIGTERM');
 }, 90_000);
 
+test("with the image's node flags and ENV (no Maglev, no TurboFan), it turns Maglev on once its first sync is done", async () => {
+  const image = parseDockerfile(fs.readFileSync(path.join(packageDir, 'Dockerfile'), 'utf8'));
+  const nodeFlags = (image.entrypoint ?? []).filter((arg) => arg.startsWith('--'));
+  expect(nodeFlags).toEqual(expect.arrayContaining(['--no-maglev', '--no-turbofan']));
+  expect(image.env.VAULTBRIDGE_TURBOFAN_WHEN_READY).toBe('on');
+  const { child, output } = await startOperator(
+    bundleDir,
+    ['--kubeconfig', stack.handle.kubeconfigPath, '--log-level', 'info'],
+    { ...process.env, ...image.env },
+    nodeFlags,
+  );
+  await waitFor(
+    'the first sync done and Maglev on',
+    async () => output().includes('first sync done; Maglev on'),
+    60_000,
+  );
+  child.kill('SIGTERM');
+}, 90_000);
+
 test('with --kubeconfig, cli.mjs reads it through kube-config-client.mjs and becomes ready', async () => {
-  const child = await startOperator(bundleDir, ['--kubeconfig', stack.handle.kubeconfigPath], process.env);
+  const { child } = await startOperator(bundleDir, ['--kubeconfig', stack.handle.kubeconfigPath], process.env);
   child.kill('SIGTERM');
 }, 90_000);

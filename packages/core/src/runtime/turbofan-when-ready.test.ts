@@ -34,7 +34,16 @@ describe('turnOnTurbofanWhenReady', () => {
       turnOnTurbofanWhenReady({ logger: r.logger, env: { [TURBOFAN_WHEN_READY_ENV]: 'yes' }, setFlags: r.setFlags }),
     ).toBe(true);
     expect(r.flags).toEqual(['--turbofan']);
-    expect(r.warnings).toEqual([`${TURBOFAN_WHEN_READY_ENV}="yes" is neither "on" nor "off": TurboFan is turned on`]);
+    expect(r.warnings).toEqual([`${TURBOFAN_WHEN_READY_ENV}="yes" is neither "on" nor "off": --turbofan is turned on`]);
+  });
+
+  test('compilers names the flags set instead of --turbofan', () => {
+    const r = recorder();
+    const env = { [TURBOFAN_WHEN_READY_ENV]: 'on' };
+    expect(turnOnTurbofanWhenReady({ logger: r.logger, env, setFlags: r.setFlags, compilers: ['--maglev'] })).toBe(
+      true,
+    );
+    expect(r.flags).toEqual(['--maglev']);
   });
 
   // The real V8 of a `node --no-turbofan` process, read from its --trace-opt output: a function hot before
@@ -66,4 +75,31 @@ describe('turnOnTurbofanWhenReady', () => {
     const [withTurbofanFromStart] = run('--no-maglev');
     expect(withTurbofanFromStart).toMatch(/completed optimizing .*target TURBOFAN/);
   });
+});
+
+// The operator's use: started without Maglev and TurboFan, it turns on Maglev alone. Read from the real
+// V8's --trace-opt as above: nothing optimised before the call, Maglev code after it and no TurboFan code.
+test('in node --no-maglev --no-turbofan, compilers [--maglev] turns on Maglev alone', () => {
+  const moduleUrl = pathToFileURL(path.join(import.meta.dirname, 'turbofan-when-ready.ts')).href;
+  const script = `
+    const { turnOnTurbofanWhenReady } = await import(${JSON.stringify(moduleUrl)});
+    const spin = (name) => new Function('n', 'let s = 0; for (let i = 0; i < n; i++) s += i % 7; return s; /* ' + name + ' */');
+    const before = spin('before');
+    let total = 0;
+    for (let i = 0; i < 20000; i++) total += before(500);
+    console.log('--- ready');
+    turnOnTurbofanWhenReady({ logger: { debug() {}, warn() {} }, env: { VAULTBRIDGE_TURBOFAN_WHEN_READY: 'on' }, compilers: ['--maglev'] });
+    const after = spin('after');
+    for (let i = 0; i < 20000; i++) total += after(500);
+    console.log(total > 0 ? '--- done true' : '--- done false');
+  `;
+  const [beforeReady, afterReady] = execFileSync(
+    process.execPath,
+    ['--no-maglev', '--no-turbofan', '--trace-opt', '--input-type=module', '--eval', script],
+    { encoding: 'utf8', timeout: 60_000 },
+  ).split('--- ready');
+  expect(afterReady).toContain('--- done true');
+  expect(beforeReady).not.toMatch(/target (MAGLEV|TURBOFAN)/);
+  expect(afterReady).toMatch(/completed compiling .*target MAGLEV/);
+  expect(afterReady).not.toMatch(/target TURBOFAN/);
 });

@@ -18,6 +18,11 @@ export interface TurbofanWhenReadyOptions {
   env?: NodeJS.ProcessEnv;
   /** Sets V8 flags; default v8.setFlagsFromString. */
   setFlags?: (flags: string) => void;
+  /**
+   * The compilers turned on, as V8 flags; default `--turbofan`. The operator's image starts without
+   * Maglev as well and turns on only `--maglev` once its first sync is done (operator README, memory).
+   */
+  compilers?: readonly string[];
 }
 
 /**
@@ -25,14 +30,21 @@ export interface TurbofanWhenReadyOptions {
  * empty or `off` (then node keeps the flags it was started with). Returns whether it turned it on.
  */
 export function turnOnTurbofanWhenReady(options: TurbofanWhenReadyOptions): boolean {
-  const { logger, env = process.env, setFlags = (flags) => v8.setFlagsFromString(flags) } = options;
+  const {
+    logger,
+    env = process.env,
+    setFlags = (flags) => v8.setFlagsFromString(flags),
+    compilers = ['--turbofan'],
+  } = options;
   const setting = env[TURBOFAN_WHEN_READY_ENV];
   if (setting === undefined || setting === '' || setting === 'off') return false;
   // Read once the service already runs: a typo must not leave it without its optimising compiler for
   // good (the image starts node without it), so it is said and TurboFan turned on.
   if (setting !== 'on')
-    logger.warn(`${TURBOFAN_WHEN_READY_ENV}="${setting}" is neither "on" nor "off": TurboFan is turned on`);
-  setFlags('--turbofan');
-  logger.debug('optimising compiler (TurboFan) on: the service started without it');
+    logger.warn(
+      `${TURBOFAN_WHEN_READY_ENV}="${setting}" is neither "on" nor "off": ${compilers.join(' ')} is turned on`,
+    );
+  for (const flag of compilers) setFlags(flag);
+  logger.debug({ compilers }, 'optimising compilers on: the service started without them');
   return true;
 }

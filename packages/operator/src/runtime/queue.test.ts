@@ -129,3 +129,30 @@ test('remove drops a pending key', async () => {
   expect(calls).toEqual([]);
   await queue.stop();
 });
+
+test('idle resolves once every added key ran, a re-add included, and not for delayed adds', async () => {
+  const { calls, handler } = recorder();
+  const queue = new WorkQueue({ handler, concurrency: 2 });
+  await queue.idle();
+  for (const key of ['a', 'b', 'c']) queue.add(key);
+  queue.addAfter('later', 60_000);
+  let idle = false;
+  const waited = queue.idle().then(() => (idle = true));
+  await tick(1);
+  // 'a' runs: an add while it runs makes it run again before the queue counts as idle.
+  queue.add('a');
+  expect(idle).toBe(false);
+  await waited;
+  expect([...calls].sort()).toEqual(['a', 'a', 'b', 'c']);
+  expect(queue.length).toBe(0);
+  await queue.stop();
+});
+
+test('idle resolves when the queue stops with work left', async () => {
+  const { handler } = recorder();
+  const queue = new WorkQueue({ handler, concurrency: 1 });
+  for (const key of ['a', 'b', 'c']) queue.add(key);
+  const waited = queue.idle();
+  await queue.stop();
+  await expect(waited).resolves.toBeUndefined();
+});

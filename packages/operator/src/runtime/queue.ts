@@ -31,6 +31,7 @@ export class WorkQueue {
   private readonly timers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
   private readonly failures = new Map<string, number>();
   private readonly inFlight = new Set<Promise<void>>();
+  private idleWaiters: (() => void)[] = [];
   private stopped = false;
 
   constructor(options: WorkQueueOptions) {
@@ -47,6 +48,15 @@ export class WorkQueue {
   /** Keys waiting or running. */
   get length(): number {
     return this.waiting.size + this.running.size;
+  }
+
+  /**
+   * Resolves once no key waits or runs (keys with a delayed add pending do not count): at start, once
+   * every object the informer listed was reconciled once. Resolves at once on an idle or stopped queue.
+   */
+  idle(): Promise<void> {
+    if (this.length === 0 || this.stopped) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   add(key: string): void {
@@ -114,7 +124,14 @@ export class WorkQueue {
     this.timers.clear();
     this.ready.length = 0;
     this.waiting.clear();
+    this.wakeIdle();
     await Promise.allSettled([...this.inFlight]);
+  }
+
+  private wakeIdle(): void {
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   private clearTimer(key: string): void {
@@ -135,6 +152,7 @@ export class WorkQueue {
         this.running.delete(key);
         if (this.dirty.delete(key)) this.add(key);
         this.pump();
+        if (this.length === 0) this.wakeIdle();
       });
       this.inFlight.add(work);
     }
