@@ -6,6 +6,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { duplicatePackageCopies, serviceBuildOptions } from './bundle-plugins.js';
+import { writeCaDirectory } from './ca-directory.js';
 
 // --lazy <package> (repeatable): the package may be in the bundle only behind a lazy import, never
 // evaluated at start (the webhook must not load @kubernetes/client-node in a pod; core's KubeHttp imports
@@ -151,3 +152,7 @@ for (const file of Object.keys(result.metafile.outputs)) {
   if (file.endsWith('.mjs'))
     console.log(`${path.relative(process.cwd(), file)}  ${((await asciiOnly(file)) / 1024).toFixed(0)} KiB`);
 }
+// The images' trust store beside the bundles (tools/ca-directory.js): Node's bundled roots as a hashed
+// directory, which the Dockerfiles COPY to /app/ca-certificates and point SSL_CERT_DIR at.
+const caDir = path.join(outdir, 'ca-certificates');
+console.log(`${path.relative(process.cwd(), caDir)}/  ${writeCaDirectory(caDir)} roots of Node ${process.version}`);

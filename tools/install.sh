@@ -2,7 +2,7 @@
 # Builds the real servers the test stack runs (etcd, kube-apiserver, a Vault-API server, helm) and
 # csi-driver-client (a provider client that dials as the Secrets Store CSI Driver does) from their Go
 # modules into .cache/bin/<name>-<version>, compiles the static vaultbridge-exec (gcc), and installs
-# PostgreSQL from Debian when absent.
+# PostgreSQL and the openssl command (for the tests) from Debian when absent.
 # `tools/install.sh cluster` (opt-in) adds what the one-node cluster tier needs: containerd, runc, CNI
 # plugins and iptables from Debian; kubelet, kube-scheduler, kube-controller-manager, kube-proxy and
 # kubectl; CoreDNS; the Secrets Store CSI Driver and our plugin registrar; a static pause binary.
@@ -286,13 +286,30 @@ install_postgres() {
   log "postgresql: installed in $((SECONDS - started))s"
 }
 
+# The openssl command line from Debian, for the tests only: packages/testenv/test/ca-directory.test.ts
+# checks the images' CA directory (tools/ca-directory.js) against `openssl x509 -subject_hash` and
+# `openssl verify -CApath`. The bundle step itself computes the hashes and needs no OpenSSL command.
+install_openssl() {
+  if command -v openssl >/dev/null; then
+    log "openssl: present ($(openssl version))"
+    return 0
+  fi
+  local sudo=""
+  [ "$(id -u)" = 0 ] || sudo=sudo
+  log "openssl: installing Debian's openssl …"
+  if ! { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends openssl >/dev/null; }; then
+    log "FAILED: apt-get install openssl. Install Debian's openssl package by hand."
+    exit 1
+  fi
+}
+
 if ! command -v go >/dev/null; then
   export PATH="/usr/local/go/bin:$PATH"
 fi
 command -v go >/dev/null || { log "FAILED: go not found (expected at /usr/local/go/bin)"; exit 1; }
 
 components=("$@")
-[ ${#components[@]} -gt 0 ] || components=(postgres etcd kube-apiserver vault helm csi-driver-client gotemplate-ref consul-template vaultbridge-exec)
+[ ${#components[@]} -gt 0 ] || components=(postgres etcd kube-apiserver vault helm csi-driver-client gotemplate-ref consul-template vaultbridge-exec openssl)
 # With `cluster` asked for too, the API server is built in the cluster's one kube build.
 with_cluster=false
 for c in "${components[@]}"; do [ "$c" != cluster ] || with_cluster=true; done
@@ -307,6 +324,7 @@ for c in "${components[@]}"; do
     gotemplate-ref) build_gotemplate_ref ;;
     consul-template) build_consul_template ;;
     vaultbridge-exec) build_exec_wrapper ;;
+    openssl) install_openssl ;;
     cluster) install_cluster ;;
     node-packages) install_node_packages ;;
     kube-node) build_kube kube-apiserver kubelet kube-scheduler kube-controller-manager kube-proxy kubectl ;;
@@ -314,6 +332,6 @@ for c in "${components[@]}"; do
     envprint) build_envprint ;;
     coredns) build_coredns ;;
     csi-driver) build_csi_driver ;;
-    *) log "unknown component '$c' (known: postgres etcd kube-apiserver vault helm csi-driver-client gotemplate-ref consul-template vaultbridge-exec; cluster = node-packages kube-node pause envprint coredns csi-driver)"; exit 2 ;;
+    *) log "unknown component '$c' (known: postgres etcd kube-apiserver vault helm csi-driver-client gotemplate-ref consul-template vaultbridge-exec openssl; cluster = node-packages kube-node pause envprint coredns csi-driver)"; exit 2 ;;
   esac
 done

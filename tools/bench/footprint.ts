@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { repoRoot } from '@vaultbridge/testenv';
+import { parseDockerfile, repoRoot, type ImageRecipe } from '@vaultbridge/testenv';
 import YAML from 'yaml';
 
 export interface FootprintRow {
@@ -25,17 +25,40 @@ export function shippedNodeFlags(dockerfile: string): string[] {
 }
 
 /**
- * The environment a Dockerfile's `ENV KEY=value` lines give every process of the image (the malloc
- * tuning the services ship with), to start the bundles the way the image does. BENCH_NO_IMAGE_ENV=1
- * leaves it out, to measure what it changes.
+ * The environment a Dockerfile's `ENV` lines give every process of the image (the malloc tuning and the
+ * trust store the services ship with), to start the bundles the way the image does. A value that is a
+ * path the Dockerfile COPYs into the image (SSL_CERT_DIR=/app/ca-certificates) becomes the path of what it
+ * copies on this machine (the package's dist/bundle/ca-certificates), which must exist: the bundle step
+ * writes it. BENCH_NO_IMAGE_ENV=1 leaves the environment out, to measure what it changes.
  */
 export function shippedEnv(dockerfile: string): Record<string, string> {
   if (process.env.BENCH_NO_IMAGE_ENV === '1') return {};
+  const recipe = parseDockerfile(fs.readFileSync(dockerfile, 'utf8'));
+  const contextDir = path.dirname(dockerfile);
   const env: Record<string, string> = {};
-  for (const match of fs.readFileSync(dockerfile, 'utf8').matchAll(/^ENV\s+([A-Za-z_][A-Za-z0-9_]*)=(\S+)\s*$/gm)) {
-    env[match[1] as string] = match[2] as string;
-  }
+  for (const [key, value] of Object.entries(recipe.env)) env[key] = hostPath(recipe, contextDir, value) ?? value;
   return env;
+}
+
+/** Where on this machine an image path a one-source COPY put there comes from, or undefined when none did. */
+function hostPath(recipe: ImageRecipe, contextDir: string, imagePath: string): string | undefined {
+  for (const step of recipe.steps) {
+    if (step.kind !== 'copy' || step.sources.length !== 1) continue;
+    const source = path.join(contextDir, step.sources[0]!);
+    // As the image builder copies (a directory's contents to the destination; a file into it when it ends in /).
+    const copied =
+      step.destination.endsWith('/') && !(fs.existsSync(source) && fs.statSync(source).isDirectory())
+        ? path.posix.join(step.destination, path.basename(source))
+        : step.destination.replace(/\/$/, '');
+    if (imagePath !== copied && !imagePath.startsWith(`${copied}/`)) continue;
+    const onHost = path.join(source, imagePath.slice(copied.length));
+    if (!fs.existsSync(onHost))
+      throw new Error(
+        `${imagePath} (the image's COPY of ${step.sources[0]!}): ${onHost} does not exist; run the package's bundle step`,
+      );
+    return onHost;
+  }
+  return undefined;
 }
 
 /** `128Mi` / `1Gi` / `200M` / bytes → bytes, as Kubernetes quantities read. */

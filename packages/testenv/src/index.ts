@@ -68,4 +68,4 @@ export {
 } from './vso-manifests.ts';
 export { untilEventArrives, type UntilEventArrivesOptions } from './kv-events.ts';
 export { bundleCommands, commonJsWrappersOf, eagerWrapperCalls, moduleLogHook } from './bundle-checks.ts';
-export { parseDockerfile, wrapperNodeFlags, type ImageRecipe } from './cluster/dockerfile.ts';
+export { parseDockerfile, wrapperNodeFlags, type BuildStep, type ImageRecipe } from './cluster/dockerfile.ts';

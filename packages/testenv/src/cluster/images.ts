@@ -408,6 +408,8 @@ function stagedFresh(pkg: ServicePackage, bundleDir: string): boolean {
 function bundlesFresh(pkg: ServicePackage): boolean {
   const bundleDir = path.join(repoRoot, 'packages', pkg, 'dist/bundle');
   if (!fs.existsSync(bundleDir) || !stagedFresh(pkg, bundleDir)) return false;
+  // The images' CA directory (tools/ca-directory.js), which the bundle step writes beside the bundles.
+  if (!fs.existsSync(path.join(bundleDir, 'ca-certificates'))) return false;
   const bundles = fs
     .readdirSync(bundleDir)
     .filter((f) => f.endsWith('.mjs'))
@@ -420,6 +422,7 @@ function bundlesFresh(pkg: ServicePackage): boolean {
     fs.statSync(path.join(repoRoot, 'package-lock.json')).mtimeMs,
     fs.statSync(path.join(repoRoot, 'tools/bundle.js')).mtimeMs,
     fs.statSync(path.join(repoRoot, 'tools/bundle-plugins.js')).mtimeMs,
+    fs.statSync(path.join(repoRoot, 'tools/ca-directory.js')).mtimeMs,
   );
   return Math.min(...bundles) > inputs;
 }

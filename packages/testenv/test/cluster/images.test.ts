@@ -67,6 +67,8 @@ describe.each(servicePackages)('the %s image', (pkg) => {
       ports: recipe.exposedPorts,
     });
     expect(config.Env).toContain(`NODE_VERSION=${nodeBinary().version}`);
+    // The Dockerfile's ENV (the malloc tuning, the trust store's SSL_CERT_DIR and SSL_CERT_FILE) as written.
+    for (const [name, value] of Object.entries(recipe.env)) expect(config.Env).toContain(`${name}=${value}`);
   });
 
   it("carries each file the Dockerfile's COPY names, byte for byte, in its own layer", () => {
