@@ -22,7 +22,9 @@ const builtins = new Set(
 // module when a property is first read. Loading it costs +2.3 MiB RSS on a bare node (agent, alternating
 // runs: init peak 68.6-68.7 -> 67.8-67.9 MiB, sidecar 67.4-67.6 -> 65.8-67.0); gRPC's require('http2') in the CSI provider is not an ESM import and is untouched.
 // A named or namespace import of it fails the bundle (no such export) rather than reading undefined.
-const lazyBuiltins = new Set(['http2', 'node:http2']);
+// zlib likewise: axios's http adapter is its only ESM importer, and it decompresses only a compressed
+// response (lazyBuiltinRequire below edits its reads at import).
+const lazyBuiltins = new Set(['http2', 'node:http2', 'zlib', 'node:zlib']);
 
 // A module whose default export requires `specifier` when a property is first read (or `in` is asked):
 // what the lazy built-ins and lazyDefaultImports (below) both bundle in place of the import.
@@ -67,8 +69,66 @@ const lazyBuiltinRequires = [
   },
   { importer: /[\\/]node_modules[\\/]sonic-boom[\\/]index\.js$/, binding: "const assert = require('assert')" },
   { importer: /[\\/]node_modules[\\/]thread-stream[\\/]index\.js$/, binding: "const assert = require('assert')" },
+  // The Vault client's axios: follow-redirects and https-proxy-agent assert in functions
+  // (follow-redirects's one top-level call is edited below); ws (Vault's event stream) compresses only
+  // with permessage-deflate; gRPC (the CSI provider's server) decompresses only a message whose call
+  // compressed it and resolves DNS only for a channel to a DNS name, which a server on a unix socket never
+  // makes.
+  { importer: /[\\/]node_modules[\\/]follow-redirects[\\/]index\.js$/, binding: 'var assert = require("assert");' },
+  {
+    importer: /[\\/]node_modules[\\/]ws[\\/]lib[\\/]permessage-deflate\.js$/,
+    binding: "const zlib = require('zlib');",
+  },
+  {
+    importer: /[\\/]node_modules[\\/]@grpc[\\/]grpc-js[\\/]build[\\/]src[\\/]compression-filter\.js$/,
+    binding: 'const zlib = require("zlib");',
+  },
+  {
+    importer: /[\\/]node_modules[\\/]https-proxy-agent[\\/]dist[\\/]agent\.js$/,
+    binding: 'const assert_1 = __importDefault(require("assert"));',
+  },
+  {
+    importer: /[\\/]node_modules[\\/]@grpc[\\/]grpc-js[\\/]build[\\/]src[\\/]server-interceptors\.js$/,
+    binding: 'const zlib = require("zlib");',
+  },
+  {
+    importer: /[\\/]node_modules[\\/]@grpc[\\/]grpc-js[\\/]build[\\/]src[\\/]resolver-dns\.js$/,
+    binding: 'const dns_1 = require("dns");',
+  },
 ];
 const builtinRequireEdits = [
+  {
+    // Its feature test `assert(new URL(""))` runs at import; `new URL("")` throws the same error
+    // (ERR_INVALID_URL) before assert would be called, so the test keeps its answer without assert.
+    file: /[\\/]node_modules[\\/]follow-redirects[\\/]index\.js$/,
+    edits: [['  assert(new URL(""));\n', '  new URL("");\n']],
+  },
+  {
+    // axios's http adapter imports zlib (by default import, bundled as a stand-in: lazyBuiltins above) and
+    // at import reads its flush constants and whether brotli and zstd decoders exist. The constants are
+    // read when a response is decompressed instead (getters), and the decoders' presence from
+    // process.versions, which names brotli and zstd exactly when Node is built with them (the test
+    // checks that against zlib in the running Node).
+    file: /[\\/]node_modules[\\/]axios[\\/]lib[\\/]adapters[\\/]http\.js$/,
+    edits: [
+      ...[
+        ['zlibOptions', 'Z_SYNC_FLUSH'],
+        ['brotliOptions', 'BROTLI_OPERATION_FLUSH'],
+        ['zstdOptions', 'ZSTD_e_flush'],
+      ].map(([name, constant]) => [
+        `const ${name} = {\n  flush: zlib.constants.${constant},\n  finishFlush: zlib.constants.${constant},\n};`,
+        `const ${name} = {\n  get flush() { return zlib.constants.${constant}; },\n  get finishFlush() { return zlib.constants.${constant}; },\n};`,
+      ]),
+      [
+        'const isBrotliSupported = utils.isFunction(zlib.createBrotliDecompress);',
+        "const isBrotliSupported = typeof process.versions.brotli === 'string';",
+      ],
+      [
+        'const isZstdSupported = utils.isFunction(zlib.createZstdDecompress);',
+        "const isZstdSupported = typeof process.versions.zstd === 'string';",
+      ],
+    ],
+  },
   {
     file: /[\\/]node_modules[\\/]body-parser[\\/]lib[\\/]read\.js$/,
     edits: [
@@ -88,7 +148,8 @@ const builtinOnFirstUse = (specifier) => `let loaded;
 const load = () => (loaded ??= require(${JSON.stringify(specifier)}));
 module.exports = new Proxy(function () {}, {
   apply: (_, self, args) => Reflect.apply(load(), self, args),
-  get: (_, key) => load()[key],
+  // TypeScript's __importDefault asks at the importer's top whether this is an ES module; no built-in is.
+  get: (_, key) => (key === '__esModule' ? undefined : load()[key]),
   has: (_, key) => key in load(),
 });`;
 export const lazyBuiltinRequire = {

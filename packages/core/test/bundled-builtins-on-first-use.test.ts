@@ -1,7 +1,9 @@
 // Node built-ins that core's dependencies require at their top but call only later, as the service
-// bundles carry them (tools/bundle-plugins.js, lazyBuiltinRequire): prom-client's Pushgateway (zlib)
-// and pino's sonic-boom (assert) load nothing when the bundle is imported, and work when used: a gzip
-// push arrives gzipped with the registry's metrics, and a pino destination closes (its assertion runs).
+// bundles carry them (tools/bundle-plugins.js, lazyBuiltinRequire): prom-client's Pushgateway (zlib),
+// pino's sonic-boom (assert) and axios's http adapter with follow-redirects and https-proxy-agent (zlib,
+// assert) load nothing when the bundle is imported, and work when used: a gzip push arrives gzipped with
+// the registry's metrics, a pino destination closes (its assertion runs), and axios decodes gzip, br and
+// zstd responses and asks for the encodings unbundled axios asks for.
 // Each run is a process of its own, with a module hook that logs the built-ins it loads.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -11,7 +13,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { gunzipSync } from 'node:zlib';
+import zlib, { gunzipSync } from 'node:zlib';
+import axios from 'axios';
 import { build } from 'esbuild';
 import { moduleLogHook } from '@vaultbridge/testenv';
 import { serviceBuildOptions } from '../../../tools/bundle-plugins.js';
@@ -27,7 +30,7 @@ beforeAll(async () => {
     ...serviceBuildOptions,
     stdin: {
       contents:
-        "export { Counter, Pushgateway, Registry } from 'prom-client';\nexport { default as pino } from 'pino';",
+        "export { Counter, Pushgateway, Registry } from 'prom-client';\nexport { default as pino } from 'pino';\nexport { default as axios } from 'axios';",
       resolveDir: packageDir,
       loader: 'js',
     },
@@ -119,4 +122,43 @@ await new Promise((resolve, reject) => {
   expect(run.atImport).toEqual([]);
   expect(run.afterUse).toEqual(['node:assert']);
   expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toMatchObject({ answer: 42, msg: 'bundled' });
+}, 60_000);
+
+test("axios loads zlib to decode a gzip, br or zstd response, not at import, and asks for unbundled axios's encodings", async () => {
+  // The bundle's edit reads brotli's and zstd's presence from process.versions instead of zlib.
+  expect(typeof process.versions.brotli === 'string').toBe(typeof zlib.createBrotliDecompress === 'function');
+  expect(typeof process.versions.zstd === 'string').toBe(typeof zlib.createZstdDecompress === 'function');
+  const encoders: Record<string, (data: Buffer) => Buffer> = {
+    gzip: (data) => zlib.gzipSync(data),
+    br: (data) => zlib.brotliCompressSync(data),
+    zstd: (data) => zlib.zstdCompressSync(data),
+  };
+  const asked: string[] = [];
+  const server = http.createServer((request, response) => {
+    asked.push(String(request.headers['accept-encoding']));
+    const encoding = (request.url ?? '/').slice(1);
+    const encode = encoders[encoding];
+    const body = Buffer.from(JSON.stringify({ encoding, value: 'decoded' }));
+    if (!encode) return void response.writeHead(404).end();
+    response.writeHead(200, { 'content-type': 'application/json', 'content-encoding': encoding }).end(encode(body));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const run = await runBundled(
+      'axios-decompress',
+      `const decoded = [];
+for (const encoding of ['gzip', 'br', 'zstd']) decoded.push((await bundled.axios.get(${JSON.stringify(url)} + '/' + encoding)).data);
+process.stdout.write(JSON.stringify(decoded));`,
+    );
+    expect(run.atImport).toEqual([]);
+    // follow-redirects asserts on every request it makes; zlib comes with the first compressed answer.
+    expect(run.afterUse.sort()).toEqual(['node:assert', 'node:zlib']);
+    expect(JSON.parse(run.output)).toEqual(['gzip', 'br', 'zstd'].map((encoding) => ({ encoding, value: 'decoded' })));
+    const bundledAsked = asked.splice(0);
+    await axios.get(`${url}/gzip`);
+    expect(bundledAsked).toEqual(Array.from({ length: 3 }, () => asked[0]));
+  } finally {
+    server.close();
+  }
 }, 60_000);
