@@ -118,8 +118,8 @@ export function createOperatorProgram(io: CliIo, setExitCode: (code: number) => 
         });
         // The image starts node without Maglev and TurboFan (Dockerfile): the first sync runs on V8's
         // interpreter and baseline code, so the compilers' code in the node binary is not paged in during
-        // it (RSS after the first sync 114 -> 101 MiB at 1,000 objects). Maglev is turned on once it is
-        // done; TurboFan stays off (its pages would come back in the steady state for no CPU measured).
+        // it (RSS after the first sync 113-116 -> 102-103 MiB at 1,000 objects). Maglev is turned on once
+        // it is done; TurboFan stays off (its pages came back by the rotation, for no CPU measured).
         void operator.initialSync.then(() => {
           if (turnOnTurbofanWhenReady({ logger, compilers: ['--maglev'] })) logger.info('first sync done; Maglev on');
         });
