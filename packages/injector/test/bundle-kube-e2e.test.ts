@@ -9,7 +9,6 @@ import fs from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
 import { TURBOFAN_WHEN_READY_ENV } from '@vaultbridge/core';
@@ -23,7 +22,7 @@ import {
   wrapperNodeFlags,
 } from '@vaultbridge/testenv';
 import { pod } from './support/pods.ts';
-import { postReview, servingCertificateFiles } from './support/webhook.ts';
+import { podCreateReview, postReview, servingCertificateFiles, untilWebhookReady } from './support/webhook.ts';
 import { inClusterWebhookAccess, type InClusterWebhookAccess } from './support/in-cluster.ts';
 
 const stack = sharedStack();
@@ -57,20 +56,6 @@ async function createWebhookConfiguration(name: string): Promise<void> {
   webhookConfigs.push(name);
 }
 
-function readyStatus(port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const request = https.get(
-      { host: '127.0.0.1', port, path: '/health/ready', rejectUnauthorized: false, timeout: 2_000 },
-      (response) => {
-        response.resume();
-        resolve(response.statusCode ?? 0);
-      },
-    );
-    request.on('timeout', () => request.destroy(new Error('GET /health/ready timed out')));
-    request.on('error', reject);
-  });
-}
-
 /**
  * `<dir>/injector.mjs serve --tls-auto <name>` in `env` (no KUBECONFIG unless given, a HOME without
  * ~/.kube/config), until /health/ready answers 2xx (the CA is in the webhook configuration). Returns
@@ -80,7 +65,6 @@ async function serveUntilReady(dir: string, name: string, env: NodeJS.ProcessEnv
   const port = await freeLoopbackPort();
   const log = path.join(work, `${name}-modules.log`);
   const { KUBECONFIG: _kubeconfig, ...parentEnv } = process.env;
-  let output = '';
   const child = spawn(
     process.execPath,
     [
@@ -107,16 +91,7 @@ async function serveUntilReady(dir: string, name: string, env: NodeJS.ProcessEnv
     },
   );
   children.push(child);
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`the bundled injector exited (${child.exitCode}): ${output}`);
-    const status = await readyStatus(port).catch(() => 0);
-    if (status >= 200 && status < 300) break;
-    if (Date.now() > deadline) throw new Error(`the bundled injector was not ready within 60 s: ${output}`);
-    await sleep(200);
-  }
+  await untilWebhookReady(child, port, 'the bundled injector');
   const loaded = fs.readFileSync(log, 'utf8').split('\n').filter(Boolean);
   child.kill('SIGTERM');
   return loaded;
@@ -187,7 +162,6 @@ test('as the image starts it, TurboFan optimises nothing until the webhook liste
   const certificates = await servingCertificateFiles(`${namespace}-trace`, '127.0.0.1');
   const port = await freeLoopbackPort();
   const { KUBECONFIG: _kubeconfig, ...parentEnv } = process.env;
-  let output = '';
   const child = spawn(
     process.execPath,
     [
@@ -209,38 +183,18 @@ test('as the image starts it, TurboFan optimises nothing until the webhook liste
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...parentEnv, ...imageEnv, HOME: work } },
   );
   children.push(child);
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`the bundled injector exited (${child.exitCode}): ${output}`);
-    const status = await readyStatus(port).catch(() => 0);
-    if (status >= 200 && status < 300) break;
-    if (Date.now() > deadline) throw new Error(`the bundled injector was not ready within 60 s: ${output}`);
-    await sleep(200);
-  }
-  const untilReady = output;
+  const { output } = await untilWebhookReady(child, port, 'the bundled injector');
+  const untilReady = output();
   expect(untilReady).not.toMatch(/target TURBOFAN/);
 
   const agent = new https.Agent({ keepAlive: true, ca: certificates.caPem });
-  const review = JSON.stringify({
-    apiVersion: 'admission.k8s.io/v1',
-    kind: 'AdmissionReview',
-    request: {
-      uid: '00000000-0000-0000-0000-000000000001',
-      kind: { group: '', version: 'v1', kind: 'Pod' },
-      resource: { group: '', version: 'v1', resource: 'pods' },
-      namespace: 'app',
-      operation: 'CREATE',
-      object: pod({ 'agent-inject-secret-db': 'database/creds/web' }),
-    },
-  });
+  const review = podCreateReview(pod({ 'agent-inject-secret-db': 'database/creds/web' }));
   try {
-    for (let round = 0; round < 3_000 && !/completed optimizing .*target TURBOFAN/.test(output); round++)
+    for (let round = 0; round < 3_000 && !/completed optimizing .*target TURBOFAN/.test(output()); round++)
       expect(await postReview(port, review, { agent })).toBe(200);
   } finally {
     agent.destroy();
   }
-  expect(output.slice(untilReady.length)).toMatch(/completed optimizing .*target TURBOFAN/);
+  expect(output().slice(untilReady.length)).toMatch(/completed optimizing .*target TURBOFAN/);
   child.kill('SIGTERM');
 }, 120_000);

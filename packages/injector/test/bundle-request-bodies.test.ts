@@ -12,14 +12,13 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { brotliCompressSync, deflateSync, gzipSync, zstdCompressSync } from 'node:zlib';
 import { build } from 'esbuild';
 import express from 'express';
 import { bundleCommands, freeLoopbackPort, moduleLogHook, repoRoot } from '@vaultbridge/testenv';
 import { serviceBuildOptions } from '../../../tools/bundle-plugins.js';
-import { servingCertificateFiles, type ServingCertificateFiles } from './support/webhook.ts';
+import { servingCertificateFiles, untilWebhookReady, type ServingCertificateFiles } from './support/webhook.ts';
 
 const packageDir = path.join(repoRoot, 'packages/injector');
 let work: string;
@@ -69,7 +68,6 @@ function post(port: number, body: Buffer, headers: Record<string, string>): Prom
 /** `node [flags] <script> serve` on a free port with the test's certificate files, once /health/ready answers 2xx. */
 async function serve(flags: string[], script: string): Promise<number> {
   const port = await freeLoopbackPort();
-  let output = '';
   const child = spawn(
     process.execPath,
     [
@@ -92,23 +90,8 @@ async function serve(flags: string[], script: string): Promise<number> {
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOME: work } },
   );
   children.push(child);
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${script} exited (${child.exitCode}): ${output}`);
-    const ready = await new Promise<boolean>((resolve) => {
-      https
-        .get({ host: '127.0.0.1', port, path: '/health/ready', ca: certificate.caPem, timeout: 2_000 }, (response) => {
-          response.resume();
-          resolve((response.statusCode ?? 0) >= 200 && (response.statusCode ?? 0) < 300);
-        })
-        .on('error', () => resolve(false));
-    });
-    if (ready) return port;
-    if (Date.now() > deadline) throw new Error(`${script} was not ready within 60 s: ${output}`);
-    await sleep(200);
-  }
+  await untilWebhookReady(child, port, script);
+  return port;
 }
 
 const review = JSON.stringify({

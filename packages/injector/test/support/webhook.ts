@@ -1,9 +1,11 @@
 // What the webhook server tests share: a serving certificate as the files -tls-cert-file and -tls-key-file
 // read, and an AdmissionReview POSTed to /mutate over HTTPS as the API server sends it.
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createCertificateAuthority, issueCertificate } from '@vaultbridge/testenv';
 
 export interface ServingCertificateFiles {
@@ -52,5 +54,58 @@ export function postReview(
     );
     request.on('error', reject);
     request.end(body);
+  });
+}
+
+/**
+ * Collects a spawned webhook's stdout and stderr and resolves once its /health/ready answers 2xx over
+ * HTTPS (its own certificate is not checked: readiness, not trust, is the question); fails with what
+ * it printed if it exits first or is not ready within `timeoutMs`. `output()` reads what it printed.
+ */
+export async function untilWebhookReady(
+  child: ChildProcess,
+  port: number,
+  label: string,
+  timeoutMs = 60_000,
+): Promise<{ output: () => string }> {
+  let printed = '';
+  child.stdout?.on('data', (chunk: Buffer) => (printed += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (printed += chunk.toString()));
+  const readyStatus = () =>
+    new Promise<number>((resolve) => {
+      https
+        .get({ host: '127.0.0.1', port, path: '/health/ready', rejectUnauthorized: false, timeout: 2_000 }, (r) => {
+          r.resume();
+          resolve(r.statusCode ?? 0);
+        })
+        .on('timeout', function (this: { destroy(): void }) {
+          this.destroy();
+        })
+        .on('error', () => resolve(0));
+    });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${label} exited (${child.exitCode}): ${printed}`);
+    const status = await readyStatus();
+    if (status >= 200 && status < 300) return { output: () => printed };
+    if (Date.now() > deadline) throw new Error(`${label} was not ready within ${timeoutMs / 1000} s: ${printed}`);
+    await sleep(200);
+  }
+}
+
+/** A Pod CREATE AdmissionReview as the API server sends it, as JSON. */
+export function podCreateReview(object: object, uid = '00000000-0000-0000-0000-000000000001'): string {
+  const metadata = (object as { metadata?: { namespace?: string } }).metadata;
+  return JSON.stringify({
+    apiVersion: 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    request: {
+      uid,
+      kind: { group: '', version: 'v1', kind: 'Pod' },
+      resource: { group: '', version: 'v1', resource: 'pods' },
+      namespace: metadata?.namespace ?? 'default',
+      operation: 'CREATE',
+      object,
+    },
   });
 }
