@@ -68,6 +68,41 @@ export async function installChart(env: ClusterStack, extraSets: string[] = []):
     ...extraSets.flatMap((s) => ['--set', s]),
   );
   await waitForPodsReady(env, chartNamespace, `app.kubernetes.io/instance=${release}`);
+  if (!extraSets.includes('injector.enabled=false')) await untilInjectorMutates(env);
+}
+
+/**
+ * Ready pods are not yet a webhook the API server reaches: its Service's endpoints and the node's proxy
+ * rules follow readiness, and a pod created in between is admitted without its agent (failurePolicy
+ * Ignore), which once failed the first file of a run. A server-side dry run of an annotated pod shows
+ * when the webhook answers. Set-up, not a check: if it never shows within a minute, the run goes on
+ * and the tests that need injection say so themselves.
+ */
+async function untilInjectorMutates(env: ClusterStack): Promise<void> {
+  try {
+    await waitFor(
+      env,
+      chartNamespace,
+      'the injector mutating a dry-run pod',
+      async () => {
+        const pod = await env.stack.kube.core.createNamespacedPod({
+          namespace: 'default',
+          dryRun: 'All',
+          body: {
+            metadata: {
+              generateName: 'injector-probe-',
+              annotations: { 'vault.hashicorp.com/agent-inject': 'true', 'vault.hashicorp.com/role': 'probe' },
+            },
+            spec: { containers: [{ name: 'probe', image: 'probe' }] },
+          },
+        });
+        return pod.metadata?.annotations?.['vault.hashicorp.com/agent-inject-status'] === 'injected' ? true : undefined;
+      },
+      60_000,
+    );
+  } catch (error) {
+    console.warn(`installChart: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 function podState(pod: k8s.V1Pod): string {
