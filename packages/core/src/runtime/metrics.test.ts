@@ -1,4 +1,5 @@
-import { MetricsError, createMetricsRegistry } from './metrics.ts';
+import { Registry } from 'prom-client';
+import { MetricsError, countIdleMemoryTrims, createMetricsRegistry } from './metrics.ts';
 
 describe('MetricsRegistry', () => {
   test('metrics are bound to their own registry only', async () => {
@@ -35,5 +36,25 @@ describe('MetricsRegistry', () => {
     const metrics = createMetricsRegistry({ defaultMetrics: { prefix: 'vb_' } });
     expect(await metrics.text()).toContain('vb_process_cpu_user_seconds_total');
     expect(await createMetricsRegistry().text()).not.toContain('process_cpu_user_seconds_total');
+  });
+
+  test('counts idle memory trims and the bytes they gave back, never negative', async () => {
+    const metrics = createMetricsRegistry();
+    const onTrim = countIdleMemoryTrims(metrics.registry);
+    onTrim({ rssBeforeBytes: 10_000, rssAfterBytes: 4_000 });
+    onTrim({ rssBeforeBytes: 4_000, rssAfterBytes: 5_000 });
+    const text = await metrics.text();
+    expect(text).toContain('vaultbridge_idle_memory_trims_total 2');
+    expect(text).toContain('vaultbridge_idle_memory_trim_released_bytes_total 6000');
+  });
+
+  test('the trim counters refuse a registry that has them, with MetricsError, and add nothing', () => {
+    const registry = new Registry();
+    countIdleMemoryTrims(registry);
+    expect(() => countIdleMemoryTrims(registry)).toThrow(MetricsError);
+    const partial = createMetricsRegistry();
+    partial.counter({ name: 'vaultbridge_idle_memory_trim_released_bytes_total', help: 'x' });
+    expect(() => countIdleMemoryTrims(partial.registry)).toThrow(MetricsError);
+    expect(partial.registry.getSingleMetric('vaultbridge_idle_memory_trims_total')).toBeUndefined();
   });
 });

@@ -70,8 +70,13 @@ export class MetricsRegistry {
   }
 
   #assertFree(name: string): void {
-    if (this.registry.getSingleMetric(name) !== undefined) throw new MetricsError(name);
+    assertFree(this.registry, name);
   }
+}
+
+/** Throws {@link MetricsError}, not prom-client's untyped error, when `name` is taken in `registry`. */
+function assertFree(registry: Registry, name: string): void {
+  if (registry.getSingleMetric(name) !== undefined) throw new MetricsError(name);
 }
 
 /** A new, independent metrics registry. */
@@ -90,6 +95,9 @@ export interface TrimmedMemory {
  * back. Here rather than beside the trim, so that a service without metrics never loads prom-client.
  */
 export function countIdleMemoryTrims(registry: Registry): (trim: TrimmedMemory) => void {
+  // Both names are checked before either is created, so a clash leaves the registry as it was.
+  assertFree(registry, 'vaultbridge_idle_memory_trims_total');
+  assertFree(registry, 'vaultbridge_idle_memory_trim_released_bytes_total');
   const trims = new Counter({
     name: 'vaultbridge_idle_memory_trims_total',
     help: 'Memory-reducing collections run after the process went quiet',
