@@ -1,13 +1,13 @@
 import type { BuildOptions, Metafile, Plugin } from 'esbuild';
-/** ESM imports of Node built-ins become require() calls, so their lazy getters stay lazy (bundle-plugins.js). */
+/** ESM imports of Node built-ins become require() calls, so their lazy getters stay lazy; util's as forwarding getters (bundle-plugins.js). */
 export declare const builtinsAsRequire: Plugin;
-/** zlib (body-parser, prom-client's Pushgateway) and assert (sonic-boom, thread-stream) required on first use, not at import (bundle-plugins.js). */
+/** zlib (body-parser, prom-client's Pushgateway), assert (sonic-boom, thread-stream), worker_threads (pino, thread-stream) and @opentelemetry/api (prom-client) required on first use, not at import (bundle-plugins.js). */
 export declare const lazyBuiltinRequire: Plugin;
-/** axios without its import-time reads of fetch, Request, Response and FormData, which load Node's undici (bundle-plugins.js). */
+/** axios without its import-time reads of fetch, Request, Response and FormData (Node's undici) and of navigator (bundle-plugins.js). */
 export declare const axiosWithoutUndici: Plugin;
 /** axios's form-data (and mime-db) left out of the bundle: a FormData whose constructor throws (bundle-plugins.js). */
 export declare const axiosWithoutFormData: Plugin;
-/** handlebars, yaml and aws4, where only default-imported, required on first property read instead of at start (bundle-plugins.js). */
+/** handlebars, yaml, aws4 and https-proxy-agent, where only default-imported, required on first use instead of at start (bundle-plugins.js). */
 export declare const lazyDefaultImports: Plugin;
 /** re2js's RE2JS and RE2JSException, where only those are imported, required on first use instead of at start (bundle-plugins.js). */
 export declare const lazyNamedImports: Plugin;

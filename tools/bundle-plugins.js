@@ -26,6 +26,22 @@ const builtins = new Set(
 // response (lazyBuiltinRequire below edits its reads at import).
 const lazyBuiltins = new Set(['http2', 'node:http2', 'zlib', 'node:zlib']);
 
+// `util` imported as ESM (commander's and core's `import { ... } from 'node:util'`) is required as a
+// plain object of forwarding getters. esbuild turns the required module into the ESM import with __toESM,
+// which reads every own property's descriptor, and reading a descriptor of one of Node 24 util's lazy
+// properties loads what it stands for: setTraceSigInt loads worker_threads, parseArgs and diff their
+// modules (33 modules in all, with the streams). The forwarding object reads a property of util when the
+// importer uses it. (No other built-in the services import has such properties: checked by reading every
+// descriptor of each in Node 24.) With pino's worker_threads read on use (below) and core's synchronous
+// logger, the CSI provider loads no worker_threads: its node binary's resident pages 41.27 -> 40.96 MiB
+// idle (/proc/<pid>/smaps, three runs each).
+const forwardedBuiltins = new Set(['util', 'node:util']);
+const forwardingBuiltin = (specifier) => `const builtin = require(${JSON.stringify(specifier)});
+module.exports = Object.defineProperties(
+  {},
+  Object.fromEntries(Object.getOwnPropertyNames(builtin).map((key) => [key, { get: () => builtin[key], enumerable: true }])),
+);`;
+
 // A module whose default export requires `specifier` when a property is first read (or `in` is asked):
 // what the lazy built-ins and lazyDefaultImports (below) both bundle in place of the import.
 const requiredOnFirstUse = (specifier) => `let loaded;
@@ -37,8 +53,17 @@ export const builtinsAsRequire = {
   setup(build) {
     build.onResolve({ filter: /^[a-z0-9_:/]+$/ }, (args) => {
       if (args.kind !== 'import-statement' || !builtins.has(args.path)) return undefined;
-      return { path: args.path, namespace: lazyBuiltins.has(args.path) ? 'builtin-lazy' : 'builtin-as-require' };
+      const namespace = lazyBuiltins.has(args.path)
+        ? 'builtin-lazy'
+        : forwardedBuiltins.has(args.path)
+          ? 'builtin-forwarding'
+          : 'builtin-as-require';
+      return { path: args.path, namespace };
     });
+    build.onLoad({ filter: /.*/, namespace: 'builtin-forwarding' }, (args) => ({
+      contents: forwardingBuiltin(args.path),
+      loader: 'js',
+    }));
     build.onLoad({ filter: /.*/, namespace: 'builtin-as-require' }, (args) => ({
       contents: `module.exports = require(${JSON.stringify(args.path)});`,
       loader: 'js',
@@ -137,6 +162,41 @@ const builtinRequireEdits = [
     ],
   },
   {
+    // worker_threads (+0.45 MiB RSS on a bare node 24 with http loaded) for pino's isMainThread, which it
+    // reads only to build an asynchronous destination (core's logger writes synchronously, so never), and
+    // thread-stream's Worker, made only for a pino transport (no service uses one): both read on use.
+    file: /[\\/]node_modules[\\/]pino[\\/]lib[\\/]tools\.js$/,
+    edits: [
+      ["const { isMainThread } = require('worker_threads')\n", ''],
+      ['  if (!opts.sync && isMainThread) {', "  if (!opts.sync && require('worker_threads').isMainThread) {"],
+    ],
+    unbound: ['isMainThread'],
+  },
+  {
+    file: /[\\/]node_modules[\\/]thread-stream[\\/]index\.js$/,
+    edits: [
+      ["const { Worker } = require('worker_threads')\n", ''],
+      [
+        '  const worker = new Worker(toExecute, {',
+        "  const worker = new (require('worker_threads').Worker)(toExecute, {",
+      ],
+    ],
+    unbound: ['Worker'],
+  },
+  {
+    // Not a built-in: @opentelemetry/api (0.15 MiB of V8 heap in the CSI provider, heap snapshots), which
+    // prom-client's CPU counter reads only with exemplars enabled (no service enables them), required on
+    // that read.
+    file: /[\\/]node_modules[\\/]prom-client[\\/]lib[\\/]metrics[\\/]processCpuTotal\.js$/,
+    edits: [
+      ["const OtelApi = require('@opentelemetry/api');\n", ''],
+      [
+        '\t\t\t\tconst currentSpan = OtelApi.trace.getSpan(OtelApi.context.active());',
+        "\t\t\t\tconst OtelApi = require('@opentelemetry/api');\n\t\t\t\tconst currentSpan = OtelApi.trace.getSpan(OtelApi.context.active());",
+      ],
+    ],
+  },
+  {
     file: /[\\/]node_modules[\\/]prom-client[\\/]lib[\\/]pushgateway\.js$/,
     edits: [
       ["const { gzipSync } = require('zlib');", "const gzipSync = (...args) => require('zlib').gzipSync(...args);"],
@@ -169,7 +229,7 @@ export const lazyBuiltinRequire = {
       contents: builtinOnFirstUse(args.path),
       loader: 'js',
     }));
-    for (const { file, edits } of builtinRequireEdits) {
+    for (const { file, edits, unbound = [] } of builtinRequireEdits) {
       build.onLoad({ filter: file }, async (args) => {
         let source = await readFile(args.path, 'utf8');
         for (const [from, to] of edits) {
@@ -178,6 +238,15 @@ export const lazyBuiltinRequire = {
               `${args.path}: no "${from.trim()}" to change; check whether this version reads a built-in at import (tools/bundle-plugins.js, lazyBuiltinRequire)`,
             );
           source = source.replace(from, to);
+        }
+        // A binding the edits removed must not be used anywhere else (a ReferenceError at run time).
+        for (const name of unbound) {
+          const use = new RegExp(`(?<![.\\w$'])${name}\\b`);
+          const line = source.split('\n').find((text) => !text.trim().startsWith('//') && use.test(text));
+          if (line !== undefined)
+            throw new Error(
+              `${args.path}: "${line.trim()}" still uses ${name}, whose require() was moved to its use; check how this version uses it (tools/bundle-plugins.js, lazyBuiltinRequire)`,
+            );
         }
         return { contents: source, loader: 'js' };
       });
@@ -204,6 +273,15 @@ const axiosEdits = [
     file: /[\\/]node_modules[\\/]axios[\\/]lib[\\/]adapters[\\/]fetch\.js$/,
     from: 'const adapter = getFetch();',
     to: 'const adapter = /* @__PURE__ */ getFetch();',
+  },
+  {
+    // Node's `navigator` global is a getter that loads its module (+0.17 MiB RSS on a bare node 24); axios
+    // reads it at import only to tell React Native from a browser, which it asks only where window and
+    // document exist (hasBrowserEnv), never in Node. platform.navigator, which it also exports, nothing in
+    // axios reads.
+    file: /[\\/]node_modules[\\/]axios[\\/]lib[\\/]platform[\\/]common[\\/]utils\.js$/,
+    from: "const _navigator = (typeof navigator === 'object' && navigator) || undefined;",
+    to: "const _navigator = (hasBrowserEnv && typeof navigator === 'object' && navigator) || undefined;",
   },
 ];
 export const axiosWithoutUndici = {
@@ -258,7 +336,26 @@ export const axiosWithoutFormData = {
 // running operator never evaluates it); a property read at an importer's top level (as
 // `Handlebars.create()` was) loads it at start again, so core's engine builds its environment on first
 // compile.
-const lazyDefaultPackages = ['handlebars', 'yaml', 'aws4'];
+const lazyDefaultPackages = ['handlebars', 'yaml', 'aws4', 'https-proxy-agent'];
+// https-proxy-agent's default export is a class-like function: axios's http adapter constructs it and
+// tests `instanceof` against it, only for a request that goes through a proxy (core's Vault client
+// sets `proxy: false` and tunnels with hpagent). Evaluated at start it brought agent-base and debug, and
+// debug loads tty and supports-color: with axios's navigator edit (above), -0.08 MiB of V8 heap in the CSI
+// provider (heap snapshots; within RSS noise). Its stand-in is callable and
+// constructible, and `instanceof` reads the real prototype.
+const lazyDefaultConstructors = new Set(['https-proxy-agent']);
+const constructibleOnFirstUse = (specifier) => `let loaded;
+const load = () => (loaded ??= require(${JSON.stringify(specifier)}));
+export default new Proxy(function () {}, {
+  get: (_, key) => {
+    const value = Reflect.get(load(), key);
+    // Symbol.hasInstance (instanceof) and static methods run with the real export as \`this\`.
+    return typeof value === 'function' && key !== 'constructor' ? value.bind(load()) : value;
+  },
+  has: (_, key) => key in load(),
+  apply: (_, self, args) => Reflect.apply(load(), self, args),
+  construct: (_, args) => Reflect.construct(load(), args),
+});`;
 // Every value import of the package in the importer is `import Name from 'package'` (type-only imports
 // are erased before bundling).
 const defaultImportOnly = (source, name) => {
@@ -277,7 +374,9 @@ export const lazyDefaultImports = {
       return { path: args.path, namespace: 'lazy-default-import', pluginData: { resolveDir: args.resolveDir } };
     });
     build.onLoad({ filter: /.*/, namespace: 'lazy-default-import' }, (args) => ({
-      contents: requiredOnFirstUse(args.path),
+      contents: lazyDefaultConstructors.has(args.path)
+        ? constructibleOnFirstUse(args.path)
+        : requiredOnFirstUse(args.path),
       loader: 'js',
       resolveDir: args.pluginData.resolveDir,
     }));

@@ -1,3 +1,8 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { createLogger } from './logger.ts';
 import { REDACTED, SecretRedactor } from './secret-redactor.ts';
 
@@ -171,4 +176,39 @@ test('short secrets such as 4242 and info leave every line valid JSON with its l
   });
   expect(parsed[1]).toMatchObject({ level: 'warn', pid: 4242, err: { message: `code ${REDACTED} ${REDACTED}` } });
   expect(parsed[2]).toMatchObject({ level: 'debug', nested: { level: REDACTED, list: [REDACTED, 4242] } });
+});
+
+test('by default each line is on standard output before the log call returns, so an exit right after loses none', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vaultbridge-logger-'));
+  try {
+    const out = path.join(dir, 'stdout.log');
+    const fd = fs.openSync(out, 'w');
+    // A process of its own, its standard output a file whose size is read after each call.
+    const script = `import fs from 'node:fs';
+const { createLogger } = await import(${JSON.stringify(pathToFileURL(path.join(import.meta.dirname, 'logger.ts')).href)});
+const logger = createLogger({ name: 'vaultbridge-sync-check' });
+const sizes = [];
+for (let i = 0; i < 3; i++) {
+  logger.info({ i }, 'line');
+  sizes.push(fs.fstatSync(1).size);
+}
+process.stderr.write(JSON.stringify(sizes));
+process.exit(0);`;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', fd, 'pipe'],
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    fs.closeSync(fd);
+    expect(child.status).toBe(0);
+    const text = fs.readFileSync(out, 'utf8');
+    const lines = text.split('\n').filter((line) => line !== '');
+    expect(lines.map((line) => JSON.parse(line) as Record<string, unknown>)).toEqual(
+      [0, 1, 2].map((i) => expect.objectContaining({ i, msg: 'line', name: 'vaultbridge-sync-check' })),
+    );
+    const ends = lines.map((_, i) => Buffer.byteLength(lines.slice(0, i + 1).join('\n') + '\n'));
+    expect(JSON.parse(child.stderr) as number[]).toEqual(ends);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
