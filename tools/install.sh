@@ -308,8 +308,12 @@ if ! command -v go >/dev/null; then
 fi
 command -v go >/dev/null || { log "FAILED: go not found (expected at /usr/local/go/bin)"; exit 1; }
 
-components=("$@")
-[ ${#components[@]} -gt 0 ] || components=(postgres etcd kube-apiserver vault helm csi-driver-client gotemplate-ref consul-template vaultbridge-exec openssl)
+defaults=(postgres etcd kube-apiserver vault helm csi-driver-client gotemplate-ref consul-template vaultbridge-exec openssl)
+components=()
+# `default` stands for the list above, so `install.sh default cluster` installs both with one kube build.
+for c in "${@:-default}"; do
+  if [ "$c" = default ]; then components+=("${defaults[@]}"); else components+=("$c"); fi
+done
 # With `cluster` asked for too, the API server is built in the cluster's one kube build.
 with_cluster=false
 for c in "${components[@]}"; do [ "$c" != cluster ] || with_cluster=true; done
@@ -332,6 +336,6 @@ for c in "${components[@]}"; do
     envprint) build_envprint ;;
     coredns) build_coredns ;;
     csi-driver) build_csi_driver ;;
-    *) log "unknown component '$c' (known: postgres etcd kube-apiserver vault helm csi-driver-client gotemplate-ref consul-template vaultbridge-exec openssl; cluster = node-packages kube-node pause envprint coredns csi-driver)"; exit 2 ;;
+    *) log "unknown component '$c' (known: default = postgres etcd kube-apiserver vault helm csi-driver-client gotemplate-ref consul-template vaultbridge-exec openssl; cluster = node-packages kube-node pause envprint coredns csi-driver)"; exit 2 ;;
   esac
 done

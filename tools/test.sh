@@ -11,7 +11,13 @@ if [ "${1:-}" = "--api-only" ]; then
 fi
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-bash tools/setup.sh
+# When the cluster tier will run, its servers are installed now with the rest: the kube commands it
+# needs are then one `go build` with the API server instead of a second build of the same module.
+if [ "$api_only" = false ] && [ "$(uname -s)" = Linux ] && [ "$(id -u)" -eq 0 ]; then
+  bash tools/setup.sh default cluster
+else
+  bash tools/setup.sh
+fi
 export PATH="$root/node_modules/.bin:$PATH"
 
 phase() { printf '\n[test] %s\n' "$*" >&2; }
