@@ -1,10 +1,18 @@
+import { jest } from '@jest/globals';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { KubeConfigError } from './errors.ts';
-import { inClusterCredentials, KubeApiError, KubeHttp, KubeWatchIdleError, serviceAccountDir } from './kube-http.ts';
+import {
+  CA_REREAD_MS,
+  inClusterCredentials,
+  KubeApiError,
+  KubeHttp,
+  KubeWatchIdleError,
+  serviceAccountDir,
+} from './kube-http.ts';
 
 function serviceAccountRoot(token: string, ca = 'ca-pem'): string {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kube-http-'));
@@ -39,9 +47,62 @@ describe('inClusterCredentials (as client-node loadFromCluster)', () => {
     expect((await credentials()).headers.Authorization).toBe('Bearer first');
     now += 1;
     expect((await credentials()).headers.Authorization).toBe('Bearer second');
-    // The CA is read on every request, as client-node's bufferFromFileOrString does.
-    fs.writeFileSync(path.join(root, serviceAccountDir, 'ca.crt'), 'rotated-ca');
-    expect(String((await credentials()).ca)).toBe('rotated-ca');
+  });
+
+  test('re-reads the CA once it is more than CA_REREAD_MS old; the same token and CA give the same answer', async () => {
+    const root = serviceAccountRoot('token', 'first-ca');
+    let now = 1_000_000;
+    const credentials = inClusterCredentials({
+      root,
+      env: { KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_SERVICE_PORT: '443' },
+      now: () => now,
+    });
+    const caFile = path.join(root, serviceAccountDir, 'ca.crt');
+    const first = await credentials();
+    expect(String(first.ca)).toBe('first-ca');
+    // Unchanged: one object, so KubeHttp finds its agent by identity.
+    expect(await credentials()).toBe(first);
+    // Rewritten with the same bytes (kubelet rewrites projected volumes): still the same Buffer and answer.
+    fs.writeFileSync(caFile, 'first-ca');
+    now += CA_REREAD_MS + 1;
+    expect(await credentials()).toBe(first);
+    // Rotated: used from the first call CA_REREAD_MS after the last read, not before.
+    fs.writeFileSync(caFile, 'rotated-ca');
+    now += CA_REREAD_MS;
+    expect(String((await credentials()).ca)).toBe('first-ca');
+    now += 1;
+    const rotated = await credentials();
+    expect(String(rotated.ca)).toBe('rotated-ca');
+    expect(rotated.headers.Authorization).toBe('Bearer token');
+    // A CA file that went away fails the call (never the stale copy), and is read again once it is back.
+    fs.rmSync(caFile);
+    now += CA_REREAD_MS + 1;
+    await expect(credentials()).rejects.toThrow(`cannot read the service account CA ${caFile}: ENOENT`);
+    fs.writeFileSync(caFile, 'third-ca');
+    expect(String((await credentials()).ca)).toBe('third-ca');
+  });
+
+  test('calls made while a file is being read wait for that one read', async () => {
+    const root = serviceAccountRoot('token', 'ca');
+    let now = 1_000_000;
+    const credentials = inClusterCredentials({
+      root,
+      env: { KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_SERVICE_PORT: '443' },
+      now: () => now,
+    });
+    const reads = jest.spyOn(fs.promises, 'readFile');
+    try {
+      // A hundred calls at once (a sync's reconciles in flight): one read of each file.
+      const answers = await Promise.all(Array.from({ length: 100 }, () => credentials()));
+      expect(reads).toHaveBeenCalledTimes(2);
+      expect(new Set(answers).size).toBe(1);
+      // Both copies gone stale: again one read each, however many calls wait.
+      now += 60_001;
+      await Promise.all(Array.from({ length: 100 }, () => credentials()));
+      expect(reads).toHaveBeenCalledTimes(4);
+    } finally {
+      reads.mockRestore();
+    }
   });
 
   test('outside a pod, or without the token file, the error names what is missing', async () => {

@@ -44,6 +44,11 @@ export interface KubeCredentials {
   proxyUrl?: string | undefined;
 }
 
+/** client-node's FileAuth (as client-go) re-reads a token file once the token it holds is older than this. */
+const TOKEN_REREAD_MS = 60_000;
+/** How stale the in-cluster CA may be: a rotated ca.crt is used for calls from this long after it changed. */
+export const CA_REREAD_MS = 5_000;
+
 /** A failed API call that the API server answered: its HTTP status and the Status it sent (never the request body). */
 export class KubeApiError extends KubeError {
   override readonly code = 'KUBE_API';
@@ -96,10 +101,14 @@ export interface KubeHttpOptions {
 
 /**
  * The in-cluster connection as client-node's KubeConfig.loadFromCluster builds it: the server from
- * KUBERNETES_SERVICE_HOST/PORT (http for ports 80, 8080 and 8001, IPv6 in brackets), the CA file read on
- * every request (client-node's bufferFromFileOrString), and the token file re-read once it is more than
- * 60 s old (client-node's FileAuth, as client-go), so a rotated projected token is picked up. `root`
- * prefixes the paths (client-node's pathPrefix), `env` stands in for process.env (tests).
+ * KUBERNETES_SERVICE_HOST/PORT (http for ports 80, 8080 and 8001, IPv6 in brackets), the CA file, and
+ * the token file re-read once it is more than 60 s old (client-node's FileAuth, as client-go), so a
+ * rotated projected token is picked up. client-node reads the CA file on every request
+ * (bufferFromFileOrString); here it is re-read once it is more than 5 s old (CA_REREAD_MS), so a rotated
+ * CA is used within 5 s, and a file with the same bytes keeps the same Buffer and answer object: the
+ * operator's reconciles made one read (a FileHandle, its promises, a Buffer: ~7 KiB) per API call
+ * (README of the operator, "Memory (issue 14)"). `root` prefixes the paths (client-node's pathPrefix),
+ * `env` stands in for process.env, `now` for the clock (tests).
  */
 export function inClusterCredentials(
   options: { root?: string; env?: NodeJS.ProcessEnv; now?: () => number } = {},
@@ -117,29 +126,62 @@ export function inClusterCredentials(
   const dir = `${options.root ?? ''}${serviceAccountDir}`;
   const tokenFile = `${dir}/token`;
   const caFile = `${dir}/ca.crt`;
-  let token: { value: string; readAt: number } | undefined;
+  const token = rereadFile(tokenFile, TOKEN_REREAD_MS, now, 'token', (bytes) => bytes.toString('utf8').trim());
+  // The same bytes keep the same Buffer, so KubeHttp finds its agent by identity, without comparing.
+  const ca = rereadFile(caFile, CA_REREAD_MS, now, 'CA', (bytes, previous: Buffer | undefined) =>
+    previous?.equals(bytes) ? previous : bytes,
+  );
+  // The answer last built, handed out again while the token and the CA are the same.
+  let last: { credentials: KubeCredentials; token: string; ca: Buffer } | undefined;
   return async (): Promise<KubeCredentials> => {
-    if (token === undefined || now() - token.readAt > 60_000) {
-      try {
-        token = { value: (await fs.promises.readFile(tokenFile, 'utf8')).trim(), readAt: now() };
-      } catch (error) {
-        throw new KubeConfigError(
-          `cannot read the service account token ${tokenFile}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
-        );
-      }
+    // Fresh copies are taken as they are: no promise to await on every call.
+    const tokenValue = token.fresh() ?? (await token.read());
+    const caValue = ca.fresh() ?? (await ca.read());
+    if (last === undefined || last.token !== tokenValue || last.ca !== caValue) {
+      const headers: Record<string, string> = {};
+      if (tokenValue) headers.Authorization = `Bearer ${tokenValue}`;
+      last = { credentials: { server, ca: caValue, headers }, token: tokenValue, ca: caValue };
     }
-    let ca: Buffer;
-    try {
-      ca = await fs.promises.readFile(caFile);
-    } catch (error) {
-      throw new KubeConfigError(
-        `cannot read the service account CA ${caFile}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
-      );
-    }
-    const headers: Record<string, string> = {};
-    if (token.value) headers.Authorization = `Bearer ${token.value}`;
-    return { server, ca, headers };
+    return last.credentials;
   };
+}
+
+/**
+ * A service-account file's content, read again once the copy is older than `maxAgeMs`. Calls that come
+ * while it is being read wait for that one read (a sync has a hundred API calls in flight: each made its
+ * own read when the copy went stale). A failed read fails the calls that waited for it, naming the file,
+ * and the next call reads again. `fresh()` is the copy while it is fresh, else undefined (then `read()`).
+ */
+function rereadFile<T>(
+  file: string,
+  maxAgeMs: number,
+  now: () => number,
+  what: string,
+  decode: (bytes: Buffer, previous: T | undefined) => T,
+): { fresh: () => T | undefined; read: () => Promise<T> } {
+  let kept: { value: T; readAt: number } | undefined;
+  let reading: Promise<T> | undefined;
+  const fresh = (): T | undefined => (kept !== undefined && now() - kept.readAt <= maxAgeMs ? kept.value : undefined);
+  const read = (): Promise<T> => {
+    reading ??= fs.promises
+      .readFile(file)
+      .then(
+        (bytes) => {
+          kept = { value: decode(bytes, kept?.value), readAt: now() };
+          return kept.value;
+        },
+        (error: unknown) => {
+          throw new KubeConfigError(
+            `cannot read the service account ${what} ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+          );
+        },
+      )
+      .finally(() => {
+        reading = undefined;
+      });
+    return reading;
+  };
+  return { fresh, read };
 }
 
 /** The namespace file of the in-cluster service account, or undefined when there is none. */
