@@ -32,6 +32,7 @@ import {
 import { isNotFound } from '@vaultbridge/core';
 import { ReconcileError } from '../runtime/reconcile-error.ts';
 import { VaultAddressNotAllowedError, VaultAddressPolicy } from '../guards/vault-address.ts';
+import { ParsedSpecs } from '../runtime/parsed-specs.ts';
 
 export interface ResolvedClient {
   manager: TokenManager;
@@ -42,10 +43,18 @@ export interface ResolvedClient {
   cacheKey: string;
 }
 
+/** The last id worked out per token manager: every reconcile asks, and the accessor changes only at a login. */
+const tokenIds = new WeakMap<TokenManager, { accessor: string; id: string }>();
+
 /** A short, non-reversible id of the token that owns the leases (VSO's vaultClientMeta.id: a hash of the accessor). */
 export function tokenId(manager: TokenManager): string | undefined {
   const accessor = manager.info?.accessor;
-  return accessor ? createHash('sha256').update(accessor).digest('hex').slice(0, 16) : undefined;
+  if (!accessor) return undefined;
+  const known = tokenIds.get(manager);
+  if (known?.accessor === accessor) return known.id;
+  const id = createHash('sha256').update(accessor).digest('hex').slice(0, 16);
+  tokenIds.set(manager, { accessor, id });
+  return id;
 }
 
 /** Which token was stored under which key: a hash, never the token. */
@@ -56,8 +65,12 @@ function persistedMark(stored: StoredClient, token: string): string {
 type CachedKind = 'VaultAuth' | 'VaultConnection' | 'VaultAuthGlobal';
 
 export interface KubeObject {
-  metadata?: { uid?: string; generation?: number; name?: string; namespace?: string };
+  metadata?: { uid?: string; generation?: number; resourceVersion?: string; name?: string; namespace?: string };
   spec?: unknown;
+}
+
+function cacheKeyInput(auth: KubeObject, connection: KubeObject, provider: string): string {
+  return `${auth.metadata?.uid ?? ''}-${auth.metadata?.generation ?? 0}.${connection.metadata?.uid ?? ''}-${connection.metadata?.generation ?? 0}.${provider}`;
 }
 
 /**
@@ -67,13 +80,32 @@ export interface KubeObject {
  * would cost an API read per client.
  */
 export function clientCacheKey(method: string, auth: KubeObject, connection: KubeObject, provider: string): string {
-  const input = `${auth.metadata?.uid ?? ''}-${auth.metadata?.generation ?? 0}.${connection.metadata?.uid ?? ''}-${connection.metadata?.generation ?? 0}.${provider}`;
+  const input = cacheKeyInput(auth, connection, provider);
   const digest = createHash('sha256').update(input).digest();
   return `${method}-${digest.subarray(0, 7).toString('hex')}${digest.subarray(-4).toString('hex')}`.toLowerCase();
 }
 
+/** clientCacheKey, hashed again only when its input differs from the slot's last. */
+function cachedClientCacheKey(
+  slot: Slot,
+  method: string,
+  auth: KubeObject,
+  connection: KubeObject,
+  provider: string,
+): string {
+  const input = cacheKeyInput(auth, connection, provider);
+  if (slot.cacheKey?.method === method && slot.cacheKey.input === input) return slot.cacheKey.key;
+  const key = clientCacheKey(method, auth, connection, provider);
+  slot.cacheKey = { method, input, key };
+  return key;
+}
+
 interface Slot {
   identity: string;
+  /** The parsed specs and CA the identity was made from: the same objects (ParsedSpecs) need no new identity. */
+  madeFrom: { auth: VaultAuthSpec; connection: VaultConnectionSpec; caPem: string | undefined };
+  /** The last cacheKey and what it was hashed from (a sha256 per reconcile otherwise). */
+  cacheKey?: { method: string; input: string; key: string };
   client: VaultClient;
   auth: VaultAuthMethod;
   /** Set while the VaultAuth asks for its tokens to be kept (spec.storageEncryption). */
@@ -128,6 +160,10 @@ export class VaultClientFactory {
   /** Informer-backed lookups by `namespace/name`; a miss falls back to the API server. */
   private readonly api: ApiGroup;
   private readonly cached: Partial<Record<CachedKind, (key: string) => KubeObject | undefined>>;
+  /** Parsed once per version of each object (not per reconcile); see runtime/parsed-specs.ts. */
+  private readonly authSpecs = new ParsedSpecs<VaultAuthSpec>();
+  private readonly connectionSpecs = new ParsedSpecs<VaultConnectionSpec>();
+  private readonly globalSpecs = new ParsedSpecs<VaultAuthGlobalSpec>();
 
   constructor(options: {
     kube: KubeJson;
@@ -165,7 +201,14 @@ export class VaultClientFactory {
     let auth: VaultAuthSpec;
     const global = await this.vaultAuthGlobal(authObject, authRef);
     try {
-      auth = parseVaultAuthSpec(global?.merged ?? authObject.spec);
+      // With a VaultAuthGlobal, the merge is part of what is kept, under that global's version.
+      auth = global
+        ? this.authSpecs.get(
+            authObject,
+            () => parseVaultAuthSpec(global.merged()),
+            `${global.object.metadata?.uid ?? ''}/${global.object.metadata?.resourceVersion ?? ''}`,
+          )
+        : this.authSpecs.get(authObject, () => parseVaultAuthSpec(authObject.spec));
     } catch (error) {
       if (error instanceof SpecError)
         throw new ReconcileError(
@@ -196,29 +239,22 @@ export class VaultClientFactory {
       `VaultAuth ${authRef.namespace}/${authRef.name} spec.vaultConnectionRef: `,
     );
 
-    // Exactly what makes two clients the same: the connection as configured, the login, the account.
-    const identity = JSON.stringify([
-      connection,
-      caPem ?? '',
-      auth.namespace ?? '',
-      auth.headers,
-      auth.mount,
-      auth.kubernetes ?? auth.jwt ?? auth.appRole,
-      namespace,
-    ]);
     const slotKey = `${authRef.namespace}/${authRef.name}|${namespace}`;
     let slot = this.slots.get(slotKey);
-    if (!slot || slot.identity !== identity) {
-      if (slot) await this.tokens.delete(slot.client, slot.auth);
-      const client = connectionClient(connectionRef, connection, caPem, auth.namespace, auth.headers);
-      slot = { identity, client, auth: this.loginMethod(auth, authRef, namespace) };
-      this.slots.set(slotKey, slot);
-    }
+    // The same parsed specs (ParsedSpecs hands out one object per version) and CA: the same client,
+    // without writing out its identity again.
+    if (
+      slot === undefined ||
+      slot.madeFrom.auth !== auth ||
+      slot.madeFrom.connection !== connection ||
+      slot.madeFrom.caPem !== caPem
+    )
+      slot = await this.slotFor(slotKey, slot, { auth, connection, caPem }, authRef, connectionRef, namespace);
     // Messages name the Vault role whose policies matter (an AppRole's role_id is left out of them).
     const role = auth.kubernetes?.role ?? auth.jwt?.role ?? `AppRole at auth/${auth.mount}`;
     // A VaultAuthGlobal's version is part of the key: a changed global is a new client (and stored token).
     const provider = `${namespace}/${auth.kubernetes?.serviceAccount ?? auth.jwt?.serviceAccount ?? auth.jwt?.secretRef ?? auth.appRole?.secretRef ?? ''}${global ? `|${global.object.metadata?.uid ?? ''}-${global.object.metadata?.generation ?? 0}` : ''}`;
-    const cacheKey = clientCacheKey(auth.method, authObject, connectionObject, provider);
+    const cacheKey = cachedClientCacheKey(slot, auth.method, authObject, connectionObject, provider);
     // Read at each use, so turning storageEncryption on or off needs no new client (and no new token).
     slot.storage =
       auth.storageEncryption && this.storage
@@ -236,14 +272,47 @@ export class VaultClientFactory {
     return { manager, authRef, connectionRef, role, cacheKey };
   }
 
+  /** The slot's client while its identity is the same, else a new client (the old one's renewals stop). */
+  private async slotFor(
+    slotKey: string,
+    slot: Slot | undefined,
+    madeFrom: Slot['madeFrom'],
+    authRef: ObjectRef,
+    connectionRef: ObjectRef,
+    namespace: string,
+  ): Promise<Slot> {
+    const { auth, connection, caPem } = madeFrom;
+    // Exactly what makes two clients the same: the connection as configured, the login, the account.
+    const identity = JSON.stringify([
+      connection,
+      caPem ?? '',
+      auth.namespace ?? '',
+      auth.headers,
+      auth.mount,
+      auth.kubernetes ?? auth.jwt ?? auth.appRole,
+      namespace,
+    ]);
+    if (slot && slot.identity === identity) {
+      slot.madeFrom = madeFrom;
+      return slot;
+    }
+    if (slot) await this.tokens.delete(slot.client, slot.auth);
+    const client = connectionClient(connectionRef, connection, caPem, auth.namespace, auth.headers);
+    const made: Slot = { identity, madeFrom, client, auth: this.loginMethod(auth, authRef, namespace) };
+    this.slots.set(slotKey, made);
+    return made;
+  }
+
   /**
-   * The VaultAuth's spec with its VaultAuthGlobal merged in (VSO's MergeInVaultAuthGlobal), or undefined
-   * when it names none. Errors name the VaultAuth, the global and the field.
+   * The VaultAuthGlobal the VaultAuth names, checked, with the merge of the two (VSO's
+   * MergeInVaultAuthGlobal) to run when the merged spec is not parsed already, or undefined when it
+   * names none. Errors name the VaultAuth, the global and the field; the merge's own are SpecErrors,
+   * which the caller reports as InvalidVaultAuth naming the VaultAuth, as here.
    */
   private async vaultAuthGlobal(
     authObject: KubeObject,
     authRef: ObjectRef,
-  ): Promise<{ merged: Record<string, unknown>; object: KubeObject } | undefined> {
+  ): Promise<{ merged: () => Record<string, unknown>; object: KubeObject } | undefined> {
     const where = `VaultAuth ${authRef.namespace}/${authRef.name}`;
     try {
       const ref = vaultAuthGlobalRefOf(authObject.spec);
@@ -265,7 +334,8 @@ export class VaultClientFactory {
       const globalName = `${found.ref.namespace}/${found.ref.name}`;
       let spec: VaultAuthGlobalSpec;
       try {
-        spec = parseVaultAuthGlobalSpec(found.object.spec);
+        const globalObject = found.object;
+        spec = this.globalSpecs.get(globalObject, () => parseVaultAuthGlobalSpec(globalObject.spec));
       } catch (error) {
         if (error instanceof SpecError)
           throw new ReconcileError(
@@ -283,7 +353,7 @@ export class VaultClientFactory {
         string,
         unknown
       >;
-      return { merged: mergeVaultAuthGlobal(raw, spec, globalName), object: found.object };
+      return { merged: () => mergeVaultAuthGlobal(raw, spec, globalName), object: found.object };
     } catch (error) {
       if (error instanceof SpecError) throw new ReconcileError('InvalidVaultAuth', `${where}: ${error.message}`);
       throw error;
@@ -442,7 +512,7 @@ export class VaultClientFactory {
     );
     let connection: VaultConnectionSpec;
     try {
-      connection = parseVaultConnectionSpec(connectionObject.spec);
+      connection = this.connectionSpecs.get(connectionObject, () => parseVaultConnectionSpec(connectionObject.spec));
       // Before anything is sent there: the address must be one the cluster admin allowed.
       this.addressPolicy.check(
         connection.address,
