@@ -3,7 +3,14 @@
 // the next static interval. The interval keeps running as the safety net, and is all there is while
 // events are unavailable (no experiment, a release without community events, or a token whose policy
 // lacks "read" on sys/events/subscribe/kv*).
-import type { EventStreamStatus, KvEvent, Logger, VaultClient, VaultEventStream } from '@vaultbridge/core';
+import {
+  openEventStream,
+  type EventStreamStatus,
+  type KvEvent,
+  type Logger,
+  type VaultClient,
+  type VaultEventStream,
+} from '@vaultbridge/core';
 
 const trim = (path: string): string => path.replace(/^\/+|\/+$/g, '');
 
@@ -82,7 +89,7 @@ export class InstantRerender<S> {
       const key = trim(path);
       this.byPath.set(key, [...(this.byPath.get(key) ?? []), secret]);
     }
-    const open = options.openStream ?? ((client, handlers) => client.eventStream(handlers));
+    const open = options.openStream ?? ((client, handlers) => openEventStream(client, handlers));
     this.stream = open(options.client, {
       onEvent: (event) => this.onEvent(event),
       onStatus: (status) => this.onStatus(status),

@@ -2,7 +2,13 @@
 // -experiment events.alpha1), through the counting proxy: delivery, the policy Vault asks for, and
 // reconnection after the connection is cut.
 import { InterruptibleTcpProxy, sharedStack, type TestStack, untilEventArrives } from '@vaultbridge/testenv';
-import { VaultClient, type EventStreamStatus, type KvEvent, type VaultEventStream } from '../src/vault/index.ts';
+import {
+  VaultClient,
+  openEventStream,
+  type EventStreamStatus,
+  type KvEvent,
+  type VaultEventStream,
+} from '../src/vault/index.ts';
 
 let stack: TestStack;
 const streams: VaultEventStream[] = [];
@@ -41,7 +47,7 @@ function watch(client: VaultClient, options: { eventType?: string; retryBaseDela
       waiters.add(check);
       check();
     });
-  const stream = client.eventStream({
+  const stream = openEventStream(client, {
     ...options,
     onEvent: (event) => {
       events.push(event);

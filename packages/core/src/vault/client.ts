@@ -1,7 +1,7 @@
 import { Connection, normalizeApiPath, type ConnectionOptions, type RawReply } from './connection.ts';
 import { vaultSettingsFromEnv } from './env.ts';
 import { errorFromResponse, VaultConfigError, VaultProtocolError } from './errors.ts';
-import { VaultEventStream, type EventStreamOptions } from './events.ts';
+import type { EventStreamOptions } from './events.ts';
 import type { VaultMethod, VaultRequestOptions, VaultResponse } from './types.ts';
 
 /** Supplies the Vault token for each request (e.g. a TokenManager that logs in and renews). */
@@ -259,26 +259,26 @@ export class VaultClient {
   }
 
   /**
-   * A subscription to this Vault's KV events with this client's address, namespace, TLS and token
-   * (asked again at each reconnect; a 403 asks the permission-denied handler whether the token was
-   * replaced). Not started: call `start()`.
+   * Where and as whom a subscription to this Vault's KV events connects: this client's address,
+   * namespace, TLS and token (asked again at each reconnect; a 403 asks the permission-denied handler
+   * whether the token was replaced). openEventStream (events.ts) builds the stream from it. The stream is
+   * not built here: a method that referred to VaultEventStream would put events.ts and, through its lazy
+   * `import('ws')`, ws (~48 KB of minified source that V8 keeps in memory) in the bundle of every
+   * service with a Vault client, though only the agent and the operator subscribe.
    */
-  eventStream(
-    options: Omit<EventStreamOptions, 'apiBaseUrl' | 'namespace' | 'tls' | 'token' | 'onPermissionDenied'>,
-  ): VaultEventStream {
+  eventStreamTarget(): Pick<EventStreamOptions, 'apiBaseUrl' | 'namespace' | 'tls' | 'token' | 'onPermissionDenied'> {
     if (this.connection.address.socketPath) {
       throw new VaultConfigError('Vault events are not supported over a unix socket address; use an http(s) address', {
         setting: 'address',
       });
     }
-    return new VaultEventStream({
-      ...options,
+    return {
       apiBaseUrl: this.connection.address.apiBaseUrl,
       ...(this.namespace ? { namespace: this.namespace } : {}),
       ...(this.connection.address.tls ? { tls: this.connection.tls } : {}),
       token: () => this.currentToken(),
       ...(this.auth.onPermissionDenied ? { onPermissionDenied: this.auth.onPermissionDenied } : {}),
-    });
+    };
   }
 
   private async currentToken(): Promise<string | undefined> {

@@ -16,13 +16,13 @@ const loaded = [];
 registerHooks({ resolve(specifier, context, next) { const result = next(specifier, context); loaded.push(result.url); return result; } });
 const uses = (part) => loaded.some((url) => url.includes(part));
 const state = () => ({ ws: uses('/node_modules/ws/'), parser: uses('/vault/kv-event.ts') });
-const { VaultClient } = await import(${JSON.stringify(vaultIndex)});
+const { VaultClient, openEventStream } = await import(${JSON.stringify(vaultIndex)});
 // Port 9 (discard) on loopback: nothing listens, so the connection fails at once after the modules load.
 const client = new VaultClient({ address: 'http://127.0.0.1:9', token: 'unused' });
 const before = state();
-const stream = client.eventStream({ onEvent: () => undefined, retryBaseDelayMs: 60_000 });
+const stream = openEventStream(client, { onEvent: () => undefined, retryBaseDelayMs: 60_000 });
 const firstAttempt = new Promise((resolve) => {
-  const again = client.eventStream({ onEvent: () => undefined, retryBaseDelayMs: 60_000, onStatus: (status) => { if (status.state === 'retrying') resolve(again); } });
+  const again = openEventStream(client, { onEvent: () => undefined, retryBaseDelayMs: 60_000, onStatus: (status) => { if (status.state === 'retrying') resolve(again); } });
   again.start();
 });
 const afterCreate = state();

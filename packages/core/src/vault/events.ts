@@ -14,14 +14,14 @@
 import type WebSocket from 'ws';
 import { backoffDelay } from '../retry/backoff.ts';
 import type { KvEvent } from './kv-event.ts';
+import type { VaultClient } from './client.ts';
 import type { AgentTlsOptions } from './tls.ts';
 
 export type { KvEvent } from './kv-event.ts';
 
 // ws and the frame parser (kv-event.ts, with its zod schema) are loaded by the first connection, not with
-// this module: every service with a Vault client imports this one through VaultClient.eventStream, and
-// services that never subscribe (the CSI provider, the webhook) should not evaluate them (~2 MiB of idle
-// RSS in the provider's bundle; the rest of what this commit was blamed for is in the provider's README).
+// this module: an agent or operator that never subscribes should not evaluate them (~2 MiB of idle RSS,
+// measured in the CSI provider's bundle when it still carried this module; see the provider's README).
 interface SocketModules {
   WebSocket: typeof WebSocket;
   parseKvEvent: (frame: string) => KvEvent | null;
@@ -287,4 +287,17 @@ export class VaultEventStream {
     this.report({ state: 'unavailable', reason, delayMs });
     this.schedule(delayMs);
   }
+}
+
+/**
+ * A subscription to `client`'s KV events with its address, namespace, TLS and token (asked again at each
+ * reconnect; a 403 asks the permission-denied handler whether the token was replaced). Not started: call
+ * `start()`. A function, not a VaultClient method, so that a bundle without a subscriber (the CSI
+ * provider, the webhook) has neither this module nor ws in it.
+ */
+export function openEventStream(
+  client: VaultClient,
+  options: Omit<EventStreamOptions, 'apiBaseUrl' | 'namespace' | 'tls' | 'token' | 'onPermissionDenied'>,
+): VaultEventStream {
+  return new VaultEventStream({ ...options, ...client.eventStreamTarget() });
 }

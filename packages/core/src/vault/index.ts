@@ -61,6 +61,12 @@ export {
   type PkiIssueData,
 } from './pki.ts';
 export { transitEncrypt, transitDecrypt, type TransitKeyOptions } from './transit.ts';
-export { VaultEventStream, unavailableReason, type EventStreamStatus, type EventStreamOptions } from './events.ts';
+export {
+  VaultEventStream,
+  openEventStream,
+  unavailableReason,
+  type EventStreamStatus,
+  type EventStreamOptions,
+} from './events.ts';
 // parseKvEvent stays internal: re-exported here, it would put zod in the graph of every importer.
 export type { KvEvent } from './kv-event.ts';

@@ -6,7 +6,14 @@
 // but is for deletes, destroys, undeletes and metadata changes, which may take its version away or
 // bring it back. The normal refreshAfter stays scheduled as the safety net, and is all there is while
 // events are unavailable.
-import type { EventStreamStatus, KvEvent, Logger, TokenManager, VaultEventStream } from '@vaultbridge/core';
+import {
+  openEventStream,
+  type EventStreamStatus,
+  type KvEvent,
+  type Logger,
+  type TokenManager,
+  type VaultEventStream,
+} from '@vaultbridge/core';
 import type { ConditionInput } from '../runtime/conditions.ts';
 
 export interface InstantUpdatesOptions {
@@ -175,7 +182,8 @@ export class InstantUpdates {
 
   private open(subscriptionKey: string, target: WatchTarget, namespace: string | undefined): Subscription {
     const open =
-      this.options.openStream ?? ((manager, handlers, ns) => manager.client.withNamespace(ns).eventStream(handlers));
+      this.options.openStream ??
+      ((manager, handlers, ns) => openEventStream(manager.client.withNamespace(ns), handlers));
     const subscription: Subscription = {
       manager: target.manager,
       connectionKey: target.connectionKey,
