@@ -16,7 +16,6 @@ import {
   LeaseLock,
   LOG_LEVELS,
   startServiceMemoryTrim,
-  turnOnTurbofanWhenReady,
 } from '@vaultbridge/core';
 import { addConvertCommand } from './convert/convert-command.ts';
 import { installCrds } from './install-crds.ts';
@@ -116,13 +115,8 @@ export function createOperatorProgram(io: CliIo, setExitCode: (code: number) => 
           serveVsoApiGroup: options.serveVsoApiGroup,
           ...(options.vsoHmacKeySecret ? { vsoHmacKeySecret: options.vsoHmacKeySecret } : {}),
         });
-        // The image starts node without Maglev and TurboFan (Dockerfile): the first sync runs on V8's
-        // interpreter and baseline code, so the compilers' code in the node binary is not paged in during
-        // it (RSS after the first sync 113-116 -> 102-103 MiB at 1,000 objects). Maglev is turned on once
-        // it is done; TurboFan stays off (its pages came back by the rotation, for no CPU measured).
-        void operator.initialSync.then(() => {
-          if (turnOnTurbofanWhenReady({ logger, compilers: ['--maglev'] })) logger.info('first sync done; Maglev on');
-        });
+        // Said once: every object the informers listed has been reconciled (every work queue drained).
+        void operator.initialSync.then(() => logger.info('first sync done'));
       };
       shutdown.onShutdown('operator', () => operator?.stop(), { order: 10 });
       if (options.leaderElect) {
