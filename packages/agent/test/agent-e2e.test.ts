@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { V1Container } from '@kubernetes/client-node';
 import pg from 'pg';
-import { freeLoopbackPort, sharedStack, type TestStack, writePodToken } from '@vaultbridge/testenv';
+import { freeLoopbackPort, sharedStack, startConnectProxy, type TestStack, writePodToken } from '@vaultbridge/testenv';
 import { decide } from '@vaultbridge/injector';
 import { AGENT_CONFIG_ENV, expandAgentConfig, type AgentConfig } from '../src/contract/index.ts';
 import { AGENT_CLI, startAgent, type AgentRun } from './support/agent-process.ts';
@@ -452,25 +452,9 @@ path "sys/leases/renew" { capabilities = ["update"] }
 
 describe('agent-inject proxy-address', () => {
   test('the agent reaches Vault through the annotated proxy (CONNECT), not around it', async () => {
-    const net = await import('node:net');
-    const http = await import('node:http');
-    const tunnels: string[] = [];
     // A forward proxy as in a locked-down cluster: CONNECT host:port, then bytes both ways.
-    const proxy = http.createServer((_req, res) => res.writeHead(405).end());
-    proxy.on('connect', (req: import('node:http').IncomingMessage, client: import('node:net').Socket, head: Buffer) => {
-      tunnels.push(req.url ?? '');
-      const [host, port] = (req.url ?? '').split(':');
-      const upstream = net.connect(Number(port), host, () => {
-        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-        upstream.write(head);
-        upstream.pipe(client);
-        client.pipe(upstream);
-      });
-      upstream.on('error', () => client.destroy());
-      client.on('error', () => upstream.destroy());
-    });
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-    const proxyPort = (proxy.address() as import('node:net').AddressInfo).port;
+    const proxy = await startConnectProxy();
+    const proxyPort = proxy.port;
     try {
       const { config, encoded } = injectedAgent(
         {
@@ -488,11 +472,10 @@ describe('agent-inject proxy-address', () => {
       expect({ code: await run.exited, output: run.output() }).toMatchObject({ code: 0 });
       expect(fs.readFileSync(path.join(root, '/vault/secrets/config'), 'utf8')).toBe('user=app-user\n');
       const vault = new URL(stack.vaultAddr);
-      expect(tunnels.length).toBeGreaterThan(0);
-      expect(new Set(tunnels)).toEqual(new Set([`${vault.hostname}:${vault.port}`]));
+      expect(proxy.tunnels.length).toBeGreaterThan(0);
+      expect(new Set(proxy.tunnels)).toEqual(new Set([`${vault.hostname}:${vault.port}`]));
     } finally {
-      proxy.closeAllConnections();
-      await new Promise((resolve) => proxy.close(resolve));
+      await proxy.close();
     }
   });
 });

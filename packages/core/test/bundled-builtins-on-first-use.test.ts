@@ -13,7 +13,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import net, { type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -27,6 +27,7 @@ import {
   eagerWrapperCalls,
   issueCertificate,
   moduleLogHook,
+  startConnectProxy,
 } from '@vaultbridge/testenv';
 import { serviceBuildOptions } from '../../../tools/bundle-plugins.js';
 
@@ -280,27 +281,13 @@ test('axios loads https-proxy-agent (and its debug, and tty) only to tunnel thro
   const origin = https.createServer({ key: leaf.keyPem, cert: leaf.certPem }, (_request, response) => {
     response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ through: 'tunnel' }));
   });
-  const connects: string[] = [];
-  const proxy = http.createServer((_request, response) => response.writeHead(405).end());
-  proxy.on('connect', (request: http.IncomingMessage, client: net.Socket, head: Buffer) => {
-    connects.push(String(request.url));
-    const [host, port] = String(request.url).split(':');
-    const upstream = net.connect(Number(port), host, () => {
-      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      upstream.write(head);
-      upstream.pipe(client);
-      client.pipe(upstream);
-    });
-    upstream.on('error', () => client.destroy());
-    client.on('error', () => upstream.destroy());
-  });
-  await Promise.all([
+  const [proxy] = await Promise.all([
+    startConnectProxy(),
     new Promise<void>((resolve) => origin.listen(0, '127.0.0.1', resolve)),
-    new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve)),
   ]);
   try {
     const originPort = (origin.address() as AddressInfo).port;
-    const proxyPort = (proxy.address() as AddressInfo).port;
+    const proxyPort = proxy.port;
     const { DEBUG: _debug, ...env } = process.env;
     const run = await runBundledNodeModules(
       'axios-proxy',
@@ -315,9 +302,9 @@ process.stdout.write(JSON.stringify(response.data));`,
     for (const name of ['tty', 'internal/navigator']) expect(run.atImport).not.toContain(name);
     expect(run.afterUse).toContain('tty');
     expect(JSON.parse(run.output)).toEqual({ through: 'tunnel' });
-    expect(connects).toEqual([`127.0.0.1:${originPort}`]);
+    expect(proxy.tunnels).toEqual([`127.0.0.1:${originPort}`]);
   } finally {
     origin.close();
-    proxy.close();
+    await proxy.close();
   }
 }, 60_000);

@@ -14,6 +14,7 @@ export { binaryPath, postgresBinDir, repoRoot, toolVersions } from './binaries.t
 export { freeLoopbackPort } from './ports.ts';
 export { inPodRoot, writePodToken } from './pod-root.ts';
 export { InterruptibleTcpProxy, apiServerThroughProxy } from './tcp-proxy.ts';
+export { startConnectProxy, type ConnectProxy } from './connect-proxy.ts';
 export {
   createCertificateAuthority,
   issueCertificate,
