@@ -48,7 +48,7 @@ export function constantRateInChild(options: ConstantRateOptions): Promise<Const
     child.once('exit', (code, signal) => {
       if (code !== 0) return reject(new Error(`the constant-rate client exited with ${signal ?? code}`));
       try {
-        resolve(JSON.parse(output) as ConstantRateResult);
+        resolve(JSON.parse(output, (_key, value: unknown) => (value === 'NaN' ? NaN : value)) as ConstantRateResult);
       } catch (error) {
         reject(new Error(`the constant-rate client printed no result: ${String(error)}`));
       }
@@ -160,5 +160,7 @@ async function run(
 
 if (import.meta.main) {
   const options = JSON.parse(process.argv[2] ?? '') as ConstantRateOptions;
-  process.stdout.write(JSON.stringify(await constantRate(options)));
+  // A run with no answered request has NaN percentiles, which JSON would turn into null.
+  const result = await constantRate(options);
+  process.stdout.write(JSON.stringify(result, (_key, value: unknown) => (Number.isNaN(value) ? 'NaN' : value)));
 }
