@@ -41,6 +41,12 @@ it.each(handlers)('drains an in-flight review on close() (%s)', async (_name, ma
     },
   });
   const half = Math.floor(body.length / 2);
+  // The review is in flight once the server has parsed its headers: close() leaves that connection
+  // open. A fixed wait for it raced the TLS handshake on a loaded machine, and close() then took the
+  // not-yet-parsed connection for an idle one (ECONNRESET). The node server is private to WebhookServer.
+  const nodeServer = (server as unknown as { server: https.Server }).server;
+  const requestArrived = new Promise<void>((resolve) => nodeServer.once('request', () => resolve()));
+  let sendRest = (): void => {};
 
   const answered = new Promise<{ status: number; uid: string }>((resolve, reject) => {
     const request = https.request(
@@ -65,14 +71,15 @@ it.each(handlers)('drains an in-flight review on close() (%s)', async (_name, ma
     );
     request.on('error', reject);
     request.write(body.slice(0, half));
-    // The rest of the body arrives only after close() has been called.
-    setTimeout(() => request.end(body.slice(half)), 300);
+    // The rest of the body is sent only after close() has been called and has not finished.
+    sendRest = () => request.end(body.slice(half));
   });
-  await new Promise((r) => setTimeout(r, 100));
+  await requestArrived;
   let closed = false;
   const closing = server.close().then(() => (closed = true));
   await new Promise((r) => setTimeout(r, 100));
   expect(closed).toBe(false);
+  sendRest();
   const result = await answered;
   await closing;
   expect(result).toEqual({ status: 200, uid: 'drain-1' });
