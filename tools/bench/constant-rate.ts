@@ -60,9 +60,9 @@ export async function constantRate(options: ConstantRateOptions): Promise<Consta
   const agent = new https.Agent({ keepAlive: true, maxSockets: options.connections, rejectUnauthorized: false });
   // Warm-up at the same rate on the same agent: TLS handshakes of new connections and the server's
   // JIT are start-up costs, not the steady-state latency this measures. 6 s, not 2: after a switch from
-  // another client (the saturation runs' autocannon sends other headers), Node's stream and http
-  // functions in the webhook deoptimise and TurboFan recompiles ~70 of them about 3 s later, which took
-  // the 1,000/s run's p99 from 3-4 ms to 8-90 ms when that burst fell into the measured 10 s
+  // another client (the saturation runs' autocannon sends other headers), ~50 of Node's stream and http
+  // functions in the webhook deoptimise and TurboFan starts ~55 compiles about 3 s later, which took the
+  // 1,000/s run's p99 from 3-4 ms to 5-70 ms when that burst fell into the measured 10 s
   // (packages/injector/README.md, memory footprint). The warm-up's own tail is returned beside it.
   const warmupSeconds = options.warmupSeconds ?? 6;
   const warmupLatencies: number[] = [];

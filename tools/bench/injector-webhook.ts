@@ -8,7 +8,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { createCertificateAuthority, freeLoopbackPort, issueCertificate, repoRoot } from '@vaultbridge/testenv';
-import { constantRateInChild } from './constant-rate.ts';
+import { constantRateInChild, type ConstantRateResult } from './constant-rate.ts';
 import { handleAdmissionReview } from '@vaultbridge/injector';
 
 const connections = 50;
@@ -83,7 +83,7 @@ export interface LoadResult {
   non2xx: number;
   errors: number;
   /** At a fixed rate: the warm-up's p99 and maximum (constant-rate.ts says why it is kept apart). */
-  warmup?: { seconds: number; answered: number; p99Ms: number; maxMs: number };
+  warmup?: ConstantRateResult['warmup'];
 }
 
 /** CPU seconds (user + system) a process has used so far. Linux /proc; clock ticks are 1/100 s. */
