@@ -208,6 +208,12 @@ let operatorToCsi: Original;
 const SPC_DIRS = ['/mnt/secrets'];
 const OPERATOR_DIRS = ['/etc/config', '/etc/db', '/etc/tls'];
 
+/**
+ * The agent's init → sidecar handover file on the shared secrets volume (packages/agent/src/cache/persist.ts
+ * HANDOVER_FILE). Init leaves it; the sidecar deletes it once adopted, which can be after the pod is Ready.
+ */
+const HANDOVER_FILE = '/vault/secrets/.vaultbridge-handover';
+
 async function injectorOriginal(prefix: string): Promise<Original> {
   const namespace = await kvNamespace(prefix);
   await applyManifests(env.stack.kube.config, [injectedDeployment(namespace)]);
@@ -215,7 +221,13 @@ async function injectorOriginal(prefix: string): Promise<Original> {
   const injected = await original(namespace, INJECTOR_DIRS);
   const pod = await env.stack.kube.core.readNamespacedPod({ namespace, name: injected.pod });
   expect(pod.metadata?.annotations?.['vault.hashicorp.com/agent-inject-status']).toBe('injected');
-  return injected;
+  // What the app sees for good is the view once the sidecar has adopted init's handover: reading earlier
+  // caught the transient file in one CI run and not in the migrated pod, which has no agent.
+  const settled = await waitFor(env, namespace, 'the sidecar to adopt the handover', async () => {
+    const view = await containerView(env, namespace, injected.pod, INJECTOR_DIRS);
+    return HANDOVER_FILE in view.files ? undefined : view;
+  });
+  return { ...injected, view: settled };
 }
 
 /** Upstream vault-csi-provider's documented shape: objects with secretKey, a database pair, secretObjects for an env variable. */
