@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { createProgram, runProgram, type CliIo } from '@vaultbridge/core';
 import { addRenderCommand } from './render.ts';
+import { addIssueCertificateCommand } from './issue-certificate.ts';
 import { addServeCommand } from './serve.ts';
 import { normalizeGoFlags, type ServeConfig } from '../webhook/config.ts';
 
@@ -24,6 +25,7 @@ export function createInjectorProgram(
   );
   addRenderCommand(program, io, setExitCode);
   addServeCommand(program, io, setExitCode, options.startWebhook);
+  addIssueCertificateCommand(program, io, setExitCode);
   return program;
 }
 

@@ -13,6 +13,7 @@ import { decide } from '../admission/decide.ts';
 import { findPod } from './pod-templates.ts';
 import { createProgram, runProgram, type CliIo } from '@vaultbridge/core';
 import { applyServiceAccountAdmission } from './service-account-admission.ts';
+import { readStdin } from './read-stdin.ts';
 
 export type OutputFormat = 'yaml' | 'json';
 
@@ -102,13 +103,7 @@ function messageOf(error: unknown): string {
 }
 
 async function readInput(file: string, io: CliIo): Promise<string> {
-  if (file !== '-') return readFile(file, 'utf8');
-  if (io.stdin === undefined) throw new Error('no standard input to read');
-  const chunks: string[] = [];
-  const decoder = new TextDecoder();
-  for await (const chunk of io.stdin)
-    chunks.push(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }));
-  return chunks.join('') + decoder.decode();
+  return file === '-' ? readStdin(io) : readFile(file, 'utf8');
 }
 
 interface RenderFlags {

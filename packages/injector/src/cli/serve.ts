@@ -9,6 +9,7 @@ import {
 } from '../webhook/config.ts';
 import { checkInjectorDefaults } from '../annotations/parse.ts';
 import { serveWebhook } from '../webhook/serve.ts';
+import { childProcessIssuer, selfIssuerCommand } from '../webhook/tls/index.ts';
 
 // vault-helm runs vault-k8s as `agent-inject 2>&1`: the second argument is a literal string (no shell
 // runs it), which vault-k8s ignores. Accepted here for the same reason, and nothing else is.
@@ -54,7 +55,11 @@ export function addServeCommand(
   program: Command,
   io: CliIo,
   setExitCode: (code: number) => void,
-  start: (config: ServeConfig) => Promise<unknown> = (config) => serveWebhook(config, { installSignalHandlers: true }),
+  start: (config: ServeConfig) => Promise<unknown> = (config) =>
+    serveWebhook(config, {
+      installSignalHandlers: true,
+      certificateIssuer: childProcessIssuer({ command: selfIssuerCommand() }),
+    }),
 ): Command {
   const command = program
     .command('serve')

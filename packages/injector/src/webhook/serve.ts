@@ -24,6 +24,7 @@ import {
   publishCaBundle,
   type CertificateSource,
   type ServingCertificate,
+  type CertificateIssuer,
 } from './tls/index.ts';
 
 export interface RunningWebhook {
@@ -89,7 +90,13 @@ function publishCaFromFiles(
 /** Starts the webhook as `vaultbridge-injector serve` does; SIGTERM drains in-flight reviews. */
 export async function serveWebhook(
   config: ServeConfig,
-  options: { kube?: KubeHttp; kubeConfig?: KubeConfig; installSignalHandlers?: boolean } = {},
+  options: {
+    kube?: KubeHttp;
+    kubeConfig?: KubeConfig;
+    installSignalHandlers?: boolean;
+    /** What makes the --tls-auto certificates (default: in this process; the command line: a child). */
+    certificateIssuer?: CertificateIssuer;
+  } = {},
 ): Promise<RunningWebhook> {
   const logger = createLogger({ name: 'vaultbridge-injector', level: config.logLevel as LogLevel });
   const needsKube =
@@ -126,6 +133,7 @@ export async function serveWebhook(
       webhookConfigName: config.tls.webhookConfigName,
       hosts: config.tls.hosts,
       identity: config.podName,
+      ...(options.certificateIssuer ? { issuer: options.certificateIssuer } : {}),
     });
   }
   let defaults = (): InjectorDefaults => config.defaults;

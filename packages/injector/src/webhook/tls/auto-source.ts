@@ -5,6 +5,7 @@ import type { V1Secret } from '@kubernetes/client-node';
 import { isConflict, isNotFound, LeaseLock, type KubeHttp } from '@vaultbridge/core';
 import { isSignedBy, needsRotation, splitPemBundle, certificateTimes, type PemKeyPair } from './certificates.ts';
 import { caBundleTrusts, publishCaBundle } from './ca-bundle.ts';
+import { inProcessIssuer, type CertificateIssuer } from './certificate-issuer.ts';
 import type { CertificateSource, CertificateSourceEvents, ServingCertificate } from './source.ts';
 
 const hour = 3600_000;
@@ -29,6 +30,11 @@ export interface AutoCertificateOptions {
   caPropagationMs?: number;
   pollMs?: number;
   leaseDurationSeconds?: number;
+  /**
+   * What makes the CA and serving certificates; default in this process. `serve` from the command line
+   * passes a child process (issuer-process.ts), so the generator never stays in the webhook's heap.
+   */
+  issuer?: CertificateIssuer;
 }
 
 interface StoredCertificates {
@@ -70,6 +76,7 @@ export class AutoCertificateSource extends EventEmitter<CertificateSourceEvents>
       caPropagationMs: 30_000,
       pollMs: 5_000,
       leaseDurationSeconds: 15,
+      issuer: inProcessIssuer,
       ...options,
     };
     this.kube = options.kube;
@@ -193,13 +200,11 @@ export class AutoCertificateSource extends EventEmitter<CertificateSourceEvents>
     const newestCa = cas[0];
     let next: StoredCertificates | undefined;
 
-    // The generator (and @peculiar/x509 with it) only when a certificate is to be made: most rounds make none.
-    const issuer = () => import('./issuer.ts');
+    const issuer = o.issuer;
     if (!stored || !newestCa || !stored.caKeyPem) {
-      const { generateCertificateAuthority, issueServingCertificate } = await issuer();
       // First start (or a broken Secret): a fresh CA is trusted at once, nothing else exists yet.
-      const ca = await generateCertificateAuthority(o.caValidityMs / hour, now);
-      const leaf = await issueServingCertificate(ca, o.hosts, o.leafValidityMs / hour, now);
+      const ca = await issuer.generateCertificateAuthority(o.caValidityMs / hour, now);
+      const leaf = await issuer.issueServingCertificate(ca, o.hosts, o.leafValidityMs / hour, now);
       next = {
         caBundle: ca.certPem,
         caKeyPem: ca.keyPem,
@@ -209,8 +214,7 @@ export class AutoCertificateSource extends EventEmitter<CertificateSourceEvents>
       };
     } else if (needsRotation(newestCa, o.rotateFraction, now)) {
       // Stage 1 of a CA rotation: publish the new CA beside the still-valid old ones; the leaf stays.
-      const { generateCertificateAuthority } = await issuer();
-      const ca = await generateCertificateAuthority(o.caValidityMs / hour, now);
+      const ca = await issuer.generateCertificateAuthority(o.caValidityMs / hour, now);
       const stillValid = cas.filter((pem) => certificateTimes(pem).notAfter.getTime() > now);
       next = { ...stored, caBundle: [ca.certPem, ...stillValid].join(''), caKeyPem: ca.keyPem, caPublishedAt: now };
     } else {
@@ -222,8 +226,7 @@ export class AutoCertificateSource extends EventEmitter<CertificateSourceEvents>
         !sameHosts(stored.certPem, o.hosts);
       if ((leafDue || !leafFromNewest) && caSettled) {
         // Stage 2 (or a plain leaf renewal): sign with the newest CA once every API server trusts it.
-        const { issueServingCertificate } = await issuer();
-        const leaf = await issueServingCertificate(
+        const leaf = await issuer.issueServingCertificate(
           { certPem: newestCa, keyPem: stored.caKeyPem },
           o.hosts,
           o.leafValidityMs / hour,

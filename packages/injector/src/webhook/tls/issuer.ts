@@ -1,7 +1,7 @@
-// Generation of the TLS-auto CA and serving certificates with @peculiar/x509: imported by
-// AutoCertificateSource only when the leader creates or rotates them, since x509 with tsyringe and
-// reflect-metadata costs ~2 MiB RSS (tools/bench/import-cost.ts) in every replica that only serves what
-// the Secret holds. Reading certificates (validity, signatures) is node:crypto, in certificates.ts.
+// Generation of the TLS-auto CA and serving certificates with @peculiar/x509: imported only when one is
+// made (certificate-issuer.ts), and by the shipped webhook only in its `issue-certificate` child, since
+// x509 with tsyringe and reflect-metadata costs ~2 MiB RSS (tools/bench/import-cost.ts) and stays in a
+// heap once imported. Reading certificates (validity, signatures) is node:crypto, in certificates.ts.
 // @peculiar/x509 resolves its algorithms through tsyringe, which needs the Reflect polyfill first.
 import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
