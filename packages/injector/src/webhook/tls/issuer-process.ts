@@ -2,7 +2,6 @@
 // enter the long-running webhook's heap (certificate-issuer.ts says why). The child is the same program
 // run as `issue-certificate`: the request goes in on stdin and the PEM pair comes back on stdout, never
 // through argv or the environment, which other processes of the pod can read.
-import { spawn } from 'node:child_process';
 import { firstIssue, issueAnswerSchema, type CertificateIssuer, type IssueRequest } from './certificate-issuer.ts';
 import type { PemKeyPair } from './certificates.ts';
 
@@ -34,7 +33,9 @@ export function childProcessIssuer(options: ChildProcessIssuerOptions): Certific
   };
 }
 
-function runChild(options: ChildProcessIssuerOptions, body: IssueRequest): Promise<PemKeyPair> {
+async function runChild(options: ChildProcessIssuerOptions, body: IssueRequest): Promise<PemKeyPair> {
+  // Loaded when a certificate is made (the leader, rarely), not in every replica at start.
+  const { spawn } = await import('node:child_process');
   const [file, ...args] = options.command;
   const timeoutMs = options.timeoutMs ?? 30_000;
   const what = `the certificate issuer (${[file, ...args].join(' ')})`;
