@@ -17,6 +17,16 @@ export interface CliIo {
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
+/** All of `io.stdin` as UTF-8 text (a file argument `-`, or a command that takes its input there). */
+export async function readStdin(io: Pick<CliIo, 'stdin'>): Promise<string> {
+  if (io.stdin === undefined) throw new Error('no standard input to read');
+  const chunks: string[] = [];
+  const decoder = new TextDecoder();
+  for await (const chunk of io.stdin)
+    chunks.push(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }));
+  return chunks.join('') + decoder.decode();
+}
+
 /** A commander program that writes to `io` and throws a CommanderError where commander would exit. */
 export function createProgram(name: string, description: string, io: Pick<CliIo, 'stdout' | 'stderr'>): Command {
   return new Command(name)

@@ -78,4 +78,4 @@ export {
   parseDuration,
   parseFileMode,
 } from './config-values.ts';
-export { createProgram, runProgram, type CliIo, type RunProgramOptions, type TextSink } from './cli-program.ts';
+export { createProgram, readStdin, runProgram, type CliIo, type RunProgramOptions, type TextSink } from './cli-program.ts';

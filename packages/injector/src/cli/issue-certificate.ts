@@ -2,9 +2,8 @@
 // (webhook/tls/issuer-process.ts). One JSON request on stdin, the PEM pair as JSON on stdout; a bad
 // request or a failure is one line on stderr and exit code 1. Not for people: nothing here is stable.
 import type { Command } from 'commander';
-import type { CliIo } from '@vaultbridge/core';
+import { readStdin, type CliIo } from '@vaultbridge/core';
 import { answerIssueRequest } from '../webhook/tls/certificate-issuer.ts';
-import { readStdin } from './read-stdin.ts';
 
 export function addIssueCertificateCommand(program: Command, io: CliIo, setExitCode: (code: number) => void): Command {
   return program

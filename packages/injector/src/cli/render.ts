@@ -11,9 +11,8 @@ import type { InjectorDefaults } from '../annotations/defaults.ts';
 import { formatIssue } from '../annotations/errors.ts';
 import { decide } from '../admission/decide.ts';
 import { findPod } from './pod-templates.ts';
-import { createProgram, runProgram, type CliIo } from '@vaultbridge/core';
+import { createProgram, readStdin, runProgram, type CliIo } from '@vaultbridge/core';
 import { applyServiceAccountAdmission } from './service-account-admission.ts';
-import { readStdin } from './read-stdin.ts';
 
 export type OutputFormat = 'yaml' | 'json';
 

@@ -29,7 +29,7 @@ export function childProcessIssuer(options: ChildProcessIssuerOptions): Certific
   return {
     generateCertificateAuthority: (validityHours, now) => request({ make: 'ca', validityHours, now }),
     issueServingCertificate: (ca, hosts, validityHours, now) =>
-      request({ make: 'serving', ca: { certPem: ca.certPem, keyPem: ca.keyPem }, hosts, validityHours, now }),
+      request({ make: 'serving', ca, hosts, validityHours, now }),
   };
 }
 
