@@ -78,4 +78,11 @@ export {
   parseDuration,
   parseFileMode,
 } from './config-values.ts';
-export { createProgram, readStdin, runProgram, type CliIo, type RunProgramOptions, type TextSink } from './cli-program.ts';
+export {
+  createProgram,
+  readStdin,
+  runProgram,
+  type CliIo,
+  type RunProgramOptions,
+  type TextSink,
+} from './cli-program.ts';
