@@ -58,7 +58,11 @@ export function addServeCommand(
   start: (config: ServeConfig) => Promise<unknown> = (config) =>
     serveWebhook(config, {
       installSignalHandlers: true,
-      certificateIssuer: childProcessIssuer({ command: selfIssuerCommand() }),
+      // Only --tls-auto makes certificates; with certificate files no child is ever started, so the
+      // running script need not be known (it is not under `node -e` or an embedder).
+      ...(config.tls.mode === 'auto'
+        ? { certificateIssuer: childProcessIssuer({ command: selfIssuerCommand() }) }
+        : {}),
     }),
 ): Command {
   const command = program
