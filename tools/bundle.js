@@ -7,6 +7,7 @@ import path from 'node:path';
 import { build } from 'esbuild';
 import { duplicatePackageCopies, serviceBuildOptions } from './bundle-plugins.js';
 import { writeCaDirectory } from './ca-directory.js';
+import { buildMallocTrim } from './native.js';
 
 // --lazy <package> (repeatable): the package may be in the bundle only behind a lazy import, never
 // evaluated at start (the webhook must not load @kubernetes/client-node in a pod; core's KubeHttp imports
@@ -156,3 +157,11 @@ for (const file of Object.keys(result.metafile.outputs)) {
 // directory, which the Dockerfiles COPY to /app/ca-certificates and point SSL_CERT_DIR at.
 const caDir = path.join(outdir, 'ca-certificates');
 console.log(`${path.relative(process.cwd(), caDir)}/  ${writeCaDirectory(caDir)} roots of Node ${process.version}`);
+// The native addon the idle memory trim calls malloc_trim through (tools/native.js), found beside the
+// bundle; the Dockerfiles COPY it beside the bundle in the image.
+try {
+  console.log(`${path.relative(process.cwd(), buildMallocTrim(outdir))}  (malloc_trim for the idle memory trim)`);
+} catch (error) {
+  console.error(`bundle: ${error.message}`);
+  process.exit(1);
+}

@@ -109,6 +109,9 @@ test("with the image's node flags and ENV (Maglev, no TurboFan), it finishes its
     nodeFlags,
   );
   await waitFor('the first sync done', async () => output().includes('first sync done'), 60_000);
+  // The bundle step built malloc-trim.node beside cli.mjs (tools/native.js), and the image's --expose-gc
+  // starts the idle trim: both halves are on.
+  expect(output()).toContain("idle memory trim on: V8's memory-reducing collection, then malloc_trim");
   child.kill('SIGTERM');
 }, 90_000);
 

@@ -157,6 +157,21 @@ describe.each(services)('the %s image', (pkg) => {
   });
 });
 
+describe.each(services)('the %s image', (pkg) => {
+  // core's idle memory trim loads malloc-trim.node from beside the bundle it runs in (runtime/malloc-trim.ts).
+  test('COPYs malloc-trim.node into the directory of the bundle it runs', () => {
+    const recipe = recipeOf(pkg);
+    const copies = recipe.steps.filter((step) => step.kind === 'copy');
+    const bundle = copies.find((step) => step.sources.some((source) => source.endsWith('.mjs')));
+    const addon = copies.find((step) => step.sources.includes('dist/bundle/malloc-trim.node'));
+    expect(bundle).toBeDefined();
+    const bundleDirectory = bundle!.destination.endsWith('/')
+      ? bundle!.destination
+      : `${path.posix.dirname(bundle!.destination)}/`;
+    expect(addon).toEqual({ kind: 'copy', sources: ['dist/bundle/malloc-trim.node'], destination: bundleDirectory });
+  });
+});
+
 describe('a process started as each image starts node', () => {
   let server: https.Server;
   let port: number;

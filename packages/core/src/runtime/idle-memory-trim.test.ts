@@ -131,14 +131,24 @@ describe('startServiceMemoryTrim', () => {
     const collect = () => void collects++;
     expect(startServiceMemoryTrim({ logger, collect, env: { VAULTBRIDGE_IDLE_MEMORY_TRIM: 'off' } })).toBeUndefined();
     expect(logs.map((line) => line.msg)).toEqual(['idle memory trim off: VAULTBRIDGE_IDLE_MEMORY_TRIM=off']);
-    const typo = startServiceMemoryTrim({ logger, collect, env: { VAULTBRIDGE_IDLE_MEMORY_TRIM: 'no' } });
+    const typo = startServiceMemoryTrim({
+      logger,
+      collect,
+      mallocTrim: null,
+      env: { VAULTBRIDGE_IDLE_MEMORY_TRIM: 'no' },
+    });
     expect(typo).toBeDefined();
     typo?.stop();
     expect(logs.at(-1)).toMatchObject({
       level: 'warn',
       msg: 'VAULTBRIDGE_IDLE_MEMORY_TRIM="no" is neither "on" nor "off": the idle memory trim stays on',
     });
-    const on = startServiceMemoryTrim({ logger, collect, env: { VAULTBRIDGE_IDLE_MEMORY_TRIM: 'on' } });
+    const on = startServiceMemoryTrim({
+      logger,
+      collect,
+      mallocTrim: null,
+      env: { VAULTBRIDGE_IDLE_MEMORY_TRIM: 'on' },
+    });
     expect(on).toBeDefined();
     on?.stop();
     expect(logs).toHaveLength(2);
@@ -159,7 +169,7 @@ describe('startServiceMemoryTrim', () => {
       const lines = [];
       const logger = { info: (m) => lines.push(m), debug: (f, m) => lines.push(m) };
       const trims = [];
-      const trimmer = startServiceMemoryTrim({ logger, onTrim: (t) => trims.push(t) });
+      const trimmer = startServiceMemoryTrim({ logger, mallocTrim: null, onTrim: (t) => trims.push(t) });
       const gcLeft = typeof globalThis.gc;
       const deadline = Date.now() + 20_000;
       while (trims.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));

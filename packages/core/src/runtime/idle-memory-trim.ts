@@ -4,8 +4,11 @@
 // a plain full GC neither shrinks the new space nor returns pooled pages. V8's "last resort" collection
 // does both (measured, README: webhook 126 -> 89 MiB a few seconds after a saturation run, operator at
 // 1,000 objects 118 -> 88 MiB after its first sync). It needs node's --expose-gc, which the images set;
-// without it the trim is off and nothing else changes.
+// without it the trim is off and nothing else changes. After the collection it calls glibc's
+// malloc_trim through the services' native addon when that is beside the bundle (malloc-trim.ts): what
+// node's C++ side, OpenSSL and V8's compiler threads freed in the burst is given back too.
 import type { Logger } from 'pino';
+import { loadMallocTrim, type MallocTrim } from './malloc-trim.ts';
 import type { TrimmedMemory } from './metrics.ts';
 
 /** A full, memory-reducing collection: the gc extension's `last-resort` flavor. */
@@ -117,12 +120,27 @@ export interface ServiceMemoryTrimOptions {
   onTrim?: (trim: MemoryTrim) => void;
   /** The collection; default the exposed gc (`node --expose-gc`), taken off the global. */
   collect?: MemoryReducingCollect;
+  /**
+   * malloc_trim after each collection; default the addon beside the bundle (malloc-trim.ts), said once
+   * at info when it is not there. null: the collection alone.
+   */
+  mallocTrim?: MallocTrim | null;
   /** Where VAULTBRIDGE_IDLE_MEMORY_TRIM is read; default process.env. */
   env?: NodeJS.ProcessEnv;
 }
 
 /** VAULTBRIDGE_IDLE_MEMORY_TRIM=off turns the trim off: for a platform that ranks CPU above memory. */
 export const IDLE_MEMORY_TRIM_ENV = 'VAULTBRIDGE_IDLE_MEMORY_TRIM';
+
+function defaultMallocTrim(logger: Logger): MallocTrim | null {
+  const loaded = loadMallocTrim();
+  if ('trim' in loaded) {
+    logger.info("idle memory trim on: V8's memory-reducing collection, then malloc_trim");
+    return loaded.trim;
+  }
+  logger.info(`idle memory trim without malloc_trim: ${loaded.unavailable}`);
+  return null;
+}
 
 /**
  * A service's idle trim with its log line; undefined (and one info line) when node runs without
@@ -144,8 +162,15 @@ export function startServiceMemoryTrim(options: ServiceMemoryTrimOptions): IdleM
     logger.info('idle memory trim off: node runs without --expose-gc (the images set it)');
     return undefined;
   }
+  const mallocTrim = options.mallocTrim === undefined ? defaultMallocTrim(logger) : options.mallocTrim;
   return createIdleMemoryTrimmer({
-    collect,
+    collect:
+      mallocTrim === null
+        ? collect
+        : () => {
+            collect();
+            mallocTrim();
+          },
     onTrim: (trim) => {
       options.onTrim?.(trim);
       logger.debug(

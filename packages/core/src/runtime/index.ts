@@ -29,6 +29,7 @@ export {
   type MemoryTrim,
   type ServiceMemoryTrimOptions,
 } from './idle-memory-trim.ts';
+export { MALLOC_TRIM_ADDON, loadMallocTrim, type MallocTrim, type MallocTrimLoad } from './malloc-trim.ts';
 export {
   TURBOFAN_WHEN_READY_ENV,
   turnOnTurbofanWhenReady,

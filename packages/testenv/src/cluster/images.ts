@@ -410,6 +410,8 @@ function bundlesFresh(pkg: ServicePackage): boolean {
   if (!fs.existsSync(bundleDir) || !stagedFresh(pkg, bundleDir)) return false;
   // The images' CA directory (tools/ca-directory.js), which the bundle step writes beside the bundles.
   if (!fs.existsSync(path.join(bundleDir, 'ca-certificates'))) return false;
+  // The idle trim's native addon (tools/native.js), which the bundle step builds beside the bundles too.
+  if (!fs.existsSync(path.join(bundleDir, 'malloc-trim.node'))) return false;
   const bundles = fs
     .readdirSync(bundleDir)
     .filter((f) => f.endsWith('.mjs'))
@@ -423,6 +425,8 @@ function bundlesFresh(pkg: ServicePackage): boolean {
     fs.statSync(path.join(repoRoot, 'tools/bundle.js')).mtimeMs,
     fs.statSync(path.join(repoRoot, 'tools/bundle-plugins.js')).mtimeMs,
     fs.statSync(path.join(repoRoot, 'tools/ca-directory.js')).mtimeMs,
+    fs.statSync(path.join(repoRoot, 'tools/native.js')).mtimeMs,
+    fs.statSync(path.join(repoRoot, 'tools/native/malloc-trim.c')).mtimeMs,
   );
   return Math.min(...bundles) > inputs;
 }
