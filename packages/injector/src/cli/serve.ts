@@ -48,6 +48,21 @@ export function serveConfigFrom(
 }
 
 /**
+ * How the command line starts the webhook: its own signal handlers, and with --tls-auto the certificates
+ * made by this same program run again as a child. Only --tls-auto makes certificates, so with certificate
+ * files the running script need not be known (`issuerCommand` throws when it is not: `node -e`, an embedder).
+ */
+export function commandLineServeOptions(
+  config: ServeConfig,
+  issuerCommand: () => [string, ...string[]] = selfIssuerCommand,
+): NonNullable<Parameters<typeof serveWebhook>[1]> {
+  return {
+    installSignalHandlers: true,
+    ...(config.tls.mode === 'auto' ? { certificateIssuer: childProcessIssuer({ command: issuerCommand() }) } : {}),
+  };
+}
+
+/**
  * Adds `serve`: the mutating webhook over HTTPS. Bad flags, unknown `AGENT_INJECT_*` variables or bad
  * default annotations stop it at start with a message naming each, exit code 2.
  */
@@ -55,15 +70,7 @@ export function addServeCommand(
   program: Command,
   io: CliIo,
   setExitCode: (code: number) => void,
-  start: (config: ServeConfig) => Promise<unknown> = (config) =>
-    serveWebhook(config, {
-      installSignalHandlers: true,
-      // Only --tls-auto makes certificates; with certificate files no child is ever started, so the
-      // running script need not be known (it is not under `node -e` or an embedder).
-      ...(config.tls.mode === 'auto'
-        ? { certificateIssuer: childProcessIssuer({ command: selfIssuerCommand() }) }
-        : {}),
-    }),
+  start: (config: ServeConfig) => Promise<unknown> = (config) => serveWebhook(config, commandLineServeOptions(config)),
 ): Command {
   const command = program
     .command('serve')
