@@ -39,6 +39,8 @@ function without(record: Json, defaults: Record<string, unknown>): Json {
   const out: Json = {};
   for (const key of Object.keys(record)) {
     const value = record[key];
+    // Undefined is what JSON leaves out anyway; the webhook writes optional fields that way (no spreads).
+    if (value === undefined) continue;
     if (Object.hasOwn(defaults, key) && isDefault(value, defaults[key])) continue;
     out[key] = value;
   }

@@ -1043,6 +1043,40 @@ describe('defaults apply under the annotations: pod > cluster annotation default
     ]);
   });
 
+  // One defaults object serves many reviews; its layers and what their values read as are kept (reader.ts).
+  test('defaults read for one review read the same for the next, and a pod value still wins', () => {
+    const defaults: InjectorDefaults = { ...DEFAULTS, runAsUser: 1234, annotations: { 'log-level': 'debug' } };
+    for (let review = 0; review < 3; review++) {
+      expect(specOf(pod(), defaults).securityContext).toEqual({ runAsUser: 1234, runAsGroup: 1000 });
+      expect(specOf(pod(), defaults).log.level).toBe('debug');
+      expect(specOf(pod({ 'log-level': 'warn', 'agent-run-as-user': '7' }), defaults)).toMatchObject({
+        log: { level: 'warn' },
+        securityContext: { runAsUser: 7 },
+      });
+    }
+  });
+
+  test('a bad default is reported on every review, not only the first', () => {
+    const defaults: InjectorDefaults = { ...DEFAULTS, runAsUser: -5 };
+    for (let review = 0; review < 3; review++)
+      expect(issuesOf(pod(), defaults).map((issue) => issue.annotation)).toEqual([
+        'vault.hashicorp.com/agent-run-as-user',
+      ]);
+  });
+
+  test('new defaults (the ConfigMap changed) are read afresh', () => {
+    expect(specOf(pod(), { ...DEFAULTS, annotations: { 'log-level': 'debug' } }).log.level).toBe('debug');
+    expect(specOf(pod(), { ...DEFAULTS, annotations: { 'log-level': 'error' } }).log.level).toBe('error');
+  });
+
+  test('a list read from a default is not shared between two reviews', () => {
+    const defaults: InjectorDefaults = { ...DEFAULTS, disableKeepAlives: 'caching,templating' };
+    const first = specOf(pod(), defaults).disableKeepAlives;
+    const second = specOf(pod(), defaults).disableKeepAlives;
+    expect(second).toEqual(first);
+    expect(second).not.toBe(first);
+  });
+
   test('checkInjectorDefaults reports bad flags, bad keys and a missing address, nothing pod-specific', () => {
     expect(
       checkInjectorDefaults({

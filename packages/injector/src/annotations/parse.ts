@@ -11,7 +11,7 @@ import { InvalidAnnotationsError, type AnnotationIssue } from './errors.ts';
 import { jsonPatchValue } from './json-patch.ts';
 import { mountPathValue } from './paths.ts';
 import { readCopyVolumeMounts, readInjectContainers, readShareProcessNamespace } from './pod-shape.ts';
-import { AnnotationReader } from './reader.ts';
+import { AnnotationReader, FixedLayer } from './reader.ts';
 import { readSecrets, secretRawNames } from './secrets.ts';
 import { findServiceAccountToken } from './service-account.ts';
 import { AGENT_KINDS, type AgentFeature, type AgentSpec } from './spec.ts';
@@ -77,20 +77,34 @@ function readTelemetry(reader: AnnotationReader): Record<string, unknown> {
   return telemetry;
 }
 
+/**
+ * The layers under the pod's, built once per defaults object: the webhook reads the same defaults for
+ * every review until the ConfigMap (or a worker's copy of it) changes, and the layers keep what their
+ * values read as (reader.ts, FixedLayer).
+ */
+const fixedLayersOf = new WeakMap<InjectorDefaults, readonly FixedLayer[]>();
+
+function fixedLayers(defaults: InjectorDefaults): readonly FixedLayer[] {
+  let layers = fixedLayersOf.get(defaults);
+  if (layers === undefined) {
+    layers = [
+      new FixedLayer('cluster default', clusterAnnotations(defaults)),
+      new FixedLayer('flag', flagAnnotations(defaults)),
+    ];
+    fixedLayersOf.set(defaults, layers);
+  }
+  return layers;
+}
+
 function readerFor(pod: V1Pod, defaults: InjectorDefaults): AnnotationReader {
-  return new AnnotationReader([
-    // The API server only sends string values; anything else is ignored rather than trusted.
-    {
-      source: 'pod',
-      values: new Map(
-        Object.entries(pod.metadata?.annotations ?? {}).filter(
-          (entry): entry is [string, string] => typeof entry[1] === 'string',
-        ),
-      ),
-    },
-    { source: 'cluster default', values: clusterAnnotations(defaults) },
-    { source: 'flag', values: flagAnnotations(defaults) },
-  ]);
+  // The API server only sends string values; anything else is ignored rather than trusted.
+  const annotations = pod.metadata?.annotations ?? {};
+  const values = new Map<string, string>();
+  for (const name of Object.keys(annotations)) {
+    const value: unknown = annotations[name];
+    if (typeof value === 'string') values.set(name, value);
+  }
+  return new AnnotationReader({ source: 'pod', values }, fixedLayers(defaults));
 }
 
 /**

@@ -17,27 +17,64 @@ export interface Found {
   readonly source: ValueSource;
 }
 
-const BUILT_IN: Layer = {
-  source: 'built-in',
-  values: new Map(
+type ReadResult = ReturnType<typeof readValue<unknown>>;
+
+/**
+ * What each schema read from a fixed layer's value, by the Found that the layer hands out for it. The
+ * same text always reads the same, so a value under the pod's is read once per layer, not once per
+ * review: a review looks up ~60 annotations and the pod sets a handful, so the rest of the lookups are
+ * these (issue 14: half of what parsing allocated per review was reading the same defaults again).
+ */
+const fixedReads = new WeakMap<Found, Map<ValueSchema<unknown>, ReadResult>>();
+
+/**
+ * A layer under the pod's: the built-in table, the flags, the cluster annotation defaults. It outlives
+ * many reviews (parse.ts keeps one per defaults object), so it hands out one Found per name and keeps
+ * what schemas read from them.
+ */
+export class FixedLayer implements Layer {
+  readonly source: ValueSource;
+  readonly values: ReadonlyMap<string, string>;
+  readonly #found = new Map<string, Found>();
+
+  constructor(source: ValueSource, values: ReadonlyMap<string, string>) {
+    this.source = source;
+    this.values = values;
+    for (const [name, value] of values) {
+      const found: Found = { name, value, source };
+      this.#found.set(name, found);
+      fixedReads.set(found, new Map());
+    }
+  }
+
+  found(name: string): Found | undefined {
+    return this.#found.get(name);
+  }
+}
+
+const BUILT_IN = new FixedLayer(
+  'built-in',
+  new Map(
     Object.values(ANNOTATION_TABLE)
       .filter((entry) => entry.scope === 'pod' && entry.default !== undefined)
       .map((entry) => [ANNOTATION_PREFIX + entry.name, entry.default as string]),
   ),
-};
+);
 
 export class AnnotationReader {
   readonly issues: AnnotationIssue[] = [];
-  readonly #layers: readonly Layer[];
+  readonly #pod: Layer;
+  readonly #fixed: readonly FixedLayer[];
 
-  /** @param layers highest precedence first; the built-in table is added last */
-  constructor(layers: readonly Layer[]) {
-    this.#layers = [...layers, BUILT_IN];
+  /** @param fixed the layers under the pod's, highest precedence first; the built-in table is added last */
+  constructor(pod: Layer, fixed: readonly FixedLayer[]) {
+    this.#pod = pod;
+    this.#fixed = [...fixed, BUILT_IN];
   }
 
   /** The pod's own annotations. */
   get pod(): ReadonlyMap<string, string> {
-    return this.#layers[0]?.source === 'pod' ? this.#layers[0].values : new Map();
+    return this.#pod.values;
   }
 
   /**
@@ -46,10 +83,14 @@ export class AnnotationReader {
    */
   find(...names: string[]): Found | undefined {
     if (names.length === 1) return this.#findOne(names[0]!);
-    for (const layer of this.#layers) {
+    for (const name of names) {
+      const value = this.#pod.values.get(name);
+      if (value !== undefined) return { name, value, source: this.#pod.source };
+    }
+    for (const layer of this.#fixed) {
       for (const name of names) {
-        const value = layer.values.get(name);
-        if (value !== undefined) return { name, value, source: layer.source };
+        const found = layer.found(name);
+        if (found !== undefined) return found;
       }
     }
     return undefined;
@@ -57,32 +98,39 @@ export class AnnotationReader {
 
   // Most lookups are of one name; this skips the nested loop (the reader runs ~80 lookups per review).
   #findOne(name: string): Found | undefined {
-    for (const layer of this.#layers) {
-      const value = layer.values.get(name);
-      if (value !== undefined) return { name, value, source: layer.source };
+    const value = this.#pod.values.get(name);
+    if (value !== undefined) return { name, value, source: this.#pod.source };
+    for (const layer of this.#fixed) {
+      const found = layer.found(name);
+      if (found !== undefined) return found;
     }
     return undefined;
   }
 
   /** Whether the pod or the cluster annotation defaults set `name` (flags and built-ins do not count). */
   setByUser(name: string): boolean {
-    return this.#layers.some(
-      (layer) => (layer.source === 'pod' || layer.source === 'cluster default') && layer.values.has(name),
+    return (
+      this.#pod.values.has(name) ||
+      this.#fixed.some((layer) => layer.source === 'cluster default' && layer.values.has(name))
     );
   }
 
   /** The pod's annotations whose name starts with `prefix` and goes on after it, sorted by name. */
   podWithPrefix(prefix: string): [string, string][] {
     const found: [string, string][] = [];
-    for (const entry of this.pod) if (entry[0].length > prefix.length && entry[0].startsWith(prefix)) found.push(entry);
+    // Keys, not entries: a Map's entries allocate a pair each, and most names do not match.
+    for (const name of this.pod.keys())
+      if (name.length > prefix.length && name.startsWith(prefix)) found.push([name, this.pod.get(name)!]);
     return found.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   }
 
   /** The raw string, or undefined when no layer has it. */
   string(name: string): string | undefined {
-    for (const layer of this.#layers) {
-      const value = layer.values.get(name);
-      if (value !== undefined) return value;
+    const value = this.#pod.values.get(name);
+    if (value !== undefined) return value;
+    for (const layer of this.#fixed) {
+      const fixed = layer.values.get(name);
+      if (fixed !== undefined) return fixed;
     }
     return undefined;
   }
@@ -106,12 +154,25 @@ export class AnnotationReader {
 
   /** Parse a value already found (e.g. from a per-secret lookup). */
   parseFound<T>(found: Found, schema: ValueSchema<T>): T | undefined {
-    const result = readValue(schema, found.value);
+    const result = this.#read(found, schema);
     if (!result.ok) {
       this.fail(found.name, result.message, found);
       return undefined;
     }
     return result.value;
+  }
+
+  #read<T>(found: Found, schema: ValueSchema<T>): ReturnType<typeof readValue<T>> {
+    const reads = fixedReads.get(found) as Map<ValueSchema<T>, ReturnType<typeof readValue<T>>> | undefined;
+    if (reads === undefined) return readValue(schema, found.value);
+    let result = reads.get(schema);
+    if (result === undefined) {
+      result = readValue(schema, found.value);
+      // Values that are objects (lists, JSON patches) are read again each time: the spec is built from
+      // them and must not share them between reviews.
+      if (!result.ok || typeof result.value !== 'object' || result.value === null) reads.set(schema, result);
+    }
+    return result;
   }
 
   fail(annotation: string, message: string, found?: Found): void {

@@ -6,7 +6,7 @@ import { destinationOf, mountPathValue, relativeFileValue } from './paths.ts';
 import { createTemplateChecker } from './template-check.ts';
 import type { AnnotationReader, Found } from './reader.ts';
 import type { DefaultTemplate, SecretSpec } from './spec.ts';
-import { A, ANNOTATION_PREFIX, annotationFor, SECRET_DEFINING, type AnnotationKey } from './table.ts';
+import { A, ANNOTATION_PREFIX, ANNOTATION_TABLE, annotationFor, SECRET_DEFINING, type AnnotationKey } from './table.ts';
 import type { Parsed } from '@vaultbridge/agent/contract';
 import { boolValue, choiceValue, fileModeValue, valueSyntax } from './values.ts';
 
@@ -37,8 +37,8 @@ const DEFINING_PREFIXES = SECRET_DEFINING.map((family) => `${A[family]}-`);
 
 export function secretRawNames(annotations: ReadonlyMap<string, string>): string[] {
   const names = new Set<string>();
-  for (const [key, value] of annotations) {
-    if (!key.startsWith(ANNOTATION_PREFIX) || value.trim() === '') continue;
+  for (const key of annotations.keys()) {
+    if (!key.startsWith(ANNOTATION_PREFIX) || annotations.get(key)!.trim() === '') continue;
     for (const prefix of DEFINING_PREFIXES) {
       if (!key.startsWith(prefix)) continue;
       const rawName = key.slice(prefix.length);
@@ -50,58 +50,91 @@ export function secretRawNames(annotations: ReadonlyMap<string, string>): string
   return [...names].sort();
 }
 
-function lookup(reader: AnnotationReader, key: AnnotationKey, rawName: string): Found | undefined {
+/** The per-secret families, and beside each its `<family>-` prefix (two arrays: a Map's entries allocate). */
+const FAMILY_KEYS = (Object.keys(ANNOTATION_TABLE) as AnnotationKey[]).filter(
+  (key) => ANNOTATION_TABLE[key].scope !== 'pod',
+);
+const FAMILY_KEY_PREFIXES = FAMILY_KEYS.map((key) => `${A[key]}-`);
+
+/**
+ * The per-secret families the pod uses at all. A secret's ~14 lookups each built an annotation name,
+ * and most pods set two or three families, so a family the pod never uses is answered without one.
+ */
+function familiesOf(annotations: ReadonlyMap<string, string>): ReadonlySet<AnnotationKey> {
+  const families = new Set<AnnotationKey>();
+  for (const name of annotations.keys()) {
+    if (!name.startsWith(ANNOTATION_PREFIX)) continue;
+    for (let i = 0; i < FAMILY_KEYS.length; i++)
+      if (name.startsWith(FAMILY_KEY_PREFIXES[i]!)) families.add(FAMILY_KEYS[i]!);
+  }
+  return families;
+}
+
+type Families = ReadonlySet<AnnotationKey>;
+
+function lookup(reader: AnnotationReader, families: Families, key: AnnotationKey, rawName: string): Found | undefined {
+  if (!families.has(key)) return undefined;
   const name = annotationFor(key, rawName);
   const value = reader.pod.get(name);
   return value === undefined ? undefined : { name, value, source: 'pod' };
 }
 
 /** A per-secret value, treating "" as unset (upstream falls back to its default for empty values). */
-function lookupNonEmpty(reader: AnnotationReader, key: AnnotationKey, rawName: string): Found | undefined {
-  const found = lookup(reader, key, rawName);
+function lookupNonEmpty(
+  reader: AnnotationReader,
+  families: Families,
+  key: AnnotationKey,
+  rawName: string,
+): Found | undefined {
+  const found = lookup(reader, families, key, rawName);
   return found === undefined || found.value === '' ? undefined : found;
 }
 
-function readSecret(reader: AnnotationReader, rawName: string, podWide: PodWideSecretSettings): SecretSpec | undefined {
+function readSecret(
+  reader: AnnotationReader,
+  families: Families,
+  rawName: string,
+  podWide: PodWideSecretSettings,
+): SecretSpec | undefined {
   const issuesBefore = reader.issues.length;
-  const preserveFound = lookup(reader, 'preserveSecretCaseSecret', rawName);
+  const preserveFound = lookup(reader, families, 'preserveSecretCaseSecret', rawName);
   const preserveCase =
     preserveFound === undefined ? podWide.preserveCase : (reader.parseFound(preserveFound, boolValue) ?? false);
   const name = preserveCase ? rawName : rawName.toLowerCase();
 
-  const vaultPath = lookup(reader, 'agentInjectSecret', rawName)?.value.trim() || undefined;
-  const template = lookup(reader, 'agentInjectTemplate', rawName)?.value;
+  const vaultPath = lookup(reader, families, 'agentInjectSecret', rawName)?.value.trim() || undefined;
+  const template = lookup(reader, families, 'agentInjectTemplate', rawName)?.value;
   const inlineTemplate = template !== undefined && template.trim() !== '' ? template : undefined;
   const templateFile =
     inlineTemplate === undefined
-      ? lookup(reader, 'agentInjectTemplateFile', rawName)?.value.trim() || undefined
+      ? lookup(reader, families, 'agentInjectTemplateFile', rawName)?.value.trim() || undefined
       : undefined;
 
-  const mountFound = lookupNonEmpty(reader, 'secretVolumePathSecret', rawName);
+  const mountFound = lookupNonEmpty(reader, families, 'secretVolumePathSecret', rawName);
   const mountPath = mountFound === undefined ? podWide.mountPath : reader.parseFound(mountFound, mountPathValue);
 
-  const fileFound = lookupNonEmpty(reader, 'agentInjectFile', rawName);
+  const fileFound = lookupNonEmpty(reader, families, 'agentInjectFile', rawName);
   const file =
     fileFound === undefined
       ? reader.parseFound({ name: definingAnnotation(reader, rawName), value: name, source: 'pod' }, relativeFileValue)
       : reader.parseFound(fileFound, relativeFileValue);
 
-  const permsFound = lookupNonEmpty(reader, 'agentInjectPerms', rawName);
+  const permsFound = lookupNonEmpty(reader, families, 'agentInjectPerms', rawName);
   const perms = permsFound === undefined ? undefined : reader.parseFound(permsFound, fileModeValue);
 
-  const defaultTemplateFound = lookupNonEmpty(reader, 'agentInjectDefaultTemplateSecret', rawName);
+  const defaultTemplateFound = lookupNonEmpty(reader, families, 'agentInjectDefaultTemplateSecret', rawName);
   const defaultTemplate =
     defaultTemplateFound === undefined
       ? podWide.defaultTemplate
       : reader.parseFound(defaultTemplateFound, templateKind);
 
-  const missingKeyFound = lookup(reader, 'errorOnMissingKey', rawName);
+  const missingKeyFound = lookup(reader, families, 'errorOnMissingKey', rawName);
   const errorOnMissingKey = missingKeyFound === undefined ? false : reader.parseFound(missingKeyFound, boolValue);
 
-  const engineFound = lookupNonEmpty(reader, 'templateEngineSecret', rawName);
+  const engineFound = lookupNonEmpty(reader, families, 'templateEngineSecret', rawName);
   const templateEngine = engineFound === undefined ? undefined : reader.parseFound(engineFound, templateEngineValue);
-  const leftDelimiter = lookupNonEmpty(reader, 'agentTemplateLeftDelim', rawName)?.value ?? '{{';
-  const rightDelimiter = lookupNonEmpty(reader, 'agentTemplateRightDelim', rawName)?.value ?? '}}';
+  const leftDelimiter = lookupNonEmpty(reader, families, 'agentTemplateLeftDelim', rawName)?.value ?? '{{';
+  const rightDelimiter = lookupNonEmpty(reader, families, 'agentTemplateRightDelim', rawName)?.value ?? '}}';
   if (inlineTemplate !== undefined && errorOnMissingKey !== undefined) {
     // The agent's own compile: vault-k8s only finds a broken template in the pod; we deny the pod.
     const problem = checkInlineTemplate({
@@ -133,8 +166,8 @@ function readSecret(reader: AnnotationReader, rawName: string, podWide: PodWideS
   ) {
     return undefined;
   }
-  const command = lookupNonEmpty(reader, 'agentInjectCommand', rawName)?.value;
-  const envFound = lookupNonEmpty(reader, 'agentInjectEnv', rawName);
+  const command = lookupNonEmpty(reader, families, 'agentInjectCommand', rawName)?.value;
+  const envFound = lookupNonEmpty(reader, families, 'agentInjectEnv', rawName);
   const env = envFound === undefined ? undefined : reader.parseFound(envFound, envNameValue);
   if (envFound !== undefined && env === undefined) return undefined;
   return {
@@ -169,8 +202,9 @@ function definingAnnotation(reader: AnnotationReader, rawName: string): string {
 export function readSecrets(reader: AnnotationReader, podWide: PodWideSecretSettings): SecretSpec[] {
   const secrets: SecretSpec[] = [];
   const byDestination = new Map<string, SecretSpec>();
+  const families = familiesOf(reader.pod);
   for (const rawName of secretRawNames(reader.pod)) {
-    const secret = readSecret(reader, rawName, podWide);
+    const secret = readSecret(reader, families, rawName, podWide);
     if (secret === undefined) continue;
     const clash = byDestination.get(secret.destination);
     if (clash !== undefined) {

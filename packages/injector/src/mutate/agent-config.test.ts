@@ -5,6 +5,7 @@ import type { InjectorDefaults } from '../annotations/defaults.ts';
 import { parseAnnotations } from '../annotations/parse.ts';
 import { mutatePod } from './mutate.ts';
 import {
+  compactAgentConfig,
   decodeAgentConfigText,
   encodeAgentConfig,
   expandAgentConfig,
@@ -334,6 +335,21 @@ describe('the encoded config leaves defaults out', () => {
       const encoded = JSON.parse(Buffer.from(encodeAgentConfig(config), 'base64').toString('utf8')) as unknown;
       expect(expandAgentConfig(encoded)).toEqual(config);
       expect(parseAgentConfig(encoded)).toEqual(config);
+    }
+  });
+
+  // buildAgentConfig writes unset optional fields as undefined (no spreads); the compact form drops them.
+  test('an unset optional field is no key of the compact config', () => {
+    const undefinedKeys = (value: unknown, at: string): string[] =>
+      typeof value !== 'object' || value === null
+        ? []
+        : Object.entries(value).flatMap(([key, child]) =>
+            child === undefined ? [`${at}.${key}`] : undefinedKeys(child, `${at}.${key}`),
+          );
+    for (const mode of ['init', 'sidecar'] as const) {
+      const config = buildAgentConfig(specOf({ role: 'web', 'agent-inject-secret-db': 'secret/data/db' }), mode);
+      expect(undefinedKeys(config, 'config')).not.toEqual([]);
+      expect(undefinedKeys(compactAgentConfig(config), 'config')).toEqual([]);
     }
   });
 

@@ -13,8 +13,9 @@ import {
   TOKEN_FILE,
   type AgentConfig,
   type AgentMode,
+  type AgentSecretConfig,
 } from '@vaultbridge/agent/contract';
-import { isAuthType, type AgentSpec } from '../annotations/spec.ts';
+import { isAuthType, type AgentSpec, type SecretSpec } from '../annotations/spec.ts';
 import { envFilePath, usesEnvSecrets } from './env-wrapper.ts';
 
 function localhost(port: number): string {
@@ -35,6 +36,30 @@ function handoverOff(spec: AgentSpec, mode: AgentMode): boolean {
   return !spec.handover || (mode === 'init' && spec.prePopulateOnly);
 }
 
+/**
+ * One secret's entry. Optional fields are written as they are, undefined included, instead of spread in
+ * when set: a review builds this twice for every secret and each conditional spread allocated an object
+ * (issue 14, bytes per review); the config is only ever serialised, and JSON leaves undefined out.
+ */
+function agentSecret(secret: SecretSpec): AgentSecretConfig {
+  return {
+    name: secret.name,
+    path: secret.vaultPath,
+    template: secret.template,
+    templateFile: secret.templateFile,
+    defaultTemplate: secret.defaultTemplate,
+    destination: secret.destination,
+    volume: secret.mountPath === SECRETS_PATH ? undefined : secret.mountPath,
+    perms: secret.perms,
+    command: secret.command,
+    leftDelimiter: secret.leftDelimiter,
+    rightDelimiter: secret.rightDelimiter,
+    errorOnMissingKey: secret.errorOnMissingKey,
+    templateEngine: secret.templateEngine,
+    env: secret.env,
+  };
+}
+
 export function buildAgentConfig(spec: AgentSpec, mode: AgentMode): AgentConfig {
   // Admission only lets other methods through with agent-kind vault, whose config is built elsewhere.
   const authType = spec.auth.type;
@@ -42,6 +67,7 @@ export function buildAgentConfig(spec: AgentSpec, mode: AgentMode): AgentConfig 
     throw new Error(`auth-type ${authType} is not implemented by vaultbridge-agent (use agent-kind vault)`);
   const persist = usesPersistentCache(spec);
   const cacheListener = spec.cache.enabled && (persist || (mode === 'sidecar' && !spec.prePopulateOnly));
+  // Optional fields undefined rather than spread in, as in agentSecret (JSON leaves them out).
   const config: AgentConfig = {
     version: AGENT_CONFIG_VERSION,
     mode,
@@ -49,55 +75,37 @@ export function buildAgentConfig(spec: AgentSpec, mode: AgentMode): AgentConfig 
     auth: {
       type: authType,
       mountPath: spec.auth.mountPath,
-      ...(spec.auth.role === undefined ? {} : { role: spec.auth.role }),
+      role: spec.auth.role,
       serviceAccountTokenPath: spec.serviceAccountToken.tokenPath,
       config: spec.auth.config,
-      ...(spec.auth.minBackoffMs === undefined ? {} : { minBackoffMs: spec.auth.minBackoffMs }),
-      ...(spec.auth.maxBackoffMs === undefined ? {} : { maxBackoffMs: spec.auth.maxBackoffMs }),
+      minBackoffMs: spec.auth.minBackoffMs,
+      maxBackoffMs: spec.auth.maxBackoffMs,
       exitOnError: spec.auth.exitOnError,
     },
     tokenSinks: spec.injectToken ? [TOKEN_FILE, path.join(spec.secretVolumePath, 'token')] : [TOKEN_FILE],
-    secrets: spec.secrets.map((secret) => ({
-      name: secret.name,
-      ...(secret.vaultPath === undefined ? {} : { path: secret.vaultPath }),
-      ...(secret.template === undefined ? {} : { template: secret.template }),
-      ...(secret.templateFile === undefined ? {} : { templateFile: secret.templateFile }),
-      defaultTemplate: secret.defaultTemplate,
-      destination: secret.destination,
-      ...(secret.mountPath === SECRETS_PATH ? {} : { volume: secret.mountPath }),
-      ...(secret.perms === undefined ? {} : { perms: secret.perms }),
-      ...(secret.command === undefined ? {} : { command: secret.command }),
-      leftDelimiter: secret.leftDelimiter,
-      rightDelimiter: secret.rightDelimiter,
-      errorOnMissingKey: secret.errorOnMissingKey,
-      ...(secret.templateEngine === undefined ? {} : { templateEngine: secret.templateEngine }),
-      ...(secret.env === undefined ? {} : { env: secret.env }),
-    })),
+    secrets: spec.secrets.map(agentSecret),
     templateConfig: spec.templateConfig,
     pidFile: PID_FILE,
-    ...(mode === 'sidecar' ? { readyFile: READY_FILE } : {}),
-    ...(usesEnvSecrets(spec) ? { envFile: envFilePath(spec), execWrapper: EXEC_WRAPPER } : {}),
-    ...(mode === 'sidecar' && spec.revokeOnShutdown
-      ? { revokeOnShutdown: { graceSeconds: spec.revokeGraceSeconds } }
-      : {}),
-    ...(cacheListener
+    readyFile: mode === 'sidecar' ? READY_FILE : undefined,
+    envFile: usesEnvSecrets(spec) ? envFilePath(spec) : undefined,
+    execWrapper: usesEnvSecrets(spec) ? EXEC_WRAPPER : undefined,
+    revokeOnShutdown:
+      mode === 'sidecar' && spec.revokeOnShutdown ? { graceSeconds: spec.revokeGraceSeconds } : undefined,
+    cache: cacheListener
       ? {
-          cache: {
-            listenerAddress: localhost(spec.cache.listenerPort),
-            useAutoAuthToken: spec.cache.useAutoAuthToken,
-            ...(persist ? { persist: { path: CACHE_PATH, exitOnError: spec.cache.exitOnError } } : {}),
-          },
+          listenerAddress: localhost(spec.cache.listenerPort),
+          useAutoAuthToken: spec.cache.useAutoAuthToken,
+          persist: persist ? { path: CACHE_PATH, exitOnError: spec.cache.exitOnError } : undefined,
         }
-      : {}),
-    ...(handoverOff(spec, mode) ? { handover: false } : {}),
-    ...(spec.enableQuit ? { quit: { listenerAddress: localhost(spec.cache.listenerPort) } } : {}),
-    ...(spec.metricsListenerPort === undefined
-      ? {}
-      : { metrics: { listenerAddress: localhost(spec.metricsListenerPort) } }),
+      : undefined,
+    handover: handoverOff(spec, mode) ? false : undefined,
+    quit: spec.enableQuit ? { listenerAddress: localhost(spec.cache.listenerPort) } : undefined,
+    metrics:
+      spec.metricsListenerPort === undefined ? undefined : { listenerAddress: localhost(spec.metricsListenerPort) },
     log: spec.log,
-    ...(Object.keys(spec.telemetry).length === 0 ? {} : { telemetry: spec.telemetry }),
-    ...(spec.disableIdleConnections.length === 0 ? {} : { disableIdleConnections: spec.disableIdleConnections }),
-    ...(spec.disableKeepAlives.length === 0 ? {} : { disableKeepAlives: spec.disableKeepAlives }),
+    telemetry: Object.keys(spec.telemetry).length === 0 ? undefined : spec.telemetry,
+    disableIdleConnections: spec.disableIdleConnections.length === 0 ? undefined : spec.disableIdleConnections,
+    disableKeepAlives: spec.disableKeepAlives.length === 0 ? undefined : spec.disableKeepAlives,
   };
   return config;
 }

@@ -2,7 +2,7 @@
 // the same output. The admission patch is the diff of the two (patch.ts), so this function only has to
 // say what the pod should look like, never how to get there.
 
-import type { V1Container, V1Pod, V1PodSpec } from '@kubernetes/client-node';
+import type { V1Container, V1Pod, V1PodSpec, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { AgentSpec } from '../annotations/spec.ts';
 import { A } from '../annotations/table.ts';
 import { DEFAULT_CONTAINER_OPTIONS, initContainer, sidecarContainer, type ContainerOptions } from './containers.ts';
@@ -29,18 +29,19 @@ export interface MutateOptions {
  * Names we would add that the pod already has. Upstream adds them anyway and the API server rejects the
  * pod with a duplicate-name error that does not mention the injector; we deny with a clear message.
  */
-function checkConflicts(pod: V1Pod, spec: AgentSpec, layout: AgentLayout): void {
+function checkConflicts(
+  pod: V1Pod,
+  spec: AgentSpec,
+  layout: AgentLayout,
+  added: { readonly volumes: readonly V1Volume[]; readonly secretMounts: readonly V1VolumeMount[] },
+): void {
   const podSpec = pod.spec;
   const containerNames = [...(podSpec?.containers ?? []), ...(podSpec?.initContainers ?? [])].map((c) => c.name);
   const ours = [...(layout.init ? [INIT_CONTAINER_NAME] : []), ...(layout.sidecar ? [SIDECAR_CONTAINER_NAME] : [])];
   const clashes = ours.filter((name) => containerNames.includes(name)).map((name) => `container "${name}"`);
   const volumeNames = (podSpec?.volumes ?? []).map((v) => v.name);
-  clashes.push(
-    ...podVolumes(spec, layout)
-      .filter((v) => volumeNames.includes(v.name))
-      .map((v) => `volume "${v.name}"`),
-  );
-  const paths = [...secretMounts(spec), ...(usesEnvSecrets(spec) ? [execMount(true)] : [])].map((m) => m.mountPath);
+  clashes.push(...added.volumes.filter((v) => volumeNames.includes(v.name)).map((v) => `volume "${v.name}"`));
+  const paths = [...added.secretMounts, ...(usesEnvSecrets(spec) ? [execMount(true)] : [])].map((m) => m.mountPath);
   for (const c of mountTargets(podSpec, spec, layout)) {
     for (const m of c.volumeMounts ?? [])
       if (paths.includes(m.mountPath)) clashes.push(`mount path ${m.mountPath} in container "${c.name}"`);
@@ -69,7 +70,9 @@ function mountTargets(podSpec: V1PodSpec | undefined, spec: AgentSpec, layout: A
  */
 export function mutatePod(pod: V1Pod, spec: AgentSpec, options: MutateOptions = {}): V1Pod {
   const layout = agentLayout(spec);
-  checkConflicts(pod, spec, layout);
+  const mounts = secretMounts(spec);
+  const volumes = podVolumes(spec, layout);
+  checkConflicts(pod, spec, layout, { volumes, secretMounts: mounts });
   const containerOptions: ContainerOptions = {
     ...DEFAULT_CONTAINER_OPTIONS,
     ...(options.agentBinary === undefined ? {} : { agentBinary: options.agentBinary }),
@@ -77,10 +80,9 @@ export function mutatePod(pod: V1Pod, spec: AgentSpec, options: MutateOptions = 
 
   const original: V1PodSpec = pod.spec ?? { containers: [] };
   const targets = new Set(mountTargets(original, spec, layout));
-  const mounts = secretMounts(spec);
   const withSecretMounts = (c: V1Container): V1Container =>
     targets.has(c) ? { ...c, volumeMounts: [...(c.volumeMounts ?? []), ...mounts] } : c;
-  const podSpec: V1PodSpec = { ...original, volumes: [...(original.volumes ?? []), ...podVolumes(spec, layout)] };
+  const podSpec: V1PodSpec = { ...original, volumes: [...(original.volumes ?? []), ...volumes] };
   // Admission checked that every injected app container has a command (annotations/env.ts).
   const withEnv = usesEnvSecrets(spec)
     ? (c: V1Container): V1Container =>
@@ -94,9 +96,12 @@ export function mutatePod(pod: V1Pod, spec: AgentSpec, options: MutateOptions = 
 
   // Copy from the pod as it came in, before our own mounts were added to its containers.
   const baseMounts = agentSharedMounts(spec, []);
-  const taken = [HOME_PATH, spec.serviceAccountToken.mountPath, ...baseMounts.map((m) => m.mountPath)];
-  const source = [...(original.containers ?? []), ...(original.initContainers ?? [])];
-  const sharedMounts = agentSharedMounts(spec, copiedMounts(spec, source, taken));
+  let sharedMounts = baseMounts;
+  if (spec.copyVolumeMountsFrom !== undefined) {
+    const taken = [HOME_PATH, spec.serviceAccountToken.mountPath, ...baseMounts.map((m) => m.mountPath)];
+    const source = [...(original.containers ?? []), ...(original.initContainers ?? [])];
+    sharedMounts = agentSharedMounts(spec, copiedMounts(spec, source, taken));
+  }
 
   const agentInits: V1Container[] = [];
   if (layout.init) {

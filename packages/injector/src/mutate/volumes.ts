@@ -52,6 +52,8 @@ export function agentLayout(spec: AgentSpec): AgentLayout {
 
 /** Per-secret directories other than the pod-wide one, sorted, each with its own volume. */
 export function customSecretDirectories(spec: AgentSpec): { readonly volume: string; readonly mountPath: string }[] {
+  // Most pods render every secret into the pod-wide directory; they need no set, sort or copies.
+  if (!spec.secrets.some((s) => s.mountPath !== spec.secretVolumePath)) return [];
   const directories = [
     ...new Set(spec.secrets.map((s) => s.mountPath).filter((p) => p !== spec.secretVolumePath)),
   ].sort();
