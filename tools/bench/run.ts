@@ -15,10 +15,12 @@ import { agentNodeFlags } from './agent-footprint.ts';
 import { shippedEnv, shippedNodeFlags } from './footprint.ts';
 import { measureImportCosts, printImportCosts, type ImportCost } from './import-cost.ts';
 import { benchOperatorFootprint, printOperatorFootprint } from './operator-footprint.ts';
+import { measureReviewAllocation, printReviewAllocation } from './review-allocation.ts';
 
 // `npm run bench -- webhook` runs only the named benchmarks (webhook, agent, csi, operator, instant,
 // templates); no names runs all of those. `footprint` runs every footprint check (issue 14), `footprint-csi` one
-// service's; `import-cost` what each dependency costs at import in each service; `--cgroup-seconds N` shortens the cgroup runs (default 300: five minutes, as the issue asks).
+// service's; `import-cost` what each dependency costs at import in each service; `review-allocation` the
+// bytes a webhook review allocates; `--cgroup-seconds N` shortens the cgroup runs (default 300: five minutes, as the issue asks).
 const known = [
   'webhook',
   'agent',
@@ -32,6 +34,7 @@ const known = [
   'footprint-webhook',
   'footprint-operator',
   'import-cost',
+  'review-allocation',
 ];
 const argv = process.argv.slice(2);
 let cgroupSeconds = 300;
@@ -129,6 +132,12 @@ if (wanted.includes('import-cost')) {
   ];
   printImportCosts(costs);
   results.importCosts = costs;
+}
+
+if (wanted.includes('review-allocation') || footprint('webhook')) {
+  const allocation = measureReviewAllocation();
+  printReviewAllocation(allocation);
+  results.reviewAllocation = allocation;
 }
 
 const dir = path.join(repoRoot, 'bench/results');

@@ -284,7 +284,7 @@ describe('helm template', () => {
       capabilities: { drop: ['ALL'] },
     });
     expect(pod?.containers[0]?.resources).toEqual({
-      requests: { cpu: '100m', memory: '112Mi' },
+      requests: { cpu: '100m', memory: '104Mi' },
       limits: { cpu: '2', memory: '192Mi' },
     });
     expect(objects.filter((o) => o.kind === 'NetworkPolicy')).toEqual([]);

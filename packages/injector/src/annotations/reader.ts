@@ -22,8 +22,8 @@ type ReadResult = ReturnType<typeof readValue<unknown>>;
 /**
  * What each schema read from a fixed layer's value, by the Found that the layer hands out for it. The
  * same text always reads the same, so a value under the pod's is read once per layer, not once per
- * review: a review looks up ~60 annotations and the pod sets a handful, so the rest of the lookups are
- * these (issue 14: half of what parsing allocated per review was reading the same defaults again).
+ * review: a review looks up ~60 annotations and the pod sets a handful, so most lookups end here (issue
+ * 14, bytes allocated per review: tools/bench/review-allocation.ts).
  */
 const fixedReads = new WeakMap<Found, Map<ValueSchema<unknown>, ReadResult>>();
 

@@ -46,16 +46,18 @@ function generate(before: Json, after: Json, ops: Operation[], path: string): vo
   for (let i = oldKeys.length - 1; i >= 0; i--) {
     const key = oldKeys[i]!;
     const oldValue = b[key];
-    const child = `${path}/${escapePathComponent(key)}`;
     if (Object.hasOwn(after, key) && !(a[key] === undefined && oldValue !== undefined && !afterIsArray)) {
       const newValue = a[key];
+      // Unchanged (the same value, or a subtree mutatePod shared): no op, so no path to build either.
+      if (newValue === oldValue) continue;
+      const child = `${path}/${escapePathComponent(key)}`;
       if (isContainer(oldValue) && isContainer(newValue) && Array.isArray(oldValue) === Array.isArray(newValue)) {
         generate(oldValue, newValue, ops, child);
-      } else if (oldValue !== newValue) {
+      } else {
         ops.push({ op: 'replace', path: child, value: newValue });
       }
     } else if (Array.isArray(before) === afterIsArray) {
-      ops.push({ op: 'remove', path: child });
+      ops.push({ op: 'remove', path: `${path}/${escapePathComponent(key)}` });
       deleted = true;
     } else {
       ops.push({ op: 'replace', path, value: after });
