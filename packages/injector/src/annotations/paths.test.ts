@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { describe, expect, test } from '@jest/globals';
 import { destinationOf, parseMountPath, parseRelativeFile } from './paths.ts';
 import { isRejected } from '@vaultbridge/agent/contract';
@@ -8,6 +9,8 @@ describe('rendered file names stay inside the secrets volume', () => {
     ['config/app.env', 'config/app.env'],
     ['./a//b.txt', 'a/b.txt'],
     ['a..b', 'a..b'],
+    ['..a', '..a'],
+    ['a..', 'a..'],
   ])('%j is accepted as %j', (raw, file) => {
     expect(parseRelativeFile(raw)).toBe(file);
   });
@@ -38,5 +41,16 @@ describe('mount directories are absolute', () => {
 
   test('a destination joins directory and file', () => {
     expect(destinationOf('/vault/secrets', 'config/app.env')).toBe('/vault/secrets/config/app.env');
+    expect(destinationOf('/', 'db.txt')).toBe('/db.txt');
+  });
+
+  test('a destination is what path.join gives for every accepted directory and file', () => {
+    const dirs = ['/vault/secrets', '/etc/app/', '/a//b', '/', '//x'].map(parseMountPath);
+    const files = ['db.txt', 'config/app.env', './a//b.txt', 'a..b', '.hidden', 'x/./y'].map(parseRelativeFile);
+    for (const dir of dirs)
+      for (const file of files) {
+        if (typeof dir !== 'string' || typeof file !== 'string') throw new Error('expected both accepted');
+        expect(destinationOf(dir, file)).toBe(path.posix.join(dir, file));
+      }
   });
 });

@@ -13,12 +13,15 @@ function reject(expected: string): Rejected {
 }
 
 function hasParentSegment(value: string): boolean {
-  return value.split('/').includes('..');
+  // Without splitting: this runs for every secret of every review.
+  return value === '..' || value.startsWith('../') || value.endsWith('/..') || value.includes('/../');
 }
 
 /** A file name under a secrets directory, normalised (`./a//b` → `a/b`). */
 export function parseRelativeFile(raw: string): Parsed<string> {
   if (raw === '' || raw.includes('\0') || raw.startsWith('/') || hasParentSegment(raw)) return reject(FILE_EXPECTED);
+  // A plain name, the usual case (the secret's own name), is already normal.
+  if (raw !== '.' && !raw.includes('/')) return raw;
   const normalised = path.normalize(raw);
   if (normalised === '.' || normalised.endsWith('/')) return reject(FILE_EXPECTED);
   return normalised;
@@ -35,7 +38,10 @@ export function parseMountPath(raw: string): Parsed<string> {
 export const relativeFileValue = valueSyntax(parseRelativeFile);
 export const mountPathValue = valueSyntax(parseMountPath);
 
-/** The absolute file a secret renders to. */
+/**
+ * The absolute file a secret renders to, from a directory parseMountPath gave and a file parseRelativeFile
+ * gave: both are normal already, so joining them is putting a slash between them.
+ */
 export function destinationOf(mountPath: string, file: string): string {
-  return path.join(mountPath, file);
+  return mountPath === '/' ? `/${file}` : `${mountPath}/${file}`;
 }
