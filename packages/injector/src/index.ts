@@ -41,12 +41,7 @@ export {
   type InjectionType,
   type SkipReason,
 } from './admission/decide.ts';
-export {
-  admissionResponse,
-  admissionResponseJson,
-  type AdmissionResponse,
-  type AdmissionReviewResponse,
-} from './admission/response.ts';
+export { admissionResponse, type AdmissionResponse, type AdmissionReviewResponse } from './admission/response.ts';
 export { handleAdmissionReview, type AdmissionResult } from './admission/handle.ts';
 
 export { renderManifest, runRender, type RenderOptions, type RenderOutcome } from './cli/render.ts';

@@ -2,7 +2,6 @@ import type { InjectorDefaults } from '../annotations/defaults.ts';
 import type { InjectionType } from '../admission/decide.ts';
 import { handleAdmissionReview } from '../admission/handle.ts';
 import { jsonDeeperThan } from '../admission/object-shape.ts';
-import { admissionResponseJson } from '../admission/response.ts';
 import { AdmissionReviewError } from '../admission/review.ts';
 import type { MutateOptions } from '../mutate/mutate.ts';
 
@@ -13,11 +12,8 @@ export const MAX_JSON_DEPTH = 100;
 export type AdmissionAnswer =
   | {
       readonly status: 200;
-      /**
-       * the AdmissionReview answer (same apiVersion and uid as the request) as JSON: bytes when it
-       * carries a patch (a Uint8Array once a worker thread has posted it), else text
-       */
-      readonly payload: string | Uint8Array;
+      /** the AdmissionReview answer (same apiVersion and uid as the request), serialised */
+      readonly payload: string;
       readonly namespace: string;
       readonly outcome: 'injected' | 'skipped' | 'denied';
       readonly injectionType?: InjectionType;
@@ -55,7 +51,7 @@ export function answerAdmissionReview(
   }
   const { review, decision, response } = result;
   const namespace = review.request.namespace ?? '';
-  const payload = admissionResponseJson(response);
+  const payload = JSON.stringify(response);
   if (decision.kind === 'inject')
     return { status: 200, payload, namespace, outcome: 'injected', injectionType: decision.injectionType };
   return { status: 200, payload, namespace, outcome: decision.kind === 'deny' ? 'denied' : 'skipped' };

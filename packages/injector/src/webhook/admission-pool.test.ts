@@ -3,7 +3,6 @@ import pino from 'pino';
 import { pod, VAULT_ADDR } from '../../test/support/pods.ts';
 import { answerAdmissionReview } from './admission-adapter.ts';
 import { AdmissionWorkerPool, resolveWorkerCount } from './admission-pool.ts';
-import { payloadJson } from '../../test/support/webhook.ts';
 
 const logger = pino({ level: 'silent' });
 const DEFAULTS = { vaultAddress: VAULT_ADDR };
@@ -63,7 +62,7 @@ describe('AdmissionWorkerPool', () => {
     const answers = await Promise.all(uids.map((uid) => pool.answer(reviewBody(uid), DEFAULTS)));
     expect(
       answers.map((a) =>
-        a.status === 200 ? (payloadJson(a.payload) as { response: { uid: string } }).response.uid : a.error,
+        a.status === 200 ? (JSON.parse(a.payload) as { response: { uid: string } }).response.uid : a.error,
       ),
     ).toEqual(uids);
     expect(pool.liveWorkers).toBe(2);
@@ -74,7 +73,7 @@ describe('AdmissionWorkerPool', () => {
     const image = (answer: Awaited<ReturnType<AdmissionWorkerPool['answer']>>) => {
       if (answer.status !== 200) throw new Error(answer.error);
       const patch = JSON.parse(
-        Buffer.from((payloadJson(answer.payload) as { response: { patch: string } }).response.patch, 'base64').toString(
+        Buffer.from((JSON.parse(answer.payload) as { response: { patch: string } }).response.patch, 'base64').toString(
           'utf8',
         ),
       ) as { path: string; value: { image: string }[] }[];

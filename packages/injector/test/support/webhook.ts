@@ -109,8 +109,3 @@ export function podCreateReview(object: object, uid = '00000000-0000-0000-0000-0
     },
   });
 }
-
-/** An answer's payload (text, or bytes when it carries a patch) parsed as the API server parses it. */
-export function payloadJson(payload: string | Uint8Array): unknown {
-  return JSON.parse(typeof payload === 'string' ? payload : new TextDecoder().decode(payload));
-}
