@@ -4,6 +4,7 @@
 // (vaultbridge-migrate runs the same converter as its first stage and adds the other methods.)
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { readStdin } from '@vaultbridge/core';
 // A default import only: the service bundles then evaluate yaml on first use (tools/bundle-plugins.js,
 // lazyDefaultImports), and the operator calls it only here, in `convert` (~0.8 MiB RSS at import).
 import YAML from 'yaml';
@@ -24,9 +25,7 @@ class InputError extends Error {}
 async function readText(file: string, io: ConvertIo): Promise<string> {
   if (file !== '-') return readFile(file, 'utf8');
   if (io.stdin === undefined) throw new InputError('no stdin to read from');
-  const chunks: Buffer[] = [];
-  for await (const chunk of io.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-  return Buffer.concat(chunks).toString('utf8');
+  return readStdin({ stdin: io.stdin });
 }
 
 function documents(text: string, source: string): Manifest[] {
