@@ -6,7 +6,14 @@ import { destinationOf, mountPathValue, relativeFileValue } from './paths.ts';
 import { createTemplateChecker } from './template-check.ts';
 import type { AnnotationReader, Found } from './reader.ts';
 import type { DefaultTemplate, SecretSpec } from './spec.ts';
-import { A, ANNOTATION_PREFIX, ANNOTATION_TABLE, annotationFor, SECRET_DEFINING, type AnnotationKey } from './table.ts';
+import {
+  A,
+  ANNOTATION_FAMILIES,
+  ANNOTATION_PREFIX,
+  annotationFor,
+  SECRET_DEFINING,
+  type AnnotationKey,
+} from './table.ts';
 import type { Parsed } from '@vaultbridge/agent/contract';
 import { boolValue, choiceValue, fileModeValue, valueSyntax } from './values.ts';
 
@@ -50,12 +57,6 @@ export function secretRawNames(annotations: ReadonlyMap<string, string>): string
   return [...names].sort();
 }
 
-/** The per-secret families, and beside each its `<family>-` prefix (two arrays: a Map's entries allocate). */
-const FAMILY_KEYS = (Object.keys(ANNOTATION_TABLE) as AnnotationKey[]).filter(
-  (key) => ANNOTATION_TABLE[key].scope !== 'pod',
-);
-const FAMILY_KEY_PREFIXES = FAMILY_KEYS.map((key) => `${A[key]}-`);
-
 /**
  * The per-secret families the pod uses at all. A secret's ~14 lookups each built an annotation name,
  * and most pods set two or three families, so a family the pod never uses is answered without one.
@@ -64,8 +65,11 @@ function familiesOf(annotations: ReadonlyMap<string, string>): ReadonlySet<Annot
   const families = new Set<AnnotationKey>();
   for (const name of annotations.keys()) {
     if (!name.startsWith(ANNOTATION_PREFIX)) continue;
-    for (let i = 0; i < FAMILY_KEYS.length; i++)
-      if (name.startsWith(FAMILY_KEY_PREFIXES[i]!)) families.add(FAMILY_KEYS[i]!);
+    // An indexed loop over table.ts's list: a for-of over it would allocate an iterator per name.
+    for (let i = 0; i < ANNOTATION_FAMILIES.length; i++) {
+      const family = ANNOTATION_FAMILIES[i]!;
+      if (name.startsWith(family.prefix)) families.add(family.key);
+    }
   }
   return families;
 }

@@ -529,13 +529,19 @@ const POD_WIDE = new Set(
     .filter((e) => e.scope === 'pod')
     .map((e) => ANNOTATION_PREFIX + e.name),
 );
-const FAMILY_PREFIXES = Object.values(ANNOTATION_TABLE)
-  .filter((e) => e.scope !== 'pod')
-  .map((e) => `${ANNOTATION_PREFIX}${e.name}-`);
+/** The per-secret and parameter families, each with its `vault.hashicorp.com/<family>-` prefix. */
+export const ANNOTATION_FAMILIES: readonly { readonly key: AnnotationKey; readonly prefix: string }[] = (
+  Object.keys(ANNOTATION_TABLE) as AnnotationKey[]
+)
+  .filter((key) => ANNOTATION_TABLE[key].scope !== 'pod')
+  .map((key) => ({ key, prefix: `${A[key]}-` }));
 
 /** Whether a full annotation name is one we read (pod-wide, per-secret or parameter). */
 export function isKnownAnnotation(name: string): boolean {
-  return POD_WIDE.has(name) || FAMILY_PREFIXES.some((prefix) => name.startsWith(prefix) && name.length > prefix.length);
+  return (
+    POD_WIDE.has(name) ||
+    ANNOTATION_FAMILIES.some(({ prefix }) => name.startsWith(prefix) && name.length > prefix.length)
+  );
 }
 
 /** The table entry of a pod-wide annotation by full name. */

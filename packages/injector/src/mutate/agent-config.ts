@@ -66,6 +66,7 @@ export function buildAgentConfig(spec: AgentSpec, mode: AgentMode): AgentConfig 
   if (!isAuthType(authType))
     throw new Error(`auth-type ${authType} is not implemented by vaultbridge-agent (use agent-kind vault)`);
   const persist = usesPersistentCache(spec);
+  const envSecrets = usesEnvSecrets(spec);
   const cacheListener = spec.cache.enabled && (persist || (mode === 'sidecar' && !spec.prePopulateOnly));
   // Optional fields undefined rather than spread in, as in agentSecret (JSON leaves them out).
   const config: AgentConfig = {
@@ -87,8 +88,8 @@ export function buildAgentConfig(spec: AgentSpec, mode: AgentMode): AgentConfig 
     templateConfig: spec.templateConfig,
     pidFile: PID_FILE,
     readyFile: mode === 'sidecar' ? READY_FILE : undefined,
-    envFile: usesEnvSecrets(spec) ? envFilePath(spec) : undefined,
-    execWrapper: usesEnvSecrets(spec) ? EXEC_WRAPPER : undefined,
+    envFile: envSecrets ? envFilePath(spec) : undefined,
+    execWrapper: envSecrets ? EXEC_WRAPPER : undefined,
     revokeOnShutdown:
       mode === 'sidecar' && spec.revokeOnShutdown ? { graceSeconds: spec.revokeGraceSeconds } : undefined,
     cache: cacheListener
